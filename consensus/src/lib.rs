@@ -1,0 +1,1 @@
+//! PBFT consensus (filled by the consensus work).

@@ -1,0 +1,1 @@
+//! Contract modules (filled by the contracts work).

@@ -1,0 +1,27 @@
+//! Core types of tracechain: hashes, Ed25519 keys and signatures with the chain's single
+//! acceptance rule, the canonical encoding, signed transactions, blocks, commit certificates,
+//! validator sets with their quorum arithmetic, and Merkle inclusion proofs.
+//!
+//! No I/O, no clock, no randomness (key generation takes the caller's RNG): every function here
+//! gives the same answer on every node and in the auditor.
+
+pub mod block;
+pub mod chain;
+pub mod crypto;
+pub mod encoding;
+pub mod hash;
+pub mod merkle;
+pub mod payload;
+mod serde_str;
+pub mod tx;
+pub mod validator;
+
+pub use block::{commit_signing_bytes, Block, BlockHeader, CommitCertificate, CommitVote};
+pub use chain::ChainId;
+pub use crypto::{Ed25519, PublicKey, SecretKey, Signature, SignatureVerifier};
+pub use encoding::{decode, encode, Canonical, DecodeError};
+pub use hash::Hash;
+pub use merkle::MerkleProof;
+pub use payload::Payload;
+pub use tx::{Transaction, TxBody};
+pub use validator::{Validator, ValidatorSet};

@@ -1,0 +1,69 @@
+//! `tracechain keys generate`.
+//!
+//! A key file is JSON: `{"type":"ed25519","public_key":"<hex>","secret_seed":"<hex>"}`, created
+//! with mode 0600 (owner read/write only) and never overwritten.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use tracechain_types::SecretKey;
+
+/// On-disk form of a key.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct KeyFile {
+    /// Always `ed25519`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Hex public key.
+    pub public_key: String,
+    /// Hex 32-byte RFC 8032 secret seed.
+    pub secret_seed: String,
+}
+
+/// Write a new key to `out`.
+pub fn generate(out: &Path) -> ExitCode {
+    match write_new_key(out) {
+        Ok(public) => {
+            println!("{public}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn write_new_key(out: &Path) -> anyhow::Result<String> {
+    let key = SecretKey::generate(&mut rand_core::OsRng);
+    let public = key.public();
+    public.check_registrable().context("generated key is not registrable")?;
+    let file = KeyFile {
+        kind: "ed25519".into(),
+        public_key: public.to_hex(),
+        secret_seed: hex::encode(key.seed()),
+    };
+    let mut body = serde_json::to_string_pretty(&file)?;
+    body.push('\n');
+    let mut opts = OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(out).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            anyhow::anyhow!("{} already exists; refusing to overwrite a key file", out.display())
+        } else {
+            anyhow::Error::new(e).context(format!("cannot create {}", out.display()))
+        }
+    })?;
+    f.write_all(body.as_bytes()).with_context(|| format!("writing {}", out.display()))?;
+    f.sync_all().with_context(|| format!("syncing {}", out.display()))?;
+    Ok(public.to_hex())
+}

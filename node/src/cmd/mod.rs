@@ -1,0 +1,4 @@
+//! Operator commands.
+
+pub mod gs1;
+pub mod keys;

@@ -1,0 +1,60 @@
+//! `tracechain`: the consortium node binary and its operator commands.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+
+/// tracechain — a permissioned consortium blockchain for tracing export products in
+/// cross-border e-commerce.
+#[derive(Debug, Parser)]
+#[command(name = "tracechain", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Key files: generate an Ed25519 signing key.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// GS1 identifiers: check and normalise a code, URN or Digital Link URI.
+    Gs1 {
+        #[command(subcommand)]
+        command: Gs1Command,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Write a new key file (mode 0600) and print its public key. Refuses to overwrite.
+    Generate {
+        /// Where to write the key file.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum Gs1Command {
+    /// Print the normalised identifier as JSON (exit 0), or one line saying what is wrong
+    /// (exit 2).
+    Check {
+        /// A GTIN, SSCC, GLN, element string, GS1 Digital Link URI, EPC URN, or unified social
+        /// credit code.
+        code: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Keys { command: KeysCommand::Generate { out } } => cmd::keys::generate(&out),
+        Command::Gs1 { command: Gs1Command::Check { code } } => cmd::gs1::check(&code),
+    }
+}
