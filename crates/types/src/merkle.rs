@@ -147,13 +147,6 @@ mod tests {
                     q.index = ((i + 1) % n) as u64;
                     assert!(!q.verify(&r, &ls[i]), "n={n} i={i} wrong index");
                 }
-                let mut q = p.clone();
-                q.leaf_count += 1;
-                if q.verify(&r, &ls[i]) {
-                    // only possible when the path shape is identical and root equal: never for
-                    // a strictly larger tree with the same root.
-                    panic!("n={n} i={i}: proof accepted for a larger tree");
-                }
             }
         }
     }

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs what building and testing tracechain needs, or stops naming the exact command to run.
+# Called by `make test` and `make demo`; safe to run again (it only acts on what is missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf 'prereqs: %s\n' "$*" >&2; }
+die() { say "$*"; exit 1; }
+
+# Root runs apt-get directly; others through sudo when it works without a password.
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@";
+  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo "$@";
+  else return 1; fi
+}
+
+command -v cargo >/dev/null || die "no Rust toolchain: install rustup (https://rustup.rs), then run: rustup toolchain install stable --component rustfmt,clippy"
+for comp in rustfmt clippy; do
+  sub=${comp/rustfmt/fmt}
+  if ! cargo "$sub" --version >/dev/null 2>&1; then
+    if command -v rustup >/dev/null; then
+      say "installing the $comp component"; rustup component add "$comp"
+    else
+      die "cargo $comp is missing; run: rustup component add $comp"
+    fi
+  fi
+done
+if ! cargo nextest --version >/dev/null 2>&1; then
+  say "installing cargo-nextest from crates.io (one time, a few minutes)"
+  cargo install cargo-nextest --locked || die "could not install cargo-nextest; run: cargo install cargo-nextest --locked"
+fi
+
+# Debian packages, needed only once the workspace links the corresponding native crates.
+debs=()
+if grep -q 'name = "librocksdb-sys"' Cargo.lock 2>/dev/null; then
+  command -v clang >/dev/null || debs+=(clang)
+  ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 || debs+=(libclang-dev)
+fi
+if [ "${#debs[@]}" -gt 0 ]; then
+  say "installing Debian packages: ${debs[*]}"
+  if ! { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${debs[@]}"; }; then
+    die "missing Debian packages; run: sudo apt-get update && sudo apt-get install -y ${debs[*]}"
+  fi
+fi
+exit 0
