@@ -12,6 +12,7 @@ pub mod encoding;
 pub mod hash;
 pub mod merkle;
 pub mod payload;
+pub mod records;
 mod serde_str;
 pub mod tx;
 pub mod validator;

@@ -1,0 +1,363 @@
+//! Record kinds of lineage, alliance-chain business (CBEAC), closed loop, documents, recall,
+//! consumer scans and feedback (R-B2–R-B5, R-Q1, R-Q3, R-S1, R-S3, R-S4, R-S7).
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use serde::{Deserialize, Serialize};
+
+use super::blocks::{
+    DeliveryExceptionRecord, DeliveryRecord, OrderRecord, TallyRecord, TransportRecord,
+    WarehousingRecord,
+};
+use super::common::TraceCode;
+use super::participant::Agency;
+use crate::crypto::PublicKey;
+use crate::hash::Hash;
+
+// ------------------------------------------------------------------------------- lineage
+
+/// Transformation: materials (trace units) went into product batches (recall graph, R-S3).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Transformation {
+    /// Input trace units (materials, parts, semi-finished batches).
+    pub inputs: Vec<TraceCode>,
+    /// Output trace units (product batches).
+    pub outputs: Vec<TraceCode>,
+    /// When (RFC 3339).
+    pub time: String,
+}
+
+/// Whether an aggregation packs or unpacks.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum AggregationAction {
+    /// Contents put into the logistics unit.
+    Pack,
+    /// Contents taken out.
+    Unpack,
+}
+
+/// Aggregation: a logistics unit (SSCC, AI 00) and its contents.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Aggregation {
+    /// The logistics unit (18-digit SSCC, check digit verified).
+    pub sscc: String,
+    /// The contents.
+    pub contents: Vec<TraceCode>,
+    /// Pack or unpack.
+    pub action: AggregationAction,
+    /// When (RFC 3339).
+    pub time: String,
+}
+
+/// Shipment of trace units (or a logistics unit) to a destination country.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Shipment {
+    /// Trace units shipped.
+    pub trace_codes: Vec<TraceCode>,
+    /// Logistics units shipped (SSCC).
+    pub ssccs: Vec<String>,
+    /// Destination country (ISO 3166-1 alpha-2).
+    pub destination_country: String,
+    /// Waybill or shipment reference.
+    pub reference: String,
+    /// When (RFC 3339).
+    pub time: String,
+}
+
+// --------------------------------------------------------------------------------- CBEAC
+
+/// Filing (备案) of an export enterprise's record (R-B2).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Filing {
+    /// Filing reference chosen by the enterprise (unique per enterprise).
+    pub filing_ref: String,
+    /// Hash of the filed enterprise record.
+    pub document: Hash,
+    /// Departments whose approval is required (must include the chain's required ones).
+    pub departments: Vec<Agency>,
+}
+
+/// A department's decision (approve / reject) on a filing or a declaration (R-B2, R-B3, R-B5).
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Approve.
+    Approve,
+    /// Reject.
+    Reject,
+}
+
+/// A department's decision on a filing (R-B2).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct FilingDecision {
+    /// The filing enterprise.
+    pub enterprise: PublicKey,
+    /// Its filing reference.
+    pub filing_ref: String,
+    /// Approve or reject.
+    pub verdict: Verdict,
+    /// Why.
+    pub reason: String,
+}
+
+/// Export declaration (申报) by an enterprise (R-B3).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct ExportDeclaration {
+    /// Declaration reference chosen by the enterprise.
+    pub declaration_ref: String,
+    /// Trace units declared.
+    pub trace_codes: Vec<TraceCode>,
+    /// Electronic order references (R-T1 `order_ref`).
+    pub order_refs: Vec<String>,
+    /// Electronic waybill references (R-L2 `waybill`).
+    pub waybill_refs: Vec<String>,
+    /// Payment receipt references (R-T2 `receipt_ref`).
+    pub receipt_refs: Vec<String>,
+    /// Departments whose approval is required.
+    pub departments: Vec<Agency>,
+}
+
+/// A department's decision on an export declaration (R-B3).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct DeclarationDecision {
+    /// The declaring enterprise.
+    pub enterprise: PublicKey,
+    /// Its declaration reference.
+    pub declaration_ref: String,
+    /// Approve or reject.
+    pub verdict: Verdict,
+    /// Why.
+    pub reason: String,
+}
+
+/// A logistics record that CBETC nodes do not carry, imported by the domestic exporter
+/// itself (R-B4); stored marked as self-declared.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(tag = "category", rename_all = "snake_case")]
+pub enum SelfDeclaredRecord {
+    /// Overseas transport.
+    Transport(TransportRecord),
+    /// Overseas warehousing.
+    Warehousing(WarehousingRecord),
+    /// Overseas clearance and delivery.
+    Delivery(DeliveryRecord),
+    /// Delivery exception.
+    DeliveryException(DeliveryExceptionRecord),
+}
+
+/// Manual import (R-B4).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct ManualImport {
+    /// The record.
+    pub record: SelfDeclaredRecord,
+    /// Why CBETC does not carry it (e.g. "overseas warehouse not connected").
+    pub note: String,
+}
+
+// ---------------------------------------------------------------------------- closed loop
+
+/// Who an authorisation is granted to (R-Q1).
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkScope {
+    /// Third-party marketplace business: the platform links receipts.
+    Marketplace,
+    /// Independent-site business: the cross-border payment institution links receipts.
+    IndependentSite,
+}
+
+/// An enterprise's signed authorisation for a grantee to link payment receipts to its orders
+/// (R-Q1). The transaction signer is the enterprise.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct LinkAuthorisation {
+    /// The platform or payment institution authorised.
+    pub grantee: PublicKey,
+    /// Business model.
+    pub scope: LinkScope,
+    /// Last block height at which the authorisation may be used (inclusive).
+    pub valid_until_height: u64,
+    /// Withdraw instead of grant.
+    pub withdraw: bool,
+}
+
+/// A link from a payment receipt to an enterprise's order (R-Q1), by an authorised grantee.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct PaymentOrderLink {
+    /// The enterprise that owns the order and gave the authorisation.
+    pub enterprise: PublicKey,
+    /// The order (R-T1 `order_ref`).
+    pub order_ref: String,
+    /// The receipt (R-T2 `receipt_ref`).
+    pub receipt_ref: String,
+}
+
+/// One record of a bulk import (R-Q3): orders and logistics records from a trading platform.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(tag = "category", rename_all = "snake_case")]
+pub enum BulkRecord {
+    /// R-T1.
+    Order(OrderRecord),
+    /// R-L1.
+    Tally(TallyRecord),
+    /// R-L2.
+    Transport(TransportRecord),
+    /// R-L3.
+    Warehousing(WarehousingRecord),
+    /// R-L4.
+    Delivery(DeliveryRecord),
+}
+
+/// Bulk import (R-Q3): many records under one signature; all-or-nothing.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct BulkImport {
+    /// Source platform name.
+    pub source: String,
+    /// The records, in order.
+    pub records: Vec<BulkRecord>,
+}
+
+// ------------------------------------------------------------------------------ documents
+
+/// Type of an anchored document (R-S1).
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentType {
+    /// Registration certificate.
+    Registration,
+    /// Sanitary / health certificate.
+    SanitaryCertificate,
+    /// Certificate of origin.
+    CertificateOfOrigin,
+    /// Inspection or test report.
+    TestReport,
+    /// Certification certificate (quality, organic, …).
+    Certification,
+    /// Anything else.
+    Other,
+}
+
+/// Anchoring of a compliance document's hash by its issuer (R-S1).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct DocumentAnchor {
+    /// SHA-256 of the document bytes.
+    pub document_hash: Hash,
+    /// Its type.
+    pub document_type: DocumentType,
+    /// Valid from (RFC 3339).
+    pub valid_from: String,
+    /// Valid until (RFC 3339), when it expires.
+    pub valid_until: Option<String>,
+    /// Trace units it covers.
+    pub trace_codes: Vec<TraceCode>,
+}
+
+/// Revocation of an anchored document by its issuer (R-S1).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct DocumentRevocation {
+    /// The document.
+    pub document_hash: Hash,
+    /// Why.
+    pub reason: String,
+}
+
+// ---------------------------------------------------------------- recall, scans, feedback
+
+/// A recall issued for a raw-material batch or product batch (R-S3).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Recall {
+    /// Recall reference (unique per issuer).
+    pub recall_ref: String,
+    /// The batch whose downstream is recalled.
+    pub batch: TraceCode,
+    /// Why.
+    pub reason: String,
+}
+
+/// A consumer scan of an item-level code (R-S4).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct ConsumerScan {
+    /// The item scanned.
+    pub code: TraceCode,
+    /// Scan time (RFC 3339).
+    pub time: String,
+    /// Coarse location: country (ISO 3166-1 alpha-2).
+    pub country: String,
+    /// Coarse location: latitude × 10², longitude × 10² (about 1 km), when known.
+    pub coarse_lat_e2: Option<i16>,
+    /// See `coarse_lat_e2`.
+    pub coarse_lon_e2: Option<i16>,
+}
+
+/// Feedback on a trace result (R-S7).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Feedback {
+    /// Feedback reference (unique per author).
+    pub feedback_ref: String,
+    /// The trace code concerned.
+    pub code: TraceCode,
+    /// The feedback text.
+    pub text: String,
+}
+
+/// An answer by the trace-service provider to a feedback (R-S7).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct FeedbackAnswer {
+    /// The feedback's author.
+    pub author: PublicKey,
+    /// Its reference.
+    pub feedback_ref: String,
+    /// The answer text.
+    pub text: String,
+}
