@@ -1,1 +1,48 @@
-//! Contract modules (filled by the contracts work).
+//! Contract modules of tracechain: the traceability rules (`R-…` of the traceability rules
+//! document) enforced deterministically on every validator.
+//!
+//! A contract is a pure function of (transaction, signer, block context, state view) → write
+//! set or [`ContractError`]: no clock (block time comes from [`BlockContext`]), no I/O, no
+//! randomness, no hash-map iteration order in outputs (everything is `BTreeMap` / sorted), no
+//! floating point in state. Signature verification is the caller's job (stateless and
+//! batchable, `Transaction::verify_all`); [`execute`] checks sequence and expiry against state,
+//! then the permission table ([`permissions`], R-A2), then the record kind's rules.
+//!
+//! * [`execute`] / [`execute_block`]: entry points; state root = hash chain of write sets.
+//! * [`state`]: the storage trait, the in-memory implementation, the write-buffering overlay.
+//! * [`keys`]: the key layout.
+//! * [`registry`], [`trace`], [`blocks`], [`completeness`]: part A's modules.
+//! * [`lineage`], [`cbeac`], [`closed_loop`], [`documents`], [`recall`], [`scan`], [`sensor`],
+//!   [`feedback`], [`validators`]: part B's modules.
+//!
+//! See `docs/contracts.md` for every record kind: who writes it, fields, rules, error codes.
+
+pub mod blocks;
+pub mod cbeac;
+pub mod closed_loop;
+pub mod codes;
+pub mod completeness;
+pub mod context;
+pub mod documents;
+pub mod error;
+pub mod exec;
+pub mod feedback;
+pub mod keys;
+pub mod lineage;
+pub mod permissions;
+pub mod recall;
+pub mod registry;
+pub mod scan;
+pub mod sensor;
+pub mod state;
+pub mod trace;
+pub mod validate;
+pub mod validators;
+
+pub use context::{BlockContext, ChainParams};
+pub use error::{ContractError, ErrorCode, FieldProblem, Problem};
+pub use exec::{
+    execute, execute_block, next_state_root, BlockError, BlockExecution, RecordEnvelope, TxEnv,
+    STATE_ROOT_DOMAIN,
+};
+pub use state::{MemoryState, Overlay, State, StateView, WriteSet};

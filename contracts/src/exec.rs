@@ -1,0 +1,243 @@
+//! The entry points: [`execute`] one transaction, [`execute_block`] a block's transactions in
+//! order, and the shared [`TxEnv`] every module works through.
+//!
+//! **State root (ADR 0020).** For a block with write sets `ws_1 … ws_n` (one per transaction,
+//! in block order, each sorted by key) and the parent block's state root `root_0`:
+//! `root_i = Hash::tagged("tracechain/state/v1", [root_{i-1}, encode(ws_i)])`; the block's
+//! state root is `root_n` (`root_0` itself for a block without transactions). It commits to
+//! every state change in order, costs one hash per transaction, and an auditor replaying the
+//! chain from genesis recomputes it without a Merkle tree over the whole state.
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use tracechain_types::{encode, Hash, Payload, PublicKey, Transaction};
+
+use crate::codes::NormalisedCode;
+use crate::context::BlockContext;
+use crate::error::{ContractError, ErrorCode, Problem};
+use crate::keys;
+use crate::permissions;
+use crate::registry::Participant;
+use crate::state::{Overlay, StateView, WriteSet};
+use crate::{
+    blocks, cbeac, closed_loop, documents, feedback, lineage, recall, registry, scan, trace,
+    validators,
+};
+
+/// Domain tag of the state-root hash chain.
+pub const STATE_ROOT_DOMAIN: &[u8] = b"tracechain/state/v1";
+
+/// A stored record: the payload as submitted plus who wrote it and when. Stored under
+/// `rec/{tx id}`; indexes point here.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct RecordEnvelope {
+    /// The transaction id.
+    pub tx_id: Hash,
+    /// Who signed it.
+    pub signer: PublicKey,
+    /// Block height.
+    pub height: u64,
+    /// Block time (Unix ms).
+    pub timestamp_ms: u64,
+    /// Self-declared by the exporter (R-B4) rather than written by a CBETC node.
+    pub self_declared: bool,
+    /// The record.
+    pub payload: Payload,
+}
+
+/// The environment of one transaction's execution.
+#[derive(Debug)]
+pub struct TxEnv<'a> {
+    /// The block.
+    pub ctx: &'a BlockContext,
+    /// Transaction id.
+    pub tx_id: Hash,
+    /// The signer (signature already verified by the caller).
+    pub signer: PublicKey,
+    /// The signer's registry entry at the start of the transaction.
+    pub participant: Option<Participant>,
+    /// Buffered state.
+    pub state: Overlay<'a>,
+}
+
+impl TxEnv<'_> {
+    /// Store the record envelope under `rec/{tx id}` and index it under each trace unit and
+    /// the category tag (`tur/{code}/{category}/…`).
+    pub fn store_record(
+        &mut self,
+        payload: &Payload,
+        category: &str,
+        codes: &[NormalisedCode],
+        self_declared: bool,
+    ) {
+        let env = RecordEnvelope {
+            tx_id: self.tx_id,
+            signer: self.signer,
+            height: self.ctx.height,
+            timestamp_ms: self.ctx.timestamp_ms,
+            self_declared,
+            payload: payload.clone(),
+        };
+        self.state.put_value(keys::record(&self.tx_id), &env);
+        for c in codes {
+            self.state.put_value(
+                keys::unit_record(c, category, self.ctx.height, &self.tx_id),
+                &(),
+            );
+        }
+    }
+}
+
+/// Execute one transaction against `state` (whose signature the caller verified): check
+/// expiry and sequence (R-D3 replay protection), permission (R-A2), then the record kind's
+/// rules. Returns the sorted write set, or the error with every offending field; on error
+/// nothing is written.
+pub fn execute(
+    tx: &Transaction,
+    ctx: &BlockContext,
+    state: &dyn StateView,
+) -> Result<WriteSet, ContractError> {
+    let body = &tx.body;
+    if body.expiry_height < ctx.height {
+        return Err(ContractError::one(
+            "R-D3",
+            ErrorCode::Expired,
+            "expiry_height",
+            Problem::OutOfRange(format!(
+                "expired at {} < block height {}",
+                body.expiry_height, ctx.height
+            )),
+        ));
+    }
+    let mut env = TxEnv {
+        ctx,
+        tx_id: tx.id(),
+        signer: body.signer,
+        participant: None,
+        state: Overlay::new(state),
+    };
+    let seq_key = keys::sequence(&body.signer);
+    let next: u64 = env.state.get_value(&seq_key).unwrap_or(0);
+    if body.sequence != next {
+        return Err(ContractError::one(
+            "R-D3",
+            ErrorCode::BadSequence,
+            "sequence",
+            Problem::OutOfRange(format!("expected {next}, got {}", body.sequence)),
+        ));
+    }
+    env.participant = registry::load(&env.state, &body.signer);
+    permissions::check(
+        body.payload.kind(),
+        &body.signer,
+        env.participant.as_ref(),
+        ctx,
+    )?;
+    dispatch(&mut env, &body.payload)?;
+    let bumped = next.checked_add(1).ok_or_else(|| {
+        ContractError::one(
+            "R-D3",
+            ErrorCode::LimitExceeded,
+            "sequence",
+            Problem::OutOfRange("sequence exhausted".into()),
+        )
+    })?;
+    env.state.put_value(seq_key, &bumped);
+    Ok(env.state.into_write_set())
+}
+
+/// Route a payload to its module. Every module function has the shape
+/// `fn(&mut TxEnv, &Record) -> Result<(), ContractError>` and writes through `env.state`.
+fn dispatch(env: &mut TxEnv<'_>, payload: &Payload) -> Result<(), ContractError> {
+    match payload {
+        Payload::ValidatorSetChange(r) => validators::validator_set_change(env, r),
+        Payload::RegisterParticipant(r) => registry::register(env, r),
+        Payload::ParticipantDecision(r) => registry::decide(env, r),
+        Payload::TradeRelationship(r) => registry::trade_relationship(env, r),
+        Payload::RegisterTraceUnit(r) => trace::register_unit(env, r),
+        Payload::RegisterItemCodes(r) => trace::register_items(env, r),
+        Payload::Materials(_)
+        | Payload::Production(_)
+        | Payload::ProductFeatures(_)
+        | Payload::ProductCode(_)
+        | Payload::Order(_)
+        | Payload::PaymentReceipt(_)
+        | Payload::TradeProductCode(_)
+        | Payload::Tally(_)
+        | Payload::Transport(_)
+        | Payload::Warehousing(_)
+        | Payload::Delivery(_)
+        | Payload::DeliveryException(_)
+        | Payload::CustomsDeclaration(_)
+        | Payload::CustomsStatus(_) => blocks::execute(env, payload, false),
+        Payload::Transformation(r) => lineage::transformation(env, r),
+        Payload::Aggregation(r) => lineage::aggregation(env, r),
+        Payload::Shipment(r) => lineage::shipment(env, r),
+        Payload::Filing(r) => cbeac::filing(env, r),
+        Payload::FilingDecision(r) => cbeac::filing_decision(env, r),
+        Payload::ExportDeclaration(r) => cbeac::export_declaration(env, r),
+        Payload::DeclarationDecision(r) => cbeac::declaration_decision(env, r),
+        Payload::ManualImport(r) => cbeac::manual_import(env, r),
+        Payload::LinkAuthorisation(r) => closed_loop::link_authorisation(env, r),
+        Payload::PaymentOrderLink(r) => closed_loop::payment_order_link(env, r),
+        Payload::BulkImport(r) => closed_loop::bulk_import(env, r),
+        Payload::DocumentAnchor(r) => documents::anchor(env, r),
+        Payload::DocumentRevocation(r) => documents::revoke(env, r),
+        Payload::Recall(r) => recall::recall(env, r),
+        Payload::ConsumerScan(r) => scan::consumer_scan(env, r),
+        Payload::Feedback(r) => feedback::feedback(env, r),
+        Payload::FeedbackAnswer(r) => feedback::answer(env, r),
+    }
+}
+
+/// The result of executing a block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlockExecution {
+    /// One write set per transaction, in block order.
+    pub write_sets: Vec<WriteSet>,
+    /// All writes of the block merged (later writes win), sorted: what storage applies
+    /// atomically when the block commits.
+    pub combined: WriteSet,
+    /// The block's state root.
+    pub state_root: Hash,
+}
+
+/// A block that does not execute: the first failing transaction and why. Under the
+/// architecture every transaction of a block must execute, so the whole block is refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("transaction {index} of the block is refused: {error}")]
+pub struct BlockError {
+    /// Position of the failing transaction.
+    pub index: usize,
+    /// Its error.
+    pub error: ContractError,
+}
+
+/// One step of the state-root hash chain.
+pub fn next_state_root(prev: &Hash, ws: &WriteSet) -> Hash {
+    Hash::tagged(STATE_ROOT_DOMAIN, &[prev.as_bytes(), &encode(ws)])
+}
+
+/// Execute a block's transactions in order against `state` (the parent block's state),
+/// each seeing the writes of those before it. Pure: nothing is written; the caller applies
+/// [`BlockExecution::combined`] when the block commits.
+pub fn execute_block(
+    txs: &[Transaction],
+    ctx: &BlockContext,
+    parent_state_root: Hash,
+    state: &dyn StateView,
+) -> Result<BlockExecution, BlockError> {
+    let mut block = Overlay::new(state);
+    let mut write_sets = Vec::with_capacity(txs.len());
+    let mut root = parent_state_root;
+    for (index, tx) in txs.iter().enumerate() {
+        let ws = execute(tx, ctx, &block).map_err(|error| BlockError { index, error })?;
+        root = next_state_root(&root, &ws);
+        block.absorb(&ws);
+        write_sets.push(ws);
+    }
+    Ok(BlockExecution {
+        write_sets,
+        combined: block.into_write_set(),
+        state_root: root,
+    })
+}

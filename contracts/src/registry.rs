@@ -1,0 +1,392 @@
+//! Participants (R-A1, R-A3, R-I4, R-B5) and trade relationships / directory (R-A6).
+//!
+//! States: `Pending` (registered, no rights) → `Approved` (writes allowed) ⇄ `Suspended`;
+//! `Pending` → `Rejected` (may register again); any non-revoked state → `Revoked` (final).
+//! Every decision is a ledger record with its reason (R-B5); earlier records of a suspended
+//! or revoked participant stay (nothing is deleted, R-A3).
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use tracechain_gs1::{Gln, Uscc};
+use tracechain_types::records::{
+    NodeType, ParticipantAction, ParticipantCategory, ParticipantDecision, ParticipantRegistration,
+    RegistrationId, TradeRelationship,
+};
+use tracechain_types::{Hash, Payload, PublicKey};
+
+use crate::error::{ContractError, ErrorCode, Problem};
+use crate::exec::TxEnv;
+use crate::keys;
+use crate::permissions::CategoryClass;
+use crate::state::{decode_stored, State, StateView};
+use crate::validate::{Checker, MAX_TEXT_BYTES};
+
+/// Most node types one participant declares (there are 10).
+pub const MAX_NODE_TYPES: usize = NodeType::ALL.len();
+/// Most entries one directory read returns; the caller pages with `after`.
+pub const MAX_DIRECTORY_PAGE: usize = 500;
+
+/// A participant's state (R-A1, R-A3).
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    BorshSerialize,
+    BorshDeserialize,
+    serde::Serialize,
+)]
+pub enum ParticipantState {
+    /// Registered, waiting for a regulator.
+    Pending,
+    /// May write what its category / node types allow.
+    Approved,
+    /// Temporarily barred from writing.
+    Suspended,
+    /// Permanently barred.
+    Revoked,
+    /// Registration refused; may register again.
+    Rejected,
+}
+
+impl ParticipantState {
+    /// All states.
+    pub const ALL: [ParticipantState; 5] = [
+        ParticipantState::Pending,
+        ParticipantState::Approved,
+        ParticipantState::Suspended,
+        ParticipantState::Revoked,
+        ParticipantState::Rejected,
+    ];
+}
+
+/// A registry entry (`par/{key}`).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct Participant {
+    /// The participant's key.
+    pub key: PublicKey,
+    /// What it declared.
+    pub registration: ParticipantRegistration,
+    /// Current state.
+    pub state: ParticipantState,
+    /// Height of (the latest) registration.
+    pub registered_height: u64,
+    /// The last decision: by whom, which, why, at which height (R-B5).
+    pub last_decision: Option<(PublicKey, ParticipantAction, String, u64)>,
+}
+
+/// One side of a trade relationship (`rel/{signer}/{counterparty}`).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct RelationshipSide {
+    /// Hash of the terms this side signed.
+    pub terms: Hash,
+    /// Height signed.
+    pub height: u64,
+}
+
+/// The registry entry of `key`.
+pub fn load(state: &dyn StateView, key: &PublicKey) -> Option<Participant> {
+    let k = keys::participant(key);
+    state.get(&k).map(|b| decode_stored(&k, &b))
+}
+
+/// Seed an approved participant at genesis (the first regulators, so that someone can approve
+/// the rest). Only the node's genesis loader calls this.
+pub fn genesis_participant(
+    state: &mut dyn State,
+    key: PublicKey,
+    registration: ParticipantRegistration,
+) {
+    let p = Participant {
+        key,
+        registration,
+        state: ParticipantState::Approved,
+        registered_height: 0,
+        last_decision: None,
+    };
+    state.put(keys::participant(&key), tracechain_types::encode(&p));
+}
+
+/// Check a registration's fields (R-A1, R-I4).
+pub fn check_registration(r: &ParticipantRegistration) -> Result<(), ContractError> {
+    let mut c = Checker::new();
+    c.text_value("legal_name", &r.legal_name, true);
+    c.country_value("country", &r.country);
+    if r.node_types.len() > MAX_NODE_TYPES {
+        c.push(
+            "node_types",
+            Problem::TooLong {
+                max: MAX_NODE_TYPES,
+            },
+        );
+    }
+    for (i, n) in r.node_types.iter().enumerate() {
+        if r.node_types
+            .get(..i)
+            .is_some_and(|before| before.contains(n))
+        {
+            c.push(
+                format!("node_types[{i}]"),
+                Problem::Duplicate(format!("{n:?}")),
+            );
+        }
+    }
+    let class = CategoryClass::of(&r.category);
+    if !r.node_types.is_empty()
+        && matches!(
+            class,
+            CategoryClass::Regulator | CategoryClass::ConsumerOrOther
+        )
+    {
+        c.push(
+            "node_types",
+            Problem::NotAllowed(format!(
+                "category {:?} runs no access node (spec 6.2.2)",
+                r.category
+            )),
+        );
+    }
+    match &r.registration_id {
+        RegistrationId::Uscc(s) => {
+            if let Err(e) = Uscc::parse(s) {
+                c.push("registration_id.uscc", Problem::Malformed(e.to_string()));
+            }
+            if r.country != "CN" {
+                c.push(
+                    "registration_id",
+                    Problem::NotAllowed(
+                        "a USCC identifies Chinese enterprises (country CN)".into(),
+                    ),
+                );
+            }
+        }
+        RegistrationId::Gln(s) => {
+            if let Err(e) = Gln::parse(s) {
+                c.push("registration_id.gln", Problem::Malformed(e.to_string()));
+            }
+        }
+        RegistrationId::National { country, number } => {
+            c.country_value("registration_id.country", country);
+            if number.is_empty()
+                || number.len() > 64
+                || !number.bytes().all(|b| b.is_ascii_graphic())
+            {
+                c.push(
+                    "registration_id.number",
+                    Problem::Malformed("1-64 printable ASCII characters".into()),
+                );
+            }
+            if country == "CN" {
+                c.push(
+                    "registration_id",
+                    Problem::NotAllowed(
+                        "Chinese enterprises are identified by their USCC (R-I4)".into(),
+                    ),
+                );
+            }
+        }
+    }
+    if r.identity_document == Hash::ZERO {
+        c.push("identity_document", Problem::Missing);
+    }
+    c.finish("R-A1").map_err(|mut e| {
+        if e.problems
+            .iter()
+            .any(|p| p.field.starts_with("registration_id"))
+        {
+            e.rule = "R-I4";
+        }
+        e
+    })
+}
+
+/// RegisterParticipant (R-A1): stored as `Pending`.
+pub fn register(env: &mut TxEnv<'_>, r: &ParticipantRegistration) -> Result<(), ContractError> {
+    check_registration(r)?;
+    if let Err(e) = env.signer.check_registrable() {
+        return Err(ContractError::one(
+            "R-A1",
+            ErrorCode::MalformedItem,
+            "signer",
+            Problem::Malformed(e.to_string()),
+        ));
+    }
+    let p = Participant {
+        key: env.signer,
+        registration: r.clone(),
+        state: ParticipantState::Pending,
+        registered_height: env.ctx.height,
+        last_decision: None,
+    };
+    env.state.put_value(keys::participant(&env.signer), &p);
+    env.store_record(&Payload::RegisterParticipant(r.clone()), "REG", &[], false);
+    Ok(())
+}
+
+/// ParticipantDecision by a regulator (R-A1, R-A3, R-B5).
+pub fn decide(env: &mut TxEnv<'_>, d: &ParticipantDecision) -> Result<(), ContractError> {
+    let mut c = Checker::new();
+    if d.reason.len() > MAX_TEXT_BYTES || d.reason.trim().is_empty() {
+        c.text_value("reason", &d.reason, true);
+    }
+    c.finish("R-B5")?;
+    let Some(mut p) = load(&env.state, &d.participant) else {
+        return Err(ContractError::one(
+            "R-A1",
+            ErrorCode::NotFound,
+            "participant",
+            Problem::NotFound("no such participant".into()),
+        ));
+    };
+    if d.participant == env.signer {
+        return Err(ContractError::one(
+            "R-A3",
+            ErrorCode::NotPermitted,
+            "participant",
+            Problem::NotAllowed("a regulator cannot decide on itself".into()),
+        ));
+    }
+    use ParticipantAction as A;
+    use ParticipantState as S;
+    let next = match (p.state, d.action) {
+        (S::Pending, A::Approve) => S::Approved,
+        (S::Pending, A::Reject) => S::Rejected,
+        (S::Approved, A::Suspend) => S::Suspended,
+        (S::Suspended, A::Reinstate) => S::Approved,
+        (S::Pending | S::Approved | S::Suspended | S::Rejected, A::Revoke) => S::Revoked,
+        (from, action) => {
+            let rule = if matches!(action, A::Approve | A::Reject) {
+                "R-A1"
+            } else {
+                "R-A3"
+            };
+            return Err(ContractError::one(
+                rule,
+                ErrorCode::InvalidTransition,
+                "action",
+                Problem::NotAllowed(format!(
+                    "{action:?} is not allowed for a {from:?} participant"
+                )),
+            ));
+        }
+    };
+    p.state = next;
+    p.last_decision = Some((env.signer, d.action, d.reason.clone(), env.ctx.height));
+    env.state.put_value(keys::participant(&d.participant), &p);
+    env.store_record(&Payload::ParticipantDecision(d.clone()), "DEC", &[], false);
+    Ok(())
+}
+
+/// TradeRelationship (R-A6): records the signer's side; the relationship exists once both
+/// sides signed the same terms.
+pub fn trade_relationship(env: &mut TxEnv<'_>, t: &TradeRelationship) -> Result<(), ContractError> {
+    if t.counterparty == env.signer {
+        return Err(ContractError::one(
+            "R-A6",
+            ErrorCode::MalformedItem,
+            "counterparty",
+            Problem::NotAllowed("a relationship needs two participants".into()),
+        ));
+    }
+    match load(&env.state, &t.counterparty) {
+        Some(p) if p.state == ParticipantState::Approved => {}
+        Some(p) => {
+            return Err(ContractError::one(
+                "R-A6",
+                ErrorCode::NotApproved,
+                "counterparty",
+                Problem::NotAllowed(format!("counterparty is {:?}", p.state)),
+            ));
+        }
+        None => {
+            return Err(ContractError::one(
+                "R-A6",
+                ErrorCode::NotFound,
+                "counterparty",
+                Problem::NotFound("no such participant".into()),
+            ));
+        }
+    }
+    if t.terms == Hash::ZERO {
+        return Err(ContractError::one(
+            "R-A6",
+            ErrorCode::MissingBasicItem,
+            "terms",
+            Problem::Missing,
+        ));
+    }
+    env.state.put_value(
+        keys::relationship(&env.signer, &t.counterparty),
+        &RelationshipSide {
+            terms: t.terms,
+            height: env.ctx.height,
+        },
+    );
+    env.store_record(&Payload::TradeRelationship(t.clone()), "REL", &[], false);
+    Ok(())
+}
+
+/// Whether a trade relationship between `a` and `b` exists: both signed the same terms
+/// (R-A6). Returns the terms.
+pub fn relationship(state: &dyn StateView, a: &PublicKey, b: &PublicKey) -> Option<Hash> {
+    let ka = keys::relationship(a, b);
+    let kb = keys::relationship(b, a);
+    let sa: RelationshipSide = decode_stored(&ka, &state.get(&ka)?);
+    let sb: RelationshipSide = decode_stored(&kb, &state.get(&kb)?);
+    (sa.terms == sb.terms).then_some(sa.terms)
+}
+
+/// A directory query (R-A6): approved participants, filtered by category class, node type and
+/// country (each optional).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DirectoryQuery {
+    /// Category class.
+    pub category: Option<CategoryClass>,
+    /// Exact category (with sub-kind).
+    pub exact_category: Option<ParticipantCategory>,
+    /// Node type.
+    pub node_type: Option<NodeType>,
+    /// ISO 3166-1 alpha-2 country.
+    pub country: Option<String>,
+    /// Continue after this key (paging).
+    pub after: Option<PublicKey>,
+    /// Page size (capped at [`MAX_DIRECTORY_PAGE`]).
+    pub limit: usize,
+}
+
+/// The participant directory (R-A6): approved participants matching the query, in key order.
+/// Scans the registry (a consortium has thousands of members, not millions); a page holds at
+/// most [`MAX_DIRECTORY_PAGE`] entries.
+pub fn directory(state: &dyn StateView, q: &DirectoryQuery) -> Vec<Participant> {
+    let limit = q.limit.clamp(1, MAX_DIRECTORY_PAGE);
+    let mut out = Vec::new();
+    let mut after = q.after.map(|k| keys::participant(&k));
+    const PAGE: usize = 256;
+    loop {
+        let page = state.scan(b"par/", after.as_deref(), PAGE);
+        let n = page.len();
+        for (k, v) in page {
+            let p: Participant = decode_stored(&k, &v);
+            after = Some(k);
+            let reg = &p.registration;
+            let ok = p.state == ParticipantState::Approved
+                && q.category
+                    .is_none_or(|c| CategoryClass::of(&reg.category) == c)
+                && q.exact_category.is_none_or(|c| reg.category == c)
+                && q.node_type.is_none_or(|n| reg.node_types.contains(&n))
+                && q.country.as_ref().is_none_or(|c| &reg.country == c);
+            if ok {
+                out.push(p);
+                if out.len() >= limit {
+                    return out;
+                }
+            }
+        }
+        if n < PAGE {
+            return out;
+        }
+    }
+}

@@ -1,0 +1,323 @@
+//! Trace units and their codes (R-I1–R-I3, R-M1–R-M3, R-X4).
+//!
+//! A trace unit is registered once with its trace code and mode (R-I3). Item-level codes
+//! registered under a batch become trace units of their own that inherit the batch's mode and
+//! point to it; the completeness report of an item counts its batch's records too.
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use tracechain_gs1::Serial;
+use tracechain_types::records::{
+    ItemCodesRegistration, TraceCode, TraceMode, TraceUnitRegistration,
+};
+use tracechain_types::{Payload, PublicKey};
+
+use crate::codes::NormalisedCode;
+use crate::error::{ContractError, ErrorCode, FieldProblem, Problem};
+use crate::exec::{RecordEnvelope, TxEnv};
+use crate::keys;
+use crate::state::{decode_stored, StateView};
+use crate::validate::{Checker, MAX_LIST_ITEMS};
+
+/// Most item codes registered by one transaction. Larger sets are split into several
+/// transactions (refused with `E_LIMIT_EXCEEDED`).
+pub const MAX_ITEMS_PER_TX: usize = MAX_LIST_ITEMS;
+/// Most trace codes one record may name (R-X4). More are refused; split the record.
+pub const MAX_TRACE_CODES_PER_RECORD: usize = 64;
+/// Most records returned by one [`lookup`].
+pub const MAX_LOOKUP_RECORDS: usize = 1000;
+
+/// A registered trace unit (`tu/{code}`).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct TraceUnit {
+    /// Its code, GTIN normalised to 14 digits.
+    pub code: TraceCode,
+    /// Its mode.
+    pub mode: TraceMode,
+    /// Product name.
+    pub product_name: String,
+    /// Who registered it.
+    pub registrant: PublicKey,
+    /// Registration height.
+    pub height: u64,
+    /// For item codes registered under a batch: the batch.
+    pub batch: Option<TraceCode>,
+}
+
+/// The registered unit of a normalised code.
+pub fn load(state: &dyn StateView, code: &NormalisedCode) -> Option<TraceUnit> {
+    let k = keys::trace_unit(code);
+    state.get(&k).map(|b| decode_stored(&k, &b))
+}
+
+/// Validate the trace codes a record names (R-X4): 1..=[`MAX_TRACE_CODES_PER_RECORD`],
+/// well formed, registered, not repeated. Problems are added to `c`; the valid, registered
+/// ones are returned.
+pub fn check_record_codes(
+    state: &dyn StateView,
+    c: &mut Checker,
+    field: &str,
+    codes: &[TraceCode],
+) -> Vec<(NormalisedCode, TraceUnit)> {
+    let mut out: Vec<(NormalisedCode, TraceUnit)> = Vec::new();
+    if !c.list(field, codes, 1, MAX_TRACE_CODES_PER_RECORD) {
+        return out;
+    }
+    for (i, code) in codes.iter().enumerate() {
+        let f = format!("{field}[{i}]");
+        match NormalisedCode::new(&f, code) {
+            Err(p) => c.extend(p),
+            Ok(n) => {
+                if out.iter().any(|(o, _)| *o == n) {
+                    c.push(f, Problem::Duplicate(n.as_str().to_string()));
+                    continue;
+                }
+                match load(state, &n) {
+                    Some(u) => out.push((n, u)),
+                    None => c.push(
+                        f,
+                        Problem::NotFound(format!("trace unit {} is not registered", n.as_str())),
+                    ),
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Turn checker problems about trace codes into the R-X4 error when they are the only ones.
+pub fn unknown_unit_error(problems: Vec<FieldProblem>) -> ContractError {
+    ContractError {
+        rule: "R-X4",
+        code: ErrorCode::UnknownTraceUnit,
+        problems,
+    }
+}
+
+/// RegisterTraceUnit (R-I1, R-I3).
+pub fn register_unit(env: &mut TxEnv<'_>, r: &TraceUnitRegistration) -> Result<(), ContractError> {
+    let mut c = Checker::new();
+    let code = match NormalisedCode::new("code", &r.code) {
+        Ok(n) => Some(n),
+        Err(p) => {
+            c.extend(p);
+            None
+        }
+    };
+    c.text_value("product_name", &r.product_name, true);
+    c.finish("R-I2")?;
+    let Some(code) = code else {
+        return Err(ContractError::one(
+            "R-I2",
+            ErrorCode::MalformedItem,
+            "code",
+            Problem::Missing,
+        ));
+    };
+    if load(&env.state, &code).is_some() {
+        return Err(ContractError::one(
+            "R-I3",
+            ErrorCode::DuplicateTraceCode,
+            "code",
+            Problem::Duplicate(code.as_str().to_string()),
+        ));
+    }
+    let unit = TraceUnit {
+        code: code.code().clone(),
+        mode: r.mode,
+        product_name: r.product_name.clone(),
+        registrant: env.signer,
+        height: env.ctx.height,
+        batch: None,
+    };
+    env.state.put_value(keys::trace_unit(&code), &unit);
+    env.store_record(
+        &Payload::RegisterTraceUnit(r.clone()),
+        "TU",
+        std::slice::from_ref(&code),
+        false,
+    );
+    Ok(())
+}
+
+/// RegisterItemCodes (R-I1, R-I2, R-I3): item-level units under a batch of the signer.
+pub fn register_items(env: &mut TxEnv<'_>, r: &ItemCodesRegistration) -> Result<(), ContractError> {
+    let mut c = Checker::new();
+    let batch = match NormalisedCode::new("batch", &r.batch) {
+        Ok(n) => Some(n),
+        Err(p) => {
+            c.extend(p);
+            None
+        }
+    };
+    if r.serials.len() > MAX_ITEMS_PER_TX {
+        return Err(ContractError::one(
+            "R-I1",
+            ErrorCode::LimitExceeded,
+            "serials",
+            Problem::TooLong {
+                max: MAX_ITEMS_PER_TX,
+            },
+        ));
+    }
+    c.list("serials", &r.serials, 1, MAX_ITEMS_PER_TX);
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, s) in r.serials.iter().enumerate() {
+        if let Err(e) = Serial::parse(s) {
+            c.push(format!("serials[{i}]"), Problem::Malformed(e.to_string()));
+        } else if !seen.insert(s.as_str()) {
+            c.push(format!("serials[{i}]"), Problem::Duplicate(s.clone()));
+        }
+    }
+    c.finish("R-I2")?;
+    let Some(batch) = batch else {
+        return Err(ContractError::one(
+            "R-I2",
+            ErrorCode::MalformedItem,
+            "batch",
+            Problem::Missing,
+        ));
+    };
+    if batch.is_item() {
+        return Err(ContractError::one(
+            "R-I1",
+            ErrorCode::MalformedItem,
+            "batch",
+            Problem::NotAllowed("items are registered under a batch-level code".into()),
+        ));
+    }
+    let Some(unit) = load(&env.state, &batch) else {
+        return Err(ContractError::one(
+            "R-X4",
+            ErrorCode::UnknownTraceUnit,
+            "batch",
+            Problem::NotFound(batch.as_str().to_string()),
+        ));
+    };
+    if unit.registrant != env.signer {
+        return Err(ContractError::one(
+            "R-I1",
+            ErrorCode::NotPermitted,
+            "batch",
+            Problem::NotAllowed("only the batch's registrant adds item codes".into()),
+        ));
+    }
+    let mut problems = Vec::new();
+    let mut items = Vec::with_capacity(r.serials.len());
+    for (i, s) in r.serials.iter().enumerate() {
+        let code = TraceCode::Item {
+            gtin: batch.code().gtin().to_string(),
+            serial: s.clone(),
+        };
+        match NormalisedCode::new(&format!("serials[{i}]"), &code) {
+            Ok(n) if load(&env.state, &n).is_some() => {
+                problems.push(FieldProblem::new(
+                    format!("serials[{i}]"),
+                    Problem::Duplicate(n.as_str().to_string()),
+                ));
+            }
+            Ok(n) => items.push(n),
+            Err(p) => problems.extend(p),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(ContractError {
+            rule: "R-I3",
+            code: ErrorCode::DuplicateTraceCode,
+            problems,
+        });
+    }
+    for n in &items {
+        let item = TraceUnit {
+            code: n.code().clone(),
+            mode: unit.mode,
+            product_name: unit.product_name.clone(),
+            registrant: env.signer,
+            height: env.ctx.height,
+            batch: Some(batch.code().clone()),
+        };
+        env.state.put_value(keys::trace_unit(n), &item);
+        env.state.put_value(keys::item_under_batch(&batch, n), &());
+    }
+    let mut indexed = items;
+    indexed.push(batch);
+    env.store_record(
+        &Payload::RegisterItemCodes(r.clone()),
+        "TU",
+        &indexed,
+        false,
+    );
+    Ok(())
+}
+
+/// A trace unit with its records (read side, for the API).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TraceUnitView {
+    /// The unit.
+    pub unit: TraceUnit,
+    /// Digital Link form of its code.
+    pub digital_link: String,
+    /// Records naming it (and, for an item under a batch, its batch's records), as
+    /// (category tag, envelope), in (category, height) order; at most
+    /// [`MAX_LOOKUP_RECORDS`].
+    pub records: Vec<(String, RecordEnvelope)>,
+}
+
+/// The `(category, tx id)` index entries of one unit, in key order.
+pub fn unit_record_index(
+    state: &dyn StateView,
+    code: &NormalisedCode,
+    limit: usize,
+) -> Vec<(String, tracechain_types::Hash)> {
+    let prefix = keys::unit_records(code);
+    let mut out = Vec::new();
+    for (k, _) in state.scan(&prefix, None, limit) {
+        let Some(rest) = k.get(prefix.len()..) else {
+            continue;
+        };
+        let mut parts = rest.split(|b| *b == b'/');
+        let (Some(cat), Some(last)) = (parts.next(), parts.next()) else {
+            continue;
+        };
+        let (Ok(cat), Ok(last)) = (hex::decode(cat), hex::decode(last)) else {
+            continue;
+        };
+        let Some(id) = last.get(8..40).and_then(|s| <[u8; 32]>::try_from(s).ok()) else {
+            continue;
+        };
+        out.push((
+            String::from_utf8_lossy(&cat).into_owned(),
+            tracechain_types::Hash(id),
+        ));
+    }
+    out
+}
+
+/// Look a trace unit up with its records (R-X4, read side).
+pub fn lookup(state: &dyn StateView, code: &TraceCode) -> Option<TraceUnitView> {
+    let n = NormalisedCode::new("code", code).ok()?;
+    let unit = load(state, &n)?;
+    let mut index = unit_record_index(state, &n, MAX_LOOKUP_RECORDS);
+    if let Some(batch) = unit
+        .batch
+        .as_ref()
+        .and_then(|b| NormalisedCode::new("batch", b).ok())
+    {
+        let room = MAX_LOOKUP_RECORDS.saturating_sub(index.len());
+        index.extend(unit_record_index(state, &batch, room));
+    }
+    let mut records = Vec::with_capacity(index.len());
+    for (cat, id) in index {
+        let k = keys::record(&id);
+        if let Some(b) = state.get(&k) {
+            records.push((cat, decode_stored::<RecordEnvelope>(&k, &b)));
+        }
+    }
+    records.sort_by(|a, b| {
+        (a.0.as_str(), a.1.height, a.1.tx_id).cmp(&(b.0.as_str(), b.1.height, b.1.tx_id))
+    });
+    Some(TraceUnitView {
+        digital_link: n.digital_link(),
+        unit,
+        records,
+    })
+}

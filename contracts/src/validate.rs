@@ -1,0 +1,497 @@
+//! Field checks shared by every record kind (R-X1): presence, text limits, RFC 3339 times,
+//! ISO 4217 currencies, ISO 3166-1 alpha-2 countries, amounts, GS1 keys, positions, sensor
+//! readings. A [`Checker`] collects every problem of a record, then [`Checker::finish`] turns
+//! them into one [`ContractError`].
+
+use tracechain_gs1::{Gln, Gtin, Sscc};
+use tracechain_types::records::{Position, SensorReading};
+
+use crate::error::{ContractError, ErrorCode, FieldProblem, Problem};
+
+/// Longest free-text item (bytes). Longer text is refused (`Problem::TooLong`): evidence
+/// belongs in an anchored document, the record carries its hash.
+pub const MAX_TEXT_BYTES: usize = 512;
+/// Most items in one list field (trace codes, lines, positions, readings, serials). Longer
+/// lists are refused (`Problem::TooLong`); split the record.
+pub const MAX_LIST_ITEMS: usize = 256;
+/// Most positions on one record (R-S5).
+pub const MAX_POSITIONS: usize = MAX_LIST_ITEMS;
+/// Most sensor readings on one record (R-S6).
+pub const MAX_SENSOR_READINGS: usize = 1024;
+
+/// ISO 4217 active alphabetic currency codes (fund and precious-metal codes excluded),
+/// sorted.
+pub const ISO_4217: &[&str] = &[
+    "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT",
+    "BGN", "BHD", "BIF", "BMD", "BND", "BOB", "BOV", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD",
+    "CAD", "CDF", "CHE", "CHF", "CHW", "CLF", "CLP", "CNY", "COP", "COU", "CRC", "CUP", "CVE",
+    "CZK", "DJF", "DKK", "DOP", "DZD", "EGP", "ERN", "ETB", "EUR", "FJD", "FKP", "GBP", "GEL",
+    "GHS", "GIP", "GMD", "GNF", "GTQ", "GYD", "HKD", "HNL", "HTG", "HUF", "IDR", "ILS", "INR",
+    "IQD", "IRR", "ISK", "JMD", "JOD", "JPY", "KES", "KGS", "KHR", "KMF", "KPW", "KRW", "KWD",
+    "KYD", "KZT", "LAK", "LBP", "LKR", "LRD", "LSL", "LYD", "MAD", "MDL", "MGA", "MKD", "MMK",
+    "MNT", "MOP", "MRU", "MUR", "MVR", "MWK", "MXN", "MXV", "MYR", "MZN", "NAD", "NGN", "NIO",
+    "NOK", "NPR", "NZD", "OMR", "PAB", "PEN", "PGK", "PHP", "PKR", "PLN", "PYG", "QAR", "RON",
+    "RSD", "RUB", "RWF", "SAR", "SBD", "SCR", "SDG", "SEK", "SGD", "SHP", "SLE", "SOS", "SRD",
+    "SSP", "STN", "SVC", "SYP", "SZL", "THB", "TJS", "TMT", "TND", "TOP", "TRY", "TTD", "TWD",
+    "TZS", "UAH", "UGX", "USD", "USN", "UYI", "UYU", "UYW", "UZS", "VED", "VES", "VND", "VUV",
+    "WST", "XAF", "XCD", "XCG", "XOF", "XPF", "YER", "ZAR", "ZMW", "ZWG",
+];
+
+/// ISO 3166-1 alpha-2 officially assigned country codes, sorted.
+pub const ISO_3166_ALPHA2: &[&str] = &[
+    "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW", "AX", "AZ",
+    "BA", "BB", "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN", "BO", "BQ", "BR", "BS",
+    "BT", "BV", "BW", "BY", "BZ", "CA", "CC", "CD", "CF", "CG", "CH", "CI", "CK", "CL", "CM", "CN",
+    "CO", "CR", "CU", "CV", "CW", "CX", "CY", "CZ", "DE", "DJ", "DK", "DM", "DO", "DZ", "EC", "EE",
+    "EG", "EH", "ER", "ES", "ET", "FI", "FJ", "FK", "FM", "FO", "FR", "GA", "GB", "GD", "GE", "GF",
+    "GG", "GH", "GI", "GL", "GM", "GN", "GP", "GQ", "GR", "GS", "GT", "GU", "GW", "GY", "HK", "HM",
+    "HN", "HR", "HT", "HU", "ID", "IE", "IL", "IM", "IN", "IO", "IQ", "IR", "IS", "IT", "JE", "JM",
+    "JO", "JP", "KE", "KG", "KH", "KI", "KM", "KN", "KP", "KR", "KW", "KY", "KZ", "LA", "LB", "LC",
+    "LI", "LK", "LR", "LS", "LT", "LU", "LV", "LY", "MA", "MC", "MD", "ME", "MF", "MG", "MH", "MK",
+    "ML", "MM", "MN", "MO", "MP", "MQ", "MR", "MS", "MT", "MU", "MV", "MW", "MX", "MY", "MZ", "NA",
+    "NC", "NE", "NF", "NG", "NI", "NL", "NO", "NP", "NR", "NU", "NZ", "OM", "PA", "PE", "PF", "PG",
+    "PH", "PK", "PL", "PM", "PN", "PR", "PS", "PT", "PW", "PY", "QA", "RE", "RO", "RS", "RU", "RW",
+    "SA", "SB", "SC", "SD", "SE", "SG", "SH", "SI", "SJ", "SK", "SL", "SM", "SN", "SO", "SR", "SS",
+    "ST", "SV", "SX", "SY", "SZ", "TC", "TD", "TF", "TG", "TH", "TJ", "TK", "TL", "TM", "TN", "TO",
+    "TR", "TT", "TV", "TW", "TZ", "UA", "UG", "UM", "US", "UY", "UZ", "VA", "VC", "VE", "VG", "VI",
+    "VN", "VU", "WF", "WS", "YE", "YT", "ZA", "ZM", "ZW",
+];
+
+/// Whether `code` is an active ISO 4217 currency.
+pub fn is_currency(code: &str) -> bool {
+    ISO_4217.binary_search(&code).is_ok()
+}
+
+/// Whether `code` is an ISO 3166-1 alpha-2 country.
+pub fn is_country(code: &str) -> bool {
+    ISO_3166_ALPHA2.binary_search(&code).is_ok()
+}
+
+fn two(s: &[u8]) -> Option<u32> {
+    match s {
+        [a @ b'0'..=b'9', b @ b'0'..=b'9'] => Some(u32::from(a - b'0') * 10 + u32::from(b - b'0')),
+        _ => None,
+    }
+}
+
+fn days_in_month(year: i64, month: u32) -> u32 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        _ => 28,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date.
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn parse_full_date(s: &[u8]) -> Result<i64, String> {
+    let (y, rest) = match s {
+        [a, b, c, d, b'-', rest @ ..] if [a, b, c, d].iter().all(|x| x.is_ascii_digit()) => {
+            let y = [a, b, c, d]
+                .iter()
+                .fold(0i64, |acc, x| acc * 10 + i64::from(**x - b'0'));
+            (y, rest)
+        }
+        _ => return Err("expected YYYY-MM-DD".into()),
+    };
+    let (m, d) = match rest {
+        [m1, m2, b'-', d1, d2] => (two(&[*m1, *m2]), two(&[*d1, *d2])),
+        _ => return Err("expected YYYY-MM-DD".into()),
+    };
+    let (Some(m), Some(d)) = (m, d) else {
+        return Err("expected YYYY-MM-DD".into());
+    };
+    if !(1..=12).contains(&m) {
+        return Err(format!("month {m} out of range"));
+    }
+    if d == 0 || d > days_in_month(y, m) {
+        return Err(format!("day {d} out of range for {y:04}-{m:02}"));
+    }
+    Ok(days_from_civil(y, m, d))
+}
+
+/// Parse an RFC 3339 `date-time` (`YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`; `T`/`t`, `Z`/`z`
+/// accepted; fraction truncated to milliseconds; leap second `:60` refused) into milliseconds
+/// since the Unix epoch (UTC).
+pub fn parse_rfc3339(s: &str) -> Result<i64, String> {
+    let b = s.as_bytes();
+    if b.len() < 20 {
+        return Err("expected an RFC 3339 date-time such as 2024-05-01T08:30:00Z".into());
+    }
+    let (date, rest) = b.split_at(10);
+    let days = parse_full_date(date)?;
+    let (sep, rest) = rest.split_at(1);
+    if sep != b"T" && sep != b"t" {
+        return Err("expected 'T' between date and time".into());
+    }
+    let (hms, mut rest) = rest.split_at(8);
+    let (h, mi, se) = match hms {
+        [h1, h2, b':', m1, m2, b':', s1, s2] => {
+            (two(&[*h1, *h2]), two(&[*m1, *m2]), two(&[*s1, *s2]))
+        }
+        _ => return Err("expected HH:MM:SS".into()),
+    };
+    let (Some(h), Some(mi), Some(se)) = (h, mi, se) else {
+        return Err("expected HH:MM:SS".into());
+    };
+    if h > 23 || mi > 59 || se > 59 {
+        return Err(format!(
+            "time {h:02}:{mi:02}:{se:02} out of range (leap seconds are not accepted)"
+        ));
+    }
+    let mut millis = 0i64;
+    if let [b'.', tail @ ..] = rest {
+        let n = tail.iter().take_while(|c| c.is_ascii_digit()).count();
+        if n == 0 {
+            return Err("empty fraction of a second".into());
+        }
+        let (digits, after) = tail.split_at(n);
+        for (i, d) in digits.iter().take(3).enumerate() {
+            millis += i64::from(d - b'0') * [100, 10, 1].get(i).copied().unwrap_or(0);
+        }
+        rest = after;
+    }
+    let offset_min: i64 = match rest {
+        [b'Z'] | [b'z'] => 0,
+        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+            let (Some(oh), Some(om)) = (two(&[*h1, *h2]), two(&[*m1, *m2])) else {
+                return Err("malformed offset".into());
+            };
+            if oh > 23 || om > 59 {
+                return Err("offset out of range".into());
+            }
+            let v = i64::from(oh * 60 + om);
+            if *sign == b'-' {
+                -v
+            } else {
+                v
+            }
+        }
+        _ => return Err("expected 'Z' or an offset ±HH:MM".into()),
+    };
+    let secs = days * 86_400 + i64::from(h * 3600 + mi * 60 + se) - offset_min * 60;
+    Ok(secs * 1000 + millis)
+}
+
+/// Parse an RFC 3339 `full-date` (`YYYY-MM-DD`, midnight UTC) or `date-time`.
+pub fn parse_date_or_time(s: &str) -> Result<i64, String> {
+    if s.len() == 10 {
+        parse_full_date(s.as_bytes()).map(|d| d * 86_400_000)
+    } else {
+        parse_rfc3339(s)
+    }
+}
+
+/// Collects every problem of one record.
+#[derive(Debug, Default)]
+pub struct Checker {
+    /// Problems so far.
+    pub problems: Vec<FieldProblem>,
+}
+
+impl Checker {
+    /// No problems yet.
+    pub fn new() -> Checker {
+        Checker::default()
+    }
+
+    /// Record a problem.
+    pub fn push(&mut self, field: impl Into<String>, problem: Problem) {
+        self.problems.push(FieldProblem::new(field, problem));
+    }
+
+    /// Add problems found elsewhere.
+    pub fn extend(&mut self, problems: Vec<FieldProblem>) {
+        self.problems.extend(problems);
+    }
+
+    /// Whether no problem was found.
+    pub fn is_ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    /// A present value, or a `Missing` problem when `required`.
+    pub fn present<'v, T>(
+        &mut self,
+        field: &str,
+        v: &'v Option<T>,
+        required: bool,
+    ) -> Option<&'v T> {
+        if v.is_none() && required {
+            self.push(field, Problem::Missing);
+        }
+        v.as_ref()
+    }
+
+    /// Free text: non-blank, at most [`MAX_TEXT_BYTES`], no control characters.
+    pub fn text<'v>(
+        &mut self,
+        field: &str,
+        v: &'v Option<String>,
+        required: bool,
+    ) -> Option<&'v str> {
+        let s = self.present(field, v, required)?;
+        self.text_value(field, s, required).then_some(s.as_str())
+    }
+
+    /// Check a text value that is structurally always present (blank counts as missing when
+    /// `required`).
+    pub fn text_value(&mut self, field: &str, s: &str, required: bool) -> bool {
+        if s.trim().is_empty() {
+            self.push(
+                field,
+                if required {
+                    Problem::Missing
+                } else {
+                    Problem::Malformed("blank".into())
+                },
+            );
+            false
+        } else if s.len() > MAX_TEXT_BYTES {
+            self.push(
+                field,
+                Problem::TooLong {
+                    max: MAX_TEXT_BYTES,
+                },
+            );
+            false
+        } else if s.chars().any(char::is_control) {
+            self.push(field, Problem::Malformed("control character".into()));
+            false
+        } else {
+            true
+        }
+    }
+
+    /// An RFC 3339 date-time, as Unix milliseconds.
+    pub fn time(&mut self, field: &str, v: &Option<String>, required: bool) -> Option<i64> {
+        let s = self.present(field, v, required)?;
+        self.time_value(field, s)
+    }
+
+    /// Check a date-time value.
+    pub fn time_value(&mut self, field: &str, s: &str) -> Option<i64> {
+        match parse_rfc3339(s) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                self.push(
+                    field,
+                    Problem::Malformed(format!("not an RFC 3339 date-time: {e}")),
+                );
+                None
+            }
+        }
+    }
+
+    /// An RFC 3339 full-date or date-time, as Unix milliseconds.
+    pub fn date(&mut self, field: &str, v: &Option<String>, required: bool) -> Option<i64> {
+        let s = self.present(field, v, required)?;
+        match parse_date_or_time(s) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                self.push(
+                    field,
+                    Problem::Malformed(format!("not an RFC 3339 date: {e}")),
+                );
+                None
+            }
+        }
+    }
+
+    /// An ISO 4217 currency code.
+    pub fn currency<'v>(
+        &mut self,
+        field: &str,
+        v: &'v Option<String>,
+        required: bool,
+    ) -> Option<&'v str> {
+        let s = self.present(field, v, required)?;
+        if is_currency(s) {
+            Some(s)
+        } else {
+            self.push(
+                field,
+                Problem::Malformed(format!("{s:?} is not an active ISO 4217 currency code")),
+            );
+            None
+        }
+    }
+
+    /// An ISO 3166-1 alpha-2 country code.
+    pub fn country<'v>(
+        &mut self,
+        field: &str,
+        v: &'v Option<String>,
+        required: bool,
+    ) -> Option<&'v str> {
+        let s = self.present(field, v, required)?;
+        self.country_value(field, s).then_some(s.as_str())
+    }
+
+    /// Check a country value.
+    pub fn country_value(&mut self, field: &str, s: &str) -> bool {
+        if is_country(s) {
+            true
+        } else {
+            self.push(
+                field,
+                Problem::Malformed(format!("{s:?} is not an ISO 3166-1 alpha-2 country code")),
+            );
+            false
+        }
+    }
+
+    /// An amount in minor units, ≥ 0.
+    pub fn amount(&mut self, field: &str, v: &Option<i64>, required: bool) -> Option<i64> {
+        let a = *self.present(field, v, required)?;
+        self.amount_value(field, a).then_some(a)
+    }
+
+    /// Check an amount value.
+    pub fn amount_value(&mut self, field: &str, a: i64) -> bool {
+        if a < 0 {
+            self.push(
+                field,
+                Problem::OutOfRange(format!("amount {a} is negative")),
+            );
+            false
+        } else {
+            true
+        }
+    }
+
+    /// A GTIN (check digit verified); returns the 14-digit form.
+    pub fn gtin(&mut self, field: &str, v: &Option<String>, required: bool) -> Option<String> {
+        let s = self.present(field, v, required)?;
+        self.gtin_value(field, s)
+    }
+
+    /// Check a GTIN value.
+    pub fn gtin_value(&mut self, field: &str, s: &str) -> Option<String> {
+        match Gtin::parse(s) {
+            Ok(g) => Some(g.as_str().to_string()),
+            Err(e) => {
+                self.push(field, Problem::Malformed(e.to_string()));
+                None
+            }
+        }
+    }
+
+    /// A GLN (check digit verified).
+    pub fn gln(&mut self, field: &str, v: &Option<String>, required: bool) -> bool {
+        let Some(s) = self.present(field, v, required) else {
+            return !required;
+        };
+        match Gln::parse(s) {
+            Ok(_) => true,
+            Err(e) => {
+                self.push(field, Problem::Malformed(e.to_string()));
+                false
+            }
+        }
+    }
+
+    /// An SSCC (check digit verified).
+    pub fn sscc_value(&mut self, field: &str, s: &str) -> bool {
+        match Sscc::parse(s) {
+            Ok(_) => true,
+            Err(e) => {
+                self.push(field, Problem::Malformed(e.to_string()));
+                false
+            }
+        }
+    }
+
+    /// A list length within `min..=max`.
+    pub fn list<T>(&mut self, field: &str, v: &[T], min: usize, max: usize) -> bool {
+        if v.len() < min {
+            self.push(field, Problem::Missing);
+            false
+        } else if v.len() > max {
+            self.push(field, Problem::TooLong { max });
+            false
+        } else {
+            true
+        }
+    }
+
+    /// Positions of a logistics record (R-S5).
+    pub fn positions(&mut self, field: &str, v: &[Position]) {
+        if !self.list(field, v, 0, MAX_POSITIONS) {
+            return;
+        }
+        for (i, p) in v.iter().enumerate() {
+            self.time_value(&format!("{field}[{i}].time"), &p.time);
+            if !(-900_000_000..=900_000_000).contains(&p.lat_e7) {
+                self.push(
+                    format!("{field}[{i}].lat_e7"),
+                    Problem::OutOfRange("latitude beyond ±90°".into()),
+                );
+            }
+            if !(-1_800_000_000..=1_800_000_000).contains(&p.lon_e7) {
+                self.push(
+                    format!("{field}[{i}].lon_e7"),
+                    Problem::OutOfRange("longitude beyond ±180°".into()),
+                );
+            }
+        }
+    }
+
+    /// Sensor readings of a warehousing or transport record (R-S6).
+    pub fn sensor_readings(&mut self, field: &str, v: &[SensorReading]) {
+        if !self.list(field, v, 0, MAX_SENSOR_READINGS) {
+            return;
+        }
+        for (i, r) in v.iter().enumerate() {
+            self.time_value(&format!("{field}[{i}].time"), &r.time);
+            if r.temperature_centi_c.is_none() && r.humidity_bp.is_none() {
+                self.push(format!("{field}[{i}]"), Problem::Missing);
+            }
+            if let Some(t) = r.temperature_centi_c {
+                if !(-27_315..=100_000).contains(&t) {
+                    self.push(
+                        format!("{field}[{i}].temperature_centi_c"),
+                        Problem::OutOfRange(format!("{t}")),
+                    );
+                }
+            }
+            if let Some(h) = r.humidity_bp {
+                if h > 10_000 {
+                    self.push(
+                        format!("{field}[{i}].humidity_bp"),
+                        Problem::OutOfRange(format!("{h} > 10000")),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Finish: `Ok` when no problem was found, else one error under `rule` with code
+    /// `E_MISSING_BASIC_ITEM` when anything is missing, `E_MALFORMED_ITEM` otherwise.
+    pub fn finish(self, rule: &'static str) -> Result<(), ContractError> {
+        if self.problems.is_empty() {
+            return Ok(());
+        }
+        let code = if self.problems.iter().any(|p| p.problem == Problem::Missing) {
+            ErrorCode::MissingBasicItem
+        } else {
+            ErrorCode::MalformedItem
+        };
+        Err(ContractError {
+            rule,
+            code,
+            problems: self.problems,
+        })
+    }
+}
