@@ -504,8 +504,16 @@ fn alnum_value(raw: &str, min: usize, max: usize) -> bool {
     percent_decode(raw).is_some_and(|v| (min..=max).contains(&v.len()) && cset82(&v))
 }
 
+/// A GS1 key of `n` digits. The CBV 2.0 constrained DL forms are patterns: the check
+/// digit is not verified here (conforming repositories accept a wrong one, see
+/// ADR 0031); tracechain verifies it where a key becomes a trace code (R-I2).
 fn key_ok(s: &str, n: usize) -> bool {
-    n_digits(s, n) && check_digit(&s[..n - 1]) == s.chars().last()
+    n_digits(s, n)
+}
+
+/// Whether the GS1 mod-10 check digit of a key (last digit) is right.
+pub fn check_digit_ok(key: &str) -> bool {
+    key.len() >= 2 && all_digits(key) && check_digit(&key[..key.len() - 1]) == key.chars().last()
 }
 
 /// Why an identifier is not acceptable in its role.
@@ -577,6 +585,33 @@ pub fn is_uri(s: &str) -> bool {
         && !s.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
+/// The numeric primary-key AIs a Digital Link path may carry.
+fn is_key_ai(seg: &str) -> bool {
+    DL_KEYS.contains(&seg) && seg.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Whether an http(s) URI has a path segment that is a GS1 primary-key AI, i.e. claims
+/// to be a GS1 Digital Link.
+fn claims_gs1_key(uri: &str) -> bool {
+    http_path(uri).is_some_and(|p| {
+        let end = p.find(['?', '#']).unwrap_or(p.len());
+        p[..end].split('/').any(is_key_ai)
+    })
+}
+
+/// Whether `uri` is a GS1 Digital Link URI in the constrained form CBV 2.0 allows for
+/// `role` (any host and path prefix; no query string, fragment or trailing slash;
+/// pattern-level, check digits not verified).
+pub fn is_constrained_dl(uri: &str, role: Role) -> bool {
+    if uri.contains(['?', '#']) || uri.chars().any(|c| c.is_whitespace()) {
+        return false;
+    }
+    let Some(path) = http_path(uri) else { return false };
+    let segs: Vec<&str> = path.split('/').collect();
+    let Some(start) = segs.iter().position(|s| is_key_ai(s)) else { return false };
+    constrained_dl_ok(&segs[start..].join("/"), role)
+}
+
 /// Check an identifier in its role: EPC URNs must parse (and, for instance and class
 /// roles, be of a fitting kind); URIs that carry a GS1 key path must be the constrained
 /// DL form of the role; other absolute URIs are private identifiers and pass.
@@ -594,23 +629,8 @@ pub fn check_identifier(value: &str, role: Role) -> Result<(), IdProblem> {
         let _ = dl;
         return if kind_ok { Ok(()) } else { Err(IdProblem::BadEpcUrn) };
     }
-    if looks_like_dl(value) {
-        if value.contains('?') || value.contains('#') {
-            return Err(IdProblem::BadDigitalLink);
-        }
-        let path = http_path(value).ok_or(IdProblem::BadDigitalLink)?;
-        // A DL may sit under a path prefix on a custom domain: find the key segment.
-        let segs: Vec<&str> = path.split('/').collect();
-        let start = segs
-            .iter()
-            .position(|s| DL_KEYS.contains(s) && s.bytes().all(|b| b.is_ascii_digit()))
-            .ok_or(IdProblem::BadDigitalLink)?;
-        let key_path = segs[start..].join("/");
-        return if constrained_dl_ok(&key_path, role) {
-            Ok(())
-        } else {
-            Err(IdProblem::BadDigitalLink)
-        };
+    if claims_gs1_key(value) {
+        return if is_constrained_dl(value, role) { Ok(()) } else { Err(IdProblem::BadDigitalLink) };
     }
     Ok(())
 }

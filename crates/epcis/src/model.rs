@@ -645,7 +645,7 @@ impl Reader<'_> {
                 "component" => r.component = self.vocab(&p, val, Vocab::Component),
                 "time" => r.time = self.time(&p, val),
                 "deviceID" => r.device_id = self.uri(&p, val),
-                "deviceMetadata" | "rawData" | "dataProcessingMethod" | "uriValue" | "microorganism"
+                "deviceMetadata" | "rawData" | "dataProcessingMethod" | "bizRules" | "uriValue" | "microorganism"
                 | "chemicalSubstance" | "coordinateReferenceSystem" => {
                     let u = self.uri(&p, val);
                     match k.as_str() {
