@@ -1,0 +1,245 @@
+//! Consensus messages, their signing bytes (one domain tag per phase) and the decoding limit.
+//!
+//! Every message is canonically encoded (Borsh). The network layer decodes peer bytes with
+//! [`decode_message`], which refuses input above [`MAX_MESSAGE_BYTES`] before looking at it.
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use tracechain_types::block::DEFAULT_MAX_BLOCK_BYTES;
+use tracechain_types::{
+    commit_signing_bytes, decode, encode, Block, ChainId, CommitCertificate, DecodeError, Hash,
+    PublicKey, Signature,
+};
+
+/// Domain tag of pre-prepare signatures (a primary binding a block to a height and view).
+pub const PREPREPARE_DOMAIN: &[u8] = b"tracechain/preprepare/v1";
+/// Domain tag of prepare votes.
+pub const PREPARE_DOMAIN: &[u8] = b"tracechain/prepare/v1";
+/// Domain tag of view-change messages.
+pub const VIEWCHANGE_DOMAIN: &[u8] = b"tracechain/viewchange/v1";
+/// Domain tag of new-view messages.
+pub const NEWVIEW_DOMAIN: &[u8] = b"tracechain/newview/v1";
+
+/// Largest encoded consensus message accepted from a peer. The largest legitimate message is a
+/// new-view: one block (at most `DEFAULT_MAX_BLOCK_BYTES`) plus up to `MAX_VALIDATORS`
+/// view changes, each with a commit certificate and a prepare certificate of at most
+/// `MAX_VALIDATORS` signatures (≈ 256 × 2 × 256 × 96 bytes ≈ 12 MiB). A view change carries at
+/// most one block. Policy when hit: the network layer drops the message and counts it.
+pub const MAX_MESSAGE_BYTES: usize = DEFAULT_MAX_BLOCK_BYTES + 16 * 1024 * 1024;
+
+/// The phase a signed vote belongs to (used in evidence and in the no-equivocation rule S1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize)]
+pub enum Phase {
+    /// Pre-prepare (the primary's proposal signature).
+    PrePrepare,
+    /// Prepare vote.
+    Prepare,
+    /// Commit vote.
+    Commit,
+}
+
+/// A prepare or commit vote for `block_hash` at `(height, view)`.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct Vote {
+    /// Height.
+    pub height: u64,
+    /// View.
+    pub view: u64,
+    /// The block voted for.
+    pub block_hash: Hash,
+    /// The voting validator.
+    pub voter: PublicKey,
+    /// Signature over [`prepare_signing_bytes`] or [`commit_signing_bytes`].
+    pub signature: Signature,
+}
+
+/// A block proposed in a view, signed by that view's primary over
+/// [`preprepare_signing_bytes`]`(height, view, hash)`. In a new view the block may be a
+/// re-proposal: its header then names the view and primary that first proposed it.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct Proposal {
+    /// The view this proposal is for.
+    pub view: u64,
+    /// The block.
+    pub block: Block,
+    /// The primary's signature.
+    pub signature: Signature,
+}
+
+/// Pre-prepare of view 0 of a height (later views propose inside [`NewView`]).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct PrePrepare {
+    /// The proposal.
+    pub proposal: Proposal,
+    /// The commit certificate of the parent (absent for height 1, whose parent is genesis).
+    /// Lets a replica that missed the parent's commit votes commit or sync (rule SY1).
+    pub parent_cert: Option<CommitCertificate>,
+}
+
+/// Proof that a block was prepared in a view: the primary's pre-prepare signature plus prepare
+/// votes of distinct other validators, together at least a quorum (rule P3).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct PrepareCert {
+    /// View of the pre-prepare and prepares.
+    pub view: u64,
+    /// The prepared block.
+    pub block_hash: Hash,
+    /// Signature of the primary of `view` over the pre-prepare bytes.
+    pub preprepare: Signature,
+    /// Prepare votes (voter, signature), strictly ascending by voter, primary excluded.
+    pub prepares: Vec<(PublicKey, Signature)>,
+}
+
+/// The signed part of a view change (rule VC1).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct ViewChangeBody {
+    /// Height being decided.
+    pub height: u64,
+    /// The view the sender wants to move to.
+    pub new_view: u64,
+    /// The sender.
+    pub voter: PublicKey,
+    /// Certificate of the last committed block (height − 1); absent at height 1.
+    pub committed: Option<CommitCertificate>,
+    /// The highest prepared proposal at this height, with its prepare certificate.
+    pub prepared: Option<PrepareCert>,
+}
+
+/// A signed view change.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct ViewChange {
+    /// The body.
+    pub body: ViewChangeBody,
+    /// Signature over [`view_change_signing_bytes`].
+    pub signature: Signature,
+}
+
+/// A view change on the wire: the signed view change plus the prepared block itself, so that
+/// the new primary can re-propose it (the block is bound by the certificate's hash).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct ViewChangeMsg {
+    /// The signed view change.
+    pub view_change: ViewChange,
+    /// The block of `body.prepared`, if any.
+    pub prepared_block: Option<Block>,
+}
+
+/// The new primary's announcement of a view (rule VC2): a quorum of view changes and the
+/// proposal they force (or a fresh one when none of them carries a prepared proposal).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct NewView {
+    /// Height.
+    pub height: u64,
+    /// The new view.
+    pub view: u64,
+    /// At least a quorum of view changes for `(height, view)` from distinct validators,
+    /// ascending by voter.
+    pub view_changes: Vec<ViewChange>,
+    /// The proposal of the new view.
+    pub proposal: Proposal,
+    /// The primary's signature over [`new_view_signing_bytes`].
+    pub signature: Signature,
+}
+
+/// A consensus message.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub enum Message {
+    /// View-0 proposal.
+    PrePrepare(PrePrepare),
+    /// Prepare vote.
+    Prepare(Vote),
+    /// Commit vote.
+    Commit(Vote),
+    /// View change.
+    ViewChange(ViewChangeMsg),
+    /// New view.
+    NewView(NewView),
+    /// A commit certificate, sent to a peer that is behind (rule SY1).
+    Decided(CommitCertificate),
+}
+
+impl Message {
+    /// The height the message is about.
+    pub fn height(&self) -> u64 {
+        match self {
+            Message::PrePrepare(p) => p.proposal.block.header.height,
+            Message::Prepare(v) | Message::Commit(v) => v.height,
+            Message::ViewChange(vc) => vc.view_change.body.height,
+            Message::NewView(nv) => nv.height,
+            Message::Decided(c) => c.height,
+        }
+    }
+
+    /// The view the message is about.
+    pub fn view(&self) -> u64 {
+        match self {
+            Message::PrePrepare(p) => p.proposal.view,
+            Message::Prepare(v) | Message::Commit(v) => v.view,
+            Message::ViewChange(vc) => vc.view_change.body.new_view,
+            Message::NewView(nv) => nv.view,
+            Message::Decided(c) => c.view,
+        }
+    }
+}
+
+/// Decode a message from peer bytes (size limit [`MAX_MESSAGE_BYTES`], whole input consumed).
+pub fn decode_message(bytes: &[u8]) -> Result<Message, DecodeError> {
+    decode(bytes, MAX_MESSAGE_BYTES)
+}
+
+fn vote_bytes(domain: &[u8], chain_id: &ChainId, height: u64, view: u64, hash: &Hash) -> Vec<u8> {
+    let mut out = domain.to_vec();
+    out.extend_from_slice(&encode(chain_id));
+    out.extend_from_slice(&height.to_le_bytes());
+    out.extend_from_slice(&view.to_le_bytes());
+    out.extend_from_slice(&hash.0);
+    out
+}
+
+/// Bytes the primary signs to propose `hash` at `(height, view)`.
+pub fn preprepare_signing_bytes(
+    chain_id: &ChainId,
+    height: u64,
+    view: u64,
+    hash: &Hash,
+) -> Vec<u8> {
+    vote_bytes(PREPREPARE_DOMAIN, chain_id, height, view, hash)
+}
+
+/// Bytes a backup signs to vote prepare.
+pub fn prepare_signing_bytes(chain_id: &ChainId, height: u64, view: u64, hash: &Hash) -> Vec<u8> {
+    vote_bytes(PREPARE_DOMAIN, chain_id, height, view, hash)
+}
+
+/// Bytes a validator signs to vote commit: the commit-certificate bytes of the types crate, so
+/// that collected votes form a [`CommitCertificate`] directly.
+pub fn commit_vote_signing_bytes(
+    chain_id: &ChainId,
+    height: u64,
+    view: u64,
+    hash: &Hash,
+) -> Vec<u8> {
+    commit_signing_bytes(chain_id, height, view, hash)
+}
+
+/// Bytes signed in a view change.
+pub fn view_change_signing_bytes(chain_id: &ChainId, body: &ViewChangeBody) -> Vec<u8> {
+    let mut out = VIEWCHANGE_DOMAIN.to_vec();
+    out.extend_from_slice(&encode(chain_id));
+    out.extend_from_slice(&encode(body));
+    out
+}
+
+/// Bytes the new primary signs in a new-view: height, view, the proposal's block hash and a
+/// digest of the view changes it carries.
+pub fn new_view_signing_bytes(
+    chain_id: &ChainId,
+    height: u64,
+    view: u64,
+    proposal_hash: &Hash,
+    view_changes: &[ViewChange],
+) -> Vec<u8> {
+    let vcs = Hash::tagged(NEWVIEW_DOMAIN, &[&encode(view_changes)]);
+    let mut out = vote_bytes(NEWVIEW_DOMAIN, chain_id, height, view, proposal_hash);
+    out.extend_from_slice(&vcs.0);
+    out
+}

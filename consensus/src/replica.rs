@@ -1,0 +1,1870 @@
+//! The PBFT replica: a value with one entry point, [`Replica::step`].
+//!
+//! Rule ids (P…, VC…, S…, B…, SY…, R…) refer to `docs/spec/pbft.md`.
+
+use std::collections::BTreeMap;
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use tracechain_types::payload::Payload;
+use tracechain_types::{
+    Block, ChainId, CommitCertificate, CommitVote, Hash, PublicKey, Signature, SignatureVerifier,
+    ValidatorSet,
+};
+
+use crate::buffer::{FutureBuffer, MAX_FUTURE_HEIGHTS, MAX_FUTURE_VIEWS};
+use crate::error::ConsensusError;
+use crate::messages::{
+    commit_vote_signing_bytes, new_view_signing_bytes, prepare_signing_bytes,
+    preprepare_signing_bytes, view_change_signing_bytes, Message, NewView, Phase, PrePrepare,
+    PrepareCert, Proposal, ViewChange, ViewChangeBody, ViewChangeMsg, Vote,
+};
+use crate::signer::ConsensusSigner;
+
+/// Synced blocks kept ahead of the next height while earlier ones are still missing (SY3).
+/// Policy when full: the block with the largest height is dropped (it will be asked again).
+pub const MAX_SYNCED_AHEAD: usize = 64;
+/// Blocks kept per height (current proposal, blocks carried by view changes). Policy when full:
+/// the oldest other than the current proposal and the prepared block is evicted.
+pub const MAX_BLOCKS_PER_HEIGHT: usize = 16;
+/// Validation verdicts kept per height. Policy when full: the smallest hash is forgotten (it is
+/// validated again if needed).
+pub const MAX_VERDICTS_PER_HEIGHT: usize = 16;
+/// The view-timeout exponent is capped here (timeouts double per failed view, VC5).
+pub const MAX_TIMEOUT_DOUBLINGS: u64 = 16;
+
+/// Replica configuration. Validate with [`Config::validate`] at start.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The chain.
+    pub chain_id: ChainId,
+    /// Hash of the genesis block (height 0), the parent of height 1.
+    pub genesis_hash: Hash,
+    /// Timestamp of the genesis block.
+    pub genesis_timestamp_ms: u64,
+    /// Validator set of heights 1 and 2.
+    pub genesis_set: ValidatorSet,
+    /// View timeout of view 0 (virtual ms); view v waits `view_timeout_ms · 2^v`, capped.
+    pub view_timeout_ms: u64,
+    /// Upper bound of the view timeout.
+    pub max_view_timeout_ms: u64,
+    /// How long to wait for a sync answer before asking again.
+    pub sync_retry_ms: u64,
+}
+
+/// Default view timeout (ms).
+pub const DEFAULT_VIEW_TIMEOUT_MS: u64 = 2_000;
+/// Default maximum view timeout (ms).
+pub const DEFAULT_MAX_VIEW_TIMEOUT_MS: u64 = 120_000;
+/// Default sync retry (ms).
+pub const DEFAULT_SYNC_RETRY_MS: u64 = 1_000;
+
+/// A configuration value that cannot work.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// A timeout of zero.
+    #[error("consensus.{0} must be > 0")]
+    Zero(&'static str),
+    /// max_view_timeout_ms below view_timeout_ms.
+    #[error("consensus.max_view_timeout_ms ({max}) must be >= consensus.view_timeout_ms ({base})")]
+    MaxBelowBase {
+        /// Base.
+        base: u64,
+        /// Max.
+        max: u64,
+    },
+}
+
+impl Config {
+    /// A configuration with default timeouts.
+    pub fn new(
+        chain_id: ChainId,
+        genesis_hash: Hash,
+        genesis_timestamp_ms: u64,
+        genesis_set: ValidatorSet,
+    ) -> Self {
+        Config {
+            chain_id,
+            genesis_hash,
+            genesis_timestamp_ms,
+            genesis_set,
+            view_timeout_ms: DEFAULT_VIEW_TIMEOUT_MS,
+            max_view_timeout_ms: DEFAULT_MAX_VIEW_TIMEOUT_MS,
+            sync_retry_ms: DEFAULT_SYNC_RETRY_MS,
+        }
+    }
+
+    /// Check the values and their relationships.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.view_timeout_ms == 0 {
+            return Err(ConfigError::Zero("view_timeout_ms"));
+        }
+        if self.sync_retry_ms == 0 {
+            return Err(ConfigError::Zero("sync_retry_ms"));
+        }
+        if self.max_view_timeout_ms < self.view_timeout_ms {
+            return Err(ConfigError::MaxBelowBase {
+                base: self.view_timeout_ms,
+                max: self.max_view_timeout_ms,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A timer of the replica. Setting a timer that is already set replaces it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TimerId {
+    /// View timeout of `(height, view)` (VC1).
+    View {
+        /// Height.
+        height: u64,
+        /// View.
+        view: u64,
+    },
+    /// Sync retry (SY1).
+    Sync,
+}
+
+/// The last committed block as the replica knows it.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct LastCommitted {
+    /// Height (0 = genesis).
+    pub height: u64,
+    /// Block hash.
+    pub hash: Hash,
+    /// Block timestamp.
+    pub timestamp_ms: u64,
+    /// Its certificate (none for genesis).
+    pub cert: Option<CommitCertificate>,
+}
+
+/// What the replica signed at the current height (S1). Views only grow within a height, so
+/// the last signature per phase is enough to refuse a conflicting one.
+#[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct SignedRecord {
+    /// The last proposal signed as primary (pre-prepare phase).
+    pub proposal: Option<Proposal>,
+    /// Last prepare: (view, hash).
+    pub prepare: Option<(u64, Hash)>,
+    /// Last commit: (view, hash).
+    pub commit: Option<(u64, Hash)>,
+    /// Last view change.
+    pub view_change: Option<ViewChange>,
+    /// Last new-view: (view, proposal hash).
+    pub new_view: Option<(u64, Hash)>,
+}
+
+/// The replica's durable state. The driver writes it before performing any later action of the
+/// same step (see [`Action::Persist`]), and feeds it back with [`Input::Restore`] after a crash.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct PersistedState {
+    /// Height being decided.
+    pub height: u64,
+    /// Current view.
+    pub view: u64,
+    /// Last committed block.
+    pub last: LastCommitted,
+    /// Validator sets by first height in force, ascending (covers heights ≥ `height`).
+    pub sets: Vec<(u64, ValidatorSet)>,
+    /// Signatures given at `height`.
+    pub signed: SignedRecord,
+    /// Highest prepared proposal at `height`, with its certificate.
+    pub prepared: Option<(PrepareCert, Block)>,
+}
+
+/// An input to [`Replica::step`].
+#[derive(Clone, Debug)]
+pub enum Input {
+    /// First start from genesis (no persisted state).
+    Start,
+    /// Restart from persisted state (R1).
+    Restore(PersistedState),
+    /// A message from an authenticated peer.
+    Message {
+        /// The peer (the network layer authenticates it).
+        from: PublicKey,
+        /// The message.
+        message: Message,
+    },
+    /// A timer fired.
+    Timer(TimerId),
+    /// The driver built the block asked for by [`Action::RequestProposal`].
+    ProposalReady {
+        /// Height asked for.
+        height: u64,
+        /// View asked for.
+        view: u64,
+        /// The block (executed by the driver: it is valid).
+        block: Block,
+        /// Validator-set change decided by the block, if any.
+        set_change: Option<ValidatorSet>,
+    },
+    /// The driver executed a proposal successfully.
+    ProposalValidated {
+        /// Height.
+        height: u64,
+        /// Block hash.
+        block_hash: Hash,
+        /// Validator-set change decided by the block, if any (in force at height + 2).
+        set_change: Option<ValidatorSet>,
+    },
+    /// The driver refused a proposal (it does not execute identically).
+    ProposalRefused {
+        /// Height.
+        height: u64,
+        /// Block hash.
+        block_hash: Hash,
+    },
+    /// A block fetched by sync, with its certificate.
+    BlockSynced {
+        /// The block.
+        block: Block,
+        /// Its certificate.
+        cert: CommitCertificate,
+    },
+}
+
+/// Evidence of misbehaviour: two valid signatures of one validator for different blocks at the
+/// same (height, view, phase).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct Evidence {
+    /// Phase.
+    pub phase: Phase,
+    /// First signed vote seen.
+    pub first: Vote,
+    /// The conflicting one.
+    pub second: Vote,
+}
+
+/// An action for the driver. Actions are performed in order.
+///
+/// **Ordering contract (S2).** [`Action::Persist`] and [`Action::Commit`] carry durable state;
+/// the driver must make that state durable (fsync) before performing any later action of the
+/// same step, in particular any `Send` or `Broadcast`. The replica always emits the persist
+/// before the messages that carry the new signatures.
+#[derive(Clone, Debug)]
+pub enum Action {
+    /// Make the state durable before any later action.
+    Persist(PersistedState),
+    /// Send to one validator.
+    Send {
+        /// Recipient.
+        to: PublicKey,
+        /// Message.
+        message: Message,
+    },
+    /// Send to every validator of the current and next height's sets except this replica.
+    Broadcast(Message),
+    /// Start (or restart) a timer; it fires once as [`Input::Timer`].
+    SetTimer {
+        /// Timer.
+        timer: TimerId,
+        /// Delay in (virtual) milliseconds.
+        after_ms: u64,
+    },
+    /// Cancel a timer (no-op if not set).
+    CancelTimer(TimerId),
+    /// Build a block from the mempool on top of `parent` and answer with
+    /// [`Input::ProposalReady`].
+    RequestProposal {
+        /// Height.
+        height: u64,
+        /// View.
+        view: u64,
+        /// Parent hash.
+        parent: Hash,
+        /// Parent timestamp; the block's must be greater.
+        parent_timestamp_ms: u64,
+        /// The validator-set hash the header must carry.
+        validator_set_hash: Hash,
+    },
+    /// Execute a proposal against the committed state; answer with
+    /// [`Input::ProposalValidated`] or [`Input::ProposalRefused`].
+    ValidateProposal {
+        /// Height.
+        height: u64,
+        /// View.
+        view: u64,
+        /// The block.
+        block: Block,
+    },
+    /// Commit the block: write block, certificate, state changes and `state` in one atomic
+    /// durable batch (it is also a persist, S2).
+    Commit {
+        /// The block.
+        block: Block,
+        /// Its certificate.
+        cert: CommitCertificate,
+        /// The replica's durable state after the commit.
+        state: PersistedState,
+    },
+    /// Fetch committed blocks with certificates from peers, heights `from_height..=to_height`
+    /// (`to_height` is a hint), and feed them as [`Input::BlockSynced`] in any order.
+    RequestSync {
+        /// First height wanted.
+        from_height: u64,
+        /// Highest height known to exist.
+        to_height: u64,
+    },
+    /// Report misbehaviour (logs, metrics, operator alert).
+    Evidence(Evidence),
+    /// A peer input was refused (logs, metrics).
+    Rejected {
+        /// The sender (this replica's own key for refused driver inputs).
+        from: PublicKey,
+        /// Why.
+        error: ConsensusError,
+    },
+}
+
+#[derive(Debug, Clone)]
+struct Current {
+    view: u64,
+    hash: Hash,
+    proposal: Proposal,
+}
+
+/// A PBFT replica. Generic over its signer and the signature verifier.
+#[derive(Debug)]
+pub struct Replica<S, V> {
+    cfg: Config,
+    signer: S,
+    verifier: V,
+    me: PublicKey,
+    // --- durable (mirrored in PersistedState) ---
+    height: u64,
+    view: u64,
+    last: LastCommitted,
+    sets: Vec<(u64, ValidatorSet, Hash)>,
+    signed: SignedRecord,
+    prepared: Option<(PrepareCert, Block)>,
+    // --- volatile, per height ---
+    in_view_change: bool,
+    current: Option<Current>,
+    prepares: BTreeMap<PublicKey, (Hash, Signature)>,
+    commits: BTreeMap<u64, BTreeMap<PublicKey, (Hash, Signature)>>,
+    view_changes: BTreeMap<u64, BTreeMap<PublicKey, ViewChange>>,
+    blocks: BTreeMap<Hash, Block>,
+    verdicts: BTreeMap<Hash, Option<Option<ValidatorSet>>>,
+    awaiting_proposal: Option<u64>,
+    pending_fresh: Option<Hash>,
+    // --- volatile, across heights ---
+    buffer: FutureBuffer,
+    synced: BTreeMap<u64, (Block, CommitCertificate)>,
+    sync_pending: bool,
+    sync_target: u64,
+    started: bool,
+    quorum_minus_one: bool,
+}
+
+impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
+    /// A replica at genesis. Feed [`Input::Start`] (fresh) or [`Input::Restore`] (restart)
+    /// first.
+    pub fn new(cfg: Config, signer: S, verifier: V) -> Self {
+        let me = signer.public();
+        let set_hash = cfg.genesis_set.hash();
+        let last = LastCommitted {
+            height: 0,
+            hash: cfg.genesis_hash,
+            timestamp_ms: cfg.genesis_timestamp_ms,
+            cert: None,
+        };
+        let sets = vec![(1, cfg.genesis_set.clone(), set_hash)];
+        Replica {
+            cfg,
+            signer,
+            verifier,
+            me,
+            height: 1,
+            view: 0,
+            last,
+            sets,
+            signed: SignedRecord::default(),
+            prepared: None,
+            in_view_change: false,
+            current: None,
+            prepares: BTreeMap::new(),
+            commits: BTreeMap::new(),
+            view_changes: BTreeMap::new(),
+            blocks: BTreeMap::new(),
+            verdicts: BTreeMap::new(),
+            awaiting_proposal: None,
+            pending_fresh: None,
+            buffer: FutureBuffer::default(),
+            synced: BTreeMap::new(),
+            sync_pending: false,
+            sync_target: 0,
+            started: false,
+            quorum_minus_one: false,
+        }
+    }
+
+    /// **Test-only knob** for the simulator's negative control: count quorums as one less than
+    /// `ValidatorSet::quorum()` (2f instead of 2f+1). Never use outside simulations.
+    #[cfg(feature = "sim")]
+    pub fn with_wrong_quorum_for_tests(mut self) -> Self {
+        self.quorum_minus_one = true;
+        self
+    }
+
+    /// This replica's key.
+    pub fn public(&self) -> PublicKey {
+        self.me
+    }
+    /// Height being decided.
+    pub fn height(&self) -> u64 {
+        self.height
+    }
+    /// Current view.
+    pub fn view(&self) -> u64 {
+        self.view
+    }
+    /// The last committed block.
+    pub fn last_committed(&self) -> &LastCommitted {
+        &self.last
+    }
+    /// The future-message buffer (for bound checks and metrics).
+    pub fn buffer(&self) -> &FutureBuffer {
+        &self.buffer
+    }
+    /// Synced blocks waiting for their predecessors.
+    pub fn synced_waiting(&self) -> usize {
+        self.synced.len()
+    }
+    /// Blocks kept for the current height.
+    pub fn blocks_kept(&self) -> usize {
+        self.blocks.len()
+    }
+
+    /// The durable state now.
+    pub fn persisted_state(&self) -> PersistedState {
+        PersistedState {
+            height: self.height,
+            view: self.view,
+            last: self.last.clone(),
+            sets: self.sets.iter().map(|(h, s, _)| (*h, s.clone())).collect(),
+            signed: self.signed.clone(),
+            prepared: self.prepared.clone(),
+        }
+    }
+
+    /// The one entry point: process an input, return the actions to perform in order.
+    pub fn step(&mut self, input: Input) -> Vec<Action> {
+        let mut out = Vec::new();
+        self.step_into(input, &mut out);
+        out
+    }
+
+    /// Like [`Replica::step`], pushing into `out`.
+    pub fn step_into(&mut self, input: Input, out: &mut Vec<Action>) {
+        match input {
+            Input::Start => {
+                if !self.started {
+                    self.started = true;
+                    self.enter_height(out);
+                }
+            }
+            Input::Restore(state) => self.on_restore(state, out),
+            Input::Message { from, message } => {
+                if self.started {
+                    self.on_message(from, message, out);
+                }
+            }
+            Input::Timer(t) => self.on_timer(t, out),
+            Input::ProposalReady {
+                height,
+                view,
+                block,
+                set_change,
+            } => self.on_proposal_ready(height, view, block, set_change, out),
+            Input::ProposalValidated {
+                height,
+                block_hash,
+                set_change,
+            } => self.on_verdict(height, block_hash, Some(set_change), out),
+            Input::ProposalRefused { height, block_hash } => {
+                self.on_verdict(height, block_hash, None, out)
+            }
+            Input::BlockSynced { block, cert } => self.on_synced(block, cert, out),
+        }
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    fn set_at(&self, height: u64) -> Option<&(u64, ValidatorSet, Hash)> {
+        self.sets.iter().rev().find(|(from, _, _)| *from <= height)
+    }
+
+    /// Heights whose validator set is known: up to `last.height + 2` (VS1).
+    fn set_known(&self, height: u64) -> Option<&ValidatorSet> {
+        if height > self.last.height + 2 {
+            return None;
+        }
+        self.set_at(height).map(|(_, s, _)| s)
+    }
+
+    fn cur_set(&self) -> &ValidatorSet {
+        match self.set_at(self.height) {
+            Some((_, s, _)) => s,
+            None => panic!(
+                "invariant: validator set of the current height {} is known",
+                self.height
+            ),
+        }
+    }
+
+    fn cur_set_hash(&self) -> Hash {
+        match self.set_at(self.height) {
+            Some((_, _, h)) => *h,
+            None => panic!(
+                "invariant: validator set of the current height {} is known",
+                self.height
+            ),
+        }
+    }
+
+    fn quorum(&self) -> usize {
+        let q = self.cur_set().quorum();
+        if self.quorum_minus_one {
+            q.saturating_sub(1).max(1)
+        } else {
+            q
+        }
+    }
+
+    /// P1: the primary of (height, view) rotates over the set.
+    fn primary_of(set: &ValidatorSet, height: u64, view: u64) -> PublicKey {
+        let n = set.len() as u64;
+        let idx = (height.wrapping_add(view) % n.max(1)) as usize;
+        match set.get(idx) {
+            Some(v) => v.public_key,
+            None => panic!("invariant: index below set size"),
+        }
+    }
+
+    fn primary(&self, view: u64) -> PublicKey {
+        Self::primary_of(self.cur_set(), self.height, view)
+    }
+
+    fn timeout(&self, view: u64) -> u64 {
+        let shift = view.min(MAX_TIMEOUT_DOUBLINGS);
+        self.cfg
+            .view_timeout_ms
+            .saturating_mul(1u64 << shift)
+            .min(self.cfg.max_view_timeout_ms)
+    }
+
+    fn persist(&self, out: &mut Vec<Action>) {
+        out.push(Action::Persist(self.persisted_state()));
+    }
+
+    fn reject(&self, from: PublicKey, error: ConsensusError, out: &mut Vec<Action>) {
+        out.push(Action::Rejected { from, error });
+    }
+
+    fn keep_block(&mut self, hash: Hash, block: Block) {
+        if self.blocks.contains_key(&hash) {
+            return;
+        }
+        if self.blocks.len() >= MAX_BLOCKS_PER_HEIGHT {
+            let protect_cur = self.current.as_ref().map(|c| c.hash);
+            let protect_prep = self.prepared.as_ref().map(|(c, _)| c.block_hash);
+            let victim = self
+                .blocks
+                .keys()
+                .find(|k| Some(**k) != protect_cur && Some(**k) != protect_prep)
+                .copied();
+            if let Some(v) = victim {
+                self.blocks.remove(&v);
+            }
+        }
+        self.blocks.insert(hash, block);
+    }
+
+    // ------------------------------------------------------------------ heights and views
+
+    /// Reset per-height state and begin view 0 of `self.height` (P1).
+    fn enter_height(&mut self, out: &mut Vec<Action>) {
+        self.in_view_change = false;
+        self.current = None;
+        self.prepares.clear();
+        self.commits.clear();
+        self.view_changes.clear();
+        self.blocks.clear();
+        self.verdicts.clear();
+        self.awaiting_proposal = None;
+        self.pending_fresh = None;
+        self.buffer.prune_below(self.height);
+        out.push(Action::SetTimer {
+            timer: TimerId::View {
+                height: self.height,
+                view: self.view,
+            },
+            after_ms: self.timeout(self.view),
+        });
+        if self.view == 0 && self.primary(0) == self.me {
+            self.propose_view_zero(out);
+        }
+        self.replay_buffer(out);
+    }
+
+    fn propose_view_zero(&mut self, out: &mut Vec<Action>) {
+        // S1 across restarts: re-send the proposal already signed for view 0, never a new one.
+        if let Some(p) = self.signed.proposal.clone() {
+            if p.view == 0 {
+                let hash = p.block.hash();
+                let msg = Message::PrePrepare(PrePrepare {
+                    proposal: p.clone(),
+                    parent_cert: self.last.cert.clone(),
+                });
+                out.push(Action::Broadcast(msg));
+                self.accept_proposal(0, hash, p, true, out);
+                return;
+            }
+        }
+        self.request_proposal(0, out);
+    }
+
+    fn request_proposal(&mut self, view: u64, out: &mut Vec<Action>) {
+        if self.awaiting_proposal == Some(view) {
+            return;
+        }
+        self.awaiting_proposal = Some(view);
+        out.push(Action::RequestProposal {
+            height: self.height,
+            view,
+            parent: self.last.hash,
+            parent_timestamp_ms: self.last.timestamp_ms,
+            validator_set_hash: self.cur_set_hash(),
+        });
+    }
+
+    fn replay_buffer(&mut self, out: &mut Vec<Action>) {
+        if self.in_view_change {
+            return;
+        }
+        let msgs = self.buffer.take(self.height, self.view);
+        for (from, m) in msgs {
+            self.on_message(from, m, out);
+        }
+    }
+
+    fn on_timer(&mut self, t: TimerId, out: &mut Vec<Action>) {
+        match t {
+            TimerId::View { height, view } => {
+                if self.started && height == self.height && view == self.view {
+                    // VC1: the view failed (or the view change did not complete): move on.
+                    self.start_view_change(self.view + 1, out);
+                }
+            }
+            TimerId::Sync => {
+                self.sync_pending = false;
+                if self.sync_target >= self.height || !self.synced.is_empty() {
+                    let target = self.sync_target.max(self.height);
+                    self.request_sync(target, out);
+                }
+            }
+        }
+    }
+
+    /// VC1: sign and broadcast a view change to `target`.
+    fn start_view_change(&mut self, target: u64, out: &mut Vec<Action>) {
+        if target <= self.view && !(target == self.view && !self.in_view_change) {
+            return;
+        }
+        // S1: at most one view change per (height, view); never one for a lower view.
+        let vc = match &self.signed.view_change {
+            Some(vc) if vc.body.height == self.height && vc.body.new_view == target => vc.clone(),
+            Some(vc) if vc.body.height == self.height && vc.body.new_view > target => return,
+            _ => {
+                let body = ViewChangeBody {
+                    height: self.height,
+                    new_view: target,
+                    voter: self.me,
+                    committed: self.last.cert.clone(),
+                    prepared: self.prepared.as_ref().map(|(c, _)| c.clone()),
+                };
+                let signature = self
+                    .signer
+                    .sign(&view_change_signing_bytes(&self.cfg.chain_id, &body));
+                ViewChange { body, signature }
+            }
+        };
+        out.push(Action::CancelTimer(TimerId::View {
+            height: self.height,
+            view: self.view,
+        }));
+        self.view = target;
+        self.in_view_change = true;
+        self.current = None;
+        self.prepares.clear();
+        self.awaiting_proposal = None;
+        self.signed.view_change = Some(vc.clone());
+        self.persist(out);
+        let prepared_block = self.prepared.as_ref().map(|(_, b)| b.clone());
+        out.push(Action::Broadcast(Message::ViewChange(ViewChangeMsg {
+            view_change: vc.clone(),
+            prepared_block,
+        })));
+        out.push(Action::SetTimer {
+            timer: TimerId::View {
+                height: self.height,
+                view: target,
+            },
+            after_ms: self.timeout(target),
+        });
+        self.view_changes.retain(|v, _| *v >= target);
+        self.view_changes
+            .entry(target)
+            .or_default()
+            .insert(self.me, vc);
+        self.try_new_view(out);
+    }
+
+    // ------------------------------------------------------------------ restore
+
+    fn on_restore(&mut self, st: PersistedState, out: &mut Vec<Action>) {
+        if self.started {
+            self.reject(
+                self.me,
+                ConsensusError::BadRestore("replica already started"),
+                out,
+            );
+            return;
+        }
+        if st.height != st.last.height + 1 {
+            self.reject(
+                self.me,
+                ConsensusError::BadRestore("height is not last committed + 1"),
+                out,
+            );
+            return;
+        }
+        let mut sets = Vec::new();
+        for (h, s) in st.sets {
+            let hash = s.hash();
+            sets.push((h, s, hash));
+        }
+        if !sets.iter().any(|(h, _, _)| *h <= st.height)
+            || sets.windows(2).any(|w| w[0].0 >= w[1].0)
+        {
+            self.reject(
+                self.me,
+                ConsensusError::BadRestore("validator sets do not cover the height"),
+                out,
+            );
+            return;
+        }
+        self.height = st.height;
+        self.view = st.view;
+        self.last = st.last;
+        self.sets = sets;
+        self.signed = st.signed;
+        self.prepared = st.prepared;
+        self.started = true;
+        let vc_here = match &self.signed.view_change {
+            Some(vc) => {
+                vc.body.height == self.height && vc.body.new_view == self.view && self.view > 0
+            }
+            None => false,
+        };
+        if let Some((c, b)) = self.prepared.clone() {
+            self.keep_block(c.block_hash, b);
+        }
+        if vc_here {
+            // R1: resume the view change we were in: re-send the same signed message.
+            self.in_view_change = true;
+            out.push(Action::SetTimer {
+                timer: TimerId::View {
+                    height: self.height,
+                    view: self.view,
+                },
+                after_ms: self.timeout(self.view),
+            });
+            if let Some(vc) = self.signed.view_change.clone() {
+                let prepared_block = self.prepared.as_ref().map(|(_, b)| b.clone());
+                out.push(Action::Broadcast(Message::ViewChange(ViewChangeMsg {
+                    view_change: vc.clone(),
+                    prepared_block,
+                })));
+                self.view_changes
+                    .entry(self.view)
+                    .or_default()
+                    .insert(self.me, vc);
+            }
+        } else {
+            self.enter_height(out);
+        }
+    }
+
+    // ------------------------------------------------------------------ messages
+
+    fn on_message(&mut self, from: PublicKey, message: Message, out: &mut Vec<Action>) {
+        if from == self.me {
+            return;
+        }
+        // SY1: any certificate carried by a message may show that we are behind.
+        match &message {
+            Message::Decided(c) => {
+                let c = c.clone();
+                self.on_certificate(from, &c, out);
+                return;
+            }
+            Message::PrePrepare(pp) => {
+                if let Some(c) = &pp.parent_cert {
+                    if c.height >= self.height {
+                        let c = c.clone();
+                        self.on_certificate(from, &c, out);
+                    }
+                }
+            }
+            Message::ViewChange(vc) => {
+                if let Some(c) = &vc.view_change.body.committed {
+                    if c.height >= self.height {
+                        let c = c.clone();
+                        self.on_certificate(from, &c, out);
+                    }
+                }
+            }
+            _ => {}
+        }
+        let h = message.height();
+        if h < self.height {
+            // Old: drop. A view change from a lagging validator gets our last certificate.
+            if let (Message::ViewChange(_), Some(cert)) = (&message, &self.last.cert) {
+                if self.cur_set().contains(&from) {
+                    out.push(Action::Send {
+                        to: from,
+                        message: Message::Decided(cert.clone()),
+                    });
+                }
+            }
+            return;
+        }
+        if h > self.height {
+            // B1/B2: buffer bounded, from validators of the next sets only.
+            if h <= self.height + MAX_FUTURE_HEIGHTS && self.is_member_near(&from) {
+                self.buffer.push(from, message);
+            }
+            return;
+        }
+        if !self.cur_set().contains(&from) {
+            self.reject(from, ConsensusError::NotAValidator(from), out);
+            return;
+        }
+        match message {
+            Message::PrePrepare(pp) => self.on_preprepare(from, pp, out),
+            Message::Prepare(v) => self.on_prepare(from, v, out),
+            Message::Commit(v) => self.on_commit(from, v, out),
+            Message::ViewChange(vc) => self.on_view_change(from, vc, out),
+            Message::NewView(nv) => self.on_new_view(from, nv, out),
+            Message::Decided(_) => {}
+        }
+    }
+
+    fn is_member_near(&self, key: &PublicKey) -> bool {
+        self.sets.iter().any(|(_, s, _)| s.contains(key))
+    }
+
+    fn buffer_future_view(&mut self, from: PublicKey, message: Message) {
+        if message.view() <= self.view + MAX_FUTURE_VIEWS {
+            self.buffer.push(from, message);
+        }
+    }
+
+    /// SY1/SY2: a certificate at or above our height.
+    fn on_certificate(&mut self, from: PublicKey, cert: &CommitCertificate, out: &mut Vec<Action>) {
+        if cert.height < self.height {
+            return;
+        }
+        let Some(set) = self.set_known(cert.height) else {
+            // Beyond the sets we know: cannot verify; ask for sync (rate-limited, SY1).
+            self.request_sync(cert.height, out);
+            return;
+        };
+        if let Err(e) = cert.verify(
+            &self.cfg.chain_id,
+            cert.height,
+            &cert.block_hash,
+            set,
+            &self.verifier,
+        ) {
+            self.reject(from, e.into(), out);
+            return;
+        }
+        if cert.height == self.height {
+            if let Some(block) = self.blocks.get(&cert.block_hash).cloned() {
+                self.commit(block, cert.block_hash, cert.clone(), out);
+                return;
+            }
+        }
+        self.request_sync(cert.height, out);
+    }
+
+    fn request_sync(&mut self, target: u64, out: &mut Vec<Action>) {
+        self.sync_target = self.sync_target.max(target);
+        if self.sync_pending {
+            return;
+        }
+        self.sync_pending = true;
+        out.push(Action::RequestSync {
+            from_height: self.height,
+            to_height: self.sync_target.max(self.height),
+        });
+        out.push(Action::SetTimer {
+            timer: TimerId::Sync,
+            after_ms: self.cfg.sync_retry_ms,
+        });
+    }
+
+    /// P2: structural checks of a proposal (cheap; execution is the driver's).
+    fn check_structure(
+        &self,
+        block: &Block,
+        hash: &Hash,
+        view: u64,
+        fresh: bool,
+    ) -> Result<(), ConsensusError> {
+        let bad = |reason| {
+            Err(ConsensusError::BadProposal {
+                hash: *hash,
+                reason,
+            })
+        };
+        let h = &block.header;
+        if h.chain_id != self.cfg.chain_id {
+            return bad("P2a: wrong chain id");
+        }
+        if h.height != self.height {
+            return bad("P2b: wrong height");
+        }
+        if h.parent != self.last.hash {
+            return bad("P2c: parent is not the last committed block");
+        }
+        if h.timestamp_ms <= self.last.timestamp_ms {
+            return bad("P2d: timestamp not after the parent's");
+        }
+        if h.validator_set_hash != self.cur_set_hash() {
+            return bad("P2e: validator-set hash does not match the height's set");
+        }
+        if fresh {
+            if h.view != view || h.proposer != self.primary(view) {
+                return bad("P2f: header view/proposer is not this view's primary");
+            }
+        } else if h.view >= view || h.proposer != self.primary(h.view) {
+            return bad("P2f: re-proposed header does not name its original view's primary");
+        }
+        if !block.tx_root_matches() {
+            return bad("P2g: transaction root does not match");
+        }
+        Ok(())
+    }
+
+    fn on_preprepare(&mut self, from: PublicKey, pp: PrePrepare, out: &mut Vec<Action>) {
+        let p = pp.proposal;
+        if p.view != 0 {
+            self.reject(from, ConsensusError::PrePrepareOutsideViewZero(p.view), out);
+            return;
+        }
+        if self.view != 0 || self.in_view_change {
+            return; // stale: we left view 0
+        }
+        let primary = self.primary(0);
+        if from != primary {
+            self.reject(
+                from,
+                ConsensusError::NotPrimary {
+                    view: 0,
+                    got: from,
+                    expected: primary,
+                },
+                out,
+            );
+            return;
+        }
+        let hash = p.block.hash();
+        if let Some(cur) = &self.current {
+            if cur.hash == hash {
+                return; // duplicate
+            }
+        }
+        let bytes = preprepare_signing_bytes(&self.cfg.chain_id, self.height, 0, &hash);
+        if !self.verifier.verify(&from, &bytes, &p.signature) {
+            self.reject(
+                from,
+                ConsensusError::BadSignature {
+                    what: "pre-prepare",
+                    signer: from,
+                },
+                out,
+            );
+            return;
+        }
+        if let Some(cur) = &self.current {
+            // Two signed proposals for one (height, view): evidence, keep the first.
+            let first = Vote {
+                height: self.height,
+                view: 0,
+                block_hash: cur.hash,
+                voter: from,
+                signature: cur.proposal.signature,
+            };
+            let second = Vote {
+                height: self.height,
+                view: 0,
+                block_hash: hash,
+                voter: from,
+                signature: p.signature,
+            };
+            out.push(Action::Evidence(Evidence {
+                phase: Phase::PrePrepare,
+                first,
+                second,
+            }));
+            return;
+        }
+        if let Err(e) = self.check_structure(&p.block, &hash, 0, true) {
+            self.reject(from, e, out);
+            return;
+        }
+        self.accept_proposal(0, hash, p, false, out);
+    }
+
+    /// Adopt the proposal of the current view; validate it (P2) unless already done.
+    fn accept_proposal(
+        &mut self,
+        view: u64,
+        hash: Hash,
+        p: Proposal,
+        own_fresh: bool,
+        out: &mut Vec<Action>,
+    ) {
+        self.keep_block(hash, p.block.clone());
+        let block = p.block.clone();
+        self.current = Some(Current {
+            view,
+            hash,
+            proposal: p,
+        });
+        match self.verdicts.get(&hash) {
+            Some(Some(_)) => {}
+            Some(None) => {
+                // P2: refused before; do not vote, change view.
+                self.start_view_change(self.view + 1, out);
+                return;
+            }
+            None => {
+                if !own_fresh {
+                    out.push(Action::ValidateProposal {
+                        height: self.height,
+                        view,
+                        block,
+                    });
+                }
+            }
+        }
+        self.maybe_prepare(out);
+    }
+
+    fn record_verdict(&mut self, hash: Hash, verdict: Option<Option<ValidatorSet>>) {
+        if self.verdicts.len() >= MAX_VERDICTS_PER_HEIGHT && !self.verdicts.contains_key(&hash) {
+            let first = self.verdicts.keys().next().copied();
+            if let Some(k) = first {
+                self.verdicts.remove(&k);
+            }
+        }
+        self.verdicts.insert(hash, verdict);
+    }
+
+    fn on_verdict(
+        &mut self,
+        height: u64,
+        hash: Hash,
+        verdict: Option<Option<ValidatorSet>>,
+        out: &mut Vec<Action>,
+    ) {
+        if height != self.height {
+            return;
+        }
+        let refused = verdict.is_none();
+        self.record_verdict(hash, verdict);
+        let is_current =
+            self.current.as_ref().map(|c| c.hash) == Some(hash) && !self.in_view_change;
+        if !is_current {
+            return;
+        }
+        if refused {
+            // P2: a proposal that does not execute leads to a view change at once.
+            self.start_view_change(self.view + 1, out);
+        } else {
+            self.maybe_prepare(out);
+        }
+    }
+
+    fn on_proposal_ready(
+        &mut self,
+        height: u64,
+        view: u64,
+        block: Block,
+        set_change: Option<ValidatorSet>,
+        out: &mut Vec<Action>,
+    ) {
+        if height != self.height || view != self.view || self.awaiting_proposal != Some(view) {
+            return; // stale answer
+        }
+        self.awaiting_proposal = None;
+        if self.primary(view) != self.me {
+            return;
+        }
+        let hash = block.hash();
+        if let Err(e) = self.check_structure(&block, &hash, view, true) {
+            // The driver built a bad block: refuse it (reported as our own rejection).
+            self.reject(self.me, e, out);
+            return;
+        }
+        self.record_verdict(hash, Some(set_change));
+        if view == 0 {
+            if self.in_view_change || self.current.is_some() {
+                return;
+            }
+            // S1: never sign a second proposal for view 0.
+            if let Some(p) = &self.signed.proposal {
+                if p.view >= view {
+                    return;
+                }
+            }
+            let signature = self.signer.sign(&preprepare_signing_bytes(
+                &self.cfg.chain_id,
+                height,
+                0,
+                &hash,
+            ));
+            let proposal = Proposal {
+                view: 0,
+                block,
+                signature,
+            };
+            self.signed.proposal = Some(proposal.clone());
+            self.persist(out);
+            out.push(Action::Broadcast(Message::PrePrepare(PrePrepare {
+                proposal: proposal.clone(),
+                parent_cert: self.last.cert.clone(),
+            })));
+            self.accept_proposal(0, hash, proposal, true, out);
+        } else {
+            self.blocks.insert(hash, block);
+            self.pending_fresh = Some(hash);
+            self.try_new_view(out);
+        }
+    }
+
+    // ------------------------------------------------------------------ normal case
+
+    /// P3: a backup signs prepare for the validated proposal of its view.
+    fn maybe_prepare(&mut self, out: &mut Vec<Action>) {
+        if self.in_view_change {
+            return;
+        }
+        let Some(cur) = self.current.clone() else {
+            return;
+        };
+        if cur.view != self.view || !matches!(self.verdicts.get(&cur.hash), Some(Some(_))) {
+            return;
+        }
+        if self.primary(self.view) != self.me {
+            // S1: never a second prepare digest for one (height, view).
+            let may = match self.signed.prepare {
+                None => true,
+                Some((v, h)) => v < self.view || (v == self.view && h == cur.hash),
+            };
+            if !may {
+                return;
+            }
+            if !self.prepares.contains_key(&self.me) {
+                let bytes =
+                    prepare_signing_bytes(&self.cfg.chain_id, self.height, self.view, &cur.hash);
+                let signature = self.signer.sign(&bytes);
+                self.signed.prepare = Some((self.view, cur.hash));
+                self.prepares.insert(self.me, (cur.hash, signature));
+                self.persist(out);
+                let vote = Vote {
+                    height: self.height,
+                    view: self.view,
+                    block_hash: cur.hash,
+                    voter: self.me,
+                    signature,
+                };
+                out.push(Action::Broadcast(Message::Prepare(vote)));
+            }
+        }
+        self.check_prepared(out);
+    }
+
+    /// P4: prepared = the primary's pre-prepare plus prepares of distinct other validators,
+    /// together a quorum; then sign commit.
+    fn check_prepared(&mut self, out: &mut Vec<Action>) {
+        if self.in_view_change {
+            return;
+        }
+        let Some(cur) = self.current.clone() else {
+            return;
+        };
+        if cur.view != self.view || !matches!(self.verdicts.get(&cur.hash), Some(Some(_))) {
+            return;
+        }
+        let primary = self.primary(self.view);
+        let votes: Vec<(PublicKey, Signature)> = self
+            .prepares
+            .iter()
+            .filter(|(k, (h, _))| **k != primary && *h == cur.hash)
+            .map(|(k, (_, s))| (*k, *s))
+            .collect();
+        if 1 + votes.len() < self.quorum() {
+            return;
+        }
+        let own_commit = self
+            .commits
+            .get(&self.view)
+            .and_then(|t| t.get(&self.me))
+            .is_some();
+        if own_commit {
+            return;
+        }
+        // S1: never a second commit digest for one (height, view).
+        let may = match self.signed.commit {
+            None => true,
+            Some((v, h)) => v < self.view || (v == self.view && h == cur.hash),
+        };
+        if !may {
+            return;
+        }
+        let cert = PrepareCert {
+            view: self.view,
+            block_hash: cur.hash,
+            preprepare: cur.proposal.signature,
+            prepares: votes,
+        };
+        let higher = match &self.prepared {
+            None => true,
+            Some((c, _)) => c.view < self.view,
+        };
+        if higher {
+            self.prepared = Some((cert, cur.proposal.block.clone()));
+        }
+        let bytes =
+            commit_vote_signing_bytes(&self.cfg.chain_id, self.height, self.view, &cur.hash);
+        let signature = self.signer.sign(&bytes);
+        self.signed.commit = Some((self.view, cur.hash));
+        self.commits
+            .entry(self.view)
+            .or_default()
+            .insert(self.me, (cur.hash, signature));
+        self.persist(out);
+        let vote = Vote {
+            height: self.height,
+            view: self.view,
+            block_hash: cur.hash,
+            voter: self.me,
+            signature,
+        };
+        out.push(Action::Broadcast(Message::Commit(vote)));
+        self.try_commit(self.view, cur.hash, out);
+    }
+
+    fn on_prepare(&mut self, from: PublicKey, v: Vote, out: &mut Vec<Action>) {
+        if v.voter != from {
+            self.reject(
+                from,
+                ConsensusError::SenderMismatch {
+                    signer: v.voter,
+                    sender: from,
+                },
+                out,
+            );
+            return;
+        }
+        if v.view > self.view {
+            self.buffer_future_view(from, Message::Prepare(v));
+            return;
+        }
+        if v.view < self.view || from == self.primary(self.view) {
+            return;
+        }
+        if let Some((h, _)) = self.prepares.get(&from) {
+            if *h == v.block_hash {
+                return; // duplicate
+            }
+        }
+        let bytes = prepare_signing_bytes(&self.cfg.chain_id, self.height, v.view, &v.block_hash);
+        if !self.verifier.verify(&from, &bytes, &v.signature) {
+            self.reject(
+                from,
+                ConsensusError::BadSignature {
+                    what: "prepare",
+                    signer: from,
+                },
+                out,
+            );
+            return;
+        }
+        if let Some((h, s)) = self.prepares.get(&from) {
+            let first = Vote {
+                height: self.height,
+                view: v.view,
+                block_hash: *h,
+                voter: from,
+                signature: *s,
+            };
+            out.push(Action::Evidence(Evidence {
+                phase: Phase::Prepare,
+                first,
+                second: v,
+            }));
+            return;
+        }
+        self.prepares.insert(from, (v.block_hash, v.signature));
+        self.check_prepared(out);
+    }
+
+    fn on_commit(&mut self, from: PublicKey, v: Vote, out: &mut Vec<Action>) {
+        if v.voter != from {
+            self.reject(
+                from,
+                ConsensusError::SenderMismatch {
+                    signer: v.voter,
+                    sender: from,
+                },
+                out,
+            );
+            return;
+        }
+        if v.view > self.view + MAX_FUTURE_VIEWS {
+            return; // B2
+        }
+        if let Some((h, _)) = self.commits.get(&v.view).and_then(|t| t.get(&from)) {
+            if *h == v.block_hash {
+                return; // duplicate
+            }
+        }
+        let bytes =
+            commit_vote_signing_bytes(&self.cfg.chain_id, self.height, v.view, &v.block_hash);
+        if !self.verifier.verify(&from, &bytes, &v.signature) {
+            self.reject(
+                from,
+                ConsensusError::BadSignature {
+                    what: "commit",
+                    signer: from,
+                },
+                out,
+            );
+            return;
+        }
+        let table = self.commits.entry(v.view).or_default();
+        if let Some((h, s)) = table.get(&from) {
+            let first = Vote {
+                height: self.height,
+                view: v.view,
+                block_hash: *h,
+                voter: from,
+                signature: *s,
+            };
+            out.push(Action::Evidence(Evidence {
+                phase: Phase::Commit,
+                first,
+                second: v,
+            }));
+            return;
+        }
+        table.insert(from, (v.block_hash, v.signature));
+        self.try_commit(v.view, v.block_hash, out);
+    }
+
+    /// P5: a quorum of commits for one (view, hash) commits the block.
+    fn try_commit(&mut self, view: u64, hash: Hash, out: &mut Vec<Action>) {
+        let Some(table) = self.commits.get(&view) else {
+            return;
+        };
+        let votes: Vec<CommitVote> = table
+            .iter()
+            .filter(|(_, (h, _))| *h == hash)
+            .map(|(k, (_, s))| CommitVote {
+                validator: *k,
+                signature: *s,
+            })
+            .collect();
+        if votes.len() < self.quorum() {
+            return;
+        }
+        let cert = CommitCertificate {
+            height: self.height,
+            view,
+            block_hash: hash,
+            votes,
+        };
+        match self.blocks.get(&hash).cloned() {
+            Some(block) => self.commit(block, hash, cert, out),
+            None => self.request_sync(self.height, out),
+        }
+    }
+
+    /// Commit `block` at the current height and move to the next (P5, VS1).
+    fn commit(&mut self, block: Block, hash: Hash, cert: CommitCertificate, out: &mut Vec<Action>) {
+        assert_eq!(
+            block.header.height, self.height,
+            "invariant: commit at the current height"
+        );
+        let h = self.height;
+        let set_change = match self.verdicts.get(&hash) {
+            Some(Some(sc)) => sc.clone(),
+            _ => set_change_in(&block),
+        };
+        out.push(Action::CancelTimer(TimerId::View {
+            height: h,
+            view: self.view,
+        }));
+        self.last = LastCommitted {
+            height: h,
+            hash,
+            timestamp_ms: block.header.timestamp_ms,
+            cert: Some(cert.clone()),
+        };
+        if let Some(s) = set_change {
+            // VS1: decided at h, in force from h + 2.
+            let sh = s.hash();
+            self.sets.retain(|(k, _, _)| *k < h + 2);
+            self.sets.push((h + 2, s, sh));
+        }
+        self.height = h + 1;
+        self.view = 0;
+        self.signed = SignedRecord::default();
+        self.prepared = None;
+        while self.sets.len() >= 2
+            && self
+                .sets
+                .get(1)
+                .map(|(k, _, _)| *k <= self.height)
+                .unwrap_or(false)
+        {
+            self.sets.remove(0);
+        }
+        out.push(Action::Commit {
+            block,
+            cert,
+            state: self.persisted_state(),
+        });
+        self.enter_height(out);
+        if self.synced.contains_key(&self.height) {
+            self.drain_synced(out);
+        }
+    }
+
+    // ------------------------------------------------------------------ sync
+
+    fn on_synced(&mut self, block: Block, cert: CommitCertificate, out: &mut Vec<Action>) {
+        let h = block.header.height;
+        if !self.started || h < self.height || h > self.height + MAX_SYNCED_AHEAD as u64 {
+            return;
+        }
+        if !self.synced.contains_key(&h) && self.synced.len() >= MAX_SYNCED_AHEAD {
+            // SY3 policy: keep the nearest heights.
+            let highest = self.synced.keys().next_back().copied();
+            match highest {
+                Some(top) if top > h => {
+                    self.synced.remove(&top);
+                }
+                _ => return,
+            }
+        }
+        self.synced.insert(h, (block, cert));
+        self.drain_synced(out);
+    }
+
+    /// SY2: apply synced blocks in height order; each must link to the last committed block and
+    /// carry a valid certificate from the validator set of its height.
+    fn drain_synced(&mut self, out: &mut Vec<Action>) {
+        while let Some((block, cert)) = self.synced.remove(&self.height) {
+            let hash = block.hash();
+            let bad = |reason| ConsensusError::BadSyncedBlock {
+                height: block.header.height,
+                reason,
+            };
+            if cert.height != self.height || cert.block_hash != hash {
+                self.reject(self.me, bad("certificate is for another block"), out);
+                return;
+            }
+            if block.header.parent != self.last.hash {
+                self.reject(
+                    self.me,
+                    bad("parent hash does not link to the last committed block"),
+                    out,
+                );
+                return;
+            }
+            if block.header.chain_id != self.cfg.chain_id || !block.tx_root_matches() {
+                self.reject(self.me, bad("wrong chain or transaction root"), out);
+                return;
+            }
+            if let Err(e) = cert.verify(
+                &self.cfg.chain_id,
+                self.height,
+                &hash,
+                self.cur_set(),
+                &self.verifier,
+            ) {
+                self.reject(self.me, e.into(), out);
+                return;
+            }
+            self.commit(block, hash, cert, out);
+        }
+    }
+
+    // ------------------------------------------------------------------ view change
+
+    fn validate_prepare_cert(&self, c: &PrepareCert) -> Result<(), ConsensusError> {
+        let set = self.cur_set();
+        let primary = self.primary(c.view);
+        if 1 + c.prepares.len() < self.quorum() {
+            return Err(ConsensusError::BadPrepareCert(
+                "fewer than a quorum of votes",
+            ));
+        }
+        let pp = preprepare_signing_bytes(&self.cfg.chain_id, self.height, c.view, &c.block_hash);
+        if !self.verifier.verify(&primary, &pp, &c.preprepare) {
+            return Err(ConsensusError::BadPrepareCert(
+                "pre-prepare signature of the view's primary does not verify",
+            ));
+        }
+        let bytes = prepare_signing_bytes(&self.cfg.chain_id, self.height, c.view, &c.block_hash);
+        let mut prev: Option<PublicKey> = None;
+        for (k, s) in &c.prepares {
+            if prev.map(|p| p >= *k).unwrap_or(false) {
+                return Err(ConsensusError::BadPrepareCert(
+                    "prepares not strictly ascending",
+                ));
+            }
+            prev = Some(*k);
+            if *k == primary || !set.contains(k) {
+                return Err(ConsensusError::BadPrepareCert(
+                    "prepare from the primary or a non-validator",
+                ));
+            }
+            if !self.verifier.verify(k, &bytes, s) {
+                return Err(ConsensusError::BadPrepareCert(
+                    "prepare signature does not verify",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_view_change(&self, vc: &ViewChange) -> Result<(), ConsensusError> {
+        let b = &vc.body;
+        if b.height != self.height {
+            return Err(ConsensusError::BadViewChange("wrong height"));
+        }
+        if !self.cur_set().contains(&b.voter) {
+            return Err(ConsensusError::NotAValidator(b.voter));
+        }
+        if b.new_view == 0 {
+            return Err(ConsensusError::BadViewChange("view change to view 0"));
+        }
+        if !self.verifier.verify(
+            &b.voter,
+            &view_change_signing_bytes(&self.cfg.chain_id, b),
+            &vc.signature,
+        ) {
+            return Err(ConsensusError::BadSignature {
+                what: "view-change",
+                signer: b.voter,
+            });
+        }
+        if let Some(c) = &b.prepared {
+            if c.view >= b.new_view {
+                return Err(ConsensusError::BadViewChange(
+                    "prepared view not below the new view",
+                ));
+            }
+            self.validate_prepare_cert(c)?;
+        }
+        Ok(())
+    }
+
+    /// VC2: the proposal a new view must carry: the prepared proposal of the highest view among
+    /// the view changes (ties broken by hash; two certificates of one view for different blocks
+    /// cannot exist with at most f faulty validators).
+    fn required(vcs: &[ViewChange]) -> Option<&PrepareCert> {
+        vcs.iter()
+            .filter_map(|vc| vc.body.prepared.as_ref())
+            .max_by(|a, b| (a.view, a.block_hash).cmp(&(b.view, b.block_hash)))
+    }
+
+    fn on_view_change(&mut self, from: PublicKey, msg: ViewChangeMsg, out: &mut Vec<Action>) {
+        let vc = msg.view_change;
+        if vc.body.voter != from {
+            self.reject(
+                from,
+                ConsensusError::SenderMismatch {
+                    signer: vc.body.voter,
+                    sender: from,
+                },
+                out,
+            );
+            return;
+        }
+        let nv = vc.body.new_view;
+        if nv < self.view || nv > self.view + MAX_FUTURE_VIEWS {
+            return; // stale, or B2
+        }
+        if self
+            .view_changes
+            .get(&nv)
+            .map(|t| t.contains_key(&from))
+            .unwrap_or(false)
+        {
+            return; // one per (sender, view); duplicates idempotent
+        }
+        if let Err(e) = self.validate_view_change(&vc) {
+            self.reject(from, e, out);
+            return;
+        }
+        if let (Some(c), Some(b)) = (&vc.body.prepared, msg.prepared_block) {
+            if b.hash() == c.block_hash
+                && b.header.height == self.height
+                && b.header.parent == self.last.hash
+            {
+                self.keep_block(c.block_hash, b);
+            }
+        }
+        self.view_changes.entry(nv).or_default().insert(from, vc);
+        // VC4: f+1 validators ask for views above ours: join the smallest such view they
+        // all reached.
+        let mut highest: BTreeMap<PublicKey, u64> = BTreeMap::new();
+        for (v, t) in self.view_changes.range(self.view + 1..) {
+            for k in t.keys() {
+                highest.insert(*k, *v);
+            }
+        }
+        let weak = self.cur_set().weak_quorum();
+        if highest.len() >= weak {
+            let mut vs: Vec<u64> = highest.values().copied().collect();
+            vs.sort_unstable_by(|a, b| b.cmp(a));
+            if let Some(target) = vs.get(weak - 1).copied() {
+                if target > self.view {
+                    self.start_view_change(target, out);
+                    return;
+                }
+            }
+        }
+        self.try_new_view(out);
+    }
+
+    /// VC2: the primary of the view being changed to announces it once it holds a quorum of
+    /// view changes.
+    fn try_new_view(&mut self, out: &mut Vec<Action>) {
+        if !self.in_view_change {
+            return;
+        }
+        let v = self.view;
+        if self.primary(v) != self.me {
+            return;
+        }
+        if let Some((w, _)) = self.signed.new_view {
+            if w >= v {
+                return;
+            }
+        }
+        let Some(t) = self.view_changes.get(&v) else {
+            return;
+        };
+        if t.len() < self.quorum() {
+            return;
+        }
+        let vcs: Vec<ViewChange> = t.values().cloned().collect();
+        let required = Self::required(&vcs).cloned();
+        let (block, hash) = match &required {
+            Some(c) => match self.blocks.get(&c.block_hash) {
+                Some(b) => (b.clone(), c.block_hash),
+                None => return, // wait for a view change carrying the block
+            },
+            None => match self
+                .pending_fresh
+                .and_then(|h| self.blocks.get(&h).map(|b| (b.clone(), h)))
+            {
+                Some(x) => x,
+                None => {
+                    self.request_proposal(v, out);
+                    return;
+                }
+            },
+        };
+        if let Some(p) = &self.signed.proposal {
+            if p.view > v || (p.view == v && p.block.hash() != hash) {
+                return; // S1
+            }
+        }
+        let signature = self.signer.sign(&preprepare_signing_bytes(
+            &self.cfg.chain_id,
+            self.height,
+            v,
+            &hash,
+        ));
+        let proposal = Proposal {
+            view: v,
+            block,
+            signature,
+        };
+        let nv_sig = self.signer.sign(&new_view_signing_bytes(
+            &self.cfg.chain_id,
+            self.height,
+            v,
+            &hash,
+            &vcs,
+        ));
+        self.signed.proposal = Some(proposal.clone());
+        self.signed.new_view = Some((v, hash));
+        self.persist(out);
+        out.push(Action::Broadcast(Message::NewView(NewView {
+            height: self.height,
+            view: v,
+            view_changes: vcs,
+            proposal: proposal.clone(),
+            signature: nv_sig,
+        })));
+        self.enter_view(v, hash, proposal, required.is_none(), out);
+    }
+
+    fn enter_view(
+        &mut self,
+        v: u64,
+        hash: Hash,
+        proposal: Proposal,
+        own_fresh: bool,
+        out: &mut Vec<Action>,
+    ) {
+        self.in_view_change = false;
+        self.current = None;
+        self.pending_fresh = None;
+        self.awaiting_proposal = None;
+        self.view_changes.retain(|w, _| *w > v);
+        // The view gets a full timeout to commit from now on.
+        out.push(Action::SetTimer {
+            timer: TimerId::View {
+                height: self.height,
+                view: v,
+            },
+            after_ms: self.timeout(v),
+        });
+        self.accept_proposal(v, hash, proposal, own_fresh, out);
+        self.replay_buffer(out);
+    }
+
+    /// VC3: check a new-view completely, recomputing the proposal it must carry.
+    fn check_new_view(&self, from: PublicKey, nv: &NewView) -> Result<Hash, ConsensusError> {
+        let v = nv.view;
+        let primary = self.primary(v);
+        if from != primary {
+            return Err(ConsensusError::NotPrimary {
+                view: v,
+                got: from,
+                expected: primary,
+            });
+        }
+        if nv.view_changes.len() < self.quorum() {
+            return Err(ConsensusError::BadNewView(
+                "VC3a: fewer than a quorum of view changes",
+            ));
+        }
+        let mut prev: Option<PublicKey> = None;
+        for vc in &nv.view_changes {
+            if prev.map(|p| p >= vc.body.voter).unwrap_or(false) {
+                return Err(ConsensusError::BadNewView(
+                    "VC3b: view changes not from distinct validators in order",
+                ));
+            }
+            prev = Some(vc.body.voter);
+            if vc.body.new_view != v {
+                return Err(ConsensusError::BadNewView(
+                    "VC3c: a view change is for another view",
+                ));
+            }
+            self.validate_view_change(vc)?;
+        }
+        if nv.proposal.view != v {
+            return Err(ConsensusError::BadNewView(
+                "VC3e: proposal is for another view",
+            ));
+        }
+        let hash = nv.proposal.block.hash();
+        let nvb =
+            new_view_signing_bytes(&self.cfg.chain_id, self.height, v, &hash, &nv.view_changes);
+        if !self.verifier.verify(&from, &nvb, &nv.signature) {
+            return Err(ConsensusError::BadSignature {
+                what: "new-view",
+                signer: from,
+            });
+        }
+        let pp = preprepare_signing_bytes(&self.cfg.chain_id, self.height, v, &hash);
+        if !self.verifier.verify(&from, &pp, &nv.proposal.signature) {
+            return Err(ConsensusError::BadSignature {
+                what: "pre-prepare",
+                signer: from,
+            });
+        }
+        match Self::required(&nv.view_changes) {
+            Some(c) => {
+                if c.block_hash != hash {
+                    return Err(ConsensusError::BadNewView(
+                        "VC3d: proposal is not the highest prepared proposal",
+                    ));
+                }
+                self.check_structure(&nv.proposal.block, &hash, v, false)?;
+            }
+            None => self.check_structure(&nv.proposal.block, &hash, v, true)?,
+        }
+        Ok(hash)
+    }
+
+    fn on_new_view(&mut self, from: PublicKey, nv: NewView, out: &mut Vec<Action>) {
+        let v = nv.view;
+        if v == 0 {
+            self.reject(from, ConsensusError::BadNewView("new-view for view 0"), out);
+            return;
+        }
+        if v < self.view
+            || (v == self.view && !self.in_view_change)
+            || v > self.view + MAX_FUTURE_VIEWS
+        {
+            return; // stale, duplicate, or B2
+        }
+        let hash = match self.check_new_view(from, &nv) {
+            Ok(h) => h,
+            Err(e) => {
+                self.reject(from, e, out);
+                return;
+            }
+        };
+        if v > self.view {
+            out.push(Action::CancelTimer(TimerId::View {
+                height: self.height,
+                view: self.view,
+            }));
+            self.view = v;
+            self.prepares.clear();
+        }
+        self.enter_view(v, hash, nv.proposal, false, out);
+    }
+}
+
+/// The validator-set change decided by a block: the last `ValidatorSetChange` payload among its
+/// transactions (every transaction of a committed block executed successfully). Used for
+/// blocks committed without a local verdict (sync, certificate).
+pub fn set_change_in(block: &Block) -> Option<ValidatorSet> {
+    block
+        .txs
+        .iter()
+        .rev()
+        .find_map(|tx| match &tx.body.payload {
+            Payload::ValidatorSetChange(c) => Some(c.new_set.clone()),
+            _ => None,
+        })
+}

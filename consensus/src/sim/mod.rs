@@ -1,0 +1,1640 @@
+//! Deterministic cluster simulator (feature `sim`).
+//!
+//! One `u64` seed decides everything: the fault mix, the Byzantine fixture, every delay, loss,
+//! duplicate, partition, crash and answer. The cluster runs on a virtual clock (an event queue
+//! ordered by (time, sequence number)); all collections are ordered, so a seed replays bit for
+//! bit. After every event the [`Checker`] checks the safety invariants (see
+//! `docs/spec/pbft.md`, section "Simulation invariants").
+
+pub mod crypto;
+pub mod rng;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use tracechain_types::{
+    encode, Block, BlockHeader, ChainId, CommitCertificate, Hash, PublicKey, Validator,
+    ValidatorSet,
+};
+
+use crate::buffer::MAX_BUFFERED_PER_SENDER;
+use crate::messages::{commit_vote_signing_bytes, ViewChange, ViewChangeBody, ViewChangeMsg};
+use crate::messages::{
+    decode_message, new_view_signing_bytes, prepare_signing_bytes, preprepare_signing_bytes,
+    view_change_signing_bytes, Message, Vote,
+};
+use crate::replica::{
+    Action, Config, Input, PersistedState, Replica, TimerId, MAX_BLOCKS_PER_HEIGHT,
+    MAX_SYNCED_AHEAD,
+};
+use crate::signer::ConsensusSigner;
+pub use crypto::{SimSigner, SimVerifier};
+pub use rng::SimRng;
+
+/// View timeout used by simulations (virtual ms).
+pub const SIM_VIEW_TIMEOUT_MS: u64 = 1_000;
+/// Maximum view timeout in simulations (virtual ms).
+pub const SIM_MAX_VIEW_TIMEOUT_MS: u64 = 8_000;
+/// Genesis timestamp of simulated chains.
+pub const SIM_GENESIS_MS: u64 = 1_700_000_000_000;
+
+/// The Byzantine behaviour placed in a run (at most f validators unless a control asks for
+/// more).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fixture {
+    /// All validators honest.
+    None,
+    /// `keys` validators run as two instances each, sharing one key, placed in different
+    /// partitions (Twins).
+    Twins {
+        /// Number of twinned keys.
+        keys: usize,
+    },
+    /// One validator proposes different blocks to different halves of the cluster.
+    EquivocatingPrimary,
+    /// One validator never sends its proposals (pre-prepare / new-view).
+    SilentPrimary,
+    /// One validator sends new-views with a short or forged certificate, or one that ignores
+    /// the prepared proposal, plus forged new-views for views it does not lead.
+    ForgedNewView,
+    /// The network replays old messages at random.
+    Replay,
+    /// One validator spams signed votes and view changes for future heights and views.
+    Spam,
+}
+
+impl Fixture {
+    fn name(&self) -> String {
+        format!("{self:?}")
+    }
+}
+
+/// The fault mix of a run, drawn from the seed.
+#[derive(Clone, Debug)]
+pub struct FaultPlan {
+    /// Message loss, per mille (0–300).
+    pub loss_pm: u64,
+    /// Duplication, per mille.
+    pub dup_pm: u64,
+    /// Normal delay range upper bound (ms); reordering follows from random delays.
+    pub max_delay_ms: u64,
+    /// Long-delay probability per mille; a long delay is up to 3 view timeouts.
+    pub long_delay_pm: u64,
+    /// Partitions: (start, duration, group of each node).
+    pub partitions: Vec<(u64, u64, Vec<u8>)>,
+    /// Crashes: (node, at, down for, crash in the middle of a step).
+    pub crashes: Vec<(usize, u64, u64, bool)>,
+    /// Timer skew per node, per mille of the requested delay (750–1500).
+    pub skew_pm: Vec<u64>,
+}
+
+impl FaultPlan {
+    /// No faults.
+    pub fn none(nodes: usize) -> FaultPlan {
+        FaultPlan {
+            loss_pm: 0,
+            dup_pm: 0,
+            max_delay_ms: 20,
+            long_delay_pm: 0,
+            partitions: Vec::new(),
+            crashes: Vec::new(),
+            skew_pm: vec![1000; nodes],
+        }
+    }
+}
+
+/// Options of one run.
+#[derive(Clone, Debug)]
+pub struct SimOptions {
+    /// The seed.
+    pub seed: u64,
+    /// Validators.
+    pub n: usize,
+    /// Byzantine fixture.
+    pub fixture: Fixture,
+    /// Fault plan (`None`: draw from the seed).
+    pub faults: Option<FaultPlan>,
+    /// Negative control: replicas count quorums as 2f instead of 2f+1.
+    pub wrong_quorum: bool,
+    /// Check certificates against the real quorum (off only in the wrong-quorum control, which
+    /// must be caught by the agreement check).
+    pub check_certs: bool,
+    /// Length of the fault phase (virtual ms).
+    pub safety_ms: u64,
+    /// Blocks every honest replica must commit after faults stop.
+    pub liveness_blocks: u64,
+    /// Virtual time allowed for that.
+    pub liveness_deadline_ms: u64,
+}
+
+impl SimOptions {
+    /// The standard sweep run for `seed` and `n`: fixture and fault mix drawn from the seed.
+    pub fn sweep(seed: u64, n: usize) -> SimOptions {
+        let mut rng = SimRng::new(seed ^ 0xF1C7_0000);
+        let f = (n.saturating_sub(1)) / 3;
+        let fixture = if f == 0 {
+            if rng.chance(300) {
+                Fixture::Replay
+            } else {
+                Fixture::None
+            }
+        } else {
+            match rng.below(7) {
+                0 => Fixture::None,
+                1 => Fixture::Twins {
+                    keys: 1 + rng.below(f as u64) as usize,
+                },
+                2 => Fixture::EquivocatingPrimary,
+                3 => Fixture::SilentPrimary,
+                4 => Fixture::ForgedNewView,
+                5 => Fixture::Replay,
+                _ => Fixture::Spam,
+            }
+        };
+        SimOptions {
+            seed,
+            n,
+            fixture,
+            faults: None,
+            wrong_quorum: false,
+            check_certs: true,
+            safety_ms: 6_000,
+            liveness_blocks: 20,
+            liveness_deadline_ms: 60_000,
+        }
+    }
+}
+
+/// A violated invariant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// Which invariant (I1 agreement, I2 validity, I3 certificate, I4 equivocation, I5 linkage,
+    /// I6 bounds, I7 false evidence, L1 liveness).
+    pub kind: &'static str,
+    /// Virtual time.
+    pub at_ms: u64,
+    /// Details.
+    pub detail: String,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at {} ms: {}", self.kind, self.at_ms, self.detail)
+    }
+}
+
+/// What a run did.
+#[derive(Clone, Debug, Default)]
+pub struct SimReport {
+    /// First violation, if any.
+    pub violation: Option<Violation>,
+    /// Highest height committed by an honest replica.
+    pub max_height: u64,
+    /// Events processed.
+    pub events: u64,
+    /// Messages delivered.
+    pub delivered: u64,
+    /// Messages dropped (loss or partition).
+    pub dropped: u64,
+    /// New-views that re-proposed a prepared block.
+    pub reproposals: u64,
+    /// New-views accepted... (sent by honest primaries).
+    pub new_views: u64,
+    /// Rejected inputs reported by replicas.
+    pub rejected: u64,
+    /// Evidence reports.
+    pub evidence: u64,
+    /// Synced blocks delivered.
+    pub synced: u64,
+    /// Crashes performed.
+    pub crashes: u64,
+    /// Final virtual time.
+    pub end_ms: u64,
+    /// The fixture.
+    pub fixture: String,
+    /// The fault mix, in words.
+    pub faults: String,
+}
+
+/// Verdict of a delivery filter used by scripted scenarios.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FilterVerdict {
+    /// Deliver normally.
+    Pass,
+    /// Drop.
+    Drop,
+    /// Add this much delay (ms).
+    Delay(u64),
+}
+
+/// A scripted delivery filter: (now, from node, to node, message) -> verdict.
+pub type DeliveryFilter = Box<dyn Fn(u64, usize, usize, &Message) -> FilterVerdict>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Behavior {
+    Honest,
+    Twin,
+    Equivocator,
+    Silent,
+    ForgedNewView,
+    Spammer,
+}
+
+type R = Replica<SimSigner, SimVerifier>;
+
+#[derive(Debug)]
+struct Node {
+    key: usize,
+    behavior: Behavior,
+    replica: Option<R>,
+    incarnation: u64,
+    persisted: Option<PersistedState>,
+    chain: Vec<(Block, CommitCertificate)>,
+    timers: BTreeMap<TimerId, u64>,
+    token: u64,
+    skew_pm: u64,
+    crash_cut: Option<u64>,
+    down_until: Option<u64>,
+}
+
+#[derive(Debug)]
+enum Ev {
+    Deliver {
+        to: usize,
+        from: usize,
+        msg: Message,
+    },
+    Timer {
+        node: usize,
+        inc: u64,
+        timer: TimerId,
+        token: u64,
+    },
+    Input {
+        node: usize,
+        inc: u64,
+        input: Input,
+    },
+    Crash {
+        node: usize,
+        mid_step: bool,
+        down_ms: u64,
+    },
+    Restart {
+        node: usize,
+    },
+    Partition {
+        groups: Vec<u8>,
+    },
+    Heal,
+    Replay,
+    Spam {
+        node: usize,
+    },
+    ForgeNewView {
+        node: usize,
+    },
+    EndFaults,
+}
+
+/// Invariant checker state (shared by all nodes of a run).
+#[derive(Debug, Default)]
+pub struct Checker {
+    honest_keys: BTreeSet<PublicKey>,
+    committed: BTreeMap<u64, Hash>,
+    valid: BTreeSet<Hash>,
+    signed: BTreeMap<(PublicKey, u64, u64, u8), Hash>,
+    check_certs: bool,
+    violation: Option<Violation>,
+}
+
+impl Checker {
+    fn fail(&mut self, kind: &'static str, at_ms: u64, detail: String) {
+        if self.violation.is_none() {
+            self.violation = Some(Violation {
+                kind,
+                at_ms,
+                detail,
+            });
+        }
+    }
+
+    fn record_sig(&mut self, now: u64, key: PublicKey, h: u64, v: u64, phase: u8, digest: Hash) {
+        if !self.honest_keys.contains(&key) {
+            return;
+        }
+        match self.signed.get(&(key, h, v, phase)) {
+            Some(d) if *d != digest => self.fail(
+                "I4 honest equivocation",
+                now,
+                format!(
+                    "{} signed two digests at height {h} view {v} phase {phase}",
+                    key.short()
+                ),
+            ),
+            Some(_) => {}
+            None => {
+                self.signed.insert((key, h, v, phase), digest);
+            }
+        }
+    }
+
+    /// I4: record every signature an honest validator sends.
+    fn on_send(&mut self, now: u64, sender: PublicKey, msg: &Message) {
+        match msg {
+            Message::PrePrepare(pp) => {
+                let b = &pp.proposal.block;
+                self.record_sig(now, sender, b.header.height, pp.proposal.view, 0, b.hash())
+            }
+            Message::Prepare(v) => self.record_sig(now, v.voter, v.height, v.view, 1, v.block_hash),
+            Message::Commit(v) => self.record_sig(now, v.voter, v.height, v.view, 2, v.block_hash),
+            Message::ViewChange(vc) => {
+                let b = &vc.view_change.body;
+                self.record_sig(
+                    now,
+                    b.voter,
+                    b.height,
+                    b.new_view,
+                    3,
+                    Hash::digest(&encode(b)),
+                )
+            }
+            Message::NewView(nv) => {
+                let h = nv.proposal.block.hash();
+                self.record_sig(now, sender, nv.height, nv.view, 0, h);
+                self.record_sig(now, sender, nv.height, nv.view, 4, h);
+            }
+            Message::Decided(_) => {}
+        }
+    }
+}
+
+/// A simulated cluster.
+pub struct Cluster {
+    opts: SimOptions,
+    cfg: Config,
+    set: ValidatorSet,
+    verifier: SimVerifier,
+    rng: SimRng,
+    now: u64,
+    seq: u64,
+    events: BTreeMap<(u64, u64), Ev>,
+    nodes: Vec<Node>,
+    key_nodes: BTreeMap<PublicKey, Vec<usize>>,
+    plan: FaultPlan,
+    faults_on: bool,
+    groups: Option<Vec<u8>>,
+    history: Vec<(usize, Message)>,
+    blocks_made: u64,
+    made: BTreeSet<Hash>,
+    /// Invariant checker.
+    pub checker: Checker,
+    report: SimReport,
+    filter: Option<DeliveryFilter>,
+    liveness_start: Option<(u64, Vec<u64>)>,
+}
+
+impl fmt::Debug for Cluster {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Cluster(seed={}, n={}, now={})",
+            self.opts.seed, self.opts.n, self.now
+        )
+    }
+}
+
+fn draw_plan(
+    rng: &mut SimRng,
+    nodes: usize,
+    crashable: &[usize],
+    f: usize,
+    safety_ms: u64,
+) -> FaultPlan {
+    let mut plan = FaultPlan::none(nodes);
+    plan.loss_pm = rng.below(301);
+    plan.dup_pm = if rng.chance(500) { rng.below(101) } else { 0 };
+    plan.max_delay_ms = 1 + rng.below(100);
+    plan.long_delay_pm = if rng.chance(300) { rng.below(51) } else { 0 };
+    for s in plan.skew_pm.iter_mut() {
+        *s = 750 + rng.below(751);
+    }
+    let parts = rng.below(4);
+    for _ in 0..parts {
+        let start = rng.below(safety_ms);
+        let dur = 200 + rng.below(3_000);
+        let groups = (0..nodes).map(|_| rng.below(2) as u8).collect();
+        plan.partitions.push((start, dur, groups));
+    }
+    if f > 0 && !crashable.is_empty() {
+        let crashes = rng.below(f as u64 + 1) as usize;
+        let mut pool = crashable.to_vec();
+        for _ in 0..crashes.min(pool.len()) {
+            let i = rng.below(pool.len() as u64) as usize;
+            let node = pool.remove(i);
+            let at = rng.below(safety_ms);
+            let down = 100 + rng.below(4_000);
+            plan.crashes.push((node, at, down, rng.chance(500)));
+        }
+    }
+    plan
+}
+
+impl Cluster {
+    /// Build the cluster of a run (nothing happens until [`Cluster::run`]).
+    pub fn new(opts: SimOptions) -> Cluster {
+        let mut rng = SimRng::new(opts.seed);
+        let n = opts.n;
+        assert!(
+            n >= 1 && n <= crypto::MAX_SIM_KEYS,
+            "sim supports 1..=16 validators"
+        );
+        let validators: Vec<Validator> = (0..n)
+            .map(|i| Validator {
+                public_key: crypto::key_pool()[i].0,
+                name: format!("sim-{i}"),
+            })
+            .collect();
+        let set = match ValidatorSet::new(validators) {
+            Ok(s) => s,
+            Err(e) => panic!("sim validator set: {e}"),
+        };
+        let chain_id = match ChainId::new("tracechain-sim") {
+            Ok(c) => c,
+            Err(e) => panic!("sim chain id: {e}"),
+        };
+        let mut cfg = Config::new(
+            chain_id,
+            Hash::tagged(b"sim-genesis", &[]),
+            SIM_GENESIS_MS,
+            set.clone(),
+        );
+        cfg.view_timeout_ms = SIM_VIEW_TIMEOUT_MS;
+        cfg.max_view_timeout_ms = SIM_MAX_VIEW_TIMEOUT_MS;
+        cfg.sync_retry_ms = 500;
+        let f = set.max_faulty();
+        // Place Byzantine keys: the last keys of the pool order (validator order is by key, so
+        // which positions they take varies with n).
+        let mut behaviors = vec![Behavior::Honest; n];
+        let mut twins = Vec::new();
+        match opts.fixture {
+            Fixture::None | Fixture::Replay => {}
+            Fixture::Twins { keys } => {
+                for k in 0..keys.min(n) {
+                    let key = (rng.below(n as u64) as usize + k) % n;
+                    if behaviors[key] == Behavior::Twin {
+                        continue;
+                    }
+                    behaviors[key] = Behavior::Twin;
+                    twins.push(key);
+                }
+            }
+            Fixture::EquivocatingPrimary => {
+                behaviors[rng.below(n as u64) as usize] = Behavior::Equivocator
+            }
+            Fixture::SilentPrimary => behaviors[rng.below(n as u64) as usize] = Behavior::Silent,
+            Fixture::ForgedNewView => {
+                behaviors[rng.below(n as u64) as usize] = Behavior::ForgedNewView
+            }
+            Fixture::Spam => behaviors[rng.below(n as u64) as usize] = Behavior::Spammer,
+        }
+        let mut nodes = Vec::new();
+        for (key, b) in behaviors.iter().enumerate() {
+            nodes.push(Node {
+                key,
+                behavior: *b,
+                replica: None,
+                incarnation: 0,
+                persisted: None,
+                chain: Vec::new(),
+                timers: BTreeMap::new(),
+                token: 0,
+                skew_pm: 1000,
+                crash_cut: None,
+                down_until: None,
+            });
+        }
+        for key in &twins {
+            nodes.push(Node {
+                key: *key,
+                behavior: Behavior::Twin,
+                replica: None,
+                incarnation: 0,
+                persisted: None,
+                chain: Vec::new(),
+                timers: BTreeMap::new(),
+                token: 0,
+                skew_pm: 1000,
+                crash_cut: None,
+                down_until: None,
+            });
+        }
+        let mut key_nodes: BTreeMap<PublicKey, Vec<usize>> = BTreeMap::new();
+        for (i, nd) in nodes.iter().enumerate() {
+            key_nodes
+                .entry(crypto::key_pool()[nd.key].0)
+                .or_default()
+                .push(i);
+        }
+        let honest: Vec<usize> = (0..nodes.len())
+            .filter(|i| nodes[*i].behavior == Behavior::Honest)
+            .collect();
+        let mut plan = match &opts.faults {
+            Some(p) => p.clone(),
+            None => draw_plan(&mut rng, nodes.len(), &honest, f, opts.safety_ms),
+        };
+        if plan.skew_pm.len() < nodes.len() {
+            plan.skew_pm.resize(nodes.len(), 1000);
+        }
+        if !twins.is_empty() {
+            // Twins: instance one of each twinned key in group 0, instance two in group 1,
+            // honest nodes split; from the start, healing later.
+            let mut groups: Vec<u8> = (0..nodes.len()).map(|i| (i % 2) as u8).collect();
+            for (j, key) in twins.iter().enumerate() {
+                groups[*key] = 0;
+                groups[n + j] = 1;
+            }
+            let dur = 1_000 + rng.below(opts.safety_ms / 2 + 1);
+            plan.partitions.push((0, dur, groups));
+        }
+        for (i, nd) in nodes.iter_mut().enumerate() {
+            nd.skew_pm = plan.skew_pm.get(i).copied().unwrap_or(1000);
+        }
+        let mut checker = Checker {
+            check_certs: opts.check_certs,
+            ..Checker::default()
+        };
+        for nd in &nodes {
+            if nd.behavior == Behavior::Honest {
+                checker.honest_keys.insert(crypto::key_pool()[nd.key].0);
+            }
+        }
+        let report = SimReport {
+            fixture: opts.fixture.name(),
+            faults: format!(
+                "loss {}‰, dup {}‰, delay ≤{} ms, long delays {}‰, {} partitions, {} crashes",
+                plan.loss_pm,
+                plan.dup_pm,
+                plan.max_delay_ms,
+                plan.long_delay_pm,
+                plan.partitions.len(),
+                plan.crashes.len()
+            ),
+            ..SimReport::default()
+        };
+        Cluster {
+            opts,
+            cfg,
+            set,
+            verifier: SimVerifier::default(),
+            rng,
+            now: 0,
+            seq: 0,
+            events: BTreeMap::new(),
+            nodes,
+            key_nodes,
+            plan,
+            faults_on: true,
+            groups: None,
+            history: Vec::new(),
+            blocks_made: 0,
+            made: BTreeSet::new(),
+            checker,
+            report,
+            filter: None,
+            liveness_start: None,
+        }
+    }
+
+    /// Install a scripted delivery filter (regression scenarios).
+    pub fn set_filter(&mut self, filter: DeliveryFilter) {
+        self.filter = Some(filter);
+    }
+
+    /// Crash `node` at `at_ms` for `down_ms` (scripted scenarios; `u64::MAX` = never back).
+    pub fn schedule_crash(&mut self, node: usize, at_ms: u64, down_ms: u64) {
+        self.schedule(
+            at_ms,
+            Ev::Crash {
+                node,
+                mid_step: false,
+                down_ms,
+            },
+        );
+    }
+
+    /// The chain committed by `node` (block hashes by height − 1).
+    pub fn chain(&self, node: usize) -> Vec<Hash> {
+        self.nodes[node]
+            .chain
+            .iter()
+            .map(|(b, _)| b.hash())
+            .collect()
+    }
+
+    /// The blocks committed by `node`.
+    pub fn blocks(&self, node: usize) -> &[(Block, CommitCertificate)] {
+        &self.nodes[node].chain
+    }
+
+    /// Number of simulated instances (twins add instances).
+    pub fn nodes(&self) -> usize {
+        self.nodes.len()
+    }
+
+    fn schedule(&mut self, at: u64, ev: Ev) {
+        self.seq += 1;
+        self.events.insert((at, self.seq), ev);
+    }
+
+    fn key_of(&self, node: usize) -> PublicKey {
+        crypto::key_pool()[self.nodes[node].key].0
+    }
+
+    fn new_replica(&self, node: usize) -> R {
+        let r = Replica::new(
+            self.cfg.clone(),
+            SimSigner::new(self.nodes[node].key),
+            self.verifier.clone(),
+        );
+        if self.opts.wrong_quorum {
+            r.with_wrong_quorum_for_tests()
+        } else {
+            r
+        }
+    }
+
+    /// Run the whole scenario: fault phase, then liveness phase. Returns the report.
+    pub fn run(mut self) -> SimReport {
+        for i in 0..self.nodes.len() {
+            let r = self.new_replica(i);
+            self.nodes[i].replica = Some(r);
+            self.step_node(i, Input::Start);
+        }
+        let partitions = self.plan.partitions.clone();
+        for (start, dur, groups) in partitions {
+            self.schedule(start, Ev::Partition { groups });
+            self.schedule(start + dur, Ev::Heal);
+        }
+        for (node, at, down, mid) in self.plan.crashes.clone() {
+            self.schedule(
+                at,
+                Ev::Crash {
+                    node,
+                    mid_step: mid,
+                    down_ms: down,
+                },
+            );
+        }
+        match self.opts.fixture {
+            Fixture::Replay => self.schedule(50, Ev::Replay),
+            Fixture::Spam => {
+                if let Some(i) = self
+                    .nodes
+                    .iter()
+                    .position(|n| n.behavior == Behavior::Spammer)
+                {
+                    self.schedule(10, Ev::Spam { node: i });
+                }
+            }
+            Fixture::ForgedNewView => {
+                if let Some(i) = self
+                    .nodes
+                    .iter()
+                    .position(|n| n.behavior == Behavior::ForgedNewView)
+                {
+                    self.schedule(300, Ev::ForgeNewView { node: i });
+                }
+            }
+            _ => {}
+        }
+        let safety_ms = self.opts.safety_ms;
+        self.schedule(safety_ms, Ev::EndFaults);
+        let hard_end = safety_ms + self.opts.liveness_deadline_ms;
+        while let Some(((t, _), ev)) = self.events.pop_first() {
+            if t > hard_end {
+                break;
+            }
+            self.now = t;
+            self.report.events += 1;
+            self.handle(ev);
+            if self.checker.violation.is_some() {
+                break;
+            }
+            if self.liveness_done() {
+                break;
+            }
+        }
+        self.report.end_ms = self.now;
+        if self.checker.violation.is_none() {
+            if let Some((start, base)) = &self.liveness_start {
+                let lagging: Vec<String> = self
+                    .honest_nodes()
+                    .into_iter()
+                    .filter(|i| {
+                        (self.nodes[*i].chain.len() as u64) < base[*i] + self.opts.liveness_blocks
+                    })
+                    .map(|i| {
+                        format!(
+                            "node {i} at {} (from {})",
+                            self.nodes[i].chain.len(),
+                            base[i]
+                        )
+                    })
+                    .collect();
+                if !lagging.is_empty() {
+                    let detail = format!(
+                        "faults stopped at {start} ms; within {} ms not every honest replica committed {} more blocks: {}",
+                        self.opts.liveness_deadline_ms,
+                        self.opts.liveness_blocks,
+                        lagging.join(", ")
+                    );
+                    self.checker.fail("L1 liveness", self.now, detail);
+                }
+            } else {
+                self.checker.fail(
+                    "L1 liveness",
+                    self.now,
+                    "event queue ran dry before faults ended".into(),
+                );
+            }
+        }
+        self.report.violation = self.checker.violation.clone();
+        self.report.max_height = self
+            .checker
+            .committed
+            .keys()
+            .next_back()
+            .copied()
+            .unwrap_or(0);
+        self.report
+    }
+
+    /// Run only until `until_ms` without the liveness phase (scripted scenarios); returns the
+    /// first violation.
+    pub fn run_until(&mut self, until_ms: u64) -> Option<Violation> {
+        if self.now == 0 && self.report.events == 0 {
+            for i in 0..self.nodes.len() {
+                let r = self.new_replica(i);
+                self.nodes[i].replica = Some(r);
+                self.step_node(i, Input::Start);
+            }
+            for (node, at, down, mid) in self.plan.crashes.clone() {
+                self.schedule(
+                    at,
+                    Ev::Crash {
+                        node,
+                        mid_step: mid,
+                        down_ms: down,
+                    },
+                );
+            }
+        }
+        while let Some(entry) = self.events.first_key_value() {
+            let t = entry.0 .0;
+            if t > until_ms {
+                break;
+            }
+            let Some(((t, _), ev)) = self.events.pop_first() else {
+                break;
+            };
+            self.now = t;
+            self.report.events += 1;
+            self.handle(ev);
+            if self.checker.violation.is_some() {
+                break;
+            }
+        }
+        self.now = self.now.max(until_ms);
+        self.checker.violation.clone()
+    }
+
+    /// Statistics so far.
+    pub fn report(&self) -> &SimReport {
+        &self.report
+    }
+
+    fn honest_nodes(&self) -> Vec<usize> {
+        (0..self.nodes.len())
+            .filter(|i| self.nodes[*i].behavior == Behavior::Honest)
+            .collect()
+    }
+
+    fn liveness_done(&self) -> bool {
+        let Some((_, base)) = &self.liveness_start else {
+            return false;
+        };
+        self.honest_nodes()
+            .into_iter()
+            .all(|i| self.nodes[i].chain.len() as u64 >= base[i] + self.opts.liveness_blocks)
+    }
+
+    fn connected(&self, a: usize, b: usize) -> bool {
+        match &self.groups {
+            Some(g) => g.get(a) == g.get(b),
+            None => true,
+        }
+    }
+
+    fn handle(&mut self, ev: Ev) {
+        match ev {
+            Ev::Deliver { to, from, msg } => {
+                if self.nodes[to].replica.is_none() {
+                    return;
+                }
+                self.report.delivered += 1;
+                if self.history.len() < 512 {
+                    self.history.push((from, msg.clone()));
+                } else {
+                    let i = self.rng.below(512) as usize;
+                    self.history[i] = (from, msg.clone());
+                }
+                let from_key = self.key_of(from);
+                self.step_node(
+                    to,
+                    Input::Message {
+                        from: from_key,
+                        message: msg,
+                    },
+                );
+            }
+            Ev::Timer {
+                node,
+                inc,
+                timer,
+                token,
+            } => {
+                let nd = &mut self.nodes[node];
+                if nd.incarnation != inc || nd.timers.get(&timer) != Some(&token) {
+                    return;
+                }
+                nd.timers.remove(&timer);
+                self.step_node(node, Input::Timer(timer));
+            }
+            Ev::Input { node, inc, input } => {
+                if self.nodes[node].incarnation != inc {
+                    return;
+                }
+                self.step_node(node, input);
+            }
+            Ev::Crash {
+                node,
+                mid_step,
+                down_ms,
+            } => {
+                if self.nodes[node].replica.is_none() {
+                    return;
+                }
+                if mid_step {
+                    let cut = self.rng.below(6);
+                    self.nodes[node].crash_cut = Some(cut);
+                    self.nodes[node].down_until = Some(self.now.saturating_add(down_ms));
+                } else {
+                    self.crash(node, down_ms);
+                }
+            }
+            Ev::Restart { node } => self.restart(node),
+            Ev::Partition { groups } => {
+                if self.faults_on {
+                    self.groups = Some(groups);
+                }
+            }
+            Ev::Heal => self.groups = None,
+            Ev::Replay => {
+                if self.faults_on && !self.history.is_empty() {
+                    let i = self.rng.below(self.history.len() as u64) as usize;
+                    let (from, msg) = self.history[i].clone();
+                    let to = self.rng.below(self.nodes.len() as u64) as usize;
+                    if to != from {
+                        self.schedule(self.now + 1, Ev::Deliver { to, from, msg });
+                    }
+                    let next = self.now + 5 + self.rng.below(40);
+                    self.schedule(next, Ev::Replay);
+                }
+            }
+            Ev::Spam { node } => {
+                if self.faults_on {
+                    self.spam(node);
+                    let next = self.now + 10 + self.rng.below(30);
+                    self.schedule(next, Ev::Spam { node });
+                }
+            }
+            Ev::ForgeNewView { node } => {
+                if self.faults_on {
+                    self.forge_new_view(node);
+                    let next = self.now + 100 + self.rng.below(400);
+                    self.schedule(next, Ev::ForgeNewView { node });
+                }
+            }
+            Ev::EndFaults => self.end_faults(),
+        }
+    }
+
+    fn end_faults(&mut self) {
+        self.faults_on = false;
+        self.groups = None;
+        for i in 0..self.nodes.len() {
+            self.nodes[i].crash_cut = None;
+            if self.nodes[i].replica.is_none() {
+                self.restart(i);
+            }
+        }
+        let base = self.nodes.iter().map(|n| n.chain.len() as u64).collect();
+        self.liveness_start = Some((self.now, base));
+    }
+
+    fn crash(&mut self, node: usize, down_ms: u64) {
+        let nd = &mut self.nodes[node];
+        nd.replica = None;
+        nd.incarnation += 1;
+        nd.timers.clear();
+        nd.crash_cut = None;
+        nd.down_until = None;
+        self.report.crashes += 1;
+        if down_ms != u64::MAX {
+            let at = self.now.saturating_add(down_ms);
+            self.schedule(at, Ev::Restart { node });
+        }
+    }
+
+    fn restart(&mut self, node: usize) {
+        if self.nodes[node].replica.is_some() {
+            return;
+        }
+        let r = self.new_replica(node);
+        self.nodes[node].replica = Some(r);
+        let input = match self.nodes[node].persisted.clone() {
+            Some(st) => Input::Restore(st),
+            None => Input::Start,
+        };
+        self.step_node(node, input);
+    }
+
+    fn step_node(&mut self, i: usize, input: Input) {
+        let Some(r) = self.nodes[i].replica.as_mut() else {
+            return;
+        };
+        let actions = r.step(input);
+        // I6: bounds.
+        let (buf_max, senders, synced, blocks) = (
+            r.buffer().max_per_sender(),
+            r.buffer().senders(),
+            r.synced_waiting(),
+            r.blocks_kept(),
+        );
+        if buf_max > MAX_BUFFERED_PER_SENDER
+            || senders > self.set.len()
+            || synced > MAX_SYNCED_AHEAD
+            || blocks > MAX_BLOCKS_PER_HEIGHT
+        {
+            let now = self.now;
+            self.checker.fail(
+                "I6 bounds",
+                now,
+                format!("node {i}: buffer {buf_max}/sender, {senders} senders, {synced} synced, {blocks} blocks"),
+            );
+        }
+        let cut = self.nodes[i].crash_cut;
+        for (k, a) in actions.into_iter().enumerate() {
+            if let Some(c) = cut {
+                if k as u64 >= c {
+                    break;
+                }
+            }
+            self.perform(i, a);
+        }
+        if cut.is_some() {
+            let down = self.nodes[i]
+                .down_until
+                .unwrap_or(self.now + 500)
+                .saturating_sub(self.now);
+            self.crash(i, down.max(1));
+        }
+    }
+
+    fn delay(&mut self) -> u64 {
+        if self.faults_on && self.plan.long_delay_pm > 0 && self.rng.chance(self.plan.long_delay_pm)
+        {
+            return 1 + self.rng.below(3 * SIM_VIEW_TIMEOUT_MS);
+        }
+        let max = if self.faults_on {
+            self.plan.max_delay_ms
+        } else {
+            self.plan.max_delay_ms.min(20)
+        };
+        1 + self.rng.below(max.max(1))
+    }
+
+    fn send_to(&mut self, from: usize, to: usize, msg: Message) {
+        if to == from
+            || self.nodes[to].replica.is_none()
+                && self.nodes[to].down_until.is_none()
+                && !self.faults_on
+        {
+            // delivered on arrival check anyway
+        }
+        if to == from {
+            return;
+        }
+        let mut extra = 0;
+        if let Some(f) = &self.filter {
+            match f(self.now, from, to, &msg) {
+                FilterVerdict::Pass => {}
+                FilterVerdict::Drop => {
+                    self.report.dropped += 1;
+                    return;
+                }
+                FilterVerdict::Delay(d) => extra = d,
+            }
+        }
+        if self.faults_on {
+            if !self.connected(from, to) || self.rng.chance(self.plan.loss_pm) {
+                self.report.dropped += 1;
+                return;
+            }
+            if self.plan.dup_pm > 0 && self.rng.chance(self.plan.dup_pm) {
+                let d = self.delay();
+                self.schedule(
+                    self.now + d + extra,
+                    Ev::Deliver {
+                        to,
+                        from,
+                        msg: msg.clone(),
+                    },
+                );
+            }
+        }
+        let d = self.delay();
+        self.schedule(self.now + d + extra, Ev::Deliver { to, from, msg });
+    }
+
+    fn broadcast_from(&mut self, from: usize, msg: &Message) {
+        for to in 0..self.nodes.len() {
+            if to != from {
+                self.send_to(from, to, msg.clone());
+            }
+        }
+    }
+
+    fn perform(&mut self, i: usize, a: Action) {
+        let now = self.now;
+        let honest = self.nodes[i].behavior == Behavior::Honest;
+        match a {
+            Action::Persist(st) => self.nodes[i].persisted = Some(st),
+            Action::Commit { block, cert, state } => {
+                self.on_commit(i, &block, &cert);
+                self.nodes[i].chain.push((block, cert));
+                self.nodes[i].persisted = Some(state);
+            }
+            Action::Send { to, message } => {
+                let sender = self.key_of(i);
+                self.checker.on_send(now, sender, &message);
+                self.codec_roundtrip(&message);
+                let targets = self.key_nodes.get(&to).cloned().unwrap_or_default();
+                for t in targets {
+                    self.send_to(i, t, message.clone());
+                }
+            }
+            Action::Broadcast(message) => {
+                let sender = self.key_of(i);
+                if honest {
+                    self.checker.on_send(now, sender, &message);
+                }
+                self.codec_roundtrip(&message);
+                if let Message::NewView(nv) = &message {
+                    if honest {
+                        self.report.new_views += 1;
+                        if nv.proposal.block.header.view < nv.view {
+                            self.report.reproposals += 1;
+                        }
+                    }
+                }
+                self.byzantine_broadcast(i, message);
+            }
+            Action::SetTimer { timer, after_ms } => {
+                let nd = &mut self.nodes[i];
+                nd.token += 1;
+                let token = nd.token;
+                nd.timers.insert(timer, token);
+                let inc = nd.incarnation;
+                let after = after_ms.saturating_mul(nd.skew_pm) / 1000;
+                self.schedule(
+                    now + after.max(1),
+                    Ev::Timer {
+                        node: i,
+                        inc,
+                        timer,
+                        token,
+                    },
+                );
+            }
+            Action::CancelTimer(t) => {
+                self.nodes[i].timers.remove(&t);
+            }
+            Action::RequestProposal {
+                height,
+                view,
+                parent,
+                parent_timestamp_ms,
+                validator_set_hash,
+            } => {
+                let block = self.make_block(
+                    i,
+                    height,
+                    view,
+                    parent,
+                    parent_timestamp_ms,
+                    validator_set_hash,
+                    0,
+                );
+                if honest {
+                    self.checker.valid.insert(block.hash());
+                }
+                let inc = self.nodes[i].incarnation;
+                let d = 1 + self.rng.below(20);
+                self.schedule(
+                    now + d,
+                    Ev::Input {
+                        node: i,
+                        inc,
+                        input: Input::ProposalReady {
+                            height,
+                            view,
+                            block,
+                            set_change: None,
+                        },
+                    },
+                );
+            }
+            Action::ValidateProposal { height, block, .. } => {
+                let hash = block.hash();
+                let tip = self.nodes[i]
+                    .chain
+                    .last()
+                    .map(|(b, _)| b.hash())
+                    .unwrap_or(self.cfg.genesis_hash);
+                let ok = self.is_sim_block(&block) && block.header.parent == tip;
+                if ok && honest {
+                    self.checker.valid.insert(hash);
+                }
+                let inc = self.nodes[i].incarnation;
+                let d = 1 + self.rng.below(30);
+                let input = if ok {
+                    Input::ProposalValidated {
+                        height,
+                        block_hash: hash,
+                        set_change: None,
+                    }
+                } else {
+                    Input::ProposalRefused {
+                        height,
+                        block_hash: hash,
+                    }
+                };
+                self.schedule(
+                    now + d,
+                    Ev::Input {
+                        node: i,
+                        inc,
+                        input,
+                    },
+                );
+            }
+            Action::RequestSync {
+                from_height,
+                to_height,
+            } => self.serve_sync(i, from_height, to_height),
+            Action::Evidence(e) => {
+                self.report.evidence += 1;
+                if self.checker.honest_keys.contains(&e.first.voter) {
+                    self.checker.fail(
+                        "I7 false evidence",
+                        now,
+                        format!("node {i} accused honest {}", e.first.voter.short()),
+                    );
+                }
+            }
+            Action::Rejected { .. } => self.report.rejected += 1,
+        }
+    }
+
+    fn codec_roundtrip(&mut self, msg: &Message) {
+        if self.rng.chance(16) {
+            let bytes = encode(msg);
+            match decode_message(&bytes) {
+                Ok(m) if m == *msg => {}
+                _ => self
+                    .checker
+                    .fail("codec", self.now, "message did not round-trip".into()),
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn make_block(
+        &mut self,
+        i: usize,
+        height: u64,
+        view: u64,
+        parent: Hash,
+        parent_ts: u64,
+        set_hash: Hash,
+        variant: u64,
+    ) -> Block {
+        self.blocks_made += 1;
+        let header = BlockHeader {
+            chain_id: self.cfg.chain_id.clone(),
+            height,
+            view,
+            parent,
+            timestamp_ms: parent_ts.max(SIM_GENESIS_MS + self.now) + 1,
+            tx_root: Block::compute_tx_root(&[]),
+            state_root: sim_state_root(
+                &parent,
+                height,
+                self.nodes[i].key as u64,
+                self.blocks_made,
+                variant,
+            ),
+            proposer: self.key_of(i),
+            validator_set_hash: set_hash,
+        };
+        let block = Block {
+            header,
+            txs: Vec::new(),
+        };
+        self.made.insert(block.hash());
+        block
+    }
+
+    /// The simulated executor: a block executes when some driver (honest or a fixture) built
+    /// it from the simulated mempool; anything else (e.g. a forged state root) is refused.
+    fn is_sim_block(&self, block: &Block) -> bool {
+        self.made.contains(&block.hash())
+    }
+
+    fn on_commit(&mut self, i: usize, block: &Block, cert: &CommitCertificate) {
+        let now = self.now;
+        let hash = block.hash();
+        let h = block.header.height;
+        let nd = &self.nodes[i];
+        // I5: linkage.
+        let tip = nd
+            .chain
+            .last()
+            .map(|(b, _)| b.hash())
+            .unwrap_or(self.cfg.genesis_hash);
+        if block.header.parent != tip || h != nd.chain.len() as u64 + 1 {
+            self.checker.fail(
+                "I5 linkage",
+                now,
+                format!("node {i} committed height {h} not linked to its tip"),
+            );
+        }
+        if nd.behavior != Behavior::Honest {
+            return;
+        }
+        // I1: agreement.
+        match self.checker.committed.get(&h) {
+            Some(other) if *other != hash => {
+                self.checker.fail("I1 agreement", now, format!("node {i} committed {hash:?} at height {h}, another honest replica {other:?}"));
+            }
+            Some(_) => {}
+            None => {
+                self.checker.committed.insert(h, hash);
+            }
+        }
+        // I2: validity.
+        if !self.checker.valid.contains(&hash) {
+            self.checker.fail(
+                "I2 validity",
+                now,
+                format!("node {i} committed {hash:?} at height {h}, never proposed+validated"),
+            );
+        }
+        // I3: certificate integrity.
+        if self.checker.check_certs {
+            if let Err(e) = cert.verify(&self.cfg.chain_id, h, &hash, &self.set, &self.verifier) {
+                self.checker
+                    .fail("I3 certificate", now, format!("node {i} height {h}: {e}"));
+            }
+        }
+    }
+
+    fn serve_sync(&mut self, i: usize, from: u64, to: u64) {
+        let peers: Vec<usize> = (0..self.nodes.len())
+            .filter(|p| {
+                *p != i
+                    && (!self.faults_on || self.connected(i, *p))
+                    && self.nodes[*p].chain.len() as u64 >= from
+            })
+            .collect();
+        if peers.is_empty() {
+            return;
+        }
+        let p = peers[self.rng.below(peers.len() as u64) as usize];
+        let top = (self.nodes[p].chain.len() as u64)
+            .min(from + 15)
+            .max(to.min(self.nodes[p].chain.len() as u64));
+        let top = top.min(from + 15);
+        let inc = self.nodes[i].incarnation;
+        for h in from..=top {
+            let Some((b, c)) = self.nodes[p].chain.get(h as usize - 1).cloned() else {
+                continue;
+            };
+            // Out of order on purpose: each block travels with its own delay.
+            let d = 1 + self.rng.below(60);
+            if self.faults_on && self.rng.chance(self.plan.loss_pm) {
+                continue;
+            }
+            self.report.synced += 1;
+            self.schedule(
+                self.now + d,
+                Ev::Input {
+                    node: i,
+                    inc,
+                    input: Input::BlockSynced { block: b, cert: c },
+                },
+            );
+        }
+    }
+}
+
+/// State root of a simulated block (the simulated executor's output).
+fn sim_state_root(parent: &Hash, height: u64, proposer: u64, counter: u64, variant: u64) -> Hash {
+    Hash::tagged(
+        b"tracechain-sim/state/v1",
+        &[
+            &parent.0,
+            &height.to_le_bytes(),
+            &proposer.to_le_bytes(),
+            &counter.to_le_bytes(),
+            &variant.to_le_bytes(),
+        ],
+    )
+}
+
+// ---------------------------------------------------------------------- Byzantine fixtures
+
+impl Cluster {
+    fn signer_of(&self, node: usize) -> SimSigner {
+        SimSigner::new(self.nodes[node].key)
+    }
+
+    /// A second, equally valid block for the same slot (registered with the simulated executor).
+    fn alt_block(&mut self, node: usize, orig: &Block) -> Block {
+        self.blocks_made += 1;
+        let mut header = orig.header.clone();
+        header.state_root = sim_state_root(
+            &header.parent,
+            header.height,
+            self.nodes[node].key as u64,
+            self.blocks_made,
+            1,
+        );
+        let block = Block {
+            header,
+            txs: Vec::new(),
+        };
+        self.made.insert(block.hash());
+        block
+    }
+
+    fn byzantine_broadcast(&mut self, i: usize, msg: Message) {
+        match self.nodes[i].behavior {
+            Behavior::Honest | Behavior::Twin | Behavior::Spammer => self.broadcast_from(i, &msg),
+            Behavior::Silent => {
+                if !matches!(msg, Message::PrePrepare(_) | Message::NewView(_)) {
+                    self.broadcast_from(i, &msg);
+                }
+            }
+            Behavior::Equivocator => {
+                let alt = match &msg {
+                    Message::PrePrepare(pp) => {
+                        let b = self.alt_block(i, &pp.proposal.block);
+                        let mut pp2 = pp.clone();
+                        let h = b.hash();
+                        pp2.proposal.signature = self.signer_of(i).sign(&preprepare_signing_bytes(
+                            &self.cfg.chain_id,
+                            b.header.height,
+                            pp.proposal.view,
+                            &h,
+                        ));
+                        pp2.proposal.block = b;
+                        Some(Message::PrePrepare(pp2))
+                    }
+                    Message::NewView(nv) if nv.proposal.block.header.view == nv.view => {
+                        let b = self.alt_block(i, &nv.proposal.block);
+                        let h = b.hash();
+                        let s = self.signer_of(i);
+                        let mut nv2 = nv.clone();
+                        nv2.proposal.signature = s.sign(&preprepare_signing_bytes(
+                            &self.cfg.chain_id,
+                            nv.height,
+                            nv.view,
+                            &h,
+                        ));
+                        nv2.signature = s.sign(&new_view_signing_bytes(
+                            &self.cfg.chain_id,
+                            nv.height,
+                            nv.view,
+                            &h,
+                            &nv.view_changes,
+                        ));
+                        nv2.proposal.block = b;
+                        Some(Message::NewView(nv2))
+                    }
+                    _ => None,
+                };
+                match alt {
+                    None => self.broadcast_from(i, &msg),
+                    Some(alt) => {
+                        for to in 0..self.nodes.len() {
+                            if to != i {
+                                let m = if self.rng.chance(500) {
+                                    msg.clone()
+                                } else {
+                                    alt.clone()
+                                };
+                                self.send_to(i, to, m);
+                            }
+                        }
+                    }
+                }
+            }
+            Behavior::ForgedNewView => {
+                let Message::NewView(nv) = &msg else {
+                    self.broadcast_from(i, &msg);
+                    return;
+                };
+                let s = self.signer_of(i);
+                let mut nv2 = nv.clone();
+                let has_prepared = nv.view_changes.iter().any(|vc| vc.body.prepared.is_some());
+                match self.rng.below(3) {
+                    2 if has_prepared => {
+                        // Ignore the prepared proposal: propose a fresh block instead (VC3d).
+                        let mut b = self.alt_block(i, &nv.proposal.block);
+                        b.header.view = nv.view;
+                        b.header.proposer = self.key_of(i);
+                        self.made.insert(b.hash());
+                        let h = b.hash();
+                        nv2.proposal.signature = s.sign(&preprepare_signing_bytes(
+                            &self.cfg.chain_id,
+                            nv.height,
+                            nv.view,
+                            &h,
+                        ));
+                        nv2.signature = s.sign(&new_view_signing_bytes(
+                            &self.cfg.chain_id,
+                            nv.height,
+                            nv.view,
+                            &h,
+                            &nv.view_changes,
+                        ));
+                        nv2.proposal.block = b;
+                    }
+                    1 => {
+                        // Forged certificate: one view change's signature corrupted.
+                        if let Some(vc) = nv2.view_changes.first_mut() {
+                            vc.signature.0[0] ^= 0xff;
+                        }
+                        let h = nv2.proposal.block.hash();
+                        nv2.signature = s.sign(&new_view_signing_bytes(
+                            &self.cfg.chain_id,
+                            nv.height,
+                            nv.view,
+                            &h,
+                            &nv2.view_changes,
+                        ));
+                    }
+                    _ => {
+                        // Short certificate: one view change fewer than a quorum.
+                        let keep = self.set.quorum().saturating_sub(1);
+                        nv2.view_changes.truncate(keep);
+                        let h = nv2.proposal.block.hash();
+                        nv2.signature = s.sign(&new_view_signing_bytes(
+                            &self.cfg.chain_id,
+                            nv.height,
+                            nv.view,
+                            &h,
+                            &nv2.view_changes,
+                        ));
+                    }
+                }
+                self.broadcast_from(i, &Message::NewView(nv2));
+            }
+        }
+    }
+
+    fn forge_new_view(&mut self, i: usize) {
+        let Some(r) = self.nodes[i].replica.as_ref() else {
+            return;
+        };
+        let (h, v) = (r.height(), r.view());
+        let last = r.last_committed().clone();
+        let s = self.signer_of(i);
+        let body = ViewChangeBody {
+            height: h,
+            new_view: v + 1,
+            voter: s.public(),
+            committed: last.cert.clone(),
+            prepared: None,
+        };
+        let vc = ViewChange {
+            signature: s.sign(&view_change_signing_bytes(&self.cfg.chain_id, &body)),
+            body,
+        };
+        let set_hash = self.set.hash();
+        let block = self.make_block(i, h, v + 1, last.hash, last.timestamp_ms, set_hash, 2);
+        let hash = block.hash();
+        let vcs = vec![vc];
+        let proposal = crate::messages::Proposal {
+            view: v + 1,
+            signature: s.sign(&preprepare_signing_bytes(
+                &self.cfg.chain_id,
+                h,
+                v + 1,
+                &hash,
+            )),
+            block,
+        };
+        let signature = s.sign(&new_view_signing_bytes(
+            &self.cfg.chain_id,
+            h,
+            v + 1,
+            &hash,
+            &vcs,
+        ));
+        let nv = crate::messages::NewView {
+            height: h,
+            view: v + 1,
+            view_changes: vcs,
+            proposal,
+            signature,
+        };
+        self.broadcast_from(i, &Message::NewView(nv));
+    }
+
+    fn spam(&mut self, i: usize) {
+        let Some(r) = self.nodes[i].replica.as_ref() else {
+            return;
+        };
+        let (h, v) = (r.height(), r.view());
+        let s = self.signer_of(i);
+        for _ in 0..4 {
+            let height = h + self.rng.below(8);
+            let view = v + self.rng.below(100);
+            let hash = Hash::tagged(b"spam", &[&self.rng.next_u64().to_le_bytes()]);
+            let msg = match self.rng.below(3) {
+                0 => {
+                    let signature = s.sign(&prepare_signing_bytes(
+                        &self.cfg.chain_id,
+                        height,
+                        view,
+                        &hash,
+                    ));
+                    Message::Prepare(Vote {
+                        height,
+                        view,
+                        block_hash: hash,
+                        voter: s.public(),
+                        signature,
+                    })
+                }
+                1 => {
+                    let signature = s.sign(&commit_vote_signing_bytes(
+                        &self.cfg.chain_id,
+                        height,
+                        view,
+                        &hash,
+                    ));
+                    Message::Commit(Vote {
+                        height,
+                        view,
+                        block_hash: hash,
+                        voter: s.public(),
+                        signature,
+                    })
+                }
+                _ => {
+                    let body = ViewChangeBody {
+                        height,
+                        new_view: view + 1,
+                        voter: s.public(),
+                        committed: None,
+                        prepared: None,
+                    };
+                    let vc = ViewChange {
+                        signature: s.sign(&view_change_signing_bytes(&self.cfg.chain_id, &body)),
+                        body,
+                    };
+                    Message::ViewChange(ViewChangeMsg {
+                        view_change: vc,
+                        prepared_block: None,
+                    })
+                }
+            };
+            self.broadcast_from(i, &msg);
+        }
+    }
+}
