@@ -1,21 +1,613 @@
-//! The four information blocks (Tables 1–4): R-X1 validation, R-N1–R-N4 writers, R-X3 gate.
-//! (Phase 1 stub: filled by part A's phase 2.)
+//! The four information blocks of CBETC (spec 6.4, Tables 1–4).
+//!
+//! * R-X1: every basic item of the category present and well formed; every problem of the
+//!   record is reported at once (`E_MISSING_BASIC_ITEM` / `E_MALFORMED_ITEM`).
+//! * R-X4: the record names 1..=64 registered trace units (`E_UNKNOWN_TRACE_UNIT`).
+//! * R-N1–R-N4 and R-T2 (who writes which block) are rows of the permission table, checked
+//!   before this module runs.
+//! * R-X3: a customs declaration is refused while a mandatory product/trade category of any
+//!   of its units is missing (`E_CUSTOMS_GATE_MISSING_CATEGORIES`, one problem per unit and
+//!   category, field `trace_codes[i].R-…`).
+//! * Decisions: R-L3 outbound time may follow in a later record; R-C1 release date is set
+//!   by the release status (R-C2) and may be absent on the declaration.
 
-use tracechain_types::Payload;
+use borsh::{BorshDeserialize, BorshSerialize};
+use tracechain_gs1::Batch;
+use tracechain_types::records::*;
+use tracechain_types::{Hash, Payload, PublicKey};
 
-use crate::error::{ContractError, ErrorCode, Problem};
+use crate::codes::NormalisedCode;
+use crate::completeness::{self, Category};
+use crate::error::{ContractError, ErrorCode, FieldProblem, Problem};
 use crate::exec::TxEnv;
+use crate::keys;
+use crate::sensor;
+use crate::state::StateView;
+use crate::trace::{self, TraceUnit};
+use crate::validate::{parse_date_or_time, Checker, MAX_LIST_ITEMS};
 
-/// Execute a block record (Tables 1–4). `self_declared` marks R-B4 manual imports.
+/// Longest reference (order ref, receipt ref, declaration number, tracking number): bytes.
+pub const MAX_REF_BYTES: usize = 64;
+
+/// Stored state of a customs declaration (`dcl/{number}`).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct CustomsDeclarationState {
+    /// The port-clearance node that declared it.
+    pub declarer: PublicKey,
+    /// The declaration record's transaction.
+    pub tx_id: Hash,
+    /// Units declared (normalised).
+    pub trace_codes: Vec<TraceCode>,
+    /// Latest status (R-C2).
+    pub status: CustomsStatus,
+    /// Release time (Unix ms) once released.
+    pub released_at_ms: Option<i64>,
+}
+
+/// The category of a block payload, `None` for other kinds.
+pub fn category_of(payload: &Payload) -> Option<Category> {
+    Some(match payload {
+        Payload::Materials(_) => Category::P1,
+        Payload::Production(_) => Category::P2,
+        Payload::ProductFeatures(_) => Category::P3,
+        Payload::ProductCode(_) => Category::P4,
+        Payload::Order(_) => Category::T1,
+        Payload::PaymentReceipt(_) => Category::T2,
+        Payload::TradeProductCode(_) => Category::T3,
+        Payload::Tally(_) => Category::L1,
+        Payload::Transport(_) => Category::L2,
+        Payload::Warehousing(_) => Category::L3,
+        Payload::Delivery(_) => Category::L4,
+        Payload::DeliveryException(_) => Category::L5,
+        Payload::CustomsDeclaration(_) => Category::C1,
+        Payload::CustomsStatus(_) => Category::C2,
+        _ => return None,
+    })
+}
+
+fn reference(c: &mut Checker, field: &str, v: &Option<String>, required: bool) -> Option<String> {
+    let s = c.present(field, v, required)?;
+    if s.trim().is_empty() {
+        c.push(
+            field,
+            if required {
+                Problem::Missing
+            } else {
+                Problem::Malformed("blank".into())
+            },
+        );
+        None
+    } else if s.len() > MAX_REF_BYTES {
+        c.push(field, Problem::TooLong { max: MAX_REF_BYTES });
+        None
+    } else if !s.bytes().all(|b| b.is_ascii_graphic()) {
+        c.push(
+            field,
+            Problem::Malformed("printable ASCII without spaces expected".into()),
+        );
+        None
+    } else {
+        Some(s.clone())
+    }
+}
+
+fn hashes(c: &mut Checker, field: &str, v: &[Hash]) {
+    c.list(field, v, 0, MAX_LIST_ITEMS);
+}
+
+/// Check the basic and extended items of a block record (R-X1), without state. Returns the
+/// checker with every field problem (trace codes are checked separately).
+pub fn check_fields(payload: &Payload) -> Checker {
+    let mut c = Checker::new();
+    match payload {
+        Payload::Materials(r) => {
+            c.text("material_name", &r.material_name, true);
+            c.text("supplier_name", &r.supplier_name, true);
+            c.text("supplier_address", &r.supplier_address, true);
+            c.present("supplier_contact", &r.supplier_contact, true);
+            c.text("quality_indicators", &r.quality_indicators, false);
+            c.date("production_date", &r.production_date, false);
+            c.date("expiry", &r.expiry, false);
+            if let Some(m) = &r.material_code {
+                if let Err(p) = NormalisedCode::new("material_code", m) {
+                    c.extend(p);
+                }
+            }
+        }
+        Payload::Production(r) => {
+            c.text("producer_name", &r.producer_name, true);
+            c.country("country", &r.country, true);
+            c.time("production_time", &r.production_time, true);
+            c.text("address", &r.address, false);
+            c.text("production_licence", &r.production_licence, false);
+        }
+        Payload::ProductFeatures(r) => {
+            c.text("brand", &r.brand, true);
+            c.text("model", &r.model, true);
+            if let Some(s) = c.text("shelf_life", &r.shelf_life, true) {
+                if !is_iso_duration(s) && parse_date_or_time(s).is_err() {
+                    c.push("shelf_life", Problem::Malformed("expected an RFC 3339 date / date-time or an ISO 8601 duration such as P18M".into()));
+                }
+            }
+            hashes(&mut c, "certificates", &r.certificates);
+            hashes(&mut c, "test_reports", &r.test_reports);
+            if let Some(range) = &r.sensor_range {
+                check_range(&mut c, range);
+            }
+        }
+        Payload::ProductCode(r) | Payload::TradeProductCode(r) => {
+            let gtin = c.gtin("gtin", &r.gtin, true);
+            if let Some(b) = &r.batch {
+                if let Err(e) = Batch::parse(b) {
+                    c.push("batch", Problem::Malformed(e.to_string()));
+                }
+            }
+            if let Some(g) = gtin {
+                for (i, code) in r.trace_codes.iter().enumerate() {
+                    if let Ok(n) = NormalisedCode::new("", code) {
+                        if n.code().gtin() != g {
+                            c.push(
+                                format!("trace_codes[{i}]"),
+                                Problem::Malformed(format!(
+                                    "GTIN of the trace code differs from gtin {g}"
+                                )),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        Payload::Order(r) => {
+            reference(&mut c, "order_ref", &r.order_ref, false);
+            c.text("product_name", &r.product_name, true);
+            c.time("order_time", &r.order_time, true);
+            c.text("platform", &r.platform, true);
+            c.amount("amount_minor", &r.amount_minor, true);
+            c.currency("currency", &r.currency, true);
+            c.present("shipping_address", &r.shipping_address, true);
+            c.present("consignee", &r.consignee, true);
+            c.present("consignee_contact", &r.consignee_contact, true);
+            if c.list("lines", &r.lines, 0, MAX_LIST_ITEMS) {
+                for (i, l) in r.lines.iter().enumerate() {
+                    c.gtin_value(&format!("lines[{i}].gtin"), &l.gtin);
+                    if l.quantity == 0 {
+                        c.push(
+                            format!("lines[{i}].quantity"),
+                            Problem::OutOfRange("quantity 0".into()),
+                        );
+                    }
+                    c.amount_value(&format!("lines[{i}].amount_minor"), l.amount_minor);
+                }
+            }
+        }
+        Payload::PaymentReceipt(r) => {
+            reference(&mut c, "receipt_ref", &r.receipt_ref, false);
+            c.text("product_name", &r.product_name, true);
+            let received = c.time("receipt_time", &r.receipt_time, true);
+            c.amount("receipt_amount_minor", &r.receipt_amount_minor, true);
+            c.amount("settlement_amount_minor", &r.settlement_amount_minor, true);
+            let settled = c.time("settlement_time", &r.settlement_time, true);
+            c.currency("currency", &r.currency, true);
+            c.present("payee", &r.payee, true);
+            c.currency("settlement_currency", &r.settlement_currency, false);
+            if let (Some(a), Some(b)) = (received, settled) {
+                if b < a {
+                    c.push(
+                        "settlement_time",
+                        Problem::OutOfRange("before receipt_time".into()),
+                    );
+                }
+            }
+        }
+        Payload::Tally(r) => {
+            c.text("security_scan", &r.security_scan, true);
+            c.text("loading_record", &r.loading_record, true);
+            c.positions("positions", &r.positions);
+        }
+        Payload::Transport(r) => {
+            c.text("carrier", &r.carrier, true);
+            c.present("mode", &r.mode, true);
+            c.text("origin", &r.origin, true);
+            c.text("shipper", &r.shipper, false);
+            reference(&mut c, "waybill", &r.waybill, false);
+            c.text("destination", &r.destination, false);
+            c.country("destination_country", &r.destination_country, false);
+            c.positions("positions", &r.positions);
+            c.sensor_readings("sensor_readings", &r.sensor_readings);
+        }
+        Payload::Warehousing(r) => {
+            c.text("warehouse_name", &r.warehouse_name, true);
+            c.text("warehouse_address", &r.warehouse_address, true);
+            c.text("storage_mode", &r.storage_mode, true);
+            let inbound = c.time("inbound_time", &r.inbound_time, true);
+            // R-L3 decision: the outbound time may follow in a later record of the stay.
+            let outbound = c.time("outbound_time", &r.outbound_time, false);
+            if let (Some(a), Some(b)) = (inbound, outbound) {
+                if b < a {
+                    c.push(
+                        "outbound_time",
+                        Problem::OutOfRange("before inbound_time".into()),
+                    );
+                }
+            }
+            c.gln("warehouse_gln", &r.warehouse_gln, false);
+            c.country("country", &r.country, false);
+            c.positions("positions", &r.positions);
+            c.sensor_readings("sensor_readings", &r.sensor_readings);
+        }
+        Payload::Delivery(r) => {
+            c.text("company", &r.company, true);
+            reference(&mut c, "tracking_number", &r.tracking_number, true);
+            reference(&mut c, "delivery_order", &r.delivery_order, false);
+            c.text("vehicle", &r.vehicle, false);
+            c.country("country", &r.country, false);
+            c.positions("positions", &r.positions);
+        }
+        Payload::DeliveryException(r) => {
+            c.present("exception_type", &r.exception_type, true);
+            c.time("time", &r.time, false);
+            c.text("description", &r.description, false);
+        }
+        Payload::CustomsDeclaration(r) => {
+            if c.list("declaration_list", &r.declaration_list, 1, MAX_LIST_ITEMS) {
+                for (i, l) in r.declaration_list.iter().enumerate() {
+                    c.text_value(&format!("declaration_list[{i}].goods"), &l.goods, true);
+                    if let Some(g) = &l.gtin {
+                        c.gtin_value(&format!("declaration_list[{i}].gtin"), g);
+                    }
+                    if l.quantity == 0 {
+                        c.push(
+                            format!("declaration_list[{i}].quantity"),
+                            Problem::OutOfRange("quantity 0".into()),
+                        );
+                    }
+                    reference(
+                        &mut c,
+                        &format!("declaration_list[{i}].order_ref"),
+                        &l.order_ref,
+                        false,
+                    );
+                }
+            }
+            reference(&mut c, "declaration_number", &r.declaration_number, true);
+            c.text("departure_port", &r.departure_port, true);
+            c.text("arrival_port", &r.arrival_port, true);
+            let declared = c.date("declaration_date", &r.declaration_date, true);
+            // R-C1 decision: the release date comes with the release status.
+            let released = c.date("release_date", &r.release_date, false);
+            if let (Some(a), Some(b)) = (declared, released) {
+                if b < a {
+                    c.push(
+                        "release_date",
+                        Problem::OutOfRange("before declaration_date".into()),
+                    );
+                }
+            }
+            if let Some(t) = &r.tax_payment {
+                c.amount_value("tax_payment.amount_minor", t.amount_minor);
+                if !crate::validate::is_currency(&t.currency) {
+                    c.push(
+                        "tax_payment.currency",
+                        Problem::Malformed(format!(
+                            "{:?} is not an active ISO 4217 currency code",
+                            t.currency
+                        )),
+                    );
+                }
+                c.text_value("tax_payment.reference", &t.reference, true);
+            }
+        }
+        Payload::CustomsStatus(r) => {
+            reference(&mut c, "declaration_number", &r.declaration_number, true);
+            let status = c.present("status", &r.status, true).copied();
+            // A release carries its date (R-C1 decision).
+            c.time("time", &r.time, status == Some(CustomsStatus::Released));
+        }
+        _ => {}
+    }
+    c
+}
+
+fn check_range(c: &mut Checker, r: &SensorRange) {
+    if let (Some(a), Some(b)) = (r.min_temperature_centi_c, r.max_temperature_centi_c) {
+        if a > b {
+            c.push(
+                "sensor_range.min_temperature_centi_c",
+                Problem::OutOfRange("above the maximum".into()),
+            );
+        }
+    }
+    for (f, v) in [
+        (
+            "sensor_range.min_temperature_centi_c",
+            r.min_temperature_centi_c,
+        ),
+        (
+            "sensor_range.max_temperature_centi_c",
+            r.max_temperature_centi_c,
+        ),
+    ] {
+        if let Some(t) = v {
+            if !(-27_315..=100_000).contains(&t) {
+                c.push(f, Problem::OutOfRange(format!("{t}")));
+            }
+        }
+    }
+    if let (Some(a), Some(b)) = (r.min_humidity_bp, r.max_humidity_bp) {
+        if a > b {
+            c.push(
+                "sensor_range.min_humidity_bp",
+                Problem::OutOfRange("above the maximum".into()),
+            );
+        }
+    }
+    for (f, v) in [
+        ("sensor_range.min_humidity_bp", r.min_humidity_bp),
+        ("sensor_range.max_humidity_bp", r.max_humidity_bp),
+    ] {
+        if v.is_some_and(|h| h > 10_000) {
+            c.push(f, Problem::OutOfRange("above 10000 bp".into()));
+        }
+    }
+}
+
+/// ISO 8601 duration of whole units: `P` then one or more `<digits><Y|M|W|D>` (e.g. `P18M`,
+/// `P1Y6M`, `P30D`).
+fn is_iso_duration(s: &str) -> bool {
+    let Some(rest) = s.strip_prefix('P') else {
+        return false;
+    };
+    if rest.is_empty() {
+        return false;
+    }
+    let mut digits = 0;
+    for ch in rest.chars() {
+        match ch {
+            '0'..='9' => digits += 1,
+            'Y' | 'M' | 'W' | 'D' if digits > 0 => digits = 0,
+            _ => return false,
+        }
+    }
+    digits == 0
+}
+
+fn trace_codes_of(payload: &Payload) -> &[TraceCode] {
+    match payload {
+        Payload::Materials(r) => &r.trace_codes,
+        Payload::Production(r) => &r.trace_codes,
+        Payload::ProductFeatures(r) => &r.trace_codes,
+        Payload::ProductCode(r) | Payload::TradeProductCode(r) => &r.trace_codes,
+        Payload::Order(r) => &r.trace_codes,
+        Payload::PaymentReceipt(r) => &r.trace_codes,
+        Payload::Tally(r) => &r.trace_codes,
+        Payload::Transport(r) => &r.trace_codes,
+        Payload::Warehousing(r) => &r.trace_codes,
+        Payload::Delivery(r) => &r.trace_codes,
+        Payload::DeliveryException(r) => &r.trace_codes,
+        Payload::CustomsDeclaration(r) => &r.trace_codes,
+        Payload::CustomsStatus(r) => &r.trace_codes,
+        _ => &[],
+    }
+}
+
+/// Validate a block record completely against state (R-X1, R-X4) without writing: the
+/// trace units it names, or the error. Used by [`execute`] and by part B's bulk/manual
+/// imports before storing.
+pub fn validate(
+    state: &dyn StateView,
+    payload: &Payload,
+) -> Result<(Category, Vec<(NormalisedCode, TraceUnit)>), ContractError> {
+    let Some(category) = category_of(payload) else {
+        return Err(ContractError::one(
+            "R-X1",
+            ErrorCode::MalformedItem,
+            "kind",
+            Problem::NotAllowed(format!("{:?} is not a block record", payload.kind())),
+        ));
+    };
+    let mut fields = check_fields(payload);
+    let mut codes_check = Checker::new();
+    let units = trace::check_record_codes(
+        state,
+        &mut codes_check,
+        "trace_codes",
+        trace_codes_of(payload),
+    );
+    if !fields.is_ok() {
+        fields.extend(codes_check.problems);
+        return Err(match fields.finish(category.rule()) {
+            Err(e) => e,
+            Ok(()) => unreachable!("a checker with problems finishes with an error"),
+        });
+    }
+    if !codes_check.is_ok() {
+        let unknown_only = codes_check
+            .problems
+            .iter()
+            .all(|p| matches!(p.problem, Problem::NotFound(_)));
+        if unknown_only {
+            return Err(trace::unknown_unit_error(codes_check.problems));
+        }
+        codes_check.finish("R-X4")?;
+    }
+    Ok((category, units))
+}
+
+/// Execute a block record: validate (R-X1, R-X4), apply the category's state rules (unique
+/// refs, customs gate R-X3, customs status), store it and index it per unit. `self_declared`
+/// marks R-B4 manual imports (stored in the envelope). Permission (R-N1–R-N4) was checked
+/// by the caller.
 pub fn execute(
-    _env: &mut TxEnv<'_>,
-    _payload: &Payload,
-    _self_declared: bool,
+    env: &mut TxEnv<'_>,
+    payload: &Payload,
+    self_declared: bool,
 ) -> Result<(), ContractError> {
-    Err(ContractError::one(
-        "R-X1",
-        ErrorCode::NotYetEnforced,
-        "payload",
-        Problem::NotAllowed("block records are not implemented yet".into()),
-    ))
+    let (category, units) = validate(&env.state, payload)?;
+    let codes: Vec<NormalisedCode> = units.iter().map(|(n, _)| n.clone()).collect();
+    match payload {
+        Payload::Order(r) => {
+            if let Some(o) = &r.order_ref {
+                let k = keys::order(&env.signer, o);
+                if env.state.get(&k).is_some() {
+                    return Err(ContractError::one(
+                        "R-T1",
+                        ErrorCode::AlreadyExists,
+                        "order_ref",
+                        Problem::Duplicate(o.clone()),
+                    ));
+                }
+                env.state.put_value(k, &env.tx_id);
+            }
+        }
+        Payload::PaymentReceipt(r) => {
+            if let Some(o) = &r.receipt_ref {
+                let k = keys::receipt(&env.signer, o);
+                if env.state.get(&k).is_some() {
+                    return Err(ContractError::one(
+                        "R-T2",
+                        ErrorCode::AlreadyExists,
+                        "receipt_ref",
+                        Problem::Duplicate(o.clone()),
+                    ));
+                }
+                env.state.put_value(k, &env.tx_id);
+            }
+        }
+        Payload::CustomsDeclaration(r) => declare(env, r, &units)?,
+        Payload::CustomsStatus(r) => update_status(env, r, &codes)?,
+        _ => {}
+    }
+    env.store_record(payload, category.tag(), &codes, self_declared);
+    match payload {
+        Payload::Transport(r) if !r.sensor_readings.is_empty() => {
+            sensor::on_readings(env, &codes, &r.sensor_readings)?
+        }
+        Payload::Warehousing(r) if !r.sensor_readings.is_empty() => {
+            sensor::on_readings(env, &codes, &r.sensor_readings)?
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// R-C1 with the R-X3 gate.
+fn declare(
+    env: &mut TxEnv<'_>,
+    r: &CustomsDeclarationRecord,
+    units: &[(NormalisedCode, TraceUnit)],
+) -> Result<(), ContractError> {
+    let number = r.declaration_number.clone().unwrap_or_default();
+    let k = keys::declaration(&number);
+    if env.state.get(&k).is_some() {
+        return Err(ContractError::one(
+            "R-C1",
+            ErrorCode::AlreadyExists,
+            "declaration_number",
+            Problem::Duplicate(number),
+        ));
+    }
+    let mut problems = Vec::new();
+    for (i, (code, unit)) in units.iter().enumerate() {
+        for cat in completeness::customs_gate_missing(&env.state, code, unit) {
+            problems.push(FieldProblem::new(
+                format!("trace_codes[{i}].{}", cat.rule()),
+                Problem::NotFound(format!(
+                    "{} has no {} record, mandatory in {:?} mode",
+                    code.as_str(),
+                    cat.name(),
+                    unit.mode
+                )),
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(ContractError {
+            rule: "R-X3",
+            code: ErrorCode::CustomsGate,
+            problems,
+        });
+    }
+    let released_at_ms = r
+        .release_date
+        .as_deref()
+        .and_then(|d| parse_date_or_time(d).ok());
+    let st = CustomsDeclarationState {
+        declarer: env.signer,
+        tx_id: env.tx_id,
+        trace_codes: units.iter().map(|(n, _)| n.code().clone()).collect(),
+        status: if released_at_ms.is_some() {
+            CustomsStatus::Released
+        } else {
+            CustomsStatus::Declared
+        },
+        released_at_ms,
+    };
+    env.state.put_value(k, &st);
+    Ok(())
+}
+
+/// R-C2: the declaration must exist, the units must be among its units, and a released or
+/// returned declaration is final.
+fn update_status(
+    env: &mut TxEnv<'_>,
+    r: &CustomsStatusRecord,
+    codes: &[NormalisedCode],
+) -> Result<(), ContractError> {
+    let number = r.declaration_number.clone().unwrap_or_default();
+    let k = keys::declaration(&number);
+    let Some(mut st) = env.state.get_value::<CustomsDeclarationState>(&k) else {
+        return Err(ContractError::one(
+            "R-C2",
+            ErrorCode::NotFound,
+            "declaration_number",
+            Problem::NotFound(format!("no declaration {number}")),
+        ));
+    };
+    let mut problems = Vec::new();
+    for (i, c) in codes.iter().enumerate() {
+        if !st.trace_codes.contains(c.code()) {
+            problems.push(FieldProblem::new(
+                format!("trace_codes[{i}]"),
+                Problem::NotAllowed(format!("{} is not on declaration {number}", c.as_str())),
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(ContractError {
+            rule: "R-C2",
+            code: ErrorCode::MalformedItem,
+            problems,
+        });
+    }
+    let Some(status) = r.status else {
+        return Err(ContractError::one(
+            "R-C2",
+            ErrorCode::MissingBasicItem,
+            "status",
+            Problem::Missing,
+        ));
+    };
+    if matches!(st.status, CustomsStatus::Released | CustomsStatus::Returned) {
+        return Err(ContractError::one(
+            "R-C2",
+            ErrorCode::InvalidTransition,
+            "status",
+            Problem::NotAllowed(format!("declaration {number} is already {:?}", st.status)),
+        ));
+    }
+    st.status = status;
+    if status == CustomsStatus::Released {
+        st.released_at_ms = r
+            .time
+            .as_deref()
+            .and_then(|t| crate::validate::parse_rfc3339(t).ok());
+    }
+    env.state.put_value(k, &st);
+    Ok(())
+}
+
+/// The stored state of a customs declaration (read side: customs released yes/no, R-A5).
+pub fn declaration(state: &dyn StateView, number: &str) -> Option<CustomsDeclarationState> {
+    let k = keys::declaration(number);
+    state.get(&k).map(|b| crate::state::decode_stored(&k, &b))
 }

@@ -1,1 +1,325 @@
-//! Completeness report (R-X2) and customs gate (R-X3). (Phase 1 stub.)
+//! The information categories of Tables 1–4, their M/O requirement per trace mode, the
+//! completeness report (R-X2) and the customs gate (R-X3).
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+use tracechain_types::records::{TraceCode, TraceMode};
+
+use crate::codes::NormalisedCode;
+use crate::keys;
+use crate::state::StateView;
+use crate::trace::{self, TraceUnit};
+
+/// Most records counted per category in a report (the count saturates there).
+pub const MAX_COUNTED_RECORDS: usize = 1000;
+
+/// Information block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Block {
+    /// Table 1.
+    Product,
+    /// Table 2.
+    Trade,
+    /// Table 3.
+    Logistics,
+    /// Table 4.
+    Customs,
+}
+
+/// One category of Tables 1–4.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[allow(missing_docs)]
+pub enum Category {
+    P1,
+    P2,
+    P3,
+    P4,
+    T1,
+    T2,
+    T3,
+    L1,
+    L2,
+    L3,
+    L4,
+    L5,
+    C1,
+    C2,
+}
+
+/// Whether a category must exist for a unit in a mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Requirement {
+    /// 必备.
+    Mandatory,
+    /// 可选.
+    Optional,
+}
+
+impl Category {
+    /// All categories in table order.
+    pub const ALL: [Category; 14] = [
+        Category::P1,
+        Category::P2,
+        Category::P3,
+        Category::P4,
+        Category::T1,
+        Category::T2,
+        Category::T3,
+        Category::L1,
+        Category::L2,
+        Category::L3,
+        Category::L4,
+        Category::L5,
+        Category::C1,
+        Category::C2,
+    ];
+
+    /// The index tag (`P1` …), also used in `tur/` keys.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Category::P1 => "P1",
+            Category::P2 => "P2",
+            Category::P3 => "P3",
+            Category::P4 => "P4",
+            Category::T1 => "T1",
+            Category::T2 => "T2",
+            Category::T3 => "T3",
+            Category::L1 => "L1",
+            Category::L2 => "L2",
+            Category::L3 => "L3",
+            Category::L4 => "L4",
+            Category::L5 => "L5",
+            Category::C1 => "C1",
+            Category::C2 => "C2",
+        }
+    }
+
+    /// The rule id (`R-P1` …).
+    pub fn rule(self) -> &'static str {
+        match self {
+            Category::P1 => "R-P1",
+            Category::P2 => "R-P2",
+            Category::P3 => "R-P3",
+            Category::P4 => "R-P4",
+            Category::T1 => "R-T1",
+            Category::T2 => "R-T2",
+            Category::T3 => "R-T3",
+            Category::L1 => "R-L1",
+            Category::L2 => "R-L2",
+            Category::L3 => "R-L3",
+            Category::L4 => "R-L4",
+            Category::L5 => "R-L5",
+            Category::C1 => "R-C1",
+            Category::C2 => "R-C2",
+        }
+    }
+
+    /// English name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Category::P1 => "raw / auxiliary materials, parts",
+            Category::P2 => "production",
+            Category::P3 => "product features",
+            Category::P4 => "product code",
+            Category::T1 => "order",
+            Category::T2 => "cross-border payment receipt",
+            Category::T3 => "product code",
+            Category::L1 => "tally",
+            Category::L2 => "transport",
+            Category::L3 => "warehousing",
+            Category::L4 => "delivery",
+            Category::L5 => "delivery exception",
+            Category::C1 => "customs declaration",
+            Category::C2 => "customs status",
+        }
+    }
+
+    /// Its block.
+    pub fn block(self) -> Block {
+        match self {
+            Category::P1 | Category::P2 | Category::P3 | Category::P4 => Block::Product,
+            Category::T1 | Category::T2 | Category::T3 => Block::Trade,
+            Category::L1 | Category::L2 | Category::L3 | Category::L4 | Category::L5 => {
+                Block::Logistics
+            }
+            Category::C1 | Category::C2 => Block::Customs,
+        }
+    }
+
+    /// The M/O column of Tables 1–4 for a mode.
+    pub fn requirement(self, mode: TraceMode) -> Requirement {
+        use Requirement::{Mandatory as M, Optional as O};
+        use TraceMode::{Full, Manufacturer, Trader};
+        match (self, mode) {
+            (Category::P1 | Category::P4, _) => O,
+            (Category::P2, Full | Manufacturer) => M,
+            (Category::P2, Trader) => O,
+            (Category::P3, _) => M,
+            (Category::T1, Full | Manufacturer) => M,
+            (Category::T1, Trader) => O,
+            (Category::T2, Full) => M,
+            (Category::T2, Manufacturer | Trader) => O,
+            (Category::T3, _) => M,
+            (Category::L1 | Category::L2 | Category::L3 | Category::L4 | Category::L5, _) => M,
+            (Category::C1 | Category::C2, _) => M,
+        }
+    }
+}
+
+/// Status of one category in a report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// At least one record.
+    Present,
+    /// Mandatory in the unit's mode and absent: the unit is incomplete.
+    Missing,
+    /// Optional and absent.
+    Absent,
+    /// Optional and absent, but reported (R-P1 in FULL mode — decision in the rules).
+    Warning,
+    /// Mandatory only when it happens (R-L5 decision): no exception recorded, complete.
+    NoneRecorded,
+}
+
+/// One line of a completeness report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CategoryLine {
+    /// The category.
+    pub category: Category,
+    /// Its block.
+    pub block: Block,
+    /// Its rule id.
+    pub rule: &'static str,
+    /// M/O in the unit's mode.
+    pub requirement: Requirement,
+    /// Records found (for an item: its own plus its batch's), saturating at
+    /// [`MAX_COUNTED_RECORDS`].
+    pub records: usize,
+    /// The judgement.
+    pub status: Status,
+}
+
+/// The completeness report of a trace unit (R-X2).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CompletenessReport {
+    /// The unit's code (normalised element string).
+    pub code: String,
+    /// Its mode.
+    pub mode: TraceMode,
+    /// One line per category in table order.
+    pub lines: Vec<CategoryLine>,
+    /// Whether no mandatory category is missing.
+    pub complete: bool,
+}
+
+impl CompletenessReport {
+    /// The categories with status `Missing`.
+    pub fn missing(&self) -> Vec<Category> {
+        self.lines
+            .iter()
+            .filter(|l| l.status == Status::Missing)
+            .map(|l| l.category)
+            .collect()
+    }
+
+    /// The categories with status `Warning`.
+    pub fn warnings(&self) -> Vec<Category> {
+        self.lines
+            .iter()
+            .filter(|l| l.status == Status::Warning)
+            .map(|l| l.category)
+            .collect()
+    }
+}
+
+fn count(state: &dyn StateView, codes: &[NormalisedCode], cat: Category) -> usize {
+    let mut n = 0;
+    for c in codes {
+        n += state
+            .scan(
+                &keys::unit_records_of(c, cat.tag()),
+                None,
+                MAX_COUNTED_RECORDS,
+            )
+            .len();
+    }
+    n.min(MAX_COUNTED_RECORDS)
+}
+
+/// The codes whose records count for `unit`: itself and, for an item under a batch, the batch.
+fn counted_codes(code: NormalisedCode, unit: &TraceUnit) -> Vec<NormalisedCode> {
+    let mut v = vec![code];
+    if let Some(b) = unit
+        .batch
+        .as_ref()
+        .and_then(|b| NormalisedCode::new("batch", b).ok())
+    {
+        v.push(b);
+    }
+    v
+}
+
+/// The report of a registered unit.
+pub fn report_for(
+    state: &dyn StateView,
+    code: &NormalisedCode,
+    unit: &TraceUnit,
+) -> CompletenessReport {
+    let codes = counted_codes(code.clone(), unit);
+    let lines: Vec<CategoryLine> = Category::ALL
+        .iter()
+        .map(|&category| {
+            let requirement = category.requirement(unit.mode);
+            let records = count(state, &codes, category);
+            let status = match (records > 0, requirement, category, unit.mode) {
+                (true, _, _, _) => Status::Present,
+                (false, _, Category::P1, TraceMode::Full) => Status::Warning,
+                (false, Requirement::Mandatory, Category::L5, _) => Status::NoneRecorded,
+                (false, Requirement::Mandatory, _, _) => Status::Missing,
+                (false, Requirement::Optional, _, _) => Status::Absent,
+            };
+            CategoryLine {
+                category,
+                block: category.block(),
+                rule: category.rule(),
+                requirement,
+                records,
+                status,
+            }
+        })
+        .collect();
+    let complete = lines.iter().all(|l| l.status != Status::Missing);
+    CompletenessReport {
+        code: code.as_str().to_string(),
+        mode: unit.mode,
+        lines,
+        complete,
+    }
+}
+
+/// The completeness report of a trace code (R-X2); `None` when it is malformed or not
+/// registered.
+pub fn report(state: &dyn StateView, code: &TraceCode) -> Option<CompletenessReport> {
+    let n = NormalisedCode::new("code", code).ok()?;
+    let unit = trace::load(state, &n)?;
+    Some(report_for(state, &n, &unit))
+}
+
+/// The customs gate (R-X3): the mandatory product- and trade-block categories missing for
+/// the unit's mode (empty = the declaration may proceed).
+pub fn customs_gate_missing(
+    state: &dyn StateView,
+    code: &NormalisedCode,
+    unit: &TraceUnit,
+) -> BTreeSet<Category> {
+    report_for(state, code, unit)
+        .lines
+        .into_iter()
+        .filter(|l| matches!(l.block, Block::Product | Block::Trade) && l.status == Status::Missing)
+        .map(|l| l.category)
+        .collect()
+}

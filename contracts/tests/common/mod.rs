@@ -149,3 +149,265 @@ pub fn batch(b: &str) -> TraceCode {
         batch: b.into(),
     }
 }
+
+/// The standard cast: one approved participant per writer role.
+#[derive(Debug)]
+pub struct Cast {
+    pub regulator: SecretKey,
+    pub producer: SecretKey,
+    pub trader: SecretKey,
+    pub payment: SecretKey,
+    pub logistics: SecretKey,
+    pub port: SecretKey,
+}
+
+impl World {
+    /// Seed the standard cast (seeds 100..106).
+    pub fn cast(&mut self) -> Cast {
+        use ParticipantState::Approved as A;
+        Cast {
+            regulator: self.seed(
+                100,
+                ParticipantCategory::Regulator(Agency::Customs),
+                vec![],
+                A,
+            ),
+            producer: self.seed(
+                101,
+                ParticipantCategory::TradeEntity(TradeEntityKind::Manufacturer),
+                vec![NodeType::Producer],
+                A,
+            ),
+            trader: self.seed(
+                102,
+                ParticipantCategory::TradeEntity(TradeEntityKind::EcommerceEnterprise),
+                vec![NodeType::DomesticProcurement, NodeType::TradingPlatform],
+                A,
+            ),
+            payment: self.seed(
+                103,
+                ParticipantCategory::Financial,
+                vec![NodeType::CrossBorderPayment],
+                A,
+            ),
+            logistics: self.seed(
+                104,
+                ParticipantCategory::Logistics,
+                vec![
+                    NodeType::CollectionConsolidation,
+                    NodeType::TallyPicking,
+                    NodeType::InternationalTransport,
+                    NodeType::OverseasWarehouse,
+                    NodeType::OverseasClearanceDelivery,
+                ],
+                A,
+            ),
+            port: self.seed(
+                105,
+                ParticipantCategory::Logistics,
+                vec![NodeType::PortClearance],
+                A,
+            ),
+        }
+    }
+
+    /// Register a batch unit by the producer.
+    pub fn unit(&mut self, cast: &Cast, code: &TraceCode, mode: TraceMode) {
+        self.exec(
+            &cast.producer,
+            Payload::RegisterTraceUnit(TraceUnitRegistration {
+                code: code.clone(),
+                mode,
+                product_name: "Green tea".into(),
+            }),
+        )
+        .expect("unit registers");
+    }
+}
+
+impl Cast {
+    /// The participant that writes a block kind.
+    pub fn writer(&self, kind: tracechain_types::payload::PayloadKind) -> &SecretKey {
+        use tracechain_types::payload::PayloadKind as K;
+        match kind {
+            K::Materials | K::Production | K::ProductFeatures | K::ProductCode => &self.producer,
+            K::Order | K::TradeProductCode => &self.trader,
+            K::PaymentReceipt => &self.payment,
+            K::CustomsDeclaration | K::CustomsStatus => &self.port,
+            _ => &self.logistics,
+        }
+    }
+}
+
+/// A salted commitment for tests.
+pub fn commit(v: &str) -> Commitment {
+    Commitment::compute(&[7u8; 32], v.as_bytes())
+}
+
+/// A complete, valid record of a block category (by payload kind) for `code`; `n` makes
+/// references unique.
+pub fn valid_record(
+    kind: tracechain_types::payload::PayloadKind,
+    code: &TraceCode,
+    n: u64,
+) -> Payload {
+    use tracechain_types::payload::PayloadKind as K;
+    let tc = vec![code.clone()];
+    let t = "2024-05-01T08:30:00Z".to_string();
+    match kind {
+        K::Materials => Payload::Materials(MaterialsRecord {
+            trace_codes: tc,
+            material_name: Some("tea leaves".into()),
+            supplier_name: Some("Anji Tea Cooperative".into()),
+            supplier_address: Some("Anji, Zhejiang".into()),
+            supplier_contact: Some(commit("+86 571 0000")),
+            production_date: Some("2024-04-20".into()),
+            ..Default::default()
+        }),
+        K::Production => Payload::Production(ProductionRecord {
+            trace_codes: tc,
+            producer_name: Some("Anji Tea Factory".into()),
+            country: Some("CN".into()),
+            production_time: Some(t),
+            ..Default::default()
+        }),
+        K::ProductFeatures => Payload::ProductFeatures(ProductFeaturesRecord {
+            trace_codes: tc,
+            brand: Some("Anji White".into()),
+            model: Some("250 g tin".into()),
+            shelf_life: Some("P18M".into()),
+            sensor_range: Some(SensorRange {
+                min_temperature_centi_c: Some(0),
+                max_temperature_centi_c: Some(2500),
+                min_humidity_bp: None,
+                max_humidity_bp: Some(6000),
+            }),
+            ..Default::default()
+        }),
+        K::ProductCode | K::TradeProductCode => {
+            let r = ProductCodeRecord {
+                trace_codes: tc,
+                gtin: Some(code.gtin().to_string()),
+                batch: None,
+            };
+            if kind == K::ProductCode {
+                Payload::ProductCode(r)
+            } else {
+                Payload::TradeProductCode(r)
+            }
+        }
+        K::Order => Payload::Order(OrderRecord {
+            trace_codes: tc,
+            order_ref: Some(format!("ORD-{n}")),
+            product_name: Some("Green tea 250 g".into()),
+            order_time: Some(t),
+            platform: Some("ExampleMall".into()),
+            amount_minor: Some(129_900),
+            currency: Some("USD".into()),
+            shipping_address: Some(commit("1 Main St")),
+            consignee: Some(commit("J. Doe")),
+            consignee_contact: Some(commit("+1 555 0100")),
+            lines: vec![],
+        }),
+        K::PaymentReceipt => Payload::PaymentReceipt(PaymentReceiptRecord {
+            trace_codes: tc,
+            receipt_ref: Some(format!("RCP-{n}")),
+            product_name: Some("Green tea 250 g".into()),
+            receipt_time: Some(t),
+            receipt_amount_minor: Some(129_900),
+            settlement_amount_minor: Some(930_000),
+            settlement_time: Some("2024-05-02T08:30:00+08:00".into()),
+            currency: Some("USD".into()),
+            payee: Some(commit("Ningbo Example Export")),
+            ..Default::default()
+        }),
+        K::Tally => Payload::Tally(TallyRecord {
+            trace_codes: tc,
+            security_scan: Some("X-ray scan 2024-05-03 ok".into()),
+            loading_record: Some("container MSKU1234565 loaded".into()),
+            operation: Some(TallyOperation::Packing),
+            positions: vec![],
+        }),
+        K::Transport => Payload::Transport(TransportRecord {
+            trace_codes: tc,
+            carrier: Some("Example Shipping".into()),
+            mode: Some(TransportMode::Sea),
+            origin: Some("CNNGB".into()),
+            positions: vec![Position {
+                time: t.clone(),
+                lat_e7: 298_683_000,
+                lon_e7: 1_215_440_000,
+                system: PositioningSystem::Bds,
+            }],
+            sensor_readings: vec![SensorReading {
+                time: t,
+                temperature_centi_c: Some(1800),
+                humidity_bp: Some(5000),
+            }],
+            ..Default::default()
+        }),
+        K::Warehousing => Payload::Warehousing(WarehousingRecord {
+            trace_codes: tc,
+            warehouse_name: Some("Rotterdam Overseas Warehouse".into()),
+            warehouse_address: Some("Maasvlakte, Rotterdam".into()),
+            storage_mode: Some("ambient".into()),
+            inbound_time: Some("2024-06-01T10:00:00Z".into()),
+            outbound_time: Some("2024-06-03T10:00:00Z".into()),
+            ..Default::default()
+        }),
+        K::Delivery => Payload::Delivery(DeliveryRecord {
+            trace_codes: tc,
+            company: Some("EuroParcel".into()),
+            tracking_number: Some(format!("EP{n:010}")),
+            ..Default::default()
+        }),
+        K::DeliveryException => Payload::DeliveryException(DeliveryExceptionRecord {
+            trace_codes: tc,
+            exception_type: Some(ExceptionType::TransportDamage),
+            ..Default::default()
+        }),
+        K::CustomsDeclaration => Payload::CustomsDeclaration(CustomsDeclarationRecord {
+            trace_codes: tc,
+            declaration_list: vec![DeclarationLine {
+                goods: "green tea".into(),
+                gtin: Some(code.gtin().to_string()),
+                quantity: 100,
+                order_ref: Some(format!("ORD-{n}")),
+            }],
+            declaration_number: Some(format!("3101202400000{n:05}")),
+            departure_port: Some("Ningbo".into()),
+            arrival_port: Some("Rotterdam".into()),
+            declaration_date: Some("2024-05-04".into()),
+            release_date: None,
+            tax_payment: None,
+        }),
+        K::CustomsStatus => Payload::CustomsStatus(CustomsStatusRecord {
+            trace_codes: tc,
+            declaration_number: Some(format!("3101202400000{n:05}")),
+            status: Some(CustomsStatus::Released),
+            time: Some("2024-05-05T09:00:00+08:00".into()),
+        }),
+        other => panic!("{other:?} is not a block record"),
+    }
+}
+
+/// The block-record kinds in table order (P1 … C2).
+pub const BLOCK_KINDS: [tracechain_types::payload::PayloadKind; 14] = {
+    use tracechain_types::payload::PayloadKind as K;
+    [
+        K::Materials,
+        K::Production,
+        K::ProductFeatures,
+        K::ProductCode,
+        K::Order,
+        K::PaymentReceipt,
+        K::TradeProductCode,
+        K::Tally,
+        K::Transport,
+        K::Warehousing,
+        K::Delivery,
+        K::DeliveryException,
+        K::CustomsDeclaration,
+        K::CustomsStatus,
+    ]
+};
