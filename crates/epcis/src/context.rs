@@ -43,10 +43,8 @@ impl Context {
     /// Add the prefixes of a nested `@context` (an event may carry its own).
     pub fn add(&mut self, v: &Value) {
         match v {
-            Value::String(url) => {
-                if STANDARD_CONTEXT_URLS.contains(&url.as_str()) {
-                    self.references_standard = true;
-                }
+            Value::String(url) if STANDARD_CONTEXT_URLS.contains(&url.as_str()) => {
+                self.references_standard = true;
             }
             Value::Object(map) => {
                 for (k, val) in map {

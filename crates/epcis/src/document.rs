@@ -82,7 +82,7 @@ const DOCUMENT_MEMBERS: &[&str] = &[
     "instanceIdentifier",
 ];
 
-fn event_list<'a>(body: &'a Map<String, Value>, kind: DocumentKind) -> Result<&'a Vec<Value>, EpcisError> {
+fn event_list(body: &Map<String, Value>, kind: DocumentKind) -> Result<&Vec<Value>, EpcisError> {
     let list = match kind {
         DocumentKind::EpcisDocument => body.get("eventList"),
         DocumentKind::EpcisQueryDocument => body
@@ -110,14 +110,23 @@ impl Document {
     /// [`Document::validate`](crate::Document::validate).
     pub fn parse(input: &[u8]) -> Result<Document, EpcisError> {
         if input.len() > MAX_DOCUMENT_BYTES {
-            return Err(EpcisError::TooLarge { size: input.len(), limit: MAX_DOCUMENT_BYTES });
+            return Err(EpcisError::TooLarge {
+                size: input.len(),
+                limit: MAX_DOCUMENT_BYTES,
+            });
         }
         if let Some(depth) = nesting_depth_exceeds(input, MAX_NESTING_DEPTH) {
-            return Err(EpcisError::TooDeep { depth, limit: MAX_NESTING_DEPTH });
+            return Err(EpcisError::TooDeep {
+                depth,
+                limit: MAX_NESTING_DEPTH,
+            });
         }
-        let root: Value = serde_json::from_slice(input).map_err(|e| EpcisError::Json(e.to_string()))?;
+        let root: Value =
+            serde_json::from_slice(input).map_err(|e| EpcisError::Json(e.to_string()))?;
         let Value::Object(root) = root else {
-            return Err(EpcisError::NotEpcis("top level is not a JSON object".into()));
+            return Err(EpcisError::NotEpcis(
+                "top level is not a JSON object".into(),
+            ));
         };
         let mut problems = Vec::new();
         let kind = match root.get("type").and_then(Value::as_str) {
@@ -136,19 +145,31 @@ impl Document {
             .ok_or_else(|| EpcisError::NotEpcis("epcisBody is missing or not an object".into()))?;
         let items = event_list(body, kind)?;
         if items.len() > MAX_EVENTS_PER_DOCUMENT {
-            return Err(EpcisError::TooManyEvents { count: items.len(), limit: MAX_EVENTS_PER_DOCUMENT });
+            return Err(EpcisError::TooManyEvents {
+                count: items.len(),
+                limit: MAX_EVENTS_PER_DOCUMENT,
+            });
         }
         let context = Context::from_value(root.get("@context"));
         crate::validate::check_document_frame(&root, &context, &mut problems);
         for key in root.keys() {
             if !DOCUMENT_MEMBERS.contains(&key.as_str()) && !key.contains(':') {
-                problems.push(Problem::document(crate::problem::ProblemKind::UnknownField, key, "not an EPCIS document member"));
+                problems.push(Problem::document(
+                    crate::problem::ProblemKind::UnknownField,
+                    key,
+                    "not an EPCIS document member",
+                ));
             }
         }
         let mut events = Vec::with_capacity(items.len());
         for (index, item) in items.iter().enumerate() {
             match item {
-                Value::Object(map) => events.push(Event::from_json(index, map.clone(), &context, &mut problems)),
+                Value::Object(map) => events.push(Event::from_json(
+                    index,
+                    map.clone(),
+                    &context,
+                    &mut problems,
+                )),
                 _ => problems.push(Problem::event(
                     index,
                     None,
@@ -161,8 +182,14 @@ impl Document {
         Ok(Document {
             kind,
             context,
-            schema_version: root.get("schemaVersion").and_then(Value::as_str).map(str::to_string),
-            creation_date: root.get("creationDate").and_then(Value::as_str).map(str::to_string),
+            schema_version: root
+                .get("schemaVersion")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            creation_date: root
+                .get("creationDate")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             events,
             problems,
         })

@@ -35,7 +35,12 @@ struct Node {
 
 impl Node {
     fn leaf(name: &str, text: String) -> Node {
-        Node { name: name.to_string(), text, children: Vec::new(), keep_order: false }
+        Node {
+            name: name.to_string(),
+            text,
+            children: Vec::new(),
+            keep_order: false,
+        }
     }
 }
 
@@ -44,7 +49,14 @@ impl Node {
 pub struct Prop(&'static str, Option<&'static [Prop]>);
 
 const EPC: &[Prop] = &[Prop("epc", None)];
-const QTY: &[Prop] = &[Prop("quantityElement", Some(&[Prop("epcClass", None), Prop("quantity", None), Prop("uom", None)]))];
+const QTY: &[Prop] = &[Prop(
+    "quantityElement",
+    Some(&[
+        Prop("epcClass", None),
+        Prop("quantity", None),
+        Prop("uom", None),
+    ]),
+)];
 const SENSOR_METADATA: &[Prop] = &[
     Prop("time", None),
     Prop("startTime", None),
@@ -99,12 +111,20 @@ pub const PROP_ORDER: &[Prop] = &[
     Prop("transformationID", None),
     Prop("bizStep", None),
     Prop("disposition", None),
-    Prop("persistentDisposition", Some(&[Prop("set", None), Prop("unset", None)])),
+    Prop(
+        "persistentDisposition",
+        Some(&[Prop("set", None), Prop("unset", None)]),
+    ),
     Prop("readPoint", Some(&[Prop("id", None)])),
     Prop("bizLocation", Some(&[Prop("id", None)])),
-    Prop("sensorElementList",
-        Some(&[Prop("sensorElement",
-            Some(&[Prop("sensorMetadata", Some(SENSOR_METADATA)), Prop("sensorReport", Some(SENSOR_REPORT))]),
+    Prop(
+        "sensorElementList",
+        Some(&[Prop(
+            "sensorElement",
+            Some(&[
+                Prop("sensorMetadata", Some(SENSOR_METADATA)),
+                Prop("sensorReport", Some(SENSOR_REPORT)),
+            ]),
         )]),
     ),
 ];
@@ -116,7 +136,9 @@ const NOT_HASHED: &[&str] = &["recordTime", "eventID", "type", "errorDeclaration
 fn vocab_of(parent: &str, key: &str) -> Option<Vocab> {
     match (parent, key) {
         ("", "bizStep") => Some(Vocab::BizStep),
-        ("", "disposition") | ("persistentDisposition", "set" | "unset") => Some(Vocab::Disposition),
+        ("", "disposition") | ("persistentDisposition", "set" | "unset") => {
+            Some(Vocab::Disposition)
+        }
         ("bizTransactionList", "type") => Some(Vocab::BizTransactionType),
         ("sourceList" | "destinationList", "type") => Some(Vocab::SourceDestType),
         ("errorDeclaration", "reason") => Some(Vocab::ErrorReason),
@@ -141,7 +163,10 @@ fn float_repr(f: f64) -> String {
             let (int, frac) = if digits.len() > e + 1 {
                 (digits[..=e].to_string(), digits[e + 1..].to_string())
             } else {
-                (format!("{digits}{}", "0".repeat(e + 1 - digits.len())), "0".to_string())
+                (
+                    format!("{digits}{}", "0".repeat(e + 1 - digits.len())),
+                    "0".to_string(),
+                )
             };
             format!("{sign}{int}.{frac}")
         } else {
@@ -253,7 +278,9 @@ fn scalar_text(v: &Value) -> String {
             } else if let Some(i) = n.as_i64() {
                 i.to_string()
             } else {
-                n.as_f64().and_then(number_text).unwrap_or_else(|| n.to_string())
+                n.as_f64()
+                    .and_then(number_text)
+                    .unwrap_or_else(|| n.to_string())
             }
         }
         Value::Bool(true) => "True".to_string(),
@@ -302,8 +329,10 @@ impl Builder<'_> {
             Value::Array(items) => {
                 let mut n = Node::leaf(name, String::new());
                 if depth < MAX_NESTING_DEPTH {
-                    n.children =
-                        items.iter().map(|it| self.node("", parent, local, it, depth + 1)).collect();
+                    n.children = items
+                        .iter()
+                        .map(|it| self.node("", parent, local, it, depth + 1))
+                        .collect();
                 }
                 n
             }
@@ -328,7 +357,10 @@ impl Builder<'_> {
                 other => vec![other],
             };
             if name.ends_with("List") {
-                let special = matches!(name.as_str(), "bizTransactionList" | "sourceList" | "destinationList");
+                let special = matches!(
+                    name.as_str(),
+                    "bizTransactionList" | "sourceList" | "destinationList"
+                );
                 let member = member_name(&name);
                 let mut list = Node::leaf(&name, String::new());
                 for it in items {
@@ -349,7 +381,8 @@ impl Builder<'_> {
             } else if name == "childEPCs" {
                 let mut list = Node::leaf(&name, String::new());
                 for it in items {
-                    list.children.push(self.node("epc", &name, "epc", it, depth + 1));
+                    list.children
+                        .push(self.node("epc", &name, "epc", it, depth + 1));
                 }
                 out.push(list);
             } else {
@@ -393,7 +426,8 @@ fn ordered(mut list: Vec<Node>, order: &[Prop], top: bool) -> (String, Vec<Node>
     let mut out = String::new();
     let mut exts = Vec::new();
     if !top && list.len() > 1 {
-        let (e, rest): (Vec<Node>, Vec<Node>) = list.into_iter().partition(|n| n.name.starts_with('{'));
+        let (e, rest): (Vec<Node>, Vec<Node>) =
+            list.into_iter().partition(|n| n.name.starts_with('{'));
         exts = e;
         list = rest;
     }
@@ -455,7 +489,10 @@ pub fn prehash(event: &Map<String, Value>, ctx: &Context) -> String {
     let b = Builder { ctx };
     let members = b.members(event, "", 1);
     let (head, rest) = ordered(members, PROP_ORDER, true);
-    let rest: Vec<Node> = rest.into_iter().filter(|n| !NOT_HASHED.contains(&n.name.as_str())).collect();
+    let rest: Vec<Node> = rest
+        .into_iter()
+        .filter(|n| !NOT_HASHED.contains(&n.name.as_str()))
+        .collect();
     format!("eventType={event_type}{head}{}", generic(&rest, false))
 }
 
@@ -479,7 +516,10 @@ mod tests {
         assert_eq!(canonical_value("0.0001"), "0.0001");
         assert_eq!(canonical_value("-0"), "0");
         assert_eq!(canonical_value("123456789.125"), "123456789.125");
-        assert_eq!(canonical_value("12345678901234567890"), "12345678901234567168");
+        assert_eq!(
+            canonical_value("12345678901234567890"),
+            "12345678901234567168"
+        );
         assert_eq!(canonical_value("2019-10-21"), "2019-10-21");
         assert_eq!(canonical_value("nan"), "nan");
     }

@@ -77,7 +77,7 @@ fn dl_encode(s: &str) -> String {
 
 /// Split `cp.ref` into company prefix (6..=12 digits) and reference with
 /// `len(cp) + len(ref) == total` (reference may be empty only if `allow_empty_ref`).
-fn split_cp<'a>(s: &'a str, total: usize, allow_empty_ref: bool) -> Option<(&'a str, &'a str)> {
+fn split_cp(s: &str, total: usize, allow_empty_ref: bool) -> Option<(&str, &str)> {
     let (cp, rf) = s.split_once('.')?;
     if !(6..=12).contains(&cp.len()) || !all_digits(cp) || cp.len() + rf.len() != total {
         return None;
@@ -281,7 +281,8 @@ pub fn epc_urn_to_dl(uri: &str) -> Option<String> {
                 let (piece, total) = rest.split_once('.')?;
                 let joined = format!("{cp}.{item}");
                 let (cp, item) = split_cp(&joined, 13, false)?;
-                let ok = piece.len() == 2 && all_digits(piece) && total.len() == 2 && all_digits(total);
+                let ok =
+                    piece.len() == 2 && all_digits(piece) && total.len() == 2 && all_digits(total);
                 ok.then(|| format!("{DL}8006/{}{piece}{total}", gtin_from(cp, item)))
             }
             _ => None,
@@ -337,6 +338,16 @@ fn dl_value_ok(s: &str, max: usize) -> bool {
     s.len() <= max && s.bytes().all(dl_value_char)
 }
 
+/// The first `n` bytes of `v`, or `""` when `v` is shorter or `n` splits a character.
+fn head(v: &str, n: usize) -> &str {
+    v.get(..n).unwrap_or("")
+}
+
+/// `v` after its first `n` bytes, or `"\u{0}"` (matches nothing) when `n` splits a character.
+fn tail(v: &str, n: usize) -> &str {
+    v.get(n..).unwrap_or("\u{0}")
+}
+
 fn n_digits(s: &str, n: usize) -> bool {
     s.len() == n && all_digits(s)
 }
@@ -344,7 +355,10 @@ fn n_digits(s: &str, n: usize) -> bool {
 /// Whether a URI "looks like" a GS1 Digital Link: http(s) with a path segment that is a
 /// primary key followed by a value starting with four digits.
 fn looks_like_dl(uri: &str) -> bool {
-    let rest = match uri.strip_prefix("https:").or_else(|| uri.strip_prefix("http:")) {
+    let rest = match uri
+        .strip_prefix("https:")
+        .or_else(|| uri.strip_prefix("http:"))
+    {
         Some(r) => r,
         None => return false,
     };
@@ -366,27 +380,29 @@ fn canonical_form_ok(path: &str) -> bool {
         ["01", g] => n_digits(g, 14),
         ["01", g, "21" | "10", v] => n_digits(g, 14) && dl_value_ok(v, 20),
         ["01", g, "235", v] => n_digits(g, 14) && dl_value_ok(v, 28),
-        ["253", v] => {
-            v.len() >= 13 && all_digits(&v[..13]) && dl_value_ok(&v[13..], 17)
-        }
+        ["253", v] => v.len() >= 13 && all_digits(head(v, 13)) && dl_value_ok(tail(v, 13), 17),
         ["255", v] => v.len() >= 13 && v.len() <= 25 && all_digits(v),
         ["401", v] => dl_value_ok(v, 30),
         ["402", v] => n_digits(v, 17),
         ["414", v] | ["417", v] => n_digits(v, 13),
         ["414", v, "254", e] => n_digits(v, 13) && dl_value_ok(e, 20),
-        ["8003", v] => v.len() >= 14 && all_digits(&v[..14]) && dl_value_ok(&v[14..], 16),
+        ["8003", v] => v.len() >= 14 && all_digits(head(v, 14)) && dl_value_ok(tail(v, 14), 16),
         ["8004", v] => dl_value_ok(v, 30),
         ["8006", v] => n_digits(v, 18),
         ["8006", v, "21" | "10", s] => n_digits(v, 18) && dl_value_ok(s, 20),
         ["8010", c] => cpid_ok(c),
-        ["8010", c, "8011", s] => cpid_ok(c) && s.len() <= 12 && s.bytes().all(|b| b.is_ascii_digit()),
+        ["8010", c, "8011", s] => {
+            cpid_ok(c) && s.len() <= 12 && s.bytes().all(|b| b.is_ascii_digit())
+        }
         ["8017", v] | ["8018", v] => n_digits(v, 18),
         _ => false,
     }
 }
 
 fn cpid_ok(c: &str) -> bool {
-    c.len() <= 30 && c.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase() || b == b'#' || b == b'-')
+    c.len() <= 30
+        && c.bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase() || b == b'#' || b == b'-')
 }
 
 /// Any GS1 Digital Link URI (any host, short names, query string, CPV, lot with
@@ -409,8 +425,11 @@ pub fn dl_to_canonical(uri: &str) -> Option<String> {
         let mut it = p.splitn(3, '/');
         let key = it.next().unwrap_or("");
         let val = it.next().unwrap_or("");
-        ["01", "8006", "8010", "414", "417", "8017", "8018", "255", "00", "253", "401", "402", "8003", "8004"]
-            .contains(&key)
+        [
+            "01", "8006", "8010", "414", "417", "8017", "8018", "255", "00", "253", "401", "402",
+            "8003", "8004",
+        ]
+        .contains(&key)
             && val.len() >= 5
             && val.as_bytes()[..4].iter().all(u8::is_ascii_digit)
     });
@@ -438,8 +457,11 @@ pub fn dl_to_canonical(uri: &str) -> Option<String> {
         }
     }
     // Drop the consumer product variant (AI 22) of a GTIN or ITIP.
-    if matches!(segs.first().map(String::as_str), Some("01" | "8006")) && segs.len() >= 4 {
-        if segs[2] == "22" {
+    if matches!(segs.first().map(String::as_str), Some("01" | "8006"))
+        && segs.len() >= 4
+        && segs[2] == "22"
+    {
+        {
             let tail_len: usize = segs[3..].iter().map(|s| s.len() + 1).sum::<usize>() - 1;
             let tail_ok = segs[3..].iter().all(|s| dl_value_ok(s, 20)) && tail_len <= 20;
             if tail_ok {
@@ -535,22 +557,32 @@ fn constrained_dl_ok(path: &str, role: Role) -> bool {
             ["00", s] => key_ok(s, 18),
             ["01", g, "21", s] => key_ok(g, 14) && alnum_value(s, 1, 20),
             ["01", g, "235", s] => key_ok(g, 14) && alnum_value(s, 1, 28),
-            ["253", v] => v.len() > 13 && key_ok(&v[..13], 13) && alnum_value(&v[13..], 1, 17),
-            ["255", v] => v.len() > 13 && v.len() <= 25 && all_digits(v) && key_ok(&v[..13], 13),
+            ["253", v] => {
+                v.len() > 13 && key_ok(head(v, 13), 13) && alnum_value(tail(v, 13), 1, 17)
+            }
+            ["255", v] => v.len() > 13 && v.len() <= 25 && all_digits(v) && key_ok(head(v, 13), 13),
             ["401", v] => alnum_value(v, 5, 30),
             ["402", v] => key_ok(v, 17),
-            ["8003", v] => v.len() > 14 && key_ok(&v[..14], 14) && alnum_value(&v[14..], 1, 16),
+            ["8003", v] => {
+                v.len() > 14 && key_ok(head(v, 14), 14) && alnum_value(tail(v, 14), 1, 16)
+            }
             ["8004", v] => alnum_value(v, 5, 30),
-            ["8006", v, "21", s] => v.len() == 18 && key_ok(&v[..14], 14) && all_digits(v) && alnum_value(s, 1, 20),
-            ["8010", c, "8011", s] => cpid_ok(c) && !c.is_empty() && !s.is_empty() && s.len() <= 12 && all_digits(s),
+            ["8006", v, "21", s] => {
+                v.len() == 18 && key_ok(head(v, 14), 14) && all_digits(v) && alnum_value(s, 1, 20)
+            }
+            ["8010", c, "8011", s] => {
+                cpid_ok(c) && !c.is_empty() && !s.is_empty() && s.len() <= 12 && all_digits(s)
+            }
             ["8017", v] | ["8018", v] => key_ok(v, 18),
             _ => false,
         },
         Role::Class => match segs.as_slice() {
             ["01", g] => key_ok(g, 14),
             ["01", g, "10", l] => key_ok(g, 14) && alnum_value(l, 1, 20),
-            ["8006", v] => v.len() == 18 && all_digits(v) && key_ok(&v[..14], 14),
-            ["8006", v, "10", l] => v.len() == 18 && all_digits(v) && key_ok(&v[..14], 14) && alnum_value(l, 1, 20),
+            ["8006", v] => v.len() == 18 && all_digits(v) && key_ok(head(v, 14), 14),
+            ["8006", v, "10", l] => {
+                v.len() == 18 && all_digits(v) && key_ok(head(v, 14), 14) && alnum_value(l, 1, 20)
+            }
             ["253", v] => key_ok(v, 13),
             ["255", v] => key_ok(v, 13),
             ["8003", v] => key_ok(v, 14),
@@ -567,7 +599,9 @@ fn constrained_dl_ok(path: &str, role: Role) -> bool {
 
 /// Path of an http(s) URI after its authority, without query and fragment.
 fn http_path(uri: &str) -> Option<&str> {
-    let rest = uri.strip_prefix("https://").or_else(|| uri.strip_prefix("http://"))?;
+    let rest = uri
+        .strip_prefix("https://")
+        .or_else(|| uri.strip_prefix("http://"))?;
     let slash = rest.find('/')?;
     let path = &rest[slash + 1..];
     Some(path)
@@ -606,9 +640,13 @@ pub fn is_constrained_dl(uri: &str, role: Role) -> bool {
     if uri.contains(['?', '#']) || uri.chars().any(|c| c.is_whitespace()) {
         return false;
     }
-    let Some(path) = http_path(uri) else { return false };
+    let Some(path) = http_path(uri) else {
+        return false;
+    };
     let segs: Vec<&str> = path.split('/').collect();
-    let Some(start) = segs.iter().position(|s| is_key_ai(s)) else { return false };
+    let Some(start) = segs.iter().position(|s| is_key_ai(s)) else {
+        return false;
+    };
     constrained_dl_ok(&segs[start..].join("/"), role)
 }
 
@@ -622,15 +660,27 @@ pub fn check_identifier(value: &str, role: Role) -> Result<(), IdProblem> {
     if let Some(rest) = value.strip_prefix("urn:epc:") {
         let dl = epc_urn_to_dl(value).ok_or(IdProblem::BadEpcUrn)?;
         let kind_ok = match role {
-            Role::Instance => rest.starts_with("id:") && !rest.starts_with("id:sgln:") && !rest.starts_with("id:pgln:"),
+            Role::Instance => {
+                rest.starts_with("id:")
+                    && !rest.starts_with("id:sgln:")
+                    && !rest.starts_with("id:pgln:")
+            }
             Role::Class => rest.starts_with("class:") || rest.starts_with("idpat:"),
             Role::LocationOrParty => rest.starts_with("id:sgln:") || rest.starts_with("id:pgln:"),
         };
         let _ = dl;
-        return if kind_ok { Ok(()) } else { Err(IdProblem::BadEpcUrn) };
+        return if kind_ok {
+            Ok(())
+        } else {
+            Err(IdProblem::BadEpcUrn)
+        };
     }
     if claims_gs1_key(value) {
-        return if is_constrained_dl(value, role) { Ok(()) } else { Err(IdProblem::BadDigitalLink) };
+        return if is_constrained_dl(value, role) {
+            Ok(())
+        } else {
+            Err(IdProblem::BadDigitalLink)
+        };
     }
     Ok(())
 }

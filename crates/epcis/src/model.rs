@@ -311,14 +311,24 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn problem(&mut self, kind: ProblemKind, field: &str, detail: impl Into<String>) {
-        self.problems.push(Problem::event(self.index, self.event_id.as_deref(), kind, field, detail));
+        self.problems.push(Problem::event(
+            self.index,
+            self.event_id.as_deref(),
+            kind,
+            field,
+            detail,
+        ));
     }
 
     fn string(&mut self, field: &str, v: &Value) -> Option<String> {
         match v {
             Value::String(s) => Some(s.clone()),
             other => {
-                self.problem(ProblemKind::WrongType, field, format!("expected a string, found {}", kind_of(other)));
+                self.problem(
+                    ProblemKind::WrongType,
+                    field,
+                    format!("expected a string, found {}", kind_of(other)),
+                );
                 None
             }
         }
@@ -338,7 +348,11 @@ impl Reader<'_> {
     fn time(&mut self, field: &str, v: &Value) -> Option<String> {
         let s = self.string(field, v)?;
         if crate::time::parse_timestamp(&s, false).is_none() {
-            self.problem(ProblemKind::BadTime, field, format!("{s:?} is not an RFC 3339 date-time with offset"));
+            self.problem(
+                ProblemKind::BadTime,
+                field,
+                format!("{s:?} is not an RFC 3339 date-time with offset"),
+            );
         }
         Some(s)
     }
@@ -353,7 +367,11 @@ impl Reader<'_> {
             if vocab.term_of(&up).is_some() || !up.starts_with(vocab.iri_prefix()) {
                 return Some(up);
             }
-            self.problem(ProblemKind::NotCbvTerm, field, format!("{s:?} is not a CBV 2.0 term"));
+            self.problem(
+                ProblemKind::NotCbvTerm,
+                field,
+                format!("{s:?} is not a CBV 2.0 term"),
+            );
             return None;
         }
         if !s.contains(':') {
@@ -381,7 +399,11 @@ impl Reader<'_> {
                 None
             }
             Err(IdProblem::BadEpcUrn) => {
-                self.problem(ProblemKind::BadIdentifier, field, format!("{s:?} is not a valid EPC URN for a {role:?} identifier"));
+                self.problem(
+                    ProblemKind::BadIdentifier,
+                    field,
+                    format!("{s:?} is not a valid EPC URN for a {role:?} identifier"),
+                );
                 None
             }
             Err(IdProblem::BadDigitalLink) => {
@@ -399,7 +421,11 @@ impl Reader<'_> {
         match v {
             Value::Array(a) => a,
             other => {
-                self.problem(ProblemKind::WrongType, field, format!("expected an array, found {}", kind_of(other)));
+                self.problem(
+                    ProblemKind::WrongType,
+                    field,
+                    format!("expected an array, found {}", kind_of(other)),
+                );
                 &[]
             }
         }
@@ -409,7 +435,11 @@ impl Reader<'_> {
         match v {
             Value::Object(m) => Some(m),
             other => {
-                self.problem(ProblemKind::WrongType, field, format!("expected an object, found {}", kind_of(other)));
+                self.problem(
+                    ProblemKind::WrongType,
+                    field,
+                    format!("expected an object, found {}", kind_of(other)),
+                );
                 None
             }
         }
@@ -419,7 +449,11 @@ impl Reader<'_> {
         match v {
             Value::Number(n) => n.as_f64(),
             other => {
-                self.problem(ProblemKind::WrongType, field, format!("expected a number, found {}", kind_of(other)));
+                self.problem(
+                    ProblemKind::WrongType,
+                    field,
+                    format!("expected a number, found {}", kind_of(other)),
+                );
                 None
             }
         }
@@ -439,7 +473,11 @@ impl Reader<'_> {
                     );
                 }
             }
-            None => self.problem(ProblemKind::UnknownField, field, format!("{key:?} is not an EPCIS 2.0 field here")),
+            None => self.problem(
+                ProblemKind::UnknownField,
+                field,
+                format!("{key:?} is not an EPCIS 2.0 field here"),
+            ),
         }
     }
 
@@ -459,7 +497,9 @@ impl Reader<'_> {
         let mut out = Vec::with_capacity(items.len());
         for (i, it) in items.iter().enumerate() {
             let path = format!("{field}[{i}]");
-            let Some(m) = self.object(&path, it) else { continue };
+            let Some(m) = self.object(&path, it) else {
+                continue;
+            };
             let mut epc_class = None;
             let mut quantity = None;
             let mut uom = None;
@@ -470,7 +510,11 @@ impl Reader<'_> {
                     "quantity" => {
                         quantity = self.number(&p, val);
                         if quantity.is_some_and(|q| q < 0.0) {
-                            self.problem(ProblemKind::BadQuantity, &p, "quantity must not be negative");
+                            self.problem(
+                                ProblemKind::BadQuantity,
+                                &p,
+                                "quantity must not be negative",
+                            );
                         }
                     }
                     "uom" => uom = self.uom(&p, val),
@@ -478,13 +522,25 @@ impl Reader<'_> {
                 }
             }
             if !m.contains_key("epcClass") {
-                self.problem(ProblemKind::MissingField, &format!("{path}.epcClass"), "a quantity element needs epcClass");
+                self.problem(
+                    ProblemKind::MissingField,
+                    &format!("{path}.epcClass"),
+                    "a quantity element needs epcClass",
+                );
             }
             if uom.is_some() && !m.contains_key("quantity") {
-                self.problem(ProblemKind::MissingField, &format!("{path}.quantity"), "uom given without quantity");
+                self.problem(
+                    ProblemKind::MissingField,
+                    &format!("{path}.quantity"),
+                    "uom given without quantity",
+                );
             }
             if let Some(epc_class) = epc_class {
-                out.push(QuantityElement { epc_class, quantity, uom });
+                out.push(QuantityElement {
+                    epc_class,
+                    quantity,
+                    uom,
+                });
             }
         }
         out
@@ -495,7 +551,11 @@ impl Reader<'_> {
         if crate::units::is_rec20_code(&s) {
             Some(s)
         } else {
-            self.problem(ProblemKind::BadUnit, field, format!("{s:?} is not a UN/ECE Recommendation 20 unit code"));
+            self.problem(
+                ProblemKind::BadUnit,
+                field,
+                format!("{s:?} is not a UN/ECE Recommendation 20 unit code"),
+            );
             None
         }
     }
@@ -511,7 +571,11 @@ impl Reader<'_> {
             }
         }
         if !m.contains_key("id") {
-            self.problem(ProblemKind::MissingField, &format!("{field}.id"), "a location needs id");
+            self.problem(
+                ProblemKind::MissingField,
+                &format!("{field}.id"),
+                "a location needs id",
+            );
         }
         id
     }
@@ -521,7 +585,9 @@ impl Reader<'_> {
         let mut out = Vec::new();
         for (i, it) in items.iter().enumerate() {
             let path = format!("{field}[{i}]");
-            let Some(m) = self.object(&path, it) else { continue };
+            let Some(m) = self.object(&path, it) else {
+                continue;
+            };
             let mut kind = None;
             let mut id = None;
             for (k, val) in m {
@@ -536,7 +602,11 @@ impl Reader<'_> {
             }
             for req in ["type", id_key] {
                 if !m.contains_key(req) {
-                    self.problem(ProblemKind::MissingField, &format!("{path}.{req}"), format!("{req} is required"));
+                    self.problem(
+                        ProblemKind::MissingField,
+                        &format!("{path}.{req}"),
+                        format!("{req} is required"),
+                    );
                 }
             }
             if let (Some(kind), Some(id)) = (kind, id) {
@@ -563,7 +633,9 @@ impl Reader<'_> {
         let mut out = Vec::new();
         for (i, it) in items.iter().enumerate() {
             let path = format!("{field}[{i}]");
-            let Some(m) = self.object(&path, it) else { continue };
+            let Some(m) = self.object(&path, it) else {
+                continue;
+            };
             let mut kind = None;
             let mut id = None;
             for (k, val) in m {
@@ -575,7 +647,11 @@ impl Reader<'_> {
                 }
             }
             if !m.contains_key("bizTransaction") {
-                self.problem(ProblemKind::MissingField, &format!("{path}.bizTransaction"), "bizTransaction is required");
+                self.problem(
+                    ProblemKind::MissingField,
+                    &format!("{path}.bizTransaction"),
+                    "bizTransaction is required",
+                );
             }
             if let Some(id) = id {
                 out.push(BizTransaction { kind, id });
@@ -589,7 +665,9 @@ impl Reader<'_> {
         let mut out = Vec::new();
         for (i, it) in items.iter().enumerate() {
             let path = format!("{field}[{i}]");
-            let Some(m) = self.object(&path, it) else { continue };
+            let Some(m) = self.object(&path, it) else {
+                continue;
+            };
             let mut el = SensorElement::default();
             for (k, val) in m {
                 let p = format!("{path}.{k}");
@@ -607,7 +685,11 @@ impl Reader<'_> {
                 }
             }
             if el.reports.is_empty() && !m.contains_key("sensorReport") {
-                self.problem(ProblemKind::MissingField, &format!("{path}.sensorReport"), "a sensor element needs sensorReport");
+                self.problem(
+                    ProblemKind::MissingField,
+                    &format!("{path}.sensorReport"),
+                    "a sensor element needs sensorReport",
+                );
             }
             out.push(el);
         }
@@ -645,8 +727,14 @@ impl Reader<'_> {
                 "component" => r.component = self.vocab(&p, val, Vocab::Component),
                 "time" => r.time = self.time(&p, val),
                 "deviceID" => r.device_id = self.uri(&p, val),
-                "deviceMetadata" | "rawData" | "dataProcessingMethod" | "bizRules" | "uriValue" | "microorganism"
-                | "chemicalSubstance" | "coordinateReferenceSystem" => {
+                "deviceMetadata"
+                | "rawData"
+                | "dataProcessingMethod"
+                | "bizRules"
+                | "uriValue"
+                | "microorganism"
+                | "chemicalSubstance"
+                | "coordinateReferenceSystem" => {
                     let u = self.uri(&p, val);
                     match k.as_str() {
                         "uriValue" => r.uri_value = u,
@@ -665,13 +753,23 @@ impl Reader<'_> {
                 "percValue" => r.perc_value = self.number(&p, val),
                 "booleanValue" => match val {
                     Value::Bool(b) => r.boolean_value = Some(*b),
-                    other => self.problem(ProblemKind::WrongType, &p, format!("expected a boolean, found {}", kind_of(other))),
+                    other => self.problem(
+                        ProblemKind::WrongType,
+                        &p,
+                        format!("expected a boolean, found {}", kind_of(other)),
+                    ),
                 },
                 "stringValue" => r.string_value = self.string(&p, val),
                 "hexBinaryValue" => {
                     r.hex_binary_value = self.string(&p, val);
-                    if r.hex_binary_value.as_deref().is_some_and(|h| h.len() % 2 != 0 || !h.bytes().all(|b| b.is_ascii_hexdigit())) {
-                        self.problem(ProblemKind::WrongType, &p, "hexBinaryValue must be an even number of hex digits");
+                    if r.hex_binary_value.as_deref().is_some_and(|h| {
+                        h.len() % 2 != 0 || !h.bytes().all(|b| b.is_ascii_hexdigit())
+                    }) {
+                        self.problem(
+                            ProblemKind::WrongType,
+                            &p,
+                            "hexBinaryValue must be an even number of hex digits",
+                        );
                     }
                 }
                 "uom" => r.uom = self.uom(&p, val),
@@ -683,7 +781,11 @@ impl Reader<'_> {
 
     fn error_declaration(&mut self, field: &str, v: &Value) -> Option<ErrorDeclaration> {
         let m = self.object(field, v)?;
-        let mut ed = ErrorDeclaration { declaration_time: None, reason: None, corrective_event_ids: Vec::new() };
+        let mut ed = ErrorDeclaration {
+            declaration_time: None,
+            reason: None,
+            corrective_event_ids: Vec::new(),
+        };
         for (k, val) in m {
             let p = format!("{field}.{k}");
             match k.as_str() {
@@ -701,7 +803,11 @@ impl Reader<'_> {
             }
         }
         if !m.contains_key("declarationTime") {
-            self.problem(ProblemKind::MissingField, &format!("{field}.declarationTime"), "declarationTime is required");
+            self.problem(
+                ProblemKind::MissingField,
+                &format!("{field}.declarationTime"),
+                "declarationTime is required",
+            );
         }
         Some(ed)
     }
@@ -784,7 +890,12 @@ fn kind_of(v: &Value) -> &'static str {
 
 impl Event {
     /// Read event `index` from its JSON object, recording every shape problem.
-    pub fn from_json(index: usize, raw: Map<String, Value>, ctx: &Context, problems: &mut Vec<Problem>) -> Event {
+    pub fn from_json(
+        index: usize,
+        raw: Map<String, Value>,
+        ctx: &Context,
+        problems: &mut Vec<Problem>,
+    ) -> Event {
         match raw.get("@context") {
             Some(c) => {
                 let mut local = ctx.clone();
@@ -795,9 +906,22 @@ impl Event {
         }
     }
 
-    fn read(index: usize, raw: Map<String, Value>, ctx: &Context, problems: &mut Vec<Problem>) -> Event {
-        let event_id = raw.get("eventID").and_then(Value::as_str).map(str::to_string);
-        let mut r = Reader { index, event_id: event_id.clone(), ctx, problems };
+    fn read(
+        index: usize,
+        raw: Map<String, Value>,
+        ctx: &Context,
+        problems: &mut Vec<Problem>,
+    ) -> Event {
+        let event_id = raw
+            .get("eventID")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let mut r = Reader {
+            index,
+            event_id: event_id.clone(),
+            ctx,
+            problems,
+        };
         let mut e = Event {
             index,
             event_type: None,
@@ -834,10 +958,22 @@ impl Event {
         match raw.get("type") {
             Some(Value::String(t)) => match EventType::parse(t) {
                 Some(et) => e.event_type = Some(et),
-                None => r.problem(ProblemKind::BadEventType, "type", format!("{t:?} is not an EPCIS 2.0 event type")),
+                None => r.problem(
+                    ProblemKind::BadEventType,
+                    "type",
+                    format!("{t:?} is not an EPCIS 2.0 event type"),
+                ),
             },
-            Some(other) => r.problem(ProblemKind::WrongType, "type", format!("expected a string, found {}", kind_of(other))),
-            None => r.problem(ProblemKind::MissingField, "type", "the event type is required"),
+            Some(other) => r.problem(
+                ProblemKind::WrongType,
+                "type",
+                format!("expected a string, found {}", kind_of(other)),
+            ),
+            None => r.problem(
+                ProblemKind::MissingField,
+                "type",
+                "the event type is required",
+            ),
         }
         for (key, v) in &raw {
             let k = key.as_str();
@@ -845,7 +981,8 @@ impl Event {
                 continue;
             }
             let allowed = COMMON_FIELDS.contains(&k)
-                || e.event_type.is_none_or(|t| t.specific_fields().contains(&k));
+                || e.event_type
+                    .is_none_or(|t| t.specific_fields().contains(&k));
             if !allowed && ALL_EVENT_FIELDS.contains(&k) {
                 let t = e.event_type.map(|t| format!("{t:?}")).unwrap_or_default();
                 r.problem(ProblemKind::NotAllowed, k, format!("{t} does not take {k}"));
@@ -861,7 +998,11 @@ impl Event {
                 "eventTimeZoneOffset" => {
                     if let Some(s) = r.string(k, v) {
                         if !crate::time::is_valid_offset(&s) {
-                            r.problem(ProblemKind::BadTimeZoneOffset, k, format!("{s:?} is not ±hh:mm"));
+                            r.problem(
+                                ProblemKind::BadTimeZoneOffset,
+                                k,
+                                format!("{s:?} is not ±hh:mm"),
+                            );
                         }
                         e.event_time_zone_offset = Some(s);
                     }
@@ -884,7 +1025,11 @@ impl Event {
                             "OBSERVE" => Some(Action::Observe),
                             "DELETE" => Some(Action::Delete),
                             _ => {
-                                r.problem(ProblemKind::BadAction, k, format!("{s:?} is not ADD, OBSERVE or DELETE"));
+                                r.problem(
+                                    ProblemKind::BadAction,
+                                    k,
+                                    format!("{s:?} is not ADD, OBSERVE or DELETE"),
+                                );
                                 None
                             }
                         }
@@ -893,7 +1038,9 @@ impl Event {
                 "transformationID" => e.transformation_id = r.uri(k, v),
                 "bizStep" => e.biz_step = r.vocab(k, v, Vocab::BizStep),
                 "disposition" => e.disposition = r.vocab(k, v, Vocab::Disposition),
-                "persistentDisposition" => e.persistent_disposition = r.persistent_disposition(k, v),
+                "persistentDisposition" => {
+                    e.persistent_disposition = r.persistent_disposition(k, v)
+                }
                 "readPoint" => e.read_point = r.location(k, v),
                 "bizLocation" => e.biz_location = r.location(k, v),
                 "bizTransactionList" => e.biz_transactions = r.biz_transactions(k, v),
@@ -922,17 +1069,31 @@ impl Event {
     /// The CBV 2.0 hash of this event.
     pub fn hash(&self, ctx: &Context) -> crate::EventHash {
         let prehash = crate::hash::prehash(&self.raw, ctx);
-        crate::EventHash { index: self.index, id: crate::hash::hash_id(&prehash), prehash }
+        crate::EventHash {
+            index: self.index,
+            id: crate::hash::hash_id(&prehash),
+            prehash,
+        }
     }
 
     /// Every identifier the event names (EPCs, classes, parent), in field order.
     pub fn identifiers(&self) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();
         out.extend(self.parent_id.as_deref());
-        for l in [&self.epc_list, &self.child_epcs, &self.input_epc_list, &self.output_epc_list] {
+        for l in [
+            &self.epc_list,
+            &self.child_epcs,
+            &self.input_epc_list,
+            &self.output_epc_list,
+        ] {
             out.extend(l.iter().map(String::as_str));
         }
-        for l in [&self.quantity_list, &self.child_quantity_list, &self.input_quantity_list, &self.output_quantity_list] {
+        for l in [
+            &self.quantity_list,
+            &self.child_quantity_list,
+            &self.input_quantity_list,
+            &self.output_quantity_list,
+        ] {
             out.extend(l.iter().map(|q| q.epc_class.as_str()));
         }
         out

@@ -88,7 +88,13 @@ pub struct Problem {
 impl Problem {
     /// A problem of the document frame.
     pub fn document(kind: ProblemKind, field: &str, detail: impl Into<String>) -> Problem {
-        Problem { event_index: None, event_id: None, field: field.to_string(), kind, detail: detail.into() }
+        Problem {
+            event_index: None,
+            event_id: None,
+            field: field.to_string(),
+            kind,
+            detail: detail.into(),
+        }
     }
 
     /// A problem of event `index`.
@@ -116,7 +122,11 @@ impl fmt::Display for Problem {
             (Some(i), None) => write!(f, "event {i}")?,
             (None, _) => write!(f, "document")?,
         }
-        let field = if self.field.is_empty() { "(event)" } else { self.field.as_str() };
+        let field = if self.field.is_empty() {
+            "(event)"
+        } else {
+            self.field.as_str()
+        };
         write!(f, ": {field}: {}: {}", self.kind.code(), self.detail)
     }
 }

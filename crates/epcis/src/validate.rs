@@ -11,9 +11,17 @@ use crate::problem::{Problem, ProblemKind};
 use crate::MAX_PROBLEMS;
 
 /// Check the document frame: `@context`, `schemaVersion`, `creationDate`.
-pub(crate) fn check_document_frame(root: &Map<String, Value>, ctx: &Context, problems: &mut Vec<Problem>) {
+pub(crate) fn check_document_frame(
+    root: &Map<String, Value>,
+    ctx: &Context,
+    problems: &mut Vec<Problem>,
+) {
     match root.get("@context") {
-        None => problems.push(Problem::document(ProblemKind::BadContext, "@context", "@context is required")),
+        None => problems.push(Problem::document(
+            ProblemKind::BadContext,
+            "@context",
+            "@context is required",
+        )),
         Some(_) if !ctx.references_standard => problems.push(Problem::document(
             ProblemKind::BadContext,
             "@context",
@@ -22,7 +30,11 @@ pub(crate) fn check_document_frame(root: &Map<String, Value>, ctx: &Context, pro
         Some(_) => {}
     }
     match root.get("schemaVersion") {
-        None => problems.push(Problem::document(ProblemKind::MissingField, "schemaVersion", "schemaVersion is required")),
+        None => problems.push(Problem::document(
+            ProblemKind::MissingField,
+            "schemaVersion",
+            "schemaVersion is required",
+        )),
         Some(Value::String(v)) if v == "2.0" || v.starts_with("2.0.") => {}
         Some(other) => problems.push(Problem::document(
             ProblemKind::BadSchemaVersion,
@@ -31,7 +43,11 @@ pub(crate) fn check_document_frame(root: &Map<String, Value>, ctx: &Context, pro
         )),
     }
     match root.get("creationDate") {
-        None => problems.push(Problem::document(ProblemKind::MissingField, "creationDate", "creationDate is required")),
+        None => problems.push(Problem::document(
+            ProblemKind::MissingField,
+            "creationDate",
+            "creationDate is required",
+        )),
         Some(Value::String(s)) if crate::time::parse_timestamp(s, false).is_some() => {}
         Some(other) => problems.push(Problem::document(
             ProblemKind::BadTime,
@@ -46,36 +62,66 @@ fn present(e: &Event, key: &str) -> bool {
 }
 
 fn non_empty_list(e: &Event, key: &str) -> bool {
-    e.raw.get(key).and_then(Value::as_array).is_some_and(|a| !a.is_empty())
+    e.raw
+        .get(key)
+        .and_then(Value::as_array)
+        .is_some_and(|a| !a.is_empty())
 }
 
 /// Rules that need the whole event.
 fn check_event(e: &Event, out: &mut Vec<Problem>) {
     let mut p = |kind, field: &str, detail: &str| {
-        out.push(Problem::event(e.index, e.event_id.as_deref(), kind, field, detail));
+        out.push(Problem::event(
+            e.index,
+            e.event_id.as_deref(),
+            kind,
+            field,
+            detail,
+        ));
     };
     for req in ["eventTime", "eventTimeZoneOffset"] {
         if !present(e, req) {
-            p(ProblemKind::MissingField, req, &format!("{req} is required"));
+            p(
+                ProblemKind::MissingField,
+                req,
+                &format!("{req} is required"),
+            );
         }
     }
     let Some(t) = e.event_type else { return };
     if t != EventType::TransformationEvent && !present(e, "action") {
-        p(ProblemKind::MissingField, "action", &format!("{t:?} requires action"));
+        p(
+            ProblemKind::MissingField,
+            "action",
+            &format!("{t:?} requires action"),
+        );
     }
     match t {
         EventType::ObjectEvent => {
             if !non_empty_list(e, "epcList") && !non_empty_list(e, "quantityList") {
-                p(ProblemKind::MissingField, "epcList", "ObjectEvent requires a non-empty epcList or quantityList");
+                p(
+                    ProblemKind::MissingField,
+                    "epcList",
+                    "ObjectEvent requires a non-empty epcList or quantityList",
+                );
             }
             if present(e, "ilmd") && e.action.is_some_and(|a| a != Action::Add) {
-                p(ProblemKind::NotAllowed, "ilmd", "ILMD is only allowed with action ADD");
+                p(
+                    ProblemKind::NotAllowed,
+                    "ilmd",
+                    "ILMD is only allowed with action ADD",
+                );
             }
         }
         EventType::AggregationEvent | EventType::AssociationEvent => {
-            let needs_parent = t == EventType::AssociationEvent || e.action.is_some_and(|a| a != Action::Observe);
+            let needs_parent =
+                t == EventType::AssociationEvent || e.action.is_some_and(|a| a != Action::Observe);
             if needs_parent && !present(e, "parentID") {
-                p(ProblemKind::MissingField, "parentID", &format!("{t:?} with this action requires parentID"));
+                p(
+                    ProblemKind::MissingField,
+                    "parentID",
+                    &format!("{t:?} with this action requires parentID"),
+                );
             }
             let children = non_empty_list(e, "childEPCs") || non_empty_list(e, "childQuantityList");
             if !children && e.action.is_some_and(|a| a != Action::Delete) {
@@ -88,19 +134,36 @@ fn check_event(e: &Event, out: &mut Vec<Problem>) {
         }
         EventType::TransactionEvent => {
             if !non_empty_list(e, "bizTransactionList") {
-                p(ProblemKind::MissingField, "bizTransactionList", "TransactionEvent requires a non-empty bizTransactionList");
+                p(
+                    ProblemKind::MissingField,
+                    "bizTransactionList",
+                    "TransactionEvent requires a non-empty bizTransactionList",
+                );
             }
-            if !non_empty_list(e, "epcList") && !non_empty_list(e, "quantityList") && !present(e, "parentID") {
-                p(ProblemKind::MissingField, "epcList", "TransactionEvent requires epcList, quantityList or parentID");
+            if !non_empty_list(e, "epcList")
+                && !non_empty_list(e, "quantityList")
+                && !present(e, "parentID")
+            {
+                p(
+                    ProblemKind::MissingField,
+                    "epcList",
+                    "TransactionEvent requires epcList, quantityList or parentID",
+                );
             }
         }
         EventType::TransformationEvent => {
-            let inputs = non_empty_list(e, "inputEPCList") || non_empty_list(e, "inputQuantityList");
-            let outputs = non_empty_list(e, "outputEPCList") || non_empty_list(e, "outputQuantityList");
-            if !present(e, "transformationID") && !(inputs && outputs) {
+            let inputs =
+                non_empty_list(e, "inputEPCList") || non_empty_list(e, "inputQuantityList");
+            let outputs =
+                non_empty_list(e, "outputEPCList") || non_empty_list(e, "outputQuantityList");
+            if !(present(e, "transformationID") || (inputs && outputs)) {
                 p(
                     ProblemKind::MissingField,
-                    if inputs { "outputEPCList" } else { "inputEPCList" },
+                    if inputs {
+                        "outputEPCList"
+                    } else {
+                        "inputEPCList"
+                    },
                     "TransformationEvent requires inputs and outputs, or a transformationID",
                 );
             }

@@ -86,11 +86,7 @@ pub const DISPOSITIONS: &[&str] = &[
 ];
 
 /// source dest types.
-pub const SOURCE_DEST_TYPES: &[&str] = &[
-    "owning_party",
-    "possessing_party",
-    "location",
-];
+pub const SOURCE_DEST_TYPES: &[&str] = &["owning_party", "possessing_party", "location"];
 
 /// biz transaction types.
 pub const BIZ_TRANSACTION_TYPES: &[&str] = &[
@@ -186,10 +182,7 @@ pub const MEASUREMENT_TYPES: &[&str] = &[
 ];
 
 /// sensor exceptions.
-pub const SENSOR_EXCEPTIONS: &[&str] = &[
-    "ALARM_CONDITION",
-    "ERROR_CONDITION",
-];
+pub const SENSOR_EXCEPTIONS: &[&str] = &["ALARM_CONDITION", "ERROR_CONDITION"];
 
 /// components.
 pub const COMPONENTS: &[&str] = &[
@@ -210,10 +203,7 @@ pub const COMPONENTS: &[&str] = &[
 ];
 
 /// error reasons.
-pub const ERROR_REASONS: &[&str] = &[
-    "did_not_occur",
-    "incorrect_data",
-];
+pub const ERROR_REASONS: &[&str] = &["did_not_occur", "incorrect_data"];
 
 /// Which standard vocabulary a field takes its bare strings from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -295,11 +285,14 @@ pub fn upgrade_legacy_urns(text: &str) -> Option<String> {
         return None;
     }
     Some(
-        text.replace("urn:epcglobal:cbv:bizstep:", "https://ref.gs1.org/cbv/BizStep-")
-            .replace("urn:epcglobal:cbv:disp:", "https://ref.gs1.org/cbv/Disp-")
-            .replace("urn:epcglobal:cbv:btt:", "https://ref.gs1.org/cbv/BTT-")
-            .replace("urn:epcglobal:cbv:sdt:", "https://ref.gs1.org/cbv/SDT-")
-            .replace("urn:epcglobal:cbv:er:", "https://ref.gs1.org/cbv/ER-"),
+        text.replace(
+            "urn:epcglobal:cbv:bizstep:",
+            "https://ref.gs1.org/cbv/BizStep-",
+        )
+        .replace("urn:epcglobal:cbv:disp:", "https://ref.gs1.org/cbv/Disp-")
+        .replace("urn:epcglobal:cbv:btt:", "https://ref.gs1.org/cbv/BTT-")
+        .replace("urn:epcglobal:cbv:sdt:", "https://ref.gs1.org/cbv/SDT-")
+        .replace("urn:epcglobal:cbv:er:", "https://ref.gs1.org/cbv/ER-"),
     )
 }
 

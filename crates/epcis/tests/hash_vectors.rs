@@ -28,19 +28,39 @@ fn epcis_hash_cbv2_reference_vectors() {
         let want_ids = lines(&path.with_extension("hashes"));
         let want_pre = lines(&path.with_extension("prehashes"));
         let name = path.file_name().unwrap().to_string_lossy().to_string();
-        assert_eq!(hashes.len(), want_ids.len(), "{name}: event count vs .hashes");
-        assert_eq!(hashes.len(), want_pre.len(), "{name}: event count vs .prehashes");
+        assert_eq!(
+            hashes.len(),
+            want_ids.len(),
+            "{name}: event count vs .hashes"
+        );
+        assert_eq!(
+            hashes.len(),
+            want_pre.len(),
+            "{name}: event count vs .prehashes"
+        );
         for (i, h) in hashes.iter().enumerate() {
             events += 1;
             if h.prehash != want_pre[i] {
-                failures.push(format!("{name} event {i}: prehash\n  got  {}\n  want {}", h.prehash, want_pre[i]));
+                failures.push(format!(
+                    "{name} event {i}: prehash\n  got  {}\n  want {}",
+                    h.prehash, want_pre[i]
+                ));
             }
             if h.id != want_ids[i] {
-                failures.push(format!("{name} event {i}: id\n  got  {}\n  want {}", h.id, want_ids[i]));
+                failures.push(format!(
+                    "{name} event {i}: id\n  got  {}\n  want {}",
+                    h.id, want_ids[i]
+                ));
             }
         }
     }
-    println!("hash vectors: {files} files, {events} events, {} mismatches", failures.len());
+    println!(
+        "hash vectors: {files} files, {events} events, {} mismatches",
+        failures.len()
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert!(events >= 28, "expected at least 28 vector events, found {events}");
+    assert!(
+        events >= 28,
+        "expected at least 28 vector events, found {events}"
+    );
 }

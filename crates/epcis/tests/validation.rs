@@ -37,14 +37,20 @@ fn epcis_notallowed_ilmd_only_with_add() {
     let mut e = object_event();
     e["action"] = json!("OBSERVE");
     e["ilmd"] = json!({"ex:lot": "L1"});
-    assert_eq!(kinds(vec![e]), vec![(Some(0), ProblemKind::NotAllowed, "ilmd".to_string())]);
+    assert_eq!(
+        kinds(vec![e]),
+        vec![(Some(0), ProblemKind::NotAllowed, "ilmd".to_string())]
+    );
 }
 
 #[test]
 fn epcis_notallowed_field_of_other_event_type() {
     let mut e = object_event();
     e["childEPCs"] = json!(["urn:epc:id:sgtin:0614141.107346.2017"]);
-    assert_eq!(kinds(vec![e]), vec![(Some(0), ProblemKind::NotAllowed, "childEPCs".to_string())]);
+    assert_eq!(
+        kinds(vec![e]),
+        vec![(Some(0), ProblemKind::NotAllowed, "childEPCs".to_string())]
+    );
 }
 
 #[test]
@@ -58,7 +64,11 @@ fn epcis_field_unknown_unnamespaced_rejected_namespaced_kept() {
         k,
         vec![
             (Some(0), ProblemKind::UnknownField, "colour".to_string()),
-            (Some(0), ProblemKind::UnknownField, "readPoint.floor".to_string())
+            (
+                Some(0),
+                ProblemKind::UnknownField,
+                "readPoint.floor".to_string()
+            )
         ]
     );
 }
@@ -67,7 +77,10 @@ fn epcis_field_unknown_unnamespaced_rejected_namespaced_kept() {
 fn epcis_prefix_undeclared_namespace_rejected() {
     let mut e = object_event();
     e["nope:x"] = json!("1");
-    assert_eq!(kinds(vec![e]), vec![(Some(0), ProblemKind::UndeclaredPrefix, "nope:x".to_string())]);
+    assert_eq!(
+        kinds(vec![e]),
+        vec![(Some(0), ProblemKind::UndeclaredPrefix, "nope:x".to_string())]
+    );
 }
 
 #[test]
@@ -80,8 +93,16 @@ fn epcis_uom_and_qty_checked() {
     assert_eq!(
         kinds(vec![e]),
         vec![
-            (Some(0), ProblemKind::BadUnit, "quantityList[0].uom".to_string()),
-            (Some(0), ProblemKind::BadQuantity, "quantityList[1].quantity".to_string())
+            (
+                Some(0),
+                ProblemKind::BadUnit,
+                "quantityList[0].uom".to_string()
+            ),
+            (
+                Some(0),
+                ProblemKind::BadQuantity,
+                "quantityList[1].quantity".to_string()
+            )
         ]
     );
 }
@@ -89,14 +110,29 @@ fn epcis_uom_and_qty_checked() {
 #[test]
 fn epcis_id_wrong_role_and_malformed_urn() {
     let mut e = object_event();
-    e["epcList"] = json!(["https://id.gs1.org/414/4012345000115", "urn:epc:id:sgtin:12.34.5"]);
+    e["epcList"] = json!([
+        "https://id.gs1.org/414/4012345000115",
+        "urn:epc:id:sgtin:12.34.5"
+    ]);
     e["readPoint"] = json!({"id": "https://id.gs1.org/01/09521141012345/21/1"});
     assert_eq!(
         kinds(vec![e]),
         vec![
-            (Some(0), ProblemKind::BadIdentifier, "epcList[0]".to_string()),
-            (Some(0), ProblemKind::BadIdentifier, "epcList[1]".to_string()),
-            (Some(0), ProblemKind::BadIdentifier, "readPoint.id".to_string())
+            (
+                Some(0),
+                ProblemKind::BadIdentifier,
+                "epcList[0]".to_string()
+            ),
+            (
+                Some(0),
+                ProblemKind::BadIdentifier,
+                "epcList[1]".to_string()
+            ),
+            (
+                Some(0),
+                ProblemKind::BadIdentifier,
+                "readPoint.id".to_string()
+            )
         ]
     );
 }
@@ -105,13 +141,23 @@ fn epcis_id_wrong_role_and_malformed_urn() {
 fn epcis_tz_offset_format_and_problem_names_event() {
     let mut e = object_event();
     e["eventTimeZoneOffset"] = json!("+0800");
-    let p = Document::parse(&doc_with(vec![object_event(), e])).unwrap().problems();
+    let p = Document::parse(&doc_with(vec![object_event(), e]))
+        .unwrap()
+        .problems();
     assert_eq!(p.len(), 1);
     assert_eq!(p[0].kind, ProblemKind::BadTimeZoneOffset);
     assert_eq!(p[0].event_index, Some(1));
-    assert_eq!(p[0].event_id.as_deref(), Some("urn:uuid:00000000-0000-4000-8000-000000000001"));
+    assert_eq!(
+        p[0].event_id.as_deref(),
+        Some("urn:uuid:00000000-0000-4000-8000-000000000001")
+    );
     let line = p[0].to_string();
-    assert!(line.contains("event 1") && line.contains("eventTimeZoneOffset") && line.contains("EPCIS-TZ"), "{line}");
+    assert!(
+        line.contains("event 1")
+            && line.contains("eventTimeZoneOffset")
+            && line.contains("EPCIS-TZ"),
+        "{line}"
+    );
 }
 
 #[test]
@@ -127,8 +173,16 @@ fn epcis_req_per_event_type() {
         vec![
             (Some(0), ProblemKind::MissingField, "parentID".to_string()),
             (Some(0), ProblemKind::MissingField, "childEPCs".to_string()),
-            (Some(1), ProblemKind::MissingField, "bizTransactionList".to_string()),
-            (Some(2), ProblemKind::MissingField, "outputEPCList".to_string())
+            (
+                Some(1),
+                ProblemKind::MissingField,
+                "bizTransactionList".to_string()
+            ),
+            (
+                Some(2),
+                ProblemKind::MissingField,
+                "outputEPCList".to_string()
+            )
         ]
     );
 }
@@ -136,11 +190,32 @@ fn epcis_req_per_event_type() {
 #[test]
 fn epcis_limit_size_depth_events() {
     let big = vec![b' '; MAX_DOCUMENT_BYTES + 1];
-    assert!(matches!(Document::parse(&big), Err(EpcisError::TooLarge { .. })));
-    let deep = format!("{}{}", "[".repeat(MAX_NESTING_DEPTH + 1), "]".repeat(MAX_NESTING_DEPTH + 1));
-    assert!(matches!(Document::parse(deep.as_bytes()), Err(EpcisError::TooDeep { .. })));
-    let many: Vec<Value> = (0..tracechain_epcis::MAX_EVENTS_PER_DOCUMENT + 1).map(|_| json!(0)).collect();
-    assert!(matches!(Document::parse(&doc_with(many)), Err(EpcisError::TooManyEvents { .. })));
-    assert!(matches!(Document::parse(b"{\"type\":\"EPCISDocument\"}"), Err(EpcisError::NotEpcis(_))));
-    assert!(matches!(Document::parse(b"{not json"), Err(EpcisError::Json(_))));
+    assert!(matches!(
+        Document::parse(&big),
+        Err(EpcisError::TooLarge { .. })
+    ));
+    let deep = format!(
+        "{}{}",
+        "[".repeat(MAX_NESTING_DEPTH + 1),
+        "]".repeat(MAX_NESTING_DEPTH + 1)
+    );
+    assert!(matches!(
+        Document::parse(deep.as_bytes()),
+        Err(EpcisError::TooDeep { .. })
+    ));
+    let many: Vec<Value> = (0..tracechain_epcis::MAX_EVENTS_PER_DOCUMENT + 1)
+        .map(|_| json!(0))
+        .collect();
+    assert!(matches!(
+        Document::parse(&doc_with(many)),
+        Err(EpcisError::TooManyEvents { .. })
+    ));
+    assert!(matches!(
+        Document::parse(b"{\"type\":\"EPCISDocument\"}"),
+        Err(EpcisError::NotEpcis(_))
+    ));
+    assert!(matches!(
+        Document::parse(b"{not json"),
+        Err(EpcisError::Json(_))
+    ));
 }

@@ -7,7 +7,10 @@ use std::path::PathBuf;
 pub fn epcis_dir() -> PathBuf {
     let base = match std::env::var_os("TRACECHAIN_CONFORMANCE_DIR") {
         Some(d) => PathBuf::from(d),
-        None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata")),
+        None => PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/testdata"
+        )),
     };
     let dir = base.join("epcis");
     assert!(
@@ -25,7 +28,11 @@ pub fn files(sub: &str, exts: &[&str]) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().and_then(|x| x.to_str()).is_some_and(|x| exts.contains(&x)))
+        .filter(|p| {
+            p.extension()
+                .and_then(|x| x.to_str())
+                .is_some_and(|x| exts.contains(&x))
+        })
         .collect();
     out.sort();
     assert!(!out.is_empty(), "no {exts:?} files in {}", dir.display());
