@@ -107,6 +107,9 @@ pub enum ErrorCode {
     NotAuthorised,
     /// The object was revoked or has expired (R-S1).
     RevokedOrExpired,
+    /// The signer may write the kind but does not own the object it acts on (e.g. item codes
+    /// under another participant's batch, revoking another issuer's document).
+    NotOwner,
     /// A module is declared but not implemented yet. Never returned once part B is done.
     NotYetEnforced,
 }
@@ -134,6 +137,7 @@ impl ErrorCode {
             ErrorCode::BadApprovals => "E_BAD_APPROVALS",
             ErrorCode::NotAuthorised => "E_NOT_AUTHORISED",
             ErrorCode::RevokedOrExpired => "E_REVOKED_OR_EXPIRED",
+            ErrorCode::NotOwner => "E_NOT_OWNER",
             ErrorCode::NotYetEnforced => "E_NOT_YET_ENFORCED",
         }
     }

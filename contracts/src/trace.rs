@@ -196,7 +196,7 @@ pub fn register_items(env: &mut TxEnv<'_>, r: &ItemCodesRegistration) -> Result<
     if unit.registrant != env.signer {
         return Err(ContractError::one(
             "R-I1",
-            ErrorCode::NotPermitted,
+            ErrorCode::NotOwner,
             "batch",
             Problem::NotAllowed("only the batch's registrant adds item codes".into()),
         ));

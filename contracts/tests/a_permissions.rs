@@ -1,0 +1,351 @@
+//! Permission matrix (R-A1, R-A2, R-A3, R-N1–R-N4, R-T2 and the rows of part B's kinds):
+//! every participant shape × every state × every payload kind; only the allowed cells pass the
+//! permission gate, and a refused transaction leaves state unchanged.
+
+mod common;
+
+use common::*;
+use tracechain_contracts::permissions::{CategoryClass, PERMISSIONS};
+use tracechain_contracts::registry::ParticipantState;
+use tracechain_contracts::ErrorCode;
+use tracechain_types::payload::{PayloadKind as K, ValidatorSetChange};
+use tracechain_types::records::*;
+use tracechain_types::{Hash, Payload};
+
+const PERMISSION_CODES: [ErrorCode; 6] = [
+    ErrorCode::NotRegistered,
+    ErrorCode::NotApproved,
+    ErrorCode::Suspended,
+    ErrorCode::Revoked,
+    ErrorCode::NotPermitted,
+    ErrorCode::AlreadyExists,
+];
+
+/// A refusal by the permission gate: a permission code about the signer (object-level
+/// refusals by modules name the object's field instead).
+fn is_gate_refusal(e: &tracechain_contracts::ContractError) -> bool {
+    PERMISSION_CODES.contains(&e.code) && e.problems.len() == 1 && e.names("signer")
+}
+
+/// Who may write what, restated from the rules (independently of `permissions.rs`).
+fn expected(kind: K, cat: CategoryClass, nts: &[NodeType]) -> bool {
+    use CategoryClass as C;
+    use NodeType as N;
+    let has = |n: &[NodeType]| nts.iter().any(|x| n.contains(x));
+    let logistics = [
+        N::CollectionConsolidation,
+        N::TallyPicking,
+        N::InternationalTransport,
+        N::OverseasWarehouse,
+        N::OverseasClearanceDelivery,
+    ];
+    match kind {
+        K::ValidatorSetChange | K::RegisterParticipant => false, // special writers
+        K::ParticipantDecision | K::FilingDecision | K::DeclarationDecision => cat == C::Regulator,
+        K::TradeRelationship | K::DocumentAnchor | K::DocumentRevocation | K::Feedback => true,
+        K::RegisterTraceUnit | K::RegisterItemCodes => has(&[N::Producer, N::DomesticProcurement]),
+        K::Materials | K::Production | K::ProductFeatures | K::ProductCode | K::Transformation => {
+            has(&[N::Producer])
+        }
+        K::Order | K::TradeProductCode => has(&[N::DomesticProcurement, N::TradingPlatform]),
+        K::PaymentReceipt => has(&[N::CrossBorderPayment]),
+        K::Tally
+        | K::Transport
+        | K::Warehousing
+        | K::Delivery
+        | K::DeliveryException
+        | K::Shipment => has(&logistics),
+        K::Aggregation => has(&logistics) || has(&[N::Producer]),
+        K::CustomsDeclaration | K::CustomsStatus => has(&[N::PortClearance]),
+        K::Filing | K::ExportDeclaration | K::ManualImport | K::LinkAuthorisation => {
+            cat == C::TradeEntity
+        }
+        K::PaymentOrderLink => {
+            has(&[N::TradingPlatform, N::CrossBorderPayment]) || cat == C::PlatformOperator
+        }
+        K::BulkImport => has(&[N::TradingPlatform]) || cat == C::PlatformOperator,
+        K::Recall => has(&[N::Producer]) || cat == C::Regulator,
+        K::ConsumerScan => matches!(cat, C::ConsumerOrOther | C::PlatformOperator),
+        K::FeedbackAnswer => cat != C::ConsumerOrOther,
+    }
+}
+
+fn shapes() -> Vec<(ParticipantCategory, Vec<NodeType>)> {
+    use NodeType as N;
+    let mut v: Vec<(ParticipantCategory, Vec<NodeType>)> = N::ALL
+        .iter()
+        .map(|n| {
+            let cat = match n {
+                N::Producer => ParticipantCategory::TradeEntity(TradeEntityKind::Manufacturer),
+                N::DomesticProcurement | N::TradingPlatform => {
+                    ParticipantCategory::TradeEntity(TradeEntityKind::EcommerceEnterprise)
+                }
+                N::CrossBorderPayment => ParticipantCategory::Financial,
+                _ => ParticipantCategory::Logistics,
+            };
+            (cat, vec![*n])
+        })
+        .collect();
+    v.push((ParticipantCategory::Regulator(Agency::Customs), vec![]));
+    v.push((ParticipantCategory::ConsumerOrOther, vec![]));
+    v.push((ParticipantCategory::PlatformOperator, vec![]));
+    v.push((ParticipantCategory::Financial, vec![]));
+    v.push((
+        ParticipantCategory::TradeEntity(TradeEntityKind::TradingCompany),
+        vec![],
+    ));
+    v
+}
+
+fn sample(kind: K, code: &TraceCode, other: &tracechain_types::PublicKey) -> Payload {
+    let t = "2024-05-01T08:30:00Z".to_string();
+    let codes = vec![code.clone()];
+    match kind {
+        K::ValidatorSetChange => Payload::ValidatorSetChange(ValidatorSetChange {
+            new_set: ctx(1).validators,
+            approvals: vec![],
+        }),
+        K::RegisterParticipant => {
+            Payload::RegisterParticipant(registration(ParticipantCategory::Logistics, vec![]))
+        }
+        K::ParticipantDecision => Payload::ParticipantDecision(ParticipantDecision {
+            participant: *other,
+            action: ParticipantAction::Suspend,
+            reason: "audit".into(),
+        }),
+        K::TradeRelationship => Payload::TradeRelationship(TradeRelationship {
+            counterparty: *other,
+            terms: Hash::digest(b"terms"),
+        }),
+        K::RegisterTraceUnit => Payload::RegisterTraceUnit(TraceUnitRegistration {
+            code: batch("NEW"),
+            mode: TraceMode::Full,
+            product_name: "Tea".into(),
+        }),
+        K::RegisterItemCodes => Payload::RegisterItemCodes(ItemCodesRegistration {
+            batch: code.clone(),
+            serials: vec!["I1".into()],
+        }),
+        K::Transformation => Payload::Transformation(Transformation {
+            inputs: codes.clone(),
+            outputs: vec![batch("OUT")],
+            time: t,
+        }),
+        K::Aggregation => Payload::Aggregation(Aggregation {
+            sscc: "106141411234567897".into(),
+            contents: codes,
+            action: AggregationAction::Pack,
+            time: t,
+        }),
+        K::Shipment => Payload::Shipment(Shipment {
+            trace_codes: codes,
+            ssccs: vec![],
+            destination_country: "NL".into(),
+            reference: "WB1".into(),
+            time: t,
+        }),
+        K::Filing => Payload::Filing(Filing {
+            filing_ref: "F1".into(),
+            document: Hash::digest(b"f"),
+            departments: vec![Agency::Customs],
+        }),
+        K::FilingDecision => Payload::FilingDecision(FilingDecision {
+            enterprise: *other,
+            filing_ref: "F1".into(),
+            verdict: Verdict::Approve,
+            reason: "ok".into(),
+        }),
+        K::ExportDeclaration => Payload::ExportDeclaration(ExportDeclaration {
+            declaration_ref: "D1".into(),
+            trace_codes: codes,
+            order_refs: vec![],
+            waybill_refs: vec![],
+            receipt_refs: vec![],
+            departments: vec![Agency::Customs],
+        }),
+        K::DeclarationDecision => Payload::DeclarationDecision(DeclarationDecision {
+            enterprise: *other,
+            declaration_ref: "D1".into(),
+            verdict: Verdict::Approve,
+            reason: "ok".into(),
+        }),
+        K::ManualImport => Payload::ManualImport(ManualImport {
+            record: SelfDeclaredRecord::DeliveryException(DeliveryExceptionRecord {
+                trace_codes: codes,
+                exception_type: Some(ExceptionType::Loss),
+                ..Default::default()
+            }),
+            note: "overseas".into(),
+        }),
+        K::LinkAuthorisation => Payload::LinkAuthorisation(LinkAuthorisation {
+            grantee: *other,
+            scope: LinkScope::Marketplace,
+            valid_until_height: 1000,
+            withdraw: false,
+        }),
+        K::PaymentOrderLink => Payload::PaymentOrderLink(PaymentOrderLink {
+            enterprise: *other,
+            order_ref: "ORD-1".into(),
+            receipt_ref: "RCP-1".into(),
+        }),
+        K::BulkImport => Payload::BulkImport(BulkImport {
+            source: "ExampleMall".into(),
+            records: vec![],
+        }),
+        K::DocumentAnchor => Payload::DocumentAnchor(DocumentAnchor {
+            document_hash: Hash::digest(b"doc"),
+            document_type: DocumentType::TestReport,
+            valid_from: t,
+            valid_until: None,
+            trace_codes: codes,
+        }),
+        K::DocumentRevocation => Payload::DocumentRevocation(DocumentRevocation {
+            document_hash: Hash::digest(b"doc"),
+            reason: "wrong".into(),
+        }),
+        K::Recall => Payload::Recall(Recall {
+            recall_ref: "R1".into(),
+            batch: code.clone(),
+            reason: "contamination".into(),
+        }),
+        K::ConsumerScan => Payload::ConsumerScan(ConsumerScan {
+            code: TraceCode::Item {
+                gtin: GTIN.into(),
+                serial: "S1".into(),
+            },
+            time: t,
+            country: "NL".into(),
+            coarse_lat_e2: None,
+            coarse_lon_e2: None,
+        }),
+        K::Feedback => Payload::Feedback(Feedback {
+            feedback_ref: "FB1".into(),
+            code: code.clone(),
+            text: "tastes great".into(),
+        }),
+        K::FeedbackAnswer => Payload::FeedbackAnswer(FeedbackAnswer {
+            author: *other,
+            feedback_ref: "FB1".into(),
+            text: "thanks".into(),
+        }),
+        // block kinds: C1 uses declaration 2 (1 exists already), C2 updates declaration 1
+        K::CustomsDeclaration => valid_record(kind, code, 2),
+        _ => valid_record(kind, code, 1),
+    }
+}
+
+#[test]
+fn permission_table_has_one_row_per_kind_in_tag_order() {
+    for (row, kind) in PERMISSIONS.iter().zip(K::ALL) {
+        assert_eq!(row.kind, kind);
+    }
+}
+
+#[test]
+fn r_a2_r_a3_r_n_permission_matrix_every_shape_state_and_kind() {
+    let mut w = World::new();
+    let cast = w.cast();
+    // a TRADER unit with its mandatory P/T records and declaration 1, so block samples pass
+    let code = batch("PERM");
+    w.unit(&cast, &code, TraceMode::Trader);
+    w.exec(&cast.producer, valid_record(K::ProductFeatures, &code, 1))
+        .unwrap();
+    w.exec(&cast.trader, valid_record(K::TradeProductCode, &code, 1))
+        .unwrap();
+    w.exec(&cast.port, valid_record(K::CustomsDeclaration, &code, 1))
+        .unwrap();
+    let other = cast.trader.public();
+    let states = [
+        ParticipantState::Pending,
+        ParticipantState::Approved,
+        ParticipantState::Suspended,
+        ParticipantState::Revoked,
+        ParticipantState::Rejected,
+    ];
+    let mut cells = 0;
+    for (si, (cat, nts)) in shapes().into_iter().enumerate() {
+        for (sti, st) in states.iter().enumerate() {
+            let k = w.seed(1000 + (si * 10 + sti) as u64, cat, nts.clone(), *st);
+            for kind in K::ALL {
+                cells += 1;
+                let payload = sample(kind, &code, &other);
+                let before = w.state.clone();
+                let r = w.try_exec(&k, payload.clone());
+                let allowed = match kind {
+                    K::RegisterParticipant => *st == ParticipantState::Rejected,
+                    _ => {
+                        *st == ParticipantState::Approved
+                            && expected(kind, CategoryClass::of(&cat), &nts)
+                    }
+                };
+                let where_ = format!("{cat:?} {nts:?} {st:?} {kind:?}");
+                if allowed {
+                    if let Err(e) = &r {
+                        assert!(!is_gate_refusal(e), "{where_}: refused by permission: {e}");
+                    }
+                    let own_kind = tracechain_contracts::blocks::category_of(&payload).is_some()
+                        || matches!(
+                            kind,
+                            K::RegisterParticipant
+                                | K::ParticipantDecision
+                                | K::TradeRelationship
+                                | K::RegisterTraceUnit
+                        );
+                    if own_kind {
+                        assert!(r.is_ok(), "{where_}: {r:?}");
+                    }
+                } else {
+                    let e = r.expect_err(&where_);
+                    assert!(is_gate_refusal(&e), "{where_}: {e}");
+                    let want_rule = match (st, kind) {
+                        (_, K::ValidatorSetChange) => "R-B1",
+                        (ParticipantState::Pending | ParticipantState::Rejected, _)
+                            if kind != K::RegisterParticipant =>
+                        {
+                            "R-A1"
+                        }
+                        (ParticipantState::Suspended | ParticipantState::Revoked, _)
+                            if kind != K::RegisterParticipant =>
+                        {
+                            "R-A3"
+                        }
+                        _ => tracechain_contracts::permissions::rule_for(kind).rule,
+                    };
+                    assert_eq!(e.rule, want_rule, "{where_}");
+                    // executing it for real leaves state unchanged
+                    let e2 = w.exec(&k, payload).unwrap_err();
+                    assert_eq!(e, e2);
+                    assert_eq!(w.state, before, "{where_}: state changed by a refused tx");
+                }
+            }
+        }
+    }
+    assert_eq!(cells, 15 * 5 * 37);
+}
+
+#[test]
+fn r_a2_unregistered_keys_write_nothing_but_their_registration() {
+    let w = World::new();
+    let k = key(77);
+    for kind in K::ALL {
+        let r = w.try_exec(&k, sample(kind, &batch("X"), &key(78).public()));
+        match kind {
+            K::RegisterParticipant => assert!(r.is_ok()),
+            K::ValidatorSetChange => assert_eq!(r.unwrap_err().code, ErrorCode::NotPermitted),
+            _ => assert_eq!(r.unwrap_err().code, ErrorCode::NotRegistered, "{kind:?}"),
+        }
+    }
+}
+
+#[test]
+fn r_b1_only_current_validators_pass_the_gate_for_validator_set_change() {
+    let w = World::new();
+    let v = &validator_keys()[0];
+    let r = w.try_exec(
+        v,
+        sample(K::ValidatorSetChange, &batch("X"), &key(1).public()),
+    );
+    if let Err(e) = r {
+        assert!(!is_gate_refusal(&e), "{e}");
+    }
+}
