@@ -30,6 +30,7 @@ pub mod feedback;
 pub mod keys;
 pub mod lineage;
 pub mod permissions;
+pub mod query;
 pub mod recall;
 pub mod registry;
 pub mod scan;

@@ -1,39 +1,512 @@
-//! Lineage links: transformation, aggregation, shipment (R-S3 graph).
-//! Owned by part B (see docs/contracts.md, "How to add a record kind"). Phase 1 stub.
+//! Lineage links (the recall graph of R-S3): transformation (materials → product batches),
+//! aggregation (logistics unit SSCC ↔ contents) and shipment (units / SSCCs → destination
+//! country), with indexes for forward (downstream) and backward (upstream) traversal.
+//!
+//! **Graph.** Nodes are trace units, logistics units (SSCC) and shipments ([`Node`]). Every
+//! link writes two index entries: `lin/d/{from}/{to}` (downstream) and `lin/u/{to}/{from}`
+//! (upstream), each holding an [`Edge`] that names the neighbour, so one prefix scan lists a
+//! node's neighbours in one direction. Links are history: unpacking an SSCC does not remove
+//! the link (a recall must still reach a unit that *was* on a contaminated pallet); the
+//! current contents of an SSCC are kept separately under `agg/{sscc}/{content}`. Item-level
+//! units registered under a batch (`tui/`, part A's index) are downstream of their batch.
+//!
+//! Key layout (values Borsh):
+//!
+//! | key | value |
+//! |---|---|
+//! | `lin/d/{enc(from)}/{enc(to)}` | [`Edge`] (neighbour = `to`) |
+//! | `lin/u/{enc(to)}/{enc(from)}` | [`Edge`] (neighbour = `from`) |
+//! | `agg/{sscc}` | [`LogisticsUnit`] |
+//! | `agg/{sscc}/{code}` | `()` — currently packed |
+//! | `shp/id/{tx id}` | [`ShipmentState`] |
+//! | `shp/ref/{signer}/{reference}` | tx id |
 
-use crate::error::{ContractError, ErrorCode, Problem};
+use std::collections::{BTreeSet, VecDeque};
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use tracechain_gs1::Sscc;
+use tracechain_types::records::{
+    Aggregation, AggregationAction, Shipment, TraceCode, Transformation,
+};
+use tracechain_types::{encode, Hash, Payload, PublicKey};
+
+use crate::codes::NormalisedCode;
+use crate::error::{ContractError, ErrorCode, FieldProblem, Problem};
 use crate::exec::TxEnv;
-use tracechain_types::records;
+use crate::keys;
+use crate::query::tags;
+use crate::state::{decode_stored, State, StateView};
+use crate::trace::{self, check_record_codes, MAX_TRACE_CODES_PER_RECORD};
+use crate::validate::Checker;
 
-/// Execute a `Transformation` (R-S3).
-pub fn transformation(
-    _env: &mut TxEnv<'_>,
-    _r: &records::Transformation,
-) -> Result<(), ContractError> {
-    Err(ContractError::one(
-        "R-S3",
-        ErrorCode::NotYetEnforced,
-        "payload",
-        Problem::NotAllowed("Transformation is not implemented yet".into()),
-    ))
+/// Most SSCCs one shipment names.
+pub const MAX_SSCCS_PER_SHIPMENT: usize = MAX_TRACE_CODES_PER_RECORD;
+/// Most nodes one traversal visits; beyond it the result is marked truncated (a recall of
+/// that size is split by the operator, e.g. per product batch).
+pub const MAX_TRAVERSAL_NODES: usize = 200_000;
+/// Most neighbours read per node and direction in one traversal.
+pub const MAX_EDGES_PER_NODE: usize = 100_000;
+
+/// A node of the lineage graph.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize)]
+pub enum Node {
+    /// A trace unit (code with its GTIN normalised to 14 digits).
+    Unit(TraceCode),
+    /// A logistics unit: 18-digit SSCC.
+    Sscc(String),
+    /// A shipment: its transaction id.
+    Shipment(Hash),
 }
 
-/// Execute a `Aggregation` (R-S3).
-pub fn aggregation(_env: &mut TxEnv<'_>, _r: &records::Aggregation) -> Result<(), ContractError> {
-    Err(ContractError::one(
-        "R-S3",
-        ErrorCode::NotYetEnforced,
-        "payload",
-        Problem::NotAllowed("Aggregation is not implemented yet".into()),
-    ))
+impl Node {
+    /// The node of a normalised trace code.
+    pub fn unit(code: &NormalisedCode) -> Node {
+        Node::Unit(code.code().clone())
+    }
+
+    fn bytes(&self) -> Vec<u8> {
+        encode(self)
+    }
 }
 
-/// Execute a `Shipment` (R-S3).
-pub fn shipment(_env: &mut TxEnv<'_>, _r: &records::Shipment) -> Result<(), ContractError> {
-    Err(ContractError::one(
-        "R-S3",
-        ErrorCode::NotYetEnforced,
-        "payload",
-        Problem::NotAllowed("Shipment is not implemented yet".into()),
-    ))
+/// How two nodes are linked.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub enum LinkKind {
+    /// Input went into output (transformation).
+    Transformation,
+    /// Content was packed into an SSCC.
+    Packed,
+    /// Unit or SSCC shipped in a shipment to a destination country.
+    Shipped {
+        /// ISO 3166-1 alpha-2.
+        destination_country: String,
+    },
+    /// Item-level unit registered under its batch (derived from part A's `tui/` index; never
+    /// stored under `lin/`).
+    ItemOfBatch,
+}
+
+/// One stored link, seen from one side.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct Edge {
+    /// The node at the other end.
+    pub neighbour: Node,
+    /// The link.
+    pub kind: LinkKind,
+    /// The record that made it (first one, when the same link is recorded again).
+    pub tx_id: Hash,
+    /// Its height.
+    pub height: u64,
+}
+
+/// A logistics unit seen on the ledger (`agg/{sscc}`).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct LogisticsUnit {
+    /// Who packed it first.
+    pub first_packer: PublicKey,
+    /// First pack height.
+    pub first_height: u64,
+}
+
+/// A shipment (`shp/id/{tx id}`).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct ShipmentState {
+    /// The shipper (signer).
+    pub shipper: PublicKey,
+    /// Reference (waybill).
+    pub reference: String,
+    /// Destination country.
+    pub destination_country: String,
+    /// Units shipped (normalised).
+    pub trace_codes: Vec<TraceCode>,
+    /// SSCCs shipped.
+    pub ssccs: Vec<String>,
+    /// Height.
+    pub height: u64,
+}
+
+fn edge_key(dir: &str, from: &Node, to: &Node) -> Vec<u8> {
+    keys::key(dir, &[&from.bytes(), &to.bytes()])
+}
+
+fn link(env: &mut TxEnv<'_>, from: &Node, to: &Node, kind: LinkKind) {
+    let dk = edge_key("lin/d/", from, to);
+    if env.state.get(&dk).is_some() {
+        return; // the same link again: history keeps the first record
+    }
+    let (tx_id, height) = (env.tx_id, env.ctx.height);
+    env.state.put_value(
+        dk,
+        &Edge {
+            neighbour: to.clone(),
+            kind: kind.clone(),
+            tx_id,
+            height,
+        },
+    );
+    env.state.put_value(
+        edge_key("lin/u/", to, from),
+        &Edge {
+            neighbour: from.clone(),
+            kind,
+            tx_id,
+            height,
+        },
+    );
+}
+
+/// `agg/{sscc}`.
+pub fn logistics_unit_key(sscc: &str) -> Vec<u8> {
+    keys::key("agg/", &[sscc.as_bytes()])
+}
+
+/// `agg/{sscc}/{code}`.
+pub fn packed_key(sscc: &str, code: &NormalisedCode) -> Vec<u8> {
+    keys::key("agg/", &[sscc.as_bytes(), code.as_bytes()])
+}
+
+/// `shp/id/{tx id}`.
+pub fn shipment_key(tx_id: &Hash) -> Vec<u8> {
+    keys::key("shp/id/", &[&tx_id.0])
+}
+
+fn shipment_ref_key(signer: &PublicKey, reference: &str) -> Vec<u8> {
+    keys::key("shp/ref/", &[&signer.0, reference.as_bytes()])
+}
+
+/// Transformation (R-S3 graph; R-N1 producers): every input links to every output. Inputs and
+/// outputs must be registered units (R-X4); outputs must be registered by the signer (a
+/// producer cannot declare someone else's batch made from its materials); a unit may not be
+/// both input and output.
+pub fn transformation(env: &mut TxEnv<'_>, r: &Transformation) -> Result<(), ContractError> {
+    let mut c = Checker::new();
+    c.time_value("time", &r.time);
+    let inputs = check_record_codes(&env.state, &mut c, "inputs", &r.inputs);
+    let outputs = check_record_codes(&env.state, &mut c, "outputs", &r.outputs);
+    for (i, (o, unit)) in outputs.iter().enumerate() {
+        if inputs.iter().any(|(n, _)| n == o) {
+            c.push(
+                format!("outputs[{i}]"),
+                Problem::NotAllowed("a unit cannot be input and output of itself".into()),
+            );
+        }
+        if unit.registrant != env.signer {
+            c.push(
+                format!("outputs[{i}]"),
+                Problem::NotAllowed("outputs must be units registered by the signer".into()),
+            );
+        }
+    }
+    finish(c, "R-S3")?;
+    for (i, _) in &inputs {
+        for (o, _) in &outputs {
+            link(
+                env,
+                &Node::unit(i),
+                &Node::unit(o),
+                LinkKind::Transformation,
+            );
+        }
+    }
+    let all: Vec<NormalisedCode> = inputs.into_iter().chain(outputs).map(|(n, _)| n).collect();
+    env.store_record(
+        &Payload::Transformation(r.clone()),
+        tags::LINEAGE,
+        &all,
+        false,
+    );
+    Ok(())
+}
+
+/// Aggregation (R-S3 graph; R-N3 logistics nodes and producers packing at the line): pack
+/// links each content to the SSCC (check digit verified) and marks it as currently packed;
+/// unpack removes the current membership (the link stays as history) and is refused for a
+/// content that is not packed in that SSCC.
+pub fn aggregation(env: &mut TxEnv<'_>, r: &Aggregation) -> Result<(), ContractError> {
+    let mut c = Checker::new();
+    c.time_value("time", &r.time);
+    let sscc_ok = c.sscc_value("sscc", &r.sscc);
+    let contents = check_record_codes(&env.state, &mut c, "contents", &r.contents);
+    finish(c, "R-S3")?;
+    let sscc = normalise_sscc(&r.sscc, sscc_ok)?;
+    let lu = Node::Sscc(sscc.clone());
+    match r.action {
+        AggregationAction::Pack => {
+            if env.state.get(&logistics_unit_key(&sscc)).is_none() {
+                env.state.put_value(
+                    logistics_unit_key(&sscc),
+                    &LogisticsUnit {
+                        first_packer: env.signer,
+                        first_height: env.ctx.height,
+                    },
+                );
+            }
+            for (n, _) in &contents {
+                link(env, &Node::unit(n), &lu, LinkKind::Packed);
+                env.state.put_value(packed_key(&sscc, n), &());
+            }
+        }
+        AggregationAction::Unpack => {
+            let mut problems = Vec::new();
+            for (i, (n, _)) in contents.iter().enumerate() {
+                if env.state.get(&packed_key(&sscc, n)).is_none() {
+                    problems.push(FieldProblem::new(
+                        format!("contents[{i}]"),
+                        Problem::NotFound(format!("{} is not packed in {sscc}", n.as_str())),
+                    ));
+                }
+            }
+            if !problems.is_empty() {
+                return Err(ContractError {
+                    rule: "R-S3",
+                    code: ErrorCode::InvalidTransition,
+                    problems,
+                });
+            }
+            for (n, _) in &contents {
+                env.state.delete(&packed_key(&sscc, n));
+            }
+        }
+    }
+    let codes: Vec<NormalisedCode> = contents.into_iter().map(|(n, _)| n).collect();
+    env.store_record(
+        &Payload::Aggregation(r.clone()),
+        tags::LINEAGE,
+        &codes,
+        false,
+    );
+    Ok(())
+}
+
+fn normalise_sscc(s: &str, ok: bool) -> Result<String, ContractError> {
+    match Sscc::parse(s) {
+        Ok(v) if ok => Ok(v.as_str().to_string()),
+        _ => Err(ContractError::one(
+            "R-I2",
+            ErrorCode::MalformedItem,
+            "sscc",
+            Problem::Malformed("not an SSCC".into()),
+        )),
+    }
+}
+
+/// Shipment (R-S3 graph; R-N3): units and/or known SSCCs to a destination country (ISO
+/// 3166-1 alpha-2). The reference is unique per shipper.
+pub fn shipment(env: &mut TxEnv<'_>, r: &Shipment) -> Result<(), ContractError> {
+    let mut c = Checker::new();
+    c.time_value("time", &r.time);
+    c.country_value("destination_country", &r.destination_country);
+    c.text_value("reference", &r.reference, true);
+    if r.trace_codes.is_empty() && r.ssccs.is_empty() {
+        c.push("trace_codes", Problem::Missing);
+    }
+    let units = if r.trace_codes.is_empty() {
+        Vec::new()
+    } else {
+        check_record_codes(&env.state, &mut c, "trace_codes", &r.trace_codes)
+    };
+    let mut ssccs: Vec<String> = Vec::new();
+    if c.list("ssccs", &r.ssccs, 0, MAX_SSCCS_PER_SHIPMENT) {
+        for (i, s) in r.ssccs.iter().enumerate() {
+            let f = format!("ssccs[{i}]");
+            match Sscc::parse(s) {
+                Err(e) => c.push(f, Problem::Malformed(e.to_string())),
+                Ok(v) => {
+                    let v = v.as_str().to_string();
+                    if ssccs.contains(&v) {
+                        c.push(f, Problem::Duplicate(v));
+                    } else if env.state.get(&logistics_unit_key(&v)).is_none() {
+                        c.push(
+                            f,
+                            Problem::NotFound(format!("logistics unit {v} was never packed")),
+                        );
+                    } else {
+                        ssccs.push(v);
+                    }
+                }
+            }
+        }
+    }
+    finish(c, "R-S3")?;
+    let rk = shipment_ref_key(&env.signer, &r.reference);
+    if env.state.get(&rk).is_some() {
+        return Err(ContractError::one(
+            "R-S3",
+            ErrorCode::AlreadyExists,
+            "reference",
+            Problem::Duplicate(r.reference.clone()),
+        ));
+    }
+    let node = Node::Shipment(env.tx_id);
+    let kind = LinkKind::Shipped {
+        destination_country: r.destination_country.clone(),
+    };
+    for (n, _) in &units {
+        link(env, &Node::unit(n), &node, kind.clone());
+    }
+    for s in &ssccs {
+        link(env, &Node::Sscc(s.clone()), &node, kind.clone());
+    }
+    let st = ShipmentState {
+        shipper: env.signer,
+        reference: r.reference.clone(),
+        destination_country: r.destination_country.clone(),
+        trace_codes: units.iter().map(|(n, _)| n.code().clone()).collect(),
+        ssccs,
+        height: env.ctx.height,
+    };
+    env.state.put_value(shipment_key(&env.tx_id), &st);
+    env.state.put_value(rk, &env.tx_id);
+    let codes: Vec<NormalisedCode> = units.into_iter().map(|(n, _)| n).collect();
+    env.store_record(&Payload::Shipment(r.clone()), tags::LINEAGE, &codes, false);
+    Ok(())
+}
+
+/// Checker problems about unknown units become `E_UNKNOWN_TRACE_UNIT` (R-X4) when they are
+/// the only kind of problem; otherwise the usual missing / malformed error under `rule`.
+fn finish(c: Checker, rule: &'static str) -> Result<(), ContractError> {
+    if !c.is_ok()
+        && c.problems
+            .iter()
+            .all(|p| matches!(p.problem, Problem::NotFound(_)))
+        && c.problems.iter().any(|p| {
+            p.field.starts_with("inputs")
+                || p.field.starts_with("outputs")
+                || p.field.starts_with("contents")
+                || p.field.starts_with("trace_codes")
+        })
+    {
+        return Err(trace::unknown_unit_error(c.problems));
+    }
+    c.finish(rule)
+}
+
+// ------------------------------------------------------------------------------ read side
+
+/// Traversal direction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// Toward products, logistics units, shipments (recall).
+    Forward,
+    /// Toward materials and contents (origin).
+    Backward,
+}
+
+/// The neighbours of a node in one direction (stored links, plus batch ↔ item membership).
+pub fn neighbours(state: &dyn StateView, node: &Node, dir: Direction) -> Vec<Edge> {
+    let p = match dir {
+        Direction::Forward => "lin/d/",
+        Direction::Backward => "lin/u/",
+    };
+    let prefix = keys::prefix(p, &[&node.bytes()]);
+    let mut out: Vec<Edge> = state
+        .scan(&prefix, None, MAX_EDGES_PER_NODE)
+        .into_iter()
+        .map(|(k, v)| decode_stored::<Edge>(&k, &v))
+        .collect();
+    if let Node::Unit(code) = node {
+        if let Ok(n) = NormalisedCode::new("code", code) {
+            match dir {
+                Direction::Forward if !n.is_item() => {
+                    let ip = keys::prefix("tui/", &[n.as_bytes()]);
+                    for (k, _) in state.scan(&ip, None, MAX_EDGES_PER_NODE) {
+                        if let Some(item) = keys::last_part(&k).and_then(|t| item_code(&t)) {
+                            out.push(Edge {
+                                neighbour: Node::Unit(item),
+                                kind: LinkKind::ItemOfBatch,
+                                tx_id: Hash::ZERO,
+                                height: 0,
+                            });
+                        }
+                    }
+                }
+                Direction::Backward => {
+                    if let Some(b) = trace::load(state, &n).and_then(|u| u.batch) {
+                        out.push(Edge {
+                            neighbour: Node::Unit(b),
+                            kind: LinkKind::ItemOfBatch,
+                            tx_id: Hash::ZERO,
+                            height: 0,
+                        });
+                    }
+                }
+                Direction::Forward => {}
+            }
+        }
+    }
+    out
+}
+
+/// An item code from its element string `01{gtin14}21{serial}`.
+fn item_code(text: &[u8]) -> Option<TraceCode> {
+    let s = std::str::from_utf8(text).ok()?;
+    let gtin = s.get(2..16)?;
+    let serial = s.get(18..)?;
+    (s.get(..2)? == "01" && s.get(16..18)? == "21").then(|| TraceCode::Item {
+        gtin: gtin.to_string(),
+        serial: serial.to_string(),
+    })
+}
+
+/// The result of a traversal.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Traversal {
+    /// Every node reached (the start included), sorted.
+    pub nodes: BTreeSet<Node>,
+    /// Every link followed: (from, to, kind) in the traversal's direction, sorted by visit.
+    pub links: Vec<(Node, Node, LinkKind)>,
+    /// Whether [`MAX_TRAVERSAL_NODES`] cut the traversal.
+    pub truncated: bool,
+}
+
+/// Breadth-first traversal from `start` (lineage forward for recall, backward for origin).
+pub fn traverse(state: &dyn StateView, start: &Node, dir: Direction) -> Traversal {
+    let mut t = Traversal::default();
+    let mut queue = VecDeque::new();
+    t.nodes.insert(start.clone());
+    queue.push_back(start.clone());
+    while let Some(n) = queue.pop_front() {
+        for e in neighbours(state, &n, dir) {
+            t.links.push((n.clone(), e.neighbour.clone(), e.kind));
+            if t.nodes.contains(&e.neighbour) {
+                continue;
+            }
+            if t.nodes.len() >= MAX_TRAVERSAL_NODES {
+                t.truncated = true;
+                continue;
+            }
+            t.nodes.insert(e.neighbour.clone());
+            queue.push_back(e.neighbour);
+        }
+    }
+    t
+}
+
+/// Forward (downstream) lineage of a trace code; `None` when it is not registered.
+pub fn trace_forward(state: &dyn StateView, code: &TraceCode) -> Option<Traversal> {
+    let (n, _) = crate::query::unit(state, code)?;
+    Some(traverse(state, &Node::unit(&n), Direction::Forward))
+}
+
+/// Backward (upstream) lineage of a trace code; `None` when it is not registered.
+pub fn trace_backward(state: &dyn StateView, code: &TraceCode) -> Option<Traversal> {
+    let (n, _) = crate::query::unit(state, code)?;
+    Some(traverse(state, &Node::unit(&n), Direction::Backward))
+}
+
+/// A shipment's state.
+pub fn load_shipment(state: &dyn StateView, tx_id: &Hash) -> Option<ShipmentState> {
+    let k = shipment_key(tx_id);
+    state.get(&k).map(|b| decode_stored(&k, &b))
+}
+
+/// The current contents of an SSCC (units packed and not unpacked), sorted.
+pub fn current_contents(state: &dyn StateView, sscc: &str) -> Vec<String> {
+    let prefix = keys::prefix("agg/", &[sscc.as_bytes()]);
+    state
+        .scan(&prefix, None, MAX_EDGES_PER_NODE)
+        .into_iter()
+        .filter_map(|(k, _)| keys::last_part(&k))
+        .filter_map(|b| String::from_utf8(b).ok())
+        .collect()
 }

@@ -1,16 +1,301 @@
-//! Recall (R-S3).
-//! Owned by part B (see docs/contracts.md, "How to add a record kind"). Phase 1 stub.
+//! Recall (R-S3): given a raw-material batch or product batch, the ledger lists every
+//! affected downstream trace unit, logistics unit, shipment, country, warehouse, retailer and
+//! consumer order ([`impact`], which is also the *simulate* mode: it writes nothing). A
+//! recall can be *issued* ([`recall`]): a record; affected units then show "recalled"
+//! ([`status`]).
+//!
+//! "Recalled" is computed, not copied: [`status`] walks a unit's (short) upstream lineage
+//! and finds any recalled ancestor, so units linked *after* the recall (a later shipment, a
+//! later transformation of recalled material) also show recalled, and issuing a recall costs
+//! a constant number of writes however large the lineage is.
+//!
+//! Key layout: `rcl/{issuer}/{recall ref}` → [`IssuedRecall`]; `rcl/n/{enc(node)}/{issuer}/{ref}`
+//! → `()` (recalls of a node).
 
+use std::collections::BTreeSet;
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use tracechain_types::records::{Recall, TraceCode};
+use tracechain_types::{encode, Hash, Payload, PublicKey};
+
+use crate::codes::NormalisedCode;
 use crate::error::{ContractError, ErrorCode, Problem};
 use crate::exec::TxEnv;
-use tracechain_types::records;
+use crate::keys;
+use crate::lineage::{self, Direction, Node};
+use crate::permissions::CategoryClass;
+use crate::query::{self, tags};
+use crate::state::{decode_stored, StateView};
+use crate::trace;
+use crate::validate::Checker;
 
-/// Execute a `Recall` (R-S3).
-pub fn recall(_env: &mut TxEnv<'_>, _r: &records::Recall) -> Result<(), ContractError> {
-    Err(ContractError::one(
-        "R-S3",
-        ErrorCode::NotYetEnforced,
-        "payload",
-        Problem::NotAllowed("Recall is not implemented yet".into()),
-    ))
+/// Most recalls listed for one node.
+pub const MAX_RECALLS_PER_NODE: usize = 100;
+
+/// An issued recall (`rcl/{issuer}/{ref}`).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct IssuedRecall {
+    /// Who issued it.
+    pub issuer: PublicKey,
+    /// Its reference.
+    pub recall_ref: String,
+    /// The batch recalled (normalised).
+    pub batch: TraceCode,
+    /// Why.
+    pub reason: String,
+    /// Height.
+    pub height: u64,
+    /// Block time (Unix ms).
+    pub timestamp_ms: u64,
+    /// Transaction.
+    pub tx_id: Hash,
+}
+
+fn recall_key(issuer: &PublicKey, r: &str) -> Vec<u8> {
+    keys::key("rcl/", &[&issuer.0, r.as_bytes()])
+}
+
+fn node_recall_prefix(node: &Node) -> Vec<u8> {
+    keys::prefix("rcl/n/", &[&encode(node)])
+}
+
+fn node_recall_key(node: &Node, issuer: &PublicKey, r: &str) -> Vec<u8> {
+    keys::key("rcl/n/", &[&encode(node), &issuer.0, r.as_bytes()])
+}
+
+/// Recall (R-S3): by a producer for a batch it registered, or by a regulator for any batch.
+/// The batch must be a registered batch-level unit; the reference is unique per issuer.
+pub fn recall(env: &mut TxEnv<'_>, r: &Recall) -> Result<(), ContractError> {
+    let mut c = Checker::new();
+    c.text_value("recall_ref", &r.recall_ref, true);
+    c.text_value("reason", &r.reason, true);
+    let batch = match NormalisedCode::new("batch", &r.batch) {
+        Ok(n) => Some(n),
+        Err(p) => {
+            c.extend(p);
+            None
+        }
+    };
+    c.finish("R-S3")?;
+    let Some(batch) = batch else {
+        return Err(ContractError::one(
+            "R-S3",
+            ErrorCode::MalformedItem,
+            "batch",
+            Problem::Missing,
+        ));
+    };
+    if batch.is_item() {
+        return Err(ContractError::one(
+            "R-S3",
+            ErrorCode::MalformedItem,
+            "batch",
+            Problem::NotAllowed("a recall names a batch-level code (GTIN + batch)".into()),
+        ));
+    }
+    let Some(unit) = trace::load(&env.state, &batch) else {
+        return Err(ContractError::one(
+            "R-X4",
+            ErrorCode::UnknownTraceUnit,
+            "batch",
+            Problem::NotFound(batch.as_str().to_string()),
+        ));
+    };
+    let is_regulator = env
+        .participant
+        .as_ref()
+        .is_some_and(|p| CategoryClass::of(&p.registration.category) == CategoryClass::Regulator);
+    if !is_regulator && unit.registrant != env.signer {
+        return Err(ContractError::one(
+            "R-S3",
+            ErrorCode::NotPermitted,
+            "batch",
+            Problem::NotAllowed(
+                "a producer recalls batches it registered; regulators recall any batch".into(),
+            ),
+        ));
+    }
+    let k = recall_key(&env.signer, &r.recall_ref);
+    if env.state.get(&k).is_some() {
+        return Err(ContractError::one(
+            "R-S3",
+            ErrorCode::AlreadyExists,
+            "recall_ref",
+            Problem::Duplicate(r.recall_ref.clone()),
+        ));
+    }
+    let issued = IssuedRecall {
+        issuer: env.signer,
+        recall_ref: r.recall_ref.clone(),
+        batch: batch.code().clone(),
+        reason: r.reason.clone(),
+        height: env.ctx.height,
+        timestamp_ms: env.ctx.timestamp_ms,
+        tx_id: env.tx_id,
+    };
+    env.state.put_value(k, &issued);
+    env.state.put_value(
+        node_recall_key(&Node::unit(&batch), &env.signer, &r.recall_ref),
+        &(),
+    );
+    env.store_record(
+        &Payload::Recall(r.clone()),
+        tags::RECALL,
+        std::slice::from_ref(&batch),
+        false,
+    );
+    Ok(())
+}
+
+// ------------------------------------------------------------------------------ read side
+
+/// What a recall of a batch affects (R-S3). Sets are sorted; the same state gives the same
+/// answer on every node.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RecallImpact {
+    /// The batch recalled.
+    pub batch: Option<TraceCode>,
+    /// Every affected trace unit (the batch itself, products made from it, their items), as
+    /// normalised element strings.
+    pub units: BTreeSet<String>,
+    /// Logistics units (SSCC) that held an affected unit.
+    pub logistics_units: BTreeSet<String>,
+    /// Shipments (transaction ids) that carried an affected unit or logistics unit.
+    pub shipments: BTreeSet<Hash>,
+    /// Destination countries (shipments, transport destinations, warehouse and delivery
+    /// countries).
+    pub countries: BTreeSet<String>,
+    /// Warehouses (name) that stored an affected unit.
+    pub warehouses: BTreeSet<String>,
+    /// Retailers: trading platforms of the affected orders.
+    pub retailers: BTreeSet<String>,
+    /// Consumer orders: (order signer, order reference).
+    pub orders: BTreeSet<(PublicKey, String)>,
+    /// Whether the lineage traversal was cut at its limit.
+    pub truncated: bool,
+}
+
+/// The impact of recalling `batch` (simulate mode: nothing is written). `None` when the code
+/// is not a registered unit.
+pub fn impact(state: &dyn StateView, batch: &TraceCode) -> Option<RecallImpact> {
+    let (n, _) = query::unit(state, batch)?;
+    let t = lineage::traverse(state, &Node::unit(&n), Direction::Forward);
+    let mut out = RecallImpact {
+        batch: Some(n.code().clone()),
+        truncated: t.truncated,
+        ..RecallImpact::default()
+    };
+    for node in &t.nodes {
+        match node {
+            Node::Unit(code) => {
+                let Ok(u) = NormalisedCode::new("code", code) else {
+                    continue;
+                };
+                out.units.insert(u.as_str().to_string());
+                collect_unit_records(state, &u, &mut out);
+            }
+            Node::Sscc(s) => {
+                out.logistics_units.insert(s.clone());
+            }
+            Node::Shipment(id) => {
+                out.shipments.insert(*id);
+                if let Some(s) = lineage::load_shipment(state, id) {
+                    out.countries.insert(s.destination_country);
+                }
+            }
+        }
+    }
+    Some(out)
+}
+
+fn collect_unit_records(state: &dyn StateView, u: &NormalisedCode, out: &mut RecallImpact) {
+    for env in query::records(state, u, tags::L3) {
+        if let Payload::Warehousing(w) = &env.payload {
+            if let Some(name) = &w.warehouse_name {
+                out.warehouses.insert(name.clone());
+            }
+            if let Some(c) = &w.country {
+                out.countries.insert(c.clone());
+            }
+        }
+    }
+    for env in query::records(state, u, tags::L2) {
+        if let Payload::Transport(t) = &env.payload {
+            if let Some(c) = &t.destination_country {
+                out.countries.insert(c.clone());
+            }
+        }
+    }
+    for env in query::records(state, u, tags::L4) {
+        if let Payload::Delivery(d) = &env.payload {
+            if let Some(c) = &d.country {
+                out.countries.insert(c.clone());
+            }
+        }
+    }
+    for env in query::records(state, u, tags::T1) {
+        if let Payload::Order(o) = &env.payload {
+            if let Some(r) = &o.order_ref {
+                out.orders.insert((env.signer, r.clone()));
+            }
+            if let Some(p) = &o.platform {
+                out.retailers.insert(p.clone());
+            }
+        }
+    }
+}
+
+/// Why a unit shows recalled.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecallStatus {
+    /// The recalls that reach the unit (through its batch, the materials it was made from,
+    /// or itself), in (height, issuer, ref) order.
+    pub recalls: Vec<IssuedRecall>,
+}
+
+impl RecallStatus {
+    /// Whether the unit is recalled.
+    pub fn recalled(&self) -> bool {
+        !self.recalls.is_empty()
+    }
+}
+
+/// The recall status of a unit (R-S3 "affected units then show recalled"): every issued
+/// recall of the unit or of any upstream unit. `None` when the code is not registered.
+pub fn status(state: &dyn StateView, code: &TraceCode) -> Option<RecallStatus> {
+    let (n, _) = query::unit(state, code)?;
+    let up = lineage::traverse(state, &Node::unit(&n), Direction::Backward);
+    let mut recalls = Vec::new();
+    for node in up.nodes.iter().filter(|n| matches!(n, Node::Unit(_))) {
+        for (k, _) in state.scan(&node_recall_prefix(node), None, MAX_RECALLS_PER_NODE) {
+            let Some(rest) = k.get(node_recall_prefix(node).len()..) else {
+                continue;
+            };
+            let mut parts = rest.split(|b| *b == b'/');
+            let (Some(issuer), Some(rref)) = (parts.next(), parts.next()) else {
+                continue;
+            };
+            let (Ok(issuer), Ok(rref)) = (hex::decode(issuer), hex::decode(rref)) else {
+                continue;
+            };
+            let Ok(issuer) = <[u8; 32]>::try_from(issuer.as_slice()) else {
+                continue;
+            };
+            let rk = keys::key("rcl/", &[&issuer, &rref]);
+            if let Some(b) = state.get(&rk) {
+                recalls.push(decode_stored::<IssuedRecall>(&rk, &b));
+            }
+        }
+    }
+    recalls.sort_by(|a, b| {
+        (a.height, a.issuer, &a.recall_ref).cmp(&(b.height, b.issuer, &b.recall_ref))
+    });
+    recalls.dedup();
+    Some(RecallStatus { recalls })
+}
+
+/// An issued recall by issuer and reference.
+pub fn load(state: &dyn StateView, issuer: &PublicKey, recall_ref: &str) -> Option<IssuedRecall> {
+    let k = recall_key(issuer, recall_ref);
+    state.get(&k).map(|b| decode_stored(&k, &b))
 }

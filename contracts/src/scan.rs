@@ -1,19 +1,382 @@
-//! Consumer scans (R-S4).
-//! Owned by part B (see docs/contracts.md, "How to add a record kind"). Phase 1 stub.
+//! Anti-counterfeit consumer scans (R-S4): each scan of an item-level code is recorded with
+//! time and coarse location; the answer ([`verdict`]) shows the first-scan time, the scan count
+//! and alerts. A scan raises an alert when the count exceeds
+//! [`ChainParams::scan_alert_threshold`](crate::ChainParams), when its country is not one of
+//! the item's declared destination countries, or when it is farther than
+//! `scan_distance_alert_km` from the previous scan's coarse position. Alerts are stored with
+//! the scan and indexed under the brand (the unit's registrant) so the brand and regulators
+//! can list them.
+//!
+//! **Distance without floating point.** Coarse positions are degrees × 10². The distance is
+//! the equirectangular approximation: `Δx = Δlon · cos(mean latitude)` (integer cosine table,
+//! 1° steps, × 10⁴), `d = √(Δx² + Δlat²)` (integer square root), 1° = 111.195 km. Its error is
+//! a few percent below 2 000 km, enough for an alert threshold, and every node computes the
+//! same integer.
+//!
+//! **Declared destination.** The countries of the shipments that carried the item, its batch
+//! or a logistics unit holding either (lineage), plus transport destination countries of
+//! their records. An item with no declared destination raises no country alert.
+//!
+//! Key layout: `scn/{code}` → [`ScanSummary`]; `scn/{code}/{n:u32 be}` → [`ScanEntry`];
+//! `alert/s/{brand}/{height:u64 be}{tx id}` → [`BrandAlert`].
 
+use std::collections::BTreeSet;
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use tracechain_types::records::{ConsumerScan, TraceCode};
+use tracechain_types::{Hash, Payload, PublicKey};
+
+use crate::codes::NormalisedCode;
+use crate::context::ChainParams;
 use crate::error::{ContractError, ErrorCode, Problem};
 use crate::exec::TxEnv;
-use tracechain_types::records;
+use crate::keys;
+use crate::lineage::{self, Direction, LinkKind, Node};
+use crate::query::{self, tags};
+use crate::state::{decode_stored, StateView};
+use crate::trace;
+use crate::validate::Checker;
 
-/// Execute a `ConsumerScan` (R-S4).
-pub fn consumer_scan(
-    _env: &mut TxEnv<'_>,
-    _r: &records::ConsumerScan,
-) -> Result<(), ContractError> {
-    Err(ContractError::one(
-        "R-S4",
-        ErrorCode::NotYetEnforced,
-        "payload",
-        Problem::NotAllowed("ConsumerScan is not implemented yet".into()),
-    ))
+/// Most scans listed by one [`verdict`] (the latest ones); the count is exact regardless.
+pub const MAX_SCANS_LISTED: usize = 100;
+/// Most brand alerts listed by one [`brand_alerts`] call.
+pub const MAX_BRAND_ALERTS: usize = 1000;
+/// Kilometres per degree of arc on the mean Earth sphere, × 1000.
+const METRES_PER_DEGREE: u64 = 111_195;
+
+/// cos(k°) × 10⁴ for k = 0..=90.
+const COS_E4: [u64; 91] = [
+    10000, 9998, 9994, 9986, 9976, 9962, 9945, 9925, 9903, 9877, 9848, 9816, 9781, 9744, 9703,
+    9659, 9613, 9563, 9511, 9455, 9397, 9336, 9272, 9205, 9135, 9063, 8988, 8910, 8829, 8746,
+    8660, 8572, 8480, 8387, 8290, 8192, 8090, 7986, 7880, 7771, 7660, 7547, 7431, 7314, 7193,
+    7071, 6947, 6820, 6691, 6561, 6428, 6293, 6157, 6018, 5878, 5736, 5592, 5446, 5299, 5150,
+    5000, 4848, 4695, 4540, 4384, 4226, 4067, 3907, 3746, 3584, 3420, 3256, 3090, 2924, 2756,
+    2588, 2419, 2250, 2079, 1908, 1736, 1564, 1392, 1219, 1045, 872, 698, 523, 349, 175, 0,
+];
+
+/// Approximate distance in km between two coarse positions (degrees × 10²).
+pub fn distance_km(a: (i16, i16), b: (i16, i16)) -> u64 {
+    let (lat1, lon1) = (i64::from(a.0), i64::from(a.1));
+    let (lat2, lon2) = (i64::from(b.0), i64::from(b.1));
+    let dlat = (lat2 - lat1).unsigned_abs();
+    let mut dlon = (lon2 - lon1).rem_euclid(36_000);
+    if dlon > 18_000 {
+        dlon = 36_000 - dlon;
+    }
+    let mean_deg = ((lat1 + lat2) / 2).unsigned_abs() / 100;
+    let cos = COS_E4
+        .get(usize::try_from(mean_deg).unwrap_or(90))
+        .copied()
+        .unwrap_or(0);
+    let dx = dlon.unsigned_abs() * cos / 10_000;
+    let centi_deg = (dx * dx + dlat * dlat).isqrt();
+    centi_deg * METRES_PER_DEGREE / 100_000
+}
+
+/// Why a scan raised an alert.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub enum ScanAlert {
+    /// More scans than the threshold.
+    TooManyScans {
+        /// This scan's number (1-based).
+        count: u32,
+        /// The threshold in force.
+        threshold: u32,
+    },
+    /// Scanned in a country that is not a declared destination.
+    OutsideDestination {
+        /// Scan country.
+        country: String,
+        /// Declared destinations.
+        destinations: Vec<String>,
+    },
+    /// Far from the previous scan.
+    FarFromPrevious {
+        /// Distance (km).
+        km: u64,
+        /// Threshold (km).
+        threshold_km: u32,
+    },
+}
+
+/// One recorded scan (`scn/{code}/{n}`).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct ScanEntry {
+    /// 1-based scan number.
+    pub number: u32,
+    /// Scan time (Unix ms, as declared by the scanning app).
+    pub time_ms: i64,
+    /// Country.
+    pub country: String,
+    /// Coarse position (degrees × 10²), when given.
+    pub position: Option<(i16, i16)>,
+    /// Who submitted it.
+    pub scanner: PublicKey,
+    /// Height.
+    pub height: u64,
+    /// Transaction.
+    pub tx_id: Hash,
+    /// Alerts raised by this scan.
+    pub alerts: Vec<ScanAlert>,
+}
+
+/// Per-item scan summary (`scn/{code}`).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct ScanSummary {
+    /// Number of scans.
+    pub count: u32,
+    /// The first scan's time (Unix ms).
+    pub first_time_ms: i64,
+    /// The first scan's height.
+    pub first_height: u64,
+    /// The last known coarse position.
+    pub last_position: Option<(i16, i16)>,
+    /// Scans that raised at least one alert.
+    pub alerted_scans: u32,
+}
+
+/// An alert as the brand lists it (`alert/s/{brand}/…`).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct BrandAlert {
+    /// The item.
+    pub code: TraceCode,
+    /// The scan that raised it.
+    pub scan: ScanEntry,
+}
+
+fn summary_key(code: &NormalisedCode) -> Vec<u8> {
+    keys::key("scn/", &[code.as_bytes()])
+}
+
+fn entry_key(code: &NormalisedCode, n: u32) -> Vec<u8> {
+    keys::key("scn/", &[code.as_bytes(), &n.to_be_bytes()])
+}
+
+fn brand_alert_key(brand: &PublicKey, height: u64, tx: &Hash) -> Vec<u8> {
+    let mut last = height.to_be_bytes().to_vec();
+    last.extend_from_slice(&tx.0);
+    keys::key("alert/s/", &[&brand.0, &last])
+}
+
+/// The declared destination countries of a unit (see the module docs).
+pub fn destinations(state: &dyn StateView, code: &NormalisedCode) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for c in query::self_and_batch(state, code) {
+        let start = Node::unit(&c);
+        let mut frontier = vec![start];
+        // unit → shipment, or unit → SSCC → shipment: two hops over pack / ship links.
+        for _ in 0..2 {
+            let mut next = Vec::new();
+            for n in &frontier {
+                for e in lineage::neighbours(state, n, Direction::Forward) {
+                    match e.kind {
+                        LinkKind::Shipped {
+                            destination_country,
+                        } => {
+                            out.insert(destination_country);
+                        }
+                        LinkKind::Packed => next.push(e.neighbour),
+                        LinkKind::Transformation | LinkKind::ItemOfBatch => {}
+                    }
+                }
+            }
+            frontier = next;
+        }
+        for env in query::records(state, &c, tags::L2) {
+            if let Payload::Transport(t) = &env.payload {
+                if let Some(d) = &t.destination_country {
+                    out.insert(d.clone());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// ConsumerScan (R-S4): consumers (and the platform operator's scanning service) record a
+/// scan of a registered item-level code with time, country and optional coarse position
+/// (both coordinates or neither; latitude ±90.00°, longitude ±180.00°). Never refused for
+/// being suspicious: suspicion is an alert, the scan is the evidence.
+pub fn consumer_scan(env: &mut TxEnv<'_>, r: &ConsumerScan) -> Result<(), ContractError> {
+    let mut c = Checker::new();
+    let time = c.time_value("time", &r.time);
+    c.country_value("country", &r.country);
+    let position = match (r.coarse_lat_e2, r.coarse_lon_e2) {
+        (Some(lat), Some(lon)) => {
+            if !(-9000..=9000).contains(&lat) {
+                c.push(
+                    "coarse_lat_e2",
+                    Problem::OutOfRange("latitude beyond ±90°".into()),
+                );
+            }
+            if !(-18000..=18000).contains(&lon) {
+                c.push(
+                    "coarse_lon_e2",
+                    Problem::OutOfRange("longitude beyond ±180°".into()),
+                );
+            }
+            Some((lat, lon))
+        }
+        (None, None) => None,
+        (Some(_), None) => {
+            c.push("coarse_lon_e2", Problem::Missing);
+            None
+        }
+        (None, Some(_)) => {
+            c.push("coarse_lat_e2", Problem::Missing);
+            None
+        }
+    };
+    let code = match NormalisedCode::new("code", &r.code) {
+        Ok(n) => Some(n),
+        Err(p) => {
+            c.extend(p);
+            None
+        }
+    };
+    c.finish("R-S4")?;
+    let (Some(code), Some(time_ms)) = (code, time) else {
+        return Err(ContractError::one(
+            "R-S4",
+            ErrorCode::MalformedItem,
+            "code",
+            Problem::Missing,
+        ));
+    };
+    if !code.is_item() {
+        return Err(ContractError::one(
+            "R-S4",
+            ErrorCode::MalformedItem,
+            "code",
+            Problem::NotAllowed("consumer scans concern item-level codes (GTIN + serial)".into()),
+        ));
+    }
+    let Some(unit) = trace::load(&env.state, &code) else {
+        return Err(ContractError::one(
+            "R-X4",
+            ErrorCode::UnknownTraceUnit,
+            "code",
+            Problem::NotFound(code.as_str().to_string()),
+        ));
+    };
+    let params: &ChainParams = &env.ctx.params;
+    let sk = summary_key(&code);
+    let prev: Option<ScanSummary> = env.state.get_value(&sk);
+    let number = prev.as_ref().map_or(0, |p| p.count).saturating_add(1);
+    let mut alerts = Vec::new();
+    if number > params.scan_alert_threshold {
+        alerts.push(ScanAlert::TooManyScans {
+            count: number,
+            threshold: params.scan_alert_threshold,
+        });
+    }
+    let dest = destinations(&env.state, &code);
+    if !dest.is_empty() && !dest.contains(&r.country) {
+        alerts.push(ScanAlert::OutsideDestination {
+            country: r.country.clone(),
+            destinations: dest.into_iter().collect(),
+        });
+    }
+    if let (Some(p), Some(here)) = (prev.as_ref().and_then(|p| p.last_position), position) {
+        let km = distance_km(p, here);
+        if km > u64::from(params.scan_distance_alert_km) {
+            alerts.push(ScanAlert::FarFromPrevious {
+                km,
+                threshold_km: params.scan_distance_alert_km,
+            });
+        }
+    }
+    let entry = ScanEntry {
+        number,
+        time_ms,
+        country: r.country.clone(),
+        position,
+        scanner: env.signer,
+        height: env.ctx.height,
+        tx_id: env.tx_id,
+        alerts,
+    };
+    let summary = ScanSummary {
+        count: number,
+        first_time_ms: prev.as_ref().map_or(time_ms, |p| p.first_time_ms),
+        first_height: prev.as_ref().map_or(env.ctx.height, |p| p.first_height),
+        last_position: position.or(prev.as_ref().and_then(|p| p.last_position)),
+        alerted_scans: prev.as_ref().map_or(0, |p| p.alerted_scans)
+            + u32::from(!entry.alerts.is_empty()),
+    };
+    if !entry.alerts.is_empty() {
+        env.state.put_value(
+            brand_alert_key(&unit.registrant, env.ctx.height, &env.tx_id),
+            &BrandAlert {
+                code: code.code().clone(),
+                scan: entry.clone(),
+            },
+        );
+    }
+    env.state.put_value(entry_key(&code, number), &entry);
+    env.state.put_value(sk, &summary);
+    env.store_record(
+        &Payload::ConsumerScan(r.clone()),
+        tags::SCAN,
+        std::slice::from_ref(&code),
+        false,
+    );
+    Ok(())
+}
+
+// ------------------------------------------------------------------------------ read side
+
+/// The answer to "is this item genuine?" (R-S4).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScanVerdict {
+    /// The item (normalised).
+    pub code: TraceCode,
+    /// Number of scans so far.
+    pub count: u32,
+    /// First scan time (Unix ms), when scanned before.
+    pub first_scan_ms: Option<i64>,
+    /// Declared destination countries.
+    pub destinations: Vec<String>,
+    /// The latest scans (at most [`MAX_SCANS_LISTED`]), oldest first.
+    pub scans: Vec<ScanEntry>,
+    /// Every alert among the listed scans.
+    pub alerts: Vec<ScanAlert>,
+    /// Whether any scan ever raised an alert.
+    pub suspicious: bool,
+}
+
+/// The scan verdict of an item; `None` when it is not a registered unit.
+pub fn verdict(state: &dyn StateView, code: &TraceCode) -> Option<ScanVerdict> {
+    let (n, _) = query::unit(state, code)?;
+    let sk = summary_key(&n);
+    let summary: Option<ScanSummary> = state.get(&sk).map(|b| decode_stored(&sk, &b));
+    let count = summary.as_ref().map_or(0, |s| s.count);
+    let from = count.saturating_sub(u32::try_from(MAX_SCANS_LISTED).unwrap_or(u32::MAX)) + 1;
+    let mut scans = Vec::new();
+    for i in from..=count {
+        let k = entry_key(&n, i);
+        if let Some(b) = state.get(&k) {
+            scans.push(decode_stored::<ScanEntry>(&k, &b));
+        }
+    }
+    let alerts = scans.iter().flat_map(|s| s.alerts.clone()).collect();
+    Some(ScanVerdict {
+        code: n.code().clone(),
+        count,
+        first_scan_ms: summary.as_ref().map(|s| s.first_time_ms),
+        destinations: destinations(state, &n).into_iter().collect(),
+        scans,
+        alerts,
+        suspicious: summary.is_some_and(|s| s.alerted_scans > 0),
+    })
+}
+
+/// Scan alerts of a brand's items (R-S4: visible to the brand and regulators), oldest first.
+pub fn brand_alerts(state: &dyn StateView, brand: &PublicKey) -> Vec<BrandAlert> {
+    let prefix = keys::prefix("alert/s/", &[&brand.0]);
+    state
+        .scan(&prefix, None, MAX_BRAND_ALERTS)
+        .into_iter()
+        .map(|(k, v)| decode_stored(&k, &v))
+        .collect()
 }

@@ -1,0 +1,105 @@
+//! Read-side helpers shared by part B's modules and the later HTTP API: the records of a
+//! trace unit by category, stored envelopes, and the trajectory of a unit (R-S5).
+//!
+//! Everything here is a pure function of a [`StateView`]: no clock (the caller passes the
+//! time to judge at where one is needed), bounded by named limits, deterministic order.
+
+pub mod trajectory;
+
+use tracechain_types::records::TraceCode;
+use tracechain_types::Hash;
+
+use crate::codes::NormalisedCode;
+use crate::exec::RecordEnvelope;
+use crate::keys;
+use crate::state::{decode_stored, StateView};
+use crate::trace::{self, TraceUnit};
+
+/// Category tags under which `blocks` indexes the records of Tables 1–4 (`tur/{code}/{tag}/…`)
+/// and part B indexes its own kinds.
+pub mod tags {
+    /// R-P3 product features.
+    pub const P3: &str = "P3";
+    /// R-T1 order.
+    pub const T1: &str = "T1";
+    /// R-T2 payment receipt.
+    pub const T2: &str = "T2";
+    /// R-L1 tally.
+    pub const L1: &str = "L1";
+    /// R-L2 transport.
+    pub const L2: &str = "L2";
+    /// R-L3 warehousing.
+    pub const L3: &str = "L3";
+    /// R-L4 delivery.
+    pub const L4: &str = "L4";
+    /// R-C1 customs declaration.
+    pub const C1: &str = "C1";
+    /// Lineage links (part B).
+    pub const LINEAGE: &str = "LIN";
+    /// Anchored documents (R-S1).
+    pub const DOCUMENT: &str = "S1";
+    /// Recalls (R-S3).
+    pub const RECALL: &str = "S3";
+    /// Consumer scans (R-S4).
+    pub const SCAN: &str = "S4";
+    /// Feedback (R-S7).
+    pub const FEEDBACK: &str = "S7";
+    /// Export declarations (R-B3).
+    pub const DECLARATION: &str = "B3";
+}
+
+/// Most records of one unit and category a read returns (older ones first). A unit with more
+/// records in one category is a data error upstream; reads report what fits.
+pub const MAX_RECORDS_PER_CATEGORY: usize = 1000;
+
+/// The stored envelope of a record.
+pub fn envelope(state: &dyn StateView, tx_id: &Hash) -> Option<RecordEnvelope> {
+    let k = keys::record(tx_id);
+    state.get(&k).map(|b| decode_stored(&k, &b))
+}
+
+/// The transaction ids indexed under `tur/{code}/{category}/`, in (height, tx id) order.
+pub fn record_ids(state: &dyn StateView, code: &NormalisedCode, category: &str) -> Vec<Hash> {
+    let prefix = keys::unit_records_of(code, category);
+    state
+        .scan(&prefix, None, MAX_RECORDS_PER_CATEGORY)
+        .into_iter()
+        .filter_map(|(k, _)| {
+            let last = keys::last_part(&k)?;
+            let id: [u8; 32] = last.get(8..40)?.try_into().ok()?;
+            Some(Hash(id))
+        })
+        .collect()
+}
+
+/// The envelopes of a unit's records of one category, in (height, tx id) order.
+pub fn records(
+    state: &dyn StateView,
+    code: &NormalisedCode,
+    category: &str,
+) -> Vec<RecordEnvelope> {
+    record_ids(state, code, category)
+        .iter()
+        .filter_map(|id| envelope(state, id))
+        .collect()
+}
+
+/// A unit and, for an item registered under a batch, its batch: the codes whose records
+/// describe the item (records of the batch apply to every item of it).
+pub fn self_and_batch(state: &dyn StateView, code: &NormalisedCode) -> Vec<NormalisedCode> {
+    let mut out = vec![code.clone()];
+    if let Some(b) = trace::load(state, code)
+        .and_then(|u| u.batch)
+        .and_then(|b| NormalisedCode::new("batch", &b).ok())
+    {
+        out.push(b);
+    }
+    out
+}
+
+/// Normalise a code and load its unit.
+pub fn unit(state: &dyn StateView, code: &TraceCode) -> Option<(NormalisedCode, TraceUnit)> {
+    let n = NormalisedCode::new("code", code).ok()?;
+    let u = trace::load(state, &n)?;
+    Some((n, u))
+}
