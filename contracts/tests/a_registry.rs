@@ -1,0 +1,352 @@
+//! Registry and trace-unit rules: R-A1, R-A3, R-A6, R-B5, R-I1–R-I4.
+
+mod common;
+
+use common::*;
+use tracechain_contracts::permissions::CategoryClass;
+use tracechain_contracts::registry::{self, DirectoryQuery, ParticipantState};
+use tracechain_contracts::{trace, ErrorCode};
+use tracechain_types::payload::PayloadKind as K;
+use tracechain_types::records::*;
+use tracechain_types::{Hash, Payload};
+
+fn decide(
+    w: &mut World,
+    reg: &tracechain_types::SecretKey,
+    who: &tracechain_types::SecretKey,
+    action: ParticipantAction,
+) -> Result<(), tracechain_contracts::ContractError> {
+    w.exec(
+        reg,
+        Payload::ParticipantDecision(ParticipantDecision {
+            participant: who.public(),
+            action,
+            reason: format!("{action:?} after inspection"),
+        }),
+    )
+    .map(|_| ())
+}
+
+#[test]
+fn r_a3_suspended_and_revoked_writes_rejected_earlier_records_stay() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let code = batch("A3");
+    w.unit(&cast, &code, TraceMode::Full);
+    w.exec(&cast.producer, valid_record(K::Production, &code, 1))
+        .unwrap();
+    decide(
+        &mut w,
+        &cast.regulator,
+        &cast.producer,
+        ParticipantAction::Suspend,
+    )
+    .unwrap();
+    let e = w
+        .exec(&cast.producer, valid_record(K::ProductFeatures, &code, 1))
+        .unwrap_err();
+    assert_eq!((e.rule, e.code), ("R-A3", ErrorCode::Suspended));
+    decide(
+        &mut w,
+        &cast.regulator,
+        &cast.producer,
+        ParticipantAction::Reinstate,
+    )
+    .unwrap();
+    w.exec(&cast.producer, valid_record(K::ProductFeatures, &code, 1))
+        .unwrap();
+    decide(
+        &mut w,
+        &cast.regulator,
+        &cast.producer,
+        ParticipantAction::Revoke,
+    )
+    .unwrap();
+    let e = w
+        .exec(&cast.producer, valid_record(K::Materials, &code, 1))
+        .unwrap_err();
+    assert_eq!((e.rule, e.code), ("R-A3", ErrorCode::Revoked));
+    // revoked is final
+    let e = decide(
+        &mut w,
+        &cast.regulator,
+        &cast.producer,
+        ParticipantAction::Reinstate,
+    )
+    .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidTransition);
+    // earlier records stay
+    let view = trace::lookup(&w.state, &code).unwrap();
+    let cats: Vec<&str> = view.records.iter().map(|(c, _)| c.as_str()).collect();
+    assert_eq!(cats, ["P2", "P3", "TU"]);
+    assert!(view
+        .records
+        .iter()
+        .all(|(_, r)| r.signer == cast.producer.public()));
+}
+
+#[test]
+fn r_b5_decisions_carry_reasons_and_only_regulators_decide() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let k = key(5);
+    w.exec(
+        &k,
+        Payload::RegisterParticipant(registration(
+            ParticipantCategory::Logistics,
+            vec![NodeType::TallyPicking],
+        )),
+    )
+    .unwrap();
+    let e = w
+        .exec(
+            &cast.producer,
+            Payload::ParticipantDecision(ParticipantDecision {
+                participant: k.public(),
+                action: ParticipantAction::Approve,
+                reason: "x".into(),
+            }),
+        )
+        .unwrap_err();
+    assert_eq!((e.rule, e.code), ("R-A1", ErrorCode::NotPermitted));
+    let e = w
+        .exec(
+            &cast.regulator,
+            Payload::ParticipantDecision(ParticipantDecision {
+                participant: k.public(),
+                action: ParticipantAction::Approve,
+                reason: " ".into(),
+            }),
+        )
+        .unwrap_err();
+    assert!(e.names("reason"));
+    decide(&mut w, &cast.regulator, &k, ParticipantAction::Approve).unwrap();
+    let p = registry::load(&w.state, &k.public()).unwrap();
+    assert_eq!(p.state, ParticipantState::Approved);
+    let (by, action, reason, _) = p.last_decision.unwrap();
+    assert_eq!(
+        (by, action, reason.as_str()),
+        (
+            cast.regulator.public(),
+            ParticipantAction::Approve,
+            "Approve after inspection"
+        )
+    );
+    // suspend is not allowed from pending; approve not from approved
+    let e = decide(&mut w, &cast.regulator, &k, ParticipantAction::Approve).unwrap_err();
+    assert_eq!((e.rule, e.code), ("R-A1", ErrorCode::InvalidTransition));
+}
+
+#[test]
+fn r_a1_rejected_participant_may_register_again() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let k = key(6);
+    let reg = Payload::RegisterParticipant(registration(ParticipantCategory::Logistics, vec![]));
+    w.exec(&k, reg.clone()).unwrap();
+    let e = w.exec(&k, reg.clone()).unwrap_err();
+    assert_eq!(e.code, ErrorCode::AlreadyExists);
+    decide(&mut w, &cast.regulator, &k, ParticipantAction::Reject).unwrap();
+    w.exec(&k, reg).unwrap();
+    assert_eq!(
+        registry::load(&w.state, &k.public()).unwrap().state,
+        ParticipantState::Pending
+    );
+}
+
+#[test]
+fn r_i4_registration_ids_are_verified() {
+    let mut w = World::new();
+    let mut r = registration(
+        ParticipantCategory::TradeEntity(TradeEntityKind::Manufacturer),
+        vec![NodeType::Producer],
+    );
+    r.registration_id = RegistrationId::Uscc("91350100M000100Y44".into());
+    let e = w
+        .exec(&key(1), Payload::RegisterParticipant(r.clone()))
+        .unwrap_err();
+    assert_eq!(e.rule, "R-I4");
+    assert!(e.names("registration_id.uscc"), "{e}");
+    r.registration_id = RegistrationId::Gln("4006381333932".into());
+    let e = w
+        .exec(&key(1), Payload::RegisterParticipant(r.clone()))
+        .unwrap_err();
+    assert!(e.names("registration_id.gln"), "{e}");
+    r.registration_id = RegistrationId::Gln("4006381333931".into());
+    r.country = "DE".into();
+    w.exec(&key(1), Payload::RegisterParticipant(r.clone()))
+        .unwrap();
+    r.registration_id = RegistrationId::National {
+        country: "CN".into(),
+        number: "123".into(),
+    };
+    r.country = "CN".into();
+    let e = w
+        .exec(&key(2), Payload::RegisterParticipant(r.clone()))
+        .unwrap_err();
+    assert!(
+        e.names("registration_id"),
+        "Chinese enterprises use the USCC: {e}"
+    );
+    // every bad field at once
+    r.legal_name = "".into();
+    r.country = "XX".into();
+    r.identity_document = Hash::ZERO;
+    let e = w
+        .exec(&key(2), Payload::RegisterParticipant(r))
+        .unwrap_err();
+    for f in [
+        "legal_name",
+        "country",
+        "identity_document",
+        "registration_id",
+    ] {
+        assert!(e.names(f), "{f} in {e}");
+    }
+}
+
+#[test]
+fn r_a6_directory_and_trade_relationship_signed_by_both() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let mut dir = DirectoryQuery {
+        node_type: Some(NodeType::Producer),
+        limit: 100,
+        ..Default::default()
+    };
+    let found: Vec<_> = registry::directory(&w.state, &dir)
+        .into_iter()
+        .map(|p| p.key)
+        .collect();
+    assert_eq!(found, vec![cast.producer.public()]);
+    dir.node_type = None;
+    dir.category = Some(CategoryClass::Logistics);
+    assert_eq!(registry::directory(&w.state, &dir).len(), 2);
+    dir.country = Some("NL".into());
+    assert!(registry::directory(&w.state, &dir).is_empty());
+    // suspended participants leave the directory
+    decide(
+        &mut w,
+        &cast.regulator,
+        &cast.port,
+        ParticipantAction::Suspend,
+    )
+    .unwrap();
+    dir.country = None;
+    assert_eq!(registry::directory(&w.state, &dir).len(), 1);
+    // relationship: exists only when both signed the same terms
+    let terms = Hash::digest(b"framework agreement 2024");
+    w.exec(
+        &cast.producer,
+        Payload::TradeRelationship(TradeRelationship {
+            counterparty: cast.trader.public(),
+            terms,
+        }),
+    )
+    .unwrap();
+    assert_eq!(
+        registry::relationship(&w.state, &cast.producer.public(), &cast.trader.public()),
+        None
+    );
+    w.exec(
+        &cast.trader,
+        Payload::TradeRelationship(TradeRelationship {
+            counterparty: cast.producer.public(),
+            terms: Hash::digest(b"other"),
+        }),
+    )
+    .unwrap();
+    assert_eq!(
+        registry::relationship(&w.state, &cast.producer.public(), &cast.trader.public()),
+        None
+    );
+    w.exec(
+        &cast.trader,
+        Payload::TradeRelationship(TradeRelationship {
+            counterparty: cast.producer.public(),
+            terms,
+        }),
+    )
+    .unwrap();
+    assert_eq!(
+        registry::relationship(&w.state, &cast.trader.public(), &cast.producer.public()),
+        Some(terms)
+    );
+    let e = w
+        .exec(
+            &cast.trader,
+            Payload::TradeRelationship(TradeRelationship {
+                counterparty: cast.port.public(),
+                terms,
+            }),
+        )
+        .unwrap_err();
+    assert_eq!((e.rule, e.code), ("R-A6", ErrorCode::NotApproved));
+}
+
+#[test]
+fn r_i3_trace_code_registered_once_and_r_i2_check_digits() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let code = batch("I3");
+    w.unit(&cast, &code, TraceMode::Full);
+    let again = Payload::RegisterTraceUnit(TraceUnitRegistration {
+        code: code.clone(),
+        mode: TraceMode::Trader,
+        product_name: "x".into(),
+    });
+    let e = w.exec(&cast.trader, again).unwrap_err();
+    assert_eq!((e.rule, e.code), ("R-I3", ErrorCode::DuplicateTraceCode));
+    let bad = Payload::RegisterTraceUnit(TraceUnitRegistration {
+        code: TraceCode::Batch {
+            gtin: "6901234567891".into(),
+            batch: "".into(),
+        },
+        mode: TraceMode::Full,
+        product_name: "".into(),
+    });
+    let e = w.exec(&cast.producer, bad).unwrap_err();
+    for f in ["code.gtin", "code.batch", "product_name"] {
+        assert!(e.names(f), "{f} in {e}");
+    }
+    // items: only the batch registrant, no duplicates
+    let items = |s: &[&str]| {
+        Payload::RegisterItemCodes(ItemCodesRegistration {
+            batch: code.clone(),
+            serials: s.iter().map(|x| x.to_string()).collect(),
+        })
+    };
+    let e = w.exec(&cast.trader, items(&["A"])).unwrap_err();
+    assert_eq!(e.code, ErrorCode::NotOwner);
+    let e = w.exec(&cast.producer, items(&["A", "A"])).unwrap_err();
+    assert!(e.names("serials[1]"));
+    w.exec(&cast.producer, items(&["A", "B"])).unwrap();
+    let e = w.exec(&cast.producer, items(&["C", "B"])).unwrap_err();
+    assert_eq!((e.rule, e.code), ("R-I3", ErrorCode::DuplicateTraceCode));
+    assert!(e.names("serials[1]"));
+}
+
+#[test]
+fn r_i2_digital_link_round_trip() {
+    let code = TraceCode::Batch {
+        gtin: GTIN.into(),
+        batch: "AB/12".into(),
+    };
+    let n = tracechain_contracts::codes::NormalisedCode::new("c", &code).unwrap();
+    let dl = n.digital_link();
+    assert_eq!(dl, format!("https://id.gs1.org/01/0{GTIN}/10/AB%2F12"));
+    let back = tracechain_contracts::codes::parse_digital_link(&dl).unwrap();
+    assert_eq!(
+        tracechain_contracts::codes::NormalisedCode::new("c", &back).unwrap(),
+        n
+    );
+}
+
+#[test]
+fn personal_data_commitments_open_only_with_salt_and_value() {
+    let salt = [9u8; 32];
+    let c = Commitment::compute(&salt, b"J. Doe");
+    assert!(c.verify(&salt, b"J. Doe"));
+    assert!(!c.verify(&salt, b"J. Do"));
+    assert!(!c.verify(&[8u8; 32], b"J. Doe"));
+}
