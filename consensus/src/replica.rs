@@ -173,6 +173,9 @@ pub struct PersistedState {
 }
 
 /// An input to [`Replica::step`].
+// Inputs and actions are moved once between driver and replica; boxing the large variants
+// would add an allocation per message for no gain.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum Input {
     /// First start from genesis (no persisted state).
@@ -242,6 +245,7 @@ pub struct Evidence {
 /// the driver must make that state durable (fsync) before performing any later action of the
 /// same step, in particular any `Send` or `Broadcast`. The replica always emits the persist
 /// before the messages that carry the new signatures.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum Action {
     /// Make the state durable before any later action.
@@ -669,7 +673,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
 
     /// VC1: sign and broadcast a view change to `target`.
     fn start_view_change(&mut self, target: u64, out: &mut Vec<Action>) {
-        if target <= self.view && !(target == self.view && !self.in_view_change) {
+        if target <= self.view {
             return;
         }
         // S1: at most one view change per (height, view); never one for a lower view.

@@ -69,6 +69,64 @@ impl Fixture {
     }
 }
 
+/// The configuration and validator set of a simulated chain with `n` validators (pool keys
+/// `0..n`), as every simulated replica uses it.
+pub fn sim_config(n: usize) -> (Config, ValidatorSet) {
+    let validators: Vec<Validator> = (0..n)
+        .map(|i| Validator {
+            public_key: crypto::key_pool()[i].0,
+            name: format!("sim-{i}"),
+        })
+        .collect();
+    let set = match ValidatorSet::new(validators) {
+        Ok(s) => s,
+        Err(e) => panic!("sim validator set: {e}"),
+    };
+    let chain_id = match ChainId::new("tracechain-sim") {
+        Ok(c) => c,
+        Err(e) => panic!("sim chain id: {e}"),
+    };
+    let mut cfg = Config::new(
+        chain_id,
+        Hash::tagged(b"sim-genesis", &[]),
+        SIM_GENESIS_MS,
+        set.clone(),
+    );
+    cfg.view_timeout_ms = SIM_VIEW_TIMEOUT_MS;
+    cfg.max_view_timeout_ms = SIM_MAX_VIEW_TIMEOUT_MS;
+    cfg.sync_retry_ms = 500;
+    (cfg, set)
+}
+
+/// A well-formed simulated block (empty transactions, distinct state root per `variant`).
+#[allow(clippy::too_many_arguments)]
+pub fn sim_block(
+    cfg: &Config,
+    height: u64,
+    view: u64,
+    parent: Hash,
+    parent_ts: u64,
+    proposer: PublicKey,
+    set_hash: Hash,
+    variant: u64,
+) -> Block {
+    let header = BlockHeader {
+        chain_id: cfg.chain_id.clone(),
+        height,
+        view,
+        parent,
+        timestamp_ms: parent_ts + 1,
+        tx_root: Block::compute_tx_root(&[]),
+        state_root: sim_state_root(&parent, height, 0, 0, variant),
+        proposer,
+        validator_set_hash: set_hash,
+    };
+    Block {
+        header,
+        txs: Vec::new(),
+    }
+}
+
 /// The fault mix of a run, drawn from the seed.
 #[derive(Clone, Debug)]
 pub struct FaultPlan {
@@ -198,7 +256,7 @@ pub struct SimReport {
     pub dropped: u64,
     /// New-views that re-proposed a prepared block.
     pub reproposals: u64,
-    /// New-views accepted... (sent by honest primaries).
+    /// New-views sent by honest primaries.
     pub new_views: u64,
     /// Rejected inputs reported by replicas.
     pub rejected: u64,
@@ -257,6 +315,7 @@ struct Node {
     down_until: Option<u64>,
 }
 
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 enum Ev {
     Deliver {
@@ -446,32 +505,10 @@ impl Cluster {
         let mut rng = SimRng::new(opts.seed);
         let n = opts.n;
         assert!(
-            n >= 1 && n <= crypto::MAX_SIM_KEYS,
+            (1..=crypto::MAX_SIM_KEYS).contains(&n),
             "sim supports 1..=16 validators"
         );
-        let validators: Vec<Validator> = (0..n)
-            .map(|i| Validator {
-                public_key: crypto::key_pool()[i].0,
-                name: format!("sim-{i}"),
-            })
-            .collect();
-        let set = match ValidatorSet::new(validators) {
-            Ok(s) => s,
-            Err(e) => panic!("sim validator set: {e}"),
-        };
-        let chain_id = match ChainId::new("tracechain-sim") {
-            Ok(c) => c,
-            Err(e) => panic!("sim chain id: {e}"),
-        };
-        let mut cfg = Config::new(
-            chain_id,
-            Hash::tagged(b"sim-genesis", &[]),
-            SIM_GENESIS_MS,
-            set.clone(),
-        );
-        cfg.view_timeout_ms = SIM_VIEW_TIMEOUT_MS;
-        cfg.max_view_timeout_ms = SIM_MAX_VIEW_TIMEOUT_MS;
-        cfg.sync_retry_ms = 500;
+        let (cfg, set) = sim_config(n);
         let f = set.max_faulty();
         // Place Byzantine keys: the last keys of the pool order (validator order is by key, so
         // which positions they take varies with n).
@@ -1026,13 +1063,6 @@ impl Cluster {
     }
 
     fn send_to(&mut self, from: usize, to: usize, msg: Message) {
-        if to == from
-            || self.nodes[to].replica.is_none()
-                && self.nodes[to].down_until.is_none()
-                && !self.faults_on
-        {
-            // delivered on arrival check anyway
-        }
         if to == from {
             return;
         }
@@ -1099,6 +1129,14 @@ impl Cluster {
                 let sender = self.key_of(i);
                 if honest {
                     self.checker.on_send(now, sender, &message);
+                    // I8 (S2): what is sent is already covered by the durable state.
+                    if !covered(self.nodes[i].persisted.as_ref(), &message) {
+                        self.checker.fail(
+                            "I8 persist before send",
+                            now,
+                            format!("node {i} sent a signature not yet persisted"),
+                        );
+                    }
                 }
                 self.codec_roundtrip(&message);
                 if let Message::NewView(nv) = &message {
@@ -1357,6 +1395,34 @@ impl Cluster {
                 },
             );
         }
+    }
+}
+
+/// Whether the durable state covers the signature a message carries (S2).
+fn covered(st: Option<&PersistedState>, msg: &Message) -> bool {
+    let Some(st) = st else { return false };
+    let past = |h: u64| st.height > h;
+    match msg {
+        Message::PrePrepare(pp) => {
+            let b = &pp.proposal.block;
+            past(b.header.height)
+                || st
+                    .signed
+                    .proposal
+                    .as_ref()
+                    .map(|p| (p.view, p.block.hash()))
+                    == Some((pp.proposal.view, b.hash()))
+        }
+        Message::Prepare(v) => past(v.height) || st.signed.prepare == Some((v.view, v.block_hash)),
+        Message::Commit(v) => past(v.height) || st.signed.commit == Some((v.view, v.block_hash)),
+        Message::ViewChange(vc) => {
+            past(vc.view_change.body.height)
+                || st.signed.view_change.as_ref() == Some(&vc.view_change)
+        }
+        Message::NewView(nv) => {
+            past(nv.height) || st.signed.new_view == Some((nv.view, nv.proposal.block.hash()))
+        }
+        Message::Decided(_) => true,
     }
 }
 
