@@ -28,6 +28,30 @@ enum Command {
         #[command(subcommand)]
         command: Gs1Command,
     },
+    /// GS1 EPCIS 2.0 documents: validate, hash events, map events onto tracechain records.
+    Epcis {
+        #[command(subcommand)]
+        command: EpcisCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum EpcisCommand {
+    /// Validate an EPCIS 2.0 JSON-LD document: exit 0, or exit 2 listing every problem.
+    Validate {
+        /// The document (EPCISDocument or EPCISQueryDocument).
+        file: PathBuf,
+    },
+    /// Print the CBV 2.0 event hash id of every event, one per line, in document order.
+    Hash {
+        /// The document.
+        file: PathBuf,
+    },
+    /// Print, as JSON, the tracechain records the document's events would become.
+    Map {
+        /// The document.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -56,5 +80,10 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Keys { command: KeysCommand::Generate { out } } => cmd::keys::generate(&out),
         Command::Gs1 { command: Gs1Command::Check { code } } => cmd::gs1::check(&code),
+        Command::Epcis { command } => match command {
+            EpcisCommand::Validate { file } => cmd::epcis::validate(&file),
+            EpcisCommand::Hash { file } => cmd::epcis::hash(&file),
+            EpcisCommand::Map { file } => cmd::epcis::map(&file),
+        },
     }
 }

@@ -1,4 +1,5 @@
 //! Operator commands.
 
+pub mod epcis;
 pub mod gs1;
 pub mod keys;
