@@ -1,0 +1,815 @@
+//! Rule-by-rule tests of one replica driven by hand. Rule ids refer to docs/spec/pbft.md.
+
+use tracechain_consensus::messages::{
+    commit_vote_signing_bytes, new_view_signing_bytes, prepare_signing_bytes,
+    preprepare_signing_bytes, view_change_signing_bytes,
+};
+use tracechain_consensus::sim::{sim_block, sim_config, SimSigner, SimVerifier};
+use tracechain_consensus::{
+    decode_message, Action, Config, ConfigError, ConsensusError, ConsensusSigner, Ed25519Signer,
+    Input, Message, NewView, PrePrepare, PrepareCert, Proposal, Replica, ViewChange,
+    ViewChangeBody, ViewChangeMsg, Vote, MAX_BUFFERED_PER_SENDER, MAX_MESSAGE_BYTES,
+};
+use tracechain_types::{
+    encode, Block, CommitCertificate, CommitVote, Ed25519, PublicKey, SecretKey, Validator,
+    ValidatorSet,
+};
+
+type R = Replica<SimSigner, SimVerifier>;
+
+/// Pool index of the validator at position `pos` of the (key-sorted) set.
+fn idx_at(set: &ValidatorSet, pos: usize) -> usize {
+    let key = set.validators()[pos].public_key;
+    (0..16)
+        .find(|i| SimSigner::new(*i).public() == key)
+        .unwrap()
+}
+
+/// Pool index of the primary of (height, view).
+fn primary(set: &ValidatorSet, height: u64, view: u64) -> usize {
+    idx_at(set, ((height + view) % set.len() as u64) as usize)
+}
+
+/// A backup of view 0 and view 1 at height 1 (n = 4).
+fn backup(set: &ValidatorSet) -> usize {
+    (0..4)
+        .find(|i| *i != primary(set, 1, 0) && *i != primary(set, 1, 1))
+        .unwrap()
+}
+
+fn key(i: usize) -> PublicKey {
+    SimSigner::new(i).public()
+}
+
+fn started(cfg: &Config, me: usize) -> (R, Vec<Action>) {
+    let mut r = Replica::new(cfg.clone(), SimSigner::new(me), SimVerifier::default());
+    let out = r.step(Input::Start);
+    (r, out)
+}
+
+fn block1(cfg: &Config, set: &ValidatorSet, view: u64, variant: u64) -> Block {
+    sim_block(
+        cfg,
+        1,
+        view,
+        cfg.genesis_hash,
+        cfg.genesis_timestamp_ms,
+        key(primary(set, 1, view)),
+        set.hash(),
+        variant,
+    )
+}
+
+fn proposal(cfg: &Config, signer: usize, view: u64, block: Block) -> Proposal {
+    let h = block.hash();
+    let signature = SimSigner::new(signer).sign(&preprepare_signing_bytes(
+        &cfg.chain_id,
+        block.header.height,
+        view,
+        &h,
+    ));
+    Proposal {
+        view,
+        block,
+        signature,
+    }
+}
+
+fn msg(from: usize, message: Message) -> Input {
+    Input::Message {
+        from: key(from),
+        message,
+    }
+}
+
+fn rejected(out: &[Action]) -> Vec<ConsensusError> {
+    out.iter()
+        .filter_map(|a| match a {
+            Action::Rejected { error, .. } => Some(error.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn broadcasts(out: &[Action]) -> Vec<Message> {
+    out.iter()
+        .filter_map(|a| match a {
+            Action::Broadcast(m) => Some(m.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn prepared_cert(cfg: &Config, set: &ValidatorSet, view: u64, block: &Block) -> PrepareCert {
+    let h = block.hash();
+    let p = primary(set, 1, view);
+    let pp = proposal(cfg, p, view, block.clone());
+    let mut prepares: Vec<(PublicKey, _)> = (0..4)
+        .filter(|i| *i != p)
+        .take(set.quorum() - 1)
+        .map(|i| {
+            (
+                key(i),
+                SimSigner::new(i).sign(&prepare_signing_bytes(&cfg.chain_id, 1, view, &h)),
+            )
+        })
+        .collect();
+    prepares.sort_by_key(|(k, _)| *k);
+    PrepareCert {
+        view,
+        block_hash: h,
+        preprepare: pp.signature,
+        prepares,
+    }
+}
+
+fn view_change(
+    cfg: &Config,
+    voter: usize,
+    new_view: u64,
+    prepared: Option<PrepareCert>,
+) -> ViewChange {
+    let body = ViewChangeBody {
+        height: 1,
+        new_view,
+        voter: key(voter),
+        committed: None,
+        prepared,
+    };
+    let signature = SimSigner::new(voter).sign(&view_change_signing_bytes(&cfg.chain_id, &body));
+    ViewChange { body, signature }
+}
+
+fn new_view(
+    cfg: &Config,
+    from: usize,
+    view: u64,
+    mut vcs: Vec<ViewChange>,
+    block: Block,
+) -> NewView {
+    vcs.sort_by_key(|vc| vc.body.voter);
+    let h = block.hash();
+    let proposal = proposal(cfg, from, view, block);
+    let signature =
+        SimSigner::new(from).sign(&new_view_signing_bytes(&cfg.chain_id, 1, view, &h, &vcs));
+    NewView {
+        height: 1,
+        view,
+        view_changes: vcs,
+        proposal,
+        signature,
+    }
+}
+
+#[test]
+fn p5_n1_commits_alone_with_a_valid_certificate() {
+    let (cfg, set) = sim_config(1);
+    let (mut r, out) = started(&cfg, 0);
+    let Some(Action::RequestProposal {
+        height: 1,
+        view: 0,
+        parent,
+        parent_timestamp_ms,
+        validator_set_hash,
+    }) = out
+        .iter()
+        .find(|a| matches!(a, Action::RequestProposal { .. }))
+        .cloned()
+    else {
+        panic!("P1: the primary asks for a proposal: {out:?}")
+    };
+    assert_eq!(validator_set_hash, set.hash());
+    let b = sim_block(
+        &cfg,
+        1,
+        0,
+        parent,
+        parent_timestamp_ms,
+        key(0),
+        set.hash(),
+        0,
+    );
+    let out = r.step(Input::ProposalReady {
+        height: 1,
+        view: 0,
+        block: b.clone(),
+        set_change: None,
+    });
+    let (block, cert) = out
+        .iter()
+        .find_map(|a| match a {
+            Action::Commit { block, cert, .. } => Some((block.clone(), cert.clone())),
+            _ => None,
+        })
+        .expect("n = 1 commits alone");
+    assert_eq!(block, b);
+    cert.verify(&cfg.chain_id, 1, &b.hash(), &set, &SimVerifier::default())
+        .unwrap();
+    assert_eq!(r.height(), 2);
+}
+
+#[test]
+fn s2_persist_precedes_every_signed_send() {
+    let (cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let (mut r, _) = started(&cfg, me);
+    let b = block1(&cfg, &set, 0, 0);
+    let p = primary(&set, 1, 0);
+    let pp = PrePrepare {
+        proposal: proposal(&cfg, p, 0, b.clone()),
+        parent_cert: None,
+    };
+    let out = r.step(msg(p, Message::PrePrepare(pp)));
+    assert!(
+        out.iter()
+            .any(|a| matches!(a, Action::ValidateProposal { .. })),
+        "P2: validate before voting"
+    );
+    assert!(
+        broadcasts(&out).is_empty(),
+        "P2: no prepare before the driver validated"
+    );
+    let out = r.step(Input::ProposalValidated {
+        height: 1,
+        block_hash: b.hash(),
+        set_change: None,
+    });
+    let persist = out
+        .iter()
+        .position(|a| matches!(a, Action::Persist(_)))
+        .expect("persist");
+    let send = out
+        .iter()
+        .position(|a| matches!(a, Action::Broadcast(Message::Prepare(_))))
+        .expect("prepare");
+    assert!(persist < send, "S2: persist before the prepare is sent");
+    let Action::Persist(st) = &out[persist] else {
+        unreachable!()
+    };
+    assert_eq!(st.signed.prepare, Some((0, b.hash())));
+}
+
+#[test]
+fn s1_no_second_prepare_digest_after_restart() {
+    let (cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let (mut r, _) = started(&cfg, me);
+    let p = primary(&set, 1, 0);
+    let b = block1(&cfg, &set, 0, 0);
+    r.step(msg(
+        p,
+        Message::PrePrepare(PrePrepare {
+            proposal: proposal(&cfg, p, 0, b.clone()),
+            parent_cert: None,
+        }),
+    ));
+    let out = r.step(Input::ProposalValidated {
+        height: 1,
+        block_hash: b.hash(),
+        set_change: None,
+    });
+    let st = out
+        .iter()
+        .find_map(|a| match a {
+            Action::Persist(s) => Some(s.clone()),
+            _ => None,
+        })
+        .unwrap();
+    // Crash; restart from the durable state; the (equivocating) primary now offers another block.
+    let mut r2: R = Replica::new(cfg.clone(), SimSigner::new(me), SimVerifier::default());
+    r2.step(Input::Restore(st));
+    let c = block1(&cfg, &set, 0, 1);
+    r2.step(msg(
+        p,
+        Message::PrePrepare(PrePrepare {
+            proposal: proposal(&cfg, p, 0, c.clone()),
+            parent_cert: None,
+        }),
+    ));
+    let out = r2.step(Input::ProposalValidated {
+        height: 1,
+        block_hash: c.hash(),
+        set_change: None,
+    });
+    for m in broadcasts(&out) {
+        if let Message::Prepare(v) = m {
+            assert_ne!(
+                v.block_hash,
+                c.hash(),
+                "S1: a second prepare digest for (1, 0)"
+            );
+        }
+    }
+    // The original block is still voted for (same digest is allowed).
+    let mut r3: R = Replica::new(cfg.clone(), SimSigner::new(me), SimVerifier::default());
+    let st3 = r.persisted_state();
+    r3.step(Input::Restore(st3));
+    r3.step(msg(
+        p,
+        Message::PrePrepare(PrePrepare {
+            proposal: proposal(&cfg, p, 0, b.clone()),
+            parent_cert: None,
+        }),
+    ));
+    let out = r3.step(Input::ProposalValidated {
+        height: 1,
+        block_hash: b.hash(),
+        set_change: None,
+    });
+    assert!(broadcasts(&out)
+        .iter()
+        .any(|m| matches!(m, Message::Prepare(v) if v.block_hash == b.hash())));
+}
+
+#[test]
+fn p2_equivocating_primary_yields_evidence() {
+    let (cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let (mut r, _) = started(&cfg, me);
+    let p = primary(&set, 1, 0);
+    let b = block1(&cfg, &set, 0, 0);
+    let c = block1(&cfg, &set, 0, 1);
+    r.step(msg(
+        p,
+        Message::PrePrepare(PrePrepare {
+            proposal: proposal(&cfg, p, 0, b),
+            parent_cert: None,
+        }),
+    ));
+    let out = r.step(msg(
+        p,
+        Message::PrePrepare(PrePrepare {
+            proposal: proposal(&cfg, p, 0, c),
+            parent_cert: None,
+        }),
+    ));
+    assert!(out
+        .iter()
+        .any(|a| matches!(a, Action::Evidence(e) if e.first.voter == key(p))));
+}
+
+#[test]
+fn p2_structurally_bad_proposal_is_refused() {
+    let (cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let (mut r, _) = started(&cfg, me);
+    let p = primary(&set, 1, 0);
+    let mut b = block1(&cfg, &set, 0, 0);
+    b.header.timestamp_ms = cfg.genesis_timestamp_ms; // not after the parent's
+    let out = r.step(msg(
+        p,
+        Message::PrePrepare(PrePrepare {
+            proposal: proposal(&cfg, p, 0, b),
+            parent_cert: None,
+        }),
+    ));
+    assert!(
+        matches!(
+            rejected(&out).as_slice(),
+            [ConsensusError::BadProposal { .. }]
+        ),
+        "{out:?}"
+    );
+    // A proposal from a validator that is not the primary.
+    let other = (0..4).find(|i| *i != p && *i != me).unwrap();
+    let b = block1(&cfg, &set, 0, 0);
+    let out = r.step(msg(
+        other,
+        Message::PrePrepare(PrePrepare {
+            proposal: proposal(&cfg, other, 0, b),
+            parent_cert: None,
+        }),
+    ));
+    assert!(
+        matches!(
+            rejected(&out).as_slice(),
+            [ConsensusError::NotPrimary { .. }]
+        ),
+        "{out:?}"
+    );
+}
+
+/// The four new-view variants against a backup of view 1 at height 1, one block prepared in 0.
+fn nv_setup() -> (Config, ValidatorSet, usize, usize, Block, Vec<ViewChange>) {
+    let (cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let p1 = primary(&set, 1, 1);
+    let b = block1(&cfg, &set, 0, 0);
+    let cert = prepared_cert(&cfg, &set, 0, &b);
+    let voters: Vec<usize> = (0..4).filter(|i| *i != me).collect();
+    let vcs: Vec<ViewChange> = voters
+        .iter()
+        .enumerate()
+        .map(|(j, v)| view_change(&cfg, *v, 1, if j == 0 { Some(cert.clone()) } else { None }))
+        .collect();
+    (cfg, set, me, p1, b, vcs)
+}
+
+#[test]
+fn vc3a_new_view_with_short_certificate_is_rejected() {
+    let (cfg, set, me, p1, b, vcs) = nv_setup();
+    let (mut r, _) = started(&cfg, me);
+    let short: Vec<ViewChange> = vcs.into_iter().take(set.quorum() - 1).collect();
+    let out = r.step(msg(p1, Message::NewView(new_view(&cfg, p1, 1, short, b))));
+    assert!(
+        matches!(rejected(&out).as_slice(), [ConsensusError::BadNewView(m)] if m.starts_with("VC3a")),
+        "{out:?}"
+    );
+    assert_eq!(r.view(), 0);
+}
+
+#[test]
+fn vc3_new_view_with_forged_view_change_is_rejected() {
+    let (cfg, _set, me, p1, b, mut vcs) = nv_setup();
+    let (mut r, _) = started(&cfg, me);
+    vcs[1].signature.0[3] ^= 1;
+    let out = r.step(msg(p1, Message::NewView(new_view(&cfg, p1, 1, vcs, b))));
+    assert!(
+        matches!(
+            rejected(&out).as_slice(),
+            [ConsensusError::BadSignature {
+                what: "view-change",
+                ..
+            }]
+        ),
+        "{out:?}"
+    );
+    assert_eq!(r.view(), 0);
+}
+
+#[test]
+fn vc3d_new_view_ignoring_the_prepared_block_is_rejected() {
+    let (cfg, set, me, p1, _b, vcs) = nv_setup();
+    let (mut r, _) = started(&cfg, me);
+    let fresh = block1(&cfg, &set, 1, 7);
+    let out = r.step(msg(p1, Message::NewView(new_view(&cfg, p1, 1, vcs, fresh))));
+    assert!(
+        matches!(rejected(&out).as_slice(), [ConsensusError::BadNewView(m)] if m.starts_with("VC3d")),
+        "{out:?}"
+    );
+    assert_eq!(r.view(), 0);
+}
+
+#[test]
+fn vc2_valid_new_view_repropose_is_accepted_and_prepared() {
+    let (cfg, _set, me, p1, b, vcs) = nv_setup();
+    let (mut r, _) = started(&cfg, me);
+    let out = r.step(msg(
+        p1,
+        Message::NewView(new_view(&cfg, p1, 1, vcs, b.clone())),
+    ));
+    assert!(rejected(&out).is_empty(), "{out:?}");
+    assert_eq!(r.view(), 1);
+    assert!(out
+        .iter()
+        .any(|a| matches!(a, Action::ValidateProposal { block, view: 1, .. } if *block == b)));
+    let out = r.step(Input::ProposalValidated {
+        height: 1,
+        block_hash: b.hash(),
+        set_change: None,
+    });
+    assert!(broadcasts(&out)
+        .iter()
+        .any(|m| matches!(m, Message::Prepare(v) if v.view == 1 && v.block_hash == b.hash())));
+}
+
+#[test]
+fn vc4_f_plus_1_view_changes_make_a_replica_join() {
+    let (cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let (mut r, _) = started(&cfg, me);
+    let others: Vec<usize> = (0..4).filter(|i| *i != me).collect();
+    let one = view_change(&cfg, others[0], 3, None);
+    let out = r.step(msg(
+        others[0],
+        Message::ViewChange(ViewChangeMsg {
+            view_change: one,
+            prepared_block: None,
+        }),
+    ));
+    assert!(
+        broadcasts(&out).is_empty(),
+        "one view change (≤ f) is not enough"
+    );
+    let two = view_change(&cfg, others[1], 2, None);
+    let out = r.step(msg(
+        others[1],
+        Message::ViewChange(ViewChangeMsg {
+            view_change: two,
+            prepared_block: None,
+        }),
+    ));
+    assert!(broadcasts(&out)
+        .iter()
+        .any(|m| matches!(m, Message::ViewChange(vc) if vc.view_change.body.new_view == 2)));
+    assert_eq!(r.view(), 2);
+}
+
+#[test]
+fn vc5_view_timeout_doubles_and_resets_on_commit() {
+    let (cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let (mut r, out) = started(&cfg, me);
+    let first = out.iter().find_map(|a| match a {
+        Action::SetTimer { after_ms, .. } => Some(*after_ms),
+        _ => None,
+    });
+    assert_eq!(first, Some(cfg.view_timeout_ms));
+    let out = r.step(Input::Timer(tracechain_consensus::TimerId::View {
+        height: 1,
+        view: 0,
+    }));
+    let t1 = out.iter().find_map(|a| match a {
+        Action::SetTimer { after_ms, .. } => Some(*after_ms),
+        _ => None,
+    });
+    assert_eq!(t1, Some(2 * cfg.view_timeout_ms));
+    let out = r.step(Input::Timer(tracechain_consensus::TimerId::View {
+        height: 1,
+        view: 1,
+    }));
+    let t2 = out.iter().find_map(|a| match a {
+        Action::SetTimer { after_ms, .. } => Some(*after_ms),
+        _ => None,
+    });
+    assert_eq!(t2, Some(4 * cfg.view_timeout_ms));
+    // A certificate for height 1 commits (block known from sync) and resets to the base timeout.
+    let b = block1(&cfg, &set, 0, 0);
+    let out = r.step(Input::BlockSynced {
+        block: b.clone(),
+        cert: commit_cert(&cfg, &set, &b, set.quorum()),
+    });
+    assert!(out.iter().any(|a| matches!(a, Action::Commit { .. })));
+    let t3 = out.iter().find_map(|a| match a {
+        Action::SetTimer {
+            timer: tracechain_consensus::TimerId::View { height: 2, view: 0 },
+            after_ms,
+        } => Some(*after_ms),
+        _ => None,
+    });
+    assert_eq!(t3, Some(cfg.view_timeout_ms));
+}
+
+fn commit_cert(cfg: &Config, set: &ValidatorSet, b: &Block, votes: usize) -> CommitCertificate {
+    let h = b.hash();
+    let mut vs: Vec<CommitVote> = (0..set.len())
+        .take(votes)
+        .map(|i| CommitVote {
+            validator: key(i),
+            signature: SimSigner::new(i).sign(&commit_vote_signing_bytes(
+                &cfg.chain_id,
+                b.header.height,
+                0,
+                &h,
+            )),
+        })
+        .collect();
+    vs.sort_by_key(|v| v.validator);
+    CommitCertificate {
+        height: b.header.height,
+        view: 0,
+        block_hash: h,
+        votes: vs,
+    }
+}
+
+#[test]
+fn sy2_synced_block_needs_a_quorum_certificate() {
+    let (cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let (mut r, _) = started(&cfg, me);
+    let b = block1(&cfg, &set, 0, 0);
+    let out = r.step(Input::BlockSynced {
+        block: b.clone(),
+        cert: commit_cert(&cfg, &set, &b, set.quorum() - 1),
+    });
+    assert!(
+        matches!(
+            rejected(&out).as_slice(),
+            [ConsensusError::BadCertificate(_)]
+        ),
+        "{out:?}"
+    );
+    assert_eq!(r.height(), 1);
+    let out = r.step(Input::BlockSynced {
+        block: b.clone(),
+        cert: commit_cert(&cfg, &set, &b, set.quorum()),
+    });
+    assert!(out
+        .iter()
+        .any(|a| matches!(a, Action::Commit { block, .. } if *block == b)));
+    assert_eq!(r.height(), 2);
+}
+
+#[test]
+fn sy3_synced_blocks_out_of_order_and_unlinked() {
+    let (cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let (mut r, _) = started(&cfg, me);
+    let b1 = block1(&cfg, &set, 0, 0);
+    let b2 = sim_block(
+        &cfg,
+        2,
+        0,
+        b1.hash(),
+        b1.header.timestamp_ms,
+        key(primary(&set, 2, 0)),
+        set.hash(),
+        0,
+    );
+    let bad2 = sim_block(
+        &cfg,
+        2,
+        0,
+        cfg.genesis_hash,
+        b1.header.timestamp_ms,
+        key(primary(&set, 2, 0)),
+        set.hash(),
+        0,
+    );
+    // Height 2 first: waits for height 1.
+    let out = r.step(Input::BlockSynced {
+        block: b2.clone(),
+        cert: commit_cert(&cfg, &set, &b2, 3),
+    });
+    assert!(!out.iter().any(|a| matches!(a, Action::Commit { .. })));
+    let out = r.step(Input::BlockSynced {
+        block: b1.clone(),
+        cert: commit_cert(&cfg, &set, &b1, 3),
+    });
+    let commits: Vec<u64> = out
+        .iter()
+        .filter_map(|a| match a {
+            Action::Commit { block, .. } => Some(block.header.height),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(commits, vec![1, 2]);
+    // A block not linked to the last committed one is refused even with a valid certificate.
+    let (mut r, _) = started(&cfg, me);
+    r.step(Input::BlockSynced {
+        block: b1.clone(),
+        cert: commit_cert(&cfg, &set, &b1, 3),
+    });
+    let out = r.step(Input::BlockSynced {
+        block: bad2.clone(),
+        cert: commit_cert(&cfg, &set, &bad2, 3),
+    });
+    assert!(
+        matches!(
+            rejected(&out).as_slice(),
+            [ConsensusError::BadSyncedBlock { .. }]
+        ),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn b1_future_buffer_is_bounded_per_sender() {
+    let (cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let (mut r, _) = started(&cfg, me);
+    let spammer = (0..4).find(|i| *i != me).unwrap();
+    for k in 0..1_000u64 {
+        let h = tracechain_types::Hash::tagged(b"x", &[&k.to_le_bytes()]);
+        let view = 1 + k % 60;
+        let height = 1 + k % 4;
+        let signature =
+            SimSigner::new(spammer).sign(&prepare_signing_bytes(&cfg.chain_id, height, view, &h));
+        r.step(msg(
+            spammer,
+            Message::Prepare(Vote {
+                height,
+                view,
+                block_hash: h,
+                voter: key(spammer),
+                signature,
+            }),
+        ));
+        assert!(r.buffer().max_per_sender() <= MAX_BUFFERED_PER_SENDER);
+    }
+    assert_eq!(r.buffer().max_per_sender(), MAX_BUFFERED_PER_SENDER);
+    assert_eq!(r.buffer().senders(), 1);
+}
+
+#[test]
+fn m_decode_message_has_a_size_limit_and_consumes_all_input() {
+    let (cfg, set) = sim_config(4);
+    let b = block1(&cfg, &set, 0, 0);
+    let m = Message::PrePrepare(PrePrepare {
+        proposal: proposal(&cfg, 0, 0, b),
+        parent_cert: None,
+    });
+    let bytes = encode(&m);
+    assert_eq!(decode_message(&bytes).unwrap(), m);
+    let mut trailing = bytes.clone();
+    trailing.push(0);
+    assert!(decode_message(&trailing).is_err());
+    let huge = vec![0u8; MAX_MESSAGE_BYTES + 1];
+    assert!(matches!(
+        decode_message(&huge),
+        Err(tracechain_types::DecodeError::TooLarge { .. })
+    ));
+}
+
+#[test]
+fn p5_ed25519_commit_certificate_verifies_with_the_types_check() {
+    let sk = SecretKey::from_seed([9u8; 32]);
+    let set = ValidatorSet::new(vec![Validator {
+        public_key: sk.public(),
+        name: "customs".into(),
+    }])
+    .unwrap();
+    let chain = tracechain_types::ChainId::new("tracechain-test").unwrap();
+    let genesis = tracechain_types::Hash::tagged(b"g", &[]);
+    let cfg = Config::new(chain, genesis, 1_000, set.clone());
+    cfg.validate().unwrap();
+    let mut r = Replica::new(cfg.clone(), Ed25519Signer::new(sk), Ed25519);
+    r.step(Input::Start);
+    let b = sim_block(
+        &cfg,
+        1,
+        0,
+        genesis,
+        1_000,
+        set.validators()[0].public_key,
+        set.hash(),
+        0,
+    );
+    let out = r.step(Input::ProposalReady {
+        height: 1,
+        view: 0,
+        block: b.clone(),
+        set_change: None,
+    });
+    let cert = out
+        .iter()
+        .find_map(|a| match a {
+            Action::Commit { cert, .. } => Some(cert.clone()),
+            _ => None,
+        })
+        .unwrap();
+    cert.verify(&cfg.chain_id, 1, &b.hash(), &set, &Ed25519)
+        .unwrap();
+}
+
+#[test]
+fn vs1_validator_set_change_takes_effect_at_h_plus_2() {
+    let (cfg, set) = sim_config(1);
+    let (_, new_set) = sim_config(4);
+    let (mut r, _) = started(&cfg, 0);
+    let mut parent = cfg.genesis_hash;
+    let mut ts = cfg.genesis_timestamp_ms;
+    let mut hashes = Vec::new();
+    for h in 1..=3u64 {
+        let b = sim_block(&cfg, h, 0, parent, ts, key(0), set.hash(), h);
+        let change = if h == 1 { Some(new_set.clone()) } else { None };
+        let out = r.step(Input::ProposalReady {
+            height: h,
+            view: 0,
+            block: b.clone(),
+            set_change: change,
+        });
+        // The next request names the set of the next height.
+        let next = out.iter().find_map(|a| match a {
+            Action::RequestProposal {
+                height,
+                validator_set_hash,
+                ..
+            } => Some((*height, *validator_set_hash)),
+            _ => None,
+        });
+        hashes.push(next);
+        parent = b.hash();
+        ts = b.header.timestamp_ms;
+        if h == 2 {
+            break;
+        }
+    }
+    assert_eq!(
+        hashes[0],
+        Some((2, set.hash())),
+        "VS1: height 2 still uses the old set"
+    );
+    // Height 3 is led by the new set, in which this replica may not be the primary.
+    assert_eq!(r.height(), 3);
+    let st = r.persisted_state();
+    assert!(
+        st.sets.iter().any(|(from, s)| *from == 3 && *s == new_set),
+        "{:?}",
+        st.sets
+    );
+}
+
+#[test]
+fn config_validation_names_the_key() {
+    let (mut cfg, _) = sim_config(1);
+    cfg.view_timeout_ms = 0;
+    assert_eq!(cfg.validate(), Err(ConfigError::Zero("view_timeout_ms")));
+    cfg.view_timeout_ms = 10;
+    cfg.max_view_timeout_ms = 5;
+    assert!(matches!(
+        cfg.validate(),
+        Err(ConfigError::MaxBelowBase { .. })
+    ));
+}
