@@ -39,16 +39,22 @@ fn mac(secret: u64, msg: &[u8]) -> Signature {
     Signature(out)
 }
 
+/// The Ed25519 secret key behind pool key `index` (benchmarks compare the cheap scheme with
+/// real Ed25519 on the same validator set).
+pub fn pool_secret_key(index: usize) -> SecretKey {
+    let mut seed = [0u8; 32];
+    seed[0] = index as u8;
+    seed[1] = 0x5a;
+    SecretKey::from_seed(seed)
+}
+
 /// The fixed pool of simulated validator keys: (public key, secret).
 pub fn key_pool() -> &'static [(PublicKey, u64)] {
     static POOL: OnceLock<Vec<(PublicKey, u64)>> = OnceLock::new();
     POOL.get_or_init(|| {
         (0..MAX_SIM_KEYS)
             .map(|i| {
-                let mut seed = [0u8; 32];
-                seed[0] = i as u8;
-                seed[1] = 0x5a;
-                let pk = SecretKey::from_seed(seed).public();
+                let pk = pool_secret_key(i).public();
                 (pk, mix(0xC0FFEE ^ (i as u64).wrapping_mul(0x1000_0001)))
             })
             .collect()
