@@ -78,8 +78,12 @@ enum Gs1Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Keys { command: KeysCommand::Generate { out } } => cmd::keys::generate(&out),
-        Command::Gs1 { command: Gs1Command::Check { code } } => cmd::gs1::check(&code),
+        Command::Keys {
+            command: KeysCommand::Generate { out },
+        } => cmd::keys::generate(&out),
+        Command::Gs1 {
+            command: Gs1Command::Check { code },
+        } => cmd::gs1::check(&code),
         Command::Epcis { command } => match command {
             EpcisCommand::Validate { file } => cmd::epcis::validate(&file),
             EpcisCommand::Hash { file } => cmd::epcis::hash(&file),

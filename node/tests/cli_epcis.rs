@@ -7,10 +7,17 @@ use std::process::{Command, Output};
 fn data(rel: &str) -> PathBuf {
     let base = match std::env::var_os("TRACECHAIN_CONFORMANCE_DIR") {
         Some(d) => PathBuf::from(d),
-        None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/testdata")),
+        None => PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../shared/testdata"
+        )),
     };
     let dir = base.join("epcis");
-    assert!(dir.is_dir(), "EPCIS conformance data not found at {}", dir.display());
+    assert!(
+        dir.is_dir(),
+        "EPCIS conformance data not found at {}",
+        dir.display()
+    );
     dir.join(rel)
 }
 
@@ -26,24 +33,43 @@ fn run(cmd: &str, rel: &str) -> Output {
 #[test]
 fn epcis_cli_validate_accepts_valid_document() {
     let out = run("validate", "valid/JumbledFieldsOrder.json");
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
 fn epcis_cli_validate_lists_every_problem_and_exits_2() {
-    let out = run("validate", "invalid/ObjectEvent_without_action_and_eventTime.json");
+    let out = run(
+        "validate",
+        "invalid/ObjectEvent_without_action_and_eventTime.json",
+    );
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8(out.stderr).unwrap();
     let lines: Vec<&str> = err.lines().collect();
-    assert!(lines.iter().any(|l| l.starts_with("event 0") && l.contains(": action: EPCIS-REQ")), "{err}");
-    assert!(lines.iter().any(|l| l.starts_with("event 0") && l.contains(": eventTime: EPCIS-REQ")), "{err}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("event 0") && l.contains(": action: EPCIS-REQ")),
+        "{err}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("event 0") && l.contains(": eventTime: EPCIS-REQ")),
+        "{err}"
+    );
 }
 
 #[test]
 fn epcis_cli_hash_prints_reference_ids_in_order() {
     let out = run("hash", "hash-vectors/epcisDocWithVariousEventTypes.jsonld");
     assert_eq!(out.status.code(), Some(0));
-    let want = std::fs::read_to_string(data("hash-vectors/epcisDocWithVariousEventTypes.hashes")).unwrap();
+    let want =
+        std::fs::read_to_string(data("hash-vectors/epcisDocWithVariousEventTypes.hashes")).unwrap();
     let got = String::from_utf8(out.stdout).unwrap();
     let want: Vec<&str> = want.lines().filter(|l| !l.is_empty()).collect();
     assert_eq!(got.lines().collect::<Vec<_>>(), want);
@@ -52,7 +78,12 @@ fn epcis_cli_hash_prints_reference_ids_in_order() {
 #[test]
 fn epcis_cli_map_prints_records_as_json() {
     let out = run("map", "hash-vectors/epcisDocWithVariousEventTypes.jsonld");
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
     let events = v.as_array().expect("an array of mapped events");
     assert_eq!(events.len(), 13);

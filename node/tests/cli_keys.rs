@@ -10,8 +10,16 @@ fn bin() -> Command {
 fn keys_generate_writes_owner_only_file_and_refuses_overwrite() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("validator.key");
-    let out = bin().args(["keys", "generate", "--out"]).arg(&path).output().expect("run");
-    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let out = bin()
+        .args(["keys", "generate", "--out"])
+        .arg(&path)
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let printed = String::from_utf8(out.stdout).expect("utf8");
     let printed = printed.trim();
     assert_eq!(printed.len(), 64, "public key hex: {printed}");
@@ -29,7 +37,11 @@ fn keys_generate_writes_owner_only_file_and_refuses_overwrite() {
     }
 
     // A second run must refuse and leave the file unchanged.
-    let again = bin().args(["keys", "generate", "--out"]).arg(&path).output().expect("run");
+    let again = bin()
+        .args(["keys", "generate", "--out"])
+        .arg(&path)
+        .output()
+        .expect("run");
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("refusing to overwrite"));
     assert_eq!(std::fs::read_to_string(&path).expect("read"), body);
@@ -38,8 +50,14 @@ fn keys_generate_writes_owner_only_file_and_refuses_overwrite() {
 #[test]
 fn two_generated_keys_differ() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let a = bin().args(["keys", "generate", "--out"]).arg(dir.path().join("a")).output();
-    let b = bin().args(["keys", "generate", "--out"]).arg(dir.path().join("b")).output();
+    let a = bin()
+        .args(["keys", "generate", "--out"])
+        .arg(dir.path().join("a"))
+        .output();
+    let b = bin()
+        .args(["keys", "generate", "--out"])
+        .arg(dir.path().join("b"))
+        .output();
     let (a, b) = (a.expect("run a"), b.expect("run b"));
     assert!(a.status.success() && b.status.success());
     assert_ne!(a.stdout, b.stdout);

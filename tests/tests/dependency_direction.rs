@@ -34,21 +34,33 @@ const PURE_MAY_USE: &[(&str, &[&str])] = &[
     ("tracechain-gs1", &[]),
     ("tracechain-epcis", &["tracechain-types", "tracechain-gs1"]),
     ("tracechain-consensus", &["tracechain-types"]),
-    ("tracechain-contracts", &["tracechain-types", "tracechain-gs1"]),
+    (
+        "tracechain-contracts",
+        &["tracechain-types", "tracechain-gs1"],
+    ),
 ];
 
 fn metadata() -> cargo_metadata::Metadata {
     let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.toml");
-    MetadataCommand::new().manifest_path(manifest).exec().expect("cargo metadata runs")
+    MetadataCommand::new()
+        .manifest_path(manifest)
+        .exec()
+        .expect("cargo metadata runs")
 }
 
 /// Every package reachable from `root` through normal and build edges.
 fn closure(meta: &cargo_metadata::Metadata, root: &PackageId) -> BTreeSet<String> {
-    let resolve = meta.resolve.as_ref().expect("metadata has a resolved graph");
+    let resolve = meta
+        .resolve
+        .as_ref()
+        .expect("metadata has a resolved graph");
     let nodes: HashMap<&PackageId, &cargo_metadata::Node> =
         resolve.nodes.iter().map(|n| (&n.id, n)).collect();
-    let names: HashMap<&PackageId, &str> =
-        meta.packages.iter().map(|p| (&p.id, p.name.as_str())).collect();
+    let names: HashMap<&PackageId, &str> = meta
+        .packages
+        .iter()
+        .map(|p| (&p.id, p.name.as_str()))
+        .collect();
     let mut seen = BTreeSet::new();
     let mut out = BTreeSet::new();
     let mut stack = vec![root];
@@ -91,9 +103,16 @@ fn pure_crates_do_not_depend_on_io_runtimes() {
                 violations.push(format!("{crate_name} depends (maybe indirectly) on {bad}"));
             }
         }
-        println!("{crate_name}: {} runtime dependencies, none forbidden", deps.len());
+        println!(
+            "{crate_name}: {} runtime dependencies, none forbidden",
+            deps.len()
+        );
     }
-    assert!(violations.is_empty(), "dependency direction violated:\n{}", violations.join("\n"));
+    assert!(
+        violations.is_empty(),
+        "dependency direction violated:\n{}",
+        violations.join("\n")
+    );
 }
 
 #[test]
@@ -123,7 +142,16 @@ fn the_checker_sees_forbidden_crates_when_they_are_there() {
     // empty closure cannot make the tests above pass vacuously.
     let meta = metadata();
     let deps = closure(&meta, &package_id(&meta, "tracechain-types"));
-    assert!(deps.contains("serde"), "closure misses direct dependency serde: {deps:?}");
-    assert!(deps.contains("serde_derive"), "closure misses transitive serde_derive: {deps:?}");
-    assert!(deps.contains("curve25519-dalek"), "closure misses transitive curve25519-dalek");
+    assert!(
+        deps.contains("serde"),
+        "closure misses direct dependency serde: {deps:?}"
+    );
+    assert!(
+        deps.contains("serde_derive"),
+        "closure misses transitive serde_derive: {deps:?}"
+    );
+    assert!(
+        deps.contains("curve25519-dalek"),
+        "closure misses transitive curve25519-dalek"
+    );
 }

@@ -34,7 +34,10 @@ fn main() {
         let sig = ed25519_dalek::Signature::from_bytes(&s.0);
         black_box(vk.verify_strict(m, &sig)).expect("valid");
     }
-    report("ed25519-dalek verify_strict (single)", t.elapsed().as_secs_f64());
+    report(
+        "ed25519-dalek verify_strict (single)",
+        t.elapsed().as_secs_f64(),
+    );
 
     let t = Instant::now();
     for (k, m, s, _) in &items {
@@ -45,11 +48,16 @@ fn main() {
     for batch in [4usize, 16, 64, 256, 1024] {
         let t = Instant::now();
         for chunk in items.chunks(batch) {
-            let v: Vec<(PublicKey, &[u8], Signature)> =
-                chunk.iter().map(|(k, m, s, _)| (*k, m.as_slice(), *s)).collect();
+            let v: Vec<(PublicKey, &[u8], Signature)> = chunk
+                .iter()
+                .map(|(k, m, s, _)| (*k, m.as_slice(), *s))
+                .collect();
             assert!(black_box(Ed25519.verify_batch(&v)));
         }
-        report(&format!("ZIP-215 batch of {batch}"), t.elapsed().as_secs_f64());
+        report(
+            &format!("ZIP-215 batch of {batch}"),
+            t.elapsed().as_secs_f64(),
+        );
     }
 }
 

@@ -115,7 +115,12 @@ pub struct CommitCertificate {
 }
 
 /// The bytes a validator signs to vote commit.
-pub fn commit_signing_bytes(chain_id: &ChainId, height: u64, view: u64, block_hash: &Hash) -> Vec<u8> {
+pub fn commit_signing_bytes(
+    chain_id: &ChainId,
+    height: u64,
+    view: u64,
+    block_hash: &Hash,
+) -> Vec<u8> {
     let mut out = COMMIT_DOMAIN.to_vec();
     out.extend_from_slice(&encode(chain_id));
     out.extend_from_slice(&height.to_le_bytes());
@@ -189,11 +194,17 @@ impl CommitCertificate {
             }
         }
         if self.votes.len() < set.quorum() {
-            return Err(CertificateError::NoQuorum { got: self.votes.len(), need: set.quorum() });
+            return Err(CertificateError::NoQuorum {
+                got: self.votes.len(),
+                need: set.quorum(),
+            });
         }
         let msg = commit_signing_bytes(chain_id, self.height, self.view, &self.block_hash);
-        let items: Vec<(PublicKey, &[u8], Signature)> =
-            self.votes.iter().map(|v| (v.validator, msg.as_slice(), v.signature)).collect();
+        let items: Vec<(PublicKey, &[u8], Signature)> = self
+            .votes
+            .iter()
+            .map(|v| (v.validator, msg.as_slice(), v.signature))
+            .collect();
         if verifier.verify_batch(&items) {
             return Ok(());
         }

@@ -21,9 +21,7 @@ use sha2::Digest as _;
 use crate::hash::Hash;
 
 /// An Ed25519 public key (32 bytes, compressed Edwards point). It is also the signer's key id.
-#[derive(
-    Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, BorshSerialize, BorshDeserialize,
-)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, BorshSerialize, BorshDeserialize)]
 pub struct PublicKey(pub [u8; 32]);
 
 /// An Ed25519 signature (64 bytes: `R ‖ s`).
@@ -74,7 +72,8 @@ impl PublicKey {
         let vk = ed25519_consensus::VerificationKey::try_from(self.0)
             .map_err(|_| CryptoError::MalformedKey(*self))?;
         let s = ed25519_consensus::Signature::from(sig.0);
-        vk.verify(&s, msg).map_err(|_| CryptoError::BadSignature(*self))
+        vk.verify(&s, msg)
+            .map_err(|_| CryptoError::BadSignature(*self))
     }
 
     /// The hash of this key under a domain tag; used as a compact id in indexes.
@@ -121,7 +120,10 @@ pub struct ParseHexError {
 
 fn parse_hex<const N: usize>(s: &str) -> Result<[u8; N], ParseHexError> {
     let mut out = [0u8; N];
-    let err = ParseHexError { expected: 2 * N, got: s.len() };
+    let err = ParseHexError {
+        expected: 2 * N,
+        got: s.len(),
+    };
     if s.len() != 2 * N {
         return Err(err);
     }
@@ -224,7 +226,9 @@ impl SignatureVerifier for Ed25519 {
         // so verification stays deterministic and free of I/O; a signer cannot steer them without
         // breaking SHA-256. Under ZIP-215 the verdict equals single verification either way.
         let seed: [u8; 32] = sha2::Digest::finalize(transcript).into();
-        batch.verify(rand_chacha::ChaCha20Rng::from_seed(seed)).is_ok()
+        batch
+            .verify(rand_chacha::ChaCha20Rng::from_seed(seed))
+            .is_ok()
     }
 }
 

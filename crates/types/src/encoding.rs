@@ -51,10 +51,16 @@ pub fn decode<T: BorshDeserialize>(bytes: &[u8], limit: usize) -> Result<T, Deco
     let what: &'static str = std::any::type_name::<T>();
     let what = what.rsplit("::").next().unwrap_or(what);
     if bytes.len() > limit {
-        return Err(DecodeError::TooLarge { what, len: bytes.len(), limit });
+        return Err(DecodeError::TooLarge {
+            what,
+            len: bytes.len(),
+            limit,
+        });
     }
-    borsh::from_slice::<T>(bytes)
-        .map_err(|e| DecodeError::Invalid { what, reason: e.to_string() })
+    borsh::from_slice::<T>(bytes).map_err(|e| DecodeError::Invalid {
+        what,
+        reason: e.to_string(),
+    })
 }
 
 /// Convenience methods for canonically encoded types.

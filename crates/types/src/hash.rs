@@ -69,10 +69,15 @@ impl FromStr for Hash {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let mut out = [0u8; 32];
         if s.len() != 64 {
-            return Err(ParseHashError { len: s.len(), detail: "" });
+            return Err(ParseHashError {
+                len: s.len(),
+                detail: "",
+            });
         }
-        hex::decode_to_slice(s, &mut out)
-            .map_err(|_| ParseHashError { len: s.len(), detail: " (not hex)" })?;
+        hex::decode_to_slice(s, &mut out).map_err(|_| ParseHashError {
+            len: s.len(),
+            detail: " (not hex)",
+        })?;
         Ok(Hash(out))
     }
 }

@@ -74,7 +74,11 @@ impl MerkleProof {
         }
         let mut path = Vec::new();
         build_path(leaves, index, &mut path);
-        Some(MerkleProof { index: index as u64, leaf_count: leaves.len() as u64, path })
+        Some(MerkleProof {
+            index: index as u64,
+            leaf_count: leaves.len() as u64,
+            path,
+        })
     }
 
     /// Whether `leaf` (a leaf hash) is at `index` in the tree with this `root`.
@@ -128,7 +132,9 @@ mod tests {
     use super::*;
 
     fn leaves(n: usize) -> Vec<Hash> {
-        (0..n).map(|i| leaf_hash(&(i as u64).to_be_bytes())).collect()
+        (0..n)
+            .map(|i| leaf_hash(&(i as u64).to_be_bytes()))
+            .collect()
     }
 
     #[test]

@@ -51,7 +51,10 @@ impl TxBody {
     /// Sign for a chain.
     pub fn sign(self, chain_id: &ChainId, key: &SecretKey) -> Transaction {
         let signature = key.sign(&self.signing_bytes(chain_id));
-        Transaction { body: self, signature }
+        Transaction {
+            body: self,
+            signature,
+        }
     }
 }
 
@@ -65,7 +68,9 @@ impl Transaction {
 
     /// Verify the signature for a chain (chain rule, see [`crate::crypto`]).
     pub fn verify(&self, chain_id: &ChainId) -> Result<(), CryptoError> {
-        self.body.signer.verify(&self.body.signing_bytes(chain_id), &self.signature)
+        self.body
+            .signer
+            .verify(&self.body.signing_bytes(chain_id), &self.signature)
     }
 
     /// Verify many transactions at once; agrees exactly with calling [`Transaction::verify`]

@@ -69,7 +69,7 @@ pub struct ValidatorSet {
 impl ValidatorSet {
     /// Build a set: sorts by key, refuses duplicates, weak keys, bad names, empty and oversize.
     pub fn new(mut validators: Vec<Validator>) -> Result<ValidatorSet, ValidatorSetError> {
-        validators.sort_by(|a, b| a.public_key.cmp(&b.public_key));
+        validators.sort_by_key(|v| v.public_key);
         Self::from_sorted(validators)
     }
 
@@ -91,7 +91,10 @@ impl ValidatorSet {
         for v in &validators {
             v.public_key.check_registrable()?;
             if v.name.is_empty() || v.name.len() > MAX_VALIDATOR_NAME {
-                return Err(ValidatorSetError::BadName { key: v.public_key, len: v.name.len() });
+                return Err(ValidatorSetError::BadName {
+                    key: v.public_key,
+                    len: v.name.len(),
+                });
             }
         }
         Ok(ValidatorSet { validators })
@@ -130,7 +133,9 @@ impl ValidatorSet {
 
     /// Position of a key in the set.
     pub fn index_of(&self, key: &PublicKey) -> Option<usize> {
-        self.validators.binary_search_by(|v| v.public_key.cmp(key)).ok()
+        self.validators
+            .binary_search_by(|v| v.public_key.cmp(key))
+            .ok()
     }
 
     /// Whether the key is a member.
@@ -198,8 +203,14 @@ mod tests {
         for n in 1..=100 {
             let q = quorum(n);
             let f = max_faulty(n);
-            assert!(q <= n - f, "n={n}: quorum {q} must be reachable with f={f} silent");
-            assert!(2 * q >= n + f + 1, "n={n}: two quorums of {q} overlap in fewer than f+1");
+            assert!(
+                q <= n - f,
+                "n={n}: quorum {q} must be reachable with f={f} silent"
+            );
+            assert!(
+                2 * q > n + f,
+                "n={n}: two quorums of {q} overlap in fewer than f+1"
+            );
         }
     }
 

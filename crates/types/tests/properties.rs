@@ -26,7 +26,10 @@ fn arb_set() -> impl Strategy<Value = ValidatorSet> {
         ValidatorSet::new(
             seeds
                 .into_iter()
-                .map(|s| Validator { public_key: key(s).public(), name: format!("agency-{s}") })
+                .map(|s| Validator {
+                    public_key: key(s).public(),
+                    name: format!("agency-{s}"),
+                })
                 .collect(),
         )
         .expect("distinct strong keys")
@@ -34,8 +37,14 @@ fn arb_set() -> impl Strategy<Value = ValidatorSet> {
 }
 
 fn arb_body() -> impl Strategy<Value = TxBody> {
-    (any::<u8>(), any::<u64>(), any::<u64>(), arb_set(), 0usize..4).prop_map(
-        |(signer, sequence, expiry_height, new_set, n_approvals)| {
+    (
+        any::<u8>(),
+        any::<u64>(),
+        any::<u64>(),
+        arb_set(),
+        0usize..4,
+    )
+        .prop_map(|(signer, sequence, expiry_height, new_set, n_approvals)| {
             let approvals = (0..n_approvals)
                 .map(|i| {
                     let k = key(i as u8 + 100);
@@ -48,8 +57,7 @@ fn arb_body() -> impl Strategy<Value = TxBody> {
                 expiry_height,
                 payload: Payload::ValidatorSetChange(ValidatorSetChange { new_set, approvals }),
             }
-        },
-    )
+        })
 }
 
 fn arb_tx() -> impl Strategy<Value = (ChainId, Transaction)> {
@@ -73,30 +81,45 @@ fn arb_header() -> impl Strategy<Value = BlockHeader> {
         any::<u8>(),
         arb_hash(),
     )
-        .prop_map(|(chain_id, height, view, parent, timestamp_ms, tx_root, state_root, p, vs)| {
-            BlockHeader {
-                chain_id,
-                height,
-                view,
-                parent,
-                timestamp_ms,
-                tx_root,
-                state_root,
-                proposer: key(p).public(),
-                validator_set_hash: vs,
-            }
-        })
+        .prop_map(
+            |(chain_id, height, view, parent, timestamp_ms, tx_root, state_root, p, vs)| {
+                BlockHeader {
+                    chain_id,
+                    height,
+                    view,
+                    parent,
+                    timestamp_ms,
+                    tx_root,
+                    state_root,
+                    proposer: key(p).public(),
+                    validator_set_hash: vs,
+                }
+            },
+        )
 }
 
 fn arb_cert() -> impl Strategy<Value = CommitCertificate> {
-    (any::<u64>(), any::<u64>(), arb_hash(), proptest::collection::btree_set(any::<u8>(), 0..8))
+    (
+        any::<u64>(),
+        any::<u64>(),
+        arb_hash(),
+        proptest::collection::btree_set(any::<u8>(), 0..8),
+    )
         .prop_map(|(height, view, block_hash, seeds)| {
             let mut votes: Vec<CommitVote> = seeds
                 .into_iter()
-                .map(|s| CommitVote { validator: key(s).public(), signature: Signature([s; 64]) })
+                .map(|s| CommitVote {
+                    validator: key(s).public(),
+                    signature: Signature([s; 64]),
+                })
                 .collect();
-            votes.sort_by(|a, b| a.validator.cmp(&b.validator));
-            CommitCertificate { height, view, block_hash, votes }
+            votes.sort_by_key(|v| v.validator);
+            CommitCertificate {
+                height,
+                view,
+                block_hash,
+                votes,
+            }
         })
 }
 
@@ -111,15 +134,27 @@ where
     prop_assert_eq!(encode(&back), bytes.clone());
     for cut in [0, 1, bytes.len() / 2, bytes.len().saturating_sub(1)] {
         if cut < bytes.len() {
-            prop_assert!(decode::<T>(&bytes[..cut], LIMIT).is_err(), "truncated at {} decoded", cut);
+            prop_assert!(
+                decode::<T>(&bytes[..cut], LIMIT).is_err(),
+                "truncated at {} decoded",
+                cut
+            );
         }
     }
     let mut longer = bytes.clone();
     longer.push(0);
-    prop_assert!(decode::<T>(&longer, LIMIT).is_err(), "trailing byte accepted");
-    let too_large =
-        matches!(decode::<T>(&bytes, bytes.len() - 1), Err(DecodeError::TooLarge { .. }));
-    prop_assert!(too_large, "input above the limit was not refused as too large");
+    prop_assert!(
+        decode::<T>(&longer, LIMIT).is_err(),
+        "trailing byte accepted"
+    );
+    let too_large = matches!(
+        decode::<T>(&bytes, bytes.len() - 1),
+        Err(DecodeError::TooLarge { .. })
+    );
+    prop_assert!(
+        too_large,
+        "input above the limit was not refused as too large"
+    );
     Ok(())
 }
 
@@ -235,13 +270,19 @@ proptest! {
 fn transaction_id_ignores_signature_but_leaf_covers_it() {
     let chain = ChainId::new("tracechain-test").expect("valid");
     let k = key(7);
-    let set = ValidatorSet::new(vec![Validator { public_key: k.public(), name: "customs".into() }])
-        .expect("valid");
+    let set = ValidatorSet::new(vec![Validator {
+        public_key: k.public(),
+        name: "customs".into(),
+    }])
+    .expect("valid");
     let body = TxBody {
         signer: k.public(),
         sequence: 0,
         expiry_height: 10,
-        payload: Payload::ValidatorSetChange(ValidatorSetChange { new_set: set, approvals: vec![] }),
+        payload: Payload::ValidatorSetChange(ValidatorSetChange {
+            new_set: set,
+            approvals: vec![],
+        }),
     };
     let tx = body.sign(&chain, &k);
     let mut other = tx.clone();
@@ -264,7 +305,10 @@ fn weak_keys_are_refused_at_registration() {
             matches!(pk.check_registrable(), Err(crypto::CryptoError::WeakKey(_))),
             "{pk} accepted"
         );
-        let set = ValidatorSet::new(vec![Validator { public_key: pk, name: "weak".into() }]);
+        let set = ValidatorSet::new(vec![Validator {
+            public_key: pk,
+            name: "weak".into(),
+        }]);
         assert!(set.is_err());
     }
     assert!(key(1).public().check_registrable().is_ok());
@@ -277,7 +321,10 @@ fn certificate_checks_quorum_membership_order_and_signatures() {
     let set = ValidatorSet::new(
         keys.iter()
             .enumerate()
-            .map(|(i, k)| Validator { public_key: k.public(), name: format!("v{i}") })
+            .map(|(i, k)| Validator {
+                public_key: k.public(),
+                name: format!("v{i}"),
+            })
             .collect(),
     )
     .expect("valid");
@@ -285,9 +332,12 @@ fn certificate_checks_quorum_membership_order_and_signatures() {
     let msg = commit_signing_bytes(&chain, 5, 2, &block_hash);
     let mut votes: Vec<CommitVote> = keys
         .iter()
-        .map(|k| CommitVote { validator: k.public(), signature: k.sign(&msg) })
+        .map(|k| CommitVote {
+            validator: k.public(),
+            signature: k.sign(&msg),
+        })
         .collect();
-    votes.sort_by(|a, b| a.validator.cmp(&b.validator));
+    votes.sort_by_key(|v| v.validator);
     let cert = |v: &[CommitVote]| CommitCertificate {
         height: 5,
         view: 2,
@@ -295,8 +345,12 @@ fn certificate_checks_quorum_membership_order_and_signatures() {
         votes: v.to_vec(),
     };
     assert_eq!(set.quorum(), 3);
-    assert!(cert(&votes).verify(&chain, 5, &block_hash, &set, &Ed25519).is_ok());
-    assert!(cert(&votes[..3]).verify(&chain, 5, &block_hash, &set, &Ed25519).is_ok());
+    assert!(cert(&votes)
+        .verify(&chain, 5, &block_hash, &set, &Ed25519)
+        .is_ok());
+    assert!(cert(&votes[..3])
+        .verify(&chain, 5, &block_hash, &set, &Ed25519)
+        .is_ok());
     assert!(matches!(
         cert(&votes[..2]).verify(&chain, 5, &block_hash, &set, &Ed25519),
         Err(block::CertificateError::NoQuorum { got: 2, need: 3 })
@@ -314,18 +368,27 @@ fn certificate_checks_quorum_membership_order_and_signatures() {
     ));
     let outsider = key(99);
     let mut foreign = votes[..3].to_vec();
-    foreign.push(CommitVote { validator: outsider.public(), signature: outsider.sign(&msg) });
-    foreign.sort_by(|a, b| a.validator.cmp(&b.validator));
+    foreign.push(CommitVote {
+        validator: outsider.public(),
+        signature: outsider.sign(&msg),
+    });
+    foreign.sort_by_key(|v| v.validator);
     assert!(matches!(
         cert(&foreign).verify(&chain, 5, &block_hash, &set, &Ed25519),
         Err(block::CertificateError::NotAValidator(_))
     ));
-    assert!(cert(&votes).verify(&chain, 6, &block_hash, &set, &Ed25519).is_err());
+    assert!(cert(&votes)
+        .verify(&chain, 6, &block_hash, &set, &Ed25519)
+        .is_err());
     let other_chain = ChainId::new("tracechain-other").expect("valid");
-    assert!(cert(&votes).verify(&other_chain, 5, &block_hash, &set, &Ed25519).is_err());
+    assert!(cert(&votes)
+        .verify(&other_chain, 5, &block_hash, &set, &Ed25519)
+        .is_err());
     // A verifier must agree single vs batch: check the trait default too.
-    let items: Vec<(PublicKey, &[u8], Signature)> =
-        votes.iter().map(|v| (v.validator, msg.as_slice(), v.signature)).collect();
+    let items: Vec<(PublicKey, &[u8], Signature)> = votes
+        .iter()
+        .map(|v| (v.validator, msg.as_slice(), v.signature))
+        .collect();
     assert!(Ed25519.verify_batch(&items));
 }
 
@@ -335,9 +398,11 @@ fn block_tx_root_and_proofs() {
     let txs: Vec<Transaction> = (0..5u8)
         .map(|i| {
             let k = key(i + 1);
-            let set =
-                ValidatorSet::new(vec![Validator { public_key: k.public(), name: "v".into() }])
-                    .expect("valid");
+            let set = ValidatorSet::new(vec![Validator {
+                public_key: k.public(),
+                name: "v".into(),
+            }])
+            .expect("valid");
             TxBody {
                 signer: k.public(),
                 sequence: i as u64,
@@ -375,7 +440,10 @@ fn block_tx_root_and_proofs() {
 #[test]
 fn hash_and_keys_display_and_parse() {
     let h = Hash::digest(b"abc");
-    assert_eq!(h.to_string(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    assert_eq!(
+        h.to_string(),
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
     assert_eq!(h.to_string().parse::<Hash>().expect("parse"), h);
     assert!("xyz".parse::<Hash>().is_err());
     let json = serde_json::to_string(&h).expect("json");

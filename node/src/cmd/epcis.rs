@@ -22,9 +22,12 @@ fn fail(msg: impl std::fmt::Display) -> ExitCode {
 
 /// Read and parse the document, refusing files over the size limit unread.
 fn load(path: &Path) -> Result<Document, String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
     let mut bytes = Vec::new();
-    let limit = u64::try_from(MAX_DOCUMENT_BYTES).unwrap_or(u64::MAX).saturating_add(1);
+    let limit = u64::try_from(MAX_DOCUMENT_BYTES)
+        .unwrap_or(u64::MAX)
+        .saturating_add(1);
     file.take(limit)
         .read_to_end(&mut bytes)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;

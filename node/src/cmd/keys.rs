@@ -41,7 +41,9 @@ pub fn generate(out: &Path) -> ExitCode {
 fn write_new_key(out: &Path) -> anyhow::Result<String> {
     let key = SecretKey::generate(&mut rand_core::OsRng);
     let public = key.public();
-    public.check_registrable().context("generated key is not registrable")?;
+    public
+        .check_registrable()
+        .context("generated key is not registrable")?;
     let file = KeyFile {
         kind: "ed25519".into(),
         public_key: public.to_hex(),
@@ -58,12 +60,17 @@ fn write_new_key(out: &Path) -> anyhow::Result<String> {
     }
     let mut f = opts.open(out).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
-            anyhow::anyhow!("{} already exists; refusing to overwrite a key file", out.display())
+            anyhow::anyhow!(
+                "{} already exists; refusing to overwrite a key file",
+                out.display()
+            )
         } else {
             anyhow::Error::new(e).context(format!("cannot create {}", out.display()))
         }
     })?;
-    f.write_all(body.as_bytes()).with_context(|| format!("writing {}", out.display()))?;
-    f.sync_all().with_context(|| format!("syncing {}", out.display()))?;
+    f.write_all(body.as_bytes())
+        .with_context(|| format!("writing {}", out.display()))?;
+    f.sync_all()
+        .with_context(|| format!("syncing {}", out.display()))?;
     Ok(public.to_hex())
 }
