@@ -1,68 +1,562 @@
-//! Alliance-chain business: filing, declaration, parallel approval, manual import (R-B2 to R-B5).
-//! Owned by part B (see docs/contracts.md, "How to add a record kind"). Phase 1 stub.
+//! Alliance-chain business (CBEAC, R-B2–R-B5): filing with parallel approval, export
+//! declaration with parallel approval over the linked CBETC records, self-declared manual
+//! imports, and every decision with its reason as a ledger record.
+//!
+//! **Parallel approval.** A filing or declaration names the departments whose approval it
+//! needs (always including the chain's required ones, [`crate::ChainParams`]). Each department — the
+//! agency of a regulator participant — decides once, in any order. The object is in force /
+//! approved when every required department approved; one rejection closes it as rejected
+//! (the enterprise files or declares again under a new reference). Each decision is stored
+//! with who, when and why (R-B5) and is readable by the enterprise ([`declaration_status`],
+//! [`filing_status`]: one-stop status, R-B3).
+//!
+//! **Linked records (R-B3).** A declaration names trace units and the references of their
+//! electronic orders (R-T1 `order_ref`), electronic waybills (R-L2 `waybill`) and payment
+//! receipts (R-T2 `receipt_ref`). Each reference must be found on a record of one of the
+//! declared units; the transaction ids found are stored with the declaration so the
+//! departments see exactly the records declared.
+//!
+//! Key layout: `fil/{enterprise}/{ref}` → [`FilingState`]; `fil/ok/{enterprise}` → `()` once
+//! a filing of the enterprise is in force; `exd/{enterprise}/{ref}` → [`DeclarationState`].
 
+use std::collections::BTreeMap;
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use tracechain_types::records::{
+    Agency, DeclarationDecision, ExportDeclaration, Filing, FilingDecision, ManualImport,
+    ParticipantCategory, SelfDeclaredRecord, TraceCode, Verdict,
+};
+use tracechain_types::{Hash, Payload, PublicKey};
+
+use crate::blocks;
+use crate::codes::NormalisedCode;
 use crate::error::{ContractError, ErrorCode, Problem};
 use crate::exec::TxEnv;
-use tracechain_types::records;
+use crate::keys;
+use crate::query::{self, tags};
+use crate::state::{decode_stored, StateView};
+use crate::trace::check_record_codes;
+use crate::validate::{Checker, MAX_LIST_ITEMS};
 
-/// Execute a `Filing` (R-B2).
-pub fn filing(_env: &mut TxEnv<'_>, _r: &records::Filing) -> Result<(), ContractError> {
-    Err(ContractError::one(
-        "R-B2",
-        ErrorCode::NotYetEnforced,
-        "payload",
-        Problem::NotAllowed("Filing is not implemented yet".into()),
-    ))
+/// Most departments one filing or declaration names (there are six agencies).
+pub const MAX_DEPARTMENTS: usize = 6;
+/// Most references of each kind in one declaration.
+pub const MAX_REFS: usize = MAX_LIST_ITEMS;
+
+/// Status of a filing or declaration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub enum ApprovalStatus {
+    /// Waiting for at least one required department.
+    Pending,
+    /// Every required department approved (filing in force / declaration approved).
+    Approved,
+    /// A department rejected it.
+    Rejected,
 }
 
-/// Execute a `FilingDecision` (R-B2).
-pub fn filing_decision(
-    _env: &mut TxEnv<'_>,
-    _r: &records::FilingDecision,
+/// One department's decision (R-B5).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct Decision {
+    /// Approve or reject.
+    pub verdict: Verdict,
+    /// Why.
+    pub reason: String,
+    /// The regulator participant that decided.
+    pub by: PublicKey,
+    /// Height.
+    pub height: u64,
+    /// Block time (Unix ms).
+    pub timestamp_ms: u64,
+    /// The decision's transaction.
+    pub tx_id: Hash,
+}
+
+/// A filing (`fil/{enterprise}/{ref}`).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct FilingState {
+    /// Hash of the filed enterprise record.
+    pub document: Hash,
+    /// Required departments (sorted).
+    pub departments: Vec<Agency>,
+    /// Decisions so far.
+    pub decisions: BTreeMap<Agency, Decision>,
+    /// Status.
+    pub status: ApprovalStatus,
+    /// Filing height.
+    pub height: u64,
+    /// Filing transaction.
+    pub tx_id: Hash,
+}
+
+/// A linked CBETC record of a declaration.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct LinkedRecord {
+    /// The reference as declared.
+    pub reference: String,
+    /// The record's category tag (`T1`, `L2`, `T2`).
+    pub category: String,
+    /// Transactions of the records carrying it.
+    pub tx_ids: Vec<Hash>,
+}
+
+/// An export declaration (`exd/{enterprise}/{ref}`).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct DeclarationState {
+    /// Units declared (normalised).
+    pub trace_codes: Vec<TraceCode>,
+    /// Linked records (orders, waybills, receipts).
+    pub linked: Vec<LinkedRecord>,
+    /// Required departments (sorted).
+    pub departments: Vec<Agency>,
+    /// Decisions so far.
+    pub decisions: BTreeMap<Agency, Decision>,
+    /// Status.
+    pub status: ApprovalStatus,
+    /// Height.
+    pub height: u64,
+    /// Transaction.
+    pub tx_id: Hash,
+}
+
+fn filing_key(enterprise: &PublicKey, r: &str) -> Vec<u8> {
+    keys::key("fil/", &[&enterprise.0, r.as_bytes()])
+}
+
+fn in_force_key(enterprise: &PublicKey) -> Vec<u8> {
+    keys::key("fil/ok/", &[&enterprise.0])
+}
+
+fn declaration_key(enterprise: &PublicKey, r: &str) -> Vec<u8> {
+    keys::key("exd/", &[&enterprise.0, r.as_bytes()])
+}
+
+/// Check a department list: no duplicates, at most [`MAX_DEPARTMENTS`], every required one
+/// present. Returns the sorted union.
+fn departments(c: &mut Checker, given: &[Agency], required: &[Agency]) -> Vec<Agency> {
+    let mut out: Vec<Agency> = Vec::new();
+    if given.len() > MAX_DEPARTMENTS {
+        c.push(
+            "departments",
+            Problem::TooLong {
+                max: MAX_DEPARTMENTS,
+            },
+        );
+        return out;
+    }
+    for (i, a) in given.iter().enumerate() {
+        if out.contains(a) {
+            c.push(
+                format!("departments[{i}]"),
+                Problem::Duplicate(format!("{a:?}")),
+            );
+        } else {
+            out.push(*a);
+        }
+    }
+    for a in required {
+        if !out.contains(a) {
+            c.push(
+                "departments",
+                Problem::NotFound(format!("required department {a:?} is not named")),
+            );
+        }
+    }
+    out.sort();
+    out
+}
+
+fn reason(c: &mut Checker, r: &str) {
+    c.text_value("reason", r, true);
+}
+
+/// The deciding regulator's agency.
+fn agency(env: &TxEnv<'_>, rule: &'static str) -> Result<Agency, ContractError> {
+    match env.participant.as_ref().map(|p| p.registration.category) {
+        Some(ParticipantCategory::Regulator(a)) => Ok(a),
+        _ => Err(ContractError::one(
+            rule,
+            ErrorCode::NotPermitted,
+            "signer",
+            Problem::NotAllowed("decisions are taken by regulators".into()),
+        )),
+    }
+}
+
+fn decide(
+    decisions: &mut BTreeMap<Agency, Decision>,
+    status: &mut ApprovalStatus,
+    departments: &[Agency],
+    agency: Agency,
+    decision: Decision,
+    rule: &'static str,
 ) -> Result<(), ContractError> {
-    Err(ContractError::one(
+    if !departments.contains(&agency) {
+        return Err(ContractError::one(
+            rule,
+            ErrorCode::NotOwner,
+            "verdict",
+            Problem::NotAllowed(format!("department {agency:?} is not asked to decide")),
+        ));
+    }
+    if *status != ApprovalStatus::Pending {
+        return Err(ContractError::one(
+            rule,
+            ErrorCode::InvalidTransition,
+            "verdict",
+            Problem::NotAllowed(format!("already {status:?}")),
+        ));
+    }
+    if decisions.contains_key(&agency) {
+        return Err(ContractError::one(
+            rule,
+            ErrorCode::InvalidTransition,
+            "verdict",
+            Problem::Duplicate(format!("department {agency:?} has decided already")),
+        ));
+    }
+    let verdict = decision.verdict;
+    decisions.insert(agency, decision);
+    *status = match verdict {
+        Verdict::Reject => ApprovalStatus::Rejected,
+        Verdict::Approve if departments.iter().all(|d| decisions.contains_key(d)) => {
+            ApprovalStatus::Approved
+        }
+        Verdict::Approve => ApprovalStatus::Pending,
+    };
+    Ok(())
+}
+
+/// Filing (R-B2): an export enterprise (trade entity) files its enterprise record.
+pub fn filing(env: &mut TxEnv<'_>, r: &Filing) -> Result<(), ContractError> {
+    let mut c = Checker::new();
+    c.text_value("filing_ref", &r.filing_ref, true);
+    if r.document == Hash::ZERO {
+        c.push("document", Problem::Missing);
+    }
+    let deps = departments(&mut c, &r.departments, &env.ctx.params.filing_departments);
+    c.finish("R-B2")?;
+    let k = filing_key(&env.signer, &r.filing_ref);
+    if env.state.get(&k).is_some() {
+        return Err(ContractError::one(
+            "R-B2",
+            ErrorCode::AlreadyExists,
+            "filing_ref",
+            Problem::Duplicate(r.filing_ref.clone()),
+        ));
+    }
+    let status = if deps.is_empty() {
+        ApprovalStatus::Approved
+    } else {
+        ApprovalStatus::Pending
+    };
+    if status == ApprovalStatus::Approved {
+        env.state.put_value(in_force_key(&env.signer), &());
+    }
+    env.state.put_value(
+        k,
+        &FilingState {
+            document: r.document,
+            departments: deps,
+            decisions: BTreeMap::new(),
+            status,
+            height: env.ctx.height,
+            tx_id: env.tx_id,
+        },
+    );
+    env.store_record(&Payload::Filing(r.clone()), "B2", &[], false);
+    Ok(())
+}
+
+/// FilingDecision (R-B2, R-B5): a department (regulator) approves or rejects, with a reason.
+pub fn filing_decision(env: &mut TxEnv<'_>, r: &FilingDecision) -> Result<(), ContractError> {
+    let mut c = Checker::new();
+    reason(&mut c, &r.reason);
+    c.finish("R-B5")?;
+    let agency = agency(env, "R-B2")?;
+    let k = filing_key(&r.enterprise, &r.filing_ref);
+    let Some(mut f) = env.state.get_value::<FilingState>(&k) else {
+        return Err(ContractError::one(
+            "R-B2",
+            ErrorCode::NotFound,
+            "filing_ref",
+            Problem::NotFound("no such filing of this enterprise".into()),
+        ));
+    };
+    let d = Decision {
+        verdict: r.verdict,
+        reason: r.reason.clone(),
+        by: env.signer,
+        height: env.ctx.height,
+        timestamp_ms: env.ctx.timestamp_ms,
+        tx_id: env.tx_id,
+    };
+    decide(
+        &mut f.decisions,
+        &mut f.status,
+        &f.departments,
+        agency,
+        d,
         "R-B2",
-        ErrorCode::NotYetEnforced,
-        "payload",
-        Problem::NotAllowed("FilingDecision is not implemented yet".into()),
-    ))
+    )?;
+    if f.status == ApprovalStatus::Approved {
+        env.state.put_value(in_force_key(&r.enterprise), &());
+    }
+    env.state.put_value(k, &f);
+    env.store_record(&Payload::FilingDecision(r.clone()), "B5", &[], false);
+    Ok(())
 }
 
-/// Execute a `ExportDeclaration` (R-B3).
-pub fn export_declaration(
-    _env: &mut TxEnv<'_>,
-    _r: &records::ExportDeclaration,
-) -> Result<(), ContractError> {
-    Err(ContractError::one(
-        "R-B3",
-        ErrorCode::NotYetEnforced,
-        "payload",
-        Problem::NotAllowed("ExportDeclaration is not implemented yet".into()),
-    ))
+/// Whether the enterprise has a filing in force (R-B2).
+pub fn has_filing_in_force(state: &dyn StateView, enterprise: &PublicKey) -> bool {
+    state.get(&in_force_key(enterprise)).is_some()
 }
 
-/// Execute a `DeclarationDecision` (R-B3).
+/// Find the records of the declared units carrying each reference (R-B3).
+fn link_refs(
+    state: &dyn StateView,
+    c: &mut Checker,
+    units: &[NormalisedCode],
+    field: &str,
+    refs: &[String],
+    category: &'static str,
+    min: usize,
+) -> Vec<LinkedRecord> {
+    let mut out: Vec<LinkedRecord> = Vec::new();
+    if !c.list(field, refs, min, MAX_REFS) {
+        return out;
+    }
+    let mut envs = Vec::new();
+    for u in units {
+        for env in query::records(state, u, category) {
+            if !envs
+                .iter()
+                .any(|e: &crate::exec::RecordEnvelope| e.tx_id == env.tx_id)
+            {
+                envs.push(env);
+            }
+        }
+    }
+    for (i, r) in refs.iter().enumerate() {
+        let f = format!("{field}[{i}]");
+        if !c.text_value(&f, r, true) {
+            continue;
+        }
+        if out.iter().any(|l| &l.reference == r) {
+            c.push(f, Problem::Duplicate(r.clone()));
+            continue;
+        }
+        let ids: Vec<Hash> = envs
+            .iter()
+            .filter(|e| match &e.payload {
+                Payload::Order(o) => o.order_ref.as_deref() == Some(r.as_str()),
+                Payload::Transport(t) => t.waybill.as_deref() == Some(r.as_str()),
+                Payload::PaymentReceipt(p) => p.receipt_ref.as_deref() == Some(r.as_str()),
+                _ => false,
+            })
+            .map(|e| e.tx_id)
+            .collect();
+        if ids.is_empty() {
+            c.push(
+                f,
+                Problem::NotFound(format!(
+                    "no {category} record of the declared units carries {r:?}"
+                )),
+            );
+        } else {
+            out.push(LinkedRecord {
+                reference: r.clone(),
+                category: category.to_string(),
+                tx_ids: ids,
+            });
+        }
+    }
+    out
+}
+
+/// ExportDeclaration (R-B3): a trade entity with a filing in force declares units with their
+/// order, waybill and receipt references (at least one order); every reference must be
+/// carried by a record of a declared unit.
+pub fn export_declaration(env: &mut TxEnv<'_>, r: &ExportDeclaration) -> Result<(), ContractError> {
+    let mut c = Checker::new();
+    c.text_value("declaration_ref", &r.declaration_ref, true);
+    let units: Vec<NormalisedCode> =
+        check_record_codes(&env.state, &mut c, "trace_codes", &r.trace_codes)
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+    let mut linked = link_refs(
+        &env.state,
+        &mut c,
+        &units,
+        "order_refs",
+        &r.order_refs,
+        tags::T1,
+        1,
+    );
+    linked.extend(link_refs(
+        &env.state,
+        &mut c,
+        &units,
+        "waybill_refs",
+        &r.waybill_refs,
+        tags::L2,
+        0,
+    ));
+    linked.extend(link_refs(
+        &env.state,
+        &mut c,
+        &units,
+        "receipt_refs",
+        &r.receipt_refs,
+        tags::T2,
+        0,
+    ));
+    let deps = departments(
+        &mut c,
+        &r.departments,
+        &env.ctx.params.declaration_departments,
+    );
+    c.finish("R-B3")?;
+    if !has_filing_in_force(&env.state, &env.signer) {
+        return Err(ContractError::one(
+            "R-B2",
+            ErrorCode::InvalidTransition,
+            "declaration_ref",
+            Problem::NotAllowed("the enterprise has no filing in force (R-B2)".into()),
+        ));
+    }
+    let k = declaration_key(&env.signer, &r.declaration_ref);
+    if env.state.get(&k).is_some() {
+        return Err(ContractError::one(
+            "R-B3",
+            ErrorCode::AlreadyExists,
+            "declaration_ref",
+            Problem::Duplicate(r.declaration_ref.clone()),
+        ));
+    }
+    let status = if deps.is_empty() {
+        ApprovalStatus::Approved
+    } else {
+        ApprovalStatus::Pending
+    };
+    env.state.put_value(
+        k,
+        &DeclarationState {
+            trace_codes: units.iter().map(|n| n.code().clone()).collect(),
+            linked,
+            departments: deps,
+            decisions: BTreeMap::new(),
+            status,
+            height: env.ctx.height,
+            tx_id: env.tx_id,
+        },
+    );
+    env.store_record(
+        &Payload::ExportDeclaration(r.clone()),
+        tags::DECLARATION,
+        &units,
+        false,
+    );
+    Ok(())
+}
+
+/// DeclarationDecision (R-B3, R-B5).
 pub fn declaration_decision(
-    _env: &mut TxEnv<'_>,
-    _r: &records::DeclarationDecision,
+    env: &mut TxEnv<'_>,
+    r: &DeclarationDecision,
 ) -> Result<(), ContractError> {
-    Err(ContractError::one(
+    let mut c = Checker::new();
+    reason(&mut c, &r.reason);
+    c.finish("R-B5")?;
+    let agency = agency(env, "R-B3")?;
+    let k = declaration_key(&r.enterprise, &r.declaration_ref);
+    let Some(mut d) = env.state.get_value::<DeclarationState>(&k) else {
+        return Err(ContractError::one(
+            "R-B3",
+            ErrorCode::NotFound,
+            "declaration_ref",
+            Problem::NotFound("no such declaration of this enterprise".into()),
+        ));
+    };
+    let dec = Decision {
+        verdict: r.verdict,
+        reason: r.reason.clone(),
+        by: env.signer,
+        height: env.ctx.height,
+        timestamp_ms: env.ctx.timestamp_ms,
+        tx_id: env.tx_id,
+    };
+    decide(
+        &mut d.decisions,
+        &mut d.status,
+        &d.departments,
+        agency,
+        dec,
         "R-B3",
-        ErrorCode::NotYetEnforced,
-        "payload",
-        Problem::NotAllowed("DeclarationDecision is not implemented yet".into()),
-    ))
+    )?;
+    let codes: Vec<NormalisedCode> = d
+        .trace_codes
+        .iter()
+        .filter_map(|c| NormalisedCode::new("code", c).ok())
+        .collect();
+    env.state.put_value(k, &d);
+    env.store_record(
+        &Payload::DeclarationDecision(r.clone()),
+        tags::DECLARATION,
+        &codes,
+        false,
+    );
+    Ok(())
 }
 
-/// Execute a `ManualImport` (R-B4).
-pub fn manual_import(
-    _env: &mut TxEnv<'_>,
-    _r: &records::ManualImport,
-) -> Result<(), ContractError> {
-    Err(ContractError::one(
-        "R-B4",
-        ErrorCode::NotYetEnforced,
-        "payload",
-        Problem::NotAllowed("ManualImport is not implemented yet".into()),
-    ))
+/// ManualImport (R-B4): the domestic exporter imports a logistics record CBETC nodes do not
+/// carry (overseas transport, warehousing, clearance and delivery, exceptions). It runs the
+/// full R-X1 validation of its category and is stored marked self-declared.
+pub fn manual_import(env: &mut TxEnv<'_>, r: &ManualImport) -> Result<(), ContractError> {
+    let mut c = Checker::new();
+    c.text_value("note", &r.note, true);
+    c.finish("R-B4")?;
+    let payload = match &r.record {
+        SelfDeclaredRecord::Transport(x) => Payload::Transport(x.clone()),
+        SelfDeclaredRecord::Warehousing(x) => Payload::Warehousing(x.clone()),
+        SelfDeclaredRecord::Delivery(x) => Payload::Delivery(x.clone()),
+        SelfDeclaredRecord::DeliveryException(x) => Payload::DeliveryException(x.clone()),
+    };
+    blocks::execute(env, &payload, true).map_err(|mut e| {
+        for p in &mut e.problems {
+            p.field = format!("record.{}", p.field);
+        }
+        e
+    })
+}
+
+// ------------------------------------------------------------------------------ read side
+
+/// A filing's status (visible to the enterprise and regulators).
+pub fn filing_status(
+    state: &dyn StateView,
+    enterprise: &PublicKey,
+    filing_ref: &str,
+) -> Option<FilingState> {
+    let k = filing_key(enterprise, filing_ref);
+    state.get(&k).map(|b| decode_stored(&k, &b))
+}
+
+/// A declaration's status with its linked records and decisions (R-B3 one-stop status).
+pub fn declaration_status(
+    state: &dyn StateView,
+    enterprise: &PublicKey,
+    declaration_ref: &str,
+) -> Option<DeclarationState> {
+    let k = declaration_key(enterprise, declaration_ref);
+    state.get(&k).map(|b| decode_stored(&k, &b))
+}
+
+/// Departments still to decide on a filing or declaration.
+pub fn awaiting(departments: &[Agency], decisions: &BTreeMap<Agency, Decision>) -> Vec<Agency> {
+    departments
+        .iter()
+        .filter(|d| !decisions.contains_key(d))
+        .copied()
+        .collect()
 }

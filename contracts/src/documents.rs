@@ -184,8 +184,8 @@ pub fn revoke(env: &mut TxEnv<'_>, r: &DocumentRevocation) -> Result<(), Contrac
     if doc.issuer != env.signer {
         return Err(ContractError::one(
             "R-S1",
-            ErrorCode::NotPermitted,
-            "signer",
+            ErrorCode::NotOwner,
+            "document_hash",
             Problem::NotAllowed("only the issuer revokes its document".into()),
         ));
     }

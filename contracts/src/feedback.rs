@@ -1,26 +1,203 @@
-//! Feedback and answers (R-S7).
-//! Owned by part B (see docs/contracts.md, "How to add a record kind"). Phase 1 stub.
+//! Feedback and answers (R-S7, spec 7.4 d): anyone who reads a trace result (any approved
+//! participant) files feedback on a registered trace code; the trace-service provider
+//! answers. Both are records.
+//!
+//! **Who answers.** A participant of a trace-service-provider category (permission table)
+//! that is a provider *of this unit*: its registrant (or its batch's), the writer of any
+//! record of the unit, a regulator, or the platform operator. Others are refused with
+//! `E_NOT_OWNER`.
+//!
+//! Key layout: `fb/{author}/{ref}` → [`FeedbackState`].
 
+use borsh::{BorshDeserialize, BorshSerialize};
+use tracechain_types::records::{Feedback, FeedbackAnswer, TraceCode};
+use tracechain_types::{Hash, Payload, PublicKey};
+
+use crate::codes::NormalisedCode;
 use crate::error::{ContractError, ErrorCode, Problem};
 use crate::exec::TxEnv;
-use tracechain_types::records;
+use crate::keys;
+use crate::permissions::CategoryClass;
+use crate::query::{self, tags};
+use crate::state::{decode_stored, StateView};
+use crate::trace;
+use crate::validate::Checker;
 
-/// Execute a `Feedback` (R-S7).
-pub fn feedback(_env: &mut TxEnv<'_>, _r: &records::Feedback) -> Result<(), ContractError> {
-    Err(ContractError::one(
-        "R-S7",
-        ErrorCode::NotYetEnforced,
-        "payload",
-        Problem::NotAllowed("Feedback is not implemented yet".into()),
-    ))
+/// Most answers one feedback collects; more are refused (`E_LIMIT_EXCEEDED`).
+pub const MAX_ANSWERS: usize = 16;
+/// Most records of a unit inspected to find whether the answerer wrote one.
+pub const MAX_PROVIDER_SCAN: usize = 1000;
+
+/// An answer.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct Answer {
+    /// Who answered.
+    pub provider: PublicKey,
+    /// Text.
+    pub text: String,
+    /// Height.
+    pub height: u64,
+    /// Transaction.
+    pub tx_id: Hash,
 }
 
-/// Execute a `FeedbackAnswer` (R-S7).
-pub fn answer(_env: &mut TxEnv<'_>, _r: &records::FeedbackAnswer) -> Result<(), ContractError> {
-    Err(ContractError::one(
-        "R-S7",
-        ErrorCode::NotYetEnforced,
-        "payload",
-        Problem::NotAllowed("FeedbackAnswer is not implemented yet".into()),
-    ))
+/// A feedback with its answers (`fb/{author}/{ref}`).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct FeedbackState {
+    /// The unit (normalised).
+    pub code: TraceCode,
+    /// Text.
+    pub text: String,
+    /// Height.
+    pub height: u64,
+    /// Transaction.
+    pub tx_id: Hash,
+    /// Answers in order.
+    pub answers: Vec<Answer>,
+}
+
+fn feedback_key(author: &PublicKey, r: &str) -> Vec<u8> {
+    keys::key("fb/", &[&author.0, r.as_bytes()])
+}
+
+/// Feedback (R-S7).
+pub fn feedback(env: &mut TxEnv<'_>, r: &Feedback) -> Result<(), ContractError> {
+    let mut c = Checker::new();
+    c.text_value("feedback_ref", &r.feedback_ref, true);
+    c.text_value("text", &r.text, true);
+    let units =
+        trace::check_record_codes(&env.state, &mut c, "code", std::slice::from_ref(&r.code));
+    if !c.is_ok()
+        && c.problems
+            .iter()
+            .all(|p| matches!(p.problem, Problem::NotFound(_)))
+    {
+        return Err(trace::unknown_unit_error(c.problems));
+    }
+    c.finish("R-S7")?;
+    let Some((code, _)) = units.into_iter().next() else {
+        return Err(ContractError::one(
+            "R-S7",
+            ErrorCode::MalformedItem,
+            "code",
+            Problem::Missing,
+        ));
+    };
+    let k = feedback_key(&env.signer, &r.feedback_ref);
+    if env.state.get(&k).is_some() {
+        return Err(ContractError::one(
+            "R-S7",
+            ErrorCode::AlreadyExists,
+            "feedback_ref",
+            Problem::Duplicate(r.feedback_ref.clone()),
+        ));
+    }
+    env.state.put_value(
+        k,
+        &FeedbackState {
+            code: code.code().clone(),
+            text: r.text.clone(),
+            height: env.ctx.height,
+            tx_id: env.tx_id,
+            answers: Vec::new(),
+        },
+    );
+    env.store_record(
+        &Payload::Feedback(r.clone()),
+        tags::FEEDBACK,
+        std::slice::from_ref(&code),
+        false,
+    );
+    Ok(())
+}
+
+/// Whether `who` provides trace service for the unit (see the module docs).
+pub fn is_provider_of(env: &TxEnv<'_>, code: &NormalisedCode) -> bool {
+    let class = env
+        .participant
+        .as_ref()
+        .map(|p| CategoryClass::of(&p.registration.category));
+    if matches!(
+        class,
+        Some(CategoryClass::Regulator | CategoryClass::PlatformOperator)
+    ) {
+        return true;
+    }
+    for c in query::self_and_batch(&env.state, code) {
+        if trace::load(&env.state, &c).is_some_and(|u| u.registrant == env.signer) {
+            return true;
+        }
+        let wrote = trace::unit_record_index(&env.state, &c, MAX_PROVIDER_SCAN)
+            .iter()
+            .filter(|(cat, _)| cat != tags::FEEDBACK && cat != tags::SCAN)
+            .any(|(_, id)| query::envelope(&env.state, id).is_some_and(|e| e.signer == env.signer));
+        if wrote {
+            return true;
+        }
+    }
+    false
+}
+
+/// FeedbackAnswer (R-S7).
+pub fn answer(env: &mut TxEnv<'_>, r: &FeedbackAnswer) -> Result<(), ContractError> {
+    let mut c = Checker::new();
+    c.text_value("text", &r.text, true);
+    c.finish("R-S7")?;
+    let k = feedback_key(&r.author, &r.feedback_ref);
+    let Some(mut f) = env.state.get_value::<FeedbackState>(&k) else {
+        return Err(ContractError::one(
+            "R-S7",
+            ErrorCode::NotFound,
+            "feedback_ref",
+            Problem::NotFound("no such feedback of this author".into()),
+        ));
+    };
+    let Ok(code) = NormalisedCode::new("code", &f.code) else {
+        return Err(ContractError::one(
+            "R-S7",
+            ErrorCode::NotFound,
+            "feedback_ref",
+            Problem::NotFound("stored code".into()),
+        ));
+    };
+    if !is_provider_of(env, &code) {
+        return Err(ContractError::one(
+            "R-S7",
+            ErrorCode::NotOwner,
+            "feedback_ref",
+            Problem::NotAllowed("only a trace-service provider of this unit answers".into()),
+        ));
+    }
+    if f.answers.len() >= MAX_ANSWERS {
+        return Err(ContractError::one(
+            "R-S7",
+            ErrorCode::LimitExceeded,
+            "feedback_ref",
+            Problem::TooLong { max: MAX_ANSWERS },
+        ));
+    }
+    f.answers.push(Answer {
+        provider: env.signer,
+        text: r.text.clone(),
+        height: env.ctx.height,
+        tx_id: env.tx_id,
+    });
+    env.state.put_value(k, &f);
+    env.store_record(
+        &Payload::FeedbackAnswer(r.clone()),
+        tags::FEEDBACK,
+        std::slice::from_ref(&code),
+        false,
+    );
+    Ok(())
+}
+
+/// A feedback with its answers.
+pub fn load(
+    state: &dyn StateView,
+    author: &PublicKey,
+    feedback_ref: &str,
+) -> Option<FeedbackState> {
+    let k = feedback_key(author, feedback_ref);
+    state.get(&k).map(|b| decode_stored(&k, &b))
 }

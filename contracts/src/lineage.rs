@@ -183,21 +183,38 @@ pub fn transformation(env: &mut TxEnv<'_>, r: &Transformation) -> Result<(), Con
     c.time_value("time", &r.time);
     let inputs = check_record_codes(&env.state, &mut c, "inputs", &r.inputs);
     let outputs = check_record_codes(&env.state, &mut c, "outputs", &r.outputs);
-    for (i, (o, unit)) in outputs.iter().enumerate() {
+    for (i, (o, _)) in outputs.iter().enumerate() {
         if inputs.iter().any(|(n, _)| n == o) {
             c.push(
                 format!("outputs[{i}]"),
                 Problem::NotAllowed("a unit cannot be input and output of itself".into()),
             );
         }
-        if unit.registrant != env.signer {
-            c.push(
-                format!("outputs[{i}]"),
-                Problem::NotAllowed("outputs must be units registered by the signer".into()),
-            );
-        }
     }
     finish(c, "R-S3")?;
+    let foreign: Vec<FieldProblem> = r
+        .outputs
+        .iter()
+        .enumerate()
+        .filter(|(_, code)| {
+            outputs.iter().any(|(n, u)| {
+                NormalisedCode::new("o", code).is_ok_and(|c| c == *n) && u.registrant != env.signer
+            })
+        })
+        .map(|(i, _)| {
+            FieldProblem::new(
+                format!("outputs[{i}]"),
+                Problem::NotAllowed("outputs must be units registered by the signer".into()),
+            )
+        })
+        .collect();
+    if !foreign.is_empty() {
+        return Err(ContractError {
+            rule: "R-S3",
+            code: ErrorCode::NotOwner,
+            problems: foreign,
+        });
+    }
     for (i, _) in &inputs {
         for (o, _) in &outputs {
             link(

@@ -108,7 +108,7 @@ pub fn recall(env: &mut TxEnv<'_>, r: &Recall) -> Result<(), ContractError> {
     if !is_regulator && unit.registrant != env.signer {
         return Err(ContractError::one(
             "R-S3",
-            ErrorCode::NotPermitted,
+            ErrorCode::NotOwner,
             "batch",
             Problem::NotAllowed(
                 "a producer recalls batches it registered; regulators recall any batch".into(),

@@ -1,21 +1,228 @@
-//! Sensor readings against declared ranges (R-S6): alerts. Owned by part B. Phase 1 stub.
+//! Sensor readings against declared ranges (R-S6).
 //!
-//! Hook: [`on_readings`] is called by `blocks` for every accepted transport or warehousing
-//! record that carries readings, after the record is stored. It may write alert entries under
-//! `alert/` and `sen/`; it must not refuse the record (readings outside the range are a fact to
-//! report, not a malformed record).
+//! [`on_readings`] is called by `blocks` for every accepted transport or warehousing record
+//! that carries readings, after the record is stored. For each trace unit of the record it
+//! takes the product's declared range — the `sensor_range` of the latest product-features
+//! record (R-P3) of the unit, or of its batch for an item — and writes one alert entry when
+//! any reading is outside it. It never refuses the record: a reading outside the range is a
+//! fact to report, not a malformed record. A unit without a declared range raises no alert.
+//!
+//! Key layout: `sen/{code}/{height:u64 be}{tx id}` → [`SensorAlert`];
+//! `alert/r/{brand}/{height:u64 be}{tx id}/{code}` → `()` (a brand's sensor alerts).
 
-use tracechain_types::records::SensorReading;
+use borsh::{BorshDeserialize, BorshSerialize};
+use tracechain_types::records::{SensorRange, SensorReading, TraceCode};
+use tracechain_types::{Hash, Payload, PublicKey};
 
 use crate::codes::NormalisedCode;
 use crate::error::ContractError;
 use crate::exec::TxEnv;
+use crate::keys;
+use crate::query::{self, tags};
+use crate::state::{decode_stored, StateView};
+use crate::trace;
+use crate::validate::parse_rfc3339;
 
-/// Called after a transport / warehousing record with readings was stored.
+/// Most excursions stored per alert (the earliest ones); [`SensorAlert::excursion_count`]
+/// counts them all.
+pub const MAX_EXCURSIONS_STORED: usize = 32;
+/// Most alerts one read returns.
+pub const MAX_ALERTS_LISTED: usize = 1000;
+
+/// Which bound a reading crossed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub enum Bound {
+    /// Below the minimum temperature.
+    TemperatureLow,
+    /// Above the maximum temperature.
+    TemperatureHigh,
+    /// Below the minimum humidity.
+    HumidityLow,
+    /// Above the maximum humidity.
+    HumidityHigh,
+}
+
+/// One reading outside the range.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct Excursion {
+    /// Reading time (Unix ms).
+    pub time_ms: i64,
+    /// The bound crossed.
+    pub bound: Bound,
+    /// The value (centi-°C or basis points of RH).
+    pub value: i32,
+    /// The limit (same unit).
+    pub limit: i32,
+}
+
+/// A sensor alert of one unit from one record (`sen/{code}/…`).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct SensorAlert {
+    /// The unit (normalised).
+    pub code: TraceCode,
+    /// The record carrying the readings.
+    pub tx_id: Hash,
+    /// Its height.
+    pub height: u64,
+    /// Its category (`L2` transport, `L3` warehousing).
+    pub category: String,
+    /// The range judged against.
+    pub range: SensorRange,
+    /// Number of readings outside it.
+    pub excursion_count: u32,
+    /// The first [`MAX_EXCURSIONS_STORED`] of them.
+    pub excursions: Vec<Excursion>,
+}
+
+fn alert_key(code: &NormalisedCode, height: u64, tx: &Hash) -> Vec<u8> {
+    let mut last = height.to_be_bytes().to_vec();
+    last.extend_from_slice(&tx.0);
+    keys::key("sen/", &[code.as_bytes(), &last])
+}
+
+fn brand_key(brand: &PublicKey, height: u64, tx: &Hash, code: &NormalisedCode) -> Vec<u8> {
+    let mut mid = height.to_be_bytes().to_vec();
+    mid.extend_from_slice(&tx.0);
+    keys::key("alert/r/", &[&brand.0, &mid, code.as_bytes()])
+}
+
+/// The declared range of a unit: latest R-P3 `sensor_range` of the unit, else of its batch.
+pub fn declared_range(state: &dyn StateView, code: &NormalisedCode) -> Option<SensorRange> {
+    for c in query::self_and_batch(state, code) {
+        let found = query::records(state, &c, tags::P3)
+            .into_iter()
+            .rev()
+            .find_map(|env| match env.payload {
+                Payload::ProductFeatures(p) => p.sensor_range,
+                _ => None,
+            });
+        if found.is_some() {
+            return found;
+        }
+    }
+    None
+}
+
+/// The readings outside `range`, in reading order.
+pub fn excursions(range: &SensorRange, readings: &[SensorReading]) -> Vec<Excursion> {
+    let mut out = Vec::new();
+    for r in readings {
+        let time_ms = parse_rfc3339(&r.time).unwrap_or(i64::MIN);
+        if let Some(t) = r.temperature_centi_c {
+            if let Some(min) = range.min_temperature_centi_c.filter(|m| t < *m) {
+                out.push(Excursion {
+                    time_ms,
+                    bound: Bound::TemperatureLow,
+                    value: t,
+                    limit: min,
+                });
+            }
+            if let Some(max) = range.max_temperature_centi_c.filter(|m| t > *m) {
+                out.push(Excursion {
+                    time_ms,
+                    bound: Bound::TemperatureHigh,
+                    value: t,
+                    limit: max,
+                });
+            }
+        }
+        if let Some(h) = r.humidity_bp {
+            if let Some(min) = range.min_humidity_bp.filter(|m| h < *m) {
+                out.push(Excursion {
+                    time_ms,
+                    bound: Bound::HumidityLow,
+                    value: i32::from(h),
+                    limit: i32::from(min),
+                });
+            }
+            if let Some(max) = range.max_humidity_bp.filter(|m| h > *m) {
+                out.push(Excursion {
+                    time_ms,
+                    bound: Bound::HumidityHigh,
+                    value: i32::from(h),
+                    limit: i32::from(max),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Called after a transport / warehousing record with readings was stored (R-S6).
 pub fn on_readings(
-    _env: &mut TxEnv<'_>,
-    _codes: &[NormalisedCode],
-    _readings: &[SensorReading],
+    env: &mut TxEnv<'_>,
+    codes: &[NormalisedCode],
+    readings: &[SensorReading],
 ) -> Result<(), ContractError> {
+    let category = match query::envelope(&env.state, &env.tx_id).map(|e| e.payload) {
+        Some(Payload::Warehousing(_)) => tags::L3,
+        _ => tags::L2,
+    };
+    for code in codes {
+        let Some(range) = declared_range(&env.state, code) else {
+            continue;
+        };
+        let all = excursions(&range, readings);
+        if all.is_empty() {
+            continue;
+        }
+        let alert = SensorAlert {
+            code: code.code().clone(),
+            tx_id: env.tx_id,
+            height: env.ctx.height,
+            category: category.to_string(),
+            range,
+            excursion_count: u32::try_from(all.len()).unwrap_or(u32::MAX),
+            excursions: all.into_iter().take(MAX_EXCURSIONS_STORED).collect(),
+        };
+        env.state
+            .put_value(alert_key(code, env.ctx.height, &env.tx_id), &alert);
+        if let Some(unit) = trace::load(&env.state, code) {
+            env.state.put_value(
+                brand_key(&unit.registrant, env.ctx.height, &env.tx_id, code),
+                &(),
+            );
+        }
+    }
     Ok(())
+}
+
+// ------------------------------------------------------------------------------ read side
+
+/// Sensor alerts of a unit and, for an item, of its batch (R-S6), in (height, tx) order.
+pub fn sensor_alerts(state: &dyn StateView, code: &TraceCode) -> Vec<SensorAlert> {
+    let Some((n, _)) = query::unit(state, code) else {
+        return Vec::new();
+    };
+    let mut out: Vec<SensorAlert> = Vec::new();
+    for c in query::self_and_batch(state, &n) {
+        let prefix = keys::prefix("sen/", &[c.as_bytes()]);
+        out.extend(
+            state
+                .scan(&prefix, None, MAX_ALERTS_LISTED)
+                .into_iter()
+                .map(|(k, v)| decode_stored::<SensorAlert>(&k, &v)),
+        );
+    }
+    out.sort_by(|a, b| (a.height, a.tx_id).cmp(&(b.height, b.tx_id)));
+    out
+}
+
+/// The units with sensor alerts of a brand (the units' registrant), as
+/// (height, tx id, unit element string), oldest first.
+pub fn brand_sensor_alerts(state: &dyn StateView, brand: &PublicKey) -> Vec<(u64, Hash, String)> {
+    let prefix = keys::prefix("alert/r/", &[&brand.0]);
+    state
+        .scan(&prefix, None, MAX_ALERTS_LISTED)
+        .into_iter()
+        .filter_map(|(k, _)| {
+            let rest = k.get(prefix.len()..)?;
+            let mut parts = rest.split(|b| *b == b'/');
+            let mid = hex::decode(parts.next()?).ok()?;
+            let code = String::from_utf8(hex::decode(parts.next()?).ok()?).ok()?;
+            let height = u64::from_be_bytes(mid.get(..8)?.try_into().ok()?);
+            let tx: [u8; 32] = mid.get(8..40)?.try_into().ok()?;
+            Some((height, Hash(tx), code))
+        })
+        .collect()
 }

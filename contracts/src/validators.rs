@@ -1,19 +1,169 @@
-//! Validator-set change (R-B1).
-//! Owned by part B (see docs/contracts.md, "How to add a record kind"). Phase 1 stub.
+//! Validator-set change (R-B1): the set is fixed in genesis and changed only by a transaction
+//! signed by a quorum of the current validators.
+//!
+//! **Signed message.** Each approving validator signs
+//! `Hash::tagged(VALIDATOR_CHANGE_DOMAIN, [encode(chain id), current set hash, new set hash])`
+//! ([`change_message`]): the domain tag keeps the signature from meaning anything else, the
+//! chain id binds it to one chain, and the current set's hash makes it usable only against the
+//! set that approved it (an approval cannot be replayed after the set changed).
+//!
+//! **Rules.** Approvals are sorted by key, strictly (no duplicates); every approver is a
+//! member of the current set and its signature verifies (ZIP-215); their number is at least
+//! `ValidatorSet::quorum()` of the current set; every key of the new set is registrable (no
+//! weak / small-order keys); the new set differs from the current one; no other change is
+//! pending. A change decided at height H takes effect at H + 2 (the consensus reads
+//! [`pending`] / [`set_at`]).
+//!
+//! Key layout: `val/pending` → [`PendingChange`]; `val/h/{effective height:u64 be}` → the set.
 
-use crate::error::{ContractError, ErrorCode, Problem};
-use crate::exec::TxEnv;
+use borsh::{BorshDeserialize, BorshSerialize};
 use tracechain_types::payload::ValidatorSetChange;
+use tracechain_types::{encode, ChainId, Hash, Payload, ValidatorSet};
 
-/// Execute a `ValidatorSetChange` (R-B1).
+use crate::error::{ContractError, ErrorCode, FieldProblem, Problem};
+use crate::exec::TxEnv;
+use crate::keys;
+use crate::state::{decode_stored, StateView};
+
+/// Domain tag of validator-set change approvals.
+pub const VALIDATOR_CHANGE_DOMAIN: &[u8] = b"tracechain/validator-set-change/v1";
+/// Heights between the decision and the new set taking effect.
+pub const ACTIVATION_DELAY: u64 = 2;
+
+/// A decided change (`val/pending` until it takes effect; kept in `val/h/` for history).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct PendingChange {
+    /// The new set.
+    pub new_set: ValidatorSet,
+    /// Decided at.
+    pub decided_height: u64,
+    /// In force from.
+    pub effective_height: u64,
+    /// The deciding transaction.
+    pub tx_id: Hash,
+}
+
+/// What approving validators sign.
+pub fn change_message(chain: &ChainId, current: &ValidatorSet, new_set: &ValidatorSet) -> Hash {
+    Hash::tagged(
+        VALIDATOR_CHANGE_DOMAIN,
+        &[
+            &encode(chain),
+            current.hash().as_bytes(),
+            new_set.hash().as_bytes(),
+        ],
+    )
+}
+
+fn pending_key() -> Vec<u8> {
+    b"val/pending".to_vec()
+}
+
+fn history_key(h: u64) -> Vec<u8> {
+    keys::key("val/h/", &[&h.to_be_bytes()])
+}
+
+/// The decided change, if any (it may already be in force: compare its effective height).
+pub fn pending(state: &dyn StateView) -> Option<PendingChange> {
+    let k = pending_key();
+    state.get(&k).map(|b| decode_stored(&k, &b))
+}
+
+/// The set decided to take effect exactly at `effective_height`, if any.
+pub fn set_at(state: &dyn StateView, effective_height: u64) -> Option<ValidatorSet> {
+    let k = history_key(effective_height);
+    state.get(&k).map(|b| decode_stored(&k, &b))
+}
+
+/// ValidatorSetChange (R-B1).
 pub fn validator_set_change(
-    _env: &mut TxEnv<'_>,
-    _r: &ValidatorSetChange,
+    env: &mut TxEnv<'_>,
+    r: &ValidatorSetChange,
 ) -> Result<(), ContractError> {
-    Err(ContractError::one(
-        "R-B1",
-        ErrorCode::NotYetEnforced,
-        "payload",
-        Problem::NotAllowed("ValidatorSetChange is not implemented yet".into()),
-    ))
+    let current = &env.ctx.validators;
+    let mut problems = Vec::new();
+    for (i, v) in r.new_set.validators().iter().enumerate() {
+        if let Err(e) = v.public_key.check_registrable() {
+            problems.push(FieldProblem::new(
+                format!("new_set[{i}].public_key"),
+                Problem::Malformed(e.to_string()),
+            ));
+        }
+    }
+    if r.new_set == *current {
+        problems.push(FieldProblem::new(
+            "new_set",
+            Problem::NotAllowed("the new set equals the current set".into()),
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(ContractError {
+            rule: "R-B1",
+            code: ErrorCode::MalformedItem,
+            problems,
+        });
+    }
+    let msg = change_message(&env.ctx.chain_id, current, &r.new_set);
+    let mut problems = Vec::new();
+    let mut valid = 0usize;
+    for (i, (pk, sig)) in r.approvals.iter().enumerate() {
+        let f = format!("approvals[{i}]");
+        if i > 0 && r.approvals.get(i - 1).is_some_and(|(prev, _)| prev >= pk) {
+            problems.push(FieldProblem::new(
+                f,
+                Problem::Malformed("approvals must be sorted by key without duplicates".into()),
+            ));
+            continue;
+        }
+        if !current.contains(pk) {
+            problems.push(FieldProblem::new(
+                f,
+                Problem::NotAllowed("not a member of the current validator set".into()),
+            ));
+            continue;
+        }
+        match pk.verify(msg.as_bytes(), sig) {
+            Ok(()) => valid += 1,
+            Err(e) => problems.push(FieldProblem::new(f, Problem::Malformed(e.to_string()))),
+        }
+    }
+    let quorum = current.quorum();
+    if valid < quorum {
+        problems.push(FieldProblem::new(
+            "approvals",
+            Problem::OutOfRange(format!("{valid} valid approvals, quorum is {quorum}")),
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(ContractError {
+            rule: "R-B1",
+            code: ErrorCode::BadApprovals,
+            problems,
+        });
+    }
+    if let Some(p) = pending(&env.state) {
+        if p.effective_height > env.ctx.height {
+            return Err(ContractError::one(
+                "R-B1",
+                ErrorCode::InvalidTransition,
+                "new_set",
+                Problem::NotAllowed(format!(
+                    "a change decided at {} takes effect at {}; wait for it",
+                    p.decided_height, p.effective_height
+                )),
+            ));
+        }
+    }
+    let effective_height = env.ctx.height.saturating_add(ACTIVATION_DELAY);
+    let change = PendingChange {
+        new_set: r.new_set.clone(),
+        decided_height: env.ctx.height,
+        effective_height,
+        tx_id: env.tx_id,
+    };
+    env.state.put_value(pending_key(), &change);
+    env.state
+        .put_value(history_key(effective_height), &r.new_set);
+    env.store_record(&Payload::ValidatorSetChange(r.clone()), "B1", &[], false);
+    Ok(())
 }
