@@ -1,0 +1,262 @@
+//! Lineage (transformation, aggregation, shipment) and recall (R-S3) over a realistic
+//! multi-level supply chain.
+
+mod b_support;
+mod common;
+
+use std::collections::BTreeSet;
+
+use b_support::*;
+use common::*;
+use tracechain_contracts::lineage::{self, Node};
+use tracechain_contracts::{recall, ErrorCode};
+use tracechain_types::records::*;
+use tracechain_types::Payload;
+
+fn set(v: &[&str]) -> BTreeSet<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn r_s3_recall_lists_every_downstream_unit() {
+    let c = supply_chain();
+    let imp = recall::impact(&c.w.state, &c.m1).expect("registered");
+    let want_units: BTreeSet<String> = [
+        c.m1.clone(),
+        c.pa.clone(),
+        c.pb.clone(),
+        item("A1"),
+        item("A2"),
+        item("A3"),
+        item("B1"),
+        item("B2"),
+    ]
+    .iter()
+    .map(es)
+    .collect();
+    assert_eq!(imp.units, want_units);
+    assert_eq!(
+        imp.logistics_units,
+        [c.ssccs[0].clone(), c.ssccs[1].clone()].into_iter().collect()
+    );
+    assert_eq!(imp.shipments.len(), 3, "NL, DE and FR shipments");
+    assert_eq!(imp.countries, set(&["DE", "FR", "NL"]));
+    assert_eq!(imp.warehouses, set(&["Rotterdam DC"]));
+    assert_eq!(imp.retailers, set(&["ExampleMall"]));
+    let orders: BTreeSet<String> = imp.orders.iter().map(|(_, r)| r.clone()).collect();
+    assert_eq!(orders, set(&["ORD-1", "ORD-2"]));
+    assert!(imp.orders.iter().all(|(k, _)| *k == c.cast.trader.public()));
+    assert!(!imp.truncated);
+}
+
+#[test]
+fn r_s3_recall_of_a_product_batch_excludes_siblings_and_upstream() {
+    let c = supply_chain();
+    let imp = recall::impact(&c.w.state, &c.pb).unwrap();
+    let want: BTreeSet<String> = [c.pb.clone(), item("B1"), item("B2")]
+        .iter()
+        .map(es)
+        .collect();
+    assert_eq!(imp.units, want, "material and sibling batch are not downstream");
+    assert_eq!(imp.countries, set(&["FR", "NL"]));
+    assert_eq!(imp.logistics_units.len(), 1);
+    let orders: BTreeSet<String> = imp.orders.iter().map(|(_, r)| r.clone()).collect();
+    assert_eq!(orders, set(&["ORD-2"]));
+    assert!(imp.warehouses.is_empty());
+}
+
+#[test]
+fn r_s3_simulate_writes_nothing_issue_makes_affected_units_show_recalled() {
+    let mut c = supply_chain();
+    let before = c.w.state.clone();
+    let _ = recall::impact(&c.w.state, &c.m1).unwrap();
+    assert_eq!(c.w.state, before, "simulation writes nothing");
+    assert!(!recall::status(&c.w.state, &item("B2")).unwrap().recalled());
+    c.w.exec(
+        &c.cast.producer,
+        Payload::Recall(Recall {
+            recall_ref: "RC-2024-01".into(),
+            batch: c.m1.clone(),
+            reason: "allergen contamination".into(),
+        }),
+    )
+    .unwrap();
+    for u in [c.m1.clone(), c.pa.clone(), item("A3"), item("B2")] {
+        let s = recall::status(&c.w.state, &u).unwrap();
+        assert!(s.recalled(), "{u:?} shows recalled");
+        assert_eq!(s.recalls[0].recall_ref, "RC-2024-01");
+    }
+    for u in [c.m2.clone(), c.pc.clone()] {
+        assert!(!recall::status(&c.w.state, &u).unwrap().recalled(), "{u:?}");
+    }
+    // a unit made from the recalled material after the recall shows recalled too
+    let late = batch("P-LATE");
+    c.w.unit(&c.cast, &late, TraceMode::Full);
+    c.w.exec(&c.cast.producer, transform(&[c.m1.clone()], &[late.clone()]))
+        .unwrap();
+    assert!(recall::status(&c.w.state, &late).unwrap().recalled());
+    // the reference is unique per issuer
+    let e = c
+        .w
+        .exec(
+            &c.cast.producer,
+            Payload::Recall(Recall {
+                recall_ref: "RC-2024-01".into(),
+                batch: c.pa.clone(),
+                reason: "again".into(),
+            }),
+        )
+        .unwrap_err();
+    assert_eq!((e.rule, e.code), ("R-S3", ErrorCode::AlreadyExists));
+}
+
+#[test]
+fn r_s3_recall_only_by_the_batch_registrant_or_a_regulator_and_only_of_batches() {
+    let mut c = supply_chain();
+    let other = c.w.seed(
+        500,
+        ParticipantCategory::TradeEntity(TradeEntityKind::Manufacturer),
+        vec![NodeType::Producer],
+        tracechain_contracts::registry::ParticipantState::Approved,
+    );
+    let r = |b: TraceCode, r: &str| {
+        Payload::Recall(Recall {
+            recall_ref: r.into(),
+            batch: b,
+            reason: "suspected".into(),
+        })
+    };
+    let e = c.w.exec(&other, r(c.m1.clone(), "X")).unwrap_err();
+    assert_eq!((e.rule, e.code), ("R-S3", ErrorCode::NotOwner));
+    assert!(e.names("batch"));
+    let e = c.w.exec(&c.cast.producer, r(item("A1"), "Y")).unwrap_err();
+    assert_eq!(e.code, ErrorCode::MalformedItem);
+    let e = c.w.exec(&c.cast.producer, r(batch("NOPE"), "Z")).unwrap_err();
+    assert_eq!((e.rule, e.code), ("R-X4", ErrorCode::UnknownTraceUnit));
+    let e = c
+        .w
+        .exec(
+            &c.cast.producer,
+            Payload::Recall(Recall {
+                recall_ref: " ".into(),
+                batch: c.m1.clone(),
+                reason: String::new(),
+            }),
+        )
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::MissingBasicItem);
+    assert!(e.names("recall_ref") && e.names("reason"), "{e}");
+    c.w.exec(&c.cast.regulator, r(c.m2.clone(), "REG-1"))
+        .expect("a regulator recalls any batch");
+    assert!(recall::status(&c.w.state, &c.pc).unwrap().recalled());
+}
+
+#[test]
+fn r_s3_lineage_traverses_forward_and_backward() {
+    let c = supply_chain();
+    let fwd = lineage::trace_forward(&c.w.state, &item("A3")).unwrap();
+    assert!(fwd.nodes.contains(&Node::Sscc(c.ssccs[1].clone())));
+    assert_eq!(
+        fwd.nodes
+            .iter()
+            .filter(|n| matches!(n, Node::Shipment(_)))
+            .count(),
+        1
+    );
+    let back = lineage::trace_backward(&c.w.state, &item("A3")).unwrap();
+    let units: BTreeSet<String> = back
+        .nodes
+        .iter()
+        .filter_map(|n| match n {
+            Node::Unit(u) => Some(es(u)),
+            _ => None,
+        })
+        .collect();
+    let want: BTreeSet<String> = [item("A3"), c.pa.clone(), c.m1.clone()]
+        .iter()
+        .map(es)
+        .collect();
+    assert_eq!(units, want, "item → its batch → the material");
+    assert!(lineage::trace_forward(&c.w.state, &batch("UNKNOWN")).is_none());
+}
+
+#[test]
+fn r_s3_aggregation_unpack_keeps_history_and_refuses_unknown_contents() {
+    let mut c = supply_chain();
+    let s = c.ssccs[0].clone();
+    assert_eq!(lineage::current_contents(&c.w.state, &s).len(), 3);
+    c.w.exec(&c.cast.logistics, unpack(&s, &[item("A1")])).unwrap();
+    assert_eq!(lineage::current_contents(&c.w.state, &s).len(), 2);
+    let e = c
+        .w
+        .exec(&c.cast.logistics, unpack(&s, &[item("A1")]))
+        .unwrap_err();
+    assert_eq!((e.rule, e.code), ("R-S3", ErrorCode::InvalidTransition));
+    assert!(e.names("contents[0]"));
+    // history: a recall still reaches the logistics unit A1 was on
+    let imp = recall::impact(&c.w.state, &c.pa).unwrap();
+    assert!(imp.logistics_units.contains(&s));
+}
+
+#[test]
+fn r_s3_lineage_records_name_every_bad_field() {
+    let mut c = supply_chain();
+    let bad_sscc = "123456789012345678".to_string();
+    let e = c
+        .w
+        .exec(
+            &c.cast.logistics,
+            Payload::Aggregation(Aggregation {
+                sscc: bad_sscc,
+                contents: vec![],
+                action: AggregationAction::Pack,
+                time: "yesterday".into(),
+            }),
+        )
+        .unwrap_err();
+    assert!(e.names("sscc") && e.names("contents") && e.names("time"), "{e}");
+    // shipment: unknown SSCC, bad country, nothing shipped is refused
+    let e = c
+        .w
+        .exec(
+            &c.cast.logistics,
+            ship("WB-X", &[], &[sscc(99)], "XX"),
+        )
+        .unwrap_err();
+    assert!(e.names("ssccs[0]") && e.names("destination_country"), "{e}");
+    let e = c
+        .w
+        .exec(&c.cast.logistics, ship("WB-Y", &[], &[], "NL"))
+        .unwrap_err();
+    assert!(e.names("trace_codes"));
+    let e = c
+        .w
+        .exec(&c.cast.logistics, ship("WB-NL", &[item("A2")], &[], "NL"))
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::AlreadyExists, "reference unique per shipper");
+    // transformation: unregistered input, self-loop, foreign output
+    let e = c
+        .w
+        .exec(
+            &c.cast.producer,
+            transform(&[material("GHOST")], &[c.pa.clone()]),
+        )
+        .unwrap_err();
+    assert_eq!((e.rule, e.code), ("R-X4", ErrorCode::UnknownTraceUnit));
+    let e = c
+        .w
+        .exec(&c.cast.producer, transform(&[c.pa.clone()], &[c.pa.clone()]))
+        .unwrap_err();
+    assert!(e.names("outputs[0]"));
+    let other = c.w.seed(
+        501,
+        ParticipantCategory::TradeEntity(TradeEntityKind::Manufacturer),
+        vec![NodeType::Producer],
+        tracechain_contracts::registry::ParticipantState::Approved,
+    );
+    let e = c
+        .w
+        .exec(&other, transform(&[c.m2.clone()], &[c.pa.clone()]))
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::NotOwner);
+}
