@@ -1,0 +1,367 @@
+//! Documents (R-S1), consumer scans (R-S4), trajectory (R-S5), sensor alerts (R-S6) and
+//! feedback (R-S7).
+
+mod b_support;
+mod common;
+
+use b_support::*;
+use common::*;
+use tracechain_contracts::query::trajectory::trajectory;
+use tracechain_contracts::scan::{self, ScanAlert};
+use tracechain_contracts::{documents, feedback, sensor, ErrorCode};
+use tracechain_types::payload::PayloadKind as K;
+use tracechain_types::records::*;
+use tracechain_types::{Hash, Payload};
+
+fn anchor(doc: &[u8], codes: Vec<TraceCode>, until: Option<&str>) -> Payload {
+    Payload::DocumentAnchor(DocumentAnchor {
+        document_hash: Hash::digest(doc),
+        document_type: DocumentType::SanitaryCertificate,
+        valid_from: "2024-05-01".into(),
+        valid_until: until.map(str::to_string),
+        trace_codes: codes,
+    })
+}
+
+const MAY_2: i64 = 1_714_608_000_000; // 2024-05-02T00:00:00Z
+const JUL_1: i64 = 1_719_792_000_000; // 2024-07-01T00:00:00Z
+
+#[test]
+fn r_s1_document_verification_in_one_call() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let code = batch("DOC-1");
+    w.unit(&cast, &code, TraceMode::Full);
+    let doc = b"%PDF sanitary certificate 2024-0001";
+    w.exec(
+        &cast.regulator,
+        anchor(doc, vec![code.clone()], Some("2024-06-30")),
+    )
+    .unwrap();
+    let v = documents::verify_bytes(&w.state, doc, MAY_2);
+    assert!(v.valid, "{v:?}");
+    let a = v.anchor.as_ref().unwrap();
+    assert_eq!(a.issuer, cast.regulator.public());
+    assert_eq!(a.document_type, DocumentType::SanitaryCertificate);
+    assert!(a.height > 0 && a.timestamp_ms > 0);
+    assert_eq!(
+        v.covered_units,
+        vec!["https://id.gs1.org/01/06901234567892/10/DOC-1".to_string()]
+    );
+    assert_eq!(v.issuer_name.as_deref(), Some("Ningbo Example Export Co., Ltd."));
+    // expired later
+    let v = documents::verify_bytes(&w.state, doc, JUL_1);
+    assert!(v.expired && !v.valid);
+    // before its validity
+    assert!(documents::verify_bytes(&w.state, doc, 0).not_yet_valid);
+    // a forged document is not anchored
+    let v = documents::verify_bytes(&w.state, b"forged", MAY_2);
+    assert!(v.anchor.is_none() && !v.valid);
+    // listed under the unit
+    assert_eq!(documents::documents_of(&w.state, &code).len(), 1);
+}
+
+#[test]
+fn r_s1_only_the_issuer_revokes_once_and_revoked_documents_do_not_verify() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let doc = b"certificate of origin 77";
+    w.exec(&cast.producer, anchor(doc, vec![], None)).unwrap();
+    let revoke = |reason: &str| {
+        Payload::DocumentRevocation(DocumentRevocation {
+            document_hash: Hash::digest(doc),
+            reason: reason.into(),
+        })
+    };
+    let e = w.exec(&cast.trader, revoke("not mine")).unwrap_err();
+    assert_eq!((e.rule, e.code), ("R-S1", ErrorCode::NotOwner));
+    let e = w.exec(&cast.producer, revoke("")).unwrap_err();
+    assert!(e.names("reason"));
+    w.exec(&cast.producer, revoke("issued in error")).unwrap();
+    let v = documents::verify_bytes(&w.state, doc, i64::MAX);
+    assert!(v.revoked && !v.valid);
+    assert_eq!(
+        v.anchor.unwrap().revoked.unwrap().reason,
+        "issued in error"
+    );
+    let e = w.exec(&cast.producer, revoke("again")).unwrap_err();
+    assert_eq!(e.code, ErrorCode::RevokedOrExpired);
+    // anchoring the same hash again is refused, whoever tries
+    let e = w.exec(&cast.trader, anchor(doc, vec![], None)).unwrap_err();
+    assert_eq!(e.code, ErrorCode::AlreadyExists);
+}
+
+#[test]
+fn r_s1_anchor_names_every_bad_field() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let e = w
+        .exec(
+            &cast.producer,
+            Payload::DocumentAnchor(DocumentAnchor {
+                document_hash: Hash::ZERO,
+                document_type: DocumentType::TestReport,
+                valid_from: "2024-13-01".into(),
+                valid_until: Some("2023-01-01".into()),
+                trace_codes: vec![batch("NOT-REGISTERED")],
+            }),
+        )
+        .unwrap_err();
+    assert_eq!(e.rule, "R-S1");
+    for f in ["document_hash", "valid_from", "trace_codes[0]"] {
+        assert!(e.names(f), "{f}: {e}");
+    }
+    let e = w
+        .exec(
+            &cast.producer,
+            anchor(b"x", vec![], Some("2024-04-01")),
+        )
+        .unwrap_err();
+    assert!(e.names("valid_until"), "until before from: {e}");
+}
+
+fn scan_at(code: &TraceCode, country: &str, pos: Option<(i16, i16)>) -> Payload {
+    Payload::ConsumerScan(ConsumerScan {
+        code: code.clone(),
+        time: T.into(),
+        country: country.into(),
+        coarse_lat_e2: pos.map(|p| p.0),
+        coarse_lon_e2: pos.map(|p| p.1),
+    })
+}
+
+#[test]
+fn r_s4_scan_verdict_counts_first_time_and_alerts_over_threshold() {
+    let mut c = supply_chain();
+    let who = consumer(&mut c.w, 600);
+    let a1 = item("A1"); // shipped to NL on SSCC 1
+    let amsterdam = Some((5237, 490));
+    for _ in 0..5 {
+        c.w.exec(&who, scan_at(&a1, "NL", amsterdam)).unwrap();
+    }
+    let v = scan::verdict(&c.w.state, &a1).unwrap();
+    assert_eq!(v.count, 5);
+    assert_eq!(v.first_scan_ms, Some(1_714_552_200_000));
+    assert_eq!(v.destinations, vec!["NL".to_string()]);
+    assert!(v.alerts.is_empty() && !v.suspicious, "{v:?}");
+    c.w.exec(&who, scan_at(&a1, "NL", amsterdam)).unwrap();
+    let v = scan::verdict(&c.w.state, &a1).unwrap();
+    assert_eq!(v.count, 6);
+    assert!(v.suspicious);
+    assert_eq!(
+        v.alerts,
+        vec![ScanAlert::TooManyScans {
+            count: 6,
+            threshold: 5
+        }]
+    );
+    // visible to the brand (the unit's registrant)
+    let brand = scan::brand_alerts(&c.w.state, &c.cast.producer.public());
+    assert_eq!(brand.len(), 1);
+    assert_eq!(brand[0].scan.number, 6);
+}
+
+#[test]
+fn r_s4_scan_far_from_destination_or_previous_scan_raises_alert() {
+    let mut c = supply_chain();
+    let who = consumer(&mut c.w, 601);
+    let a3 = item("A3"); // shipped to DE on SSCC 2
+    c.w.exec(&who, scan_at(&a3, "DE", Some((5252, 1340))))
+        .unwrap(); // Berlin
+    assert!(scan::verdict(&c.w.state, &a3).unwrap().alerts.is_empty());
+    c.w.exec(&who, scan_at(&a3, "DE", Some((4814, 1158))))
+        .unwrap(); // Munich, ~500 km: fine
+    assert!(scan::verdict(&c.w.state, &a3).unwrap().alerts.is_empty());
+    c.w.exec(&who, scan_at(&a3, "CN", Some((3123, 12147))))
+        .unwrap(); // Shanghai
+    let v = scan::verdict(&c.w.state, &a3).unwrap();
+    assert_eq!(v.alerts.len(), 2, "{:?}", v.alerts);
+    assert!(matches!(
+        &v.alerts[0],
+        ScanAlert::OutsideDestination { country, destinations }
+            if country == "CN" && destinations == &vec!["DE".to_string()]
+    ));
+    assert!(matches!(v.alerts[1], ScanAlert::FarFromPrevious { km, .. } if km > 8000));
+}
+
+#[test]
+fn r_s4_scan_distance_is_integer_and_close_to_great_circle() {
+    // Berlin – Munich ≈ 504 km, Berlin – Shanghai ≈ 8 400 km (equirectangular over-estimates
+    // long east-west arcs; the threshold only needs the order of magnitude).
+    let bm = scan::distance_km((5252, 1340), (4814, 1158));
+    assert!((480..=530).contains(&bm), "{bm}");
+    assert_eq!(scan::distance_km((100, 200), (100, 200)), 0);
+    let anti = scan::distance_km((0, 17999), (0, -17999));
+    assert!(anti < 5, "date line wraps: {anti}");
+}
+
+#[test]
+fn r_s4_scans_only_of_registered_item_codes_with_valid_location() {
+    let mut c = supply_chain();
+    let who = consumer(&mut c.w, 602);
+    let e = c.w.exec(&who, scan_at(&c.pa, "NL", None)).unwrap_err();
+    assert_eq!((e.rule, e.code), ("R-S4", ErrorCode::MalformedItem));
+    let e = c.w.exec(&who, scan_at(&item("ZZ"), "NL", None)).unwrap_err();
+    assert_eq!(e.code, ErrorCode::UnknownTraceUnit);
+    let e = c
+        .w
+        .exec(
+            &who,
+            Payload::ConsumerScan(ConsumerScan {
+                code: item("A1"),
+                time: "now".into(),
+                country: "Holland".into(),
+                coarse_lat_e2: Some(9100),
+                coarse_lon_e2: None,
+            }),
+        )
+        .unwrap_err();
+    for f in ["time", "country", "coarse_lat_e2", "coarse_lon_e2"] {
+        assert!(e.names(f), "{f}: {e}");
+    }
+}
+
+#[test]
+fn r_s5_trajectory_orders_positions_of_a_unit_and_its_batch() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let b = batch("TRJ");
+    w.unit(&cast, &b, TraceMode::Full);
+    register_items(&mut w, &cast, &b, &["T1"]);
+    let pos = |t: &str, lat: i32| Position {
+        time: t.into(),
+        lat_e7: lat,
+        lon_e7: 1_215_440_000,
+        system: PositioningSystem::Bds,
+    };
+    // recorded out of order, on the batch and on the item
+    let mut late = match valid_record(K::Transport, &item("T1"), 1) {
+        Payload::Transport(r) => r,
+        _ => unreachable!(),
+    };
+    late.positions = vec![pos("2024-05-03T00:00:00Z", 3), pos("2024-05-02T00:00:00Z", 2)];
+    late.sensor_readings.clear();
+    w.exec(&cast.logistics, Payload::Transport(late)).unwrap();
+    let mut early = match valid_record(K::Tally, &b, 1) {
+        Payload::Tally(r) => r,
+        _ => unreachable!(),
+    };
+    early.positions = vec![pos("2024-05-01T00:00:00+08:00", 1)];
+    w.exec(&cast.logistics, Payload::Tally(early)).unwrap();
+    let t = trajectory(&w.state, &item("T1")).unwrap();
+    let lats: Vec<i32> = t.points.iter().map(|p| p.position.lat_e7).collect();
+    assert_eq!(lats, vec![1, 2, 3]);
+    assert_eq!(t.points[0].category, "L1");
+    assert!(!t.truncated);
+    // the batch's own trajectory has only the batch's records
+    assert_eq!(trajectory(&w.state, &b).unwrap().points.len(), 1);
+}
+
+#[test]
+fn r_s6_readings_outside_the_declared_range_raise_alerts() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let b = batch("COLD");
+    w.unit(&cast, &b, TraceMode::Full);
+    register_items(&mut w, &cast, &b, &["C1"]);
+    // declared range 0..25 °C, humidity ≤ 60 % (valid_record's product features)
+    w.exec(&cast.producer, valid_record(K::ProductFeatures, &b, 1))
+        .unwrap();
+    let mut t = match valid_record(K::Transport, &item("C1"), 1) {
+        Payload::Transport(r) => r,
+        _ => unreachable!(),
+    };
+    let reading = |time: &str, c: i32, h: u16| SensorReading {
+        time: time.into(),
+        temperature_centi_c: Some(c),
+        humidity_bp: Some(h),
+    };
+    t.sensor_readings = vec![
+        reading("2024-05-01T00:00:00Z", 1800, 5000),
+        reading("2024-05-01T01:00:00Z", 3100, 5000),
+        reading("2024-05-01T02:00:00Z", -150, 7000),
+    ];
+    w.exec(&cast.logistics, Payload::Transport(t.clone())).unwrap();
+    let alerts = sensor::sensor_alerts(&w.state, &item("C1"));
+    assert_eq!(alerts.len(), 1);
+    let a = &alerts[0];
+    assert_eq!(a.excursion_count, 3);
+    let bounds: Vec<sensor::Bound> = a.excursions.iter().map(|x| x.bound).collect();
+    assert_eq!(
+        bounds,
+        vec![
+            sensor::Bound::TemperatureHigh,
+            sensor::Bound::TemperatureLow,
+            sensor::Bound::HumidityHigh
+        ]
+    );
+    assert_eq!(a.category, "L2");
+    assert_eq!(
+        sensor::brand_sensor_alerts(&w.state, &cast.producer.public()).len(),
+        1
+    );
+    // readings within range: no alert; the record is never refused for its readings
+    t.sensor_readings = vec![reading("2024-05-02T00:00:00Z", 2000, 4000)];
+    t.waybill = Some("WB-2".into());
+    w.exec(&cast.logistics, Payload::Transport(t)).unwrap();
+    assert_eq!(sensor::sensor_alerts(&w.state, &item("C1")).len(), 1);
+    // a unit without a declared range raises none
+    let other = batch("NORANGE");
+    w.unit(&cast, &other, TraceMode::Full);
+    let mut wh = match valid_record(K::Warehousing, &other, 1) {
+        Payload::Warehousing(r) => r,
+        _ => unreachable!(),
+    };
+    wh.sensor_readings = vec![reading("2024-05-01T00:00:00Z", 9000, 9000)];
+    w.exec(&cast.logistics, Payload::Warehousing(wh)).unwrap();
+    assert!(sensor::sensor_alerts(&w.state, &other).is_empty());
+}
+
+#[test]
+fn r_s7_feedback_is_answered_by_the_units_service_provider() {
+    let mut c = supply_chain();
+    let who = consumer(&mut c.w, 603);
+    let fb = Payload::Feedback(Feedback {
+        feedback_ref: "FB-1".into(),
+        code: item("A1"),
+        text: "seal was broken".into(),
+    });
+    c.w.exec(&who, fb.clone()).unwrap();
+    let e = c.w.exec(&who, fb).unwrap_err();
+    assert_eq!(e.code, ErrorCode::AlreadyExists);
+    let ans = |t: &str| {
+        Payload::FeedbackAnswer(FeedbackAnswer {
+            author: who.public(),
+            feedback_ref: "FB-1".into(),
+            text: t.into(),
+        })
+    };
+    // a logistics company that never handled A1's units may not answer
+    let stranger = c.w.seed(
+        700,
+        ParticipantCategory::Logistics,
+        vec![NodeType::TallyPicking],
+        tracechain_contracts::registry::ParticipantState::Approved,
+    );
+    let e = c.w.exec(&stranger, ans("no idea")).unwrap_err();
+    assert_eq!((e.rule, e.code), ("R-S7", ErrorCode::NotOwner));
+    // the producer (registrant of A1's batch) and the warehouse operator answer
+    c.w.exec(&c.cast.producer, ans("we will replace it")).unwrap();
+    c.w.exec(&c.cast.logistics, ans("damaged in transit, see R-L5"))
+        .unwrap();
+    let f = feedback::load(&c.w.state, &who.public(), "FB-1").unwrap();
+    assert_eq!(f.answers.len(), 2);
+    assert_eq!(f.answers[0].provider, c.cast.producer.public());
+    let e = c
+        .w
+        .exec(
+            &who,
+            Payload::Feedback(Feedback {
+                feedback_ref: "FB-2".into(),
+                code: item("NOPE"),
+                text: "x".into(),
+            }),
+        )
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::UnknownTraceUnit);
+}
