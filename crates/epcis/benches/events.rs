@@ -58,7 +58,11 @@ fn main() {
     let bytes = document();
     // Warm up, and check the input is valid (a benchmark of rejections would mislead).
     let doc = Document::parse(&bytes).expect("benchmark document parses");
-    assert!(doc.validate().is_ok(), "benchmark document must be valid: {:?}", doc.validate());
+    assert!(
+        doc.validate().is_ok(),
+        "benchmark document must be valid: {:?}",
+        doc.validate()
+    );
 
     let mut best = f64::MAX;
     let mut total = 0.0;
@@ -77,8 +81,16 @@ fn main() {
         "epcis parse+validate+hash: {EVENTS_PER_DOC} object events/document, {} bytes, {ROUNDS} rounds",
         bytes.len()
     );
-    println!("  mean {:.2} ms/document -> {:.0} events/s/core", mean * 1e3, EVENTS_PER_DOC as f64 / mean);
-    println!("  best {:.2} ms/document -> {:.0} events/s/core", best * 1e3, EVENTS_PER_DOC as f64 / best);
+    println!(
+        "  mean {:.2} ms/document -> {:.0} events/s/core",
+        mean * 1e3,
+        EVENTS_PER_DOC as f64 / mean
+    );
+    println!(
+        "  best {:.2} ms/document -> {:.0} events/s/core",
+        best * 1e3,
+        EVENTS_PER_DOC as f64 / best
+    );
 
     // Hash only (already parsed), to show the split.
     let t = Instant::now();
@@ -86,5 +98,9 @@ fn main() {
         black_box(doc.event_hashes());
     }
     let h = t.elapsed().as_secs_f64() / ROUNDS as f64;
-    println!("  hash only: {:.2} ms/document -> {:.0} events/s/core", h * 1e3, EVENTS_PER_DOC as f64 / h);
+    println!(
+        "  hash only: {:.2} ms/document -> {:.0} events/s/core",
+        h * 1e3,
+        EVENTS_PER_DOC as f64 / h
+    );
 }

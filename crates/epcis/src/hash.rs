@@ -262,7 +262,7 @@ pub fn canonical_value(text: &str) -> String {
     let t = upgraded.as_deref().unwrap_or(text);
     let numeric = parse_decimal(t).and_then(number_text);
     let t = numeric.as_deref().unwrap_or(t);
-    match crate::ids::normalise(t) {
+    match crate::idnorm::normalise(t) {
         Some(dl) => dl,
         None => t.to_string(),
     }

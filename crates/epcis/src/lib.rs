@@ -21,6 +21,7 @@ pub mod context;
 mod document;
 mod error;
 pub mod hash;
+pub mod idnorm;
 pub mod ids;
 pub mod map;
 pub mod model;

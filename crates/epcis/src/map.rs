@@ -47,7 +47,7 @@ pub enum CodeLevel {
 impl TraceCode {
     /// The trace code of an EPCIS identifier.
     pub fn of(id: &str) -> TraceCode {
-        let uri = crate::ids::normalise(id).unwrap_or_else(|| id.to_string());
+        let uri = crate::idnorm::normalise(id).unwrap_or_else(|| id.to_string());
         let path = uri.strip_prefix("https://id.gs1.org/").unwrap_or("");
         let segs: Vec<&str> = path.split('/').collect();
         let (level, key) = match segs.as_slice() {
@@ -57,7 +57,7 @@ impl TraceCode {
             ["00", s] => (CodeLevel::LogisticsUnit, *s),
             _ => (CodeLevel::Other, ""),
         };
-        let check_digit_ok = level == CodeLevel::Other || crate::ids::check_digit_ok(key);
+        let check_digit_ok = level == CodeLevel::Other || tracechain_gs1::verify_mod10(key);
         TraceCode {
             uri,
             level,

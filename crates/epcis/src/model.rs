@@ -398,19 +398,19 @@ impl Reader<'_> {
                 self.problem(ProblemKind::NotUri, field, format!("{s:?} is not a URI"));
                 None
             }
-            Err(IdProblem::BadEpcUrn) => {
+            Err(IdProblem::BadEpcUrn(why)) => {
                 self.problem(
                     ProblemKind::BadIdentifier,
                     field,
-                    format!("{s:?} is not a valid EPC URN for a {role:?} identifier"),
+                    format!("{s:?} is not a valid EPC URN for a {role:?} identifier: {why}"),
                 );
                 None
             }
-            Err(IdProblem::BadDigitalLink) => {
+            Err(IdProblem::BadDigitalLink(why)) => {
                 self.problem(
                     ProblemKind::BadIdentifier,
                     field,
-                    format!("{s:?} is not a valid constrained GS1 Digital Link for a {role:?} identifier"),
+                    format!("{s:?} is not a valid constrained GS1 Digital Link for a {role:?} identifier: {why}"),
                 );
                 None
             }
@@ -566,7 +566,7 @@ impl Reader<'_> {
         for (k, val) in m {
             let p = format!("{field}.{k}");
             match k.as_str() {
-                "id" => id = self.identifier(&p, val, Role::LocationOrParty),
+                "id" => id = self.identifier(&p, val, Role::LocationParty),
                 _ => self.extra_member(&p, k),
             }
         }
@@ -612,7 +612,7 @@ impl Reader<'_> {
             if let (Some(kind), Some(id)) = (kind, id) {
                 let party_or_location = Vocab::SourceDestType.term_of(&kind).is_some();
                 if party_or_location {
-                    if let Err(e) = check_identifier(&id, Role::LocationOrParty) {
+                    if let Err(e) = check_identifier(&id, Role::LocationParty) {
                         if e != IdProblem::NotUri {
                             self.problem(
                                 ProblemKind::BadIdentifier,

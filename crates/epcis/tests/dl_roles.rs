@@ -1,9 +1,11 @@
 //! The constrained GS1 Digital Link forms CBV 2.0 allows per identifier role, checked
-//! against the shared `gs1/cbv2-constrained-dl-uri_vectors.tsv` (pattern-level vectors).
+//! against the shared `gs1/cbv2-constrained-dl-uri_vectors.tsv` (pattern-level vectors):
+//! the gs1 role check EPCIS validation uses agrees on every row, every valid row passes
+//! `check_identifier`, and every invalid row that claims a GS1 key path is refused by it.
 
 mod common;
 
-use tracechain_epcis::ids::{is_constrained_dl, Role};
+use tracechain_epcis::ids::{check_identifier, claims_gs1_key, Role, PATTERN_LEVEL};
 
 #[test]
 fn epcis_id_constrained_dl_per_role_vectors() {
@@ -11,6 +13,7 @@ fn epcis_id_constrained_dl_per_role_vectors() {
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     let mut n = 0;
+    let mut claiming = 0;
     let mut wrong = Vec::new();
     for line in text
         .lines()
@@ -25,17 +28,29 @@ fn epcis_id_constrained_dl_per_role_vectors() {
         } else if role.starts_with("class") {
             Role::Class
         } else {
-            Role::LocationOrParty
+            Role::LocationParty
         };
-        let got = is_constrained_dl(uri, role);
+        let valid = expect == "valid";
+        let got = tracechain_gs1::validate_epcis_dl_with(uri, role, &PATTERN_LEVEL).is_ok();
         n += 1;
-        if got != (expect == "valid") {
-            wrong.push(format!("{role:?} {expect} {uri}"));
+        if got != valid {
+            wrong.push(format!("gs1 role check: {role:?} {expect} {uri}"));
+        }
+        let checked = check_identifier(uri, role).is_ok();
+        if valid && !checked {
+            wrong.push(format!("check_identifier refuses valid {role:?} {uri}"));
+        }
+        if !valid && claims_gs1_key(uri) {
+            claiming += 1;
+            if checked {
+                wrong.push(format!("check_identifier accepts invalid {role:?} {uri}"));
+            }
         }
     }
     println!(
-        "constrained DL vectors: {n} checked, {} disagree",
+        "constrained DL vectors: {n} checked ({claiming} invalid rows claim a GS1 key), {} disagree",
         wrong.len()
     );
+    assert_eq!(n, 60);
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
