@@ -201,13 +201,17 @@ pub fn consumer_scan(env: &mut TxEnv<'_>, r: &ConsumerScan) -> Result<(), Contra
     let mut c = Checker::new();
     let time = c.time_value("time", &r.time);
     c.country_value("country", &r.country);
-    if r.coarse_lat_e2.is_some_and(|lat| !(-9000..=9000).contains(&lat)) {
+    if r.coarse_lat_e2
+        .is_some_and(|lat| !(-9000..=9000).contains(&lat))
+    {
         c.push(
             "coarse_lat_e2",
             Problem::OutOfRange("latitude beyond ±90°".into()),
         );
     }
-    if r.coarse_lon_e2.is_some_and(|lon| !(-18000..=18000).contains(&lon)) {
+    if r.coarse_lon_e2
+        .is_some_and(|lon| !(-18000..=18000).contains(&lon))
+    {
         c.push(
             "coarse_lon_e2",
             Problem::OutOfRange("longitude beyond ±180°".into()),

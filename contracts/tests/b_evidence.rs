@@ -48,7 +48,10 @@ fn r_s1_document_verification_in_one_call() {
         v.covered_units,
         vec!["https://id.gs1.org/01/06901234567892/10/DOC-1".to_string()]
     );
-    assert_eq!(v.issuer_name.as_deref(), Some("Ningbo Example Export Co., Ltd."));
+    assert_eq!(
+        v.issuer_name.as_deref(),
+        Some("Ningbo Example Export Co., Ltd.")
+    );
     // expired later
     let v = documents::verify_bytes(&w.state, doc, JUL_1);
     assert!(v.expired && !v.valid);
@@ -80,10 +83,7 @@ fn r_s1_only_the_issuer_revokes_once_and_revoked_documents_do_not_verify() {
     w.exec(&cast.producer, revoke("issued in error")).unwrap();
     let v = documents::verify_bytes(&w.state, doc, i64::MAX);
     assert!(v.revoked && !v.valid);
-    assert_eq!(
-        v.anchor.unwrap().revoked.unwrap().reason,
-        "issued in error"
-    );
+    assert_eq!(v.anchor.unwrap().revoked.unwrap().reason, "issued in error");
     let e = w.exec(&cast.producer, revoke("again")).unwrap_err();
     assert_eq!(e.code, ErrorCode::RevokedOrExpired);
     // anchoring the same hash again is refused, whoever tries
@@ -112,10 +112,7 @@ fn r_s1_anchor_names_every_bad_field() {
         assert!(e.names(f), "{f}: {e}");
     }
     let e = w
-        .exec(
-            &cast.producer,
-            anchor(b"x", vec![], Some("2024-04-01")),
-        )
+        .exec(&cast.producer, anchor(b"x", vec![], Some("2024-04-01")))
         .unwrap_err();
     assert!(e.names("valid_until"), "until before from: {e}");
 }
@@ -201,11 +198,12 @@ fn r_s4_scans_only_of_registered_item_codes_with_valid_location() {
     let who = consumer(&mut c.w, 602);
     let e = c.w.exec(&who, scan_at(&c.pa, "NL", None)).unwrap_err();
     assert_eq!((e.rule, e.code), ("R-S4", ErrorCode::MalformedItem));
-    let e = c.w.exec(&who, scan_at(&item("ZZ"), "NL", None)).unwrap_err();
+    let e =
+        c.w.exec(&who, scan_at(&item("ZZ"), "NL", None))
+            .unwrap_err();
     assert_eq!(e.code, ErrorCode::UnknownTraceUnit);
-    let e = c
-        .w
-        .exec(
+    let e =
+        c.w.exec(
             &who,
             Payload::ConsumerScan(ConsumerScan {
                 code: item("A1"),
@@ -239,7 +237,10 @@ fn r_s5_trajectory_orders_positions_of_a_unit_and_its_batch() {
         Payload::Transport(r) => r,
         _ => unreachable!(),
     };
-    late.positions = vec![pos("2024-05-03T00:00:00Z", 3), pos("2024-05-02T00:00:00Z", 2)];
+    late.positions = vec![
+        pos("2024-05-03T00:00:00Z", 3),
+        pos("2024-05-02T00:00:00Z", 2),
+    ];
     late.sensor_readings.clear();
     w.exec(&cast.logistics, Payload::Transport(late)).unwrap();
     let mut early = match valid_record(K::Tally, &b, 1) {
@@ -281,7 +282,8 @@ fn r_s6_readings_outside_the_declared_range_raise_alerts() {
         reading("2024-05-01T01:00:00Z", 3100, 5000),
         reading("2024-05-01T02:00:00Z", -150, 7000),
     ];
-    w.exec(&cast.logistics, Payload::Transport(t.clone())).unwrap();
+    w.exec(&cast.logistics, Payload::Transport(t.clone()))
+        .unwrap();
     let alerts = sensor::sensor_alerts(&w.state, &item("C1"));
     assert_eq!(alerts.len(), 1);
     let a = &alerts[0];
@@ -346,15 +348,15 @@ fn r_s7_feedback_is_answered_by_the_units_service_provider() {
     let e = c.w.exec(&stranger, ans("no idea")).unwrap_err();
     assert_eq!((e.rule, e.code), ("R-S7", ErrorCode::NotOwner));
     // the producer (registrant of A1's batch) and the warehouse operator answer
-    c.w.exec(&c.cast.producer, ans("we will replace it")).unwrap();
+    c.w.exec(&c.cast.producer, ans("we will replace it"))
+        .unwrap();
     c.w.exec(&c.cast.logistics, ans("damaged in transit, see R-L5"))
         .unwrap();
     let f = feedback::load(&c.w.state, &who.public(), "FB-1").unwrap();
     assert_eq!(f.answers.len(), 2);
     assert_eq!(f.answers[0].provider, c.cast.producer.public());
-    let e = c
-        .w
-        .exec(
+    let e =
+        c.w.exec(
             &who,
             Payload::Feedback(Feedback {
                 feedback_ref: "FB-2".into(),

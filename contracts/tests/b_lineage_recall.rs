@@ -37,7 +37,9 @@ fn r_s3_recall_lists_every_downstream_unit() {
     assert_eq!(imp.units, want_units);
     assert_eq!(
         imp.logistics_units,
-        [c.ssccs[0].clone(), c.ssccs[1].clone()].into_iter().collect()
+        [c.ssccs[0].clone(), c.ssccs[1].clone()]
+            .into_iter()
+            .collect()
     );
     assert_eq!(imp.shipments.len(), 3, "NL, DE and FR shipments");
     assert_eq!(imp.countries, set(&["DE", "FR", "NL"]));
@@ -57,7 +59,10 @@ fn r_s3_recall_of_a_product_batch_excludes_siblings_and_upstream() {
         .iter()
         .map(es)
         .collect();
-    assert_eq!(imp.units, want, "material and sibling batch are not downstream");
+    assert_eq!(
+        imp.units, want,
+        "material and sibling batch are not downstream"
+    );
     assert_eq!(imp.countries, set(&["FR", "NL"]));
     assert_eq!(imp.logistics_units.len(), 1);
     let orders: BTreeSet<String> = imp.orders.iter().map(|(_, r)| r.clone()).collect();
@@ -92,13 +97,15 @@ fn r_s3_simulate_writes_nothing_issue_makes_affected_units_show_recalled() {
     // a unit made from the recalled material after the recall shows recalled too
     let late = batch("P-LATE");
     c.w.unit(&c.cast, &late, TraceMode::Full);
-    c.w.exec(&c.cast.producer, transform(&[c.m1.clone()], &[late.clone()]))
-        .unwrap();
+    c.w.exec(
+        &c.cast.producer,
+        transform(&[c.m1.clone()], &[late.clone()]),
+    )
+    .unwrap();
     assert!(recall::status(&c.w.state, &late).unwrap().recalled());
     // the reference is unique per issuer
-    let e = c
-        .w
-        .exec(
+    let e =
+        c.w.exec(
             &c.cast.producer,
             Payload::Recall(Recall {
                 recall_ref: "RC-2024-01".into(),
@@ -131,11 +138,12 @@ fn r_s3_recall_only_by_the_batch_registrant_or_a_regulator_and_only_of_batches()
     assert!(e.names("batch"));
     let e = c.w.exec(&c.cast.producer, r(item("A1"), "Y")).unwrap_err();
     assert_eq!(e.code, ErrorCode::MalformedItem);
-    let e = c.w.exec(&c.cast.producer, r(batch("NOPE"), "Z")).unwrap_err();
+    let e =
+        c.w.exec(&c.cast.producer, r(batch("NOPE"), "Z"))
+            .unwrap_err();
     assert_eq!((e.rule, e.code), ("R-X4", ErrorCode::UnknownTraceUnit));
-    let e = c
-        .w
-        .exec(
+    let e =
+        c.w.exec(
             &c.cast.producer,
             Payload::Recall(Recall {
                 recall_ref: " ".into(),
@@ -185,12 +193,12 @@ fn r_s3_aggregation_unpack_keeps_history_and_refuses_unknown_contents() {
     let mut c = supply_chain();
     let s = c.ssccs[0].clone();
     assert_eq!(lineage::current_contents(&c.w.state, &s).len(), 3);
-    c.w.exec(&c.cast.logistics, unpack(&s, &[item("A1")])).unwrap();
+    c.w.exec(&c.cast.logistics, unpack(&s, &[item("A1")]))
+        .unwrap();
     assert_eq!(lineage::current_contents(&c.w.state, &s).len(), 2);
-    let e = c
-        .w
-        .exec(&c.cast.logistics, unpack(&s, &[item("A1")]))
-        .unwrap_err();
+    let e =
+        c.w.exec(&c.cast.logistics, unpack(&s, &[item("A1")]))
+            .unwrap_err();
     assert_eq!((e.rule, e.code), ("R-S3", ErrorCode::InvalidTransition));
     assert!(e.names("contents[0]"));
     // history: a recall still reaches the logistics unit A1 was on
@@ -202,9 +210,8 @@ fn r_s3_aggregation_unpack_keeps_history_and_refuses_unknown_contents() {
 fn r_s3_lineage_records_name_every_bad_field() {
     let mut c = supply_chain();
     let bad_sscc = "123456789012345678".to_string();
-    let e = c
-        .w
-        .exec(
+    let e =
+        c.w.exec(
             &c.cast.logistics,
             Payload::Aggregation(Aggregation {
                 sscc: bad_sscc,
@@ -214,38 +221,40 @@ fn r_s3_lineage_records_name_every_bad_field() {
             }),
         )
         .unwrap_err();
-    assert!(e.names("sscc") && e.names("contents") && e.names("time"), "{e}");
+    assert!(
+        e.names("sscc") && e.names("contents") && e.names("time"),
+        "{e}"
+    );
     // shipment: unknown SSCC, bad country, nothing shipped is refused
-    let e = c
-        .w
-        .exec(
-            &c.cast.logistics,
-            ship("WB-X", &[], &[sscc(99)], "XX"),
-        )
-        .unwrap_err();
+    let e =
+        c.w.exec(&c.cast.logistics, ship("WB-X", &[], &[sscc(99)], "XX"))
+            .unwrap_err();
     assert!(e.names("ssccs[0]") && e.names("destination_country"), "{e}");
-    let e = c
-        .w
-        .exec(&c.cast.logistics, ship("WB-Y", &[], &[], "NL"))
-        .unwrap_err();
+    let e =
+        c.w.exec(&c.cast.logistics, ship("WB-Y", &[], &[], "NL"))
+            .unwrap_err();
     assert!(e.names("trace_codes"));
-    let e = c
-        .w
-        .exec(&c.cast.logistics, ship("WB-NL", &[item("A2")], &[], "NL"))
-        .unwrap_err();
-    assert_eq!(e.code, ErrorCode::AlreadyExists, "reference unique per shipper");
+    let e =
+        c.w.exec(&c.cast.logistics, ship("WB-NL", &[item("A2")], &[], "NL"))
+            .unwrap_err();
+    assert_eq!(
+        e.code,
+        ErrorCode::AlreadyExists,
+        "reference unique per shipper"
+    );
     // transformation: unregistered input, self-loop, foreign output
-    let e = c
-        .w
-        .exec(
+    let e =
+        c.w.exec(
             &c.cast.producer,
             transform(&[material("GHOST")], &[c.pa.clone()]),
         )
         .unwrap_err();
     assert_eq!((e.rule, e.code), ("R-X4", ErrorCode::UnknownTraceUnit));
-    let e = c
-        .w
-        .exec(&c.cast.producer, transform(&[c.pa.clone()], &[c.pa.clone()]))
+    let e =
+        c.w.exec(
+            &c.cast.producer,
+            transform(&[c.pa.clone()], &[c.pa.clone()]),
+        )
         .unwrap_err();
     assert!(e.names("outputs[0]"));
     let other = c.w.seed(
@@ -254,9 +263,8 @@ fn r_s3_lineage_records_name_every_bad_field() {
         vec![NodeType::Producer],
         tracechain_contracts::registry::ParticipantState::Approved,
     );
-    let e = c
-        .w
-        .exec(&other, transform(&[c.m2.clone()], &[c.pa.clone()]))
-        .unwrap_err();
+    let e =
+        c.w.exec(&other, transform(&[c.m2.clone()], &[c.pa.clone()]))
+            .unwrap_err();
     assert_eq!(e.code, ErrorCode::NotOwner);
 }

@@ -149,13 +149,19 @@ pub fn supply_chain() -> Chain {
     }
     register_items(&mut w, &cast, &pa, &["A1", "A2", "A3"]);
     register_items(&mut w, &cast, &pb, &["B1", "B2"]);
-    w.exec(&cast.producer, transform(&[m1.clone()], &[pa.clone(), pb.clone()]))
-        .unwrap();
+    w.exec(
+        &cast.producer,
+        transform(&[m1.clone()], &[pa.clone(), pb.clone()]),
+    )
+    .unwrap();
     w.exec(&cast.producer, transform(&[m2.clone()], &[pc.clone()]))
         .unwrap();
     let s = [sscc(1), sscc(2), sscc(3)];
-    w.exec(&cast.logistics, pack(&s[0], &[item("A1"), item("A2"), pb.clone()]))
-        .unwrap();
+    w.exec(
+        &cast.logistics,
+        pack(&s[0], &[item("A1"), item("A2"), pb.clone()]),
+    )
+    .unwrap();
     w.exec(&cast.logistics, pack(&s[1], &[item("A3")])).unwrap();
     w.exec(&cast.logistics, pack(&s[2], &[pc.clone()])).unwrap();
     w.exec(&cast.logistics, ship("WB-NL", &[], &[s[0].clone()], "NL"))
@@ -166,8 +172,11 @@ pub fn supply_chain() -> Chain {
         .unwrap();
     w.exec(&cast.logistics, ship("WB-US", &[], &[s[2].clone()], "US"))
         .unwrap();
-    w.exec(&cast.logistics, warehousing(&item("A1"), "Rotterdam DC", "NL"))
-        .unwrap();
+    w.exec(
+        &cast.logistics,
+        warehousing(&item("A1"), "Rotterdam DC", "NL"),
+    )
+    .unwrap();
     w.exec(&cast.logistics, warehousing(&pc, "Newark DC", "US"))
         .unwrap();
     w.exec(&cast.trader, order(&item("A1"), 1)).unwrap();

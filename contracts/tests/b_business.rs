@@ -1,0 +1,665 @@
+//! Validator-set change (R-B1), alliance-chain business (R-B2–R-B5) and the closed loop of
+//! order, goods and funds (R-Q1–R-Q3).
+
+mod common;
+
+use common::*;
+use tracechain_contracts::cbeac::{self, ApprovalStatus};
+use tracechain_contracts::closed_loop::{self, LoopVerdict};
+use tracechain_contracts::registry::ParticipantState;
+use tracechain_contracts::{query, validators, ChainParams, ErrorCode};
+use tracechain_types::payload::{PayloadKind as K, ValidatorSetChange};
+use tracechain_types::records::*;
+use tracechain_types::{encode, Hash, Payload, SecretKey, Validator, ValidatorSet};
+
+// ------------------------------------------------------------------------------- R-B1
+
+fn new_set() -> ValidatorSet {
+    let mut v: Vec<Validator> = validator_keys()
+        .iter()
+        .take(3)
+        .enumerate()
+        .map(|(i, k)| Validator {
+            public_key: k.public(),
+            name: format!("agency-{i}"),
+        })
+        .collect();
+    v.push(Validator {
+        public_key: key(9100).public(),
+        name: "market-regulation".into(),
+    });
+    ValidatorSet::new(v).unwrap()
+}
+
+fn approvals(
+    signers: &[SecretKey],
+    set: &ValidatorSet,
+) -> Vec<(tracechain_types::PublicKey, tracechain_types::Signature)> {
+    let msg = validators::change_message(&chain(), &ctx(1).validators, set);
+    let mut v: Vec<_> = signers
+        .iter()
+        .map(|k| (k.public(), k.sign(msg.as_bytes())))
+        .collect();
+    v.sort_by_key(|(k, _)| *k);
+    v
+}
+
+#[test]
+fn r_b1_validator_set_change_needs_a_quorum_of_current_validators_and_takes_effect_at_h_plus_2() {
+    let mut w = World::new();
+    let vk = validator_keys();
+    let set = new_set();
+    // 2 of 4 is below the quorum of 3
+    let two = ValidatorSetChange {
+        new_set: set.clone(),
+        approvals: approvals(&vk[..2], &set),
+    };
+    let e = w
+        .exec(&vk[0], Payload::ValidatorSetChange(two))
+        .unwrap_err();
+    assert_eq!((e.rule, e.code), ("R-B1", ErrorCode::BadApprovals));
+    assert!(e.names("approvals"));
+    // an outsider's approval does not count and is named
+    let mut with_outsider = approvals(&vk[..2], &set);
+    let outsider = key(9100);
+    let msg = validators::change_message(&chain(), &ctx(1).validators, &set);
+    with_outsider.push((outsider.public(), outsider.sign(msg.as_bytes())));
+    with_outsider.sort_by_key(|(k, _)| *k);
+    let e = w
+        .exec(
+            &vk[0],
+            Payload::ValidatorSetChange(ValidatorSetChange {
+                new_set: set.clone(),
+                approvals: with_outsider,
+            }),
+        )
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::BadApprovals);
+    // a signature over another message (no domain tag) is refused
+    let mut forged = approvals(&vk[..3], &set);
+    forged[0].1 = vk
+        .iter()
+        .find(|k| k.public() == forged[0].0)
+        .unwrap()
+        .sign(set.hash().as_bytes());
+    let e = w
+        .exec(
+            &vk[0],
+            Payload::ValidatorSetChange(ValidatorSetChange {
+                new_set: set.clone(),
+                approvals: forged,
+            }),
+        )
+        .unwrap_err();
+    assert!(e.names("approvals[0]"), "{e}");
+    // duplicates / unsorted are refused
+    let mut dup = approvals(&vk[..3], &set);
+    dup.push(dup[0]);
+    let e = w
+        .exec(
+            &vk[0],
+            Payload::ValidatorSetChange(ValidatorSetChange {
+                new_set: set.clone(),
+                approvals: dup,
+            }),
+        )
+        .unwrap_err();
+    assert!(e.names("approvals[3]"), "{e}");
+    // a quorum passes
+    let h = w.height;
+    w.exec(
+        &vk[0],
+        Payload::ValidatorSetChange(ValidatorSetChange {
+            new_set: set.clone(),
+            approvals: approvals(&vk[1..4], &set),
+        }),
+    )
+    .unwrap();
+    let p = validators::pending(&w.state).unwrap();
+    assert_eq!((p.decided_height, p.effective_height), (h, h + 2));
+    assert_eq!(validators::set_at(&w.state, h + 2), Some(set.clone()));
+    // no second change while one is pending
+    let e = w
+        .exec(
+            &vk[1],
+            Payload::ValidatorSetChange(ValidatorSetChange {
+                new_set: set.clone(),
+                approvals: approvals(&vk[..3], &set),
+            }),
+        )
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidTransition);
+}
+
+#[test]
+fn r_b1_weak_keys_cannot_enter_a_validator_set() {
+    let set = new_set();
+    let mut bytes = encode(&ValidatorSetChange {
+        new_set: set.clone(),
+        approvals: vec![],
+    });
+    // replace the first key (after the u32 length) with the identity point, a small-order key
+    let mut weak = [0u8; 32];
+    weak[0] = 1;
+    bytes[4..36].copy_from_slice(&weak);
+    let r: Result<ValidatorSetChange, _> = tracechain_types::decode(&bytes, 1 << 20);
+    assert!(r.is_err(), "a set with a weak key does not decode");
+    assert!(ValidatorSet::new(vec![Validator {
+        public_key: tracechain_types::PublicKey(weak),
+        name: "weak".into()
+    }])
+    .is_err());
+}
+
+// ------------------------------------------------------------------------ R-B2 … R-B5
+
+struct Depts {
+    customs: SecretKey,
+    tax: SecretKey,
+    forex: SecretKey,
+    market: SecretKey,
+}
+
+fn departments(w: &mut World) -> Depts {
+    let mut r = |seed, a| {
+        w.seed(
+            seed,
+            ParticipantCategory::Regulator(a),
+            vec![],
+            ParticipantState::Approved,
+        )
+    };
+    Depts {
+        customs: r(800, Agency::Customs),
+        tax: r(801, Agency::Tax),
+        forex: r(802, Agency::Forex),
+        market: r(803, Agency::MarketRegulation),
+    }
+}
+
+fn filing(r: &str, deps: Vec<Agency>) -> Payload {
+    Payload::Filing(Filing {
+        filing_ref: r.into(),
+        document: Hash::digest(b"enterprise record"),
+        departments: deps,
+    })
+}
+
+fn all_deps() -> Vec<Agency> {
+    vec![
+        Agency::Customs,
+        Agency::Tax,
+        Agency::Forex,
+        Agency::MarketRegulation,
+    ]
+}
+
+fn fdec(ent: &SecretKey, r: &str, v: Verdict, reason: &str) -> Payload {
+    Payload::FilingDecision(FilingDecision {
+        enterprise: ent.public(),
+        filing_ref: r.into(),
+        verdict: v,
+        reason: reason.into(),
+    })
+}
+
+#[test]
+fn r_b2_filing_in_force_only_when_every_required_department_approved() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let d = departments(&mut w);
+    let e = w
+        .exec(
+            &cast.trader,
+            filing("F-0", vec![Agency::Customs, Agency::Customs]),
+        )
+        .unwrap_err();
+    assert_eq!(e.rule, "R-B2");
+    assert!(e.names("departments[1]") && e.names("departments"), "{e}");
+    w.exec(&cast.trader, filing("F-1", all_deps())).unwrap();
+    for (k, n) in [(&d.tax, 1), (&d.customs, 2), (&d.forex, 3)] {
+        w.exec(
+            k,
+            fdec(&cast.trader, "F-1", Verdict::Approve, "documents complete"),
+        )
+        .unwrap();
+        let f = cbeac::filing_status(&w.state, &cast.trader.public(), "F-1").unwrap();
+        assert_eq!(f.status, ApprovalStatus::Pending, "after {n} approvals");
+        assert!(!cbeac::has_filing_in_force(&w.state, &cast.trader.public()));
+    }
+    let e = w
+        .exec(&d.tax, fdec(&cast.trader, "F-1", Verdict::Approve, "again"))
+        .unwrap_err();
+    assert_eq!(
+        e.code,
+        ErrorCode::InvalidTransition,
+        "one decision per department"
+    );
+    w.exec(&d.market, fdec(&cast.trader, "F-1", Verdict::Approve, "ok"))
+        .unwrap();
+    let f = cbeac::filing_status(&w.state, &cast.trader.public(), "F-1").unwrap();
+    assert_eq!(f.status, ApprovalStatus::Approved);
+    assert!(cbeac::has_filing_in_force(&w.state, &cast.trader.public()));
+    assert!(cbeac::awaiting(&f.departments, &f.decisions).is_empty());
+}
+
+#[test]
+fn r_b2_one_rejection_closes_the_filing() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let d = departments(&mut w);
+    w.exec(&cast.trader, filing("F-2", all_deps())).unwrap();
+    w.exec(
+        &d.forex,
+        fdec(&cast.trader, "F-2", Verdict::Reject, "no FX registration"),
+    )
+    .unwrap();
+    let f = cbeac::filing_status(&w.state, &cast.trader.public(), "F-2").unwrap();
+    assert_eq!(f.status, ApprovalStatus::Rejected);
+    let e = w
+        .exec(
+            &d.customs,
+            fdec(&cast.trader, "F-2", Verdict::Approve, "ok"),
+        )
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidTransition);
+    let port = w.seed(
+        804,
+        ParticipantCategory::Regulator(Agency::PortOffice),
+        vec![],
+        ParticipantState::Approved,
+    );
+    w.exec(&cast.trader, filing("F-3", all_deps())).unwrap();
+    let e = w
+        .exec(&port, fdec(&cast.trader, "F-3", Verdict::Approve, "ok"))
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::NotOwner, "department not asked");
+    let e = w
+        .exec(
+            &d.customs,
+            fdec(&cast.trader, "F-404", Verdict::Approve, "ok"),
+        )
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::NotFound);
+}
+
+#[test]
+fn r_b5_every_decision_and_its_reason_is_a_ledger_record() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let d = departments(&mut w);
+    w.exec(&cast.trader, filing("F-5", all_deps())).unwrap();
+    let e = w
+        .exec(&d.customs, fdec(&cast.trader, "F-5", Verdict::Reject, "  "))
+        .unwrap_err();
+    assert_eq!((e.rule, e.code), ("R-B5", ErrorCode::MissingBasicItem));
+    w.exec(
+        &d.customs,
+        fdec(&cast.trader, "F-5", Verdict::Reject, "licence expired"),
+    )
+    .unwrap();
+    let f = cbeac::filing_status(&w.state, &cast.trader.public(), "F-5").unwrap();
+    let dec = &f.decisions[&Agency::Customs];
+    assert_eq!(dec.reason, "licence expired");
+    assert_eq!(dec.by, d.customs.public());
+    let env = query::envelope(&w.state, &dec.tx_id).expect("decision stored as a record");
+    assert!(matches!(env.payload, Payload::FilingDecision(ref x) if x.reason == "licence expired"));
+}
+
+/// A TRADER-mode unit with what the customs gate needs, order ORD-1, receipt RCP-1 and a
+/// transport with waybill WB-1.
+fn trade_unit(w: &mut World, cast: &Cast, code: &TraceCode) {
+    w.unit(cast, code, TraceMode::Trader);
+    w.exec(&cast.producer, valid_record(K::ProductFeatures, code, 1))
+        .unwrap();
+    w.exec(&cast.trader, valid_record(K::TradeProductCode, code, 1))
+        .unwrap();
+    w.exec(&cast.trader, valid_record(K::Order, code, 1))
+        .unwrap();
+    w.exec(&cast.payment, valid_record(K::PaymentReceipt, code, 1))
+        .unwrap();
+    let mut t = match valid_record(K::Transport, code, 1) {
+        Payload::Transport(t) => t,
+        _ => unreachable!(),
+    };
+    t.waybill = Some("WB-1".into());
+    w.exec(&cast.logistics, Payload::Transport(t)).unwrap();
+}
+
+fn declaration(code: &TraceCode, orders: &[&str]) -> Payload {
+    Payload::ExportDeclaration(ExportDeclaration {
+        declaration_ref: "D-1".into(),
+        trace_codes: vec![code.clone()],
+        order_refs: orders.iter().map(|s| s.to_string()).collect(),
+        waybill_refs: vec!["WB-1".into()],
+        receipt_refs: vec!["RCP-1".into()],
+        departments: vec![Agency::Customs, Agency::Tax, Agency::Forex],
+    })
+}
+
+#[test]
+fn r_b3_declaration_links_cbetc_records_and_shows_parallel_approval_status() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let d = departments(&mut w);
+    let code = batch("DCL");
+    trade_unit(&mut w, &cast, &code);
+    // no filing in force yet
+    let e = w
+        .exec(&cast.trader, declaration(&code, &["ORD-1"]))
+        .unwrap_err();
+    assert_eq!(e.rule, "R-B2");
+    w.exec(&cast.trader, filing("F-1", all_deps())).unwrap();
+    for k in [&d.customs, &d.tax, &d.forex, &d.market] {
+        w.exec(k, fdec(&cast.trader, "F-1", Verdict::Approve, "ok"))
+            .unwrap();
+    }
+    // an order reference not carried by the declared unit's records is named
+    let e = w
+        .exec(&cast.trader, declaration(&code, &["ORD-1", "ORD-404"]))
+        .unwrap_err();
+    assert_eq!(e.rule, "R-B3");
+    assert!(e.names("order_refs[1]") && !e.names("order_refs[0]"), "{e}");
+    w.exec(&cast.trader, declaration(&code, &["ORD-1"]))
+        .unwrap();
+    let st = cbeac::declaration_status(&w.state, &cast.trader.public(), "D-1").unwrap();
+    assert_eq!(st.status, ApprovalStatus::Pending);
+    let cats: Vec<&str> = st.linked.iter().map(|l| l.category.as_str()).collect();
+    assert_eq!(cats, vec!["T1", "L2", "T2"]);
+    assert!(st.linked.iter().all(|l| l.tx_ids.len() == 1));
+    let dd = |_by: &SecretKey, v: Verdict| {
+        Payload::DeclarationDecision(DeclarationDecision {
+            enterprise: cast.trader.public(),
+            declaration_ref: "D-1".into(),
+            verdict: v,
+            reason: "checked against linked records".into(),
+        })
+    };
+    // decisions in any order, in parallel
+    w.exec(&d.forex, dd(&d.forex, Verdict::Approve)).unwrap();
+    w.exec(&d.customs, dd(&d.customs, Verdict::Approve))
+        .unwrap();
+    let st = cbeac::declaration_status(&w.state, &cast.trader.public(), "D-1").unwrap();
+    assert_eq!(
+        cbeac::awaiting(&st.departments, &st.decisions),
+        vec![Agency::Tax]
+    );
+    w.exec(&d.tax, dd(&d.tax, Verdict::Approve)).unwrap();
+    let st = cbeac::declaration_status(&w.state, &cast.trader.public(), "D-1").unwrap();
+    assert_eq!(st.status, ApprovalStatus::Approved);
+    let e = w
+        .exec(&d.market, dd(&d.market, Verdict::Approve))
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::NotOwner);
+}
+
+#[test]
+fn r_b4_manual_import_is_stored_marked_self_declared() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let code = batch("OVS");
+    w.unit(&cast, &code, TraceMode::Full);
+    let wh = match valid_record(K::Warehousing, &code, 1) {
+        Payload::Warehousing(r) => r,
+        _ => unreachable!(),
+    };
+    let ws = w
+        .exec(
+            &cast.trader,
+            Payload::ManualImport(ManualImport {
+                record: SelfDeclaredRecord::Warehousing(wh.clone()),
+                note: "overseas warehouse not connected to CBETC".into(),
+            }),
+        )
+        .unwrap();
+    assert!(!ws.is_empty());
+    let n = tracechain_contracts::codes::NormalisedCode::new("c", &code).unwrap();
+    let recs = query::records(&w.state, &n, "L3");
+    assert_eq!(recs.len(), 1);
+    assert!(recs[0].self_declared);
+    assert_eq!(recs[0].signer, cast.trader.public());
+    // the inner record is validated like any other and its fields are named under `record.`
+    let mut bad = wh;
+    bad.warehouse_name = None;
+    let e = w
+        .exec(
+            &cast.trader,
+            Payload::ManualImport(ManualImport {
+                record: SelfDeclaredRecord::Warehousing(bad),
+                note: "x".into(),
+            }),
+        )
+        .unwrap_err();
+    assert!(e.names("record.warehouse_name"), "{e}");
+    // a CBETC logistics node's own record is not self-declared
+    w.exec(&cast.logistics, valid_record(K::Warehousing, &code, 2))
+        .unwrap();
+    let recs = query::records(&w.state, &n, "L3");
+    assert_eq!(recs.iter().filter(|r| r.self_declared).count(), 1);
+}
+
+// ------------------------------------------------------------------------ R-Q1 … R-Q3
+
+fn authorise(grantee: &SecretKey, scope: LinkScope, until: u64, withdraw: bool) -> Payload {
+    Payload::LinkAuthorisation(LinkAuthorisation {
+        grantee: grantee.public(),
+        scope,
+        valid_until_height: until,
+        withdraw,
+    })
+}
+
+fn link(ent: &SecretKey, order: &str, receipt: &str) -> Payload {
+    Payload::PaymentOrderLink(PaymentOrderLink {
+        enterprise: ent.public(),
+        order_ref: order.into(),
+        receipt_ref: receipt.into(),
+    })
+}
+
+#[test]
+fn r_q1_link_rejected_without_the_enterprises_authorisation() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let code = batch("Q1");
+    trade_unit(&mut w, &cast, &code);
+    let e = w
+        .exec(&cast.payment, link(&cast.trader, "ORD-1", "RCP-1"))
+        .unwrap_err();
+    assert_eq!((e.rule, e.code), ("R-Q1", ErrorCode::NotAuthorised));
+    // scope must fit the grantee: a payment institution is not a marketplace
+    let e = w
+        .exec(
+            &cast.trader,
+            authorise(&cast.payment, LinkScope::Marketplace, 1000, false),
+        )
+        .unwrap_err();
+    assert!(e.names("scope"), "{e}");
+    w.exec(
+        &cast.trader,
+        authorise(&cast.payment, LinkScope::IndependentSite, 1000, false),
+    )
+    .unwrap();
+    // unknown order / receipt are named
+    let e = w
+        .exec(&cast.payment, link(&cast.trader, "ORD-9", "RCP-1"))
+        .unwrap_err();
+    assert!(e.names("order_ref"));
+    w.exec(&cast.payment, link(&cast.trader, "ORD-1", "RCP-1"))
+        .unwrap();
+    let l = closed_loop::link_of(&w.state, &cast.trader.public(), "ORD-1").unwrap();
+    assert_eq!(l.linker, cast.payment.public());
+    let e = w
+        .exec(&cast.payment, link(&cast.trader, "ORD-1", "RCP-1"))
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::AlreadyExists);
+}
+
+#[test]
+fn r_q1_withdrawn_or_lapsed_authorisation_no_longer_allows_links() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let code = batch("Q1W");
+    trade_unit(&mut w, &cast, &code);
+    w.exec(
+        &cast.trader,
+        authorise(&cast.payment, LinkScope::IndependentSite, 1000, false),
+    )
+    .unwrap();
+    w.exec(
+        &cast.trader,
+        authorise(&cast.payment, LinkScope::IndependentSite, 0, true),
+    )
+    .unwrap();
+    let e = w
+        .exec(&cast.payment, link(&cast.trader, "ORD-1", "RCP-1"))
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::NotAuthorised);
+    let h = w.height;
+    w.exec(
+        &cast.trader,
+        authorise(&cast.payment, LinkScope::IndependentSite, h, false),
+    )
+    .unwrap();
+    // the world's height advanced past valid_until_height
+    let e = w
+        .exec(&cast.payment, link(&cast.trader, "ORD-1", "RCP-1"))
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::NotAuthorised);
+}
+
+#[test]
+fn r_q2_order_status_matched_mismatched_or_incomplete() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let code = batch("Q2");
+    trade_unit(&mut w, &cast, &code);
+    let p = ChainParams::default();
+    let ent = cast.trader.public();
+    let st = closed_loop::order_status(&w.state, &p, &ent, "ORD-1");
+    assert_eq!(st.verdict, LoopVerdict::Incomplete);
+    assert_eq!(st.missing, vec!["payment_receipt", "customs_declaration"]);
+    w.exec(
+        &cast.trader,
+        authorise(&cast.payment, LinkScope::IndependentSite, 1000, false),
+    )
+    .unwrap();
+    w.exec(&cast.payment, link(&cast.trader, "ORD-1", "RCP-1"))
+        .unwrap();
+    w.exec(&cast.port, valid_record(K::CustomsDeclaration, &code, 1))
+        .unwrap();
+    let st = closed_loop::order_status(&w.state, &p, &ent, "ORD-1");
+    assert_eq!(st.verdict, LoopVerdict::Matched, "{st:?}");
+    assert_eq!(st.declaration_txs.len(), 1);
+    assert_eq!(st.logistics_txs.len(), 1);
+    // a second order paid 1.00 short
+    w.exec(&cast.trader, valid_record(K::Order, &code, 2))
+        .unwrap();
+    let mut r = match valid_record(K::PaymentReceipt, &code, 2) {
+        Payload::PaymentReceipt(r) => r,
+        _ => unreachable!(),
+    };
+    r.receipt_amount_minor = Some(129_800);
+    w.exec(&cast.payment, Payload::PaymentReceipt(r)).unwrap();
+    w.exec(&cast.payment, link(&cast.trader, "ORD-2", "RCP-2"))
+        .unwrap();
+    let st = closed_loop::order_status(&w.state, &p, &ent, "ORD-2");
+    assert_eq!(st.verdict, LoopVerdict::Mismatched);
+    assert!(st.reasons[0].starts_with("amount"), "{:?}", st.reasons);
+    assert!(st.missing.contains(&"customs_declaration".to_string()));
+    // the tolerance is a chain parameter
+    let lenient = ChainParams {
+        payment_tolerance_minor: 100,
+        ..ChainParams::default()
+    };
+    let st = closed_loop::order_status(&w.state, &lenient, &ent, "ORD-2");
+    assert_eq!(st.verdict, LoopVerdict::Incomplete);
+    assert!(st.reasons.is_empty());
+    // unknown order
+    let st = closed_loop::order_status(&w.state, &p, &ent, "ORD-404");
+    assert_eq!(st.missing, vec!["order"]);
+}
+
+#[test]
+fn r_q3_bulk_import_through_the_same_signed_path_all_or_nothing() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let code = batch("BULK");
+    w.unit(&cast, &code, TraceMode::Full);
+    let ord = |n| match valid_record(K::Order, &code, n) {
+        Payload::Order(o) => o,
+        _ => unreachable!(),
+    };
+    let tr = match valid_record(K::Transport, &code, 1) {
+        Payload::Transport(t) => t,
+        _ => unreachable!(),
+    };
+    let mut bad = ord(3);
+    bad.currency = Some("XYZ".into());
+    let before = w.state.clone();
+    let e = w
+        .exec(
+            &cast.trader,
+            Payload::BulkImport(BulkImport {
+                source: "ExampleMall".into(),
+                records: vec![BulkRecord::Order(ord(1)), BulkRecord::Order(bad)],
+            }),
+        )
+        .unwrap_err();
+    assert!(e.names("records[1].currency"), "{e}");
+    assert_eq!(
+        w.state, before,
+        "nothing of a refused bulk import is written"
+    );
+    w.exec(
+        &cast.trader,
+        Payload::BulkImport(BulkImport {
+            source: "ExampleMall".into(),
+            records: vec![
+                BulkRecord::Order(ord(1)),
+                BulkRecord::Order(ord(2)),
+                BulkRecord::Transport(tr),
+            ],
+        }),
+    )
+    .unwrap();
+    let n = tracechain_contracts::codes::NormalisedCode::new("c", &code).unwrap();
+    assert_eq!(query::records(&w.state, &n, "T1").len(), 2);
+    assert_eq!(query::records(&w.state, &n, "L2").len(), 1);
+    // each has its own envelope, signed path = the platform's signature
+    assert!(query::records(&w.state, &n, "T1")
+        .iter()
+        .all(|e| e.signer == cast.trader.public()));
+    // a duplicate order reference inside a later import is refused like a single record
+    let e = w
+        .exec(
+            &cast.trader,
+            Payload::BulkImport(BulkImport {
+                source: "ExampleMall".into(),
+                records: vec![BulkRecord::Order(ord(2))],
+            }),
+        )
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::AlreadyExists);
+    let e = w
+        .exec(
+            &cast.trader,
+            Payload::BulkImport(BulkImport {
+                source: "ExampleMall".into(),
+                records: vec![],
+            }),
+        )
+        .unwrap_err();
+    assert!(e.names("records"));
+    let many: Vec<BulkRecord> = (0..1001).map(|i| BulkRecord::Order(ord(100 + i))).collect();
+    let e = w
+        .exec(
+            &cast.trader,
+            Payload::BulkImport(BulkImport {
+                source: "ExampleMall".into(),
+                records: many,
+            }),
+        )
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::LimitExceeded);
+}
