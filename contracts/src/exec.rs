@@ -186,6 +186,7 @@ fn dispatch(env: &mut TxEnv<'_>, payload: &Payload) -> Result<(), ContractError>
         Payload::ConsumerScan(r) => scan::consumer_scan(env, r),
         Payload::Feedback(r) => feedback::feedback(env, r),
         Payload::FeedbackAnswer(r) => feedback::answer(env, r),
+        Payload::EpcisEvent(r) => crate::epcis_anchor::anchor(env, r),
     }
 }
 

@@ -24,6 +24,7 @@ pub mod codes;
 pub mod completeness;
 pub mod context;
 pub mod documents;
+pub mod epcis_anchor;
 pub mod error;
 pub mod exec;
 pub mod feedback;

@@ -150,7 +150,7 @@ const fn any(kind: PayloadKind, rule: &'static str) -> WriteRule {
 use PayloadKind as K;
 
 /// The permission table: exactly one row per [`PayloadKind`], in tag order.
-pub const PERMISSIONS: [WriteRule; 37] = [
+pub const PERMISSIONS: [WriteRule; 38] = [
     WriteRule {
         kind: K::ValidatorSetChange,
         rule: "R-B1",
@@ -204,6 +204,7 @@ pub const PERMISSIONS: [WriteRule; 37] = [
     r(K::ConsumerScan, "R-S4", NONE_T, SCANNERS),
     any(K::Feedback, "R-S7"),
     r(K::FeedbackAnswer, "R-S7", NONE_T, SERVICE_PROVIDERS),
+    r(K::EpcisEvent, "R-A4", &NodeType::ALL, NONE_C), // information providers: every access node type
 ];
 
 /// The row of a kind.

@@ -67,6 +67,8 @@ fn expected(kind: K, cat: CategoryClass, nts: &[NodeType]) -> bool {
         K::Recall => has(&[N::Producer]) || cat == C::Regulator,
         K::ConsumerScan => matches!(cat, C::ConsumerOrOther | C::PlatformOperator),
         K::FeedbackAnswer => cat != C::ConsumerOrOther,
+        // information providers: any access node type (R-A4, ADR 0033)
+        K::EpcisEvent => !nts.is_empty(),
     }
 }
 
@@ -228,6 +230,18 @@ fn sample(kind: K, code: &TraceCode, other: &tracechain_types::PublicKey) -> Pay
             feedback_ref: "FB1".into(),
             text: "thanks".into(),
         }),
+        K::EpcisEvent => {
+            let prehash = "eventType=ObjectEventeventTime=2024-05-01T08:30:00.000Z".to_string();
+            Payload::EpcisEvent(tracechain_types::records::epcis::EpcisEventRecord {
+                event_hash: Hash::digest(prehash.as_bytes()),
+                event_type: tracechain_types::records::epcis::EpcisEventType::ObjectEvent,
+                event_time_ms: 1_714_552_200_000,
+                biz_step: Some("https://ref.gs1.org/cbv/BizStep-inspecting".into()),
+                trace_codes: codes,
+                prehash,
+                error_declaration: None,
+            })
+        }
         // block kinds: C1 uses declaration 2 (1 exists already), C2 updates declaration 1
         K::CustomsDeclaration => valid_record(kind, code, 2),
         _ => valid_record(kind, code, 1),
@@ -320,7 +334,8 @@ fn r_a2_r_a3_r_n_permission_matrix_every_shape_state_and_kind() {
             }
         }
     }
-    assert_eq!(cells, 15 * 5 * 37);
+    assert_eq!(cells, 15 * 5 * K::ALL.len());
+    assert_eq!(K::ALL.len(), 38);
 }
 
 #[test]

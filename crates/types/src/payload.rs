@@ -115,6 +115,10 @@ pub enum Payload {
     Feedback(Feedback),
     /// R-S7 answer.
     FeedbackAnswer(FeedbackAnswer),
+
+    // --- EPCIS (ADR 0033)
+    /// An EPCIS 2.0 event anchored by its CBV 2.0 hash and linked to its trace codes.
+    EpcisEvent(epcis::EpcisEventRecord),
 }
 
 /// The kind of a payload, without its data: the key of the permission table.
@@ -172,11 +176,12 @@ pub enum PayloadKind {
     ConsumerScan,
     Feedback,
     FeedbackAnswer,
+    EpcisEvent,
 }
 
 impl PayloadKind {
     /// Every kind, in tag order.
-    pub const ALL: [PayloadKind; 37] = [
+    pub const ALL: [PayloadKind; 38] = [
         PayloadKind::ValidatorSetChange,
         PayloadKind::RegisterParticipant,
         PayloadKind::ParticipantDecision,
@@ -214,6 +219,7 @@ impl PayloadKind {
         PayloadKind::ConsumerScan,
         PayloadKind::Feedback,
         PayloadKind::FeedbackAnswer,
+        PayloadKind::EpcisEvent,
     ];
 }
 
@@ -258,6 +264,7 @@ impl Payload {
             Payload::ConsumerScan(_) => PayloadKind::ConsumerScan,
             Payload::Feedback(_) => PayloadKind::Feedback,
             Payload::FeedbackAnswer(_) => PayloadKind::FeedbackAnswer,
+            Payload::EpcisEvent(_) => PayloadKind::EpcisEvent,
         }
     }
 }

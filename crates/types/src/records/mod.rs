@@ -13,6 +13,7 @@
 pub mod blocks;
 pub mod business;
 pub mod common;
+pub mod epcis;
 pub mod participant;
 pub mod trace;
 

@@ -1,0 +1,203 @@
+//! Anchored EPCIS events (`Payload::EpcisEvent`, ADR 0033): what an EPCIS 2.0 event says that
+//! no other record kind carries is kept as an opaque, hashed event linked to its trace codes.
+//!
+//! Rules, in order:
+//! 1. R-X1 — fields well formed: `prehash` non-empty, at most `MAX_EPCIS_PREHASH_BYTES`,
+//!    starting with `eventType={event_type}`; `SHA-256(prehash) == event_hash` (the CBV 2.0
+//!    hash id is recomputed without parsing JSON-LD); `biz_step` and the error reason within
+//!    their byte limits, no control characters; at most `MAX_EPCIS_TRACE_CODES` codes.
+//!    Every problem is named (`E_MALFORMED_ITEM`, `E_LIMIT_EXCEEDED` for the limits).
+//! 2. R-X4 — every trace code is a registered trace unit, none repeated
+//!    (`E_UNKNOWN_TRACE_UNIT`). An event naming no batch- or item-level code (only SSCCs,
+//!    locations, assets) is still anchored, found by its hash id.
+//! 3. R-S1 — one event hash id is anchored once (`E_ALREADY_EXISTS`); its error declaration
+//!    (which has the same hash id: CBV 2.0 does not hash `errorDeclaration`) is anchored
+//!    once too, under its own key.
+//!
+//! State: `epe/{event hash}` (or `epx/{event hash}` for an error declaration) →
+//! [`EpcisAnchor`]; the record envelope under `rec/{tx id}`; index `tur/{code}/EPCIS/…` per
+//! trace unit, so a unit's story lists its EPCIS events.
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use tracechain_types::records::epcis::{
+    EpcisEventRecord, MAX_EPCIS_BIZ_STEP_BYTES, MAX_EPCIS_PREHASH_BYTES, MAX_EPCIS_REASON_BYTES,
+    MAX_EPCIS_TRACE_CODES,
+};
+use tracechain_types::{Hash, Payload, PublicKey};
+
+use crate::error::{ContractError, ErrorCode, Problem};
+use crate::exec::TxEnv;
+use crate::keys;
+use crate::state::{decode_stored, StateView};
+use crate::trace;
+use crate::validate::Checker;
+
+/// Category tag of the per-unit index (`tur/{code}/EPCIS/…`).
+pub const CATEGORY: &str = "EPCIS";
+
+/// Where an anchored event (or its error declaration) is recorded.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct EpcisAnchor {
+    /// The transaction that anchored it (its record is under `rec/{tx id}`).
+    pub tx_id: Hash,
+    /// Who anchored it.
+    pub signer: PublicKey,
+    /// Block height.
+    pub height: u64,
+}
+
+/// `epe/{event hash}`: the anchored event.
+pub fn event_key(event_hash: &Hash) -> Vec<u8> {
+    keys::key("epe/", &[&event_hash.0])
+}
+
+/// `epx/{event hash}`: the anchored error declaration of that event.
+pub fn error_declaration_key(event_hash: &Hash) -> Vec<u8> {
+    keys::key("epx/", &[&event_hash.0])
+}
+
+/// The anchor of an event hash, when anchored.
+pub fn load(state: &dyn StateView, event_hash: &Hash) -> Option<EpcisAnchor> {
+    let k = event_key(event_hash);
+    state.get(&k).map(|b| decode_stored(&k, &b))
+}
+
+fn short_iri(c: &mut Checker, field: &str, v: Option<&str>, max: usize) -> bool {
+    let Some(s) = v else { return true };
+    if s.len() > max {
+        c.push(field, Problem::TooLong { max });
+        return false;
+    }
+    if s.is_empty() || s.chars().any(|ch| ch.is_control() || ch.is_whitespace()) {
+        c.push(
+            field,
+            Problem::Malformed("an IRI: non-empty, no spaces or control characters".into()),
+        );
+        return false;
+    }
+    true
+}
+
+/// R-X1 field checks; limit overruns are reported with `E_LIMIT_EXCEEDED`.
+fn check_fields(r: &EpcisEventRecord) -> Result<(), ContractError> {
+    let mut c = Checker::new();
+    let mut over_limit = false;
+    if r.prehash.len() > MAX_EPCIS_PREHASH_BYTES {
+        c.push(
+            "prehash",
+            Problem::TooLong {
+                max: MAX_EPCIS_PREHASH_BYTES,
+            },
+        );
+        over_limit = true;
+    } else if r.prehash.is_empty() {
+        c.push("prehash", Problem::Missing);
+    } else {
+        let head = format!("eventType={}", r.event_type.as_str());
+        if !r.prehash.starts_with(&head) {
+            c.push(
+                "prehash",
+                Problem::Malformed(format!(
+                    "a CBV 2.0 pre-hash of this event starts with {head}"
+                )),
+            );
+        }
+        if Hash::digest(r.prehash.as_bytes()) != r.event_hash {
+            c.push(
+                "event_hash",
+                Problem::Malformed(format!(
+                    "SHA-256 of the pre-hash is {}, not {}",
+                    EpcisEventRecord::hash_id_of(&Hash::digest(r.prehash.as_bytes())),
+                    r.hash_id()
+                )),
+            );
+        }
+    }
+    if r.biz_step
+        .as_deref()
+        .is_some_and(|s| s.len() > MAX_EPCIS_BIZ_STEP_BYTES)
+    {
+        over_limit = true;
+    }
+    short_iri(
+        &mut c,
+        "biz_step",
+        r.biz_step.as_deref(),
+        MAX_EPCIS_BIZ_STEP_BYTES,
+    );
+    if let Some(d) = &r.error_declaration {
+        if d.reason
+            .as_deref()
+            .is_some_and(|s| s.len() > MAX_EPCIS_REASON_BYTES)
+        {
+            over_limit = true;
+        }
+        short_iri(
+            &mut c,
+            "error_declaration.reason",
+            d.reason.as_deref(),
+            MAX_EPCIS_REASON_BYTES,
+        );
+    }
+    if !c.list("trace_codes", &r.trace_codes, 0, MAX_EPCIS_TRACE_CODES) {
+        over_limit = true;
+    }
+    if over_limit {
+        return Err(ContractError {
+            rule: "R-X1",
+            code: ErrorCode::LimitExceeded,
+            problems: c.problems,
+        });
+    }
+    c.finish("R-X1")
+}
+
+/// Execute `Payload::EpcisEvent`: check fields (R-X1), trace units (R-X4) and the
+/// anchor-once rule (R-S1), then store and index the record.
+pub fn anchor(env: &mut TxEnv<'_>, r: &EpcisEventRecord) -> Result<(), ContractError> {
+    check_fields(r)?;
+    let mut codes_check = Checker::new();
+    let units = if r.trace_codes.is_empty() {
+        Vec::new()
+    } else {
+        trace::check_record_codes(&env.state, &mut codes_check, "trace_codes", &r.trace_codes)
+    };
+    if !codes_check.is_ok() {
+        let unknown_only = codes_check
+            .problems
+            .iter()
+            .all(|p| matches!(p.problem, Problem::NotFound(_)));
+        if unknown_only {
+            return Err(trace::unknown_unit_error(codes_check.problems));
+        }
+        codes_check.finish("R-X4")?;
+    }
+    let (key, what) = match r.error_declaration {
+        None => (event_key(&r.event_hash), "event"),
+        Some(_) => (
+            error_declaration_key(&r.event_hash),
+            "error declaration of event",
+        ),
+    };
+    if let Some(prev) = env.state.get_value::<EpcisAnchor>(&key) {
+        return Err(ContractError::one(
+            "R-S1",
+            ErrorCode::AlreadyExists,
+            "event_hash",
+            Problem::Duplicate(format!(
+                "{what} {} is anchored already (height {})",
+                r.hash_id(),
+                prev.height
+            )),
+        ));
+    }
+    let anchor = EpcisAnchor {
+        tx_id: env.tx_id,
+        signer: env.signer,
+        height: env.ctx.height,
+    };
+    env.state.put_value(key, &anchor);
+    let codes: Vec<_> = units.into_iter().map(|(n, _)| n).collect();
+    env.store_record(&Payload::EpcisEvent(r.clone()), CATEGORY, &codes, false);
+    Ok(())
+}
