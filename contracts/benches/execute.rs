@@ -1,0 +1,154 @@
+//! Records executed per second per core on a realistic mix, against the in-memory state.
+//!
+//! Per product batch (TRADER mode): registration, one item code, product features,
+//! production, trade product code, order, payment receipt, customs declaration (through the
+//! R-X3 gate), tally, transport with positions and sensor readings, warehousing, delivery,
+//! transformation from a shared material batch, aggregation into an SSCC, shipment, document
+//! anchor and two consumer scans: 18 records. Transactions are signed before timing starts:
+//! signature checks are excluded (they are stateless and batch-verified by the caller).
+//! Each transaction is executed (`execute`: sequence, permission, rules, write set) and its
+//! write set applied, in order, on one thread.
+//!
+//! `cargo bench -p tracechain-contracts --bench execute` (env `BENCH_UNITS`, default 2000).
+
+#[path = "../tests/common/mod.rs"]
+#[allow(dead_code, unused_imports)]
+mod common;
+#[path = "../tests/b_support/mod.rs"]
+#[allow(dead_code, unused_imports)]
+mod b_support;
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use b_support::*;
+use common::*;
+use tracechain_contracts::{execute, State};
+use tracechain_types::payload::PayloadKind as K;
+use tracechain_types::records::*;
+use tracechain_types::{Hash, Payload, PublicKey, SecretKey, Transaction, TxBody};
+
+fn main() {
+    let units: u64 = std::env::var("BENCH_UNITS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
+    let mut w = World::new();
+    let cast = w.cast();
+    let scanner = consumer(&mut w, 4242);
+    let material = material("MAT-SHARED");
+    w.unit(&cast, &material, TraceMode::Full);
+    let mut seqs: BTreeMap<PublicKey, u64> = BTreeMap::new();
+    let mut sign = |k: &SecretKey, p: Payload| -> Transaction {
+        let s = seqs.entry(k.public()).or_insert_with(|| {
+            if k.public() == cast.producer.public() {
+                1 // the shared material's registration
+            } else {
+                0
+            }
+        });
+        let tx = TxBody {
+            signer: k.public(),
+            sequence: *s,
+            expiry_height: u64::MAX,
+            payload: p,
+        }
+        .sign(&chain(), k);
+        *s += 1;
+        tx
+    };
+    let t0 = Instant::now();
+    let mut txs = Vec::new();
+    let mut kinds: BTreeMap<String, u64> = BTreeMap::new();
+    for i in 0..units {
+        let code = batch(&format!("B{i}"));
+        let it = item(&format!("S{i}"));
+        let n = i + 1;
+        let mut push = |k: &SecretKey, p: Payload| {
+            *kinds.entry(format!("{:?}", p.kind())).or_default() += 1;
+            txs.push(sign(k, p));
+        };
+        push(
+            &cast.producer,
+            Payload::RegisterTraceUnit(TraceUnitRegistration {
+                code: code.clone(),
+                mode: TraceMode::Trader,
+                product_name: "Green tea 250 g".into(),
+            }),
+        );
+        push(
+            &cast.producer,
+            Payload::RegisterItemCodes(ItemCodesRegistration {
+                batch: code.clone(),
+                serials: vec![format!("S{i}")],
+            }),
+        );
+        for kind in [K::ProductFeatures, K::Production] {
+            push(&cast.producer, valid_record(kind, &code, n));
+        }
+        for kind in [K::TradeProductCode, K::Order] {
+            push(&cast.trader, valid_record(kind, &code, n));
+        }
+        push(&cast.payment, valid_record(K::PaymentReceipt, &code, n));
+        push(&cast.port, valid_record(K::CustomsDeclaration, &code, n));
+        for kind in [K::Tally, K::Transport, K::Warehousing, K::Delivery] {
+            push(&cast.logistics, valid_record(kind, &code, n));
+        }
+        push(
+            &cast.producer,
+            transform(&[material.clone()], &[code.clone()]),
+        );
+        let s = sscc(u32::try_from(n).unwrap_or(u32::MAX));
+        push(&cast.logistics, pack(&s, &[it.clone()]));
+        push(&cast.logistics, ship(&format!("WB{n}"), &[], &[s], "NL"));
+        push(
+            &cast.producer,
+            Payload::DocumentAnchor(DocumentAnchor {
+                document_hash: Hash::digest(format!("certificate {n}").as_bytes()),
+                document_type: DocumentType::SanitaryCertificate,
+                valid_from: "2024-05-01".into(),
+                valid_until: Some("2025-05-01".into()),
+                trace_codes: vec![code.clone()],
+            }),
+        );
+        for _ in 0..2 {
+            push(
+                &scanner,
+                Payload::ConsumerScan(ConsumerScan {
+                    code: it.clone(),
+                    time: T.into(),
+                    country: "NL".into(),
+                    coarse_lat_e2: Some(5237),
+                    coarse_lon_e2: Some(490),
+                }),
+            );
+        }
+    }
+    let prep = t0.elapsed();
+    let context = ctx(5);
+    let mut state = w.state;
+    let start = Instant::now();
+    for (i, tx) in txs.iter().enumerate() {
+        match execute(tx, &context, &state) {
+            Ok(ws) => state.apply(&ws),
+            Err(e) => panic!("transaction {i} ({:?}) refused: {e}", tx.body.payload.kind()),
+        }
+    }
+    let el = start.elapsed();
+    let n = txs.len() as f64;
+    println!("machine: see docs/benchmarks.md; single thread");
+    println!(
+        "prepared and signed {} transactions in {:.2?} (not timed)",
+        txs.len(),
+        prep
+    );
+    println!("mix: {kinds:?}");
+    println!(
+        "executed {} records in {:.3?}: {:.0} records/s/core ({:.2} µs/record); final state {} keys",
+        txs.len(),
+        el,
+        n / el.as_secs_f64(),
+        el.as_secs_f64() * 1e6 / n,
+        state.len()
+    );
+}
