@@ -76,7 +76,7 @@ fn epcis_cli_hash_prints_reference_ids_in_order() {
 }
 
 #[test]
-fn epcis_cli_map_prints_records_as_json() {
+fn epcis_cli_map_prints_payloads_as_json() {
     let out = run("map", "hash-vectors/epcisDocWithVariousEventTypes.jsonld");
     assert_eq!(
         out.status.code(),
@@ -87,7 +87,26 @@ fn epcis_cli_map_prints_records_as_json() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
     let events = v.as_array().expect("an array of mapped events");
     assert_eq!(events.len(), 13);
-    assert_eq!(events[4]["records"][0]["record"], "aggregation");
+    let agg = &events[4]["payloads"][0];
+    assert_eq!(agg["kind"], "aggregation");
+    assert_eq!(agg["sscc"], "040470231111111229");
+    assert_eq!(agg["action"], "pack");
+    assert_eq!(events[4]["payloads"][1]["kind"], "tally");
+    // An SSCC-only departure is anchored as an EPCIS event with its hash and pre-hash.
+    let anchored = &events[0]["payloads"][0];
+    assert_eq!(anchored["kind"], "epcis_event");
+    assert!(anchored["prehash"]
+        .as_str()
+        .unwrap()
+        .starts_with("eventType=ObjectEvent"));
+    // Missing basic items are named in the notes and on stderr.
+    assert!(events[3]["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n.as_str().unwrap().contains("producer_name")));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("contract names every missing one"), "{err}");
 }
 
 #[test]

@@ -1,261 +1,133 @@
-//! Mapping EPCIS events onto tracechain records.
+//! Mapping EPCIS events onto tracechain records: `tracechain_types::Payload` values.
 //!
-//! Every event is anchored by its CBV 2.0 hash id ([`MappedEvent::event_hash`]). What
-//! the event says is mapped onto the record kinds of the contracts (see
-//! `docs/epcis.md` for the table and how each [`MappedRecord`] variant lines up with a
-//! `tracechain_types::Payload` variant); what cannot be mapped becomes
-//! [`MappedRecord::EpcisEvent`], an opaque hashed event linked to its trace codes —
-//! nothing is dropped. This module only proposes records: who may write them, and
-//! whether the trace codes exist, is decided by the contracts when a node submits them.
+//! Every event becomes at least one payload; nothing is dropped. What an event says is put
+//! into the record kinds of the contracts (`docs/epcis.md` has the table). Basic items EPCIS
+//! does not carry (producer name, carrier, transport mode, warehouse name, …) stay `None`:
+//! the contract names every missing one when the record is submitted (R-X1), and the
+//! [`MappedEvent::notes`] say so. What no record kind carries — an event with no primary
+//! record, an error declaration, certificates, sensor data without a logistics record,
+//! invoices — is kept as a [`Payload::EpcisEvent`]: the event anchored by its CBV 2.0 hash id,
+//! with its canonical pre-hash, linked to its trace codes (ADR 0033).
+//!
+//! This module only proposes payloads: who may write them, and whether the trace units
+//! exist, is decided by the contracts when a node submits them. Trace units are not
+//! registered by the mapping: a registration needs a trace mode (R-M1–R-M3), which EPCIS does
+//! not carry; the notes name the units an ILMD commissioning describes.
 
 use serde::Serialize;
 use serde_json::{Map, Value};
+use tracechain_gs1::DigitalLink;
+use tracechain_types::records::epcis::{
+    EpcisErrorDeclaration, EpcisEventRecord, EpcisEventType, MAX_EPCIS_TRACE_CODES,
+};
+use tracechain_types::records::{
+    Aggregation, AggregationAction, CustomsDeclarationRecord, CustomsStatus, CustomsStatusRecord,
+    OrderRecord, ProductFeaturesRecord, ProductionRecord, SensorReading, TallyOperation,
+    TallyRecord, TraceCode, Transformation, TransportRecord, WarehousingRecord,
+};
+use tracechain_types::{Hash, Payload};
 
-use crate::model::{Action, Event, EventType, QuantityElement};
+use crate::ids::PATTERN_LEVEL;
+use crate::model::{Action, Event, EventType};
 use crate::vocab::Vocab;
 use crate::Document;
 
-/// A trace code as tracechain records it: the canonical GS1 Digital Link URI.
+/// What the mapping makes of one EPCIS identifier.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct TraceCode {
-    /// `https://id.gs1.org/…` canonical form, or the identifier as written when it is
+pub struct CodeInfo {
+    /// The identifier as written in the event.
+    pub identifier: String,
+    /// Its canonical Digital Link (`https://id.gs1.org/…`), or the identifier itself when it is
     /// not a GS1 identifier.
     pub uri: String,
-    /// Batch (`01`+`10`), item (`01`+`21`), class (`01` only), logistics unit (`00`),
-    /// or other.
-    pub level: CodeLevel,
-    /// Whether the GS1 check digit of the key is right (R-I2 is enforced by the contracts).
+    /// The trace code, for batch-level (AI 01 + 10) and item-level (AI 01 + 21) identifiers.
+    pub trace_code: Option<TraceCode>,
+    /// The SSCC (AI 00), for logistics units.
+    pub sscc: Option<String>,
+    /// Whether the GS1 check digit of the key (GTIN, SSCC, GLN, GRAI, GDTI, …) is right;
+    /// `true` for identifiers without one. Validation is pattern level (ADR 0031); the contracts refuse a wrong
+    /// check digit where a key becomes a trace code (R-I2).
     pub check_digit_ok: bool,
 }
 
-/// Granularity of a trace code.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CodeLevel {
-    /// GTIN + batch/lot.
-    Batch,
-    /// GTIN + serial.
-    Item,
-    /// GTIN only.
-    Class,
-    /// SSCC.
-    LogisticsUnit,
-    /// Any other identifier.
-    Other,
+/// Digits of a GS1 primary key up to and including its check digit (AIs with a mod-10 key).
+fn key_length(ai: &str) -> Option<usize> {
+    Some(match ai {
+        "01" | "8006" | "8003" => 14,
+        "00" | "8017" | "8018" => 18,
+        "414" | "417" | "253" | "255" => 13,
+        "402" => 17,
+        _ => return None,
+    })
 }
 
-impl TraceCode {
-    /// The trace code of an EPCIS identifier.
-    pub fn of(id: &str) -> TraceCode {
-        let uri = crate::idnorm::normalise(id).unwrap_or_else(|| id.to_string());
-        let path = uri.strip_prefix("https://id.gs1.org/").unwrap_or("");
-        let segs: Vec<&str> = path.split('/').collect();
-        let (level, key) = match segs.as_slice() {
-            ["01", g, "10", _] => (CodeLevel::Batch, *g),
-            ["01", g, "21", _] => (CodeLevel::Item, *g),
-            ["01", g] => (CodeLevel::Class, *g),
-            ["00", s] => (CodeLevel::LogisticsUnit, *s),
-            _ => (CodeLevel::Other, ""),
-        };
-        let check_digit_ok = level == CodeLevel::Other || tracechain_gs1::verify_mod10(key);
-        TraceCode {
-            uri,
-            level,
-            check_digit_ok,
-        }
-    }
-
-    /// The 18-digit SSCC of a logistics-unit code.
-    pub fn sscc(&self) -> Option<&str> {
-        (self.level == CodeLevel::LogisticsUnit).then(|| self.uri.rsplit('/').next().unwrap_or(""))
+/// Read one identifier with `tracechain-gs1` (pattern level), after the CBV 2.0 normal form.
+pub fn code_info(id: &str) -> CodeInfo {
+    let uri = crate::idnorm::normalise(id).unwrap_or_else(|| id.to_string());
+    let dl = DigitalLink::parse_with(&uri, &PATTERN_LEVEL).ok();
+    let get = |ai: &str| dl.as_ref().and_then(|d| d.get(ai)).map(str::to_string);
+    let (gtin, sscc) = (get("01"), get("00"));
+    let trace_code = gtin.clone().and_then(|gtin| match (get("10"), get("21")) {
+        (_, Some(serial)) => Some(TraceCode::Item { gtin, serial }),
+        (Some(batch), None) => Some(TraceCode::Batch { gtin, batch }),
+        (None, None) => None,
+    });
+    let check_digit_ok = dl
+        .as_ref()
+        .and_then(DigitalLink::primary_key)
+        .and_then(|k| {
+            let len = key_length(&k.ai)?;
+            k.value.get(..len)
+        })
+        .is_none_or(tracechain_gs1::verify_mod10);
+    CodeInfo {
+        identifier: id.to_string(),
+        uri,
+        trace_code,
+        sscc,
+        check_digit_ok,
     }
 }
 
-/// Which logistics record a business step becomes (rules R-L1 … R-L3).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LogisticsKind {
-    /// Tally: loading, unloading, picking, packing, collecting, staging (R-L1).
-    Tally,
-    /// Transport: shipping, departing, transporting (R-L2).
-    Transport,
-    /// Warehousing: receiving, arriving, storing, stocking, accepting (R-L3).
-    Warehousing,
-}
-
-/// Which customs record an inspection / holding / customs transaction becomes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CustomsKind {
-    /// bizStep `inspecting`.
-    Inspection,
-    /// bizStep `holding`.
-    Holding,
-    /// A business transaction whose type names customs (a declaration reference).
-    Declaration,
-}
-
-/// One sensor reading of a series.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct SensorReading {
-    /// Reading time (report time, else metadata time), as written.
-    pub time: Option<String>,
-    /// Measurement type IRI.
-    pub kind: Option<String>,
-    /// Value.
-    pub value: Option<f64>,
-    /// Minimum / maximum / mean, when reported.
-    pub min_value: Option<f64>,
-    /// Maximum.
-    pub max_value: Option<f64>,
-    /// Mean.
-    pub mean_value: Option<f64>,
-    /// Unit (UN/ECE Rec 20).
-    pub uom: Option<String>,
-    /// Exception IRI (alarm / error condition).
-    pub exception: Option<String>,
-    /// Device.
-    pub device_id: Option<String>,
-}
-
-/// A record an EPCIS event proposes, named after its contract record kind.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(tag = "record", rename_all = "snake_case")]
-pub enum MappedRecord {
-    /// → `Payload::RegisterTraceUnit` (R-I1): a batch or item commissioned with ILMD.
-    RegisterTraceUnit {
-        /// The new trace unit.
-        code: TraceCode,
-        /// Product name from ILMD when given (`cbvmda:descriptionShort` / `…:regulatedProductName`).
-        product_name: Option<String>,
-    },
-    /// → `Payload::Production` / `Payload::ProductFeatures` (R-P2, R-P3): what the ILMD says.
-    ProductBlock {
-        /// Trace units described.
-        codes: Vec<TraceCode>,
-        /// Production time (the event time).
-        production_time: String,
-        /// Where (read point / business location).
-        location: Option<String>,
-        /// The ILMD attributes, names expanded to `{namespace}local`.
-        attributes: Map<String, Value>,
-    },
-    /// → `Payload::Transformation` (lineage, R-S3): materials → product batches.
-    Transformation {
-        /// Inputs.
-        inputs: Vec<TraceCode>,
-        /// Outputs.
-        outputs: Vec<TraceCode>,
-        /// When.
-        time: String,
-    },
-    /// → `Payload::Aggregation`: a logistics unit (SSCC) and its contents.
-    Aggregation {
-        /// The SSCC (18 digits).
-        sscc: String,
-        /// Contents.
-        contents: Vec<TraceCode>,
-        /// `pack` (ADD), `unpack` (DELETE), `observe` (OBSERVE: a check, no change).
-        action: &'static str,
-        /// When.
-        time: String,
-    },
-    /// → `Payload::Tally` / `Payload::Transport` / `Payload::Warehousing` (R-L1 … R-L3).
-    Logistics {
-        /// Which logistics record.
-        kind: LogisticsKind,
-        /// Trace units concerned.
-        codes: Vec<TraceCode>,
-        /// The CBV business step IRI.
-        biz_step: String,
-        /// When.
-        time: String,
-        /// Read point / business location.
-        location: Option<String>,
-        /// Sources (type IRI, id).
-        sources: Vec<(String, String)>,
-        /// Destinations (type IRI, id).
-        destinations: Vec<(String, String)>,
-        /// Waybill / despatch advice / bill of lading references.
-        references: Vec<String>,
-    },
-    /// → `Payload::Order` (purchase order, R-T1) or an invoice reference of the trade block.
-    Trade {
-        /// `order` (BTT-po) or `invoice` (BTT-inv).
-        kind: &'static str,
-        /// The transaction reference.
-        reference: String,
-        /// Trace units concerned.
-        codes: Vec<TraceCode>,
-        /// Quantities concerned.
-        quantities: Vec<QuantityElement>,
-        /// When.
-        time: String,
-    },
-    /// → `Payload::CustomsStatus` / `Payload::CustomsDeclaration` (customs block).
-    Customs {
-        /// Inspection, holding or declaration.
-        kind: CustomsKind,
-        /// Trace units concerned.
-        codes: Vec<TraceCode>,
-        /// Disposition IRI (e.g. `…Disp-non_conformant`), when given.
-        disposition: Option<String>,
-        /// Declaration reference, for `declaration`.
-        reference: Option<String>,
-        /// When.
-        time: String,
-    },
-    /// → the `sensor_readings` of `Payload::Transport` / `Payload::Warehousing`, or a
-    /// sensor series of its own.
-    SensorSeries {
-        /// Trace units the readings are about.
-        codes: Vec<TraceCode>,
-        /// The readings.
-        readings: Vec<SensorReading>,
-    },
-    /// → `Payload::DocumentAnchor` reference (certification info): the certificate URI,
-    /// to be anchored by its issuer with the document hash.
-    DocumentReference {
-        /// Certificate URI.
-        uri: String,
-        /// Trace units it covers.
-        codes: Vec<TraceCode>,
-    },
-    /// Opaque EPCIS event anchored by its hash and linked to its trace codes: everything
-    /// the kinds above do not cover (and every event with an error declaration).
-    EpcisEvent {
-        /// Event type.
-        event_type: Option<EventType>,
-        /// Business step IRI.
-        biz_step: Option<String>,
-        /// Trace codes named by the event.
-        codes: Vec<TraceCode>,
-        /// Why it was not mapped further.
-        reason: String,
-    },
-}
-
-/// The records one event becomes.
+/// The payloads one event becomes.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct MappedEvent {
     /// Index in the document.
     pub event_index: usize,
-    /// CBV 2.0 hash id: the event's anchor on the chain.
+    /// CBV 2.0 hash id (`ni:///sha-256;…?ver=CBV2.0`): the event's anchor.
     pub event_hash: String,
-    /// The records, in a fixed order.
-    pub records: Vec<MappedRecord>,
+    /// The payloads, in a fixed order (at least one).
+    pub payloads: Vec<Payload>,
+    /// What the submitter should know: basic items EPCIS does not carry (the contract will
+    /// name them), identifiers that are no trace codes or have a wrong check digit, what is
+    /// kept only in the anchored event, and why.
+    pub notes: Vec<String>,
 }
 
-fn codes(ids: &[String]) -> Vec<TraceCode> {
-    ids.iter().map(|s| TraceCode::of(s)).collect()
+/// Distinct trace codes of `ids`, in order.
+fn trace_codes<'a>(ids: impl IntoIterator<Item = &'a str>) -> Vec<TraceCode> {
+    let mut out: Vec<TraceCode> = Vec::new();
+    for c in ids.into_iter().filter_map(|id| code_info(id).trace_code) {
+        if !out.contains(&c) {
+            out.push(c);
+        }
+    }
+    out
 }
 
-fn class_codes(q: &[QuantityElement]) -> Vec<TraceCode> {
-    q.iter().map(|q| TraceCode::of(&q.epc_class)).collect()
+fn event_type(t: EventType) -> EpcisEventType {
+    match t {
+        EventType::ObjectEvent => EpcisEventType::ObjectEvent,
+        EventType::AggregationEvent => EpcisEventType::AggregationEvent,
+        EventType::TransactionEvent => EpcisEventType::TransactionEvent,
+        EventType::TransformationEvent => EpcisEventType::TransformationEvent,
+        EventType::AssociationEvent => EpcisEventType::AssociationEvent,
+    }
 }
 
-fn all_codes(e: &Event) -> Vec<TraceCode> {
-    e.identifiers().into_iter().map(TraceCode::of).collect()
+/// Milliseconds since the Unix epoch (UTC) of an RFC 3339 time.
+fn millis(t: &str) -> Option<i64> {
+    crate::time::parse_timestamp(t, false).map(|ts| ts.unix_micros.div_euclid(1000))
 }
 
 fn step(e: &Event) -> Option<&'static str> {
@@ -264,253 +136,472 @@ fn step(e: &Event) -> Option<&'static str> {
         .and_then(|s| Vocab::BizStep.term_of(s))
 }
 
-fn logistics_kind(step: &str) -> Option<LogisticsKind> {
-    Some(match step {
-        "shipping" | "departing" | "transporting" => LogisticsKind::Transport,
-        "receiving" | "arriving" | "storing" | "stocking" | "accepting" => {
-            LogisticsKind::Warehousing
-        }
-        "loading" | "unloading" | "picking" | "packing" | "unpacking" | "collecting"
-        | "staging_outbound" | "repackaging" => LogisticsKind::Tally,
-        _ => return None,
-    })
+fn bt_term(kind: Option<&str>) -> Option<&'static str> {
+    kind.and_then(|k| Vocab::BizTransactionType.term_of(k))
 }
 
+/// A GLN (AI 414) of a location identifier.
+fn gln_of(id: &str) -> Option<String> {
+    let uri = crate::idnorm::normalise(id)?;
+    DigitalLink::parse_with(&uri, &PATTERN_LEVEL)
+        .ok()?
+        .get("414")
+        .map(str::to_string)
+}
+
+/// Sensor reports tracechain records carry (R-S6): temperature in °C (`CEL`) or K (`KEL`)
+/// and relative humidity in percent (`P1`). Returns the readings and how many reports had
+/// another type or unit.
+fn sensor_readings(e: &Event, fallback_time: &str) -> (Vec<SensorReading>, usize) {
+    let mut out = Vec::new();
+    let mut other = 0;
+    for el in &e.sensor_elements {
+        let md_time = el.metadata.as_ref().and_then(|m| m.time.clone());
+        for r in &el.reports {
+            let kind = r.kind.as_deref().unwrap_or_default();
+            let time = r
+                .time
+                .clone()
+                .or_else(|| md_time.clone())
+                .unwrap_or_else(|| fallback_time.to_string());
+            let value = r.value.or(r.mean_value).filter(|v| v.is_finite());
+            let (temperature, humidity) = match (kind.rsplit(['/', ':']).next(), r.uom.as_deref()) {
+                (Some("Temperature"), Some("CEL")) => (value.map(|v| v * 100.0), None),
+                (Some("Temperature"), Some("KEL")) => (value.map(|v| (v - 273.15) * 100.0), None),
+                (Some("RelativeHumidity"), Some("P1")) => (None, value.map(|v| v * 100.0)),
+                _ => (None, None),
+            };
+            let reading = SensorReading {
+                time,
+                temperature_centi_c: temperature
+                    .filter(|t| (-27_315.0..=100_000.0).contains(t))
+                    .map(|t| t.round() as i32),
+                humidity_bp: humidity
+                    .filter(|h| (0.0..=10_000.0).contains(h))
+                    .map(|h| h.round() as u16),
+            };
+            if reading.temperature_centi_c.is_some() || reading.humidity_bp.is_some() {
+                out.push(reading);
+            } else {
+                other += 1;
+            }
+        }
+    }
+    (out, other)
+}
+
+fn missing_note(kind: &str, items: &[&str]) -> String {
+    format!(
+        "{kind}: basic items not carried by EPCIS stay empty ({}); the contract names them when submitted (R-X1)",
+        items.join(", ")
+    )
+}
+
+/// ILMD names expanded to `{namespace}local`.
 fn expand_keys(doc: &Document, m: &Map<String, Value>) -> Map<String, Value> {
     m.iter()
         .map(|(k, v)| (doc.context.expand_key(k).0, v.clone()))
         .collect()
 }
 
-fn product_name(attrs: &Map<String, Value>) -> Option<String> {
-    [
-        "{urn:epcglobal:cbv:mda:}descriptionShort",
-        "{urn:epcglobal:cbv:mda:}regulatedProductName",
-    ]
-    .iter()
-    .find_map(|k| attrs.get(*k).and_then(Value::as_str).map(str::to_string))
+fn ilmd_str(attrs: &Map<String, Value>, names: &[&str]) -> Option<String> {
+    names.iter().find_map(|n| {
+        attrs
+            .iter()
+            .find(|(k, _)| k.ends_with(&format!("}}{n}")))
+            .and_then(|(_, v)| v.as_str())
+            .map(str::to_string)
+    })
 }
 
-/// Map one event (of `doc`) onto records.
+/// Map one event (of `doc`) onto payloads.
 pub fn map_event(doc: &Document, e: &Event) -> MappedEvent {
-    let event_hash = e.hash(&doc.context).id;
+    let hash = e.hash(&doc.context);
     let time = e.event_time.clone().unwrap_or_default();
-    let location = e.read_point.clone().or_else(|| e.biz_location.clone());
-    let mut records = Vec::new();
-    let mut primary = false;
-    let mut reason = String::new();
+    let location = e.biz_location.clone().or_else(|| e.read_point.clone());
+    let all_ids = e.identifiers();
+    let codes = trace_codes(all_ids.iter().copied());
+    let mut payloads = Vec::new();
+    let mut notes = Vec::new();
+    // Why the event is (also) kept as an anchored EPCIS event.
+    let mut keep = Vec::new();
 
-    if e.error_declaration.is_some() {
-        reason = "error declaration: retracts an earlier event, no new business records".into();
-    } else {
-        // Commissioning with ILMD: new trace units and their product block.
-        let ilmd = e.ilmd.as_ref().map(|m| expand_keys(doc, m));
-        let (new_ids, new_classes): (&[String], &[QuantityElement]) = match e.event_type {
-            Some(EventType::ObjectEvent) if e.action == Some(Action::Add) => {
-                (&e.epc_list, &e.quantity_list)
-            }
-            Some(EventType::TransformationEvent) => (&e.output_epc_list, &e.output_quantity_list),
-            _ => (&[], &[]),
-        };
-        if let Some(attrs) = ilmd.filter(|_| !new_ids.is_empty() || !new_classes.is_empty()) {
-            let mut new_codes = codes(new_ids);
-            new_codes.extend(class_codes(new_classes));
-            for c in &new_codes {
-                if matches!(c.level, CodeLevel::Batch | CodeLevel::Item) {
-                    records.push(MappedRecord::RegisterTraceUnit {
-                        code: c.clone(),
-                        product_name: product_name(&attrs),
-                    });
-                }
-            }
-            records.push(MappedRecord::ProductBlock {
-                codes: new_codes,
-                production_time: time.clone(),
-                location: location.clone(),
-                attributes: attrs,
-            });
-            primary = true;
-        }
-        if e.event_type == Some(EventType::TransformationEvent) {
-            let mut inputs = codes(&e.input_epc_list);
-            inputs.extend(class_codes(&e.input_quantity_list));
-            let mut outputs = codes(&e.output_epc_list);
-            outputs.extend(class_codes(&e.output_quantity_list));
-            if !inputs.is_empty() && !outputs.is_empty() {
-                records.push(MappedRecord::Transformation {
-                    inputs,
-                    outputs,
-                    time: time.clone(),
-                });
-                primary = true;
-            } else {
-                reason = "transformation without both inputs and outputs".into();
-            }
-        }
-        if e.event_type == Some(EventType::AggregationEvent) {
-            let parent = e.parent_id.as_deref().map(TraceCode::of);
-            match parent.as_ref().and_then(TraceCode::sscc) {
-                Some(sscc) => {
-                    let mut contents = codes(&e.child_epcs);
-                    contents.extend(class_codes(&e.child_quantity_list));
-                    let action = match e.action {
-                        Some(Action::Add) => "pack",
-                        Some(Action::Delete) => "unpack",
-                        _ => "observe",
-                    };
-                    records.push(MappedRecord::Aggregation {
-                        sscc: sscc.to_string(),
-                        contents,
-                        action,
-                        time: time.clone(),
-                    });
-                    primary = true;
-                }
-                None => reason = "aggregation whose parent is not an SSCC".into(),
-            }
-        }
-        if e.event_type == Some(EventType::TransactionEvent) {
-            for bt in &e.biz_transactions {
-                let term = bt
-                    .kind
-                    .as_deref()
-                    .and_then(|k| Vocab::BizTransactionType.term_of(k));
-                let kind = match term {
-                    Some("po") => "order",
-                    Some("inv") => "invoice",
-                    _ => continue,
-                };
-                records.push(MappedRecord::Trade {
-                    kind,
-                    reference: bt.id.clone(),
-                    codes: codes(&e.epc_list),
-                    quantities: e.quantity_list.clone(),
-                    time: time.clone(),
-                });
-                primary = true;
-            }
-        }
-        let step = step(e);
-        if let Some(kind) = step.and_then(logistics_kind) {
-            let references = e
-                .biz_transactions
-                .iter()
-                .filter(|bt| {
-                    matches!(
-                        bt.kind
-                            .as_deref()
-                            .and_then(|k| Vocab::BizTransactionType.term_of(k)),
-                        Some("desadv" | "bol" | "recadv")
-                    )
-                })
-                .map(|bt| bt.id.clone())
-                .collect();
-            records.push(MappedRecord::Logistics {
-                kind,
-                codes: all_codes(e),
-                biz_step: e.biz_step.clone().unwrap_or_default(),
-                time: time.clone(),
-                location: location.clone(),
-                sources: e
-                    .sources
-                    .iter()
-                    .map(|s| (s.kind.clone(), s.id.clone()))
-                    .collect(),
-                destinations: e
-                    .destinations
-                    .iter()
-                    .map(|s| (s.kind.clone(), s.id.clone()))
-                    .collect(),
-                references,
-            });
-            primary = true;
-        }
-        let customs_step = match step {
-            Some("inspecting") => Some(CustomsKind::Inspection),
-            Some("holding") => Some(CustomsKind::Holding),
-            _ => None,
-        };
-        if let Some(kind) = customs_step {
-            records.push(MappedRecord::Customs {
-                kind,
-                codes: all_codes(e),
-                disposition: e.disposition.clone(),
-                reference: None,
-                time: time.clone(),
-            });
-            primary = true;
-        }
-        for bt in &e.biz_transactions {
-            if bt
-                .kind
-                .as_deref()
-                .is_some_and(|k| k.to_ascii_lowercase().contains("customs"))
-            {
-                records.push(MappedRecord::Customs {
-                    kind: CustomsKind::Declaration,
-                    codes: all_codes(e),
-                    disposition: e.disposition.clone(),
-                    reference: Some(bt.id.clone()),
-                    time: time.clone(),
-                });
-                primary = true;
-            }
-        }
-        if !e.sensor_elements.is_empty() {
-            let mut readings = Vec::new();
-            for el in &e.sensor_elements {
-                let md = el.metadata.as_ref();
-                for r in &el.reports {
-                    readings.push(SensorReading {
-                        time: r
-                            .time
-                            .clone()
-                            .or_else(|| md.and_then(|m| m.time.clone()))
-                            .or_else(|| Some(time.clone())),
-                        kind: r.kind.clone(),
-                        value: r.value,
-                        min_value: r.min_value,
-                        max_value: r.max_value,
-                        mean_value: r.mean_value,
-                        uom: r.uom.clone(),
-                        exception: r.exception.clone(),
-                        device_id: r
-                            .device_id
-                            .clone()
-                            .or_else(|| md.and_then(|m| m.device_id.clone())),
-                    });
-                }
-            }
-            records.push(MappedRecord::SensorSeries {
-                codes: all_codes(e),
-                readings,
-            });
-        }
-        for uri in &e.certification_info {
-            records.push(MappedRecord::DocumentReference {
-                uri: uri.clone(),
-                codes: all_codes(e),
-            });
-        }
-        if !primary && reason.is_empty() {
-            reason = match e.biz_step.as_deref() {
-                Some(s) => format!("no tracechain record kind for business step {s}"),
-                None => "no business step that maps onto a tracechain record".into(),
-            };
+    for id in &all_ids {
+        let info = code_info(id);
+        if !info.check_digit_ok {
+            notes.push(format!(
+                "{id}: GS1 check digit is wrong; the contracts refuse it as a trace code (R-I2)"
+            ));
         }
     }
-    if !primary {
-        records.push(MappedRecord::EpcisEvent {
-            event_type: e.event_type,
-            biz_step: e.biz_step.clone(),
-            codes: all_codes(e),
-            reason,
+
+    if e.error_declaration.is_some() {
+        keep.push("error declaration: retracts the event with this hash id".to_string());
+    } else {
+        map_primary(
+            doc,
+            e,
+            &time,
+            location.as_deref(),
+            &codes,
+            &mut payloads,
+            &mut notes,
+            &mut keep,
+        );
+    }
+    if payloads.is_empty() && keep.is_empty() {
+        keep.push(match e.biz_step.as_deref() {
+            Some(s) => format!("no tracechain record kind for business step {s}"),
+            None => "no business step that maps onto a tracechain record".into(),
         });
+    }
+    if codes.is_empty() {
+        notes.push(
+            "no batch- or item-level identifier: no trace unit to link; the event is anchored by its hash id alone".into(),
+        );
+    }
+    if !keep.is_empty() {
+        match anchored_event(e, &hash.prehash, &codes) {
+            Ok((payload, mut n)) => {
+                payloads.push(payload);
+                notes.append(&mut n);
+                notes.push(format!("EpcisEvent: {}", keep.join("; ")));
+            }
+            Err(why) => notes.push(format!("cannot anchor the event: {why}")),
+        }
     }
     MappedEvent {
         event_index: e.index,
-        event_hash,
-        records,
+        event_hash: hash.id,
+        payloads,
+        notes,
+    }
+}
+
+/// The anchored-event payload of `e` (ADR 0033), with its notes.
+fn anchored_event(
+    e: &Event,
+    prehash: &str,
+    codes: &[TraceCode],
+) -> Result<(Payload, Vec<String>), String> {
+    let mut notes = Vec::new();
+    let event_type = e.event_type.map(event_type).ok_or("no event type")?;
+    let event_time_ms = e
+        .event_time
+        .as_deref()
+        .and_then(millis)
+        .ok_or("no valid eventTime")?;
+    let mut linked = codes.to_vec();
+    if linked.len() > MAX_EPCIS_TRACE_CODES {
+        notes.push(format!(
+            "EpcisEvent: {} trace codes, linked the first {MAX_EPCIS_TRACE_CODES} (the pre-hash names all)",
+            linked.len()
+        ));
+        linked.truncate(MAX_EPCIS_TRACE_CODES);
+    }
+    let error_declaration = match &e.error_declaration {
+        None => None,
+        Some(d) => Some(EpcisErrorDeclaration {
+            declaration_time_ms: d
+                .declaration_time
+                .as_deref()
+                .and_then(millis)
+                .ok_or("no valid declarationTime")?,
+            reason: d.reason.clone(),
+        }),
+    };
+    let record = EpcisEventRecord {
+        event_hash: Hash::digest(prehash.as_bytes()),
+        event_type,
+        event_time_ms,
+        biz_step: e.biz_step.clone(),
+        trace_codes: linked,
+        prehash: prehash.to_string(),
+        error_declaration,
+    };
+    Ok((Payload::EpcisEvent(record), notes))
+}
+
+/// The record kinds an event lines up with (everything but the anchored event).
+#[allow(clippy::too_many_arguments)]
+fn map_primary(
+    doc: &Document,
+    e: &Event,
+    time: &str,
+    location: Option<&str>,
+    codes: &[TraceCode],
+    payloads: &mut Vec<Payload>,
+    notes: &mut Vec<String>,
+    keep: &mut Vec<String>,
+) {
+    let step = step(e);
+    // Commissioning with ILMD: the product block of new trace units.
+    let (new_ids, new_classes) = match e.event_type {
+        Some(EventType::ObjectEvent) if e.action == Some(Action::Add) => {
+            (&e.epc_list[..], &e.quantity_list[..])
+        }
+        Some(EventType::TransformationEvent) => {
+            (&e.output_epc_list[..], &e.output_quantity_list[..])
+        }
+        _ => (&[][..], &[][..]),
+    };
+    if let Some(attrs) = e.ilmd.as_ref().map(|m| expand_keys(doc, m)) {
+        let new_codes = trace_codes(
+            new_ids
+                .iter()
+                .map(String::as_str)
+                .chain(new_classes.iter().map(|q| q.epc_class.as_str())),
+        );
+        if !new_codes.is_empty() {
+            notes.push(format!(
+                "{} trace unit(s) described by ILMD; register them first (RegisterTraceUnit needs a trace mode, which EPCIS does not carry, R-I1)",
+                new_codes.len()
+            ));
+            payloads.push(Payload::Production(ProductionRecord {
+                trace_codes: new_codes.clone(),
+                production_time: Some(time.to_string()),
+                ..Default::default()
+            }));
+            notes.push(missing_note("Production", &["producer_name", "country"]));
+            let shelf_life = ilmd_str(
+                &attrs,
+                &["itemExpirationDate", "bestBeforeDate", "sellByDate"],
+            );
+            if shelf_life.is_some() {
+                payloads.push(Payload::ProductFeatures(ProductFeaturesRecord {
+                    trace_codes: new_codes,
+                    shelf_life,
+                    ..Default::default()
+                }));
+                notes.push(missing_note("ProductFeatures", &["brand", "model"]));
+            }
+        }
+    }
+    if e.event_type == Some(EventType::TransformationEvent) {
+        let inputs = trace_codes(
+            e.input_epc_list
+                .iter()
+                .map(String::as_str)
+                .chain(e.input_quantity_list.iter().map(|q| q.epc_class.as_str())),
+        );
+        let outputs = trace_codes(
+            e.output_epc_list
+                .iter()
+                .map(String::as_str)
+                .chain(e.output_quantity_list.iter().map(|q| q.epc_class.as_str())),
+        );
+        if !inputs.is_empty() && !outputs.is_empty() {
+            payloads.push(Payload::Transformation(Transformation {
+                inputs,
+                outputs,
+                time: time.to_string(),
+            }));
+        } else {
+            keep.push("transformation without batch- or item-level inputs and outputs".into());
+        }
+    }
+    if e.event_type == Some(EventType::AggregationEvent) {
+        let sscc = e.parent_id.as_deref().and_then(|p| code_info(p).sscc);
+        let action = match e.action {
+            Some(Action::Add) => Some(AggregationAction::Pack),
+            Some(Action::Delete) => Some(AggregationAction::Unpack),
+            _ => None,
+        };
+        let contents = trace_codes(
+            e.child_epcs
+                .iter()
+                .map(String::as_str)
+                .chain(e.child_quantity_list.iter().map(|q| q.epc_class.as_str())),
+        );
+        match (sscc, action) {
+            (Some(sscc), Some(action)) if !contents.is_empty() => {
+                payloads.push(Payload::Aggregation(Aggregation {
+                    sscc,
+                    contents,
+                    action,
+                    time: time.to_string(),
+                }))
+            }
+            (None, _) => keep.push("aggregation whose parent is not an SSCC".into()),
+            (_, None) => keep.push("aggregation observed, no change of contents".into()),
+            _ => keep.push("aggregation without batch- or item-level contents".into()),
+        }
+    }
+    if e.event_type == Some(EventType::TransactionEvent) {
+        for bt in &e.biz_transactions {
+            match bt_term(bt.kind.as_deref()) {
+                Some("po") if codes.is_empty() => {
+                    keep.push(format!("order {}: an Order {NEEDS_CODES}", bt.id));
+                }
+                Some("po") => {
+                    payloads.push(Payload::Order(OrderRecord {
+                        trace_codes: codes.to_vec(),
+                        order_ref: Some(bt.id.clone()),
+                        order_time: Some(time.to_string()),
+                        ..Default::default()
+                    }));
+                    notes.push(missing_note(
+                        "Order",
+                        &[
+                            "product_name",
+                            "platform",
+                            "amount_minor",
+                            "currency",
+                            "shipping_address",
+                            "consignee",
+                            "consignee_contact",
+                        ],
+                    ));
+                }
+                Some("inv") => keep.push(format!("invoice {} (no invoice record kind)", bt.id)),
+                _ => {}
+            }
+        }
+    }
+    let (readings, other_reports) = sensor_readings(e, time);
+    let mut readings_placed = false;
+    let waybill = e
+        .biz_transactions
+        .iter()
+        .find(|bt| matches!(bt_term(bt.kind.as_deref()), Some("bol" | "desadv")))
+        .map(|bt| bt.id.clone());
+    const NEEDS_CODES: &str =
+        "needs a batch- or item-level trace code (R-X4) and the event names none";
+    let record_step = matches!(
+        step,
+        Some(
+            "shipping"
+                | "departing"
+                | "transporting"
+                | "receiving"
+                | "arriving"
+                | "storing"
+                | "stocking"
+                | "accepting"
+                | "loading"
+                | "unloading"
+                | "picking"
+                | "packing"
+                | "unpacking"
+                | "collecting"
+                | "staging_outbound"
+                | "repackaging"
+                | "inspecting"
+                | "holding"
+        )
+    );
+    match step {
+        Some(s) if record_step && codes.is_empty() => {
+            keep.push(format!("the record of business step {s} {NEEDS_CODES}"));
+        }
+        Some("shipping" | "departing" | "transporting") => {
+            payloads.push(Payload::Transport(TransportRecord {
+                trace_codes: codes.to_vec(),
+                origin: location.map(str::to_string),
+                waybill,
+                destination: e.destinations.first().map(|d| d.id.clone()),
+                sensor_readings: readings.clone(),
+                ..Default::default()
+            }));
+            readings_placed = true;
+            notes.push(missing_note("Transport", &["carrier", "mode"]));
+        }
+        Some("receiving" | "arriving" | "storing" | "stocking" | "accepting") => {
+            payloads.push(Payload::Warehousing(WarehousingRecord {
+                trace_codes: codes.to_vec(),
+                inbound_time: Some(time.to_string()),
+                warehouse_gln: location.and_then(gln_of),
+                sensor_readings: readings.clone(),
+                ..Default::default()
+            }));
+            readings_placed = true;
+            notes.push(missing_note(
+                "Warehousing",
+                &["warehouse_name", "warehouse_address", "storage_mode"],
+            ));
+        }
+        Some(
+            s @ ("loading" | "unloading" | "picking" | "packing" | "unpacking" | "collecting"
+            | "staging_outbound" | "repackaging"),
+        ) => {
+            let operation = match s {
+                "picking" => Some(TallyOperation::Picking),
+                "packing" | "repackaging" => Some(TallyOperation::Packing),
+                "collecting" => Some(TallyOperation::Collecting),
+                "unpacking" => Some(TallyOperation::Splitting),
+                _ => None,
+            };
+            let loading = matches!(s, "loading" | "unloading" | "staging_outbound");
+            payloads.push(Payload::Tally(TallyRecord {
+                trace_codes: codes.to_vec(),
+                loading_record: loading.then(|| format!("EPCIS {s} at {time}")),
+                operation,
+                ..Default::default()
+            }));
+            let mut missing = vec!["security_scan"];
+            if !loading {
+                missing.push("loading_record");
+            }
+            notes.push(missing_note("Tally", &missing));
+        }
+        Some("inspecting" | "holding") => {
+            let status = if step == Some("inspecting") {
+                CustomsStatus::Inspected
+            } else {
+                CustomsStatus::Held
+            };
+            payloads.push(Payload::CustomsStatus(CustomsStatusRecord {
+                trace_codes: codes.to_vec(),
+                declaration_number: None,
+                status: Some(status),
+                time: Some(time.to_string()),
+            }));
+            notes.push(
+                "CustomsStatus: declaration_number not carried by EPCIS; the contract needs the recorded declaration (R-C2)".into(),
+            );
+        }
+        _ => {}
+    }
+    for bt in &e.biz_transactions {
+        if bt
+            .kind
+            .as_deref()
+            .is_some_and(|k| k.to_ascii_lowercase().contains("customs"))
+        {
+            if codes.is_empty() {
+                keep.push(format!(
+                    "customs declaration {}: a declaration {NEEDS_CODES}",
+                    bt.id
+                ));
+                continue;
+            }
+            payloads.push(Payload::CustomsDeclaration(CustomsDeclarationRecord {
+                trace_codes: codes.to_vec(),
+                declaration_number: Some(bt.id.clone()),
+                declaration_date: Some(time.to_string()),
+                ..Default::default()
+            }));
+            notes.push(missing_note(
+                "CustomsDeclaration",
+                &["declaration_list", "departure_port", "arrival_port"],
+            ));
+        }
+    }
+    if !readings.is_empty() && !readings_placed {
+        keep.push(format!(
+            "{} temperature/humidity reading(s) without a transport or warehousing record",
+            readings.len()
+        ));
+    }
+    if other_reports > 0 {
+        keep.push(format!(
+            "{other_reports} sensor report(s) of other types or units"
+        ));
+    }
+    for uri in &e.certification_info {
+        keep.push(format!(
+            "certificate {uri} (its issuer anchors the document hash as a DocumentAnchor, R-S1)"
+        ));
     }
 }
 

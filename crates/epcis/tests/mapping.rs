@@ -1,19 +1,40 @@
-//! Mapping EPCIS events onto tracechain records: every event is anchored by its hash and
-//! becomes at least one record; the record kinds follow the table of docs/epcis.md.
+//! Mapping EPCIS events onto `tracechain_types::Payload`s: every event of every shared
+//! document becomes at least one payload (never dropped), anchored events carry their exact
+//! pre-hash, and the record kinds and fields follow the table of docs/epcis.md.
 
 mod common;
 
-use tracechain_epcis::map::{map_document, CodeLevel, CustomsKind, LogisticsKind, MappedRecord};
+use tracechain_epcis::map::{code_info, map_document, MappedEvent};
 use tracechain_epcis::Document;
+use tracechain_types::records::epcis::{EpcisEventRecord, EpcisEventType};
+use tracechain_types::records::*;
+use tracechain_types::Payload;
 
-fn load(sub: &str, name: &str) -> Document {
+fn load(sub: &str, name: &str) -> (Document, Vec<MappedEvent>) {
     let path = common::epcis_dir().join(sub).join(name);
-    Document::parse(&std::fs::read(&path).unwrap()).unwrap()
+    let doc = Document::parse(&std::fs::read(&path).unwrap()).unwrap();
+    let m = map_document(&doc);
+    (doc, m)
+}
+
+fn item(gtin: &str, serial: &str) -> TraceCode {
+    TraceCode::Item {
+        gtin: gtin.into(),
+        serial: serial.into(),
+    }
+}
+
+fn anchored(m: &MappedEvent) -> Option<&EpcisEventRecord> {
+    m.payloads.iter().find_map(|p| match p {
+        Payload::EpcisEvent(r) => Some(r),
+        _ => None,
+    })
 }
 
 #[test]
-fn epcis_map_every_event_anchored_never_dropped() {
+fn epcis_map_every_event_becomes_a_payload_never_dropped() {
     let mut events = 0;
+    let mut anchored_events = 0;
     for sub in ["examples", "valid", "hash-vectors"] {
         for path in common::files(sub, &["json", "jsonld"]) {
             let doc = Document::parse(&std::fs::read(&path).unwrap()).unwrap();
@@ -24,105 +45,191 @@ fn epcis_map_every_event_anchored_never_dropped() {
                 events += 1;
                 assert_eq!(m.event_hash, h.id);
                 assert!(
-                    !m.records.is_empty(),
-                    "{} event {} mapped to nothing",
+                    !m.payloads.is_empty(),
+                    "{} event {} mapped to nothing: {:?}",
                     path.display(),
-                    m.event_index
+                    m.event_index,
+                    m.notes
                 );
+                if let Some(r) = anchored(m) {
+                    anchored_events += 1;
+                    // The anchor is the event's CBV 2.0 hash id and exact pre-hash.
+                    assert_eq!(r.hash_id(), h.id, "{}", path.display());
+                    assert_eq!(r.prehash, h.prehash);
+                    assert!(r
+                        .prehash
+                        .starts_with(&format!("eventType={}", r.event_type.as_str())));
+                    assert!(m.notes.iter().any(|n| n.starts_with("EpcisEvent: ")));
+                }
+                // Payloads that must name trace units do.
+                for p in &m.payloads {
+                    let codes = match p {
+                        Payload::Transport(r) => &r.trace_codes,
+                        Payload::Warehousing(r) => &r.trace_codes,
+                        Payload::Tally(r) => &r.trace_codes,
+                        Payload::Order(r) => &r.trace_codes,
+                        Payload::CustomsStatus(r) => &r.trace_codes,
+                        Payload::Production(r) => &r.trace_codes,
+                        _ => continue,
+                    };
+                    assert!(
+                        !codes.is_empty(),
+                        "{} event {}: {p:?}",
+                        path.display(),
+                        m.event_index
+                    );
+                }
             }
         }
     }
-    println!("mapped {events} events");
+    assert!(anchored_events > 0 && anchored_events < events);
+    println!("mapped {events} events, {anchored_events} kept as anchored EPCIS events");
 }
 
 #[test]
-fn epcis_map_various_event_types() {
-    let doc = load("hash-vectors", "epcisDocWithVariousEventTypes.jsonld");
-    let m = map_document(&doc);
-    // 0: departing → transport, with the despatch advice as reference.
-    assert!(
-        matches!(&m[0].records[0], MappedRecord::Logistics { kind: LogisticsKind::Transport, references, .. } if references.len() == 1)
-    );
-    // 1: receiving → warehousing.
-    assert!(matches!(
-        &m[1].records[0],
-        MappedRecord::Logistics {
-            kind: LogisticsKind::Warehousing,
-            ..
+fn epcis_map_various_event_types_to_payloads() {
+    let (_, m) = load("hash-vectors", "epcisDocWithVariousEventTypes.jsonld");
+    assert_eq!(m.len(), 13);
+    // 0: departing an SSCC only: a Transport needs a trace unit (R-X4), so the event is
+    // anchored by its hash alone.
+    match &m[0].payloads[..] {
+        [Payload::EpcisEvent(r)] => {
+            assert_eq!(r.event_type, EpcisEventType::ObjectEvent);
+            assert_eq!(
+                r.biz_step.as_deref(),
+                Some("https://ref.gs1.org/cbv/BizStep-departing")
+            );
+            assert!(r.trace_codes.is_empty());
+            assert!(r.error_declaration.is_none());
         }
-    ));
-    // 2: inspecting → customs inspection.
-    assert!(matches!(
-        &m[2].records[0],
-        MappedRecord::Customs {
-            kind: CustomsKind::Inspection,
-            ..
-        }
-    ));
-    // 3: commissioning with ILMD → batch registration + product block.
-    match &m[3].records[..] {
-        [MappedRecord::RegisterTraceUnit { code, .. }, MappedRecord::ProductBlock { attributes, .. }] =>
-        {
-            assert_eq!(code.level, CodeLevel::Batch);
-            assert_eq!(code.uri, "https://id.gs1.org/01/04054739999148/10/20160711");
-            assert!(attributes.contains_key("{urn:epcglobal:cbv:mda:}bestBeforeDate"));
+        other => panic!("event 0: {other:?}"),
+    }
+    // 3: commissioning with ILMD → production and product features of the new batch; the
+    // basic items EPCIS does not carry stay empty and the notes say so.
+    let batch = TraceCode::Batch {
+        gtin: "04054739999148".into(),
+        batch: "20160711".into(),
+    };
+    match &m[3].payloads[..] {
+        [Payload::Production(p), Payload::ProductFeatures(f)] => {
+            assert_eq!(p.trace_codes, vec![batch.clone()]);
+            assert!(p.production_time.is_some());
+            assert_eq!(p.producer_name, None);
+            assert_eq!(p.country, None);
+            assert_eq!(f.trace_codes, vec![batch]);
+            assert_eq!(f.shelf_life.as_deref(), Some("2019-10-21"));
+            assert_eq!(f.brand, None);
         }
         other => panic!("event 3: {other:?}"),
     }
-    // 4: packing into an SSCC → aggregation (pack) + tally.
-    match &m[4].records[0] {
-        MappedRecord::Aggregation {
-            sscc,
-            contents,
-            action,
-            ..
-        } => {
-            assert_eq!(sscc, "040470231111111229");
-            assert_eq!(contents.len(), 4);
-            assert_eq!(*action, "pack");
+    assert!(m[3]
+        .notes
+        .iter()
+        .any(|n| n.contains("producer_name") && n.contains("R-X1")));
+    assert!(m[3].notes.iter().any(|n| n.contains("RegisterTraceUnit")));
+    // 4: packing items into an SSCC → aggregation (pack) + tally (packing).
+    match &m[4].payloads[..] {
+        [Payload::Aggregation(a), Payload::Tally(t)] => {
+            assert_eq!(a.sscc, "040470231111111229");
+            assert_eq!(a.action, AggregationAction::Pack);
+            assert_eq!(a.contents.len(), 4);
+            assert_eq!(a.contents[0], item("04047023775511", "98"));
+            assert_eq!(t.operation, Some(TallyOperation::Packing));
+            assert_eq!(t.security_scan, None);
         }
         other => panic!("event 4: {other:?}"),
     }
-    // 6: unpacking → unpack.
-    assert!(matches!(
-        &m[6].records[0],
-        MappedRecord::Aggregation {
-            action: "unpack",
-            ..
+    // 8: a TransactionEvent with a purchase order while shipping → order + transport.
+    match &m[8].payloads[..] {
+        [Payload::Order(o), Payload::Transport(t)] => {
+            assert_eq!(
+                o.order_ref.as_deref(),
+                Some("urn:epcglobal:cbv:bt:4012345123456:RE100099")
+            );
+            assert_eq!(
+                o.trace_codes,
+                vec![item("10614141073402", "1"), item("10614141073402", "2")]
+            );
+            assert_eq!(o.amount_minor, None);
+            assert_eq!(t.trace_codes, o.trace_codes);
+            assert_eq!(t.carrier, None);
         }
-    ));
-    // 8: transaction with a purchase order → trade order.
-    assert!(matches!(
-        &m[8].records[0],
-        MappedRecord::Trade { kind: "order", .. }
-    ));
-    // 10..12: transformations → lineage.
-    for (i, ev) in m.iter().enumerate().skip(10) {
-        assert!(
-            ev.records
-                .iter()
-                .any(|r| matches!(r, MappedRecord::Transformation { .. })),
-            "event {i}: {:?}",
-            ev.records
-        );
+        other => panic!("event 8: {other:?}"),
+    }
+    // 9: holding → customs status held; the invoice has no record kind, so the event is
+    // anchored too.
+    match &m[9].payloads[..] {
+        [Payload::CustomsStatus(s), Payload::EpcisEvent(r)] => {
+            assert_eq!(s.status, Some(CustomsStatus::Held));
+            assert_eq!(r.trace_codes, s.trace_codes);
+            assert_eq!(r.event_type, EpcisEventType::TransactionEvent);
+        }
+        other => panic!("event 9: {other:?}"),
+    }
+    // 12: transformation → lineage from items to a batch.
+    match &m[12].payloads[..] {
+        [Payload::Transformation(t)] => {
+            assert_eq!(t.inputs.len(), 2);
+            assert_eq!(
+                t.outputs,
+                vec![TraceCode::Batch {
+                    gtin: "04054739999025".into(),
+                    batch: "P20131121".into()
+                }]
+            );
+        }
+        other => panic!("event 12: {other:?}"),
     }
 }
 
 #[test]
-fn epcis_map_sensor_certificate_and_opaque() {
-    let doc = load("hash-vectors", "TimeStampRoundOff.jsonld");
-    let m = map_document(&doc);
-    let recs = &m[2].records;
-    assert!(recs
+fn epcis_map_certificate_sensor_and_association_kept_as_anchored_events() {
+    let (_, m) = load("hash-vectors", "TimeStampRoundOff.jsonld");
+    let r = anchored(&m[2]).expect("event 2 anchored");
+    assert_eq!(r.event_time_ms % 1000, r.event_time_ms.rem_euclid(1000));
+    assert!(m[2].notes.iter().any(|n| n.contains("ABC12345")));
+    let (_, m) = load("examples", "AssociationEvent-a.jsonld");
+    match &m[0].payloads[..] {
+        [Payload::EpcisEvent(r)] => assert_eq!(r.event_type, EpcisEventType::AssociationEvent),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn epcis_map_error_declaration_is_an_anchored_retraction() {
+    let (doc, m) = load("valid", "TransformationEvent_with_error_declaration.json");
+    let declared: Vec<&EpcisEventRecord> = m
         .iter()
-        .any(|r| matches!(r, MappedRecord::SensorSeries { readings, .. } if readings.len() == 1)));
-    assert!(recs.iter().any(
-        |r| matches!(r, MappedRecord::DocumentReference { uri, .. } if uri.contains("ABC12345"))
-    ));
-    // An association of a sensor with an asset has no record kind: kept opaque.
-    let doc = load("examples", "AssociationEvent-a.jsonld");
-    let m = map_document(&doc);
-    assert!(
-        matches!(m[0].records.last(), Some(MappedRecord::EpcisEvent { codes, .. }) if !codes.is_empty())
-    );
+        .filter_map(anchored)
+        .filter(|r| r.error_declaration.is_some())
+        .collect();
+    assert!(!declared.is_empty());
+    for (ev, mapped) in doc.events.iter().zip(&m) {
+        if ev.error_declaration.is_some() {
+            // Nothing but the anchored retraction: the retracted facts are not re-recorded.
+            assert_eq!(mapped.payloads.len(), 1, "{:?}", mapped.payloads);
+        }
+    }
+}
+
+#[test]
+fn epcis_map_wrong_check_digit_reported_not_refused() {
+    // The shared valid document carries a GRAI with a wrong check digit: validation accepts
+    // it (pattern level) and the mapping notes it.
+    let (doc, m) = load("valid", "Combination_of_different_event.json");
+    assert!(doc.validate().is_ok());
+    let noted = m
+        .iter()
+        .flat_map(|e| &e.notes)
+        .filter(|n| n.contains("check digit is wrong"))
+        .count();
+    assert!(noted > 0);
+    let good = code_info("urn:epc:id:sgtin:0614141.107346.2017");
+    assert!(good.check_digit_ok);
+    assert_eq!(good.trace_code, Some(item("10614141073464", "2017")));
+    let sscc = code_info("urn:epc:id:sscc:4012345.0000000333");
+    assert_eq!(sscc.sscc.as_deref(), Some("040123450000003338"));
+    assert_eq!(sscc.trace_code, None);
+    let bad = code_info("https://id.gs1.org/01/04012345999991/21/X");
+    assert!(!bad.check_digit_ok);
 }

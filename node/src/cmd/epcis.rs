@@ -4,7 +4,9 @@
 //! * `validate`: exit 0 when valid; else exit 2 and every problem on stderr, one per
 //!   line (`event 3 (eventID): field: EPCIS-…: detail`).
 //! * `hash`: the CBV 2.0 event hash id of every event, one per line, in document order.
-//! * `map`: the tracechain records the events would become, as pretty JSON.
+//! * `map`: the `tracechain_types::Payload`s the events become, with per-event notes, as pretty
+//!   JSON; basic items EPCIS does not carry stay empty and the contract names each missing one
+//!   when the payload is submitted (a note on stderr says so).
 //!
 //! Any failure to read the file or parse the document: one `error: …` line on stderr,
 //! exit 2. Files larger than the EPCIS document limit are refused before reading.
@@ -82,8 +84,11 @@ pub fn map(path: &Path) -> ExitCode {
     match serde_json::to_string_pretty(&tracechain_epcis::map::map_document(&doc)) {
         Ok(json) => {
             println!("{json}");
+            eprintln!(
+                "note: basic items EPCIS does not carry stay empty; the contract names every missing one when a payload is submitted (R-X1); see each event's notes"
+            );
             ExitCode::SUCCESS
         }
-        Err(e) => fail(format!("cannot render records as JSON: {e}")),
+        Err(e) => fail(format!("cannot render payloads as JSON: {e}")),
     }
 }
