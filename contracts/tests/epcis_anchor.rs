@@ -1,0 +1,193 @@
+//! End to end: a shared EPCIS 2.0 document is mapped by `tracechain-epcis`, its trace units
+//! are registered, and its `Payload::EpcisEvent`s are executed through
+//! `tracechain_contracts::execute` on the in-memory state: R-X4 (registered units), R-S1
+//! (one anchor per event hash id), R-X1 (pre-hash must hash to the event hash), R-A4 (who
+//! writes), and the per-unit index that lists a unit's EPCIS events.
+
+mod common;
+
+use common::*;
+use tracechain_contracts::{epcis_anchor, trace, ErrorCode};
+use tracechain_epcis::map::map_document;
+use tracechain_epcis::Document;
+use tracechain_types::records::epcis::EpcisEventRecord;
+use tracechain_types::records::*;
+use tracechain_types::{Hash, Payload};
+
+fn shared_doc(name: &str) -> Document {
+    let base = match std::env::var_os("TRACECHAIN_CONFORMANCE_DIR") {
+        Some(d) => std::path::PathBuf::from(d),
+        None => std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../shared/testdata"
+        )),
+    };
+    let path = base.join("epcis/hash-vectors").join(name);
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    Document::parse(&bytes).unwrap()
+}
+
+/// The anchored-event payloads of the document, in document order.
+fn anchored_events() -> Vec<EpcisEventRecord> {
+    let doc = shared_doc("epcisDocWithVariousEventTypes.jsonld");
+    assert!(doc.validate().is_ok());
+    map_document(&doc)
+        .into_iter()
+        .flat_map(|m| m.payloads)
+        .filter_map(|p| match p {
+            Payload::EpcisEvent(r) => Some(r),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn r_x4_r_s1_epcis_events_of_a_shared_document_anchor_once_on_registered_units() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let events = anchored_events();
+    let with_codes: Vec<&EpcisEventRecord> = events
+        .iter()
+        .filter(|r| !r.trace_codes.is_empty())
+        .collect();
+    assert!(!with_codes.is_empty() && with_codes.len() < events.len());
+
+    // R-X4: before its units are registered, an event naming them is refused.
+    let first = with_codes[0].clone();
+    let before = w.state.clone();
+    let e = w
+        .exec(&cast.logistics, Payload::EpcisEvent(first.clone()))
+        .unwrap_err();
+    assert_eq!(
+        (e.rule, e.code),
+        ("R-X4", ErrorCode::UnknownTraceUnit),
+        "{e}"
+    );
+    assert!(e.names("trace_codes[0]"));
+    assert_eq!(w.state, before);
+
+    // Register every trace unit the anchored events name.
+    let mut units: Vec<TraceCode> = Vec::new();
+    for r in &with_codes {
+        for c in &r.trace_codes {
+            if !units.contains(c) {
+                units.push(c.clone());
+            }
+        }
+    }
+    for c in &units {
+        w.unit(&cast, c, TraceMode::Trader);
+    }
+
+    // Every anchored event of the document executes, each once.
+    for r in &events {
+        w.exec(&cast.logistics, Payload::EpcisEvent(r.clone()))
+            .unwrap_or_else(|e| panic!("{}: {e}", r.hash_id()));
+        let anchor = epcis_anchor::load(&w.state, &r.event_hash).expect("anchored");
+        assert_eq!(anchor.signer, cast.logistics.public());
+    }
+
+    // R-S1: the same event hash id is anchored once, by anyone; state unchanged.
+    for k in [&cast.logistics, &cast.producer] {
+        let before = w.state.clone();
+        let e = w.exec(k, Payload::EpcisEvent(first.clone())).unwrap_err();
+        assert_eq!((e.rule, e.code), ("R-S1", ErrorCode::AlreadyExists), "{e}");
+        assert_eq!(e.code.as_str(), "E_ALREADY_EXISTS");
+        assert!(e.names("event_hash"));
+        assert_eq!(w.state, before);
+    }
+
+    // The unit's story lists its EPCIS events.
+    for c in &units {
+        let view = trace::lookup(&w.state, c).expect("registered");
+        let anchored: Vec<Hash> = view
+            .records
+            .iter()
+            .filter(|(cat, _)| cat == epcis_anchor::CATEGORY)
+            .filter_map(|(_, env)| match &env.payload {
+                Payload::EpcisEvent(r) => Some(r.event_hash),
+                _ => None,
+            })
+            .collect();
+        let expected: Vec<Hash> = with_codes
+            .iter()
+            .filter(|r| r.trace_codes.contains(c))
+            .map(|r| r.event_hash)
+            .collect();
+        assert!(!expected.is_empty());
+        assert_eq!(anchored.len(), expected.len(), "{c:?}");
+        assert!(expected.iter().all(|h| anchored.contains(h)));
+    }
+}
+
+#[test]
+fn r_x1_epcis_prehash_must_hash_to_the_event_hash() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let mut r = anchored_events()
+        .into_iter()
+        .find(|r| r.trace_codes.is_empty())
+        .expect("an event without trace units");
+    r.prehash.push('x');
+    let e = w
+        .exec(&cast.logistics, Payload::EpcisEvent(r.clone()))
+        .unwrap_err();
+    assert_eq!((e.rule, e.code), ("R-X1", ErrorCode::MalformedItem), "{e}");
+    assert!(e.names("event_hash"));
+    // A consistent but foreign pre-hash (another event type) is refused too.
+    r.prehash = format!("eventType=AssociationEvent{}", &r.prehash[..8]);
+    r.event_hash = Hash::digest(r.prehash.as_bytes());
+    let e = w
+        .exec(&cast.logistics, Payload::EpcisEvent(r.clone()))
+        .unwrap_err();
+    assert!(e.names("prehash"), "{e}");
+    // Over the named limit: E_LIMIT_EXCEEDED.
+    r.prehash = format!(
+        "eventType={}{}",
+        r.event_type.as_str(),
+        "a".repeat(tracechain_types::records::epcis::MAX_EPCIS_PREHASH_BYTES)
+    );
+    r.event_hash = Hash::digest(r.prehash.as_bytes());
+    let e = w.exec(&cast.logistics, Payload::EpcisEvent(r)).unwrap_err();
+    assert_eq!(e.code, ErrorCode::LimitExceeded, "{e}");
+}
+
+#[test]
+fn r_a4_epcis_events_written_by_information_providers_only() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let r = anchored_events()
+        .into_iter()
+        .find(|r| r.trace_codes.is_empty())
+        .expect("an event without trace units");
+    // A regulator without access node types is not an information-provider node.
+    let e = w
+        .exec(&cast.regulator, Payload::EpcisEvent(r.clone()))
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::NotPermitted, "{e}");
+    // The port-clearance node is.
+    w.exec(&cast.port, Payload::EpcisEvent(r)).unwrap();
+}
+
+#[test]
+fn r_s1_error_declaration_anchored_beside_its_event_once() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let r = anchored_events()
+        .into_iter()
+        .find(|r| r.trace_codes.is_empty())
+        .expect("an event without trace units");
+    w.exec(&cast.logistics, Payload::EpcisEvent(r.clone()))
+        .unwrap();
+    let mut retraction = r.clone();
+    retraction.error_declaration = Some(tracechain_types::records::epcis::EpcisErrorDeclaration {
+        declaration_time_ms: r.event_time_ms + 1000,
+        reason: Some("https://ref.gs1.org/cbv/ER-incorrect_data".into()),
+    });
+    w.exec(&cast.logistics, Payload::EpcisEvent(retraction.clone()))
+        .unwrap();
+    let e = w
+        .exec(&cast.logistics, Payload::EpcisEvent(retraction))
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::AlreadyExists, "{e}");
+}
