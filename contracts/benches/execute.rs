@@ -11,12 +11,12 @@
 //!
 //! `cargo bench -p tracechain-contracts --bench execute` (env `BENCH_UNITS`, default 2000).
 
-#[path = "../tests/common/mod.rs"]
-#[allow(dead_code, unused_imports)]
-mod common;
 #[path = "../tests/b_support/mod.rs"]
-#[allow(dead_code, unused_imports)]
+#[allow(unused_imports)]
 mod b_support;
+#[path = "../tests/common/mod.rs"]
+#[allow(unused_imports)]
+mod common;
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -96,10 +96,10 @@ fn main() {
         }
         push(
             &cast.producer,
-            transform(&[material.clone()], &[code.clone()]),
+            transform(std::slice::from_ref(&material), std::slice::from_ref(&code)),
         );
         let s = sscc(u32::try_from(n).unwrap_or(u32::MAX));
-        push(&cast.logistics, pack(&s, &[it.clone()]));
+        push(&cast.logistics, pack(&s, std::slice::from_ref(&it)));
         push(&cast.logistics, ship(&format!("WB{n}"), &[], &[s], "NL"));
         push(
             &cast.producer,
@@ -127,14 +127,32 @@ fn main() {
     let prep = t0.elapsed();
     let context = ctx(5);
     let mut state = w.state;
+    let per_kind = std::env::var_os("BENCH_PER_KIND").is_some();
+    let mut kind_time: BTreeMap<String, std::time::Duration> = BTreeMap::new();
     let start = Instant::now();
     for (i, tx) in txs.iter().enumerate() {
+        let t = per_kind.then(Instant::now);
         match execute(tx, &context, &state) {
             Ok(ws) => state.apply(&ws),
-            Err(e) => panic!("transaction {i} ({:?}) refused: {e}", tx.body.payload.kind()),
+            Err(e) => panic!(
+                "transaction {i} ({:?}) refused: {e}",
+                tx.body.payload.kind()
+            ),
+        }
+        if let Some(t) = t {
+            *kind_time
+                .entry(format!("{:?}", tx.body.payload.kind()))
+                .or_default() += t.elapsed();
         }
     }
     let el = start.elapsed();
+    for (k, d) in &kind_time {
+        let c = kinds.get(k).copied().unwrap_or(1);
+        println!(
+            "  {k:<20} {:>8.2} µs/record",
+            d.as_secs_f64() * 1e6 / c as f64
+        );
+    }
     let n = txs.len() as f64;
     println!("machine: see docs/benchmarks.md; single thread");
     println!(

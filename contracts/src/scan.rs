@@ -14,8 +14,9 @@
 //! same integer.
 //!
 //! **Declared destination.** The countries of the shipments that carried the item, its batch
-//! or a logistics unit holding either (lineage), plus transport destination countries of
-//! their records. An item with no declared destination raises no country alert.
+//! or a logistics unit holding either (lineage); when no shipment names one, the transport
+//! destination countries of their R-L2 records. An item with no declared destination raises
+//! no country alert.
 //!
 //! Key layout: `scn/{code}` → [`ScanSummary`]; `scn/{code}/{n:u32 be}` → [`ScanEntry`];
 //! `alert/s/{brand}/{height:u64 be}{tx id}` → [`BrandAlert`].
@@ -182,6 +183,12 @@ pub fn destinations(state: &dyn StateView, code: &NormalisedCode) -> BTreeSet<St
             }
             frontier = next;
         }
+    }
+    if !out.is_empty() {
+        return out;
+    }
+    // No shipment names a destination: fall back to transport destination countries.
+    for c in query::self_and_batch(state, code) {
         for env in query::records(state, &c, tags::L2) {
             if let Payload::Transport(t) = &env.payload {
                 if let Some(d) = &t.destination_country {

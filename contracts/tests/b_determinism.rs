@@ -222,7 +222,7 @@ proptest! {
         let mut c = supply_chain();
         let who = consumer(&mut c.w, 652);
         let samples: [(&SecretKey, Payload); 8] = [
-            (&c.cast.producer, transform(&[c.m1.clone()], &[c.pa.clone()])),
+            (&c.cast.producer, transform(std::slice::from_ref(&c.m1), std::slice::from_ref(&c.pa))),
             (&c.cast.logistics, pack(&sscc(7), &[item("A1")])),
             (&c.cast.logistics, ship("S", &[item("A1")], &[], "NL")),
             (&c.cast.producer, Payload::DocumentAnchor(DocumentAnchor { document_hash: Hash::digest(b"d"), document_type: DocumentType::Other, valid_from: "2024-05-01".into(), valid_until: Some("2025-05-01".into()), trace_codes: vec![c.pa.clone()] })),

@@ -99,7 +99,7 @@ fn r_s3_simulate_writes_nothing_issue_makes_affected_units_show_recalled() {
     c.w.unit(&c.cast, &late, TraceMode::Full);
     c.w.exec(
         &c.cast.producer,
-        transform(&[c.m1.clone()], &[late.clone()]),
+        transform(std::slice::from_ref(&c.m1), std::slice::from_ref(&late)),
     )
     .unwrap();
     assert!(recall::status(&c.w.state, &late).unwrap().recalled());
@@ -246,14 +246,14 @@ fn r_s3_lineage_records_name_every_bad_field() {
     let e =
         c.w.exec(
             &c.cast.producer,
-            transform(&[material("GHOST")], &[c.pa.clone()]),
+            transform(&[material("GHOST")], std::slice::from_ref(&c.pa)),
         )
         .unwrap_err();
     assert_eq!((e.rule, e.code), ("R-X4", ErrorCode::UnknownTraceUnit));
     let e =
         c.w.exec(
             &c.cast.producer,
-            transform(&[c.pa.clone()], &[c.pa.clone()]),
+            transform(std::slice::from_ref(&c.pa), std::slice::from_ref(&c.pa)),
         )
         .unwrap_err();
     assert!(e.names("outputs[0]"));
@@ -264,7 +264,10 @@ fn r_s3_lineage_records_name_every_bad_field() {
         tracechain_contracts::registry::ParticipantState::Approved,
     );
     let e =
-        c.w.exec(&other, transform(&[c.m2.clone()], &[c.pa.clone()]))
-            .unwrap_err();
+        c.w.exec(
+            &other,
+            transform(std::slice::from_ref(&c.m2), std::slice::from_ref(&c.pa)),
+        )
+        .unwrap_err();
     assert_eq!(e.code, ErrorCode::NotOwner);
 }

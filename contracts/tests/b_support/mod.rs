@@ -151,11 +151,14 @@ pub fn supply_chain() -> Chain {
     register_items(&mut w, &cast, &pb, &["B1", "B2"]);
     w.exec(
         &cast.producer,
-        transform(&[m1.clone()], &[pa.clone(), pb.clone()]),
+        transform(std::slice::from_ref(&m1), &[pa.clone(), pb.clone()]),
     )
     .unwrap();
-    w.exec(&cast.producer, transform(&[m2.clone()], &[pc.clone()]))
-        .unwrap();
+    w.exec(
+        &cast.producer,
+        transform(std::slice::from_ref(&m2), std::slice::from_ref(&pc)),
+    )
+    .unwrap();
     let s = [sscc(1), sscc(2), sscc(3)];
     w.exec(
         &cast.logistics,
@@ -163,7 +166,8 @@ pub fn supply_chain() -> Chain {
     )
     .unwrap();
     w.exec(&cast.logistics, pack(&s[1], &[item("A3")])).unwrap();
-    w.exec(&cast.logistics, pack(&s[2], &[pc.clone()])).unwrap();
+    w.exec(&cast.logistics, pack(&s[2], std::slice::from_ref(&pc)))
+        .unwrap();
     w.exec(&cast.logistics, ship("WB-NL", &[], &[s[0].clone()], "NL"))
         .unwrap();
     w.exec(&cast.logistics, ship("WB-DE", &[], &[s[1].clone()], "DE"))
