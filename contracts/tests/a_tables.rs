@@ -236,7 +236,10 @@ fn r_x1_decisions_outbound_time_and_release_date_may_follow() {
     w.exec(&cast.port, valid_record(K::CustomsDeclaration, &code, 1))
         .unwrap();
     assert!(
-        tracechain_contracts::blocks::declaration(&w.state, "310120240000000001").unwrap().released_at_ms.is_none()
+        tracechain_contracts::blocks::declaration(&w.state, "310120240000000001")
+            .unwrap()
+            .released_at_ms
+            .is_none()
     );
     // a release status without its time is refused; with it, accepted
     let no_time = with(
