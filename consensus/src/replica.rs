@@ -736,7 +736,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             );
             return;
         }
-        if st.height != st.last.height + 1 {
+        if st.last.height.checked_add(1) != Some(st.height) {
             self.reject(
                 self.me,
                 ConsensusError::BadRestore("height is not last committed + 1"),
