@@ -31,6 +31,7 @@ fn sweep(n: usize) {
     let start = Instant::now();
     let (mut heights, mut events, mut repro, mut crashes, mut synced) =
         (0u64, 0u64, 0u64, 0u64, 0u64);
+    let mut fixtures: std::collections::BTreeMap<String, (u64, u64, u64, u64)> = Default::default();
     for s in 0..per {
         // Seeds of different n are disjoint so that every seed number means one run.
         let seed = base
@@ -50,6 +51,11 @@ fn sweep(n: usize) {
                 replay_cmd(seed, n)
             );
         }
+        let e = fixtures.entry(rep.fixture.clone()).or_default();
+        e.0 += 1;
+        e.1 += rep.evidence;
+        e.2 += rep.rejected;
+        e.3 += rep.byzantine_acts;
         heights += rep.max_height;
         events += rep.events;
         repro += rep.reproposals;
@@ -60,6 +66,11 @@ fn sweep(n: usize) {
         "sweep n={n}: {per} seeds, 0 violations, {heights} heights committed, {events} events, {repro} re-proposals, {crashes} crashes, {synced} synced blocks, {:.1}s",
         start.elapsed().as_secs_f64()
     );
+    for (name, (runs, evidence, rejected, acts)) in fixtures {
+        eprintln!(
+            "  n={n} {name}: {runs} seeds, {acts} Byzantine acts, {evidence} evidence reports, {rejected} rejected inputs"
+        );
+    }
 }
 
 #[test]

@@ -263,6 +263,8 @@ pub struct SimReport {
     pub rejected: u64,
     /// Evidence reports.
     pub evidence: u64,
+    /// Messages a Byzantine fixture altered, forged or withheld.
+    pub byzantine_acts: u64,
     /// Synced blocks delivered.
     pub synced: u64,
     /// Crashes performed.
@@ -944,6 +946,7 @@ impl Cluster {
                     let (from, msg) = self.history[i].clone();
                     let to = self.rng.below(self.nodes.len() as u64) as usize;
                     if to != from {
+                        self.report.byzantine_acts += 1;
                         self.schedule(self.now + 1, Ev::Deliver { to, from, msg });
                     }
                     let next = self.now + 5 + self.rng.below(40);
@@ -1471,7 +1474,9 @@ impl Cluster {
         match self.nodes[i].behavior {
             Behavior::Honest | Behavior::Twin | Behavior::Spammer => self.broadcast_from(i, &msg),
             Behavior::Silent => {
-                if !matches!(msg, Message::PrePrepare(_) | Message::NewView(_)) {
+                if matches!(msg, Message::PrePrepare(_) | Message::NewView(_)) {
+                    self.report.byzantine_acts += 1;
+                } else {
                     self.broadcast_from(i, &msg);
                 }
             }
@@ -1516,6 +1521,7 @@ impl Cluster {
                 match alt {
                     None => self.broadcast_from(i, &msg),
                     Some(alt) => {
+                        self.report.byzantine_acts += 1;
                         for to in 0..self.nodes.len() {
                             if to != i {
                                 let m = if self.rng.chance(500) {
@@ -1588,6 +1594,7 @@ impl Cluster {
                         ));
                     }
                 }
+                self.report.byzantine_acts += 1;
                 self.broadcast_from(i, &Message::NewView(nv2));
             }
         }
@@ -1639,6 +1646,7 @@ impl Cluster {
             proposal,
             signature,
         };
+        self.report.byzantine_acts += 1;
         self.broadcast_from(i, &Message::NewView(nv));
     }
 
@@ -1701,6 +1709,7 @@ impl Cluster {
                     })
                 }
             };
+            self.report.byzantine_acts += 1;
             self.broadcast_from(i, &msg);
         }
     }
