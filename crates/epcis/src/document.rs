@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use crate::context::Context;
 use crate::error::EpcisError;
 use crate::model::Event;
-use crate::problem::Problem;
+use crate::problem::{Problem, Problems};
 use crate::{MAX_DOCUMENT_BYTES, MAX_EVENTS_PER_DOCUMENT, MAX_NESTING_DEPTH};
 
 /// Which of the two EPCIS 2.0 document types was read.
@@ -33,7 +33,7 @@ pub struct Document {
     /// The events, in document order.
     pub events: Vec<Event>,
     /// Problems found while reading (document frame and event shapes).
-    pub(crate) problems: Vec<Problem>,
+    pub(crate) problems: Problems,
 }
 
 /// Deepest nesting of arrays/objects in `input`, stopping early past `limit`.
@@ -82,16 +82,20 @@ const DOCUMENT_MEMBERS: &[&str] = &[
     "instanceIdentifier",
 ];
 
-fn event_list(body: &Map<String, Value>, kind: DocumentKind) -> Result<&Vec<Value>, EpcisError> {
+/// The event list, taken out of the document (the events are moved, not copied).
+fn take_event_list(
+    body: &mut Map<String, Value>,
+    kind: DocumentKind,
+) -> Result<Vec<Value>, EpcisError> {
     let list = match kind {
-        DocumentKind::EpcisDocument => body.get("eventList"),
+        DocumentKind::EpcisDocument => body.get_mut("eventList"),
         DocumentKind::EpcisQueryDocument => body
-            .get("queryResults")
-            .and_then(|q| q.get("resultsBody"))
-            .and_then(|r| r.get("eventList")),
+            .get_mut("queryResults")
+            .and_then(|q| q.get_mut("resultsBody"))
+            .and_then(|r| r.get_mut("eventList")),
     };
     match list {
-        Some(Value::Array(items)) => Ok(items),
+        Some(Value::Array(items)) => Ok(std::mem::take(items)),
         Some(_) => Err(EpcisError::NotEpcis("eventList is not an array".into())),
         None => Err(EpcisError::NotEpcis(match kind {
             DocumentKind::EpcisDocument => "epcisBody.eventList is missing".into(),
@@ -123,12 +127,12 @@ impl Document {
         }
         let root: Value =
             serde_json::from_slice(input).map_err(|e| EpcisError::Json(e.to_string()))?;
-        let Value::Object(root) = root else {
+        let Value::Object(mut root) = root else {
             return Err(EpcisError::NotEpcis(
                 "top level is not a JSON object".into(),
             ));
         };
-        let mut problems = Vec::new();
+        let mut problems = Problems::default();
         let kind = match root.get("type").and_then(Value::as_str) {
             Some("EPCISDocument") => DocumentKind::EpcisDocument,
             Some("EPCISQueryDocument") => DocumentKind::EpcisQueryDocument,
@@ -140,10 +144,10 @@ impl Document {
             None => return Err(EpcisError::NotEpcis("type is missing".into())),
         };
         let body = root
-            .get("epcisBody")
-            .and_then(Value::as_object)
+            .get_mut("epcisBody")
+            .and_then(Value::as_object_mut)
             .ok_or_else(|| EpcisError::NotEpcis("epcisBody is missing or not an object".into()))?;
-        let items = event_list(body, kind)?;
+        let items = take_event_list(body, kind)?;
         if items.len() > MAX_EVENTS_PER_DOCUMENT {
             return Err(EpcisError::TooManyEvents {
                 count: items.len(),
@@ -162,14 +166,13 @@ impl Document {
             }
         }
         let mut events = Vec::with_capacity(items.len());
-        for (index, item) in items.iter().enumerate() {
+        for (index, item) in items.into_iter().enumerate() {
             match item {
-                Value::Object(map) => events.push(Event::from_json(
-                    index,
-                    map.clone(),
-                    &context,
-                    &mut problems,
-                )),
+                Value::Object(map) => {
+                    let event = Event::from_json(index, map, &context, &mut problems);
+                    crate::validate::check_event(&event, &mut problems);
+                    events.push(event);
+                }
                 _ => problems.push(Problem::event(
                     index,
                     None,

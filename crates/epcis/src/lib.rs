@@ -34,7 +34,7 @@ pub mod vocab;
 pub use document::{Document, DocumentKind, EventHash};
 pub use error::EpcisError;
 pub use model::{Action, Event, EventType};
-pub use problem::{Problem, ProblemKind};
+pub use problem::{Problem, ProblemKind, Problems};
 
 /// Largest document accepted, in bytes (16 MiB). Policy: larger input is rejected
 /// unread with [`EpcisError::TooLarge`]; split the capture into several documents.
@@ -48,6 +48,7 @@ pub const MAX_EVENTS_PER_DOCUMENT: usize = 100_000;
 /// JSON parser runs; deeper input is rejected with [`EpcisError::TooDeep`].
 pub const MAX_NESTING_DEPTH: usize = 32;
 
-/// Most problems listed for one document. Policy: the list is cut and ends with one
-/// [`ProblemKind::TooManyProblems`] entry saying how many were left out.
+/// Most problems listed for one document. Policy: problems past the limit are counted,
+/// not stored (so memory does not grow with a hostile document), and the list ends with
+/// one [`ProblemKind::TooManyProblems`] entry saying how many were left out.
 pub const MAX_PROBLEMS: usize = 1_000;

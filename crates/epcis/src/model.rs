@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use crate::context::Context;
 use crate::ids::{check_identifier, is_uri, IdProblem, Role};
-use crate::problem::{Problem, ProblemKind};
+use crate::problem::{Problem, ProblemKind, Problems};
 use crate::vocab::{upgrade_legacy_urns, Vocab};
 
 /// The five EPCIS 2.0 event types.
@@ -306,7 +306,7 @@ struct Reader<'a> {
     index: usize,
     event_id: Option<String>,
     ctx: &'a Context,
-    problems: &'a mut Vec<Problem>,
+    problems: &'a mut Problems,
 }
 
 impl Reader<'_> {
@@ -894,7 +894,7 @@ impl Event {
         index: usize,
         raw: Map<String, Value>,
         ctx: &Context,
-        problems: &mut Vec<Problem>,
+        problems: &mut Problems,
     ) -> Event {
         match raw.get("@context") {
             Some(c) => {
@@ -910,7 +910,7 @@ impl Event {
         index: usize,
         raw: Map<String, Value>,
         ctx: &Context,
-        problems: &mut Vec<Problem>,
+        problems: &mut Problems,
     ) -> Event {
         let event_id = raw
             .get("eventID")

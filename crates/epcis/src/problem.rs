@@ -115,6 +115,45 @@ impl Problem {
     }
 }
 
+/// The problems of one document as they are found: the first [`crate::MAX_PROBLEMS`] are
+/// kept, the rest only counted, so a hostile document cannot make the list (and memory)
+/// grow with its size (EPCIS-LIMIT-PROBLEMS).
+#[derive(Clone, Debug, Default)]
+pub struct Problems {
+    list: Vec<Problem>,
+    not_listed: usize,
+}
+
+impl Problems {
+    /// Record a problem (kept while fewer than [`crate::MAX_PROBLEMS`] are listed).
+    pub fn push(&mut self, p: Problem) {
+        if self.list.len() < crate::MAX_PROBLEMS {
+            self.list.push(p);
+        } else {
+            self.not_listed = self.not_listed.saturating_add(1);
+        }
+    }
+
+    /// Whether no problem was found.
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// The listed problems, then one [`ProblemKind::TooManyProblems`] entry saying how many
+    /// were left out (when any were).
+    pub fn to_vec(&self) -> Vec<Problem> {
+        let mut out = self.list.clone();
+        if self.not_listed > 0 {
+            out.push(Problem::document(
+                ProblemKind::TooManyProblems,
+                "",
+                format!("{} more problems not listed", self.not_listed),
+            ));
+        }
+        out
+    }
+}
+
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (self.event_index, &self.event_id) {

@@ -7,14 +7,13 @@ use serde_json::{Map, Value};
 use crate::context::Context;
 use crate::document::Document;
 use crate::model::{Action, Event, EventType};
-use crate::problem::{Problem, ProblemKind};
-use crate::MAX_PROBLEMS;
+use crate::problem::{Problem, ProblemKind, Problems};
 
 /// Check the document frame: `@context`, `schemaVersion`, `creationDate`.
 pub(crate) fn check_document_frame(
     root: &Map<String, Value>,
     ctx: &Context,
-    problems: &mut Vec<Problem>,
+    problems: &mut Problems,
 ) {
     match root.get("@context") {
         None => problems.push(Problem::document(
@@ -68,8 +67,9 @@ fn non_empty_list(e: &Event, key: &str) -> bool {
         .is_some_and(|a| !a.is_empty())
 }
 
-/// Rules that need the whole event.
-fn check_event(e: &Event, out: &mut Vec<Problem>) {
+/// Rules that need the whole event (run right after the event is read, so problems stay
+/// in document order).
+pub(crate) fn check_event(e: &Event, out: &mut Problems) {
     let mut p = |kind, field: &str, detail: &str| {
         out.push(Problem::event(
             e.index,
@@ -172,24 +172,11 @@ fn check_event(e: &Event, out: &mut Vec<Problem>) {
 }
 
 impl Document {
-    /// Every problem of the document: frame, shapes, per-type rules — all of them, in
-    /// document order, up to [`MAX_PROBLEMS`] (then one `TooManyProblems` entry).
+    /// Every problem of the document: frame, shapes, per-type rules — in document order
+    /// (the document frame first, then each event's), up to [`crate::MAX_PROBLEMS`] (then
+    /// one `TooManyProblems` entry).
     pub fn problems(&self) -> Vec<Problem> {
-        let mut out = self.problems.clone();
-        for e in &self.events {
-            check_event(e, &mut out);
-        }
-        out.sort_by_key(|p| p.event_index.map_or(0, |i| i + 1));
-        if out.len() > MAX_PROBLEMS {
-            let n = out.len();
-            out.truncate(MAX_PROBLEMS);
-            out.push(Problem::document(
-                ProblemKind::TooManyProblems,
-                "",
-                format!("{} more problems not listed", n - MAX_PROBLEMS),
-            ));
-        }
-        out
+        self.problems.to_vec()
     }
 
     /// `Ok(())` if the document is valid, else every problem found.

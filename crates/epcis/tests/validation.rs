@@ -219,3 +219,54 @@ fn epcis_limit_size_depth_events() {
         Err(EpcisError::Json(_))
     ));
 }
+
+/// EPCIS-LIMIT-PROBLEMS: problems past the limit are counted, not stored; the list keeps
+/// document order (event 0's rule problems before event 1's) and ends with the count.
+#[test]
+fn epcis_limit_problems_counted_not_stored() {
+    use tracechain_epcis::MAX_PROBLEMS;
+    let bad = 3 * MAX_PROBLEMS;
+    let mut first = object_event();
+    first.as_object_mut().unwrap().remove("action");
+    first["epcList"] = Value::Array((0..bad).map(|_| json!("x")).collect());
+    let mut second = object_event();
+    second.as_object_mut().unwrap().remove("action");
+    let doc = Document::parse(&doc_with(vec![first, second])).unwrap();
+    let problems = doc.problems();
+    assert_eq!(problems.len(), MAX_PROBLEMS + 1);
+    // Event 0: `bad` identifiers and the missing action; event 1: the missing action.
+    let total = bad + 2;
+    let last = problems.last().unwrap();
+    assert_eq!(last.kind, ProblemKind::TooManyProblems);
+    assert_eq!(
+        last.detail,
+        format!("{} more problems not listed", total - MAX_PROBLEMS)
+    );
+    assert!(problems[..MAX_PROBLEMS]
+        .iter()
+        .all(|p| p.event_index == Some(0) && p.kind == ProblemKind::NotUri));
+    assert_eq!(doc.validate().unwrap_err(), problems);
+}
+
+/// EPCIS-LIMIT-PROBLEMS: a document with fewer problems than the limit lists them all,
+/// each event's after the previous event's.
+#[test]
+fn epcis_limit_problems_in_document_order() {
+    let mut a = object_event();
+    a.as_object_mut().unwrap().remove("action");
+    let mut b = object_event();
+    b["epcList"] = json!(["x"]);
+    b.as_object_mut().unwrap().remove("eventTimeZoneOffset");
+    assert_eq!(
+        kinds(vec![a, b]),
+        vec![
+            (Some(0), ProblemKind::MissingField, "action".to_string()),
+            (Some(1), ProblemKind::NotUri, "epcList[0]".to_string()),
+            (
+                Some(1),
+                ProblemKind::MissingField,
+                "eventTimeZoneOffset".to_string()
+            ),
+        ]
+    );
+}
