@@ -190,6 +190,14 @@ pub struct SensorReport {
     pub time: Option<String>,
     /// The device (if not in the metadata).
     pub device_id: Option<String>,
+    /// Device metadata URI (if not in the metadata).
+    pub device_metadata: Option<String>,
+    /// Raw data URI (if not in the metadata).
+    pub raw_data: Option<String>,
+    /// Data processing method URI (if not in the metadata).
+    pub data_processing_method: Option<String>,
+    /// Business rules URI (if not in the metadata; GS1's EPCIS 2.0 examples put it here too).
+    pub biz_rules: Option<String>,
     /// Value.
     pub value: Option<f64>,
     /// Minimum.
@@ -727,23 +735,14 @@ impl Reader<'_> {
                 "component" => r.component = self.vocab(&p, val, Vocab::Component),
                 "time" => r.time = self.time(&p, val),
                 "deviceID" => r.device_id = self.uri(&p, val),
-                "deviceMetadata"
-                | "rawData"
-                | "dataProcessingMethod"
-                | "bizRules"
-                | "uriValue"
-                | "microorganism"
-                | "chemicalSubstance"
-                | "coordinateReferenceSystem" => {
-                    let u = self.uri(&p, val);
-                    match k.as_str() {
-                        "uriValue" => r.uri_value = u,
-                        "microorganism" => r.microorganism = u,
-                        "chemicalSubstance" => r.chemical_substance = u,
-                        "coordinateReferenceSystem" => r.coordinate_reference_system = u,
-                        _ => {}
-                    }
-                }
+                "deviceMetadata" => r.device_metadata = self.uri(&p, val),
+                "rawData" => r.raw_data = self.uri(&p, val),
+                "dataProcessingMethod" => r.data_processing_method = self.uri(&p, val),
+                "bizRules" => r.biz_rules = self.uri(&p, val),
+                "uriValue" => r.uri_value = self.uri(&p, val),
+                "microorganism" => r.microorganism = self.uri(&p, val),
+                "chemicalSubstance" => r.chemical_substance = self.uri(&p, val),
+                "coordinateReferenceSystem" => r.coordinate_reference_system = self.uri(&p, val),
                 "value" => r.value = self.number(&p, val),
                 "minValue" => r.min_value = self.number(&p, val),
                 "maxValue" => r.max_value = self.number(&p, val),

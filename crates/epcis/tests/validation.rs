@@ -270,3 +270,41 @@ fn epcis_limit_problems_in_document_order() {
         ]
     );
 }
+
+/// EPCIS-FIELD: every standard sensorReport field is read into the typed model (none is
+/// validated and then dropped); an un-namespaced field the standard does not define is not.
+#[test]
+fn epcis_field_sensor_report_fields_read_and_unknown_rejected() {
+    let mut e = object_event();
+    e["sensorElementList"] = json!([{
+        "sensorReport": [{
+            "type": "Temperature", "value": 4.5, "uom": "CEL",
+            "deviceMetadata": "https://example.com/dev/1",
+            "rawData": "https://example.com/raw/1",
+            "dataProcessingMethod": "https://example.com/dpm/1",
+            "bizRules": "https://example.com/rules/1"
+        }]
+    }]);
+    let doc = Document::parse(&doc_with(vec![e.clone()])).unwrap();
+    assert_eq!(doc.problems(), vec![]);
+    let r = &doc.events[0].sensor_elements[0].reports[0];
+    assert_eq!(
+        r.device_metadata.as_deref(),
+        Some("https://example.com/dev/1")
+    );
+    assert_eq!(r.raw_data.as_deref(), Some("https://example.com/raw/1"));
+    assert_eq!(
+        r.data_processing_method.as_deref(),
+        Some("https://example.com/dpm/1")
+    );
+    assert_eq!(r.biz_rules.as_deref(), Some("https://example.com/rules/1"));
+    e["sensorElementList"][0]["sensorReport"][0]["deviceRules"] = json!("https://example.com/x");
+    assert_eq!(
+        kinds(vec![e]),
+        vec![(
+            Some(0),
+            ProblemKind::UnknownField,
+            "sensorElementList[0].sensorReport[0].deviceRules".to_string()
+        )]
+    );
+}
