@@ -14,6 +14,12 @@ pub struct Timestamp {
     pub offset_minutes: Option<i32>,
 }
 
+/// Longest date-time text read, in bytes (`YYYY-MM-DDThh:mm:ss` with nine fraction digits
+/// and an offset is 35). Policy: a longer text is not a timestamp (`EPCIS-TIME` in
+/// validation; left as written in the hash pre-image), so fraction digits cannot be used to
+/// make the parser loop over a long string.
+pub const MAX_TIMESTAMP_LEN: usize = 64;
+
 /// Largest offset magnitude RFC 3339 / EPCIS allow: 14 hours.
 const MAX_OFFSET_MINUTES: i32 = 14 * 60;
 
@@ -97,7 +103,7 @@ fn parse_offset(s: &[u8], lenient: bool) -> Option<i32> {
 /// seconds field and a missing offset (read as UTC).
 pub fn parse_timestamp(text: &str, lenient: bool) -> Option<Timestamp> {
     let s = text.as_bytes();
-    if s.len() < 16 || s.len() > 64 {
+    if s.len() < 16 || s.len() > MAX_TIMESTAMP_LEN {
         return None;
     }
     let year = digits(s.get(0..4)?)?;
@@ -250,6 +256,12 @@ mod tests {
         assert!(parse_timestamp("2020-02-30T00:00:00Z", false).is_none());
         assert!(parse_timestamp("22-07-2026", false).is_none());
         assert!(parse_timestamp("2020-02-29T00:00:00.5+14:00", false).is_some());
+        let long = format!("2020-01-01T00:00:00.{}Z", "1".repeat(MAX_TIMESTAMP_LEN));
+        assert!(parse_timestamp(&long, false).is_none());
+        assert!(parse_timestamp(&long, true).is_none());
+        let longest = format!("2020-01-01T00:00:00.{}Z", "1".repeat(MAX_TIMESTAMP_LEN - 21));
+        assert_eq!(longest.len(), MAX_TIMESTAMP_LEN);
+        assert!(parse_timestamp(&longest, false).is_some());
         assert!(is_valid_offset("+01:00"));
         assert!(is_valid_offset("-14:00"));
         assert!(!is_valid_offset("+15:00"));
