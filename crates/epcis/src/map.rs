@@ -149,7 +149,7 @@ fn gln_of(id: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Sensor reports tracechain records carry (R-S6): temperature in °C (`CEL`) or K (`KEL`)
+/// Sensor reports tracechain records carry (R-S6): temperature in °C (`CEL`), K (`KEL`) or °F (`FAH`)
 /// and relative humidity in percent (`P1`). Returns the readings and how many reports had
 /// another type or unit.
 fn sensor_readings(e: &Event, fallback_time: &str) -> (Vec<SensorReading>, usize) {
@@ -168,6 +168,9 @@ fn sensor_readings(e: &Event, fallback_time: &str) -> (Vec<SensorReading>, usize
             let (temperature, humidity) = match (kind.rsplit(['/', ':']).next(), r.uom.as_deref()) {
                 (Some("Temperature"), Some("CEL")) => (value.map(|v| v * 100.0), None),
                 (Some("Temperature"), Some("KEL")) => (value.map(|v| (v - 273.15) * 100.0), None),
+                (Some("Temperature"), Some("FAH")) => {
+                    (value.map(|v| (v - 32.0) * 500.0 / 9.0), None)
+                }
                 (Some("RelativeHumidity"), Some("P1")) => (None, value.map(|v| v * 100.0)),
                 _ => (None, None),
             };

@@ -233,3 +233,41 @@ fn epcis_map_wrong_check_digit_reported_not_refused() {
     let bad = code_info("https://id.gs1.org/01/04012345999991/21/X");
     assert!(!bad.check_digit_ok);
 }
+
+/// R-S6: temperature readings in °C, K and °F all become centi-°C on a transport record;
+/// a reading in another unit is kept in the anchored event, never dropped.
+#[test]
+fn epcis_map_r_s6_temperature_units_converted_to_centi_celsius() {
+    let report =
+        |v: f64, uom: &str| serde_json::json!({"type": "Temperature", "value": v, "uom": uom});
+    let doc = serde_json::json!({
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+        "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": "2024-01-01T00:00:00Z",
+        "epcisBody": {"eventList": [{
+            "type": "ObjectEvent", "action": "OBSERVE", "bizStep": "shipping",
+            "eventTime": "2024-01-01T08:00:00+08:00", "eventTimeZoneOffset": "+08:00",
+            "epcList": ["https://id.gs1.org/01/09521141012345/21/2017"],
+            "sensorElementList": [{"sensorReport": [
+                report(4.5, "CEL"), report(277.65, "KEL"), report(40.1, "FAH"), report(1.0, "MTR")
+            ]}]
+        }]}
+    });
+    let doc = Document::parse(&serde_json::to_vec(&doc).unwrap()).unwrap();
+    assert_eq!(doc.problems(), vec![]);
+    let m = map_document(&doc);
+    let transport = m[0]
+        .payloads
+        .iter()
+        .find_map(|p| match p {
+            Payload::Transport(t) => Some(t),
+            _ => None,
+        })
+        .expect("a transport record");
+    let temps: Vec<Option<i32>> = transport
+        .sensor_readings
+        .iter()
+        .map(|r| r.temperature_centi_c)
+        .collect();
+    assert_eq!(temps, vec![Some(450), Some(450), Some(450)]);
+    assert!(anchored(&m[0]).is_some(), "the MTR report is kept anchored");
+}
