@@ -23,10 +23,13 @@ use std::time::Instant;
 
 use b_support::*;
 use common::*;
-use tracechain_contracts::{execute, State};
+use tracechain_contracts::{execute_cached, BlockCache, State};
 use tracechain_types::payload::PayloadKind as K;
 use tracechain_types::records::*;
 use tracechain_types::{Hash, Payload, PublicKey, SecretKey, Transaction, TxBody};
+
+/// Transactions per block: the participant cache lives for one block.
+const BLOCK_TXS: usize = 1000;
 
 fn main() {
     let units: u64 = std::env::var("BENCH_UNITS")
@@ -130,10 +133,15 @@ fn main() {
     let per_kind = std::env::var_os("BENCH_PER_KIND").is_some();
     let mut kind_time: BTreeMap<String, std::time::Duration> = BTreeMap::new();
     let start = Instant::now();
+    let mut cache = BlockCache::new();
     for (i, tx) in txs.iter().enumerate() {
+        if i % BLOCK_TXS == 0 {
+            // A node keeps one cache per block (see `execute_block`).
+            cache = BlockCache::new();
+        }
         let t = per_kind.then(Instant::now);
-        match execute(tx, &context, &state) {
-            Ok(ws) => state.apply(&ws),
+        match execute_cached(tx, &context, &state, &mut cache) {
+            Ok(ws) => state.apply_owned(ws),
             Err(e) => panic!(
                 "transaction {i} ({:?}) refused: {e}",
                 tx.body.payload.kind()

@@ -95,10 +95,12 @@ fn hashes(c: &mut Checker, field: &str, v: &[Hash]) {
     c.list(field, v, 0, MAX_LIST_ITEMS);
 }
 
-/// Check the basic and extended items of a block record (R-X1), without state. Returns the
+/// Check the basic and extended items of a block record (R-X1), without state; event times
+/// must not be later than `latest_ms` (the block's
+/// [`latest_record_time_ms`](crate::BlockContext::latest_record_time_ms)). Returns the
 /// checker with every field problem (trace codes are checked separately).
-pub fn check_fields(payload: &Payload) -> Checker {
-    let mut c = Checker::new();
+pub fn check_fields(payload: &Payload, latest_ms: i64) -> Checker {
+    let mut c = Checker::at(latest_ms);
     match payload {
         Payload::Materials(r) => {
             c.text("material_name", &r.material_name, true);
@@ -106,7 +108,7 @@ pub fn check_fields(payload: &Payload) -> Checker {
             c.text("supplier_address", &r.supplier_address, true);
             c.present("supplier_contact", &r.supplier_contact, true);
             c.text("quality_indicators", &r.quality_indicators, false);
-            c.date("production_date", &r.production_date, false);
+            c.event_date("production_date", &r.production_date, false);
             c.date("expiry", &r.expiry, false);
             if let Some(m) = &r.material_code {
                 if let Err(p) = NormalisedCode::new("material_code", m) {
@@ -272,9 +274,9 @@ pub fn check_fields(payload: &Payload) -> Checker {
             reference(&mut c, "declaration_number", &r.declaration_number, true);
             c.text("departure_port", &r.departure_port, true);
             c.text("arrival_port", &r.arrival_port, true);
-            let declared = c.date("declaration_date", &r.declaration_date, true);
+            let declared = c.event_date("declaration_date", &r.declaration_date, true);
             // R-C1 decision: the release date comes with the release status.
-            let released = c.date("release_date", &r.release_date, false);
+            let released = c.event_date("release_date", &r.release_date, false);
             if let (Some(a), Some(b)) = (declared, released) {
                 if b < a {
                     c.push(
@@ -396,6 +398,7 @@ fn trace_codes_of(payload: &Payload) -> &[TraceCode] {
 pub fn validate(
     state: &dyn StateView,
     payload: &Payload,
+    latest_ms: i64,
 ) -> Result<(Category, Vec<(NormalisedCode, TraceUnit)>), ContractError> {
     let Some(category) = category_of(payload) else {
         return Err(ContractError::one(
@@ -405,7 +408,7 @@ pub fn validate(
             Problem::NotAllowed(format!("{:?} is not a block record", payload.kind())),
         ));
     };
-    let mut fields = check_fields(payload);
+    let mut fields = check_fields(payload, latest_ms);
     let mut codes_check = Checker::new();
     let units = trace::check_record_codes(
         state,
@@ -442,7 +445,7 @@ pub fn execute(
     payload: &Payload,
     self_declared: bool,
 ) -> Result<(), ContractError> {
-    let (category, units) = validate(&env.state, payload)?;
+    let (category, units) = validate(&env.state, payload, env.ctx.latest_record_time_ms())?;
     let codes: Vec<NormalisedCode> = units.iter().map(|(n, _)| n.clone()).collect();
     match payload {
         Payload::Order(r) => {

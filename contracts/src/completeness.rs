@@ -310,16 +310,26 @@ pub fn report(state: &dyn StateView, code: &TraceCode) -> Option<CompletenessRep
 }
 
 /// The customs gate (R-X3): the mandatory product- and trade-block categories missing for
-/// the unit's mode (empty = the declaration may proceed).
+/// the unit's mode (empty = the declaration may proceed). The same judgement as the
+/// `Missing` lines of [`report_for`] for those blocks, but it only asks whether one index
+/// entry exists per mandatory category (it runs inside every customs declaration).
 pub fn customs_gate_missing(
     state: &dyn StateView,
     code: &NormalisedCode,
     unit: &TraceUnit,
 ) -> BTreeSet<Category> {
-    report_for(state, code, unit)
-        .lines
-        .into_iter()
-        .filter(|l| matches!(l.block, Block::Product | Block::Trade) && l.status == Status::Missing)
-        .map(|l| l.category)
+    let codes = counted_codes(code.clone(), unit);
+    Category::ALL
+        .iter()
+        .copied()
+        .filter(|c| matches!(c.block(), Block::Product | Block::Trade))
+        .filter(|c| c.requirement(unit.mode) == Requirement::Mandatory)
+        .filter(|c| {
+            !codes.iter().any(|n| {
+                !state
+                    .scan(&keys::unit_records_of(n, c.tag()), None, 1)
+                    .is_empty()
+            })
+        })
         .collect()
 }

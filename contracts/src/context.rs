@@ -21,6 +21,42 @@ pub struct ChainParams {
     pub declaration_departments: Vec<Agency>,
     /// R-Q3: most records in one bulk import.
     pub max_bulk_records: u32,
+    /// R-X1: how far past the block's time a record's time may lie (milliseconds), for
+    /// clocks of writers that run slightly ahead. A later time is a malformed item. At most
+    /// [`MAX_RECORD_FUTURE_SKEW_MS`] ([`ChainParams::validate`]).
+    pub max_record_future_skew_ms: u64,
+}
+
+/// Default of [`ChainParams::max_record_future_skew_ms`]: five minutes.
+pub const DEFAULT_RECORD_FUTURE_SKEW_MS: u64 = 5 * 60 * 1000;
+/// Largest accepted [`ChainParams::max_record_future_skew_ms`]: one day. A larger skew would
+/// let records claim events that have not happened; a genesis asking for one is refused.
+pub const MAX_RECORD_FUTURE_SKEW_MS: u64 = 24 * 60 * 60 * 1000;
+
+/// A chain parameter outside its documented range.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ChainParamsError {
+    /// `max_record_future_skew_ms` above [`MAX_RECORD_FUTURE_SKEW_MS`].
+    #[error("max_record_future_skew_ms {got} exceeds the limit {max}")]
+    FutureSkewTooLarge {
+        /// The value asked for.
+        got: u64,
+        /// The limit.
+        max: u64,
+    },
+}
+
+impl ChainParams {
+    /// Check the parameters' ranges (the genesis loader calls this before the first block).
+    pub fn validate(&self) -> Result<(), ChainParamsError> {
+        if self.max_record_future_skew_ms > MAX_RECORD_FUTURE_SKEW_MS {
+            return Err(ChainParamsError::FutureSkewTooLarge {
+                got: self.max_record_future_skew_ms,
+                max: MAX_RECORD_FUTURE_SKEW_MS,
+            });
+        }
+        Ok(())
+    }
 }
 
 impl Default for ChainParams {
@@ -37,6 +73,7 @@ impl Default for ChainParams {
             ],
             declaration_departments: vec![Agency::Customs, Agency::Tax, Agency::Forex],
             max_bulk_records: 1000,
+            max_record_future_skew_ms: DEFAULT_RECORD_FUTURE_SKEW_MS,
         }
     }
 }
@@ -54,4 +91,15 @@ pub struct BlockContext {
     pub validators: ValidatorSet,
     /// Chain parameters.
     pub params: ChainParams,
+}
+
+impl BlockContext {
+    /// The latest time (Unix ms) a record of this block may carry (R-X1): the block's time
+    /// plus [`ChainParams::max_record_future_skew_ms`], saturating.
+    pub fn latest_record_time_ms(&self) -> i64 {
+        let t = self
+            .timestamp_ms
+            .saturating_add(self.params.max_record_future_skew_ms);
+        i64::try_from(t).unwrap_or(i64::MAX)
+    }
 }

@@ -78,9 +78,17 @@ fn short_iri(c: &mut Checker, field: &str, v: Option<&str>, max: usize) -> bool 
     true
 }
 
-/// R-X1 field checks; limit overruns are reported with `E_LIMIT_EXCEEDED`.
-fn check_fields(r: &EpcisEventRecord) -> Result<(), ContractError> {
-    let mut c = Checker::new();
+/// R-X1 field checks (event and declaration times not before the epoch nor later than
+/// `latest_ms`); limit overruns are reported with `E_LIMIT_EXCEEDED`.
+fn check_fields(r: &EpcisEventRecord, latest_ms: i64) -> Result<(), ContractError> {
+    let mut c = Checker::at(latest_ms);
+    c.event_time_ms(|| "event_time_ms".into(), r.event_time_ms);
+    if let Some(d) = &r.error_declaration {
+        c.event_time_ms(
+            || "error_declaration.declaration_time_ms".into(),
+            d.declaration_time_ms,
+        );
+    }
     let mut over_limit = false;
     if r.prehash.len() > MAX_EPCIS_PREHASH_BYTES {
         c.push(
@@ -155,7 +163,7 @@ fn check_fields(r: &EpcisEventRecord) -> Result<(), ContractError> {
 /// Execute `Payload::EpcisEvent`: check fields (R-X1), trace units (R-X4) and the
 /// anchor-once rule (R-S1), then store and index the record.
 pub fn anchor(env: &mut TxEnv<'_>, r: &EpcisEventRecord) -> Result<(), ContractError> {
-    check_fields(r)?;
+    check_fields(r, env.ctx.latest_record_time_ms())?;
     let mut codes_check = Checker::new();
     let units = if r.trace_codes.is_empty() {
         Vec::new()

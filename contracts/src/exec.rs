@@ -8,6 +8,9 @@
 //! every state change in order, costs one hash per transaction, and an auditor replaying the
 //! chain from genesis recomputes it without a Merkle tree over the whole state.
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
 use borsh::{BorshDeserialize, BorshSerialize};
 use tracechain_types::{encode, Hash, Payload, PublicKey, Transaction};
 
@@ -17,7 +20,7 @@ use crate::error::{ContractError, ErrorCode, Problem};
 use crate::keys;
 use crate::permissions;
 use crate::registry::Participant;
-use crate::state::{Overlay, StateView, WriteSet};
+use crate::state::{Overlay, State, StateView, WriteSet};
 use crate::{
     blocks, cbeac, closed_loop, documents, feedback, lineage, recall, registry, scan, trace,
     validators,
@@ -44,6 +47,79 @@ pub struct RecordEnvelope {
     pub payload: Payload,
 }
 
+/// The envelope as it is encoded: the same fields in the same order as [`RecordEnvelope`]
+/// with the payload borrowed, so storing a record does not clone it. Borsh encodes a
+/// reference exactly as the value, so the stored bytes are those of a `RecordEnvelope`
+/// (checked by a test).
+#[derive(BorshSerialize)]
+struct RecordEnvelopeRef<'p> {
+    tx_id: Hash,
+    signer: PublicKey,
+    height: u64,
+    timestamp_ms: u64,
+    self_declared: bool,
+    payload: &'p Payload,
+}
+
+/// Encode a record envelope from its parts without copying the payload (byte-identical to
+/// `encode(&RecordEnvelope { .. })`).
+pub fn encode_envelope(
+    tx_id: Hash,
+    signer: PublicKey,
+    height: u64,
+    timestamp_ms: u64,
+    self_declared: bool,
+    payload: &Payload,
+) -> Vec<u8> {
+    encode(&RecordEnvelopeRef {
+        tx_id,
+        signer,
+        height,
+        timestamp_ms,
+        self_declared,
+        payload,
+    })
+}
+
+/// A memo of decoded registry entries for the transactions of one block, executed in order
+/// over one base state (what [`execute_block`] does; a node executing transaction by
+/// transaction keeps one per block). Deterministic: it only remembers what the state says,
+/// and forgets every entry as soon as a transaction writes under `par/` (registrations and
+/// decisions), so a transaction never sees an entry other than the state's. It must not
+/// outlive the block, nor be used over a state changed other than by the write sets of
+/// [`execute_cached`].
+#[derive(Debug, Default)]
+pub struct BlockCache {
+    participants: BTreeMap<PublicKey, Option<Arc<Participant>>>,
+}
+
+impl BlockCache {
+    /// An empty cache (start of a block).
+    pub fn new() -> BlockCache {
+        BlockCache::default()
+    }
+
+    fn participant(&mut self, state: &dyn StateView, key: &PublicKey) -> Option<Arc<Participant>> {
+        self.participants
+            .entry(*key)
+            .or_insert_with(|| registry::load(state, key).map(Arc::new))
+            .clone()
+    }
+
+    /// Forget what a write set may have changed (any `par/` key: the whole memo).
+    fn after(&mut self, ws: &WriteSet) {
+        let first =
+            ws.0.partition_point(|(k, _)| k.as_slice() < keys::PARTICIPANT_PREFIX);
+        if ws
+            .0
+            .get(first)
+            .is_some_and(|(k, _)| k.starts_with(keys::PARTICIPANT_PREFIX))
+        {
+            self.participants.clear();
+        }
+    }
+}
+
 /// The environment of one transaction's execution.
 #[derive(Debug)]
 pub struct TxEnv<'a> {
@@ -53,8 +129,9 @@ pub struct TxEnv<'a> {
     pub tx_id: Hash,
     /// The signer (signature already verified by the caller).
     pub signer: PublicKey,
-    /// The signer's registry entry at the start of the transaction.
-    pub participant: Option<Participant>,
+    /// The signer's registry entry at the start of the transaction (shared with the block's
+    /// [`BlockCache`]).
+    pub participant: Option<Arc<Participant>>,
     /// Buffered state.
     pub state: Overlay<'a>,
 }
@@ -69,15 +146,15 @@ impl TxEnv<'_> {
         codes: &[NormalisedCode],
         self_declared: bool,
     ) {
-        let env = RecordEnvelope {
-            tx_id: self.tx_id,
-            signer: self.signer,
-            height: self.ctx.height,
-            timestamp_ms: self.ctx.timestamp_ms,
+        let bytes = encode_envelope(
+            self.tx_id,
+            self.signer,
+            self.ctx.height,
+            self.ctx.timestamp_ms,
             self_declared,
-            payload: payload.clone(),
-        };
-        self.state.put_value(keys::record(&self.tx_id), &env);
+            payload,
+        );
+        self.state.put(keys::record(&self.tx_id), bytes);
         for c in codes {
             self.state.put_value(
                 keys::unit_record(c, category, self.ctx.height, &self.tx_id),
@@ -95,6 +172,17 @@ pub fn execute(
     tx: &Transaction,
     ctx: &BlockContext,
     state: &dyn StateView,
+) -> Result<WriteSet, ContractError> {
+    execute_cached(tx, ctx, state, &mut BlockCache::new())
+}
+
+/// [`execute`] with the block's [`BlockCache`]: the same result, without decoding the
+/// signer's registry entry again for every transaction of the block.
+pub fn execute_cached(
+    tx: &Transaction,
+    ctx: &BlockContext,
+    state: &dyn StateView,
+    cache: &mut BlockCache,
 ) -> Result<WriteSet, ContractError> {
     let body = &tx.body;
     if body.expiry_height < ctx.height {
@@ -125,11 +213,11 @@ pub fn execute(
             Problem::OutOfRange(format!("expected {next}, got {}", body.sequence)),
         ));
     }
-    env.participant = registry::load(&env.state, &body.signer);
+    env.participant = cache.participant(state, &body.signer);
     permissions::check(
         body.payload.kind(),
         &body.signer,
-        env.participant.as_ref(),
+        env.participant.as_deref(),
         ctx,
     )?;
     dispatch(&mut env, &body.payload)?;
@@ -142,7 +230,9 @@ pub fn execute(
         )
     })?;
     env.state.put_value(seq_key, &bumped);
-    Ok(env.state.into_write_set())
+    let ws = env.state.into_write_set();
+    cache.after(&ws);
+    Ok(ws)
 }
 
 /// Route a payload to its module. Every module function has the shape
@@ -230,8 +320,10 @@ pub fn execute_block(
     let mut block = Overlay::new(state);
     let mut write_sets = Vec::with_capacity(txs.len());
     let mut root = parent_state_root;
+    let mut cache = BlockCache::new();
     for (index, tx) in txs.iter().enumerate() {
-        let ws = execute(tx, ctx, &block).map_err(|error| BlockError { index, error })?;
+        let ws = execute_cached(tx, ctx, &block, &mut cache)
+            .map_err(|error| BlockError { index, error })?;
         root = next_state_root(&root, &ws);
         block.absorb(&ws);
         write_sets.push(ws);

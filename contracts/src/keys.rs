@@ -32,14 +32,29 @@ use tracechain_types::{Hash, PublicKey};
 
 use crate::codes::NormalisedCode;
 
+/// Lower-case hex digits, indexed by nibble.
+const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+
+/// Append the lower-case hex form of `bytes` to `out` (the same text as `hex::encode`,
+/// written in place: keys are built on every transaction, see docs/benchmarks.md).
+pub fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.reserve(bytes.len() * 2);
+    for b in bytes {
+        out.push(HEX_DIGITS[usize::from(b >> 4)]);
+        out.push(HEX_DIGITS[usize::from(b & 0x0f)]);
+    }
+}
+
 /// Build a key from a prefix and hex-encoded parts joined by `/`.
 pub fn key(prefix: &str, parts: &[&[u8]]) -> Vec<u8> {
-    let mut k = prefix.as_bytes().to_vec();
+    let len = prefix.len() + parts.iter().map(|p| p.len() * 2 + 1).sum::<usize>() + 1;
+    let mut k = Vec::with_capacity(len);
+    k.extend_from_slice(prefix.as_bytes());
     for (i, p) in parts.iter().enumerate() {
         if i > 0 {
             k.push(b'/');
         }
-        k.extend_from_slice(hex::encode(p).as_bytes());
+        push_hex(&mut k, p);
     }
     k
 }
@@ -57,6 +72,9 @@ pub fn prefix(prefix: &str, parts: &[&[u8]]) -> Vec<u8> {
 pub fn sequence(signer: &PublicKey) -> Vec<u8> {
     key("seq/", &[&signer.0])
 }
+
+/// Prefix of the registry (`par/`).
+pub const PARTICIPANT_PREFIX: &[u8] = b"par/";
 
 /// `par/{key}`.
 pub fn participant(pk: &PublicKey) -> Vec<u8> {
@@ -85,8 +103,9 @@ pub fn record(tx_id: &Hash) -> Vec<u8> {
 
 /// `tur/{code}/{category}/{height}{tx id}`: category is a short tag such as `P2`.
 pub fn unit_record(code: &NormalisedCode, category: &str, height: u64, tx_id: &Hash) -> Vec<u8> {
-    let mut last = height.to_be_bytes().to_vec();
-    last.extend_from_slice(&tx_id.0);
+    let mut last = [0u8; 40];
+    last[..8].copy_from_slice(&height.to_be_bytes());
+    last[8..].copy_from_slice(&tx_id.0);
     key("tur/", &[code.as_bytes(), category.as_bytes(), &last])
 }
 

@@ -41,10 +41,10 @@ pub mod trace;
 pub mod validate;
 pub mod validators;
 
-pub use context::{BlockContext, ChainParams};
+pub use context::{BlockContext, ChainParams, ChainParamsError};
 pub use error::{ContractError, ErrorCode, FieldProblem, Problem};
 pub use exec::{
-    execute, execute_block, next_state_root, BlockError, BlockExecution, RecordEnvelope, TxEnv,
-    STATE_ROOT_DOMAIN,
+    encode_envelope, execute, execute_block, execute_cached, next_state_root, BlockCache,
+    BlockError, BlockExecution, RecordEnvelope, TxEnv, STATE_ROOT_DOMAIN,
 };
 pub use state::{MemoryState, Overlay, State, StateView, WriteSet};

@@ -205,7 +205,7 @@ pub fn destinations(state: &dyn StateView, code: &NormalisedCode) -> BTreeSet<St
 /// (both coordinates or neither; latitude ±90.00°, longitude ±180.00°). Never refused for
 /// being suspicious: suspicion is an alert, the scan is the evidence.
 pub fn consumer_scan(env: &mut TxEnv<'_>, r: &ConsumerScan) -> Result<(), ContractError> {
-    let mut c = Checker::new();
+    let mut c = Checker::at(env.ctx.latest_record_time_ms());
     let time = c.time_value("time", &r.time);
     c.country_value("country", &r.country);
     if r.coarse_lat_e2

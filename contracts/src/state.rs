@@ -42,6 +42,16 @@ pub trait State: StateView {
             }
         }
     }
+
+    /// Apply a write set in its order, consuming it (no copy of keys and values).
+    fn apply_owned(&mut self, ws: WriteSet) {
+        for (k, v) in ws.0 {
+            match v {
+                Some(v) => self.put(k, v),
+                None => self.delete(&k),
+            }
+        }
+    }
 }
 
 /// In-memory state over a `BTreeMap` (tests, the auditor's replay, simulations).

@@ -62,19 +62,24 @@ pub fn check_record_codes(
     if !c.list(field, codes, 1, MAX_TRACE_CODES_PER_RECORD) {
         return out;
     }
+    // Field names are formatted only for problems (this runs for every record).
+    let f = |i: usize| format!("{field}[{i}]");
     for (i, code) in codes.iter().enumerate() {
-        let f = format!("{field}[{i}]");
-        match NormalisedCode::new(&f, code) {
-            Err(p) => c.extend(p),
+        match NormalisedCode::new(field, code) {
+            Err(_) => {
+                if let Err(p) = NormalisedCode::new(&f(i), code) {
+                    c.extend(p);
+                }
+            }
             Ok(n) => {
                 if out.iter().any(|(o, _)| *o == n) {
-                    c.push(f, Problem::Duplicate(n.as_str().to_string()));
+                    c.push(f(i), Problem::Duplicate(n.as_str().to_string()));
                     continue;
                 }
                 match load(state, &n) {
                     Some(u) => out.push((n, u)),
                     None => c.push(
-                        f,
+                        f(i),
                         Problem::NotFound(format!("trace unit {} is not registered", n.as_str())),
                     ),
                 }

@@ -198,12 +198,51 @@ pub fn parse_date_or_time(s: &str) -> Result<i64, String> {
 pub struct Checker {
     /// Problems so far.
     pub problems: Vec<FieldProblem>,
+    /// Latest accepted event time (Unix ms), when the record is judged against a block
+    /// ([`crate::BlockContext::latest_record_time_ms`]).
+    pub latest_ms: Option<i64>,
 }
 
 impl Checker {
-    /// No problems yet.
+    /// No problems yet; times are checked for form and the epoch only.
     pub fn new() -> Checker {
         Checker::default()
+    }
+
+    /// No problems yet; event times later than `latest_ms` are refused too (R-X1).
+    pub fn at(latest_ms: i64) -> Checker {
+        Checker {
+            problems: Vec::new(),
+            latest_ms: Some(latest_ms),
+        }
+    }
+
+    /// Whether an event time (Unix ms) is acceptable: not before the Unix epoch and not
+    /// later than the bound. The problem, if any.
+    pub fn event_time_problem(&self, t: i64) -> Option<Problem> {
+        if t < 0 {
+            Some(Problem::OutOfRange(
+                "before the Unix epoch (1970-01-01T00:00:00Z)".into(),
+            ))
+        } else {
+            self.latest_ms.filter(|l| t > *l).map(|latest| {
+                Problem::OutOfRange(format!(
+                    "{t} ms is later than the block time plus the allowed skew ({latest} ms)"
+                ))
+            })
+        }
+    }
+
+    /// Check an event time (Unix ms) against the epoch and the bound; `field` is built only
+    /// when there is a problem.
+    pub fn event_time_ms(&mut self, field: impl FnOnce() -> String, t: i64) -> Option<i64> {
+        match self.event_time_problem(t) {
+            None => Some(t),
+            Some(p) => {
+                self.push(field(), p);
+                None
+            }
+        }
     }
 
     /// Record a problem.
@@ -280,10 +319,11 @@ impl Checker {
         self.time_value(field, s)
     }
 
-    /// Check a date-time value.
+    /// Check an event date-time value: RFC 3339, not before the epoch, not later than the
+    /// bound (R-X1).
     pub fn time_value(&mut self, field: &str, s: &str) -> Option<i64> {
         match parse_rfc3339(s) {
-            Ok(t) => Some(t),
+            Ok(t) => self.event_time_ms(|| field.to_string(), t),
             Err(e) => {
                 self.push(
                     field,
@@ -307,6 +347,13 @@ impl Checker {
                 None
             }
         }
+    }
+
+    /// An RFC 3339 full-date or date-time of an event (production, declaration, release):
+    /// like [`Checker::date`], and not before the epoch nor later than the bound (R-X1).
+    pub fn event_date(&mut self, field: &str, v: &Option<String>, required: bool) -> Option<i64> {
+        let t = self.date(field, v, required)?;
+        self.event_time_ms(|| field.to_string(), t)
     }
 
     /// An ISO 4217 currency code.
@@ -426,13 +473,25 @@ impl Checker {
         }
     }
 
+    /// The time of list item `i` (`{field}[{i}].time`), named only when it has a problem.
+    fn item_time(&mut self, field: &str, i: usize, s: &str) {
+        match parse_rfc3339(s) {
+            Ok(t) => {
+                self.event_time_ms(|| format!("{field}[{i}].time"), t);
+            }
+            Err(_) => {
+                self.time_value(&format!("{field}[{i}].time"), s);
+            }
+        }
+    }
+
     /// Positions of a logistics record (R-S5).
     pub fn positions(&mut self, field: &str, v: &[Position]) {
         if !self.list(field, v, 0, MAX_POSITIONS) {
             return;
         }
         for (i, p) in v.iter().enumerate() {
-            self.time_value(&format!("{field}[{i}].time"), &p.time);
+            self.item_time(field, i, &p.time);
             if !(-900_000_000..=900_000_000).contains(&p.lat_e7) {
                 self.push(
                     format!("{field}[{i}].lat_e7"),
@@ -454,7 +513,7 @@ impl Checker {
             return;
         }
         for (i, r) in v.iter().enumerate() {
-            self.time_value(&format!("{field}[{i}].time"), &r.time);
+            self.item_time(field, i, &r.time);
             if r.temperature_centi_c.is_none() && r.humidity_bp.is_none() {
                 self.push(format!("{field}[{i}]"), Problem::Missing);
             }

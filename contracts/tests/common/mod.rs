@@ -29,6 +29,9 @@ pub fn validator_keys() -> Vec<SecretKey> {
     (9000..9004).map(key).collect()
 }
 
+/// Block time of the test chain at height 0 (2027-01-01T00:00:00Z).
+pub const BLOCK_TIME_MS: u64 = 1_798_761_600_000;
+
 /// A block context at `height` with the default parameters.
 pub fn ctx(height: u64) -> BlockContext {
     let set = ValidatorSet::new(
@@ -45,7 +48,9 @@ pub fn ctx(height: u64) -> BlockContext {
     BlockContext {
         chain_id: chain(),
         height,
-        timestamp_ms: 1_714_550_400_000 + height * 1000,
+        // 2027-01-01T00:00:00Z: after every event time of the fixtures and the shared EPCIS
+        // data, which R-X1 refuses when later than the block (ADR 0029).
+        timestamp_ms: BLOCK_TIME_MS + height * 1000,
         validators: set,
         params: ChainParams::default(),
     }
