@@ -527,6 +527,12 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         }
     }
 
+    /// Whether this replica votes at the current height (SY4: a full node or a removed
+    /// validator follows by certificates and never signs).
+    fn is_member(&self) -> bool {
+        self.cur_set().contains(&self.me)
+    }
+
     fn quorum(&self) -> usize {
         let q = self.cur_set().quorum();
         if self.quorum_minus_one {
@@ -657,6 +663,16 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         match t {
             TimerId::View { height, view } => {
                 if self.started && height == self.height && view == self.view {
+                    if !self.is_member() {
+                        // SY4: a replica outside the set never signs; when the height does not
+                        // complete in time it asks for sync and keeps waiting.
+                        self.request_sync(self.height, out);
+                        out.push(Action::SetTimer {
+                            timer: t,
+                            after_ms: self.timeout(self.view),
+                        });
+                        return;
+                    }
                     // VC1: the view failed (or the view change did not complete): move on.
                     self.start_view_change(self.view + 1, out);
                 }
@@ -673,7 +689,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
 
     /// VC1: sign and broadcast a view change to `target`.
     fn start_view_change(&mut self, target: u64, out: &mut Vec<Action>) {
-        if target <= self.view {
+        if target <= self.view || !self.is_member() {
             return;
         }
         // S1: at most one view change per (height, view); never one for a lower view.
@@ -1166,7 +1182,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
 
     /// P3: a backup signs prepare for the validated proposal of its view.
     fn maybe_prepare(&mut self, out: &mut Vec<Action>) {
-        if self.in_view_change {
+        if self.in_view_change || !self.is_member() {
             return;
         }
         let Some(cur) = self.current.clone() else {
@@ -1207,7 +1223,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
     /// P4: prepared = the primary's pre-prepare plus prepares of distinct other validators,
     /// together a quorum; then sign commit.
     fn check_prepared(&mut self, out: &mut Vec<Action>) {
-        if self.in_view_change {
+        if self.in_view_change || !self.is_member() {
             return;
         }
         let Some(cur) = self.current.clone() else {

@@ -8,7 +8,8 @@
 use std::time::Instant;
 
 use tracechain_consensus::sim::{
-    Cluster, FaultPlan, FilterVerdict, Fixture, SimOptions, SimReport,
+    set_of, sim_config, Cluster, FaultPlan, FilterVerdict, Fixture, SimOptions, SimReport,
+    SimVerifier,
 };
 use tracechain_consensus::Message;
 
@@ -31,6 +32,7 @@ fn sweep(n: usize) {
     let start = Instant::now();
     let (mut heights, mut events, mut repro, mut crashes, mut synced) =
         (0u64, 0u64, 0u64, 0u64, 0u64);
+    let mut set_changes = 0u64;
     let mut fixtures: std::collections::BTreeMap<String, (u64, u64, u64, u64)> = Default::default();
     for s in 0..per {
         // Seeds of different n are disjoint so that every seed number means one run.
@@ -56,6 +58,9 @@ fn sweep(n: usize) {
         e.1 += rep.evidence;
         e.2 += rep.rejected;
         e.3 += rep.byzantine_acts;
+        if !rep.faults.contains("set changes at []") {
+            set_changes += 1;
+        }
         heights += rep.max_height;
         events += rep.events;
         repro += rep.reproposals;
@@ -66,6 +71,7 @@ fn sweep(n: usize) {
         "sweep n={n}: {per} seeds, 0 violations, {heights} heights committed, {events} events, {repro} re-proposals, {crashes} crashes, {synced} synced blocks, {:.1}s",
         start.elapsed().as_secs_f64()
     );
+    eprintln!("  n={n}: {set_changes} seeds with a validator removed and re-admitted");
     for (name, (runs, evidence, rejected, acts)) in fixtures {
         eprintln!(
             "  n={n} {name}: {runs} seeds, {acts} Byzantine acts, {evidence} evidence reports, {rejected} rejected inputs"
@@ -308,4 +314,37 @@ fn same_seed_replays_bit_for_bit() {
     let a = format!("{:?}", run_seed(11, 4));
     let b = format!("{:?}", run_seed(15, 4));
     assert_ne!(a, b, "different seeds give different runs");
+}
+
+/// VS1/SY4: the block of height 5 removes validator 3 (in force from 7), the block of height 12
+/// adds it back (in force from 14). Certificates of heights 7–13 verify against the
+/// three-validator set (so validator 3 did not vote there) and later ones against four; the
+/// removed replica keeps following by certificates.
+#[test]
+fn vs1_validator_set_change_takes_effect_two_heights_later() {
+    let mut o = quiet(4);
+    o.set_changes = vec![(5, vec![0, 1, 2]), (12, vec![0, 1, 2, 3])];
+    let mut c = Cluster::new(o);
+    let v = c.run_until(30_000);
+    assert!(v.is_none(), "{v:?}");
+    let three = set_of(&[0, 1, 2]);
+    let four = set_of(&[0, 1, 2, 3]);
+    let (cfg, _) = sim_config(4);
+    let verifier = SimVerifier::default();
+    for i in 0..4 {
+        let blocks = c.blocks(i);
+        assert!(blocks.len() >= 20, "node {i} committed {}", blocks.len());
+        for (b, cert) in blocks {
+            let h = b.header.height;
+            let set = if (7..14).contains(&h) { &three } else { &four };
+            cert.verify(&cfg.chain_id, h, &b.hash(), set, &verifier)
+                .unwrap_or_else(|e| panic!("node {i} height {h}: {e}"));
+            assert_eq!(
+                b.header.validator_set_hash,
+                set.hash(),
+                "height {h} names its set"
+            );
+        }
+    }
+    assert_agree(&c, &[0, 1, 2, 3]);
 }

@@ -24,12 +24,14 @@ use crate::messages::{
     view_change_signing_bytes, Message, Vote,
 };
 use crate::replica::{
-    Action, Config, Input, PersistedState, Replica, TimerId, MAX_BLOCKS_PER_HEIGHT,
+    set_change_in, Action, Config, Input, PersistedState, Replica, TimerId, MAX_BLOCKS_PER_HEIGHT,
     MAX_SYNCED_AHEAD,
 };
 use crate::signer::ConsensusSigner;
 pub use crypto::{SimSigner, SimVerifier};
 pub use rng::SimRng;
+use tracechain_types::payload::{Payload, ValidatorSetChange};
+use tracechain_types::TxBody;
 
 /// View timeout used by simulations (virtual ms).
 pub const SIM_VIEW_TIMEOUT_MS: u64 = 1_000;
@@ -69,19 +71,25 @@ impl Fixture {
     }
 }
 
-/// The configuration and validator set of a simulated chain with `n` validators (pool keys
-/// `0..n`), as every simulated replica uses it.
-pub fn sim_config(n: usize) -> (Config, ValidatorSet) {
-    let validators: Vec<Validator> = (0..n)
+/// The validator set of the given pool keys.
+pub fn set_of(keys: &[usize]) -> ValidatorSet {
+    let validators: Vec<Validator> = keys
+        .iter()
         .map(|i| Validator {
-            public_key: crypto::key_pool()[i].0,
+            public_key: crypto::key_pool()[*i].0,
             name: format!("sim-{i}"),
         })
         .collect();
-    let set = match ValidatorSet::new(validators) {
+    match ValidatorSet::new(validators) {
         Ok(s) => s,
         Err(e) => panic!("sim validator set: {e}"),
-    };
+    }
+}
+
+/// The configuration and validator set of a simulated chain with `n` validators (pool keys
+/// `0..n`), as every simulated replica uses it.
+pub fn sim_config(n: usize) -> (Config, ValidatorSet) {
+    let set = set_of(&(0..n).collect::<Vec<_>>());
     let chain_id = match ChainId::new("tracechain-sim") {
         Ok(c) => c,
         Err(e) => panic!("sim chain id: {e}"),
@@ -183,6 +191,12 @@ pub struct SimOptions {
     pub liveness_blocks: u64,
     /// Virtual time allowed for that.
     pub liveness_deadline_ms: u64,
+    /// Validator-set changes: (height whose block decides it, pool key indices of the new set).
+    /// Every block the simulated drivers build at that height carries the change.
+    pub set_changes: Vec<(u64, Vec<usize>)>,
+    /// Draw a removal and a later re-admission of one validator from the seed (a Byzantine
+    /// one when the fixture has any, so the reduced set keeps at most f faulty).
+    pub random_set_change: bool,
 }
 
 impl SimOptions {
@@ -220,6 +234,8 @@ impl SimOptions {
             safety_ms: if n == 1 { 2_000 } else { 6_000 },
             liveness_blocks: 20,
             liveness_deadline_ms: 60_000,
+            set_changes: Vec::new(),
+            random_set_change: rng.chance(300),
         }
     }
 }
@@ -453,6 +469,8 @@ pub struct Cluster {
     pub checker: Checker,
     report: SimReport,
     filter: Option<DeliveryFilter>,
+    /// Validator sets by first height in force, as decided by honest commits.
+    sets: BTreeMap<u64, ValidatorSet>,
     liveness_start: Option<(u64, Vec<u64>)>,
 }
 
@@ -504,7 +522,7 @@ fn draw_plan(
 
 impl Cluster {
     /// Build the cluster of a run (nothing happens until [`Cluster::run`]).
-    pub fn new(opts: SimOptions) -> Cluster {
+    pub fn new(mut opts: SimOptions) -> Cluster {
         let mut rng = SimRng::new(opts.seed);
         let n = opts.n;
         assert!(
@@ -569,6 +587,20 @@ impl Cluster {
                 down_until: None,
             });
         }
+        if opts.random_set_change && n >= 4 {
+            let victim = match behaviors.iter().position(|b| *b != Behavior::Honest) {
+                Some(k) => k,
+                None => rng.below(n as u64) as usize,
+            };
+            let byz = behaviors.iter().filter(|b| **b != Behavior::Honest).count();
+            let reduced: Vec<usize> = (0..n).filter(|k| *k != victim).collect();
+            // Keep the reduced set able to tolerate the remaining faulty keys.
+            if (reduced.len().saturating_sub(1)) / 3 >= byz.saturating_sub(1) {
+                let h1 = 2 + rng.below(6);
+                let h2 = h1 + 3 + rng.below(6);
+                opts.set_changes = vec![(h1, reduced), (h2, (0..n).collect())];
+            }
+        }
         let mut key_nodes: BTreeMap<PublicKey, Vec<usize>> = BTreeMap::new();
         for (i, nd) in nodes.iter().enumerate() {
             key_nodes
@@ -612,20 +644,21 @@ impl Cluster {
         let report = SimReport {
             fixture: opts.fixture.name(),
             faults: format!(
-                "loss {}‰, dup {}‰, delay ≤{} ms, long delays {}‰, {} partitions, {} crashes",
+                "loss {}‰, dup {}‰, delay ≤{} ms, long delays {}‰, {} partitions, {} crashes, set changes at {:?}",
                 plan.loss_pm,
                 plan.dup_pm,
                 plan.max_delay_ms,
                 plan.long_delay_pm,
                 plan.partitions.len(),
-                plan.crashes.len()
+                plan.crashes.len(),
+                opts.set_changes.iter().map(|(h, k)| (*h, k.len())).collect::<Vec<_>>()
             ),
             ..SimReport::default()
         };
         Cluster {
             opts,
             cfg,
-            set,
+            set: set.clone(),
             verifier: SimVerifier::default(),
             rng,
             now: 0,
@@ -642,6 +675,7 @@ impl Cluster {
             checker,
             report,
             filter: None,
+            sets: [(1u64, set.clone())].into_iter().collect(),
             liveness_start: None,
         }
     }
@@ -1024,7 +1058,7 @@ impl Cluster {
             r.blocks_kept(),
         );
         if buf_max > MAX_BUFFERED_PER_SENDER
-            || senders > self.set.len()
+            || senders > self.nodes.len()
             || synced > MAX_SYNCED_AHEAD
             || blocks > MAX_BLOCKS_PER_HEIGHT
         {
@@ -1189,6 +1223,8 @@ impl Cluster {
                     validator_set_hash,
                     0,
                 );
+                let block = self.with_set_change(i, block);
+                let set_change = set_change_in(&block);
                 if honest {
                     self.checker.valid.insert(block.hash());
                 }
@@ -1203,7 +1239,7 @@ impl Cluster {
                             height,
                             view,
                             block,
-                            set_change: None,
+                            set_change,
                         },
                     },
                 );
@@ -1225,7 +1261,7 @@ impl Cluster {
                     Input::ProposalValidated {
                         height,
                         block_hash: hash,
-                        set_change: None,
+                        set_change: set_change_in(&block),
                     }
                 } else {
                     Input::ProposalRefused {
@@ -1354,13 +1390,55 @@ impl Cluster {
                 format!("node {i} committed {hash:?} at height {h}, never proposed+validated"),
             );
         }
+        // The set change decided here is in force from h + 2 (VS1).
+        if let Some(s) = set_change_in(block) {
+            self.sets.entry(h + 2).or_insert(s);
+        }
         // I3: certificate integrity.
         if self.checker.check_certs {
-            if let Err(e) = cert.verify(&self.cfg.chain_id, h, &hash, &self.set, &self.verifier) {
+            let set = self.set_for(h);
+            if let Err(e) = cert.verify(&self.cfg.chain_id, h, &hash, &set, &self.verifier) {
                 self.checker
                     .fail("I3 certificate", now, format!("node {i} height {h}: {e}"));
             }
         }
+    }
+
+    /// The validator set in force at `height` (from honest commits).
+    fn set_for(&self, height: u64) -> ValidatorSet {
+        match self.sets.range(..=height).next_back() {
+            Some((_, s)) => s.clone(),
+            None => self.set.clone(),
+        }
+    }
+
+    /// Attach the configured validator-set change to a block built at its height.
+    fn with_set_change(&mut self, i: usize, mut block: Block) -> Block {
+        let h = block.header.height;
+        let Some((_, keys)) = self
+            .opts
+            .set_changes
+            .iter()
+            .find(|(ch, _)| *ch == h)
+            .cloned()
+        else {
+            return block;
+        };
+        let new_set = set_of(&keys);
+        let key = crypto::pool_secret_key(self.nodes[i].key);
+        let body = TxBody {
+            signer: key.public(),
+            sequence: h,
+            expiry_height: h + 10,
+            payload: Payload::ValidatorSetChange(ValidatorSetChange {
+                new_set,
+                approvals: Vec::new(),
+            }),
+        };
+        block.txs = vec![body.sign(&self.cfg.chain_id, &key)];
+        block.header.tx_root = Block::compute_tx_root(&block.txs);
+        self.made.insert(block.hash());
+        block
     }
 
     fn serve_sync(&mut self, i: usize, from: u64, to: u64) {
