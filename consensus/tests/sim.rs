@@ -117,6 +117,18 @@ fn replay_one() {
 const CONTROL_MAX_SEEDS: u64 = 64;
 
 fn control(name: &str, opts: impl Fn(u64) -> SimOptions) -> u64 {
+    if let Some(scan) = env_u64("SIM_CONTROL_SCAN") {
+        // Measurement mode: how many of the first `scan` seeds catch the violation.
+        let caught = (0..scan)
+            .filter(|s| {
+                let rep = Cluster::new(opts(*s)).run();
+                rep.violation
+                    .map(|v| v.kind == "I1 agreement")
+                    .unwrap_or(false)
+            })
+            .count();
+        eprintln!("control {name}: {caught} of {scan} seeds caught an agreement violation");
+    }
     for seed in 0..CONTROL_MAX_SEEDS {
         let o = opts(seed);
         let n = o.n;
