@@ -423,16 +423,7 @@ pub fn validate(
             Ok(()) => unreachable!("a checker with problems finishes with an error"),
         });
     }
-    if !codes_check.is_ok() {
-        let unknown_only = codes_check
-            .problems
-            .iter()
-            .all(|p| matches!(p.problem, Problem::NotFound(_)));
-        if unknown_only {
-            return Err(trace::unknown_unit_error(codes_check.problems));
-        }
-        codes_check.finish("R-X4")?;
-    }
+    trace::finish_codes(codes_check)?;
     Ok((category, units))
 }
 

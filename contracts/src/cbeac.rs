@@ -182,6 +182,31 @@ fn agency(env: &TxEnv<'_>, rule: &'static str) -> Result<Agency, ContractError> 
     }
 }
 
+/// The deciding department and its decision record, after the reason check (R-B5) and the
+/// signer's agency (a regulator): shared by filing and declaration decisions.
+fn department_decision(
+    env: &TxEnv<'_>,
+    verdict: Verdict,
+    why: &str,
+    rule: &'static str,
+) -> Result<(Agency, Decision), ContractError> {
+    let mut c = Checker::new();
+    reason(&mut c, why);
+    c.finish("R-B5")?;
+    let agency = agency(env, rule)?;
+    Ok((
+        agency,
+        Decision {
+            verdict,
+            reason: why.to_string(),
+            by: env.signer,
+            height: env.ctx.height,
+            timestamp_ms: env.ctx.timestamp_ms,
+            tx_id: env.tx_id,
+        },
+    ))
+}
+
 fn decide(
     decisions: &mut BTreeMap<Agency, Decision>,
     status: &mut ApprovalStatus,
@@ -269,10 +294,7 @@ pub fn filing(env: &mut TxEnv<'_>, r: &Filing) -> Result<(), ContractError> {
 
 /// FilingDecision (R-B2, R-B5): a department (regulator) approves or rejects, with a reason.
 pub fn filing_decision(env: &mut TxEnv<'_>, r: &FilingDecision) -> Result<(), ContractError> {
-    let mut c = Checker::new();
-    reason(&mut c, &r.reason);
-    c.finish("R-B5")?;
-    let agency = agency(env, "R-B2")?;
+    let (agency, d) = department_decision(env, r.verdict, &r.reason, "R-B2")?;
     let k = filing_key(&r.enterprise, &r.filing_ref);
     let Some(mut f) = env.state.get_value::<FilingState>(&k) else {
         return Err(ContractError::one(
@@ -281,14 +303,6 @@ pub fn filing_decision(env: &mut TxEnv<'_>, r: &FilingDecision) -> Result<(), Co
             "filing_ref",
             Problem::NotFound("no such filing of this enterprise".into()),
         ));
-    };
-    let d = Decision {
-        verdict: r.verdict,
-        reason: r.reason.clone(),
-        by: env.signer,
-        height: env.ctx.height,
-        timestamp_ms: env.ctx.timestamp_ms,
-        tx_id: env.tx_id,
     };
     decide(
         &mut f.decisions,
@@ -465,10 +479,7 @@ pub fn declaration_decision(
     env: &mut TxEnv<'_>,
     r: &DeclarationDecision,
 ) -> Result<(), ContractError> {
-    let mut c = Checker::new();
-    reason(&mut c, &r.reason);
-    c.finish("R-B5")?;
-    let agency = agency(env, "R-B3")?;
+    let (agency, dec) = department_decision(env, r.verdict, &r.reason, "R-B3")?;
     let k = declaration_key(&r.enterprise, &r.declaration_ref);
     let Some(mut d) = env.state.get_value::<DeclarationState>(&k) else {
         return Err(ContractError::one(
@@ -477,14 +488,6 @@ pub fn declaration_decision(
             "declaration_ref",
             Problem::NotFound("no such declaration of this enterprise".into()),
         ));
-    };
-    let dec = Decision {
-        verdict: r.verdict,
-        reason: r.reason.clone(),
-        by: env.signer,
-        height: env.ctx.height,
-        timestamp_ms: env.ctx.timestamp_ms,
-        tx_id: env.tx_id,
     };
     decide(
         &mut d.decisions,

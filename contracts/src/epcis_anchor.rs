@@ -170,16 +170,7 @@ pub fn anchor(env: &mut TxEnv<'_>, r: &EpcisEventRecord) -> Result<(), ContractE
     } else {
         trace::check_record_codes(&env.state, &mut codes_check, "trace_codes", &r.trace_codes)
     };
-    if !codes_check.is_ok() {
-        let unknown_only = codes_check
-            .problems
-            .iter()
-            .all(|p| matches!(p.problem, Problem::NotFound(_)));
-        if unknown_only {
-            return Err(trace::unknown_unit_error(codes_check.problems));
-        }
-        codes_check.finish("R-X4")?;
-    }
+    trace::finish_codes(codes_check)?;
     let (key, what) = match r.error_declaration {
         None => (event_key(&r.event_hash), "event"),
         Some(_) => (

@@ -98,6 +98,23 @@ pub fn unknown_unit_error(problems: Vec<FieldProblem>) -> ContractError {
     }
 }
 
+/// Finish a checker that holds only trace-code problems (from [`check_record_codes`]):
+/// `Ok` without problems; `E_UNKNOWN_TRACE_UNIT` (R-X4) when every problem is an
+/// unregistered unit; otherwise the R-X4 field error (malformed or repeated codes).
+pub fn finish_codes(codes_check: Checker) -> Result<(), ContractError> {
+    if codes_check.is_ok() {
+        return Ok(());
+    }
+    let unknown_only = codes_check
+        .problems
+        .iter()
+        .all(|p| matches!(p.problem, Problem::NotFound(_)));
+    if unknown_only {
+        return Err(unknown_unit_error(codes_check.problems));
+    }
+    codes_check.finish("R-X4")
+}
+
 /// RegisterTraceUnit (R-I1, R-I3).
 pub fn register_unit(env: &mut TxEnv<'_>, r: &TraceUnitRegistration) -> Result<(), ContractError> {
     let mut c = Checker::new();
