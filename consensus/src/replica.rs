@@ -666,7 +666,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
                     if !self.is_member() {
                         // SY4: a replica outside the set never signs; when the height does not
                         // complete in time it asks for sync and keeps waiting.
-                        self.request_sync(self.height, out);
+                        self.request_sync_hint(self.height, out);
                         out.push(Action::SetTimer {
                             timer: t,
                             after_ms: self.timeout(self.view),
@@ -898,8 +898,8 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             return;
         }
         let Some(set) = self.set_known(cert.height) else {
-            // Beyond the sets we know: cannot verify; ask for sync (rate-limited, SY1).
-            self.request_sync(cert.height, out);
+            // Beyond the sets we know: cannot verify; one bounded sync request (SY1).
+            self.request_sync_hint(cert.height, out);
             return;
         };
         if let Err(e) = cert.verify(
@@ -921,15 +921,29 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         self.request_sync(cert.height, out);
     }
 
+    /// SY1: ask for blocks up to a height known to be committed (verified certificate or
+    /// commit quorum); retried by the `Sync` timer until reached.
     fn request_sync(&mut self, target: u64, out: &mut Vec<Action>) {
         self.sync_target = self.sync_target.max(target);
+        self.send_sync_request(self.sync_target.max(self.height), out);
+    }
+
+    /// SY1: a hint that cannot be verified (certificate beyond the known sets) asks once, for at
+    /// most `MAX_SYNCED_AHEAD` heights, and is not retried: a lying peer cannot keep this replica
+    /// asking forever.
+    fn request_sync_hint(&mut self, target: u64, out: &mut Vec<Action>) {
+        let to = target.min(self.height + MAX_SYNCED_AHEAD as u64);
+        self.send_sync_request(to, out);
+    }
+
+    fn send_sync_request(&mut self, to_height: u64, out: &mut Vec<Action>) {
         if self.sync_pending {
             return;
         }
         self.sync_pending = true;
         out.push(Action::RequestSync {
             from_height: self.height,
-            to_height: self.sync_target.max(self.height),
+            to_height,
         });
         out.push(Action::SetTimer {
             timer: TimerId::Sync,
