@@ -259,7 +259,10 @@ mod tests {
         let long = format!("2020-01-01T00:00:00.{}Z", "1".repeat(MAX_TIMESTAMP_LEN));
         assert!(parse_timestamp(&long, false).is_none());
         assert!(parse_timestamp(&long, true).is_none());
-        let longest = format!("2020-01-01T00:00:00.{}Z", "1".repeat(MAX_TIMESTAMP_LEN - 21));
+        let longest = format!(
+            "2020-01-01T00:00:00.{}Z",
+            "1".repeat(MAX_TIMESTAMP_LEN - 21)
+        );
         assert_eq!(longest.len(), MAX_TIMESTAMP_LEN);
         assert!(parse_timestamp(&longest, false).is_some());
         assert!(is_valid_offset("+01:00"));
