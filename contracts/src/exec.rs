@@ -164,6 +164,46 @@ impl TxEnv<'_> {
     }
 }
 
+/// A transaction together with its id, computed once from its body when the node admits it
+/// (the API answers `accepted` with this id; the mempool keys on it). Executing a prepared
+/// transaction does not hash the body again. The id can only come from the transaction itself
+/// ([`PreparedTx::new`]), never from the caller, so a prepared transaction cannot carry a
+/// wrong id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PreparedTx {
+    tx: Transaction,
+    id: Hash,
+}
+
+impl PreparedTx {
+    /// Compute the id ([`Transaction::id`]) and keep it with the transaction.
+    pub fn new(tx: Transaction) -> PreparedTx {
+        let id = tx.id();
+        PreparedTx { tx, id }
+    }
+
+    /// The transaction.
+    pub fn tx(&self) -> &Transaction {
+        &self.tx
+    }
+
+    /// Its id (equal to `self.tx().id()`).
+    pub fn id(&self) -> Hash {
+        self.id
+    }
+
+    /// Give the transaction back.
+    pub fn into_transaction(self) -> Transaction {
+        self.tx
+    }
+}
+
+impl From<Transaction> for PreparedTx {
+    fn from(tx: Transaction) -> PreparedTx {
+        PreparedTx::new(tx)
+    }
+}
+
 /// Execute one transaction against `state` (whose signature the caller verified): check
 /// expiry and sequence (R-D3 replay protection), permission (R-A2), then the record kind's
 /// rules. Returns the sorted write set, or the error with every offending field; on error
@@ -184,6 +224,27 @@ pub fn execute_cached(
     state: &dyn StateView,
     cache: &mut BlockCache,
 ) -> Result<WriteSet, ContractError> {
+    execute_with_id(tx, tx.id(), ctx, state, cache)
+}
+
+/// [`execute_cached`] for a transaction whose id was computed at admission: the same result,
+/// without hashing the body again.
+pub fn execute_prepared(
+    tx: &PreparedTx,
+    ctx: &BlockContext,
+    state: &dyn StateView,
+    cache: &mut BlockCache,
+) -> Result<WriteSet, ContractError> {
+    execute_with_id(&tx.tx, tx.id, ctx, state, cache)
+}
+
+fn execute_with_id(
+    tx: &Transaction,
+    tx_id: Hash,
+    ctx: &BlockContext,
+    state: &dyn StateView,
+    cache: &mut BlockCache,
+) -> Result<WriteSet, ContractError> {
     let body = &tx.body;
     if body.expiry_height < ctx.height {
         return Err(ContractError::one(
@@ -198,7 +259,7 @@ pub fn execute_cached(
     }
     let mut env = TxEnv {
         ctx,
-        tx_id: tx.id(),
+        tx_id,
         signer: body.signer,
         participant: None,
         state: Overlay::new(state),
@@ -317,12 +378,44 @@ pub fn execute_block(
     parent_state_root: Hash,
     state: &dyn StateView,
 ) -> Result<BlockExecution, BlockError> {
+    run_block(
+        txs.iter().map(|tx| (tx, tx.id())),
+        txs.len(),
+        ctx,
+        parent_state_root,
+        state,
+    )
+}
+
+/// [`execute_block`] over transactions whose ids were computed at admission: the same result.
+pub fn execute_block_prepared(
+    txs: &[PreparedTx],
+    ctx: &BlockContext,
+    parent_state_root: Hash,
+    state: &dyn StateView,
+) -> Result<BlockExecution, BlockError> {
+    run_block(
+        txs.iter().map(|p| (&p.tx, p.id)),
+        txs.len(),
+        ctx,
+        parent_state_root,
+        state,
+    )
+}
+
+fn run_block<'t>(
+    txs: impl Iterator<Item = (&'t Transaction, Hash)>,
+    count: usize,
+    ctx: &BlockContext,
+    parent_state_root: Hash,
+    state: &dyn StateView,
+) -> Result<BlockExecution, BlockError> {
     let mut block = Overlay::new(state);
-    let mut write_sets = Vec::with_capacity(txs.len());
+    let mut write_sets = Vec::with_capacity(count);
     let mut root = parent_state_root;
     let mut cache = BlockCache::new();
-    for (index, tx) in txs.iter().enumerate() {
-        let ws = execute_cached(tx, ctx, &block, &mut cache)
+    for (index, (tx, id)) in txs.enumerate() {
+        let ws = execute_with_id(tx, id, ctx, &block, &mut cache)
             .map_err(|error| BlockError { index, error })?;
         root = next_state_root(&root, &ws);
         block.absorb(&ws);

@@ -44,7 +44,8 @@ pub mod validators;
 pub use context::{BlockContext, ChainParams, ChainParamsError};
 pub use error::{ContractError, ErrorCode, FieldProblem, Problem};
 pub use exec::{
-    encode_envelope, execute, execute_block, execute_cached, next_state_root, BlockCache,
-    BlockError, BlockExecution, RecordEnvelope, TxEnv, STATE_ROOT_DOMAIN,
+    encode_envelope, execute, execute_block, execute_block_prepared, execute_cached,
+    execute_prepared, next_state_root, BlockCache, BlockError, BlockExecution, PreparedTx,
+    RecordEnvelope, TxEnv, STATE_ROOT_DOMAIN,
 };
 pub use state::{MemoryState, Overlay, State, StateView, WriteSet};

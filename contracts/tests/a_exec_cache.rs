@@ -5,7 +5,10 @@
 mod common;
 
 use common::*;
-use tracechain_contracts::{execute, execute_block, keys, ErrorCode, RecordEnvelope, StateView};
+use tracechain_contracts::{
+    execute, execute_block, execute_block_prepared, execute_prepared, keys, BlockCache, ErrorCode,
+    PreparedTx, RecordEnvelope, StateView,
+};
 use tracechain_types::payload::PayloadKind as K;
 use tracechain_types::records::*;
 use tracechain_types::{encode, Hash, Payload};
@@ -102,4 +105,37 @@ fn r_a3_block_cache_forgets_a_participant_suspended_earlier_in_the_block() {
         .state
         .get(&keys::participant(&cast.producer.public()))
         .is_some());
+}
+
+#[test]
+fn r_d3_prepared_transaction_executes_exactly_as_the_plain_one() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let code = batch("prepared");
+    w.unit(&cast, &code, TraceMode::Full);
+    let first = w.tx(&cast.producer, valid_record(K::Production, &code, 1));
+    let second = tracechain_types::TxBody {
+        sequence: first.body.sequence + 1,
+        ..w.tx(&cast.producer, valid_record(K::ProductFeatures, &code, 2))
+            .body
+    }
+    .sign(&chain(), &cast.producer);
+    let p = PreparedTx::new(first.clone());
+    assert_eq!(p.id(), first.id());
+    assert_eq!(p.tx(), &first);
+    let c = ctx(w.height);
+    // Same write set (the stored envelope carries the id) and the same sequence refusal.
+    assert_eq!(
+        execute_prepared(&p, &c, &w.state, &mut BlockCache::new()).unwrap(),
+        execute(&first, &c, &w.state).unwrap()
+    );
+    let early = PreparedTx::new(second.clone());
+    assert_eq!(
+        execute_prepared(&early, &c, &w.state, &mut BlockCache::new()).unwrap_err(),
+        execute(&second, &c, &w.state).unwrap_err()
+    );
+    // Whole blocks: same write sets and state root.
+    let plain = execute_block(&[first.clone(), second.clone()], &c, Hash::ZERO, &w.state);
+    let prepared = execute_block_prepared(&[p, early], &c, Hash::ZERO, &w.state);
+    assert_eq!(prepared.unwrap(), plain.unwrap());
 }
