@@ -57,21 +57,24 @@ impl NormalisedCode {
         }
         match gtin {
             Some(g) if problems.is_empty() => {
-                let gtin14 = g.as_str().to_string();
+                let gtin14 = g.as_str();
+                // Built by pushes, not `format!` (this runs for every code of every record).
+                let mut text = String::with_capacity(2 + gtin14.len() + 2 + value.len());
+                text.push_str("01");
+                text.push_str(gtin14);
+                text.push_str(ai);
+                text.push_str(value);
                 let code = match code {
                     TraceCode::Batch { batch, .. } => TraceCode::Batch {
-                        gtin: gtin14.clone(),
+                        gtin: gtin14.to_string(),
                         batch: batch.clone(),
                     },
                     TraceCode::Item { serial, .. } => TraceCode::Item {
-                        gtin: gtin14.clone(),
+                        gtin: gtin14.to_string(),
                         serial: serial.clone(),
                     },
                 };
-                Ok(NormalisedCode {
-                    text: format!("01{gtin14}{ai}{value}"),
-                    code,
-                })
+                Ok(NormalisedCode { text, code })
             }
             _ => Err(problems),
         }

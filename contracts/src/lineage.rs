@@ -411,16 +411,7 @@ pub enum Direction {
 
 /// The neighbours of a node in one direction (stored links, plus batch ↔ item membership).
 pub fn neighbours(state: &dyn StateView, node: &Node, dir: Direction) -> Vec<Edge> {
-    let p = match dir {
-        Direction::Forward => "lin/d/",
-        Direction::Backward => "lin/u/",
-    };
-    let prefix = keys::prefix(p, &[&node.bytes()]);
-    let mut out: Vec<Edge> = state
-        .scan(&prefix, None, MAX_EDGES_PER_NODE)
-        .into_iter()
-        .map(|(k, v)| decode_stored::<Edge>(&k, &v))
-        .collect();
+    let mut out = stored_links(state, node, dir);
     if let Node::Unit(code) = node {
         if let Ok(n) = NormalisedCode::new("code", code) {
             match dir {
@@ -452,6 +443,22 @@ pub fn neighbours(state: &dyn StateView, node: &Node, dir: Direction) -> Vec<Edg
         }
     }
     out
+}
+
+/// The links recorded under `lin/` from `node` in direction `dir` (transformation, pack and
+/// ship links), in key order, without the derived item-of-batch links that [`neighbours`]
+/// adds: for walks that follow only recorded links (a batch may have many items).
+pub fn stored_links(state: &dyn StateView, node: &Node, dir: Direction) -> Vec<Edge> {
+    let p = match dir {
+        Direction::Forward => "lin/d/",
+        Direction::Backward => "lin/u/",
+    };
+    let prefix = keys::prefix(p, &[&node.bytes()]);
+    state
+        .scan(&prefix, None, MAX_EDGES_PER_NODE)
+        .into_iter()
+        .map(|(k, v)| decode_stored::<Edge>(&k, &v))
+        .collect()
 }
 
 /// An item code from its element string `01{gtin14}21{serial}`.

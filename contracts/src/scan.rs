@@ -35,7 +35,7 @@ use crate::keys;
 use crate::lineage::{self, Direction, LinkKind, Node};
 use crate::query::{self, tags};
 use crate::state::{decode_stored, StateView};
-use crate::trace;
+use crate::trace::{self, TraceUnit};
 use crate::validate::Checker;
 
 /// Most scans listed by one [`verdict`] (the latest ones); the count is exact regardless.
@@ -161,15 +161,41 @@ fn brand_alert_key(brand: &PublicKey, height: u64, tx: &Hash) -> Vec<u8> {
 
 /// The declared destination countries of a unit (see the module docs).
 pub fn destinations(state: &dyn StateView, code: &NormalisedCode) -> BTreeSet<String> {
+    match trace::load(state, code) {
+        Some(unit) => destinations_of(state, code, &unit),
+        None => destinations_of_codes(state, &[code.clone()]),
+    }
+}
+
+/// [`destinations`] of a unit already loaded (its batch is read from `unit`, not loaded again).
+pub fn destinations_of(
+    state: &dyn StateView,
+    code: &NormalisedCode,
+    unit: &TraceUnit,
+) -> BTreeSet<String> {
+    let mut codes = vec![code.clone()];
+    if let Some(b) = unit
+        .batch
+        .as_ref()
+        .and_then(|b| NormalisedCode::new("batch", b).ok())
+    {
+        codes.push(b);
+    }
+    destinations_of_codes(state, &codes)
+}
+
+fn destinations_of_codes(state: &dyn StateView, codes: &[NormalisedCode]) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    for c in query::self_and_batch(state, code) {
-        let start = Node::unit(&c);
+    for c in codes {
+        let start = Node::unit(c);
         let mut frontier = vec![start];
-        // unit → shipment, or unit → SSCC → shipment: two hops over pack / ship links.
+        // unit → shipment, or unit → SSCC → shipment: two hops over pack / ship links. Only
+        // recorded links matter (item-of-batch links lead to neither), so the batch's items
+        // are not listed.
         for _ in 0..2 {
             let mut next = Vec::new();
             for n in &frontier {
-                for e in lineage::neighbours(state, n, Direction::Forward) {
+                for e in lineage::stored_links(state, n, Direction::Forward) {
                     match e.kind {
                         LinkKind::Shipped {
                             destination_country,
@@ -188,8 +214,8 @@ pub fn destinations(state: &dyn StateView, code: &NormalisedCode) -> BTreeSet<St
         return out;
     }
     // No shipment names a destination: fall back to transport destination countries.
-    for c in query::self_and_batch(state, code) {
-        for env in query::records(state, &c, tags::L2) {
+    for c in codes {
+        for env in query::records(state, c, tags::L2) {
             if let Payload::Transport(t) = &env.payload {
                 if let Some(d) = &t.destination_country {
                     out.insert(d.clone());
@@ -279,7 +305,7 @@ pub fn consumer_scan(env: &mut TxEnv<'_>, r: &ConsumerScan) -> Result<(), Contra
             threshold: params.scan_alert_threshold,
         });
     }
-    let dest = destinations(&env.state, &code);
+    let dest = destinations_of(&env.state, &code, &unit);
     if !dest.is_empty() && !dest.contains(&r.country) {
         alerts.push(ScanAlert::OutsideDestination {
             country: r.country.clone(),
