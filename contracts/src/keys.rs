@@ -1,7 +1,12 @@
-//! The state key layout: one ASCII prefix per table or index, then hex-encoded key parts
-//! separated by `/`. Hex keeps every part free of `/`, so prefix scans never mix two keys
-//! (a GS1 batch may itself contain `/`). Every value is a canonical (Borsh) encoding of the
-//! type named here.
+//! The state key layout (ADR 0023): one ASCII prefix per table or index, then the key parts
+//! in binary, each followed by the separator `0x00 0x01` except the last; a `0x00` byte inside
+//! a part is written `0x00 0xFF`. Parts are therefore raw bytes (a 32-byte key is 32 bytes, a
+//! trace code its element string) and prefix scans never mix two keys: no part contains the
+//! separator (a GS1 batch may contain `/` or any other byte). The encoding keeps the order of
+//! the parts as tuples (a part sorts before its extensions and `0x00 0x01` sorts below every
+//! continuation), so ordered scans return keys in the same logical order as the earlier
+//! hex-with-`/` layout. Every value is a canonical (Borsh) encoding of the type named here.
+//! In this table `/` between parts stands for the separator.
 //!
 //! | prefix | key parts | value | owner |
 //! |---|---|---|---|
@@ -32,40 +37,77 @@ use tracechain_types::{Hash, PublicKey};
 
 use crate::codes::NormalisedCode;
 
-/// Lower-case hex digits, indexed by nibble.
-const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+/// Written after every key part but the last.
+pub const PART_SEPARATOR: [u8; 2] = [0x00, 0x01];
+/// How a `0x00` byte inside a part is written.
+const ZERO_ESCAPE: [u8; 2] = [0x00, 0xFF];
 
-/// Append the lower-case hex form of `bytes` to `out` (the same text as `hex::encode`,
-/// written in place: keys are built on every transaction, see docs/benchmarks.md).
-pub fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
-    out.reserve(bytes.len() * 2);
-    for b in bytes {
-        out.push(HEX_DIGITS[usize::from(b >> 4)]);
-        out.push(HEX_DIGITS[usize::from(b & 0x0f)]);
+/// Append one key part to `out`, escaping its `0x00` bytes (parts are usually text or fixed
+/// binary without zeros, so this is a copy).
+pub fn push_part(out: &mut Vec<u8>, bytes: &[u8]) {
+    for (i, run) in bytes.split(|b| *b == 0).enumerate() {
+        if i > 0 {
+            out.extend_from_slice(&ZERO_ESCAPE);
+        }
+        out.extend_from_slice(run);
     }
 }
 
-/// Build a key from a prefix and hex-encoded parts joined by `/`.
+/// Build a key from a prefix and parts joined by [`PART_SEPARATOR`].
 pub fn key(prefix: &str, parts: &[&[u8]]) -> Vec<u8> {
-    let len = prefix.len() + parts.iter().map(|p| p.len() * 2 + 1).sum::<usize>() + 1;
+    let len = prefix.len() + parts.iter().map(|p| p.len() + 2).sum::<usize>() + 2;
     let mut k = Vec::with_capacity(len);
     k.extend_from_slice(prefix.as_bytes());
     for (i, p) in parts.iter().enumerate() {
         if i > 0 {
-            k.push(b'/');
+            k.extend_from_slice(&PART_SEPARATOR);
         }
-        push_hex(&mut k, p);
+        push_part(&mut k, p);
     }
     k
 }
 
-/// Like [`key`] with a trailing `/`: the prefix of every key below these parts.
+/// Like [`key`] followed by the separator: the prefix of every key below these parts.
 pub fn prefix(prefix: &str, parts: &[&[u8]]) -> Vec<u8> {
     let mut k = key(prefix, parts);
     if !parts.is_empty() {
-        k.push(b'/');
+        k.extend_from_slice(&PART_SEPARATOR);
     }
     k
+}
+
+/// Split the parts of a key that follow `prefix` (as given to [`key`] / [`prefix`], e.g. the
+/// result of [`prefix`] for the leading parts) back into bytes. `None` when the key does not
+/// start with `prefix` or is not in the layout.
+pub fn parts_after(key: &[u8], prefix: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let rest = key.strip_prefix(prefix)?;
+    let mut parts = Vec::new();
+    let mut part = Vec::new();
+    let mut bytes = rest.iter();
+    while let Some(&b) = bytes.next() {
+        if b != 0 {
+            part.push(b);
+            continue;
+        }
+        match bytes.next() {
+            Some(0x01) => parts.push(std::mem::take(&mut part)),
+            Some(0xFF) => part.push(0),
+            _ => return None,
+        }
+    }
+    parts.push(part);
+    Some(parts)
+}
+
+/// The last part of a key with at least two parts (after its final separator), as bytes.
+pub fn last_part(key: &[u8]) -> Option<Vec<u8>> {
+    // In the layout a 0x00 byte is followed by 0x01 (separator) or 0xFF (escape), so the last
+    // 0x00 0x01 pair is the last separator.
+    let pos = key.windows(2).rposition(|w| w == PART_SEPARATOR)?;
+    let tail = key.get(pos + 2..)?;
+    parts_after(tail, &[])
+        .filter(|p| p.len() == 1)
+        .and_then(|mut p| p.pop())
 }
 
 /// `seq/{signer}`.
@@ -132,10 +174,4 @@ pub fn order(signer: &PublicKey, order_ref: &str) -> Vec<u8> {
 /// `rcp/{signer}/{receipt ref}`.
 pub fn receipt(signer: &PublicKey, receipt_ref: &str) -> Vec<u8> {
     key("rcp/", &[&signer.0, receipt_ref.as_bytes()])
-}
-
-/// Split the last hex part of a key (after the final `/`) back into bytes.
-pub fn last_part(key: &[u8]) -> Option<Vec<u8>> {
-    let pos = key.iter().rposition(|b| *b == b'/')?;
-    hex::decode(key.get(pos + 1..)?).ok()
 }

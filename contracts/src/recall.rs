@@ -267,21 +267,18 @@ pub fn status(state: &dyn StateView, code: &TraceCode) -> Option<RecallStatus> {
     let up = lineage::traverse(state, &Node::unit(&n), Direction::Backward);
     let mut recalls = Vec::new();
     for node in up.nodes.iter().filter(|n| matches!(n, Node::Unit(_))) {
-        for (k, _) in state.scan(&node_recall_prefix(node), None, MAX_RECALLS_PER_NODE) {
-            let Some(rest) = k.get(node_recall_prefix(node).len()..) else {
+        let prefix = node_recall_prefix(node);
+        for (k, _) in state.scan(&prefix, None, MAX_RECALLS_PER_NODE) {
+            let Some(parts) = keys::parts_after(&k, &prefix) else {
                 continue;
             };
-            let mut parts = rest.split(|b| *b == b'/');
-            let (Some(issuer), Some(rref)) = (parts.next(), parts.next()) else {
-                continue;
-            };
-            let (Ok(issuer), Ok(rref)) = (hex::decode(issuer), hex::decode(rref)) else {
+            let [issuer, rref] = parts.as_slice() else {
                 continue;
             };
             let Ok(issuer) = <[u8; 32]>::try_from(issuer.as_slice()) else {
                 continue;
             };
-            let rk = keys::key("rcl/", &[&issuer, &rref]);
+            let rk = keys::key("rcl/", &[&issuer, rref]);
             if let Some(b) = state.get(&rk) {
                 recalls.push(decode_stored::<IssuedRecall>(&rk, &b));
             }

@@ -225,10 +225,11 @@ pub fn brand_sensor_alerts(state: &dyn StateView, brand: &PublicKey) -> Vec<(u64
         .scan(&prefix, None, MAX_ALERTS_LISTED)
         .into_iter()
         .filter_map(|(k, _)| {
-            let rest = k.get(prefix.len()..)?;
-            let mut parts = rest.split(|b| *b == b'/');
-            let mid = hex::decode(parts.next()?).ok()?;
-            let code = String::from_utf8(hex::decode(parts.next()?).ok()?).ok()?;
+            let parts = keys::parts_after(&k, &prefix)?;
+            let [mid, code] = parts.as_slice() else {
+                return None;
+            };
+            let code = String::from_utf8(code.clone()).ok()?;
             let height = u64::from_be_bytes(mid.get(..8)?.try_into().ok()?);
             let tx: [u8; 32] = mid.get(8..40)?.try_into().ok()?;
             Some((height, Hash(tx), code))

@@ -293,21 +293,17 @@ pub fn unit_record_index(
     let prefix = keys::unit_records(code);
     let mut out = Vec::new();
     for (k, _) in state.scan(&prefix, None, limit) {
-        let Some(rest) = k.get(prefix.len()..) else {
+        let Some(parts) = keys::parts_after(&k, &prefix) else {
             continue;
         };
-        let mut parts = rest.split(|b| *b == b'/');
-        let (Some(cat), Some(last)) = (parts.next(), parts.next()) else {
-            continue;
-        };
-        let (Ok(cat), Ok(last)) = (hex::decode(cat), hex::decode(last)) else {
+        let [cat, last] = parts.as_slice() else {
             continue;
         };
         let Some(id) = last.get(8..40).and_then(|s| <[u8; 32]>::try_from(s).ok()) else {
             continue;
         };
         out.push((
-            String::from_utf8_lossy(&cat).into_owned(),
+            String::from_utf8_lossy(cat).into_owned(),
             tracechain_types::Hash(id),
         ));
     }

@@ -41,19 +41,65 @@ fn r_d4_stored_envelope_is_the_canonical_record_envelope_encoding() {
 }
 
 #[test]
-fn r_d4_keys_are_prefix_and_lower_case_hex_parts() {
+fn r_d4_keys_are_prefix_and_binary_parts_with_escaped_zeros() {
     let parts: [&[u8]; 3] = [b"01069012345678921", &[0, 255, 16], b"/x"];
-    let mut expected = b"tur/".to_vec();
-    expected.extend_from_slice(
-        parts
-            .iter()
-            .map(hex::encode)
-            .collect::<Vec<_>>()
-            .join("/")
-            .as_bytes(),
-    );
+    let mut expected = b"tur/01069012345678921".to_vec();
+    expected.extend_from_slice(&[0, 1, 0, 0xFF, 255, 16, 0, 1]);
+    expected.extend_from_slice(b"/x");
     assert_eq!(keys::key("tur/", &parts), expected);
     assert_eq!(keys::key("val/pending", &[]), b"val/pending".to_vec());
+    let mut p = keys::key("tur/", &parts[..2]);
+    p.extend_from_slice(&keys::PART_SEPARATOR);
+    assert_eq!(keys::prefix("tur/", &parts[..2]), p);
+    // Parts come back as they went in.
+    let k = keys::key("tur/", &parts);
+    let back = keys::parts_after(&k, b"tur/").unwrap();
+    assert_eq!(back, parts.iter().map(|p| p.to_vec()).collect::<Vec<_>>());
+    assert_eq!(keys::last_part(&k).unwrap(), b"/x".to_vec());
+    let after = keys::prefix("tur/", &parts[..1]);
+    assert_eq!(keys::parts_after(&k, &after).unwrap().len(), 2);
+    assert_eq!(keys::parts_after(b"tur/a\x00\x07", b"tur/"), None);
+}
+
+#[test]
+fn r_d4_binary_keys_keep_the_order_of_their_parts_and_prefix_scans_exact() {
+    // Keys sort as the tuples of their parts (a part before its extensions, zero bytes
+    // included), so ordered scans keep their logical order; a prefix of parts matches only
+    // keys with exactly those leading parts.
+    let samples: Vec<Vec<u8>> = vec![
+        vec![],
+        vec![0],
+        vec![0, 0],
+        vec![0, 1],
+        vec![0, 0xFF],
+        vec![1],
+        b"A".to_vec(),
+        b"A/".to_vec(),
+        b"A\x00B".to_vec(),
+        b"AB".to_vec(),
+        vec![0xFF],
+        vec![0xFF, 0],
+    ];
+    let mut tuples = Vec::new();
+    for a in &samples {
+        tuples.push(vec![a.clone()]);
+        for b in &samples {
+            tuples.push(vec![a.clone(), b.clone()]);
+        }
+    }
+    for x in &tuples {
+        for y in &tuples {
+            let kx = keys::key("t/", &x.iter().map(Vec::as_slice).collect::<Vec<_>>());
+            let ky = keys::key("t/", &y.iter().map(Vec::as_slice).collect::<Vec<_>>());
+            assert_eq!(kx.cmp(&ky), x.cmp(y), "{x:?} {y:?}");
+            let px = keys::prefix("t/", &[x[0].as_slice()]);
+            assert_eq!(
+                ky.starts_with(&px),
+                y.len() == 2 && y[0] == x[0],
+                "{x:?} {y:?}"
+            );
+        }
+    }
 }
 
 #[test]
