@@ -442,7 +442,7 @@ pub fn execute(
         Payload::Order(r) => {
             if let Some(o) = &r.order_ref {
                 let k = keys::order(&env.signer, o);
-                if env.state.get(&k).is_some() {
+                if env.state.get_ref(&k).is_some() {
                     return Err(ContractError::one(
                         "R-T1",
                         ErrorCode::AlreadyExists,
@@ -456,7 +456,7 @@ pub fn execute(
         Payload::PaymentReceipt(r) => {
             if let Some(o) = &r.receipt_ref {
                 let k = keys::receipt(&env.signer, o);
-                if env.state.get(&k).is_some() {
+                if env.state.get_ref(&k).is_some() {
                     return Err(ContractError::one(
                         "R-T2",
                         ErrorCode::AlreadyExists,
@@ -492,7 +492,7 @@ fn declare(
 ) -> Result<(), ContractError> {
     let number = r.declaration_number.clone().unwrap_or_default();
     let k = keys::declaration(&number);
-    if env.state.get(&k).is_some() {
+    if env.state.get_ref(&k).is_some() {
         return Err(ContractError::one(
             "R-C1",
             ErrorCode::AlreadyExists,

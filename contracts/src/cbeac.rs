@@ -261,7 +261,7 @@ pub fn filing(env: &mut TxEnv<'_>, r: &Filing) -> Result<(), ContractError> {
     let deps = departments(&mut c, &r.departments, &env.ctx.params.filing_departments);
     c.finish("R-B2")?;
     let k = filing_key(&env.signer, &r.filing_ref);
-    if env.state.get(&k).is_some() {
+    if env.state.get_ref(&k).is_some() {
         return Err(ContractError::one(
             "R-B2",
             ErrorCode::AlreadyExists,
@@ -322,7 +322,7 @@ pub fn filing_decision(env: &mut TxEnv<'_>, r: &FilingDecision) -> Result<(), Co
 
 /// Whether the enterprise has a filing in force (R-B2).
 pub fn has_filing_in_force(state: &dyn StateView, enterprise: &PublicKey) -> bool {
-    state.get(&in_force_key(enterprise)).is_some()
+    state.get_ref(&in_force_key(enterprise)).is_some()
 }
 
 /// Find the records of the declared units carrying each reference (R-B3).
@@ -440,7 +440,7 @@ pub fn export_declaration(env: &mut TxEnv<'_>, r: &ExportDeclaration) -> Result<
         ));
     }
     let k = declaration_key(&env.signer, &r.declaration_ref);
-    if env.state.get(&k).is_some() {
+    if env.state.get_ref(&k).is_some() {
         return Err(ContractError::one(
             "R-B3",
             ErrorCode::AlreadyExists,
@@ -542,7 +542,7 @@ pub fn filing_status(
     filing_ref: &str,
 ) -> Option<FilingState> {
     let k = filing_key(enterprise, filing_ref);
-    state.get(&k).map(|b| decode_stored(&k, &b))
+    state.get_ref(&k).map(|b| decode_stored(&k, &b))
 }
 
 /// A declaration's status with its linked records and decisions (R-B3 one-stop status).
@@ -552,7 +552,7 @@ pub fn declaration_status(
     declaration_ref: &str,
 ) -> Option<DeclarationState> {
     let k = declaration_key(enterprise, declaration_ref);
-    state.get(&k).map(|b| decode_stored(&k, &b))
+    state.get_ref(&k).map(|b| decode_stored(&k, &b))
 }
 
 /// Departments still to decide on a filing or declaration.

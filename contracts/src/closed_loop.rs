@@ -102,7 +102,7 @@ fn fits_scope(category: &ParticipantCategory, node_types: &[NodeType], scope: Li
 pub fn link_authorisation(env: &mut TxEnv<'_>, r: &LinkAuthorisation) -> Result<(), ContractError> {
     let k = auth_key(&env.signer, &r.grantee);
     if r.withdraw {
-        if env.state.get(&k).is_none() {
+        if env.state.get_ref(&k).is_none() {
             return Err(ContractError::one(
                 "R-Q1",
                 ErrorCode::NotFound,
@@ -285,7 +285,7 @@ pub fn payment_order_link(env: &mut TxEnv<'_>, r: &PaymentOrderLink) -> Result<(
         ));
     };
     let lk = link_key(&r.enterprise, &r.order_ref);
-    if env.state.get(&lk).is_some() {
+    if env.state.get_ref(&lk).is_some() {
         return Err(ContractError::one(
             "R-Q1",
             ErrorCode::AlreadyExists,
@@ -294,7 +294,7 @@ pub fn payment_order_link(env: &mut TxEnv<'_>, r: &PaymentOrderLink) -> Result<(
         ));
     }
     let rk = receipt_linked_key(&receipt_env.tx_id);
-    if env.state.get(&rk).is_some() {
+    if env.state.get_ref(&rk).is_some() {
         return Err(ContractError::one(
             "R-Q1",
             ErrorCode::AlreadyExists,
@@ -537,5 +537,5 @@ pub fn link_of(
     order_ref: &str,
 ) -> Option<OrderLink> {
     let k = link_key(enterprise, order_ref);
-    state.get(&k).map(|b| decode_stored(&k, &b))
+    state.get_ref(&k).map(|b| decode_stored(&k, &b))
 }

@@ -74,7 +74,7 @@ fn unit_document_key(code: &NormalisedCode, h: &Hash) -> Vec<u8> {
 /// The anchored document of a hash.
 pub fn load(state: &dyn StateView, h: &Hash) -> Option<AnchoredDocument> {
     let k = document_key(h);
-    state.get(&k).map(|b| decode_stored(&k, &b))
+    state.get_ref(&k).map(|b| decode_stored(&k, &b))
 }
 
 /// DocumentAnchor (R-S1): any approved participant anchors a document it issued. The hash

@@ -59,7 +59,7 @@ pub fn error_declaration_key(event_hash: &Hash) -> Vec<u8> {
 /// The anchor of an event hash, when anchored.
 pub fn load(state: &dyn StateView, event_hash: &Hash) -> Option<EpcisAnchor> {
     let k = event_key(event_hash);
-    state.get(&k).map(|b| decode_stored(&k, &b))
+    state.get_ref(&k).map(|b| decode_stored(&k, &b))
 }
 
 fn short_iri(c: &mut Checker, field: &str, v: Option<&str>, max: usize) -> bool {

@@ -84,7 +84,7 @@ pub fn feedback(env: &mut TxEnv<'_>, r: &Feedback) -> Result<(), ContractError> 
         ));
     };
     let k = feedback_key(&env.signer, &r.feedback_ref);
-    if env.state.get(&k).is_some() {
+    if env.state.get_ref(&k).is_some() {
         return Err(ContractError::one(
             "R-S7",
             ErrorCode::AlreadyExists,
@@ -199,5 +199,5 @@ pub fn load(
     feedback_ref: &str,
 ) -> Option<FeedbackState> {
     let k = feedback_key(author, feedback_ref);
-    state.get(&k).map(|b| decode_stored(&k, &b))
+    state.get_ref(&k).map(|b| decode_stored(&k, &b))
 }

@@ -53,9 +53,17 @@ pub fn push_part(out: &mut Vec<u8>, bytes: &[u8]) {
     }
 }
 
+/// Room reserved per part for escaped zero bytes (more only costs a reallocation).
+const ESCAPE_ROOM: usize = 8;
+
 /// Build a key from a prefix and parts joined by [`PART_SEPARATOR`].
 pub fn key(prefix: &str, parts: &[&[u8]]) -> Vec<u8> {
-    let len = prefix.len() + parts.iter().map(|p| p.len() + 2).sum::<usize>() + 2;
+    // Room for separators, the separator [`prefix`] appends and a few escapes.
+    let len = prefix.len()
+        + parts
+            .iter()
+            .map(|p| p.len() + 2 + ESCAPE_ROOM)
+            .sum::<usize>();
     let mut k = Vec::with_capacity(len);
     k.extend_from_slice(prefix.as_bytes());
     for (i, p) in parts.iter().enumerate() {

@@ -131,7 +131,7 @@ fn edge_key(dir: &str, from: &Node, to: &Node) -> Vec<u8> {
 
 fn link(env: &mut TxEnv<'_>, from: &Node, to: &Node, kind: LinkKind) {
     let dk = edge_key("lin/d/", from, to);
-    if env.state.get(&dk).is_some() {
+    if env.state.get_ref(&dk).is_some() {
         return; // the same link again: history keeps the first record
     }
     let (tx_id, height) = (env.tx_id, env.ctx.height);
@@ -249,7 +249,7 @@ pub fn aggregation(env: &mut TxEnv<'_>, r: &Aggregation) -> Result<(), ContractE
     let lu = Node::Sscc(sscc.clone());
     match r.action {
         AggregationAction::Pack => {
-            if env.state.get(&logistics_unit_key(&sscc)).is_none() {
+            if env.state.get_ref(&logistics_unit_key(&sscc)).is_none() {
                 env.state.put_value(
                     logistics_unit_key(&sscc),
                     &LogisticsUnit {
@@ -266,7 +266,7 @@ pub fn aggregation(env: &mut TxEnv<'_>, r: &Aggregation) -> Result<(), ContractE
         AggregationAction::Unpack => {
             let mut problems = Vec::new();
             for (i, (n, _)) in contents.iter().enumerate() {
-                if env.state.get(&packed_key(&sscc, n)).is_none() {
+                if env.state.get_ref(&packed_key(&sscc, n)).is_none() {
                     problems.push(FieldProblem::new(
                         format!("contents[{i}]"),
                         Problem::NotFound(format!("{} is not packed in {sscc}", n.as_str())),
@@ -332,7 +332,7 @@ pub fn shipment(env: &mut TxEnv<'_>, r: &Shipment) -> Result<(), ContractError> 
                     let v = v.as_str().to_string();
                     if ssccs.contains(&v) {
                         c.push(f, Problem::Duplicate(v));
-                    } else if env.state.get(&logistics_unit_key(&v)).is_none() {
+                    } else if env.state.get_ref(&logistics_unit_key(&v)).is_none() {
                         c.push(
                             f,
                             Problem::NotFound(format!("logistics unit {v} was never packed")),
@@ -346,7 +346,7 @@ pub fn shipment(env: &mut TxEnv<'_>, r: &Shipment) -> Result<(), ContractError> 
     }
     finish(c, "R-S3")?;
     let rk = shipment_ref_key(&env.signer, &r.reference);
-    if env.state.get(&rk).is_some() {
+    if env.state.get_ref(&rk).is_some() {
         return Err(ContractError::one(
             "R-S3",
             ErrorCode::AlreadyExists,
@@ -521,7 +521,7 @@ pub fn trace_backward(state: &dyn StateView, code: &TraceCode) -> Option<Travers
 /// A shipment's state.
 pub fn load_shipment(state: &dyn StateView, tx_id: &Hash) -> Option<ShipmentState> {
     let k = shipment_key(tx_id);
-    state.get(&k).map(|b| decode_stored(&k, &b))
+    state.get_ref(&k).map(|b| decode_stored(&k, &b))
 }
 
 /// The current contents of an SSCC (units packed and not unpacked), sorted.

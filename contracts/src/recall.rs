@@ -116,7 +116,7 @@ pub fn recall(env: &mut TxEnv<'_>, r: &Recall) -> Result<(), ContractError> {
         ));
     }
     let k = recall_key(&env.signer, &r.recall_ref);
-    if env.state.get(&k).is_some() {
+    if env.state.get_ref(&k).is_some() {
         return Err(ContractError::one(
             "R-S3",
             ErrorCode::AlreadyExists,
@@ -294,5 +294,5 @@ pub fn status(state: &dyn StateView, code: &TraceCode) -> Option<RecallStatus> {
 /// An issued recall by issuer and reference.
 pub fn load(state: &dyn StateView, issuer: &PublicKey, recall_ref: &str) -> Option<IssuedRecall> {
     let k = recall_key(issuer, recall_ref);
-    state.get(&k).map(|b| decode_stored(&k, &b))
+    state.get_ref(&k).map(|b| decode_stored(&k, &b))
 }

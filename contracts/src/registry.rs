@@ -90,7 +90,7 @@ pub struct RelationshipSide {
 /// The registry entry of `key`.
 pub fn load(state: &dyn StateView, key: &PublicKey) -> Option<Participant> {
     let k = keys::participant(key);
-    state.get(&k).map(|b| decode_stored(&k, &b))
+    state.get_ref(&k).map(|b| decode_stored(&k, &b))
 }
 
 /// Seed an approved participant at genesis (the first regulators, so that someone can approve

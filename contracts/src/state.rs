@@ -6,6 +6,7 @@
 //! cannot read must stop the node (a read error is not a deterministic reason to refuse a
 //! transaction, so it must never become one).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::ops::Bound;
 
@@ -20,6 +21,12 @@ pub const MAX_VALUE_BYTES: usize = 1024 * 1024;
 pub trait StateView {
     /// The value under `key`.
     fn get(&self, key: &[u8]) -> Option<Vec<u8>>;
+
+    /// The value under `key`, borrowed when the implementation holds it in memory (the same
+    /// bytes as [`StateView::get`]; reads that only decode or test existence use this).
+    fn get_ref(&self, key: &[u8]) -> Option<Cow<'_, [u8]>> {
+        self.get(key).map(Cow::Owned)
+    }
 
     /// Up to `limit` entries whose key starts with `prefix`, in ascending key order, starting
     /// strictly after `after` when given.
@@ -94,6 +101,10 @@ impl StateView for MemoryState {
         self.map.get(key).cloned()
     }
 
+    fn get_ref(&self, key: &[u8]) -> Option<Cow<'_, [u8]>> {
+        self.map.get(key).map(|v| Cow::Borrowed(v.as_slice()))
+    }
+
     fn scan(&self, prefix: &[u8], after: Option<&[u8]>, limit: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
         self.map
             .range((range_start(prefix, after), Bound::Unbounded))
@@ -157,7 +168,7 @@ impl<'a> Overlay<'a> {
     /// Decode the value under `key`. Stored values are written only by the contracts, so a
     /// value that does not decode is corrupt state: a broken invariant, which stops the node.
     pub fn get_value<T: BorshDeserialize>(&self, key: &[u8]) -> Option<T> {
-        self.get(key).map(|bytes| decode_stored(key, &bytes))
+        self.get_ref(key).map(|bytes| decode_stored(key, &bytes))
     }
 
     /// Encode and store.
@@ -199,6 +210,13 @@ impl StateView for Overlay<'_> {
         match self.writes.get(key) {
             Some(v) => v.clone(),
             None => self.base.get(key),
+        }
+    }
+
+    fn get_ref(&self, key: &[u8]) -> Option<Cow<'_, [u8]>> {
+        match self.writes.get(key) {
+            Some(v) => v.as_deref().map(Cow::Borrowed),
+            None => self.base.get_ref(key),
         }
     }
 

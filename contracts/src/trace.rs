@@ -46,7 +46,7 @@ pub struct TraceUnit {
 /// The registered unit of a normalised code.
 pub fn load(state: &dyn StateView, code: &NormalisedCode) -> Option<TraceUnit> {
     let k = keys::trace_unit(code);
-    state.get(&k).map(|b| decode_stored(&k, &b))
+    state.get_ref(&k).map(|b| decode_stored(&k, &b))
 }
 
 /// Validate the trace codes a record names (R-X4): 1..=[`MAX_TRACE_CODES_PER_RECORD`],

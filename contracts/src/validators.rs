@@ -66,13 +66,13 @@ fn history_key(h: u64) -> Vec<u8> {
 /// The decided change, if any (it may already be in force: compare its effective height).
 pub fn pending(state: &dyn StateView) -> Option<PendingChange> {
     let k = pending_key();
-    state.get(&k).map(|b| decode_stored(&k, &b))
+    state.get_ref(&k).map(|b| decode_stored(&k, &b))
 }
 
 /// The set decided to take effect exactly at `effective_height`, if any.
 pub fn set_at(state: &dyn StateView, effective_height: u64) -> Option<ValidatorSet> {
     let k = history_key(effective_height);
-    state.get(&k).map(|b| decode_stored(&k, &b))
+    state.get_ref(&k).map(|b| decode_stored(&k, &b))
 }
 
 /// ValidatorSetChange (R-B1).

@@ -55,7 +55,7 @@ pub const MAX_RECORDS_PER_CATEGORY: usize = 1000;
 /// The stored envelope of a record.
 pub fn envelope(state: &dyn StateView, tx_id: &Hash) -> Option<RecordEnvelope> {
     let k = keys::record(tx_id);
-    state.get(&k).map(|b| decode_stored(&k, &b))
+    state.get_ref(&k).map(|b| decode_stored(&k, &b))
 }
 
 /// The transaction ids indexed under `tur/{code}/{category}/`, in (height, tx id) order.
