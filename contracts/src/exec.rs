@@ -61,6 +61,10 @@ struct RecordEnvelopeRef<'p> {
     payload: &'p Payload,
 }
 
+/// Initial buffer for an encoded envelope (typical records are a few hundred bytes; larger
+/// ones grow the buffer).
+const ENVELOPE_CAPACITY: usize = 512;
+
 /// Encode a record envelope from its parts without copying the payload (byte-identical to
 /// `encode(&RecordEnvelope { .. })`).
 pub fn encode_envelope(
@@ -71,14 +75,17 @@ pub fn encode_envelope(
     self_declared: bool,
     payload: &Payload,
 ) -> Vec<u8> {
-    encode(&RecordEnvelopeRef {
-        tx_id,
-        signer,
-        height,
-        timestamp_ms,
-        self_declared,
-        payload,
-    })
+    crate::state::encode_sized(
+        &RecordEnvelopeRef {
+            tx_id,
+            signer,
+            height,
+            timestamp_ms,
+            self_declared,
+            payload,
+        },
+        ENVELOPE_CAPACITY,
+    )
 }
 
 /// A memo of decoded registry entries for the transactions of one block, executed in order

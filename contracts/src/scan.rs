@@ -163,7 +163,7 @@ fn brand_alert_key(brand: &PublicKey, height: u64, tx: &Hash) -> Vec<u8> {
 pub fn destinations(state: &dyn StateView, code: &NormalisedCode) -> BTreeSet<String> {
     match trace::load(state, code) {
         Some(unit) => destinations_of(state, code, &unit),
-        None => destinations_of_codes(state, &[code.clone()]),
+        None => destinations_of_codes(state, std::slice::from_ref(code)),
     }
 }
 

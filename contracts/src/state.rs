@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use tracechain_types::{decode, encode};
+use tracechain_types::decode;
 
 /// Largest stored value the contracts decode (bytes). Values are written only by the
 /// contracts and are far smaller; a larger one is a broken invariant (corrupt state).
@@ -173,7 +173,7 @@ impl<'a> Overlay<'a> {
 
     /// Encode and store.
     pub fn put_value<T: BorshSerialize>(&mut self, key: Vec<u8>, value: &T) {
-        self.put(key, encode(value));
+        self.put(key, encode_sized(value, 0));
     }
 
     /// Whether any key starts with `prefix`.
@@ -191,6 +191,18 @@ impl<'a> Overlay<'a> {
         for (k, v) in &ws.0 {
             self.writes.insert(k.clone(), v.clone());
         }
+    }
+}
+
+/// The canonical (Borsh) encoding of `value`, byte-identical to `tracechain_types::encode`,
+/// into a buffer that starts with `capacity` bytes and grows as needed. Stored values are
+/// mostly a few bytes (index entries are `()`, sequences a `u64`); a fixed 1 KiB buffer per
+/// value costs an allocation each and stays attached to the stored bytes.
+pub fn encode_sized<T: BorshSerialize + ?Sized>(value: &T, capacity: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(capacity);
+    match value.serialize(&mut out) {
+        Ok(()) => out,
+        Err(e) => unreachable!("borsh encoding into a Vec failed: {e}"),
     }
 }
 
