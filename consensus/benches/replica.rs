@@ -90,6 +90,7 @@ fn run<S: ConsensusSigner, V: SignatureVerifier + Clone>(
     }
     let mut r = Replica::new(cfg.clone(), signer(me), verifier);
     r.step(Input::Start);
+    r.step(Input::PendingWork(true));
     let mut msgs = 0u64;
     let mut committed = 0u64;
     let start = Instant::now();

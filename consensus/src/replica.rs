@@ -218,6 +218,10 @@ pub enum Input {
         /// Block hash.
         block_hash: Hash,
     },
+    /// Whether the driver's mempool holds transactions to propose (ID1). The driver sends it
+    /// after `Start`/`Restore` and whenever the answer changes; the replica starts the view
+    /// timer of an idle height and asks for a view-0 proposal only while it is true.
+    PendingWork(bool),
     /// A block fetched by sync, with its certificate.
     BlockSynced {
         /// The block.
@@ -269,7 +273,10 @@ pub enum Action {
     /// Cancel a timer (no-op if not set).
     CancelTimer(TimerId),
     /// Build a block from the mempool on top of `parent` and answer with
-    /// [`Input::ProposalReady`].
+    /// [`Input::ProposalReady`] (ID2): for view 0 it is asked only after
+    /// `PendingWork(true)`; if the mempool emptied meanwhile the driver answers when
+    /// transactions arrive. For a view above 0 it answers at once, with an empty block if it
+    /// has nothing else (a view change already happened, the height must be decided).
     RequestProposal {
         /// Height.
         height: u64,
@@ -352,7 +359,11 @@ pub struct Replica<S, V> {
     verdicts: BTreeMap<Hash, Option<Option<ValidatorSet>>>,
     awaiting_proposal: Option<u64>,
     pending_fresh: Option<Hash>,
+    /// The view timer currently armed (height, view), if any (ID1).
+    view_timer: Option<(u64, u64)>,
     // --- volatile, across heights ---
+    /// The driver's last `PendingWork` (ID1).
+    pending_work: bool,
     buffer: FutureBuffer,
     synced: BTreeMap<u64, (Block, CommitCertificate)>,
     sync_pending: bool,
@@ -394,6 +405,8 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             verdicts: BTreeMap::new(),
             awaiting_proposal: None,
             pending_fresh: None,
+            view_timer: None,
+            pending_work: false,
             buffer: FutureBuffer::default(),
             synced: BTreeMap::new(),
             sync_pending: false,
@@ -489,6 +502,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             Input::ProposalRefused { height, block_hash } => {
                 self.on_verdict(height, block_hash, None, out)
             }
+            Input::PendingWork(work) => self.on_pending_work(work, out),
             Input::BlockSynced { block, cert } => self.on_synced(block, cert, out),
         }
     }
@@ -501,7 +515,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
 
     /// Heights whose validator set is known: up to `last.height + 2` (VS1).
     fn set_known(&self, height: u64) -> Option<&ValidatorSet> {
-        if height > self.last.height + 2 {
+        if height > self.last.height.saturating_add(2) {
             return None;
         }
         self.set_at(height).map(|(_, s, _)| s)
@@ -605,17 +619,69 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         self.awaiting_proposal = None;
         self.pending_fresh = None;
         self.buffer.prune_below(self.height);
-        out.push(Action::SetTimer {
-            timer: TimerId::View {
-                height: self.height,
-                view: self.view,
-            },
-            after_ms: self.timeout(self.view),
-        });
+        self.view_timer = None;
+        // ID1: the view timer of an idle height does not run.
+        self.arm_view_timer(out);
         if self.view == 0 && self.primary(0) == self.me {
             self.propose_view_zero(out);
         }
         self.replay_buffer(out);
+    }
+
+    /// ID1: whether this height has work that a view timer must guard: the driver has pending
+    /// transactions, a proposal of this height is known, a view change happened or is under
+    /// way, or this replica already signed something at this height (restart).
+    fn active(&self) -> bool {
+        self.pending_work
+            || self.view > 0
+            || self.in_view_change
+            || self.current.is_some()
+            || self.prepared.is_some()
+            || self.signed != SignedRecord::default()
+    }
+
+    /// Set the view timer of (h, v) unconditionally (a view change or a new view).
+    fn set_view_timer(&mut self, view: u64, out: &mut Vec<Action>) {
+        self.view_timer = Some((self.height, view));
+        out.push(Action::SetTimer {
+            timer: TimerId::View {
+                height: self.height,
+                view,
+            },
+            after_ms: self.timeout(view),
+        });
+    }
+
+    /// ID1: start the view timer of the current (h, v) if the height is active and the timer
+    /// is not already running (a running timer is never pushed back).
+    fn arm_view_timer(&mut self, out: &mut Vec<Action>) {
+        if self.view_timer == Some((self.height, self.view)) || !self.active() {
+            return;
+        }
+        self.set_view_timer(self.view, out);
+    }
+
+    /// ID1/ID2: the driver's mempool became non-empty (or empty).
+    fn on_pending_work(&mut self, work: bool, out: &mut Vec<Action>) {
+        self.pending_work = work;
+        if !self.started {
+            return;
+        }
+        if work {
+            self.arm_view_timer(out);
+            if self.view == 0
+                && !self.in_view_change
+                && self.current.is_none()
+                && self.primary(0) == self.me
+            {
+                self.propose_view_zero(out);
+            }
+        } else if !self.active() {
+            // ID3: nothing to guard any more: stop the timer so an idle cluster stays quiet.
+            if let Some((height, view)) = self.view_timer.take() {
+                out.push(Action::CancelTimer(TimerId::View { height, view }));
+            }
+        }
     }
 
     fn propose_view_zero(&mut self, out: &mut Vec<Action>) {
@@ -632,7 +698,10 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
                 return;
             }
         }
-        self.request_proposal(0, out);
+        // ID2: a fresh view-0 block is asked for only when there is something to propose.
+        if self.pending_work {
+            self.request_proposal(0, out);
+        }
     }
 
     fn request_proposal(&mut self, view: u64, out: &mut Vec<Action>) {
@@ -649,11 +718,11 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         });
     }
 
+    /// B1: hand the buffered messages of the current height to their handlers, whatever their
+    /// view: view changes, new-views and commits of later views are handled at once (their
+    /// handlers bound the view window), prepares of later views go back into the buffer.
     fn replay_buffer(&mut self, out: &mut Vec<Action>) {
-        if self.in_view_change {
-            return;
-        }
-        let msgs = self.buffer.take(self.height, self.view);
+        let msgs = self.buffer.take(self.height, u64::MAX);
         for (from, m) in msgs {
             self.on_message(from, m, out);
         }
@@ -663,18 +732,21 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         match t {
             TimerId::View { height, view } => {
                 if self.started && height == self.height && view == self.view {
+                    if self.view_timer == Some((height, view)) {
+                        self.view_timer = None;
+                    }
+                    if !self.active() {
+                        return; // ID3: a stale timer of an idle height changes nothing
+                    }
                     if !self.is_member() {
                         // SY4: a replica outside the set never signs; when the height does not
                         // complete in time it asks for sync and keeps waiting.
                         self.request_sync_hint(self.height, out);
-                        out.push(Action::SetTimer {
-                            timer: t,
-                            after_ms: self.timeout(self.view),
-                        });
+                        self.set_view_timer(self.view, out);
                         return;
                     }
                     // VC1: the view failed (or the view change did not complete): move on.
-                    self.start_view_change(self.view + 1, out);
+                    self.start_view_change(self.view.saturating_add(1), out);
                 }
             }
             TimerId::Sync => {
@@ -719,6 +791,9 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         self.current = None;
         self.prepares.clear();
         self.awaiting_proposal = None;
+        // A fresh block built for an earlier view names that view in its header (P2f): it can
+        // never be the fresh proposal of `target`.
+        self.pending_fresh = None;
         self.signed.view_change = Some(vc.clone());
         self.persist(out);
         let prepared_block = self.prepared.as_ref().map(|(_, b)| b.clone());
@@ -726,13 +801,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             view_change: vc.clone(),
             prepared_block,
         })));
-        out.push(Action::SetTimer {
-            timer: TimerId::View {
-                height: self.height,
-                view: target,
-            },
-            after_ms: self.timeout(target),
-        });
+        self.set_view_timer(target, out);
         self.view_changes.retain(|v, _| *v >= target);
         self.view_changes
             .entry(target)
@@ -788,19 +857,10 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             }
             None => false,
         };
-        if let Some((c, b)) = self.prepared.clone() {
-            self.keep_block(c.block_hash, b);
-        }
         if vc_here {
             // R1: resume the view change we were in: re-send the same signed message.
             self.in_view_change = true;
-            out.push(Action::SetTimer {
-                timer: TimerId::View {
-                    height: self.height,
-                    view: self.view,
-                },
-                after_ms: self.timeout(self.view),
-            });
+            self.set_view_timer(self.view, out);
             if let Some(vc) = self.signed.view_change.clone() {
                 let prepared_block = self.prepared.as_ref().map(|(_, b)| b.clone());
                 out.push(Action::Broadcast(Message::ViewChange(ViewChangeMsg {
@@ -814,6 +874,11 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             }
         } else {
             self.enter_height(out);
+        }
+        // R1: the prepared block survives the restart (enter_height clears per-height blocks),
+        // so that this replica can re-propose it as a new primary (VC2).
+        if let Some((c, b)) = self.prepared.clone() {
+            self.keep_block(c.block_hash, b);
         }
     }
 
@@ -863,7 +928,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         }
         if h > self.height {
             // B1/B2: buffer bounded, from validators of the next sets only.
-            if h <= self.height + MAX_FUTURE_HEIGHTS && self.is_member_near(&from) {
+            if h <= self.height.saturating_add(MAX_FUTURE_HEIGHTS) && self.is_member_near(&from) {
                 self.buffer.push(from, message);
             }
             return;
@@ -887,7 +952,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
     }
 
     fn buffer_future_view(&mut self, from: PublicKey, message: Message) {
-        if message.view() <= self.view + MAX_FUTURE_VIEWS {
+        if message.view() <= self.view.saturating_add(MAX_FUTURE_VIEWS) {
             self.buffer.push(from, message);
         }
     }
@@ -932,7 +997,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
     /// most `MAX_SYNCED_AHEAD` heights, and is not retried: a lying peer cannot keep this replica
     /// asking forever.
     fn request_sync_hint(&mut self, target: u64, out: &mut Vec<Action>) {
-        let to = target.min(self.height + MAX_SYNCED_AHEAD as u64);
+        let to = target.min(self.height.saturating_add(MAX_SYNCED_AHEAD as u64));
         self.send_sync_request(to, out);
     }
 
@@ -1080,11 +1145,13 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             hash,
             proposal: p,
         });
+        // ID1: a proposal of this height is work to guard even if our mempool is empty.
+        self.arm_view_timer(out);
         match self.verdicts.get(&hash) {
             Some(Some(_)) => {}
             Some(None) => {
                 // P2: refused before; do not vote, change view.
-                self.start_view_change(self.view + 1, out);
+                self.start_view_change(self.view.saturating_add(1), out);
                 return;
             }
             None => {
@@ -1129,7 +1196,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         }
         if refused {
             // P2: a proposal that does not execute leads to a view change at once.
-            self.start_view_change(self.view + 1, out);
+            self.start_view_change(self.view.saturating_add(1), out);
         } else {
             self.maybe_prepare(out);
         }
@@ -1186,7 +1253,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             })));
             self.accept_proposal(0, hash, proposal, true, out);
         } else {
-            self.blocks.insert(hash, block);
+            self.keep_block(hash, block);
             self.pending_fresh = Some(hash);
             self.try_new_view(out);
         }
@@ -1372,7 +1439,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             );
             return;
         }
-        if v.view > self.view + MAX_FUTURE_VIEWS {
+        if v.view > self.view.saturating_add(MAX_FUTURE_VIEWS) {
             return; // B2
         }
         if let Some((h, _)) = self.commits.get(&v.view).and_then(|t| t.get(&from)) {
@@ -1456,6 +1523,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             height: h,
             view: self.view,
         }));
+        self.view_timer = None;
         self.last = LastCommitted {
             height: h,
             hash,
@@ -1465,10 +1533,11 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         if let Some(s) = set_change {
             // VS1: decided at h, in force from h + 2.
             let sh = s.hash();
-            self.sets.retain(|(k, _, _)| *k < h + 2);
-            self.sets.push((h + 2, s, sh));
+            let from = h.saturating_add(2);
+            self.sets.retain(|(k, _, _)| *k < from);
+            self.sets.push((from, s, sh));
         }
-        self.height = h + 1;
+        self.height = h.saturating_add(1);
         self.view = 0;
         self.signed = SignedRecord::default();
         self.prepared = None;
@@ -1496,7 +1565,10 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
 
     fn on_synced(&mut self, block: Block, cert: CommitCertificate, out: &mut Vec<Action>) {
         let h = block.header.height;
-        if !self.started || h < self.height || h > self.height + MAX_SYNCED_AHEAD as u64 {
+        if !self.started
+            || h < self.height
+            || h > self.height.saturating_add(MAX_SYNCED_AHEAD as u64)
+        {
             return;
         }
         if !self.synced.contains_key(&h) && self.synced.len() >= MAX_SYNCED_AHEAD {
@@ -1646,7 +1718,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             return;
         }
         let nv = vc.body.new_view;
-        if nv < self.view || nv > self.view + MAX_FUTURE_VIEWS {
+        if nv < self.view || nv > self.view.saturating_add(MAX_FUTURE_VIEWS) {
             return; // stale, or B2
         }
         if self
@@ -1673,7 +1745,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         // VC4: f+1 validators ask for views above ours: join the smallest such view they
         // all reached.
         let mut highest: BTreeMap<PublicKey, u64> = BTreeMap::new();
-        for (v, t) in self.view_changes.range(self.view + 1..) {
+        for (v, t) in self.view_changes.range(self.view.saturating_add(1)..) {
             for k in t.keys() {
                 highest.insert(*k, *v);
             }
@@ -1723,6 +1795,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             None => match self
                 .pending_fresh
                 .and_then(|h| self.blocks.get(&h).map(|b| (b.clone(), h)))
+                .filter(|(b, _)| b.header.view == v)
             {
                 Some(x) => x,
                 None => {
@@ -1781,13 +1854,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         self.awaiting_proposal = None;
         self.view_changes.retain(|w, _| *w > v);
         // The view gets a full timeout to commit from now on.
-        out.push(Action::SetTimer {
-            timer: TimerId::View {
-                height: self.height,
-                view: v,
-            },
-            after_ms: self.timeout(v),
-        });
+        self.set_view_timer(v, out);
         self.accept_proposal(v, hash, proposal, own_fresh, out);
         self.replay_buffer(out);
     }
@@ -1866,7 +1933,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         }
         if v < self.view
             || (v == self.view && !self.in_view_change)
-            || v > self.view + MAX_FUTURE_VIEWS
+            || v > self.view.saturating_add(MAX_FUTURE_VIEWS)
         {
             return; // stale, duplicate, or B2
         }

@@ -43,7 +43,9 @@ fn key(i: usize) -> PublicKey {
 
 fn started(cfg: &Config, me: usize) -> (R, Vec<Action>) {
     let mut r = Replica::new(cfg.clone(), SimSigner::new(me), SimVerifier::default());
-    let out = r.step(Input::Start);
+    let mut out = r.step(Input::Start);
+    // ID1: the driver reports a non-empty mempool right after the start.
+    out.extend(r.step(Input::PendingWork(true)));
     (r, out)
 }
 
@@ -726,6 +728,7 @@ fn p5_ed25519_commit_certificate_verifies_with_the_types_check() {
     cfg.validate().unwrap();
     let mut r = Replica::new(cfg.clone(), Ed25519Signer::new(sk), Ed25519);
     r.step(Input::Start);
+    r.step(Input::PendingWork(true));
     let b = sim_block(
         &cfg,
         1,
@@ -860,4 +863,385 @@ fn m4_mutated_messages_never_panic() {
         decoded > 100,
         "mutations that still decode exercise the replica: {decoded}"
     );
+}
+
+// ------------------------------------------------------------------ review findings (ADR 0015)
+
+fn view_change_at(
+    cfg: &Config,
+    height: u64,
+    voter: usize,
+    new_view: u64,
+    prepared: Option<PrepareCert>,
+) -> ViewChange {
+    let body = ViewChangeBody {
+        height,
+        new_view,
+        voter: key(voter),
+        committed: None,
+        prepared,
+    };
+    let signature = SimSigner::new(voter).sign(&view_change_signing_bytes(&cfg.chain_id, &body));
+    ViewChange { body, signature }
+}
+
+fn vc_msg(vc: ViewChange) -> Message {
+    Message::ViewChange(ViewChangeMsg {
+        view_change: vc,
+        prepared_block: None,
+    })
+}
+
+fn timer(height: u64, view: u64) -> Input {
+    Input::Timer(tracechain_consensus::TimerId::View { height, view })
+}
+
+/// B1 (finding F1): a new-view for the next height that arrives while the replica is still
+/// committing the current one is buffered, and must be replayed when the replica reaches that
+/// height — whatever its view. Before the fix only view-0 messages were replayed, so the
+/// replica ignored the new view it already held and fell back on timeouts and sync.
+#[test]
+fn b1_buffered_new_view_of_next_height_is_replayed() {
+    let (cfg, set) = sim_config(4);
+    // Position 0: a backup of height 1 view 0 and not the primary of (2, 1).
+    let me = idx_at(&set, 0);
+    let (mut r, _) = started(&cfg, me);
+    let b1 = block1(&cfg, &set, 0, 0);
+    let p = primary(&set, 2, 1);
+    let b2 = sim_block(
+        &cfg,
+        2,
+        1,
+        b1.hash(),
+        b1.header.timestamp_ms,
+        key(p),
+        set.hash(),
+        0,
+    );
+    let mut vcs: Vec<ViewChange> = (0..4)
+        .filter(|i| *i != me)
+        .map(|v| view_change_at(&cfg, 2, v, 1, None))
+        .collect();
+    vcs.sort_by_key(|vc| vc.body.voter);
+    let h2 = b2.hash();
+    let nv = NewView {
+        height: 2,
+        view: 1,
+        view_changes: vcs.clone(),
+        proposal: proposal(&cfg, p, 1, b2.clone()),
+        signature: SimSigner::new(p).sign(&new_view_signing_bytes(&cfg.chain_id, 2, 1, &h2, &vcs)),
+    };
+    let out = r.step(msg(p, Message::NewView(nv)));
+    assert!(rejected(&out).is_empty(), "{out:?}");
+    assert_eq!(r.buffer().len(), 1, "B1: buffered for height 2");
+    let out = r.step(Input::BlockSynced {
+        block: b1.clone(),
+        cert: commit_cert(&cfg, &set, &b1, set.quorum()),
+    });
+    assert_eq!(r.height(), 2);
+    assert_eq!(
+        r.view(),
+        1,
+        "VC3: the buffered new-view moved the replica to view 1"
+    );
+    assert!(
+        out.iter().any(
+            |a| matches!(a, Action::ValidateProposal { height: 2, view: 1, block } if block.hash() == h2)
+        ),
+        "P2: the buffered new-view's proposal is validated: {out:?}"
+    );
+}
+
+/// VC2 (finding F2): a fresh block the driver built for an earlier view that never completed
+/// must not be signed into the new-view of a later view (its header names the old view, so every
+/// replica would refuse the new-view and the view would be lost). The primary asks again.
+#[test]
+fn vc2_stale_fresh_block_is_not_reproposed_in_a_later_view() {
+    let (cfg, set) = sim_config(4);
+    let me = primary(&set, 1, 1);
+    assert_eq!(primary(&set, 1, 5), me);
+    let (mut r, _) = started(&cfg, me);
+    let others: Vec<usize> = (0..4).filter(|i| *i != me).collect();
+    r.step(timer(1, 0));
+    for o in &others[..2] {
+        r.step(msg(*o, vc_msg(view_change_at(&cfg, 1, *o, 1, None))));
+    }
+    // A view change carrying a prepare certificate but not the block: the primary must wait.
+    let b = block1(&cfg, &set, 0, 0);
+    let cert = prepared_cert(&cfg, &set, 0, &b);
+    r.step(msg(
+        others[2],
+        vc_msg(view_change_at(&cfg, 1, others[2], 1, Some(cert))),
+    ));
+    let fresh = block1(&cfg, &set, 1, 9);
+    let out = r.step(Input::ProposalReady {
+        height: 1,
+        view: 1,
+        block: fresh.clone(),
+        set_change: None,
+    });
+    assert!(broadcasts(&out)
+        .iter()
+        .all(|m| !matches!(m, Message::NewView(_))));
+    for v in 1..5 {
+        r.step(timer(1, v));
+    }
+    assert_eq!(r.view(), 5);
+    let mut out = Vec::new();
+    for o in &others[..2] {
+        out.extend(r.step(msg(*o, vc_msg(view_change_at(&cfg, 1, *o, 5, None)))));
+    }
+    for m in broadcasts(&out) {
+        if let Message::NewView(nv) = m {
+            assert_eq!(
+                nv.proposal.block.header.view, 5,
+                "VC2: a fresh proposal of view 5 names view 5 (not the stale view-1 block)"
+            );
+        }
+    }
+    assert!(
+        out.iter()
+            .any(|a| matches!(a, Action::RequestProposal { view: 5, .. })),
+        "VC2: the primary asks for a fresh block for view 5: {out:?}"
+    );
+}
+
+/// R1/VC2 (finding F3): a replica restarted after preparing block B keeps B, so that as the new
+/// primary it can re-propose B from its own prepare certificate. Before the fix the restored
+/// block was dropped with the per-height state and the new view could not be formed.
+#[test]
+fn r1_restored_replica_keeps_its_prepared_block_and_reproposes_it() {
+    let (cfg, set) = sim_config(4);
+    let me = primary(&set, 1, 1);
+    let p0 = primary(&set, 1, 0);
+    let (mut r, _) = started(&cfg, me);
+    let b = block1(&cfg, &set, 0, 0);
+    r.step(msg(
+        p0,
+        Message::PrePrepare(PrePrepare {
+            proposal: proposal(&cfg, p0, 0, b.clone()),
+            parent_cert: None,
+        }),
+    ));
+    r.step(Input::ProposalValidated {
+        height: 1,
+        block_hash: b.hash(),
+        set_change: None,
+    });
+    let other = (0..4).find(|i| *i != me && *i != p0).unwrap();
+    let sig = SimSigner::new(other).sign(&prepare_signing_bytes(&cfg.chain_id, 1, 0, &b.hash()));
+    let out = r.step(msg(
+        other,
+        Message::Prepare(Vote {
+            height: 1,
+            view: 0,
+            block_hash: b.hash(),
+            voter: key(other),
+            signature: sig,
+        }),
+    ));
+    assert!(
+        broadcasts(&out)
+            .iter()
+            .any(|m| matches!(m, Message::Commit(_))),
+        "P4: prepared"
+    );
+    let st = r.persisted_state();
+    assert!(st.prepared.is_some());
+    let mut r2: R = Replica::new(cfg.clone(), SimSigner::new(me), SimVerifier::default());
+    r2.step(Input::Restore(st));
+    assert_eq!(
+        r2.blocks_kept(),
+        1,
+        "R1: the prepared block survives the restart"
+    );
+    r2.step(timer(1, 0));
+    let mut out = Vec::new();
+    for o in (0..4).filter(|i| *i != me).take(2) {
+        out.extend(r2.step(msg(o, vc_msg(view_change_at(&cfg, 1, o, 1, None)))));
+    }
+    assert!(
+        broadcasts(&out).iter().any(
+            |m| matches!(m, Message::NewView(nv) if nv.view == 1 && nv.proposal.block.hash() == b.hash())
+        ),
+        "VC2: the restarted primary re-proposes its prepared block: {out:?}"
+    );
+}
+
+/// M3/no-panic (finding F4): heights and views are added to without overflow checks. A replica
+/// restored at an extreme (but decodable) height and view must refuse or ignore peer input, not
+/// panic on `+`.
+#[test]
+fn m_extreme_heights_and_views_never_panic() {
+    let (cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let (r0, _) = started(&cfg, me);
+    let mut st = r0.persisted_state();
+    st.last.height = u64::MAX - 1;
+    st.height = u64::MAX;
+    st.view = u64::MAX - 1;
+    let mut r: R = Replica::new(cfg.clone(), SimSigner::new(me), SimVerifier::default());
+    r.step(Input::Restore(st));
+    r.step(Input::PendingWork(true));
+    let other = (0..4).find(|i| *i != me).unwrap();
+    let h = tracechain_types::Hash::tagged(b"x", &[]);
+    for view in [0, u64::MAX - 2, u64::MAX - 1, u64::MAX] {
+        let sig = SimSigner::new(other).sign(&commit_vote_signing_bytes(
+            &cfg.chain_id,
+            u64::MAX,
+            view,
+            &h,
+        ));
+        let vote = Vote {
+            height: u64::MAX,
+            view,
+            block_hash: h,
+            voter: key(other),
+            signature: sig,
+        };
+        r.step(msg(other, Message::Commit(vote.clone())));
+        r.step(msg(other, Message::Prepare(vote)));
+        r.step(msg(
+            other,
+            vc_msg(view_change_at(&cfg, u64::MAX, other, view, None)),
+        ));
+    }
+    let b = block1(&cfg, &set, 0, 0);
+    let mut cert = commit_cert(&cfg, &set, &b, set.quorum());
+    cert.height = u64::MAX;
+    r.step(msg(other, Message::Decided(cert.clone())));
+    r.step(Input::BlockSynced { block: b, cert });
+    r.step(timer(u64::MAX, u64::MAX - 1));
+    r.step(timer(u64::MAX, u64::MAX));
+}
+
+// ------------------------------------------------------------------ idle chain (ID1–ID3)
+
+fn view_timers(out: &[Action]) -> Vec<(u64, u64)> {
+    out.iter()
+        .filter_map(|a| match a {
+            Action::SetTimer {
+                timer: tracechain_consensus::TimerId::View { height, view },
+                ..
+            } => Some((*height, *view)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// ID1/ID2: without pending work neither the primary nor a backup starts a view timer, and
+/// the primary does not ask for a block; `PendingWork(true)` starts both, once.
+#[test]
+fn id1_no_timer_and_no_proposal_request_without_pending_work() {
+    let (cfg, set) = sim_config(4);
+    let p = primary(&set, 1, 0);
+    let b = backup(&set);
+    for me in [p, b] {
+        let mut r: R = Replica::new(cfg.clone(), SimSigner::new(me), SimVerifier::default());
+        let out = r.step(Input::Start);
+        assert!(
+            view_timers(&out).is_empty(),
+            "ID1: idle height, no timer: {out:?}"
+        );
+        assert!(!out
+            .iter()
+            .any(|a| matches!(a, Action::RequestProposal { .. })));
+        let out = r.step(Input::PendingWork(false));
+        assert!(out.is_empty(), "{out:?}");
+        let out = r.step(Input::PendingWork(true));
+        assert_eq!(
+            view_timers(&out),
+            vec![(1, 0)],
+            "ID1: work starts the timer"
+        );
+        assert_eq!(
+            out.iter()
+                .filter(|a| matches!(
+                    a,
+                    Action::RequestProposal {
+                        height: 1,
+                        view: 0,
+                        ..
+                    }
+                ))
+                .count(),
+            usize::from(me == p),
+            "ID2: only the primary asks, and only now"
+        );
+        let out = r.step(Input::PendingWork(true));
+        assert!(
+            out.is_empty(),
+            "ID1: a running timer is not pushed back: {out:?}"
+        );
+    }
+}
+
+/// ID3: when the mempool empties before anything happened at the height, the timer stops, and
+/// a stale firing changes nothing (no view change from an idle replica).
+#[test]
+fn id3_empty_mempool_cancels_the_timer_of_an_untouched_height() {
+    let (cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let (mut r, _) = started(&cfg, me);
+    let out = r.step(Input::PendingWork(false));
+    assert!(
+        out.iter().any(|a| matches!(
+            a,
+            Action::CancelTimer(tracechain_consensus::TimerId::View { height: 1, view: 0 })
+        )),
+        "{out:?}"
+    );
+    let out = r.step(timer(1, 0));
+    assert!(
+        broadcasts(&out).is_empty(),
+        "ID3: no view change while idle: {out:?}"
+    );
+    assert_eq!(r.view(), 0);
+}
+
+/// ID1: a proposal from the primary is work even if this replica's mempool is empty: the
+/// timer starts (so a primary that stalls after proposing is still replaced), and it keeps
+/// running when the driver reports an empty mempool.
+#[test]
+fn id1_a_proposal_seen_arms_the_timer_of_an_idle_replica() {
+    let (cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let mut r: R = Replica::new(cfg.clone(), SimSigner::new(me), SimVerifier::default());
+    r.step(Input::Start);
+    let p = primary(&set, 1, 0);
+    let b = block1(&cfg, &set, 0, 0);
+    let out = r.step(msg(
+        p,
+        Message::PrePrepare(PrePrepare {
+            proposal: proposal(&cfg, p, 0, b),
+            parent_cert: None,
+        }),
+    ));
+    assert_eq!(view_timers(&out), vec![(1, 0)], "{out:?}");
+    let out = r.step(Input::PendingWork(false));
+    assert!(
+        out.is_empty(),
+        "ID3: a height with a proposal keeps its timer: {out:?}"
+    );
+    let out = r.step(timer(1, 0));
+    assert!(broadcasts(&out)
+        .iter()
+        .any(|m| matches!(m, Message::ViewChange(_))));
+}
+
+/// ID2: the primary that was idle at the start asks for the view-0 block when work arrives.
+#[test]
+fn id2_primary_asks_when_work_arrives_and_commits_n1() {
+    let (cfg, _set) = sim_config(1);
+    let mut r: R = Replica::new(cfg.clone(), SimSigner::new(0), SimVerifier::default());
+    assert!(r.step(Input::Start).is_empty());
+    let out = r.step(Input::PendingWork(true));
+    assert!(out.iter().any(|a| matches!(
+        a,
+        Action::RequestProposal {
+            height: 1,
+            view: 0,
+            ..
+        }
+    )));
 }

@@ -33,6 +33,7 @@ fn sweep(n: usize) {
     let (mut heights, mut events, mut repro, mut crashes, mut synced) =
         (0u64, 0u64, 0u64, 0u64, 0u64);
     let mut set_changes = 0u64;
+    let (mut idle_seeds, mut idle_ms, mut idle_max_new) = (0u64, 0u64, 0u64);
     let mut fixtures: std::collections::BTreeMap<String, (u64, u64, u64, u64)> = Default::default();
     for s in 0..per {
         // Seeds of different n are disjoint so that every seed number means one run.
@@ -61,6 +62,11 @@ fn sweep(n: usize) {
         if !rep.faults.contains("set changes at []") {
             set_changes += 1;
         }
+        if !rep.faults.contains("idle []") {
+            idle_seeds += 1;
+        }
+        idle_ms += rep.idle_ms;
+        idle_max_new = idle_max_new.max(rep.idle_new_heights);
         heights += rep.max_height;
         events += rep.events;
         repro += rep.reproposals;
@@ -72,6 +78,9 @@ fn sweep(n: usize) {
         start.elapsed().as_secs_f64()
     );
     eprintln!("  n={n}: {set_changes} seeds with a validator removed and re-admitted");
+    eprintln!(
+        "  n={n}: {idle_seeds} seeds with idle mempools ({idle_ms} ms idle in total), at most {idle_max_new} new heights in one idle window"
+    );
     for (name, (runs, evidence, rejected, acts)) in fixtures {
         eprintln!(
             "  n={n} {name}: {runs} seeds, {acts} Byzantine acts, {evidence} evidence reports, {rejected} rejected inputs"
@@ -359,4 +368,66 @@ fn vs1_validator_set_change_takes_effect_two_heights_later() {
         }
     }
     assert_agree(&c, &[0, 1, 2, 3]);
+}
+
+// ------------------------------------------------------------------ idle chain (ID1–ID4)
+
+/// ID1–ID3: a cluster with empty mempools for ten minutes of virtual time sends nothing at
+/// all — no proposals, no view changes, no commits — and commits ≥ 20 blocks (L1) once
+/// transactions arrive.
+#[test]
+fn id3_idle_cluster_stays_quiet_then_commits_when_work_arrives() {
+    for n in [1usize, 4, 7] {
+        let mut o = quiet(n);
+        o.idle = vec![(0, 600_000)];
+        o.safety_ms = 600_000;
+        let rep = Cluster::new(o).run();
+        assert!(rep.violation.is_none(), "n={n}: {:?}", rep.violation);
+        assert_eq!(rep.idle_delivered, 0, "n={n}: no message while idle");
+        assert_eq!(rep.idle_new_heights, 0, "n={n}: no block while idle");
+        assert_eq!(rep.view_changes, 0, "n={n}: no view change");
+        assert!(rep.idle_ms >= 599_000, "n={n}: idle for {} ms", rep.idle_ms);
+        assert!(
+            rep.max_height >= 20,
+            "n={n}: L1 after work arrived: {}",
+            rep.max_height
+        );
+    }
+}
+
+/// ID1/ID2: the mempool empties in the middle of a run and refills; while empty the chain
+/// stops within the height in flight, then resumes.
+#[test]
+fn id2_mempool_empties_then_refills() {
+    let mut o = quiet(4);
+    o.idle = vec![(2_000, 20_000)];
+    o.safety_ms = 30_000;
+    let rep = Cluster::new(o).run();
+    assert!(rep.violation.is_none(), "{:?}", rep.violation);
+    assert!(
+        rep.idle_new_heights <= 1,
+        "in flight only: {}",
+        rep.idle_new_heights
+    );
+    // At most the messages of the height in flight (pre-prepare, prepares, commits).
+    let one_height = 3 * 4 * 3;
+    assert!(
+        rep.idle_delivered <= one_height,
+        "quiet once every driver knew: {} messages",
+        rep.idle_delivered
+    );
+    assert_eq!(rep.view_changes, 0);
+    assert!(rep.max_height >= 20);
+}
+
+/// ID4: a silent primary is still replaced when transactions are pending (the view timer runs
+/// because the backups' mempools are non-empty).
+#[test]
+fn id4_silent_primary_with_pending_work_is_replaced() {
+    let mut o = quiet(4);
+    o.fixture = Fixture::SilentPrimary;
+    let rep = Cluster::new(o).run();
+    assert!(rep.violation.is_none(), "{:?}", rep.violation);
+    assert!(rep.view_changes > 0, "the silent primary was voted out");
+    assert!(rep.byzantine_acts > 0, "the primary withheld proposals");
 }

@@ -39,6 +39,10 @@ pub const SIM_VIEW_TIMEOUT_MS: u64 = 1_000;
 pub const SIM_MAX_VIEW_TIMEOUT_MS: u64 = 8_000;
 /// Genesis timestamp of simulated chains.
 pub const SIM_GENESIS_MS: u64 = 1_700_000_000_000;
+/// Invariant I10: while every mempool is empty, honest replicas may still finish the height in
+/// flight and the one a view change under way forces (the new primary proposes even without
+/// transactions, ID2); more new heights in one idle window mean the idle rule is broken.
+pub const IDLE_MAX_NEW_HEIGHTS: u64 = 2;
 
 /// The Byzantine behaviour placed in a run (at most f validators unless a control asks for
 /// more).
@@ -197,6 +201,10 @@ pub struct SimOptions {
     /// Draw a removal and a later re-admission of one validator from the seed (a Byzantine
     /// one when the fixture has any, so the reduced set keeps at most f faulty).
     pub random_set_change: bool,
+    /// Idle windows (start, duration) of the fault phase: every mempool is empty, drivers
+    /// report `PendingWork(false)` (each after its own gossip delay). Work is present outside
+    /// them and always once faults stop, so the liveness phase runs with work.
+    pub idle: Vec<(u64, u64)>,
 }
 
 impl SimOptions {
@@ -223,6 +231,21 @@ impl SimOptions {
                 _ => Fixture::Spam,
             }
         };
+        // About 40 % of the seeds have idle periods: the mempool empties, then refills.
+        let mut idle: Vec<(u64, u64)> = Vec::new();
+        if rng.chance(400) {
+            let safety: u64 = if n == 1 { 2_000 } else { 6_000 };
+            let mut at = if rng.chance(250) {
+                0
+            } else {
+                rng.below(safety / 2)
+            };
+            for _ in 0..1 + rng.below(2) {
+                let dur = 500 + rng.below(3_500);
+                idle.push((at, dur));
+                at = at + dur + 200 + rng.below(2_000);
+            }
+        }
         SimOptions {
             seed,
             n,
@@ -236,6 +259,7 @@ impl SimOptions {
             liveness_deadline_ms: 60_000,
             set_changes: Vec::new(),
             random_set_change: rng.chance(300),
+            idle,
         }
     }
 }
@@ -287,6 +311,14 @@ pub struct SimReport {
     pub crashes: u64,
     /// Final virtual time.
     pub end_ms: u64,
+    /// View changes broadcast by honest replicas.
+    pub view_changes: u64,
+    /// Largest number of new heights committed within one idle window (I10).
+    pub idle_new_heights: u64,
+    /// Messages delivered while every driver knew its mempool was empty.
+    pub idle_delivered: u64,
+    /// Virtual time spent idle.
+    pub idle_ms: u64,
     /// The fixture.
     pub fixture: String,
     /// The fault mix, in words.
@@ -332,6 +364,11 @@ struct Node {
     skew_pm: u64,
     crash_cut: Option<u64>,
     down_until: Option<u64>,
+    /// The simulated mempool is non-empty (what this node's driver last reported).
+    work: bool,
+    /// A view-0 proposal request held until work arrives (ID2): (height, view, parent,
+    /// parent timestamp, set hash).
+    held: Option<(u64, u64, Hash, u64, Hash)>,
 }
 
 #[allow(clippy::large_enum_variant)]
@@ -370,6 +407,14 @@ enum Ev {
         node: usize,
     },
     ForgeNewView {
+        node: usize,
+    },
+    /// Every mempool empties (false) or refills (true).
+    Work {
+        on: bool,
+    },
+    /// A node's driver learns the mempool state (after its gossip delay).
+    NodeWork {
         node: usize,
     },
     EndFaults,
@@ -472,6 +517,10 @@ pub struct Cluster {
     /// Validator sets by first height in force, as decided by honest commits.
     sets: BTreeMap<u64, ValidatorSet>,
     liveness_start: Option<(u64, Vec<u64>)>,
+    /// Whether the mempools hold work now.
+    work_on: bool,
+    /// Start of the current idle window and the highest height committed then.
+    idle_since: Option<(u64, u64)>,
 }
 
 impl fmt::Debug for Cluster {
@@ -570,6 +619,8 @@ impl Cluster {
                 skew_pm: 1000,
                 crash_cut: None,
                 down_until: None,
+                work: true,
+                held: None,
             });
         }
         for key in &twins {
@@ -585,6 +636,8 @@ impl Cluster {
                 skew_pm: 1000,
                 crash_cut: None,
                 down_until: None,
+                work: true,
+                held: None,
             });
         }
         if opts.random_set_change && n >= 4 {
@@ -644,14 +697,15 @@ impl Cluster {
         let report = SimReport {
             fixture: opts.fixture.name(),
             faults: format!(
-                "loss {}‰, dup {}‰, delay ≤{} ms, long delays {}‰, {} partitions, {} crashes, set changes at {:?}",
+                "loss {}‰, dup {}‰, delay ≤{} ms, long delays {}‰, {} partitions, {} crashes, set changes at {:?}, idle {:?}",
                 plan.loss_pm,
                 plan.dup_pm,
                 plan.max_delay_ms,
                 plan.long_delay_pm,
                 plan.partitions.len(),
                 plan.crashes.len(),
-                opts.set_changes.iter().map(|(h, k)| (*h, k.len())).collect::<Vec<_>>()
+                opts.set_changes.iter().map(|(h, k)| (*h, k.len())).collect::<Vec<_>>(),
+                opts.idle
             ),
             ..SimReport::default()
         };
@@ -677,6 +731,8 @@ impl Cluster {
             filter: None,
             sets: [(1u64, set.clone())].into_iter().collect(),
             liveness_start: None,
+            work_on: true,
+            idle_since: None,
         }
     }
 
@@ -738,13 +794,87 @@ impl Cluster {
         }
     }
 
-    /// Run the whole scenario: fault phase, then liveness phase. Returns the report.
-    pub fn run(mut self) -> SimReport {
+    /// Start every replica; the idle windows of the options are scheduled (work present from
+    /// the start unless a window starts at 0).
+    fn start_all(&mut self) {
+        let idle = self.opts.idle.clone();
+        for (start, dur) in idle {
+            if start == 0 {
+                self.begin_idle();
+            } else {
+                self.schedule(start, Ev::Work { on: false });
+            }
+            self.schedule(start.saturating_add(dur), Ev::Work { on: true });
+        }
         for i in 0..self.nodes.len() {
             let r = self.new_replica(i);
             self.nodes[i].replica = Some(r);
+            self.nodes[i].work = self.work_on;
             self.step_node(i, Input::Start);
+            // ID1: the driver reports its mempool right after the start.
+            let work = self.nodes[i].work;
+            self.step_node(i, Input::PendingWork(work));
         }
+        self.note_all_idle();
+    }
+
+    fn begin_idle(&mut self) {
+        self.work_on = false;
+    }
+
+    /// I10 starts counting once every driver knows the mempools are empty.
+    fn note_all_idle(&mut self) {
+        if self.idle_since.is_none() && !self.work_on && self.nodes.iter().all(|n| !n.work) {
+            let top = self
+                .checker
+                .committed
+                .keys()
+                .next_back()
+                .copied()
+                .unwrap_or(0);
+            self.idle_since = Some((self.now, top));
+        }
+    }
+
+    fn set_work(&mut self, on: bool) {
+        if on == self.work_on {
+            return;
+        }
+        if on {
+            self.work_on = true;
+            if let Some((start, _)) = self.idle_since.take() {
+                self.report.idle_ms += self.now - start;
+            }
+        } else {
+            self.begin_idle();
+        }
+        for node in 0..self.nodes.len() {
+            let d = 1 + self.rng.below(30);
+            self.schedule(self.now + d, Ev::NodeWork { node });
+        }
+    }
+
+    fn node_work(&mut self, i: usize) {
+        let on = self.work_on;
+        if self.nodes[i].work == on {
+            return;
+        }
+        self.nodes[i].work = on;
+        self.note_all_idle();
+        if self.nodes[i].replica.is_none() {
+            return;
+        }
+        self.step_node(i, Input::PendingWork(on));
+        if on {
+            if let Some((height, view, parent, ts, set_hash)) = self.nodes[i].held.take() {
+                self.answer_proposal(i, height, view, parent, ts, set_hash);
+            }
+        }
+    }
+
+    /// Run the whole scenario: fault phase, then liveness phase. Returns the report.
+    pub fn run(mut self) -> SimReport {
+        self.start_all();
         let partitions = self.plan.partitions.clone();
         for (start, dur, groups) in partitions {
             self.schedule(start, Ev::Partition { groups });
@@ -848,11 +978,7 @@ impl Cluster {
     /// first violation.
     pub fn run_until(&mut self, until_ms: u64) -> Option<Violation> {
         if self.now == 0 && self.report.events == 0 {
-            for i in 0..self.nodes.len() {
-                let r = self.new_replica(i);
-                self.nodes[i].replica = Some(r);
-                self.step_node(i, Input::Start);
-            }
+            self.start_all();
             for (node, at, down, mid) in self.plan.crashes.clone() {
                 self.schedule(
                     at,
@@ -917,6 +1043,9 @@ impl Cluster {
                     return;
                 }
                 self.report.delivered += 1;
+                if self.idle_since.is_some() {
+                    self.report.idle_delivered += 1;
+                }
                 if self.history.len() < 512 {
                     self.history.push((from, msg.clone()));
                 } else {
@@ -1001,6 +1130,13 @@ impl Cluster {
                     self.schedule(next, Ev::ForgeNewView { node });
                 }
             }
+            Ev::Work { on } => {
+                // Idle windows belong to the fault phase; once faults stop work stays present.
+                if self.faults_on || on {
+                    self.set_work(on);
+                }
+            }
+            Ev::NodeWork { node } => self.node_work(node),
             Ev::EndFaults => self.end_faults(),
         }
     }
@@ -1008,6 +1144,8 @@ impl Cluster {
     fn end_faults(&mut self) {
         self.faults_on = false;
         self.groups = None;
+        // L1 is measured with work present.
+        self.set_work(true);
         for i in 0..self.nodes.len() {
             self.nodes[i].crash_cut = None;
             if self.nodes[i].replica.is_none() {
@@ -1025,6 +1163,7 @@ impl Cluster {
         nd.timers.clear();
         nd.crash_cut = None;
         nd.down_until = None;
+        nd.held = None;
         self.report.crashes += 1;
         if down_ms != u64::MAX {
             let at = self.now.saturating_add(down_ms);
@@ -1043,6 +1182,9 @@ impl Cluster {
             None => Input::Start,
         };
         self.step_node(node, input);
+        self.nodes[node].work = self.work_on;
+        let work = self.work_on;
+        self.step_node(node, Input::PendingWork(work));
     }
 
     fn step_node(&mut self, i: usize, input: Input) {
@@ -1166,6 +1308,9 @@ impl Cluster {
             Action::Broadcast(message) => {
                 let sender = self.key_of(i);
                 if honest {
+                    if matches!(message, Message::ViewChange(_)) {
+                        self.report.view_changes += 1;
+                    }
                     self.checker.on_send(now, sender, &message);
                     // I8 (S2): what is sent is already covered by the durable state.
                     if !covered(self.nodes[i].persisted.as_ref(), &message) {
@@ -1214,34 +1359,31 @@ impl Cluster {
                 parent_timestamp_ms,
                 validator_set_hash,
             } => {
-                let block = self.make_block(
+                if view == 0 && !self.nodes[i].work {
+                    // I9 (ID2): a view-0 proposal is asked for only with pending work.
+                    if honest {
+                        self.checker.fail(
+                            "I9 proposal without work",
+                            now,
+                            format!("node {i} asked for a view-0 block of height {height} with an empty mempool"),
+                        );
+                    }
+                    self.nodes[i].held = Some((
+                        height,
+                        view,
+                        parent,
+                        parent_timestamp_ms,
+                        validator_set_hash,
+                    ));
+                    return;
+                }
+                self.answer_proposal(
                     i,
                     height,
                     view,
                     parent,
                     parent_timestamp_ms,
                     validator_set_hash,
-                    0,
-                );
-                let block = self.with_set_change(i, block);
-                let set_change = set_change_in(&block);
-                if honest {
-                    self.checker.valid.insert(block.hash());
-                }
-                let inc = self.nodes[i].incarnation;
-                let d = 1 + self.rng.below(20);
-                self.schedule(
-                    now + d,
-                    Ev::Input {
-                        node: i,
-                        inc,
-                        input: Input::ProposalReady {
-                            height,
-                            view,
-                            block,
-                            set_change,
-                        },
-                    },
                 );
             }
             Action::ValidateProposal { height, block, .. } => {
@@ -1294,6 +1436,48 @@ impl Cluster {
             }
             Action::Rejected { .. } => self.report.rejected += 1,
         }
+    }
+
+    /// The simulated driver builds the block asked for (ID2: for a view above 0 at once, even
+    /// with an empty mempool).
+    fn answer_proposal(
+        &mut self,
+        i: usize,
+        height: u64,
+        view: u64,
+        parent: Hash,
+        parent_timestamp_ms: u64,
+        validator_set_hash: Hash,
+    ) {
+        let block = self.make_block(
+            i,
+            height,
+            view,
+            parent,
+            parent_timestamp_ms,
+            validator_set_hash,
+            0,
+        );
+        let block = self.with_set_change(i, block);
+        let set_change = set_change_in(&block);
+        if self.nodes[i].behavior == Behavior::Honest {
+            self.checker.valid.insert(block.hash());
+        }
+        let inc = self.nodes[i].incarnation;
+        let d = 1 + self.rng.below(20);
+        self.schedule(
+            self.now + d,
+            Ev::Input {
+                node: i,
+                inc,
+                input: Input::ProposalReady {
+                    height,
+                    view,
+                    block,
+                    set_change,
+                },
+            },
+        );
     }
 
     fn codec_roundtrip(&mut self, msg: &Message) {
@@ -1380,6 +1564,18 @@ impl Cluster {
             Some(_) => {}
             None => {
                 self.checker.committed.insert(h, hash);
+                // I10 (ID1–ID3): an idle cluster does not keep deciding heights.
+                if let Some((_, top)) = self.idle_since {
+                    let new = h.saturating_sub(top);
+                    self.report.idle_new_heights = self.report.idle_new_heights.max(new);
+                    if new > IDLE_MAX_NEW_HEIGHTS {
+                        self.checker.fail(
+                            "I10 idle churn",
+                            now,
+                            format!("height {h} committed {new} heights into an idle window (mempools empty since then)"),
+                        );
+                    }
+                }
             }
         }
         // I2: validity.
