@@ -12,9 +12,9 @@
 //!
 //! `cargo bench -p tracechain-contracts --bench execute` (env `BENCH_UNITS`, default 2000).
 
-#[path = "../tests/b_support/mod.rs"]
+#[path = "../tests/support/mod.rs"]
 #[allow(unused_imports)]
-mod b_support;
+mod support;
 #[path = "../tests/common/mod.rs"]
 #[allow(unused_imports)]
 mod common;
@@ -22,7 +22,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use b_support::*;
+use support::*;
 use common::*;
 use tracechain_contracts::{execute_prepared, BlockCache, PreparedTx, State};
 use tracechain_types::payload::PayloadKind as K;

@@ -110,8 +110,6 @@ pub enum ErrorCode {
     /// The signer may write the kind but does not own the object it acts on (e.g. item codes
     /// under another participant's batch, revoking another issuer's document).
     NotOwner,
-    /// A module is declared but not implemented yet. Never returned once part B is done.
-    NotYetEnforced,
 }
 
 impl ErrorCode {
@@ -138,7 +136,6 @@ impl ErrorCode {
             ErrorCode::NotAuthorised => "E_NOT_AUTHORISED",
             ErrorCode::RevokedOrExpired => "E_REVOKED_OR_EXPIRED",
             ErrorCode::NotOwner => "E_NOT_OWNER",
-            ErrorCode::NotYetEnforced => "E_NOT_YET_ENFORCED",
         }
     }
 }

@@ -20,16 +20,16 @@
 //! | `dcl/` | declaration number | [`crate::blocks::CustomsDeclarationState`] | blocks |
 //! | `ord/` | signer `/` order ref | tx id | blocks (R-T1) |
 //! | `rcp/` | signer `/` receipt ref | tx id | blocks (R-T2) |
-//! | `lin/`, `agg/`, `shp/` | — | — | lineage (part B) |
-//! | `fil/`, `exd/` | — | — | cbeac (part B) |
-//! | `auth/`, `lnk/` | — | — | closed_loop (part B) |
-//! | `doc/` | — | — | documents (part B) |
-//! | `rcl/` | — | — | recall (part B) |
-//! | `scn/` | — | — | scan (part B) |
-//! | `sen/` | — | — | sensor (part B) |
-//! | `fb/` | — | — | feedback (part B) |
-//! | `val/` | — | — | validators (part B) |
-//! | `alert/` | — | — | alerts of sensor and scan (part B) |
+//! | `lin/`, `agg/`, `shp/` | — | — | lineage |
+//! | `fil/`, `exd/` | — | — | cbeac |
+//! | `auth/`, `lnk/` | — | — | closed_loop |
+//! | `doc/` | — | — | documents |
+//! | `rcl/` | — | — | recall |
+//! | `scn/` | — | — | scan |
+//! | `sen/` | — | — | sensor |
+//! | `fb/` | — | — | feedback |
+//! | `val/` | — | — | validators |
+//! | `alert/` | — | — | alerts of sensor and scan |
 //!
 //! A module owns its prefixes: only it writes them; any module may read them.
 

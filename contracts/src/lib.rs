@@ -11,9 +11,9 @@
 //! * [`execute`] / [`execute_block`]: entry points; state root = hash chain of write sets.
 //! * [`state`]: the storage trait, the in-memory implementation, the write-buffering overlay.
 //! * [`keys`]: the key layout.
-//! * [`registry`], [`trace`], [`blocks`], [`completeness`]: part A's modules.
+//! * [`registry`], [`trace`], [`blocks`], [`completeness`]: participants, trace units, the information blocks and their completeness.
 //! * [`lineage`], [`cbeac`], [`closed_loop`], [`documents`], [`recall`], [`scan`], [`sensor`],
-//!   [`feedback`], [`validators`]: part B's modules.
+//!   [`feedback`], [`validators`]: lineage, alliance-chain business, closed loop, documents, recall, scans, sensors, feedback, validator-set changes.
 //!
 //! See `docs/contracts.md` for every record kind: who writes it, fields, rules, error codes.
 

@@ -8,7 +8,7 @@
 //! node's neighbours in one direction. Links are history: unpacking an SSCC does not remove
 //! the link (a recall must still reach a unit that *was* on a contaminated pallet); the
 //! current contents of an SSCC are kept separately under `agg/{sscc}/{content}`. Item-level
-//! units registered under a batch (`tui/`, part A's index) are downstream of their batch.
+//! units registered under a batch (the `tui/` index) are downstream of their batch.
 //!
 //! Key layout (values Borsh):
 //!
@@ -81,7 +81,7 @@ pub enum LinkKind {
         /// ISO 3166-1 alpha-2.
         destination_country: String,
     },
-    /// Item-level unit registered under its batch (derived from part A's `tui/` index; never
+    /// Item-level unit registered under its batch (derived from the `tui/` index; never
     /// stored under `lin/`).
     ItemOfBatch,
 }

@@ -1,4 +1,4 @@
-//! Read-side helpers shared by part B's modules and the later HTTP API: the records of a
+//! Read-side helpers shared by the contract modules and the later HTTP API: the records of a
 //! trace unit by category, stored envelopes, and the trajectory of a unit (R-S5).
 //!
 //! Everything here is a pure function of a [`StateView`]: no clock (the caller passes the
@@ -16,7 +16,7 @@ use crate::state::{decode_stored, StateView};
 use crate::trace::{self, TraceUnit};
 
 /// Category tags under which `blocks` indexes the records of Tables 1–4 (`tur/{code}/{tag}/…`)
-/// and part B indexes its own kinds.
+/// and each module indexes its own kinds.
 pub mod tags {
     /// R-P3 product features.
     pub const P3: &str = "P3";
@@ -34,7 +34,7 @@ pub mod tags {
     pub const L4: &str = "L4";
     /// R-C1 customs declaration.
     pub const C1: &str = "C1";
-    /// Lineage links (part B).
+    /// Lineage links.
     pub const LINEAGE: &str = "LIN";
     /// Anchored documents (R-S1).
     pub const DOCUMENT: &str = "S1";

@@ -1,5 +1,5 @@
 //! One test per rule id of the categories, modes, node types and roles that the table-driven
-//! tests of part A check in bulk (R-M1–R-M3, R-P2–R-P4, R-T2, R-T3, R-L1–R-L5, R-N1–R-N4,
+//! table-driven tests check in bulk (R-M1–R-M3, R-P2–R-P4, R-T2, R-T3, R-L1–R-L5, R-N1–R-N4,
 //! R-I1, R-A4): each names its rule so the rule-coverage test can see it, and each fails when
 //! its rule is not enforced.
 

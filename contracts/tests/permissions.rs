@@ -1,4 +1,4 @@
-//! Permission matrix (R-A1, R-A2, R-A3, R-N1–R-N4, R-T2 and the rows of part B's kinds):
+//! Permission matrix (R-A1, R-A2, R-A3, R-N1–R-N4, R-T2 and the rows of every other kind):
 //! every participant shape × every state × every payload kind; only the allowed cells pass the
 //! permission gate, and a refused transaction leaves state unchanged.
 

@@ -1,12 +1,12 @@
 //! Lineage (transformation, aggregation, shipment) and recall (R-S3) over a realistic
 //! multi-level supply chain.
 
-mod b_support;
+mod support;
 mod common;
 
 use std::collections::BTreeSet;
 
-use b_support::*;
+use support::*;
 use common::*;
 use tracechain_contracts::lineage::{self, Node};
 use tracechain_contracts::{recall, ErrorCode};

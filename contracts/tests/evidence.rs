@@ -1,10 +1,10 @@
 //! Documents (R-S1), consumer scans (R-S4), trajectory (R-S5), sensor alerts (R-S6) and
 //! feedback (R-S7).
 
-mod b_support;
+mod support;
 mod common;
 
-use b_support::*;
+use support::*;
 use common::*;
 use tracechain_contracts::query::trajectory::trajectory;
 use tracechain_contracts::scan::{self, ScanAlert};

@@ -4,10 +4,10 @@
 //! plus one second per height (`common::ctx`), heights here stay below 60, so 00:04:00 is
 //! within the default five minutes and 00:10:00 beyond.
 
-mod b_support;
+mod support;
 mod common;
 
-use b_support::*;
+use support::*;
 use common::*;
 use tracechain_contracts::context::{DEFAULT_RECORD_FUTURE_SKEW_MS, MAX_RECORD_FUTURE_SKEW_MS};
 use tracechain_contracts::{execute, ChainParams, ChainParamsError, ErrorCode, Problem};

@@ -1,4 +1,4 @@
-//! Part B test fixtures: item codes, SSCCs, lineage records, a realistic multi-level
+//! Test fixtures for lineage and business records: item codes, SSCCs, lineage records, a realistic multi-level
 //! supply chain for recall tests.
 #![allow(dead_code)]
 

@@ -1,11 +1,11 @@
-//! Determinism (R-D4) of part B's kinds: the same random transaction sequence executed twice
+//! Determinism (R-D4) of the lineage and business kinds: the same random transaction sequence executed twice
 //! gives byte-identical write sets and state roots; random and malformed payloads of these
 //! kinds never panic, and a refused one changes nothing.
 
-mod b_support;
+mod support;
 mod common;
 
-use b_support::*;
+use support::*;
 use common::*;
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
@@ -45,7 +45,7 @@ fn break_field(rng: &mut ChaCha8Rng, p: Payload) -> Payload {
     serde_json::from_value(v).unwrap_or(p)
 }
 
-/// A random sequence of part B's kinds over the supply chain of the recall tests.
+/// A random sequence of lineage and business kinds over the supply chain of the recall tests.
 fn random_txs(seed: u64, n: usize) -> (MemoryState, Vec<(SecretKey, Payload)>) {
     let mut c = supply_chain();
     let who = consumer(&mut c.w, 650);
@@ -194,7 +194,7 @@ fn r_d4_part_b_block_roots_agree_across_runs() {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, .. ProptestConfig::default() })]
 
-    /// Random bytes decoded as one of part B's kinds never panic.
+    /// Random bytes decoded as one of these kinds never panic.
     #[test]
     fn r_d4_part_b_random_payload_bytes_never_panic(
         bytes in proptest::collection::vec(any::<u8>(), 0..300),
@@ -215,7 +215,7 @@ proptest! {
         }
     }
 
-    /// Arbitrary strings and numbers in the fields of part B's kinds never panic; a refused
+    /// Arbitrary strings and numbers in the fields of these kinds never panic; a refused
     /// record changes nothing.
     #[test]
     fn r_d4_part_b_malformed_fields_never_panic(s in ".{0,30}", kind_i in 0usize..8, field_i in 0usize..8, n in any::<i64>()) {
