@@ -12,18 +12,18 @@
 //!
 //! `cargo bench -p tracechain-contracts --bench execute` (env `BENCH_UNITS`, default 2000).
 
-#[path = "../tests/support/mod.rs"]
-#[allow(unused_imports)]
-mod support;
 #[path = "../tests/common/mod.rs"]
 #[allow(unused_imports)]
 mod common;
+#[path = "../tests/support/mod.rs"]
+#[allow(unused_imports)]
+mod support;
 
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use support::*;
 use common::*;
+use support::*;
 use tracechain_contracts::{execute_prepared, BlockCache, PreparedTx, State};
 use tracechain_types::payload::PayloadKind as K;
 use tracechain_types::records::*;

@@ -2,14 +2,14 @@
 //! gives byte-identical write sets and state roots; random and malformed payloads of these
 //! kinds never panic, and a refused one changes nothing.
 
-mod support;
 mod common;
+mod support;
 
-use support::*;
 use common::*;
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use support::*;
 use tracechain_contracts::{execute, execute_block, MemoryState, State, StateView};
 use tracechain_types::records::*;
 use tracechain_types::{decode, encode, Hash, Payload, SecretKey, Transaction, TxBody};

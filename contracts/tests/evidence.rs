@@ -1,11 +1,11 @@
 //! Documents (R-S1), consumer scans (R-S4), trajectory (R-S5), sensor alerts (R-S6) and
 //! feedback (R-S7).
 
-mod support;
 mod common;
+mod support;
 
-use support::*;
 use common::*;
+use support::*;
 use tracechain_contracts::query::trajectory::trajectory;
 use tracechain_contracts::scan::{self, ScanAlert};
 use tracechain_contracts::{documents, feedback, sensor, ErrorCode};

@@ -1,13 +1,13 @@
 //! Lineage (transformation, aggregation, shipment) and recall (R-S3) over a realistic
 //! multi-level supply chain.
 
-mod support;
 mod common;
+mod support;
 
 use std::collections::BTreeSet;
 
-use support::*;
 use common::*;
+use support::*;
 use tracechain_contracts::lineage::{self, Node};
 use tracechain_contracts::{recall, ErrorCode};
 use tracechain_types::records::*;

@@ -4,11 +4,11 @@
 //! plus one second per height (`common::ctx`), heights here stay below 60, so 00:04:00 is
 //! within the default five minutes and 00:10:00 beyond.
 
-mod support;
 mod common;
+mod support;
 
-use support::*;
 use common::*;
+use support::*;
 use tracechain_contracts::context::{DEFAULT_RECORD_FUTURE_SKEW_MS, MAX_RECORD_FUTURE_SKEW_MS};
 use tracechain_contracts::{execute, ChainParams, ChainParamsError, ErrorCode, Problem};
 use tracechain_types::payload::PayloadKind as K;
