@@ -1245,3 +1245,158 @@ fn id2_primary_asks_when_work_arrives_and_commits_n1() {
         }
     )));
 }
+
+// ------------------------------------------------------------------ mutation survivors (ADR 0015)
+
+/// VC1/M3: a view change whose prepare certificate carries a forged prepare signature is
+/// refused (a Byzantine validator could otherwise force any block it signed a pre-prepare
+/// for). Added after mutation M2 (prepare signatures not checked) survived every test.
+#[test]
+fn vc1_view_change_with_forged_prepare_signature_is_rejected() {
+    let (cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let (mut r, _) = started(&cfg, me);
+    let b = block1(&cfg, &set, 0, 0);
+    let mut cert = prepared_cert(&cfg, &set, 0, &b);
+    cert.prepares[0].1 .0[0] ^= 1;
+    let from = (0..4).find(|i| *i != me).unwrap();
+    let out = r.step(msg(
+        from,
+        Message::ViewChange(ViewChangeMsg {
+            view_change: view_change(&cfg, from, 1, Some(cert)),
+            prepared_block: Some(b),
+        }),
+    ));
+    assert!(
+        matches!(rejected(&out).as_slice(), [ConsensusError::BadPrepareCert(m)] if m.contains("prepare signature")),
+        "{out:?}"
+    );
+}
+
+/// VC2/VC3d: among the view changes the prepare certificate of the highest view forces the
+/// proposal — not an older one. Added after mutation M5 (lowest view chosen) survived.
+#[test]
+fn vc3d_highest_view_prepared_block_is_forced() {
+    let (cfg, set) = sim_config(4);
+    let me = primary(&set, 1, 3);
+    let p2 = primary(&set, 1, 2);
+    let a = block1(&cfg, &set, 0, 0);
+    let b = block1(&cfg, &set, 1, 1);
+    let cert_a = prepared_cert(&cfg, &set, 0, &a);
+    let cert_b = prepared_cert(&cfg, &set, 1, &b);
+    let voters: Vec<usize> = (0..4).filter(|i| *i != me).collect();
+    let vcs = vec![
+        view_change(&cfg, voters[0], 2, Some(cert_a)),
+        view_change(&cfg, voters[1], 2, Some(cert_b)),
+        view_change(&cfg, voters[2], 2, None),
+    ];
+    let (mut r, _) = started(&cfg, me);
+    let out = r.step(msg(
+        p2,
+        Message::NewView(new_view(&cfg, p2, 2, vcs.clone(), a)),
+    ));
+    assert!(
+        matches!(rejected(&out).as_slice(), [ConsensusError::BadNewView(m)] if m.starts_with("VC3d")),
+        "the view-0 block is not the highest prepared: {out:?}"
+    );
+    assert_eq!(r.view(), 0);
+    let out = r.step(msg(
+        p2,
+        Message::NewView(new_view(&cfg, p2, 2, vcs, b.clone())),
+    ));
+    assert!(rejected(&out).is_empty(), "{out:?}");
+    assert_eq!(r.view(), 2);
+    assert!(out
+        .iter()
+        .any(|a| matches!(a, Action::ValidateProposal { view: 2, block, .. } if *block == b)));
+}
+
+/// VC3b: a new-view that reaches the quorum by repeating one validator's view change is refused.
+/// Added after mutation M8 (duplicates allowed) survived.
+#[test]
+fn vc3b_new_view_with_duplicate_senders_is_rejected() {
+    let (cfg, _set, me, p1, b, vcs) = nv_setup();
+    let (mut r, _) = started(&cfg, me);
+    let dup = vec![vcs[0].clone(), vcs[0].clone(), vcs[1].clone()];
+    let out = r.step(msg(p1, Message::NewView(new_view(&cfg, p1, 1, dup, b))));
+    assert!(
+        matches!(rejected(&out).as_slice(), [ConsensusError::BadNewView(m)] if m.starts_with("VC3b")),
+        "{out:?}"
+    );
+    assert_eq!(r.view(), 0);
+}
+
+/// S1: after a restart a replica that committed-voted B in view 0 does not commit-vote another
+/// block C of view 0, even when the prepares of others make C look prepared (it never prepared
+/// C itself). Added after mutation M10 (commit guard removed) survived.
+#[test]
+fn s1_no_second_commit_digest_after_restart() {
+    let (cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let p = primary(&set, 1, 0);
+    let others: Vec<usize> = (0..4).filter(|i| *i != me && *i != p).collect();
+    let prep = |i: usize, h: &Block| {
+        let hash = h.hash();
+        msg(
+            i,
+            Message::Prepare(Vote {
+                height: 1,
+                view: 0,
+                block_hash: hash,
+                voter: key(i),
+                signature: SimSigner::new(i).sign(&prepare_signing_bytes(
+                    &cfg.chain_id,
+                    1,
+                    0,
+                    &hash,
+                )),
+            }),
+        )
+    };
+    let (mut r, _) = started(&cfg, me);
+    let b = block1(&cfg, &set, 0, 0);
+    r.step(msg(
+        p,
+        Message::PrePrepare(PrePrepare {
+            proposal: proposal(&cfg, p, 0, b.clone()),
+            parent_cert: None,
+        }),
+    ));
+    r.step(Input::ProposalValidated {
+        height: 1,
+        block_hash: b.hash(),
+        set_change: None,
+    });
+    let out = r.step(prep(others[0], &b));
+    assert!(broadcasts(&out)
+        .iter()
+        .any(|m| matches!(m, Message::Commit(v) if v.block_hash == b.hash())));
+    let st = r.persisted_state();
+    let mut r2: R = Replica::new(cfg.clone(), SimSigner::new(me), SimVerifier::default());
+    r2.step(Input::Restore(st));
+    r2.step(Input::PendingWork(true));
+    let c = block1(&cfg, &set, 0, 1);
+    r2.step(msg(
+        p,
+        Message::PrePrepare(PrePrepare {
+            proposal: proposal(&cfg, p, 0, c.clone()),
+            parent_cert: None,
+        }),
+    ));
+    let mut out = r2.step(Input::ProposalValidated {
+        height: 1,
+        block_hash: c.hash(),
+        set_change: None,
+    });
+    out.extend(r2.step(prep(others[0], &c)));
+    out.extend(r2.step(prep(others[1], &c)));
+    for m in broadcasts(&out) {
+        if let Message::Commit(v) = m {
+            assert_ne!(
+                v.block_hash,
+                c.hash(),
+                "S1: a second commit digest for (1, 0)"
+            );
+        }
+    }
+}
