@@ -51,7 +51,32 @@ enum EpcisCommand {
     Map {
         /// The document.
         file: PathBuf,
+        /// Trace mode (R-M1–R-M3) of the trace units that ILMD commissioning events create;
+        /// with it the mapping includes their registrations (EPCIS carries no trace mode).
+        #[arg(long, value_enum)]
+        trace_mode: Option<TraceModeArg>,
     },
+}
+
+/// A trace mode on the command line.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum TraceModeArg {
+    /// R-M1: full supply chain.
+    Full,
+    /// R-M2: back to the manufacturer.
+    Manufacturer,
+    /// R-M3: back to the trader.
+    Trader,
+}
+
+impl From<TraceModeArg> for tracechain_types::records::TraceMode {
+    fn from(m: TraceModeArg) -> Self {
+        match m {
+            TraceModeArg::Full => Self::Full,
+            TraceModeArg::Manufacturer => Self::Manufacturer,
+            TraceModeArg::Trader => Self::Trader,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -87,7 +112,9 @@ fn main() -> ExitCode {
         Command::Epcis { command } => match command {
             EpcisCommand::Validate { file } => cmd::epcis::validate(&file),
             EpcisCommand::Hash { file } => cmd::epcis::hash(&file),
-            EpcisCommand::Map { file } => cmd::epcis::map(&file),
+            EpcisCommand::Map { file, trace_mode } => {
+                cmd::epcis::map(&file, trace_mode.map(Into::into))
+            }
         },
     }
 }

@@ -117,3 +117,36 @@ fn epcis_cli_missing_file_is_one_error_line() {
     assert_eq!(err.lines().count(), 1);
     assert!(err.starts_with("error: cannot open"), "{err}");
 }
+
+#[test]
+fn epcis_cli_map_with_trace_mode_registers_commissioned_units() {
+    let file = data("examples/Example_9.6.4-TransformationEvent.jsonld");
+    let out = Command::new(env!("CARGO_BIN_EXE_tracechain"))
+        .args(["epcis", "map"])
+        .arg(&file)
+        .args(["--trace-mode", "manufacturer"])
+        .output()
+        .expect("run tracechain");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let regs: Vec<&serde_json::Value> = json[0]["payloads"]
+        .as_array()
+        .expect("payloads")
+        .iter()
+        .filter(|p| p["kind"] == "register_trace_unit")
+        .collect();
+    assert_eq!(regs.len(), 4, "{json:#}");
+    assert!(regs.iter().all(|r| r["mode"] == "MANUFACTURER"), "{regs:?}");
+
+    let bad = Command::new(env!("CARGO_BIN_EXE_tracechain"))
+        .args(["epcis", "map"])
+        .arg(&file)
+        .args(["--trace-mode", "wholesale"])
+        .output()
+        .expect("run tracechain");
+    assert_eq!(bad.status.code(), Some(2));
+}

@@ -10,9 +10,11 @@
 //! with its canonical pre-hash, linked to its trace codes (ADR 0033).
 //!
 //! This module only proposes payloads: who may write them, and whether the trace units
-//! exist, is decided by the contracts when a node submits them. Trace units are not
-//! registered by the mapping: a registration needs a trace mode (R-M1–R-M3), which EPCIS does
-//! not carry; the notes name the units an ILMD commissioning describes.
+//! exist, is decided by the contracts when a node submits them. A trace-unit registration
+//! needs a trace mode (R-M1–R-M3), which EPCIS does not carry: the submitter states it in
+//! [`MapOptions::trace_mode`] (`tracechain epcis map --trace-mode …`), and then every unit an
+//! ILMD commissioning describes gets a `RegisterTraceUnit` payload; without it the notes name
+//! the units to register.
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -20,6 +22,7 @@ use tracechain_gs1::DigitalLink;
 use tracechain_types::records::epcis::{
     EpcisErrorDeclaration, EpcisEventRecord, EpcisEventType, MAX_EPCIS_TRACE_CODES,
 };
+use tracechain_types::records::trace::{TraceMode, TraceUnitRegistration};
 use tracechain_types::records::{
     Aggregation, AggregationAction, CustomsDeclarationRecord, CustomsStatus, CustomsStatusRecord,
     OrderRecord, ProductFeaturesRecord, ProductionRecord, SensorReading, TallyOperation,
@@ -217,8 +220,29 @@ fn ilmd_str(attrs: &Map<String, Value>, names: &[&str]) -> Option<String> {
     })
 }
 
-/// Map one event (of `doc`) onto payloads.
+/// What the submitter adds to what the EPCIS document says.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MapOptions {
+    /// The trace mode (R-M1–R-M3) of the units that ILMD commissioning events create. EPCIS has
+    /// no such field; when it is `None`, no `RegisterTraceUnit` payloads are produced.
+    pub trace_mode: Option<TraceMode>,
+}
+
+/// ILMD attributes that may carry a product name (GS1 Web Vocabulary / CBV master data).
+const PRODUCT_NAME_ATTRS: &[&str] = &[
+    "productName",
+    "regulatedProductName",
+    "tradeItemDescription",
+    "descriptionShort",
+];
+
+/// Map one event (of `doc`) onto payloads, with no submitter options.
 pub fn map_event(doc: &Document, e: &Event) -> MappedEvent {
+    map_event_with(doc, e, &MapOptions::default())
+}
+
+/// Map one event (of `doc`) onto payloads.
+pub fn map_event_with(doc: &Document, e: &Event, opts: &MapOptions) -> MappedEvent {
     let hash = e.hash(&doc.context);
     let time = e.event_time.clone().unwrap_or_default();
     let location = e.biz_location.clone().or_else(|| e.read_point.clone());
@@ -243,6 +267,7 @@ pub fn map_event(doc: &Document, e: &Event) -> MappedEvent {
     } else {
         map_primary(
             doc,
+            opts,
             e,
             &time,
             location.as_deref(),
@@ -329,6 +354,7 @@ fn anchored_event(
 #[allow(clippy::too_many_arguments)]
 fn map_primary(
     doc: &Document,
+    opts: &MapOptions,
     e: &Event,
     time: &str,
     location: Option<&str>,
@@ -356,10 +382,27 @@ fn map_primary(
                 .chain(new_classes.iter().map(|q| q.epc_class.as_str())),
         );
         if !new_codes.is_empty() {
-            notes.push(format!(
-                "{} trace unit(s) described by ILMD; register them first (RegisterTraceUnit needs a trace mode, which EPCIS does not carry, R-I1)",
-                new_codes.len()
-            ));
+            match opts.trace_mode {
+                Some(mode) => {
+                    let name = ilmd_str(&attrs, PRODUCT_NAME_ATTRS);
+                    if name.is_none() {
+                        notes.push(
+                            "RegisterTraceUnit: no product name in the ILMD; product_name stays empty and the contract refuses it until filled (R-I1)".into(),
+                        );
+                    }
+                    for code in &new_codes {
+                        payloads.push(Payload::RegisterTraceUnit(TraceUnitRegistration {
+                            code: code.clone(),
+                            mode,
+                            product_name: name.clone().unwrap_or_default(),
+                        }));
+                    }
+                }
+                None => notes.push(format!(
+                    "{} trace unit(s) described by ILMD; register them first or map with a trace mode (RegisterTraceUnit needs one, EPCIS does not carry it, R-I1)",
+                    new_codes.len()
+                )),
+            }
             payloads.push(Payload::Production(ProductionRecord {
                 trace_codes: new_codes.clone(),
                 production_time: Some(time.to_string()),
@@ -608,7 +651,15 @@ fn map_primary(
     }
 }
 
-/// Map every event of a document, in document order.
+/// Map every event of a document, in document order, with no submitter options.
 pub fn map_document(doc: &Document) -> Vec<MappedEvent> {
-    doc.events.iter().map(|e| map_event(doc, e)).collect()
+    map_document_with(doc, &MapOptions::default())
+}
+
+/// Map every event of a document, in document order.
+pub fn map_document_with(doc: &Document, opts: &MapOptions) -> Vec<MappedEvent> {
+    doc.events
+        .iter()
+        .map(|e| map_event_with(doc, e, opts))
+        .collect()
 }

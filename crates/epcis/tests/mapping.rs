@@ -271,3 +271,59 @@ fn epcis_map_r_s6_temperature_units_converted_to_centi_celsius() {
     assert_eq!(temps, vec![Some(450), Some(450), Some(450)]);
     assert!(anchored(&m[0]).is_some(), "the MTR report is kept anchored");
 }
+
+#[test]
+fn epcis_map_ilmd_commissioning_registers_units_in_the_stated_trace_mode() {
+    use tracechain_epcis::map::{map_document_with, MapOptions};
+    let path = common::epcis_dir()
+        .join("examples")
+        .join("Example_9.6.4-TransformationEvent.jsonld");
+    let doc = Document::parse(&std::fs::read(&path).unwrap()).unwrap();
+    let registrations = |m: &[MappedEvent]| -> Vec<TraceUnitRegistration> {
+        m.iter()
+            .flat_map(|e| &e.payloads)
+            .filter_map(|p| match p {
+                Payload::RegisterTraceUnit(r) => Some(r.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    // Without a trace mode no registration is invented; a note says what to do.
+    let plain = map_document(&doc);
+    assert!(registrations(&plain).is_empty());
+    assert!(plain[0]
+        .notes
+        .iter()
+        .any(|n| n.contains("map with a trace mode")));
+
+    for mode in TraceMode::ALL {
+        let m = map_document_with(
+            &doc,
+            &MapOptions {
+                trace_mode: Some(mode),
+            },
+        );
+        let regs = registrations(&m);
+        let codes: Vec<TraceCode> = regs.iter().map(|r| r.code.clone()).collect();
+        assert_eq!(
+            codes,
+            (25..=28)
+                .map(|s| item("04012345778892", &s.to_string()))
+                .collect::<Vec<_>>()
+        );
+        assert!(regs.iter().all(|r| r.mode == mode));
+        // The example's ILMD names no product: the name stays empty for the contract to refuse.
+        assert!(regs.iter().all(|r| r.product_name.is_empty()));
+        assert!(m[0].notes.iter().any(|n| n.contains("no product name")));
+        // Registrations come before the product block records of the same units.
+        let first_reg = m[0]
+            .payloads
+            .iter()
+            .position(|p| matches!(p, Payload::RegisterTraceUnit(_)));
+        let first_prod = m[0]
+            .payloads
+            .iter()
+            .position(|p| matches!(p, Payload::Production(_)));
+        assert!(first_reg < first_prod, "{:?}", m[0].payloads);
+    }
+}

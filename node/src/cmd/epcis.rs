@@ -14,6 +14,8 @@
 use std::io::Read;
 use std::path::Path;
 use std::process::ExitCode;
+use tracechain_epcis::map::{map_document_with, MapOptions};
+use tracechain_types::records::TraceMode;
 
 use tracechain_epcis::{Document, MAX_DOCUMENT_BYTES};
 
@@ -69,8 +71,10 @@ pub fn hash(path: &Path) -> ExitCode {
     }
 }
 
-/// `epcis map FILE`: only a valid document is mapped (else exit 2 with its problems).
-pub fn map(path: &Path) -> ExitCode {
+/// `epcis map FILE [--trace-mode MODE]`: only a valid document is mapped (else exit 2 with its
+/// problems). With a trace mode, the units that ILMD commissioning events create get
+/// `RegisterTraceUnit` payloads in that mode.
+pub fn map(path: &Path, trace_mode: Option<TraceMode>) -> ExitCode {
     let doc = match load(path) {
         Ok(d) => d,
         Err(e) => return fail(e),
@@ -81,7 +85,8 @@ pub fn map(path: &Path) -> ExitCode {
         }
         return ExitCode::from(2);
     }
-    match serde_json::to_string_pretty(&tracechain_epcis::map::map_document(&doc)) {
+    let opts = MapOptions { trace_mode };
+    match serde_json::to_string_pretty(&map_document_with(&doc, &opts)) {
         Ok(json) => {
             println!("{json}");
             eprintln!(
