@@ -151,7 +151,7 @@ fn run(seed: u64) -> (Vec<Vec<u8>>, MemoryState) {
 }
 
 #[test]
-fn r_d4_part_b_random_sequences_give_byte_identical_write_sets() {
+fn r_d4_business_random_sequences_give_byte_identical_write_sets() {
     for seed in [11u64, 12, 13] {
         let (a, sa) = run(seed);
         let (b, sb) = run(seed);
@@ -167,7 +167,7 @@ fn r_d4_part_b_random_sequences_give_byte_identical_write_sets() {
 }
 
 #[test]
-fn r_d4_part_b_block_roots_agree_across_runs() {
+fn r_d4_business_block_roots_agree_across_runs() {
     let (state, txs) = random_txs(21, 60);
     let mut st = state.clone();
     let valid: Vec<Transaction> = txs
@@ -196,7 +196,7 @@ proptest! {
 
     /// Random bytes decoded as one of these kinds never panic.
     #[test]
-    fn r_d4_part_b_random_payload_bytes_never_panic(
+    fn r_d4_business_random_payload_bytes_never_panic(
         bytes in proptest::collection::vec(any::<u8>(), 0..300),
         tag in prop_oneof![Just(0u8), 20u8..37],
     ) {
@@ -218,7 +218,7 @@ proptest! {
     /// Arbitrary strings and numbers in the fields of these kinds never panic; a refused
     /// record changes nothing.
     #[test]
-    fn r_d4_part_b_malformed_fields_never_panic(s in ".{0,30}", kind_i in 0usize..8, field_i in 0usize..8, n in any::<i64>()) {
+    fn r_d4_business_malformed_fields_never_panic(s in ".{0,30}", kind_i in 0usize..8, field_i in 0usize..8, n in any::<i64>()) {
         let mut c = supply_chain();
         let who = consumer(&mut c.w, 652);
         let samples: [(&SecretKey, Payload); 8] = [
