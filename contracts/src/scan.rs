@@ -124,7 +124,7 @@ pub struct ScanEntry {
 /// Per-item scan summary (`scn/{code}`).
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct ScanSummary {
-    /// Number of scans.
+    /// Number of scans (saturates at `u32::MAX`: further scans are recorded as scan `u32::MAX`).
     pub count: u32,
     /// The first scan's time (Unix ms).
     pub first_time_ms: i64,
@@ -132,7 +132,7 @@ pub struct ScanSummary {
     pub first_height: u64,
     /// The last known coarse position.
     pub last_position: Option<(i16, i16)>,
-    /// Scans that raised at least one alert.
+    /// Scans that raised at least one alert (saturates at `u32::MAX`).
     pub alerted_scans: u32,
 }
 
@@ -336,8 +336,11 @@ pub fn consumer_scan(env: &mut TxEnv<'_>, r: &ConsumerScan) -> Result<(), Contra
         first_time_ms: prev.as_ref().map_or(time_ms, |p| p.first_time_ms),
         first_height: prev.as_ref().map_or(env.ctx.height, |p| p.first_height),
         last_position: position.or(prev.as_ref().and_then(|p| p.last_position)),
-        alerted_scans: prev.as_ref().map_or(0, |p| p.alerted_scans)
-            + u32::from(!entry.alerts.is_empty()),
+        // Saturating like `count`: an overflow here would panic (debug) or wrap (release).
+        alerted_scans: prev
+            .as_ref()
+            .map_or(0, |p| p.alerted_scans)
+            .saturating_add(u32::from(!entry.alerts.is_empty())),
     };
     if !entry.alerts.is_empty() {
         env.state.put_value(
