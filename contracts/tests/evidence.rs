@@ -367,3 +367,25 @@ fn r_s7_feedback_is_answered_by_the_units_service_provider() {
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::UnknownTraceUnit);
 }
+
+#[test]
+fn r_s4_scan_counters_saturate_instead_of_overflowing() {
+    // An item whose summary already holds the largest counts: one more alerted scan must not
+    // overflow (a panic during execution would stop every validator on the same block).
+    let mut c = supply_chain();
+    let who = consumer(&mut c.w, 603);
+    let a1 = item("A1");
+    let k = tracechain_contracts::keys::key("scn/", &[es(&a1).as_bytes()]);
+    let full = scan::ScanSummary {
+        count: u32::MAX,
+        first_time_ms: 1_714_552_200_000,
+        first_height: 1,
+        last_position: None,
+        alerted_scans: u32::MAX,
+    };
+    tracechain_contracts::State::put(&mut c.w.state, k, tracechain_types::encode(&full));
+    c.w.exec(&who, scan_at(&a1, "NL", None)).unwrap();
+    let v = scan::verdict(&c.w.state, &a1).unwrap();
+    assert_eq!(v.count, u32::MAX);
+    assert!(v.suspicious);
+}
