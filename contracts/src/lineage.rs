@@ -46,6 +46,11 @@ pub const MAX_SSCCS_PER_SHIPMENT: usize = MAX_TRACE_CODES_PER_RECORD;
 pub const MAX_TRAVERSAL_NODES: usize = 200_000;
 /// Most neighbours read per node and direction in one traversal.
 pub const MAX_EDGES_PER_NODE: usize = 100_000;
+/// Most links one traversal lists (five per node at [`MAX_TRAVERSAL_NODES`]). Policy: the
+/// traversal stops there and is marked truncated. Without it a dense graph (every
+/// transformation links up to 64 inputs to 64 outputs) would list about nodes × edges links
+/// and exhaust the memory of the node answering the read.
+pub const MAX_TRAVERSAL_LINKS: usize = 1_000_000;
 
 /// A node of the lineage graph.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize)]
@@ -479,11 +484,13 @@ pub struct Traversal {
     pub nodes: BTreeSet<Node>,
     /// Every link followed: (from, to, kind) in the traversal's direction, sorted by visit.
     pub links: Vec<(Node, Node, LinkKind)>,
-    /// Whether [`MAX_TRAVERSAL_NODES`] cut the traversal.
+    /// Whether [`MAX_TRAVERSAL_NODES`] or [`MAX_TRAVERSAL_LINKS`] cut the traversal.
     pub truncated: bool,
 }
 
 /// Breadth-first traversal from `start` (lineage forward for recall, backward for origin).
+/// Iterative (no recursion however deep the lineage), at most [`MAX_TRAVERSAL_NODES`] nodes
+/// and [`MAX_TRAVERSAL_LINKS`] links.
 pub fn traverse(state: &dyn StateView, start: &Node, dir: Direction) -> Traversal {
     let mut t = Traversal::default();
     let mut queue = VecDeque::new();
@@ -491,6 +498,10 @@ pub fn traverse(state: &dyn StateView, start: &Node, dir: Direction) -> Traversa
     queue.push_back(start.clone());
     while let Some(n) = queue.pop_front() {
         for e in neighbours(state, &n, dir) {
+            if t.links.len() >= MAX_TRAVERSAL_LINKS {
+                t.truncated = true;
+                return t;
+            }
             t.links.push((n.clone(), e.neighbour.clone(), e.kind));
             if t.nodes.contains(&e.neighbour) {
                 continue;

@@ -271,3 +271,50 @@ fn r_s3_lineage_records_name_every_bad_field() {
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::NotOwner);
 }
+
+/// A state whose every node has the same `k` forward neighbours (shipment nodes): `k + 1`
+/// nodes, about `k²` links. Built on the fly so the test needs no million stored entries.
+struct Dense {
+    edges: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+impl tracechain_contracts::StateView for Dense {
+    fn get(&self, _key: &[u8]) -> Option<Vec<u8>> {
+        None
+    }
+    fn scan(&self, prefix: &[u8], _after: Option<&[u8]>, limit: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
+        if prefix.starts_with(b"lin/d/") {
+            self.edges.iter().take(limit).cloned().collect()
+        } else {
+            Vec::new()
+        }
+    }
+}
+
+#[test]
+fn r_s3_traversal_of_a_dense_graph_is_bounded_in_links() {
+    use tracechain_types::Hash;
+    let k: u32 = 1_050;
+    let edges = (0..k)
+        .map(|i| {
+            let n = Node::Shipment(Hash::digest(&i.to_be_bytes()));
+            let e = lineage::Edge {
+                neighbour: n,
+                kind: lineage::LinkKind::Transformation,
+                tx_id: Hash::ZERO,
+                height: 0,
+            };
+            (i.to_be_bytes().to_vec(), tracechain_types::encode(&e))
+        })
+        .collect();
+    let state = Dense { edges };
+    let start = Node::Shipment(Hash::digest(b"start"));
+    let t = lineage::traverse(&state, &start, lineage::Direction::Forward);
+    assert!(t.nodes.len() < lineage::MAX_TRAVERSAL_NODES);
+    assert!(
+        t.links.len() <= lineage::MAX_TRAVERSAL_LINKS,
+        "{} links listed",
+        t.links.len()
+    );
+    assert!(t.truncated, "a cut traversal says so");
+}
