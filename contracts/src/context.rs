@@ -13,7 +13,8 @@ pub struct ChainParams {
     /// R-S4: a scan farther than this from the declared destination country or from the
     /// previous scans raises an alert (kilometres).
     pub scan_distance_alert_km: u32,
-    /// R-Q2: largest accepted difference between receipt and order amounts (minor units).
+    /// R-Q2: largest accepted difference between receipt and order amounts (minor units,
+    /// ≥ 0 — [`ChainParams::validate`]).
     pub payment_tolerance_minor: i64,
     /// R-B2: departments whose approval puts a filing in force.
     pub filing_departments: Vec<Agency>,
@@ -44,6 +45,9 @@ pub enum ChainParamsError {
         /// The limit.
         max: u64,
     },
+    /// `payment_tolerance_minor` below zero: every order would be judged mismatched (R-Q2).
+    #[error("payment_tolerance_minor {0} is negative")]
+    NegativePaymentTolerance(i64),
 }
 
 impl ChainParams {
@@ -54,6 +58,11 @@ impl ChainParams {
                 got: self.max_record_future_skew_ms,
                 max: MAX_RECORD_FUTURE_SKEW_MS,
             });
+        }
+        if self.payment_tolerance_minor < 0 {
+            return Err(ChainParamsError::NegativePaymentTolerance(
+                self.payment_tolerance_minor,
+            ));
         }
         Ok(())
     }

@@ -663,3 +663,18 @@ fn r_q3_bulk_import_through_the_same_signed_path_all_or_nothing() {
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::LimitExceeded);
 }
+
+#[test]
+fn r_q2_chain_params_refuse_a_negative_payment_tolerance() {
+    // A negative tolerance would judge every order mismatched, even one paid to the cent.
+    let p = ChainParams {
+        payment_tolerance_minor: -1,
+        ..ChainParams::default()
+    };
+    assert!(p.validate().is_err());
+    let ok = ChainParams {
+        payment_tolerance_minor: 0,
+        ..ChainParams::default()
+    };
+    assert!(ok.validate().is_ok());
+}
