@@ -244,6 +244,7 @@ pub fn check_fields(payload: &Payload, latest_ms: i64) -> Checker {
             c.text("vehicle", &r.vehicle, false);
             c.country("country", &r.country, false);
             c.positions("positions", &r.positions);
+            coarse_delivery_positions(&mut c, &r.positions);
         }
         Payload::DeliveryException(r) => {
             c.present("exception_type", &r.exception_type, true);
@@ -308,6 +309,31 @@ pub fn check_fields(payload: &Payload, latest_ms: i64) -> Checker {
         _ => {}
     }
     c
+}
+
+/// Grid of delivery positions (R-L4, R-S5), degrees × 10⁷: 0.01°, about 1 km, the precision
+/// of consumer scan locations (R-S4).
+pub const DELIVERY_POSITION_STEP_E7: i32 = 100_000;
+
+/// A delivery ends at the receiver, whose location is personal data carried only as a
+/// commitment (`receiving_location`, architecture "Privacy", R-A5). A position taken there
+/// would put that address on chain in clear, and into the public trajectory (R-S5), so
+/// delivery positions must lie on the [`DELIVERY_POSITION_STEP_E7`] grid; finer ones are
+/// refused (the submitter rounds them).
+fn coarse_delivery_positions(c: &mut Checker, positions: &[Position]) {
+    for (i, p) in positions.iter().enumerate() {
+        for (axis, v) in [("lat_e7", p.lat_e7), ("lon_e7", p.lon_e7)] {
+            if v % DELIVERY_POSITION_STEP_E7 != 0 {
+                c.push(
+                    format!("positions[{i}].{axis}"),
+                    Problem::Malformed(format!(
+                        "delivery positions are coarse (a multiple of {DELIVERY_POSITION_STEP_E7}, \
+                         0.01°): the receiver's location is personal data"
+                    )),
+                );
+            }
+        }
+    }
 }
 
 fn check_range(c: &mut Checker, r: &SensorRange) {

@@ -389,3 +389,50 @@ fn r_s4_scan_counters_saturate_instead_of_overflowing() {
     assert_eq!(v.count, u32::MAX);
     assert!(v.suspicious);
 }
+
+#[test]
+fn r_l4_delivery_positions_are_coarse_so_no_person_address_is_in_clear() {
+    // The receiving location of a delivery is a person's address (a commitment on the
+    // record); a position taken at the door would put it on chain in clear and in the public
+    // trajectory (R-S5). Delivery positions are therefore coarse: 0.01° (about 1 km), the
+    // precision of consumer scans.
+    let mut w = World::new();
+    let cast = w.cast();
+    let b = batch("DLV");
+    w.unit(&cast, &b, TraceMode::Full);
+    let mut d = match valid_record(K::Delivery, &b, 1) {
+        Payload::Delivery(r) => r,
+        _ => unreachable!(),
+    };
+    d.positions = vec![Position {
+        time: "2024-05-03T00:00:00Z".into(),
+        lat_e7: 523_702_157,
+        lon_e7: 48_951_679,
+        system: PositioningSystem::Gps,
+    }];
+    let before = w.state.clone();
+    let e = w
+        .exec(&cast.logistics, Payload::Delivery(d.clone()))
+        .unwrap_err();
+    assert!(e.names("positions[0].lat_e7"), "{e}");
+    assert!(e.names("positions[0].lon_e7"), "{e}");
+    assert_eq!(w.state, before);
+    // the same refusal through a self-declared import (R-B4)
+    let e = w
+        .exec(
+            &cast.trader,
+            Payload::ManualImport(ManualImport {
+                record: SelfDeclaredRecord::Delivery(d.clone()),
+                note: "overseas delivery partner not connected".into(),
+            }),
+        )
+        .unwrap_err();
+    assert!(e.names("record.positions[0].lat_e7"), "{e}");
+    // a coarse position is accepted and shows in the trajectory
+    d.positions[0].lat_e7 = 523_700_000;
+    d.positions[0].lon_e7 = 49_000_000;
+    w.exec(&cast.logistics, Payload::Delivery(d)).unwrap();
+    let t = trajectory(&w.state, &b).unwrap();
+    assert_eq!(t.points.len(), 1);
+    assert_eq!(t.points[0].position.lat_e7, 523_700_000);
+}
