@@ -200,7 +200,7 @@ mod tests {
 
     #[test]
     fn any_two_quorums_share_an_honest_validator() {
-        for n in 1..=100 {
+        for n in 1..=4 * MAX_VALIDATORS {
             let q = quorum(n);
             let f = max_faulty(n);
             assert!(

@@ -212,6 +212,32 @@ proptest! {
         decode_is_canonical::<ValidatorSet>(&bytes)?;
         decode_is_canonical::<ChainId>(&bytes)?;
         decode_is_canonical::<MerkleProof>(&bytes)?;
+        decode_is_canonical::<TxBody>(&bytes)?;
+        decode_is_canonical::<Payload>(&bytes)?;
+        decode_is_canonical::<CommitVote>(&bytes)?;
+        decode_is_canonical::<Validator>(&bytes)?;
+        decode_is_canonical::<PublicKey>(&bytes)?;
+        decode_is_canonical::<Signature>(&bytes)?;
+    }
+
+    #[test]
+    fn mutated_blocks_certificates_and_sets_never_panic(
+        h in arb_header(),
+        txs in proptest::collection::vec(arb_tx(), 0..3),
+        c in arb_cert(),
+        s in arb_set(),
+        muts in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..4),
+    ) {
+        let block = Block { header: h, txs: txs.into_iter().map(|(_, t)| t).collect() };
+        for mut bytes in [encode(&block), encode(&c), encode(&s)] {
+            for (pos, byte) in &muts {
+                let p = pos % bytes.len();
+                bytes[p] = *byte;
+            }
+            decode_is_canonical::<Block>(&bytes)?;
+            decode_is_canonical::<CommitCertificate>(&bytes)?;
+            decode_is_canonical::<ValidatorSet>(&bytes)?;
+        }
     }
 
     #[test]
@@ -453,4 +479,196 @@ fn hash_and_keys_display_and_parse() {
     assert!(ChainId::new("Upper").is_err());
     assert!(ChainId::new("").is_err());
     assert!(ChainId::new("a".repeat(65)).is_err());
+}
+
+// ------------------------------------------------------------------ adversarial signature cases
+//
+// The acceptance rule is ZIP-215 (ADR 0002). These fixed vectors are the encodings on which
+// Ed25519 implementations are known to disagree; on each of them single and batch verification
+// must give the same verdict, and no small-order key may be registered.
+
+fn hex32(s: &str) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(s, &mut out).expect("64 hex characters");
+    out
+}
+
+/// Every encoding of a small-order point that decompresses: the eight points of the torsion
+/// subgroup in canonical form, and the non-canonical encodings of the identity (y = 1 with the
+/// sign bit set, y = p + 1 with either sign), of the point of order 2 (y = −1 with the sign bit
+/// set) and of the points of order 4 (y = p, i.e. 0, with either sign).
+const SMALL_ORDER_ENCODINGS: &[&str] = &[
+    // canonical
+    "0100000000000000000000000000000000000000000000000000000000000000", // identity
+    "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", // order 2
+    "0000000000000000000000000000000000000000000000000000000000000000", // order 4
+    "0000000000000000000000000000000000000000000000000000000000000080", // order 4
+    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a", // order 8
+    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa", // order 8
+    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05", // order 8
+    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85", // order 8
+    // non-canonical
+    "0100000000000000000000000000000000000000000000000000000000000080", // identity, x = −0
+    "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff", // order 2, x = −0
+    "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", // identity, y = p + 1
+    "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff", // identity, y = p + 1
+    "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", // order 4, y = p
+    "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff", // order 4, y = p
+];
+
+/// ℓ, the order of the prime-order subgroup, little-endian.
+const ELL: [u8; 32] = [
+    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+];
+
+/// `s + ℓ` (little-endian 256-bit addition; s < ℓ < 2^253, so it cannot overflow).
+fn add_ell(s: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    let mut carry = 0u16;
+    for i in 0..32 {
+        let v = s[i] as u16 + ELL[i] as u16 + carry;
+        out[i] = v as u8;
+        carry = v >> 8;
+    }
+    assert_eq!(carry, 0);
+    out
+}
+
+/// A signature `R ‖ s` from parts.
+fn sig_of(r: [u8; 32], s: [u8; 32]) -> Signature {
+    let mut out = [0u8; 64];
+    out[..32].copy_from_slice(&r);
+    out[32..].copy_from_slice(&s);
+    Signature(out)
+}
+
+/// Single and batch verification agree on `items`, on every sub-batch of two and on the whole
+/// batch; returns the single verdicts.
+fn single_and_batch_agree(items: &[(PublicKey, &[u8], Signature)]) -> Vec<bool> {
+    let single: Vec<bool> = items
+        .iter()
+        .map(|(k, m, s)| k.verify(m, s).is_ok())
+        .collect();
+    for (i, item) in items.iter().enumerate() {
+        assert_eq!(
+            Ed25519.verify_batch(std::slice::from_ref(item)),
+            single[i],
+            "item {i} alone"
+        );
+        for (j, other) in items.iter().enumerate().skip(i + 1) {
+            let pair = [*item, *other];
+            assert_eq!(
+                Ed25519.verify_batch(&pair),
+                single[i] && single[j],
+                "items {i} and {j}"
+            );
+        }
+    }
+    assert_eq!(
+        Ed25519.verify_batch(items),
+        single.iter().all(|v| *v),
+        "whole batch"
+    );
+    single
+}
+
+#[test]
+fn every_small_order_encoding_is_refused_at_registration() {
+    for (i, h) in SMALL_ORDER_ENCODINGS.iter().enumerate() {
+        let pk = PublicKey(hex32(h));
+        assert!(
+            matches!(pk.check_registrable(), Err(crypto::CryptoError::WeakKey(_))),
+            "encoding {i} ({h}) was not refused as a weak key: {:?}",
+            pk.check_registrable()
+        );
+        let set = ValidatorSet::new(vec![
+            Validator {
+                public_key: pk,
+                name: "weak".into(),
+            },
+            Validator {
+                public_key: key(1).public(),
+                name: "strong".into(),
+            },
+        ]);
+        assert!(
+            matches!(
+                set,
+                Err(validator::ValidatorSetError::Key(
+                    crypto::CryptoError::WeakKey(_)
+                ))
+            ),
+            "encoding {i}: validator set accepted a weak key"
+        );
+    }
+}
+
+#[test]
+fn small_order_keys_verify_forged_signatures_which_is_why_registration_refuses_them() {
+    // Under ZIP-215 a small-order key A satisfies [8][s]B = [8]R + [8][k]A for s = 0 and any
+    // small-order R, whatever the message: the signature proves nothing. Single and batch agree,
+    // for canonical and non-canonical encodings of A and of R alike.
+    let msgs: [&[u8]; 2] = [b"forged record", b"another record"];
+    let mut items = Vec::new();
+    for (i, a) in SMALL_ORDER_ENCODINGS.iter().enumerate() {
+        let r = SMALL_ORDER_ENCODINGS[(i * 5 + 3) % SMALL_ORDER_ENCODINGS.len()];
+        items.push((
+            PublicKey(hex32(a)),
+            msgs[i % 2],
+            sig_of(hex32(r), [0u8; 32]),
+        ));
+    }
+    let verdicts = single_and_batch_agree(&items);
+    assert!(
+        verdicts.iter().all(|v| *v),
+        "ZIP-215 accepts s = 0 with small-order A and R: {verdicts:?}"
+    );
+}
+
+#[test]
+fn s_not_below_ell_is_refused_by_single_and_batch() {
+    // s and s + ℓ are the same scalar, so an implementation that reduces s would accept both;
+    // the rule requires s < ℓ.
+    let msg: &[u8] = b"tracechain record";
+    let k = key(9);
+    let good = k.sign(msg);
+    let bad = sig_of(
+        good.0[..32].try_into().expect("32 bytes"),
+        add_ell(&good.0[32..]),
+    );
+    // The same with a small-order key and s = ℓ (≡ 0): would be a forgery if s were reduced.
+    let weak = PublicKey(hex32(SMALL_ORDER_ENCODINGS[0]));
+    let weak_bad = sig_of(hex32(SMALL_ORDER_ENCODINGS[0]), ELL);
+    let other = key(10);
+    let items = [
+        (k.public(), msg, good),
+        (k.public(), msg, bad),
+        (weak, msg, weak_bad),
+        (other.public(), msg, other.sign(msg)),
+    ];
+    let verdicts = single_and_batch_agree(&items);
+    assert_eq!(verdicts, vec![true, false, false, true]);
+}
+
+#[test]
+fn malformed_encodings_are_refused_by_single_and_batch() {
+    // y = 2 is not the y-coordinate of a curve point: neither as a key nor as R.
+    let mut not_a_point = [0u8; 32];
+    not_a_point[0] = 2;
+    assert!(matches!(
+        PublicKey(not_a_point).check_registrable(),
+        Err(crypto::CryptoError::MalformedKey(_))
+    ));
+    let msg: &[u8] = b"tracechain record";
+    let k = key(11);
+    let good = k.sign(msg);
+    let bad_r = sig_of(not_a_point, good.0[32..].try_into().expect("32 bytes"));
+    let items = [
+        (k.public(), msg, good),
+        (PublicKey(not_a_point), msg, good),
+        (k.public(), msg, bad_r),
+    ];
+    let verdicts = single_and_batch_agree(&items);
+    assert_eq!(verdicts, vec![true, false, false]);
 }
