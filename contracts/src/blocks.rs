@@ -498,6 +498,20 @@ pub fn execute(
         _ => {}
     }
     env.store_record(payload, category.tag(), &codes, self_declared);
+    if let Payload::CustomsDeclaration(r) = payload {
+        if r.release_date.is_some() {
+            // R-C1 decision: a declaration that carries its release date is final
+            // (released), so no R-C2 status record can follow; the declaration itself is
+            // the unit's released status and is indexed under C2 too. Without this R-C2,
+            // mandatory in every mode, could never be recorded for these units.
+            for c in &codes {
+                env.state.put_value(
+                    keys::unit_record(c, Category::C2.tag(), env.ctx.height, &env.tx_id),
+                    &(),
+                );
+            }
+        }
+    }
     match payload {
         Payload::Transport(r) if !r.sensor_readings.is_empty() => {
             sensor::on_readings(env, &codes, &r.sensor_readings)?

@@ -531,3 +531,47 @@ fn r_x4_item_units_count_their_batch_records() {
         format!("https://id.gs1.org/01/0{GTIN}/21/S1")
     );
 }
+
+#[test]
+fn r_c1_declaration_carrying_its_release_date_is_the_r_c2_released_status() {
+    // R-C1 decision: a declaration carries the release date once released. Such a
+    // declaration is final (released), so no customs status record can follow it; unless
+    // the declaration itself counts as the released status, R-C2 (mandatory in every mode)
+    // stays missing for ever and the unit can never be complete.
+    let mut w = World::new();
+    let cast = w.cast();
+    let code = batch("c1rel");
+    w.unit(&cast, &code, TraceMode::Trader);
+    w.exec(&cast.producer, valid_record(K::ProductFeatures, &code, 1))
+        .unwrap();
+    w.exec(&cast.trader, valid_record(K::TradeProductCode, &code, 1))
+        .unwrap();
+    let mut d = match valid_record(K::CustomsDeclaration, &code, 7) {
+        Payload::CustomsDeclaration(r) => r,
+        _ => unreachable!(),
+    };
+    d.release_date = Some("2024-05-05".into());
+    w.exec(&cast.port, Payload::CustomsDeclaration(d)).unwrap();
+    let st = tracechain_contracts::blocks::declaration(&w.state, "310120240000000007").unwrap();
+    assert_eq!(st.status, CustomsStatus::Released);
+    let r = completeness::report(&w.state, &code).unwrap();
+    let c2 = r.lines.iter().find(|l| l.category == Category::C2).unwrap();
+    assert_eq!(c2.status, Status::Present, "{r:?}");
+    assert!(!r.missing().contains(&Category::C2));
+    // released stays final
+    let e = w
+        .exec(&cast.port, valid_record(K::CustomsStatus, &code, 7))
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidTransition);
+    // a declaration without a release date does not count as a status
+    let other = batch("c1dec");
+    w.unit(&cast, &other, TraceMode::Trader);
+    w.exec(&cast.producer, valid_record(K::ProductFeatures, &other, 1))
+        .unwrap();
+    w.exec(&cast.trader, valid_record(K::TradeProductCode, &other, 1))
+        .unwrap();
+    w.exec(&cast.port, valid_record(K::CustomsDeclaration, &other, 8))
+        .unwrap();
+    let r = completeness::report(&w.state, &other).unwrap();
+    assert!(r.missing().contains(&Category::C2));
+}
