@@ -92,22 +92,39 @@ fn package_id(meta: &cargo_metadata::Metadata, name: &str) -> PackageId {
         .clone()
 }
 
+/// Whether a package belongs to a forbidden family: the crate itself or one of its
+/// sub-crates (`libp2p-core`, `tokio-util`, `hyper-util`, `axum-core`, …), which bring the
+/// runtime without the facade crate.
+fn forbidden_family(name: &str) -> Option<&'static str> {
+    FORBIDDEN.iter().copied().find(|bad| {
+        name == *bad
+            || name
+                .strip_prefix(bad)
+                .is_some_and(|rest| rest.starts_with('-') || rest.starts_with('_'))
+    })
+}
+
+/// Every forbidden package reachable from each of `pure`, as readable lines.
+fn violations(meta: &cargo_metadata::Metadata, pure: &[&str]) -> Vec<String> {
+    let mut out = Vec::new();
+    for crate_name in pure {
+        let deps = closure(meta, &package_id(meta, crate_name));
+        for dep in &deps {
+            if let Some(family) = forbidden_family(dep) {
+                out.push(format!(
+                    "{crate_name} depends (maybe indirectly) on {dep} ({family})"
+                ));
+            }
+        }
+        println!("{crate_name}: {} runtime dependencies checked", deps.len());
+    }
+    out
+}
+
 #[test]
 fn pure_crates_do_not_depend_on_io_runtimes() {
     let meta = metadata();
-    let mut violations = Vec::new();
-    for crate_name in PURE {
-        let deps = closure(&meta, &package_id(&meta, crate_name));
-        for bad in FORBIDDEN {
-            if deps.contains(*bad) {
-                violations.push(format!("{crate_name} depends (maybe indirectly) on {bad}"));
-            }
-        }
-        println!(
-            "{crate_name}: {} runtime dependencies, none forbidden",
-            deps.len()
-        );
-    }
+    let violations = violations(&meta, PURE);
     assert!(
         violations.is_empty(),
         "dependency direction violated:\n{}",
@@ -154,4 +171,112 @@ fn the_checker_sees_forbidden_crates_when_they_are_there() {
         deps.contains("curve25519-dalek"),
         "closure misses transitive curve25519-dalek"
     );
+}
+
+// ------------------------------------------------------------------ negative controls
+//
+// A scratch workspace of empty local crates stands in for the real one: a package named
+// `tracechain-types` that reaches a crate named like a forbidden runtime must be reported.
+// Everything is a path dependency, so `cargo metadata` needs no network.
+
+struct Scratch(std::path::PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A scratch workspace; `crates` are (name, manifest lines after `[package]`).
+fn scratch_workspace(tag: &str, crates: &[(&str, &str)]) -> (Scratch, cargo_metadata::Metadata) {
+    let root = std::env::temp_dir().join(format!("tracechain-depdir-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let scratch = Scratch(root.clone());
+    let members: Vec<String> = crates.iter().map(|(n, _)| format!("{n:?}")).collect();
+    std::fs::create_dir_all(&root).expect("scratch dir");
+    std::fs::write(
+        root.join("Cargo.toml"),
+        format!(
+            "[workspace]\nresolver = \"2\"\nmembers = [{}]\n",
+            members.join(", ")
+        ),
+    )
+    .expect("workspace manifest");
+    for (name, extra) in crates {
+        let dir = root.join(name);
+        std::fs::create_dir_all(dir.join("src")).expect("crate dir");
+        std::fs::write(dir.join("src/lib.rs"), "").expect("lib.rs");
+        std::fs::write(
+            dir.join("Cargo.toml"),
+            format!(
+                "[package]\nname = {name:?}\nversion = \"0.0.0\"\nedition = \"2021\"\n{extra}\n"
+            ),
+        )
+        .expect("crate manifest");
+    }
+    let meta = MetadataCommand::new()
+        .manifest_path(root.join("Cargo.toml"))
+        .other_options(vec!["--offline".to_string()])
+        .exec()
+        .expect("cargo metadata on the scratch workspace");
+    (scratch, meta)
+}
+
+#[test]
+fn an_indirect_dependency_on_mio_is_reported() {
+    let (_dir, meta) = scratch_workspace(
+        "mio",
+        &[
+            (
+                "tracechain-types",
+                "[dependencies]\nhelper = { path = \"../helper\" }",
+            ),
+            ("helper", "[dependencies]\nmio = { path = \"../mio\" }"),
+            ("mio", ""),
+        ],
+    );
+    let found = violations(&meta, &["tracechain-types"]);
+    assert_eq!(
+        found,
+        vec!["tracechain-types depends (maybe indirectly) on mio (mio)".to_string()]
+    );
+}
+
+#[test]
+fn a_sub_crate_of_a_forbidden_family_is_reported() {
+    // libp2p-core brings the network stack without depending on the `libp2p` facade crate.
+    let (_dir, meta) = scratch_workspace(
+        "family",
+        &[
+            (
+                "tracechain-types",
+                "[dependencies]\nlibp2p-core = { path = \"../libp2p-core\" }",
+            ),
+            ("libp2p-core", ""),
+        ],
+    );
+    let found = violations(&meta, &["tracechain-types"]);
+    assert_eq!(
+        found,
+        vec!["tracechain-types depends (maybe indirectly) on libp2p-core (libp2p)".to_string()]
+    );
+    assert_eq!(forbidden_family("tokio-util"), Some("tokio"));
+    assert_eq!(forbidden_family("hyper"), Some("hyper"));
+    assert_eq!(forbidden_family("tokenizers"), None);
+    assert_eq!(forbidden_family("miow"), None);
+}
+
+#[test]
+fn a_dev_dependency_on_a_runtime_is_allowed() {
+    let (_dir, meta) = scratch_workspace(
+        "dev",
+        &[
+            (
+                "tracechain-types",
+                "[dev-dependencies]\ntokio = { path = \"../tokio\" }",
+            ),
+            ("tokio", ""),
+        ],
+    );
+    assert!(violations(&meta, &["tracechain-types"]).is_empty());
 }
