@@ -7,7 +7,13 @@ use proptest::prelude::*;
 use tracechain_contracts::keys;
 
 fn byte() -> impl Strategy<Value = u8> {
-    prop_oneof![Just(0x00u8), Just(0x01u8), Just(0xFFu8), Just(0xFEu8), any::<u8>()]
+    prop_oneof![
+        Just(0x00u8),
+        Just(0x01u8),
+        Just(0xFFu8),
+        Just(0xFEu8),
+        any::<u8>()
+    ]
 }
 
 fn part() -> impl Strategy<Value = Vec<u8>> {
