@@ -9,8 +9,11 @@ mod cmd;
 
 /// tracechain — a permissioned consortium blockchain for tracing export products in
 /// cross-border e-commerce.
+///
+/// Operator commands for now: key files, GS1 identifiers and EPCIS documents. The node itself
+/// (storage, network, consensus driver, API) is not built yet.
 #[derive(Debug, Parser)]
-#[command(name = "tracechain", version, about, long_about = None)]
+#[command(name = "tracechain", version)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -82,9 +85,13 @@ impl From<TraceModeArg> for tracechain_types::records::TraceMode {
 #[derive(Debug, Subcommand)]
 enum KeysCommand {
     /// Write a new key file (mode 0600) and print its public key. Refuses to overwrite.
+    ///
+    /// The key file is JSON: {"type":"ed25519","public_key":HEX,"secret_seed":HEX}, readable and
+    /// writable by its owner only. The public key (64 hex characters) is printed on stdout.
+    /// Exit 0 on success, 2 when the file exists, its directory does not, or writing fails.
     Generate {
-        /// Where to write the key file.
-        #[arg(long)]
+        /// Where to write the key file: it must not exist yet; its directory must exist.
+        #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
 }

@@ -62,3 +62,57 @@ fn two_generated_keys_differ() {
     assert!(a.status.success() && b.status.success());
     assert_ne!(a.stdout, b.stdout);
 }
+
+fn generate_err(out: &std::path::Path) -> String {
+    let run = bin()
+        .args(["keys", "generate", "--out"])
+        .arg(out)
+        .output()
+        .expect("run");
+    assert_eq!(run.status.code(), Some(2), "must fail with exit 2");
+    assert!(run.stdout.is_empty(), "no public key printed on failure");
+    String::from_utf8(run.stderr).expect("utf8")
+}
+
+#[test]
+fn keys_generate_names_a_missing_directory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let missing = dir.path().join("no-such-dir");
+    let err = generate_err(&missing.join("validator.key"));
+    assert!(
+        err.contains(&format!("directory {} does not exist", missing.display())),
+        "stderr: {err}"
+    );
+    assert!(!missing.exists());
+}
+
+#[test]
+fn keys_generate_refuses_a_directory_as_the_key_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let err = generate_err(dir.path());
+    assert!(
+        err.contains("is a directory") && !err.contains("refusing to overwrite"),
+        "stderr: {err}"
+    );
+}
+
+#[test]
+fn help_says_what_tracechain_is_and_what_generate_needs() {
+    let top = bin().arg("--help").output().expect("run");
+    let top = String::from_utf8(top.stdout).expect("utf8");
+    assert!(
+        top.contains("permissioned consortium blockchain for tracing export products"),
+        "top-level help: {top}"
+    );
+    let gen = bin()
+        .args(["keys", "generate", "--help"])
+        .output()
+        .expect("run");
+    let gen = String::from_utf8(gen.stdout).expect("utf8");
+    for needle in ["0600", "overwrite", "--out <FILE>", "directory must exist"] {
+        assert!(
+            gen.contains(needle),
+            "generate help lacks {needle:?}: {gen}"
+        );
+    }
+}

@@ -58,19 +58,49 @@ fn write_new_key(out: &Path) -> anyhow::Result<String> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts.open(out).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AlreadyExists {
-            anyhow::anyhow!(
-                "{} already exists; refusing to overwrite a key file",
-                out.display()
-            )
-        } else {
-            anyhow::Error::new(e).context(format!("cannot create {}", out.display()))
-        }
-    })?;
-    f.write_all(body.as_bytes())
-        .with_context(|| format!("writing {}", out.display()))?;
-    f.sync_all()
-        .with_context(|| format!("syncing {}", out.display()))?;
+    let mut f = opts.open(out).map_err(|e| open_error(out, e))?;
+    let written = f
+        .write_all(body.as_bytes())
+        .with_context(|| format!("writing {}", out.display()))
+        .and_then(|()| {
+            f.sync_all()
+                .with_context(|| format!("syncing {}", out.display()))
+        });
+    if let Err(e) = written {
+        // Never leave a truncated key file behind: it would block the next attempt and could
+        // be mistaken for a key.
+        drop(f);
+        let _ = std::fs::remove_file(out);
+        return Err(e);
+    }
     Ok(public.to_hex())
+}
+
+/// An error for a key file that could not be created, saying what the operator should fix.
+fn open_error(out: &Path, e: std::io::Error) -> anyhow::Error {
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if out.is_dir() {
+        anyhow::anyhow!(
+            "{} is a directory; give the path of a new key file, e.g. {}",
+            out.display(),
+            out.join("validator.key").display()
+        )
+    } else if e.kind() == std::io::ErrorKind::AlreadyExists {
+        anyhow::anyhow!(
+            "{} already exists; refusing to overwrite a key file",
+            out.display()
+        )
+    } else if !parent.exists() {
+        anyhow::anyhow!(
+            "cannot create {}: directory {} does not exist (create it first, e.g. mkdir -p {})",
+            out.display(),
+            parent.display(),
+            parent.display()
+        )
+    } else {
+        anyhow::Error::new(e).context(format!("cannot create {}", out.display()))
+    }
 }
