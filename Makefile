@@ -9,11 +9,12 @@ prereqs:
 	@scripts/prereqs.sh
 
 ## The whole test suite: formatting, lints (warnings are errors), every test of the workspace.
+## Doctests run before nextest so that the output ends with nextest's summary line.
 test: prereqs
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
-	$(CARGO) nextest run --workspace --locked --profile ci
 	$(CARGO) test --workspace --doc --locked
+	$(CARGO) nextest run --workspace --locked --profile ci
 
 ## A local consortium with sample data. Not available yet: see the README.
 demo: prereqs

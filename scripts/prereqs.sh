@@ -19,7 +19,8 @@ for comp in rustfmt clippy; do
   sub=${comp/rustfmt/fmt}
   if ! cargo "$sub" --version >/dev/null 2>&1; then
     if command -v rustup >/dev/null; then
-      say "installing the $comp component"; rustup component add "$comp"
+      say "installing the $comp component"
+      rustup component add "$comp" || die "could not install $comp; run: rustup component add $comp"
     else
       die "cargo $comp is missing; run: rustup component add $comp"
     fi
@@ -27,7 +28,20 @@ for comp in rustfmt clippy; do
 done
 if ! cargo nextest --version >/dev/null 2>&1; then
   say "installing cargo-nextest from crates.io (one time, a few minutes)"
-  cargo install cargo-nextest --locked || die "could not install cargo-nextest; run: cargo install cargo-nextest --locked"
+  cargo install cargo-nextest --locked || die "could not install cargo-nextest; run: cargo install cargo-nextest --locked
+  (or fetch the prebuilt binary: curl -LsSf https://get.nexte.st/latest/linux | tar zxf - -C \${CARGO_HOME:-~/.cargo}/bin)"
+fi
+
+# `make test` builds with --locked: the committed Cargo.lock must match the manifests. Say so
+# once, with the fix, instead of letting every step fail. (Other failures here, such as no
+# network on a fresh machine, are left to the build, which reports them itself.)
+if [ -f Cargo.lock ]; then
+  err=$(cargo metadata --locked --format-version 1 2>&1 >/dev/null) || {
+    case $err in
+      *"lock file"*"--locked"*|*"needs to be updated"*)
+        die "Cargo.lock is out of date with Cargo.toml (make test builds with --locked); run: cargo update --workspace   (then commit Cargo.lock)";;
+    esac
+  }
 fi
 
 # Debian packages, needed only once the workspace links the corresponding native crates.
@@ -39,7 +53,8 @@ fi
 if [ "${#debs[@]}" -gt 0 ]; then
   say "installing Debian packages: ${debs[*]}"
   if ! { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${debs[@]}"; }; then
-    die "missing Debian packages; run: sudo apt-get update && sudo apt-get install -y ${debs[*]}"
+    sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo "
+    die "missing Debian packages; run: ${sudo}apt-get update && ${sudo}apt-get install -y ${debs[*]}"
   fi
 fi
 exit 0
