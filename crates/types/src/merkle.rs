@@ -174,6 +174,18 @@ mod tests {
     }
 
     #[test]
+    fn leaf_count_is_not_bound_by_the_root() {
+        // Documented in ADR 0003: the root does not commit to the number of leaves, so a proof's
+        // leaf_count can differ from the tree's when the path has the same shape. A verifier
+        // that needs the count must get it elsewhere.
+        let ls = leaves(4);
+        let r = root_of_leaves(&ls);
+        let mut p = MerkleProof::build(&ls, 0).expect("in range");
+        p.leaf_count = 3;
+        assert!(p.verify(&r, &ls[0]));
+    }
+
+    #[test]
     fn leaf_and_node_domains_differ() {
         // A two-leaf tree's root is not the leaf hash of the concatenation.
         let a = leaf_hash(b"a");
