@@ -672,3 +672,22 @@ fn malformed_encodings_are_refused_by_single_and_batch() {
     let verdicts = single_and_batch_agree(&items);
     assert_eq!(verdicts, vec![true, false, false]);
 }
+
+#[test]
+fn maps_decode_only_from_strictly_ascending_keys() {
+    use std::collections::BTreeMap;
+    // Two entries: count 2 (u32 LE), then (key, value) pairs of u8.
+    let sorted = [2u8, 0, 0, 0, 1, 10, 2, 20];
+    let unsorted = [2u8, 0, 0, 0, 2, 20, 1, 10];
+    let duplicate = [2u8, 0, 0, 0, 1, 10, 1, 20];
+    let m: BTreeMap<u8, u8> = decode(&sorted, 64).expect("ascending keys decode");
+    assert_eq!(encode(&m), sorted.to_vec());
+    assert!(
+        decode::<BTreeMap<u8, u8>>(&unsorted, 64).is_err(),
+        "unsorted keys accepted"
+    );
+    assert!(
+        decode::<BTreeMap<u8, u8>>(&duplicate, 64).is_err(),
+        "duplicate keys accepted"
+    );
+}
