@@ -8,6 +8,10 @@
 //! * R-X3: a customs declaration is refused while a mandatory product/trade category of any
 //!   of its units is missing (`E_CUSTOMS_GATE_MISSING_CATEGORIES`, one problem per unit and
 //!   category, field `trace_codes[i].R-…`).
+//! * Writers are tied to the units (ADR 0024, R-A6): a product-block or trade-block record
+//!   for a unit is written only by the unit's registrant or by a participant with a
+//!   two-sided trade relationship with it; otherwise `E_NOT_OWNER` naming `trace_codes[i]`.
+//!   Logistics and customs blocks stay open to every node of their type.
 //! * Decisions: R-L3 outbound time may follow in a later record; R-C1 release date is set
 //!   by the release status (R-C2) and may be absent on the declaration.
 
@@ -17,7 +21,7 @@ use tracechain_types::records::*;
 use tracechain_types::{Hash, Payload, PublicKey};
 
 use crate::codes::NormalisedCode;
-use crate::completeness::{self, Category};
+use crate::completeness::{self, Block, Category};
 use crate::error::{ContractError, ErrorCode, FieldProblem, Problem};
 use crate::exec::TxEnv;
 use crate::keys;
@@ -210,7 +214,7 @@ pub fn check_fields(payload: &Payload, latest_ms: i64) -> Checker {
             c.text("carrier", &r.carrier, true);
             c.present("mode", &r.mode, true);
             c.text("origin", &r.origin, true);
-            c.text("shipper", &r.shipper, false);
+            c.present("shipper", &r.shipper, false);
             reference(&mut c, "waybill", &r.waybill, false);
             c.text("destination", &r.destination, false);
             c.country("destination_country", &r.destination_country, false);
@@ -463,6 +467,7 @@ pub fn execute(
     self_declared: bool,
 ) -> Result<(), ContractError> {
     let (category, units) = validate(&env.state, payload, env.ctx.latest_record_time_ms())?;
+    check_writer(env, category, &units)?;
     let codes: Vec<NormalisedCode> = units.iter().map(|(n, _)| n.clone()).collect();
     match payload {
         Payload::Order(r) => {
@@ -522,6 +527,59 @@ pub fn execute(
         _ => {}
     }
     Ok(())
+}
+
+/// Whether records of a category are tied to the units' registrants (ADR 0024): the product
+/// block (Table 1, R-N1) and the trade block (Table 2, R-N2). Logistics (many carriers,
+/// subcontracted and changing) and customs (regulator-run port-clearance nodes) stay open to
+/// every node of their type.
+pub fn writer_bound(category: Category) -> bool {
+    matches!(category.block(), Block::Product | Block::Trade)
+}
+
+/// Whether `signer` may write records of a bound category for `unit`: it registered the unit,
+/// or it has a two-sided trade relationship with the registrant (R-A6).
+fn may_write_for(env: &mut TxEnv<'_>, unit: &TraceUnit) -> bool {
+    let signer = env.signer;
+    unit.registrant == signer || env.related(&signer, &unit.registrant)
+}
+
+/// ADR 0024: for a product-block or trade-block record, every unit it names was registered
+/// by the signer or by a trade partner of the signer (R-A6); otherwise `E_NOT_OWNER`, one
+/// problem `trace_codes[i]` per foreign unit (never `signer`: that field is the permission
+/// gate's).
+fn check_writer(
+    env: &mut TxEnv<'_>,
+    category: Category,
+    units: &[(NormalisedCode, TraceUnit)],
+) -> Result<(), ContractError> {
+    if !writer_bound(category) {
+        return Ok(());
+    }
+    let mut problems = Vec::new();
+    for (i, (code, unit)) in units.iter().enumerate() {
+        if !may_write_for(env, unit) {
+            problems.push(FieldProblem::new(
+                format!("trace_codes[{i}]"),
+                Problem::NotAllowed(format!(
+                    "{} was registered by another participant without a trade relationship \
+                     with the signer: {} records are written by the registrant or its \
+                     trade partners",
+                    code.as_str(),
+                    category.name()
+                )),
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ContractError {
+            rule: "R-A6",
+            code: ErrorCode::NotOwner,
+            problems,
+        })
+    }
 }
 
 /// R-C1 with the R-X3 gate.

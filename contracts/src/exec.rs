@@ -88,16 +88,28 @@ pub fn encode_envelope(
     )
 }
 
-/// A memo of decoded registry entries for the transactions of one block, executed in order
-/// over one base state (what [`execute_block`] does; a node executing transaction by
-/// transaction keeps one per block). Deterministic: it only remembers what the state says,
-/// and forgets every entry as soon as a transaction writes under `par/` (registrations and
-/// decisions), so a transaction never sees an entry other than the state's. It must not
-/// outlive the block, nor be used over a state changed other than by the write sets of
+/// A memo of decoded registry entries and trade relationships for the transactions of one
+/// block, executed in order over one base state (what [`execute_block`] does; a node
+/// executing transaction by transaction keeps one per block). Deterministic: it only
+/// remembers what the state says, and forgets every registry entry as soon as a transaction
+/// writes under `par/` (registrations and decisions) and every relationship as soon as one
+/// writes under `rel/`, so a transaction never sees an entry other than the state's. It must
+/// not outlive the block, nor be used over a state changed other than by the write sets of
 /// [`execute_cached`].
 #[derive(Debug, Default)]
 pub struct BlockCache {
     participants: BTreeMap<PublicKey, Option<Arc<Participant>>>,
+    relationships: RelationshipMemo,
+}
+
+/// Whether a two-sided trade relationship (R-A6) exists between two keys, by unordered pair
+/// (smaller key first). Sized by the block: at most one entry per distinct pair looked up.
+pub type RelationshipMemo = BTreeMap<(PublicKey, PublicKey), bool>;
+
+/// Whether a write set has a key under `prefix` (write sets are sorted by key).
+fn touches(ws: &WriteSet, prefix: &[u8]) -> bool {
+    let first = ws.0.partition_point(|(k, _)| k.as_slice() < prefix);
+    ws.0.get(first).is_some_and(|(k, _)| k.starts_with(prefix))
 }
 
 impl BlockCache {
@@ -113,16 +125,14 @@ impl BlockCache {
             .clone()
     }
 
-    /// Forget what a write set may have changed (any `par/` key: the whole memo).
+    /// Forget what a write set may have changed (any `par/` key: every registry entry; any
+    /// `rel/` key: every relationship).
     fn after(&mut self, ws: &WriteSet) {
-        let first =
-            ws.0.partition_point(|(k, _)| k.as_slice() < keys::PARTICIPANT_PREFIX);
-        if ws
-            .0
-            .get(first)
-            .is_some_and(|(k, _)| k.starts_with(keys::PARTICIPANT_PREFIX))
-        {
+        if touches(ws, keys::PARTICIPANT_PREFIX) {
             self.participants.clear();
+        }
+        if touches(ws, keys::RELATIONSHIP_PREFIX) {
+            self.relationships.clear();
         }
     }
 }
@@ -141,9 +151,25 @@ pub struct TxEnv<'a> {
     pub participant: Option<Arc<Participant>>,
     /// Buffered state.
     pub state: Overlay<'a>,
+    /// Trade relationships looked up in this block (taken from the [`BlockCache`] and given
+    /// back after the transaction); read through [`TxEnv::related`].
+    relationships: RelationshipMemo,
 }
 
 impl TxEnv<'_> {
+    /// Whether `a` and `b` have a two-sided trade relationship (R-A6) in the state this
+    /// transaction sees; memoised for the block (no kind that asks writes `rel/`, and the
+    /// block cache forgets the memo after any transaction that does).
+    pub fn related(&mut self, a: &PublicKey, b: &PublicKey) -> bool {
+        let pair = if a <= b { (*a, *b) } else { (*b, *a) };
+        if let Some(known) = self.relationships.get(&pair) {
+            return *known;
+        }
+        let found = registry::relationship(&self.state, a, b).is_some();
+        self.relationships.insert(pair, found);
+        found
+    }
+
     /// Store the record envelope under `rec/{tx id}` and index it under each trace unit and
     /// the category tag (`tur/{code}/{category}/…`).
     pub fn store_record(
@@ -270,6 +296,7 @@ fn execute_with_id(
         signer: body.signer,
         participant: None,
         state: Overlay::new(state),
+        relationships: std::mem::take(&mut cache.relationships),
     };
     let seq_key = keys::sequence(&body.signer);
     let next: u64 = env.state.get_value(&seq_key).unwrap_or(0);
@@ -299,6 +326,7 @@ fn execute_with_id(
     })?;
     env.state.put_value(seq_key, &bumped);
     let ws = env.state.into_write_set();
+    cache.relationships = env.relationships;
     cache.after(&ws);
     Ok(ws)
 }

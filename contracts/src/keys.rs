@@ -131,6 +131,10 @@ pub fn participant(pk: &PublicKey) -> Vec<u8> {
     key("par/", &[&pk.0])
 }
 
+/// Prefix of trade-relationship sides (the block cache forgets its relationship memo when a
+/// write set touches it).
+pub const RELATIONSHIP_PREFIX: &[u8] = b"rel/";
+
 /// `rel/{a}/{b}`.
 pub fn relationship(a: &PublicKey, b: &PublicKey) -> Vec<u8> {
     key("rel/", &[&a.0, &b.0])

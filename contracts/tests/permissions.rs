@@ -280,6 +280,10 @@ fn r_a2_r_a3_r_n_permission_matrix_every_shape_state_and_kind() {
     for (si, (cat, nts)) in shapes().into_iter().enumerate() {
         for (sti, st) in states.iter().enumerate() {
             let k = w.seed(1000 + (si * 10 + sti) as u64, cat, nts.clone(), *st);
+            // Product and trade records are written by the unit's registrant or its trade
+            // partners (ADR 0024): every shape trades with the producer, so the block samples
+            // test the permission gate only.
+            w.relate(&k, &cast.producer);
             for kind in K::ALL {
                 cells += 1;
                 let payload = sample(kind, &code, &other);

@@ -64,8 +64,10 @@ pub fn registration(
     ParticipantRegistration {
         category,
         node_types,
-        legal_name: "Ningbo Example Export Co., Ltd.".into(),
-        registration_id: RegistrationId::Uscc("91350100M000100Y43".into()),
+        identity: Identity::Organisation {
+            legal_name: "Ningbo Example Export Co., Ltd.".into(),
+            registration_id: RegistrationId::Uscc("91350100M000100Y43".into()),
+        },
         country: "CN".into(),
         identity_document: Hash::digest(b"business licence"),
     }
@@ -167,8 +169,30 @@ pub struct Cast {
 }
 
 impl World {
-    /// Seed the standard cast (seeds 100..106).
+    /// Seed a two-sided trade relationship (R-A6) between `a` and `b` directly in `state`
+    /// (as if both had signed the same terms).
+    pub fn relate(&mut self, a: &SecretKey, b: &SecretKey) {
+        let terms = Hash::digest(b"framework agreement (fixture)");
+        for (x, y) in [(a, b), (b, a)] {
+            self.state.put(
+                tracechain_contracts::keys::relationship(&x.public(), &y.public()),
+                tracechain_types::encode(&registry::RelationshipSide { terms, height: 0 }),
+            );
+        }
+    }
+
+    /// Seed the standard cast (seeds 100..106). The trader (domestic procurement, trading
+    /// platform) and the payment institution have a trade relationship with the producer, so
+    /// they may write trade-block records for the producer's units (ADR 0024).
     pub fn cast(&mut self) -> Cast {
+        let cast = self.cast_unrelated();
+        self.relate(&cast.producer, &cast.trader);
+        self.relate(&cast.producer, &cast.payment);
+        cast
+    }
+
+    /// The standard cast without any trade relationship.
+    pub fn cast_unrelated(&mut self) -> Cast {
         use ParticipantState::Approved as A;
         Cast {
             regulator: self.seed(

@@ -1,0 +1,217 @@
+//! Writers tied to the units they write about (ADR 0024, R-A6 with R-N1–R-N4): a product- or
+//! trade-block record for a unit is written by the unit's registrant or by a participant with
+//! a two-sided trade relationship with it; logistics and customs blocks stay open.
+
+mod common;
+
+use common::*;
+use tracechain_contracts::registry::ParticipantState;
+use tracechain_contracts::ErrorCode;
+use tracechain_types::payload::PayloadKind as K;
+use tracechain_types::records::*;
+use tracechain_types::{Hash, Payload, SecretKey};
+
+/// A second approved producer (a competitor) and a second trader, without relationships.
+fn outsiders(w: &mut World) -> (SecretKey, SecretKey) {
+    let producer = w.seed(
+        301,
+        ParticipantCategory::TradeEntity(TradeEntityKind::Manufacturer),
+        vec![NodeType::Producer],
+        ParticipantState::Approved,
+    );
+    let trader = w.seed(
+        302,
+        ParticipantCategory::TradeEntity(TradeEntityKind::EcommerceEnterprise),
+        vec![NodeType::DomesticProcurement, NodeType::TradingPlatform],
+        ParticipantState::Approved,
+    );
+    (producer, trader)
+}
+
+fn assert_not_owner(
+    r: Result<tracechain_contracts::WriteSet, tracechain_contracts::ContractError>,
+) {
+    let e = r.expect_err("a record for another participant's unit must be refused");
+    assert_eq!(e.code, ErrorCode::NotOwner, "{e}");
+    assert_eq!(e.rule, "R-A6", "{e}");
+    assert!(e.names("trace_codes[0]"), "{e}");
+    assert!(!e.names("signer"), "{e}");
+}
+
+#[test]
+fn r_a6_product_block_records_only_by_the_registrant_or_a_trade_partner() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let (rival, _) = outsiders(&mut w);
+    let code = batch("OWN-1");
+    w.unit(&cast, &code, TraceMode::Manufacturer);
+    // Every product-block category, including the R-S6 sensor range (P3), is refused for a
+    // producer that neither registered the unit nor trades with its registrant.
+    for (n, kind) in [
+        K::Materials,
+        K::Production,
+        K::ProductFeatures,
+        K::ProductCode,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        assert_not_owner(w.exec(&rival, valid_record(kind, &code, n as u64)));
+    }
+    // The registrant writes them.
+    for (n, kind) in [K::Production, K::ProductFeatures].into_iter().enumerate() {
+        w.exec(&cast.producer, valid_record(kind, &code, n as u64))
+            .unwrap();
+    }
+    // Once both sides signed a relationship, the partner producer (a contract processor)
+    // may write too.
+    let terms = Hash::digest(b"processing contract");
+    for (a, b) in [(&rival, &cast.producer), (&cast.producer, &rival)] {
+        w.exec(
+            a,
+            Payload::TradeRelationship(TradeRelationship {
+                counterparty: b.public(),
+                terms,
+            }),
+        )
+        .unwrap();
+    }
+    w.exec(&rival, valid_record(K::Materials, &code, 9))
+        .unwrap();
+}
+
+#[test]
+fn r_a6_one_sided_relationship_does_not_let_a_writer_in() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let (rival, _) = outsiders(&mut w);
+    let code = batch("OWN-2");
+    w.unit(&cast, &code, TraceMode::Manufacturer);
+    w.exec(
+        &rival,
+        Payload::TradeRelationship(TradeRelationship {
+            counterparty: cast.producer.public(),
+            terms: Hash::digest(b"claimed"),
+        }),
+    )
+    .unwrap();
+    assert_not_owner(w.exec(&rival, valid_record(K::ProductFeatures, &code, 1)));
+}
+
+#[test]
+fn r_a6_a_stranger_cannot_satisfy_the_customs_gate_for_someone_elses_unit() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let (rival, stranger) = outsiders(&mut w);
+    let code = batch("GATE-1");
+    w.unit(&cast, &code, TraceMode::Trader);
+    // R-X3 in TRADER mode needs P3 and T3: a third party cannot provide them.
+    assert_not_owner(w.exec(&rival, valid_record(K::ProductFeatures, &code, 1)));
+    assert_not_owner(w.exec(&stranger, valid_record(K::TradeProductCode, &code, 1)));
+    let e = w
+        .exec(&cast.port, valid_record(K::CustomsDeclaration, &code, 1))
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::CustomsGate, "{e}");
+}
+
+#[test]
+fn r_a6_trade_block_records_by_the_registrants_partners_only() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let (_, stranger) = outsiders(&mut w);
+    let payer = w.seed(
+        303,
+        ParticipantCategory::Financial,
+        vec![NodeType::CrossBorderPayment],
+        ParticipantState::Approved,
+    );
+    let code = batch("TRADE-1");
+    w.unit(&cast, &code, TraceMode::Full);
+    for (n, kind) in [K::Order, K::TradeProductCode].into_iter().enumerate() {
+        assert_not_owner(w.exec(&stranger, valid_record(kind, &code, n as u64)));
+        // the cast's trader trades with the producer (fixture relationship)
+        w.exec(&cast.trader, valid_record(kind, &code, n as u64))
+            .unwrap();
+    }
+    assert_not_owner(w.exec(&payer, valid_record(K::PaymentReceipt, &code, 1)));
+    w.exec(&cast.payment, valid_record(K::PaymentReceipt, &code, 1))
+        .unwrap();
+}
+
+#[test]
+fn r_a6_every_foreign_unit_of_a_record_is_named() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let (rival, _) = outsiders(&mut w);
+    let mine = batch("MINE-1");
+    let theirs = batch("THEIRS-1");
+    w.unit(&cast, &theirs, TraceMode::Trader);
+    w.exec(
+        &rival,
+        Payload::RegisterTraceUnit(TraceUnitRegistration {
+            code: mine.clone(),
+            mode: TraceMode::Trader,
+            product_name: "Rival tea".into(),
+        }),
+    )
+    .unwrap();
+    let Payload::ProductFeatures(mut r) = valid_record(K::ProductFeatures, &mine, 1) else {
+        unreachable!()
+    };
+    r.trace_codes = vec![mine.clone(), theirs.clone()];
+    let e = w.exec(&rival, Payload::ProductFeatures(r)).unwrap_err();
+    assert_eq!(e.code, ErrorCode::NotOwner, "{e}");
+    assert!(
+        e.names("trace_codes[1]") && !e.names("trace_codes[0]"),
+        "{e}"
+    );
+}
+
+#[test]
+fn r_a6_item_units_belong_to_their_batchs_registrant() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let (rival, _) = outsiders(&mut w);
+    let code = batch("ITEMS-1");
+    w.unit(&cast, &code, TraceMode::Trader);
+    w.exec(
+        &cast.producer,
+        Payload::RegisterItemCodes(ItemCodesRegistration {
+            batch: code.clone(),
+            serials: vec!["S1".into()],
+        }),
+    )
+    .unwrap();
+    let it = TraceCode::Item {
+        gtin: GTIN.into(),
+        serial: "S1".into(),
+    };
+    assert_not_owner(w.exec(&rival, valid_record(K::ProductFeatures, &it, 1)));
+    w.exec(&cast.producer, valid_record(K::ProductFeatures, &it, 1))
+        .unwrap();
+}
+
+#[test]
+fn r_n3_r_n4_logistics_and_customs_blocks_stay_open_to_their_node_types() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let carrier = w.seed(
+        304,
+        ParticipantCategory::Logistics,
+        vec![NodeType::InternationalTransport],
+        ParticipantState::Approved,
+    );
+    let code = batch("OPEN-1");
+    w.unit(&cast, &code, TraceMode::Trader);
+    // No relationship between the carrier / port node and the producer (ADR 0024).
+    w.exec(&carrier, valid_record(K::Transport, &code, 1))
+        .unwrap();
+    w.exec(&cast.logistics, valid_record(K::Tally, &code, 1))
+        .unwrap();
+    w.exec(&cast.producer, valid_record(K::ProductFeatures, &code, 1))
+        .unwrap();
+    w.exec(&cast.trader, valid_record(K::TradeProductCode, &code, 1))
+        .unwrap();
+    w.exec(&cast.port, valid_record(K::CustomsDeclaration, &code, 1))
+        .unwrap();
+}
