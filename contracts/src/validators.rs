@@ -1,11 +1,14 @@
 //! Validator-set change (R-B1): the set is fixed in genesis and changed only by a transaction
 //! signed by a quorum of the current validators.
 //!
-//! **Signed message.** Each approving validator signs
-//! `Hash::tagged(VALIDATOR_CHANGE_DOMAIN, [encode(chain id), current set hash, new set hash])`
-//! ([`change_message`]): the domain tag keeps the signature from meaning anything else, the
-//! chain id binds it to one chain, and the current set's hash makes it usable only against the
-//! set that approved it (an approval cannot be replayed after the set changed).
+//! **Signed message (ADR 0026, v2).** Each approving validator signs
+//! `Hash::tagged(VALIDATOR_CHANGE_DOMAIN, [encode(chain id), encode(change number), current set
+//! hash, new set hash])` ([`change_message`]): the domain tag keeps the signature from meaning
+//! anything else, the chain id binds it to one chain, the current set's hash makes it usable
+//! only against the set that approved it, and the change number — how many changes were
+//! decided before this one ([`change_count`], `val/count`) — makes it usable once: if the set
+//! returns to an earlier one (A → B → A), an approval of the earlier A → B change names an
+//! old number and is refused.
 //!
 //! **Rules.** Approvals are sorted by key, strictly (no duplicates); every approver is a
 //! member of the current set and its signature verifies (ZIP-215); their number is at least
@@ -14,7 +17,8 @@
 //! pending. A change decided at height H takes effect at H + 2 (the consensus reads
 //! [`pending`] / [`set_at`]).
 //!
-//! Key layout: `val/pending` → [`PendingChange`]; `val/h/{effective height:u64 be}` → the set.
+//! Key layout: `val/pending` → [`PendingChange`]; `val/h/{effective height:u64 be}` → the set;
+//! `val/count` → `u64`, the number of changes decided so far (absent = 0).
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use tracechain_types::payload::ValidatorSetChange;
@@ -26,7 +30,9 @@ use crate::keys;
 use crate::state::{decode_stored, StateView};
 
 /// Domain tag of validator-set change approvals.
-pub const VALIDATOR_CHANGE_DOMAIN: &[u8] = b"tracechain/validator-set-change/v1";
+/// `v2`: the message carries the change number (v1 had none and could be replayed when the
+/// set returned to an earlier one).
+pub const VALIDATOR_CHANGE_DOMAIN: &[u8] = b"tracechain/validator-set-change/v2";
 /// Heights between the decision and the new set taking effect.
 pub const ACTIVATION_DELAY: u64 = 2;
 
@@ -43,16 +49,37 @@ pub struct PendingChange {
     pub tx_id: Hash,
 }
 
-/// What approving validators sign.
-pub fn change_message(chain: &ChainId, current: &ValidatorSet, new_set: &ValidatorSet) -> Hash {
+/// What approving validators sign for change number `change_number` (the value of
+/// [`change_count`] when the change is decided) from `current` to `new_set`.
+pub fn change_message(
+    chain: &ChainId,
+    change_number: u64,
+    current: &ValidatorSet,
+    new_set: &ValidatorSet,
+) -> Hash {
     Hash::tagged(
         VALIDATOR_CHANGE_DOMAIN,
         &[
             &encode(chain),
+            &encode(&change_number),
             current.hash().as_bytes(),
             new_set.hash().as_bytes(),
         ],
     )
+}
+
+fn count_key() -> Vec<u8> {
+    b"val/count".to_vec()
+}
+
+/// How many validator-set changes were decided so far (0 at genesis): the number the next
+/// change's approvals sign.
+pub fn change_count(state: &dyn StateView) -> u64 {
+    let k = count_key();
+    state
+        .get_ref(&k)
+        .map(|b| decode_stored(&k, &b))
+        .unwrap_or(0)
 }
 
 fn pending_key() -> Vec<u8> {
@@ -103,7 +130,8 @@ pub fn validator_set_change(
             problems,
         });
     }
-    let msg = change_message(&env.ctx.chain_id, current, &r.new_set);
+    let number = change_count(&env.state);
+    let msg = change_message(&env.ctx.chain_id, number, current, &r.new_set);
     let mut problems = Vec::new();
     let mut valid = 0usize;
     for (i, (pk, sig)) in r.approvals.iter().enumerate() {
@@ -161,6 +189,15 @@ pub fn validator_set_change(
         effective_height,
         tx_id: env.tx_id,
     };
+    let next = number.checked_add(1).ok_or_else(|| {
+        ContractError::one(
+            "R-B1",
+            ErrorCode::LimitExceeded,
+            "new_set",
+            Problem::OutOfRange("validator-set change number exhausted".into()),
+        )
+    })?;
+    env.state.put_value(count_key(), &next);
     env.state.put_value(pending_key(), &change);
     env.state
         .put_value(history_key(effective_height), &r.new_set);

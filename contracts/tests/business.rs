@@ -31,17 +31,87 @@ fn new_set() -> ValidatorSet {
     ValidatorSet::new(v).unwrap()
 }
 
-fn approvals(
+type Approvals = Vec<(tracechain_types::PublicKey, tracechain_types::Signature)>;
+
+/// Approvals of the first change (change number 0) from the genesis set to `set`.
+fn approvals(signers: &[SecretKey], set: &ValidatorSet) -> Approvals {
+    approvals_of(signers, 0, &ctx(1).validators, set)
+}
+
+/// Approvals of change number `n` from `current` to `set`.
+fn approvals_of(
     signers: &[SecretKey],
+    n: u64,
+    current: &ValidatorSet,
     set: &ValidatorSet,
-) -> Vec<(tracechain_types::PublicKey, tracechain_types::Signature)> {
-    let msg = validators::change_message(&chain(), &ctx(1).validators, set);
+) -> Approvals {
+    let msg = validators::change_message(&chain(), n, current, set);
     let mut v: Vec<_> = signers
         .iter()
         .map(|k| (k.public(), k.sign(msg.as_bytes())))
         .collect();
     v.sort_by_key(|(k, _)| *k);
     v
+}
+
+/// Execute a validator-set change signed by `k` (sequence `seq`) at `height` while `current`
+/// is the validator set, applying it on success.
+fn change_under(
+    w: &mut World,
+    current: &ValidatorSet,
+    height: u64,
+    k: &SecretKey,
+    seq: u64,
+    change: ValidatorSetChange,
+) -> Result<(), tracechain_contracts::ContractError> {
+    let tx = tracechain_types::TxBody {
+        signer: k.public(),
+        sequence: seq,
+        expiry_height: height + 10,
+        payload: Payload::ValidatorSetChange(change),
+    }
+    .sign(&chain(), k);
+    let mut c = ctx(height);
+    c.validators = current.clone();
+    let ws = tracechain_contracts::execute(&tx, &c, &w.state)?;
+    tracechain_contracts::State::apply(&mut w.state, &ws);
+    Ok(())
+}
+
+#[test]
+fn r_b1_an_approval_of_an_earlier_change_is_refused_once_the_set_is_back() {
+    let mut w = World::new();
+    let vk = validator_keys();
+    let a = ctx(1).validators;
+    let b = new_set();
+    assert_eq!(validators::change_count(&w.state), 0);
+    // A -> B, change 0, approved by A's quorum
+    let a_to_b = ValidatorSetChange {
+        new_set: b.clone(),
+        approvals: approvals_of(&vk[1..4], 0, &a, &b),
+    };
+    change_under(&mut w, &a, 10, &vk[0], 0, a_to_b.clone()).unwrap();
+    assert_eq!(validators::change_count(&w.state), 1);
+    // B -> A, change 1, approved by B's quorum (B = vk[0..3] + key 9100), once B is in force
+    let b_members = [key(9000), key(9001), key(9100)];
+    let b_to_a = ValidatorSetChange {
+        new_set: a.clone(),
+        approvals: approvals_of(&b_members, 1, &b, &a),
+    };
+    change_under(&mut w, &b, 20, &vk[1], 0, b_to_a).unwrap();
+    assert_eq!(validators::change_count(&w.state), 2);
+    // The set is A again: the approvals of the earlier A -> B change are refused.
+    let e = change_under(&mut w, &a, 30, &vk[0], 1, a_to_b).unwrap_err();
+    assert_eq!((e.rule, e.code), ("R-B1", ErrorCode::BadApprovals), "{e}");
+    assert!(e.names("approvals[0]") && e.names("approvals"), "{e}");
+    assert_eq!(validators::change_count(&w.state), 2);
+    // A fresh approval of the same transition, for change 2, passes.
+    let again = ValidatorSetChange {
+        new_set: b.clone(),
+        approvals: approvals_of(&vk[1..4], 2, &a, &b),
+    };
+    change_under(&mut w, &a, 30, &vk[0], 1, again).unwrap();
+    assert_eq!(validators::change_count(&w.state), 3);
 }
 
 #[test]
@@ -62,7 +132,7 @@ fn r_b1_validator_set_change_needs_a_quorum_of_current_validators_and_takes_effe
     // an outsider's approval does not count and is named
     let mut with_outsider = approvals(&vk[..2], &set);
     let outsider = key(9100);
-    let msg = validators::change_message(&chain(), &ctx(1).validators, &set);
+    let msg = validators::change_message(&chain(), 0, &ctx(1).validators, &set);
     with_outsider.push((outsider.public(), outsider.sign(msg.as_bytes())));
     with_outsider.sort_by_key(|(k, _)| *k);
     let e = w
@@ -118,13 +188,13 @@ fn r_b1_validator_set_change_needs_a_quorum_of_current_validators_and_takes_effe
     let p = validators::pending(&w.state).unwrap();
     assert_eq!((p.decided_height, p.effective_height), (h, h + 2));
     assert_eq!(validators::set_at(&w.state, h + 2), Some(set.clone()));
-    // no second change while one is pending
+    // no second change while one is pending (valid approvals of change number 1)
     let e = w
         .exec(
             &vk[1],
             Payload::ValidatorSetChange(ValidatorSetChange {
                 new_set: set.clone(),
-                approvals: approvals(&vk[..3], &set),
+                approvals: approvals_of(&vk[..3], 1, &ctx(1).validators, &set),
             }),
         )
         .unwrap_err();
