@@ -227,7 +227,8 @@ pub struct DocumentVerification {
     pub document_hash: Hash,
     /// The anchor, when the hash is anchored.
     pub anchor: Option<AnchoredDocument>,
-    /// The issuer's registered legal name, when known.
+    /// The issuer's registered legal name, when known and the issuer is an organisation (a
+    /// natural person's name is never on chain, ADR 0024).
     pub issuer_name: Option<String>,
     /// Digital Link forms of the covered units.
     pub covered_units: Vec<String>,
@@ -263,7 +264,8 @@ pub fn verify(state: &dyn StateView, document_hash: &Hash, at_ms: i64) -> Docume
         .is_some_and(|r| i64::try_from(r.timestamp_ms).unwrap_or(i64::MAX) <= at_ms);
     let expired = doc.valid_until_ms.is_some_and(|u| at_ms >= u);
     let not_yet_valid = at_ms < doc.valid_from_ms;
-    let issuer_name = registry::load(state, &doc.issuer).map(|p| p.registration.legal_name);
+    let issuer_name = registry::load(state, &doc.issuer)
+        .and_then(|p| p.registration.identity.public_name().map(str::to_string));
     let covered_units = doc
         .trace_codes
         .iter()

@@ -8,8 +8,8 @@
 use borsh::{BorshDeserialize, BorshSerialize};
 use tracechain_gs1::{Gln, Uscc};
 use tracechain_types::records::{
-    NodeType, ParticipantAction, ParticipantCategory, ParticipantDecision, ParticipantRegistration,
-    RegistrationId, TradeRelationship,
+    Identity, NodeType, ParticipantAction, ParticipantCategory, ParticipantDecision,
+    ParticipantRegistration, RegistrationId, TradeRelationship,
 };
 use tracechain_types::{Hash, Payload, PublicKey};
 
@@ -110,10 +110,59 @@ pub fn genesis_participant(
     state.put(keys::participant(&key), tracechain_types::encode(&p));
 }
 
+/// R-I4: a USCC for Chinese enterprises, a GLN, or another country's registration number.
+fn check_registration_id(c: &mut Checker, country: &str, registration_id: &RegistrationId) {
+    match registration_id {
+        RegistrationId::Uscc(s) => {
+            if let Err(e) = Uscc::parse(s) {
+                c.push(
+                    "identity.registration_id.uscc",
+                    Problem::Malformed(e.to_string()),
+                );
+            }
+            if country != "CN" {
+                c.push(
+                    "identity.registration_id",
+                    Problem::NotAllowed(
+                        "a USCC identifies Chinese enterprises (country CN)".into(),
+                    ),
+                );
+            }
+        }
+        RegistrationId::Gln(s) => {
+            if let Err(e) = Gln::parse(s) {
+                c.push(
+                    "identity.registration_id.gln",
+                    Problem::Malformed(e.to_string()),
+                );
+            }
+        }
+        RegistrationId::National { country, number } => {
+            c.country_value("identity.registration_id.country", country);
+            if number.is_empty()
+                || number.len() > 64
+                || !number.bytes().all(|b| b.is_ascii_graphic())
+            {
+                c.push(
+                    "identity.registration_id.number",
+                    Problem::Malformed("1-64 printable ASCII characters".into()),
+                );
+            }
+            if country == "CN" {
+                c.push(
+                    "identity.registration_id",
+                    Problem::NotAllowed(
+                        "Chinese enterprises are identified by their USCC (R-I4)".into(),
+                    ),
+                );
+            }
+        }
+    }
+}
+
 /// Check a registration's fields (R-A1, R-I4).
 pub fn check_registration(r: &ParticipantRegistration) -> Result<(), ContractError> {
     let mut c = Checker::new();
-    c.text_value("legal_name", &r.legal_name, true);
     c.country_value("country", &r.country);
     if r.node_types.len() > MAX_NODE_TYPES {
         c.push(
@@ -149,43 +198,27 @@ pub fn check_registration(r: &ParticipantRegistration) -> Result<(), ContractErr
             )),
         );
     }
-    match &r.registration_id {
-        RegistrationId::Uscc(s) => {
-            if let Err(e) = Uscc::parse(s) {
-                c.push("registration_id.uscc", Problem::Malformed(e.to_string()));
-            }
-            if r.country != "CN" {
-                c.push(
-                    "registration_id",
-                    Problem::NotAllowed(
-                        "a USCC identifies Chinese enterprises (country CN)".into(),
-                    ),
-                );
-            }
+    match &r.identity {
+        Identity::Organisation {
+            legal_name,
+            registration_id,
+        } => {
+            c.text_value("identity.legal_name", legal_name, true);
+            check_registration_id(&mut c, &r.country, registration_id);
         }
-        RegistrationId::Gln(s) => {
-            if let Err(e) = Gln::parse(s) {
-                c.push("registration_id.gln", Problem::Malformed(e.to_string()));
-            }
-        }
-        RegistrationId::National { country, number } => {
-            c.country_value("registration_id.country", country);
-            if number.is_empty()
-                || number.len() > 64
-                || !number.bytes().all(|b| b.is_ascii_graphic())
-            {
+        Identity::NaturalPerson { commitment } => {
+            if class != CategoryClass::ConsumerOrOther {
                 c.push(
-                    "registration_id.number",
-                    Problem::Malformed("1-64 printable ASCII characters".into()),
+                    "identity",
+                    Problem::NotAllowed(format!(
+                        "category {:?} registers as an organisation (legal name and R-I4 \
+                         registration id); only a consumer may be a natural person",
+                        r.category
+                    )),
                 );
             }
-            if country == "CN" {
-                c.push(
-                    "registration_id",
-                    Problem::NotAllowed(
-                        "Chinese enterprises are identified by their USCC (R-I4)".into(),
-                    ),
-                );
+            if commitment.0 == Hash::ZERO {
+                c.push("identity.commitment", Problem::Missing);
             }
         }
     }
@@ -195,7 +228,7 @@ pub fn check_registration(r: &ParticipantRegistration) -> Result<(), ContractErr
     c.finish("R-A1").map_err(|mut e| {
         if e.problems
             .iter()
-            .any(|p| p.field.starts_with("registration_id"))
+            .any(|p| p.field.starts_with("identity.registration_id"))
         {
             e.rule = "R-I4";
         }

@@ -161,54 +161,120 @@ fn r_i4_registration_ids_are_verified() {
         ParticipantCategory::TradeEntity(TradeEntityKind::Manufacturer),
         vec![NodeType::Producer],
     );
-    r.registration_id = RegistrationId::Uscc("91350100M000100Y44".into());
+    set_id(&mut r, RegistrationId::Uscc("91350100M000100Y44".into()));
     let e = w
         .exec(&key(1), Payload::RegisterParticipant(r.clone()))
         .unwrap_err();
     assert_eq!(e.rule, "R-I4");
-    assert!(e.names("registration_id.uscc"), "{e}");
-    r.registration_id = RegistrationId::Gln("4006381333932".into());
+    assert!(e.names("identity.registration_id.uscc"), "{e}");
+    set_id(&mut r, RegistrationId::Gln("4006381333932".into()));
     let e = w
         .exec(&key(1), Payload::RegisterParticipant(r.clone()))
         .unwrap_err();
-    assert!(e.names("registration_id.gln"), "{e}");
-    r.registration_id = RegistrationId::Gln("4006381333931".into());
+    assert!(e.names("identity.registration_id.gln"), "{e}");
+    set_id(&mut r, RegistrationId::Gln("4006381333931".into()));
     r.country = "DE".into();
     w.exec(&key(1), Payload::RegisterParticipant(r.clone()))
         .unwrap();
-    r.registration_id = RegistrationId::National {
-        country: "CN".into(),
-        number: "123".into(),
-    };
+    set_id(
+        &mut r,
+        RegistrationId::National {
+            country: "CN".into(),
+            number: "123".into(),
+        },
+    );
     r.country = "CN".into();
     let e = w
         .exec(&key(2), Payload::RegisterParticipant(r.clone()))
         .unwrap_err();
     assert!(
-        e.names("registration_id"),
+        e.names("identity.registration_id"),
         "Chinese enterprises use the USCC: {e}"
     );
     // every bad field at once
-    r.legal_name = "".into();
+    set_name(&mut r, "");
     r.country = "XX".into();
     r.identity_document = Hash::ZERO;
     let e = w
         .exec(&key(2), Payload::RegisterParticipant(r))
         .unwrap_err();
     for f in [
-        "legal_name",
+        "identity.legal_name",
         "country",
         "identity_document",
-        "registration_id",
+        "identity.registration_id",
     ] {
         assert!(e.names(f), "{f} in {e}");
     }
 }
 
+fn set_id(r: &mut ParticipantRegistration, id: RegistrationId) {
+    if let Identity::Organisation {
+        registration_id, ..
+    } = &mut r.identity
+    {
+        *registration_id = id;
+    }
+}
+
+fn set_name(r: &mut ParticipantRegistration, name: &str) {
+    if let Identity::Organisation { legal_name, .. } = &mut r.identity {
+        *legal_name = name.into();
+    }
+}
+
+#[test]
+fn r_a1_natural_person_identity_is_a_salted_commitment_and_only_for_consumers() {
+    let mut w = World::new();
+    let person = Identity::NaturalPerson {
+        commitment: commit("ZHANG San / 330106199001011234"),
+    };
+    // A consumer registers as a natural person: the registry holds the commitment only.
+    let mut r = registration(ParticipantCategory::ConsumerOrOther, vec![]);
+    r.identity = person.clone();
+    w.exec(&key(11), Payload::RegisterParticipant(r.clone()))
+        .unwrap();
+    let stored = registry::load(&w.state, &key(11).public()).unwrap();
+    assert_eq!(stored.registration.identity, person);
+    assert_eq!(stored.registration.identity.public_name(), None);
+    let bytes = tracechain_types::encode(&stored);
+    assert!(
+        !bytes.windows(5).any(|x| x == b"ZHANG") && !bytes.windows(6).any(|x| x == b"330106"),
+        "a person's name or id number is stored in clear"
+    );
+    // "Consumer or other" may also be an organisation (another enterprise holding a code).
+    let org = registration(ParticipantCategory::ConsumerOrOther, vec![]);
+    w.exec(&key(12), Payload::RegisterParticipant(org)).unwrap();
+    // Every other category must be an organisation.
+    for cat in [
+        ParticipantCategory::TradeEntity(TradeEntityKind::Manufacturer),
+        ParticipantCategory::Logistics,
+        ParticipantCategory::Financial,
+        ParticipantCategory::Regulator(Agency::Customs),
+        ParticipantCategory::PlatformOperator,
+    ] {
+        let mut r = registration(cat, vec![]);
+        r.identity = person.clone();
+        let e = w
+            .exec(&key(13), Payload::RegisterParticipant(r))
+            .unwrap_err();
+        assert_eq!((e.rule, e.code), ("R-A1", ErrorCode::MalformedItem), "{e}");
+        assert!(e.names("identity"), "{cat:?}: {e}");
+    }
+    // A zero commitment commits to nothing.
+    r.identity = Identity::NaturalPerson {
+        commitment: Commitment(Hash::ZERO),
+    };
+    let e = w
+        .exec(&key(14), Payload::RegisterParticipant(r))
+        .unwrap_err();
+    assert!(e.names("identity.commitment"), "{e}");
+}
+
 #[test]
 fn r_a6_directory_and_trade_relationship_signed_by_both() {
     let mut w = World::new();
-    let cast = w.cast();
+    let cast = w.cast_unrelated();
     let mut dir = DirectoryQuery {
         node_type: Some(NodeType::Producer),
         limit: 100,

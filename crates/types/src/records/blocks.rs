@@ -24,9 +24,14 @@ pub struct MaterialsRecord {
     pub trace_codes: Vec<TraceCode>,
     /// Basic: main material name.
     pub material_name: Option<String>,
-    /// Basic: supplier name.
+    /// Basic: supplier name. Business data in clear (ADR 0024): the supplying enterprise,
+    /// cooperative or registered farm, part of the public origin story (R-A5). A private
+    /// smallholder is named through the business that collects from it (cooperative,
+    /// collection station) or its registered household-farm name, never its personal name;
+    /// the person is reachable only through `supplier_contact`.
     pub supplier_name: Option<String>,
-    /// Basic: supplier address (an enterprise address, public).
+    /// Basic: supplier address: a business address or, for a smallholder, the place of
+    /// origin at village / township level — never a person's home address (ADR 0024).
     pub supplier_address: Option<String>,
     /// Basic: supplier contact (personal data: commitment).
     pub supplier_contact: Option<Commitment>,
@@ -274,8 +279,10 @@ pub struct TransportRecord {
     pub mode: Option<TransportMode>,
     /// Basic: origin (place name or UN/LOCODE).
     pub origin: Option<String>,
-    /// Extended: shipper.
-    pub shipper: Option<String>,
+    /// Extended: shipper, as a salted commitment (ADR 0024): in cross-border retail the
+    /// shipper may be a private person (a consumer returning goods, R-L5, or a private
+    /// seller), whose name is personal data (R-A5); the carrier (basic item) stays in clear.
+    pub shipper: Option<Commitment>,
     /// Extended: waybill number.
     pub waybill: Option<String>,
     /// Extended: destination (place).

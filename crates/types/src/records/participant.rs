@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::crypto::PublicKey;
 use crate::hash::Hash;
+use crate::records::common::Commitment;
 
 /// Kind of trade entity (spec 6.1 a).
 #[derive(
@@ -181,6 +182,41 @@ pub enum RegistrationId {
     },
 }
 
+/// The real-name identity of a participant (R-A1, ADR 0024). Organisations are identified in
+/// clear by their legal name and public business identifier (R-I4; the directory of R-A6
+/// lists them). A natural person's name and identity number are personal data (R-A5,
+/// architecture "Privacy"): the registry holds only a salted commitment to them; the clear
+/// value and salt go to the approving regulator off chain, which opens the commitment.
+/// Only the category "consumer or other" may register as a natural person; every other
+/// category must be an organisation.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Identity {
+    /// An enterprise, agency or other organisation: public business identity in clear.
+    Organisation {
+        /// Legal name (1–512 bytes).
+        legal_name: String,
+        /// Registration id (R-I4).
+        registration_id: RegistrationId,
+    },
+    /// A natural person (a consumer): a salted commitment to the canonical identity claim
+    /// (legal name and identity-document number), never the clear value.
+    NaturalPerson {
+        /// Salted commitment (`Commitment::compute`), not zero.
+        commitment: Commitment,
+    },
+}
+
+impl Identity {
+    /// The legal name, for organisations only (a person's name is never on chain).
+    pub fn public_name(&self) -> Option<&str> {
+        match self {
+            Identity::Organisation { legal_name, .. } => Some(legal_name),
+            Identity::NaturalPerson { .. } => None,
+        }
+    }
+}
+
 /// Registration of a participant (R-A1): category, node types and real-name identity. The
 /// transaction's signer is the participant's key; by signing it the participant signs the
 /// identity claim (`identity_document` is the hash of the identity evidence — business
@@ -191,10 +227,8 @@ pub struct ParticipantRegistration {
     pub category: ParticipantCategory,
     /// Node types it asks to run (spec 6.2.2); may be empty (regulators, consumers, operator).
     pub node_types: Vec<NodeType>,
-    /// Legal name.
-    pub legal_name: String,
-    /// Registration id (R-I4).
-    pub registration_id: RegistrationId,
+    /// Real-name identity: an organisation in clear, a natural person as a commitment.
+    pub identity: Identity,
     /// ISO 3166-1 alpha-2 country of establishment.
     pub country: String,
     /// Hash of the identity evidence (signed claim).
