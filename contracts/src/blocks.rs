@@ -457,6 +457,17 @@ pub fn validate(
     Ok((category, units))
 }
 
+/// The reference an export declaration links a record by (R-B3): an order's `order_ref`
+/// (R-T1), a transport's `waybill` (R-L2), a payment receipt's `receipt_ref` (R-T2).
+pub fn linkable_reference(payload: &Payload) -> Option<&str> {
+    match payload {
+        Payload::Order(r) => r.order_ref.as_deref(),
+        Payload::Transport(r) => r.waybill.as_deref(),
+        Payload::PaymentReceipt(r) => r.receipt_ref.as_deref(),
+        _ => None,
+    }
+}
+
 /// Execute a block record: validate (R-X1, R-X4), apply the category's state rules (unique
 /// refs, customs gate R-X3, customs status), store it and index it per unit. `self_declared`
 /// marks R-B4 manual imports (stored in the envelope). Permission (R-N1–R-N4) was checked
@@ -503,6 +514,16 @@ pub fn execute(
         _ => {}
     }
     env.store_record(payload, category.tag(), &codes, self_declared);
+    if let Some(reference) = linkable_reference(payload) {
+        // R-B3: a declaration finds the records of the unit carrying a reference by this
+        // index, without reading (or copying) every record of the unit.
+        for c in &codes {
+            env.state.put_value(
+                keys::unit_reference(c, category.tag(), reference, env.ctx.height, &env.tx_id),
+                &(),
+            );
+        }
+    }
     if let Payload::CustomsDeclaration(r) = payload {
         if r.release_date.is_some() {
             // R-C1 decision: a declaration that carries its release date is final

@@ -13,8 +13,11 @@
 //! **Linked records (R-B3).** A declaration names trace units and the references of their
 //! electronic orders (R-T1 `order_ref`), electronic waybills (R-L2 `waybill`) and payment
 //! receipts (R-T2 `receipt_ref`). Each reference must be found on a record of one of the
-//! declared units; the transaction ids found are stored with the declaration so the
-//! departments see exactly the records declared.
+//! declared units (the `tref/` index that `blocks` writes for every record carrying one). The
+//! declaration stores the references only: the records carrying them, at or below the
+//! declaration's height, are what the departments approve, listed page by page by
+//! [`linked_records`]. Copying their ids into the declaration made its value grow with other
+//! writers' records past what any validator can read back (R-D4).
 //!
 //! Key layout: `fil/{enterprise}/{ref}` → [`FilingState`]; `fil/ok/{enterprise}` → `()` once
 //! a filing of the enterprise is in force; `exd/{enterprise}/{ref}` → [`DeclarationState`].
@@ -33,7 +36,7 @@ use crate::codes::NormalisedCode;
 use crate::error::{ContractError, ErrorCode, Problem};
 use crate::exec::TxEnv;
 use crate::keys;
-use crate::query::{self, tags};
+use crate::query::tags;
 use crate::state::{decode_stored, StateView};
 use crate::trace::check_record_codes;
 use crate::validate::{Checker, MAX_LIST_ITEMS};
@@ -88,15 +91,17 @@ pub struct FilingState {
     pub tx_id: Hash,
 }
 
-/// A linked CBETC record of a declaration.
+/// A reference a declaration links (R-B3). The records carrying it are not copied into the
+/// declaration (their number is not bounded by the declaration; a copy made one stored value
+/// grow with the records of other writers): they are read from the `tref/` index of the
+/// declared units at or below the declaration's height, page by page, with
+/// [`linked_records`].
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
-pub struct LinkedRecord {
+pub struct LinkedReference {
     /// The reference as declared.
     pub reference: String,
-    /// The record's category tag (`T1`, `L2`, `T2`).
+    /// The category tag of the records carrying it (`T1`, `L2`, `T2`).
     pub category: String,
-    /// Transactions of the records carrying it.
-    pub tx_ids: Vec<Hash>,
 }
 
 /// An export declaration (`exd/{enterprise}/{ref}`).
@@ -104,8 +109,9 @@ pub struct LinkedRecord {
 pub struct DeclarationState {
     /// Units declared (normalised).
     pub trace_codes: Vec<TraceCode>,
-    /// Linked records (orders, waybills, receipts).
-    pub linked: Vec<LinkedRecord>,
+    /// Linked references (orders, waybills, receipts), each carried by at least one record
+    /// of a declared unit when declared; the records: [`linked_records`].
+    pub linked: Vec<LinkedReference>,
     /// Required departments (sorted).
     pub departments: Vec<Agency>,
     /// Decisions so far.
@@ -325,7 +331,8 @@ pub fn has_filing_in_force(state: &dyn StateView, enterprise: &PublicKey) -> boo
     state.get_ref(&in_force_key(enterprise)).is_some()
 }
 
-/// Find the records of the declared units carrying each reference (R-B3).
+/// Check that each reference is carried by a record of a declared unit (R-B3): one bounded
+/// index lookup per (reference, unit), whatever the number of records.
 fn link_refs(
     state: &dyn StateView,
     c: &mut Checker,
@@ -334,21 +341,10 @@ fn link_refs(
     refs: &[String],
     category: &'static str,
     min: usize,
-) -> Vec<LinkedRecord> {
-    let mut out: Vec<LinkedRecord> = Vec::new();
+) -> Vec<LinkedReference> {
+    let mut out: Vec<LinkedReference> = Vec::new();
     if !c.list(field, refs, min, MAX_REFS) {
         return out;
-    }
-    let mut envs = Vec::new();
-    for u in units {
-        for env in query::records(state, u, category) {
-            if !envs
-                .iter()
-                .any(|e: &crate::exec::RecordEnvelope| e.tx_id == env.tx_id)
-            {
-                envs.push(env);
-            }
-        }
     }
     for (i, r) in refs.iter().enumerate() {
         let f = format!("{field}[{i}]");
@@ -359,29 +355,23 @@ fn link_refs(
             c.push(f, Problem::Duplicate(r.clone()));
             continue;
         }
-        let ids: Vec<Hash> = envs
-            .iter()
-            .filter(|e| match &e.payload {
-                Payload::Order(o) => o.order_ref.as_deref() == Some(r.as_str()),
-                Payload::Transport(t) => t.waybill.as_deref() == Some(r.as_str()),
-                Payload::PaymentReceipt(p) => p.receipt_ref.as_deref() == Some(r.as_str()),
-                _ => false,
-            })
-            .map(|e| e.tx_id)
-            .collect();
-        if ids.is_empty() {
+        let carried = units.iter().any(|u| {
+            !state
+                .scan(&keys::unit_references_of(u, category, r), None, 1)
+                .is_empty()
+        });
+        if carried {
+            out.push(LinkedReference {
+                reference: r.clone(),
+                category: category.to_string(),
+            });
+        } else {
             c.push(
                 f,
                 Problem::NotFound(format!(
                     "no {category} record of the declared units carries {r:?}"
                 )),
             );
-        } else {
-            out.push(LinkedRecord {
-                reference: r.clone(),
-                category: category.to_string(),
-                tx_ids: ids,
-            });
         }
     }
     out
@@ -553,6 +543,88 @@ pub fn declaration_status(
 ) -> Option<DeclarationState> {
     let k = declaration_key(enterprise, declaration_ref);
     state.get_ref(&k).map(|b| decode_stored(&k, &b))
+}
+
+/// Where a page of [`linked_records`] stopped: the declared unit (index into
+/// [`DeclarationState::trace_codes`]) and the last index key returned under it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkedCursor {
+    /// Index of the declared unit being listed.
+    pub unit: usize,
+    /// The last `tref/` key returned for that unit (`None`: from its first).
+    pub after: Option<Vec<u8>>,
+}
+
+/// One page of the records a declared reference links.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkedPage {
+    /// Transaction ids, unit by unit in declaration order, then in (height, tx id) order; a
+    /// record carrying the reference for several declared units appears once per unit.
+    pub tx_ids: Vec<Hash>,
+    /// Where the next page starts; `None` when every record was listed.
+    pub next: Option<LinkedCursor>,
+}
+
+/// The records of the declared units that carry the declaration's `linked[index]` reference,
+/// written at or below the declaration's height: exactly what the departments were asked to
+/// approve (R-B3). Paged: at most `limit` ids (at least one) per call, continue from `next`.
+/// An index outside `linked` gives an empty, complete page.
+pub fn linked_records(
+    state: &dyn StateView,
+    declaration: &DeclarationState,
+    index: usize,
+    from: Option<&LinkedCursor>,
+    limit: usize,
+) -> LinkedPage {
+    let limit = limit.max(1);
+    let mut page = LinkedPage {
+        tx_ids: Vec::new(),
+        next: None,
+    };
+    let Some(link) = declaration.linked.get(index) else {
+        return page;
+    };
+    let start = from.map_or(0, |c| c.unit);
+    for (u, code) in declaration.trace_codes.iter().enumerate().skip(start) {
+        let Ok(n) = NormalisedCode::new("code", code) else {
+            continue;
+        };
+        let prefix = keys::unit_references_of(&n, &link.category, &link.reference);
+        let mut after = from.filter(|c| c.unit == u).and_then(|c| c.after.clone());
+        loop {
+            let room = limit - page.tx_ids.len();
+            // One more than fits tells whether the page must stop inside this unit.
+            let entries = state.scan(&prefix, after.as_deref(), room + 1);
+            let mut unit_done = entries.len() <= room;
+            for (k, _) in entries.into_iter().take(room + 1) {
+                let Some((height, id)) = keys::last_part(&k).and_then(|p| height_and_id(&p)) else {
+                    after = Some(k);
+                    continue;
+                };
+                if height > declaration.height {
+                    // Keys are in height order: nothing later under this unit was declared.
+                    unit_done = true;
+                    break;
+                }
+                if page.tx_ids.len() == limit {
+                    page.next = Some(LinkedCursor { unit: u, after });
+                    return page;
+                }
+                page.tx_ids.push(id);
+                after = Some(k);
+            }
+            if unit_done {
+                break;
+            }
+        }
+    }
+    page
+}
+
+fn height_and_id(last: &[u8]) -> Option<(u64, Hash)> {
+    let height = u64::from_be_bytes(last.get(..8)?.try_into().ok()?);
+    let id: [u8; 32] = last.get(8..40)?.try_into().ok()?;
+    Some((height, Hash(id)))
 }
 
 /// Departments still to decide on a filing or declaration.

@@ -20,7 +20,7 @@ use crate::error::{ContractError, ErrorCode, Problem};
 use crate::keys;
 use crate::permissions;
 use crate::registry::Participant;
-use crate::state::{Overlay, State, StateView, WriteSet};
+use crate::state::{Overlay, State, StateView, WriteSet, MAX_VALUE_BYTES};
 use crate::{
     blocks, cbeac, closed_loop, documents, feedback, lineage, recall, registry, scan, trace,
     validators,
@@ -326,9 +326,36 @@ fn execute_with_id(
     })?;
     env.state.put_value(seq_key, &bumped);
     let ws = env.state.into_write_set();
+    // On refusal the memo is dropped (it may hold what this transaction's own writes showed).
+    check_value_bounds(&ws)?;
     cache.relationships = env.relationships;
     cache.after(&ws);
     Ok(ws)
+}
+
+/// Refuse a write set with a value larger than [`MAX_VALUE_BYTES`] (R-D4). Every stored type
+/// has a stated bound below it (`docs/contracts.md`, checked by the value-bound tests), so
+/// this never refuses an honest record; it is the last line that keeps a value every later
+/// read would refuse out of the state: a refused transaction instead of a chain that no
+/// validator can execute past.
+fn check_value_bounds(ws: &WriteSet) -> Result<(), ContractError> {
+    match ws
+        .0
+        .iter()
+        .find_map(|(_, v)| v.as_ref().filter(|v| v.len() > MAX_VALUE_BYTES))
+    {
+        None => Ok(()),
+        Some(v) => Err(ContractError::one(
+            "R-D4",
+            ErrorCode::LimitExceeded,
+            "payload",
+            Problem::OutOfRange(format!(
+                "the record would store a value of {} bytes; the largest stored value is {} bytes",
+                v.len(),
+                MAX_VALUE_BYTES
+            )),
+        )),
+    }
 }
 
 /// Route a payload to its module. Every module function has the shape
@@ -461,4 +488,24 @@ fn run_block<'t>(
         combined: block.into_write_set(),
         state_root: root,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn r_d4_a_value_over_the_stored_value_bound_refuses_the_transaction() {
+        let at = WriteSet(vec![(b"k".to_vec(), Some(vec![0u8; MAX_VALUE_BYTES]))]);
+        assert!(
+            check_value_bounds(&at).is_ok(),
+            "a value at the bound is stored"
+        );
+        let over = WriteSet(vec![
+            (b"a".to_vec(), None),
+            (b"k".to_vec(), Some(vec![0u8; MAX_VALUE_BYTES + 1])),
+        ]);
+        let e = check_value_bounds(&over).unwrap_err();
+        assert_eq!((e.rule, e.code), ("R-D4", ErrorCode::LimitExceeded));
+    }
 }

@@ -18,6 +18,7 @@
 //! | `rec/` | tx id | [`crate::exec::RecordEnvelope`] | every record kind |
 //! | `tur/` | trace code `/` category `/` height (16 hex) tx id | `()` records of a unit | blocks (and B kinds that concern units) |
 //! | `dcl/` | declaration number | [`crate::blocks::CustomsDeclarationState`] | blocks |
+//! | `tref/` | trace code `/` category `/` reference `/` height (8 bytes BE) tx id | `()` records of a unit by order, waybill or receipt reference | blocks (R-T1, R-L2, R-T2; read by cbeac R-B3) |
 //! | `ord/` | signer `/` order ref | tx id | blocks (R-T1) |
 //! | `rcp/` | signer `/` receipt ref | tx id | blocks (R-T2) |
 //! | `lin/`, `agg/`, `shp/` | — | — | lineage |
@@ -166,6 +167,38 @@ pub fn unit_record(code: &NormalisedCode, category: &str, height: u64, tx_id: &H
 /// Prefix of every `tur/` entry of a unit and category.
 pub fn unit_records_of(code: &NormalisedCode, category: &str) -> Vec<u8> {
     prefix("tur/", &[code.as_bytes(), category.as_bytes()])
+}
+
+/// `tref/{code}/{category}/{reference}/{height}{tx id}`: a record of the unit carrying an
+/// order, waybill or receipt reference (category `T1`, `L2`, `T2`), so that a declaration
+/// finds the records of a reference without reading every record of the unit (R-B3).
+pub fn unit_reference(
+    code: &NormalisedCode,
+    category: &str,
+    reference: &str,
+    height: u64,
+    tx_id: &Hash,
+) -> Vec<u8> {
+    let mut last = [0u8; 40];
+    last[..8].copy_from_slice(&height.to_be_bytes());
+    last[8..].copy_from_slice(&tx_id.0);
+    key(
+        "tref/",
+        &[
+            code.as_bytes(),
+            category.as_bytes(),
+            reference.as_bytes(),
+            &last,
+        ],
+    )
+}
+
+/// Prefix of every `tref/` entry of a unit, category and reference.
+pub fn unit_references_of(code: &NormalisedCode, category: &str, reference: &str) -> Vec<u8> {
+    prefix(
+        "tref/",
+        &[code.as_bytes(), category.as_bytes(), reference.as_bytes()],
+    )
 }
 
 /// Prefix of every `tur/` entry of a unit.

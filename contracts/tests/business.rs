@@ -436,7 +436,10 @@ fn r_b3_declaration_links_cbetc_records_and_shows_parallel_approval_status() {
     assert_eq!(st.status, ApprovalStatus::Pending);
     let cats: Vec<&str> = st.linked.iter().map(|l| l.category.as_str()).collect();
     assert_eq!(cats, vec!["T1", "L2", "T2"]);
-    assert!(st.linked.iter().all(|l| l.tx_ids.len() == 1));
+    for i in 0..st.linked.len() {
+        let page = cbeac::linked_records(&w.state, &st, i, None, 10);
+        assert_eq!((page.tx_ids.len(), page.next), (1, None), "{i}");
+    }
     let dd = |_by: &SecretKey, v: Verdict| {
         Payload::DeclarationDecision(DeclarationDecision {
             enterprise: cast.trader.public(),
@@ -461,6 +464,114 @@ fn r_b3_declaration_links_cbetc_records_and_shows_parallel_approval_status() {
         .exec(&d.market, dd(&d.market, Verdict::Approve))
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::NotOwner);
+}
+
+/// 1,000 transports carrying one waybill, for `code`, as one bulk import of the trader.
+fn waybill_flood(w: &mut World, cast: &Cast, code: &TraceCode, waybill: &str) {
+    let mut t = match valid_record(K::Transport, code, 1) {
+        Payload::Transport(t) => t,
+        _ => unreachable!(),
+    };
+    t.waybill = Some(waybill.into());
+    t.sensor_readings.clear();
+    let records = (0..1000)
+        .map(|_| BulkRecord::Transport(t.clone()))
+        .collect();
+    w.exec(
+        &cast.trader,
+        Payload::BulkImport(BulkImport {
+            source: "ExampleMall".into(),
+            records,
+        }),
+    )
+    .expect("bulk import of 1,000 transports");
+}
+
+/// Every record a declared reference links, through every page.
+fn all_linked(w: &World, st: &cbeac::DeclarationState, i: usize, limit: usize) -> Vec<Hash> {
+    let mut out = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = cbeac::linked_records(&w.state, st, i, cursor.as_ref(), limit);
+        assert!(page.tx_ids.len() <= limit);
+        out.extend(page.tx_ids);
+        match page.next {
+            Some(c) => cursor = Some(c),
+            None => return out,
+        }
+    }
+}
+
+/// A declaration used to copy the id of every record carrying its references into its own
+/// state value: 35 bulk imports of 1,000 transports with the declared waybill made that value
+/// larger than any stored value may be (1 MiB), and every later decision on the declaration
+/// (and its status read) stopped every validator. Linked records are now an index, never
+/// copied, and listed page by page.
+#[test]
+fn r_b3_attack_records_sharing_a_waybill_cannot_make_a_declaration_unreadable() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let d = departments(&mut w);
+    let first = batch("WBF-0");
+    trade_unit(&mut w, &cast, &first);
+    let mut codes = vec![first];
+    for i in 1..=35 {
+        let code = batch(&format!("WBF-{i}"));
+        w.unit(&cast, &code, TraceMode::Trader);
+        waybill_flood(&mut w, &cast, &code, "WB-1");
+        codes.push(code);
+    }
+    w.exec(&cast.trader, filing("F-1", all_deps())).unwrap();
+    for k in [&d.customs, &d.tax, &d.forex, &d.market] {
+        w.exec(k, fdec(&cast.trader, "F-1", Verdict::Approve, "ok"))
+            .unwrap();
+    }
+    let mut decl = match declaration(&codes[0], &["ORD-1"]) {
+        Payload::ExportDeclaration(x) => x,
+        _ => unreachable!(),
+    };
+    decl.trace_codes = codes.clone();
+    let ws = w
+        .exec(&cast.trader, Payload::ExportDeclaration(decl))
+        .expect("the declaration is accepted");
+    let largest =
+        ws.0.iter()
+            .filter_map(|(_, v)| v.as_ref())
+            .map(Vec::len)
+            .max();
+    assert!(largest < Some(64 * 1024), "largest value {largest:?}");
+    // a transport written after the declaration is not among the declared records
+    waybill_flood(&mut w, &cast, &codes[1], "WB-1");
+    for k in [&d.customs, &d.tax, &d.forex] {
+        w.exec(
+            k,
+            Payload::DeclarationDecision(DeclarationDecision {
+                enterprise: cast.trader.public(),
+                declaration_ref: "D-1".into(),
+                verdict: Verdict::Approve,
+                reason: "checked against linked records".into(),
+            }),
+        )
+        .expect("a decision on the declaration executes");
+    }
+    let st = cbeac::declaration_status(&w.state, &cast.trader.public(), "D-1").unwrap();
+    assert_eq!(st.status, ApprovalStatus::Approved);
+    let waybill = st.linked.iter().position(|l| l.category == "L2").unwrap();
+    let ids = all_linked(&w, &st, waybill, 999);
+    assert_eq!(
+        ids.len(),
+        35_001,
+        "one transport of the first unit, 1,000 of each other"
+    );
+    assert_eq!(
+        ids,
+        all_linked(&w, &st, waybill, 35_001),
+        "pages add up to one listing"
+    );
+    let distinct: std::collections::BTreeSet<_> = ids.iter().collect();
+    assert_eq!(distinct.len(), ids.len());
+    assert!(ids.iter().all(|id| query::envelope(&w.state, id)
+        .is_some_and(|e| e.height <= st.height && matches!(e.payload, Payload::Transport(_)))));
 }
 
 #[test]
