@@ -279,16 +279,18 @@ pub fn check_fields(payload: &Payload, latest_ms: i64) -> Checker {
             reference(&mut c, "declaration_number", &r.declaration_number, true);
             c.text("departure_port", &r.departure_port, true);
             c.text("arrival_port", &r.arrival_port, true);
-            let declared = c.event_date("declaration_date", &r.declaration_date, true);
-            // R-C1 decision: the release date comes with the release status.
-            let released = c.event_date("release_date", &r.release_date, false);
-            if let (Some(a), Some(b)) = (declared, released) {
-                if b < a {
-                    c.push(
-                        "release_date",
-                        Problem::OutOfRange("before declaration_date".into()),
-                    );
-                }
+            c.event_date("declaration_date", &r.declaration_date, true);
+            // R-C1 decision (ADR 0036): the release date is the customs department's
+            // release (R-C2); a declarer cannot state it.
+            if r.release_date.is_some() {
+                c.push(
+                    "release_date",
+                    Problem::NotAllowed(
+                        "the release date is set by the customs department's release \
+                         status (R-C2), not by the declarer"
+                            .into(),
+                    ),
+                );
             }
             if let Some(t) = &r.tax_payment {
                 c.amount_value("tax_payment.amount_minor", t.amount_minor);
@@ -524,20 +526,6 @@ pub fn execute(
             );
         }
     }
-    if let Payload::CustomsDeclaration(r) = payload {
-        if r.release_date.is_some() {
-            // R-C1 decision: a declaration that carries its release date is final
-            // (released), so no R-C2 status record can follow; the declaration itself is
-            // the unit's released status and is indexed under C2 too. Without this R-C2,
-            // mandatory in every mode, could never be recorded for these units.
-            for c in &codes {
-                env.state.put_value(
-                    keys::unit_record(c, Category::C2.tag(), env.ctx.height, &env.tx_id),
-                    &(),
-                );
-            }
-        }
-    }
     match payload {
         Payload::Transport(r) if !r.sensor_readings.is_empty() => {
             sensor::on_readings(env, &codes, &r.sensor_readings)?
@@ -551,11 +539,13 @@ pub fn execute(
 }
 
 /// Whether records of a category are tied to the units' registrants (ADR 0024): the product
-/// block (Table 1, R-N1) and the trade block (Table 2, R-N2). Logistics (many carriers,
-/// subcontracted and changing) and customs (regulator-run port-clearance nodes) stay open to
-/// every node of their type.
+/// block (Table 1, R-N1), the trade block (Table 2, R-N2) and customs declarations (R-C1,
+/// ADR 0036: filed by the owner of the goods or its authorised broker, a port-clearance node
+/// with a trade relationship with the registrant). Logistics (many carriers, subcontracted
+/// and changing) stays open to every node of its type; customs status (R-C2) is the customs
+/// department's decision ([`customs_decider`]).
 pub fn writer_bound(category: Category) -> bool {
-    matches!(category.block(), Block::Product | Block::Trade)
+    matches!(category.block(), Block::Product | Block::Trade) || category == Category::C1
 }
 
 /// Whether `signer` may write records of a bound category for `unit`: it registered the unit,
@@ -577,6 +567,17 @@ fn check_writer(
     if !writer_bound(category) {
         return Ok(());
     }
+    check_units_of_signer(env, category.name(), units)
+}
+
+/// Every unit was registered by the signer or by a trade partner of the signer (R-A6);
+/// otherwise `E_NOT_OWNER` with one problem `trace_codes[i]` per foreign unit. `what` names
+/// the records in the message.
+pub(crate) fn check_units_of_signer(
+    env: &mut TxEnv<'_>,
+    what: &str,
+    units: &[(NormalisedCode, TraceUnit)],
+) -> Result<(), ContractError> {
     let mut problems = Vec::new();
     for (i, (code, unit)) in units.iter().enumerate() {
         if !may_write_for(env, unit) {
@@ -587,7 +588,7 @@ fn check_writer(
                      with the signer: {} records are written by the registrant or its \
                      trade partners",
                     code.as_str(),
-                    category.name()
+                    what
                 )),
             ));
         }
@@ -598,6 +599,57 @@ fn check_writer(
         Err(ContractError {
             rule: "R-A6",
             code: ErrorCode::NotOwner,
+            problems,
+        })
+    }
+}
+
+/// R-C2 (ADR 0036): inspection, hold, release and return are decisions of the customs
+/// department, written by a regulator of the customs agency; no other agency, broker or
+/// port-clearance node states them.
+fn customs_decider(env: &TxEnv<'_>) -> Result<(), ContractError> {
+    match env.participant.as_ref().map(|p| p.registration.category) {
+        Some(ParticipantCategory::Regulator(Agency::Customs)) => Ok(()),
+        _ => Err(ContractError::one(
+            "R-C2",
+            ErrorCode::NotOwner,
+            "status",
+            Problem::NotAllowed(
+                "customs status (inspection, hold, release, return) is decided by the customs \
+                 department"
+                    .into(),
+            ),
+        )),
+    }
+}
+
+/// The R-X3 gate over the units a customs declaration (R-C1) or an export declaration (R-B3)
+/// names: refused while any mandatory category of a unit's product or trade block is
+/// missing for its mode, one problem `trace_codes[i].R-…` per missing category.
+pub(crate) fn customs_gate(
+    state: &dyn StateView,
+    units: &[(NormalisedCode, TraceUnit)],
+) -> Result<(), ContractError> {
+    let mut problems = Vec::new();
+    for (i, (code, unit)) in units.iter().enumerate() {
+        for cat in completeness::customs_gate_missing(state, code, unit) {
+            problems.push(FieldProblem::new(
+                format!("trace_codes[{i}].{}", cat.rule()),
+                Problem::NotFound(format!(
+                    "{} has no {} record, mandatory in {:?} mode",
+                    code.as_str(),
+                    cat.name(),
+                    unit.mode
+                )),
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ContractError {
+            rule: "R-X3",
+            code: ErrorCode::CustomsGate,
             problems,
         })
     }
@@ -619,41 +671,13 @@ fn declare(
             Problem::Duplicate(number),
         ));
     }
-    let mut problems = Vec::new();
-    for (i, (code, unit)) in units.iter().enumerate() {
-        for cat in completeness::customs_gate_missing(&env.state, code, unit) {
-            problems.push(FieldProblem::new(
-                format!("trace_codes[{i}].{}", cat.rule()),
-                Problem::NotFound(format!(
-                    "{} has no {} record, mandatory in {:?} mode",
-                    code.as_str(),
-                    cat.name(),
-                    unit.mode
-                )),
-            ));
-        }
-    }
-    if !problems.is_empty() {
-        return Err(ContractError {
-            rule: "R-X3",
-            code: ErrorCode::CustomsGate,
-            problems,
-        });
-    }
-    let released_at_ms = r
-        .release_date
-        .as_deref()
-        .and_then(|d| parse_date_or_time(d).ok());
+    customs_gate(&env.state, units)?;
     let st = CustomsDeclarationState {
         declarer: env.signer,
         tx_id: env.tx_id,
         trace_codes: units.iter().map(|(n, _)| n.code().clone()).collect(),
-        status: if released_at_ms.is_some() {
-            CustomsStatus::Released
-        } else {
-            CustomsStatus::Declared
-        },
-        released_at_ms,
+        status: CustomsStatus::Declared,
+        released_at_ms: None,
     };
     env.state.put_value(k, &st);
     Ok(())
@@ -666,6 +690,7 @@ fn update_status(
     r: &CustomsStatusRecord,
     codes: &[NormalisedCode],
 ) -> Result<(), ContractError> {
+    customs_decider(env)?;
     let number = r.declaration_number.clone().unwrap_or_default();
     let k = keys::declaration(&number);
     let Some(mut st) = env.state.get_value::<CustomsDeclarationState>(&k) else {

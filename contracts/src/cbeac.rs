@@ -383,11 +383,8 @@ fn link_refs(
 pub fn export_declaration(env: &mut TxEnv<'_>, r: &ExportDeclaration) -> Result<(), ContractError> {
     let mut c = Checker::new();
     c.text_value("declaration_ref", &r.declaration_ref, true);
-    let units: Vec<NormalisedCode> =
-        check_record_codes(&env.state, &mut c, "trace_codes", &r.trace_codes)
-            .into_iter()
-            .map(|(n, _)| n)
-            .collect();
+    let declared = check_record_codes(&env.state, &mut c, "trace_codes", &r.trace_codes);
+    let units: Vec<NormalisedCode> = declared.iter().map(|(n, _)| n.clone()).collect();
     let mut linked = link_refs(
         &env.state,
         &mut c,
@@ -421,6 +418,10 @@ pub fn export_declaration(env: &mut TxEnv<'_>, r: &ExportDeclaration) -> Result<
         &env.ctx.params.declaration_departments,
     );
     c.finish("R-B3")?;
+    // ADR 0036: the declarer owns the goods or trades them (R-A6), and the goods pass the
+    // same R-X3 gate as a customs declaration of them.
+    blocks::check_units_of_signer(env, "export declaration", &declared)?;
+    blocks::customs_gate(&env.state, &declared)?;
     if !has_filing_in_force(&env.state, &env.signer) {
         return Err(ContractError::one(
             "R-B2",

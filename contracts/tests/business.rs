@@ -518,6 +518,10 @@ fn r_b3_attack_records_sharing_a_waybill_cannot_make_a_declaration_unreadable() 
     for i in 1..=35 {
         let code = batch(&format!("WBF-{i}"));
         w.unit(&cast, &code, TraceMode::Trader);
+        w.exec(&cast.producer, valid_record(K::ProductFeatures, &code, 1))
+            .unwrap();
+        w.exec(&cast.trader, valid_record(K::TradeProductCode, &code, 1))
+            .unwrap();
         waybill_flood(&mut w, &cast, &code, "WB-1");
         codes.push(code);
     }
@@ -572,6 +576,64 @@ fn r_b3_attack_records_sharing_a_waybill_cannot_make_a_declaration_unreadable() 
     assert_eq!(distinct.len(), ids.len());
     assert!(ids.iter().all(|id| query::envelope(&w.state, id)
         .is_some_and(|e| e.height <= st.height && matches!(e.payload, Payload::Transport(_)))));
+}
+
+/// A unit refused at the customs gate (R-X3) could still be declared for export; and an
+/// enterprise could declare units it neither registered nor trades (ADR 0036).
+#[test]
+fn r_x3_attack_an_export_declaration_passes_the_customs_gate_and_names_its_own_goods() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let d = departments(&mut w);
+    w.exec(&cast.trader, filing("F-1", all_deps())).unwrap();
+    for k in [&d.customs, &d.tax, &d.forex, &d.market] {
+        w.exec(k, fdec(&cast.trader, "F-1", Verdict::Approve, "ok"))
+            .unwrap();
+    }
+    // an order, a receipt and a waybill, but no R-P3 / R-T3 record: the gate refuses
+    let code = batch("GATE");
+    w.unit(&cast, &code, TraceMode::Trader);
+    w.exec(&cast.trader, valid_record(K::Order, &code, 1))
+        .unwrap();
+    w.exec(&cast.payment, valid_record(K::PaymentReceipt, &code, 1))
+        .unwrap();
+    let mut t = match valid_record(K::Transport, &code, 1) {
+        Payload::Transport(t) => t,
+        _ => unreachable!(),
+    };
+    t.waybill = Some("WB-1".into());
+    w.exec(&cast.logistics, Payload::Transport(t)).unwrap();
+    let e = w
+        .exec(&cast.trader, declaration(&code, &["ORD-1"]))
+        .unwrap_err();
+    assert_eq!((e.rule, e.code), ("R-X3", ErrorCode::CustomsGate), "{e}");
+    assert!(
+        e.names("trace_codes[0].R-P3") && e.names("trace_codes[0].R-T3"),
+        "{e}"
+    );
+    w.exec(&cast.producer, valid_record(K::ProductFeatures, &code, 1))
+        .unwrap();
+    w.exec(&cast.trader, valid_record(K::TradeProductCode, &code, 1))
+        .unwrap();
+    // another enterprise, without a trade relationship with the producer, cannot declare it
+    let outsider = w.seed(
+        193,
+        ParticipantCategory::TradeEntity(TradeEntityKind::TradingCompany),
+        vec![NodeType::DomesticProcurement],
+        ParticipantState::Approved,
+    );
+    w.exec(&outsider, filing("F-9", all_deps())).unwrap();
+    for k in [&d.customs, &d.tax, &d.forex, &d.market] {
+        w.exec(k, fdec(&outsider, "F-9", Verdict::Approve, "ok"))
+            .unwrap();
+    }
+    let e = w
+        .exec(&outsider, declaration(&code, &["ORD-1"]))
+        .unwrap_err();
+    assert_eq!((e.rule, e.code), ("R-A6", ErrorCode::NotOwner), "{e}");
+    assert!(e.names("trace_codes[0]"), "{e}");
+    w.exec(&cast.trader, declaration(&code, &["ORD-1"]))
+        .expect("the producer's trade partner declares once the gate is passed");
 }
 
 #[test]

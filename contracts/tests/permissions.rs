@@ -56,7 +56,9 @@ fn expected(kind: K, cat: CategoryClass, nts: &[NodeType]) -> bool {
         | K::DeliveryException
         | K::Shipment => has(&logistics),
         K::Aggregation => has(&logistics) || has(&[N::Producer]),
-        K::CustomsDeclaration | K::CustomsStatus => has(&[N::PortClearance]),
+        K::CustomsDeclaration => has(&[N::PortClearance]),
+        // the customs department's decision; the module refuses other agencies (ADR 0036)
+        K::CustomsStatus => cat == C::Regulator,
         K::Filing | K::ExportDeclaration | K::ManualImport | K::LinkAuthorisation => {
             cat == C::TradeEntity
         }

@@ -197,9 +197,11 @@ fn r_n3_only_logistics_nodes_write_the_logistics_block() {
 
 #[test]
 fn r_n4_only_port_clearance_nodes_write_the_customs_block() {
-    wrong_writer(K::CustomsStatus, "R-N4", |c| &c.logistics, false);
     // a declaration needs the customs gate (R-X3); the writer check comes first
     wrong_writer(K::CustomsDeclaration, "R-N4", |c| &c.trader, false);
+    // customs status is the customs department's (ADR 0036): not a node type's
+    wrong_writer(K::CustomsStatus, "R-C2", |c| &c.port, false);
+    wrong_writer(K::CustomsStatus, "R-C2", |c| &c.logistics, false);
 }
 
 #[test]

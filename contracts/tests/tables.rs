@@ -246,9 +246,9 @@ fn r_x1_decisions_outbound_time_and_release_date_may_follow() {
         &valid_record(K::CustomsStatus, &code, 1),
         &[("time", Value::Null)],
     );
-    let e = w.exec(&cast.port, no_time).unwrap_err();
+    let e = w.exec(&cast.regulator, no_time).unwrap_err();
     assert!(e.names("time"), "{e}");
-    w.exec(&cast.port, valid_record(K::CustomsStatus, &code, 1))
+    w.exec(&cast.regulator, valid_record(K::CustomsStatus, &code, 1))
         .unwrap();
     let d = tracechain_contracts::blocks::declaration(&w.state, "310120240000000001").unwrap();
     assert_eq!(d.status, CustomsStatus::Released);
@@ -466,7 +466,7 @@ fn r_c1_declaration_number_is_unique_and_r_c2_needs_the_declaration() {
     w.exec(&cast.trader, valid_record(K::TradeProductCode, &code, 1))
         .unwrap();
     let e = w
-        .exec(&cast.port, valid_record(K::CustomsStatus, &code, 9))
+        .exec(&cast.regulator, valid_record(K::CustomsStatus, &code, 9))
         .unwrap_err();
     assert_eq!((e.rule, e.code), ("R-C2", ErrorCode::NotFound));
     w.exec(&cast.port, valid_record(K::CustomsDeclaration, &code, 9))
@@ -475,10 +475,10 @@ fn r_c1_declaration_number_is_unique_and_r_c2_needs_the_declaration() {
         .exec(&cast.port, valid_record(K::CustomsDeclaration, &code, 9))
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::AlreadyExists);
-    w.exec(&cast.port, valid_record(K::CustomsStatus, &code, 9))
+    w.exec(&cast.regulator, valid_record(K::CustomsStatus, &code, 9))
         .unwrap();
     let e = w
-        .exec(&cast.port, valid_record(K::CustomsStatus, &code, 9))
+        .exec(&cast.regulator, valid_record(K::CustomsStatus, &code, 9))
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidTransition, "released is final");
 }
@@ -532,12 +532,11 @@ fn r_x4_item_units_count_their_batch_records() {
     );
 }
 
+/// ADR 0036 reverses an earlier decision that a declaration carrying its release date
+/// counted as released when filed: a broker could then release its own goods. The release
+/// date comes only with the customs department's release (R-C2).
 #[test]
-fn r_c1_declaration_carrying_its_release_date_is_the_r_c2_released_status() {
-    // R-C1 decision: a declaration carries the release date once released. Such a
-    // declaration is final (released), so no customs status record can follow it; unless
-    // the declaration itself counts as the released status, R-C2 (mandatory in every mode)
-    // stays missing for ever and the unit can never be complete.
+fn r_c1_attack_a_declaration_carrying_its_own_release_date_is_refused() {
     let mut w = World::new();
     let cast = w.cast();
     let code = batch("c1rel");
@@ -551,27 +550,117 @@ fn r_c1_declaration_carrying_its_release_date_is_the_r_c2_released_status() {
         _ => unreachable!(),
     };
     d.release_date = Some("2024-05-05".into());
-    w.exec(&cast.port, Payload::CustomsDeclaration(d)).unwrap();
+    let e = w
+        .exec(&cast.port, Payload::CustomsDeclaration(d))
+        .unwrap_err();
+    assert_eq!((e.rule, e.code), ("R-C1", ErrorCode::MalformedItem), "{e}");
+    assert!(e.names("release_date") && e.problems.len() == 1, "{e}");
+    assert!(tracechain_contracts::blocks::declaration(&w.state, "310120240000000007").is_none());
+    // filed without it, the goods are declared, not released, until customs releases them
+    w.exec(&cast.port, valid_record(K::CustomsDeclaration, &code, 7))
+        .unwrap();
+    let st = tracechain_contracts::blocks::declaration(&w.state, "310120240000000007").unwrap();
+    assert_eq!(
+        (st.status, st.released_at_ms),
+        (CustomsStatus::Declared, None)
+    );
+    let r = completeness::report(&w.state, &code).unwrap();
+    assert!(r.missing().contains(&Category::C2));
+    w.exec(&cast.regulator, valid_record(K::CustomsStatus, &code, 7))
+        .unwrap();
     let st = tracechain_contracts::blocks::declaration(&w.state, "310120240000000007").unwrap();
     assert_eq!(st.status, CustomsStatus::Released);
+    assert!(st.released_at_ms.is_some());
     let r = completeness::report(&w.state, &code).unwrap();
-    let c2 = r.lines.iter().find(|l| l.category == Category::C2).unwrap();
-    assert_eq!(c2.status, Status::Present, "{r:?}");
-    assert!(!r.missing().contains(&Category::C2));
-    // released stays final
+    assert!(!r.missing().contains(&Category::C2), "{r:?}");
+}
+
+/// R-C2 statuses are the customs department's decisions (ADR 0036): a port-clearance node
+/// (a broker) could set the status of any declaration, its own or another broker's, and
+/// customs itself could not.
+#[test]
+fn r_c2_attack_only_the_customs_department_releases_holds_or_inspects() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let code = batch("c2own");
+    w.unit(&cast, &code, TraceMode::Trader);
+    w.exec(&cast.producer, valid_record(K::ProductFeatures, &code, 1))
+        .unwrap();
+    w.exec(&cast.trader, valid_record(K::TradeProductCode, &code, 1))
+        .unwrap();
+    w.exec(&cast.port, valid_record(K::CustomsDeclaration, &code, 5))
+        .unwrap();
+    let other_broker = w.seed(
+        190,
+        ParticipantCategory::Logistics,
+        vec![NodeType::PortClearance],
+        tracechain_contracts::registry::ParticipantState::Approved,
+    );
+    let tax = w.seed(
+        191,
+        ParticipantCategory::Regulator(Agency::Tax),
+        vec![],
+        tracechain_contracts::registry::ParticipantState::Approved,
+    );
+    for (who, what) in [
+        (&cast.port, "its own declaration's broker"),
+        (&other_broker, "another broker"),
+    ] {
+        let e = w
+            .exec(who, valid_record(K::CustomsStatus, &code, 5))
+            .unwrap_err();
+        assert_eq!(
+            (e.rule, e.code),
+            ("R-C2", ErrorCode::NotPermitted),
+            "{what}: {e}"
+        );
+    }
     let e = w
-        .exec(&cast.port, valid_record(K::CustomsStatus, &code, 7))
+        .exec(&tax, valid_record(K::CustomsStatus, &code, 5))
         .unwrap_err();
-    assert_eq!(e.code, ErrorCode::InvalidTransition);
-    // a declaration without a release date does not count as a status
-    let other = batch("c1dec");
-    w.unit(&cast, &other, TraceMode::Trader);
-    w.exec(&cast.producer, valid_record(K::ProductFeatures, &other, 1))
+    assert_eq!(
+        (e.rule, e.code),
+        ("R-C2", ErrorCode::NotOwner),
+        "another agency: {e}"
+    );
+    let held = with(
+        &valid_record(K::CustomsStatus, &code, 5),
+        &[("status", json!("held"))],
+    );
+    w.exec(&cast.regulator, held).unwrap();
+    let st = tracechain_contracts::blocks::declaration(&w.state, "310120240000000005").unwrap();
+    assert_eq!(st.status, CustomsStatus::Held);
+    w.exec(&cast.regulator, valid_record(K::CustomsStatus, &code, 5))
         .unwrap();
-    w.exec(&cast.trader, valid_record(K::TradeProductCode, &other, 1))
+    let st = tracechain_contracts::blocks::declaration(&w.state, "310120240000000005").unwrap();
+    assert_eq!(st.status, CustomsStatus::Released);
+}
+
+/// A customs declaration is filed by the owner of the goods or its authorised broker
+/// (ADR 0036): a port-clearance node without a trade relationship with the registrant
+/// cannot declare another producer's goods.
+#[test]
+fn r_c1_attack_a_broker_cannot_declare_goods_it_does_not_represent() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let code = batch("c1rep");
+    w.unit(&cast, &code, TraceMode::Trader);
+    w.exec(&cast.producer, valid_record(K::ProductFeatures, &code, 1))
         .unwrap();
-    w.exec(&cast.port, valid_record(K::CustomsDeclaration, &other, 8))
+    w.exec(&cast.trader, valid_record(K::TradeProductCode, &code, 1))
         .unwrap();
-    let r = completeness::report(&w.state, &other).unwrap();
-    assert!(r.missing().contains(&Category::C2));
+    let stranger = w.seed(
+        192,
+        ParticipantCategory::Logistics,
+        vec![NodeType::PortClearance],
+        tracechain_contracts::registry::ParticipantState::Approved,
+    );
+    let e = w
+        .exec(&stranger, valid_record(K::CustomsDeclaration, &code, 6))
+        .unwrap_err();
+    assert_eq!((e.rule, e.code), ("R-A6", ErrorCode::NotOwner), "{e}");
+    assert!(e.names("trace_codes[0]"), "{e}");
+    w.relate(&cast.producer, &stranger);
+    w.exec(&stranger, valid_record(K::CustomsDeclaration, &code, 6))
+        .expect("once the producer's broker, it declares");
 }

@@ -183,11 +183,14 @@ impl World {
 
     /// Seed the standard cast (seeds 100..106). The trader (domestic procurement, trading
     /// platform) and the payment institution have a trade relationship with the producer, so
-    /// they may write trade-block records for the producer's units (ADR 0024).
+    /// they may write trade-block records for the producer's units (ADR 0024); so has the
+    /// port-clearance node, the producer's customs broker (R-C1 declarations, ADR 0036).
+    /// The regulator is of the customs department.
     pub fn cast(&mut self) -> Cast {
         let cast = self.cast_unrelated();
         self.relate(&cast.producer, &cast.trader);
         self.relate(&cast.producer, &cast.payment);
+        self.relate(&cast.producer, &cast.port);
         cast
     }
 
@@ -262,7 +265,9 @@ impl Cast {
             K::Materials | K::Production | K::ProductFeatures | K::ProductCode => &self.producer,
             K::Order | K::TradeProductCode => &self.trader,
             K::PaymentReceipt => &self.payment,
-            K::CustomsDeclaration | K::CustomsStatus => &self.port,
+            K::CustomsDeclaration => &self.port,
+            // the customs department decides customs status (ADR 0036)
+            K::CustomsStatus => &self.regulator,
             _ => &self.logistics,
         }
     }
