@@ -13,6 +13,8 @@
 //! | `seq/` | signer | `u64` next sequence | exec |
 //! | `par/` | participant key | [`crate::registry::Participant`] | registry |
 //! | `rel/` | signer `/` counterparty | [`crate::registry::RelationshipSide`] | registry |
+//! | `paa/` | agency (1 byte) `/` regulator key | `()` approved regulator of the agency | registry (ADR 0041) |
+//! | `pav/` | regulator key `/` registered height `/` round `/` action (1 byte) | [`crate::registry::DepartmentVotes`] | registry (ADR 0041) |
 //! | `tu/` | trace code | [`crate::trace::TraceUnit`] | trace |
 //! | `tui/` | batch code `/` item code | `()` item under batch | trace |
 //! | `rec/` | tx id | [`crate::exec::RecordEnvelope`] | every record kind |
@@ -34,6 +36,7 @@
 //!
 //! A module owns its prefixes: only it writes them; any module may read them.
 
+use tracechain_types::records::Agency;
 use tracechain_types::{Hash, PublicKey};
 
 use crate::codes::NormalisedCode;
@@ -135,6 +138,30 @@ pub fn participant(pk: &PublicKey) -> Vec<u8> {
 /// Prefix of trade-relationship sides (the block cache forgets its relationship memo when a
 /// write set touches it).
 pub const RELATIONSHIP_PREFIX: &[u8] = b"rel/";
+
+/// `paa/{agency}/{regulator}`: an approved regulator of the agency (ADR 0041).
+pub fn regulator_in_office(agency: Agency, pk: &PublicKey) -> Vec<u8> {
+    key("paa/", &[&[agency as u8], &pk.0])
+}
+
+/// Prefix of the approved regulators of an agency.
+pub fn regulators_in_office(agency: Agency) -> Vec<u8> {
+    prefix("paa/", &[&[agency as u8]])
+}
+
+/// `pav/{regulator}/{registered height}/{round}/{action}`: departments' votes on a decision
+/// about a regulator (ADR 0041).
+pub fn department_vote(pk: &PublicKey, registered: u64, round: u64, action: u8) -> Vec<u8> {
+    key(
+        "pav/",
+        &[
+            &pk.0,
+            &registered.to_be_bytes(),
+            &round.to_be_bytes(),
+            &[action],
+        ],
+    )
+}
 
 /// `rel/{a}/{b}`.
 pub fn relationship(a: &PublicKey, b: &PublicKey) -> Vec<u8> {

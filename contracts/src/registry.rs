@@ -8,7 +8,7 @@
 use borsh::{BorshDeserialize, BorshSerialize};
 use tracechain_gs1::{Gln, Uscc};
 use tracechain_types::records::{
-    Identity, NodeType, ParticipantAction, ParticipantCategory, ParticipantDecision,
+    Agency, Identity, NodeType, ParticipantAction, ParticipantCategory, ParticipantDecision,
     ParticipantRegistration, RegistrationId, TradeRelationship,
 };
 use tracechain_types::{Hash, Payload, PublicKey};
@@ -76,6 +76,18 @@ pub struct Participant {
     pub registered_height: u64,
     /// The last decision: by whom, which, why, at which height (R-B5).
     pub last_decision: Option<(PublicKey, ParticipantAction, String, u64)>,
+    /// Decisions applied since (the latest) registration: the round that departments' votes
+    /// on a regulator count in (ADR 0041).
+    pub decisions: u64,
+}
+
+/// The votes of departments on one decision about a regulator (`pav/{regulator}/{registered
+/// height}/{decisions}/{action}`, ADR 0041): at most one per agency, so at most
+/// [`Agency::ALL`]`.len()` entries.
+#[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct DepartmentVotes {
+    /// Agency, the voting regulator, height and reason, sorted by agency.
+    pub votes: Vec<(Agency, PublicKey, u64, String)>,
 }
 
 /// One side of a trade relationship (`rel/{signer}/{counterparty}`).
@@ -100,14 +112,51 @@ pub fn genesis_participant(
     key: PublicKey,
     registration: ParticipantRegistration,
 ) {
+    if let ParticipantCategory::Regulator(a) = registration.category {
+        state.put(
+            keys::regulator_in_office(a, &key),
+            tracechain_types::encode(&()),
+        );
+    }
     let p = Participant {
         key,
         registration,
         state: ParticipantState::Approved,
         registered_height: 0,
         last_decision: None,
+        decisions: 0,
     };
     state.put(keys::participant(&key), tracechain_types::encode(&p));
+}
+
+/// The agencies with at least one approved regulator (ADR 0041).
+pub fn departments_in_office(state: &dyn StateView) -> Vec<Agency> {
+    Agency::ALL
+        .into_iter()
+        .filter(|a| {
+            !state
+                .scan(&keys::regulators_in_office(*a), None, 1)
+                .is_empty()
+        })
+        .collect()
+}
+
+/// Votes needed to decide about a regulator: more than half of the departments in office.
+pub fn department_quorum(in_office: usize) -> usize {
+    in_office / 2 + 1
+}
+
+/// The pending votes on `action` about the regulator `p` in its current round.
+pub fn department_votes(
+    state: &dyn StateView,
+    p: &Participant,
+    action: ParticipantAction,
+) -> DepartmentVotes {
+    let k = keys::department_vote(&p.key, p.registered_height, p.decisions, action as u8);
+    state
+        .get_ref(&k)
+        .map(|b| decode_stored(&k, &b))
+        .unwrap_or_default()
 }
 
 /// R-I4: a USCC for Chinese enterprises, a GLN, or another country's registration number.
@@ -253,6 +302,7 @@ pub fn register(env: &mut TxEnv<'_>, r: &ParticipantRegistration) -> Result<(), 
         state: ParticipantState::Pending,
         registered_height: env.ctx.height,
         last_decision: None,
+        decisions: 0,
     };
     env.state.put_value(keys::participant(&env.signer), &p);
     env.store_record(&Payload::RegisterParticipant(r.clone()), "REG", &[], false);
@@ -306,11 +356,73 @@ pub fn decide(env: &mut TxEnv<'_>, d: &ParticipantDecision) -> Result<(), Contra
             ));
         }
     };
+    env.store_record(&Payload::ParticipantDecision(d.clone()), "DEC", &[], false);
+    if let ParticipantCategory::Regulator(subject) = p.registration.category {
+        if !department_vote(env, &p, d)? {
+            return Ok(());
+        }
+        let office = keys::regulator_in_office(subject, &p.key);
+        if next == S::Approved {
+            env.state.put_value(office, &());
+        } else {
+            env.state.delete(&office);
+        }
+    }
     p.state = next;
+    p.decisions = p.decisions.saturating_add(1);
     p.last_decision = Some((env.signer, d.action, d.reason.clone(), env.ctx.height));
     env.state.put_value(keys::participant(&d.participant), &p);
-    env.store_record(&Payload::ParticipantDecision(d.clone()), "DEC", &[], false);
     Ok(())
+}
+
+/// ADR 0041: a decision about a regulator is a vote of the decider's department; it takes
+/// effect once more than half of the departments in office voted for the same action in the
+/// regulator's current round. Returns whether it takes effect now.
+fn department_vote(
+    env: &mut TxEnv<'_>,
+    p: &Participant,
+    d: &ParticipantDecision,
+) -> Result<bool, ContractError> {
+    let Some(ParticipantCategory::Regulator(agency)) =
+        env.participant.as_ref().map(|x| x.registration.category)
+    else {
+        return Err(ContractError::one(
+            "R-A1",
+            ErrorCode::NotPermitted,
+            "signer",
+            Problem::NotAllowed("decisions are taken by regulators".into()),
+        ));
+    };
+    let mut votes = department_votes(&env.state, p, d.action);
+    if votes.votes.iter().any(|(a, ..)| *a == agency) {
+        return Err(ContractError::one(
+            "R-A1",
+            ErrorCode::InvalidTransition,
+            "action",
+            Problem::Duplicate(format!(
+                "department {agency:?} has voted {:?} on this regulator already",
+                d.action
+            )),
+        ));
+    }
+    let at = votes.votes.partition_point(|(a, ..)| *a < agency);
+    votes
+        .votes
+        .insert(at, (agency, env.signer, env.ctx.height, d.reason.clone()));
+    let needed = department_quorum(departments_in_office(&env.state).len());
+    let round = |action: ParticipantAction| {
+        keys::department_vote(&p.key, p.registered_height, p.decisions, action as u8)
+    };
+    if votes.votes.len() >= needed {
+        // The round ends: every action's votes of this round are spent.
+        for action in ParticipantAction::ALL {
+            env.state.delete(&round(action));
+        }
+        Ok(true)
+    } else {
+        env.state.put_value(round(d.action), &votes);
+        Ok(false)
+    }
 }
 
 /// TradeRelationship (R-A6): records the signer's side; the relationship exists once both

@@ -416,3 +416,159 @@ fn personal_data_commitments_open_only_with_salt_and_value() {
     assert!(!c.verify(&salt, b"J. Do"));
     assert!(!c.verify(&[8u8; 32], b"J. Doe"));
 }
+
+/// The four departments in office (customs, tax, forex, market regulation), one regulator each.
+fn four_departments(w: &mut World) -> [tracechain_types::SecretKey; 4] {
+    [
+        Agency::Customs,
+        Agency::Tax,
+        Agency::Forex,
+        Agency::MarketRegulation,
+    ]
+    .map(|a| {
+        w.seed(
+            820 + a as u64,
+            ParticipantCategory::Regulator(a),
+            vec![],
+            ParticipantState::Approved,
+        )
+    })
+}
+
+fn state_of(w: &World, k: &tracechain_types::SecretKey) -> ParticipantState {
+    registry::load(&w.state, &k.public()).unwrap().state
+}
+
+/// One agency could approve a regulator of any other department (a sock puppet "tax
+/// office") and so satisfy a parallel approval alone (spec 6.3.2.1, 7.6 b). Admitting a
+/// regulator now takes more than half of the departments in office (ADR 0041).
+#[test]
+fn r_a1_attack_one_department_cannot_admit_a_regulator_of_another() {
+    let mut w = World::new();
+    let [customs, _tax, forex, market] = four_departments(&mut w);
+    let second_customs = w.seed(
+        830,
+        ParticipantCategory::Regulator(Agency::Customs),
+        vec![],
+        ParticipantState::Approved,
+    );
+    assert_eq!(registry::departments_in_office(&w.state).len(), 4);
+    let puppet = key(831);
+    w.exec(
+        &puppet,
+        Payload::RegisterParticipant(registration(
+            ParticipantCategory::Regulator(Agency::Tax),
+            vec![],
+        )),
+    )
+    .unwrap();
+    decide(&mut w, &customs, &puppet, ParticipantAction::Approve).unwrap();
+    assert_eq!(
+        state_of(&w, &puppet),
+        ParticipantState::Pending,
+        "one vote of four departments"
+    );
+    let e = decide(&mut w, &second_customs, &puppet, ParticipantAction::Approve).unwrap_err();
+    assert_eq!(
+        (e.rule, e.code),
+        ("R-A1", ErrorCode::InvalidTransition),
+        "{e}"
+    );
+    decide(&mut w, &forex, &puppet, ParticipantAction::Approve).unwrap();
+    assert_eq!(
+        state_of(&w, &puppet),
+        ParticipantState::Pending,
+        "two of four"
+    );
+    // the pending regulator decides nothing
+    let e = w
+        .exec(
+            &puppet,
+            Payload::ParticipantDecision(ParticipantDecision {
+                participant: key(100).public(),
+                action: ParticipantAction::Approve,
+                reason: "x".into(),
+            }),
+        )
+        .unwrap_err();
+    assert_eq!(e.rule, "R-A1", "{e}");
+    decide(&mut w, &market, &puppet, ParticipantAction::Approve).unwrap();
+    assert_eq!(
+        state_of(&w, &puppet),
+        ParticipantState::Approved,
+        "three of four"
+    );
+    let votes = registry::department_votes(
+        &w.state,
+        &registry::load(&w.state, &puppet.public()).unwrap(),
+        ParticipantAction::Approve,
+    );
+    assert!(votes.votes.is_empty(), "a new round starts empty");
+}
+
+/// Any regulator could revoke every other regulator. Removing one now takes more than half of
+/// the departments in office; votes of an earlier round do not count again (ADR 0041).
+#[test]
+fn r_a3_attack_one_department_cannot_remove_another_departments_regulator() {
+    let mut w = World::new();
+    let [customs, tax, forex, market] = four_departments(&mut w);
+    decide(&mut w, &customs, &tax, ParticipantAction::Revoke).unwrap();
+    decide(&mut w, &forex, &tax, ParticipantAction::Revoke).unwrap();
+    assert_eq!(state_of(&w, &tax), ParticipantState::Approved);
+    // tax still decides
+    decide(&mut w, &tax, &forex, ParticipantAction::Suspend).unwrap();
+    // tax's vote to suspend forex is one of four: forex stays in office
+    assert_eq!(state_of(&w, &forex), ParticipantState::Approved);
+    // a suspension by three departments ends the round; the pending revocation votes of
+    // customs and forex are spent with it
+    decide(&mut w, &customs, &tax, ParticipantAction::Suspend).unwrap();
+    assert_eq!(
+        state_of(&w, &tax),
+        ParticipantState::Approved,
+        "one suspension vote of four"
+    );
+    decide(&mut w, &market, &tax, ParticipantAction::Suspend).unwrap();
+    assert_eq!(
+        state_of(&w, &tax),
+        ParticipantState::Approved,
+        "two of four"
+    );
+    decide(&mut w, &forex, &tax, ParticipantAction::Suspend).unwrap();
+    assert_eq!(
+        state_of(&w, &tax),
+        ParticipantState::Suspended,
+        "three of four"
+    );
+    assert_eq!(
+        registry::departments_in_office(&w.state).len(),
+        3,
+        "tax has no regulator in office"
+    );
+    // reinstated by two of the three departments in office (quorum 2), then a single
+    // revocation vote does not revoke: the earlier round's votes are gone
+    decide(&mut w, &customs, &tax, ParticipantAction::Reinstate).unwrap();
+    assert_eq!(state_of(&w, &tax), ParticipantState::Suspended);
+    decide(&mut w, &market, &tax, ParticipantAction::Reinstate).unwrap();
+    assert_eq!(state_of(&w, &tax), ParticipantState::Approved);
+    decide(&mut w, &market, &tax, ParticipantAction::Revoke).unwrap();
+    assert_eq!(state_of(&w, &tax), ParticipantState::Approved);
+}
+
+/// Decisions about enterprises stay with any one department (R-A1); only regulators need a
+/// quorum of departments.
+#[test]
+fn r_a1_one_department_approves_an_enterprise() {
+    let mut w = World::new();
+    let [customs, ..] = four_departments(&mut w);
+    let firm = key(840);
+    w.exec(
+        &firm,
+        Payload::RegisterParticipant(registration(
+            ParticipantCategory::TradeEntity(TradeEntityKind::Manufacturer),
+            vec![NodeType::Producer],
+        )),
+    )
+    .unwrap();
+    decide(&mut w, &customs, &firm, ParticipantAction::Approve).unwrap();
+    assert_eq!(state_of(&w, &firm), ParticipantState::Approved);
+}

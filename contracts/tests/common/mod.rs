@@ -111,6 +111,13 @@ impl World {
                 tracechain_contracts::keys::participant(&k.public()),
                 tracechain_types::encode(&p),
             );
+            if let ParticipantCategory::Regulator(a) = category {
+                self.state
+                    .delete(&tracechain_contracts::keys::regulator_in_office(
+                        a,
+                        &k.public(),
+                    ));
+            }
         }
         k
     }

@@ -66,6 +66,18 @@ pub enum Agency {
     MarketRegulation,
 }
 
+impl Agency {
+    /// Every agency.
+    pub const ALL: [Agency; 6] = [
+        Agency::Commerce,
+        Agency::Customs,
+        Agency::Forex,
+        Agency::Tax,
+        Agency::PortOffice,
+        Agency::MarketRegulation,
+    ];
+}
+
 /// Participant category (spec 6.1 a–f).
 #[derive(
     Clone,
@@ -262,6 +274,17 @@ pub enum ParticipantAction {
     Reinstate,
     /// Any state except revoked → revoked (final).
     Revoke,
+}
+
+impl ParticipantAction {
+    /// Every action.
+    pub const ALL: [ParticipantAction; 5] = [
+        ParticipantAction::Approve,
+        ParticipantAction::Reject,
+        ParticipantAction::Suspend,
+        ParticipantAction::Reinstate,
+        ParticipantAction::Revoke,
+    ];
 }
 
 /// A regulator's decision, with its reason (R-B5: the reason is a ledger record).
