@@ -400,6 +400,9 @@ fn dispatch(env: &mut TxEnv<'_>, payload: &Payload) -> Result<(), ContractError>
         Payload::Feedback(r) => feedback::feedback(env, r),
         Payload::FeedbackAnswer(r) => feedback::answer(env, r),
         Payload::EpcisEvent(r) => crate::epcis_anchor::anchor(env, r),
+        Payload::CompanyPrefixClaim(r) => crate::prefixes::claim(env, r),
+        Payload::CompanyPrefixDecision(r) => crate::prefixes::decide(env, r),
+        Payload::CompanyPrefixDelegation(r) => crate::prefixes::delegate(env, r),
     }
 }
 

@@ -15,6 +15,9 @@
 //! | `rel/` | signer `/` counterparty | [`crate::registry::RelationshipSide`] | registry |
 //! | `paa/` | agency (1 byte) `/` regulator key | `()` approved regulator of the agency | registry (ADR 0041) |
 //! | `pav/` | regulator key `/` registered height `/` round `/` action (1 byte) | [`crate::registry::DepartmentVotes`] | registry (ADR 0041) |
+//! | `gcp/` | company prefix `/` claimant | [`crate::prefixes::PrefixClaimState`] | prefixes (ADR 0042) |
+//! | `gch/` | company prefix | holder key of the approved prefix | prefixes |
+//! | `gcd/` | company prefix `/` delegate | `u64` delegation height | prefixes |
 //! | `tu/` | trace code | [`crate::trace::TraceUnit`] | trace |
 //! | `tui/` | batch code `/` item code | `()` item under batch | trace |
 //! | `rec/` | tx id | [`crate::exec::RecordEnvelope`] | every record kind |

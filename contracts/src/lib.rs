@@ -31,6 +31,7 @@ pub mod feedback;
 pub mod keys;
 pub mod lineage;
 pub mod permissions;
+pub mod prefixes;
 pub mod query;
 pub mod recall;
 pub mod registry;

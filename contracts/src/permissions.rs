@@ -150,7 +150,7 @@ const fn any(kind: PayloadKind, rule: &'static str) -> WriteRule {
 use PayloadKind as K;
 
 /// The permission table: exactly one row per [`PayloadKind`], in tag order.
-pub const PERMISSIONS: [WriteRule; 38] = [
+pub const PERMISSIONS: [WriteRule; 41] = [
     WriteRule {
         kind: K::ValidatorSetChange,
         rule: "R-B1",
@@ -205,6 +205,9 @@ pub const PERMISSIONS: [WriteRule; 38] = [
     any(K::Feedback, "R-S7"),
     r(K::FeedbackAnswer, "R-S7", NONE_T, SERVICE_PROVIDERS),
     r(K::EpcisEvent, "R-A4", &NodeType::ALL, NONE_C), // information providers: every access node type
+    r(K::CompanyPrefixClaim, "R-I2", UNIT_REGISTRARS, NONE_C), // brand owners (ADR 0042)
+    r(K::CompanyPrefixDecision, "R-I2", NONE_T, REGULATOR),
+    r(K::CompanyPrefixDelegation, "R-I2", UNIT_REGISTRARS, NONE_C),
 ];
 
 /// The row of a kind.

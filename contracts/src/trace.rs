@@ -135,6 +135,16 @@ pub fn register_unit(env: &mut TxEnv<'_>, r: &TraceUnitRegistration) -> Result<(
             Problem::Missing,
         ));
     };
+    if let Err(why) = crate::prefixes::may_register(&env.state, code.code().gtin(), &env.signer) {
+        // ADR 0042: only the brand owner (or its delegate) registers its GTINs, so nobody
+        // registers a brand's GTIN + batch first and locks the brand out of it.
+        return Err(ContractError::one(
+            "R-I2",
+            ErrorCode::NotOwner,
+            "code.gtin",
+            Problem::NotAllowed(why),
+        ));
+    }
     if load(&env.state, &code).is_some() {
         return Err(ContractError::one(
             "R-I3",

@@ -198,7 +198,7 @@ proptest! {
     #[test]
     fn r_d4_business_random_payload_bytes_never_panic(
         bytes in proptest::collection::vec(any::<u8>(), 0..300),
-        tag in prop_oneof![Just(0u8), 20u8..38],
+        tag in prop_oneof![Just(0u8), 20u8..(tracechain_types::payload::PayloadKind::ALL.len() as u8)],
     ) {
         let mut input = vec![tag];
         input.extend(bytes);

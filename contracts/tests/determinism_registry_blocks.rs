@@ -136,7 +136,7 @@ proptest! {
 
     /// Random bytes decoded as a payload (when they decode) never make execution panic.
     #[test]
-    fn random_payload_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400), tag in 0u8..38) {
+    fn random_payload_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400), tag in 0u8..(tracechain_types::payload::PayloadKind::ALL.len() as u8)) {
         let mut input = vec![tag];
         input.extend(bytes);
         if let Ok(payload) = decode::<Payload>(&input, 4096) {

@@ -76,6 +76,7 @@ fn r_x4_r_s1_epcis_events_of_a_shared_document_anchor_once_on_registered_units()
         }
     }
     for c in &units {
+        w.hold_gtin(&cast.producer, c.gtin());
         w.unit(&cast, c, TraceMode::Trader);
     }
 

@@ -95,6 +95,7 @@ fn r_a1_registration_pending_until_regulator_approves() {
         )),
     )
     .unwrap();
+    w.hold_prefix(&k, PREFIX);
     let unit = Payload::RegisterTraceUnit(TraceUnitRegistration {
         code: batch("L1"),
         mode: TraceMode::Full,

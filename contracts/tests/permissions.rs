@@ -71,6 +71,11 @@ fn expected(kind: K, cat: CategoryClass, nts: &[NodeType]) -> bool {
         K::FeedbackAnswer => cat != C::ConsumerOrOther,
         // information providers: any access node type (R-A4, ADR 0033)
         K::EpcisEvent => !nts.is_empty(),
+        // brand owners claim and delegate company prefixes; regulators decide (ADR 0042)
+        K::CompanyPrefixClaim | K::CompanyPrefixDelegation => {
+            has(&[N::Producer, N::DomesticProcurement])
+        }
+        K::CompanyPrefixDecision => cat == C::Regulator,
     }
 }
 
@@ -244,6 +249,21 @@ fn sample(kind: K, code: &TraceCode, other: &tracechain_types::PublicKey) -> Pay
                 error_declaration: None,
             })
         }
+        K::CompanyPrefixClaim => Payload::CompanyPrefixClaim(CompanyPrefixClaim {
+            prefix: "4006381".into(),
+            evidence: Hash::digest(b"GS1 licence"),
+        }),
+        K::CompanyPrefixDecision => Payload::CompanyPrefixDecision(CompanyPrefixDecision {
+            holder: *other,
+            prefix: "4006381".into(),
+            action: PrefixAction::Reject,
+            reason: "no licence".into(),
+        }),
+        K::CompanyPrefixDelegation => Payload::CompanyPrefixDelegation(CompanyPrefixDelegation {
+            prefix: "6901234".into(),
+            delegate: *other,
+            withdraw: false,
+        }),
         // block kinds: C1 uses declaration 2 (1 exists already), C2 updates declaration 1
         K::CustomsDeclaration => valid_record(kind, code, 2),
         _ => valid_record(kind, code, 1),
@@ -286,6 +306,8 @@ fn r_a2_r_a3_r_n_permission_matrix_every_shape_state_and_kind() {
             // partners (ADR 0024): every shape trades with the producer, so the block samples
             // test the permission gate only.
             w.relate(&k, &cast.producer);
+            // ... and may register units under the producer's prefix (ADR 0042)
+            w.delegate_prefix(PREFIX, &k);
             for kind in K::ALL {
                 cells += 1;
                 let payload = sample(kind, &code, &other);
@@ -341,7 +363,7 @@ fn r_a2_r_a3_r_n_permission_matrix_every_shape_state_and_kind() {
         }
     }
     assert_eq!(cells, 15 * 5 * K::ALL.len());
-    assert_eq!(K::ALL.len(), 38);
+    assert_eq!(K::ALL.len(), 41);
 }
 
 #[test]

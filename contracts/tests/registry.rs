@@ -361,8 +361,11 @@ fn r_i3_trace_code_registered_once_and_r_i2_check_digits() {
         mode: TraceMode::Trader,
         product_name: "x".into(),
     });
-    let e = w.exec(&cast.trader, again).unwrap_err();
+    let e = w.exec(&cast.producer, again.clone()).unwrap_err();
     assert_eq!((e.rule, e.code), ("R-I3", ErrorCode::DuplicateTraceCode));
+    // anyone else is refused before: the GTIN is not theirs to register (ADR 0042)
+    let e = w.exec(&cast.trader, again).unwrap_err();
+    assert_eq!((e.rule, e.code), ("R-I2", ErrorCode::NotOwner));
     let bad = Payload::RegisterTraceUnit(TraceUnitRegistration {
         code: TraceCode::Batch {
             gtin: "6901234567891".into(),

@@ -143,7 +143,11 @@ fn r_a6_every_foreign_unit_of_a_record_is_named() {
     let mut w = World::new();
     let cast = w.cast();
     let (rival, _) = outsiders(&mut w);
-    let mine = batch("MINE-1");
+    w.hold_prefix(&rival, PREFIX3);
+    let mine = TraceCode::Batch {
+        gtin: GTIN3.into(),
+        batch: "MINE-1".into(),
+    };
     let theirs = batch("THEIRS-1");
     w.unit(&cast, &theirs, TraceMode::Trader);
     w.exec(

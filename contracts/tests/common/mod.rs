@@ -155,6 +155,14 @@ impl World {
 pub const GTIN: &str = "6901234567892";
 /// A second valid GTIN.
 pub const GTIN2: &str = "4006381333931";
+/// A third valid GTIN, under [`PREFIX3`], which no fixture holds.
+pub const GTIN3: &str = "5012345678900";
+/// The GS1 company prefix of [`GTIN3`].
+pub const PREFIX3: &str = "5012345";
+/// The GS1 company prefix of [`GTIN`] (held by the cast's producer).
+pub const PREFIX: &str = "6901234";
+/// The GS1 company prefix of [`GTIN2`] (held by the cast's producer).
+pub const PREFIX2: &str = "4006381";
 
 /// A batch-level code.
 pub fn batch(b: &str) -> TraceCode {
@@ -201,8 +209,52 @@ impl World {
         cast
     }
 
-    /// The standard cast without any trade relationship.
+    /// Seed `holder` as the approved holder of a GS1 company prefix (ADR 0042) directly in
+    /// `state`, as if a regulator had approved its claim.
+    pub fn hold_prefix(&mut self, holder: &SecretKey, prefix: &str) {
+        use tracechain_contracts::prefixes::{ClaimState, PrefixClaimState};
+        self.state.put(
+            tracechain_contracts::keys::key("gcp/", &[prefix.as_bytes(), &holder.public().0]),
+            tracechain_types::encode(&PrefixClaimState {
+                evidence: Hash::digest(b"GS1 licence (fixture)"),
+                state: ClaimState::Approved,
+                height: 0,
+                decision: None,
+            }),
+        );
+        self.state.put(
+            tracechain_contracts::keys::key("gch/", &[prefix.as_bytes()]),
+            tracechain_types::encode(&holder.public()),
+        );
+    }
+
+    /// Seed `holder` as the holder of the 7-digit company prefix of `gtin` (any GTIN form)
+    /// unless a prefix covering it is held already.
+    pub fn hold_gtin(&mut self, holder: &SecretKey, gtin: &str) {
+        let g = format!("{gtin:0>14}");
+        if tracechain_contracts::prefixes::prefix_of_gtin(&self.state, &g).is_none() {
+            self.hold_prefix(holder, &g[1..8]);
+        }
+    }
+
+    /// Seed a delegation of `prefix` by its holder to `delegate` (contract manufacturing).
+    pub fn delegate_prefix(&mut self, prefix: &str, delegate: &SecretKey) {
+        self.state.put(
+            tracechain_contracts::keys::key("gcd/", &[prefix.as_bytes(), &delegate.public().0]),
+            tracechain_types::encode(&0u64),
+        );
+    }
+
+    /// The standard cast without any trade relationship. The producer holds the company
+    /// prefixes of [`GTIN`] and [`GTIN2`] ([`PREFIX`], [`PREFIX2`]).
     pub fn cast_unrelated(&mut self) -> Cast {
+        let cast = self.cast_members();
+        self.hold_prefix(&cast.producer, PREFIX);
+        self.hold_prefix(&cast.producer, PREFIX2);
+        cast
+    }
+
+    fn cast_members(&mut self) -> Cast {
         use ParticipantState::Approved as A;
         Cast {
             regulator: self.seed(

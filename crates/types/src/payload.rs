@@ -119,6 +119,14 @@ pub enum Payload {
     // --- EPCIS (ADR 0033)
     /// An EPCIS 2.0 event anchored by its CBV 2.0 hash and linked to its trace codes.
     EpcisEvent(epcis::EpcisEventRecord),
+
+    // --- GS1 company prefixes (R-I2, ADR 0042)
+    /// A claim to hold a GS1 company prefix, with its evidence.
+    CompanyPrefixClaim(CompanyPrefixClaim),
+    /// A regulator's decision on a claim.
+    CompanyPrefixDecision(CompanyPrefixDecision),
+    /// The holder lets another participant register units under its prefix, or withdraws it.
+    CompanyPrefixDelegation(CompanyPrefixDelegation),
 }
 
 /// The kind of a payload, without its data: the key of the permission table.
@@ -177,11 +185,14 @@ pub enum PayloadKind {
     Feedback,
     FeedbackAnswer,
     EpcisEvent,
+    CompanyPrefixClaim,
+    CompanyPrefixDecision,
+    CompanyPrefixDelegation,
 }
 
 impl PayloadKind {
     /// Every kind, in tag order.
-    pub const ALL: [PayloadKind; 38] = [
+    pub const ALL: [PayloadKind; 41] = [
         PayloadKind::ValidatorSetChange,
         PayloadKind::RegisterParticipant,
         PayloadKind::ParticipantDecision,
@@ -220,6 +231,9 @@ impl PayloadKind {
         PayloadKind::Feedback,
         PayloadKind::FeedbackAnswer,
         PayloadKind::EpcisEvent,
+        PayloadKind::CompanyPrefixClaim,
+        PayloadKind::CompanyPrefixDecision,
+        PayloadKind::CompanyPrefixDelegation,
     ];
 }
 
@@ -265,6 +279,9 @@ impl Payload {
             Payload::Feedback(_) => PayloadKind::Feedback,
             Payload::FeedbackAnswer(_) => PayloadKind::FeedbackAnswer,
             Payload::EpcisEvent(_) => PayloadKind::EpcisEvent,
+            Payload::CompanyPrefixClaim(_) => PayloadKind::CompanyPrefixClaim,
+            Payload::CompanyPrefixDecision(_) => PayloadKind::CompanyPrefixDecision,
+            Payload::CompanyPrefixDelegation(_) => PayloadKind::CompanyPrefixDelegation,
         }
     }
 }

@@ -308,3 +308,53 @@ pub struct TradeRelationship {
     /// Hash of the agreed terms (contract, framework agreement); both sides sign the same.
     pub terms: Hash,
 }
+
+/// A claim to hold a GS1 company prefix (R-I2, ADR 0042): the GTINs under it are the
+/// claimant's to register as trace units once a regulator approves the claim.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct CompanyPrefixClaim {
+    /// The prefix as licensed by the GS1 member organisation (4–12 digits, the digits that
+    /// follow a GTIN-14's indicator digit).
+    pub prefix: String,
+    /// Hash of the evidence (the GS1 licence certificate), checked by the deciding regulator.
+    pub evidence: Hash,
+}
+
+/// A regulator's decision on a company-prefix claim.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum PrefixAction {
+    /// Pending → approved: the claimant holds the prefix.
+    Approve,
+    /// Pending → rejected.
+    Reject,
+    /// Approved → revoked (the licence lapsed or was transferred).
+    Revoke,
+}
+
+/// A regulator's decision on a company-prefix claim, with its reason (R-B5).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct CompanyPrefixDecision {
+    /// The claimant.
+    pub holder: PublicKey,
+    /// The claimed prefix.
+    pub prefix: String,
+    /// What is decided.
+    pub action: PrefixAction,
+    /// Why (1–512 bytes).
+    pub reason: String,
+}
+
+/// The holder of a company prefix lets `delegate` register trace units under it (contract
+/// manufacturing), or withdraws that (`withdraw`).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct CompanyPrefixDelegation {
+    /// The prefix the signer holds.
+    pub prefix: String,
+    /// Who may register units under it.
+    pub delegate: PublicKey,
+    /// Withdraw an earlier delegation.
+    pub withdraw: bool,
+}
