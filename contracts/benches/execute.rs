@@ -120,7 +120,7 @@ fn main() {
                 &scanner,
                 Payload::ConsumerScan(ConsumerScan {
                     code: it.clone(),
-                    time: T.into(),
+                    scanner_tag: Hash::ZERO,
                     country: "NL".into(),
                     coarse_lat_e2: Some(5237),
                     coarse_lon_e2: Some(490),

@@ -32,6 +32,7 @@
 //! | `doc/` | — | — | documents |
 //! | `rcl/` | — | — | recall |
 //! | `scn/` | — | — | scan |
+//! | `scnt/` | trace code `/` scanner tag | `u32` first scan number of that scanner | scan (ADR 0043) |
 //! | `sen/` | — | — | sensor |
 //! | `fb/` | — | — | feedback |
 //! | `val/` | — | — | validators |

@@ -1,6 +1,15 @@
 //! Anti-counterfeit consumer scans (R-S4): each scan of an item-level code is recorded with
-//! time and coarse location; the answer ([`verdict`]) shows the first-scan time, the scan count
-//! and alerts. A scan raises an alert when the count exceeds
+//! the block's time and a coarse location; the answer ([`verdict`]) shows the first-scan time,
+//! the scan count, the number of distinct scanners and alerts, and why the item is suspicious.
+//!
+//! **Scanners (ADR 0043).** A scan's time is its block's: a scanner cannot back-date the first
+//! scan. Each scan carries a scanner tag, a pseudonym of the scanning device *for this item*:
+//! the app computes it when the platform operator's scanning service submits for an anonymous
+//! consumer, and the contract derives it from the signer's key when a consumer signs its own
+//! scan. Repeated scans with one tag count once towards the alert threshold, and tags of one
+//! device on two items differ, so stored scans link no consumer's items together.
+//!
+//! A scan raises an alert when the number of distinct scanners exceeds
 //! [`ChainParams::scan_alert_threshold`](crate::ChainParams), when its country is not one of
 //! the item's declared destination countries, or when it is farther than
 //! `scan_distance_alert_km` from the previous scan's coarse position. Alerts are stored with
@@ -19,12 +28,13 @@
 //! no country alert.
 //!
 //! Key layout: `scn/{code}` → [`ScanSummary`]; `scn/{code}/{n:u32 be}` → [`ScanEntry`];
+//! `scnt/{code}/{tag}` → `u32` the first scan number of that scanner;
 //! `alert/s/{brand}/{height:u64 be}{tx id}` → [`BrandAlert`].
 
 use std::collections::BTreeSet;
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use tracechain_types::records::{ConsumerScan, TraceCode};
+use tracechain_types::records::{ConsumerScan, ParticipantCategory, TraceCode};
 use tracechain_types::{Hash, Payload, PublicKey};
 
 use crate::codes::NormalisedCode;
@@ -74,12 +84,15 @@ pub fn distance_km(a: (i16, i16), b: (i16, i16)) -> u64 {
     centi_deg * METRES_PER_DEGREE / 100_000
 }
 
+/// Domain of the scanner tag the contract derives for a consumer signing its own scan.
+pub const SCAN_TAG_DOMAIN: &[u8] = b"tracechain/scan-tag/v1";
+
 /// Why a scan raised an alert.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub enum ScanAlert {
-    /// More scans than the threshold.
+    /// More distinct scanners than the threshold.
     TooManyScans {
-        /// This scan's number (1-based).
+        /// Distinct scanners so far, this one included.
         count: u32,
         /// The threshold in force.
         threshold: u32,
@@ -105,14 +118,16 @@ pub enum ScanAlert {
 pub struct ScanEntry {
     /// 1-based scan number.
     pub number: u32,
-    /// Scan time (Unix ms, as declared by the scanning app).
-    pub time_ms: i64,
+    /// Scan time: the block's (Unix ms).
+    pub time_ms: u64,
     /// Country.
     pub country: String,
     /// Coarse position (degrees × 10²), when given.
     pub position: Option<(i16, i16)>,
-    /// Who submitted it.
-    pub scanner: PublicKey,
+    /// The scanner's pseudonym for this item (never its key).
+    pub scanner_tag: Hash,
+    /// Whether this scanner had scanned the item before (counted once).
+    pub repeat: bool,
     /// Height.
     pub height: u64,
     /// Transaction.
@@ -126,14 +141,18 @@ pub struct ScanEntry {
 pub struct ScanSummary {
     /// Number of scans (saturates at `u32::MAX`: further scans are recorded as scan `u32::MAX`).
     pub count: u32,
-    /// The first scan's time (Unix ms).
-    pub first_time_ms: i64,
+    /// Number of distinct scanner tags (saturates).
+    pub scanners: u32,
+    /// The first scan's time: its block's (Unix ms).
+    pub first_time_ms: u64,
     /// The first scan's height.
     pub first_height: u64,
     /// The last known coarse position.
     pub last_position: Option<(i16, i16)>,
     /// Scans that raised at least one alert (saturates at `u32::MAX`).
     pub alerted_scans: u32,
+    /// Why the item is suspicious: the first alert of each kind ever raised (at most three).
+    pub why: Vec<ScanAlert>,
 }
 
 /// An alert as the brand lists it (`alert/s/{brand}/…`).
@@ -151,6 +170,10 @@ fn summary_key(code: &NormalisedCode) -> Vec<u8> {
 
 fn entry_key(code: &NormalisedCode, n: u32) -> Vec<u8> {
     keys::key("scn/", &[code.as_bytes(), &n.to_be_bytes()])
+}
+
+fn tag_key(code: &NormalisedCode, tag: &Hash) -> Vec<u8> {
+    keys::key("scnt/", &[code.as_bytes(), &tag.0])
 }
 
 fn brand_alert_key(brand: &PublicKey, height: u64, tx: &Hash) -> Vec<u8> {
@@ -231,9 +254,23 @@ fn destinations_of_codes(state: &dyn StateView, codes: &[NormalisedCode]) -> BTr
 /// (both coordinates or neither; latitude ±90.00°, longitude ±180.00°). Never refused for
 /// being suspicious: suspicion is an alert, the scan is the evidence.
 pub fn consumer_scan(env: &mut TxEnv<'_>, r: &ConsumerScan) -> Result<(), ContractError> {
-    let mut c = Checker::at(env.ctx.latest_record_time_ms());
-    let time = c.time_value("time", &r.time);
+    let mut c = Checker::new();
     c.country_value("country", &r.country);
+    let by_service = env
+        .participant
+        .as_ref()
+        .is_some_and(|p| p.registration.category == ParticipantCategory::PlatformOperator);
+    if by_service && r.scanner_tag == Hash::ZERO {
+        c.push("scanner_tag", Problem::Missing);
+    }
+    if !by_service && r.scanner_tag != Hash::ZERO {
+        c.push(
+            "scanner_tag",
+            Problem::NotAllowed(
+                "a consumer signing its own scan gives no tag: it is derived from its key".into(),
+            ),
+        );
+    }
     if r.coarse_lat_e2
         .is_some_and(|lat| !(-9000..=9000).contains(&lat))
     {
@@ -270,7 +307,7 @@ pub fn consumer_scan(env: &mut TxEnv<'_>, r: &ConsumerScan) -> Result<(), Contra
         }
     };
     c.finish("R-S4")?;
-    let (Some(code), Some(time_ms)) = (code, time) else {
+    let Some(code) = code else {
         return Err(ContractError::one(
             "R-S4",
             ErrorCode::MalformedItem,
@@ -295,13 +332,25 @@ pub fn consumer_scan(env: &mut TxEnv<'_>, r: &ConsumerScan) -> Result<(), Contra
         ));
     };
     let params: &ChainParams = &env.ctx.params;
+    let time_ms = env.ctx.timestamp_ms;
+    let tag = if by_service {
+        r.scanner_tag
+    } else {
+        Hash::tagged(SCAN_TAG_DOMAIN, &[&env.signer.0, code.as_bytes()])
+    };
     let sk = summary_key(&code);
     let prev: Option<ScanSummary> = env.state.get_value(&sk);
     let number = prev.as_ref().map_or(0, |p| p.count).saturating_add(1);
+    let tk = tag_key(&code, &tag);
+    let repeat = env.state.get_ref(&tk).is_some();
+    let scanners = prev
+        .as_ref()
+        .map_or(0, |p| p.scanners)
+        .saturating_add(u32::from(!repeat));
     let mut alerts = Vec::new();
-    if number > params.scan_alert_threshold {
+    if !repeat && scanners > params.scan_alert_threshold {
         alerts.push(ScanAlert::TooManyScans {
-            count: number,
+            count: scanners,
             threshold: params.scan_alert_threshold,
         });
     }
@@ -326,13 +375,24 @@ pub fn consumer_scan(env: &mut TxEnv<'_>, r: &ConsumerScan) -> Result<(), Contra
         time_ms,
         country: r.country.clone(),
         position,
-        scanner: env.signer,
+        scanner_tag: tag,
+        repeat,
         height: env.ctx.height,
         tx_id: env.tx_id,
         alerts,
     };
+    let mut why = prev.as_ref().map(|p| p.why.clone()).unwrap_or_default();
+    for a in &entry.alerts {
+        if !why
+            .iter()
+            .any(|w| std::mem::discriminant(w) == std::mem::discriminant(a))
+        {
+            why.push(a.clone());
+        }
+    }
     let summary = ScanSummary {
         count: number,
+        scanners,
         first_time_ms: prev.as_ref().map_or(time_ms, |p| p.first_time_ms),
         first_height: prev.as_ref().map_or(env.ctx.height, |p| p.first_height),
         last_position: position.or(prev.as_ref().and_then(|p| p.last_position)),
@@ -341,7 +401,11 @@ pub fn consumer_scan(env: &mut TxEnv<'_>, r: &ConsumerScan) -> Result<(), Contra
             .as_ref()
             .map_or(0, |p| p.alerted_scans)
             .saturating_add(u32::from(!entry.alerts.is_empty())),
+        why,
     };
+    if !repeat {
+        env.state.put_value(tk, &number);
+    }
     if !entry.alerts.is_empty() {
         env.state.put_value(
             brand_alert_key(&unit.registrant, env.ctx.height, &env.tx_id),
@@ -371,8 +435,10 @@ pub struct ScanVerdict {
     pub code: TraceCode,
     /// Number of scans so far.
     pub count: u32,
-    /// First scan time (Unix ms), when scanned before.
-    pub first_scan_ms: Option<i64>,
+    /// Number of distinct scanners so far.
+    pub scanners: u32,
+    /// First scan time (Unix ms, the block's), when scanned before.
+    pub first_scan_ms: Option<u64>,
     /// Declared destination countries.
     pub destinations: Vec<String>,
     /// The latest scans (at most [`MAX_SCANS_LISTED`]), oldest first.
@@ -381,6 +447,8 @@ pub struct ScanVerdict {
     pub alerts: Vec<ScanAlert>,
     /// Whether any scan ever raised an alert.
     pub suspicious: bool,
+    /// Why: the first alert of each kind ever raised (empty when not suspicious).
+    pub why: Vec<ScanAlert>,
 }
 
 /// The scan verdict of an item; `None` when it is not a registered unit.
@@ -401,11 +469,13 @@ pub fn verdict(state: &dyn StateView, code: &TraceCode) -> Option<ScanVerdict> {
     Some(ScanVerdict {
         code: n.code().clone(),
         count,
+        scanners: summary.as_ref().map_or(0, |s| s.scanners),
         first_scan_ms: summary.as_ref().map(|s| s.first_time_ms),
         destinations: destinations(state, &n).into_iter().collect(),
         scans,
         alerts,
-        suspicious: summary.is_some_and(|s| s.alerted_scans > 0),
+        suspicious: summary.as_ref().is_some_and(|s| s.alerted_scans > 0),
+        why: summary.map(|s| s.why).unwrap_or_default(),
     })
 }
 

@@ -101,7 +101,7 @@ fn random_txs(seed: u64, n: usize) -> (MemoryState, Vec<(SecretKey, Payload)>) {
                 &who,
                 Payload::ConsumerScan(ConsumerScan {
                     code: item(["A1", "A2", "A3", "B1", "B2"][rng.gen_range(0..5)]),
-                    time: T.into(),
+                    scanner_tag: Hash::ZERO,
                     country: countries[rng.gen_range(0..countries.len())].into(),
                     coarse_lat_e2: Some(rng.gen_range(-9000..=9000)),
                     coarse_lon_e2: Some(rng.gen_range(-18000..=18000)),
@@ -227,7 +227,7 @@ proptest! {
             (&c.cast.logistics, ship("S", &[item("A1")], &[], "NL")),
             (&c.cast.producer, Payload::DocumentAnchor(DocumentAnchor { document_hash: Hash::digest(b"d"), document_type: DocumentType::Other, valid_from: "2024-05-01".into(), valid_until: Some("2025-05-01".into()), trace_codes: vec![c.pa.clone()] })),
             (&c.cast.producer, Payload::Recall(Recall { recall_ref: "R".into(), batch: c.pa.clone(), reason: "x".into() })),
-            (&who, Payload::ConsumerScan(ConsumerScan { code: item("A1"), time: T.into(), country: "NL".into(), coarse_lat_e2: Some(5000), coarse_lon_e2: Some(400) })),
+            (&who, Payload::ConsumerScan(ConsumerScan { code: item("A1"), scanner_tag: Hash::ZERO, country: "NL".into(), coarse_lat_e2: Some(5000), coarse_lon_e2: Some(400) })),
             (&c.cast.trader, Payload::Filing(Filing { filing_ref: "F".into(), document: Hash::digest(b"f"), departments: vec![Agency::Customs, Agency::Tax, Agency::Forex, Agency::MarketRegulation] })),
             (&c.cast.trader, Payload::LinkAuthorisation(LinkAuthorisation { grantee: c.cast.payment.public(), scope: LinkScope::IndependentSite, valid_until_height: 100, withdraw: false })),
         ];

@@ -120,7 +120,7 @@ fn r_s1_anchor_names_every_bad_field() {
 fn scan_at(code: &TraceCode, country: &str, pos: Option<(i16, i16)>) -> Payload {
     Payload::ConsumerScan(ConsumerScan {
         code: code.clone(),
-        time: T.into(),
+        scanner_tag: Hash::ZERO,
         country: country.into(),
         coarse_lat_e2: pos.map(|p| p.0),
         coarse_lon_e2: pos.map(|p| p.1),
@@ -130,32 +130,123 @@ fn scan_at(code: &TraceCode, country: &str, pos: Option<(i16, i16)>) -> Payload 
 #[test]
 fn r_s4_scan_verdict_counts_first_time_and_alerts_over_threshold() {
     let mut c = supply_chain();
-    let who = consumer(&mut c.w, 600);
     let a1 = item("A1"); // shipped to NL on SSCC 1
     let amsterdam = Some((5237, 490));
-    for _ in 0..5 {
+    let first_block = c.w.height;
+    for seed in 600..605 {
+        let who = consumer(&mut c.w, seed);
         c.w.exec(&who, scan_at(&a1, "NL", amsterdam)).unwrap();
     }
     let v = scan::verdict(&c.w.state, &a1).unwrap();
-    assert_eq!(v.count, 5);
-    assert_eq!(v.first_scan_ms, Some(1_714_552_200_000));
-    assert_eq!(v.destinations, vec!["NL".to_string()]);
-    assert!(v.alerts.is_empty() && !v.suspicious, "{v:?}");
-    c.w.exec(&who, scan_at(&a1, "NL", amsterdam)).unwrap();
-    let v = scan::verdict(&c.w.state, &a1).unwrap();
-    assert_eq!(v.count, 6);
-    assert!(v.suspicious);
+    assert_eq!((v.count, v.scanners), (5, 5));
     assert_eq!(
-        v.alerts,
-        vec![ScanAlert::TooManyScans {
-            count: 6,
-            threshold: 5
-        }]
+        v.first_scan_ms,
+        Some(ctx(first_block).timestamp_ms),
+        "the block's time"
     );
+    assert_eq!(v.destinations, vec!["NL".to_string()]);
+    assert!(
+        v.alerts.is_empty() && !v.suspicious && v.why.is_empty(),
+        "{v:?}"
+    );
+    let sixth = consumer(&mut c.w, 605);
+    c.w.exec(&sixth, scan_at(&a1, "NL", amsterdam)).unwrap();
+    let v = scan::verdict(&c.w.state, &a1).unwrap();
+    assert_eq!((v.count, v.scanners), (6, 6));
+    assert!(v.suspicious);
+    let too_many = ScanAlert::TooManyScans {
+        count: 6,
+        threshold: 5,
+    };
+    assert_eq!(v.alerts, vec![too_many.clone()]);
+    assert_eq!(v.why, vec![too_many], "the verdict says why");
     // visible to the brand (the unit's registrant)
     let brand = scan::brand_alerts(&c.w.state, &c.cast.producer.public());
     assert_eq!(brand.len(), 1);
     assert_eq!(brand[0].scan.number, 6);
+}
+
+/// One consumer scanning a genuine item six times marked it suspicious for ever; and the scan
+/// time was whatever the scanner claimed (1970 was accepted). Repeated scans of one scanner
+/// now count once and the time is the block's (ADR 0043).
+#[test]
+fn r_s4_attack_one_scanner_repeating_scans_does_not_make_a_genuine_item_suspicious() {
+    let mut c = supply_chain();
+    let who = consumer(&mut c.w, 610);
+    let a1 = item("A1");
+    for _ in 0..10 {
+        c.w.exec(&who, scan_at(&a1, "NL", None)).unwrap();
+    }
+    let v = scan::verdict(&c.w.state, &a1).unwrap();
+    assert_eq!((v.count, v.scanners), (10, 1));
+    assert!(
+        !v.suspicious && v.alerts.is_empty() && v.why.is_empty(),
+        "{v:?}"
+    );
+    assert!(v.scans.iter().skip(1).all(|s| s.repeat) && !v.scans[0].repeat);
+    assert!(
+        v.scans.windows(2).all(|w| w[0].time_ms < w[1].time_ms),
+        "block times"
+    );
+}
+
+/// The platform operator's scanning service submits for anonymous consumers with a per-item
+/// device pseudonym: one device counts once, a missing tag is refused, and a consumer signing
+/// its own scan cannot choose its tag (ADR 0043).
+#[test]
+fn r_s4_attack_scanner_tags_count_devices_once_and_cannot_be_chosen_by_consumers() {
+    let mut c = supply_chain();
+    let service = c.w.seed(
+        620,
+        ParticipantCategory::PlatformOperator,
+        vec![],
+        tracechain_contracts::registry::ParticipantState::Approved,
+    );
+    let a1 = item("A1");
+    let tagged = |tag: Hash| {
+        Payload::ConsumerScan(ConsumerScan {
+            code: a1.clone(),
+            scanner_tag: tag,
+            country: "NL".into(),
+            coarse_lat_e2: None,
+            coarse_lon_e2: None,
+        })
+    };
+    let e = c.w.exec(&service, tagged(Hash::ZERO)).unwrap_err();
+    assert!(e.names("scanner_tag"), "{e}");
+    let device = Hash::digest(b"device 1 / A1");
+    for _ in 0..3 {
+        c.w.exec(&service, tagged(device)).unwrap();
+    }
+    c.w.exec(&service, tagged(Hash::digest(b"device 2 / A1")))
+        .unwrap();
+    let v = scan::verdict(&c.w.state, &a1).unwrap();
+    assert_eq!((v.count, v.scanners), (4, 2));
+    let who = consumer(&mut c.w, 621);
+    let e = c.w.exec(&who, tagged(device)).unwrap_err();
+    assert!(e.names("scanner_tag"), "{e}");
+}
+
+/// A consumer's scans of two items cannot be linked from the stored scans: the entries carry a
+/// per-item tag, never the consumer's key (R-A5, ADR 0043).
+#[test]
+fn r_s4_attack_a_consumers_scans_of_two_items_are_not_linkable() {
+    let mut c = supply_chain();
+    let who = consumer(&mut c.w, 630);
+    let (a1, a2) = (item("A1"), item("A2"));
+    c.w.exec(&who, scan_at(&a1, "NL", None)).unwrap();
+    c.w.exec(&who, scan_at(&a2, "NL", None)).unwrap();
+    let s1 = scan::verdict(&c.w.state, &a1).unwrap().scans.remove(0);
+    let s2 = scan::verdict(&c.w.state, &a2).unwrap().scans.remove(0);
+    assert_ne!(s1.scanner_tag, s2.scanner_tag);
+    let key = who.public().0;
+    for s in [&s1, &s2] {
+        let bytes = tracechain_types::encode(s);
+        assert!(
+            !bytes.windows(32).any(|w| w == key),
+            "the scanner's key is stored"
+        );
+    }
 }
 
 #[test]
@@ -207,14 +298,14 @@ fn r_s4_scans_only_of_registered_item_codes_with_valid_location() {
             &who,
             Payload::ConsumerScan(ConsumerScan {
                 code: item("A1"),
-                time: "now".into(),
+                scanner_tag: Hash::ZERO,
                 country: "Holland".into(),
                 coarse_lat_e2: Some(9100),
                 coarse_lon_e2: None,
             }),
         )
         .unwrap_err();
-    for f in ["time", "country", "coarse_lat_e2", "coarse_lon_e2"] {
+    for f in ["country", "coarse_lat_e2", "coarse_lon_e2"] {
         assert!(e.names(f), "{f}: {e}");
     }
 }
@@ -378,15 +469,17 @@ fn r_s4_scan_counters_saturate_instead_of_overflowing() {
     let k = tracechain_contracts::keys::key("scn/", &[es(&a1).as_bytes()]);
     let full = scan::ScanSummary {
         count: u32::MAX,
+        scanners: u32::MAX,
         first_time_ms: 1_714_552_200_000,
         first_height: 1,
         last_position: None,
         alerted_scans: u32::MAX,
+        why: vec![],
     };
     tracechain_contracts::State::put(&mut c.w.state, k, tracechain_types::encode(&full));
     c.w.exec(&who, scan_at(&a1, "NL", None)).unwrap();
     let v = scan::verdict(&c.w.state, &a1).unwrap();
-    assert_eq!(v.count, u32::MAX);
+    assert_eq!((v.count, v.scanners), (u32::MAX, u32::MAX));
     assert!(v.suspicious);
 }
 

@@ -222,7 +222,7 @@ fn sample(kind: K, code: &TraceCode, other: &tracechain_types::PublicKey) -> Pay
                 gtin: GTIN.into(),
                 serial: "S1".into(),
             },
-            time: t,
+            scanner_tag: Hash::ZERO,
             country: "NL".into(),
             coarse_lat_e2: None,
             coarse_lon_e2: None,

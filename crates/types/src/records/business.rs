@@ -325,13 +325,18 @@ pub struct Recall {
     pub reason: String,
 }
 
-/// A consumer scan of an item-level code (R-S4).
+/// A consumer scan of an item-level code (R-S4). Its time is the block's (ADR 0043): a scanner
+/// cannot state when the first scan happened.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct ConsumerScan {
     /// The item scanned.
     pub code: TraceCode,
-    /// Scan time (RFC 3339).
-    pub time: String,
+    /// The scanning device's pseudonym for this item, when the platform operator's scanning
+    /// service submits on behalf of an anonymous consumer: `Hash::tagged("tracechain/scan-tag/v1",
+    /// [device secret, item element string])`, computed by the app, so that one device's
+    /// scans of one item count once and its scans of two items cannot be linked. Zero when a
+    /// consumer signs its own scan (the contract derives the tag from its key).
+    pub scanner_tag: Hash,
     /// Coarse location: country (ISO 3166-1 alpha-2).
     pub country: String,
     /// Coarse location: latitude × 10², longitude × 10² (about 1 km), when known.
