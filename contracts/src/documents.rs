@@ -3,12 +3,21 @@
 //! validity period and the trace units it covers; the issuer may revoke it; anyone holding
 //! the document verifies it in one call ([`verify`]).
 //!
-//! Key layout: `doc/{hash}` → [`AnchoredDocument`]; `doc/u/{code}/{hash}` → `()` (documents
-//! of a unit). One anchor per hash: the same document cannot be anchored twice (by anyone),
-//! so "who anchored it" has one answer.
+//! **Anchors are (hash, issuer) (ADR 0044).** Several participants may anchor one hash: a
+//! holder of a laboratory's report cannot squat the hash, because the laboratory's own anchor
+//! is a different one. Each document type names the issuers competent for it ([`competent`]);
+//! verification lists the competent issuers' anchors first and says for each whether its
+//! issuer was competent, and a document is relied on only through a competent, valid anchor.
+//!
+//! Key layout: `dca/{hash}/{issuer}` → [`AnchoredDocument`]; `dcc/{hash}/{issuer}` → `()` the
+//! anchors of competent issuers; `dcu/{code}/{hash}/{issuer}` → `()` the anchors covering a
+//! unit.
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use tracechain_types::records::{DocumentAnchor, DocumentRevocation, DocumentType, TraceCode};
+use tracechain_types::records::{
+    Agency, DocumentAnchor, DocumentRevocation, DocumentType, Identity, ParticipantCategory,
+    TraceCode,
+};
 use tracechain_types::{Hash, Payload, PublicKey};
 
 use crate::codes::NormalisedCode;
@@ -23,6 +32,8 @@ use crate::validate::{parse_date_or_time, Checker};
 
 /// Most documents listed for one unit.
 pub const MAX_DOCUMENTS_PER_UNIT: usize = 1000;
+/// Most anchors of one hash a verification lists (competent issuers' first).
+pub const MAX_ANCHORS_LISTED: usize = 64;
 
 /// A revocation (R-S1).
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
@@ -37,7 +48,7 @@ pub struct Revocation {
     pub tx_id: Hash,
 }
 
-/// An anchored document (`doc/{hash}`).
+/// An anchored document (`dca/{hash}/{issuer}`).
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct AnchoredDocument {
     /// SHA-256 of the document bytes.
@@ -60,26 +71,72 @@ pub struct AnchoredDocument {
     pub tx_id: Hash,
     /// Revocation, once revoked.
     pub revoked: Option<Revocation>,
+    /// Whether the issuer was competent for the document type when it anchored it
+    /// ([`competent`]).
+    pub competent: bool,
 }
 
-/// `doc/{hash}`.
-pub fn document_key(h: &Hash) -> Vec<u8> {
-    keys::key("doc/", &[&h.0])
+/// Whether a participant of `category` (with `identity`) is competent to issue documents of
+/// `document_type` (ADR 0044): authorities by their agency; independent laboratories and
+/// certification bodies (organisations of category consumer-or-other) for test reports and
+/// certifications. Nobody is competent for `Other`.
+pub fn competent(
+    document_type: DocumentType,
+    category: &ParticipantCategory,
+    identity: &Identity,
+) -> bool {
+    use Agency as A;
+    use DocumentType as D;
+    let organisation = matches!(identity, Identity::Organisation { .. });
+    match (document_type, category) {
+        (D::Registration, ParticipantCategory::Regulator(a)) => {
+            matches!(a, A::MarketRegulation | A::Customs | A::Commerce)
+        }
+        (D::SanitaryCertificate, ParticipantCategory::Regulator(a)) => {
+            matches!(a, A::Customs | A::MarketRegulation)
+        }
+        (D::CertificateOfOrigin, ParticipantCategory::Regulator(a)) => {
+            matches!(a, A::Customs | A::Commerce)
+        }
+        (D::TestReport, ParticipantCategory::Regulator(a)) => {
+            matches!(a, A::Customs | A::MarketRegulation)
+        }
+        (D::Certification, ParticipantCategory::Regulator(a)) => *a == A::MarketRegulation,
+        (D::TestReport | D::Certification, ParticipantCategory::ConsumerOrOther) => organisation,
+        _ => false,
+    }
 }
 
-fn unit_document_key(code: &NormalisedCode, h: &Hash) -> Vec<u8> {
-    keys::key("doc/u/", &[code.as_bytes(), &h.0])
+/// `dca/{hash}/{issuer}`.
+pub fn document_key(h: &Hash, issuer: &PublicKey) -> Vec<u8> {
+    keys::key("dca/", &[&h.0, &issuer.0])
 }
 
-/// The anchored document of a hash.
-pub fn load(state: &dyn StateView, h: &Hash) -> Option<AnchoredDocument> {
-    let k = document_key(h);
+fn competent_key(h: &Hash, issuer: &PublicKey) -> Vec<u8> {
+    keys::key("dcc/", &[&h.0, &issuer.0])
+}
+
+fn unit_document_key(code: &NormalisedCode, h: &Hash, issuer: &PublicKey) -> Vec<u8> {
+    keys::key("dcu/", &[code.as_bytes(), &h.0, &issuer.0])
+}
+
+/// The anchor of a hash by one issuer.
+pub fn load(state: &dyn StateView, h: &Hash, issuer: &PublicKey) -> Option<AnchoredDocument> {
+    let k = document_key(h, issuer);
     state.get_ref(&k).map(|b| decode_stored(&k, &b))
 }
 
+/// The issuer key that ends a `dca/`, `dcc/` or `dcu/` key.
+fn issuer_of(key: &[u8]) -> Option<PublicKey> {
+    keys::last_part(key)
+        .and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok())
+        .map(PublicKey)
+}
+
 /// DocumentAnchor (R-S1): any approved participant anchors a document it issued. The hash
-/// must not be zero nor anchored already; `valid_from` / `valid_until` are RFC 3339 dates or
-/// date-times with `valid_until > valid_from`; covered units (0..=64) must be registered.
+/// must not be zero nor anchored already by the signer; `valid_from` / `valid_until` are
+/// RFC 3339 dates or date-times with `valid_until > valid_from`; covered units (0..=64) must
+/// be registered. Whether the signer is competent for the type is recorded (ADR 0044).
 pub fn anchor(env: &mut TxEnv<'_>, r: &DocumentAnchor) -> Result<(), ContractError> {
     let mut c = Checker::new();
     if r.document_hash == Hash::ZERO {
@@ -112,18 +169,24 @@ pub fn anchor(env: &mut TxEnv<'_>, r: &DocumentAnchor) -> Result<(), ContractErr
             Problem::Missing,
         ));
     };
-    if let Some(existing) = load(&env.state, &r.document_hash) {
+    if let Some(existing) = load(&env.state, &r.document_hash, &env.signer) {
         return Err(ContractError::one(
             "R-S1",
             ErrorCode::AlreadyExists,
             "document_hash",
             Problem::Duplicate(format!(
-                "anchored at height {} by {}",
-                existing.height,
-                existing.issuer.short()
+                "anchored by the signer at height {}",
+                existing.height
             )),
         ));
     }
+    let competent = env.participant.as_ref().is_some_and(|p| {
+        competent(
+            r.document_type,
+            &p.registration.category,
+            &p.registration.identity,
+        )
+    });
     let codes: Vec<NormalisedCode> = units.into_iter().map(|(n, _)| n).collect();
     let doc = AnchoredDocument {
         document_hash: r.document_hash,
@@ -136,11 +199,17 @@ pub fn anchor(env: &mut TxEnv<'_>, r: &DocumentAnchor) -> Result<(), ContractErr
         timestamp_ms: env.ctx.timestamp_ms,
         tx_id: env.tx_id,
         revoked: None,
+        competent,
     };
-    env.state.put_value(document_key(&r.document_hash), &doc);
+    env.state
+        .put_value(document_key(&r.document_hash, &env.signer), &doc);
+    if competent {
+        env.state
+            .put_value(competent_key(&r.document_hash, &env.signer), &());
+    }
     for n in &codes {
         env.state
-            .put_value(unit_document_key(n, &r.document_hash), &());
+            .put_value(unit_document_key(n, &r.document_hash, &env.signer), &());
     }
     env.store_record(
         &Payload::DocumentAnchor(r.clone()),
@@ -168,27 +237,33 @@ fn date(c: &mut Checker, field: &str, s: &str) -> Option<i64> {
     }
 }
 
-/// DocumentRevocation (R-S1): only the issuer revokes, once, with a reason.
+/// DocumentRevocation (R-S1): an issuer revokes its own anchor of a hash, once, with a
+/// reason; nobody revokes another issuer's anchor.
 pub fn revoke(env: &mut TxEnv<'_>, r: &DocumentRevocation) -> Result<(), ContractError> {
     let mut c = Checker::new();
     c.text_value("reason", &r.reason, true);
     c.finish("R-S1")?;
-    let Some(mut doc) = load(&env.state, &r.document_hash) else {
-        return Err(ContractError::one(
-            "R-S1",
-            ErrorCode::NotFound,
-            "document_hash",
-            Problem::NotFound("no document anchored under this hash".into()),
-        ));
+    let Some(mut doc) = load(&env.state, &r.document_hash, &env.signer) else {
+        let anchored = !env
+            .state
+            .scan(&keys::prefix("dca/", &[&r.document_hash.0]), None, 1)
+            .is_empty();
+        return Err(if anchored {
+            ContractError::one(
+                "R-S1",
+                ErrorCode::NotOwner,
+                "document_hash",
+                Problem::NotAllowed("only the issuer revokes its anchor of a document".into()),
+            )
+        } else {
+            ContractError::one(
+                "R-S1",
+                ErrorCode::NotFound,
+                "document_hash",
+                Problem::NotFound("no document anchored under this hash".into()),
+            )
+        });
     };
-    if doc.issuer != env.signer {
-        return Err(ContractError::one(
-            "R-S1",
-            ErrorCode::NotOwner,
-            "document_hash",
-            Problem::NotAllowed("only the issuer revokes its document".into()),
-        ));
-    }
     if doc.revoked.is_some() {
         return Err(ContractError::one(
             "R-S1",
@@ -208,7 +283,8 @@ pub fn revoke(env: &mut TxEnv<'_>, r: &DocumentRevocation) -> Result<(), Contrac
         .iter()
         .filter_map(|c| NormalisedCode::new("code", c).ok())
         .collect();
-    env.state.put_value(document_key(&r.document_hash), &doc);
+    env.state
+        .put_value(document_key(&r.document_hash, &env.signer), &doc);
     env.store_record(
         &Payload::DocumentRevocation(r.clone()),
         tags::DOCUMENT,
@@ -220,16 +296,16 @@ pub fn revoke(env: &mut TxEnv<'_>, r: &DocumentRevocation) -> Result<(), Contrac
 
 // ------------------------------------------------------------------------------ read side
 
-/// The answer of a one-call verification (R-S1).
+/// One issuer's anchor of a document, judged at a time.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DocumentVerification {
-    /// The hash asked about.
-    pub document_hash: Hash,
-    /// The anchor, when the hash is anchored.
-    pub anchor: Option<AnchoredDocument>,
+pub struct AnchorVerdict {
+    /// The anchor.
+    pub anchor: AnchoredDocument,
     /// The issuer's registered legal name, when known and the issuer is an organisation (a
     /// natural person's name is never on chain, ADR 0024).
     pub issuer_name: Option<String>,
+    /// Whether the issuer was competent for the document type (ADR 0044).
+    pub competent: bool,
     /// Digital Link forms of the covered units.
     pub covered_units: Vec<String>,
     /// Revoked (at or before the time judged at).
@@ -238,26 +314,32 @@ pub struct DocumentVerification {
     pub expired: bool,
     /// Not yet valid at the time judged at.
     pub not_yet_valid: bool,
-    /// Anchored, not revoked, within its validity period: the document may be relied on.
+    /// Not revoked and within its validity period.
     pub valid: bool,
 }
 
-/// Verify a document by its hash at time `at_ms` (Unix ms, given by the caller: the contracts
-/// have no clock; the API passes the latest block time or the time asked about).
-pub fn verify(state: &dyn StateView, document_hash: &Hash, at_ms: i64) -> DocumentVerification {
-    let anchor = load(state, document_hash);
-    let Some(doc) = anchor else {
-        return DocumentVerification {
-            document_hash: *document_hash,
-            anchor: None,
-            issuer_name: None,
-            covered_units: Vec::new(),
-            revoked: false,
-            expired: false,
-            not_yet_valid: false,
-            valid: false,
-        };
-    };
+/// The answer of a one-call verification (R-S1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DocumentVerification {
+    /// The hash asked about.
+    pub document_hash: Hash,
+    /// Its anchors: every competent issuer's first, then others, at most
+    /// [`MAX_ANCHORS_LISTED`].
+    pub anchors: Vec<AnchorVerdict>,
+    /// More anchors exist than were listed (all of them by issuers not competent).
+    pub more: bool,
+    /// A competent issuer's anchor is valid: the document may be relied on.
+    pub valid: bool,
+}
+
+impl DocumentVerification {
+    /// The first competent, valid anchor, when there is one.
+    pub fn relied_on(&self) -> Option<&AnchorVerdict> {
+        self.anchors.iter().find(|a| a.competent && a.valid)
+    }
+}
+
+fn judge(state: &dyn StateView, doc: AnchoredDocument, at_ms: i64) -> AnchorVerdict {
     let revoked = doc
         .revoked
         .as_ref()
@@ -272,10 +354,10 @@ pub fn verify(state: &dyn StateView, document_hash: &Hash, at_ms: i64) -> Docume
         .filter_map(|c| NormalisedCode::new("code", c).ok())
         .map(|n| n.digital_link())
         .collect();
-    DocumentVerification {
-        document_hash: *document_hash,
+    AnchorVerdict {
+        competent: doc.competent,
         valid: !revoked && !expired && !not_yet_valid,
-        anchor: Some(doc),
+        anchor: doc,
         issuer_name,
         covered_units,
         revoked,
@@ -284,22 +366,69 @@ pub fn verify(state: &dyn StateView, document_hash: &Hash, at_ms: i64) -> Docume
     }
 }
 
+/// Verify a document by its hash at time `at_ms` (Unix ms, given by the caller: the contracts
+/// have no clock; the API passes the latest block time or the time asked about). Competent
+/// issuers' anchors are listed first, so anchors of the same hash by others cannot push them
+/// out of the answer.
+pub fn verify(state: &dyn StateView, document_hash: &Hash, at_ms: i64) -> DocumentVerification {
+    let mut issuers: Vec<PublicKey> = state
+        .scan(
+            &keys::prefix("dcc/", &[&document_hash.0]),
+            None,
+            MAX_ANCHORS_LISTED,
+        )
+        .iter()
+        .filter_map(|(k, _)| issuer_of(k))
+        .collect();
+    let all = state.scan(
+        &keys::prefix("dca/", &[&document_hash.0]),
+        None,
+        MAX_ANCHORS_LISTED + issuers.len() + 1,
+    );
+    let mut more = false;
+    for (k, _) in &all {
+        let Some(i) = issuer_of(k) else { continue };
+        if issuers.contains(&i) {
+            continue;
+        }
+        if issuers.len() == MAX_ANCHORS_LISTED {
+            more = true;
+            break;
+        }
+        issuers.push(i);
+    }
+    let anchors: Vec<AnchorVerdict> = issuers
+        .iter()
+        .filter_map(|i| load(state, document_hash, i))
+        .map(|d| judge(state, d, at_ms))
+        .collect();
+    DocumentVerification {
+        document_hash: *document_hash,
+        valid: anchors.iter().any(|a| a.competent && a.valid),
+        anchors,
+        more,
+    }
+}
+
 /// Verify the bytes of a document (hashes them with SHA-256, then [`verify`]).
 pub fn verify_bytes(state: &dyn StateView, document: &[u8], at_ms: i64) -> DocumentVerification {
     verify(state, &Hash::digest(document), at_ms)
 }
 
-/// Documents anchored for a unit, by hash order.
+/// Anchors covering a unit, by (hash, issuer) order.
 pub fn documents_of(state: &dyn StateView, code: &TraceCode) -> Vec<AnchoredDocument> {
     let Ok(n) = NormalisedCode::new("code", code) else {
         return Vec::new();
     };
-    let prefix = keys::prefix("doc/u/", &[n.as_bytes()]);
+    let prefix = keys::prefix("dcu/", &[n.as_bytes()]);
     state
         .scan(&prefix, None, MAX_DOCUMENTS_PER_UNIT)
         .into_iter()
-        .filter_map(|(k, _)| keys::last_part(&k))
-        .filter_map(|b| <[u8; 32]>::try_from(b.as_slice()).ok())
-        .filter_map(|h| load(state, &Hash(h)))
+        .filter_map(|(k, _)| {
+            let parts = keys::parts_after(&k, &prefix)?;
+            let h = <[u8; 32]>::try_from(parts.first()?.as_slice()).ok()?;
+            let i = <[u8; 32]>::try_from(parts.get(1)?.as_slice()).ok()?;
+            load(state, &Hash(h), &PublicKey(i))
+        })
         .collect()
 }

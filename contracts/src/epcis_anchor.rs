@@ -178,6 +178,36 @@ pub fn anchor(env: &mut TxEnv<'_>, r: &EpcisEventRecord) -> Result<(), ContractE
             "error declaration of event",
         ),
     };
+    if r.error_declaration.is_some() {
+        // ADR 0044: only the event's capturer retracts it; an error declaration of an event
+        // that is not anchored retracts nothing.
+        match env
+            .state
+            .get_value::<EpcisAnchor>(&event_key(&r.event_hash))
+        {
+            Some(ev) if ev.signer == env.signer => {}
+            Some(_) => {
+                return Err(ContractError::one(
+                    "R-S1",
+                    ErrorCode::NotOwner,
+                    "error_declaration",
+                    Problem::NotAllowed(format!(
+                        "event {} was captured by another participant: only its capturer \
+                         declares it in error",
+                        r.hash_id()
+                    )),
+                ))
+            }
+            None => {
+                return Err(ContractError::one(
+                    "R-S1",
+                    ErrorCode::NotFound,
+                    "event_hash",
+                    Problem::NotFound(format!("event {} is not anchored", r.hash_id())),
+                ))
+            }
+        }
+    }
     if let Some(prev) = env.state.get_value::<EpcisAnchor>(&key) {
         return Err(ContractError::one(
             "R-S1",

@@ -129,7 +129,11 @@ pub fn is_provider_of(env: &TxEnv<'_>, code: &NormalisedCode) -> bool {
         }
         let wrote = trace::unit_record_index(&env.state, &c, MAX_PROVIDER_SCAN)
             .iter()
-            .filter(|(cat, _)| cat != tags::FEEDBACK && cat != tags::SCAN)
+            .filter(|(cat, _)| {
+                // Feedback, scans and document anchors speak *about* a unit; anyone may
+                // write them, so they make nobody its provider (ADR 0044).
+                cat != tags::FEEDBACK && cat != tags::SCAN && cat != tags::DOCUMENT
+            })
             .any(|(_, id)| query::envelope(&env.state, id).is_some_and(|e| e.signer == env.signer));
         if wrote {
             return true;

@@ -29,7 +29,7 @@
 //! | `lin/`, `agg/`, `shp/` | — | — | lineage |
 //! | `fil/`, `exd/` | — | — | cbeac |
 //! | `auth/`, `lnk/` | — | — | closed_loop |
-//! | `doc/` | — | — | documents |
+//! | `dca/`, `dcc/`, `dcu/` | — | — | documents (ADR 0044) |
 //! | `rcl/` | — | — | recall |
 //! | `scn/` | — | — | scan |
 //! | `scnt/` | trace code `/` scanner tag | `u32` first scan number of that scanner | scan (ADR 0043) |

@@ -192,3 +192,32 @@ fn r_s1_error_declaration_anchored_beside_its_event_once() {
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::AlreadyExists, "{e}");
 }
+
+/// Any access node could post an error declaration retracting someone else's event; only the
+/// event's capturer may now (ADR 0044), and only an anchored event can be retracted.
+#[test]
+fn r_s1_attack_only_the_capturer_retracts_an_epcis_event() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let r = anchored_events()
+        .into_iter()
+        .find(|r| r.trace_codes.is_empty())
+        .expect("an event without trace units");
+    let mut retraction = r.clone();
+    retraction.error_declaration = Some(tracechain_types::records::epcis::EpcisErrorDeclaration {
+        declaration_time_ms: r.event_time_ms + 1000,
+        reason: Some("https://ref.gs1.org/cbv/ER-incorrect_data".into()),
+    });
+    let e = w
+        .exec(&cast.port, Payload::EpcisEvent(retraction.clone()))
+        .unwrap_err();
+    assert_eq!((e.rule, e.code), ("R-S1", ErrorCode::NotFound), "{e}");
+    w.exec(&cast.logistics, Payload::EpcisEvent(r.clone()))
+        .unwrap();
+    let e = w
+        .exec(&cast.port, Payload::EpcisEvent(retraction.clone()))
+        .unwrap_err();
+    assert_eq!((e.rule, e.code), ("R-S1", ErrorCode::NotOwner), "{e}");
+    w.exec(&cast.logistics, Payload::EpcisEvent(retraction))
+        .expect("the capturer retracts its event");
+}

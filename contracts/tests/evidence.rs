@@ -33,6 +33,7 @@ fn r_s1_document_verification_in_one_call() {
     let code = batch("DOC-1");
     w.unit(&cast, &code, TraceMode::Full);
     let doc = b"%PDF sanitary certificate 2024-0001";
+    // the cast's regulator is of the customs department: competent for sanitary certificates
     w.exec(
         &cast.regulator,
         anchor(doc, vec![code.clone()], Some("2024-06-30")),
@@ -40,26 +41,27 @@ fn r_s1_document_verification_in_one_call() {
     .unwrap();
     let v = documents::verify_bytes(&w.state, doc, MAY_2);
     assert!(v.valid, "{v:?}");
-    let a = v.anchor.as_ref().unwrap();
-    assert_eq!(a.issuer, cast.regulator.public());
-    assert_eq!(a.document_type, DocumentType::SanitaryCertificate);
-    assert!(a.height > 0 && a.timestamp_ms > 0);
+    assert_eq!(v.anchors.len(), 1);
+    let a = v.relied_on().expect("a competent, valid anchor");
+    assert_eq!(a.anchor.issuer, cast.regulator.public());
+    assert_eq!(a.anchor.document_type, DocumentType::SanitaryCertificate);
+    assert!(a.competent && a.anchor.height > 0 && a.anchor.timestamp_ms > 0);
     assert_eq!(
-        v.covered_units,
+        a.covered_units,
         vec!["https://id.gs1.org/01/06901234567892/10/DOC-1".to_string()]
     );
     assert_eq!(
-        v.issuer_name.as_deref(),
+        a.issuer_name.as_deref(),
         Some("Ningbo Example Export Co., Ltd.")
     );
     // expired later
     let v = documents::verify_bytes(&w.state, doc, JUL_1);
-    assert!(v.expired && !v.valid);
+    assert!(v.anchors[0].expired && !v.valid);
     // before its validity
-    assert!(documents::verify_bytes(&w.state, doc, 0).not_yet_valid);
+    assert!(documents::verify_bytes(&w.state, doc, 0).anchors[0].not_yet_valid);
     // a forged document is not anchored
     let v = documents::verify_bytes(&w.state, b"forged", MAY_2);
-    assert!(v.anchor.is_none() && !v.valid);
+    assert!(v.anchors.is_empty() && !v.valid);
     // listed under the unit
     assert_eq!(documents::documents_of(&w.state, &code).len(), 1);
 }
@@ -68,8 +70,8 @@ fn r_s1_document_verification_in_one_call() {
 fn r_s1_only_the_issuer_revokes_once_and_revoked_documents_do_not_verify() {
     let mut w = World::new();
     let cast = w.cast();
-    let doc = b"certificate of origin 77";
-    w.exec(&cast.producer, anchor(doc, vec![], None)).unwrap();
+    let doc = b"sanitary certificate 77";
+    w.exec(&cast.regulator, anchor(doc, vec![], None)).unwrap();
     let revoke = |reason: &str| {
         Payload::DocumentRevocation(DocumentRevocation {
             document_hash: Hash::digest(doc),
@@ -78,17 +80,132 @@ fn r_s1_only_the_issuer_revokes_once_and_revoked_documents_do_not_verify() {
     };
     let e = w.exec(&cast.trader, revoke("not mine")).unwrap_err();
     assert_eq!((e.rule, e.code), ("R-S1", ErrorCode::NotOwner));
-    let e = w.exec(&cast.producer, revoke("")).unwrap_err();
+    let e = w.exec(&cast.regulator, revoke("")).unwrap_err();
     assert!(e.names("reason"));
-    w.exec(&cast.producer, revoke("issued in error")).unwrap();
+    w.exec(&cast.regulator, revoke("issued in error")).unwrap();
     let v = documents::verify_bytes(&w.state, doc, i64::MAX);
-    assert!(v.revoked && !v.valid);
-    assert_eq!(v.anchor.unwrap().revoked.unwrap().reason, "issued in error");
-    let e = w.exec(&cast.producer, revoke("again")).unwrap_err();
+    assert!(v.anchors[0].revoked && !v.valid);
+    assert_eq!(
+        v.anchors[0].anchor.revoked.as_ref().unwrap().reason,
+        "issued in error"
+    );
+    let e = w.exec(&cast.regulator, revoke("again")).unwrap_err();
     assert_eq!(e.code, ErrorCode::RevokedOrExpired);
-    // anchoring the same hash again is refused, whoever tries
-    let e = w.exec(&cast.trader, anchor(doc, vec![], None)).unwrap_err();
+    // the issuer cannot anchor the same hash twice
+    let e = w
+        .exec(&cast.regulator, anchor(doc, vec![], None))
+        .unwrap_err();
     assert_eq!(e.code, ErrorCode::AlreadyExists);
+    let e = w
+        .exec(
+            &cast.regulator,
+            Payload::DocumentRevocation(DocumentRevocation {
+                document_hash: Hash::digest(b"never anchored"),
+                reason: "x".into(),
+            }),
+        )
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::NotFound);
+}
+
+/// The first to anchor a hash owned it: an exporter holding a laboratory's report could
+/// anchor it first, and the laboratory could then not anchor its own report. Anchors are now
+/// (hash, issuer), each type names its competent issuers, and verification relies only on a
+/// competent issuer's anchor, listed first (ADR 0044).
+#[test]
+fn r_s1_attack_a_holder_cannot_squat_a_laboratorys_report() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let code = batch("LAB-1");
+    w.unit(&cast, &code, TraceMode::Full);
+    let lab = w.seed(
+        640,
+        ParticipantCategory::ConsumerOrOther,
+        vec![],
+        tracechain_contracts::registry::ParticipantState::Approved,
+    );
+    let report = b"%PDF pesticide residue test report 2024-118";
+    let test_report = |codes: Vec<TraceCode>| {
+        Payload::DocumentAnchor(DocumentAnchor {
+            document_hash: Hash::digest(report),
+            document_type: DocumentType::TestReport,
+            valid_from: "2024-05-01".into(),
+            valid_until: None,
+            trace_codes: codes,
+        })
+    };
+    w.exec(&cast.producer, test_report(vec![code.clone()]))
+        .unwrap();
+    let v = documents::verify_bytes(&w.state, report, MAY_2);
+    assert!(
+        !v.valid,
+        "a producer is not competent for test reports: {v:?}"
+    );
+    assert!(!v.anchors[0].competent && v.anchors[0].valid);
+    w.exec(&lab, test_report(vec![code.clone()]))
+        .expect("the laboratory anchors its own report");
+    // anchors by participants not competent cannot push the laboratory's out of the answer
+    for seed in 641..641 + documents::MAX_ANCHORS_LISTED as u64 {
+        let k = w.seed(
+            seed,
+            ParticipantCategory::Logistics,
+            vec![NodeType::TallyPicking],
+            tracechain_contracts::registry::ParticipantState::Approved,
+        );
+        w.exec(&k, test_report(vec![])).unwrap();
+    }
+    let v = documents::verify_bytes(&w.state, report, MAY_2);
+    assert!(v.valid && v.more, "{:?}", v.anchors.len());
+    assert_eq!(v.anchors.len(), documents::MAX_ANCHORS_LISTED);
+    let relied = v.relied_on().unwrap();
+    assert_eq!(relied.anchor.issuer, lab.public());
+    assert_eq!(
+        v.anchors[0].anchor.issuer,
+        lab.public(),
+        "competent issuers first"
+    );
+}
+
+/// Anchoring any document of a unit made the anchoring participant a "trace-service provider"
+/// of it, allowed to answer its consumers' feedback (R-S7).
+#[test]
+fn r_s7_attack_anchoring_a_document_does_not_make_a_feedback_provider() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let code = batch("FBK-1");
+    w.unit(&cast, &code, TraceMode::Full);
+    let who = consumer(&mut w, 650);
+    w.exec(
+        &who,
+        Payload::Feedback(Feedback {
+            feedback_ref: "FB-1".into(),
+            code: code.clone(),
+            text: "is this genuine?".into(),
+        }),
+    )
+    .unwrap();
+    let outsider = w.seed(
+        651,
+        ParticipantCategory::Logistics,
+        vec![NodeType::TallyPicking],
+        tracechain_contracts::registry::ParticipantState::Approved,
+    );
+    w.exec(
+        &outsider,
+        anchor(b"a note about FBK-1", vec![code.clone()], None),
+    )
+    .unwrap();
+    let e = w
+        .exec(
+            &outsider,
+            Payload::FeedbackAnswer(FeedbackAnswer {
+                author: who.public(),
+                feedback_ref: "FB-1".into(),
+                text: "yes, genuine".into(),
+            }),
+        )
+        .unwrap_err();
+    assert_eq!((e.rule, e.code), ("R-S7", ErrorCode::NotOwner), "{e}");
 }
 
 #[test]
