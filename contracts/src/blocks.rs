@@ -405,7 +405,7 @@ fn is_iso_duration(s: &str) -> bool {
     digits == 0
 }
 
-fn trace_codes_of(payload: &Payload) -> &[TraceCode] {
+pub(crate) fn trace_codes_of(payload: &Payload) -> &[TraceCode] {
     match payload {
         Payload::Materials(r) => &r.trace_codes,
         Payload::Production(r) => &r.trace_codes,
@@ -567,28 +567,34 @@ fn check_writer(
     if !writer_bound(category) {
         return Ok(());
     }
-    check_units_of_signer(env, category.name(), units)
+    check_units_of_signer(
+        env,
+        || format!("{} records", category.name()),
+        "trace_codes",
+        units,
+    )
 }
 
 /// Every unit was registered by the signer or by a trade partner of the signer (R-A6);
-/// otherwise `E_NOT_OWNER` with one problem `trace_codes[i]` per foreign unit. `what` names
-/// the records in the message.
+/// otherwise `E_NOT_OWNER` with one problem `{field}[i]` per foreign unit. `what` names the
+/// records in the message (built only on refusal).
 pub(crate) fn check_units_of_signer(
     env: &mut TxEnv<'_>,
-    what: &str,
+    what: impl Fn() -> String,
+    field: &str,
     units: &[(NormalisedCode, TraceUnit)],
 ) -> Result<(), ContractError> {
     let mut problems = Vec::new();
     for (i, (code, unit)) in units.iter().enumerate() {
         if !may_write_for(env, unit) {
             problems.push(FieldProblem::new(
-                format!("trace_codes[{i}]"),
+                format!("{field}[{i}]"),
                 Problem::NotAllowed(format!(
-                    "{} was registered by another participant without a trade relationship \
-                     with the signer: {} records are written by the registrant or its \
-                     trade partners",
+                    "{} was registered by another participant and the signer has no trade \
+                     relationship (R-A6) with it: only the registrant and its trade partners \
+                     write {} for it",
                     code.as_str(),
-                    what
+                    what()
                 )),
             ));
         }

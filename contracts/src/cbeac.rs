@@ -19,8 +19,9 @@
 //! [`linked_records`]. Copying their ids into the declaration made its value grow with other
 //! writers' records past what any validator can read back (R-D4).
 //!
-//! Key layout: `fil/{enterprise}/{ref}` → [`FilingState`]; `fil/ok/{enterprise}` → `()` once
-//! a filing of the enterprise is in force; `exd/{enterprise}/{ref}` → [`DeclarationState`].
+//! Key layout: `fil/{enterprise}/{ref}` → [`FilingState`]; `fil/ok/{enterprise}` → `i64` the
+//! latest end of validity of its approved filings (in force while later than the block's
+//! time); `exd/{enterprise}/{ref}` → [`DeclarationState`].
 
 use std::collections::BTreeMap;
 
@@ -89,6 +90,8 @@ pub struct FilingState {
     pub height: u64,
     /// Filing transaction.
     pub tx_id: Hash,
+    /// End of validity (Unix ms).
+    pub valid_until_ms: i64,
 }
 
 /// A reference a declaration links (R-B3). The records carrying it are not copied into the
@@ -128,7 +131,8 @@ fn filing_key(enterprise: &PublicKey, r: &str) -> Vec<u8> {
     keys::key("fil/", &[&enterprise.0, r.as_bytes()])
 }
 
-fn in_force_key(enterprise: &PublicKey) -> Vec<u8> {
+/// `fil/ok/{enterprise}`: the latest end of validity (Unix ms, `i64`) of its approved filings.
+pub fn in_force_key(enterprise: &PublicKey) -> Vec<u8> {
     keys::key("fil/ok/", &[&enterprise.0])
 }
 
@@ -264,6 +268,27 @@ pub fn filing(env: &mut TxEnv<'_>, r: &Filing) -> Result<(), ContractError> {
     if r.document == Hash::ZERO {
         c.push("document", Problem::Missing);
     }
+    let valid_until_ms = match crate::validate::parse_date_or_time(&r.valid_until) {
+        Ok(t) if t > i64::try_from(env.ctx.timestamp_ms).unwrap_or(i64::MAX) => t,
+        Ok(_) => {
+            c.push(
+                "valid_until",
+                Problem::OutOfRange("a filing must be valid after its block's time".into()),
+            );
+            0
+        }
+        Err(e) => {
+            c.push(
+                "valid_until",
+                if r.valid_until.is_empty() {
+                    Problem::Missing
+                } else {
+                    Problem::Malformed(format!("not an RFC 3339 date: {e}"))
+                },
+            );
+            0
+        }
+    };
     let deps = departments(&mut c, &r.departments, &env.ctx.params.filing_departments);
     c.finish("R-B2")?;
     let k = filing_key(&env.signer, &r.filing_ref);
@@ -281,7 +306,7 @@ pub fn filing(env: &mut TxEnv<'_>, r: &Filing) -> Result<(), ContractError> {
         ApprovalStatus::Pending
     };
     if status == ApprovalStatus::Approved {
-        env.state.put_value(in_force_key(&env.signer), &());
+        extend_in_force(env, &env.signer.clone(), valid_until_ms);
     }
     env.state.put_value(
         k,
@@ -292,6 +317,7 @@ pub fn filing(env: &mut TxEnv<'_>, r: &Filing) -> Result<(), ContractError> {
             status,
             height: env.ctx.height,
             tx_id: env.tx_id,
+            valid_until_ms,
         },
     );
     env.store_record(&Payload::Filing(r.clone()), "B2", &[], false);
@@ -319,16 +345,46 @@ pub fn filing_decision(env: &mut TxEnv<'_>, r: &FilingDecision) -> Result<(), Co
         "R-B2",
     )?;
     if f.status == ApprovalStatus::Approved {
-        env.state.put_value(in_force_key(&r.enterprise), &());
+        extend_in_force(env, &r.enterprise, f.valid_until_ms);
     }
     env.state.put_value(k, &f);
     env.store_record(&Payload::FilingDecision(r.clone()), "B5", &[], false);
     Ok(())
 }
 
-/// Whether the enterprise has a filing in force (R-B2).
-pub fn has_filing_in_force(state: &dyn StateView, enterprise: &PublicKey) -> bool {
-    state.get_ref(&in_force_key(enterprise)).is_some()
+/// Record that an approved filing of `enterprise` is valid until `until_ms`
+/// (`fil/ok/{enterprise}` keeps the latest end of validity of its approved filings).
+fn extend_in_force(env: &mut TxEnv<'_>, enterprise: &PublicKey, until_ms: i64) {
+    let k = in_force_key(enterprise);
+    let current: Option<i64> = env.state.get_value(&k);
+    if current.is_none_or(|c| c < until_ms) {
+        env.state.put_value(k, &until_ms);
+    }
+}
+
+/// Whether the enterprise has an approved filing valid at `at_ms` (R-B2, ADR 0045).
+pub fn has_filing_in_force(state: &dyn StateView, enterprise: &PublicKey, at_ms: i64) -> bool {
+    let k = in_force_key(enterprise);
+    state
+        .get_ref(&k)
+        .is_some_and(|b| decode_stored::<i64>(&k, &b) > at_ms)
+}
+
+/// [`has_filing_in_force`] at the block's time, refused with R-B2 otherwise.
+fn require_filing_in_force(env: &TxEnv<'_>, field: &str) -> Result<(), ContractError> {
+    let now = i64::try_from(env.ctx.timestamp_ms).unwrap_or(i64::MAX);
+    if has_filing_in_force(&env.state, &env.signer, now) {
+        Ok(())
+    } else {
+        Err(ContractError::one(
+            "R-B2",
+            ErrorCode::InvalidTransition,
+            field,
+            Problem::NotAllowed(
+                "the enterprise has no approved filing valid at this block's time (R-B2)".into(),
+            ),
+        ))
+    }
 }
 
 /// Check that each reference is carried by a record of a declared unit (R-B3): one bounded
@@ -420,16 +476,14 @@ pub fn export_declaration(env: &mut TxEnv<'_>, r: &ExportDeclaration) -> Result<
     c.finish("R-B3")?;
     // ADR 0036: the declarer owns the goods or trades them (R-A6), and the goods pass the
     // same R-X3 gate as a customs declaration of them.
-    blocks::check_units_of_signer(env, "export declaration", &declared)?;
+    blocks::check_units_of_signer(
+        env,
+        || "export declarations".into(),
+        "trace_codes",
+        &declared,
+    )?;
     blocks::customs_gate(&env.state, &declared)?;
-    if !has_filing_in_force(&env.state, &env.signer) {
-        return Err(ContractError::one(
-            "R-B2",
-            ErrorCode::InvalidTransition,
-            "declaration_ref",
-            Problem::NotAllowed("the enterprise has no filing in force (R-B2)".into()),
-        ));
-    }
+    require_filing_in_force(env, "declaration_ref")?;
     let k = declaration_key(&env.signer, &r.declaration_ref);
     if env.state.get_ref(&k).is_some() {
         return Err(ContractError::one(
@@ -504,18 +558,34 @@ pub fn declaration_decision(
 }
 
 /// ManualImport (R-B4): the domestic exporter imports a logistics record CBETC nodes do not
-/// carry (overseas transport, warehousing, clearance and delivery, exceptions). It runs the
-/// full R-X1 validation of its category and is stored marked self-declared.
+/// carry (overseas transport, warehousing, clearance and delivery, exceptions). The exporter
+/// has a filing in force (R-B2) and exports the units (it registered them or trades with
+/// their registrant, R-A6; ADR 0045). The record runs the full R-X1 validation of its
+/// category and is stored marked self-declared.
 pub fn manual_import(env: &mut TxEnv<'_>, r: &ManualImport) -> Result<(), ContractError> {
     let mut c = Checker::new();
     c.text_value("note", &r.note, true);
     c.finish("R-B4")?;
+    require_filing_in_force(env, "record")?;
     let payload = match &r.record {
         SelfDeclaredRecord::Transport(x) => Payload::Transport(x.clone()),
         SelfDeclaredRecord::Warehousing(x) => Payload::Warehousing(x.clone()),
         SelfDeclaredRecord::Delivery(x) => Payload::Delivery(x.clone()),
         SelfDeclaredRecord::DeliveryException(x) => Payload::DeliveryException(x.clone()),
     };
+    let mut codes = Checker::new();
+    let units = check_record_codes(
+        &env.state,
+        &mut codes,
+        "record.trace_codes",
+        blocks::trace_codes_of(&payload),
+    );
+    blocks::check_units_of_signer(
+        env,
+        || "self-declared logistics records".into(),
+        "record.trace_codes",
+        &units,
+    )?;
     blocks::execute(env, &payload, true).map_err(|mut e| {
         for p in &mut e.problems {
             p.field = format!("record.{}", p.field);

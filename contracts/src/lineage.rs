@@ -220,6 +220,15 @@ pub fn transformation(env: &mut TxEnv<'_>, r: &Transformation) -> Result<(), Con
             problems: foreign,
         });
     }
+    // An input is the signer's own unit or one its registrant supplied under a trade
+    // relationship (R-A6): naming a stranger's batch as an input would put that batch's
+    // origin into the signer's lineage.
+    crate::blocks::check_units_of_signer(
+        env,
+        || "transformations taking it as an input".into(),
+        "inputs",
+        &inputs,
+    )?;
     for (i, _) in &inputs {
         for (o, _) in &outputs {
             link(

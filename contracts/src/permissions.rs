@@ -197,7 +197,7 @@ pub const PERMISSIONS: [WriteRule; 41] = [
     r(K::ManualImport, "R-B4", NONE_T, TRADE_ENTITY),
     r(K::LinkAuthorisation, "R-Q1", NONE_T, TRADE_ENTITY),
     r(K::PaymentOrderLink, "R-Q1", LINKERS, OPERATOR),
-    r(K::BulkImport, "R-Q3", PLATFORM_T, OPERATOR),
+    r(K::BulkImport, "R-Q3", PLATFORM_T, NONE_C), // information providers only (Table 5, ADR 0045)
     any(K::DocumentAnchor, "R-S1"),
     any(K::DocumentRevocation, "R-S1"),
     r(K::Recall, "R-S3", PRODUCER, REGULATOR),

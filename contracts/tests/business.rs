@@ -252,6 +252,7 @@ fn filing(r: &str, deps: Vec<Agency>) -> Payload {
         filing_ref: r.into(),
         document: Hash::digest(b"enterprise record"),
         departments: deps,
+        valid_until: "2030-01-01".into(),
     })
 }
 
@@ -295,7 +296,11 @@ fn r_b2_filing_in_force_only_when_every_required_department_approved() {
         .unwrap();
         let f = cbeac::filing_status(&w.state, &cast.trader.public(), "F-1").unwrap();
         assert_eq!(f.status, ApprovalStatus::Pending, "after {n} approvals");
-        assert!(!cbeac::has_filing_in_force(&w.state, &cast.trader.public()));
+        assert!(!cbeac::has_filing_in_force(
+            &w.state,
+            &cast.trader.public(),
+            BLOCK_TIME_MS as i64
+        ));
     }
     let e = w
         .exec(&d.tax, fdec(&cast.trader, "F-1", Verdict::Approve, "again"))
@@ -309,7 +314,11 @@ fn r_b2_filing_in_force_only_when_every_required_department_approved() {
         .unwrap();
     let f = cbeac::filing_status(&w.state, &cast.trader.public(), "F-1").unwrap();
     assert_eq!(f.status, ApprovalStatus::Approved);
-    assert!(cbeac::has_filing_in_force(&w.state, &cast.trader.public()));
+    assert!(cbeac::has_filing_in_force(
+        &w.state,
+        &cast.trader.public(),
+        BLOCK_TIME_MS as i64
+    ));
     assert!(cbeac::awaiting(&f.departments, &f.decisions).is_empty());
 }
 
@@ -636,6 +645,87 @@ fn r_x3_attack_an_export_declaration_passes_the_customs_gate_and_names_its_own_g
         .expect("the producer's trade partner declares once the gate is passed");
 }
 
+/// Any trade entity could self-declare logistics records for any unit, without a filing:
+/// another exporter's goods could be "delivered" or "lost" by a stranger. A manual import now
+/// needs the exporter's filing in force and a relation to every unit (ADR 0045).
+#[test]
+fn r_b4_attack_a_stranger_cannot_self_declare_logistics_of_others_goods() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let code = batch("OVS-X");
+    w.unit(&cast, &code, TraceMode::Full);
+    let import = |code: &TraceCode| {
+        Payload::ManualImport(ManualImport {
+            record: SelfDeclaredRecord::DeliveryException(
+                match valid_record(K::DeliveryException, code, 1) {
+                    Payload::DeliveryException(r) => r,
+                    _ => unreachable!(),
+                },
+            ),
+            note: "parcel lost overseas".into(),
+        })
+    };
+    let stranger = w.seed(
+        660,
+        ParticipantCategory::TradeEntity(TradeEntityKind::TradingCompany),
+        vec![NodeType::DomesticProcurement],
+        ParticipantState::Approved,
+    );
+    let e = w.exec(&stranger, import(&code)).unwrap_err();
+    assert_eq!(
+        (e.rule, e.code),
+        ("R-B2", ErrorCode::InvalidTransition),
+        "{e}"
+    );
+    w.filed(&stranger);
+    let e = w.exec(&stranger, import(&code)).unwrap_err();
+    assert_eq!((e.rule, e.code), ("R-A6", ErrorCode::NotOwner), "{e}");
+    assert!(e.names("record.trace_codes[0]"), "{e}");
+    // the producer's exporter (a trade partner) with a filing in force may
+    w.filed(&cast.trader);
+    w.exec(&cast.trader, import(&code)).unwrap();
+}
+
+/// Filings had no end: a filing approved once kept an enterprise declaring for ever. A filing
+/// now states its validity and is in force only until then (ADR 0045).
+#[test]
+fn r_b2_attack_an_expired_filing_is_not_in_force() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let d = departments(&mut w);
+    let mut f = match filing("F-E", all_deps()) {
+        Payload::Filing(f) => f,
+        _ => unreachable!(),
+    };
+    f.valid_until = "2020-01-01".into();
+    let e = w
+        .exec(&cast.trader, Payload::Filing(f.clone()))
+        .unwrap_err();
+    assert!(e.names("valid_until"), "already over: {e}");
+    // valid until a few blocks ahead (the fixture's blocks are one second apart from
+    // 2027-01-01T00:00:00Z)
+    let end_s = w.height + 7;
+    assert!(end_s < 60);
+    let end = BLOCK_TIME_MS + end_s * 1000;
+    f.valid_until = format!("2027-01-01T00:00:{end_s:02}Z");
+    w.exec(&cast.trader, Payload::Filing(f)).unwrap();
+    for k in [&d.customs, &d.tax, &d.forex, &d.market] {
+        w.exec(k, fdec(&cast.trader, "F-E", Verdict::Approve, "ok"))
+            .unwrap();
+    }
+    let at = |h: u64| (BLOCK_TIME_MS + h * 1000) as i64;
+    assert!(cbeac::has_filing_in_force(
+        &w.state,
+        &cast.trader.public(),
+        at(w.height)
+    ));
+    assert!(!cbeac::has_filing_in_force(
+        &w.state,
+        &cast.trader.public(),
+        end as i64
+    ));
+}
+
 #[test]
 fn r_b4_manual_import_is_stored_marked_self_declared() {
     let mut w = World::new();
@@ -646,6 +736,7 @@ fn r_b4_manual_import_is_stored_marked_self_declared() {
         Payload::Warehousing(r) => r,
         _ => unreachable!(),
     };
+    w.filed(&cast.trader);
     let ws = w
         .exec(
             &cast.trader,

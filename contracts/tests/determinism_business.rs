@@ -228,7 +228,7 @@ proptest! {
             (&c.cast.producer, Payload::DocumentAnchor(DocumentAnchor { document_hash: Hash::digest(b"d"), document_type: DocumentType::Other, valid_from: "2024-05-01".into(), valid_until: Some("2025-05-01".into()), trace_codes: vec![c.pa.clone()] })),
             (&c.cast.producer, Payload::Recall(Recall { recall_ref: "R".into(), batch: c.pa.clone(), reason: "x".into() })),
             (&who, Payload::ConsumerScan(ConsumerScan { code: item("A1"), scanner_tag: Hash::ZERO, country: "NL".into(), coarse_lat_e2: Some(5000), coarse_lon_e2: Some(400) })),
-            (&c.cast.trader, Payload::Filing(Filing { filing_ref: "F".into(), document: Hash::digest(b"f"), departments: vec![Agency::Customs, Agency::Tax, Agency::Forex, Agency::MarketRegulation] })),
+            (&c.cast.trader, Payload::Filing(Filing { filing_ref: "F".into(), document: Hash::digest(b"f"), departments: vec![Agency::Customs, Agency::Tax, Agency::Forex, Agency::MarketRegulation] , valid_until: "2030-01-01".into()})),
             (&c.cast.trader, Payload::LinkAuthorisation(LinkAuthorisation { grantee: c.cast.payment.public(), scope: LinkScope::IndependentSite, valid_until_height: 100, withdraw: false })),
         ];
         let (k, p) = &samples[kind_i];

@@ -627,7 +627,8 @@ fn r_l4_delivery_positions_are_coarse_so_no_person_address_is_in_clear() {
     assert!(e.names("positions[0].lat_e7"), "{e}");
     assert!(e.names("positions[0].lon_e7"), "{e}");
     assert_eq!(w.state, before);
-    // the same refusal through a self-declared import (R-B4)
+    // the same refusal through a self-declared import (R-B4) of the filed exporter
+    w.filed(&cast.trader);
     let e = w
         .exec(
             &cast.trader,

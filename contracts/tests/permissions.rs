@@ -65,7 +65,8 @@ fn expected(kind: K, cat: CategoryClass, nts: &[NodeType]) -> bool {
         K::PaymentOrderLink => {
             has(&[N::TradingPlatform, N::CrossBorderPayment]) || cat == C::PlatformOperator
         }
-        K::BulkImport => has(&[N::TradingPlatform]) || cat == C::PlatformOperator,
+        // information providers only: not the platform operator (Table 5, ADR 0045)
+        K::BulkImport => has(&[N::TradingPlatform]),
         K::Recall => has(&[N::Producer]) || cat == C::Regulator,
         K::ConsumerScan => matches!(cat, C::ConsumerOrOther | C::PlatformOperator),
         K::FeedbackAnswer => cat != C::ConsumerOrOther,
@@ -157,6 +158,7 @@ fn sample(kind: K, code: &TraceCode, other: &tracechain_types::PublicKey) -> Pay
             filing_ref: "F1".into(),
             document: Hash::digest(b"f"),
             departments: vec![Agency::Customs],
+            valid_until: "2030-01-01".into(),
         }),
         K::FilingDecision => Payload::FilingDecision(FilingDecision {
             enterprise: *other,

@@ -1,6 +1,8 @@
-//! Writers tied to the units they write about (ADR 0024, R-A6 with R-N1–R-N4): a product- or
-//! trade-block record for a unit is written by the unit's registrant or by a participant with
-//! a two-sided trade relationship with it; logistics and customs blocks stay open.
+//! Writers tied to the units they write about (ADR 0024, R-A6 with R-N1–R-N4; ADRs 0040 and
+//! 0045): a product- or trade-block record, a customs declaration, a transformation input, an
+//! export declaration or a self-declared logistics record for a unit is written by the unit's
+//! registrant or by a participant with a two-sided trade relationship with it; logistics
+//! blocks of logistics nodes stay open.
 
 mod common;
 
@@ -218,4 +220,70 @@ fn r_n3_r_n4_logistics_and_customs_blocks_stay_open_to_their_node_types() {
         .unwrap();
     w.exec(&cast.port, valid_record(K::CustomsDeclaration, &code, 1))
         .unwrap();
+}
+
+/// Any producer could name another producer's batch as an input of its transformation, so the
+/// victim's origin appeared in the attacker's lineage (and the attacker's products among the
+/// victim's recall). Inputs are the signer's units or its suppliers' (R-A6, ADR 0045).
+#[test]
+fn r_s3_attack_a_stranger_cannot_take_another_producers_batch_as_input() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let (rival, _) = outsiders(&mut w);
+    w.hold_prefix(&rival, PREFIX3);
+    let victim = batch("ORIGIN-1");
+    w.unit(&cast, &victim, TraceMode::Full);
+    let product = TraceCode::Batch {
+        gtin: GTIN3.into(),
+        batch: "BLEND-1".into(),
+    };
+    w.exec(
+        &rival,
+        Payload::RegisterTraceUnit(TraceUnitRegistration {
+            code: product.clone(),
+            mode: TraceMode::Full,
+            product_name: "Blended tea".into(),
+        }),
+    )
+    .unwrap();
+    let blend = Payload::Transformation(Transformation {
+        inputs: vec![victim.clone()],
+        outputs: vec![product.clone()],
+        time: "2024-05-01T08:30:00Z".into(),
+    });
+    let e = w.exec(&rival, blend.clone()).unwrap_err();
+    assert_eq!((e.rule, e.code), ("R-A6", ErrorCode::NotOwner), "{e}");
+    assert!(e.names("inputs[0]") && !e.names("outputs[0]"), "{e}");
+    // once the producer supplies the rival under a trade relationship, it may
+    w.relate(&cast.producer, &rival);
+    w.exec(&rival, blend).unwrap();
+}
+
+/// The platform operator is not an information provider (Table 5), yet a bulk import let it
+/// write orders and logistics records for any unit (ADR 0045).
+#[test]
+fn r_q3_attack_the_platform_operator_writes_no_information_blocks() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let operator = w.seed(
+        310,
+        ParticipantCategory::PlatformOperator,
+        vec![],
+        ParticipantState::Approved,
+    );
+    let code = batch("OP-1");
+    w.unit(&cast, &code, TraceMode::Full);
+    let Payload::Order(order) = valid_record(K::Order, &code, 1) else {
+        unreachable!()
+    };
+    let e = w
+        .exec(
+            &operator,
+            Payload::BulkImport(BulkImport {
+                source: "operator".into(),
+                records: vec![BulkRecord::Order(order)],
+            }),
+        )
+        .unwrap_err();
+    assert_eq!((e.rule, e.code), ("R-Q3", ErrorCode::NotPermitted), "{e}");
 }

@@ -237,6 +237,15 @@ impl World {
         }
     }
 
+    /// Seed an approved filing of `enterprise` valid for ever (R-B2), as if every department
+    /// had approved it.
+    pub fn filed(&mut self, enterprise: &SecretKey) {
+        self.state.put(
+            tracechain_contracts::cbeac::in_force_key(&enterprise.public()),
+            tracechain_types::encode(&i64::MAX),
+        );
+    }
+
     /// Seed a delegation of `prefix` by its holder to `delegate` (contract manufacturing).
     pub fn delegate_prefix(&mut self, prefix: &str, delegate: &SecretKey) {
         self.state.put(

@@ -88,6 +88,9 @@ pub struct Filing {
     pub document: Hash,
     /// Departments whose approval is required (must include the chain's required ones).
     pub departments: Vec<Agency>,
+    /// End of the filing's validity (RFC 3339 date or date-time): declarations need a filing
+    /// in force at their block's time (R-B2, ADR 0045).
+    pub valid_until: String,
 }
 
 /// A department's decision (approve / reject) on a filing or a declaration (R-B2, R-B3, R-B5).
