@@ -213,10 +213,10 @@ pub fn check_fields(payload: &Payload, latest_ms: i64) -> Checker {
         Payload::Transport(r) => {
             c.text("carrier", &r.carrier, true);
             c.present("mode", &r.mode, true);
-            c.text("origin", &r.origin, true);
+            c.place("origin", &r.origin, true);
             c.present("shipper", &r.shipper, false);
             reference(&mut c, "waybill", &r.waybill, false);
-            c.text("destination", &r.destination, false);
+            c.place("destination", &r.destination, false);
             c.country("destination_country", &r.destination_country, false);
             c.positions("positions", &r.positions);
             c.sensor_readings("sensor_readings", &r.sensor_readings);
@@ -253,7 +253,7 @@ pub fn check_fields(payload: &Payload, latest_ms: i64) -> Checker {
         Payload::DeliveryException(r) => {
             c.present("exception_type", &r.exception_type, true);
             c.time("time", &r.time, false);
-            c.text("description", &r.description, false);
+            c.present("description", &r.description, false);
         }
         Payload::CustomsDeclaration(r) => {
             if c.list("declaration_list", &r.declaration_list, 1, MAX_LIST_ITEMS) {

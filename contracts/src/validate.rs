@@ -3,8 +3,8 @@
 //! readings. A [`Checker`] collects every problem of a record, then [`Checker::finish`] turns
 //! them into one [`ContractError`].
 
-use tracechain_gs1::{Gln, Gtin, Sscc};
-use tracechain_types::records::{Position, SensorReading};
+use tracechain_gs1::{DigitalLink, EpcKind, EpcUrn, Gln, Gtin, Sscc};
+use tracechain_types::records::{Place, Position, SensorReading};
 
 use crate::error::{ContractError, ErrorCode, FieldProblem, Problem};
 
@@ -271,6 +271,54 @@ impl Checker {
             self.push(field, Problem::Missing);
         }
         v.as_ref()
+    }
+
+    /// A place (ADR 0046): a UN/LOCODE of a listed country, a GS1 location (SGLN URN or
+    /// Digital Link with AI 414), or a non-zero commitment to a private place.
+    pub fn place(&mut self, field: &str, v: &Option<Place>, required: bool) {
+        let Some(p) = self.present(field, v, required) else {
+            return;
+        };
+        match p {
+            Place::Locode(s) => {
+                let country_ok = s.get(..2).is_some_and(|c| ISO_3166_ALPHA2.contains(&c));
+                let rest_ok = s.len() == 5
+                    && s.bytes()
+                        .skip(2)
+                        .all(|b| b.is_ascii_uppercase() || (b'2'..=b'9').contains(&b));
+                if !(country_ok && rest_ok) {
+                    self.push(
+                        field,
+                        Problem::Malformed(format!(
+                            "{s:?} is not a UN/LOCODE (ISO 3166 country and three letters or \
+                             digits 2-9)"
+                        )),
+                    );
+                }
+            }
+            Place::Location(s) => {
+                let sgln = s.len() <= MAX_TEXT_BYTES
+                    && EpcUrn::parse(s).is_ok_and(|u| matches!(u.kind(), EpcKind::Sgln { .. }));
+                let dl = !sgln
+                    && s.len() <= MAX_TEXT_BYTES
+                    && DigitalLink::parse(s).is_ok_and(|d| d.get("414").is_some());
+                if !(sgln || dl) {
+                    self.push(
+                        field,
+                        Problem::Malformed(
+                            "a GS1 location is an urn:epc:id:sgln URN or a Digital Link with \
+                             AI 414"
+                                .into(),
+                        ),
+                    );
+                }
+            }
+            Place::Private(c) => {
+                if c.0 == tracechain_types::Hash::ZERO {
+                    self.push(field, Problem::Missing);
+                }
+            }
+        }
     }
 
     /// Free text: non-blank, at most [`MAX_TEXT_BYTES`], no control characters.

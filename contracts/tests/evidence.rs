@@ -6,7 +6,7 @@ mod support;
 
 use common::*;
 use support::*;
-use tracechain_contracts::query::trajectory::trajectory;
+use tracechain_contracts::query::trajectory::{trajectory, trajectory_at, Precision};
 use tracechain_contracts::scan::{self, ScanAlert};
 use tracechain_contracts::{documents, feedback, sensor, ErrorCode};
 use tracechain_types::payload::PayloadKind as K;
@@ -457,7 +457,7 @@ fn r_s5_trajectory_orders_positions_of_a_unit_and_its_batch() {
     };
     early.positions = vec![pos("2024-05-01T00:00:00+08:00", 1)];
     w.exec(&cast.logistics, Payload::Tally(early)).unwrap();
-    let t = trajectory(&w.state, &item("T1")).unwrap();
+    let t = trajectory_at(&w.state, &item("T1"), Precision::Exact).unwrap();
     let lats: Vec<i32> = t.points.iter().map(|p| p.position.lat_e7).collect();
     assert_eq!(lats, vec![1, 2, 3]);
     assert_eq!(t.points[0].category, "L1");

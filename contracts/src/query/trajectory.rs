@@ -38,8 +38,40 @@ pub struct Trajectory {
     pub truncated: bool,
 }
 
-/// The trajectory of a unit (R-S5), or `None` when the code is not registered.
+/// How precise the positions of a trajectory answer are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Precision {
+    /// As recorded (for roles allowed to see them: regulators, the unit's partners; R-A5).
+    Exact,
+    /// Rounded to [`PUBLIC_GRID_E7`] (0.01°, about 1 km): the consumer story (ADR 0046). A
+    /// carrier's last-mile fix near a home would otherwise put the address in the public
+    /// answer.
+    Public,
+}
+
+/// The grid of public positions, in degrees × 10⁷ (0.01°).
+pub const PUBLIC_GRID_E7: i32 = 100_000;
+
+/// Round a coordinate (degrees × 10⁷) to the public grid.
+pub fn coarse_e7(v: i32) -> i32 {
+    let half = PUBLIC_GRID_E7 / 2;
+    let r = (i64::from(v) + i64::from(if v >= 0 { half } else { -half }))
+        / i64::from(PUBLIC_GRID_E7)
+        * i64::from(PUBLIC_GRID_E7);
+    i32::try_from(r).unwrap_or(v)
+}
+
+/// The public trajectory of a unit (R-S5): [`trajectory_at`] with [`Precision::Public`].
 pub fn trajectory(state: &dyn StateView, code: &TraceCode) -> Option<Trajectory> {
+    trajectory_at(state, code, Precision::Public)
+}
+
+/// The trajectory of a unit (R-S5) at a precision, or `None` when the code is not registered.
+pub fn trajectory_at(
+    state: &dyn StateView,
+    code: &TraceCode,
+    precision: Precision,
+) -> Option<Trajectory> {
     let (n, _) = unit(state, code)?;
     let mut points = Vec::new();
     for c in self_and_batch(state, &n) {
@@ -89,5 +121,11 @@ pub fn trajectory(state: &dyn StateView, code: &TraceCode) -> Option<Trajectory>
     points.dedup();
     let truncated = points.len() > MAX_TRAJECTORY_POINTS;
     points.truncate(MAX_TRAJECTORY_POINTS);
+    if precision == Precision::Public {
+        for p in &mut points {
+            p.position.lat_e7 = coarse_e7(p.position.lat_e7);
+            p.position.lon_e7 = coarse_e7(p.position.lon_e7);
+        }
+    }
     Some(Trajectory { points, truncated })
 }

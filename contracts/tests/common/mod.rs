@@ -434,7 +434,7 @@ pub fn valid_record(
             trace_codes: tc,
             carrier: Some("Example Shipping".into()),
             mode: Some(TransportMode::Sea),
-            origin: Some("CNNGB".into()),
+            origin: Some(Place::Locode("CNNGB".into())),
             positions: vec![Position {
                 time: t.clone(),
                 lat_e7: 298_683_000,

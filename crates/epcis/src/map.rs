@@ -25,7 +25,7 @@ use tracechain_types::records::epcis::{
 use tracechain_types::records::trace::{TraceMode, TraceUnitRegistration};
 use tracechain_types::records::{
     Aggregation, AggregationAction, CustomsDeclarationRecord, CustomsStatus, CustomsStatusRecord,
-    OrderRecord, ProductFeaturesRecord, ProductionRecord, SensorReading, TallyOperation,
+    OrderRecord, Place, ProductFeaturesRecord, ProductionRecord, SensorReading, TallyOperation,
     TallyRecord, TraceCode, Transformation, TransportRecord, WarehousingRecord,
 };
 use tracechain_types::{Hash, Payload};
@@ -543,9 +543,9 @@ fn map_primary(
         Some("shipping" | "departing" | "transporting") => {
             payloads.push(Payload::Transport(TransportRecord {
                 trace_codes: codes.to_vec(),
-                origin: location.map(str::to_string),
+                origin: location.and_then(gs1_location),
                 waybill,
-                destination: e.destinations.first().map(|d| d.id.clone()),
+                destination: e.destinations.iter().find_map(|d| gs1_location(&d.id)),
                 sensor_readings: readings.clone(),
                 ..Default::default()
             }));
@@ -662,4 +662,13 @@ pub fn map_document_with(doc: &Document, opts: &MapOptions) -> Vec<MappedEvent> 
         .iter()
         .map(|e| map_event_with(doc, e, opts))
         .collect()
+}
+
+/// A location identifier as a record's place (ADR 0046): GS1 locations (SGLN URNs, Digital
+/// Links with AI 414) only; party identifiers and anything else stay out of the record.
+fn gs1_location(id: &str) -> Option<Place> {
+    let sgln = tracechain_gs1::EpcUrn::parse(id)
+        .is_ok_and(|u| matches!(u.kind(), tracechain_gs1::EpcKind::Sgln { .. }));
+    let dl = || tracechain_gs1::DigitalLink::parse(id).is_ok_and(|d| d.get("414").is_some());
+    (sgln || dl()).then(|| Place::Location(id.to_string()))
 }

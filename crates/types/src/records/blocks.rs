@@ -9,7 +9,7 @@
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
-use super::common::{Commitment, Position, SensorRange, SensorReading, TraceCode};
+use super::common::{Commitment, Place, Position, SensorRange, SensorReading, TraceCode};
 use crate::hash::Hash;
 
 // ---------------------------------------------------------------- product block (Table 1)
@@ -277,16 +277,18 @@ pub struct TransportRecord {
     pub carrier: Option<String>,
     /// Basic: transport mode.
     pub mode: Option<TransportMode>,
-    /// Basic: origin (place name or UN/LOCODE).
-    pub origin: Option<String>,
+    /// Basic: origin (ADR 0046: a UN/LOCODE, an enterprise site's GS1 location or a
+    /// commitment to a private place).
+    pub origin: Option<Place>,
     /// Extended: shipper, as a salted commitment (ADR 0024): in cross-border retail the
     /// shipper may be a private person (a consumer returning goods, R-L5, or a private
     /// seller), whose name is personal data (R-A5); the carrier (basic item) stays in clear.
     pub shipper: Option<Commitment>,
     /// Extended: waybill number.
     pub waybill: Option<String>,
-    /// Extended: destination (place).
-    pub destination: Option<String>,
+    /// Extended: destination (as `origin`: a consumer parcel's destination is a commitment;
+    /// `destination_country` stays in clear).
+    pub destination: Option<Place>,
     /// Extended: destination country (ISO 3166-1 alpha-2).
     pub destination_country: Option<String>,
     /// Positions (R-S5).
@@ -398,8 +400,9 @@ pub struct DeliveryExceptionRecord {
     pub exception_type: Option<ExceptionType>,
     /// When it happened (optional).
     pub time: Option<String>,
-    /// Free description (optional).
-    pub description: Option<String>,
+    /// Description (optional), as a salted commitment: a consumer's account of a lost or
+    /// damaged parcel may name the person and the address (R-A5, ADR 0046).
+    pub description: Option<Commitment>,
 }
 
 // ---------------------------------------------------------------- customs block (Table 4)

@@ -90,6 +90,22 @@ impl Commitment {
     }
 }
 
+/// A place a logistics record names (origin, destination): never free text, since in
+/// cross-border retail the place may be a person's home (a consumer parcel's destination, a
+/// return's origin), which is personal data (R-A5, ADR 0046).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Place {
+    /// A UN/LOCODE (country code and three letters or digits 2–9): a port, airport or city.
+    Locode(String),
+    /// A GS1 location identifier of an enterprise site: a GLN as an `urn:epc:id:sgln:` URN or
+    /// a GS1 Digital Link URI with AI 414.
+    Location(String),
+    /// Any other place, such as a consignee's address: a salted commitment, the clear value
+    /// kept in the node's private store.
+    Private(Commitment),
+}
+
 /// Positioning system of a coordinate (R-S5, spec 5.2).
 #[derive(
     Clone,
