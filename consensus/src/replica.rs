@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use tracechain_types::payload::Payload;
+use tracechain_types::validator::MAX_VALIDATORS;
 use tracechain_types::{
     Block, ChainId, CommitCertificate, CommitVote, Hash, PublicKey, Signature, SignatureVerifier,
     ValidatorSet,
@@ -1663,6 +1664,43 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         Ok(())
     }
 
+    /// VC6: the `committed` certificate of a view change at the current height is the one of our
+    /// last committed block: absent at height 1, otherwise for height h − 1 and our last block
+    /// hash, canonical, at most `MAX_VALIDATORS` votes — and, when the set of h − 1 is still
+    /// known, a quorum of its members. Its signatures are not checked here: the certificate is
+    /// only carried (a receiver at a lower height verifies it as SY1 evidence); what matters is
+    /// that it cannot be used to inflate the new-view (VC7).
+    fn check_committed_field(&self, c: Option<&CommitCertificate>) -> Result<(), ConsensusError> {
+        let bad = |m| Err(ConsensusError::BadViewChange(m));
+        let Some(c) = c else {
+            if self.last.height == 0 {
+                return Ok(());
+            }
+            return bad("VC6: committed certificate missing");
+        };
+        if self.last.height == 0 {
+            return bad("VC6: committed certificate at height 1");
+        }
+        if c.height != self.last.height || c.block_hash != self.last.hash {
+            return bad("VC6: committed certificate is not for the last committed block");
+        }
+        if c.votes.len() > MAX_VALIDATORS {
+            return bad("VC6: committed certificate has more votes than validators");
+        }
+        if c.votes.windows(2).any(|w| w[0].validator >= w[1].validator) {
+            return bad("VC6: committed certificate votes not strictly ascending");
+        }
+        if let Some(set) = self.set_known(self.last.height) {
+            if c.votes.iter().any(|v| !set.contains(&v.validator)) {
+                return bad("VC6: committed certificate vote from a non-validator");
+            }
+            if c.votes.len() < set.quorum() {
+                return bad("VC6: committed certificate below a quorum");
+            }
+        }
+        Ok(())
+    }
+
     fn validate_view_change(&self, vc: &ViewChange) -> Result<(), ConsensusError> {
         let b = &vc.body;
         if b.height != self.height {
@@ -1674,6 +1712,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         if b.new_view == 0 {
             return Err(ConsensusError::BadViewChange("view change to view 0"));
         }
+        self.check_committed_field(b.committed.as_ref())?;
         if !self.verifier.verify(
             &b.voter,
             &view_change_signing_bytes(&self.cfg.chain_id, b),
@@ -1733,13 +1772,29 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             self.reject(from, e, out);
             return;
         }
-        if let (Some(c), Some(b)) = (&vc.body.prepared, msg.prepared_block) {
-            if b.hash() == c.block_hash
-                && b.header.height == self.height
-                && b.header.parent == self.last.hash
+        // VC6: the carried block is the prepared one, or there is none.
+        let carried = match (&vc.body.prepared, msg.prepared_block) {
+            (_, None) => None,
+            (Some(c), Some(b))
+                if b.hash() == c.block_hash
+                    && b.header.height == self.height
+                    && b.header.parent == self.last.hash =>
             {
-                self.keep_block(c.block_hash, b);
+                Some((c.block_hash, b))
             }
+            _ => {
+                self.reject(
+                    from,
+                    ConsensusError::BadViewChange(
+                        "VC6: carried block is not the prepared block of this height",
+                    ),
+                    out,
+                );
+                return;
+            }
+        };
+        if let Some((hash, b)) = carried {
+            self.keep_block(hash, b);
         }
         self.view_changes.entry(nv).or_default().insert(from, vc);
         // VC4: f+1 validators ask for views above ours: join the smallest such view they
@@ -1782,10 +1837,13 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         let Some(t) = self.view_changes.get(&v) else {
             return;
         };
-        if t.len() < self.quorum() {
+        let q = self.quorum();
+        if t.len() < q {
             return;
         }
-        let vcs: Vec<ViewChange> = t.values().cloned().collect();
+        // VC7: exactly a quorum (the first q in key order), so the new-view's size is bounded
+        // by `max_new_view_bytes(n)` whatever else this replica holds.
+        let vcs: Vec<ViewChange> = t.values().take(q).cloned().collect();
         let required = Self::required(&vcs).cloned();
         let (block, hash) = match &required {
             Some(c) => match self.blocks.get(&c.block_hash) {
@@ -1870,9 +1928,9 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
                 expected: primary,
             });
         }
-        if nv.view_changes.len() < self.quorum() {
+        if nv.view_changes.len() != self.quorum() {
             return Err(ConsensusError::BadNewView(
-                "VC3a: fewer than a quorum of view changes",
+                "VC3a: not exactly a quorum of view changes",
             ));
         }
         let mut prev: Option<PublicKey> = None;

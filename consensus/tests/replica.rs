@@ -918,9 +918,17 @@ fn b1_buffered_new_view_of_next_height_is_replayed() {
         set.hash(),
         0,
     );
+    // VC6: a view change at height 2 carries the certificate of block 1.
+    let c1 = commit_cert(&cfg, &set, &b1, set.quorum());
     let mut vcs: Vec<ViewChange> = (0..4)
         .filter(|i| *i != me)
-        .map(|v| view_change_at(&cfg, 2, v, 1, None))
+        .map(|v| {
+            let mut vc = view_change_at(&cfg, 2, v, 1, None);
+            vc.body.committed = Some(c1.clone());
+            vc.signature =
+                SimSigner::new(v).sign(&view_change_signing_bytes(&cfg.chain_id, &vc.body));
+            vc
+        })
         .collect();
     vcs.sort_by_key(|vc| vc.body.voter);
     let h2 = b2.hash();
@@ -1399,4 +1407,113 @@ fn s1_no_second_commit_digest_after_restart() {
             );
         }
     }
+}
+
+// ------------------------------------------------------------------ consensus hardening (ADR 0017)
+
+/// Run `r` through its view-0 timeout at height 1 and answer its view-1 proposal request if it
+/// asks; returns every action.
+fn answer_proposal_request(r: &mut R, out: &[Action]) -> Vec<Action> {
+    let mut more = Vec::new();
+    for a in out {
+        if let Action::RequestProposal {
+            height,
+            view,
+            parent,
+            parent_timestamp_ms,
+            validator_set_hash,
+        } = a
+        {
+            let (cfg, _) = sim_config(4);
+            let b = sim_block(
+                &cfg,
+                *height,
+                *view,
+                *parent,
+                *parent_timestamp_ms,
+                r.public(),
+                *validator_set_hash,
+                9,
+            );
+            more.extend(r.step(Input::ProposalReady {
+                height: *height,
+                view: *view,
+                block: b,
+                set_change: None,
+            }));
+        }
+    }
+    more
+}
+
+/// VC6/VC7 (finding 1): a Byzantine validator's view change carries a `committed` certificate
+/// for a height below the receiver's, padded to about 26 MB. It used to be accepted unchecked,
+/// and the new primary copied every view change it held into its new-view, which then exceeded
+/// `MAX_MESSAGE_BYTES` and was refused by every receiver: view changes halted. Now the view
+/// change is refused on arrival, and the new-view carries exactly a quorum of view changes and
+/// stays under the bound derived from the validator count.
+#[test]
+fn vc6_oversized_view_change_cannot_inflate_the_new_view() {
+    let (cfg, set) = sim_config(4);
+    let me = primary(&set, 1, 1);
+    let (mut r, _) = started(&cfg, me);
+    let others: Vec<usize> = (0..4).filter(|i| *i != me).collect();
+    let byz = others[0];
+    // A certificate below our height with ~26 MB of junk votes.
+    let junk: Vec<CommitVote> = (0..270_000u32)
+        .map(|i| {
+            let mut k = [0u8; 32];
+            k[..4].copy_from_slice(&i.to_be_bytes());
+            CommitVote {
+                validator: PublicKey(k),
+                signature: tracechain_types::Signature([7u8; 64]),
+            }
+        })
+        .collect();
+    let body = ViewChangeBody {
+        height: 1,
+        new_view: 1,
+        voter: key(byz),
+        committed: Some(CommitCertificate {
+            height: 0,
+            view: 0,
+            block_hash: cfg.genesis_hash,
+            votes: junk,
+        }),
+        prepared: None,
+    };
+    let signature = SimSigner::new(byz).sign(&view_change_signing_bytes(&cfg.chain_id, &body));
+    let big = ViewChange { body, signature };
+    let mut out = r.step(timer(1, 0));
+    out.extend(r.step(msg(byz, vc_msg(big))));
+    for v in &others[1..] {
+        out.extend(r.step(msg(*v, vc_msg(view_change(&cfg, *v, 1, None)))));
+    }
+    let more = answer_proposal_request(&mut r, &out);
+    out.extend(more);
+    let nv = broadcasts(&out)
+        .into_iter()
+        .find(|m| matches!(m, Message::NewView(_)))
+        .expect("VC2: the primary of view 1 sends its new-view");
+    let bytes = encode(&nv);
+    assert!(
+        decode_message(&bytes).is_ok(),
+        "M4: the honest new-view ({} bytes) must decode under MAX_MESSAGE_BYTES ({MAX_MESSAGE_BYTES})",
+        bytes.len()
+    );
+    assert!(
+        bytes.len() <= tracechain_consensus::max_new_view_bytes(set.len()),
+        "VC7: within the bound derived from n"
+    );
+    let Message::NewView(nv) = nv else {
+        unreachable!()
+    };
+    assert_eq!(nv.view_changes.len(), set.quorum(), "VC7: exactly a quorum");
+    assert!(
+        rejected(&out)
+            .iter()
+            .any(|e| matches!(e, ConsensusError::BadViewChange(m) if m.starts_with("VC6"))),
+        "VC6: the oversized view change is refused on arrival: {:?}",
+        rejected(&out)
+    );
 }
