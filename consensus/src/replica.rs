@@ -12,8 +12,9 @@ use tracechain_types::{
     ValidatorSet,
 };
 
-use crate::buffer::{FutureBuffer, MAX_FUTURE_HEIGHTS, MAX_FUTURE_VIEWS};
+use crate::buffer::FutureBuffer;
 use crate::error::ConsensusError;
+use crate::limits::{LimitError, Limits};
 use crate::messages::{
     commit_vote_signing_bytes, new_view_signing_bytes, prepare_signing_bytes,
     preprepare_signing_bytes, view_change_signing_bytes, Message, NewView, Phase, PrePrepare,
@@ -21,15 +22,7 @@ use crate::messages::{
 };
 use crate::signer::ConsensusSigner;
 
-/// Synced blocks kept ahead of the next height while earlier ones are still missing (SY3).
-/// Policy when full: the block with the largest height is dropped (it will be asked again).
-pub const MAX_SYNCED_AHEAD: usize = 64;
-/// Blocks kept per height (current proposal, blocks carried by view changes). Policy when full:
-/// the oldest other than the current proposal and the prepared block is evicted.
-pub const MAX_BLOCKS_PER_HEIGHT: usize = 16;
-/// Validation verdicts kept per height. Policy when full: the smallest hash is forgotten (it is
-/// validated again if needed).
-pub const MAX_VERDICTS_PER_HEIGHT: usize = 16;
+pub use crate::limits::{MAX_BLOCKS_PER_HEIGHT, MAX_SYNCED_AHEAD, MAX_VERDICTS_PER_HEIGHT};
 /// The view-timeout exponent is capped here (timeouts double per failed view, VC5).
 pub const MAX_TIMEOUT_DOUBLINGS: u64 = 16;
 
@@ -50,6 +43,8 @@ pub struct Config {
     pub max_view_timeout_ms: u64,
     /// How long to wait for a sync answer before asking again.
     pub sync_retry_ms: u64,
+    /// Memory bounds (B1–B3).
+    pub limits: Limits,
 }
 
 /// Default view timeout (ms).
@@ -65,6 +60,9 @@ pub enum ConfigError {
     /// A timeout of zero.
     #[error("consensus.{0} must be > 0")]
     Zero(&'static str),
+    /// A memory bound that cannot work.
+    #[error(transparent)]
+    Limit(#[from] LimitError),
     /// max_view_timeout_ms below view_timeout_ms.
     #[error("consensus.max_view_timeout_ms ({max}) must be >= consensus.view_timeout_ms ({base})")]
     MaxBelowBase {
@@ -91,6 +89,7 @@ impl Config {
             view_timeout_ms: DEFAULT_VIEW_TIMEOUT_MS,
             max_view_timeout_ms: DEFAULT_MAX_VIEW_TIMEOUT_MS,
             sync_retry_ms: DEFAULT_SYNC_RETRY_MS,
+            limits: Limits::default(),
         }
     }
 
@@ -108,6 +107,7 @@ impl Config {
                 max: self.max_view_timeout_ms,
             });
         }
+        self.limits.validate()?;
         Ok(())
     }
 }
@@ -357,6 +357,8 @@ pub struct Replica<S, V> {
     commits: BTreeMap<u64, BTreeMap<PublicKey, (Hash, Signature)>>,
     view_changes: BTreeMap<u64, BTreeMap<PublicKey, ViewChange>>,
     blocks: BTreeMap<Hash, Block>,
+    /// Encoded bytes of `blocks` (B3).
+    blocks_bytes: usize,
     verdicts: BTreeMap<Hash, Option<Option<ValidatorSet>>>,
     awaiting_proposal: Option<u64>,
     pending_fresh: Option<Hash>,
@@ -367,6 +369,8 @@ pub struct Replica<S, V> {
     pending_work: bool,
     buffer: FutureBuffer,
     synced: BTreeMap<u64, (Block, CommitCertificate)>,
+    /// Encoded bytes of `synced` (B3).
+    synced_bytes: usize,
     sync_pending: bool,
     sync_target: u64,
     started: bool,
@@ -386,6 +390,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             cert: None,
         };
         let sets = vec![(1, cfg.genesis_set.clone(), set_hash)];
+        let buffer = FutureBuffer::new(cfg.limits.clone());
         Replica {
             cfg,
             signer,
@@ -403,13 +408,15 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             commits: BTreeMap::new(),
             view_changes: BTreeMap::new(),
             blocks: BTreeMap::new(),
+            blocks_bytes: 0,
             verdicts: BTreeMap::new(),
             awaiting_proposal: None,
             pending_fresh: None,
             view_timer: None,
             pending_work: false,
-            buffer: FutureBuffer::default(),
+            buffer,
             synced: BTreeMap::new(),
+            synced_bytes: 0,
             sync_pending: false,
             sync_target: 0,
             started: false,
@@ -452,6 +459,14 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
     /// Blocks kept for the current height.
     pub fn blocks_kept(&self) -> usize {
         self.blocks.len()
+    }
+    /// Encoded bytes of the blocks kept for the current height.
+    pub fn block_bytes_kept(&self) -> usize {
+        self.blocks_bytes
+    }
+    /// Encoded bytes of the synced blocks (with certificates) waiting for their predecessors.
+    pub fn synced_bytes(&self) -> usize {
+        self.synced_bytes
     }
 
     /// The durable state now.
@@ -587,11 +602,18 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         out.push(Action::Rejected { from, error });
     }
 
+    /// Keep a block of the current height, bounded in count and bytes (B2/B3). Policy when
+    /// full: the oldest block other than the current proposal and the prepared block is evicted;
+    /// those two are never evicted (the byte limit admits both at their largest).
     fn keep_block(&mut self, hash: Hash, block: Block) {
         if self.blocks.contains_key(&hash) {
             return;
         }
-        if self.blocks.len() >= MAX_BLOCKS_PER_HEIGHT {
+        let size = object_bytes(&block);
+        let limits = &self.cfg.limits;
+        while self.blocks.len() >= limits.max_blocks_per_height
+            || self.blocks_bytes.saturating_add(size) > limits.max_block_bytes_per_height
+        {
             let protect_cur = self.current.as_ref().map(|c| c.hash);
             let protect_prep = self.prepared.as_ref().map(|(c, _)| c.block_hash);
             let victim = self
@@ -599,10 +621,12 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
                 .keys()
                 .find(|k| Some(**k) != protect_cur && Some(**k) != protect_prep)
                 .copied();
-            if let Some(v) = victim {
-                self.blocks.remove(&v);
+            let Some(v) = victim else { break };
+            if let Some(b) = self.blocks.remove(&v) {
+                self.blocks_bytes = self.blocks_bytes.saturating_sub(object_bytes(&b));
             }
         }
+        self.blocks_bytes = self.blocks_bytes.saturating_add(size);
         self.blocks.insert(hash, block);
     }
 
@@ -616,6 +640,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         self.commits.clear();
         self.view_changes.clear();
         self.blocks.clear();
+        self.blocks_bytes = 0;
         self.verdicts.clear();
         self.awaiting_proposal = None;
         self.pending_fresh = None;
@@ -900,7 +925,9 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
                 if let Some(c) = &pp.parent_cert {
                     if c.height >= self.height {
                         let c = c.clone();
-                        self.on_certificate(from, &c, out);
+                        if !self.on_certificate(from, &c, out) {
+                            return; // B4: a rejected message is not kept
+                        }
                     }
                 }
             }
@@ -908,7 +935,9 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
                 if let Some(c) = &vc.view_change.body.committed {
                     if c.height >= self.height {
                         let c = c.clone();
-                        self.on_certificate(from, &c, out);
+                        if !self.on_certificate(from, &c, out) {
+                            return; // B4: a rejected message is not kept
+                        }
                     }
                 }
             }
@@ -929,7 +958,11 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         }
         if h > self.height {
             // B1/B2: buffer bounded, from validators of the next sets only.
-            if h <= self.height.saturating_add(MAX_FUTURE_HEIGHTS) && self.is_member_near(&from) {
+            if h <= self
+                .height
+                .saturating_add(self.cfg.limits.max_future_heights)
+                && self.is_member_near(&from)
+            {
                 self.buffer.push(from, message);
             }
             return;
@@ -953,20 +986,26 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
     }
 
     fn buffer_future_view(&mut self, from: PublicKey, message: Message) {
-        if message.view() <= self.view.saturating_add(MAX_FUTURE_VIEWS) {
+        if message.view() <= self.view.saturating_add(self.cfg.limits.max_future_views) {
             self.buffer.push(from, message);
         }
     }
 
-    /// SY1/SY2: a certificate at or above our height.
-    fn on_certificate(&mut self, from: PublicKey, cert: &CommitCertificate, out: &mut Vec<Action>) {
+    /// SY1/SY2: a certificate at or above our height. Returns false when it was refused (the
+    /// message carrying it is then dropped, B4).
+    fn on_certificate(
+        &mut self,
+        from: PublicKey,
+        cert: &CommitCertificate,
+        out: &mut Vec<Action>,
+    ) -> bool {
         if cert.height < self.height {
-            return;
+            return true;
         }
         let Some(set) = self.set_known(cert.height) else {
             // Beyond the sets we know: cannot verify; one bounded sync request (SY1).
             self.request_sync_hint(cert.height, out);
-            return;
+            return true;
         };
         if let Err(e) = cert.verify(
             &self.cfg.chain_id,
@@ -976,15 +1015,16 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             &self.verifier,
         ) {
             self.reject(from, e.into(), out);
-            return;
+            return false;
         }
         if cert.height == self.height {
             if let Some(block) = self.blocks.get(&cert.block_hash).cloned() {
                 self.commit(block, cert.block_hash, cert.clone(), out);
-                return;
+                return true;
             }
         }
         self.request_sync(cert.height, out);
+        true
     }
 
     /// SY1: ask for blocks up to a height known to be committed (verified certificate or
@@ -998,7 +1038,10 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
     /// most `MAX_SYNCED_AHEAD` heights, and is not retried: a lying peer cannot keep this replica
     /// asking forever.
     fn request_sync_hint(&mut self, target: u64, out: &mut Vec<Action>) {
-        let to = target.min(self.height.saturating_add(MAX_SYNCED_AHEAD as u64));
+        let to = target.min(
+            self.height
+                .saturating_add(self.cfg.limits.max_synced_ahead as u64),
+        );
         self.send_sync_request(to, out);
     }
 
@@ -1169,7 +1212,9 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
     }
 
     fn record_verdict(&mut self, hash: Hash, verdict: Option<Option<ValidatorSet>>) {
-        if self.verdicts.len() >= MAX_VERDICTS_PER_HEIGHT && !self.verdicts.contains_key(&hash) {
+        if self.verdicts.len() >= self.cfg.limits.max_verdicts_per_height
+            && !self.verdicts.contains_key(&hash)
+        {
             let first = self.verdicts.keys().next().copied();
             if let Some(k) = first {
                 self.verdicts.remove(&k);
@@ -1440,7 +1485,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             );
             return;
         }
-        if v.view > self.view.saturating_add(MAX_FUTURE_VIEWS) {
+        if v.view > self.view.saturating_add(self.cfg.limits.max_future_views) {
             return; // B2
         }
         if let Some((h, _)) = self.commits.get(&v.view).and_then(|t| t.get(&from)) {
@@ -1568,28 +1613,45 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         let h = block.header.height;
         if !self.started
             || h < self.height
-            || h > self.height.saturating_add(MAX_SYNCED_AHEAD as u64)
+            || h > self
+                .height
+                .saturating_add(self.cfg.limits.max_synced_ahead as u64)
         {
             return;
         }
-        if !self.synced.contains_key(&h) && self.synced.len() >= MAX_SYNCED_AHEAD {
-            // SY3 policy: keep the nearest heights.
-            let highest = self.synced.keys().next_back().copied();
-            match highest {
+        let entry = (block, cert);
+        let size = object_bytes(&entry);
+        if size > self.cfg.limits.max_synced_bytes {
+            return;
+        }
+        self.take_synced(h);
+        // SY3/B3 policy: keep the nearest heights, in count and bytes.
+        while self.synced.len() >= self.cfg.limits.max_synced_ahead
+            || self.synced_bytes.saturating_add(size) > self.cfg.limits.max_synced_bytes
+        {
+            match self.synced.keys().next_back().copied() {
                 Some(top) if top > h => {
-                    self.synced.remove(&top);
+                    self.take_synced(top);
                 }
                 _ => return,
             }
         }
-        self.synced.insert(h, (block, cert));
+        self.synced_bytes = self.synced_bytes.saturating_add(size);
+        self.synced.insert(h, entry);
         self.drain_synced(out);
+    }
+
+    /// Remove the synced block of `height`, keeping the byte count (B3).
+    fn take_synced(&mut self, height: u64) -> Option<(Block, CommitCertificate)> {
+        let e = self.synced.remove(&height)?;
+        self.synced_bytes = self.synced_bytes.saturating_sub(object_bytes(&e));
+        Some(e)
     }
 
     /// SY2: apply synced blocks in height order; each must link to the last committed block and
     /// carry a valid certificate from the validator set of its height.
     fn drain_synced(&mut self, out: &mut Vec<Action>) {
-        while let Some((block, cert)) = self.synced.remove(&self.height) {
+        while let Some((block, cert)) = self.take_synced(self.height) {
             let hash = block.hash();
             let bad = |reason| ConsensusError::BadSyncedBlock {
                 height: block.header.height,
@@ -1757,7 +1819,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             return;
         }
         let nv = vc.body.new_view;
-        if nv < self.view || nv > self.view.saturating_add(MAX_FUTURE_VIEWS) {
+        if nv < self.view || nv > self.view.saturating_add(self.cfg.limits.max_future_views) {
             return; // stale, or B2
         }
         if self
@@ -1991,7 +2053,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         }
         if v < self.view
             || (v == self.view && !self.in_view_change)
-            || v > self.view.saturating_add(MAX_FUTURE_VIEWS)
+            || v > self.view.saturating_add(self.cfg.limits.max_future_views)
         {
             return; // stale, duplicate, or B2
         }
@@ -2026,4 +2088,9 @@ pub fn set_change_in(block: &Block) -> Option<ValidatorSet> {
             Payload::ValidatorSetChange(c) => Some(c.new_set.clone()),
             _ => None,
         })
+}
+
+/// Encoded size of a value kept in memory (B3).
+fn object_bytes<T: BorshSerialize>(value: &T) -> usize {
+    borsh::object_length(value).unwrap_or(usize::MAX)
 }

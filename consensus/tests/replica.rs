@@ -1517,3 +1517,182 @@ fn vc6_oversized_view_change_cannot_inflate_the_new_view() {
         rejected(&out)
     );
 }
+
+/// A commit certificate for `height` padded with `votes` junk votes (≈ 96 bytes each).
+fn junk_cert(height: u64, votes: u32) -> CommitCertificate {
+    CommitCertificate {
+        height,
+        view: 0,
+        block_hash: tracechain_types::Hash::tagged(b"junk", &[&height.to_le_bytes()]),
+        votes: (0..votes)
+            .map(|i| {
+                let mut k = [0u8; 32];
+                k[..4].copy_from_slice(&i.to_be_bytes());
+                CommitVote {
+                    validator: PublicKey(k),
+                    signature: tracechain_types::Signature([7u8; 64]),
+                }
+            })
+            .collect(),
+    }
+}
+
+/// A signed view change of `voter` for (height, new_view) whose prepare certificate is padded
+/// to about `votes` × 96 bytes (future messages are buffered before they are checked).
+fn padded_view_change(cfg: &Config, voter: usize, height: u64, view: u64, votes: u32) -> Message {
+    let mut vc = view_change_at(cfg, height, voter, view, None);
+    let junk = junk_cert(height, votes);
+    vc.body.prepared = Some(PrepareCert {
+        view: 0,
+        block_hash: junk.block_hash,
+        preprepare: tracechain_types::Signature([1u8; 64]),
+        prepares: junk
+            .votes
+            .into_iter()
+            .map(|v| (v.validator, v.signature))
+            .collect(),
+    });
+    vc.signature = SimSigner::new(voter).sign(&view_change_signing_bytes(&cfg.chain_id, &vc.body));
+    vc_msg(vc)
+}
+
+/// B3 (finding 2): future messages are bounded in encoded bytes per sender, not only in count.
+/// A member sends 64 view changes for height 2, each about 1 MB: the buffer used to keep all of
+/// them (64 MB from one sender, ≈ 1.5 GB at the message size limit); now it keeps at most
+/// `max_buffered_bytes_per_sender`, the nearest views first.
+#[test]
+fn b3_future_buffer_is_bounded_in_bytes_per_sender() {
+    let (cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let (mut r, _) = started(&cfg, me);
+    let byz = (0..4).find(|i| *i != me).unwrap();
+    for view in 1..=64 {
+        r.step(msg(byz, padded_view_change(&cfg, byz, 2, view, 10_000)));
+        assert!(
+            r.buffer().max_bytes_per_sender() <= cfg.limits.max_buffered_bytes_per_sender,
+            "B3: {} bytes buffered for one sender after view {view}",
+            r.buffer().max_bytes_per_sender()
+        );
+    }
+    assert!(r.buffer().len() >= 20, "nearer messages are kept");
+}
+
+/// B3 (finding 2): the buffer is bounded in total too (messages and bytes over all senders).
+#[test]
+fn b3_future_buffer_is_bounded_in_bytes_in_total() {
+    let (mut cfg, set) = sim_config(4);
+    cfg.limits.max_buffered_bytes_per_sender = 4_000_000;
+    cfg.limits.max_buffered_bytes_total = 6_000_000;
+    cfg.limits.max_buffered_total = 40;
+    let me = backup(&set);
+    let (mut r, _) = started(&cfg, me);
+    for from in (0..4).filter(|i| *i != me) {
+        for view in 1..=30 {
+            r.step(msg(from, padded_view_change(&cfg, from, 2, view, 5_000)));
+            assert!(
+                r.buffer().bytes() <= cfg.limits.max_buffered_bytes_total
+                    && r.buffer().len() <= cfg.limits.max_buffered_total,
+                "B3: {} bytes / {} messages buffered in total",
+                r.buffer().bytes(),
+                r.buffer().len()
+            );
+        }
+    }
+    // Small messages: the count bound in total.
+    for from in (0..4).filter(|i| *i != me) {
+        for view in 31..=60 {
+            r.step(msg(from, vc_msg(view_change_at(&cfg, 3, from, view, None))));
+            assert!(r.buffer().len() <= cfg.limits.max_buffered_total);
+        }
+    }
+}
+
+/// B3 (finding 2): synced blocks waiting for their predecessors are bounded in bytes; a sync
+/// peer padding certificates cannot make the replica hold 64 large entries.
+#[test]
+fn b3_synced_blocks_are_bounded_in_bytes() {
+    let (mut cfg, set) = sim_config(4);
+    cfg.limits.max_synced_bytes = 8_000_000;
+    let me = backup(&set);
+    let (mut r, _) = started(&cfg, me);
+    for h in 2..=40u64 {
+        let b = sim_block(
+            &cfg,
+            h,
+            0,
+            tracechain_types::Hash::tagged(b"p", &[&h.to_le_bytes()]),
+            cfg.genesis_timestamp_ms + h,
+            key(primary(&set, h, 0)),
+            set.hash(),
+            0,
+        );
+        let mut cert = junk_cert(h, 5_000);
+        cert.block_hash = b.hash();
+        r.step(Input::BlockSynced { block: b, cert });
+        assert!(
+            r.synced_bytes() <= cfg.limits.max_synced_bytes,
+            "B3: {} synced bytes",
+            r.synced_bytes()
+        );
+    }
+}
+
+/// B4 (finding 2): a message whose certificate is refused is not kept: a future-height
+/// pre-prepare with a forged parent certificate used to be reported `Rejected` and buffered
+/// all the same.
+#[test]
+fn b4_a_rejected_message_is_not_kept() {
+    let (cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let (mut r, _) = started(&cfg, me);
+    let b1 = block1(&cfg, &set, 0, 0);
+    let mut forged = commit_cert(&cfg, &set, &b1, set.quorum());
+    forged.votes[0].signature.0[0] ^= 1;
+    let p2 = primary(&set, 2, 0);
+    let b2 = sim_block(
+        &cfg,
+        2,
+        0,
+        b1.hash(),
+        b1.header.timestamp_ms,
+        key(p2),
+        set.hash(),
+        0,
+    );
+    let pp = PrePrepare {
+        proposal: proposal(&cfg, p2, 0, b2),
+        parent_cert: Some(forged),
+    };
+    let out = r.step(msg(p2, Message::PrePrepare(pp)));
+    assert!(
+        !rejected(&out).is_empty(),
+        "the forged certificate is refused"
+    );
+    assert_eq!(r.buffer().len(), 0, "B4: nothing rejected is kept");
+}
+
+#[test]
+fn b3_limits_are_validated_and_named() {
+    let (mut cfg, _) = sim_config(4);
+    assert_eq!(cfg.validate(), Ok(()));
+    cfg.limits.max_buffered_total = 0;
+    assert_eq!(
+        cfg.validate(),
+        Err(ConfigError::Limit(tracechain_consensus::LimitError::Zero(
+            "max_buffered_total"
+        )))
+    );
+    let (mut cfg, _) = sim_config(4);
+    cfg.limits.max_buffered_bytes_per_sender = 1_000;
+    assert!(
+        matches!(cfg.validate(), Err(ConfigError::Limit(tracechain_consensus::LimitError::TooSmall { key, .. })) if key == "max_buffered_bytes_per_sender")
+    );
+    let (mut cfg, _) = sim_config(4);
+    cfg.limits.max_buffered_bytes_total = cfg.limits.max_buffered_bytes_per_sender - 1;
+    assert!(matches!(
+        cfg.validate(),
+        Err(ConfigError::Limit(
+            tracechain_consensus::LimitError::SenderAboveTotal { .. }
+        ))
+    ));
+}

@@ -17,16 +17,12 @@ use tracechain_types::{
     ValidatorSet,
 };
 
-use crate::buffer::MAX_BUFFERED_PER_SENDER;
 use crate::messages::{commit_vote_signing_bytes, ViewChange, ViewChangeBody, ViewChangeMsg};
 use crate::messages::{
     decode_message, new_view_signing_bytes, prepare_signing_bytes, preprepare_signing_bytes,
     view_change_signing_bytes, Message, Vote,
 };
-use crate::replica::{
-    set_change_in, Action, Config, Input, PersistedState, Replica, TimerId, MAX_BLOCKS_PER_HEIGHT,
-    MAX_SYNCED_AHEAD,
-};
+use crate::replica::{set_change_in, Action, Config, Input, PersistedState, Replica, TimerId};
 use crate::signer::ConsensusSigner;
 pub use crypto::{SimSigner, SimVerifier};
 pub use rng::SimRng;
@@ -1188,28 +1184,38 @@ impl Cluster {
     }
 
     fn step_node(&mut self, i: usize, input: Input) {
+        let instances = self.nodes.len();
         let Some(r) = self.nodes[i].replica.as_mut() else {
             return;
         };
         let actions = r.step(input);
-        // I6: bounds.
-        let (buf_max, senders, synced, blocks) = (
-            r.buffer().max_per_sender(),
-            r.buffer().senders(),
-            r.synced_waiting(),
-            r.blocks_kept(),
-        );
-        if buf_max > MAX_BUFFERED_PER_SENDER
-            || senders > self.nodes.len()
-            || synced > MAX_SYNCED_AHEAD
-            || blocks > MAX_BLOCKS_PER_HEIGHT
-        {
+        // I6: bounds (B1–B3), in messages and bytes.
+        let l = &self.cfg.limits;
+        let b = r.buffer();
+        let within = b.max_per_sender() <= l.max_buffered_per_sender
+            && b.max_bytes_per_sender() <= l.max_buffered_bytes_per_sender
+            && b.len() <= l.max_buffered_total
+            && b.bytes() <= l.max_buffered_bytes_total
+            && b.senders() <= instances
+            && r.synced_waiting() <= l.max_synced_ahead
+            && r.synced_bytes() <= l.max_synced_bytes
+            && r.blocks_kept() <= l.max_blocks_per_height
+            && r.block_bytes_kept() <= l.max_block_bytes_per_height;
+        if !within {
             let now = self.now;
-            self.checker.fail(
-                "I6 bounds",
-                now,
-                format!("node {i}: buffer {buf_max}/sender, {senders} senders, {synced} synced, {blocks} blocks"),
+            let detail = format!(
+                "node {i}: buffer {}/sender ({} bytes), {} in total ({} bytes), {} senders, {} synced ({} bytes), {} blocks ({} bytes)",
+                b.max_per_sender(),
+                b.max_bytes_per_sender(),
+                b.len(),
+                b.bytes(),
+                b.senders(),
+                r.synced_waiting(),
+                r.synced_bytes(),
+                r.blocks_kept(),
+                r.block_bytes_kept()
             );
+            self.checker.fail("I6 bounds", now, detail);
         }
         let cut = self.nodes[i].crash_cut;
         for (k, a) in actions.into_iter().enumerate() {
