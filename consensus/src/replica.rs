@@ -43,6 +43,9 @@ pub struct Config {
     pub max_view_timeout_ms: u64,
     /// How long to wait for a sync answer before asking again.
     pub sync_retry_ms: u64,
+    /// VC8: while a view change has not gathered a quorum, the replica re-sends its signed view
+    /// change this often (it does not move to a further view).
+    pub view_change_resend_ms: u64,
     /// Memory bounds (B1–B3).
     pub limits: Limits,
 }
@@ -53,6 +56,8 @@ pub const DEFAULT_VIEW_TIMEOUT_MS: u64 = 2_000;
 pub const DEFAULT_MAX_VIEW_TIMEOUT_MS: u64 = 120_000;
 /// Default sync retry (ms).
 pub const DEFAULT_SYNC_RETRY_MS: u64 = 1_000;
+/// Default view-change re-send interval (ms, VC8).
+pub const DEFAULT_VIEW_CHANGE_RESEND_MS: u64 = 2_000;
 
 /// A configuration value that cannot work.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -89,6 +94,7 @@ impl Config {
             view_timeout_ms: DEFAULT_VIEW_TIMEOUT_MS,
             max_view_timeout_ms: DEFAULT_MAX_VIEW_TIMEOUT_MS,
             sync_retry_ms: DEFAULT_SYNC_RETRY_MS,
+            view_change_resend_ms: DEFAULT_VIEW_CHANGE_RESEND_MS,
             limits: Limits::default(),
         }
     }
@@ -100,6 +106,9 @@ impl Config {
         }
         if self.sync_retry_ms == 0 {
             return Err(ConfigError::Zero("sync_retry_ms"));
+        }
+        if self.view_change_resend_ms == 0 {
+            return Err(ConfigError::Zero("view_change_resend_ms"));
         }
         if self.max_view_timeout_ms < self.view_timeout_ms {
             return Err(ConfigError::MaxBelowBase {
@@ -352,6 +361,9 @@ pub struct Replica<S, V> {
     prepared: Option<(PrepareCert, Block)>,
     // --- volatile, per height ---
     in_view_change: bool,
+    /// VC8: a quorum of view changes for the view being changed to has arrived, so its view
+    /// timer runs (before that only the re-send timer does).
+    vc_quorum: bool,
     current: Option<Current>,
     prepares: BTreeMap<PublicKey, (Hash, Signature)>,
     commits: BTreeMap<u64, BTreeMap<PublicKey, (Hash, Signature)>>,
@@ -403,6 +415,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             signed: SignedRecord::default(),
             prepared: None,
             in_view_change: false,
+            vc_quorum: false,
             current: None,
             prepares: BTreeMap::new(),
             commits: BTreeMap::new(),
@@ -635,6 +648,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
     /// Reset per-height state and begin view 0 of `self.height` (P1).
     fn enter_height(&mut self, out: &mut Vec<Action>) {
         self.in_view_change = false;
+        self.vc_quorum = false;
         self.current = None;
         self.prepares.clear();
         self.commits.clear();
@@ -771,6 +785,12 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
                         self.set_view_timer(self.view, out);
                         return;
                     }
+                    if self.in_view_change && !self.vc_quorum {
+                        // VC8: no quorum for this view yet: its timer has not started. Re-send
+                        // the same signed view change and keep waiting in this view.
+                        self.resend_view_change(out);
+                        return;
+                    }
                     // VC1: the view failed (or the view change did not complete): move on.
                     self.start_view_change(self.view.saturating_add(1), out);
                 }
@@ -827,13 +847,53 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             view_change: vc.clone(),
             prepared_block,
         })));
-        self.set_view_timer(target, out);
         self.view_changes.retain(|v, _| *v >= target);
         self.view_changes
             .entry(target)
             .or_default()
             .insert(self.me, vc);
+        self.vc_quorum = false;
+        self.arm_view_change_timer(out);
         self.try_new_view(out);
+    }
+
+    /// VC8: the timer of a view being changed to starts only once a quorum of view changes for
+    /// it has arrived (PBFT, Castro & Liskov 2002, §4.5.2); until then a re-send timer runs.
+    fn arm_view_change_timer(&mut self, out: &mut Vec<Action>) {
+        if !self.in_view_change || self.vc_quorum {
+            return;
+        }
+        let held = self.view_changes.get(&self.view).map_or(0, |t| t.len());
+        if held >= self.quorum() {
+            self.vc_quorum = true;
+            self.set_view_timer(self.view, out);
+        } else {
+            self.view_timer = Some((self.height, self.view));
+            out.push(Action::SetTimer {
+                timer: TimerId::View {
+                    height: self.height,
+                    view: self.view,
+                },
+                after_ms: self.cfg.view_change_resend_ms,
+            });
+        }
+    }
+
+    /// VC8: re-broadcast the view change already signed for the current view (same bytes) and
+    /// re-arm the re-send timer.
+    fn resend_view_change(&mut self, out: &mut Vec<Action>) {
+        let Some(vc) = self.signed.view_change.clone() else {
+            return;
+        };
+        if vc.body.height != self.height || vc.body.new_view != self.view {
+            return;
+        }
+        let prepared_block = self.prepared.as_ref().map(|(_, b)| b.clone());
+        out.push(Action::Broadcast(Message::ViewChange(ViewChangeMsg {
+            view_change: vc,
+            prepared_block,
+        })));
+        self.arm_view_change_timer(out);
     }
 
     // ------------------------------------------------------------------ restore
@@ -886,7 +946,6 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         if vc_here {
             // R1: resume the view change we were in: re-send the same signed message.
             self.in_view_change = true;
-            self.set_view_timer(self.view, out);
             if let Some(vc) = self.signed.view_change.clone() {
                 let prepared_block = self.prepared.as_ref().map(|(_, b)| b.clone());
                 out.push(Action::Broadcast(Message::ViewChange(ViewChangeMsg {
@@ -898,6 +957,9 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
                     .or_default()
                     .insert(self.me, vc);
             }
+            // VC8: the view's timer starts once a quorum is back; re-send until then.
+            self.vc_quorum = false;
+            self.arm_view_change_timer(out);
         } else {
             self.enter_height(out);
         }
@@ -1859,6 +1921,10 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             self.keep_block(hash, b);
         }
         self.view_changes.entry(nv).or_default().insert(from, vc);
+        if nv == self.view {
+            // VC8: the quorum for the view being changed to may be complete now.
+            self.arm_view_change_timer(out);
+        }
         // VC4: f+1 validators ask for views above ours: join the smallest such view they
         // all reached.
         let mut highest: BTreeMap<PublicKey, u64> = BTreeMap::new();
@@ -1969,6 +2035,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         out: &mut Vec<Action>,
     ) {
         self.in_view_change = false;
+        self.vc_quorum = false;
         self.current = None;
         self.pending_fresh = None;
         self.awaiting_proposal = None;

@@ -517,24 +517,33 @@ fn vc5_view_timeout_doubles_and_resets_on_commit() {
         _ => None,
     });
     assert_eq!(first, Some(cfg.view_timeout_ms));
+    let others: Vec<usize> = (0..4).filter(|i| *i != me).collect();
+    let timer_set = |out: &[Action]| {
+        out.iter().rev().find_map(|a| match a {
+            Action::SetTimer { after_ms, .. } => Some(*after_ms),
+            _ => None,
+        })
+    };
     let out = r.step(Input::Timer(tracechain_consensus::TimerId::View {
         height: 1,
         view: 0,
     }));
-    let t1 = out.iter().find_map(|a| match a {
-        Action::SetTimer { after_ms, .. } => Some(*after_ms),
-        _ => None,
-    });
-    assert_eq!(t1, Some(2 * cfg.view_timeout_ms));
-    let out = r.step(Input::Timer(tracechain_consensus::TimerId::View {
+    // VC8: until a quorum of view changes for view 1 is held only the re-send timer runs.
+    assert_eq!(timer_set(&out), Some(cfg.view_change_resend_ms));
+    let mut out = Vec::new();
+    for o in &others[..2] {
+        out.extend(r.step(msg(*o, vc_msg(view_change_at(&cfg, 1, *o, 1, None)))));
+    }
+    assert_eq!(timer_set(&out), Some(2 * cfg.view_timeout_ms));
+    r.step(Input::Timer(tracechain_consensus::TimerId::View {
         height: 1,
         view: 1,
     }));
-    let t2 = out.iter().find_map(|a| match a {
-        Action::SetTimer { after_ms, .. } => Some(*after_ms),
-        _ => None,
-    });
-    assert_eq!(t2, Some(4 * cfg.view_timeout_ms));
+    let mut out = Vec::new();
+    for o in &others[..2] {
+        out.extend(r.step(msg(*o, vc_msg(view_change_at(&cfg, 1, *o, 2, None)))));
+    }
+    assert_eq!(timer_set(&out), Some(4 * cfg.view_timeout_ms));
     // A certificate for height 1 commits (block known from sync) and resets to the base timeout.
     let b = block1(&cfg, &set, 0, 0);
     let out = r.step(Input::BlockSynced {
@@ -992,6 +1001,12 @@ fn vc2_stale_fresh_block_is_not_reproposed_in_a_later_view() {
         .iter()
         .all(|m| !matches!(m, Message::NewView(_))));
     for v in 1..5 {
+        if v > 1 {
+            // VC8: the timer of view v runs once a quorum of view changes for v is held.
+            for o in &others[..2] {
+                r.step(msg(*o, vc_msg(view_change_at(&cfg, 1, *o, v, None))));
+            }
+        }
         r.step(timer(1, v));
     }
     assert_eq!(r.view(), 5);
@@ -1695,4 +1710,32 @@ fn b3_limits_are_validated_and_named() {
             tracechain_consensus::LimitError::SenderAboveTotal { .. }
         ))
     ));
+}
+
+/// VC8 (finding 3): a replica that changed view alone does not run ahead: without a quorum of
+/// view changes for its view its timer only re-sends the same signed view change; once the
+/// quorum is there the view's timer starts.
+#[test]
+fn vc8_no_further_view_without_a_quorum_of_view_changes() {
+    let (cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let (mut r, _) = started(&cfg, me);
+    let out = r.step(timer(1, 0));
+    let sent: Vec<Message> = broadcasts(&out);
+    assert!(matches!(sent.as_slice(), [Message::ViewChange(_)]));
+    for _ in 0..20 {
+        let out = r.step(timer(1, 1));
+        assert_eq!(r.view(), 1, "VC8: the replica stays in view 1");
+        assert_eq!(
+            broadcasts(&out),
+            sent,
+            "VC8: the same signed view change is re-sent"
+        );
+    }
+    let others: Vec<usize> = (0..4).filter(|i| *i != me).collect();
+    for o in &others[..2] {
+        r.step(msg(*o, vc_msg(view_change_at(&cfg, 1, *o, 1, None))));
+    }
+    r.step(timer(1, 1));
+    assert_eq!(r.view(), 2, "VC1: with a quorum the view's timer moves on");
 }

@@ -103,6 +103,7 @@ pub fn sim_config(n: usize) -> (Config, ValidatorSet) {
     cfg.view_timeout_ms = SIM_VIEW_TIMEOUT_MS;
     cfg.max_view_timeout_ms = SIM_MAX_VIEW_TIMEOUT_MS;
     cfg.sync_retry_ms = 500;
+    cfg.view_change_resend_ms = SIM_VIEW_TIMEOUT_MS;
     (cfg, set)
 }
 
@@ -412,6 +413,11 @@ enum Ev {
     /// A node's driver learns the mempool state (after its gossip delay).
     NodeWork {
         node: usize,
+    },
+    /// Scripted: one node's mempool alone holds work (or not), whatever the others have.
+    ForceWork {
+        node: usize,
+        on: bool,
     },
     EndFaults,
 }
@@ -747,6 +753,22 @@ impl Cluster {
                 down_ms,
             },
         );
+    }
+
+    /// Scripted: at `at_ms` the mempool of `node` alone holds work (`on`) or is empty, whatever
+    /// the other drivers report (the next cluster-wide change overrides it).
+    pub fn schedule_node_work(&mut self, node: usize, at_ms: u64, on: bool) {
+        self.schedule(at_ms, Ev::ForceWork { node, on });
+    }
+
+    /// The simulated node holding pool key `key` (the first instance of a twinned key).
+    pub fn node_of_key(&self, key: PublicKey) -> Option<usize> {
+        self.key_nodes.get(&key).and_then(|v| v.first().copied())
+    }
+
+    /// The current view of `node`'s replica (None while it is down).
+    pub fn view_of(&self, node: usize) -> Option<u64> {
+        self.nodes[node].replica.as_ref().map(|r| r.view())
     }
 
     /// The chain committed by `node` (block hashes by height − 1).
@@ -1133,6 +1155,19 @@ impl Cluster {
                 }
             }
             Ev::NodeWork { node } => self.node_work(node),
+            Ev::ForceWork { node, on } => {
+                if self.nodes[node].work != on {
+                    self.nodes[node].work = on;
+                    self.step_node(node, Input::PendingWork(on));
+                    if on {
+                        if let Some((height, view, parent, ts, set_hash)) =
+                            self.nodes[node].held.take()
+                        {
+                            self.answer_proposal(node, height, view, parent, ts, set_hash);
+                        }
+                    }
+                }
+            }
             Ev::EndFaults => self.end_faults(),
         }
     }
