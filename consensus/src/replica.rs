@@ -338,6 +338,14 @@ pub enum Action {
     },
 }
 
+/// A signature to verify, with the error to report if it is bad (M5).
+struct SigCheck {
+    key: PublicKey,
+    msg: Vec<u8>,
+    sig: Signature,
+    err: ConsensusError,
+}
+
 #[derive(Debug, Clone)]
 struct Current {
     view: u64,
@@ -974,6 +982,12 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
 
     fn on_message(&mut self, from: PublicKey, message: Message, out: &mut Vec<Action>) {
         if from == self.me {
+            return;
+        }
+        // M1: membership first — a key outside every validator set this replica knows costs a
+        // set lookup, never a signature verification.
+        if !self.is_member_near(&from) {
+            self.reject(from, ConsensusError::NotAValidator(from), out);
             return;
         }
         // SY1: any certificate carried by a message may show that we are behind.
@@ -1751,7 +1765,35 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
 
     // ------------------------------------------------------------------ view change
 
-    fn validate_prepare_cert(&self, c: &PrepareCert) -> Result<(), ConsensusError> {
+    /// M5: verify collected signatures as one batch; when the batch fails, find the first bad
+    /// one (in the order they were collected) to report it.
+    fn verify_checks(&self, checks: &[SigCheck]) -> Result<(), ConsensusError> {
+        if checks.is_empty() {
+            return Ok(());
+        }
+        let items: Vec<(PublicKey, &[u8], Signature)> = checks
+            .iter()
+            .map(|c| (c.key, c.msg.as_slice(), c.sig))
+            .collect();
+        if self.verifier.verify_batch(&items) {
+            return Ok(());
+        }
+        for c in checks {
+            if !self.verifier.verify(&c.key, &c.msg, &c.sig) {
+                return Err(c.err.clone());
+            }
+        }
+        panic!("invariant: batch verification agrees with single verification")
+    }
+
+    /// VC1/M5: the structure of a prepare certificate (quorum, strictly ascending distinct
+    /// members other than the view's primary) is checked first; its signatures (pre-prepare of
+    /// the view's primary, prepares) are only collected, for one batch.
+    fn check_prepare_cert(
+        &self,
+        c: &PrepareCert,
+        checks: &mut Vec<SigCheck>,
+    ) -> Result<(), ConsensusError> {
         let set = self.cur_set();
         let primary = self.primary(c.view);
         if 1 + c.prepares.len() < self.quorum() {
@@ -1759,15 +1801,8 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
                 "fewer than a quorum of votes",
             ));
         }
-        let pp = preprepare_signing_bytes(&self.cfg.chain_id, self.height, c.view, &c.block_hash);
-        if !self.verifier.verify(&primary, &pp, &c.preprepare) {
-            return Err(ConsensusError::BadPrepareCert(
-                "pre-prepare signature of the view's primary does not verify",
-            ));
-        }
-        let bytes = prepare_signing_bytes(&self.cfg.chain_id, self.height, c.view, &c.block_hash);
         let mut prev: Option<PublicKey> = None;
-        for (k, s) in &c.prepares {
+        for (k, _) in &c.prepares {
             if prev.map(|p| p >= *k).unwrap_or(false) {
                 return Err(ConsensusError::BadPrepareCert(
                     "prepares not strictly ascending",
@@ -1779,11 +1814,23 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
                     "prepare from the primary or a non-validator",
                 ));
             }
-            if !self.verifier.verify(k, &bytes, s) {
-                return Err(ConsensusError::BadPrepareCert(
-                    "prepare signature does not verify",
-                ));
-            }
+        }
+        checks.push(SigCheck {
+            key: primary,
+            msg: preprepare_signing_bytes(&self.cfg.chain_id, self.height, c.view, &c.block_hash),
+            sig: c.preprepare,
+            err: ConsensusError::BadPrepareCert(
+                "pre-prepare signature of the view's primary does not verify",
+            ),
+        });
+        let bytes = prepare_signing_bytes(&self.cfg.chain_id, self.height, c.view, &c.block_hash);
+        for (k, sig) in &c.prepares {
+            checks.push(SigCheck {
+                key: *k,
+                msg: bytes.clone(),
+                sig: *sig,
+                err: ConsensusError::BadPrepareCert("prepare signature does not verify"),
+            });
         }
         Ok(())
     }
@@ -1825,7 +1872,20 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         Ok(())
     }
 
+    /// VC1/VC6/M5: check a view change completely, its signature and prepare certificate as
+    /// one batch after every cheap check.
     fn validate_view_change(&self, vc: &ViewChange) -> Result<(), ConsensusError> {
+        let mut checks = Vec::new();
+        self.check_view_change(vc, &mut checks)?;
+        self.verify_checks(&checks)
+    }
+
+    /// VC1/VC6: the cheap checks of a view change; its signatures are collected into `checks`.
+    fn check_view_change(
+        &self,
+        vc: &ViewChange,
+        checks: &mut Vec<SigCheck>,
+    ) -> Result<(), ConsensusError> {
         let b = &vc.body;
         if b.height != self.height {
             return Err(ConsensusError::BadViewChange("wrong height"));
@@ -1837,23 +1897,24 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             return Err(ConsensusError::BadViewChange("view change to view 0"));
         }
         self.check_committed_field(b.committed.as_ref())?;
-        if !self.verifier.verify(
-            &b.voter,
-            &view_change_signing_bytes(&self.cfg.chain_id, b),
-            &vc.signature,
-        ) {
-            return Err(ConsensusError::BadSignature {
-                what: "view-change",
-                signer: b.voter,
-            });
-        }
         if let Some(c) = &b.prepared {
             if c.view >= b.new_view {
                 return Err(ConsensusError::BadViewChange(
                     "prepared view not below the new view",
                 ));
             }
-            self.validate_prepare_cert(c)?;
+        }
+        checks.push(SigCheck {
+            key: b.voter,
+            msg: view_change_signing_bytes(&self.cfg.chain_id, b),
+            sig: vc.signature,
+            err: ConsensusError::BadSignature {
+                what: "view-change",
+                signer: b.voter,
+            },
+        });
+        if let Some(c) = &b.prepared {
+            self.check_prepare_cert(c, checks)?;
         }
         Ok(())
     }
@@ -2046,7 +2107,9 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         self.replay_buffer(out);
     }
 
-    /// VC3: check a new-view completely, recomputing the proposal it must carry.
+    /// VC3: check a new-view completely, recomputing the proposal it must carry. M1/M5: every
+    /// cheap check comes first; the signatures are verified last, as one batch, and a view
+    /// change already held (verified on arrival) is not verified again.
     fn check_new_view(&self, from: PublicKey, nv: &NewView) -> Result<Hash, ConsensusError> {
         let v = nv.view;
         let primary = self.primary(v);
@@ -2062,6 +2125,8 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
                 "VC3a: not exactly a quorum of view changes",
             ));
         }
+        let held = self.view_changes.get(&v);
+        let mut checks = Vec::new();
         let mut prev: Option<PublicKey> = None;
         for vc in &nv.view_changes {
             if prev.map(|p| p >= vc.body.voter).unwrap_or(false) {
@@ -2075,7 +2140,10 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
                     "VC3c: a view change is for another view",
                 ));
             }
-            self.validate_view_change(vc)?;
+            if held.and_then(|t| t.get(&vc.body.voter)) == Some(vc) {
+                continue; // M5: verified on arrival
+            }
+            self.check_view_change(vc, &mut checks)?;
         }
         if nv.proposal.view != v {
             return Err(ConsensusError::BadNewView(
@@ -2083,21 +2151,6 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             ));
         }
         let hash = nv.proposal.block.hash();
-        let nvb =
-            new_view_signing_bytes(&self.cfg.chain_id, self.height, v, &hash, &nv.view_changes);
-        if !self.verifier.verify(&from, &nvb, &nv.signature) {
-            return Err(ConsensusError::BadSignature {
-                what: "new-view",
-                signer: from,
-            });
-        }
-        let pp = preprepare_signing_bytes(&self.cfg.chain_id, self.height, v, &hash);
-        if !self.verifier.verify(&from, &pp, &nv.proposal.signature) {
-            return Err(ConsensusError::BadSignature {
-                what: "pre-prepare",
-                signer: from,
-            });
-        }
         match Self::required(&nv.view_changes) {
             Some(c) => {
                 if c.block_hash != hash {
@@ -2109,6 +2162,31 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             }
             None => self.check_structure(&nv.proposal.block, &hash, v, true)?,
         }
+        checks.push(SigCheck {
+            key: from,
+            msg: new_view_signing_bytes(
+                &self.cfg.chain_id,
+                self.height,
+                v,
+                &hash,
+                &nv.view_changes,
+            ),
+            sig: nv.signature,
+            err: ConsensusError::BadSignature {
+                what: "new-view",
+                signer: from,
+            },
+        });
+        checks.push(SigCheck {
+            key: from,
+            msg: preprepare_signing_bytes(&self.cfg.chain_id, self.height, v, &hash),
+            sig: nv.proposal.signature,
+            err: ConsensusError::BadSignature {
+                what: "pre-prepare",
+                signer: from,
+            },
+        });
+        self.verify_checks(&checks)?;
         Ok(hash)
     }
 

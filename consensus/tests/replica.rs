@@ -1739,3 +1739,117 @@ fn vc8_no_further_view_without_a_quorum_of_view_changes() {
     r.step(timer(1, 1));
     assert_eq!(r.view(), 2, "VC1: with a quorum the view's timer moves on");
 }
+
+/// A verifier that counts what it is asked to verify (M1, M5).
+#[derive(Clone, Default)]
+struct Counting {
+    inner: SimVerifier,
+    /// Signatures checked (single or inside a batch).
+    sigs: std::rc::Rc<std::cell::Cell<usize>>,
+    /// Single `verify` calls.
+    singles: std::rc::Rc<std::cell::Cell<usize>>,
+    /// `verify_batch` calls.
+    batches: std::rc::Rc<std::cell::Cell<usize>>,
+}
+
+impl tracechain_types::SignatureVerifier for Counting {
+    fn verify(&self, key: &PublicKey, msg: &[u8], sig: &tracechain_types::Signature) -> bool {
+        self.sigs.set(self.sigs.get() + 1);
+        self.singles.set(self.singles.get() + 1);
+        self.inner.verify(key, msg, sig)
+    }
+    fn verify_batch(&self, items: &[(PublicKey, &[u8], tracechain_types::Signature)]) -> bool {
+        self.sigs.set(self.sigs.get() + items.len());
+        self.batches.set(self.batches.get() + 1);
+        items.iter().all(|(k, m, s)| self.inner.verify(k, m, s))
+    }
+}
+
+fn counted(cfg: &Config, me: usize) -> (Replica<SimSigner, Counting>, Counting) {
+    let v = Counting::default();
+    let mut r = Replica::new(cfg.clone(), SimSigner::new(me), v.clone());
+    r.step(Input::Start);
+    r.step(Input::PendingWork(true));
+    (r, v)
+}
+
+/// M1 (finding 4): a junk certificate from a key outside every known validator set costs no
+/// signature verification: membership and structure are checked first. Before the fix a
+/// `Decided` (and the certificate inside a pre-prepare or view change) from a non-member was
+/// verified before the sender's membership was looked at.
+#[test]
+fn m1_non_member_junk_costs_no_signature_verification() {
+    let (cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let (mut r, v) = counted(&cfg, me);
+    let outsider = 9; // pool key 9 is in no set of this chain
+    let b1 = block1(&cfg, &set, 0, 0);
+    let mut junk = commit_cert(&cfg, &set, &b1, set.quorum());
+    for vote in junk.votes.iter_mut() {
+        vote.signature = tracechain_types::Signature([3u8; 64]);
+    }
+    let mut out = r.step(msg(outsider, Message::Decided(junk.clone())));
+    let p2 = primary(&set, 2, 0);
+    let b2 = sim_block(
+        &cfg,
+        2,
+        0,
+        b1.hash(),
+        b1.header.timestamp_ms,
+        key(p2),
+        set.hash(),
+        0,
+    );
+    out.extend(r.step(msg(
+        outsider,
+        Message::PrePrepare(PrePrepare {
+            proposal: proposal(&cfg, outsider, 0, b2),
+            parent_cert: Some(junk.clone()),
+        }),
+    )));
+    let mut vc = view_change_at(&cfg, 2, outsider, 1, None);
+    vc.body.committed = Some(junk);
+    out.extend(r.step(msg(outsider, vc_msg(vc))));
+    assert_eq!(
+        v.sigs.get(),
+        0,
+        "M1: a non-member's junk costs zero signature verifications"
+    );
+    assert_eq!(
+        rejected(&out)
+            .iter()
+            .filter(|e| matches!(e, ConsensusError::NotAValidator(_)))
+            .count(),
+        3,
+        "M1: each is rejected as from a non-validator: {out:?}"
+    );
+}
+
+/// M5 (finding 4): a prepare certificate is verified once, as one batch: on arrival of the view
+/// change that carries it, and not again inside the new-view (which costs only the new-view's
+/// and its proposal's signatures when every view change in it is already held).
+#[test]
+fn m5_certificates_are_verified_once_in_one_batch() {
+    let (cfg, _set, me, p1, b, vcs) = nv_setup();
+    let (mut r, v) = counted(&cfg, me);
+    for vc in &vcs {
+        let from = (0..4).find(|i| key(*i) == vc.body.voter).unwrap();
+        let singles = v.singles.get();
+        let batches = v.batches.get();
+        r.step(msg(from, vc_msg(vc.clone())));
+        assert_eq!(
+            (v.singles.get() - singles, v.batches.get() - batches),
+            (0, 1),
+            "M5: one view change (signature and prepare certificate) is one batch"
+        );
+    }
+    let before = v.sigs.get();
+    let out = r.step(msg(p1, Message::NewView(new_view(&cfg, p1, 1, vcs, b))));
+    assert!(rejected(&out).is_empty(), "{out:?}");
+    assert_eq!(r.view(), 1);
+    assert_eq!(
+        v.sigs.get() - before,
+        2,
+        "M5: only the new-view and proposal signatures are checked again"
+    );
+}
