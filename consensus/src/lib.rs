@@ -33,7 +33,7 @@ pub use messages::{
     Vote, MAX_MESSAGE_BYTES,
 };
 pub use replica::{
-    Action, Config, ConfigError, Evidence, Input, LastCommitted, PersistedState, Replica,
-    SignedRecord, TimerId,
+    Action, Checkpoint, Config, ConfigError, Evidence, Input, LastCommitted, PersistedState,
+    Replica, SignedRecord, TimerId,
 };
 pub use signer::{ConsensusSigner, Ed25519Signer};

@@ -29,6 +29,9 @@ pub const MAX_SYNCED_AHEAD: usize = 64;
 /// Default of [`Limits::max_synced_bytes`]: eight largest blocks (with certificates).
 pub const MAX_SYNCED_BYTES: usize = 8 * DEFAULT_MAX_BLOCK_BYTES;
 
+/// Default of [`Limits::max_checkpoint_distance`].
+pub const MAX_CHECKPOINT_DISTANCE: u64 = 1_000_000;
+
 /// The replica's memory bounds. Validate with [`Limits::validate`] (done by
 /// `Config::validate`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,6 +66,10 @@ pub struct Limits {
     /// Encoded bytes of those blocks with their certificates (B3), same policy. At least one
     /// largest block.
     pub max_synced_bytes: usize,
+    /// SY5: the highest checkpoint height accepted; the replica keeps one trusted hash per
+    /// height between its last committed block and the checkpoint (≈ 50 bytes each, ≈ 50 MB at
+    /// the default), freed as it commits. `Config::validate` refuses a checkpoint above it.
+    pub max_checkpoint_distance: u64,
 }
 
 impl Default for Limits {
@@ -79,6 +86,7 @@ impl Default for Limits {
             max_verdicts_per_height: MAX_VERDICTS_PER_HEIGHT,
             max_synced_ahead: MAX_SYNCED_AHEAD,
             max_synced_bytes: MAX_SYNCED_BYTES,
+            max_checkpoint_distance: MAX_CHECKPOINT_DISTANCE,
         }
     }
 }
@@ -114,7 +122,11 @@ pub enum LimitError {
 impl Limits {
     /// Check the values and their relationships; the error names the key.
     pub fn validate(&self) -> Result<(), LimitError> {
-        let counts: [(&'static str, usize); 7] = [
+        let counts: [(&'static str, usize); 8] = [
+            (
+                "max_checkpoint_distance",
+                self.max_checkpoint_distance as usize,
+            ),
             ("max_future_heights", self.max_future_heights as usize),
             ("max_future_views", self.max_future_views as usize),
             ("max_buffered_per_sender", self.max_buffered_per_sender),

@@ -48,6 +48,20 @@ pub struct Config {
     pub view_change_resend_ms: u64,
     /// Memory bounds (B1–B3).
     pub limits: Limits,
+    /// SY5: a trusted checkpoint (a recent committed block) given by the operator; history that
+    /// conflicts with it is refused.
+    pub checkpoint: Option<Checkpoint>,
+}
+
+/// A trusted checkpoint (SY5): the hash of the committed block at `height`, obtained by the
+/// operator from a source they trust (another agency's node, the consortium's published
+/// checkpoints).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// Height of the block.
+    pub height: u64,
+    /// Its hash.
+    pub hash: Hash,
 }
 
 /// Default view timeout (ms).
@@ -68,6 +82,14 @@ pub enum ConfigError {
     /// A memory bound that cannot work.
     #[error(transparent)]
     Limit(#[from] LimitError),
+    /// The checkpoint height is 0 or further than the replica can walk to (SY5).
+    #[error("consensus.checkpoint.height ({height}) must be in 1..=consensus.limits.max_checkpoint_distance ({max})")]
+    CheckpointHeight {
+        /// Configured height.
+        height: u64,
+        /// The limit.
+        max: u64,
+    },
     /// max_view_timeout_ms below view_timeout_ms.
     #[error("consensus.max_view_timeout_ms ({max}) must be >= consensus.view_timeout_ms ({base})")]
     MaxBelowBase {
@@ -96,6 +118,7 @@ impl Config {
             sync_retry_ms: DEFAULT_SYNC_RETRY_MS,
             view_change_resend_ms: DEFAULT_VIEW_CHANGE_RESEND_MS,
             limits: Limits::default(),
+            checkpoint: None,
         }
     }
 
@@ -117,6 +140,14 @@ impl Config {
             });
         }
         self.limits.validate()?;
+        if let Some(cp) = &self.checkpoint {
+            if cp.height == 0 || cp.height > self.limits.max_checkpoint_distance {
+                return Err(ConfigError::CheckpointHeight {
+                    height: cp.height,
+                    max: self.limits.max_checkpoint_distance,
+                });
+            }
+        }
         Ok(())
     }
 }
@@ -391,6 +422,13 @@ pub struct Replica<S, V> {
     synced: BTreeMap<u64, (Block, CommitCertificate)>,
     /// Encoded bytes of `synced` (B3).
     synced_bytes: usize,
+    /// SY5: hashes of the checkpoint's history at heights above the last committed block,
+    /// learnt by walking parent hashes down from the checkpoint (at most
+    /// `max_checkpoint_distance` entries; empty without a checkpoint or once it is passed).
+    trusted: BTreeMap<u64, Hash>,
+    /// SY5: synced blocks beyond the sync window kept for the walk (bounded like `synced`).
+    walk: BTreeMap<u64, (Block, CommitCertificate)>,
+    walk_bytes: usize,
     sync_pending: bool,
     sync_target: u64,
     started: bool,
@@ -438,6 +476,9 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             buffer,
             synced: BTreeMap::new(),
             synced_bytes: 0,
+            trusted: BTreeMap::new(),
+            walk: BTreeMap::new(),
+            walk_bytes: 0,
             sync_pending: false,
             sync_target: 0,
             started: false,
@@ -516,6 +557,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
                 if !self.started {
                     self.started = true;
                     self.enter_height(out);
+                    self.init_checkpoint(out);
                 }
             }
             Input::Restore(state) => self.on_restore(state, out),
@@ -805,6 +847,10 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             }
             TimerId::Sync => {
                 self.sync_pending = false;
+                if self.checkpoint_pending() {
+                    self.request_walk(out);
+                    return;
+                }
                 if self.sync_target >= self.height || !self.synced.is_empty() {
                     let target = self.sync_target.max(self.height);
                     self.request_sync(target, out);
@@ -938,6 +984,28 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             );
             return;
         }
+        if let Some(cp) = self.cfg.checkpoint {
+            if cp.height == st.last.height && cp.hash != st.last.hash {
+                // SY5: the stored history conflicts with the operator's checkpoint.
+                let signers = st
+                    .last
+                    .cert
+                    .as_ref()
+                    .map(|c| c.votes.iter().map(|v| v.validator).collect())
+                    .unwrap_or_default();
+                self.reject(
+                    self.me,
+                    ConsensusError::CheckpointConflict {
+                        height: cp.height,
+                        expected: cp.hash,
+                        got: st.last.hash,
+                        signers,
+                    },
+                    out,
+                );
+                return;
+            }
+        }
         self.height = st.height;
         self.view = st.view;
         self.last = st.last;
@@ -976,6 +1044,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         if let Some((c, b)) = self.prepared.clone() {
             self.keep_block(c.block_hash, b);
         }
+        self.init_checkpoint(out);
     }
 
     // ------------------------------------------------------------------ messages
@@ -1078,6 +1147,12 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         if cert.height < self.height {
             return true;
         }
+        if let Some(t) = self.trusted.get(&cert.height).copied() {
+            if t != cert.block_hash {
+                self.reject_conflict(from, cert.height, t, cert.block_hash, cert, out);
+                return false;
+            }
+        }
         let Some(set) = self.set_known(cert.height) else {
             // Beyond the sets we know: cannot verify; one bounded sync request (SY1).
             self.request_sync_hint(cert.height, out);
@@ -1122,12 +1197,16 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
     }
 
     fn send_sync_request(&mut self, to_height: u64, out: &mut Vec<Action>) {
+        self.send_sync_range(self.height, to_height, out);
+    }
+
+    fn send_sync_range(&mut self, from_height: u64, to_height: u64, out: &mut Vec<Action>) {
         if self.sync_pending {
             return;
         }
         self.sync_pending = true;
         out.push(Action::RequestSync {
-            from_height: self.height,
+            from_height,
             to_height,
         });
         out.push(Action::SetTimer {
@@ -1637,6 +1716,21 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             "invariant: commit at the current height"
         );
         let h = self.height;
+        if self.checkpoint_pending() {
+            // SY5: up to the checkpoint, only its own history commits.
+            match self.trusted.get(&h).copied() {
+                Some(t) if t == hash => {}
+                Some(t) => {
+                    self.reject_conflict(self.me, h, t, hash, &cert, out);
+                    return;
+                }
+                None => {
+                    self.request_walk(out);
+                    return;
+                }
+            }
+        }
+        self.trusted.remove(&h);
         let set_change = match self.verdicts.get(&hash) {
             Some(Some(sc)) => sc.clone(),
             _ => set_change_in(&block),
@@ -1660,6 +1754,13 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             self.sets.push((from, s, sh));
         }
         self.height = h.saturating_add(1);
+        // SY5: walk buffer entries at or below the new height are of no use any more.
+        while let Some(low) = self.walk.keys().next().copied() {
+            if low >= self.height {
+                break;
+            }
+            self.take_walk(low);
+        }
         self.view = 0;
         self.signed = SignedRecord::default();
         self.prepared = None;
@@ -1687,12 +1788,22 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
 
     fn on_synced(&mut self, block: Block, cert: CommitCertificate, out: &mut Vec<Action>) {
         let h = block.header.height;
-        if !self.started
-            || h < self.height
-            || h > self
-                .height
-                .saturating_add(self.cfg.limits.max_synced_ahead as u64)
+        if !self.started || h < self.height {
+            return;
+        }
+        // SY5: a block that conflicts with the checkpoint's history is refused on arrival.
+        if let Some(t) = self.trusted.get(&h).copied() {
+            let hash = block.hash();
+            if t != hash {
+                self.reject_conflict(self.me, h, t, hash, &cert, out);
+                return;
+            }
+        }
+        if h > self
+            .height
+            .saturating_add(self.cfg.limits.max_synced_ahead as u64)
         {
+            self.keep_for_walk(block, cert, out);
             return;
         }
         let entry = (block, cert);
@@ -1714,7 +1825,139 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         }
         self.synced_bytes = self.synced_bytes.saturating_add(size);
         self.synced.insert(h, entry);
+        self.advance_walk(out);
         self.drain_synced(out);
+    }
+
+    /// SY5: whether the replica is at or below the checkpoint height.
+    fn checkpoint_pending(&self) -> bool {
+        self.cfg
+            .checkpoint
+            .map(|c| self.height <= c.height)
+            .unwrap_or(false)
+    }
+
+    /// SY5: start from the checkpoint: its hash is the first trusted one, and sync walks down.
+    fn init_checkpoint(&mut self, out: &mut Vec<Action>) {
+        self.trusted.clear();
+        if let Some(cp) = self.cfg.checkpoint {
+            if cp.height > self.last.height {
+                self.trusted.insert(cp.height, cp.hash);
+                self.request_walk(out);
+            }
+        }
+    }
+
+    /// SY5: ask for the blocks just below the lowest trusted height (the walk goes down by
+    /// parent hashes), or — once the walk reached the next height — for the blocks to commit.
+    fn request_walk(&mut self, out: &mut Vec<Action>) {
+        let Some(cp) = self.cfg.checkpoint else {
+            return;
+        };
+        match self.trusted.keys().next().copied() {
+            Some(k) if k > self.height => {
+                let window = self.cfg.limits.max_synced_ahead.max(1) as u64;
+                let from = k.saturating_sub(window - 1).max(self.height);
+                self.send_sync_range(from, k, out);
+            }
+            _ => self.request_sync(cp.height, out),
+        }
+    }
+
+    /// SY5: keep a synced block beyond the sync window if the walk needs it (at or below the
+    /// lowest trusted height), bounded like `synced`; policy when full: drop the lowest height.
+    fn keep_for_walk(&mut self, block: Block, cert: CommitCertificate, out: &mut Vec<Action>) {
+        let h = block.header.height;
+        match self.trusted.keys().next() {
+            Some(k) if h <= *k && *k > self.height => {}
+            _ => return,
+        }
+        let entry = (block, cert);
+        let size = object_bytes(&entry);
+        if size > self.cfg.limits.max_synced_bytes {
+            return;
+        }
+        self.take_walk(h);
+        while self.walk.len() >= self.cfg.limits.max_synced_ahead
+            || self.walk_bytes.saturating_add(size) > self.cfg.limits.max_synced_bytes
+        {
+            match self.walk.keys().next().copied() {
+                Some(low) if low < h => {
+                    self.take_walk(low);
+                }
+                _ => return,
+            }
+        }
+        self.walk_bytes = self.walk_bytes.saturating_add(size);
+        self.walk.insert(h, entry);
+        self.advance_walk(out);
+        self.drain_synced(out);
+    }
+
+    fn take_walk(&mut self, height: u64) -> Option<(Block, CommitCertificate)> {
+        let e = self.walk.remove(&height)?;
+        self.walk_bytes = self.walk_bytes.saturating_sub(object_bytes(&e));
+        Some(e)
+    }
+
+    /// SY5: walk down from the lowest trusted height while its block is at hand: a block whose
+    /// hash is the trusted one makes its parent hash trusted; a different block there is a
+    /// conflict and is dropped.
+    fn advance_walk(&mut self, out: &mut Vec<Action>) {
+        while let Some((k, t)) = self.trusted.iter().next().map(|(k, t)| (*k, *t)) {
+            if k <= self.height {
+                return;
+            }
+            let held = match self.synced.get(&k) {
+                Some((b, _)) => Some(b.hash()),
+                None => self.walk.get(&k).map(|(b, _)| b.hash()),
+            };
+            let Some(hash) = held else {
+                return;
+            };
+            if hash != t {
+                let e = match self.take_walk(k) {
+                    Some(e) => Some(e),
+                    None => self.take_synced(k),
+                };
+                if let Some((_, c)) = e {
+                    self.reject_conflict(self.me, k, t, hash, &c, out);
+                }
+                return;
+            }
+            let parent = match self.take_walk(k) {
+                Some((b, _)) => b.header.parent,
+                None => match self.synced.get(&k) {
+                    Some((b, _)) => b.header.parent,
+                    None => return,
+                },
+            };
+            self.trusted.insert(k - 1, parent);
+        }
+    }
+
+    /// SY5: report a block or certificate that conflicts with the checkpoint's history; the keys
+    /// that certified it are the evidence (a long-range fork is signed by retired validators).
+    fn reject_conflict(
+        &mut self,
+        from: PublicKey,
+        height: u64,
+        expected: Hash,
+        got: Hash,
+        cert: &CommitCertificate,
+        out: &mut Vec<Action>,
+    ) {
+        let signers = cert.votes.iter().map(|v| v.validator).collect();
+        self.reject(
+            from,
+            ConsensusError::CheckpointConflict {
+                height,
+                expected,
+                got,
+                signers,
+            },
+            out,
+        );
     }
 
     /// Remove the synced block of `height`, keeping the byte count (B3).
@@ -1727,7 +1970,30 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
     /// SY2: apply synced blocks in height order; each must link to the last committed block and
     /// carry a valid certificate from the validator set of its height.
     fn drain_synced(&mut self, out: &mut Vec<Action>) {
-        while let Some((block, cert)) = self.take_synced(self.height) {
+        loop {
+            if self.checkpoint_pending() {
+                let Some((b, _)) = self.synced.get(&self.height) else {
+                    return;
+                };
+                let hash = b.hash();
+                match self.trusted.get(&self.height).copied() {
+                    Some(t) if t == hash => {}
+                    Some(t) => {
+                        if let Some((_, c)) = self.take_synced(self.height) {
+                            self.reject_conflict(self.me, self.height, t, hash, &c, out);
+                        }
+                        return;
+                    }
+                    None => {
+                        // SY5: not yet linked to the checkpoint; keep it and walk on.
+                        self.request_walk(out);
+                        return;
+                    }
+                }
+            }
+            let Some((block, cert)) = self.take_synced(self.height) else {
+                return;
+            };
             let hash = block.hash();
             let bad = |reason| ConsensusError::BadSyncedBlock {
                 height: block.header.height,

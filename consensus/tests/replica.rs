@@ -1853,3 +1853,184 @@ fn m5_certificates_are_verified_once_in_one_batch() {
         "M5: only the new-view and proposal signatures are checked again"
     );
 }
+
+/// A commit certificate of `block` signed by the pool keys `signers`.
+fn cert_by(cfg: &Config, signers: &[usize], block: &Block) -> CommitCertificate {
+    let h = block.hash();
+    let mut votes: Vec<CommitVote> = signers
+        .iter()
+        .map(|i| CommitVote {
+            validator: key(*i),
+            signature: SimSigner::new(*i).sign(&commit_vote_signing_bytes(
+                &cfg.chain_id,
+                block.header.height,
+                0,
+                &h,
+            )),
+        })
+        .collect();
+    votes.sort_by_key(|v| v.validator);
+    CommitCertificate {
+        height: block.header.height,
+        view: 0,
+        block_hash: h,
+        votes,
+    }
+}
+
+/// Blocks 1..=top with certificates. The honest chain (`variant` 0) hands the set over from
+/// pool keys 0–3 to keys 4–7 in block 1 (in force from height 3, VS1); a fork (`variant` > 0)
+/// keeps certifying with keys 0–3, which by then are retired validators.
+fn history(cfg: &Config, top: u64, variant: u64) -> Vec<(Block, CommitCertificate)> {
+    let old = tracechain_consensus::sim::set_of(&[0, 1, 2, 3]);
+    let new = tracechain_consensus::sim::set_of(&[4, 5, 6, 7]);
+    let (mut parent, mut ts) = (cfg.genesis_hash, cfg.genesis_timestamp_ms);
+    let mut out = Vec::new();
+    for h in 1..=top {
+        let honest_new = variant == 0 && h >= 3;
+        let (set, signers) = if honest_new {
+            (&new, [4usize, 5, 6])
+        } else {
+            (&old, [0usize, 1, 2])
+        };
+        let mut b = sim_block(cfg, h, 0, parent, ts, key(signers[0]), set.hash(), variant);
+        if variant == 0 && h == 1 {
+            let sk = tracechain_consensus::sim::crypto::pool_secret_key(0);
+            let body = tracechain_types::TxBody {
+                signer: sk.public(),
+                sequence: 1,
+                expiry_height: 10,
+                payload: tracechain_types::payload::Payload::ValidatorSetChange(
+                    tracechain_types::payload::ValidatorSetChange {
+                        new_set: new.clone(),
+                        approvals: Vec::new(),
+                    },
+                ),
+            };
+            b.txs = vec![body.sign(&cfg.chain_id, &sk)];
+            b.header.tx_root = Block::compute_tx_root(&b.txs);
+        }
+        let c = cert_by(cfg, &signers, &b);
+        parent = b.hash();
+        ts = b.header.timestamp_ms;
+        out.push((b, c));
+    }
+    out
+}
+
+/// SY5 (finding 5): a node syncing from genesis with a trusted checkpoint (height 5, honest
+/// block hash) is offered by a Byzantine sync peer a history certified by validators that have
+/// since been retired (keys 0–3, replaced by 4–7 from height 3). Every certificate of the fork
+/// verifies against the sets the fork itself implies, so sync alone used to commit it. Now the
+/// fork's block at the checkpoint height is refused with a `SY5` rejection naming its
+/// certifiers, no block of the fork below the checkpoint is committed (none is linked to the
+/// checkpoint), and the honest history is committed once it arrives.
+#[test]
+fn sy5_history_conflicting_with_the_checkpoint_is_refused() {
+    let (mut cfg, _) = sim_config(4);
+    let honest = history(&cfg, 5, 0);
+    let fork = history(&cfg, 5, 1);
+    assert_ne!(honest[4].0.hash(), fork[4].0.hash());
+    cfg.checkpoint = Some(tracechain_consensus::Checkpoint {
+        height: 5,
+        hash: honest[4].0.hash(),
+    });
+    // A full node (pool key 9 is in no set): it only follows.
+    let mut r = Replica::new(cfg.clone(), SimSigner::new(9), SimVerifier::default());
+    let mut out = r.step(Input::Start);
+    for (block, cert) in fork.iter().cloned() {
+        out.extend(r.step(Input::BlockSynced { block, cert }));
+    }
+    let fork_hashes: Vec<_> = fork.iter().map(|(b, _)| b.hash()).collect();
+    assert!(
+        out.iter().all(
+            |a| !matches!(a, Action::Commit { block, .. } if fork_hashes.contains(&block.hash()))
+        ),
+        "SY5: no block of the conflicting history is committed (height now {})",
+        r.height()
+    );
+    assert!(
+        rejected(&out).iter().any(|e| matches!(
+            e,
+            ConsensusError::CheckpointConflict { height: 5, signers, .. } if signers.len() == 3
+        )),
+        "SY5: the conflict is reported with the certifiers as evidence: {:?}",
+        rejected(&out)
+    );
+    // The honest history, in any order (top down here), is committed.
+    let mut out = Vec::new();
+    for (block, cert) in honest.iter().rev().cloned() {
+        out.extend(r.step(Input::BlockSynced { block, cert }));
+    }
+    let committed: Vec<_> = out
+        .iter()
+        .filter_map(|a| match a {
+            Action::Commit { block, .. } => Some(block.hash()),
+            _ => None,
+        })
+        .collect();
+    let honest_hashes: Vec<_> = honest.iter().map(|(b, _)| b.hash()).collect();
+    assert_eq!(
+        committed, honest_hashes,
+        "SY5: the checkpoint's history commits"
+    );
+    assert_eq!(r.height(), 6);
+}
+
+/// SY5: a checkpoint further away than the sync window: the replica walks parent hashes down
+/// from the checkpoint through blocks it cannot commit yet, then commits the linked history
+/// bottom up (asking again for the blocks the walk consumed).
+#[test]
+fn sy5_far_checkpoint_is_walked_down_then_committed() {
+    let (mut cfg, _) = sim_config(4);
+    let honest = history(&cfg, 100, 0);
+    cfg.checkpoint = Some(tracechain_consensus::Checkpoint {
+        height: 100,
+        hash: honest[99].0.hash(),
+    });
+    assert_eq!(cfg.validate(), Ok(()));
+    let mut r = Replica::new(cfg.clone(), SimSigner::new(9), SimVerifier::default());
+    let out = r.step(Input::Start);
+    assert!(
+        out.iter().any(|a| matches!(
+            a,
+            Action::RequestSync {
+                from_height: 37,
+                to_height: 100
+            }
+        )),
+        "SY5: the walk starts below the checkpoint: {out:?}"
+    );
+    let mut committed = 0;
+    for (block, cert) in honest.iter().rev().cloned() {
+        for a in r.step(Input::BlockSynced { block, cert }) {
+            if matches!(a, Action::Commit { .. }) {
+                committed += 1;
+            }
+            assert!(!matches!(a, Action::Rejected { .. }), "{a:?}");
+        }
+    }
+    assert_eq!(
+        committed, 64,
+        "heights 1–64 (the synced blocks kept, max_synced_ahead) commit"
+    );
+    // The blocks the walk consumed above the window are asked for again and commit.
+    for (block, cert) in honest.iter().skip(64).cloned() {
+        for a in r.step(Input::BlockSynced { block, cert }) {
+            if matches!(a, Action::Commit { .. }) {
+                committed += 1;
+            }
+        }
+    }
+    assert_eq!(committed, 100);
+    assert_eq!(r.height(), 101);
+    let mut bad = cfg.clone();
+    bad.checkpoint = Some(tracechain_consensus::Checkpoint {
+        height: 0,
+        hash: honest[0].0.hash(),
+    });
+    assert!(matches!(
+        bad.validate(),
+        Err(ConfigError::CheckpointHeight { height: 0, .. })
+    ));
+}
