@@ -2034,3 +2034,24 @@ fn sy5_far_checkpoint_is_walked_down_then_committed() {
         Err(ConfigError::CheckpointHeight { height: 0, .. })
     ));
 }
+
+/// VC7 (finding 1): a new-view carries exactly a quorum of view changes; one with more (here
+/// all four of n = 4, quorum 3) is refused, so no primary can grow a new-view past the bound
+/// `max_new_view_bytes(n)`.
+#[test]
+fn vc7_new_view_with_more_than_a_quorum_is_rejected() {
+    let (cfg, set, me, p1, b, mut vcs) = nv_setup();
+    let (mut r, _) = started(&cfg, me);
+    vcs.push(view_change(&cfg, me, 1, None));
+    assert_eq!(vcs.len(), set.quorum() + 1);
+    let out = r.step(msg(p1, Message::NewView(new_view(&cfg, p1, 1, vcs, b))));
+    assert!(
+        matches!(rejected(&out).as_slice(), [ConsensusError::BadNewView(m)] if m.starts_with("VC3a")),
+        "{out:?}"
+    );
+    assert_eq!(r.view(), 0);
+    assert!(
+        tracechain_consensus::max_new_view_bytes(256) <= MAX_MESSAGE_BYTES,
+        "M4/VC7: the bound for 256 validators fits the decode limit"
+    );
+}
