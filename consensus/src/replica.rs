@@ -369,6 +369,24 @@ pub enum Action {
     },
 }
 
+/// What a signature of this replica is for (S1): the phase and the slot `SignedRecord` keeps.
+enum Slot<'a> {
+    /// A proposal (pre-prepare) of `view`.
+    Proposal { view: u64, block: &'a Block },
+    /// A prepare vote.
+    Prepare { view: u64, hash: Hash },
+    /// A commit vote.
+    Commit { view: u64, hash: Hash },
+    /// A view change.
+    ViewChange(&'a ViewChangeBody),
+    /// A new-view announcing `hash` with these view changes.
+    NewView {
+        view: u64,
+        hash: Hash,
+        view_changes: &'a [ViewChange],
+    },
+}
+
 /// A signature to verify, with the error to report if it is bad (M5).
 struct SigCheck {
     key: PublicKey,
@@ -661,6 +679,123 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         out.push(Action::Persist(self.persisted_state()));
     }
 
+    /// S1: the one signing path. Every signature of this replica is made here: it refuses a
+    /// second digest for one (height, view, phase) and any view below the last one signed in
+    /// that phase (returns `None`), and records the signature in `SignedRecord` before
+    /// returning it, so that the next `Persist` makes it durable (S2, see `send_signed`).
+    fn sign_once(&mut self, slot: Slot<'_>) -> Option<Signature> {
+        // Views only grow within a height; one digest per (view, phase).
+        let allowed = |prev: Option<(u64, Hash)>, view: u64, digest: Hash| match prev {
+            None => true,
+            Some((v, d)) => v < view || (v == view && d == digest),
+        };
+        let chain = &self.cfg.chain_id;
+        let h = self.height;
+        match slot {
+            Slot::Proposal { view, block } => {
+                let hash = block.hash();
+                let prev = self
+                    .signed
+                    .proposal
+                    .as_ref()
+                    .map(|p| (p.view, p.block.hash()));
+                if !allowed(prev, view, hash) {
+                    return None;
+                }
+                let signature = self
+                    .signer
+                    .sign(&preprepare_signing_bytes(chain, h, view, &hash));
+                self.signed.proposal = Some(Proposal {
+                    view,
+                    block: block.clone(),
+                    signature,
+                });
+                Some(signature)
+            }
+            Slot::Prepare { view, hash } => {
+                if !allowed(self.signed.prepare, view, hash) {
+                    return None;
+                }
+                let signature = self
+                    .signer
+                    .sign(&prepare_signing_bytes(chain, h, view, &hash));
+                self.signed.prepare = Some((view, hash));
+                Some(signature)
+            }
+            Slot::Commit { view, hash } => {
+                if !allowed(self.signed.commit, view, hash) {
+                    return None;
+                }
+                let signature = self
+                    .signer
+                    .sign(&commit_vote_signing_bytes(chain, h, view, &hash));
+                self.signed.commit = Some((view, hash));
+                Some(signature)
+            }
+            Slot::ViewChange(body) => {
+                assert_eq!(
+                    body.height, h,
+                    "invariant: view change of the current height"
+                );
+                if let Some(prev) = &self.signed.view_change {
+                    if prev.body.height == h
+                        && (prev.body.new_view > body.new_view
+                            || (prev.body.new_view == body.new_view && prev.body != *body))
+                    {
+                        return None;
+                    }
+                }
+                let signature = self.signer.sign(&view_change_signing_bytes(chain, body));
+                self.signed.view_change = Some(ViewChange {
+                    body: body.clone(),
+                    signature,
+                });
+                Some(signature)
+            }
+            Slot::NewView {
+                view,
+                hash,
+                view_changes,
+            } => {
+                if !allowed(self.signed.new_view, view, hash) {
+                    return None;
+                }
+                let signature =
+                    self.signer
+                        .sign(&new_view_signing_bytes(chain, h, view, &hash, view_changes));
+                self.signed.new_view = Some((view, hash));
+                Some(signature)
+            }
+        }
+    }
+
+    /// S2: the one way a newly signed message leaves this replica: the durable state, which
+    /// records the signature (`sign_once`), is emitted first, then the message.
+    fn send_signed(&mut self, message: Message, out: &mut Vec<Action>) {
+        assert!(
+            self.records(&message),
+            "invariant (S1/S2): a signature is recorded before it is sent"
+        );
+        self.persist(out);
+        out.push(Action::Broadcast(message));
+    }
+
+    /// Whether `SignedRecord` holds the signature `message` carries.
+    fn records(&self, message: &Message) -> bool {
+        let s = &self.signed;
+        match message {
+            Message::PrePrepare(pp) => s.proposal.as_ref() == Some(&pp.proposal),
+            Message::Prepare(v) => s.prepare == Some((v.view, v.block_hash)),
+            Message::Commit(v) => s.commit == Some((v.view, v.block_hash)),
+            Message::ViewChange(vc) => s.view_change.as_ref() == Some(&vc.view_change),
+            Message::NewView(nv) => {
+                s.proposal.as_ref() == Some(&nv.proposal)
+                    && s.new_view == Some((nv.view, nv.proposal.block.hash()))
+            }
+            Message::Decided(_) => true,
+        }
+    }
+
     fn reject(&self, from: PublicKey, error: ConsensusError, out: &mut Vec<Action>) {
         out.push(Action::Rejected { from, error });
     }
@@ -876,9 +1011,9 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
                     committed: self.last.cert.clone(),
                     prepared: self.prepared.as_ref().map(|(c, _)| c.clone()),
                 };
-                let signature = self
-                    .signer
-                    .sign(&view_change_signing_bytes(&self.cfg.chain_id, &body));
+                let Some(signature) = self.sign_once(Slot::ViewChange(&body)) else {
+                    return;
+                };
                 ViewChange { body, signature }
             }
         };
@@ -894,13 +1029,14 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         // A fresh block built for an earlier view names that view in its header (P2f): it can
         // never be the fresh proposal of `target`.
         self.pending_fresh = None;
-        self.signed.view_change = Some(vc.clone());
-        self.persist(out);
         let prepared_block = self.prepared.as_ref().map(|(_, b)| b.clone());
-        out.push(Action::Broadcast(Message::ViewChange(ViewChangeMsg {
-            view_change: vc.clone(),
-            prepared_block,
-        })));
+        self.send_signed(
+            Message::ViewChange(ViewChangeMsg {
+                view_change: vc.clone(),
+                prepared_block,
+            }),
+            out,
+        );
         self.view_changes.retain(|v, _| *v >= target);
         self.view_changes
             .entry(target)
@@ -1435,23 +1571,24 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
                     return;
                 }
             }
-            let signature = self.signer.sign(&preprepare_signing_bytes(
-                &self.cfg.chain_id,
-                height,
-                0,
-                &hash,
-            ));
+            let Some(signature) = self.sign_once(Slot::Proposal {
+                view: 0,
+                block: &block,
+            }) else {
+                return;
+            };
             let proposal = Proposal {
                 view: 0,
                 block,
                 signature,
             };
-            self.signed.proposal = Some(proposal.clone());
-            self.persist(out);
-            out.push(Action::Broadcast(Message::PrePrepare(PrePrepare {
-                proposal: proposal.clone(),
-                parent_cert: self.last.cert.clone(),
-            })));
+            self.send_signed(
+                Message::PrePrepare(PrePrepare {
+                    proposal: proposal.clone(),
+                    parent_cert: self.last.cert.clone(),
+                }),
+                out,
+            );
             self.accept_proposal(0, hash, proposal, true, out);
         } else {
             self.keep_block(hash, block);
@@ -1483,12 +1620,13 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
                 return;
             }
             if !self.prepares.contains_key(&self.me) {
-                let bytes =
-                    prepare_signing_bytes(&self.cfg.chain_id, self.height, self.view, &cur.hash);
-                let signature = self.signer.sign(&bytes);
-                self.signed.prepare = Some((self.view, cur.hash));
+                let Some(signature) = self.sign_once(Slot::Prepare {
+                    view: self.view,
+                    hash: cur.hash,
+                }) else {
+                    return;
+                };
                 self.prepares.insert(self.me, (cur.hash, signature));
-                self.persist(out);
                 let vote = Vote {
                     height: self.height,
                     view: self.view,
@@ -1496,7 +1634,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
                     voter: self.me,
                     signature,
                 };
-                out.push(Action::Broadcast(Message::Prepare(vote)));
+                self.send_signed(Message::Prepare(vote), out);
             }
         }
         self.check_prepared(out);
@@ -1553,15 +1691,16 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         if higher {
             self.prepared = Some((cert, cur.proposal.block.clone()));
         }
-        let bytes =
-            commit_vote_signing_bytes(&self.cfg.chain_id, self.height, self.view, &cur.hash);
-        let signature = self.signer.sign(&bytes);
-        self.signed.commit = Some((self.view, cur.hash));
+        let Some(signature) = self.sign_once(Slot::Commit {
+            view: self.view,
+            hash: cur.hash,
+        }) else {
+            return;
+        };
         self.commits
             .entry(self.view)
             .or_default()
             .insert(self.me, (cur.hash, signature));
-        self.persist(out);
         let vote = Vote {
             height: self.height,
             view: self.view,
@@ -1569,7 +1708,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             voter: self.me,
             signature,
         };
-        out.push(Action::Broadcast(Message::Commit(vote)));
+        self.send_signed(Message::Commit(vote), out);
         self.try_commit(self.view, cur.hash, out);
     }
 
@@ -2322,34 +2461,34 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
                 return; // S1
             }
         }
-        let signature = self.signer.sign(&preprepare_signing_bytes(
-            &self.cfg.chain_id,
-            self.height,
-            v,
-            &hash,
-        ));
+        let Some(signature) = self.sign_once(Slot::Proposal {
+            view: v,
+            block: &block,
+        }) else {
+            return;
+        };
         let proposal = Proposal {
             view: v,
             block,
             signature,
         };
-        let nv_sig = self.signer.sign(&new_view_signing_bytes(
-            &self.cfg.chain_id,
-            self.height,
-            v,
-            &hash,
-            &vcs,
-        ));
-        self.signed.proposal = Some(proposal.clone());
-        self.signed.new_view = Some((v, hash));
-        self.persist(out);
-        out.push(Action::Broadcast(Message::NewView(NewView {
-            height: self.height,
+        let Some(nv_sig) = self.sign_once(Slot::NewView {
             view: v,
-            view_changes: vcs,
-            proposal: proposal.clone(),
-            signature: nv_sig,
-        })));
+            hash,
+            view_changes: &vcs,
+        }) else {
+            return;
+        };
+        self.send_signed(
+            Message::NewView(NewView {
+                height: self.height,
+                view: v,
+                view_changes: vcs,
+                proposal: proposal.clone(),
+                signature: nv_sig,
+            }),
+            out,
+        );
         self.enter_view(v, hash, proposal, required.is_none(), out);
     }
 
@@ -2504,4 +2643,69 @@ pub fn set_change_in(block: &Block) -> Option<ValidatorSet> {
 /// Encoded size of a value kept in memory (B3).
 fn object_bytes<T: BorshSerialize>(value: &T) -> usize {
     borsh::object_length(value).unwrap_or(usize::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signer::Ed25519Signer;
+    use tracechain_types::{Ed25519, SecretKey, Validator};
+
+    fn replica() -> Replica<Ed25519Signer, Ed25519> {
+        let key = SecretKey::from_seed([7; 32]);
+        let set = match ValidatorSet::new(vec![Validator {
+            public_key: key.public(),
+            name: "v".into(),
+        }]) {
+            Ok(s) => s,
+            Err(e) => panic!("{e}"),
+        };
+        let chain = match ChainId::new("tracechain-unit") {
+            Ok(c) => c,
+            Err(e) => panic!("{e}"),
+        };
+        let cfg = Config::new(chain, Hash::tagged(b"g", &[]), 1, set);
+        Replica::new(cfg, Ed25519Signer::new(key), Ed25519)
+    }
+
+    /// S1: the one signing path refuses a second digest for one (height, view, phase) and any
+    /// lower view, re-signs the same digest, and records what it signed.
+    #[test]
+    fn s1_sign_once_refuses_a_second_digest_and_lower_views() {
+        let mut r = replica();
+        let (a, b) = (Hash::tagged(b"a", &[]), Hash::tagged(b"b", &[]));
+        let first = r.sign_once(Slot::Prepare { view: 1, hash: a });
+        assert!(first.is_some());
+        assert_eq!(r.signed.prepare, Some((1, a)));
+        assert_eq!(r.sign_once(Slot::Prepare { view: 1, hash: a }), first);
+        assert_eq!(r.sign_once(Slot::Prepare { view: 1, hash: b }), None);
+        assert_eq!(r.sign_once(Slot::Prepare { view: 0, hash: a }), None);
+        assert!(r.sign_once(Slot::Prepare { view: 2, hash: b }).is_some());
+        assert!(r.sign_once(Slot::Commit { view: 2, hash: b }).is_some());
+        assert_eq!(r.sign_once(Slot::Commit { view: 2, hash: a }), None);
+        let body = |new_view| ViewChangeBody {
+            height: 1,
+            new_view,
+            voter: r.me,
+            committed: None,
+            prepared: None,
+        };
+        let (b3, b2) = (body(3), body(2));
+        assert!(r.sign_once(Slot::ViewChange(&b3)).is_some());
+        assert_eq!(r.sign_once(Slot::ViewChange(&b2)), None);
+        let msg = Message::Prepare(Vote {
+            height: 1,
+            view: 2,
+            block_hash: b,
+            voter: r.me,
+            signature: Signature([0; 64]),
+        });
+        assert!(r.records(&msg), "S2: what was signed is recorded");
+        let mut out = Vec::new();
+        r.send_signed(msg, &mut out);
+        assert!(
+            matches!(out.as_slice(), [Action::Persist(_), Action::Broadcast(_)]),
+            "S2: the persist precedes the send"
+        );
+    }
 }
