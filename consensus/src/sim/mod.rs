@@ -20,7 +20,7 @@ use tracechain_types::{
 use crate::messages::{commit_vote_signing_bytes, ViewChange, ViewChangeBody, ViewChangeMsg};
 use crate::messages::{
     decode_message, new_view_signing_bytes, prepare_signing_bytes, preprepare_signing_bytes,
-    view_change_signing_bytes, Message, Vote,
+    view_change_signing_bytes, Message, Vote, MAX_MESSAGE_BYTES,
 };
 use crate::replica::{set_change_in, Action, Config, Input, PersistedState, Replica, TimerId};
 use crate::signer::ConsensusSigner;
@@ -63,6 +63,11 @@ pub enum Fixture {
     Replay,
     /// One validator spams signed votes and view changes for future heights and views.
     Spam,
+    /// Scripted scenarios only (never drawn by the sweep): one validator behaves honestly but
+    /// pads the `committed` certificate of every view change it sends to just under
+    /// `MAX_MESSAGE_BYTES` with junk votes; the network drops messages above that limit, as
+    /// `decode_message` does (VC6/VC7).
+    PaddedViewChange,
 }
 
 impl Fixture {
@@ -308,6 +313,9 @@ pub struct SimReport {
     pub crashes: u64,
     /// Final virtual time.
     pub end_ms: u64,
+    /// Messages dropped by the network for exceeding `MAX_MESSAGE_BYTES` (checked with the
+    /// `PaddedViewChange` fixture only).
+    pub oversized: u64,
     /// View changes broadcast by honest replicas.
     pub view_changes: u64,
     /// Largest number of new heights committed within one idle window (I10).
@@ -344,6 +352,7 @@ enum Behavior {
     Silent,
     ForgedNewView,
     Spammer,
+    Padder,
 }
 
 type R = Replica<SimSigner, SimVerifier>;
@@ -606,6 +615,7 @@ impl Cluster {
                 behaviors[rng.below(n as u64) as usize] = Behavior::ForgedNewView
             }
             Fixture::Spam => behaviors[rng.below(n as u64) as usize] = Behavior::Spammer,
+            Fixture::PaddedViewChange => behaviors[rng.below(n as u64) as usize] = Behavior::Padder,
         }
         let mut nodes = Vec::new();
         for (key, b) in behaviors.iter().enumerate() {
@@ -783,6 +793,13 @@ impl Cluster {
     /// The blocks committed by `node`.
     pub fn blocks(&self, node: usize) -> &[(Block, CommitCertificate)] {
         &self.nodes[node].chain
+    }
+
+    /// The simulated nodes running a Byzantine behaviour.
+    pub fn byzantine_nodes(&self) -> Vec<usize> {
+        (0..self.nodes.len())
+            .filter(|i| self.nodes[*i].behavior != Behavior::Honest)
+            .collect()
     }
 
     /// Number of simulated instances (twins add instances).
@@ -1287,6 +1304,20 @@ impl Cluster {
         if to == from {
             return;
         }
+        if self.opts.fixture == Fixture::PaddedViewChange
+            && borsh::object_length(&msg).unwrap_or(usize::MAX) > MAX_MESSAGE_BYTES
+        {
+            // M4: the receiver's `decode_message` refuses it.
+            self.report.oversized += 1;
+            if self.nodes[from].behavior == Behavior::Honest {
+                self.checker.fail(
+                    "I11 message size",
+                    self.now,
+                    format!("node {from} (honest) sent a message above MAX_MESSAGE_BYTES"),
+                );
+            }
+            return;
+        }
         let mut extra = 0;
         if let Some(f) = &self.filter {
             match f(self.now, from, to, &msg) {
@@ -1788,6 +1819,48 @@ impl Cluster {
     fn byzantine_broadcast(&mut self, i: usize, msg: Message) {
         match self.nodes[i].behavior {
             Behavior::Honest | Behavior::Twin | Behavior::Spammer => self.broadcast_from(i, &msg),
+            Behavior::Padder => {
+                let Message::ViewChange(vcm) = &msg else {
+                    self.broadcast_from(i, &msg);
+                    return;
+                };
+                let mut vcm = vcm.clone();
+                let body = &mut vcm.view_change.body;
+                // Just under the decode limit: ≈ 96 bytes per junk vote.
+                let votes = MAX_MESSAGE_BYTES / 96;
+                let junk = (0..votes as u32)
+                    .map(|k| {
+                        let mut key = [0u8; 32];
+                        key[..4].copy_from_slice(&k.to_be_bytes());
+                        tracechain_types::CommitVote {
+                            validator: PublicKey(key),
+                            signature: tracechain_types::Signature([9u8; 64]),
+                        }
+                    })
+                    .collect();
+                body.committed = Some(CommitCertificate {
+                    height: body.height.saturating_sub(1),
+                    view: 0,
+                    block_hash: Hash::tagged(b"padding", &[]),
+                    votes: junk,
+                });
+                // Trim to at most 200 bytes under the limit, so the message itself is accepted.
+                let size = borsh::object_length(&vcm).unwrap_or(usize::MAX);
+                let target = MAX_MESSAGE_BYTES - 200;
+                if size > target {
+                    let excess = (size - target).div_ceil(96);
+                    if let Some(c) = vcm.view_change.body.committed.as_mut() {
+                        let keep = c.votes.len().saturating_sub(excess);
+                        c.votes.truncate(keep);
+                    }
+                }
+                vcm.view_change.signature = self.signer_of(i).sign(&view_change_signing_bytes(
+                    &self.cfg.chain_id,
+                    &vcm.view_change.body,
+                ));
+                self.report.byzantine_acts += 1;
+                self.broadcast_from(i, &Message::ViewChange(vcm));
+            }
             Behavior::Silent => {
                 if matches!(msg, Message::PrePrepare(_) | Message::NewView(_)) {
                     self.report.byzantine_acts += 1;
