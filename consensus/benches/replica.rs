@@ -5,19 +5,30 @@
 //! Messages and signatures are prepared before timing; the replica's own signing and all
 //! verification are timed.
 //!
+//! Second part: the cost of one view change at one backup with Ed25519, for n = 4, 16, 64 and
+//! 256 validators, in the worst case where every view change carries a prepare certificate of
+//! a quorum (q + 1 signatures per view change): (a) the q view changes of the other validators
+//! arriving (each verified as one batch, M5), (b) checking the new-view when those view changes
+//! are already held (only the new-view's and the proposal's signatures, M5), (c) checking the
+//! same new-view without having seen the view changes (every signature, one batch).
+//!
 //! Run: `cargo bench -p tracechain-consensus --bench replica`
 
 use std::time::Instant;
 
 use tracechain_consensus::messages::{
-    commit_vote_signing_bytes, prepare_signing_bytes, preprepare_signing_bytes,
+    commit_vote_signing_bytes, new_view_signing_bytes, prepare_signing_bytes,
+    preprepare_signing_bytes, view_change_signing_bytes,
 };
 use tracechain_consensus::sim::crypto::pool_secret_key;
 use tracechain_consensus::sim::{sim_block, sim_config, SimSigner, SimVerifier};
 use tracechain_consensus::{
-    Action, ConsensusSigner, Ed25519Signer, Input, Message, PrePrepare, Proposal, Replica, Vote,
+    Action, Config, ConsensusSigner, Ed25519Signer, Input, Message, NewView, PrePrepare,
+    PrepareCert, Proposal, Replica, TimerId, ViewChange, ViewChangeBody, ViewChangeMsg, Vote,
 };
-use tracechain_types::{Block, Ed25519, PublicKey, SignatureVerifier, ValidatorSet};
+use tracechain_types::{
+    Block, ChainId, Ed25519, Hash, PublicKey, SecretKey, SignatureVerifier, Validator, ValidatorSet,
+};
 
 struct Height {
     block: Block,
@@ -136,7 +147,195 @@ fn run<S: ConsensusSigner, V: SignatureVerifier + Clone>(
     );
 }
 
+/// The Ed25519 key of benchmark validator `i` (any n up to 256).
+fn vc_key(i: usize) -> SecretKey {
+    let mut seed = [0u8; 32];
+    seed[..8].copy_from_slice(&(i as u64).to_le_bytes());
+    seed[8] = 0xbe;
+    SecretKey::from_seed(seed)
+}
+
+struct VcCase {
+    cfg: Config,
+    /// Signer index of each set position.
+    signers: Vec<Ed25519Signer>,
+    me: usize,
+    /// (sender, message) of the q view changes of the others.
+    view_changes: Vec<(PublicKey, Message)>,
+    new_view: (PublicKey, Message),
+    sigs_per_vc: usize,
+}
+
+fn vc_case(n: usize) -> VcCase {
+    let signers: Vec<Ed25519Signer> = (0..n).map(|i| Ed25519Signer::new(vc_key(i))).collect();
+    let set = ValidatorSet::new(
+        signers
+            .iter()
+            .enumerate()
+            .map(|(i, s)| Validator {
+                public_key: s.public(),
+                name: format!("v{i}"),
+            })
+            .collect(),
+    )
+    .unwrap();
+    // Signers in set order.
+    let mut signers = signers;
+    signers.sort_by_key(|s| s.public());
+    let chain_id = ChainId::new("tracechain-bench").unwrap();
+    let cfg = Config::new(
+        chain_id.clone(),
+        Hash::tagged(b"bench-genesis", &[]),
+        1_700_000_000_000,
+        set.clone(),
+    );
+    let q = set.quorum();
+    let pos = |h: u64, v: u64| ((h + v) % n as u64) as usize;
+    let (p0, p1) = (pos(1, 0), pos(1, 1));
+    // The measured backup: neither primary of view 0 nor of view 1.
+    let me = (0..n).find(|i| *i != p0 && *i != p1).unwrap_or(p1);
+    // Block of view 0, prepared by a quorum: pre-prepare + q − 1 prepares.
+    let block = sim_block(
+        &cfg,
+        1,
+        0,
+        cfg.genesis_hash,
+        cfg.genesis_timestamp_ms,
+        signers[p0].public(),
+        set.hash(),
+        0,
+    );
+    let hash = block.hash();
+    let preprepare = signers[p0].sign(&preprepare_signing_bytes(&chain_id, 1, 0, &hash));
+    let prepares: Vec<(PublicKey, tracechain_types::Signature)> = (0..n)
+        .filter(|i| *i != p0)
+        .take(q - 1)
+        .map(|i| {
+            (
+                signers[i].public(),
+                signers[i].sign(&prepare_signing_bytes(&chain_id, 1, 0, &hash)),
+            )
+        })
+        .collect();
+    let cert = PrepareCert {
+        view: 0,
+        block_hash: hash,
+        preprepare,
+        prepares,
+    };
+    // q view changes of validators other than `me`, in key order.
+    let voters: Vec<usize> = (0..n).filter(|i| *i != me).take(q).collect();
+    let vcs: Vec<ViewChange> = voters
+        .iter()
+        .map(|i| {
+            let body = ViewChangeBody {
+                height: 1,
+                new_view: 1,
+                voter: signers[*i].public(),
+                committed: None,
+                prepared: Some(cert.clone()),
+            };
+            let signature = signers[*i].sign(&view_change_signing_bytes(&chain_id, &body));
+            ViewChange { body, signature }
+        })
+        .collect();
+    let view_changes = vcs
+        .iter()
+        .map(|vc| {
+            (
+                vc.body.voter,
+                Message::ViewChange(ViewChangeMsg {
+                    view_change: vc.clone(),
+                    prepared_block: Some(block.clone()),
+                }),
+            )
+        })
+        .collect();
+    let proposal = Proposal {
+        view: 1,
+        block: block.clone(),
+        signature: signers[p1].sign(&preprepare_signing_bytes(&chain_id, 1, 1, &hash)),
+    };
+    let signature = signers[p1].sign(&new_view_signing_bytes(&chain_id, 1, 1, &hash, &vcs));
+    let nv = Message::NewView(NewView {
+        height: 1,
+        view: 1,
+        view_changes: vcs,
+        proposal,
+        signature,
+    });
+    VcCase {
+        cfg,
+        signers,
+        me,
+        view_changes,
+        new_view: (signers_pub(p1, &set), nv),
+        sigs_per_vc: q + 1,
+    }
+}
+
+fn signers_pub(pos: usize, set: &ValidatorSet) -> PublicKey {
+    set.validators()[pos].public_key
+}
+
+fn fresh_backup(case: &VcCase) -> Replica<Ed25519Signer, Ed25519> {
+    let key = case.signers[case.me].public();
+    let idx = (0..256).find(|i| vc_key(*i).public() == key).unwrap();
+    let mut r = Replica::new(case.cfg.clone(), Ed25519Signer::new(vc_key(idx)), Ed25519);
+    r.step(Input::Start);
+    r.step(Input::PendingWork(true));
+    r.step(Input::Timer(TimerId::View { height: 1, view: 0 }));
+    r
+}
+
+fn view_change_cost(n: usize, rounds: u32) {
+    let case = vc_case(n);
+    let q = case.view_changes.len();
+    let (mut arrive, mut held, mut scratch) = (0f64, 0f64, 0f64);
+    for _ in 0..rounds {
+        // (a) + (b): the view changes arrive, then the new-view.
+        let mut r = fresh_backup(&case);
+        let t = Instant::now();
+        for (from, m) in case.view_changes.iter().cloned() {
+            r.step(Input::Message { from, message: m });
+        }
+        arrive += t.elapsed().as_secs_f64();
+        let (from, m) = case.new_view.clone();
+        let t = Instant::now();
+        let out = r.step(Input::Message { from, message: m });
+        held += t.elapsed().as_secs_f64();
+        assert!(
+            out.iter().all(|a| !matches!(a, Action::Rejected { .. })) && r.view() == 1,
+            "n={n}: the new-view is accepted"
+        );
+        // (c): the new-view alone.
+        let mut r = fresh_backup(&case);
+        let (from, m) = case.new_view.clone();
+        let t = Instant::now();
+        r.step(Input::Message { from, message: m });
+        scratch += t.elapsed().as_secs_f64();
+        assert_eq!(r.view(), 1, "n={n}: the new-view alone is accepted");
+    }
+    let r = rounds as f64;
+    println!(
+        "view change n={n:>3} q={q:>3}: {q} view changes ({} signatures each) {:>9.3} ms ({:>8.1} µs each); new-view with them held {:>7.3} ms; new-view from scratch ({} signatures) {:>9.3} ms",
+        case.sigs_per_vc,
+        arrive / r * 1e3,
+        arrive / r * 1e6 / q as f64,
+        held / r * 1e3,
+        q * case.sigs_per_vc + 2,
+        scratch / r * 1e3
+    );
+}
+
 fn main() {
+    let only_vc = std::env::args().any(|a| a == "view-change");
+    for (n, rounds) in [(4usize, 200u32), (16, 50), (64, 5), (256, 2)] {
+        view_change_cost(n, rounds);
+    }
+    if only_vc {
+        return;
+    }
     for n in [4usize, 7] {
         run("sim", n, 20_000, SimSigner::new, SimVerifier::default());
         run(

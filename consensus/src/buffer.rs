@@ -1,76 +1,141 @@
-//! The bounded buffer of messages for future heights and views (rule B1, ADR 0011).
+//! The bounded buffer of messages for future heights and views (rules B1 and B3, ADR 0011,
+//! ADR 0017): bounded per sender and in total, in messages and in encoded bytes.
 
 use std::collections::BTreeMap;
 
 use tracechain_types::PublicKey;
 
+use crate::limits::Limits;
 use crate::messages::Message;
 
-/// Most messages kept per sender. An honest validator sends at most a handful of messages per
-/// (height, view) (pre-prepare or new-view, prepare, commit, view change); 64 covers several
-/// heights and views ahead. Policy when full (B1): keep the messages nearest to the replica's
-/// position; the furthest-future one (largest (height, view), the newest on ties) is dropped.
-pub const MAX_BUFFERED_PER_SENDER: usize = 64;
-/// Messages more than this many heights ahead are dropped, not buffered (B2); the replica
-/// learns it is behind from certificates instead (SY1).
-pub const MAX_FUTURE_HEIGHTS: u64 = 4;
-/// Messages more than this many views ahead of the replica's view are dropped (B2).
-pub const MAX_FUTURE_VIEWS: u64 = 64;
+pub use crate::limits::{MAX_BUFFERED_PER_SENDER, MAX_FUTURE_HEIGHTS, MAX_FUTURE_VIEWS};
 
 #[derive(Debug, Clone)]
 struct Entry {
     height: u64,
     view: u64,
+    bytes: usize,
     message: Message,
 }
 
+/// Encoded size of a message (what it costs to keep it).
+pub fn message_bytes(message: &Message) -> usize {
+    borsh::object_length(message).unwrap_or(usize::MAX)
+}
+
 /// Per-sender bounded buffer of future messages.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct FutureBuffer {
+    limits: Limits,
     per_sender: BTreeMap<PublicKey, Vec<Entry>>,
+    total: usize,
+    total_bytes: usize,
+}
+
+impl Default for FutureBuffer {
+    fn default() -> Self {
+        FutureBuffer::new(Limits::default())
+    }
 }
 
 impl FutureBuffer {
+    /// An empty buffer with these limits.
+    pub fn new(limits: Limits) -> Self {
+        FutureBuffer {
+            limits,
+            per_sender: BTreeMap::new(),
+            total: 0,
+            total_bytes: 0,
+        }
+    }
+
     /// Buffer `message` from `from`. Duplicates are kept once. Returns false when the message
-    /// was dropped because the sender's share is full of nearer messages.
+    /// was dropped: larger than a sender's byte share, or the sender's share (B1/B3) or the
+    /// whole buffer (B3) is full of nearer messages. Only messages further in the future than
+    /// the new one are ever evicted for it (largest (height, view) first, the newest on ties).
     pub fn push(&mut self, from: PublicKey, message: Message) -> bool {
-        let (height, view) = (message.height(), message.view());
-        let entries = self.per_sender.entry(from).or_default();
-        if entries.iter().any(|e| e.message == message) {
+        let key = (message.height(), message.view());
+        if self
+            .per_sender
+            .get(&from)
+            .map(|es| es.iter().any(|e| e.message == message))
+            .unwrap_or(false)
+        {
             return true;
         }
-        if entries.len() < MAX_BUFFERED_PER_SENDER {
-            entries.push(Entry {
-                height,
-                view,
-                message,
-            });
-            return true;
-        }
-        // Full: find the furthest-future entry (last on ties, i.e. the newest).
-        let mut far = 0;
-        for (i, e) in entries.iter().enumerate() {
-            let (fh, fv) = match entries.get(far) {
-                Some(f) => (f.height, f.view),
-                None => (0, 0),
-            };
-            if (e.height, e.view) >= (fh, fv) {
-                far = i;
-            }
-        }
-        let far_key = entries
-            .get(far)
-            .map(|e| (e.height, e.view))
-            .unwrap_or((0, 0));
-        if (height, view) >= far_key {
+        let bytes = message_bytes(&message);
+        if bytes > self.limits.max_buffered_bytes_per_sender
+            || bytes > self.limits.max_buffered_bytes_total
+        {
             return false;
         }
-        entries.remove(far);
-        entries.push(Entry {
-            height,
-            view,
+        // The sender's share, in messages and bytes.
+        loop {
+            let (count, used) = self.share(&from);
+            if count < self.limits.max_buffered_per_sender
+                && used.saturating_add(bytes) <= self.limits.max_buffered_bytes_per_sender
+            {
+                break;
+            }
+            if !self.evict_further(Some(&from), key) {
+                return false;
+            }
+        }
+        // The whole buffer.
+        while self.total >= self.limits.max_buffered_total
+            || self.total_bytes.saturating_add(bytes) > self.limits.max_buffered_bytes_total
+        {
+            if !self.evict_further(None, key) {
+                return false;
+            }
+        }
+        self.per_sender.entry(from).or_default().push(Entry {
+            height: key.0,
+            view: key.1,
+            bytes,
             message,
         });
+        self.total += 1;
+        self.total_bytes = self.total_bytes.saturating_add(bytes);
+        true
+    }
+
+    fn share(&self, from: &PublicKey) -> (usize, usize) {
+        match self.per_sender.get(from) {
+            Some(es) => (es.len(), es.iter().map(|e| e.bytes).sum()),
+            None => (0, 0),
+        }
+    }
+
+    /// Evict the furthest-future entry (of `only` or of anyone) if it is further than `key`;
+    /// false when nothing further than `key` is left.
+    fn evict_further(&mut self, only: Option<&PublicKey>, key: (u64, u64)) -> bool {
+        let mut far: Option<(PublicKey, usize, (u64, u64))> = None;
+        for (k, es) in &self.per_sender {
+            if only.map(|o| o != k).unwrap_or(false) {
+                continue;
+            }
+            for (i, e) in es.iter().enumerate() {
+                let ek = (e.height, e.view);
+                if far.map(|(_, _, fk)| ek >= fk).unwrap_or(true) {
+                    far = Some((*k, i, ek));
+                }
+            }
+        }
+        let Some((k, i, fk)) = far else {
+            return false;
+        };
+        if fk <= key {
+            return false;
+        }
+        if let Some(es) = self.per_sender.get_mut(&k) {
+            let gone = es.remove(i);
+            self.total -= 1;
+            self.total_bytes = self.total_bytes.saturating_sub(gone.bytes);
+            if es.is_empty() {
+                self.per_sender.remove(&k);
+            }
+        }
         true
     }
 
@@ -82,6 +147,8 @@ impl FutureBuffer {
             let mut keep = Vec::with_capacity(entries.len());
             for e in entries.drain(..) {
                 if e.height == height && e.view <= max_view {
+                    self.total -= 1;
+                    self.total_bytes = self.total_bytes.saturating_sub(e.bytes);
                     out.push((*from, e.message));
                 } else {
                     keep.push(e);
@@ -96,6 +163,10 @@ impl FutureBuffer {
     /// Drop everything for heights below `height` (stale after a commit).
     pub fn prune_below(&mut self, height: u64) {
         for entries in self.per_sender.values_mut() {
+            for e in entries.iter().filter(|e| e.height < height) {
+                self.total -= 1;
+                self.total_bytes = self.total_bytes.saturating_sub(e.bytes);
+            }
             entries.retain(|e| e.height >= height);
         }
         self.per_sender.retain(|_, v| !v.is_empty());
@@ -103,7 +174,12 @@ impl FutureBuffer {
 
     /// Messages buffered in total.
     pub fn len(&self) -> usize {
-        self.per_sender.values().map(Vec::len).sum()
+        self.total
+    }
+
+    /// Encoded bytes buffered in total.
+    pub fn bytes(&self) -> usize {
+        self.total_bytes
     }
 
     /// Whether nothing is buffered.
@@ -114,6 +190,15 @@ impl FutureBuffer {
     /// The largest number of messages buffered for one sender.
     pub fn max_per_sender(&self) -> usize {
         self.per_sender.values().map(Vec::len).max().unwrap_or(0)
+    }
+
+    /// The largest number of encoded bytes buffered for one sender.
+    pub fn max_bytes_per_sender(&self) -> usize {
+        self.per_sender
+            .values()
+            .map(|es| es.iter().map(|e| e.bytes).sum::<usize>())
+            .max()
+            .unwrap_or(0)
     }
 
     /// Number of senders with buffered messages.

@@ -69,6 +69,18 @@ pub enum ConsensusError {
         /// Which check failed.
         reason: &'static str,
     },
+    /// A block or certificate conflicts with the trusted checkpoint (a long-range fork).
+    #[error("SY5: block {got} at height {height} conflicts with the trusted checkpoint (expected {expected}); certified by {} keys", signers.len())]
+    CheckpointConflict {
+        /// Height of the conflicting block.
+        height: u64,
+        /// The hash the checkpoint chain has there (when known).
+        expected: Hash,
+        /// The conflicting block's hash.
+        got: Hash,
+        /// Evidence: the keys that certified the conflicting block.
+        signers: Vec<PublicKey>,
+    },
     /// The restored state is inconsistent.
     #[error("R1: restored state refused: {0}")]
     BadRestore(&'static str),

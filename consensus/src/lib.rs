@@ -17,6 +17,7 @@
 
 pub mod buffer;
 pub mod error;
+pub mod limits;
 pub mod messages;
 pub mod replica;
 pub mod signer;
@@ -25,12 +26,14 @@ pub mod sim;
 
 pub use buffer::{FutureBuffer, MAX_BUFFERED_PER_SENDER, MAX_FUTURE_HEIGHTS, MAX_FUTURE_VIEWS};
 pub use error::ConsensusError;
+pub use limits::{LimitError, Limits};
 pub use messages::{
-    decode_message, Message, NewView, Phase, PrePrepare, PrepareCert, Proposal, ViewChange,
-    ViewChangeBody, ViewChangeMsg, Vote, MAX_MESSAGE_BYTES,
+    decode_message, max_new_view_bytes, max_view_change_bytes, max_view_change_msg_bytes, Message,
+    NewView, Phase, PrePrepare, PrepareCert, Proposal, ViewChange, ViewChangeBody, ViewChangeMsg,
+    Vote, MAX_MESSAGE_BYTES,
 };
 pub use replica::{
-    Action, Config, ConfigError, Evidence, Input, LastCommitted, PersistedState, Replica,
-    SignedRecord, TimerId,
+    Action, Checkpoint, Config, ConfigError, Evidence, Input, LastCommitted, PersistedState,
+    Replica, SignedRecord, TimerId,
 };
 pub use signer::{ConsensusSigner, Ed25519Signer};

@@ -5,6 +5,7 @@
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use tracechain_types::block::DEFAULT_MAX_BLOCK_BYTES;
+use tracechain_types::validator::MAX_VALIDATORS;
 use tracechain_types::{
     commit_signing_bytes, decode, encode, Block, ChainId, CommitCertificate, DecodeError, Hash,
     PublicKey, Signature,
@@ -20,11 +21,77 @@ pub const VIEWCHANGE_DOMAIN: &[u8] = b"tracechain/viewchange/v1";
 pub const NEWVIEW_DOMAIN: &[u8] = b"tracechain/newview/v1";
 
 /// Largest encoded consensus message accepted from a peer. The largest legitimate message is a
-/// new-view: one block (at most `DEFAULT_MAX_BLOCK_BYTES`) plus up to `MAX_VALIDATORS`
-/// view changes, each with a commit certificate and a prepare certificate of at most
-/// `MAX_VALIDATORS` signatures (≈ 256 × 2 × 256 × 96 bytes ≈ 12 MiB). A view change carries at
-/// most one block. Policy when hit: the network layer drops the message and counts it.
+/// new-view of a set of [`MAX_VALIDATORS`] validators: one block (at most
+/// `DEFAULT_MAX_BLOCK_BYTES`) plus exactly a quorum of view changes (rule VC7), each bounded on
+/// arrival (rule VC6); [`max_new_view_bytes`] derives that bound from the validator count
+/// (≈ 8.5 MB of view changes for 256 validators) and a compile-time check keeps it below this
+/// limit. A view change message carries at most one block ([`max_view_change_msg_bytes`]).
+/// Policy when hit: the network layer drops the message and counts it.
 pub const MAX_MESSAGE_BYTES: usize = DEFAULT_MAX_BLOCK_BYTES + 16 * 1024 * 1024;
+
+/// Encoded bytes of a public key, a signature, a hash, a `u64`, a Borsh length prefix and an
+/// `Option` / enum tag.
+const KEY: usize = 32;
+const SIG: usize = 64;
+const HASH: usize = 32;
+const U64: usize = 8;
+const LEN: usize = 4;
+const TAG: usize = 1;
+
+/// Largest encoded commit certificate with `votes` votes.
+pub const fn max_commit_cert_bytes(votes: usize) -> usize {
+    U64 + U64 + HASH + LEN + votes * (KEY + SIG)
+}
+
+/// Largest encoded prepare certificate of a set of `n` validators (the primary's pre-prepare
+/// signature plus at most n − 1 prepares of distinct other members, VC1).
+pub const fn max_prepare_cert_bytes(n: usize) -> usize {
+    U64 + HASH + SIG + LEN + n.saturating_sub(1) * (KEY + SIG)
+}
+
+/// Largest encoded signed view change accepted from a set of `n` validators (VC6): its
+/// `committed` certificate has at most [`MAX_VALIDATORS`] votes (the set of the previous height
+/// may be larger than this one), its prepare certificate at most n − 1 prepares.
+pub const fn max_view_change_bytes(n: usize) -> usize {
+    // body: height, new view, voter, committed, prepared; then the signature.
+    U64 + U64
+        + KEY
+        + TAG
+        + max_commit_cert_bytes(MAX_VALIDATORS)
+        + TAG
+        + max_prepare_cert_bytes(n)
+        + SIG
+}
+
+/// Largest encoded view-change message (the signed view change plus one prepared block).
+pub const fn max_view_change_msg_bytes(n: usize) -> usize {
+    TAG + max_view_change_bytes(n) + TAG + DEFAULT_MAX_BLOCK_BYTES
+}
+
+/// Quorum of `n` validators (`ValidatorSet::quorum`, ⌊(n+f)/2⌋+1 with f = ⌊(n−1)/3⌋), for the
+/// size bounds only.
+pub const fn quorum_of(n: usize) -> usize {
+    let f = n.saturating_sub(1) / 3;
+    (n + f) / 2 + 1
+}
+
+/// Largest encoded new-view message of a set of `n` validators (VC7): height, view, exactly a
+/// quorum of view changes bounded by [`max_view_change_bytes`], the proposal (view, block of at
+/// most `DEFAULT_MAX_BLOCK_BYTES`, signature) and the primary's signature.
+pub const fn max_new_view_bytes(n: usize) -> usize {
+    TAG + U64
+        + U64
+        + LEN
+        + quorum_of(n) * max_view_change_bytes(n)
+        + U64
+        + DEFAULT_MAX_BLOCK_BYTES
+        + SIG
+        + SIG
+}
+
+// VC7: every legitimate new-view and view change decodes under the peer-message limit.
+const _: () = assert!(max_new_view_bytes(MAX_VALIDATORS) <= MAX_MESSAGE_BYTES);
+const _: () = assert!(max_view_change_msg_bytes(MAX_VALIDATORS) <= MAX_MESSAGE_BYTES);
 
 /// The phase a signed vote belongs to (used in evidence and in the no-equivocation rule S1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize)]

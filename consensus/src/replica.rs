@@ -6,13 +6,15 @@ use std::collections::BTreeMap;
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use tracechain_types::payload::Payload;
+use tracechain_types::validator::MAX_VALIDATORS;
 use tracechain_types::{
     Block, ChainId, CommitCertificate, CommitVote, Hash, PublicKey, Signature, SignatureVerifier,
     ValidatorSet,
 };
 
-use crate::buffer::{FutureBuffer, MAX_FUTURE_HEIGHTS, MAX_FUTURE_VIEWS};
+use crate::buffer::FutureBuffer;
 use crate::error::ConsensusError;
+use crate::limits::{LimitError, Limits};
 use crate::messages::{
     commit_vote_signing_bytes, new_view_signing_bytes, prepare_signing_bytes,
     preprepare_signing_bytes, view_change_signing_bytes, Message, NewView, Phase, PrePrepare,
@@ -20,15 +22,7 @@ use crate::messages::{
 };
 use crate::signer::ConsensusSigner;
 
-/// Synced blocks kept ahead of the next height while earlier ones are still missing (SY3).
-/// Policy when full: the block with the largest height is dropped (it will be asked again).
-pub const MAX_SYNCED_AHEAD: usize = 64;
-/// Blocks kept per height (current proposal, blocks carried by view changes). Policy when full:
-/// the oldest other than the current proposal and the prepared block is evicted.
-pub const MAX_BLOCKS_PER_HEIGHT: usize = 16;
-/// Validation verdicts kept per height. Policy when full: the smallest hash is forgotten (it is
-/// validated again if needed).
-pub const MAX_VERDICTS_PER_HEIGHT: usize = 16;
+pub use crate::limits::{MAX_BLOCKS_PER_HEIGHT, MAX_SYNCED_AHEAD, MAX_VERDICTS_PER_HEIGHT};
 /// The view-timeout exponent is capped here (timeouts double per failed view, VC5).
 pub const MAX_TIMEOUT_DOUBLINGS: u64 = 16;
 
@@ -49,6 +43,25 @@ pub struct Config {
     pub max_view_timeout_ms: u64,
     /// How long to wait for a sync answer before asking again.
     pub sync_retry_ms: u64,
+    /// VC8: while a view change has not gathered a quorum, the replica re-sends its signed view
+    /// change this often (it does not move to a further view).
+    pub view_change_resend_ms: u64,
+    /// Memory bounds (B1–B3).
+    pub limits: Limits,
+    /// SY5: a trusted checkpoint (a recent committed block) given by the operator; history that
+    /// conflicts with it is refused.
+    pub checkpoint: Option<Checkpoint>,
+}
+
+/// A trusted checkpoint (SY5): the hash of the committed block at `height`, obtained by the
+/// operator from a source they trust (another agency's node, the consortium's published
+/// checkpoints).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// Height of the block.
+    pub height: u64,
+    /// Its hash.
+    pub hash: Hash,
 }
 
 /// Default view timeout (ms).
@@ -57,6 +70,8 @@ pub const DEFAULT_VIEW_TIMEOUT_MS: u64 = 2_000;
 pub const DEFAULT_MAX_VIEW_TIMEOUT_MS: u64 = 120_000;
 /// Default sync retry (ms).
 pub const DEFAULT_SYNC_RETRY_MS: u64 = 1_000;
+/// Default view-change re-send interval (ms, VC8).
+pub const DEFAULT_VIEW_CHANGE_RESEND_MS: u64 = 2_000;
 
 /// A configuration value that cannot work.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -64,6 +79,17 @@ pub enum ConfigError {
     /// A timeout of zero.
     #[error("consensus.{0} must be > 0")]
     Zero(&'static str),
+    /// A memory bound that cannot work.
+    #[error(transparent)]
+    Limit(#[from] LimitError),
+    /// The checkpoint height is 0 or further than the replica can walk to (SY5).
+    #[error("consensus.checkpoint.height ({height}) must be in 1..=consensus.limits.max_checkpoint_distance ({max})")]
+    CheckpointHeight {
+        /// Configured height.
+        height: u64,
+        /// The limit.
+        max: u64,
+    },
     /// max_view_timeout_ms below view_timeout_ms.
     #[error("consensus.max_view_timeout_ms ({max}) must be >= consensus.view_timeout_ms ({base})")]
     MaxBelowBase {
@@ -90,6 +116,9 @@ impl Config {
             view_timeout_ms: DEFAULT_VIEW_TIMEOUT_MS,
             max_view_timeout_ms: DEFAULT_MAX_VIEW_TIMEOUT_MS,
             sync_retry_ms: DEFAULT_SYNC_RETRY_MS,
+            view_change_resend_ms: DEFAULT_VIEW_CHANGE_RESEND_MS,
+            limits: Limits::default(),
+            checkpoint: None,
         }
     }
 
@@ -101,11 +130,23 @@ impl Config {
         if self.sync_retry_ms == 0 {
             return Err(ConfigError::Zero("sync_retry_ms"));
         }
+        if self.view_change_resend_ms == 0 {
+            return Err(ConfigError::Zero("view_change_resend_ms"));
+        }
         if self.max_view_timeout_ms < self.view_timeout_ms {
             return Err(ConfigError::MaxBelowBase {
                 base: self.view_timeout_ms,
                 max: self.max_view_timeout_ms,
             });
+        }
+        self.limits.validate()?;
+        if let Some(cp) = &self.checkpoint {
+            if cp.height == 0 || cp.height > self.limits.max_checkpoint_distance {
+                return Err(ConfigError::CheckpointHeight {
+                    height: cp.height,
+                    max: self.limits.max_checkpoint_distance,
+                });
+            }
         }
         Ok(())
     }
@@ -328,6 +369,32 @@ pub enum Action {
     },
 }
 
+/// What a signature of this replica is for (S1): the phase and the slot `SignedRecord` keeps.
+enum Slot<'a> {
+    /// A proposal (pre-prepare) of `view`.
+    Proposal { view: u64, block: &'a Block },
+    /// A prepare vote.
+    Prepare { view: u64, hash: Hash },
+    /// A commit vote.
+    Commit { view: u64, hash: Hash },
+    /// A view change.
+    ViewChange(&'a ViewChangeBody),
+    /// A new-view announcing `hash` with these view changes.
+    NewView {
+        view: u64,
+        hash: Hash,
+        view_changes: &'a [ViewChange],
+    },
+}
+
+/// A signature to verify, with the error to report if it is bad (M5).
+struct SigCheck {
+    key: PublicKey,
+    msg: Vec<u8>,
+    sig: Signature,
+    err: ConsensusError,
+}
+
 #[derive(Debug, Clone)]
 struct Current {
     view: u64,
@@ -351,11 +418,16 @@ pub struct Replica<S, V> {
     prepared: Option<(PrepareCert, Block)>,
     // --- volatile, per height ---
     in_view_change: bool,
+    /// VC8: a quorum of view changes for the view being changed to has arrived, so its view
+    /// timer runs (before that only the re-send timer does).
+    vc_quorum: bool,
     current: Option<Current>,
     prepares: BTreeMap<PublicKey, (Hash, Signature)>,
     commits: BTreeMap<u64, BTreeMap<PublicKey, (Hash, Signature)>>,
     view_changes: BTreeMap<u64, BTreeMap<PublicKey, ViewChange>>,
     blocks: BTreeMap<Hash, Block>,
+    /// Encoded bytes of `blocks` (B3).
+    blocks_bytes: usize,
     verdicts: BTreeMap<Hash, Option<Option<ValidatorSet>>>,
     awaiting_proposal: Option<u64>,
     pending_fresh: Option<Hash>,
@@ -366,6 +438,15 @@ pub struct Replica<S, V> {
     pending_work: bool,
     buffer: FutureBuffer,
     synced: BTreeMap<u64, (Block, CommitCertificate)>,
+    /// Encoded bytes of `synced` (B3).
+    synced_bytes: usize,
+    /// SY5: hashes of the checkpoint's history at heights above the last committed block,
+    /// learnt by walking parent hashes down from the checkpoint (at most
+    /// `max_checkpoint_distance` entries; empty without a checkpoint or once it is passed).
+    trusted: BTreeMap<u64, Hash>,
+    /// SY5: synced blocks beyond the sync window kept for the walk (bounded like `synced`).
+    walk: BTreeMap<u64, (Block, CommitCertificate)>,
+    walk_bytes: usize,
     sync_pending: bool,
     sync_target: u64,
     started: bool,
@@ -385,6 +466,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             cert: None,
         };
         let sets = vec![(1, cfg.genesis_set.clone(), set_hash)];
+        let buffer = FutureBuffer::new(cfg.limits.clone());
         Replica {
             cfg,
             signer,
@@ -397,18 +479,24 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             signed: SignedRecord::default(),
             prepared: None,
             in_view_change: false,
+            vc_quorum: false,
             current: None,
             prepares: BTreeMap::new(),
             commits: BTreeMap::new(),
             view_changes: BTreeMap::new(),
             blocks: BTreeMap::new(),
+            blocks_bytes: 0,
             verdicts: BTreeMap::new(),
             awaiting_proposal: None,
             pending_fresh: None,
             view_timer: None,
             pending_work: false,
-            buffer: FutureBuffer::default(),
+            buffer,
             synced: BTreeMap::new(),
+            synced_bytes: 0,
+            trusted: BTreeMap::new(),
+            walk: BTreeMap::new(),
+            walk_bytes: 0,
             sync_pending: false,
             sync_target: 0,
             started: false,
@@ -452,6 +540,14 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
     pub fn blocks_kept(&self) -> usize {
         self.blocks.len()
     }
+    /// Encoded bytes of the blocks kept for the current height.
+    pub fn block_bytes_kept(&self) -> usize {
+        self.blocks_bytes
+    }
+    /// Encoded bytes of the synced blocks (with certificates) waiting for their predecessors.
+    pub fn synced_bytes(&self) -> usize {
+        self.synced_bytes
+    }
 
     /// The durable state now.
     pub fn persisted_state(&self) -> PersistedState {
@@ -479,6 +575,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
                 if !self.started {
                     self.started = true;
                     self.enter_height(out);
+                    self.init_checkpoint(out);
                 }
             }
             Input::Restore(state) => self.on_restore(state, out),
@@ -582,15 +679,139 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         out.push(Action::Persist(self.persisted_state()));
     }
 
+    /// S1: the one signing path. Every signature of this replica is made here: it refuses a
+    /// second digest for one (height, view, phase) and any view below the last one signed in
+    /// that phase (returns `None`), and records the signature in `SignedRecord` before
+    /// returning it, so that the next `Persist` makes it durable (S2, see `send_signed`).
+    fn sign_once(&mut self, slot: Slot<'_>) -> Option<Signature> {
+        // Views only grow within a height; one digest per (view, phase).
+        let allowed = |prev: Option<(u64, Hash)>, view: u64, digest: Hash| match prev {
+            None => true,
+            Some((v, d)) => v < view || (v == view && d == digest),
+        };
+        let chain = &self.cfg.chain_id;
+        let h = self.height;
+        match slot {
+            Slot::Proposal { view, block } => {
+                let hash = block.hash();
+                let prev = self
+                    .signed
+                    .proposal
+                    .as_ref()
+                    .map(|p| (p.view, p.block.hash()));
+                if !allowed(prev, view, hash) {
+                    return None;
+                }
+                let signature = self
+                    .signer
+                    .sign(&preprepare_signing_bytes(chain, h, view, &hash));
+                self.signed.proposal = Some(Proposal {
+                    view,
+                    block: block.clone(),
+                    signature,
+                });
+                Some(signature)
+            }
+            Slot::Prepare { view, hash } => {
+                if !allowed(self.signed.prepare, view, hash) {
+                    return None;
+                }
+                let signature = self
+                    .signer
+                    .sign(&prepare_signing_bytes(chain, h, view, &hash));
+                self.signed.prepare = Some((view, hash));
+                Some(signature)
+            }
+            Slot::Commit { view, hash } => {
+                if !allowed(self.signed.commit, view, hash) {
+                    return None;
+                }
+                let signature = self
+                    .signer
+                    .sign(&commit_vote_signing_bytes(chain, h, view, &hash));
+                self.signed.commit = Some((view, hash));
+                Some(signature)
+            }
+            Slot::ViewChange(body) => {
+                assert_eq!(
+                    body.height, h,
+                    "invariant: view change of the current height"
+                );
+                if let Some(prev) = &self.signed.view_change {
+                    if prev.body.height == h
+                        && (prev.body.new_view > body.new_view
+                            || (prev.body.new_view == body.new_view && prev.body != *body))
+                    {
+                        return None;
+                    }
+                }
+                let signature = self.signer.sign(&view_change_signing_bytes(chain, body));
+                self.signed.view_change = Some(ViewChange {
+                    body: body.clone(),
+                    signature,
+                });
+                Some(signature)
+            }
+            Slot::NewView {
+                view,
+                hash,
+                view_changes,
+            } => {
+                if !allowed(self.signed.new_view, view, hash) {
+                    return None;
+                }
+                let signature =
+                    self.signer
+                        .sign(&new_view_signing_bytes(chain, h, view, &hash, view_changes));
+                self.signed.new_view = Some((view, hash));
+                Some(signature)
+            }
+        }
+    }
+
+    /// S2: the one way a newly signed message leaves this replica: the durable state, which
+    /// records the signature (`sign_once`), is emitted first, then the message.
+    fn send_signed(&mut self, message: Message, out: &mut Vec<Action>) {
+        assert!(
+            self.records(&message),
+            "invariant (S1/S2): a signature is recorded before it is sent"
+        );
+        self.persist(out);
+        out.push(Action::Broadcast(message));
+    }
+
+    /// Whether `SignedRecord` holds the signature `message` carries.
+    fn records(&self, message: &Message) -> bool {
+        let s = &self.signed;
+        match message {
+            Message::PrePrepare(pp) => s.proposal.as_ref() == Some(&pp.proposal),
+            Message::Prepare(v) => s.prepare == Some((v.view, v.block_hash)),
+            Message::Commit(v) => s.commit == Some((v.view, v.block_hash)),
+            Message::ViewChange(vc) => s.view_change.as_ref() == Some(&vc.view_change),
+            Message::NewView(nv) => {
+                s.proposal.as_ref() == Some(&nv.proposal)
+                    && s.new_view == Some((nv.view, nv.proposal.block.hash()))
+            }
+            Message::Decided(_) => true,
+        }
+    }
+
     fn reject(&self, from: PublicKey, error: ConsensusError, out: &mut Vec<Action>) {
         out.push(Action::Rejected { from, error });
     }
 
+    /// Keep a block of the current height, bounded in count and bytes (B2/B3). Policy when
+    /// full: the oldest block other than the current proposal and the prepared block is evicted;
+    /// those two are never evicted (the byte limit admits both at their largest).
     fn keep_block(&mut self, hash: Hash, block: Block) {
         if self.blocks.contains_key(&hash) {
             return;
         }
-        if self.blocks.len() >= MAX_BLOCKS_PER_HEIGHT {
+        let size = object_bytes(&block);
+        let limits = &self.cfg.limits;
+        while self.blocks.len() >= limits.max_blocks_per_height
+            || self.blocks_bytes.saturating_add(size) > limits.max_block_bytes_per_height
+        {
             let protect_cur = self.current.as_ref().map(|c| c.hash);
             let protect_prep = self.prepared.as_ref().map(|(c, _)| c.block_hash);
             let victim = self
@@ -598,10 +819,12 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
                 .keys()
                 .find(|k| Some(**k) != protect_cur && Some(**k) != protect_prep)
                 .copied();
-            if let Some(v) = victim {
-                self.blocks.remove(&v);
+            let Some(v) = victim else { break };
+            if let Some(b) = self.blocks.remove(&v) {
+                self.blocks_bytes = self.blocks_bytes.saturating_sub(object_bytes(&b));
             }
         }
+        self.blocks_bytes = self.blocks_bytes.saturating_add(size);
         self.blocks.insert(hash, block);
     }
 
@@ -610,11 +833,13 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
     /// Reset per-height state and begin view 0 of `self.height` (P1).
     fn enter_height(&mut self, out: &mut Vec<Action>) {
         self.in_view_change = false;
+        self.vc_quorum = false;
         self.current = None;
         self.prepares.clear();
         self.commits.clear();
         self.view_changes.clear();
         self.blocks.clear();
+        self.blocks_bytes = 0;
         self.verdicts.clear();
         self.awaiting_proposal = None;
         self.pending_fresh = None;
@@ -745,12 +970,22 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
                         self.set_view_timer(self.view, out);
                         return;
                     }
+                    if self.in_view_change && !self.vc_quorum {
+                        // VC8: no quorum for this view yet: its timer has not started. Re-send
+                        // the same signed view change and keep waiting in this view.
+                        self.resend_view_change(out);
+                        return;
+                    }
                     // VC1: the view failed (or the view change did not complete): move on.
                     self.start_view_change(self.view.saturating_add(1), out);
                 }
             }
             TimerId::Sync => {
                 self.sync_pending = false;
+                if self.checkpoint_pending() {
+                    self.request_walk(out);
+                    return;
+                }
                 if self.sync_target >= self.height || !self.synced.is_empty() {
                     let target = self.sync_target.max(self.height);
                     self.request_sync(target, out);
@@ -776,9 +1011,9 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
                     committed: self.last.cert.clone(),
                     prepared: self.prepared.as_ref().map(|(c, _)| c.clone()),
                 };
-                let signature = self
-                    .signer
-                    .sign(&view_change_signing_bytes(&self.cfg.chain_id, &body));
+                let Some(signature) = self.sign_once(Slot::ViewChange(&body)) else {
+                    return;
+                };
                 ViewChange { body, signature }
             }
         };
@@ -794,20 +1029,61 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         // A fresh block built for an earlier view names that view in its header (P2f): it can
         // never be the fresh proposal of `target`.
         self.pending_fresh = None;
-        self.signed.view_change = Some(vc.clone());
-        self.persist(out);
         let prepared_block = self.prepared.as_ref().map(|(_, b)| b.clone());
-        out.push(Action::Broadcast(Message::ViewChange(ViewChangeMsg {
-            view_change: vc.clone(),
-            prepared_block,
-        })));
-        self.set_view_timer(target, out);
+        self.send_signed(
+            Message::ViewChange(ViewChangeMsg {
+                view_change: vc.clone(),
+                prepared_block,
+            }),
+            out,
+        );
         self.view_changes.retain(|v, _| *v >= target);
         self.view_changes
             .entry(target)
             .or_default()
             .insert(self.me, vc);
+        self.vc_quorum = false;
+        self.arm_view_change_timer(out);
         self.try_new_view(out);
+    }
+
+    /// VC8: the timer of a view being changed to starts only once a quorum of view changes for
+    /// it has arrived (PBFT, Castro & Liskov 2002, §4.5.2); until then a re-send timer runs.
+    fn arm_view_change_timer(&mut self, out: &mut Vec<Action>) {
+        if !self.in_view_change || self.vc_quorum {
+            return;
+        }
+        let held = self.view_changes.get(&self.view).map_or(0, |t| t.len());
+        if held >= self.quorum() {
+            self.vc_quorum = true;
+            self.set_view_timer(self.view, out);
+        } else {
+            self.view_timer = Some((self.height, self.view));
+            out.push(Action::SetTimer {
+                timer: TimerId::View {
+                    height: self.height,
+                    view: self.view,
+                },
+                after_ms: self.cfg.view_change_resend_ms,
+            });
+        }
+    }
+
+    /// VC8: re-broadcast the view change already signed for the current view (same bytes) and
+    /// re-arm the re-send timer.
+    fn resend_view_change(&mut self, out: &mut Vec<Action>) {
+        let Some(vc) = self.signed.view_change.clone() else {
+            return;
+        };
+        if vc.body.height != self.height || vc.body.new_view != self.view {
+            return;
+        }
+        let prepared_block = self.prepared.as_ref().map(|(_, b)| b.clone());
+        out.push(Action::Broadcast(Message::ViewChange(ViewChangeMsg {
+            view_change: vc,
+            prepared_block,
+        })));
+        self.arm_view_change_timer(out);
     }
 
     // ------------------------------------------------------------------ restore
@@ -844,6 +1120,28 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             );
             return;
         }
+        if let Some(cp) = self.cfg.checkpoint {
+            if cp.height == st.last.height && cp.hash != st.last.hash {
+                // SY5: the stored history conflicts with the operator's checkpoint.
+                let signers = st
+                    .last
+                    .cert
+                    .as_ref()
+                    .map(|c| c.votes.iter().map(|v| v.validator).collect())
+                    .unwrap_or_default();
+                self.reject(
+                    self.me,
+                    ConsensusError::CheckpointConflict {
+                        height: cp.height,
+                        expected: cp.hash,
+                        got: st.last.hash,
+                        signers,
+                    },
+                    out,
+                );
+                return;
+            }
+        }
         self.height = st.height;
         self.view = st.view;
         self.last = st.last;
@@ -860,7 +1158,6 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         if vc_here {
             // R1: resume the view change we were in: re-send the same signed message.
             self.in_view_change = true;
-            self.set_view_timer(self.view, out);
             if let Some(vc) = self.signed.view_change.clone() {
                 let prepared_block = self.prepared.as_ref().map(|(_, b)| b.clone());
                 out.push(Action::Broadcast(Message::ViewChange(ViewChangeMsg {
@@ -872,6 +1169,9 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
                     .or_default()
                     .insert(self.me, vc);
             }
+            // VC8: the view's timer starts once a quorum is back; re-send until then.
+            self.vc_quorum = false;
+            self.arm_view_change_timer(out);
         } else {
             self.enter_height(out);
         }
@@ -880,12 +1180,19 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         if let Some((c, b)) = self.prepared.clone() {
             self.keep_block(c.block_hash, b);
         }
+        self.init_checkpoint(out);
     }
 
     // ------------------------------------------------------------------ messages
 
     fn on_message(&mut self, from: PublicKey, message: Message, out: &mut Vec<Action>) {
         if from == self.me {
+            return;
+        }
+        // M1: membership first — a key outside every validator set this replica knows costs a
+        // set lookup, never a signature verification.
+        if !self.is_member_near(&from) {
+            self.reject(from, ConsensusError::NotAValidator(from), out);
             return;
         }
         // SY1: any certificate carried by a message may show that we are behind.
@@ -899,7 +1206,9 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
                 if let Some(c) = &pp.parent_cert {
                     if c.height >= self.height {
                         let c = c.clone();
-                        self.on_certificate(from, &c, out);
+                        if !self.on_certificate(from, &c, out) {
+                            return; // B4: a rejected message is not kept
+                        }
                     }
                 }
             }
@@ -907,7 +1216,9 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
                 if let Some(c) = &vc.view_change.body.committed {
                     if c.height >= self.height {
                         let c = c.clone();
-                        self.on_certificate(from, &c, out);
+                        if !self.on_certificate(from, &c, out) {
+                            return; // B4: a rejected message is not kept
+                        }
                     }
                 }
             }
@@ -928,7 +1239,11 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         }
         if h > self.height {
             // B1/B2: buffer bounded, from validators of the next sets only.
-            if h <= self.height.saturating_add(MAX_FUTURE_HEIGHTS) && self.is_member_near(&from) {
+            if h <= self
+                .height
+                .saturating_add(self.cfg.limits.max_future_heights)
+                && self.is_member_near(&from)
+            {
                 self.buffer.push(from, message);
             }
             return;
@@ -952,20 +1267,32 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
     }
 
     fn buffer_future_view(&mut self, from: PublicKey, message: Message) {
-        if message.view() <= self.view.saturating_add(MAX_FUTURE_VIEWS) {
+        if message.view() <= self.view.saturating_add(self.cfg.limits.max_future_views) {
             self.buffer.push(from, message);
         }
     }
 
-    /// SY1/SY2: a certificate at or above our height.
-    fn on_certificate(&mut self, from: PublicKey, cert: &CommitCertificate, out: &mut Vec<Action>) {
+    /// SY1/SY2: a certificate at or above our height. Returns false when it was refused (the
+    /// message carrying it is then dropped, B4).
+    fn on_certificate(
+        &mut self,
+        from: PublicKey,
+        cert: &CommitCertificate,
+        out: &mut Vec<Action>,
+    ) -> bool {
         if cert.height < self.height {
-            return;
+            return true;
+        }
+        if let Some(t) = self.trusted.get(&cert.height).copied() {
+            if t != cert.block_hash {
+                self.reject_conflict(from, cert.height, t, cert.block_hash, cert, out);
+                return false;
+            }
         }
         let Some(set) = self.set_known(cert.height) else {
             // Beyond the sets we know: cannot verify; one bounded sync request (SY1).
             self.request_sync_hint(cert.height, out);
-            return;
+            return true;
         };
         if let Err(e) = cert.verify(
             &self.cfg.chain_id,
@@ -975,15 +1302,16 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             &self.verifier,
         ) {
             self.reject(from, e.into(), out);
-            return;
+            return false;
         }
         if cert.height == self.height {
             if let Some(block) = self.blocks.get(&cert.block_hash).cloned() {
                 self.commit(block, cert.block_hash, cert.clone(), out);
-                return;
+                return true;
             }
         }
         self.request_sync(cert.height, out);
+        true
     }
 
     /// SY1: ask for blocks up to a height known to be committed (verified certificate or
@@ -997,17 +1325,24 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
     /// most `MAX_SYNCED_AHEAD` heights, and is not retried: a lying peer cannot keep this replica
     /// asking forever.
     fn request_sync_hint(&mut self, target: u64, out: &mut Vec<Action>) {
-        let to = target.min(self.height.saturating_add(MAX_SYNCED_AHEAD as u64));
+        let to = target.min(
+            self.height
+                .saturating_add(self.cfg.limits.max_synced_ahead as u64),
+        );
         self.send_sync_request(to, out);
     }
 
     fn send_sync_request(&mut self, to_height: u64, out: &mut Vec<Action>) {
+        self.send_sync_range(self.height, to_height, out);
+    }
+
+    fn send_sync_range(&mut self, from_height: u64, to_height: u64, out: &mut Vec<Action>) {
         if self.sync_pending {
             return;
         }
         self.sync_pending = true;
         out.push(Action::RequestSync {
-            from_height: self.height,
+            from_height,
             to_height,
         });
         out.push(Action::SetTimer {
@@ -1168,7 +1503,9 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
     }
 
     fn record_verdict(&mut self, hash: Hash, verdict: Option<Option<ValidatorSet>>) {
-        if self.verdicts.len() >= MAX_VERDICTS_PER_HEIGHT && !self.verdicts.contains_key(&hash) {
+        if self.verdicts.len() >= self.cfg.limits.max_verdicts_per_height
+            && !self.verdicts.contains_key(&hash)
+        {
             let first = self.verdicts.keys().next().copied();
             if let Some(k) = first {
                 self.verdicts.remove(&k);
@@ -1234,23 +1571,24 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
                     return;
                 }
             }
-            let signature = self.signer.sign(&preprepare_signing_bytes(
-                &self.cfg.chain_id,
-                height,
-                0,
-                &hash,
-            ));
+            let Some(signature) = self.sign_once(Slot::Proposal {
+                view: 0,
+                block: &block,
+            }) else {
+                return;
+            };
             let proposal = Proposal {
                 view: 0,
                 block,
                 signature,
             };
-            self.signed.proposal = Some(proposal.clone());
-            self.persist(out);
-            out.push(Action::Broadcast(Message::PrePrepare(PrePrepare {
-                proposal: proposal.clone(),
-                parent_cert: self.last.cert.clone(),
-            })));
+            self.send_signed(
+                Message::PrePrepare(PrePrepare {
+                    proposal: proposal.clone(),
+                    parent_cert: self.last.cert.clone(),
+                }),
+                out,
+            );
             self.accept_proposal(0, hash, proposal, true, out);
         } else {
             self.keep_block(hash, block);
@@ -1282,12 +1620,13 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
                 return;
             }
             if !self.prepares.contains_key(&self.me) {
-                let bytes =
-                    prepare_signing_bytes(&self.cfg.chain_id, self.height, self.view, &cur.hash);
-                let signature = self.signer.sign(&bytes);
-                self.signed.prepare = Some((self.view, cur.hash));
+                let Some(signature) = self.sign_once(Slot::Prepare {
+                    view: self.view,
+                    hash: cur.hash,
+                }) else {
+                    return;
+                };
                 self.prepares.insert(self.me, (cur.hash, signature));
-                self.persist(out);
                 let vote = Vote {
                     height: self.height,
                     view: self.view,
@@ -1295,7 +1634,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
                     voter: self.me,
                     signature,
                 };
-                out.push(Action::Broadcast(Message::Prepare(vote)));
+                self.send_signed(Message::Prepare(vote), out);
             }
         }
         self.check_prepared(out);
@@ -1352,15 +1691,16 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         if higher {
             self.prepared = Some((cert, cur.proposal.block.clone()));
         }
-        let bytes =
-            commit_vote_signing_bytes(&self.cfg.chain_id, self.height, self.view, &cur.hash);
-        let signature = self.signer.sign(&bytes);
-        self.signed.commit = Some((self.view, cur.hash));
+        let Some(signature) = self.sign_once(Slot::Commit {
+            view: self.view,
+            hash: cur.hash,
+        }) else {
+            return;
+        };
         self.commits
             .entry(self.view)
             .or_default()
             .insert(self.me, (cur.hash, signature));
-        self.persist(out);
         let vote = Vote {
             height: self.height,
             view: self.view,
@@ -1368,7 +1708,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             voter: self.me,
             signature,
         };
-        out.push(Action::Broadcast(Message::Commit(vote)));
+        self.send_signed(Message::Commit(vote), out);
         self.try_commit(self.view, cur.hash, out);
     }
 
@@ -1439,7 +1779,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             );
             return;
         }
-        if v.view > self.view.saturating_add(MAX_FUTURE_VIEWS) {
+        if v.view > self.view.saturating_add(self.cfg.limits.max_future_views) {
             return; // B2
         }
         if let Some((h, _)) = self.commits.get(&v.view).and_then(|t| t.get(&from)) {
@@ -1515,6 +1855,21 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             "invariant: commit at the current height"
         );
         let h = self.height;
+        if self.checkpoint_pending() {
+            // SY5: up to the checkpoint, only its own history commits.
+            match self.trusted.get(&h).copied() {
+                Some(t) if t == hash => {}
+                Some(t) => {
+                    self.reject_conflict(self.me, h, t, hash, &cert, out);
+                    return;
+                }
+                None => {
+                    self.request_walk(out);
+                    return;
+                }
+            }
+        }
+        self.trusted.remove(&h);
         let set_change = match self.verdicts.get(&hash) {
             Some(Some(sc)) => sc.clone(),
             _ => set_change_in(&block),
@@ -1538,6 +1893,13 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             self.sets.push((from, s, sh));
         }
         self.height = h.saturating_add(1);
+        // SY5: walk buffer entries at or below the new height are of no use any more.
+        while let Some(low) = self.walk.keys().next().copied() {
+            if low >= self.height {
+                break;
+            }
+            self.take_walk(low);
+        }
         self.view = 0;
         self.signed = SignedRecord::default();
         self.prepared = None;
@@ -1565,30 +1927,212 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
 
     fn on_synced(&mut self, block: Block, cert: CommitCertificate, out: &mut Vec<Action>) {
         let h = block.header.height;
-        if !self.started
-            || h < self.height
-            || h > self.height.saturating_add(MAX_SYNCED_AHEAD as u64)
-        {
+        if !self.started || h < self.height {
             return;
         }
-        if !self.synced.contains_key(&h) && self.synced.len() >= MAX_SYNCED_AHEAD {
-            // SY3 policy: keep the nearest heights.
-            let highest = self.synced.keys().next_back().copied();
-            match highest {
+        // SY5: a block that conflicts with the checkpoint's history is refused on arrival.
+        if let Some(t) = self.trusted.get(&h).copied() {
+            let hash = block.hash();
+            if t != hash {
+                self.reject_conflict(self.me, h, t, hash, &cert, out);
+                return;
+            }
+        }
+        if h > self
+            .height
+            .saturating_add(self.cfg.limits.max_synced_ahead as u64)
+        {
+            self.keep_for_walk(block, cert, out);
+            return;
+        }
+        let entry = (block, cert);
+        let size = object_bytes(&entry);
+        if size > self.cfg.limits.max_synced_bytes {
+            return;
+        }
+        self.take_synced(h);
+        // SY3/B3 policy: keep the nearest heights, in count and bytes.
+        while self.synced.len() >= self.cfg.limits.max_synced_ahead
+            || self.synced_bytes.saturating_add(size) > self.cfg.limits.max_synced_bytes
+        {
+            match self.synced.keys().next_back().copied() {
                 Some(top) if top > h => {
-                    self.synced.remove(&top);
+                    self.take_synced(top);
                 }
                 _ => return,
             }
         }
-        self.synced.insert(h, (block, cert));
+        self.synced_bytes = self.synced_bytes.saturating_add(size);
+        self.synced.insert(h, entry);
+        self.advance_walk(out);
         self.drain_synced(out);
+    }
+
+    /// SY5: whether the replica is at or below the checkpoint height.
+    fn checkpoint_pending(&self) -> bool {
+        self.cfg
+            .checkpoint
+            .map(|c| self.height <= c.height)
+            .unwrap_or(false)
+    }
+
+    /// SY5: start from the checkpoint: its hash is the first trusted one, and sync walks down.
+    fn init_checkpoint(&mut self, out: &mut Vec<Action>) {
+        self.trusted.clear();
+        if let Some(cp) = self.cfg.checkpoint {
+            if cp.height > self.last.height {
+                self.trusted.insert(cp.height, cp.hash);
+                self.request_walk(out);
+            }
+        }
+    }
+
+    /// SY5: ask for the blocks just below the lowest trusted height (the walk goes down by
+    /// parent hashes), or — once the walk reached the next height — for the blocks to commit.
+    fn request_walk(&mut self, out: &mut Vec<Action>) {
+        let Some(cp) = self.cfg.checkpoint else {
+            return;
+        };
+        match self.trusted.keys().next().copied() {
+            Some(k) if k > self.height => {
+                let window = self.cfg.limits.max_synced_ahead.max(1) as u64;
+                let from = k.saturating_sub(window - 1).max(self.height);
+                self.send_sync_range(from, k, out);
+            }
+            _ => self.request_sync(cp.height, out),
+        }
+    }
+
+    /// SY5: keep a synced block beyond the sync window if the walk needs it (at or below the
+    /// lowest trusted height), bounded like `synced`; policy when full: drop the lowest height.
+    fn keep_for_walk(&mut self, block: Block, cert: CommitCertificate, out: &mut Vec<Action>) {
+        let h = block.header.height;
+        match self.trusted.keys().next() {
+            Some(k) if h <= *k && *k > self.height => {}
+            _ => return,
+        }
+        let entry = (block, cert);
+        let size = object_bytes(&entry);
+        if size > self.cfg.limits.max_synced_bytes {
+            return;
+        }
+        self.take_walk(h);
+        while self.walk.len() >= self.cfg.limits.max_synced_ahead
+            || self.walk_bytes.saturating_add(size) > self.cfg.limits.max_synced_bytes
+        {
+            match self.walk.keys().next().copied() {
+                Some(low) if low < h => {
+                    self.take_walk(low);
+                }
+                _ => return,
+            }
+        }
+        self.walk_bytes = self.walk_bytes.saturating_add(size);
+        self.walk.insert(h, entry);
+        self.advance_walk(out);
+        self.drain_synced(out);
+    }
+
+    fn take_walk(&mut self, height: u64) -> Option<(Block, CommitCertificate)> {
+        let e = self.walk.remove(&height)?;
+        self.walk_bytes = self.walk_bytes.saturating_sub(object_bytes(&e));
+        Some(e)
+    }
+
+    /// SY5: walk down from the lowest trusted height while its block is at hand: a block whose
+    /// hash is the trusted one makes its parent hash trusted; a different block there is a
+    /// conflict and is dropped.
+    fn advance_walk(&mut self, out: &mut Vec<Action>) {
+        while let Some((k, t)) = self.trusted.iter().next().map(|(k, t)| (*k, *t)) {
+            if k <= self.height {
+                return;
+            }
+            let held = match self.synced.get(&k) {
+                Some((b, _)) => Some(b.hash()),
+                None => self.walk.get(&k).map(|(b, _)| b.hash()),
+            };
+            let Some(hash) = held else {
+                return;
+            };
+            if hash != t {
+                let e = match self.take_walk(k) {
+                    Some(e) => Some(e),
+                    None => self.take_synced(k),
+                };
+                if let Some((_, c)) = e {
+                    self.reject_conflict(self.me, k, t, hash, &c, out);
+                }
+                return;
+            }
+            let parent = match self.take_walk(k) {
+                Some((b, _)) => b.header.parent,
+                None => match self.synced.get(&k) {
+                    Some((b, _)) => b.header.parent,
+                    None => return,
+                },
+            };
+            self.trusted.insert(k - 1, parent);
+        }
+    }
+
+    /// SY5: report a block or certificate that conflicts with the checkpoint's history; the keys
+    /// that certified it are the evidence (a long-range fork is signed by retired validators).
+    fn reject_conflict(
+        &mut self,
+        from: PublicKey,
+        height: u64,
+        expected: Hash,
+        got: Hash,
+        cert: &CommitCertificate,
+        out: &mut Vec<Action>,
+    ) {
+        let signers = cert.votes.iter().map(|v| v.validator).collect();
+        self.reject(
+            from,
+            ConsensusError::CheckpointConflict {
+                height,
+                expected,
+                got,
+                signers,
+            },
+            out,
+        );
+    }
+
+    /// Remove the synced block of `height`, keeping the byte count (B3).
+    fn take_synced(&mut self, height: u64) -> Option<(Block, CommitCertificate)> {
+        let e = self.synced.remove(&height)?;
+        self.synced_bytes = self.synced_bytes.saturating_sub(object_bytes(&e));
+        Some(e)
     }
 
     /// SY2: apply synced blocks in height order; each must link to the last committed block and
     /// carry a valid certificate from the validator set of its height.
     fn drain_synced(&mut self, out: &mut Vec<Action>) {
-        while let Some((block, cert)) = self.synced.remove(&self.height) {
+        loop {
+            if self.checkpoint_pending() {
+                let Some((b, _)) = self.synced.get(&self.height) else {
+                    return;
+                };
+                let hash = b.hash();
+                match self.trusted.get(&self.height).copied() {
+                    Some(t) if t == hash => {}
+                    Some(t) => {
+                        if let Some((_, c)) = self.take_synced(self.height) {
+                            self.reject_conflict(self.me, self.height, t, hash, &c, out);
+                        }
+                        return;
+                    }
+                    None => {
+                        // SY5: not yet linked to the checkpoint; keep it and walk on.
+                        self.request_walk(out);
+                        return;
+                    }
+                }
+            }
+            let Some((block, cert)) = self.take_synced(self.height) else {
+                return;
+            };
             let hash = block.hash();
             let bad = |reason| ConsensusError::BadSyncedBlock {
                 height: block.header.height,
@@ -1626,7 +2170,35 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
 
     // ------------------------------------------------------------------ view change
 
-    fn validate_prepare_cert(&self, c: &PrepareCert) -> Result<(), ConsensusError> {
+    /// M5: verify collected signatures as one batch; when the batch fails, find the first bad
+    /// one (in the order they were collected) to report it.
+    fn verify_checks(&self, checks: &[SigCheck]) -> Result<(), ConsensusError> {
+        if checks.is_empty() {
+            return Ok(());
+        }
+        let items: Vec<(PublicKey, &[u8], Signature)> = checks
+            .iter()
+            .map(|c| (c.key, c.msg.as_slice(), c.sig))
+            .collect();
+        if self.verifier.verify_batch(&items) {
+            return Ok(());
+        }
+        for c in checks {
+            if !self.verifier.verify(&c.key, &c.msg, &c.sig) {
+                return Err(c.err.clone());
+            }
+        }
+        panic!("invariant: batch verification agrees with single verification")
+    }
+
+    /// VC1/M5: the structure of a prepare certificate (quorum, strictly ascending distinct
+    /// members other than the view's primary) is checked first; its signatures (pre-prepare of
+    /// the view's primary, prepares) are only collected, for one batch.
+    fn check_prepare_cert(
+        &self,
+        c: &PrepareCert,
+        checks: &mut Vec<SigCheck>,
+    ) -> Result<(), ConsensusError> {
         let set = self.cur_set();
         let primary = self.primary(c.view);
         if 1 + c.prepares.len() < self.quorum() {
@@ -1634,15 +2206,8 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
                 "fewer than a quorum of votes",
             ));
         }
-        let pp = preprepare_signing_bytes(&self.cfg.chain_id, self.height, c.view, &c.block_hash);
-        if !self.verifier.verify(&primary, &pp, &c.preprepare) {
-            return Err(ConsensusError::BadPrepareCert(
-                "pre-prepare signature of the view's primary does not verify",
-            ));
-        }
-        let bytes = prepare_signing_bytes(&self.cfg.chain_id, self.height, c.view, &c.block_hash);
         let mut prev: Option<PublicKey> = None;
-        for (k, s) in &c.prepares {
+        for (k, _) in &c.prepares {
             if prev.map(|p| p >= *k).unwrap_or(false) {
                 return Err(ConsensusError::BadPrepareCert(
                     "prepares not strictly ascending",
@@ -1654,16 +2219,78 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
                     "prepare from the primary or a non-validator",
                 ));
             }
-            if !self.verifier.verify(k, &bytes, s) {
-                return Err(ConsensusError::BadPrepareCert(
-                    "prepare signature does not verify",
-                ));
+        }
+        checks.push(SigCheck {
+            key: primary,
+            msg: preprepare_signing_bytes(&self.cfg.chain_id, self.height, c.view, &c.block_hash),
+            sig: c.preprepare,
+            err: ConsensusError::BadPrepareCert(
+                "pre-prepare signature of the view's primary does not verify",
+            ),
+        });
+        let bytes = prepare_signing_bytes(&self.cfg.chain_id, self.height, c.view, &c.block_hash);
+        for (k, sig) in &c.prepares {
+            checks.push(SigCheck {
+                key: *k,
+                msg: bytes.clone(),
+                sig: *sig,
+                err: ConsensusError::BadPrepareCert("prepare signature does not verify"),
+            });
+        }
+        Ok(())
+    }
+
+    /// VC6: the `committed` certificate of a view change at the current height is the one of our
+    /// last committed block: absent at height 1, otherwise for height h − 1 and our last block
+    /// hash, canonical, at most `MAX_VALIDATORS` votes — and, when the set of h − 1 is still
+    /// known, a quorum of its members. Its signatures are not checked here: the certificate is
+    /// only carried (a receiver at a lower height verifies it as SY1 evidence); what matters is
+    /// that it cannot be used to inflate the new-view (VC7).
+    fn check_committed_field(&self, c: Option<&CommitCertificate>) -> Result<(), ConsensusError> {
+        let bad = |m| Err(ConsensusError::BadViewChange(m));
+        let Some(c) = c else {
+            if self.last.height == 0 {
+                return Ok(());
+            }
+            return bad("VC6: committed certificate missing");
+        };
+        if self.last.height == 0 {
+            return bad("VC6: committed certificate at height 1");
+        }
+        if c.height != self.last.height || c.block_hash != self.last.hash {
+            return bad("VC6: committed certificate is not for the last committed block");
+        }
+        if c.votes.len() > MAX_VALIDATORS {
+            return bad("VC6: committed certificate has more votes than validators");
+        }
+        if c.votes.windows(2).any(|w| w[0].validator >= w[1].validator) {
+            return bad("VC6: committed certificate votes not strictly ascending");
+        }
+        if let Some(set) = self.set_known(self.last.height) {
+            if c.votes.iter().any(|v| !set.contains(&v.validator)) {
+                return bad("VC6: committed certificate vote from a non-validator");
+            }
+            if c.votes.len() < set.quorum() {
+                return bad("VC6: committed certificate below a quorum");
             }
         }
         Ok(())
     }
 
+    /// VC1/VC6/M5: check a view change completely, its signature and prepare certificate as
+    /// one batch after every cheap check.
     fn validate_view_change(&self, vc: &ViewChange) -> Result<(), ConsensusError> {
+        let mut checks = Vec::new();
+        self.check_view_change(vc, &mut checks)?;
+        self.verify_checks(&checks)
+    }
+
+    /// VC1/VC6: the cheap checks of a view change; its signatures are collected into `checks`.
+    fn check_view_change(
+        &self,
+        vc: &ViewChange,
+        checks: &mut Vec<SigCheck>,
+    ) -> Result<(), ConsensusError> {
         let b = &vc.body;
         if b.height != self.height {
             return Err(ConsensusError::BadViewChange("wrong height"));
@@ -1674,23 +2301,25 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         if b.new_view == 0 {
             return Err(ConsensusError::BadViewChange("view change to view 0"));
         }
-        if !self.verifier.verify(
-            &b.voter,
-            &view_change_signing_bytes(&self.cfg.chain_id, b),
-            &vc.signature,
-        ) {
-            return Err(ConsensusError::BadSignature {
-                what: "view-change",
-                signer: b.voter,
-            });
-        }
+        self.check_committed_field(b.committed.as_ref())?;
         if let Some(c) = &b.prepared {
             if c.view >= b.new_view {
                 return Err(ConsensusError::BadViewChange(
                     "prepared view not below the new view",
                 ));
             }
-            self.validate_prepare_cert(c)?;
+        }
+        checks.push(SigCheck {
+            key: b.voter,
+            msg: view_change_signing_bytes(&self.cfg.chain_id, b),
+            sig: vc.signature,
+            err: ConsensusError::BadSignature {
+                what: "view-change",
+                signer: b.voter,
+            },
+        });
+        if let Some(c) = &b.prepared {
+            self.check_prepare_cert(c, checks)?;
         }
         Ok(())
     }
@@ -1718,7 +2347,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             return;
         }
         let nv = vc.body.new_view;
-        if nv < self.view || nv > self.view.saturating_add(MAX_FUTURE_VIEWS) {
+        if nv < self.view || nv > self.view.saturating_add(self.cfg.limits.max_future_views) {
             return; // stale, or B2
         }
         if self
@@ -1733,15 +2362,35 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             self.reject(from, e, out);
             return;
         }
-        if let (Some(c), Some(b)) = (&vc.body.prepared, msg.prepared_block) {
-            if b.hash() == c.block_hash
-                && b.header.height == self.height
-                && b.header.parent == self.last.hash
+        // VC6: the carried block is the prepared one, or there is none.
+        let carried = match (&vc.body.prepared, msg.prepared_block) {
+            (_, None) => None,
+            (Some(c), Some(b))
+                if b.hash() == c.block_hash
+                    && b.header.height == self.height
+                    && b.header.parent == self.last.hash =>
             {
-                self.keep_block(c.block_hash, b);
+                Some((c.block_hash, b))
             }
+            _ => {
+                self.reject(
+                    from,
+                    ConsensusError::BadViewChange(
+                        "VC6: carried block is not the prepared block of this height",
+                    ),
+                    out,
+                );
+                return;
+            }
+        };
+        if let Some((hash, b)) = carried {
+            self.keep_block(hash, b);
         }
         self.view_changes.entry(nv).or_default().insert(from, vc);
+        if nv == self.view {
+            // VC8: the quorum for the view being changed to may be complete now.
+            self.arm_view_change_timer(out);
+        }
         // VC4: f+1 validators ask for views above ours: join the smallest such view they
         // all reached.
         let mut highest: BTreeMap<PublicKey, u64> = BTreeMap::new();
@@ -1782,10 +2431,13 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         let Some(t) = self.view_changes.get(&v) else {
             return;
         };
-        if t.len() < self.quorum() {
+        let q = self.quorum();
+        if t.len() < q {
             return;
         }
-        let vcs: Vec<ViewChange> = t.values().cloned().collect();
+        // VC7: exactly a quorum (the first q in key order), so the new-view's size is bounded
+        // by `max_new_view_bytes(n)` whatever else this replica holds.
+        let vcs: Vec<ViewChange> = t.values().take(q).cloned().collect();
         let required = Self::required(&vcs).cloned();
         let (block, hash) = match &required {
             Some(c) => match self.blocks.get(&c.block_hash) {
@@ -1809,34 +2461,34 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
                 return; // S1
             }
         }
-        let signature = self.signer.sign(&preprepare_signing_bytes(
-            &self.cfg.chain_id,
-            self.height,
-            v,
-            &hash,
-        ));
+        let Some(signature) = self.sign_once(Slot::Proposal {
+            view: v,
+            block: &block,
+        }) else {
+            return;
+        };
         let proposal = Proposal {
             view: v,
             block,
             signature,
         };
-        let nv_sig = self.signer.sign(&new_view_signing_bytes(
-            &self.cfg.chain_id,
-            self.height,
-            v,
-            &hash,
-            &vcs,
-        ));
-        self.signed.proposal = Some(proposal.clone());
-        self.signed.new_view = Some((v, hash));
-        self.persist(out);
-        out.push(Action::Broadcast(Message::NewView(NewView {
-            height: self.height,
+        let Some(nv_sig) = self.sign_once(Slot::NewView {
             view: v,
-            view_changes: vcs,
-            proposal: proposal.clone(),
-            signature: nv_sig,
-        })));
+            hash,
+            view_changes: &vcs,
+        }) else {
+            return;
+        };
+        self.send_signed(
+            Message::NewView(NewView {
+                height: self.height,
+                view: v,
+                view_changes: vcs,
+                proposal: proposal.clone(),
+                signature: nv_sig,
+            }),
+            out,
+        );
         self.enter_view(v, hash, proposal, required.is_none(), out);
     }
 
@@ -1849,6 +2501,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         out: &mut Vec<Action>,
     ) {
         self.in_view_change = false;
+        self.vc_quorum = false;
         self.current = None;
         self.pending_fresh = None;
         self.awaiting_proposal = None;
@@ -1859,7 +2512,9 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         self.replay_buffer(out);
     }
 
-    /// VC3: check a new-view completely, recomputing the proposal it must carry.
+    /// VC3: check a new-view completely, recomputing the proposal it must carry. M1/M5: every
+    /// cheap check comes first; the signatures are verified last, as one batch, and a view
+    /// change already held (verified on arrival) is not verified again.
     fn check_new_view(&self, from: PublicKey, nv: &NewView) -> Result<Hash, ConsensusError> {
         let v = nv.view;
         let primary = self.primary(v);
@@ -1870,11 +2525,13 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
                 expected: primary,
             });
         }
-        if nv.view_changes.len() < self.quorum() {
+        if nv.view_changes.len() != self.quorum() {
             return Err(ConsensusError::BadNewView(
-                "VC3a: fewer than a quorum of view changes",
+                "VC3a: not exactly a quorum of view changes",
             ));
         }
+        let held = self.view_changes.get(&v);
+        let mut checks = Vec::new();
         let mut prev: Option<PublicKey> = None;
         for vc in &nv.view_changes {
             if prev.map(|p| p >= vc.body.voter).unwrap_or(false) {
@@ -1888,7 +2545,10 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
                     "VC3c: a view change is for another view",
                 ));
             }
-            self.validate_view_change(vc)?;
+            if held.and_then(|t| t.get(&vc.body.voter)) == Some(vc) {
+                continue; // M5: verified on arrival
+            }
+            self.check_view_change(vc, &mut checks)?;
         }
         if nv.proposal.view != v {
             return Err(ConsensusError::BadNewView(
@@ -1896,21 +2556,6 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             ));
         }
         let hash = nv.proposal.block.hash();
-        let nvb =
-            new_view_signing_bytes(&self.cfg.chain_id, self.height, v, &hash, &nv.view_changes);
-        if !self.verifier.verify(&from, &nvb, &nv.signature) {
-            return Err(ConsensusError::BadSignature {
-                what: "new-view",
-                signer: from,
-            });
-        }
-        let pp = preprepare_signing_bytes(&self.cfg.chain_id, self.height, v, &hash);
-        if !self.verifier.verify(&from, &pp, &nv.proposal.signature) {
-            return Err(ConsensusError::BadSignature {
-                what: "pre-prepare",
-                signer: from,
-            });
-        }
         match Self::required(&nv.view_changes) {
             Some(c) => {
                 if c.block_hash != hash {
@@ -1922,6 +2567,31 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             }
             None => self.check_structure(&nv.proposal.block, &hash, v, true)?,
         }
+        checks.push(SigCheck {
+            key: from,
+            msg: new_view_signing_bytes(
+                &self.cfg.chain_id,
+                self.height,
+                v,
+                &hash,
+                &nv.view_changes,
+            ),
+            sig: nv.signature,
+            err: ConsensusError::BadSignature {
+                what: "new-view",
+                signer: from,
+            },
+        });
+        checks.push(SigCheck {
+            key: from,
+            msg: preprepare_signing_bytes(&self.cfg.chain_id, self.height, v, &hash),
+            sig: nv.proposal.signature,
+            err: ConsensusError::BadSignature {
+                what: "pre-prepare",
+                signer: from,
+            },
+        });
+        self.verify_checks(&checks)?;
         Ok(hash)
     }
 
@@ -1933,7 +2603,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         }
         if v < self.view
             || (v == self.view && !self.in_view_change)
-            || v > self.view.saturating_add(MAX_FUTURE_VIEWS)
+            || v > self.view.saturating_add(self.cfg.limits.max_future_views)
         {
             return; // stale, duplicate, or B2
         }
@@ -1968,4 +2638,74 @@ pub fn set_change_in(block: &Block) -> Option<ValidatorSet> {
             Payload::ValidatorSetChange(c) => Some(c.new_set.clone()),
             _ => None,
         })
+}
+
+/// Encoded size of a value kept in memory (B3).
+fn object_bytes<T: BorshSerialize>(value: &T) -> usize {
+    borsh::object_length(value).unwrap_or(usize::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signer::Ed25519Signer;
+    use tracechain_types::{Ed25519, SecretKey, Validator};
+
+    fn replica() -> Replica<Ed25519Signer, Ed25519> {
+        let key = SecretKey::from_seed([7; 32]);
+        let set = match ValidatorSet::new(vec![Validator {
+            public_key: key.public(),
+            name: "v".into(),
+        }]) {
+            Ok(s) => s,
+            Err(e) => panic!("{e}"),
+        };
+        let chain = match ChainId::new("tracechain-unit") {
+            Ok(c) => c,
+            Err(e) => panic!("{e}"),
+        };
+        let cfg = Config::new(chain, Hash::tagged(b"g", &[]), 1, set);
+        Replica::new(cfg, Ed25519Signer::new(key), Ed25519)
+    }
+
+    /// S1: the one signing path refuses a second digest for one (height, view, phase) and any
+    /// lower view, re-signs the same digest, and records what it signed.
+    #[test]
+    fn s1_sign_once_refuses_a_second_digest_and_lower_views() {
+        let mut r = replica();
+        let (a, b) = (Hash::tagged(b"a", &[]), Hash::tagged(b"b", &[]));
+        let first = r.sign_once(Slot::Prepare { view: 1, hash: a });
+        assert!(first.is_some());
+        assert_eq!(r.signed.prepare, Some((1, a)));
+        assert_eq!(r.sign_once(Slot::Prepare { view: 1, hash: a }), first);
+        assert_eq!(r.sign_once(Slot::Prepare { view: 1, hash: b }), None);
+        assert_eq!(r.sign_once(Slot::Prepare { view: 0, hash: a }), None);
+        assert!(r.sign_once(Slot::Prepare { view: 2, hash: b }).is_some());
+        assert!(r.sign_once(Slot::Commit { view: 2, hash: b }).is_some());
+        assert_eq!(r.sign_once(Slot::Commit { view: 2, hash: a }), None);
+        let body = |new_view| ViewChangeBody {
+            height: 1,
+            new_view,
+            voter: r.me,
+            committed: None,
+            prepared: None,
+        };
+        let (b3, b2) = (body(3), body(2));
+        assert!(r.sign_once(Slot::ViewChange(&b3)).is_some());
+        assert_eq!(r.sign_once(Slot::ViewChange(&b2)), None);
+        let msg = Message::Prepare(Vote {
+            height: 1,
+            view: 2,
+            block_hash: b,
+            voter: r.me,
+            signature: Signature([0; 64]),
+        });
+        assert!(r.records(&msg), "S2: what was signed is recorded");
+        let mut out = Vec::new();
+        r.send_signed(msg, &mut out);
+        assert!(
+            matches!(out.as_slice(), [Action::Persist(_), Action::Broadcast(_)]),
+            "S2: the persist precedes the send"
+        );
+    }
 }

@@ -517,24 +517,33 @@ fn vc5_view_timeout_doubles_and_resets_on_commit() {
         _ => None,
     });
     assert_eq!(first, Some(cfg.view_timeout_ms));
+    let others: Vec<usize> = (0..4).filter(|i| *i != me).collect();
+    let timer_set = |out: &[Action]| {
+        out.iter().rev().find_map(|a| match a {
+            Action::SetTimer { after_ms, .. } => Some(*after_ms),
+            _ => None,
+        })
+    };
     let out = r.step(Input::Timer(tracechain_consensus::TimerId::View {
         height: 1,
         view: 0,
     }));
-    let t1 = out.iter().find_map(|a| match a {
-        Action::SetTimer { after_ms, .. } => Some(*after_ms),
-        _ => None,
-    });
-    assert_eq!(t1, Some(2 * cfg.view_timeout_ms));
-    let out = r.step(Input::Timer(tracechain_consensus::TimerId::View {
+    // VC8: until a quorum of view changes for view 1 is held only the re-send timer runs.
+    assert_eq!(timer_set(&out), Some(cfg.view_change_resend_ms));
+    let mut out = Vec::new();
+    for o in &others[..2] {
+        out.extend(r.step(msg(*o, vc_msg(view_change_at(&cfg, 1, *o, 1, None)))));
+    }
+    assert_eq!(timer_set(&out), Some(2 * cfg.view_timeout_ms));
+    r.step(Input::Timer(tracechain_consensus::TimerId::View {
         height: 1,
         view: 1,
     }));
-    let t2 = out.iter().find_map(|a| match a {
-        Action::SetTimer { after_ms, .. } => Some(*after_ms),
-        _ => None,
-    });
-    assert_eq!(t2, Some(4 * cfg.view_timeout_ms));
+    let mut out = Vec::new();
+    for o in &others[..2] {
+        out.extend(r.step(msg(*o, vc_msg(view_change_at(&cfg, 1, *o, 2, None)))));
+    }
+    assert_eq!(timer_set(&out), Some(4 * cfg.view_timeout_ms));
     // A certificate for height 1 commits (block known from sync) and resets to the base timeout.
     let b = block1(&cfg, &set, 0, 0);
     let out = r.step(Input::BlockSynced {
@@ -918,9 +927,17 @@ fn b1_buffered_new_view_of_next_height_is_replayed() {
         set.hash(),
         0,
     );
+    // VC6: a view change at height 2 carries the certificate of block 1.
+    let c1 = commit_cert(&cfg, &set, &b1, set.quorum());
     let mut vcs: Vec<ViewChange> = (0..4)
         .filter(|i| *i != me)
-        .map(|v| view_change_at(&cfg, 2, v, 1, None))
+        .map(|v| {
+            let mut vc = view_change_at(&cfg, 2, v, 1, None);
+            vc.body.committed = Some(c1.clone());
+            vc.signature =
+                SimSigner::new(v).sign(&view_change_signing_bytes(&cfg.chain_id, &vc.body));
+            vc
+        })
         .collect();
     vcs.sort_by_key(|vc| vc.body.voter);
     let h2 = b2.hash();
@@ -984,6 +1001,12 @@ fn vc2_stale_fresh_block_is_not_reproposed_in_a_later_view() {
         .iter()
         .all(|m| !matches!(m, Message::NewView(_))));
     for v in 1..5 {
+        if v > 1 {
+            // VC8: the timer of view v runs once a quorum of view changes for v is held.
+            for o in &others[..2] {
+                r.step(msg(*o, vc_msg(view_change_at(&cfg, 1, *o, v, None))));
+            }
+        }
         r.step(timer(1, v));
     }
     assert_eq!(r.view(), 5);
@@ -1399,4 +1422,636 @@ fn s1_no_second_commit_digest_after_restart() {
             );
         }
     }
+}
+
+// ------------------------------------------------------------------ consensus hardening (ADR 0017)
+
+/// Run `r` through its view-0 timeout at height 1 and answer its view-1 proposal request if it
+/// asks; returns every action.
+fn answer_proposal_request(r: &mut R, out: &[Action]) -> Vec<Action> {
+    let mut more = Vec::new();
+    for a in out {
+        if let Action::RequestProposal {
+            height,
+            view,
+            parent,
+            parent_timestamp_ms,
+            validator_set_hash,
+        } = a
+        {
+            let (cfg, _) = sim_config(4);
+            let b = sim_block(
+                &cfg,
+                *height,
+                *view,
+                *parent,
+                *parent_timestamp_ms,
+                r.public(),
+                *validator_set_hash,
+                9,
+            );
+            more.extend(r.step(Input::ProposalReady {
+                height: *height,
+                view: *view,
+                block: b,
+                set_change: None,
+            }));
+        }
+    }
+    more
+}
+
+/// VC6/VC7 (finding 1): a Byzantine validator's view change carries a `committed` certificate
+/// for a height below the receiver's, padded to about 26 MB. It used to be accepted unchecked,
+/// and the new primary copied every view change it held into its new-view, which then exceeded
+/// `MAX_MESSAGE_BYTES` and was refused by every receiver: view changes halted. Now the view
+/// change is refused on arrival, and the new-view carries exactly a quorum of view changes and
+/// stays under the bound derived from the validator count.
+#[test]
+fn vc6_oversized_view_change_cannot_inflate_the_new_view() {
+    let (cfg, set) = sim_config(4);
+    let me = primary(&set, 1, 1);
+    let (mut r, _) = started(&cfg, me);
+    let others: Vec<usize> = (0..4).filter(|i| *i != me).collect();
+    let byz = others[0];
+    // A certificate below our height with ~26 MB of junk votes.
+    let junk: Vec<CommitVote> = (0..270_000u32)
+        .map(|i| {
+            let mut k = [0u8; 32];
+            k[..4].copy_from_slice(&i.to_be_bytes());
+            CommitVote {
+                validator: PublicKey(k),
+                signature: tracechain_types::Signature([7u8; 64]),
+            }
+        })
+        .collect();
+    let body = ViewChangeBody {
+        height: 1,
+        new_view: 1,
+        voter: key(byz),
+        committed: Some(CommitCertificate {
+            height: 0,
+            view: 0,
+            block_hash: cfg.genesis_hash,
+            votes: junk,
+        }),
+        prepared: None,
+    };
+    let signature = SimSigner::new(byz).sign(&view_change_signing_bytes(&cfg.chain_id, &body));
+    let big = ViewChange { body, signature };
+    let mut out = r.step(timer(1, 0));
+    out.extend(r.step(msg(byz, vc_msg(big))));
+    for v in &others[1..] {
+        out.extend(r.step(msg(*v, vc_msg(view_change(&cfg, *v, 1, None)))));
+    }
+    let more = answer_proposal_request(&mut r, &out);
+    out.extend(more);
+    let nv = broadcasts(&out)
+        .into_iter()
+        .find(|m| matches!(m, Message::NewView(_)))
+        .expect("VC2: the primary of view 1 sends its new-view");
+    let bytes = encode(&nv);
+    assert!(
+        decode_message(&bytes).is_ok(),
+        "M4: the honest new-view ({} bytes) must decode under MAX_MESSAGE_BYTES ({MAX_MESSAGE_BYTES})",
+        bytes.len()
+    );
+    assert!(
+        bytes.len() <= tracechain_consensus::max_new_view_bytes(set.len()),
+        "VC7: within the bound derived from n"
+    );
+    let Message::NewView(nv) = nv else {
+        unreachable!()
+    };
+    assert_eq!(nv.view_changes.len(), set.quorum(), "VC7: exactly a quorum");
+    assert!(
+        rejected(&out)
+            .iter()
+            .any(|e| matches!(e, ConsensusError::BadViewChange(m) if m.starts_with("VC6"))),
+        "VC6: the oversized view change is refused on arrival: {:?}",
+        rejected(&out)
+    );
+}
+
+/// A commit certificate for `height` padded with `votes` junk votes (≈ 96 bytes each).
+fn junk_cert(height: u64, votes: u32) -> CommitCertificate {
+    CommitCertificate {
+        height,
+        view: 0,
+        block_hash: tracechain_types::Hash::tagged(b"junk", &[&height.to_le_bytes()]),
+        votes: (0..votes)
+            .map(|i| {
+                let mut k = [0u8; 32];
+                k[..4].copy_from_slice(&i.to_be_bytes());
+                CommitVote {
+                    validator: PublicKey(k),
+                    signature: tracechain_types::Signature([7u8; 64]),
+                }
+            })
+            .collect(),
+    }
+}
+
+/// A signed view change of `voter` for (height, new_view) whose prepare certificate is padded
+/// to about `votes` × 96 bytes (future messages are buffered before they are checked).
+fn padded_view_change(cfg: &Config, voter: usize, height: u64, view: u64, votes: u32) -> Message {
+    let mut vc = view_change_at(cfg, height, voter, view, None);
+    let junk = junk_cert(height, votes);
+    vc.body.prepared = Some(PrepareCert {
+        view: 0,
+        block_hash: junk.block_hash,
+        preprepare: tracechain_types::Signature([1u8; 64]),
+        prepares: junk
+            .votes
+            .into_iter()
+            .map(|v| (v.validator, v.signature))
+            .collect(),
+    });
+    vc.signature = SimSigner::new(voter).sign(&view_change_signing_bytes(&cfg.chain_id, &vc.body));
+    vc_msg(vc)
+}
+
+/// B3 (finding 2): future messages are bounded in encoded bytes per sender, not only in count.
+/// A member sends 64 view changes for height 2, each about 1 MB: the buffer used to keep all of
+/// them (64 MB from one sender, ≈ 1.5 GB at the message size limit); now it keeps at most
+/// `max_buffered_bytes_per_sender`, the nearest views first.
+#[test]
+fn b3_future_buffer_is_bounded_in_bytes_per_sender() {
+    let (cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let (mut r, _) = started(&cfg, me);
+    let byz = (0..4).find(|i| *i != me).unwrap();
+    for view in 1..=64 {
+        r.step(msg(byz, padded_view_change(&cfg, byz, 2, view, 10_000)));
+        assert!(
+            r.buffer().max_bytes_per_sender() <= cfg.limits.max_buffered_bytes_per_sender,
+            "B3: {} bytes buffered for one sender after view {view}",
+            r.buffer().max_bytes_per_sender()
+        );
+    }
+    assert!(r.buffer().len() >= 20, "nearer messages are kept");
+}
+
+/// B3 (finding 2): the buffer is bounded in total too (messages and bytes over all senders).
+#[test]
+fn b3_future_buffer_is_bounded_in_bytes_in_total() {
+    let (mut cfg, set) = sim_config(4);
+    cfg.limits.max_buffered_bytes_per_sender = 4_000_000;
+    cfg.limits.max_buffered_bytes_total = 6_000_000;
+    cfg.limits.max_buffered_total = 40;
+    let me = backup(&set);
+    let (mut r, _) = started(&cfg, me);
+    for from in (0..4).filter(|i| *i != me) {
+        for view in 1..=30 {
+            r.step(msg(from, padded_view_change(&cfg, from, 2, view, 5_000)));
+            assert!(
+                r.buffer().bytes() <= cfg.limits.max_buffered_bytes_total
+                    && r.buffer().len() <= cfg.limits.max_buffered_total,
+                "B3: {} bytes / {} messages buffered in total",
+                r.buffer().bytes(),
+                r.buffer().len()
+            );
+        }
+    }
+    // Small messages: the count bound in total.
+    for from in (0..4).filter(|i| *i != me) {
+        for view in 31..=60 {
+            r.step(msg(from, vc_msg(view_change_at(&cfg, 3, from, view, None))));
+            assert!(r.buffer().len() <= cfg.limits.max_buffered_total);
+        }
+    }
+}
+
+/// B3 (finding 2): synced blocks waiting for their predecessors are bounded in bytes; a sync
+/// peer padding certificates cannot make the replica hold 64 large entries.
+#[test]
+fn b3_synced_blocks_are_bounded_in_bytes() {
+    let (mut cfg, set) = sim_config(4);
+    cfg.limits.max_synced_bytes = 8_000_000;
+    let me = backup(&set);
+    let (mut r, _) = started(&cfg, me);
+    for h in 2..=40u64 {
+        let b = sim_block(
+            &cfg,
+            h,
+            0,
+            tracechain_types::Hash::tagged(b"p", &[&h.to_le_bytes()]),
+            cfg.genesis_timestamp_ms + h,
+            key(primary(&set, h, 0)),
+            set.hash(),
+            0,
+        );
+        let mut cert = junk_cert(h, 5_000);
+        cert.block_hash = b.hash();
+        r.step(Input::BlockSynced { block: b, cert });
+        assert!(
+            r.synced_bytes() <= cfg.limits.max_synced_bytes,
+            "B3: {} synced bytes",
+            r.synced_bytes()
+        );
+    }
+}
+
+/// B4 (finding 2): a message whose certificate is refused is not kept: a future-height
+/// pre-prepare with a forged parent certificate used to be reported `Rejected` and buffered
+/// all the same.
+#[test]
+fn b4_a_rejected_message_is_not_kept() {
+    let (cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let (mut r, _) = started(&cfg, me);
+    let b1 = block1(&cfg, &set, 0, 0);
+    let mut forged = commit_cert(&cfg, &set, &b1, set.quorum());
+    forged.votes[0].signature.0[0] ^= 1;
+    let p2 = primary(&set, 2, 0);
+    let b2 = sim_block(
+        &cfg,
+        2,
+        0,
+        b1.hash(),
+        b1.header.timestamp_ms,
+        key(p2),
+        set.hash(),
+        0,
+    );
+    let pp = PrePrepare {
+        proposal: proposal(&cfg, p2, 0, b2),
+        parent_cert: Some(forged),
+    };
+    let out = r.step(msg(p2, Message::PrePrepare(pp)));
+    assert!(
+        !rejected(&out).is_empty(),
+        "the forged certificate is refused"
+    );
+    assert_eq!(r.buffer().len(), 0, "B4: nothing rejected is kept");
+}
+
+#[test]
+fn b3_limits_are_validated_and_named() {
+    let (mut cfg, _) = sim_config(4);
+    assert_eq!(cfg.validate(), Ok(()));
+    cfg.limits.max_buffered_total = 0;
+    assert_eq!(
+        cfg.validate(),
+        Err(ConfigError::Limit(tracechain_consensus::LimitError::Zero(
+            "max_buffered_total"
+        )))
+    );
+    let (mut cfg, _) = sim_config(4);
+    cfg.limits.max_buffered_bytes_per_sender = 1_000;
+    assert!(
+        matches!(cfg.validate(), Err(ConfigError::Limit(tracechain_consensus::LimitError::TooSmall { key, .. })) if key == "max_buffered_bytes_per_sender")
+    );
+    let (mut cfg, _) = sim_config(4);
+    cfg.limits.max_buffered_bytes_total = cfg.limits.max_buffered_bytes_per_sender - 1;
+    assert!(matches!(
+        cfg.validate(),
+        Err(ConfigError::Limit(
+            tracechain_consensus::LimitError::SenderAboveTotal { .. }
+        ))
+    ));
+}
+
+/// VC8 (finding 3): a replica that changed view alone does not run ahead: without a quorum of
+/// view changes for its view its timer only re-sends the same signed view change; once the
+/// quorum is there the view's timer starts.
+#[test]
+fn vc8_no_further_view_without_a_quorum_of_view_changes() {
+    let (cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let (mut r, _) = started(&cfg, me);
+    let out = r.step(timer(1, 0));
+    let sent: Vec<Message> = broadcasts(&out);
+    assert!(matches!(sent.as_slice(), [Message::ViewChange(_)]));
+    for _ in 0..20 {
+        let out = r.step(timer(1, 1));
+        assert_eq!(r.view(), 1, "VC8: the replica stays in view 1");
+        assert_eq!(
+            broadcasts(&out),
+            sent,
+            "VC8: the same signed view change is re-sent"
+        );
+    }
+    let others: Vec<usize> = (0..4).filter(|i| *i != me).collect();
+    for o in &others[..2] {
+        r.step(msg(*o, vc_msg(view_change_at(&cfg, 1, *o, 1, None))));
+    }
+    r.step(timer(1, 1));
+    assert_eq!(r.view(), 2, "VC1: with a quorum the view's timer moves on");
+}
+
+/// A verifier that counts what it is asked to verify (M1, M5).
+#[derive(Clone, Default)]
+struct Counting {
+    inner: SimVerifier,
+    /// Signatures checked (single or inside a batch).
+    sigs: std::rc::Rc<std::cell::Cell<usize>>,
+    /// Single `verify` calls.
+    singles: std::rc::Rc<std::cell::Cell<usize>>,
+    /// `verify_batch` calls.
+    batches: std::rc::Rc<std::cell::Cell<usize>>,
+}
+
+impl tracechain_types::SignatureVerifier for Counting {
+    fn verify(&self, key: &PublicKey, msg: &[u8], sig: &tracechain_types::Signature) -> bool {
+        self.sigs.set(self.sigs.get() + 1);
+        self.singles.set(self.singles.get() + 1);
+        self.inner.verify(key, msg, sig)
+    }
+    fn verify_batch(&self, items: &[(PublicKey, &[u8], tracechain_types::Signature)]) -> bool {
+        self.sigs.set(self.sigs.get() + items.len());
+        self.batches.set(self.batches.get() + 1);
+        items.iter().all(|(k, m, s)| self.inner.verify(k, m, s))
+    }
+}
+
+fn counted(cfg: &Config, me: usize) -> (Replica<SimSigner, Counting>, Counting) {
+    let v = Counting::default();
+    let mut r = Replica::new(cfg.clone(), SimSigner::new(me), v.clone());
+    r.step(Input::Start);
+    r.step(Input::PendingWork(true));
+    (r, v)
+}
+
+/// M1 (finding 4): a junk certificate from a key outside every known validator set costs no
+/// signature verification: membership and structure are checked first. Before the fix a
+/// `Decided` (and the certificate inside a pre-prepare or view change) from a non-member was
+/// verified before the sender's membership was looked at.
+#[test]
+fn m1_non_member_junk_costs_no_signature_verification() {
+    let (cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let (mut r, v) = counted(&cfg, me);
+    let outsider = 9; // pool key 9 is in no set of this chain
+    let b1 = block1(&cfg, &set, 0, 0);
+    let mut junk = commit_cert(&cfg, &set, &b1, set.quorum());
+    for vote in junk.votes.iter_mut() {
+        vote.signature = tracechain_types::Signature([3u8; 64]);
+    }
+    let mut out = r.step(msg(outsider, Message::Decided(junk.clone())));
+    let p2 = primary(&set, 2, 0);
+    let b2 = sim_block(
+        &cfg,
+        2,
+        0,
+        b1.hash(),
+        b1.header.timestamp_ms,
+        key(p2),
+        set.hash(),
+        0,
+    );
+    out.extend(r.step(msg(
+        outsider,
+        Message::PrePrepare(PrePrepare {
+            proposal: proposal(&cfg, outsider, 0, b2),
+            parent_cert: Some(junk.clone()),
+        }),
+    )));
+    let mut vc = view_change_at(&cfg, 2, outsider, 1, None);
+    vc.body.committed = Some(junk);
+    out.extend(r.step(msg(outsider, vc_msg(vc))));
+    assert_eq!(
+        v.sigs.get(),
+        0,
+        "M1: a non-member's junk costs zero signature verifications"
+    );
+    assert_eq!(
+        rejected(&out)
+            .iter()
+            .filter(|e| matches!(e, ConsensusError::NotAValidator(_)))
+            .count(),
+        3,
+        "M1: each is rejected as from a non-validator: {out:?}"
+    );
+}
+
+/// M5 (finding 4): a prepare certificate is verified once, as one batch: on arrival of the view
+/// change that carries it, and not again inside the new-view (which costs only the new-view's
+/// and its proposal's signatures when every view change in it is already held).
+#[test]
+fn m5_certificates_are_verified_once_in_one_batch() {
+    let (cfg, _set, me, p1, b, vcs) = nv_setup();
+    let (mut r, v) = counted(&cfg, me);
+    for vc in &vcs {
+        let from = (0..4).find(|i| key(*i) == vc.body.voter).unwrap();
+        let singles = v.singles.get();
+        let batches = v.batches.get();
+        r.step(msg(from, vc_msg(vc.clone())));
+        assert_eq!(
+            (v.singles.get() - singles, v.batches.get() - batches),
+            (0, 1),
+            "M5: one view change (signature and prepare certificate) is one batch"
+        );
+    }
+    let before = v.sigs.get();
+    let out = r.step(msg(p1, Message::NewView(new_view(&cfg, p1, 1, vcs, b))));
+    assert!(rejected(&out).is_empty(), "{out:?}");
+    assert_eq!(r.view(), 1);
+    assert_eq!(
+        v.sigs.get() - before,
+        2,
+        "M5: only the new-view and proposal signatures are checked again"
+    );
+}
+
+/// A commit certificate of `block` signed by the pool keys `signers`.
+fn cert_by(cfg: &Config, signers: &[usize], block: &Block) -> CommitCertificate {
+    let h = block.hash();
+    let mut votes: Vec<CommitVote> = signers
+        .iter()
+        .map(|i| CommitVote {
+            validator: key(*i),
+            signature: SimSigner::new(*i).sign(&commit_vote_signing_bytes(
+                &cfg.chain_id,
+                block.header.height,
+                0,
+                &h,
+            )),
+        })
+        .collect();
+    votes.sort_by_key(|v| v.validator);
+    CommitCertificate {
+        height: block.header.height,
+        view: 0,
+        block_hash: h,
+        votes,
+    }
+}
+
+/// Blocks 1..=top with certificates. The honest chain (`variant` 0) hands the set over from
+/// pool keys 0–3 to keys 4–7 in block 1 (in force from height 3, VS1); a fork (`variant` > 0)
+/// keeps certifying with keys 0–3, which by then are retired validators.
+fn history(cfg: &Config, top: u64, variant: u64) -> Vec<(Block, CommitCertificate)> {
+    let old = tracechain_consensus::sim::set_of(&[0, 1, 2, 3]);
+    let new = tracechain_consensus::sim::set_of(&[4, 5, 6, 7]);
+    let (mut parent, mut ts) = (cfg.genesis_hash, cfg.genesis_timestamp_ms);
+    let mut out = Vec::new();
+    for h in 1..=top {
+        let honest_new = variant == 0 && h >= 3;
+        let (set, signers) = if honest_new {
+            (&new, [4usize, 5, 6])
+        } else {
+            (&old, [0usize, 1, 2])
+        };
+        let mut b = sim_block(cfg, h, 0, parent, ts, key(signers[0]), set.hash(), variant);
+        if variant == 0 && h == 1 {
+            let sk = tracechain_consensus::sim::crypto::pool_secret_key(0);
+            let body = tracechain_types::TxBody {
+                signer: sk.public(),
+                sequence: 1,
+                expiry_height: 10,
+                payload: tracechain_types::payload::Payload::ValidatorSetChange(
+                    tracechain_types::payload::ValidatorSetChange {
+                        new_set: new.clone(),
+                        approvals: Vec::new(),
+                    },
+                ),
+            };
+            b.txs = vec![body.sign(&cfg.chain_id, &sk)];
+            b.header.tx_root = Block::compute_tx_root(&b.txs);
+        }
+        let c = cert_by(cfg, &signers, &b);
+        parent = b.hash();
+        ts = b.header.timestamp_ms;
+        out.push((b, c));
+    }
+    out
+}
+
+/// SY5 (finding 5): a node syncing from genesis with a trusted checkpoint (height 5, honest
+/// block hash) is offered by a Byzantine sync peer a history certified by validators that have
+/// since been retired (keys 0–3, replaced by 4–7 from height 3). Every certificate of the fork
+/// verifies against the sets the fork itself implies, so sync alone used to commit it. Now the
+/// fork's block at the checkpoint height is refused with a `SY5` rejection naming its
+/// certifiers, no block of the fork below the checkpoint is committed (none is linked to the
+/// checkpoint), and the honest history is committed once it arrives.
+#[test]
+fn sy5_history_conflicting_with_the_checkpoint_is_refused() {
+    let (mut cfg, _) = sim_config(4);
+    let honest = history(&cfg, 5, 0);
+    let fork = history(&cfg, 5, 1);
+    assert_ne!(honest[4].0.hash(), fork[4].0.hash());
+    cfg.checkpoint = Some(tracechain_consensus::Checkpoint {
+        height: 5,
+        hash: honest[4].0.hash(),
+    });
+    // A full node (pool key 9 is in no set): it only follows.
+    let mut r = Replica::new(cfg.clone(), SimSigner::new(9), SimVerifier::default());
+    let mut out = r.step(Input::Start);
+    for (block, cert) in fork.iter().cloned() {
+        out.extend(r.step(Input::BlockSynced { block, cert }));
+    }
+    let fork_hashes: Vec<_> = fork.iter().map(|(b, _)| b.hash()).collect();
+    assert!(
+        out.iter().all(
+            |a| !matches!(a, Action::Commit { block, .. } if fork_hashes.contains(&block.hash()))
+        ),
+        "SY5: no block of the conflicting history is committed (height now {})",
+        r.height()
+    );
+    assert!(
+        rejected(&out).iter().any(|e| matches!(
+            e,
+            ConsensusError::CheckpointConflict { height: 5, signers, .. } if signers.len() == 3
+        )),
+        "SY5: the conflict is reported with the certifiers as evidence: {:?}",
+        rejected(&out)
+    );
+    // The honest history, in any order (top down here), is committed.
+    let mut out = Vec::new();
+    for (block, cert) in honest.iter().rev().cloned() {
+        out.extend(r.step(Input::BlockSynced { block, cert }));
+    }
+    let committed: Vec<_> = out
+        .iter()
+        .filter_map(|a| match a {
+            Action::Commit { block, .. } => Some(block.hash()),
+            _ => None,
+        })
+        .collect();
+    let honest_hashes: Vec<_> = honest.iter().map(|(b, _)| b.hash()).collect();
+    assert_eq!(
+        committed, honest_hashes,
+        "SY5: the checkpoint's history commits"
+    );
+    assert_eq!(r.height(), 6);
+}
+
+/// SY5: a checkpoint further away than the sync window: the replica walks parent hashes down
+/// from the checkpoint through blocks it cannot commit yet, then commits the linked history
+/// bottom up (asking again for the blocks the walk consumed).
+#[test]
+fn sy5_far_checkpoint_is_walked_down_then_committed() {
+    let (mut cfg, _) = sim_config(4);
+    let honest = history(&cfg, 100, 0);
+    cfg.checkpoint = Some(tracechain_consensus::Checkpoint {
+        height: 100,
+        hash: honest[99].0.hash(),
+    });
+    assert_eq!(cfg.validate(), Ok(()));
+    let mut r = Replica::new(cfg.clone(), SimSigner::new(9), SimVerifier::default());
+    let out = r.step(Input::Start);
+    assert!(
+        out.iter().any(|a| matches!(
+            a,
+            Action::RequestSync {
+                from_height: 37,
+                to_height: 100
+            }
+        )),
+        "SY5: the walk starts below the checkpoint: {out:?}"
+    );
+    let mut committed = 0;
+    for (block, cert) in honest.iter().rev().cloned() {
+        for a in r.step(Input::BlockSynced { block, cert }) {
+            if matches!(a, Action::Commit { .. }) {
+                committed += 1;
+            }
+            assert!(!matches!(a, Action::Rejected { .. }), "{a:?}");
+        }
+    }
+    assert_eq!(
+        committed, 64,
+        "heights 1–64 (the synced blocks kept, max_synced_ahead) commit"
+    );
+    // The blocks the walk consumed above the window are asked for again and commit.
+    for (block, cert) in honest.iter().skip(64).cloned() {
+        for a in r.step(Input::BlockSynced { block, cert }) {
+            if matches!(a, Action::Commit { .. }) {
+                committed += 1;
+            }
+        }
+    }
+    assert_eq!(committed, 100);
+    assert_eq!(r.height(), 101);
+    let mut bad = cfg.clone();
+    bad.checkpoint = Some(tracechain_consensus::Checkpoint {
+        height: 0,
+        hash: honest[0].0.hash(),
+    });
+    assert!(matches!(
+        bad.validate(),
+        Err(ConfigError::CheckpointHeight { height: 0, .. })
+    ));
+}
+
+/// VC7 (finding 1): a new-view carries exactly a quorum of view changes; one with more (here
+/// all four of n = 4, quorum 3) is refused, so no primary can grow a new-view past the bound
+/// `max_new_view_bytes(n)`.
+#[test]
+fn vc7_new_view_with_more_than_a_quorum_is_rejected() {
+    let (cfg, set, me, p1, b, mut vcs) = nv_setup();
+    let (mut r, _) = started(&cfg, me);
+    vcs.push(view_change(&cfg, me, 1, None));
+    assert_eq!(vcs.len(), set.quorum() + 1);
+    let out = r.step(msg(p1, Message::NewView(new_view(&cfg, p1, 1, vcs, b))));
+    assert!(
+        matches!(rejected(&out).as_slice(), [ConsensusError::BadNewView(m)] if m.starts_with("VC3a")),
+        "{out:?}"
+    );
+    assert_eq!(r.view(), 0);
+    assert!(
+        tracechain_consensus::max_new_view_bytes(256) <= MAX_MESSAGE_BYTES,
+        "M4/VC7: the bound for 256 validators fits the decode limit"
+    );
 }

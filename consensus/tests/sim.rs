@@ -431,3 +431,109 @@ fn id4_silent_primary_with_pending_work_is_replaced() {
     assert!(rep.view_changes > 0, "the silent primary was voted out");
     assert!(rep.byzantine_acts > 0, "the primary withheld proposals");
 }
+
+// ------------------------------------------------------------------ view synchronisation (VC8)
+
+/// VC8 (finding 3): n = 4, the view-0 primary of height 1 has crashed; one replica alone has
+/// pending work for `lead` ms and changes view on its own while the others are idle; then every
+/// mempool holds work. The replica that ran ahead must be rejoined and the cluster must commit
+/// again. Before VC8, with a lead of 8 s or more (the simulator's maximum view timeout) the
+/// leader's timer kept it ahead for good and nothing was committed. Bound: every live replica
+/// commits its first block within `VC8_FIRST_COMMIT_MS` and 20 blocks within
+/// `VC8_TWENTY_BLOCKS_MS` of virtual time after the others get work, for leads up to
+/// 10 × `SIM_MAX_VIEW_TIMEOUT_MS`.
+#[test]
+fn vc8_replica_ahead_in_views_is_rejoined() {
+    use tracechain_consensus::sim::SIM_MAX_VIEW_TIMEOUT_MS;
+    const VC8_FIRST_COMMIT_MS: u64 = 3_000;
+    const VC8_TWENTY_BLOCKS_MS: u64 = 30_000;
+    let set = set_of(&[0, 1, 2, 3]);
+    for lead in [
+        4_000,
+        SIM_MAX_VIEW_TIMEOUT_MS,
+        3 * SIM_MAX_VIEW_TIMEOUT_MS,
+        10 * SIM_MAX_VIEW_TIMEOUT_MS,
+    ] {
+        let mut o = quiet(4);
+        o.idle = vec![(0, lead)];
+        o.safety_ms = lead + VC8_TWENTY_BLOCKS_MS;
+        let mut c = Cluster::new(o);
+        // P1: the primary of (1, 0) is set(1)[1].
+        let crashed = c.node_of_key(set.validators()[1].public_key).unwrap();
+        let alone = (0..4).find(|i| *i != crashed).unwrap();
+        c.schedule_crash(crashed, 0, u64::MAX);
+        c.schedule_node_work(alone, 1, true);
+        let v = c.run_until(lead);
+        assert!(v.is_none(), "lead {lead}: {v:?}");
+        let live: Vec<usize> = (0..4).filter(|i| *i != crashed).collect();
+        let views: Vec<u64> = live.iter().map(|i| c.view_of(*i).unwrap()).collect();
+        let mut first = None;
+        for t in (lead..=lead + VC8_FIRST_COMMIT_MS).step_by(100) {
+            let v = c.run_until(t);
+            assert!(v.is_none(), "lead {lead}: {v:?}");
+            if live.iter().all(|i| !c.chain(*i).is_empty()) {
+                first = Some(t - lead);
+                break;
+            }
+        }
+        for i in &live {
+            assert!(
+                !c.chain(*i).is_empty(),
+                "lead {lead} ms: node {i} committed nothing within {VC8_FIRST_COMMIT_MS} ms after work arrived (views at the end of the lead: {views:?}, now: {:?})",
+                live.iter().map(|j| c.view_of(*j)).collect::<Vec<_>>()
+            );
+        }
+        let v = c.run_until(lead + VC8_TWENTY_BLOCKS_MS);
+        assert!(v.is_none(), "lead {lead}: {v:?}");
+        for i in &live {
+            assert!(
+                c.chain(*i).len() >= 20,
+                "lead {lead} ms: node {i} committed {} blocks within {VC8_TWENTY_BLOCKS_MS} ms",
+                c.chain(*i).len()
+            );
+        }
+        assert_agree(&c, &live);
+        eprintln!(
+            "VC8 lead {lead} ms: views at the end of the lead {views:?}; every live replica committed within {first:?} ms (100 ms steps); {} blocks {VC8_TWENTY_BLOCKS_MS} ms later",
+            c.chain(live[0]).len()
+        );
+    }
+}
+
+/// VC6/VC7 (finding 1), end to end: n = 7, one validator crashed for good (so every seventh
+/// height needs a view change) and one Byzantine validator that pads each view change it sends
+/// to just under `MAX_MESSAGE_BYTES`; the network drops anything larger, as `decode_message`
+/// does. Before VC6/VC7 the new primary copied the padded view change into its new-view, which
+/// then exceeded the limit and never arrived: view changes halted (invariant I11 flags an honest
+/// message above the limit). Now the padded view change is refused on arrival and the cluster
+/// keeps committing.
+#[test]
+fn vc6_padded_view_changes_do_not_halt_view_changes() {
+    let mut o = quiet(7);
+    o.fixture = Fixture::PaddedViewChange;
+    let mut c = Cluster::new(o);
+    let byz = c.byzantine_nodes();
+    assert_eq!(byz.len(), 1);
+    let crashed = (0..7).find(|i| !byz.contains(i)).unwrap();
+    c.schedule_crash(crashed, 0, u64::MAX);
+    let v = c.run_until(30_000);
+    assert!(v.is_none(), "{v:?}");
+    assert!(
+        c.report().byzantine_acts > 0,
+        "the padder sent padded view changes"
+    );
+    let live: Vec<usize> = (0..7)
+        .filter(|i| *i != crashed && !byz.contains(i))
+        .collect();
+    for i in &live {
+        assert!(
+            c.chain(*i).len() >= 20,
+            "node {i} committed {} blocks (view changes: {}, new-views: {})",
+            c.chain(*i).len(),
+            c.report().view_changes,
+            c.report().new_views
+        );
+    }
+    assert!(c.report().new_views > 0, "view changes completed");
+    assert_agree(&c, &live);
+}

@@ -17,16 +17,12 @@ use tracechain_types::{
     ValidatorSet,
 };
 
-use crate::buffer::MAX_BUFFERED_PER_SENDER;
 use crate::messages::{commit_vote_signing_bytes, ViewChange, ViewChangeBody, ViewChangeMsg};
 use crate::messages::{
     decode_message, new_view_signing_bytes, prepare_signing_bytes, preprepare_signing_bytes,
-    view_change_signing_bytes, Message, Vote,
+    view_change_signing_bytes, Message, Vote, MAX_MESSAGE_BYTES,
 };
-use crate::replica::{
-    set_change_in, Action, Config, Input, PersistedState, Replica, TimerId, MAX_BLOCKS_PER_HEIGHT,
-    MAX_SYNCED_AHEAD,
-};
+use crate::replica::{set_change_in, Action, Config, Input, PersistedState, Replica, TimerId};
 use crate::signer::ConsensusSigner;
 pub use crypto::{SimSigner, SimVerifier};
 pub use rng::SimRng;
@@ -67,6 +63,11 @@ pub enum Fixture {
     Replay,
     /// One validator spams signed votes and view changes for future heights and views.
     Spam,
+    /// Scripted scenarios only (never drawn by the sweep): one validator behaves honestly but
+    /// pads the `committed` certificate of every view change it sends to just under
+    /// `MAX_MESSAGE_BYTES` with junk votes; the network drops messages above that limit, as
+    /// `decode_message` does (VC6/VC7).
+    PaddedViewChange,
 }
 
 impl Fixture {
@@ -107,6 +108,7 @@ pub fn sim_config(n: usize) -> (Config, ValidatorSet) {
     cfg.view_timeout_ms = SIM_VIEW_TIMEOUT_MS;
     cfg.max_view_timeout_ms = SIM_MAX_VIEW_TIMEOUT_MS;
     cfg.sync_retry_ms = 500;
+    cfg.view_change_resend_ms = SIM_VIEW_TIMEOUT_MS;
     (cfg, set)
 }
 
@@ -311,6 +313,9 @@ pub struct SimReport {
     pub crashes: u64,
     /// Final virtual time.
     pub end_ms: u64,
+    /// Messages dropped by the network for exceeding `MAX_MESSAGE_BYTES` (checked with the
+    /// `PaddedViewChange` fixture only).
+    pub oversized: u64,
     /// View changes broadcast by honest replicas.
     pub view_changes: u64,
     /// Largest number of new heights committed within one idle window (I10).
@@ -347,6 +352,7 @@ enum Behavior {
     Silent,
     ForgedNewView,
     Spammer,
+    Padder,
 }
 
 type R = Replica<SimSigner, SimVerifier>;
@@ -416,6 +422,11 @@ enum Ev {
     /// A node's driver learns the mempool state (after its gossip delay).
     NodeWork {
         node: usize,
+    },
+    /// Scripted: one node's mempool alone holds work (or not), whatever the others have.
+    ForceWork {
+        node: usize,
+        on: bool,
     },
     EndFaults,
 }
@@ -604,6 +615,7 @@ impl Cluster {
                 behaviors[rng.below(n as u64) as usize] = Behavior::ForgedNewView
             }
             Fixture::Spam => behaviors[rng.below(n as u64) as usize] = Behavior::Spammer,
+            Fixture::PaddedViewChange => behaviors[rng.below(n as u64) as usize] = Behavior::Padder,
         }
         let mut nodes = Vec::new();
         for (key, b) in behaviors.iter().enumerate() {
@@ -753,6 +765,22 @@ impl Cluster {
         );
     }
 
+    /// Scripted: at `at_ms` the mempool of `node` alone holds work (`on`) or is empty, whatever
+    /// the other drivers report (the next cluster-wide change overrides it).
+    pub fn schedule_node_work(&mut self, node: usize, at_ms: u64, on: bool) {
+        self.schedule(at_ms, Ev::ForceWork { node, on });
+    }
+
+    /// The simulated node holding pool key `key` (the first instance of a twinned key).
+    pub fn node_of_key(&self, key: PublicKey) -> Option<usize> {
+        self.key_nodes.get(&key).and_then(|v| v.first().copied())
+    }
+
+    /// The current view of `node`'s replica (None while it is down).
+    pub fn view_of(&self, node: usize) -> Option<u64> {
+        self.nodes[node].replica.as_ref().map(|r| r.view())
+    }
+
     /// The chain committed by `node` (block hashes by height − 1).
     pub fn chain(&self, node: usize) -> Vec<Hash> {
         self.nodes[node]
@@ -765,6 +793,13 @@ impl Cluster {
     /// The blocks committed by `node`.
     pub fn blocks(&self, node: usize) -> &[(Block, CommitCertificate)] {
         &self.nodes[node].chain
+    }
+
+    /// The simulated nodes running a Byzantine behaviour.
+    pub fn byzantine_nodes(&self) -> Vec<usize> {
+        (0..self.nodes.len())
+            .filter(|i| self.nodes[*i].behavior != Behavior::Honest)
+            .collect()
     }
 
     /// Number of simulated instances (twins add instances).
@@ -1137,6 +1172,19 @@ impl Cluster {
                 }
             }
             Ev::NodeWork { node } => self.node_work(node),
+            Ev::ForceWork { node, on } => {
+                if self.nodes[node].work != on {
+                    self.nodes[node].work = on;
+                    self.step_node(node, Input::PendingWork(on));
+                    if on {
+                        if let Some((height, view, parent, ts, set_hash)) =
+                            self.nodes[node].held.take()
+                        {
+                            self.answer_proposal(node, height, view, parent, ts, set_hash);
+                        }
+                    }
+                }
+            }
             Ev::EndFaults => self.end_faults(),
         }
     }
@@ -1188,28 +1236,38 @@ impl Cluster {
     }
 
     fn step_node(&mut self, i: usize, input: Input) {
+        let instances = self.nodes.len();
         let Some(r) = self.nodes[i].replica.as_mut() else {
             return;
         };
         let actions = r.step(input);
-        // I6: bounds.
-        let (buf_max, senders, synced, blocks) = (
-            r.buffer().max_per_sender(),
-            r.buffer().senders(),
-            r.synced_waiting(),
-            r.blocks_kept(),
-        );
-        if buf_max > MAX_BUFFERED_PER_SENDER
-            || senders > self.nodes.len()
-            || synced > MAX_SYNCED_AHEAD
-            || blocks > MAX_BLOCKS_PER_HEIGHT
-        {
+        // I6: bounds (B1–B3), in messages and bytes.
+        let l = &self.cfg.limits;
+        let b = r.buffer();
+        let within = b.max_per_sender() <= l.max_buffered_per_sender
+            && b.max_bytes_per_sender() <= l.max_buffered_bytes_per_sender
+            && b.len() <= l.max_buffered_total
+            && b.bytes() <= l.max_buffered_bytes_total
+            && b.senders() <= instances
+            && r.synced_waiting() <= l.max_synced_ahead
+            && r.synced_bytes() <= l.max_synced_bytes
+            && r.blocks_kept() <= l.max_blocks_per_height
+            && r.block_bytes_kept() <= l.max_block_bytes_per_height;
+        if !within {
             let now = self.now;
-            self.checker.fail(
-                "I6 bounds",
-                now,
-                format!("node {i}: buffer {buf_max}/sender, {senders} senders, {synced} synced, {blocks} blocks"),
+            let detail = format!(
+                "node {i}: buffer {}/sender ({} bytes), {} in total ({} bytes), {} senders, {} synced ({} bytes), {} blocks ({} bytes)",
+                b.max_per_sender(),
+                b.max_bytes_per_sender(),
+                b.len(),
+                b.bytes(),
+                b.senders(),
+                r.synced_waiting(),
+                r.synced_bytes(),
+                r.blocks_kept(),
+                r.block_bytes_kept()
             );
+            self.checker.fail("I6 bounds", now, detail);
         }
         let cut = self.nodes[i].crash_cut;
         for (k, a) in actions.into_iter().enumerate() {
@@ -1244,6 +1302,20 @@ impl Cluster {
 
     fn send_to(&mut self, from: usize, to: usize, msg: Message) {
         if to == from {
+            return;
+        }
+        if self.opts.fixture == Fixture::PaddedViewChange
+            && borsh::object_length(&msg).unwrap_or(usize::MAX) > MAX_MESSAGE_BYTES
+        {
+            // M4: the receiver's `decode_message` refuses it.
+            self.report.oversized += 1;
+            if self.nodes[from].behavior == Behavior::Honest {
+                self.checker.fail(
+                    "I11 message size",
+                    self.now,
+                    format!("node {from} (honest) sent a message above MAX_MESSAGE_BYTES"),
+                );
+            }
             return;
         }
         let mut extra = 0;
@@ -1747,6 +1819,48 @@ impl Cluster {
     fn byzantine_broadcast(&mut self, i: usize, msg: Message) {
         match self.nodes[i].behavior {
             Behavior::Honest | Behavior::Twin | Behavior::Spammer => self.broadcast_from(i, &msg),
+            Behavior::Padder => {
+                let Message::ViewChange(vcm) = &msg else {
+                    self.broadcast_from(i, &msg);
+                    return;
+                };
+                let mut vcm = vcm.clone();
+                let body = &mut vcm.view_change.body;
+                // Just under the decode limit: ≈ 96 bytes per junk vote.
+                let votes = MAX_MESSAGE_BYTES / 96;
+                let junk = (0..votes as u32)
+                    .map(|k| {
+                        let mut key = [0u8; 32];
+                        key[..4].copy_from_slice(&k.to_be_bytes());
+                        tracechain_types::CommitVote {
+                            validator: PublicKey(key),
+                            signature: tracechain_types::Signature([9u8; 64]),
+                        }
+                    })
+                    .collect();
+                body.committed = Some(CommitCertificate {
+                    height: body.height.saturating_sub(1),
+                    view: 0,
+                    block_hash: Hash::tagged(b"padding", &[]),
+                    votes: junk,
+                });
+                // Trim to at most 200 bytes under the limit, so the message itself is accepted.
+                let size = borsh::object_length(&vcm).unwrap_or(usize::MAX);
+                let target = MAX_MESSAGE_BYTES - 200;
+                if size > target {
+                    let excess = (size - target).div_ceil(96);
+                    if let Some(c) = vcm.view_change.body.committed.as_mut() {
+                        let keep = c.votes.len().saturating_sub(excess);
+                        c.votes.truncate(keep);
+                    }
+                }
+                vcm.view_change.signature = self.signer_of(i).sign(&view_change_signing_bytes(
+                    &self.cfg.chain_id,
+                    &vcm.view_change.body,
+                ));
+                self.report.byzantine_acts += 1;
+                self.broadcast_from(i, &Message::ViewChange(vcm));
+            }
             Behavior::Silent => {
                 if matches!(msg, Message::PrePrepare(_) | Message::NewView(_)) {
                     self.report.byzantine_acts += 1;
