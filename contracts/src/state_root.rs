@@ -39,7 +39,7 @@ impl std::fmt::Debug for ParentTree<'_> {
 struct NoNodes;
 
 impl NodeReader for NoNodes {
-    fn node(&self, _key: &NodeKey) -> Option<std::sync::Arc<Node>> {
+    fn node(&self, _key: &NodeKey) -> Option<Node> {
         None
     }
 }

@@ -3,7 +3,6 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::Arc;
 
 use super::tree::{self, Node, NodeKey, NodeReader, StaleNode, TreeError, TreeUpdate, Write};
 use super::StateProof;
@@ -46,14 +45,14 @@ impl Hasher for NodeKeyHasher {
 /// Every kept version of the tree in memory: nodes by key and the stale-node index.
 #[derive(Debug, Default, Clone)]
 pub struct MemoryNodeStore {
-    nodes: HashMap<NodeKey, Arc<Node>, BuildHasherDefault<NodeKeyHasher>>,
+    nodes: HashMap<NodeKey, Node, BuildHasherDefault<NodeKeyHasher>>,
     /// Stale nodes in the order their versions were written (so by `since`).
     stale: VecDeque<StaleNode>,
     latest: Option<u64>,
 }
 
 impl NodeReader for MemoryNodeStore {
-    fn node(&self, key: &NodeKey) -> Option<Arc<Node>> {
+    fn node(&self, key: &NodeKey) -> Option<Node> {
         self.nodes.get(key).cloned()
     }
 }

@@ -9,8 +9,6 @@
 //! Every node a version replaces is reported as stale since that version: a store that keeps
 //! versions `≥ p` may delete the nodes stale since `≤ p`.
 
-use std::sync::Arc;
-
 use borsh::{BorshDeserialize, BorshSerialize};
 
 use super::{
@@ -119,7 +117,7 @@ impl Node {
 /// Read access to stored nodes (the node's database, or [`super::MemoryNodeStore`]).
 pub trait NodeReader {
     /// The node stored under `key`.
-    fn node(&self, key: &NodeKey) -> Option<Arc<Node>>;
+    fn node(&self, key: &NodeKey) -> Option<Node>;
 }
 
 /// A node that a version made unreachable from its root: needed only by older versions.
@@ -141,7 +139,7 @@ pub struct TreeUpdate {
     /// The root of the map after the writes.
     pub root: Hash,
     /// New nodes, all of `version`.
-    pub nodes: Vec<(NodeKey, Arc<Node>)>,
+    pub nodes: Vec<(NodeKey, Node)>,
     /// Nodes no longer reachable from this version's root, sorted.
     pub stale: Vec<StaleNode>,
 }
@@ -187,7 +185,7 @@ enum Sub {
     Empty,
     /// One leaf, not yet placed; `at` is where it is stored now, if anywhere.
     Leaf {
-        node: Arc<Node>,
+        node: Node,
         hash: Hash,
         at: Option<NodeKey>,
     },
@@ -198,7 +196,7 @@ enum Sub {
 /// An entry of a subtree being rebuilt: a new leaf, or an existing one (with where it is).
 struct Entry {
     key_hash: Hash,
-    node: Arc<Node>,
+    node: Node,
     hash: Hash,
     at: Option<NodeKey>,
 }
@@ -206,18 +204,18 @@ struct Entry {
 struct Updater<'r> {
     reader: &'r dyn NodeReader,
     version: u64,
-    nodes: Vec<(NodeKey, Arc<Node>)>,
+    nodes: Vec<(NodeKey, Node)>,
     stale: Vec<NodeKey>,
 }
 
 /// A write prepared for the tree: path and, for a put, the leaf.
 struct Prepared {
     key_hash: Hash,
-    leaf: Option<(Arc<Node>, Hash)>,
+    leaf: Option<(Node, Hash)>,
 }
 
 impl Updater<'_> {
-    fn read(&self, key: &NodeKey) -> Result<Arc<Node>, TreeError> {
+    fn read(&self, key: &NodeKey) -> Result<Node, TreeError> {
         self.reader.node(key).ok_or(TreeError::MissingNode(*key))
     }
 
@@ -225,19 +223,19 @@ impl Updater<'_> {
         &mut self,
         pos: NodeKey,
         current: Option<ChildRef>,
-        writes: &[Prepared],
+        writes: &mut [Prepared],
     ) -> Result<Sub, TreeError> {
         if writes.is_empty() {
             return Ok(current.map_or(Sub::Empty, Sub::Placed));
         }
         let Some(c) = current else {
             let entries = writes
-                .iter()
+                .iter_mut()
                 .filter_map(|w| {
-                    w.leaf.as_ref().map(|(node, hash)| Entry {
+                    w.leaf.take().map(|(node, hash)| Entry {
                         key_hash: w.key_hash,
-                        node: node.clone(),
-                        hash: *hash,
+                        node,
+                        hash,
                         at: None,
                     })
                 })
@@ -249,28 +247,28 @@ impl Updater<'_> {
             ..pos
         };
         let node = self.read(&key)?;
-        match &*node {
+        match node {
             Node::Leaf {
                 key_hash: existing, ..
             } => {
                 let mut entries = Vec::with_capacity(writes.len() + 1);
                 let mut kept = Some(Entry {
-                    key_hash: *existing,
-                    node: node.clone(),
+                    key_hash: existing,
+                    node,
                     hash: c.hash,
                     at: Some(key),
                 });
                 for w in writes {
-                    if w.key_hash == *existing {
+                    if w.key_hash == existing {
                         // Overwritten or deleted: the old leaf is gone from this version.
                         kept = None;
                         self.stale.push(key);
                     }
-                    if let Some((n, h)) = &w.leaf {
+                    if let Some((node, hash)) = w.leaf.take() {
                         entries.push(Entry {
                             key_hash: w.key_hash,
-                            node: n.clone(),
-                            hash: *h,
+                            node,
+                            hash,
                             at: None,
                         });
                     }
@@ -282,12 +280,12 @@ impl Updater<'_> {
                 Ok(self.build(pos, entries))
             }
             Node::Inner { left, right } => {
-                let (left, right) = (*left, *right);
                 self.stale.push(key);
                 let d = pos.depth as usize;
                 let split = writes.partition_point(|w| !bit(&w.key_hash, d));
-                let l = self.update(pos.child(0, false), left, &writes[..split])?;
-                let r = self.update(pos.child(0, true), right, &writes[split..])?;
+                let (lw, rw) = writes.split_at_mut(split);
+                let l = self.update(pos.child(0, false), left, lw)?;
+                let r = self.update(pos.child(0, true), right, rw)?;
                 self.join(pos, l, r)
             }
             Node::Empty => Err(TreeError::MissingNode(key)),
@@ -335,8 +333,7 @@ impl Updater<'_> {
                     version: self.version,
                     ..pos
                 };
-                self.nodes
-                    .push((key, Arc::new(Node::Inner { left, right })));
+                self.nodes.push((key, Node::Inner { left, right }));
                 Ok(Sub::Placed(ChildRef {
                     hash,
                     version: self.version,
@@ -387,7 +384,7 @@ impl Updater<'_> {
 fn root_ref(reader: &dyn NodeReader, version: u64) -> Result<Option<ChildRef>, TreeError> {
     let key = NodeKey::root(version);
     let node = reader.node(&key).ok_or(TreeError::MissingNode(key))?;
-    Ok(match &*node {
+    Ok(match &node {
         Node::Empty => None,
         n => Some(ChildRef {
             hash: n.hash(),
@@ -426,11 +423,11 @@ pub fn apply(
             let leaf = w.value.map(|value| {
                 let vh = value_hash(&value);
                 let hash = leaf_hash(&w.key_hash, &vh);
-                let node = Arc::new(Node::Leaf {
+                let node = Node::Leaf {
                     key_hash: w.key_hash,
                     value_hash: vh,
                     value,
-                });
+                };
                 (node, hash)
             });
             Prepared {
@@ -455,12 +452,12 @@ pub fn apply(
         stale: Vec::new(),
     };
     let root_pos = NodeKey::root(version);
-    let sub = u.update(root_pos, current, &deduped)?;
+    let sub = u.update(root_pos, current, &mut deduped)?;
     let placed = u.place(root_pos, sub);
     // The root of every version is stored at its own root position.
     let root = match placed {
         None => {
-            u.nodes.push((root_pos, Arc::new(Node::Empty)));
+            u.nodes.push((root_pos, Node::Empty));
             EMPTY_ROOT
         }
         Some(c) => {
@@ -512,21 +509,19 @@ pub fn prove(reader: &dyn NodeReader, version: u64, key: &[u8]) -> Result<StateP
     let mut node = reader.node(&pos).ok_or(TreeError::MissingNode(pos))?;
     let mut siblings = Vec::new();
     let leaf = loop {
-        match &*node {
+        match node {
             Node::Empty => break ProofLeaf::AbsentEmpty,
             Node::Leaf {
                 key_hash: other,
                 value_hash: vh,
                 value,
             } => {
-                if *other == kh {
-                    break ProofLeaf::Present {
-                        value: value.clone(),
-                    };
+                if other == kh {
+                    break ProofLeaf::Present { value };
                 }
                 break ProofLeaf::AbsentOther {
-                    key_hash: *other,
-                    value_hash: *vh,
+                    key_hash: other,
+                    value_hash: vh,
                 };
             }
             Node::Inner { left, right } => {
@@ -536,7 +531,7 @@ pub fn prove(reader: &dyn NodeReader, version: u64, key: &[u8]) -> Result<StateP
                 } else {
                     (left, right)
                 };
-                siblings.push(child_hash(sibling));
+                siblings.push(child_hash(&sibling));
                 match next {
                     None => break ProofLeaf::AbsentEmpty,
                     Some(c) => {
