@@ -39,6 +39,7 @@ fn main() {
             .map(|k| Write::new(&key(k), Some(vec![7u8; 32])))
             .collect();
         store.apply(version, writes).expect("apply");
+        store.prune(version);
         version += 1;
         i = end;
     }
