@@ -222,6 +222,7 @@ fn with_root(
     let start_keys = state.len();
     let mut version = 0u64;
     let mut root_time = std::time::Duration::ZERO;
+    let mut prune_time = std::time::Duration::ZERO;
     let mut written = 0usize;
     let start = Instant::now();
     let mut cache = BlockCache::new();
@@ -246,14 +247,16 @@ fn with_root(
             let update = state_tree_update(ParentTree::at(&nodes, version), version + 1, &combined);
             version += 1;
             nodes.write(update);
-            nodes.prune(version);
             root_time += t.elapsed();
+            let t = Instant::now();
+            nodes.prune(version);
+            prune_time += t.elapsed();
         }
     }
     let el = start.elapsed();
     let n = txs.len() as f64;
     println!(
-        "with the state root: map of {start_keys} keys built in {:.2?} (not timed); {} records in {:.3?}: {:.0} records/s/core ({:.2} µs/record), of which the root {:.2} µs/record ({} blocks, {} written keys, {:.2} µs/written key)",
+        "with the state root: map of {start_keys} keys built in {:.2?} (not timed); {} records in {:.3?}: {:.0} records/s/core ({:.2} µs/record), of which the root {:.2} µs/record ({} blocks, {} written keys, {:.2} µs/written key) and pruning older versions {:.2} µs/record",
         build,
         txs.len(),
         el,
@@ -263,5 +266,6 @@ fn with_root(
         version,
         written,
         root_time.as_secs_f64() * 1e6 / written.max(1) as f64,
+        prune_time.as_secs_f64() * 1e6 / n,
     );
 }
