@@ -151,6 +151,10 @@ pub enum TreeError {
     /// storage).
     #[error("state tree node {0:?} is missing")]
     MissingNode(NodeKey),
+    /// A stored node that cannot be where it is (the empty-map node below the root): corrupt
+    /// storage.
+    #[error("state tree node {0:?} is the empty-map node below the root (corrupt storage)")]
+    Corrupt(NodeKey),
     /// A version not after its parent.
     #[error("state tree version {version} does not follow parent version {parent}")]
     VersionOrder {
@@ -288,7 +292,7 @@ impl Updater<'_> {
                 let r = self.update(pos.child(0, true), right, rw)?;
                 self.join(pos, l, r)
             }
-            Node::Empty => Err(TreeError::MissingNode(key)),
+            Node::Empty => Err(TreeError::Corrupt(key)),
         }
     }
 
@@ -510,6 +514,7 @@ pub fn prove(reader: &dyn NodeReader, version: u64, key: &[u8]) -> Result<StateP
     let mut siblings = Vec::new();
     let leaf = loop {
         match node {
+            Node::Empty if pos.depth > 0 => return Err(TreeError::Corrupt(pos)),
             Node::Empty => break ProofLeaf::AbsentEmpty,
             Node::Leaf {
                 key_hash: other,
