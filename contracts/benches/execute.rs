@@ -10,6 +10,12 @@
 //! then each is executed (`execute_prepared`: expiry, sequence, permission, rules, write set)
 //! and its write set applied, in order, on one thread.
 //!
+//! A second pass runs the same transactions on the same starting state with the state root
+//! (ADR 0050): per block of 1,000 transactions the block's combined write set becomes one
+//! version of the authenticated map (computed, stored, older versions pruned), as a validator
+//! does for every block. `BENCH_FILLER_KEYS=n` first adds `n` keys (32-byte values) that the
+//! contracts never read, to measure the root over a larger state.
+//!
 //! `cargo bench -p tracechain-contracts --bench execute` (env `BENCH_UNITS`, default 2000).
 
 #[path = "../tests/common/mod.rs"]
@@ -24,7 +30,10 @@ use std::time::Instant;
 
 use common::*;
 use support::*;
-use tracechain_contracts::{execute_prepared, BlockCache, PreparedTx, State};
+use tracechain_contracts::{
+    authenticate, execute_prepared, state_tree_update, BlockCache, ParentTree, PreparedTx, State,
+    WriteSet,
+};
 use tracechain_types::payload::PayloadKind as K;
 use tracechain_types::records::*;
 use tracechain_types::{Hash, Payload, PublicKey, SecretKey, Transaction, TxBody};
@@ -135,6 +144,16 @@ fn main() {
     let txs: Vec<PreparedTx> = txs.into_iter().map(PreparedTx::new).collect();
     let id_time = t_id.elapsed();
     let context = ctx(5);
+    let filler: u64 = std::env::var("BENCH_FILLER_KEYS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    for i in 0..filler {
+        let mut k = b"bench/".to_vec();
+        k.extend_from_slice(&i.to_be_bytes());
+        w.state.put(k, vec![7; 32]);
+    }
+    let initial = w.state.clone();
     let mut state = w.state;
     let per_kind = std::env::var_os("BENCH_PER_KIND").is_some();
     let mut kind_time: BTreeMap<String, std::time::Duration> = BTreeMap::new();
@@ -187,5 +206,66 @@ fn main() {
         "admission ids (not in the execution figure): {:.2} µs/record; execution + id: {:.0} records/s/core",
         id_time.as_secs_f64() * 1e6 / n,
         n / (el + id_time).as_secs_f64()
+    );
+    with_root(&txs, &context, initial);
+}
+
+/// The second pass: execution, applying, and the state root per block of [`BLOCK_TXS`].
+fn with_root(
+    txs: &[PreparedTx],
+    context: &tracechain_contracts::BlockContext,
+    mut state: tracechain_contracts::MemoryState,
+) {
+    let t_build = Instant::now();
+    let mut nodes = authenticate(&state, 0);
+    let build = t_build.elapsed();
+    let start_keys = state.len();
+    let mut version = 0u64;
+    let mut root_time = std::time::Duration::ZERO;
+    let mut prune_time = std::time::Duration::ZERO;
+    let mut written = 0usize;
+    let start = Instant::now();
+    let mut cache = BlockCache::new();
+    let mut block: BTreeMap<Vec<u8>, Option<Vec<u8>>> = BTreeMap::new();
+    for (i, tx) in txs.iter().enumerate() {
+        if i % BLOCK_TXS == 0 {
+            cache = BlockCache::new();
+        }
+        match execute_prepared(tx, context, &state, &mut cache) {
+            Ok(ws) => {
+                for (k, v) in &ws.0 {
+                    block.insert(k.clone(), v.clone());
+                }
+                state.apply_owned(ws);
+            }
+            Err(e) => panic!("transaction {i} refused: {e}"),
+        }
+        if (i + 1) % BLOCK_TXS == 0 || i + 1 == txs.len() {
+            let t = Instant::now();
+            let combined = WriteSet(std::mem::take(&mut block).into_iter().collect());
+            written += combined.len();
+            let update = state_tree_update(ParentTree::at(&nodes, version), version + 1, &combined);
+            version += 1;
+            nodes.write(update);
+            root_time += t.elapsed();
+            let t = Instant::now();
+            nodes.prune(version);
+            prune_time += t.elapsed();
+        }
+    }
+    let el = start.elapsed();
+    let n = txs.len() as f64;
+    println!(
+        "with the state root: map of {start_keys} keys built in {:.2?} (not timed); {} records in {:.3?}: {:.0} records/s/core ({:.2} µs/record), of which the root {:.2} µs/record ({} blocks, {} written keys, {:.2} µs/written key) and pruning older versions {:.2} µs/record",
+        build,
+        txs.len(),
+        el,
+        n / el.as_secs_f64(),
+        el.as_secs_f64() * 1e6 / n,
+        root_time.as_secs_f64() * 1e6 / n,
+        version,
+        written,
+        root_time.as_secs_f64() * 1e6 / written.max(1) as f64,
+        prune_time.as_secs_f64() * 1e6 / n,
     );
 }

@@ -1,18 +1,17 @@
 //! The entry points: [`execute`] one transaction, [`execute_block`] a block's transactions in
 //! order, and the shared [`TxEnv`] every module works through.
 //!
-//! **State root (ADR 0020).** For a block with write sets `ws_1 … ws_n` (one per transaction,
-//! in block order, each sorted by key) and the parent block's state root `root_0`:
-//! `root_i = Hash::tagged("tracechain/state/v1", [root_{i-1}, encode(ws_i)])`; the block's
-//! state root is `root_n` (`root_0` itself for a block without transactions). It commits to
-//! every state change in order, costs one hash per transaction, and an auditor replaying the
-//! chain from genesis recomputes it without a Merkle tree over the whole state.
+//! **State root (ADR 0050).** The root of the authenticated map over the whole state after
+//! the block: the block's combined write set applied to the parent's version of the map as
+//! version `height` ([`crate::state_root`]). A block without transactions keeps the parent's
+//! root (and still writes its version, so every height can be proven against).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use tracechain_types::{encode, Hash, Payload, PublicKey, Transaction};
+use tracechain_types::state_map::TreeUpdate;
+use tracechain_types::{Hash, Payload, PublicKey, Transaction};
 
 use crate::codes::NormalisedCode;
 use crate::context::BlockContext;
@@ -21,13 +20,11 @@ use crate::keys;
 use crate::permissions;
 use crate::registry::Participant;
 use crate::state::{Overlay, State, StateView, WriteSet, MAX_VALUE_BYTES};
+use crate::state_root::{state_tree_update, ParentTree};
 use crate::{
     blocks, cbeac, closed_loop, documents, feedback, lineage, recall, registry, scan, trace,
     validators,
 };
-
-/// Domain tag of the state-root hash chain.
-pub const STATE_ROOT_DOMAIN: &[u8] = b"tracechain/state/v1";
 
 /// A stored record: the payload as submitted plus who wrote it and when. Stored under
 /// `rec/{tx id}`; indexes point here.
@@ -414,8 +411,11 @@ pub struct BlockExecution {
     /// All writes of the block merged (later writes win), sorted: what storage applies
     /// atomically when the block commits.
     pub combined: WriteSet,
-    /// The block's state root.
+    /// The block's state root: the root of the map after `combined` (equal to `tree.root`).
     pub state_root: Hash,
+    /// The block's version of the authenticated map: the nodes storage keeps when the block
+    /// commits, with the nodes it makes stale.
+    pub tree: TreeUpdate,
 }
 
 /// A block that does not execute: the first failing transaction and why. Under the
@@ -429,25 +429,22 @@ pub struct BlockError {
     pub error: ContractError,
 }
 
-/// One step of the state-root hash chain.
-pub fn next_state_root(prev: &Hash, ws: &WriteSet) -> Hash {
-    Hash::tagged(STATE_ROOT_DOMAIN, &[prev.as_bytes(), &encode(ws)])
-}
-
 /// Execute a block's transactions in order against `state` (the parent block's state),
-/// each seeing the writes of those before it. Pure: nothing is written; the caller applies
-/// [`BlockExecution::combined`] when the block commits.
+/// each seeing the writes of those before it, and compute the state root: version
+/// `ctx.height` of the map, on top of `parent` (the map of `state`, of a lower version). Pure:
+/// nothing is written; the caller applies [`BlockExecution::combined`] and stores
+/// [`BlockExecution::tree`] when the block commits.
 pub fn execute_block(
     txs: &[Transaction],
     ctx: &BlockContext,
-    parent_state_root: Hash,
+    parent: ParentTree<'_>,
     state: &dyn StateView,
 ) -> Result<BlockExecution, BlockError> {
     run_block(
         txs.iter().map(|tx| (tx, tx.id())),
         txs.len(),
         ctx,
-        parent_state_root,
+        parent,
         state,
     )
 }
@@ -456,14 +453,14 @@ pub fn execute_block(
 pub fn execute_block_prepared(
     txs: &[PreparedTx],
     ctx: &BlockContext,
-    parent_state_root: Hash,
+    parent: ParentTree<'_>,
     state: &dyn StateView,
 ) -> Result<BlockExecution, BlockError> {
     run_block(
         txs.iter().map(|p| (&p.tx, p.id)),
         txs.len(),
         ctx,
-        parent_state_root,
+        parent,
         state,
     )
 }
@@ -472,24 +469,25 @@ fn run_block<'t>(
     txs: impl Iterator<Item = (&'t Transaction, Hash)>,
     count: usize,
     ctx: &BlockContext,
-    parent_state_root: Hash,
+    parent: ParentTree<'_>,
     state: &dyn StateView,
 ) -> Result<BlockExecution, BlockError> {
     let mut block = Overlay::new(state);
     let mut write_sets = Vec::with_capacity(count);
-    let mut root = parent_state_root;
     let mut cache = BlockCache::new();
     for (index, (tx, id)) in txs.enumerate() {
         let ws = execute_with_id(tx, id, ctx, &block, &mut cache)
             .map_err(|error| BlockError { index, error })?;
-        root = next_state_root(&root, &ws);
         block.absorb(&ws);
         write_sets.push(ws);
     }
+    let combined = block.into_write_set();
+    let tree = state_tree_update(parent, ctx.height, &combined);
     Ok(BlockExecution {
         write_sets,
-        combined: block.into_write_set(),
-        state_root: root,
+        combined,
+        state_root: tree.root,
+        tree,
     })
 }
 

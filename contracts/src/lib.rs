@@ -8,7 +8,9 @@
 //! batchable, `Transaction::verify_all`); [`execute`] checks sequence and expiry against state,
 //! then the permission table ([`permissions`], R-A2), then the record kind's rules.
 //!
-//! * [`execute`] / [`execute_block`]: entry points; state root = hash chain of write sets.
+//! * [`execute`] / [`execute_block`]: entry points.
+//! * [`state_root`]: the state root, the root of the authenticated map over the state (ADR
+//!   0050); [`MemoryLedger`] keeps state and map together in memory.
 //! * [`state`]: the storage trait, the in-memory implementation, the write-buffering overlay.
 //! * [`keys`]: the key layout.
 //! * [`registry`], [`trace`], [`blocks`], [`completeness`]: participants, trace units, the information blocks and their completeness.
@@ -38,6 +40,7 @@ pub mod registry;
 pub mod scan;
 pub mod sensor;
 pub mod state;
+pub mod state_root;
 pub mod trace;
 pub mod validate;
 pub mod validators;
@@ -46,7 +49,7 @@ pub use context::{BlockContext, ChainParams, ChainParamsError};
 pub use error::{ContractError, ErrorCode, FieldProblem, Problem};
 pub use exec::{
     encode_envelope, execute, execute_block, execute_block_prepared, execute_cached,
-    execute_prepared, next_state_root, BlockCache, BlockError, BlockExecution, PreparedTx,
-    RecordEnvelope, TxEnv, STATE_ROOT_DOMAIN,
+    execute_prepared, BlockCache, BlockError, BlockExecution, PreparedTx, RecordEnvelope, TxEnv,
 };
 pub use state::{MemoryState, Overlay, State, StateView, WriteSet};
+pub use state_root::{authenticate, state_tree_update, MemoryLedger, ParentTree};

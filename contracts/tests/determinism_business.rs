@@ -10,7 +10,9 @@ use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use support::*;
-use tracechain_contracts::{execute, execute_block, MemoryState, State, StateView};
+use tracechain_contracts::{
+    authenticate, execute, execute_block, MemoryState, ParentTree, State, StateView,
+};
 use tracechain_types::records::*;
 use tracechain_types::{decode, encode, Hash, Payload, SecretKey, Transaction, TxBody};
 
@@ -181,14 +183,17 @@ fn r_d4_business_block_roots_agree_across_runs() {
         })
         .collect();
     assert!(valid.len() > 10);
-    let a = execute_block(&valid, &ctx(50), Hash::ZERO, &state).unwrap();
-    let b = execute_block(&valid, &ctx(50), Hash::ZERO, &state).unwrap();
+    let parent = authenticate(&state, 49);
+    let a = execute_block(&valid, &ctx(50), ParentTree::at(&parent, 49), &state).unwrap();
+    let b = execute_block(&valid, &ctx(50), ParentTree::at(&parent, 49), &state).unwrap();
     assert_eq!(encode(&a.combined), encode(&b.combined));
     assert_eq!(a.state_root, b.state_root);
     // the block's merged write set equals executing the same transactions one by one
     let mut applied = state.clone();
     applied.apply(&a.combined);
     assert_eq!(applied, st);
+    // and the state root is the map's root over that state
+    assert_eq!(a.state_root, authenticate(&st, 50).root(50).unwrap());
 }
 
 proptest! {

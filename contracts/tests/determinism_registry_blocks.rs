@@ -7,10 +7,10 @@ use common::*;
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use tracechain_contracts::{execute, execute_block, MemoryState, State};
+use tracechain_contracts::{authenticate, execute, execute_block, MemoryState, ParentTree, State};
 use tracechain_types::payload::PayloadKind as K;
 use tracechain_types::records::*;
-use tracechain_types::{decode, encode, Hash, Payload, SecretKey, Transaction, TxBody};
+use tracechain_types::{decode, encode, Payload, SecretKey, Transaction, TxBody};
 
 /// A random but mostly meaningful sequence of transactions from the standard cast.
 fn random_txs(seed: u64, n: usize) -> (World, Vec<(u64, SecretKey, Payload)>) {
@@ -125,10 +125,15 @@ fn determinism_block_roots_agree_across_runs() {
             .collect()
     };
     assert!(!valid.is_empty());
-    let a = execute_block(&valid, &ctx(3), Hash::ZERO, &w.state).unwrap();
-    let b = execute_block(&valid, &ctx(3), Hash::ZERO, &w.state).unwrap();
+    let parent = authenticate(&w.state, 2);
+    let a = execute_block(&valid, &ctx(3), ParentTree::at(&parent, 2), &w.state).unwrap();
+    let b = execute_block(&valid, &ctx(3), ParentTree::at(&parent, 2), &w.state).unwrap();
     assert_eq!(encode(&a.combined), encode(&b.combined));
     assert_eq!(a.state_root, b.state_root);
+    // The root is the map's root over the state after the block.
+    let mut after = w.state.clone();
+    after.apply(&a.combined);
+    assert_eq!(a.state_root, authenticate(&after, 3).root(3).unwrap());
 }
 
 proptest! {

@@ -6,12 +6,12 @@ mod common;
 
 use common::*;
 use tracechain_contracts::{
-    execute, execute_block, execute_block_prepared, execute_prepared, keys, BlockCache, ErrorCode,
-    PreparedTx, RecordEnvelope, StateView,
+    authenticate, execute, execute_block, execute_block_prepared, execute_prepared, keys,
+    BlockCache, ErrorCode, ParentTree, PreparedTx, RecordEnvelope, StateView,
 };
 use tracechain_types::payload::PayloadKind as K;
 use tracechain_types::records::*;
-use tracechain_types::{encode, Hash, Payload};
+use tracechain_types::{encode, Payload};
 
 #[test]
 fn r_d4_stored_envelope_is_the_canonical_record_envelope_encoding() {
@@ -128,10 +128,11 @@ fn r_a3_block_cache_forgets_a_participant_suspended_earlier_in_the_block() {
         ..w.tx(&cast.producer, second).body
     }
     .sign(&chain(), &cast.producer);
+    let parent = authenticate(&w.state, w.height - 1);
     let e = execute_block(
         &[first.clone(), suspend.clone(), second],
         &ctx(w.height),
-        Hash::ZERO,
+        ParentTree::at(&parent, w.height - 1),
         &w.state,
     )
     .unwrap_err();
@@ -141,7 +142,7 @@ fn r_a3_block_cache_forgets_a_participant_suspended_earlier_in_the_block() {
     let ok = execute_block(
         &[first.clone(), suspend.clone()],
         &ctx(w.height),
-        Hash::ZERO,
+        ParentTree::at(&parent, w.height - 1),
         &w.state,
     )
     .unwrap();
@@ -181,7 +182,9 @@ fn r_d3_prepared_transaction_executes_exactly_as_the_plain_one() {
         execute(&second, &c, &w.state).unwrap_err()
     );
     // Whole blocks: same write sets and state root.
-    let plain = execute_block(&[first.clone(), second.clone()], &c, Hash::ZERO, &w.state);
-    let prepared = execute_block_prepared(&[p, early], &c, Hash::ZERO, &w.state);
+    let parent = authenticate(&w.state, w.height - 1);
+    let parent = ParentTree::at(&parent, w.height - 1);
+    let plain = execute_block(&[first.clone(), second.clone()], &c, parent, &w.state);
+    let prepared = execute_block_prepared(&[p, early], &c, parent, &w.state);
     assert_eq!(prepared.unwrap(), plain.unwrap());
 }

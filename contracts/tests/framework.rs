@@ -6,7 +6,8 @@ mod common;
 use common::*;
 use tracechain_contracts::registry::ParticipantState;
 use tracechain_contracts::{
-    execute_block, next_state_root, ErrorCode, MemoryState, Overlay, State, StateView,
+    authenticate, execute_block, state_tree_update, ErrorCode, MemoryState, Overlay, ParentTree,
+    State, StateView,
 };
 use tracechain_types::records::*;
 use tracechain_types::{Hash, Payload};
@@ -116,7 +117,7 @@ fn r_a1_registration_pending_until_regulator_approves() {
 }
 
 #[test]
-fn block_state_root_is_hash_chain_of_write_sets() {
+fn block_state_root_is_the_map_root_after_the_block() {
     let w = World::new();
     let k1 = key(1);
     let k2 = key(2);
@@ -128,11 +129,21 @@ fn block_state_root_is_hash_chain_of_write_sets() {
         &k2,
         Payload::RegisterParticipant(registration(ParticipantCategory::Financial, vec![])),
     );
-    let parent = Hash::digest(b"parent");
+    let nodes = authenticate(&w.state, 4);
+    let parent = ParentTree::at(&nodes, 4);
     let out = execute_block(&[t1.clone(), t2.clone()], &ctx(5), parent, &w.state).unwrap();
     assert_eq!(out.write_sets.len(), 2);
-    let r1 = next_state_root(&parent, &out.write_sets[0]);
-    assert_eq!(out.state_root, next_state_root(&r1, &out.write_sets[1]));
+    // The root of version 5: the combined writes on top of version 4 ...
+    assert_eq!(
+        out.state_root,
+        state_tree_update(parent, 5, &out.combined).root
+    );
+    assert_eq!(out.state_root, out.tree.root);
+    // ... which is the root of the map built from the state after the block.
+    let mut after = w.state.clone();
+    after.apply(&out.combined);
+    assert_eq!(out.state_root, authenticate(&after, 5).root(5).unwrap());
+    assert_ne!(out.state_root, parent.root());
     let again = execute_block(&[t1.clone(), t2], &ctx(5), parent, &w.state).unwrap();
     assert_eq!(out, again, "deterministic");
     // a block with a failing tx is refused as a whole, naming the index
@@ -144,6 +155,6 @@ fn block_state_root_is_hash_chain_of_write_sets() {
         execute_block(&[], &ctx(5), parent, &w.state)
             .unwrap()
             .state_root,
-        parent
+        parent.root()
     );
 }

@@ -35,7 +35,9 @@ pub struct BlockHeader {
     pub timestamp_ms: u64,
     /// Merkle root of the transactions (see [`Block::compute_tx_root`]).
     pub tx_root: Hash,
-    /// State root after executing the block.
+    /// State root after executing the block: the root of the authenticated state map over the
+    /// whole consensus state (ADR 0050, [`crate::state_map`]); state proofs are checked
+    /// against it.
     pub state_root: Hash,
     /// The proposing validator.
     pub proposer: PublicKey,

@@ -1,6 +1,7 @@
 //! Core types of tracechain: hashes, Ed25519 keys and signatures with the chain's single
 //! acceptance rule, the canonical encoding, signed transactions, blocks, commit certificates,
-//! validator sets with their quorum arithmetic, and Merkle inclusion proofs.
+//! validator sets with their quorum arithmetic, Merkle inclusion proofs, and the authenticated
+//! state map with its state proofs.
 //!
 //! No I/O, no clock, no randomness (key generation takes the caller's RNG): every function here
 //! gives the same answer on every node and in the auditor.
@@ -14,6 +15,7 @@ pub mod merkle;
 pub mod payload;
 pub mod records;
 mod serde_str;
+pub mod state_map;
 pub mod tx;
 pub mod validator;
 
@@ -24,5 +26,6 @@ pub use encoding::{decode, encode, Canonical, DecodeError};
 pub use hash::Hash;
 pub use merkle::MerkleProof;
 pub use payload::Payload;
+pub use state_map::{ProofError, StateProof};
 pub use tx::{Transaction, TxBody};
 pub use validator::{Validator, ValidatorSet};

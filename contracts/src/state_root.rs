@@ -1,0 +1,180 @@
+//! The state root (ADR 0050): the root of the authenticated map
+//! (`tracechain_types::state_map`) over the whole consensus state after a block. Every key the
+//! contracts write is consensus state, so every key is in the map.
+//!
+//! A block of height `h` writes version `h` of the map: its combined write set applied on top
+//! of the parent's version ([`ParentTree`]). Computing it is pure (the new nodes come back in
+//! [`TreeUpdate`], stored by the caller when the block commits), so a proposer, every backup
+//! and the auditor compute the same root from the same parent. [`MemoryLedger`] keeps the key-
+//! value state and the map together in memory (tests, replay, benchmarks).
+
+use tracechain_types::state_map::{self, tree, MemoryNodeStore, NodeKey, StateProof, Write};
+use tracechain_types::state_map::{Node, NodeReader, TreeError, TreeUpdate};
+use tracechain_types::{Hash, Transaction};
+
+use crate::context::BlockContext;
+use crate::exec::{execute_block, BlockError, BlockExecution};
+use crate::state::{MemoryState, State, WriteSet};
+
+/// The map of the parent block's state: where its nodes are and which version it is (`None`:
+/// the empty map, before genesis).
+#[derive(Clone, Copy)]
+pub struct ParentTree<'a> {
+    /// The stored nodes.
+    pub nodes: &'a dyn NodeReader,
+    /// The parent's version (its block height).
+    pub version: Option<u64>,
+}
+
+impl std::fmt::Debug for ParentTree<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ParentTree")
+            .field("version", &self.version)
+            .finish()
+    }
+}
+
+/// A node reader without nodes (the empty map has none).
+#[derive(Debug, Clone, Copy)]
+struct NoNodes;
+
+impl NodeReader for NoNodes {
+    fn node(&self, _key: &NodeKey) -> Option<Node> {
+        None
+    }
+}
+
+impl ParentTree<'static> {
+    /// The empty map: the parent of the genesis state.
+    pub const EMPTY: ParentTree<'static> = ParentTree {
+        nodes: &NoNodes,
+        version: None,
+    };
+}
+
+impl<'a> ParentTree<'a> {
+    /// Version `version` of the map stored in `nodes`.
+    pub fn at(nodes: &'a dyn NodeReader, version: u64) -> ParentTree<'a> {
+        ParentTree {
+            nodes,
+            version: Some(version),
+        }
+    }
+
+    /// The root of this version.
+    pub fn root(&self) -> Hash {
+        match self.version {
+            None => state_map::EMPTY_ROOT,
+            Some(v) => tree_or_stop(tree::root(self.nodes, v)),
+        }
+    }
+}
+
+/// A tree read that failed: a node the parent version refers to is missing. Like any read
+/// error of committed state (ADR 0020) this is not a deterministic reason to refuse a block;
+/// it means broken storage, and the node must stop.
+fn tree_or_stop<T>(r: Result<T, TreeError>) -> T {
+    match r {
+        Ok(v) => v,
+        Err(e) => panic!("state map unreadable: {e}"),
+    }
+}
+
+/// Version `version` of the map: `ws` (sorted, one write per key, as a block's combined write
+/// set) applied on top of `parent`. Its `root` is the state root; its nodes are what storage
+/// keeps when the block commits. `version` must be above the parent's.
+pub fn state_tree_update(parent: ParentTree<'_>, version: u64, ws: &WriteSet) -> TreeUpdate {
+    let writes = ws.0.iter().map(|(k, v)| Write::new(k, v.clone())).collect();
+    tree_or_stop(tree::apply(parent.nodes, parent.version, version, writes))
+}
+
+/// The map of a whole state as one version (the auditor's check of a state, tests).
+pub fn authenticate(state: &MemoryState, version: u64) -> MemoryNodeStore {
+    let mut nodes = MemoryNodeStore::new();
+    let writes = state
+        .entries()
+        .map(|(k, v)| Write::new(k, Some(v.clone())))
+        .collect();
+    tree_or_stop(nodes.apply(version, writes));
+    nodes
+}
+
+/// The key-value state and its authenticated map in memory, advanced block by block.
+#[derive(Debug, Default, Clone)]
+pub struct MemoryLedger {
+    state: MemoryState,
+    nodes: MemoryNodeStore,
+    root: Hash,
+}
+
+impl MemoryLedger {
+    /// Before genesis: empty state, empty map.
+    pub fn new() -> MemoryLedger {
+        MemoryLedger::default()
+    }
+
+    /// The current state.
+    pub fn state(&self) -> &MemoryState {
+        &self.state
+    }
+
+    /// The stored map (every version written and not pruned).
+    pub fn nodes(&self) -> &MemoryNodeStore {
+        &self.nodes
+    }
+
+    /// The latest version (height), `None` before the first.
+    pub fn version(&self) -> Option<u64> {
+        self.nodes.latest()
+    }
+
+    /// The current state root.
+    pub fn root(&self) -> Hash {
+        self.root
+    }
+
+    /// The current version as the parent of the next block.
+    pub fn parent(&self) -> ParentTree<'_> {
+        ParentTree {
+            nodes: &self.nodes,
+            version: self.nodes.latest(),
+        }
+    }
+
+    /// Execute a block on the current state ([`execute_block`]); nothing changes until
+    /// [`MemoryLedger::commit`].
+    pub fn execute_block(
+        &self,
+        txs: &[Transaction],
+        ctx: &BlockContext,
+    ) -> Result<BlockExecution, BlockError> {
+        execute_block(txs, ctx, self.parent(), &self.state)
+    }
+
+    /// Commit an executed block: its writes and its version of the map.
+    pub fn commit(&mut self, exec: BlockExecution) {
+        self.root = exec.state_root;
+        self.nodes.write(exec.tree);
+        self.state.apply_owned(exec.combined);
+    }
+
+    /// Commit a write set directly as `version` (genesis state, test fixtures); returns the
+    /// root.
+    pub fn commit_writes(&mut self, version: u64, ws: WriteSet) -> Hash {
+        let update = state_tree_update(self.parent(), version, &ws);
+        self.root = update.root;
+        self.nodes.write(update);
+        self.state.apply_owned(ws);
+        self.root
+    }
+
+    /// A proof of `key` at a kept `version`.
+    pub fn prove(&self, version: u64, key: &[u8]) -> Result<StateProof, TreeError> {
+        self.nodes.prove(version, key)
+    }
+
+    /// Forget versions before `keep_from`.
+    pub fn prune(&mut self, keep_from: u64) {
+        self.nodes.prune(keep_from);
+    }
+}
