@@ -44,8 +44,11 @@ pub const MAX_SSCCS_PER_SHIPMENT: usize = MAX_TRACE_CODES_PER_RECORD;
 /// Most nodes one traversal visits; beyond it the result is marked truncated (a recall of
 /// that size is split by the operator, e.g. per product batch).
 pub const MAX_TRAVERSAL_NODES: usize = 200_000;
-/// Most neighbours read per node and direction in one traversal.
+/// Most neighbours [`neighbours`] and [`stored_links`] return for one node and direction
+/// (the traversal itself pages through all of them, [`for_each_neighbour`]).
 pub const MAX_EDGES_PER_NODE: usize = 100_000;
+/// Keys read per page when a traversal lists a node's neighbours.
+pub const EDGE_PAGE: usize = 4096;
 /// Most links one traversal lists (five per node at [`MAX_TRAVERSAL_NODES`]). Policy: the
 /// traversal stops there and is marked truncated. Without it a dense graph (every
 /// transformation links up to 64 inputs to 64 outputs) would list about nodes × edges links
@@ -486,6 +489,79 @@ fn item_code(text: &[u8]) -> Option<TraceCode> {
     })
 }
 
+/// Every neighbour of a node in one direction — recorded links, then (forward from a batch)
+/// its items, (backward from an item) its batch — read page by page with no cap; `f`
+/// returning `false` stops the listing. Returns whether every neighbour was listed.
+pub fn for_each_neighbour(
+    state: &dyn StateView,
+    node: &Node,
+    dir: Direction,
+    mut f: impl FnMut(Edge) -> bool,
+) -> bool {
+    let p = match dir {
+        Direction::Forward => "lin/d/",
+        Direction::Backward => "lin/u/",
+    };
+    let prefix = keys::prefix(p, &[&node.bytes()]);
+    let mut after: Option<Vec<u8>> = None;
+    loop {
+        let page = state.scan(&prefix, after.as_deref(), EDGE_PAGE);
+        let n = page.len();
+        for (k, v) in page {
+            if !f(decode_stored::<Edge>(&k, &v)) {
+                return false;
+            }
+            after = Some(k);
+        }
+        if n < EDGE_PAGE {
+            break;
+        }
+    }
+    let Node::Unit(code) = node else {
+        return true;
+    };
+    let Ok(n) = NormalisedCode::new("code", code) else {
+        return true;
+    };
+    match dir {
+        Direction::Forward if !n.is_item() => {
+            let ip = keys::prefix("tui/", &[n.as_bytes()]);
+            let mut after: Option<Vec<u8>> = None;
+            loop {
+                let page = state.scan(&ip, after.as_deref(), EDGE_PAGE);
+                let count = page.len();
+                for (k, _) in page {
+                    if let Some(item) = keys::last_part(&k).and_then(|t| item_code(&t)) {
+                        let e = Edge {
+                            neighbour: Node::Unit(item),
+                            kind: LinkKind::ItemOfBatch,
+                            tx_id: Hash::ZERO,
+                            height: 0,
+                        };
+                        if !f(e) {
+                            return false;
+                        }
+                    }
+                    after = Some(k);
+                }
+                if count < EDGE_PAGE {
+                    return true;
+                }
+            }
+        }
+        Direction::Backward => match trace::load(state, &n).and_then(|u| u.batch) {
+            Some(b) => f(Edge {
+                neighbour: Node::Unit(b),
+                kind: LinkKind::ItemOfBatch,
+                tx_id: Hash::ZERO,
+                height: 0,
+            }),
+            None => true,
+        },
+        Direction::Forward => true,
+    }
+}
+
 /// The result of a traversal.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Traversal {
@@ -506,21 +582,27 @@ pub fn traverse(state: &dyn StateView, start: &Node, dir: Direction) -> Traversa
     t.nodes.insert(start.clone());
     queue.push_back(start.clone());
     while let Some(n) = queue.pop_front() {
-        for e in neighbours(state, &n, dir) {
+        // Every neighbour is read (paged, no per-node cap): a node with more neighbours than
+        // any limit cuts the traversal only through the stated limits below, which set
+        // `truncated`, never silently.
+        let complete = for_each_neighbour(state, &n, dir, |e| {
             if t.links.len() >= MAX_TRAVERSAL_LINKS {
-                t.truncated = true;
-                return t;
+                return false;
             }
             t.links.push((n.clone(), e.neighbour.clone(), e.kind));
-            if t.nodes.contains(&e.neighbour) {
-                continue;
+            if !t.nodes.contains(&e.neighbour) {
+                if t.nodes.len() >= MAX_TRAVERSAL_NODES {
+                    t.truncated = true;
+                } else {
+                    t.nodes.insert(e.neighbour.clone());
+                    queue.push_back(e.neighbour);
+                }
             }
-            if t.nodes.len() >= MAX_TRAVERSAL_NODES {
-                t.truncated = true;
-                continue;
-            }
-            t.nodes.insert(e.neighbour.clone());
-            queue.push_back(e.neighbour);
+            true
+        });
+        if !complete {
+            t.truncated = true;
+            return t;
         }
     }
     t

@@ -169,11 +169,28 @@ pub struct RecallImpact {
     pub warehouses: BTreeSet<String>,
     /// Retailers: trading platforms of the affected orders.
     pub retailers: BTreeSet<String>,
-    /// Consumer orders: (order signer, order reference).
-    pub orders: BTreeSet<(PublicKey, String)>,
-    /// Whether the lineage traversal was cut at its limit.
+    /// Consumer orders of affected units, with or without an order reference.
+    pub orders: BTreeSet<AffectedOrder>,
+    /// Whether the answer is incomplete; `not_reached` then says what it left out.
     pub truncated: bool,
+    /// What the answer did not reach, one sentence each (empty when complete).
+    pub not_reached: Vec<String>,
 }
+
+/// A consumer order of an affected unit.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct AffectedOrder {
+    /// Who recorded it (its trading platform or procurement node).
+    pub signer: PublicKey,
+    /// Its reference, when the order carries one (R-T1 `order_ref` is optional).
+    pub order_ref: Option<String>,
+    /// The order record's transaction.
+    pub tx_id: Hash,
+}
+
+/// Most records a recall answer reads across all affected units (warehousing, transport,
+/// delivery and order records); beyond it the answer says which units' records were not read.
+pub const MAX_RECALL_RECORDS: usize = 2_000_000;
 
 /// The impact of recalling `batch` (simulate mode: nothing is written). `None` when the code
 /// is not a registered unit.
@@ -185,6 +202,18 @@ pub fn impact(state: &dyn StateView, batch: &TraceCode) -> Option<RecallImpact> 
         truncated: t.truncated,
         ..RecallImpact::default()
     };
+    if t.truncated {
+        out.not_reached.push(format!(
+            "the lineage was followed to {} nodes and {} links (limits {} and {}); units, \
+             logistics units and shipments further downstream are not listed",
+            t.nodes.len(),
+            t.links.len(),
+            lineage::MAX_TRAVERSAL_NODES,
+            lineage::MAX_TRAVERSAL_LINKS
+        ));
+    }
+    let mut budget = MAX_RECALL_RECORDS;
+    let mut unread = 0usize;
     for node in &t.nodes {
         match node {
             Node::Unit(code) => {
@@ -192,7 +221,9 @@ pub fn impact(state: &dyn StateView, batch: &TraceCode) -> Option<RecallImpact> 
                     continue;
                 };
                 out.units.insert(u.as_str().to_string());
-                collect_unit_records(state, &u, &mut out);
+                if !collect_unit_records(state, &u, &mut out, &mut budget) {
+                    unread += 1;
+                }
             }
             Node::Sscc(s) => {
                 out.logistics_units.insert(s.clone());
@@ -205,44 +236,72 @@ pub fn impact(state: &dyn StateView, batch: &TraceCode) -> Option<RecallImpact> 
             }
         }
     }
+    if unread > 0 {
+        out.truncated = true;
+        out.not_reached.push(format!(
+            "the records of {unread} affected units were not (all) read: the answer read \
+             {MAX_RECALL_RECORDS} records; their warehouses, countries, retailers and orders \
+             may be missing"
+        ));
+    }
     Some(out)
 }
 
-fn collect_unit_records(state: &dyn StateView, u: &NormalisedCode, out: &mut RecallImpact) {
-    for env in query::records(state, u, tags::L3) {
-        if let Payload::Warehousing(w) = &env.payload {
-            if let Some(name) = &w.warehouse_name {
-                out.warehouses.insert(name.clone());
+/// Read every warehousing, transport, delivery and order record of `u` within `budget`;
+/// returns whether all were read.
+fn collect_unit_records(
+    state: &dyn StateView,
+    u: &NormalisedCode,
+    out: &mut RecallImpact,
+    budget: &mut usize,
+) -> bool {
+    for cat in [tags::L3, tags::L2, tags::L4, tags::T1] {
+        let complete = query::for_each_record_id(state, u, cat, |id| {
+            if *budget == 0 {
+                return false;
             }
-            if let Some(c) = &w.country {
-                out.countries.insert(c.clone());
+            *budget -= 1;
+            let Some(env) = query::envelope(state, &id) else {
+                return true;
+            };
+            match &env.payload {
+                Payload::Warehousing(w) => {
+                    if let Some(name) = &w.warehouse_name {
+                        out.warehouses.insert(name.clone());
+                    }
+                    if let Some(c) = &w.country {
+                        out.countries.insert(c.clone());
+                    }
+                }
+                Payload::Transport(t) => {
+                    if let Some(c) = &t.destination_country {
+                        out.countries.insert(c.clone());
+                    }
+                }
+                Payload::Delivery(d) => {
+                    if let Some(c) = &d.country {
+                        out.countries.insert(c.clone());
+                    }
+                }
+                Payload::Order(o) => {
+                    out.orders.insert(AffectedOrder {
+                        signer: env.signer,
+                        order_ref: o.order_ref.clone(),
+                        tx_id: env.tx_id,
+                    });
+                    if let Some(p) = &o.platform {
+                        out.retailers.insert(p.clone());
+                    }
+                }
+                _ => {}
             }
+            true
+        });
+        if !complete {
+            return false;
         }
     }
-    for env in query::records(state, u, tags::L2) {
-        if let Payload::Transport(t) = &env.payload {
-            if let Some(c) = &t.destination_country {
-                out.countries.insert(c.clone());
-            }
-        }
-    }
-    for env in query::records(state, u, tags::L4) {
-        if let Payload::Delivery(d) = &env.payload {
-            if let Some(c) = &d.country {
-                out.countries.insert(c.clone());
-            }
-        }
-    }
-    for env in query::records(state, u, tags::T1) {
-        if let Payload::Order(o) = &env.payload {
-            if let Some(r) = &o.order_ref {
-                out.orders.insert((env.signer, r.clone()));
-            }
-            if let Some(p) = &o.platform {
-                out.retailers.insert(p.clone());
-            }
-        }
-    }
+    true
 }
 
 /// Why a unit shows recalled.

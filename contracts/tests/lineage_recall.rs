@@ -10,6 +10,7 @@ use common::*;
 use support::*;
 use tracechain_contracts::lineage::{self, Node};
 use tracechain_contracts::{recall, ErrorCode};
+use tracechain_types::payload::PayloadKind as K;
 use tracechain_types::records::*;
 use tracechain_types::Payload;
 
@@ -45,10 +46,17 @@ fn r_s3_recall_lists_every_downstream_unit() {
     assert_eq!(imp.countries, set(&["DE", "FR", "NL"]));
     assert_eq!(imp.warehouses, set(&["Rotterdam DC"]));
     assert_eq!(imp.retailers, set(&["ExampleMall"]));
-    let orders: BTreeSet<String> = imp.orders.iter().map(|(_, r)| r.clone()).collect();
+    let orders: BTreeSet<String> = imp
+        .orders
+        .iter()
+        .filter_map(|o| o.order_ref.clone())
+        .collect();
     assert_eq!(orders, set(&["ORD-1", "ORD-2"]));
-    assert!(imp.orders.iter().all(|(k, _)| *k == c.cast.trader.public()));
-    assert!(!imp.truncated);
+    assert!(imp
+        .orders
+        .iter()
+        .all(|o| o.signer == c.cast.trader.public()));
+    assert!(!imp.truncated && imp.not_reached.is_empty());
 }
 
 #[test]
@@ -65,7 +73,11 @@ fn r_s3_recall_of_a_product_batch_excludes_siblings_and_upstream() {
     );
     assert_eq!(imp.countries, set(&["FR", "NL"]));
     assert_eq!(imp.logistics_units.len(), 1);
-    let orders: BTreeSet<String> = imp.orders.iter().map(|(_, r)| r.clone()).collect();
+    let orders: BTreeSet<String> = imp
+        .orders
+        .iter()
+        .filter_map(|o| o.order_ref.clone())
+        .collect();
     assert_eq!(orders, set(&["ORD-2"]));
     assert!(imp.warehouses.is_empty());
 }
@@ -317,4 +329,52 @@ fn r_s3_traversal_of_a_dense_graph_is_bounded_in_links() {
         t.links.len()
     );
     assert!(t.truncated, "a cut traversal says so");
+}
+
+/// A recall of a batch with more items than a node's neighbour listing used to return was cut
+/// silently (a batch of 100,032 items listed 100,001 units with `truncated = false`), and
+/// orders without an order reference were dropped from the answer. Every neighbour is now
+/// read page by page; an answer is complete or says what it did not reach.
+#[test]
+fn r_s3_attack_a_recall_of_a_batch_with_100032_items_is_complete() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let b = batch("BIG-1");
+    w.unit(&cast, &b, TraceMode::Full);
+    let per_tx = tracechain_contracts::trace::MAX_ITEMS_PER_TX;
+    let total = 100_032usize;
+    let mut n = 0usize;
+    while n < total {
+        let serials: Vec<String> = (n..(n + per_tx).min(total))
+            .map(|i| format!("S{i:06}"))
+            .collect();
+        n += serials.len();
+        w.exec(
+            &cast.producer,
+            Payload::RegisterItemCodes(ItemCodesRegistration {
+                batch: b.clone(),
+                serials,
+            }),
+        )
+        .unwrap();
+    }
+    // an order without a reference, for one item
+    let item = TraceCode::Item {
+        gtin: GTIN.into(),
+        serial: "S100031".into(),
+    };
+    let Payload::Order(mut o) = valid_record(K::Order, &item, 1) else {
+        unreachable!()
+    };
+    o.order_ref = None;
+    w.exec(&cast.trader, Payload::Order(o)).unwrap();
+    let imp = recall::impact(&w.state, &b).unwrap();
+    assert_eq!(imp.units.len(), total + 1, "the batch and every item");
+    assert!(
+        !imp.truncated && imp.not_reached.is_empty(),
+        "{:?}",
+        imp.not_reached
+    );
+    assert_eq!(imp.orders.len(), 1);
+    assert_eq!(imp.orders.iter().next().unwrap().order_ref, None);
 }

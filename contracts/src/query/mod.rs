@@ -72,6 +72,40 @@ pub fn record_ids(state: &dyn StateView, code: &NormalisedCode, category: &str) 
         .collect()
 }
 
+/// Keys read per page by [`for_each_record_id`].
+pub const RECORD_PAGE: usize = 1024;
+
+/// Every transaction id indexed under `tur/{code}/{category}/`, in (height, tx id) order,
+/// page by page (no cap: the caller bounds the work by returning `false` from `f`, which
+/// stops the listing). Returns whether the listing reached the end.
+pub fn for_each_record_id(
+    state: &dyn StateView,
+    code: &NormalisedCode,
+    category: &str,
+    mut f: impl FnMut(Hash) -> bool,
+) -> bool {
+    let prefix = keys::unit_records_of(code, category);
+    let mut after: Option<Vec<u8>> = None;
+    loop {
+        let page = state.scan(&prefix, after.as_deref(), RECORD_PAGE);
+        let n = page.len();
+        for (k, _) in page {
+            let id = keys::last_part(&k)
+                .and_then(|last| <[u8; 32]>::try_from(last.get(8..40)?).ok())
+                .map(Hash);
+            if let Some(id) = id {
+                if !f(id) {
+                    return false;
+                }
+            }
+            after = Some(k);
+        }
+        if n < RECORD_PAGE {
+            return true;
+        }
+    }
+}
+
 /// The envelopes of a unit's records of one category, in (height, tx id) order.
 pub fn records(
     state: &dyn StateView,
