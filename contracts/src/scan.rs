@@ -479,12 +479,33 @@ pub fn verdict(state: &dyn StateView, code: &TraceCode) -> Option<ScanVerdict> {
     })
 }
 
-/// Scan alerts of a brand's items (R-S4: visible to the brand and regulators), oldest first.
+/// Scan alerts of a brand's items (R-S4: visible to the brand and regulators), oldest first:
+/// the first page of [`brand_alerts_page`].
 pub fn brand_alerts(state: &dyn StateView, brand: &PublicKey) -> Vec<BrandAlert> {
+    brand_alerts_page(state, brand, None, MAX_BRAND_ALERTS).0
+}
+
+/// A page of a brand's scan alerts, oldest first: at most `limit` (clamped to
+/// 1..=[`MAX_BRAND_ALERTS`]) after the cursor `after` (the opaque cursor a previous page
+/// returned); returns the alerts and the cursor of the next page (`None` at the end).
+pub fn brand_alerts_page(
+    state: &dyn StateView,
+    brand: &PublicKey,
+    after: Option<&[u8]>,
+    limit: usize,
+) -> (Vec<BrandAlert>, Option<Vec<u8>>) {
+    let limit = limit.clamp(1, MAX_BRAND_ALERTS);
     let prefix = keys::prefix("alert/s/", &[&brand.0]);
-    state
-        .scan(&prefix, None, MAX_BRAND_ALERTS)
-        .into_iter()
-        .map(|(k, v)| decode_stored(&k, &v))
-        .collect()
+    let mut entries = state.scan(&prefix, after, limit + 1);
+    let next = (entries.len() > limit).then(|| {
+        entries.truncate(limit);
+        entries.last().map(|(k, _)| k.clone()).unwrap_or_default()
+    });
+    (
+        entries
+            .into_iter()
+            .map(|(k, v)| decode_stored(&k, &v))
+            .collect(),
+        next,
+    )
 }

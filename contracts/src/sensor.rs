@@ -218,11 +218,32 @@ pub fn sensor_alerts(state: &dyn StateView, code: &TraceCode) -> Vec<SensorAlert
 }
 
 /// The units with sensor alerts of a brand (the units' registrant), as
-/// (height, tx id, unit element string), oldest first.
+/// (height, tx id, unit element string), oldest first: the first page of
+/// [`brand_sensor_alerts_page`].
 pub fn brand_sensor_alerts(state: &dyn StateView, brand: &PublicKey) -> Vec<(u64, Hash, String)> {
+    brand_sensor_alerts_page(state, brand, None, MAX_ALERTS_LISTED).0
+}
+
+/// A sensor alert of a brand as listed: (height, tx id, unit element string).
+pub type SensorAlertRef = (u64, Hash, String);
+
+/// A page of a brand's sensor alerts, oldest first: at most `limit` (clamped to
+/// 1..=[`MAX_ALERTS_LISTED`]) after the opaque cursor `after` of a previous page; returns the
+/// alerts and the next page's cursor (`None` at the end).
+pub fn brand_sensor_alerts_page(
+    state: &dyn StateView,
+    brand: &PublicKey,
+    after: Option<&[u8]>,
+    limit: usize,
+) -> (Vec<SensorAlertRef>, Option<Vec<u8>>) {
+    let limit = limit.clamp(1, MAX_ALERTS_LISTED);
     let prefix = keys::prefix("alert/r/", &[&brand.0]);
-    state
-        .scan(&prefix, None, MAX_ALERTS_LISTED)
+    let mut entries = state.scan(&prefix, after, limit + 1);
+    let next = (entries.len() > limit).then(|| {
+        entries.truncate(limit);
+        entries.last().map(|(k, _)| k.clone()).unwrap_or_default()
+    });
+    let alerts = entries
         .into_iter()
         .filter_map(|(k, _)| {
             let parts = keys::parts_after(&k, &prefix)?;
@@ -234,5 +255,6 @@ pub fn brand_sensor_alerts(state: &dyn StateView, brand: &PublicKey) -> Vec<(u64
             let tx: [u8; 32] = mid.get(8..40)?.try_into().ok()?;
             Some((height, Hash(tx), code))
         })
-        .collect()
+        .collect();
+    (alerts, next)
 }

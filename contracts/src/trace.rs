@@ -320,7 +320,9 @@ pub fn unit_record_index(
     out
 }
 
-/// Look a trace unit up with its records (R-X4, read side).
+/// Look a trace unit up with its first [`MAX_LOOKUP_RECORDS`] records in tag order (R-X4,
+/// read side). A unit with more records is read completely, by category and page by page,
+/// with [`history`].
 pub fn lookup(state: &dyn StateView, code: &TraceCode) -> Option<TraceUnitView> {
     let n = NormalisedCode::new("code", code).ok()?;
     let unit = load(state, &n)?;
@@ -348,4 +350,139 @@ pub fn lookup(state: &dyn StateView, code: &TraceCode) -> Option<TraceUnitView> 
         unit,
         records,
     })
+}
+
+/// What a page of a unit's history asks for.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HistoryQuery {
+    /// Category tags to list (`P2`, `T1`, `L2`, `S1`, …), in this order; empty: every
+    /// category, in tag order.
+    pub categories: Vec<String>,
+    /// Continue after this cursor (from the previous page's `next`).
+    pub after: Option<HistoryCursor>,
+    /// Most records in the page (clamped to 1..=[`MAX_LOOKUP_RECORDS`]).
+    pub limit: usize,
+}
+
+/// Where a page of [`history`] stopped: the source (0: the unit, then per category; for an
+/// item, the batch's sources follow) and the last index key returned from it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HistoryCursor {
+    /// Index of the (code, category) source being listed.
+    pub source: usize,
+    /// The last `tur/` key returned from that source.
+    pub after: Vec<u8>,
+}
+
+/// One page of a unit's history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HistoryPage {
+    /// The unit.
+    pub unit: TraceUnit,
+    /// Digital Link form of its code.
+    pub digital_link: String,
+    /// (category tag, envelope): the unit's records, then (for an item under a batch) its
+    /// batch's, each in (category, height, tx id) order.
+    pub records: Vec<(String, RecordEnvelope)>,
+    /// Where the next page starts; `None` when every selected record was listed.
+    pub next: Option<HistoryCursor>,
+}
+
+/// A page of a unit's history (R-X4, read side): every record naming the unit (and, for an
+/// item, its batch), selected by category, page by page — so records of one kind, however
+/// many, cannot hide those of another (a thousand tally records used to push every product
+/// and trade record out of [`lookup`]).
+pub fn history(state: &dyn StateView, code: &TraceCode, q: &HistoryQuery) -> Option<HistoryPage> {
+    let n = NormalisedCode::new("code", code).ok()?;
+    let unit = load(state, &n)?;
+    let limit = q.limit.clamp(1, MAX_LOOKUP_RECORDS);
+    let mut codes = vec![n.clone()];
+    if let Some(b) = unit
+        .batch
+        .as_ref()
+        .and_then(|b| NormalisedCode::new("batch", b).ok())
+    {
+        codes.push(b);
+    }
+    let sources: Vec<Vec<u8>> = codes
+        .iter()
+        .flat_map(|c| {
+            if q.categories.is_empty() {
+                vec![keys::unit_records(c)]
+            } else {
+                q.categories
+                    .iter()
+                    .map(|cat| keys::unit_records_of(c, cat))
+                    .collect()
+            }
+        })
+        .collect();
+    let mut page = HistoryPage {
+        digital_link: n.digital_link(),
+        unit,
+        records: Vec::new(),
+        next: None,
+    };
+    let start = q.after.as_ref().map_or(0, |c| c.source);
+    for (s, prefix) in sources.iter().enumerate().skip(start) {
+        let mut after = q
+            .after
+            .as_ref()
+            .filter(|c| c.source == s)
+            .map(|c| c.after.clone());
+        loop {
+            let room = limit - page.records.len();
+            let entries = state.scan(prefix, after.as_deref(), room + 1);
+            let more = entries.len() > room;
+            for (k, _) in entries.into_iter().take(room) {
+                if let Some((cat, id)) = index_entry(&k, &codes) {
+                    let rk = keys::record(&id);
+                    if let Some(b) = state.get_ref(&rk) {
+                        page.records
+                            .push((cat, decode_stored::<RecordEnvelope>(&rk, &b)));
+                    }
+                }
+                after = Some(k);
+            }
+            if page.records.len() == limit {
+                let rest = more
+                    || sources
+                        .iter()
+                        .skip(s + 1)
+                        .any(|p| !state.scan(p, None, 1).is_empty());
+                if rest {
+                    page.next = Some(HistoryCursor {
+                        source: if more { s } else { s + 1 },
+                        after: if more {
+                            after.unwrap_or_default()
+                        } else {
+                            Vec::new()
+                        },
+                    });
+                }
+                return Some(page);
+            }
+            if !more {
+                break;
+            }
+        }
+    }
+    Some(page)
+}
+
+/// The (category, tx id) of a `tur/` key under one of `codes`.
+fn index_entry(key: &[u8], codes: &[NormalisedCode]) -> Option<(String, tracechain_types::Hash)> {
+    let base = codes
+        .iter()
+        .map(keys::unit_records)
+        .find(|p| key.starts_with(p))?;
+    let parts = keys::parts_after(key, &base)?;
+    let [cat, last] = parts.as_slice() else {
+        return None;
+    };
+    let id = <[u8; 32]>::try_from(last.get(8..40)?).ok()?;
+    Some((
+        String::from_utf8_lossy(cat).into_owned(),
+        tracechain_types::Hash(id),
+    ))
 }

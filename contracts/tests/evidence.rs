@@ -647,3 +647,30 @@ fn r_l4_delivery_positions_are_coarse_so_no_person_address_is_in_clear() {
     assert_eq!(t.points.len(), 1);
     assert_eq!(t.points[0].position.lat_e7, 523_700_000);
 }
+
+/// A brand's alerts came back as the oldest 1,000 with no way to read further: a flood of old
+/// alerts hid the new ones. They are read page by page (R-S4).
+#[test]
+fn r_s4_attack_old_alerts_cannot_hide_new_ones_from_the_brand() {
+    let mut c = supply_chain();
+    let a1 = item("A1");
+    for seed in 670..679 {
+        let who = consumer(&mut c.w, seed);
+        c.w.exec(&who, scan_at(&a1, "NL", None)).unwrap();
+    }
+    let brand = c.cast.producer.public();
+    let all = scan::brand_alerts(&c.w.state, &brand);
+    assert_eq!(all.len(), 4, "scanners 6 to 9 of threshold 5");
+    let mut seen = Vec::new();
+    let mut cursor: Option<Vec<u8>> = None;
+    loop {
+        let (page, next) = scan::brand_alerts_page(&c.w.state, &brand, cursor.as_deref(), 3);
+        assert!(page.len() <= 3);
+        seen.extend(page.into_iter().map(|a| a.scan.number));
+        match next {
+            Some(n) => cursor = Some(n),
+            None => break,
+        }
+    }
+    assert_eq!(seen, vec![6, 7, 8, 9]);
+}

@@ -575,3 +575,63 @@ fn r_a1_one_department_approves_an_enterprise() {
     decide(&mut w, &customs, &firm, ParticipantAction::Approve).unwrap();
     assert_eq!(state_of(&w, &firm), ParticipantState::Approved);
 }
+
+/// A unit's history read took the first 1,000 index entries in tag order, so 1,000 tally
+/// records (logistics nodes may write them for any unit) hid every product and trade record.
+/// The history is read by category and page by page, every record exactly once.
+#[test]
+fn r_x4_attack_records_of_one_kind_cannot_hide_the_others_in_a_units_history() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let code = batch("HIST-1");
+    w.unit(&cast, &code, TraceMode::Full);
+    w.exec(&cast.producer, valid_record(K::Production, &code, 1))
+        .unwrap();
+    let Payload::Tally(t) = valid_record(K::Tally, &code, 1) else {
+        unreachable!()
+    };
+    for _ in 0..2 {
+        w.exec(
+            &cast.trader,
+            Payload::BulkImport(BulkImport {
+                source: "flood".into(),
+                records: (0..600).map(|_| BulkRecord::Tally(t.clone())).collect(),
+            }),
+        )
+        .unwrap();
+    }
+    let first = trace::lookup(&w.state, &code).unwrap();
+    assert!(
+        !first.records.iter().any(|(c, _)| c == "P2"),
+        "the fixed-size lookup is cut by the flood (that is why history exists)"
+    );
+    let q = trace::HistoryQuery {
+        categories: vec!["P2".into()],
+        after: None,
+        limit: 10,
+    };
+    let p2 = trace::history(&w.state, &code, &q).unwrap();
+    assert_eq!(p2.records.len(), 1);
+    assert!(matches!(p2.records[0].1.payload, Payload::Production(_)));
+    assert_eq!(p2.next, None);
+    // every record, page by page, exactly once
+    let mut q = trace::HistoryQuery {
+        categories: vec![],
+        after: None,
+        limit: 333,
+    };
+    let mut ids = Vec::new();
+    loop {
+        let page = trace::history(&w.state, &code, &q).unwrap();
+        assert!(page.records.len() <= 333);
+        ids.extend(page.records.iter().map(|(_, e)| e.tx_id));
+        match page.next {
+            Some(c) => q.after = Some(c),
+            None => break,
+        }
+    }
+    let distinct: std::collections::BTreeSet<_> = ids.iter().collect();
+    assert_eq!(distinct.len(), ids.len());
+    // registration, production, 1,200 tallies, 2 bulk envelopes are not unit records
+    assert_eq!(ids.len(), 1 + 1 + 1200, "{}", ids.len());
+}
