@@ -1048,6 +1048,19 @@ impl Event {
                 "sensorElementList" => e.sensor_elements = r.sensor_elements(k, v),
                 "ilmd" => {
                     if let Some(m) = r.object(k, v) {
+                        // ILMD holds master-data attributes only (CBV `cbvmda:` or user
+                        // extensions): every member is namespaced, like an extension
+                        // anywhere else in the event.
+                        for name in m.keys().filter(|n| !n.contains(':')) {
+                            r.problem(
+                                ProblemKind::UnknownField,
+                                &format!("{k}.{name}"),
+                                format!(
+                                    "{name:?} is not namespaced: ILMD members are CBV master \
+                                     data (cbvmda:) or declared user extensions"
+                                ),
+                            );
+                        }
                         r.check_namespaced_members(k, v, 1);
                         e.ilmd = Some(m.clone());
                     }

@@ -308,3 +308,19 @@ fn epcis_field_sensor_report_fields_read_and_unknown_rejected() {
         )]
     );
 }
+
+/// Un-namespaced members of ILMD were accepted: ILMD holds master data (CBV `cbvmda:` or
+/// declared user extensions), so every member is namespaced, as extensions are elsewhere.
+#[test]
+fn epcis_field_attack_unnamespaced_ilmd_member_rejected() {
+    let mut e = object_event();
+    e["ilmd"] = json!({"lotNumber": "L1", "ex:lot": "L1", "cbvmda:countryOfOrigin": "CN"});
+    assert_eq!(
+        kinds(vec![e]),
+        vec![(
+            Some(0),
+            ProblemKind::UnknownField,
+            "ilmd.lotNumber".to_string()
+        )]
+    );
+}
