@@ -162,6 +162,22 @@ pub fn check_fields(payload: &Payload, latest_ms: i64) -> Checker {
                     }
                 }
             }
+            // Tables 1/2: the batch of the product code is the batch of the units it names
+            // (items: checked against their registered batch when executed).
+            if let Some(b) = &r.batch {
+                for (i, code) in r.trace_codes.iter().enumerate() {
+                    if let TraceCode::Batch { batch, .. } = code {
+                        if batch != b {
+                            c.push(
+                                format!("trace_codes[{i}]"),
+                                Problem::Malformed(format!(
+                                    "batch {batch:?} of the trace code differs from batch {b:?}"
+                                )),
+                            );
+                        }
+                    }
+                }
+            }
         }
         Payload::Order(r) => {
             reference(&mut c, "order_ref", &r.order_ref, false);
@@ -481,6 +497,7 @@ pub fn execute(
 ) -> Result<(), ContractError> {
     let (category, units) = validate(&env.state, payload, env.ctx.latest_record_time_ms())?;
     check_writer(env, category, &units)?;
+    check_against_state(&env.state, category, payload, &units)?;
     let codes: Vec<NormalisedCode> = units.iter().map(|(n, _)| n.clone()).collect();
     match payload {
         Payload::Order(r) => {
@@ -536,6 +553,84 @@ pub fn execute(
         _ => {}
     }
     Ok(())
+}
+
+/// Checks of Tables 1/2 that need state (ADR 0047): a product code's batch is the registered
+/// batch of the items it names; the certificate, certificate-of-origin and test-report hashes
+/// of product features are anchored documents of a matching type (R-S1).
+fn check_against_state(
+    state: &dyn StateView,
+    category: Category,
+    payload: &Payload,
+    units: &[(NormalisedCode, TraceUnit)],
+) -> Result<(), ContractError> {
+    let mut problems = Vec::new();
+    match payload {
+        Payload::ProductCode(r) | Payload::TradeProductCode(r) => {
+            if let Some(b) = &r.batch {
+                for (i, (_, u)) in units.iter().enumerate() {
+                    if let Some(TraceCode::Batch { batch, .. }) = &u.batch {
+                        if batch != b {
+                            problems.push(FieldProblem::new(
+                                format!("trace_codes[{i}]"),
+                                Problem::Malformed(format!(
+                                    "the item is registered under batch {batch:?}, not {b:?}"
+                                )),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        Payload::ProductFeatures(r) => {
+            use DocumentType as D;
+            let docs = r
+                .certificates
+                .iter()
+                .enumerate()
+                .map(|(i, h)| {
+                    (
+                        format!("certificates[{i}]"),
+                        h,
+                        &[D::Certification, D::SanitaryCertificate, D::Registration][..],
+                    )
+                })
+                .chain(r.certificate_of_origin.iter().map(|h| {
+                    (
+                        "certificate_of_origin".to_string(),
+                        h,
+                        &[D::CertificateOfOrigin][..],
+                    )
+                }))
+                .chain(
+                    r.test_reports
+                        .iter()
+                        .enumerate()
+                        .map(|(i, h)| (format!("test_reports[{i}]"), h, &[D::TestReport][..])),
+                );
+            for (field, h, types) in docs {
+                if !crate::documents::anchored_as(state, h, types) {
+                    problems.push(FieldProblem::new(
+                        field,
+                        Problem::NotFound(format!(
+                            "no document anchor of type {types:?} for {h} (R-S1): anchor the \
+                             document first"
+                        )),
+                    ));
+                }
+            }
+        }
+        _ => {}
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ContractError {
+            rule: category.rule(),
+            code: ErrorCode::MalformedItem,
+            problems,
+        })
+    }
 }
 
 /// Whether records of a category are tied to the units' registrants (ADR 0024): the product

@@ -183,6 +183,10 @@ pub enum Status {
     Warning,
     /// Mandatory only when it happens (R-L5 decision): no exception recorded, complete.
     NoneRecorded,
+    /// Records present, but a basic item that may follow in a later record has not followed
+    /// yet (R-L3: a warehouse stay without its outbound time); `missing_items` names it. Not
+    /// complete when the category is mandatory.
+    Partial,
 }
 
 /// One line of a completeness report.
@@ -201,6 +205,9 @@ pub struct CategoryLine {
     pub records: usize,
     /// The judgement.
     pub status: Status,
+    /// Basic items still missing across the records ([`Status::Partial`]), e.g.
+    /// `outbound_time (warehouse "Rotterdam DC")`.
+    pub missing_items: Vec<String>,
 }
 
 /// The completeness report of a trace unit (R-X2).
@@ -275,7 +282,13 @@ pub fn report_for(
         .map(|&category| {
             let requirement = category.requirement(unit.mode);
             let records = count(state, &codes, category);
+            let missing_items = if records > 0 && category == Category::L3 {
+                open_stays(state, &codes)
+            } else {
+                Vec::new()
+            };
             let status = match (records > 0, requirement, category, unit.mode) {
+                (true, _, _, _) if !missing_items.is_empty() => Status::Partial,
                 (true, _, _, _) => Status::Present,
                 (false, _, Category::P1, TraceMode::Full) => Status::Warning,
                 (false, Requirement::Mandatory, Category::L5, _) => Status::NoneRecorded,
@@ -289,16 +302,46 @@ pub fn report_for(
                 requirement,
                 records,
                 status,
+                missing_items,
             }
         })
         .collect();
-    let complete = lines.iter().all(|l| l.status != Status::Missing);
+    let complete = lines.iter().all(|l| {
+        l.status != Status::Missing
+            && !(l.status == Status::Partial && l.requirement == Requirement::Mandatory)
+    });
     CompletenessReport {
         code: code.as_str().to_string(),
         mode: unit.mode,
         lines,
         complete,
     }
+}
+
+/// R-L3: the warehouses (by name) where the unit has an inbound time but no record of the
+/// stay carries its outbound time yet (the outbound time is a basic item; it may follow in a
+/// later record of the same stay, ADR 0047). Reads at most
+/// `query::MAX_RECORDS_PER_CATEGORY` records per code.
+fn open_stays(state: &dyn StateView, codes: &[NormalisedCode]) -> Vec<String> {
+    let mut inbound: BTreeSet<String> = BTreeSet::new();
+    let mut outbound: BTreeSet<String> = BTreeSet::new();
+    for c in codes {
+        for env in crate::query::records(state, c, Category::L3.tag()) {
+            if let tracechain_types::Payload::Warehousing(w) = &env.payload {
+                let name = w.warehouse_name.clone().unwrap_or_default();
+                if w.inbound_time.is_some() {
+                    inbound.insert(name.clone());
+                }
+                if w.outbound_time.is_some() {
+                    outbound.insert(name);
+                }
+            }
+        }
+    }
+    inbound
+        .difference(&outbound)
+        .map(|w| format!("outbound_time (warehouse {w:?})"))
+        .collect()
 }
 
 /// The completeness report of a trace code (R-X2); `None` when it is malformed or not

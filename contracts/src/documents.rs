@@ -410,6 +410,19 @@ pub fn verify(state: &dyn StateView, document_hash: &Hash, at_ms: i64) -> Docume
     }
 }
 
+/// Whether some issuer anchored `h` as one of `types` (among the first
+/// [`MAX_ANCHORS_LISTED`] anchors of the hash, competent issuers' first).
+pub fn anchored_as(state: &dyn StateView, h: &Hash, types: &[DocumentType]) -> bool {
+    let competent = state.scan(&keys::prefix("dcc/", &[&h.0]), None, MAX_ANCHORS_LISTED);
+    let all = state.scan(&keys::prefix("dca/", &[&h.0]), None, MAX_ANCHORS_LISTED);
+    competent
+        .iter()
+        .chain(all.iter())
+        .filter_map(|(k, _)| issuer_of(k))
+        .filter_map(|i| load(state, h, &i))
+        .any(|d| types.contains(&d.document_type))
+}
+
 /// Verify the bytes of a document (hashes them with SHA-256, then [`verify`]).
 pub fn verify_bytes(state: &dyn StateView, document: &[u8], at_ms: i64) -> DocumentVerification {
     verify(state, &Hash::digest(document), at_ms)

@@ -9,7 +9,7 @@ use tracechain_contracts::completeness::{self, Category, Requirement, Status};
 use tracechain_contracts::ErrorCode;
 use tracechain_types::payload::PayloadKind as K;
 use tracechain_types::records::*;
-use tracechain_types::Payload;
+use tracechain_types::{Hash, Payload};
 
 /// The basic items of each category (Tables 1–4), by JSON field name. Exceptions decided
 /// in the rules: R-L3 outbound time may follow later; R-C1 release date comes with release.
@@ -663,4 +663,117 @@ fn r_c1_attack_a_broker_cannot_declare_goods_it_does_not_represent() {
     w.relate(&cast.producer, &stranger);
     w.exec(&stranger, valid_record(K::CustomsDeclaration, &code, 6))
         .expect("once the producer's broker, it declares");
+}
+
+/// Tables 1/2: the batch inside a product code was not checked against the units it names
+/// (ADR 0047).
+#[test]
+fn r_p4_attack_a_product_code_cannot_name_another_batch() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let code = batch("PC-1");
+    w.unit(&cast, &code, TraceMode::Full);
+    w.exec(
+        &cast.producer,
+        Payload::RegisterItemCodes(ItemCodesRegistration {
+            batch: code.clone(),
+            serials: vec!["I1".into()],
+        }),
+    )
+    .unwrap();
+    let item = TraceCode::Item {
+        gtin: GTIN.into(),
+        serial: "I1".into(),
+    };
+    for unit in [&code, &item] {
+        let Payload::ProductCode(mut r) = valid_record(K::ProductCode, unit, 1) else {
+            unreachable!()
+        };
+        r.batch = Some("PC-2".into());
+        let e = w
+            .exec(&cast.producer, Payload::ProductCode(r.clone()))
+            .unwrap_err();
+        assert_eq!((e.rule, e.code), ("R-P4", ErrorCode::MalformedItem), "{e}");
+        assert!(e.names("trace_codes[0]"), "{e}");
+        r.batch = Some("PC-1".into());
+        w.exec(&cast.producer, Payload::ProductCode(r)).unwrap();
+    }
+}
+
+/// Tables 1: the certificate, certificate-of-origin and test-report hashes of product
+/// features were not tied to anchored documents: any hash could be claimed (ADR 0047).
+#[test]
+fn r_p3_attack_feature_documents_must_be_anchored_with_their_type() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let code = batch("P3-DOC");
+    w.unit(&cast, &code, TraceMode::Full);
+    let report = Hash::digest(b"%PDF residue test report 7");
+    let Payload::ProductFeatures(mut r) = valid_record(K::ProductFeatures, &code, 1) else {
+        unreachable!()
+    };
+    r.test_reports = vec![report];
+    let e = w
+        .exec(&cast.producer, Payload::ProductFeatures(r.clone()))
+        .unwrap_err();
+    assert_eq!((e.rule, e.code), ("R-P3", ErrorCode::MalformedItem), "{e}");
+    assert!(e.names("test_reports[0]"), "{e}");
+    let anchor = |t: DocumentType| {
+        Payload::DocumentAnchor(DocumentAnchor {
+            document_hash: report,
+            document_type: t,
+            valid_from: "2024-05-01".into(),
+            valid_until: None,
+            trace_codes: vec![],
+        })
+    };
+    // anchored, but as another type: still refused
+    w.exec(&cast.producer, anchor(DocumentType::Certification))
+        .unwrap();
+    let e = w
+        .exec(&cast.producer, Payload::ProductFeatures(r.clone()))
+        .unwrap_err();
+    assert!(e.names("test_reports[0]"), "{e}");
+    w.exec(&cast.regulator, anchor(DocumentType::TestReport))
+        .unwrap();
+    w.exec(&cast.producer, Payload::ProductFeatures(r))
+        .expect("an anchored test report");
+}
+
+/// Table 3: the outbound time is a basic item of warehousing, but a stay recorded without it
+/// counted as complete for ever, since completeness counted records, not items. A stay is now
+/// complete once a record of it carries the outbound time (ADR 0047).
+#[test]
+fn r_l3_attack_a_stay_without_its_outbound_time_is_not_complete() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let code = batch("L3-OPEN");
+    w.unit(&cast, &code, TraceMode::Full);
+    for kind in BLOCK_KINDS {
+        if kind == K::Warehousing {
+            continue;
+        }
+        w.exec(cast.writer(kind), valid_record(kind, &code, 41))
+            .unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+    }
+    let open = with(
+        &valid_record(K::Warehousing, &code, 1),
+        &[("outbound_time", Value::Null)],
+    );
+    w.exec(&cast.logistics, open).unwrap();
+    let r = completeness::report(&w.state, &code).unwrap();
+    let l3 = r.lines.iter().find(|l| l.category == Category::L3).unwrap();
+    assert_eq!(l3.status, Status::Partial, "{r:?}");
+    assert_eq!(
+        l3.missing_items,
+        vec!["outbound_time (warehouse \"Rotterdam Overseas Warehouse\")".to_string()]
+    );
+    assert!(!r.complete, "{r:?}");
+    // the stay's outbound time follows in a later record of the same stay
+    w.exec(&cast.logistics, valid_record(K::Warehousing, &code, 2))
+        .unwrap();
+    let r = completeness::report(&w.state, &code).unwrap();
+    let l3 = r.lines.iter().find(|l| l.category == Category::L3).unwrap();
+    assert_eq!(l3.status, Status::Present, "{r:?}");
+    assert!(r.complete, "{r:?}");
 }
