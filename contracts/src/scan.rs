@@ -44,7 +44,7 @@ use crate::exec::TxEnv;
 use crate::keys;
 use crate::lineage::{self, Direction, LinkKind, Node};
 use crate::query::{self, tags};
-use crate::state::{decode_stored, StateView};
+use crate::state::{decode_stored, scan_page, StateView};
 use crate::trace::{self, TraceUnit};
 use crate::validate::Checker;
 
@@ -494,13 +494,8 @@ pub fn brand_alerts_page(
     after: Option<&[u8]>,
     limit: usize,
 ) -> (Vec<BrandAlert>, Option<Vec<u8>>) {
-    let limit = limit.clamp(1, MAX_BRAND_ALERTS);
     let prefix = keys::prefix("alert/s/", &[&brand.0]);
-    let mut entries = state.scan(&prefix, after, limit + 1);
-    let next = (entries.len() > limit).then(|| {
-        entries.truncate(limit);
-        entries.last().map(|(k, _)| k.clone()).unwrap_or_default()
-    });
+    let (entries, next) = scan_page(state, &prefix, after, limit.clamp(1, MAX_BRAND_ALERTS));
     (
         entries
             .into_iter()

@@ -19,7 +19,7 @@ use crate::error::ContractError;
 use crate::exec::TxEnv;
 use crate::keys;
 use crate::query::{self, tags};
-use crate::state::{decode_stored, StateView};
+use crate::state::{decode_stored, scan_page, StateView};
 use crate::trace;
 use crate::validate::parse_rfc3339;
 
@@ -236,13 +236,8 @@ pub fn brand_sensor_alerts_page(
     after: Option<&[u8]>,
     limit: usize,
 ) -> (Vec<SensorAlertRef>, Option<Vec<u8>>) {
-    let limit = limit.clamp(1, MAX_ALERTS_LISTED);
     let prefix = keys::prefix("alert/r/", &[&brand.0]);
-    let mut entries = state.scan(&prefix, after, limit + 1);
-    let next = (entries.len() > limit).then(|| {
-        entries.truncate(limit);
-        entries.last().map(|(k, _)| k.clone()).unwrap_or_default()
-    });
+    let (entries, next) = scan_page(state, &prefix, after, limit.clamp(1, MAX_ALERTS_LISTED));
     let alerts = entries
         .into_iter()
         .filter_map(|(k, _)| {

@@ -33,6 +33,22 @@ pub trait StateView {
     fn scan(&self, prefix: &[u8], after: Option<&[u8]>, limit: usize) -> Vec<(Vec<u8>, Vec<u8>)>;
 }
 
+/// One page of a prefix listing: at most `limit` entries (at least one) strictly after
+/// `after`, and the cursor of the next page (the last key returned; `None` at the end).
+pub type Page = (Vec<(Vec<u8>, Vec<u8>)>, Option<Vec<u8>>);
+
+/// [`Page`] of the entries under `prefix` (reads one entry more than it returns, to know
+/// whether another page follows).
+pub fn scan_page(state: &dyn StateView, prefix: &[u8], after: Option<&[u8]>, limit: usize) -> Page {
+    let limit = limit.max(1);
+    let mut entries = state.scan(prefix, after, limit + 1);
+    let next = (entries.len() > limit).then(|| {
+        entries.truncate(limit);
+        entries.last().map(|(k, _)| k.clone()).unwrap_or_default()
+    });
+    (entries, next)
+}
+
 /// Read-write state (what the node's storage implements; tests use [`MemoryState`]).
 pub trait State: StateView {
     /// Store `value` under `key`.
