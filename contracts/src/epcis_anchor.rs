@@ -179,13 +179,19 @@ pub fn anchor(env: &mut TxEnv<'_>, r: &EpcisEventRecord) -> Result<(), ContractE
         ),
     };
     if r.error_declaration.is_some() {
-        // ADR 0044: only the event's capturer retracts it; an error declaration of an event
-        // that is not anchored retracts nothing.
+        // ADR 0044: only the event's capturer (or a regulator, supervising) retracts it; an
+        // error declaration of an event that is not anchored retracts nothing.
+        let regulator = env.participant.as_ref().is_some_and(|p| {
+            matches!(
+                p.registration.category,
+                tracechain_types::records::ParticipantCategory::Regulator(_)
+            )
+        });
         match env
             .state
             .get_value::<EpcisAnchor>(&event_key(&r.event_hash))
         {
-            Some(ev) if ev.signer == env.signer => {}
+            Some(ev) if ev.signer == env.signer || regulator => {}
             Some(_) => {
                 return Err(ContractError::one(
                     "R-S1",

@@ -204,7 +204,8 @@ pub const PERMISSIONS: [WriteRule; 41] = [
     r(K::ConsumerScan, "R-S4", NONE_T, SCANNERS),
     any(K::Feedback, "R-S7"),
     r(K::FeedbackAnswer, "R-S7", NONE_T, SERVICE_PROVIDERS),
-    r(K::EpcisEvent, "R-A4", &NodeType::ALL, NONE_C), // information providers: every access node type
+    // information providers (Table 5): every access node type, and regulators (ADR 0045)
+    r(K::EpcisEvent, "R-A4", &NodeType::ALL, REGULATOR),
     r(K::CompanyPrefixClaim, "R-I2", UNIT_REGISTRARS, NONE_C), // brand owners (ADR 0042)
     r(K::CompanyPrefixDecision, "R-I2", NONE_T, REGULATOR),
     r(K::CompanyPrefixDelegation, "R-I2", UNIT_REGISTRARS, NONE_C),

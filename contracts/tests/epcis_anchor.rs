@@ -161,13 +161,24 @@ fn r_a4_epcis_events_written_by_information_providers_only() {
         .into_iter()
         .find(|r| r.trace_codes.is_empty())
         .expect("an event without trace units");
-    // A regulator without access node types is not an information-provider node.
-    let e = w
-        .exec(&cast.regulator, Payload::EpcisEvent(r.clone()))
-        .unwrap_err();
+    // A consumer is no information provider (Table 5).
+    let who = w.seed(
+        4321,
+        ParticipantCategory::ConsumerOrOther,
+        vec![],
+        tracechain_contracts::registry::ParticipantState::Approved,
+    );
+    let e = w.exec(&who, Payload::EpcisEvent(r.clone())).unwrap_err();
     assert_eq!(e.code, ErrorCode::NotPermitted, "{e}");
-    // The port-clearance node is.
-    w.exec(&cast.port, Payload::EpcisEvent(r)).unwrap();
+    // A regulator is (Table 5: regulators provide information too, e.g. inspections), and so
+    // is the port-clearance node.
+    w.exec(&cast.regulator, Payload::EpcisEvent(r)).unwrap();
+    let other = anchored_events()
+        .into_iter()
+        .filter(|r| r.trace_codes.is_empty())
+        .nth(1)
+        .expect("a second event without trace units");
+    w.exec(&cast.port, Payload::EpcisEvent(other)).unwrap();
 }
 
 #[test]
@@ -218,6 +229,18 @@ fn r_s1_attack_only_the_capturer_retracts_an_epcis_event() {
         .exec(&cast.port, Payload::EpcisEvent(retraction.clone()))
         .unwrap_err();
     assert_eq!((e.rule, e.code), ("R-S1", ErrorCode::NotOwner), "{e}");
-    w.exec(&cast.logistics, Payload::EpcisEvent(retraction))
+    w.exec(&cast.logistics, Payload::EpcisEvent(retraction.clone()))
         .expect("the capturer retracts its event");
+    // a regulator, supervising, retracts another participant's event
+    let second = anchored_events()
+        .into_iter()
+        .filter(|r| r.trace_codes.is_empty())
+        .nth(1)
+        .expect("a second event without trace units");
+    w.exec(&cast.logistics, Payload::EpcisEvent(second.clone()))
+        .unwrap();
+    let mut retract_second = second.clone();
+    retract_second.error_declaration = retraction.error_declaration.clone();
+    w.exec(&cast.regulator, Payload::EpcisEvent(retract_second))
+        .expect("a regulator retracts it");
 }

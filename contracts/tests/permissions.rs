@@ -70,8 +70,8 @@ fn expected(kind: K, cat: CategoryClass, nts: &[NodeType]) -> bool {
         K::Recall => has(&[N::Producer]) || cat == C::Regulator,
         K::ConsumerScan => matches!(cat, C::ConsumerOrOther | C::PlatformOperator),
         K::FeedbackAnswer => cat != C::ConsumerOrOther,
-        // information providers: any access node type (R-A4, ADR 0033)
-        K::EpcisEvent => !nts.is_empty(),
+        // information providers: any access node type and regulators (R-A4, Table 5)
+        K::EpcisEvent => !nts.is_empty() || cat == C::Regulator,
         // brand owners claim and delegate company prefixes; regulators decide (ADR 0042)
         K::CompanyPrefixClaim | K::CompanyPrefixDelegation => {
             has(&[N::Producer, N::DomesticProcurement])
