@@ -16,6 +16,7 @@ pub mod payload;
 pub mod records;
 mod serde_str;
 pub mod state_map;
+pub mod time;
 pub mod tx;
 pub mod validator;
 
