@@ -567,8 +567,11 @@ pub fn for_each_neighbour(
 pub struct Traversal {
     /// Every node reached (the start included), sorted.
     pub nodes: BTreeSet<Node>,
-    /// Every link followed: (from, to, kind) in the traversal's direction, sorted by visit.
+    /// Every link followed: (from, to, kind) in the traversal's direction, sorted by visit
+    /// (empty from [`reach`]).
     pub links: Vec<(Node, Node, LinkKind)>,
+    /// Links examined (listed or not), at most [`MAX_TRAVERSAL_LINKS`].
+    pub links_examined: usize,
     /// Whether [`MAX_TRAVERSAL_NODES`] or [`MAX_TRAVERSAL_LINKS`] cut the traversal.
     pub truncated: bool,
 }
@@ -577,6 +580,18 @@ pub struct Traversal {
 /// Iterative (no recursion however deep the lineage), at most [`MAX_TRAVERSAL_NODES`] nodes
 /// and [`MAX_TRAVERSAL_LINKS`] links.
 pub fn traverse(state: &dyn StateView, start: &Node, dir: Direction) -> Traversal {
+    walk(state, start, dir, true)
+}
+
+/// [`traverse`] without listing the links (`links` stays empty; `links_examined` counts them):
+/// what a recall needs. Its memory is bounded by [`MAX_TRAVERSAL_NODES`] whatever the number
+/// of links, and its work by [`MAX_TRAVERSAL_LINKS`] links examined, however many links
+/// other writers attached to the affected units (ADR 0048).
+pub fn reach(state: &dyn StateView, start: &Node, dir: Direction) -> Traversal {
+    walk(state, start, dir, false)
+}
+
+fn walk(state: &dyn StateView, start: &Node, dir: Direction, list_links: bool) -> Traversal {
     let mut t = Traversal::default();
     let mut queue = VecDeque::new();
     t.nodes.insert(start.clone());
@@ -586,10 +601,13 @@ pub fn traverse(state: &dyn StateView, start: &Node, dir: Direction) -> Traversa
         // any limit cuts the traversal only through the stated limits below, which set
         // `truncated`, never silently.
         let complete = for_each_neighbour(state, &n, dir, |e| {
-            if t.links.len() >= MAX_TRAVERSAL_LINKS {
+            if t.links_examined >= MAX_TRAVERSAL_LINKS {
                 return false;
             }
-            t.links.push((n.clone(), e.neighbour.clone(), e.kind));
+            t.links_examined += 1;
+            if list_links {
+                t.links.push((n.clone(), e.neighbour.clone(), e.kind));
+            }
             if !t.nodes.contains(&e.neighbour) {
                 if t.nodes.len() >= MAX_TRAVERSAL_NODES {
                     t.truncated = true;

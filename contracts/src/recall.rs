@@ -196,7 +196,7 @@ pub const MAX_RECALL_RECORDS: usize = 2_000_000;
 /// is not a registered unit.
 pub fn impact(state: &dyn StateView, batch: &TraceCode) -> Option<RecallImpact> {
     let (n, _) = query::unit(state, batch)?;
-    let t = lineage::traverse(state, &Node::unit(&n), Direction::Forward);
+    let t = lineage::reach(state, &Node::unit(&n), Direction::Forward);
     let mut out = RecallImpact {
         batch: Some(n.code().clone()),
         truncated: t.truncated,
@@ -207,7 +207,7 @@ pub fn impact(state: &dyn StateView, batch: &TraceCode) -> Option<RecallImpact> 
             "the lineage was followed to {} nodes and {} links (limits {} and {}); units, \
              logistics units and shipments further downstream are not listed",
             t.nodes.len(),
-            t.links.len(),
+            t.links_examined,
             lineage::MAX_TRAVERSAL_NODES,
             lineage::MAX_TRAVERSAL_LINKS
         ));
@@ -323,7 +323,7 @@ impl RecallStatus {
 /// recall of the unit or of any upstream unit. `None` when the code is not registered.
 pub fn status(state: &dyn StateView, code: &TraceCode) -> Option<RecallStatus> {
     let (n, _) = query::unit(state, code)?;
-    let up = lineage::traverse(state, &Node::unit(&n), Direction::Backward);
+    let up = lineage::reach(state, &Node::unit(&n), Direction::Backward);
     let mut recalls = Vec::new();
     for node in up.nodes.iter().filter(|n| matches!(n, Node::Unit(_))) {
         let prefix = node_recall_prefix(node);

@@ -378,3 +378,32 @@ fn r_s3_attack_a_recall_of_a_batch_with_100032_items_is_complete() {
     assert_eq!(imp.orders.len(), 1);
     assert_eq!(imp.orders.iter().next().unwrap().order_ref, None);
 }
+
+/// A dense lineage written by an attacker (1 M links) made one recall list every link and
+/// cost hundreds of MiB. The recall's walk keeps nodes only, and examines at most
+/// `MAX_TRAVERSAL_LINKS` links, saying so when it stops (ADR 0048).
+#[test]
+fn r_s3_attack_a_dense_graph_costs_a_recall_no_link_list() {
+    use tracechain_types::Hash;
+    let k: u32 = 1_050;
+    let edges = (0..k)
+        .map(|i| {
+            let n = Node::Shipment(Hash::digest(&i.to_be_bytes()));
+            let e = lineage::Edge {
+                neighbour: n,
+                kind: lineage::LinkKind::Transformation,
+                tx_id: Hash::ZERO,
+                height: 0,
+            };
+            (i.to_be_bytes().to_vec(), tracechain_types::encode(&e))
+        })
+        .collect();
+    let state = Dense { edges };
+    let start = Node::Shipment(Hash::digest(b"start"));
+    let r = lineage::reach(&state, &start, lineage::Direction::Forward);
+    assert!(r.links.is_empty(), "no link list is kept");
+    assert_eq!(r.links_examined, lineage::MAX_TRAVERSAL_LINKS);
+    assert!(r.truncated);
+    let t = lineage::traverse(&state, &start, lineage::Direction::Forward);
+    assert_eq!(r.nodes, t.nodes, "the same nodes as the full traversal");
+}
