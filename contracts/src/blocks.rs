@@ -659,6 +659,10 @@ fn check_writer(
     category: Category,
     units: &[(NormalisedCode, TraceUnit)],
 ) -> Result<(), ContractError> {
+    if category.block() == Block::Logistics {
+        // ADR 0049: logistics records are written by the units' custodians.
+        return crate::custody::check_custody(env, "trace_codes", units);
+    }
     if !writer_bound(category) {
         return Ok(());
     }

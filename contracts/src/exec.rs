@@ -400,6 +400,7 @@ fn dispatch(env: &mut TxEnv<'_>, payload: &Payload) -> Result<(), ContractError>
         Payload::CompanyPrefixClaim(r) => crate::prefixes::claim(env, r),
         Payload::CompanyPrefixDecision(r) => crate::prefixes::decide(env, r),
         Payload::CompanyPrefixDelegation(r) => crate::prefixes::delegate(env, r),
+        Payload::Handover(r) => crate::custody::handover(env, r),
     }
 }
 

@@ -32,6 +32,7 @@
 //! | `dca/`, `dcc/`, `dcu/` | — | — | documents (ADR 0044) |
 //! | `rcl/` | — | — | recall |
 //! | `scn/` | — | — | scan |
+//! | `cus/` | trace code `/` custodian | `u64` hand-over height | custody (ADR 0049) |
 //! | `scnt/` | trace code `/` scanner tag | `u32` first scan number of that scanner | scan (ADR 0043) |
 //! | `sen/` | — | — | sensor |
 //! | `fb/` | — | — | feedback |

@@ -25,6 +25,7 @@ pub mod closed_loop;
 pub mod codes;
 pub mod completeness;
 pub mod context;
+pub mod custody;
 pub mod documents;
 pub mod epcis_anchor;
 pub mod error;

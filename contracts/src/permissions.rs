@@ -150,7 +150,7 @@ const fn any(kind: PayloadKind, rule: &'static str) -> WriteRule {
 use PayloadKind as K;
 
 /// The permission table: exactly one row per [`PayloadKind`], in tag order.
-pub const PERMISSIONS: [WriteRule; 41] = [
+pub const PERMISSIONS: [WriteRule; 42] = [
     WriteRule {
         kind: K::ValidatorSetChange,
         rule: "R-B1",
@@ -209,6 +209,7 @@ pub const PERMISSIONS: [WriteRule; 41] = [
     r(K::CompanyPrefixClaim, "R-I2", UNIT_REGISTRARS, NONE_C), // brand owners (ADR 0042)
     r(K::CompanyPrefixDecision, "R-I2", NONE_T, REGULATOR),
     r(K::CompanyPrefixDelegation, "R-I2", UNIT_REGISTRARS, NONE_C),
+    any(K::Handover, "R-A6"), // custodians, checked by the module (ADR 0049)
 ];
 
 /// The row of a kind.

@@ -77,6 +77,8 @@ fn expected(kind: K, cat: CategoryClass, nts: &[NodeType]) -> bool {
             has(&[N::Producer, N::DomesticProcurement])
         }
         K::CompanyPrefixDecision => cat == C::Regulator,
+        // any approved participant; custody is the module's check (ADR 0049)
+        K::Handover => true,
     }
 }
 
@@ -266,6 +268,10 @@ fn sample(kind: K, code: &TraceCode, other: &tracechain_types::PublicKey) -> Pay
             delegate: *other,
             withdraw: false,
         }),
+        K::Handover => Payload::Handover(Handover {
+            trace_codes: codes.clone(),
+            to: *other,
+        }),
         // block kinds: C1 uses declaration 2 (1 exists already), C2 updates declaration 1
         K::CustomsDeclaration => valid_record(kind, code, 2),
         _ => valid_record(kind, code, 1),
@@ -365,7 +371,7 @@ fn r_a2_r_a3_r_n_permission_matrix_every_shape_state_and_kind() {
         }
     }
     assert_eq!(cells, 15 * 5 * K::ALL.len());
-    assert_eq!(K::ALL.len(), 41);
+    assert_eq!(K::ALL.len(), 42);
 }
 
 #[test]

@@ -197,23 +197,60 @@ fn r_a6_item_units_belong_to_their_batchs_registrant() {
         .unwrap();
 }
 
+/// Logistics records were open to every logistics node: any carrier could record a transport,
+/// a delivery or a loss (L5) of another producer's goods. They are now written by the units'
+/// custodians: the registrant, its trade partners, and whoever was handed the units over
+/// (ADR 0049); a hand-over can be passed on (a forwarder engaging a carrier).
 #[test]
-fn r_n3_r_n4_logistics_and_customs_blocks_stay_open_to_their_node_types() {
+fn r_l5_attack_a_carrier_without_custody_cannot_record_others_goods() {
     let mut w = World::new();
     let cast = w.cast();
     let carrier = w.seed(
         304,
         ParticipantCategory::Logistics,
-        vec![NodeType::InternationalTransport],
+        vec![
+            NodeType::InternationalTransport,
+            NodeType::OverseasClearanceDelivery,
+        ],
+        ParticipantState::Approved,
+    );
+    let subcontractor = w.seed(
+        305,
+        ParticipantCategory::Logistics,
+        vec![NodeType::OverseasClearanceDelivery],
         ParticipantState::Approved,
     );
     let code = batch("OPEN-1");
     w.unit(&cast, &code, TraceMode::Trader);
-    // No relationship between the carrier / port node and the producer (ADR 0024).
-    w.exec(&carrier, valid_record(K::Transport, &code, 1))
-        .unwrap();
+    for kind in [K::Transport, K::DeliveryException] {
+        let e = w.exec(&carrier, valid_record(kind, &code, 1)).unwrap_err();
+        assert_eq!(
+            (e.rule, e.code),
+            ("R-A6", ErrorCode::NotOwner),
+            "{kind:?}: {e}"
+        );
+        assert!(e.names("trace_codes[0]"), "{e}");
+    }
+    let handover = |to: &SecretKey| {
+        Payload::Handover(Handover {
+            trace_codes: vec![code.clone()],
+            to: to.public(),
+        })
+    };
+    // a stranger cannot hand over what it does not hold
+    let e = w.exec(&carrier, handover(&subcontractor)).unwrap_err();
+    assert_eq!((e.rule, e.code), ("R-A6", ErrorCode::NotOwner), "{e}");
+    // the producer's forwarder (a trade partner) hands the goods to the carrier, which
+    // subcontracts the last mile
     w.exec(&cast.logistics, valid_record(K::Tally, &code, 1))
         .unwrap();
+    w.exec(&cast.logistics, handover(&carrier)).unwrap();
+    w.exec(&carrier, valid_record(K::Transport, &code, 1))
+        .unwrap();
+    w.exec(&carrier, handover(&subcontractor)).unwrap();
+    w.exec(&subcontractor, valid_record(K::Delivery, &code, 1))
+        .unwrap();
+    // product, trade and customs writers are unchanged (ADRs 0024, 0040)
     w.exec(&cast.producer, valid_record(K::ProductFeatures, &code, 1))
         .unwrap();
     w.exec(&cast.trader, valid_record(K::TradeProductCode, &code, 1))

@@ -206,6 +206,9 @@ impl World {
         self.relate(&cast.producer, &cast.trader);
         self.relate(&cast.producer, &cast.payment);
         self.relate(&cast.producer, &cast.port);
+        // ... and the logistics node, the producer's forwarder: a custodian of its units
+        // (ADR 0049)
+        self.relate(&cast.producer, &cast.logistics);
         cast
     }
 

@@ -127,6 +127,10 @@ pub enum Payload {
     CompanyPrefixDecision(CompanyPrefixDecision),
     /// The holder lets another participant register units under its prefix, or withdraws it.
     CompanyPrefixDelegation(CompanyPrefixDelegation),
+
+    // --- custody (R-A6, ADR 0049)
+    /// A custodian of units hands them over to another participant (a carrier, a warehouse).
+    Handover(Handover),
 }
 
 /// The kind of a payload, without its data: the key of the permission table.
@@ -188,11 +192,12 @@ pub enum PayloadKind {
     CompanyPrefixClaim,
     CompanyPrefixDecision,
     CompanyPrefixDelegation,
+    Handover,
 }
 
 impl PayloadKind {
     /// Every kind, in tag order.
-    pub const ALL: [PayloadKind; 41] = [
+    pub const ALL: [PayloadKind; 42] = [
         PayloadKind::ValidatorSetChange,
         PayloadKind::RegisterParticipant,
         PayloadKind::ParticipantDecision,
@@ -234,6 +239,7 @@ impl PayloadKind {
         PayloadKind::CompanyPrefixClaim,
         PayloadKind::CompanyPrefixDecision,
         PayloadKind::CompanyPrefixDelegation,
+        PayloadKind::Handover,
     ];
 }
 
@@ -282,6 +288,7 @@ impl Payload {
             Payload::CompanyPrefixClaim(_) => PayloadKind::CompanyPrefixClaim,
             Payload::CompanyPrefixDecision(_) => PayloadKind::CompanyPrefixDecision,
             Payload::CompanyPrefixDelegation(_) => PayloadKind::CompanyPrefixDelegation,
+            Payload::Handover(_) => PayloadKind::Handover,
         }
     }
 }

@@ -369,3 +369,15 @@ pub struct FeedbackAnswer {
     /// The answer text.
     pub text: String,
 }
+
+/// A hand-over of units (R-A6, ADR 0049): a custodian of every unit named (its registrant, a
+/// trade partner of the registrant, or a participant that received the units through an
+/// earlier hand-over) gives `to` custody of them, so that `to` may write their logistics
+/// records (a forwarder engaging a carrier, a carrier delivering to a warehouse).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Handover {
+    /// The units handed over.
+    pub trace_codes: Vec<TraceCode>,
+    /// The new custodian.
+    pub to: PublicKey,
+}
