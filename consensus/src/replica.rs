@@ -469,6 +469,9 @@ pub struct Weaken {
     pub prepare_cert_one_short: bool,
     /// VC3c: view changes for another view are accepted inside a new-view.
     pub new_view_other_view: bool,
+    /// VC1: a prepare certificate's prepares are not checked for membership (non-members and
+    /// the view's primary's own prepare count).
+    pub prepare_members_unchecked: bool,
 }
 
 impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
@@ -2251,7 +2254,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
                 ));
             }
             prev = Some(*k);
-            if *k == primary || !set.contains(k) {
+            if (*k == primary || !set.contains(k)) && !self.weaken.prepare_members_unchecked {
                 return Err(ConsensusError::BadPrepareCert(
                     "prepare from the primary or a non-validator",
                 ));

@@ -304,6 +304,25 @@ fn control_prepare_cert_one_short_is_caught() {
     assert!(tried <= CONTROL_MAX_SEEDS);
 }
 
+/// Control for `ForgedViewChange` (view changes): prepares of non-members or of the view's
+/// primary counted in a prepare certificate (VC1) must be caught — an honest replica passes the
+/// padded certificate on (I12), or the cluster forks (I1).
+#[test]
+fn control_prepare_members_unchecked_is_caught() {
+    let tried = control_kinds(
+        "prepare certificate members unchecked",
+        &["I1 agreement", "I12 honest certificate"],
+        |seed| {
+            let w = Weaken {
+                prepare_members_unchecked: true,
+                ..Weaken::default()
+            };
+            with_fixture(seed, 4, Fixture::ForgedViewChange, w)
+        },
+    );
+    assert!(tried <= CONTROL_MAX_SEEDS);
+}
+
 /// Control for `ForgedViewChange` (new-views): view changes of another view accepted inside a
 /// new-view (VC3c) must be caught — honest replicas vote for the proposal of a new-view that
 /// does not verify (I13), or the cluster forks (I1).

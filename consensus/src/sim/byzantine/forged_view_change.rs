@@ -3,13 +3,15 @@
 //! another view or height, forged, or signed for another chain — or replay an older view
 //! change; and whose new-views, when it leads a view, carry view changes of another view or
 //! height, one too many or one too few, or replay an older new-view. Controls:
-//! `Weaken::prepare_cert_one_short` and `Weaken::new_view_other_view`.
+//! `Weaken::prepare_cert_one_short`, `Weaken::prepare_members_unchecked` and
+//! `Weaken::new_view_other_view`.
 
 use tracechain_types::PublicKey;
 
 use super::{junk_signature, non_members, other_chain};
 use crate::messages::{
-    new_view_signing_bytes, view_change_signing_bytes, Message, NewView, PrepareCert, ViewChangeMsg,
+    new_view_signing_bytes, prepare_signing_bytes, view_change_signing_bytes, Message, NewView,
+    PrepareCert, ViewChangeMsg,
 };
 use crate::signer::ConsensusSigner;
 use crate::sim::{Cluster, Ev};
@@ -68,10 +70,22 @@ impl Cluster {
                 Some(c)
             }
             (3, Some(mut c)) => {
-                // The view's primary's own prepare counted.
+                // The view's primary's own prepare counted: one genuine prepare dropped and,
+                // when we were that primary, our own genuine prepare in its place.
                 if let Some(p) = primary_of(c.view) {
                     if !c.prepares.iter().any(|(k, _)| *k == p) {
-                        c.prepares.push((p, junk_signature(tag)));
+                        let sig = if p == s.public() {
+                            c.prepares.truncate(q.saturating_sub(2));
+                            s.sign(&prepare_signing_bytes(
+                                &self.cfg.chain_id,
+                                h,
+                                c.view,
+                                &c.block_hash,
+                            ))
+                        } else {
+                            junk_signature(tag)
+                        };
+                        c.prepares.push((p, sig));
                         c.prepares.sort_by_key(|p| p.0);
                     }
                 }
