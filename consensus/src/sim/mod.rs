@@ -19,15 +19,10 @@ use tracechain_types::{
     ValidatorSet,
 };
 
-use crate::messages::{commit_vote_signing_bytes, ViewChange, ViewChangeBody, ViewChangeMsg};
-use crate::messages::{
-    decode_message, new_view_signing_bytes, prepare_signing_bytes, preprepare_signing_bytes,
-    view_change_signing_bytes, Message, Vote, MAX_MESSAGE_BYTES,
-};
+use crate::messages::{decode_message, Message, MAX_MESSAGE_BYTES};
 use crate::replica::{
     set_change_in, Action, Config, Input, PersistedState, Replica, TimerId, Weaken,
 };
-use crate::signer::ConsensusSigner;
 pub use crypto::{SimSigner, SimVerifier};
 pub use rng::SimRng;
 use tracechain_types::payload::{Payload, ValidatorSetChange};
@@ -290,7 +285,8 @@ impl SimOptions {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Violation {
     /// Which invariant (I1 agreement, I2 validity, I3 certificate, I4 equivocation, I5 linkage,
-    /// I6 bounds, I7 false evidence, L1 liveness).
+    /// I6 bounds, I7 false evidence, I8–I11 persistence, proposals, idle, size, I12 honest
+    /// certificate, I13 vote without a valid new-view, L1 liveness).
     pub kind: &'static str,
     /// Virtual time.
     pub at_ms: u64,
@@ -1973,6 +1969,7 @@ impl Cluster {
         block
     }
 
+    /// Send what node `i`'s replica broadcasts, as its behaviour alters it (`byzantine/`).
     fn byzantine_broadcast(&mut self, i: usize, msg: Message) {
         match self.nodes[i].behavior {
             Behavior::Honest
@@ -1985,286 +1982,10 @@ impl Cluster {
                 Message::NewView(nv) => self.forge_new_view_certificate(i, nv),
                 _ => self.broadcast_from(i, &msg),
             },
-            Behavior::Padder => {
-                let Message::ViewChange(vcm) = &msg else {
-                    self.broadcast_from(i, &msg);
-                    return;
-                };
-                let mut vcm = vcm.clone();
-                let body = &mut vcm.view_change.body;
-                // Just under the decode limit: ≈ 96 bytes per junk vote.
-                let votes = MAX_MESSAGE_BYTES / 96;
-                let junk = (0..votes as u32)
-                    .map(|k| {
-                        let mut key = [0u8; 32];
-                        key[..4].copy_from_slice(&k.to_be_bytes());
-                        tracechain_types::CommitVote {
-                            validator: PublicKey(key),
-                            signature: tracechain_types::Signature([9u8; 64]),
-                        }
-                    })
-                    .collect();
-                body.committed = Some(CommitCertificate {
-                    height: body.height.saturating_sub(1),
-                    view: 0,
-                    block_hash: Hash::tagged(b"padding", &[]),
-                    votes: junk,
-                });
-                // Trim to at most 200 bytes under the limit, so the message itself is accepted.
-                let size = borsh::object_length(&vcm).unwrap_or(usize::MAX);
-                let target = MAX_MESSAGE_BYTES - 200;
-                if size > target {
-                    let excess = (size - target).div_ceil(96);
-                    if let Some(c) = vcm.view_change.body.committed.as_mut() {
-                        let keep = c.votes.len().saturating_sub(excess);
-                        c.votes.truncate(keep);
-                    }
-                }
-                vcm.view_change.signature = self.signer_of(i).sign(&view_change_signing_bytes(
-                    &self.cfg.chain_id,
-                    &vcm.view_change.body,
-                ));
-                self.report.byzantine_acts += 1;
-                self.broadcast_from(i, &Message::ViewChange(vcm));
-            }
-            Behavior::Silent => {
-                if matches!(msg, Message::PrePrepare(_) | Message::NewView(_)) {
-                    self.report.byzantine_acts += 1;
-                } else {
-                    self.broadcast_from(i, &msg);
-                }
-            }
-            Behavior::Equivocator => {
-                let alt = match &msg {
-                    Message::PrePrepare(pp) => {
-                        let b = self.alt_block(i, &pp.proposal.block);
-                        let mut pp2 = pp.clone();
-                        let h = b.hash();
-                        pp2.proposal.signature = self.signer_of(i).sign(&preprepare_signing_bytes(
-                            &self.cfg.chain_id,
-                            b.header.height,
-                            pp.proposal.view,
-                            &h,
-                        ));
-                        pp2.proposal.block = b;
-                        Some(Message::PrePrepare(pp2))
-                    }
-                    Message::NewView(nv) if nv.proposal.block.header.view == nv.view => {
-                        let b = self.alt_block(i, &nv.proposal.block);
-                        let h = b.hash();
-                        let s = self.signer_of(i);
-                        let mut nv2 = nv.clone();
-                        nv2.proposal.signature = s.sign(&preprepare_signing_bytes(
-                            &self.cfg.chain_id,
-                            nv.height,
-                            nv.view,
-                            &h,
-                        ));
-                        nv2.signature = s.sign(&new_view_signing_bytes(
-                            &self.cfg.chain_id,
-                            nv.height,
-                            nv.view,
-                            &h,
-                            &nv.view_changes,
-                        ));
-                        nv2.proposal.block = b;
-                        Some(Message::NewView(nv2))
-                    }
-                    _ => None,
-                };
-                match alt {
-                    None => self.broadcast_from(i, &msg),
-                    Some(alt) => {
-                        self.report.byzantine_acts += 1;
-                        for to in 0..self.nodes.len() {
-                            if to != i {
-                                let m = if self.rng.chance(500) {
-                                    msg.clone()
-                                } else {
-                                    alt.clone()
-                                };
-                                self.send_to(i, to, m);
-                            }
-                        }
-                    }
-                }
-            }
-            Behavior::ForgedNewView => {
-                let Message::NewView(nv) = &msg else {
-                    self.broadcast_from(i, &msg);
-                    return;
-                };
-                let s = self.signer_of(i);
-                let mut nv2 = nv.clone();
-                let has_prepared = nv.view_changes.iter().any(|vc| vc.body.prepared.is_some());
-                match self.rng.below(3) {
-                    2 if has_prepared => {
-                        // Ignore the prepared proposal: propose a fresh block instead (VC3d).
-                        let mut b = self.alt_block(i, &nv.proposal.block);
-                        b.header.view = nv.view;
-                        b.header.proposer = self.key_of(i);
-                        self.made.insert(b.hash());
-                        let h = b.hash();
-                        nv2.proposal.signature = s.sign(&preprepare_signing_bytes(
-                            &self.cfg.chain_id,
-                            nv.height,
-                            nv.view,
-                            &h,
-                        ));
-                        nv2.signature = s.sign(&new_view_signing_bytes(
-                            &self.cfg.chain_id,
-                            nv.height,
-                            nv.view,
-                            &h,
-                            &nv.view_changes,
-                        ));
-                        nv2.proposal.block = b;
-                    }
-                    1 => {
-                        // Forged certificate: one view change's signature corrupted.
-                        if let Some(vc) = nv2.view_changes.first_mut() {
-                            vc.signature.0[0] ^= 0xff;
-                        }
-                        let h = nv2.proposal.block.hash();
-                        nv2.signature = s.sign(&new_view_signing_bytes(
-                            &self.cfg.chain_id,
-                            nv.height,
-                            nv.view,
-                            &h,
-                            &nv2.view_changes,
-                        ));
-                    }
-                    _ => {
-                        // Short certificate: one view change fewer than a quorum.
-                        let keep = self.set.quorum().saturating_sub(1);
-                        nv2.view_changes.truncate(keep);
-                        let h = nv2.proposal.block.hash();
-                        nv2.signature = s.sign(&new_view_signing_bytes(
-                            &self.cfg.chain_id,
-                            nv.height,
-                            nv.view,
-                            &h,
-                            &nv2.view_changes,
-                        ));
-                    }
-                }
-                self.report.byzantine_acts += 1;
-                self.broadcast_from(i, &Message::NewView(nv2));
-            }
-        }
-    }
-
-    fn forge_new_view(&mut self, i: usize) {
-        let Some(r) = self.nodes[i].replica.as_ref() else {
-            return;
-        };
-        let (h, v) = (r.height(), r.view());
-        let last = r.last_committed().clone();
-        let s = self.signer_of(i);
-        let body = ViewChangeBody {
-            height: h,
-            new_view: v + 1,
-            voter: s.public(),
-            committed: last.cert.clone(),
-            prepared: None,
-        };
-        let vc = ViewChange {
-            signature: s.sign(&view_change_signing_bytes(&self.cfg.chain_id, &body)),
-            body,
-        };
-        let set_hash = self.set.hash();
-        let block = self.make_block(i, h, v + 1, last.hash, last.timestamp_ms, set_hash, 2);
-        let hash = block.hash();
-        let vcs = vec![vc];
-        let proposal = crate::messages::Proposal {
-            view: v + 1,
-            signature: s.sign(&preprepare_signing_bytes(
-                &self.cfg.chain_id,
-                h,
-                v + 1,
-                &hash,
-            )),
-            block,
-        };
-        let signature = s.sign(&new_view_signing_bytes(
-            &self.cfg.chain_id,
-            h,
-            v + 1,
-            &hash,
-            &vcs,
-        ));
-        let nv = crate::messages::NewView {
-            height: h,
-            view: v + 1,
-            view_changes: vcs,
-            proposal,
-            signature,
-        };
-        self.report.byzantine_acts += 1;
-        self.broadcast_from(i, &Message::NewView(nv));
-    }
-
-    fn spam(&mut self, i: usize) {
-        let Some(r) = self.nodes[i].replica.as_ref() else {
-            return;
-        };
-        let (h, v) = (r.height(), r.view());
-        let s = self.signer_of(i);
-        for _ in 0..4 {
-            let height = h + self.rng.below(8);
-            let view = v + self.rng.below(100);
-            let hash = Hash::tagged(b"spam", &[&self.rng.next_u64().to_le_bytes()]);
-            let msg = match self.rng.below(3) {
-                0 => {
-                    let signature = s.sign(&prepare_signing_bytes(
-                        &self.cfg.chain_id,
-                        height,
-                        view,
-                        &hash,
-                    ));
-                    Message::Prepare(Vote {
-                        height,
-                        view,
-                        block_hash: hash,
-                        voter: s.public(),
-                        signature,
-                    })
-                }
-                1 => {
-                    let signature = s.sign(&commit_vote_signing_bytes(
-                        &self.cfg.chain_id,
-                        height,
-                        view,
-                        &hash,
-                    ));
-                    Message::Commit(Vote {
-                        height,
-                        view,
-                        block_hash: hash,
-                        voter: s.public(),
-                        signature,
-                    })
-                }
-                _ => {
-                    let body = ViewChangeBody {
-                        height,
-                        new_view: view + 1,
-                        voter: s.public(),
-                        committed: None,
-                        prepared: None,
-                    };
-                    let vc = ViewChange {
-                        signature: s.sign(&view_change_signing_bytes(&self.cfg.chain_id, &body)),
-                        body,
-                    };
-                    Message::ViewChange(ViewChangeMsg {
-                        view_change: vc,
-                        prepared_block: None,
-                    })
-                }
-            };
-            self.report.byzantine_acts += 1;
-            self.broadcast_from(i, &msg);
+            Behavior::Padder => self.pad_view_change(i, msg),
+            Behavior::Silent => self.silent_broadcast(i, msg),
+            Behavior::Equivocator => self.equivocate(i, msg),
+            Behavior::ForgedNewView => self.forge_own_new_view(i, msg),
         }
     }
 }

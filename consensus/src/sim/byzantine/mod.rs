@@ -13,9 +13,18 @@
 //! * [`forged_view_change`]: prepared certificates in view changes (VC1) and the view changes
 //!   inside new-views (VC3).
 //! * [`sync_peer`]: blocks and certificates served to a syncing replica (SY2).
+//!
+//! The earlier behaviours live here too: [`equivocating_primary`], [`silent_primary`],
+//! [`forged_new_view`], [`spam`] and the scripted [`padded_view_change`]; Twins and network
+//! replay are cluster-level (instances and the event queue) and stay in `sim/mod.rs`.
 
+pub mod equivocating_primary;
 pub mod forged_decided;
+pub mod forged_new_view;
 pub mod forged_view_change;
+pub mod padded_view_change;
+pub mod silent_primary;
+pub mod spam;
 pub mod sync_peer;
 
 use std::collections::BTreeMap;
