@@ -34,6 +34,6 @@ pub use messages::{
 };
 pub use replica::{
     Action, Checkpoint, Config, ConfigError, Evidence, Input, LastCommitted, PersistedState,
-    Replica, SignedRecord, TimerId,
+    Replica, SignedRecord, TimerId, Weaken,
 };
 pub use signer::{ConsensusSigner, Ed25519Signer};

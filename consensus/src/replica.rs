@@ -451,6 +451,27 @@ pub struct Replica<S, V> {
     sync_target: u64,
     started: bool,
     quorum_minus_one: bool,
+    weaken: Weaken,
+}
+
+/// **Test-only** weakened checks for the simulator's negative controls: each switch turns off
+/// one check the Byzantine certificate fixtures attack, so that a control can show the checker
+/// catches the resulting violation. All off by default; only [`Replica::with_weaken_for_tests`]
+/// (feature `sim`) sets them. Never use outside simulations.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Weaken {
+    /// SY1: a `Decided` certificate (or a pre-prepare's parent certificate) at the current
+    /// height is committed without verifying its votes.
+    pub decided_unverified: bool,
+    /// SY2: a synced block is committed without verifying its certificate's votes.
+    pub synced_unverified: bool,
+    /// VC1: a prepare certificate one vote short of a quorum is accepted in a view change.
+    pub prepare_cert_one_short: bool,
+    /// VC3c: view changes for another view are accepted inside a new-view.
+    pub new_view_other_view: bool,
+    /// VC1: a prepare certificate's prepares are not checked for membership (non-members and
+    /// the view's primary's own prepare count).
+    pub prepare_members_unchecked: bool,
 }
 
 impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
@@ -501,6 +522,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             sync_target: 0,
             started: false,
             quorum_minus_one: false,
+            weaken: Weaken::default(),
         }
     }
 
@@ -509,6 +531,14 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
     #[cfg(feature = "sim")]
     pub fn with_wrong_quorum_for_tests(mut self) -> Self {
         self.quorum_minus_one = true;
+        self
+    }
+
+    /// **Test-only knob** for the simulator's negative controls: weaken the checks named in
+    /// `w`. Never use outside simulations.
+    #[cfg(feature = "sim")]
+    pub fn with_weaken_for_tests(mut self, w: Weaken) -> Self {
+        self.weaken = w;
         self
     }
 
@@ -1294,6 +1324,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             self.request_sync_hint(cert.height, out);
             return true;
         };
+        let skip = self.weaken.decided_unverified && cert.height == self.height;
         if let Err(e) = cert.verify(
             &self.cfg.chain_id,
             cert.height,
@@ -1301,8 +1332,10 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             set,
             &self.verifier,
         ) {
-            self.reject(from, e.into(), out);
-            return false;
+            if !skip {
+                self.reject(from, e.into(), out);
+                return false;
+            }
         }
         if cert.height == self.height {
             if let Some(block) = self.blocks.get(&cert.block_hash).cloned() {
@@ -2161,8 +2194,10 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
                 self.cur_set(),
                 &self.verifier,
             ) {
-                self.reject(self.me, e.into(), out);
-                return;
+                if !self.weaken.synced_unverified {
+                    self.reject(self.me, e.into(), out);
+                    return;
+                }
             }
             self.commit(block, hash, cert, out);
         }
@@ -2201,7 +2236,12 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
     ) -> Result<(), ConsensusError> {
         let set = self.cur_set();
         let primary = self.primary(c.view);
-        if 1 + c.prepares.len() < self.quorum() {
+        let need = if self.weaken.prepare_cert_one_short {
+            self.quorum().saturating_sub(1)
+        } else {
+            self.quorum()
+        };
+        if 1 + c.prepares.len() < need {
             return Err(ConsensusError::BadPrepareCert(
                 "fewer than a quorum of votes",
             ));
@@ -2214,7 +2254,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
                 ));
             }
             prev = Some(*k);
-            if *k == primary || !set.contains(k) {
+            if (*k == primary || !set.contains(k)) && !self.weaken.prepare_members_unchecked {
                 return Err(ConsensusError::BadPrepareCert(
                     "prepare from the primary or a non-validator",
                 ));
@@ -2540,7 +2580,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
                 ));
             }
             prev = Some(vc.body.voter);
-            if vc.body.new_view != v {
+            if vc.body.new_view != v && !self.weaken.new_view_other_view {
                 return Err(ConsensusError::BadNewView(
                     "VC3c: a view change is for another view",
                 ));

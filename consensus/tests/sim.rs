@@ -1,7 +1,9 @@
 //! Deterministic simulation of tracechain PBFT clusters. Rule ids refer to docs/spec/pbft.md.
 //!
-//! * `sweep_n*`: `SIM_SEEDS` seeds in total (default 2,000) across n ∈ {1, 4, 5, 7}, each with
-//!   a fault mix and a Byzantine fixture drawn from the seed; zero violations allowed.
+//! * `sweep_n*`: n ∈ {1, 4, 5, 7, 10}, each seed with a fault mix and a Byzantine fixture drawn
+//!   from it; zero violations allowed. With `SIM_SEEDS` set, every n runs `SIM_SEEDS / 4` seeds;
+//!   unset, CI's debug run uses [`ci_seeds`] (950 seeds in all, sized to stay near a minute on
+//!   two cores).
 //! * `replay_one`: replays `SIM_SEED` with `SIM_N` validators bit for bit.
 //! * negative controls and named regression scenarios.
 
@@ -11,7 +13,7 @@ use tracechain_consensus::sim::{
     set_of, sim_config, Cluster, FaultPlan, FilterVerdict, Fixture, SimOptions, SimReport,
     SimVerifier,
 };
-use tracechain_consensus::Message;
+use tracechain_consensus::{Message, Weaken};
 
 fn env_u64(name: &str) -> Option<u64> {
     std::env::var(name).ok().and_then(|s| s.parse().ok())
@@ -25,10 +27,24 @@ fn run_seed(seed: u64, n: usize) -> SimReport {
     Cluster::new(SimOptions::sweep(seed, n)).run()
 }
 
+/// Seeds per n of the default (CI, debug) sweep: larger clusters cost more per seed (n = 10 about
+/// 0.23 s in debug, n = 4 about 0.07 s), so they run fewer. Long sweeps set `SIM_SEEDS`.
+fn ci_seeds(n: usize) -> u64 {
+    match n {
+        1 => 150,
+        4 => 400,
+        5 => 200,
+        7 => 120,
+        _ => 80,
+    }
+}
+
 fn sweep(n: usize) {
-    let total = env_u64("SIM_SEEDS").unwrap_or(2_000);
     let base = env_u64("SIM_SEED_BASE").unwrap_or(0);
-    let per = total.div_ceil(4);
+    let per = match env_u64("SIM_SEEDS") {
+        Some(total) => total.div_ceil(4),
+        None => ci_seeds(n),
+    };
     let start = Instant::now();
     let (mut heights, mut events, mut repro, mut crashes, mut synced) =
         (0u64, 0u64, 0u64, 0u64, 0u64);
@@ -38,12 +54,13 @@ fn sweep(n: usize) {
     for s in 0..per {
         // Seeds of different n are disjoint so that every seed number means one run.
         let seed = base
-            + s * 4
+            + s * 8
             + match n {
                 1 => 0,
                 4 => 1,
                 5 => 2,
-                _ => 3,
+                7 => 3,
+                _ => 4,
             };
         let rep = run_seed(seed, n);
         if let Some(v) = &rep.violation {
@@ -104,6 +121,10 @@ fn sweep_n5() {
 fn sweep_n7() {
     sweep(7);
 }
+#[test]
+fn sweep_n10() {
+    sweep(10);
+}
 
 /// Replays one seed: `SIM_SEED=… SIM_N=… cargo test -p tracechain-consensus --test sim -- replay_one --nocapture`.
 #[test]
@@ -126,24 +147,30 @@ fn replay_one() {
 const CONTROL_MAX_SEEDS: u64 = 64;
 
 fn control(name: &str, opts: impl Fn(u64) -> SimOptions) -> u64 {
+    control_kinds(name, &["I1 agreement"], opts)
+}
+
+/// A control that passes when the checker reports one of `kinds` within `CONTROL_MAX_SEEDS`
+/// seeds; returns the number of seeds tried.
+fn control_kinds(name: &str, kinds: &[&str], opts: impl Fn(u64) -> SimOptions) -> u64 {
     if let Some(scan) = env_u64("SIM_CONTROL_SCAN") {
         // Measurement mode: how many of the first `scan` seeds catch the violation.
         let caught = (0..scan)
             .filter(|s| {
                 let rep = Cluster::new(opts(*s)).run();
                 rep.violation
-                    .map(|v| v.kind == "I1 agreement")
+                    .map(|v| kinds.contains(&v.kind))
                     .unwrap_or(false)
             })
             .count();
-        eprintln!("control {name}: {caught} of {scan} seeds caught an agreement violation");
+        eprintln!("control {name}: {caught} of {scan} seeds caught one of {kinds:?}");
     }
     for seed in 0..CONTROL_MAX_SEEDS {
         let o = opts(seed);
         let n = o.n;
         let rep = Cluster::new(o).run();
         if let Some(v) = rep.violation {
-            if v.kind == "I1 agreement" {
+            if kinds.contains(&v.kind) {
                 eprintln!(
                     "control {name}: caught at seed {seed} (n={n}, {} seeds tried): {v}",
                     seed + 1
@@ -152,7 +179,7 @@ fn control(name: &str, opts: impl Fn(u64) -> SimOptions) -> u64 {
             }
         }
     }
-    panic!("control {name}: no agreement violation found in {CONTROL_MAX_SEEDS} seeds — the checker cannot fail");
+    panic!("control {name}: no violation of {kinds:?} found in {CONTROL_MAX_SEEDS} seeds — the checker cannot fail");
 }
 
 /// Control for Q1: replicas counting 2f instead of 2f+1 must be caught forking (I1).
@@ -178,6 +205,144 @@ fn control_twins_beyond_f_is_caught() {
         o.fixture = Fixture::Twins { keys: 2 };
         o
     });
+    assert!(tried <= CONTROL_MAX_SEEDS);
+}
+
+// ------------------------------------------------- certificate fixtures and their controls
+
+/// A sweep run of `n` validators with `fixture` and the replicas' checks weakened by `weaken`.
+fn with_fixture(seed: u64, n: usize, fixture: Fixture, weaken: Weaken) -> SimOptions {
+    let mut o = SimOptions::sweep(seed, n);
+    o.fixture = fixture;
+    o.weaken = weaken;
+    o
+}
+
+/// Each certificate fixture alone, honest replicas unweakened: safe and live.
+#[test]
+fn certificate_fixtures_keep_honest_replicas_safe_and_live() {
+    for fixture in [
+        Fixture::ForgedDecided,
+        Fixture::ForgedViewChange,
+        Fixture::ForgedSyncPeer,
+    ] {
+        for n in [4, 7] {
+            let mut acts = 0;
+            for seed in 0..8 {
+                let rep = Cluster::new(with_fixture(seed, n, fixture, Weaken::default())).run();
+                assert!(
+                    rep.violation.is_none(),
+                    "{fixture:?} n={n} seed={seed}: {:?}",
+                    rep.violation
+                );
+                acts += rep.byzantine_acts;
+            }
+            assert!(acts > 0, "{fixture:?} n={n} never acted");
+        }
+    }
+}
+
+/// Control for `ForgedDecided`: a `Decided` certificate committed without verifying its votes
+/// (SY1) must be caught — an honest replica commits under a forged, relabelled, short or
+/// padded certificate (I3) or forks (I1).
+#[test]
+fn control_decided_unverified_is_caught() {
+    let tried = control_kinds(
+        "Decided committed unverified",
+        &["I1 agreement", "I3 certificate", "I12 honest certificate"],
+        |seed| {
+            let w = Weaken {
+                decided_unverified: true,
+                ..Weaken::default()
+            };
+            with_fixture(seed, 4, Fixture::ForgedDecided, w)
+        },
+    );
+    assert!(tried <= CONTROL_MAX_SEEDS);
+}
+
+/// Control for `ForgedSyncPeer`: a synced block committed without verifying its certificate's
+/// votes (SY2) must be caught — a forged or relabelled block or certificate is committed (I1,
+/// I2, I3).
+#[test]
+fn control_synced_unverified_is_caught() {
+    let tried = control_kinds(
+        "synced certificate unverified",
+        &[
+            "I1 agreement",
+            "I2 validity",
+            "I3 certificate",
+            "I12 honest certificate",
+        ],
+        |seed| {
+            let w = Weaken {
+                synced_unverified: true,
+                ..Weaken::default()
+            };
+            with_fixture(seed, 4, Fixture::ForgedSyncPeer, w)
+        },
+    );
+    assert!(tried <= CONTROL_MAX_SEEDS);
+}
+
+/// Control for `ForgedViewChange` (view changes): a prepare certificate one vote short of a
+/// quorum accepted in a view change (VC1) must be caught — an honest new primary passes the
+/// short certificate on in its new-view (I12), or the cluster forks (I1).
+#[test]
+fn control_prepare_cert_one_short_is_caught() {
+    let tried = control_kinds(
+        "prepare certificate one short",
+        &["I1 agreement", "I12 honest certificate"],
+        |seed| {
+            let w = Weaken {
+                prepare_cert_one_short: true,
+                ..Weaken::default()
+            };
+            with_fixture(seed, 4, Fixture::ForgedViewChange, w)
+        },
+    );
+    assert!(tried <= CONTROL_MAX_SEEDS);
+}
+
+/// Control for `ForgedViewChange` (view changes): prepares of non-members or of the view's
+/// primary counted in a prepare certificate (VC1) must be caught — an honest replica passes the
+/// padded certificate on (I12), or the cluster forks (I1).
+#[test]
+fn control_prepare_members_unchecked_is_caught() {
+    let tried = control_kinds(
+        "prepare certificate members unchecked",
+        &["I1 agreement", "I12 honest certificate"],
+        |seed| {
+            let w = Weaken {
+                prepare_members_unchecked: true,
+                ..Weaken::default()
+            };
+            with_fixture(seed, 4, Fixture::ForgedViewChange, w)
+        },
+    );
+    assert!(tried <= CONTROL_MAX_SEEDS);
+}
+
+/// Control for `ForgedViewChange` (new-views): view changes of another view accepted inside a
+/// new-view (VC3c) must be caught — honest replicas vote for the proposal of a new-view that
+/// does not verify (I13), or the cluster forks (I1).
+#[test]
+fn control_new_view_other_view_is_caught() {
+    let tried = control_kinds(
+        "view changes of another view in a new-view",
+        &[
+            "I1 agreement",
+            "I12 honest certificate",
+            "I13 vote without a valid new-view",
+        ],
+        |seed| {
+            let w = Weaken {
+                new_view_other_view: true,
+                ..Weaken::default()
+            };
+            with_fixture(seed, 4, Fixture::ForgedViewChange, w)
+        },
+    );
     assert!(tried <= CONTROL_MAX_SEEDS);
 }
 

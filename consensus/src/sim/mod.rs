@@ -6,6 +6,8 @@
 //! bit. After every event the [`Checker`] checks the safety invariants (see
 //! `docs/spec/pbft.md`, section "Simulation invariants").
 
+pub mod byzantine;
+pub mod certs;
 pub mod crypto;
 pub mod rng;
 
@@ -17,13 +19,10 @@ use tracechain_types::{
     ValidatorSet,
 };
 
-use crate::messages::{commit_vote_signing_bytes, ViewChange, ViewChangeBody, ViewChangeMsg};
-use crate::messages::{
-    decode_message, new_view_signing_bytes, prepare_signing_bytes, preprepare_signing_bytes,
-    view_change_signing_bytes, Message, Vote, MAX_MESSAGE_BYTES,
+use crate::messages::{decode_message, Message, MAX_MESSAGE_BYTES};
+use crate::replica::{
+    set_change_in, Action, Config, Input, PersistedState, Replica, TimerId, Weaken,
 };
-use crate::replica::{set_change_in, Action, Config, Input, PersistedState, Replica, TimerId};
-use crate::signer::ConsensusSigner;
 pub use crypto::{SimSigner, SimVerifier};
 pub use rng::SimRng;
 use tracechain_types::payload::{Payload, ValidatorSetChange};
@@ -68,6 +67,16 @@ pub enum Fixture {
     /// `MAX_MESSAGE_BYTES` with junk votes; the network drops messages above that limit, as
     /// `decode_message` does (VC6/VC7).
     PaddedViewChange,
+    /// One validator broadcasts forged, relabelled, short, padded and replayed `Decided`
+    /// certificates for the height being decided (`byzantine::forged_decided`).
+    ForgedDecided,
+    /// One validator's view changes carry forged, relabelled, short or padded prepared
+    /// certificates (or replay older ones), and its new-views carry view changes of another view
+    /// or height, padded, short or replayed (`byzantine::forged_view_change`).
+    ForgedViewChange,
+    /// One validator, as a sync peer, serves forged or relabelled blocks and certificates
+    /// (`byzantine::sync_peer`).
+    ForgedSyncPeer,
 }
 
 impl Fixture {
@@ -207,6 +216,8 @@ pub struct SimOptions {
     /// report `PendingWork(false)` (each after its own gossip delay). Work is present outside
     /// them and always once faults stop, so the liveness phase runs with work.
     pub idle: Vec<(u64, u64)>,
+    /// Negative controls: checks of every replica turned off (see [`Weaken`]).
+    pub weaken: Weaken,
 }
 
 impl SimOptions {
@@ -221,7 +232,7 @@ impl SimOptions {
                 Fixture::None
             }
         } else {
-            match rng.below(7) {
+            match rng.below(10) {
                 0 => Fixture::None,
                 1 => Fixture::Twins {
                     keys: 1 + rng.below(f as u64) as usize,
@@ -230,7 +241,10 @@ impl SimOptions {
                 3 => Fixture::SilentPrimary,
                 4 => Fixture::ForgedNewView,
                 5 => Fixture::Replay,
-                _ => Fixture::Spam,
+                6 => Fixture::Spam,
+                7 => Fixture::ForgedDecided,
+                8 => Fixture::ForgedViewChange,
+                _ => Fixture::ForgedSyncPeer,
             }
         };
         // About 40 % of the seeds have idle periods: the mempool empties, then refills.
@@ -262,6 +276,7 @@ impl SimOptions {
             set_changes: Vec::new(),
             random_set_change: rng.chance(300),
             idle,
+            weaken: Weaken::default(),
         }
     }
 }
@@ -270,7 +285,8 @@ impl SimOptions {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Violation {
     /// Which invariant (I1 agreement, I2 validity, I3 certificate, I4 equivocation, I5 linkage,
-    /// I6 bounds, I7 false evidence, L1 liveness).
+    /// I6 bounds, I7 false evidence, I8–I11 persistence, proposals, idle, size, I12 honest
+    /// certificate, I13 vote without a valid new-view, L1 liveness).
     pub kind: &'static str,
     /// Virtual time.
     pub at_ms: u64,
@@ -353,6 +369,9 @@ enum Behavior {
     ForgedNewView,
     Spammer,
     Padder,
+    DecidedForger,
+    ViewChangeForger,
+    SyncForger,
 }
 
 type R = Replica<SimSigner, SimVerifier>;
@@ -415,6 +434,14 @@ enum Ev {
     ForgeNewView {
         node: usize,
     },
+    ForgeDecided {
+        node: usize,
+    },
+    /// A Byzantine node broadcasts a message it held back.
+    LateBroadcast {
+        node: usize,
+        msg: Message,
+    },
     /// Every mempool empties (false) or refills (true).
     Work {
         on: bool,
@@ -438,6 +465,8 @@ pub struct Checker {
     committed: BTreeMap<u64, Hash>,
     valid: BTreeSet<Hash>,
     signed: BTreeMap<(PublicKey, u64, u64, u8), Hash>,
+    /// New-views the checker verified itself: (height, view, proposal hash) (I13).
+    valid_new_views: BTreeSet<(u64, u64, Hash)>,
     check_certs: bool,
     violation: Option<Violation>,
 }
@@ -528,6 +557,8 @@ pub struct Cluster {
     /// Validator sets by first height in force, as decided by honest commits.
     sets: BTreeMap<u64, ValidatorSet>,
     liveness_start: Option<(u64, Vec<u64>)>,
+    /// What the Byzantine validators saw delivered to them.
+    seen: byzantine::Seen,
     /// Whether the mempools hold work now.
     work_on: bool,
     /// Start of the current idle window and the highest height committed then.
@@ -616,6 +647,15 @@ impl Cluster {
             }
             Fixture::Spam => behaviors[rng.below(n as u64) as usize] = Behavior::Spammer,
             Fixture::PaddedViewChange => behaviors[rng.below(n as u64) as usize] = Behavior::Padder,
+            Fixture::ForgedDecided => {
+                behaviors[rng.below(n as u64) as usize] = Behavior::DecidedForger
+            }
+            Fixture::ForgedViewChange => {
+                behaviors[rng.below(n as u64) as usize] = Behavior::ViewChangeForger
+            }
+            Fixture::ForgedSyncPeer => {
+                behaviors[rng.below(n as u64) as usize] = Behavior::SyncForger
+            }
         }
         let mut nodes = Vec::new();
         for (key, b) in behaviors.iter().enumerate() {
@@ -743,6 +783,7 @@ impl Cluster {
             filter: None,
             sets: [(1u64, set.clone())].into_iter().collect(),
             liveness_start: None,
+            seen: byzantine::Seen::default(),
             work_on: true,
             idle_since: None,
         }
@@ -822,6 +863,7 @@ impl Cluster {
             SimSigner::new(self.nodes[node].key),
             self.verifier.clone(),
         );
+        let r = r.with_weaken_for_tests(self.opts.weaken);
         if self.opts.wrong_quorum {
             r.with_wrong_quorum_for_tests()
         } else {
@@ -943,6 +985,15 @@ impl Cluster {
                     .position(|n| n.behavior == Behavior::ForgedNewView)
                 {
                     self.schedule(300, Ev::ForgeNewView { node: i });
+                }
+            }
+            Fixture::ForgedDecided => {
+                if let Some(i) = self
+                    .nodes
+                    .iter()
+                    .position(|n| n.behavior == Behavior::DecidedForger)
+                {
+                    self.schedule(50, Ev::ForgeDecided { node: i });
                 }
             }
             _ => {}
@@ -1088,6 +1139,15 @@ impl Cluster {
                     self.history[i] = (from, msg.clone());
                 }
                 let from_key = self.key_of(from);
+                if matches!(
+                    self.nodes[to].behavior,
+                    Behavior::DecidedForger | Behavior::ViewChangeForger
+                ) {
+                    self.seen.record(&msg);
+                }
+                if let Message::NewView(nv) = &msg {
+                    self.note_new_view(from_key, nv);
+                }
                 self.step_node(
                     to,
                     Input::Message {
@@ -1163,6 +1223,18 @@ impl Cluster {
                     self.forge_new_view(node);
                     let next = self.now + 100 + self.rng.below(400);
                     self.schedule(next, Ev::ForgeNewView { node });
+                }
+            }
+            Ev::LateBroadcast { node, msg } => {
+                if self.nodes[node].replica.is_some() {
+                    self.broadcast_from(node, &msg);
+                }
+            }
+            Ev::ForgeDecided { node } => {
+                if self.faults_on {
+                    self.forge_decided(node);
+                    let next = self.now + 20 + self.rng.below(80);
+                    self.schedule(next, Ev::ForgeDecided { node });
                 }
             }
             Ev::Work { on } => {
@@ -1371,6 +1443,9 @@ impl Cluster {
             Action::Send { to, message } => {
                 let sender = self.key_of(i);
                 self.checker.on_send(now, sender, &message);
+                if honest {
+                    self.check_honest_message(i, &message);
+                }
                 self.codec_roundtrip(&message);
                 let targets = self.key_nodes.get(&to).cloned().unwrap_or_default();
                 for t in targets {
@@ -1384,6 +1459,7 @@ impl Cluster {
                         self.report.view_changes += 1;
                     }
                     self.checker.on_send(now, sender, &message);
+                    self.check_honest_message(i, &message);
                     // I8 (S2): what is sent is already covered by the durable state.
                     if !covered(self.nodes[i].persisted.as_ref(), &message) {
                         self.checker.fail(
@@ -1672,6 +1748,62 @@ impl Cluster {
         }
     }
 
+    /// I12/I13: what an honest replica sends. Every certificate in it verifies (I12: an
+    /// accepted forgery shows up in the view changes, new-views and `Decided` of honest
+    /// replicas); a prepare in a view above 0 follows a new-view that verifies (I13: an accepted
+    /// forged new-view shows up in the votes of honest replicas). Off with `check_certs`.
+    fn check_honest_message(&mut self, i: usize, msg: &Message) {
+        if !self.checker.check_certs {
+            return;
+        }
+        let now = self.now;
+        if let Message::NewView(nv) = msg {
+            let from = self.key_of(i);
+            self.note_new_view(from, nv);
+        }
+        let sets = |h: u64| self.set_for(h);
+        if let Err(e) = certs::check_sent(&self.cfg.chain_id, &sets, msg, &self.verifier) {
+            self.checker.fail(
+                "I12 honest certificate",
+                now,
+                format!("node {i} (honest) sent {}: {e}", msg_kind(msg)),
+            );
+            return;
+        }
+        if let Message::Prepare(v) = msg {
+            if v.view > 0
+                && !self
+                    .checker
+                    .valid_new_views
+                    .contains(&(v.height, v.view, v.block_hash))
+            {
+                self.checker.fail(
+                    "I13 vote without a valid new-view",
+                    now,
+                    format!(
+                        "node {i} (honest) prepared {:?} at height {} view {} without a new-view that verifies",
+                        v.block_hash, v.height, v.view
+                    ),
+                );
+            }
+        }
+    }
+
+    /// I13: remember a new-view the checker verifies itself.
+    fn note_new_view(&mut self, from: PublicKey, nv: &crate::messages::NewView) {
+        if self
+            .checker
+            .valid_new_views
+            .contains(&(nv.height, nv.view, nv.proposal.block.hash()))
+        {
+            return;
+        }
+        let set = self.set_for(nv.height);
+        if let Ok(h) = certs::verify_new_view(&self.cfg.chain_id, &set, from, nv, &self.verifier) {
+            self.checker.valid_new_views.insert((nv.height, nv.view, h));
+        }
+    }
+
     /// The validator set in force at `height` (from honest commits).
     fn set_for(&self, height: u64) -> ValidatorSet {
         match self.sets.range(..=height).next_back() {
@@ -1720,6 +1852,16 @@ impl Cluster {
         if peers.is_empty() {
             return;
         }
+        if let Some(b) = (0..self.nodes.len()).find(|b| {
+            *b != i
+                && self.nodes[*b].behavior == Behavior::SyncForger
+                && (!self.faults_on || self.connected(i, *b))
+        }) {
+            if self.rng.chance(500) {
+                self.byzantine_sync(b, i, from, to);
+                return;
+            }
+        }
         let p = peers[self.rng.below(peers.len() as u64) as usize];
         let top = (self.nodes[p].chain.len() as u64)
             .min(from + 15)
@@ -1745,6 +1887,17 @@ impl Cluster {
                 },
             );
         }
+    }
+}
+
+fn msg_kind(msg: &Message) -> &'static str {
+    match msg {
+        Message::PrePrepare(_) => "a pre-prepare",
+        Message::Prepare(_) => "a prepare",
+        Message::Commit(_) => "a commit",
+        Message::ViewChange(_) => "a view change",
+        Message::NewView(_) => "a new-view",
+        Message::Decided(_) => "a decided certificate",
     }
 }
 
@@ -1816,289 +1969,23 @@ impl Cluster {
         block
     }
 
+    /// Send what node `i`'s replica broadcasts, as its behaviour alters it (`byzantine/`).
     fn byzantine_broadcast(&mut self, i: usize, msg: Message) {
         match self.nodes[i].behavior {
-            Behavior::Honest | Behavior::Twin | Behavior::Spammer => self.broadcast_from(i, &msg),
-            Behavior::Padder => {
-                let Message::ViewChange(vcm) = &msg else {
-                    self.broadcast_from(i, &msg);
-                    return;
-                };
-                let mut vcm = vcm.clone();
-                let body = &mut vcm.view_change.body;
-                // Just under the decode limit: ≈ 96 bytes per junk vote.
-                let votes = MAX_MESSAGE_BYTES / 96;
-                let junk = (0..votes as u32)
-                    .map(|k| {
-                        let mut key = [0u8; 32];
-                        key[..4].copy_from_slice(&k.to_be_bytes());
-                        tracechain_types::CommitVote {
-                            validator: PublicKey(key),
-                            signature: tracechain_types::Signature([9u8; 64]),
-                        }
-                    })
-                    .collect();
-                body.committed = Some(CommitCertificate {
-                    height: body.height.saturating_sub(1),
-                    view: 0,
-                    block_hash: Hash::tagged(b"padding", &[]),
-                    votes: junk,
-                });
-                // Trim to at most 200 bytes under the limit, so the message itself is accepted.
-                let size = borsh::object_length(&vcm).unwrap_or(usize::MAX);
-                let target = MAX_MESSAGE_BYTES - 200;
-                if size > target {
-                    let excess = (size - target).div_ceil(96);
-                    if let Some(c) = vcm.view_change.body.committed.as_mut() {
-                        let keep = c.votes.len().saturating_sub(excess);
-                        c.votes.truncate(keep);
-                    }
-                }
-                vcm.view_change.signature = self.signer_of(i).sign(&view_change_signing_bytes(
-                    &self.cfg.chain_id,
-                    &vcm.view_change.body,
-                ));
-                self.report.byzantine_acts += 1;
-                self.broadcast_from(i, &Message::ViewChange(vcm));
-            }
-            Behavior::Silent => {
-                if matches!(msg, Message::PrePrepare(_) | Message::NewView(_)) {
-                    self.report.byzantine_acts += 1;
-                } else {
-                    self.broadcast_from(i, &msg);
-                }
-            }
-            Behavior::Equivocator => {
-                let alt = match &msg {
-                    Message::PrePrepare(pp) => {
-                        let b = self.alt_block(i, &pp.proposal.block);
-                        let mut pp2 = pp.clone();
-                        let h = b.hash();
-                        pp2.proposal.signature = self.signer_of(i).sign(&preprepare_signing_bytes(
-                            &self.cfg.chain_id,
-                            b.header.height,
-                            pp.proposal.view,
-                            &h,
-                        ));
-                        pp2.proposal.block = b;
-                        Some(Message::PrePrepare(pp2))
-                    }
-                    Message::NewView(nv) if nv.proposal.block.header.view == nv.view => {
-                        let b = self.alt_block(i, &nv.proposal.block);
-                        let h = b.hash();
-                        let s = self.signer_of(i);
-                        let mut nv2 = nv.clone();
-                        nv2.proposal.signature = s.sign(&preprepare_signing_bytes(
-                            &self.cfg.chain_id,
-                            nv.height,
-                            nv.view,
-                            &h,
-                        ));
-                        nv2.signature = s.sign(&new_view_signing_bytes(
-                            &self.cfg.chain_id,
-                            nv.height,
-                            nv.view,
-                            &h,
-                            &nv.view_changes,
-                        ));
-                        nv2.proposal.block = b;
-                        Some(Message::NewView(nv2))
-                    }
-                    _ => None,
-                };
-                match alt {
-                    None => self.broadcast_from(i, &msg),
-                    Some(alt) => {
-                        self.report.byzantine_acts += 1;
-                        for to in 0..self.nodes.len() {
-                            if to != i {
-                                let m = if self.rng.chance(500) {
-                                    msg.clone()
-                                } else {
-                                    alt.clone()
-                                };
-                                self.send_to(i, to, m);
-                            }
-                        }
-                    }
-                }
-            }
-            Behavior::ForgedNewView => {
-                let Message::NewView(nv) = &msg else {
-                    self.broadcast_from(i, &msg);
-                    return;
-                };
-                let s = self.signer_of(i);
-                let mut nv2 = nv.clone();
-                let has_prepared = nv.view_changes.iter().any(|vc| vc.body.prepared.is_some());
-                match self.rng.below(3) {
-                    2 if has_prepared => {
-                        // Ignore the prepared proposal: propose a fresh block instead (VC3d).
-                        let mut b = self.alt_block(i, &nv.proposal.block);
-                        b.header.view = nv.view;
-                        b.header.proposer = self.key_of(i);
-                        self.made.insert(b.hash());
-                        let h = b.hash();
-                        nv2.proposal.signature = s.sign(&preprepare_signing_bytes(
-                            &self.cfg.chain_id,
-                            nv.height,
-                            nv.view,
-                            &h,
-                        ));
-                        nv2.signature = s.sign(&new_view_signing_bytes(
-                            &self.cfg.chain_id,
-                            nv.height,
-                            nv.view,
-                            &h,
-                            &nv.view_changes,
-                        ));
-                        nv2.proposal.block = b;
-                    }
-                    1 => {
-                        // Forged certificate: one view change's signature corrupted.
-                        if let Some(vc) = nv2.view_changes.first_mut() {
-                            vc.signature.0[0] ^= 0xff;
-                        }
-                        let h = nv2.proposal.block.hash();
-                        nv2.signature = s.sign(&new_view_signing_bytes(
-                            &self.cfg.chain_id,
-                            nv.height,
-                            nv.view,
-                            &h,
-                            &nv2.view_changes,
-                        ));
-                    }
-                    _ => {
-                        // Short certificate: one view change fewer than a quorum.
-                        let keep = self.set.quorum().saturating_sub(1);
-                        nv2.view_changes.truncate(keep);
-                        let h = nv2.proposal.block.hash();
-                        nv2.signature = s.sign(&new_view_signing_bytes(
-                            &self.cfg.chain_id,
-                            nv.height,
-                            nv.view,
-                            &h,
-                            &nv2.view_changes,
-                        ));
-                    }
-                }
-                self.report.byzantine_acts += 1;
-                self.broadcast_from(i, &Message::NewView(nv2));
-            }
-        }
-    }
-
-    fn forge_new_view(&mut self, i: usize) {
-        let Some(r) = self.nodes[i].replica.as_ref() else {
-            return;
-        };
-        let (h, v) = (r.height(), r.view());
-        let last = r.last_committed().clone();
-        let s = self.signer_of(i);
-        let body = ViewChangeBody {
-            height: h,
-            new_view: v + 1,
-            voter: s.public(),
-            committed: last.cert.clone(),
-            prepared: None,
-        };
-        let vc = ViewChange {
-            signature: s.sign(&view_change_signing_bytes(&self.cfg.chain_id, &body)),
-            body,
-        };
-        let set_hash = self.set.hash();
-        let block = self.make_block(i, h, v + 1, last.hash, last.timestamp_ms, set_hash, 2);
-        let hash = block.hash();
-        let vcs = vec![vc];
-        let proposal = crate::messages::Proposal {
-            view: v + 1,
-            signature: s.sign(&preprepare_signing_bytes(
-                &self.cfg.chain_id,
-                h,
-                v + 1,
-                &hash,
-            )),
-            block,
-        };
-        let signature = s.sign(&new_view_signing_bytes(
-            &self.cfg.chain_id,
-            h,
-            v + 1,
-            &hash,
-            &vcs,
-        ));
-        let nv = crate::messages::NewView {
-            height: h,
-            view: v + 1,
-            view_changes: vcs,
-            proposal,
-            signature,
-        };
-        self.report.byzantine_acts += 1;
-        self.broadcast_from(i, &Message::NewView(nv));
-    }
-
-    fn spam(&mut self, i: usize) {
-        let Some(r) = self.nodes[i].replica.as_ref() else {
-            return;
-        };
-        let (h, v) = (r.height(), r.view());
-        let s = self.signer_of(i);
-        for _ in 0..4 {
-            let height = h + self.rng.below(8);
-            let view = v + self.rng.below(100);
-            let hash = Hash::tagged(b"spam", &[&self.rng.next_u64().to_le_bytes()]);
-            let msg = match self.rng.below(3) {
-                0 => {
-                    let signature = s.sign(&prepare_signing_bytes(
-                        &self.cfg.chain_id,
-                        height,
-                        view,
-                        &hash,
-                    ));
-                    Message::Prepare(Vote {
-                        height,
-                        view,
-                        block_hash: hash,
-                        voter: s.public(),
-                        signature,
-                    })
-                }
-                1 => {
-                    let signature = s.sign(&commit_vote_signing_bytes(
-                        &self.cfg.chain_id,
-                        height,
-                        view,
-                        &hash,
-                    ));
-                    Message::Commit(Vote {
-                        height,
-                        view,
-                        block_hash: hash,
-                        voter: s.public(),
-                        signature,
-                    })
-                }
-                _ => {
-                    let body = ViewChangeBody {
-                        height,
-                        new_view: view + 1,
-                        voter: s.public(),
-                        committed: None,
-                        prepared: None,
-                    };
-                    let vc = ViewChange {
-                        signature: s.sign(&view_change_signing_bytes(&self.cfg.chain_id, &body)),
-                        body,
-                    };
-                    Message::ViewChange(ViewChangeMsg {
-                        view_change: vc,
-                        prepared_block: None,
-                    })
-                }
-            };
-            self.report.byzantine_acts += 1;
-            self.broadcast_from(i, &msg);
+            Behavior::Honest
+            | Behavior::Twin
+            | Behavior::Spammer
+            | Behavior::DecidedForger
+            | Behavior::SyncForger => self.broadcast_from(i, &msg),
+            Behavior::ViewChangeForger => match &msg {
+                Message::ViewChange(vcm) => self.forge_view_change(i, vcm),
+                Message::NewView(nv) => self.forge_new_view_certificate(i, nv),
+                _ => self.broadcast_from(i, &msg),
+            },
+            Behavior::Padder => self.pad_view_change(i, msg),
+            Behavior::Silent => self.silent_broadcast(i, msg),
+            Behavior::Equivocator => self.equivocate(i, msg),
+            Behavior::ForgedNewView => self.forge_own_new_view(i, msg),
         }
     }
 }
