@@ -8,6 +8,8 @@
 //! and the auditor compute the same root from the same parent. [`MemoryLedger`] keeps the key-
 //! value state and the map together in memory (tests, replay, benchmarks).
 
+use std::borrow::Cow;
+
 use tracechain_types::state_map::{self, tree, MemoryNodeStore, NodeKey, StateProof, Write};
 use tracechain_types::state_map::{Node, NodeReader, TreeError, TreeUpdate};
 use tracechain_types::{Hash, Transaction};
@@ -39,7 +41,7 @@ impl std::fmt::Debug for ParentTree<'_> {
 struct NoNodes;
 
 impl NodeReader for NoNodes {
-    fn node(&self, _key: &NodeKey) -> Option<Node> {
+    fn node(&self, _key: &NodeKey) -> Option<Cow<'_, Node>> {
         None
     }
 }

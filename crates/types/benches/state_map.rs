@@ -50,6 +50,7 @@ fn main() {
     );
     let mut next_new = n;
     let mut best = f64::MAX;
+    let mut worst = 0f64;
     let mut total_time = 0.0;
     for r in 0..rounds {
         let writes: Vec<Write> = (0..batch)
@@ -68,15 +69,17 @@ fn main() {
         let el = t.elapsed().as_secs_f64();
         total_time += el;
         best = best.min(el);
+        worst = worst.max(el);
         version += 1;
         // Keep only the latest version, as a validator without archive needs.
         store.prune(version - 1);
     }
     let per_key = total_time / (rounds * batch) as f64;
     println!(
-        "state map, {n} keys, {rounds} versions of {batch} writes: mean {:.3} us/key ({:.0} keys/s), best version {:.3} us/key",
+        "state map, {n} keys, {rounds} versions of {batch} writes: mean {:.3} us/key ({:.0} keys/s), best version {:.3} us/key, worst {:.3} us/key",
         per_key * 1e6,
         1.0 / per_key,
-        best / batch as f64 * 1e6
+        best / batch as f64 * 1e6,
+        worst / batch as f64 * 1e6
     );
 }

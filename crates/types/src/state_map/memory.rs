@@ -1,6 +1,7 @@
 //! Nodes in memory (tests, the auditor's replay, benchmarks; the node stores them in its
 //! database later).
 
+use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -52,8 +53,8 @@ pub struct MemoryNodeStore {
 }
 
 impl NodeReader for MemoryNodeStore {
-    fn node(&self, key: &NodeKey) -> Option<Node> {
-        self.nodes.get(key).cloned()
+    fn node(&self, key: &NodeKey) -> Option<Cow<'_, Node>> {
+        self.nodes.get(key).map(Cow::Borrowed)
     }
 }
 

@@ -32,7 +32,7 @@ pub use proof::{
     MAX_STATE_PROOF_BYTES, STATE_PROOF_VERSION,
 };
 pub use tree::{
-    ChildRef, Node, NodeKey, NodeReader, StaleNode, TreeError, TreeUpdate, Write, KEY_BITS,
+    Node, NodeKey, NodeReader, Slot, StaleNode, TreeError, TreeUpdate, Write, KEY_BITS, PAGE_LEVELS,
 };
 
 use crate::hash::Hash;
