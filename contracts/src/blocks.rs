@@ -296,7 +296,7 @@ pub fn check_fields(payload: &Payload, latest_ms: i64) -> Checker {
             c.text("departure_port", &r.departure_port, true);
             c.text("arrival_port", &r.arrival_port, true);
             c.event_date("declaration_date", &r.declaration_date, true);
-            // R-C1 decision (ADR 0036): the release date is the customs department's
+            // R-C1 decision (ADR 0040): the release date is the customs department's
             // release (R-C2); a declarer cannot state it.
             if r.release_date.is_some() {
                 c.push(
@@ -635,7 +635,7 @@ fn check_against_state(
 
 /// Whether records of a category are tied to the units' registrants (ADR 0024): the product
 /// block (Table 1, R-N1), the trade block (Table 2, R-N2) and customs declarations (R-C1,
-/// ADR 0036: filed by the owner of the goods or its authorised broker, a port-clearance node
+/// ADR 0040: filed by the owner of the goods or its authorised broker, a port-clearance node
 /// with a trade relationship with the registrant). Logistics (many carriers, subcontracted
 /// and changing) stays open to every node of its type; customs status (R-C2) is the customs
 /// department's decision ([`customs_decider`]).
@@ -683,18 +683,39 @@ pub(crate) fn check_units_of_signer(
     field: &str,
     units: &[(NormalisedCode, TraceUnit)],
 ) -> Result<(), ContractError> {
+    refuse_units_without(
+        env,
+        field,
+        units,
+        |env, _, unit| may_write_for(env, unit),
+        |code| {
+            format!(
+                "{} was registered by another participant and the signer has no trade \
+             relationship (R-A6) with it: only the registrant and its trade partners write {} \
+             for it",
+                code.as_str(),
+                what()
+            )
+        },
+    )
+}
+
+/// `R-A6 E_NOT_OWNER` with one problem `{field}[i]` (saying `why`) for every unit the signer
+/// lacks the relation `has` to; `Ok` when it has it to all. The one shape of every
+/// unit-relation refusal (owners, partners, custodians).
+pub(crate) fn refuse_units_without(
+    env: &mut TxEnv<'_>,
+    field: &str,
+    units: &[(NormalisedCode, TraceUnit)],
+    mut has: impl FnMut(&mut TxEnv<'_>, &NormalisedCode, &TraceUnit) -> bool,
+    why: impl Fn(&NormalisedCode) -> String,
+) -> Result<(), ContractError> {
     let mut problems = Vec::new();
     for (i, (code, unit)) in units.iter().enumerate() {
-        if !may_write_for(env, unit) {
+        if !has(env, code, unit) {
             problems.push(FieldProblem::new(
                 format!("{field}[{i}]"),
-                Problem::NotAllowed(format!(
-                    "{} was registered by another participant and the signer has no trade \
-                     relationship (R-A6) with it: only the registrant and its trade partners \
-                     write {} for it",
-                    code.as_str(),
-                    what()
-                )),
+                Problem::NotAllowed(why(code)),
             ));
         }
     }
@@ -709,7 +730,7 @@ pub(crate) fn check_units_of_signer(
     }
 }
 
-/// R-C2 (ADR 0036): inspection, hold, release and return are decisions of the customs
+/// R-C2 (ADR 0040): inspection, hold, release and return are decisions of the customs
 /// department, written by a regulator of the customs agency; no other agency, broker or
 /// port-clearance node states them.
 fn customs_decider(env: &TxEnv<'_>) -> Result<(), ContractError> {

@@ -474,7 +474,7 @@ pub fn export_declaration(env: &mut TxEnv<'_>, r: &ExportDeclaration) -> Result<
         &env.ctx.params.declaration_departments,
     );
     c.finish("R-B3")?;
-    // ADR 0036: the declarer owns the goods or trades them (R-A6), and the goods pass the
+    // ADR 0040: the declarer owns the goods or trades them (R-A6), and the goods pass the
     // same R-X3 gate as a customs declaration of them.
     blocks::check_units_of_signer(
         env,

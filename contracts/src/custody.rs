@@ -12,7 +12,7 @@ use tracechain_types::records::Handover;
 use tracechain_types::{Payload, PublicKey};
 
 use crate::codes::NormalisedCode;
-use crate::error::{ContractError, ErrorCode, FieldProblem, Problem};
+use crate::error::{ContractError, Problem};
 use crate::exec::TxEnv;
 use crate::keys;
 use crate::registry::{self, ParticipantState};
@@ -46,28 +46,13 @@ pub fn check_custody(
     field: &str,
     units: &[(NormalisedCode, TraceUnit)],
 ) -> Result<(), ContractError> {
-    let mut problems = Vec::new();
-    for (i, (code, unit)) in units.iter().enumerate() {
-        if !is_custodian(env, code, unit) {
-            problems.push(FieldProblem::new(
-                format!("{field}[{i}]"),
-                Problem::NotAllowed(format!(
-                    "the signer has no custody of {}: it is not its registrant, a trade \
-                     partner of the registrant, nor was it handed the unit over (handover)",
-                    code.as_str()
-                )),
-            ));
-        }
-    }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(ContractError {
-            rule: "R-A6",
-            code: ErrorCode::NotOwner,
-            problems,
-        })
-    }
+    crate::blocks::refuse_units_without(env, field, units, is_custodian, |code| {
+        format!(
+            "the signer has no custody of {}: it is not its registrant, a trade partner of the \
+             registrant, nor was it handed the unit over (handover)",
+            code.as_str()
+        )
+    })
 }
 
 /// Handover (R-A6): a custodian of every named unit gives another approved participant

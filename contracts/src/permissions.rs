@@ -186,7 +186,7 @@ pub const PERMISSIONS: [WriteRule; 42] = [
     r(K::Delivery, "R-N3", LOGISTICS, NONE_C),
     r(K::DeliveryException, "R-N3", LOGISTICS, NONE_C),
     r(K::CustomsDeclaration, "R-N4", PORT, NONE_C),
-    r(K::CustomsStatus, "R-C2", NONE_T, REGULATOR), // the customs department (ADR 0036)
+    r(K::CustomsStatus, "R-C2", NONE_T, REGULATOR), // the customs department (ADR 0040)
     r(K::Transformation, "R-N1", PRODUCER, NONE_C),
     r(K::Aggregation, "R-N3", LOGISTICS_AND_PRODUCER, NONE_C),
     r(K::Shipment, "R-N3", LOGISTICS, NONE_C),

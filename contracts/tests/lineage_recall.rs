@@ -303,10 +303,10 @@ impl tracechain_contracts::StateView for Dense {
     }
 }
 
-#[test]
-fn r_s3_traversal_of_a_dense_graph_is_bounded_in_links() {
+/// Every node links forward to the same `k` shipments (a graph of about `k`² links), and
+/// the start node.
+fn dense(k: u32) -> (Dense, Node) {
     use tracechain_types::Hash;
-    let k: u32 = 1_050;
     let edges = (0..k)
         .map(|i| {
             let n = Node::Shipment(Hash::digest(&i.to_be_bytes()));
@@ -319,8 +319,12 @@ fn r_s3_traversal_of_a_dense_graph_is_bounded_in_links() {
             (i.to_be_bytes().to_vec(), tracechain_types::encode(&e))
         })
         .collect();
-    let state = Dense { edges };
-    let start = Node::Shipment(Hash::digest(b"start"));
+    (Dense { edges }, Node::Shipment(Hash::digest(b"start")))
+}
+
+#[test]
+fn r_s3_traversal_of_a_dense_graph_is_bounded_in_links() {
+    let (state, start) = dense(1_050);
     let t = lineage::traverse(&state, &start, lineage::Direction::Forward);
     assert!(t.nodes.len() < lineage::MAX_TRAVERSAL_NODES);
     assert!(
@@ -384,22 +388,7 @@ fn r_s3_attack_a_recall_of_a_batch_with_100032_items_is_complete() {
 /// `MAX_TRAVERSAL_LINKS` links, saying so when it stops (ADR 0048).
 #[test]
 fn r_s3_attack_a_dense_graph_costs_a_recall_no_link_list() {
-    use tracechain_types::Hash;
-    let k: u32 = 1_050;
-    let edges = (0..k)
-        .map(|i| {
-            let n = Node::Shipment(Hash::digest(&i.to_be_bytes()));
-            let e = lineage::Edge {
-                neighbour: n,
-                kind: lineage::LinkKind::Transformation,
-                tx_id: Hash::ZERO,
-                height: 0,
-            };
-            (i.to_be_bytes().to_vec(), tracechain_types::encode(&e))
-        })
-        .collect();
-    let state = Dense { edges };
-    let start = Node::Shipment(Hash::digest(b"start"));
+    let (state, start) = dense(1_050);
     let r = lineage::reach(&state, &start, lineage::Direction::Forward);
     assert!(r.links.is_empty(), "no link list is kept");
     assert_eq!(r.links_examined, lineage::MAX_TRAVERSAL_LINKS);

@@ -57,7 +57,7 @@ fn expected(kind: K, cat: CategoryClass, nts: &[NodeType]) -> bool {
         | K::Shipment => has(&logistics),
         K::Aggregation => has(&logistics) || has(&[N::Producer]),
         K::CustomsDeclaration => has(&[N::PortClearance]),
-        // the customs department's decision; the module refuses other agencies (ADR 0036)
+        // the customs department's decision; the module refuses other agencies (ADR 0040)
         K::CustomsStatus => cat == C::Regulator,
         K::Filing | K::ExportDeclaration | K::ManualImport | K::LinkAuthorisation => {
             cat == C::TradeEntity

@@ -199,7 +199,7 @@ fn r_n3_only_logistics_nodes_write_the_logistics_block() {
 fn r_n4_only_port_clearance_nodes_write_the_customs_block() {
     // a declaration needs the customs gate (R-X3); the writer check comes first
     wrong_writer(K::CustomsDeclaration, "R-N4", |c| &c.trader, false);
-    // customs status is the customs department's (ADR 0036): not a node type's
+    // customs status is the customs department's (ADR 0040): not a node type's
     wrong_writer(K::CustomsStatus, "R-C2", |c| &c.port, false);
     wrong_writer(K::CustomsStatus, "R-C2", |c| &c.logistics, false);
 }

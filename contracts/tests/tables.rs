@@ -532,7 +532,7 @@ fn r_x4_item_units_count_their_batch_records() {
     );
 }
 
-/// ADR 0036 reverses an earlier decision that a declaration carrying its release date
+/// ADR 0040 reverses an earlier decision that a declaration carrying its release date
 /// counted as released when filed: a broker could then release its own goods. The release
 /// date comes only with the customs department's release (R-C2).
 #[test]
@@ -575,7 +575,7 @@ fn r_c1_attack_a_declaration_carrying_its_own_release_date_is_refused() {
     assert!(!r.missing().contains(&Category::C2), "{r:?}");
 }
 
-/// R-C2 statuses are the customs department's decisions (ADR 0036): a port-clearance node
+/// R-C2 statuses are the customs department's decisions (ADR 0040): a port-clearance node
 /// (a broker) could set the status of any declaration, its own or another broker's, and
 /// customs itself could not.
 #[test]
@@ -637,7 +637,7 @@ fn r_c2_attack_only_the_customs_department_releases_holds_or_inspects() {
 }
 
 /// A customs declaration is filed by the owner of the goods or its authorised broker
-/// (ADR 0036): a port-clearance node without a trade relationship with the registrant
+/// (ADR 0040): a port-clearance node without a trade relationship with the registrant
 /// cannot declare another producer's goods.
 #[test]
 fn r_c1_attack_a_broker_cannot_declare_goods_it_does_not_represent() {

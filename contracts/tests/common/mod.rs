@@ -199,7 +199,7 @@ impl World {
     /// Seed the standard cast (seeds 100..106). The trader (domestic procurement, trading
     /// platform) and the payment institution have a trade relationship with the producer, so
     /// they may write trade-block records for the producer's units (ADR 0024); so has the
-    /// port-clearance node, the producer's customs broker (R-C1 declarations, ADR 0036).
+    /// port-clearance node, the producer's customs broker (R-C1 declarations, ADR 0040).
     /// The regulator is of the customs department.
     pub fn cast(&mut self) -> Cast {
         let cast = self.cast_unrelated();
@@ -337,7 +337,7 @@ impl Cast {
             K::Order | K::TradeProductCode => &self.trader,
             K::PaymentReceipt => &self.payment,
             K::CustomsDeclaration => &self.port,
-            // the customs department decides customs status (ADR 0036)
+            // the customs department decides customs status (ADR 0040)
             K::CustomsStatus => &self.regulator,
             _ => &self.logistics,
         }
