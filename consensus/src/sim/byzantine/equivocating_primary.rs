@@ -1,6 +1,6 @@
 //! A primary that proposes different blocks to different halves of the cluster.
 
-use crate::messages::{new_view_signing_bytes, preprepare_signing_bytes, Message};
+use crate::messages::{preprepare_signing_bytes, Message};
 use crate::signer::ConsensusSigner;
 use crate::sim::Cluster;
 
@@ -32,14 +32,8 @@ impl Cluster {
                     nv.view,
                     &h,
                 ));
-                nv2.signature = s.sign(&new_view_signing_bytes(
-                    &self.cfg.chain_id,
-                    nv.height,
-                    nv.view,
-                    &h,
-                    &nv.view_changes,
-                ));
                 nv2.proposal.block = b;
+                super::resign_new_view(&s, &self.cfg.chain_id, &mut nv2);
                 Some(Message::NewView(nv2))
             }
             _ => None,

@@ -32,41 +32,21 @@ impl Cluster {
                     nv.view,
                     &h,
                 ));
-                nv2.signature = s.sign(&new_view_signing_bytes(
-                    &self.cfg.chain_id,
-                    nv.height,
-                    nv.view,
-                    &h,
-                    &nv.view_changes,
-                ));
                 nv2.proposal.block = b;
+                super::resign_new_view(&s, &self.cfg.chain_id, &mut nv2);
             }
             1 => {
                 // Forged certificate: one view change's signature corrupted.
                 if let Some(vc) = nv2.view_changes.first_mut() {
                     vc.signature.0[0] ^= 0xff;
                 }
-                let h = nv2.proposal.block.hash();
-                nv2.signature = s.sign(&new_view_signing_bytes(
-                    &self.cfg.chain_id,
-                    nv.height,
-                    nv.view,
-                    &h,
-                    &nv2.view_changes,
-                ));
+                super::resign_new_view(&s, &self.cfg.chain_id, &mut nv2);
             }
             _ => {
                 // Short certificate: one view change fewer than a quorum.
                 let keep = self.set.quorum().saturating_sub(1);
                 nv2.view_changes.truncate(keep);
-                let h = nv2.proposal.block.hash();
-                nv2.signature = s.sign(&new_view_signing_bytes(
-                    &self.cfg.chain_id,
-                    nv.height,
-                    nv.view,
-                    &h,
-                    &nv2.view_changes,
-                ));
+                super::resign_new_view(&s, &self.cfg.chain_id, &mut nv2);
             }
         }
         self.report.byzantine_acts += 1;

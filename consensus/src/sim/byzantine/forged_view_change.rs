@@ -10,8 +10,7 @@ use tracechain_types::PublicKey;
 
 use super::{junk_signature, non_members, other_chain};
 use crate::messages::{
-    new_view_signing_bytes, prepare_signing_bytes, view_change_signing_bytes, Message, NewView,
-    PrepareCert, ViewChangeMsg,
+    prepare_signing_bytes, view_change_signing_bytes, Message, NewView, PrepareCert, ViewChangeMsg,
 };
 use crate::signer::ConsensusSigner;
 use crate::sim::{Cluster, Ev};
@@ -213,14 +212,7 @@ impl Cluster {
                 return;
             }
         }
-        let hash = nv2.proposal.block.hash();
-        nv2.signature = s.sign(&new_view_signing_bytes(
-            &self.cfg.chain_id,
-            nv.height,
-            nv.view,
-            &hash,
-            &nv2.view_changes,
-        ));
+        super::resign_new_view(&s, &self.cfg.chain_id, &mut nv2);
         self.report.byzantine_acts += 1;
         self.seen.own_sent(Message::NewView(nv.clone()));
         self.broadcast_from(i, &Message::NewView(nv2));

@@ -32,7 +32,8 @@ use std::collections::BTreeMap;
 use tracechain_types::{ChainId, CommitVote, Hash, PublicKey, Signature, ValidatorSet};
 
 use super::crypto;
-use crate::messages::{Message, NewView, PrepareCert, ViewChange};
+use crate::messages::{new_view_signing_bytes, Message, NewView, PrepareCert, ViewChange};
+use crate::signer::ConsensusSigner;
 
 /// Heights of observations a fixture keeps.
 const KEEP_HEIGHTS: u64 = 8;
@@ -177,4 +178,17 @@ pub fn other_chain() -> ChainId {
         Ok(c) => c,
         Err(e) => panic!("sim chain id: {e}"),
     }
+}
+
+/// Sign a new-view again as its (Byzantine) sender after altering it: over its height, view,
+/// proposal hash and view changes as they now are.
+pub(crate) fn resign_new_view(s: &impl ConsensusSigner, chain: &ChainId, nv: &mut NewView) {
+    let hash = nv.proposal.block.hash();
+    nv.signature = s.sign(&new_view_signing_bytes(
+        chain,
+        nv.height,
+        nv.view,
+        &hash,
+        &nv.view_changes,
+    ));
 }
