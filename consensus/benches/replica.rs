@@ -188,6 +188,7 @@ fn vc_case(n: usize) -> VcCase {
         Hash::tagged(b"bench-genesis", &[]),
         1_700_000_000_000,
         set.clone(),
+        |_| None,
     );
     let q = set.quorum();
     let pos = |h: u64, v: u64| ((h + v) % n as u64) as usize;

@@ -16,6 +16,7 @@
 //! The `sim` feature adds [`sim`], the deterministic simulator used by the tests.
 
 pub mod buffer;
+pub mod driver;
 pub mod error;
 pub mod limits;
 pub mod messages;
@@ -25,6 +26,7 @@ pub mod signer;
 pub mod sim;
 
 pub use buffer::{FutureBuffer, MAX_BUFFERED_PER_SENDER, MAX_FUTURE_HEIGHTS, MAX_FUTURE_VIEWS};
+pub use driver::{Application, Driver, Halt, Host, ProposalRequest, Timers, Transport, VoteStore};
 pub use error::ConsensusError;
 pub use limits::{LimitError, Limits};
 pub use messages::{
@@ -34,6 +36,6 @@ pub use messages::{
 };
 pub use replica::{
     Action, Checkpoint, Config, ConfigError, Evidence, Input, LastCommitted, PersistedState,
-    Replica, SignedRecord, TimerId, Weaken,
+    Replica, SetChangeOf, SignedProposal, SignedRecord, TimerId, VoteRecord, Weaken,
 };
 pub use signer::{ConsensusSigner, Ed25519Signer};

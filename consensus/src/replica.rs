@@ -2,10 +2,9 @@
 //!
 //! Rule ids (P…, VC…, S…, B…, SY…, R…) refer to `docs/spec/pbft.md`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use tracechain_types::payload::Payload;
 use tracechain_types::validator::MAX_VALIDATORS;
 use tracechain_types::{
     Block, ChainId, CommitCertificate, CommitVote, Hash, PublicKey, Signature, SignatureVerifier,
@@ -51,7 +50,16 @@ pub struct Config {
     /// SY5: a trusted checkpoint (a recent committed block) given by the operator; history that
     /// conflicts with it is refused.
     pub checkpoint: Option<Checkpoint>,
+    /// VS1: the validator-set change a committed block decides, supplied by the application
+    /// (the replica never reads transaction payloads). Used for blocks committed without a
+    /// local verdict (sync, a `Decided` certificate); a validated block's change comes with
+    /// [`Input::ProposalValidated`] / [`Input::ProposalReady`].
+    pub set_change_of: SetChangeOf,
 }
+
+/// How the application names the validator-set change a block decides (VS1): the new set, or
+/// `None` when the block changes nothing. Must be a pure function of the block.
+pub type SetChangeOf = fn(&Block) -> Option<ValidatorSet>;
 
 /// A trusted checkpoint (SY5): the hash of the committed block at `height`, obtained by the
 /// operator from a source they trust (another agency's node, the consortium's published
@@ -107,6 +115,7 @@ impl Config {
         genesis_hash: Hash,
         genesis_timestamp_ms: u64,
         genesis_set: ValidatorSet,
+        set_change_of: SetChangeOf,
     ) -> Self {
         Config {
             chain_id,
@@ -119,6 +128,7 @@ impl Config {
             view_change_resend_ms: DEFAULT_VIEW_CHANGE_RESEND_MS,
             limits: Limits::default(),
             checkpoint: None,
+            set_change_of,
         }
     }
 
@@ -179,38 +189,66 @@ pub struct LastCommitted {
     pub cert: Option<CommitCertificate>,
 }
 
+/// A proposal this replica signed as primary, named by its block's hash (the block itself is
+/// stored once, by [`Action::StoreBlock`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct SignedProposal {
+    /// View of the pre-prepare or new-view.
+    pub view: u64,
+    /// Hash of the proposed block.
+    pub block_hash: Hash,
+    /// The primary's signature over the pre-prepare signing bytes.
+    pub signature: Signature,
+}
+
 /// What the replica signed at the current height (S1). Views only grow within a height, so
 /// the last signature per phase is enough to refuse a conflicting one.
 #[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct SignedRecord {
     /// The last proposal signed as primary (pre-prepare phase).
-    pub proposal: Option<Proposal>,
+    pub proposal: Option<SignedProposal>,
     /// Last prepare: (view, hash).
     pub prepare: Option<(u64, Hash)>,
     /// Last commit: (view, hash).
     pub commit: Option<(u64, Hash)>,
-    /// Last view change.
+    /// Last view change (kept whole: a re-send must carry the same signed bytes, S1).
     pub view_change: Option<ViewChange>,
     /// Last new-view: (view, proposal hash).
     pub new_view: Option<(u64, Hash)>,
 }
 
-/// The replica's durable state. The driver writes it before performing any later action of the
-/// same step (see [`Action::Persist`]), and feeds it back with [`Input::Restore`] after a crash.
+/// The write-ahead vote record (S2): what the replica must find again after a crash to never
+/// sign twice, and nothing else. Emitted by [`Action::Persist`] before every message that
+/// carries a new signature, and with every [`Action::Commit`]; its size is bounded by one view
+/// change and one prepare certificate (`max_view_change_bytes(n)` + a certificate of n − 1
+/// prepares), never by a block: blocks it names go once per height through
+/// [`Action::StoreBlock`]. Layout in `docs/spec/pbft.md` ("Vote record").
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
-pub struct PersistedState {
-    /// Height being decided.
+pub struct VoteRecord {
+    /// Height being decided (last committed + 1).
     pub height: u64,
     /// Current view.
     pub view: u64,
-    /// Last committed block.
-    pub last: LastCommitted,
-    /// Validator sets by first height in force, ascending (covers heights ≥ `height`).
-    pub sets: Vec<(u64, ValidatorSet)>,
     /// Signatures given at `height`.
     pub signed: SignedRecord,
-    /// Highest prepared proposal at `height`, with its certificate.
-    pub prepared: Option<(PrepareCert, Block)>,
+    /// Highest prepare certificate at `height`; its block was stored by hash.
+    pub prepared: Option<PrepareCert>,
+}
+
+/// Everything the driver made durable, reassembled for [`Input::Restore`] after a crash: the
+/// last committed block (from the block store), the validator sets of the last
+/// [`Action::Commit`], the last vote record and the blocks it names (from
+/// [`Action::StoreBlock`]).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct PersistedState {
+    /// Last committed block.
+    pub last: LastCommitted,
+    /// Validator sets by first height in force, ascending (covers heights > `last.height`).
+    pub sets: Vec<(u64, ValidatorSet)>,
+    /// The last vote record.
+    pub record: VoteRecord,
+    /// The blocks the record names by hash (own proposal, prepared block); others are ignored.
+    pub blocks: Vec<Block>,
 }
 
 /// An input to [`Replica::step`].
@@ -286,15 +324,25 @@ pub struct Evidence {
 
 /// An action for the driver. Actions are performed in order.
 ///
-/// **Ordering contract (S2).** [`Action::Persist`] and [`Action::Commit`] carry durable state;
-/// the driver must make that state durable (fsync) before performing any later action of the
-/// same step, in particular any `Send` or `Broadcast`. The replica always emits the persist
-/// before the messages that carry the new signatures.
+/// **Ordering contract (S2).** [`Action::StoreBlock`], [`Action::Persist`] and
+/// [`Action::Commit`] carry durable state; the driver must make it durable (fsync) before
+/// performing any later action of the same step, in particular any `Send` or `Broadcast`. The
+/// replica always emits the persist before the messages that carry the new signatures, and a
+/// block before the first record that names it.
 #[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum Action {
-    /// Make the state durable before any later action.
-    Persist(PersistedState),
+    /// Store a block of the current height by its hash (own proposal or prepared block), once
+    /// per block and height; a later [`Action::Persist`] names it. Blocks of heights below the
+    /// last committed one are never needed again.
+    StoreBlock {
+        /// Its hash.
+        hash: Hash,
+        /// The block.
+        block: Block,
+    },
+    /// Make the vote record durable before any later action (it replaces the previous one).
+    Persist(VoteRecord),
     /// Send to one validator.
     Send {
         /// Recipient.
@@ -302,8 +350,14 @@ pub enum Action {
         /// Message.
         message: Message,
     },
-    /// Send to every validator of the current and next height's sets except this replica.
-    Broadcast(Message),
+    /// Send to each of `to`: the validators of set(h) ∪ set(h + 1) for the message's height h,
+    /// this replica excepted (M6).
+    Broadcast {
+        /// Recipients, in key order.
+        to: Vec<PublicKey>,
+        /// Message.
+        message: Message,
+    },
     /// Start (or restart) a timer; it fires once as [`Input::Timer`].
     SetTimer {
         /// Timer.
@@ -340,15 +394,17 @@ pub enum Action {
         /// The block.
         block: Block,
     },
-    /// Commit the block: write block, certificate, state changes and `state` in one atomic
-    /// durable batch (it is also a persist, S2).
+    /// Commit the block: write block, certificate, state changes, `sets` and `record` in one
+    /// atomic durable batch (it is also a persist, S2).
     Commit {
         /// The block.
         block: Block,
         /// Its certificate.
         cert: CommitCertificate,
-        /// The replica's durable state after the commit.
-        state: PersistedState,
+        /// Validator sets by first height in force from the next height on (VS1).
+        sets: Vec<(u64, ValidatorSet)>,
+        /// The vote record of the next height (nothing signed yet).
+        record: VoteRecord,
     },
     /// Fetch committed blocks with certificates from peers, heights `from_height..=to_height`
     /// (`to_height` is a hint), and feed them as [`Input::BlockSynced`] in any order.
@@ -416,7 +472,11 @@ pub struct Replica<S, V> {
     sets: Vec<(u64, ValidatorSet, Hash)>,
     signed: SignedRecord,
     prepared: Option<(PrepareCert, Block)>,
+    /// The block of `signed.proposal`.
+    own_block: Option<Block>,
     // --- volatile, per height ---
+    /// Hashes of the blocks of this height already sent to the driver by `StoreBlock`.
+    stored: BTreeSet<Hash>,
     in_view_change: bool,
     /// VC8: a quorum of view changes for the view being changed to has arrived, so its view
     /// timer runs (before that only the re-send timer does).
@@ -472,6 +532,8 @@ pub struct Weaken {
     /// VC1: a prepare certificate's prepares are not checked for membership (non-members and
     /// the view's primary's own prepare count).
     pub prepare_members_unchecked: bool,
+    /// M6: broadcasts go to set(h) only, not to the validators joining at h + 1.
+    pub broadcast_current_set_only: bool,
 }
 
 impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
@@ -499,6 +561,8 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             sets,
             signed: SignedRecord::default(),
             prepared: None,
+            own_block: None,
+            stored: BTreeSet::new(),
             in_view_change: false,
             vc_quorum: false,
             current: None,
@@ -579,16 +643,34 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         self.synced_bytes
     }
 
-    /// The durable state now.
-    pub fn persisted_state(&self) -> PersistedState {
-        PersistedState {
+    /// The vote record now (S2).
+    pub fn vote_record(&self) -> VoteRecord {
+        VoteRecord {
             height: self.height,
             view: self.view,
-            last: self.last.clone(),
-            sets: self.sets.iter().map(|(h, s, _)| (*h, s.clone())).collect(),
             signed: self.signed.clone(),
-            prepared: self.prepared.clone(),
+            prepared: self.prepared.as_ref().map(|(c, _)| c.clone()),
         }
+    }
+
+    /// The durable state now, as a driver would reassemble it for [`Input::Restore`] (tests).
+    pub fn persisted_state(&self) -> PersistedState {
+        let mut blocks: Vec<Block> = self.own_block.iter().cloned().collect();
+        if let Some((c, b)) = &self.prepared {
+            if self.signed.proposal.map(|p| p.block_hash) != Some(c.block_hash) {
+                blocks.push(b.clone());
+            }
+        }
+        PersistedState {
+            last: self.last.clone(),
+            sets: self.sets_in_force(),
+            record: self.vote_record(),
+            blocks,
+        }
+    }
+
+    fn sets_in_force(&self) -> Vec<(u64, ValidatorSet)> {
+        self.sets.iter().map(|(h, s, _)| (*h, s.clone())).collect()
     }
 
     /// The one entry point: process an input, return the actions to perform in order.
@@ -705,8 +787,23 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             .min(self.cfg.max_view_timeout_ms)
     }
 
-    fn persist(&self, out: &mut Vec<Action>) {
-        out.push(Action::Persist(self.persisted_state()));
+    /// S2: the vote record, preceded by the blocks it names that the driver does not hold yet
+    /// (each block once per height).
+    fn persist(&mut self, out: &mut Vec<Action>) {
+        let own = self
+            .own_block
+            .as_ref()
+            .zip(self.signed.proposal.map(|p| p.block_hash));
+        let prepared = self.prepared.as_ref().map(|(c, b)| (b, c.block_hash));
+        for (block, hash) in own.into_iter().chain(prepared) {
+            if self.stored.insert(hash) {
+                out.push(Action::StoreBlock {
+                    hash,
+                    block: block.clone(),
+                });
+            }
+        }
+        out.push(Action::Persist(self.vote_record()));
     }
 
     /// S1: the one signing path. Every signature of this replica is made here: it refuses a
@@ -724,22 +821,19 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         match slot {
             Slot::Proposal { view, block } => {
                 let hash = block.hash();
-                let prev = self
-                    .signed
-                    .proposal
-                    .as_ref()
-                    .map(|p| (p.view, p.block.hash()));
+                let prev = self.signed.proposal.map(|p| (p.view, p.block_hash));
                 if !allowed(prev, view, hash) {
                     return None;
                 }
                 let signature = self
                     .signer
                     .sign(&preprepare_signing_bytes(chain, h, view, &hash));
-                self.signed.proposal = Some(Proposal {
+                self.signed.proposal = Some(SignedProposal {
                     view,
-                    block: block.clone(),
+                    block_hash: hash,
                     signature,
                 });
+                self.own_block = Some(block.clone());
                 Some(signature)
             }
             Slot::Prepare { view, hash } => {
@@ -807,23 +901,64 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             "invariant (S1/S2): a signature is recorded before it is sent"
         );
         self.persist(out);
-        out.push(Action::Broadcast(message));
+        self.broadcast(message, out);
+    }
+
+    /// M6: a message of height h goes to the validators of set(h) ∪ set(h + 1) (those deciding
+    /// h and those joining at h + 1), never to this replica.
+    fn broadcast(&self, message: Message, out: &mut Vec<Action>) {
+        let h = message.height();
+        let mut to = BTreeSet::new();
+        let next = if self.weaken.broadcast_current_set_only {
+            h
+        } else {
+            h.saturating_add(1)
+        };
+        for height in [h, next] {
+            if let Some(set) = self.set_known(height) {
+                to.extend(set.validators().iter().map(|v| v.public_key));
+            }
+        }
+        to.remove(&self.me);
+        out.push(Action::Broadcast {
+            to: to.into_iter().collect(),
+            message,
+        });
     }
 
     /// Whether `SignedRecord` holds the signature `message` carries.
     fn records(&self, message: &Message) -> bool {
         let s = &self.signed;
         match message {
-            Message::PrePrepare(pp) => s.proposal.as_ref() == Some(&pp.proposal),
+            Message::PrePrepare(pp) => s.proposal == Some(Self::signed_proposal(&pp.proposal)),
             Message::Prepare(v) => s.prepare == Some((v.view, v.block_hash)),
             Message::Commit(v) => s.commit == Some((v.view, v.block_hash)),
             Message::ViewChange(vc) => s.view_change.as_ref() == Some(&vc.view_change),
             Message::NewView(nv) => {
-                s.proposal.as_ref() == Some(&nv.proposal)
+                s.proposal == Some(Self::signed_proposal(&nv.proposal))
                     && s.new_view == Some((nv.view, nv.proposal.block.hash()))
             }
             Message::Decided(_) => true,
         }
+    }
+
+    fn signed_proposal(p: &Proposal) -> SignedProposal {
+        SignedProposal {
+            view: p.view,
+            block_hash: p.block.hash(),
+            signature: p.signature,
+        }
+    }
+
+    /// The proposal this replica signed, whole (S1: re-sent, never signed again).
+    fn own_proposal(&self) -> Option<Proposal> {
+        let p = self.signed.proposal?;
+        let block = self.own_block.clone()?;
+        Some(Proposal {
+            view: p.view,
+            block,
+            signature: p.signature,
+        })
     }
 
     fn reject(&self, from: PublicKey, error: ConsensusError, out: &mut Vec<Action>) {
@@ -941,14 +1076,14 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
 
     fn propose_view_zero(&mut self, out: &mut Vec<Action>) {
         // S1 across restarts: re-send the proposal already signed for view 0, never a new one.
-        if let Some(p) = self.signed.proposal.clone() {
+        if let Some(p) = self.own_proposal() {
             if p.view == 0 {
                 let hash = p.block.hash();
                 let msg = Message::PrePrepare(PrePrepare {
                     proposal: p.clone(),
                     parent_cert: self.last.cert.clone(),
                 });
-                out.push(Action::Broadcast(msg));
+                self.broadcast(msg, out);
                 self.accept_proposal(0, hash, p, true, out);
                 return;
             }
@@ -1109,10 +1244,13 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             return;
         }
         let prepared_block = self.prepared.as_ref().map(|(_, b)| b.clone());
-        out.push(Action::Broadcast(Message::ViewChange(ViewChangeMsg {
-            view_change: vc,
-            prepared_block,
-        })));
+        self.broadcast(
+            Message::ViewChange(ViewChangeMsg {
+                view_change: vc,
+                prepared_block,
+            }),
+            out,
+        );
         self.arm_view_change_timer(out);
     }
 
@@ -1127,7 +1265,8 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             );
             return;
         }
-        if st.last.height.checked_add(1) != Some(st.height) {
+        let rec = st.record;
+        if st.last.height.checked_add(1) != Some(rec.height) {
             self.reject(
                 self.me,
                 ConsensusError::BadRestore("height is not last committed + 1"),
@@ -1140,7 +1279,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             let hash = s.hash();
             sets.push((h, s, hash));
         }
-        if !sets.iter().any(|(h, _, _)| *h <= st.height)
+        if !sets.iter().any(|(h, _, _)| *h <= rec.height)
             || sets.windows(2).any(|w| w[0].0 >= w[1].0)
         {
             self.reject(
@@ -1172,12 +1311,54 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
                 return;
             }
         }
-        self.height = st.height;
-        self.view = st.view;
+        // The blocks the record names, found again by hash.
+        let mut blocks: BTreeMap<Hash, Block> = BTreeMap::new();
+        for b in st.blocks {
+            blocks.insert(b.hash(), b);
+        }
+        let own_block = match rec.signed.proposal {
+            Some(p) => match blocks.get(&p.block_hash) {
+                Some(b) => Some(b.clone()),
+                None => {
+                    self.reject(
+                        self.me,
+                        ConsensusError::BadRestore("the signed proposal's block is missing"),
+                        out,
+                    );
+                    return;
+                }
+            },
+            None => None,
+        };
+        let prepared = match rec.prepared {
+            Some(c) => match blocks.get(&c.block_hash) {
+                Some(b) => Some((c, b.clone())),
+                None => {
+                    self.reject(
+                        self.me,
+                        ConsensusError::BadRestore("the prepared block is missing"),
+                        out,
+                    );
+                    return;
+                }
+            },
+            None => None,
+        };
+        self.height = rec.height;
+        self.view = rec.view;
         self.last = st.last;
         self.sets = sets;
-        self.signed = st.signed;
-        self.prepared = st.prepared;
+        self.signed = rec.signed;
+        self.prepared = prepared;
+        self.own_block = own_block;
+        // The driver holds every block the record names (it fed them back).
+        self.stored = self
+            .signed
+            .proposal
+            .map(|p| p.block_hash)
+            .into_iter()
+            .chain(self.prepared.as_ref().map(|(c, _)| c.block_hash))
+            .collect();
         self.started = true;
         let vc_here = match &self.signed.view_change {
             Some(vc) => {
@@ -1190,10 +1371,13 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             self.in_view_change = true;
             if let Some(vc) = self.signed.view_change.clone() {
                 let prepared_block = self.prepared.as_ref().map(|(_, b)| b.clone());
-                out.push(Action::Broadcast(Message::ViewChange(ViewChangeMsg {
-                    view_change: vc.clone(),
-                    prepared_block,
-                })));
+                self.broadcast(
+                    Message::ViewChange(ViewChangeMsg {
+                        view_change: vc.clone(),
+                        prepared_block,
+                    }),
+                    out,
+                );
                 self.view_changes
                     .entry(self.view)
                     .or_default()
@@ -1905,7 +2089,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         self.trusted.remove(&h);
         let set_change = match self.verdicts.get(&hash) {
             Some(Some(sc)) => sc.clone(),
-            _ => set_change_in(&block),
+            _ => (self.cfg.set_change_of)(&block),
         };
         out.push(Action::CancelTimer(TimerId::View {
             height: h,
@@ -1936,6 +2120,8 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         self.view = 0;
         self.signed = SignedRecord::default();
         self.prepared = None;
+        self.own_block = None;
+        self.stored.clear();
         while self.sets.len() >= 2
             && self
                 .sets
@@ -1948,7 +2134,8 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         out.push(Action::Commit {
             block,
             cert,
-            state: self.persisted_state(),
+            sets: self.sets_in_force(),
+            record: self.vote_record(),
         });
         self.enter_height(out);
         if self.synced.contains_key(&self.height) {
@@ -2497,7 +2684,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             },
         };
         if let Some(p) = &self.signed.proposal {
-            if p.view > v || (p.view == v && p.block.hash() != hash) {
+            if p.view > v || (p.view == v && p.block_hash != hash) {
                 return; // S1
             }
         }
@@ -2666,20 +2853,6 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
     }
 }
 
-/// The validator-set change decided by a block: the last `ValidatorSetChange` payload among its
-/// transactions (every transaction of a committed block executed successfully). Used for
-/// blocks committed without a local verdict (sync, certificate).
-pub fn set_change_in(block: &Block) -> Option<ValidatorSet> {
-    block
-        .txs
-        .iter()
-        .rev()
-        .find_map(|tx| match &tx.body.payload {
-            Payload::ValidatorSetChange(c) => Some(c.new_set.clone()),
-            _ => None,
-        })
-}
-
 /// Encoded size of a value kept in memory (B3).
 fn object_bytes<T: BorshSerialize>(value: &T) -> usize {
     borsh::object_length(value).unwrap_or(usize::MAX)
@@ -2704,7 +2877,7 @@ mod tests {
             Ok(c) => c,
             Err(e) => panic!("{e}"),
         };
-        let cfg = Config::new(chain, Hash::tagged(b"g", &[]), 1, set);
+        let cfg = Config::new(chain, Hash::tagged(b"g", &[]), 1, set, |_| None);
         Replica::new(cfg, Ed25519Signer::new(key), Ed25519)
     }
 
@@ -2744,7 +2917,10 @@ mod tests {
         let mut out = Vec::new();
         r.send_signed(msg, &mut out);
         assert!(
-            matches!(out.as_slice(), [Action::Persist(_), Action::Broadcast(_)]),
+            matches!(
+                out.as_slice(),
+                [Action::Persist(_), Action::Broadcast { .. }]
+            ),
             "S2: the persist precedes the send"
         );
     }

@@ -96,7 +96,7 @@ fn rejected(out: &[Action]) -> Vec<ConsensusError> {
 fn broadcasts(out: &[Action]) -> Vec<Message> {
     out.iter()
         .filter_map(|a| match a {
-            Action::Broadcast(m) => Some(m.clone()),
+            Action::Broadcast { message, .. } => Some(message.clone()),
             _ => None,
         })
         .collect()
@@ -242,7 +242,15 @@ fn s2_persist_precedes_every_signed_send() {
         .expect("persist");
     let send = out
         .iter()
-        .position(|a| matches!(a, Action::Broadcast(Message::Prepare(_))))
+        .position(|a| {
+            matches!(
+                a,
+                Action::Broadcast {
+                    message: Message::Prepare(_),
+                    ..
+                }
+            )
+        })
         .expect("prepare");
     assert!(persist < send, "S2: persist before the prepare is sent");
     let Action::Persist(st) = &out[persist] else {
@@ -270,14 +278,18 @@ fn s1_no_second_prepare_digest_after_restart() {
         block_hash: b.hash(),
         set_change: None,
     });
-    let st = out
+    let record = out
         .iter()
         .find_map(|a| match a {
             Action::Persist(s) => Some(s.clone()),
             _ => None,
         })
         .unwrap();
-    // Crash; restart from the durable state; the (equivocating) primary now offers another block.
+    // Crash; restart from the durable state (the vote record alone: nothing was prepared or
+    // proposed); the (equivocating) primary now offers another block.
+    let mut st = r.persisted_state();
+    assert!(st.blocks.is_empty());
+    st.record = record;
     let mut r2: R = Replica::new(cfg.clone(), SimSigner::new(me), SimVerifier::default());
     r2.step(Input::Restore(st));
     let c = block1(&cfg, &set, 0, 1);
@@ -733,7 +745,7 @@ fn p5_ed25519_commit_certificate_verifies_with_the_types_check() {
     .unwrap();
     let chain = tracechain_types::ChainId::new("tracechain-test").unwrap();
     let genesis = tracechain_types::Hash::tagged(b"g", &[]);
-    let cfg = Config::new(chain, genesis, 1_000, set.clone());
+    let cfg = Config::new(chain, genesis, 1_000, set.clone(), |_| None);
     cfg.validate().unwrap();
     let mut r = Replica::new(cfg.clone(), Ed25519Signer::new(sk), Ed25519);
     r.step(Input::Start);
@@ -1070,7 +1082,7 @@ fn r1_restored_replica_keeps_its_prepared_block_and_reproposes_it() {
         "P4: prepared"
     );
     let st = r.persisted_state();
-    assert!(st.prepared.is_some());
+    assert!(st.record.prepared.is_some());
     let mut r2: R = Replica::new(cfg.clone(), SimSigner::new(me), SimVerifier::default());
     r2.step(Input::Restore(st));
     assert_eq!(
@@ -1101,8 +1113,8 @@ fn m_extreme_heights_and_views_never_panic() {
     let (r0, _) = started(&cfg, me);
     let mut st = r0.persisted_state();
     st.last.height = u64::MAX - 1;
-    st.height = u64::MAX;
-    st.view = u64::MAX - 1;
+    st.record.height = u64::MAX;
+    st.record.view = u64::MAX - 1;
     let mut r: R = Replica::new(cfg.clone(), SimSigner::new(me), SimVerifier::default());
     r.step(Input::Restore(st));
     r.step(Input::PendingWork(true));
@@ -2054,4 +2066,102 @@ fn vc7_new_view_with_more_than_a_quorum_is_rejected() {
         tracechain_consensus::max_new_view_bytes(256) <= MAX_MESSAGE_BYTES,
         "M4/VC7: the bound for 256 validators fits the decode limit"
     );
+}
+
+/// S2 (vote record): the primary's block is stored once by hash (`StoreBlock`) before the first
+/// record that names it, and no vote record carries a block — a large proposal costs one block
+/// write per height, not one copy per `Persist` (twice for a primary) as the former snapshot did.
+#[test]
+fn s2_vote_record_names_blocks_by_hash_and_stores_each_once() {
+    let (cfg, set) = sim_config(4);
+    let me = primary(&set, 1, 0);
+    let (mut r, out) = started(&cfg, me);
+    assert!(out
+        .iter()
+        .any(|a| matches!(a, Action::RequestProposal { .. })));
+    // A block of more than 200 KB: 400 transactions naming 8 validators each.
+    let mut b = block1(&cfg, &set, 0, 0);
+    let tx_key = tracechain_consensus::sim::crypto::pool_secret_key(me);
+    for seq in 0..400u64 {
+        let body = tracechain_types::TxBody {
+            signer: tx_key.public(),
+            sequence: seq,
+            expiry_height: 10,
+            payload: tracechain_types::payload::Payload::ValidatorSetChange(
+                tracechain_types::payload::ValidatorSetChange {
+                    new_set: ValidatorSet::new(
+                        (0..8)
+                            .map(|k| Validator {
+                                public_key: key(k),
+                                name: "x".repeat(64),
+                            })
+                            .collect(),
+                    )
+                    .unwrap(),
+                    approvals: Vec::new(),
+                },
+            ),
+        };
+        b.txs.push(body.sign(&cfg.chain_id, &tx_key));
+    }
+    b.header.tx_root = Block::compute_tx_root(&b.txs);
+    let block_bytes = encode(&b).len();
+    assert!(block_bytes > 200_000, "block of {block_bytes} bytes");
+    let mut all = r.step(Input::ProposalReady {
+        height: 1,
+        view: 0,
+        block: b.clone(),
+        set_change: None,
+    });
+    // Two prepares make the quorum with the primary's pre-prepare: the primary is prepared
+    // (its record now names the same block as prepared) and sends its commit.
+    for o in (0..4).filter(|i| *i != me).take(2) {
+        let sig = SimSigner::new(o).sign(&prepare_signing_bytes(&cfg.chain_id, 1, 0, &b.hash()));
+        all.extend(r.step(msg(
+            o,
+            Message::Prepare(Vote {
+                height: 1,
+                view: 0,
+                block_hash: b.hash(),
+                voter: key(o),
+                signature: sig,
+            }),
+        )));
+    }
+    let stores: Vec<usize> = (0..all.len())
+        .filter(|k| matches!(&all[*k], Action::StoreBlock { hash, block } if *hash == b.hash() && *block == b))
+        .collect();
+    assert_eq!(
+        stores.len(),
+        1,
+        "the block is stored exactly once: {stores:?}"
+    );
+    let persists: Vec<usize> = (0..all.len())
+        .filter(|k| matches!(all[*k], Action::Persist(_)))
+        .collect();
+    assert!(
+        persists.len() >= 2,
+        "proposal and commit vote each persisted"
+    );
+    assert!(
+        stores[0] < persists[0],
+        "S2: the block before the record naming it"
+    );
+    let mut prepared_seen = false;
+    for k in persists {
+        let Action::Persist(rec) = &all[k] else {
+            unreachable!()
+        };
+        assert!(
+            encode(rec).len() < 2_000,
+            "a vote record of {} bytes carries more than votes",
+            encode(rec).len()
+        );
+        assert_eq!(rec.signed.proposal.map(|p| p.block_hash), Some(b.hash()));
+        prepared_seen |= rec.prepared.as_ref().map(|c| c.block_hash) == Some(b.hash());
+    }
+    assert!(prepared_seen, "the prepared certificate is recorded");
+    assert!(broadcasts(&all)
+        .iter()
+        .any(|m| matches!(m, Message::Commit(_))));
 }

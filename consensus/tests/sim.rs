@@ -506,12 +506,32 @@ fn same_seed_replays_bit_for_bit() {
 /// adds it back (in force from 14). Certificates of heights 7–13 verify against the
 /// three-validator set (so validator 3 did not vote there) and later ones against four; the
 /// removed replica keeps following by certificates.
+/// Control for M6 (I14): a replica that broadcasts to set(h) only, leaving out a validator that
+/// joins at h + 1, is caught by the checker's recipient check.
+#[test]
+fn control_broadcast_to_current_set_only_is_caught() {
+    let mut o = quiet(4);
+    o.set_changes = vec![(5, vec![0, 1, 2]), (12, vec![0, 1, 2, 3])];
+    o.weaken = Weaken {
+        broadcast_current_set_only: true,
+        ..Weaken::default()
+    };
+    let v = Cluster::new(o).run_until(30_000);
+    assert!(
+        matches!(&v, Some(v) if v.kind == "I14 broadcast recipients"),
+        "the control must be caught by I14: {v:?}"
+    );
+}
+
 #[test]
 fn vs1_validator_set_change_takes_effect_two_heights_later() {
     let mut o = quiet(4);
     o.set_changes = vec![(5, vec![0, 1, 2]), (12, vec![0, 1, 2, 3])];
     let mut c = Cluster::new(o);
     let v = c.run_until(30_000);
+    // I14 checks every broadcast went to set(h) ∪ set(h + 1) exactly, so node 3 got no
+    // consensus broadcast for heights 7..=12 (it is in neither set): it follows the chain by
+    // sync alone (SY4) and must hold every block below.
     assert!(v.is_none(), "{v:?}");
     let three = set_of(&[0, 1, 2]);
     let four = set_of(&[0, 1, 2, 3]);

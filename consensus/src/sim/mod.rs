@@ -19,9 +19,13 @@ use tracechain_types::{
     ValidatorSet,
 };
 
+use crate::driver::{
+    self, Application, Driver, Halt, ProposalRequest, Timers, Transport, VoteStore,
+};
+use crate::error::ConsensusError;
 use crate::messages::{decode_message, Message, MAX_MESSAGE_BYTES};
 use crate::replica::{
-    set_change_in, Action, Config, Input, PersistedState, Replica, TimerId, Weaken,
+    Config, Evidence, Input, LastCommitted, PersistedState, Replica, TimerId, VoteRecord, Weaken,
 };
 pub use crypto::{SimSigner, SimVerifier};
 pub use rng::SimRng;
@@ -113,12 +117,27 @@ pub fn sim_config(n: usize) -> (Config, ValidatorSet) {
         Hash::tagged(b"sim-genesis", &[]),
         SIM_GENESIS_MS,
         set.clone(),
+        sim_set_change,
     );
     cfg.view_timeout_ms = SIM_VIEW_TIMEOUT_MS;
     cfg.max_view_timeout_ms = SIM_MAX_VIEW_TIMEOUT_MS;
     cfg.sync_retry_ms = 500;
     cfg.view_change_resend_ms = SIM_VIEW_TIMEOUT_MS;
     (cfg, set)
+}
+
+/// The simulated application's answer to [`Config::set_change_of`] (VS1): the last
+/// `ValidatorSetChange` payload among a block's transactions (every transaction of a committed
+/// block executed successfully).
+pub fn sim_set_change(block: &Block) -> Option<ValidatorSet> {
+    block
+        .txs
+        .iter()
+        .rev()
+        .find_map(|tx| match &tx.body.payload {
+            Payload::ValidatorSetChange(c) => Some(c.new_set.clone()),
+            _ => None,
+        })
 }
 
 /// A well-formed simulated block (empty transactions, distinct state root per `variant`).
@@ -286,7 +305,7 @@ impl SimOptions {
 pub struct Violation {
     /// Which invariant (I1 agreement, I2 validity, I3 certificate, I4 equivocation, I5 linkage,
     /// I6 bounds, I7 false evidence, I8–I11 persistence, proposals, idle, size, I12 honest
-    /// certificate, I13 vote without a valid new-view, L1 liveness).
+    /// certificate, I13 vote without a valid new-view, I14 broadcast recipients, L1 liveness).
     pub kind: &'static str,
     /// Virtual time.
     pub at_ms: u64,
@@ -375,14 +394,26 @@ enum Behavior {
 }
 
 type R = Replica<SimSigner, SimVerifier>;
+type D = Driver<SimSigner, SimVerifier>;
+
+/// A simulated node's durable storage: what its driver made durable through [`VoteStore`].
+#[derive(Debug, Default)]
+struct Disk {
+    /// The last vote record (`Persist` or `Commit`).
+    record: Option<VoteRecord>,
+    /// Validator sets of the last `Commit`.
+    sets: Option<Vec<(u64, ValidatorSet)>>,
+    /// Blocks stored by hash (`StoreBlock`), pruned at each commit.
+    blocks: BTreeMap<Hash, Block>,
+}
 
 #[derive(Debug)]
 struct Node {
     key: usize,
     behavior: Behavior,
-    replica: Option<R>,
+    driver: Option<D>,
     incarnation: u64,
-    persisted: Option<PersistedState>,
+    disk: Disk,
     chain: Vec<(Block, CommitCertificate)>,
     timers: BTreeMap<TimerId, u64>,
     token: u64,
@@ -662,9 +693,9 @@ impl Cluster {
             nodes.push(Node {
                 key,
                 behavior: *b,
-                replica: None,
+                driver: None,
                 incarnation: 0,
-                persisted: None,
+                disk: Disk::default(),
                 chain: Vec::new(),
                 timers: BTreeMap::new(),
                 token: 0,
@@ -679,9 +710,9 @@ impl Cluster {
             nodes.push(Node {
                 key: *key,
                 behavior: Behavior::Twin,
-                replica: None,
+                driver: None,
                 incarnation: 0,
-                persisted: None,
+                disk: Disk::default(),
                 chain: Vec::new(),
                 timers: BTreeMap::new(),
                 token: 0,
@@ -819,7 +850,7 @@ impl Cluster {
 
     /// The current view of `node`'s replica (None while it is down).
     pub fn view_of(&self, node: usize) -> Option<u64> {
-        self.nodes[node].replica.as_ref().map(|r| r.view())
+        self.replica(node).map(|r| r.view())
     }
 
     /// The chain committed by `node` (block hashes by height − 1).
@@ -885,7 +916,7 @@ impl Cluster {
         }
         for i in 0..self.nodes.len() {
             let r = self.new_replica(i);
-            self.nodes[i].replica = Some(r);
+            self.nodes[i].driver = Some(Driver::new(r));
             self.nodes[i].work = self.work_on;
             self.step_node(i, Input::Start);
             // ID1: the driver reports its mempool right after the start.
@@ -938,7 +969,7 @@ impl Cluster {
         }
         self.nodes[i].work = on;
         self.note_all_idle();
-        if self.nodes[i].replica.is_none() {
+        if self.nodes[i].driver.is_none() {
             return;
         }
         self.step_node(i, Input::PendingWork(on));
@@ -1125,7 +1156,7 @@ impl Cluster {
     fn handle(&mut self, ev: Ev) {
         match ev {
             Ev::Deliver { to, from, msg } => {
-                if self.nodes[to].replica.is_none() {
+                if self.nodes[to].driver.is_none() {
                     return;
                 }
                 self.report.delivered += 1;
@@ -1180,7 +1211,7 @@ impl Cluster {
                 mid_step,
                 down_ms,
             } => {
-                if self.nodes[node].replica.is_none() {
+                if self.nodes[node].driver.is_none() {
                     return;
                 }
                 if mid_step {
@@ -1226,7 +1257,7 @@ impl Cluster {
                 }
             }
             Ev::LateBroadcast { node, msg } => {
-                if self.nodes[node].replica.is_some() {
+                if self.nodes[node].driver.is_some() {
                     self.broadcast_from(node, &msg);
                 }
             }
@@ -1268,7 +1299,7 @@ impl Cluster {
         self.set_work(true);
         for i in 0..self.nodes.len() {
             self.nodes[i].crash_cut = None;
-            if self.nodes[i].replica.is_none() {
+            if self.nodes[i].driver.is_none() {
                 self.restart(i);
             }
         }
@@ -1278,7 +1309,7 @@ impl Cluster {
 
     fn crash(&mut self, node: usize, down_ms: u64) {
         let nd = &mut self.nodes[node];
-        nd.replica = None;
+        nd.driver = None;
         nd.incarnation += 1;
         nd.timers.clear();
         nd.crash_cut = None;
@@ -1292,12 +1323,12 @@ impl Cluster {
     }
 
     fn restart(&mut self, node: usize) {
-        if self.nodes[node].replica.is_some() {
+        if self.nodes[node].driver.is_some() {
             return;
         }
         let r = self.new_replica(node);
-        self.nodes[node].replica = Some(r);
-        let input = match self.nodes[node].persisted.clone() {
+        self.nodes[node].driver = Some(Driver::new(r));
+        let input = match self.restored(node) {
             Some(st) => Input::Restore(st),
             None => Input::Start,
         };
@@ -1307,12 +1338,59 @@ impl Cluster {
         self.step_node(node, Input::PendingWork(work));
     }
 
+    /// The replica of `node`, if it is up.
+    fn replica(&self, node: usize) -> Option<&R> {
+        self.nodes[node].driver.as_ref().map(|d| d.replica())
+    }
+
+    /// What `node`'s driver would reassemble from its disk after a crash (`None`: nothing was
+    /// ever made durable, start fresh).
+    fn restored(&self, node: usize) -> Option<PersistedState> {
+        let nd = &self.nodes[node];
+        let record = nd.disk.record.clone()?;
+        let last = match nd.chain.last() {
+            Some((b, c)) => LastCommitted {
+                height: b.header.height,
+                hash: b.hash(),
+                timestamp_ms: b.header.timestamp_ms,
+                cert: Some(c.clone()),
+            },
+            None => LastCommitted {
+                height: 0,
+                hash: self.cfg.genesis_hash,
+                timestamp_ms: self.cfg.genesis_timestamp_ms,
+                cert: None,
+            },
+        };
+        let sets = nd
+            .disk
+            .sets
+            .clone()
+            .unwrap_or_else(|| vec![(1, self.cfg.genesis_set.clone())]);
+        let named = record
+            .signed
+            .proposal
+            .map(|p| p.block_hash)
+            .into_iter()
+            .chain(record.prepared.as_ref().map(|c| c.block_hash));
+        let blocks = named
+            .filter_map(|h| nd.disk.blocks.get(&h).cloned())
+            .collect();
+        Some(PersistedState {
+            last,
+            sets,
+            record,
+            blocks,
+        })
+    }
+
     fn step_node(&mut self, i: usize, input: Input) {
         let instances = self.nodes.len();
-        let Some(r) = self.nodes[i].replica.as_mut() else {
+        let Some(d) = self.nodes[i].driver.as_mut() else {
             return;
         };
-        let actions = r.step(input);
+        let actions = d.step(input);
+        let r = d.replica();
         // I6: bounds (B1–B3), in messages and bytes.
         let l = &self.cfg.limits;
         let b = r.buffer();
@@ -1342,14 +1420,13 @@ impl Cluster {
             self.checker.fail("I6 bounds", now, detail);
         }
         let cut = self.nodes[i].crash_cut;
-        for (k, a) in actions.into_iter().enumerate() {
-            if let Some(c) = cut {
-                if k as u64 >= c {
-                    break;
-                }
-            }
-            self.perform(i, a);
-        }
+        // The node's dispatch code, on the simulated host; a crash cut halts it mid-step.
+        let mut host = SimHost {
+            c: self,
+            i,
+            left: cut,
+        };
+        let _ = driver::perform(actions, &mut host);
         if cut.is_some() {
             let down = self.nodes[i]
                 .down_until
@@ -1422,6 +1499,18 @@ impl Cluster {
         self.schedule(self.now + d + extra, Ev::Deliver { to, from, msg });
     }
 
+    /// Send `msg` to every instance of the keys `to` (twins share a key), never to `from`.
+    fn broadcast_to(&mut self, from: usize, to: &[PublicKey], msg: &Message) {
+        for key in to {
+            let targets = self.key_nodes.get(key).cloned().unwrap_or_default();
+            for t in targets {
+                if t != from {
+                    self.send_to(from, t, msg.clone());
+                }
+            }
+        }
+    }
+
     fn broadcast_from(&mut self, from: usize, msg: &Message) {
         for to in 0..self.nodes.len() {
             if to != from {
@@ -1430,159 +1519,190 @@ impl Cluster {
         }
     }
 
-    fn perform(&mut self, i: usize, a: Action) {
+    /// `VoteStore::commit` of node `i`.
+    fn disk_commit(
+        &mut self,
+        i: usize,
+        block: Block,
+        cert: CommitCertificate,
+        sets: Vec<(u64, ValidatorSet)>,
+        record: VoteRecord,
+    ) {
+        self.on_commit(i, &block, &cert);
+        let h = block.header.height;
+        let nd = &mut self.nodes[i];
+        nd.chain.push((block, cert));
+        nd.disk.sets = Some(sets);
+        nd.disk.record = Some(record);
+        // Blocks stored for decided heights are never named again.
+        nd.disk.blocks.retain(|_, b| b.header.height > h);
+    }
+
+    /// `Transport::send` of node `i`.
+    fn net_send(&mut self, i: usize, to: PublicKey, message: Message) {
+        let now = self.now;
+        let sender = self.key_of(i);
+        self.checker.on_send(now, sender, &message);
+        if self.nodes[i].behavior == Behavior::Honest {
+            self.check_honest_message(i, &message);
+        }
+        self.codec_roundtrip(&message);
+        let targets = self.key_nodes.get(&to).cloned().unwrap_or_default();
+        for t in targets {
+            self.send_to(i, t, message.clone());
+        }
+    }
+
+    /// `Transport::broadcast` of node `i`.
+    fn net_broadcast(&mut self, i: usize, to: Vec<PublicKey>, message: Message) {
         let now = self.now;
         let honest = self.nodes[i].behavior == Behavior::Honest;
-        match a {
-            Action::Persist(st) => self.nodes[i].persisted = Some(st),
-            Action::Commit { block, cert, state } => {
-                self.on_commit(i, &block, &cert);
-                self.nodes[i].chain.push((block, cert));
-                self.nodes[i].persisted = Some(state);
+        let sender = self.key_of(i);
+        if honest {
+            if matches!(message, Message::ViewChange(_)) {
+                self.report.view_changes += 1;
             }
-            Action::Send { to, message } => {
-                let sender = self.key_of(i);
-                self.checker.on_send(now, sender, &message);
-                if honest {
-                    self.check_honest_message(i, &message);
-                }
-                self.codec_roundtrip(&message);
-                let targets = self.key_nodes.get(&to).cloned().unwrap_or_default();
-                for t in targets {
-                    self.send_to(i, t, message.clone());
-                }
-            }
-            Action::Broadcast(message) => {
-                let sender = self.key_of(i);
-                if honest {
-                    if matches!(message, Message::ViewChange(_)) {
-                        self.report.view_changes += 1;
-                    }
-                    self.checker.on_send(now, sender, &message);
-                    self.check_honest_message(i, &message);
-                    // I8 (S2): what is sent is already covered by the durable state.
-                    if !covered(self.nodes[i].persisted.as_ref(), &message) {
-                        self.checker.fail(
-                            "I8 persist before send",
-                            now,
-                            format!("node {i} sent a signature not yet persisted"),
-                        );
-                    }
-                }
-                self.codec_roundtrip(&message);
-                if let Message::NewView(nv) = &message {
-                    if honest {
-                        self.report.new_views += 1;
-                        if nv.proposal.block.header.view < nv.view {
-                            self.report.reproposals += 1;
-                        }
-                    }
-                }
-                self.byzantine_broadcast(i, message);
-            }
-            Action::SetTimer { timer, after_ms } => {
-                let nd = &mut self.nodes[i];
-                nd.token += 1;
-                let token = nd.token;
-                nd.timers.insert(timer, token);
-                let inc = nd.incarnation;
-                let after = after_ms.saturating_mul(nd.skew_pm) / 1000;
-                self.schedule(
-                    now + after.max(1),
-                    Ev::Timer {
-                        node: i,
-                        inc,
-                        timer,
-                        token,
-                    },
+            self.checker.on_send(now, sender, &message);
+            self.check_honest_message(i, &message);
+            // I8 (S2): what is sent is already covered by the durable state.
+            if !covered(&self.nodes[i].disk, &message) {
+                self.checker.fail(
+                    "I8 persist before send",
+                    now,
+                    format!("node {i} sent a signature not yet persisted"),
                 );
             }
-            Action::CancelTimer(t) => {
-                self.nodes[i].timers.remove(&t);
+            // M6: never to itself, and to every validator of set(h) ∪ set(h + 1).
+            let h = message.height();
+            let mut want: BTreeSet<PublicKey> = BTreeSet::new();
+            for s in [self.set_for(h), self.set_for(h + 1)] {
+                want.extend(s.validators().iter().map(|v| v.public_key));
             }
-            Action::RequestProposal {
+            want.remove(&sender);
+            let got: BTreeSet<PublicKey> = to.iter().copied().collect();
+            if got != want || got.len() != to.len() {
+                self.checker.fail(
+                    "I14 broadcast recipients",
+                    now,
+                    format!(
+                        "node {i} broadcast {} of height {h} to {} validators, set(h) ∪ set(h+1) has {}",
+                        msg_kind(&message),
+                        got.len(),
+                        want.len()
+                    ),
+                );
+            }
+        }
+        self.codec_roundtrip(&message);
+        if let Message::NewView(nv) = &message {
+            if honest {
+                self.report.new_views += 1;
+                if nv.proposal.block.header.view < nv.view {
+                    self.report.reproposals += 1;
+                }
+            }
+        }
+        self.byzantine_broadcast(i, &to, message);
+    }
+
+    /// `Timers::set_timer` of node `i`.
+    fn clock_set(&mut self, i: usize, timer: TimerId, after_ms: u64) {
+        let now = self.now;
+        let nd = &mut self.nodes[i];
+        nd.token += 1;
+        let token = nd.token;
+        nd.timers.insert(timer, token);
+        let inc = nd.incarnation;
+        let after = after_ms.saturating_mul(nd.skew_pm) / 1000;
+        self.schedule(
+            now + after.max(1),
+            Ev::Timer {
+                node: i,
+                inc,
+                timer,
+                token,
+            },
+        );
+    }
+
+    /// `Application::request_proposal` of node `i`.
+    fn app_request_proposal(&mut self, i: usize, r: ProposalRequest) {
+        if r.view == 0 && !self.nodes[i].work {
+            // I9 (ID2): a view-0 proposal is asked for only with pending work.
+            if self.nodes[i].behavior == Behavior::Honest {
+                self.checker.fail(
+                    "I9 proposal without work",
+                    self.now,
+                    format!(
+                        "node {i} asked for a view-0 block of height {} with an empty mempool",
+                        r.height
+                    ),
+                );
+            }
+            self.nodes[i].held = Some((
+                r.height,
+                r.view,
+                r.parent,
+                r.parent_timestamp_ms,
+                r.validator_set_hash,
+            ));
+            return;
+        }
+        self.answer_proposal(
+            i,
+            r.height,
+            r.view,
+            r.parent,
+            r.parent_timestamp_ms,
+            r.validator_set_hash,
+        );
+    }
+
+    /// `Application::validate_proposal` of node `i`.
+    fn app_validate(&mut self, i: usize, height: u64, block: Block) {
+        let hash = block.hash();
+        let tip = self.nodes[i]
+            .chain
+            .last()
+            .map(|(b, _)| b.hash())
+            .unwrap_or(self.cfg.genesis_hash);
+        let ok = self.is_sim_block(&block) && block.header.parent == tip;
+        if ok && self.nodes[i].behavior == Behavior::Honest {
+            self.checker.valid.insert(hash);
+        }
+        let inc = self.nodes[i].incarnation;
+        let d = 1 + self.rng.below(30);
+        let input = if ok {
+            Input::ProposalValidated {
                 height,
-                view,
-                parent,
-                parent_timestamp_ms,
-                validator_set_hash,
-            } => {
-                if view == 0 && !self.nodes[i].work {
-                    // I9 (ID2): a view-0 proposal is asked for only with pending work.
-                    if honest {
-                        self.checker.fail(
-                            "I9 proposal without work",
-                            now,
-                            format!("node {i} asked for a view-0 block of height {height} with an empty mempool"),
-                        );
-                    }
-                    self.nodes[i].held = Some((
-                        height,
-                        view,
-                        parent,
-                        parent_timestamp_ms,
-                        validator_set_hash,
-                    ));
-                    return;
-                }
-                self.answer_proposal(
-                    i,
-                    height,
-                    view,
-                    parent,
-                    parent_timestamp_ms,
-                    validator_set_hash,
-                );
+                block_hash: hash,
+                set_change: sim_set_change(&block),
             }
-            Action::ValidateProposal { height, block, .. } => {
-                let hash = block.hash();
-                let tip = self.nodes[i]
-                    .chain
-                    .last()
-                    .map(|(b, _)| b.hash())
-                    .unwrap_or(self.cfg.genesis_hash);
-                let ok = self.is_sim_block(&block) && block.header.parent == tip;
-                if ok && honest {
-                    self.checker.valid.insert(hash);
-                }
-                let inc = self.nodes[i].incarnation;
-                let d = 1 + self.rng.below(30);
-                let input = if ok {
-                    Input::ProposalValidated {
-                        height,
-                        block_hash: hash,
-                        set_change: set_change_in(&block),
-                    }
-                } else {
-                    Input::ProposalRefused {
-                        height,
-                        block_hash: hash,
-                    }
-                };
-                self.schedule(
-                    now + d,
-                    Ev::Input {
-                        node: i,
-                        inc,
-                        input,
-                    },
-                );
+        } else {
+            Input::ProposalRefused {
+                height,
+                block_hash: hash,
             }
-            Action::RequestSync {
-                from_height,
-                to_height,
-            } => self.serve_sync(i, from_height, to_height),
-            Action::Evidence(e) => {
-                self.report.evidence += 1;
-                if self.checker.honest_keys.contains(&e.first.voter) {
-                    self.checker.fail(
-                        "I7 false evidence",
-                        now,
-                        format!("node {i} accused honest {}", e.first.voter.short()),
-                    );
-                }
-            }
-            Action::Rejected { .. } => self.report.rejected += 1,
+        };
+        self.schedule(
+            self.now + d,
+            Ev::Input {
+                node: i,
+                inc,
+                input,
+            },
+        );
+    }
+
+    /// `Application::evidence` of node `i`.
+    fn app_evidence(&mut self, i: usize, e: Evidence) {
+        self.report.evidence += 1;
+        if self.checker.honest_keys.contains(&e.first.voter) {
+            self.checker.fail(
+                "I7 false evidence",
+                self.now,
+                format!("node {i} accused honest {}", e.first.voter.short()),
+            );
         }
     }
 
@@ -1607,7 +1727,7 @@ impl Cluster {
             0,
         );
         let block = self.with_set_change(i, block);
-        let set_change = set_change_in(&block);
+        let set_change = sim_set_change(&block);
         if self.nodes[i].behavior == Behavior::Honest {
             self.checker.valid.insert(block.hash());
         }
@@ -1735,7 +1855,7 @@ impl Cluster {
             );
         }
         // The set change decided here is in force from h + 2 (VS1).
-        if let Some(s) = set_change_in(block) {
+        if let Some(s) = sim_set_change(block) {
             self.sets.entry(h + 2).or_insert(s);
         }
         // I3: certificate integrity.
@@ -1901,29 +2021,37 @@ fn msg_kind(msg: &Message) -> &'static str {
     }
 }
 
-/// Whether the durable state covers the signature a message carries (S2).
-fn covered(st: Option<&PersistedState>, msg: &Message) -> bool {
-    let Some(st) = st else { return false };
+/// Whether the durable state covers the signature a message carries (S2): the vote record
+/// holds it, and a proposal's block is on disk.
+fn covered(disk: &Disk, msg: &Message) -> bool {
+    let Some(st) = disk.record.as_ref() else {
+        return false;
+    };
     let past = |h: u64| st.height > h;
+    let proposal = |p: &crate::messages::Proposal| {
+        let hash = p.block.hash();
+        st.signed
+            .proposal
+            .map(|s| (s.view, s.block_hash, s.signature))
+            == Some((p.view, hash, p.signature))
+            && disk.blocks.contains_key(&hash)
+    };
     match msg {
-        Message::PrePrepare(pp) => {
-            let b = &pp.proposal.block;
-            past(b.header.height)
-                || st
-                    .signed
-                    .proposal
-                    .as_ref()
-                    .map(|p| (p.view, p.block.hash()))
-                    == Some((pp.proposal.view, b.hash()))
-        }
+        Message::PrePrepare(pp) => past(pp.proposal.block.header.height) || proposal(&pp.proposal),
         Message::Prepare(v) => past(v.height) || st.signed.prepare == Some((v.view, v.block_hash)),
         Message::Commit(v) => past(v.height) || st.signed.commit == Some((v.view, v.block_hash)),
         Message::ViewChange(vc) => {
             past(vc.view_change.body.height)
                 || st.signed.view_change.as_ref() == Some(&vc.view_change)
+                    && vc.view_change.body.prepared.as_ref().is_none_or(|c| {
+                        st.prepared.as_ref().map(|p| p.view) >= Some(c.view)
+                            && disk.blocks.contains_key(&c.block_hash)
+                    })
         }
         Message::NewView(nv) => {
-            past(nv.height) || st.signed.new_view == Some((nv.view, nv.proposal.block.hash()))
+            past(nv.height)
+                || st.signed.new_view == Some((nv.view, nv.proposal.block.hash()))
+                    && proposal(&nv.proposal)
         }
         Message::Decided(_) => true,
     }
@@ -1970,13 +2098,12 @@ impl Cluster {
     }
 
     /// Send what node `i`'s replica broadcasts, as its behaviour alters it (`byzantine/`).
-    fn byzantine_broadcast(&mut self, i: usize, msg: Message) {
+    fn byzantine_broadcast(&mut self, i: usize, to: &[PublicKey], msg: Message) {
         match self.nodes[i].behavior {
-            Behavior::Honest
-            | Behavior::Twin
-            | Behavior::Spammer
-            | Behavior::DecidedForger
-            | Behavior::SyncForger => self.broadcast_from(i, &msg),
+            Behavior::Honest | Behavior::Twin => self.broadcast_to(i, to, &msg),
+            Behavior::Spammer | Behavior::DecidedForger | Behavior::SyncForger => {
+                self.broadcast_from(i, &msg)
+            }
             Behavior::ViewChangeForger => match &msg {
                 Message::ViewChange(vcm) => self.forge_view_change(i, vcm),
                 Message::NewView(nv) => self.forge_new_view_certificate(i, nv),
@@ -1987,5 +2114,113 @@ impl Cluster {
             Behavior::Equivocator => self.equivocate(i, msg),
             Behavior::ForgedNewView => self.forge_own_new_view(i, msg),
         }
+    }
+}
+
+/// The simulator's host of one node's driver: its disk, the virtual network and clock, and the
+/// simulated executor. `left` is the number of actions the node performs before a scheduled
+/// crash cuts the step (`None`: no crash).
+struct SimHost<'a> {
+    c: &'a mut Cluster,
+    i: usize,
+    left: Option<u64>,
+}
+
+impl SimHost<'_> {
+    fn tick(&mut self) -> Result<(), Halt> {
+        match &mut self.left {
+            Some(0) => Err(Halt("simulated crash".into())),
+            Some(n) => {
+                *n -= 1;
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+}
+
+impl VoteStore for SimHost<'_> {
+    fn store_block(&mut self, hash: Hash, block: Block) -> Result<(), Halt> {
+        self.tick()?;
+        self.c.nodes[self.i].disk.blocks.insert(hash, block);
+        Ok(())
+    }
+
+    fn persist(&mut self, record: VoteRecord) -> Result<(), Halt> {
+        self.tick()?;
+        self.c.nodes[self.i].disk.record = Some(record);
+        Ok(())
+    }
+
+    fn commit(
+        &mut self,
+        block: Block,
+        cert: CommitCertificate,
+        sets: Vec<(u64, ValidatorSet)>,
+        record: VoteRecord,
+    ) -> Result<(), Halt> {
+        self.tick()?;
+        self.c.disk_commit(self.i, block, cert, sets, record);
+        Ok(())
+    }
+}
+
+impl Transport for SimHost<'_> {
+    fn send(&mut self, to: PublicKey, message: Message) -> Result<(), Halt> {
+        self.tick()?;
+        self.c.net_send(self.i, to, message);
+        Ok(())
+    }
+
+    fn broadcast(&mut self, to: Vec<PublicKey>, message: Message) -> Result<(), Halt> {
+        self.tick()?;
+        self.c.net_broadcast(self.i, to, message);
+        Ok(())
+    }
+}
+
+impl Timers for SimHost<'_> {
+    fn set_timer(&mut self, timer: TimerId, after_ms: u64) -> Result<(), Halt> {
+        self.tick()?;
+        self.c.clock_set(self.i, timer, after_ms);
+        Ok(())
+    }
+
+    fn cancel_timer(&mut self, timer: TimerId) -> Result<(), Halt> {
+        self.tick()?;
+        self.c.nodes[self.i].timers.remove(&timer);
+        Ok(())
+    }
+}
+
+impl Application for SimHost<'_> {
+    fn request_proposal(&mut self, request: ProposalRequest) -> Result<(), Halt> {
+        self.tick()?;
+        self.c.app_request_proposal(self.i, request);
+        Ok(())
+    }
+
+    fn validate_proposal(&mut self, height: u64, _view: u64, block: Block) -> Result<(), Halt> {
+        self.tick()?;
+        self.c.app_validate(self.i, height, block);
+        Ok(())
+    }
+
+    fn request_sync(&mut self, from_height: u64, to_height: u64) -> Result<(), Halt> {
+        self.tick()?;
+        self.c.serve_sync(self.i, from_height, to_height);
+        Ok(())
+    }
+
+    fn evidence(&mut self, evidence: Evidence) -> Result<(), Halt> {
+        self.tick()?;
+        self.c.app_evidence(self.i, evidence);
+        Ok(())
+    }
+
+    fn rejected(&mut self, _from: PublicKey, _error: ConsensusError) -> Result<(), Halt> {
+        self.tick()?;
+        self.c.report.rejected += 1;
+        Ok(())
     }
 }

@@ -12,7 +12,7 @@ use crate::sim::Cluster;
 impl Cluster {
     /// One round of forged `Decided` messages from node `i`.
     pub(in crate::sim) fn forge_decided(&mut self, i: usize) {
-        let Some(r) = self.nodes[i].replica.as_ref() else {
+        let Some(r) = self.replica(i) else {
             return;
         };
         let (h, v) = (r.height(), r.view());

@@ -54,7 +54,7 @@ impl Cluster {
     }
 
     pub(in crate::sim) fn forge_new_view(&mut self, i: usize) {
-        let Some(r) = self.nodes[i].replica.as_ref() else {
+        let Some(r) = self.replica(i) else {
             return;
         };
         let (h, v) = (r.height(), r.view());

@@ -11,7 +11,7 @@ use crate::sim::Cluster;
 
 impl Cluster {
     pub(in crate::sim) fn spam(&mut self, i: usize) {
-        let Some(r) = self.nodes[i].replica.as_ref() else {
+        let Some(r) = self.replica(i) else {
             return;
         };
         let (h, v) = (r.height(), r.view());
