@@ -346,6 +346,48 @@ fn control_new_view_other_view_is_caught() {
     assert!(tried <= CONTROL_MAX_SEEDS);
 }
 
+/// Control for `ForgedViewChange` (new-views): a view change whose voter is not a member,
+/// accepted inside a new-view (VC6 membership unchecked), must be caught — an honest replica
+/// votes for a new-view the checker does not accept (I13) or builds one (I12).
+#[test]
+fn control_view_change_voter_unchecked_is_caught() {
+    let tried = control_kinds(
+        "non-member view change in a new-view",
+        &[
+            "I1 agreement",
+            "I12 honest certificate",
+            "I13 vote without a valid new-view",
+        ],
+        |seed| {
+            let w = Weaken {
+                view_change_voter_unchecked: true,
+                ..Weaken::default()
+            };
+            with_fixture(seed, 4, Fixture::ForgedViewChange, w)
+        },
+    );
+    assert!(tried <= CONTROL_MAX_SEEDS);
+}
+
+/// Control for `ForgedViewChange` (new-views): a new-view whose own signature or whose
+/// proposal's signature is not verified (VC3e) must be caught — honest replicas vote for a
+/// new-view that does not verify (I13).
+#[test]
+fn control_new_view_signatures_unchecked_is_caught() {
+    let tried = control_kinds(
+        "new-view and proposal signatures unchecked",
+        &["I1 agreement", "I13 vote without a valid new-view"],
+        |seed| {
+            let w = Weaken {
+                new_view_signatures_unchecked: true,
+                ..Weaken::default()
+            };
+            with_fixture(seed, 4, Fixture::ForgedViewChange, w)
+        },
+    );
+    assert!(tried <= CONTROL_MAX_SEEDS);
+}
+
 // ------------------------------------------------------------------ regression scenarios
 
 fn quiet(n: usize) -> SimOptions {

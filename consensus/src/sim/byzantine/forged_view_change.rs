@@ -2,9 +2,11 @@
 //! of a quorum, padded with a duplicate, a non-member or the primary's own prepare, relabelled to
 //! another view or height, forged, or signed for another chain — or replay an older view
 //! change; and whose new-views, when it leads a view, carry view changes of another view or
-//! height, one too many or one too few, or replay an older new-view. Controls:
-//! `Weaken::prepare_cert_one_short`, `Weaken::prepare_members_unchecked` and
-//! `Weaken::new_view_other_view`.
+//! height, one too many or one too few, a non-member's view change, a corrupted signature of
+//! the new-view or of its proposal, or replay an older new-view. Controls:
+//! `Weaken::prepare_cert_one_short`, `Weaken::prepare_members_unchecked`,
+//! `Weaken::new_view_other_view`, `Weaken::view_change_voter_unchecked` and
+//! `Weaken::new_view_signatures_unchecked`.
 
 use tracechain_types::PublicKey;
 
@@ -13,6 +15,7 @@ use crate::messages::{
     prepare_signing_bytes, view_change_signing_bytes, Message, NewView, PrepareCert, ViewChangeMsg,
 };
 use crate::signer::ConsensusSigner;
+use crate::sim::crypto;
 use crate::sim::{Cluster, Ev};
 
 impl Cluster {
@@ -165,7 +168,7 @@ impl Cluster {
         self.genuine_later(i, Message::NewView(nv.clone()));
         let s = self.signer_of(i);
         let mut nv2 = nv.clone();
-        let variant = self.rng.below(6);
+        let variant = self.rng.below(9);
         match variant {
             0 | 1 => {
                 // A view change of another view (or, 1, another height) in place of one.
@@ -201,6 +204,37 @@ impl Cluster {
                 if let Some(vc) = nv2.view_changes.last_mut() {
                     vc.body.new_view += 1;
                 }
+            }
+            5 => {
+                // A non-member's view change, correctly signed with its own key, in place of
+                // a member's.
+                let set = self.set_for(nv.height);
+                let Some(k) = (0..crypto::key_pool().len())
+                    .find(|k| !set.contains(&crypto::key_pool()[*k].0))
+                else {
+                    return;
+                };
+                let outsider = crate::sim::SimSigner::new(k);
+                if let Some(vc) = nv2.view_changes.last_mut() {
+                    vc.body.voter = outsider.public();
+                    vc.signature =
+                        outsider.sign(&view_change_signing_bytes(&self.cfg.chain_id, &vc.body));
+                }
+                nv2.view_changes.sort_by_key(|vc| vc.body.voter);
+            }
+            6 | 7 => {
+                // The new-view's own signature (6) or its proposal's (7) corrupted, the rest
+                // genuine.
+                super::resign_new_view(&s, &self.cfg.chain_id, &mut nv2);
+                if variant == 6 {
+                    nv2.signature.0[0] ^= 0xff;
+                } else {
+                    nv2.proposal.signature.0[0] ^= 0xff;
+                }
+                self.report.byzantine_acts += 1;
+                self.seen.own_sent(Message::NewView(nv.clone()));
+                self.broadcast_from(i, &Message::NewView(nv2));
+                return;
             }
             _ => {
                 // Replay an older new-view of ours.
