@@ -2165,3 +2165,100 @@ fn s2_vote_record_names_blocks_by_hash_and_stores_each_once() {
         .iter()
         .any(|m| matches!(m, Message::Commit(_))));
 }
+
+/// VC1: the view change carries the *highest* prepare certificate. A backup that prepared B1 in
+/// view 0 and then B2 in view 1 (a new-view whose quorum carried no certificate) must report
+/// B2's certificate of view 1 when it changes to view 2 — a replica that kept its first
+/// certificate would let the primary of view 2 force B1 after B2 may have committed.
+#[test]
+fn vc1_highest_prepared_certificate_is_raised_in_a_later_view() {
+    let (cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let (mut r, _) = started(&cfg, me);
+    let p0 = primary(&set, 1, 0);
+    let p1 = primary(&set, 1, 1);
+    let x = (0..4).find(|i| ![me, p0, p1].contains(i)).unwrap();
+    let prepare = |from: usize, view: u64, b: &Block| {
+        let h = b.hash();
+        msg(
+            from,
+            Message::Prepare(Vote {
+                height: 1,
+                view,
+                block_hash: h,
+                voter: key(from),
+                signature: SimSigner::new(from).sign(&prepare_signing_bytes(
+                    &cfg.chain_id,
+                    1,
+                    view,
+                    &h,
+                )),
+            }),
+        )
+    };
+    // View 0: B1 prepared (pre-prepare, our prepare, x's prepare).
+    let b1 = block1(&cfg, &set, 0, 0);
+    r.step(msg(
+        p0,
+        Message::PrePrepare(PrePrepare {
+            proposal: proposal(&cfg, p0, 0, b1.clone()),
+            parent_cert: None,
+        }),
+    ));
+    r.step(Input::ProposalValidated {
+        height: 1,
+        block_hash: b1.hash(),
+        set_change: None,
+    });
+    r.step(prepare(x, 0, &b1));
+    // View 0 times out; the new-view of view 1 carries a quorum without certificates and a
+    // fresh block B2.
+    r.step(timer(1, 0));
+    let vcs: Vec<ViewChange> = [p0, p1, x]
+        .iter()
+        .map(|v| view_change(&cfg, *v, 1, None))
+        .collect();
+    let b2 = block1(&cfg, &set, 1, 1);
+    let out = r.step(msg(
+        p1,
+        Message::NewView(new_view(&cfg, p1, 1, vcs, b2.clone())),
+    ));
+    assert!(
+        rejected(&out).is_empty(),
+        "the new-view is valid: {:?}",
+        rejected(&out)
+    );
+    r.step(Input::ProposalValidated {
+        height: 1,
+        block_hash: b2.hash(),
+        set_change: None,
+    });
+    let out = r.step(prepare(x, 1, &b2));
+    assert!(
+        broadcasts(&out)
+            .iter()
+            .any(|m| matches!(m, Message::Commit(v) if v.view == 1 && v.block_hash == b2.hash())),
+        "P4: B2 prepared in view 1: {out:?}"
+    );
+    // View 1 times out: the view change for view 2 carries B2's certificate of view 1.
+    let out = r.step(timer(1, 1));
+    let vc = broadcasts(&out)
+        .into_iter()
+        .find_map(|m| match m {
+            Message::ViewChange(vcm) => Some(vcm),
+            _ => None,
+        })
+        .expect("VC1: a view change for view 2");
+    assert_eq!(vc.view_change.body.new_view, 2);
+    let c = vc
+        .view_change
+        .body
+        .prepared
+        .expect("a prepared certificate");
+    assert_eq!(
+        (c.view, c.block_hash),
+        (1, b2.hash()),
+        "VC1: the highest certificate"
+    );
+    assert_eq!(vc.prepared_block, Some(b2));
+}
