@@ -124,6 +124,11 @@ pub(crate) const LINTERS: &[(&str, Linter)] = &[
 ];
 
 impl Linter {
+    /// Every linter, in name order.
+    pub fn all() -> Vec<Linter> {
+        LINTERS.iter().map(|(_, l)| *l).collect()
+    }
+
     /// The linter's name in the dictionary, e.g. `yymmd0`.
     pub fn name(self) -> &'static str {
         LINTERS
