@@ -1,12 +1,16 @@
 //! GS1 Digital Link URIs (GS1 Digital Link URI Syntax 1.x) and the
 //! constrained form CBV 2.0 allows inside EPCIS 2.0 events.
 //!
-//! * [`DigitalLink::parse`] — strict parser: `http`/`https` only, no trailing
+//! * [`DigitalLink::parse`] — strict parser: `http`/`https` only (any case)
+//!   followed by `//`; authority `host[:port]` without user information, the
+//!   host a domain name, IPv4 address or bracketed IPv6 literal, the port
+//!   1–65535; at most [`crate::MAX_INPUT_LEN`] bytes; no trailing
 //!   slash or empty segments, path AIs must be a primary key followed by its
-//!   qualifiers in the standard order (`01` then `22`, `10`, `21` — or `235`;
-//!   `414` then `254`; `8010` then `8011`; …), a GTIN in the path must be 14
+//!   qualifiers in the dictionary's `dlpkey` order (`01` then `22`, `10`, `21`
+//!   — or `235`; `414` then `254`; `8010` then `8011`; …), a GTIN in the path must be 14
 //!   digits, query AIs must be data attributes and must not be qualifiers that
-//!   belong in the path, no AI may occur twice. Percent-encoding is decoded
+//!   belong in the path, no AI may occur twice, and the dictionary's `req` /
+//!   `ex` rules hold over path and query together. Percent-encoding is decoded
 //!   (in the query, `+` is a space). Query parameters whose name is not all
 //!   digits (e.g. `linkType`) and a `#fragment` are ignored and not retained.
 //! * [`DigitalLink::from_element_string`] — generation from `(01)…(10)…`.
