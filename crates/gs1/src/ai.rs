@@ -1,10 +1,17 @@
-//! GS1 Application Identifiers: the subset tracechain knows, their formats,
-//! Digital Link roles and mandatory/invalid pairings (GS1 General
-//! Specifications §3 and the GS1 Digital Link URI Syntax standard), and the
-//! bracketed element string form `(01)09506000134352(10)ABC123`.
+//! GS1 Application Identifiers: every AI of the GS1 Barcode Syntax
+//! Dictionary with its components, linters, Digital Link role and
+//! mandatory/invalid pairings (the table is generated from the dictionary
+//! into `ai_table.rs`, ADR 0038), and the bracketed element string form
+//! `(01)09506000134352(10)ABC123`.
 
+use crate::ai_table::TABLE;
 use crate::chars::{is_cset39, is_cset82, require_digits, require_length, require_mod10, Subject};
 use crate::error::{shown, Gs1Error};
+use crate::lint::Linter;
+
+/// Longest element string or Digital Link URI the parsers accept, in bytes.
+/// Longer input is refused before any other work ([`Gs1Error::TooLong`]).
+pub const MAX_INPUT_LEN: usize = 8192;
 
 /// One AI and its (unescaped) value.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -52,899 +59,100 @@ impl Default for ParseOptions {
     }
 }
 
+/// Character set of an AI component (GS1 Barcode Syntax Dictionary types).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Cset {
+pub(crate) enum Cset {
     /// Digits.
     N,
     /// Character set 82.
     X,
     /// Character set 39.
     Y,
+    /// URL-safe base64 (`A-Z a-z 0-9 - _`, up to two `=` of padding).
+    Z,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Lint {
-    None,
-    /// GS1 mod-10 check digit on this component.
-    Csum,
-    /// Must be the digit 0.
-    Zero,
-    /// No leading zero unless the whole component is `0`.
-    NoZeroPrefix,
+impl Cset {
+    fn letter(self) -> char {
+        match self {
+            Cset::N => 'N',
+            Cset::X => 'X',
+            Cset::Y => 'Y',
+            Cset::Z => 'Z',
+        }
+    }
 }
 
+/// One component of an AI's data field.
 #[derive(Debug, Clone, Copy)]
-struct Comp {
-    cs: Cset,
-    min: u8,
-    max: u8,
-    lint: Lint,
+pub(crate) struct Comp {
+    pub cs: Cset,
+    pub min: u8,
+    pub max: u8,
+    /// `[...]` in the dictionary: may be absent once the data is exhausted.
+    pub optional: bool,
+    pub linters: &'static [Linter],
 }
 
-const fn n(len: u8) -> Comp {
-    Comp {
-        cs: Cset::N,
-        min: len,
-        max: len,
-        lint: Lint::None,
-    }
-}
-const fn n_csum(len: u8) -> Comp {
-    Comp {
-        cs: Cset::N,
-        min: len,
-        max: len,
-        lint: Lint::Csum,
-    }
-}
-const fn n_var(min: u8, max: u8) -> Comp {
-    Comp {
-        cs: Cset::N,
-        min,
-        max,
-        lint: Lint::None,
-    }
-}
-const fn x_var(min: u8, max: u8) -> Comp {
-    Comp {
-        cs: Cset::X,
-        min,
-        max,
-        lint: Lint::None,
-    }
-}
-
-/// Static description of one AI (or a family `310n`, where the last digit
-/// is the decimal point position 0..=5).
+/// Static description of one AI or a range of AIs (`3100`–`3105`), one
+/// entry of the GS1 Barcode Syntax Dictionary (see `ai_table.rs`).
 #[derive(Debug)]
 pub(crate) struct AiDef {
-    code: &'static str,
-    /// `code` is a 3-digit family; the real AI adds a digit 0..=5.
-    decimal: bool,
+    /// First AI of the range.
+    pub first: &'static str,
+    /// Last AI of the range (same length as `first`).
+    pub last: &'static str,
     pub title: &'static str,
-    /// Predefined-length AI: no FNC1 separator needed after it (prefixes 00-04, 11-20, 31-36, 41).
+    /// Flag `*`: predefined length, no FNC1 separator needed after it.
     pub predefined: bool,
-    /// Permitted as a Digital Link query data attribute.
+    /// Flag `?`: permitted as a Digital Link query data attribute.
     pub dl_attr: bool,
-    /// Digital Link primary key.
+    /// Attribute `dlpkey`: Digital Link primary key.
     pub pkey: bool,
-    /// Alternative ordered qualifier lists (for primary keys).
+    /// Alternative ordered qualifier lists (`dlpkey=22,10,21|235`).
     pub qualifiers: &'static [&'static [&'static str]],
-    comps: &'static [Comp],
-    /// Each inner list: at least one of these AIs must be present.
-    req: &'static [&'static [&'static str]],
-    /// None of these AIs may be present.
-    ex: &'static [&'static str],
+    pub comps: &'static [Comp],
+    /// Each `req=` attribute: one of its alternatives must be present, an
+    /// alternative being AIs or patterns (`31nn`) that must all be present.
+    pub req: &'static [&'static [&'static [&'static str]]],
+    /// `ex=`: none of these AIs or patterns may be present (except the AI itself).
+    pub ex: &'static [&'static str],
 }
-
-const GTIN_Q: &[&[&str]] = &[&["22", "10", "21"], &["235"]];
-const ITIP_Q: &[&[&str]] = &[&["22", "10", "21"]];
-const TRADE_REQ: &[&[&str]] = &[&["01", "02", "03", "8006", "8026"]];
-const MEASURE_TRADE: &[&[&str]] = &[&["01", "02"]];
-const MEASURE_LOG: &[&[&str]] = &[&["00", "01"]];
-
-macro_rules! def {
-    ($code:literal, $title:literal, pre=$pre:literal, attr=$attr:literal, pkey=$pkey:literal,
-     q=$q:expr, comps=$comps:expr, req=$req:expr, ex=$ex:expr) => {
-        AiDef {
-            code: $code,
-            decimal: false,
-            title: $title,
-            predefined: $pre,
-            dl_attr: $attr,
-            pkey: $pkey,
-            qualifiers: $q,
-            comps: $comps,
-            req: $req,
-            ex: $ex,
-        }
-    };
-}
-
-macro_rules! measure {
-    ($code:literal, $title:literal, $req:expr) => {
-        AiDef {
-            code: $code,
-            decimal: true,
-            title: $title,
-            predefined: true,
-            dl_attr: true,
-            pkey: false,
-            qualifiers: &[],
-            comps: &[n(6)],
-            req: $req,
-            ex: &[],
-        }
-    };
-}
-
-const X20: &[Comp] = &[x_var(1, 20)];
-const X30: &[Comp] = &[x_var(1, 30)];
-const X90: &[Comp] = &[x_var(1, 90)];
-const N6: &[Comp] = &[n(6)];
-const GLN13: &[Comp] = &[n_csum(13)];
-const NONE: &[&[&str]] = &[];
-
-/// The AIs tracechain knows, in AI order. A subset of the GS1 General
-/// Specifications: every key and qualifier of GS1 Digital Link, the trade
-/// item attributes used in cross-border export traces, and the internal AIs.
-static TABLE: &[AiDef] = &[
-    def!(
-        "00",
-        "SSCC",
-        pre = true,
-        attr = true,
-        pkey = true,
-        q = &[],
-        comps = &[n_csum(18)],
-        req = NONE,
-        ex = &[]
-    ),
-    def!(
-        "01",
-        "GTIN",
-        pre = true,
-        attr = true,
-        pkey = true,
-        q = GTIN_Q,
-        comps = &[n_csum(14)],
-        req = NONE,
-        ex = &["255", "37"]
-    ),
-    def!(
-        "02",
-        "CONTENT",
-        pre = true,
-        attr = true,
-        pkey = false,
-        q = &[],
-        comps = &[n_csum(14)],
-        req = &[&["37"]],
-        ex = &["01", "03"]
-    ),
-    def!(
-        "03",
-        "MTO GTIN",
-        pre = true,
-        attr = false,
-        pkey = false,
-        q = &[],
-        comps = &[n_csum(14)],
-        req = NONE,
-        ex = &["01", "02", "37"]
-    ),
-    def!(
-        "10",
-        "BATCH/LOT",
-        pre = false,
-        attr = true,
-        pkey = false,
-        q = &[],
-        comps = X20,
-        req = TRADE_REQ,
-        ex = &[]
-    ),
-    def!(
-        "11",
-        "PROD DATE",
-        pre = true,
-        attr = true,
-        pkey = false,
-        q = &[],
-        comps = N6,
-        req = TRADE_REQ,
-        ex = &[]
-    ),
-    def!(
-        "13",
-        "PACK DATE",
-        pre = true,
-        attr = true,
-        pkey = false,
-        q = &[],
-        comps = N6,
-        req = TRADE_REQ,
-        ex = &[]
-    ),
-    def!(
-        "15",
-        "BEST BEFORE",
-        pre = true,
-        attr = true,
-        pkey = false,
-        q = &[],
-        comps = N6,
-        req = TRADE_REQ,
-        ex = &[]
-    ),
-    def!(
-        "16",
-        "SELL BY",
-        pre = true,
-        attr = true,
-        pkey = false,
-        q = &[],
-        comps = N6,
-        req = TRADE_REQ,
-        ex = &[]
-    ),
-    def!(
-        "17",
-        "USE BY OR EXPIRY",
-        pre = true,
-        attr = true,
-        pkey = false,
-        q = &[],
-        comps = N6,
-        req = &[&["01", "02", "03", "255", "8006", "8026"]],
-        ex = &[]
-    ),
-    def!(
-        "20",
-        "VARIANT",
-        pre = true,
-        attr = true,
-        pkey = false,
-        q = &[],
-        comps = &[n(2)],
-        req = &[&["01", "02", "8006", "8026"]],
-        ex = &[]
-    ),
-    def!(
-        "21",
-        "SERIAL",
-        pre = false,
-        attr = false,
-        pkey = false,
-        q = &[],
-        comps = X20,
-        req = &[&["01", "03", "8006"]],
-        ex = &["235"]
-    ),
-    def!(
-        "22",
-        "CPV",
-        pre = false,
-        attr = false,
-        pkey = false,
-        q = &[],
-        comps = X20,
-        req = &[&["01"]],
-        ex = &[]
-    ),
-    def!(
-        "235",
-        "TPX",
-        pre = false,
-        attr = false,
-        pkey = false,
-        q = &[],
-        comps = &[x_var(1, 28)],
-        req = &[&["01"]],
-        ex = &[]
-    ),
-    def!(
-        "240",
-        "ADDITIONAL ID",
-        pre = false,
-        attr = true,
-        pkey = false,
-        q = &[],
-        comps = X30,
-        req = &[&["01", "02", "8006", "8026"]],
-        ex = &[]
-    ),
-    def!(
-        "241",
-        "CUST. PART No.",
-        pre = false,
-        attr = true,
-        pkey = false,
-        q = &[],
-        comps = X30,
-        req = &[&["01", "02", "8006", "8026"]],
-        ex = &[]
-    ),
-    def!(
-        "250",
-        "SECONDARY SERIAL",
-        pre = false,
-        attr = true,
-        pkey = false,
-        q = &[],
-        comps = X30,
-        req = &[&["01", "8006"], &["21"]],
-        ex = &[]
-    ),
-    def!(
-        "251",
-        "REF. TO SOURCE",
-        pre = false,
-        attr = true,
-        pkey = false,
-        q = &[],
-        comps = X30,
-        req = &[&["01", "8006"]],
-        ex = &[]
-    ),
-    def!(
-        "253",
-        "GDTI",
-        pre = false,
-        attr = true,
-        pkey = true,
-        q = &[],
-        comps = &[n_csum(13), x_var(0, 17)],
-        req = NONE,
-        ex = &[]
-    ),
-    def!(
-        "254",
-        "GLN EXTENSION COMPONENT",
-        pre = false,
-        attr = false,
-        pkey = false,
-        q = &[],
-        comps = X20,
-        req = &[&["414"]],
-        ex = &[]
-    ),
-    def!(
-        "255",
-        "GCN",
-        pre = false,
-        attr = true,
-        pkey = true,
-        q = &[],
-        comps = &[n_csum(13), n_var(0, 12)],
-        req = NONE,
-        ex = &["01", "02", "415", "8006", "8020", "8026"]
-    ),
-    measure!("310", "NET WEIGHT (kg)", MEASURE_TRADE),
-    measure!("311", "LENGTH (m)", MEASURE_TRADE),
-    measure!("312", "WIDTH (m)", MEASURE_TRADE),
-    measure!("313", "HEIGHT (m)", MEASURE_TRADE),
-    measure!("314", "AREA (m2)", MEASURE_TRADE),
-    measure!("315", "NET VOLUME (l)", MEASURE_TRADE),
-    measure!("316", "NET VOLUME (m3)", MEASURE_TRADE),
-    measure!("330", "GROSS WEIGHT (kg)", MEASURE_LOG),
-    measure!("331", "LENGTH (m), log", MEASURE_LOG),
-    measure!("332", "WIDTH (m), log", MEASURE_LOG),
-    measure!("333", "HEIGHT (m), log", MEASURE_LOG),
-    measure!("334", "AREA (m2), log", MEASURE_LOG),
-    measure!("335", "VOLUME (l), log", MEASURE_LOG),
-    measure!("336", "VOLUME (m3), log", MEASURE_LOG),
-    def!(
-        "37",
-        "COUNT",
-        pre = false,
-        attr = true,
-        pkey = false,
-        q = &[],
-        comps = &[n_var(1, 8)],
-        req = &[&["00"], &["02", "8026"]],
-        ex = &[]
-    ),
-    def!(
-        "400",
-        "ORDER NUMBER",
-        pre = false,
-        attr = true,
-        pkey = false,
-        q = &[],
-        comps = X30,
-        req = NONE,
-        ex = &[]
-    ),
-    def!(
-        "401",
-        "GINC",
-        pre = false,
-        attr = true,
-        pkey = true,
-        q = &[],
-        comps = X30,
-        req = NONE,
-        ex = &[]
-    ),
-    def!(
-        "402",
-        "GSIN",
-        pre = false,
-        attr = true,
-        pkey = true,
-        q = &[],
-        comps = &[n_csum(17)],
-        req = NONE,
-        ex = &[]
-    ),
-    def!(
-        "403",
-        "ROUTE",
-        pre = false,
-        attr = true,
-        pkey = false,
-        q = &[],
-        comps = X30,
-        req = &[&["00"]],
-        ex = &[]
-    ),
-    def!(
-        "410",
-        "SHIP TO LOC",
-        pre = true,
-        attr = true,
-        pkey = false,
-        q = &[],
-        comps = GLN13,
-        req = NONE,
-        ex = &[]
-    ),
-    def!(
-        "411",
-        "BILL TO",
-        pre = true,
-        attr = true,
-        pkey = false,
-        q = &[],
-        comps = GLN13,
-        req = NONE,
-        ex = &[]
-    ),
-    def!(
-        "412",
-        "PURCHASE FROM",
-        pre = true,
-        attr = true,
-        pkey = false,
-        q = &[],
-        comps = GLN13,
-        req = NONE,
-        ex = &[]
-    ),
-    def!(
-        "413",
-        "SHIP FOR LOC",
-        pre = true,
-        attr = true,
-        pkey = false,
-        q = &[],
-        comps = GLN13,
-        req = NONE,
-        ex = &[]
-    ),
-    def!(
-        "414",
-        "LOC No.",
-        pre = true,
-        attr = true,
-        pkey = true,
-        q = &[&["254"], &["7040"]],
-        comps = GLN13,
-        req = NONE,
-        ex = &[]
-    ),
-    def!(
-        "415",
-        "PAY TO",
-        pre = true,
-        attr = true,
-        pkey = true,
-        q = &[&["8020"]],
-        comps = GLN13,
-        req = &[&["8020"]],
-        ex = &[]
-    ),
-    def!(
-        "416",
-        "PROD/SERV LOC",
-        pre = true,
-        attr = true,
-        pkey = false,
-        q = &[],
-        comps = GLN13,
-        req = NONE,
-        ex = &[]
-    ),
-    def!(
-        "417",
-        "PARTY",
-        pre = true,
-        attr = true,
-        pkey = true,
-        q = &[&["7040"]],
-        comps = GLN13,
-        req = NONE,
-        ex = &[]
-    ),
-    def!(
-        "422",
-        "ORIGIN",
-        pre = false,
-        attr = true,
-        pkey = false,
-        q = &[],
-        comps = &[n(3)],
-        req = TRADE_REQ,
-        ex = &["426"]
-    ),
-    def!(
-        "424",
-        "COUNTRY - PROCESS",
-        pre = false,
-        attr = true,
-        pkey = false,
-        q = &[],
-        comps = &[n(3)],
-        req = &[&["01", "02"]],
-        ex = &["426"]
-    ),
-    def!(
-        "426",
-        "COUNTRY - FULL PROCESS",
-        pre = false,
-        attr = true,
-        pkey = false,
-        q = &[],
-        comps = &[n(3)],
-        req = &[&["01", "02"]],
-        ex = &[]
-    ),
-    def!(
-        "7003",
-        "EXPIRY TIME",
-        pre = false,
-        attr = true,
-        pkey = false,
-        q = &[],
-        comps = &[n(10)],
-        req = &[&["01", "02"]],
-        ex = &[]
-    ),
-    def!(
-        "7007",
-        "HARVEST DATE",
-        pre = false,
-        attr = true,
-        pkey = false,
-        q = &[],
-        comps = &[n(6), n_var(0, 6)],
-        req = &[&["01", "02"]],
-        ex = &[]
-    ),
-    def!(
-        "7040",
-        "UIC+EXT",
-        pre = false,
-        attr = false,
-        pkey = false,
-        q = &[],
-        comps = &[n(1), x_var(3, 3)],
-        req = NONE,
-        ex = &[]
-    ),
-    def!(
-        "8003",
-        "GRAI",
-        pre = false,
-        attr = true,
-        pkey = true,
-        q = &[],
-        comps = &[
-            Comp {
-                cs: Cset::N,
-                min: 1,
-                max: 1,
-                lint: Lint::Zero
-            },
-            n_csum(13),
-            x_var(0, 16)
-        ],
-        req = NONE,
-        ex = &[]
-    ),
-    def!(
-        "8004",
-        "GIAI",
-        pre = false,
-        attr = true,
-        pkey = true,
-        q = &[&["7040"]],
-        comps = X30,
-        req = NONE,
-        ex = &[]
-    ),
-    def!(
-        "8006",
-        "ITIP",
-        pre = false,
-        attr = true,
-        pkey = true,
-        q = ITIP_Q,
-        comps = &[n_csum(14), n(4)],
-        req = NONE,
-        ex = &["01", "37"]
-    ),
-    def!(
-        "8010",
-        "CPID",
-        pre = false,
-        attr = true,
-        pkey = true,
-        q = &[&["8011"]],
-        comps = &[Comp {
-            cs: Cset::Y,
-            min: 1,
-            max: 30,
-            lint: Lint::None
-        }],
-        req = NONE,
-        ex = &[]
-    ),
-    def!(
-        "8011",
-        "CPID SERIAL",
-        pre = false,
-        attr = false,
-        pkey = false,
-        q = &[],
-        comps = &[Comp {
-            cs: Cset::N,
-            min: 1,
-            max: 12,
-            lint: Lint::NoZeroPrefix
-        }],
-        req = &[&["8010"]],
-        ex = &[]
-    ),
-    def!(
-        "8012",
-        "VERSION",
-        pre = false,
-        attr = true,
-        pkey = false,
-        q = &[],
-        comps = X20,
-        req = &[&["01", "8006"]],
-        ex = &[]
-    ),
-    def!(
-        "8013",
-        "GMN",
-        pre = false,
-        attr = true,
-        pkey = true,
-        q = &[],
-        comps = &[x_var(1, 25)],
-        req = NONE,
-        ex = &[]
-    ),
-    def!(
-        "8017",
-        "GSRN - PROVIDER",
-        pre = false,
-        attr = true,
-        pkey = true,
-        q = &[&["8019"]],
-        comps = &[n_csum(18)],
-        req = NONE,
-        ex = &["8018"]
-    ),
-    def!(
-        "8018",
-        "GSRN - RECIPIENT",
-        pre = false,
-        attr = true,
-        pkey = true,
-        q = &[&["8019"]],
-        comps = &[n_csum(18)],
-        req = NONE,
-        ex = &["8017"]
-    ),
-    def!(
-        "8019",
-        "SRIN",
-        pre = false,
-        attr = false,
-        pkey = false,
-        q = &[],
-        comps = &[n_var(1, 10)],
-        req = &[&["8017", "8018"]],
-        ex = &[]
-    ),
-    def!(
-        "8020",
-        "REF No.",
-        pre = false,
-        attr = false,
-        pkey = false,
-        q = &[],
-        comps = &[x_var(1, 25)],
-        req = &[&["415"]],
-        ex = &[]
-    ),
-    def!(
-        "8026",
-        "ITIP CONTENT",
-        pre = false,
-        attr = true,
-        pkey = false,
-        q = &[],
-        comps = &[n_csum(14), n(4)],
-        req = &[&["37"]],
-        ex = &["02", "8006"]
-    ),
-    def!(
-        "8200",
-        "PRODUCT URL",
-        pre = false,
-        attr = false,
-        pkey = false,
-        q = &[],
-        comps = &[x_var(1, 70)],
-        req = &[&["01"]],
-        ex = &[]
-    ),
-    def!(
-        "90",
-        "INTERNAL",
-        pre = false,
-        attr = true,
-        pkey = false,
-        q = &[],
-        comps = X30,
-        req = NONE,
-        ex = &[]
-    ),
-    def!(
-        "91",
-        "INTERNAL",
-        pre = false,
-        attr = true,
-        pkey = false,
-        q = &[],
-        comps = X90,
-        req = NONE,
-        ex = &[]
-    ),
-    def!(
-        "92",
-        "INTERNAL",
-        pre = false,
-        attr = true,
-        pkey = false,
-        q = &[],
-        comps = X90,
-        req = NONE,
-        ex = &[]
-    ),
-    def!(
-        "93",
-        "INTERNAL",
-        pre = false,
-        attr = true,
-        pkey = false,
-        q = &[],
-        comps = X90,
-        req = NONE,
-        ex = &[]
-    ),
-    def!(
-        "94",
-        "INTERNAL",
-        pre = false,
-        attr = true,
-        pkey = false,
-        q = &[],
-        comps = X90,
-        req = NONE,
-        ex = &[]
-    ),
-    def!(
-        "95",
-        "INTERNAL",
-        pre = false,
-        attr = true,
-        pkey = false,
-        q = &[],
-        comps = X90,
-        req = NONE,
-        ex = &[]
-    ),
-    def!(
-        "96",
-        "INTERNAL",
-        pre = false,
-        attr = true,
-        pkey = false,
-        q = &[],
-        comps = X90,
-        req = NONE,
-        ex = &[]
-    ),
-    def!(
-        "97",
-        "INTERNAL",
-        pre = false,
-        attr = true,
-        pkey = false,
-        q = &[],
-        comps = X90,
-        req = NONE,
-        ex = &[]
-    ),
-    def!(
-        "98",
-        "INTERNAL",
-        pre = false,
-        attr = true,
-        pkey = false,
-        q = &[],
-        comps = X90,
-        req = NONE,
-        ex = &[]
-    ),
-    def!(
-        "99",
-        "INTERNAL",
-        pre = false,
-        attr = true,
-        pkey = false,
-        q = &[],
-        comps = X90,
-        req = NONE,
-        ex = &[]
-    ),
-];
 
 /// Definition used for AIs missing from the table when they are permitted.
+static UNKNOWN_COMPS: &[Comp] = &[Comp {
+    cs: Cset::X,
+    min: 1,
+    max: 90,
+    optional: false,
+    linters: &[],
+}];
+
 static UNKNOWN: AiDef = AiDef {
-    code: "",
-    decimal: false,
+    first: "",
+    last: "",
     title: "UNKNOWN AI",
     predefined: false,
     dl_attr: true,
     pkey: false,
     qualifiers: &[],
-    comps: X90,
+    comps: UNKNOWN_COMPS,
     req: &[],
     ex: &[],
 };
 
+fn well_formed_ai(ai: &str) -> bool {
+    (2..=4).contains(&ai.len()) && ai.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// Look an AI up in the table.
 pub(crate) fn lookup(ai: &str) -> Option<&'static AiDef> {
-    if !(2..=4).contains(&ai.len()) || !ai.bytes().all(|b| b.is_ascii_digit()) {
+    if !well_formed_ai(ai) {
         return None;
     }
-    TABLE.iter().find(|d| {
-        if d.decimal {
-            ai.len() == 4
-                && ai.starts_with(d.code)
-                && matches!(ai.as_bytes().get(3), Some(b'0'..=b'5'))
-        } else {
-            d.code == ai
-        }
-    })
+    TABLE
+        .iter()
+        .find(|d| d.first.len() == ai.len() && d.first <= ai && ai <= d.last)
 }
 
 /// Look an AI up, falling back to the "unknown AI" definition when permitted.
@@ -952,12 +160,65 @@ pub(crate) fn lookup_with(ai: &str, opts: &ParseOptions) -> Result<&'static AiDe
     if let Some(d) = lookup(ai) {
         return Ok(d);
     }
-    let well_formed = (2..=4).contains(&ai.len()) && ai.bytes().all(|b| b.is_ascii_digit());
-    if opts.permit_unknown_ais && well_formed {
+    if opts.permit_unknown_ais && well_formed_ai(ai) {
         Ok(&UNKNOWN)
     } else {
         Err(Gs1Error::UnknownAi { ai: shown(ai) })
     }
+}
+
+/// Whether `ai` matches an AI or a pattern of the dictionary such as `31nn`
+/// (`n` stands for any digit).
+pub(crate) fn ai_matches(pattern: &str, ai: &str) -> bool {
+    pattern.len() == ai.len()
+        && pattern
+            .bytes()
+            .zip(ai.bytes())
+            .all(|(p, a)| p == a || (p == b'n' && a.is_ascii_digit()))
+}
+
+/// The dictionary form of a component list, e.g. `N13,csum,gcppos1 [X..17]`.
+pub(crate) fn render_comps(comps: &[Comp]) -> String {
+    comps
+        .iter()
+        .map(|c| {
+            let len = if c.min == c.max {
+                c.max.to_string()
+            } else {
+                format!("..{}", c.max)
+            };
+            let ty = format!("{}{len}", c.cs.letter());
+            let mut s = if c.optional { format!("[{ty}]") } else { ty };
+            for l in c.linters {
+                s.push(',');
+                s.push_str(l.name());
+            }
+            s
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The dictionary form of the attributes: each `req=`, then `ex=`, then
+/// `dlpkey`, separated by spaces.
+pub(crate) fn render_attributes(d: &AiDef) -> String {
+    let mut out: Vec<String> = Vec::new();
+    for r in d.req {
+        let alts: Vec<String> = r.iter().map(|alt| alt.join("+")).collect();
+        out.push(format!("req={}", alts.join(",")));
+    }
+    if !d.ex.is_empty() {
+        out.push(format!("ex={}", d.ex.join(",")));
+    }
+    if d.pkey {
+        if d.qualifiers.is_empty() {
+            out.push("dlpkey".into());
+        } else {
+            let alts: Vec<String> = d.qualifiers.iter().map(|q| q.join(",")).collect();
+            out.push(format!("dlpkey={}", alts.join("|")));
+        }
+    }
+    out.join(" ")
 }
 
 /// Whether `ai` is a known Digital Link primary key.
@@ -970,14 +231,43 @@ pub fn is_predefined_length(ai: &str) -> bool {
     lookup(ai).is_some_and(|d| d.predefined)
 }
 
+/// Whether `ai` is a known AI permitted as a Digital Link query data attribute.
+pub fn is_dl_data_attribute(ai: &str) -> bool {
+    lookup(ai).is_some_and(|d| d.dl_attr)
+}
+
 /// The title of a known AI, e.g. `GTIN` for `01`.
 pub fn ai_title(ai: &str) -> Option<&'static str> {
     lookup(ai).map(|d| d.title)
 }
 
-/// Validate `value` against the format of `ai` (length, characters, check digits).
+/// The format of a known AI in the notation of the GS1 Barcode Syntax
+/// Dictionary, e.g. `N14,csum,gcppos2` for `01` or `N13,csum,gcppos1 [X..17]`
+/// for `253`.
+pub fn ai_format(ai: &str) -> Option<String> {
+    lookup(ai).map(|d| render_comps(d.comps))
+}
+
+/// The association rules and Digital Link role of a known AI in the notation
+/// of the GS1 Barcode Syntax Dictionary: each `req=`, then `ex=`, then
+/// `dlpkey`, e.g. `ex=255,37 dlpkey=22,10,21|235` for `01`.
+pub fn ai_attributes(ai: &str) -> Option<String> {
+    lookup(ai).map(render_attributes)
+}
+
+/// Validate `value` against the format of `ai` (length, characters, check
+/// digits and every linter the dictionary names for its components).
 pub fn validate_ai_value(ai: &str, value: &str) -> Result<(), Gs1Error> {
     validate_value_with(ai, value, &ParseOptions::default())
+}
+
+fn in_cset(cs: Cset, c: char) -> bool {
+    match cs {
+        Cset::N => c.is_ascii_digit(),
+        Cset::X => is_cset82(c),
+        Cset::Y => is_cset39(c),
+        Cset::Z => c.is_ascii_alphanumeric() || c == '-' || c == '_',
+    }
 }
 
 pub(crate) fn validate_value_with(
@@ -995,134 +285,151 @@ pub(crate) fn validate_value_with(
         return Err(Gs1Error::Empty { what });
     }
     // Overall length bounds first, so the message names the whole range.
-    let min: usize = def.comps.iter().map(|c| usize::from(c.min)).sum();
+    let min: usize = def
+        .comps
+        .iter()
+        .filter(|c| !c.optional)
+        .map(|c| usize::from(c.min))
+        .sum();
     let max: usize = def.comps.iter().map(|c| usize::from(c.max)).sum();
-    // Characters must be checked per component, but a value with a
-    // character outside every set is reported by position first.
-    let all_numeric = def.comps.iter().all(|c| c.cs == Cset::N);
-    if all_numeric {
+    // A value with a non-digit where only digits are allowed is reported by
+    // position first.
+    if def.comps.iter().all(|c| c.cs == Cset::N) {
         require_digits(s, value)?;
     }
     require_length(s, value, min.max(1), max)?;
+    let length_error = |found: usize| Gs1Error::Length {
+        what: what.clone(),
+        ai: Some(ai.to_string()),
+        value: shown(value),
+        found,
+        min,
+        max,
+    };
 
     let chars: Vec<char> = value.chars().collect();
     let mut pos = 0usize;
     for comp in def.comps {
         let remaining = chars.len().saturating_sub(pos);
+        if remaining == 0 && comp.optional {
+            break;
+        }
         let take = remaining.min(usize::from(comp.max));
         if take < usize::from(comp.min) {
-            return Err(Gs1Error::Length {
-                what: what.clone(),
-                ai: Some(ai.to_string()),
-                value: shown(value),
-                found: chars.len(),
-                min,
-                max,
-            });
+            return Err(length_error(chars.len()));
         }
         let part: String = chars
             .get(pos..pos + take)
             .unwrap_or_default()
             .iter()
             .collect();
-        for (i, c) in part.chars().enumerate() {
-            let ok = match comp.cs {
-                Cset::N => c.is_ascii_digit(),
-                Cset::X => is_cset82(c),
-                Cset::Y => is_cset39(c),
-            };
-            if !ok {
-                let position = pos + i + 1;
-                return Err(match comp.cs {
-                    Cset::N => Gs1Error::NotDigit {
-                        what,
-                        ai: Some(ai.to_string()),
-                        value: shown(value),
-                        position,
-                        found: c,
+        check_component_chars(comp.cs, &part).map_err(|(i, c)| {
+            let position = pos + i + 1;
+            match comp.cs {
+                Cset::N => Gs1Error::NotDigit {
+                    what: what.clone(),
+                    ai: Some(ai.to_string()),
+                    value: shown(value),
+                    position,
+                    found: c,
+                },
+                Cset::X | Cset::Y | Cset::Z => Gs1Error::InvalidCharacter {
+                    what: what.clone(),
+                    ai: Some(ai.to_string()),
+                    value: shown(value),
+                    position,
+                    found: c,
+                    charset: match comp.cs {
+                        Cset::X => "GS1 character set 82",
+                        Cset::Y => "GS1 character set 39",
+                        _ => "GS1 character set 64 (URL-safe base64)",
                     },
-                    Cset::X | Cset::Y => Gs1Error::InvalidCharacter {
-                        what,
-                        ai: Some(ai.to_string()),
-                        value: shown(value),
-                        position,
-                        found: c,
-                        charset: if comp.cs == Cset::X {
-                            "GS1 character set 82"
-                        } else {
-                            "GS1 character set 39"
-                        },
-                    },
-                });
+                },
             }
-        }
-        match comp.lint {
-            Lint::None => {}
-            Lint::Csum => {
-                if opts.verify_check_digits {
-                    require_mod10(s, &part)?;
+        })?;
+        for linter in comp.linters {
+            match linter {
+                Linter::Csum => {
+                    if opts.verify_check_digits {
+                        require_mod10(s, &part)?;
+                    }
                 }
-            }
-            Lint::Zero => {
-                if part != "0" {
-                    return Err(Gs1Error::InvalidValue {
-                        what,
-                        ai: Some(ai.to_string()),
-                        value: shown(value),
-                        reason: "must start with the digit 0",
-                    });
-                }
-            }
-            Lint::NoZeroPrefix => {
-                if part.len() > 1 && part.starts_with('0') {
-                    return Err(Gs1Error::InvalidValue {
-                        what,
-                        ai: Some(ai.to_string()),
-                        value: shown(value),
-                        reason: "must not have a leading zero",
-                    });
-                }
+                Linter::CsumAlpha if !opts.verify_check_digits => {}
+                l => l.check(&part).map_err(|reason| Gs1Error::InvalidValue {
+                    what: what.clone(),
+                    ai: Some(ai.to_string()),
+                    value: shown(value),
+                    reason,
+                })?,
             }
         }
         pos += take;
     }
     if pos < chars.len() {
-        return Err(Gs1Error::Length {
-            what,
-            ai: Some(ai.to_string()),
-            value: shown(value),
-            found: chars.len(),
-            min,
-            max,
-        });
+        return Err(length_error(chars.len()));
     }
     Ok(())
 }
 
-/// Check mandatory associations and invalid pairs over a set of AIs.
+/// Character-set check of one component; `Err` gives the 0-based index and
+/// character of the first offender.
+fn check_component_chars(cs: Cset, part: &str) -> Result<(), (usize, char)> {
+    let mut body = part;
+    if cs == Cset::Z {
+        // Up to two '=' of padding, only on a length that is a multiple of 3.
+        let trimmed = part.trim_end_matches('=');
+        let pads = part.len() - trimmed.len();
+        if pads > 0 && (pads > 2 || part.len() % 3 != 0) {
+            return Err((trimmed.chars().count(), '='));
+        }
+        body = trimmed;
+    }
+    match body.chars().enumerate().find(|(_, c)| !in_cset(cs, *c)) {
+        Some(bad) => Err(bad),
+        None => Ok(()),
+    }
+}
+
+fn describe_group(group: &[&[&str]]) -> String {
+    let alts: Vec<String> = group
+        .iter()
+        .map(|alt| {
+            alt.iter()
+                .map(|r| format!("({r})"))
+                .collect::<Vec<_>>()
+                .join(" with ")
+        })
+        .collect();
+    if alts.len() == 1 {
+        alts.join("")
+    } else {
+        format!("one of {}", alts.join(", "))
+    }
+}
+
+/// Check mandatory associations (`req`) and invalid pairs (`ex`) over a set
+/// of AIs, as the dictionary defines them: patterns such as `31nn` match any
+/// digit for `n`, and an AI is not exclusive of itself.
 pub(crate) fn check_associations(elements: &[AiElement]) -> Result<(), Gs1Error> {
-    let has = |ai: &str| elements.iter().any(|e| e.ai == ai);
+    let has = |pattern: &str| elements.iter().any(|e| ai_matches(pattern, &e.ai));
     for e in elements {
         let Some(def) = lookup(&e.ai) else { continue };
         for group in def.req {
-            if !group.iter().any(|r| has(r)) {
-                let list: Vec<String> = group.iter().map(|r| format!("({r})")).collect();
-                let requires = if list.len() == 1 {
-                    list.join("")
-                } else {
-                    format!("one of {}", list.join(", "))
-                };
+            if !group.iter().any(|alt| alt.iter().all(|r| has(r))) {
                 return Err(Gs1Error::MissingRequiredAi {
                     ai: e.ai.clone(),
-                    requires,
+                    requires: describe_group(group),
                 });
             }
         }
         for x in def.ex {
-            if *x != e.ai && has(x) {
+            if let Some(other) = elements
+                .iter()
+                .find(|o| o.ai != e.ai && ai_matches(x, &o.ai))
+            {
                 return Err(Gs1Error::ExclusiveAis {
                     ai: e.ai.clone(),
-                    other: (*x).to_string(),
+                    other: other.ai.clone(),
                 });
             }
         }
@@ -1147,6 +454,13 @@ pub fn parse_element_string_with(
     input: &str,
     opts: &ParseOptions,
 ) -> Result<Vec<AiElement>, Gs1Error> {
+    if input.len() > MAX_INPUT_LEN {
+        return Err(Gs1Error::TooLong {
+            what: "element string",
+            found: input.len(),
+            max: MAX_INPUT_LEN,
+        });
+    }
     let chars: Vec<char> = input.chars().collect();
     let err = |position: usize, reason: &'static str| Gs1Error::ElementString {
         input: shown(input),

@@ -1,12 +1,16 @@
 //! GS1 Digital Link URIs (GS1 Digital Link URI Syntax 1.x) and the
 //! constrained form CBV 2.0 allows inside EPCIS 2.0 events.
 //!
-//! * [`DigitalLink::parse`] — strict parser: `http`/`https` only, no trailing
+//! * [`DigitalLink::parse`] — strict parser: `http`/`https` only (any case)
+//!   followed by `//`; authority `host[:port]` without user information, the
+//!   host a domain name, IPv4 address or bracketed IPv6 literal, the port
+//!   1–65535; at most [`crate::MAX_INPUT_LEN`] bytes; no trailing
 //!   slash or empty segments, path AIs must be a primary key followed by its
-//!   qualifiers in the standard order (`01` then `22`, `10`, `21` — or `235`;
-//!   `414` then `254`; `8010` then `8011`; …), a GTIN in the path must be 14
+//!   qualifiers in the dictionary's `dlpkey` order (`01` then `22`, `10`, `21`
+//!   — or `235`; `414` then `254`; `8010` then `8011`; …), a GTIN in the path must be 14
 //!   digits, query AIs must be data attributes and must not be qualifiers that
-//!   belong in the path, no AI may occur twice. Percent-encoding is decoded
+//!   belong in the path, no AI may occur twice, and the dictionary's `req` /
+//!   `ex` rules hold over path and query together. Percent-encoding is decoded
 //!   (in the query, `+` is a space). Query parameters whose name is not all
 //!   digits (e.g. `linkType`) and a `#fragment` are ignored and not retained.
 //! * [`DigitalLink::from_element_string`] — generation from `(01)…(10)…`.
@@ -18,7 +22,7 @@ use std::fmt;
 
 use crate::ai::{
     check_associations, lookup, lookup_with, parse_element_string_with, validate_value_with, AiDef,
-    AiElement, ParseOptions,
+    AiElement, ParseOptions, MAX_INPUT_LEN,
 };
 use crate::chars::{percent_decode, percent_encode};
 use crate::error::{shown, Gs1Error};
@@ -133,6 +137,13 @@ fn ai_list(els: &[AiElement]) -> String {
 /// Validate and normalise a URI stem: `http[s]://host[:port][/prefix]`, no
 /// query or fragment; one trailing `/` is dropped. Scheme and host are lower-cased.
 fn normalise_stem(stem: &str) -> Result<String, Gs1Error> {
+    if stem.len() > MAX_INPUT_LEN {
+        return Err(Gs1Error::TooLong {
+            what: "Digital Link stem",
+            found: stem.len(),
+            max: MAX_INPUT_LEN,
+        });
+    }
     let (scheme, rest) = split_scheme(stem)?;
     let (authority, prefix) = match rest.find('/') {
         Some(i) => (
@@ -158,42 +169,136 @@ fn normalise_stem(stem: &str) -> Result<String, Gs1Error> {
     ))
 }
 
+/// Split `scheme "://" rest`. The scheme (RFC 3986: a letter, then letters,
+/// digits, `+`, `-`, `.`) must be `http` or `https` in any case, and be
+/// followed by `//` and an authority.
 fn split_scheme(uri: &str) -> Result<(&'static str, &str), Gs1Error> {
-    let Some(i) = uri.find("://") else {
-        return Err(Gs1Error::InvalidUri {
-            uri: shown(uri),
-            reason: "not an http(s) URI: no scheme".into(),
-        });
+    let no_scheme = || Gs1Error::InvalidUri {
+        uri: shown(uri),
+        reason: "not an http(s) URI: no scheme".into(),
     };
-    let scheme = uri.get(..i).unwrap_or_default();
-    let rest = uri.get(i + 3..).unwrap_or_default();
-    if scheme.eq_ignore_ascii_case("https") {
-        Ok(("https", rest))
+    let (scheme, rest) = uri.split_once(':').ok_or_else(no_scheme)?;
+    let well_formed = scheme
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic())
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+    if !well_formed {
+        return Err(no_scheme());
+    }
+    let scheme = if scheme.eq_ignore_ascii_case("https") {
+        "https"
     } else if scheme.eq_ignore_ascii_case("http") {
-        Ok(("http", rest))
+        "http"
     } else {
-        Err(Gs1Error::UnsupportedScheme {
+        return Err(Gs1Error::UnsupportedScheme {
             uri: shown(uri),
             scheme: shown(scheme),
-        })
-    }
+        });
+    };
+    let Some(rest) = rest.strip_prefix("//") else {
+        return Err(Gs1Error::InvalidUri {
+            uri: shown(uri),
+            reason: format!("{scheme}: must be followed by // and a host"),
+        });
+    };
+    Ok((scheme, rest))
 }
 
+/// Check the authority of a Digital Link URI: `host [":" port]` (RFC 3986),
+/// where the host is a domain name or an IP address, and no user
+/// information. Errors say which part is wrong.
 fn check_authority(uri: &str, authority: &str) -> Result<(), Gs1Error> {
+    let bad = |reason: String| Gs1Error::InvalidUri {
+        uri: shown(uri),
+        reason,
+    };
     if authority.is_empty() {
-        return Err(Gs1Error::InvalidUri {
-            uri: shown(uri),
-            reason: "empty host".into(),
-        });
+        return Err(bad("empty host".into()));
     }
-    if let Some(c) = authority
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']')))
+    if authority.contains('@') {
+        return Err(bad(
+            "user information (user@) is not allowed before the host".into(),
+        ));
+    }
+    let (host, port) = if let Some(rest) = authority.strip_prefix('[') {
+        let Some((literal, after)) = rest.split_once(']') else {
+            return Err(bad("IP literal host has no closing ']'".into()));
+        };
+        if literal.parse::<std::net::Ipv6Addr>().is_err() {
+            return Err(bad(format!(
+                "host [{}] is not an IPv6 address",
+                shown(literal)
+            )));
+        }
+        match after.strip_prefix(':') {
+            Some(port) => (None, Some(port)),
+            None if after.is_empty() => (None, None),
+            None => return Err(bad("unexpected characters after the IP literal host".into())),
+        }
+    } else {
+        match authority.split_once(':') {
+            Some((h, p)) => (Some(h), Some(p)),
+            None => (Some(authority), None),
+        }
+    };
+    if let Some(host) = host {
+        check_host(host).map_err(|reason| bad(format!("host {:?} {reason}", shown(host))))?;
+    }
+    if let Some(port) = port {
+        let ok = !port.is_empty()
+            && port.len() <= 5
+            && port.bytes().all(|b| b.is_ascii_digit())
+            && port.parse::<u16>().is_ok_and(|p| p > 0);
+        if !ok {
+            return Err(bad(format!(
+                "port {:?} is not a number 1 to 65535",
+                shown(port)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A domain name (RFC 1123 labels: letters, digits and `-`, 1 to 63
+/// characters, not starting or ending with `-`; at most 253 characters, one
+/// trailing `.` allowed) or a dotted-decimal IPv4 address.
+fn check_host(host: &str) -> Result<(), &'static str> {
+    if host.is_empty() {
+        return Err("is empty");
+    }
+    if host.parse::<std::net::Ipv4Addr>().is_ok() {
+        return Ok(());
+    }
+    let name = host.strip_suffix('.').unwrap_or(host);
+    if name.len() > 253 {
+        return Err("is longer than 253 characters");
+    }
+    let labels: Vec<&str> = name.split('.').collect();
+    for label in &labels {
+        if label.is_empty() {
+            return Err("has an empty label");
+        }
+        if label.len() > 63 {
+            return Err("has a label longer than 63 characters");
+        }
+        if !label
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            return Err("is not a domain name (letters, digits, '-' and '.') or an IP address");
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return Err("has a label starting or ending with '-'");
+        }
+    }
+    if labels
+        .last()
+        .is_some_and(|l| l.bytes().all(|b| b.is_ascii_digit()))
     {
-        return Err(Gs1Error::InvalidUri {
-            uri: shown(uri),
-            reason: format!("character {c:?} is not allowed in a host name"),
-        });
+        return Err("is neither a domain name (its last label is all digits) nor an IPv4 address");
     }
     Ok(())
 }
@@ -210,6 +315,13 @@ impl DigitalLink {
         if uri.is_empty() {
             return Err(Gs1Error::Empty {
                 what: "Digital Link URI".into(),
+            });
+        }
+        if uri.len() > MAX_INPUT_LEN {
+            return Err(Gs1Error::TooLong {
+                what: "Digital Link URI",
+                found: uri.len(),
+                max: MAX_INPUT_LEN,
             });
         }
         if let Some((i, c)) = uri.char_indices().find(|(_, c)| !c.is_ascii_graphic()) {

@@ -123,6 +123,17 @@ pub enum Gs1Error {
         reason: &'static str,
     },
 
+    /// Input longer than a parser accepts (see [`crate::MAX_INPUT_LEN`]).
+    #[error("{what}: length is {found} bytes, more than the {max} accepted")]
+    TooLong {
+        /// What was being parsed, e.g. `Digital Link URI`.
+        what: &'static str,
+        /// Its length in bytes.
+        found: usize,
+        /// The limit.
+        max: usize,
+    },
+
     /// A bracketed element string that is not well formed.
     #[error("element string {input}: {reason} at character {position}")]
     ElementString {

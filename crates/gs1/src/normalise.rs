@@ -372,7 +372,10 @@ mod tests {
             ("https://id.gs1.org/8004/0180451111ABC987", Kind::Giai),
             ("https://id.gs1.org/8006/123456789101100190", Kind::Itip),
             ("https://id.gs1.org/8010/0628165987/8011/9876", Kind::Cpid),
-            ("https://id.gs1.org/8013/ABC123", Kind::Gmn),
+            (
+                "https://id.gs1.org/8013/1987654Ad4X4bL5ttr2310c2K",
+                Kind::Gmn,
+            ),
             ("https://id.gs1.org/8017/440018922222222226", Kind::Gsrnp),
             ("https://id.gs1.org/8018/385888700111111111", Kind::Gsrn),
             ("https://id.gs1.org/01/09506000134352/235/TPX1", Kind::Upui),

@@ -14,6 +14,24 @@ fn msg(r: Result<impl std::fmt::Debug, Gs1Error>) -> (Gs1Error, String) {
 }
 
 #[test]
+fn too_long() {
+    let input = format!("(99){}", "A".repeat(tracechain_gs1::MAX_INPUT_LEN));
+    let (e, m) = msg(parse_element_string(&input));
+    assert!(matches!(
+        e,
+        Gs1Error::TooLong {
+            what: "element string",
+            found: 8196,
+            max: 8192
+        }
+    ));
+    assert_eq!(
+        m,
+        "element string: length is 8196 bytes, more than the 8192 accepted"
+    );
+}
+
+#[test]
 fn empty() {
     let (e, m) = msg(check(""));
     assert!(matches!(e, Gs1Error::Empty { .. }));
