@@ -201,6 +201,13 @@ impl FutureBuffer {
             .unwrap_or(0)
     }
 
+    /// Every buffered message with its sender (for checks that recount the bytes themselves).
+    pub fn held(&self) -> impl Iterator<Item = (&PublicKey, &Message)> {
+        self.per_sender
+            .iter()
+            .flat_map(|(from, entries)| entries.iter().map(move |e| (from, &e.message)))
+    }
+
     /// Number of senders with buffered messages.
     pub fn senders(&self) -> usize {
         self.per_sender.len()

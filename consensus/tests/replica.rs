@@ -1602,6 +1602,19 @@ fn b3_future_buffer_is_bounded_in_bytes_per_sender() {
         );
     }
     assert!(r.buffer().len() >= 20, "nearer messages are kept");
+    // The buffer's own accounting is not trusted: the bytes are recounted from what it holds.
+    let held: usize = r
+        .buffer()
+        .held()
+        .filter(|(from, _)| **from == key(byz))
+        .map(|(_, m)| encode(m).len())
+        .sum();
+    assert!(
+        held > cfg.limits.max_buffered_bytes_per_sender / 2
+            && held <= cfg.limits.max_buffered_bytes_per_sender,
+        "B3: {held} bytes really held for one sender"
+    );
+    assert_eq!(r.buffer().max_bytes_per_sender(), held, "exact accounting");
 }
 
 /// B3 (finding 2): the buffer is bounded in total too (messages and bytes over all senders).
@@ -1625,6 +1638,12 @@ fn b3_future_buffer_is_bounded_in_bytes_in_total() {
             );
         }
     }
+    let held: usize = r.buffer().held().map(|(_, m)| encode(m).len()).sum();
+    assert!(
+        held <= cfg.limits.max_buffered_bytes_total,
+        "B3: {held} bytes really held in total"
+    );
+    assert_eq!(r.buffer().bytes(), held, "exact accounting");
     // Small messages: the count bound in total.
     for from in (0..4).filter(|i| *i != me) {
         for view in 31..=60 {
