@@ -213,3 +213,72 @@ impl FutureBuffer {
         self.per_sender.len()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::messages::Vote;
+    use tracechain_types::{Hash, Signature};
+
+    fn prepare(height: u64, view: u64) -> Message {
+        Message::Prepare(Vote {
+            height,
+            view,
+            block_hash: Hash::tagged(b"b", &[]),
+            voter: PublicKey([3; 32]),
+            signature: Signature([5; 64]),
+        })
+    }
+
+    fn buffer(per_sender_bytes: usize, total_bytes: usize) -> FutureBuffer {
+        FutureBuffer::new(Limits {
+            max_buffered_bytes_per_sender: per_sender_bytes,
+            max_buffered_bytes_total: total_bytes,
+            ..Limits::default()
+        })
+    }
+
+    /// B3: a message larger than a sender's byte share (or than the whole buffer) is refused
+    /// before anything is evicted for it: the sender's further message stays.
+    #[test]
+    fn b3_message_above_a_byte_limit_is_refused_without_evicting() {
+        let size = message_bytes(&prepare(2, 0));
+        let from = PublicKey([9; 32]);
+        for (per_sender, total) in [(2 * size - 1, 100 * size), (100 * size, 2 * size - 1)] {
+            let mut b = buffer(per_sender, total);
+            // A small message for a further view, then a nearer one that is too large.
+            assert!(b.push(from, prepare(2, 9)));
+            let big = Message::Decided(tracechain_types::CommitCertificate {
+                height: 2,
+                block_hash: Hash::tagged(b"b", &[]),
+                votes: Vec::new(),
+                view: 0,
+            });
+            let mut big = big;
+            if let Message::Decided(c) = &mut big {
+                while message_bytes(&Message::Decided(c.clone())) <= 2 * size {
+                    c.votes.push(tracechain_types::CommitVote {
+                        validator: PublicKey([7; 32]),
+                        signature: Signature([1; 64]),
+                    });
+                }
+            }
+            assert!(!b.push(from, big), "({per_sender}, {total}): refused");
+            assert_eq!(b.len(), 1, "({per_sender}, {total}): nothing evicted");
+            assert_eq!(b.bytes(), size);
+        }
+    }
+
+    /// B3: a message of exactly the byte limit fits an empty share.
+    #[test]
+    fn b3_message_exactly_at_the_byte_limits_is_kept() {
+        let m = prepare(2, 0);
+        let size = message_bytes(&m);
+        let mut b = buffer(size, size);
+        assert!(b.push(PublicKey([9; 32]), m));
+        assert_eq!(
+            (b.len(), b.bytes(), b.max_bytes_per_sender()),
+            (1, size, size)
+        );
+    }
+}
