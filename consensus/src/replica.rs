@@ -2905,16 +2905,78 @@ mod tests {
         assert!(r.sign_once(Slot::Prepare { view: 2, hash: b }).is_some());
         assert!(r.sign_once(Slot::Commit { view: 2, hash: b }).is_some());
         assert_eq!(r.sign_once(Slot::Commit { view: 2, hash: a }), None);
+        let me = r.me;
         let body = |new_view| ViewChangeBody {
             height: 1,
             new_view,
-            voter: r.me,
+            voter: me,
             committed: None,
             prepared: None,
         };
         let (b3, b2) = (body(3), body(2));
-        assert!(r.sign_once(Slot::ViewChange(&b3)).is_some());
+        let vc3 = r.sign_once(Slot::ViewChange(&b3));
+        assert!(vc3.is_some());
         assert_eq!(r.sign_once(Slot::ViewChange(&b2)), None);
+        // The same view change again is the same signature (a re-send, S1); another body for
+        // the same view is refused; a higher view is signed.
+        assert_eq!(r.sign_once(Slot::ViewChange(&b3)), vc3);
+        let mut b3x = body(3);
+        b3x.prepared = Some(PrepareCert {
+            view: 1,
+            block_hash: a,
+            preprepare: Signature([1; 64]),
+            prepares: Vec::new(),
+        });
+        assert_eq!(r.sign_once(Slot::ViewChange(&b3x)), None);
+        assert!(r.sign_once(Slot::ViewChange(&body(4))).is_some());
+        // Proposals and new-views: one digest per view, never a lower view.
+        let (chain_id, parent, set_hash) =
+            (r.cfg.chain_id.clone(), r.cfg.genesis_hash, r.cur_set_hash());
+        let block = |variant: u8| Block {
+            header: tracechain_types::BlockHeader {
+                chain_id: chain_id.clone(),
+                height: 1,
+                view: 2,
+                parent,
+                timestamp_ms: 2,
+                proposer: me,
+                validator_set_hash: set_hash,
+                tx_root: Block::compute_tx_root(&[]),
+                state_root: Hash::tagged(b"s", &[&[variant]]),
+            },
+            txs: Vec::new(),
+        };
+        let (x, y) = (block(0), block(1));
+        let px = r.sign_once(Slot::Proposal { view: 2, block: &x });
+        assert!(px.is_some());
+        assert_eq!(r.sign_once(Slot::Proposal { view: 2, block: &x }), px);
+        assert_eq!(r.sign_once(Slot::Proposal { view: 2, block: &y }), None);
+        assert_eq!(r.sign_once(Slot::Proposal { view: 1, block: &y }), None);
+        assert_eq!(r.own_block.as_ref(), Some(&x));
+        let nv = r.sign_once(Slot::NewView {
+            view: 2,
+            hash: x.hash(),
+            view_changes: &[],
+        });
+        assert!(nv.is_some());
+        let again = r.sign_once(Slot::NewView {
+            view: 2,
+            hash: x.hash(),
+            view_changes: &[],
+        });
+        assert_eq!(again, nv);
+        let other = r.sign_once(Slot::NewView {
+            view: 2,
+            hash: y.hash(),
+            view_changes: &[],
+        });
+        assert_eq!(other, None);
+        let lower = r.sign_once(Slot::NewView {
+            view: 1,
+            hash: x.hash(),
+            view_changes: &[],
+        });
+        assert_eq!(lower, None);
         let msg = Message::Prepare(Vote {
             height: 1,
             view: 2,
@@ -2928,9 +2990,13 @@ mod tests {
         assert!(
             matches!(
                 out.as_slice(),
-                [Action::Persist(_), Action::Broadcast { .. }]
+                [
+                    Action::StoreBlock { .. },
+                    Action::Persist(_),
+                    Action::Broadcast { .. }
+                ]
             ),
-            "S2: the persist precedes the send"
+            "S2: the proposal's block, then the record naming it, precede the send: {out:?}"
         );
     }
 }
