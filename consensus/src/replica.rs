@@ -2985,6 +2985,20 @@ mod tests {
             signature: Signature([0; 64]),
         });
         assert!(r.records(&msg), "S2: what was signed is recorded");
+        let unsigned = |view, block_hash| {
+            Message::Prepare(Vote {
+                height: 1,
+                view,
+                block_hash,
+                voter: me,
+                signature: Signature([0; 64]),
+            })
+        };
+        assert!(
+            !r.records(&unsigned(2, a)),
+            "another digest is not recorded"
+        );
+        assert!(!r.records(&unsigned(1, b)), "another view is not recorded");
         let mut out = Vec::new();
         r.send_signed(msg, &mut out);
         assert!(
