@@ -2503,24 +2503,34 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
     }
 
     /// VC9: `to` still waits for a quorum of view changes for (h, `w`): send it, once per relay
-    /// period, the quorum this replica holds for the highest view ≥ `w` — the view it is
-    /// changing to, or the one it moved past or entered — each view change as signed by its
-    /// author (less `to`'s own), with the prepared block when it is kept.
+    /// period, (1) the view changes this replica holds for its own view v — all of them (at most
+    /// n) when v > w, so that `to` can join v under VC4, or a quorum of them when v = w — and
+    /// (2) the quorum kept of the view it moved past or entered, when that view is ≥ `w`. Each
+    /// view change as signed by its author, with the prepared block when it is kept, never
+    /// `to`'s own, never one twice.
     fn relay_view_changes(&mut self, to: PublicKey, w: u64, out: &mut Vec<Action>) {
         if self.relayed.contains(&to) {
             return;
         }
         let q = self.quorum();
-        let current: Option<Vec<&ViewChange>> = self
-            .view_changes
-            .get(&self.view)
-            .filter(|t| t.len() >= q && self.view >= w)
-            .map(|t| t.values().take(q).collect());
-        let vcs: Vec<&ViewChange> = match (current, &self.passed) {
-            (Some(c), _) => c,
-            (None, Some((v, p))) if *v >= w => p.iter().collect(),
-            _ => return,
-        };
+        let mut vcs: Vec<&ViewChange> = Vec::new();
+        if let Some(t) = self.view_changes.get(&self.view) {
+            if self.view > w || t.len() >= q {
+                vcs.extend(t.values());
+            }
+        }
+        if let Some((v, p)) = &self.passed {
+            if *v >= w {
+                for vc in p {
+                    if !vcs
+                        .iter()
+                        .any(|x| x.body.new_view == *v && x.body.voter == vc.body.voter)
+                    {
+                        vcs.push(vc);
+                    }
+                }
+            }
+        }
         let msgs: Vec<Message> = vcs
             .into_iter()
             .filter(|vc| vc.body.voter != to)
@@ -2537,6 +2547,9 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
                 })
             })
             .collect();
+        if msgs.is_empty() {
+            return;
+        }
         self.relayed.insert(to);
         for message in msgs {
             out.push(Action::Send { to, message });

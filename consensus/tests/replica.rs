@@ -2056,6 +2056,21 @@ fn vc7_new_view_with_more_than_a_quorum_is_rejected() {
     );
 }
 
+/// The (new view, voter) of each view change in `msgs`.
+fn vc_views(msgs: &[Message]) -> Vec<(u64, PublicKey)> {
+    let mut v: Vec<(u64, PublicKey)> = msgs
+        .iter()
+        .filter_map(|m| match m {
+            Message::ViewChange(vcm) => {
+                Some((vcm.view_change.body.new_view, vcm.view_change.body.voter))
+            }
+            _ => None,
+        })
+        .collect();
+    v.sort();
+    v
+}
+
 /// The view changes `out` sends to `to` alone (VC9 relays).
 fn sends_to(out: &[Action], to: usize) -> Vec<Message> {
     out.iter()
@@ -2138,10 +2153,11 @@ fn vc8_replica_left_below_a_quorum_is_sent_the_view_changes() {
     );
 }
 
-/// VC9 bounds: a replica relays at most once per validator and relay period (until its view or
-/// re-send timer fires, or its view changes), at most a quorum of view changes less the
-/// requester's own, keeps at most one quorum of a view it moved past, and never answers a
-/// relayed view change with a relay. A relayed view change is checked in full (VC6): one with a
+/// VC9 content and bounds: a replica relays the view changes it holds for its own view (above
+/// the requester's) and the quorum of the view it moved past, less the requester's own; at most
+/// once per validator and relay period (until its view or re-send timer fires, or its view
+/// changes); it keeps at most one quorum of a view it moved past and never answers a relayed
+/// view change with a relay. A relayed view change is checked in full (VC6): one with a
 /// bad signature is refused and not counted, whoever relays it.
 #[test]
 fn vc9_relays_are_bounded_and_relayed_view_changes_are_checked() {
@@ -2154,23 +2170,25 @@ fn vc9_relays_are_bounded_and_relayed_view_changes_are_checked() {
     assert_eq!(kept, q, "VC9: exactly the quorum that made c move is kept");
     assert!(bytes <= q * max_view_change_bytes(4), "{bytes} bytes kept");
     let out = rc.step(msg(a, vc_msg(vc_a.clone())));
-    assert_eq!(sends_to(&out, a).len(), q - 1, "the quorum less a's own");
+    let mut expected: Vec<(u64, PublicKey)> = vec![(1, key(byz)), (1, key(c)), (2, key(c))];
+    expected.sort();
+    assert_eq!(
+        vc_views(&sends_to(&out, a)),
+        expected,
+        "c's view changes for view 2 and the quorum for view 1 less a's own"
+    );
     assert!(
         rc.step(msg(a, vc_msg(vc_a.clone()))).is_empty(),
         "VC9: one relay per validator and period"
     );
     let out = rc.step(msg(b, vc_msg(vc_b.clone())));
-    assert_eq!(sends_to(&out, b).len(), q, "b is not in c's quorum");
+    assert_eq!(sends_to(&out, b).len(), q + 1, "b is not in c's quorum");
     assert_eq!(rc.relayed_kept(), 2);
     // c's re-send timer of view 2 fires: a new relay period.
     rc.step(timer(1, 2));
     assert_eq!(rc.relayed_kept(), 0);
     let relayed = sends_to(&rc.step(msg(a, vc_msg(vc_a.clone()))), a);
-    assert_eq!(
-        relayed.len(),
-        q - 1,
-        "a is answered again in the next period"
-    );
+    assert_eq!(relayed.len(), q, "a is answered again in the next period");
     // A view change relayed by someone else than its author is never answered with a relay.
     let (mut ra, _) = started(&cfg, a);
     ra.step(timer(1, 0));
