@@ -485,6 +485,15 @@ pub struct Replica<S, V> {
     prepares: BTreeMap<PublicKey, (Hash, Signature)>,
     commits: BTreeMap<u64, BTreeMap<PublicKey, (Hash, Signature)>>,
     view_changes: BTreeMap<u64, BTreeMap<PublicKey, ViewChange>>,
+    /// VC9: the quorum of view changes of the highest view this replica moved past or entered at
+    /// this height (exactly q view changes, as in a new-view), kept to answer a replica that is
+    /// still waiting for that quorum.
+    passed: Option<(u64, Vec<ViewChange>)>,
+    /// Encoded bytes of `passed` (at most q · `max_view_change_bytes(n)`).
+    passed_bytes: usize,
+    /// VC9: validators sent a relay since this replica's view (or re-send) timer last fired or
+    /// its view last changed; each gets at most one relay per such period.
+    relayed: BTreeSet<PublicKey>,
     blocks: BTreeMap<Hash, Block>,
     /// Encoded bytes of `blocks` (B3).
     blocks_bytes: usize,
@@ -539,6 +548,8 @@ pub struct Weaken {
     pub view_change_voter_unchecked: bool,
     /// VC3e: a new-view's own signature and its proposal's signature are not verified.
     pub new_view_signatures_unchecked: bool,
+    /// VC9: the replica never relays view changes (the liveness hole VC9 closes).
+    pub no_view_change_relay: bool,
 }
 
 impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
@@ -574,6 +585,9 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             prepares: BTreeMap::new(),
             commits: BTreeMap::new(),
             view_changes: BTreeMap::new(),
+            passed: None,
+            passed_bytes: 0,
+            relayed: BTreeSet::new(),
             blocks: BTreeMap::new(),
             blocks_bytes: 0,
             verdicts: BTreeMap::new(),
@@ -646,6 +660,17 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
     /// Encoded bytes of the synced blocks (with certificates) waiting for their predecessors.
     pub fn synced_bytes(&self) -> usize {
         self.synced_bytes
+    }
+    /// VC9: view changes kept of the view moved past (at most a quorum), and their encoded bytes.
+    pub fn passed_kept(&self) -> (usize, usize) {
+        (
+            self.passed.as_ref().map_or(0, |(_, v)| v.len()),
+            self.passed_bytes,
+        )
+    }
+    /// VC9: validators answered with a relay in the current period (at most n).
+    pub fn relayed_kept(&self) -> usize {
+        self.relayed.len()
     }
 
     /// The vote record now (S2).
@@ -1008,6 +1033,9 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         self.prepares.clear();
         self.commits.clear();
         self.view_changes.clear();
+        self.passed = None;
+        self.passed_bytes = 0;
+        self.relayed.clear();
         self.blocks.clear();
         self.blocks_bytes = 0;
         self.verdicts.clear();
@@ -1130,6 +1158,8 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
                     if self.view_timer == Some((height, view)) {
                         self.view_timer = None;
                     }
+                    // VC9: a new relay period.
+                    self.relayed.clear();
                     if !self.active() {
                         return; // ID3: a stale timer of an idle height changes nothing
                     }
@@ -1207,6 +1237,18 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             }),
             out,
         );
+        // VC9: keep the quorum of the highest view below `target` that gathered one.
+        let q = self.quorum();
+        let moved_past = self
+            .view_changes
+            .range(..target)
+            .rev()
+            .find(|(_, t)| t.len() >= q)
+            .map(|(v, t)| (*v, t.values().take(q).cloned().collect::<Vec<_>>()));
+        if let Some((v, vcs)) = moved_past {
+            self.keep_passed(v, vcs);
+        }
+        self.relayed.clear();
         self.view_changes.retain(|v, _| *v >= target);
         self.view_changes
             .entry(target)
@@ -2565,30 +2607,28 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             .max_by(|a, b| (a.view, a.block_hash).cmp(&(b.view, b.block_hash)))
     }
 
+    /// VC1/VC6/VC9: a view change from its author (`from` = voter) or relayed by another
+    /// validator; either way it is checked in full and counted for its author (the voter).
     fn on_view_change(&mut self, from: PublicKey, msg: ViewChangeMsg, out: &mut Vec<Action>) {
         let vc = msg.view_change;
-        if vc.body.voter != from {
-            self.reject(
-                from,
-                ConsensusError::SenderMismatch {
-                    signer: vc.body.voter,
-                    sender: from,
-                },
-                out,
-            );
-            return;
-        }
+        let voter = vc.body.voter;
         let nv = vc.body.new_view;
-        if nv < self.view || nv > self.view.saturating_add(self.cfg.limits.max_future_views) {
-            return; // stale, or B2
+        if nv > self.view.saturating_add(self.cfg.limits.max_future_views) {
+            return; // B2
         }
-        if self
-            .view_changes
-            .get(&nv)
-            .map(|t| t.contains_key(&from))
-            .unwrap_or(false)
-        {
-            return; // one per (sender, view); duplicates idempotent
+        let stale = nv < self.view;
+        let held = !stale
+            && self
+                .view_changes
+                .get(&nv)
+                .is_some_and(|t| t.contains_key(&voter));
+        if stale || held {
+            // Stale, or one per (voter, view); duplicates idempotent. VC9: its author re-sending
+            // it, or sending one for a view we left, still waits for the quorum of that view.
+            if voter == from && nv <= self.view && !self.weaken.no_view_change_relay {
+                self.relay_view_changes(from, nv, out);
+            }
+            return;
         }
         if let Err(e) = self.validate_view_change(&vc) {
             self.reject(from, e, out);
@@ -2618,7 +2658,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         if let Some((hash, b)) = carried {
             self.keep_block(hash, b);
         }
-        self.view_changes.entry(nv).or_default().insert(from, vc);
+        self.view_changes.entry(nv).or_default().insert(voter, vc);
         if nv == self.view {
             // VC8: the quorum for the view being changed to may be complete now.
             self.arm_view_change_timer(out);
@@ -2643,6 +2683,69 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             }
         }
         self.try_new_view(out);
+    }
+
+    /// VC9: remember the quorum of view `v` (moved past or entered), replacing a lower one.
+    fn keep_passed(&mut self, v: u64, vcs: Vec<ViewChange>) {
+        if self.passed.as_ref().is_some_and(|(w, _)| *w >= v) || vcs.len() < self.quorum() {
+            return;
+        }
+        self.passed_bytes = vcs.iter().map(object_bytes).sum();
+        self.passed = Some((v, vcs));
+    }
+
+    /// VC9: `to` still waits for a quorum of view changes for (h, `w`): send it, once per relay
+    /// period, (1) the view changes this replica holds for its own view v — all of them (at most
+    /// n) when v > w, so that `to` can join v under VC4, or a quorum of them when v = w — and
+    /// (2) the quorum kept of the view it moved past or entered, when that view is ≥ `w`. Each
+    /// view change as signed by its author, with the prepared block when it is kept, never
+    /// `to`'s own, never one twice.
+    fn relay_view_changes(&mut self, to: PublicKey, w: u64, out: &mut Vec<Action>) {
+        if self.relayed.contains(&to) {
+            return;
+        }
+        let q = self.quorum();
+        let mut vcs: Vec<&ViewChange> = Vec::new();
+        if let Some(t) = self.view_changes.get(&self.view) {
+            if self.view > w || t.len() >= q {
+                vcs.extend(t.values());
+            }
+        }
+        if let Some((v, p)) = &self.passed {
+            if *v >= w {
+                for vc in p {
+                    if !vcs
+                        .iter()
+                        .any(|x| x.body.new_view == *v && x.body.voter == vc.body.voter)
+                    {
+                        vcs.push(vc);
+                    }
+                }
+            }
+        }
+        let msgs: Vec<Message> = vcs
+            .into_iter()
+            .filter(|vc| vc.body.voter != to)
+            .map(|vc| {
+                let prepared_block = vc
+                    .body
+                    .prepared
+                    .as_ref()
+                    .and_then(|c| self.blocks.get(&c.block_hash))
+                    .cloned();
+                Message::ViewChange(ViewChangeMsg {
+                    view_change: vc.clone(),
+                    prepared_block,
+                })
+            })
+            .collect();
+        if msgs.is_empty() {
+            return;
+        }
+        self.relayed.insert(to);
+        for message in msgs {
+            out.push(Action::Send { to, message });
+        }
     }
 
     /// VC2: the primary of the view being changed to announces it once it holds a quorum of
@@ -2715,13 +2818,13 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             Message::NewView(NewView {
                 height: self.height,
                 view: v,
-                view_changes: vcs,
+                view_changes: vcs.clone(),
                 proposal: proposal.clone(),
                 signature: nv_sig,
             }),
             out,
         );
-        self.enter_view(v, hash, proposal, required.is_none(), out);
+        self.enter_view(v, hash, proposal, required.is_none(), vcs, out);
     }
 
     fn enter_view(
@@ -2730,8 +2833,12 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         hash: Hash,
         proposal: Proposal,
         own_fresh: bool,
+        quorum: Vec<ViewChange>,
         out: &mut Vec<Action>,
     ) {
+        // VC9: the new-view's quorum is what a replica still changing to v lacks.
+        self.keep_passed(v, quorum);
+        self.relayed.clear();
         self.in_view_change = false;
         self.vc_quorum = false;
         self.current = None;
@@ -2858,7 +2965,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             self.view = v;
             self.prepares.clear();
         }
-        self.enter_view(v, hash, nv.proposal, false, out);
+        self.enter_view(v, hash, nv.proposal, false, nv.view_changes, out);
     }
 }
 

@@ -2281,3 +2281,157 @@ fn vc1_highest_prepared_certificate_is_raised_in_a_later_view() {
     );
     assert_eq!(vc.prepared_block, Some(b2));
 }
+
+/// The (new view, voter) of each view change in `msgs`.
+fn vc_views(msgs: &[Message]) -> Vec<(u64, PublicKey)> {
+    let mut v: Vec<(u64, PublicKey)> = msgs
+        .iter()
+        .filter_map(|m| match m {
+            Message::ViewChange(vcm) => {
+                Some((vcm.view_change.body.new_view, vcm.view_change.body.voter))
+            }
+            _ => None,
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// The view changes `out` sends to `to` alone (VC9 relays).
+fn sends_to(out: &[Action], to: usize) -> Vec<Message> {
+    out.iter()
+        .filter_map(|a| match a {
+            Action::Send { to: k, message } if *k == key(to) => Some(message.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// n = 4 at height 1: `c` (a backup of views 0 and 1), the primary of view 1 `byz`, and the two
+/// others `a` and `b`.
+fn vc9_cast(set: &ValidatorSet) -> (usize, usize, usize, usize) {
+    let c = backup(set);
+    let byz = primary(set, 1, 1);
+    let rest: Vec<usize> = (0..4).filter(|i| *i != c && *i != byz).collect();
+    (c, byz, rest[0], rest[1])
+}
+
+/// `c` after it held a quorum of view changes for view 1 (its own, `byz`'s and `a`'s), timed
+/// view 1 out and moved on to view 2; returns it and the view changes for view 1 of `a` and `b`.
+fn vc9_replica_moved_past_view_1(cfg: &Config, set: &ValidatorSet) -> (R, ViewChange, ViewChange) {
+    let (c, byz, a, b) = vc9_cast(set);
+    let (mut rc, _) = started(cfg, c);
+    rc.step(timer(1, 0));
+    let vc_a = view_change_at(cfg, 1, a, 1, None);
+    let vc_b = view_change_at(cfg, 1, b, 1, None);
+    rc.step(msg(byz, vc_msg(view_change_at(cfg, 1, byz, 1, None))));
+    rc.step(msg(a, vc_msg(vc_a.clone())));
+    rc.step(timer(1, 1));
+    assert_eq!(rc.view(), 2, "VC8: with a quorum for view 1, c moved on");
+    (rc, vc_a, vc_b)
+}
+
+/// VC9 (liveness hole of VC8, ADR 0014): n = 4, the Byzantine validator sends its genuine view
+/// change for view 1 to `c` only, and `c`'s own view change for view 1 never reaches `a` and
+/// `b`. `c` holds a quorum for view 1 (its own, the Byzantine one, `a`'s), times view 1 out and
+/// moves to view 2; `a` and `b` hold two view changes for view 1 (theirs), cannot reach the
+/// quorum and cannot join view 2 (VC4 needs f + 1 = 2 validators above them). Before VC9 the
+/// chain halted there: `c` dropped `a`'s re-sent view change as stale. Now `c` relays the
+/// quorum it moved past, `a` accepts the view changes relayed by `c` (signed by their authors),
+/// holds the quorum, arms the timer of view 1 and moves on to view 2 with `c`.
+#[test]
+fn vc8_replica_left_below_a_quorum_is_sent_the_view_changes() {
+    let (cfg, set) = sim_config(4);
+    let (c, _, a, b) = vc9_cast(&set);
+    let (mut rc, _, vc_b) = vc9_replica_moved_past_view_1(&cfg, &set);
+    // `a` changed view to 1 and holds its own and `b`'s view change only.
+    let (mut ra, _) = started(&cfg, a);
+    let out = ra.step(timer(1, 0));
+    let Some(Message::ViewChange(vc_a_sent)) = broadcasts(&out).into_iter().next() else {
+        panic!("a sent its view change for view 1");
+    };
+    ra.step(msg(b, vc_msg(vc_b)));
+    let resent = ra.step(timer(1, 1));
+    assert_eq!(ra.view(), 1, "VC8: a waits in view 1 without a quorum");
+    assert_eq!(
+        broadcasts(&resent),
+        vec![Message::ViewChange(vc_a_sent.clone())],
+        "VC8: a re-sends its view change"
+    );
+    // `a`'s re-sent view change reaches `c`, which has moved past view 1.
+    let out = rc.step(msg(a, Message::ViewChange(vc_a_sent)));
+    let relayed = sends_to(&out, a);
+    let mut got = Vec::new();
+    for m in relayed.iter().cloned() {
+        got.extend(ra.step(msg(c, m)));
+    }
+    assert!(
+        rejected(&got).is_empty(),
+        "VC9: relayed view changes are accepted: {:?}",
+        rejected(&got)
+    );
+    ra.step(timer(1, 1));
+    assert_eq!(
+        ra.view(),
+        2,
+        "VC9: a must be sent the view changes for view 1 it lacks (c relayed {} messages); with the quorum its view-1 timer runs and expires",
+        relayed.len()
+    );
+}
+
+/// VC9 content and bounds: a replica relays the view changes it holds for its own view (above
+/// the requester's) and the quorum of the view it moved past, less the requester's own; at most
+/// once per validator and relay period (until its view or re-send timer fires, or its view
+/// changes); it keeps at most one quorum of a view it moved past and never answers a relayed
+/// view change with a relay. A relayed view change is checked in full (VC6): one with a
+/// bad signature is refused and not counted, whoever relays it.
+#[test]
+fn vc9_relays_are_bounded_and_relayed_view_changes_are_checked() {
+    use tracechain_consensus::max_view_change_bytes;
+    let (cfg, set) = sim_config(4);
+    let q = set.quorum();
+    let (c, byz, a, b) = vc9_cast(&set);
+    let (mut rc, vc_a, vc_b) = vc9_replica_moved_past_view_1(&cfg, &set);
+    let (kept, bytes) = rc.passed_kept();
+    assert_eq!(kept, q, "VC9: exactly the quorum that made c move is kept");
+    assert!(bytes <= q * max_view_change_bytes(4), "{bytes} bytes kept");
+    let out = rc.step(msg(a, vc_msg(vc_a.clone())));
+    let mut expected: Vec<(u64, PublicKey)> = vec![(1, key(byz)), (1, key(c)), (2, key(c))];
+    expected.sort();
+    assert_eq!(
+        vc_views(&sends_to(&out, a)),
+        expected,
+        "c's view changes for view 2 and the quorum for view 1 less a's own"
+    );
+    assert!(
+        rc.step(msg(a, vc_msg(vc_a.clone()))).is_empty(),
+        "VC9: one relay per validator and period"
+    );
+    let out = rc.step(msg(b, vc_msg(vc_b.clone())));
+    assert_eq!(sends_to(&out, b).len(), q + 1, "b is not in c's quorum");
+    assert_eq!(rc.relayed_kept(), 2);
+    // c's re-send timer of view 2 fires: a new relay period.
+    rc.step(timer(1, 2));
+    assert_eq!(rc.relayed_kept(), 0);
+    let relayed = sends_to(&rc.step(msg(a, vc_msg(vc_a.clone()))), a);
+    assert_eq!(relayed.len(), q, "a is answered again in the next period");
+    // A view change relayed by someone else than its author is never answered with a relay.
+    let (mut ra, _) = started(&cfg, a);
+    ra.step(timer(1, 0));
+    let mut forged = view_change_at(&cfg, 1, b, 1, None);
+    forged.signature.0[0] ^= 0xff;
+    let out = ra.step(msg(c, vc_msg(forged)));
+    assert_eq!(rejected(&out).len(), 1, "VC6: a forged relayed view change");
+    let byz_vc = view_change_at(&cfg, 1, byz, 1, None);
+    let out = ra.step(msg(c, vc_msg(byz_vc.clone())));
+    assert!(rejected(&out).is_empty());
+    assert!(
+        ra.step(msg(c, vc_msg(byz_vc))).is_empty(),
+        "a duplicate relayed view change is dropped, not answered"
+    );
+    ra.step(timer(1, 1));
+    assert_eq!(ra.view(), 1, "the forged view change was not counted");
+    ra.step(msg(c, vc_msg(vc_b)));
+    ra.step(timer(1, 1));
+    assert_eq!(ra.view(), 2, "with b's genuine view change, the quorum");
+}

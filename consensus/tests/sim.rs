@@ -340,7 +340,12 @@ fn control_new_view_other_view_is_caught() {
                 new_view_other_view: true,
                 ..Weaken::default()
             };
-            with_fixture(seed, 4, Fixture::ForgedViewChange, w)
+            // A 20 s fault phase: the forged new-view needs the Byzantine validator to lead a
+            // view after a second view change at one height; with VC9 view changes complete
+            // sooner and a 6 s phase caught it at none of the first 64 seeds (3 with 20 s).
+            let mut o = with_fixture(seed, 4, Fixture::ForgedViewChange, w);
+            o.safety_ms = 20_000;
+            o
         },
     );
     assert!(tried <= CONTROL_MAX_SEEDS);
@@ -385,6 +390,21 @@ fn control_new_view_signatures_unchecked_is_caught() {
             with_fixture(seed, 4, Fixture::ForgedViewChange, w)
         },
     );
+    assert!(tried <= CONTROL_MAX_SEEDS);
+}
+
+/// Control for `WithheldViewChange`: without the VC9 relay, a validator that sends its view
+/// changes to one honest replica only must be caught halting the chain (L1) — the hole VC9
+/// closes (ADR 0014).
+#[test]
+fn control_no_view_change_relay_is_caught() {
+    let tried = control_kinds("no view-change relay", &["L1 liveness"], |seed| {
+        let w = Weaken {
+            no_view_change_relay: true,
+            ..Weaken::default()
+        };
+        with_fixture(seed, 4, Fixture::WithheldViewChange, w)
+    });
     assert!(tried <= CONTROL_MAX_SEEDS);
 }
 
@@ -724,6 +744,101 @@ fn vc8_replica_ahead_in_views_is_rejoined() {
             "VC8 lead {lead} ms: views at the end of the lead {views:?}; every live replica committed within {first:?} ms (100 ms steps); {} blocks {VC8_TWENTY_BLOCKS_MS} ms later",
             c.chain(live[0]).len()
         );
+    }
+}
+
+/// VC9 (the liveness hole of VC8, ADR 0014), end to end: n = 4, a Byzantine validator sends its
+/// genuine view changes to one honest replica `c` only (`WithheldViewChange`). The view-0
+/// pre-prepare of height 1 is lost, so every replica changes view to 1; `c`'s own view change
+/// for view 1 is lost on its way to the two other honest replicas (dropped for 2.5 s; `c` does
+/// not re-send it once it holds a quorum, VC8). `c` holds a quorum for view 1 (its own, the
+/// Byzantine one and the others'), its view-1 timer expires and it moves to view 2; the other
+/// two hold two view changes for view 1, cannot reach the quorum (the primary of view 1 is one
+/// of them) and cannot join view 2 (VC4 needs f + 1 = 2 validators above them; the Byzantine
+/// view change for view 2 also goes to `c` only). Before VC9 the chain halted there for good.
+/// Now `c` answers their re-sent view changes for view 1 with the quorum it moved past and the
+/// cluster commits 20 blocks within 30 s.
+#[test]
+fn vc9_view_change_withheld_from_all_but_one_replica_n4() {
+    let set = set_of(&[0, 1, 2, 3]);
+    // P1: the primary of (1, v) is set(1)[(1 + v) % 4].
+    let node_at = |c: &Cluster, pos: usize| c.node_of_key(set.validators()[pos].public_key);
+    // The first seed where neither the Byzantine validator nor its chosen replica leads view 1
+    // (otherwise that primary holds the quorum for view 1 and its new-view rescues the others).
+    let (mut c, byz, target) = (0..64u64)
+        .find_map(|seed| {
+            let mut o = quiet(4);
+            o.seed = seed;
+            o.fixture = Fixture::WithheldViewChange;
+            o.random_set_change = false;
+            o.idle = Vec::new();
+            o.safety_ms = 30_000;
+            let c = Cluster::new(o);
+            let byz = c.byzantine_nodes()[0];
+            let target = c.withheld_target()?;
+            let p1 = node_at(&c, 2)?;
+            (p1 != byz && p1 != target).then_some((c, byz, target))
+        })
+        .expect("a seed with the view-1 primary among the other honest replicas");
+    c.set_filter(Box::new(move |now, from, to, m| match m {
+        Message::PrePrepare(pp)
+            if pp.proposal.block.header.height == 1 && pp.proposal.view == 0 =>
+        {
+            FilterVerdict::Drop
+        }
+        Message::ViewChange(vc)
+            if from == target
+                && to != byz
+                && now < 2_500
+                && vc.view_change.body.height == 1
+                && vc.view_change.body.new_view == 1 =>
+        {
+            FilterVerdict::Drop
+        }
+        _ => FilterVerdict::Pass,
+    }));
+    let v = c.run_until(30_000);
+    assert!(v.is_none(), "{v:?}");
+    let honest: Vec<usize> = (0..4).filter(|i| *i != byz).collect();
+    let views: Vec<Option<u64>> = (0..4).map(|i| c.view_of(i)).collect();
+    for i in &honest {
+        assert!(
+            c.chain(*i).len() >= 20,
+            "node {i} committed {} blocks in 30 s (Byzantine node {byz} sends its view changes to node {target} only; views now {views:?})",
+            c.chain(*i).len()
+        );
+    }
+    assert!(c.report().byzantine_acts > 0, "view changes were withheld");
+    assert_agree(&c, &honest);
+    eprintln!(
+        "VC9: Byzantine node {byz} withholds its view changes from all but node {target}; {} blocks in 30 s, {} view changes, {} new-views",
+        c.chain(honest[0]).len(),
+        c.report().view_changes,
+        c.report().new_views
+    );
+}
+
+/// `WithheldViewChange` alone, honest replicas unweakened: safe and live (n = 4, 7).
+#[test]
+fn withheld_view_change_keeps_honest_replicas_safe_and_live() {
+    for n in [4, 7] {
+        let mut acts = 0;
+        for seed in 0..8 {
+            let rep = Cluster::new(with_fixture(
+                seed,
+                n,
+                Fixture::WithheldViewChange,
+                Weaken::default(),
+            ))
+            .run();
+            assert!(
+                rep.violation.is_none(),
+                "n={n} seed={seed}: {:?}",
+                rep.violation
+            );
+            acts += rep.byzantine_acts;
+        }
+        assert!(acts > 0, "n={n}: the fixture never withheld a view change");
     }
 }
 

@@ -23,7 +23,9 @@ use crate::driver::{
     self, Application, Driver, Halt, ProposalRequest, Timers, Transport, VoteStore,
 };
 use crate::error::ConsensusError;
-use crate::messages::{decode_message, Message, MAX_MESSAGE_BYTES};
+use crate::messages::{
+    decode_message, max_view_change_bytes, quorum_of, Message, MAX_MESSAGE_BYTES,
+};
 use crate::replica::{
     Config, Evidence, Input, LastCommitted, PersistedState, Replica, TimerId, VoteRecord, Weaken,
 };
@@ -81,6 +83,10 @@ pub enum Fixture {
     /// One validator, as a sync peer, serves forged or relabelled blocks and certificates
     /// (`byzantine::sync_peer`).
     ForgedSyncPeer,
+    /// One validator sends each of its genuine view changes to one honest replica only (the
+    /// same one all run, drawn from the seed) and never to the others
+    /// (`byzantine::withheld_view_change`, VC9).
+    WithheldViewChange,
 }
 
 impl Fixture {
@@ -251,7 +257,7 @@ impl SimOptions {
                 Fixture::None
             }
         } else {
-            match rng.below(10) {
+            match rng.below(11) {
                 0 => Fixture::None,
                 1 => Fixture::Twins {
                     keys: 1 + rng.below(f as u64) as usize,
@@ -263,7 +269,8 @@ impl SimOptions {
                 6 => Fixture::Spam,
                 7 => Fixture::ForgedDecided,
                 8 => Fixture::ForgedViewChange,
-                _ => Fixture::ForgedSyncPeer,
+                9 => Fixture::ForgedSyncPeer,
+                _ => Fixture::WithheldViewChange,
             }
         };
         // About 40 % of the seeds have idle periods: the mempool empties, then refills.
@@ -391,6 +398,7 @@ enum Behavior {
     DecidedForger,
     ViewChangeForger,
     SyncForger,
+    ViewChangeWithholder,
 }
 
 type R = Replica<SimSigner, SimVerifier>;
@@ -686,6 +694,9 @@ impl Cluster {
             }
             Fixture::ForgedSyncPeer => {
                 behaviors[rng.below(n as u64) as usize] = Behavior::SyncForger
+            }
+            Fixture::WithheldViewChange => {
+                behaviors[rng.below(n as u64) as usize] = Behavior::ViewChangeWithholder
             }
         }
         let mut nodes = Vec::new();
@@ -1402,11 +1413,15 @@ impl Cluster {
             && r.synced_waiting() <= l.max_synced_ahead
             && r.synced_bytes() <= l.max_synced_bytes
             && r.blocks_kept() <= l.max_blocks_per_height
-            && r.block_bytes_kept() <= l.max_block_bytes_per_height;
+            && r.block_bytes_kept() <= l.max_block_bytes_per_height
+            // VC9: one quorum of view changes kept of a view moved past, one relay per sender.
+            && r.passed_kept().0 <= quorum_of(self.opts.n)
+            && r.passed_kept().1 <= quorum_of(self.opts.n) * max_view_change_bytes(self.opts.n)
+            && r.relayed_kept() <= self.opts.n;
         if !within {
             let now = self.now;
             let detail = format!(
-                "node {i}: buffer {}/sender ({} bytes), {} in total ({} bytes), {} senders, {} synced ({} bytes), {} blocks ({} bytes)",
+                "node {i}: buffer {}/sender ({} bytes), {} in total ({} bytes), {} senders, {} synced ({} bytes), {} blocks ({} bytes), passed view changes {:?}, relayed {}",
                 b.max_per_sender(),
                 b.max_bytes_per_sender(),
                 b.len(),
@@ -1415,7 +1430,9 @@ impl Cluster {
                 r.synced_waiting(),
                 r.synced_bytes(),
                 r.blocks_kept(),
-                r.block_bytes_kept()
+                r.block_bytes_kept(),
+                r.passed_kept(),
+                r.relayed_kept()
             );
             self.checker.fail("I6 bounds", now, detail);
         }
@@ -1549,6 +1566,11 @@ impl Cluster {
         self.codec_roundtrip(&message);
         let targets = self.key_nodes.get(&to).cloned().unwrap_or_default();
         for t in targets {
+            if self.nodes[i].behavior == Behavior::ViewChangeWithholder
+                && !self.withheld_allows(i, t, &message)
+            {
+                continue;
+            }
             self.send_to(i, t, message.clone());
         }
     }
@@ -2110,6 +2132,7 @@ impl Cluster {
                 _ => self.broadcast_from(i, &msg),
             },
             Behavior::Padder => self.pad_view_change(i, msg),
+            Behavior::ViewChangeWithholder => self.withhold_broadcast(i, msg),
             Behavior::Silent => self.silent_broadcast(i, msg),
             Behavior::Equivocator => self.equivocate(i, msg),
             Behavior::ForgedNewView => self.forge_own_new_view(i, msg),

@@ -13,6 +13,8 @@
 //! * [`forged_view_change`]: prepared certificates in view changes (VC1) and the view changes
 //!   inside new-views (VC3).
 //! * [`sync_peer`]: blocks and certificates served to a syncing replica (SY2).
+//! * [`withheld_view_change`]: genuine view changes sent to one honest replica only (VC8/VC9
+//!   liveness).
 //!
 //! The earlier behaviours live here too: [`equivocating_primary`], [`silent_primary`],
 //! [`forged_new_view`], [`spam`] and the scripted [`padded_view_change`]; Twins and network
@@ -26,6 +28,7 @@ pub mod padded_view_change;
 pub mod silent_primary;
 pub mod spam;
 pub mod sync_peer;
+pub mod withheld_view_change;
 
 use std::collections::BTreeMap;
 
