@@ -10,18 +10,22 @@
 //!   be the constrained form of their role ([`tracechain_gs1::validate_epcis_dl_with`]).
 //! * Other absolute URIs are private identifiers and pass (EPCIS 2.0 allows them).
 //!
-//! Validation is pattern level ([`PATTERN_LEVEL`]: check digits not verified), as conforming
-//! repositories do; the check digit is reported by the mapping ([`crate::map`]) and enforced
-//! by the contracts where a key becomes a trace code (R-I2).
+//! Validation is pattern level ([`PATTERN_LEVEL`]: the character set and length of each
+//! component, what the CBV 2.0 regular expressions check; no linter of the GS1 syntax
+//! dictionary runs, so neither check digits nor dates, piece-of-total, company prefix or code
+//! lists are verified), as conforming repositories do (ADR 0031, 0034, 0038). Beyond those
+//! patterns the gs1 parser refuses what [`tracechain_gs1::validate_epcis_dl_with`] lists, user
+//! information before the host among it. The check digit is reported by the mapping
+//! ([`crate::map`]) and enforced by the contracts where a key becomes a trace code (R-I2).
 
-use tracechain_gs1::{validate_epcis_dl_with, EpcUrn, ParseOptions};
+use tracechain_gs1::{validate_epcis_dl_with, EpcUrn, ParseOptions, Validation};
 
 pub use tracechain_gs1::Role;
 
-/// Options of every identifier check in EPCIS validation: the CBV 2.0 patterns, without
-/// check-digit verification (ADR 0031, ADR 0034).
+/// Options of every identifier check in EPCIS validation: the CBV 2.0 patterns (character
+/// set and length of each component), no linters (ADR 0031, 0034, 0038).
 pub const PATTERN_LEVEL: ParseOptions = ParseOptions {
-    verify_check_digits: false,
+    validation: Validation::Pattern,
     permit_unknown_ais: false,
 };
 

@@ -304,8 +304,8 @@ fn check_host(host: &str) -> Result<(), &'static str> {
 }
 
 impl DigitalLink {
-    /// Parse a Digital Link URI with default options (check digits verified,
-    /// unknown AIs rejected).
+    /// Parse a Digital Link URI with default options (full validation: check
+    /// digits and every linter; unknown AIs rejected).
     pub fn parse(uri: &str) -> Result<Self, Gs1Error> {
         Self::parse_with(uri, &ParseOptions::default())
     }
@@ -653,7 +653,8 @@ fn push_unique(list: &mut Vec<AiElement>, el: AiElement) -> Result<(), Gs1Error>
 }
 
 /// Validate a URI as the constrained Digital Link form that CBV 2.0 allows in
-/// an EPCIS event for `role`, verifying check digits.
+/// an EPCIS event for `role`, with full validation (check digits and every
+/// linter).
 ///
 /// On top of [`DigitalLink::parse`]: no query string and no fragment, and the
 /// path must be one of the role's forms:
@@ -668,9 +669,21 @@ pub fn validate_epcis_dl(uri: &str, role: Role) -> Result<DigitalLink, Gs1Error>
     validate_epcis_dl_with(uri, role, &ParseOptions::default())
 }
 
-/// [`validate_epcis_dl`] with explicit options; with
-/// `verify_check_digits: false` it accepts exactly the patterns of the CBV 2.0
-/// regular expressions, which do not check digits.
+/// [`validate_epcis_dl`] with explicit options. With
+/// [`Validation::Pattern`](crate::Validation::Pattern) each AI value is checked
+/// as the CBV 2.0 regular expressions check it: the character set and length
+/// of each component, no linter (no check digit, date, piece-of-total,
+/// company prefix or code list).
+///
+/// Beyond those regular expressions — which accept any authority, user
+/// information and port included — the Digital Link parser refuses, at every
+/// level: user information (`user@host`, deliberately: it is a login on
+/// another host, `https://id.gs1.org@evil.example/…`); a host that is not a
+/// domain name, IPv4 address or bracketed IPv6 literal; a port that is not
+/// 1–65535 (or is empty); a raw character that is not printable ASCII; a
+/// malformed `%` escape anywhere in the path; an empty path segment or
+/// trailing `/`; the dictionary's `req`/`ex` rules; input over
+/// [`crate::MAX_INPUT_LEN`] bytes. It accepts `http`/`https` in any case.
 pub fn validate_epcis_dl_with(
     uri: &str,
     role: Role,
@@ -729,6 +742,7 @@ pub fn validate_epcis_dl_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Validation;
 
     #[test]
     fn r_i2_digital_link_gtin_batch_accepted_and_produced() {
@@ -925,7 +939,7 @@ mod tests {
         )
         .is_ok());
         let lax = ParseOptions {
-            verify_check_digits: false,
+            validation: Validation::Pattern,
             ..ParseOptions::default()
         };
         assert!(

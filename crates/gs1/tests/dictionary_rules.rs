@@ -4,7 +4,8 @@
 //! association rules on element strings.
 
 use tracechain_gs1::{
-    parse_element_string, validate_ai_value, Gs1Error, Linter, ParseOptions, MAX_INPUT_LEN,
+    parse_element_string, validate_ai_value, Gs1Error, Linter, ParseOptions, Validation,
+    MAX_INPUT_LEN,
 };
 
 #[track_caller]
@@ -61,7 +62,7 @@ fn linter_csumalpha() {
     invalid("8013", "1987654Ad4X4bL5ttr2310c2L");
     // The check pair is a check character: switched off with check digits.
     let lax = ParseOptions {
-        verify_check_digits: false,
+        validation: Validation::Pattern,
         ..ParseOptions::default()
     };
     assert!(tracechain_gs1::DigitalLink::parse_with(
@@ -345,4 +346,35 @@ fn element_string_size_limit() {
         parse_element_string(&long),
         Err(Gs1Error::TooLong { max, .. }) if max == MAX_INPUT_LEN
     ));
+}
+
+#[test]
+fn pattern_level_runs_no_linter() {
+    let pattern = ParseOptions {
+        validation: Validation::Pattern,
+        ..ParseOptions::default()
+    };
+    // Each refused at full validation by a linter other than csum/csumalpha.
+    for es in [
+        "(01)09506000134352(17)251399",
+        "(8006)095060001343520000(21)A",
+        "(8006)095060001343520301(21)A",
+        "(8004)ABCD",
+        "(401)ABC",
+        "(01)09506000134352(422)999",
+    ] {
+        assert!(
+            matches!(parse_element_string(es), Err(Gs1Error::InvalidValue { .. })),
+            "{es}"
+        );
+        assert!(
+            tracechain_gs1::parse_element_string_with(es, &pattern).is_ok(),
+            "{es}"
+        );
+    }
+    // Characters and length are still checked.
+    assert!(tracechain_gs1::parse_element_string_with("(17)2512", &pattern).is_err());
+    assert!(
+        tracechain_gs1::parse_element_string_with("(01)09506000134352(422)9A9", &pattern).is_err()
+    );
 }
