@@ -11,8 +11,10 @@
 //!   digits, query AIs must be data attributes and must not be qualifiers that
 //!   belong in the path, no AI may occur twice, and the dictionary's `req` /
 //!   `ex` rules hold over path and query together. Percent-encoding is decoded
-//!   (in the query, `+` is a space). Query parameters whose name is not all
-//!   digits (e.g. `linkType`) and a `#fragment` are ignored and not retained.
+//!   (in the query, `+` is a space), in query parameter names too (RFC 3986
+//!   §6.2.2.2: `%31%37` is AI 17), and `%` escapes in a path prefix must be
+//!   well-formed. Query parameters whose decoded name is not all digits (e.g.
+//!   `linkType`) and a `#fragment` are ignored and not retained.
 //! * [`DigitalLink::from_element_string`] — generation from `(01)…(10)…`.
 //! * [`DigitalLink::canonical`] — the same identifier on `https://id.gs1.org`
 //!   with query attributes sorted by AI.
@@ -400,6 +402,7 @@ impl DigitalLink {
         let prefix = segments.get(..root).unwrap_or_default();
         let mut stem = format!("{scheme}://{}", authority.to_ascii_lowercase());
         for p in prefix {
+            check_escapes(p)?;
             stem.push('/');
             stem.push_str(p);
         }
@@ -437,6 +440,12 @@ impl DigitalLink {
             let Some((name, raw)) = param.split_once('=') else {
                 continue; // empty or singleton parameter: not AI data
             };
+            // RFC 3986 §6.2.2.2: `%31%37` is the name `17`. A name that does
+            // not decode is not an AI.
+            let Ok(name) = percent_decode(name, true) else {
+                continue;
+            };
+            let name = name.as_str();
             if name.is_empty() || !name.bytes().all(|b| b.is_ascii_digit()) {
                 continue; // non-AI parameter such as linkType
             }
@@ -638,6 +647,21 @@ impl DigitalLink {
             ..self.1.clone()
         }))
     }
+}
+
+/// Check that every `%` in a raw path segment starts an escape `%HH`.
+fn check_escapes(segment: &str) -> Result<(), Gs1Error> {
+    let b = segment.as_bytes();
+    for (i, _) in segment.match_indices('%') {
+        let hex = |j: usize| b.get(j).is_some_and(u8::is_ascii_hexdigit);
+        if !(hex(i + 1) && hex(i + 2)) {
+            return Err(Gs1Error::PercentEncoding {
+                value: shown(segment),
+                position: segment.get(..i).map_or(i, |p| p.chars().count()) + 1,
+            });
+        }
+    }
+    Ok(())
 }
 
 fn push_unique(list: &mut Vec<AiElement>, el: AiElement) -> Result<(), Gs1Error> {

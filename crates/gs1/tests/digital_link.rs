@@ -213,6 +213,38 @@ fn r_i2_oversized_input_attack_refused() {
     ));
 }
 
+/// `%31%37` is the query parameter name `17` (RFC 3986 §6.2.2.2): it is an
+/// AI and its value is checked, not dropped as a non-AI parameter.
+#[test]
+fn r_i2_percent_encoded_query_key_attack_refused() {
+    assert!(p(&format!("https://a/{GTIN}?17=999999")).is_err());
+    assert!(p(&format!("https://a/{GTIN}?%31%37=999999")).is_err());
+    assert!(p(&format!("https://a/{GTIN}?%31%30=ABC")).is_err()); // 10 belongs in the path
+    let dl = p(&format!("https://a/{GTIN}?%31%37=251231")).unwrap();
+    assert_eq!(dl.get("17"), Some("251231"));
+    assert_eq!(dl.as_str(), format!("https://a/{GTIN}?17=251231"));
+    // A name that does not decode is not an AI; other names stay ignored.
+    assert!(p(&format!("https://a/{GTIN}?link%54ype=x&%zz=1")).is_ok());
+}
+
+/// `%` escapes in a path prefix are checked like those of values.
+#[test]
+fn r_i2_bad_escape_in_path_prefix_attack_refused() {
+    for uri in [
+        format!("https://a/p%zz/{GTIN}"),
+        format!("https://a/p%4/{GTIN}"),
+        format!("https://a/q/p%/{GTIN}"),
+    ] {
+        assert!(
+            matches!(p(&uri), Err(Gs1Error::PercentEncoding { .. })),
+            "{uri}: {:?}",
+            p(&uri)
+        );
+    }
+    let dl = p(&format!("https://a/p%2F%c3%a9/{GTIN}")).unwrap();
+    assert_eq!(dl.stem(), "https://a/p%2F%c3%a9");
+}
+
 fn cases() -> u32 {
     std::env::var("TRACECHAIN_FUZZ_CASES")
         .ok()
