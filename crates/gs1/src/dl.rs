@@ -136,8 +136,18 @@ fn ai_list(els: &[AiElement]) -> String {
     els.iter().map(|e| format!("({})", e.ai)).collect()
 }
 
+/// A valid path that no stem can change the meaning of: [`normalise_stem`]
+/// appends it to a stem and parses the result.
+const STEM_PROBE: &str = "/00/340123451111111111";
+
 /// Validate and normalise a URI stem: `http[s]://host[:port][/prefix]`, no
-/// query or fragment; one trailing `/` is dropped. Scheme and host are lower-cased.
+/// query or fragment; one trailing `/` is dropped. Scheme and host are
+/// lower-cased.
+///
+/// The stem is checked by [`DigitalLink::parse`] itself, on the stem followed
+/// by a fixed key path, so that every link generated on it parses again:
+/// the same rules for scheme, authority, characters, empty segments and `%`
+/// escapes. Errors name the stem and give positions in it.
 fn normalise_stem(stem: &str) -> Result<String, Gs1Error> {
     if stem.len() > MAX_INPUT_LEN {
         return Err(Gs1Error::TooLong {
@@ -146,29 +156,39 @@ fn normalise_stem(stem: &str) -> Result<String, Gs1Error> {
             max: MAX_INPUT_LEN,
         });
     }
-    let (scheme, rest) = split_scheme(stem)?;
-    let (authority, prefix) = match rest.find('/') {
-        Some(i) => (
-            rest.get(..i).unwrap_or_default(),
-            rest.get(i..).unwrap_or_default(),
-        ),
-        None => (rest, ""),
+    let bad = |reason: String| Gs1Error::InvalidUri {
+        uri: shown(stem),
+        reason,
     };
-    check_authority(stem, authority)?;
-    if let Some(p) = prefix.find(['?', '#', ' ']) {
-        return Err(Gs1Error::InvalidUri {
-            uri: shown(stem),
-            reason: format!(
-                "a stem has no query, fragment or space (character {})",
-                p + 1
-            ),
-        });
+    let char_pos = |i: usize| stem.get(..i).map_or(i, |p| p.chars().count()) + 1;
+    if let Some((i, c)) = stem.char_indices().find(|(_, c)| !c.is_ascii_graphic()) {
+        return Err(bad(format!(
+            "character {} {c:?} is not allowed in a URI (percent-encode it)",
+            char_pos(i)
+        )));
     }
-    let prefix = prefix.strip_suffix('/').unwrap_or(prefix);
-    Ok(format!(
-        "{scheme}://{}{prefix}",
-        authority.to_ascii_lowercase()
-    ))
+    if let Some(i) = stem.find(['?', '#']) {
+        return Err(bad(format!(
+            "a stem has no query or fragment (character {})",
+            char_pos(i)
+        )));
+    }
+    let trimmed = stem.strip_suffix('/').unwrap_or(stem);
+    let probe = format!("{trimmed}{STEM_PROBE}");
+    let parsed = DigitalLink::parse(&probe).map_err(|e| match e {
+        Gs1Error::InvalidUri { reason, .. } => bad(reason),
+        Gs1Error::UnsupportedScheme { scheme, .. } => Gs1Error::UnsupportedScheme {
+            uri: shown(stem),
+            scheme,
+        },
+        e @ (Gs1Error::PercentEncoding { .. } | Gs1Error::TooLong { .. }) => e,
+        other => bad(other.to_string()),
+    })?;
+    if parsed.as_str().strip_suffix(STEM_PROBE) != Some(parsed.stem()) {
+        // The probe key was not read as the whole path: the stem is not one.
+        return Err(bad("not a stem scheme://host[:port][/prefix]".into()));
+    }
+    Ok(parsed.stem().to_string())
 }
 
 /// Split `scheme "://" rest`. The scheme (RFC 3986: a letter, then letters,
@@ -587,7 +607,11 @@ impl DigitalLink {
                 query.push((*e).clone());
             }
         }
-        Ok(Self::from_parts(Parts { stem, path, query }))
+        let dl = Self::from_parts(Parts { stem, path, query });
+        // Every generated link must parse again (the stem was checked by the
+        // parser, the elements above); this keeps it so.
+        Self::parse_with(dl.as_str(), opts)?;
+        Ok(dl)
     }
 
     /// The stem: `scheme://host[/prefix]`, without trailing slash.
