@@ -374,6 +374,7 @@ pub(crate) fn validate_value_with(
                     ai: Some(ai.to_string()),
                     value: shown(value),
                     reason,
+                    linter: Some(*l),
                 })?,
             }
         }
