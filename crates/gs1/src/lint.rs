@@ -375,7 +375,8 @@ fn pos_in_seq_slash(b: &[u8]) -> Result<(), &'static str> {
     Ok(())
 }
 
-/// Weight of a set-82 character in the check character pair (1-based).
+/// Value of a set-82 character in the check character pair: its 0-based
+/// position in [`crate::CSET82`], as the check character calculation uses it.
 fn cset82_weight(c: u8) -> Option<u32> {
     crate::chars::CSET82
         .bytes()

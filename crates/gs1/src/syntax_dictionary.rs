@@ -39,17 +39,6 @@ pub struct Entry {
     pub title: String,
 }
 
-impl Entry {
-    /// Every AI of the range, in order.
-    pub fn ais(&self) -> Vec<String> {
-        let (Ok(a), Ok(b)) = (self.first.parse::<u32>(), self.last.parse::<u32>()) else {
-            return Vec::new();
-        };
-        let w = self.first.len();
-        (a..=b).map(|n| format!("{n:0w$}")).collect()
-    }
-}
-
 /// One component of a data field, e.g. `[N..12]` or `N13,csum,gcppos1`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Component {
