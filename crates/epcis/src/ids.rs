@@ -10,18 +10,22 @@
 //!   be the constrained form of their role ([`tracechain_gs1::validate_epcis_dl_with`]).
 //! * Other absolute URIs are private identifiers and pass (EPCIS 2.0 allows them).
 //!
-//! Validation is pattern level ([`PATTERN_LEVEL`]: check digits not verified), as conforming
-//! repositories do; the check digit is reported by the mapping ([`crate::map`]) and enforced
-//! by the contracts where a key becomes a trace code (R-I2).
+//! Validation is pattern level ([`PATTERN_LEVEL`]: the character set and length of each
+//! component, what the CBV 2.0 regular expressions check; no linter of the GS1 syntax
+//! dictionary runs, so neither check digits nor dates, piece-of-total, company prefix or code
+//! lists are verified), as conforming repositories do (ADR 0031, 0034, 0038). Beyond those
+//! patterns the gs1 parser refuses what [`tracechain_gs1::validate_epcis_dl_with`] lists, user
+//! information before the host among it. The check digit is reported by the mapping
+//! ([`crate::map`]) and enforced by the contracts where a key becomes a trace code (R-I2).
 
-use tracechain_gs1::{validate_epcis_dl_with, EpcUrn, ParseOptions};
+use tracechain_gs1::{validate_epcis_dl_with, EpcUrn, ParseOptions, Validation};
 
 pub use tracechain_gs1::Role;
 
-/// Options of every identifier check in EPCIS validation: the CBV 2.0 patterns, without
-/// check-digit verification (ADR 0031, ADR 0034).
+/// Options of every identifier check in EPCIS validation: the CBV 2.0 patterns (character
+/// set and length of each component), no linters (ADR 0031, 0034, 0038).
 pub const PATTERN_LEVEL: ParseOptions = ParseOptions {
-    verify_check_digits: false,
+    validation: Validation::Pattern,
     permit_unknown_ais: false,
 };
 
@@ -57,15 +61,16 @@ pub fn is_uri(s: &str) -> bool {
         && !s.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
-/// Whether an http(s) URI has a path segment that is a GS1 primary-key AI (numeric, as
-/// `tracechain_gs1::is_primary_key` knows them), i.e. claims to be a GS1 Digital Link.
+/// Whether an http(s) URI (scheme in any case, as `tracechain-gs1` reads it) has a path
+/// segment that is a GS1 primary-key AI (numeric, as `tracechain_gs1::is_primary_key` knows
+/// them), i.e. claims to be a GS1 Digital Link.
 pub fn claims_gs1_key(uri: &str) -> bool {
-    let Some(rest) = uri
-        .strip_prefix("https://")
-        .or_else(|| uri.strip_prefix("http://"))
-    else {
+    let Some((scheme, rest)) = uri.split_once("://") else {
         return false;
     };
+    if !(scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http")) {
+        return false;
+    }
     let Some((_, path)) = rest.split_once('/') else {
         return false;
     };
@@ -142,5 +147,26 @@ mod tests {
             check_identifier("not a uri", Role::Instance),
             Err(IdProblem::NotUri)
         );
+    }
+
+    /// gs1 reads the scheme in any case, so an upper-case scheme claims a GS1 key too and
+    /// cannot skip the EPCIS-ID role check.
+    #[test]
+    fn epcis_id_scheme_case_does_not_skip_the_check() {
+        for scheme in ["HTTPS", "Https", "HTTP", "hTtP"] {
+            let class_only = format!("{scheme}://id.gs1.org/01/09506000134352");
+            assert!(claims_gs1_key(&class_only), "{class_only}");
+            assert!(
+                matches!(
+                    check_identifier(&class_only, Role::Instance),
+                    Err(IdProblem::BadDigitalLink(_))
+                ),
+                "{class_only}"
+            );
+            let instance = format!("{scheme}://id.gs1.org/01/09506000134352/21/A");
+            assert_eq!(check_identifier(&instance, Role::Instance), Ok(()));
+        }
+        assert!(!claims_gs1_key("ftp://id.gs1.org/01/09506000134352"));
+        assert!(!claims_gs1_key("https:/id.gs1.org/01/09506000134352"));
     }
 }

@@ -54,3 +54,34 @@ fn epcis_id_constrained_dl_per_role_vectors() {
     assert_eq!(n, 60);
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// Pattern level is the character set and length of each component only (ADR 0038): CBV 2.0
+/// pattern-level repositories accept these instance identifiers, whose content only a
+/// linter refuses (piece 0, piece above total, no four-digit company prefix). Full
+/// validation refuses each of them.
+#[test]
+fn epcis_id_pattern_level_runs_no_content_linter() {
+    for (path, refused_because) in [
+        ("/8006/095060001343520000/21/A", "zero"),
+        ("/8006/095060001343520301/21/A", "exceeds"),
+        ("/8004/ABCD", "company prefix"),
+        ("/401/ABC", "company prefix"),
+    ] {
+        let uri = format!("https://id.gs1.org{path}");
+        assert_eq!(check_identifier(&uri, Role::Instance), Ok(()), "{uri}");
+        assert!(
+            tracechain_gs1::validate_epcis_dl_with(&uri, Role::Instance, &PATTERN_LEVEL).is_ok(),
+            "{uri}"
+        );
+        let full = tracechain_gs1::validate_epcis_dl(&uri, Role::Instance)
+            .expect_err("full validation runs the linters");
+        assert!(full.to_string().contains(refused_because), "{uri}: {full}");
+    }
+    // Character set and length are still checked at pattern level.
+    for uri in [
+        "https://id.gs1.org/8006/09506000134352030/21/A",
+        "https://id.gs1.org/8004/AB%20CD",
+    ] {
+        assert!(check_identifier(uri, Role::Instance).is_err(), "{uri}");
+    }
+}

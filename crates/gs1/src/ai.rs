@@ -38,12 +38,26 @@ impl std::fmt::Display for AiElement {
     }
 }
 
+/// How far an AI value is checked (ADR 0038).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Validation {
+    /// Character set and length of each component, and every content linter
+    /// of the dictionary (check digits, dates, piece-of-total, company
+    /// prefix, ISO codes, …). The default.
+    #[default]
+    Full,
+    /// Character set and length of each component only: what the CBV 2.0
+    /// constrained-URI regular expressions check (the EPCIS "pattern level",
+    /// ADR 0031/0034). No linter runs, not even `csum`/`csumalpha`.
+    Pattern,
+}
+
 /// Options for parsing element strings and Digital Link URIs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ParseOptions {
-    /// Verify mod-10 check digits (default `true`). Turning this off gives the
-    /// pattern-only behaviour of the CBV 2.0 constrained-URI regular expressions.
-    pub verify_check_digits: bool,
+    /// Full validation (default) or pattern level (character set and length
+    /// of each component, no linters).
+    pub validation: Validation,
     /// Accept AIs missing from the table (default `false`). Unknown AIs carry a
     /// value of 1 to 90 characters of set 82 and are allowed as Digital Link
     /// data attributes; they are never primary keys or qualifiers.
@@ -53,7 +67,7 @@ pub struct ParseOptions {
 impl Default for ParseOptions {
     fn default() -> Self {
         Self {
-            verify_check_digits: true,
+            validation: Validation::Full,
             permit_unknown_ais: false,
         }
     }
@@ -256,7 +270,8 @@ pub fn ai_attributes(ai: &str) -> Option<String> {
 }
 
 /// Validate `value` against the format of `ai` (length, characters, check
-/// digits and every linter the dictionary names for its components).
+/// digits and every linter the dictionary names for its components), i.e.
+/// [`Validation::Full`].
 pub fn validate_ai_value(ai: &str, value: &str) -> Result<(), Gs1Error> {
     validate_value_with(ai, value, &ParseOptions::default())
 }
@@ -347,19 +362,19 @@ pub(crate) fn validate_value_with(
                 },
             }
         })?;
-        for linter in comp.linters {
+        let linters = match opts.validation {
+            Validation::Full => comp.linters,
+            Validation::Pattern => &[],
+        };
+        for linter in linters {
             match linter {
-                Linter::Csum => {
-                    if opts.verify_check_digits {
-                        require_mod10(s, &part)?;
-                    }
-                }
-                Linter::CsumAlpha if !opts.verify_check_digits => {}
+                Linter::Csum => require_mod10(s, &part)?,
                 l => l.check(&part).map_err(|reason| Gs1Error::InvalidValue {
                     what: what.clone(),
                     ai: Some(ai.to_string()),
                     value: shown(value),
                     reason,
+                    linter: Some(*l),
                 })?,
             }
         }

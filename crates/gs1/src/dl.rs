@@ -11,8 +11,10 @@
 //!   digits, query AIs must be data attributes and must not be qualifiers that
 //!   belong in the path, no AI may occur twice, and the dictionary's `req` /
 //!   `ex` rules hold over path and query together. Percent-encoding is decoded
-//!   (in the query, `+` is a space). Query parameters whose name is not all
-//!   digits (e.g. `linkType`) and a `#fragment` are ignored and not retained.
+//!   (in the query, `+` is a space), in query parameter names too (RFC 3986
+//!   §6.2.2.2: `%31%37` is AI 17), and `%` escapes in a path prefix must be
+//!   well-formed. Query parameters whose decoded name is not all digits (e.g.
+//!   `linkType`) and a `#fragment` are ignored and not retained.
 //! * [`DigitalLink::from_element_string`] — generation from `(01)…(10)…`.
 //! * [`DigitalLink::canonical`] — the same identifier on `https://id.gs1.org`
 //!   with query attributes sorted by AI.
@@ -134,8 +136,18 @@ fn ai_list(els: &[AiElement]) -> String {
     els.iter().map(|e| format!("({})", e.ai)).collect()
 }
 
+/// A valid path that no stem can change the meaning of: [`normalise_stem`]
+/// appends it to a stem and parses the result.
+const STEM_PROBE: &str = "/00/340123451111111111";
+
 /// Validate and normalise a URI stem: `http[s]://host[:port][/prefix]`, no
-/// query or fragment; one trailing `/` is dropped. Scheme and host are lower-cased.
+/// query or fragment; one trailing `/` is dropped. Scheme and host are
+/// lower-cased.
+///
+/// The stem is checked by [`DigitalLink::parse`] itself, on the stem followed
+/// by a fixed key path, so that every link generated on it parses again:
+/// the same rules for scheme, authority, characters, empty segments and `%`
+/// escapes. Errors name the stem and give positions in it.
 fn normalise_stem(stem: &str) -> Result<String, Gs1Error> {
     if stem.len() > MAX_INPUT_LEN {
         return Err(Gs1Error::TooLong {
@@ -144,29 +156,39 @@ fn normalise_stem(stem: &str) -> Result<String, Gs1Error> {
             max: MAX_INPUT_LEN,
         });
     }
-    let (scheme, rest) = split_scheme(stem)?;
-    let (authority, prefix) = match rest.find('/') {
-        Some(i) => (
-            rest.get(..i).unwrap_or_default(),
-            rest.get(i..).unwrap_or_default(),
-        ),
-        None => (rest, ""),
+    let bad = |reason: String| Gs1Error::InvalidUri {
+        uri: shown(stem),
+        reason,
     };
-    check_authority(stem, authority)?;
-    if let Some(p) = prefix.find(['?', '#', ' ']) {
-        return Err(Gs1Error::InvalidUri {
-            uri: shown(stem),
-            reason: format!(
-                "a stem has no query, fragment or space (character {})",
-                p + 1
-            ),
-        });
+    let char_pos = |i: usize| stem.get(..i).map_or(i, |p| p.chars().count()) + 1;
+    if let Some((i, c)) = stem.char_indices().find(|(_, c)| !c.is_ascii_graphic()) {
+        return Err(bad(format!(
+            "character {} {c:?} is not allowed in a URI (percent-encode it)",
+            char_pos(i)
+        )));
     }
-    let prefix = prefix.strip_suffix('/').unwrap_or(prefix);
-    Ok(format!(
-        "{scheme}://{}{prefix}",
-        authority.to_ascii_lowercase()
-    ))
+    if let Some(i) = stem.find(['?', '#']) {
+        return Err(bad(format!(
+            "a stem has no query or fragment (character {})",
+            char_pos(i)
+        )));
+    }
+    let trimmed = stem.strip_suffix('/').unwrap_or(stem);
+    let probe = format!("{trimmed}{STEM_PROBE}");
+    let parsed = DigitalLink::parse(&probe).map_err(|e| match e {
+        Gs1Error::InvalidUri { reason, .. } => bad(reason),
+        Gs1Error::UnsupportedScheme { scheme, .. } => Gs1Error::UnsupportedScheme {
+            uri: shown(stem),
+            scheme,
+        },
+        e @ (Gs1Error::PercentEncoding { .. } | Gs1Error::TooLong { .. }) => e,
+        other => bad(other.to_string()),
+    })?;
+    if parsed.as_str().strip_suffix(STEM_PROBE) != Some(parsed.stem()) {
+        // The probe key was not read as the whole path: the stem is not one.
+        return Err(bad("not a stem scheme://host[:port][/prefix]".into()));
+    }
+    Ok(parsed.stem().to_string())
 }
 
 /// Split `scheme "://" rest`. The scheme (RFC 3986: a letter, then letters,
@@ -304,8 +326,8 @@ fn check_host(host: &str) -> Result<(), &'static str> {
 }
 
 impl DigitalLink {
-    /// Parse a Digital Link URI with default options (check digits verified,
-    /// unknown AIs rejected).
+    /// Parse a Digital Link URI with default options (full validation: check
+    /// digits and every linter; unknown AIs rejected).
     pub fn parse(uri: &str) -> Result<Self, Gs1Error> {
         Self::parse_with(uri, &ParseOptions::default())
     }
@@ -400,6 +422,7 @@ impl DigitalLink {
         let prefix = segments.get(..root).unwrap_or_default();
         let mut stem = format!("{scheme}://{}", authority.to_ascii_lowercase());
         for p in prefix {
+            check_escapes(p)?;
             stem.push('/');
             stem.push_str(p);
         }
@@ -437,6 +460,12 @@ impl DigitalLink {
             let Some((name, raw)) = param.split_once('=') else {
                 continue; // empty or singleton parameter: not AI data
             };
+            // RFC 3986 §6.2.2.2: `%31%37` is the name `17`. A name that does
+            // not decode is not an AI.
+            let Ok(name) = percent_decode(name, true) else {
+                continue;
+            };
+            let name = name.as_str();
             if name.is_empty() || !name.bytes().all(|b| b.is_ascii_digit()) {
                 continue; // non-AI parameter such as linkType
             }
@@ -578,7 +607,11 @@ impl DigitalLink {
                 query.push((*e).clone());
             }
         }
-        Ok(Self::from_parts(Parts { stem, path, query }))
+        let dl = Self::from_parts(Parts { stem, path, query });
+        // Every generated link must parse again (the stem was checked by the
+        // parser, the elements above); this keeps it so.
+        Self::parse_with(dl.as_str(), opts)?;
+        Ok(dl)
     }
 
     /// The stem: `scheme://host[/prefix]`, without trailing slash.
@@ -640,6 +673,21 @@ impl DigitalLink {
     }
 }
 
+/// Check that every `%` in a raw path segment starts an escape `%HH`.
+fn check_escapes(segment: &str) -> Result<(), Gs1Error> {
+    let b = segment.as_bytes();
+    for (i, _) in segment.match_indices('%') {
+        let hex = |j: usize| b.get(j).is_some_and(u8::is_ascii_hexdigit);
+        if !(hex(i + 1) && hex(i + 2)) {
+            return Err(Gs1Error::PercentEncoding {
+                value: shown(segment),
+                position: segment.get(..i).map_or(i, |p| p.chars().count()) + 1,
+            });
+        }
+    }
+    Ok(())
+}
+
 fn push_unique(list: &mut Vec<AiElement>, el: AiElement) -> Result<(), Gs1Error> {
     if let Some(prev) = list.iter().find(|e| e.ai == el.ai) {
         return Err(Gs1Error::DuplicateAi {
@@ -653,7 +701,8 @@ fn push_unique(list: &mut Vec<AiElement>, el: AiElement) -> Result<(), Gs1Error>
 }
 
 /// Validate a URI as the constrained Digital Link form that CBV 2.0 allows in
-/// an EPCIS event for `role`, verifying check digits.
+/// an EPCIS event for `role`, with full validation (check digits and every
+/// linter).
 ///
 /// On top of [`DigitalLink::parse`]: no query string and no fragment, and the
 /// path must be one of the role's forms:
@@ -668,9 +717,21 @@ pub fn validate_epcis_dl(uri: &str, role: Role) -> Result<DigitalLink, Gs1Error>
     validate_epcis_dl_with(uri, role, &ParseOptions::default())
 }
 
-/// [`validate_epcis_dl`] with explicit options; with
-/// `verify_check_digits: false` it accepts exactly the patterns of the CBV 2.0
-/// regular expressions, which do not check digits.
+/// [`validate_epcis_dl`] with explicit options. With
+/// [`Validation::Pattern`](crate::Validation::Pattern) each AI value is checked
+/// as the CBV 2.0 regular expressions check it: the character set and length
+/// of each component, no linter (no check digit, date, piece-of-total,
+/// company prefix or code list).
+///
+/// Beyond those regular expressions — which accept any authority, user
+/// information and port included — the Digital Link parser refuses, at every
+/// level: user information (`user@host`, deliberately: it is a login on
+/// another host, `https://id.gs1.org@evil.example/…`); a host that is not a
+/// domain name, IPv4 address or bracketed IPv6 literal; a port that is not
+/// 1–65535 (or is empty); a raw character that is not printable ASCII; a
+/// malformed `%` escape anywhere in the path; an empty path segment or
+/// trailing `/`; the dictionary's `req`/`ex` rules; input over
+/// [`crate::MAX_INPUT_LEN`] bytes. It accepts `http`/`https` in any case.
 pub fn validate_epcis_dl_with(
     uri: &str,
     role: Role,
@@ -729,6 +790,7 @@ pub fn validate_epcis_dl_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Validation;
 
     #[test]
     fn r_i2_digital_link_gtin_batch_accepted_and_produced() {
@@ -925,7 +987,7 @@ mod tests {
         )
         .is_ok());
         let lax = ParseOptions {
-            verify_check_digits: false,
+            validation: Validation::Pattern,
             ..ParseOptions::default()
         };
         assert!(

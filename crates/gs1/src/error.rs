@@ -121,6 +121,8 @@ pub enum Gs1Error {
         value: String,
         /// The broken rule.
         reason: &'static str,
+        /// The dictionary linter that refused the value, if one did.
+        linter: Option<crate::Linter>,
     },
 
     /// Input longer than a parser accepts (see [`crate::MAX_INPUT_LEN`]).

@@ -35,7 +35,7 @@ mod uscc;
 pub use ai::{
     ai_attributes, ai_format, ai_title, is_dl_data_attribute, is_predefined_length, is_primary_key,
     parse_element_string, parse_element_string_with, to_element_string, validate_ai_value,
-    AiElement, ParseOptions, MAX_INPUT_LEN,
+    AiElement, ParseOptions, Validation, MAX_INPUT_LEN,
 };
 pub use lint::Linter;
 

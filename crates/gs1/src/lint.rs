@@ -149,8 +149,8 @@ impl Linter {
 
     /// Check `part` (one component); `Err` carries the reason.
     ///
-    /// `Csum` and `CsumAlpha` are also available here; the AI parser calls
-    /// them through its check-digit switch.
+    /// The AI parser runs every linter of a component, `Csum` and
+    /// `CsumAlpha` included, only at [`crate::Validation::Full`].
     pub fn check(self, part: &str) -> Result<(), &'static str> {
         let b = part.as_bytes();
         let digits = |s: &[u8]| !s.is_empty() && s.iter().all(u8::is_ascii_digit);
@@ -375,7 +375,8 @@ fn pos_in_seq_slash(b: &[u8]) -> Result<(), &'static str> {
     Ok(())
 }
 
-/// Weight of a set-82 character in the check character pair (1-based).
+/// Value of a set-82 character in the check character pair: its 0-based
+/// position in [`crate::CSET82`], as the check character calculation uses it.
 fn cset82_weight(c: u8) -> Option<u32> {
     crate::chars::CSET82
         .bytes()

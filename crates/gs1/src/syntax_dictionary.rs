@@ -39,17 +39,6 @@ pub struct Entry {
     pub title: String,
 }
 
-impl Entry {
-    /// Every AI of the range, in order.
-    pub fn ais(&self) -> Vec<String> {
-        let (Ok(a), Ok(b)) = (self.first.parse::<u32>(), self.last.parse::<u32>()) else {
-            return Vec::new();
-        };
-        let w = self.first.len();
-        (a..=b).map(|n| format!("{n:0w$}")).collect()
-    }
-}
-
 /// One component of a data field, e.g. `[N..12]` or `N13,csum,gcppos1`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Component {
@@ -202,12 +191,31 @@ fn parse_line(line: usize, text: &str) -> Result<Entry, String> {
                     .collect::<Result<Vec<_>, _>>()?,
             ),
             Some(("ex", v)) => ex.extend(list(v, ',')?),
+            Some(("dlpkey", _)) | None
+                if (tok == "dlpkey" || tok.starts_with("dlpkey=")) && dlpkey.is_some() =>
+            {
+                return Err(err("dlpkey given twice".into()));
+            }
             Some(("dlpkey", v)) => {
-                dlpkey = Some(
-                    v.split('|')
-                        .map(|alt| list(alt, ','))
-                        .collect::<Result<Vec<_>, _>>()?,
-                );
+                // Qualifiers are matched by equality at run time (dl.rs):
+                // a pattern such as `2n` could not be enforced.
+                let alts = v
+                    .split('|')
+                    .map(|alt| {
+                        alt.split(',')
+                            .map(|a| {
+                                if is_ai(a) {
+                                    Ok(a.to_string())
+                                } else {
+                                    Err(err(format!(
+                                        "bad dlpkey qualifier {a:?} (an AI, not a pattern)"
+                                    )))
+                                }
+                            })
+                            .collect::<Result<Vec<_>, _>>()
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                dlpkey = Some(alts);
             }
             None if tok == "dlpkey" => dlpkey = Some(Vec::new()),
             _ => return Err(err(format!("unknown attribute {tok:?}"))),
@@ -362,7 +370,10 @@ mod tests {
         assert_eq!((gdti.components[1].min, gdti.components[1].max), (1, 17));
         assert_eq!(gdti.dlpkey, Some(vec![]));
         let price = &d.entries[2];
-        assert_eq!(price.ais().len(), 10);
+        assert_eq!(
+            (price.first.as_str(), price.last.as_str()),
+            ("3920", "3929")
+        );
         assert_eq!(price.req.len(), 2);
         assert_eq!(price.req[1][2], vec!["01".to_string(), "21".to_string()]);
         assert_eq!(price.ex, vec!["392n".to_string(), "393n".to_string()]);
@@ -389,5 +400,25 @@ mod tests {
         }
         assert!(parse("01 N2\n").is_err(), "no release line");
         assert!(parse("# Release: x\n02 N2\n01 N2\n").is_err(), "order");
+    }
+
+    #[test]
+    fn refuses_dlpkey_patterns_and_repeats() {
+        let bad = [
+            // Qualifiers are compared with == at run time: no patterns.
+            "01  N14 dlpkey=2n",
+            "01  N14 dlpkey=22,1n|235",
+            "01  N14 dlpkey=22,,21",
+            // A second dlpkey would silently replace the first.
+            "01  N14 dlpkey=22 dlpkey=235",
+            "01  N14 dlpkey dlpkey=235",
+            "01  N14 dlpkey=235 dlpkey",
+        ];
+        for b in bad {
+            let text = format!("# Release: x\n{b}\n");
+            let e = parse(&text).expect_err(b);
+            assert!(e.contains("dlpkey"), "{b}: {e}");
+        }
+        assert!(parse("# Release: x\n01  N14 dlpkey=22,10|235\n").is_ok());
     }
 }

@@ -6,7 +6,7 @@
 use proptest::prelude::*;
 use tracechain_gs1::{
     parse_element_string, parse_element_string_with, validate_ai_value, DigitalLink, Gs1Error,
-    ParseOptions, MAX_INPUT_LEN,
+    ParseOptions, Validation, MAX_INPUT_LEN,
 };
 
 const GTIN: &str = "01/09506000134352";
@@ -213,6 +213,102 @@ fn r_i2_oversized_input_attack_refused() {
     ));
 }
 
+/// Stems that `DigitalLink::parse` would refuse are refused by every
+/// generator (`from_element_string`, `from_elements`, `with_stem`).
+#[test]
+fn r_i2_bad_stem_attack_refused_by_the_generators() {
+    let dl = p(&format!("https://a/{GTIN}")).unwrap();
+    let el = [tracechain_gs1::AiElement::new("01", "09506000134352")];
+    for stem in [
+        "https://a//p",
+        "https://a/p//",
+        "https://a/p\nq",
+        "https://a/p\u{7}",
+        "https://a/p\u{e9}",
+        "https://a/p q",
+        "https://a/p%zz",
+        "https://a/p%4",
+        "https://a/p?x=1",
+        "https://a/p#x",
+        "https://u@a/p",
+        "https://a:0/p",
+        "ftp://a/p",
+    ] {
+        assert!(
+            DigitalLink::from_element_string("(01)09506000134352", Some(stem)).is_err(),
+            "from_element_string on {stem:?}"
+        );
+        assert!(
+            DigitalLink::from_elements(&el, Some(stem)).is_err(),
+            "from_elements on {stem:?}"
+        );
+        assert!(dl.with_stem(stem).is_err(), "with_stem on {stem:?}");
+    }
+    for (stem, norm) in [
+        ("HTTPS://A.example/p/", "https://a.example/p"),
+        ("https://a/p%2Fq", "https://a/p%2Fq"),
+        ("http://[::1]:8080", "http://[::1]:8080"),
+    ] {
+        let made = DigitalLink::from_element_string("(01)09506000134352", Some(stem)).unwrap();
+        assert_eq!(made.stem(), norm);
+        assert_eq!(p(made.as_str()), Ok(made));
+    }
+}
+
+/// A bad stem's error gives the character position in the stem.
+#[test]
+fn bad_stem_error_position_is_in_the_stem() {
+    for (stem, pos) in [
+        ("https://a/p#x", 12),
+        ("https://a/p?x", 12),
+        ("https://a/\u{e9}\u{e9}#", 11),
+        ("https://a/p\u{e9}\n", 12),
+    ] {
+        match DigitalLink::from_element_string("(01)09506000134352", Some(stem)) {
+            Err(Gs1Error::InvalidUri { reason, uri }) => {
+                assert!(
+                    reason.contains(&format!("character {pos}")),
+                    "{stem:?}: {reason}"
+                );
+                assert_eq!(uri, stem.replace('\n', "\\n"), "{stem:?}");
+            }
+            other => panic!("{stem:?}: {other:?}"),
+        }
+    }
+}
+
+/// `%31%37` is the query parameter name `17` (RFC 3986 §6.2.2.2): it is an
+/// AI and its value is checked, not dropped as a non-AI parameter.
+#[test]
+fn r_i2_percent_encoded_query_key_attack_refused() {
+    assert!(p(&format!("https://a/{GTIN}?17=999999")).is_err());
+    assert!(p(&format!("https://a/{GTIN}?%31%37=999999")).is_err());
+    assert!(p(&format!("https://a/{GTIN}?%31%30=ABC")).is_err()); // 10 belongs in the path
+    let dl = p(&format!("https://a/{GTIN}?%31%37=251231")).unwrap();
+    assert_eq!(dl.get("17"), Some("251231"));
+    assert_eq!(dl.as_str(), format!("https://a/{GTIN}?17=251231"));
+    // A name that does not decode is not an AI; other names stay ignored.
+    assert!(p(&format!("https://a/{GTIN}?link%54ype=x&%zz=1")).is_ok());
+}
+
+/// `%` escapes in a path prefix are checked like those of values.
+#[test]
+fn r_i2_bad_escape_in_path_prefix_attack_refused() {
+    for uri in [
+        format!("https://a/p%zz/{GTIN}"),
+        format!("https://a/p%4/{GTIN}"),
+        format!("https://a/q/p%/{GTIN}"),
+    ] {
+        assert!(
+            matches!(p(&uri), Err(Gs1Error::PercentEncoding { .. })),
+            "{uri}: {:?}",
+            p(&uri)
+        );
+    }
+    let dl = p(&format!("https://a/p%2F%c3%a9/{GTIN}")).unwrap();
+    assert_eq!(dl.stem(), "https://a/p%2F%c3%a9");
+}
+
 fn cases() -> u32 {
     std::env::var("TRACECHAIN_FUZZ_CASES")
         .ok()
@@ -236,7 +332,7 @@ proptest! {
     #[test]
     fn r_i2_random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
         let s = String::from_utf8_lossy(&bytes);
-        let lax = ParseOptions { verify_check_digits: false, permit_unknown_ais: true };
+        let lax = ParseOptions { validation: Validation::Pattern, permit_unknown_ais: true };
         for input in [
             s.to_string(),
             format!("(01)09506000134352({s}"),
@@ -266,5 +362,29 @@ proptest! {
         thread_local!(static AIS: Vec<String> = known_ais());
         let ai = AIS.with(|a| i.get(a).clone());
         let _ = validate_ai_value(&ai, &value);
+    }
+
+    /// A stem either is refused by the generators or gives a link that
+    /// parses back to the same stem and elements.
+    #[test]
+    fn r_i2_generated_links_parse_back(
+        stem in prop_oneof![
+            "(https?|HTTP|ftp)://[a-z0-9.:@\\[\\]-]{0,12}(/[ -~]{0,6}){0,4}/?",
+            "https://a(/[a-z%/0-9#?]{0,5}){0,4}",
+            any::<String>(),
+        ],
+    ) {
+        let els = tracechain_gs1::parse_element_string("(01)09506000134352(10)A/B(99)x&y%z").unwrap();
+        if let Ok(dl) = DigitalLink::from_elements(&els, Some(&stem)) {
+            let back = DigitalLink::parse(dl.as_str());
+            prop_assert_eq!(back.as_ref(), Ok(&dl), "{:?}", stem);
+            let back = back.unwrap();
+            prop_assert_eq!(back.stem(), dl.stem());
+            prop_assert_eq!(back.element_string(), "(01)09506000134352(10)A/B(99)x&y%z");
+        }
+        let base = DigitalLink::parse("https://a/01/09506000134352/10/L?99=z").unwrap();
+        if let Ok(dl) = base.with_stem(&stem) {
+            prop_assert_eq!(DigitalLink::parse(dl.as_str()), Ok(dl.clone()), "{:?}", stem);
+        }
     }
 }
