@@ -2435,3 +2435,78 @@ fn vc9_relays_are_bounded_and_relayed_view_changes_are_checked() {
     ra.step(timer(1, 1));
     assert_eq!(ra.view(), 2, "with b's genuine view change, the quorum");
 }
+
+/// B4/SY1: a view change of the next height carries the certificate of our height. A forged
+/// one (a vote short) is rejected and the view change is not kept; a valid one is acted on (we
+/// ask for the block) and the view change is kept for the next height.
+#[test]
+fn b4_view_change_carrying_a_certificate_is_kept_only_if_it_verifies() {
+    let (cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let other = (0..4).find(|i| *i != me).unwrap();
+    let b = block1(&cfg, &set, 0, 0);
+    let with_cert = |votes: usize| {
+        let mut vc = view_change_at(&cfg, 2, other, 1, None);
+        vc.body.committed = Some(commit_cert(&cfg, &set, &b, votes));
+        vc.signature =
+            SimSigner::new(other).sign(&view_change_signing_bytes(&cfg.chain_id, &vc.body));
+        vc_msg(vc)
+    };
+    let (mut r, _) = started(&cfg, me);
+    let out = r.step(msg(other, with_cert(set.quorum() - 1)));
+    assert!(
+        !rejected(&out).is_empty(),
+        "the short certificate is refused"
+    );
+    assert_eq!(r.buffer().len(), 0, "B4: a rejected message is not kept");
+    let (mut r, _) = started(&cfg, me);
+    let out = r.step(msg(other, with_cert(set.quorum())));
+    assert!(rejected(&out).is_empty(), "{:?}", rejected(&out));
+    assert!(
+        out.iter()
+            .any(|a| matches!(a, Action::RequestSync { from_height: 1, .. })),
+        "SY1: the certified block is fetched"
+    );
+    assert_eq!(r.buffer().len(), 1, "the view change of height 2 is kept");
+}
+
+/// B1: future messages are kept only from validators of the sets in view, and only within
+/// `max_future_heights`.
+#[test]
+fn b1_future_messages_from_outsiders_or_too_far_are_not_kept() {
+    let (cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let member = (0..4).find(|i| *i != me).unwrap();
+    let outsider = 4;
+    assert!(!set.contains(&key(outsider)));
+    let prepare = |from: usize, height: u64| {
+        let h = tracechain_types::Hash::tagged(b"x", &[]);
+        msg(
+            from,
+            Message::Prepare(Vote {
+                height,
+                view: 0,
+                block_hash: h,
+                voter: key(from),
+                signature: SimSigner::new(from).sign(&prepare_signing_bytes(
+                    &cfg.chain_id,
+                    height,
+                    0,
+                    &h,
+                )),
+            }),
+        )
+    };
+    let (mut r, _) = started(&cfg, me);
+    r.step(prepare(outsider, 2));
+    assert_eq!(r.buffer().len(), 0, "B1: not from an outsider");
+    let far = 1 + cfg.limits.max_future_heights + 1;
+    r.step(prepare(member, far));
+    assert_eq!(r.buffer().len(), 0, "B2: not beyond the height window");
+    r.step(prepare(member, far - 1));
+    assert_eq!(
+        r.buffer().len(),
+        1,
+        "a member's message within the window is kept"
+    );
+}

@@ -896,6 +896,24 @@ mod tests {
             view_changes: &[],
         });
         assert_eq!(lower, None);
+        // A new-view is recorded only when both its signature and its proposal's are.
+        let new_view_with = |block: &Block, proposal_sig| {
+            Message::NewView(NewView {
+                height: 1,
+                view: 2,
+                view_changes: Vec::new(),
+                proposal: Proposal {
+                    view: 2,
+                    block: block.clone(),
+                    signature: proposal_sig,
+                },
+                signature: Signature([0; 64]),
+            })
+        };
+        let px = px.unwrap_or_else(|| panic!("signed above"));
+        assert!(r.records(&new_view_with(&x, px)));
+        assert!(!r.records(&new_view_with(&x, Signature([9; 64]))));
+        assert!(!r.records(&new_view_with(&y, px)));
         let msg = Message::Prepare(Vote {
             height: 1,
             view: 2,
