@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use tracechain_types::state_map::TreeUpdate;
-use tracechain_types::{Hash, Payload, PublicKey, Transaction};
+use tracechain_types::{Hash, ListingDigest, Payload, PublicKey, Transaction};
 
 use crate::codes::NormalisedCode;
 use crate::context::BlockContext;
@@ -167,8 +167,9 @@ impl TxEnv<'_> {
         found
     }
 
-    /// Store the record envelope under `rec/{tx id}` and index it under each trace unit and
-    /// the category tag (`tur/{code}/{category}/…`).
+    /// Store the record envelope under `rec/{tx id}`, index it under each trace unit and the
+    /// category tag (`tur/{code}/{category}/…`) and add it to each unit's listing digest
+    /// (`tud/{code}`).
     pub fn store_record(
         &mut self,
         payload: &Payload,
@@ -190,6 +191,13 @@ impl TxEnv<'_> {
                 keys::unit_record(c, category, self.ctx.height, &self.tx_id),
                 &(),
             );
+            // Completeness of the unit's listing: count and running digest (ADR 0050).
+            let k = keys::unit_digest(c);
+            let d = self
+                .state
+                .get_value::<ListingDigest>(&k)
+                .unwrap_or(ListingDigest::EMPTY);
+            self.state.put_value(k, &d.push(&self.tx_id));
         }
     }
 }

@@ -233,6 +233,13 @@ pub fn unit_references_of(code: &NormalisedCode, category: &str, reference: &str
     )
 }
 
+/// `tud/{code}`: the unit's [`tracechain_types::ListingDigest`] — how many records were written
+/// about it and the running digest of their ids, in execution order — so that a client can
+/// prove a listing of the unit's records complete (ADR 0050).
+pub fn unit_digest(code: &NormalisedCode) -> Vec<u8> {
+    key("tud/", &[code.as_bytes()])
+}
+
 /// Prefix of every `tur/` entry of a unit.
 pub fn unit_records(code: &NormalisedCode) -> Vec<u8> {
     prefix("tur/", &[code.as_bytes()])
