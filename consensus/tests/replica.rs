@@ -2510,3 +2510,43 @@ fn b1_future_messages_from_outsiders_or_too_far_are_not_kept() {
         "a member's message within the window is kept"
     );
 }
+
+/// SY5 on the `Decided` path: with a checkpoint at height 1, a certificate of height 1 for
+/// another block — even one a quorum of the genesis set really signed (a fork) — is refused as a
+/// checkpoint conflict naming its signers, while the checkpoint's own certificate is accepted.
+#[test]
+fn sy5_decided_certificate_against_the_checkpoint_is_refused() {
+    let (mut cfg, set) = sim_config(4);
+    let trusted = block1(&cfg, &set, 0, 0);
+    let fork = block1(&cfg, &set, 0, 1);
+    cfg.checkpoint = Some(tracechain_consensus::Checkpoint {
+        height: 1,
+        hash: trusted.hash(),
+    });
+    let me = backup(&set);
+    let other = (0..4).find(|i| *i != me).unwrap();
+    let (mut r, _) = started(&cfg, me);
+    let q = set.quorum();
+    let out = r.step(msg(
+        other,
+        Message::Decided(commit_cert(&cfg, &set, &fork, q)),
+    ));
+    assert!(
+        rejected(&out).iter().any(|e| matches!(
+            e,
+            ConsensusError::CheckpointConflict { height: 1, signers, .. } if signers.len() == q
+        )),
+        "SY5: {:?}",
+        rejected(&out)
+    );
+    assert!(!out
+        .iter()
+        .any(|a| matches!(a, Action::Commit { .. } | Action::RequestSync { .. })));
+    let out = r.step(msg(
+        other,
+        Message::Decided(commit_cert(&cfg, &set, &trusted, q)),
+    ));
+    // Accepted (the block itself is already being fetched by the checkpoint walk started with
+    // the replica).
+    assert!(rejected(&out).is_empty(), "{:?}", rejected(&out));
+}
