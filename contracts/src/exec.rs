@@ -18,6 +18,7 @@ use crate::context::BlockContext;
 use crate::error::{ContractError, ErrorCode, Problem};
 use crate::keys;
 use crate::permissions;
+use crate::query::tags;
 use crate::registry::Participant;
 use crate::state::{Overlay, State, StateView, WriteSet, MAX_VALUE_BYTES};
 use crate::state_root::{state_tree_update, ParentTree};
@@ -191,6 +192,15 @@ impl TxEnv<'_> {
                 keys::unit_record(c, category, self.ctx.height, &self.tx_id),
                 &(),
             );
+            // R-S7: writing a record of the unit (feedback, scans and document anchors speak
+            // *about* a unit and make nobody its provider, ADR 0044) makes the signer a
+            // trace-service provider of it, indexed so that no flood of records can hide it.
+            if ![tags::FEEDBACK, tags::SCAN, tags::DOCUMENT].contains(&category) {
+                let p = keys::unit_provider(c, &self.signer);
+                if self.state.get_ref(&p).is_none() {
+                    self.state.put_value(p, &self.ctx.height);
+                }
+            }
             // Completeness of the unit's listing: count and running digest (ADR 0050).
             let k = keys::unit_digest(c);
             let d = self

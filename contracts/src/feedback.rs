@@ -25,8 +25,6 @@ use crate::validate::Checker;
 
 /// Most answers one feedback collects; more are refused (`E_LIMIT_EXCEEDED`).
 pub const MAX_ANSWERS: usize = 16;
-/// Most records of a unit inspected to find whether the answerer wrote one.
-pub const MAX_PROVIDER_SCAN: usize = 1000;
 
 /// An answer.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
@@ -127,15 +125,13 @@ pub fn is_provider_of(env: &TxEnv<'_>, code: &NormalisedCode) -> bool {
         if trace::load(&env.state, &c).is_some_and(|u| u.registrant == env.signer) {
             return true;
         }
-        let wrote = trace::unit_record_index(&env.state, &c, MAX_PROVIDER_SCAN)
-            .iter()
-            .filter(|(cat, _)| {
-                // Feedback, scans and document anchors speak *about* a unit; anyone may
-                // write them, so they make nobody its provider (ADR 0044).
-                cat != tags::FEEDBACK && cat != tags::SCAN && cat != tags::DOCUMENT
-            })
-            .any(|(_, id)| query::envelope(&env.state, id).is_some_and(|e| e.signer == env.signer));
-        if wrote {
+        // Written by `TxEnv::store_record` for every record but feedback, scans and document
+        // anchors (ADR 0044): one lookup, whatever else the unit's index holds.
+        if env
+            .state
+            .get_ref(&keys::unit_provider(&c, &env.signer))
+            .is_some()
+        {
             return true;
         }
     }

@@ -240,6 +240,13 @@ pub fn unit_digest(code: &NormalisedCode) -> Vec<u8> {
     key("tud/", &[code.as_bytes()])
 }
 
+/// `prv/{code}/{signer}`: the height of the first record `signer` wrote about the unit other
+/// than feedback, scans and document anchors — it is a trace-service provider of the unit
+/// (R-S7).
+pub fn unit_provider(code: &NormalisedCode, signer: &PublicKey) -> Vec<u8> {
+    key("prv/", &[code.as_bytes(), &signer.0])
+}
+
 /// Prefix of every `tur/` entry of a unit.
 pub fn unit_records(code: &NormalisedCode) -> Vec<u8> {
     prefix("tur/", &[code.as_bytes()])

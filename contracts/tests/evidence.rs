@@ -674,3 +674,39 @@ fn r_s4_attack_old_alerts_cannot_hide_new_ones_from_the_brand() {
     }
     assert_eq!(seen, vec![6, 7, 8, 9]);
 }
+
+/// A flood of feedback about a unit (anyone may file it) pushed a trade partner's order record
+/// beyond the 1,000 index entries `is_provider_of` inspected, so the partner could no longer
+/// answer the unit's feedback (R-S7). Providers are now indexed per unit (`prv/`).
+#[test]
+fn r_s7_attack_a_feedback_flood_cannot_hide_a_units_provider() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let code = batch("FBK-FLOOD");
+    w.unit(&cast, &code, TraceMode::Full);
+    // The registrant's trade partner writes the unit's order (category T1).
+    w.exec(&cast.trader, valid_record(K::Order, &code, 1))
+        .unwrap();
+    // 1,001 feedback records (category S7, listed before T1) from one consumer.
+    let who = consumer(&mut w, 660);
+    for i in 0..1001 {
+        w.exec(
+            &who,
+            Payload::Feedback(Feedback {
+                feedback_ref: format!("FLOOD-{i}"),
+                code: code.clone(),
+                text: "?".into(),
+            }),
+        )
+        .unwrap();
+    }
+    w.exec(
+        &cast.trader,
+        Payload::FeedbackAnswer(FeedbackAnswer {
+            author: who.public(),
+            feedback_ref: "FLOOD-1000".into(),
+            text: "we shipped it on 1 May".into(),
+        }),
+    )
+    .unwrap();
+}
