@@ -2550,3 +2550,151 @@ fn sy5_decided_certificate_against_the_checkpoint_is_refused() {
     // the replica).
     assert!(rejected(&out).is_empty(), "{:?}", rejected(&out));
 }
+
+fn names_p2f(out: &[Action]) -> bool {
+    rejected(out).iter().any(
+        |e| matches!(e, ConsensusError::BadProposal { reason, .. } if reason.starts_with("P2f")),
+    )
+}
+
+/// P2f on a fresh block of a new-view (no certificate forced): the header must name this view
+/// and this view's primary — each alone is refused.
+#[test]
+fn p2f_fresh_block_naming_another_view_or_proposer_is_refused() {
+    let (cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let p1 = primary(&set, 1, 1);
+    let vcs: Vec<ViewChange> = (0..4)
+        .filter(|i| *i != me)
+        .map(|v| view_change(&cfg, v, 1, None))
+        .collect();
+    let other = (0..4).find(|i| *i != p1).unwrap();
+    // Right view, wrong proposer; right proposer, wrong view.
+    let mut wrong_proposer = block1(&cfg, &set, 1, 3);
+    wrong_proposer.header.proposer = key(other);
+    let mut wrong_view = block1(&cfg, &set, 1, 4);
+    wrong_view.header.view = 2;
+    for b in [wrong_proposer, wrong_view] {
+        let (mut r, _) = started(&cfg, me);
+        let out = r.step(msg(
+            p1,
+            Message::NewView(new_view(&cfg, p1, 1, vcs.clone(), b)),
+        ));
+        assert!(names_p2f(&out), "{:?}", rejected(&out));
+        assert_eq!(r.view(), 0);
+    }
+    // The same new-view with a correct fresh block is accepted.
+    let (mut r, _) = started(&cfg, me);
+    let good = block1(&cfg, &set, 1, 5);
+    let out = r.step(msg(p1, Message::NewView(new_view(&cfg, p1, 1, vcs, good))));
+    assert!(rejected(&out).is_empty(), "{:?}", rejected(&out));
+    assert_eq!(r.view(), 1);
+}
+
+/// P2f on a re-proposed block: its header must name its original view's primary, even when
+/// that primary signed the pre-prepare of the certificate.
+#[test]
+fn p2f_reproposed_block_naming_another_proposer_is_refused() {
+    let (cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let p0 = primary(&set, 1, 0);
+    let p1 = primary(&set, 1, 1);
+    let mut b = block1(&cfg, &set, 0, 6);
+    b.header.proposer = key((0..4).find(|i| *i != p0).unwrap());
+    let cert = prepared_cert(&cfg, &set, 0, &b);
+    let vcs: Vec<ViewChange> = (0..4)
+        .filter(|i| *i != me)
+        .enumerate()
+        .map(|(j, v)| view_change(&cfg, v, 1, (j == 0).then(|| cert.clone())))
+        .collect();
+    let (mut r, _) = started(&cfg, me);
+    let out = r.step(msg(p1, Message::NewView(new_view(&cfg, p1, 1, vcs, b))));
+    assert!(names_p2f(&out), "{:?}", rejected(&out));
+    assert_eq!(r.view(), 0);
+}
+
+/// P1: once a replica is in view 1, a view-0 pre-prepare of the height is stale and ignored.
+#[test]
+fn p1_view_zero_preprepare_after_a_view_change_is_ignored() {
+    let (cfg, _set, me, p1, b, vcs) = nv_setup();
+    let (mut r, _) = started(&cfg, me);
+    r.step(msg(p1, Message::NewView(new_view(&cfg, p1, 1, vcs, b))));
+    assert_eq!(r.view(), 1);
+    let set = cfg.genesis_set.clone();
+    let p0 = primary(&set, 1, 0);
+    let other = block1(&cfg, &set, 0, 9);
+    let out = r.step(msg(
+        p0,
+        Message::PrePrepare(PrePrepare {
+            proposal: proposal(&cfg, p0, 0, other),
+            parent_cert: None,
+        }),
+    ));
+    // Neither validated nor taken as evidence against the view-0 primary (its proposal does
+    // not conflict with view 1's).
+    assert!(
+        !out.iter().any(|a| matches!(
+            a,
+            Action::ValidateProposal { view: 0, .. } | Action::Evidence(_)
+        )),
+        "{out:?}"
+    );
+}
+
+/// P4: prepares alone make nothing prepared — the driver's verdict is needed first, and a
+/// replica that has started a view change signs no commit for the view it left.
+#[test]
+fn p4_no_commit_before_the_verdict_or_during_a_view_change() {
+    let (cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let p0 = primary(&set, 1, 0);
+    let b = block1(&cfg, &set, 0, 0);
+    let prepares = |r: &mut R| {
+        let mut out = Vec::new();
+        for o in (0..4).filter(|i| *i != me && *i != p0) {
+            let sig =
+                SimSigner::new(o).sign(&prepare_signing_bytes(&cfg.chain_id, 1, 0, &b.hash()));
+            out.extend(r.step(msg(
+                o,
+                Message::Prepare(Vote {
+                    height: 1,
+                    view: 0,
+                    block_hash: b.hash(),
+                    voter: key(o),
+                    signature: sig,
+                }),
+            )));
+        }
+        out
+    };
+    let pp = Message::PrePrepare(PrePrepare {
+        proposal: proposal(&cfg, p0, 0, b.clone()),
+        parent_cert: None,
+    });
+    // No verdict yet.
+    let (mut r, _) = started(&cfg, me);
+    r.step(msg(p0, pp.clone()));
+    let out = prepares(&mut r);
+    assert!(
+        !broadcasts(&out)
+            .iter()
+            .any(|m| matches!(m, Message::Commit(_))),
+        "P4: no commit before the verdict"
+    );
+    // Validated, but the view timed out before the prepares arrived.
+    let (mut r, _) = started(&cfg, me);
+    r.step(msg(p0, pp));
+    r.step(Input::ProposalValidated {
+        height: 1,
+        block_hash: b.hash(),
+        set_change: None,
+    });
+    r.step(timer(1, 0));
+    let out = prepares(&mut r);
+    assert!(
+        !broadcasts(&out)
+            .iter()
+            .any(|m| matches!(m, Message::Commit(_))),
+        "VC1: no commit after leaving the view"
+    );
+}
