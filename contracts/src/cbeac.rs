@@ -32,15 +32,15 @@ use tracechain_types::records::{
 };
 use tracechain_types::{Hash, Payload, PublicKey};
 
-use crate::blocks;
-use crate::codes::NormalisedCode;
+use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, Problem};
-use crate::exec::TxEnv;
-use crate::keys;
+use crate::info_blocks;
 use crate::query::tags;
 use crate::state::{decode_stored, StateView};
+use crate::state_keys;
 use crate::trace::check_record_codes;
-use crate::validate::{Checker, MAX_LIST_ITEMS};
+use crate::trace_codes::NormalisedCode;
+use crate::validate::{FieldChecker, MAX_LIST_ITEMS};
 
 /// Most departments one filing or declaration names (there are six agencies).
 pub const MAX_DEPARTMENTS: usize = 6;
@@ -128,21 +128,21 @@ pub struct DeclarationState {
 }
 
 fn filing_key(enterprise: &PublicKey, r: &str) -> Vec<u8> {
-    keys::key("fil/", &[&enterprise.0, r.as_bytes()])
+    state_keys::key("fil/", &[&enterprise.0, r.as_bytes()])
 }
 
 /// `fil/ok/{enterprise}`: the latest end of validity (Unix ms, `i64`) of its approved filings.
 pub fn in_force_key(enterprise: &PublicKey) -> Vec<u8> {
-    keys::key("fil/ok/", &[&enterprise.0])
+    state_keys::key("fil/ok/", &[&enterprise.0])
 }
 
 fn declaration_key(enterprise: &PublicKey, r: &str) -> Vec<u8> {
-    keys::key("exd/", &[&enterprise.0, r.as_bytes()])
+    state_keys::key("exd/", &[&enterprise.0, r.as_bytes()])
 }
 
 /// Check a department list: no duplicates, at most [`MAX_DEPARTMENTS`], every required one
 /// present. Returns the sorted union.
-fn departments(c: &mut Checker, given: &[Agency], required: &[Agency]) -> Vec<Agency> {
+fn departments(c: &mut FieldChecker, given: &[Agency], required: &[Agency]) -> Vec<Agency> {
     let mut out: Vec<Agency> = Vec::new();
     if given.len() > MAX_DEPARTMENTS {
         c.push(
@@ -175,7 +175,7 @@ fn departments(c: &mut Checker, given: &[Agency], required: &[Agency]) -> Vec<Ag
     out
 }
 
-fn reason(c: &mut Checker, r: &str) {
+fn reason(c: &mut FieldChecker, r: &str) {
     c.text_value("reason", r, true);
 }
 
@@ -200,7 +200,7 @@ fn department_decision(
     why: &str,
     rule: &'static str,
 ) -> Result<(Agency, Decision), ContractError> {
-    let mut c = Checker::new();
+    let mut c = FieldChecker::new();
     reason(&mut c, why);
     c.finish("R-B5")?;
     let agency = agency(env, rule)?;
@@ -263,7 +263,7 @@ fn decide(
 
 /// Filing (R-B2): an export enterprise (trade entity) files its enterprise record.
 pub fn filing(env: &mut TxEnv<'_>, r: &Filing) -> Result<(), ContractError> {
-    let mut c = Checker::new();
+    let mut c = FieldChecker::new();
     c.text_value("filing_ref", &r.filing_ref, true);
     if r.document == Hash::ZERO {
         c.push("document", Problem::Missing);
@@ -391,7 +391,7 @@ fn require_filing_in_force(env: &TxEnv<'_>, field: &str) -> Result<(), ContractE
 /// index lookup per (reference, unit), whatever the number of records.
 fn link_refs(
     state: &dyn StateView,
-    c: &mut Checker,
+    c: &mut FieldChecker,
     units: &[NormalisedCode],
     field: &str,
     refs: &[String],
@@ -413,7 +413,7 @@ fn link_refs(
         }
         let carried = units.iter().any(|u| {
             !state
-                .scan(&keys::unit_references_of(u, category, r), None, 1)
+                .scan(&state_keys::unit_references_of(u, category, r), None, 1)
                 .is_empty()
         });
         if carried {
@@ -437,7 +437,7 @@ fn link_refs(
 /// order, waybill and receipt references (at least one order); every reference must be
 /// carried by a record of a declared unit.
 pub fn export_declaration(env: &mut TxEnv<'_>, r: &ExportDeclaration) -> Result<(), ContractError> {
-    let mut c = Checker::new();
+    let mut c = FieldChecker::new();
     c.text_value("declaration_ref", &r.declaration_ref, true);
     let declared = check_record_codes(&env.state, &mut c, "trace_codes", &r.trace_codes);
     let units: Vec<NormalisedCode> = declared.iter().map(|(n, _)| n.clone()).collect();
@@ -476,13 +476,13 @@ pub fn export_declaration(env: &mut TxEnv<'_>, r: &ExportDeclaration) -> Result<
     c.finish("R-B3")?;
     // ADR 0040: the declarer owns the goods or trades them (R-A6), and the goods pass the
     // same R-X3 gate as a customs declaration of them.
-    blocks::check_units_of_signer(
+    info_blocks::check_units_of_signer(
         env,
         || "export declarations".into(),
         "trace_codes",
         &declared,
     )?;
-    blocks::customs_gate(&env.state, &declared)?;
+    info_blocks::customs_gate(&env.state, &declared)?;
     require_filing_in_force(env, "declaration_ref")?;
     let k = declaration_key(&env.signer, &r.declaration_ref);
     if env.state.get_ref(&k).is_some() {
@@ -563,7 +563,7 @@ pub fn declaration_decision(
 /// their registrant, R-A6; ADR 0045). The record runs the full R-X1 validation of its
 /// category and is stored marked self-declared.
 pub fn manual_import(env: &mut TxEnv<'_>, r: &ManualImport) -> Result<(), ContractError> {
-    let mut c = Checker::new();
+    let mut c = FieldChecker::new();
     c.text_value("note", &r.note, true);
     c.finish("R-B4")?;
     require_filing_in_force(env, "record")?;
@@ -573,20 +573,20 @@ pub fn manual_import(env: &mut TxEnv<'_>, r: &ManualImport) -> Result<(), Contra
         SelfDeclaredRecord::Delivery(x) => Payload::Delivery(x.clone()),
         SelfDeclaredRecord::DeliveryException(x) => Payload::DeliveryException(x.clone()),
     };
-    let mut codes = Checker::new();
+    let mut codes = FieldChecker::new();
     let units = check_record_codes(
         &env.state,
         &mut codes,
         "record.trace_codes",
-        blocks::trace_codes_of(&payload),
+        info_blocks::trace_codes_of(&payload),
     );
-    blocks::check_units_of_signer(
+    info_blocks::check_units_of_signer(
         env,
         || "self-declared logistics records".into(),
         "record.trace_codes",
         &units,
     )?;
-    blocks::execute(env, &payload, true).map_err(|mut e| {
+    info_blocks::execute(env, &payload, true).map_err(|mut e| {
         for p in &mut e.problems {
             p.field = format!("record.{}", p.field);
         }
@@ -660,7 +660,7 @@ pub fn linked_records(
         let Ok(n) = NormalisedCode::new("code", code) else {
             continue;
         };
-        let prefix = keys::unit_references_of(&n, &link.category, &link.reference);
+        let prefix = state_keys::unit_references_of(&n, &link.category, &link.reference);
         let mut after = from.filter(|c| c.unit == u).and_then(|c| c.after.clone());
         loop {
             let room = limit - page.tx_ids.len();
@@ -668,7 +668,8 @@ pub fn linked_records(
             let entries = state.scan(&prefix, after.as_deref(), room + 1);
             let mut unit_done = entries.len() <= room;
             for (k, _) in entries.into_iter().take(room + 1) {
-                let Some((height, id)) = keys::last_part(&k).and_then(|p| height_and_id(&p)) else {
+                let Some((height, id)) = state_keys::last_part(&k).and_then(|p| height_and_id(&p))
+                else {
                     after = Some(k);
                     continue;
                 };

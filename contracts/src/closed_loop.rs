@@ -32,16 +32,16 @@ use tracechain_types::records::{
 };
 use tracechain_types::{Hash, Payload, PublicKey};
 
-use crate::blocks;
-use crate::codes::NormalisedCode;
 use crate::context::ChainParams;
+use crate::context::{RecordEnvelope, TxEnv};
 use crate::error::{ContractError, ErrorCode, Problem};
-use crate::exec::{RecordEnvelope, TxEnv};
-use crate::keys;
+use crate::info_blocks;
 use crate::query::{self, tags};
 use crate::registry::{self, ParticipantState};
 use crate::state::{decode_stored, State, StateView};
-use crate::validate::Checker;
+use crate::state_keys;
+use crate::trace_codes::NormalisedCode;
+use crate::validate::FieldChecker;
 
 /// Domain tag of the derived record ids of a bulk import.
 pub const BULK_RECORD_DOMAIN: &[u8] = b"tracechain/bulk-record/v1";
@@ -75,15 +75,15 @@ pub struct OrderLink {
 }
 
 fn auth_key(enterprise: &PublicKey, grantee: &PublicKey) -> Vec<u8> {
-    keys::key("auth/", &[&enterprise.0, &grantee.0])
+    state_keys::key("auth/", &[&enterprise.0, &grantee.0])
 }
 
 fn link_key(enterprise: &PublicKey, order_ref: &str) -> Vec<u8> {
-    keys::key("lnk/", &[&enterprise.0, order_ref.as_bytes()])
+    state_keys::key("lnk/", &[&enterprise.0, order_ref.as_bytes()])
 }
 
 fn receipt_linked_key(receipt_tx: &Hash) -> Vec<u8> {
-    keys::key("lnk/r/", &[&receipt_tx.0])
+    state_keys::key("lnk/r/", &[&receipt_tx.0])
 }
 
 /// Whether a participant's roles fit a scope: marketplace → trading platform node or platform
@@ -114,7 +114,7 @@ pub fn link_authorisation(env: &mut TxEnv<'_>, r: &LinkAuthorisation) -> Result<
         env.store_record(&Payload::LinkAuthorisation(r.clone()), "Q1", &[], false);
         return Ok(());
     }
-    let mut c = Checker::new();
+    let mut c = FieldChecker::new();
     if r.grantee == env.signer {
         c.push(
             "grantee",
@@ -180,7 +180,7 @@ pub fn authorisation(
 }
 
 fn order_of(state: &dyn StateView, owner: &PublicKey, r: &str) -> Option<RecordEnvelope> {
-    let k = keys::order(owner, r);
+    let k = state_keys::order(owner, r);
     let id: Hash = decode_stored(&k, &state.get(&k)?);
     query::envelope(state, &id)
 }
@@ -206,7 +206,7 @@ fn find_receipt(
     order: &OrderRecord,
     receipt_ref: &str,
 ) -> Option<RecordEnvelope> {
-    let k = keys::receipt(linker, receipt_ref);
+    let k = state_keys::receipt(linker, receipt_ref);
     if let Some(b) = state.get(&k) {
         let id: Hash = decode_stored(&k, &b);
         return query::envelope(state, &id);
@@ -226,7 +226,7 @@ fn find_receipt(
 
 /// PaymentOrderLink (R-Q1): an authorised grantee links a receipt to the enterprise's order.
 pub fn payment_order_link(env: &mut TxEnv<'_>, r: &PaymentOrderLink) -> Result<(), ContractError> {
-    let mut c = Checker::new();
+    let mut c = FieldChecker::new();
     c.text_value("order_ref", &r.order_ref, true);
     c.text_value("receipt_ref", &r.receipt_ref, true);
     c.finish("R-Q1")?;
@@ -330,7 +330,7 @@ pub fn bulk_record_id(tx_id: &Hash, i: u32) -> Hash {
 /// BulkImport (R-Q3): 1..=`max_bulk_records` records, each through the block record path.
 /// Errors name the record: `records[i].field`.
 pub fn bulk_import(env: &mut TxEnv<'_>, r: &BulkImport) -> Result<(), ContractError> {
-    let mut c = Checker::new();
+    let mut c = FieldChecker::new();
     c.text_value("source", &r.source, true);
     let max = usize::try_from(env.ctx.params.max_bulk_records).unwrap_or(usize::MAX);
     if r.records.len() > max {
@@ -354,7 +354,7 @@ pub fn bulk_import(env: &mut TxEnv<'_>, r: &BulkImport) -> Result<(), ContractEr
             BulkRecord::Delivery(x) => Payload::Delivery(x.clone()),
         };
         env.tx_id = bulk_record_id(&tx_id, u32::try_from(i).unwrap_or(u32::MAX));
-        if let Err(mut e) = blocks::execute(env, &payload, false) {
+        if let Err(mut e) = info_blocks::execute(env, &payload, false) {
             for p in &mut e.problems {
                 p.field = format!("records[{i}].{}", p.field);
             }

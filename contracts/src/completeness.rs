@@ -6,18 +6,19 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 use tracechain_types::records::{TraceCode, TraceMode};
 
-use crate::codes::NormalisedCode;
-use crate::keys;
 use crate::state::StateView;
+use crate::state_keys;
 use crate::trace::{self, TraceUnit};
+use crate::trace_codes::NormalisedCode;
 
 /// Most records counted per category in a report (the count saturates there).
 pub const MAX_COUNTED_RECORDS: usize = 1000;
 
-/// Information block.
+/// An information block: one of the four tables of trace information (product, trade,
+/// logistics, customs), not a block of the chain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Block {
+pub enum InfoBlock {
     /// Table 1.
     Product,
     /// Table 2.
@@ -138,14 +139,14 @@ impl Category {
     }
 
     /// Its block.
-    pub fn block(self) -> Block {
+    pub fn block(self) -> InfoBlock {
         match self {
-            Category::P1 | Category::P2 | Category::P3 | Category::P4 => Block::Product,
-            Category::T1 | Category::T2 | Category::T3 => Block::Trade,
+            Category::P1 | Category::P2 | Category::P3 | Category::P4 => InfoBlock::Product,
+            Category::T1 | Category::T2 | Category::T3 => InfoBlock::Trade,
             Category::L1 | Category::L2 | Category::L3 | Category::L4 | Category::L5 => {
-                Block::Logistics
+                InfoBlock::Logistics
             }
-            Category::C1 | Category::C2 => Block::Customs,
+            Category::C1 | Category::C2 => InfoBlock::Customs,
         }
     }
 
@@ -195,7 +196,7 @@ pub struct CategoryLine {
     /// The category.
     pub category: Category,
     /// Its block.
-    pub block: Block,
+    pub block: InfoBlock,
     /// Its rule id.
     pub rule: &'static str,
     /// M/O in the unit's mode.
@@ -248,7 +249,7 @@ fn count(state: &dyn StateView, codes: &[NormalisedCode], cat: Category) -> usiz
     for c in codes {
         n += state
             .scan(
-                &keys::unit_records_of(c, cat.tag()),
+                &state_keys::unit_records_of(c, cat.tag()),
                 None,
                 MAX_COUNTED_RECORDS,
             )
@@ -365,12 +366,12 @@ pub fn customs_gate_missing(
     Category::ALL
         .iter()
         .copied()
-        .filter(|c| matches!(c.block(), Block::Product | Block::Trade))
+        .filter(|c| matches!(c.block(), InfoBlock::Product | InfoBlock::Trade))
         .filter(|c| c.requirement(unit.mode) == Requirement::Mandatory)
         .filter(|c| {
             !codes.iter().any(|n| {
                 !state
-                    .scan(&keys::unit_records_of(n, c.tag()), None, 1)
+                    .scan(&state_keys::unit_records_of(n, c.tag()), None, 1)
                     .is_empty()
             })
         })

@@ -20,15 +20,15 @@ use tracechain_types::records::{
 };
 use tracechain_types::{Hash, Payload, PublicKey};
 
-use crate::codes::NormalisedCode;
+use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, Problem};
-use crate::exec::TxEnv;
-use crate::keys;
 use crate::query::tags;
 use crate::registry;
 use crate::state::{decode_stored, StateView};
+use crate::state_keys;
 use crate::trace::check_record_codes;
-use crate::validate::{parse_date_or_time, Checker};
+use crate::trace_codes::NormalisedCode;
+use crate::validate::{parse_date_or_time, FieldChecker};
 
 /// Most documents listed for one unit.
 pub const MAX_DOCUMENTS_PER_UNIT: usize = 1000;
@@ -109,15 +109,15 @@ pub fn competent(
 
 /// `dca/{hash}/{issuer}`.
 pub fn document_key(h: &Hash, issuer: &PublicKey) -> Vec<u8> {
-    keys::key("dca/", &[&h.0, &issuer.0])
+    state_keys::key("dca/", &[&h.0, &issuer.0])
 }
 
 fn competent_key(h: &Hash, issuer: &PublicKey) -> Vec<u8> {
-    keys::key("dcc/", &[&h.0, &issuer.0])
+    state_keys::key("dcc/", &[&h.0, &issuer.0])
 }
 
 fn unit_document_key(code: &NormalisedCode, h: &Hash, issuer: &PublicKey) -> Vec<u8> {
-    keys::key("dcu/", &[code.as_bytes(), &h.0, &issuer.0])
+    state_keys::key("dcu/", &[code.as_bytes(), &h.0, &issuer.0])
 }
 
 /// The anchor of a hash by one issuer.
@@ -128,7 +128,7 @@ pub fn load(state: &dyn StateView, h: &Hash, issuer: &PublicKey) -> Option<Ancho
 
 /// The issuer key that ends a `dca/`, `dcc/` or `dcu/` key.
 fn issuer_of(key: &[u8]) -> Option<PublicKey> {
-    keys::last_part(key)
+    state_keys::last_part(key)
         .and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok())
         .map(PublicKey)
 }
@@ -138,7 +138,7 @@ fn issuer_of(key: &[u8]) -> Option<PublicKey> {
 /// RFC 3339 dates or date-times with `valid_until > valid_from`; covered units (0..=64) must
 /// be registered. Whether the signer is competent for the type is recorded (ADR 0044).
 pub fn anchor(env: &mut TxEnv<'_>, r: &DocumentAnchor) -> Result<(), ContractError> {
-    let mut c = Checker::new();
+    let mut c = FieldChecker::new();
     if r.document_hash == Hash::ZERO {
         c.push("document_hash", Problem::Missing);
     }
@@ -220,7 +220,7 @@ pub fn anchor(env: &mut TxEnv<'_>, r: &DocumentAnchor) -> Result<(), ContractErr
     Ok(())
 }
 
-fn date(c: &mut Checker, field: &str, s: &str) -> Option<i64> {
+fn date(c: &mut FieldChecker, field: &str, s: &str) -> Option<i64> {
     match parse_date_or_time(s) {
         Ok(t) => Some(t),
         Err(e) => {
@@ -240,13 +240,13 @@ fn date(c: &mut Checker, field: &str, s: &str) -> Option<i64> {
 /// DocumentRevocation (R-S1): an issuer revokes its own anchor of a hash, once, with a
 /// reason; nobody revokes another issuer's anchor.
 pub fn revoke(env: &mut TxEnv<'_>, r: &DocumentRevocation) -> Result<(), ContractError> {
-    let mut c = Checker::new();
+    let mut c = FieldChecker::new();
     c.text_value("reason", &r.reason, true);
     c.finish("R-S1")?;
     let Some(mut doc) = load(&env.state, &r.document_hash, &env.signer) else {
         let anchored = !env
             .state
-            .scan(&keys::prefix("dca/", &[&r.document_hash.0]), None, 1)
+            .scan(&state_keys::prefix("dca/", &[&r.document_hash.0]), None, 1)
             .is_empty();
         return Err(if anchored {
             ContractError::one(
@@ -373,7 +373,7 @@ fn judge(state: &dyn StateView, doc: AnchoredDocument, at_ms: i64) -> AnchorVerd
 pub fn verify(state: &dyn StateView, document_hash: &Hash, at_ms: i64) -> DocumentVerification {
     let mut issuers: Vec<PublicKey> = state
         .scan(
-            &keys::prefix("dcc/", &[&document_hash.0]),
+            &state_keys::prefix("dcc/", &[&document_hash.0]),
             None,
             MAX_ANCHORS_LISTED,
         )
@@ -381,7 +381,7 @@ pub fn verify(state: &dyn StateView, document_hash: &Hash, at_ms: i64) -> Docume
         .filter_map(|(k, _)| issuer_of(k))
         .collect();
     let all = state.scan(
-        &keys::prefix("dca/", &[&document_hash.0]),
+        &state_keys::prefix("dca/", &[&document_hash.0]),
         None,
         MAX_ANCHORS_LISTED + issuers.len() + 1,
     );
@@ -413,8 +413,16 @@ pub fn verify(state: &dyn StateView, document_hash: &Hash, at_ms: i64) -> Docume
 /// Whether some issuer anchored `h` as one of `types` (among the first
 /// [`MAX_ANCHORS_LISTED`] anchors of the hash, competent issuers' first).
 pub fn anchored_as(state: &dyn StateView, h: &Hash, types: &[DocumentType]) -> bool {
-    let competent = state.scan(&keys::prefix("dcc/", &[&h.0]), None, MAX_ANCHORS_LISTED);
-    let all = state.scan(&keys::prefix("dca/", &[&h.0]), None, MAX_ANCHORS_LISTED);
+    let competent = state.scan(
+        &state_keys::prefix("dcc/", &[&h.0]),
+        None,
+        MAX_ANCHORS_LISTED,
+    );
+    let all = state.scan(
+        &state_keys::prefix("dca/", &[&h.0]),
+        None,
+        MAX_ANCHORS_LISTED,
+    );
     competent
         .iter()
         .chain(all.iter())
@@ -433,12 +441,12 @@ pub fn documents_of(state: &dyn StateView, code: &TraceCode) -> Vec<AnchoredDocu
     let Ok(n) = NormalisedCode::new("code", code) else {
         return Vec::new();
     };
-    let prefix = keys::prefix("dcu/", &[n.as_bytes()]);
+    let prefix = state_keys::prefix("dcu/", &[n.as_bytes()]);
     state
         .scan(&prefix, None, MAX_DOCUMENTS_PER_UNIT)
         .into_iter()
         .filter_map(|(k, _)| {
-            let parts = keys::parts_after(&k, &prefix)?;
+            let parts = state_keys::parts_after(&k, &prefix)?;
             let h = <[u8; 32]>::try_from(parts.first()?.as_slice()).ok()?;
             let i = <[u8; 32]>::try_from(parts.get(1)?.as_slice()).ok()?;
             load(state, &Hash(h), &PublicKey(i))

@@ -25,12 +25,12 @@ use tracechain_types::records::epcis::{
 };
 use tracechain_types::{Hash, Payload, PublicKey};
 
+use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, Problem};
-use crate::exec::TxEnv;
-use crate::keys;
 use crate::state::{decode_stored, StateView};
+use crate::state_keys;
 use crate::trace;
-use crate::validate::Checker;
+use crate::validate::FieldChecker;
 
 /// Category tag of the per-unit index (`tur/{code}/EPCIS/…`).
 pub const CATEGORY: &str = "EPCIS";
@@ -48,12 +48,12 @@ pub struct EpcisAnchor {
 
 /// `epe/{event hash}`: the anchored event.
 pub fn event_key(event_hash: &Hash) -> Vec<u8> {
-    keys::key("epe/", &[&event_hash.0])
+    state_keys::key("epe/", &[&event_hash.0])
 }
 
 /// `epx/{event hash}`: the anchored error declaration of that event.
 pub fn error_declaration_key(event_hash: &Hash) -> Vec<u8> {
-    keys::key("epx/", &[&event_hash.0])
+    state_keys::key("epx/", &[&event_hash.0])
 }
 
 /// The anchor of an event hash, when anchored.
@@ -62,7 +62,7 @@ pub fn load(state: &dyn StateView, event_hash: &Hash) -> Option<EpcisAnchor> {
     state.get_ref(&k).map(|b| decode_stored(&k, &b))
 }
 
-fn short_iri(c: &mut Checker, field: &str, v: Option<&str>, max: usize) -> bool {
+fn short_iri(c: &mut FieldChecker, field: &str, v: Option<&str>, max: usize) -> bool {
     let Some(s) = v else { return true };
     if s.len() > max {
         c.push(field, Problem::TooLong { max });
@@ -81,7 +81,7 @@ fn short_iri(c: &mut Checker, field: &str, v: Option<&str>, max: usize) -> bool 
 /// R-X1 field checks (event and declaration times not before the epoch nor later than
 /// `latest_ms`); limit overruns are reported with `E_LIMIT_EXCEEDED`.
 fn check_fields(r: &EpcisEventRecord, latest_ms: i64) -> Result<(), ContractError> {
-    let mut c = Checker::at(latest_ms);
+    let mut c = FieldChecker::at(latest_ms);
     c.event_time_ms(|| "event_time_ms".into(), r.event_time_ms);
     if let Some(d) = &r.error_declaration {
         c.event_time_ms(
@@ -164,7 +164,7 @@ fn check_fields(r: &EpcisEventRecord, latest_ms: i64) -> Result<(), ContractErro
 /// anchor-once rule (R-S1), then store and index the record.
 pub fn anchor(env: &mut TxEnv<'_>, r: &EpcisEventRecord) -> Result<(), ContractError> {
     check_fields(r, env.ctx.latest_record_time_ms())?;
-    let mut codes_check = Checker::new();
+    let mut codes_check = FieldChecker::new();
     let units = if r.trace_codes.is_empty() {
         Vec::new()
     } else {

@@ -13,15 +13,15 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use tracechain_types::records::{Feedback, FeedbackAnswer, TraceCode};
 use tracechain_types::{Hash, Payload, PublicKey};
 
-use crate::codes::NormalisedCode;
+use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, Problem};
-use crate::exec::TxEnv;
-use crate::keys;
 use crate::permissions::CategoryClass;
 use crate::query::{self, tags};
 use crate::state::{decode_stored, StateView};
+use crate::state_keys;
 use crate::trace;
-use crate::validate::Checker;
+use crate::trace_codes::NormalisedCode;
+use crate::validate::FieldChecker;
 
 /// Most answers one feedback collects; more are refused (`E_LIMIT_EXCEEDED`).
 pub const MAX_ANSWERS: usize = 16;
@@ -57,12 +57,12 @@ pub struct FeedbackState {
 }
 
 fn feedback_key(author: &PublicKey, r: &str) -> Vec<u8> {
-    keys::key("fb/", &[&author.0, r.as_bytes()])
+    state_keys::key("fb/", &[&author.0, r.as_bytes()])
 }
 
 /// Feedback (R-S7).
 pub fn feedback(env: &mut TxEnv<'_>, r: &Feedback) -> Result<(), ContractError> {
-    let mut c = Checker::new();
+    let mut c = FieldChecker::new();
     c.text_value("feedback_ref", &r.feedback_ref, true);
     c.text_value("text", &r.text, true);
     let units =
@@ -144,7 +144,7 @@ pub fn is_provider_of(env: &TxEnv<'_>, code: &NormalisedCode) -> bool {
 
 /// FeedbackAnswer (R-S7).
 pub fn answer(env: &mut TxEnv<'_>, r: &FeedbackAnswer) -> Result<(), ContractError> {
-    let mut c = Checker::new();
+    let mut c = FieldChecker::new();
     c.text_value("text", &r.text, true);
     c.finish("R-S7")?;
     let k = feedback_key(&r.author, &r.feedback_ref);

@@ -8,21 +8,26 @@
 //! batchable, `Transaction::verify_all`); [`execute`] checks sequence and expiry against state,
 //! then the permission table ([`permissions`], R-A2), then the record kind's rules.
 //!
-//! * [`execute`] / [`execute_block`]: entry points.
-//! * [`state_root`]: the state root, the root of the authenticated map over the state (ADR
-//!   0050); [`MemoryLedger`] keeps state and map together in memory.
-//! * [`state`]: the storage trait, the in-memory implementation, the write-buffering overlay.
-//! * [`keys`]: the key layout.
-//! * [`registry`], [`trace`], [`blocks`], [`completeness`]: participants, trace units, the information blocks and their completeness.
-//! * [`lineage`], [`cbeac`], [`closed_loop`], [`documents`], [`recall`], [`scan`], [`sensor`],
-//!   [`feedback`], [`validators`]: lineage, alliance-chain business, closed loop, documents, recall, scans, sensors, feedback, validator-set changes.
+//! Layers, each using only those below it:
+//!
+//! * top: [`ledger`] ([`MemoryLedger`]: state and map together in memory);
+//! * the dispatcher [`exec`]: [`execute`] / [`execute_block`], the entry points, routing each
+//!   transaction to its module;
+//! * the contract modules: [`registry`], [`trace`], [`info_blocks`] (the information blocks,
+//!   tables 1–4, not chain blocks), [`completeness`], [`lineage`], [`cbeac`], [`closed_loop`],
+//!   [`documents`], [`recall`], [`scan`], [`sensor`], [`feedback`], [`validators`],
+//!   [`prefixes`], [`custody`], [`epcis_anchor`]; [`permissions`] (R-A2); [`query`] (reads);
+//! * the execution context [`context`]: [`BlockContext`], [`TxEnv`], [`BlockCache`],
+//!   [`RecordEnvelope`]; the registry entries every transaction reads ([`participants`]);
+//! * bottom: [`state`] (storage trait, in-memory state, write-buffering overlay),
+//!   [`state_keys`] (the state key layout), [`state_root`] (the root of the authenticated map,
+//!   ADR 0050), [`trace_codes`] (normalised trace codes), [`validate`] (field checks),
+//!   [`error`].
 //!
 //! See `docs/contracts.md` for every record kind: who writes it, fields, rules, error codes.
 
-pub mod blocks;
 pub mod cbeac;
 pub mod closed_loop;
-pub mod codes;
 pub mod completeness;
 pub mod context;
 pub mod custody;
@@ -31,8 +36,10 @@ pub mod epcis_anchor;
 pub mod error;
 pub mod exec;
 pub mod feedback;
-pub mod keys;
+pub mod info_blocks;
+pub mod ledger;
 pub mod lineage;
+pub mod participants;
 pub mod permissions;
 pub mod prefixes;
 pub mod query;
@@ -41,16 +48,21 @@ pub mod registry;
 pub mod scan;
 pub mod sensor;
 pub mod state;
+pub mod state_keys;
 pub mod state_root;
 pub mod trace;
+pub mod trace_codes;
 pub mod validate;
 pub mod validators;
 
-pub use context::{BlockContext, ChainParams, ChainParamsError};
+pub use context::{
+    encode_envelope, BlockCache, BlockContext, ChainParams, ChainParamsError, RecordEnvelope, TxEnv,
+};
 pub use error::{ContractError, ErrorCode, FieldProblem, Problem};
 pub use exec::{
-    encode_envelope, execute, execute_block, execute_block_prepared, execute_cached,
-    execute_prepared, BlockCache, BlockError, BlockExecution, PreparedTx, RecordEnvelope, TxEnv,
+    execute, execute_block, execute_block_prepared, execute_cached, execute_prepared, BlockError,
+    BlockExecution, PreparedTx,
 };
+pub use ledger::MemoryLedger;
 pub use state::{MemoryState, Overlay, State, StateView, WriteSet};
-pub use state_root::{authenticate, state_tree_update, MemoryLedger, ParentTree};
+pub use state_root::{authenticate, state_tree_update, ParentTree};

@@ -19,12 +19,12 @@ use tracechain_types::records::{
 };
 use tracechain_types::{Hash, Payload, PublicKey};
 
+use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, Problem};
-use crate::exec::TxEnv;
-use crate::keys;
 use crate::registry::{self, ParticipantState};
 use crate::state::{decode_stored, State, StateView};
-use crate::validate::Checker;
+use crate::state_keys;
+use crate::validate::FieldChecker;
 
 /// Shortest company prefix accepted (digits).
 pub const MIN_PREFIX_DIGITS: usize = 4;
@@ -59,18 +59,18 @@ pub struct PrefixClaimState {
 }
 
 fn claim_key(prefix: &str, claimant: &PublicKey) -> Vec<u8> {
-    keys::key("gcp/", &[prefix.as_bytes(), &claimant.0])
+    state_keys::key("gcp/", &[prefix.as_bytes(), &claimant.0])
 }
 
 fn holder_key(prefix: &str) -> Vec<u8> {
-    keys::key("gch/", &[prefix.as_bytes()])
+    state_keys::key("gch/", &[prefix.as_bytes()])
 }
 
 fn delegation_key(prefix: &str, delegate: &PublicKey) -> Vec<u8> {
-    keys::key("gcd/", &[prefix.as_bytes(), &delegate.0])
+    state_keys::key("gcd/", &[prefix.as_bytes(), &delegate.0])
 }
 
-fn check_prefix(c: &mut Checker, prefix: &str) {
+fn check_prefix(c: &mut FieldChecker, prefix: &str) {
     if prefix.len() < MIN_PREFIX_DIGITS
         || prefix.len() > MAX_PREFIX_DIGITS
         || !prefix.bytes().all(|b| b.is_ascii_digit())
@@ -129,7 +129,7 @@ pub fn may_register(state: &dyn StateView, gtin14: &str, who: &PublicKey) -> Res
 
 /// CompanyPrefixClaim (R-I2): a unit registrar claims a prefix it holds.
 pub fn claim(env: &mut TxEnv<'_>, r: &CompanyPrefixClaim) -> Result<(), ContractError> {
-    let mut c = Checker::new();
+    let mut c = FieldChecker::new();
     check_prefix(&mut c, &r.prefix);
     if r.evidence == Hash::ZERO {
         c.push("evidence", Problem::Missing);
@@ -179,7 +179,7 @@ fn overlapping(state: &dyn StateView, prefix: &str) -> Option<String> {
 
 /// CompanyPrefixDecision (R-I2, R-B5): a regulator approves, rejects or revokes a claim.
 pub fn decide(env: &mut TxEnv<'_>, r: &CompanyPrefixDecision) -> Result<(), ContractError> {
-    let mut c = Checker::new();
+    let mut c = FieldChecker::new();
     check_prefix(&mut c, &r.prefix);
     c.text_value("reason", &r.reason, true);
     c.finish("R-I2")?;
@@ -246,7 +246,7 @@ pub fn decide(env: &mut TxEnv<'_>, r: &CompanyPrefixDecision) -> Result<(), Cont
 /// CompanyPrefixDelegation (R-I2): the holder lets a participant register units under its
 /// prefix (contract manufacturing), or withdraws it.
 pub fn delegate(env: &mut TxEnv<'_>, r: &CompanyPrefixDelegation) -> Result<(), ContractError> {
-    let mut c = Checker::new();
+    let mut c = FieldChecker::new();
     check_prefix(&mut c, &r.prefix);
     c.finish("R-I2")?;
     if holder(&env.state, &r.prefix) != Some(env.signer) {

@@ -18,16 +18,16 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use tracechain_types::records::{Recall, TraceCode};
 use tracechain_types::{encode, Hash, Payload, PublicKey};
 
-use crate::codes::NormalisedCode;
+use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, Problem};
-use crate::exec::TxEnv;
-use crate::keys;
 use crate::lineage::{self, Direction, Node};
 use crate::permissions::CategoryClass;
 use crate::query::{self, tags};
 use crate::state::{decode_stored, StateView};
+use crate::state_keys;
 use crate::trace;
-use crate::validate::Checker;
+use crate::trace_codes::NormalisedCode;
+use crate::validate::FieldChecker;
 
 /// Most recalls listed for one node.
 pub const MAX_RECALLS_PER_NODE: usize = 100;
@@ -52,21 +52,21 @@ pub struct IssuedRecall {
 }
 
 fn recall_key(issuer: &PublicKey, r: &str) -> Vec<u8> {
-    keys::key("rcl/", &[&issuer.0, r.as_bytes()])
+    state_keys::key("rcl/", &[&issuer.0, r.as_bytes()])
 }
 
 fn node_recall_prefix(node: &Node) -> Vec<u8> {
-    keys::prefix("rcl/n/", &[&encode(node)])
+    state_keys::prefix("rcl/n/", &[&encode(node)])
 }
 
 fn node_recall_key(node: &Node, issuer: &PublicKey, r: &str) -> Vec<u8> {
-    keys::key("rcl/n/", &[&encode(node), &issuer.0, r.as_bytes()])
+    state_keys::key("rcl/n/", &[&encode(node), &issuer.0, r.as_bytes()])
 }
 
 /// Recall (R-S3): by a producer for a batch it registered, or by a regulator for any batch.
 /// The batch must be a registered batch-level unit; the reference is unique per issuer.
 pub fn recall(env: &mut TxEnv<'_>, r: &Recall) -> Result<(), ContractError> {
-    let mut c = Checker::new();
+    let mut c = FieldChecker::new();
     c.text_value("recall_ref", &r.recall_ref, true);
     c.text_value("reason", &r.reason, true);
     let batch = match NormalisedCode::new("batch", &r.batch) {
@@ -328,7 +328,7 @@ pub fn status(state: &dyn StateView, code: &TraceCode) -> Option<RecallStatus> {
     for node in up.nodes.iter().filter(|n| matches!(n, Node::Unit(_))) {
         let prefix = node_recall_prefix(node);
         for (k, _) in state.scan(&prefix, None, MAX_RECALLS_PER_NODE) {
-            let Some(parts) = keys::parts_after(&k, &prefix) else {
+            let Some(parts) = state_keys::parts_after(&k, &prefix) else {
                 continue;
             };
             let [issuer, rref] = parts.as_slice() else {
@@ -337,7 +337,7 @@ pub fn status(state: &dyn StateView, code: &TraceCode) -> Option<RecallStatus> {
             let Ok(issuer) = <[u8; 32]>::try_from(issuer.as_slice()) else {
                 continue;
             };
-            let rk = keys::key("rcl/", &[&issuer, rref]);
+            let rk = state_keys::key("rcl/", &[&issuer, rref]);
             if let Some(b) = state.get(&rk) {
                 recalls.push(decode_stored::<IssuedRecall>(&rk, &b));
             }

@@ -11,12 +11,12 @@ use tracechain_types::records::{
 };
 use tracechain_types::{Payload, PublicKey};
 
-use crate::codes::NormalisedCode;
+use crate::context::{RecordEnvelope, TxEnv};
 use crate::error::{ContractError, ErrorCode, FieldProblem, Problem};
-use crate::exec::{RecordEnvelope, TxEnv};
-use crate::keys;
 use crate::state::{decode_stored, StateView};
-use crate::validate::{Checker, MAX_LIST_ITEMS};
+use crate::state_keys;
+use crate::trace_codes::NormalisedCode;
+use crate::validate::{FieldChecker, MAX_LIST_ITEMS};
 
 /// Most item codes registered by one transaction. Larger sets are split into several
 /// transactions (refused with `E_LIMIT_EXCEEDED`).
@@ -45,7 +45,7 @@ pub struct TraceUnit {
 
 /// The registered unit of a normalised code.
 pub fn load(state: &dyn StateView, code: &NormalisedCode) -> Option<TraceUnit> {
-    let k = keys::trace_unit(code);
+    let k = state_keys::trace_unit(code);
     state.get_ref(&k).map(|b| decode_stored(&k, &b))
 }
 
@@ -54,7 +54,7 @@ pub fn load(state: &dyn StateView, code: &NormalisedCode) -> Option<TraceUnit> {
 /// ones are returned.
 pub fn check_record_codes(
     state: &dyn StateView,
-    c: &mut Checker,
+    c: &mut FieldChecker,
     field: &str,
     codes: &[TraceCode],
 ) -> Vec<(NormalisedCode, TraceUnit)> {
@@ -101,7 +101,7 @@ pub fn unknown_unit_error(problems: Vec<FieldProblem>) -> ContractError {
 /// Finish a checker that holds only trace-code problems (from [`check_record_codes`]):
 /// `Ok` without problems; `E_UNKNOWN_TRACE_UNIT` (R-X4) when every problem is an
 /// unregistered unit; otherwise the R-X4 field error (malformed or repeated codes).
-pub fn finish_codes(codes_check: Checker) -> Result<(), ContractError> {
+pub fn finish_codes(codes_check: FieldChecker) -> Result<(), ContractError> {
     if codes_check.is_ok() {
         return Ok(());
     }
@@ -117,7 +117,7 @@ pub fn finish_codes(codes_check: Checker) -> Result<(), ContractError> {
 
 /// RegisterTraceUnit (R-I1, R-I3).
 pub fn register_unit(env: &mut TxEnv<'_>, r: &TraceUnitRegistration) -> Result<(), ContractError> {
-    let mut c = Checker::new();
+    let mut c = FieldChecker::new();
     let code = match NormalisedCode::new("code", &r.code) {
         Ok(n) => Some(n),
         Err(p) => {
@@ -161,7 +161,7 @@ pub fn register_unit(env: &mut TxEnv<'_>, r: &TraceUnitRegistration) -> Result<(
         height: env.ctx.height,
         batch: None,
     };
-    env.state.put_value(keys::trace_unit(&code), &unit);
+    env.state.put_value(state_keys::trace_unit(&code), &unit);
     env.store_record(
         &Payload::RegisterTraceUnit(r.clone()),
         "TU",
@@ -173,7 +173,7 @@ pub fn register_unit(env: &mut TxEnv<'_>, r: &TraceUnitRegistration) -> Result<(
 
 /// RegisterItemCodes (R-I1, R-I2, R-I3): item-level units under a batch of the signer.
 pub fn register_items(env: &mut TxEnv<'_>, r: &ItemCodesRegistration) -> Result<(), ContractError> {
-    let mut c = Checker::new();
+    let mut c = FieldChecker::new();
     let batch = match NormalisedCode::new("batch", &r.batch) {
         Ok(n) => Some(n),
         Err(p) => {
@@ -267,8 +267,9 @@ pub fn register_items(env: &mut TxEnv<'_>, r: &ItemCodesRegistration) -> Result<
             height: env.ctx.height,
             batch: Some(batch.code().clone()),
         };
-        env.state.put_value(keys::trace_unit(n), &item);
-        env.state.put_value(keys::item_under_batch(&batch, n), &());
+        env.state.put_value(state_keys::trace_unit(n), &item);
+        env.state
+            .put_value(state_keys::item_under_batch(&batch, n), &());
     }
     let mut indexed = items;
     indexed.push(batch);
@@ -300,10 +301,10 @@ pub fn unit_record_index(
     code: &NormalisedCode,
     limit: usize,
 ) -> Vec<(String, tracechain_types::Hash)> {
-    let prefix = keys::unit_records(code);
+    let prefix = state_keys::unit_records(code);
     let mut out = Vec::new();
     for (k, _) in state.scan(&prefix, None, limit) {
-        let Some(parts) = keys::parts_after(&k, &prefix) else {
+        let Some(parts) = state_keys::parts_after(&k, &prefix) else {
             continue;
         };
         let [cat, last] = parts.as_slice() else {
@@ -337,7 +338,7 @@ pub fn lookup(state: &dyn StateView, code: &TraceCode) -> Option<TraceUnitView> 
     }
     let mut records = Vec::with_capacity(index.len());
     for (cat, id) in index {
-        let k = keys::record(&id);
+        let k = state_keys::record(&id);
         if let Some(b) = state.get(&k) {
             records.push((cat, decode_stored::<RecordEnvelope>(&k, &b)));
         }
@@ -408,11 +409,11 @@ pub fn history(state: &dyn StateView, code: &TraceCode, q: &HistoryQuery) -> Opt
         .iter()
         .flat_map(|c| {
             if q.categories.is_empty() {
-                vec![keys::unit_records(c)]
+                vec![state_keys::unit_records(c)]
             } else {
                 q.categories
                     .iter()
-                    .map(|cat| keys::unit_records_of(c, cat))
+                    .map(|cat| state_keys::unit_records_of(c, cat))
                     .collect()
             }
         })
@@ -436,7 +437,7 @@ pub fn history(state: &dyn StateView, code: &TraceCode, q: &HistoryQuery) -> Opt
             let more = entries.len() > room;
             for (k, _) in entries.into_iter().take(room) {
                 if let Some((cat, id)) = index_entry(&k, &codes) {
-                    let rk = keys::record(&id);
+                    let rk = state_keys::record(&id);
                     if let Some(b) = state.get_ref(&rk) {
                         page.records
                             .push((cat, decode_stored::<RecordEnvelope>(&rk, &b)));
@@ -474,9 +475,9 @@ pub fn history(state: &dyn StateView, code: &TraceCode, q: &HistoryQuery) -> Opt
 fn index_entry(key: &[u8], codes: &[NormalisedCode]) -> Option<(String, tracechain_types::Hash)> {
     let base = codes
         .iter()
-        .map(keys::unit_records)
+        .map(state_keys::unit_records)
         .find(|p| key.starts_with(p))?;
-    let parts = keys::parts_after(key, &base)?;
+    let parts = state_keys::parts_after(key, &base)?;
     let [cat, last] = parts.as_slice() else {
         return None;
     };

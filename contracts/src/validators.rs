@@ -24,10 +24,10 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use tracechain_types::payload::ValidatorSetChange;
 use tracechain_types::{encode, ChainId, Hash, Payload, ValidatorSet};
 
+use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, FieldProblem, Problem};
-use crate::exec::TxEnv;
-use crate::keys;
 use crate::state::{decode_stored, StateView};
+use crate::state_keys;
 
 /// Domain tag of validator-set change approvals.
 /// `v2`: the message carries the change number (v1 had none and could be replayed when the
@@ -87,7 +87,7 @@ fn pending_key() -> Vec<u8> {
 }
 
 fn history_key(h: u64) -> Vec<u8> {
-    keys::key("val/h/", &[&h.to_be_bytes()])
+    state_keys::key("val/h/", &[&h.to_be_bytes()])
 }
 
 /// The decided change, if any (it may already be in force: compare its effective height).

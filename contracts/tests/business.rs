@@ -747,7 +747,7 @@ fn r_b4_manual_import_is_stored_marked_self_declared() {
         )
         .unwrap();
     assert!(!ws.is_empty());
-    let n = tracechain_contracts::codes::NormalisedCode::new("c", &code).unwrap();
+    let n = tracechain_contracts::trace_codes::NormalisedCode::new("c", &code).unwrap();
     let recs = query::records(&w.state, &n, "L3");
     assert_eq!(recs.len(), 1);
     assert!(recs[0].self_declared);
@@ -957,7 +957,7 @@ fn r_q3_bulk_import_through_the_same_signed_path_all_or_nothing() {
         }),
     )
     .unwrap();
-    let n = tracechain_contracts::codes::NormalisedCode::new("c", &code).unwrap();
+    let n = tracechain_contracts::trace_codes::NormalisedCode::new("c", &code).unwrap();
     assert_eq!(query::records(&w.state, &n, "T1").len(), 2);
     assert_eq!(query::records(&w.state, &n, "L2").len(), 1);
     // each has its own envelope, signed path = the platform's signature

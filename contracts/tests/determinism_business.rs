@@ -18,7 +18,7 @@ use tracechain_types::{decode, encode, Hash, Payload, SecretKey, Transaction, Tx
 
 fn sign_next(state: &MemoryState, k: &SecretKey, payload: Payload) -> Transaction {
     let seq = state
-        .get(&tracechain_contracts::keys::sequence(&k.public()))
+        .get(&tracechain_contracts::state_keys::sequence(&k.public()))
         .map(|b| decode::<u64>(&b, 8).unwrap())
         .unwrap_or(0);
     TxBody {

@@ -65,7 +65,7 @@ fn random_txs(seed: u64, n: usize) -> (World, Vec<(u64, SecretKey, Payload)>) {
 fn sign_next(state: &MemoryState, k: &SecretKey, payload: Payload) -> Transaction {
     use tracechain_contracts::StateView;
     let seq = state
-        .get(&tracechain_contracts::keys::sequence(&k.public()))
+        .get(&tracechain_contracts::state_keys::sequence(&k.public()))
         .map(|b| decode::<u64>(&b, 8).unwrap())
         .unwrap_or(0);
     TxBody {

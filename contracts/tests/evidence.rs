@@ -583,7 +583,7 @@ fn r_s4_scan_counters_saturate_instead_of_overflowing() {
     let mut c = supply_chain();
     let who = consumer(&mut c.w, 603);
     let a1 = item("A1");
-    let k = tracechain_contracts::keys::key("scn/", &[es(&a1).as_bytes()]);
+    let k = tracechain_contracts::state_keys::key("scn/", &[es(&a1).as_bytes()]);
     let full = scan::ScanSummary {
         count: u32::MAX,
         scanners: u32::MAX,

@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use tracechain_contracts::{
-    authenticate, execute, execute_block, execute_block_prepared, execute_prepared, keys,
+    authenticate, execute, execute_block, execute_block_prepared, execute_prepared, state_keys,
     BlockCache, ErrorCode, ParentTree, PreparedTx, RecordEnvelope, StateView,
 };
 use tracechain_types::payload::PayloadKind as K;
@@ -23,7 +23,7 @@ fn r_d4_stored_envelope_is_the_canonical_record_envelope_encoding() {
     let tx = w.tx(&cast.producer, payload.clone());
     let c = ctx(w.height);
     let ws = execute(&tx, &c, &w.state).unwrap();
-    let key = keys::record(&tx.id());
+    let key = state_keys::record(&tx.id());
     let stored =
         ws.0.iter()
             .find(|(k, _)| *k == key)
@@ -46,19 +46,19 @@ fn r_d4_keys_are_prefix_and_binary_parts_with_escaped_zeros() {
     let mut expected = b"tur/01069012345678921".to_vec();
     expected.extend_from_slice(&[0, 1, 0, 0xFF, 255, 16, 0, 1]);
     expected.extend_from_slice(b"/x");
-    assert_eq!(keys::key("tur/", &parts), expected);
-    assert_eq!(keys::key("val/pending", &[]), b"val/pending".to_vec());
-    let mut p = keys::key("tur/", &parts[..2]);
-    p.extend_from_slice(&keys::PART_SEPARATOR);
-    assert_eq!(keys::prefix("tur/", &parts[..2]), p);
+    assert_eq!(state_keys::key("tur/", &parts), expected);
+    assert_eq!(state_keys::key("val/pending", &[]), b"val/pending".to_vec());
+    let mut p = state_keys::key("tur/", &parts[..2]);
+    p.extend_from_slice(&state_keys::PART_SEPARATOR);
+    assert_eq!(state_keys::prefix("tur/", &parts[..2]), p);
     // Parts come back as they went in.
-    let k = keys::key("tur/", &parts);
-    let back = keys::parts_after(&k, b"tur/").unwrap();
+    let k = state_keys::key("tur/", &parts);
+    let back = state_keys::parts_after(&k, b"tur/").unwrap();
     assert_eq!(back, parts.iter().map(|p| p.to_vec()).collect::<Vec<_>>());
-    assert_eq!(keys::last_part(&k).unwrap(), b"/x".to_vec());
-    let after = keys::prefix("tur/", &parts[..1]);
-    assert_eq!(keys::parts_after(&k, &after).unwrap().len(), 2);
-    assert_eq!(keys::parts_after(b"tur/a\x00\x07", b"tur/"), None);
+    assert_eq!(state_keys::last_part(&k).unwrap(), b"/x".to_vec());
+    let after = state_keys::prefix("tur/", &parts[..1]);
+    assert_eq!(state_keys::parts_after(&k, &after).unwrap().len(), 2);
+    assert_eq!(state_keys::parts_after(b"tur/a\x00\x07", b"tur/"), None);
 }
 
 #[test]
@@ -89,10 +89,10 @@ fn r_d4_binary_keys_keep_the_order_of_their_parts_and_prefix_scans_exact() {
     }
     for x in &tuples {
         for y in &tuples {
-            let kx = keys::key("t/", &x.iter().map(Vec::as_slice).collect::<Vec<_>>());
-            let ky = keys::key("t/", &y.iter().map(Vec::as_slice).collect::<Vec<_>>());
+            let kx = state_keys::key("t/", &x.iter().map(Vec::as_slice).collect::<Vec<_>>());
+            let ky = state_keys::key("t/", &y.iter().map(Vec::as_slice).collect::<Vec<_>>());
             assert_eq!(kx.cmp(&ky), x.cmp(y), "{x:?} {y:?}");
-            let px = keys::prefix("t/", &[x[0].as_slice()]);
+            let px = state_keys::prefix("t/", &[x[0].as_slice()]);
             assert_eq!(
                 ky.starts_with(&px),
                 y.len() == 2 && y[0] == x[0],
@@ -150,7 +150,7 @@ fn r_a3_block_cache_forgets_a_participant_suspended_earlier_in_the_block() {
     assert_eq!(ok.write_sets[0], plain);
     assert!(w
         .state
-        .get(&keys::participant(&cast.producer.public()))
+        .get(&state_keys::participant(&cast.producer.public()))
         .is_some());
 }
 

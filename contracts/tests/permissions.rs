@@ -333,7 +333,8 @@ fn r_a2_r_a3_r_n_permission_matrix_every_shape_state_and_kind() {
                     if let Err(e) = &r {
                         assert!(!is_gate_refusal(e), "{where_}: refused by permission: {e}");
                     }
-                    let own_kind = tracechain_contracts::blocks::category_of(&payload).is_some()
+                    let own_kind = tracechain_contracts::info_blocks::category_of(&payload)
+                        .is_some()
                         || matches!(
                             kind,
                             K::RegisterParticipant

@@ -401,12 +401,12 @@ fn r_i2_digital_link_round_trip() {
         gtin: GTIN.into(),
         batch: "AB/12".into(),
     };
-    let n = tracechain_contracts::codes::NormalisedCode::new("c", &code).unwrap();
+    let n = tracechain_contracts::trace_codes::NormalisedCode::new("c", &code).unwrap();
     let dl = n.digital_link();
     assert_eq!(dl, format!("https://id.gs1.org/01/0{GTIN}/10/AB%2F12"));
-    let back = tracechain_contracts::codes::parse_digital_link(&dl).unwrap();
+    let back = tracechain_contracts::trace_codes::parse_digital_link(&dl).unwrap();
     assert_eq!(
-        tracechain_contracts::codes::NormalisedCode::new("c", &back).unwrap(),
+        tracechain_contracts::trace_codes::NormalisedCode::new("c", &back).unwrap(),
         n
     );
 }

@@ -222,10 +222,10 @@ fn r_i1_item_codes_inherit_their_batch_mode_and_link_to_it() {
         gtin: GTIN.into(),
         serial: "0002".into(),
     };
-    let n = tracechain_contracts::codes::NormalisedCode::new("c", &item).unwrap();
+    let n = tracechain_contracts::trace_codes::NormalisedCode::new("c", &item).unwrap();
     let u = trace::load(&w.state, &n).expect("item is a trace unit");
     assert_eq!(u.mode, TraceMode::Manufacturer);
-    let nb = tracechain_contracts::codes::NormalisedCode::new("b", &b).unwrap();
+    let nb = tracechain_contracts::trace_codes::NormalisedCode::new("b", &b).unwrap();
     assert_eq!(u.batch.as_ref(), Some(nb.code()));
     // only under a registered batch
     let e = w

@@ -8,7 +8,7 @@ mod common;
 use common::*;
 use tracechain_contracts::registry::{self, ParticipantState};
 use tracechain_contracts::{
-    authenticate, encode_envelope, keys, MemoryLedger, MemoryState, StateView, WriteSet,
+    authenticate, encode_envelope, state_keys, MemoryLedger, MemoryState, StateView, WriteSet,
 };
 use tracechain_types::records::*;
 use tracechain_types::state_map::{verify, verify_encoded, ProofError, ProofLeaf, StateProof};
@@ -70,7 +70,7 @@ fn records(from: u64, count: u64, height: u64) -> WriteSet {
         .map(|i| {
             let id = record_id(i);
             let value = encode_envelope(id, signer, height, BLOCK_TIME_MS, false, &payload);
-            (keys::record(&id), Some(value))
+            (state_keys::record(&id), Some(value))
         })
         .collect();
     ws.sort();
@@ -145,9 +145,9 @@ fn proofs_of_a_100k_record_state_verify_at_two_heights_and_tampering_fails() {
     let (h4, c4) = certified(4, root4, Hash::digest(b"3"));
     let set = validators();
 
-    let record = keys::record(&record_id(77_777));
-    let participant = keys::participant(&key(1).public());
-    let never = keys::record(&record_id(RECORDS + 5));
+    let record = state_keys::record(&record_id(77_777));
+    let participant = state_keys::participant(&key(1).public());
+    let never = state_keys::record(&record_id(RECORDS + 5));
     let record_value = ledger.state().get(&record).unwrap();
     let approved = ledger.state().get(&participant).unwrap();
 
@@ -194,7 +194,7 @@ fn proofs_of_a_100k_record_state_verify_at_two_heights_and_tampering_fails() {
         Err(ProofError::RootMismatch { .. })
     ));
     // Another key.
-    let other = keys::participant(&key(2).public());
+    let other = state_keys::participant(&key(2).public());
     assert!(matches!(
         verify(&h4, &c4, &set, &other, &present),
         Err(ProofError::RootMismatch { .. })

@@ -236,7 +236,7 @@ fn r_x1_decisions_outbound_time_and_release_date_may_follow() {
     w.exec(&cast.port, valid_record(K::CustomsDeclaration, &code, 1))
         .unwrap();
     assert!(
-        tracechain_contracts::blocks::declaration(&w.state, "310120240000000001")
+        tracechain_contracts::info_blocks::declaration(&w.state, "310120240000000001")
             .unwrap()
             .released_at_ms
             .is_none()
@@ -250,7 +250,7 @@ fn r_x1_decisions_outbound_time_and_release_date_may_follow() {
     assert!(e.names("time"), "{e}");
     w.exec(&cast.regulator, valid_record(K::CustomsStatus, &code, 1))
         .unwrap();
-    let d = tracechain_contracts::blocks::declaration(&w.state, "310120240000000001").unwrap();
+    let d = tracechain_contracts::info_blocks::declaration(&w.state, "310120240000000001").unwrap();
     assert_eq!(d.status, CustomsStatus::Released);
     assert!(d.released_at_ms.is_some());
 }
@@ -337,7 +337,7 @@ fn r_x2_completeness_report_follows_the_mode_columns() {
             assert_eq!(line.records, 0);
             let gate_blocked = matches!(
                 skipped.block(),
-                completeness::Block::Product | completeness::Block::Trade
+                completeness::InfoBlock::Product | completeness::InfoBlock::Trade
             ) && skipped.requirement(mode) == Requirement::Mandatory;
             for l in &report.lines {
                 if l.category != skipped
@@ -555,11 +555,14 @@ fn r_c1_attack_a_declaration_carrying_its_own_release_date_is_refused() {
         .unwrap_err();
     assert_eq!((e.rule, e.code), ("R-C1", ErrorCode::MalformedItem), "{e}");
     assert!(e.names("release_date") && e.problems.len() == 1, "{e}");
-    assert!(tracechain_contracts::blocks::declaration(&w.state, "310120240000000007").is_none());
+    assert!(
+        tracechain_contracts::info_blocks::declaration(&w.state, "310120240000000007").is_none()
+    );
     // filed without it, the goods are declared, not released, until customs releases them
     w.exec(&cast.port, valid_record(K::CustomsDeclaration, &code, 7))
         .unwrap();
-    let st = tracechain_contracts::blocks::declaration(&w.state, "310120240000000007").unwrap();
+    let st =
+        tracechain_contracts::info_blocks::declaration(&w.state, "310120240000000007").unwrap();
     assert_eq!(
         (st.status, st.released_at_ms),
         (CustomsStatus::Declared, None)
@@ -568,7 +571,8 @@ fn r_c1_attack_a_declaration_carrying_its_own_release_date_is_refused() {
     assert!(r.missing().contains(&Category::C2));
     w.exec(&cast.regulator, valid_record(K::CustomsStatus, &code, 7))
         .unwrap();
-    let st = tracechain_contracts::blocks::declaration(&w.state, "310120240000000007").unwrap();
+    let st =
+        tracechain_contracts::info_blocks::declaration(&w.state, "310120240000000007").unwrap();
     assert_eq!(st.status, CustomsStatus::Released);
     assert!(st.released_at_ms.is_some());
     let r = completeness::report(&w.state, &code).unwrap();
@@ -628,11 +632,13 @@ fn r_c2_attack_only_the_customs_department_releases_holds_or_inspects() {
         &[("status", json!("held"))],
     );
     w.exec(&cast.regulator, held).unwrap();
-    let st = tracechain_contracts::blocks::declaration(&w.state, "310120240000000005").unwrap();
+    let st =
+        tracechain_contracts::info_blocks::declaration(&w.state, "310120240000000005").unwrap();
     assert_eq!(st.status, CustomsStatus::Held);
     w.exec(&cast.regulator, valid_record(K::CustomsStatus, &code, 5))
         .unwrap();
-    let st = tracechain_contracts::blocks::declaration(&w.state, "310120240000000005").unwrap();
+    let st =
+        tracechain_contracts::info_blocks::declaration(&w.state, "310120240000000005").unwrap();
     assert_eq!(st.status, CustomsStatus::Released);
 }
 

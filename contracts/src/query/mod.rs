@@ -9,11 +9,11 @@ pub mod trajectory;
 use tracechain_types::records::TraceCode;
 use tracechain_types::Hash;
 
-use crate::codes::NormalisedCode;
-use crate::exec::RecordEnvelope;
-use crate::keys;
+use crate::context::RecordEnvelope;
 use crate::state::{decode_stored, StateView};
+use crate::state_keys;
 use crate::trace::{self, TraceUnit};
+use crate::trace_codes::NormalisedCode;
 
 /// Category tags under which `blocks` indexes the records of Tables 1–4 (`tur/{code}/{tag}/…`)
 /// and each module indexes its own kinds.
@@ -54,18 +54,18 @@ pub const MAX_RECORDS_PER_CATEGORY: usize = 1000;
 
 /// The stored envelope of a record.
 pub fn envelope(state: &dyn StateView, tx_id: &Hash) -> Option<RecordEnvelope> {
-    let k = keys::record(tx_id);
+    let k = state_keys::record(tx_id);
     state.get_ref(&k).map(|b| decode_stored(&k, &b))
 }
 
 /// The transaction ids indexed under `tur/{code}/{category}/`, in (height, tx id) order.
 pub fn record_ids(state: &dyn StateView, code: &NormalisedCode, category: &str) -> Vec<Hash> {
-    let prefix = keys::unit_records_of(code, category);
+    let prefix = state_keys::unit_records_of(code, category);
     state
         .scan(&prefix, None, MAX_RECORDS_PER_CATEGORY)
         .into_iter()
         .filter_map(|(k, _)| {
-            let last = keys::last_part(&k)?;
+            let last = state_keys::last_part(&k)?;
             let id: [u8; 32] = last.get(8..40)?.try_into().ok()?;
             Some(Hash(id))
         })
@@ -84,13 +84,13 @@ pub fn for_each_record_id(
     category: &str,
     mut f: impl FnMut(Hash) -> bool,
 ) -> bool {
-    let prefix = keys::unit_records_of(code, category);
+    let prefix = state_keys::unit_records_of(code, category);
     let mut after: Option<Vec<u8>> = None;
     loop {
         let page = state.scan(&prefix, after.as_deref(), RECORD_PAGE);
         let n = page.len();
         for (k, _) in page {
-            let id = keys::last_part(&k)
+            let id = state_keys::last_part(&k)
                 .and_then(|last| <[u8; 32]>::try_from(last.get(8..40)?).ok())
                 .map(Hash);
             if let Some(id) = id {

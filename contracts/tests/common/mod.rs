@@ -108,12 +108,12 @@ impl World {
             let mut p = registry::load(&self.state, &k.public()).unwrap();
             p.state = st;
             self.state.put(
-                tracechain_contracts::keys::participant(&k.public()),
+                tracechain_contracts::state_keys::participant(&k.public()),
                 tracechain_types::encode(&p),
             );
             if let ParticipantCategory::Regulator(a) = category {
                 self.state
-                    .delete(&tracechain_contracts::keys::regulator_in_office(
+                    .delete(&tracechain_contracts::state_keys::regulator_in_office(
                         a,
                         &k.public(),
                     ));
@@ -190,7 +190,7 @@ impl World {
         let terms = Hash::digest(b"framework agreement (fixture)");
         for (x, y) in [(a, b), (b, a)] {
             self.state.put(
-                tracechain_contracts::keys::relationship(&x.public(), &y.public()),
+                tracechain_contracts::state_keys::relationship(&x.public(), &y.public()),
                 tracechain_types::encode(&registry::RelationshipSide { terms, height: 0 }),
             );
         }
@@ -217,7 +217,7 @@ impl World {
     pub fn hold_prefix(&mut self, holder: &SecretKey, prefix: &str) {
         use tracechain_contracts::prefixes::{ClaimState, PrefixClaimState};
         self.state.put(
-            tracechain_contracts::keys::key("gcp/", &[prefix.as_bytes(), &holder.public().0]),
+            tracechain_contracts::state_keys::key("gcp/", &[prefix.as_bytes(), &holder.public().0]),
             tracechain_types::encode(&PrefixClaimState {
                 evidence: Hash::digest(b"GS1 licence (fixture)"),
                 state: ClaimState::Approved,
@@ -226,7 +226,7 @@ impl World {
             }),
         );
         self.state.put(
-            tracechain_contracts::keys::key("gch/", &[prefix.as_bytes()]),
+            tracechain_contracts::state_keys::key("gch/", &[prefix.as_bytes()]),
             tracechain_types::encode(&holder.public()),
         );
     }
@@ -252,7 +252,10 @@ impl World {
     /// Seed a delegation of `prefix` by its holder to `delegate` (contract manufacturing).
     pub fn delegate_prefix(&mut self, prefix: &str, delegate: &SecretKey) {
         self.state.put(
-            tracechain_contracts::keys::key("gcd/", &[prefix.as_bytes(), &delegate.public().0]),
+            tracechain_contracts::state_keys::key(
+                "gcd/",
+                &[prefix.as_bytes(), &delegate.public().0],
+            ),
             tracechain_types::encode(&0u64),
         );
     }

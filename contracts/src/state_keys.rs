@@ -20,9 +20,9 @@
 //! | `gcd/` | company prefix `/` delegate | `u64` delegation height | prefixes |
 //! | `tu/` | trace code | [`crate::trace::TraceUnit`] | trace |
 //! | `tui/` | batch code `/` item code | `()` item under batch | trace |
-//! | `rec/` | tx id | [`crate::exec::RecordEnvelope`] | every record kind |
+//! | `rec/` | tx id | [`crate::context::RecordEnvelope`] | every record kind |
 //! | `tur/` | trace code `/` category `/` height (16 hex) tx id | `()` records of a unit | blocks (and B kinds that concern units) |
-//! | `dcl/` | declaration number | [`crate::blocks::CustomsDeclarationState`] | blocks |
+//! | `dcl/` | declaration number | [`crate::info_blocks::CustomsDeclarationState`] | blocks |
 //! | `tref/` | trace code `/` category `/` reference `/` height (8 bytes BE) tx id | `()` records of a unit by order, waybill or receipt reference | blocks (R-T1, R-L2, R-T2; read by cbeac R-B3) |
 //! | `ord/` | signer `/` order ref | tx id | blocks (R-T1) |
 //! | `rcp/` | signer `/` receipt ref | tx id | blocks (R-T2) |
@@ -44,7 +44,7 @@
 use tracechain_types::records::Agency;
 use tracechain_types::{Hash, PublicKey};
 
-use crate::codes::NormalisedCode;
+use crate::trace_codes::NormalisedCode;
 
 /// Written after every key part but the last.
 pub const PART_SEPARATOR: [u8; 2] = [0x00, 0x01];
