@@ -192,7 +192,7 @@ pub fn encode_envelope(
 /// writes under `par/` (registrations and decisions) and every relationship as soon as one
 /// writes under `rel/`, so a transaction never sees an entry other than the state's. It must
 /// not outlive the block, nor be used over a state changed other than by the write sets of
-/// [`crate::execute_cached`].
+/// [`crate::execute_transaction`].
 #[derive(Debug, Default)]
 pub struct BlockCache {
     participants: BTreeMap<PublicKey, Option<Arc<Participant>>>,

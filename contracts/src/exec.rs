@@ -1,5 +1,6 @@
-//! The dispatcher, above the contract modules: [`execute`] one transaction, [`execute_block`] a
-//! block's transactions in order. Each transaction runs in a [`TxEnv`] (from
+//! The dispatcher, above the contract modules: [`execute_block`], the block entry point, runs a
+//! block's verified transactions ([`VerifiedTx`]) in order; [`execute_transaction`] runs one
+//! (the proposer's choice, the mempool's admission check). Each transaction runs in a [`TxEnv`] (from
 //! [`crate::context`], below the modules) and is routed to its module by payload kind.
 //!
 //! **State root (ADR 0050).** The root of the authenticated map over the whole state after
@@ -16,83 +17,26 @@ use crate::permissions;
 use crate::state::{Overlay, StateView, WriteSet, MAX_VALUE_BYTES};
 use crate::state_keys;
 use crate::state_root::{state_tree_update, ParentTree};
+use crate::verified_tx::VerifiedTx;
 use crate::{
     cbeac, closed_loop, documents, feedback, info_blocks, lineage, recall, registry, scan, trace,
     validators,
 };
 
-/// A transaction together with its id, computed once from its body when the node admits it
-/// (the API answers `accepted` with this id; the mempool keys on it). Executing a prepared
-/// transaction does not hash the body again. The id can only come from the transaction itself
-/// ([`PreparedTx::new`]), never from the caller, so a prepared transaction cannot carry a
-/// wrong id.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PreparedTx {
-    tx: Transaction,
-    id: Hash,
-}
-
-impl PreparedTx {
-    /// Compute the id ([`Transaction::id`]) and keep it with the transaction.
-    pub fn new(tx: Transaction) -> PreparedTx {
-        let id = tx.id();
-        PreparedTx { tx, id }
-    }
-
-    /// The transaction.
-    pub fn tx(&self) -> &Transaction {
-        &self.tx
-    }
-
-    /// Its id (equal to `self.tx().id()`).
-    pub fn id(&self) -> Hash {
-        self.id
-    }
-
-    /// Give the transaction back.
-    pub fn into_transaction(self) -> Transaction {
-        self.tx
-    }
-}
-
-impl From<Transaction> for PreparedTx {
-    fn from(tx: Transaction) -> PreparedTx {
-        PreparedTx::new(tx)
-    }
-}
-
-/// Execute one transaction against `state` (whose signature the caller verified): check
+/// Execute one transaction of a block being built, against `state` (the parent's state with
+/// the writes of the block's transactions before it) and the block's [`BlockCache`]: check
 /// expiry and sequence (R-D3 replay protection), permission (R-A2), then the record kind's
 /// rules. Returns the sorted write set, or the error with every offending field; on error
-/// nothing is written.
-pub fn execute(
-    tx: &Transaction,
-    ctx: &BlockContext,
-    state: &dyn StateView,
-) -> Result<WriteSet, ContractError> {
-    execute_cached(tx, ctx, state, &mut BlockCache::new())
-}
-
-/// [`execute`] with the block's [`BlockCache`]: the same result, without decoding the
-/// signer's registry entry again for every transaction of the block.
-pub fn execute_cached(
-    tx: &Transaction,
+/// nothing is written. This is the proposer's choice of transactions (a refused one stays out
+/// of the block) and the mempool's admission check; a block is executed with
+/// [`execute_block`], which runs exactly this for each transaction.
+pub fn execute_transaction(
+    tx: &VerifiedTx,
     ctx: &BlockContext,
     state: &dyn StateView,
     cache: &mut BlockCache,
 ) -> Result<WriteSet, ContractError> {
-    execute_with_id(tx, tx.id(), ctx, state, cache)
-}
-
-/// [`execute_cached`] for a transaction whose id was computed at admission: the same result,
-/// without hashing the body again.
-pub fn execute_prepared(
-    tx: &PreparedTx,
-    ctx: &BlockContext,
-    state: &dyn StateView,
-    cache: &mut BlockCache,
-) -> Result<WriteSet, ContractError> {
-    execute_with_id(&tx.tx, tx.id, ctx, state, cache)
+    execute_with_id(tx.tx(), tx.id(), ctx, state, cache)
 }
 
 fn execute_with_id(
@@ -257,54 +201,23 @@ pub struct BlockError {
     pub error: ContractError,
 }
 
-/// Execute a block's transactions in order against `state` (the parent block's state),
-/// each seeing the writes of those before it, and compute the state root: version
-/// `ctx.height` of the map, on top of `parent` (the map of `state`, of a lower version). Pure:
-/// nothing is written; the caller applies [`BlockExecution::combined`] and stores
-/// [`BlockExecution::tree`] when the block commits.
+/// The block entry point: execute a block's transactions, whose signatures were verified
+/// ([`VerifiedTx`]), in order against `state` (the parent block's state), each seeing the
+/// writes of those before it, and compute the state root: version `ctx.height` of the map, on
+/// top of `parent` (the map of `state`, of a lower version). Pure: nothing is written; the
+/// caller applies [`BlockExecution::combined`] and stores [`BlockExecution::tree`] when the
+/// block commits.
 pub fn execute_block(
-    txs: &[Transaction],
-    ctx: &BlockContext,
-    parent: ParentTree<'_>,
-    state: &dyn StateView,
-) -> Result<BlockExecution, BlockError> {
-    run_block(
-        txs.iter().map(|tx| (tx, tx.id())),
-        txs.len(),
-        ctx,
-        parent,
-        state,
-    )
-}
-
-/// [`execute_block`] over transactions whose ids were computed at admission: the same result.
-pub fn execute_block_prepared(
-    txs: &[PreparedTx],
-    ctx: &BlockContext,
-    parent: ParentTree<'_>,
-    state: &dyn StateView,
-) -> Result<BlockExecution, BlockError> {
-    run_block(
-        txs.iter().map(|p| (&p.tx, p.id)),
-        txs.len(),
-        ctx,
-        parent,
-        state,
-    )
-}
-
-fn run_block<'t>(
-    txs: impl Iterator<Item = (&'t Transaction, Hash)>,
-    count: usize,
+    txs: &[VerifiedTx],
     ctx: &BlockContext,
     parent: ParentTree<'_>,
     state: &dyn StateView,
 ) -> Result<BlockExecution, BlockError> {
     let mut block = Overlay::new(state);
-    let mut write_sets = Vec::with_capacity(count);
+    let mut write_sets = Vec::with_capacity(txs.len());
     let mut cache = BlockCache::new();
-    for (index, (tx, id)) in txs.enumerate() {
-        let ws = execute_with_id(tx, id, ctx, &block, &mut cache)
+    for (index, tx) in txs.iter().enumerate() {
+        let ws = execute_transaction(tx, ctx, &block, &mut cache)
             .map_err(|error| BlockError { index, error })?;
         block.absorb(&ws);
         write_sets.push(ws);

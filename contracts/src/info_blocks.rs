@@ -446,7 +446,7 @@ pub(crate) fn trace_codes_of(payload: &Payload) -> &[TraceCode] {
 }
 
 /// Validate a block record completely against state (R-X1, R-X4) without writing: the
-/// trace units it names, or the error. Used by [`crate::execute`] and by the bulk/manual
+/// trace units it names, or the error. Used by the dispatcher and by the bulk/manual
 /// imports before storing.
 pub fn validate(
     state: &dyn StateView,

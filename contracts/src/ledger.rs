@@ -3,12 +3,13 @@
 //! [`crate::exec`] and computes their roots with [`crate::state_root`].
 
 use tracechain_types::state_map::{MemoryNodeStore, StateProof, TreeError};
-use tracechain_types::{Hash, Transaction};
+use tracechain_types::Hash;
 
 use crate::context::BlockContext;
 use crate::exec::{execute_block, BlockError, BlockExecution};
 use crate::state::{MemoryState, State, WriteSet};
 use crate::state_root::{state_tree_update, ParentTree};
+use crate::verified_tx::VerifiedTx;
 
 /// The key-value state and its authenticated map in memory, advanced block by block.
 #[derive(Debug, Default, Clone)]
@@ -56,7 +57,7 @@ impl MemoryLedger {
     /// [`MemoryLedger::commit`].
     pub fn execute_block(
         &self,
-        txs: &[Transaction],
+        txs: &[VerifiedTx],
         ctx: &BlockContext,
     ) -> Result<BlockExecution, BlockError> {
         execute_block(txs, ctx, self.parent(), &self.state)

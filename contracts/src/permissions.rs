@@ -1,5 +1,5 @@
 //! The single table of who may write which payload kind (R-A2, R-N1–R-N4, R-T2, R-A1, R-A3,
-//! R-B*, R-Q*, R-S*). Checked in [`crate::exec::execute`] before any module runs, on every
+//! R-B*, R-Q*, R-S*). Checked in [`crate::execute_transaction`] before any module runs, on every
 //! validator, so a block carrying an unauthorised record fails re-execution.
 //!
 //! A participant may write a kind when it is **approved** and (its category is listed, or one

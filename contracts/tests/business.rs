@@ -73,7 +73,7 @@ fn change_under(
     .sign(&chain(), k);
     let mut c = ctx(height);
     c.validators = current.clone();
-    let ws = tracechain_contracts::execute(&tx, &c, &w.state)?;
+    let ws = execute_signed(&tx, &c, &w.state)?;
     tracechain_contracts::State::apply(&mut w.state, &ws);
     Ok(())
 }

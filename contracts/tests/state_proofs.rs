@@ -130,11 +130,13 @@ fn proofs_of_a_100k_record_state_verify_at_two_heights_and_tampering_fails() {
     );
     // Height 3: a real block: two registrations; height 4: the regulator approves one.
     let b3 = ledger
-        .execute_block(&[register(1), register(2)], &ctx(3))
+        .execute_block(&verified_all(&[register(1), register(2)]), &ctx(3))
         .unwrap();
     ledger.commit(b3);
     let root3 = ledger.root();
-    let b4 = ledger.execute_block(&[approve(0, 1)], &ctx(4)).unwrap();
+    let b4 = ledger
+        .execute_block(&verified_all(&[approve(0, 1)]), &ctx(4))
+        .unwrap();
     ledger.commit(b4);
     let root4 = ledger.root();
     assert_ne!(root3, root4);
@@ -256,8 +258,8 @@ fn replicas_executing_the_same_blocks_get_the_same_roots() {
     assert_eq!(a.root(), b.root());
     for (i, txs) in blocks.iter().enumerate() {
         let h = i as u64 + 1;
-        let ea = a.execute_block(txs, &ctx(h)).unwrap();
-        let eb = b.execute_block(txs, &ctx(h)).unwrap();
+        let ea = a.execute_block(&verified_all(txs), &ctx(h)).unwrap();
+        let eb = b.execute_block(&verified_all(txs), &ctx(h)).unwrap();
         assert_eq!(ea.state_root, eb.state_root, "height {h}");
         a.commit(ea);
         b.commit(eb);
@@ -302,15 +304,15 @@ proptest::proptest! {
         }
         for (i, block) in split(&cuts_a).iter().enumerate() {
             let h = i as u64 + 1;
-            let ea = a.execute_block(block, &ctx(h)).unwrap();
-            let eb = b.execute_block(block, &ctx(h)).unwrap();
+            let ea = a.execute_block(&verified_all(block), &ctx(h)).unwrap();
+            let eb = b.execute_block(&verified_all(block), &ctx(h)).unwrap();
             proptest::prop_assert_eq!(ea.state_root, eb.state_root);
             a.commit(ea);
             b.commit(eb);
         }
         for (i, block) in split(&cuts_b).iter().enumerate() {
             let h = i as u64 + 1;
-            let e = c.execute_block(block, &ctx(h)).unwrap();
+            let e = c.execute_block(&verified_all(block), &ctx(h)).unwrap();
             c.commit(e);
         }
         proptest::prop_assert_eq!(a.root(), b.root());

@@ -9,8 +9,8 @@ mod support;
 
 use common::*;
 use support::*;
-use tracechain_contracts::context::{DEFAULT_RECORD_FUTURE_SKEW_MS, MAX_RECORD_FUTURE_SKEW_MS};
-use tracechain_contracts::{execute, ChainParams, ChainParamsError, ErrorCode, Problem};
+use tracechain_contracts::{ChainParams, ChainParamsError, ErrorCode, Problem};
+use tracechain_contracts::{DEFAULT_RECORD_FUTURE_SKEW_MS, MAX_RECORD_FUTURE_SKEW_MS};
 use tracechain_types::payload::PayloadKind as K;
 use tracechain_types::records::epcis::{EpcisErrorDeclaration, EpcisEventRecord, EpcisEventType};
 use tracechain_types::records::*;
@@ -133,14 +133,14 @@ fn r_x1_future_skew_follows_the_chain_parameter() {
     p.production_time = Some(BEYOND.into()); // 10 minutes after the block
     let tx = w.tx(&cast.producer, Payload::Production(p));
     let mut c = ctx(w.height);
-    assert!(execute(&tx, &c, &w.state).is_err());
+    assert!(execute_signed(&tx, &c, &w.state).is_err());
     c.params.max_record_future_skew_ms = 15 * 60 * 1000;
-    execute(&tx, &c, &w.state).expect("within a 15-minute skew");
+    execute_signed(&tx, &c, &w.state).expect("within a 15-minute skew");
     c.params.max_record_future_skew_ms = 0;
     c.timestamp_ms = BLOCK_TIME_MS + 10 * 60 * 1000;
-    execute(&tx, &c, &w.state).expect("equal to the block time");
+    execute_signed(&tx, &c, &w.state).expect("equal to the block time");
     c.timestamp_ms -= 1;
-    let e = execute(&tx, &c, &w.state).unwrap_err();
+    let e = execute_signed(&tx, &c, &w.state).unwrap_err();
     assert!(out_of_range(&e, "production_time"), "{e}");
 }
 

@@ -15,7 +15,7 @@ use proptest::prelude::*;
 use support::*;
 use tracechain_contracts::state::MAX_VALUE_BYTES;
 use tracechain_contracts::validate::MAX_TEXT_BYTES;
-use tracechain_contracts::{execute, feedback, MemoryState, State, StateView};
+use tracechain_contracts::{feedback, MemoryState, State, StateView};
 use tracechain_types::payload::PayloadKind as K;
 use tracechain_types::records::*;
 use tracechain_types::{decode, Hash, Payload, TxBody};
@@ -159,7 +159,7 @@ proptest! {
                 }
                 .sign(&chain(), k);
                 // a refused transaction writes nothing: `execute` returns no write set
-                let _ = execute(&tx, &ctx(10_000), state);
+                let _ = execute_signed(&tx, &ctx(10_000), state);
             }
         }
     }

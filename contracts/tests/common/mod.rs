@@ -6,7 +6,8 @@ use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use tracechain_contracts::registry::{self, ParticipantState};
 use tracechain_contracts::{
-    execute, BlockContext, ChainParams, ContractError, MemoryState, State, WriteSet,
+    execute_block, execute_transaction, BlockCache, BlockContext, BlockError, BlockExecution,
+    ChainParams, ContractError, MemoryState, ParentTree, State, StateView, VerifiedTx, WriteSet,
 };
 use tracechain_types::records::*;
 use tracechain_types::{
@@ -136,7 +137,7 @@ impl World {
 
     /// Execute without applying.
     pub fn try_exec(&self, k: &SecretKey, payload: Payload) -> Result<WriteSet, ContractError> {
-        execute(&self.tx(k, payload), &ctx(self.height), &self.state)
+        execute_signed(&self.tx(k, payload), &ctx(self.height), &self.state)
     }
 
     /// Execute and apply on success; the height advances by one either way.
@@ -519,3 +520,34 @@ pub const BLOCK_KINDS: [tracechain_types::payload::PayloadKind; 14] = {
         K::CustomsStatus,
     ]
 };
+
+/// Verify a signed transaction for the test chain, as the node does at admission.
+pub fn verified(tx: &Transaction) -> VerifiedTx {
+    VerifiedTx::verify(tx.clone(), &chain(), &tracechain_types::Ed25519)
+        .expect("the signature verifies")
+}
+
+/// Verify the transactions of a block.
+pub fn verified_all(txs: &[Transaction]) -> Vec<VerifiedTx> {
+    txs.iter().map(verified).collect()
+}
+
+/// One signed transaction as the first of a block: verify it, then execute it
+/// ([`execute_transaction`] with a new block cache).
+pub fn execute_signed(
+    tx: &Transaction,
+    ctx: &BlockContext,
+    state: &dyn StateView,
+) -> Result<WriteSet, ContractError> {
+    execute_transaction(&verified(tx), ctx, state, &mut BlockCache::new())
+}
+
+/// A block of signed transactions: verify them, then [`execute_block`].
+pub fn execute_block_signed(
+    txs: &[Transaction],
+    ctx: &BlockContext,
+    parent: ParentTree<'_>,
+    state: &dyn StateView,
+) -> Result<BlockExecution, BlockError> {
+    execute_block(&verified_all(txs), ctx, parent, state)
+}
