@@ -36,6 +36,7 @@ use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, Problem};
 use crate::info_blocks;
 use crate::query::tags;
+use crate::rules::Rule;
 use crate::state::{decode_stored, StateView};
 use crate::state_keys;
 use crate::trace::check_record_codes;
@@ -180,7 +181,7 @@ fn reason(c: &mut FieldChecker, r: &str) {
 }
 
 /// The deciding regulator's agency.
-fn agency(env: &TxEnv<'_>, rule: &'static str) -> Result<Agency, ContractError> {
+fn agency(env: &TxEnv<'_>, rule: Rule) -> Result<Agency, ContractError> {
     match env.participant.as_ref().map(|p| p.registration.category) {
         Some(ParticipantCategory::Regulator(a)) => Ok(a),
         _ => Err(ContractError::one(
@@ -198,11 +199,11 @@ fn department_decision(
     env: &TxEnv<'_>,
     verdict: Verdict,
     why: &str,
-    rule: &'static str,
+    rule: Rule,
 ) -> Result<(Agency, Decision), ContractError> {
     let mut c = FieldChecker::new();
     reason(&mut c, why);
-    c.finish("R-B5")?;
+    c.finish(Rule::RB5)?;
     let agency = agency(env, rule)?;
     Ok((
         agency,
@@ -223,7 +224,7 @@ fn decide(
     departments: &[Agency],
     agency: Agency,
     decision: Decision,
-    rule: &'static str,
+    rule: Rule,
 ) -> Result<(), ContractError> {
     if !departments.contains(&agency) {
         return Err(ContractError::one(
@@ -290,11 +291,11 @@ pub fn filing(env: &mut TxEnv<'_>, r: &Filing) -> Result<(), ContractError> {
         }
     };
     let deps = departments(&mut c, &r.departments, &env.ctx.params.filing_departments);
-    c.finish("R-B2")?;
+    c.finish(Rule::RB2)?;
     let k = filing_key(&env.signer, &r.filing_ref);
     if env.state.get_ref(&k).is_some() {
         return Err(ContractError::one(
-            "R-B2",
+            Rule::RB2,
             ErrorCode::AlreadyExists,
             "filing_ref",
             Problem::Duplicate(r.filing_ref.clone()),
@@ -326,11 +327,11 @@ pub fn filing(env: &mut TxEnv<'_>, r: &Filing) -> Result<(), ContractError> {
 
 /// FilingDecision (R-B2, R-B5): a department (regulator) approves or rejects, with a reason.
 pub fn filing_decision(env: &mut TxEnv<'_>, r: &FilingDecision) -> Result<(), ContractError> {
-    let (agency, d) = department_decision(env, r.verdict, &r.reason, "R-B2")?;
+    let (agency, d) = department_decision(env, r.verdict, &r.reason, Rule::RB2)?;
     let k = filing_key(&r.enterprise, &r.filing_ref);
     let Some(mut f) = env.state.get_value::<FilingState>(&k) else {
         return Err(ContractError::one(
-            "R-B2",
+            Rule::RB2,
             ErrorCode::NotFound,
             "filing_ref",
             Problem::NotFound("no such filing of this enterprise".into()),
@@ -342,7 +343,7 @@ pub fn filing_decision(env: &mut TxEnv<'_>, r: &FilingDecision) -> Result<(), Co
         &f.departments,
         agency,
         d,
-        "R-B2",
+        Rule::RB2,
     )?;
     if f.status == ApprovalStatus::Approved {
         extend_in_force(env, &r.enterprise, f.valid_until_ms);
@@ -377,7 +378,7 @@ fn require_filing_in_force(env: &TxEnv<'_>, field: &str) -> Result<(), ContractE
         Ok(())
     } else {
         Err(ContractError::one(
-            "R-B2",
+            Rule::RB2,
             ErrorCode::InvalidTransition,
             field,
             Problem::NotAllowed(
@@ -473,7 +474,7 @@ pub fn export_declaration(env: &mut TxEnv<'_>, r: &ExportDeclaration) -> Result<
         &r.departments,
         &env.ctx.params.declaration_departments,
     );
-    c.finish("R-B3")?;
+    c.finish(Rule::RB3)?;
     // ADR 0040: the declarer owns the goods or trades them (R-A6), and the goods pass the
     // same R-X3 gate as a customs declaration of them.
     info_blocks::check_units_of_signer(
@@ -487,7 +488,7 @@ pub fn export_declaration(env: &mut TxEnv<'_>, r: &ExportDeclaration) -> Result<
     let k = declaration_key(&env.signer, &r.declaration_ref);
     if env.state.get_ref(&k).is_some() {
         return Err(ContractError::one(
-            "R-B3",
+            Rule::RB3,
             ErrorCode::AlreadyExists,
             "declaration_ref",
             Problem::Duplicate(r.declaration_ref.clone()),
@@ -524,11 +525,11 @@ pub fn declaration_decision(
     env: &mut TxEnv<'_>,
     r: &DeclarationDecision,
 ) -> Result<(), ContractError> {
-    let (agency, dec) = department_decision(env, r.verdict, &r.reason, "R-B3")?;
+    let (agency, dec) = department_decision(env, r.verdict, &r.reason, Rule::RB3)?;
     let k = declaration_key(&r.enterprise, &r.declaration_ref);
     let Some(mut d) = env.state.get_value::<DeclarationState>(&k) else {
         return Err(ContractError::one(
-            "R-B3",
+            Rule::RB3,
             ErrorCode::NotFound,
             "declaration_ref",
             Problem::NotFound("no such declaration of this enterprise".into()),
@@ -540,7 +541,7 @@ pub fn declaration_decision(
         &d.departments,
         agency,
         dec,
-        "R-B3",
+        Rule::RB3,
     )?;
     let codes: Vec<NormalisedCode> = d
         .trace_codes
@@ -565,7 +566,7 @@ pub fn declaration_decision(
 pub fn manual_import(env: &mut TxEnv<'_>, r: &ManualImport) -> Result<(), ContractError> {
     let mut c = FieldChecker::new();
     c.text_value("note", &r.note, true);
-    c.finish("R-B4")?;
+    c.finish(Rule::RB4)?;
     require_filing_in_force(env, "record")?;
     let payload = match &r.record {
         SelfDeclaredRecord::Transport(x) => Payload::Transport(x.clone()),

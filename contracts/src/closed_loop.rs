@@ -38,6 +38,7 @@ use crate::error::{ContractError, ErrorCode, Problem};
 use crate::info_blocks;
 use crate::query::{self, tags};
 use crate::registry::{self, ParticipantState};
+use crate::rules::Rule;
 use crate::state::{decode_stored, State, StateView};
 use crate::state_keys;
 use crate::trace_codes::NormalisedCode;
@@ -104,7 +105,7 @@ pub fn link_authorisation(env: &mut TxEnv<'_>, r: &LinkAuthorisation) -> Result<
     if r.withdraw {
         if env.state.get_ref(&k).is_none() {
             return Err(ContractError::one(
-                "R-Q1",
+                Rule::RQ1,
                 ErrorCode::NotFound,
                 "grantee",
                 Problem::NotFound("no authorisation to withdraw".into()),
@@ -153,7 +154,7 @@ pub fn link_authorisation(env: &mut TxEnv<'_>, r: &LinkAuthorisation) -> Result<
             )),
         );
     }
-    c.finish("R-Q1")?;
+    c.finish(Rule::RQ1)?;
     env.state.put_value(
         k,
         &Authorisation {
@@ -229,10 +230,10 @@ pub fn payment_order_link(env: &mut TxEnv<'_>, r: &PaymentOrderLink) -> Result<(
     let mut c = FieldChecker::new();
     c.text_value("order_ref", &r.order_ref, true);
     c.text_value("receipt_ref", &r.receipt_ref, true);
-    c.finish("R-Q1")?;
+    c.finish(Rule::RQ1)?;
     let Some(auth) = authorisation(&env.state, &r.enterprise, &env.signer, env.ctx.height) else {
         return Err(ContractError::one(
-            "R-Q1",
+            Rule::RQ1,
             ErrorCode::NotAuthorised,
             "enterprise",
             Problem::NotAllowed(
@@ -249,7 +250,7 @@ pub fn payment_order_link(env: &mut TxEnv<'_>, r: &PaymentOrderLink) -> Result<(
     });
     if !fits {
         return Err(ContractError::one(
-            "R-Q1",
+            Rule::RQ1,
             ErrorCode::NotAuthorised,
             "enterprise",
             Problem::NotAllowed(format!(
@@ -262,7 +263,7 @@ pub fn payment_order_link(env: &mut TxEnv<'_>, r: &PaymentOrderLink) -> Result<(
         .or_else(|| order_of(&env.state, &env.signer, &r.order_ref))
     else {
         return Err(ContractError::one(
-            "R-Q1",
+            Rule::RQ1,
             ErrorCode::NotFound,
             "order_ref",
             Problem::NotFound(format!("no order {:?} of the enterprise", r.order_ref)),
@@ -270,7 +271,7 @@ pub fn payment_order_link(env: &mut TxEnv<'_>, r: &PaymentOrderLink) -> Result<(
     };
     let Some(order) = order_record(&order_env).cloned() else {
         return Err(ContractError::one(
-            "R-Q1",
+            Rule::RQ1,
             ErrorCode::NotFound,
             "order_ref",
             Problem::NotFound("the order index names a record that is not an order".into()),
@@ -278,7 +279,7 @@ pub fn payment_order_link(env: &mut TxEnv<'_>, r: &PaymentOrderLink) -> Result<(
     };
     let Some(receipt_env) = find_receipt(&env.state, &env.signer, &order, &r.receipt_ref) else {
         return Err(ContractError::one(
-            "R-Q1",
+            Rule::RQ1,
             ErrorCode::NotFound,
             "receipt_ref",
             Problem::NotFound(format!("no payment receipt {:?}", r.receipt_ref)),
@@ -287,7 +288,7 @@ pub fn payment_order_link(env: &mut TxEnv<'_>, r: &PaymentOrderLink) -> Result<(
     let lk = link_key(&r.enterprise, &r.order_ref);
     if env.state.get_ref(&lk).is_some() {
         return Err(ContractError::one(
-            "R-Q1",
+            Rule::RQ1,
             ErrorCode::AlreadyExists,
             "order_ref",
             Problem::Duplicate("the order is linked already".into()),
@@ -296,7 +297,7 @@ pub fn payment_order_link(env: &mut TxEnv<'_>, r: &PaymentOrderLink) -> Result<(
     let rk = receipt_linked_key(&receipt_env.tx_id);
     if env.state.get_ref(&rk).is_some() {
         return Err(ContractError::one(
-            "R-Q1",
+            Rule::RQ1,
             ErrorCode::AlreadyExists,
             "receipt_ref",
             Problem::Duplicate("the receipt is linked to another order already".into()),
@@ -335,14 +336,14 @@ pub fn bulk_import(env: &mut TxEnv<'_>, r: &BulkImport) -> Result<(), ContractEr
     let max = usize::try_from(env.ctx.params.max_bulk_records).unwrap_or(usize::MAX);
     if r.records.len() > max {
         return Err(ContractError::one(
-            "R-Q3",
+            Rule::RQ3,
             ErrorCode::LimitExceeded,
             "records",
             Problem::TooLong { max },
         ));
     }
     c.list("records", &r.records, 1, max);
-    c.finish("R-Q3")?;
+    c.finish(Rule::RQ3)?;
     let tx_id = env.tx_id;
     let mut result = Ok(());
     for (i, rec) in r.records.iter().enumerate() {

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 use tracechain_types::records::{TraceCode, TraceMode};
 
+use crate::rules::Rule;
 use crate::state::StateView;
 use crate::state_keys;
 use crate::trace::{self, TraceUnit};
@@ -99,22 +100,22 @@ impl Category {
     }
 
     /// The rule id (`R-P1` …).
-    pub fn rule(self) -> &'static str {
+    pub fn rule(self) -> Rule {
         match self {
-            Category::P1 => "R-P1",
-            Category::P2 => "R-P2",
-            Category::P3 => "R-P3",
-            Category::P4 => "R-P4",
-            Category::T1 => "R-T1",
-            Category::T2 => "R-T2",
-            Category::T3 => "R-T3",
-            Category::L1 => "R-L1",
-            Category::L2 => "R-L2",
-            Category::L3 => "R-L3",
-            Category::L4 => "R-L4",
-            Category::L5 => "R-L5",
-            Category::C1 => "R-C1",
-            Category::C2 => "R-C2",
+            Category::P1 => Rule::RP1,
+            Category::P2 => Rule::RP2,
+            Category::P3 => Rule::RP3,
+            Category::P4 => Rule::RP4,
+            Category::T1 => Rule::RT1,
+            Category::T2 => Rule::RT2,
+            Category::T3 => Rule::RT3,
+            Category::L1 => Rule::RL1,
+            Category::L2 => Rule::RL2,
+            Category::L3 => Rule::RL3,
+            Category::L4 => Rule::RL4,
+            Category::L5 => Rule::RL5,
+            Category::C1 => Rule::RC1,
+            Category::C2 => Rule::RC2,
         }
     }
 
@@ -198,7 +199,7 @@ pub struct CategoryLine {
     /// Its block.
     pub block: InfoBlock,
     /// Its rule id.
-    pub rule: &'static str,
+    pub rule: Rule,
     /// M/O in the unit's mode.
     pub requirement: Requirement,
     /// Records found (for an item: its own plus its batch's), saturating at

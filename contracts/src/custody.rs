@@ -14,6 +14,7 @@ use tracechain_types::{Payload, PublicKey};
 use crate::context::TxEnv;
 use crate::error::{ContractError, Problem};
 use crate::registry::{self, ParticipantState};
+use crate::rules::Rule;
 use crate::state::StateView;
 use crate::state_keys;
 use crate::trace::{self, check_record_codes, TraceUnit};
@@ -72,7 +73,7 @@ pub fn handover(env: &mut TxEnv<'_>, r: &Handover) -> Result<(), ContractError> 
             Problem::NotAllowed("the new custodian is not an approved participant".into()),
         );
     }
-    c.finish("R-A6")?;
+    c.finish(Rule::RA6)?;
     let mut codes_check = FieldChecker::new();
     let units = check_record_codes(&env.state, &mut codes_check, "trace_codes", &r.trace_codes);
     trace::finish_codes(codes_check)?;

@@ -24,6 +24,7 @@ use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, Problem};
 use crate::query::tags;
 use crate::registry;
+use crate::rules::Rule;
 use crate::state::{decode_stored, StateView};
 use crate::state_keys;
 use crate::trace::check_record_codes;
@@ -160,10 +161,10 @@ pub fn anchor(env: &mut TxEnv<'_>, r: &DocumentAnchor) -> Result<(), ContractErr
     } else {
         check_record_codes(&env.state, &mut c, "trace_codes", &r.trace_codes)
     };
-    c.finish("R-S1")?;
+    c.finish(Rule::RS1)?;
     let Some(valid_from_ms) = from else {
         return Err(ContractError::one(
-            "R-S1",
+            Rule::RS1,
             ErrorCode::MalformedItem,
             "valid_from",
             Problem::Missing,
@@ -171,7 +172,7 @@ pub fn anchor(env: &mut TxEnv<'_>, r: &DocumentAnchor) -> Result<(), ContractErr
     };
     if let Some(existing) = load(&env.state, &r.document_hash, &env.signer) {
         return Err(ContractError::one(
-            "R-S1",
+            Rule::RS1,
             ErrorCode::AlreadyExists,
             "document_hash",
             Problem::Duplicate(format!(
@@ -242,7 +243,7 @@ fn date(c: &mut FieldChecker, field: &str, s: &str) -> Option<i64> {
 pub fn revoke(env: &mut TxEnv<'_>, r: &DocumentRevocation) -> Result<(), ContractError> {
     let mut c = FieldChecker::new();
     c.text_value("reason", &r.reason, true);
-    c.finish("R-S1")?;
+    c.finish(Rule::RS1)?;
     let Some(mut doc) = load(&env.state, &r.document_hash, &env.signer) else {
         let anchored = !env
             .state
@@ -250,14 +251,14 @@ pub fn revoke(env: &mut TxEnv<'_>, r: &DocumentRevocation) -> Result<(), Contrac
             .is_empty();
         return Err(if anchored {
             ContractError::one(
-                "R-S1",
+                Rule::RS1,
                 ErrorCode::NotOwner,
                 "document_hash",
                 Problem::NotAllowed("only the issuer revokes its anchor of a document".into()),
             )
         } else {
             ContractError::one(
-                "R-S1",
+                Rule::RS1,
                 ErrorCode::NotFound,
                 "document_hash",
                 Problem::NotFound("no document anchored under this hash".into()),
@@ -266,7 +267,7 @@ pub fn revoke(env: &mut TxEnv<'_>, r: &DocumentRevocation) -> Result<(), Contrac
     };
     if doc.revoked.is_some() {
         return Err(ContractError::one(
-            "R-S1",
+            Rule::RS1,
             ErrorCode::RevokedOrExpired,
             "document_hash",
             Problem::NotAllowed("already revoked".into()),

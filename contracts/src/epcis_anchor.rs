@@ -27,6 +27,7 @@ use tracechain_types::{Hash, Payload, PublicKey};
 
 use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, Problem};
+use crate::rules::Rule;
 use crate::state::{decode_stored, StateView};
 use crate::state_keys;
 use crate::trace;
@@ -152,12 +153,12 @@ fn check_fields(r: &EpcisEventRecord, latest_ms: i64) -> Result<(), ContractErro
     }
     if over_limit {
         return Err(ContractError {
-            rule: "R-X1",
+            rule: Rule::RX1,
             code: ErrorCode::LimitExceeded,
             problems: c.problems,
         });
     }
-    c.finish("R-X1")
+    c.finish(Rule::RX1)
 }
 
 /// Execute `Payload::EpcisEvent`: check fields (R-X1), trace units (R-X4) and the
@@ -194,7 +195,7 @@ pub fn anchor(env: &mut TxEnv<'_>, r: &EpcisEventRecord) -> Result<(), ContractE
             Some(ev) if ev.signer == env.signer || regulator => {}
             Some(_) => {
                 return Err(ContractError::one(
-                    "R-S1",
+                    Rule::RS1,
                     ErrorCode::NotOwner,
                     "error_declaration",
                     Problem::NotAllowed(format!(
@@ -206,7 +207,7 @@ pub fn anchor(env: &mut TxEnv<'_>, r: &EpcisEventRecord) -> Result<(), ContractE
             }
             None => {
                 return Err(ContractError::one(
-                    "R-S1",
+                    Rule::RS1,
                     ErrorCode::NotFound,
                     "event_hash",
                     Problem::NotFound(format!("event {} is not anchored", r.hash_id())),
@@ -216,7 +217,7 @@ pub fn anchor(env: &mut TxEnv<'_>, r: &EpcisEventRecord) -> Result<(), ContractE
     }
     if let Some(prev) = env.state.get_value::<EpcisAnchor>(&key) {
         return Err(ContractError::one(
-            "R-S1",
+            Rule::RS1,
             ErrorCode::AlreadyExists,
             "event_hash",
             Problem::Duplicate(format!(

@@ -14,6 +14,7 @@ use tracechain_types::{Hash, Payload, Transaction};
 use crate::context::{BlockCache, BlockContext, TxEnv};
 use crate::error::{ContractError, ErrorCode, Problem};
 use crate::permissions;
+use crate::rules::Rule;
 use crate::state::{Overlay, StateView, WriteSet, MAX_VALUE_BYTES};
 use crate::state_keys;
 use crate::state_root::{state_tree_update, ParentTree};
@@ -49,7 +50,7 @@ fn execute_with_id(
     let body = &tx.body;
     if body.expiry_height < ctx.height {
         return Err(ContractError::one(
-            "R-D3",
+            Rule::RD3,
             ErrorCode::Expired,
             "expiry_height",
             Problem::OutOfRange(format!(
@@ -70,7 +71,7 @@ fn execute_with_id(
     let next: u64 = env.state.get_value(&seq_key).unwrap_or(0);
     if body.sequence != next {
         return Err(ContractError::one(
-            "R-D3",
+            Rule::RD3,
             ErrorCode::BadSequence,
             "sequence",
             Problem::OutOfRange(format!("expected {next}, got {}", body.sequence)),
@@ -86,7 +87,7 @@ fn execute_with_id(
     dispatch(&mut env, &body.payload)?;
     let bumped = next.checked_add(1).ok_or_else(|| {
         ContractError::one(
-            "R-D3",
+            Rule::RD3,
             ErrorCode::LimitExceeded,
             "sequence",
             Problem::OutOfRange("sequence exhausted".into()),
@@ -114,7 +115,7 @@ fn check_value_bounds(ws: &WriteSet) -> Result<(), ContractError> {
     {
         None => Ok(()),
         Some(v) => Err(ContractError::one(
-            "R-D4",
+            Rule::RD4,
             ErrorCode::LimitExceeded,
             "payload",
             Problem::OutOfRange(format!(
@@ -248,6 +249,6 @@ mod tests {
             (b"k".to_vec(), Some(vec![0u8; MAX_VALUE_BYTES + 1])),
         ]);
         let e = check_value_bounds(&over).unwrap_err();
-        assert_eq!((e.rule, e.code), ("R-D4", ErrorCode::LimitExceeded));
+        assert_eq!((e.rule, e.code), (Rule::RD4, ErrorCode::LimitExceeded));
     }
 }

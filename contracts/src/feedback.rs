@@ -17,6 +17,7 @@ use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, Problem};
 use crate::permissions::CategoryClass;
 use crate::query::{self, tags};
+use crate::rules::Rule;
 use crate::state::{decode_stored, StateView};
 use crate::state_keys;
 use crate::trace;
@@ -74,10 +75,10 @@ pub fn feedback(env: &mut TxEnv<'_>, r: &Feedback) -> Result<(), ContractError> 
     {
         return Err(trace::unknown_unit_error(c.problems));
     }
-    c.finish("R-S7")?;
+    c.finish(Rule::RS7)?;
     let Some((code, _)) = units.into_iter().next() else {
         return Err(ContractError::one(
-            "R-S7",
+            Rule::RS7,
             ErrorCode::MalformedItem,
             "code",
             Problem::Missing,
@@ -86,7 +87,7 @@ pub fn feedback(env: &mut TxEnv<'_>, r: &Feedback) -> Result<(), ContractError> 
     let k = feedback_key(&env.signer, &r.feedback_ref);
     if env.state.get_ref(&k).is_some() {
         return Err(ContractError::one(
-            "R-S7",
+            Rule::RS7,
             ErrorCode::AlreadyExists,
             "feedback_ref",
             Problem::Duplicate(r.feedback_ref.clone()),
@@ -146,11 +147,11 @@ pub fn is_provider_of(env: &TxEnv<'_>, code: &NormalisedCode) -> bool {
 pub fn answer(env: &mut TxEnv<'_>, r: &FeedbackAnswer) -> Result<(), ContractError> {
     let mut c = FieldChecker::new();
     c.text_value("text", &r.text, true);
-    c.finish("R-S7")?;
+    c.finish(Rule::RS7)?;
     let k = feedback_key(&r.author, &r.feedback_ref);
     let Some(mut f) = env.state.get_value::<FeedbackState>(&k) else {
         return Err(ContractError::one(
-            "R-S7",
+            Rule::RS7,
             ErrorCode::NotFound,
             "feedback_ref",
             Problem::NotFound("no such feedback of this author".into()),
@@ -158,7 +159,7 @@ pub fn answer(env: &mut TxEnv<'_>, r: &FeedbackAnswer) -> Result<(), ContractErr
     };
     let Ok(code) = NormalisedCode::new("code", &f.code) else {
         return Err(ContractError::one(
-            "R-S7",
+            Rule::RS7,
             ErrorCode::NotFound,
             "feedback_ref",
             Problem::NotFound("stored code".into()),
@@ -166,7 +167,7 @@ pub fn answer(env: &mut TxEnv<'_>, r: &FeedbackAnswer) -> Result<(), ContractErr
     };
     if !is_provider_of(env, &code) {
         return Err(ContractError::one(
-            "R-S7",
+            Rule::RS7,
             ErrorCode::NotOwner,
             "feedback_ref",
             Problem::NotAllowed("only a trace-service provider of this unit answers".into()),
@@ -174,7 +175,7 @@ pub fn answer(env: &mut TxEnv<'_>, r: &FeedbackAnswer) -> Result<(), ContractErr
     }
     if f.answers.len() >= MAX_ANSWERS {
         return Err(ContractError::one(
-            "R-S7",
+            Rule::RS7,
             ErrorCode::LimitExceeded,
             "feedback_ref",
             Problem::TooLong { max: MAX_ANSWERS },

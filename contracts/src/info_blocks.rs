@@ -23,6 +23,7 @@ use tracechain_types::{Hash, Payload, PublicKey};
 use crate::completeness::{self, Category, InfoBlock};
 use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, FieldProblem, Problem};
+use crate::rules::Rule;
 use crate::sensor;
 use crate::state::StateView;
 use crate::state_keys;
@@ -455,7 +456,7 @@ pub fn validate(
 ) -> Result<(Category, Vec<(NormalisedCode, TraceUnit)>), ContractError> {
     let Some(category) = category_of(payload) else {
         return Err(ContractError::one(
-            "R-X1",
+            Rule::RX1,
             ErrorCode::MalformedItem,
             "kind",
             Problem::NotAllowed(format!("{:?} is not a block record", payload.kind())),
@@ -510,7 +511,7 @@ pub fn execute(
                 let k = state_keys::order(&env.signer, o);
                 if env.state.get_ref(&k).is_some() {
                     return Err(ContractError::one(
-                        "R-T1",
+                        Rule::RT1,
                         ErrorCode::AlreadyExists,
                         "order_ref",
                         Problem::Duplicate(o.clone()),
@@ -524,7 +525,7 @@ pub fn execute(
                 let k = state_keys::receipt(&env.signer, o);
                 if env.state.get_ref(&k).is_some() {
                     return Err(ContractError::one(
-                        "R-T2",
+                        Rule::RT2,
                         ErrorCode::AlreadyExists,
                         "receipt_ref",
                         Problem::Duplicate(o.clone()),
@@ -734,7 +735,7 @@ pub(crate) fn refuse_units_without(
         Ok(())
     } else {
         Err(ContractError {
-            rule: "R-A6",
+            rule: Rule::RA6,
             code: ErrorCode::NotOwner,
             problems,
         })
@@ -748,7 +749,7 @@ fn customs_decider(env: &TxEnv<'_>) -> Result<(), ContractError> {
     match env.participant.as_ref().map(|p| p.registration.category) {
         Some(ParticipantCategory::Regulator(Agency::Customs)) => Ok(()),
         _ => Err(ContractError::one(
-            "R-C2",
+            Rule::RC2,
             ErrorCode::NotOwner,
             "status",
             Problem::NotAllowed(
@@ -785,7 +786,7 @@ pub(crate) fn customs_gate(
         Ok(())
     } else {
         Err(ContractError {
-            rule: "R-X3",
+            rule: Rule::RX3,
             code: ErrorCode::CustomsGate,
             problems,
         })
@@ -802,7 +803,7 @@ fn declare(
     let k = state_keys::declaration(&number);
     if env.state.get_ref(&k).is_some() {
         return Err(ContractError::one(
-            "R-C1",
+            Rule::RC1,
             ErrorCode::AlreadyExists,
             "declaration_number",
             Problem::Duplicate(number),
@@ -832,7 +833,7 @@ fn update_status(
     let k = state_keys::declaration(&number);
     let Some(mut st) = env.state.get_value::<CustomsDeclarationState>(&k) else {
         return Err(ContractError::one(
-            "R-C2",
+            Rule::RC2,
             ErrorCode::NotFound,
             "declaration_number",
             Problem::NotFound(format!("no declaration {number}")),
@@ -849,14 +850,14 @@ fn update_status(
     }
     if !problems.is_empty() {
         return Err(ContractError {
-            rule: "R-C2",
+            rule: Rule::RC2,
             code: ErrorCode::MalformedItem,
             problems,
         });
     }
     let Some(status) = r.status else {
         return Err(ContractError::one(
-            "R-C2",
+            Rule::RC2,
             ErrorCode::MissingBasicItem,
             "status",
             Problem::Missing,
@@ -864,7 +865,7 @@ fn update_status(
     };
     if matches!(st.status, CustomsStatus::Released | CustomsStatus::Returned) {
         return Err(ContractError::one(
-            "R-C2",
+            Rule::RC2,
             ErrorCode::InvalidTransition,
             "status",
             Problem::NotAllowed(format!("declaration {number} is already {:?}", st.status)),

@@ -56,6 +56,7 @@ pub mod prefixes;
 pub mod query;
 pub mod recall;
 pub mod registry;
+pub mod rules;
 pub mod scan;
 pub mod sensor;
 pub mod state;
@@ -74,6 +75,7 @@ pub use context::{
 pub use error::{ContractError, ErrorCode, FieldProblem, Problem};
 pub use exec::{execute_block, execute_transaction, BlockError, BlockExecution};
 pub use ledger::MemoryLedger;
+pub use rules::{Rule, UnknownRule};
 pub use state::{MemoryState, Overlay, State, StateView, WriteSet};
 pub use state_root::{authenticate, state_tree_update, ParentTree};
 pub use verified_tx::{BadSignature, VerifiedTx};

@@ -33,6 +33,7 @@ use tracechain_types::{encode, Hash, Payload, PublicKey};
 use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, FieldProblem, Problem};
 use crate::query::tags;
+use crate::rules::Rule;
 use crate::state::{decode_stored, State, StateView};
 use crate::state_keys;
 use crate::trace::{self, check_record_codes, MAX_TRACE_CODES_PER_RECORD};
@@ -199,7 +200,7 @@ pub fn transformation(env: &mut TxEnv<'_>, r: &Transformation) -> Result<(), Con
             );
         }
     }
-    finish(c, "R-S3")?;
+    finish(c, Rule::RS3)?;
     let foreign: Vec<FieldProblem> = r
         .outputs
         .iter()
@@ -218,7 +219,7 @@ pub fn transformation(env: &mut TxEnv<'_>, r: &Transformation) -> Result<(), Con
         .collect();
     if !foreign.is_empty() {
         return Err(ContractError {
-            rule: "R-S3",
+            rule: Rule::RS3,
             code: ErrorCode::NotOwner,
             problems: foreign,
         });
@@ -261,7 +262,7 @@ pub fn aggregation(env: &mut TxEnv<'_>, r: &Aggregation) -> Result<(), ContractE
     c.time_value("time", &r.time);
     let sscc_ok = c.sscc_value("sscc", &r.sscc);
     let contents = check_record_codes(&env.state, &mut c, "contents", &r.contents);
-    finish(c, "R-S3")?;
+    finish(c, Rule::RS3)?;
     let sscc = normalise_sscc(&r.sscc, sscc_ok)?;
     let lu = Node::Sscc(sscc.clone());
     match r.action {
@@ -292,7 +293,7 @@ pub fn aggregation(env: &mut TxEnv<'_>, r: &Aggregation) -> Result<(), ContractE
             }
             if !problems.is_empty() {
                 return Err(ContractError {
-                    rule: "R-S3",
+                    rule: Rule::RS3,
                     code: ErrorCode::InvalidTransition,
                     problems,
                 });
@@ -316,7 +317,7 @@ fn normalise_sscc(s: &str, ok: bool) -> Result<String, ContractError> {
     match Sscc::parse(s) {
         Ok(v) if ok => Ok(v.as_str().to_string()),
         _ => Err(ContractError::one(
-            "R-I2",
+            Rule::RI2,
             ErrorCode::MalformedItem,
             "sscc",
             Problem::Malformed("not an SSCC".into()),
@@ -361,11 +362,11 @@ pub fn shipment(env: &mut TxEnv<'_>, r: &Shipment) -> Result<(), ContractError> 
             }
         }
     }
-    finish(c, "R-S3")?;
+    finish(c, Rule::RS3)?;
     let rk = shipment_ref_key(&env.signer, &r.reference);
     if env.state.get_ref(&rk).is_some() {
         return Err(ContractError::one(
-            "R-S3",
+            Rule::RS3,
             ErrorCode::AlreadyExists,
             "reference",
             Problem::Duplicate(r.reference.clone()),
@@ -398,7 +399,7 @@ pub fn shipment(env: &mut TxEnv<'_>, r: &Shipment) -> Result<(), ContractError> 
 
 /// FieldChecker problems about unknown units become `E_UNKNOWN_TRACE_UNIT` (R-X4) when they are
 /// the only kind of problem; otherwise the usual missing / malformed error under `rule`.
-fn finish(c: FieldChecker, rule: &'static str) -> Result<(), ContractError> {
+fn finish(c: FieldChecker, rule: Rule) -> Result<(), ContractError> {
     if !c.is_ok()
         && c.problems
             .iter()

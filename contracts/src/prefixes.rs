@@ -22,6 +22,7 @@ use tracechain_types::{Hash, Payload, PublicKey};
 use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, Problem};
 use crate::registry::{self, ParticipantState};
+use crate::rules::Rule;
 use crate::state::{decode_stored, State, StateView};
 use crate::state_keys;
 use crate::validate::FieldChecker;
@@ -134,12 +135,12 @@ pub fn claim(env: &mut TxEnv<'_>, r: &CompanyPrefixClaim) -> Result<(), Contract
     if r.evidence == Hash::ZERO {
         c.push("evidence", Problem::Missing);
     }
-    c.finish("R-I2")?;
+    c.finish(Rule::RI2)?;
     let k = claim_key(&r.prefix, &env.signer);
     if let Some(st) = env.state.get_value::<PrefixClaimState>(&k) {
         if matches!(st.state, ClaimState::Pending | ClaimState::Approved) {
             return Err(ContractError::one(
-                "R-I2",
+                Rule::RI2,
                 ErrorCode::AlreadyExists,
                 "prefix",
                 Problem::Duplicate(format!("{} is already {:?}", r.prefix, st.state)),
@@ -182,11 +183,11 @@ pub fn decide(env: &mut TxEnv<'_>, r: &CompanyPrefixDecision) -> Result<(), Cont
     let mut c = FieldChecker::new();
     check_prefix(&mut c, &r.prefix);
     c.text_value("reason", &r.reason, true);
-    c.finish("R-I2")?;
+    c.finish(Rule::RI2)?;
     let k = claim_key(&r.prefix, &r.holder);
     let Some(mut st) = env.state.get_value::<PrefixClaimState>(&k) else {
         return Err(ContractError::one(
-            "R-I2",
+            Rule::RI2,
             ErrorCode::NotFound,
             "prefix",
             Problem::NotFound("no claim of this participant to this prefix".into()),
@@ -198,7 +199,7 @@ pub fn decide(env: &mut TxEnv<'_>, r: &CompanyPrefixDecision) -> Result<(), Cont
         (ClaimState::Approved, PrefixAction::Revoke) => ClaimState::Revoked,
         (from, action) => {
             return Err(ContractError::one(
-                "R-I2",
+                Rule::RI2,
                 ErrorCode::InvalidTransition,
                 "action",
                 Problem::NotAllowed(format!("{action:?} is not allowed for a {from:?} claim")),
@@ -208,7 +209,7 @@ pub fn decide(env: &mut TxEnv<'_>, r: &CompanyPrefixDecision) -> Result<(), Cont
     if next == ClaimState::Approved {
         if let Some(p) = overlapping(&env.state, &r.prefix) {
             return Err(ContractError::one(
-                "R-I2",
+                Rule::RI2,
                 ErrorCode::AlreadyExists,
                 "prefix",
                 Problem::Duplicate(format!(
@@ -221,7 +222,7 @@ pub fn decide(env: &mut TxEnv<'_>, r: &CompanyPrefixDecision) -> Result<(), Cont
             .is_some_and(|p| p.state == ParticipantState::Approved);
         if !approved {
             return Err(ContractError::one(
-                "R-I2",
+                Rule::RI2,
                 ErrorCode::NotApproved,
                 "holder",
                 Problem::NotAllowed("the claimant is not an approved participant".into()),
@@ -248,10 +249,10 @@ pub fn decide(env: &mut TxEnv<'_>, r: &CompanyPrefixDecision) -> Result<(), Cont
 pub fn delegate(env: &mut TxEnv<'_>, r: &CompanyPrefixDelegation) -> Result<(), ContractError> {
     let mut c = FieldChecker::new();
     check_prefix(&mut c, &r.prefix);
-    c.finish("R-I2")?;
+    c.finish(Rule::RI2)?;
     if holder(&env.state, &r.prefix) != Some(env.signer) {
         return Err(ContractError::one(
-            "R-I2",
+            Rule::RI2,
             ErrorCode::NotOwner,
             "prefix",
             Problem::NotAllowed("only the approved holder of a prefix delegates it".into()),
@@ -261,7 +262,7 @@ pub fn delegate(env: &mut TxEnv<'_>, r: &CompanyPrefixDelegation) -> Result<(), 
     if r.withdraw {
         if env.state.get_ref(&k).is_none() {
             return Err(ContractError::one(
-                "R-I2",
+                Rule::RI2,
                 ErrorCode::NotFound,
                 "delegate",
                 Problem::NotFound("no delegation to withdraw".into()),
@@ -273,7 +274,7 @@ pub fn delegate(env: &mut TxEnv<'_>, r: &CompanyPrefixDelegation) -> Result<(), 
             .is_some_and(|p| p.state == ParticipantState::Approved);
         if !approved || r.delegate == env.signer {
             return Err(ContractError::one(
-                "R-I2",
+                Rule::RI2,
                 ErrorCode::NotApproved,
                 "delegate",
                 Problem::NotAllowed("the delegate is another, approved participant".into()),

@@ -23,6 +23,7 @@ use crate::error::{ContractError, ErrorCode, Problem};
 use crate::lineage::{self, Direction, Node};
 use crate::permissions::CategoryClass;
 use crate::query::{self, tags};
+use crate::rules::Rule;
 use crate::state::{decode_stored, StateView};
 use crate::state_keys;
 use crate::trace;
@@ -76,10 +77,10 @@ pub fn recall(env: &mut TxEnv<'_>, r: &Recall) -> Result<(), ContractError> {
             None
         }
     };
-    c.finish("R-S3")?;
+    c.finish(Rule::RS3)?;
     let Some(batch) = batch else {
         return Err(ContractError::one(
-            "R-S3",
+            Rule::RS3,
             ErrorCode::MalformedItem,
             "batch",
             Problem::Missing,
@@ -87,7 +88,7 @@ pub fn recall(env: &mut TxEnv<'_>, r: &Recall) -> Result<(), ContractError> {
     };
     if batch.is_item() {
         return Err(ContractError::one(
-            "R-S3",
+            Rule::RS3,
             ErrorCode::MalformedItem,
             "batch",
             Problem::NotAllowed("a recall names a batch-level code (GTIN + batch)".into()),
@@ -95,7 +96,7 @@ pub fn recall(env: &mut TxEnv<'_>, r: &Recall) -> Result<(), ContractError> {
     }
     let Some(unit) = trace::load(&env.state, &batch) else {
         return Err(ContractError::one(
-            "R-X4",
+            Rule::RX4,
             ErrorCode::UnknownTraceUnit,
             "batch",
             Problem::NotFound(batch.as_str().to_string()),
@@ -107,7 +108,7 @@ pub fn recall(env: &mut TxEnv<'_>, r: &Recall) -> Result<(), ContractError> {
         .is_some_and(|p| CategoryClass::of(&p.registration.category) == CategoryClass::Regulator);
     if !is_regulator && unit.registrant != env.signer {
         return Err(ContractError::one(
-            "R-S3",
+            Rule::RS3,
             ErrorCode::NotOwner,
             "batch",
             Problem::NotAllowed(
@@ -118,7 +119,7 @@ pub fn recall(env: &mut TxEnv<'_>, r: &Recall) -> Result<(), ContractError> {
     let k = recall_key(&env.signer, &r.recall_ref);
     if env.state.get_ref(&k).is_some() {
         return Err(ContractError::one(
-            "R-S3",
+            Rule::RS3,
             ErrorCode::AlreadyExists,
             "recall_ref",
             Problem::Duplicate(r.recall_ref.clone()),

@@ -16,6 +16,7 @@ use tracechain_types::{Hash, Payload, PublicKey};
 use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, Problem};
 use crate::permissions::CategoryClass;
+use crate::rules::Rule;
 use crate::state::{decode_stored, State, StateView};
 use crate::state_keys;
 use crate::validate::{FieldChecker, MAX_TEXT_BYTES};
@@ -207,12 +208,12 @@ pub fn check_registration(r: &ParticipantRegistration) -> Result<(), ContractErr
     if r.identity_document == Hash::ZERO {
         c.push("identity_document", Problem::Missing);
     }
-    c.finish("R-A1").map_err(|mut e| {
+    c.finish(Rule::RA1).map_err(|mut e| {
         if e.problems
             .iter()
             .any(|p| p.field.starts_with("identity.registration_id"))
         {
-            e.rule = "R-I4";
+            e.rule = Rule::RI4;
         }
         e
     })
@@ -223,7 +224,7 @@ pub fn register(env: &mut TxEnv<'_>, r: &ParticipantRegistration) -> Result<(), 
     check_registration(r)?;
     if let Err(e) = env.signer.check_registrable() {
         return Err(ContractError::one(
-            "R-A1",
+            Rule::RA1,
             ErrorCode::MalformedItem,
             "signer",
             Problem::Malformed(e.to_string()),
@@ -249,10 +250,10 @@ pub fn decide(env: &mut TxEnv<'_>, d: &ParticipantDecision) -> Result<(), Contra
     if d.reason.len() > MAX_TEXT_BYTES || d.reason.trim().is_empty() {
         c.text_value("reason", &d.reason, true);
     }
-    c.finish("R-B5")?;
+    c.finish(Rule::RB5)?;
     let Some(mut p) = load(&env.state, &d.participant) else {
         return Err(ContractError::one(
-            "R-A1",
+            Rule::RA1,
             ErrorCode::NotFound,
             "participant",
             Problem::NotFound("no such participant".into()),
@@ -260,7 +261,7 @@ pub fn decide(env: &mut TxEnv<'_>, d: &ParticipantDecision) -> Result<(), Contra
     };
     if d.participant == env.signer {
         return Err(ContractError::one(
-            "R-A3",
+            Rule::RA3,
             ErrorCode::NotPermitted,
             "participant",
             Problem::NotAllowed("a regulator cannot decide on itself".into()),
@@ -276,9 +277,9 @@ pub fn decide(env: &mut TxEnv<'_>, d: &ParticipantDecision) -> Result<(), Contra
         (S::Pending | S::Approved | S::Suspended | S::Rejected, A::Revoke) => S::Revoked,
         (from, action) => {
             let rule = if matches!(action, A::Approve | A::Reject) {
-                "R-A1"
+                Rule::RA1
             } else {
-                "R-A3"
+                Rule::RA3
             };
             return Err(ContractError::one(
                 rule,
@@ -322,7 +323,7 @@ fn department_vote(
         env.participant.as_ref().map(|x| x.registration.category)
     else {
         return Err(ContractError::one(
-            "R-A1",
+            Rule::RA1,
             ErrorCode::NotPermitted,
             "signer",
             Problem::NotAllowed("decisions are taken by regulators".into()),
@@ -331,7 +332,7 @@ fn department_vote(
     let mut votes = department_votes(&env.state, p, d.action);
     if votes.votes.iter().any(|(a, ..)| *a == agency) {
         return Err(ContractError::one(
-            "R-A1",
+            Rule::RA1,
             ErrorCode::InvalidTransition,
             "action",
             Problem::Duplicate(format!(
@@ -365,7 +366,7 @@ fn department_vote(
 pub fn trade_relationship(env: &mut TxEnv<'_>, t: &TradeRelationship) -> Result<(), ContractError> {
     if t.counterparty == env.signer {
         return Err(ContractError::one(
-            "R-A6",
+            Rule::RA6,
             ErrorCode::MalformedItem,
             "counterparty",
             Problem::NotAllowed("a relationship needs two participants".into()),
@@ -375,7 +376,7 @@ pub fn trade_relationship(env: &mut TxEnv<'_>, t: &TradeRelationship) -> Result<
         Some(p) if p.state == ParticipantState::Approved => {}
         Some(p) => {
             return Err(ContractError::one(
-                "R-A6",
+                Rule::RA6,
                 ErrorCode::NotApproved,
                 "counterparty",
                 Problem::NotAllowed(format!("counterparty is {:?}", p.state)),
@@ -383,7 +384,7 @@ pub fn trade_relationship(env: &mut TxEnv<'_>, t: &TradeRelationship) -> Result<
         }
         None => {
             return Err(ContractError::one(
-                "R-A6",
+                Rule::RA6,
                 ErrorCode::NotFound,
                 "counterparty",
                 Problem::NotFound("no such participant".into()),
@@ -392,7 +393,7 @@ pub fn trade_relationship(env: &mut TxEnv<'_>, t: &TradeRelationship) -> Result<
     }
     if t.terms == Hash::ZERO {
         return Err(ContractError::one(
-            "R-A6",
+            Rule::RA6,
             ErrorCode::MissingBasicItem,
             "terms",
             Problem::Missing,

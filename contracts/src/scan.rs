@@ -42,6 +42,7 @@ use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, Problem};
 use crate::lineage::{self, Direction, LinkKind, Node};
 use crate::query::{self, tags};
+use crate::rules::Rule;
 use crate::state::{decode_stored, scan_page, StateView};
 use crate::state_keys;
 use crate::trace::{self, TraceUnit};
@@ -306,10 +307,10 @@ pub fn consumer_scan(env: &mut TxEnv<'_>, r: &ConsumerScan) -> Result<(), Contra
             None
         }
     };
-    c.finish("R-S4")?;
+    c.finish(Rule::RS4)?;
     let Some(code) = code else {
         return Err(ContractError::one(
-            "R-S4",
+            Rule::RS4,
             ErrorCode::MalformedItem,
             "code",
             Problem::Missing,
@@ -317,7 +318,7 @@ pub fn consumer_scan(env: &mut TxEnv<'_>, r: &ConsumerScan) -> Result<(), Contra
     };
     if !code.is_item() {
         return Err(ContractError::one(
-            "R-S4",
+            Rule::RS4,
             ErrorCode::MalformedItem,
             "code",
             Problem::NotAllowed("consumer scans concern item-level codes (GTIN + serial)".into()),
@@ -325,7 +326,7 @@ pub fn consumer_scan(env: &mut TxEnv<'_>, r: &ConsumerScan) -> Result<(), Contra
     }
     let Some(unit) = trace::load(&env.state, &code) else {
         return Err(ContractError::one(
-            "R-X4",
+            Rule::RX4,
             ErrorCode::UnknownTraceUnit,
             "code",
             Problem::NotFound(code.as_str().to_string()),

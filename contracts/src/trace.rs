@@ -13,6 +13,7 @@ use tracechain_types::{Payload, PublicKey};
 
 use crate::context::{RecordEnvelope, TxEnv};
 use crate::error::{ContractError, ErrorCode, FieldProblem, Problem};
+use crate::rules::Rule;
 use crate::state::{decode_stored, StateView};
 use crate::state_keys;
 use crate::trace_codes::NormalisedCode;
@@ -92,7 +93,7 @@ pub fn check_record_codes(
 /// Turn checker problems about trace codes into the R-X4 error when they are the only ones.
 pub fn unknown_unit_error(problems: Vec<FieldProblem>) -> ContractError {
     ContractError {
-        rule: "R-X4",
+        rule: Rule::RX4,
         code: ErrorCode::UnknownTraceUnit,
         problems,
     }
@@ -112,7 +113,7 @@ pub fn finish_codes(codes_check: FieldChecker) -> Result<(), ContractError> {
     if unknown_only {
         return Err(unknown_unit_error(codes_check.problems));
     }
-    codes_check.finish("R-X4")
+    codes_check.finish(Rule::RX4)
 }
 
 /// RegisterTraceUnit (R-I1, R-I3).
@@ -126,10 +127,10 @@ pub fn register_unit(env: &mut TxEnv<'_>, r: &TraceUnitRegistration) -> Result<(
         }
     };
     c.text_value("product_name", &r.product_name, true);
-    c.finish("R-I2")?;
+    c.finish(Rule::RI2)?;
     let Some(code) = code else {
         return Err(ContractError::one(
-            "R-I2",
+            Rule::RI2,
             ErrorCode::MalformedItem,
             "code",
             Problem::Missing,
@@ -139,7 +140,7 @@ pub fn register_unit(env: &mut TxEnv<'_>, r: &TraceUnitRegistration) -> Result<(
         // ADR 0042: only the brand owner (or its delegate) registers its GTINs, so nobody
         // registers a brand's GTIN + batch first and locks the brand out of it.
         return Err(ContractError::one(
-            "R-I2",
+            Rule::RI2,
             ErrorCode::NotOwner,
             "code.gtin",
             Problem::NotAllowed(why),
@@ -147,7 +148,7 @@ pub fn register_unit(env: &mut TxEnv<'_>, r: &TraceUnitRegistration) -> Result<(
     }
     if load(&env.state, &code).is_some() {
         return Err(ContractError::one(
-            "R-I3",
+            Rule::RI3,
             ErrorCode::DuplicateTraceCode,
             "code",
             Problem::Duplicate(code.as_str().to_string()),
@@ -183,7 +184,7 @@ pub fn register_items(env: &mut TxEnv<'_>, r: &ItemCodesRegistration) -> Result<
     };
     if r.serials.len() > MAX_ITEMS_PER_TX {
         return Err(ContractError::one(
-            "R-I1",
+            Rule::RI1,
             ErrorCode::LimitExceeded,
             "serials",
             Problem::TooLong {
@@ -200,10 +201,10 @@ pub fn register_items(env: &mut TxEnv<'_>, r: &ItemCodesRegistration) -> Result<
             c.push(format!("serials[{i}]"), Problem::Duplicate(s.clone()));
         }
     }
-    c.finish("R-I2")?;
+    c.finish(Rule::RI2)?;
     let Some(batch) = batch else {
         return Err(ContractError::one(
-            "R-I2",
+            Rule::RI2,
             ErrorCode::MalformedItem,
             "batch",
             Problem::Missing,
@@ -211,7 +212,7 @@ pub fn register_items(env: &mut TxEnv<'_>, r: &ItemCodesRegistration) -> Result<
     };
     if batch.is_item() {
         return Err(ContractError::one(
-            "R-I1",
+            Rule::RI1,
             ErrorCode::MalformedItem,
             "batch",
             Problem::NotAllowed("items are registered under a batch-level code".into()),
@@ -219,7 +220,7 @@ pub fn register_items(env: &mut TxEnv<'_>, r: &ItemCodesRegistration) -> Result<
     }
     let Some(unit) = load(&env.state, &batch) else {
         return Err(ContractError::one(
-            "R-X4",
+            Rule::RX4,
             ErrorCode::UnknownTraceUnit,
             "batch",
             Problem::NotFound(batch.as_str().to_string()),
@@ -227,7 +228,7 @@ pub fn register_items(env: &mut TxEnv<'_>, r: &ItemCodesRegistration) -> Result<
     };
     if unit.registrant != env.signer {
         return Err(ContractError::one(
-            "R-I1",
+            Rule::RI1,
             ErrorCode::NotOwner,
             "batch",
             Problem::NotAllowed("only the batch's registrant adds item codes".into()),
@@ -253,7 +254,7 @@ pub fn register_items(env: &mut TxEnv<'_>, r: &ItemCodesRegistration) -> Result<
     }
     if !problems.is_empty() {
         return Err(ContractError {
-            rule: "R-I3",
+            rule: Rule::RI3,
             code: ErrorCode::DuplicateTraceCode,
             problems,
         });

@@ -7,6 +7,7 @@ use tracechain_gs1::{DigitalLink, EpcKind, EpcUrn, Gln, Gtin, Sscc};
 use tracechain_types::records::{Place, Position, SensorReading};
 
 use crate::error::{ContractError, ErrorCode, FieldProblem, Problem};
+use crate::rules::Rule;
 
 /// Longest free-text item (bytes). Longer text is refused (`Problem::TooLong`): evidence
 /// belongs in an anchored document, the record carries its hash.
@@ -476,7 +477,7 @@ impl FieldChecker {
 
     /// Finish: `Ok` when no problem was found, else one error under `rule` with code
     /// `E_MISSING_BASIC_ITEM` when anything is missing, `E_MALFORMED_ITEM` otherwise.
-    pub fn finish(self, rule: &'static str) -> Result<(), ContractError> {
+    pub fn finish(self, rule: Rule) -> Result<(), ContractError> {
         if self.problems.is_empty() {
             return Ok(());
         }

@@ -26,6 +26,7 @@ use tracechain_types::{encode, ChainId, Hash, Payload, ValidatorSet};
 
 use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, FieldProblem, Problem};
+use crate::rules::Rule;
 use crate::state::{decode_stored, StateView};
 use crate::state_keys;
 
@@ -125,7 +126,7 @@ pub fn validator_set_change(
     }
     if !problems.is_empty() {
         return Err(ContractError {
-            rule: "R-B1",
+            rule: Rule::RB1,
             code: ErrorCode::MalformedItem,
             problems,
         });
@@ -164,7 +165,7 @@ pub fn validator_set_change(
     }
     if !problems.is_empty() {
         return Err(ContractError {
-            rule: "R-B1",
+            rule: Rule::RB1,
             code: ErrorCode::BadApprovals,
             problems,
         });
@@ -172,7 +173,7 @@ pub fn validator_set_change(
     if let Some(p) = pending(&env.state) {
         if p.effective_height > env.ctx.height {
             return Err(ContractError::one(
-                "R-B1",
+                Rule::RB1,
                 ErrorCode::InvalidTransition,
                 "new_set",
                 Problem::NotAllowed(format!(
@@ -191,7 +192,7 @@ pub fn validator_set_change(
     };
     let next = number.checked_add(1).ok_or_else(|| {
         ContractError::one(
-            "R-B1",
+            Rule::RB1,
             ErrorCode::LimitExceeded,
             "new_set",
             Problem::OutOfRange("validator-set change number exhausted".into()),

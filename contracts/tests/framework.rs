@@ -5,6 +5,7 @@ mod common;
 
 use common::*;
 use tracechain_contracts::registry::ParticipantState;
+use tracechain_contracts::Rule;
 use tracechain_contracts::{
     authenticate, state_tree_update, ErrorCode, MemoryState, Overlay, ParentTree, State, StateView,
 };
@@ -58,7 +59,7 @@ fn r_d3_sequence_must_be_next_and_tx_not_expired() {
     }
     .sign(&chain(), &k);
     let e = execute_signed(&tx, &ctx(w.height), &w.state).unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-D3", ErrorCode::BadSequence));
+    assert_eq!((e.rule, e.code), (Rule::RD3, ErrorCode::BadSequence));
     // expired
     let tx = tracechain_types::TxBody {
         expiry_height: w.height - 1,
@@ -66,7 +67,7 @@ fn r_d3_sequence_must_be_next_and_tx_not_expired() {
     }
     .sign(&chain(), &k);
     let e = execute_signed(&tx, &ctx(w.height), &w.state).unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-D3", ErrorCode::Expired));
+    assert_eq!((e.rule, e.code), (Rule::RD3, ErrorCode::Expired));
     // expiry == height is still fine; sequence advances
     w.exec(&k, reg).unwrap();
     let again = Payload::TradeRelationship(TradeRelationship {
@@ -111,7 +112,7 @@ fn r_a1_registration_pending_until_regulator_approves() {
         product_name: "Tea".into(),
     });
     let e = w.exec(&k, unit.clone()).unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-A1", ErrorCode::NotApproved));
+    assert_eq!((e.rule, e.code), (Rule::RA1, ErrorCode::NotApproved));
     w.exec(
         &reg,
         Payload::ParticipantDecision(ParticipantDecision {
