@@ -34,8 +34,8 @@ use tracechain_types::{Hash, Payload, PublicKey};
 
 use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, Problem};
+use crate::index_tags::IndexTag;
 use crate::info_blocks;
-use crate::query::tags;
 use crate::rules::Rule;
 use crate::state::{decode_stored, StateView};
 use crate::state_keys;
@@ -321,7 +321,7 @@ pub fn filing(env: &mut TxEnv<'_>, r: &Filing) -> Result<(), ContractError> {
             valid_until_ms,
         },
     );
-    env.store_record(&Payload::Filing(r.clone()), "B2", &[], false);
+    env.store_record(&Payload::Filing(r.clone()), IndexTag::Filing, &[], false);
     Ok(())
 }
 
@@ -349,7 +349,12 @@ pub fn filing_decision(env: &mut TxEnv<'_>, r: &FilingDecision) -> Result<(), Co
         extend_in_force(env, &r.enterprise, f.valid_until_ms);
     }
     env.state.put_value(k, &f);
-    env.store_record(&Payload::FilingDecision(r.clone()), "B5", &[], false);
+    env.store_record(
+        &Payload::FilingDecision(r.clone()),
+        IndexTag::FilingDecision,
+        &[],
+        false,
+    );
     Ok(())
 }
 
@@ -396,7 +401,7 @@ fn link_refs(
     units: &[NormalisedCode],
     field: &str,
     refs: &[String],
-    category: &'static str,
+    category: IndexTag,
     min: usize,
 ) -> Vec<LinkedReference> {
     let mut out: Vec<LinkedReference> = Vec::new();
@@ -448,7 +453,7 @@ pub fn export_declaration(env: &mut TxEnv<'_>, r: &ExportDeclaration) -> Result<
         &units,
         "order_refs",
         &r.order_refs,
-        tags::T1,
+        IndexTag::T1,
         1,
     );
     linked.extend(link_refs(
@@ -457,7 +462,7 @@ pub fn export_declaration(env: &mut TxEnv<'_>, r: &ExportDeclaration) -> Result<
         &units,
         "waybill_refs",
         &r.waybill_refs,
-        tags::L2,
+        IndexTag::L2,
         0,
     ));
     linked.extend(link_refs(
@@ -466,7 +471,7 @@ pub fn export_declaration(env: &mut TxEnv<'_>, r: &ExportDeclaration) -> Result<
         &units,
         "receipt_refs",
         &r.receipt_refs,
-        tags::T2,
+        IndexTag::T2,
         0,
     ));
     let deps = departments(
@@ -513,7 +518,7 @@ pub fn export_declaration(env: &mut TxEnv<'_>, r: &ExportDeclaration) -> Result<
     );
     env.store_record(
         &Payload::ExportDeclaration(r.clone()),
-        tags::DECLARATION,
+        IndexTag::Declaration,
         &units,
         false,
     );
@@ -551,7 +556,7 @@ pub fn declaration_decision(
     env.state.put_value(k, &d);
     env.store_record(
         &Payload::DeclarationDecision(r.clone()),
-        tags::DECLARATION,
+        IndexTag::Declaration,
         &codes,
         false,
     );
@@ -661,7 +666,11 @@ pub fn linked_records(
         let Ok(n) = NormalisedCode::new("code", code) else {
             continue;
         };
-        let prefix = state_keys::unit_references_of(&n, &link.category, &link.reference);
+        // Stored from an `IndexTag` (T1, L2, T2), so it always parses.
+        let Ok(tag) = link.category.parse::<IndexTag>() else {
+            continue;
+        };
+        let prefix = state_keys::unit_references_of(&n, tag, &link.reference);
         let mut after = from.filter(|c| c.unit == u).and_then(|c| c.after.clone());
         loop {
             let room = limit - page.tx_ids.len();

@@ -35,8 +35,9 @@ use tracechain_types::{Hash, Payload, PublicKey};
 use crate::context::ChainParams;
 use crate::context::{RecordEnvelope, TxEnv};
 use crate::error::{ContractError, ErrorCode, Problem};
+use crate::index_tags::IndexTag;
 use crate::info_blocks;
-use crate::query::{self, tags};
+use crate::query;
 use crate::registry::{self, ParticipantState};
 use crate::rules::Rule;
 use crate::state::{decode_stored, State, StateView};
@@ -112,7 +113,12 @@ pub fn link_authorisation(env: &mut TxEnv<'_>, r: &LinkAuthorisation) -> Result<
             ));
         }
         env.state.delete(&k);
-        env.store_record(&Payload::LinkAuthorisation(r.clone()), "Q1", &[], false);
+        env.store_record(
+            &Payload::LinkAuthorisation(r.clone()),
+            IndexTag::Link,
+            &[],
+            false,
+        );
         return Ok(());
     }
     let mut c = FieldChecker::new();
@@ -164,7 +170,12 @@ pub fn link_authorisation(env: &mut TxEnv<'_>, r: &LinkAuthorisation) -> Result<
             tx_id: env.tx_id,
         },
     );
-    env.store_record(&Payload::LinkAuthorisation(r.clone()), "Q1", &[], false);
+    env.store_record(
+        &Payload::LinkAuthorisation(r.clone()),
+        IndexTag::Link,
+        &[],
+        false,
+    );
     Ok(())
 }
 
@@ -216,7 +227,7 @@ fn find_receipt(
         let Ok(n) = NormalisedCode::new("code", code) else {
             continue;
         };
-        for env in query::records(state, &n, tags::T2) {
+        for env in query::records(state, &n, IndexTag::T2) {
             if receipt_record(&env).and_then(|p| p.receipt_ref.as_deref()) == Some(receipt_ref) {
                 return Some(env);
             }
@@ -319,7 +330,12 @@ pub fn payment_order_link(env: &mut TxEnv<'_>, r: &PaymentOrderLink) -> Result<(
         .iter()
         .filter_map(|c| NormalisedCode::new("code", c).ok())
         .collect();
-    env.store_record(&Payload::PaymentOrderLink(r.clone()), "Q1", &codes, false);
+    env.store_record(
+        &Payload::PaymentOrderLink(r.clone()),
+        IndexTag::Link,
+        &codes,
+        false,
+    );
     Ok(())
 }
 
@@ -370,7 +386,7 @@ pub fn bulk_import(env: &mut TxEnv<'_>, r: &BulkImport) -> Result<(), ContractEr
             source: r.source.clone(),
             records: Vec::new(),
         }),
-        "Q3",
+        IndexTag::BulkImport,
         &[],
         false,
     );
@@ -461,14 +477,14 @@ pub fn order_status(
     let mut seen = BTreeSet::new();
     for c in &codes {
         for u in query::self_and_batch(state, c) {
-            for cat in [tags::L2, tags::L4] {
+            for cat in [IndexTag::L2, IndexTag::L4] {
                 for id in query::record_ids(state, &u, cat) {
                     if seen.insert(id) {
                         st.logistics_txs.push(id);
                     }
                 }
             }
-            for env in query::records(state, &u, tags::C1) {
+            for env in query::records(state, &u, IndexTag::C1) {
                 if let Payload::CustomsDeclaration(d) = &env.payload {
                     let lists = d
                         .declaration_list

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 use tracechain_types::records::{TraceCode, TraceMode};
 
+use crate::index_tags::IndexTag;
 use crate::rules::Rule;
 use crate::state::StateView;
 use crate::state_keys;
@@ -80,22 +81,22 @@ impl Category {
     ];
 
     /// The index tag (`P1` …), also used in `tur/` keys.
-    pub fn tag(self) -> &'static str {
+    pub fn tag(self) -> IndexTag {
         match self {
-            Category::P1 => "P1",
-            Category::P2 => "P2",
-            Category::P3 => "P3",
-            Category::P4 => "P4",
-            Category::T1 => "T1",
-            Category::T2 => "T2",
-            Category::T3 => "T3",
-            Category::L1 => "L1",
-            Category::L2 => "L2",
-            Category::L3 => "L3",
-            Category::L4 => "L4",
-            Category::L5 => "L5",
-            Category::C1 => "C1",
-            Category::C2 => "C2",
+            Category::P1 => IndexTag::P1,
+            Category::P2 => IndexTag::P2,
+            Category::P3 => IndexTag::P3,
+            Category::P4 => IndexTag::P4,
+            Category::T1 => IndexTag::T1,
+            Category::T2 => IndexTag::T2,
+            Category::T3 => IndexTag::T3,
+            Category::L1 => IndexTag::L1,
+            Category::L2 => IndexTag::L2,
+            Category::L3 => IndexTag::L3,
+            Category::L4 => IndexTag::L4,
+            Category::L5 => IndexTag::L5,
+            Category::C1 => IndexTag::C1,
+            Category::C2 => IndexTag::C2,
         }
     }
 

@@ -12,6 +12,7 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use tracechain_types::records::Agency;
 use tracechain_types::{ChainId, Hash, Payload, PublicKey, ValidatorSet};
 
+use crate::index_tags::IndexTag;
 use crate::participants::{self, Participant};
 use crate::state::{Overlay, State, StateView, WriteSet};
 use crate::state_keys;
@@ -276,7 +277,7 @@ impl TxEnv<'_> {
     pub fn store_record(
         &mut self,
         payload: &Payload,
-        category: &str,
+        category: IndexTag,
         codes: &[NormalisedCode],
         self_declared: bool,
     ) {

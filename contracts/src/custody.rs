@@ -13,6 +13,7 @@ use tracechain_types::{Payload, PublicKey};
 
 use crate::context::TxEnv;
 use crate::error::{ContractError, Problem};
+use crate::index_tags::IndexTag;
 use crate::registry::{self, ParticipantState};
 use crate::rules::Rule;
 use crate::state::StateView;
@@ -82,6 +83,11 @@ pub fn handover(env: &mut TxEnv<'_>, r: &Handover) -> Result<(), ContractError> 
     for n in &codes {
         env.state.put_value(custody_key(n, &r.to), &env.ctx.height);
     }
-    env.store_record(&Payload::Handover(r.clone()), "HO", &codes, false);
+    env.store_record(
+        &Payload::Handover(r.clone()),
+        IndexTag::Handover,
+        &codes,
+        false,
+    );
     Ok(())
 }

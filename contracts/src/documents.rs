@@ -22,7 +22,7 @@ use tracechain_types::{Hash, Payload, PublicKey};
 
 use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, Problem};
-use crate::query::tags;
+use crate::index_tags::IndexTag;
 use crate::registry;
 use crate::rules::Rule;
 use crate::state::{decode_stored, StateView};
@@ -214,7 +214,7 @@ pub fn anchor(env: &mut TxEnv<'_>, r: &DocumentAnchor) -> Result<(), ContractErr
     }
     env.store_record(
         &Payload::DocumentAnchor(r.clone()),
-        tags::DOCUMENT,
+        IndexTag::Document,
         &codes,
         false,
     );
@@ -288,7 +288,7 @@ pub fn revoke(env: &mut TxEnv<'_>, r: &DocumentRevocation) -> Result<(), Contrac
         .put_value(document_key(&r.document_hash, &env.signer), &doc);
     env.store_record(
         &Payload::DocumentRevocation(r.clone()),
-        tags::DOCUMENT,
+        IndexTag::Document,
         &codes,
         false,
     );

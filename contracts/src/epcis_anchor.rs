@@ -27,14 +27,12 @@ use tracechain_types::{Hash, Payload, PublicKey};
 
 use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, Problem};
+use crate::index_tags::IndexTag;
 use crate::rules::Rule;
 use crate::state::{decode_stored, StateView};
 use crate::state_keys;
 use crate::trace;
 use crate::validate::FieldChecker;
-
-/// Category tag of the per-unit index (`tur/{code}/EPCIS/…`).
-pub const CATEGORY: &str = "EPCIS";
 
 /// Where an anchored event (or its error declaration) is recorded.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
@@ -234,6 +232,11 @@ pub fn anchor(env: &mut TxEnv<'_>, r: &EpcisEventRecord) -> Result<(), ContractE
     };
     env.state.put_value(key, &anchor);
     let codes: Vec<_> = units.into_iter().map(|(n, _)| n).collect();
-    env.store_record(&Payload::EpcisEvent(r.clone()), CATEGORY, &codes, false);
+    env.store_record(
+        &Payload::EpcisEvent(r.clone()),
+        IndexTag::Epcis,
+        &codes,
+        false,
+    );
     Ok(())
 }

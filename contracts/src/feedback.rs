@@ -15,8 +15,9 @@ use tracechain_types::{Hash, Payload, PublicKey};
 
 use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, Problem};
+use crate::index_tags::IndexTag;
 use crate::permissions::CategoryClass;
-use crate::query::{self, tags};
+use crate::query;
 use crate::rules::Rule;
 use crate::state::{decode_stored, StateView};
 use crate::state_keys;
@@ -105,7 +106,7 @@ pub fn feedback(env: &mut TxEnv<'_>, r: &Feedback) -> Result<(), ContractError> 
     );
     env.store_record(
         &Payload::Feedback(r.clone()),
-        tags::FEEDBACK,
+        IndexTag::Feedback,
         std::slice::from_ref(&code),
         false,
     );
@@ -133,7 +134,10 @@ pub fn is_provider_of(env: &TxEnv<'_>, code: &NormalisedCode) -> bool {
             .filter(|(cat, _)| {
                 // Feedback, scans and document anchors speak *about* a unit; anyone may
                 // write them, so they make nobody its provider (ADR 0044).
-                cat != tags::FEEDBACK && cat != tags::SCAN && cat != tags::DOCUMENT
+                !matches!(
+                    cat.parse(),
+                    Ok(IndexTag::Feedback | IndexTag::Scan | IndexTag::Document)
+                )
             })
             .any(|(_, id)| query::envelope(&env.state, id).is_some_and(|e| e.signer == env.signer));
         if wrote {
@@ -190,7 +194,7 @@ pub fn answer(env: &mut TxEnv<'_>, r: &FeedbackAnswer) -> Result<(), ContractErr
     env.state.put_value(k, &f);
     env.store_record(
         &Payload::FeedbackAnswer(r.clone()),
-        tags::FEEDBACK,
+        IndexTag::Feedback,
         std::slice::from_ref(&code),
         false,
     );

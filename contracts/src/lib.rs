@@ -33,7 +33,8 @@
 //!   re-exported by [`registry`]);
 //! * bottom: [`state`] (storage trait, in-memory state, write-buffering overlay),
 //!   [`state_keys`] (the state key layout), `state_root` (the root of the authenticated map,
-//!   ADR 0050), [`trace_codes`] (normalised trace codes), [`validate`] (field checks), `error`.
+//!   ADR 0050), [`trace_codes`] (normalised trace codes), [`validate`] (field checks),
+//!   [`rules`] ([`Rule`]), [`index_tags`] ([`IndexTag`]), `error`.
 //!
 //! See `docs/contracts.md` for every record kind: who writes it, fields, rules, error codes.
 
@@ -47,6 +48,7 @@ pub mod epcis_anchor;
 pub(crate) mod error;
 pub(crate) mod exec;
 pub mod feedback;
+pub mod index_tags;
 pub mod info_blocks;
 pub(crate) mod ledger;
 pub mod lineage;
@@ -74,6 +76,7 @@ pub use context::{
 };
 pub use error::{ContractError, ErrorCode, FieldProblem, Problem};
 pub use exec::{execute_block, execute_transaction, BlockError, BlockExecution};
+pub use index_tags::{IndexTag, UnknownIndexTag};
 pub use ledger::MemoryLedger;
 pub use rules::{Rule, UnknownRule};
 pub use state::{MemoryState, Overlay, State, StateView, WriteSet};

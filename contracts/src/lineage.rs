@@ -32,7 +32,7 @@ use tracechain_types::{encode, Hash, Payload, PublicKey};
 
 use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, FieldProblem, Problem};
-use crate::query::tags;
+use crate::index_tags::IndexTag;
 use crate::rules::Rule;
 use crate::state::{decode_stored, State, StateView};
 use crate::state_keys;
@@ -246,7 +246,7 @@ pub fn transformation(env: &mut TxEnv<'_>, r: &Transformation) -> Result<(), Con
     let all: Vec<NormalisedCode> = inputs.into_iter().chain(outputs).map(|(n, _)| n).collect();
     env.store_record(
         &Payload::Transformation(r.clone()),
-        tags::LINEAGE,
+        IndexTag::Lineage,
         &all,
         false,
     );
@@ -306,7 +306,7 @@ pub fn aggregation(env: &mut TxEnv<'_>, r: &Aggregation) -> Result<(), ContractE
     let codes: Vec<NormalisedCode> = contents.into_iter().map(|(n, _)| n).collect();
     env.store_record(
         &Payload::Aggregation(r.clone()),
-        tags::LINEAGE,
+        IndexTag::Lineage,
         &codes,
         false,
     );
@@ -393,7 +393,12 @@ pub fn shipment(env: &mut TxEnv<'_>, r: &Shipment) -> Result<(), ContractError> 
     env.state.put_value(shipment_key(&env.tx_id), &st);
     env.state.put_value(rk, &env.tx_id);
     let codes: Vec<NormalisedCode> = units.into_iter().map(|(n, _)| n).collect();
-    env.store_record(&Payload::Shipment(r.clone()), tags::LINEAGE, &codes, false);
+    env.store_record(
+        &Payload::Shipment(r.clone()),
+        IndexTag::Lineage,
+        &codes,
+        false,
+    );
     Ok(())
 }
 

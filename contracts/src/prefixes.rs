@@ -21,6 +21,7 @@ use tracechain_types::{Hash, Payload, PublicKey};
 
 use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, Problem};
+use crate::index_tags::IndexTag;
 use crate::registry::{self, ParticipantState};
 use crate::rules::Rule;
 use crate::state::{decode_stored, State, StateView};
@@ -156,7 +157,12 @@ pub fn claim(env: &mut TxEnv<'_>, r: &CompanyPrefixClaim) -> Result<(), Contract
             decision: None,
         },
     );
-    env.store_record(&Payload::CompanyPrefixClaim(r.clone()), "GCP", &[], false);
+    env.store_record(
+        &Payload::CompanyPrefixClaim(r.clone()),
+        IndexTag::CompanyPrefix,
+        &[],
+        false,
+    );
     Ok(())
 }
 
@@ -237,7 +243,7 @@ pub fn decide(env: &mut TxEnv<'_>, r: &CompanyPrefixDecision) -> Result<(), Cont
     env.state.put_value(k, &st);
     env.store_record(
         &Payload::CompanyPrefixDecision(r.clone()),
-        "GCP",
+        IndexTag::CompanyPrefix,
         &[],
         false,
     );
@@ -284,7 +290,7 @@ pub fn delegate(env: &mut TxEnv<'_>, r: &CompanyPrefixDelegation) -> Result<(), 
     }
     env.store_record(
         &Payload::CompanyPrefixDelegation(r.clone()),
-        "GCP",
+        IndexTag::CompanyPrefix,
         &[],
         false,
     );

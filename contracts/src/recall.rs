@@ -20,9 +20,10 @@ use tracechain_types::{encode, Hash, Payload, PublicKey};
 
 use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, Problem};
+use crate::index_tags::IndexTag;
 use crate::lineage::{self, Direction, Node};
 use crate::permissions::CategoryClass;
-use crate::query::{self, tags};
+use crate::query;
 use crate::rules::Rule;
 use crate::state::{decode_stored, StateView};
 use crate::state_keys;
@@ -141,7 +142,7 @@ pub fn recall(env: &mut TxEnv<'_>, r: &Recall) -> Result<(), ContractError> {
     );
     env.store_record(
         &Payload::Recall(r.clone()),
-        tags::RECALL,
+        IndexTag::Recall,
         std::slice::from_ref(&batch),
         false,
     );
@@ -256,7 +257,7 @@ fn collect_unit_records(
     out: &mut RecallImpact,
     budget: &mut usize,
 ) -> bool {
-    for cat in [tags::L3, tags::L2, tags::L4, tags::T1] {
+    for cat in [IndexTag::L3, IndexTag::L2, IndexTag::L4, IndexTag::T1] {
         let complete = query::for_each_record_id(state, u, cat, |id| {
             if *budget == 0 {
                 return false;

@@ -15,6 +15,7 @@ use tracechain_types::{Hash, Payload, PublicKey};
 
 use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, Problem};
+use crate::index_tags::IndexTag;
 use crate::permissions::CategoryClass;
 use crate::rules::Rule;
 use crate::state::{decode_stored, State, StateView};
@@ -240,7 +241,12 @@ pub fn register(env: &mut TxEnv<'_>, r: &ParticipantRegistration) -> Result<(), 
     };
     env.state
         .put_value(state_keys::participant(&env.signer), &p);
-    env.store_record(&Payload::RegisterParticipant(r.clone()), "REG", &[], false);
+    env.store_record(
+        &Payload::RegisterParticipant(r.clone()),
+        IndexTag::Registration,
+        &[],
+        false,
+    );
     Ok(())
 }
 
@@ -291,7 +297,12 @@ pub fn decide(env: &mut TxEnv<'_>, d: &ParticipantDecision) -> Result<(), Contra
             ));
         }
     };
-    env.store_record(&Payload::ParticipantDecision(d.clone()), "DEC", &[], false);
+    env.store_record(
+        &Payload::ParticipantDecision(d.clone()),
+        IndexTag::Decision,
+        &[],
+        false,
+    );
     if let ParticipantCategory::Regulator(subject) = p.registration.category {
         if !department_vote(env, &p, d)? {
             return Ok(());
@@ -406,7 +417,12 @@ pub fn trade_relationship(env: &mut TxEnv<'_>, t: &TradeRelationship) -> Result<
             height: env.ctx.height,
         },
     );
-    env.store_record(&Payload::TradeRelationship(t.clone()), "REL", &[], false);
+    env.store_record(
+        &Payload::TradeRelationship(t.clone()),
+        IndexTag::Relationship,
+        &[],
+        false,
+    );
     Ok(())
 }
 

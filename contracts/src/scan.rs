@@ -40,8 +40,9 @@ use tracechain_types::{Hash, Payload, PublicKey};
 use crate::context::ChainParams;
 use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, Problem};
+use crate::index_tags::IndexTag;
 use crate::lineage::{self, Direction, LinkKind, Node};
-use crate::query::{self, tags};
+use crate::query;
 use crate::rules::Rule;
 use crate::state::{decode_stored, scan_page, StateView};
 use crate::state_keys;
@@ -239,7 +240,7 @@ fn destinations_of_codes(state: &dyn StateView, codes: &[NormalisedCode]) -> BTr
     }
     // No shipment names a destination: fall back to transport destination countries.
     for c in codes {
-        for env in query::records(state, c, tags::L2) {
+        for env in query::records(state, c, IndexTag::L2) {
             if let Payload::Transport(t) = &env.payload {
                 if let Some(d) = &t.destination_country {
                     out.insert(d.clone());
@@ -420,7 +421,7 @@ pub fn consumer_scan(env: &mut TxEnv<'_>, r: &ConsumerScan) -> Result<(), Contra
     env.state.put_value(sk, &summary);
     env.store_record(
         &Payload::ConsumerScan(r.clone()),
-        tags::SCAN,
+        IndexTag::Scan,
         std::slice::from_ref(&code),
         false,
     );

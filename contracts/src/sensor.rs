@@ -16,7 +16,8 @@ use tracechain_types::{Hash, Payload, PublicKey};
 
 use crate::context::TxEnv;
 use crate::error::ContractError;
-use crate::query::{self, tags};
+use crate::index_tags::IndexTag;
+use crate::query;
 use crate::state::{decode_stored, scan_page, StateView};
 use crate::state_keys;
 use crate::trace;
@@ -89,7 +90,7 @@ fn brand_key(brand: &PublicKey, height: u64, tx: &Hash, code: &NormalisedCode) -
 /// The declared range of a unit: latest R-P3 `sensor_range` of the unit, else of its batch.
 pub fn declared_range(state: &dyn StateView, code: &NormalisedCode) -> Option<SensorRange> {
     for c in query::self_and_batch(state, code) {
-        let found = query::records(state, &c, tags::P3)
+        let found = query::records(state, &c, IndexTag::P3)
             .into_iter()
             .rev()
             .find_map(|env| match env.payload {
@@ -162,15 +163,15 @@ pub fn on_readings(
                 .state
                 .get(&state_keys::unit_record(
                     c,
-                    tags::L3,
+                    IndexTag::L3,
                     env.ctx.height,
                     &env.tx_id,
                 ))
                 .is_some() =>
         {
-            tags::L3
+            IndexTag::L3
         }
-        _ => tags::L2,
+        _ => IndexTag::L2,
     };
     for code in codes {
         let Some(range) = declared_range(&env.state, code) else {

@@ -13,6 +13,7 @@ use tracechain_types::{Payload, PublicKey};
 
 use crate::context::{RecordEnvelope, TxEnv};
 use crate::error::{ContractError, ErrorCode, FieldProblem, Problem};
+use crate::index_tags::IndexTag;
 use crate::rules::Rule;
 use crate::state::{decode_stored, StateView};
 use crate::state_keys;
@@ -165,7 +166,7 @@ pub fn register_unit(env: &mut TxEnv<'_>, r: &TraceUnitRegistration) -> Result<(
     env.state.put_value(state_keys::trace_unit(&code), &unit);
     env.store_record(
         &Payload::RegisterTraceUnit(r.clone()),
-        "TU",
+        IndexTag::TraceUnit,
         std::slice::from_ref(&code),
         false,
     );
@@ -276,7 +277,7 @@ pub fn register_items(env: &mut TxEnv<'_>, r: &ItemCodesRegistration) -> Result<
     indexed.push(batch);
     env.store_record(
         &Payload::RegisterItemCodes(r.clone()),
-        "TU",
+        IndexTag::TraceUnit,
         &indexed,
         false,
     );
@@ -359,7 +360,7 @@ pub fn lookup(state: &dyn StateView, code: &TraceCode) -> Option<TraceUnitView> 
 pub struct HistoryQuery {
     /// Category tags to list (`P2`, `T1`, `L2`, `S1`, …), in this order; empty: every
     /// category, in tag order.
-    pub categories: Vec<String>,
+    pub categories: Vec<IndexTag>,
     /// Continue after this cursor (from the previous page's `next`).
     pub after: Option<HistoryCursor>,
     /// Most records in the page (clamped to 1..=[`MAX_LOOKUP_RECORDS`]).
@@ -414,7 +415,7 @@ pub fn history(state: &dyn StateView, code: &TraceCode, q: &HistoryQuery) -> Opt
             } else {
                 q.categories
                     .iter()
-                    .map(|cat| state_keys::unit_records_of(c, cat))
+                    .map(|cat| state_keys::unit_records_of(c, *cat))
                     .collect()
             }
         })

@@ -26,6 +26,7 @@ use tracechain_types::{encode, ChainId, Hash, Payload, ValidatorSet};
 
 use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, FieldProblem, Problem};
+use crate::index_tags::IndexTag;
 use crate::rules::Rule;
 use crate::state::{decode_stored, StateView};
 use crate::state_keys;
@@ -202,6 +203,11 @@ pub fn validator_set_change(
     env.state.put_value(pending_key(), &change);
     env.state
         .put_value(history_key(effective_height), &r.new_set);
-    env.store_record(&Payload::ValidatorSetChange(r.clone()), "B1", &[], false);
+    env.store_record(
+        &Payload::ValidatorSetChange(r.clone()),
+        IndexTag::ValidatorSet,
+        &[],
+        false,
+    );
     Ok(())
 }

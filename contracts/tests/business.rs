@@ -7,6 +7,7 @@ use common::*;
 use tracechain_contracts::cbeac::{self, ApprovalStatus};
 use tracechain_contracts::closed_loop::{self, LoopVerdict};
 use tracechain_contracts::registry::ParticipantState;
+use tracechain_contracts::IndexTag;
 use tracechain_contracts::Rule;
 use tracechain_contracts::{query, validators, ChainParams, ErrorCode};
 use tracechain_types::payload::{PayloadKind as K, ValidatorSetChange};
@@ -753,7 +754,7 @@ fn r_b4_manual_import_is_stored_marked_self_declared() {
         .unwrap();
     assert!(!ws.is_empty());
     let n = tracechain_contracts::trace_codes::NormalisedCode::new("c", &code).unwrap();
-    let recs = query::records(&w.state, &n, "L3");
+    let recs = query::records(&w.state, &n, IndexTag::L3);
     assert_eq!(recs.len(), 1);
     assert!(recs[0].self_declared);
     assert_eq!(recs[0].signer, cast.trader.public());
@@ -773,7 +774,7 @@ fn r_b4_manual_import_is_stored_marked_self_declared() {
     // a CBETC logistics node's own record is not self-declared
     w.exec(&cast.logistics, valid_record(K::Warehousing, &code, 2))
         .unwrap();
-    let recs = query::records(&w.state, &n, "L3");
+    let recs = query::records(&w.state, &n, IndexTag::L3);
     assert_eq!(recs.iter().filter(|r| r.self_declared).count(), 1);
 }
 
@@ -963,10 +964,10 @@ fn r_q3_bulk_import_through_the_same_signed_path_all_or_nothing() {
     )
     .unwrap();
     let n = tracechain_contracts::trace_codes::NormalisedCode::new("c", &code).unwrap();
-    assert_eq!(query::records(&w.state, &n, "T1").len(), 2);
-    assert_eq!(query::records(&w.state, &n, "L2").len(), 1);
+    assert_eq!(query::records(&w.state, &n, IndexTag::T1).len(), 2);
+    assert_eq!(query::records(&w.state, &n, IndexTag::L2).len(), 1);
     // each has its own envelope, signed path = the platform's signature
-    assert!(query::records(&w.state, &n, "T1")
+    assert!(query::records(&w.state, &n, IndexTag::T1)
         .iter()
         .all(|e| e.signer == cast.trader.public()));
     // a duplicate order reference inside a later import is refused like a single record

@@ -7,6 +7,7 @@
 mod common;
 
 use common::*;
+use tracechain_contracts::IndexTag;
 use tracechain_contracts::Rule;
 use tracechain_contracts::{epcis_anchor, trace, ErrorCode};
 use tracechain_epcis::map::map_document;
@@ -109,7 +110,7 @@ fn r_x4_r_s1_epcis_events_of_a_shared_document_anchor_once_on_registered_units()
         let anchored: Vec<Hash> = view
             .records
             .iter()
-            .filter(|(cat, _)| cat == epcis_anchor::CATEGORY)
+            .filter(|(cat, _)| cat == IndexTag::Epcis.as_str())
             .filter_map(|(_, env)| match &env.payload {
                 Payload::EpcisEvent(r) => Some(r.event_hash),
                 _ => None,

@@ -8,6 +8,7 @@ use common::*;
 use support::*;
 use tracechain_contracts::query::trajectory::{trajectory, trajectory_at, Precision};
 use tracechain_contracts::scan::{self, ScanAlert};
+use tracechain_contracts::IndexTag;
 use tracechain_contracts::Rule;
 use tracechain_contracts::{documents, feedback, sensor, ErrorCode};
 use tracechain_types::payload::PayloadKind as K;
@@ -461,7 +462,7 @@ fn r_s5_trajectory_orders_positions_of_a_unit_and_its_batch() {
     let t = trajectory_at(&w.state, &item("T1"), Precision::Exact).unwrap();
     let lats: Vec<i32> = t.points.iter().map(|p| p.position.lat_e7).collect();
     assert_eq!(lats, vec![1, 2, 3]);
-    assert_eq!(t.points[0].category, "L1");
+    assert_eq!(t.points[0].category, IndexTag::L1);
     assert!(!t.truncated);
     // the batch's own trajectory has only the batch's records
     assert_eq!(trajectory(&w.state, &b).unwrap().points.len(), 1);

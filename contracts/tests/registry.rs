@@ -5,6 +5,7 @@ mod common;
 use common::*;
 use tracechain_contracts::permissions::CategoryClass;
 use tracechain_contracts::registry::{self, DirectoryQuery, ParticipantState};
+use tracechain_contracts::IndexTag;
 use tracechain_contracts::Rule;
 use tracechain_contracts::{trace, ErrorCode};
 use tracechain_types::payload::PayloadKind as K;
@@ -611,7 +612,7 @@ fn r_x4_attack_records_of_one_kind_cannot_hide_the_others_in_a_units_history() {
         "the fixed-size lookup is cut by the flood (that is why history exists)"
     );
     let q = trace::HistoryQuery {
-        categories: vec!["P2".into()],
+        categories: vec![IndexTag::P2],
         after: None,
         limit: 10,
     };

@@ -10,43 +10,11 @@ use tracechain_types::records::TraceCode;
 use tracechain_types::Hash;
 
 use crate::context::RecordEnvelope;
+use crate::index_tags::IndexTag;
 use crate::state::{decode_stored, StateView};
 use crate::state_keys;
 use crate::trace::{self, TraceUnit};
 use crate::trace_codes::NormalisedCode;
-
-/// Category tags under which `blocks` indexes the records of Tables 1–4 (`tur/{code}/{tag}/…`)
-/// and each module indexes its own kinds.
-pub mod tags {
-    /// R-P3 product features.
-    pub const P3: &str = "P3";
-    /// R-T1 order.
-    pub const T1: &str = "T1";
-    /// R-T2 payment receipt.
-    pub const T2: &str = "T2";
-    /// R-L1 tally.
-    pub const L1: &str = "L1";
-    /// R-L2 transport.
-    pub const L2: &str = "L2";
-    /// R-L3 warehousing.
-    pub const L3: &str = "L3";
-    /// R-L4 delivery.
-    pub const L4: &str = "L4";
-    /// R-C1 customs declaration.
-    pub const C1: &str = "C1";
-    /// Lineage links.
-    pub const LINEAGE: &str = "LIN";
-    /// Anchored documents (R-S1).
-    pub const DOCUMENT: &str = "S1";
-    /// Recalls (R-S3).
-    pub const RECALL: &str = "S3";
-    /// Consumer scans (R-S4).
-    pub const SCAN: &str = "S4";
-    /// Feedback (R-S7).
-    pub const FEEDBACK: &str = "S7";
-    /// Export declarations (R-B3).
-    pub const DECLARATION: &str = "B3";
-}
 
 /// Most records of one unit and category a read returns (older ones first). A unit with more
 /// records in one category is a data error upstream; reads report what fits.
@@ -59,7 +27,7 @@ pub fn envelope(state: &dyn StateView, tx_id: &Hash) -> Option<RecordEnvelope> {
 }
 
 /// The transaction ids indexed under `tur/{code}/{category}/`, in (height, tx id) order.
-pub fn record_ids(state: &dyn StateView, code: &NormalisedCode, category: &str) -> Vec<Hash> {
+pub fn record_ids(state: &dyn StateView, code: &NormalisedCode, category: IndexTag) -> Vec<Hash> {
     let prefix = state_keys::unit_records_of(code, category);
     state
         .scan(&prefix, None, MAX_RECORDS_PER_CATEGORY)
@@ -81,7 +49,7 @@ pub const RECORD_PAGE: usize = 1024;
 pub fn for_each_record_id(
     state: &dyn StateView,
     code: &NormalisedCode,
-    category: &str,
+    category: IndexTag,
     mut f: impl FnMut(Hash) -> bool,
 ) -> bool {
     let prefix = state_keys::unit_records_of(code, category);
@@ -110,7 +78,7 @@ pub fn for_each_record_id(
 pub fn records(
     state: &dyn StateView,
     code: &NormalisedCode,
-    category: &str,
+    category: IndexTag,
 ) -> Vec<RecordEnvelope> {
     record_ids(state, code, category)
         .iter()
