@@ -34,7 +34,7 @@
 //! * bottom: [`state`] (storage trait, in-memory state, write-buffering overlay),
 //!   [`state_keys`] (the state key layout), `state_root` (the root of the authenticated map,
 //!   ADR 0050), [`trace_codes`] (normalised trace codes), [`validate`] (field checks),
-//!   [`rules`] ([`Rule`]), [`index_tags`] ([`IndexTag`]), `error`.
+//!   `rules` ([`Rule`]), `index_tags` ([`IndexTag`]), `error`.
 //!
 //! See `docs/contracts.md` for every record kind: who writes it, fields, rules, error codes.
 
@@ -48,7 +48,7 @@ pub mod epcis_anchor;
 pub(crate) mod error;
 pub(crate) mod exec;
 pub mod feedback;
-pub mod index_tags;
+pub(crate) mod index_tags;
 pub mod info_blocks;
 pub(crate) mod ledger;
 pub mod lineage;
@@ -58,7 +58,7 @@ pub mod prefixes;
 pub mod query;
 pub mod recall;
 pub mod registry;
-pub mod rules;
+pub(crate) mod rules;
 pub mod scan;
 pub mod sensor;
 pub mod state;
