@@ -32,15 +32,16 @@ use tracechain_types::records::{
 };
 use tracechain_types::{Hash, Payload, PublicKey};
 
-use crate::blocks;
-use crate::codes::NormalisedCode;
+use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, Problem};
-use crate::exec::TxEnv;
-use crate::keys;
-use crate::query::tags;
+use crate::index_tags::IndexTag;
+use crate::info_blocks;
+use crate::rules::Rule;
 use crate::state::{decode_stored, StateView};
+use crate::state_keys;
 use crate::trace::check_record_codes;
-use crate::validate::{Checker, MAX_LIST_ITEMS};
+use crate::trace_codes::NormalisedCode;
+use crate::validate::{FieldChecker, MAX_LIST_ITEMS};
 
 /// Most departments one filing or declaration names (there are six agencies).
 pub const MAX_DEPARTMENTS: usize = 6;
@@ -128,21 +129,21 @@ pub struct DeclarationState {
 }
 
 fn filing_key(enterprise: &PublicKey, r: &str) -> Vec<u8> {
-    keys::key("fil/", &[&enterprise.0, r.as_bytes()])
+    state_keys::key("fil/", &[&enterprise.0, r.as_bytes()])
 }
 
 /// `fil/ok/{enterprise}`: the latest end of validity (Unix ms, `i64`) of its approved filings.
 pub fn in_force_key(enterprise: &PublicKey) -> Vec<u8> {
-    keys::key("fil/ok/", &[&enterprise.0])
+    state_keys::key("fil/ok/", &[&enterprise.0])
 }
 
 fn declaration_key(enterprise: &PublicKey, r: &str) -> Vec<u8> {
-    keys::key("exd/", &[&enterprise.0, r.as_bytes()])
+    state_keys::key("exd/", &[&enterprise.0, r.as_bytes()])
 }
 
 /// Check a department list: no duplicates, at most [`MAX_DEPARTMENTS`], every required one
 /// present. Returns the sorted union.
-fn departments(c: &mut Checker, given: &[Agency], required: &[Agency]) -> Vec<Agency> {
+fn departments(c: &mut FieldChecker, given: &[Agency], required: &[Agency]) -> Vec<Agency> {
     let mut out: Vec<Agency> = Vec::new();
     if given.len() > MAX_DEPARTMENTS {
         c.push(
@@ -175,12 +176,12 @@ fn departments(c: &mut Checker, given: &[Agency], required: &[Agency]) -> Vec<Ag
     out
 }
 
-fn reason(c: &mut Checker, r: &str) {
+fn reason(c: &mut FieldChecker, r: &str) {
     c.text_value("reason", r, true);
 }
 
 /// The deciding regulator's agency.
-fn agency(env: &TxEnv<'_>, rule: &'static str) -> Result<Agency, ContractError> {
+fn agency(env: &TxEnv<'_>, rule: Rule) -> Result<Agency, ContractError> {
     match env.participant.as_ref().map(|p| p.registration.category) {
         Some(ParticipantCategory::Regulator(a)) => Ok(a),
         _ => Err(ContractError::one(
@@ -198,11 +199,11 @@ fn department_decision(
     env: &TxEnv<'_>,
     verdict: Verdict,
     why: &str,
-    rule: &'static str,
+    rule: Rule,
 ) -> Result<(Agency, Decision), ContractError> {
-    let mut c = Checker::new();
+    let mut c = FieldChecker::new();
     reason(&mut c, why);
-    c.finish("R-B5")?;
+    c.finish(Rule::RB5)?;
     let agency = agency(env, rule)?;
     Ok((
         agency,
@@ -223,7 +224,7 @@ fn decide(
     departments: &[Agency],
     agency: Agency,
     decision: Decision,
-    rule: &'static str,
+    rule: Rule,
 ) -> Result<(), ContractError> {
     if !departments.contains(&agency) {
         return Err(ContractError::one(
@@ -263,7 +264,7 @@ fn decide(
 
 /// Filing (R-B2): an export enterprise (trade entity) files its enterprise record.
 pub fn filing(env: &mut TxEnv<'_>, r: &Filing) -> Result<(), ContractError> {
-    let mut c = Checker::new();
+    let mut c = FieldChecker::new();
     c.text_value("filing_ref", &r.filing_ref, true);
     if r.document == Hash::ZERO {
         c.push("document", Problem::Missing);
@@ -290,11 +291,11 @@ pub fn filing(env: &mut TxEnv<'_>, r: &Filing) -> Result<(), ContractError> {
         }
     };
     let deps = departments(&mut c, &r.departments, &env.ctx.params.filing_departments);
-    c.finish("R-B2")?;
+    c.finish(Rule::RB2)?;
     let k = filing_key(&env.signer, &r.filing_ref);
     if env.state.get_ref(&k).is_some() {
         return Err(ContractError::one(
-            "R-B2",
+            Rule::RB2,
             ErrorCode::AlreadyExists,
             "filing_ref",
             Problem::Duplicate(r.filing_ref.clone()),
@@ -320,17 +321,17 @@ pub fn filing(env: &mut TxEnv<'_>, r: &Filing) -> Result<(), ContractError> {
             valid_until_ms,
         },
     );
-    env.store_record(&Payload::Filing(r.clone()), "B2", &[], false);
+    env.store_record(&Payload::Filing(r.clone()), IndexTag::Filing, &[], false);
     Ok(())
 }
 
 /// FilingDecision (R-B2, R-B5): a department (regulator) approves or rejects, with a reason.
 pub fn filing_decision(env: &mut TxEnv<'_>, r: &FilingDecision) -> Result<(), ContractError> {
-    let (agency, d) = department_decision(env, r.verdict, &r.reason, "R-B2")?;
+    let (agency, d) = department_decision(env, r.verdict, &r.reason, Rule::RB2)?;
     let k = filing_key(&r.enterprise, &r.filing_ref);
     let Some(mut f) = env.state.get_value::<FilingState>(&k) else {
         return Err(ContractError::one(
-            "R-B2",
+            Rule::RB2,
             ErrorCode::NotFound,
             "filing_ref",
             Problem::NotFound("no such filing of this enterprise".into()),
@@ -342,13 +343,18 @@ pub fn filing_decision(env: &mut TxEnv<'_>, r: &FilingDecision) -> Result<(), Co
         &f.departments,
         agency,
         d,
-        "R-B2",
+        Rule::RB2,
     )?;
     if f.status == ApprovalStatus::Approved {
         extend_in_force(env, &r.enterprise, f.valid_until_ms);
     }
     env.state.put_value(k, &f);
-    env.store_record(&Payload::FilingDecision(r.clone()), "B5", &[], false);
+    env.store_record(
+        &Payload::FilingDecision(r.clone()),
+        IndexTag::FilingDecision,
+        &[],
+        false,
+    );
     Ok(())
 }
 
@@ -377,7 +383,7 @@ fn require_filing_in_force(env: &TxEnv<'_>, field: &str) -> Result<(), ContractE
         Ok(())
     } else {
         Err(ContractError::one(
-            "R-B2",
+            Rule::RB2,
             ErrorCode::InvalidTransition,
             field,
             Problem::NotAllowed(
@@ -391,11 +397,11 @@ fn require_filing_in_force(env: &TxEnv<'_>, field: &str) -> Result<(), ContractE
 /// index lookup per (reference, unit), whatever the number of records.
 fn link_refs(
     state: &dyn StateView,
-    c: &mut Checker,
+    c: &mut FieldChecker,
     units: &[NormalisedCode],
     field: &str,
     refs: &[String],
-    category: &'static str,
+    category: IndexTag,
     min: usize,
 ) -> Vec<LinkedReference> {
     let mut out: Vec<LinkedReference> = Vec::new();
@@ -413,7 +419,7 @@ fn link_refs(
         }
         let carried = units.iter().any(|u| {
             !state
-                .scan(&keys::unit_references_of(u, category, r), None, 1)
+                .scan(&state_keys::unit_references_of(u, category, r), None, 1)
                 .is_empty()
         });
         if carried {
@@ -437,7 +443,7 @@ fn link_refs(
 /// order, waybill and receipt references (at least one order); every reference must be
 /// carried by a record of a declared unit.
 pub fn export_declaration(env: &mut TxEnv<'_>, r: &ExportDeclaration) -> Result<(), ContractError> {
-    let mut c = Checker::new();
+    let mut c = FieldChecker::new();
     c.text_value("declaration_ref", &r.declaration_ref, true);
     let declared = check_record_codes(&env.state, &mut c, "trace_codes", &r.trace_codes);
     let units: Vec<NormalisedCode> = declared.iter().map(|(n, _)| n.clone()).collect();
@@ -447,7 +453,7 @@ pub fn export_declaration(env: &mut TxEnv<'_>, r: &ExportDeclaration) -> Result<
         &units,
         "order_refs",
         &r.order_refs,
-        tags::T1,
+        IndexTag::T1,
         1,
     );
     linked.extend(link_refs(
@@ -456,7 +462,7 @@ pub fn export_declaration(env: &mut TxEnv<'_>, r: &ExportDeclaration) -> Result<
         &units,
         "waybill_refs",
         &r.waybill_refs,
-        tags::L2,
+        IndexTag::L2,
         0,
     ));
     linked.extend(link_refs(
@@ -465,7 +471,7 @@ pub fn export_declaration(env: &mut TxEnv<'_>, r: &ExportDeclaration) -> Result<
         &units,
         "receipt_refs",
         &r.receipt_refs,
-        tags::T2,
+        IndexTag::T2,
         0,
     ));
     let deps = departments(
@@ -473,21 +479,21 @@ pub fn export_declaration(env: &mut TxEnv<'_>, r: &ExportDeclaration) -> Result<
         &r.departments,
         &env.ctx.params.declaration_departments,
     );
-    c.finish("R-B3")?;
+    c.finish(Rule::RB3)?;
     // ADR 0040: the declarer owns the goods or trades them (R-A6), and the goods pass the
     // same R-X3 gate as a customs declaration of them.
-    blocks::check_units_of_signer(
+    info_blocks::check_units_of_signer(
         env,
         || "export declarations".into(),
         "trace_codes",
         &declared,
     )?;
-    blocks::customs_gate(&env.state, &declared)?;
+    info_blocks::customs_gate(&env.state, &declared)?;
     require_filing_in_force(env, "declaration_ref")?;
     let k = declaration_key(&env.signer, &r.declaration_ref);
     if env.state.get_ref(&k).is_some() {
         return Err(ContractError::one(
-            "R-B3",
+            Rule::RB3,
             ErrorCode::AlreadyExists,
             "declaration_ref",
             Problem::Duplicate(r.declaration_ref.clone()),
@@ -512,7 +518,7 @@ pub fn export_declaration(env: &mut TxEnv<'_>, r: &ExportDeclaration) -> Result<
     );
     env.store_record(
         &Payload::ExportDeclaration(r.clone()),
-        tags::DECLARATION,
+        IndexTag::Declaration,
         &units,
         false,
     );
@@ -524,11 +530,11 @@ pub fn declaration_decision(
     env: &mut TxEnv<'_>,
     r: &DeclarationDecision,
 ) -> Result<(), ContractError> {
-    let (agency, dec) = department_decision(env, r.verdict, &r.reason, "R-B3")?;
+    let (agency, dec) = department_decision(env, r.verdict, &r.reason, Rule::RB3)?;
     let k = declaration_key(&r.enterprise, &r.declaration_ref);
     let Some(mut d) = env.state.get_value::<DeclarationState>(&k) else {
         return Err(ContractError::one(
-            "R-B3",
+            Rule::RB3,
             ErrorCode::NotFound,
             "declaration_ref",
             Problem::NotFound("no such declaration of this enterprise".into()),
@@ -540,7 +546,7 @@ pub fn declaration_decision(
         &d.departments,
         agency,
         dec,
-        "R-B3",
+        Rule::RB3,
     )?;
     let codes: Vec<NormalisedCode> = d
         .trace_codes
@@ -550,7 +556,7 @@ pub fn declaration_decision(
     env.state.put_value(k, &d);
     env.store_record(
         &Payload::DeclarationDecision(r.clone()),
-        tags::DECLARATION,
+        IndexTag::Declaration,
         &codes,
         false,
     );
@@ -563,9 +569,9 @@ pub fn declaration_decision(
 /// their registrant, R-A6; ADR 0045). The record runs the full R-X1 validation of its
 /// category and is stored marked self-declared.
 pub fn manual_import(env: &mut TxEnv<'_>, r: &ManualImport) -> Result<(), ContractError> {
-    let mut c = Checker::new();
+    let mut c = FieldChecker::new();
     c.text_value("note", &r.note, true);
-    c.finish("R-B4")?;
+    c.finish(Rule::RB4)?;
     require_filing_in_force(env, "record")?;
     let payload = match &r.record {
         SelfDeclaredRecord::Transport(x) => Payload::Transport(x.clone()),
@@ -573,20 +579,20 @@ pub fn manual_import(env: &mut TxEnv<'_>, r: &ManualImport) -> Result<(), Contra
         SelfDeclaredRecord::Delivery(x) => Payload::Delivery(x.clone()),
         SelfDeclaredRecord::DeliveryException(x) => Payload::DeliveryException(x.clone()),
     };
-    let mut codes = Checker::new();
+    let mut codes = FieldChecker::new();
     let units = check_record_codes(
         &env.state,
         &mut codes,
         "record.trace_codes",
-        blocks::trace_codes_of(&payload),
+        info_blocks::trace_codes_of(&payload),
     );
-    blocks::check_units_of_signer(
+    info_blocks::check_units_of_signer(
         env,
         || "self-declared logistics records".into(),
         "record.trace_codes",
         &units,
     )?;
-    blocks::execute(env, &payload, true).map_err(|mut e| {
+    info_blocks::execute(env, &payload, true).map_err(|mut e| {
         for p in &mut e.problems {
             p.field = format!("record.{}", p.field);
         }
@@ -660,7 +666,11 @@ pub fn linked_records(
         let Ok(n) = NormalisedCode::new("code", code) else {
             continue;
         };
-        let prefix = keys::unit_references_of(&n, &link.category, &link.reference);
+        // Stored from an `IndexTag` (T1, L2, T2), so it always parses.
+        let Ok(tag) = link.category.parse::<IndexTag>() else {
+            continue;
+        };
+        let prefix = state_keys::unit_references_of(&n, tag, &link.reference);
         let mut after = from.filter(|c| c.unit == u).and_then(|c| c.after.clone());
         loop {
             let room = limit - page.tx_ids.len();
@@ -668,7 +678,8 @@ pub fn linked_records(
             let entries = state.scan(&prefix, after.as_deref(), room + 1);
             let mut unit_done = entries.len() <= room;
             for (k, _) in entries.into_iter().take(room + 1) {
-                let Some((height, id)) = keys::last_part(&k).and_then(|p| height_and_id(&p)) else {
+                let Some((height, id)) = state_keys::last_part(&k).and_then(|p| height_and_id(&p))
+                else {
                     after = Some(k);
                     continue;
                 };

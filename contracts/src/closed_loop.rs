@@ -32,16 +32,18 @@ use tracechain_types::records::{
 };
 use tracechain_types::{Hash, Payload, PublicKey};
 
-use crate::blocks;
-use crate::codes::NormalisedCode;
 use crate::context::ChainParams;
+use crate::context::{RecordEnvelope, TxEnv};
 use crate::error::{ContractError, ErrorCode, Problem};
-use crate::exec::{RecordEnvelope, TxEnv};
-use crate::keys;
-use crate::query::{self, tags};
+use crate::index_tags::IndexTag;
+use crate::info_blocks;
+use crate::query;
 use crate::registry::{self, ParticipantState};
+use crate::rules::Rule;
 use crate::state::{decode_stored, State, StateView};
-use crate::validate::Checker;
+use crate::state_keys;
+use crate::trace_codes::NormalisedCode;
+use crate::validate::FieldChecker;
 
 /// Domain tag of the derived record ids of a bulk import.
 pub const BULK_RECORD_DOMAIN: &[u8] = b"tracechain/bulk-record/v1";
@@ -75,15 +77,15 @@ pub struct OrderLink {
 }
 
 fn auth_key(enterprise: &PublicKey, grantee: &PublicKey) -> Vec<u8> {
-    keys::key("auth/", &[&enterprise.0, &grantee.0])
+    state_keys::key("auth/", &[&enterprise.0, &grantee.0])
 }
 
 fn link_key(enterprise: &PublicKey, order_ref: &str) -> Vec<u8> {
-    keys::key("lnk/", &[&enterprise.0, order_ref.as_bytes()])
+    state_keys::key("lnk/", &[&enterprise.0, order_ref.as_bytes()])
 }
 
 fn receipt_linked_key(receipt_tx: &Hash) -> Vec<u8> {
-    keys::key("lnk/r/", &[&receipt_tx.0])
+    state_keys::key("lnk/r/", &[&receipt_tx.0])
 }
 
 /// Whether a participant's roles fit a scope: marketplace → trading platform node or platform
@@ -104,17 +106,22 @@ pub fn link_authorisation(env: &mut TxEnv<'_>, r: &LinkAuthorisation) -> Result<
     if r.withdraw {
         if env.state.get_ref(&k).is_none() {
             return Err(ContractError::one(
-                "R-Q1",
+                Rule::RQ1,
                 ErrorCode::NotFound,
                 "grantee",
                 Problem::NotFound("no authorisation to withdraw".into()),
             ));
         }
         env.state.delete(&k);
-        env.store_record(&Payload::LinkAuthorisation(r.clone()), "Q1", &[], false);
+        env.store_record(
+            &Payload::LinkAuthorisation(r.clone()),
+            IndexTag::Link,
+            &[],
+            false,
+        );
         return Ok(());
     }
-    let mut c = Checker::new();
+    let mut c = FieldChecker::new();
     if r.grantee == env.signer {
         c.push(
             "grantee",
@@ -153,7 +160,7 @@ pub fn link_authorisation(env: &mut TxEnv<'_>, r: &LinkAuthorisation) -> Result<
             )),
         );
     }
-    c.finish("R-Q1")?;
+    c.finish(Rule::RQ1)?;
     env.state.put_value(
         k,
         &Authorisation {
@@ -163,7 +170,12 @@ pub fn link_authorisation(env: &mut TxEnv<'_>, r: &LinkAuthorisation) -> Result<
             tx_id: env.tx_id,
         },
     );
-    env.store_record(&Payload::LinkAuthorisation(r.clone()), "Q1", &[], false);
+    env.store_record(
+        &Payload::LinkAuthorisation(r.clone()),
+        IndexTag::Link,
+        &[],
+        false,
+    );
     Ok(())
 }
 
@@ -180,7 +192,7 @@ pub fn authorisation(
 }
 
 fn order_of(state: &dyn StateView, owner: &PublicKey, r: &str) -> Option<RecordEnvelope> {
-    let k = keys::order(owner, r);
+    let k = state_keys::order(owner, r);
     let id: Hash = decode_stored(&k, &state.get(&k)?);
     query::envelope(state, &id)
 }
@@ -206,7 +218,7 @@ fn find_receipt(
     order: &OrderRecord,
     receipt_ref: &str,
 ) -> Option<RecordEnvelope> {
-    let k = keys::receipt(linker, receipt_ref);
+    let k = state_keys::receipt(linker, receipt_ref);
     if let Some(b) = state.get(&k) {
         let id: Hash = decode_stored(&k, &b);
         return query::envelope(state, &id);
@@ -215,7 +227,7 @@ fn find_receipt(
         let Ok(n) = NormalisedCode::new("code", code) else {
             continue;
         };
-        for env in query::records(state, &n, tags::T2) {
+        for env in query::records(state, &n, IndexTag::T2) {
             if receipt_record(&env).and_then(|p| p.receipt_ref.as_deref()) == Some(receipt_ref) {
                 return Some(env);
             }
@@ -226,13 +238,13 @@ fn find_receipt(
 
 /// PaymentOrderLink (R-Q1): an authorised grantee links a receipt to the enterprise's order.
 pub fn payment_order_link(env: &mut TxEnv<'_>, r: &PaymentOrderLink) -> Result<(), ContractError> {
-    let mut c = Checker::new();
+    let mut c = FieldChecker::new();
     c.text_value("order_ref", &r.order_ref, true);
     c.text_value("receipt_ref", &r.receipt_ref, true);
-    c.finish("R-Q1")?;
+    c.finish(Rule::RQ1)?;
     let Some(auth) = authorisation(&env.state, &r.enterprise, &env.signer, env.ctx.height) else {
         return Err(ContractError::one(
-            "R-Q1",
+            Rule::RQ1,
             ErrorCode::NotAuthorised,
             "enterprise",
             Problem::NotAllowed(
@@ -249,7 +261,7 @@ pub fn payment_order_link(env: &mut TxEnv<'_>, r: &PaymentOrderLink) -> Result<(
     });
     if !fits {
         return Err(ContractError::one(
-            "R-Q1",
+            Rule::RQ1,
             ErrorCode::NotAuthorised,
             "enterprise",
             Problem::NotAllowed(format!(
@@ -262,7 +274,7 @@ pub fn payment_order_link(env: &mut TxEnv<'_>, r: &PaymentOrderLink) -> Result<(
         .or_else(|| order_of(&env.state, &env.signer, &r.order_ref))
     else {
         return Err(ContractError::one(
-            "R-Q1",
+            Rule::RQ1,
             ErrorCode::NotFound,
             "order_ref",
             Problem::NotFound(format!("no order {:?} of the enterprise", r.order_ref)),
@@ -270,7 +282,7 @@ pub fn payment_order_link(env: &mut TxEnv<'_>, r: &PaymentOrderLink) -> Result<(
     };
     let Some(order) = order_record(&order_env).cloned() else {
         return Err(ContractError::one(
-            "R-Q1",
+            Rule::RQ1,
             ErrorCode::NotFound,
             "order_ref",
             Problem::NotFound("the order index names a record that is not an order".into()),
@@ -278,7 +290,7 @@ pub fn payment_order_link(env: &mut TxEnv<'_>, r: &PaymentOrderLink) -> Result<(
     };
     let Some(receipt_env) = find_receipt(&env.state, &env.signer, &order, &r.receipt_ref) else {
         return Err(ContractError::one(
-            "R-Q1",
+            Rule::RQ1,
             ErrorCode::NotFound,
             "receipt_ref",
             Problem::NotFound(format!("no payment receipt {:?}", r.receipt_ref)),
@@ -287,7 +299,7 @@ pub fn payment_order_link(env: &mut TxEnv<'_>, r: &PaymentOrderLink) -> Result<(
     let lk = link_key(&r.enterprise, &r.order_ref);
     if env.state.get_ref(&lk).is_some() {
         return Err(ContractError::one(
-            "R-Q1",
+            Rule::RQ1,
             ErrorCode::AlreadyExists,
             "order_ref",
             Problem::Duplicate("the order is linked already".into()),
@@ -296,7 +308,7 @@ pub fn payment_order_link(env: &mut TxEnv<'_>, r: &PaymentOrderLink) -> Result<(
     let rk = receipt_linked_key(&receipt_env.tx_id);
     if env.state.get_ref(&rk).is_some() {
         return Err(ContractError::one(
-            "R-Q1",
+            Rule::RQ1,
             ErrorCode::AlreadyExists,
             "receipt_ref",
             Problem::Duplicate("the receipt is linked to another order already".into()),
@@ -318,7 +330,12 @@ pub fn payment_order_link(env: &mut TxEnv<'_>, r: &PaymentOrderLink) -> Result<(
         .iter()
         .filter_map(|c| NormalisedCode::new("code", c).ok())
         .collect();
-    env.store_record(&Payload::PaymentOrderLink(r.clone()), "Q1", &codes, false);
+    env.store_record(
+        &Payload::PaymentOrderLink(r.clone()),
+        IndexTag::Link,
+        &codes,
+        false,
+    );
     Ok(())
 }
 
@@ -330,19 +347,19 @@ pub fn bulk_record_id(tx_id: &Hash, i: u32) -> Hash {
 /// BulkImport (R-Q3): 1..=`max_bulk_records` records, each through the block record path.
 /// Errors name the record: `records[i].field`.
 pub fn bulk_import(env: &mut TxEnv<'_>, r: &BulkImport) -> Result<(), ContractError> {
-    let mut c = Checker::new();
+    let mut c = FieldChecker::new();
     c.text_value("source", &r.source, true);
     let max = usize::try_from(env.ctx.params.max_bulk_records).unwrap_or(usize::MAX);
     if r.records.len() > max {
         return Err(ContractError::one(
-            "R-Q3",
+            Rule::RQ3,
             ErrorCode::LimitExceeded,
             "records",
             Problem::TooLong { max },
         ));
     }
     c.list("records", &r.records, 1, max);
-    c.finish("R-Q3")?;
+    c.finish(Rule::RQ3)?;
     let tx_id = env.tx_id;
     let mut result = Ok(());
     for (i, rec) in r.records.iter().enumerate() {
@@ -354,7 +371,7 @@ pub fn bulk_import(env: &mut TxEnv<'_>, r: &BulkImport) -> Result<(), ContractEr
             BulkRecord::Delivery(x) => Payload::Delivery(x.clone()),
         };
         env.tx_id = bulk_record_id(&tx_id, u32::try_from(i).unwrap_or(u32::MAX));
-        if let Err(mut e) = blocks::execute(env, &payload, false) {
+        if let Err(mut e) = info_blocks::execute(env, &payload, false) {
             for p in &mut e.problems {
                 p.field = format!("records[{i}].{}", p.field);
             }
@@ -369,7 +386,7 @@ pub fn bulk_import(env: &mut TxEnv<'_>, r: &BulkImport) -> Result<(), ContractEr
             source: r.source.clone(),
             records: Vec::new(),
         }),
-        "Q3",
+        IndexTag::BulkImport,
         &[],
         false,
     );
@@ -460,14 +477,14 @@ pub fn order_status(
     let mut seen = BTreeSet::new();
     for c in &codes {
         for u in query::self_and_batch(state, c) {
-            for cat in [tags::L2, tags::L4] {
+            for cat in [IndexTag::L2, IndexTag::L4] {
                 for id in query::record_ids(state, &u, cat) {
                     if seen.insert(id) {
                         st.logistics_txs.push(id);
                     }
                 }
             }
-            for env in query::records(state, &u, tags::C1) {
+            for env in query::records(state, &u, IndexTag::C1) {
                 if let Payload::CustomsDeclaration(d) = &env.payload {
                     let lists = d
                         .declaration_list

@@ -6,18 +6,21 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 use tracechain_types::records::{TraceCode, TraceMode};
 
-use crate::codes::NormalisedCode;
-use crate::keys;
+use crate::index_tags::IndexTag;
+use crate::rules::Rule;
 use crate::state::StateView;
+use crate::state_keys;
 use crate::trace::{self, TraceUnit};
+use crate::trace_codes::NormalisedCode;
 
 /// Most records counted per category in a report (the count saturates there).
 pub const MAX_COUNTED_RECORDS: usize = 1000;
 
-/// Information block.
+/// An information block: one of the four tables of trace information (product, trade,
+/// logistics, customs), not a block of the chain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Block {
+pub enum InfoBlock {
     /// Table 1.
     Product,
     /// Table 2.
@@ -78,42 +81,42 @@ impl Category {
     ];
 
     /// The index tag (`P1` …), also used in `tur/` keys.
-    pub fn tag(self) -> &'static str {
+    pub fn tag(self) -> IndexTag {
         match self {
-            Category::P1 => "P1",
-            Category::P2 => "P2",
-            Category::P3 => "P3",
-            Category::P4 => "P4",
-            Category::T1 => "T1",
-            Category::T2 => "T2",
-            Category::T3 => "T3",
-            Category::L1 => "L1",
-            Category::L2 => "L2",
-            Category::L3 => "L3",
-            Category::L4 => "L4",
-            Category::L5 => "L5",
-            Category::C1 => "C1",
-            Category::C2 => "C2",
+            Category::P1 => IndexTag::P1,
+            Category::P2 => IndexTag::P2,
+            Category::P3 => IndexTag::P3,
+            Category::P4 => IndexTag::P4,
+            Category::T1 => IndexTag::T1,
+            Category::T2 => IndexTag::T2,
+            Category::T3 => IndexTag::T3,
+            Category::L1 => IndexTag::L1,
+            Category::L2 => IndexTag::L2,
+            Category::L3 => IndexTag::L3,
+            Category::L4 => IndexTag::L4,
+            Category::L5 => IndexTag::L5,
+            Category::C1 => IndexTag::C1,
+            Category::C2 => IndexTag::C2,
         }
     }
 
     /// The rule id (`R-P1` …).
-    pub fn rule(self) -> &'static str {
+    pub fn rule(self) -> Rule {
         match self {
-            Category::P1 => "R-P1",
-            Category::P2 => "R-P2",
-            Category::P3 => "R-P3",
-            Category::P4 => "R-P4",
-            Category::T1 => "R-T1",
-            Category::T2 => "R-T2",
-            Category::T3 => "R-T3",
-            Category::L1 => "R-L1",
-            Category::L2 => "R-L2",
-            Category::L3 => "R-L3",
-            Category::L4 => "R-L4",
-            Category::L5 => "R-L5",
-            Category::C1 => "R-C1",
-            Category::C2 => "R-C2",
+            Category::P1 => Rule::RP1,
+            Category::P2 => Rule::RP2,
+            Category::P3 => Rule::RP3,
+            Category::P4 => Rule::RP4,
+            Category::T1 => Rule::RT1,
+            Category::T2 => Rule::RT2,
+            Category::T3 => Rule::RT3,
+            Category::L1 => Rule::RL1,
+            Category::L2 => Rule::RL2,
+            Category::L3 => Rule::RL3,
+            Category::L4 => Rule::RL4,
+            Category::L5 => Rule::RL5,
+            Category::C1 => Rule::RC1,
+            Category::C2 => Rule::RC2,
         }
     }
 
@@ -138,14 +141,14 @@ impl Category {
     }
 
     /// Its block.
-    pub fn block(self) -> Block {
+    pub fn block(self) -> InfoBlock {
         match self {
-            Category::P1 | Category::P2 | Category::P3 | Category::P4 => Block::Product,
-            Category::T1 | Category::T2 | Category::T3 => Block::Trade,
+            Category::P1 | Category::P2 | Category::P3 | Category::P4 => InfoBlock::Product,
+            Category::T1 | Category::T2 | Category::T3 => InfoBlock::Trade,
             Category::L1 | Category::L2 | Category::L3 | Category::L4 | Category::L5 => {
-                Block::Logistics
+                InfoBlock::Logistics
             }
-            Category::C1 | Category::C2 => Block::Customs,
+            Category::C1 | Category::C2 => InfoBlock::Customs,
         }
     }
 
@@ -195,9 +198,9 @@ pub struct CategoryLine {
     /// The category.
     pub category: Category,
     /// Its block.
-    pub block: Block,
+    pub block: InfoBlock,
     /// Its rule id.
-    pub rule: &'static str,
+    pub rule: Rule,
     /// M/O in the unit's mode.
     pub requirement: Requirement,
     /// Records found (for an item: its own plus its batch's), saturating at
@@ -248,7 +251,7 @@ fn count(state: &dyn StateView, codes: &[NormalisedCode], cat: Category) -> usiz
     for c in codes {
         n += state
             .scan(
-                &keys::unit_records_of(c, cat.tag()),
+                &state_keys::unit_records_of(c, cat.tag()),
                 None,
                 MAX_COUNTED_RECORDS,
             )
@@ -365,12 +368,12 @@ pub fn customs_gate_missing(
     Category::ALL
         .iter()
         .copied()
-        .filter(|c| matches!(c.block(), Block::Product | Block::Trade))
+        .filter(|c| matches!(c.block(), InfoBlock::Product | InfoBlock::Trade))
         .filter(|c| c.requirement(unit.mode) == Requirement::Mandatory)
         .filter(|c| {
             !codes.iter().any(|n| {
                 !state
-                    .scan(&keys::unit_records_of(n, c.tag()), None, 1)
+                    .scan(&state_keys::unit_records_of(n, c.tag()), None, 1)
                     .is_empty()
             })
         })

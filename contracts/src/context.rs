@@ -1,8 +1,22 @@
-//! What a block gives the contracts besides state: height, block time and chain parameters.
-//! There is no other source of time: records are judged against the block header's time.
+//! The execution context, below every contract module: what a block gives the contracts
+//! besides state ([`BlockContext`]: height, block time and chain parameters; there is no other
+//! source of time, records are judged against the block header's time), the environment one
+//! transaction executes in ([`TxEnv`]), the per-block memo ([`BlockCache`]) and the stored
+//! record ([`RecordEnvelope`]). The modules import these from here; the dispatcher
+//! ([`crate::exec`]) sits above the modules and builds a [`TxEnv`] for each transaction.
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use borsh::{BorshDeserialize, BorshSerialize};
 use tracechain_types::records::Agency;
-use tracechain_types::{ChainId, ValidatorSet};
+use tracechain_types::{ChainId, Hash, ListingDigest, Payload, PublicKey, ValidatorSet};
+
+use crate::index_tags::IndexTag;
+use crate::participants::{self, Participant};
+use crate::state::{Overlay, State, StateView, WriteSet};
+use crate::state_keys;
+use crate::trace_codes::NormalisedCode;
 
 /// Chain parameters the contracts read (from genesis; changed only by a new genesis or a
 /// future governance record). Defaults are the documented policy.
@@ -110,5 +124,197 @@ impl BlockContext {
             .timestamp_ms
             .saturating_add(self.params.max_record_future_skew_ms);
         i64::try_from(t).unwrap_or(i64::MAX)
+    }
+}
+
+/// A stored record: the payload as submitted plus who wrote it and when. Stored under
+/// `rec/{tx id}`; indexes point here.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct RecordEnvelope {
+    /// The transaction id.
+    pub tx_id: Hash,
+    /// Who signed it.
+    pub signer: PublicKey,
+    /// Block height.
+    pub height: u64,
+    /// Block time (Unix ms).
+    pub timestamp_ms: u64,
+    /// Self-declared by the exporter (R-B4) rather than written by a CBETC node.
+    pub self_declared: bool,
+    /// The record.
+    pub payload: Payload,
+}
+
+/// The envelope as it is encoded: the same fields in the same order as [`RecordEnvelope`]
+/// with the payload borrowed, so storing a record does not clone it. Borsh encodes a
+/// reference exactly as the value, so the stored bytes are those of a `RecordEnvelope`
+/// (checked by a test).
+#[derive(BorshSerialize)]
+struct RecordEnvelopeRef<'p> {
+    tx_id: Hash,
+    signer: PublicKey,
+    height: u64,
+    timestamp_ms: u64,
+    self_declared: bool,
+    payload: &'p Payload,
+}
+
+/// Initial buffer for an encoded envelope (typical records are a few hundred bytes; larger
+/// ones grow the buffer).
+const ENVELOPE_CAPACITY: usize = 512;
+
+/// Encode a record envelope from its parts without copying the payload (byte-identical to
+/// `encode(&RecordEnvelope { .. })`).
+pub fn encode_envelope(
+    tx_id: Hash,
+    signer: PublicKey,
+    height: u64,
+    timestamp_ms: u64,
+    self_declared: bool,
+    payload: &Payload,
+) -> Vec<u8> {
+    crate::state::encode_sized(
+        &RecordEnvelopeRef {
+            tx_id,
+            signer,
+            height,
+            timestamp_ms,
+            self_declared,
+            payload,
+        },
+        ENVELOPE_CAPACITY,
+    )
+}
+
+/// A memo of decoded registry entries and trade relationships for the transactions of one
+/// block, executed in order over one base state (what [`crate::execute_block`] does; a node
+/// executing transaction by transaction keeps one per block). Deterministic: it only
+/// remembers what the state says, and forgets every registry entry as soon as a transaction
+/// writes under `par/` (registrations and decisions) and every relationship as soon as one
+/// writes under `rel/`, so a transaction never sees an entry other than the state's. It must
+/// not outlive the block, nor be used over a state changed other than by the write sets of
+/// [`crate::execute_transaction`].
+#[derive(Debug, Default)]
+pub struct BlockCache {
+    participants: BTreeMap<PublicKey, Option<Arc<Participant>>>,
+    pub(crate) relationships: RelationshipMemo,
+}
+
+/// Whether a two-sided trade relationship (R-A6) exists between two keys, by unordered pair
+/// (smaller key first). Sized by the block: at most one entry per distinct pair looked up.
+pub type RelationshipMemo = BTreeMap<(PublicKey, PublicKey), bool>;
+
+/// Whether a write set has a key under `prefix` (write sets are sorted by key).
+fn touches(ws: &WriteSet, prefix: &[u8]) -> bool {
+    let first = ws.0.partition_point(|(k, _)| k.as_slice() < prefix);
+    ws.0.get(first).is_some_and(|(k, _)| k.starts_with(prefix))
+}
+
+impl BlockCache {
+    /// An empty cache (start of a block).
+    pub fn new() -> BlockCache {
+        BlockCache::default()
+    }
+
+    pub(crate) fn participant(
+        &mut self,
+        state: &dyn StateView,
+        key: &PublicKey,
+    ) -> Option<Arc<Participant>> {
+        self.participants
+            .entry(*key)
+            .or_insert_with(|| participants::load(state, key).map(Arc::new))
+            .clone()
+    }
+
+    /// Forget what a write set may have changed (any `par/` key: every registry entry; any
+    /// `rel/` key: every relationship).
+    pub(crate) fn after(&mut self, ws: &WriteSet) {
+        if touches(ws, state_keys::PARTICIPANT_PREFIX) {
+            self.participants.clear();
+        }
+        if touches(ws, state_keys::RELATIONSHIP_PREFIX) {
+            self.relationships.clear();
+        }
+    }
+}
+
+/// The environment of one transaction's execution.
+#[derive(Debug)]
+pub struct TxEnv<'a> {
+    /// The block.
+    pub ctx: &'a BlockContext,
+    /// Transaction id.
+    pub tx_id: Hash,
+    /// The signer (signature already verified by the caller).
+    pub signer: PublicKey,
+    /// The signer's registry entry at the start of the transaction (shared with the block's
+    /// [`BlockCache`]).
+    pub participant: Option<Arc<Participant>>,
+    /// Buffered state.
+    pub state: Overlay<'a>,
+    /// Trade relationships looked up in this block (taken from the [`BlockCache`] and given
+    /// back after the transaction); read through [`TxEnv::related`].
+    pub(crate) relationships: RelationshipMemo,
+}
+
+impl TxEnv<'_> {
+    /// Whether `a` and `b` have a two-sided trade relationship (R-A6) in the state this
+    /// transaction sees; memoised for the block (no kind that asks writes `rel/`, and the
+    /// block cache forgets the memo after any transaction that does).
+    pub fn related(&mut self, a: &PublicKey, b: &PublicKey) -> bool {
+        let pair = if a <= b { (*a, *b) } else { (*b, *a) };
+        if let Some(known) = self.relationships.get(&pair) {
+            return *known;
+        }
+        let found = participants::relationship(&self.state, a, b).is_some();
+        self.relationships.insert(pair, found);
+        found
+    }
+
+    /// Store the record envelope under `rec/{tx id}`, index it under each trace unit and the
+    /// category tag (`tur/{code}/{category}/…`), mark the signer a provider of each unit
+    /// (`prv/`, R-S7) and add the record to each unit's listing digest (`tud/{code}`).
+    pub fn store_record(
+        &mut self,
+        payload: &Payload,
+        category: IndexTag,
+        codes: &[NormalisedCode],
+        self_declared: bool,
+    ) {
+        let bytes = encode_envelope(
+            self.tx_id,
+            self.signer,
+            self.ctx.height,
+            self.ctx.timestamp_ms,
+            self_declared,
+            payload,
+        );
+        self.state.put(state_keys::record(&self.tx_id), bytes);
+        for c in codes {
+            self.state.put_value(
+                state_keys::unit_record(c, category, self.ctx.height, &self.tx_id),
+                &(),
+            );
+            // R-S7: writing a record of the unit (feedback, scans and document anchors speak
+            // *about* a unit and make nobody its provider, ADR 0044) makes the signer a
+            // trace-service provider of it, indexed so that no flood of records can hide it.
+            if !matches!(
+                category,
+                IndexTag::Feedback | IndexTag::Scan | IndexTag::Document
+            ) {
+                let p = state_keys::unit_provider(c, &self.signer);
+                if self.state.get_ref(&p).is_none() {
+                    self.state.put_value(p, &self.ctx.height);
+                }
+            }
+            // Completeness of the unit's listing: count and running digest (ADR 0050).
+            let k = state_keys::unit_digest(c);
+            let d = self
+                .state
+                .get_value::<ListingDigest>(&k)
+                .unwrap_or(ListingDigest::EMPTY);
+            self.state.put_value(k, &d.push(&self.tx_id));
+        }
     }
 }

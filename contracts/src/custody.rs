@@ -11,17 +11,19 @@
 use tracechain_types::records::Handover;
 use tracechain_types::{Payload, PublicKey};
 
-use crate::codes::NormalisedCode;
+use crate::context::TxEnv;
 use crate::error::{ContractError, Problem};
-use crate::exec::TxEnv;
-use crate::keys;
+use crate::index_tags::IndexTag;
 use crate::registry::{self, ParticipantState};
+use crate::rules::Rule;
 use crate::state::StateView;
+use crate::state_keys;
 use crate::trace::{self, check_record_codes, TraceUnit};
-use crate::validate::Checker;
+use crate::trace_codes::NormalisedCode;
+use crate::validate::FieldChecker;
 
 fn custody_key(code: &NormalisedCode, who: &PublicKey) -> Vec<u8> {
-    keys::key("cus/", &[code.as_bytes(), &who.0])
+    state_keys::key("cus/", &[code.as_bytes(), &who.0])
 }
 
 /// Whether the signer is a custodian of `unit` (or, for an item, of its batch).
@@ -46,7 +48,7 @@ pub fn check_custody(
     field: &str,
     units: &[(NormalisedCode, TraceUnit)],
 ) -> Result<(), ContractError> {
-    crate::blocks::refuse_units_without(env, field, units, is_custodian, |code| {
+    crate::info_blocks::refuse_units_without(env, field, units, is_custodian, |code| {
         format!(
             "the signer has no custody of {}: it is not its registrant, a trade partner of the \
              registrant, nor was it handed the unit over (handover)",
@@ -58,7 +60,7 @@ pub fn check_custody(
 /// Handover (R-A6): a custodian of every named unit gives another approved participant
 /// custody of them.
 pub fn handover(env: &mut TxEnv<'_>, r: &Handover) -> Result<(), ContractError> {
-    let mut c = Checker::new();
+    let mut c = FieldChecker::new();
     if r.to == env.signer {
         c.push(
             "to",
@@ -72,8 +74,8 @@ pub fn handover(env: &mut TxEnv<'_>, r: &Handover) -> Result<(), ContractError> 
             Problem::NotAllowed("the new custodian is not an approved participant".into()),
         );
     }
-    c.finish("R-A6")?;
-    let mut codes_check = Checker::new();
+    c.finish(Rule::RA6)?;
+    let mut codes_check = FieldChecker::new();
     let units = check_record_codes(&env.state, &mut codes_check, "trace_codes", &r.trace_codes);
     trace::finish_codes(codes_check)?;
     check_custody(env, "trace_codes", &units)?;
@@ -81,6 +83,11 @@ pub fn handover(env: &mut TxEnv<'_>, r: &Handover) -> Result<(), ContractError> 
     for n in &codes {
         env.state.put_value(custody_key(n, &r.to), &env.ctx.height);
     }
-    env.store_record(&Payload::Handover(r.clone()), "HO", &codes, false);
+    env.store_record(
+        &Payload::Handover(r.clone()),
+        IndexTag::Handover,
+        &codes,
+        false,
+    );
     Ok(())
 }

@@ -20,15 +20,16 @@ use tracechain_types::records::{
 };
 use tracechain_types::{Hash, Payload, PublicKey};
 
-use crate::codes::NormalisedCode;
+use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, Problem};
-use crate::exec::TxEnv;
-use crate::keys;
-use crate::query::tags;
+use crate::index_tags::IndexTag;
 use crate::registry;
+use crate::rules::Rule;
 use crate::state::{decode_stored, StateView};
+use crate::state_keys;
 use crate::trace::check_record_codes;
-use crate::validate::{parse_date_or_time, Checker};
+use crate::trace_codes::NormalisedCode;
+use crate::validate::{parse_date_or_time, FieldChecker};
 
 /// Most documents listed for one unit.
 pub const MAX_DOCUMENTS_PER_UNIT: usize = 1000;
@@ -109,15 +110,15 @@ pub fn competent(
 
 /// `dca/{hash}/{issuer}`.
 pub fn document_key(h: &Hash, issuer: &PublicKey) -> Vec<u8> {
-    keys::key("dca/", &[&h.0, &issuer.0])
+    state_keys::key("dca/", &[&h.0, &issuer.0])
 }
 
 fn competent_key(h: &Hash, issuer: &PublicKey) -> Vec<u8> {
-    keys::key("dcc/", &[&h.0, &issuer.0])
+    state_keys::key("dcc/", &[&h.0, &issuer.0])
 }
 
 fn unit_document_key(code: &NormalisedCode, h: &Hash, issuer: &PublicKey) -> Vec<u8> {
-    keys::key("dcu/", &[code.as_bytes(), &h.0, &issuer.0])
+    state_keys::key("dcu/", &[code.as_bytes(), &h.0, &issuer.0])
 }
 
 /// The anchor of a hash by one issuer.
@@ -128,7 +129,7 @@ pub fn load(state: &dyn StateView, h: &Hash, issuer: &PublicKey) -> Option<Ancho
 
 /// The issuer key that ends a `dca/`, `dcc/` or `dcu/` key.
 fn issuer_of(key: &[u8]) -> Option<PublicKey> {
-    keys::last_part(key)
+    state_keys::last_part(key)
         .and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok())
         .map(PublicKey)
 }
@@ -138,7 +139,7 @@ fn issuer_of(key: &[u8]) -> Option<PublicKey> {
 /// RFC 3339 dates or date-times with `valid_until > valid_from`; covered units (0..=64) must
 /// be registered. Whether the signer is competent for the type is recorded (ADR 0044).
 pub fn anchor(env: &mut TxEnv<'_>, r: &DocumentAnchor) -> Result<(), ContractError> {
-    let mut c = Checker::new();
+    let mut c = FieldChecker::new();
     if r.document_hash == Hash::ZERO {
         c.push("document_hash", Problem::Missing);
     }
@@ -160,10 +161,10 @@ pub fn anchor(env: &mut TxEnv<'_>, r: &DocumentAnchor) -> Result<(), ContractErr
     } else {
         check_record_codes(&env.state, &mut c, "trace_codes", &r.trace_codes)
     };
-    c.finish("R-S1")?;
+    c.finish(Rule::RS1)?;
     let Some(valid_from_ms) = from else {
         return Err(ContractError::one(
-            "R-S1",
+            Rule::RS1,
             ErrorCode::MalformedItem,
             "valid_from",
             Problem::Missing,
@@ -171,7 +172,7 @@ pub fn anchor(env: &mut TxEnv<'_>, r: &DocumentAnchor) -> Result<(), ContractErr
     };
     if let Some(existing) = load(&env.state, &r.document_hash, &env.signer) {
         return Err(ContractError::one(
-            "R-S1",
+            Rule::RS1,
             ErrorCode::AlreadyExists,
             "document_hash",
             Problem::Duplicate(format!(
@@ -213,14 +214,14 @@ pub fn anchor(env: &mut TxEnv<'_>, r: &DocumentAnchor) -> Result<(), ContractErr
     }
     env.store_record(
         &Payload::DocumentAnchor(r.clone()),
-        tags::DOCUMENT,
+        IndexTag::Document,
         &codes,
         false,
     );
     Ok(())
 }
 
-fn date(c: &mut Checker, field: &str, s: &str) -> Option<i64> {
+fn date(c: &mut FieldChecker, field: &str, s: &str) -> Option<i64> {
     match parse_date_or_time(s) {
         Ok(t) => Some(t),
         Err(e) => {
@@ -240,24 +241,24 @@ fn date(c: &mut Checker, field: &str, s: &str) -> Option<i64> {
 /// DocumentRevocation (R-S1): an issuer revokes its own anchor of a hash, once, with a
 /// reason; nobody revokes another issuer's anchor.
 pub fn revoke(env: &mut TxEnv<'_>, r: &DocumentRevocation) -> Result<(), ContractError> {
-    let mut c = Checker::new();
+    let mut c = FieldChecker::new();
     c.text_value("reason", &r.reason, true);
-    c.finish("R-S1")?;
+    c.finish(Rule::RS1)?;
     let Some(mut doc) = load(&env.state, &r.document_hash, &env.signer) else {
         let anchored = !env
             .state
-            .scan(&keys::prefix("dca/", &[&r.document_hash.0]), None, 1)
+            .scan(&state_keys::prefix("dca/", &[&r.document_hash.0]), None, 1)
             .is_empty();
         return Err(if anchored {
             ContractError::one(
-                "R-S1",
+                Rule::RS1,
                 ErrorCode::NotOwner,
                 "document_hash",
                 Problem::NotAllowed("only the issuer revokes its anchor of a document".into()),
             )
         } else {
             ContractError::one(
-                "R-S1",
+                Rule::RS1,
                 ErrorCode::NotFound,
                 "document_hash",
                 Problem::NotFound("no document anchored under this hash".into()),
@@ -266,7 +267,7 @@ pub fn revoke(env: &mut TxEnv<'_>, r: &DocumentRevocation) -> Result<(), Contrac
     };
     if doc.revoked.is_some() {
         return Err(ContractError::one(
-            "R-S1",
+            Rule::RS1,
             ErrorCode::RevokedOrExpired,
             "document_hash",
             Problem::NotAllowed("already revoked".into()),
@@ -287,7 +288,7 @@ pub fn revoke(env: &mut TxEnv<'_>, r: &DocumentRevocation) -> Result<(), Contrac
         .put_value(document_key(&r.document_hash, &env.signer), &doc);
     env.store_record(
         &Payload::DocumentRevocation(r.clone()),
-        tags::DOCUMENT,
+        IndexTag::Document,
         &codes,
         false,
     );
@@ -373,7 +374,7 @@ fn judge(state: &dyn StateView, doc: AnchoredDocument, at_ms: i64) -> AnchorVerd
 pub fn verify(state: &dyn StateView, document_hash: &Hash, at_ms: i64) -> DocumentVerification {
     let mut issuers: Vec<PublicKey> = state
         .scan(
-            &keys::prefix("dcc/", &[&document_hash.0]),
+            &state_keys::prefix("dcc/", &[&document_hash.0]),
             None,
             MAX_ANCHORS_LISTED,
         )
@@ -381,7 +382,7 @@ pub fn verify(state: &dyn StateView, document_hash: &Hash, at_ms: i64) -> Docume
         .filter_map(|(k, _)| issuer_of(k))
         .collect();
     let all = state.scan(
-        &keys::prefix("dca/", &[&document_hash.0]),
+        &state_keys::prefix("dca/", &[&document_hash.0]),
         None,
         MAX_ANCHORS_LISTED + issuers.len() + 1,
     );
@@ -413,8 +414,16 @@ pub fn verify(state: &dyn StateView, document_hash: &Hash, at_ms: i64) -> Docume
 /// Whether some issuer anchored `h` as one of `types` (among the first
 /// [`MAX_ANCHORS_LISTED`] anchors of the hash, competent issuers' first).
 pub fn anchored_as(state: &dyn StateView, h: &Hash, types: &[DocumentType]) -> bool {
-    let competent = state.scan(&keys::prefix("dcc/", &[&h.0]), None, MAX_ANCHORS_LISTED);
-    let all = state.scan(&keys::prefix("dca/", &[&h.0]), None, MAX_ANCHORS_LISTED);
+    let competent = state.scan(
+        &state_keys::prefix("dcc/", &[&h.0]),
+        None,
+        MAX_ANCHORS_LISTED,
+    );
+    let all = state.scan(
+        &state_keys::prefix("dca/", &[&h.0]),
+        None,
+        MAX_ANCHORS_LISTED,
+    );
     competent
         .iter()
         .chain(all.iter())
@@ -433,12 +442,12 @@ pub fn documents_of(state: &dyn StateView, code: &TraceCode) -> Vec<AnchoredDocu
     let Ok(n) = NormalisedCode::new("code", code) else {
         return Vec::new();
     };
-    let prefix = keys::prefix("dcu/", &[n.as_bytes()]);
+    let prefix = state_keys::prefix("dcu/", &[n.as_bytes()]);
     state
         .scan(&prefix, None, MAX_DOCUMENTS_PER_UNIT)
         .into_iter()
         .filter_map(|(k, _)| {
-            let parts = keys::parts_after(&k, &prefix)?;
+            let parts = state_keys::parts_after(&k, &prefix)?;
             let h = <[u8; 32]>::try_from(parts.first()?.as_slice()).ok()?;
             let i = <[u8; 32]>::try_from(parts.get(1)?.as_slice()).ok()?;
             load(state, &Hash(h), &PublicKey(i))

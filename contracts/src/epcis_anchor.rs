@@ -25,15 +25,14 @@ use tracechain_types::records::epcis::{
 };
 use tracechain_types::{Hash, Payload, PublicKey};
 
+use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, Problem};
-use crate::exec::TxEnv;
-use crate::keys;
+use crate::index_tags::IndexTag;
+use crate::rules::Rule;
 use crate::state::{decode_stored, StateView};
+use crate::state_keys;
 use crate::trace;
-use crate::validate::Checker;
-
-/// Category tag of the per-unit index (`tur/{code}/EPCIS/…`).
-pub const CATEGORY: &str = "EPCIS";
+use crate::validate::FieldChecker;
 
 /// Where an anchored event (or its error declaration) is recorded.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
@@ -48,12 +47,12 @@ pub struct EpcisAnchor {
 
 /// `epe/{event hash}`: the anchored event.
 pub fn event_key(event_hash: &Hash) -> Vec<u8> {
-    keys::key("epe/", &[&event_hash.0])
+    state_keys::key("epe/", &[&event_hash.0])
 }
 
 /// `epx/{event hash}`: the anchored error declaration of that event.
 pub fn error_declaration_key(event_hash: &Hash) -> Vec<u8> {
-    keys::key("epx/", &[&event_hash.0])
+    state_keys::key("epx/", &[&event_hash.0])
 }
 
 /// The anchor of an event hash, when anchored.
@@ -62,7 +61,7 @@ pub fn load(state: &dyn StateView, event_hash: &Hash) -> Option<EpcisAnchor> {
     state.get_ref(&k).map(|b| decode_stored(&k, &b))
 }
 
-fn short_iri(c: &mut Checker, field: &str, v: Option<&str>, max: usize) -> bool {
+fn short_iri(c: &mut FieldChecker, field: &str, v: Option<&str>, max: usize) -> bool {
     let Some(s) = v else { return true };
     if s.len() > max {
         c.push(field, Problem::TooLong { max });
@@ -81,7 +80,7 @@ fn short_iri(c: &mut Checker, field: &str, v: Option<&str>, max: usize) -> bool 
 /// R-X1 field checks (event and declaration times not before the epoch nor later than
 /// `latest_ms`); limit overruns are reported with `E_LIMIT_EXCEEDED`.
 fn check_fields(r: &EpcisEventRecord, latest_ms: i64) -> Result<(), ContractError> {
-    let mut c = Checker::at(latest_ms);
+    let mut c = FieldChecker::at(latest_ms);
     c.event_time_ms(|| "event_time_ms".into(), r.event_time_ms);
     if let Some(d) = &r.error_declaration {
         c.event_time_ms(
@@ -152,19 +151,19 @@ fn check_fields(r: &EpcisEventRecord, latest_ms: i64) -> Result<(), ContractErro
     }
     if over_limit {
         return Err(ContractError {
-            rule: "R-X1",
+            rule: Rule::RX1,
             code: ErrorCode::LimitExceeded,
             problems: c.problems,
         });
     }
-    c.finish("R-X1")
+    c.finish(Rule::RX1)
 }
 
 /// Execute `Payload::EpcisEvent`: check fields (R-X1), trace units (R-X4) and the
 /// anchor-once rule (R-S1), then store and index the record.
 pub fn anchor(env: &mut TxEnv<'_>, r: &EpcisEventRecord) -> Result<(), ContractError> {
     check_fields(r, env.ctx.latest_record_time_ms())?;
-    let mut codes_check = Checker::new();
+    let mut codes_check = FieldChecker::new();
     let units = if r.trace_codes.is_empty() {
         Vec::new()
     } else {
@@ -194,7 +193,7 @@ pub fn anchor(env: &mut TxEnv<'_>, r: &EpcisEventRecord) -> Result<(), ContractE
             Some(ev) if ev.signer == env.signer || regulator => {}
             Some(_) => {
                 return Err(ContractError::one(
-                    "R-S1",
+                    Rule::RS1,
                     ErrorCode::NotOwner,
                     "error_declaration",
                     Problem::NotAllowed(format!(
@@ -206,7 +205,7 @@ pub fn anchor(env: &mut TxEnv<'_>, r: &EpcisEventRecord) -> Result<(), ContractE
             }
             None => {
                 return Err(ContractError::one(
-                    "R-S1",
+                    Rule::RS1,
                     ErrorCode::NotFound,
                     "event_hash",
                     Problem::NotFound(format!("event {} is not anchored", r.hash_id())),
@@ -216,7 +215,7 @@ pub fn anchor(env: &mut TxEnv<'_>, r: &EpcisEventRecord) -> Result<(), ContractE
     }
     if let Some(prev) = env.state.get_value::<EpcisAnchor>(&key) {
         return Err(ContractError::one(
-            "R-S1",
+            Rule::RS1,
             ErrorCode::AlreadyExists,
             "event_hash",
             Problem::Duplicate(format!(
@@ -233,6 +232,11 @@ pub fn anchor(env: &mut TxEnv<'_>, r: &EpcisEventRecord) -> Result<(), ContractE
     };
     env.state.put_value(key, &anchor);
     let codes: Vec<_> = units.into_iter().map(|(n, _)| n).collect();
-    env.store_record(&Payload::EpcisEvent(r.clone()), CATEGORY, &codes, false);
+    env.store_record(
+        &Payload::EpcisEvent(r.clone()),
+        IndexTag::Epcis,
+        &codes,
+        false,
+    );
     Ok(())
 }

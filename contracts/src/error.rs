@@ -1,12 +1,14 @@
 //! The one error type of the contract modules.
 //!
-//! Every rejection carries the rule id (`R-…` of the traceability rules), a stable error code
+//! Every rejection carries the rule id ([`Rule`], displayed `R-…` as in the traceability rules), a stable error code
 //! (`E_…`, part of the API contract: never renamed) and **every** offending field, so a
 //! submitter can fix a record in one go.
 
 use std::fmt;
 
 use serde::Serialize;
+
+use crate::rules::Rule;
 
 /// What is wrong with one field.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -151,7 +153,7 @@ impl fmt::Display for ErrorCode {
 #[error("{rule} {code}: {}", render(.problems))]
 pub struct ContractError {
     /// The rule refused under (`R-…`; `R-D3` for replay protection: sequence and expiry).
-    pub rule: &'static str,
+    pub rule: Rule,
     /// Stable code.
     pub code: ErrorCode,
     /// Every offending field (at least one).
@@ -169,7 +171,7 @@ fn render(problems: &[FieldProblem]) -> String {
 impl ContractError {
     /// An error with one problem.
     pub fn one(
-        rule: &'static str,
+        rule: Rule,
         code: ErrorCode,
         field: impl Into<String>,
         problem: Problem,

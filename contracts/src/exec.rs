@@ -1,289 +1,43 @@
-//! The entry points: [`execute`] one transaction, [`execute_block`] a block's transactions in
-//! order, and the shared [`TxEnv`] every module works through.
+//! The dispatcher, above the contract modules: [`execute_block`], the block entry point, runs a
+//! block's verified transactions ([`VerifiedTx`]) in order; [`execute_transaction`] runs one
+//! (the proposer's choice, the mempool's admission check). Each transaction runs in a [`TxEnv`] (from
+//! [`crate::context`], below the modules) and is routed to its module by payload kind.
 //!
 //! **State root (ADR 0050).** The root of the authenticated map over the whole state after
 //! the block: the block's combined write set applied to the parent's version of the map as
 //! version `height` ([`crate::state_root`]). A block without transactions keeps the parent's
 //! root (and still writes its version, so every height can be proven against).
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
-
-use borsh::{BorshDeserialize, BorshSerialize};
 use tracechain_types::state_map::TreeUpdate;
-use tracechain_types::{Hash, ListingDigest, Payload, PublicKey, Transaction};
+use tracechain_types::{Hash, Payload, Transaction};
 
-use crate::codes::NormalisedCode;
-use crate::context::BlockContext;
+use crate::context::{BlockCache, BlockContext, TxEnv};
 use crate::error::{ContractError, ErrorCode, Problem};
-use crate::keys;
 use crate::permissions;
-use crate::query::tags;
-use crate::registry::Participant;
-use crate::state::{Overlay, State, StateView, WriteSet, MAX_VALUE_BYTES};
+use crate::rules::Rule;
+use crate::state::{Overlay, StateView, WriteSet, MAX_VALUE_BYTES};
+use crate::state_keys;
 use crate::state_root::{state_tree_update, ParentTree};
+use crate::verified_tx::VerifiedTx;
 use crate::{
-    blocks, cbeac, closed_loop, documents, feedback, lineage, recall, registry, scan, trace,
+    cbeac, closed_loop, documents, feedback, info_blocks, lineage, recall, registry, scan, trace,
     validators,
 };
 
-/// A stored record: the payload as submitted plus who wrote it and when. Stored under
-/// `rec/{tx id}`; indexes point here.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
-pub struct RecordEnvelope {
-    /// The transaction id.
-    pub tx_id: Hash,
-    /// Who signed it.
-    pub signer: PublicKey,
-    /// Block height.
-    pub height: u64,
-    /// Block time (Unix ms).
-    pub timestamp_ms: u64,
-    /// Self-declared by the exporter (R-B4) rather than written by a CBETC node.
-    pub self_declared: bool,
-    /// The record.
-    pub payload: Payload,
-}
-
-/// The envelope as it is encoded: the same fields in the same order as [`RecordEnvelope`]
-/// with the payload borrowed, so storing a record does not clone it. Borsh encodes a
-/// reference exactly as the value, so the stored bytes are those of a `RecordEnvelope`
-/// (checked by a test).
-#[derive(BorshSerialize)]
-struct RecordEnvelopeRef<'p> {
-    tx_id: Hash,
-    signer: PublicKey,
-    height: u64,
-    timestamp_ms: u64,
-    self_declared: bool,
-    payload: &'p Payload,
-}
-
-/// Initial buffer for an encoded envelope (typical records are a few hundred bytes; larger
-/// ones grow the buffer).
-const ENVELOPE_CAPACITY: usize = 512;
-
-/// Encode a record envelope from its parts without copying the payload (byte-identical to
-/// `encode(&RecordEnvelope { .. })`).
-pub fn encode_envelope(
-    tx_id: Hash,
-    signer: PublicKey,
-    height: u64,
-    timestamp_ms: u64,
-    self_declared: bool,
-    payload: &Payload,
-) -> Vec<u8> {
-    crate::state::encode_sized(
-        &RecordEnvelopeRef {
-            tx_id,
-            signer,
-            height,
-            timestamp_ms,
-            self_declared,
-            payload,
-        },
-        ENVELOPE_CAPACITY,
-    )
-}
-
-/// A memo of decoded registry entries and trade relationships for the transactions of one
-/// block, executed in order over one base state (what [`execute_block`] does; a node
-/// executing transaction by transaction keeps one per block). Deterministic: it only
-/// remembers what the state says, and forgets every registry entry as soon as a transaction
-/// writes under `par/` (registrations and decisions) and every relationship as soon as one
-/// writes under `rel/`, so a transaction never sees an entry other than the state's. It must
-/// not outlive the block, nor be used over a state changed other than by the write sets of
-/// [`execute_cached`].
-#[derive(Debug, Default)]
-pub struct BlockCache {
-    participants: BTreeMap<PublicKey, Option<Arc<Participant>>>,
-    relationships: RelationshipMemo,
-}
-
-/// Whether a two-sided trade relationship (R-A6) exists between two keys, by unordered pair
-/// (smaller key first). Sized by the block: at most one entry per distinct pair looked up.
-pub type RelationshipMemo = BTreeMap<(PublicKey, PublicKey), bool>;
-
-/// Whether a write set has a key under `prefix` (write sets are sorted by key).
-fn touches(ws: &WriteSet, prefix: &[u8]) -> bool {
-    let first = ws.0.partition_point(|(k, _)| k.as_slice() < prefix);
-    ws.0.get(first).is_some_and(|(k, _)| k.starts_with(prefix))
-}
-
-impl BlockCache {
-    /// An empty cache (start of a block).
-    pub fn new() -> BlockCache {
-        BlockCache::default()
-    }
-
-    fn participant(&mut self, state: &dyn StateView, key: &PublicKey) -> Option<Arc<Participant>> {
-        self.participants
-            .entry(*key)
-            .or_insert_with(|| registry::load(state, key).map(Arc::new))
-            .clone()
-    }
-
-    /// Forget what a write set may have changed (any `par/` key: every registry entry; any
-    /// `rel/` key: every relationship).
-    fn after(&mut self, ws: &WriteSet) {
-        if touches(ws, keys::PARTICIPANT_PREFIX) {
-            self.participants.clear();
-        }
-        if touches(ws, keys::RELATIONSHIP_PREFIX) {
-            self.relationships.clear();
-        }
-    }
-}
-
-/// The environment of one transaction's execution.
-#[derive(Debug)]
-pub struct TxEnv<'a> {
-    /// The block.
-    pub ctx: &'a BlockContext,
-    /// Transaction id.
-    pub tx_id: Hash,
-    /// The signer (signature already verified by the caller).
-    pub signer: PublicKey,
-    /// The signer's registry entry at the start of the transaction (shared with the block's
-    /// [`BlockCache`]).
-    pub participant: Option<Arc<Participant>>,
-    /// Buffered state.
-    pub state: Overlay<'a>,
-    /// Trade relationships looked up in this block (taken from the [`BlockCache`] and given
-    /// back after the transaction); read through [`TxEnv::related`].
-    relationships: RelationshipMemo,
-}
-
-impl TxEnv<'_> {
-    /// Whether `a` and `b` have a two-sided trade relationship (R-A6) in the state this
-    /// transaction sees; memoised for the block (no kind that asks writes `rel/`, and the
-    /// block cache forgets the memo after any transaction that does).
-    pub fn related(&mut self, a: &PublicKey, b: &PublicKey) -> bool {
-        let pair = if a <= b { (*a, *b) } else { (*b, *a) };
-        if let Some(known) = self.relationships.get(&pair) {
-            return *known;
-        }
-        let found = registry::relationship(&self.state, a, b).is_some();
-        self.relationships.insert(pair, found);
-        found
-    }
-
-    /// Store the record envelope under `rec/{tx id}`, index it under each trace unit and the
-    /// category tag (`tur/{code}/{category}/…`) and add it to each unit's listing digest
-    /// (`tud/{code}`).
-    pub fn store_record(
-        &mut self,
-        payload: &Payload,
-        category: &str,
-        codes: &[NormalisedCode],
-        self_declared: bool,
-    ) {
-        let bytes = encode_envelope(
-            self.tx_id,
-            self.signer,
-            self.ctx.height,
-            self.ctx.timestamp_ms,
-            self_declared,
-            payload,
-        );
-        self.state.put(keys::record(&self.tx_id), bytes);
-        for c in codes {
-            self.state.put_value(
-                keys::unit_record(c, category, self.ctx.height, &self.tx_id),
-                &(),
-            );
-            // R-S7: writing a record of the unit (feedback, scans and document anchors speak
-            // *about* a unit and make nobody its provider, ADR 0044) makes the signer a
-            // trace-service provider of it, indexed so that no flood of records can hide it.
-            if ![tags::FEEDBACK, tags::SCAN, tags::DOCUMENT].contains(&category) {
-                let p = keys::unit_provider(c, &self.signer);
-                if self.state.get_ref(&p).is_none() {
-                    self.state.put_value(p, &self.ctx.height);
-                }
-            }
-            // Completeness of the unit's listing: count and running digest (ADR 0050).
-            let k = keys::unit_digest(c);
-            let d = self
-                .state
-                .get_value::<ListingDigest>(&k)
-                .unwrap_or(ListingDigest::EMPTY);
-            self.state.put_value(k, &d.push(&self.tx_id));
-        }
-    }
-}
-
-/// A transaction together with its id, computed once from its body when the node admits it
-/// (the API answers `accepted` with this id; the mempool keys on it). Executing a prepared
-/// transaction does not hash the body again. The id can only come from the transaction itself
-/// ([`PreparedTx::new`]), never from the caller, so a prepared transaction cannot carry a
-/// wrong id.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PreparedTx {
-    tx: Transaction,
-    id: Hash,
-}
-
-impl PreparedTx {
-    /// Compute the id ([`Transaction::id`]) and keep it with the transaction.
-    pub fn new(tx: Transaction) -> PreparedTx {
-        let id = tx.id();
-        PreparedTx { tx, id }
-    }
-
-    /// The transaction.
-    pub fn tx(&self) -> &Transaction {
-        &self.tx
-    }
-
-    /// Its id (equal to `self.tx().id()`).
-    pub fn id(&self) -> Hash {
-        self.id
-    }
-
-    /// Give the transaction back.
-    pub fn into_transaction(self) -> Transaction {
-        self.tx
-    }
-}
-
-impl From<Transaction> for PreparedTx {
-    fn from(tx: Transaction) -> PreparedTx {
-        PreparedTx::new(tx)
-    }
-}
-
-/// Execute one transaction against `state` (whose signature the caller verified): check
+/// Execute one transaction of a block being built, against `state` (the parent's state with
+/// the writes of the block's transactions before it) and the block's [`BlockCache`]: check
 /// expiry and sequence (R-D3 replay protection), permission (R-A2), then the record kind's
 /// rules. Returns the sorted write set, or the error with every offending field; on error
-/// nothing is written.
-pub fn execute(
-    tx: &Transaction,
-    ctx: &BlockContext,
-    state: &dyn StateView,
-) -> Result<WriteSet, ContractError> {
-    execute_cached(tx, ctx, state, &mut BlockCache::new())
-}
-
-/// [`execute`] with the block's [`BlockCache`]: the same result, without decoding the
-/// signer's registry entry again for every transaction of the block.
-pub fn execute_cached(
-    tx: &Transaction,
+/// nothing is written. This is the proposer's choice of transactions (a refused one stays out
+/// of the block) and the mempool's admission check; a block is executed with
+/// [`execute_block`], which runs exactly this for each transaction.
+pub fn execute_transaction(
+    tx: &VerifiedTx,
     ctx: &BlockContext,
     state: &dyn StateView,
     cache: &mut BlockCache,
 ) -> Result<WriteSet, ContractError> {
-    execute_with_id(tx, tx.id(), ctx, state, cache)
-}
-
-/// [`execute_cached`] for a transaction whose id was computed at admission: the same result,
-/// without hashing the body again.
-pub fn execute_prepared(
-    tx: &PreparedTx,
-    ctx: &BlockContext,
-    state: &dyn StateView,
-    cache: &mut BlockCache,
-) -> Result<WriteSet, ContractError> {
-    execute_with_id(&tx.tx, tx.id, ctx, state, cache)
+    execute_with_id(tx.tx(), tx.id(), ctx, state, cache)
 }
 
 fn execute_with_id(
@@ -296,7 +50,7 @@ fn execute_with_id(
     let body = &tx.body;
     if body.expiry_height < ctx.height {
         return Err(ContractError::one(
-            "R-D3",
+            Rule::RD3,
             ErrorCode::Expired,
             "expiry_height",
             Problem::OutOfRange(format!(
@@ -313,11 +67,11 @@ fn execute_with_id(
         state: Overlay::new(state),
         relationships: std::mem::take(&mut cache.relationships),
     };
-    let seq_key = keys::sequence(&body.signer);
+    let seq_key = state_keys::sequence(&body.signer);
     let next: u64 = env.state.get_value(&seq_key).unwrap_or(0);
     if body.sequence != next {
         return Err(ContractError::one(
-            "R-D3",
+            Rule::RD3,
             ErrorCode::BadSequence,
             "sequence",
             Problem::OutOfRange(format!("expected {next}, got {}", body.sequence)),
@@ -333,7 +87,7 @@ fn execute_with_id(
     dispatch(&mut env, &body.payload)?;
     let bumped = next.checked_add(1).ok_or_else(|| {
         ContractError::one(
-            "R-D3",
+            Rule::RD3,
             ErrorCode::LimitExceeded,
             "sequence",
             Problem::OutOfRange("sequence exhausted".into()),
@@ -361,7 +115,7 @@ fn check_value_bounds(ws: &WriteSet) -> Result<(), ContractError> {
     {
         None => Ok(()),
         Some(v) => Err(ContractError::one(
-            "R-D4",
+            Rule::RD4,
             ErrorCode::LimitExceeded,
             "payload",
             Problem::OutOfRange(format!(
@@ -396,7 +150,7 @@ fn dispatch(env: &mut TxEnv<'_>, payload: &Payload) -> Result<(), ContractError>
         | Payload::Delivery(_)
         | Payload::DeliveryException(_)
         | Payload::CustomsDeclaration(_)
-        | Payload::CustomsStatus(_) => blocks::execute(env, payload, false),
+        | Payload::CustomsStatus(_) => info_blocks::execute(env, payload, false),
         Payload::Transformation(r) => lineage::transformation(env, r),
         Payload::Aggregation(r) => lineage::aggregation(env, r),
         Payload::Shipment(r) => lineage::shipment(env, r),
@@ -448,54 +202,23 @@ pub struct BlockError {
     pub error: ContractError,
 }
 
-/// Execute a block's transactions in order against `state` (the parent block's state),
-/// each seeing the writes of those before it, and compute the state root: version
-/// `ctx.height` of the map, on top of `parent` (the map of `state`, of a lower version). Pure:
-/// nothing is written; the caller applies [`BlockExecution::combined`] and stores
-/// [`BlockExecution::tree`] when the block commits.
+/// The block entry point: execute a block's transactions, whose signatures were verified
+/// ([`VerifiedTx`]), in order against `state` (the parent block's state), each seeing the
+/// writes of those before it, and compute the state root: version `ctx.height` of the map, on
+/// top of `parent` (the map of `state`, of a lower version). Pure: nothing is written; the
+/// caller applies [`BlockExecution::combined`] and stores [`BlockExecution::tree`] when the
+/// block commits.
 pub fn execute_block(
-    txs: &[Transaction],
-    ctx: &BlockContext,
-    parent: ParentTree<'_>,
-    state: &dyn StateView,
-) -> Result<BlockExecution, BlockError> {
-    run_block(
-        txs.iter().map(|tx| (tx, tx.id())),
-        txs.len(),
-        ctx,
-        parent,
-        state,
-    )
-}
-
-/// [`execute_block`] over transactions whose ids were computed at admission: the same result.
-pub fn execute_block_prepared(
-    txs: &[PreparedTx],
-    ctx: &BlockContext,
-    parent: ParentTree<'_>,
-    state: &dyn StateView,
-) -> Result<BlockExecution, BlockError> {
-    run_block(
-        txs.iter().map(|p| (&p.tx, p.id)),
-        txs.len(),
-        ctx,
-        parent,
-        state,
-    )
-}
-
-fn run_block<'t>(
-    txs: impl Iterator<Item = (&'t Transaction, Hash)>,
-    count: usize,
+    txs: &[VerifiedTx],
     ctx: &BlockContext,
     parent: ParentTree<'_>,
     state: &dyn StateView,
 ) -> Result<BlockExecution, BlockError> {
     let mut block = Overlay::new(state);
-    let mut write_sets = Vec::with_capacity(count);
+    let mut write_sets = Vec::with_capacity(txs.len());
     let mut cache = BlockCache::new();
-    for (index, (tx, id)) in txs.enumerate() {
-        let ws = execute_with_id(tx, id, ctx, &block, &mut cache)
+    for (index, tx) in txs.iter().enumerate() {
+        let ws = execute_transaction(tx, ctx, &block, &mut cache)
             .map_err(|error| BlockError { index, error })?;
         block.absorb(&ws);
         write_sets.push(ws);
@@ -526,6 +249,6 @@ mod tests {
             (b"k".to_vec(), Some(vec![0u8; MAX_VALUE_BYTES + 1])),
         ]);
         let e = check_value_bounds(&over).unwrap_err();
-        assert_eq!((e.rule, e.code), ("R-D4", ErrorCode::LimitExceeded));
+        assert_eq!((e.rule, e.code), (Rule::RD4, ErrorCode::LimitExceeded));
     }
 }

@@ -13,15 +13,17 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use tracechain_types::records::{Feedback, FeedbackAnswer, TraceCode};
 use tracechain_types::{Hash, Payload, PublicKey};
 
-use crate::codes::NormalisedCode;
+use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, Problem};
-use crate::exec::TxEnv;
-use crate::keys;
+use crate::index_tags::IndexTag;
 use crate::permissions::CategoryClass;
-use crate::query::{self, tags};
+use crate::query;
+use crate::rules::Rule;
 use crate::state::{decode_stored, StateView};
+use crate::state_keys;
 use crate::trace;
-use crate::validate::Checker;
+use crate::trace_codes::NormalisedCode;
+use crate::validate::FieldChecker;
 
 /// Most answers one feedback collects; more are refused (`E_LIMIT_EXCEEDED`).
 pub const MAX_ANSWERS: usize = 16;
@@ -55,12 +57,12 @@ pub struct FeedbackState {
 }
 
 fn feedback_key(author: &PublicKey, r: &str) -> Vec<u8> {
-    keys::key("fb/", &[&author.0, r.as_bytes()])
+    state_keys::key("fb/", &[&author.0, r.as_bytes()])
 }
 
 /// Feedback (R-S7).
 pub fn feedback(env: &mut TxEnv<'_>, r: &Feedback) -> Result<(), ContractError> {
-    let mut c = Checker::new();
+    let mut c = FieldChecker::new();
     c.text_value("feedback_ref", &r.feedback_ref, true);
     c.text_value("text", &r.text, true);
     let units =
@@ -72,10 +74,10 @@ pub fn feedback(env: &mut TxEnv<'_>, r: &Feedback) -> Result<(), ContractError> 
     {
         return Err(trace::unknown_unit_error(c.problems));
     }
-    c.finish("R-S7")?;
+    c.finish(Rule::RS7)?;
     let Some((code, _)) = units.into_iter().next() else {
         return Err(ContractError::one(
-            "R-S7",
+            Rule::RS7,
             ErrorCode::MalformedItem,
             "code",
             Problem::Missing,
@@ -84,7 +86,7 @@ pub fn feedback(env: &mut TxEnv<'_>, r: &Feedback) -> Result<(), ContractError> 
     let k = feedback_key(&env.signer, &r.feedback_ref);
     if env.state.get_ref(&k).is_some() {
         return Err(ContractError::one(
-            "R-S7",
+            Rule::RS7,
             ErrorCode::AlreadyExists,
             "feedback_ref",
             Problem::Duplicate(r.feedback_ref.clone()),
@@ -102,7 +104,7 @@ pub fn feedback(env: &mut TxEnv<'_>, r: &Feedback) -> Result<(), ContractError> 
     );
     env.store_record(
         &Payload::Feedback(r.clone()),
-        tags::FEEDBACK,
+        IndexTag::Feedback,
         std::slice::from_ref(&code),
         false,
     );
@@ -129,7 +131,7 @@ pub fn is_provider_of(env: &TxEnv<'_>, code: &NormalisedCode) -> bool {
         // anchors (ADR 0044): one lookup, whatever else the unit's index holds.
         if env
             .state
-            .get_ref(&keys::unit_provider(&c, &env.signer))
+            .get_ref(&state_keys::unit_provider(&c, &env.signer))
             .is_some()
         {
             return true;
@@ -140,13 +142,13 @@ pub fn is_provider_of(env: &TxEnv<'_>, code: &NormalisedCode) -> bool {
 
 /// FeedbackAnswer (R-S7).
 pub fn answer(env: &mut TxEnv<'_>, r: &FeedbackAnswer) -> Result<(), ContractError> {
-    let mut c = Checker::new();
+    let mut c = FieldChecker::new();
     c.text_value("text", &r.text, true);
-    c.finish("R-S7")?;
+    c.finish(Rule::RS7)?;
     let k = feedback_key(&r.author, &r.feedback_ref);
     let Some(mut f) = env.state.get_value::<FeedbackState>(&k) else {
         return Err(ContractError::one(
-            "R-S7",
+            Rule::RS7,
             ErrorCode::NotFound,
             "feedback_ref",
             Problem::NotFound("no such feedback of this author".into()),
@@ -154,7 +156,7 @@ pub fn answer(env: &mut TxEnv<'_>, r: &FeedbackAnswer) -> Result<(), ContractErr
     };
     let Ok(code) = NormalisedCode::new("code", &f.code) else {
         return Err(ContractError::one(
-            "R-S7",
+            Rule::RS7,
             ErrorCode::NotFound,
             "feedback_ref",
             Problem::NotFound("stored code".into()),
@@ -162,7 +164,7 @@ pub fn answer(env: &mut TxEnv<'_>, r: &FeedbackAnswer) -> Result<(), ContractErr
     };
     if !is_provider_of(env, &code) {
         return Err(ContractError::one(
-            "R-S7",
+            Rule::RS7,
             ErrorCode::NotOwner,
             "feedback_ref",
             Problem::NotAllowed("only a trace-service provider of this unit answers".into()),
@@ -170,7 +172,7 @@ pub fn answer(env: &mut TxEnv<'_>, r: &FeedbackAnswer) -> Result<(), ContractErr
     }
     if f.answers.len() >= MAX_ANSWERS {
         return Err(ContractError::one(
-            "R-S7",
+            Rule::RS7,
             ErrorCode::LimitExceeded,
             "feedback_ref",
             Problem::TooLong { max: MAX_ANSWERS },
@@ -185,7 +187,7 @@ pub fn answer(env: &mut TxEnv<'_>, r: &FeedbackAnswer) -> Result<(), ContractErr
     env.state.put_value(k, &f);
     env.store_record(
         &Payload::FeedbackAnswer(r.clone()),
-        tags::FEEDBACK,
+        IndexTag::Feedback,
         std::slice::from_ref(&code),
         false,
     );

@@ -30,14 +30,15 @@ use tracechain_types::records::{
 };
 use tracechain_types::{encode, Hash, Payload, PublicKey};
 
-use crate::codes::NormalisedCode;
+use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, FieldProblem, Problem};
-use crate::exec::TxEnv;
-use crate::keys;
-use crate::query::tags;
+use crate::index_tags::IndexTag;
+use crate::rules::Rule;
 use crate::state::{decode_stored, State, StateView};
+use crate::state_keys;
 use crate::trace::{self, check_record_codes, MAX_TRACE_CODES_PER_RECORD};
-use crate::validate::Checker;
+use crate::trace_codes::NormalisedCode;
+use crate::validate::FieldChecker;
 
 /// Most SSCCs one shipment names.
 pub const MAX_SSCCS_PER_SHIPMENT: usize = MAX_TRACE_CODES_PER_RECORD;
@@ -134,7 +135,7 @@ pub struct ShipmentState {
 }
 
 fn edge_key(dir: &str, from: &Node, to: &Node) -> Vec<u8> {
-    keys::key(dir, &[&from.bytes(), &to.bytes()])
+    state_keys::key(dir, &[&from.bytes(), &to.bytes()])
 }
 
 fn link(env: &mut TxEnv<'_>, from: &Node, to: &Node, kind: LinkKind) {
@@ -165,21 +166,21 @@ fn link(env: &mut TxEnv<'_>, from: &Node, to: &Node, kind: LinkKind) {
 
 /// `agg/{sscc}`.
 pub fn logistics_unit_key(sscc: &str) -> Vec<u8> {
-    keys::key("agg/", &[sscc.as_bytes()])
+    state_keys::key("agg/", &[sscc.as_bytes()])
 }
 
 /// `agg/{sscc}/{code}`.
 pub fn packed_key(sscc: &str, code: &NormalisedCode) -> Vec<u8> {
-    keys::key("agg/", &[sscc.as_bytes(), code.as_bytes()])
+    state_keys::key("agg/", &[sscc.as_bytes(), code.as_bytes()])
 }
 
 /// `shp/id/{tx id}`.
 pub fn shipment_key(tx_id: &Hash) -> Vec<u8> {
-    keys::key("shp/id/", &[&tx_id.0])
+    state_keys::key("shp/id/", &[&tx_id.0])
 }
 
 fn shipment_ref_key(signer: &PublicKey, reference: &str) -> Vec<u8> {
-    keys::key("shp/ref/", &[&signer.0, reference.as_bytes()])
+    state_keys::key("shp/ref/", &[&signer.0, reference.as_bytes()])
 }
 
 /// Transformation (R-S3 graph; R-N1 producers): every input links to every output. Inputs and
@@ -187,7 +188,7 @@ fn shipment_ref_key(signer: &PublicKey, reference: &str) -> Vec<u8> {
 /// producer cannot declare someone else's batch made from its materials); a unit may not be
 /// both input and output.
 pub fn transformation(env: &mut TxEnv<'_>, r: &Transformation) -> Result<(), ContractError> {
-    let mut c = Checker::at(env.ctx.latest_record_time_ms());
+    let mut c = FieldChecker::at(env.ctx.latest_record_time_ms());
     c.time_value("time", &r.time);
     let inputs = check_record_codes(&env.state, &mut c, "inputs", &r.inputs);
     let outputs = check_record_codes(&env.state, &mut c, "outputs", &r.outputs);
@@ -199,7 +200,7 @@ pub fn transformation(env: &mut TxEnv<'_>, r: &Transformation) -> Result<(), Con
             );
         }
     }
-    finish(c, "R-S3")?;
+    finish(c, Rule::RS3)?;
     let foreign: Vec<FieldProblem> = r
         .outputs
         .iter()
@@ -218,7 +219,7 @@ pub fn transformation(env: &mut TxEnv<'_>, r: &Transformation) -> Result<(), Con
         .collect();
     if !foreign.is_empty() {
         return Err(ContractError {
-            rule: "R-S3",
+            rule: Rule::RS3,
             code: ErrorCode::NotOwner,
             problems: foreign,
         });
@@ -226,7 +227,7 @@ pub fn transformation(env: &mut TxEnv<'_>, r: &Transformation) -> Result<(), Con
     // An input is the signer's own unit or one its registrant supplied under a trade
     // relationship (R-A6): naming a stranger's batch as an input would put that batch's
     // origin into the signer's lineage.
-    crate::blocks::check_units_of_signer(
+    crate::info_blocks::check_units_of_signer(
         env,
         || "transformations taking it as an input".into(),
         "inputs",
@@ -245,7 +246,7 @@ pub fn transformation(env: &mut TxEnv<'_>, r: &Transformation) -> Result<(), Con
     let all: Vec<NormalisedCode> = inputs.into_iter().chain(outputs).map(|(n, _)| n).collect();
     env.store_record(
         &Payload::Transformation(r.clone()),
-        tags::LINEAGE,
+        IndexTag::Lineage,
         &all,
         false,
     );
@@ -257,11 +258,11 @@ pub fn transformation(env: &mut TxEnv<'_>, r: &Transformation) -> Result<(), Con
 /// unpack removes the current membership (the link stays as history) and is refused for a
 /// content that is not packed in that SSCC.
 pub fn aggregation(env: &mut TxEnv<'_>, r: &Aggregation) -> Result<(), ContractError> {
-    let mut c = Checker::at(env.ctx.latest_record_time_ms());
+    let mut c = FieldChecker::at(env.ctx.latest_record_time_ms());
     c.time_value("time", &r.time);
     let sscc_ok = c.sscc_value("sscc", &r.sscc);
     let contents = check_record_codes(&env.state, &mut c, "contents", &r.contents);
-    finish(c, "R-S3")?;
+    finish(c, Rule::RS3)?;
     let sscc = normalise_sscc(&r.sscc, sscc_ok)?;
     let lu = Node::Sscc(sscc.clone());
     match r.action {
@@ -292,7 +293,7 @@ pub fn aggregation(env: &mut TxEnv<'_>, r: &Aggregation) -> Result<(), ContractE
             }
             if !problems.is_empty() {
                 return Err(ContractError {
-                    rule: "R-S3",
+                    rule: Rule::RS3,
                     code: ErrorCode::InvalidTransition,
                     problems,
                 });
@@ -305,7 +306,7 @@ pub fn aggregation(env: &mut TxEnv<'_>, r: &Aggregation) -> Result<(), ContractE
     let codes: Vec<NormalisedCode> = contents.into_iter().map(|(n, _)| n).collect();
     env.store_record(
         &Payload::Aggregation(r.clone()),
-        tags::LINEAGE,
+        IndexTag::Lineage,
         &codes,
         false,
     );
@@ -316,7 +317,7 @@ fn normalise_sscc(s: &str, ok: bool) -> Result<String, ContractError> {
     match Sscc::parse(s) {
         Ok(v) if ok => Ok(v.as_str().to_string()),
         _ => Err(ContractError::one(
-            "R-I2",
+            Rule::RI2,
             ErrorCode::MalformedItem,
             "sscc",
             Problem::Malformed("not an SSCC".into()),
@@ -327,7 +328,7 @@ fn normalise_sscc(s: &str, ok: bool) -> Result<String, ContractError> {
 /// Shipment (R-S3 graph; R-N3): units and/or known SSCCs to a destination country (ISO
 /// 3166-1 alpha-2). The reference is unique per shipper.
 pub fn shipment(env: &mut TxEnv<'_>, r: &Shipment) -> Result<(), ContractError> {
-    let mut c = Checker::at(env.ctx.latest_record_time_ms());
+    let mut c = FieldChecker::at(env.ctx.latest_record_time_ms());
     c.time_value("time", &r.time);
     c.country_value("destination_country", &r.destination_country);
     c.text_value("reference", &r.reference, true);
@@ -361,11 +362,11 @@ pub fn shipment(env: &mut TxEnv<'_>, r: &Shipment) -> Result<(), ContractError> 
             }
         }
     }
-    finish(c, "R-S3")?;
+    finish(c, Rule::RS3)?;
     let rk = shipment_ref_key(&env.signer, &r.reference);
     if env.state.get_ref(&rk).is_some() {
         return Err(ContractError::one(
-            "R-S3",
+            Rule::RS3,
             ErrorCode::AlreadyExists,
             "reference",
             Problem::Duplicate(r.reference.clone()),
@@ -392,13 +393,18 @@ pub fn shipment(env: &mut TxEnv<'_>, r: &Shipment) -> Result<(), ContractError> 
     env.state.put_value(shipment_key(&env.tx_id), &st);
     env.state.put_value(rk, &env.tx_id);
     let codes: Vec<NormalisedCode> = units.into_iter().map(|(n, _)| n).collect();
-    env.store_record(&Payload::Shipment(r.clone()), tags::LINEAGE, &codes, false);
+    env.store_record(
+        &Payload::Shipment(r.clone()),
+        IndexTag::Lineage,
+        &codes,
+        false,
+    );
     Ok(())
 }
 
-/// Checker problems about unknown units become `E_UNKNOWN_TRACE_UNIT` (R-X4) when they are
+/// FieldChecker problems about unknown units become `E_UNKNOWN_TRACE_UNIT` (R-X4) when they are
 /// the only kind of problem; otherwise the usual missing / malformed error under `rule`.
-fn finish(c: Checker, rule: &'static str) -> Result<(), ContractError> {
+fn finish(c: FieldChecker, rule: Rule) -> Result<(), ContractError> {
     if !c.is_ok()
         && c.problems
             .iter()
@@ -433,9 +439,9 @@ pub fn neighbours(state: &dyn StateView, node: &Node, dir: Direction) -> Vec<Edg
         if let Ok(n) = NormalisedCode::new("code", code) {
             match dir {
                 Direction::Forward if !n.is_item() => {
-                    let ip = keys::prefix("tui/", &[n.as_bytes()]);
+                    let ip = state_keys::prefix("tui/", &[n.as_bytes()]);
                     for (k, _) in state.scan(&ip, None, MAX_EDGES_PER_NODE) {
-                        if let Some(item) = keys::last_part(&k).and_then(|t| item_code(&t)) {
+                        if let Some(item) = state_keys::last_part(&k).and_then(|t| item_code(&t)) {
                             out.push(Edge {
                                 neighbour: Node::Unit(item),
                                 kind: LinkKind::ItemOfBatch,
@@ -470,7 +476,7 @@ pub fn stored_links(state: &dyn StateView, node: &Node, dir: Direction) -> Vec<E
         Direction::Forward => "lin/d/",
         Direction::Backward => "lin/u/",
     };
-    let prefix = keys::prefix(p, &[&node.bytes()]);
+    let prefix = state_keys::prefix(p, &[&node.bytes()]);
     state
         .scan(&prefix, None, MAX_EDGES_PER_NODE)
         .into_iter()
@@ -502,7 +508,7 @@ pub fn for_each_neighbour(
         Direction::Forward => "lin/d/",
         Direction::Backward => "lin/u/",
     };
-    let prefix = keys::prefix(p, &[&node.bytes()]);
+    let prefix = state_keys::prefix(p, &[&node.bytes()]);
     let mut after: Option<Vec<u8>> = None;
     loop {
         let page = state.scan(&prefix, after.as_deref(), EDGE_PAGE);
@@ -525,13 +531,13 @@ pub fn for_each_neighbour(
     };
     match dir {
         Direction::Forward if !n.is_item() => {
-            let ip = keys::prefix("tui/", &[n.as_bytes()]);
+            let ip = state_keys::prefix("tui/", &[n.as_bytes()]);
             let mut after: Option<Vec<u8>> = None;
             loop {
                 let page = state.scan(&ip, after.as_deref(), EDGE_PAGE);
                 let count = page.len();
                 for (k, _) in page {
-                    if let Some(item) = keys::last_part(&k).and_then(|t| item_code(&t)) {
+                    if let Some(item) = state_keys::last_part(&k).and_then(|t| item_code(&t)) {
                         let e = Edge {
                             neighbour: Node::Unit(item),
                             kind: LinkKind::ItemOfBatch,
@@ -646,11 +652,11 @@ pub fn load_shipment(state: &dyn StateView, tx_id: &Hash) -> Option<ShipmentStat
 
 /// The current contents of an SSCC (units packed and not unpacked), sorted.
 pub fn current_contents(state: &dyn StateView, sscc: &str) -> Vec<String> {
-    let prefix = keys::prefix("agg/", &[sscc.as_bytes()]);
+    let prefix = state_keys::prefix("agg/", &[sscc.as_bytes()]);
     state
         .scan(&prefix, None, MAX_EDGES_PER_NODE)
         .into_iter()
-        .filter_map(|(k, _)| keys::last_part(&k))
+        .filter_map(|(k, _)| state_keys::last_part(&k))
         .filter_map(|b| String::from_utf8(b).ok())
         .collect()
 }

@@ -1,5 +1,5 @@
 //! The single table of who may write which payload kind (R-A2, R-N1–R-N4, R-T2, R-A1, R-A3,
-//! R-B*, R-Q*, R-S*). Checked in [`crate::exec::execute`] before any module runs, on every
+//! R-B*, R-Q*, R-S*). Checked in [`crate::execute_transaction`] before any module runs, on every
 //! validator, so a block carrying an unauthorised record fails re-execution.
 //!
 //! A participant may write a kind when it is **approved** and (its category is listed, or one
@@ -17,6 +17,7 @@ use tracechain_types::PublicKey;
 use crate::context::BlockContext;
 use crate::error::{ContractError, ErrorCode, Problem};
 use crate::registry::{Participant, ParticipantState};
+use crate::rules::Rule;
 
 /// A participant category without its sub-kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -65,7 +66,7 @@ pub struct WriteRule {
     /// The kind.
     pub kind: PayloadKind,
     /// The rule cited when refused for category / node type.
-    pub rule: &'static str,
+    pub rule: Rule,
     /// Node types allowed (any one suffices).
     pub node_types: &'static [NodeType],
     /// Categories allowed.
@@ -120,7 +121,7 @@ const SERVICE_PROVIDERS: &[CategoryClass] = &[
 
 const fn r(
     kind: PayloadKind,
-    rule: &'static str,
+    rule: Rule,
     node_types: &'static [NodeType],
     categories: &'static [CategoryClass],
 ) -> WriteRule {
@@ -135,7 +136,7 @@ const fn r(
     }
 }
 
-const fn any(kind: PayloadKind, rule: &'static str) -> WriteRule {
+const fn any(kind: PayloadKind, rule: Rule) -> WriteRule {
     WriteRule {
         kind,
         rule,
@@ -153,7 +154,7 @@ use PayloadKind as K;
 pub const PERMISSIONS: [WriteRule; 42] = [
     WriteRule {
         kind: K::ValidatorSetChange,
-        rule: "R-B1",
+        rule: Rule::RB1,
         node_types: NONE_T,
         categories: NONE_C,
         any_approved: false,
@@ -162,54 +163,59 @@ pub const PERMISSIONS: [WriteRule; 42] = [
     },
     WriteRule {
         kind: K::RegisterParticipant,
-        rule: "R-A1",
+        rule: Rule::RA1,
         node_types: NONE_T,
         categories: NONE_C,
         any_approved: false,
         unregistered: true,
         validator: false,
     },
-    r(K::ParticipantDecision, "R-A1", NONE_T, REGULATOR),
-    any(K::TradeRelationship, "R-A6"),
-    r(K::RegisterTraceUnit, "R-I1", UNIT_REGISTRARS, NONE_C),
-    r(K::RegisterItemCodes, "R-I1", UNIT_REGISTRARS, NONE_C),
-    r(K::Materials, "R-N1", PRODUCER, NONE_C),
-    r(K::Production, "R-N1", PRODUCER, NONE_C),
-    r(K::ProductFeatures, "R-N1", PRODUCER, NONE_C),
-    r(K::ProductCode, "R-N1", PRODUCER, NONE_C),
-    r(K::Order, "R-N2", TRADE, NONE_C),
-    r(K::PaymentReceipt, "R-T2", PAYMENT, NONE_C),
-    r(K::TradeProductCode, "R-N2", TRADE, NONE_C),
-    r(K::Tally, "R-N3", LOGISTICS, NONE_C),
-    r(K::Transport, "R-N3", LOGISTICS, NONE_C),
-    r(K::Warehousing, "R-N3", LOGISTICS, NONE_C),
-    r(K::Delivery, "R-N3", LOGISTICS, NONE_C),
-    r(K::DeliveryException, "R-N3", LOGISTICS, NONE_C),
-    r(K::CustomsDeclaration, "R-N4", PORT, NONE_C),
-    r(K::CustomsStatus, "R-C2", NONE_T, REGULATOR), // the customs department (ADR 0040)
-    r(K::Transformation, "R-N1", PRODUCER, NONE_C),
-    r(K::Aggregation, "R-N3", LOGISTICS_AND_PRODUCER, NONE_C),
-    r(K::Shipment, "R-N3", LOGISTICS, NONE_C),
-    r(K::Filing, "R-B2", NONE_T, TRADE_ENTITY),
-    r(K::FilingDecision, "R-B2", NONE_T, REGULATOR),
-    r(K::ExportDeclaration, "R-B3", NONE_T, TRADE_ENTITY),
-    r(K::DeclarationDecision, "R-B3", NONE_T, REGULATOR),
-    r(K::ManualImport, "R-B4", NONE_T, TRADE_ENTITY),
-    r(K::LinkAuthorisation, "R-Q1", NONE_T, TRADE_ENTITY),
-    r(K::PaymentOrderLink, "R-Q1", LINKERS, OPERATOR),
-    r(K::BulkImport, "R-Q3", PLATFORM_T, NONE_C), // information providers only (Table 5, ADR 0045)
-    any(K::DocumentAnchor, "R-S1"),
-    any(K::DocumentRevocation, "R-S1"),
-    r(K::Recall, "R-S3", PRODUCER, REGULATOR),
-    r(K::ConsumerScan, "R-S4", NONE_T, SCANNERS),
-    any(K::Feedback, "R-S7"),
-    r(K::FeedbackAnswer, "R-S7", NONE_T, SERVICE_PROVIDERS),
+    r(K::ParticipantDecision, Rule::RA1, NONE_T, REGULATOR),
+    any(K::TradeRelationship, Rule::RA6),
+    r(K::RegisterTraceUnit, Rule::RI1, UNIT_REGISTRARS, NONE_C),
+    r(K::RegisterItemCodes, Rule::RI1, UNIT_REGISTRARS, NONE_C),
+    r(K::Materials, Rule::RN1, PRODUCER, NONE_C),
+    r(K::Production, Rule::RN1, PRODUCER, NONE_C),
+    r(K::ProductFeatures, Rule::RN1, PRODUCER, NONE_C),
+    r(K::ProductCode, Rule::RN1, PRODUCER, NONE_C),
+    r(K::Order, Rule::RN2, TRADE, NONE_C),
+    r(K::PaymentReceipt, Rule::RT2, PAYMENT, NONE_C),
+    r(K::TradeProductCode, Rule::RN2, TRADE, NONE_C),
+    r(K::Tally, Rule::RN3, LOGISTICS, NONE_C),
+    r(K::Transport, Rule::RN3, LOGISTICS, NONE_C),
+    r(K::Warehousing, Rule::RN3, LOGISTICS, NONE_C),
+    r(K::Delivery, Rule::RN3, LOGISTICS, NONE_C),
+    r(K::DeliveryException, Rule::RN3, LOGISTICS, NONE_C),
+    r(K::CustomsDeclaration, Rule::RN4, PORT, NONE_C),
+    r(K::CustomsStatus, Rule::RC2, NONE_T, REGULATOR), // the customs department (ADR 0040)
+    r(K::Transformation, Rule::RN1, PRODUCER, NONE_C),
+    r(K::Aggregation, Rule::RN3, LOGISTICS_AND_PRODUCER, NONE_C),
+    r(K::Shipment, Rule::RN3, LOGISTICS, NONE_C),
+    r(K::Filing, Rule::RB2, NONE_T, TRADE_ENTITY),
+    r(K::FilingDecision, Rule::RB2, NONE_T, REGULATOR),
+    r(K::ExportDeclaration, Rule::RB3, NONE_T, TRADE_ENTITY),
+    r(K::DeclarationDecision, Rule::RB3, NONE_T, REGULATOR),
+    r(K::ManualImport, Rule::RB4, NONE_T, TRADE_ENTITY),
+    r(K::LinkAuthorisation, Rule::RQ1, NONE_T, TRADE_ENTITY),
+    r(K::PaymentOrderLink, Rule::RQ1, LINKERS, OPERATOR),
+    r(K::BulkImport, Rule::RQ3, PLATFORM_T, NONE_C), // information providers only (Table 5, ADR 0045)
+    any(K::DocumentAnchor, Rule::RS1),
+    any(K::DocumentRevocation, Rule::RS1),
+    r(K::Recall, Rule::RS3, PRODUCER, REGULATOR),
+    r(K::ConsumerScan, Rule::RS4, NONE_T, SCANNERS),
+    any(K::Feedback, Rule::RS7),
+    r(K::FeedbackAnswer, Rule::RS7, NONE_T, SERVICE_PROVIDERS),
     // information providers (Table 5): every access node type, and regulators (ADR 0045)
-    r(K::EpcisEvent, "R-A4", &NodeType::ALL, REGULATOR),
-    r(K::CompanyPrefixClaim, "R-I2", UNIT_REGISTRARS, NONE_C), // brand owners (ADR 0042)
-    r(K::CompanyPrefixDecision, "R-I2", NONE_T, REGULATOR),
-    r(K::CompanyPrefixDelegation, "R-I2", UNIT_REGISTRARS, NONE_C),
-    any(K::Handover, "R-A6"), // custodians, checked by the module (ADR 0049)
+    r(K::EpcisEvent, Rule::RA4, &NodeType::ALL, REGULATOR),
+    r(K::CompanyPrefixClaim, Rule::RI2, UNIT_REGISTRARS, NONE_C), // brand owners (ADR 0042)
+    r(K::CompanyPrefixDecision, Rule::RI2, NONE_T, REGULATOR),
+    r(
+        K::CompanyPrefixDelegation,
+        Rule::RI2,
+        UNIT_REGISTRARS,
+        NONE_C,
+    ),
+    any(K::Handover, Rule::RA6), // custodians, checked by the module (ADR 0049)
 ];
 
 /// The row of a kind.
@@ -266,7 +272,7 @@ pub fn check(
     }
     let Some(p) = participant else {
         return Err(ContractError::one(
-            "R-A1",
+            Rule::RA1,
             ErrorCode::NotRegistered,
             "signer",
             Problem::NotFound("no participant registered under this key".into()),
@@ -276,7 +282,7 @@ pub fn check(
         ParticipantState::Approved => {}
         ParticipantState::Pending | ParticipantState::Rejected => {
             return Err(ContractError::one(
-                "R-A1",
+                Rule::RA1,
                 ErrorCode::NotApproved,
                 "signer",
                 Problem::NotAllowed(format!(
@@ -287,7 +293,7 @@ pub fn check(
         }
         ParticipantState::Suspended => {
             return Err(ContractError::one(
-                "R-A3",
+                Rule::RA3,
                 ErrorCode::Suspended,
                 "signer",
                 Problem::NotAllowed("participant is suspended".into()),
@@ -295,7 +301,7 @@ pub fn check(
         }
         ParticipantState::Revoked => {
             return Err(ContractError::one(
-                "R-A3",
+                Rule::RA3,
                 ErrorCode::Revoked,
                 "signer",
                 Problem::NotAllowed("participant is revoked".into()),

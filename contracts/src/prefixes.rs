@@ -19,12 +19,14 @@ use tracechain_types::records::{
 };
 use tracechain_types::{Hash, Payload, PublicKey};
 
+use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, Problem};
-use crate::exec::TxEnv;
-use crate::keys;
+use crate::index_tags::IndexTag;
 use crate::registry::{self, ParticipantState};
+use crate::rules::Rule;
 use crate::state::{decode_stored, State, StateView};
-use crate::validate::Checker;
+use crate::state_keys;
+use crate::validate::FieldChecker;
 
 /// Shortest company prefix accepted (digits).
 pub const MIN_PREFIX_DIGITS: usize = 4;
@@ -59,18 +61,18 @@ pub struct PrefixClaimState {
 }
 
 fn claim_key(prefix: &str, claimant: &PublicKey) -> Vec<u8> {
-    keys::key("gcp/", &[prefix.as_bytes(), &claimant.0])
+    state_keys::key("gcp/", &[prefix.as_bytes(), &claimant.0])
 }
 
 fn holder_key(prefix: &str) -> Vec<u8> {
-    keys::key("gch/", &[prefix.as_bytes()])
+    state_keys::key("gch/", &[prefix.as_bytes()])
 }
 
 fn delegation_key(prefix: &str, delegate: &PublicKey) -> Vec<u8> {
-    keys::key("gcd/", &[prefix.as_bytes(), &delegate.0])
+    state_keys::key("gcd/", &[prefix.as_bytes(), &delegate.0])
 }
 
-fn check_prefix(c: &mut Checker, prefix: &str) {
+fn check_prefix(c: &mut FieldChecker, prefix: &str) {
     if prefix.len() < MIN_PREFIX_DIGITS
         || prefix.len() > MAX_PREFIX_DIGITS
         || !prefix.bytes().all(|b| b.is_ascii_digit())
@@ -129,17 +131,17 @@ pub fn may_register(state: &dyn StateView, gtin14: &str, who: &PublicKey) -> Res
 
 /// CompanyPrefixClaim (R-I2): a unit registrar claims a prefix it holds.
 pub fn claim(env: &mut TxEnv<'_>, r: &CompanyPrefixClaim) -> Result<(), ContractError> {
-    let mut c = Checker::new();
+    let mut c = FieldChecker::new();
     check_prefix(&mut c, &r.prefix);
     if r.evidence == Hash::ZERO {
         c.push("evidence", Problem::Missing);
     }
-    c.finish("R-I2")?;
+    c.finish(Rule::RI2)?;
     let k = claim_key(&r.prefix, &env.signer);
     if let Some(st) = env.state.get_value::<PrefixClaimState>(&k) {
         if matches!(st.state, ClaimState::Pending | ClaimState::Approved) {
             return Err(ContractError::one(
-                "R-I2",
+                Rule::RI2,
                 ErrorCode::AlreadyExists,
                 "prefix",
                 Problem::Duplicate(format!("{} is already {:?}", r.prefix, st.state)),
@@ -155,7 +157,12 @@ pub fn claim(env: &mut TxEnv<'_>, r: &CompanyPrefixClaim) -> Result<(), Contract
             decision: None,
         },
     );
-    env.store_record(&Payload::CompanyPrefixClaim(r.clone()), "GCP", &[], false);
+    env.store_record(
+        &Payload::CompanyPrefixClaim(r.clone()),
+        IndexTag::CompanyPrefix,
+        &[],
+        false,
+    );
     Ok(())
 }
 
@@ -179,14 +186,14 @@ fn overlapping(state: &dyn StateView, prefix: &str) -> Option<String> {
 
 /// CompanyPrefixDecision (R-I2, R-B5): a regulator approves, rejects or revokes a claim.
 pub fn decide(env: &mut TxEnv<'_>, r: &CompanyPrefixDecision) -> Result<(), ContractError> {
-    let mut c = Checker::new();
+    let mut c = FieldChecker::new();
     check_prefix(&mut c, &r.prefix);
     c.text_value("reason", &r.reason, true);
-    c.finish("R-I2")?;
+    c.finish(Rule::RI2)?;
     let k = claim_key(&r.prefix, &r.holder);
     let Some(mut st) = env.state.get_value::<PrefixClaimState>(&k) else {
         return Err(ContractError::one(
-            "R-I2",
+            Rule::RI2,
             ErrorCode::NotFound,
             "prefix",
             Problem::NotFound("no claim of this participant to this prefix".into()),
@@ -198,7 +205,7 @@ pub fn decide(env: &mut TxEnv<'_>, r: &CompanyPrefixDecision) -> Result<(), Cont
         (ClaimState::Approved, PrefixAction::Revoke) => ClaimState::Revoked,
         (from, action) => {
             return Err(ContractError::one(
-                "R-I2",
+                Rule::RI2,
                 ErrorCode::InvalidTransition,
                 "action",
                 Problem::NotAllowed(format!("{action:?} is not allowed for a {from:?} claim")),
@@ -208,7 +215,7 @@ pub fn decide(env: &mut TxEnv<'_>, r: &CompanyPrefixDecision) -> Result<(), Cont
     if next == ClaimState::Approved {
         if let Some(p) = overlapping(&env.state, &r.prefix) {
             return Err(ContractError::one(
-                "R-I2",
+                Rule::RI2,
                 ErrorCode::AlreadyExists,
                 "prefix",
                 Problem::Duplicate(format!(
@@ -221,7 +228,7 @@ pub fn decide(env: &mut TxEnv<'_>, r: &CompanyPrefixDecision) -> Result<(), Cont
             .is_some_and(|p| p.state == ParticipantState::Approved);
         if !approved {
             return Err(ContractError::one(
-                "R-I2",
+                Rule::RI2,
                 ErrorCode::NotApproved,
                 "holder",
                 Problem::NotAllowed("the claimant is not an approved participant".into()),
@@ -236,7 +243,7 @@ pub fn decide(env: &mut TxEnv<'_>, r: &CompanyPrefixDecision) -> Result<(), Cont
     env.state.put_value(k, &st);
     env.store_record(
         &Payload::CompanyPrefixDecision(r.clone()),
-        "GCP",
+        IndexTag::CompanyPrefix,
         &[],
         false,
     );
@@ -246,12 +253,12 @@ pub fn decide(env: &mut TxEnv<'_>, r: &CompanyPrefixDecision) -> Result<(), Cont
 /// CompanyPrefixDelegation (R-I2): the holder lets a participant register units under its
 /// prefix (contract manufacturing), or withdraws it.
 pub fn delegate(env: &mut TxEnv<'_>, r: &CompanyPrefixDelegation) -> Result<(), ContractError> {
-    let mut c = Checker::new();
+    let mut c = FieldChecker::new();
     check_prefix(&mut c, &r.prefix);
-    c.finish("R-I2")?;
+    c.finish(Rule::RI2)?;
     if holder(&env.state, &r.prefix) != Some(env.signer) {
         return Err(ContractError::one(
-            "R-I2",
+            Rule::RI2,
             ErrorCode::NotOwner,
             "prefix",
             Problem::NotAllowed("only the approved holder of a prefix delegates it".into()),
@@ -261,7 +268,7 @@ pub fn delegate(env: &mut TxEnv<'_>, r: &CompanyPrefixDelegation) -> Result<(), 
     if r.withdraw {
         if env.state.get_ref(&k).is_none() {
             return Err(ContractError::one(
-                "R-I2",
+                Rule::RI2,
                 ErrorCode::NotFound,
                 "delegate",
                 Problem::NotFound("no delegation to withdraw".into()),
@@ -273,7 +280,7 @@ pub fn delegate(env: &mut TxEnv<'_>, r: &CompanyPrefixDelegation) -> Result<(), 
             .is_some_and(|p| p.state == ParticipantState::Approved);
         if !approved || r.delegate == env.signer {
             return Err(ContractError::one(
-                "R-I2",
+                Rule::RI2,
                 ErrorCode::NotApproved,
                 "delegate",
                 Problem::NotAllowed("the delegate is another, approved participant".into()),
@@ -283,7 +290,7 @@ pub fn delegate(env: &mut TxEnv<'_>, r: &CompanyPrefixDelegation) -> Result<(), 
     }
     env.store_record(
         &Payload::CompanyPrefixDelegation(r.clone()),
-        "GCP",
+        IndexTag::CompanyPrefix,
         &[],
         false,
     );

@@ -18,16 +18,18 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use tracechain_types::records::{Recall, TraceCode};
 use tracechain_types::{encode, Hash, Payload, PublicKey};
 
-use crate::codes::NormalisedCode;
+use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, Problem};
-use crate::exec::TxEnv;
-use crate::keys;
+use crate::index_tags::IndexTag;
 use crate::lineage::{self, Direction, Node};
 use crate::permissions::CategoryClass;
-use crate::query::{self, tags};
+use crate::query;
+use crate::rules::Rule;
 use crate::state::{decode_stored, StateView};
+use crate::state_keys;
 use crate::trace;
-use crate::validate::Checker;
+use crate::trace_codes::NormalisedCode;
+use crate::validate::FieldChecker;
 
 /// Most recalls listed for one node.
 pub const MAX_RECALLS_PER_NODE: usize = 100;
@@ -52,21 +54,21 @@ pub struct IssuedRecall {
 }
 
 fn recall_key(issuer: &PublicKey, r: &str) -> Vec<u8> {
-    keys::key("rcl/", &[&issuer.0, r.as_bytes()])
+    state_keys::key("rcl/", &[&issuer.0, r.as_bytes()])
 }
 
 fn node_recall_prefix(node: &Node) -> Vec<u8> {
-    keys::prefix("rcl/n/", &[&encode(node)])
+    state_keys::prefix("rcl/n/", &[&encode(node)])
 }
 
 fn node_recall_key(node: &Node, issuer: &PublicKey, r: &str) -> Vec<u8> {
-    keys::key("rcl/n/", &[&encode(node), &issuer.0, r.as_bytes()])
+    state_keys::key("rcl/n/", &[&encode(node), &issuer.0, r.as_bytes()])
 }
 
 /// Recall (R-S3): by a producer for a batch it registered, or by a regulator for any batch.
 /// The batch must be a registered batch-level unit; the reference is unique per issuer.
 pub fn recall(env: &mut TxEnv<'_>, r: &Recall) -> Result<(), ContractError> {
-    let mut c = Checker::new();
+    let mut c = FieldChecker::new();
     c.text_value("recall_ref", &r.recall_ref, true);
     c.text_value("reason", &r.reason, true);
     let batch = match NormalisedCode::new("batch", &r.batch) {
@@ -76,10 +78,10 @@ pub fn recall(env: &mut TxEnv<'_>, r: &Recall) -> Result<(), ContractError> {
             None
         }
     };
-    c.finish("R-S3")?;
+    c.finish(Rule::RS3)?;
     let Some(batch) = batch else {
         return Err(ContractError::one(
-            "R-S3",
+            Rule::RS3,
             ErrorCode::MalformedItem,
             "batch",
             Problem::Missing,
@@ -87,7 +89,7 @@ pub fn recall(env: &mut TxEnv<'_>, r: &Recall) -> Result<(), ContractError> {
     };
     if batch.is_item() {
         return Err(ContractError::one(
-            "R-S3",
+            Rule::RS3,
             ErrorCode::MalformedItem,
             "batch",
             Problem::NotAllowed("a recall names a batch-level code (GTIN + batch)".into()),
@@ -95,7 +97,7 @@ pub fn recall(env: &mut TxEnv<'_>, r: &Recall) -> Result<(), ContractError> {
     }
     let Some(unit) = trace::load(&env.state, &batch) else {
         return Err(ContractError::one(
-            "R-X4",
+            Rule::RX4,
             ErrorCode::UnknownTraceUnit,
             "batch",
             Problem::NotFound(batch.as_str().to_string()),
@@ -107,7 +109,7 @@ pub fn recall(env: &mut TxEnv<'_>, r: &Recall) -> Result<(), ContractError> {
         .is_some_and(|p| CategoryClass::of(&p.registration.category) == CategoryClass::Regulator);
     if !is_regulator && unit.registrant != env.signer {
         return Err(ContractError::one(
-            "R-S3",
+            Rule::RS3,
             ErrorCode::NotOwner,
             "batch",
             Problem::NotAllowed(
@@ -118,7 +120,7 @@ pub fn recall(env: &mut TxEnv<'_>, r: &Recall) -> Result<(), ContractError> {
     let k = recall_key(&env.signer, &r.recall_ref);
     if env.state.get_ref(&k).is_some() {
         return Err(ContractError::one(
-            "R-S3",
+            Rule::RS3,
             ErrorCode::AlreadyExists,
             "recall_ref",
             Problem::Duplicate(r.recall_ref.clone()),
@@ -140,7 +142,7 @@ pub fn recall(env: &mut TxEnv<'_>, r: &Recall) -> Result<(), ContractError> {
     );
     env.store_record(
         &Payload::Recall(r.clone()),
-        tags::RECALL,
+        IndexTag::Recall,
         std::slice::from_ref(&batch),
         false,
     );
@@ -255,7 +257,7 @@ fn collect_unit_records(
     out: &mut RecallImpact,
     budget: &mut usize,
 ) -> bool {
-    for cat in [tags::L3, tags::L2, tags::L4, tags::T1] {
+    for cat in [IndexTag::L3, IndexTag::L2, IndexTag::L4, IndexTag::T1] {
         let complete = query::for_each_record_id(state, u, cat, |id| {
             if *budget == 0 {
                 return false;
@@ -328,7 +330,7 @@ pub fn status(state: &dyn StateView, code: &TraceCode) -> Option<RecallStatus> {
     for node in up.nodes.iter().filter(|n| matches!(n, Node::Unit(_))) {
         let prefix = node_recall_prefix(node);
         for (k, _) in state.scan(&prefix, None, MAX_RECALLS_PER_NODE) {
-            let Some(parts) = keys::parts_after(&k, &prefix) else {
+            let Some(parts) = state_keys::parts_after(&k, &prefix) else {
                 continue;
             };
             let [issuer, rref] = parts.as_slice() else {
@@ -337,7 +339,7 @@ pub fn status(state: &dyn StateView, code: &TraceCode) -> Option<RecallStatus> {
             let Ok(issuer) = <[u8; 32]>::try_from(issuer.as_slice()) else {
                 continue;
             };
-            let rk = keys::key("rcl/", &[&issuer, rref]);
+            let rk = state_keys::key("rcl/", &[&issuer, rref]);
             if let Some(b) = state.get(&rk) {
                 recalls.push(decode_stored::<IssuedRecall>(&rk, &b));
             }

@@ -13,73 +13,23 @@ use tracechain_types::records::{
 };
 use tracechain_types::{Hash, Payload, PublicKey};
 
+use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, Problem};
-use crate::exec::TxEnv;
-use crate::keys;
+use crate::index_tags::IndexTag;
 use crate::permissions::CategoryClass;
+use crate::rules::Rule;
 use crate::state::{decode_stored, State, StateView};
-use crate::validate::{Checker, MAX_TEXT_BYTES};
+use crate::state_keys;
+use crate::validate::{FieldChecker, MAX_TEXT_BYTES};
+
+pub use crate::participants::{
+    load, relationship, Participant, ParticipantState, RelationshipSide,
+};
 
 /// Most node types one participant declares (there are 10).
 pub const MAX_NODE_TYPES: usize = NodeType::ALL.len();
 /// Most entries one directory read returns; the caller pages with `after`.
 pub const MAX_DIRECTORY_PAGE: usize = 500;
-
-/// A participant's state (R-A1, R-A3).
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    BorshSerialize,
-    BorshDeserialize,
-    serde::Serialize,
-)]
-pub enum ParticipantState {
-    /// Registered, waiting for a regulator.
-    Pending,
-    /// May write what its category / node types allow.
-    Approved,
-    /// Temporarily barred from writing.
-    Suspended,
-    /// Permanently barred.
-    Revoked,
-    /// Registration refused; may register again.
-    Rejected,
-}
-
-impl ParticipantState {
-    /// All states.
-    pub const ALL: [ParticipantState; 5] = [
-        ParticipantState::Pending,
-        ParticipantState::Approved,
-        ParticipantState::Suspended,
-        ParticipantState::Revoked,
-        ParticipantState::Rejected,
-    ];
-}
-
-/// A registry entry (`par/{key}`).
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
-pub struct Participant {
-    /// The participant's key.
-    pub key: PublicKey,
-    /// What it declared.
-    pub registration: ParticipantRegistration,
-    /// Current state.
-    pub state: ParticipantState,
-    /// Height of (the latest) registration.
-    pub registered_height: u64,
-    /// The last decision: by whom, which, why, at which height (R-B5).
-    pub last_decision: Option<(PublicKey, ParticipantAction, String, u64)>,
-    /// Decisions applied since (the latest) registration: the round that departments' votes
-    /// on a regulator count in (ADR 0041).
-    pub decisions: u64,
-}
 
 /// The votes of departments on one decision about a regulator (`pav/{regulator}/{registered
 /// height}/{decisions}/{action}`, ADR 0041): at most one per agency, so at most
@@ -88,21 +38,6 @@ pub struct Participant {
 pub struct DepartmentVotes {
     /// Agency, the voting regulator, height and reason, sorted by agency.
     pub votes: Vec<(Agency, PublicKey, u64, String)>,
-}
-
-/// One side of a trade relationship (`rel/{signer}/{counterparty}`).
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
-pub struct RelationshipSide {
-    /// Hash of the terms this side signed.
-    pub terms: Hash,
-    /// Height signed.
-    pub height: u64,
-}
-
-/// The registry entry of `key`.
-pub fn load(state: &dyn StateView, key: &PublicKey) -> Option<Participant> {
-    let k = keys::participant(key);
-    state.get_ref(&k).map(|b| decode_stored(&k, &b))
 }
 
 /// Seed an approved participant at genesis (the first regulators, so that someone can approve
@@ -114,7 +49,7 @@ pub fn genesis_participant(
 ) {
     if let ParticipantCategory::Regulator(a) = registration.category {
         state.put(
-            keys::regulator_in_office(a, &key),
+            state_keys::regulator_in_office(a, &key),
             tracechain_types::encode(&()),
         );
     }
@@ -126,7 +61,7 @@ pub fn genesis_participant(
         last_decision: None,
         decisions: 0,
     };
-    state.put(keys::participant(&key), tracechain_types::encode(&p));
+    state.put(state_keys::participant(&key), tracechain_types::encode(&p));
 }
 
 /// The agencies with at least one approved regulator (ADR 0041).
@@ -135,7 +70,7 @@ pub fn departments_in_office(state: &dyn StateView) -> Vec<Agency> {
         .into_iter()
         .filter(|a| {
             !state
-                .scan(&keys::regulators_in_office(*a), None, 1)
+                .scan(&state_keys::regulators_in_office(*a), None, 1)
                 .is_empty()
         })
         .collect()
@@ -152,7 +87,7 @@ pub fn department_votes(
     p: &Participant,
     action: ParticipantAction,
 ) -> DepartmentVotes {
-    let k = keys::department_vote(&p.key, p.registered_height, p.decisions, action as u8);
+    let k = state_keys::department_vote(&p.key, p.registered_height, p.decisions, action as u8);
     state
         .get_ref(&k)
         .map(|b| decode_stored(&k, &b))
@@ -160,7 +95,7 @@ pub fn department_votes(
 }
 
 /// R-I4: a USCC for Chinese enterprises, a GLN, or another country's registration number.
-fn check_registration_id(c: &mut Checker, country: &str, registration_id: &RegistrationId) {
+fn check_registration_id(c: &mut FieldChecker, country: &str, registration_id: &RegistrationId) {
     match registration_id {
         RegistrationId::Uscc(s) => {
             if let Err(e) = Uscc::parse(s) {
@@ -211,7 +146,7 @@ fn check_registration_id(c: &mut Checker, country: &str, registration_id: &Regis
 
 /// Check a registration's fields (R-A1, R-I4).
 pub fn check_registration(r: &ParticipantRegistration) -> Result<(), ContractError> {
-    let mut c = Checker::new();
+    let mut c = FieldChecker::new();
     c.country_value("country", &r.country);
     if r.node_types.len() > MAX_NODE_TYPES {
         c.push(
@@ -274,12 +209,12 @@ pub fn check_registration(r: &ParticipantRegistration) -> Result<(), ContractErr
     if r.identity_document == Hash::ZERO {
         c.push("identity_document", Problem::Missing);
     }
-    c.finish("R-A1").map_err(|mut e| {
+    c.finish(Rule::RA1).map_err(|mut e| {
         if e.problems
             .iter()
             .any(|p| p.field.starts_with("identity.registration_id"))
         {
-            e.rule = "R-I4";
+            e.rule = Rule::RI4;
         }
         e
     })
@@ -290,7 +225,7 @@ pub fn register(env: &mut TxEnv<'_>, r: &ParticipantRegistration) -> Result<(), 
     check_registration(r)?;
     if let Err(e) = env.signer.check_registrable() {
         return Err(ContractError::one(
-            "R-A1",
+            Rule::RA1,
             ErrorCode::MalformedItem,
             "signer",
             Problem::Malformed(e.to_string()),
@@ -304,21 +239,27 @@ pub fn register(env: &mut TxEnv<'_>, r: &ParticipantRegistration) -> Result<(), 
         last_decision: None,
         decisions: 0,
     };
-    env.state.put_value(keys::participant(&env.signer), &p);
-    env.store_record(&Payload::RegisterParticipant(r.clone()), "REG", &[], false);
+    env.state
+        .put_value(state_keys::participant(&env.signer), &p);
+    env.store_record(
+        &Payload::RegisterParticipant(r.clone()),
+        IndexTag::Registration,
+        &[],
+        false,
+    );
     Ok(())
 }
 
 /// ParticipantDecision by a regulator (R-A1, R-A3, R-B5).
 pub fn decide(env: &mut TxEnv<'_>, d: &ParticipantDecision) -> Result<(), ContractError> {
-    let mut c = Checker::new();
+    let mut c = FieldChecker::new();
     if d.reason.len() > MAX_TEXT_BYTES || d.reason.trim().is_empty() {
         c.text_value("reason", &d.reason, true);
     }
-    c.finish("R-B5")?;
+    c.finish(Rule::RB5)?;
     let Some(mut p) = load(&env.state, &d.participant) else {
         return Err(ContractError::one(
-            "R-A1",
+            Rule::RA1,
             ErrorCode::NotFound,
             "participant",
             Problem::NotFound("no such participant".into()),
@@ -326,7 +267,7 @@ pub fn decide(env: &mut TxEnv<'_>, d: &ParticipantDecision) -> Result<(), Contra
     };
     if d.participant == env.signer {
         return Err(ContractError::one(
-            "R-A3",
+            Rule::RA3,
             ErrorCode::NotPermitted,
             "participant",
             Problem::NotAllowed("a regulator cannot decide on itself".into()),
@@ -342,9 +283,9 @@ pub fn decide(env: &mut TxEnv<'_>, d: &ParticipantDecision) -> Result<(), Contra
         (S::Pending | S::Approved | S::Suspended | S::Rejected, A::Revoke) => S::Revoked,
         (from, action) => {
             let rule = if matches!(action, A::Approve | A::Reject) {
-                "R-A1"
+                Rule::RA1
             } else {
-                "R-A3"
+                Rule::RA3
             };
             return Err(ContractError::one(
                 rule,
@@ -356,12 +297,17 @@ pub fn decide(env: &mut TxEnv<'_>, d: &ParticipantDecision) -> Result<(), Contra
             ));
         }
     };
-    env.store_record(&Payload::ParticipantDecision(d.clone()), "DEC", &[], false);
+    env.store_record(
+        &Payload::ParticipantDecision(d.clone()),
+        IndexTag::Decision,
+        &[],
+        false,
+    );
     if let ParticipantCategory::Regulator(subject) = p.registration.category {
         if !department_vote(env, &p, d)? {
             return Ok(());
         }
-        let office = keys::regulator_in_office(subject, &p.key);
+        let office = state_keys::regulator_in_office(subject, &p.key);
         if next == S::Approved {
             env.state.put_value(office, &());
         } else {
@@ -371,7 +317,8 @@ pub fn decide(env: &mut TxEnv<'_>, d: &ParticipantDecision) -> Result<(), Contra
     p.state = next;
     p.decisions = p.decisions.saturating_add(1);
     p.last_decision = Some((env.signer, d.action, d.reason.clone(), env.ctx.height));
-    env.state.put_value(keys::participant(&d.participant), &p);
+    env.state
+        .put_value(state_keys::participant(&d.participant), &p);
     Ok(())
 }
 
@@ -387,7 +334,7 @@ fn department_vote(
         env.participant.as_ref().map(|x| x.registration.category)
     else {
         return Err(ContractError::one(
-            "R-A1",
+            Rule::RA1,
             ErrorCode::NotPermitted,
             "signer",
             Problem::NotAllowed("decisions are taken by regulators".into()),
@@ -396,7 +343,7 @@ fn department_vote(
     let mut votes = department_votes(&env.state, p, d.action);
     if votes.votes.iter().any(|(a, ..)| *a == agency) {
         return Err(ContractError::one(
-            "R-A1",
+            Rule::RA1,
             ErrorCode::InvalidTransition,
             "action",
             Problem::Duplicate(format!(
@@ -411,7 +358,7 @@ fn department_vote(
         .insert(at, (agency, env.signer, env.ctx.height, d.reason.clone()));
     let needed = department_quorum(departments_in_office(&env.state).len());
     let round = |action: ParticipantAction| {
-        keys::department_vote(&p.key, p.registered_height, p.decisions, action as u8)
+        state_keys::department_vote(&p.key, p.registered_height, p.decisions, action as u8)
     };
     if votes.votes.len() >= needed {
         // The round ends: every action's votes of this round are spent.
@@ -430,7 +377,7 @@ fn department_vote(
 pub fn trade_relationship(env: &mut TxEnv<'_>, t: &TradeRelationship) -> Result<(), ContractError> {
     if t.counterparty == env.signer {
         return Err(ContractError::one(
-            "R-A6",
+            Rule::RA6,
             ErrorCode::MalformedItem,
             "counterparty",
             Problem::NotAllowed("a relationship needs two participants".into()),
@@ -440,7 +387,7 @@ pub fn trade_relationship(env: &mut TxEnv<'_>, t: &TradeRelationship) -> Result<
         Some(p) if p.state == ParticipantState::Approved => {}
         Some(p) => {
             return Err(ContractError::one(
-                "R-A6",
+                Rule::RA6,
                 ErrorCode::NotApproved,
                 "counterparty",
                 Problem::NotAllowed(format!("counterparty is {:?}", p.state)),
@@ -448,7 +395,7 @@ pub fn trade_relationship(env: &mut TxEnv<'_>, t: &TradeRelationship) -> Result<
         }
         None => {
             return Err(ContractError::one(
-                "R-A6",
+                Rule::RA6,
                 ErrorCode::NotFound,
                 "counterparty",
                 Problem::NotFound("no such participant".into()),
@@ -457,31 +404,26 @@ pub fn trade_relationship(env: &mut TxEnv<'_>, t: &TradeRelationship) -> Result<
     }
     if t.terms == Hash::ZERO {
         return Err(ContractError::one(
-            "R-A6",
+            Rule::RA6,
             ErrorCode::MissingBasicItem,
             "terms",
             Problem::Missing,
         ));
     }
     env.state.put_value(
-        keys::relationship(&env.signer, &t.counterparty),
+        state_keys::relationship(&env.signer, &t.counterparty),
         &RelationshipSide {
             terms: t.terms,
             height: env.ctx.height,
         },
     );
-    env.store_record(&Payload::TradeRelationship(t.clone()), "REL", &[], false);
+    env.store_record(
+        &Payload::TradeRelationship(t.clone()),
+        IndexTag::Relationship,
+        &[],
+        false,
+    );
     Ok(())
-}
-
-/// Whether a trade relationship between `a` and `b` exists: both signed the same terms
-/// (R-A6). Returns the terms.
-pub fn relationship(state: &dyn StateView, a: &PublicKey, b: &PublicKey) -> Option<Hash> {
-    let ka = keys::relationship(a, b);
-    let kb = keys::relationship(b, a);
-    let sa: RelationshipSide = decode_stored(&ka, &state.get(&ka)?);
-    let sb: RelationshipSide = decode_stored(&kb, &state.get(&kb)?);
-    (sa.terms == sb.terms).then_some(sa.terms)
 }
 
 /// A directory query (R-A6): approved participants, filtered by category class, node type and
@@ -508,7 +450,7 @@ pub struct DirectoryQuery {
 pub fn directory(state: &dyn StateView, q: &DirectoryQuery) -> Vec<Participant> {
     let limit = q.limit.clamp(1, MAX_DIRECTORY_PAGE);
     let mut out = Vec::new();
-    let mut after = q.after.map(|k| keys::participant(&k));
+    let mut after = q.after.map(|k| state_keys::participant(&k));
     const PAGE: usize = 256;
     loop {
         let page = state.scan(b"par/", after.as_deref(), PAGE);

@@ -37,16 +37,18 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use tracechain_types::records::{ConsumerScan, ParticipantCategory, TraceCode};
 use tracechain_types::{Hash, Payload, PublicKey};
 
-use crate::codes::NormalisedCode;
 use crate::context::ChainParams;
+use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, Problem};
-use crate::exec::TxEnv;
-use crate::keys;
+use crate::index_tags::IndexTag;
 use crate::lineage::{self, Direction, LinkKind, Node};
-use crate::query::{self, tags};
+use crate::query;
+use crate::rules::Rule;
 use crate::state::{decode_stored, scan_page, StateView};
+use crate::state_keys;
 use crate::trace::{self, TraceUnit};
-use crate::validate::Checker;
+use crate::trace_codes::NormalisedCode;
+use crate::validate::FieldChecker;
 
 /// Most scans listed by one [`verdict`] (the latest ones); the count is exact regardless.
 pub const MAX_SCANS_LISTED: usize = 100;
@@ -165,21 +167,21 @@ pub struct BrandAlert {
 }
 
 fn summary_key(code: &NormalisedCode) -> Vec<u8> {
-    keys::key("scn/", &[code.as_bytes()])
+    state_keys::key("scn/", &[code.as_bytes()])
 }
 
 fn entry_key(code: &NormalisedCode, n: u32) -> Vec<u8> {
-    keys::key("scn/", &[code.as_bytes(), &n.to_be_bytes()])
+    state_keys::key("scn/", &[code.as_bytes(), &n.to_be_bytes()])
 }
 
 fn tag_key(code: &NormalisedCode, tag: &Hash) -> Vec<u8> {
-    keys::key("scnt/", &[code.as_bytes(), &tag.0])
+    state_keys::key("scnt/", &[code.as_bytes(), &tag.0])
 }
 
 fn brand_alert_key(brand: &PublicKey, height: u64, tx: &Hash) -> Vec<u8> {
     let mut last = height.to_be_bytes().to_vec();
     last.extend_from_slice(&tx.0);
-    keys::key("alert/s/", &[&brand.0, &last])
+    state_keys::key("alert/s/", &[&brand.0, &last])
 }
 
 /// The declared destination countries of a unit (see the module docs).
@@ -238,7 +240,7 @@ fn destinations_of_codes(state: &dyn StateView, codes: &[NormalisedCode]) -> BTr
     }
     // No shipment names a destination: fall back to transport destination countries.
     for c in codes {
-        for env in query::records(state, c, tags::L2) {
+        for env in query::records(state, c, IndexTag::L2) {
             if let Payload::Transport(t) = &env.payload {
                 if let Some(d) = &t.destination_country {
                     out.insert(d.clone());
@@ -254,7 +256,7 @@ fn destinations_of_codes(state: &dyn StateView, codes: &[NormalisedCode]) -> BTr
 /// (both coordinates or neither; latitude ±90.00°, longitude ±180.00°). Never refused for
 /// being suspicious: suspicion is an alert, the scan is the evidence.
 pub fn consumer_scan(env: &mut TxEnv<'_>, r: &ConsumerScan) -> Result<(), ContractError> {
-    let mut c = Checker::new();
+    let mut c = FieldChecker::new();
     c.country_value("country", &r.country);
     let by_service = env
         .participant
@@ -306,10 +308,10 @@ pub fn consumer_scan(env: &mut TxEnv<'_>, r: &ConsumerScan) -> Result<(), Contra
             None
         }
     };
-    c.finish("R-S4")?;
+    c.finish(Rule::RS4)?;
     let Some(code) = code else {
         return Err(ContractError::one(
-            "R-S4",
+            Rule::RS4,
             ErrorCode::MalformedItem,
             "code",
             Problem::Missing,
@@ -317,7 +319,7 @@ pub fn consumer_scan(env: &mut TxEnv<'_>, r: &ConsumerScan) -> Result<(), Contra
     };
     if !code.is_item() {
         return Err(ContractError::one(
-            "R-S4",
+            Rule::RS4,
             ErrorCode::MalformedItem,
             "code",
             Problem::NotAllowed("consumer scans concern item-level codes (GTIN + serial)".into()),
@@ -325,7 +327,7 @@ pub fn consumer_scan(env: &mut TxEnv<'_>, r: &ConsumerScan) -> Result<(), Contra
     }
     let Some(unit) = trace::load(&env.state, &code) else {
         return Err(ContractError::one(
-            "R-X4",
+            Rule::RX4,
             ErrorCode::UnknownTraceUnit,
             "code",
             Problem::NotFound(code.as_str().to_string()),
@@ -419,7 +421,7 @@ pub fn consumer_scan(env: &mut TxEnv<'_>, r: &ConsumerScan) -> Result<(), Contra
     env.state.put_value(sk, &summary);
     env.store_record(
         &Payload::ConsumerScan(r.clone()),
-        tags::SCAN,
+        IndexTag::Scan,
         std::slice::from_ref(&code),
         false,
     );
@@ -494,7 +496,7 @@ pub fn brand_alerts_page(
     after: Option<&[u8]>,
     limit: usize,
 ) -> (Vec<BrandAlert>, Option<Vec<u8>>) {
-    let prefix = keys::prefix("alert/s/", &[&brand.0]);
+    let prefix = state_keys::prefix("alert/s/", &[&brand.0]);
     let (entries, next) = scan_page(state, &prefix, after, limit.clamp(1, MAX_BRAND_ALERTS));
     (
         entries

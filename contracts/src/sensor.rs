@@ -14,13 +14,14 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use tracechain_types::records::{SensorRange, SensorReading, TraceCode};
 use tracechain_types::{Hash, Payload, PublicKey};
 
-use crate::codes::NormalisedCode;
+use crate::context::TxEnv;
 use crate::error::ContractError;
-use crate::exec::TxEnv;
-use crate::keys;
-use crate::query::{self, tags};
+use crate::index_tags::IndexTag;
+use crate::query;
 use crate::state::{decode_stored, scan_page, StateView};
+use crate::state_keys;
 use crate::trace;
+use crate::trace_codes::NormalisedCode;
 use crate::validate::parse_rfc3339;
 
 /// Most excursions stored per alert (the earliest ones); [`SensorAlert::excursion_count`]
@@ -77,19 +78,19 @@ pub struct SensorAlert {
 fn alert_key(code: &NormalisedCode, height: u64, tx: &Hash) -> Vec<u8> {
     let mut last = height.to_be_bytes().to_vec();
     last.extend_from_slice(&tx.0);
-    keys::key("sen/", &[code.as_bytes(), &last])
+    state_keys::key("sen/", &[code.as_bytes(), &last])
 }
 
 fn brand_key(brand: &PublicKey, height: u64, tx: &Hash, code: &NormalisedCode) -> Vec<u8> {
     let mut mid = height.to_be_bytes().to_vec();
     mid.extend_from_slice(&tx.0);
-    keys::key("alert/r/", &[&brand.0, &mid, code.as_bytes()])
+    state_keys::key("alert/r/", &[&brand.0, &mid, code.as_bytes()])
 }
 
 /// The declared range of a unit: latest R-P3 `sensor_range` of the unit, else of its batch.
 pub fn declared_range(state: &dyn StateView, code: &NormalisedCode) -> Option<SensorRange> {
     for c in query::self_and_batch(state, code) {
-        let found = query::records(state, &c, tags::P3)
+        let found = query::records(state, &c, IndexTag::P3)
             .into_iter()
             .rev()
             .find_map(|env| match env.payload {
@@ -160,12 +161,17 @@ pub fn on_readings(
         Some(c)
             if env
                 .state
-                .get(&keys::unit_record(c, tags::L3, env.ctx.height, &env.tx_id))
+                .get(&state_keys::unit_record(
+                    c,
+                    IndexTag::L3,
+                    env.ctx.height,
+                    &env.tx_id,
+                ))
                 .is_some() =>
         {
-            tags::L3
+            IndexTag::L3
         }
-        _ => tags::L2,
+        _ => IndexTag::L2,
     };
     for code in codes {
         let Some(range) = declared_range(&env.state, code) else {
@@ -205,7 +211,7 @@ pub fn sensor_alerts(state: &dyn StateView, code: &TraceCode) -> Vec<SensorAlert
     };
     let mut out: Vec<SensorAlert> = Vec::new();
     for c in query::self_and_batch(state, &n) {
-        let prefix = keys::prefix("sen/", &[c.as_bytes()]);
+        let prefix = state_keys::prefix("sen/", &[c.as_bytes()]);
         out.extend(
             state
                 .scan(&prefix, None, MAX_ALERTS_LISTED)
@@ -236,12 +242,12 @@ pub fn brand_sensor_alerts_page(
     after: Option<&[u8]>,
     limit: usize,
 ) -> (Vec<SensorAlertRef>, Option<Vec<u8>>) {
-    let prefix = keys::prefix("alert/r/", &[&brand.0]);
+    let prefix = state_keys::prefix("alert/r/", &[&brand.0]);
     let (entries, next) = scan_page(state, &prefix, after, limit.clamp(1, MAX_ALERTS_LISTED));
     let alerts = entries
         .into_iter()
         .filter_map(|(k, _)| {
-            let parts = keys::parts_after(&k, &prefix)?;
+            let parts = state_keys::parts_after(&k, &prefix)?;
             let [mid, code] = parts.as_slice() else {
                 return None;
             };

@@ -1,7 +1,7 @@
 //! State access: a small key-value trait, an in-memory implementation, and the overlay that
 //! buffers one transaction's (or one block's) writes.
 //!
-//! Keys and values are bytes; values are canonical encodings (see [`crate::keys`] for the
+//! Keys and values are bytes; values are canonical encodings (see [`crate::state_keys`] for the
 //! layout and the value type of each prefix). Reads are infallible: a storage backend that
 //! cannot read must stop the node (a read error is not a deterministic reason to refuse a
 //! transaction, so it must never become one).

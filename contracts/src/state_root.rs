@@ -5,18 +5,16 @@
 //! A block of height `h` writes version `h` of the map: its combined write set applied on top
 //! of the parent's version ([`ParentTree`]). Computing it is pure (the new nodes come back in
 //! [`TreeUpdate`], stored by the caller when the block commits), so a proposer, every backup
-//! and the auditor compute the same root from the same parent. [`MemoryLedger`] keeps the key-
-//! value state and the map together in memory (tests, replay, benchmarks).
+//! and the auditor compute the same root from the same parent. [`crate::MemoryLedger`] keeps the
+//! key-value state and the map together in memory (tests, replay, benchmarks).
 
 use std::borrow::Cow;
 
-use tracechain_types::state_map::{self, tree, MemoryNodeStore, NodeKey, StateProof, Write};
+use tracechain_types::state_map::{self, tree, MemoryNodeStore, NodeKey, Write};
 use tracechain_types::state_map::{Node, NodeReader, TreeError, TreeUpdate};
-use tracechain_types::{Hash, Transaction};
+use tracechain_types::Hash;
 
-use crate::context::BlockContext;
-use crate::exec::{execute_block, BlockError, BlockExecution};
-use crate::state::{MemoryState, State, WriteSet};
+use crate::state::{MemoryState, WriteSet};
 
 /// The map of the parent block's state: where its nodes are and which version it is (`None`:
 /// the empty map, before genesis).
@@ -99,84 +97,4 @@ pub fn authenticate(state: &MemoryState, version: u64) -> MemoryNodeStore {
         .collect();
     tree_or_stop(nodes.apply(version, writes));
     nodes
-}
-
-/// The key-value state and its authenticated map in memory, advanced block by block.
-#[derive(Debug, Default, Clone)]
-pub struct MemoryLedger {
-    state: MemoryState,
-    nodes: MemoryNodeStore,
-    root: Hash,
-}
-
-impl MemoryLedger {
-    /// Before genesis: empty state, empty map.
-    pub fn new() -> MemoryLedger {
-        MemoryLedger::default()
-    }
-
-    /// The current state.
-    pub fn state(&self) -> &MemoryState {
-        &self.state
-    }
-
-    /// The stored map (every version written and not pruned).
-    pub fn nodes(&self) -> &MemoryNodeStore {
-        &self.nodes
-    }
-
-    /// The latest version (height), `None` before the first.
-    pub fn version(&self) -> Option<u64> {
-        self.nodes.latest()
-    }
-
-    /// The current state root.
-    pub fn root(&self) -> Hash {
-        self.root
-    }
-
-    /// The current version as the parent of the next block.
-    pub fn parent(&self) -> ParentTree<'_> {
-        ParentTree {
-            nodes: &self.nodes,
-            version: self.nodes.latest(),
-        }
-    }
-
-    /// Execute a block on the current state ([`execute_block`]); nothing changes until
-    /// [`MemoryLedger::commit`].
-    pub fn execute_block(
-        &self,
-        txs: &[Transaction],
-        ctx: &BlockContext,
-    ) -> Result<BlockExecution, BlockError> {
-        execute_block(txs, ctx, self.parent(), &self.state)
-    }
-
-    /// Commit an executed block: its writes and its version of the map.
-    pub fn commit(&mut self, exec: BlockExecution) {
-        self.root = exec.state_root;
-        self.nodes.write(exec.tree);
-        self.state.apply_owned(exec.combined);
-    }
-
-    /// Commit a write set directly as `version` (genesis state, test fixtures); returns the
-    /// root.
-    pub fn commit_writes(&mut self, version: u64, ws: WriteSet) -> Hash {
-        let update = state_tree_update(self.parent(), version, &ws);
-        self.root = update.root;
-        self.nodes.write(update);
-        self.state.apply_owned(ws);
-        self.root
-    }
-
-    /// A proof of `key` at a kept `version`.
-    pub fn prove(&self, version: u64, key: &[u8]) -> Result<StateProof, TreeError> {
-        self.nodes.prove(version, key)
-    }
-
-    /// Forget versions before `keep_from`.
-    pub fn prune(&mut self, keep_from: u64) {
-        self.nodes.prune(keep_from);
-    }
 }

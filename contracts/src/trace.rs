@@ -11,12 +11,14 @@ use tracechain_types::records::{
 };
 use tracechain_types::{Payload, PublicKey};
 
-use crate::codes::NormalisedCode;
+use crate::context::{RecordEnvelope, TxEnv};
 use crate::error::{ContractError, ErrorCode, FieldProblem, Problem};
-use crate::exec::{RecordEnvelope, TxEnv};
-use crate::keys;
+use crate::index_tags::IndexTag;
+use crate::rules::Rule;
 use crate::state::{decode_stored, StateView};
-use crate::validate::{Checker, MAX_LIST_ITEMS};
+use crate::state_keys;
+use crate::trace_codes::NormalisedCode;
+use crate::validate::{FieldChecker, MAX_LIST_ITEMS};
 
 /// Most item codes registered by one transaction. Larger sets are split into several
 /// transactions (refused with `E_LIMIT_EXCEEDED`).
@@ -45,7 +47,7 @@ pub struct TraceUnit {
 
 /// The registered unit of a normalised code.
 pub fn load(state: &dyn StateView, code: &NormalisedCode) -> Option<TraceUnit> {
-    let k = keys::trace_unit(code);
+    let k = state_keys::trace_unit(code);
     state.get_ref(&k).map(|b| decode_stored(&k, &b))
 }
 
@@ -54,7 +56,7 @@ pub fn load(state: &dyn StateView, code: &NormalisedCode) -> Option<TraceUnit> {
 /// ones are returned.
 pub fn check_record_codes(
     state: &dyn StateView,
-    c: &mut Checker,
+    c: &mut FieldChecker,
     field: &str,
     codes: &[TraceCode],
 ) -> Vec<(NormalisedCode, TraceUnit)> {
@@ -92,7 +94,7 @@ pub fn check_record_codes(
 /// Turn checker problems about trace codes into the R-X4 error when they are the only ones.
 pub fn unknown_unit_error(problems: Vec<FieldProblem>) -> ContractError {
     ContractError {
-        rule: "R-X4",
+        rule: Rule::RX4,
         code: ErrorCode::UnknownTraceUnit,
         problems,
     }
@@ -101,7 +103,7 @@ pub fn unknown_unit_error(problems: Vec<FieldProblem>) -> ContractError {
 /// Finish a checker that holds only trace-code problems (from [`check_record_codes`]):
 /// `Ok` without problems; `E_UNKNOWN_TRACE_UNIT` (R-X4) when every problem is an
 /// unregistered unit; otherwise the R-X4 field error (malformed or repeated codes).
-pub fn finish_codes(codes_check: Checker) -> Result<(), ContractError> {
+pub fn finish_codes(codes_check: FieldChecker) -> Result<(), ContractError> {
     if codes_check.is_ok() {
         return Ok(());
     }
@@ -112,12 +114,12 @@ pub fn finish_codes(codes_check: Checker) -> Result<(), ContractError> {
     if unknown_only {
         return Err(unknown_unit_error(codes_check.problems));
     }
-    codes_check.finish("R-X4")
+    codes_check.finish(Rule::RX4)
 }
 
 /// RegisterTraceUnit (R-I1, R-I3).
 pub fn register_unit(env: &mut TxEnv<'_>, r: &TraceUnitRegistration) -> Result<(), ContractError> {
-    let mut c = Checker::new();
+    let mut c = FieldChecker::new();
     let code = match NormalisedCode::new("code", &r.code) {
         Ok(n) => Some(n),
         Err(p) => {
@@ -126,10 +128,10 @@ pub fn register_unit(env: &mut TxEnv<'_>, r: &TraceUnitRegistration) -> Result<(
         }
     };
     c.text_value("product_name", &r.product_name, true);
-    c.finish("R-I2")?;
+    c.finish(Rule::RI2)?;
     let Some(code) = code else {
         return Err(ContractError::one(
-            "R-I2",
+            Rule::RI2,
             ErrorCode::MalformedItem,
             "code",
             Problem::Missing,
@@ -139,7 +141,7 @@ pub fn register_unit(env: &mut TxEnv<'_>, r: &TraceUnitRegistration) -> Result<(
         // ADR 0042: only the brand owner (or its delegate) registers its GTINs, so nobody
         // registers a brand's GTIN + batch first and locks the brand out of it.
         return Err(ContractError::one(
-            "R-I2",
+            Rule::RI2,
             ErrorCode::NotOwner,
             "code.gtin",
             Problem::NotAllowed(why),
@@ -147,7 +149,7 @@ pub fn register_unit(env: &mut TxEnv<'_>, r: &TraceUnitRegistration) -> Result<(
     }
     if load(&env.state, &code).is_some() {
         return Err(ContractError::one(
-            "R-I3",
+            Rule::RI3,
             ErrorCode::DuplicateTraceCode,
             "code",
             Problem::Duplicate(code.as_str().to_string()),
@@ -161,10 +163,10 @@ pub fn register_unit(env: &mut TxEnv<'_>, r: &TraceUnitRegistration) -> Result<(
         height: env.ctx.height,
         batch: None,
     };
-    env.state.put_value(keys::trace_unit(&code), &unit);
+    env.state.put_value(state_keys::trace_unit(&code), &unit);
     env.store_record(
         &Payload::RegisterTraceUnit(r.clone()),
-        "TU",
+        IndexTag::TraceUnit,
         std::slice::from_ref(&code),
         false,
     );
@@ -173,7 +175,7 @@ pub fn register_unit(env: &mut TxEnv<'_>, r: &TraceUnitRegistration) -> Result<(
 
 /// RegisterItemCodes (R-I1, R-I2, R-I3): item-level units under a batch of the signer.
 pub fn register_items(env: &mut TxEnv<'_>, r: &ItemCodesRegistration) -> Result<(), ContractError> {
-    let mut c = Checker::new();
+    let mut c = FieldChecker::new();
     let batch = match NormalisedCode::new("batch", &r.batch) {
         Ok(n) => Some(n),
         Err(p) => {
@@ -183,7 +185,7 @@ pub fn register_items(env: &mut TxEnv<'_>, r: &ItemCodesRegistration) -> Result<
     };
     if r.serials.len() > MAX_ITEMS_PER_TX {
         return Err(ContractError::one(
-            "R-I1",
+            Rule::RI1,
             ErrorCode::LimitExceeded,
             "serials",
             Problem::TooLong {
@@ -200,10 +202,10 @@ pub fn register_items(env: &mut TxEnv<'_>, r: &ItemCodesRegistration) -> Result<
             c.push(format!("serials[{i}]"), Problem::Duplicate(s.clone()));
         }
     }
-    c.finish("R-I2")?;
+    c.finish(Rule::RI2)?;
     let Some(batch) = batch else {
         return Err(ContractError::one(
-            "R-I2",
+            Rule::RI2,
             ErrorCode::MalformedItem,
             "batch",
             Problem::Missing,
@@ -211,7 +213,7 @@ pub fn register_items(env: &mut TxEnv<'_>, r: &ItemCodesRegistration) -> Result<
     };
     if batch.is_item() {
         return Err(ContractError::one(
-            "R-I1",
+            Rule::RI1,
             ErrorCode::MalformedItem,
             "batch",
             Problem::NotAllowed("items are registered under a batch-level code".into()),
@@ -219,7 +221,7 @@ pub fn register_items(env: &mut TxEnv<'_>, r: &ItemCodesRegistration) -> Result<
     }
     let Some(unit) = load(&env.state, &batch) else {
         return Err(ContractError::one(
-            "R-X4",
+            Rule::RX4,
             ErrorCode::UnknownTraceUnit,
             "batch",
             Problem::NotFound(batch.as_str().to_string()),
@@ -227,7 +229,7 @@ pub fn register_items(env: &mut TxEnv<'_>, r: &ItemCodesRegistration) -> Result<
     };
     if unit.registrant != env.signer {
         return Err(ContractError::one(
-            "R-I1",
+            Rule::RI1,
             ErrorCode::NotOwner,
             "batch",
             Problem::NotAllowed("only the batch's registrant adds item codes".into()),
@@ -253,7 +255,7 @@ pub fn register_items(env: &mut TxEnv<'_>, r: &ItemCodesRegistration) -> Result<
     }
     if !problems.is_empty() {
         return Err(ContractError {
-            rule: "R-I3",
+            rule: Rule::RI3,
             code: ErrorCode::DuplicateTraceCode,
             problems,
         });
@@ -267,14 +269,15 @@ pub fn register_items(env: &mut TxEnv<'_>, r: &ItemCodesRegistration) -> Result<
             height: env.ctx.height,
             batch: Some(batch.code().clone()),
         };
-        env.state.put_value(keys::trace_unit(n), &item);
-        env.state.put_value(keys::item_under_batch(&batch, n), &());
+        env.state.put_value(state_keys::trace_unit(n), &item);
+        env.state
+            .put_value(state_keys::item_under_batch(&batch, n), &());
     }
     let mut indexed = items;
     indexed.push(batch);
     env.store_record(
         &Payload::RegisterItemCodes(r.clone()),
-        "TU",
+        IndexTag::TraceUnit,
         &indexed,
         false,
     );
@@ -300,10 +303,10 @@ pub fn unit_record_index(
     code: &NormalisedCode,
     limit: usize,
 ) -> Vec<(String, tracechain_types::Hash)> {
-    let prefix = keys::unit_records(code);
+    let prefix = state_keys::unit_records(code);
     let mut out = Vec::new();
     for (k, _) in state.scan(&prefix, None, limit) {
-        let Some(parts) = keys::parts_after(&k, &prefix) else {
+        let Some(parts) = state_keys::parts_after(&k, &prefix) else {
             continue;
         };
         let [cat, last] = parts.as_slice() else {
@@ -337,7 +340,7 @@ pub fn lookup(state: &dyn StateView, code: &TraceCode) -> Option<TraceUnitView> 
     }
     let mut records = Vec::with_capacity(index.len());
     for (cat, id) in index {
-        let k = keys::record(&id);
+        let k = state_keys::record(&id);
         if let Some(b) = state.get(&k) {
             records.push((cat, decode_stored::<RecordEnvelope>(&k, &b)));
         }
@@ -357,7 +360,7 @@ pub fn lookup(state: &dyn StateView, code: &TraceCode) -> Option<TraceUnitView> 
 pub struct HistoryQuery {
     /// Category tags to list (`P2`, `T1`, `L2`, `S1`, …), in this order; empty: every
     /// category, in tag order.
-    pub categories: Vec<String>,
+    pub categories: Vec<IndexTag>,
     /// Continue after this cursor (from the previous page's `next`).
     pub after: Option<HistoryCursor>,
     /// Most records in the page (clamped to 1..=[`MAX_LOOKUP_RECORDS`]).
@@ -408,11 +411,11 @@ pub fn history(state: &dyn StateView, code: &TraceCode, q: &HistoryQuery) -> Opt
         .iter()
         .flat_map(|c| {
             if q.categories.is_empty() {
-                vec![keys::unit_records(c)]
+                vec![state_keys::unit_records(c)]
             } else {
                 q.categories
                     .iter()
-                    .map(|cat| keys::unit_records_of(c, cat))
+                    .map(|cat| state_keys::unit_records_of(c, *cat))
                     .collect()
             }
         })
@@ -436,7 +439,7 @@ pub fn history(state: &dyn StateView, code: &TraceCode, q: &HistoryQuery) -> Opt
             let more = entries.len() > room;
             for (k, _) in entries.into_iter().take(room) {
                 if let Some((cat, id)) = index_entry(&k, &codes) {
-                    let rk = keys::record(&id);
+                    let rk = state_keys::record(&id);
                     if let Some(b) = state.get_ref(&rk) {
                         page.records
                             .push((cat, decode_stored::<RecordEnvelope>(&rk, &b)));
@@ -474,9 +477,9 @@ pub fn history(state: &dyn StateView, code: &TraceCode, q: &HistoryQuery) -> Opt
 fn index_entry(key: &[u8], codes: &[NormalisedCode]) -> Option<(String, tracechain_types::Hash)> {
     let base = codes
         .iter()
-        .map(keys::unit_records)
+        .map(state_keys::unit_records)
         .find(|p| key.starts_with(p))?;
-    let parts = keys::parts_after(key, &base)?;
+    let parts = state_keys::parts_after(key, &base)?;
     let [cat, last] = parts.as_slice() else {
         return None;
     };

@@ -1,12 +1,13 @@
 //! Field checks shared by every record kind (R-X1): presence, text limits, RFC 3339 times,
 //! ISO 4217 currencies, ISO 3166-1 alpha-2 countries, amounts, GS1 keys, positions, sensor
-//! readings. A [`Checker`] collects every problem of a record, then [`Checker::finish`] turns
+//! readings. A [`FieldChecker`] collects every problem of a record, then [`FieldChecker::finish`] turns
 //! them into one [`ContractError`].
 
 use tracechain_gs1::{DigitalLink, EpcKind, EpcUrn, Gln, Gtin, Sscc};
 use tracechain_types::records::{Place, Position, SensorReading};
 
 use crate::error::{ContractError, ErrorCode, FieldProblem, Problem};
+use crate::rules::Rule;
 
 /// Longest free-text item (bytes). Longer text is refused (`Problem::TooLong`): evidence
 /// belongs in an anchored document, the record carries its hash.
@@ -85,7 +86,7 @@ pub fn parse_date_or_time(s: &str) -> Result<i64, String> {
 
 /// Collects every problem of one record.
 #[derive(Debug, Default)]
-pub struct Checker {
+pub struct FieldChecker {
     /// Problems so far.
     pub problems: Vec<FieldProblem>,
     /// Latest accepted event time (Unix ms), when the record is judged against a block
@@ -93,15 +94,15 @@ pub struct Checker {
     pub latest_ms: Option<i64>,
 }
 
-impl Checker {
+impl FieldChecker {
     /// No problems yet; times are checked for form and the epoch only.
-    pub fn new() -> Checker {
-        Checker::default()
+    pub fn new() -> FieldChecker {
+        FieldChecker::default()
     }
 
     /// No problems yet; event times later than `latest_ms` are refused too (R-X1).
-    pub fn at(latest_ms: i64) -> Checker {
-        Checker {
+    pub fn at(latest_ms: i64) -> FieldChecker {
+        FieldChecker {
             problems: Vec::new(),
             latest_ms: Some(latest_ms),
         }
@@ -288,7 +289,7 @@ impl Checker {
     }
 
     /// An RFC 3339 full-date or date-time of an event (production, declaration, release):
-    /// like [`Checker::date`], and not before the epoch nor later than the bound (R-X1).
+    /// like [`FieldChecker::date`], and not before the epoch nor later than the bound (R-X1).
     pub fn event_date(&mut self, field: &str, v: &Option<String>, required: bool) -> Option<i64> {
         let t = self.date(field, v, required)?;
         self.event_time_ms(|| field.to_string(), t)
@@ -476,7 +477,7 @@ impl Checker {
 
     /// Finish: `Ok` when no problem was found, else one error under `rule` with code
     /// `E_MISSING_BASIC_ITEM` when anything is missing, `E_MALFORMED_ITEM` otherwise.
-    pub fn finish(self, rule: &'static str) -> Result<(), ContractError> {
+    pub fn finish(self, rule: Rule) -> Result<(), ContractError> {
         if self.problems.is_empty() {
             return Ok(());
         }

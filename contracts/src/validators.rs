@@ -24,10 +24,12 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use tracechain_types::payload::ValidatorSetChange;
 use tracechain_types::{encode, ChainId, Hash, Payload, ValidatorSet};
 
+use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, FieldProblem, Problem};
-use crate::exec::TxEnv;
-use crate::keys;
+use crate::index_tags::IndexTag;
+use crate::rules::Rule;
 use crate::state::{decode_stored, StateView};
+use crate::state_keys;
 
 /// Domain tag of validator-set change approvals.
 /// `v2`: the message carries the change number (v1 had none and could be replayed when the
@@ -87,7 +89,7 @@ fn pending_key() -> Vec<u8> {
 }
 
 fn history_key(h: u64) -> Vec<u8> {
-    keys::key("val/h/", &[&h.to_be_bytes()])
+    state_keys::key("val/h/", &[&h.to_be_bytes()])
 }
 
 /// The decided change, if any (it may already be in force: compare its effective height).
@@ -125,7 +127,7 @@ pub fn validator_set_change(
     }
     if !problems.is_empty() {
         return Err(ContractError {
-            rule: "R-B1",
+            rule: Rule::RB1,
             code: ErrorCode::MalformedItem,
             problems,
         });
@@ -164,7 +166,7 @@ pub fn validator_set_change(
     }
     if !problems.is_empty() {
         return Err(ContractError {
-            rule: "R-B1",
+            rule: Rule::RB1,
             code: ErrorCode::BadApprovals,
             problems,
         });
@@ -172,7 +174,7 @@ pub fn validator_set_change(
     if let Some(p) = pending(&env.state) {
         if p.effective_height > env.ctx.height {
             return Err(ContractError::one(
-                "R-B1",
+                Rule::RB1,
                 ErrorCode::InvalidTransition,
                 "new_set",
                 Problem::NotAllowed(format!(
@@ -191,7 +193,7 @@ pub fn validator_set_change(
     };
     let next = number.checked_add(1).ok_or_else(|| {
         ContractError::one(
-            "R-B1",
+            Rule::RB1,
             ErrorCode::LimitExceeded,
             "new_set",
             Problem::OutOfRange("validator-set change number exhausted".into()),
@@ -201,6 +203,11 @@ pub fn validator_set_change(
     env.state.put_value(pending_key(), &change);
     env.state
         .put_value(history_key(effective_height), &r.new_set);
-    env.store_record(&Payload::ValidatorSetChange(r.clone()), "B1", &[], false);
+    env.store_record(
+        &Payload::ValidatorSetChange(r.clone()),
+        IndexTag::ValidatorSet,
+        &[],
+        false,
+    );
     Ok(())
 }

@@ -7,6 +7,8 @@ use common::*;
 use tracechain_contracts::cbeac::{self, ApprovalStatus};
 use tracechain_contracts::closed_loop::{self, LoopVerdict};
 use tracechain_contracts::registry::ParticipantState;
+use tracechain_contracts::IndexTag;
+use tracechain_contracts::Rule;
 use tracechain_contracts::{query, validators, ChainParams, ErrorCode};
 use tracechain_types::payload::{PayloadKind as K, ValidatorSetChange};
 use tracechain_types::records::*;
@@ -73,7 +75,7 @@ fn change_under(
     .sign(&chain(), k);
     let mut c = ctx(height);
     c.validators = current.clone();
-    let ws = tracechain_contracts::execute(&tx, &c, &w.state)?;
+    let ws = execute_signed(&tx, &c, &w.state)?;
     tracechain_contracts::State::apply(&mut w.state, &ws);
     Ok(())
 }
@@ -102,7 +104,11 @@ fn r_b1_an_approval_of_an_earlier_change_is_refused_once_the_set_is_back() {
     assert_eq!(validators::change_count(&w.state), 2);
     // The set is A again: the approvals of the earlier A -> B change are refused.
     let e = change_under(&mut w, &a, 30, &vk[0], 1, a_to_b).unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-B1", ErrorCode::BadApprovals), "{e}");
+    assert_eq!(
+        (e.rule, e.code),
+        (Rule::RB1, ErrorCode::BadApprovals),
+        "{e}"
+    );
     assert!(e.names("approvals[0]") && e.names("approvals"), "{e}");
     assert_eq!(validators::change_count(&w.state), 2);
     // A fresh approval of the same transition, for change 2, passes.
@@ -127,7 +133,7 @@ fn r_b1_validator_set_change_needs_a_quorum_of_current_validators_and_takes_effe
     let e = w
         .exec(&vk[0], Payload::ValidatorSetChange(two))
         .unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-B1", ErrorCode::BadApprovals));
+    assert_eq!((e.rule, e.code), (Rule::RB1, ErrorCode::BadApprovals));
     assert!(e.names("approvals"));
     // an outsider's approval does not count and is named
     let mut with_outsider = approvals(&vk[..2], &set);
@@ -285,7 +291,7 @@ fn r_b2_filing_in_force_only_when_every_required_department_approved() {
             filing("F-0", vec![Agency::Customs, Agency::Customs]),
         )
         .unwrap_err();
-    assert_eq!(e.rule, "R-B2");
+    assert_eq!(e.rule, Rule::RB2);
     assert!(e.names("departments[1]") && e.names("departments"), "{e}");
     w.exec(&cast.trader, filing("F-1", all_deps())).unwrap();
     for (k, n) in [(&d.tax, 1), (&d.customs, 2), (&d.forex, 3)] {
@@ -371,7 +377,7 @@ fn r_b5_every_decision_and_its_reason_is_a_ledger_record() {
     let e = w
         .exec(&d.customs, fdec(&cast.trader, "F-5", Verdict::Reject, "  "))
         .unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-B5", ErrorCode::MissingBasicItem));
+    assert_eq!((e.rule, e.code), (Rule::RB5, ErrorCode::MissingBasicItem));
     w.exec(
         &d.customs,
         fdec(&cast.trader, "F-5", Verdict::Reject, "licence expired"),
@@ -427,7 +433,7 @@ fn r_b3_declaration_links_cbetc_records_and_shows_parallel_approval_status() {
     let e = w
         .exec(&cast.trader, declaration(&code, &["ORD-1"]))
         .unwrap_err();
-    assert_eq!(e.rule, "R-B2");
+    assert_eq!(e.rule, Rule::RB2);
     w.exec(&cast.trader, filing("F-1", all_deps())).unwrap();
     for k in [&d.customs, &d.tax, &d.forex, &d.market] {
         w.exec(k, fdec(&cast.trader, "F-1", Verdict::Approve, "ok"))
@@ -437,7 +443,7 @@ fn r_b3_declaration_links_cbetc_records_and_shows_parallel_approval_status() {
     let e = w
         .exec(&cast.trader, declaration(&code, &["ORD-1", "ORD-404"]))
         .unwrap_err();
-    assert_eq!(e.rule, "R-B3");
+    assert_eq!(e.rule, Rule::RB3);
     assert!(e.names("order_refs[1]") && !e.names("order_refs[0]"), "{e}");
     w.exec(&cast.trader, declaration(&code, &["ORD-1"]))
         .unwrap();
@@ -615,7 +621,7 @@ fn r_x3_attack_an_export_declaration_passes_the_customs_gate_and_names_its_own_g
     let e = w
         .exec(&cast.trader, declaration(&code, &["ORD-1"]))
         .unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-X3", ErrorCode::CustomsGate), "{e}");
+    assert_eq!((e.rule, e.code), (Rule::RX3, ErrorCode::CustomsGate), "{e}");
     assert!(
         e.names("trace_codes[0].R-P3") && e.names("trace_codes[0].R-T3"),
         "{e}"
@@ -639,7 +645,7 @@ fn r_x3_attack_an_export_declaration_passes_the_customs_gate_and_names_its_own_g
     let e = w
         .exec(&outsider, declaration(&code, &["ORD-1"]))
         .unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-A6", ErrorCode::NotOwner), "{e}");
+    assert_eq!((e.rule, e.code), (Rule::RA6, ErrorCode::NotOwner), "{e}");
     assert!(e.names("trace_codes[0]"), "{e}");
     w.exec(&cast.trader, declaration(&code, &["ORD-1"]))
         .expect("the producer's trade partner declares once the gate is passed");
@@ -674,12 +680,12 @@ fn r_b4_attack_a_stranger_cannot_self_declare_logistics_of_others_goods() {
     let e = w.exec(&stranger, import(&code)).unwrap_err();
     assert_eq!(
         (e.rule, e.code),
-        ("R-B2", ErrorCode::InvalidTransition),
+        (Rule::RB2, ErrorCode::InvalidTransition),
         "{e}"
     );
     w.filed(&stranger);
     let e = w.exec(&stranger, import(&code)).unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-A6", ErrorCode::NotOwner), "{e}");
+    assert_eq!((e.rule, e.code), (Rule::RA6, ErrorCode::NotOwner), "{e}");
     assert!(e.names("record.trace_codes[0]"), "{e}");
     // the producer's exporter (a trade partner) with a filing in force may
     w.filed(&cast.trader);
@@ -747,8 +753,8 @@ fn r_b4_manual_import_is_stored_marked_self_declared() {
         )
         .unwrap();
     assert!(!ws.is_empty());
-    let n = tracechain_contracts::codes::NormalisedCode::new("c", &code).unwrap();
-    let recs = query::records(&w.state, &n, "L3");
+    let n = tracechain_contracts::trace_codes::NormalisedCode::new("c", &code).unwrap();
+    let recs = query::records(&w.state, &n, IndexTag::L3);
     assert_eq!(recs.len(), 1);
     assert!(recs[0].self_declared);
     assert_eq!(recs[0].signer, cast.trader.public());
@@ -768,7 +774,7 @@ fn r_b4_manual_import_is_stored_marked_self_declared() {
     // a CBETC logistics node's own record is not self-declared
     w.exec(&cast.logistics, valid_record(K::Warehousing, &code, 2))
         .unwrap();
-    let recs = query::records(&w.state, &n, "L3");
+    let recs = query::records(&w.state, &n, IndexTag::L3);
     assert_eq!(recs.iter().filter(|r| r.self_declared).count(), 1);
 }
 
@@ -800,7 +806,7 @@ fn r_q1_link_rejected_without_the_enterprises_authorisation() {
     let e = w
         .exec(&cast.payment, link(&cast.trader, "ORD-1", "RCP-1"))
         .unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-Q1", ErrorCode::NotAuthorised));
+    assert_eq!((e.rule, e.code), (Rule::RQ1, ErrorCode::NotAuthorised));
     // scope must fit the grantee: a payment institution is not a marketplace
     let e = w
         .exec(
@@ -957,11 +963,11 @@ fn r_q3_bulk_import_through_the_same_signed_path_all_or_nothing() {
         }),
     )
     .unwrap();
-    let n = tracechain_contracts::codes::NormalisedCode::new("c", &code).unwrap();
-    assert_eq!(query::records(&w.state, &n, "T1").len(), 2);
-    assert_eq!(query::records(&w.state, &n, "L2").len(), 1);
+    let n = tracechain_contracts::trace_codes::NormalisedCode::new("c", &code).unwrap();
+    assert_eq!(query::records(&w.state, &n, IndexTag::T1).len(), 2);
+    assert_eq!(query::records(&w.state, &n, IndexTag::L2).len(), 1);
     // each has its own envelope, signed path = the platform's signature
-    assert!(query::records(&w.state, &n, "T1")
+    assert!(query::records(&w.state, &n, IndexTag::T1)
         .iter()
         .all(|e| e.signer == cast.trader.public()));
     // a duplicate order reference inside a later import is refused like a single record

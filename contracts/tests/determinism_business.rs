@@ -10,15 +10,13 @@ use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use support::*;
-use tracechain_contracts::{
-    authenticate, execute, execute_block, MemoryState, ParentTree, State, StateView,
-};
+use tracechain_contracts::{authenticate, MemoryState, ParentTree, State, StateView};
 use tracechain_types::records::*;
 use tracechain_types::{decode, encode, Hash, Payload, SecretKey, Transaction, TxBody};
 
 fn sign_next(state: &MemoryState, k: &SecretKey, payload: Payload) -> Transaction {
     let seq = state
-        .get(&tracechain_contracts::keys::sequence(&k.public()))
+        .get(&tracechain_contracts::state_keys::sequence(&k.public()))
         .map(|b| decode::<u64>(&b, 8).unwrap())
         .unwrap_or(0);
     TxBody {
@@ -141,7 +139,7 @@ fn run(seed: u64) -> (Vec<Vec<u8>>, MemoryState) {
     let mut trail = Vec::new();
     for (i, (k, payload)) in txs.into_iter().enumerate() {
         let tx = sign_next(&state, &k, payload);
-        match execute(&tx, &ctx(100 + i as u64 / 5), &state) {
+        match execute_signed(&tx, &ctx(100 + i as u64 / 5), &state) {
             Ok(ws) => {
                 trail.push(encode(&ws));
                 state.apply(&ws);
@@ -176,7 +174,7 @@ fn r_d4_business_block_roots_agree_across_runs() {
         .into_iter()
         .filter_map(|(k, p)| {
             let tx = sign_next(&st, &k, p);
-            execute(&tx, &ctx(50), &st).ok().map(|ws| {
+            execute_signed(&tx, &ctx(50), &st).ok().map(|ws| {
                 st.apply(&ws);
                 tx
             })
@@ -184,8 +182,8 @@ fn r_d4_business_block_roots_agree_across_runs() {
         .collect();
     assert!(valid.len() > 10);
     let parent = authenticate(&state, 49);
-    let a = execute_block(&valid, &ctx(50), ParentTree::at(&parent, 49), &state).unwrap();
-    let b = execute_block(&valid, &ctx(50), ParentTree::at(&parent, 49), &state).unwrap();
+    let a = execute_block_signed(&valid, &ctx(50), ParentTree::at(&parent, 49), &state).unwrap();
+    let b = execute_block_signed(&valid, &ctx(50), ParentTree::at(&parent, 49), &state).unwrap();
     assert_eq!(encode(&a.combined), encode(&b.combined));
     assert_eq!(a.state_root, b.state_root);
     // the block's merged write set equals executing the same transactions one by one

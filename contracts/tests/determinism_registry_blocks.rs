@@ -7,7 +7,7 @@ use common::*;
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use tracechain_contracts::{authenticate, execute, execute_block, MemoryState, ParentTree, State};
+use tracechain_contracts::{authenticate, MemoryState, ParentTree, State};
 use tracechain_types::payload::PayloadKind as K;
 use tracechain_types::records::*;
 use tracechain_types::{decode, encode, Payload, SecretKey, Transaction, TxBody};
@@ -65,7 +65,7 @@ fn random_txs(seed: u64, n: usize) -> (World, Vec<(u64, SecretKey, Payload)>) {
 fn sign_next(state: &MemoryState, k: &SecretKey, payload: Payload) -> Transaction {
     use tracechain_contracts::StateView;
     let seq = state
-        .get(&tracechain_contracts::keys::sequence(&k.public()))
+        .get(&tracechain_contracts::state_keys::sequence(&k.public()))
         .map(|b| decode::<u64>(&b, 8).unwrap())
         .unwrap_or(0);
     TxBody {
@@ -82,7 +82,7 @@ fn run(seed: u64) -> (Vec<Vec<u8>>, MemoryState) {
     let mut trail = Vec::new();
     for (h, k, payload) in txs {
         let tx = sign_next(&w.state, &k, payload);
-        match execute(&tx, &ctx(h), &w.state) {
+        match execute_signed(&tx, &ctx(h), &w.state) {
             Ok(ws) => {
                 trail.push(encode(&ws));
                 w.state.apply(&ws);
@@ -117,7 +117,7 @@ fn determinism_block_roots_agree_across_runs() {
         txs.into_iter()
             .filter_map(|(_, k, p)| {
                 let tx = sign_next(&st, &k, p);
-                execute(&tx, &ctx(3), &st).ok().map(|ws| {
+                execute_signed(&tx, &ctx(3), &st).ok().map(|ws| {
                     st.apply(&ws);
                     tx
                 })
@@ -126,8 +126,8 @@ fn determinism_block_roots_agree_across_runs() {
     };
     assert!(!valid.is_empty());
     let parent = authenticate(&w.state, 2);
-    let a = execute_block(&valid, &ctx(3), ParentTree::at(&parent, 2), &w.state).unwrap();
-    let b = execute_block(&valid, &ctx(3), ParentTree::at(&parent, 2), &w.state).unwrap();
+    let a = execute_block_signed(&valid, &ctx(3), ParentTree::at(&parent, 2), &w.state).unwrap();
+    let b = execute_block_signed(&valid, &ctx(3), ParentTree::at(&parent, 2), &w.state).unwrap();
     assert_eq!(encode(&a.combined), encode(&b.combined));
     assert_eq!(a.state_root, b.state_root);
     // The root is the map's root over the state after the block.

@@ -7,6 +7,8 @@
 mod common;
 
 use common::*;
+use tracechain_contracts::IndexTag;
+use tracechain_contracts::Rule;
 use tracechain_contracts::{epcis_anchor, trace, ErrorCode};
 use tracechain_epcis::map::map_document;
 use tracechain_epcis::Document;
@@ -60,7 +62,7 @@ fn r_x4_r_s1_epcis_events_of_a_shared_document_anchor_once_on_registered_units()
         .unwrap_err();
     assert_eq!(
         (e.rule, e.code),
-        ("R-X4", ErrorCode::UnknownTraceUnit),
+        (Rule::RX4, ErrorCode::UnknownTraceUnit),
         "{e}"
     );
     assert!(e.names("trace_codes[0]"));
@@ -92,7 +94,11 @@ fn r_x4_r_s1_epcis_events_of_a_shared_document_anchor_once_on_registered_units()
     for k in [&cast.logistics, &cast.producer] {
         let before = w.state.clone();
         let e = w.exec(k, Payload::EpcisEvent(first.clone())).unwrap_err();
-        assert_eq!((e.rule, e.code), ("R-S1", ErrorCode::AlreadyExists), "{e}");
+        assert_eq!(
+            (e.rule, e.code),
+            (Rule::RS1, ErrorCode::AlreadyExists),
+            "{e}"
+        );
         assert_eq!(e.code.as_str(), "E_ALREADY_EXISTS");
         assert!(e.names("event_hash"));
         assert_eq!(w.state, before);
@@ -104,7 +110,7 @@ fn r_x4_r_s1_epcis_events_of_a_shared_document_anchor_once_on_registered_units()
         let anchored: Vec<Hash> = view
             .records
             .iter()
-            .filter(|(cat, _)| cat == epcis_anchor::CATEGORY)
+            .filter(|(cat, _)| cat == IndexTag::Epcis.as_str())
             .filter_map(|(_, env)| match &env.payload {
                 Payload::EpcisEvent(r) => Some(r.event_hash),
                 _ => None,
@@ -133,7 +139,11 @@ fn r_x1_epcis_prehash_must_hash_to_the_event_hash() {
     let e = w
         .exec(&cast.logistics, Payload::EpcisEvent(r.clone()))
         .unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-X1", ErrorCode::MalformedItem), "{e}");
+    assert_eq!(
+        (e.rule, e.code),
+        (Rule::RX1, ErrorCode::MalformedItem),
+        "{e}"
+    );
     assert!(e.names("event_hash"));
     // A consistent but foreign pre-hash (another event type) is refused too.
     r.prehash = format!("eventType=AssociationEvent{}", &r.prehash[..8]);
@@ -222,13 +232,13 @@ fn r_s1_attack_only_the_capturer_retracts_an_epcis_event() {
     let e = w
         .exec(&cast.port, Payload::EpcisEvent(retraction.clone()))
         .unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-S1", ErrorCode::NotFound), "{e}");
+    assert_eq!((e.rule, e.code), (Rule::RS1, ErrorCode::NotFound), "{e}");
     w.exec(&cast.logistics, Payload::EpcisEvent(r.clone()))
         .unwrap();
     let e = w
         .exec(&cast.port, Payload::EpcisEvent(retraction.clone()))
         .unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-S1", ErrorCode::NotOwner), "{e}");
+    assert_eq!((e.rule, e.code), (Rule::RS1, ErrorCode::NotOwner), "{e}");
     w.exec(&cast.logistics, Payload::EpcisEvent(retraction.clone()))
         .expect("the capturer retracts its event");
     // a regulator, supervising, retracts another participant's event

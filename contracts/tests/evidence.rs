@@ -8,6 +8,8 @@ use common::*;
 use support::*;
 use tracechain_contracts::query::trajectory::{trajectory, trajectory_at, Precision};
 use tracechain_contracts::scan::{self, ScanAlert};
+use tracechain_contracts::IndexTag;
+use tracechain_contracts::Rule;
 use tracechain_contracts::{documents, feedback, sensor, ErrorCode};
 use tracechain_types::payload::PayloadKind as K;
 use tracechain_types::records::*;
@@ -79,7 +81,7 @@ fn r_s1_only_the_issuer_revokes_once_and_revoked_documents_do_not_verify() {
         })
     };
     let e = w.exec(&cast.trader, revoke("not mine")).unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-S1", ErrorCode::NotOwner));
+    assert_eq!((e.rule, e.code), (Rule::RS1, ErrorCode::NotOwner));
     let e = w.exec(&cast.regulator, revoke("")).unwrap_err();
     assert!(e.names("reason"));
     w.exec(&cast.regulator, revoke("issued in error")).unwrap();
@@ -205,7 +207,7 @@ fn r_s7_attack_anchoring_a_document_does_not_make_a_feedback_provider() {
             }),
         )
         .unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-S7", ErrorCode::NotOwner), "{e}");
+    assert_eq!((e.rule, e.code), (Rule::RS7, ErrorCode::NotOwner), "{e}");
 }
 
 #[test]
@@ -224,7 +226,7 @@ fn r_s1_anchor_names_every_bad_field() {
             }),
         )
         .unwrap_err();
-    assert_eq!(e.rule, "R-S1");
+    assert_eq!(e.rule, Rule::RS1);
     for f in ["document_hash", "valid_from", "trace_codes[0]"] {
         assert!(e.names(f), "{f}: {e}");
     }
@@ -405,7 +407,7 @@ fn r_s4_scans_only_of_registered_item_codes_with_valid_location() {
     let mut c = supply_chain();
     let who = consumer(&mut c.w, 602);
     let e = c.w.exec(&who, scan_at(&c.pa, "NL", None)).unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-S4", ErrorCode::MalformedItem));
+    assert_eq!((e.rule, e.code), (Rule::RS4, ErrorCode::MalformedItem));
     let e =
         c.w.exec(&who, scan_at(&item("ZZ"), "NL", None))
             .unwrap_err();
@@ -460,7 +462,7 @@ fn r_s5_trajectory_orders_positions_of_a_unit_and_its_batch() {
     let t = trajectory_at(&w.state, &item("T1"), Precision::Exact).unwrap();
     let lats: Vec<i32> = t.points.iter().map(|p| p.position.lat_e7).collect();
     assert_eq!(lats, vec![1, 2, 3]);
-    assert_eq!(t.points[0].category, "L1");
+    assert_eq!(t.points[0].category, IndexTag::L1);
     assert!(!t.truncated);
     // the batch's own trajectory has only the batch's records
     assert_eq!(trajectory(&w.state, &b).unwrap().points.len(), 1);
@@ -554,7 +556,7 @@ fn r_s7_feedback_is_answered_by_the_units_service_provider() {
         tracechain_contracts::registry::ParticipantState::Approved,
     );
     let e = c.w.exec(&stranger, ans("no idea")).unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-S7", ErrorCode::NotOwner));
+    assert_eq!((e.rule, e.code), (Rule::RS7, ErrorCode::NotOwner));
     // the producer (registrant of A1's batch) and the warehouse operator answer
     c.w.exec(&c.cast.producer, ans("we will replace it"))
         .unwrap();
@@ -583,7 +585,7 @@ fn r_s4_scan_counters_saturate_instead_of_overflowing() {
     let mut c = supply_chain();
     let who = consumer(&mut c.w, 603);
     let a1 = item("A1");
-    let k = tracechain_contracts::keys::key("scn/", &[es(&a1).as_bytes()]);
+    let k = tracechain_contracts::state_keys::key("scn/", &[es(&a1).as_bytes()]);
     let full = scan::ScanSummary {
         count: u32::MAX,
         scanners: u32::MAX,

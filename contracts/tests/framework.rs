@@ -5,9 +5,9 @@ mod common;
 
 use common::*;
 use tracechain_contracts::registry::ParticipantState;
+use tracechain_contracts::Rule;
 use tracechain_contracts::{
-    authenticate, execute_block, state_tree_update, ErrorCode, MemoryState, Overlay, ParentTree,
-    State, StateView,
+    authenticate, state_tree_update, ErrorCode, MemoryState, Overlay, ParentTree, State, StateView,
 };
 use tracechain_types::records::*;
 use tracechain_types::{Hash, Payload};
@@ -53,24 +53,33 @@ fn r_d3_sequence_must_be_next_and_tx_not_expired() {
         vec![NodeType::TallyPicking],
     ));
     // wrong sequence
-    let mut tx = w.tx(&k, reg.clone());
-    tx.body.sequence = 1;
-    let e = tracechain_contracts::execute(&tx, &ctx(w.height), &w.state).unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-D3", ErrorCode::BadSequence));
+    let tx = tracechain_types::TxBody {
+        sequence: 1,
+        ..w.tx(&k, reg.clone()).body
+    }
+    .sign(&chain(), &k);
+    let e = execute_signed(&tx, &ctx(w.height), &w.state).unwrap_err();
+    assert_eq!((e.rule, e.code), (Rule::RD3, ErrorCode::BadSequence));
     // expired
-    let mut tx = w.tx(&k, reg.clone());
-    tx.body.expiry_height = w.height - 1;
-    let e = tracechain_contracts::execute(&tx, &ctx(w.height), &w.state).unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-D3", ErrorCode::Expired));
+    let tx = tracechain_types::TxBody {
+        expiry_height: w.height - 1,
+        ..w.tx(&k, reg.clone()).body
+    }
+    .sign(&chain(), &k);
+    let e = execute_signed(&tx, &ctx(w.height), &w.state).unwrap_err();
+    assert_eq!((e.rule, e.code), (Rule::RD3, ErrorCode::Expired));
     // expiry == height is still fine; sequence advances
     w.exec(&k, reg).unwrap();
     let again = Payload::TradeRelationship(TradeRelationship {
         counterparty: key(2).public(),
         terms: Hash::digest(b"t"),
     });
-    let mut tx = w.tx(&k, again);
-    tx.body.sequence = 0;
-    let e = tracechain_contracts::execute(&tx, &ctx(w.height), &w.state).unwrap_err();
+    let tx = tracechain_types::TxBody {
+        sequence: 0,
+        ..w.tx(&k, again).body
+    }
+    .sign(&chain(), &k);
+    let e = execute_signed(&tx, &ctx(w.height), &w.state).unwrap_err();
     assert_eq!(
         e.code,
         ErrorCode::BadSequence,
@@ -103,7 +112,7 @@ fn r_a1_registration_pending_until_regulator_approves() {
         product_name: "Tea".into(),
     });
     let e = w.exec(&k, unit.clone()).unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-A1", ErrorCode::NotApproved));
+    assert_eq!((e.rule, e.code), (Rule::RA1, ErrorCode::NotApproved));
     w.exec(
         &reg,
         Payload::ParticipantDecision(ParticipantDecision {
@@ -131,7 +140,7 @@ fn block_state_root_is_the_map_root_after_the_block() {
     );
     let nodes = authenticate(&w.state, 4);
     let parent = ParentTree::at(&nodes, 4);
-    let out = execute_block(&[t1.clone(), t2.clone()], &ctx(5), parent, &w.state).unwrap();
+    let out = execute_block_signed(&[t1.clone(), t2.clone()], &ctx(5), parent, &w.state).unwrap();
     assert_eq!(out.write_sets.len(), 2);
     // The root of version 5: the combined writes on top of version 4 ...
     assert_eq!(
@@ -144,15 +153,15 @@ fn block_state_root_is_the_map_root_after_the_block() {
     after.apply(&out.combined);
     assert_eq!(out.state_root, authenticate(&after, 5).root(5).unwrap());
     assert_ne!(out.state_root, parent.root());
-    let again = execute_block(&[t1.clone(), t2], &ctx(5), parent, &w.state).unwrap();
+    let again = execute_block_signed(&[t1.clone(), t2], &ctx(5), parent, &w.state).unwrap();
     assert_eq!(out, again, "deterministic");
     // a block with a failing tx is refused as a whole, naming the index
-    let e = execute_block(&[t1.clone(), t1], &ctx(5), parent, &w.state).unwrap_err();
+    let e = execute_block_signed(&[t1.clone(), t1], &ctx(5), parent, &w.state).unwrap_err();
     assert_eq!(e.index, 1);
     assert_eq!(e.error.code, ErrorCode::BadSequence);
     // empty block keeps the parent root
     assert_eq!(
-        execute_block(&[], &ctx(5), parent, &w.state)
+        execute_block_signed(&[], &ctx(5), parent, &w.state)
             .unwrap()
             .state_root,
         parent.root()

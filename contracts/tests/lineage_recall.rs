@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 use common::*;
 use support::*;
 use tracechain_contracts::lineage::{self, Node};
+use tracechain_contracts::Rule;
 use tracechain_contracts::{recall, ErrorCode};
 use tracechain_types::payload::PayloadKind as K;
 use tracechain_types::records::*;
@@ -126,7 +127,7 @@ fn r_s3_simulate_writes_nothing_issue_makes_affected_units_show_recalled() {
             }),
         )
         .unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-S3", ErrorCode::AlreadyExists));
+    assert_eq!((e.rule, e.code), (Rule::RS3, ErrorCode::AlreadyExists));
 }
 
 #[test]
@@ -146,14 +147,14 @@ fn r_s3_recall_only_by_the_batch_registrant_or_a_regulator_and_only_of_batches()
         })
     };
     let e = c.w.exec(&other, r(c.m1.clone(), "X")).unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-S3", ErrorCode::NotOwner));
+    assert_eq!((e.rule, e.code), (Rule::RS3, ErrorCode::NotOwner));
     assert!(e.names("batch"));
     let e = c.w.exec(&c.cast.producer, r(item("A1"), "Y")).unwrap_err();
     assert_eq!(e.code, ErrorCode::MalformedItem);
     let e =
         c.w.exec(&c.cast.producer, r(batch("NOPE"), "Z"))
             .unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-X4", ErrorCode::UnknownTraceUnit));
+    assert_eq!((e.rule, e.code), (Rule::RX4, ErrorCode::UnknownTraceUnit));
     let e =
         c.w.exec(
             &c.cast.producer,
@@ -211,7 +212,7 @@ fn r_s3_aggregation_unpack_keeps_history_and_refuses_unknown_contents() {
     let e =
         c.w.exec(&c.cast.logistics, unpack(&s, &[item("A1")]))
             .unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-S3", ErrorCode::InvalidTransition));
+    assert_eq!((e.rule, e.code), (Rule::RS3, ErrorCode::InvalidTransition));
     assert!(e.names("contents[0]"));
     // history: a recall still reaches the logistics unit A1 was on
     let imp = recall::impact(&c.w.state, &c.pa).unwrap();
@@ -261,7 +262,7 @@ fn r_s3_lineage_records_name_every_bad_field() {
             transform(&[material("GHOST")], std::slice::from_ref(&c.pa)),
         )
         .unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-X4", ErrorCode::UnknownTraceUnit));
+    assert_eq!((e.rule, e.code), (Rule::RX4, ErrorCode::UnknownTraceUnit));
     let e =
         c.w.exec(
             &c.cast.producer,

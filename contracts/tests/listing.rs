@@ -6,8 +6,8 @@
 mod common;
 
 use common::*;
-use tracechain_contracts::codes::NormalisedCode;
-use tracechain_contracts::{keys, StateView};
+use tracechain_contracts::trace_codes::NormalisedCode;
+use tracechain_contracts::{state_keys as keys, StateView};
 use tracechain_types::payload::PayloadKind as K;
 use tracechain_types::records::*;
 use tracechain_types::{decode, Hash, ListingDigest, ListingError};

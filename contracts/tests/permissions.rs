@@ -8,6 +8,7 @@ use common::*;
 use tracechain_contracts::permissions::{CategoryClass, PERMISSIONS};
 use tracechain_contracts::registry::ParticipantState;
 use tracechain_contracts::ErrorCode;
+use tracechain_contracts::Rule;
 use tracechain_types::payload::{PayloadKind as K, ValidatorSetChange};
 use tracechain_types::records::*;
 use tracechain_types::{Hash, Payload};
@@ -333,7 +334,8 @@ fn r_a2_r_a3_r_n_permission_matrix_every_shape_state_and_kind() {
                     if let Err(e) = &r {
                         assert!(!is_gate_refusal(e), "{where_}: refused by permission: {e}");
                     }
-                    let own_kind = tracechain_contracts::blocks::category_of(&payload).is_some()
+                    let own_kind = tracechain_contracts::info_blocks::category_of(&payload)
+                        .is_some()
                         || matches!(
                             kind,
                             K::RegisterParticipant
@@ -348,16 +350,16 @@ fn r_a2_r_a3_r_n_permission_matrix_every_shape_state_and_kind() {
                     let e = r.expect_err(&where_);
                     assert!(is_gate_refusal(&e), "{where_}: {e}");
                     let want_rule = match (st, kind) {
-                        (_, K::ValidatorSetChange) => "R-B1",
+                        (_, K::ValidatorSetChange) => Rule::RB1,
                         (ParticipantState::Pending | ParticipantState::Rejected, _)
                             if kind != K::RegisterParticipant =>
                         {
-                            "R-A1"
+                            Rule::RA1
                         }
                         (ParticipantState::Suspended | ParticipantState::Revoked, _)
                             if kind != K::RegisterParticipant =>
                         {
-                            "R-A3"
+                            Rule::RA3
                         }
                         _ => tracechain_contracts::permissions::rule_for(kind).rule,
                     };

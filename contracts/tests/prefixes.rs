@@ -7,6 +7,7 @@ use common::*;
 use tracechain_contracts::prefixes::{self, ClaimState};
 use tracechain_contracts::registry::ParticipantState;
 use tracechain_contracts::ErrorCode;
+use tracechain_contracts::Rule;
 use tracechain_types::records::*;
 use tracechain_types::{Hash, Payload, SecretKey};
 
@@ -66,11 +67,11 @@ fn r_i2_attack_nobody_registers_another_brands_gtin() {
     let cast = w.cast();
     let rival = squatter(&mut w, 700);
     let e = w.exec(&rival, register(batch("LOT-1"))).unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-I2", ErrorCode::NotOwner), "{e}");
+    assert_eq!((e.rule, e.code), (Rule::RI2, ErrorCode::NotOwner), "{e}");
     assert!(e.names("code.gtin"), "{e}");
     // a GTIN under no approved prefix is nobody's to register yet
     let e = w.exec(&rival, register(code3("LOT-1"))).unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-I2", ErrorCode::NotOwner), "{e}");
+    assert_eq!((e.rule, e.code), (Rule::RI2, ErrorCode::NotOwner), "{e}");
     // the brand registers its own code
     w.exec(&cast.producer, register(batch("LOT-1")))
         .expect("the brand owner registers its GTIN");
@@ -105,7 +106,11 @@ fn r_i2_attack_a_squatters_claim_does_not_block_the_brand() {
             decision(&rival, PREFIX3, PrefixAction::Approve),
         )
         .unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-I2", ErrorCode::AlreadyExists), "{e}");
+    assert_eq!(
+        (e.rule, e.code),
+        (Rule::RI2, ErrorCode::AlreadyExists),
+        "{e}"
+    );
     for overlapping in ["501234", "50123456"] {
         w.exec(&rival, claim(overlapping)).unwrap();
         let e = w
@@ -151,7 +156,7 @@ fn r_i2_a_contract_manufacturer_registers_under_a_delegated_prefix() {
         .unwrap_err();
     assert_eq!(
         (e.rule, e.code),
-        ("R-I2", ErrorCode::NotOwner),
+        (Rule::RI2, ErrorCode::NotOwner),
         "only the holder delegates"
     );
     w.exec(&cast.producer, delegation(PREFIX, &maker, false))
@@ -177,7 +182,7 @@ fn r_i2_company_prefix_claims_are_digits_with_evidence() {
         let e = w.exec(&cast.producer, claim(bad)).unwrap_err();
         assert_eq!(
             (e.rule, e.code),
-            ("R-I2", ErrorCode::MalformedItem),
+            (Rule::RI2, ErrorCode::MalformedItem),
             "{bad}: {e}"
         );
     }

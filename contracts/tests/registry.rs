@@ -5,6 +5,8 @@ mod common;
 use common::*;
 use tracechain_contracts::permissions::CategoryClass;
 use tracechain_contracts::registry::{self, DirectoryQuery, ParticipantState};
+use tracechain_contracts::IndexTag;
+use tracechain_contracts::Rule;
 use tracechain_contracts::{trace, ErrorCode};
 use tracechain_types::payload::PayloadKind as K;
 use tracechain_types::records::*;
@@ -45,7 +47,7 @@ fn r_a3_suspended_and_revoked_writes_rejected_earlier_records_stay() {
     let e = w
         .exec(&cast.producer, valid_record(K::ProductFeatures, &code, 1))
         .unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-A3", ErrorCode::Suspended));
+    assert_eq!((e.rule, e.code), (Rule::RA3, ErrorCode::Suspended));
     decide(
         &mut w,
         &cast.regulator,
@@ -65,7 +67,7 @@ fn r_a3_suspended_and_revoked_writes_rejected_earlier_records_stay() {
     let e = w
         .exec(&cast.producer, valid_record(K::Materials, &code, 1))
         .unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-A3", ErrorCode::Revoked));
+    assert_eq!((e.rule, e.code), (Rule::RA3, ErrorCode::Revoked));
     // revoked is final
     let e = decide(
         &mut w,
@@ -108,7 +110,7 @@ fn r_b5_decisions_carry_reasons_and_only_regulators_decide() {
             }),
         )
         .unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-A1", ErrorCode::NotPermitted));
+    assert_eq!((e.rule, e.code), (Rule::RA1, ErrorCode::NotPermitted));
     let e = w
         .exec(
             &cast.regulator,
@@ -134,7 +136,7 @@ fn r_b5_decisions_carry_reasons_and_only_regulators_decide() {
     );
     // suspend is not allowed from pending; approve not from approved
     let e = decide(&mut w, &cast.regulator, &k, ParticipantAction::Approve).unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-A1", ErrorCode::InvalidTransition));
+    assert_eq!((e.rule, e.code), (Rule::RA1, ErrorCode::InvalidTransition));
 }
 
 #[test]
@@ -165,7 +167,7 @@ fn r_i4_registration_ids_are_verified() {
     let e = w
         .exec(&key(1), Payload::RegisterParticipant(r.clone()))
         .unwrap_err();
-    assert_eq!(e.rule, "R-I4");
+    assert_eq!(e.rule, Rule::RI4);
     assert!(e.names("identity.registration_id.uscc"), "{e}");
     set_id(&mut r, RegistrationId::Gln("4006381333932".into()));
     let e = w
@@ -258,7 +260,11 @@ fn r_a1_natural_person_identity_is_a_salted_commitment_and_only_for_consumers() 
         let e = w
             .exec(&key(13), Payload::RegisterParticipant(r))
             .unwrap_err();
-        assert_eq!((e.rule, e.code), ("R-A1", ErrorCode::MalformedItem), "{e}");
+        assert_eq!(
+            (e.rule, e.code),
+            (Rule::RA1, ErrorCode::MalformedItem),
+            "{e}"
+        );
         assert!(e.names("identity"), "{cat:?}: {e}");
     }
     // A zero commitment commits to nothing.
@@ -347,7 +353,7 @@ fn r_a6_directory_and_trade_relationship_signed_by_both() {
             }),
         )
         .unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-A6", ErrorCode::NotApproved));
+    assert_eq!((e.rule, e.code), (Rule::RA6, ErrorCode::NotApproved));
 }
 
 #[test]
@@ -362,10 +368,10 @@ fn r_i3_trace_code_registered_once_and_r_i2_check_digits() {
         product_name: "x".into(),
     });
     let e = w.exec(&cast.producer, again.clone()).unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-I3", ErrorCode::DuplicateTraceCode));
+    assert_eq!((e.rule, e.code), (Rule::RI3, ErrorCode::DuplicateTraceCode));
     // anyone else is refused before: the GTIN is not theirs to register (ADR 0042)
     let e = w.exec(&cast.trader, again).unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-I2", ErrorCode::NotOwner));
+    assert_eq!((e.rule, e.code), (Rule::RI2, ErrorCode::NotOwner));
     let bad = Payload::RegisterTraceUnit(TraceUnitRegistration {
         code: TraceCode::Batch {
             gtin: "6901234567891".into(),
@@ -391,7 +397,7 @@ fn r_i3_trace_code_registered_once_and_r_i2_check_digits() {
     assert!(e.names("serials[1]"));
     w.exec(&cast.producer, items(&["A", "B"])).unwrap();
     let e = w.exec(&cast.producer, items(&["C", "B"])).unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-I3", ErrorCode::DuplicateTraceCode));
+    assert_eq!((e.rule, e.code), (Rule::RI3, ErrorCode::DuplicateTraceCode));
     assert!(e.names("serials[1]"));
 }
 
@@ -401,12 +407,12 @@ fn r_i2_digital_link_round_trip() {
         gtin: GTIN.into(),
         batch: "AB/12".into(),
     };
-    let n = tracechain_contracts::codes::NormalisedCode::new("c", &code).unwrap();
+    let n = tracechain_contracts::trace_codes::NormalisedCode::new("c", &code).unwrap();
     let dl = n.digital_link();
     assert_eq!(dl, format!("https://id.gs1.org/01/0{GTIN}/10/AB%2F12"));
-    let back = tracechain_contracts::codes::parse_digital_link(&dl).unwrap();
+    let back = tracechain_contracts::trace_codes::parse_digital_link(&dl).unwrap();
     assert_eq!(
-        tracechain_contracts::codes::NormalisedCode::new("c", &back).unwrap(),
+        tracechain_contracts::trace_codes::NormalisedCode::new("c", &back).unwrap(),
         n
     );
 }
@@ -474,7 +480,7 @@ fn r_a1_attack_one_department_cannot_admit_a_regulator_of_another() {
     let e = decide(&mut w, &second_customs, &puppet, ParticipantAction::Approve).unwrap_err();
     assert_eq!(
         (e.rule, e.code),
-        ("R-A1", ErrorCode::InvalidTransition),
+        (Rule::RA1, ErrorCode::InvalidTransition),
         "{e}"
     );
     decide(&mut w, &forex, &puppet, ParticipantAction::Approve).unwrap();
@@ -494,7 +500,7 @@ fn r_a1_attack_one_department_cannot_admit_a_regulator_of_another() {
             }),
         )
         .unwrap_err();
-    assert_eq!(e.rule, "R-A1", "{e}");
+    assert_eq!(e.rule, Rule::RA1, "{e}");
     decide(&mut w, &market, &puppet, ParticipantAction::Approve).unwrap();
     assert_eq!(
         state_of(&w, &puppet),
@@ -606,7 +612,7 @@ fn r_x4_attack_records_of_one_kind_cannot_hide_the_others_in_a_units_history() {
         "the fixed-size lookup is cut by the flood (that is why history exists)"
     );
     let q = trace::HistoryQuery {
-        categories: vec!["P2".into()],
+        categories: vec![IndexTag::P2],
         after: None,
         limit: 10,
     };

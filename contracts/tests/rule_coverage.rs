@@ -1,7 +1,9 @@
 //! Rule-id coverage: every rule id of the traceability rules (`R-M1` … `R-S7`) has at least
 //! one test function in the workspace whose name contains the id in snake form (`r_p2_`),
 //! except the ids on [`PENDING`], which later parts serve. A pending id that becomes covered
-//! fails the test too, so the list only shrinks.
+//! fails the test too, so the list only shrinks. The ids are those of [`Rule`]: the rules
+//! file must define exactly [`Rule::ALL`], so the type the contracts cite rules by and the
+//! document cannot drift apart.
 //!
 //! The rules file is `$TRACECHAIN_CONFORMANCE_DIR/../spec/traceability-rules.md` when the
 //! variable is set, else `../../shared/spec/traceability-rules.md` from this crate.
@@ -9,9 +11,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use tracechain_contracts::Rule;
+
 /// Ids served by later parts: the API's role-scoped reads (R-A5), the audit package (R-S2),
 /// the ledger basics of node, storage and network (R-D1, R-D2).
-const PENDING: &[&str] = &["R-A5", "R-S2", "R-D1", "R-D2"];
+const PENDING: &[Rule] = &[Rule::RA5, Rule::RS2, Rule::RD1, Rule::RD2];
 
 fn rules_path() -> PathBuf {
     match std::env::var_os("TRACECHAIN_CONFORMANCE_DIR") {
@@ -122,9 +126,19 @@ fn every_rule_id_has_a_test_named_after_it() {
         ids.len(),
         path.display()
     );
-    for p in PENDING {
-        assert!(ids.contains(*p), "pending id {p} is not a rule id");
-    }
+    let unknown: Vec<&String> = ids
+        .iter()
+        .filter(|id| id.parse::<Rule>().is_err())
+        .collect();
+    let missing: Vec<Rule> = Rule::ALL
+        .into_iter()
+        .filter(|r| !ids.contains(r.as_str()))
+        .collect();
+    assert!(
+        unknown.is_empty() && missing.is_empty(),
+        "the rules file and `Rule` disagree: ids without a variant {unknown:?}, variants \
+         without an id {missing:?}"
+    );
     let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
     let mut files = Vec::new();
     rust_files(root, &mut files);
@@ -134,27 +148,33 @@ fn every_rule_id_has_a_test_named_after_it() {
             names.extend(test_names(&src));
         }
     }
-    let mut covered: BTreeMap<&str, usize> = BTreeMap::new();
-    for id in &ids {
-        let n = names.iter().filter(|n| covers(n, id)).count();
+    let mut covered: BTreeMap<Rule, usize> = BTreeMap::new();
+    for rule in Rule::ALL {
+        let n = names.iter().filter(|n| covers(n, rule.as_str())).count();
         if n > 0 {
-            covered.insert(id, n);
+            covered.insert(rule, n);
         }
     }
-    let uncovered: Vec<&String> = ids
-        .iter()
-        .filter(|id| !covered.contains_key(id.as_str()) && !PENDING.contains(&id.as_str()))
+    let uncovered: Vec<Rule> = Rule::ALL
+        .into_iter()
+        .filter(|r| !covered.contains_key(r) && !PENDING.contains(r))
         .collect();
-    let pending_now_covered: Vec<&&str> = PENDING
+    let pending_now_covered: Vec<Rule> = PENDING
         .iter()
-        .filter(|p| covered.contains_key(**p))
+        .copied()
+        .filter(|p| covered.contains_key(p))
         .collect();
     println!(
         "rule coverage: {} rule ids, {} covered, {} pending ({}), {} test functions in {} files",
         ids.len(),
         covered.len(),
         PENDING.len(),
-        PENDING.join(", "),
+        PENDING
+            .iter()
+            .copied()
+            .map(Rule::as_str)
+            .collect::<Vec<_>>()
+            .join(", "),
         names.len(),
         files.len()
     );

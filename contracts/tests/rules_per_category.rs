@@ -7,6 +7,7 @@ mod common;
 
 use common::*;
 use tracechain_contracts::completeness::{self, Category};
+use tracechain_contracts::Rule;
 use tracechain_contracts::{trace, ErrorCode};
 use tracechain_types::payload::PayloadKind as K;
 use tracechain_types::records::*;
@@ -14,7 +15,7 @@ use tracechain_types::Payload;
 
 /// A valid record of `kind` is accepted from its writer; the same record with one basic item
 /// removed is refused under `rule`, naming that item.
-fn basic_item_required(kind: K, rule: &str, field: &str, strip: fn(&mut Payload)) {
+fn basic_item_required(kind: K, rule: Rule, field: &str, strip: fn(&mut Payload)) {
     let mut w = World::new();
     let cast = w.cast();
     let code = batch("BASIC");
@@ -31,7 +32,7 @@ fn basic_item_required(kind: K, rule: &str, field: &str, strip: fn(&mut Payload)
 
 #[test]
 fn r_p2_production_requires_producer_name() {
-    basic_item_required(K::Production, "R-P2", "producer_name", |p| {
+    basic_item_required(K::Production, Rule::RP2, "producer_name", |p| {
         if let Payload::Production(r) = p {
             r.producer_name = None;
         }
@@ -40,7 +41,7 @@ fn r_p2_production_requires_producer_name() {
 
 #[test]
 fn r_p3_product_features_require_brand() {
-    basic_item_required(K::ProductFeatures, "R-P3", "brand", |p| {
+    basic_item_required(K::ProductFeatures, Rule::RP3, "brand", |p| {
         if let Payload::ProductFeatures(r) = p {
             r.brand = None;
         }
@@ -49,7 +50,7 @@ fn r_p3_product_features_require_brand() {
 
 #[test]
 fn r_p4_product_code_requires_gtin() {
-    basic_item_required(K::ProductCode, "R-P4", "gtin", |p| {
+    basic_item_required(K::ProductCode, Rule::RP4, "gtin", |p| {
         if let Payload::ProductCode(r) = p {
             r.gtin = None;
         }
@@ -58,16 +59,21 @@ fn r_p4_product_code_requires_gtin() {
 
 #[test]
 fn r_t2_payment_receipt_requires_fx_settlement_amount() {
-    basic_item_required(K::PaymentReceipt, "R-T2", "settlement_amount_minor", |p| {
-        if let Payload::PaymentReceipt(r) = p {
-            r.settlement_amount_minor = None;
-        }
-    });
+    basic_item_required(
+        K::PaymentReceipt,
+        Rule::RT2,
+        "settlement_amount_minor",
+        |p| {
+            if let Payload::PaymentReceipt(r) = p {
+                r.settlement_amount_minor = None;
+            }
+        },
+    );
 }
 
 #[test]
 fn r_t3_trade_product_code_requires_gtin() {
-    basic_item_required(K::TradeProductCode, "R-T3", "gtin", |p| {
+    basic_item_required(K::TradeProductCode, Rule::RT3, "gtin", |p| {
         if let Payload::TradeProductCode(r) = p {
             r.gtin = None;
         }
@@ -76,7 +82,7 @@ fn r_t3_trade_product_code_requires_gtin() {
 
 #[test]
 fn r_l1_tally_requires_security_scan_record() {
-    basic_item_required(K::Tally, "R-L1", "security_scan", |p| {
+    basic_item_required(K::Tally, Rule::RL1, "security_scan", |p| {
         if let Payload::Tally(r) = p {
             r.security_scan = None;
         }
@@ -85,7 +91,7 @@ fn r_l1_tally_requires_security_scan_record() {
 
 #[test]
 fn r_l2_transport_requires_carrier() {
-    basic_item_required(K::Transport, "R-L2", "carrier", |p| {
+    basic_item_required(K::Transport, Rule::RL2, "carrier", |p| {
         if let Payload::Transport(r) = p {
             r.carrier = None;
         }
@@ -94,7 +100,7 @@ fn r_l2_transport_requires_carrier() {
 
 #[test]
 fn r_l3_warehousing_requires_storage_mode() {
-    basic_item_required(K::Warehousing, "R-L3", "storage_mode", |p| {
+    basic_item_required(K::Warehousing, Rule::RL3, "storage_mode", |p| {
         if let Payload::Warehousing(r) = p {
             r.storage_mode = None;
         }
@@ -103,7 +109,7 @@ fn r_l3_warehousing_requires_storage_mode() {
 
 #[test]
 fn r_l4_delivery_requires_tracking_number() {
-    basic_item_required(K::Delivery, "R-L4", "tracking_number", |p| {
+    basic_item_required(K::Delivery, Rule::RL4, "tracking_number", |p| {
         if let Payload::Delivery(r) = p {
             r.tracking_number = None;
         }
@@ -112,7 +118,7 @@ fn r_l4_delivery_requires_tracking_number() {
 
 #[test]
 fn r_l5_delivery_exception_requires_its_type() {
-    basic_item_required(K::DeliveryException, "R-L5", "exception_type", |p| {
+    basic_item_required(K::DeliveryException, Rule::RL5, "exception_type", |p| {
         if let Payload::DeliveryException(r) = p {
             r.exception_type = None;
         }
@@ -162,7 +168,7 @@ fn r_m3_trader_mode_starts_at_the_trader() {
 /// With `then_ok`, the right writer's record is accepted afterwards.
 fn wrong_writer(
     kind: K,
-    rule: &str,
+    rule: Rule,
     pick: fn(&Cast) -> &tracechain_types::SecretKey,
     then_ok: bool,
 ) {
@@ -182,26 +188,26 @@ fn wrong_writer(
 
 #[test]
 fn r_n1_only_producer_nodes_write_the_product_block() {
-    wrong_writer(K::Production, "R-N1", |c| &c.logistics, true);
+    wrong_writer(K::Production, Rule::RN1, |c| &c.logistics, true);
 }
 
 #[test]
 fn r_n2_only_trade_nodes_write_orders() {
-    wrong_writer(K::Order, "R-N2", |c| &c.producer, true);
+    wrong_writer(K::Order, Rule::RN2, |c| &c.producer, true);
 }
 
 #[test]
 fn r_n3_only_logistics_nodes_write_the_logistics_block() {
-    wrong_writer(K::Tally, "R-N3", |c| &c.trader, true);
+    wrong_writer(K::Tally, Rule::RN3, |c| &c.trader, true);
 }
 
 #[test]
 fn r_n4_only_port_clearance_nodes_write_the_customs_block() {
     // a declaration needs the customs gate (R-X3); the writer check comes first
-    wrong_writer(K::CustomsDeclaration, "R-N4", |c| &c.trader, false);
+    wrong_writer(K::CustomsDeclaration, Rule::RN4, |c| &c.trader, false);
     // customs status is the customs department's (ADR 0040): not a node type's
-    wrong_writer(K::CustomsStatus, "R-C2", |c| &c.port, false);
-    wrong_writer(K::CustomsStatus, "R-C2", |c| &c.logistics, false);
+    wrong_writer(K::CustomsStatus, Rule::RC2, |c| &c.port, false);
+    wrong_writer(K::CustomsStatus, Rule::RC2, |c| &c.logistics, false);
 }
 
 #[test]
@@ -222,10 +228,10 @@ fn r_i1_item_codes_inherit_their_batch_mode_and_link_to_it() {
         gtin: GTIN.into(),
         serial: "0002".into(),
     };
-    let n = tracechain_contracts::codes::NormalisedCode::new("c", &item).unwrap();
+    let n = tracechain_contracts::trace_codes::NormalisedCode::new("c", &item).unwrap();
     let u = trace::load(&w.state, &n).expect("item is a trace unit");
     assert_eq!(u.mode, TraceMode::Manufacturer);
-    let nb = tracechain_contracts::codes::NormalisedCode::new("b", &b).unwrap();
+    let nb = tracechain_contracts::trace_codes::NormalisedCode::new("b", &b).unwrap();
     assert_eq!(u.batch.as_ref(), Some(nb.code()));
     // only under a registered batch
     let e = w
@@ -267,7 +273,7 @@ fn r_a4_consumers_give_feedback_but_are_not_trace_service_providers() {
         text: "in Anji".into(),
     });
     let e = w.exec(&consumer, answer.clone()).unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-S7", ErrorCode::NotPermitted));
+    assert_eq!((e.rule, e.code), (Rule::RS7, ErrorCode::NotPermitted));
     // a regulator (information provider and supervisor) may answer
     w.exec(&cast.regulator, answer).unwrap();
 }

@@ -8,7 +8,7 @@ mod common;
 use common::*;
 use tracechain_contracts::registry::{self, ParticipantState};
 use tracechain_contracts::{
-    authenticate, encode_envelope, keys, MemoryLedger, MemoryState, StateView, WriteSet,
+    authenticate, encode_envelope, state_keys, MemoryLedger, MemoryState, StateView, WriteSet,
 };
 use tracechain_types::records::*;
 use tracechain_types::state_map::{verify, verify_encoded, ProofError, ProofLeaf, StateProof};
@@ -70,7 +70,7 @@ fn records(from: u64, count: u64, height: u64) -> WriteSet {
         .map(|i| {
             let id = record_id(i);
             let value = encode_envelope(id, signer, height, BLOCK_TIME_MS, false, &payload);
-            (keys::record(&id), Some(value))
+            (state_keys::record(&id), Some(value))
         })
         .collect();
     ws.sort();
@@ -130,11 +130,13 @@ fn proofs_of_a_100k_record_state_verify_at_two_heights_and_tampering_fails() {
     );
     // Height 3: a real block: two registrations; height 4: the regulator approves one.
     let b3 = ledger
-        .execute_block(&[register(1), register(2)], &ctx(3))
+        .execute_block(&verified_all(&[register(1), register(2)]), &ctx(3))
         .unwrap();
     ledger.commit(b3);
     let root3 = ledger.root();
-    let b4 = ledger.execute_block(&[approve(0, 1)], &ctx(4)).unwrap();
+    let b4 = ledger
+        .execute_block(&verified_all(&[approve(0, 1)]), &ctx(4))
+        .unwrap();
     ledger.commit(b4);
     let root4 = ledger.root();
     assert_ne!(root3, root4);
@@ -145,9 +147,9 @@ fn proofs_of_a_100k_record_state_verify_at_two_heights_and_tampering_fails() {
     let (h4, c4) = certified(4, root4, Hash::digest(b"3"));
     let set = validators();
 
-    let record = keys::record(&record_id(77_777));
-    let participant = keys::participant(&key(1).public());
-    let never = keys::record(&record_id(RECORDS + 5));
+    let record = state_keys::record(&record_id(77_777));
+    let participant = state_keys::participant(&key(1).public());
+    let never = state_keys::record(&record_id(RECORDS + 5));
     let record_value = ledger.state().get(&record).unwrap();
     let approved = ledger.state().get(&participant).unwrap();
 
@@ -194,7 +196,7 @@ fn proofs_of_a_100k_record_state_verify_at_two_heights_and_tampering_fails() {
         Err(ProofError::RootMismatch { .. })
     ));
     // Another key.
-    let other = keys::participant(&key(2).public());
+    let other = state_keys::participant(&key(2).public());
     assert!(matches!(
         verify(&h4, &c4, &set, &other, &present),
         Err(ProofError::RootMismatch { .. })
@@ -256,8 +258,8 @@ fn replicas_executing_the_same_blocks_get_the_same_roots() {
     assert_eq!(a.root(), b.root());
     for (i, txs) in blocks.iter().enumerate() {
         let h = i as u64 + 1;
-        let ea = a.execute_block(txs, &ctx(h)).unwrap();
-        let eb = b.execute_block(txs, &ctx(h)).unwrap();
+        let ea = a.execute_block(&verified_all(txs), &ctx(h)).unwrap();
+        let eb = b.execute_block(&verified_all(txs), &ctx(h)).unwrap();
         assert_eq!(ea.state_root, eb.state_root, "height {h}");
         a.commit(ea);
         b.commit(eb);
@@ -302,15 +304,15 @@ proptest::proptest! {
         }
         for (i, block) in split(&cuts_a).iter().enumerate() {
             let h = i as u64 + 1;
-            let ea = a.execute_block(block, &ctx(h)).unwrap();
-            let eb = b.execute_block(block, &ctx(h)).unwrap();
+            let ea = a.execute_block(&verified_all(block), &ctx(h)).unwrap();
+            let eb = b.execute_block(&verified_all(block), &ctx(h)).unwrap();
             proptest::prop_assert_eq!(ea.state_root, eb.state_root);
             a.commit(ea);
             b.commit(eb);
         }
         for (i, block) in split(&cuts_b).iter().enumerate() {
             let h = i as u64 + 1;
-            let e = c.execute_block(block, &ctx(h)).unwrap();
+            let e = c.execute_block(&verified_all(block), &ctx(h)).unwrap();
             c.commit(e);
         }
         proptest::prop_assert_eq!(a.root(), b.root());

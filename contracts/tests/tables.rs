@@ -7,6 +7,7 @@ use common::*;
 use serde_json::{json, Value};
 use tracechain_contracts::completeness::{self, Category, Requirement, Status};
 use tracechain_contracts::ErrorCode;
+use tracechain_contracts::Rule;
 use tracechain_types::payload::PayloadKind as K;
 use tracechain_types::records::*;
 use tracechain_types::{Hash, Payload};
@@ -114,7 +115,7 @@ fn r_x1_every_basic_item_of_tables_1_to_4_is_required_in_every_mode() {
                     1,
                     "{mode:?} {kind:?} {field}: only that item: {e}"
                 );
-                assert!(e.rule.starts_with("R-"), "{e}");
+                assert!(e.rule.as_str().starts_with("R-"), "{e}");
             }
             // all basic items missing at once: every one is named in one error
             let edits: Vec<(&str, Value)> =
@@ -137,8 +138,20 @@ fn r_x1_category_rule_id_is_cited() {
     let code = batch("rule-ids");
     w.unit(&cast, &code, TraceMode::Full);
     for (kind, rule) in BLOCK_KINDS.iter().zip([
-        "R-P1", "R-P2", "R-P3", "R-P4", "R-T1", "R-T2", "R-T3", "R-L1", "R-L2", "R-L3", "R-L4",
-        "R-L5", "R-C1", "R-C2",
+        Rule::RP1,
+        Rule::RP2,
+        Rule::RP3,
+        Rule::RP4,
+        Rule::RT1,
+        Rule::RT2,
+        Rule::RT3,
+        Rule::RL1,
+        Rule::RL2,
+        Rule::RL3,
+        Rule::RL4,
+        Rule::RL5,
+        Rule::RC1,
+        Rule::RC2,
     ]) {
         let field = basic_items(*kind)[0];
         let e = w
@@ -236,7 +249,7 @@ fn r_x1_decisions_outbound_time_and_release_date_may_follow() {
     w.exec(&cast.port, valid_record(K::CustomsDeclaration, &code, 1))
         .unwrap();
     assert!(
-        tracechain_contracts::blocks::declaration(&w.state, "310120240000000001")
+        tracechain_contracts::info_blocks::declaration(&w.state, "310120240000000001")
             .unwrap()
             .released_at_ms
             .is_none()
@@ -250,7 +263,7 @@ fn r_x1_decisions_outbound_time_and_release_date_may_follow() {
     assert!(e.names("time"), "{e}");
     w.exec(&cast.regulator, valid_record(K::CustomsStatus, &code, 1))
         .unwrap();
-    let d = tracechain_contracts::blocks::declaration(&w.state, "310120240000000001").unwrap();
+    let d = tracechain_contracts::info_blocks::declaration(&w.state, "310120240000000001").unwrap();
     assert_eq!(d.status, CustomsStatus::Released);
     assert!(d.released_at_ms.is_some());
 }
@@ -265,7 +278,7 @@ fn r_x4_records_must_name_registered_units() {
     let e = w
         .try_exec(&cast.producer, valid_record(K::Production, &unknown, 1))
         .unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-X4", ErrorCode::UnknownTraceUnit));
+    assert_eq!((e.rule, e.code), (Rule::RX4, ErrorCode::UnknownTraceUnit));
     let none = with(
         &valid_record(K::Production, &code, 1),
         &[("trace_codes", json!([]))],
@@ -337,7 +350,7 @@ fn r_x2_completeness_report_follows_the_mode_columns() {
             assert_eq!(line.records, 0);
             let gate_blocked = matches!(
                 skipped.block(),
-                completeness::Block::Product | completeness::Block::Trade
+                completeness::InfoBlock::Product | completeness::InfoBlock::Trade
             ) && skipped.requirement(mode) == Requirement::Mandatory;
             for l in &report.lines {
                 if l.category != skipped
@@ -410,7 +423,7 @@ fn r_x3_customs_gate_lists_missing_mandatory_product_and_trade_categories() {
         let e = w
             .try_exec(&cast.port, valid_record(K::CustomsDeclaration, &code, n))
             .unwrap_err();
-        assert_eq!((e.rule, e.code), ("R-X3", ErrorCode::CustomsGate));
+        assert_eq!((e.rule, e.code), (Rule::RX3, ErrorCode::CustomsGate));
         let mut named: Vec<String> = e.problems.iter().map(|p| p.field.clone()).collect();
         named.sort();
         let mut want: Vec<String> = mandatory
@@ -468,7 +481,7 @@ fn r_c1_declaration_number_is_unique_and_r_c2_needs_the_declaration() {
     let e = w
         .exec(&cast.regulator, valid_record(K::CustomsStatus, &code, 9))
         .unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-C2", ErrorCode::NotFound));
+    assert_eq!((e.rule, e.code), (Rule::RC2, ErrorCode::NotFound));
     w.exec(&cast.port, valid_record(K::CustomsDeclaration, &code, 9))
         .unwrap();
     let e = w
@@ -494,7 +507,7 @@ fn r_t1_order_ref_unique_per_writer() {
     let e = w
         .exec(&cast.trader, valid_record(K::Order, &code, 1))
         .unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-T1", ErrorCode::AlreadyExists));
+    assert_eq!((e.rule, e.code), (Rule::RT1, ErrorCode::AlreadyExists));
 }
 
 #[test]
@@ -553,13 +566,20 @@ fn r_c1_attack_a_declaration_carrying_its_own_release_date_is_refused() {
     let e = w
         .exec(&cast.port, Payload::CustomsDeclaration(d))
         .unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-C1", ErrorCode::MalformedItem), "{e}");
+    assert_eq!(
+        (e.rule, e.code),
+        (Rule::RC1, ErrorCode::MalformedItem),
+        "{e}"
+    );
     assert!(e.names("release_date") && e.problems.len() == 1, "{e}");
-    assert!(tracechain_contracts::blocks::declaration(&w.state, "310120240000000007").is_none());
+    assert!(
+        tracechain_contracts::info_blocks::declaration(&w.state, "310120240000000007").is_none()
+    );
     // filed without it, the goods are declared, not released, until customs releases them
     w.exec(&cast.port, valid_record(K::CustomsDeclaration, &code, 7))
         .unwrap();
-    let st = tracechain_contracts::blocks::declaration(&w.state, "310120240000000007").unwrap();
+    let st =
+        tracechain_contracts::info_blocks::declaration(&w.state, "310120240000000007").unwrap();
     assert_eq!(
         (st.status, st.released_at_ms),
         (CustomsStatus::Declared, None)
@@ -568,7 +588,8 @@ fn r_c1_attack_a_declaration_carrying_its_own_release_date_is_refused() {
     assert!(r.missing().contains(&Category::C2));
     w.exec(&cast.regulator, valid_record(K::CustomsStatus, &code, 7))
         .unwrap();
-    let st = tracechain_contracts::blocks::declaration(&w.state, "310120240000000007").unwrap();
+    let st =
+        tracechain_contracts::info_blocks::declaration(&w.state, "310120240000000007").unwrap();
     assert_eq!(st.status, CustomsStatus::Released);
     assert!(st.released_at_ms.is_some());
     let r = completeness::report(&w.state, &code).unwrap();
@@ -611,7 +632,7 @@ fn r_c2_attack_only_the_customs_department_releases_holds_or_inspects() {
             .unwrap_err();
         assert_eq!(
             (e.rule, e.code),
-            ("R-C2", ErrorCode::NotPermitted),
+            (Rule::RC2, ErrorCode::NotPermitted),
             "{what}: {e}"
         );
     }
@@ -620,7 +641,7 @@ fn r_c2_attack_only_the_customs_department_releases_holds_or_inspects() {
         .unwrap_err();
     assert_eq!(
         (e.rule, e.code),
-        ("R-C2", ErrorCode::NotOwner),
+        (Rule::RC2, ErrorCode::NotOwner),
         "another agency: {e}"
     );
     let held = with(
@@ -628,11 +649,13 @@ fn r_c2_attack_only_the_customs_department_releases_holds_or_inspects() {
         &[("status", json!("held"))],
     );
     w.exec(&cast.regulator, held).unwrap();
-    let st = tracechain_contracts::blocks::declaration(&w.state, "310120240000000005").unwrap();
+    let st =
+        tracechain_contracts::info_blocks::declaration(&w.state, "310120240000000005").unwrap();
     assert_eq!(st.status, CustomsStatus::Held);
     w.exec(&cast.regulator, valid_record(K::CustomsStatus, &code, 5))
         .unwrap();
-    let st = tracechain_contracts::blocks::declaration(&w.state, "310120240000000005").unwrap();
+    let st =
+        tracechain_contracts::info_blocks::declaration(&w.state, "310120240000000005").unwrap();
     assert_eq!(st.status, CustomsStatus::Released);
 }
 
@@ -658,7 +681,7 @@ fn r_c1_attack_a_broker_cannot_declare_goods_it_does_not_represent() {
     let e = w
         .exec(&stranger, valid_record(K::CustomsDeclaration, &code, 6))
         .unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-A6", ErrorCode::NotOwner), "{e}");
+    assert_eq!((e.rule, e.code), (Rule::RA6, ErrorCode::NotOwner), "{e}");
     assert!(e.names("trace_codes[0]"), "{e}");
     w.relate(&cast.producer, &stranger);
     w.exec(&stranger, valid_record(K::CustomsDeclaration, &code, 6))
@@ -693,7 +716,11 @@ fn r_p4_attack_a_product_code_cannot_name_another_batch() {
         let e = w
             .exec(&cast.producer, Payload::ProductCode(r.clone()))
             .unwrap_err();
-        assert_eq!((e.rule, e.code), ("R-P4", ErrorCode::MalformedItem), "{e}");
+        assert_eq!(
+            (e.rule, e.code),
+            (Rule::RP4, ErrorCode::MalformedItem),
+            "{e}"
+        );
         assert!(e.names("trace_codes[0]"), "{e}");
         r.batch = Some("PC-1".into());
         w.exec(&cast.producer, Payload::ProductCode(r)).unwrap();
@@ -716,7 +743,11 @@ fn r_p3_attack_feature_documents_must_be_anchored_with_their_type() {
     let e = w
         .exec(&cast.producer, Payload::ProductFeatures(r.clone()))
         .unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-P3", ErrorCode::MalformedItem), "{e}");
+    assert_eq!(
+        (e.rule, e.code),
+        (Rule::RP3, ErrorCode::MalformedItem),
+        "{e}"
+    );
     assert!(e.names("test_reports[0]"), "{e}");
     let anchor = |t: DocumentType| {
         Payload::DocumentAnchor(DocumentAnchor {

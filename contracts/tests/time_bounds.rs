@@ -9,8 +9,9 @@ mod support;
 
 use common::*;
 use support::*;
-use tracechain_contracts::context::{DEFAULT_RECORD_FUTURE_SKEW_MS, MAX_RECORD_FUTURE_SKEW_MS};
-use tracechain_contracts::{execute, ChainParams, ChainParamsError, ErrorCode, Problem};
+use tracechain_contracts::Rule;
+use tracechain_contracts::{ChainParams, ChainParamsError, ErrorCode, Problem};
+use tracechain_contracts::{DEFAULT_RECORD_FUTURE_SKEW_MS, MAX_RECORD_FUTURE_SKEW_MS};
 use tracechain_types::payload::PayloadKind as K;
 use tracechain_types::records::epcis::{EpcisErrorDeclaration, EpcisEventRecord, EpcisEventType};
 use tracechain_types::records::*;
@@ -56,7 +57,11 @@ fn r_x1_future_record_times_beyond_the_skew_are_malformed_and_every_field_named(
     let e = w
         .try_exec(&cast.logistics, Payload::Transport(t))
         .unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-L2", ErrorCode::MalformedItem), "{e}");
+    assert_eq!(
+        (e.rule, e.code),
+        (Rule::RL2, ErrorCode::MalformedItem),
+        "{e}"
+    );
     assert!(out_of_range(&e, "positions[0].time"), "{e}");
     assert!(out_of_range(&e, "sensor_readings[1].time"), "{e}");
     assert_eq!(
@@ -104,7 +109,11 @@ fn r_x1_future_event_dates_of_customs_and_materials_are_refused_but_expiry_may_b
     let e = w
         .try_exec(&cast.port, Payload::CustomsDeclaration(d))
         .unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-C1", ErrorCode::MalformedItem), "{e}");
+    assert_eq!(
+        (e.rule, e.code),
+        (Rule::RC1, ErrorCode::MalformedItem),
+        "{e}"
+    );
     assert!(out_of_range(&e, "declaration_date"), "{e}");
 }
 
@@ -133,14 +142,14 @@ fn r_x1_future_skew_follows_the_chain_parameter() {
     p.production_time = Some(BEYOND.into()); // 10 minutes after the block
     let tx = w.tx(&cast.producer, Payload::Production(p));
     let mut c = ctx(w.height);
-    assert!(execute(&tx, &c, &w.state).is_err());
+    assert!(execute_signed(&tx, &c, &w.state).is_err());
     c.params.max_record_future_skew_ms = 15 * 60 * 1000;
-    execute(&tx, &c, &w.state).expect("within a 15-minute skew");
+    execute_signed(&tx, &c, &w.state).expect("within a 15-minute skew");
     c.params.max_record_future_skew_ms = 0;
     c.timestamp_ms = BLOCK_TIME_MS + 10 * 60 * 1000;
-    execute(&tx, &c, &w.state).expect("equal to the block time");
+    execute_signed(&tx, &c, &w.state).expect("equal to the block time");
     c.timestamp_ms -= 1;
-    let e = execute(&tx, &c, &w.state).unwrap_err();
+    let e = execute_signed(&tx, &c, &w.state).unwrap_err();
     assert!(out_of_range(&e, "production_time"), "{e}");
 }
 
@@ -181,7 +190,11 @@ fn r_x1_times_before_the_unix_epoch_are_refused() {
     let e = w
         .try_exec(&cast.producer, Payload::Production(p))
         .unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-P2", ErrorCode::MalformedItem), "{e}");
+    assert_eq!(
+        (e.rule, e.code),
+        (Rule::RP2, ErrorCode::MalformedItem),
+        "{e}"
+    );
     assert!(out_of_range(&e, "production_time"), "{e}");
     // The oldest RFC 3339 year is refused too: the workspace's one parser does not read year
     // 0000 (as EPCIS validation never did), so it is a malformed time.
@@ -190,7 +203,11 @@ fn r_x1_times_before_the_unix_epoch_are_refused() {
     };
     o.order_time = Some("0000-01-01T00:00:00Z".into());
     let e = w.try_exec(&cast.trader, Payload::Order(o)).unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-T1", ErrorCode::MalformedItem), "{e}");
+    assert_eq!(
+        (e.rule, e.code),
+        (Rule::RT1, ErrorCode::MalformedItem),
+        "{e}"
+    );
     assert!(e.names("order_time"), "{e}");
 }
 
@@ -217,7 +234,11 @@ fn r_x1_future_or_absurd_epcis_event_times_are_refused() {
     let e = w
         .try_exec(&cast.producer, epcis(i64::MAX, Some(-1)))
         .unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-X1", ErrorCode::MalformedItem), "{e}");
+    assert_eq!(
+        (e.rule, e.code),
+        (Rule::RX1, ErrorCode::MalformedItem),
+        "{e}"
+    );
     assert!(out_of_range(&e, "event_time_ms"), "{e}");
     assert!(
         out_of_range(&e, "error_declaration.declaration_time_ms"),

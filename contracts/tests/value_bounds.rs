@@ -15,7 +15,7 @@ use proptest::prelude::*;
 use support::*;
 use tracechain_contracts::state::MAX_VALUE_BYTES;
 use tracechain_contracts::validate::MAX_TEXT_BYTES;
-use tracechain_contracts::{execute, feedback, MemoryState, State, StateView};
+use tracechain_contracts::{feedback, MemoryState, State, StateView};
 use tracechain_types::payload::PayloadKind as K;
 use tracechain_types::records::*;
 use tracechain_types::{decode, Hash, Payload, TxBody};
@@ -94,7 +94,7 @@ fn at_bounds() -> (World, Vec<tracechain_types::SecretKey>) {
     }
     // a scan summary at its saturated counters (reachable: the counters saturate)
     let a1 = item("A1");
-    let n = tracechain_contracts::codes::NormalisedCode::new("c", &a1).unwrap();
+    let n = tracechain_contracts::trace_codes::NormalisedCode::new("c", &a1).unwrap();
     let full = tracechain_contracts::scan::ScanSummary {
         count: u32::MAX,
         scanners: u32::MAX,
@@ -105,7 +105,7 @@ fn at_bounds() -> (World, Vec<tracechain_types::SecretKey>) {
         why: vec![],
     };
     c.w.state.put(
-        tracechain_contracts::keys::key("scn/", &[n.as_bytes()]),
+        tracechain_contracts::state_keys::key("scn/", &[n.as_bytes()]),
         tracechain_types::encode(&full),
     );
     // the cast (seeds 100..=105) and the consumer
@@ -148,7 +148,7 @@ proptest! {
             for k in keys {
                 // the signer's next sequence, so that the payload reaches its module
                 let seq: u64 = state
-                    .get(&tracechain_contracts::keys::sequence(&k.public()))
+                    .get(&tracechain_contracts::state_keys::sequence(&k.public()))
                     .map(|b| decode(&b, 8).unwrap())
                     .unwrap_or(0);
                 let tx = TxBody {
@@ -159,7 +159,7 @@ proptest! {
                 }
                 .sign(&chain(), k);
                 // a refused transaction writes nothing: `execute` returns no write set
-                let _ = execute(&tx, &ctx(10_000), state);
+                let _ = execute_signed(&tx, &ctx(10_000), state);
             }
         }
     }

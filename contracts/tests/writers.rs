@@ -9,6 +9,7 @@ mod common;
 use common::*;
 use tracechain_contracts::registry::ParticipantState;
 use tracechain_contracts::ErrorCode;
+use tracechain_contracts::Rule;
 use tracechain_types::payload::PayloadKind as K;
 use tracechain_types::records::*;
 use tracechain_types::{Hash, Payload, SecretKey};
@@ -35,7 +36,7 @@ fn assert_not_owner(
 ) {
     let e = r.expect_err("a record for another participant's unit must be refused");
     assert_eq!(e.code, ErrorCode::NotOwner, "{e}");
-    assert_eq!(e.rule, "R-A6", "{e}");
+    assert_eq!(e.rule, Rule::RA6, "{e}");
     assert!(e.names("trace_codes[0]"), "{e}");
     assert!(!e.names("signer"), "{e}");
 }
@@ -226,7 +227,7 @@ fn r_l5_attack_a_carrier_without_custody_cannot_record_others_goods() {
         let e = w.exec(&carrier, valid_record(kind, &code, 1)).unwrap_err();
         assert_eq!(
             (e.rule, e.code),
-            ("R-A6", ErrorCode::NotOwner),
+            (Rule::RA6, ErrorCode::NotOwner),
             "{kind:?}: {e}"
         );
         assert!(e.names("trace_codes[0]"), "{e}");
@@ -239,7 +240,7 @@ fn r_l5_attack_a_carrier_without_custody_cannot_record_others_goods() {
     };
     // a stranger cannot hand over what it does not hold
     let e = w.exec(&carrier, handover(&subcontractor)).unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-A6", ErrorCode::NotOwner), "{e}");
+    assert_eq!((e.rule, e.code), (Rule::RA6, ErrorCode::NotOwner), "{e}");
     // the producer's forwarder (a trade partner) hands the goods to the carrier, which
     // subcontracts the last mile
     w.exec(&cast.logistics, valid_record(K::Tally, &code, 1))
@@ -289,7 +290,7 @@ fn r_s3_attack_a_stranger_cannot_take_another_producers_batch_as_input() {
         time: "2024-05-01T08:30:00Z".into(),
     });
     let e = w.exec(&rival, blend.clone()).unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-A6", ErrorCode::NotOwner), "{e}");
+    assert_eq!((e.rule, e.code), (Rule::RA6, ErrorCode::NotOwner), "{e}");
     assert!(e.names("inputs[0]") && !e.names("outputs[0]"), "{e}");
     // once the producer supplies the rival under a trade relationship, it may
     w.relate(&cast.producer, &rival);
@@ -322,5 +323,9 @@ fn r_q3_attack_the_platform_operator_writes_no_information_blocks() {
             }),
         )
         .unwrap_err();
-    assert_eq!((e.rule, e.code), ("R-Q3", ErrorCode::NotPermitted), "{e}");
+    assert_eq!(
+        (e.rule, e.code),
+        (Rule::RQ3, ErrorCode::NotPermitted),
+        "{e}"
+    );
 }

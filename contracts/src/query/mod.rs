@@ -9,44 +9,12 @@ pub mod trajectory;
 use tracechain_types::records::TraceCode;
 use tracechain_types::Hash;
 
-use crate::codes::NormalisedCode;
-use crate::exec::RecordEnvelope;
-use crate::keys;
+use crate::context::RecordEnvelope;
+use crate::index_tags::IndexTag;
 use crate::state::{decode_stored, StateView};
+use crate::state_keys;
 use crate::trace::{self, TraceUnit};
-
-/// Category tags under which `blocks` indexes the records of Tables 1–4 (`tur/{code}/{tag}/…`)
-/// and each module indexes its own kinds.
-pub mod tags {
-    /// R-P3 product features.
-    pub const P3: &str = "P3";
-    /// R-T1 order.
-    pub const T1: &str = "T1";
-    /// R-T2 payment receipt.
-    pub const T2: &str = "T2";
-    /// R-L1 tally.
-    pub const L1: &str = "L1";
-    /// R-L2 transport.
-    pub const L2: &str = "L2";
-    /// R-L3 warehousing.
-    pub const L3: &str = "L3";
-    /// R-L4 delivery.
-    pub const L4: &str = "L4";
-    /// R-C1 customs declaration.
-    pub const C1: &str = "C1";
-    /// Lineage links.
-    pub const LINEAGE: &str = "LIN";
-    /// Anchored documents (R-S1).
-    pub const DOCUMENT: &str = "S1";
-    /// Recalls (R-S3).
-    pub const RECALL: &str = "S3";
-    /// Consumer scans (R-S4).
-    pub const SCAN: &str = "S4";
-    /// Feedback (R-S7).
-    pub const FEEDBACK: &str = "S7";
-    /// Export declarations (R-B3).
-    pub const DECLARATION: &str = "B3";
-}
+use crate::trace_codes::NormalisedCode;
 
 /// Most records of one unit and category a read returns (older ones first). A unit with more
 /// records in one category is a data error upstream; reads report what fits.
@@ -54,18 +22,18 @@ pub const MAX_RECORDS_PER_CATEGORY: usize = 1000;
 
 /// The stored envelope of a record.
 pub fn envelope(state: &dyn StateView, tx_id: &Hash) -> Option<RecordEnvelope> {
-    let k = keys::record(tx_id);
+    let k = state_keys::record(tx_id);
     state.get_ref(&k).map(|b| decode_stored(&k, &b))
 }
 
 /// The transaction ids indexed under `tur/{code}/{category}/`, in (height, tx id) order.
-pub fn record_ids(state: &dyn StateView, code: &NormalisedCode, category: &str) -> Vec<Hash> {
-    let prefix = keys::unit_records_of(code, category);
+pub fn record_ids(state: &dyn StateView, code: &NormalisedCode, category: IndexTag) -> Vec<Hash> {
+    let prefix = state_keys::unit_records_of(code, category);
     state
         .scan(&prefix, None, MAX_RECORDS_PER_CATEGORY)
         .into_iter()
         .filter_map(|(k, _)| {
-            let last = keys::last_part(&k)?;
+            let last = state_keys::last_part(&k)?;
             let id: [u8; 32] = last.get(8..40)?.try_into().ok()?;
             Some(Hash(id))
         })
@@ -81,16 +49,16 @@ pub const RECORD_PAGE: usize = 1024;
 pub fn for_each_record_id(
     state: &dyn StateView,
     code: &NormalisedCode,
-    category: &str,
+    category: IndexTag,
     mut f: impl FnMut(Hash) -> bool,
 ) -> bool {
-    let prefix = keys::unit_records_of(code, category);
+    let prefix = state_keys::unit_records_of(code, category);
     let mut after: Option<Vec<u8>> = None;
     loop {
         let page = state.scan(&prefix, after.as_deref(), RECORD_PAGE);
         let n = page.len();
         for (k, _) in page {
-            let id = keys::last_part(&k)
+            let id = state_keys::last_part(&k)
                 .and_then(|last| <[u8; 32]>::try_from(last.get(8..40)?).ok())
                 .map(Hash);
             if let Some(id) = id {
@@ -110,7 +78,7 @@ pub fn for_each_record_id(
 pub fn records(
     state: &dyn StateView,
     code: &NormalisedCode,
-    category: &str,
+    category: IndexTag,
 ) -> Vec<RecordEnvelope> {
     record_ids(state, code, category)
         .iter()

@@ -4,7 +4,8 @@
 use tracechain_types::records::{Position, TraceCode};
 use tracechain_types::{Hash, Payload, PublicKey};
 
-use super::{records, self_and_batch, tags, unit};
+use super::{records, self_and_batch, unit};
+use crate::index_tags::IndexTag;
 use crate::state::StateView;
 use crate::validate::parse_rfc3339;
 
@@ -20,7 +21,7 @@ pub struct TrajectoryPoint {
     /// Its time as Unix milliseconds (the sort key).
     pub time_ms: i64,
     /// Category tag of the record carrying it (`L1`…`L4`).
-    pub category: &'static str,
+    pub category: IndexTag,
     /// The record's transaction.
     pub tx_id: Hash,
     /// Who recorded it.
@@ -75,7 +76,7 @@ pub fn trajectory_at(
     let (n, _) = unit(state, code)?;
     let mut points = Vec::new();
     for c in self_and_batch(state, &n) {
-        for cat in [tags::L1, tags::L2, tags::L3, tags::L4] {
+        for cat in [IndexTag::L1, IndexTag::L2, IndexTag::L3, IndexTag::L4] {
             for env in records(state, &c, cat) {
                 let positions: &[Position] = match &env.payload {
                     Payload::Tally(r) => &r.positions,

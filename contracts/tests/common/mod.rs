@@ -6,7 +6,8 @@ use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use tracechain_contracts::registry::{self, ParticipantState};
 use tracechain_contracts::{
-    execute, BlockContext, ChainParams, ContractError, MemoryState, State, WriteSet,
+    execute_block, execute_transaction, BlockCache, BlockContext, BlockError, BlockExecution,
+    ChainParams, ContractError, MemoryState, ParentTree, State, StateView, VerifiedTx, WriteSet,
 };
 use tracechain_types::records::*;
 use tracechain_types::{
@@ -108,12 +109,12 @@ impl World {
             let mut p = registry::load(&self.state, &k.public()).unwrap();
             p.state = st;
             self.state.put(
-                tracechain_contracts::keys::participant(&k.public()),
+                tracechain_contracts::state_keys::participant(&k.public()),
                 tracechain_types::encode(&p),
             );
             if let ParticipantCategory::Regulator(a) = category {
                 self.state
-                    .delete(&tracechain_contracts::keys::regulator_in_office(
+                    .delete(&tracechain_contracts::state_keys::regulator_in_office(
                         a,
                         &k.public(),
                     ));
@@ -136,7 +137,7 @@ impl World {
 
     /// Execute without applying.
     pub fn try_exec(&self, k: &SecretKey, payload: Payload) -> Result<WriteSet, ContractError> {
-        execute(&self.tx(k, payload), &ctx(self.height), &self.state)
+        execute_signed(&self.tx(k, payload), &ctx(self.height), &self.state)
     }
 
     /// Execute and apply on success; the height advances by one either way.
@@ -190,7 +191,7 @@ impl World {
         let terms = Hash::digest(b"framework agreement (fixture)");
         for (x, y) in [(a, b), (b, a)] {
             self.state.put(
-                tracechain_contracts::keys::relationship(&x.public(), &y.public()),
+                tracechain_contracts::state_keys::relationship(&x.public(), &y.public()),
                 tracechain_types::encode(&registry::RelationshipSide { terms, height: 0 }),
             );
         }
@@ -217,7 +218,7 @@ impl World {
     pub fn hold_prefix(&mut self, holder: &SecretKey, prefix: &str) {
         use tracechain_contracts::prefixes::{ClaimState, PrefixClaimState};
         self.state.put(
-            tracechain_contracts::keys::key("gcp/", &[prefix.as_bytes(), &holder.public().0]),
+            tracechain_contracts::state_keys::key("gcp/", &[prefix.as_bytes(), &holder.public().0]),
             tracechain_types::encode(&PrefixClaimState {
                 evidence: Hash::digest(b"GS1 licence (fixture)"),
                 state: ClaimState::Approved,
@@ -226,7 +227,7 @@ impl World {
             }),
         );
         self.state.put(
-            tracechain_contracts::keys::key("gch/", &[prefix.as_bytes()]),
+            tracechain_contracts::state_keys::key("gch/", &[prefix.as_bytes()]),
             tracechain_types::encode(&holder.public()),
         );
     }
@@ -252,7 +253,10 @@ impl World {
     /// Seed a delegation of `prefix` by its holder to `delegate` (contract manufacturing).
     pub fn delegate_prefix(&mut self, prefix: &str, delegate: &SecretKey) {
         self.state.put(
-            tracechain_contracts::keys::key("gcd/", &[prefix.as_bytes(), &delegate.public().0]),
+            tracechain_contracts::state_keys::key(
+                "gcd/",
+                &[prefix.as_bytes(), &delegate.public().0],
+            ),
             tracechain_types::encode(&0u64),
         );
     }
@@ -516,3 +520,34 @@ pub const BLOCK_KINDS: [tracechain_types::payload::PayloadKind; 14] = {
         K::CustomsStatus,
     ]
 };
+
+/// Verify a signed transaction for the test chain, as the node does at admission.
+pub fn verified(tx: &Transaction) -> VerifiedTx {
+    VerifiedTx::verify(tx.clone(), &chain(), &tracechain_types::Ed25519)
+        .expect("the signature verifies")
+}
+
+/// Verify the transactions of a block.
+pub fn verified_all(txs: &[Transaction]) -> Vec<VerifiedTx> {
+    txs.iter().map(verified).collect()
+}
+
+/// One signed transaction as the first of a block: verify it, then execute it
+/// ([`execute_transaction`] with a new block cache).
+pub fn execute_signed(
+    tx: &Transaction,
+    ctx: &BlockContext,
+    state: &dyn StateView,
+) -> Result<WriteSet, ContractError> {
+    execute_transaction(&verified(tx), ctx, state, &mut BlockCache::new())
+}
+
+/// A block of signed transactions: verify them, then [`execute_block`].
+pub fn execute_block_signed(
+    txs: &[Transaction],
+    ctx: &BlockContext,
+    parent: ParentTree<'_>,
+    state: &dyn StateView,
+) -> Result<BlockExecution, BlockError> {
+    execute_block(&verified_all(txs), ctx, parent, state)
+}

@@ -20,15 +20,16 @@ use tracechain_gs1::Batch;
 use tracechain_types::records::*;
 use tracechain_types::{Hash, Payload, PublicKey};
 
-use crate::codes::NormalisedCode;
-use crate::completeness::{self, Block, Category};
+use crate::completeness::{self, Category, InfoBlock};
+use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, FieldProblem, Problem};
-use crate::exec::TxEnv;
-use crate::keys;
+use crate::rules::Rule;
 use crate::sensor;
 use crate::state::StateView;
+use crate::state_keys;
 use crate::trace::{self, TraceUnit};
-use crate::validate::{parse_date_or_time, Checker, MAX_LIST_ITEMS};
+use crate::trace_codes::NormalisedCode;
+use crate::validate::{parse_date_or_time, FieldChecker, MAX_LIST_ITEMS};
 
 /// Longest reference (order ref, receipt ref, declaration number, tracking number): bytes.
 pub const MAX_REF_BYTES: usize = 64;
@@ -69,7 +70,12 @@ pub fn category_of(payload: &Payload) -> Option<Category> {
     })
 }
 
-fn reference(c: &mut Checker, field: &str, v: &Option<String>, required: bool) -> Option<String> {
+fn reference(
+    c: &mut FieldChecker,
+    field: &str,
+    v: &Option<String>,
+    required: bool,
+) -> Option<String> {
     let s = c.present(field, v, required)?;
     if s.trim().is_empty() {
         c.push(
@@ -95,7 +101,7 @@ fn reference(c: &mut Checker, field: &str, v: &Option<String>, required: bool) -
     }
 }
 
-fn hashes(c: &mut Checker, field: &str, v: &[Hash]) {
+fn hashes(c: &mut FieldChecker, field: &str, v: &[Hash]) {
     c.list(field, v, 0, MAX_LIST_ITEMS);
 }
 
@@ -103,8 +109,8 @@ fn hashes(c: &mut Checker, field: &str, v: &[Hash]) {
 /// must not be later than `latest_ms` (the block's
 /// [`latest_record_time_ms`](crate::BlockContext::latest_record_time_ms)). Returns the
 /// checker with every field problem (trace codes are checked separately).
-pub fn check_fields(payload: &Payload, latest_ms: i64) -> Checker {
-    let mut c = Checker::at(latest_ms);
+pub fn check_fields(payload: &Payload, latest_ms: i64) -> FieldChecker {
+    let mut c = FieldChecker::at(latest_ms);
     match payload {
         Payload::Materials(r) => {
             c.text("material_name", &r.material_name, true);
@@ -342,7 +348,7 @@ pub const DELIVERY_POSITION_STEP_E7: i32 = 100_000;
 /// would put that address on chain in clear, and into the public trajectory (R-S5), so
 /// delivery positions must lie on the [`DELIVERY_POSITION_STEP_E7`] grid; finer ones are
 /// refused (the submitter rounds them).
-fn coarse_delivery_positions(c: &mut Checker, positions: &[Position]) {
+fn coarse_delivery_positions(c: &mut FieldChecker, positions: &[Position]) {
     for (i, p) in positions.iter().enumerate() {
         for (axis, v) in [("lat_e7", p.lat_e7), ("lon_e7", p.lon_e7)] {
             if v % DELIVERY_POSITION_STEP_E7 != 0 {
@@ -358,7 +364,7 @@ fn coarse_delivery_positions(c: &mut Checker, positions: &[Position]) {
     }
 }
 
-fn check_range(c: &mut Checker, r: &SensorRange) {
+fn check_range(c: &mut FieldChecker, r: &SensorRange) {
     if let (Some(a), Some(b)) = (r.min_temperature_centi_c, r.max_temperature_centi_c) {
         if a > b {
             c.push(
@@ -441,7 +447,7 @@ pub(crate) fn trace_codes_of(payload: &Payload) -> &[TraceCode] {
 }
 
 /// Validate a block record completely against state (R-X1, R-X4) without writing: the
-/// trace units it names, or the error. Used by [`execute`] and by the bulk/manual
+/// trace units it names, or the error. Used by the dispatcher and by the bulk/manual
 /// imports before storing.
 pub fn validate(
     state: &dyn StateView,
@@ -450,14 +456,14 @@ pub fn validate(
 ) -> Result<(Category, Vec<(NormalisedCode, TraceUnit)>), ContractError> {
     let Some(category) = category_of(payload) else {
         return Err(ContractError::one(
-            "R-X1",
+            Rule::RX1,
             ErrorCode::MalformedItem,
             "kind",
             Problem::NotAllowed(format!("{:?} is not a block record", payload.kind())),
         ));
     };
     let mut fields = check_fields(payload, latest_ms);
-    let mut codes_check = Checker::new();
+    let mut codes_check = FieldChecker::new();
     let units = trace::check_record_codes(
         state,
         &mut codes_check,
@@ -502,10 +508,10 @@ pub fn execute(
     match payload {
         Payload::Order(r) => {
             if let Some(o) = &r.order_ref {
-                let k = keys::order(&env.signer, o);
+                let k = state_keys::order(&env.signer, o);
                 if env.state.get_ref(&k).is_some() {
                     return Err(ContractError::one(
-                        "R-T1",
+                        Rule::RT1,
                         ErrorCode::AlreadyExists,
                         "order_ref",
                         Problem::Duplicate(o.clone()),
@@ -516,10 +522,10 @@ pub fn execute(
         }
         Payload::PaymentReceipt(r) => {
             if let Some(o) = &r.receipt_ref {
-                let k = keys::receipt(&env.signer, o);
+                let k = state_keys::receipt(&env.signer, o);
                 if env.state.get_ref(&k).is_some() {
                     return Err(ContractError::one(
-                        "R-T2",
+                        Rule::RT2,
                         ErrorCode::AlreadyExists,
                         "receipt_ref",
                         Problem::Duplicate(o.clone()),
@@ -538,7 +544,13 @@ pub fn execute(
         // index, without reading (or copying) every record of the unit.
         for c in &codes {
             env.state.put_value(
-                keys::unit_reference(c, category.tag(), reference, env.ctx.height, &env.tx_id),
+                state_keys::unit_reference(
+                    c,
+                    category.tag(),
+                    reference,
+                    env.ctx.height,
+                    &env.tx_id,
+                ),
                 &(),
             );
         }
@@ -640,7 +652,7 @@ fn check_against_state(
 /// and changing) stays open to every node of its type; customs status (R-C2) is the customs
 /// department's decision ([`customs_decider`]).
 pub fn writer_bound(category: Category) -> bool {
-    matches!(category.block(), Block::Product | Block::Trade) || category == Category::C1
+    matches!(category.block(), InfoBlock::Product | InfoBlock::Trade) || category == Category::C1
 }
 
 /// Whether `signer` may write records of a bound category for `unit`: it registered the unit,
@@ -659,7 +671,7 @@ fn check_writer(
     category: Category,
     units: &[(NormalisedCode, TraceUnit)],
 ) -> Result<(), ContractError> {
-    if category.block() == Block::Logistics {
+    if category.block() == InfoBlock::Logistics {
         // ADR 0049: logistics records are written by the units' custodians.
         return crate::custody::check_custody(env, "trace_codes", units);
     }
@@ -723,7 +735,7 @@ pub(crate) fn refuse_units_without(
         Ok(())
     } else {
         Err(ContractError {
-            rule: "R-A6",
+            rule: Rule::RA6,
             code: ErrorCode::NotOwner,
             problems,
         })
@@ -737,7 +749,7 @@ fn customs_decider(env: &TxEnv<'_>) -> Result<(), ContractError> {
     match env.participant.as_ref().map(|p| p.registration.category) {
         Some(ParticipantCategory::Regulator(Agency::Customs)) => Ok(()),
         _ => Err(ContractError::one(
-            "R-C2",
+            Rule::RC2,
             ErrorCode::NotOwner,
             "status",
             Problem::NotAllowed(
@@ -774,7 +786,7 @@ pub(crate) fn customs_gate(
         Ok(())
     } else {
         Err(ContractError {
-            rule: "R-X3",
+            rule: Rule::RX3,
             code: ErrorCode::CustomsGate,
             problems,
         })
@@ -788,10 +800,10 @@ fn declare(
     units: &[(NormalisedCode, TraceUnit)],
 ) -> Result<(), ContractError> {
     let number = r.declaration_number.clone().unwrap_or_default();
-    let k = keys::declaration(&number);
+    let k = state_keys::declaration(&number);
     if env.state.get_ref(&k).is_some() {
         return Err(ContractError::one(
-            "R-C1",
+            Rule::RC1,
             ErrorCode::AlreadyExists,
             "declaration_number",
             Problem::Duplicate(number),
@@ -818,10 +830,10 @@ fn update_status(
 ) -> Result<(), ContractError> {
     customs_decider(env)?;
     let number = r.declaration_number.clone().unwrap_or_default();
-    let k = keys::declaration(&number);
+    let k = state_keys::declaration(&number);
     let Some(mut st) = env.state.get_value::<CustomsDeclarationState>(&k) else {
         return Err(ContractError::one(
-            "R-C2",
+            Rule::RC2,
             ErrorCode::NotFound,
             "declaration_number",
             Problem::NotFound(format!("no declaration {number}")),
@@ -838,14 +850,14 @@ fn update_status(
     }
     if !problems.is_empty() {
         return Err(ContractError {
-            rule: "R-C2",
+            rule: Rule::RC2,
             code: ErrorCode::MalformedItem,
             problems,
         });
     }
     let Some(status) = r.status else {
         return Err(ContractError::one(
-            "R-C2",
+            Rule::RC2,
             ErrorCode::MissingBasicItem,
             "status",
             Problem::Missing,
@@ -853,7 +865,7 @@ fn update_status(
     };
     if matches!(st.status, CustomsStatus::Released | CustomsStatus::Returned) {
         return Err(ContractError::one(
-            "R-C2",
+            Rule::RC2,
             ErrorCode::InvalidTransition,
             "status",
             Problem::NotAllowed(format!("declaration {number} is already {:?}", st.status)),
@@ -872,6 +884,6 @@ fn update_status(
 
 /// The stored state of a customs declaration (read side: customs released yes/no, R-A5).
 pub fn declaration(state: &dyn StateView, number: &str) -> Option<CustomsDeclarationState> {
-    let k = keys::declaration(number);
+    let k = state_keys::declaration(number);
     state.get(&k).map(|b| crate::state::decode_stored(&k, &b))
 }

@@ -20,9 +20,9 @@
 //! | `gcd/` | company prefix `/` delegate | `u64` delegation height | prefixes |
 //! | `tu/` | trace code | [`crate::trace::TraceUnit`] | trace |
 //! | `tui/` | batch code `/` item code | `()` item under batch | trace |
-//! | `rec/` | tx id | [`crate::exec::RecordEnvelope`] | every record kind |
+//! | `rec/` | tx id | [`crate::context::RecordEnvelope`] | every record kind |
 //! | `tur/` | trace code `/` category `/` height (16 hex) tx id | `()` records of a unit | blocks (and B kinds that concern units) |
-//! | `dcl/` | declaration number | [`crate::blocks::CustomsDeclarationState`] | blocks |
+//! | `dcl/` | declaration number | [`crate::info_blocks::CustomsDeclarationState`] | blocks |
 //! | `tref/` | trace code `/` category `/` reference `/` height (8 bytes BE) tx id | `()` records of a unit by order, waybill or receipt reference | blocks (R-T1, R-L2, R-T2; read by cbeac R-B3) |
 //! | `ord/` | signer `/` order ref | tx id | blocks (R-T1) |
 //! | `rcp/` | signer `/` receipt ref | tx id | blocks (R-T2) |
@@ -44,7 +44,8 @@
 use tracechain_types::records::Agency;
 use tracechain_types::{Hash, PublicKey};
 
-use crate::codes::NormalisedCode;
+use crate::index_tags::IndexTag;
+use crate::trace_codes::NormalisedCode;
 
 /// Written after every key part but the last.
 pub const PART_SEPARATOR: [u8; 2] = [0x00, 0x01];
@@ -189,7 +190,12 @@ pub fn record(tx_id: &Hash) -> Vec<u8> {
 }
 
 /// `tur/{code}/{category}/{height}{tx id}`: category is a short tag such as `P2`.
-pub fn unit_record(code: &NormalisedCode, category: &str, height: u64, tx_id: &Hash) -> Vec<u8> {
+pub fn unit_record(
+    code: &NormalisedCode,
+    category: IndexTag,
+    height: u64,
+    tx_id: &Hash,
+) -> Vec<u8> {
     let mut last = [0u8; 40];
     last[..8].copy_from_slice(&height.to_be_bytes());
     last[8..].copy_from_slice(&tx_id.0);
@@ -197,7 +203,7 @@ pub fn unit_record(code: &NormalisedCode, category: &str, height: u64, tx_id: &H
 }
 
 /// Prefix of every `tur/` entry of a unit and category.
-pub fn unit_records_of(code: &NormalisedCode, category: &str) -> Vec<u8> {
+pub fn unit_records_of(code: &NormalisedCode, category: IndexTag) -> Vec<u8> {
     prefix("tur/", &[code.as_bytes(), category.as_bytes()])
 }
 
@@ -206,7 +212,7 @@ pub fn unit_records_of(code: &NormalisedCode, category: &str) -> Vec<u8> {
 /// finds the records of a reference without reading every record of the unit (R-B3).
 pub fn unit_reference(
     code: &NormalisedCode,
-    category: &str,
+    category: IndexTag,
     reference: &str,
     height: u64,
     tx_id: &Hash,
@@ -226,7 +232,7 @@ pub fn unit_reference(
 }
 
 /// Prefix of every `tref/` entry of a unit, category and reference.
-pub fn unit_references_of(code: &NormalisedCode, category: &str, reference: &str) -> Vec<u8> {
+pub fn unit_references_of(code: &NormalisedCode, category: IndexTag, reference: &str) -> Vec<u8> {
     prefix(
         "tref/",
         &[code.as_bytes(), category.as_bytes(), reference.as_bytes()],

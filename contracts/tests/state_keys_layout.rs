@@ -1,10 +1,10 @@
-//! The binary key layout (ADR 0023): `keys::key` is injective and keeps the tuple order of
-//! its parts, `keys::prefix` of leading parts is a byte prefix of exactly the keys that
-//! extend them, and `keys::parts_after` / `keys::last_part` give the parts back. Parts are
+//! The binary key layout (ADR 0023): `state_keys::key` is injective and keeps the tuple order of
+//! its parts, `state_keys::prefix` of leading parts is a byte prefix of exactly the keys that
+//! extend them, and `state_keys::parts_after` / `state_keys::last_part` give the parts back. Parts are
 //! drawn with many `0x00`, `0x01` and `0xFF` bytes, the bytes the escaping is about.
 
 use proptest::prelude::*;
-use tracechain_contracts::keys;
+use tracechain_contracts::state_keys;
 
 fn byte() -> impl Strategy<Value = u8> {
     prop_oneof![
@@ -26,7 +26,7 @@ fn parts() -> impl Strategy<Value = Vec<Vec<u8>>> {
 
 fn build(p: &[Vec<u8>]) -> Vec<u8> {
     let refs: Vec<&[u8]> = p.iter().map(Vec::as_slice).collect();
-    keys::key("t/", &refs)
+    state_keys::key("t/", &refs)
 }
 
 proptest! {
@@ -36,9 +36,9 @@ proptest! {
     fn r_d4_key_layout_is_injective_and_round_trips(a in parts(), b in parts()) {
         let (ka, kb) = (build(&a), build(&b));
         prop_assert_eq!(ka == kb, a == b, "{:?} {:?}", a, b);
-        prop_assert_eq!(keys::parts_after(&ka, b"t/"), Some(a.clone()));
+        prop_assert_eq!(state_keys::parts_after(&ka, b"t/"), Some(a.clone()));
         if a.len() >= 2 {
-            prop_assert_eq!(keys::last_part(&ka), a.last().cloned());
+            prop_assert_eq!(state_keys::last_part(&ka), a.last().cloned());
         }
     }
 
@@ -53,7 +53,7 @@ proptest! {
     #[test]
     fn r_d4_key_prefix_selects_exactly_the_extensions(lead in parts(), full in parts()) {
         let refs: Vec<&[u8]> = lead.iter().map(Vec::as_slice).collect();
-        let p = keys::prefix("t/", &refs);
+        let p = state_keys::prefix("t/", &refs);
         let k = build(&full);
         let extends = full.len() > lead.len() && full[..lead.len()] == lead[..];
         prop_assert_eq!(k.starts_with(&p), extends, "{:?} {:?}", lead, full);
