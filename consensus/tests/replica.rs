@@ -84,6 +84,31 @@ fn msg(from: usize, message: Message) -> Input {
     }
 }
 
+/// A prepare of `from` for (height, view, hash), correctly signed, as a message input.
+fn prepare_from(
+    cfg: &Config,
+    from: usize,
+    height: u64,
+    view: u64,
+    hash: &tracechain_types::Hash,
+) -> Input {
+    msg(
+        from,
+        Message::Prepare(Vote {
+            height,
+            view,
+            block_hash: *hash,
+            voter: key(from),
+            signature: SimSigner::new(from).sign(&prepare_signing_bytes(
+                &cfg.chain_id,
+                height,
+                view,
+                hash,
+            )),
+        }),
+    )
+}
+
 fn rejected(out: &[Action]) -> Vec<ConsensusError> {
     out.iter()
         .filter_map(|a| match a {
@@ -2135,17 +2160,7 @@ fn s2_vote_record_names_blocks_by_hash_and_stores_each_once() {
     // Two prepares make the quorum with the primary's pre-prepare: the primary is prepared
     // (its record now names the same block as prepared) and sends its commit.
     for o in (0..4).filter(|i| *i != me).take(2) {
-        let sig = SimSigner::new(o).sign(&prepare_signing_bytes(&cfg.chain_id, 1, 0, &b.hash()));
-        all.extend(r.step(msg(
-            o,
-            Message::Prepare(Vote {
-                height: 1,
-                view: 0,
-                block_hash: b.hash(),
-                voter: key(o),
-                signature: sig,
-            }),
-        )));
+        all.extend(r.step(prepare_from(&cfg, o, 1, 0, &b.hash())));
     }
     let stores: Vec<usize> = (0..all.len())
         .filter(|k| matches!(&all[*k], Action::StoreBlock { hash, block } if *hash == b.hash() && *block == b))
@@ -2197,24 +2212,7 @@ fn vc1_highest_prepared_certificate_is_raised_in_a_later_view() {
     let p0 = primary(&set, 1, 0);
     let p1 = primary(&set, 1, 1);
     let x = (0..4).find(|i| ![me, p0, p1].contains(i)).unwrap();
-    let prepare = |from: usize, view: u64, b: &Block| {
-        let h = b.hash();
-        msg(
-            from,
-            Message::Prepare(Vote {
-                height: 1,
-                view,
-                block_hash: h,
-                voter: key(from),
-                signature: SimSigner::new(from).sign(&prepare_signing_bytes(
-                    &cfg.chain_id,
-                    1,
-                    view,
-                    &h,
-                )),
-            }),
-        )
-    };
+    let prepare = |from: usize, view: u64, b: &Block| prepare_from(&cfg, from, 1, view, &b.hash());
     // View 0: B1 prepared (pre-prepare, our prepare, x's prepare).
     let b1 = block1(&cfg, &set, 0, 0);
     r.step(msg(
@@ -2479,24 +2477,8 @@ fn b1_future_messages_from_outsiders_or_too_far_are_not_kept() {
     let member = (0..4).find(|i| *i != me).unwrap();
     let outsider = 4;
     assert!(!set.contains(&key(outsider)));
-    let prepare = |from: usize, height: u64| {
-        let h = tracechain_types::Hash::tagged(b"x", &[]);
-        msg(
-            from,
-            Message::Prepare(Vote {
-                height,
-                view: 0,
-                block_hash: h,
-                voter: key(from),
-                signature: SimSigner::new(from).sign(&prepare_signing_bytes(
-                    &cfg.chain_id,
-                    height,
-                    0,
-                    &h,
-                )),
-            }),
-        )
-    };
+    let x = tracechain_types::Hash::tagged(b"x", &[]);
+    let prepare = |from: usize, height: u64| prepare_from(&cfg, from, height, 0, &x);
     let (mut r, _) = started(&cfg, me);
     r.step(prepare(outsider, 2));
     assert_eq!(r.buffer().len(), 0, "B1: not from an outsider");
@@ -2652,18 +2634,7 @@ fn p4_no_commit_before_the_verdict_or_during_a_view_change() {
     let prepares = |r: &mut R| {
         let mut out = Vec::new();
         for o in (0..4).filter(|i| *i != me && *i != p0) {
-            let sig =
-                SimSigner::new(o).sign(&prepare_signing_bytes(&cfg.chain_id, 1, 0, &b.hash()));
-            out.extend(r.step(msg(
-                o,
-                Message::Prepare(Vote {
-                    height: 1,
-                    view: 0,
-                    block_hash: b.hash(),
-                    voter: key(o),
-                    signature: sig,
-                }),
-            )));
+            out.extend(r.step(prepare_from(&cfg, o, 1, 0, &b.hash())));
         }
         out
     };

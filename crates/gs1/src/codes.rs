@@ -21,8 +21,9 @@ pub(crate) const ISO3166_NUMERIC: &[u16] = &[
     826, 831, 832, 833, 834, 840, 850, 854, 858, 860, 862, 876, 882, 887, 894,
 ];
 
-/// ISO 3166-1 alpha-2 country codes.
-pub(crate) const ISO3166_ALPHA2: &[&str] = &[
+/// ISO 3166-1 alpha-2 officially assigned country codes, sorted (the one copy in the workspace;
+/// the contracts use it too).
+pub const ISO3166_ALPHA2: &[&str] = &[
     "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW", "AX", "AZ",
     "BA", "BB", "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN", "BO", "BQ", "BR", "BS",
     "BT", "BV", "BW", "BY", "BZ", "CA", "CC", "CD", "CF", "CG", "CH", "CI", "CK", "CL", "CM", "CN",

@@ -37,6 +37,7 @@ pub use ai::{
     parse_element_string, parse_element_string_with, to_element_string, validate_ai_value,
     AiElement, ParseOptions, Validation, MAX_INPUT_LEN,
 };
+pub use codes::ISO3166_ALPHA2;
 pub use lint::Linter;
 
 /// Release of the GS1 Barcode Syntax Dictionary the AI table was generated from.
