@@ -2669,3 +2669,94 @@ fn p4_no_commit_before_the_verdict_or_during_a_view_change() {
         "VC1: no commit after leaving the view"
     );
 }
+
+/// P3/P4: prepares count only for the view they were signed in. A prepare for a later view is
+/// buffered, not counted now; one for an earlier view is dropped — neither makes the replica
+/// prepared in its view.
+#[test]
+fn p4_prepares_of_another_view_do_not_count() {
+    let (cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let p0 = primary(&set, 1, 0);
+    let b = block1(&cfg, &set, 0, 0);
+    let others: Vec<usize> = (0..4).filter(|i| *i != me && *i != p0).collect();
+    let no_commit = |out: &[Action]| {
+        !broadcasts(out)
+            .iter()
+            .any(|m| matches!(m, Message::Commit(_)))
+    };
+    // View 0, validated: prepares signed for view 1 are buffered, not counted.
+    let (mut r, _) = started(&cfg, me);
+    r.step(msg(
+        p0,
+        Message::PrePrepare(PrePrepare {
+            proposal: proposal(&cfg, p0, 0, b.clone()),
+            parent_cert: None,
+        }),
+    ));
+    r.step(Input::ProposalValidated {
+        height: 1,
+        block_hash: b.hash(),
+        set_change: None,
+    });
+    let mut out = Vec::new();
+    for o in &others {
+        out.extend(r.step(prepare_from(&cfg, *o, 1, 1, &b.hash())));
+    }
+    assert!(no_commit(&out), "P4: view-1 prepares made view 0 prepared");
+    assert_eq!(r.buffer().len(), others.len(), "B1: kept for view 1");
+    // View 1 re-proposing B: prepares signed for view 0 are not counted.
+    let (cfg2, _set, me2, p1, b2, vcs) = nv_setup();
+    assert_eq!((me2, b2.hash()), (me, b.hash()));
+    let (mut r, _) = started(&cfg2, me);
+    r.step(msg(
+        p1,
+        Message::NewView(new_view(&cfg2, p1, 1, vcs, b2.clone())),
+    ));
+    r.step(Input::ProposalValidated {
+        height: 1,
+        block_hash: b2.hash(),
+        set_change: None,
+    });
+    assert_eq!(r.view(), 1);
+    let mut out = Vec::new();
+    for o in (0..4).filter(|i| *i != me && *i != p1) {
+        out.extend(r.step(prepare_from(&cfg2, o, 1, 0, &b2.hash())));
+    }
+    assert!(no_commit(&out), "P4: view-0 prepares made view 1 prepared");
+    assert_eq!(r.buffer().len(), 0, "an earlier view's prepare is dropped");
+}
+
+/// B2: commit votes beyond the view window are not kept (one per sender and view within it).
+#[test]
+fn b2_commits_beyond_the_view_window_are_not_kept() {
+    let (cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let other = (0..4).find(|i| *i != me).unwrap();
+    let (mut r, _) = started(&cfg, me);
+    let h = tracechain_types::Hash::tagged(b"x", &[]);
+    let commit = |view: u64| {
+        msg(
+            other,
+            Message::Commit(Vote {
+                height: 1,
+                view,
+                block_hash: h,
+                voter: key(other),
+                signature: SimSigner::new(other).sign(&commit_vote_signing_bytes(
+                    &cfg.chain_id,
+                    1,
+                    view,
+                    &h,
+                )),
+            }),
+        )
+    };
+    let window = cfg.limits.max_future_views;
+    for view in [window + 1, window + 2, 10 * window] {
+        r.step(commit(view));
+    }
+    assert_eq!(r.commits_kept(), 0, "B2: beyond the window");
+    r.step(commit(window));
+    assert_eq!(r.commits_kept(), 1, "within the window");
+}

@@ -404,6 +404,11 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         self.synced.len()
     }
 
+    /// Commit votes kept for the current height, over all views (B2).
+    pub fn commits_kept(&self) -> usize {
+        self.commits.values().map(|t| t.len()).sum()
+    }
+
     /// Blocks kept for the current height.
     pub fn blocks_kept(&self) -> usize {
         self.blocks.len()
