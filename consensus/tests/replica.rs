@@ -2760,3 +2760,87 @@ fn b2_commits_beyond_the_view_window_are_not_kept() {
     r.step(commit(window));
     assert_eq!(r.commits_kept(), 1, "within the window");
 }
+
+/// A synced block of `height` with a certificate (not checked until it can commit).
+fn synced_at(cfg: &Config, set: &ValidatorSet, height: u64) -> Input {
+    let b = sim_block(
+        cfg,
+        height,
+        0,
+        tracechain_types::Hash::tagged(b"parent", &[&height.to_be_bytes()]),
+        cfg.genesis_timestamp_ms + height,
+        key(0),
+        set.hash(),
+        0,
+    );
+    let cert = commit_cert(cfg, set, &b, set.quorum());
+    Input::BlockSynced { block: b, cert }
+}
+
+/// SY3/B3: synced blocks wait for their predecessors only within `max_synced_ahead` heights
+/// (the last one included) and `max_synced_bytes` (one entry exactly at the limit fits); blocks
+/// of past heights are ignored.
+#[test]
+fn sy3_synced_blocks_wait_only_within_the_window() {
+    let (cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let ahead = cfg.limits.max_synced_ahead as u64;
+    // Height 1 is being decided: 1 + ahead is the last height kept, 2 + ahead is too far.
+    let (mut r, _) = started(&cfg, me);
+    r.step(synced_at(&cfg, &set, 2 + ahead));
+    assert_eq!(r.synced_waiting(), 0, "beyond the window");
+    r.step(synced_at(&cfg, &set, 1 + ahead));
+    assert_eq!(r.synced_waiting(), 1, "the last height of the window");
+    // Byte limit: an entry exactly at it is kept, one byte over it is not.
+    let Input::BlockSynced { block, cert } = synced_at(&cfg, &set, 3) else {
+        unreachable!()
+    };
+    let size = borsh::object_length(&(block.clone(), cert.clone())).unwrap();
+    for (limit, kept) in [(size, 1), (size - 1, 0)] {
+        let mut c = cfg.clone();
+        c.limits.max_synced_bytes = limit;
+        let (mut r, _) = started(&c, me);
+        r.step(Input::BlockSynced {
+            block: block.clone(),
+            cert: cert.clone(),
+        });
+        assert_eq!(r.synced_waiting(), kept, "limit {limit}, entry {size}");
+    }
+}
+
+/// SY3: once a replica has committed height 1, a synced block of height 1 is ignored, not kept.
+#[test]
+fn sy3_synced_block_of_a_past_height_is_ignored() {
+    let (cfg, set) = sim_config(1);
+    let (mut r, out) = started(&cfg, 0);
+    let Some(Action::RequestProposal {
+        parent,
+        parent_timestamp_ms,
+        ..
+    }) = out
+        .iter()
+        .find(|a| matches!(a, Action::RequestProposal { .. }))
+        .cloned()
+    else {
+        panic!("P1: {out:?}")
+    };
+    let b = sim_block(
+        &cfg,
+        1,
+        0,
+        parent,
+        parent_timestamp_ms,
+        key(0),
+        set.hash(),
+        0,
+    );
+    r.step(Input::ProposalReady {
+        height: 1,
+        view: 0,
+        block: b,
+        set_change: None,
+    });
+    assert_eq!(r.height(), 2);
+    r.step(synced_at(&cfg, &set, 1));
+    assert_eq!(r.synced_waiting(), 0);
+}
