@@ -2806,6 +2806,25 @@ fn sy3_synced_blocks_wait_only_within_the_window() {
         });
         assert_eq!(r.synced_waiting(), kept, "limit {limit}, entry {size}");
     }
+    // Two entries that fill the byte limit exactly are both kept.
+    let Input::BlockSynced {
+        block: b4,
+        cert: c4,
+    } = synced_at(&cfg, &set, 4)
+    else {
+        unreachable!()
+    };
+    let size4 = borsh::object_length(&(b4.clone(), c4.clone())).unwrap();
+    let mut c = cfg.clone();
+    c.limits.max_synced_bytes = size + size4;
+    let (mut r, _) = started(&c, me);
+    r.step(Input::BlockSynced { block, cert });
+    r.step(Input::BlockSynced {
+        block: b4,
+        cert: c4,
+    });
+    assert_eq!(r.synced_waiting(), 2, "exactly at the byte limit");
+    assert_eq!(r.synced_bytes(), size + size4);
 }
 
 /// SY3: once a replica has committed height 1, a synced block of height 1 is ignored, not kept.

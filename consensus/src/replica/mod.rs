@@ -821,7 +821,15 @@ mod tests {
         let mut r = replica();
         let (a, b) = (Hash::tagged(b"a", &[]), Hash::tagged(b"b", &[]));
         let first = r.sign_once(Slot::Prepare { view: 1, hash: a });
-        assert!(first.is_some());
+        let sig = first.unwrap_or_else(|| panic!("the first prepare is signed"));
+        assert!(
+            Ed25519.verify(
+                &r.me,
+                &prepare_signing_bytes(&r.cfg.chain_id, 1, 1, &a),
+                &sig
+            ),
+            "the signature is the signer's over the prepare's signing bytes"
+        );
         assert_eq!(r.signed.prepare, Some((1, a)));
         assert_eq!(r.sign_once(Slot::Prepare { view: 1, hash: a }), first);
         assert_eq!(r.sign_once(Slot::Prepare { view: 1, hash: b }), None);
