@@ -2863,3 +2863,172 @@ fn sy3_synced_block_of_a_past_height_is_ignored() {
     r.step(synced_at(&cfg, &set, 1));
     assert_eq!(r.synced_waiting(), 0);
 }
+
+/// SY3/B3 policy: when the synced-block bytes are full, a nearer height evicts the furthest one
+/// and a further height is refused — the nearest heights are kept.
+#[test]
+fn sy3_synced_blocks_keep_the_nearest_heights() {
+    let (mut cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let entry = |h: u64| {
+        let Input::BlockSynced { block, cert } = synced_at(&cfg, &set, h) else {
+            unreachable!()
+        };
+        borsh::object_length(&(block, cert)).unwrap()
+    };
+    cfg.limits.max_synced_bytes = entry(3) + entry(4);
+    let (mut r, _) = started(&cfg, me);
+    r.step(synced_at(&cfg, &set, 3));
+    r.step(synced_at(&cfg, &set, 4));
+    r.step(synced_at(&cfg, &set, 5));
+    assert_eq!(
+        r.synced_heights(),
+        vec![3, 4],
+        "a further height is refused"
+    );
+    r.step(synced_at(&cfg, &set, 2));
+    assert_eq!(
+        r.synced_heights(),
+        vec![2, 3],
+        "a nearer height evicts the furthest"
+    );
+}
+
+/// P4: only prepares for the current proposal count (not those for another block of the view).
+#[test]
+fn p4_prepares_for_another_block_do_not_count() {
+    let (cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let p0 = primary(&set, 1, 0);
+    let b = block1(&cfg, &set, 0, 0);
+    let other = block1(&cfg, &set, 0, 1);
+    let (mut r, _) = started(&cfg, me);
+    r.step(msg(
+        p0,
+        Message::PrePrepare(PrePrepare {
+            proposal: proposal(&cfg, p0, 0, b.clone()),
+            parent_cert: None,
+        }),
+    ));
+    r.step(Input::ProposalValidated {
+        height: 1,
+        block_hash: b.hash(),
+        set_change: None,
+    });
+    let mut out = Vec::new();
+    for o in (0..4).filter(|i| *i != me && *i != p0) {
+        out.extend(r.step(prepare_from(&cfg, o, 1, 0, &other.hash())));
+    }
+    assert!(
+        !broadcasts(&out)
+            .iter()
+            .any(|m| matches!(m, Message::Commit(_))),
+        "P4: prepares for another block made this one prepared"
+    );
+}
+
+/// VC1: a view change's prepare certificate must hold a quorum (with the pre-prepare), and
+/// neither the view's primary nor a non-member may be among its prepares.
+#[test]
+fn vc1_prepare_certificate_quorum_and_membership() {
+    let (cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let b = block1(&cfg, &set, 0, 0);
+    let p0 = primary(&set, 1, 0);
+    let voter = (0..4).find(|i| *i != me && *i != p0).unwrap();
+    let full = prepared_cert(&cfg, &set, 0, &b);
+    let sign =
+        |k: usize| SimSigner::new(k).sign(&prepare_signing_bytes(&cfg.chain_id, 1, 0, &b.hash()));
+    let with = |prepares: Vec<(PublicKey, tracechain_types::Signature)>| {
+        let mut c = full.clone();
+        c.prepares = prepares;
+        c.prepares.sort_by_key(|p| p.0);
+        vc_msg(view_change(&cfg, voter, 1, Some(c)))
+    };
+    let mut short = full.prepares.clone();
+    short.pop();
+    let mut with_primary = short.clone();
+    with_primary.push((key(p0), sign(p0)));
+    let mut with_outsider = short.clone();
+    with_outsider.push((key(4), sign(4)));
+    for (name, prepares) in [
+        ("one short", short),
+        ("the primary's prepare", with_primary),
+        ("a non-member's prepare", with_outsider),
+    ] {
+        let (mut r, _) = started(&cfg, me);
+        let out = r.step(msg(voter, with(prepares)));
+        assert!(
+            rejected(&out)
+                .iter()
+                .any(|e| matches!(e, ConsensusError::BadPrepareCert(_))),
+            "{name}: {:?}",
+            rejected(&out)
+        );
+    }
+    let (mut r, _) = started(&cfg, me);
+    let out = r.step(msg(voter, with(full.prepares.clone())));
+    assert!(rejected(&out).is_empty(), "{:?}", rejected(&out));
+}
+
+/// VC6: the `committed` field of a view change must be the certificate of our last committed
+/// block (height and hash) and is bounded (at most `MAX_VALIDATORS` votes).
+#[test]
+fn vc6_committed_field_names_our_last_block_and_is_bounded() {
+    let (cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let p0 = primary(&set, 1, 0);
+    let voter = (0..4).find(|i| *i != me && *i != p0).unwrap();
+    let b = block1(&cfg, &set, 0, 0);
+    let cert = commit_cert(&cfg, &set, &b, set.quorum());
+    // Commit height 1: the pre-prepare, then its certificate.
+    let (mut r, _) = started(&cfg, me);
+    r.step(msg(
+        p0,
+        Message::PrePrepare(PrePrepare {
+            proposal: proposal(&cfg, p0, 0, b.clone()),
+            parent_cert: None,
+        }),
+    ));
+    r.step(msg(voter, Message::Decided(cert.clone())));
+    assert_eq!(r.height(), 2);
+    let vc_with = |committed: CommitCertificate| {
+        let mut vc = view_change_at(&cfg, 2, voter, 1, None);
+        vc.body.committed = Some(committed);
+        vc.signature =
+            SimSigner::new(voter).sign(&view_change_signing_bytes(&cfg.chain_id, &vc.body));
+        vc_msg(vc)
+    };
+    let vc6 = |out: &[Action]| {
+        rejected(out)
+            .iter()
+            .any(|e| matches!(e, ConsensusError::BadViewChange(m) if m.starts_with("VC6")))
+    };
+    // Another block's hash at our last height.
+    let mut other = cert.clone();
+    other.block_hash = tracechain_types::Hash::tagged(b"other", &[]);
+    let out = r.step(msg(voter, vc_with(other)));
+    assert!(vc6(&out), "{:?}", rejected(&out));
+    // More votes than there can be validators.
+    // (the genuine quorum plus junk keys, so that only the count is wrong).
+    let mut padded = cert.clone();
+    let junk = tracechain_types::validator::MAX_VALIDATORS + 1 - cert.votes.len();
+    padded.votes.extend((0..junk as u32).map(|i| CommitVote {
+        validator: PublicKey({
+            let mut k = [0xEEu8; 32];
+            k[..4].copy_from_slice(&i.to_be_bytes());
+            k
+        }),
+        signature: tracechain_types::Signature([1; 64]),
+    }));
+    padded.votes.sort_by_key(|v| v.validator);
+    assert_eq!(
+        padded.votes.len(),
+        tracechain_types::validator::MAX_VALIDATORS + 1
+    );
+    let out = r.step(msg(voter, vc_with(padded)));
+    assert!(vc6(&out), "{:?}", rejected(&out));
+    // The genuine certificate passes.
+    let out = r.step(msg(voter, vc_with(cert)));
+    assert!(!vc6(&out), "{:?}", rejected(&out));
+}

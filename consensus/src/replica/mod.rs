@@ -404,6 +404,11 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         self.synced.len()
     }
 
+    /// Heights of the synced blocks waiting for their predecessors, ascending (SY3).
+    pub fn synced_heights(&self) -> Vec<u64> {
+        self.synced.keys().copied().collect()
+    }
+
     /// Commit votes kept for the current height, over all views (B2).
     pub fn commits_kept(&self) -> usize {
         self.commits.values().map(|t| t.len()).sum()
