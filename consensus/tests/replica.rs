@@ -3028,6 +3028,11 @@ fn vc6_committed_field_names_our_last_block_and_is_bounded() {
     );
     let out = r.step(msg(voter, vc_with(padded)));
     assert!(vc6(&out), "{:?}", rejected(&out));
+    // Below a quorum of the height's set.
+    let mut short = cert.clone();
+    short.votes.pop();
+    let out = r.step(msg(voter, vc_with(short)));
+    assert!(vc6(&out), "{:?}", rejected(&out));
     // The genuine certificate passes.
     let out = r.step(msg(voter, vc_with(cert)));
     assert!(!vc6(&out), "{:?}", rejected(&out));
