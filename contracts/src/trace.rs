@@ -9,7 +9,7 @@ use tracechain_gs1::Serial;
 use tracechain_types::records::{
     ItemCodesRegistration, TraceCode, TraceMode, TraceUnitRegistration,
 };
-use tracechain_types::{Payload, PublicKey};
+use tracechain_types::{ListingDigest, Payload, PublicKey};
 
 use crate::context::{RecordEnvelope, TxEnv};
 use crate::error::{ContractError, ErrorCode, FieldProblem, Problem};
@@ -389,6 +389,10 @@ pub struct HistoryPage {
     pub records: Vec<(String, RecordEnvelope)>,
     /// Where the next page starts; `None` when every selected record was listed.
     pub next: Option<HistoryCursor>,
+    /// How many records there are, and their running digest, for each unit listed (the unit,
+    /// then its batch): `tud/` (ADR 0050), so a reader knows the size of the whole listing
+    /// and can prove it complete.
+    pub listings: Vec<(String, ListingDigest)>,
 }
 
 /// A page of a unit's history (R-X4, read side): every record naming the unit (and, for an
@@ -420,11 +424,23 @@ pub fn history(state: &dyn StateView, code: &TraceCode, q: &HistoryQuery) -> Opt
             }
         })
         .collect();
+    let listings = codes
+        .iter()
+        .map(|c| {
+            let k = state_keys::unit_digest(c);
+            let d = state
+                .get_ref(&k)
+                .map(|v| decode_stored::<ListingDigest>(&k, &v))
+                .unwrap_or(ListingDigest::EMPTY);
+            (c.as_str().to_string(), d)
+        })
+        .collect();
     let mut page = HistoryPage {
         digital_link: n.digital_link(),
         unit,
         records: Vec::new(),
         next: None,
+        listings,
     };
     let start = q.after.as_ref().map_or(0, |c| c.source);
     for (s, prefix) in sources.iter().enumerate().skip(start) {

@@ -630,6 +630,9 @@ fn r_x4_attack_records_of_one_kind_cannot_hide_the_others_in_a_units_history() {
     loop {
         let page = trace::history(&w.state, &code, &q).unwrap();
         assert!(page.records.len() <= 333);
+        // Every page says how many records the whole listing has (the unit's `tud/` count).
+        assert_eq!(page.listings.len(), 1);
+        assert_eq!(page.listings[0].1.count, 1 + 1 + 1200);
         ids.extend(page.records.iter().map(|(_, e)| e.tx_id));
         match page.next {
             Some(c) => q.after = Some(c),
