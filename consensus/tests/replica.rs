@@ -3037,3 +3037,77 @@ fn vc6_committed_field_names_our_last_block_and_is_bounded() {
     let out = r.step(msg(voter, vc_with(cert)));
     assert!(!vc6(&out), "{:?}", rejected(&out));
 }
+
+/// B2/VC4: view changes count only within `max_future_views` views: f + 1 of them for a view
+/// beyond the window make no replica join it; at the window's edge they do.
+#[test]
+fn b2_view_changes_beyond_the_view_window_are_not_counted() {
+    let (cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let w = cfg.limits.max_future_views;
+    let voters: Vec<usize> = (0..4).filter(|i| *i != me).take(2).collect();
+    let (mut r, _) = started(&cfg, me);
+    for v in &voters {
+        r.step(msg(*v, vc_msg(view_change(&cfg, *v, w + 1, None))));
+    }
+    assert_eq!(r.view(), 0, "B2: beyond the window");
+    for v in &voters {
+        r.step(msg(*v, vc_msg(view_change(&cfg, *v, w, None))));
+    }
+    assert_eq!(r.view(), w, "VC4: f + 1 view changes at the window's edge");
+}
+
+/// VC6: the block a view change carries must be its prepared block — same hash, this height,
+/// on our last block — or the view change is refused.
+#[test]
+fn vc6_carried_block_must_be_the_prepared_block_of_this_height() {
+    let (cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let p0 = primary(&set, 1, 0);
+    let voter = (0..4).find(|i| *i != me && *i != p0).unwrap();
+    let carrying = |prepared: &Block, carried: Block| {
+        // Signed for height 1 whatever the header says, so that only the carried block's
+        // header can be wrong.
+        let mut cert = prepared_cert(&cfg, &set, 0, prepared);
+        cert.preprepare = SimSigner::new(p0).sign(&preprepare_signing_bytes(
+            &cfg.chain_id,
+            1,
+            0,
+            &prepared.hash(),
+        ));
+        Message::ViewChange(ViewChangeMsg {
+            view_change: view_change(&cfg, voter, 1, Some(cert)),
+            prepared_block: Some(carried),
+        })
+    };
+    let b = block1(&cfg, &set, 0, 0);
+    let mut other_height = b.clone();
+    other_height.header.height = 2;
+    let mut other_parent = b.clone();
+    other_parent.header.parent = tracechain_types::Hash::tagged(b"elsewhere", &[]);
+    let cases = [
+        ("another block", carrying(&b, block1(&cfg, &set, 0, 1))),
+        (
+            "another height",
+            carrying(&other_height, other_height.clone()),
+        ),
+        (
+            "another parent",
+            carrying(&other_parent, other_parent.clone()),
+        ),
+    ];
+    for (name, m) in cases {
+        let (mut r, _) = started(&cfg, me);
+        let out = r.step(msg(voter, m));
+        assert!(
+            rejected(&out).iter().any(
+                |e| matches!(e, ConsensusError::BadViewChange(m) if m.starts_with("VC6: carried"))
+            ),
+            "{name}: {:?}",
+            rejected(&out)
+        );
+    }
+    let (mut r, _) = started(&cfg, me);
+    let out = r.step(msg(voter, carrying(&b, b.clone())));
+    assert!(rejected(&out).is_empty(), "{:?}", rejected(&out));
+}
