@@ -4,7 +4,7 @@ use tracechain_consensus::messages::{
     commit_vote_signing_bytes, new_view_signing_bytes, prepare_signing_bytes,
     preprepare_signing_bytes, view_change_signing_bytes,
 };
-use tracechain_consensus::sim::{sim_block, sim_config, SimSigner, SimVerifier};
+use tracechain_consensus::sim::{set_of, sim_block, sim_config, SimSigner, SimVerifier};
 use tracechain_consensus::{
     decode_message, Action, Config, ConfigError, ConsensusError, ConsensusSigner, Ed25519Signer,
     Input, Message, NewView, PrePrepare, PrepareCert, Proposal, Replica, ViewChange,
@@ -3110,4 +3110,89 @@ fn vc6_carried_block_must_be_the_prepared_block_of_this_height() {
     let (mut r, _) = started(&cfg, me);
     let out = r.step(msg(voter, carrying(&b, b.clone())));
     assert!(rejected(&out).is_empty(), "{:?}", rejected(&out));
+}
+
+/// Build, on `r` (a single validator that commits alone), the block it asked for in `out`,
+/// with `set_change`, and commit it; returns the block and the actions of the commit (which
+/// ask for the next block).
+fn commit_alone(
+    r: &mut R,
+    cfg: &Config,
+    out: &[Action],
+    set_change: Option<ValidatorSet>,
+) -> (Block, Vec<Action>) {
+    let Some(Action::RequestProposal {
+        height,
+        parent,
+        parent_timestamp_ms,
+        validator_set_hash,
+        ..
+    }) = out
+        .iter()
+        .find(|a| matches!(a, Action::RequestProposal { .. }))
+        .cloned()
+    else {
+        panic!("P1: {out:?}")
+    };
+    let b = sim_block(
+        cfg,
+        height,
+        0,
+        parent,
+        parent_timestamp_ms,
+        key(0),
+        validator_set_hash,
+        0,
+    );
+    let out = r.step(Input::ProposalReady {
+        height,
+        view: 0,
+        block: b.clone(),
+        set_change,
+    });
+    assert!(out.iter().any(|a| matches!(a, Action::Commit { .. })));
+    (b, out)
+}
+
+/// VC6: once the set of the height below is no longer held (a validator-set change took effect
+/// at this height), the `committed` field of a view change can only be bounded by its size: a
+/// certificate with more votes than there can be validators is refused.
+#[test]
+fn vc6_committed_field_is_bounded_after_a_set_change() {
+    let (cfg, _one) = sim_config(1);
+    let two = set_of(&[0, 1]);
+    let (mut r, out) = started(&cfg, 0);
+    let (_, out) = commit_alone(&mut r, &cfg, &out, Some(two.clone()));
+    let (b2, _) = commit_alone(&mut r, &cfg, &out, None);
+    assert_eq!(r.height(), 3);
+    let mut cert = r.last_committed().cert.clone().unwrap();
+    assert_eq!(cert.block_hash, b2.hash());
+    let junk = tracechain_types::validator::MAX_VALIDATORS + 1 - cert.votes.len();
+    cert.votes.extend((0..junk as u32).map(|i| CommitVote {
+        validator: PublicKey({
+            let mut k = [0xEEu8; 32];
+            k[..4].copy_from_slice(&i.to_be_bytes());
+            k
+        }),
+        signature: tracechain_types::Signature([1; 64]),
+    }));
+    cert.votes.sort_by_key(|v| v.validator);
+    let with = |c: CommitCertificate| {
+        let mut vc = view_change_at(&cfg, 3, 1, 1, None);
+        vc.body.committed = Some(c);
+        vc.signature = SimSigner::new(1).sign(&view_change_signing_bytes(&cfg.chain_id, &vc.body));
+        vc_msg(vc)
+    };
+    let too_many = |out: &[Action]| {
+        rejected(out).iter().any(|e| {
+            matches!(e, ConsensusError::BadViewChange(m) if m.contains("more votes than validators"))
+        })
+    };
+    let out = r.step(msg(1, with(cert.clone())));
+    assert!(too_many(&out), "{:?}", rejected(&out));
+    // Exactly `MAX_VALIDATORS` votes is within the bound.
+    let mut at_bound = cert;
+    at_bound.votes.pop();
+    let out = r.step(msg(1, with(at_bound)));
+    assert!(!too_many(&out), "{:?}", rejected(&out));
 }
