@@ -3196,3 +3196,99 @@ fn vc6_committed_field_is_bounded_after_a_set_change() {
     let out = r.step(msg(1, with(at_bound)));
     assert!(!too_many(&out), "{:?}", rejected(&out));
 }
+
+/// VC2: the new primary announces its view once: a further view change arriving after its
+/// new-view does not make it send another.
+#[test]
+fn vc2_new_view_is_sent_once() {
+    let (cfg, set) = sim_config(4);
+    let me = primary(&set, 1, 1);
+    let others: Vec<usize> = (0..4).filter(|i| *i != me).collect();
+    let (mut r, _) = started(&cfg, me);
+    let mut out = r.step(timer(1, 0));
+    for o in &others[..2] {
+        out.extend(r.step(msg(*o, vc_msg(view_change(&cfg, *o, 1, None)))));
+    }
+    // No certificate forced: the new primary asks its driver for a fresh block of view 1.
+    let Some(Action::RequestProposal {
+        parent,
+        parent_timestamp_ms,
+        validator_set_hash,
+        ..
+    }) = out
+        .iter()
+        .find(|a| matches!(a, Action::RequestProposal { view: 1, .. }))
+        .cloned()
+    else {
+        panic!("ID2: {out:?}")
+    };
+    let b = sim_block(
+        &cfg,
+        1,
+        1,
+        parent,
+        parent_timestamp_ms,
+        key(me),
+        validator_set_hash,
+        0,
+    );
+    let out = r.step(Input::ProposalReady {
+        height: 1,
+        view: 1,
+        block: b,
+        set_change: None,
+    });
+    let new_views = |out: &[Action]| {
+        broadcasts(out)
+            .iter()
+            .filter(|m| matches!(m, Message::NewView(_)))
+            .count()
+    };
+    assert_eq!(new_views(&out), 1, "VC2: the new-view");
+    let out = r.step(msg(
+        others[2],
+        vc_msg(view_change(&cfg, others[2], 1, None)),
+    ));
+    assert_eq!(new_views(&out), 0, "no second new-view for the same view");
+    // Primaries rotate: it leads view 5 too. View changes for view 5 from the others make it
+    // join (VC4) and, with a quorum, announce view 5 — its new-view of view 1 does not stop it.
+    assert_eq!(primary(&set, 1, 5), me);
+    let mut out = Vec::new();
+    for o in &others {
+        out.extend(r.step(msg(*o, vc_msg(view_change(&cfg, *o, 5, None)))));
+    }
+    let Some(Action::RequestProposal {
+        parent,
+        parent_timestamp_ms,
+        validator_set_hash,
+        ..
+    }) = out
+        .iter()
+        .find(|a| matches!(a, Action::RequestProposal { view: 5, .. }))
+        .cloned()
+    else {
+        panic!("VC2: a fresh block for view 5: {out:?}")
+    };
+    let b5 = sim_block(
+        &cfg,
+        1,
+        5,
+        parent,
+        parent_timestamp_ms,
+        key(me),
+        validator_set_hash,
+        5,
+    );
+    let out = r.step(Input::ProposalReady {
+        height: 1,
+        view: 5,
+        block: b5,
+        set_change: None,
+    });
+    assert!(
+        broadcasts(&out)
+            .iter()
+            .any(|m| matches!(m, Message::NewView(nv) if nv.view == 5)),
+        "VC2: the new-view of view 5: {out:?}"
+    );
+}
