@@ -310,3 +310,98 @@ pub fn new_view_signing_bytes(
     out.extend_from_slice(&vcs.0);
     out
 }
+
+#[cfg(test)]
+mod signing_tests {
+    use super::*;
+
+    type VoteBytes = fn(&ChainId, u64, u64, &Hash) -> Vec<u8>;
+
+    fn chains() -> (ChainId, ChainId) {
+        (
+            ChainId::new("tracechain-a").unwrap_or_else(|e| panic!("{e}")),
+            ChainId::new("tracechain-b").unwrap_or_else(|e| panic!("{e}")),
+        )
+    }
+
+    /// S1/M3: every phase's signing bytes bind the chain, the height, the view and the block,
+    /// and no two phases share bytes — a signature can be moved to no other chain, slot or
+    /// phase.
+    #[test]
+    fn signing_bytes_bind_chain_height_view_hash_and_phase() {
+        let (a, b) = chains();
+        let (h1, h2) = (Hash::tagged(b"one", &[]), Hash::tagged(b"two", &[]));
+        let new_view =
+            |c: &ChainId, h: u64, v: u64, x: &Hash| new_view_signing_bytes(c, h, v, x, &[]);
+        let phases: [(&str, VoteBytes); 3] = [
+            ("pre-prepare", preprepare_signing_bytes),
+            ("prepare", prepare_signing_bytes),
+            ("commit", commit_vote_signing_bytes),
+        ];
+        let mut all = std::collections::BTreeSet::new();
+        for (name, f) in phases
+            .iter()
+            .map(|(n, f)| (*n, *f as fn(&ChainId, u64, u64, &Hash) -> Vec<u8>))
+            .chain([(
+                "new-view",
+                new_view as fn(&ChainId, u64, u64, &Hash) -> Vec<u8>,
+            )])
+        {
+            let base = f(&a, 5, 2, &h1);
+            for (what, other) in [
+                ("chain", f(&b, 5, 2, &h1)),
+                ("height", f(&a, 6, 2, &h1)),
+                ("view", f(&a, 5, 3, &h1)),
+                ("hash", f(&a, 5, 2, &h2)),
+            ] {
+                assert_ne!(base, other, "{name}: the {what} is not bound");
+            }
+            assert!(
+                all.insert(base),
+                "{name} shares its bytes with another phase"
+            );
+        }
+    }
+
+    /// The new-view bytes bind the view changes it carries, and a view change's bytes bind the
+    /// chain and every field of its body.
+    #[test]
+    fn view_change_and_new_view_bytes_bind_their_contents() {
+        let (a, b) = chains();
+        let body = ViewChangeBody {
+            height: 4,
+            new_view: 2,
+            voter: PublicKey([7; 32]),
+            committed: None,
+            prepared: None,
+        };
+        let base = view_change_signing_bytes(&a, &body);
+        assert_ne!(base, view_change_signing_bytes(&b, &body), "chain");
+        for changed in [
+            ViewChangeBody {
+                height: 5,
+                ..body.clone()
+            },
+            ViewChangeBody {
+                new_view: 3,
+                ..body.clone()
+            },
+            ViewChangeBody {
+                voter: PublicKey([8; 32]),
+                ..body.clone()
+            },
+        ] {
+            assert_ne!(base, view_change_signing_bytes(&a, &changed));
+        }
+        let vc = ViewChange {
+            body,
+            signature: Signature([1; 64]),
+        };
+        let h = Hash::tagged(b"p", &[]);
+        assert_ne!(
+            new_view_signing_bytes(&a, 4, 2, &h, &[]),
+            new_view_signing_bytes(&a, 4, 2, &h, std::slice::from_ref(&vc)),
+            "the carried view changes are bound"
+        );
+    }
+}
