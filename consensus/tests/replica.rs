@@ -3292,3 +3292,76 @@ fn vc2_new_view_is_sent_once() {
         "VC2: the new-view of view 5: {out:?}"
     );
 }
+
+/// A valid new-view of `view` at height 1 from its primary, proposing a fresh block (no
+/// certificate among its view changes).
+fn fresh_new_view(cfg: &Config, set: &ValidatorSet, me: usize, view: u64) -> (usize, Message) {
+    let p = primary(set, 1, view);
+    let vcs: Vec<ViewChange> = (0..4)
+        .filter(|i| *i != me)
+        .map(|v| view_change(cfg, v, view, None))
+        .collect();
+    let b = block1(cfg, set, view, view);
+    (p, Message::NewView(new_view(cfg, p, view, vcs, b)))
+}
+
+/// VC3/B2: a new-view is taken once, for a view not behind ours and within the view window.
+#[test]
+fn vc3_new_view_stale_duplicate_or_too_far_is_ignored() {
+    let (cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let validates = |out: &[Action]| {
+        out.iter()
+            .any(|a| matches!(a, Action::ValidateProposal { .. }))
+    };
+    // Beyond the window: ignored; at its edge: taken.
+    let w = cfg.limits.max_future_views;
+    let (mut r, _) = started(&cfg, me);
+    let (p, far) = fresh_new_view(&cfg, &set, me, w + 1);
+    let out = r.step(msg(p, far));
+    assert!(!validates(&out) && r.view() == 0, "B2: beyond the window");
+    let (p, edge) = fresh_new_view(&cfg, &set, me, w);
+    let out = r.step(msg(p, edge));
+    assert!(validates(&out) && r.view() == w, "at the window's edge");
+    // Taken once; a new-view of a view behind ours is stale (views led by others).
+    let led_by_other: Vec<u64> = (1..8).filter(|v| primary(&set, 1, *v) != me).collect();
+    let (low, high) = (led_by_other[0], led_by_other[1]);
+    let (mut r, _) = started(&cfg, me);
+    let (ph, nvh) = fresh_new_view(&cfg, &set, me, high);
+    assert!(validates(&r.step(msg(ph, nvh.clone()))));
+    assert!(!validates(&r.step(msg(ph, nvh))), "a duplicate new-view");
+    let (pl, nvl) = fresh_new_view(&cfg, &set, me, low);
+    assert!(
+        !validates(&r.step(msg(pl, nvl))),
+        "a new-view behind our view"
+    );
+    assert_eq!(r.view(), high);
+}
+
+/// VC3: prepares of the view being changed to that arrive before its new-view are kept: once
+/// the new-view's proposal is validated, they complete the quorum at once.
+#[test]
+fn vc3_prepares_before_the_new_view_are_kept() {
+    let (cfg, _set, me, p1, b, vcs) = nv_setup();
+    let (mut r, _) = started(&cfg, me);
+    r.step(timer(1, 0));
+    assert_eq!(r.view(), 1, "VC1: changing to view 1");
+    for o in (0..4).filter(|i| *i != me && *i != p1) {
+        r.step(prepare_from(&cfg, o, 1, 1, &b.hash()));
+    }
+    r.step(msg(
+        p1,
+        Message::NewView(new_view(&cfg, p1, 1, vcs, b.clone())),
+    ));
+    let out = r.step(Input::ProposalValidated {
+        height: 1,
+        block_hash: b.hash(),
+        set_change: None,
+    });
+    assert!(
+        broadcasts(&out)
+            .iter()
+            .any(|m| matches!(m, Message::Commit(v) if v.view == 1 && v.block_hash == b.hash())),
+        "P4: prepared with the prepares that came first: {out:?}"
+    );
+}
