@@ -269,6 +269,66 @@ mod tests {
         }
     }
 
+    /// (height, view) of what `from` has buffered, ascending.
+    fn keys_of(b: &FutureBuffer, from: PublicKey) -> Vec<(u64, u64)> {
+        let mut k: Vec<(u64, u64)> = b
+            .held()
+            .filter(|(f, _)| **f == from)
+            .map(|(_, m)| (m.height(), m.view()))
+            .collect();
+        k.sort();
+        k
+    }
+
+    /// B1 policy: a sender over its share loses its furthest-future message for a nearer one,
+    /// never another sender's; a message further than everything it holds is refused.
+    #[test]
+    fn b1_full_share_evicts_the_senders_furthest_message_only() {
+        let mut b = FutureBuffer::new(Limits {
+            max_buffered_per_sender: 3,
+            ..Limits::default()
+        });
+        let (a, other) = (PublicKey([1; 32]), PublicKey([2; 32]));
+        assert!(b.push(other, prepare(4, 9)));
+        for (h, v) in [(2, 1), (3, 5), (2, 7)] {
+            assert!(b.push(a, prepare(h, v)));
+        }
+        // Further than all of a's: refused, nothing evicted.
+        assert!(!b.push(a, prepare(4, 0)));
+        assert_eq!(keys_of(&b, a), vec![(2, 1), (2, 7), (3, 5)]);
+        // Nearer: a's furthest, (3, 5), goes — not the other sender's (4, 9).
+        assert!(b.push(a, prepare(2, 3)));
+        assert_eq!(keys_of(&b, a), vec![(2, 1), (2, 3), (2, 7)]);
+        assert_eq!(keys_of(&b, other), vec![(4, 9)]);
+        assert_eq!(b.len(), 4);
+    }
+
+    /// B1 policy over the whole buffer: when the total is full, the furthest message of any
+    /// sender goes for a nearer one.
+    #[test]
+    fn b1_full_buffer_evicts_the_furthest_message_of_anyone() {
+        let mut b = FutureBuffer::new(Limits {
+            max_buffered_per_sender: 3,
+            max_buffered_total: 3,
+            ..Limits::default()
+        });
+        let (a, c) = (PublicKey([1; 32]), PublicKey([2; 32]));
+        assert!(b.push(a, prepare(2, 1)));
+        assert!(b.push(c, prepare(3, 0)));
+        assert!(b.push(a, prepare(2, 2)));
+        assert!(
+            !b.push(c, prepare(3, 1)),
+            "further than everything: refused"
+        );
+        assert!(b.push(a, prepare(2, 0)));
+        assert_eq!(
+            keys_of(&b, c),
+            Vec::<(u64, u64)>::new(),
+            "c's (3, 0) was furthest"
+        );
+        assert_eq!(keys_of(&b, a), vec![(2, 0), (2, 1), (2, 2)]);
+    }
+
     /// B3: a message of exactly the byte limit fits an empty share.
     #[test]
     fn b3_message_exactly_at_the_byte_limits_is_kept() {
