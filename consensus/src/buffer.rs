@@ -329,6 +329,41 @@ mod tests {
         assert_eq!(keys_of(&b, a), vec![(2, 0), (2, 1), (2, 2)]);
     }
 
+    /// `take` hands over exactly the messages of a height up to a view, in arrival order per
+    /// sender, and `prune_below` drops the heights below; counts and bytes follow, and a sender
+    /// with nothing left is forgotten.
+    #[test]
+    fn take_and_prune_keep_the_accounting_exact() {
+        let mut b = FutureBuffer::new(Limits::default());
+        let (a, c) = (PublicKey([1; 32]), PublicKey([2; 32]));
+        for (from, h, v) in [
+            (a, 2, 1),
+            (a, 2, 0),
+            (a, 2, 3),
+            (c, 3, 0),
+            (c, 2, 2),
+            (a, 2, 4),
+        ] {
+            assert!(b.push(from, prepare(h, v)));
+        }
+        let size = message_bytes(&prepare(2, 0));
+        assert!(!b.is_empty());
+        let got: Vec<(PublicKey, (u64, u64))> = b
+            .take(2, 2)
+            .into_iter()
+            .map(|(f, m)| (f, (m.height(), m.view())))
+            .collect();
+        assert_eq!(got, vec![(a, (2, 1)), (a, (2, 0)), (c, (2, 2))]);
+        assert_eq!((b.len(), b.bytes(), b.senders()), (3, 3 * size, 2));
+        b.prune_below(3);
+        assert_eq!(keys_of(&b, a), Vec::<(u64, u64)>::new());
+        assert_eq!(keys_of(&b, c), vec![(3, 0)]);
+        assert_eq!((b.len(), b.bytes(), b.senders()), (1, size, 1));
+        assert_eq!(b.take(3, 0).len(), 1);
+        assert!(b.is_empty());
+        assert_eq!((b.len(), b.bytes(), b.senders()), (0, 0, 0));
+    }
+
     /// B3: a message of exactly the byte limit fits an empty share.
     #[test]
     fn b3_message_exactly_at_the_byte_limits_is_kept() {
