@@ -353,6 +353,36 @@ mod tests {
         assert_eq!(d.replica().height(), 2);
     }
 
+    /// `perform` says how many actions it performed: all of them, or those before the one
+    /// that halted.
+    #[test]
+    fn perform_counts_what_it_performed() {
+        let actions = || {
+            vec![
+                Action::CancelTimer(TimerId::Sync),
+                Action::SetTimer {
+                    timer: TimerId::Sync,
+                    after_ms: 5,
+                },
+                Action::RequestSync {
+                    from_height: 1,
+                    to_height: 2,
+                },
+            ]
+        };
+        let mut host = Recorder::default();
+        assert_eq!(perform(actions(), &mut host), Ok(3));
+        let mut host = Recorder {
+            fail_at: Some("request_sync"),
+            ..Recorder::default()
+        };
+        assert_eq!(
+            perform(actions(), &mut host),
+            Err((2, Halt("request_sync failed".into())))
+        );
+        assert_eq!(host.done, vec!["cancel_timer", "set_timer"]);
+    }
+
     /// Fail-stop (S2): when a durable write fails, nothing after it is performed — no message
     /// leaves whose signature is not durable — and every later input is refused with the same
     /// halt (the node restarts from its durable state).
