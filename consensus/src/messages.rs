@@ -405,3 +405,118 @@ mod signing_tests {
         );
     }
 }
+
+#[cfg(test)]
+mod size_bound_tests {
+    use super::*;
+    use tracechain_types::{BlockHeader, CommitVote};
+
+    fn key(i: usize) -> PublicKey {
+        let mut k = [0u8; 32];
+        k[..8].copy_from_slice(&(i as u64).to_be_bytes());
+        PublicKey(k)
+    }
+
+    fn commit_cert(votes: usize) -> CommitCertificate {
+        CommitCertificate {
+            height: 1,
+            view: 2,
+            block_hash: Hash::tagged(b"b", &[]),
+            votes: (0..votes)
+                .map(|i| CommitVote {
+                    validator: key(i),
+                    signature: Signature([1; 64]),
+                })
+                .collect(),
+        }
+    }
+
+    fn prepare_cert(n: usize) -> PrepareCert {
+        PrepareCert {
+            view: 1,
+            block_hash: Hash::tagged(b"b", &[]),
+            preprepare: Signature([2; 64]),
+            prepares: (0..n - 1).map(|i| (key(i), Signature([3; 64]))).collect(),
+        }
+    }
+
+    /// The largest view change a set of `n` validators accepts (VC6).
+    fn largest_view_change(n: usize) -> ViewChange {
+        ViewChange {
+            body: ViewChangeBody {
+                height: 2,
+                new_view: 3,
+                voter: key(0),
+                committed: Some(commit_cert(MAX_VALIDATORS)),
+                prepared: Some(prepare_cert(n)),
+            },
+            signature: Signature([4; 64]),
+        }
+    }
+
+    fn block() -> Block {
+        Block {
+            header: BlockHeader {
+                chain_id: ChainId::new("tracechain-bound").unwrap_or_else(|e| panic!("{e}")),
+                height: 2,
+                view: 3,
+                parent: Hash::tagged(b"p", &[]),
+                timestamp_ms: 5,
+                proposer: key(1),
+                validator_set_hash: Hash::tagged(b"s", &[]),
+                tx_root: Block::compute_tx_root(&[]),
+                state_root: Hash::tagged(b"r", &[]),
+            },
+            txs: Vec::new(),
+        }
+    }
+
+    fn len<T: BorshSerialize>(v: &T) -> usize {
+        borsh::object_length(v).unwrap_or(usize::MAX)
+    }
+
+    /// VC6/VC7: the size bounds are exact — each equals the encoded size of the largest value
+    /// it bounds (with the block standing for a block of `DEFAULT_MAX_BLOCK_BYTES`), so neither
+    /// an honest message can exceed its bound nor is the bound looser than it says.
+    #[test]
+    fn size_bounds_are_the_encoded_sizes_of_the_largest_messages() {
+        for votes in [0, 1, 4, MAX_VALIDATORS] {
+            assert_eq!(len(&commit_cert(votes)), max_commit_cert_bytes(votes));
+        }
+        let b = block();
+        let block_slack = DEFAULT_MAX_BLOCK_BYTES - len(&b);
+        for n in [1, 4, 7, 64] {
+            assert_eq!(len(&prepare_cert(n)), max_prepare_cert_bytes(n), "n = {n}");
+            let vc = largest_view_change(n);
+            assert_eq!(len(&vc), max_view_change_bytes(n), "n = {n}");
+            let msg = Message::ViewChange(ViewChangeMsg {
+                view_change: vc.clone(),
+                prepared_block: Some(b.clone()),
+            });
+            assert_eq!(
+                len(&msg) + block_slack,
+                max_view_change_msg_bytes(n),
+                "n = {n}"
+            );
+            let nv = Message::NewView(NewView {
+                height: 2,
+                view: 3,
+                view_changes: vec![vc; quorum_of(n)],
+                proposal: Proposal {
+                    view: 3,
+                    block: b.clone(),
+                    signature: Signature([5; 64]),
+                },
+                signature: Signature([6; 64]),
+            });
+            assert_eq!(len(&nv) + block_slack, max_new_view_bytes(n), "n = {n}");
+        }
+        for n in 1..=MAX_VALIDATORS {
+            assert_eq!(
+                quorum_of(n),
+                tracechain_types::validator::quorum(n),
+                "n = {n}"
+            );
+        }
+    }
+}
