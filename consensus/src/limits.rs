@@ -180,3 +180,63 @@ impl Limits {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The minimums are exact (one below is refused, the minimum itself accepted) and a
+    /// per-sender limit may equal its total but not exceed it.
+    #[test]
+    fn validate_bounds_are_exact() {
+        let ok = Limits::default();
+        assert_eq!(ok.validate(), Ok(()));
+        let min = 2 * DEFAULT_MAX_BLOCK_BYTES;
+        let at = Limits {
+            max_block_bytes_per_height: min,
+            ..ok.clone()
+        };
+        assert_eq!(at.validate(), Ok(()));
+        let below = Limits {
+            max_block_bytes_per_height: min - 1,
+            ..ok.clone()
+        };
+        assert!(matches!(
+            below.validate(),
+            Err(LimitError::TooSmall {
+                key: "max_block_bytes_per_height",
+                ..
+            })
+        ));
+        let equal = Limits {
+            max_buffered_per_sender: 10,
+            max_buffered_total: 10,
+            max_buffered_bytes_per_sender: MAX_MESSAGE_BYTES,
+            max_buffered_bytes_total: MAX_MESSAGE_BYTES,
+            ..ok.clone()
+        };
+        assert_eq!(equal.validate(), Ok(()));
+        let count_above = Limits {
+            max_buffered_per_sender: 11,
+            ..equal.clone()
+        };
+        assert!(matches!(
+            count_above.validate(),
+            Err(LimitError::SenderAboveTotal {
+                per_sender: "max_buffered_per_sender",
+                ..
+            })
+        ));
+        let bytes_above = Limits {
+            max_buffered_bytes_per_sender: MAX_MESSAGE_BYTES + 1,
+            ..equal
+        };
+        assert!(matches!(
+            bytes_above.validate(),
+            Err(LimitError::SenderAboveTotal {
+                per_sender: "max_buffered_bytes_per_sender",
+                ..
+            })
+        ));
+    }
+}
