@@ -118,6 +118,32 @@ fn rejected(out: &[Action]) -> Vec<ConsensusError> {
         .collect()
 }
 
+/// A backup `me` at height 1 that received `p0`'s view-0 proposal of `b` and whose driver
+/// validated it.
+fn validated(cfg: &Config, me: usize, p0: usize, b: &Block) -> R {
+    let (mut r, _) = started(cfg, me);
+    r.step(msg(
+        p0,
+        Message::PrePrepare(PrePrepare {
+            proposal: proposal(cfg, p0, 0, b.clone()),
+            parent_cert: None,
+        }),
+    ));
+    r.step(Input::ProposalValidated {
+        height: 1,
+        block_hash: b.hash(),
+        set_change: None,
+    });
+    r
+}
+
+/// Whether `out` broadcasts a commit vote (the replica is prepared, P4).
+fn sends_commit(out: &[Action]) -> bool {
+    broadcasts(out)
+        .iter()
+        .any(|m| matches!(m, Message::Commit(_)))
+}
+
 fn broadcasts(out: &[Action]) -> Vec<Message> {
     out.iter()
         .filter_map(|a| match a {
@@ -1100,12 +1126,7 @@ fn r1_restored_replica_keeps_its_prepared_block_and_reproposes_it() {
             signature: sig,
         }),
     ));
-    assert!(
-        broadcasts(&out)
-            .iter()
-            .any(|m| matches!(m, Message::Commit(_))),
-        "P4: prepared"
-    );
+    assert!(sends_commit(&out), "P4: prepared");
     let st = r.persisted_state();
     assert!(st.record.prepared.is_some());
     let mut r2: R = Replica::new(cfg.clone(), SimSigner::new(me), SimVerifier::default());
@@ -2646,12 +2667,7 @@ fn p4_no_commit_before_the_verdict_or_during_a_view_change() {
     let (mut r, _) = started(&cfg, me);
     r.step(msg(p0, pp.clone()));
     let out = prepares(&mut r);
-    assert!(
-        !broadcasts(&out)
-            .iter()
-            .any(|m| matches!(m, Message::Commit(_))),
-        "P4: no commit before the verdict"
-    );
+    assert!(!sends_commit(&out), "P4: no commit before the verdict");
     // Validated, but the view timed out before the prepares arrived.
     let (mut r, _) = started(&cfg, me);
     r.step(msg(p0, pp));
@@ -2662,12 +2678,7 @@ fn p4_no_commit_before_the_verdict_or_during_a_view_change() {
     });
     r.step(timer(1, 0));
     let out = prepares(&mut r);
-    assert!(
-        !broadcasts(&out)
-            .iter()
-            .any(|m| matches!(m, Message::Commit(_))),
-        "VC1: no commit after leaving the view"
-    );
+    assert!(!sends_commit(&out), "VC1: no commit after leaving the view");
 }
 
 /// P3/P4: prepares count only for the view they were signed in. A prepare for a later view is
@@ -2680,25 +2691,9 @@ fn p4_prepares_of_another_view_do_not_count() {
     let p0 = primary(&set, 1, 0);
     let b = block1(&cfg, &set, 0, 0);
     let others: Vec<usize> = (0..4).filter(|i| *i != me && *i != p0).collect();
-    let no_commit = |out: &[Action]| {
-        !broadcasts(out)
-            .iter()
-            .any(|m| matches!(m, Message::Commit(_)))
-    };
+    let no_commit = |out: &[Action]| !sends_commit(out);
     // View 0, validated: prepares signed for view 1 are buffered, not counted.
-    let (mut r, _) = started(&cfg, me);
-    r.step(msg(
-        p0,
-        Message::PrePrepare(PrePrepare {
-            proposal: proposal(&cfg, p0, 0, b.clone()),
-            parent_cert: None,
-        }),
-    ));
-    r.step(Input::ProposalValidated {
-        height: 1,
-        block_hash: b.hash(),
-        set_change: None,
-    });
+    let mut r = validated(&cfg, me, p0, &b);
     let mut out = Vec::new();
     for o in &others {
         out.extend(r.step(prepare_from(&cfg, *o, 1, 1, &b.hash())));
@@ -2832,33 +2827,7 @@ fn sy3_synced_blocks_wait_only_within_the_window() {
 fn sy3_synced_block_of_a_past_height_is_ignored() {
     let (cfg, set) = sim_config(1);
     let (mut r, out) = started(&cfg, 0);
-    let Some(Action::RequestProposal {
-        parent,
-        parent_timestamp_ms,
-        ..
-    }) = out
-        .iter()
-        .find(|a| matches!(a, Action::RequestProposal { .. }))
-        .cloned()
-    else {
-        panic!("P1: {out:?}")
-    };
-    let b = sim_block(
-        &cfg,
-        1,
-        0,
-        parent,
-        parent_timestamp_ms,
-        key(0),
-        set.hash(),
-        0,
-    );
-    r.step(Input::ProposalReady {
-        height: 1,
-        view: 0,
-        block: b,
-        set_change: None,
-    });
+    commit_alone(&mut r, &cfg, &out, None);
     assert_eq!(r.height(), 2);
     r.step(synced_at(&cfg, &set, 1));
     assert_eq!(r.synced_waiting(), 0);
@@ -2902,27 +2871,13 @@ fn p4_prepares_for_another_block_do_not_count() {
     let p0 = primary(&set, 1, 0);
     let b = block1(&cfg, &set, 0, 0);
     let other = block1(&cfg, &set, 0, 1);
-    let (mut r, _) = started(&cfg, me);
-    r.step(msg(
-        p0,
-        Message::PrePrepare(PrePrepare {
-            proposal: proposal(&cfg, p0, 0, b.clone()),
-            parent_cert: None,
-        }),
-    ));
-    r.step(Input::ProposalValidated {
-        height: 1,
-        block_hash: b.hash(),
-        set_change: None,
-    });
+    let mut r = validated(&cfg, me, p0, &b);
     let mut out = Vec::new();
     for o in (0..4).filter(|i| *i != me && *i != p0) {
         out.extend(r.step(prepare_from(&cfg, o, 1, 0, &other.hash())));
     }
     assert!(
-        !broadcasts(&out)
-            .iter()
-            .any(|m| matches!(m, Message::Commit(_))),
+        !sends_commit(&out),
         "P4: prepares for another block made this one prepared"
     );
 }
@@ -3112,13 +3067,15 @@ fn vc6_carried_block_must_be_the_prepared_block_of_this_height() {
     assert!(rejected(&out).is_empty(), "{:?}", rejected(&out));
 }
 
-/// Build, on `r` (a single validator that commits alone), the block it asked for in `out`,
-/// with `set_change`, and commit it; returns the block and the actions of the commit (which
-/// ask for the next block).
-fn commit_alone(
+/// Answer the `RequestProposal` of `view` found in `out` the way a driver would: a block built
+/// on the parent it names, by `proposer`, carrying `set_change` (reported with it). Returns the
+/// block and the actions of `ProposalReady`.
+fn answer_request(
     r: &mut R,
     cfg: &Config,
     out: &[Action],
+    view: u64,
+    proposer: usize,
     set_change: Option<ValidatorSet>,
 ) -> (Block, Vec<Action>) {
     let Some(Action::RequestProposal {
@@ -3129,27 +3086,40 @@ fn commit_alone(
         ..
     }) = out
         .iter()
-        .find(|a| matches!(a, Action::RequestProposal { .. }))
+        .find(|a| matches!(a, Action::RequestProposal { view: v, .. } if *v == view))
         .cloned()
     else {
-        panic!("P1: {out:?}")
+        panic!("ID2: no proposal asked for view {view}: {out:?}")
     };
     let b = sim_block(
         cfg,
         height,
-        0,
+        view,
         parent,
         parent_timestamp_ms,
-        key(0),
+        key(proposer),
         validator_set_hash,
-        0,
+        view,
     );
     let out = r.step(Input::ProposalReady {
         height,
-        view: 0,
+        view,
         block: b.clone(),
         set_change,
     });
+    (b, out)
+}
+
+/// Build, on `r` (a single validator that commits alone), the block it asked for in `out`,
+/// with `set_change`, and commit it; returns the block and the actions of the commit (which
+/// ask for the next block).
+fn commit_alone(
+    r: &mut R,
+    cfg: &Config,
+    out: &[Action],
+    set_change: Option<ValidatorSet>,
+) -> (Block, Vec<Action>) {
+    let (b, out) = answer_request(r, cfg, out, 0, 0, set_change);
     assert!(out.iter().any(|a| matches!(a, Action::Commit { .. })));
     (b, out)
 }
@@ -3210,34 +3180,7 @@ fn vc2_new_view_is_sent_once() {
         out.extend(r.step(msg(*o, vc_msg(view_change(&cfg, *o, 1, None)))));
     }
     // No certificate forced: the new primary asks its driver for a fresh block of view 1.
-    let Some(Action::RequestProposal {
-        parent,
-        parent_timestamp_ms,
-        validator_set_hash,
-        ..
-    }) = out
-        .iter()
-        .find(|a| matches!(a, Action::RequestProposal { view: 1, .. }))
-        .cloned()
-    else {
-        panic!("ID2: {out:?}")
-    };
-    let b = sim_block(
-        &cfg,
-        1,
-        1,
-        parent,
-        parent_timestamp_ms,
-        key(me),
-        validator_set_hash,
-        0,
-    );
-    let out = r.step(Input::ProposalReady {
-        height: 1,
-        view: 1,
-        block: b,
-        set_change: None,
-    });
+    let (_, out) = answer_request(&mut r, &cfg, &out, 1, me, None);
     let new_views = |out: &[Action]| {
         broadcasts(out)
             .iter()
@@ -3257,34 +3200,7 @@ fn vc2_new_view_is_sent_once() {
     for o in &others {
         out.extend(r.step(msg(*o, vc_msg(view_change(&cfg, *o, 5, None)))));
     }
-    let Some(Action::RequestProposal {
-        parent,
-        parent_timestamp_ms,
-        validator_set_hash,
-        ..
-    }) = out
-        .iter()
-        .find(|a| matches!(a, Action::RequestProposal { view: 5, .. }))
-        .cloned()
-    else {
-        panic!("VC2: a fresh block for view 5: {out:?}")
-    };
-    let b5 = sim_block(
-        &cfg,
-        1,
-        5,
-        parent,
-        parent_timestamp_ms,
-        key(me),
-        validator_set_hash,
-        5,
-    );
-    let out = r.step(Input::ProposalReady {
-        height: 1,
-        view: 5,
-        block: b5,
-        set_change: None,
-    });
+    let (_, out) = answer_request(&mut r, &cfg, &out, 5, me, None);
     assert!(
         broadcasts(&out)
             .iter()
