@@ -608,18 +608,13 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
     /// that phase (returns `None`), and records the signature in `SignedRecord` before
     /// returning it, so that the next `Persist` makes it durable (S2, see `send_signed`).
     fn sign_once(&mut self, slot: Slot<'_>) -> Option<Signature> {
-        // Views only grow within a height; one digest per (view, phase).
-        let allowed = |prev: Option<(u64, Hash)>, view: u64, digest: Hash| match prev {
-            None => true,
-            Some((v, d)) => v < view || (v == view && d == digest),
-        };
         let chain = &self.cfg.chain_id;
         let h = self.height;
         match slot {
             Slot::Proposal { view, block } => {
                 let hash = block.hash();
                 let prev = self.signed.proposal.map(|p| (p.view, p.block_hash));
-                if !allowed(prev, view, hash) {
+                if !may_sign(prev, view, hash) {
                     return None;
                 }
                 let signature = self
@@ -634,7 +629,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
                 Some(signature)
             }
             Slot::Prepare { view, hash } => {
-                if !allowed(self.signed.prepare, view, hash) {
+                if !may_sign(self.signed.prepare, view, hash) {
                     return None;
                 }
                 let signature = self
@@ -644,7 +639,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
                 Some(signature)
             }
             Slot::Commit { view, hash } => {
-                if !allowed(self.signed.commit, view, hash) {
+                if !may_sign(self.signed.commit, view, hash) {
                     return None;
                 }
                 let signature = self
@@ -678,7 +673,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
                 hash,
                 view_changes,
             } => {
-                if !allowed(self.signed.new_view, view, hash) {
+                if !may_sign(self.signed.new_view, view, hash) {
                     return None;
                 }
                 let signature =
@@ -788,6 +783,16 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         }
         self.blocks_bytes = self.blocks_bytes.saturating_add(size);
         self.blocks.insert(hash, block);
+    }
+}
+
+/// S1: whether a signature of `digest` in `view` may follow `prev`, the last (view, digest)
+/// signed in the same phase at this height: views only grow within a height, one digest per
+/// (view, phase), the same digest again is a re-send.
+fn may_sign(prev: Option<(u64, Hash)>, view: u64, digest: Hash) -> bool {
+    match prev {
+        None => true,
+        Some((v, d)) => v < view || (v == view && d == digest),
     }
 }
 

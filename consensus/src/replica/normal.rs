@@ -375,24 +375,27 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
         }
     }
 
+    /// The proposal this replica may vote on now: the current one, of its view, validated by
+    /// the driver, while the replica is a member and not changing view (P3, P4).
+    fn voting_on(&self) -> Option<Current> {
+        if self.in_view_change || !self.is_member() {
+            return None;
+        }
+        let cur = self.current.clone()?;
+        if cur.view != self.view || !matches!(self.verdicts.get(&cur.hash), Some(Some(_))) {
+            return None;
+        }
+        Some(cur)
+    }
+
     /// P3: a backup signs prepare for the validated proposal of its view.
     pub(super) fn maybe_prepare(&mut self, out: &mut Vec<Action>) {
-        if self.in_view_change || !self.is_member() {
-            return;
-        }
-        let Some(cur) = self.current.clone() else {
+        let Some(cur) = self.voting_on() else {
             return;
         };
-        if cur.view != self.view || !matches!(self.verdicts.get(&cur.hash), Some(Some(_))) {
-            return;
-        }
         if self.primary(self.view) != self.me {
             // S1: never a second prepare digest for one (height, view).
-            let may = match self.signed.prepare {
-                None => true,
-                Some((v, h)) => v < self.view || (v == self.view && h == cur.hash),
-            };
-            if !may {
+            if !may_sign(self.signed.prepare, self.view, cur.hash) {
                 return;
             }
             if !self.prepares.contains_key(&self.me) {
@@ -419,15 +422,9 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
     /// P4: prepared = the primary's pre-prepare plus prepares of distinct other validators,
     /// together a quorum; then sign commit.
     pub(super) fn check_prepared(&mut self, out: &mut Vec<Action>) {
-        if self.in_view_change || !self.is_member() {
-            return;
-        }
-        let Some(cur) = self.current.clone() else {
+        let Some(cur) = self.voting_on() else {
             return;
         };
-        if cur.view != self.view || !matches!(self.verdicts.get(&cur.hash), Some(Some(_))) {
-            return;
-        }
         let primary = self.primary(self.view);
         let votes: Vec<(PublicKey, Signature)> = self
             .prepares
@@ -447,11 +444,7 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
             return;
         }
         // S1: never a second commit digest for one (height, view).
-        let may = match self.signed.commit {
-            None => true,
-            Some((v, h)) => v < self.view || (v == self.view && h == cur.hash),
-        };
-        if !may {
+        if !may_sign(self.signed.commit, self.view, cur.hash) {
             return;
         }
         let cert = PrepareCert {
