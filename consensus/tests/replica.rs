@@ -11,8 +11,8 @@ use tracechain_consensus::{
     ViewChangeBody, ViewChangeMsg, Vote, MAX_BUFFERED_PER_SENDER, MAX_MESSAGE_BYTES,
 };
 use tracechain_types::{
-    encode, Block, CommitCertificate, CommitVote, Ed25519, PublicKey, SecretKey, Validator,
-    ValidatorSet,
+    encode, Block, ChainRecord, CommitCertificate, CommitVote, Ed25519, PublicKey, SecretKey,
+    Validator, ValidatorSet,
 };
 
 type R = Replica<SimSigner, SimVerifier>;
@@ -1977,11 +1977,13 @@ fn history(cfg: &Config, top: u64, variant: u64) -> Vec<(Block, CommitCertificat
                 signer: sk.public(),
                 sequence: 1,
                 expiry_height: 10,
-                payload: tracechain_types::payload::Payload::ValidatorSetChange(
-                    tracechain_types::payload::ValidatorSetChange {
-                        new_set: new.clone(),
-                        approvals: Vec::new(),
-                    },
+                payload: tracechain_types::payload::Payload::Chain(
+                    ChainRecord::ValidatorSetChange(
+                        tracechain_types::payload::ValidatorSetChange {
+                            new_set: new.clone(),
+                            approvals: Vec::new(),
+                        },
+                    ),
                 ),
             };
             b.txs = vec![body.sign(&cfg.chain_id, &sk)];
@@ -2152,7 +2154,7 @@ fn s2_vote_record_names_blocks_by_hash_and_stores_each_once() {
             signer: tx_key.public(),
             sequence: seq,
             expiry_height: 10,
-            payload: tracechain_types::payload::Payload::ValidatorSetChange(
+            payload: tracechain_types::payload::Payload::Chain(ChainRecord::ValidatorSetChange(
                 tracechain_types::payload::ValidatorSetChange {
                     new_set: ValidatorSet::new(
                         (0..8)
@@ -2165,7 +2167,7 @@ fn s2_vote_record_names_blocks_by_hash_and_stores_each_once() {
                     .unwrap(),
                     approvals: Vec::new(),
                 },
-            ),
+            )),
         };
         b.txs.push(body.sign(&cfg.chain_id, &tx_key));
     }

@@ -36,7 +36,10 @@ use tracechain_contracts::{
 };
 use tracechain_types::payload::PayloadKind as K;
 use tracechain_types::records::*;
-use tracechain_types::{Hash, Payload, PublicKey, SecretKey, Transaction, TxBody};
+use tracechain_types::{
+    ConsumerRecord, DocumentRecord, Hash, Payload, PublicKey, SecretKey, TraceUnitRecord,
+    Transaction, TxBody,
+};
 
 /// Transactions per block: the participant cache lives for one block.
 const BLOCK_TXS: usize = 1000;
@@ -83,18 +86,18 @@ fn main() {
         };
         push(
             &cast.producer,
-            Payload::RegisterTraceUnit(TraceUnitRegistration {
+            Payload::TraceUnit(TraceUnitRecord::RegisterTraceUnit(TraceUnitRegistration {
                 code: code.clone(),
                 mode: TraceMode::Trader,
                 product_name: "Green tea 250 g".into(),
-            }),
+            })),
         );
         push(
             &cast.producer,
-            Payload::RegisterItemCodes(ItemCodesRegistration {
+            Payload::TraceUnit(TraceUnitRecord::RegisterItemCodes(ItemCodesRegistration {
                 batch: code.clone(),
                 serials: vec![format!("S{i}")],
-            }),
+            })),
         );
         for kind in [K::ProductFeatures, K::Production] {
             push(&cast.producer, valid_record(kind, &code, n));
@@ -116,24 +119,24 @@ fn main() {
         push(&cast.logistics, ship(&format!("WB{n}"), &[], &[s], "NL"));
         push(
             &cast.producer,
-            Payload::DocumentAnchor(DocumentAnchor {
+            Payload::Document(DocumentRecord::DocumentAnchor(DocumentAnchor {
                 document_hash: Hash::digest(format!("certificate {n}").as_bytes()),
                 document_type: DocumentType::SanitaryCertificate,
                 valid_from: "2024-05-01".into(),
                 valid_until: Some("2025-05-01".into()),
                 trace_codes: vec![code.clone()],
-            }),
+            })),
         );
         for _ in 0..2 {
             push(
                 &scanner,
-                Payload::ConsumerScan(ConsumerScan {
+                Payload::Consumer(ConsumerRecord::ConsumerScan(ConsumerScan {
                     code: it.clone(),
                     scanner_tag: Hash::ZERO,
                     country: "NL".into(),
                     coarse_lat_e2: Some(5237),
                     coarse_lon_e2: Some(490),
-                }),
+                })),
             );
         }
     }

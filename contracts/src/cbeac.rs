@@ -28,14 +28,14 @@ use std::collections::BTreeMap;
 use borsh::{BorshDeserialize, BorshSerialize};
 use tracechain_types::records::{
     Agency, DeclarationDecision, ExportDeclaration, Filing, FilingDecision, ManualImport,
-    ParticipantCategory, SelfDeclaredRecord, TraceCode, Verdict,
+    ParticipantCategory, TraceCode, Verdict,
 };
-use tracechain_types::{Hash, Payload, PublicKey};
+use tracechain_types::{Category, Hash, PublicKey};
 
 use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, Problem};
 use crate::index_tags::IndexTag;
-use crate::info_blocks;
+use crate::info_blocks::{self, StoreAs};
 use crate::rules::Rule;
 use crate::state::{decode_stored, StateView};
 use crate::state_keys;
@@ -321,7 +321,7 @@ pub fn filing(env: &mut TxEnv<'_>, r: &Filing) -> Result<(), ContractError> {
             valid_until_ms,
         },
     );
-    env.store_record(&Payload::Filing(r.clone()), IndexTag::Filing, &[], false);
+    env.store_record(IndexTag::Filing, &[]);
     Ok(())
 }
 
@@ -349,12 +349,7 @@ pub fn filing_decision(env: &mut TxEnv<'_>, r: &FilingDecision) -> Result<(), Co
         extend_in_force(env, &r.enterprise, f.valid_until_ms);
     }
     env.state.put_value(k, &f);
-    env.store_record(
-        &Payload::FilingDecision(r.clone()),
-        IndexTag::FilingDecision,
-        &[],
-        false,
-    );
+    env.store_record(IndexTag::FilingDecision, &[]);
     Ok(())
 }
 
@@ -453,7 +448,7 @@ pub fn export_declaration(env: &mut TxEnv<'_>, r: &ExportDeclaration) -> Result<
         &units,
         "order_refs",
         &r.order_refs,
-        IndexTag::T1,
+        IndexTag::Info(Category::T1),
         1,
     );
     linked.extend(link_refs(
@@ -462,7 +457,7 @@ pub fn export_declaration(env: &mut TxEnv<'_>, r: &ExportDeclaration) -> Result<
         &units,
         "waybill_refs",
         &r.waybill_refs,
-        IndexTag::L2,
+        IndexTag::Info(Category::L2),
         0,
     ));
     linked.extend(link_refs(
@@ -471,7 +466,7 @@ pub fn export_declaration(env: &mut TxEnv<'_>, r: &ExportDeclaration) -> Result<
         &units,
         "receipt_refs",
         &r.receipt_refs,
-        IndexTag::T2,
+        IndexTag::Info(Category::T2),
         0,
     ));
     let deps = departments(
@@ -516,12 +511,7 @@ pub fn export_declaration(env: &mut TxEnv<'_>, r: &ExportDeclaration) -> Result<
             tx_id: env.tx_id,
         },
     );
-    env.store_record(
-        &Payload::ExportDeclaration(r.clone()),
-        IndexTag::Declaration,
-        &units,
-        false,
-    );
+    env.store_record(IndexTag::Declaration, &units);
     Ok(())
 }
 
@@ -554,37 +544,44 @@ pub fn declaration_decision(
         .filter_map(|c| NormalisedCode::new("code", c).ok())
         .collect();
     env.state.put_value(k, &d);
-    env.store_record(
-        &Payload::DeclarationDecision(r.clone()),
-        IndexTag::Declaration,
-        &codes,
-        false,
-    );
+    env.store_record(IndexTag::Declaration, &codes);
     Ok(())
 }
+
+/// The categories an exporter may self-declare (R-B4): logistics records CBETC nodes do not
+/// carry — overseas transport, warehousing, clearance and delivery, delivery exceptions.
+pub const SELF_DECLARED_CATEGORIES: [Category; 4] =
+    [Category::L2, Category::L3, Category::L4, Category::L5];
 
 /// ManualImport (R-B4): the domestic exporter imports a logistics record CBETC nodes do not
 /// carry (overseas transport, warehousing, clearance and delivery, exceptions). The exporter
 /// has a filing in force (R-B2) and exports the units (it registered them or trades with
 /// their registrant, R-A6; ADR 0045). The record runs the full R-X1 validation of its
-/// category and is stored marked self-declared.
+/// category and is stored as the manual import it is (so marked self-declared,
+/// [`RecordEnvelope::self_declared`](crate::RecordEnvelope::self_declared)).
 pub fn manual_import(env: &mut TxEnv<'_>, r: &ManualImport) -> Result<(), ContractError> {
     let mut c = FieldChecker::new();
     c.text_value("note", &r.note, true);
     c.finish(Rule::RB4)?;
     require_filing_in_force(env, "record")?;
-    let payload = match &r.record {
-        SelfDeclaredRecord::Transport(x) => Payload::Transport(x.clone()),
-        SelfDeclaredRecord::Warehousing(x) => Payload::Warehousing(x.clone()),
-        SelfDeclaredRecord::Delivery(x) => Payload::Delivery(x.clone()),
-        SelfDeclaredRecord::DeliveryException(x) => Payload::DeliveryException(x.clone()),
-    };
+    if !SELF_DECLARED_CATEGORIES.contains(&r.record.category()) {
+        return Err(ContractError::one(
+            Rule::RB4,
+            ErrorCode::MalformedItem,
+            "record.kind",
+            Problem::NotAllowed(format!(
+                "{} records are not self-declared (R-B4: overseas logistics records \
+                 {SELF_DECLARED_CATEGORIES:?})",
+                r.record.category().code()
+            )),
+        ));
+    }
     let mut codes = FieldChecker::new();
     let units = check_record_codes(
         &env.state,
         &mut codes,
         "record.trace_codes",
-        info_blocks::trace_codes_of(&payload),
+        r.record.trace_codes(),
     );
     info_blocks::check_units_of_signer(
         env,
@@ -592,7 +589,7 @@ pub fn manual_import(env: &mut TxEnv<'_>, r: &ManualImport) -> Result<(), Contra
         "record.trace_codes",
         &units,
     )?;
-    info_blocks::execute(env, &payload, true).map_err(|mut e| {
+    info_blocks::execute(env, &r.record, StoreAs::Transaction).map_err(|mut e| {
         for p in &mut e.problems {
             p.field = format!("record.{}", p.field);
         }

@@ -27,16 +27,16 @@ use std::collections::BTreeSet;
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use tracechain_types::records::{
-    BulkImport, BulkRecord, LinkAuthorisation, LinkScope, NodeType, OrderRecord,
-    ParticipantCategory, PaymentOrderLink, PaymentReceiptRecord, TraceCode,
+    BulkImport, LinkAuthorisation, LinkScope, NodeType, OrderRecord, ParticipantCategory,
+    PaymentOrderLink, PaymentReceiptRecord, TraceCode,
 };
-use tracechain_types::{Hash, Payload, PublicKey};
+use tracechain_types::{Category, Hash, InfoBlockRecord, PublicKey};
 
 use crate::context::ChainParams;
 use crate::context::{RecordEnvelope, TxEnv};
-use crate::error::{ContractError, ErrorCode, Problem};
+use crate::error::{ContractError, ErrorCode, FieldProblem, Problem};
 use crate::index_tags::IndexTag;
-use crate::info_blocks;
+use crate::info_blocks::{self, StoreAs};
 use crate::query;
 use crate::registry::{self, ParticipantState};
 use crate::rules::Rule;
@@ -113,12 +113,7 @@ pub fn link_authorisation(env: &mut TxEnv<'_>, r: &LinkAuthorisation) -> Result<
             ));
         }
         env.state.delete(&k);
-        env.store_record(
-            &Payload::LinkAuthorisation(r.clone()),
-            IndexTag::Link,
-            &[],
-            false,
-        );
+        env.store_record(IndexTag::Link, &[]);
         return Ok(());
     }
     let mut c = FieldChecker::new();
@@ -170,12 +165,7 @@ pub fn link_authorisation(env: &mut TxEnv<'_>, r: &LinkAuthorisation) -> Result<
             tx_id: env.tx_id,
         },
     );
-    env.store_record(
-        &Payload::LinkAuthorisation(r.clone()),
-        IndexTag::Link,
-        &[],
-        false,
-    );
+    env.store_record(IndexTag::Link, &[]);
     Ok(())
 }
 
@@ -198,15 +188,15 @@ fn order_of(state: &dyn StateView, owner: &PublicKey, r: &str) -> Option<RecordE
 }
 
 fn order_record(env: &RecordEnvelope) -> Option<&OrderRecord> {
-    match &env.payload {
-        Payload::Order(o) => Some(o),
+    match env.info_block() {
+        Some(InfoBlockRecord::Order(o)) => Some(o),
         _ => None,
     }
 }
 
 fn receipt_record(env: &RecordEnvelope) -> Option<&PaymentReceiptRecord> {
-    match &env.payload {
-        Payload::PaymentReceipt(p) => Some(p),
+    match env.info_block() {
+        Some(InfoBlockRecord::PaymentReceipt(p)) => Some(p),
         _ => None,
     }
 }
@@ -227,7 +217,7 @@ fn find_receipt(
         let Ok(n) = NormalisedCode::new("code", code) else {
             continue;
         };
-        for env in query::records(state, &n, IndexTag::T2) {
+        for env in query::records(state, &n, IndexTag::Info(Category::T2)) {
             if receipt_record(&env).and_then(|p| p.receipt_ref.as_deref()) == Some(receipt_ref) {
                 return Some(env);
             }
@@ -330,12 +320,7 @@ pub fn payment_order_link(env: &mut TxEnv<'_>, r: &PaymentOrderLink) -> Result<(
         .iter()
         .filter_map(|c| NormalisedCode::new("code", c).ok())
         .collect();
-    env.store_record(
-        &Payload::PaymentOrderLink(r.clone()),
-        IndexTag::Link,
-        &codes,
-        false,
-    );
+    env.store_record(IndexTag::Link, &codes);
     Ok(())
 }
 
@@ -344,8 +329,19 @@ pub fn bulk_record_id(tx_id: &Hash, i: u32) -> Hash {
     Hash::tagged(BULK_RECORD_DOMAIN, &[&tx_id.0, &i.to_be_bytes()])
 }
 
-/// BulkImport (R-Q3): 1..=`max_bulk_records` records, each through the block record path.
-/// Errors name the record: `records[i].field`.
+/// The categories a bulk import carries (R-Q3): orders and logistics records from a trading
+/// platform. Product, payment and customs records have their own writers (R-N1–R-N4, R-T2).
+pub const BULK_CATEGORIES: [Category; 5] = [
+    Category::T1,
+    Category::L1,
+    Category::L2,
+    Category::L3,
+    Category::L4,
+];
+
+/// BulkImport (R-Q3): 1..=`max_bulk_records` records of [`BULK_CATEGORIES`], each through the
+/// block record path and stored as a record of its own. All or nothing. Errors name the
+/// record: `records[i].field`.
 pub fn bulk_import(env: &mut TxEnv<'_>, r: &BulkImport) -> Result<(), ContractError> {
     let mut c = FieldChecker::new();
     c.text_value("source", &r.source, true);
@@ -360,18 +356,35 @@ pub fn bulk_import(env: &mut TxEnv<'_>, r: &BulkImport) -> Result<(), ContractEr
     }
     c.list("records", &r.records, 1, max);
     c.finish(Rule::RQ3)?;
-    let tx_id = env.tx_id;
+    let not_allowed: Vec<FieldProblem> = r
+        .records
+        .iter()
+        .enumerate()
+        .filter(|(_, rec)| !BULK_CATEGORIES.contains(&rec.category()))
+        .map(|(i, rec)| {
+            FieldProblem::new(
+                format!("records[{i}].kind"),
+                Problem::NotAllowed(format!(
+                    "{} records are not imported in bulk (R-Q3: orders and logistics \
+                     records {BULK_CATEGORIES:?})",
+                    rec.category().code()
+                )),
+            )
+        })
+        .collect();
+    if !not_allowed.is_empty() {
+        return Err(ContractError {
+            rule: Rule::RQ3,
+            code: ErrorCode::MalformedItem,
+            problems: not_allowed,
+        });
+    }
+    let bulk_tx = env.tx_id;
     let mut result = Ok(());
     for (i, rec) in r.records.iter().enumerate() {
-        let payload = match rec {
-            BulkRecord::Order(x) => Payload::Order(x.clone()),
-            BulkRecord::Tally(x) => Payload::Tally(x.clone()),
-            BulkRecord::Transport(x) => Payload::Transport(x.clone()),
-            BulkRecord::Warehousing(x) => Payload::Warehousing(x.clone()),
-            BulkRecord::Delivery(x) => Payload::Delivery(x.clone()),
-        };
-        env.tx_id = bulk_record_id(&tx_id, u32::try_from(i).unwrap_or(u32::MAX));
-        if let Err(mut e) = info_blocks::execute(env, &payload, false) {
+        let index = u32::try_from(i).unwrap_or(u32::MAX);
+        env.tx_id = bulk_record_id(&bulk_tx, index);
+        if let Err(mut e) = info_blocks::execute(env, rec, StoreAs::BulkItem { bulk_tx, index }) {
             for p in &mut e.problems {
                 p.field = format!("records[{i}].{}", p.field);
             }
@@ -379,18 +392,10 @@ pub fn bulk_import(env: &mut TxEnv<'_>, r: &BulkImport) -> Result<(), ContractEr
             break;
         }
     }
-    env.tx_id = tx_id;
-    result?;
-    env.store_record(
-        &Payload::BulkImport(BulkImport {
-            source: r.source.clone(),
-            records: Vec::new(),
-        }),
-        IndexTag::BulkImport,
-        &[],
-        false,
-    );
-    Ok(())
+    env.tx_id = bulk_tx;
+    // The import itself is not stored: the block keeps it, its items are the records, each
+    // naming it (`RecordSource::BulkImport`, ADR 0052).
+    result
 }
 
 // ------------------------------------------------------------------------------ read side
@@ -477,15 +482,15 @@ pub fn order_status(
     let mut seen = BTreeSet::new();
     for c in &codes {
         for u in query::self_and_batch(state, c) {
-            for cat in [IndexTag::L2, IndexTag::L4] {
+            for cat in [IndexTag::Info(Category::L2), IndexTag::Info(Category::L4)] {
                 for id in query::record_ids(state, &u, cat) {
                     if seen.insert(id) {
                         st.logistics_txs.push(id);
                     }
                 }
             }
-            for env in query::records(state, &u, IndexTag::C1) {
-                if let Payload::CustomsDeclaration(d) = &env.payload {
+            for env in query::records(state, &u, IndexTag::Info(Category::C1)) {
+                if let Some(InfoBlockRecord::CustomsDeclaration(d)) = env.info_block() {
                     let lists = d
                         .declaration_list
                         .iter()

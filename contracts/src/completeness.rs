@@ -2,6 +2,7 @@
 //! completeness report (R-X2) and the customs gate (R-X3).
 
 use std::collections::BTreeSet;
+use tracechain_types::InfoBlockRecord;
 
 use serde::Serialize;
 use tracechain_types::records::{TraceCode, TraceMode};
@@ -16,40 +17,7 @@ use crate::trace_codes::NormalisedCode;
 /// Most records counted per category in a report (the count saturates there).
 pub const MAX_COUNTED_RECORDS: usize = 1000;
 
-/// An information block: one of the four tables of trace information (product, trade,
-/// logistics, customs), not a block of the chain.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum InfoBlock {
-    /// Table 1.
-    Product,
-    /// Table 2.
-    Trade,
-    /// Table 3.
-    Logistics,
-    /// Table 4.
-    Customs,
-}
-
-/// One category of Tables 1–4.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[allow(missing_docs)]
-pub enum Category {
-    P1,
-    P2,
-    P3,
-    P4,
-    T1,
-    T2,
-    T3,
-    L1,
-    L2,
-    L3,
-    L4,
-    L5,
-    C1,
-    C2,
-}
+pub use tracechain_types::{Category, InfoBlock};
 
 /// Whether a category must exist for a unit in a mode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -61,47 +29,17 @@ pub enum Requirement {
     Optional,
 }
 
-impl Category {
-    /// All categories in table order.
-    pub const ALL: [Category; 14] = [
-        Category::P1,
-        Category::P2,
-        Category::P3,
-        Category::P4,
-        Category::T1,
-        Category::T2,
-        Category::T3,
-        Category::L1,
-        Category::L2,
-        Category::L3,
-        Category::L4,
-        Category::L5,
-        Category::C1,
-        Category::C2,
-    ];
-
-    /// The index tag (`P1` …), also used in `tur/` keys.
-    pub fn tag(self) -> IndexTag {
-        match self {
-            Category::P1 => IndexTag::P1,
-            Category::P2 => IndexTag::P2,
-            Category::P3 => IndexTag::P3,
-            Category::P4 => IndexTag::P4,
-            Category::T1 => IndexTag::T1,
-            Category::T2 => IndexTag::T2,
-            Category::T3 => IndexTag::T3,
-            Category::L1 => IndexTag::L1,
-            Category::L2 => IndexTag::L2,
-            Category::L3 => IndexTag::L3,
-            Category::L4 => IndexTag::L4,
-            Category::L5 => IndexTag::L5,
-            Category::C1 => IndexTag::C1,
-            Category::C2 => IndexTag::C2,
-        }
-    }
-
+/// What the rules attach to a category ([`Category`] is the kind of an information-block
+/// record, defined with the records): its rule id and its M/O requirement per trace mode.
+pub trait CategoryRules {
     /// The rule id (`R-P1` …).
-    pub fn rule(self) -> Rule {
+    fn rule(self) -> Rule;
+    /// The M/O column of Tables 1–4 for a mode.
+    fn requirement(self, mode: TraceMode) -> Requirement;
+}
+
+impl CategoryRules for Category {
+    fn rule(self) -> Rule {
         match self {
             Category::P1 => Rule::RP1,
             Category::P2 => Rule::RP2,
@@ -120,40 +58,7 @@ impl Category {
         }
     }
 
-    /// English name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Category::P1 => "raw / auxiliary materials, parts",
-            Category::P2 => "production",
-            Category::P3 => "product features",
-            Category::P4 => "product code",
-            Category::T1 => "order",
-            Category::T2 => "cross-border payment receipt",
-            Category::T3 => "product code",
-            Category::L1 => "tally",
-            Category::L2 => "transport",
-            Category::L3 => "warehousing",
-            Category::L4 => "delivery",
-            Category::L5 => "delivery exception",
-            Category::C1 => "customs declaration",
-            Category::C2 => "customs status",
-        }
-    }
-
-    /// Its block.
-    pub fn block(self) -> InfoBlock {
-        match self {
-            Category::P1 | Category::P2 | Category::P3 | Category::P4 => InfoBlock::Product,
-            Category::T1 | Category::T2 | Category::T3 => InfoBlock::Trade,
-            Category::L1 | Category::L2 | Category::L3 | Category::L4 | Category::L5 => {
-                InfoBlock::Logistics
-            }
-            Category::C1 | Category::C2 => InfoBlock::Customs,
-        }
-    }
-
-    /// The M/O column of Tables 1–4 for a mode.
-    pub fn requirement(self, mode: TraceMode) -> Requirement {
+    fn requirement(self, mode: TraceMode) -> Requirement {
         use Requirement::{Mandatory as M, Optional as O};
         use TraceMode::{Full, Manufacturer, Trader};
         match (self, mode) {
@@ -251,7 +156,7 @@ fn count(state: &dyn StateView, codes: &[NormalisedCode], cat: Category) -> usiz
     for c in codes {
         n += state
             .scan(
-                &state_keys::unit_records_of(c, cat.tag()),
+                &state_keys::unit_records_of(c, IndexTag::Info(cat)),
                 None,
                 MAX_COUNTED_RECORDS,
             )
@@ -329,8 +234,8 @@ fn open_stays(state: &dyn StateView, codes: &[NormalisedCode]) -> Vec<String> {
     let mut inbound: BTreeSet<String> = BTreeSet::new();
     let mut outbound: BTreeSet<String> = BTreeSet::new();
     for c in codes {
-        for env in crate::query::records(state, c, Category::L3.tag()) {
-            if let tracechain_types::Payload::Warehousing(w) = &env.payload {
+        for env in crate::query::records(state, c, IndexTag::Info(Category::L3)) {
+            if let Some(InfoBlockRecord::Warehousing(w)) = env.info_block() {
                 let name = w.warehouse_name.clone().unwrap_or_default();
                 if w.inbound_time.is_some() {
                     inbound.insert(name.clone());
@@ -373,7 +278,7 @@ pub fn customs_gate_missing(
         .filter(|c| {
             !codes.iter().any(|n| {
                 !state
-                    .scan(&state_keys::unit_records_of(n, c.tag()), None, 1)
+                    .scan(&state_keys::unit_records_of(n, IndexTag::Info(*c)), None, 1)
                     .is_empty()
             })
         })

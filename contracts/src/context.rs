@@ -10,7 +10,9 @@ use std::sync::Arc;
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use tracechain_types::records::Agency;
-use tracechain_types::{ChainId, Hash, ListingDigest, Payload, PublicKey, ValidatorSet};
+use tracechain_types::{
+    CbeacRecord, ChainId, Hash, InfoBlockRecord, ListingDigest, Payload, PublicKey, ValidatorSet,
+};
 
 use crate::index_tags::IndexTag;
 use crate::participants::{self, Participant};
@@ -127,11 +129,17 @@ impl BlockContext {
     }
 }
 
-/// A stored record: the payload as submitted plus who wrote it and when. Stored under
-/// `rec/{tx id}`; indexes point here.
+/// A stored record: the record as it arrived plus who wrote it and when. Stored under
+/// `rec/{tx id}`; indexes point here. The payload is never rebuilt: for a transaction it is
+/// the transaction's payload, byte for byte (a manual import, R-B4, is stored as the
+/// [`ManualImport`](tracechain_types::records::ManualImport) it is, note included); for an
+/// item of a bulk import (R-Q3) it is the item, as the information-block record it is in
+/// the import, under its derived id ([`crate::closed_loop::bulk_record_id`]) with
+/// [`RecordSource::BulkImport`] naming the import. A bulk import itself is not stored: the
+/// block keeps it, and its items are the records (ADR 0052).
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct RecordEnvelope {
-    /// The transaction id.
+    /// The record id: the transaction id, or a bulk item's derived id.
     pub tx_id: Hash,
     /// Who signed it.
     pub signer: PublicKey,
@@ -139,14 +147,70 @@ pub struct RecordEnvelope {
     pub height: u64,
     /// Block time (Unix ms).
     pub timestamp_ms: u64,
-    /// Self-declared by the exporter (R-B4) rather than written by a CBETC node.
-    pub self_declared: bool,
+    /// Where the record comes from.
+    pub source: RecordSource,
     /// The record.
     pub payload: Payload,
 }
 
+/// Where a stored record comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub enum RecordSource {
+    /// The record is a transaction's payload; the envelope's `tx_id` is the transaction's.
+    Transaction,
+    /// Item `index` of the bulk import (R-Q3) of transaction `bulk_tx`.
+    BulkImport {
+        /// The bulk import's transaction.
+        bulk_tx: Hash,
+        /// The item's position in it.
+        index: u32,
+    },
+}
+
+impl RecordEnvelope {
+    /// The information-block record the envelope holds: the payload of an information-block
+    /// transaction or bulk item, or the record of a manual import (R-B4).
+    pub fn info_block(&self) -> Option<&InfoBlockRecord> {
+        match &self.payload {
+            Payload::InfoBlock(r) => Some(r),
+            Payload::Cbeac(CbeacRecord::ManualImport(m)) => Some(&m.record),
+            _ => None,
+        }
+    }
+
+    /// Self-declared by the exporter (R-B4, a manual import) rather than written by a CBETC
+    /// node.
+    pub fn self_declared(&self) -> bool {
+        matches!(self.payload, Payload::Cbeac(CbeacRecord::ManualImport(_)))
+    }
+}
+
+/// The Borsh tag of [`Payload::InfoBlock`] (its position in [`Payload`]), for encoding a bulk
+/// item as a payload without copying it (checked by a test).
+const INFO_BLOCK_TAG: u8 = 3;
+
+/// A payload to store, borrowed: the transaction's own, or a bulk item encoded exactly as
+/// `Payload::InfoBlock(item)`.
+#[derive(Clone, Copy)]
+enum PayloadRef<'p> {
+    Whole(&'p Payload),
+    InfoBlock(&'p InfoBlockRecord),
+}
+
+impl BorshSerialize for PayloadRef<'_> {
+    fn serialize<W: std::io::Write>(&self, w: &mut W) -> std::io::Result<()> {
+        match self {
+            PayloadRef::Whole(p) => p.serialize(w),
+            PayloadRef::InfoBlock(r) => {
+                INFO_BLOCK_TAG.serialize(w)?;
+                r.serialize(w)
+            }
+        }
+    }
+}
+
 /// The envelope as it is encoded: the same fields in the same order as [`RecordEnvelope`]
-/// with the payload borrowed, so storing a record does not clone it. Borsh encodes a
+/// with the payload borrowed, so storing a record does not copy it. Borsh encodes a
 /// reference exactly as the value, so the stored bytes are those of a `RecordEnvelope`
 /// (checked by a test).
 #[derive(BorshSerialize)]
@@ -155,23 +219,40 @@ struct RecordEnvelopeRef<'p> {
     signer: PublicKey,
     height: u64,
     timestamp_ms: u64,
-    self_declared: bool,
-    payload: &'p Payload,
+    source: RecordSource,
+    payload: PayloadRef<'p>,
 }
 
 /// Initial buffer for an encoded envelope (typical records are a few hundred bytes; larger
 /// ones grow the buffer).
 const ENVELOPE_CAPACITY: usize = 512;
 
-/// Encode a record envelope from its parts without copying the payload (byte-identical to
-/// `encode(&RecordEnvelope { .. })`).
+/// Encode the envelope of a transaction's record from its parts without copying the payload
+/// (byte-identical to `encode(&RecordEnvelope { source: RecordSource::Transaction, .. })`).
 pub fn encode_envelope(
     tx_id: Hash,
     signer: PublicKey,
     height: u64,
     timestamp_ms: u64,
-    self_declared: bool,
     payload: &Payload,
+) -> Vec<u8> {
+    encode_envelope_of(
+        tx_id,
+        signer,
+        height,
+        timestamp_ms,
+        RecordSource::Transaction,
+        PayloadRef::Whole(payload),
+    )
+}
+
+fn encode_envelope_of(
+    tx_id: Hash,
+    signer: PublicKey,
+    height: u64,
+    timestamp_ms: u64,
+    source: RecordSource,
+    payload: PayloadRef<'_>,
 ) -> Vec<u8> {
     crate::state::encode_sized(
         &RecordEnvelopeRef {
@@ -179,7 +260,7 @@ pub fn encode_envelope(
             signer,
             height,
             timestamp_ms,
-            self_declared,
+            source,
             payload,
         },
         ENVELOPE_CAPACITY,
@@ -248,6 +329,8 @@ pub struct TxEnv<'a> {
     pub tx_id: Hash,
     /// The signer (signature already verified by the caller).
     pub signer: PublicKey,
+    /// The transaction's payload, as it arrived (what [`TxEnv::store_record`] stores).
+    pub payload: &'a Payload,
     /// The signer's registry entry at the start of the transaction (shared with the block's
     /// [`BlockCache`]).
     pub participant: Option<Arc<Participant>>,
@@ -272,35 +355,68 @@ impl TxEnv<'_> {
         found
     }
 
-    /// Store the record envelope under `rec/{tx id}`, index it under each trace unit and the
-    /// category tag (`tur/{code}/{category}/…`), mark the signer a provider of each unit
-    /// (`prv/`, R-S7) and add the record to each unit's listing digest (`tud/{code}`).
-    pub fn store_record(
+    /// Store the transaction's payload, as it arrived, under `rec/{tx id}` and index it
+    /// ([`TxEnv::index_record`]).
+    pub fn store_record(&mut self, tag: IndexTag, codes: &[NormalisedCode]) {
+        self.store(
+            PayloadRef::Whole(self.payload),
+            RecordSource::Transaction,
+            tag,
+            codes,
+        );
+    }
+
+    /// Store item `index` of the bulk import `bulk_tx` under `rec/{tx id}` (the item's derived
+    /// id, set by the caller in [`TxEnv::tx_id`]), as it is in the import, and index it.
+    pub(crate) fn store_bulk_item(
         &mut self,
-        payload: &Payload,
-        category: IndexTag,
+        item: &InfoBlockRecord,
+        bulk_tx: Hash,
+        index: u32,
+        tag: IndexTag,
         codes: &[NormalisedCode],
-        self_declared: bool,
     ) {
-        let bytes = encode_envelope(
+        self.store(
+            PayloadRef::InfoBlock(item),
+            RecordSource::BulkImport { bulk_tx, index },
+            tag,
+            codes,
+        );
+    }
+
+    fn store(
+        &mut self,
+        payload: PayloadRef<'_>,
+        source: RecordSource,
+        tag: IndexTag,
+        codes: &[NormalisedCode],
+    ) {
+        let bytes = encode_envelope_of(
             self.tx_id,
             self.signer,
             self.ctx.height,
             self.ctx.timestamp_ms,
-            self_declared,
+            source,
             payload,
         );
         self.state.put(state_keys::record(&self.tx_id), bytes);
+        self.index_record(tag, codes);
+    }
+
+    /// Index the record `tx id` under each trace unit and the tag (`tur/{code}/{tag}/…`),
+    /// mark the signer a provider of each unit (`prv/`, R-S7) and add the record to each
+    /// unit's listing digest (`tud/{code}`).
+    fn index_record(&mut self, tag: IndexTag, codes: &[NormalisedCode]) {
         for c in codes {
             self.state.put_value(
-                state_keys::unit_record(c, category, self.ctx.height, &self.tx_id),
+                state_keys::unit_record(c, tag, self.ctx.height, &self.tx_id),
                 &(),
             );
             // R-S7: writing a record of the unit (feedback, scans and document anchors speak
             // *about* a unit and make nobody its provider, ADR 0044) makes the signer a
             // trace-service provider of it, indexed so that no flood of records can hide it.
             if !matches!(
-                category,
+                tag,
                 IndexTag::Feedback | IndexTag::Scan | IndexTag::Document
             ) {
                 let p = state_keys::unit_provider(c, &self.signer);

@@ -9,7 +9,7 @@
 //! Key layout: `cus/{code}/{custodian}` → `u64` the height of the hand-over.
 
 use tracechain_types::records::Handover;
-use tracechain_types::{Payload, PublicKey};
+use tracechain_types::PublicKey;
 
 use crate::context::TxEnv;
 use crate::error::{ContractError, Problem};
@@ -83,11 +83,6 @@ pub fn handover(env: &mut TxEnv<'_>, r: &Handover) -> Result<(), ContractError> 
     for n in &codes {
         env.state.put_value(custody_key(n, &r.to), &env.ctx.height);
     }
-    env.store_record(
-        &Payload::Handover(r.clone()),
-        IndexTag::Handover,
-        &codes,
-        false,
-    );
+    env.store_record(IndexTag::Handover, &codes);
     Ok(())
 }

@@ -18,7 +18,7 @@ use tracechain_types::records::{
     Agency, DocumentAnchor, DocumentRevocation, DocumentType, Identity, ParticipantCategory,
     TraceCode,
 };
-use tracechain_types::{Hash, Payload, PublicKey};
+use tracechain_types::{Hash, PublicKey};
 
 use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, Problem};
@@ -212,12 +212,7 @@ pub fn anchor(env: &mut TxEnv<'_>, r: &DocumentAnchor) -> Result<(), ContractErr
         env.state
             .put_value(unit_document_key(n, &r.document_hash, &env.signer), &());
     }
-    env.store_record(
-        &Payload::DocumentAnchor(r.clone()),
-        IndexTag::Document,
-        &codes,
-        false,
-    );
+    env.store_record(IndexTag::Document, &codes);
     Ok(())
 }
 
@@ -286,12 +281,7 @@ pub fn revoke(env: &mut TxEnv<'_>, r: &DocumentRevocation) -> Result<(), Contrac
         .collect();
     env.state
         .put_value(document_key(&r.document_hash, &env.signer), &doc);
-    env.store_record(
-        &Payload::DocumentRevocation(r.clone()),
-        IndexTag::Document,
-        &codes,
-        false,
-    );
+    env.store_record(IndexTag::Document, &codes);
     Ok(())
 }
 

@@ -1,4 +1,4 @@
-//! Anchored EPCIS events (`Payload::EpcisEvent`, ADR 0033): what an EPCIS 2.0 event says that
+//! Anchored EPCIS events (`EpcisRecord::EpcisEvent`, ADR 0033): what an EPCIS 2.0 event says that
 //! no other record kind carries is kept as an opaque, hashed event linked to its trace codes.
 //!
 //! Rules, in order:
@@ -23,7 +23,7 @@ use tracechain_types::records::epcis::{
     EpcisEventRecord, MAX_EPCIS_BIZ_STEP_BYTES, MAX_EPCIS_PREHASH_BYTES, MAX_EPCIS_REASON_BYTES,
     MAX_EPCIS_TRACE_CODES,
 };
-use tracechain_types::{Hash, Payload, PublicKey};
+use tracechain_types::{Hash, PublicKey};
 
 use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, Problem};
@@ -159,7 +159,7 @@ fn check_fields(r: &EpcisEventRecord, latest_ms: i64) -> Result<(), ContractErro
     c.finish(Rule::RX1)
 }
 
-/// Execute `Payload::EpcisEvent`: check fields (R-X1), trace units (R-X4) and the
+/// Execute `EpcisRecord::EpcisEvent`: check fields (R-X1), trace units (R-X4) and the
 /// anchor-once rule (R-S1), then store and index the record.
 pub fn anchor(env: &mut TxEnv<'_>, r: &EpcisEventRecord) -> Result<(), ContractError> {
     check_fields(r, env.ctx.latest_record_time_ms())?;
@@ -232,11 +232,6 @@ pub fn anchor(env: &mut TxEnv<'_>, r: &EpcisEventRecord) -> Result<(), ContractE
     };
     env.state.put_value(key, &anchor);
     let codes: Vec<_> = units.into_iter().map(|(n, _)| n).collect();
-    env.store_record(
-        &Payload::EpcisEvent(r.clone()),
-        IndexTag::Epcis,
-        &codes,
-        false,
-    );
+    env.store_record(IndexTag::Epcis, &codes);
     Ok(())
 }

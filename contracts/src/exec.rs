@@ -1,7 +1,7 @@
 //! The dispatcher, above the contract modules: [`execute_block`], the block entry point, runs a
 //! block's verified transactions ([`VerifiedTx`]) in order; [`execute_transaction`] runs one
 //! (the proposer's choice, the mempool's admission check). Each transaction runs in a [`TxEnv`] (from
-//! [`crate::context`], below the modules) and is routed to its module by payload kind.
+//! [`crate::context`], below the modules) and is routed to its module by payload family and kind.
 //!
 //! **State root (ADR 0050).** The root of the authenticated map over the whole state after
 //! the block: the block's combined write set applied to the parent's version of the map as
@@ -9,10 +9,14 @@
 //! root (and still writes its version, so every height can be proven against).
 
 use tracechain_types::state_map::TreeUpdate;
-use tracechain_types::{Hash, Payload, Transaction};
+use tracechain_types::{
+    CbeacRecord, ChainRecord, ClosedLoopRecord, ConsumerRecord, DocumentRecord, EpcisRecord, Hash,
+    LineageRecord, ParticipantRecord, Payload, RecallRecord, TraceUnitRecord, Transaction,
+};
 
 use crate::context::{BlockCache, BlockContext, TxEnv};
 use crate::error::{ContractError, ErrorCode, Problem};
+use crate::info_blocks::StoreAs;
 use crate::permissions;
 use crate::rules::Rule;
 use crate::state::{Overlay, StateView, WriteSet, MAX_VALUE_BYTES};
@@ -20,8 +24,8 @@ use crate::state_keys;
 use crate::state_root::{state_tree_update, ParentTree};
 use crate::verified_tx::VerifiedTx;
 use crate::{
-    cbeac, closed_loop, documents, feedback, info_blocks, lineage, recall, registry, scan, trace,
-    validators,
+    cbeac, closed_loop, custody, documents, epcis_anchor, feedback, info_blocks, lineage, prefixes,
+    recall, registry, scan, trace, validators,
 };
 
 /// Execute one transaction of a block being built, against `state` (the parent's state with
@@ -63,6 +67,7 @@ fn execute_with_id(
         ctx,
         tx_id,
         signer: body.signer,
+        payload: &body.payload,
         participant: None,
         state: Overlay::new(state),
         relationships: std::mem::take(&mut cache.relationships),
@@ -127,52 +132,55 @@ fn check_value_bounds(ws: &WriteSet) -> Result<(), ContractError> {
     }
 }
 
-/// Route a payload to its module. Every module function has the shape
+/// Route a payload to its module, family by family. Every module function has the shape
 /// `fn(&mut TxEnv, &Record) -> Result<(), ContractError>` and writes through `env.state`.
 fn dispatch(env: &mut TxEnv<'_>, payload: &Payload) -> Result<(), ContractError> {
     match payload {
-        Payload::ValidatorSetChange(r) => validators::validator_set_change(env, r),
-        Payload::RegisterParticipant(r) => registry::register(env, r),
-        Payload::ParticipantDecision(r) => registry::decide(env, r),
-        Payload::TradeRelationship(r) => registry::trade_relationship(env, r),
-        Payload::RegisterTraceUnit(r) => trace::register_unit(env, r),
-        Payload::RegisterItemCodes(r) => trace::register_items(env, r),
-        Payload::Materials(_)
-        | Payload::Production(_)
-        | Payload::ProductFeatures(_)
-        | Payload::ProductCode(_)
-        | Payload::Order(_)
-        | Payload::PaymentReceipt(_)
-        | Payload::TradeProductCode(_)
-        | Payload::Tally(_)
-        | Payload::Transport(_)
-        | Payload::Warehousing(_)
-        | Payload::Delivery(_)
-        | Payload::DeliveryException(_)
-        | Payload::CustomsDeclaration(_)
-        | Payload::CustomsStatus(_) => info_blocks::execute(env, payload, false),
-        Payload::Transformation(r) => lineage::transformation(env, r),
-        Payload::Aggregation(r) => lineage::aggregation(env, r),
-        Payload::Shipment(r) => lineage::shipment(env, r),
-        Payload::Filing(r) => cbeac::filing(env, r),
-        Payload::FilingDecision(r) => cbeac::filing_decision(env, r),
-        Payload::ExportDeclaration(r) => cbeac::export_declaration(env, r),
-        Payload::DeclarationDecision(r) => cbeac::declaration_decision(env, r),
-        Payload::ManualImport(r) => cbeac::manual_import(env, r),
-        Payload::LinkAuthorisation(r) => closed_loop::link_authorisation(env, r),
-        Payload::PaymentOrderLink(r) => closed_loop::payment_order_link(env, r),
-        Payload::BulkImport(r) => closed_loop::bulk_import(env, r),
-        Payload::DocumentAnchor(r) => documents::anchor(env, r),
-        Payload::DocumentRevocation(r) => documents::revoke(env, r),
-        Payload::Recall(r) => recall::recall(env, r),
-        Payload::ConsumerScan(r) => scan::consumer_scan(env, r),
-        Payload::Feedback(r) => feedback::feedback(env, r),
-        Payload::FeedbackAnswer(r) => feedback::answer(env, r),
-        Payload::EpcisEvent(r) => crate::epcis_anchor::anchor(env, r),
-        Payload::CompanyPrefixClaim(r) => crate::prefixes::claim(env, r),
-        Payload::CompanyPrefixDecision(r) => crate::prefixes::decide(env, r),
-        Payload::CompanyPrefixDelegation(r) => crate::prefixes::delegate(env, r),
-        Payload::Handover(r) => crate::custody::handover(env, r),
+        Payload::Chain(ChainRecord::ValidatorSetChange(r)) => {
+            validators::validator_set_change(env, r)
+        }
+        Payload::Participant(p) => match p {
+            ParticipantRecord::RegisterParticipant(r) => registry::register(env, r),
+            ParticipantRecord::ParticipantDecision(r) => registry::decide(env, r),
+            ParticipantRecord::TradeRelationship(r) => registry::trade_relationship(env, r),
+            ParticipantRecord::CompanyPrefixClaim(r) => prefixes::claim(env, r),
+            ParticipantRecord::CompanyPrefixDecision(r) => prefixes::decide(env, r),
+            ParticipantRecord::CompanyPrefixDelegation(r) => prefixes::delegate(env, r),
+        },
+        Payload::TraceUnit(t) => match t {
+            TraceUnitRecord::RegisterTraceUnit(r) => trace::register_unit(env, r),
+            TraceUnitRecord::RegisterItemCodes(r) => trace::register_items(env, r),
+            TraceUnitRecord::Handover(r) => custody::handover(env, r),
+        },
+        Payload::InfoBlock(r) => info_blocks::execute(env, r, StoreAs::Transaction),
+        Payload::Lineage(l) => match l {
+            LineageRecord::Transformation(r) => lineage::transformation(env, r),
+            LineageRecord::Aggregation(r) => lineage::aggregation(env, r),
+            LineageRecord::Shipment(r) => lineage::shipment(env, r),
+        },
+        Payload::Cbeac(c) => match c {
+            CbeacRecord::Filing(r) => cbeac::filing(env, r),
+            CbeacRecord::FilingDecision(r) => cbeac::filing_decision(env, r),
+            CbeacRecord::ExportDeclaration(r) => cbeac::export_declaration(env, r),
+            CbeacRecord::DeclarationDecision(r) => cbeac::declaration_decision(env, r),
+            CbeacRecord::ManualImport(r) => cbeac::manual_import(env, r),
+        },
+        Payload::ClosedLoop(c) => match c {
+            ClosedLoopRecord::LinkAuthorisation(r) => closed_loop::link_authorisation(env, r),
+            ClosedLoopRecord::PaymentOrderLink(r) => closed_loop::payment_order_link(env, r),
+            ClosedLoopRecord::BulkImport(r) => closed_loop::bulk_import(env, r),
+        },
+        Payload::Document(d) => match d {
+            DocumentRecord::DocumentAnchor(r) => documents::anchor(env, r),
+            DocumentRecord::DocumentRevocation(r) => documents::revoke(env, r),
+        },
+        Payload::Recall(RecallRecord::Recall(r)) => recall::recall(env, r),
+        Payload::Consumer(c) => match c {
+            ConsumerRecord::ConsumerScan(r) => scan::consumer_scan(env, r),
+            ConsumerRecord::Feedback(r) => feedback::feedback(env, r),
+            ConsumerRecord::FeedbackAnswer(r) => feedback::answer(env, r),
+        },
+        Payload::Epcis(EpcisRecord::EpcisEvent(r)) => epcis_anchor::anchor(env, r),
     }
 }
 

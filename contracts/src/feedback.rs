@@ -11,7 +11,7 @@
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use tracechain_types::records::{Feedback, FeedbackAnswer, TraceCode};
-use tracechain_types::{Hash, Payload, PublicKey};
+use tracechain_types::{Hash, PublicKey};
 
 use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, Problem};
@@ -102,12 +102,7 @@ pub fn feedback(env: &mut TxEnv<'_>, r: &Feedback) -> Result<(), ContractError> 
             answers: Vec::new(),
         },
     );
-    env.store_record(
-        &Payload::Feedback(r.clone()),
-        IndexTag::Feedback,
-        std::slice::from_ref(&code),
-        false,
-    );
+    env.store_record(IndexTag::Feedback, std::slice::from_ref(&code));
     Ok(())
 }
 
@@ -185,12 +180,7 @@ pub fn answer(env: &mut TxEnv<'_>, r: &FeedbackAnswer) -> Result<(), ContractErr
         tx_id: env.tx_id,
     });
     env.state.put_value(k, &f);
-    env.store_record(
-        &Payload::FeedbackAnswer(r.clone()),
-        IndexTag::Feedback,
-        std::slice::from_ref(&code),
-        false,
-    );
+    env.store_record(IndexTag::Feedback, std::slice::from_ref(&code));
     Ok(())
 }
 

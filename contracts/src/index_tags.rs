@@ -1,11 +1,13 @@
 //! The index tags: the short tag a record is indexed under per trace unit
 //! (`tur/{code}/{tag}/…`, [`crate::state_keys::unit_record`]) and by reference
 //! (`tref/{code}/{tag}/…`), one type for the categories of the information blocks
-//! ([`crate::completeness::Category::tag`]), the business records and the reads that ask for
+//! ([`IndexTag::Info`]), the business records and the reads that ask for
 //! them. The tags are part of the state keys: [`IndexTag::as_str`] must never change.
 
 use std::fmt;
 use std::str::FromStr;
+
+use tracechain_types::Category;
 
 /// The tag a record is indexed under.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -18,34 +20,9 @@ pub enum IndexTag {
     Relationship,
     /// `TU`: trace-unit and item-code registrations (R-I1).
     TraceUnit,
-    /// `P1`: raw / auxiliary materials, parts.
-    P1,
-    /// `P2`: production.
-    P2,
-    /// `P3`: product features.
-    P3,
-    /// `P4`: product code.
-    P4,
-    /// `T1`: order.
-    T1,
-    /// `T2`: cross-border payment receipt.
-    T2,
-    /// `T3`: trade product code.
-    T3,
-    /// `L1`: tally.
-    L1,
-    /// `L2`: transport.
-    L2,
-    /// `L3`: warehousing.
-    L3,
-    /// `L4`: delivery.
-    L4,
-    /// `L5`: delivery exception.
-    L5,
-    /// `C1`: customs declaration.
-    C1,
-    /// `C2`: customs status.
-    C2,
+    /// `P1` … `C2`: the records of one category of the information blocks (Tables 1–4),
+    /// tagged with the category's code ([`Category::code`]).
+    Info(Category),
     /// `B1`: validator-set changes (R-B1).
     ValidatorSet,
     /// `B2`: filings (R-B2).
@@ -56,8 +33,6 @@ pub enum IndexTag {
     FilingDecision,
     /// `Q1`: link authorisations and payment–order links (R-Q1).
     Link,
-    /// `Q3`: bulk imports (R-Q3).
-    BulkImport,
     /// `LIN`: lineage links (transformation, aggregation, shipment).
     Lineage,
     /// `S1`: anchored documents (R-S1).
@@ -78,31 +53,30 @@ pub enum IndexTag {
 
 impl IndexTag {
     /// Every tag.
-    pub const ALL: [IndexTag; 32] = [
+    pub const ALL: [IndexTag; 31] = [
         IndexTag::Registration,
         IndexTag::Decision,
         IndexTag::Relationship,
         IndexTag::TraceUnit,
-        IndexTag::P1,
-        IndexTag::P2,
-        IndexTag::P3,
-        IndexTag::P4,
-        IndexTag::T1,
-        IndexTag::T2,
-        IndexTag::T3,
-        IndexTag::L1,
-        IndexTag::L2,
-        IndexTag::L3,
-        IndexTag::L4,
-        IndexTag::L5,
-        IndexTag::C1,
-        IndexTag::C2,
+        IndexTag::Info(Category::P1),
+        IndexTag::Info(Category::P2),
+        IndexTag::Info(Category::P3),
+        IndexTag::Info(Category::P4),
+        IndexTag::Info(Category::T1),
+        IndexTag::Info(Category::T2),
+        IndexTag::Info(Category::T3),
+        IndexTag::Info(Category::L1),
+        IndexTag::Info(Category::L2),
+        IndexTag::Info(Category::L3),
+        IndexTag::Info(Category::L4),
+        IndexTag::Info(Category::L5),
+        IndexTag::Info(Category::C1),
+        IndexTag::Info(Category::C2),
         IndexTag::ValidatorSet,
         IndexTag::Filing,
         IndexTag::Declaration,
         IndexTag::FilingDecision,
         IndexTag::Link,
-        IndexTag::BulkImport,
         IndexTag::Lineage,
         IndexTag::Document,
         IndexTag::Recall,
@@ -120,26 +94,12 @@ impl IndexTag {
             IndexTag::Decision => "DEC",
             IndexTag::Relationship => "REL",
             IndexTag::TraceUnit => "TU",
-            IndexTag::P1 => "P1",
-            IndexTag::P2 => "P2",
-            IndexTag::P3 => "P3",
-            IndexTag::P4 => "P4",
-            IndexTag::T1 => "T1",
-            IndexTag::T2 => "T2",
-            IndexTag::T3 => "T3",
-            IndexTag::L1 => "L1",
-            IndexTag::L2 => "L2",
-            IndexTag::L3 => "L3",
-            IndexTag::L4 => "L4",
-            IndexTag::L5 => "L5",
-            IndexTag::C1 => "C1",
-            IndexTag::C2 => "C2",
+            IndexTag::Info(c) => c.code(),
             IndexTag::ValidatorSet => "B1",
             IndexTag::Filing => "B2",
             IndexTag::Declaration => "B3",
             IndexTag::FilingDecision => "B5",
             IndexTag::Link => "Q1",
-            IndexTag::BulkImport => "Q3",
             IndexTag::Lineage => "LIN",
             IndexTag::Document => "S1",
             IndexTag::Recall => "S3",
@@ -182,6 +142,12 @@ impl FromStr for IndexTag {
 impl serde::Serialize for IndexTag {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
+    }
+}
+
+impl From<Category> for IndexTag {
+    fn from(c: Category) -> IndexTag {
+        IndexTag::Info(c)
     }
 }
 

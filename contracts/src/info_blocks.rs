@@ -18,9 +18,11 @@
 use borsh::{BorshDeserialize, BorshSerialize};
 use tracechain_gs1::Batch;
 use tracechain_types::records::*;
-use tracechain_types::{Hash, Payload, PublicKey};
+use tracechain_types::{Category, Hash, InfoBlockRecord, PublicKey};
 
-use crate::completeness::{self, Category, InfoBlock};
+use crate::index_tags::IndexTag;
+
+use crate::completeness::{self, CategoryRules, InfoBlock};
 use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, FieldProblem, Problem};
 use crate::rules::Rule;
@@ -47,27 +49,6 @@ pub struct CustomsDeclarationState {
     pub status: CustomsStatus,
     /// Release time (Unix ms) once released.
     pub released_at_ms: Option<i64>,
-}
-
-/// The category of a block payload, `None` for other kinds.
-pub fn category_of(payload: &Payload) -> Option<Category> {
-    Some(match payload {
-        Payload::Materials(_) => Category::P1,
-        Payload::Production(_) => Category::P2,
-        Payload::ProductFeatures(_) => Category::P3,
-        Payload::ProductCode(_) => Category::P4,
-        Payload::Order(_) => Category::T1,
-        Payload::PaymentReceipt(_) => Category::T2,
-        Payload::TradeProductCode(_) => Category::T3,
-        Payload::Tally(_) => Category::L1,
-        Payload::Transport(_) => Category::L2,
-        Payload::Warehousing(_) => Category::L3,
-        Payload::Delivery(_) => Category::L4,
-        Payload::DeliveryException(_) => Category::L5,
-        Payload::CustomsDeclaration(_) => Category::C1,
-        Payload::CustomsStatus(_) => Category::C2,
-        _ => return None,
-    })
 }
 
 fn reference(
@@ -109,10 +90,10 @@ fn hashes(c: &mut FieldChecker, field: &str, v: &[Hash]) {
 /// must not be later than `latest_ms` (the block's
 /// [`latest_record_time_ms`](crate::BlockContext::latest_record_time_ms)). Returns the
 /// checker with every field problem (trace codes are checked separately).
-pub fn check_fields(payload: &Payload, latest_ms: i64) -> FieldChecker {
+pub fn check_fields(record: &InfoBlockRecord, latest_ms: i64) -> FieldChecker {
     let mut c = FieldChecker::at(latest_ms);
-    match payload {
-        Payload::Materials(r) => {
+    match record {
+        InfoBlockRecord::Materials(r) => {
             c.text("material_name", &r.material_name, true);
             c.text("supplier_name", &r.supplier_name, true);
             c.text("supplier_address", &r.supplier_address, true);
@@ -126,14 +107,14 @@ pub fn check_fields(payload: &Payload, latest_ms: i64) -> FieldChecker {
                 }
             }
         }
-        Payload::Production(r) => {
+        InfoBlockRecord::Production(r) => {
             c.text("producer_name", &r.producer_name, true);
             c.country("country", &r.country, true);
             c.time("production_time", &r.production_time, true);
             c.text("address", &r.address, false);
             c.text("production_licence", &r.production_licence, false);
         }
-        Payload::ProductFeatures(r) => {
+        InfoBlockRecord::ProductFeatures(r) => {
             c.text("brand", &r.brand, true);
             c.text("model", &r.model, true);
             if let Some(s) = c.text("shelf_life", &r.shelf_life, true) {
@@ -147,7 +128,7 @@ pub fn check_fields(payload: &Payload, latest_ms: i64) -> FieldChecker {
                 check_range(&mut c, range);
             }
         }
-        Payload::ProductCode(r) | Payload::TradeProductCode(r) => {
+        InfoBlockRecord::ProductCode(r) | InfoBlockRecord::TradeProductCode(r) => {
             let gtin = c.gtin("gtin", &r.gtin, true);
             if let Some(b) = &r.batch {
                 if let Err(e) = Batch::parse(b) {
@@ -185,7 +166,7 @@ pub fn check_fields(payload: &Payload, latest_ms: i64) -> FieldChecker {
                 }
             }
         }
-        Payload::Order(r) => {
+        InfoBlockRecord::Order(r) => {
             reference(&mut c, "order_ref", &r.order_ref, false);
             c.text("product_name", &r.product_name, true);
             c.time("order_time", &r.order_time, true);
@@ -208,7 +189,7 @@ pub fn check_fields(payload: &Payload, latest_ms: i64) -> FieldChecker {
                 }
             }
         }
-        Payload::PaymentReceipt(r) => {
+        InfoBlockRecord::PaymentReceipt(r) => {
             reference(&mut c, "receipt_ref", &r.receipt_ref, false);
             c.text("product_name", &r.product_name, true);
             let received = c.time("receipt_time", &r.receipt_time, true);
@@ -227,12 +208,12 @@ pub fn check_fields(payload: &Payload, latest_ms: i64) -> FieldChecker {
                 }
             }
         }
-        Payload::Tally(r) => {
+        InfoBlockRecord::Tally(r) => {
             c.text("security_scan", &r.security_scan, true);
             c.text("loading_record", &r.loading_record, true);
             c.positions("positions", &r.positions);
         }
-        Payload::Transport(r) => {
+        InfoBlockRecord::Transport(r) => {
             c.text("carrier", &r.carrier, true);
             c.present("mode", &r.mode, true);
             c.place("origin", &r.origin, true);
@@ -243,7 +224,7 @@ pub fn check_fields(payload: &Payload, latest_ms: i64) -> FieldChecker {
             c.positions("positions", &r.positions);
             c.sensor_readings("sensor_readings", &r.sensor_readings);
         }
-        Payload::Warehousing(r) => {
+        InfoBlockRecord::Warehousing(r) => {
             c.text("warehouse_name", &r.warehouse_name, true);
             c.text("warehouse_address", &r.warehouse_address, true);
             c.text("storage_mode", &r.storage_mode, true);
@@ -263,7 +244,7 @@ pub fn check_fields(payload: &Payload, latest_ms: i64) -> FieldChecker {
             c.positions("positions", &r.positions);
             c.sensor_readings("sensor_readings", &r.sensor_readings);
         }
-        Payload::Delivery(r) => {
+        InfoBlockRecord::Delivery(r) => {
             c.text("company", &r.company, true);
             reference(&mut c, "tracking_number", &r.tracking_number, true);
             reference(&mut c, "delivery_order", &r.delivery_order, false);
@@ -272,12 +253,12 @@ pub fn check_fields(payload: &Payload, latest_ms: i64) -> FieldChecker {
             c.positions("positions", &r.positions);
             coarse_delivery_positions(&mut c, &r.positions);
         }
-        Payload::DeliveryException(r) => {
+        InfoBlockRecord::DeliveryException(r) => {
             c.present("exception_type", &r.exception_type, true);
             c.time("time", &r.time, false);
             c.present("description", &r.description, false);
         }
-        Payload::CustomsDeclaration(r) => {
+        InfoBlockRecord::CustomsDeclaration(r) => {
             if c.list("declaration_list", &r.declaration_list, 1, MAX_LIST_ITEMS) {
                 for (i, l) in r.declaration_list.iter().enumerate() {
                     c.text_value(&format!("declaration_list[{i}].goods"), &l.goods, true);
@@ -328,13 +309,12 @@ pub fn check_fields(payload: &Payload, latest_ms: i64) -> FieldChecker {
                 c.text_value("tax_payment.reference", &t.reference, true);
             }
         }
-        Payload::CustomsStatus(r) => {
+        InfoBlockRecord::CustomsStatus(r) => {
             reference(&mut c, "declaration_number", &r.declaration_number, true);
             let status = c.present("status", &r.status, true).copied();
             // A release carries its date (R-C1 decision).
             c.time("time", &r.time, status == Some(CustomsStatus::Released));
         }
-        _ => {}
     }
     c
 }
@@ -427,49 +407,19 @@ fn is_iso_duration(s: &str) -> bool {
     digits == 0
 }
 
-pub(crate) fn trace_codes_of(payload: &Payload) -> &[TraceCode] {
-    match payload {
-        Payload::Materials(r) => &r.trace_codes,
-        Payload::Production(r) => &r.trace_codes,
-        Payload::ProductFeatures(r) => &r.trace_codes,
-        Payload::ProductCode(r) | Payload::TradeProductCode(r) => &r.trace_codes,
-        Payload::Order(r) => &r.trace_codes,
-        Payload::PaymentReceipt(r) => &r.trace_codes,
-        Payload::Tally(r) => &r.trace_codes,
-        Payload::Transport(r) => &r.trace_codes,
-        Payload::Warehousing(r) => &r.trace_codes,
-        Payload::Delivery(r) => &r.trace_codes,
-        Payload::DeliveryException(r) => &r.trace_codes,
-        Payload::CustomsDeclaration(r) => &r.trace_codes,
-        Payload::CustomsStatus(r) => &r.trace_codes,
-        _ => &[],
-    }
-}
-
 /// Validate a block record completely against state (R-X1, R-X4) without writing: the
 /// trace units it names, or the error. Used by the dispatcher and by the bulk/manual
 /// imports before storing.
 pub fn validate(
     state: &dyn StateView,
-    payload: &Payload,
+    record: &InfoBlockRecord,
     latest_ms: i64,
 ) -> Result<(Category, Vec<(NormalisedCode, TraceUnit)>), ContractError> {
-    let Some(category) = category_of(payload) else {
-        return Err(ContractError::one(
-            Rule::RX1,
-            ErrorCode::MalformedItem,
-            "kind",
-            Problem::NotAllowed(format!("{:?} is not a block record", payload.kind())),
-        ));
-    };
-    let mut fields = check_fields(payload, latest_ms);
+    let category = record.category();
+    let mut fields = check_fields(record, latest_ms);
     let mut codes_check = FieldChecker::new();
-    let units = trace::check_record_codes(
-        state,
-        &mut codes_check,
-        "trace_codes",
-        trace_codes_of(payload),
-    );
+    let units =
+        trace::check_record_codes(state, &mut codes_check, "trace_codes", record.trace_codes());
     if !fields.is_ok() {
         fields.extend(codes_check.problems);
         return Err(match fields.finish(category.rule()) {
@@ -483,30 +433,43 @@ pub fn validate(
 
 /// The reference an export declaration links a record by (R-B3): an order's `order_ref`
 /// (R-T1), a transport's `waybill` (R-L2), a payment receipt's `receipt_ref` (R-T2).
-pub fn linkable_reference(payload: &Payload) -> Option<&str> {
-    match payload {
-        Payload::Order(r) => r.order_ref.as_deref(),
-        Payload::Transport(r) => r.waybill.as_deref(),
-        Payload::PaymentReceipt(r) => r.receipt_ref.as_deref(),
+pub fn linkable_reference(record: &InfoBlockRecord) -> Option<&str> {
+    match record {
+        InfoBlockRecord::Order(r) => r.order_ref.as_deref(),
+        InfoBlockRecord::Transport(r) => r.waybill.as_deref(),
+        InfoBlockRecord::PaymentReceipt(r) => r.receipt_ref.as_deref(),
         _ => None,
     }
 }
 
-/// Execute a block record: validate (R-X1, R-X4), apply the category's state rules (unique
-/// refs, customs gate R-X3, customs status), store it and index it per unit. `self_declared`
-/// marks R-B4 manual imports (stored in the envelope). Permission (R-N1–R-N4) was checked
-/// by the caller.
-pub fn execute(
+/// How an information-block record executed by [`execute`] is stored.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum StoreAs {
+    /// The transaction's payload (the record itself, or the manual import carrying it).
+    Transaction,
+    /// Item `index` of the bulk import of transaction `bulk_tx`, under its derived id.
+    BulkItem {
+        /// The bulk import's transaction.
+        bulk_tx: Hash,
+        /// The item's position.
+        index: u32,
+    },
+}
+
+/// Execute an information-block record: validate (R-X1, R-X4), apply the category's state
+/// rules (unique refs, customs gate R-X3, customs status), store it as `how` says and index
+/// it per unit. Permission (R-N1–R-N4) was checked by the caller.
+pub(crate) fn execute(
     env: &mut TxEnv<'_>,
-    payload: &Payload,
-    self_declared: bool,
+    record: &InfoBlockRecord,
+    how: StoreAs,
 ) -> Result<(), ContractError> {
-    let (category, units) = validate(&env.state, payload, env.ctx.latest_record_time_ms())?;
+    let (category, units) = validate(&env.state, record, env.ctx.latest_record_time_ms())?;
     check_writer(env, category, &units)?;
-    check_against_state(&env.state, category, payload, &units)?;
+    check_against_state(&env.state, category, record, &units)?;
     let codes: Vec<NormalisedCode> = units.iter().map(|(n, _)| n.clone()).collect();
-    match payload {
-        Payload::Order(r) => {
+    match record {
+        InfoBlockRecord::Order(r) => {
             if let Some(o) = &r.order_ref {
                 let k = state_keys::order(&env.signer, o);
                 if env.state.get_ref(&k).is_some() {
@@ -520,7 +483,7 @@ pub fn execute(
                 env.state.put_value(k, &env.tx_id);
             }
         }
-        Payload::PaymentReceipt(r) => {
+        InfoBlockRecord::PaymentReceipt(r) => {
             if let Some(o) = &r.receipt_ref {
                 let k = state_keys::receipt(&env.signer, o);
                 if env.state.get_ref(&k).is_some() {
@@ -534,32 +497,32 @@ pub fn execute(
                 env.state.put_value(k, &env.tx_id);
             }
         }
-        Payload::CustomsDeclaration(r) => declare(env, r, &units)?,
-        Payload::CustomsStatus(r) => update_status(env, r, &codes)?,
+        InfoBlockRecord::CustomsDeclaration(r) => declare(env, r, &units)?,
+        InfoBlockRecord::CustomsStatus(r) => update_status(env, r, &codes)?,
         _ => {}
     }
-    env.store_record(payload, category.tag(), &codes, self_declared);
-    if let Some(reference) = linkable_reference(payload) {
+    let tag = IndexTag::Info(category);
+    match how {
+        StoreAs::Transaction => env.store_record(tag, &codes),
+        StoreAs::BulkItem { bulk_tx, index } => {
+            env.store_bulk_item(record, bulk_tx, index, tag, &codes)
+        }
+    }
+    if let Some(reference) = linkable_reference(record) {
         // R-B3: a declaration finds the records of the unit carrying a reference by this
         // index, without reading (or copying) every record of the unit.
         for c in &codes {
             env.state.put_value(
-                state_keys::unit_reference(
-                    c,
-                    category.tag(),
-                    reference,
-                    env.ctx.height,
-                    &env.tx_id,
-                ),
+                state_keys::unit_reference(c, tag, reference, env.ctx.height, &env.tx_id),
                 &(),
             );
         }
     }
-    match payload {
-        Payload::Transport(r) if !r.sensor_readings.is_empty() => {
+    match record {
+        InfoBlockRecord::Transport(r) if !r.sensor_readings.is_empty() => {
             sensor::on_readings(env, &codes, &r.sensor_readings)?
         }
-        Payload::Warehousing(r) if !r.sensor_readings.is_empty() => {
+        InfoBlockRecord::Warehousing(r) if !r.sensor_readings.is_empty() => {
             sensor::on_readings(env, &codes, &r.sensor_readings)?
         }
         _ => {}
@@ -573,12 +536,12 @@ pub fn execute(
 fn check_against_state(
     state: &dyn StateView,
     category: Category,
-    payload: &Payload,
+    record: &InfoBlockRecord,
     units: &[(NormalisedCode, TraceUnit)],
 ) -> Result<(), ContractError> {
     let mut problems = Vec::new();
-    match payload {
-        Payload::ProductCode(r) | Payload::TradeProductCode(r) => {
+    match record {
+        InfoBlockRecord::ProductCode(r) | InfoBlockRecord::TradeProductCode(r) => {
             if let Some(b) = &r.batch {
                 for (i, (_, u)) in units.iter().enumerate() {
                     if let Some(TraceCode::Batch { batch, .. }) = &u.batch {
@@ -594,7 +557,7 @@ fn check_against_state(
                 }
             }
         }
-        Payload::ProductFeatures(r) => {
+        InfoBlockRecord::ProductFeatures(r) => {
             use DocumentType as D;
             let docs = r
                 .certificates

@@ -72,7 +72,7 @@ pub(crate) mod verified_tx;
 
 pub use context::{
     encode_envelope, BlockCache, BlockContext, ChainParams, ChainParamsError, RecordEnvelope,
-    DEFAULT_RECORD_FUTURE_SKEW_MS, MAX_RECORD_FUTURE_SKEW_MS,
+    RecordSource, DEFAULT_RECORD_FUTURE_SKEW_MS, MAX_RECORD_FUTURE_SKEW_MS,
 };
 pub use error::{ContractError, ErrorCode, FieldProblem, Problem};
 pub use exec::{execute_block, execute_transaction, BlockError, BlockExecution};

@@ -28,7 +28,7 @@ use tracechain_gs1::Sscc;
 use tracechain_types::records::{
     Aggregation, AggregationAction, Shipment, TraceCode, Transformation,
 };
-use tracechain_types::{encode, Hash, Payload, PublicKey};
+use tracechain_types::{encode, Hash, PublicKey};
 
 use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, FieldProblem, Problem};
@@ -244,12 +244,7 @@ pub fn transformation(env: &mut TxEnv<'_>, r: &Transformation) -> Result<(), Con
         }
     }
     let all: Vec<NormalisedCode> = inputs.into_iter().chain(outputs).map(|(n, _)| n).collect();
-    env.store_record(
-        &Payload::Transformation(r.clone()),
-        IndexTag::Lineage,
-        &all,
-        false,
-    );
+    env.store_record(IndexTag::Lineage, &all);
     Ok(())
 }
 
@@ -304,12 +299,7 @@ pub fn aggregation(env: &mut TxEnv<'_>, r: &Aggregation) -> Result<(), ContractE
         }
     }
     let codes: Vec<NormalisedCode> = contents.into_iter().map(|(n, _)| n).collect();
-    env.store_record(
-        &Payload::Aggregation(r.clone()),
-        IndexTag::Lineage,
-        &codes,
-        false,
-    );
+    env.store_record(IndexTag::Lineage, &codes);
     Ok(())
 }
 
@@ -393,12 +383,7 @@ pub fn shipment(env: &mut TxEnv<'_>, r: &Shipment) -> Result<(), ContractError> 
     env.state.put_value(shipment_key(&env.tx_id), &st);
     env.state.put_value(rk, &env.tx_id);
     let codes: Vec<NormalisedCode> = units.into_iter().map(|(n, _)| n).collect();
-    env.store_record(
-        &Payload::Shipment(r.clone()),
-        IndexTag::Lineage,
-        &codes,
-        false,
-    );
+    env.store_record(IndexTag::Lineage, &codes);
     Ok(())
 }
 

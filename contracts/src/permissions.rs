@@ -150,7 +150,8 @@ const fn any(kind: PayloadKind, rule: Rule) -> WriteRule {
 
 use PayloadKind as K;
 
-/// The permission table: exactly one row per [`PayloadKind`], in tag order.
+/// The permission table: exactly one row per [`PayloadKind`], in tag order (family by family,
+/// [`PayloadKind::ALL`]).
 pub const PERMISSIONS: [WriteRule; 42] = [
     WriteRule {
         kind: K::ValidatorSetChange,
@@ -172,8 +173,17 @@ pub const PERMISSIONS: [WriteRule; 42] = [
     },
     r(K::ParticipantDecision, Rule::RA1, NONE_T, REGULATOR),
     any(K::TradeRelationship, Rule::RA6),
+    r(K::CompanyPrefixClaim, Rule::RI2, UNIT_REGISTRARS, NONE_C), // brand owners (ADR 0042)
+    r(K::CompanyPrefixDecision, Rule::RI2, NONE_T, REGULATOR),
+    r(
+        K::CompanyPrefixDelegation,
+        Rule::RI2,
+        UNIT_REGISTRARS,
+        NONE_C,
+    ),
     r(K::RegisterTraceUnit, Rule::RI1, UNIT_REGISTRARS, NONE_C),
     r(K::RegisterItemCodes, Rule::RI1, UNIT_REGISTRARS, NONE_C),
+    any(K::Handover, Rule::RA6), // custodians, checked by the module (ADR 0049)
     r(K::Materials, Rule::RN1, PRODUCER, NONE_C),
     r(K::Production, Rule::RN1, PRODUCER, NONE_C),
     r(K::ProductFeatures, Rule::RN1, PRODUCER, NONE_C),
@@ -207,15 +217,6 @@ pub const PERMISSIONS: [WriteRule; 42] = [
     r(K::FeedbackAnswer, Rule::RS7, NONE_T, SERVICE_PROVIDERS),
     // information providers (Table 5): every access node type, and regulators (ADR 0045)
     r(K::EpcisEvent, Rule::RA4, &NodeType::ALL, REGULATOR),
-    r(K::CompanyPrefixClaim, Rule::RI2, UNIT_REGISTRARS, NONE_C), // brand owners (ADR 0042)
-    r(K::CompanyPrefixDecision, Rule::RI2, NONE_T, REGULATOR),
-    r(
-        K::CompanyPrefixDelegation,
-        Rule::RI2,
-        UNIT_REGISTRARS,
-        NONE_C,
-    ),
-    any(K::Handover, Rule::RA6), // custodians, checked by the module (ADR 0049)
 ];
 
 /// The row of a kind.

@@ -17,7 +17,7 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use tracechain_types::records::{
     CompanyPrefixClaim, CompanyPrefixDecision, CompanyPrefixDelegation, PrefixAction,
 };
-use tracechain_types::{Hash, Payload, PublicKey};
+use tracechain_types::{Hash, PublicKey};
 
 use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, Problem};
@@ -157,12 +157,7 @@ pub fn claim(env: &mut TxEnv<'_>, r: &CompanyPrefixClaim) -> Result<(), Contract
             decision: None,
         },
     );
-    env.store_record(
-        &Payload::CompanyPrefixClaim(r.clone()),
-        IndexTag::CompanyPrefix,
-        &[],
-        false,
-    );
+    env.store_record(IndexTag::CompanyPrefix, &[]);
     Ok(())
 }
 
@@ -241,12 +236,7 @@ pub fn decide(env: &mut TxEnv<'_>, r: &CompanyPrefixDecision) -> Result<(), Cont
     st.state = next;
     st.decision = Some((env.signer, r.reason.clone(), env.ctx.height));
     env.state.put_value(k, &st);
-    env.store_record(
-        &Payload::CompanyPrefixDecision(r.clone()),
-        IndexTag::CompanyPrefix,
-        &[],
-        false,
-    );
+    env.store_record(IndexTag::CompanyPrefix, &[]);
     Ok(())
 }
 
@@ -288,11 +278,6 @@ pub fn delegate(env: &mut TxEnv<'_>, r: &CompanyPrefixDelegation) -> Result<(), 
         }
         env.state.put_value(k, &env.ctx.height);
     }
-    env.store_record(
-        &Payload::CompanyPrefixDelegation(r.clone()),
-        IndexTag::CompanyPrefix,
-        &[],
-        false,
-    );
+    env.store_record(IndexTag::CompanyPrefix, &[]);
     Ok(())
 }

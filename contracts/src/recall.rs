@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use tracechain_types::records::{Recall, TraceCode};
-use tracechain_types::{encode, Hash, Payload, PublicKey};
+use tracechain_types::{encode, Category, Hash, InfoBlockRecord, PublicKey};
 
 use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, Problem};
@@ -140,12 +140,7 @@ pub fn recall(env: &mut TxEnv<'_>, r: &Recall) -> Result<(), ContractError> {
         node_recall_key(&Node::unit(&batch), &env.signer, &r.recall_ref),
         &(),
     );
-    env.store_record(
-        &Payload::Recall(r.clone()),
-        IndexTag::Recall,
-        std::slice::from_ref(&batch),
-        false,
-    );
+    env.store_record(IndexTag::Recall, std::slice::from_ref(&batch));
     Ok(())
 }
 
@@ -257,7 +252,12 @@ fn collect_unit_records(
     out: &mut RecallImpact,
     budget: &mut usize,
 ) -> bool {
-    for cat in [IndexTag::L3, IndexTag::L2, IndexTag::L4, IndexTag::T1] {
+    for cat in [
+        IndexTag::Info(Category::L3),
+        IndexTag::Info(Category::L2),
+        IndexTag::Info(Category::L4),
+        IndexTag::Info(Category::T1),
+    ] {
         let complete = query::for_each_record_id(state, u, cat, |id| {
             if *budget == 0 {
                 return false;
@@ -266,8 +266,8 @@ fn collect_unit_records(
             let Some(env) = query::envelope(state, &id) else {
                 return true;
             };
-            match &env.payload {
-                Payload::Warehousing(w) => {
+            match env.info_block() {
+                Some(InfoBlockRecord::Warehousing(w)) => {
                     if let Some(name) = &w.warehouse_name {
                         out.warehouses.insert(name.clone());
                     }
@@ -275,17 +275,17 @@ fn collect_unit_records(
                         out.countries.insert(c.clone());
                     }
                 }
-                Payload::Transport(t) => {
+                Some(InfoBlockRecord::Transport(t)) => {
                     if let Some(c) = &t.destination_country {
                         out.countries.insert(c.clone());
                     }
                 }
-                Payload::Delivery(d) => {
+                Some(InfoBlockRecord::Delivery(d)) => {
                     if let Some(c) = &d.country {
                         out.countries.insert(c.clone());
                     }
                 }
-                Payload::Order(o) => {
+                Some(InfoBlockRecord::Order(o)) => {
                     out.orders.insert(AffectedOrder {
                         signer: env.signer,
                         order_ref: o.order_ref.clone(),

@@ -11,7 +11,7 @@ use tracechain_types::records::{
     Agency, Identity, NodeType, ParticipantAction, ParticipantCategory, ParticipantDecision,
     ParticipantRegistration, RegistrationId, TradeRelationship,
 };
-use tracechain_types::{Hash, Payload, PublicKey};
+use tracechain_types::{Hash, PublicKey};
 
 use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, Problem};
@@ -241,12 +241,7 @@ pub fn register(env: &mut TxEnv<'_>, r: &ParticipantRegistration) -> Result<(), 
     };
     env.state
         .put_value(state_keys::participant(&env.signer), &p);
-    env.store_record(
-        &Payload::RegisterParticipant(r.clone()),
-        IndexTag::Registration,
-        &[],
-        false,
-    );
+    env.store_record(IndexTag::Registration, &[]);
     Ok(())
 }
 
@@ -297,12 +292,7 @@ pub fn decide(env: &mut TxEnv<'_>, d: &ParticipantDecision) -> Result<(), Contra
             ));
         }
     };
-    env.store_record(
-        &Payload::ParticipantDecision(d.clone()),
-        IndexTag::Decision,
-        &[],
-        false,
-    );
+    env.store_record(IndexTag::Decision, &[]);
     if let ParticipantCategory::Regulator(subject) = p.registration.category {
         if !department_vote(env, &p, d)? {
             return Ok(());
@@ -417,12 +407,7 @@ pub fn trade_relationship(env: &mut TxEnv<'_>, t: &TradeRelationship) -> Result<
             height: env.ctx.height,
         },
     );
-    env.store_record(
-        &Payload::TradeRelationship(t.clone()),
-        IndexTag::Relationship,
-        &[],
-        false,
-    );
+    env.store_record(IndexTag::Relationship, &[]);
     Ok(())
 }
 

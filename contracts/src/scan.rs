@@ -35,7 +35,7 @@ use std::collections::BTreeSet;
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use tracechain_types::records::{ConsumerScan, ParticipantCategory, TraceCode};
-use tracechain_types::{Hash, Payload, PublicKey};
+use tracechain_types::{Category, Hash, InfoBlockRecord, PublicKey};
 
 use crate::context::ChainParams;
 use crate::context::TxEnv;
@@ -240,8 +240,8 @@ fn destinations_of_codes(state: &dyn StateView, codes: &[NormalisedCode]) -> BTr
     }
     // No shipment names a destination: fall back to transport destination countries.
     for c in codes {
-        for env in query::records(state, c, IndexTag::L2) {
-            if let Payload::Transport(t) = &env.payload {
+        for env in query::records(state, c, IndexTag::Info(Category::L2)) {
+            if let Some(InfoBlockRecord::Transport(t)) = env.info_block() {
                 if let Some(d) = &t.destination_country {
                     out.insert(d.clone());
                 }
@@ -419,12 +419,7 @@ pub fn consumer_scan(env: &mut TxEnv<'_>, r: &ConsumerScan) -> Result<(), Contra
     }
     env.state.put_value(entry_key(&code, number), &entry);
     env.state.put_value(sk, &summary);
-    env.store_record(
-        &Payload::ConsumerScan(r.clone()),
-        IndexTag::Scan,
-        std::slice::from_ref(&code),
-        false,
-    );
+    env.store_record(IndexTag::Scan, std::slice::from_ref(&code));
     Ok(())
 }
 

@@ -12,7 +12,7 @@
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use tracechain_types::records::{SensorRange, SensorReading, TraceCode};
-use tracechain_types::{Hash, Payload, PublicKey};
+use tracechain_types::{Category, Hash, InfoBlockRecord, PublicKey};
 
 use crate::context::TxEnv;
 use crate::error::ContractError;
@@ -90,11 +90,11 @@ fn brand_key(brand: &PublicKey, height: u64, tx: &Hash, code: &NormalisedCode) -
 /// The declared range of a unit: latest R-P3 `sensor_range` of the unit, else of its batch.
 pub fn declared_range(state: &dyn StateView, code: &NormalisedCode) -> Option<SensorRange> {
     for c in query::self_and_batch(state, code) {
-        let found = query::records(state, &c, IndexTag::P3)
+        let found = query::records(state, &c, IndexTag::Info(Category::P3))
             .into_iter()
             .rev()
-            .find_map(|env| match env.payload {
-                Payload::ProductFeatures(p) => p.sensor_range,
+            .find_map(|env| match env.info_block() {
+                Some(InfoBlockRecord::ProductFeatures(p)) => p.sensor_range.clone(),
                 _ => None,
             });
         if found.is_some() {
@@ -163,15 +163,15 @@ pub fn on_readings(
                 .state
                 .get(&state_keys::unit_record(
                     c,
-                    IndexTag::L3,
+                    IndexTag::Info(Category::L3),
                     env.ctx.height,
                     &env.tx_id,
                 ))
                 .is_some() =>
         {
-            IndexTag::L3
+            IndexTag::Info(Category::L3)
         }
-        _ => IndexTag::L2,
+        _ => IndexTag::Info(Category::L2),
     };
     for code in codes {
         let Some(range) = declared_range(&env.state, code) else {

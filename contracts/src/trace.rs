@@ -9,7 +9,7 @@ use tracechain_gs1::Serial;
 use tracechain_types::records::{
     ItemCodesRegistration, TraceCode, TraceMode, TraceUnitRegistration,
 };
-use tracechain_types::{ListingDigest, Payload, PublicKey};
+use tracechain_types::{ListingDigest, PublicKey};
 
 use crate::context::{RecordEnvelope, TxEnv};
 use crate::error::{ContractError, ErrorCode, FieldProblem, Problem};
@@ -164,12 +164,7 @@ pub fn register_unit(env: &mut TxEnv<'_>, r: &TraceUnitRegistration) -> Result<(
         batch: None,
     };
     env.state.put_value(state_keys::trace_unit(&code), &unit);
-    env.store_record(
-        &Payload::RegisterTraceUnit(r.clone()),
-        IndexTag::TraceUnit,
-        std::slice::from_ref(&code),
-        false,
-    );
+    env.store_record(IndexTag::TraceUnit, std::slice::from_ref(&code));
     Ok(())
 }
 
@@ -275,12 +270,7 @@ pub fn register_items(env: &mut TxEnv<'_>, r: &ItemCodesRegistration) -> Result<
     }
     let mut indexed = items;
     indexed.push(batch);
-    env.store_record(
-        &Payload::RegisterItemCodes(r.clone()),
-        IndexTag::TraceUnit,
-        &indexed,
-        false,
-    );
+    env.store_record(IndexTag::TraceUnit, &indexed);
     Ok(())
 }
 

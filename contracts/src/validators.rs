@@ -22,7 +22,7 @@
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use tracechain_types::payload::ValidatorSetChange;
-use tracechain_types::{encode, ChainId, Hash, Payload, ValidatorSet};
+use tracechain_types::{encode, ChainId, Hash, ValidatorSet};
 
 use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, FieldProblem, Problem};
@@ -203,11 +203,6 @@ pub fn validator_set_change(
     env.state.put_value(pending_key(), &change);
     env.state
         .put_value(history_key(effective_height), &r.new_set);
-    env.store_record(
-        &Payload::ValidatorSetChange(r.clone()),
-        IndexTag::ValidatorSet,
-        &[],
-        false,
-    );
+    env.store_record(IndexTag::ValidatorSet, &[]);
     Ok(())
 }

@@ -9,10 +9,15 @@ use tracechain_contracts::closed_loop::{self, LoopVerdict};
 use tracechain_contracts::registry::ParticipantState;
 use tracechain_contracts::IndexTag;
 use tracechain_contracts::Rule;
-use tracechain_contracts::{query, validators, ChainParams, ErrorCode};
+use tracechain_contracts::{
+    query, validators, ChainParams, ErrorCode, RecordEnvelope, RecordSource,
+};
 use tracechain_types::payload::{PayloadKind as K, ValidatorSetChange};
 use tracechain_types::records::*;
-use tracechain_types::{encode, Hash, Payload, SecretKey, Validator, ValidatorSet};
+use tracechain_types::{
+    encode, Category, CbeacRecord, ChainRecord, ClosedLoopRecord, Hash, InfoBlockRecord, Payload,
+    SecretKey, Validator, ValidatorSet,
+};
 
 // ------------------------------------------------------------------------------- R-B1
 
@@ -70,7 +75,7 @@ fn change_under(
         signer: k.public(),
         sequence: seq,
         expiry_height: height + 10,
-        payload: Payload::ValidatorSetChange(change),
+        payload: Payload::Chain(ChainRecord::ValidatorSetChange(change)),
     }
     .sign(&chain(), k);
     let mut c = ctx(height);
@@ -131,7 +136,7 @@ fn r_b1_validator_set_change_needs_a_quorum_of_current_validators_and_takes_effe
         approvals: approvals(&vk[..2], &set),
     };
     let e = w
-        .exec(&vk[0], Payload::ValidatorSetChange(two))
+        .exec(&vk[0], Payload::Chain(ChainRecord::ValidatorSetChange(two)))
         .unwrap_err();
     assert_eq!((e.rule, e.code), (Rule::RB1, ErrorCode::BadApprovals));
     assert!(e.names("approvals"));
@@ -144,10 +149,10 @@ fn r_b1_validator_set_change_needs_a_quorum_of_current_validators_and_takes_effe
     let e = w
         .exec(
             &vk[0],
-            Payload::ValidatorSetChange(ValidatorSetChange {
+            Payload::Chain(ChainRecord::ValidatorSetChange(ValidatorSetChange {
                 new_set: set.clone(),
                 approvals: with_outsider,
-            }),
+            })),
         )
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::BadApprovals);
@@ -161,10 +166,10 @@ fn r_b1_validator_set_change_needs_a_quorum_of_current_validators_and_takes_effe
     let e = w
         .exec(
             &vk[0],
-            Payload::ValidatorSetChange(ValidatorSetChange {
+            Payload::Chain(ChainRecord::ValidatorSetChange(ValidatorSetChange {
                 new_set: set.clone(),
                 approvals: forged,
-            }),
+            })),
         )
         .unwrap_err();
     assert!(e.names("approvals[0]"), "{e}");
@@ -174,10 +179,10 @@ fn r_b1_validator_set_change_needs_a_quorum_of_current_validators_and_takes_effe
     let e = w
         .exec(
             &vk[0],
-            Payload::ValidatorSetChange(ValidatorSetChange {
+            Payload::Chain(ChainRecord::ValidatorSetChange(ValidatorSetChange {
                 new_set: set.clone(),
                 approvals: dup,
-            }),
+            })),
         )
         .unwrap_err();
     assert!(e.names("approvals[3]"), "{e}");
@@ -185,10 +190,10 @@ fn r_b1_validator_set_change_needs_a_quorum_of_current_validators_and_takes_effe
     let h = w.height;
     w.exec(
         &vk[0],
-        Payload::ValidatorSetChange(ValidatorSetChange {
+        Payload::Chain(ChainRecord::ValidatorSetChange(ValidatorSetChange {
             new_set: set.clone(),
             approvals: approvals(&vk[1..4], &set),
-        }),
+        })),
     )
     .unwrap();
     let p = validators::pending(&w.state).unwrap();
@@ -198,10 +203,10 @@ fn r_b1_validator_set_change_needs_a_quorum_of_current_validators_and_takes_effe
     let e = w
         .exec(
             &vk[1],
-            Payload::ValidatorSetChange(ValidatorSetChange {
+            Payload::Chain(ChainRecord::ValidatorSetChange(ValidatorSetChange {
                 new_set: set.clone(),
                 approvals: approvals_of(&vk[..3], 1, &ctx(1).validators, &set),
-            }),
+            })),
         )
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidTransition);
@@ -254,12 +259,12 @@ fn departments(w: &mut World) -> Depts {
 }
 
 fn filing(r: &str, deps: Vec<Agency>) -> Payload {
-    Payload::Filing(Filing {
+    Payload::Cbeac(CbeacRecord::Filing(Filing {
         filing_ref: r.into(),
         document: Hash::digest(b"enterprise record"),
         departments: deps,
         valid_until: "2030-01-01".into(),
-    })
+    }))
 }
 
 fn all_deps() -> Vec<Agency> {
@@ -272,12 +277,12 @@ fn all_deps() -> Vec<Agency> {
 }
 
 fn fdec(ent: &SecretKey, r: &str, v: Verdict, reason: &str) -> Payload {
-    Payload::FilingDecision(FilingDecision {
+    Payload::Cbeac(CbeacRecord::FilingDecision(FilingDecision {
         enterprise: ent.public(),
         filing_ref: r.into(),
         verdict: v,
         reason: reason.into(),
-    })
+    }))
 }
 
 #[test]
@@ -388,7 +393,9 @@ fn r_b5_every_decision_and_its_reason_is_a_ledger_record() {
     assert_eq!(dec.reason, "licence expired");
     assert_eq!(dec.by, d.customs.public());
     let env = query::envelope(&w.state, &dec.tx_id).expect("decision stored as a record");
-    assert!(matches!(env.payload, Payload::FilingDecision(ref x) if x.reason == "licence expired"));
+    assert!(
+        matches!(env.payload, Payload::Cbeac(CbeacRecord::FilingDecision(ref x)) if x.reason == "licence expired")
+    );
 }
 
 /// A TRADER-mode unit with what the customs gate needs, order ORD-1, receipt RCP-1 and a
@@ -404,22 +411,26 @@ fn trade_unit(w: &mut World, cast: &Cast, code: &TraceCode) {
     w.exec(&cast.payment, valid_record(K::PaymentReceipt, code, 1))
         .unwrap();
     let mut t = match valid_record(K::Transport, code, 1) {
-        Payload::Transport(t) => t,
+        Payload::InfoBlock(InfoBlockRecord::Transport(t)) => t,
         _ => unreachable!(),
     };
     t.waybill = Some("WB-1".into());
-    w.exec(&cast.logistics, Payload::Transport(t)).unwrap();
+    w.exec(
+        &cast.logistics,
+        Payload::InfoBlock(InfoBlockRecord::Transport(t)),
+    )
+    .unwrap();
 }
 
 fn declaration(code: &TraceCode, orders: &[&str]) -> Payload {
-    Payload::ExportDeclaration(ExportDeclaration {
+    Payload::Cbeac(CbeacRecord::ExportDeclaration(ExportDeclaration {
         declaration_ref: "D-1".into(),
         trace_codes: vec![code.clone()],
         order_refs: orders.iter().map(|s| s.to_string()).collect(),
         waybill_refs: vec!["WB-1".into()],
         receipt_refs: vec!["RCP-1".into()],
         departments: vec![Agency::Customs, Agency::Tax, Agency::Forex],
-    })
+    }))
 }
 
 #[test]
@@ -456,12 +467,12 @@ fn r_b3_declaration_links_cbetc_records_and_shows_parallel_approval_status() {
         assert_eq!((page.tx_ids.len(), page.next), (1, None), "{i}");
     }
     let dd = |_by: &SecretKey, v: Verdict| {
-        Payload::DeclarationDecision(DeclarationDecision {
+        Payload::Cbeac(CbeacRecord::DeclarationDecision(DeclarationDecision {
             enterprise: cast.trader.public(),
             declaration_ref: "D-1".into(),
             verdict: v,
             reason: "checked against linked records".into(),
-        })
+        }))
     };
     // decisions in any order, in parallel
     w.exec(&d.forex, dd(&d.forex, Verdict::Approve)).unwrap();
@@ -484,20 +495,20 @@ fn r_b3_declaration_links_cbetc_records_and_shows_parallel_approval_status() {
 /// 1,000 transports carrying one waybill, for `code`, as one bulk import of the trader.
 fn waybill_flood(w: &mut World, cast: &Cast, code: &TraceCode, waybill: &str) {
     let mut t = match valid_record(K::Transport, code, 1) {
-        Payload::Transport(t) => t,
+        Payload::InfoBlock(InfoBlockRecord::Transport(t)) => t,
         _ => unreachable!(),
     };
     t.waybill = Some(waybill.into());
     t.sensor_readings.clear();
     let records = (0..1000)
-        .map(|_| BulkRecord::Transport(t.clone()))
+        .map(|_| InfoBlockRecord::Transport(t.clone()))
         .collect();
     w.exec(
         &cast.trader,
-        Payload::BulkImport(BulkImport {
+        Payload::ClosedLoop(ClosedLoopRecord::BulkImport(BulkImport {
             source: "ExampleMall".into(),
             records,
-        }),
+        })),
     )
     .expect("bulk import of 1,000 transports");
 }
@@ -546,12 +557,15 @@ fn r_b3_attack_records_sharing_a_waybill_cannot_make_a_declaration_unreadable() 
             .unwrap();
     }
     let mut decl = match declaration(&codes[0], &["ORD-1"]) {
-        Payload::ExportDeclaration(x) => x,
+        Payload::Cbeac(CbeacRecord::ExportDeclaration(x)) => x,
         _ => unreachable!(),
     };
     decl.trace_codes = codes.clone();
     let ws = w
-        .exec(&cast.trader, Payload::ExportDeclaration(decl))
+        .exec(
+            &cast.trader,
+            Payload::Cbeac(CbeacRecord::ExportDeclaration(decl)),
+        )
         .expect("the declaration is accepted");
     let largest =
         ws.0.iter()
@@ -564,12 +578,12 @@ fn r_b3_attack_records_sharing_a_waybill_cannot_make_a_declaration_unreadable() 
     for k in [&d.customs, &d.tax, &d.forex] {
         w.exec(
             k,
-            Payload::DeclarationDecision(DeclarationDecision {
+            Payload::Cbeac(CbeacRecord::DeclarationDecision(DeclarationDecision {
                 enterprise: cast.trader.public(),
                 declaration_ref: "D-1".into(),
                 verdict: Verdict::Approve,
                 reason: "checked against linked records".into(),
-            }),
+            })),
         )
         .expect("a decision on the declaration executes");
     }
@@ -590,7 +604,8 @@ fn r_b3_attack_records_sharing_a_waybill_cannot_make_a_declaration_unreadable() 
     let distinct: std::collections::BTreeSet<_> = ids.iter().collect();
     assert_eq!(distinct.len(), ids.len());
     assert!(ids.iter().all(|id| query::envelope(&w.state, id)
-        .is_some_and(|e| e.height <= st.height && matches!(e.payload, Payload::Transport(_)))));
+        .is_some_and(|e| e.height <= st.height
+            && matches!(e.payload, Payload::InfoBlock(InfoBlockRecord::Transport(_))))));
 }
 
 /// A unit refused at the customs gate (R-X3) could still be declared for export; and an
@@ -613,11 +628,15 @@ fn r_x3_attack_an_export_declaration_passes_the_customs_gate_and_names_its_own_g
     w.exec(&cast.payment, valid_record(K::PaymentReceipt, &code, 1))
         .unwrap();
     let mut t = match valid_record(K::Transport, &code, 1) {
-        Payload::Transport(t) => t,
+        Payload::InfoBlock(InfoBlockRecord::Transport(t)) => t,
         _ => unreachable!(),
     };
     t.waybill = Some("WB-1".into());
-    w.exec(&cast.logistics, Payload::Transport(t)).unwrap();
+    w.exec(
+        &cast.logistics,
+        Payload::InfoBlock(InfoBlockRecord::Transport(t)),
+    )
+    .unwrap();
     let e = w
         .exec(&cast.trader, declaration(&code, &["ORD-1"]))
         .unwrap_err();
@@ -661,15 +680,15 @@ fn r_b4_attack_a_stranger_cannot_self_declare_logistics_of_others_goods() {
     let code = batch("OVS-X");
     w.unit(&cast, &code, TraceMode::Full);
     let import = |code: &TraceCode| {
-        Payload::ManualImport(ManualImport {
-            record: SelfDeclaredRecord::DeliveryException(
+        Payload::Cbeac(CbeacRecord::ManualImport(ManualImport {
+            record: InfoBlockRecord::DeliveryException(
                 match valid_record(K::DeliveryException, code, 1) {
-                    Payload::DeliveryException(r) => r,
+                    Payload::InfoBlock(InfoBlockRecord::DeliveryException(r)) => r,
                     _ => unreachable!(),
                 },
             ),
             note: "parcel lost overseas".into(),
-        })
+        }))
     };
     let stranger = w.seed(
         660,
@@ -700,12 +719,12 @@ fn r_b2_attack_an_expired_filing_is_not_in_force() {
     let cast = w.cast();
     let d = departments(&mut w);
     let mut f = match filing("F-E", all_deps()) {
-        Payload::Filing(f) => f,
+        Payload::Cbeac(CbeacRecord::Filing(f)) => f,
         _ => unreachable!(),
     };
     f.valid_until = "2020-01-01".into();
     let e = w
-        .exec(&cast.trader, Payload::Filing(f.clone()))
+        .exec(&cast.trader, Payload::Cbeac(CbeacRecord::Filing(f.clone())))
         .unwrap_err();
     assert!(e.names("valid_until"), "already over: {e}");
     // valid until a few blocks ahead (the fixture's blocks are one second apart from
@@ -714,7 +733,8 @@ fn r_b2_attack_an_expired_filing_is_not_in_force() {
     assert!(end_s < 60);
     let end = BLOCK_TIME_MS + end_s * 1000;
     f.valid_until = format!("2027-01-01T00:00:{end_s:02}Z");
-    w.exec(&cast.trader, Payload::Filing(f)).unwrap();
+    w.exec(&cast.trader, Payload::Cbeac(CbeacRecord::Filing(f)))
+        .unwrap();
     for k in [&d.customs, &d.tax, &d.forex, &d.market] {
         w.exec(k, fdec(&cast.trader, "F-E", Verdict::Approve, "ok"))
             .unwrap();
@@ -739,24 +759,24 @@ fn r_b4_manual_import_is_stored_marked_self_declared() {
     let code = batch("OVS");
     w.unit(&cast, &code, TraceMode::Full);
     let wh = match valid_record(K::Warehousing, &code, 1) {
-        Payload::Warehousing(r) => r,
+        Payload::InfoBlock(InfoBlockRecord::Warehousing(r)) => r,
         _ => unreachable!(),
     };
     w.filed(&cast.trader);
     let ws = w
         .exec(
             &cast.trader,
-            Payload::ManualImport(ManualImport {
-                record: SelfDeclaredRecord::Warehousing(wh.clone()),
+            Payload::Cbeac(CbeacRecord::ManualImport(ManualImport {
+                record: InfoBlockRecord::Warehousing(wh.clone()),
                 note: "overseas warehouse not connected to CBETC".into(),
-            }),
+            })),
         )
         .unwrap();
     assert!(!ws.is_empty());
     let n = tracechain_contracts::trace_codes::NormalisedCode::new("c", &code).unwrap();
-    let recs = query::records(&w.state, &n, IndexTag::L3);
+    let recs = query::records(&w.state, &n, IndexTag::Info(Category::L3));
     assert_eq!(recs.len(), 1);
-    assert!(recs[0].self_declared);
+    assert!(recs[0].self_declared());
     assert_eq!(recs[0].signer, cast.trader.public());
     // the inner record is validated like any other and its fields are named under `record.`
     let mut bad = wh;
@@ -764,37 +784,37 @@ fn r_b4_manual_import_is_stored_marked_self_declared() {
     let e = w
         .exec(
             &cast.trader,
-            Payload::ManualImport(ManualImport {
-                record: SelfDeclaredRecord::Warehousing(bad),
+            Payload::Cbeac(CbeacRecord::ManualImport(ManualImport {
+                record: InfoBlockRecord::Warehousing(bad),
                 note: "x".into(),
-            }),
+            })),
         )
         .unwrap_err();
     assert!(e.names("record.warehouse_name"), "{e}");
     // a CBETC logistics node's own record is not self-declared
     w.exec(&cast.logistics, valid_record(K::Warehousing, &code, 2))
         .unwrap();
-    let recs = query::records(&w.state, &n, IndexTag::L3);
-    assert_eq!(recs.iter().filter(|r| r.self_declared).count(), 1);
+    let recs = query::records(&w.state, &n, IndexTag::Info(Category::L3));
+    assert_eq!(recs.iter().filter(|r| r.self_declared()).count(), 1);
 }
 
 // ------------------------------------------------------------------------ R-Q1 … R-Q3
 
 fn authorise(grantee: &SecretKey, scope: LinkScope, until: u64, withdraw: bool) -> Payload {
-    Payload::LinkAuthorisation(LinkAuthorisation {
+    Payload::ClosedLoop(ClosedLoopRecord::LinkAuthorisation(LinkAuthorisation {
         grantee: grantee.public(),
         scope,
         valid_until_height: until,
         withdraw,
-    })
+    }))
 }
 
 fn link(ent: &SecretKey, order: &str, receipt: &str) -> Payload {
-    Payload::PaymentOrderLink(PaymentOrderLink {
+    Payload::ClosedLoop(ClosedLoopRecord::PaymentOrderLink(PaymentOrderLink {
         enterprise: ent.public(),
         order_ref: order.into(),
         receipt_ref: receipt.into(),
-    })
+    }))
 }
 
 #[test]
@@ -896,11 +916,15 @@ fn r_q2_order_status_matched_mismatched_or_incomplete() {
     w.exec(&cast.trader, valid_record(K::Order, &code, 2))
         .unwrap();
     let mut r = match valid_record(K::PaymentReceipt, &code, 2) {
-        Payload::PaymentReceipt(r) => r,
+        Payload::InfoBlock(InfoBlockRecord::PaymentReceipt(r)) => r,
         _ => unreachable!(),
     };
     r.receipt_amount_minor = Some(129_800);
-    w.exec(&cast.payment, Payload::PaymentReceipt(r)).unwrap();
+    w.exec(
+        &cast.payment,
+        Payload::InfoBlock(InfoBlockRecord::PaymentReceipt(r)),
+    )
+    .unwrap();
     w.exec(&cast.payment, link(&cast.trader, "ORD-2", "RCP-2"))
         .unwrap();
     let st = closed_loop::order_status(&w.state, &p, &ent, "ORD-2");
@@ -927,11 +951,11 @@ fn r_q3_bulk_import_through_the_same_signed_path_all_or_nothing() {
     let code = batch("BULK");
     w.unit(&cast, &code, TraceMode::Full);
     let ord = |n| match valid_record(K::Order, &code, n) {
-        Payload::Order(o) => o,
+        Payload::InfoBlock(InfoBlockRecord::Order(o)) => o,
         _ => unreachable!(),
     };
     let tr = match valid_record(K::Transport, &code, 1) {
-        Payload::Transport(t) => t,
+        Payload::InfoBlock(InfoBlockRecord::Transport(t)) => t,
         _ => unreachable!(),
     };
     let mut bad = ord(3);
@@ -940,10 +964,10 @@ fn r_q3_bulk_import_through_the_same_signed_path_all_or_nothing() {
     let e = w
         .exec(
             &cast.trader,
-            Payload::BulkImport(BulkImport {
+            Payload::ClosedLoop(ClosedLoopRecord::BulkImport(BulkImport {
                 source: "ExampleMall".into(),
-                records: vec![BulkRecord::Order(ord(1)), BulkRecord::Order(bad)],
-            }),
+                records: vec![InfoBlockRecord::Order(ord(1)), InfoBlockRecord::Order(bad)],
+            })),
         )
         .unwrap_err();
     assert!(e.names("records[1].currency"), "{e}");
@@ -953,52 +977,60 @@ fn r_q3_bulk_import_through_the_same_signed_path_all_or_nothing() {
     );
     w.exec(
         &cast.trader,
-        Payload::BulkImport(BulkImport {
+        Payload::ClosedLoop(ClosedLoopRecord::BulkImport(BulkImport {
             source: "ExampleMall".into(),
             records: vec![
-                BulkRecord::Order(ord(1)),
-                BulkRecord::Order(ord(2)),
-                BulkRecord::Transport(tr),
+                InfoBlockRecord::Order(ord(1)),
+                InfoBlockRecord::Order(ord(2)),
+                InfoBlockRecord::Transport(tr),
             ],
-        }),
+        })),
     )
     .unwrap();
     let n = tracechain_contracts::trace_codes::NormalisedCode::new("c", &code).unwrap();
-    assert_eq!(query::records(&w.state, &n, IndexTag::T1).len(), 2);
-    assert_eq!(query::records(&w.state, &n, IndexTag::L2).len(), 1);
+    assert_eq!(
+        query::records(&w.state, &n, IndexTag::Info(Category::T1)).len(),
+        2
+    );
+    assert_eq!(
+        query::records(&w.state, &n, IndexTag::Info(Category::L2)).len(),
+        1
+    );
     // each has its own envelope, signed path = the platform's signature
-    assert!(query::records(&w.state, &n, IndexTag::T1)
+    assert!(query::records(&w.state, &n, IndexTag::Info(Category::T1))
         .iter()
         .all(|e| e.signer == cast.trader.public()));
     // a duplicate order reference inside a later import is refused like a single record
     let e = w
         .exec(
             &cast.trader,
-            Payload::BulkImport(BulkImport {
+            Payload::ClosedLoop(ClosedLoopRecord::BulkImport(BulkImport {
                 source: "ExampleMall".into(),
-                records: vec![BulkRecord::Order(ord(2))],
-            }),
+                records: vec![InfoBlockRecord::Order(ord(2))],
+            })),
         )
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::AlreadyExists);
     let e = w
         .exec(
             &cast.trader,
-            Payload::BulkImport(BulkImport {
+            Payload::ClosedLoop(ClosedLoopRecord::BulkImport(BulkImport {
                 source: "ExampleMall".into(),
                 records: vec![],
-            }),
+            })),
         )
         .unwrap_err();
     assert!(e.names("records"));
-    let many: Vec<BulkRecord> = (0..1001).map(|i| BulkRecord::Order(ord(100 + i))).collect();
+    let many: Vec<InfoBlockRecord> = (0..1001)
+        .map(|i| InfoBlockRecord::Order(ord(100 + i)))
+        .collect();
     let e = w
         .exec(
             &cast.trader,
-            Payload::BulkImport(BulkImport {
+            Payload::ClosedLoop(ClosedLoopRecord::BulkImport(BulkImport {
                 source: "ExampleMall".into(),
                 records: many,
-            }),
+            })),
         )
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::LimitExceeded);
@@ -1017,4 +1049,179 @@ fn r_q2_chain_params_refuse_a_negative_payment_tolerance() {
         ..ChainParams::default()
     };
     assert!(ok.validate().is_ok());
+}
+
+/// The record of a block of `kind` for `code`, as an information-block record.
+fn info_record(kind: K, code: &TraceCode) -> InfoBlockRecord {
+    match valid_record(kind, code, 1) {
+        Payload::InfoBlock(r) => r,
+        other => panic!("{kind:?} is not an information-block kind: {other:?}"),
+    }
+}
+
+#[test]
+fn r_q3_attack_a_bulk_import_cannot_carry_product_payment_or_customs_records() {
+    // A platform may import orders and logistics records in bulk (R-Q3); product records are
+    // the producer's (R-N1), payment receipts the payment institution's (R-T2) and customs
+    // records the port nodes' and the customs department's (R-N4, R-C2). Wrapped in a bulk
+    // import, they would pass the platform's permission row instead of their own.
+    let mut w = World::new();
+    let cast = w.cast();
+    let code = batch("BULKX");
+    w.unit(&cast, &code, TraceMode::Full);
+    let allowed = [
+        K::Order,
+        K::Tally,
+        K::Transport,
+        K::Warehousing,
+        K::Delivery,
+    ];
+    for kind in BLOCK_KINDS.into_iter().filter(|k| !allowed.contains(k)) {
+        let before = w.state.clone();
+        let e = w
+            .exec(
+                &cast.trader,
+                Payload::ClosedLoop(ClosedLoopRecord::BulkImport(BulkImport {
+                    source: "ExampleMall".into(),
+                    records: vec![info_record(K::Order, &code), info_record(kind, &code)],
+                })),
+            )
+            .unwrap_err();
+        assert_eq!(
+            (e.rule, e.code),
+            (Rule::RQ3, ErrorCode::MalformedItem),
+            "{kind:?}: {e}"
+        );
+        assert!(e.names("records[1].kind"), "{kind:?}: {e}");
+        assert!(!e.names("records[0].kind"), "{kind:?}: {e}");
+        assert_eq!(w.state, before, "{kind:?}: nothing written");
+    }
+    // Each allowed category alone is accepted (fresh order refs: one import per kind).
+    for (i, kind) in allowed.into_iter().enumerate() {
+        let rec = match valid_record(kind, &code, 10 + i as u64) {
+            Payload::InfoBlock(r) => r,
+            _ => unreachable!(),
+        };
+        w.exec(
+            &cast.trader,
+            Payload::ClosedLoop(ClosedLoopRecord::BulkImport(BulkImport {
+                source: "ExampleMall".into(),
+                records: vec![rec],
+            })),
+        )
+        .unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+    }
+}
+
+#[test]
+fn r_b4_attack_an_exporter_cannot_self_declare_a_customs_release_or_product_facts() {
+    // R-B4 lets an exporter import the overseas logistics records CBETC nodes do not carry.
+    // A self-declared customs status would be the exporter stating its own release (R-C2 is
+    // the customs department's decision), a self-declared order or product record would
+    // bypass R-N1/R-N2's writers.
+    let mut w = World::new();
+    let cast = w.cast();
+    let code = batch("OVSX");
+    w.unit(&cast, &code, TraceMode::Full);
+    w.filed(&cast.trader);
+    let allowed = [
+        K::Transport,
+        K::Warehousing,
+        K::Delivery,
+        K::DeliveryException,
+    ];
+    for kind in BLOCK_KINDS.into_iter().filter(|k| !allowed.contains(k)) {
+        let before = w.state.clone();
+        let e = w
+            .exec(
+                &cast.trader,
+                Payload::Cbeac(CbeacRecord::ManualImport(ManualImport {
+                    record: info_record(kind, &code),
+                    note: "overseas".into(),
+                })),
+            )
+            .unwrap_err();
+        assert_eq!(
+            (e.rule, e.code),
+            (Rule::RB4, ErrorCode::MalformedItem),
+            "{kind:?}: {e}"
+        );
+        assert!(e.names("record.kind"), "{kind:?}: {e}");
+        assert_eq!(w.state, before, "{kind:?}: nothing written");
+    }
+    for kind in [
+        K::Transport,
+        K::Warehousing,
+        K::Delivery,
+        K::DeliveryException,
+    ] {
+        w.exec(
+            &cast.trader,
+            Payload::Cbeac(CbeacRecord::ManualImport(ManualImport {
+                record: info_record(kind, &code),
+                note: "overseas".into(),
+            })),
+        )
+        .unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+    }
+}
+
+#[test]
+fn records_are_stored_as_they_arrived_and_bulk_items_name_their_import() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let code = batch("ASIS");
+    w.unit(&cast, &code, TraceMode::Full);
+    w.filed(&cast.trader);
+    // A manual import is stored whole, its note included, and read as its record.
+    let manual = Payload::Cbeac(CbeacRecord::ManualImport(ManualImport {
+        record: info_record(K::Warehousing, &code),
+        note: "overseas warehouse not connected".into(),
+    }));
+    let id = w.tx(&cast.trader, manual.clone()).id();
+    w.exec(&cast.trader, manual.clone()).unwrap();
+    let env = query::envelope(&w.state, &id).expect("stored");
+    assert_eq!(env.payload, manual);
+    assert_eq!(env.source, RecordSource::Transaction);
+    assert!(env.self_declared());
+    assert_eq!(env.info_block(), Some(&info_record(K::Warehousing, &code)));
+    // A bulk import's items are stored each under its derived id, as the item it is, naming
+    // the import and its position; the import itself is not stored (the block keeps it).
+    let items = vec![
+        info_record(K::Order, &code),
+        info_record(K::Transport, &code),
+    ];
+    let bulk = Payload::ClosedLoop(ClosedLoopRecord::BulkImport(BulkImport {
+        source: "ExampleMall".into(),
+        records: items.clone(),
+    }));
+    let bulk_tx = w.tx(&cast.trader, bulk.clone()).id();
+    let height = w.height;
+    let ws = w.exec(&cast.trader, bulk).unwrap();
+    assert!(query::envelope(&w.state, &bulk_tx).is_none());
+    for (i, item) in items.iter().enumerate() {
+        let index = i as u32;
+        let item_id = closed_loop::bulk_record_id(&bulk_tx, index);
+        let expected = RecordEnvelope {
+            tx_id: item_id,
+            signer: cast.trader.public(),
+            height,
+            timestamp_ms: ctx(height).timestamp_ms,
+            source: RecordSource::BulkImport { bulk_tx, index },
+            payload: Payload::InfoBlock(item.clone()),
+        };
+        // Byte for byte the canonical encoding of the envelope (the item is encoded in place,
+        // not copied into a payload first).
+        let key = tracechain_contracts::state_keys::record(&item_id);
+        let stored =
+            ws.0.iter()
+                .find(|(k, _)| *k == key)
+                .and_then(|(_, v)| v.clone())
+                .expect("item stored");
+        assert_eq!(stored, encode(&expected), "item {i}");
+        let env = query::envelope(&w.state, &item_id).unwrap();
+        assert_eq!(env, expected);
+        assert!(!env.self_declared());
+        assert_eq!(env.info_block(), Some(item));
+    }
 }

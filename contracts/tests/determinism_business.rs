@@ -12,7 +12,10 @@ use rand_chacha::ChaCha8Rng;
 use support::*;
 use tracechain_contracts::{authenticate, MemoryState, ParentTree, State, StateView};
 use tracechain_types::records::*;
-use tracechain_types::{decode, encode, Hash, Payload, SecretKey, Transaction, TxBody};
+use tracechain_types::{
+    decode, encode, CbeacRecord, ClosedLoopRecord, ConsumerRecord, DocumentRecord, Hash, Payload,
+    RecallRecord, SecretKey, Transaction, TxBody,
+};
 
 fn sign_next(state: &MemoryState, k: &SecretKey, payload: Payload) -> Transaction {
     let seq = state
@@ -32,7 +35,11 @@ fn sign_next(state: &MemoryState, k: &SecretKey, payload: Payload) -> Transactio
 fn break_field(rng: &mut ChaCha8Rng, p: Payload) -> Payload {
     let mut v = serde_json::to_value(&p).unwrap();
     if let Some(obj) = v.as_object_mut() {
-        let keys: Vec<String> = obj.keys().filter(|k| *k != "kind").cloned().collect();
+        let keys: Vec<String> = obj
+            .keys()
+            .filter(|k| *k != "kind" && *k != "family")
+            .cloned()
+            .collect();
         if !keys.is_empty() {
             let k = &keys[rng.gen_range(0..keys.len())];
             obj[k] = if rng.gen_bool(0.5) {
@@ -81,47 +88,47 @@ fn random_txs(seed: u64, n: usize) -> (MemoryState, Vec<(SecretKey, Payload)>) {
             ),
             4 => (
                 &c.cast.producer,
-                Payload::DocumentAnchor(DocumentAnchor {
+                Payload::Document(DocumentRecord::DocumentAnchor(DocumentAnchor {
                     document_hash: Hash::digest(&[rng.gen_range(0u8..8)]),
                     document_type: DocumentType::TestReport,
                     valid_from: "2024-05-01".into(),
                     valid_until: None,
                     trace_codes: vec![u],
-                }),
+                })),
             ),
             5 => (
                 &c.cast.producer,
-                Payload::Recall(Recall {
+                Payload::Recall(RecallRecord::Recall(Recall {
                     recall_ref: format!("RC{}", rng.gen_range(0..5)),
                     batch: u,
                     reason: "random".into(),
-                }),
+                })),
             ),
             6 | 7 => (
                 &who,
-                Payload::ConsumerScan(ConsumerScan {
+                Payload::Consumer(ConsumerRecord::ConsumerScan(ConsumerScan {
                     code: item(["A1", "A2", "A3", "B1", "B2"][rng.gen_range(0..5)]),
                     scanner_tag: Hash::ZERO,
                     country: countries[rng.gen_range(0..countries.len())].into(),
                     coarse_lat_e2: Some(rng.gen_range(-9000..=9000)),
                     coarse_lon_e2: Some(rng.gen_range(-18000..=18000)),
-                }),
+                })),
             ),
             8 => (
                 &who,
-                Payload::Feedback(Feedback {
+                Payload::Consumer(ConsumerRecord::Feedback(Feedback {
                     feedback_ref: format!("F{i}"),
                     code: u,
                     text: "question".into(),
-                }),
+                })),
             ),
             _ => (
                 &c.cast.producer,
-                Payload::FeedbackAnswer(FeedbackAnswer {
+                Payload::Consumer(ConsumerRecord::FeedbackAnswer(FeedbackAnswer {
                     author: who.public(),
                     feedback_ref: format!("F{}", rng.gen_range(0..i.max(1))),
                     text: "answer".into(),
-                }),
+                })),
             ),
         };
         let p = if rng.gen_bool(0.2) {
@@ -228,17 +235,17 @@ proptest! {
             (&c.cast.producer, transform(std::slice::from_ref(&c.m1), std::slice::from_ref(&c.pa))),
             (&c.cast.logistics, pack(&sscc(7), &[item("A1")])),
             (&c.cast.logistics, ship("S", &[item("A1")], &[], "NL")),
-            (&c.cast.producer, Payload::DocumentAnchor(DocumentAnchor { document_hash: Hash::digest(b"d"), document_type: DocumentType::Other, valid_from: "2024-05-01".into(), valid_until: Some("2025-05-01".into()), trace_codes: vec![c.pa.clone()] })),
-            (&c.cast.producer, Payload::Recall(Recall { recall_ref: "R".into(), batch: c.pa.clone(), reason: "x".into() })),
-            (&who, Payload::ConsumerScan(ConsumerScan { code: item("A1"), scanner_tag: Hash::ZERO, country: "NL".into(), coarse_lat_e2: Some(5000), coarse_lon_e2: Some(400) })),
-            (&c.cast.trader, Payload::Filing(Filing { filing_ref: "F".into(), document: Hash::digest(b"f"), departments: vec![Agency::Customs, Agency::Tax, Agency::Forex, Agency::MarketRegulation] , valid_until: "2030-01-01".into()})),
-            (&c.cast.trader, Payload::LinkAuthorisation(LinkAuthorisation { grantee: c.cast.payment.public(), scope: LinkScope::IndependentSite, valid_until_height: 100, withdraw: false })),
+            (&c.cast.producer, Payload::Document(DocumentRecord::DocumentAnchor(DocumentAnchor { document_hash: Hash::digest(b"d"), document_type: DocumentType::Other, valid_from: "2024-05-01".into(), valid_until: Some("2025-05-01".into()), trace_codes: vec![c.pa.clone()] }))),
+            (&c.cast.producer, Payload::Recall(RecallRecord::Recall(Recall { recall_ref: "R".into(), batch: c.pa.clone(), reason: "x".into() }))),
+            (&who, Payload::Consumer(ConsumerRecord::ConsumerScan(ConsumerScan { code: item("A1"), scanner_tag: Hash::ZERO, country: "NL".into(), coarse_lat_e2: Some(5000), coarse_lon_e2: Some(400) }))),
+            (&c.cast.trader, Payload::Cbeac(CbeacRecord::Filing(Filing { filing_ref: "F".into(), document: Hash::digest(b"f"), departments: vec![Agency::Customs, Agency::Tax, Agency::Forex, Agency::MarketRegulation] , valid_until: "2030-01-01".into()}))),
+            (&c.cast.trader, Payload::ClosedLoop(ClosedLoopRecord::LinkAuthorisation(LinkAuthorisation { grantee: c.cast.payment.public(), scope: LinkScope::IndependentSite, valid_until_height: 100, withdraw: false }))),
         ];
         let (k, p) = &samples[kind_i];
         let k = SecretKey::from_seed(k.seed());
         let mut v = serde_json::to_value(p).unwrap();
         if let Some(obj) = v.as_object_mut() {
-            let keys: Vec<String> = obj.keys().filter(|k| *k != "kind").cloned().collect();
+            let keys: Vec<String> = obj.keys().filter(|k| *k != "kind" && *k != "family").cloned().collect();
             let f = keys[field_i % keys.len()].clone();
             let cur = obj[&f].clone();
             obj[&f] = match cur {

@@ -10,7 +10,7 @@ use rand_chacha::ChaCha8Rng;
 use tracechain_contracts::{authenticate, MemoryState, ParentTree, State};
 use tracechain_types::payload::PayloadKind as K;
 use tracechain_types::records::*;
-use tracechain_types::{decode, encode, Payload, SecretKey, Transaction, TxBody};
+use tracechain_types::{decode, encode, Payload, SecretKey, TraceUnitRecord, Transaction, TxBody};
 
 /// A random but mostly meaningful sequence of transactions from the standard cast.
 fn random_txs(seed: u64, n: usize) -> (World, Vec<(u64, SecretKey, Payload)>) {
@@ -22,11 +22,11 @@ fn random_txs(seed: u64, n: usize) -> (World, Vec<(u64, SecretKey, Payload)>) {
     for i in 0..n {
         let code = &codes[rng.gen_range(0..codes.len())];
         let payload = if rng.gen_bool(0.2) {
-            Payload::RegisterTraceUnit(TraceUnitRegistration {
+            Payload::TraceUnit(TraceUnitRecord::RegisterTraceUnit(TraceUnitRegistration {
                 code: code.clone(),
                 mode: TraceMode::ALL[rng.gen_range(0..3)],
                 product_name: "Tea".into(),
-            })
+            }))
         } else {
             let kind = BLOCK_KINDS[rng.gen_range(0..BLOCK_KINDS.len())];
             let mut p = valid_record(kind, code, rng.gen_range(0..5));
@@ -34,7 +34,11 @@ fn random_txs(seed: u64, n: usize) -> (World, Vec<(u64, SecretKey, Payload)>) {
                 // break a field
                 let mut v = serde_json::to_value(&p).unwrap();
                 if let Some(obj) = v.as_object_mut() {
-                    let keys: Vec<String> = obj.keys().filter(|k| *k != "kind").cloned().collect();
+                    let keys: Vec<String> = obj
+                        .keys()
+                        .filter(|k| *k != "kind" && *k != "family")
+                        .cloned()
+                        .collect();
                     let k = &keys[rng.gen_range(0..keys.len())];
                     obj[k] = serde_json::Value::Null;
                 }
@@ -164,7 +168,7 @@ proptest! {
         let kind = BLOCK_KINDS[kind_i];
         let mut v = serde_json::to_value(valid_record(kind, &code, 1)).unwrap();
         if let Some(obj) = v.as_object_mut() {
-            let keys: Vec<String> = obj.keys().filter(|k| *k != "kind").cloned().collect();
+            let keys: Vec<String> = obj.keys().filter(|k| *k != "kind" && *k != "family").cloned().collect();
             let k = keys[field_i % keys.len()].clone();
             let cur = obj[&k].clone();
             obj[&k] = match cur {

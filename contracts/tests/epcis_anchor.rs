@@ -1,5 +1,5 @@
 //! End to end: a shared EPCIS 2.0 document is mapped by `tracechain-epcis`, its trace units
-//! are registered, and its `Payload::EpcisEvent`s are executed through
+//! are registered, and its `EpcisRecord::EpcisEvent`s are executed through
 //! `tracechain_contracts::execute` on the in-memory state: R-X4 (registered units), R-S1
 //! (one anchor per event hash id), R-X1 (pre-hash must hash to the event hash), R-A4 (who
 //! writes), and the per-unit index that lists a unit's EPCIS events.
@@ -14,7 +14,7 @@ use tracechain_epcis::map::map_document;
 use tracechain_epcis::Document;
 use tracechain_types::records::epcis::EpcisEventRecord;
 use tracechain_types::records::*;
-use tracechain_types::{Hash, Payload};
+use tracechain_types::{EpcisRecord, Hash, Payload};
 
 fn shared_doc(name: &str) -> Document {
     let base = match std::env::var_os("TRACECHAIN_CONFORMANCE_DIR") {
@@ -37,7 +37,7 @@ fn anchored_events() -> Vec<EpcisEventRecord> {
         .into_iter()
         .flat_map(|m| m.payloads)
         .filter_map(|p| match p {
-            Payload::EpcisEvent(r) => Some(r),
+            Payload::Epcis(EpcisRecord::EpcisEvent(r)) => Some(r),
             _ => None,
         })
         .collect()
@@ -58,7 +58,10 @@ fn r_x4_r_s1_epcis_events_of_a_shared_document_anchor_once_on_registered_units()
     let first = with_codes[0].clone();
     let before = w.state.clone();
     let e = w
-        .exec(&cast.logistics, Payload::EpcisEvent(first.clone()))
+        .exec(
+            &cast.logistics,
+            Payload::Epcis(EpcisRecord::EpcisEvent(first.clone())),
+        )
         .unwrap_err();
     assert_eq!(
         (e.rule, e.code),
@@ -84,8 +87,11 @@ fn r_x4_r_s1_epcis_events_of_a_shared_document_anchor_once_on_registered_units()
 
     // Every anchored event of the document executes, each once.
     for r in &events {
-        w.exec(&cast.logistics, Payload::EpcisEvent(r.clone()))
-            .unwrap_or_else(|e| panic!("{}: {e}", r.hash_id()));
+        w.exec(
+            &cast.logistics,
+            Payload::Epcis(EpcisRecord::EpcisEvent(r.clone())),
+        )
+        .unwrap_or_else(|e| panic!("{}: {e}", r.hash_id()));
         let anchor = epcis_anchor::load(&w.state, &r.event_hash).expect("anchored");
         assert_eq!(anchor.signer, cast.logistics.public());
     }
@@ -93,7 +99,9 @@ fn r_x4_r_s1_epcis_events_of_a_shared_document_anchor_once_on_registered_units()
     // R-S1: the same event hash id is anchored once, by anyone; state unchanged.
     for k in [&cast.logistics, &cast.producer] {
         let before = w.state.clone();
-        let e = w.exec(k, Payload::EpcisEvent(first.clone())).unwrap_err();
+        let e = w
+            .exec(k, Payload::Epcis(EpcisRecord::EpcisEvent(first.clone())))
+            .unwrap_err();
         assert_eq!(
             (e.rule, e.code),
             (Rule::RS1, ErrorCode::AlreadyExists),
@@ -112,7 +120,7 @@ fn r_x4_r_s1_epcis_events_of_a_shared_document_anchor_once_on_registered_units()
             .iter()
             .filter(|(cat, _)| cat == IndexTag::Epcis.as_str())
             .filter_map(|(_, env)| match &env.payload {
-                Payload::EpcisEvent(r) => Some(r.event_hash),
+                Payload::Epcis(EpcisRecord::EpcisEvent(r)) => Some(r.event_hash),
                 _ => None,
             })
             .collect();
@@ -137,7 +145,10 @@ fn r_x1_epcis_prehash_must_hash_to_the_event_hash() {
         .expect("an event without trace units");
     r.prehash.push('x');
     let e = w
-        .exec(&cast.logistics, Payload::EpcisEvent(r.clone()))
+        .exec(
+            &cast.logistics,
+            Payload::Epcis(EpcisRecord::EpcisEvent(r.clone())),
+        )
         .unwrap_err();
     assert_eq!(
         (e.rule, e.code),
@@ -149,7 +160,10 @@ fn r_x1_epcis_prehash_must_hash_to_the_event_hash() {
     r.prehash = format!("eventType=AssociationEvent{}", &r.prehash[..8]);
     r.event_hash = Hash::digest(r.prehash.as_bytes());
     let e = w
-        .exec(&cast.logistics, Payload::EpcisEvent(r.clone()))
+        .exec(
+            &cast.logistics,
+            Payload::Epcis(EpcisRecord::EpcisEvent(r.clone())),
+        )
         .unwrap_err();
     assert!(e.names("prehash"), "{e}");
     // Over the named limit: E_LIMIT_EXCEEDED.
@@ -159,7 +173,9 @@ fn r_x1_epcis_prehash_must_hash_to_the_event_hash() {
         "a".repeat(tracechain_types::records::epcis::MAX_EPCIS_PREHASH_BYTES)
     );
     r.event_hash = Hash::digest(r.prehash.as_bytes());
-    let e = w.exec(&cast.logistics, Payload::EpcisEvent(r)).unwrap_err();
+    let e = w
+        .exec(&cast.logistics, Payload::Epcis(EpcisRecord::EpcisEvent(r)))
+        .unwrap_err();
     assert_eq!(e.code, ErrorCode::LimitExceeded, "{e}");
 }
 
@@ -178,17 +194,21 @@ fn r_a4_epcis_events_written_by_information_providers_only() {
         vec![],
         tracechain_contracts::registry::ParticipantState::Approved,
     );
-    let e = w.exec(&who, Payload::EpcisEvent(r.clone())).unwrap_err();
+    let e = w
+        .exec(&who, Payload::Epcis(EpcisRecord::EpcisEvent(r.clone())))
+        .unwrap_err();
     assert_eq!(e.code, ErrorCode::NotPermitted, "{e}");
     // A regulator is (Table 5: regulators provide information too, e.g. inspections), and so
     // is the port-clearance node.
-    w.exec(&cast.regulator, Payload::EpcisEvent(r)).unwrap();
+    w.exec(&cast.regulator, Payload::Epcis(EpcisRecord::EpcisEvent(r)))
+        .unwrap();
     let other = anchored_events()
         .into_iter()
         .filter(|r| r.trace_codes.is_empty())
         .nth(1)
         .expect("a second event without trace units");
-    w.exec(&cast.port, Payload::EpcisEvent(other)).unwrap();
+    w.exec(&cast.port, Payload::Epcis(EpcisRecord::EpcisEvent(other)))
+        .unwrap();
 }
 
 #[test]
@@ -199,17 +219,26 @@ fn r_s1_error_declaration_anchored_beside_its_event_once() {
         .into_iter()
         .find(|r| r.trace_codes.is_empty())
         .expect("an event without trace units");
-    w.exec(&cast.logistics, Payload::EpcisEvent(r.clone()))
-        .unwrap();
+    w.exec(
+        &cast.logistics,
+        Payload::Epcis(EpcisRecord::EpcisEvent(r.clone())),
+    )
+    .unwrap();
     let mut retraction = r.clone();
     retraction.error_declaration = Some(tracechain_types::records::epcis::EpcisErrorDeclaration {
         declaration_time_ms: r.event_time_ms + 1000,
         reason: Some("https://ref.gs1.org/cbv/ER-incorrect_data".into()),
     });
-    w.exec(&cast.logistics, Payload::EpcisEvent(retraction.clone()))
-        .unwrap();
+    w.exec(
+        &cast.logistics,
+        Payload::Epcis(EpcisRecord::EpcisEvent(retraction.clone())),
+    )
+    .unwrap();
     let e = w
-        .exec(&cast.logistics, Payload::EpcisEvent(retraction))
+        .exec(
+            &cast.logistics,
+            Payload::Epcis(EpcisRecord::EpcisEvent(retraction)),
+        )
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::AlreadyExists, "{e}");
 }
@@ -230,27 +259,45 @@ fn r_s1_attack_only_the_capturer_retracts_an_epcis_event() {
         reason: Some("https://ref.gs1.org/cbv/ER-incorrect_data".into()),
     });
     let e = w
-        .exec(&cast.port, Payload::EpcisEvent(retraction.clone()))
+        .exec(
+            &cast.port,
+            Payload::Epcis(EpcisRecord::EpcisEvent(retraction.clone())),
+        )
         .unwrap_err();
     assert_eq!((e.rule, e.code), (Rule::RS1, ErrorCode::NotFound), "{e}");
-    w.exec(&cast.logistics, Payload::EpcisEvent(r.clone()))
-        .unwrap();
+    w.exec(
+        &cast.logistics,
+        Payload::Epcis(EpcisRecord::EpcisEvent(r.clone())),
+    )
+    .unwrap();
     let e = w
-        .exec(&cast.port, Payload::EpcisEvent(retraction.clone()))
+        .exec(
+            &cast.port,
+            Payload::Epcis(EpcisRecord::EpcisEvent(retraction.clone())),
+        )
         .unwrap_err();
     assert_eq!((e.rule, e.code), (Rule::RS1, ErrorCode::NotOwner), "{e}");
-    w.exec(&cast.logistics, Payload::EpcisEvent(retraction.clone()))
-        .expect("the capturer retracts its event");
+    w.exec(
+        &cast.logistics,
+        Payload::Epcis(EpcisRecord::EpcisEvent(retraction.clone())),
+    )
+    .expect("the capturer retracts its event");
     // a regulator, supervising, retracts another participant's event
     let second = anchored_events()
         .into_iter()
         .filter(|r| r.trace_codes.is_empty())
         .nth(1)
         .expect("a second event without trace units");
-    w.exec(&cast.logistics, Payload::EpcisEvent(second.clone()))
-        .unwrap();
+    w.exec(
+        &cast.logistics,
+        Payload::Epcis(EpcisRecord::EpcisEvent(second.clone())),
+    )
+    .unwrap();
     let mut retract_second = second.clone();
     retract_second.error_declaration = retraction.error_declaration.clone();
-    w.exec(&cast.regulator, Payload::EpcisEvent(retract_second))
-        .expect("a regulator retracts it");
+    w.exec(
+        &cast.regulator,
+        Payload::Epcis(EpcisRecord::EpcisEvent(retract_second)),
+    )
+    .expect("a regulator retracts it");
 }

@@ -13,16 +13,18 @@ use tracechain_contracts::Rule;
 use tracechain_contracts::{documents, feedback, sensor, ErrorCode};
 use tracechain_types::payload::PayloadKind as K;
 use tracechain_types::records::*;
-use tracechain_types::{Hash, Payload};
+use tracechain_types::{
+    Category, CbeacRecord, ConsumerRecord, DocumentRecord, Hash, InfoBlockRecord, Payload,
+};
 
 fn anchor(doc: &[u8], codes: Vec<TraceCode>, until: Option<&str>) -> Payload {
-    Payload::DocumentAnchor(DocumentAnchor {
+    Payload::Document(DocumentRecord::DocumentAnchor(DocumentAnchor {
         document_hash: Hash::digest(doc),
         document_type: DocumentType::SanitaryCertificate,
         valid_from: "2024-05-01".into(),
         valid_until: until.map(str::to_string),
         trace_codes: codes,
-    })
+    }))
 }
 
 const MAY_2: i64 = 1_714_608_000_000; // 2024-05-02T00:00:00Z
@@ -75,10 +77,10 @@ fn r_s1_only_the_issuer_revokes_once_and_revoked_documents_do_not_verify() {
     let doc = b"sanitary certificate 77";
     w.exec(&cast.regulator, anchor(doc, vec![], None)).unwrap();
     let revoke = |reason: &str| {
-        Payload::DocumentRevocation(DocumentRevocation {
+        Payload::Document(DocumentRecord::DocumentRevocation(DocumentRevocation {
             document_hash: Hash::digest(doc),
             reason: reason.into(),
-        })
+        }))
     };
     let e = w.exec(&cast.trader, revoke("not mine")).unwrap_err();
     assert_eq!((e.rule, e.code), (Rule::RS1, ErrorCode::NotOwner));
@@ -101,10 +103,10 @@ fn r_s1_only_the_issuer_revokes_once_and_revoked_documents_do_not_verify() {
     let e = w
         .exec(
             &cast.regulator,
-            Payload::DocumentRevocation(DocumentRevocation {
+            Payload::Document(DocumentRecord::DocumentRevocation(DocumentRevocation {
                 document_hash: Hash::digest(b"never anchored"),
                 reason: "x".into(),
-            }),
+            })),
         )
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::NotFound);
@@ -128,13 +130,13 @@ fn r_s1_attack_a_holder_cannot_squat_a_laboratorys_report() {
     );
     let report = b"%PDF pesticide residue test report 2024-118";
     let test_report = |codes: Vec<TraceCode>| {
-        Payload::DocumentAnchor(DocumentAnchor {
+        Payload::Document(DocumentRecord::DocumentAnchor(DocumentAnchor {
             document_hash: Hash::digest(report),
             document_type: DocumentType::TestReport,
             valid_from: "2024-05-01".into(),
             valid_until: None,
             trace_codes: codes,
-        })
+        }))
     };
     w.exec(&cast.producer, test_report(vec![code.clone()]))
         .unwrap();
@@ -179,11 +181,11 @@ fn r_s7_attack_anchoring_a_document_does_not_make_a_feedback_provider() {
     let who = consumer(&mut w, 650);
     w.exec(
         &who,
-        Payload::Feedback(Feedback {
+        Payload::Consumer(ConsumerRecord::Feedback(Feedback {
             feedback_ref: "FB-1".into(),
             code: code.clone(),
             text: "is this genuine?".into(),
-        }),
+        })),
     )
     .unwrap();
     let outsider = w.seed(
@@ -200,11 +202,11 @@ fn r_s7_attack_anchoring_a_document_does_not_make_a_feedback_provider() {
     let e = w
         .exec(
             &outsider,
-            Payload::FeedbackAnswer(FeedbackAnswer {
+            Payload::Consumer(ConsumerRecord::FeedbackAnswer(FeedbackAnswer {
                 author: who.public(),
                 feedback_ref: "FB-1".into(),
                 text: "yes, genuine".into(),
-            }),
+            })),
         )
         .unwrap_err();
     assert_eq!((e.rule, e.code), (Rule::RS7, ErrorCode::NotOwner), "{e}");
@@ -217,13 +219,13 @@ fn r_s1_anchor_names_every_bad_field() {
     let e = w
         .exec(
             &cast.producer,
-            Payload::DocumentAnchor(DocumentAnchor {
+            Payload::Document(DocumentRecord::DocumentAnchor(DocumentAnchor {
                 document_hash: Hash::ZERO,
                 document_type: DocumentType::TestReport,
                 valid_from: "2024-13-01".into(),
                 valid_until: Some("2023-01-01".into()),
                 trace_codes: vec![batch("NOT-REGISTERED")],
-            }),
+            })),
         )
         .unwrap_err();
     assert_eq!(e.rule, Rule::RS1);
@@ -237,13 +239,13 @@ fn r_s1_anchor_names_every_bad_field() {
 }
 
 fn scan_at(code: &TraceCode, country: &str, pos: Option<(i16, i16)>) -> Payload {
-    Payload::ConsumerScan(ConsumerScan {
+    Payload::Consumer(ConsumerRecord::ConsumerScan(ConsumerScan {
         code: code.clone(),
         scanner_tag: Hash::ZERO,
         country: country.into(),
         coarse_lat_e2: pos.map(|p| p.0),
         coarse_lon_e2: pos.map(|p| p.1),
-    })
+    }))
 }
 
 #[test]
@@ -323,13 +325,13 @@ fn r_s4_attack_scanner_tags_count_devices_once_and_cannot_be_chosen_by_consumers
     );
     let a1 = item("A1");
     let tagged = |tag: Hash| {
-        Payload::ConsumerScan(ConsumerScan {
+        Payload::Consumer(ConsumerRecord::ConsumerScan(ConsumerScan {
             code: a1.clone(),
             scanner_tag: tag,
             country: "NL".into(),
             coarse_lat_e2: None,
             coarse_lon_e2: None,
-        })
+        }))
     };
     let e = c.w.exec(&service, tagged(Hash::ZERO)).unwrap_err();
     assert!(e.names("scanner_tag"), "{e}");
@@ -415,13 +417,13 @@ fn r_s4_scans_only_of_registered_item_codes_with_valid_location() {
     let e =
         c.w.exec(
             &who,
-            Payload::ConsumerScan(ConsumerScan {
+            Payload::Consumer(ConsumerRecord::ConsumerScan(ConsumerScan {
                 code: item("A1"),
                 scanner_tag: Hash::ZERO,
                 country: "Holland".into(),
                 coarse_lat_e2: Some(9100),
                 coarse_lon_e2: None,
-            }),
+            })),
         )
         .unwrap_err();
     for f in ["country", "coarse_lat_e2", "coarse_lon_e2"] {
@@ -444,7 +446,7 @@ fn r_s5_trajectory_orders_positions_of_a_unit_and_its_batch() {
     };
     // recorded out of order, on the batch and on the item
     let mut late = match valid_record(K::Transport, &item("T1"), 1) {
-        Payload::Transport(r) => r,
+        Payload::InfoBlock(InfoBlockRecord::Transport(r)) => r,
         _ => unreachable!(),
     };
     late.positions = vec![
@@ -452,17 +454,25 @@ fn r_s5_trajectory_orders_positions_of_a_unit_and_its_batch() {
         pos("2024-05-02T00:00:00Z", 2),
     ];
     late.sensor_readings.clear();
-    w.exec(&cast.logistics, Payload::Transport(late)).unwrap();
+    w.exec(
+        &cast.logistics,
+        Payload::InfoBlock(InfoBlockRecord::Transport(late)),
+    )
+    .unwrap();
     let mut early = match valid_record(K::Tally, &b, 1) {
-        Payload::Tally(r) => r,
+        Payload::InfoBlock(InfoBlockRecord::Tally(r)) => r,
         _ => unreachable!(),
     };
     early.positions = vec![pos("2024-05-01T00:00:00+08:00", 1)];
-    w.exec(&cast.logistics, Payload::Tally(early)).unwrap();
+    w.exec(
+        &cast.logistics,
+        Payload::InfoBlock(InfoBlockRecord::Tally(early)),
+    )
+    .unwrap();
     let t = trajectory_at(&w.state, &item("T1"), Precision::Exact).unwrap();
     let lats: Vec<i32> = t.points.iter().map(|p| p.position.lat_e7).collect();
     assert_eq!(lats, vec![1, 2, 3]);
-    assert_eq!(t.points[0].category, IndexTag::L1);
+    assert_eq!(t.points[0].category, IndexTag::Info(Category::L1));
     assert!(!t.truncated);
     // the batch's own trajectory has only the batch's records
     assert_eq!(trajectory(&w.state, &b).unwrap().points.len(), 1);
@@ -479,7 +489,7 @@ fn r_s6_readings_outside_the_declared_range_raise_alerts() {
     w.exec(&cast.producer, valid_record(K::ProductFeatures, &b, 1))
         .unwrap();
     let mut t = match valid_record(K::Transport, &item("C1"), 1) {
-        Payload::Transport(r) => r,
+        Payload::InfoBlock(InfoBlockRecord::Transport(r)) => r,
         _ => unreachable!(),
     };
     let reading = |time: &str, c: i32, h: u16| SensorReading {
@@ -492,8 +502,11 @@ fn r_s6_readings_outside_the_declared_range_raise_alerts() {
         reading("2024-05-01T01:00:00Z", 3100, 5000),
         reading("2024-05-01T02:00:00Z", -150, 7000),
     ];
-    w.exec(&cast.logistics, Payload::Transport(t.clone()))
-        .unwrap();
+    w.exec(
+        &cast.logistics,
+        Payload::InfoBlock(InfoBlockRecord::Transport(t.clone())),
+    )
+    .unwrap();
     let alerts = sensor::sensor_alerts(&w.state, &item("C1"));
     assert_eq!(alerts.len(), 1);
     let a = &alerts[0];
@@ -515,17 +528,25 @@ fn r_s6_readings_outside_the_declared_range_raise_alerts() {
     // readings within range: no alert; the record is never refused for its readings
     t.sensor_readings = vec![reading("2024-05-02T00:00:00Z", 2000, 4000)];
     t.waybill = Some("WB-2".into());
-    w.exec(&cast.logistics, Payload::Transport(t)).unwrap();
+    w.exec(
+        &cast.logistics,
+        Payload::InfoBlock(InfoBlockRecord::Transport(t)),
+    )
+    .unwrap();
     assert_eq!(sensor::sensor_alerts(&w.state, &item("C1")).len(), 1);
     // a unit without a declared range raises none
     let other = batch("NORANGE");
     w.unit(&cast, &other, TraceMode::Full);
     let mut wh = match valid_record(K::Warehousing, &other, 1) {
-        Payload::Warehousing(r) => r,
+        Payload::InfoBlock(InfoBlockRecord::Warehousing(r)) => r,
         _ => unreachable!(),
     };
     wh.sensor_readings = vec![reading("2024-05-01T00:00:00Z", 9000, 9000)];
-    w.exec(&cast.logistics, Payload::Warehousing(wh)).unwrap();
+    w.exec(
+        &cast.logistics,
+        Payload::InfoBlock(InfoBlockRecord::Warehousing(wh)),
+    )
+    .unwrap();
     assert!(sensor::sensor_alerts(&w.state, &other).is_empty());
 }
 
@@ -533,20 +554,20 @@ fn r_s6_readings_outside_the_declared_range_raise_alerts() {
 fn r_s7_feedback_is_answered_by_the_units_service_provider() {
     let mut c = supply_chain();
     let who = consumer(&mut c.w, 603);
-    let fb = Payload::Feedback(Feedback {
+    let fb = Payload::Consumer(ConsumerRecord::Feedback(Feedback {
         feedback_ref: "FB-1".into(),
         code: item("A1"),
         text: "seal was broken".into(),
-    });
+    }));
     c.w.exec(&who, fb.clone()).unwrap();
     let e = c.w.exec(&who, fb).unwrap_err();
     assert_eq!(e.code, ErrorCode::AlreadyExists);
     let ans = |t: &str| {
-        Payload::FeedbackAnswer(FeedbackAnswer {
+        Payload::Consumer(ConsumerRecord::FeedbackAnswer(FeedbackAnswer {
             author: who.public(),
             feedback_ref: "FB-1".into(),
             text: t.into(),
-        })
+        }))
     };
     // a logistics company that never handled A1's units may not answer
     let stranger = c.w.seed(
@@ -568,11 +589,11 @@ fn r_s7_feedback_is_answered_by_the_units_service_provider() {
     let e =
         c.w.exec(
             &who,
-            Payload::Feedback(Feedback {
+            Payload::Consumer(ConsumerRecord::Feedback(Feedback {
                 feedback_ref: "FB-2".into(),
                 code: item("NOPE"),
                 text: "x".into(),
-            }),
+            })),
         )
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::UnknownTraceUnit);
@@ -613,7 +634,7 @@ fn r_l4_delivery_positions_are_coarse_so_no_person_address_is_in_clear() {
     let b = batch("DLV");
     w.unit(&cast, &b, TraceMode::Full);
     let mut d = match valid_record(K::Delivery, &b, 1) {
-        Payload::Delivery(r) => r,
+        Payload::InfoBlock(InfoBlockRecord::Delivery(r)) => r,
         _ => unreachable!(),
     };
     d.positions = vec![Position {
@@ -624,7 +645,10 @@ fn r_l4_delivery_positions_are_coarse_so_no_person_address_is_in_clear() {
     }];
     let before = w.state.clone();
     let e = w
-        .exec(&cast.logistics, Payload::Delivery(d.clone()))
+        .exec(
+            &cast.logistics,
+            Payload::InfoBlock(InfoBlockRecord::Delivery(d.clone())),
+        )
         .unwrap_err();
     assert!(e.names("positions[0].lat_e7"), "{e}");
     assert!(e.names("positions[0].lon_e7"), "{e}");
@@ -634,17 +658,21 @@ fn r_l4_delivery_positions_are_coarse_so_no_person_address_is_in_clear() {
     let e = w
         .exec(
             &cast.trader,
-            Payload::ManualImport(ManualImport {
-                record: SelfDeclaredRecord::Delivery(d.clone()),
+            Payload::Cbeac(CbeacRecord::ManualImport(ManualImport {
+                record: InfoBlockRecord::Delivery(d.clone()),
                 note: "overseas delivery partner not connected".into(),
-            }),
+            })),
         )
         .unwrap_err();
     assert!(e.names("record.positions[0].lat_e7"), "{e}");
     // a coarse position is accepted and shows in the trajectory
     d.positions[0].lat_e7 = 523_700_000;
     d.positions[0].lon_e7 = 49_000_000;
-    w.exec(&cast.logistics, Payload::Delivery(d)).unwrap();
+    w.exec(
+        &cast.logistics,
+        Payload::InfoBlock(InfoBlockRecord::Delivery(d)),
+    )
+    .unwrap();
     let t = trajectory(&w.state, &b).unwrap();
     assert_eq!(t.points.len(), 1);
     assert_eq!(t.points[0].position.lat_e7, 523_700_000);
@@ -694,21 +722,21 @@ fn r_s7_attack_a_feedback_flood_cannot_hide_a_units_provider() {
     for i in 0..1001 {
         w.exec(
             &who,
-            Payload::Feedback(Feedback {
+            Payload::Consumer(ConsumerRecord::Feedback(Feedback {
                 feedback_ref: format!("FLOOD-{i}"),
                 code: code.clone(),
                 text: "?".into(),
-            }),
+            })),
         )
         .unwrap();
     }
     w.exec(
         &cast.trader,
-        Payload::FeedbackAnswer(FeedbackAnswer {
+        Payload::Consumer(ConsumerRecord::FeedbackAnswer(FeedbackAnswer {
             author: who.public(),
             feedback_ref: "FLOOD-1000".into(),
             text: "we shipped it on 1 May".into(),
-        }),
+        })),
     )
     .unwrap();
 }

@@ -7,11 +7,11 @@ mod common;
 use common::*;
 use tracechain_contracts::{
     authenticate, execute_block, execute_transaction, state_keys, BadSignature, BlockCache,
-    ErrorCode, ParentTree, RecordEnvelope, StateView, VerifiedTx,
+    ErrorCode, ParentTree, RecordEnvelope, RecordSource, StateView, VerifiedTx,
 };
 use tracechain_types::payload::PayloadKind as K;
 use tracechain_types::records::*;
-use tracechain_types::{encode, Payload};
+use tracechain_types::{encode, InfoBlockRecord, ParticipantRecord, Payload};
 
 #[test]
 fn r_d4_stored_envelope_is_the_canonical_record_envelope_encoding() {
@@ -34,7 +34,7 @@ fn r_d4_stored_envelope_is_the_canonical_record_envelope_encoding() {
         signer: cast.producer.public(),
         height: c.height,
         timestamp_ms: c.timestamp_ms,
-        self_declared: false,
+        source: RecordSource::Transaction,
         payload,
     });
     assert_eq!(stored, expected);
@@ -113,14 +113,16 @@ fn r_a3_block_cache_forgets_a_participant_suspended_earlier_in_the_block() {
     let first = w.tx(&cast.producer, valid_record(K::Production, &code, 1));
     let suspend = w.tx(
         &cast.regulator,
-        Payload::ParticipantDecision(ParticipantDecision {
-            participant: cast.producer.public(),
-            action: ParticipantAction::Suspend,
-            reason: "audit".into(),
-        }),
+        Payload::Participant(ParticipantRecord::ParticipantDecision(
+            ParticipantDecision {
+                participant: cast.producer.public(),
+                action: ParticipantAction::Suspend,
+                reason: "audit".into(),
+            },
+        )),
     );
     let mut second = valid_record(K::Production, &code, 2);
-    if let Payload::Production(p) = &mut second {
+    if let Payload::InfoBlock(InfoBlockRecord::Production(p)) = &mut second {
         p.producer_name = Some("again".into());
     }
     let second = tracechain_types::TxBody {

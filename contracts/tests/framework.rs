@@ -10,7 +10,7 @@ use tracechain_contracts::{
     authenticate, state_tree_update, ErrorCode, MemoryState, Overlay, ParentTree, State, StateView,
 };
 use tracechain_types::records::*;
-use tracechain_types::{Hash, Payload};
+use tracechain_types::{Hash, ParticipantRecord, Payload, TraceUnitRecord};
 
 #[test]
 fn overlay_reads_own_writes_and_scans_merged_in_order() {
@@ -48,10 +48,10 @@ fn overlay_reads_own_writes_and_scans_merged_in_order() {
 fn r_d3_sequence_must_be_next_and_tx_not_expired() {
     let mut w = World::new();
     let k = key(1);
-    let reg = Payload::RegisterParticipant(registration(
+    let reg = Payload::Participant(ParticipantRecord::RegisterParticipant(registration(
         ParticipantCategory::Logistics,
         vec![NodeType::TallyPicking],
-    ));
+    )));
     // wrong sequence
     let tx = tracechain_types::TxBody {
         sequence: 1,
@@ -70,10 +70,10 @@ fn r_d3_sequence_must_be_next_and_tx_not_expired() {
     assert_eq!((e.rule, e.code), (Rule::RD3, ErrorCode::Expired));
     // expiry == height is still fine; sequence advances
     w.exec(&k, reg).unwrap();
-    let again = Payload::TradeRelationship(TradeRelationship {
+    let again = Payload::Participant(ParticipantRecord::TradeRelationship(TradeRelationship {
         counterparty: key(2).public(),
         terms: Hash::digest(b"t"),
-    });
+    }));
     let tx = tracechain_types::TxBody {
         sequence: 0,
         ..w.tx(&k, again).body
@@ -99,27 +99,29 @@ fn r_a1_registration_pending_until_regulator_approves() {
     let k = key(1);
     w.exec(
         &k,
-        Payload::RegisterParticipant(registration(
+        Payload::Participant(ParticipantRecord::RegisterParticipant(registration(
             ParticipantCategory::TradeEntity(TradeEntityKind::Manufacturer),
             vec![NodeType::Producer],
-        )),
+        ))),
     )
     .unwrap();
     w.hold_prefix(&k, PREFIX);
-    let unit = Payload::RegisterTraceUnit(TraceUnitRegistration {
+    let unit = Payload::TraceUnit(TraceUnitRecord::RegisterTraceUnit(TraceUnitRegistration {
         code: batch("L1"),
         mode: TraceMode::Full,
         product_name: "Tea".into(),
-    });
+    }));
     let e = w.exec(&k, unit.clone()).unwrap_err();
     assert_eq!((e.rule, e.code), (Rule::RA1, ErrorCode::NotApproved));
     w.exec(
         &reg,
-        Payload::ParticipantDecision(ParticipantDecision {
-            participant: k.public(),
-            action: ParticipantAction::Approve,
-            reason: "licence checked".into(),
-        }),
+        Payload::Participant(ParticipantRecord::ParticipantDecision(
+            ParticipantDecision {
+                participant: k.public(),
+                action: ParticipantAction::Approve,
+                reason: "licence checked".into(),
+            },
+        )),
     )
     .unwrap();
     w.exec(&k, unit).unwrap();
@@ -132,11 +134,17 @@ fn block_state_root_is_the_map_root_after_the_block() {
     let k2 = key(2);
     let t1 = w.tx(
         &k1,
-        Payload::RegisterParticipant(registration(ParticipantCategory::Logistics, vec![])),
+        Payload::Participant(ParticipantRecord::RegisterParticipant(registration(
+            ParticipantCategory::Logistics,
+            vec![],
+        ))),
     );
     let t2 = w.tx(
         &k2,
-        Payload::RegisterParticipant(registration(ParticipantCategory::Financial, vec![])),
+        Payload::Participant(ParticipantRecord::RegisterParticipant(registration(
+            ParticipantCategory::Financial,
+            vec![],
+        ))),
     );
     let nodes = authenticate(&w.state, 4);
     let parent = ParentTree::at(&nodes, 4);

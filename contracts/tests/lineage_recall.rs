@@ -13,7 +13,7 @@ use tracechain_contracts::Rule;
 use tracechain_contracts::{recall, ErrorCode};
 use tracechain_types::payload::PayloadKind as K;
 use tracechain_types::records::*;
-use tracechain_types::Payload;
+use tracechain_types::{InfoBlockRecord, LineageRecord, Payload, RecallRecord, TraceUnitRecord};
 
 fn set(v: &[&str]) -> BTreeSet<String> {
     v.iter().map(|s| s.to_string()).collect()
@@ -92,11 +92,11 @@ fn r_s3_simulate_writes_nothing_issue_makes_affected_units_show_recalled() {
     assert!(!recall::status(&c.w.state, &item("B2")).unwrap().recalled());
     c.w.exec(
         &c.cast.producer,
-        Payload::Recall(Recall {
+        Payload::Recall(RecallRecord::Recall(Recall {
             recall_ref: "RC-2024-01".into(),
             batch: c.m1.clone(),
             reason: "allergen contamination".into(),
-        }),
+        })),
     )
     .unwrap();
     for u in [c.m1.clone(), c.pa.clone(), item("A3"), item("B2")] {
@@ -120,11 +120,11 @@ fn r_s3_simulate_writes_nothing_issue_makes_affected_units_show_recalled() {
     let e =
         c.w.exec(
             &c.cast.producer,
-            Payload::Recall(Recall {
+            Payload::Recall(RecallRecord::Recall(Recall {
                 recall_ref: "RC-2024-01".into(),
                 batch: c.pa.clone(),
                 reason: "again".into(),
-            }),
+            })),
         )
         .unwrap_err();
     assert_eq!((e.rule, e.code), (Rule::RS3, ErrorCode::AlreadyExists));
@@ -140,11 +140,11 @@ fn r_s3_recall_only_by_the_batch_registrant_or_a_regulator_and_only_of_batches()
         tracechain_contracts::registry::ParticipantState::Approved,
     );
     let r = |b: TraceCode, r: &str| {
-        Payload::Recall(Recall {
+        Payload::Recall(RecallRecord::Recall(Recall {
             recall_ref: r.into(),
             batch: b,
             reason: "suspected".into(),
-        })
+        }))
     };
     let e = c.w.exec(&other, r(c.m1.clone(), "X")).unwrap_err();
     assert_eq!((e.rule, e.code), (Rule::RS3, ErrorCode::NotOwner));
@@ -158,11 +158,11 @@ fn r_s3_recall_only_by_the_batch_registrant_or_a_regulator_and_only_of_batches()
     let e =
         c.w.exec(
             &c.cast.producer,
-            Payload::Recall(Recall {
+            Payload::Recall(RecallRecord::Recall(Recall {
                 recall_ref: " ".into(),
                 batch: c.m1.clone(),
                 reason: String::new(),
-            }),
+            })),
         )
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::MissingBasicItem);
@@ -226,12 +226,12 @@ fn r_s3_lineage_records_name_every_bad_field() {
     let e =
         c.w.exec(
             &c.cast.logistics,
-            Payload::Aggregation(Aggregation {
+            Payload::Lineage(LineageRecord::Aggregation(Aggregation {
                 sscc: bad_sscc,
                 contents: vec![],
                 action: AggregationAction::Pack,
                 time: "yesterday".into(),
-            }),
+            })),
         )
         .unwrap_err();
     assert!(
@@ -356,10 +356,10 @@ fn r_s3_attack_a_recall_of_a_batch_with_100032_items_is_complete() {
         n += serials.len();
         w.exec(
             &cast.producer,
-            Payload::RegisterItemCodes(ItemCodesRegistration {
+            Payload::TraceUnit(TraceUnitRecord::RegisterItemCodes(ItemCodesRegistration {
                 batch: b.clone(),
                 serials,
-            }),
+            })),
         )
         .unwrap();
     }
@@ -368,11 +368,12 @@ fn r_s3_attack_a_recall_of_a_batch_with_100032_items_is_complete() {
         gtin: GTIN.into(),
         serial: "S100031".into(),
     };
-    let Payload::Order(mut o) = valid_record(K::Order, &item, 1) else {
+    let Payload::InfoBlock(InfoBlockRecord::Order(mut o)) = valid_record(K::Order, &item, 1) else {
         unreachable!()
     };
     o.order_ref = None;
-    w.exec(&cast.trader, Payload::Order(o)).unwrap();
+    w.exec(&cast.trader, Payload::InfoBlock(InfoBlockRecord::Order(o)))
+        .unwrap();
     let imp = recall::impact(&w.state, &b).unwrap();
     assert_eq!(imp.units.len(), total + 1, "the batch and every item");
     assert!(

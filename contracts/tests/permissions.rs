@@ -11,7 +11,11 @@ use tracechain_contracts::ErrorCode;
 use tracechain_contracts::Rule;
 use tracechain_types::payload::{PayloadKind as K, ValidatorSetChange};
 use tracechain_types::records::*;
-use tracechain_types::{Hash, Payload};
+use tracechain_types::{
+    decode, encode, CbeacRecord, ChainRecord, ClosedLoopRecord, ConsumerRecord, DocumentRecord,
+    EpcisRecord, Hash, InfoBlockRecord, LineageRecord, ParticipantRecord, Payload, RecallRecord,
+    TraceUnitRecord,
+};
 
 const PERMISSION_CODES: [ErrorCode; 6] = [
     ErrorCode::NotRegistered,
@@ -114,115 +118,133 @@ fn sample(kind: K, code: &TraceCode, other: &tracechain_types::PublicKey) -> Pay
     let t = "2024-05-01T08:30:00Z".to_string();
     let codes = vec![code.clone()];
     match kind {
-        K::ValidatorSetChange => Payload::ValidatorSetChange(ValidatorSetChange {
-            new_set: ctx(1).validators,
-            approvals: vec![],
-        }),
-        K::RegisterParticipant => {
-            Payload::RegisterParticipant(registration(ParticipantCategory::Logistics, vec![]))
+        K::ValidatorSetChange => {
+            Payload::Chain(ChainRecord::ValidatorSetChange(ValidatorSetChange {
+                new_set: ctx(1).validators,
+                approvals: vec![],
+            }))
         }
-        K::ParticipantDecision => Payload::ParticipantDecision(ParticipantDecision {
-            participant: *other,
-            action: ParticipantAction::Suspend,
-            reason: "audit".into(),
-        }),
-        K::TradeRelationship => Payload::TradeRelationship(TradeRelationship {
-            counterparty: *other,
-            terms: Hash::digest(b"terms"),
-        }),
-        K::RegisterTraceUnit => Payload::RegisterTraceUnit(TraceUnitRegistration {
-            code: batch("NEW"),
-            mode: TraceMode::Full,
-            product_name: "Tea".into(),
-        }),
-        K::RegisterItemCodes => Payload::RegisterItemCodes(ItemCodesRegistration {
-            batch: code.clone(),
-            serials: vec!["I1".into()],
-        }),
-        K::Transformation => Payload::Transformation(Transformation {
+        K::RegisterParticipant => Payload::Participant(ParticipantRecord::RegisterParticipant(
+            registration(ParticipantCategory::Logistics, vec![]),
+        )),
+        K::ParticipantDecision => Payload::Participant(ParticipantRecord::ParticipantDecision(
+            ParticipantDecision {
+                participant: *other,
+                action: ParticipantAction::Suspend,
+                reason: "audit".into(),
+            },
+        )),
+        K::TradeRelationship => {
+            Payload::Participant(ParticipantRecord::TradeRelationship(TradeRelationship {
+                counterparty: *other,
+                terms: Hash::digest(b"terms"),
+            }))
+        }
+        K::RegisterTraceUnit => {
+            Payload::TraceUnit(TraceUnitRecord::RegisterTraceUnit(TraceUnitRegistration {
+                code: batch("NEW"),
+                mode: TraceMode::Full,
+                product_name: "Tea".into(),
+            }))
+        }
+        K::RegisterItemCodes => {
+            Payload::TraceUnit(TraceUnitRecord::RegisterItemCodes(ItemCodesRegistration {
+                batch: code.clone(),
+                serials: vec!["I1".into()],
+            }))
+        }
+        K::Transformation => Payload::Lineage(LineageRecord::Transformation(Transformation {
             inputs: codes.clone(),
             outputs: vec![batch("OUT")],
             time: t,
-        }),
-        K::Aggregation => Payload::Aggregation(Aggregation {
+        })),
+        K::Aggregation => Payload::Lineage(LineageRecord::Aggregation(Aggregation {
             sscc: "106141411234567897".into(),
             contents: codes,
             action: AggregationAction::Pack,
             time: t,
-        }),
-        K::Shipment => Payload::Shipment(Shipment {
+        })),
+        K::Shipment => Payload::Lineage(LineageRecord::Shipment(Shipment {
             trace_codes: codes,
             ssccs: vec![],
             destination_country: "NL".into(),
             reference: "WB1".into(),
             time: t,
-        }),
-        K::Filing => Payload::Filing(Filing {
+        })),
+        K::Filing => Payload::Cbeac(CbeacRecord::Filing(Filing {
             filing_ref: "F1".into(),
             document: Hash::digest(b"f"),
             departments: vec![Agency::Customs],
             valid_until: "2030-01-01".into(),
-        }),
-        K::FilingDecision => Payload::FilingDecision(FilingDecision {
+        })),
+        K::FilingDecision => Payload::Cbeac(CbeacRecord::FilingDecision(FilingDecision {
             enterprise: *other,
             filing_ref: "F1".into(),
             verdict: Verdict::Approve,
             reason: "ok".into(),
-        }),
-        K::ExportDeclaration => Payload::ExportDeclaration(ExportDeclaration {
+        })),
+        K::ExportDeclaration => Payload::Cbeac(CbeacRecord::ExportDeclaration(ExportDeclaration {
             declaration_ref: "D1".into(),
             trace_codes: codes,
             order_refs: vec![],
             waybill_refs: vec![],
             receipt_refs: vec![],
             departments: vec![Agency::Customs],
-        }),
-        K::DeclarationDecision => Payload::DeclarationDecision(DeclarationDecision {
-            enterprise: *other,
-            declaration_ref: "D1".into(),
-            verdict: Verdict::Approve,
-            reason: "ok".into(),
-        }),
-        K::ManualImport => Payload::ManualImport(ManualImport {
-            record: SelfDeclaredRecord::DeliveryException(DeliveryExceptionRecord {
+        })),
+        K::DeclarationDecision => {
+            Payload::Cbeac(CbeacRecord::DeclarationDecision(DeclarationDecision {
+                enterprise: *other,
+                declaration_ref: "D1".into(),
+                verdict: Verdict::Approve,
+                reason: "ok".into(),
+            }))
+        }
+        K::ManualImport => Payload::Cbeac(CbeacRecord::ManualImport(ManualImport {
+            record: InfoBlockRecord::DeliveryException(DeliveryExceptionRecord {
                 trace_codes: codes,
                 exception_type: Some(ExceptionType::Loss),
                 ..Default::default()
             }),
             note: "overseas".into(),
-        }),
-        K::LinkAuthorisation => Payload::LinkAuthorisation(LinkAuthorisation {
-            grantee: *other,
-            scope: LinkScope::Marketplace,
-            valid_until_height: 1000,
-            withdraw: false,
-        }),
-        K::PaymentOrderLink => Payload::PaymentOrderLink(PaymentOrderLink {
-            enterprise: *other,
-            order_ref: "ORD-1".into(),
-            receipt_ref: "RCP-1".into(),
-        }),
-        K::BulkImport => Payload::BulkImport(BulkImport {
+        })),
+        K::LinkAuthorisation => {
+            Payload::ClosedLoop(ClosedLoopRecord::LinkAuthorisation(LinkAuthorisation {
+                grantee: *other,
+                scope: LinkScope::Marketplace,
+                valid_until_height: 1000,
+                withdraw: false,
+            }))
+        }
+        K::PaymentOrderLink => {
+            Payload::ClosedLoop(ClosedLoopRecord::PaymentOrderLink(PaymentOrderLink {
+                enterprise: *other,
+                order_ref: "ORD-1".into(),
+                receipt_ref: "RCP-1".into(),
+            }))
+        }
+        K::BulkImport => Payload::ClosedLoop(ClosedLoopRecord::BulkImport(BulkImport {
             source: "ExampleMall".into(),
             records: vec![],
-        }),
-        K::DocumentAnchor => Payload::DocumentAnchor(DocumentAnchor {
+        })),
+        K::DocumentAnchor => Payload::Document(DocumentRecord::DocumentAnchor(DocumentAnchor {
             document_hash: Hash::digest(b"doc"),
             document_type: DocumentType::TestReport,
             valid_from: t,
             valid_until: None,
             trace_codes: codes,
-        }),
-        K::DocumentRevocation => Payload::DocumentRevocation(DocumentRevocation {
-            document_hash: Hash::digest(b"doc"),
-            reason: "wrong".into(),
-        }),
-        K::Recall => Payload::Recall(Recall {
+        })),
+        K::DocumentRevocation => {
+            Payload::Document(DocumentRecord::DocumentRevocation(DocumentRevocation {
+                document_hash: Hash::digest(b"doc"),
+                reason: "wrong".into(),
+            }))
+        }
+        K::Recall => Payload::Recall(RecallRecord::Recall(Recall {
             recall_ref: "R1".into(),
             batch: code.clone(),
             reason: "contamination".into(),
-        }),
-        K::ConsumerScan => Payload::ConsumerScan(ConsumerScan {
+        })),
+        K::ConsumerScan => Payload::Consumer(ConsumerRecord::ConsumerScan(ConsumerScan {
             code: TraceCode::Item {
                 gtin: GTIN.into(),
                 serial: "S1".into(),
@@ -231,51 +253,230 @@ fn sample(kind: K, code: &TraceCode, other: &tracechain_types::PublicKey) -> Pay
             country: "NL".into(),
             coarse_lat_e2: None,
             coarse_lon_e2: None,
-        }),
-        K::Feedback => Payload::Feedback(Feedback {
+        })),
+        K::Feedback => Payload::Consumer(ConsumerRecord::Feedback(Feedback {
             feedback_ref: "FB1".into(),
             code: code.clone(),
             text: "tastes great".into(),
-        }),
-        K::FeedbackAnswer => Payload::FeedbackAnswer(FeedbackAnswer {
+        })),
+        K::FeedbackAnswer => Payload::Consumer(ConsumerRecord::FeedbackAnswer(FeedbackAnswer {
             author: *other,
             feedback_ref: "FB1".into(),
             text: "thanks".into(),
-        }),
+        })),
         K::EpcisEvent => {
             let prehash = "eventType=ObjectEventeventTime=2024-05-01T08:30:00.000Z".to_string();
-            Payload::EpcisEvent(tracechain_types::records::epcis::EpcisEventRecord {
-                event_hash: Hash::digest(prehash.as_bytes()),
-                event_type: tracechain_types::records::epcis::EpcisEventType::ObjectEvent,
-                event_time_ms: 1_714_552_200_000,
-                biz_step: Some("https://ref.gs1.org/cbv/BizStep-inspecting".into()),
-                trace_codes: codes,
-                prehash,
-                error_declaration: None,
-            })
+            Payload::Epcis(EpcisRecord::EpcisEvent(
+                tracechain_types::records::epcis::EpcisEventRecord {
+                    event_hash: Hash::digest(prehash.as_bytes()),
+                    event_type: tracechain_types::records::epcis::EpcisEventType::ObjectEvent,
+                    event_time_ms: 1_714_552_200_000,
+                    biz_step: Some("https://ref.gs1.org/cbv/BizStep-inspecting".into()),
+                    trace_codes: codes,
+                    prehash,
+                    error_declaration: None,
+                },
+            ))
         }
-        K::CompanyPrefixClaim => Payload::CompanyPrefixClaim(CompanyPrefixClaim {
-            prefix: "4006381".into(),
-            evidence: Hash::digest(b"GS1 licence"),
-        }),
-        K::CompanyPrefixDecision => Payload::CompanyPrefixDecision(CompanyPrefixDecision {
-            holder: *other,
-            prefix: "4006381".into(),
-            action: PrefixAction::Reject,
-            reason: "no licence".into(),
-        }),
-        K::CompanyPrefixDelegation => Payload::CompanyPrefixDelegation(CompanyPrefixDelegation {
-            prefix: "6901234".into(),
-            delegate: *other,
-            withdraw: false,
-        }),
-        K::Handover => Payload::Handover(Handover {
+        K::CompanyPrefixClaim => {
+            Payload::Participant(ParticipantRecord::CompanyPrefixClaim(CompanyPrefixClaim {
+                prefix: "4006381".into(),
+                evidence: Hash::digest(b"GS1 licence"),
+            }))
+        }
+        K::CompanyPrefixDecision => Payload::Participant(ParticipantRecord::CompanyPrefixDecision(
+            CompanyPrefixDecision {
+                holder: *other,
+                prefix: "4006381".into(),
+                action: PrefixAction::Reject,
+                reason: "no licence".into(),
+            },
+        )),
+        K::CompanyPrefixDelegation => Payload::Participant(
+            ParticipantRecord::CompanyPrefixDelegation(CompanyPrefixDelegation {
+                prefix: "6901234".into(),
+                delegate: *other,
+                withdraw: false,
+            }),
+        ),
+        K::Handover => Payload::TraceUnit(TraceUnitRecord::Handover(Handover {
             trace_codes: codes.clone(),
             to: *other,
-        }),
+        })),
         // block kinds: C1 uses declaration 2 (1 exists already), C2 updates declaration 1
         K::CustomsDeclaration => valid_record(kind, code, 2),
         _ => valid_record(kind, code, 1),
+    }
+}
+
+/// The encoding of records is permanent once a block is written (ADR 0052): each kind's
+/// Borsh tags (family, then kind within the family) and its JSON names, pinned here. A
+/// change to this table is a fork.
+const PINNED_TAGS: [(K, u8, u8, &str, &str); 42] = [
+    (K::ValidatorSetChange, 0, 0, "chain", "validator_set_change"),
+    (
+        K::RegisterParticipant,
+        1,
+        0,
+        "participant",
+        "register_participant",
+    ),
+    (
+        K::ParticipantDecision,
+        1,
+        1,
+        "participant",
+        "participant_decision",
+    ),
+    (
+        K::TradeRelationship,
+        1,
+        2,
+        "participant",
+        "trade_relationship",
+    ),
+    (
+        K::CompanyPrefixClaim,
+        1,
+        3,
+        "participant",
+        "company_prefix_claim",
+    ),
+    (
+        K::CompanyPrefixDecision,
+        1,
+        4,
+        "participant",
+        "company_prefix_decision",
+    ),
+    (
+        K::CompanyPrefixDelegation,
+        1,
+        5,
+        "participant",
+        "company_prefix_delegation",
+    ),
+    (
+        K::RegisterTraceUnit,
+        2,
+        0,
+        "trace_unit",
+        "register_trace_unit",
+    ),
+    (
+        K::RegisterItemCodes,
+        2,
+        1,
+        "trace_unit",
+        "register_item_codes",
+    ),
+    (K::Handover, 2, 2, "trace_unit", "handover"),
+    (K::Materials, 3, 0, "info_block", "materials"),
+    (K::Production, 3, 1, "info_block", "production"),
+    (K::ProductFeatures, 3, 2, "info_block", "product_features"),
+    (K::ProductCode, 3, 3, "info_block", "product_code"),
+    (K::Order, 3, 4, "info_block", "order"),
+    (K::PaymentReceipt, 3, 5, "info_block", "payment_receipt"),
+    (
+        K::TradeProductCode,
+        3,
+        6,
+        "info_block",
+        "trade_product_code",
+    ),
+    (K::Tally, 3, 7, "info_block", "tally"),
+    (K::Transport, 3, 8, "info_block", "transport"),
+    (K::Warehousing, 3, 9, "info_block", "warehousing"),
+    (K::Delivery, 3, 10, "info_block", "delivery"),
+    (
+        K::DeliveryException,
+        3,
+        11,
+        "info_block",
+        "delivery_exception",
+    ),
+    (
+        K::CustomsDeclaration,
+        3,
+        12,
+        "info_block",
+        "customs_declaration",
+    ),
+    (K::CustomsStatus, 3, 13, "info_block", "customs_status"),
+    (K::Transformation, 4, 0, "lineage", "transformation"),
+    (K::Aggregation, 4, 1, "lineage", "aggregation"),
+    (K::Shipment, 4, 2, "lineage", "shipment"),
+    (K::Filing, 5, 0, "cbeac", "filing"),
+    (K::FilingDecision, 5, 1, "cbeac", "filing_decision"),
+    (K::ExportDeclaration, 5, 2, "cbeac", "export_declaration"),
+    (
+        K::DeclarationDecision,
+        5,
+        3,
+        "cbeac",
+        "declaration_decision",
+    ),
+    (K::ManualImport, 5, 4, "cbeac", "manual_import"),
+    (
+        K::LinkAuthorisation,
+        6,
+        0,
+        "closed_loop",
+        "link_authorisation",
+    ),
+    (
+        K::PaymentOrderLink,
+        6,
+        1,
+        "closed_loop",
+        "payment_order_link",
+    ),
+    (K::BulkImport, 6, 2, "closed_loop", "bulk_import"),
+    (K::DocumentAnchor, 7, 0, "document", "document_anchor"),
+    (
+        K::DocumentRevocation,
+        7,
+        1,
+        "document",
+        "document_revocation",
+    ),
+    (K::Recall, 8, 0, "recall", "recall"),
+    (K::ConsumerScan, 9, 0, "consumer", "consumer_scan"),
+    (K::Feedback, 9, 1, "consumer", "feedback"),
+    (K::FeedbackAnswer, 9, 2, "consumer", "feedback_answer"),
+    (K::EpcisEvent, 10, 0, "epcis", "epcis_event"),
+];
+
+#[test]
+fn payload_encoding_pins_family_and_kind_tags() {
+    let other = key(99).public();
+    let code = batch("PIN");
+    assert_eq!(
+        PINNED_TAGS.iter().map(|p| p.0).collect::<Vec<_>>(),
+        K::ALL.to_vec(),
+        "every kind pinned, in tag order"
+    );
+    for (kind, family_tag, kind_tag, family, name) in PINNED_TAGS {
+        let p = sample(kind, &code, &other);
+        assert_eq!(p.kind(), kind);
+        let bytes = encode(&p);
+        assert_eq!((bytes[0], bytes[1]), (family_tag, kind_tag), "{kind:?}");
+        let json = serde_json::to_value(&p).unwrap();
+        assert_eq!(
+            (json["family"].as_str(), json["kind"].as_str()),
+            (Some(family), Some(name)),
+            "{kind:?}"
+        );
+        assert_eq!(
+            serde_json::from_value::<Payload>(json).unwrap(),
+            p,
+            "{kind:?}"
+        );
+        assert_eq!(
+            decode::<Payload>(&bytes, bytes.len()).unwrap(),
+            p,
+            "{kind:?}"
+        );
     }
 }
 
@@ -334,8 +535,7 @@ fn r_a2_r_a3_r_n_permission_matrix_every_shape_state_and_kind() {
                     if let Err(e) = &r {
                         assert!(!is_gate_refusal(e), "{where_}: refused by permission: {e}");
                     }
-                    let own_kind = tracechain_contracts::info_blocks::category_of(&payload)
-                        .is_some()
+                    let own_kind = payload.category().is_some()
                         || matches!(
                             kind,
                             K::RegisterParticipant

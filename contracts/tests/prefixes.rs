@@ -9,7 +9,7 @@ use tracechain_contracts::registry::ParticipantState;
 use tracechain_contracts::ErrorCode;
 use tracechain_contracts::Rule;
 use tracechain_types::records::*;
-use tracechain_types::{Hash, Payload, SecretKey};
+use tracechain_types::{Hash, ParticipantRecord, Payload, SecretKey, TraceUnitRecord};
 
 fn squatter(w: &mut World, seed: u64) -> SecretKey {
     w.seed(
@@ -21,11 +21,11 @@ fn squatter(w: &mut World, seed: u64) -> SecretKey {
 }
 
 fn register(code: TraceCode) -> Payload {
-    Payload::RegisterTraceUnit(TraceUnitRegistration {
+    Payload::TraceUnit(TraceUnitRecord::RegisterTraceUnit(TraceUnitRegistration {
         code,
         mode: TraceMode::Full,
         product_name: "Green tea".into(),
-    })
+    }))
 }
 
 fn code3(b: &str) -> TraceCode {
@@ -36,27 +36,31 @@ fn code3(b: &str) -> TraceCode {
 }
 
 fn claim(prefix: &str) -> Payload {
-    Payload::CompanyPrefixClaim(CompanyPrefixClaim {
+    Payload::Participant(ParticipantRecord::CompanyPrefixClaim(CompanyPrefixClaim {
         prefix: prefix.into(),
         evidence: Hash::digest(b"GS1 licence certificate"),
-    })
+    }))
 }
 
 fn decision(holder: &SecretKey, prefix: &str, action: PrefixAction) -> Payload {
-    Payload::CompanyPrefixDecision(CompanyPrefixDecision {
-        holder: holder.public(),
-        prefix: prefix.into(),
-        action,
-        reason: "licence checked with the GS1 member organisation".into(),
-    })
+    Payload::Participant(ParticipantRecord::CompanyPrefixDecision(
+        CompanyPrefixDecision {
+            holder: holder.public(),
+            prefix: prefix.into(),
+            action,
+            reason: "licence checked with the GS1 member organisation".into(),
+        },
+    ))
 }
 
 fn delegation(prefix: &str, to: &SecretKey, withdraw: bool) -> Payload {
-    Payload::CompanyPrefixDelegation(CompanyPrefixDelegation {
-        prefix: prefix.into(),
-        delegate: to.public(),
-        withdraw,
-    })
+    Payload::Participant(ParticipantRecord::CompanyPrefixDelegation(
+        CompanyPrefixDelegation {
+            prefix: prefix.into(),
+            delegate: to.public(),
+            withdraw,
+        },
+    ))
 }
 
 /// Anyone could register another brand's GTIN + batch first; the brand then got
@@ -189,10 +193,10 @@ fn r_i2_company_prefix_claims_are_digits_with_evidence() {
     let e = w
         .exec(
             &cast.producer,
-            Payload::CompanyPrefixClaim(CompanyPrefixClaim {
+            Payload::Participant(ParticipantRecord::CompanyPrefixClaim(CompanyPrefixClaim {
                 prefix: "7012345".into(),
                 evidence: Hash::ZERO,
-            }),
+            })),
         )
         .unwrap_err();
     assert!(e.names("evidence"), "{e}");

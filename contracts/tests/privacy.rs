@@ -11,7 +11,9 @@ use tracechain_contracts::registry::ParticipantState;
 use tracechain_contracts::{completeness, documents, scan, trace};
 use tracechain_types::payload::PayloadKind as K;
 use tracechain_types::records::*;
-use tracechain_types::{Hash, Payload};
+use tracechain_types::{
+    ConsumerRecord, Hash, InfoBlockRecord, ParticipantRecord, Payload, TraceUnitRecord,
+};
 
 const MARKER: &str = "CANARY-Zhang-San-13800000000";
 
@@ -31,10 +33,10 @@ fn privacy_attack_a_marker_in_every_personal_field_never_appears_in_clear() {
     w.unit(&cast, &code, TraceMode::Full);
     w.exec(
         &cast.producer,
-        Payload::RegisterItemCodes(ItemCodesRegistration {
+        Payload::TraceUnit(TraceUnitRecord::RegisterItemCodes(ItemCodesRegistration {
             batch: code.clone(),
             serials: vec!["P1".into()],
-        }),
+        })),
     )
     .unwrap();
     let item = TraceCode::Item {
@@ -46,24 +48,24 @@ fn privacy_attack_a_marker_in_every_personal_field_never_appears_in_clear() {
     for kind in BLOCK_KINDS {
         let mut r = valid_record(kind, &code, 1);
         match &mut r {
-            Payload::Materials(x) => x.supplier_contact = Some(p),
-            Payload::Production(x) => x.contact = Some(p),
-            Payload::Order(x) => {
+            Payload::InfoBlock(InfoBlockRecord::Materials(x)) => x.supplier_contact = Some(p),
+            Payload::InfoBlock(InfoBlockRecord::Production(x)) => x.contact = Some(p),
+            Payload::InfoBlock(InfoBlockRecord::Order(x)) => {
                 x.shipping_address = Some(p);
                 x.consignee = Some(p);
                 x.consignee_contact = Some(p);
             }
-            Payload::PaymentReceipt(x) => x.payee = Some(p),
-            Payload::Transport(x) => {
+            Payload::InfoBlock(InfoBlockRecord::PaymentReceipt(x)) => x.payee = Some(p),
+            Payload::InfoBlock(InfoBlockRecord::Transport(x)) => {
                 x.shipper = Some(p);
                 x.destination = Some(Place::Private(p));
             }
-            Payload::Delivery(x) => {
+            Payload::InfoBlock(InfoBlockRecord::Delivery(x)) => {
                 x.deliverer = Some(p);
                 x.receiver = Some(p);
                 x.receiving_location = Some(p);
             }
-            Payload::DeliveryException(x) => x.description = Some(p),
+            Payload::InfoBlock(InfoBlockRecord::DeliveryException(x)) => x.description = Some(p),
             _ => {}
         }
         records.push((kind, r));
@@ -76,15 +78,20 @@ fn privacy_attack_a_marker_in_every_personal_field_never_appears_in_clear() {
     let consumer = key(4711);
     let mut reg = registration(ParticipantCategory::ConsumerOrOther, vec![]);
     reg.identity = Identity::NaturalPerson { commitment: p };
-    w.exec(&consumer, Payload::RegisterParticipant(reg))
-        .unwrap();
+    w.exec(
+        &consumer,
+        Payload::Participant(ParticipantRecord::RegisterParticipant(reg)),
+    )
+    .unwrap();
     w.exec(
         &cast.regulator,
-        Payload::ParticipantDecision(ParticipantDecision {
-            participant: consumer.public(),
-            action: ParticipantAction::Approve,
-            reason: "consumer".into(),
-        }),
+        Payload::Participant(ParticipantRecord::ParticipantDecision(
+            ParticipantDecision {
+                participant: consumer.public(),
+                action: ParticipantAction::Approve,
+                reason: "consumer".into(),
+            },
+        )),
     )
     .unwrap();
     assert_eq!(
@@ -95,13 +102,13 @@ fn privacy_attack_a_marker_in_every_personal_field_never_appears_in_clear() {
     );
     w.exec(
         &consumer,
-        Payload::ConsumerScan(ConsumerScan {
+        Payload::Consumer(ConsumerRecord::ConsumerScan(ConsumerScan {
             code: item.clone(),
             scanner_tag: Hash::ZERO,
             country: "NL".into(),
             coarse_lat_e2: None,
             coarse_lon_e2: None,
-        }),
+        })),
     )
     .unwrap();
 
@@ -130,11 +137,14 @@ fn privacy_attack_a_marker_in_every_personal_field_never_appears_in_clear() {
     assert!(p.verify(&[9u8; 32], MARKER.as_bytes()));
     // control: the same search finds the marker once it is written in a clear field
     let mut clear = match valid_record(K::Warehousing, &code, 2) {
-        Payload::Warehousing(x) => x,
+        Payload::InfoBlock(InfoBlockRecord::Warehousing(x)) => x,
         _ => unreachable!(),
     };
     clear.storage_mode = Some(MARKER.into());
-    w.exec(&cast.logistics, Payload::Warehousing(clear))
-        .unwrap();
+    w.exec(
+        &cast.logistics,
+        Payload::InfoBlock(InfoBlockRecord::Warehousing(clear)),
+    )
+    .unwrap();
     assert!(w.state.entries().any(|(_, v)| contains(v)));
 }

@@ -10,7 +10,9 @@ use tracechain_contracts::Rule;
 use tracechain_contracts::{trace, ErrorCode};
 use tracechain_types::payload::PayloadKind as K;
 use tracechain_types::records::*;
-use tracechain_types::{Hash, Payload};
+use tracechain_types::{
+    Category, ClosedLoopRecord, Hash, InfoBlockRecord, ParticipantRecord, Payload, TraceUnitRecord,
+};
 
 fn decide(
     w: &mut World,
@@ -20,11 +22,13 @@ fn decide(
 ) -> Result<(), tracechain_contracts::ContractError> {
     w.exec(
         reg,
-        Payload::ParticipantDecision(ParticipantDecision {
-            participant: who.public(),
-            action,
-            reason: format!("{action:?} after inspection"),
-        }),
+        Payload::Participant(ParticipantRecord::ParticipantDecision(
+            ParticipantDecision {
+                participant: who.public(),
+                action,
+                reason: format!("{action:?} after inspection"),
+            },
+        )),
     )
     .map(|_| ())
 }
@@ -94,31 +98,35 @@ fn r_b5_decisions_carry_reasons_and_only_regulators_decide() {
     let k = key(5);
     w.exec(
         &k,
-        Payload::RegisterParticipant(registration(
+        Payload::Participant(ParticipantRecord::RegisterParticipant(registration(
             ParticipantCategory::Logistics,
             vec![NodeType::TallyPicking],
-        )),
+        ))),
     )
     .unwrap();
     let e = w
         .exec(
             &cast.producer,
-            Payload::ParticipantDecision(ParticipantDecision {
-                participant: k.public(),
-                action: ParticipantAction::Approve,
-                reason: "x".into(),
-            }),
+            Payload::Participant(ParticipantRecord::ParticipantDecision(
+                ParticipantDecision {
+                    participant: k.public(),
+                    action: ParticipantAction::Approve,
+                    reason: "x".into(),
+                },
+            )),
         )
         .unwrap_err();
     assert_eq!((e.rule, e.code), (Rule::RA1, ErrorCode::NotPermitted));
     let e = w
         .exec(
             &cast.regulator,
-            Payload::ParticipantDecision(ParticipantDecision {
-                participant: k.public(),
-                action: ParticipantAction::Approve,
-                reason: " ".into(),
-            }),
+            Payload::Participant(ParticipantRecord::ParticipantDecision(
+                ParticipantDecision {
+                    participant: k.public(),
+                    action: ParticipantAction::Approve,
+                    reason: " ".into(),
+                },
+            )),
         )
         .unwrap_err();
     assert!(e.names("reason"));
@@ -144,7 +152,10 @@ fn r_a1_rejected_participant_may_register_again() {
     let mut w = World::new();
     let cast = w.cast();
     let k = key(6);
-    let reg = Payload::RegisterParticipant(registration(ParticipantCategory::Logistics, vec![]));
+    let reg = Payload::Participant(ParticipantRecord::RegisterParticipant(registration(
+        ParticipantCategory::Logistics,
+        vec![],
+    )));
     w.exec(&k, reg.clone()).unwrap();
     let e = w.exec(&k, reg.clone()).unwrap_err();
     assert_eq!(e.code, ErrorCode::AlreadyExists);
@@ -165,19 +176,28 @@ fn r_i4_registration_ids_are_verified() {
     );
     set_id(&mut r, RegistrationId::Uscc("91350100M000100Y44".into()));
     let e = w
-        .exec(&key(1), Payload::RegisterParticipant(r.clone()))
+        .exec(
+            &key(1),
+            Payload::Participant(ParticipantRecord::RegisterParticipant(r.clone())),
+        )
         .unwrap_err();
     assert_eq!(e.rule, Rule::RI4);
     assert!(e.names("identity.registration_id.uscc"), "{e}");
     set_id(&mut r, RegistrationId::Gln("4006381333932".into()));
     let e = w
-        .exec(&key(1), Payload::RegisterParticipant(r.clone()))
+        .exec(
+            &key(1),
+            Payload::Participant(ParticipantRecord::RegisterParticipant(r.clone())),
+        )
         .unwrap_err();
     assert!(e.names("identity.registration_id.gln"), "{e}");
     set_id(&mut r, RegistrationId::Gln("4006381333931".into()));
     r.country = "DE".into();
-    w.exec(&key(1), Payload::RegisterParticipant(r.clone()))
-        .unwrap();
+    w.exec(
+        &key(1),
+        Payload::Participant(ParticipantRecord::RegisterParticipant(r.clone())),
+    )
+    .unwrap();
     set_id(
         &mut r,
         RegistrationId::National {
@@ -187,7 +207,10 @@ fn r_i4_registration_ids_are_verified() {
     );
     r.country = "CN".into();
     let e = w
-        .exec(&key(2), Payload::RegisterParticipant(r.clone()))
+        .exec(
+            &key(2),
+            Payload::Participant(ParticipantRecord::RegisterParticipant(r.clone())),
+        )
         .unwrap_err();
     assert!(
         e.names("identity.registration_id"),
@@ -198,7 +221,10 @@ fn r_i4_registration_ids_are_verified() {
     r.country = "XX".into();
     r.identity_document = Hash::ZERO;
     let e = w
-        .exec(&key(2), Payload::RegisterParticipant(r))
+        .exec(
+            &key(2),
+            Payload::Participant(ParticipantRecord::RegisterParticipant(r)),
+        )
         .unwrap_err();
     for f in [
         "identity.legal_name",
@@ -234,8 +260,11 @@ fn r_a1_natural_person_identity_is_a_salted_commitment_and_only_for_consumers() 
     // A consumer registers as a natural person: the registry holds the commitment only.
     let mut r = registration(ParticipantCategory::ConsumerOrOther, vec![]);
     r.identity = person.clone();
-    w.exec(&key(11), Payload::RegisterParticipant(r.clone()))
-        .unwrap();
+    w.exec(
+        &key(11),
+        Payload::Participant(ParticipantRecord::RegisterParticipant(r.clone())),
+    )
+    .unwrap();
     let stored = registry::load(&w.state, &key(11).public()).unwrap();
     assert_eq!(stored.registration.identity, person);
     assert_eq!(stored.registration.identity.public_name(), None);
@@ -246,7 +275,11 @@ fn r_a1_natural_person_identity_is_a_salted_commitment_and_only_for_consumers() 
     );
     // "Consumer or other" may also be an organisation (another enterprise holding a code).
     let org = registration(ParticipantCategory::ConsumerOrOther, vec![]);
-    w.exec(&key(12), Payload::RegisterParticipant(org)).unwrap();
+    w.exec(
+        &key(12),
+        Payload::Participant(ParticipantRecord::RegisterParticipant(org)),
+    )
+    .unwrap();
     // Every other category must be an organisation.
     for cat in [
         ParticipantCategory::TradeEntity(TradeEntityKind::Manufacturer),
@@ -258,7 +291,10 @@ fn r_a1_natural_person_identity_is_a_salted_commitment_and_only_for_consumers() 
         let mut r = registration(cat, vec![]);
         r.identity = person.clone();
         let e = w
-            .exec(&key(13), Payload::RegisterParticipant(r))
+            .exec(
+                &key(13),
+                Payload::Participant(ParticipantRecord::RegisterParticipant(r)),
+            )
             .unwrap_err();
         assert_eq!(
             (e.rule, e.code),
@@ -272,7 +308,10 @@ fn r_a1_natural_person_identity_is_a_salted_commitment_and_only_for_consumers() 
         commitment: Commitment(Hash::ZERO),
     };
     let e = w
-        .exec(&key(14), Payload::RegisterParticipant(r))
+        .exec(
+            &key(14),
+            Payload::Participant(ParticipantRecord::RegisterParticipant(r)),
+        )
         .unwrap_err();
     assert!(e.names("identity.commitment"), "{e}");
 }
@@ -310,10 +349,10 @@ fn r_a6_directory_and_trade_relationship_signed_by_both() {
     let terms = Hash::digest(b"framework agreement 2024");
     w.exec(
         &cast.producer,
-        Payload::TradeRelationship(TradeRelationship {
+        Payload::Participant(ParticipantRecord::TradeRelationship(TradeRelationship {
             counterparty: cast.trader.public(),
             terms,
-        }),
+        })),
     )
     .unwrap();
     assert_eq!(
@@ -322,10 +361,10 @@ fn r_a6_directory_and_trade_relationship_signed_by_both() {
     );
     w.exec(
         &cast.trader,
-        Payload::TradeRelationship(TradeRelationship {
+        Payload::Participant(ParticipantRecord::TradeRelationship(TradeRelationship {
             counterparty: cast.producer.public(),
             terms: Hash::digest(b"other"),
-        }),
+        })),
     )
     .unwrap();
     assert_eq!(
@@ -334,10 +373,10 @@ fn r_a6_directory_and_trade_relationship_signed_by_both() {
     );
     w.exec(
         &cast.trader,
-        Payload::TradeRelationship(TradeRelationship {
+        Payload::Participant(ParticipantRecord::TradeRelationship(TradeRelationship {
             counterparty: cast.producer.public(),
             terms,
-        }),
+        })),
     )
     .unwrap();
     assert_eq!(
@@ -347,10 +386,10 @@ fn r_a6_directory_and_trade_relationship_signed_by_both() {
     let e = w
         .exec(
             &cast.trader,
-            Payload::TradeRelationship(TradeRelationship {
+            Payload::Participant(ParticipantRecord::TradeRelationship(TradeRelationship {
                 counterparty: cast.port.public(),
                 terms,
-            }),
+            })),
         )
         .unwrap_err();
     assert_eq!((e.rule, e.code), (Rule::RA6, ErrorCode::NotApproved));
@@ -362,34 +401,34 @@ fn r_i3_trace_code_registered_once_and_r_i2_check_digits() {
     let cast = w.cast();
     let code = batch("I3");
     w.unit(&cast, &code, TraceMode::Full);
-    let again = Payload::RegisterTraceUnit(TraceUnitRegistration {
+    let again = Payload::TraceUnit(TraceUnitRecord::RegisterTraceUnit(TraceUnitRegistration {
         code: code.clone(),
         mode: TraceMode::Trader,
         product_name: "x".into(),
-    });
+    }));
     let e = w.exec(&cast.producer, again.clone()).unwrap_err();
     assert_eq!((e.rule, e.code), (Rule::RI3, ErrorCode::DuplicateTraceCode));
     // anyone else is refused before: the GTIN is not theirs to register (ADR 0042)
     let e = w.exec(&cast.trader, again).unwrap_err();
     assert_eq!((e.rule, e.code), (Rule::RI2, ErrorCode::NotOwner));
-    let bad = Payload::RegisterTraceUnit(TraceUnitRegistration {
+    let bad = Payload::TraceUnit(TraceUnitRecord::RegisterTraceUnit(TraceUnitRegistration {
         code: TraceCode::Batch {
             gtin: "6901234567891".into(),
             batch: "".into(),
         },
         mode: TraceMode::Full,
         product_name: "".into(),
-    });
+    }));
     let e = w.exec(&cast.producer, bad).unwrap_err();
     for f in ["code.gtin", "code.batch", "product_name"] {
         assert!(e.names(f), "{f} in {e}");
     }
     // items: only the batch registrant, no duplicates
     let items = |s: &[&str]| {
-        Payload::RegisterItemCodes(ItemCodesRegistration {
+        Payload::TraceUnit(TraceUnitRecord::RegisterItemCodes(ItemCodesRegistration {
             batch: code.clone(),
             serials: s.iter().map(|x| x.to_string()).collect(),
-        })
+        }))
     };
     let e = w.exec(&cast.trader, items(&["A"])).unwrap_err();
     assert_eq!(e.code, ErrorCode::NotOwner);
@@ -465,10 +504,10 @@ fn r_a1_attack_one_department_cannot_admit_a_regulator_of_another() {
     let puppet = key(831);
     w.exec(
         &puppet,
-        Payload::RegisterParticipant(registration(
+        Payload::Participant(ParticipantRecord::RegisterParticipant(registration(
             ParticipantCategory::Regulator(Agency::Tax),
             vec![],
-        )),
+        ))),
     )
     .unwrap();
     decide(&mut w, &customs, &puppet, ParticipantAction::Approve).unwrap();
@@ -493,11 +532,13 @@ fn r_a1_attack_one_department_cannot_admit_a_regulator_of_another() {
     let e = w
         .exec(
             &puppet,
-            Payload::ParticipantDecision(ParticipantDecision {
-                participant: key(100).public(),
-                action: ParticipantAction::Approve,
-                reason: "x".into(),
-            }),
+            Payload::Participant(ParticipantRecord::ParticipantDecision(
+                ParticipantDecision {
+                    participant: key(100).public(),
+                    action: ParticipantAction::Approve,
+                    reason: "x".into(),
+                },
+            )),
         )
         .unwrap_err();
     assert_eq!(e.rule, Rule::RA1, "{e}");
@@ -572,10 +613,10 @@ fn r_a1_one_department_approves_an_enterprise() {
     let firm = key(840);
     w.exec(
         &firm,
-        Payload::RegisterParticipant(registration(
+        Payload::Participant(ParticipantRecord::RegisterParticipant(registration(
             ParticipantCategory::TradeEntity(TradeEntityKind::Manufacturer),
             vec![NodeType::Producer],
-        )),
+        ))),
     )
     .unwrap();
     decide(&mut w, &customs, &firm, ParticipantAction::Approve).unwrap();
@@ -593,16 +634,18 @@ fn r_x4_attack_records_of_one_kind_cannot_hide_the_others_in_a_units_history() {
     w.unit(&cast, &code, TraceMode::Full);
     w.exec(&cast.producer, valid_record(K::Production, &code, 1))
         .unwrap();
-    let Payload::Tally(t) = valid_record(K::Tally, &code, 1) else {
+    let Payload::InfoBlock(InfoBlockRecord::Tally(t)) = valid_record(K::Tally, &code, 1) else {
         unreachable!()
     };
     for _ in 0..2 {
         w.exec(
             &cast.trader,
-            Payload::BulkImport(BulkImport {
+            Payload::ClosedLoop(ClosedLoopRecord::BulkImport(BulkImport {
                 source: "flood".into(),
-                records: (0..600).map(|_| BulkRecord::Tally(t.clone())).collect(),
-            }),
+                records: (0..600)
+                    .map(|_| InfoBlockRecord::Tally(t.clone()))
+                    .collect(),
+            })),
         )
         .unwrap();
     }
@@ -612,13 +655,16 @@ fn r_x4_attack_records_of_one_kind_cannot_hide_the_others_in_a_units_history() {
         "the fixed-size lookup is cut by the flood (that is why history exists)"
     );
     let q = trace::HistoryQuery {
-        categories: vec![IndexTag::P2],
+        categories: vec![IndexTag::Info(Category::P2)],
         after: None,
         limit: 10,
     };
     let p2 = trace::history(&w.state, &code, &q).unwrap();
     assert_eq!(p2.records.len(), 1);
-    assert!(matches!(p2.records[0].1.payload, Payload::Production(_)));
+    assert!(matches!(
+        p2.records[0].1.payload,
+        Payload::InfoBlock(InfoBlockRecord::Production(_))
+    ));
     assert_eq!(p2.next, None);
     // every record, page by page, exactly once
     let mut q = trace::HistoryQuery {

@@ -11,7 +11,7 @@ use tracechain_contracts::Rule;
 use tracechain_contracts::{trace, ErrorCode};
 use tracechain_types::payload::PayloadKind as K;
 use tracechain_types::records::*;
-use tracechain_types::Payload;
+use tracechain_types::{ConsumerRecord, InfoBlockRecord, Payload, TraceUnitRecord};
 
 /// A valid record of `kind` is accepted from its writer; the same record with one basic item
 /// removed is refused under `rule`, naming that item.
@@ -33,7 +33,7 @@ fn basic_item_required(kind: K, rule: Rule, field: &str, strip: fn(&mut Payload)
 #[test]
 fn r_p2_production_requires_producer_name() {
     basic_item_required(K::Production, Rule::RP2, "producer_name", |p| {
-        if let Payload::Production(r) = p {
+        if let Payload::InfoBlock(InfoBlockRecord::Production(r)) = p {
             r.producer_name = None;
         }
     });
@@ -42,7 +42,7 @@ fn r_p2_production_requires_producer_name() {
 #[test]
 fn r_p3_product_features_require_brand() {
     basic_item_required(K::ProductFeatures, Rule::RP3, "brand", |p| {
-        if let Payload::ProductFeatures(r) = p {
+        if let Payload::InfoBlock(InfoBlockRecord::ProductFeatures(r)) = p {
             r.brand = None;
         }
     });
@@ -51,7 +51,7 @@ fn r_p3_product_features_require_brand() {
 #[test]
 fn r_p4_product_code_requires_gtin() {
     basic_item_required(K::ProductCode, Rule::RP4, "gtin", |p| {
-        if let Payload::ProductCode(r) = p {
+        if let Payload::InfoBlock(InfoBlockRecord::ProductCode(r)) = p {
             r.gtin = None;
         }
     });
@@ -64,7 +64,7 @@ fn r_t2_payment_receipt_requires_fx_settlement_amount() {
         Rule::RT2,
         "settlement_amount_minor",
         |p| {
-            if let Payload::PaymentReceipt(r) = p {
+            if let Payload::InfoBlock(InfoBlockRecord::PaymentReceipt(r)) = p {
                 r.settlement_amount_minor = None;
             }
         },
@@ -74,7 +74,7 @@ fn r_t2_payment_receipt_requires_fx_settlement_amount() {
 #[test]
 fn r_t3_trade_product_code_requires_gtin() {
     basic_item_required(K::TradeProductCode, Rule::RT3, "gtin", |p| {
-        if let Payload::TradeProductCode(r) = p {
+        if let Payload::InfoBlock(InfoBlockRecord::TradeProductCode(r)) = p {
             r.gtin = None;
         }
     });
@@ -83,7 +83,7 @@ fn r_t3_trade_product_code_requires_gtin() {
 #[test]
 fn r_l1_tally_requires_security_scan_record() {
     basic_item_required(K::Tally, Rule::RL1, "security_scan", |p| {
-        if let Payload::Tally(r) = p {
+        if let Payload::InfoBlock(InfoBlockRecord::Tally(r)) = p {
             r.security_scan = None;
         }
     });
@@ -92,7 +92,7 @@ fn r_l1_tally_requires_security_scan_record() {
 #[test]
 fn r_l2_transport_requires_carrier() {
     basic_item_required(K::Transport, Rule::RL2, "carrier", |p| {
-        if let Payload::Transport(r) = p {
+        if let Payload::InfoBlock(InfoBlockRecord::Transport(r)) = p {
             r.carrier = None;
         }
     });
@@ -101,7 +101,7 @@ fn r_l2_transport_requires_carrier() {
 #[test]
 fn r_l3_warehousing_requires_storage_mode() {
     basic_item_required(K::Warehousing, Rule::RL3, "storage_mode", |p| {
-        if let Payload::Warehousing(r) = p {
+        if let Payload::InfoBlock(InfoBlockRecord::Warehousing(r)) = p {
             r.storage_mode = None;
         }
     });
@@ -110,7 +110,7 @@ fn r_l3_warehousing_requires_storage_mode() {
 #[test]
 fn r_l4_delivery_requires_tracking_number() {
     basic_item_required(K::Delivery, Rule::RL4, "tracking_number", |p| {
-        if let Payload::Delivery(r) = p {
+        if let Payload::InfoBlock(InfoBlockRecord::Delivery(r)) = p {
             r.tracking_number = None;
         }
     });
@@ -119,7 +119,7 @@ fn r_l4_delivery_requires_tracking_number() {
 #[test]
 fn r_l5_delivery_exception_requires_its_type() {
     basic_item_required(K::DeliveryException, Rule::RL5, "exception_type", |p| {
-        if let Payload::DeliveryException(r) = p {
+        if let Payload::InfoBlock(InfoBlockRecord::DeliveryException(r)) = p {
             r.exception_type = None;
         }
     });
@@ -218,10 +218,10 @@ fn r_i1_item_codes_inherit_their_batch_mode_and_link_to_it() {
     w.unit(&cast, &b, TraceMode::Manufacturer);
     w.exec(
         &cast.producer,
-        Payload::RegisterItemCodes(ItemCodesRegistration {
+        Payload::TraceUnit(TraceUnitRecord::RegisterItemCodes(ItemCodesRegistration {
             batch: b.clone(),
             serials: vec!["0001".into(), "0002".into()],
-        }),
+        })),
     )
     .unwrap();
     let item = TraceCode::Item {
@@ -237,10 +237,10 @@ fn r_i1_item_codes_inherit_their_batch_mode_and_link_to_it() {
     let e = w
         .exec(
             &cast.producer,
-            Payload::RegisterItemCodes(ItemCodesRegistration {
+            Payload::TraceUnit(TraceUnitRecord::RegisterItemCodes(ItemCodesRegistration {
                 batch: batch("NONE"),
                 serials: vec!["1".into()],
-            }),
+            })),
         )
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::UnknownTraceUnit);
@@ -260,18 +260,18 @@ fn r_a4_consumers_give_feedback_but_are_not_trace_service_providers() {
     );
     w.exec(
         &consumer,
-        Payload::Feedback(Feedback {
+        Payload::Consumer(ConsumerRecord::Feedback(Feedback {
             feedback_ref: "F".into(),
             code: code.clone(),
             text: "where was it packed?".into(),
-        }),
+        })),
     )
     .unwrap();
-    let answer = Payload::FeedbackAnswer(FeedbackAnswer {
+    let answer = Payload::Consumer(ConsumerRecord::FeedbackAnswer(FeedbackAnswer {
         author: consumer.public(),
         feedback_ref: "F".into(),
         text: "in Anji".into(),
-    });
+    }));
     let e = w.exec(&consumer, answer.clone()).unwrap_err();
     assert_eq!((e.rule, e.code), (Rule::RS7, ErrorCode::NotPermitted));
     // a regulator (information provider and supervisor) may answer

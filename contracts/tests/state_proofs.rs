@@ -13,8 +13,8 @@ use tracechain_contracts::{
 use tracechain_types::records::*;
 use tracechain_types::state_map::{verify, verify_encoded, ProofError, ProofLeaf, StateProof};
 use tracechain_types::{
-    commit_signing_bytes, encode, BlockHeader, CommitCertificate, CommitVote, Hash, Payload,
-    Transaction, ValidatorSet,
+    commit_signing_bytes, encode, BlockHeader, CommitCertificate, CommitVote, Hash,
+    ParticipantRecord, Payload, Transaction, ValidatorSet,
 };
 
 const RECORDS: u64 = 100_000;
@@ -64,12 +64,14 @@ fn record_id(i: u64) -> Hash {
 /// `count` stored records (envelopes under `rec/{tx id}`) starting at `from`, as one write set.
 fn records(from: u64, count: u64, height: u64) -> WriteSet {
     let signer = key(7).public();
-    let payload =
-        Payload::RegisterParticipant(registration(ParticipantCategory::Financial, vec![]));
+    let payload = Payload::Participant(ParticipantRecord::RegisterParticipant(registration(
+        ParticipantCategory::Financial,
+        vec![],
+    )));
     let mut ws: Vec<_> = (from..from + count)
         .map(|i| {
             let id = record_id(i);
-            let value = encode_envelope(id, signer, height, BLOCK_TIME_MS, false, &payload);
+            let value = encode_envelope(id, signer, height, BLOCK_TIME_MS, &payload);
             (state_keys::record(&id), Some(value))
         })
         .collect();
@@ -98,7 +100,10 @@ fn register(k: u64) -> Transaction {
         signer: s.public(),
         sequence: 0,
         expiry_height: 100,
-        payload: Payload::RegisterParticipant(registration(ParticipantCategory::Logistics, vec![])),
+        payload: Payload::Participant(ParticipantRecord::RegisterParticipant(registration(
+            ParticipantCategory::Logistics,
+            vec![],
+        ))),
     }
     .sign(&chain(), &s)
 }
@@ -109,11 +114,13 @@ fn approve(regulator_seq: u64, k: u64) -> Transaction {
         signer: r.public(),
         sequence: regulator_seq,
         expiry_height: 100,
-        payload: Payload::ParticipantDecision(ParticipantDecision {
-            participant: key(k).public(),
-            action: ParticipantAction::Approve,
-            reason: "licence checked".into(),
-        }),
+        payload: Payload::Participant(ParticipantRecord::ParticipantDecision(
+            ParticipantDecision {
+                participant: key(k).public(),
+                action: ParticipantAction::Approve,
+                reason: "licence checked".into(),
+            },
+        )),
     }
     .sign(&chain(), &r)
 }

@@ -5,12 +5,13 @@ mod common;
 
 use common::*;
 use serde_json::{json, Value};
+use tracechain_contracts::completeness::CategoryRules;
 use tracechain_contracts::completeness::{self, Category, Requirement, Status};
 use tracechain_contracts::ErrorCode;
 use tracechain_contracts::Rule;
 use tracechain_types::payload::PayloadKind as K;
 use tracechain_types::records::*;
-use tracechain_types::{Hash, Payload};
+use tracechain_types::{DocumentRecord, Hash, InfoBlockRecord, Payload, TraceUnitRecord};
 
 /// The basic items of each category (Tables 1–4), by JSON field name. Exceptions decided
 /// in the rules: R-L3 outbound time may follow later; R-C1 release date comes with release.
@@ -518,10 +519,10 @@ fn r_x4_item_units_count_their_batch_records() {
     w.unit(&cast, &code, TraceMode::Manufacturer);
     w.exec(
         &cast.producer,
-        Payload::RegisterItemCodes(ItemCodesRegistration {
+        Payload::TraceUnit(TraceUnitRecord::RegisterItemCodes(ItemCodesRegistration {
             batch: code.clone(),
             serials: vec!["S1".into(), "S2".into()],
-        }),
+        })),
     )
     .unwrap();
     w.exec(&cast.producer, valid_record(K::Production, &code, 1))
@@ -559,12 +560,15 @@ fn r_c1_attack_a_declaration_carrying_its_own_release_date_is_refused() {
     w.exec(&cast.trader, valid_record(K::TradeProductCode, &code, 1))
         .unwrap();
     let mut d = match valid_record(K::CustomsDeclaration, &code, 7) {
-        Payload::CustomsDeclaration(r) => r,
+        Payload::InfoBlock(InfoBlockRecord::CustomsDeclaration(r)) => r,
         _ => unreachable!(),
     };
     d.release_date = Some("2024-05-05".into());
     let e = w
-        .exec(&cast.port, Payload::CustomsDeclaration(d))
+        .exec(
+            &cast.port,
+            Payload::InfoBlock(InfoBlockRecord::CustomsDeclaration(d)),
+        )
         .unwrap_err();
     assert_eq!(
         (e.rule, e.code),
@@ -698,10 +702,10 @@ fn r_p4_attack_a_product_code_cannot_name_another_batch() {
     w.unit(&cast, &code, TraceMode::Full);
     w.exec(
         &cast.producer,
-        Payload::RegisterItemCodes(ItemCodesRegistration {
+        Payload::TraceUnit(TraceUnitRecord::RegisterItemCodes(ItemCodesRegistration {
             batch: code.clone(),
             serials: vec!["I1".into()],
-        }),
+        })),
     )
     .unwrap();
     let item = TraceCode::Item {
@@ -709,12 +713,17 @@ fn r_p4_attack_a_product_code_cannot_name_another_batch() {
         serial: "I1".into(),
     };
     for unit in [&code, &item] {
-        let Payload::ProductCode(mut r) = valid_record(K::ProductCode, unit, 1) else {
+        let Payload::InfoBlock(InfoBlockRecord::ProductCode(mut r)) =
+            valid_record(K::ProductCode, unit, 1)
+        else {
             unreachable!()
         };
         r.batch = Some("PC-2".into());
         let e = w
-            .exec(&cast.producer, Payload::ProductCode(r.clone()))
+            .exec(
+                &cast.producer,
+                Payload::InfoBlock(InfoBlockRecord::ProductCode(r.clone())),
+            )
             .unwrap_err();
         assert_eq!(
             (e.rule, e.code),
@@ -723,7 +732,11 @@ fn r_p4_attack_a_product_code_cannot_name_another_batch() {
         );
         assert!(e.names("trace_codes[0]"), "{e}");
         r.batch = Some("PC-1".into());
-        w.exec(&cast.producer, Payload::ProductCode(r)).unwrap();
+        w.exec(
+            &cast.producer,
+            Payload::InfoBlock(InfoBlockRecord::ProductCode(r)),
+        )
+        .unwrap();
     }
 }
 
@@ -736,12 +749,17 @@ fn r_p3_attack_feature_documents_must_be_anchored_with_their_type() {
     let code = batch("P3-DOC");
     w.unit(&cast, &code, TraceMode::Full);
     let report = Hash::digest(b"%PDF residue test report 7");
-    let Payload::ProductFeatures(mut r) = valid_record(K::ProductFeatures, &code, 1) else {
+    let Payload::InfoBlock(InfoBlockRecord::ProductFeatures(mut r)) =
+        valid_record(K::ProductFeatures, &code, 1)
+    else {
         unreachable!()
     };
     r.test_reports = vec![report];
     let e = w
-        .exec(&cast.producer, Payload::ProductFeatures(r.clone()))
+        .exec(
+            &cast.producer,
+            Payload::InfoBlock(InfoBlockRecord::ProductFeatures(r.clone())),
+        )
         .unwrap_err();
     assert_eq!(
         (e.rule, e.code),
@@ -750,25 +768,31 @@ fn r_p3_attack_feature_documents_must_be_anchored_with_their_type() {
     );
     assert!(e.names("test_reports[0]"), "{e}");
     let anchor = |t: DocumentType| {
-        Payload::DocumentAnchor(DocumentAnchor {
+        Payload::Document(DocumentRecord::DocumentAnchor(DocumentAnchor {
             document_hash: report,
             document_type: t,
             valid_from: "2024-05-01".into(),
             valid_until: None,
             trace_codes: vec![],
-        })
+        }))
     };
     // anchored, but as another type: still refused
     w.exec(&cast.producer, anchor(DocumentType::Certification))
         .unwrap();
     let e = w
-        .exec(&cast.producer, Payload::ProductFeatures(r.clone()))
+        .exec(
+            &cast.producer,
+            Payload::InfoBlock(InfoBlockRecord::ProductFeatures(r.clone())),
+        )
         .unwrap_err();
     assert!(e.names("test_reports[0]"), "{e}");
     w.exec(&cast.regulator, anchor(DocumentType::TestReport))
         .unwrap();
-    w.exec(&cast.producer, Payload::ProductFeatures(r))
-        .expect("an anchored test report");
+    w.exec(
+        &cast.producer,
+        Payload::InfoBlock(InfoBlockRecord::ProductFeatures(r)),
+    )
+    .expect("an anchored test report");
 }
 
 /// Table 3: the outbound time is a basic item of warehousing, but a stay recorded without it

@@ -15,7 +15,9 @@ use tracechain_contracts::{DEFAULT_RECORD_FUTURE_SKEW_MS, MAX_RECORD_FUTURE_SKEW
 use tracechain_types::payload::PayloadKind as K;
 use tracechain_types::records::epcis::{EpcisErrorDeclaration, EpcisEventRecord, EpcisEventType};
 use tracechain_types::records::*;
-use tracechain_types::{Hash, Payload};
+use tracechain_types::{
+    ConsumerRecord, EpcisRecord, Hash, InfoBlockRecord, LineageRecord, Payload,
+};
 
 const WITHIN: &str = "2027-01-01T00:04:00Z";
 const BEYOND: &str = "2027-01-01T00:10:00Z";
@@ -33,7 +35,9 @@ fn r_x1_future_record_times_beyond_the_skew_are_malformed_and_every_field_named(
     let cast = w.cast();
     let code = batch("future");
     w.unit(&cast, &code, TraceMode::Full);
-    let Payload::Transport(mut t) = valid_record(K::Transport, &code, 1) else {
+    let Payload::InfoBlock(InfoBlockRecord::Transport(mut t)) =
+        valid_record(K::Transport, &code, 1)
+    else {
         unreachable!()
     };
     t.positions = vec![Position {
@@ -55,7 +59,10 @@ fn r_x1_future_record_times_beyond_the_skew_are_malformed_and_every_field_named(
         },
     ];
     let e = w
-        .try_exec(&cast.logistics, Payload::Transport(t))
+        .try_exec(
+            &cast.logistics,
+            Payload::InfoBlock(InfoBlockRecord::Transport(t)),
+        )
         .unwrap_err();
     assert_eq!(
         (e.rule, e.code),
@@ -70,13 +77,18 @@ fn r_x1_future_record_times_beyond_the_skew_are_malformed_and_every_field_named(
         "the reading within the skew is fine: {e}"
     );
 
-    let Payload::PaymentReceipt(mut r) = valid_record(K::PaymentReceipt, &code, 1) else {
+    let Payload::InfoBlock(InfoBlockRecord::PaymentReceipt(mut r)) =
+        valid_record(K::PaymentReceipt, &code, 1)
+    else {
         unreachable!()
     };
     r.receipt_time = Some(BEYOND.into());
     r.settlement_time = Some("2027-01-02T00:00:00Z".into());
     let e = w
-        .try_exec(&cast.payment, Payload::PaymentReceipt(r))
+        .try_exec(
+            &cast.payment,
+            Payload::InfoBlock(InfoBlockRecord::PaymentReceipt(r)),
+        )
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::MalformedItem, "{e}");
     assert!(out_of_range(&e, "receipt_time"), "{e}");
@@ -89,25 +101,38 @@ fn r_x1_future_event_dates_of_customs_and_materials_are_refused_but_expiry_may_b
     let cast = w.cast();
     let code = batch("future-dates");
     w.unit(&cast, &code, TraceMode::Full);
-    let Payload::Materials(mut m) = valid_record(K::Materials, &code, 1) else {
+    let Payload::InfoBlock(InfoBlockRecord::Materials(mut m)) =
+        valid_record(K::Materials, &code, 1)
+    else {
         unreachable!()
     };
     m.expiry = Some("2030-01-01".into());
-    w.exec(&cast.producer, Payload::Materials(m.clone()))
-        .expect("an expiry date lies in the future by nature");
+    w.exec(
+        &cast.producer,
+        Payload::InfoBlock(InfoBlockRecord::Materials(m.clone())),
+    )
+    .expect("an expiry date lies in the future by nature");
     m.production_date = Some("2027-01-02".into());
     let e = w
-        .try_exec(&cast.producer, Payload::Materials(m))
+        .try_exec(
+            &cast.producer,
+            Payload::InfoBlock(InfoBlockRecord::Materials(m)),
+        )
         .unwrap_err();
     assert!(out_of_range(&e, "production_date"), "{e}");
     assert_eq!(e.problems.len(), 1, "{e}");
 
-    let Payload::CustomsDeclaration(mut d) = valid_record(K::CustomsDeclaration, &code, 1) else {
+    let Payload::InfoBlock(InfoBlockRecord::CustomsDeclaration(mut d)) =
+        valid_record(K::CustomsDeclaration, &code, 1)
+    else {
         unreachable!()
     };
     d.declaration_date = Some("2027-01-03".into());
     let e = w
-        .try_exec(&cast.port, Payload::CustomsDeclaration(d))
+        .try_exec(
+            &cast.port,
+            Payload::InfoBlock(InfoBlockRecord::CustomsDeclaration(d)),
+        )
         .unwrap_err();
     assert_eq!(
         (e.rule, e.code),
@@ -123,11 +148,17 @@ fn r_x1_future_times_within_the_skew_are_accepted() {
     let cast = w.cast();
     let code = batch("within");
     w.unit(&cast, &code, TraceMode::Full);
-    let Payload::Production(mut p) = valid_record(K::Production, &code, 1) else {
+    let Payload::InfoBlock(InfoBlockRecord::Production(mut p)) =
+        valid_record(K::Production, &code, 1)
+    else {
         unreachable!()
     };
     p.production_time = Some(WITHIN.into());
-    w.exec(&cast.producer, Payload::Production(p)).unwrap();
+    w.exec(
+        &cast.producer,
+        Payload::InfoBlock(InfoBlockRecord::Production(p)),
+    )
+    .unwrap();
 }
 
 #[test]
@@ -136,11 +167,16 @@ fn r_x1_future_skew_follows_the_chain_parameter() {
     let cast = w.cast();
     let code = batch("param");
     w.unit(&cast, &code, TraceMode::Full);
-    let Payload::Production(mut p) = valid_record(K::Production, &code, 1) else {
+    let Payload::InfoBlock(InfoBlockRecord::Production(mut p)) =
+        valid_record(K::Production, &code, 1)
+    else {
         unreachable!()
     };
     p.production_time = Some(BEYOND.into()); // 10 minutes after the block
-    let tx = w.tx(&cast.producer, Payload::Production(p));
+    let tx = w.tx(
+        &cast.producer,
+        Payload::InfoBlock(InfoBlockRecord::Production(p)),
+    );
     let mut c = ctx(w.height);
     assert!(execute_signed(&tx, &c, &w.state).is_err());
     c.params.max_record_future_skew_ms = 15 * 60 * 1000;
@@ -183,12 +219,17 @@ fn r_x1_times_before_the_unix_epoch_are_refused() {
     let cast = w.cast();
     let code = batch("epoch");
     w.unit(&cast, &code, TraceMode::Full);
-    let Payload::Production(mut p) = valid_record(K::Production, &code, 1) else {
+    let Payload::InfoBlock(InfoBlockRecord::Production(mut p)) =
+        valid_record(K::Production, &code, 1)
+    else {
         unreachable!()
     };
     p.production_time = Some(BEFORE_EPOCH.into());
     let e = w
-        .try_exec(&cast.producer, Payload::Production(p))
+        .try_exec(
+            &cast.producer,
+            Payload::InfoBlock(InfoBlockRecord::Production(p)),
+        )
         .unwrap_err();
     assert_eq!(
         (e.rule, e.code),
@@ -198,11 +239,13 @@ fn r_x1_times_before_the_unix_epoch_are_refused() {
     assert!(out_of_range(&e, "production_time"), "{e}");
     // The oldest RFC 3339 year is refused too: the workspace's one parser does not read year
     // 0000 (as EPCIS validation never did), so it is a malformed time.
-    let Payload::Order(mut o) = valid_record(K::Order, &code, 1) else {
+    let Payload::InfoBlock(InfoBlockRecord::Order(mut o)) = valid_record(K::Order, &code, 1) else {
         unreachable!()
     };
     o.order_time = Some("0000-01-01T00:00:00Z".into());
-    let e = w.try_exec(&cast.trader, Payload::Order(o)).unwrap_err();
+    let e = w
+        .try_exec(&cast.trader, Payload::InfoBlock(InfoBlockRecord::Order(o)))
+        .unwrap_err();
     assert_eq!(
         (e.rule, e.code),
         (Rule::RT1, ErrorCode::MalformedItem),
@@ -213,7 +256,7 @@ fn r_x1_times_before_the_unix_epoch_are_refused() {
 
 fn epcis(event_time_ms: i64, declaration_time_ms: Option<i64>) -> Payload {
     let prehash = "eventType=ObjectEventeventTime=2026-07-22T04:45:00.000Z".to_string();
-    Payload::EpcisEvent(EpcisEventRecord {
+    Payload::Epcis(EpcisRecord::EpcisEvent(EpcisEventRecord {
         event_hash: Hash::digest(prehash.as_bytes()),
         event_type: EpcisEventType::ObjectEvent,
         event_time_ms,
@@ -224,7 +267,7 @@ fn epcis(event_time_ms: i64, declaration_time_ms: Option<i64>) -> Payload {
             declaration_time_ms: t,
             reason: None,
         }),
-    })
+    }))
 }
 
 #[test]
@@ -262,24 +305,27 @@ fn r_x1_future_scan_and_lineage_times_are_refused() {
     // A scan states no time: its time is its block's (ADR 0043), so it cannot lie ahead.
     w.exec(
         &scanner,
-        Payload::ConsumerScan(ConsumerScan {
+        Payload::Consumer(ConsumerRecord::ConsumerScan(ConsumerScan {
             code: item("S1"),
             scanner_tag: Hash::ZERO,
             country: "NL".into(),
             coarse_lat_e2: None,
             coarse_lon_e2: None,
-        }),
+        })),
     )
     .unwrap();
 
     let out = batch("scan-future-out");
     w.unit(&cast, &out, TraceMode::Full);
-    let Payload::Transformation(mut t) = transform(&[code], &[out]) else {
+    let Payload::Lineage(LineageRecord::Transformation(mut t)) = transform(&[code], &[out]) else {
         unreachable!()
     };
     t.time = BEYOND.into();
     let e = w
-        .try_exec(&cast.producer, Payload::Transformation(t))
+        .try_exec(
+            &cast.producer,
+            Payload::Lineage(LineageRecord::Transformation(t)),
+        )
         .unwrap_err();
     assert!(out_of_range(&e, "time"), "{e}");
 }

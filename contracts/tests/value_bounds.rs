@@ -18,7 +18,10 @@ use tracechain_contracts::validate::MAX_TEXT_BYTES;
 use tracechain_contracts::{feedback, MemoryState, State, StateView};
 use tracechain_types::payload::PayloadKind as K;
 use tracechain_types::records::*;
-use tracechain_types::{decode, Hash, Payload, TxBody};
+use tracechain_types::{
+    decode, ClosedLoopRecord, ConsumerRecord, DocumentRecord, Hash, InfoBlockRecord, Payload,
+    TxBody,
+};
 
 fn text(c: char) -> String {
     std::iter::repeat_n(c, MAX_TEXT_BYTES).collect()
@@ -31,21 +34,21 @@ fn at_bounds() -> (World, Vec<tracechain_types::SecretKey>) {
     // a feedback with the most answers, every text at its bound
     c.w.exec(
         &who,
-        Payload::Feedback(Feedback {
+        Payload::Consumer(ConsumerRecord::Feedback(Feedback {
             feedback_ref: text('f'),
             code: c.pa.clone(),
             text: text('q'),
-        }),
+        })),
     )
     .unwrap();
     for _ in 0..feedback::MAX_ANSWERS {
         c.w.exec(
             &c.cast.producer,
-            Payload::FeedbackAnswer(FeedbackAnswer {
+            Payload::Consumer(ConsumerRecord::FeedbackAnswer(FeedbackAnswer {
                 author: who.public(),
                 feedback_ref: text('f'),
                 text: text('a'),
-            }),
+            })),
         )
         .unwrap();
     }
@@ -59,36 +62,40 @@ fn at_bounds() -> (World, Vec<tracechain_types::SecretKey>) {
         .collect();
     c.w.exec(
         &c.cast.regulator,
-        Payload::DocumentAnchor(DocumentAnchor {
+        Payload::Document(DocumentRecord::DocumentAnchor(DocumentAnchor {
             document_hash: Hash::digest(b"bounds"),
             document_type: DocumentType::SanitaryCertificate,
             valid_from: "2024-05-01".into(),
             valid_until: None,
             trace_codes: units.clone(),
-        }),
+        })),
     )
     .unwrap();
     c.w.exec(
         &c.cast.regulator,
-        Payload::DocumentRevocation(DocumentRevocation {
+        Payload::Document(DocumentRecord::DocumentRevocation(DocumentRevocation {
             document_hash: Hash::digest(b"bounds"),
             reason: text('r'),
-        }),
+        })),
     )
     .unwrap();
     // transports of every unit carrying one waybill, many times
     for u in &units {
-        let Payload::Transport(mut t) = valid_record(K::Transport, u, 1) else {
+        let Payload::InfoBlock(InfoBlockRecord::Transport(mut t)) =
+            valid_record(K::Transport, u, 1)
+        else {
             unreachable!()
         };
         t.waybill = Some("WB-BOUND".into());
         t.sensor_readings.clear();
         c.w.exec(
             &c.cast.trader,
-            Payload::BulkImport(BulkImport {
+            Payload::ClosedLoop(ClosedLoopRecord::BulkImport(BulkImport {
                 source: text('s'),
-                records: (0..50).map(|_| BulkRecord::Transport(t.clone())).collect(),
-            }),
+                records: (0..50)
+                    .map(|_| InfoBlockRecord::Transport(t.clone()))
+                    .collect(),
+            })),
         )
         .unwrap();
     }

@@ -12,7 +12,10 @@ use tracechain_contracts::ErrorCode;
 use tracechain_contracts::Rule;
 use tracechain_types::payload::PayloadKind as K;
 use tracechain_types::records::*;
-use tracechain_types::{Hash, Payload, SecretKey};
+use tracechain_types::{
+    ClosedLoopRecord, Hash, InfoBlockRecord, LineageRecord, ParticipantRecord, Payload, SecretKey,
+    TraceUnitRecord,
+};
 
 /// A second approved producer (a competitor) and a second trader, without relationships.
 fn outsiders(w: &mut World) -> (SecretKey, SecretKey) {
@@ -72,10 +75,10 @@ fn r_a6_product_block_records_only_by_the_registrant_or_a_trade_partner() {
     for (a, b) in [(&rival, &cast.producer), (&cast.producer, &rival)] {
         w.exec(
             a,
-            Payload::TradeRelationship(TradeRelationship {
+            Payload::Participant(ParticipantRecord::TradeRelationship(TradeRelationship {
                 counterparty: b.public(),
                 terms,
-            }),
+            })),
         )
         .unwrap();
     }
@@ -92,10 +95,10 @@ fn r_a6_one_sided_relationship_does_not_let_a_writer_in() {
     w.unit(&cast, &code, TraceMode::Manufacturer);
     w.exec(
         &rival,
-        Payload::TradeRelationship(TradeRelationship {
+        Payload::Participant(ParticipantRecord::TradeRelationship(TradeRelationship {
             counterparty: cast.producer.public(),
             terms: Hash::digest(b"claimed"),
-        }),
+        })),
     )
     .unwrap();
     assert_not_owner(w.exec(&rival, valid_record(K::ProductFeatures, &code, 1)));
@@ -155,18 +158,25 @@ fn r_a6_every_foreign_unit_of_a_record_is_named() {
     w.unit(&cast, &theirs, TraceMode::Trader);
     w.exec(
         &rival,
-        Payload::RegisterTraceUnit(TraceUnitRegistration {
+        Payload::TraceUnit(TraceUnitRecord::RegisterTraceUnit(TraceUnitRegistration {
             code: mine.clone(),
             mode: TraceMode::Trader,
             product_name: "Rival tea".into(),
-        }),
+        })),
     )
     .unwrap();
-    let Payload::ProductFeatures(mut r) = valid_record(K::ProductFeatures, &mine, 1) else {
+    let Payload::InfoBlock(InfoBlockRecord::ProductFeatures(mut r)) =
+        valid_record(K::ProductFeatures, &mine, 1)
+    else {
         unreachable!()
     };
     r.trace_codes = vec![mine.clone(), theirs.clone()];
-    let e = w.exec(&rival, Payload::ProductFeatures(r)).unwrap_err();
+    let e = w
+        .exec(
+            &rival,
+            Payload::InfoBlock(InfoBlockRecord::ProductFeatures(r)),
+        )
+        .unwrap_err();
     assert_eq!(e.code, ErrorCode::NotOwner, "{e}");
     assert!(
         e.names("trace_codes[1]") && !e.names("trace_codes[0]"),
@@ -183,10 +193,10 @@ fn r_a6_item_units_belong_to_their_batchs_registrant() {
     w.unit(&cast, &code, TraceMode::Trader);
     w.exec(
         &cast.producer,
-        Payload::RegisterItemCodes(ItemCodesRegistration {
+        Payload::TraceUnit(TraceUnitRecord::RegisterItemCodes(ItemCodesRegistration {
             batch: code.clone(),
             serials: vec!["S1".into()],
-        }),
+        })),
     )
     .unwrap();
     let it = TraceCode::Item {
@@ -233,10 +243,10 @@ fn r_l5_attack_a_carrier_without_custody_cannot_record_others_goods() {
         assert!(e.names("trace_codes[0]"), "{e}");
     }
     let handover = |to: &SecretKey| {
-        Payload::Handover(Handover {
+        Payload::TraceUnit(TraceUnitRecord::Handover(Handover {
             trace_codes: vec![code.clone()],
             to: to.public(),
-        })
+        }))
     };
     // a stranger cannot hand over what it does not hold
     let e = w.exec(&carrier, handover(&subcontractor)).unwrap_err();
@@ -277,18 +287,18 @@ fn r_s3_attack_a_stranger_cannot_take_another_producers_batch_as_input() {
     };
     w.exec(
         &rival,
-        Payload::RegisterTraceUnit(TraceUnitRegistration {
+        Payload::TraceUnit(TraceUnitRecord::RegisterTraceUnit(TraceUnitRegistration {
             code: product.clone(),
             mode: TraceMode::Full,
             product_name: "Blended tea".into(),
-        }),
+        })),
     )
     .unwrap();
-    let blend = Payload::Transformation(Transformation {
+    let blend = Payload::Lineage(LineageRecord::Transformation(Transformation {
         inputs: vec![victim.clone()],
         outputs: vec![product.clone()],
         time: "2024-05-01T08:30:00Z".into(),
-    });
+    }));
     let e = w.exec(&rival, blend.clone()).unwrap_err();
     assert_eq!((e.rule, e.code), (Rule::RA6, ErrorCode::NotOwner), "{e}");
     assert!(e.names("inputs[0]") && !e.names("outputs[0]"), "{e}");
@@ -311,16 +321,16 @@ fn r_q3_attack_the_platform_operator_writes_no_information_blocks() {
     );
     let code = batch("OP-1");
     w.unit(&cast, &code, TraceMode::Full);
-    let Payload::Order(order) = valid_record(K::Order, &code, 1) else {
+    let Payload::InfoBlock(InfoBlockRecord::Order(order)) = valid_record(K::Order, &code, 1) else {
         unreachable!()
     };
     let e = w
         .exec(
             &operator,
-            Payload::BulkImport(BulkImport {
+            Payload::ClosedLoop(ClosedLoopRecord::BulkImport(BulkImport {
                 source: "operator".into(),
-                records: vec![BulkRecord::Order(order)],
-            }),
+                records: vec![InfoBlockRecord::Order(order)],
+            })),
         )
         .unwrap_err();
     assert_eq!(

@@ -13,6 +13,7 @@ use tracechain_consensus::{
     ViewChangeBody, ViewChangeMsg, Vote,
 };
 use tracechain_types::payload::ValidatorSetChange;
+use tracechain_types::ChainRecord;
 use tracechain_types::*;
 
 fn key(seed: u8) -> SecretKey {
@@ -43,10 +44,10 @@ fn block(height: u64, n_txs: usize) -> Block {
                 signer: k.public(),
                 sequence: i as u64,
                 expiry_height: height + 10,
-                payload: Payload::ValidatorSetChange(ValidatorSetChange {
+                payload: Payload::Chain(ChainRecord::ValidatorSetChange(ValidatorSetChange {
                     new_set: set(),
                     approvals: vec![(key(1).public(), key(1).sign(b"approval"))],
-                }),
+                })),
             }
             .sign(&chain(), &k)
         })

@@ -1,6 +1,7 @@
 //! The simulator as a host of the consensus driver: each node's disk, network, clock and executor.
 
 use super::*;
+use tracechain_types::ChainRecord;
 
 /// The simulator's host of one node's driver: its disk, the virtual network and clock, and the
 /// simulated executor. `left` is the number of actions the node performs before a scheduled
@@ -418,10 +419,10 @@ impl Cluster {
             signer: key.public(),
             sequence: h,
             expiry_height: h + 10,
-            payload: Payload::ValidatorSetChange(ValidatorSetChange {
+            payload: Payload::Chain(ChainRecord::ValidatorSetChange(ValidatorSetChange {
                 new_set,
                 approvals: Vec::new(),
-            }),
+            })),
         };
         block.txs = vec![body.sign(&self.cfg.chain_id, &key)];
         block.header.tx_root = Block::compute_tx_root(&block.txs);

@@ -23,8 +23,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use tracechain_types::{
-    encode, Block, BlockHeader, ChainId, CommitCertificate, Hash, PublicKey, Validator,
-    ValidatorSet,
+    encode, Block, BlockHeader, ChainId, ChainRecord, CommitCertificate, Hash, PublicKey,
+    Validator, ValidatorSet,
 };
 
 use crate::driver::{
@@ -149,7 +149,7 @@ pub fn sim_set_change(block: &Block) -> Option<ValidatorSet> {
         .iter()
         .rev()
         .find_map(|tx| match &tx.body.payload {
-            Payload::ValidatorSetChange(c) => Some(c.new_set.clone()),
+            Payload::Chain(ChainRecord::ValidatorSetChange(c)) => Some(c.new_set.clone()),
             _ => None,
         })
 }

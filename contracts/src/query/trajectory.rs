@@ -2,9 +2,10 @@
 //! records (tally, transport, warehousing, delivery) and, for an item, by its batch's records.
 
 use tracechain_types::records::{Position, TraceCode};
-use tracechain_types::{Hash, Payload, PublicKey};
+use tracechain_types::{Category, Hash, InfoBlockRecord, PublicKey};
 
 use super::{records, self_and_batch, unit};
+
 use crate::index_tags::IndexTag;
 use crate::state::StateView;
 use crate::validate::parse_rfc3339;
@@ -76,13 +77,18 @@ pub fn trajectory_at(
     let (n, _) = unit(state, code)?;
     let mut points = Vec::new();
     for c in self_and_batch(state, &n) {
-        for cat in [IndexTag::L1, IndexTag::L2, IndexTag::L3, IndexTag::L4] {
+        for cat in [
+            IndexTag::Info(Category::L1),
+            IndexTag::Info(Category::L2),
+            IndexTag::Info(Category::L3),
+            IndexTag::Info(Category::L4),
+        ] {
             for env in records(state, &c, cat) {
-                let positions: &[Position] = match &env.payload {
-                    Payload::Tally(r) => &r.positions,
-                    Payload::Transport(r) => &r.positions,
-                    Payload::Warehousing(r) => &r.positions,
-                    Payload::Delivery(r) => &r.positions,
+                let positions: &[Position] = match env.info_block() {
+                    Some(InfoBlockRecord::Tally(r)) => &r.positions,
+                    Some(InfoBlockRecord::Transport(r)) => &r.positions,
+                    Some(InfoBlockRecord::Warehousing(r)) => &r.positions,
+                    Some(InfoBlockRecord::Delivery(r)) => &r.positions,
                     _ => &[],
                 };
                 for p in positions {

@@ -11,7 +11,8 @@ use tracechain_contracts::{
 };
 use tracechain_types::records::*;
 use tracechain_types::{
-    ChainId, Hash, Payload, PublicKey, SecretKey, Transaction, TxBody, Validator, ValidatorSet,
+    ChainId, Hash, InfoBlockRecord, Payload, PublicKey, SecretKey, TraceUnitRecord, Transaction,
+    TxBody, Validator, ValidatorSet,
 };
 
 /// A deterministic key from a seed.
@@ -322,11 +323,11 @@ impl World {
     pub fn unit(&mut self, cast: &Cast, code: &TraceCode, mode: TraceMode) {
         self.exec(
             &cast.producer,
-            Payload::RegisterTraceUnit(TraceUnitRegistration {
+            Payload::TraceUnit(TraceUnitRecord::RegisterTraceUnit(TraceUnitRegistration {
                 code: code.clone(),
                 mode,
                 product_name: "Green tea".into(),
-            }),
+            })),
         )
         .expect("unit registers");
     }
@@ -364,7 +365,7 @@ pub fn valid_record(
     let tc = vec![code.clone()];
     let t = "2024-05-01T08:30:00Z".to_string();
     match kind {
-        K::Materials => Payload::Materials(MaterialsRecord {
+        K::Materials => Payload::InfoBlock(InfoBlockRecord::Materials(MaterialsRecord {
             trace_codes: tc,
             material_name: Some("tea leaves".into()),
             supplier_name: Some("Anji Tea Cooperative".into()),
@@ -372,27 +373,29 @@ pub fn valid_record(
             supplier_contact: Some(commit("+86 571 0000")),
             production_date: Some("2024-04-20".into()),
             ..Default::default()
-        }),
-        K::Production => Payload::Production(ProductionRecord {
+        })),
+        K::Production => Payload::InfoBlock(InfoBlockRecord::Production(ProductionRecord {
             trace_codes: tc,
             producer_name: Some("Anji Tea Factory".into()),
             country: Some("CN".into()),
             production_time: Some(t),
             ..Default::default()
-        }),
-        K::ProductFeatures => Payload::ProductFeatures(ProductFeaturesRecord {
-            trace_codes: tc,
-            brand: Some("Anji White".into()),
-            model: Some("250 g tin".into()),
-            shelf_life: Some("P18M".into()),
-            sensor_range: Some(SensorRange {
-                min_temperature_centi_c: Some(0),
-                max_temperature_centi_c: Some(2500),
-                min_humidity_bp: None,
-                max_humidity_bp: Some(6000),
-            }),
-            ..Default::default()
-        }),
+        })),
+        K::ProductFeatures => {
+            Payload::InfoBlock(InfoBlockRecord::ProductFeatures(ProductFeaturesRecord {
+                trace_codes: tc,
+                brand: Some("Anji White".into()),
+                model: Some("250 g tin".into()),
+                shelf_life: Some("P18M".into()),
+                sensor_range: Some(SensorRange {
+                    min_temperature_centi_c: Some(0),
+                    max_temperature_centi_c: Some(2500),
+                    min_humidity_bp: None,
+                    max_humidity_bp: Some(6000),
+                }),
+                ..Default::default()
+            }))
+        }
         K::ProductCode | K::TradeProductCode => {
             let r = ProductCodeRecord {
                 trace_codes: tc,
@@ -400,12 +403,12 @@ pub fn valid_record(
                 batch: None,
             };
             if kind == K::ProductCode {
-                Payload::ProductCode(r)
+                Payload::InfoBlock(InfoBlockRecord::ProductCode(r))
             } else {
-                Payload::TradeProductCode(r)
+                Payload::InfoBlock(InfoBlockRecord::TradeProductCode(r))
             }
         }
-        K::Order => Payload::Order(OrderRecord {
+        K::Order => Payload::InfoBlock(InfoBlockRecord::Order(OrderRecord {
             trace_codes: tc,
             order_ref: Some(format!("ORD-{n}")),
             product_name: Some("Green tea 250 g".into()),
@@ -417,27 +420,29 @@ pub fn valid_record(
             consignee: Some(commit("J. Doe")),
             consignee_contact: Some(commit("+1 555 0100")),
             lines: vec![],
-        }),
-        K::PaymentReceipt => Payload::PaymentReceipt(PaymentReceiptRecord {
-            trace_codes: tc,
-            receipt_ref: Some(format!("RCP-{n}")),
-            product_name: Some("Green tea 250 g".into()),
-            receipt_time: Some(t),
-            receipt_amount_minor: Some(129_900),
-            settlement_amount_minor: Some(930_000),
-            settlement_time: Some("2024-05-02T08:30:00+08:00".into()),
-            currency: Some("USD".into()),
-            payee: Some(commit("Ningbo Example Export")),
-            ..Default::default()
-        }),
-        K::Tally => Payload::Tally(TallyRecord {
+        })),
+        K::PaymentReceipt => {
+            Payload::InfoBlock(InfoBlockRecord::PaymentReceipt(PaymentReceiptRecord {
+                trace_codes: tc,
+                receipt_ref: Some(format!("RCP-{n}")),
+                product_name: Some("Green tea 250 g".into()),
+                receipt_time: Some(t),
+                receipt_amount_minor: Some(129_900),
+                settlement_amount_minor: Some(930_000),
+                settlement_time: Some("2024-05-02T08:30:00+08:00".into()),
+                currency: Some("USD".into()),
+                payee: Some(commit("Ningbo Example Export")),
+                ..Default::default()
+            }))
+        }
+        K::Tally => Payload::InfoBlock(InfoBlockRecord::Tally(TallyRecord {
             trace_codes: tc,
             security_scan: Some("X-ray scan 2024-05-03 ok".into()),
             loading_record: Some("container MSKU1234565 loaded".into()),
             operation: Some(TallyOperation::Packing),
             positions: vec![],
-        }),
-        K::Transport => Payload::Transport(TransportRecord {
+        })),
+        K::Transport => Payload::InfoBlock(InfoBlockRecord::Transport(TransportRecord {
             trace_codes: tc,
             carrier: Some("Example Shipping".into()),
             mode: Some(TransportMode::Sea),
@@ -454,8 +459,8 @@ pub fn valid_record(
                 humidity_bp: Some(5000),
             }],
             ..Default::default()
-        }),
-        K::Warehousing => Payload::Warehousing(WarehousingRecord {
+        })),
+        K::Warehousing => Payload::InfoBlock(InfoBlockRecord::Warehousing(WarehousingRecord {
             trace_codes: tc,
             warehouse_name: Some("Rotterdam Overseas Warehouse".into()),
             warehouse_address: Some("Maasvlakte, Rotterdam".into()),
@@ -463,39 +468,45 @@ pub fn valid_record(
             inbound_time: Some("2024-06-01T10:00:00Z".into()),
             outbound_time: Some("2024-06-03T10:00:00Z".into()),
             ..Default::default()
-        }),
-        K::Delivery => Payload::Delivery(DeliveryRecord {
+        })),
+        K::Delivery => Payload::InfoBlock(InfoBlockRecord::Delivery(DeliveryRecord {
             trace_codes: tc,
             company: Some("EuroParcel".into()),
             tracking_number: Some(format!("EP{n:010}")),
             ..Default::default()
-        }),
-        K::DeliveryException => Payload::DeliveryException(DeliveryExceptionRecord {
-            trace_codes: tc,
-            exception_type: Some(ExceptionType::TransportDamage),
-            ..Default::default()
-        }),
-        K::CustomsDeclaration => Payload::CustomsDeclaration(CustomsDeclarationRecord {
-            trace_codes: tc,
-            declaration_list: vec![DeclarationLine {
-                goods: "green tea".into(),
-                gtin: Some(code.gtin().to_string()),
-                quantity: 100,
-                order_ref: Some(format!("ORD-{n}")),
-            }],
-            declaration_number: Some(format!("3101202400000{n:05}")),
-            departure_port: Some("Ningbo".into()),
-            arrival_port: Some("Rotterdam".into()),
-            declaration_date: Some("2024-05-04".into()),
-            release_date: None,
-            tax_payment: None,
-        }),
-        K::CustomsStatus => Payload::CustomsStatus(CustomsStatusRecord {
-            trace_codes: tc,
-            declaration_number: Some(format!("3101202400000{n:05}")),
-            status: Some(CustomsStatus::Released),
-            time: Some("2024-05-05T09:00:00+08:00".into()),
-        }),
+        })),
+        K::DeliveryException => Payload::InfoBlock(InfoBlockRecord::DeliveryException(
+            DeliveryExceptionRecord {
+                trace_codes: tc,
+                exception_type: Some(ExceptionType::TransportDamage),
+                ..Default::default()
+            },
+        )),
+        K::CustomsDeclaration => Payload::InfoBlock(InfoBlockRecord::CustomsDeclaration(
+            CustomsDeclarationRecord {
+                trace_codes: tc,
+                declaration_list: vec![DeclarationLine {
+                    goods: "green tea".into(),
+                    gtin: Some(code.gtin().to_string()),
+                    quantity: 100,
+                    order_ref: Some(format!("ORD-{n}")),
+                }],
+                declaration_number: Some(format!("3101202400000{n:05}")),
+                departure_port: Some("Ningbo".into()),
+                arrival_port: Some("Rotterdam".into()),
+                declaration_date: Some("2024-05-04".into()),
+                release_date: None,
+                tax_payment: None,
+            },
+        )),
+        K::CustomsStatus => {
+            Payload::InfoBlock(InfoBlockRecord::CustomsStatus(CustomsStatusRecord {
+                trace_codes: tc,
+                declaration_number: Some(format!("3101202400000{n:05}")),
+                status: Some(CustomsStatus::Released),
+                time: Some("2024-05-05T09:00:00+08:00".into()),
+            }))
+        }
         other => panic!("{other:?} is not a block record"),
     }
 }

@@ -7,7 +7,7 @@ use tracechain_contracts::registry::ParticipantState;
 use tracechain_gs1::Sscc;
 use tracechain_types::payload::PayloadKind as K;
 use tracechain_types::records::*;
-use tracechain_types::{Payload, SecretKey};
+use tracechain_types::{InfoBlockRecord, LineageRecord, Payload, SecretKey, TraceUnitRecord};
 
 pub const T: &str = "2024-05-01T08:30:00Z";
 
@@ -46,48 +46,48 @@ pub fn es(code: &TraceCode) -> String {
 pub fn register_items(w: &mut World, cast: &Cast, b: &TraceCode, serials: &[&str]) {
     w.exec(
         &cast.producer,
-        Payload::RegisterItemCodes(ItemCodesRegistration {
+        Payload::TraceUnit(TraceUnitRecord::RegisterItemCodes(ItemCodesRegistration {
             batch: b.clone(),
             serials: serials.iter().map(|s| s.to_string()).collect(),
-        }),
+        })),
     )
     .expect("items register");
 }
 
 pub fn transform(inputs: &[TraceCode], outputs: &[TraceCode]) -> Payload {
-    Payload::Transformation(Transformation {
+    Payload::Lineage(LineageRecord::Transformation(Transformation {
         inputs: inputs.to_vec(),
         outputs: outputs.to_vec(),
         time: T.into(),
-    })
+    }))
 }
 
 pub fn pack(sscc: &str, contents: &[TraceCode]) -> Payload {
-    Payload::Aggregation(Aggregation {
+    Payload::Lineage(LineageRecord::Aggregation(Aggregation {
         sscc: sscc.into(),
         contents: contents.to_vec(),
         action: AggregationAction::Pack,
         time: T.into(),
-    })
+    }))
 }
 
 pub fn unpack(sscc: &str, contents: &[TraceCode]) -> Payload {
-    Payload::Aggregation(Aggregation {
+    Payload::Lineage(LineageRecord::Aggregation(Aggregation {
         sscc: sscc.into(),
         contents: contents.to_vec(),
         action: AggregationAction::Unpack,
         time: T.into(),
-    })
+    }))
 }
 
 pub fn ship(reference: &str, codes: &[TraceCode], ssccs: &[String], country: &str) -> Payload {
-    Payload::Shipment(Shipment {
+    Payload::Lineage(LineageRecord::Shipment(Shipment {
         trace_codes: codes.to_vec(),
         ssccs: ssccs.to_vec(),
         destination_country: country.into(),
         reference: reference.into(),
         time: T.into(),
-    })
+    }))
 }
 
 /// An order for `code` with reference `ORD-{n}` (by the cast's trader).
@@ -98,10 +98,10 @@ pub fn order(code: &TraceCode, n: u64) -> Payload {
 /// A warehousing record of `code` in a named warehouse and country.
 pub fn warehousing(code: &TraceCode, name: &str, country: &str) -> Payload {
     match valid_record(K::Warehousing, code, 1) {
-        Payload::Warehousing(mut r) => {
+        Payload::InfoBlock(InfoBlockRecord::Warehousing(mut r)) => {
             r.warehouse_name = Some(name.into());
             r.country = Some(country.into());
-            Payload::Warehousing(r)
+            Payload::InfoBlock(InfoBlockRecord::Warehousing(r))
         }
         _ => unreachable!(),
     }

@@ -6,7 +6,7 @@
 //! the contract names every missing one when the record is submitted (R-X1), and the
 //! [`MappedEvent::notes`] say so. What no record kind carries — an event with no primary
 //! record, an error declaration, certificates, sensor data without a logistics record,
-//! invoices — is kept as a [`Payload::EpcisEvent`]: the event anchored by its CBV 2.0 hash id,
+//! invoices — is kept as a [`EpcisRecord::EpcisEvent`]: the event anchored by its CBV 2.0 hash id,
 //! with its canonical pre-hash, linked to its trace codes (ADR 0033).
 //!
 //! This module only proposes payloads: who may write them, and whether the trace units
@@ -28,7 +28,9 @@ use tracechain_types::records::{
     OrderRecord, Place, ProductFeaturesRecord, ProductionRecord, SensorReading, TallyOperation,
     TallyRecord, TraceCode, Transformation, TransportRecord, WarehousingRecord,
 };
-use tracechain_types::{Hash, Payload};
+use tracechain_types::{
+    EpcisRecord, Hash, InfoBlockRecord, LineageRecord, Payload, TraceUnitRecord,
+};
 
 use crate::ids::PATTERN_LEVEL;
 use crate::model::{Action, Event, EventType};
@@ -347,7 +349,7 @@ fn anchored_event(
         prehash: prehash.to_string(),
         error_declaration,
     };
-    Ok((Payload::EpcisEvent(record), notes))
+    Ok((Payload::Epcis(EpcisRecord::EpcisEvent(record)), notes))
 }
 
 /// The record kinds an event lines up with (everything but the anchored event).
@@ -391,11 +393,11 @@ fn map_primary(
                         );
                     }
                     for code in &new_codes {
-                        payloads.push(Payload::RegisterTraceUnit(TraceUnitRegistration {
+                        payloads.push(Payload::TraceUnit(TraceUnitRecord::RegisterTraceUnit(TraceUnitRegistration {
                             code: code.clone(),
                             mode,
                             product_name: name.clone().unwrap_or_default(),
-                        }));
+                        })));
                     }
                 }
                 None => notes.push(format!(
@@ -403,22 +405,26 @@ fn map_primary(
                     new_codes.len()
                 )),
             }
-            payloads.push(Payload::Production(ProductionRecord {
-                trace_codes: new_codes.clone(),
-                production_time: Some(time.to_string()),
-                ..Default::default()
-            }));
+            payloads.push(Payload::InfoBlock(InfoBlockRecord::Production(
+                ProductionRecord {
+                    trace_codes: new_codes.clone(),
+                    production_time: Some(time.to_string()),
+                    ..Default::default()
+                },
+            )));
             notes.push(missing_note("Production", &["producer_name", "country"]));
             let shelf_life = ilmd_str(
                 &attrs,
                 &["itemExpirationDate", "bestBeforeDate", "sellByDate"],
             );
             if shelf_life.is_some() {
-                payloads.push(Payload::ProductFeatures(ProductFeaturesRecord {
-                    trace_codes: new_codes,
-                    shelf_life,
-                    ..Default::default()
-                }));
+                payloads.push(Payload::InfoBlock(InfoBlockRecord::ProductFeatures(
+                    ProductFeaturesRecord {
+                        trace_codes: new_codes,
+                        shelf_life,
+                        ..Default::default()
+                    },
+                )));
                 notes.push(missing_note("ProductFeatures", &["brand", "model"]));
             }
         }
@@ -437,11 +443,13 @@ fn map_primary(
                 .chain(e.output_quantity_list.iter().map(|q| q.epc_class.as_str())),
         );
         if !inputs.is_empty() && !outputs.is_empty() {
-            payloads.push(Payload::Transformation(Transformation {
-                inputs,
-                outputs,
-                time: time.to_string(),
-            }));
+            payloads.push(Payload::Lineage(LineageRecord::Transformation(
+                Transformation {
+                    inputs,
+                    outputs,
+                    time: time.to_string(),
+                },
+            )));
         } else {
             keep.push("transformation without batch- or item-level inputs and outputs".into());
         }
@@ -461,12 +469,12 @@ fn map_primary(
         );
         match (sscc, action) {
             (Some(sscc), Some(action)) if !contents.is_empty() => {
-                payloads.push(Payload::Aggregation(Aggregation {
+                payloads.push(Payload::Lineage(LineageRecord::Aggregation(Aggregation {
                     sscc,
                     contents,
                     action,
                     time: time.to_string(),
-                }))
+                })))
             }
             (None, _) => keep.push("aggregation whose parent is not an SSCC".into()),
             (_, None) => keep.push("aggregation observed, no change of contents".into()),
@@ -480,12 +488,12 @@ fn map_primary(
                     keep.push(format!("order {}: an Order {NEEDS_CODES}", bt.id));
                 }
                 Some("po") => {
-                    payloads.push(Payload::Order(OrderRecord {
+                    payloads.push(Payload::InfoBlock(InfoBlockRecord::Order(OrderRecord {
                         trace_codes: codes.to_vec(),
                         order_ref: Some(bt.id.clone()),
                         order_time: Some(time.to_string()),
                         ..Default::default()
-                    }));
+                    })));
                     notes.push(missing_note(
                         "Order",
                         &[
@@ -541,25 +549,29 @@ fn map_primary(
             keep.push(format!("the record of business step {s} {NEEDS_CODES}"));
         }
         Some("shipping" | "departing" | "transporting") => {
-            payloads.push(Payload::Transport(TransportRecord {
-                trace_codes: codes.to_vec(),
-                origin: location.and_then(gs1_location),
-                waybill,
-                destination: e.destinations.iter().find_map(|d| gs1_location(&d.id)),
-                sensor_readings: readings.clone(),
-                ..Default::default()
-            }));
+            payloads.push(Payload::InfoBlock(InfoBlockRecord::Transport(
+                TransportRecord {
+                    trace_codes: codes.to_vec(),
+                    origin: location.and_then(gs1_location),
+                    waybill,
+                    destination: e.destinations.iter().find_map(|d| gs1_location(&d.id)),
+                    sensor_readings: readings.clone(),
+                    ..Default::default()
+                },
+            )));
             readings_placed = true;
             notes.push(missing_note("Transport", &["carrier", "mode"]));
         }
         Some("receiving" | "arriving" | "storing" | "stocking" | "accepting") => {
-            payloads.push(Payload::Warehousing(WarehousingRecord {
-                trace_codes: codes.to_vec(),
-                inbound_time: Some(time.to_string()),
-                warehouse_gln: location.and_then(gln_of),
-                sensor_readings: readings.clone(),
-                ..Default::default()
-            }));
+            payloads.push(Payload::InfoBlock(InfoBlockRecord::Warehousing(
+                WarehousingRecord {
+                    trace_codes: codes.to_vec(),
+                    inbound_time: Some(time.to_string()),
+                    warehouse_gln: location.and_then(gln_of),
+                    sensor_readings: readings.clone(),
+                    ..Default::default()
+                },
+            )));
             readings_placed = true;
             notes.push(missing_note(
                 "Warehousing",
@@ -578,12 +590,12 @@ fn map_primary(
                 _ => None,
             };
             let loading = matches!(s, "loading" | "unloading" | "staging_outbound");
-            payloads.push(Payload::Tally(TallyRecord {
+            payloads.push(Payload::InfoBlock(InfoBlockRecord::Tally(TallyRecord {
                 trace_codes: codes.to_vec(),
                 loading_record: loading.then(|| format!("EPCIS {s} at {time}")),
                 operation,
                 ..Default::default()
-            }));
+            })));
             let mut missing = vec!["security_scan"];
             if !loading {
                 missing.push("loading_record");
@@ -596,12 +608,14 @@ fn map_primary(
             } else {
                 CustomsStatus::Held
             };
-            payloads.push(Payload::CustomsStatus(CustomsStatusRecord {
-                trace_codes: codes.to_vec(),
-                declaration_number: None,
-                status: Some(status),
-                time: Some(time.to_string()),
-            }));
+            payloads.push(Payload::InfoBlock(InfoBlockRecord::CustomsStatus(
+                CustomsStatusRecord {
+                    trace_codes: codes.to_vec(),
+                    declaration_number: None,
+                    status: Some(status),
+                    time: Some(time.to_string()),
+                },
+            )));
             notes.push(
                 "CustomsStatus: declaration_number not carried by EPCIS; the contract needs the recorded declaration (R-C2)".into(),
             );
@@ -621,12 +635,14 @@ fn map_primary(
                 ));
                 continue;
             }
-            payloads.push(Payload::CustomsDeclaration(CustomsDeclarationRecord {
-                trace_codes: codes.to_vec(),
-                declaration_number: Some(bt.id.clone()),
-                declaration_date: Some(time.to_string()),
-                ..Default::default()
-            }));
+            payloads.push(Payload::InfoBlock(InfoBlockRecord::CustomsDeclaration(
+                CustomsDeclarationRecord {
+                    trace_codes: codes.to_vec(),
+                    declaration_number: Some(bt.id.clone()),
+                    declaration_date: Some(time.to_string()),
+                    ..Default::default()
+                },
+            )));
             notes.push(missing_note(
                 "CustomsDeclaration",
                 &["declaration_list", "departure_port", "arrival_port"],

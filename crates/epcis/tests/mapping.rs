@@ -8,7 +8,7 @@ use tracechain_epcis::map::{code_info, map_document, MappedEvent};
 use tracechain_epcis::Document;
 use tracechain_types::records::epcis::{EpcisEventRecord, EpcisEventType};
 use tracechain_types::records::*;
-use tracechain_types::Payload;
+use tracechain_types::{EpcisRecord, InfoBlockRecord, LineageRecord, Payload, TraceUnitRecord};
 
 fn load(sub: &str, name: &str) -> (Document, Vec<MappedEvent>) {
     let path = common::epcis_dir().join(sub).join(name);
@@ -26,7 +26,7 @@ fn item(gtin: &str, serial: &str) -> TraceCode {
 
 fn anchored(m: &MappedEvent) -> Option<&EpcisEventRecord> {
     m.payloads.iter().find_map(|p| match p {
-        Payload::EpcisEvent(r) => Some(r),
+        Payload::Epcis(EpcisRecord::EpcisEvent(r)) => Some(r),
         _ => None,
     })
 }
@@ -64,12 +64,12 @@ fn epcis_map_every_event_becomes_a_payload_never_dropped() {
                 // Payloads that must name trace units do.
                 for p in &m.payloads {
                     let codes = match p {
-                        Payload::Transport(r) => &r.trace_codes,
-                        Payload::Warehousing(r) => &r.trace_codes,
-                        Payload::Tally(r) => &r.trace_codes,
-                        Payload::Order(r) => &r.trace_codes,
-                        Payload::CustomsStatus(r) => &r.trace_codes,
-                        Payload::Production(r) => &r.trace_codes,
+                        Payload::InfoBlock(InfoBlockRecord::Transport(r)) => &r.trace_codes,
+                        Payload::InfoBlock(InfoBlockRecord::Warehousing(r)) => &r.trace_codes,
+                        Payload::InfoBlock(InfoBlockRecord::Tally(r)) => &r.trace_codes,
+                        Payload::InfoBlock(InfoBlockRecord::Order(r)) => &r.trace_codes,
+                        Payload::InfoBlock(InfoBlockRecord::CustomsStatus(r)) => &r.trace_codes,
+                        Payload::InfoBlock(InfoBlockRecord::Production(r)) => &r.trace_codes,
                         _ => continue,
                     };
                     assert!(
@@ -93,7 +93,7 @@ fn epcis_map_various_event_types_to_payloads() {
     // 0: departing an SSCC only: a Transport needs a trace unit (R-X4), so the event is
     // anchored by its hash alone.
     match &m[0].payloads[..] {
-        [Payload::EpcisEvent(r)] => {
+        [Payload::Epcis(EpcisRecord::EpcisEvent(r))] => {
             assert_eq!(r.event_type, EpcisEventType::ObjectEvent);
             assert_eq!(
                 r.biz_step.as_deref(),
@@ -111,7 +111,8 @@ fn epcis_map_various_event_types_to_payloads() {
         batch: "20160711".into(),
     };
     match &m[3].payloads[..] {
-        [Payload::Production(p), Payload::ProductFeatures(f)] => {
+        [Payload::InfoBlock(InfoBlockRecord::Production(p)), Payload::InfoBlock(InfoBlockRecord::ProductFeatures(f))] =>
+        {
             assert_eq!(p.trace_codes, vec![batch.clone()]);
             assert!(p.production_time.is_some());
             assert_eq!(p.producer_name, None);
@@ -129,7 +130,8 @@ fn epcis_map_various_event_types_to_payloads() {
     assert!(m[3].notes.iter().any(|n| n.contains("RegisterTraceUnit")));
     // 4: packing items into an SSCC → aggregation (pack) + tally (packing).
     match &m[4].payloads[..] {
-        [Payload::Aggregation(a), Payload::Tally(t)] => {
+        [Payload::Lineage(LineageRecord::Aggregation(a)), Payload::InfoBlock(InfoBlockRecord::Tally(t))] =>
+        {
             assert_eq!(a.sscc, "040470231111111229");
             assert_eq!(a.action, AggregationAction::Pack);
             assert_eq!(a.contents.len(), 4);
@@ -141,7 +143,8 @@ fn epcis_map_various_event_types_to_payloads() {
     }
     // 8: a TransactionEvent with a purchase order while shipping → order + transport.
     match &m[8].payloads[..] {
-        [Payload::Order(o), Payload::Transport(t)] => {
+        [Payload::InfoBlock(InfoBlockRecord::Order(o)), Payload::InfoBlock(InfoBlockRecord::Transport(t))] =>
+        {
             assert_eq!(
                 o.order_ref.as_deref(),
                 Some("urn:epcglobal:cbv:bt:4012345123456:RE100099")
@@ -159,7 +162,8 @@ fn epcis_map_various_event_types_to_payloads() {
     // 9: holding → customs status held; the invoice has no record kind, so the event is
     // anchored too.
     match &m[9].payloads[..] {
-        [Payload::CustomsStatus(s), Payload::EpcisEvent(r)] => {
+        [Payload::InfoBlock(InfoBlockRecord::CustomsStatus(s)), Payload::Epcis(EpcisRecord::EpcisEvent(r))] =>
+        {
             assert_eq!(s.status, Some(CustomsStatus::Held));
             assert_eq!(r.trace_codes, s.trace_codes);
             assert_eq!(r.event_type, EpcisEventType::TransactionEvent);
@@ -168,7 +172,7 @@ fn epcis_map_various_event_types_to_payloads() {
     }
     // 12: transformation → lineage from items to a batch.
     match &m[12].payloads[..] {
-        [Payload::Transformation(t)] => {
+        [Payload::Lineage(LineageRecord::Transformation(t))] => {
             assert_eq!(t.inputs.len(), 2);
             assert_eq!(
                 t.outputs,
@@ -190,7 +194,9 @@ fn epcis_map_certificate_sensor_and_association_kept_as_anchored_events() {
     assert!(m[2].notes.iter().any(|n| n.contains("ABC12345")));
     let (_, m) = load("examples", "AssociationEvent-a.jsonld");
     match &m[0].payloads[..] {
-        [Payload::EpcisEvent(r)] => assert_eq!(r.event_type, EpcisEventType::AssociationEvent),
+        [Payload::Epcis(EpcisRecord::EpcisEvent(r))] => {
+            assert_eq!(r.event_type, EpcisEventType::AssociationEvent)
+        }
         other => panic!("{other:?}"),
     }
 }
@@ -259,7 +265,7 @@ fn epcis_map_r_s6_temperature_units_converted_to_centi_celsius() {
         .payloads
         .iter()
         .find_map(|p| match p {
-            Payload::Transport(t) => Some(t),
+            Payload::InfoBlock(InfoBlockRecord::Transport(t)) => Some(t),
             _ => None,
         })
         .expect("a transport record");
@@ -283,7 +289,7 @@ fn epcis_map_ilmd_commissioning_registers_units_in_the_stated_trace_mode() {
         m.iter()
             .flat_map(|e| &e.payloads)
             .filter_map(|p| match p {
-                Payload::RegisterTraceUnit(r) => Some(r.clone()),
+                Payload::TraceUnit(TraceUnitRecord::RegisterTraceUnit(r)) => Some(r.clone()),
                 _ => None,
             })
             .collect()
@@ -319,11 +325,11 @@ fn epcis_map_ilmd_commissioning_registers_units_in_the_stated_trace_mode() {
         let first_reg = m[0]
             .payloads
             .iter()
-            .position(|p| matches!(p, Payload::RegisterTraceUnit(_)));
+            .position(|p| matches!(p, Payload::TraceUnit(TraceUnitRecord::RegisterTraceUnit(_))));
         let first_prod = m[0]
             .payloads
             .iter()
-            .position(|p| matches!(p, Payload::Production(_)));
+            .position(|p| matches!(p, Payload::InfoBlock(InfoBlockRecord::Production(_))));
         assert!(first_reg < first_prod, "{:?}", m[0].payloads);
     }
 }

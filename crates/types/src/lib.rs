@@ -28,7 +28,11 @@ pub use encoding::{decode, encode, Canonical, DecodeError};
 pub use hash::Hash;
 pub use listing::{ListingDigest, ListingError};
 pub use merkle::MerkleProof;
-pub use payload::Payload;
+pub use payload::{
+    Category, CbeacRecord, ChainRecord, ClosedLoopRecord, ConsumerRecord, DocumentRecord,
+    EpcisRecord, Family, InfoBlock, InfoBlockRecord, LineageRecord, ParticipantRecord, Payload,
+    PayloadKind, RecallRecord, TraceUnitRecord,
+};
 pub use state_map::{ProofError, StateProof};
 pub use tx::{Transaction, TxBody};
 pub use validator::{Validator, ValidatorSet};

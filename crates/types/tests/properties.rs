@@ -5,6 +5,7 @@ use proptest::prelude::*;
 use tracechain_types::block::tx_leaf;
 use tracechain_types::crypto::SignatureVerifier;
 use tracechain_types::payload::ValidatorSetChange;
+use tracechain_types::ChainRecord;
 use tracechain_types::*;
 
 const LIMIT: usize = 1 << 20;
@@ -55,7 +56,10 @@ fn arb_body() -> impl Strategy<Value = TxBody> {
                 signer: key(signer).public(),
                 sequence,
                 expiry_height,
-                payload: Payload::ValidatorSetChange(ValidatorSetChange { new_set, approvals }),
+                payload: Payload::Chain(ChainRecord::ValidatorSetChange(ValidatorSetChange {
+                    new_set,
+                    approvals,
+                })),
             }
         })
 }
@@ -305,10 +309,10 @@ fn transaction_id_ignores_signature_but_leaf_covers_it() {
         signer: k.public(),
         sequence: 0,
         expiry_height: 10,
-        payload: Payload::ValidatorSetChange(ValidatorSetChange {
+        payload: Payload::Chain(ChainRecord::ValidatorSetChange(ValidatorSetChange {
             new_set: set,
             approvals: vec![],
-        }),
+        })),
     };
     let tx = body.sign(&chain, &k);
     let mut other = tx.clone();
@@ -433,10 +437,10 @@ fn block_tx_root_and_proofs() {
                 signer: k.public(),
                 sequence: i as u64,
                 expiry_height: 100,
-                payload: Payload::ValidatorSetChange(ValidatorSetChange {
+                payload: Payload::Chain(ChainRecord::ValidatorSetChange(ValidatorSetChange {
                     new_set: set,
                     approvals: vec![],
-                }),
+                })),
             }
             .sign(&chain, &k)
         })

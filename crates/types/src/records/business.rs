@@ -4,14 +4,11 @@
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
-use super::blocks::{
-    DeliveryExceptionRecord, DeliveryRecord, OrderRecord, TallyRecord, TransportRecord,
-    WarehousingRecord,
-};
 use super::common::TraceCode;
 use super::participant::Agency;
 use crate::crypto::PublicKey;
 use crate::hash::Hash;
+use crate::payload::InfoBlockRecord;
 
 // ------------------------------------------------------------------------------- lineage
 
@@ -159,26 +156,13 @@ pub struct DeclarationDecision {
     pub reason: String,
 }
 
-/// A logistics record that CBETC nodes do not carry, imported by the domestic exporter
-/// itself (R-B4); stored marked as self-declared.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
-#[serde(tag = "category", rename_all = "snake_case")]
-pub enum SelfDeclaredRecord {
-    /// Overseas transport.
-    Transport(TransportRecord),
-    /// Overseas warehousing.
-    Warehousing(WarehousingRecord),
-    /// Overseas clearance and delivery.
-    Delivery(DeliveryRecord),
-    /// Delivery exception.
-    DeliveryException(DeliveryExceptionRecord),
-}
-
 /// Manual import (R-B4).
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct ManualImport {
-    /// The record.
-    pub record: SelfDeclaredRecord,
+    /// The record: a logistics record CBETC nodes do not carry (overseas transport,
+    /// warehousing, clearance and delivery, delivery exceptions: categories L2–L5; the
+    /// contracts refuse others). Stored marked as self-declared.
+    pub record: InfoBlockRecord,
     /// Why CBETC does not carry it (e.g. "overseas warehouse not connected").
     pub note: String,
 }
@@ -233,29 +217,14 @@ pub struct PaymentOrderLink {
     pub receipt_ref: String,
 }
 
-/// One record of a bulk import (R-Q3): orders and logistics records from a trading platform.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
-#[serde(tag = "category", rename_all = "snake_case")]
-pub enum BulkRecord {
-    /// R-T1.
-    Order(OrderRecord),
-    /// R-L1.
-    Tally(TallyRecord),
-    /// R-L2.
-    Transport(TransportRecord),
-    /// R-L3.
-    Warehousing(WarehousingRecord),
-    /// R-L4.
-    Delivery(DeliveryRecord),
-}
-
 /// Bulk import (R-Q3): many records under one signature; all-or-nothing.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct BulkImport {
     /// Source platform name.
     pub source: String,
-    /// The records, in order.
-    pub records: Vec<BulkRecord>,
+    /// The records, in order: orders and logistics records from a trading platform
+    /// (categories T1 and L1–L4; the contracts refuse others).
+    pub records: Vec<InfoBlockRecord>,
 }
 
 // ------------------------------------------------------------------------------ documents
