@@ -263,7 +263,7 @@ fn decide(
 }
 
 /// Filing (R-B2): an export enterprise (trade entity) files its enterprise record.
-pub fn filing(env: &mut TxEnv<'_>, r: &Filing) -> Result<(), ContractError> {
+pub(crate) fn filing(env: &mut TxEnv<'_>, r: &Filing) -> Result<(), ContractError> {
     let mut c = FieldChecker::new();
     c.text_value("filing_ref", &r.filing_ref, true);
     if r.document == Hash::ZERO {
@@ -326,7 +326,10 @@ pub fn filing(env: &mut TxEnv<'_>, r: &Filing) -> Result<(), ContractError> {
 }
 
 /// FilingDecision (R-B2, R-B5): a department (regulator) approves or rejects, with a reason.
-pub fn filing_decision(env: &mut TxEnv<'_>, r: &FilingDecision) -> Result<(), ContractError> {
+pub(crate) fn filing_decision(
+    env: &mut TxEnv<'_>,
+    r: &FilingDecision,
+) -> Result<(), ContractError> {
     let (agency, d) = department_decision(env, r.verdict, &r.reason, Rule::RB2)?;
     let k = filing_key(&r.enterprise, &r.filing_ref);
     let Some(mut f) = env.state.get_value::<FilingState>(&k) else {
@@ -437,7 +440,10 @@ fn link_refs(
 /// ExportDeclaration (R-B3): a trade entity with a filing in force declares units with their
 /// order, waybill and receipt references (at least one order); every reference must be
 /// carried by a record of a declared unit.
-pub fn export_declaration(env: &mut TxEnv<'_>, r: &ExportDeclaration) -> Result<(), ContractError> {
+pub(crate) fn export_declaration(
+    env: &mut TxEnv<'_>,
+    r: &ExportDeclaration,
+) -> Result<(), ContractError> {
     let mut c = FieldChecker::new();
     c.text_value("declaration_ref", &r.declaration_ref, true);
     let declared = check_record_codes(&env.state, &mut c, "trace_codes", &r.trace_codes);
@@ -516,7 +522,7 @@ pub fn export_declaration(env: &mut TxEnv<'_>, r: &ExportDeclaration) -> Result<
 }
 
 /// DeclarationDecision (R-B3, R-B5).
-pub fn declaration_decision(
+pub(crate) fn declaration_decision(
     env: &mut TxEnv<'_>,
     r: &DeclarationDecision,
 ) -> Result<(), ContractError> {
@@ -559,7 +565,7 @@ pub const SELF_DECLARED_CATEGORIES: [Category; 4] =
 /// their registrant, R-A6; ADR 0045). The record runs the full R-X1 validation of its
 /// category and is stored as the manual import it is (so marked self-declared,
 /// [`RecordEnvelope::self_declared`](crate::RecordEnvelope::self_declared)).
-pub fn manual_import(env: &mut TxEnv<'_>, r: &ManualImport) -> Result<(), ContractError> {
+pub(crate) fn manual_import(env: &mut TxEnv<'_>, r: &ManualImport) -> Result<(), ContractError> {
     let mut c = FieldChecker::new();
     c.text_value("note", &r.note, true);
     c.finish(Rule::RB4)?;

@@ -101,7 +101,10 @@ fn fits_scope(category: &ParticipantCategory, node_types: &[NodeType], scope: Li
 }
 
 /// LinkAuthorisation (R-Q1): the enterprise (signer) grants or withdraws.
-pub fn link_authorisation(env: &mut TxEnv<'_>, r: &LinkAuthorisation) -> Result<(), ContractError> {
+pub(crate) fn link_authorisation(
+    env: &mut TxEnv<'_>,
+    r: &LinkAuthorisation,
+) -> Result<(), ContractError> {
     let k = auth_key(&env.signer, &r.grantee);
     if r.withdraw {
         if env.state.get_ref(&k).is_none() {
@@ -227,7 +230,10 @@ fn find_receipt(
 }
 
 /// PaymentOrderLink (R-Q1): an authorised grantee links a receipt to the enterprise's order.
-pub fn payment_order_link(env: &mut TxEnv<'_>, r: &PaymentOrderLink) -> Result<(), ContractError> {
+pub(crate) fn payment_order_link(
+    env: &mut TxEnv<'_>,
+    r: &PaymentOrderLink,
+) -> Result<(), ContractError> {
     let mut c = FieldChecker::new();
     c.text_value("order_ref", &r.order_ref, true);
     c.text_value("receipt_ref", &r.receipt_ref, true);
@@ -342,7 +348,7 @@ pub const BULK_CATEGORIES: [Category; 5] = [
 /// BulkImport (R-Q3): 1..=`max_bulk_records` records of [`BULK_CATEGORIES`], each through the
 /// block record path and stored as a record of its own. All or nothing. Errors name the
 /// record: `records[i].field`.
-pub fn bulk_import(env: &mut TxEnv<'_>, r: &BulkImport) -> Result<(), ContractError> {
+pub(crate) fn bulk_import(env: &mut TxEnv<'_>, r: &BulkImport) -> Result<(), ContractError> {
     let mut c = FieldChecker::new();
     c.text_value("source", &r.source, true);
     let max = usize::try_from(env.ctx.params.max_bulk_records).unwrap_or(usize::MAX);

@@ -27,7 +27,7 @@ fn custody_key(code: &NormalisedCode, who: &PublicKey) -> Vec<u8> {
 }
 
 /// Whether the signer is a custodian of `unit` (or, for an item, of its batch).
-pub fn is_custodian(env: &mut TxEnv<'_>, code: &NormalisedCode, unit: &TraceUnit) -> bool {
+pub(crate) fn is_custodian(env: &mut TxEnv<'_>, code: &NormalisedCode, unit: &TraceUnit) -> bool {
     let signer = env.signer;
     if unit.registrant == signer || env.related(&signer, &unit.registrant) {
         return true;
@@ -43,7 +43,7 @@ pub fn is_custodian(env: &mut TxEnv<'_>, code: &NormalisedCode, unit: &TraceUnit
 
 /// Refuse unless the signer is a custodian of every unit: `R-A6 E_NOT_OWNER`, one problem
 /// `{field}[i]` per unit it holds no custody of.
-pub fn check_custody(
+pub(crate) fn check_custody(
     env: &mut TxEnv<'_>,
     field: &str,
     units: &[(NormalisedCode, TraceUnit)],
@@ -59,7 +59,7 @@ pub fn check_custody(
 
 /// Handover (R-A6): a custodian of every named unit gives another approved participant
 /// custody of them.
-pub fn handover(env: &mut TxEnv<'_>, r: &Handover) -> Result<(), ContractError> {
+pub(crate) fn handover(env: &mut TxEnv<'_>, r: &Handover) -> Result<(), ContractError> {
     let mut c = FieldChecker::new();
     if r.to == env.signer {
         c.push(

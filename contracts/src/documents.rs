@@ -138,7 +138,7 @@ fn issuer_of(key: &[u8]) -> Option<PublicKey> {
 /// must not be zero nor anchored already by the signer; `valid_from` / `valid_until` are
 /// RFC 3339 dates or date-times with `valid_until > valid_from`; covered units (0..=64) must
 /// be registered. Whether the signer is competent for the type is recorded (ADR 0044).
-pub fn anchor(env: &mut TxEnv<'_>, r: &DocumentAnchor) -> Result<(), ContractError> {
+pub(crate) fn anchor(env: &mut TxEnv<'_>, r: &DocumentAnchor) -> Result<(), ContractError> {
     let mut c = FieldChecker::new();
     if r.document_hash == Hash::ZERO {
         c.push("document_hash", Problem::Missing);
@@ -235,7 +235,7 @@ fn date(c: &mut FieldChecker, field: &str, s: &str) -> Option<i64> {
 
 /// DocumentRevocation (R-S1): an issuer revokes its own anchor of a hash, once, with a
 /// reason; nobody revokes another issuer's anchor.
-pub fn revoke(env: &mut TxEnv<'_>, r: &DocumentRevocation) -> Result<(), ContractError> {
+pub(crate) fn revoke(env: &mut TxEnv<'_>, r: &DocumentRevocation) -> Result<(), ContractError> {
     let mut c = FieldChecker::new();
     c.text_value("reason", &r.reason, true);
     c.finish(Rule::RS1)?;

@@ -161,7 +161,7 @@ fn check_fields(r: &EpcisEventRecord, latest_ms: i64) -> Result<(), ContractErro
 
 /// Execute `EpcisRecord::EpcisEvent`: check fields (R-X1), trace units (R-X4) and the
 /// anchor-once rule (R-S1), then store and index the record.
-pub fn anchor(env: &mut TxEnv<'_>, r: &EpcisEventRecord) -> Result<(), ContractError> {
+pub(crate) fn anchor(env: &mut TxEnv<'_>, r: &EpcisEventRecord) -> Result<(), ContractError> {
     check_fields(r, env.ctx.latest_record_time_ms())?;
     let mut codes_check = FieldChecker::new();
     let units = if r.trace_codes.is_empty() {

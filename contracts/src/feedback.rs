@@ -61,7 +61,7 @@ fn feedback_key(author: &PublicKey, r: &str) -> Vec<u8> {
 }
 
 /// Feedback (R-S7).
-pub fn feedback(env: &mut TxEnv<'_>, r: &Feedback) -> Result<(), ContractError> {
+pub(crate) fn feedback(env: &mut TxEnv<'_>, r: &Feedback) -> Result<(), ContractError> {
     let mut c = FieldChecker::new();
     c.text_value("feedback_ref", &r.feedback_ref, true);
     c.text_value("text", &r.text, true);
@@ -136,7 +136,7 @@ pub fn is_provider_of(env: &TxEnv<'_>, code: &NormalisedCode) -> bool {
 }
 
 /// FeedbackAnswer (R-S7).
-pub fn answer(env: &mut TxEnv<'_>, r: &FeedbackAnswer) -> Result<(), ContractError> {
+pub(crate) fn answer(env: &mut TxEnv<'_>, r: &FeedbackAnswer) -> Result<(), ContractError> {
     let mut c = FieldChecker::new();
     c.text_value("text", &r.text, true);
     c.finish(Rule::RS7)?;

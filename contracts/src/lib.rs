@@ -17,7 +17,10 @@
 //! [`MemoryState`], [`Overlay`], [`WriteSet`]; the state root: [`ParentTree`],
 //! [`state_tree_update`], [`authenticate`], [`MemoryLedger`]. Errors: [`ContractError`],
 //! [`ErrorCode`], [`FieldProblem`], [`Problem`]. Reads (what the API serves): the public
-//! modules below.
+//! modules below, whose public items are reads and the types they answer with; every write
+//! path of a module (each function taking the execution context `TxEnv`) is crate-private,
+//! so a record can only be executed through [`execute_block`] / [`execute_transaction`],
+//! after the expiry, sequence and permission checks.
 //!
 //! Layers, each using only those below it:
 //!

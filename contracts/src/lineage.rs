@@ -187,7 +187,7 @@ fn shipment_ref_key(signer: &PublicKey, reference: &str) -> Vec<u8> {
 /// outputs must be registered units (R-X4); outputs must be registered by the signer (a
 /// producer cannot declare someone else's batch made from its materials); a unit may not be
 /// both input and output.
-pub fn transformation(env: &mut TxEnv<'_>, r: &Transformation) -> Result<(), ContractError> {
+pub(crate) fn transformation(env: &mut TxEnv<'_>, r: &Transformation) -> Result<(), ContractError> {
     let mut c = FieldChecker::at(env.ctx.latest_record_time_ms());
     c.time_value("time", &r.time);
     let inputs = check_record_codes(&env.state, &mut c, "inputs", &r.inputs);
@@ -252,7 +252,7 @@ pub fn transformation(env: &mut TxEnv<'_>, r: &Transformation) -> Result<(), Con
 /// links each content to the SSCC (check digit verified) and marks it as currently packed;
 /// unpack removes the current membership (the link stays as history) and is refused for a
 /// content that is not packed in that SSCC.
-pub fn aggregation(env: &mut TxEnv<'_>, r: &Aggregation) -> Result<(), ContractError> {
+pub(crate) fn aggregation(env: &mut TxEnv<'_>, r: &Aggregation) -> Result<(), ContractError> {
     let mut c = FieldChecker::at(env.ctx.latest_record_time_ms());
     c.time_value("time", &r.time);
     let sscc_ok = c.sscc_value("sscc", &r.sscc);
@@ -317,7 +317,7 @@ fn normalise_sscc(s: &str, ok: bool) -> Result<String, ContractError> {
 
 /// Shipment (R-S3 graph; R-N3): units and/or known SSCCs to a destination country (ISO
 /// 3166-1 alpha-2). The reference is unique per shipper.
-pub fn shipment(env: &mut TxEnv<'_>, r: &Shipment) -> Result<(), ContractError> {
+pub(crate) fn shipment(env: &mut TxEnv<'_>, r: &Shipment) -> Result<(), ContractError> {
     let mut c = FieldChecker::at(env.ctx.latest_record_time_ms());
     c.time_value("time", &r.time);
     c.country_value("destination_country", &r.destination_country);

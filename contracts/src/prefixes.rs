@@ -130,7 +130,7 @@ pub fn may_register(state: &dyn StateView, gtin14: &str, who: &PublicKey) -> Res
 }
 
 /// CompanyPrefixClaim (R-I2): a unit registrar claims a prefix it holds.
-pub fn claim(env: &mut TxEnv<'_>, r: &CompanyPrefixClaim) -> Result<(), ContractError> {
+pub(crate) fn claim(env: &mut TxEnv<'_>, r: &CompanyPrefixClaim) -> Result<(), ContractError> {
     let mut c = FieldChecker::new();
     check_prefix(&mut c, &r.prefix);
     if r.evidence == Hash::ZERO {
@@ -180,7 +180,7 @@ fn overlapping(state: &dyn StateView, prefix: &str) -> Option<String> {
 }
 
 /// CompanyPrefixDecision (R-I2, R-B5): a regulator approves, rejects or revokes a claim.
-pub fn decide(env: &mut TxEnv<'_>, r: &CompanyPrefixDecision) -> Result<(), ContractError> {
+pub(crate) fn decide(env: &mut TxEnv<'_>, r: &CompanyPrefixDecision) -> Result<(), ContractError> {
     let mut c = FieldChecker::new();
     check_prefix(&mut c, &r.prefix);
     c.text_value("reason", &r.reason, true);
@@ -242,7 +242,10 @@ pub fn decide(env: &mut TxEnv<'_>, r: &CompanyPrefixDecision) -> Result<(), Cont
 
 /// CompanyPrefixDelegation (R-I2): the holder lets a participant register units under its
 /// prefix (contract manufacturing), or withdraws it.
-pub fn delegate(env: &mut TxEnv<'_>, r: &CompanyPrefixDelegation) -> Result<(), ContractError> {
+pub(crate) fn delegate(
+    env: &mut TxEnv<'_>,
+    r: &CompanyPrefixDelegation,
+) -> Result<(), ContractError> {
     let mut c = FieldChecker::new();
     check_prefix(&mut c, &r.prefix);
     c.finish(Rule::RI2)?;

@@ -67,7 +67,7 @@ fn node_recall_key(node: &Node, issuer: &PublicKey, r: &str) -> Vec<u8> {
 
 /// Recall (R-S3): by a producer for a batch it registered, or by a regulator for any batch.
 /// The batch must be a registered batch-level unit; the reference is unique per issuer.
-pub fn recall(env: &mut TxEnv<'_>, r: &Recall) -> Result<(), ContractError> {
+pub(crate) fn recall(env: &mut TxEnv<'_>, r: &Recall) -> Result<(), ContractError> {
     let mut c = FieldChecker::new();
     c.text_value("recall_ref", &r.recall_ref, true);
     c.text_value("reason", &r.reason, true);

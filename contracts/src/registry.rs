@@ -221,7 +221,10 @@ pub fn check_registration(r: &ParticipantRegistration) -> Result<(), ContractErr
 }
 
 /// RegisterParticipant (R-A1): stored as `Pending`.
-pub fn register(env: &mut TxEnv<'_>, r: &ParticipantRegistration) -> Result<(), ContractError> {
+pub(crate) fn register(
+    env: &mut TxEnv<'_>,
+    r: &ParticipantRegistration,
+) -> Result<(), ContractError> {
     check_registration(r)?;
     if let Err(e) = env.signer.check_registrable() {
         return Err(ContractError::one(
@@ -246,7 +249,7 @@ pub fn register(env: &mut TxEnv<'_>, r: &ParticipantRegistration) -> Result<(), 
 }
 
 /// ParticipantDecision by a regulator (R-A1, R-A3, R-B5).
-pub fn decide(env: &mut TxEnv<'_>, d: &ParticipantDecision) -> Result<(), ContractError> {
+pub(crate) fn decide(env: &mut TxEnv<'_>, d: &ParticipantDecision) -> Result<(), ContractError> {
     let mut c = FieldChecker::new();
     if d.reason.len() > MAX_TEXT_BYTES || d.reason.trim().is_empty() {
         c.text_value("reason", &d.reason, true);
@@ -364,7 +367,10 @@ fn department_vote(
 
 /// TradeRelationship (R-A6): records the signer's side; the relationship exists once both
 /// sides signed the same terms.
-pub fn trade_relationship(env: &mut TxEnv<'_>, t: &TradeRelationship) -> Result<(), ContractError> {
+pub(crate) fn trade_relationship(
+    env: &mut TxEnv<'_>,
+    t: &TradeRelationship,
+) -> Result<(), ContractError> {
     if t.counterparty == env.signer {
         return Err(ContractError::one(
             Rule::RA6,

@@ -255,7 +255,7 @@ fn destinations_of_codes(state: &dyn StateView, codes: &[NormalisedCode]) -> BTr
 /// scan of a registered item-level code with time, country and optional coarse position
 /// (both coordinates or neither; latitude ±90.00°, longitude ±180.00°). Never refused for
 /// being suspicious: suspicion is an alert, the scan is the evidence.
-pub fn consumer_scan(env: &mut TxEnv<'_>, r: &ConsumerScan) -> Result<(), ContractError> {
+pub(crate) fn consumer_scan(env: &mut TxEnv<'_>, r: &ConsumerScan) -> Result<(), ContractError> {
     let mut c = FieldChecker::new();
     c.country_value("country", &r.country);
     let by_service = env

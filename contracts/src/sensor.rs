@@ -150,7 +150,7 @@ pub fn excursions(range: &SensorRange, readings: &[SensorReading]) -> Vec<Excurs
 }
 
 /// Called after a transport / warehousing record with readings was stored (R-S6).
-pub fn on_readings(
+pub(crate) fn on_readings(
     env: &mut TxEnv<'_>,
     codes: &[NormalisedCode],
     readings: &[SensorReading],

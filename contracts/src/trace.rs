@@ -118,7 +118,10 @@ pub fn finish_codes(codes_check: FieldChecker) -> Result<(), ContractError> {
 }
 
 /// RegisterTraceUnit (R-I1, R-I3).
-pub fn register_unit(env: &mut TxEnv<'_>, r: &TraceUnitRegistration) -> Result<(), ContractError> {
+pub(crate) fn register_unit(
+    env: &mut TxEnv<'_>,
+    r: &TraceUnitRegistration,
+) -> Result<(), ContractError> {
     let mut c = FieldChecker::new();
     let code = match NormalisedCode::new("code", &r.code) {
         Ok(n) => Some(n),
@@ -169,7 +172,10 @@ pub fn register_unit(env: &mut TxEnv<'_>, r: &TraceUnitRegistration) -> Result<(
 }
 
 /// RegisterItemCodes (R-I1, R-I2, R-I3): item-level units under a batch of the signer.
-pub fn register_items(env: &mut TxEnv<'_>, r: &ItemCodesRegistration) -> Result<(), ContractError> {
+pub(crate) fn register_items(
+    env: &mut TxEnv<'_>,
+    r: &ItemCodesRegistration,
+) -> Result<(), ContractError> {
     let mut c = FieldChecker::new();
     let batch = match NormalisedCode::new("batch", &r.batch) {
         Ok(n) => Some(n),

@@ -105,7 +105,7 @@ pub fn set_at(state: &dyn StateView, effective_height: u64) -> Option<ValidatorS
 }
 
 /// ValidatorSetChange (R-B1).
-pub fn validator_set_change(
+pub(crate) fn validator_set_change(
     env: &mut TxEnv<'_>,
     r: &ValidatorSetChange,
 ) -> Result<(), ContractError> {
