@@ -11,7 +11,14 @@
 //!
 //! Key layout: `dca/{hash}/{issuer}` → [`AnchoredDocument`]; `dcc/{hash}/{issuer}` → `()` the
 //! anchors of competent issuers; `dcu/{code}/{hash}/{issuer}` → `()` the anchors covering a
-//! unit.
+//! unit, `dcuc/{code}/{hash}/{issuer}` → `()` those of competent issuers; `dcn/{code}` and
+//! `dhn/{hash}` → [`AnchorCount`], how many anchors cover the unit / anchor the hash.
+//!
+//! **Listings cannot be censored (issue 9, R-S1).** Anyone may anchor a hash covering a
+//! registered unit, so the anchors of a unit or of a hash are listed competent issuers' first
+//! and paged through to the end ([`documents_of_page`], [`anchors_page`]), each answer with
+//! the counts: a flood of anchors by others can neither push a competent issuer's document
+//! out of the answer nor shorten the listing silently.
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use tracechain_types::records::{
@@ -25,13 +32,13 @@ use crate::error::{ContractError, ErrorCode, Problem};
 use crate::index_tags::IndexTag;
 use crate::registry;
 use crate::rules::Rule;
-use crate::state::{decode_stored, StateView};
+use crate::state::{decode_stored, scan_page, StateView};
 use crate::state_keys;
 use crate::trace::check_record_codes;
 use crate::trace_codes::NormalisedCode;
 use crate::validate::{parse_date_or_time, FieldChecker};
 
-/// Most documents listed for one unit.
+/// Most documents listed for one unit in one page (competent issuers' first).
 pub const MAX_DOCUMENTS_PER_UNIT: usize = 1000;
 /// Most anchors of one hash a verification lists (competent issuers' first).
 pub const MAX_ANCHORS_LISTED: usize = 64;
@@ -121,6 +128,51 @@ fn unit_document_key(code: &NormalisedCode, h: &Hash, issuer: &PublicKey) -> Vec
     state_keys::key("dcu/", &[code.as_bytes(), &h.0, &issuer.0])
 }
 
+fn unit_competent_key(code: &NormalisedCode, h: &Hash, issuer: &PublicKey) -> Vec<u8> {
+    state_keys::key("dcuc/", &[code.as_bytes(), &h.0, &issuer.0])
+}
+
+fn unit_count_key(code: &NormalisedCode) -> Vec<u8> {
+    state_keys::key("dcn/", &[code.as_bytes()])
+}
+
+fn hash_count_key(h: &Hash) -> Vec<u8> {
+    state_keys::key("dhn/", &[&h.0])
+}
+
+/// How many anchors cover a unit (`dcn/{code}`) or anchor a hash (`dhn/{hash}`), and how many
+/// of them are by issuers competent for their type. Revoked anchors still count (they are
+/// listed, marked revoked).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct AnchorCount {
+    /// Every anchor.
+    pub anchors: u64,
+    /// Anchors by competent issuers.
+    pub competent: u64,
+}
+
+impl AnchorCount {
+    fn add(self, competent: bool) -> AnchorCount {
+        AnchorCount {
+            anchors: self.anchors.saturating_add(1),
+            competent: self.competent.saturating_add(u64::from(competent)),
+        }
+    }
+}
+
+fn count_at(state: &dyn StateView, key: &[u8]) -> AnchorCount {
+    state
+        .get_ref(key)
+        .map(|b| decode_stored(key, &b))
+        .unwrap_or_default()
+}
+
+/// The anchors covering a unit and those of a hash are counted (both listings page).
+fn count_anchor(env: &mut TxEnv<'_>, key: Vec<u8>, competent: bool) {
+    let c = count_at(&env.state, &key).add(competent);
+    env.state.put_value(key, &c);
+}
+
 /// The anchor of a hash by one issuer.
 pub fn load(state: &dyn StateView, h: &Hash, issuer: &PublicKey) -> Option<AnchoredDocument> {
     let k = document_key(h, issuer);
@@ -208,9 +260,15 @@ pub(crate) fn anchor(env: &mut TxEnv<'_>, r: &DocumentAnchor) -> Result<(), Cont
         env.state
             .put_value(competent_key(&r.document_hash, &env.signer), &());
     }
+    count_anchor(env, hash_count_key(&r.document_hash), competent);
     for n in &codes {
         env.state
             .put_value(unit_document_key(n, &r.document_hash, &env.signer), &());
+        if competent {
+            env.state
+                .put_value(unit_competent_key(n, &r.document_hash, &env.signer), &());
+        }
+        count_anchor(env, unit_count_key(n), competent);
     }
     env.store_record(IndexTag::Document, &codes);
     Ok(())
@@ -317,8 +375,13 @@ pub struct DocumentVerification {
     /// Its anchors: every competent issuer's first, then others, at most
     /// [`MAX_ANCHORS_LISTED`].
     pub anchors: Vec<AnchorVerdict>,
-    /// More anchors exist than were listed (all of them by issuers not competent).
+    /// More anchors exist than were listed (`count` says how many in all; competent issuers'
+    /// come first, so those left out are by issuers not competent unless more than
+    /// [`MAX_ANCHORS_LISTED`] competent issuers anchored the hash); [`anchors_page`] lists
+    /// them all.
     pub more: bool,
+    /// How many anchors the hash has, and how many by competent issuers.
+    pub count: AnchorCount,
     /// A competent issuer's anchor is valid: the document may be relied on.
     pub valid: bool,
 }
@@ -362,42 +425,18 @@ fn judge(state: &dyn StateView, doc: AnchoredDocument, at_ms: i64) -> AnchorVerd
 /// issuers' anchors are listed first, so anchors of the same hash by others cannot push them
 /// out of the answer.
 pub fn verify(state: &dyn StateView, document_hash: &Hash, at_ms: i64) -> DocumentVerification {
-    let mut issuers: Vec<PublicKey> = state
-        .scan(
-            &state_keys::prefix("dcc/", &[&document_hash.0]),
-            None,
-            MAX_ANCHORS_LISTED,
-        )
-        .iter()
-        .filter_map(|(k, _)| issuer_of(k))
-        .collect();
-    let all = state.scan(
-        &state_keys::prefix("dca/", &[&document_hash.0]),
-        None,
-        MAX_ANCHORS_LISTED + issuers.len() + 1,
-    );
-    let mut more = false;
-    for (k, _) in &all {
-        let Some(i) = issuer_of(k) else { continue };
-        if issuers.contains(&i) {
-            continue;
-        }
-        if issuers.len() == MAX_ANCHORS_LISTED {
-            more = true;
-            break;
-        }
-        issuers.push(i);
-    }
-    let anchors: Vec<AnchorVerdict> = issuers
-        .iter()
-        .filter_map(|i| load(state, document_hash, i))
+    let page = anchors_page(state, document_hash, None, MAX_ANCHORS_LISTED);
+    let anchors: Vec<AnchorVerdict> = page
+        .anchors
+        .into_iter()
         .map(|d| judge(state, d, at_ms))
         .collect();
     DocumentVerification {
         document_hash: *document_hash,
         valid: anchors.iter().any(|a| a.competent && a.valid),
         anchors,
-        more,
+        more: page.next.is_some(),
+        count: page.count,
     }
 }
 
@@ -427,20 +466,141 @@ pub fn verify_bytes(state: &dyn StateView, document: &[u8], at_ms: i64) -> Docum
     verify(state, &Hash::digest(document), at_ms)
 }
 
-/// Anchors covering a unit, by (hash, issuer) order.
-pub fn documents_of(state: &dyn StateView, code: &TraceCode) -> Vec<AnchoredDocument> {
-    let Ok(n) = NormalisedCode::new("code", code) else {
-        return Vec::new();
+/// Where a page of anchors stopped: in the competent issuers' index, or among the others,
+/// after the last key returned (`None`: from the first).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AnchorCursor {
+    /// Still among the competent issuers' anchors.
+    Competent(Vec<u8>),
+    /// Among the other anchors.
+    Others(Option<Vec<u8>>),
+}
+
+/// One page of anchors, competent issuers' first, then the others, each part in (hash,
+/// issuer) order; with the counts of the whole listing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AnchorPage {
+    /// The anchors of this page.
+    pub anchors: Vec<AnchoredDocument>,
+    /// How many anchors the whole listing has (and how many by competent issuers).
+    pub count: AnchorCount,
+    /// The cursor of the next page, `None` after the last.
+    pub next: Option<AnchorCursor>,
+}
+
+/// Page through two indexes of one listing: `competent` (keys of competent issuers' anchors)
+/// then `all` (every anchor), skipping there the anchors listed from `competent`. `load` reads
+/// the anchor a key names. At most `limit` anchors per page; the keys examined are at most
+/// `limit` + the competent anchors of the listing (those skipped among all).
+fn page_anchors(
+    state: &dyn StateView,
+    competent: &[u8],
+    all: &[u8],
+    after: Option<&AnchorCursor>,
+    limit: usize,
+    load: &dyn Fn(&[u8]) -> Option<AnchoredDocument>,
+) -> (Vec<AnchoredDocument>, Option<AnchorCursor>) {
+    let limit = limit.max(1);
+    let mut out = Vec::new();
+    let mut others_after: Option<Vec<u8>> = match after {
+        Some(AnchorCursor::Others(a)) => a.clone(),
+        _ => None,
     };
-    let prefix = state_keys::prefix("dcu/", &[n.as_bytes()]);
-    state
-        .scan(&prefix, None, MAX_DOCUMENTS_PER_UNIT)
-        .into_iter()
-        .filter_map(|(k, _)| {
-            let parts = state_keys::parts_after(&k, &prefix)?;
-            let h = <[u8; 32]>::try_from(parts.first()?.as_slice()).ok()?;
-            let i = <[u8; 32]>::try_from(parts.get(1)?.as_slice()).ok()?;
-            load(state, &Hash(h), &PublicKey(i))
-        })
-        .collect()
+    if !matches!(after, Some(AnchorCursor::Others(_))) {
+        let from = match after {
+            Some(AnchorCursor::Competent(k)) => Some(k.as_slice()),
+            _ => None,
+        };
+        let (entries, next) = scan_page(state, competent, from, limit);
+        out.extend(entries.iter().filter_map(|(k, _)| load(k)));
+        if let Some(k) = next {
+            return (out, Some(AnchorCursor::Competent(k)));
+        }
+    }
+    while out.len() < limit {
+        let room = limit - out.len();
+        let (entries, next) = scan_page(state, all, others_after.as_deref(), room);
+        for (k, _) in &entries {
+            others_after = Some(k.clone());
+            if let Some(d) = load(k).filter(|d| !d.competent) {
+                out.push(d);
+            }
+        }
+        if next.is_none() {
+            return (out, None);
+        }
+    }
+    (out, Some(AnchorCursor::Others(others_after)))
+}
+
+/// The anchors covering a unit (R-S1), competent issuers' first: the first page of
+/// [`documents_of_page`] (at most [`MAX_DOCUMENTS_PER_UNIT`]).
+pub fn documents_of(state: &dyn StateView, code: &TraceCode) -> Vec<AnchoredDocument> {
+    documents_of_page(state, code, None, MAX_DOCUMENTS_PER_UNIT).anchors
+}
+
+/// A page of the anchors covering a unit: competent issuers' anchors first, then the others,
+/// at most `limit` (clamped to 1..=[`MAX_DOCUMENTS_PER_UNIT`]) after `after`, with how many
+/// there are. An unknown or malformed code has none.
+pub fn documents_of_page(
+    state: &dyn StateView,
+    code: &TraceCode,
+    after: Option<&AnchorCursor>,
+    limit: usize,
+) -> AnchorPage {
+    let Ok(n) = NormalisedCode::new("code", code) else {
+        return AnchorPage {
+            anchors: Vec::new(),
+            count: AnchorCount::default(),
+            next: None,
+        };
+    };
+    let all = state_keys::prefix("dcu/", &[n.as_bytes()]);
+    let competent = state_keys::prefix("dcuc/", &[n.as_bytes()]);
+    // Both indexes end in {hash}/{issuer}.
+    let load_key = |k: &[u8]| {
+        let parts =
+            state_keys::parts_after(k, &competent).or_else(|| state_keys::parts_after(k, &all))?;
+        let h = <[u8; 32]>::try_from(parts.first()?.as_slice()).ok()?;
+        let i = <[u8; 32]>::try_from(parts.get(1)?.as_slice()).ok()?;
+        load(state, &Hash(h), &PublicKey(i))
+    };
+    let (anchors, next) = page_anchors(
+        state,
+        &competent,
+        &all,
+        after,
+        limit.min(MAX_DOCUMENTS_PER_UNIT),
+        &load_key,
+    );
+    AnchorPage {
+        anchors,
+        count: count_at(state, &unit_count_key(&n)),
+        next,
+    }
+}
+
+/// A page of the anchors of one hash (R-S1): competent issuers' first, then the others, at
+/// most `limit` (clamped to 1..=[`MAX_ANCHORS_LISTED`]) after `after`, with how many there
+/// are. [`verify`] judges the first page.
+pub fn anchors_page(
+    state: &dyn StateView,
+    document_hash: &Hash,
+    after: Option<&AnchorCursor>,
+    limit: usize,
+) -> AnchorPage {
+    let load_key = |k: &[u8]| issuer_of(k).and_then(|i| load(state, document_hash, &i));
+    let (anchors, next) = page_anchors(
+        state,
+        &state_keys::prefix("dcc/", &[&document_hash.0]),
+        &state_keys::prefix("dca/", &[&document_hash.0]),
+        after,
+        limit.min(MAX_ANCHORS_LISTED),
+        &load_key,
+    );
+    AnchorPage {
+        anchors,
+        count: count_at(state, &hash_count_key(document_hash)),
+        next,
+    }
 }

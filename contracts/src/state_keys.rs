@@ -29,7 +29,7 @@
 //! | `lin/`, `agg/`, `shp/` | — | — | lineage |
 //! | `fil/`, `exd/` | — | — | cbeac |
 //! | `auth/`, `lnk/` | — | — | closed_loop |
-//! | `dca/`, `dcc/`, `dcu/` | — | — | documents (ADR 0044) |
+//! | `dca/`, `dcc/`, `dcu/`, `dcuc/`, `dcn/`, `dhn/` | — | — | documents (ADR 0044; listings and their counts) |
 //! | `rcl/` | — | — | recall |
 //! | `scn/` | — | — | scan |
 //! | `cus/` | trace code `/` custodian | `u64` hand-over height | custody (ADR 0049) |

@@ -740,3 +740,136 @@ fn r_s7_attack_a_feedback_flood_cannot_hide_a_units_provider() {
     )
     .unwrap();
 }
+
+/// Every page of a listing of anchors, from the first: the anchors in order and the counts
+/// each page reported.
+fn all_pages(
+    page: impl Fn(Option<&documents::AnchorCursor>) -> documents::AnchorPage,
+) -> (
+    Vec<documents::AnchoredDocument>,
+    Vec<documents::AnchorCount>,
+) {
+    let mut out = Vec::new();
+    let mut counts = Vec::new();
+    let mut cursor = None;
+    loop {
+        let p = page(cursor.as_ref());
+        out.extend(p.anchors);
+        counts.push(p.count);
+        match p.next {
+            Some(c) => cursor = Some(c),
+            None => return (out, counts),
+        }
+    }
+}
+
+/// Anyone may anchor a document covering a registered unit. The unit's document listing read
+/// the first 1,000 anchors in hash order, so 1,000 anchors with small hashes hid the unit's
+/// real certificate; it now lists competent issuers' anchors first, pages through every
+/// anchor and says how many there are.
+#[test]
+fn r_s1_attack_a_flood_of_anchors_cannot_hide_a_units_competent_document() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let code = batch("FLOOD-1");
+    w.unit(&cast, &code, TraceMode::Full);
+    let junk = documents::MAX_DOCUMENTS_PER_UNIT as u32 + 3;
+    for i in 0..junk {
+        let mut h = [0u8; 32];
+        h[28..].copy_from_slice(&(i + 1).to_be_bytes());
+        w.exec(
+            &cast.producer,
+            Payload::Document(DocumentRecord::DocumentAnchor(DocumentAnchor {
+                document_hash: Hash(h),
+                document_type: DocumentType::Other,
+                valid_from: "2024-05-01".into(),
+                valid_until: None,
+                trace_codes: vec![code.clone()],
+            })),
+        )
+        .unwrap();
+    }
+    // The customs department's certificate, whose hash sorts after every junk anchor.
+    let real = Hash([0xFF; 32]);
+    w.exec(
+        &cast.regulator,
+        Payload::Document(DocumentRecord::DocumentAnchor(DocumentAnchor {
+            document_hash: real,
+            document_type: DocumentType::SanitaryCertificate,
+            valid_from: "2024-05-01".into(),
+            valid_until: None,
+            trace_codes: vec![code.clone()],
+        })),
+    )
+    .unwrap();
+    let first = documents::documents_of(&w.state, &code);
+    assert_eq!(first.len(), documents::MAX_DOCUMENTS_PER_UNIT);
+    assert_eq!(
+        (first[0].document_hash, first[0].issuer),
+        (real, cast.regulator.public()),
+        "the competent issuer's anchor comes first"
+    );
+    let want = documents::AnchorCount {
+        anchors: u64::from(junk) + 1,
+        competent: 1,
+    };
+    for limit in [1, 7, documents::MAX_DOCUMENTS_PER_UNIT] {
+        let (listed, counts) =
+            all_pages(|after| documents::documents_of_page(&w.state, &code, after, limit));
+        assert!(counts.iter().all(|c| *c == want), "{limit}: {counts:?}");
+        assert_eq!(
+            listed.len(),
+            junk as usize + 1,
+            "{limit}: every anchor, once"
+        );
+        assert_eq!(listed[0].document_hash, real, "{limit}");
+        let mut keys: Vec<_> = listed.iter().map(|d| (d.document_hash, d.issuer)).collect();
+        assert!(
+            keys[1..].windows(2).all(|p| p[0] < p[1]),
+            "{limit}: the others in (hash, issuer) order"
+        );
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), junk as usize + 1, "{limit}: no anchor twice");
+    }
+}
+
+#[test]
+fn r_s1_anchors_of_a_hash_page_competent_first_with_their_counts() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let doc = b"%PDF certificate of origin 2024-77";
+    let h = Hash::digest(doc);
+    let mut issuers = Vec::new();
+    for seed in 700..705u64 {
+        let k = w.seed(
+            seed,
+            ParticipantCategory::Logistics,
+            vec![NodeType::TallyPicking],
+            tracechain_contracts::registry::ParticipantState::Approved,
+        );
+        w.exec(&k, anchor(doc, vec![], None)).unwrap();
+        issuers.push(k.public());
+    }
+    w.exec(&cast.regulator, anchor(doc, vec![], None)).unwrap();
+    let want = documents::AnchorCount {
+        anchors: 6,
+        competent: 1,
+    };
+    let v = documents::verify_bytes(&w.state, doc, MAY_2);
+    assert_eq!((v.count, v.more, v.anchors.len()), (want, false, 6));
+    for limit in [1, 2, 5, 6] {
+        let (listed, counts) =
+            all_pages(|after| documents::anchors_page(&w.state, &h, after, limit));
+        assert!(counts.iter().all(|c| *c == want), "{limit}");
+        let got: Vec<_> = listed.iter().map(|d| d.issuer).collect();
+        let mut others = issuers.clone();
+        others.sort();
+        let mut expected = vec![cast.regulator.public()];
+        expected.extend(others);
+        assert_eq!(
+            got, expected,
+            "{limit}: competent first, then by issuer, each once"
+        );
+    }
+}
