@@ -355,6 +355,20 @@ impl TxEnv<'_> {
         found
     }
 
+    /// Put a new entry `key` (not present before) of the listing scanned under `listing`, and
+    /// count it ([`state_keys::listing_count`]).
+    pub(crate) fn put_listed<T: BorshSerialize>(
+        &mut self,
+        listing: &[u8],
+        key: Vec<u8>,
+        value: &T,
+    ) {
+        let k = state_keys::listing_count(listing);
+        let n: u64 = self.state.get_value(&k).unwrap_or(0);
+        self.state.put_value(k, &n.saturating_add(1));
+        self.state.put_value(key, value);
+    }
+
     /// Store the transaction's payload, as it arrived, under `rec/{tx id}` and index it
     /// ([`TxEnv::index_record`]).
     pub fn store_record(&mut self, tag: IndexTag, codes: &[NormalisedCode]) {

@@ -178,6 +178,10 @@ fn tag_key(code: &NormalisedCode, tag: &Hash) -> Vec<u8> {
     state_keys::key("scnt/", &[code.as_bytes(), &tag.0])
 }
 
+fn brand_alerts_listing(brand: &PublicKey) -> Vec<u8> {
+    state_keys::prefix("alert/s/", &[&brand.0])
+}
+
 fn brand_alert_key(brand: &PublicKey, height: u64, tx: &Hash) -> Vec<u8> {
     let mut last = height.to_be_bytes().to_vec();
     last.extend_from_slice(&tx.0);
@@ -409,7 +413,8 @@ pub(crate) fn consumer_scan(env: &mut TxEnv<'_>, r: &ConsumerScan) -> Result<(),
         env.state.put_value(tk, &number);
     }
     if !entry.alerts.is_empty() {
-        env.state.put_value(
+        env.put_listed(
+            &brand_alerts_listing(&unit.registrant),
             brand_alert_key(&unit.registrant, env.ctx.height, &env.tx_id),
             &BrandAlert {
                 code: code.code().clone(),
@@ -482,6 +487,11 @@ pub fn brand_alerts(state: &dyn StateView, brand: &PublicKey) -> Vec<BrandAlert>
     brand_alerts_page(state, brand, None, MAX_BRAND_ALERTS).0
 }
 
+/// How many scan alerts a brand's items have (every page of [`brand_alerts_page`] together).
+pub fn brand_alert_count(state: &dyn StateView, brand: &PublicKey) -> u64 {
+    query::listing_count(state, &brand_alerts_listing(brand))
+}
+
 /// A page of a brand's scan alerts, oldest first: at most `limit` (clamped to
 /// 1..=[`MAX_BRAND_ALERTS`]) after the cursor `after` (the opaque cursor a previous page
 /// returned); returns the alerts and the cursor of the next page (`None` at the end).
@@ -491,7 +501,7 @@ pub fn brand_alerts_page(
     after: Option<&[u8]>,
     limit: usize,
 ) -> (Vec<BrandAlert>, Option<Vec<u8>>) {
-    let prefix = state_keys::prefix("alert/s/", &[&brand.0]);
+    let prefix = brand_alerts_listing(brand);
     let (entries, next) = scan_page(state, &prefix, after, limit.clamp(1, MAX_BRAND_ALERTS));
     (
         entries

@@ -75,6 +75,14 @@ pub struct SensorAlert {
     pub excursions: Vec<Excursion>,
 }
 
+fn unit_alerts_listing(code: &NormalisedCode) -> Vec<u8> {
+    state_keys::prefix("sen/", &[code.as_bytes()])
+}
+
+fn brand_alerts_listing(brand: &PublicKey) -> Vec<u8> {
+    state_keys::prefix("alert/r/", &[&brand.0])
+}
+
 fn alert_key(code: &NormalisedCode, height: u64, tx: &Hash) -> Vec<u8> {
     let mut last = height.to_be_bytes().to_vec();
     last.extend_from_slice(&tx.0);
@@ -190,10 +198,14 @@ pub(crate) fn on_readings(
             excursion_count: u32::try_from(all.len()).unwrap_or(u32::MAX),
             excursions: all.into_iter().take(MAX_EXCURSIONS_STORED).collect(),
         };
-        env.state
-            .put_value(alert_key(code, env.ctx.height, &env.tx_id), &alert);
+        env.put_listed(
+            &unit_alerts_listing(code),
+            alert_key(code, env.ctx.height, &env.tx_id),
+            &alert,
+        );
         if let Some(unit) = trace::load(&env.state, code) {
-            env.state.put_value(
+            env.put_listed(
+                &brand_alerts_listing(&unit.registrant),
                 brand_key(&unit.registrant, env.ctx.height, &env.tx_id, code),
                 &(),
             );
@@ -204,23 +216,53 @@ pub(crate) fn on_readings(
 
 // ------------------------------------------------------------------------------ read side
 
-/// Sensor alerts of a unit and, for an item, of its batch (R-S6), in (height, tx) order.
+/// Sensor alerts of a unit and, for an item, of its batch (R-S6), in (height, tx) order: the
+/// first page of each ([`MAX_ALERTS_LISTED`]); [`unit_alert_count`] says how many each has and
+/// [`unit_alerts_page`] lists them all.
 pub fn sensor_alerts(state: &dyn StateView, code: &TraceCode) -> Vec<SensorAlert> {
     let Some((n, _)) = query::unit(state, code) else {
         return Vec::new();
     };
     let mut out: Vec<SensorAlert> = Vec::new();
     for c in query::self_and_batch(state, &n) {
-        let prefix = state_keys::prefix("sen/", &[c.as_bytes()]);
-        out.extend(
-            state
-                .scan(&prefix, None, MAX_ALERTS_LISTED)
-                .into_iter()
-                .map(|(k, v)| decode_stored::<SensorAlert>(&k, &v)),
-        );
+        out.extend(unit_alerts_page(state, &c, None, MAX_ALERTS_LISTED).0);
     }
     out.sort_by_key(|a| (a.height, a.tx_id));
     out
+}
+
+/// A page of the sensor alerts of one unit (not of its batch), in (height, tx) order: at most
+/// `limit` (clamped to 1..=[`MAX_ALERTS_LISTED`]) after the opaque cursor `after` of a previous
+/// page; returns the alerts and the next page's cursor (`None` at the end).
+pub fn unit_alerts_page(
+    state: &dyn StateView,
+    code: &NormalisedCode,
+    after: Option<&[u8]>,
+    limit: usize,
+) -> (Vec<SensorAlert>, Option<Vec<u8>>) {
+    let (entries, next) = scan_page(
+        state,
+        &unit_alerts_listing(code),
+        after,
+        limit.clamp(1, MAX_ALERTS_LISTED),
+    );
+    (
+        entries
+            .into_iter()
+            .map(|(k, v)| decode_stored::<SensorAlert>(&k, &v))
+            .collect(),
+        next,
+    )
+}
+
+/// How many sensor alerts one unit has (not counting its batch's).
+pub fn unit_alert_count(state: &dyn StateView, code: &NormalisedCode) -> u64 {
+    query::listing_count(state, &unit_alerts_listing(code))
+}
+
+/// How many sensor alerts a brand's units have (every page of [`brand_sensor_alerts_page`]).
+pub fn brand_sensor_alert_count(state: &dyn StateView, brand: &PublicKey) -> u64 {
+    query::listing_count(state, &brand_alerts_listing(brand))
 }
 
 /// The units with sensor alerts of a brand (the units' registrant), as
@@ -242,7 +284,7 @@ pub fn brand_sensor_alerts_page(
     after: Option<&[u8]>,
     limit: usize,
 ) -> (Vec<SensorAlertRef>, Option<Vec<u8>>) {
-    let prefix = state_keys::prefix("alert/r/", &[&brand.0]);
+    let prefix = brand_alerts_listing(brand);
     let (entries, next) = scan_page(state, &prefix, after, limit.clamp(1, MAX_ALERTS_LISTED));
     let alerts = entries
         .into_iter()

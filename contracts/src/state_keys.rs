@@ -38,6 +38,7 @@
 //! | `fb/` | — | — | feedback |
 //! | `val/` | — | — | validators |
 //! | `alert/` | — | — | alerts of sensor and scan |
+//! | `cnt/` | the listing's prefix (one part) | `u64` how many entries the listing has | [`listing_count`]: brand scan and sensor alerts, a unit's sensor alerts |
 //!
 //! A module owns its prefixes: only it writes them; any module may read them.
 
@@ -92,6 +93,15 @@ pub fn prefix(prefix: &str, parts: &[&[u8]]) -> Vec<u8> {
         k.extend_from_slice(&PART_SEPARATOR);
     }
     k
+}
+
+/// The key of the count of a listing: `cnt/{listing prefix}`, where the listing prefix is the
+/// one its entries are scanned under ([`prefix`]). A listing that can grow with other
+/// participants' writes keeps its count here, so that every answer listing it says how many
+/// entries there are (issue 9: no listing is cut silently). The count key is outside the
+/// listing's own prefix, so it is never one of its entries.
+pub fn listing_count(listing: &[u8]) -> Vec<u8> {
+    key("cnt/", &[listing])
 }
 
 /// Split the parts of a key that follow `prefix` (as given to [`key`] / [`prefix`], e.g. the

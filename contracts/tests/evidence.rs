@@ -525,6 +525,12 @@ fn r_s6_readings_outside_the_declared_range_raise_alerts() {
         sensor::brand_sensor_alerts(&w.state, &cast.producer.public()).len(),
         1
     );
+    let c1 = tracechain_contracts::trace_codes::NormalisedCode::new("c", &item("C1")).unwrap();
+    assert_eq!(sensor::unit_alert_count(&w.state, &c1), 1);
+    assert_eq!(
+        sensor::brand_sensor_alert_count(&w.state, &cast.producer.public()),
+        1
+    );
     // readings within range: no alert; the record is never refused for its readings
     t.sensor_readings = vec![reading("2024-05-02T00:00:00Z", 2000, 4000)];
     t.waybill = Some("WB-2".into());
@@ -703,6 +709,11 @@ fn r_s4_attack_old_alerts_cannot_hide_new_ones_from_the_brand() {
         }
     }
     assert_eq!(seen, vec![6, 7, 8, 9]);
+    assert_eq!(scan::brand_alert_count(&c.w.state, &brand), 4);
+    assert_eq!(
+        scan::brand_alert_count(&c.w.state, &c.cast.trader.public()),
+        0
+    );
 }
 
 /// A flood of feedback about a unit (anyone may file it) pushed a trade partner's order record
@@ -872,4 +883,70 @@ fn r_s1_anchors_of_a_hash_page_competent_first_with_their_counts() {
             "{limit}: competent first, then by issuer, each once"
         );
     }
+}
+
+/// A unit's sensor alerts and a brand's were read up to 1,000 with nothing saying more exist;
+/// every listing now pages to its end and says how many entries it has.
+#[test]
+fn r_s6_alert_listings_page_to_the_end_and_say_how_many() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let b = batch("HOT");
+    w.unit(&cast, &b, TraceMode::Full);
+    w.exec(&cast.producer, valid_record(K::ProductFeatures, &b, 1))
+        .unwrap();
+    let base = match valid_record(K::Transport, &b, 1) {
+        Payload::InfoBlock(InfoBlockRecord::Transport(r)) => r,
+        _ => unreachable!(),
+    };
+    let n = sensor::MAX_ALERTS_LISTED + 2;
+    for i in 0..n {
+        let mut t = base.clone();
+        t.waybill = Some(format!("WB-HOT-{i}"));
+        t.sensor_readings = vec![SensorReading {
+            time: "2024-05-01T00:00:00Z".into(),
+            temperature_centi_c: Some(4000),
+            humidity_bp: None,
+        }];
+        w.exec(
+            &cast.logistics,
+            Payload::InfoBlock(InfoBlockRecord::Transport(t)),
+        )
+        .unwrap();
+    }
+    let code = tracechain_contracts::trace_codes::NormalisedCode::new("c", &b).unwrap();
+    let brand = cast.producer.public();
+    assert_eq!(sensor::unit_alert_count(&w.state, &code), n as u64);
+    assert_eq!(sensor::brand_sensor_alert_count(&w.state, &brand), n as u64);
+    assert_eq!(
+        sensor::sensor_alerts(&w.state, &b).len(),
+        sensor::MAX_ALERTS_LISTED
+    );
+    let mut listed = Vec::new();
+    let mut cursor: Option<Vec<u8>> = None;
+    loop {
+        let (page, next) = sensor::unit_alerts_page(&w.state, &code, cursor.as_deref(), 400);
+        listed.extend(page.into_iter().map(|a| (a.height, a.tx_id)));
+        match next {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(listed.len(), n);
+    assert!(
+        listed.windows(2).all(|p| p[0] < p[1]),
+        "in (height, tx) order, each once"
+    );
+    let mut brand_listed = 0;
+    let mut cursor: Option<Vec<u8>> = None;
+    loop {
+        let (page, next) =
+            sensor::brand_sensor_alerts_page(&w.state, &brand, cursor.as_deref(), 1000);
+        brand_listed += page.len();
+        match next {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(brand_listed, n);
 }

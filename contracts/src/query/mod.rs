@@ -105,3 +105,14 @@ pub fn unit(state: &dyn StateView, code: &TraceCode) -> Option<(NormalisedCode, 
     let u = trace::load(state, &n)?;
     Some((n, u))
 }
+
+/// How many entries the listing scanned under `listing` has (0 when none was ever counted):
+/// the counts that listings growing with other participants' writes keep
+/// ([`state_keys::listing_count`]).
+pub fn listing_count(state: &dyn StateView, listing: &[u8]) -> u64 {
+    let k = state_keys::listing_count(listing);
+    state
+        .get_ref(&k)
+        .map(|b| decode_stored(&k, &b))
+        .unwrap_or(0)
+}
