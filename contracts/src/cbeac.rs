@@ -13,7 +13,7 @@
 //! **Linked records (R-B3).** A declaration names trace units and the references of their
 //! electronic orders (R-T1 `order_ref`), electronic waybills (R-L2 `waybill`) and payment
 //! receipts (R-T2 `receipt_ref`). Each reference must be found on a record of one of the
-//! declared units (the `tref/` index that `blocks` writes for every record carrying one). The
+//! declared units (the `tref/` index that `info_blocks` writes for every record carrying one). The
 //! declaration stores the references only: the records carrying them, at or below the
 //! declaration's height, are what the departments approve, listed page by page by
 //! [`linked_records`]. Copying their ids into the declaration made its value grow with other
@@ -566,9 +566,6 @@ pub const SELF_DECLARED_CATEGORIES: [Category; 4] =
 /// category and is stored as the manual import it is (so marked self-declared,
 /// [`RecordEnvelope::self_declared`](crate::RecordEnvelope::self_declared)).
 pub(crate) fn manual_import(env: &mut TxEnv<'_>, r: &ManualImport) -> Result<(), ContractError> {
-    let mut c = FieldChecker::new();
-    c.text_value("note", &r.note, true);
-    c.finish(Rule::RB4)?;
     require_filing_in_force(env, "record")?;
     if !SELF_DECLARED_CATEGORIES.contains(&r.record.category()) {
         return Err(ContractError::one(

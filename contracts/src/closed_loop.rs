@@ -8,7 +8,7 @@
 //!   enterprise withdraws it.
 //! * **R-Q2** ([`order_status`]): order, logistics, receipt and customs declaration of one
 //!   order are matched: matched, mismatched (with reasons) or incomplete (what is missing).
-//! * **R-Q3** ([`bulk_import`]): orders and logistics records from a trading platform in one
+//! * **R-Q3** (`bulk_import`): orders and logistics records from a trading platform in one
 //!   signed transaction, each record validated exactly as if submitted alone (R-X1, R-X4),
 //!   all or nothing. Record `i` is stored under the derived id
 //!   `Hash::tagged("tracechain/bulk-record/v1", [tx id, i as u32 BE])` so each has its own

@@ -448,3 +448,27 @@ impl TxEnv<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tracechain_types::records::{DeliveryExceptionRecord, TraceCode};
+
+    /// A bulk item encoded in place is the owned `Payload::InfoBlock(item)`, byte for byte.
+    #[test]
+    fn info_block_tag_is_the_borsh_tag_of_the_family() {
+        let item = InfoBlockRecord::DeliveryException(DeliveryExceptionRecord {
+            trace_codes: vec![TraceCode::Batch {
+                gtin: "06901234567892".into(),
+                batch: "B1".into(),
+            }],
+            ..Default::default()
+        });
+        let owned = tracechain_types::encode(&Payload::InfoBlock(item.clone()));
+        assert_eq!(owned[0], INFO_BLOCK_TAG);
+        assert_eq!(
+            borsh::to_vec(&PayloadRef::InfoBlock(&item)).ok(),
+            Some(owned)
+        );
+    }
+}

@@ -107,7 +107,7 @@ pub(crate) fn feedback(env: &mut TxEnv<'_>, r: &Feedback) -> Result<(), Contract
 }
 
 /// Whether `who` provides trace service for the unit (see the module docs).
-pub fn is_provider_of(env: &TxEnv<'_>, code: &NormalisedCode) -> bool {
+pub(crate) fn is_provider_of(env: &TxEnv<'_>, code: &NormalisedCode) -> bool {
     let class = env
         .participant
         .as_ref()

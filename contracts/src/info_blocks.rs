@@ -18,7 +18,7 @@
 use borsh::{BorshDeserialize, BorshSerialize};
 use tracechain_gs1::Batch;
 use tracechain_types::records::*;
-use tracechain_types::{Category, Hash, InfoBlockRecord, PublicKey};
+use tracechain_types::{Category, CbeacRecord, Hash, InfoBlockRecord, Payload, PublicKey};
 
 use crate::index_tags::IndexTag;
 
@@ -503,7 +503,15 @@ pub(crate) fn execute(
     }
     let tag = IndexTag::Info(category);
     match how {
-        StoreAs::Transaction => env.store_record(tag, &codes),
+        StoreAs::Transaction => {
+            // The transaction's payload is this record, or the manual import carrying it.
+            debug_assert!(match env.payload {
+                Payload::InfoBlock(r) => r == record,
+                Payload::Cbeac(CbeacRecord::ManualImport(m)) => &m.record == record,
+                _ => false,
+            });
+            env.store_record(tag, &codes)
+        }
         StoreAs::BulkItem { bulk_tx, index } => {
             env.store_bulk_item(record, bulk_tx, index, tag, &codes)
         }

@@ -2,8 +2,8 @@
 //!
 //! A GTIN belongs to the brand owner that licensed its company prefix from a GS1 member
 //! organisation. A participant claims the prefixes it holds with the evidence
-//! ([`claim`]); a regulator approves the claim like an identity ([`decide`]); the holder may let
-//! a contract manufacturer register units under it ([`delegate`]). A trace unit is then
+//! (`claim`); a regulator approves the claim like an identity (`decide`); the holder may let
+//! a contract manufacturer register units under it (`delegate`). A trace unit is then
 //! registered only by the holder of the approved prefix its GTIN falls under, or by a delegate
 //! ([`may_register`]), so nobody can register another brand's GTIN + batch first and lock the
 //! brand out of its own codes.

@@ -1,7 +1,7 @@
 //! Recall (R-S3): given a raw-material batch or product batch, the ledger lists every
 //! affected downstream trace unit, logistics unit, shipment, country, warehouse, retailer and
 //! consumer order ([`impact`], which is also the *simulate* mode: it writes nothing). A
-//! recall can be *issued* ([`recall`]): a record; affected units then show "recalled"
+//! recall can be *issued* (`recall`): a record; affected units then show "recalled"
 //! ([`status`]).
 //!
 //! "Recalled" is computed, not copied: [`status`] walks a unit's (short) upstream lineage

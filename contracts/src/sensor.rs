@@ -1,6 +1,6 @@
 //! Sensor readings against declared ranges (R-S6).
 //!
-//! [`on_readings`] is called by `blocks` for every accepted transport or warehousing record
+//! `on_readings` is called by `info_blocks` for every accepted transport or warehousing record
 //! that carries readings, after the record is stored. For each trace unit of the record it
 //! takes the product's declared range — the `sensor_range` of the latest product-features
 //! record (R-P3) of the unit, or of its batch for an item — and writes one alert entry when

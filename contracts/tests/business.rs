@@ -687,7 +687,8 @@ fn r_b4_attack_a_stranger_cannot_self_declare_logistics_of_others_goods() {
                     _ => unreachable!(),
                 },
             ),
-            note: "parcel lost overseas".into(),
+            reason: SelfDeclaredReason::PartyNotConnected,
+            note: None,
         }))
     };
     let stranger = w.seed(
@@ -768,7 +769,8 @@ fn r_b4_manual_import_is_stored_marked_self_declared() {
             &cast.trader,
             Payload::Cbeac(CbeacRecord::ManualImport(ManualImport {
                 record: InfoBlockRecord::Warehousing(wh.clone()),
-                note: "overseas warehouse not connected to CBETC".into(),
+                reason: SelfDeclaredReason::PartyNotConnected,
+                note: None,
             })),
         )
         .unwrap();
@@ -786,7 +788,8 @@ fn r_b4_manual_import_is_stored_marked_self_declared() {
             &cast.trader,
             Payload::Cbeac(CbeacRecord::ManualImport(ManualImport {
                 record: InfoBlockRecord::Warehousing(bad),
-                note: "x".into(),
+                reason: SelfDeclaredReason::PartyNotConnected,
+                note: None,
             })),
         )
         .unwrap_err();
@@ -1137,7 +1140,8 @@ fn r_b4_attack_an_exporter_cannot_self_declare_a_customs_release_or_product_fact
                 &cast.trader,
                 Payload::Cbeac(CbeacRecord::ManualImport(ManualImport {
                     record: info_record(kind, &code),
-                    note: "overseas".into(),
+                    reason: SelfDeclaredReason::PartyNotConnected,
+                    note: None,
                 })),
             )
             .unwrap_err();
@@ -1159,7 +1163,8 @@ fn r_b4_attack_an_exporter_cannot_self_declare_a_customs_release_or_product_fact
             &cast.trader,
             Payload::Cbeac(CbeacRecord::ManualImport(ManualImport {
                 record: info_record(kind, &code),
-                note: "overseas".into(),
+                reason: SelfDeclaredReason::PartyNotConnected,
+                note: None,
             })),
         )
         .unwrap_or_else(|e| panic!("{kind:?}: {e}"));
@@ -1176,7 +1181,8 @@ fn records_are_stored_as_they_arrived_and_bulk_items_name_their_import() {
     // A manual import is stored whole, its note included, and read as its record.
     let manual = Payload::Cbeac(CbeacRecord::ManualImport(ManualImport {
         record: info_record(K::Warehousing, &code),
-        note: "overseas warehouse not connected".into(),
+        reason: SelfDeclaredReason::PartyNotConnected,
+        note: None,
     }));
     let id = w.tx(&cast.trader, manual.clone()).id();
     w.exec(&cast.trader, manual.clone()).unwrap();

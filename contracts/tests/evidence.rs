@@ -666,7 +666,8 @@ fn r_l4_delivery_positions_are_coarse_so_no_person_address_is_in_clear() {
             &cast.trader,
             Payload::Cbeac(CbeacRecord::ManualImport(ManualImport {
                 record: InfoBlockRecord::Delivery(d.clone()),
-                note: "overseas delivery partner not connected".into(),
+                reason: SelfDeclaredReason::PartyNotConnected,
+                note: None,
             })),
         )
         .unwrap_err();

@@ -205,7 +205,8 @@ fn sample(kind: K, code: &TraceCode, other: &tracechain_types::PublicKey) -> Pay
                 exception_type: Some(ExceptionType::Loss),
                 ..Default::default()
             }),
-            note: "overseas".into(),
+            reason: SelfDeclaredReason::PartyNotConnected,
+            note: None,
         })),
         K::LinkAuthorisation => {
             Payload::ClosedLoop(ClosedLoopRecord::LinkAuthorisation(LinkAuthorisation {
@@ -468,7 +469,7 @@ fn payload_encoding_pins_family_and_kind_tags() {
             "{kind:?}"
         );
         assert_eq!(
-            serde_json::from_value::<Payload>(json).unwrap(),
+            serde_json::from_value::<Payload>(json.clone()).unwrap(),
             p,
             "{kind:?}"
         );
@@ -476,6 +477,25 @@ fn payload_encoding_pins_family_and_kind_tags() {
             decode::<Payload>(&bytes, bytes.len()).unwrap(),
             p,
             "{kind:?}"
+        );
+        // trace_codes(): the units the record names in one list, read here from its JSON.
+        let listed = &json["trace_codes"];
+        let expected: Vec<TraceCode> = if !listed.is_null() {
+            serde_json::from_value(listed.clone()).unwrap()
+        } else if kind == K::ManualImport {
+            serde_json::from_value(json["record"]["trace_codes"].clone()).unwrap()
+        } else if matches!(kind, K::RegisterTraceUnit | K::ConsumerScan | K::Feedback) {
+            vec![serde_json::from_value(json["code"].clone()).unwrap()]
+        } else if kind == K::Recall {
+            vec![serde_json::from_value(json["batch"].clone()).unwrap()]
+        } else {
+            Vec::new()
+        };
+        assert_eq!(p.trace_codes(), expected.as_slice(), "{kind:?}");
+        assert_eq!(
+            p.category().is_some(),
+            family == "info_block",
+            "{kind:?}: a category only for the information blocks"
         );
     }
 }

@@ -12,7 +12,7 @@ use tracechain_contracts::{completeness, documents, scan, trace};
 use tracechain_types::payload::PayloadKind as K;
 use tracechain_types::records::*;
 use tracechain_types::{
-    ConsumerRecord, Hash, InfoBlockRecord, ParticipantRecord, Payload, TraceUnitRecord,
+    CbeacRecord, ConsumerRecord, Hash, InfoBlockRecord, ParticipantRecord, Payload, TraceUnitRecord,
 };
 
 const MARKER: &str = "CANARY-Zhang-San-13800000000";
@@ -74,6 +74,24 @@ fn privacy_attack_a_marker_in_every_personal_field_never_appears_in_clear() {
         w.exec(cast.writer(kind), r)
             .unwrap_or_else(|e| panic!("{kind:?}: {e}"));
     }
+    // A self-declared overseas delivery (R-B4): its note and its record's personal fields.
+    w.filed(&cast.trader);
+    let mut d = match valid_record(K::Delivery, &code, 3) {
+        Payload::InfoBlock(InfoBlockRecord::Delivery(x)) => x,
+        _ => unreachable!(),
+    };
+    d.deliverer = Some(p);
+    d.receiver = Some(p);
+    d.receiving_location = Some(p);
+    w.exec(
+        &cast.trader,
+        Payload::Cbeac(CbeacRecord::ManualImport(ManualImport {
+            record: InfoBlockRecord::Delivery(d),
+            reason: SelfDeclaredReason::PartyNotConnected,
+            note: Some(p),
+        })),
+    )
+    .unwrap();
     // a consumer registered as a natural person scans the item
     let consumer = key(4711);
     let mut reg = registration(ParticipantCategory::ConsumerOrOther, vec![]);

@@ -393,7 +393,9 @@ impl Payload {
         self.kind().family()
     }
 
-    /// The category of an information-block record (Tables 1–4), `None` for other families.
+    /// The category of an information-block record (Tables 1–4), `None` for other families
+    /// (a manual import carries one: `RecordEnvelope::info_block` in the contracts reads a
+    /// stored record as the information-block record it holds).
     pub fn category(&self) -> Option<Category> {
         match self {
             Payload::InfoBlock(r) => Some(r.category()),
@@ -401,11 +403,12 @@ impl Payload {
         }
     }
 
-    /// The trace units the record is filed under (R-X4): its `trace_codes` field, or the code
-    /// a trace-unit registration registers; empty for records that name no unit there
-    /// (participants, lineage — whose inputs, outputs and contents are their own fields —,
-    /// decisions, links, bulk and manual imports — whose items name their own —, recalls,
-    /// scans and feedback, which name one code in their own field).
+    /// The trace units the record names in one list: its own `trace_codes` field, the code of
+    /// a trace-unit registration, the batch of a recall, the item of a scan or feedback, the
+    /// record's of a manual import. Empty for kinds that name units in several fields or none
+    /// (transformations: inputs and outputs; aggregations: a logistics unit and its contents;
+    /// item-code registrations: a batch and serials; bulk imports: per item; participants,
+    /// decisions, links, answers).
     pub fn trace_codes(&self) -> &[TraceCode] {
         match self {
             Payload::InfoBlock(r) => r.trace_codes(),
@@ -415,6 +418,10 @@ impl Payload {
             Payload::TraceUnit(TraceUnitRecord::Handover(r)) => &r.trace_codes,
             Payload::Lineage(LineageRecord::Shipment(r)) => &r.trace_codes,
             Payload::Cbeac(CbeacRecord::ExportDeclaration(r)) => &r.trace_codes,
+            Payload::Cbeac(CbeacRecord::ManualImport(r)) => r.record.trace_codes(),
+            Payload::Recall(RecallRecord::Recall(r)) => std::slice::from_ref(&r.batch),
+            Payload::Consumer(ConsumerRecord::ConsumerScan(r)) => std::slice::from_ref(&r.code),
+            Payload::Consumer(ConsumerRecord::Feedback(r)) => std::slice::from_ref(&r.code),
             Payload::Document(DocumentRecord::DocumentAnchor(r)) => &r.trace_codes,
             Payload::Epcis(EpcisRecord::EpcisEvent(r)) => &r.trace_codes,
             _ => &[],

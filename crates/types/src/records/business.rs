@@ -4,7 +4,7 @@
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
-use super::common::TraceCode;
+use super::common::{Commitment, TraceCode};
 use super::participant::Agency;
 use crate::crypto::PublicKey;
 use crate::hash::Hash;
@@ -163,8 +163,36 @@ pub struct ManualImport {
     /// warehousing, clearance and delivery, delivery exceptions: categories L2–L5; the
     /// contracts refuse others). Stored marked as self-declared.
     pub record: InfoBlockRecord,
-    /// Why CBETC does not carry it (e.g. "overseas warehouse not connected").
-    pub note: String,
+    /// Why CBETC does not carry it.
+    pub reason: SelfDeclaredReason,
+    /// The exporter's explanation, as a salted commitment (free text may name persons, so it
+    /// stays off chain, ADR 0046; the exporter shows it to a regulator who asks).
+    pub note: Option<Commitment>,
+}
+
+/// Why a record is self-declared (R-B4): the party that did the work did not record it.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum SelfDeclaredReason {
+    /// The overseas party (carrier, warehouse, clearance agent, delivery company) runs no
+    /// CBETC node.
+    PartyNotConnected,
+    /// The party runs a node but did not record it (an outage, a dispute); a regulator may
+    /// ask it.
+    PartyDidNotRecord,
 }
 
 // ---------------------------------------------------------------------------- closed loop
