@@ -882,11 +882,30 @@ fn config_validation_names_the_key() {
     cfg.view_timeout_ms = 0;
     assert_eq!(cfg.validate(), Err(ConfigError::Zero("view_timeout_ms")));
     cfg.view_timeout_ms = 10;
-    cfg.max_view_timeout_ms = 5;
+    cfg.max_view_timeout_ms = 9;
     assert!(matches!(
         cfg.validate(),
         Err(ConfigError::MaxBelowBase { .. })
     ));
+    cfg.max_view_timeout_ms = 10;
+    assert_eq!(
+        cfg.validate(),
+        Ok(()),
+        "a maximum equal to the base is allowed"
+    );
+    // The checkpoint's height: 1 ..= max_checkpoint_distance, exactly.
+    let max = cfg.limits.max_checkpoint_distance;
+    for (height, ok) in [(0, false), (1, true), (max, true), (max + 1, false)] {
+        cfg.checkpoint = Some(tracechain_consensus::Checkpoint {
+            height,
+            hash: tracechain_types::Hash::ZERO,
+        });
+        assert_eq!(
+            cfg.validate().is_ok(),
+            ok,
+            "checkpoint at {height} (max {max})"
+        );
+    }
 }
 
 /// M4: mutated peer bytes never panic the decoder or the replica; whatever decodes is either

@@ -758,8 +758,10 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
     }
 
     /// Keep a block of the current height, bounded in count and bytes (B2/B3). Policy when
-    /// full: the oldest block other than the current proposal and the prepared block is evicted;
-    /// those two are never evicted (the byte limit admits both at their largest).
+    /// full: the block with the smallest hash other than the current proposal and the prepared
+    /// block is evicted (deterministic, and a sender cannot choose which honest block goes:
+    /// block hashes cannot be aimed); those two are never evicted (the byte limit admits both
+    /// at their largest).
     fn keep_block(&mut self, hash: Hash, block: Block) {
         if self.blocks.contains_key(&hash) {
             return;
@@ -972,5 +974,102 @@ mod tests {
             ),
             "S2: the proposal's block, then the record naming it, precede the send: {out:?}"
         );
+    }
+
+    /// B2/B3: the blocks kept for a height are bounded in count and in bytes, exactly; when
+    /// full, the block with the smallest hash that is neither the current proposal nor the
+    /// prepared block goes first, and the accessors report what is kept.
+    #[test]
+    fn b2_keep_block_bounds_count_and_bytes_and_protects_current_and_prepared() {
+        let mut r = replica();
+        let (chain_id, parent, set_hash, me) = (
+            r.cfg.chain_id.clone(),
+            r.cfg.genesis_hash,
+            r.cur_set_hash(),
+            r.me,
+        );
+        let block = |variant: u8| Block {
+            header: tracechain_types::BlockHeader {
+                chain_id: chain_id.clone(),
+                height: 1,
+                view: 0,
+                parent,
+                timestamp_ms: 2,
+                proposer: me,
+                validator_set_hash: set_hash,
+                tx_root: Block::compute_tx_root(&[]),
+                state_root: Hash::tagged(b"s", &[&[variant]]),
+            },
+            txs: Vec::new(),
+        };
+        // Five blocks in hash order; all have the same encoded size.
+        let mut blocks: Vec<Block> = (0..5).map(block).collect();
+        blocks.sort_by_key(|b| b.hash());
+        let size = object_bytes(&blocks[0]);
+        assert!(blocks.iter().all(|b| object_bytes(b) == size));
+        let kept = |r: &Replica<Ed25519Signer, Ed25519>| -> Vec<usize> {
+            (0..5)
+                .filter(|i| r.blocks.contains_key(&blocks[*i].hash()))
+                .collect()
+        };
+        assert_eq!((r.blocks_kept(), r.block_bytes_kept()), (0, 0));
+
+        // Count bound: three blocks.
+        r.cfg.limits.max_blocks_per_height = 3;
+        r.cfg.limits.max_block_bytes_per_height = 100 * size;
+        for b in &blocks[..3] {
+            r.keep_block(b.hash(), b.clone());
+        }
+        assert_eq!((r.blocks_kept(), r.block_bytes_kept()), (3, 3 * size));
+        r.keep_block(blocks[1].hash(), blocks[1].clone());
+        assert_eq!(r.blocks_kept(), 3, "a block already kept is not kept twice");
+        // Protect the two smallest hashes: the current proposal and the prepared block.
+        r.current = Some(Current {
+            view: 0,
+            hash: blocks[0].hash(),
+            proposal: Proposal {
+                view: 0,
+                block: blocks[0].clone(),
+                signature: Signature([0; 64]),
+            },
+        });
+        r.prepared = Some((
+            PrepareCert {
+                view: 0,
+                block_hash: blocks[1].hash(),
+                preprepare: Signature([0; 64]),
+                prepares: Vec::new(),
+            },
+            blocks[1].clone(),
+        ));
+        r.keep_block(blocks[3].hash(), blocks[3].clone());
+        assert_eq!(
+            kept(&r),
+            vec![0, 1, 3],
+            "the smallest unprotected hash went"
+        );
+        assert_eq!((r.blocks_kept(), r.block_bytes_kept()), (3, 3 * size));
+        r.keep_block(blocks[4].hash(), blocks[4].clone());
+        assert_eq!(kept(&r), vec![0, 1, 4]);
+
+        // Byte bound: exactly three blocks' bytes.
+        let mut r = replica();
+        r.cfg.limits.max_blocks_per_height = 100;
+        r.cfg.limits.max_block_bytes_per_height = 3 * size;
+        for b in &blocks[..3] {
+            r.keep_block(b.hash(), b.clone());
+        }
+        assert_eq!(
+            kept(&r),
+            vec![0, 1, 2],
+            "blocks up to the byte limit, exactly"
+        );
+        r.keep_block(blocks[3].hash(), blocks[3].clone());
+        assert_eq!(
+            kept(&r),
+            vec![1, 2, 3],
+            "one over the byte limit evicts one"
+        );
+        assert_eq!(r.block_bytes_kept(), 3 * size);
     }
 }
