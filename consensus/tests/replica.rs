@@ -3302,3 +3302,100 @@ fn vc3_prepares_before_the_new_view_are_kept() {
         "P4: prepared with the prepares that came first: {out:?}"
     );
 }
+
+/// A replica restored from `st` and what it did.
+fn restored(cfg: &Config, me: usize, st: tracechain_consensus::PersistedState) -> (R, Vec<Action>) {
+    let mut r: R = Replica::new(cfg.clone(), SimSigner::new(me), SimVerifier::default());
+    let out = r.step(Input::Restore(st));
+    (r, out)
+}
+
+fn resends_view_change(out: &[Action]) -> bool {
+    broadcasts(out)
+        .iter()
+        .any(|m| matches!(m, Message::ViewChange(_)))
+}
+
+/// R1: a restore is refused when the validator sets do not cover the height (none in force
+/// yet, or not strictly ascending) or when the stored tip conflicts with the operator's
+/// checkpoint (SY5); a consistent one is accepted.
+#[test]
+fn r1_restore_refuses_sets_that_do_not_cover_and_a_conflicting_tip() {
+    let (cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let (r0, _) = started(&cfg, me);
+    let st = r0.persisted_state();
+    assert!(rejected(&restored(&cfg, me, st.clone()).1).is_empty());
+    let bad_restore = |out: &[Action], why: &str| matches!(rejected(out).as_slice(), [ConsensusError::BadRestore(m)] if *m == why);
+    let mut late = st.clone();
+    late.sets = vec![(2, set.clone())];
+    assert!(bad_restore(
+        &restored(&cfg, me, late).1,
+        "validator sets do not cover the height"
+    ));
+    let mut unordered = st.clone();
+    unordered.sets = vec![(1, set.clone()), (1, set.clone())];
+    assert!(bad_restore(
+        &restored(&cfg, me, unordered).1,
+        "validator sets do not cover the height"
+    ));
+    // A stored tip at height 5 against checkpoints.
+    let mut tip = st.clone();
+    tip.last.height = 5;
+    tip.last.hash = tracechain_types::Hash::tagged(b"tip", &[]);
+    tip.record.height = 6;
+    let other = tracechain_types::Hash::tagged(b"other", &[]);
+    for (height, hash, conflict) in [
+        (5, tip.last.hash, false),
+        (5, other, true),
+        (4, other, false),
+        (4, tip.last.hash, false),
+    ] {
+        let mut c = cfg.clone();
+        c.checkpoint = Some(tracechain_consensus::Checkpoint { height, hash });
+        let out = restored(&c, me, tip.clone()).1;
+        assert_eq!(
+            matches!(
+                rejected(&out).as_slice(),
+                [ConsensusError::CheckpointConflict { .. }]
+            ),
+            conflict,
+            "checkpoint ({height}, {hash}): {out:?}"
+        );
+        if !conflict {
+            assert!(rejected(&out).is_empty(), "{out:?}");
+        }
+    }
+}
+
+/// R1: a replica that crashed during a view change resumes it (re-sends the same signed view
+/// change) only when that view change is of the restored height and view; a view change of
+/// an earlier height or of another view is not resumed.
+#[test]
+fn r1_restore_resumes_only_the_view_change_of_its_height_and_view() {
+    let (cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let (mut r, _) = started(&cfg, me);
+    let out = r.step(timer(1, 0));
+    assert!(
+        resends_view_change(&out),
+        "the view change was sent: {out:?}"
+    );
+    let st = r.persisted_state();
+    assert_eq!((st.record.height, st.record.view), (1, 1));
+    let (_, out) = restored(&cfg, me, st.clone());
+    assert!(resends_view_change(&out), "resumed at (1, 1): {out:?}");
+    // The view change of height 1 after height 1 committed (restored at height 2, view 1).
+    let mut later = st.clone();
+    later.last.height = 1;
+    later.record.height = 2;
+    let (_, out) = restored(&cfg, me, later);
+    assert!(rejected(&out).is_empty(), "{out:?}");
+    assert!(!resends_view_change(&out), "another height: {out:?}");
+    // The view change for view 1 while the record is at view 2.
+    let mut other_view = st;
+    other_view.record.view = 2;
+    let (_, out) = restored(&cfg, me, other_view);
+    assert!(rejected(&out).is_empty(), "{out:?}");
+    assert!(!resends_view_change(&out), "another view: {out:?}");
+}
