@@ -3399,3 +3399,197 @@ fn r1_restore_resumes_only_the_view_change_of_its_height_and_view() {
     assert!(rejected(&out).is_empty(), "{out:?}");
     assert!(!resends_view_change(&out), "another view: {out:?}");
 }
+
+fn proposes(out: &[Action]) -> bool {
+    out.iter()
+        .any(|a| matches!(a, Action::RequestProposal { .. }))
+        || broadcasts(out)
+            .iter()
+            .any(|m| matches!(m, Message::PrePrepare(_)))
+}
+
+fn view_timer_set(out: &[Action], height: u64, view: u64) -> bool {
+    view_timers(out).contains(&(height, view))
+}
+
+/// ID1: a height is active (its view timer runs) when a view change happened (view above 0)
+/// or this replica already signed something there, even with an empty mempool; an idle
+/// restored replica arms none.
+#[test]
+fn id1_restored_replica_arms_the_timer_of_an_active_height_only() {
+    let (cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let (r0, _) = started(&cfg, me);
+    let st = r0.persisted_state();
+    let (_, out) = restored(&cfg, me, st.clone());
+    assert!(!view_timer_set(&out, 1, 0), "idle: no timer: {out:?}");
+    let mut in_view_1 = st.clone();
+    in_view_1.record.view = 1;
+    let (_, out) = restored(&cfg, me, in_view_1);
+    assert!(view_timer_set(&out, 1, 1), "view 1 is active: {out:?}");
+    let mut signed = st;
+    signed.record.signed.prepare = Some((0, tracechain_types::Hash::tagged(b"p", &[])));
+    let (_, out) = restored(&cfg, me, signed);
+    assert!(
+        view_timer_set(&out, 1, 0),
+        "a vote was signed here: {out:?}"
+    );
+}
+
+/// P1/ID2: only the primary of view 0 proposes when a height starts; a backup, or the view-0
+/// primary restored in a later view, does not; a primary restored after signing its view-0
+/// proposal re-sends that proposal (S1) instead of asking for a new block.
+#[test]
+fn p1_only_the_view_zero_primary_proposes_and_resends_after_a_restart() {
+    let (cfg, set) = sim_config(4);
+    let (_, out) = started(&cfg, backup(&set));
+    assert!(!proposes(&out), "a backup does not propose: {out:?}");
+    let p0 = primary(&set, 1, 0);
+    let (mut r, out) = started(&cfg, p0);
+    assert!(proposes(&out), "the primary asks for a block: {out:?}");
+    let (b, out) = answer_request(&mut r, &cfg, &out, 0, p0, None);
+    assert!(
+        broadcasts(&out)
+            .iter()
+            .any(|m| matches!(m, Message::PrePrepare(pp) if pp.proposal.block.hash() == b.hash())),
+        "{out:?}"
+    );
+    let st = r.persisted_state();
+    let (_, out) = restored(&cfg, p0, st.clone());
+    let pre: Vec<Message> = broadcasts(&out)
+        .into_iter()
+        .filter(|m| matches!(m, Message::PrePrepare(_)))
+        .collect();
+    assert!(
+        matches!(pre.as_slice(), [Message::PrePrepare(pp)] if pp.proposal.block.hash() == b.hash()),
+        "S1: the signed proposal is re-sent: {out:?}"
+    );
+    assert!(
+        !out.iter()
+            .any(|a| matches!(a, Action::RequestProposal { .. })),
+        "no new block is asked for: {out:?}"
+    );
+    let mut later = st;
+    later.record.view = 1;
+    later.record.signed = Default::default();
+    later.blocks.clear();
+    let (_, out) = restored(&cfg, p0, later);
+    assert!(
+        !proposes(&out),
+        "the view-0 primary restored in view 1 does not propose for view 0: {out:?}"
+    );
+}
+
+/// P2: a refused verdict leads to a view change only for the current proposal, not for
+/// another block of the height the driver judged.
+#[test]
+fn p2_a_refused_verdict_of_another_block_starts_no_view_change() {
+    let (cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let p0 = primary(&set, 1, 0);
+    let b = block1(&cfg, &set, 0, 0);
+    let mut r = validated(&cfg, me, p0, &b);
+    let other = block1(&cfg, &set, 0, 1);
+    let out = r.step(Input::ProposalRefused {
+        height: 1,
+        block_hash: other.hash(),
+    });
+    assert!(!resends_view_change(&out), "{out:?}");
+    let out = r.step(Input::ProposalRefused {
+        height: 1,
+        block_hash: b.hash(),
+    });
+    assert!(
+        resends_view_change(&out),
+        "the current proposal refused: a view change: {out:?}"
+    );
+}
+
+/// ID2: a built block is used only for the height and view it was asked for, once.
+#[test]
+fn id2_a_stale_or_unasked_block_is_not_proposed() {
+    let (cfg, set) = sim_config(4);
+    let p0 = primary(&set, 1, 0);
+    let (mut r, out) = started(&cfg, p0);
+    let ask = out
+        .iter()
+        .find(|a| matches!(a, Action::RequestProposal { .. }))
+        .cloned()
+        .expect("asked");
+    let Action::RequestProposal {
+        parent,
+        parent_timestamp_ms,
+        validator_set_hash,
+        ..
+    } = ask
+    else {
+        unreachable!()
+    };
+    let built = |view: u64, variant: u64| {
+        sim_block(
+            &cfg,
+            1,
+            view,
+            parent,
+            parent_timestamp_ms,
+            key(primary(&set, 1, view)),
+            validator_set_hash,
+            variant,
+        )
+    };
+    for (height, view) in [(2, 0), (1, 1)] {
+        let out = r.step(Input::ProposalReady {
+            height,
+            view,
+            block: built(view, 7),
+            set_change: None,
+        });
+        assert!(
+            !proposes(&out),
+            "({height}, {view}) was not asked for: {out:?}"
+        );
+    }
+    let out = r.step(Input::ProposalReady {
+        height: 1,
+        view: 0,
+        block: built(0, 8),
+        set_change: None,
+    });
+    assert!(proposes(&out), "the block asked for is proposed: {out:?}");
+    let out = r.step(Input::ProposalReady {
+        height: 1,
+        view: 0,
+        block: built(0, 9),
+        set_change: None,
+    });
+    assert!(!proposes(&out), "asked once, used once: {out:?}");
+}
+
+/// ID2: work reported before the start makes only the view-0 primary ask for a block, and a
+/// block nobody asked for (no work was reported) is not proposed.
+#[test]
+fn id2_only_the_primary_asks_and_only_what_it_asked_for_is_proposed() {
+    let (cfg, set) = sim_config(4);
+    for me in 0..4 {
+        let mut r: R = Replica::new(cfg.clone(), SimSigner::new(me), SimVerifier::default());
+        let mut out = r.step(Input::PendingWork(true));
+        out.extend(r.step(Input::Start));
+        assert_eq!(
+            proposes(&out),
+            me == primary(&set, 1, 0),
+            "validator {me}: {out:?}"
+        );
+    }
+    let p0 = primary(&set, 1, 0);
+    let mut r: R = Replica::new(cfg.clone(), SimSigner::new(p0), SimVerifier::default());
+    let out = r.step(Input::Start);
+    assert!(!proposes(&out), "no work, no request: {out:?}");
+    let b = block1(&cfg, &set, 0, 0);
+    let out = r.step(Input::ProposalReady {
+        height: 1,
+        view: 0,
+        block: b,
+        set_change: None,
+    });
+    assert!(!proposes(&out), "a block that was not asked for: {out:?}");
+}
