@@ -869,10 +869,10 @@ fn vs1_validator_set_change_takes_effect_at_h_plus_2() {
     // Height 3 is led by the new set, in which this replica may not be the primary.
     assert_eq!(r.height(), 3);
     let st = r.persisted_state();
-    assert!(
-        st.sets.iter().any(|(from, s)| *from == 3 && *s == new_set),
-        "{:?}",
-        st.sets
+    assert_eq!(
+        st.sets,
+        vec![(3, new_set)],
+        "VS1: from height 3 only the new set is held"
     );
 }
 
