@@ -3593,3 +3593,57 @@ fn id2_only_the_primary_asks_and_only_what_it_asked_for_is_proposed() {
     });
     assert!(!proposes(&out), "a block that was not asked for: {out:?}");
 }
+
+/// View timers act only for the started replica's current height and view: a timer of another
+/// view of the height, or one that fires before the start, changes nothing.
+#[test]
+fn vc1_only_the_current_views_timer_starts_a_view_change() {
+    let (cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let mut early: R = Replica::new(cfg.clone(), SimSigner::new(me), SimVerifier::default());
+    early.step(Input::PendingWork(true));
+    let out = early.step(timer(1, 0));
+    assert!(out.is_empty(), "before the start: {out:?}");
+    let (mut r, _) = started(&cfg, me);
+    for (h, v) in [(1, 3), (2, 0), (0, 0)] {
+        let out = r.step(timer(h, v));
+        assert!(!resends_view_change(&out), "timer ({h}, {v}): {out:?}");
+        assert_eq!(r.view(), 0);
+    }
+    let out = r.step(timer(1, 0));
+    assert!(
+        resends_view_change(&out),
+        "the current view's timer: {out:?}"
+    );
+    assert_eq!(r.view(), 1);
+}
+
+/// VC4 after a new view: a view change for a later view, received before the replica entered
+/// the new view, still counts towards joining that later view.
+#[test]
+fn vc4_view_changes_of_later_views_survive_entering_a_view() {
+    let (cfg, set, me, p1, b, vcs) = nv_setup();
+    let (mut r, _) = started(&cfg, me);
+    let others: Vec<usize> = (0..4).filter(|i| *i != me && *i != p1).collect();
+    let out = r.step(msg(
+        others[0],
+        vc_msg(view_change(&cfg, others[0], 2, None)),
+    ));
+    assert!(
+        !resends_view_change(&out),
+        "one view change for view 2 is not enough"
+    );
+    r.step(msg(p1, Message::NewView(new_view(&cfg, p1, 1, vcs, b))));
+    assert_eq!(r.view(), 1, "entered view 1");
+    let out = r.step(msg(
+        others[1],
+        vc_msg(view_change(&cfg, others[1], 2, None)),
+    ));
+    assert!(
+        broadcasts(&out)
+            .iter()
+            .any(|m| matches!(m, Message::ViewChange(vc) if vc.view_change.body.new_view == 2)),
+        "f + 1 view changes for view 2, one received before view 1: {out:?}"
+    );
+    assert_eq!(r.view(), 2);
+}

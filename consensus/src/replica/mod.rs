@@ -1072,4 +1072,38 @@ mod tests {
         );
         assert_eq!(r.block_bytes_kept(), 3 * size);
     }
+
+    /// VC9: the quorum kept is the highest view's, only a whole quorum, replaced only by a
+    /// higher view.
+    #[test]
+    fn vc9_keep_passed_keeps_the_highest_whole_quorum() {
+        let mut r = replica();
+        assert_eq!(r.quorum(), 1);
+        let me = r.me;
+        let vc = |view: u64| ViewChange {
+            body: ViewChangeBody {
+                height: 1,
+                new_view: view,
+                voter: me,
+                committed: None,
+                prepared: None,
+            },
+            signature: Signature([view as u8; 64]),
+        };
+        r.keep_passed(2, Vec::new());
+        assert!(r.passed.is_none(), "no quorum, nothing kept");
+        r.keep_passed(2, vec![vc(2)]);
+        assert_eq!(r.passed.as_ref().map(|(v, _)| *v), Some(2));
+        assert_eq!(r.passed_bytes, object_bytes(&vc(2)));
+        for (v, list) in [(1, vec![vc(1)]), (2, vec![vc(2), vc(2)]), (3, Vec::new())] {
+            r.keep_passed(v, list);
+            assert_eq!(
+                r.passed.as_ref().map(|(v, l)| (*v, l.len())),
+                Some((2, 1)),
+                "a lower, equal or empty one does not replace it"
+            );
+        }
+        r.keep_passed(3, vec![vc(3)]);
+        assert_eq!(r.passed.as_ref().map(|(v, _)| *v), Some(3));
+    }
 }
