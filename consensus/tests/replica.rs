@@ -3647,3 +3647,53 @@ fn vc4_view_changes_of_later_views_survive_entering_a_view() {
     );
     assert_eq!(r.view(), 2);
 }
+
+/// SY2: a synced block is committed only with its own transactions (they match the header's
+/// root) and of this chain, whatever its certificate; and only with a certificate for it.
+#[test]
+fn sy2_synced_block_with_other_transactions_or_chain_is_refused() {
+    let (cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let b = block1(&cfg, &set, 0, 0);
+    let tx_key = SecretKey::from_seed([42; 32]);
+    let body = tracechain_types::TxBody {
+        signer: tx_key.public(),
+        sequence: 0,
+        expiry_height: 10,
+        payload: tracechain_types::Payload::Chain(ChainRecord::ValidatorSetChange(
+            tracechain_types::payload::ValidatorSetChange {
+                new_set: set.clone(),
+                approvals: Vec::new(),
+            },
+        )),
+    };
+    let mut other_txs = b.clone();
+    other_txs.txs = vec![body.sign(&cfg.chain_id, &tx_key)];
+    assert_eq!(other_txs.hash(), b.hash(), "the header is the same");
+    let mut other_chain = b.clone();
+    other_chain.header.chain_id = tracechain_types::ChainId::new("another-chain").unwrap();
+    let refused = |block: Block, cert: CommitCertificate| {
+        let (mut r, _) = started(&cfg, me);
+        let out = r.step(Input::BlockSynced { block, cert });
+        assert_eq!(r.height(), 1, "{out:?}");
+        out
+    };
+    let out = refused(other_txs, commit_cert(&cfg, &set, &b, set.quorum()));
+    assert!(
+        matches!(
+            rejected(&out).as_slice(),
+            [ConsensusError::BadSyncedBlock { .. }]
+        ),
+        "{out:?}"
+    );
+    let out = refused(
+        other_chain.clone(),
+        commit_cert(&cfg, &set, &other_chain, set.quorum()),
+    );
+    assert!(!rejected(&out).is_empty(), "{out:?}");
+    let b2 = block1(&cfg, &set, 0, 1);
+    let mut for_other = commit_cert(&cfg, &set, &b2, set.quorum());
+    for_other.height = 1;
+    let out = refused(b.clone(), for_other);
+    assert!(!rejected(&out).is_empty(), "{out:?}");
+}
