@@ -1106,4 +1106,90 @@ mod tests {
         r.keep_passed(3, vec![vc(3)]);
         assert_eq!(r.passed.as_ref().map(|(v, _)| *v), Some(3));
     }
+
+    /// SY5: the walk buffer keeps blocks at or below the lowest trusted height (and above the
+    /// replica's), bounded in count and bytes exactly; when full the lowest height goes, and a
+    /// block below every kept one is not kept.
+    #[test]
+    fn sy5_walk_buffer_keeps_what_the_walk_needs_within_its_bounds() {
+        let mut r = replica();
+        let (chain_id, set_hash, me) = (r.cfg.chain_id.clone(), r.cur_set_hash(), r.me);
+        let entry = |height: u64| {
+            let block = Block {
+                header: tracechain_types::BlockHeader {
+                    chain_id: chain_id.clone(),
+                    height,
+                    view: 0,
+                    parent: Hash::tagged(b"p", &[&height.to_be_bytes()]),
+                    timestamp_ms: height,
+                    proposer: me,
+                    validator_set_hash: set_hash,
+                    tx_root: Block::compute_tx_root(&[]),
+                    state_root: Hash::ZERO,
+                },
+                txs: Vec::new(),
+            };
+            let cert = CommitCertificate {
+                height,
+                view: 0,
+                block_hash: block.hash(),
+                votes: Vec::new(),
+            };
+            (block, cert)
+        };
+        let size = object_bytes(&entry(5));
+        assert!((1..12).all(|h| object_bytes(&entry(h)) == size));
+        let mut out = Vec::new();
+        let keep = |r: &mut Replica<Ed25519Signer, Ed25519>, h: u64, out: &mut Vec<Action>| {
+            let (b, c) = entry(h);
+            r.keep_for_walk(b, c, out);
+        };
+        let held = |r: &Replica<Ed25519Signer, Ed25519>| r.walk.keys().copied().collect::<Vec<_>>();
+        // Nothing is trusted yet, or only at the replica's own height: nothing is kept.
+        keep(&mut r, 5, &mut out);
+        r.trusted.insert(1, Hash::ZERO);
+        keep(&mut r, 1, &mut out);
+        assert!(held(&r).is_empty());
+        r.trusted.clear();
+        r.trusted.insert(10, Hash::tagged(b"trusted", &[]));
+        r.cfg.limits.max_synced_ahead = 3;
+        r.cfg.limits.max_synced_bytes = 100 * size;
+        keep(&mut r, 11, &mut out);
+        assert!(held(&r).is_empty(), "above the lowest trusted height");
+        for h in [5, 6, 7] {
+            keep(&mut r, h, &mut out);
+        }
+        keep(&mut r, 8, &mut out);
+        assert_eq!(held(&r), vec![6, 7, 8], "full: the lowest height went");
+        assert_eq!(r.walk_bytes, 3 * size);
+        keep(&mut r, 4, &mut out);
+        assert_eq!(held(&r), vec![6, 7, 8], "below every kept height: not kept");
+        // Bytes: exactly three entries.
+        let mut r = replica();
+        r.trusted.insert(10, Hash::tagged(b"trusted", &[]));
+        r.cfg.limits.max_synced_ahead = 100;
+        r.cfg.limits.max_synced_bytes = 3 * size;
+        for h in [5, 6, 7] {
+            keep(&mut r, h, &mut out);
+        }
+        assert_eq!(held(&r), vec![5, 6, 7], "up to the byte limit, exactly");
+        keep(&mut r, 8, &mut out);
+        assert_eq!(held(&r), vec![6, 7, 8]);
+        let mut r2 = replica();
+        r2.trusted.insert(10, Hash::ZERO);
+        r2.cfg.limits.max_synced_bytes = size;
+        keep(&mut r2, 5, &mut out);
+        assert_eq!(
+            held(&r2),
+            vec![5],
+            "an entry of exactly the byte limit is kept"
+        );
+        r2.cfg.limits.max_synced_bytes = size - 1;
+        keep(&mut r2, 6, &mut out);
+        assert_eq!(held(&r2), vec![5], "a larger entry is never kept");
+        assert!(
+            out.iter().all(|a| !matches!(a, Action::Rejected { .. })),
+            "{out:?}"
+        );
+    }
 }
