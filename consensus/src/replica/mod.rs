@@ -1192,4 +1192,31 @@ mod tests {
             "{out:?}"
         );
     }
+
+    /// B2: the verdicts remembered for a height are bounded exactly; a verdict for a hash
+    /// already remembered replaces it without evicting another, a new one evicts the smallest
+    /// hash when full.
+    #[test]
+    fn b2_verdicts_are_bounded_and_replaced_in_place() {
+        let mut r = replica();
+        r.cfg.limits.max_verdicts_per_height = 2;
+        let mut h: Vec<Hash> = (0u8..3).map(|i| Hash::tagged(b"v", &[&[i]])).collect();
+        h.sort();
+        r.record_verdict(h[1], Some(None));
+        r.record_verdict(h[0], Some(None));
+        assert_eq!(r.verdicts.len(), 2, "up to the bound");
+        r.record_verdict(h[0], None);
+        assert_eq!(
+            r.verdicts.keys().copied().collect::<Vec<_>>(),
+            vec![h[0], h[1]],
+            "a known hash is replaced in place"
+        );
+        assert_eq!(r.verdicts.get(&h[0]), Some(&None));
+        r.record_verdict(h[2], Some(None));
+        assert_eq!(
+            r.verdicts.keys().copied().collect::<Vec<_>>(),
+            vec![h[1], h[2]],
+            "full: the smallest hash went"
+        );
+    }
 }
