@@ -3697,3 +3697,47 @@ fn sy2_synced_block_with_other_transactions_or_chain_is_refused() {
     let out = refused(b.clone(), for_other);
     assert!(!rejected(&out).is_empty(), "{out:?}");
 }
+
+/// SY4/P3: a replica outside the validator set follows the chain but never votes, even on a
+/// proposal it validated.
+#[test]
+fn p3_a_replica_outside_the_set_never_votes() {
+    let (cfg, set) = sim_config(4);
+    let outsider = (4..16)
+        .find(|i| !set.validators().iter().any(|v| v.public_key == key(*i)))
+        .unwrap();
+    let p0 = primary(&set, 1, 0);
+    let b = block1(&cfg, &set, 0, 0);
+    let (mut r, _) = started(&cfg, outsider);
+    let mut out = r.step(msg(
+        p0,
+        Message::PrePrepare(PrePrepare {
+            proposal: proposal(&cfg, p0, 0, b.clone()),
+            parent_cert: None,
+        }),
+    ));
+    out.extend(r.step(Input::ProposalValidated {
+        height: 1,
+        block_hash: b.hash(),
+        set_change: None,
+    }));
+    let others: Vec<usize> = set
+        .validators()
+        .iter()
+        .filter_map(|v| (0..16).find(|i| key(*i) == v.public_key))
+        .filter(|i| *i != p0)
+        .collect();
+    for o in others {
+        out.extend(r.step(prepare_from(&cfg, o, 1, 0, &b.hash())));
+    }
+    assert!(
+        !broadcasts(&out)
+            .iter()
+            .any(|m| matches!(m, Message::Prepare(_) | Message::Commit(_))),
+        "{out:?}"
+    );
+    assert!(
+        !out.iter().any(|a| matches!(a, Action::Persist(_))),
+        "nothing signed, nothing to persist: {out:?}"
+    );
+}
