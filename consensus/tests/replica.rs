@@ -3741,3 +3741,58 @@ fn p3_a_replica_outside_the_set_never_votes() {
         "nothing signed, nothing to persist: {out:?}"
     );
 }
+
+fn sync_requests(out: &[Action]) -> Vec<(u64, u64)> {
+    out.iter()
+        .filter_map(|a| match a {
+            Action::RequestSync {
+                from_height,
+                to_height,
+            } => Some((*from_height, *to_height)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// SY3: the sync retry timer asks again only while there is something to sync: a target at or
+/// above the replica's height, or synced blocks waiting for their predecessors.
+#[test]
+fn sy3_sync_retry_asks_only_while_there_is_something_to_sync() {
+    let (cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let sync_timer = Input::Timer(tracechain_consensus::TimerId::Sync);
+    let (mut r, _) = started(&cfg, me);
+    let out = r.step(sync_timer.clone());
+    assert!(sync_requests(&out).is_empty(), "nothing to sync: {out:?}");
+    // A block of height 3 arrives before 1 and 2: it waits, and the retry asks again.
+    let (mut r, _) = started(&cfg, me);
+    r.step(synced_at(&cfg, &set, 3));
+    assert_eq!(r.height(), 1);
+    let out = r.step(sync_timer);
+    assert_eq!(sync_requests(&out), vec![(1, 1)], "{out:?}");
+}
+
+/// SY5: a checkpoint at or below the restored tip needs no walk and asks for nothing.
+#[test]
+fn sy5_a_checkpoint_at_the_restored_tip_asks_for_nothing() {
+    let (cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let (r0, _) = started(&cfg, me);
+    let mut tip = r0.persisted_state();
+    tip.last.height = 5;
+    tip.last.hash = tracechain_types::Hash::tagged(b"tip", &[]);
+    tip.record.height = 6;
+    for (height, asks) in [(5, false), (4, false), (6, true)] {
+        let mut c = cfg.clone();
+        c.checkpoint = Some(tracechain_consensus::Checkpoint {
+            height,
+            hash: tip.last.hash,
+        });
+        let (_, out) = restored(&c, me, tip.clone());
+        assert_eq!(
+            !sync_requests(&out).is_empty(),
+            asks,
+            "checkpoint at {height}: {out:?}"
+        );
+    }
+}
