@@ -3622,7 +3622,7 @@ fn vc1_only_the_current_views_timer_starts_a_view_change() {
 /// the new view, still counts towards joining that later view.
 #[test]
 fn vc4_view_changes_of_later_views_survive_entering_a_view() {
-    let (cfg, set, me, p1, b, vcs) = nv_setup();
+    let (cfg, _set, me, p1, b, vcs) = nv_setup();
     let (mut r, _) = started(&cfg, me);
     let others: Vec<usize> = (0..4).filter(|i| *i != me && *i != p1).collect();
     let out = r.step(msg(
