@@ -1219,4 +1219,95 @@ mod tests {
             "full: the smallest hash went"
         );
     }
+
+    fn walk_entry(r: &Replica<Ed25519Signer, Ed25519>, height: u64) -> (Block, CommitCertificate) {
+        let block = Block {
+            header: tracechain_types::BlockHeader {
+                chain_id: r.cfg.chain_id.clone(),
+                height,
+                view: 0,
+                parent: if height == 1 {
+                    r.cfg.genesis_hash
+                } else {
+                    Hash::tagged(b"p", &[&height.to_be_bytes()])
+                },
+                timestamp_ms: height,
+                proposer: r.me,
+                validator_set_hash: r.cur_set_hash(),
+                tx_root: Block::compute_tx_root(&[]),
+                state_root: Hash::ZERO,
+            },
+            txs: Vec::new(),
+        };
+        let cert = CommitCertificate {
+            height,
+            view: 0,
+            block_hash: block.hash(),
+            votes: Vec::new(),
+        };
+        (block, cert)
+    }
+
+    /// SY5: once the walk has reached the replica's height, it asks for the blocks to commit,
+    /// from its height up to the checkpoint; while it has not, for the blocks just below the
+    /// lowest trusted height.
+    #[test]
+    fn sy5_request_walk_asks_down_then_up_to_the_checkpoint() {
+        let mut r = replica();
+        r.cfg.checkpoint = Some(Checkpoint {
+            height: 5,
+            hash: Hash::tagged(b"cp", &[]),
+        });
+        r.cfg.limits.max_synced_ahead = 2;
+        r.trusted.insert(5, Hash::tagged(b"cp", &[]));
+        let mut out = Vec::new();
+        r.request_walk(&mut out);
+        let asked = |out: &[Action]| -> Vec<(u64, u64)> {
+            out.iter()
+                .filter_map(|a| match a {
+                    Action::RequestSync {
+                        from_height,
+                        to_height,
+                    } => Some((*from_height, *to_height)),
+                    _ => None,
+                })
+                .collect()
+        };
+        assert_eq!(
+            asked(&out),
+            vec![(4, 5)],
+            "a window just below the trusted height"
+        );
+        r.sync_pending = false;
+        r.trusted.clear();
+        r.trusted.insert(1, Hash::ZERO);
+        let mut out = Vec::new();
+        r.request_walk(&mut out);
+        assert_eq!(asked(&out), vec![(1, 5)], "reached: up to the checkpoint");
+    }
+
+    /// SY5: committing a height drops the walk's entries at or below it and keeps those above.
+    #[test]
+    fn sy5_commit_keeps_the_walk_entries_above_the_new_height() {
+        let mut r = replica();
+        let (b1, c1) = walk_entry(&r, 1);
+        r.cfg.checkpoint = Some(Checkpoint {
+            height: 5,
+            hash: Hash::tagged(b"cp", &[]),
+        });
+        r.trusted.insert(1, b1.hash());
+        for h in [1, 3, 4] {
+            let e = walk_entry(&r, h);
+            r.walk_bytes += object_bytes(&e);
+            r.walk.insert(h, e);
+        }
+        let mut out = Vec::new();
+        r.commit(b1.clone(), b1.hash(), c1, &mut out);
+        assert_eq!(r.height, 2);
+        assert_eq!(r.walk.keys().copied().collect::<Vec<_>>(), vec![3, 4]);
+        assert_eq!(
+            r.walk_bytes,
+            object_bytes(&walk_entry(&r, 3)) + object_bytes(&walk_entry(&r, 4))
+        );
+    }
 }
