@@ -1310,4 +1310,45 @@ mod tests {
             object_bytes(&walk_entry(&r, 3)) + object_bytes(&walk_entry(&r, 4))
         );
     }
+
+    /// SY5: up to the checkpoint only its own history commits, on every path: a block of the
+    /// height whose hash is not the trusted one is refused as a conflict, by commit and by the
+    /// synced-block queue alike.
+    #[test]
+    fn sy5_no_block_against_the_trusted_history_commits() {
+        let conflict = |out: &[Action]| {
+            out.iter().any(|a| {
+                matches!(
+                    a,
+                    Action::Rejected {
+                        error: ConsensusError::CheckpointConflict { height: 1, .. },
+                        ..
+                    }
+                )
+            })
+        };
+        let setup = || {
+            let mut r = replica();
+            r.cfg.checkpoint = Some(Checkpoint {
+                height: 5,
+                hash: Hash::tagged(b"cp", &[]),
+            });
+            r.trusted.insert(1, Hash::tagged(b"another block", &[]));
+            r
+        };
+        let mut r = setup();
+        let (b1, c1) = walk_entry(&r, 1);
+        let mut out = Vec::new();
+        r.commit(b1.clone(), b1.hash(), c1.clone(), &mut out);
+        assert!(conflict(&out), "{out:?}");
+        assert_eq!(r.height, 1, "not committed");
+        let mut r = setup();
+        r.synced_bytes = object_bytes(&(b1.clone(), c1.clone()));
+        r.synced.insert(1, (b1, c1));
+        let mut out = Vec::new();
+        r.drain_synced(&mut out);
+        assert!(conflict(&out), "{out:?}");
+        assert_eq!(r.height, 1, "not committed");
+        assert!(r.synced.is_empty(), "the conflicting block is dropped");
+    }
 }
