@@ -3796,3 +3796,39 @@ fn sy5_a_checkpoint_at_the_restored_tip_asks_for_nothing() {
         );
     }
 }
+
+/// VC8: the view timer of the view being changed to starts once, when the quorum of view
+/// changes is reached; later view changes for that view do not push it back.
+#[test]
+fn vc8_view_timer_starts_once_at_the_quorum() {
+    let (cfg, set) = sim_config(4);
+    let me = backup(&set);
+    let (mut r, _) = started(&cfg, me);
+    r.step(timer(1, 0));
+    let others: Vec<usize> = (0..4).filter(|i| *i != me).collect();
+    r.step(msg(
+        others[0],
+        vc_msg(view_change(&cfg, others[0], 1, None)),
+    ));
+    let out = r.step(msg(
+        others[1],
+        vc_msg(view_change(&cfg, others[1], 1, None)),
+    ));
+    let full_timeout = |out: &[Action]| {
+        out.iter().any(|a| {
+            matches!(a, Action::SetTimer { timer: tracechain_consensus::TimerId::View { height: 1, view: 1 }, after_ms } if *after_ms != cfg.view_change_resend_ms)
+        })
+    };
+    assert!(
+        full_timeout(&out),
+        "the quorum starts the view's timer: {out:?}"
+    );
+    let out = r.step(msg(
+        others[2],
+        vc_msg(view_change(&cfg, others[2], 1, None)),
+    ));
+    assert!(
+        !out.iter().any(|a| matches!(a, Action::SetTimer { .. })),
+        "a view change after the quorum sets no timer: {out:?}"
+    );
+}
