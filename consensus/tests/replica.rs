@@ -3740,6 +3740,21 @@ fn p3_a_replica_outside_the_set_never_votes() {
         !out.iter().any(|a| matches!(a, Action::Persist(_))),
         "nothing signed, nothing to persist: {out:?}"
     );
+    // Nor does it sign a view change when the proposal it follows does not execute.
+    let (mut r, _) = started(&cfg, outsider);
+    let mut out = r.step(msg(
+        p0,
+        Message::PrePrepare(PrePrepare {
+            proposal: proposal(&cfg, p0, 0, b.clone()),
+            parent_cert: None,
+        }),
+    ));
+    out.extend(r.step(Input::ProposalRefused {
+        height: 1,
+        block_hash: b.hash(),
+    }));
+    assert!(!resends_view_change(&out), "{out:?}");
+    assert_eq!(r.view(), 0);
 }
 
 fn sync_requests(out: &[Action]) -> Vec<(u64, u64)> {
@@ -3830,5 +3845,44 @@ fn vc8_view_timer_starts_once_at_the_quorum() {
     assert!(
         !out.iter().any(|a| matches!(a, Action::SetTimer { .. })),
         "a view change after the quorum sets no timer: {out:?}"
+    );
+}
+
+/// VC9: a replica in the same view as the one still waiting relays that view's view changes
+/// only when it holds a quorum of them (fewer would not complete the waiting replica's).
+#[test]
+fn vc9_same_view_relays_only_a_quorum() {
+    let (cfg, set) = sim_config(7);
+    let me = (0..7)
+        .find(|i| *i != primary(&set, 1, 0) && *i != primary(&set, 1, 1))
+        .unwrap();
+    let others: Vec<usize> = (0..7)
+        .filter(|i| *i != me && *i != primary(&set, 1, 1))
+        .collect();
+    let (mut r, _) = started(&cfg, me);
+    r.step(timer(1, 0));
+    assert_eq!(r.view(), 1);
+    r.step(msg(
+        others[0],
+        vc_msg(view_change(&cfg, others[0], 1, None)),
+    ));
+    let to = others[1];
+    r.step(msg(to, vc_msg(view_change(&cfg, to, 1, None))));
+    // `to` re-sends it (VC8): it still waits for the quorum of view 1.
+    let out = r.step(msg(to, vc_msg(view_change(&cfg, to, 1, None))));
+    assert!(
+        sends_to(&out, to).is_empty(),
+        "three view changes of seven validators (quorum {}): nothing relayed: {out:?}",
+        set.quorum()
+    );
+    // With a quorum held, the re-sent view change is answered with it (less `to`'s own).
+    for o in &others[2..4] {
+        r.step(msg(*o, vc_msg(view_change(&cfg, *o, 1, None))));
+    }
+    let out = r.step(msg(to, vc_msg(view_change(&cfg, to, 1, None))));
+    assert_eq!(
+        sends_to(&out, to).len(),
+        set.quorum() - 1,
+        "a quorum relayed, less `to`'s own: {out:?}"
     );
 }
