@@ -3886,3 +3886,35 @@ fn vc9_same_view_relays_only_a_quorum() {
         "a quorum relayed, less `to`'s own: {out:?}"
     );
 }
+
+/// P5: a commit certificate certifies exactly its block: valid signatures for another block,
+/// or for the same block at another height, certify nothing here.
+#[test]
+fn p5_a_certificate_certifies_only_its_own_block_and_height() {
+    let (cfg, set) = sim_config(4);
+    let b = block1(&cfg, &set, 0, 0);
+    let other = block1(&cfg, &set, 0, 1);
+    let v = SimVerifier::default();
+    let cert = commit_cert(&cfg, &set, &b, set.quorum());
+    assert_eq!(cert.verify(&cfg.chain_id, 1, &b.hash(), &set, &v), Ok(()));
+    let wrong_block = |r: Result<(), tracechain_types::block::CertificateError>| {
+        matches!(
+            r,
+            Err(tracechain_types::block::CertificateError::WrongBlock { .. })
+        )
+    };
+    assert!(wrong_block(cert.verify(
+        &cfg.chain_id,
+        1,
+        &other.hash(),
+        &set,
+        &v
+    )));
+    assert!(wrong_block(cert.verify(
+        &cfg.chain_id,
+        2,
+        &b.hash(),
+        &set,
+        &v
+    )));
+}
