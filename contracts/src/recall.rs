@@ -312,6 +312,11 @@ pub struct RecallStatus {
     /// The recalls that reach the unit (through its batch, the materials it was made from,
     /// or itself), in (height, issuer, ref) order.
     pub recalls: Vec<IssuedRecall>,
+    /// The answer may be short: the upstream walk stopped at its bounds
+    /// (`lineage::MAX_TRAVERSAL_NODES` / `MAX_TRAVERSAL_LINKS`) or a unit upstream has more
+    /// than [`MAX_RECALLS_PER_NODE`] recalls. Then an empty `recalls` proves nothing: the unit
+    /// may be recalled through what was not read.
+    pub truncated: bool,
 }
 
 impl RecallStatus {
@@ -322,14 +327,18 @@ impl RecallStatus {
 }
 
 /// The recall status of a unit (R-S3 "affected units then show recalled"): every issued
-/// recall of the unit or of any upstream unit. `None` when the code is not registered.
+/// recall of the unit or of any upstream unit, or `truncated` saying the answer may be short.
+/// `None` when the code is not registered.
 pub fn status(state: &dyn StateView, code: &TraceCode) -> Option<RecallStatus> {
     let (n, _) = query::unit(state, code)?;
     let up = lineage::reach(state, &Node::unit(&n), Direction::Backward);
     let mut recalls = Vec::new();
+    let mut truncated = up.truncated;
     for node in up.nodes.iter().filter(|n| matches!(n, Node::Unit(_))) {
         let prefix = node_recall_prefix(node);
-        for (k, _) in state.scan(&prefix, None, MAX_RECALLS_PER_NODE) {
+        let listed = state.scan(&prefix, None, MAX_RECALLS_PER_NODE + 1);
+        truncated |= listed.len() > MAX_RECALLS_PER_NODE;
+        for (k, _) in listed.into_iter().take(MAX_RECALLS_PER_NODE) {
             let Some(parts) = state_keys::parts_after(&k, &prefix) else {
                 continue;
             };
@@ -349,7 +358,7 @@ pub fn status(state: &dyn StateView, code: &TraceCode) -> Option<RecallStatus> {
         (a.height, a.issuer, &a.recall_ref).cmp(&(b.height, b.issuer, &b.recall_ref))
     });
     recalls.dedup();
-    Some(RecallStatus { recalls })
+    Some(RecallStatus { recalls, truncated })
 }
 
 /// An issued recall by issuer and reference.

@@ -398,3 +398,83 @@ fn r_s3_attack_a_dense_graph_costs_a_recall_no_link_list() {
     let t = lineage::traverse(&state, &start, lineage::Direction::Forward);
     assert_eq!(r.nodes, t.nodes, "the same nodes as the full traversal");
 }
+
+/// A registered state with a dense upstream lineage (`lin/u/` listings answered on the fly).
+struct DenseUpstream {
+    base: tracechain_contracts::MemoryState,
+    edges: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+impl tracechain_contracts::StateView for DenseUpstream {
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        self.base.get(key)
+    }
+    fn scan(&self, prefix: &[u8], after: Option<&[u8]>, limit: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
+        if prefix.starts_with(b"lin/u/") {
+            self.edges.iter().take(limit).cloned().collect()
+        } else {
+            self.base.scan(prefix, after, limit)
+        }
+    }
+}
+
+/// R-S3: a recall status read over an upstream lineage too dense to walk within the bounds
+/// says that its answer may be short, instead of a silent "not recalled"; a walk within the
+/// bounds is complete.
+#[test]
+fn r_s3_attack_a_dense_upstream_cannot_make_a_unit_look_not_recalled() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let code = batch("UP-1");
+    w.unit(&cast, &code, TraceMode::Full);
+    let plain = recall::status(&w.state, &code).unwrap();
+    assert!(!plain.recalled() && !plain.truncated, "{plain:?}");
+    let (dense_state, _) = dense(1_050);
+    let view = DenseUpstream {
+        base: w.state.clone(),
+        edges: dense_state.edges,
+    };
+    let s = recall::status(&view, &code).unwrap();
+    assert!(!s.recalled());
+    assert!(s.truncated, "the walk stopped at its bounds: {s:?}");
+}
+
+/// R-S3: a unit with more recalls than one answer lists says so.
+#[test]
+fn r_s3_recall_status_beyond_its_listing_bound_says_so() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let code = batch("MANY-RC");
+    w.unit(&cast, &code, TraceMode::Full);
+    for i in 0..recall::MAX_RECALLS_PER_NODE {
+        w.exec(
+            &cast.producer,
+            Payload::Recall(RecallRecord::Recall(Recall {
+                recall_ref: format!("RC-{i:04}"),
+                batch: code.clone(),
+                reason: "allergen".into(),
+            })),
+        )
+        .unwrap();
+        let s = recall::status(&w.state, &code).unwrap();
+        assert_eq!(
+            s.recalls.len(),
+            i + 1,
+            "every recall listed up to the bound"
+        );
+        assert!(!s.truncated, "{i}");
+    }
+    // One more than the bound reads.
+    w.exec(
+        &cast.regulator,
+        Payload::Recall(RecallRecord::Recall(Recall {
+            recall_ref: "RC-REG".into(),
+            batch: code.clone(),
+            reason: "allergen".into(),
+        })),
+    )
+    .unwrap();
+    let s = recall::status(&w.state, &code).unwrap();
+    assert!(s.recalled() && s.truncated, "{}", s.recalls.len());
+    assert_eq!(s.recalls.len(), recall::MAX_RECALLS_PER_NODE);
+}
