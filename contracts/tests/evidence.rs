@@ -951,3 +951,33 @@ fn r_s6_alert_listings_page_to_the_end_and_say_how_many() {
     }
     assert_eq!(brand_listed, n);
 }
+
+/// R-S5: a trajectory that could not read every logistics record of its unit says so (a
+/// custodian writing more than a read takes cannot cut the public answer silently).
+#[test]
+fn r_s5_attack_a_trajectory_beyond_its_read_bound_says_so() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let b = batch("ROUTE");
+    w.unit(&cast, &b, TraceMode::Full);
+    let base = match valid_record(K::Transport, &b, 1) {
+        Payload::InfoBlock(InfoBlockRecord::Transport(r)) => r,
+        _ => unreachable!(),
+    };
+    let bound = tracechain_contracts::query::MAX_RECORDS_PER_CATEGORY;
+    for i in 0..=bound {
+        let mut t = base.clone();
+        t.waybill = Some(format!("WB-R-{i}"));
+        w.exec(
+            &cast.logistics,
+            Payload::InfoBlock(InfoBlockRecord::Transport(t)),
+        )
+        .unwrap();
+        if i + 1 == bound {
+            let tr = trajectory(&w.state, &b).unwrap();
+            assert!(!tr.truncated, "every record read at the bound");
+        }
+    }
+    let tr = trajectory(&w.state, &b).unwrap();
+    assert!(tr.truncated, "one record more than a read takes");
+}

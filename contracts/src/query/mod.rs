@@ -74,6 +74,21 @@ pub fn for_each_record_id(
     }
 }
 
+/// The envelopes of a unit's first [`MAX_RECORDS_PER_CATEGORY`] records of one category, in
+/// (height, tx id) order, and whether that was all of them.
+pub fn records_bounded(
+    state: &dyn StateView,
+    code: &NormalisedCode,
+    category: IndexTag,
+) -> (Vec<RecordEnvelope>, bool) {
+    let prefix = state_keys::unit_records_of(code, category);
+    let more = state
+        .scan(&prefix, None, MAX_RECORDS_PER_CATEGORY + 1)
+        .len()
+        > MAX_RECORDS_PER_CATEGORY;
+    (records(state, code, category), !more)
+}
+
 /// The envelopes of a unit's records of one category, in (height, tx id) order.
 pub fn records(
     state: &dyn StateView,

@@ -4,7 +4,7 @@
 use tracechain_types::records::{Position, TraceCode};
 use tracechain_types::{Category, Hash, InfoBlockRecord, PublicKey};
 
-use super::{records, self_and_batch, unit};
+use super::{records_bounded, self_and_batch, unit};
 
 use crate::index_tags::IndexTag;
 use crate::state::StateView;
@@ -36,7 +36,9 @@ pub struct TrajectoryPoint {
 pub struct Trajectory {
     /// Points ordered by (time, height, tx id).
     pub points: Vec<TrajectoryPoint>,
-    /// Whether points were cut at [`MAX_TRAJECTORY_POINTS`].
+    /// Whether the answer is short: points cut at [`MAX_TRAJECTORY_POINTS`], or more than
+    /// [`MAX_RECORDS_PER_CATEGORY`](super::MAX_RECORDS_PER_CATEGORY) logistics records of one
+    /// category, of which only the first were read.
     pub truncated: bool,
 }
 
@@ -76,6 +78,7 @@ pub fn trajectory_at(
 ) -> Option<Trajectory> {
     let (n, _) = unit(state, code)?;
     let mut points = Vec::new();
+    let mut all_read = true;
     for c in self_and_batch(state, &n) {
         for cat in [
             IndexTag::Info(Category::L1),
@@ -83,7 +86,9 @@ pub fn trajectory_at(
             IndexTag::Info(Category::L3),
             IndexTag::Info(Category::L4),
         ] {
-            for env in records(state, &c, cat) {
+            let (envs, complete) = records_bounded(state, &c, cat);
+            all_read &= complete;
+            for env in envs {
                 let positions: &[Position] = match env.info_block() {
                     Some(InfoBlockRecord::Tally(r)) => &r.positions,
                     Some(InfoBlockRecord::Transport(r)) => &r.positions,
@@ -126,7 +131,7 @@ pub fn trajectory_at(
             ))
     });
     points.dedup();
-    let truncated = points.len() > MAX_TRAJECTORY_POINTS;
+    let truncated = points.len() > MAX_TRAJECTORY_POINTS || !all_read;
     points.truncate(MAX_TRAJECTORY_POINTS);
     if precision == Precision::Public {
         for p in &mut points {
