@@ -453,6 +453,34 @@ pub struct ScanVerdict {
     pub why: Vec<ScanAlert>,
 }
 
+/// A page of an item's scans in scan order: those numbered `from` (1-based, clamped to 1) up
+/// to `from + limit − 1` (`limit` clamped to 1..=[`MAX_SCANS_LISTED`]), with the number of
+/// scans in all (the next page starts after the last number returned). `None` when the code
+/// is not a registered unit. [`verdict`] lists the latest page.
+pub fn scans_page(
+    state: &dyn StateView,
+    code: &TraceCode,
+    from: u32,
+    limit: usize,
+) -> Option<(Vec<ScanEntry>, u32)> {
+    let (n, _) = query::unit(state, code)?;
+    let sk = summary_key(&n);
+    let count = state
+        .get(&sk)
+        .map(|b| decode_stored::<ScanSummary>(&sk, &b).count)
+        .unwrap_or(0);
+    let limit = u32::try_from(limit.clamp(1, MAX_SCANS_LISTED)).unwrap_or(1);
+    let from = from.max(1);
+    let to = from.saturating_add(limit - 1).min(count);
+    let scans = (from..=to)
+        .filter_map(|i| {
+            let k = entry_key(&n, i);
+            state.get(&k).map(|b| decode_stored::<ScanEntry>(&k, &b))
+        })
+        .collect();
+    Some((scans, count))
+}
+
 /// The scan verdict of an item; `None` when it is not a registered unit.
 pub fn verdict(state: &dyn StateView, code: &TraceCode) -> Option<ScanVerdict> {
     let (n, _) = query::unit(state, code)?;

@@ -981,3 +981,36 @@ fn r_s5_attack_a_trajectory_beyond_its_read_bound_says_so() {
     let tr = trajectory(&w.state, &b).unwrap();
     assert!(tr.truncated, "one record more than a read takes");
 }
+
+/// R-S4: every scan of an item can be listed, page by page in scan order, with how many there
+/// are (the verdict shows the latest ones only).
+#[test]
+fn r_s4_scans_page_to_the_end_with_their_count() {
+    let mut c = supply_chain();
+    let a1 = item("A1");
+    let total = scan::MAX_SCANS_LISTED as u32 + 5;
+    let who = consumer(&mut c.w, 700);
+    for _ in 0..total {
+        c.w.exec(&who, scan_at(&a1, "NL", None)).unwrap();
+    }
+    assert_eq!(
+        scan::verdict(&c.w.state, &a1).unwrap().scans.len(),
+        scan::MAX_SCANS_LISTED
+    );
+    let mut numbers = Vec::new();
+    let mut from = 1;
+    loop {
+        let (page, count) = scan::scans_page(&c.w.state, &a1, from, 30).unwrap();
+        assert_eq!(count, total);
+        if page.is_empty() {
+            break;
+        }
+        assert!(page.len() <= 30);
+        from = page.last().unwrap().number + 1;
+        numbers.extend(page.into_iter().map(|s| s.number));
+    }
+    assert_eq!(numbers, (1..=total).collect::<Vec<_>>());
+    let (page, _) = scan::scans_page(&c.w.state, &a1, 0, 1_000_000).unwrap();
+    assert_eq!(page.len(), scan::MAX_SCANS_LISTED, "the limit is clamped");
+    assert_eq!(page[0].number, 1);
+}
