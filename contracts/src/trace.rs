@@ -288,9 +288,15 @@ pub struct TraceUnitView {
     /// Digital Link form of its code.
     pub digital_link: String,
     /// Records naming it (and, for an item under a batch, its batch's records), as
-    /// (category tag, envelope), in (category, height) order; at most
-    /// [`MAX_LOOKUP_RECORDS`].
+    /// (category tag, envelope), in (category, height) order: the first
+    /// [`MAX_LOOKUP_RECORDS`] of the unit's own in tag order, and as many of its batch's.
     pub records: Vec<(String, RecordEnvelope)>,
+    /// More records exist than are listed (of the unit or of its batch): read them all,
+    /// by category and page by page, with [`history`].
+    pub more: bool,
+    /// How many records there are, and their running digest, for the unit and (for an item)
+    /// its batch: `tud/` (ADR 0050).
+    pub listings: Vec<(String, ListingDigest)>,
 }
 
 /// The `(category, tx id)` index entries of one unit, in key order.
@@ -319,20 +325,30 @@ pub fn unit_record_index(
     out
 }
 
-/// Look a trace unit up with its first [`MAX_LOOKUP_RECORDS`] records in tag order (R-X4,
-/// read side). A unit with more records is read completely, by category and page by page,
-/// with [`history`].
+/// Look a trace unit up with its first [`MAX_LOOKUP_RECORDS`] records in tag order and, for an
+/// item, as many of its batch's (R-X4, read side), saying whether there are more and how many.
+/// The unit's and the batch's records each have their own budget, so records about an item
+/// (anyone may anchor a document covering it) cannot push its batch's records — a recall
+/// among them — out of the answer. A unit with more records is read completely, by category
+/// and page by page, with [`history`].
 pub fn lookup(state: &dyn StateView, code: &TraceCode) -> Option<TraceUnitView> {
     let n = NormalisedCode::new("code", code).ok()?;
     let unit = load(state, &n)?;
-    let mut index = unit_record_index(state, &n, MAX_LOOKUP_RECORDS);
+    let mut codes = vec![n.clone()];
     if let Some(batch) = unit
         .batch
         .as_ref()
         .and_then(|b| NormalisedCode::new("batch", b).ok())
     {
-        let room = MAX_LOOKUP_RECORDS.saturating_sub(index.len());
-        index.extend(unit_record_index(state, &batch, room));
+        codes.push(batch);
+    }
+    let mut index = Vec::new();
+    let mut more = false;
+    for c in &codes {
+        let mut part = unit_record_index(state, c, MAX_LOOKUP_RECORDS + 1);
+        more |= part.len() > MAX_LOOKUP_RECORDS;
+        part.truncate(MAX_LOOKUP_RECORDS);
+        index.extend(part);
     }
     let mut records = Vec::with_capacity(index.len());
     for (cat, id) in index {
@@ -346,9 +362,26 @@ pub fn lookup(state: &dyn StateView, code: &TraceCode) -> Option<TraceUnitView> 
     });
     Some(TraceUnitView {
         digital_link: n.digital_link(),
+        listings: listings_of(state, &codes),
         unit,
         records,
+        more,
     })
+}
+
+/// The `tud/` listing digest of each code (empty when it has no record yet).
+fn listings_of(state: &dyn StateView, codes: &[NormalisedCode]) -> Vec<(String, ListingDigest)> {
+    codes
+        .iter()
+        .map(|c| {
+            let k = state_keys::unit_digest(c);
+            let d = state
+                .get_ref(&k)
+                .map(|v| decode_stored::<ListingDigest>(&k, &v))
+                .unwrap_or(ListingDigest::EMPTY);
+            (c.as_str().to_string(), d)
+        })
+        .collect()
 }
 
 /// What a page of a unit's history asks for.
@@ -420,17 +453,7 @@ pub fn history(state: &dyn StateView, code: &TraceCode, q: &HistoryQuery) -> Opt
             }
         })
         .collect();
-    let listings = codes
-        .iter()
-        .map(|c| {
-            let k = state_keys::unit_digest(c);
-            let d = state
-                .get_ref(&k)
-                .map(|v| decode_stored::<ListingDigest>(&k, &v))
-                .unwrap_or(ListingDigest::EMPTY);
-            (c.as_str().to_string(), d)
-        })
-        .collect();
+    let listings = listings_of(state, &codes);
     let mut page = HistoryPage {
         digital_link: n.digital_link(),
         unit,

@@ -1014,3 +1014,61 @@ fn r_s4_scans_page_to_the_end_with_their_count() {
     assert_eq!(page.len(), scan::MAX_SCANS_LISTED, "the limit is clamped");
     assert_eq!(page[0].number, 1);
 }
+
+/// R-X4/R-S3: anchors anyone may write about an item (tag `S1`, before `S3` in tag order)
+/// pushed its batch's records, a recall among them, out of the item's lookup, which said
+/// nothing. The batch's records now have their own budget, and the answer says whether there
+/// are more and how many.
+#[test]
+fn r_s3_attack_anchors_about_an_item_cannot_hide_its_batchs_recall() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let b = batch("RC-ITEM");
+    w.unit(&cast, &b, TraceMode::Full);
+    register_items(&mut w, &cast, &b, &["X1"]);
+    let x1 = TraceCode::Item {
+        gtin: GTIN.into(),
+        serial: "X1".into(),
+    };
+    // Records of the batch that sort before the recall (`P2`, `P3` < `S3`).
+    for kind in [K::Production, K::ProductFeatures] {
+        w.exec(&cast.producer, valid_record(kind, &b, 1)).unwrap();
+    }
+    w.exec(
+        &cast.producer,
+        Payload::Recall(tracechain_types::RecallRecord::Recall(Recall {
+            recall_ref: "RC-1".into(),
+            batch: b.clone(),
+            reason: "allergen".into(),
+        })),
+    )
+    .unwrap();
+    let n = tracechain_contracts::trace::MAX_LOOKUP_RECORDS as u32 + 1;
+    for i in 0..n {
+        let mut h = [0u8; 32];
+        h[28..].copy_from_slice(&(i + 1).to_be_bytes());
+        w.exec(
+            &cast.trader,
+            Payload::Document(DocumentRecord::DocumentAnchor(DocumentAnchor {
+                document_hash: Hash(h),
+                document_type: DocumentType::Other,
+                valid_from: "2024-05-01".into(),
+                valid_until: None,
+                trace_codes: vec![x1.clone()],
+            })),
+        )
+        .unwrap();
+    }
+    let view = tracechain_contracts::trace::lookup(&w.state, &x1).unwrap();
+    assert!(
+        view.records.iter().any(|(tag, _)| tag == "S3"),
+        "the batch's recall is listed"
+    );
+    assert!(view.more, "the item's own records do not all fit");
+    assert_eq!(view.listings.len(), 2, "the item and its batch");
+    assert_eq!(
+        view.listings[0].1.count,
+        u64::from(n) + 1,
+        "n anchors and the item code registration"
+    );
+}
