@@ -363,6 +363,10 @@ impl TxEnv<'_> {
         key: Vec<u8>,
         value: &T,
     ) {
+        debug_assert!(
+            self.state.get_ref(&key).is_none(),
+            "a listed entry is written once"
+        );
         let k = state_keys::listing_count(listing);
         let n: u64 = self.state.get_value(&k).unwrap_or(0);
         self.state.put_value(k, &n.saturating_add(1));

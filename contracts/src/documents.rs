@@ -10,8 +10,9 @@
 //! issuer was competent, and a document is relied on only through a competent, valid anchor.
 //!
 //! Key layout: `dca/{hash}/{issuer}` → [`AnchoredDocument`]; `dcc/{hash}/{issuer}` → `()` the
-//! anchors of competent issuers; `dcu/{code}/{hash}/{issuer}` → `()` the anchors covering a
-//! unit, `dcuc/{code}/{hash}/{issuer}` → `()` those of competent issuers; `dcn/{code}` and
+//! anchors of competent issuers, `dco/{hash}/{issuer}` → `()` the others;
+//! `dcuc/{code}/{hash}/{issuer}` → `()` the anchors of competent issuers covering a unit,
+//! `dcu/{code}/{hash}/{issuer}` → `()` the other anchors covering it; `dcn/{code}` and
 //! `dhn/{hash}` → [`AnchorCount`], how many anchors cover the unit / anchor the hash.
 //!
 //! **Listings cannot be censored (issue 9, R-S1).** Anyone may anchor a hash covering a
@@ -122,6 +123,10 @@ pub fn document_key(h: &Hash, issuer: &PublicKey) -> Vec<u8> {
 
 fn competent_key(h: &Hash, issuer: &PublicKey) -> Vec<u8> {
     state_keys::key("dcc/", &[&h.0, &issuer.0])
+}
+
+fn other_key(h: &Hash, issuer: &PublicKey) -> Vec<u8> {
+    state_keys::key("dco/", &[&h.0, &issuer.0])
 }
 
 fn unit_document_key(code: &NormalisedCode, h: &Hash, issuer: &PublicKey) -> Vec<u8> {
@@ -256,18 +261,20 @@ pub(crate) fn anchor(env: &mut TxEnv<'_>, r: &DocumentAnchor) -> Result<(), Cont
     };
     env.state
         .put_value(document_key(&r.document_hash, &env.signer), &doc);
-    if competent {
-        env.state
-            .put_value(competent_key(&r.document_hash, &env.signer), &());
-    }
+    // Each listing has one index for competent issuers' anchors and one for the others, so a
+    // page reads only what it returns however many anchors of either kind there are.
+    let hash_index = if competent { competent_key } else { other_key };
+    env.state
+        .put_value(hash_index(&r.document_hash, &env.signer), &());
     count_anchor(env, hash_count_key(&r.document_hash), competent);
     for n in &codes {
+        let unit_index = if competent {
+            unit_competent_key
+        } else {
+            unit_document_key
+        };
         env.state
-            .put_value(unit_document_key(n, &r.document_hash, &env.signer), &());
-        if competent {
-            env.state
-                .put_value(unit_competent_key(n, &r.document_hash, &env.signer), &());
-        }
+            .put_value(unit_index(n, &r.document_hash, &env.signer), &());
         count_anchor(env, unit_count_key(n), competent);
     }
     env.store_record(IndexTag::Document, &codes);
@@ -488,49 +495,42 @@ pub struct AnchorPage {
     pub next: Option<AnchorCursor>,
 }
 
-/// Page through two indexes of one listing: `competent` (keys of competent issuers' anchors)
-/// then `all` (every anchor), skipping there the anchors listed from `competent`. `load` reads
-/// the anchor a key names. At most `limit` anchors per page; the keys examined are at most
-/// `limit` + the competent anchors of the listing (those skipped among all).
+/// Page through the two indexes of one listing: `competent` (keys of competent issuers'
+/// anchors), then `others` (every other anchor). `load` reads the anchor a key names. At most
+/// `limit` anchors per page, and no more keys read than anchors returned (plus one to see
+/// whether an index goes on).
 fn page_anchors(
     state: &dyn StateView,
     competent: &[u8],
-    all: &[u8],
+    others: &[u8],
     after: Option<&AnchorCursor>,
     limit: usize,
     load: &dyn Fn(&[u8]) -> Option<AnchoredDocument>,
 ) -> (Vec<AnchoredDocument>, Option<AnchorCursor>) {
     let limit = limit.max(1);
     let mut out = Vec::new();
-    let mut others_after: Option<Vec<u8>> = match after {
+    let others_after = match after {
         Some(AnchorCursor::Others(a)) => a.clone(),
-        _ => None,
-    };
-    if !matches!(after, Some(AnchorCursor::Others(_))) {
-        let from = match after {
-            Some(AnchorCursor::Competent(k)) => Some(k.as_slice()),
-            _ => None,
-        };
-        let (entries, next) = scan_page(state, competent, from, limit);
-        out.extend(entries.iter().filter_map(|(k, _)| load(k)));
-        if let Some(k) = next {
-            return (out, Some(AnchorCursor::Competent(k)));
-        }
-    }
-    while out.len() < limit {
-        let room = limit - out.len();
-        let (entries, next) = scan_page(state, all, others_after.as_deref(), room);
-        for (k, _) in &entries {
-            others_after = Some(k.clone());
-            if let Some(d) = load(k).filter(|d| !d.competent) {
-                out.push(d);
+        _ => {
+            let from = match after {
+                Some(AnchorCursor::Competent(k)) => Some(k.as_slice()),
+                _ => None,
+            };
+            let (entries, next) = scan_page(state, competent, from, limit);
+            out.extend(entries.iter().filter_map(|(k, _)| load(k)));
+            if let Some(k) = next {
+                return (out, Some(AnchorCursor::Competent(k)));
             }
+            if out.len() == limit {
+                let more = !state.scan(others, None, 1).is_empty();
+                return (out, more.then_some(AnchorCursor::Others(None)));
+            }
+            None
         }
-        if next.is_none() {
-            return (out, None);
-        }
-    }
-    (out, Some(AnchorCursor::Others(others_after)))
+    };
+    let (entries, next) = scan_page(state, others, others_after.as_deref(), limit - out.len());
+    out.extend(entries.iter().filter_map(|(k, _)| load(k)));
+    (out, next.map(|k| AnchorCursor::Others(Some(k))))
 }
 
 /// The anchors covering a unit (R-S1), competent issuers' first: the first page of
@@ -555,12 +555,12 @@ pub fn documents_of_page(
             next: None,
         };
     };
-    let all = state_keys::prefix("dcu/", &[n.as_bytes()]);
+    let others = state_keys::prefix("dcu/", &[n.as_bytes()]);
     let competent = state_keys::prefix("dcuc/", &[n.as_bytes()]);
     // Both indexes end in {hash}/{issuer}.
     let load_key = |k: &[u8]| {
-        let parts =
-            state_keys::parts_after(k, &competent).or_else(|| state_keys::parts_after(k, &all))?;
+        let parts = state_keys::parts_after(k, &competent)
+            .or_else(|| state_keys::parts_after(k, &others))?;
         let h = <[u8; 32]>::try_from(parts.first()?.as_slice()).ok()?;
         let i = <[u8; 32]>::try_from(parts.get(1)?.as_slice()).ok()?;
         load(state, &Hash(h), &PublicKey(i))
@@ -568,7 +568,7 @@ pub fn documents_of_page(
     let (anchors, next) = page_anchors(
         state,
         &competent,
-        &all,
+        &others,
         after,
         limit.min(MAX_DOCUMENTS_PER_UNIT),
         &load_key,
@@ -593,7 +593,7 @@ pub fn anchors_page(
     let (anchors, next) = page_anchors(
         state,
         &state_keys::prefix("dcc/", &[&document_hash.0]),
-        &state_keys::prefix("dca/", &[&document_hash.0]),
+        &state_keys::prefix("dco/", &[&document_hash.0]),
         after,
         limit.min(MAX_ANCHORS_LISTED),
         &load_key,

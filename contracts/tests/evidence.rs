@@ -826,8 +826,19 @@ fn r_s1_attack_a_flood_of_anchors_cannot_hide_a_units_competent_document() {
         competent: 1,
     };
     for limit in [1, 7, documents::MAX_DOCUMENTS_PER_UNIT] {
-        let (listed, counts) =
-            all_pages(|after| documents::documents_of_page(&w.state, &code, after, limit));
+        let view = Counting {
+            inner: &w.state,
+            read: std::cell::Cell::new(0),
+        };
+        let (listed, counts) = all_pages(|after| {
+            let before = view.read.get();
+            let p = documents::documents_of_page(&view, &code, after, limit);
+            assert!(
+                view.read.get() - before <= limit + 2,
+                "{limit}: a page reads only what it returns"
+            );
+            p
+        });
         assert!(counts.iter().all(|c| *c == want), "{limit}: {counts:?}");
         assert_eq!(
             listed.len(),
@@ -864,25 +875,55 @@ fn r_s1_anchors_of_a_hash_page_competent_first_with_their_counts() {
         issuers.push(k.public());
     }
     w.exec(&cast.regulator, anchor(doc, vec![], None)).unwrap();
+    let second = w.seed(
+        710,
+        ParticipantCategory::Regulator(Agency::MarketRegulation),
+        vec![],
+        tracechain_contracts::registry::ParticipantState::Approved,
+    );
+    w.exec(&second, anchor(doc, vec![], None)).unwrap();
     let want = documents::AnchorCount {
-        anchors: 6,
-        competent: 1,
+        anchors: 7,
+        competent: 2,
     };
     let v = documents::verify_bytes(&w.state, doc, MAY_2);
-    assert_eq!((v.count, v.more, v.anchors.len()), (want, false, 6));
-    for limit in [1, 2, 5, 6] {
+    assert_eq!((v.count, v.more, v.anchors.len()), (want, false, 7));
+    let mut competent = vec![cast.regulator.public(), second.public()];
+    competent.sort();
+    let mut others = issuers.clone();
+    others.sort();
+    let expected: Vec<_> = competent.into_iter().chain(others).collect();
+    for limit in [1, 2, 3, 5, 7] {
         let (listed, counts) =
             all_pages(|after| documents::anchors_page(&w.state, &h, after, limit));
         assert!(counts.iter().all(|c| *c == want), "{limit}");
         let got: Vec<_> = listed.iter().map(|d| d.issuer).collect();
-        let mut others = issuers.clone();
-        others.sort();
-        let mut expected = vec![cast.regulator.public()];
-        expected.extend(others);
         assert_eq!(
             got, expected,
             "{limit}: competent first, then by issuer, each once"
         );
+        assert_eq!(
+            counts.len(),
+            7usize.div_ceil(limit),
+            "{limit}: no empty last page"
+        );
+    }
+}
+
+/// A state view that counts the entries its scans return.
+struct Counting<'a> {
+    inner: &'a tracechain_contracts::MemoryState,
+    read: std::cell::Cell<usize>,
+}
+
+impl tracechain_contracts::StateView for Counting<'_> {
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        self.inner.get(key)
+    }
+    fn scan(&self, prefix: &[u8], after: Option<&[u8]>, limit: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let r = self.inner.scan(prefix, after, limit);
+        self.read.set(self.read.get() + r.len());
+        r
     }
 }
 
