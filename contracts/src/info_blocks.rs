@@ -527,6 +527,11 @@ pub(crate) fn execute(
         }
     }
     match record {
+        InfoBlockRecord::ProductFeatures(r) => {
+            if let Some(range) = &r.sensor_range {
+                sensor::declare_range(env, &codes, range);
+            }
+        }
         InfoBlockRecord::Transport(r) if !r.sensor_readings.is_empty() => {
             sensor::on_readings(env, &codes, &r.sensor_readings)?
         }

@@ -12,7 +12,7 @@
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use tracechain_types::records::{SensorRange, SensorReading, TraceCode};
-use tracechain_types::{Category, Hash, InfoBlockRecord, PublicKey};
+use tracechain_types::{Category, Hash, PublicKey};
 
 use crate::context::TxEnv;
 use crate::error::ContractError;
@@ -95,21 +95,26 @@ fn brand_key(brand: &PublicKey, height: u64, tx: &Hash, code: &NormalisedCode) -
     state_keys::key("alert/r/", &[&brand.0, &mid, code.as_bytes()])
 }
 
-/// The declared range of a unit: latest R-P3 `sensor_range` of the unit, else of its batch.
-pub fn declared_range(state: &dyn StateView, code: &NormalisedCode) -> Option<SensorRange> {
-    for c in query::self_and_batch(state, code) {
-        let found = query::records(state, &c, IndexTag::Info(Category::P3))
-            .into_iter()
-            .rev()
-            .find_map(|env| match env.info_block() {
-                Some(InfoBlockRecord::ProductFeatures(p)) => p.sensor_range.clone(),
-                _ => None,
-            });
-        if found.is_some() {
-            return found;
-        }
+fn range_key(code: &NormalisedCode) -> Vec<u8> {
+    state_keys::key("srg/", &[code.as_bytes()])
+}
+
+/// Called when a product-features record (R-P3) with a `sensor_range` is stored: it becomes
+/// the declared range of each unit it names (`srg/{code}`), so judging readings reads one key
+/// per unit, however many product-features records the unit has.
+pub(crate) fn declare_range(env: &mut TxEnv<'_>, codes: &[NormalisedCode], range: &SensorRange) {
+    for c in codes {
+        env.state.put_value(range_key(c), range);
     }
-    None
+}
+
+/// The declared range of a unit: the `sensor_range` of its latest R-P3 record that has one,
+/// else its batch's.
+pub fn declared_range(state: &dyn StateView, code: &NormalisedCode) -> Option<SensorRange> {
+    query::self_and_batch(state, code).iter().find_map(|c| {
+        let k = range_key(c);
+        state.get_ref(&k).map(|b| decode_stored(&k, &b))
+    })
 }
 
 /// The readings outside `range`, in reading order.

@@ -34,7 +34,7 @@
 //! | `scn/` | — | — | scan |
 //! | `cus/` | trace code `/` custodian | `u64` hand-over height | custody (ADR 0049) |
 //! | `scnt/` | trace code `/` scanner tag | `u32` first scan number of that scanner | scan (ADR 0043) |
-//! | `sen/` | — | — | sensor |
+//! | `sen/`, `srg/` | — / trace code | — / the declared `SensorRange` (R-P3) | sensor |
 //! | `fb/` | — | — | feedback |
 //! | `val/` | — | — | validators |
 //! | `alert/` | — | — | alerts of sensor and scan |

@@ -1113,3 +1113,63 @@ fn r_s3_attack_anchors_about_an_item_cannot_hide_its_batchs_recall() {
         "n anchors and the item code registration"
     );
 }
+
+/// R-S6: readings are judged against the latest declared range however many product-features
+/// records the unit has (the range was looked for among the first 1,000 only, and judging
+/// decoded up to that many records per unit on every logistics write).
+#[test]
+fn r_s6_readings_are_judged_against_the_latest_declared_range() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let b = batch("RANGE");
+    w.unit(&cast, &b, TraceMode::Full);
+    let features = |n: u64| match valid_record(K::ProductFeatures, &b, n) {
+        Payload::InfoBlock(InfoBlockRecord::ProductFeatures(r)) => r,
+        _ => unreachable!(),
+    };
+    let bound = tracechain_contracts::query::MAX_RECORDS_PER_CATEGORY as u64;
+    for n in 1..=bound {
+        w.exec(
+            &cast.producer,
+            Payload::InfoBlock(InfoBlockRecord::ProductFeatures(features(n))),
+        )
+        .unwrap();
+    }
+    // The latest declares a colder range (at most 10 °C), and one after it declares none.
+    let mut colder = features(bound + 1);
+    colder.sensor_range = Some(SensorRange {
+        min_temperature_centi_c: Some(0),
+        max_temperature_centi_c: Some(1_000),
+        min_humidity_bp: None,
+        max_humidity_bp: None,
+    });
+    w.exec(
+        &cast.producer,
+        Payload::InfoBlock(InfoBlockRecord::ProductFeatures(colder)),
+    )
+    .unwrap();
+    let mut none = features(bound + 2);
+    none.sensor_range = None;
+    w.exec(
+        &cast.producer,
+        Payload::InfoBlock(InfoBlockRecord::ProductFeatures(none)),
+    )
+    .unwrap();
+    let mut t = match valid_record(K::Transport, &b, 1) {
+        Payload::InfoBlock(InfoBlockRecord::Transport(r)) => r,
+        _ => unreachable!(),
+    };
+    t.sensor_readings = vec![SensorReading {
+        time: "2024-05-01T00:00:00Z".into(),
+        temperature_centi_c: Some(1_500),
+        humidity_bp: None,
+    }];
+    w.exec(
+        &cast.logistics,
+        Payload::InfoBlock(InfoBlockRecord::Transport(t)),
+    )
+    .unwrap();
+    let alerts = sensor::sensor_alerts(&w.state, &b);
+    assert_eq!(alerts.len(), 1, "15 °C is above the latest declared 10 °C");
+    assert_eq!(alerts[0].range.max_temperature_centi_c, Some(1_000));
+}
