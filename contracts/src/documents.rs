@@ -10,7 +10,8 @@
 //! issuer was competent, and a document is relied on only through a competent, valid anchor.
 //!
 //! Key layout: `dca/{hash}/{issuer}` → [`AnchoredDocument`]; `dcc/{hash}/{issuer}` → `()` the
-//! anchors of competent issuers, `dco/{hash}/{issuer}` → `()` the others;
+//! anchors of competent issuers, `dco/{hash}/{issuer}` → `()` the others, `dct/{hash}/{type}` →
+//! `()` the hash anchored as that type by someone;
 //! `dcuc/{code}/{hash}/{issuer}` → `()` the anchors of competent issuers covering a unit,
 //! `dcu/{code}/{hash}/{issuer}` → `()` the other anchors covering it; `dcn/{code}` and
 //! `dhn/{hash}` → [`AnchorCount`], how many anchors cover the unit / anchor the hash.
@@ -123,6 +124,10 @@ pub fn document_key(h: &Hash, issuer: &PublicKey) -> Vec<u8> {
 
 fn competent_key(h: &Hash, issuer: &PublicKey) -> Vec<u8> {
     state_keys::key("dcc/", &[&h.0, &issuer.0])
+}
+
+fn type_key(h: &Hash, t: DocumentType) -> Vec<u8> {
+    state_keys::key("dct/", &[&h.0, &[t as u8]])
 }
 
 fn other_key(h: &Hash, issuer: &PublicKey) -> Vec<u8> {
@@ -263,6 +268,8 @@ pub(crate) fn anchor(env: &mut TxEnv<'_>, r: &DocumentAnchor) -> Result<(), Cont
         .put_value(document_key(&r.document_hash, &env.signer), &doc);
     // Each listing has one index for competent issuers' anchors and one for the others, so a
     // page reads only what it returns however many anchors of either kind there are.
+    env.state
+        .put_value(type_key(&r.document_hash, r.document_type), &());
     let hash_index = if competent { competent_key } else { other_key };
     env.state
         .put_value(hash_index(&r.document_hash, &env.signer), &());
@@ -438,34 +445,42 @@ pub fn verify(state: &dyn StateView, document_hash: &Hash, at_ms: i64) -> Docume
         .into_iter()
         .map(|d| judge(state, d, at_ms))
         .collect();
+    // Relied on through any competent issuer's valid anchor, listed or not: the competent
+    // anchors are read to the end (as many as competent issuers anchored the hash).
+    let valid = anchors.iter().any(|a| a.competent && a.valid) || {
+        let prefix = state_keys::prefix("dcc/", &[&document_hash.0]);
+        let mut after: Option<Vec<u8>> = None;
+        loop {
+            let (entries, next) = scan_page(state, &prefix, after.as_deref(), MAX_ANCHORS_LISTED);
+            if entries
+                .iter()
+                .filter_map(|(k, _)| issuer_of(k))
+                .filter_map(|i| load(state, document_hash, &i))
+                .any(|d| judge(state, d, at_ms).valid)
+            {
+                break true;
+            }
+            match next {
+                Some(k) => after = Some(k),
+                None => break false,
+            }
+        }
+    };
     DocumentVerification {
         document_hash: *document_hash,
-        valid: anchors.iter().any(|a| a.competent && a.valid),
+        valid,
         anchors,
         more: page.next.is_some(),
         count: page.count,
     }
 }
 
-/// Whether some issuer anchored `h` as one of `types` (among the first
-/// [`MAX_ANCHORS_LISTED`] anchors of the hash, competent issuers' first).
+/// Whether some issuer anchored `h` as one of `types` (`dct/{hash}/{type}`: one key read per
+/// type, however many anchors the hash has).
 pub fn anchored_as(state: &dyn StateView, h: &Hash, types: &[DocumentType]) -> bool {
-    let competent = state.scan(
-        &state_keys::prefix("dcc/", &[&h.0]),
-        None,
-        MAX_ANCHORS_LISTED,
-    );
-    let all = state.scan(
-        &state_keys::prefix("dca/", &[&h.0]),
-        None,
-        MAX_ANCHORS_LISTED,
-    );
-    competent
+    types
         .iter()
-        .chain(all.iter())
-        .filter_map(|(k, _)| issuer_of(k))
-        .filter_map(|i| load(state, h, &i))
-        .any(|d| types.contains(&d.document_type))
+        .any(|t| state.get_ref(&type_key(h, *t)).is_some())
 }
 
 /// Verify the bytes of a document (hashes them with SHA-256, then [`verify`]).

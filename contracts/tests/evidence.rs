@@ -1173,3 +1173,50 @@ fn r_s6_readings_are_judged_against_the_latest_declared_range() {
     assert_eq!(alerts.len(), 1, "15 °C is above the latest declared 10 °C");
     assert_eq!(alerts[0].range.max_temperature_centi_c, Some(1_000));
 }
+
+/// R-S1: a document is relied on through any competent issuer's valid anchor, however many
+/// competent anchors of the same hash come before it (revoked ones here); the answer lists the
+/// first page only.
+#[test]
+fn r_s1_attack_revoked_competent_anchors_cannot_hide_a_valid_one() {
+    let mut w = World::new();
+    let doc = b"%PDF sanitary certificate 2024-99";
+    let mut regulators: Vec<_> = (0..documents::MAX_ANCHORS_LISTED as u64 + 2)
+        .map(|i| {
+            w.seed(
+                800 + i,
+                ParticipantCategory::Regulator(Agency::MarketRegulation),
+                vec![],
+                tracechain_contracts::registry::ParticipantState::Approved,
+            )
+        })
+        .collect();
+    regulators.sort_by_key(|k| k.public());
+    let (valid_one, others) = regulators.split_last().unwrap();
+    for k in others {
+        w.exec(k, anchor(doc, vec![], None)).unwrap();
+        w.exec(
+            k,
+            Payload::Document(DocumentRecord::DocumentRevocation(DocumentRevocation {
+                document_hash: Hash::digest(doc),
+                reason: "withdrawn".into(),
+            })),
+        )
+        .unwrap();
+    }
+    let v = documents::verify_bytes(&w.state, doc, i64::MAX);
+    assert!(!v.valid, "every anchor is revoked");
+    w.exec(valid_one, anchor(doc, vec![], None)).unwrap();
+    let v = documents::verify_bytes(&w.state, doc, i64::MAX);
+    assert_eq!(v.anchors.len(), documents::MAX_ANCHORS_LISTED);
+    assert!(
+        v.anchors
+            .iter()
+            .all(|a| a.anchor.issuer != valid_one.public()),
+        "the valid anchor is beyond the first page"
+    );
+    assert!(
+        v.valid && v.more,
+        "relied on through the valid anchor beyond the page"
+    );
+}
