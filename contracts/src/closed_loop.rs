@@ -220,10 +220,20 @@ fn find_receipt(
         let Ok(n) = NormalisedCode::new("code", code) else {
             continue;
         };
-        for env in query::records(state, &n, IndexTag::Info(Category::T2)) {
-            if receipt_record(&env).and_then(|p| p.receipt_ref.as_deref()) == Some(receipt_ref) {
-                return Some(env);
-            }
+        // The unit's first receipt carrying the reference, by the reference index (`tref/`,
+        // written for every T2 record with one): one read however many receipts the unit has.
+        let prefix = state_keys::unit_references_of(&n, IndexTag::Info(Category::T2), receipt_ref);
+        let found = state
+            .scan(&prefix, None, 1)
+            .into_iter()
+            .next()
+            .and_then(|(k, _)| {
+                let last = state_keys::last_part(&k)?;
+                let id = <[u8; 32]>::try_from(last.get(8..40)?).ok()?;
+                query::envelope(state, &Hash(id))
+            });
+        if found.is_some() {
+            return found;
         }
     }
     None

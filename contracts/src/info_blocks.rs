@@ -532,8 +532,16 @@ pub(crate) fn execute(
                 sensor::declare_range(env, &codes, range);
             }
         }
-        InfoBlockRecord::Transport(r) if !r.sensor_readings.is_empty() => {
-            sensor::on_readings(env, &codes, &r.sensor_readings)?
+        InfoBlockRecord::Transport(r) => {
+            if let Some(country) = &r.destination_country {
+                for c in &codes {
+                    env.state
+                        .put_value(crate::scan::transport_destination_key(c, country), &());
+                }
+            }
+            if !r.sensor_readings.is_empty() {
+                sensor::on_readings(env, &codes, &r.sensor_readings)?
+            }
         }
         InfoBlockRecord::Warehousing(r) if !r.sensor_readings.is_empty() => {
             sensor::on_readings(env, &codes, &r.sensor_readings)?

@@ -35,7 +35,7 @@ use std::collections::BTreeSet;
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use tracechain_types::records::{ConsumerScan, ParticipantCategory, TraceCode};
-use tracechain_types::{Category, Hash, InfoBlockRecord, PublicKey};
+use tracechain_types::{Hash, PublicKey};
 
 use crate::context::ChainParams;
 use crate::context::TxEnv;
@@ -242,17 +242,33 @@ fn destinations_of_codes(state: &dyn StateView, codes: &[NormalisedCode]) -> BTr
     if !out.is_empty() {
         return out;
     }
-    // No shipment names a destination: fall back to transport destination countries.
+    // No shipment names a destination: fall back to transport destination countries, by
+    // their index (one entry per unit and country, however many transports).
     for c in codes {
-        for env in query::records(state, c, IndexTag::Info(Category::L2)) {
-            if let Some(InfoBlockRecord::Transport(t)) = env.info_block() {
-                if let Some(d) = &t.destination_country {
-                    out.insert(d.clone());
+        let prefix = state_keys::prefix("dst/", &[c.as_bytes()]);
+        let mut after: Option<Vec<u8>> = None;
+        loop {
+            let (entries, next) = crate::state::scan_page(state, &prefix, after.as_deref(), 256);
+            for (k, _) in &entries {
+                if let Some(country) =
+                    state_keys::last_part(k).and_then(|b| String::from_utf8(b).ok())
+                {
+                    out.insert(country);
                 }
+            }
+            match next {
+                Some(k) => after = Some(k),
+                None => break,
             }
         }
     }
     out
+}
+
+/// `dst/{code}/{country}`: a transport record (R-L2) of the unit names this destination
+/// country; the fallback of [`destinations`] when no shipment names one.
+pub(crate) fn transport_destination_key(code: &NormalisedCode, country: &str) -> Vec<u8> {
+    state_keys::key("dst/", &[code.as_bytes(), country.as_bytes()])
 }
 
 /// ConsumerScan (R-S4): consumers (and the platform operator's scanning service) record a

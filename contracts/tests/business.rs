@@ -1231,3 +1231,39 @@ fn records_are_stored_as_they_arrived_and_bulk_items_name_their_import() {
         assert_eq!(env.info_block(), Some(item));
     }
 }
+
+/// R-Q1: the grantee links a receipt it did not write itself — another payment institution's
+/// receipt for the order's units — found by its reference among the units' receipts, however
+/// many receipts the units have.
+#[test]
+fn r_q1_link_finds_another_institutions_receipt_of_the_units() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let code = batch("Q1X");
+    trade_unit(&mut w, &cast, &code);
+    let other = w.seed(
+        120,
+        ParticipantCategory::TradeEntity(TradeEntityKind::EcommerceEnterprise),
+        vec![NodeType::CrossBorderPayment],
+        ParticipantState::Approved,
+    );
+    w.relate(&cast.producer, &other);
+    let bound = tracechain_contracts::query::MAX_RECORDS_PER_CATEGORY as u64;
+    for n in 2..=bound + 2 {
+        w.exec(&other, valid_record(K::PaymentReceipt, &code, n))
+            .unwrap();
+    }
+    let last = match valid_record(K::PaymentReceipt, &code, bound + 2) {
+        Payload::InfoBlock(InfoBlockRecord::PaymentReceipt(r)) => r.receipt_ref.unwrap(),
+        _ => unreachable!(),
+    };
+    w.exec(
+        &cast.trader,
+        authorise(&cast.payment, LinkScope::IndependentSite, 10_000, false),
+    )
+    .unwrap();
+    w.exec(&cast.payment, link(&cast.trader, "ORD-1", &last))
+        .unwrap();
+    let l = closed_loop::link_of(&w.state, &cast.trader.public(), "ORD-1").unwrap();
+    assert_eq!(l.linker, cast.payment.public());
+}

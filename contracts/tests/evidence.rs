@@ -1220,3 +1220,51 @@ fn r_s1_attack_revoked_competent_anchors_cannot_hide_a_valid_one() {
         "relied on through the valid anchor beyond the page"
     );
 }
+
+/// R-S4: without a shipment, an item's declared destinations are the destination countries of
+/// its transports — all of them, however many transports there are (only the first 1,000 were
+/// read, so a later transport to another country raised a false alert there).
+#[test]
+fn r_s4_destinations_come_from_every_transport() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let b = batch("DEST");
+    w.unit(&cast, &b, TraceMode::Full);
+    register_items(&mut w, &cast, &b, &["D1"]);
+    let d1 = TraceCode::Item {
+        gtin: GTIN.into(),
+        serial: "D1".into(),
+    };
+    let base = match valid_record(K::Transport, &b, 1) {
+        Payload::InfoBlock(InfoBlockRecord::Transport(r)) => r,
+        _ => unreachable!(),
+    };
+    let bound = tracechain_contracts::query::MAX_RECORDS_PER_CATEGORY;
+    for i in 0..=bound {
+        let mut t = base.clone();
+        t.waybill = Some(format!("WB-D-{i}"));
+        t.destination_country = Some(if i == bound { "DE" } else { "NL" }.into());
+        w.exec(
+            &cast.logistics,
+            Payload::InfoBlock(InfoBlockRecord::Transport(t)),
+        )
+        .unwrap();
+    }
+    let n = tracechain_contracts::trace_codes::NormalisedCode::new("c", &b).unwrap();
+    assert_eq!(
+        scan::destinations(&w.state, &n)
+            .into_iter()
+            .collect::<Vec<_>>(),
+        vec!["DE".to_string(), "NL".to_string()]
+    );
+    let who = consumer(&mut w, 650);
+    w.exec(&who, scan_at(&d1, "DE", None)).unwrap();
+    let v = scan::verdict(&w.state, &d1).unwrap();
+    assert!(
+        !v.alerts
+            .iter()
+            .any(|a| matches!(a, ScanAlert::OutsideDestination { .. })),
+        "{:?}",
+        v.alerts
+    );
+}
