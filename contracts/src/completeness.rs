@@ -226,30 +226,50 @@ pub fn report_for(
     }
 }
 
+/// Most warehousing records one completeness report reads to find open stays.
+pub const MAX_STAY_RECORDS: usize = 100_000;
+
 /// R-L3: the warehouses (by name) where the unit has an inbound time but no record of the
 /// stay carries its outbound time yet (the outbound time is a basic item; it may follow in a
-/// later record of the same stay, ADR 0047). Reads at most
-/// `query::MAX_RECORDS_PER_CATEGORY` records per code.
+/// later record of the same stay, ADR 0047). Reads every warehousing record of the codes, page
+/// by page, up to [`MAX_STAY_RECORDS`]; past that it says so (a stay closed by a record it did
+/// not read would otherwise show open, or the other way round).
 fn open_stays(state: &dyn StateView, codes: &[NormalisedCode]) -> Vec<String> {
     let mut inbound: BTreeSet<String> = BTreeSet::new();
     let mut outbound: BTreeSet<String> = BTreeSet::new();
+    let mut budget = MAX_STAY_RECORDS;
+    let mut all_read = true;
     for c in codes {
-        for env in crate::query::records(state, c, IndexTag::Info(Category::L3)) {
-            if let Some(InfoBlockRecord::Warehousing(w)) = env.info_block() {
-                let name = w.warehouse_name.clone().unwrap_or_default();
-                if w.inbound_time.is_some() {
-                    inbound.insert(name.clone());
+        all_read &=
+            crate::query::for_each_record_id(state, c, IndexTag::Info(Category::L3), |id| {
+                if budget == 0 {
+                    return false;
                 }
-                if w.outbound_time.is_some() {
-                    outbound.insert(name);
+                budget -= 1;
+                if let Some(env) = crate::query::envelope(state, &id) {
+                    if let Some(InfoBlockRecord::Warehousing(w)) = env.info_block() {
+                        let name = w.warehouse_name.clone().unwrap_or_default();
+                        if w.inbound_time.is_some() {
+                            inbound.insert(name.clone());
+                        }
+                        if w.outbound_time.is_some() {
+                            outbound.insert(name);
+                        }
+                    }
                 }
-            }
-        }
+                true
+            });
     }
-    inbound
+    let mut open: Vec<String> = inbound
         .difference(&outbound)
         .map(|w| format!("outbound_time (warehouse {w:?})"))
-        .collect()
+        .collect();
+    if !all_read {
+        open.push(format!(
+            "not judged: more than {MAX_STAY_RECORDS} warehousing records"
+        ));
+    }
+    open
 }
 
 /// The completeness report of a trace code (R-X2); `None` when it is malformed or not

@@ -1268,3 +1268,40 @@ fn r_s4_destinations_come_from_every_transport() {
         v.alerts
     );
 }
+
+/// R-L3/R-X2: a warehouse stay closed by a later record is closed, however many warehousing
+/// records come before it (the report read the first 1,000 and showed the stay open).
+#[test]
+fn r_l3_a_stay_closed_after_many_records_is_closed() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let b = batch("STAY");
+    w.unit(&cast, &b, TraceMode::Full);
+    let base = match valid_record(K::Warehousing, &b, 1) {
+        Payload::InfoBlock(InfoBlockRecord::Warehousing(r)) => r,
+        _ => unreachable!(),
+    };
+    let bound = tracechain_contracts::query::MAX_RECORDS_PER_CATEGORY;
+    for i in 0..=bound {
+        let mut r = base.clone();
+        if i < bound {
+            r.outbound_time = None;
+        }
+        w.exec(
+            &cast.logistics,
+            Payload::InfoBlock(InfoBlockRecord::Warehousing(r)),
+        )
+        .unwrap_or_else(|e| panic!("{i}: {e}"));
+    }
+    let report = tracechain_contracts::completeness::report(&w.state, &b).unwrap();
+    let l3 = report
+        .lines
+        .iter()
+        .find(|l| l.category == Category::L3)
+        .unwrap();
+    assert!(l3.missing_items.is_empty(), "{l3:?}");
+    assert_ne!(
+        l3.status,
+        tracechain_contracts::completeness::Status::Partial
+    );
+}
