@@ -444,6 +444,10 @@ pub struct LoopStatus {
     pub logistics_txs: Vec<Hash>,
     /// Customs declarations listing the order.
     pub declaration_txs: Vec<Hash>,
+    /// `logistics_txs` is short: a unit has more than
+    /// [`query::MAX_RECORDS_PER_CATEGORY`] transport or delivery records, of which the first
+    /// are listed.
+    pub truncated: bool,
 }
 
 /// The closed-loop status of the order `order_ref` of the enterprise `owner` (R-Q2): the
@@ -463,6 +467,7 @@ pub fn order_status(
         receipt_tx: None,
         logistics_txs: Vec::new(),
         declaration_txs: Vec::new(),
+        truncated: false,
     };
     let lk = link_key(owner, order_ref);
     let link: Option<OrderLink> = state.get(&lk).map(|b| decode_stored(&lk, &b));
@@ -499,21 +504,38 @@ pub fn order_status(
     for c in &codes {
         for u in query::self_and_batch(state, c) {
             for cat in [IndexTag::Info(Category::L2), IndexTag::Info(Category::L4)] {
+                let prefix = state_keys::unit_records_of(&u, cat);
+                st.truncated |= state
+                    .scan(&prefix, None, query::MAX_RECORDS_PER_CATEGORY + 1)
+                    .len()
+                    > query::MAX_RECORDS_PER_CATEGORY;
                 for id in query::record_ids(state, &u, cat) {
                     if seen.insert(id) {
                         st.logistics_txs.push(id);
                     }
                 }
             }
-            for env in query::records(state, &u, IndexTag::Info(Category::C1)) {
-                if let Some(InfoBlockRecord::CustomsDeclaration(d)) = env.info_block() {
-                    let lists = d
-                        .declaration_list
-                        .iter()
-                        .any(|l| l.order_ref.as_deref() == Some(order_ref));
-                    if lists && !st.declaration_txs.contains(&env.tx_id) {
-                        st.declaration_txs.push(env.tx_id);
+            // The declarations listing the order, by their order-reference index (every one,
+            // however many declarations the unit has).
+            let prefix =
+                state_keys::unit_references_of(&u, IndexTag::Info(Category::C1), order_ref);
+            let mut after: Option<Vec<u8>> = None;
+            loop {
+                let (entries, next) =
+                    crate::state::scan_page(state, &prefix, after.as_deref(), 256);
+                for (k, _) in &entries {
+                    let id = state_keys::last_part(k)
+                        .and_then(|last| <[u8; 32]>::try_from(last.get(8..40)?).ok())
+                        .map(Hash);
+                    if let Some(id) = id {
+                        if !st.declaration_txs.contains(&id) {
+                            st.declaration_txs.push(id);
+                        }
                     }
+                }
+                match next {
+                    Some(k) => after = Some(k),
+                    None => break,
                 }
             }
         }

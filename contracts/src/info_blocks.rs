@@ -516,6 +516,24 @@ pub(crate) fn execute(
             env.store_bulk_item(record, bulk_tx, index, tag, &codes)
         }
     }
+    if let InfoBlockRecord::CustomsDeclaration(d) = record {
+        // R-Q2: a closed-loop status finds the declarations listing an order by this index.
+        let mut refs: Vec<&str> = d
+            .declaration_list
+            .iter()
+            .filter_map(|l| l.order_ref.as_deref())
+            .collect();
+        refs.sort_unstable();
+        refs.dedup();
+        for c in &codes {
+            for r in &refs {
+                env.state.put_value(
+                    state_keys::unit_reference(c, tag, r, env.ctx.height, &env.tx_id),
+                    &(),
+                );
+            }
+        }
+    }
     if let Some(reference) = linkable_reference(record) {
         // R-B3: a declaration finds the records of the unit carrying a reference by this
         // index, without reading (or copying) every record of the unit.

@@ -1267,3 +1267,33 @@ fn r_q1_link_finds_another_institutions_receipt_of_the_units() {
     let l = closed_loop::link_of(&w.state, &cast.trader.public(), "ORD-1").unwrap();
     assert_eq!(l.linker, cast.payment.public());
 }
+
+/// R-Q2: an order status lists its units' logistics records and says when it could not list
+/// them all.
+#[test]
+fn r_q2_order_status_says_when_its_logistics_list_is_short() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let code = batch("Q2T");
+    trade_unit(&mut w, &cast, &code);
+    let p = ChainParams::default();
+    let st = closed_loop::order_status(&w.state, &p, &cast.trader.public(), "ORD-1");
+    assert!(!st.truncated && st.logistics_txs.len() == 1, "{st:?}");
+    let base = match valid_record(K::Transport, &code, 1) {
+        Payload::InfoBlock(InfoBlockRecord::Transport(t)) => t,
+        _ => unreachable!(),
+    };
+    let bound = tracechain_contracts::query::MAX_RECORDS_PER_CATEGORY;
+    for i in 1..=bound {
+        let mut t = base.clone();
+        t.waybill = Some(format!("WB-Q2-{i}"));
+        w.exec(
+            &cast.logistics,
+            Payload::InfoBlock(InfoBlockRecord::Transport(t)),
+        )
+        .unwrap();
+    }
+    let st = closed_loop::order_status(&w.state, &p, &cast.trader.public(), "ORD-1");
+    assert!(st.truncated, "{} listed", st.logistics_txs.len());
+    assert_eq!(st.logistics_txs.len(), bound);
+}
