@@ -1279,20 +1279,8 @@ fn r_q2_order_status_says_when_its_logistics_list_is_short() {
     let p = ChainParams::default();
     let st = closed_loop::order_status(&w.state, &p, &cast.trader.public(), "ORD-1");
     assert!(!st.truncated && st.logistics_txs.len() == 1, "{st:?}");
-    let base = match valid_record(K::Transport, &code, 1) {
-        Payload::InfoBlock(InfoBlockRecord::Transport(t)) => t,
-        _ => unreachable!(),
-    };
     let bound = tracechain_contracts::query::MAX_RECORDS_PER_CATEGORY;
-    for i in 1..=bound {
-        let mut t = base.clone();
-        t.waybill = Some(format!("WB-Q2-{i}"));
-        w.exec(
-            &cast.logistics,
-            Payload::InfoBlock(InfoBlockRecord::Transport(t)),
-        )
-        .unwrap();
-    }
+    w.transports(&cast.logistics, &code, "WB-Q2", bound, |_, _| {});
     let st = closed_loop::order_status(&w.state, &p, &cast.trader.public(), "ORD-1");
     assert!(st.truncated, "{} listed", st.logistics_txs.len());
     assert_eq!(st.logistics_txs.len(), bound);

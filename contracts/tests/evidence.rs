@@ -937,25 +937,14 @@ fn r_s6_alert_listings_page_to_the_end_and_say_how_many() {
     w.unit(&cast, &b, TraceMode::Full);
     w.exec(&cast.producer, valid_record(K::ProductFeatures, &b, 1))
         .unwrap();
-    let base = match valid_record(K::Transport, &b, 1) {
-        Payload::InfoBlock(InfoBlockRecord::Transport(r)) => r,
-        _ => unreachable!(),
-    };
     let n = sensor::MAX_ALERTS_LISTED + 2;
-    for i in 0..n {
-        let mut t = base.clone();
-        t.waybill = Some(format!("WB-HOT-{i}"));
+    w.transports(&cast.logistics, &b, "WB-HOT", n, |_, t| {
         t.sensor_readings = vec![SensorReading {
             time: "2024-05-01T00:00:00Z".into(),
             temperature_centi_c: Some(4000),
             humidity_bp: None,
         }];
-        w.exec(
-            &cast.logistics,
-            Payload::InfoBlock(InfoBlockRecord::Transport(t)),
-        )
-        .unwrap();
-    }
+    });
     let code = tracechain_contracts::trace_codes::NormalisedCode::new("c", &b).unwrap();
     let brand = cast.producer.public();
     assert_eq!(sensor::unit_alert_count(&w.state, &code), n as u64);
@@ -1001,24 +990,13 @@ fn r_s5_attack_a_trajectory_beyond_its_read_bound_says_so() {
     let cast = w.cast();
     let b = batch("ROUTE");
     w.unit(&cast, &b, TraceMode::Full);
-    let base = match valid_record(K::Transport, &b, 1) {
-        Payload::InfoBlock(InfoBlockRecord::Transport(r)) => r,
-        _ => unreachable!(),
-    };
     let bound = tracechain_contracts::query::MAX_RECORDS_PER_CATEGORY;
-    for i in 0..=bound {
-        let mut t = base.clone();
-        t.waybill = Some(format!("WB-R-{i}"));
-        w.exec(
-            &cast.logistics,
-            Payload::InfoBlock(InfoBlockRecord::Transport(t)),
-        )
-        .unwrap();
-        if i + 1 == bound {
-            let tr = trajectory(&w.state, &b).unwrap();
-            assert!(!tr.truncated, "every record read at the bound");
-        }
-    }
+    w.transports(&cast.logistics, &b, "WB-R", bound, |_, _| {});
+    assert!(
+        !trajectory(&w.state, &b).unwrap().truncated,
+        "every record read at the bound"
+    );
+    w.transports(&cast.logistics, &b, "WB-R2", 1, |_, _| {});
     let tr = trajectory(&w.state, &b).unwrap();
     assert!(tr.truncated, "one record more than a read takes");
 }
@@ -1235,21 +1213,10 @@ fn r_s4_destinations_come_from_every_transport() {
         gtin: GTIN.into(),
         serial: "D1".into(),
     };
-    let base = match valid_record(K::Transport, &b, 1) {
-        Payload::InfoBlock(InfoBlockRecord::Transport(r)) => r,
-        _ => unreachable!(),
-    };
     let bound = tracechain_contracts::query::MAX_RECORDS_PER_CATEGORY;
-    for i in 0..=bound {
-        let mut t = base.clone();
-        t.waybill = Some(format!("WB-D-{i}"));
+    w.transports(&cast.logistics, &b, "WB-D", bound + 1, |i, t| {
         t.destination_country = Some(if i == bound { "DE" } else { "NL" }.into());
-        w.exec(
-            &cast.logistics,
-            Payload::InfoBlock(InfoBlockRecord::Transport(t)),
-        )
-        .unwrap();
-    }
+    });
     let n = tracechain_contracts::trace_codes::NormalisedCode::new("c", &b).unwrap();
     assert_eq!(
         scan::destinations(&w.state, &n)

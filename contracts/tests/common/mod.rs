@@ -562,3 +562,28 @@ pub fn execute_block_signed(
 ) -> Result<BlockExecution, BlockError> {
     execute_block(&verified_all(txs), ctx, parent, state)
 }
+
+impl World {
+    /// `count` transport records (R-L2) of `code` by `writer`, each the valid one with its own
+    /// waybill (`{prefix}-{i}`), shaped by `edit(i, record)` before it is written.
+    pub fn transports(
+        &mut self,
+        writer: &SecretKey,
+        code: &TraceCode,
+        prefix: &str,
+        count: usize,
+        mut edit: impl FnMut(usize, &mut TransportRecord),
+    ) {
+        let base = match valid_record(tracechain_types::PayloadKind::Transport, code, 1) {
+            Payload::InfoBlock(InfoBlockRecord::Transport(r)) => r,
+            other => panic!("not a transport: {other:?}"),
+        };
+        for i in 0..count {
+            let mut t = base.clone();
+            t.waybill = Some(format!("{prefix}-{i}"));
+            edit(i, &mut t);
+            self.exec(writer, Payload::InfoBlock(InfoBlockRecord::Transport(t)))
+                .unwrap_or_else(|e| panic!("transport {i}: {e}"));
+        }
+    }
+}
