@@ -23,15 +23,16 @@
 //! | `rec/` | tx id | [`crate::context::RecordEnvelope`] | every record kind |
 //! | `tur/` | trace code `/` category `/` height (16 hex) tx id | `()` records of a unit | blocks (and B kinds that concern units) |
 //! | `dcl/` | declaration number | [`crate::info_blocks::CustomsDeclarationState`] | blocks |
-//! | `tref/` | trace code `/` category `/` reference `/` height (8 bytes BE) tx id | `()` records of a unit by order, waybill or receipt reference | blocks (R-T1, R-L2, R-T2; read by cbeac R-B3) |
+//! | `tref/` | trace code `/` category `/` reference `/` height (8 bytes BE) tx id | `()` records of a unit by order, waybill or receipt reference, and customs declarations by the order references they list | info_blocks (R-T1, R-L2, R-T2, R-C1; read by cbeac R-B3, closed_loop R-Q1/R-Q2) |
 //! | `ord/` | signer `/` order ref | tx id | blocks (R-T1) |
 //! | `rcp/` | signer `/` receipt ref | tx id | blocks (R-T2) |
 //! | `lin/`, `agg/`, `shp/` | — | — | lineage |
 //! | `fil/`, `exd/` | — | — | cbeac |
 //! | `auth/`, `lnk/` | — | — | closed_loop |
-//! | `dca/`, `dcc/`, `dcu/`, `dcuc/`, `dcn/`, `dhn/` | — | — | documents (ADR 0044; listings and their counts) |
+//! | `dca/`, `dcc/`, `dco/`, `dcu/`, `dcuc/`, `dcn/`, `dhn/`, `dct/` | — | — | documents (ADR 0044; listings, their counts, anchored types) |
 //! | `rcl/` | — | — | recall |
 //! | `scn/` | — | — | scan |
+//! | `dst/` | trace code `/` country | `()` a transport of the unit names this destination | info_blocks (read by scan, R-S4) |
 //! | `cus/` | trace code `/` custodian | `u64` hand-over height | custody (ADR 0049) |
 //! | `scnt/` | trace code `/` scanner tag | `u32` first scan number of that scanner | scan (ADR 0043) |
 //! | `sen/`, `srg/` | — / trace code | — / the declared `SensorRange` (R-P3) | sensor |
