@@ -73,7 +73,7 @@ impl Node {
         Node::Unit(code.code().clone())
     }
 
-    fn bytes(&self) -> Vec<u8> {
+    pub(crate) fn bytes(&self) -> Vec<u8> {
         encode(self)
     }
 }

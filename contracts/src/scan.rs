@@ -41,7 +41,7 @@ use crate::context::ChainParams;
 use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, Problem};
 use crate::index_tags::IndexTag;
-use crate::lineage::{self, Direction, LinkKind, Node};
+use crate::lineage::{self, LinkKind, Node};
 use crate::query;
 use crate::rules::Rule;
 use crate::state::{decode_stored, scan_page, StateView};
@@ -52,6 +52,11 @@ use crate::validate::FieldChecker;
 
 /// Most scans listed by one [`verdict`] (the latest ones); the count is exact regardless.
 pub const MAX_SCANS_LISTED: usize = 100;
+/// Most lineage links read to find an item's declared destinations (two hops: the item's and
+/// its batch's shipments and logistics units, and those units' shipments). A lineage denser
+/// than that within two hops is judged against the destinations found among the first links
+/// read, in key order; judging a scan never reads more.
+pub const MAX_DESTINATION_LINKS: usize = 4096;
 /// Most brand alerts listed by one [`brand_alerts`] call.
 pub const MAX_BRAND_ALERTS: usize = 1000;
 /// Kilometres per degree of arc on the mean Earth sphere, × 1000.
@@ -215,6 +220,9 @@ pub fn destinations_of(
 
 fn destinations_of_codes(state: &dyn StateView, codes: &[NormalisedCode]) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
+    // Links examined in all, whatever the lineage: judging a scan (a write every validator
+    // executes) costs at most this many reads, however many links custodians wrote.
+    let mut budget = MAX_DESTINATION_LINKS;
     for c in codes {
         let start = Node::unit(c);
         let mut frontier = vec![start];
@@ -224,15 +232,28 @@ fn destinations_of_codes(state: &dyn StateView, codes: &[NormalisedCode]) -> BTr
         for _ in 0..2 {
             let mut next = Vec::new();
             for n in &frontier {
-                for e in lineage::stored_links(state, n, Direction::Forward) {
-                    match e.kind {
-                        LinkKind::Shipped {
-                            destination_country,
-                        } => {
-                            out.insert(destination_country);
+                let prefix = state_keys::prefix("lin/d/", &[&n.bytes()]);
+                let mut after: Option<Vec<u8>> = None;
+                while budget > 0 {
+                    let page =
+                        state.scan(&prefix, after.as_deref(), budget.min(lineage::EDGE_PAGE));
+                    let read = page.len();
+                    budget -= read;
+                    for (k, v) in page {
+                        let e: lineage::Edge = decode_stored(&k, &v);
+                        match e.kind {
+                            LinkKind::Shipped {
+                                destination_country,
+                            } => {
+                                out.insert(destination_country);
+                            }
+                            LinkKind::Packed => next.push(e.neighbour),
+                            LinkKind::Transformation | LinkKind::ItemOfBatch => {}
                         }
-                        LinkKind::Packed => next.push(e.neighbour),
-                        LinkKind::Transformation | LinkKind::ItemOfBatch => {}
+                        after = Some(k);
+                    }
+                    if read < lineage::EDGE_PAGE {
+                        break;
                     }
                 }
             }

@@ -1272,3 +1272,60 @@ fn r_l3_a_stay_closed_after_many_records_is_closed() {
         tracechain_contracts::completeness::Status::Partial
     );
 }
+
+/// A registered state whose every node has an endless supply of forward pack links
+/// (`lin/d/` answered on the fly, honouring the cursor), counting the links read.
+struct EndlessPacks<'a> {
+    base: &'a tracechain_contracts::MemoryState,
+    read: std::cell::Cell<usize>,
+}
+
+impl tracechain_contracts::StateView for EndlessPacks<'_> {
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        self.base.get(key)
+    }
+    fn scan(&self, prefix: &[u8], after: Option<&[u8]>, limit: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
+        if !prefix.starts_with(b"lin/d/") {
+            return self.base.scan(prefix, after, limit);
+        }
+        let start = after.map_or(0, |a| {
+            u32::from_be_bytes(a[a.len() - 4..].try_into().unwrap()) + 1
+        });
+        self.read.set(self.read.get() + limit);
+        (start..start + limit as u32)
+            .map(|i| {
+                let mut k = prefix.to_vec();
+                k.extend_from_slice(&i.to_be_bytes());
+                let e = tracechain_contracts::lineage::Edge {
+                    neighbour: tracechain_contracts::lineage::Node::Sscc(format!("{i:018}")),
+                    kind: tracechain_contracts::lineage::LinkKind::Packed,
+                    tx_id: Hash::ZERO,
+                    height: 0,
+                };
+                (k, tracechain_types::encode(&e))
+            })
+            .collect()
+    }
+}
+
+/// R-S4: judging a scan (executed by every validator) reads a bounded number of lineage links,
+/// however many pack links custodians wrote around the item.
+#[test]
+fn r_s4_attack_a_dense_lineage_cannot_make_judging_a_scan_costly() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let b = batch("PACKS");
+    w.unit(&cast, &b, TraceMode::Full);
+    let n = tracechain_contracts::trace_codes::NormalisedCode::new("c", &b).unwrap();
+    let view = EndlessPacks {
+        base: &w.state,
+        read: std::cell::Cell::new(0),
+    };
+    let found = scan::destinations(&view, &n);
+    assert!(found.is_empty());
+    assert!(
+        view.read.get() <= scan::MAX_DESTINATION_LINKS,
+        "{} links read",
+        view.read.get()
+    );
+}
