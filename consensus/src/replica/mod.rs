@@ -1113,35 +1113,11 @@ mod tests {
     #[test]
     fn sy5_walk_buffer_keeps_what_the_walk_needs_within_its_bounds() {
         let mut r = replica();
-        let (chain_id, set_hash, me) = (r.cfg.chain_id.clone(), r.cur_set_hash(), r.me);
-        let entry = |height: u64| {
-            let block = Block {
-                header: tracechain_types::BlockHeader {
-                    chain_id: chain_id.clone(),
-                    height,
-                    view: 0,
-                    parent: Hash::tagged(b"p", &[&height.to_be_bytes()]),
-                    timestamp_ms: height,
-                    proposer: me,
-                    validator_set_hash: set_hash,
-                    tx_root: Block::compute_tx_root(&[]),
-                    state_root: Hash::ZERO,
-                },
-                txs: Vec::new(),
-            };
-            let cert = CommitCertificate {
-                height,
-                view: 0,
-                block_hash: block.hash(),
-                votes: Vec::new(),
-            };
-            (block, cert)
-        };
-        let size = object_bytes(&entry(5));
-        assert!((1..12).all(|h| object_bytes(&entry(h)) == size));
+        let size = object_bytes(&walk_entry(&r, 5));
+        assert!((1..12).all(|h| object_bytes(&walk_entry(&r, h)) == size));
         let mut out = Vec::new();
         let keep = |r: &mut Replica<Ed25519Signer, Ed25519>, h: u64, out: &mut Vec<Action>| {
-            let (b, c) = entry(h);
+            let (b, c) = walk_entry(r, h);
             r.keep_for_walk(b, c, out);
         };
         let held = |r: &Replica<Ed25519Signer, Ed25519>| r.walk.keys().copied().collect::<Vec<_>>();
