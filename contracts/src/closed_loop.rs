@@ -522,7 +522,7 @@ pub fn order_status(
             let mut after: Option<Vec<u8>> = None;
             loop {
                 let (entries, next) =
-                    crate::state::scan_page(state, &prefix, after.as_deref(), 256);
+                    crate::state::scan_page(state, &prefix, after.as_deref(), query::RECORD_PAGE);
                 for (k, _) in &entries {
                     let id = state_keys::last_part(k)
                         .and_then(|last| <[u8; 32]>::try_from(last.get(8..40)?).ok())

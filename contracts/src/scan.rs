@@ -269,7 +269,8 @@ fn destinations_of_codes(state: &dyn StateView, codes: &[NormalisedCode]) -> BTr
         let prefix = state_keys::prefix("dst/", &[c.as_bytes()]);
         let mut after: Option<Vec<u8>> = None;
         loop {
-            let (entries, next) = crate::state::scan_page(state, &prefix, after.as_deref(), 256);
+            let (entries, next) =
+                crate::state::scan_page(state, &prefix, after.as_deref(), query::RECORD_PAGE);
             for (k, _) in &entries {
                 if let Some(country) =
                     state_keys::last_part(k).and_then(|b| String::from_utf8(b).ok())
