@@ -82,11 +82,17 @@ pub fn records_bounded(
     category: IndexTag,
 ) -> (Vec<RecordEnvelope>, bool) {
     let prefix = state_keys::unit_records_of(code, category);
-    let more = state
-        .scan(&prefix, None, MAX_RECORDS_PER_CATEGORY + 1)
-        .len()
-        > MAX_RECORDS_PER_CATEGORY;
-    (records(state, code, category), !more)
+    let entries = state.scan(&prefix, None, MAX_RECORDS_PER_CATEGORY + 1);
+    let complete = entries.len() <= MAX_RECORDS_PER_CATEGORY;
+    let envs = entries
+        .iter()
+        .take(MAX_RECORDS_PER_CATEGORY)
+        .filter_map(|(k, _)| {
+            let last = state_keys::last_part(k)?;
+            envelope(state, &Hash(last.get(8..40)?.try_into().ok()?))
+        })
+        .collect();
+    (envs, complete)
 }
 
 /// The envelopes of a unit's records of one category, in (height, tx id) order.
