@@ -227,11 +227,7 @@ fn find_receipt(
             .scan(&prefix, None, 1)
             .into_iter()
             .next()
-            .and_then(|(k, _)| {
-                let last = state_keys::last_part(&k)?;
-                let id = <[u8; 32]>::try_from(last.get(8..40)?).ok()?;
-                query::envelope(state, &Hash(id))
-            });
+            .and_then(|(k, _)| query::envelope(state, &state_keys::record_id_of(&k)?));
         if found.is_some() {
             return found;
         }
@@ -505,12 +501,11 @@ pub fn order_status(
         for u in query::self_and_batch(state, c) {
             for cat in [IndexTag::Info(Category::L2), IndexTag::Info(Category::L4)] {
                 let prefix = state_keys::unit_records_of(&u, cat);
-                st.truncated |= state
-                    .scan(&prefix, None, query::MAX_RECORDS_PER_CATEGORY + 1)
-                    .len()
-                    > query::MAX_RECORDS_PER_CATEGORY;
-                for id in query::record_ids(state, &u, cat) {
-                    if seen.insert(id) {
+                let entries = state.scan(&prefix, None, query::MAX_RECORDS_PER_CATEGORY + 1);
+                st.truncated |= entries.len() > query::MAX_RECORDS_PER_CATEGORY;
+                for (k, _) in entries.iter().take(query::MAX_RECORDS_PER_CATEGORY) {
+                    let id = state_keys::record_id_of(k);
+                    if let Some(id) = id.filter(|id| seen.insert(*id)) {
                         st.logistics_txs.push(id);
                     }
                 }
@@ -524,9 +519,7 @@ pub fn order_status(
                 let (entries, next) =
                     crate::state::scan_page(state, &prefix, after.as_deref(), query::RECORD_PAGE);
                 for (k, _) in &entries {
-                    let id = state_keys::last_part(k)
-                        .and_then(|last| <[u8; 32]>::try_from(last.get(8..40)?).ok())
-                        .map(Hash);
+                    let id = state_keys::record_id_of(k);
                     if let Some(id) = id {
                         if !st.declaration_txs.contains(&id) {
                             st.declaration_txs.push(id);

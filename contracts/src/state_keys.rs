@@ -250,6 +250,13 @@ pub fn unit_references_of(code: &NormalisedCode, category: IndexTag, reference: 
     )
 }
 
+/// The record id at the end of a `tur/` or `tref/` key (its last part is the height, 8 bytes
+/// big-endian, then the transaction id).
+pub fn record_id_of(key: &[u8]) -> Option<Hash> {
+    let last = last_part(key)?;
+    Some(Hash(last.get(8..40)?.try_into().ok()?))
+}
+
 /// `tud/{code}`: the unit's [`tracechain_types::ListingDigest`] — how many records were written
 /// about it and the running digest of their ids, in execution order — so that a client can
 /// prove a listing of the unit's records complete (ADR 0050).

@@ -32,11 +32,7 @@ pub fn record_ids(state: &dyn StateView, code: &NormalisedCode, category: IndexT
     state
         .scan(&prefix, None, MAX_RECORDS_PER_CATEGORY)
         .into_iter()
-        .filter_map(|(k, _)| {
-            let last = state_keys::last_part(&k)?;
-            let id: [u8; 32] = last.get(8..40)?.try_into().ok()?;
-            Some(Hash(id))
-        })
+        .filter_map(|(k, _)| state_keys::record_id_of(&k))
         .collect()
 }
 
@@ -58,9 +54,7 @@ pub fn for_each_record_id(
         let page = state.scan(&prefix, after.as_deref(), RECORD_PAGE);
         let n = page.len();
         for (k, _) in page {
-            let id = state_keys::last_part(&k)
-                .and_then(|last| <[u8; 32]>::try_from(last.get(8..40)?).ok())
-                .map(Hash);
+            let id = state_keys::record_id_of(&k);
             if let Some(id) = id {
                 if !f(id) {
                     return false;
@@ -87,10 +81,7 @@ pub fn records_bounded(
     let envs = entries
         .iter()
         .take(MAX_RECORDS_PER_CATEGORY)
-        .filter_map(|(k, _)| {
-            let last = state_keys::last_part(k)?;
-            envelope(state, &Hash(last.get(8..40)?.try_into().ok()?))
-        })
+        .filter_map(|(k, _)| envelope(state, &state_keys::record_id_of(k)?))
         .collect();
     (envs, complete)
 }
