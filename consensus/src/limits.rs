@@ -33,8 +33,10 @@ pub const MAX_SYNCED_BYTES: usize = 8 * DEFAULT_MAX_BLOCK_BYTES;
 pub const MAX_CHECKPOINT_DISTANCE: u64 = 1_000_000;
 
 /// The replica's memory bounds. Validate with [`Limits::validate`] (done by
-/// `Config::validate`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `Config::validate`). The node reads them from its config (`[consensus.limits]`, every field
+/// optional with these defaults).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Limits {
     /// Messages more than this many heights ahead are dropped, not buffered (B2).
     pub max_future_heights: u64,

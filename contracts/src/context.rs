@@ -21,8 +21,19 @@ use crate::state_keys;
 use crate::trace_codes::NormalisedCode;
 
 /// Chain parameters the contracts read (from genesis; changed only by a new genesis or a
-/// future governance record). Defaults are the documented policy.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// future governance record). Defaults are the documented policy. Genesis stores them in the
+/// state (`chain/params`, [`crate::genesis`]), so the genesis hash binds them.
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(deny_unknown_fields, default)]
 pub struct ChainParams {
     /// R-S4: scans of one item above this count raise an alert.
     pub scan_alert_threshold: u32,

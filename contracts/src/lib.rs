@@ -51,6 +51,7 @@ pub mod epcis_anchor;
 pub(crate) mod error;
 pub(crate) mod exec;
 pub mod feedback;
+pub mod genesis;
 pub(crate) mod index_tags;
 pub mod info_blocks;
 pub(crate) mod ledger;

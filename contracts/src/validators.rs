@@ -51,6 +51,20 @@ pub struct PendingChange {
     pub tx_id: Hash,
 }
 
+/// The validator-set change a committed block decides (the consensus's `set_change_of`,
+/// VS1): the last validator-set change among its transactions — every transaction of a
+/// committed block executed, so each such change was decided, and a later one in the same
+/// block supersedes nothing (a second change while one is pending is refused). A pure
+/// function of the block.
+pub fn set_change_of(block: &tracechain_types::Block) -> Option<ValidatorSet> {
+    block.txs.iter().rev().find_map(|tx| match &tx.body.payload {
+        tracechain_types::Payload::Chain(tracechain_types::ChainRecord::ValidatorSetChange(c)) => {
+            Some(c.new_set.clone())
+        }
+        _ => None,
+    })
+}
+
 /// What approving validators sign for change number `change_number` (the value of
 /// [`change_count`] when the change is decided) from `current` to `new_set`.
 pub fn change_message(

@@ -56,6 +56,28 @@ impl VerifiedTx {
         Ok(txs.into_iter().map(VerifiedTx::checked).collect())
     }
 
+    /// Verify each transaction independently, in one batch when all verify (the node's
+    /// admission): each result is the verified transaction or, when its own signature does
+    /// not verify, the transaction back.
+    pub fn verify_each(
+        txs: Vec<Transaction>,
+        chain_id: &ChainId,
+        verifier: &impl SignatureVerifier,
+    ) -> Vec<Result<VerifiedTx, Transaction>> {
+        if Transaction::verify_all(&txs, chain_id, verifier) {
+            return txs.into_iter().map(|tx| Ok(VerifiedTx::checked(tx))).collect();
+        }
+        txs.into_iter()
+            .map(|tx| {
+                if Transaction::verify_all(std::slice::from_ref(&tx), chain_id, verifier) {
+                    Ok(VerifiedTx::checked(tx))
+                } else {
+                    Err(tx)
+                }
+            })
+            .collect()
+    }
+
     /// Wrap a transaction whose signature was just checked.
     fn checked(tx: Transaction) -> VerifiedTx {
         let id = tx.id();
