@@ -57,12 +57,16 @@ pub struct PendingChange {
 /// block supersedes nothing (a second change while one is pending is refused). A pure
 /// function of the block.
 pub fn set_change_of(block: &tracechain_types::Block) -> Option<ValidatorSet> {
-    block.txs.iter().rev().find_map(|tx| match &tx.body.payload {
-        tracechain_types::Payload::Chain(tracechain_types::ChainRecord::ValidatorSetChange(c)) => {
-            Some(c.new_set.clone())
-        }
-        _ => None,
-    })
+    block
+        .txs
+        .iter()
+        .rev()
+        .find_map(|tx| match &tx.body.payload {
+            tracechain_types::Payload::Chain(
+                tracechain_types::ChainRecord::ValidatorSetChange(c),
+            ) => Some(c.new_set.clone()),
+            _ => None,
+        })
 }
 
 /// What approving validators sign for change number `change_number` (the value of

@@ -58,21 +58,24 @@ impl VerifiedTx {
 
     /// Verify each transaction independently, in one batch when all verify (the node's
     /// admission): each result is the verified transaction or, when its own signature does
-    /// not verify, the transaction back.
+    /// not verify, the transaction back (boxed).
     pub fn verify_each(
         txs: Vec<Transaction>,
         chain_id: &ChainId,
         verifier: &impl SignatureVerifier,
-    ) -> Vec<Result<VerifiedTx, Transaction>> {
+    ) -> Vec<Result<VerifiedTx, Box<Transaction>>> {
         if Transaction::verify_all(&txs, chain_id, verifier) {
-            return txs.into_iter().map(|tx| Ok(VerifiedTx::checked(tx))).collect();
+            return txs
+                .into_iter()
+                .map(|tx| Ok(VerifiedTx::checked(tx)))
+                .collect();
         }
         txs.into_iter()
             .map(|tx| {
                 if Transaction::verify_all(std::slice::from_ref(&tx), chain_id, verifier) {
                     Ok(VerifiedTx::checked(tx))
                 } else {
-                    Err(tx)
+                    Err(Box::new(tx))
                 }
             })
             .collect()

@@ -6,12 +6,15 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod cmd;
+mod config;
+mod node;
 
 /// tracechain — a permissioned consortium blockchain for tracing export products in
 /// cross-border e-commerce.
 ///
-/// Operator commands for now: key files, GS1 identifiers and EPCIS documents. The node itself
-/// (storage, network, consensus driver, API) is not built yet.
+/// Run a node (`node run`), set up a consortium (`genesis init`), check a config
+/// (`config check`), submit signed records (`tx submit`); operator tools for key files, GS1
+/// identifiers and EPCIS documents.
 #[derive(Debug, Parser)]
 #[command(name = "tracechain", version)]
 struct Cli {
@@ -21,6 +24,26 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run a node.
+    Node {
+        #[command(subcommand)]
+        command: NodeCommand,
+    },
+    /// Genesis: write a consortium's files.
+    Genesis {
+        #[command(subcommand)]
+        command: GenesisCommand,
+    },
+    /// Node configuration.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Signed transactions.
+    Tx {
+        #[command(subcommand)]
+        command: TxCommand,
+    },
     /// Key files: generate an Ed25519 signing key.
     Keys {
         #[command(subcommand)]
@@ -35,6 +58,83 @@ enum Command {
     Epcis {
         #[command(subcommand)]
         command: EpcisCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum NodeCommand {
+    /// Run until SIGINT or SIGTERM (graceful shutdown); exit non-zero if the node halts.
+    Run {
+        /// The node's config file.
+        #[arg(long, value_name = "FILE", required_unless_present = "dev")]
+        config: Option<PathBuf>,
+        /// Single-validator development mode: a one-node chain under --dir (created on first
+        /// use with `genesis init --validators 1`), for trying the API alone.
+        #[arg(long, conflicts_with = "config")]
+        dev: bool,
+        /// Folder of the development chain.
+        #[arg(long, default_value = "tracechain-dev", requires = "dev")]
+        dir: PathBuf,
+        /// Logs as JSON lines (overrides log.json).
+        #[arg(long)]
+        log_json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum GenesisCommand {
+    /// Write DIR/genesis.toml, DIR/<node>/{config.toml,node.key}, DIR/participants/*.key and
+    /// DIR/network.json for a consortium on 127.0.0.1.
+    Init {
+        /// Validators (the first four are customs, tax, forex, market regulation).
+        #[arg(long, default_value_t = 4)]
+        validators: usize,
+        /// Full nodes (the first is the cross-border platform's).
+        #[arg(long, default_value_t = 1)]
+        full_nodes: usize,
+        /// The folder to create (must be absent or empty).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Chain id.
+        #[arg(long, default_value = "tracechain-local")]
+        chain_id: String,
+        /// First API port (node i listens on it + i).
+        #[arg(long, default_value_t = 8101)]
+        api_port: u16,
+        /// First p2p port.
+        #[arg(long, default_value_t = 27101)]
+        p2p_port: u16,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Validate a node config and print it with every default filled in (exit 2 naming the
+    /// key on error).
+    Check {
+        /// The config file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TxCommand {
+    /// Sign a record written as JSON with KEYFILE and submit it; print the node's answer.
+    Submit {
+        /// Node API base URL (http://127.0.0.1:8101).
+        #[arg(long)]
+        node: String,
+        /// The signer's key file.
+        #[arg(long, value_name = "KEYFILE")]
+        key: PathBuf,
+        /// The record (JSON, see docs/api.md).
+        record: PathBuf,
+        /// Wait until the transaction commits (or is refused).
+        #[arg(long)]
+        wait: bool,
+        /// Heights the transaction stays valid.
+        #[arg(long, default_value_t = 100)]
+        expiry_window: u64,
     },
 }
 
@@ -110,6 +210,55 @@ enum Gs1Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Node {
+            command:
+                NodeCommand::Run {
+                    config,
+                    dev,
+                    dir,
+                    log_json,
+                },
+        } => cmd::node::run(config.as_deref(), dev.then_some(dir.as_path()), log_json),
+        Command::Genesis {
+            command:
+                GenesisCommand::Init {
+                    validators,
+                    full_nodes,
+                    out,
+                    chain_id,
+                    api_port,
+                    p2p_port,
+                },
+        } => cmd::node::genesis_init(
+            &out,
+            &cmd::genesis::InitOptions {
+                validators,
+                full_nodes,
+                chain_id,
+                api_port,
+                p2p_port,
+                timestamp_ms: None,
+            },
+        ),
+        Command::Config {
+            command: ConfigCommand::Check { file },
+        } => cmd::node::config_check(&file),
+        Command::Tx {
+            command:
+                TxCommand::Submit {
+                    node,
+                    key,
+                    record,
+                    wait,
+                    expiry_window,
+                },
+        } => cmd::tx::submit(&cmd::tx::SubmitOptions {
+            node: &node,
+            key: &key,
+            record: &record,
+            wait,
+            expiry_window,
+        }),
         Command::Keys {
             command: KeysCommand::Generate { out },
         } => cmd::keys::generate(&out),

@@ -319,8 +319,8 @@ pub fn start(
     events_capacity: usize,
 ) -> Result<(NetworkHandle, mpsc::Receiver<NetEvent>), NetError> {
     let mut seed = secret_seed;
-    let keypair =
-        identity::Keypair::ed25519_from_bytes(&mut seed).map_err(|e| NetError::Identity(e.to_string()))?;
+    let keypair = identity::Keypair::ed25519_from_bytes(&mut seed)
+        .map_err(|e| NetError::Identity(e.to_string()))?;
     let local_pk = keypair
         .public()
         .try_into_ed25519()
@@ -371,7 +371,10 @@ pub fn start(
         .map_err(|e| NetError::Transport(e.to_string()))?;
     let mut inbound = Vec::new();
     for (ch, s) in incoming {
-        inbound.push(s.map_err(|e| NetError::Transport(e.to_string()))?.map(move |x| (ch, x)));
+        inbound.push(
+            s.map_err(|e| NetError::Transport(e.to_string()))?
+                .map(move |x| (ch, x)),
+        );
     }
     let inbound = futures::stream::select_all(inbound);
     let task = Task {
@@ -416,9 +419,8 @@ impl Task {
         mut inbound: impl futures::Stream<Item = (Channel, (PeerId, libp2p::Stream))> + Unpin,
         mut sync_incoming: libp2p_stream::IncomingStreams,
     ) {
-        let mut redial = tokio::time::interval(Duration::from_millis(
-            self.limits.redial_interval_ms.max(1),
-        ));
+        let mut redial =
+            tokio::time::interval(Duration::from_millis(self.limits.redial_interval_ms.max(1)));
         loop {
             tokio::select! {
                 ev = self.swarm.select_next_some() => self.on_swarm(ev),
@@ -462,16 +464,14 @@ impl Task {
             }
             SwarmEvent::ConnectionClosed {
                 peer_id,
-                num_established,
+                num_established: 0,
                 ..
             } => {
-                if num_established == 0 {
-                    self.writers.retain(|(p, _), _| *p != peer_id);
-                    if let Some(key) = self.key_of(&peer_id) {
-                        lock(&self.connected).remove(&key);
-                        tracing::info!(peer = %key, "peer disconnected");
-                        self.emit(NetEvent::Disconnected(key));
-                    }
+                self.writers.retain(|(p, _), _| *p != peer_id);
+                if let Some(key) = self.key_of(&peer_id) {
+                    lock(&self.connected).remove(&key);
+                    tracing::info!(peer = %key, "peer disconnected");
+                    self.emit(NetEvent::Disconnected(key));
                 }
             }
             SwarmEvent::IncomingConnectionError { error, .. } => {
@@ -540,7 +540,10 @@ impl Task {
                 tracing::warn!(%peer, penalties = *n, %reason, "peer penalised");
                 if *n >= self.limits.max_penalties {
                     self.penalties.remove(&pid);
-                    self.ban(pid, format!("{reason} ({} penalties)", self.limits.max_penalties));
+                    self.ban(
+                        pid,
+                        format!("{reason} ({} penalties)", self.limits.max_penalties),
+                    );
                 }
             }
             Command::Drop { peer, reason } => self.drop_peer(peer, reason),
@@ -564,7 +567,10 @@ impl Task {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(_)) => {
                 let n = self.limits.peer_send_queue;
-                self.drop_peer(peer, format!("its {channel:?} send queue is full ({n} frames)"));
+                self.drop_peer(
+                    peer,
+                    format!("its {channel:?} send queue is full ({n} frames)"),
+                );
             }
             Err(mpsc::error::TrySendError::Closed(bytes)) => {
                 // The writer ended (stream reset): a new one opens a new stream.
@@ -639,7 +645,9 @@ impl Task {
     }
 
     fn on_sync_inbound(&mut self, peer: PeerId, mut stream: libp2p::Stream) {
-        let Some(key) = self.key_of(&peer) else { return };
+        let Some(key) = self.key_of(&peer) else {
+            return;
+        };
         let in_flight = self.sync_in_flight.entry(peer).or_default().clone();
         if in_flight.fetch_add(1, Ordering::AcqRel) >= self.limits.peer_sync_requests {
             in_flight.fetch_sub(1, Ordering::AcqRel);
@@ -738,7 +746,9 @@ async fn reader(
                     counter.fetch_sub(1, Ordering::AcqRel);
                     let _ = cmd.send(Command::Drop {
                         peer,
-                        reason: format!("it sent more than {queue} frames the node has not handled"),
+                        reason: format!(
+                            "it sent more than {queue} frames the node has not handled"
+                        ),
                     });
                     return;
                 }

@@ -24,8 +24,8 @@ use std::path::{Path, PathBuf};
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use rocksdb::{
-    BlockBasedOptions, ColumnFamilyDescriptor, DBCompressionType, Direction, IteratorMode,
-    Options, ReadOptions, WriteBatch, WriteOptions, DB,
+    BlockBasedOptions, ColumnFamilyDescriptor, DBCompressionType, Direction, IteratorMode, Options,
+    ReadOptions, WriteBatch, WriteOptions, DB,
 };
 use tracechain_consensus::{LastCommitted, PersistedState, VoteRecord};
 use tracechain_contracts::{StateView, WriteSet};
@@ -153,6 +153,9 @@ pub enum StorageError {
         what: String,
     },
 }
+
+/// Key-value pairs of a state scan, in key order.
+pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
 
 /// Which chain a data directory belongs to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -410,8 +413,7 @@ impl Store {
         match (schema, chain, genesis, tip) {
             (None, None, None, None) => {
                 // A new directory: nothing else may be in it either.
-                if self.first_key(cf::BLOCKS)?.is_some() || self.first_key(cf::STATE)?.is_some()
-                {
+                if self.first_key(cf::BLOCKS)?.is_some() || self.first_key(cf::STATE)?.is_some() {
                     return Err(self.corrupt("blocks or state without metadata"));
                 }
                 Ok(())
@@ -592,7 +594,12 @@ impl Store {
     /// Replace the vote record (synced before it returns).
     pub fn persist_vote(&self, record: &VoteRecord) -> Result<(), StorageError> {
         self.db
-            .put_cf_opt(self.cf(cf::VOTES), VOTE_RECORD_KEY, encode(record), &synced())
+            .put_cf_opt(
+                self.cf(cf::VOTES),
+                VOTE_RECORD_KEY,
+                encode(record),
+                &synced(),
+            )
             .map_err(|e| self.rocks(e))
     }
 
@@ -648,9 +655,10 @@ impl Store {
         match self.get_cf(cf::BLOCK_HASHES, hash.as_bytes())? {
             None => Ok(None),
             Some(v) => {
-                let b: [u8; 8] = v.as_slice().try_into().map_err(|_| {
-                    self.corrupt(format!("column family block_hashes, key {hash}"))
-                })?;
+                let b: [u8; 8] = v
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| self.corrupt(format!("column family block_hashes, key {hash}")))?;
                 Ok(Some(u64::from_be_bytes(b)))
             }
         }
@@ -676,19 +684,22 @@ impl Store {
     /// committed block, the validator sets, the vote record and the blocks it names.
     pub fn persisted_state(&self) -> Result<PersistedState, StorageError> {
         let tip = self.tip()?;
-        let cert = if tip.height == 0 {
-            None
-        } else {
-            Some(
-                self.cert(tip.height)?
-                    .ok_or_else(|| self.corrupt(format!("no certificate at the tip {}", tip.height)))?,
-            )
-        };
+        let cert =
+            if tip.height == 0 {
+                None
+            } else {
+                Some(self.cert(tip.height)?.ok_or_else(|| {
+                    self.corrupt(format!("no certificate at the tip {}", tip.height))
+                })?)
+            };
         let record: VoteRecord = self
             .decode_cf(cf::VOTES, VOTE_RECORD_KEY, MAX_META_BYTES)?
             .ok_or_else(|| self.corrupt("column family votes: no vote record"))?;
         let mut blocks = Vec::new();
-        for item in self.db.prefix_iterator_cf(self.cf(cf::VOTES), VOTE_BLOCK_PREFIX) {
+        for item in self
+            .db
+            .prefix_iterator_cf(self.cf(cf::VOTES), VOTE_BLOCK_PREFIX)
+        {
             let (k, v) = item.map_err(|e| self.rocks(e))?;
             if !k.starts_with(VOTE_BLOCK_PREFIX) {
                 break;
@@ -735,7 +746,7 @@ impl Store {
         prefix: &[u8],
         after: Option<&[u8]>,
         limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+    ) -> Result<Entries, StorageError> {
         let mut ro = ReadOptions::default();
         ro.set_iterate_lower_bound(prefix.to_vec());
         if let Some(end) = prefix_end_opt(prefix) {

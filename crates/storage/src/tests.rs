@@ -146,7 +146,11 @@ fn a_committed_block_is_found_again_after_reopening() {
     assert_eq!(store.block(1).unwrap().unwrap().hash(), tip.hash);
     assert_eq!(store.cert(1).unwrap().unwrap().block_hash, tip.hash);
     assert_eq!(store.cert(0).unwrap(), None, "genesis has no certificate");
-    assert_eq!(store.state_get(b"par/a").unwrap(), None, "deleted by block 1");
+    assert_eq!(
+        store.state_get(b"par/a").unwrap(),
+        None,
+        "deleted by block 1"
+    );
     assert_eq!(
         store.state_get(b"par/c").unwrap().as_deref(),
         Some(&b"producer"[..])
@@ -218,7 +222,10 @@ fn another_chains_directory_is_refused_naming_both_chains() {
     let e = Store::open(dir.path(), &other, &StoreOptions::default()).unwrap_err();
     let msg = e.to_string();
     assert!(matches!(e, StorageError::ForeignChain { .. }), "{msg}");
-    assert!(msg.contains("other-chain") && msg.contains("tracechain-test"), "{msg}");
+    assert!(
+        msg.contains("other-chain") && msg.contains("tracechain-test"),
+        "{msg}"
+    );
     let other_genesis = ChainIdentity {
         genesis_hash: Hash([3; 32]),
         ..identity.clone()
@@ -235,12 +242,18 @@ fn a_newer_schema_is_refused_with_both_versions() {
     let (store, identity) = genesis_store(dir.path());
     store
         .db
-        .put_cf(store.cf(cf::META), meta_key::SCHEMA, encode(&(SCHEMA_VERSION + 1)))
+        .put_cf(
+            store.cf(cf::META),
+            meta_key::SCHEMA,
+            encode(&(SCHEMA_VERSION + 1)),
+        )
         .unwrap();
     drop(store);
     let e = Store::open(dir.path(), &identity, &StoreOptions::default()).unwrap_err();
     assert!(matches!(e, StorageError::NewerSchema { found, .. } if found == SCHEMA_VERSION + 1));
-    assert!(e.to_string().contains(&format!("schema version {}", SCHEMA_VERSION + 1)));
+    assert!(e
+        .to_string()
+        .contains(&format!("schema version {}", SCHEMA_VERSION + 1)));
 }
 
 #[test]
@@ -258,7 +271,10 @@ fn unreadable_metadata_or_a_missing_tip_is_reported_as_corrupt() {
 
     let dir = tempfile::tempdir().unwrap();
     let (store, identity) = genesis_store(dir.path());
-    store.db.delete_cf(store.cf(cf::META), meta_key::TIP).unwrap();
+    store
+        .db
+        .delete_cf(store.cf(cf::META), meta_key::TIP)
+        .unwrap();
     drop(store);
     let e = Store::open(dir.path(), &identity, &StoreOptions::default()).unwrap_err();
     assert!(e.to_string().contains("metadata incomplete"), "{e}");
@@ -273,7 +289,10 @@ fn unreadable_metadata_or_a_missing_tip_is_reported_as_corrupt() {
         .unwrap();
     drop(store);
     let e = Store::open(dir.path(), &identity, &StoreOptions::default()).unwrap_err();
-    assert!(e.to_string().contains("blocks or state without metadata"), "{e}");
+    assert!(
+        e.to_string().contains("blocks or state without metadata"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -283,7 +302,10 @@ fn a_damaged_data_file_stops_the_open_or_the_read_with_a_named_error() {
     for i in 0..50u32 {
         commit_next(
             &store,
-            WriteSet(vec![(format!("k/{i:04}").into_bytes(), Some(vec![i as u8; 300]))]),
+            WriteSet(vec![(
+                format!("k/{i:04}").into_bytes(),
+                Some(vec![i as u8; 300]),
+            )]),
         );
     }
     store.flush().unwrap();
@@ -317,7 +339,10 @@ fn a_damaged_data_file_stops_the_open_or_the_read_with_a_named_error() {
         matches!(e, StorageError::Rocks { .. } | StorageError::Corrupt { .. }),
         "{e}"
     );
-    assert!(e.to_string().contains(&dir.path().display().to_string()), "{e}");
+    assert!(
+        e.to_string().contains(&dir.path().display().to_string()),
+        "{e}"
+    );
 }
 
 #[test]
@@ -336,7 +361,10 @@ fn the_vote_record_and_its_blocks_survive_reopening_and_a_commit_clears_the_bloc
     assert_eq!(p.blocks, vec![b]);
     commit_next(&store, WriteSet(vec![]));
     let p = store.persisted_state().unwrap();
-    assert!(p.blocks.is_empty(), "blocks of a decided height are dropped");
+    assert!(
+        p.blocks.is_empty(),
+        "blocks of a decided height are dropped"
+    );
     assert_eq!(p.record, record(2));
 }
 
@@ -354,7 +382,10 @@ fn genesis_is_written_once_and_only_the_configured_one() {
         set: &set(),
         record: &record(1),
     });
-    assert!(again.unwrap_err().to_string().contains("genesis written twice"));
+    assert!(again
+        .unwrap_err()
+        .to_string()
+        .contains("genesis written twice"));
 
     let dir = tempfile::tempdir().unwrap();
     let identity = ChainIdentity {
@@ -464,7 +495,10 @@ fn after_kill_9_the_store_is_at_its_last_committed_block() {
         assert_eq!(height, tip.height, "round {round}: state and tip agree");
         assert_eq!(store.block(tip.height).unwrap().unwrap().hash(), tip.hash);
         assert_eq!(store.block(tip.height + 1).unwrap(), None);
-        assert!(store.state_get(format!("n/{:08}", tip.height).as_bytes()).unwrap().is_none());
+        assert!(store
+            .state_get(format!("n/{:08}", tip.height).as_bytes())
+            .unwrap()
+            .is_none());
         assert_eq!(ParentTree::at(&store, tip.height).root(), tip.state_root);
         let p = store.persisted_state().unwrap();
         assert_eq!(p.record.height, tip.height + 1);

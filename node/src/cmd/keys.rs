@@ -40,6 +40,11 @@ pub fn generate(out: &Path) -> ExitCode {
 
 fn write_new_key(out: &Path) -> anyhow::Result<String> {
     let key = SecretKey::generate(&mut rand_core::OsRng);
+    write_key(out, &key)
+}
+
+/// Write `key` to the new file `out` (mode 0600, never overwriting); returns its public key.
+pub fn write_key(out: &Path, key: &SecretKey) -> anyhow::Result<String> {
     let public = key.public();
     public
         .check_registrable()
@@ -103,4 +108,45 @@ fn open_error(out: &Path, e: std::io::Error) -> anyhow::Error {
     } else {
         anyhow::Error::new(e).context(format!("cannot create {}", out.display()))
     }
+}
+
+/// Read a key file: its secret seed, checked against the public key it states.
+pub fn read(path: &Path) -> anyhow::Result<SecretKey> {
+    let meta =
+        std::fs::metadata(path).with_context(|| format!("reading key file {}", path.display()))?;
+    if meta.len() > 4096 {
+        anyhow::bail!(
+            "key file {} is {} bytes; a key file is under 4 KiB",
+            path.display(),
+            meta.len()
+        );
+    }
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading key file {}", path.display()))?;
+    let file: KeyFile = serde_json::from_str(&text)
+        .with_context(|| format!("key file {} is not a tracechain key file", path.display()))?;
+    if file.kind != "ed25519" {
+        anyhow::bail!(
+            "key file {}: type {:?}, expected \"ed25519\"",
+            path.display(),
+            file.kind
+        );
+    }
+    let seed: [u8; 32] = hex::decode(&file.secret_seed)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .with_context(|| {
+            format!(
+                "key file {}: secret_seed is not 64 hex characters",
+                path.display()
+            )
+        })?;
+    let key = SecretKey::from_seed(seed);
+    if key.public().to_hex() != file.public_key.to_ascii_lowercase() {
+        anyhow::bail!(
+            "key file {}: public_key does not belong to secret_seed",
+            path.display()
+        );
+    }
+    Ok(key)
 }

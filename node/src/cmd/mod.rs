@@ -1,5 +1,8 @@
 //! Operator commands.
 
 pub mod epcis;
+pub mod genesis;
 pub mod gs1;
 pub mod keys;
+pub mod node;
+pub mod tx;

@@ -1,0 +1,132 @@
+//! `tracechain tx submit`: sign a record written as JSON and submit it to a node.
+//!
+//! The record is a payload in the JSON form of `docs/api.md` (`{"family": …, "kind": …, …}`).
+//! The command asks the node for the chain id, the height and the signer's next sequence
+//! (counting its pending transactions), signs, posts the Borsh bytes, and prints the node's
+//! answer as JSON. Exit 0 when the node accepted (or committed, with `--wait`), 1 when it
+//! refused, 2 when the command could not run.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use serde_json::Value;
+use tracechain_types::{encode, ChainId, Payload, TxBody};
+
+/// Largest record file read (bytes).
+const MAX_RECORD_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Options of `tx submit`.
+#[derive(Debug)]
+pub struct SubmitOptions<'a> {
+    /// Node API base URL.
+    pub node: &'a str,
+    /// Key file of the signer.
+    pub key: &'a Path,
+    /// The record (JSON).
+    pub record: &'a Path,
+    /// Wait for the commit.
+    pub wait: bool,
+    /// Heights the transaction stays valid.
+    pub expiry_window: u64,
+}
+
+/// Run `tx submit`.
+pub fn submit(opts: &SubmitOptions<'_>) -> ExitCode {
+    match run(opts) {
+        Ok((accepted, body)) => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&body).unwrap_or_default()
+            );
+            if accepted {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn get_json(client: &reqwest::blocking::Client, url: &str) -> anyhow::Result<Value> {
+    let resp = client
+        .get(url)
+        .send()
+        .with_context(|| format!("GET {url}"))?;
+    let status = resp.status();
+    let body: Value = resp
+        .json()
+        .with_context(|| format!("GET {url}: not JSON"))?;
+    if !status.is_success() {
+        bail!("GET {url}: {status}: {body}");
+    }
+    Ok(body)
+}
+
+fn run(opts: &SubmitOptions<'_>) -> anyhow::Result<(bool, Value)> {
+    let key = super::keys::read(opts.key)?;
+    let meta = std::fs::metadata(opts.record)
+        .with_context(|| format!("reading {}", opts.record.display()))?;
+    if meta.len() > MAX_RECORD_FILE_BYTES {
+        bail!(
+            "{} is over {MAX_RECORD_FILE_BYTES} bytes",
+            opts.record.display()
+        );
+    }
+    let text = std::fs::read_to_string(opts.record)
+        .with_context(|| format!("reading {}", opts.record.display()))?;
+    let payload: Payload = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not a record (see docs/api.md for the JSON of each kind)",
+            opts.record.display()
+        )
+    })?;
+    let base = opts.node.trim_end_matches('/');
+    let client = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()?;
+    let status = get_json(&client, &format!("{base}/v1/status"))?;
+    let chain_id = ChainId::new(
+        status["chain_id"]
+            .as_str()
+            .context("status without chain_id")?
+            .to_string(),
+    )
+    .map_err(|e| anyhow::anyhow!("node's chain id: {e}"))?;
+    let height = status["height"].as_u64().context("status without height")?;
+    let seq = get_json(
+        &client,
+        &format!("{base}/v1/accounts/{}/sequence", key.public().to_hex()),
+    )?;
+    let sequence = seq["next_sequence"]
+        .as_u64()
+        .context("sequence answer without next_sequence")?;
+    let tx = TxBody {
+        signer: key.public(),
+        sequence,
+        expiry_height: height + opts.expiry_window,
+        payload,
+    }
+    .sign(&chain_id, &key);
+    let mut url = format!("{base}/v1/txs");
+    if opts.wait {
+        url.push_str("?wait=commit");
+    }
+    let resp = client
+        .post(&url)
+        .header("content-type", "application/octet-stream")
+        .body(encode(&tx))
+        .send()
+        .with_context(|| format!("POST {url}"))?;
+    let code = resp.status();
+    let body: Value = resp
+        .json()
+        .with_context(|| format!("POST {url}: not JSON"))?;
+    let accepted = code.is_success() && (!opts.wait || body["status"] == "committed");
+    Ok((accepted, body))
+}

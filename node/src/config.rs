@@ -1,0 +1,564 @@
+//! Node configuration (`config.toml`) and the genesis file (`genesis.toml`), both TOML,
+//! validated at start with errors naming the key (ADR 0062).
+//!
+//! Every limit is a named value with a default; `tracechain config check FILE` prints them
+//! all. Relative paths are relative to the config file's folder.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use serde::{Deserialize, Serialize};
+use tracechain_consensus::Limits as ConsensusLimits;
+use tracechain_contracts::genesis::{Genesis, GenesisParticipant};
+use tracechain_contracts::ChainParams;
+use tracechain_types::records::{
+    Agency, Identity, ParticipantCategory, ParticipantRegistration, RegistrationId,
+};
+use tracechain_types::{ChainId, Hash, PublicKey, Validator, ValidatorSet};
+
+/// Largest config or genesis file read (bytes).
+pub const MAX_CONFIG_FILE_BYTES: u64 = 1024 * 1024;
+
+/// A node's config file.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeConfig {
+    /// The node's name (logs, metrics).
+    pub name: String,
+    /// The genesis file.
+    pub genesis: PathBuf,
+    /// The node's key file (its genesis key: consensus signing and network identity).
+    pub key_file: PathBuf,
+    /// The data directory (RocksDB).
+    pub data_dir: PathBuf,
+    /// HTTP API.
+    #[serde(default)]
+    pub api: ApiConfig,
+    /// Peer-to-peer network.
+    #[serde(default)]
+    pub p2p: P2pConfig,
+    /// Consensus timing and bounds.
+    #[serde(default)]
+    pub consensus: ConsensusConfig,
+    /// Transaction pool.
+    #[serde(default)]
+    pub mempool: MempoolConfig,
+    /// Storage tuning.
+    #[serde(default)]
+    pub storage: StorageConfig,
+    /// Logs.
+    #[serde(default)]
+    pub log: LogConfig,
+}
+
+/// `[api]`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApiConfig {
+    /// Listen address (`127.0.0.1:8101`).
+    pub listen: SocketAddr,
+    /// Largest request body (bytes); larger is 413.
+    pub max_body_bytes: usize,
+    /// Requests handled at once; more are 429.
+    pub max_concurrent_requests: usize,
+    /// Requests per second per client address (token bucket refill); above it 429.
+    pub rate_per_client: u32,
+    /// Token bucket size per client (burst).
+    pub burst_per_client: u32,
+    /// Client addresses tracked by the rate limiter (the oldest are forgotten).
+    pub max_tracked_clients: usize,
+    /// Longest `?wait=commit` (ms).
+    pub max_wait_ms: u64,
+    /// Longest time a request may take (ms), waits excepted.
+    pub request_timeout_ms: u64,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            listen: "127.0.0.1:8101".parse().expect("literal address"),
+            max_body_bytes: 512 * 1024,
+            max_concurrent_requests: 256,
+            rate_per_client: 2000,
+            burst_per_client: 4000,
+            max_tracked_clients: 10_000,
+            max_wait_ms: 30_000,
+            request_timeout_ms: 10_000,
+        }
+    }
+}
+
+/// One peer of `[[p2p.peers]]`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerConfig {
+    /// Its name.
+    pub name: String,
+    /// Its genesis key (hex).
+    pub public_key: String,
+    /// Its p2p address (`/ip4/127.0.0.1/tcp/27102`).
+    pub addr: String,
+}
+
+/// `[p2p]`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct P2pConfig {
+    /// Listen multiaddress.
+    pub listen: String,
+    /// Where the other nodes are.
+    pub peers: Vec<PeerConfig>,
+    /// Largest transaction batch frame (bytes).
+    pub max_tx_batch_bytes: usize,
+    /// Largest sync response (bytes).
+    pub max_sync_response_bytes: usize,
+    /// Most blocks one sync response carries.
+    pub max_sync_blocks: u64,
+    /// Frames queued per peer and channel before the peer is dropped.
+    pub peer_send_queue: usize,
+    /// Frames from one peer waiting to be handled before the peer is dropped.
+    pub peer_inbound_queue: usize,
+    /// Sync requests of one peer served at once.
+    pub peer_sync_requests: usize,
+    /// Redial interval for listed peers (ms).
+    pub redial_interval_ms: u64,
+    /// Sync request timeout (ms).
+    pub sync_timeout_ms: u64,
+    /// How often a node asks a peer for its height, to notice it is behind (ms).
+    pub status_poll_ms: u64,
+    /// Penalties (failed transaction verification) before a peer is banned.
+    pub max_penalties: u32,
+    /// Ban duration (ms).
+    pub ban_ms: u64,
+    /// How long transactions are gathered into one gossip batch (ms).
+    pub gossip_batch_ms: u64,
+    /// Network events waiting for the node.
+    pub events_queue: usize,
+}
+
+impl Default for P2pConfig {
+    fn default() -> Self {
+        let l = tracechain_network::NetLimits::default();
+        P2pConfig {
+            listen: "/ip4/127.0.0.1/tcp/27101".into(),
+            peers: Vec::new(),
+            max_tx_batch_bytes: l.max_tx_batch_bytes,
+            max_sync_response_bytes: l.max_sync_response_bytes,
+            max_sync_blocks: 64,
+            peer_send_queue: l.peer_send_queue,
+            peer_inbound_queue: l.peer_inbound_queue,
+            peer_sync_requests: l.peer_sync_requests,
+            redial_interval_ms: l.redial_interval_ms,
+            sync_timeout_ms: l.sync_timeout_ms,
+            status_poll_ms: 1000,
+            max_penalties: l.max_penalties,
+            ban_ms: l.ban_ms,
+            gossip_batch_ms: 5,
+            events_queue: 65_536,
+        }
+    }
+}
+
+/// `[consensus]`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsensusConfig {
+    /// View timeout of view 0 (ms); view v waits `view_timeout_ms · 2^v`, capped.
+    pub view_timeout_ms: u64,
+    /// Cap of the view timeout (ms).
+    pub max_view_timeout_ms: u64,
+    /// Sync retry (ms).
+    pub sync_retry_ms: u64,
+    /// View-change re-send interval (ms).
+    pub view_change_resend_ms: u64,
+    /// Most transactions in a proposed block.
+    pub max_block_txs: usize,
+    /// Largest encoded block (bytes), proposed or accepted.
+    pub max_block_bytes: usize,
+    /// How far a proposal's time may lie ahead of this node's clock (ms); beyond it the
+    /// proposal is refused.
+    pub max_block_time_skew_ms: u64,
+    /// Trusted checkpoint (SY5): height.
+    pub checkpoint_height: Option<u64>,
+    /// Trusted checkpoint (SY5): block hash (hex).
+    pub checkpoint_hash: Option<String>,
+    /// Replica memory bounds.
+    pub limits: ConsensusLimits,
+    /// Inputs waiting for the consensus thread.
+    pub input_queue: usize,
+}
+
+impl Default for ConsensusConfig {
+    fn default() -> Self {
+        ConsensusConfig {
+            view_timeout_ms: 2000,
+            max_view_timeout_ms: 60_000,
+            sync_retry_ms: 1000,
+            view_change_resend_ms: 2000,
+            max_block_txs: 5000,
+            max_block_bytes: tracechain_types::block::DEFAULT_MAX_BLOCK_BYTES,
+            max_block_time_skew_ms: 10_000,
+            checkpoint_height: None,
+            checkpoint_hash: None,
+            limits: ConsensusLimits::default(),
+            input_queue: 65_536,
+        }
+    }
+}
+
+/// `[mempool]`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MempoolConfig {
+    /// Most pending transactions.
+    pub max_txs: usize,
+    /// Most pending bytes.
+    pub max_bytes: usize,
+    /// Most pending transactions of one signer (sequences beyond the committed one).
+    pub max_per_signer: u64,
+    /// Largest encoded transaction (bytes).
+    pub max_tx_bytes: usize,
+    /// Most heights ahead a transaction's expiry may lie.
+    pub max_expiry_window: u64,
+    /// Transactions verified in one batch by the admission thread.
+    pub verify_batch: usize,
+    /// Transactions waiting for admission; more are 429.
+    pub admission_queue: usize,
+    /// Outcomes (rejected, expired) remembered for `GET /v1/txs/{id}`.
+    pub max_remembered_outcomes: usize,
+}
+
+impl Default for MempoolConfig {
+    fn default() -> Self {
+        MempoolConfig {
+            max_txs: 100_000,
+            max_bytes: 256 * 1024 * 1024,
+            max_per_signer: 1000,
+            max_tx_bytes: tracechain_types::tx::DEFAULT_MAX_TX_BYTES,
+            max_expiry_window: 100_000,
+            verify_batch: 256,
+            admission_queue: 50_000,
+            max_remembered_outcomes: 100_000,
+        }
+    }
+}
+
+/// `[storage]`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// RocksDB block cache (bytes).
+    pub block_cache_bytes: usize,
+    /// RocksDB open files (-1 unlimited).
+    pub max_open_files: i32,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        let d = tracechain_storage::StoreOptions::default();
+        StorageConfig {
+            block_cache_bytes: d.block_cache_bytes,
+            max_open_files: d.max_open_files,
+        }
+    }
+}
+
+/// `[log]`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// Filter (`info`, `tracechain=debug,libp2p=warn`, …); `RUST_LOG` overrides it.
+    pub level: String,
+    /// JSON lines instead of text.
+    pub json: bool,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            level: "info".into(),
+            json: false,
+        }
+    }
+}
+
+fn read_limited(path: &Path) -> anyhow::Result<String> {
+    let meta = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
+    if meta.len() > MAX_CONFIG_FILE_BYTES {
+        bail!(
+            "{} is {} bytes; the largest config file read is {MAX_CONFIG_FILE_BYTES}",
+            path.display(),
+            meta.len()
+        );
+    }
+    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+}
+
+/// A TOML error as one line naming the key or the line.
+fn toml_error(path: &Path, e: toml::de::Error) -> anyhow::Error {
+    anyhow::anyhow!("{}: {}", path.display(), e.message().trim()).context(match e.span() {
+        Some(span) => format!("in {} at byte {}", path.display(), span.start),
+        None => format!("in {}", path.display()),
+    })
+}
+
+impl NodeConfig {
+    /// Read and validate `path`; relative paths become relative to its folder.
+    pub fn load(path: &Path) -> anyhow::Result<NodeConfig> {
+        let text = read_limited(path)?;
+        let mut cfg: NodeConfig = toml::from_str(&text).map_err(|e| toml_error(path, e))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        for p in [&mut cfg.genesis, &mut cfg.key_file, &mut cfg.data_dir] {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        }
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Check every value; the error names the key.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        fn positive(key: &str, v: u64) -> anyhow::Result<()> {
+            if v == 0 {
+                bail!("config key {key} must be above 0");
+            }
+            Ok(())
+        }
+        if self.name.is_empty() || self.name.len() > 64 {
+            bail!("config key name must be 1–64 characters");
+        }
+        let a = &self.api;
+        positive("api.max_body_bytes", a.max_body_bytes as u64)?;
+        positive(
+            "api.max_concurrent_requests",
+            a.max_concurrent_requests as u64,
+        )?;
+        positive("api.rate_per_client", a.rate_per_client as u64)?;
+        positive("api.burst_per_client", a.burst_per_client as u64)?;
+        positive("api.max_tracked_clients", a.max_tracked_clients as u64)?;
+        positive("api.request_timeout_ms", a.request_timeout_ms)?;
+        if a.max_body_bytes < 4 * self.mempool.max_tx_bytes / 3 + 64 {
+            bail!("config key api.max_body_bytes must hold one base64 transaction of mempool.max_tx_bytes");
+        }
+        let p = &self.p2p;
+        p.listen
+            .parse::<tracechain_network::Multiaddr>()
+            .map_err(|e| anyhow::anyhow!("config key p2p.listen: {e}"))?;
+        for (i, peer) in p.peers.iter().enumerate() {
+            peer.public_key
+                .parse::<PublicKey>()
+                .map_err(|e| anyhow::anyhow!("config key p2p.peers[{i}].public_key: {e}"))?;
+            peer.addr
+                .parse::<tracechain_network::Multiaddr>()
+                .map_err(|e| anyhow::anyhow!("config key p2p.peers[{i}].addr: {e}"))?;
+        }
+        positive("p2p.max_tx_batch_bytes", p.max_tx_batch_bytes as u64)?;
+        positive("p2p.max_sync_blocks", p.max_sync_blocks)?;
+        positive("p2p.peer_send_queue", p.peer_send_queue as u64)?;
+        positive("p2p.peer_inbound_queue", p.peer_inbound_queue as u64)?;
+        positive("p2p.peer_sync_requests", p.peer_sync_requests as u64)?;
+        positive("p2p.redial_interval_ms", p.redial_interval_ms)?;
+        positive("p2p.sync_timeout_ms", p.sync_timeout_ms)?;
+        positive("p2p.status_poll_ms", p.status_poll_ms)?;
+        positive("p2p.max_penalties", p.max_penalties as u64)?;
+        positive("p2p.gossip_batch_ms", p.gossip_batch_ms)?;
+        positive("p2p.events_queue", p.events_queue as u64)?;
+        if p.max_tx_batch_bytes < self.mempool.max_tx_bytes + 16 {
+            bail!("config key p2p.max_tx_batch_bytes must hold one transaction of mempool.max_tx_bytes");
+        }
+        if (p.max_sync_response_bytes as u64) < self.consensus.max_block_bytes as u64 + 64 * 1024 {
+            bail!("config key p2p.max_sync_response_bytes must hold one block of consensus.max_block_bytes with its certificate");
+        }
+        let c = &self.consensus;
+        positive("consensus.view_timeout_ms", c.view_timeout_ms)?;
+        positive("consensus.sync_retry_ms", c.sync_retry_ms)?;
+        positive("consensus.view_change_resend_ms", c.view_change_resend_ms)?;
+        positive("consensus.max_block_txs", c.max_block_txs as u64)?;
+        positive("consensus.input_queue", c.input_queue as u64)?;
+        if c.max_view_timeout_ms < c.view_timeout_ms {
+            bail!("config key consensus.max_view_timeout_ms must be at least consensus.view_timeout_ms");
+        }
+        if c.max_block_bytes < 4096 || c.max_block_bytes > 64 * 1024 * 1024 {
+            bail!("config key consensus.max_block_bytes must be 4 KiB–64 MiB");
+        }
+        if c.max_block_bytes < self.mempool.max_tx_bytes + 1024 {
+            bail!("config key consensus.max_block_bytes must hold one transaction of mempool.max_tx_bytes");
+        }
+        match (&c.checkpoint_height, &c.checkpoint_hash) {
+            (None, None) => {}
+            (Some(_), Some(h)) => {
+                h.parse::<Hash>()
+                    .map_err(|e| anyhow::anyhow!("config key consensus.checkpoint_hash: {e}"))?;
+            }
+            _ => bail!(
+                "config keys consensus.checkpoint_height and consensus.checkpoint_hash go together"
+            ),
+        }
+        c.limits
+            .validate()
+            .map_err(|e| anyhow::anyhow!("config key consensus.limits: {e}"))?;
+        let m = &self.mempool;
+        positive("mempool.max_txs", m.max_txs as u64)?;
+        positive("mempool.max_bytes", m.max_bytes as u64)?;
+        positive("mempool.max_per_signer", m.max_per_signer)?;
+        positive("mempool.max_expiry_window", m.max_expiry_window)?;
+        positive("mempool.verify_batch", m.verify_batch as u64)?;
+        positive("mempool.admission_queue", m.admission_queue as u64)?;
+        positive(
+            "mempool.max_remembered_outcomes",
+            m.max_remembered_outcomes as u64,
+        )?;
+        if m.max_tx_bytes < 256 || m.max_tx_bytes > tracechain_types::tx::DEFAULT_MAX_TX_BYTES * 16
+        {
+            bail!("config key mempool.max_tx_bytes must be 256 B–4 MiB");
+        }
+        if m.max_bytes < m.max_tx_bytes {
+            bail!("config key mempool.max_bytes must hold one transaction of mempool.max_tx_bytes");
+        }
+        positive(
+            "storage.block_cache_bytes",
+            self.storage.block_cache_bytes as u64,
+        )?;
+        tracing_subscriber::EnvFilter::try_new(&self.log.level)
+            .map_err(|e| anyhow::anyhow!("config key log.level: {e}"))?;
+        Ok(())
+    }
+
+    /// The config with every default filled in, as TOML.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("a config serialises")
+    }
+}
+
+/// A node of genesis (`[[validators]]`, `[[full_nodes]]`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisNode {
+    /// Its name.
+    pub name: String,
+    /// Its key (hex).
+    pub public_key: String,
+}
+
+/// A first regulator (`[[regulators]]`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisRegulator {
+    /// Its participant key (hex).
+    pub public_key: String,
+    /// Its department.
+    pub agency: Agency,
+    /// The agency's legal name.
+    pub legal_name: String,
+    /// Its unified social credit code.
+    pub uscc: String,
+    /// Country (ISO 3166-1 alpha-2).
+    pub country: String,
+}
+
+/// `genesis.toml`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisFile {
+    /// The chain id.
+    pub chain_id: String,
+    /// Genesis time (Unix ms).
+    pub timestamp_ms: u64,
+    /// The first validators.
+    pub validators: Vec<GenesisNode>,
+    /// Full nodes allowed to connect.
+    #[serde(default)]
+    pub full_nodes: Vec<GenesisNode>,
+    /// The first regulators.
+    pub regulators: Vec<GenesisRegulator>,
+    /// Chain parameters.
+    #[serde(default)]
+    pub params: ChainParams,
+}
+
+/// A loaded genesis: the genesis it describes, and every node key it lists.
+#[derive(Clone, Debug)]
+pub struct LoadedGenesis {
+    /// The genesis.
+    pub genesis: Genesis,
+    /// Validators and full nodes, by name.
+    pub nodes: Vec<(String, PublicKey)>,
+}
+
+impl GenesisFile {
+    /// Read and check a genesis file.
+    pub fn load(path: &Path) -> anyhow::Result<LoadedGenesis> {
+        let text = read_limited(path)?;
+        let file: GenesisFile = toml::from_str(&text).map_err(|e| toml_error(path, e))?;
+        file.check()
+            .with_context(|| format!("genesis file {}", path.display()))
+    }
+
+    /// The genesis it describes.
+    pub fn check(self) -> anyhow::Result<LoadedGenesis> {
+        let chain_id = ChainId::new(self.chain_id.clone())
+            .map_err(|e| anyhow::anyhow!("key chain_id: {e}"))?;
+        let mut nodes = Vec::new();
+        let mut validators = Vec::new();
+        for (i, v) in self.validators.iter().enumerate() {
+            let key = v
+                .public_key
+                .parse::<PublicKey>()
+                .map_err(|e| anyhow::anyhow!("key validators[{i}].public_key: {e}"))?;
+            validators.push(Validator {
+                public_key: key,
+                name: v.name.clone(),
+            });
+            nodes.push((v.name.clone(), key));
+        }
+        for (i, n) in self.full_nodes.iter().enumerate() {
+            let key = n
+                .public_key
+                .parse::<PublicKey>()
+                .map_err(|e| anyhow::anyhow!("key full_nodes[{i}].public_key: {e}"))?;
+            nodes.push((n.name.clone(), key));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for (name, key) in &nodes {
+            if !seen.insert(*key) {
+                bail!("node {name}: its key is listed twice");
+            }
+        }
+        let validators =
+            ValidatorSet::new(validators).map_err(|e| anyhow::anyhow!("key validators: {e}"))?;
+        let mut regulators = Vec::new();
+        for (i, r) in self.regulators.iter().enumerate() {
+            let key = r
+                .public_key
+                .parse::<PublicKey>()
+                .map_err(|e| anyhow::anyhow!("key regulators[{i}].public_key: {e}"))?;
+            regulators.push(GenesisParticipant {
+                key,
+                registration: ParticipantRegistration {
+                    category: ParticipantCategory::Regulator(r.agency),
+                    node_types: Vec::new(),
+                    identity: Identity::Organisation {
+                        legal_name: r.legal_name.clone(),
+                        registration_id: RegistrationId::Uscc(r.uscc.clone()),
+                    },
+                    country: r.country.clone(),
+                    identity_document: Hash::tagged(
+                        b"tracechain/genesis-identity/v1",
+                        &[r.uscc.as_bytes()],
+                    ),
+                },
+            });
+        }
+        let genesis = Genesis {
+            chain_id,
+            timestamp_ms: self.timestamp_ms,
+            validators,
+            regulators,
+            params: self.params.clone(),
+        };
+        genesis.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(LoadedGenesis { genesis, nodes })
+    }
+}

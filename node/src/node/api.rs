@@ -1,0 +1,623 @@
+//! The transaction API (axum): submit and follow signed transactions, the node's status,
+//! blocks, health and metrics (ADR 0064; the read API of the records is its own piece).
+//!
+//! Errors are RFC 7807 `application/problem+json` with a stable `code` and, when a rule
+//! refused, its `rule` id. Bad input is a 4xx, never a 5xx; bodies over `api.max_body_bytes`
+//! are 413; more than `api.max_concurrent_requests` at once, or a client over its rate, 429.
+//! Store reads run on blocking threads.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio::sync::{watch, Semaphore};
+use tracechain_types::{decode, encode, Hash, PublicKey, Transaction};
+
+use super::admission::{Admission, Admitted};
+use super::core::stored_next_sequence;
+use super::mempool::Outcome;
+use super::Shared;
+
+/// The API's state.
+#[derive(Clone)]
+struct Api {
+    shared: Arc<Shared>,
+    admission: Admission,
+    limiter: Arc<RateLimiter>,
+    in_flight: Arc<Semaphore>,
+}
+
+/// An RFC 7807 problem (boxed: handlers return it in `Err`).
+#[derive(Debug)]
+pub struct ApiProblem(Box<ProblemBody>);
+
+/// The fields of an [`ApiProblem`].
+#[derive(Debug)]
+pub struct ProblemBody {
+    status: StatusCode,
+    code: String,
+    title: String,
+    detail: String,
+    rule: Option<String>,
+    fields: Value,
+    extra: Option<Value>,
+}
+
+impl ApiProblem {
+    fn new(status: StatusCode, code: &str, title: &str, detail: impl Into<String>) -> ApiProblem {
+        ApiProblem(Box::new(ProblemBody {
+            status,
+            code: code.into(),
+            title: title.into(),
+            detail: detail.into(),
+            rule: None,
+            fields: Value::Array(vec![]),
+            extra: None,
+        }))
+    }
+
+    fn with_extra(mut self, extra: Value) -> ApiProblem {
+        self.0.extra = Some(extra);
+        self
+    }
+
+    fn bad_request(code: &str, detail: impl Into<String>) -> ApiProblem {
+        ApiProblem::new(StatusCode::BAD_REQUEST, code, "Bad request", detail)
+    }
+
+    fn from_outcome(status: u16, id: &Hash, outcome: &Outcome) -> ApiProblem {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+        match outcome {
+            Outcome::Rejected {
+                rule,
+                code,
+                detail,
+                fields,
+            } => ApiProblem(Box::new(ProblemBody {
+                status,
+                code: code.clone(),
+                title: "Transaction refused".into(),
+                detail: detail.clone(),
+                rule: Some(rule.clone()),
+                fields: serde_json::to_value(fields).unwrap_or_default(),
+                extra: Some(json!({ "tx_id": id.to_hex() })),
+            })),
+            Outcome::Expired { expiry_height } => ApiProblem(Box::new(ProblemBody {
+                status,
+                code: "E_EXPIRED".into(),
+                title: "Transaction expired".into(),
+                detail: format!("expired at height {expiry_height} before it was included"),
+                rule: Some("R-D3".into()),
+                fields: json!([{ "field": "expiry_height", "problem": "passed" }]),
+                extra: Some(json!({ "tx_id": id.to_hex() })),
+            })),
+        }
+    }
+
+    fn internal(e: impl std::fmt::Display) -> ApiProblem {
+        tracing::error!(error = %e, "API read failed");
+        ApiProblem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "E_STORAGE",
+            "Storage unavailable",
+            "the node could not read its store; try another node",
+        )
+    }
+}
+
+impl IntoResponse for ApiProblem {
+    fn into_response(self) -> Response {
+        let ApiProblem(p) = self;
+        let p = *p;
+        let mut body = json!({
+            "type": format!("urn:tracechain:problem:{}", p.code),
+            "title": p.title,
+            "status": p.status.as_u16(),
+            "code": p.code,
+            "detail": p.detail,
+            "fields": p.fields,
+        });
+        if let Some(rule) = p.rule {
+            body["rule"] = Value::String(rule);
+        }
+        if let Some(Value::Object(extra)) = p.extra {
+            for (k, v) in extra {
+                body[k] = v;
+            }
+        }
+        let mut resp = (p.status, body.to_string()).into_response();
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if p.status == StatusCode::TOO_MANY_REQUESTS {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        resp
+    }
+}
+
+type ApiResult = Result<Response, ApiProblem>;
+
+/// Per-client token buckets.
+struct RateLimiter {
+    rate: f64,
+    burst: f64,
+    max_clients: usize,
+    buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+}
+
+impl RateLimiter {
+    fn allow(&self, ip: IpAddr) -> bool {
+        let now = Instant::now();
+        let mut b = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        if b.len() >= self.max_clients && !b.contains_key(&ip) {
+            // Forget clients whose bucket has refilled: they lose nothing.
+            let full = Duration::from_secs_f64(self.burst / self.rate);
+            b.retain(|_, (_, t)| now.duration_since(*t) < full);
+            if b.len() >= self.max_clients {
+                return false;
+            }
+        }
+        let (tokens, last) = b.entry(ip).or_insert((self.burst, now));
+        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * self.rate).min(self.burst);
+        *last = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+async fn limits(
+    State(api): State<Api>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if !api.limiter.allow(peer.ip()) {
+        return ApiProblem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "E_RATE_LIMITED",
+            "Too many requests",
+            format!(
+                "over {} requests per second from {}",
+                api.shared.cfg.api.rate_per_client,
+                peer.ip()
+            ),
+        )
+        .into_response();
+    }
+    let Ok(_permit) = api.in_flight.clone().try_acquire_owned() else {
+        return ApiProblem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "E_BUSY",
+            "Too many requests",
+            format!(
+                "the node is serving {} requests; try again",
+                api.shared.cfg.api.max_concurrent_requests
+            ),
+        )
+        .into_response();
+    };
+    next.run(req).await
+}
+
+/// Serve the API on `listener` until `stop` turns true.
+pub async fn serve(
+    shared: Arc<Shared>,
+    admission: Admission,
+    listener: tokio::net::TcpListener,
+    mut stop: watch::Receiver<bool>,
+) {
+    let app = router(shared, admission);
+    let server = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        let _ = stop.wait_for(|s| *s).await;
+    });
+    if let Err(e) = server.await {
+        tracing::error!(error = %e, "API server stopped");
+    }
+}
+
+fn router(shared: Arc<Shared>, admission: Admission) -> Router {
+    let cfg = &shared.cfg.api;
+    let api = Api {
+        limiter: Arc::new(RateLimiter {
+            rate: cfg.rate_per_client as f64,
+            burst: cfg.burst_per_client as f64,
+            max_clients: cfg.max_tracked_clients,
+            buckets: Mutex::new(HashMap::new()),
+        }),
+        in_flight: Arc::new(Semaphore::new(cfg.max_concurrent_requests)),
+        admission,
+        shared: shared.clone(),
+    };
+    Router::new()
+        .route("/v1/txs", post(submit))
+        .route("/v1/txs/{id}", get(tx_status))
+        .route("/v1/txs/{id}/proof", get(tx_proof))
+        .route("/v1/accounts/{key}/sequence", get(sequence))
+        .route("/v1/status", get(status))
+        .route("/v1/blocks/{height}", get(block))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
+        .route("/metrics", get(metrics))
+        .fallback(|| async {
+            ApiProblem::new(
+                StatusCode::NOT_FOUND,
+                "E_NOT_FOUND",
+                "Not found",
+                "no such endpoint",
+            )
+        })
+        .layer(middleware::from_fn_with_state(api.clone(), limits))
+        .layer(DefaultBodyLimit::max(cfg.max_body_bytes))
+        .with_state(api)
+}
+
+/// Read from the store on a blocking thread.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiProblem> + Send + 'static,
+) -> Result<T, ApiProblem> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(ApiProblem::internal)?
+}
+
+fn parse_id(s: &str) -> Result<Hash, ApiProblem> {
+    s.parse::<Hash>().map_err(|_| {
+        ApiProblem::bad_request("E_BAD_ID", "a transaction id is 64 hexadecimal characters")
+    })
+}
+
+#[derive(Deserialize)]
+struct SubmitQuery {
+    wait: Option<String>,
+    timeout_ms: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonTx {
+    tx: String,
+}
+
+async fn submit(
+    State(api): State<Api>,
+    query: Result<Query<SubmitQuery>, axum::extract::rejection::QueryRejection>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> ApiResult {
+    let Query(query) = query.map_err(|e| ApiProblem::bad_request("E_BAD_QUERY", e.body_text()))?;
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiProblem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "E_BODY_TOO_LARGE",
+                "Body too large",
+                format!(
+                    "the largest body is {} bytes",
+                    api.shared.cfg.api.max_body_bytes
+                ),
+            )
+        } else {
+            ApiProblem::bad_request("E_BAD_BODY", e.body_text())
+        }
+    })?;
+    let wait = match query.wait.as_deref() {
+        None => None,
+        Some("commit") => Some(Duration::from_millis(
+            query
+                .timeout_ms
+                .unwrap_or(api.shared.cfg.api.max_wait_ms)
+                .min(api.shared.cfg.api.max_wait_ms),
+        )),
+        Some(other) => {
+            return Err(ApiProblem::bad_request(
+                "E_BAD_QUERY",
+                format!("wait={other}: the only wait is wait=commit"),
+            ))
+        }
+    };
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let raw: Vec<u8> = if is_json {
+        let j: JsonTx = serde_json::from_slice(&body).map_err(|e| {
+            ApiProblem::bad_request(
+                "E_BAD_JSON",
+                format!("expected {{\"tx\": \"<base64>\"}}: {e}"),
+            )
+        })?;
+        base64::engine::general_purpose::STANDARD
+            .decode(j.tx.as_bytes())
+            .map_err(|e| ApiProblem::bad_request("E_BAD_BASE64", format!("tx: {e}")))?
+    } else {
+        body.to_vec()
+    };
+    let max = api.shared.cfg.mempool.max_tx_bytes;
+    if raw.len() > max {
+        return Err(ApiProblem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "E_TX_TOO_LARGE",
+            "Transaction too large",
+            format!(
+                "the transaction is {} bytes; the largest is {max}",
+                raw.len()
+            ),
+        ));
+    }
+    let tx: Transaction = decode(&raw, max).map_err(|e| {
+        ApiProblem::bad_request(
+            "E_MALFORMED_TX",
+            format!("not a canonically encoded signed transaction: {e}"),
+        )
+    })?;
+    let size = raw.len();
+    let answer = api.admission.submit(tx, size).await;
+    match answer {
+        Admitted::Busy(id) => Err(ApiProblem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "E_BUSY",
+            "Node busy",
+            "the transaction pool or the admission queue is full; submit again later",
+        )
+        .with_extra(json!({ "tx_id": id.to_hex() }))),
+        Admitted::Refused {
+            id,
+            status,
+            outcome,
+        } => Err(ApiProblem::from_outcome(status, &id, &outcome)),
+        Admitted::Committed(id) => tx_state(&api, id).await,
+        Admitted::Pending(id) => match wait {
+            None => Ok((
+                StatusCode::ACCEPTED,
+                Json(json!({ "tx_id": id.to_hex(), "status": "pending" })),
+            )
+                .into_response()),
+            Some(timeout) => {
+                let mut commits = api.shared.subscribe_commits();
+                let deadline = tokio::time::Instant::now() + timeout;
+                loop {
+                    let done = {
+                        let pool = api.shared.mempool();
+                        !pool.contains(&id)
+                    };
+                    if done {
+                        return tx_state(&api, id).await;
+                    }
+                    match tokio::time::timeout_at(deadline, commits.changed()).await {
+                        Ok(Ok(())) => continue,
+                        _ => {
+                            return Ok((
+                                StatusCode::ACCEPTED,
+                                Json(json!({ "tx_id": id.to_hex(), "status": "pending" })),
+                            )
+                                .into_response())
+                        }
+                    }
+                }
+            }
+        },
+    }
+}
+
+/// The state of `id` as a response: committed (200), pending (202), rejected or expired (the
+/// problem with its rule), unknown (404).
+async fn tx_state(api: &Api, id: Hash) -> ApiResult {
+    let shared = api.shared.clone();
+    let loc = blocking(move || shared.store.tx_location(&id).map_err(ApiProblem::internal)).await?;
+    if let Some(loc) = loc {
+        let shared = api.shared.clone();
+        let block_hash = blocking(move || {
+            shared
+                .store
+                .block(loc.height)
+                .map_err(ApiProblem::internal)
+                .map(|b| b.map(|b| b.hash()))
+        })
+        .await?;
+        return Ok(Json(json!({
+            "tx_id": id.to_hex(),
+            "status": "committed",
+            "height": loc.height,
+            "index": loc.index,
+            "block_hash": block_hash.map(|h| h.to_hex()),
+        }))
+        .into_response());
+    }
+    let pool = api.shared.mempool();
+    if pool.contains(&id) {
+        return Ok((
+            StatusCode::ACCEPTED,
+            Json(json!({ "tx_id": id.to_hex(), "status": "pending" })),
+        )
+            .into_response());
+    }
+    if let Some(outcome) = pool.outcome(&id) {
+        let mut body = serde_json::to_value(outcome).unwrap_or_default();
+        body["tx_id"] = Value::String(id.to_hex());
+        return Ok(Json(body).into_response());
+    }
+    Ok((
+        StatusCode::NOT_FOUND,
+        Json(json!({ "tx_id": id.to_hex(), "status": "unknown" })),
+    )
+        .into_response())
+}
+
+async fn tx_status(State(api): State<Api>, Path(id): Path<String>) -> ApiResult {
+    let id = parse_id(&id)?;
+    tx_state(&api, id).await
+}
+
+async fn tx_proof(State(api): State<Api>, Path(id): Path<String>) -> ApiResult {
+    let id = parse_id(&id)?;
+    let shared = api.shared.clone();
+    blocking(move || {
+        let store = &shared.store;
+        let not_found = || {
+            ApiProblem::new(
+                StatusCode::NOT_FOUND,
+                "E_NOT_COMMITTED",
+                "Not committed",
+                format!("transaction {id} is not in the chain"),
+            )
+        };
+        let loc = store
+            .tx_location(&id)
+            .map_err(ApiProblem::internal)?
+            .ok_or_else(not_found)?;
+        let block = store
+            .block(loc.height)
+            .map_err(ApiProblem::internal)?
+            .ok_or_else(not_found)?;
+        let cert = store.cert(loc.height).map_err(ApiProblem::internal)?;
+        let set = store.set_at(loc.height).map_err(ApiProblem::internal)?;
+        let tx = block
+            .txs
+            .get(loc.index as usize)
+            .ok_or_else(|| ApiProblem::internal("transaction index outside its block"))?;
+        let proof = block
+            .tx_proof(loc.index as usize)
+            .ok_or_else(|| ApiProblem::internal("no inclusion proof"))?;
+        Ok(Json(json!({
+            "tx_id": id.to_hex(),
+            "height": loc.height,
+            "index": loc.index,
+            "tx": base64::engine::general_purpose::STANDARD.encode(encode(tx)),
+            "inclusion_proof": proof,
+            "block_hash": block.hash().to_hex(),
+            "header": block.header,
+            "certificate": cert,
+            "validator_set": set,
+        }))
+        .into_response())
+    })
+    .await
+}
+
+async fn sequence(State(api): State<Api>, Path(key): Path<String>) -> ApiResult {
+    let key: PublicKey = key
+        .parse()
+        .map_err(|_| ApiProblem::bad_request("E_BAD_KEY", "a key is 64 hexadecimal characters"))?;
+    let shared = api.shared.clone();
+    let committed = blocking(move || Ok(stored_next_sequence(&shared.store, &key))).await?;
+    let next = api.shared.mempool().next_sequence(&key, committed);
+    Ok(Json(json!({
+        "key": key.to_hex(),
+        "next_sequence": next,
+        "committed_next_sequence": committed,
+    }))
+    .into_response())
+}
+
+fn status_json(shared: &Shared) -> Value {
+    let s = shared.status();
+    let peers: Vec<String> = shared.net.connected().iter().map(|k| k.to_hex()).collect();
+    json!({
+        "node": shared.cfg.name,
+        "key": shared.key.public().to_hex(),
+        "validator": shared.is_validator,
+        "chain_id": shared.chain_id.as_str(),
+        "genesis_hash": shared.genesis_hash.to_hex(),
+        "height": s.height,
+        "block_hash": s.hash.to_hex(),
+        "state_root": s.state_root.to_hex(),
+        "block_time_ms": s.timestamp_ms,
+        "view": s.view,
+        "peers": peers,
+        "catching_up": shared.catching_up(),
+        "best_peer_height": shared.best_peer_height(),
+        "mempool_txs": shared.mempool().len(),
+    })
+}
+
+async fn status(State(api): State<Api>) -> Json<Value> {
+    Json(status_json(&api.shared))
+}
+
+async fn block(State(api): State<Api>, Path(height): Path<String>) -> ApiResult {
+    let height: u64 = height.parse().map_err(|_| {
+        ApiProblem::bad_request("E_BAD_HEIGHT", "a height is a non-negative integer")
+    })?;
+    let shared = api.shared.clone();
+    blocking(move || {
+        let block = shared
+            .store
+            .block(height)
+            .map_err(ApiProblem::internal)?
+            .ok_or_else(|| {
+                ApiProblem::new(
+                    StatusCode::NOT_FOUND,
+                    "E_NO_BLOCK",
+                    "No such block",
+                    format!("no committed block at height {height}"),
+                )
+            })?;
+        let cert = shared.store.cert(height).map_err(ApiProblem::internal)?;
+        let ids: Vec<String> = block.txs.iter().map(|t| t.id().to_hex()).collect();
+        Ok(Json(json!({
+            "height": height,
+            "block_hash": block.hash().to_hex(),
+            "header": block.header,
+            "tx_ids": ids,
+            "certificate": cert,
+        }))
+        .into_response())
+    })
+    .await
+}
+
+async fn ready(State(api): State<Api>) -> Response {
+    let shared = &api.shared;
+    let peers = shared.net.connected();
+    let validators = &shared.genesis.validators;
+    let me = shared.key.public();
+    let validator_peers = peers.iter().filter(|k| validators.contains(k)).count();
+    // A validator needs enough validator peers for a quorum with itself; a full node one.
+    let needed = if shared.is_validator {
+        validators.quorum().saturating_sub(1)
+    } else {
+        1.min(validators.len())
+    };
+    let _ = me;
+    let catching_up = shared.catching_up();
+    let ok = !catching_up && validator_peers >= needed;
+    let body = json!({
+        "ready": ok,
+        "catching_up": catching_up,
+        "validator_peers": validator_peers,
+        "validator_peers_needed": needed,
+    });
+    let code = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (code, Json(body)).into_response()
+}
+
+async fn metrics(State(api): State<Api>) -> Response {
+    let body = api.shared.metrics.render(&api.shared.cfg.name);
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
+}

@@ -1,0 +1,362 @@
+//! End-to-end tests of real node processes on 127.0.0.1: a consortium from `genesis init`
+//! commits submitted records with identical hashes on every node, survives `kill -9` of a
+//! validator, of the primary and of every validator, and a brand-new full node syncs from
+//! genesis.
+
+mod cluster;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use cluster::{key, registration, Cluster};
+use tracechain_types::PublicKey;
+
+const UP: Duration = Duration::from_secs(60);
+/// Expiry height of the test transactions (within the admission window from genesis).
+const EXPIRY: u64 = 50_000;
+
+/// Every node of `names` has the same block hash at every height up to `h`.
+fn assert_same_chain(c: &Cluster, names: &[String], h: u64) {
+    let reference = c.block_hashes(&names[0], h);
+    for n in &names[1..] {
+        assert_eq!(
+            c.block_hashes(n, h),
+            reference,
+            "{n} and {} differ below height {h}",
+            names[0]
+        );
+    }
+}
+
+/// Submit registrations of fresh keys from `salt` numbered `from..to`, spread over `nodes`;
+/// returns the ids answered 202/200.
+fn submit_many(
+    c: &Cluster,
+    nodes: &[String],
+    salt: u8,
+    range: std::ops::Range<u64>,
+) -> Vec<String> {
+    let mut ids = Vec::new();
+    for (i, n) in range.enumerate() {
+        let node = &nodes[i % nodes.len()];
+        let tx = registration(
+            &c.chain_id,
+            &key(salt, n),
+            u64::from(salt) * 1_000_000 + n,
+            EXPIRY,
+        );
+        let (code, body) = c.submit(node, &tx, false).expect("node answers");
+        assert!(code == 202 || code == 200, "{node}: {code} {body}");
+        assert_eq!(body["tx_id"].as_str().unwrap(), tx.id().to_hex());
+        ids.push(tx.id().to_hex());
+    }
+    ids
+}
+
+/// Wait until every id is committed on `node`.
+fn wait_committed(c: &Cluster, node: &str, ids: &[String], within: Duration) {
+    let start = Instant::now();
+    for id in ids {
+        loop {
+            let (code, body) = c.get(node, &format!("/v1/txs/{id}")).expect("node answers");
+            if body["status"] == "committed" {
+                break;
+            }
+            assert!(code == 202 || code == 404, "{id} on {node}: {code} {body}");
+            assert!(
+                start.elapsed() < within,
+                "{id} not committed on {node}: {body}\n{}",
+                c.logs_tail()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+#[test]
+fn four_validators_and_a_full_node_commit_the_same_blocks() {
+    let mut c = Cluster::init(4, 1);
+    c.start_all();
+    c.wait_up(UP);
+    let all = c.names();
+    let ids = submit_many(&c, &all, 1, 0..60);
+    // Resubmitting the same transaction (to another node) gives the same id and status.
+    let again = registration(&c.chain_id, &key(1, 0), 1_000_000, EXPIRY);
+    assert_eq!(again.id().to_hex(), ids[0]);
+    let (code, body) = c.submit(&all[1], &again, false).unwrap();
+    assert!(code == 202 || code == 200, "{code} {body}");
+    assert_eq!(body["tx_id"].as_str(), Some(ids[0].as_str()));
+    for n in &all {
+        wait_committed(&c, n, &ids, UP);
+    }
+    let h = all.iter().map(|n| c.height(n).unwrap()).min().unwrap();
+    assert!(h >= 1);
+    assert_same_chain(&c, &all, h);
+    // Every transaction is in the chain exactly once.
+    let chain = c.chain_tx_ids(&all[0], c.height(&all[0]).unwrap());
+    let set: BTreeSet<&String> = chain.iter().collect();
+    assert_eq!(set.len(), chain.len(), "a transaction committed twice");
+    assert!(ids.iter().all(|id| set.contains(id)));
+    // Same state root at the same height.
+    let roots: BTreeSet<String> = all
+        .iter()
+        .map(|n| {
+            let (_, b) = c.get(n, &format!("/v1/blocks/{h}")).unwrap();
+            b["header"]["state_root"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(roots.len(), 1);
+    // A proof of inclusion comes with the header and certificate.
+    let (code, proof) = c
+        .get(&all[4], &format!("/v1/txs/{}/proof", ids[0]))
+        .unwrap();
+    assert_eq!(code, 200, "{proof}");
+    assert!(proof["certificate"]["votes"].as_array().unwrap().len() >= 3);
+    // Metrics count what committed.
+    let metrics = c.http_text(&all[0], "/metrics");
+    assert!(
+        metrics.contains("tracechain_txs_committed_total{node=\"customs\"} "),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn a_validator_killed_under_load_catches_up_with_identical_hashes() {
+    let mut c = Cluster::init(4, 0);
+    c.start_all();
+    c.wait_up(UP);
+    let vals = c.validators();
+    let first = submit_many(&c, &vals, 2, 0..20);
+    wait_committed(&c, &vals[0], &first, UP);
+    c.kill9(&vals[3]);
+    let before = c.height(&vals[0]).unwrap();
+    let live: Vec<String> = vals[..3].to_vec();
+    let during = submit_many(&c, &live, 2, 20..60);
+    wait_committed(&c, &vals[0], &during, UP);
+    let after = c.height(&vals[0]).unwrap();
+    assert!(after > before, "the three others kept committing");
+    c.start(&vals[3]);
+    c.wait_height(&vals[3], after, UP);
+    assert_same_chain(&c, &vals, after);
+}
+
+#[test]
+fn killing_the_primary_causes_a_view_change_and_progress_resumes() {
+    let mut c = Cluster::init(4, 0);
+    c.start_all();
+    c.wait_up(UP);
+    let vals = c.validators();
+    let warm = submit_many(&c, &vals, 3, 0..4);
+    wait_committed(&c, &vals[0], &warm, UP);
+    let tip = vals.iter().map(|n| c.height(n).unwrap()).max().unwrap();
+    // The primary of the next height in view 0: sorted keys[(h + 0) % n].
+    let mut keys: Vec<(PublicKey, String)> = vals.iter().map(|n| (c.key(n), n.clone())).collect();
+    keys.sort();
+    let primary = keys[((tip + 1) % 4) as usize].1.clone();
+    c.kill9(&primary);
+    let live: Vec<String> = vals.iter().filter(|n| **n != primary).cloned().collect();
+    let ids = submit_many(&c, &live, 3, 4..10);
+    wait_committed(&c, &live[0], &ids, Duration::from_secs(90));
+    let (_, b) = c.get(&live[0], &format!("/v1/blocks/{}", tip + 1)).unwrap();
+    assert!(
+        b["header"]["view"].as_u64().unwrap() >= 1,
+        "height {} was decided after a view change: {b}",
+        tip + 1
+    );
+    let metrics = c.http_text(&live[0], "/metrics");
+    let changes: u64 = metrics
+        .lines()
+        .find(|l| l.starts_with("tracechain_view_changes_total{"))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .expect("view change counter exported");
+    assert!(changes >= 1, "{metrics}");
+}
+
+#[test]
+fn a_full_node_with_an_empty_data_directory_syncs_from_genesis() {
+    let mut c = Cluster::init(4, 1);
+    let full = c.full_nodes()[0].clone();
+    for v in c.validators() {
+        c.start(&v);
+    }
+    c.wait_up(UP);
+    let vals = c.validators();
+    let ids = submit_many(&c, &vals, 4, 0..40);
+    wait_committed(&c, &vals[0], &ids, UP);
+    let h = c.height(&vals[0]).unwrap();
+    assert!(
+        !c.node_dir(&full).join("data").exists(),
+        "empty data directory"
+    );
+    c.start(&full);
+    c.wait_height(&full, h, UP);
+    assert_same_chain(&c, &[vals[0].clone(), full.clone()], h);
+    let root = |n: &str| {
+        let (_, b) = c.get(n, &format!("/v1/blocks/{h}")).unwrap();
+        b["header"]["state_root"].as_str().unwrap().to_string()
+    };
+    assert_eq!(root(&full), root(&vals[0]));
+    // It serves what it synced.
+    let (code, body) = c.get(&full, &format!("/v1/txs/{}", ids[7])).unwrap();
+    assert_eq!(
+        (code, body["status"].as_str()),
+        (200, Some("committed")),
+        "{body}"
+    );
+}
+
+#[test]
+fn kill_9_of_every_validator_under_load_loses_no_committed_transaction() {
+    let mut c = Cluster::init(4, 0);
+    c.start_all();
+    c.wait_up(UP);
+    let c = Arc::new(Mutex::new(c));
+    let vals = c.lock().unwrap().validators();
+    let chain_id = c.lock().unwrap().chain_id.clone();
+    let apis: Vec<String> = vals.iter().map(|n| c.lock().unwrap().api(n)).collect();
+    let stop = Arc::new(AtomicBool::new(false));
+    let committed = Arc::new(Mutex::new(BTreeSet::new()));
+    let submitted = Arc::new(Mutex::new(BTreeSet::new()));
+    let counter = Arc::new(AtomicU64::new(0));
+    let mut workers = Vec::new();
+    for api in apis {
+        let (stop, committed, submitted, counter) = (
+            stop.clone(),
+            committed.clone(),
+            submitted.clone(),
+            counter.clone(),
+        );
+        let chain_id = chain_id.clone();
+        workers.push(std::thread::spawn(move || {
+            let http = reqwest::blocking::Client::builder()
+                .timeout(Duration::from_secs(5))
+                .build()
+                .unwrap();
+            while !stop.load(Ordering::Relaxed) {
+                let n = counter.fetch_add(1, Ordering::Relaxed);
+                let tx = registration(&chain_id, &key(5, n), 5_000_000 + n, EXPIRY);
+                submitted.lock().unwrap().insert(tx.id().to_hex());
+                let resp = http
+                    .post(format!("{api}/v1/txs?wait=commit&timeout_ms=3000"))
+                    .header("content-type", "application/octet-stream")
+                    .body(tracechain_types::encode(&tx))
+                    .send();
+                if let Ok(r) = resp {
+                    if let Ok(v) = r.json::<serde_json::Value>() {
+                        if v["status"] == "committed" {
+                            committed.lock().unwrap().insert(tx.id().to_hex());
+                        }
+                    }
+                } else {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            }
+        }));
+    }
+    // Let load build, then kill every validator at once.
+    let start = Instant::now();
+    while committed.lock().unwrap().len() < 30 {
+        assert!(
+            start.elapsed() < UP,
+            "no commits under load\n{}",
+            c.lock().unwrap().logs_tail()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    {
+        let mut c = c.lock().unwrap();
+        for v in &vals {
+            c.kill9(v);
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    for w in workers {
+        w.join().unwrap();
+    }
+    let mut c = Arc::try_unwrap(c).ok().unwrap().into_inner().unwrap();
+    c.start_all();
+    c.wait_up(UP);
+    let acked: BTreeSet<String> = committed.lock().unwrap().clone();
+    let sent: BTreeSet<String> = submitted.lock().unwrap().clone();
+    // Progress after the restart, then the accounting on every node.
+    let probe = registration(&c.chain_id, &key(6, 0), 6_000_000, EXPIRY);
+    let (code, body) = c.submit(&vals[0], &probe, true).unwrap();
+    assert_eq!(
+        body["status"],
+        "committed",
+        "{code} {body}\n{}",
+        c.logs_tail()
+    );
+    let h = c.height(&vals[0]).unwrap();
+    for v in &vals {
+        c.wait_height(v, h, UP);
+    }
+    assert_same_chain(&c, &vals, h);
+    let chain = c.chain_tx_ids(&vals[0], h);
+    let mut count: BTreeMap<&String, usize> = BTreeMap::new();
+    for id in &chain {
+        *count.entry(id).or_default() += 1;
+    }
+    for id in &acked {
+        assert_eq!(
+            count.get(id),
+            Some(&1),
+            "acknowledged {id} is not in the chain exactly once"
+        );
+    }
+    let probe_id = probe.id().to_hex();
+    for id in &chain {
+        assert!(
+            sent.contains(id) || *id == probe_id,
+            "{id} appeared without being submitted"
+        );
+        assert_eq!(count[id], 1, "{id} twice");
+    }
+    assert!(acked.len() >= 30);
+}
+
+#[test]
+fn a_node_refuses_another_chains_data_directory_naming_it() {
+    let mut a = Cluster::init(1, 0);
+    let v = a.validators()[0].clone();
+    a.start(&v);
+    a.wait_up(UP);
+    a.stop(&v);
+    // Point a node of another consortium at this data directory.
+    let mut b = Cluster::init(1, 0);
+    let w = b.validators()[0].clone();
+    let cfg = b.node_dir(&w).join("config.toml");
+    let text = std::fs::read_to_string(&cfg).unwrap().replace(
+        "data_dir = \"data\"",
+        &format!("data_dir = {:?}", a.node_dir(&v).join("data")),
+    );
+    std::fs::write(&cfg, text).unwrap();
+    b.start(&w);
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = b.exited(&w) {
+            break s;
+        }
+        assert!(start.elapsed() < UP, "the node did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(!status.success());
+    let log = b.log(&w);
+    assert!(log.contains("belongs to another chain"), "{log}");
+}
+
+trait HttpText {
+    fn http_text(&self, name: &str, path: &str) -> String;
+}
+
+impl HttpText for Cluster {
+    fn http_text(&self, name: &str, path: &str) -> String {
+        reqwest::blocking::get(format!("{}{path}", self.api(name)))
+            .unwrap()
+            .text()
+            .unwrap()
+    }
+}
