@@ -360,3 +360,214 @@ impl HttpText for Cluster {
             .unwrap()
     }
 }
+
+/// What a hostile or careless client sends to the transaction API: every answer is a 4xx
+/// problem naming the code (and the rule when a rule refused), never a 5xx; a transaction
+/// ahead of a gap in its signer's sequence waits without making the chain produce blocks.
+#[test]
+fn the_transaction_api_answers_bad_input_with_problems_and_stays_quiet_on_gaps() {
+    let mut c = Cluster::init(1, 0);
+    let v = c.validators()[0].clone();
+    let cfg = c.node_dir(&v).join("config.toml");
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("[p2p]", "[mempool]\nmax_tx_bytes = 4096\n\n[p2p]")
+        .replace(
+            "[api]\n",
+            "[api]\nmax_body_bytes = 8192\nrate_per_client = 5\nburst_per_client = 60\n",
+        );
+    std::fs::write(&cfg, text).unwrap();
+    c.start(&v);
+    c.wait_up(UP);
+    let api = c.api(&v);
+    let http = reqwest::blocking::Client::new();
+    let post = |body: Vec<u8>, ctype: &str, query: &str| {
+        let r = http
+            .post(format!("{api}/v1/txs{query}"))
+            .header("content-type", ctype)
+            .body(body)
+            .send()
+            .unwrap();
+        let code = r.status().as_u16();
+        let ct = r
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        (code, ct, r.json::<serde_json::Value>().unwrap_or_default())
+    };
+    let problem =
+        |(code, ct, body): (u16, String, serde_json::Value), want: u16, code_str: &str| {
+            assert_eq!(code, want, "{body}");
+            assert_eq!(ct, "application/problem+json", "{body}");
+            assert_eq!(body["code"], code_str, "{body}");
+            assert_eq!(body["status"], want);
+        };
+    // Garbage, a truncated transaction, a transaction with trailing bytes.
+    problem(
+        post(vec![1, 2, 3], "application/octet-stream", ""),
+        400,
+        "E_MALFORMED_TX",
+    );
+    let good = registration(&c.chain_id, &key(7, 0), 7_000_000, EXPIRY);
+    let bytes = tracechain_types::encode(&good);
+    problem(
+        post(
+            bytes[..bytes.len() - 1].to_vec(),
+            "application/octet-stream",
+            "",
+        ),
+        400,
+        "E_MALFORMED_TX",
+    );
+    let mut trailing = bytes.clone();
+    trailing.push(0);
+    problem(
+        post(trailing, "application/octet-stream", ""),
+        400,
+        "E_MALFORMED_TX",
+    );
+    // JSON forms.
+    problem(
+        post(b"{\"tx\": 5}".to_vec(), "application/json", ""),
+        400,
+        "E_BAD_JSON",
+    );
+    problem(
+        post(b"{\"tx\": \"!!\"}".to_vec(), "application/json", ""),
+        400,
+        "E_BAD_BASE64",
+    );
+    problem(
+        post(vec![0; 9000], "application/octet-stream", ""),
+        413,
+        "E_BODY_TOO_LARGE",
+    );
+    problem(
+        post(vec![0; 5000], "application/octet-stream", ""),
+        413,
+        "E_TX_TOO_LARGE",
+    );
+    problem(
+        post(bytes.clone(), "application/octet-stream", "?wait=forever"),
+        400,
+        "E_BAD_QUERY",
+    );
+    // A bad signature names R-D3; a wrong chain id is a bad signature.
+    let mut forged = good.clone();
+    forged.signature.0[0] ^= 1;
+    let r = post(
+        tracechain_types::encode(&forged),
+        "application/octet-stream",
+        "",
+    );
+    assert_eq!(r.2["rule"], "R-D3", "{:?}", r);
+    problem(r, 400, "E_BAD_SIGNATURE");
+    let other_chain = registration(
+        &tracechain_types::ChainId::new("another-chain").unwrap(),
+        &key(7, 0),
+        7_000_000,
+        EXPIRY,
+    );
+    problem(
+        post(
+            tracechain_types::encode(&other_chain),
+            "application/octet-stream",
+            "",
+        ),
+        400,
+        "E_BAD_SIGNATURE",
+    );
+    // The good one, as JSON base64, waiting for the commit.
+    use base64::Engine;
+    let json =
+        serde_json::json!({ "tx": base64::engine::general_purpose::STANDARD.encode(&bytes) });
+    let (code, _, body) = post(
+        json.to_string().into_bytes(),
+        "application/json",
+        "?wait=commit&timeout_ms=20000",
+    );
+    assert_eq!(
+        (code, body["status"].as_str()),
+        (200, Some("committed")),
+        "{body}"
+    );
+    // The contracts' refusal carries the rule: registering twice.
+    let twice = tracechain_types::TxBody {
+        sequence: 1,
+        ..good.body.clone()
+    }
+    .sign(&c.chain_id, &key(7, 0));
+    let r = post(
+        tracechain_types::encode(&twice),
+        "application/octet-stream",
+        "",
+    );
+    assert_eq!(r.2["rule"], "R-A1", "{:?}", r);
+    problem(r, 422, "E_ALREADY_EXISTS");
+    // Reads of bad and unknown ids.
+    let (code, body) = c.get(&v, "/v1/txs/not-hex").unwrap();
+    assert_eq!(
+        (code, body["code"].as_str()),
+        (400, Some("E_BAD_ID")),
+        "{body}"
+    );
+    let (code, body) = c.get(&v, &format!("/v1/txs/{}", "ab".repeat(32))).unwrap();
+    assert_eq!(
+        (code, body["status"].as_str()),
+        (404, Some("unknown")),
+        "{body}"
+    );
+    let (code, body) = c.get(&v, "/v1/blocks/99999").unwrap();
+    assert_eq!(
+        (code, body["code"].as_str()),
+        (404, Some("E_NO_BLOCK")),
+        "{body}"
+    );
+    let (code, body) = c.get(&v, "/v1/blocks/-1").unwrap();
+    assert_eq!(code, 400, "{body}");
+    let (code, body) = c.get(&v, "/v1/nowhere").unwrap();
+    assert_eq!(
+        (code, body["code"].as_str()),
+        (404, Some("E_NOT_FOUND")),
+        "{body}"
+    );
+    // A transaction two sequences ahead of its signer: pending, and no block is made for it.
+    let ahead = tracechain_types::TxBody {
+        sequence: 3,
+        ..good.body.clone()
+    }
+    .sign(&c.chain_id, &key(7, 0));
+    let (code, _, body) = post(
+        tracechain_types::encode(&ahead),
+        "application/octet-stream",
+        "?wait=commit&timeout_ms=1500",
+    );
+    assert_eq!(
+        (code, body["status"].as_str()),
+        (202, Some("pending")),
+        "{body}"
+    );
+    let h = c.height(&v).unwrap();
+    std::thread::sleep(Duration::from_millis(3500));
+    assert_eq!(
+        c.height(&v).unwrap(),
+        h,
+        "no blocks while nothing can execute"
+    );
+    let (_, seq) = c
+        .get(&v, &format!("/v1/accounts/{}/sequence", key(7, 0).public()))
+        .unwrap();
+    assert_eq!(seq["committed_next_sequence"], 1);
+    assert_eq!(seq["next_sequence"], 1, "the pending one is after a gap");
+    // Over its rate, a client gets 429 with Retry-After, not a failure.
+    let mut limited = 0;
+    for _ in 0..200 {
+        let r = http.get(format!("{api}/healthz")).send().unwrap();
+        if r.status().as_u16() == 429 {
+            assert_eq!(r.headers()["retry-after"], "1");
+            limited += 1;
+        }
+    }
+    assert!(limited > 0, "the rate limit never answered 429");
+}

@@ -192,7 +192,6 @@ fn admit_batch(shared: &Shared, batch: Vec<Job>, gossip: &mpsc::UnboundedSender<
     };
     let next_height = tip.height + 1;
     let window = shared.cfg.mempool.max_expiry_window;
-    let mut cache = BlockCache::new();
     let ctx = shared
         .store
         .current_sets()
@@ -238,15 +237,7 @@ fn admit_batch(shared: &Shared, batch: Vec<Job>, gossip: &mpsc::UnboundedSender<
             }
             Ok(vtx) => {
                 let encoded = matches!(source, Source::Api(_)).then(|| encode(vtx.tx()));
-                let answer = admit_one(
-                    shared,
-                    vtx,
-                    size,
-                    next_height,
-                    window,
-                    ctx.as_ref(),
-                    &mut cache,
-                );
+                let answer = admit_one(shared, vtx, size, next_height, window, ctx.as_ref());
                 (answer, encoded)
             }
         };
@@ -296,7 +287,6 @@ fn admit_one(
     next_height: u64,
     window: u64,
     ctx: Option<&BlockContext>,
-    cache: &mut BlockCache,
 ) -> Admitted {
     let id = vtx.id();
     if shared.mempool().contains(&id) {
@@ -342,7 +332,10 @@ fn admit_one(
     if sequence == committed_next {
         // The signer's next transaction: run it as a block would.
         if let Some(ctx) = ctx {
-            if let Err(e) = execute_transaction(&vtx, ctx, &*shared.store, cache) {
+            // A fresh cache: the dry run's writes are not applied, so nothing it memoised
+            // may be seen by the next one.
+            let mut cache = BlockCache::new();
+            if let Err(e) = execute_transaction(&vtx, ctx, &*shared.store, &mut cache) {
                 return Admitted::Refused {
                     id,
                     status: 422,

@@ -178,7 +178,7 @@ impl Core {
     }
 
     fn refresh_pending_work(&mut self) {
-        let has = !self.shared.mempool().is_empty();
+        let has = self.shared.mempool().has_ready();
         if self.pending_work != Some(has) {
             self.pending_work = Some(has);
             self.local.push_back(Input::PendingWork(has));

@@ -6,6 +6,13 @@
 //! over signers in sequence order; committed and superseded transactions leave at each commit,
 //! expired ones too, and what became of a transaction that left without committing is
 //! remembered (bounded) for `GET /v1/txs/{id}`.
+//!
+//! **Ready, not merely pending.** A signer's transactions can execute only from its committed
+//! next sequence on, without a gap. The pool knows each signer's committed next sequence (as of
+//! its last insert or commit) and counts only signers whose lowest pending sequence is that one
+//! as ready ([`Mempool::has_ready`], [`Mempool::candidates`]): a transaction submitted ahead of a
+//! gap waits quietly (until the gap fills or it expires) instead of keeping the consensus
+//! proposing empty blocks (ID1).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::Instant;
@@ -112,6 +119,8 @@ pub struct Mempool {
     limits: PoolLimits,
     txs: HashMap<Hash, Entry>,
     by_signer: BTreeMap<PublicKey, BTreeMap<u64, Hash>>,
+    /// Each pending signer's committed next sequence, as last seen.
+    signer_next: HashMap<PublicKey, u64>,
     bytes: usize,
     outcomes: HashMap<Hash, Outcome>,
     outcome_order: VecDeque<Hash>,
@@ -135,6 +144,7 @@ impl Mempool {
             limits,
             txs: HashMap::new(),
             by_signer: BTreeMap::new(),
+            signer_next: HashMap::new(),
             bytes: 0,
             outcomes: HashMap::new(),
             outcome_order: VecDeque::new(),
@@ -150,6 +160,20 @@ impl Mempool {
     /// Whether nothing is pending.
     pub fn is_empty(&self) -> bool {
         self.txs.is_empty()
+    }
+
+    /// Whether `signer`'s lowest pending transaction is its committed next one.
+    fn ready(&self, signer: &PublicKey) -> bool {
+        let next = self.signer_next.get(signer).copied().unwrap_or(0);
+        self.by_signer
+            .get(signer)
+            .and_then(|s| s.keys().next())
+            .is_some_and(|lowest| *lowest == next)
+    }
+
+    /// Whether some transaction could execute now (a signer without a gap).
+    pub fn has_ready(&self) -> bool {
+        self.by_signer.keys().any(|s| self.ready(s))
     }
 
     /// Pending bytes.
@@ -220,6 +244,7 @@ impl Mempool {
             .entry(body.signer)
             .or_default()
             .insert(body.sequence, id);
+        self.signer_next.insert(body.signer, committed_next);
         self.bytes += size;
         self.outcomes.remove(&id);
         self.txs.insert(
@@ -241,6 +266,7 @@ impl Mempool {
             seqs.remove(&body.sequence);
             if seqs.is_empty() {
                 self.by_signer.remove(&body.signer);
+                self.signer_next.remove(&body.signer);
             }
         }
         Some(e)
@@ -269,8 +295,8 @@ impl Mempool {
         }
     }
 
-    /// Candidates for a block: up to `max` transactions, round-robin over signers, each
-    /// signer's in sequence order (the builder stops a signer at its first failure).
+    /// Candidates for a block: up to `max` transactions, round-robin over the ready signers,
+    /// each signer's in sequence order (the builder stops a signer at its first failure).
     pub fn candidates(&mut self, max: usize) -> Vec<VerifiedTx> {
         let signers: Vec<PublicKey> = match self.cursor {
             Some(c) => self
@@ -278,8 +304,14 @@ impl Mempool {
                 .range(c..)
                 .chain(self.by_signer.range(..c))
                 .map(|(k, _)| *k)
+                .filter(|k| self.ready(k))
                 .collect(),
-            None => self.by_signer.keys().copied().collect(),
+            None => self
+                .by_signer
+                .keys()
+                .copied()
+                .filter(|k| self.ready(k))
+                .collect(),
         };
         let mut queues: Vec<std::collections::btree_map::Values<'_, u64, Hash>> = signers
             .iter()
@@ -320,6 +352,9 @@ impl Mempool {
         }
         for signer in touched {
             let next = committed_next(&signer);
+            if self.by_signer.contains_key(&signer) {
+                self.signer_next.insert(signer, next);
+            }
             let stale: Vec<Hash> = self
                 .by_signer
                 .get(&signer)
@@ -504,6 +539,44 @@ mod tests {
             Some(&Outcome::Expired { expiry_height: 5 })
         );
         assert_eq!(m.outcome(&a0.id()), None, "committed, not an outcome");
+    }
+
+    #[test]
+    fn a_signer_ahead_of_a_gap_is_pending_but_not_ready() {
+        let mut m = Mempool::new(limits());
+        let ahead = tx(1, 2, 100); // committed next is 0: sequences 0 and 1 are missing
+        m.insert(ahead.clone(), 1, 0).unwrap();
+        assert!(!m.is_empty());
+        assert!(!m.has_ready(), "nothing can execute: the chain stays idle");
+        assert!(m.candidates(10).is_empty());
+        m.insert(tx(1, 1, 100), 1, 0).unwrap();
+        assert!(!m.has_ready(), "still a gap at 0");
+        let first = tx(1, 0, 100);
+        m.insert(first.clone(), 1, 0).unwrap();
+        assert!(m.has_ready());
+        assert_eq!(m.candidates(10).len(), 3, "the whole run");
+        // Another signer's commit moved this signer's next sequence past a gap: after a
+        // commit of sequence 0 (elsewhere), 1 and 2 are ready.
+        let mut m = Mempool::new(limits());
+        m.insert(tx(3, 1, 100), 1, 0).unwrap();
+        assert!(!m.has_ready());
+        let block = Block {
+            header: tracechain_types::BlockHeader {
+                chain_id: ChainId::new("t").unwrap(),
+                height: 1,
+                view: 0,
+                parent: Hash::default(),
+                timestamp_ms: 1,
+                tx_root: Hash::default(),
+                state_root: Hash::default(),
+                proposer: PublicKey([0; 32]),
+                validator_set_hash: Hash::default(),
+            },
+            txs: vec![tx(3, 0, 100).tx().clone()],
+        };
+        m.committed(&block, 2, |_| 1);
+        assert!(m.has_ready(), "sequence 1 is now the next one");
+        assert_eq!(m.candidates(10).len(), 1);
     }
 
     #[test]
