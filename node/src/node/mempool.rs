@@ -158,6 +158,7 @@ impl Mempool {
     }
 
     /// Whether nothing is pending.
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.txs.is_empty()
     }
