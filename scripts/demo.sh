@@ -1,23 +1,23 @@
 #!/usr/bin/env bash
 # `make demo`: start a local 4-validator consortium with sample data.
 #
-# The node itself (RocksDB storage, libp2p network, the consensus driver and the HTTP API) is
-# built in the next stage of the project. Until it lands this script says so and exits non-zero
-# instead of pretending; it then shows what can be tried today.
+# The node runs (storage, network, consensus, transaction API); the one-command consortium with
+# its sample export flow is the next piece of work. Until it lands this script says so and exits
+# non-zero instead of pretending; it shows how to start a consortium by hand today.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cat >&2 <<'TXT'
-make demo: the local consortium is NOT available yet.
+make demo: the one-command consortium with sample data is NOT available yet.
 
-tracechain so far is its pure core: core types, GS1 identifiers, the PBFT replica with its
-simulator, the contract modules and the EPCIS library. The node that runs them (storage,
-network, consensus driver, HTTP API) is the next piece of work; this command will start a
-4-validator consortium with sample data once it lands.
-
-What you can run today:
-  make test                                   the whole test suite
-  cargo run -q -p tracechain-node -- keys generate --out /tmp/validator.key
-  cargo run -q -p tracechain-node -- gs1 check https://id.gs1.org/01/09506000134352/10/ABC123
-  cargo run -q -p tracechain-node -- epcis hash ../shared/testdata/epcis/hash-vectors/epcisDocWithSingleEvent.jsonld
+The node itself runs. A consortium by hand (each node in its own terminal):
+  cargo build --release -p tracechain-node
+  target/release/tracechain genesis init --validators 4 --full-nodes 1 --out /tmp/tc
+  target/release/tracechain node run --config /tmp/tc/customs/config.toml      # and tax, forex,
+  #   market-regulation, platform-node
+  curl http://127.0.0.1:8101/v1/status
+Or a one-validator chain for trying the API alone:
+  target/release/tracechain node run --dev
+  target/release/tracechain tx submit --node http://127.0.0.1:8101 \
+      --key tracechain-dev/participants/producer.key RECORD.json --wait   # records: docs/api.md
 TXT
 exit 1
