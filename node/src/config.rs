@@ -62,6 +62,8 @@ pub struct ApiConfig {
     pub max_body_bytes: usize,
     /// Requests handled at once; more are 429.
     pub max_concurrent_requests: usize,
+    /// Requests of one client address in flight at once (waits included); more are 429.
+    pub max_requests_per_client: usize,
     /// Requests per second per client address (token bucket refill); above it 429.
     pub rate_per_client: u32,
     /// Token bucket size per client (burst).
@@ -70,8 +72,11 @@ pub struct ApiConfig {
     pub max_tracked_clients: usize,
     /// Longest `?wait=commit` (ms).
     pub max_wait_ms: u64,
-    /// Longest time a request may take (ms), waits excepted.
+    /// Longest time a client may take to send its request body (ms); slower is 408.
     pub request_timeout_ms: u64,
+    /// Requests waiting for a commit (`?wait=commit`) at once; more are 429. They do not count
+    /// against `max_concurrent_requests`.
+    pub max_waiting_requests: usize,
 }
 
 impl Default for ApiConfig {
@@ -80,11 +85,13 @@ impl Default for ApiConfig {
             listen: "127.0.0.1:8101".parse().expect("literal address"),
             max_body_bytes: 512 * 1024,
             max_concurrent_requests: 256,
+            max_requests_per_client: 64,
             rate_per_client: 2000,
             burst_per_client: 4000,
             max_tracked_clients: 10_000,
             max_wait_ms: 30_000,
             request_timeout_ms: 10_000,
+            max_waiting_requests: 1024,
         }
     }
 }
@@ -119,6 +126,8 @@ pub struct P2pConfig {
     pub peer_send_queue: usize,
     /// Frames from one peer waiting to be handled before the peer is dropped.
     pub peer_inbound_queue: usize,
+    /// Bytes of frames from one peer waiting to be handled before the peer is dropped.
+    pub peer_inbound_bytes: usize,
     /// Sync requests of one peer served at once.
     pub peer_sync_requests: usize,
     /// Redial interval for listed peers (ms).
@@ -148,6 +157,7 @@ impl Default for P2pConfig {
             max_sync_blocks: 64,
             peer_send_queue: l.peer_send_queue,
             peer_inbound_queue: l.peer_inbound_queue,
+            peer_inbound_bytes: l.peer_inbound_bytes,
             peer_sync_requests: l.peer_sync_requests,
             redial_interval_ms: l.redial_interval_ms,
             sync_timeout_ms: l.sync_timeout_ms,
@@ -217,6 +227,8 @@ pub struct MempoolConfig {
     pub max_bytes: usize,
     /// Most pending transactions of one signer (sequences beyond the committed one).
     pub max_per_signer: u64,
+    /// Most pending bytes of one signer.
+    pub max_bytes_per_signer: usize,
     /// Largest encoded transaction (bytes).
     pub max_tx_bytes: usize,
     /// Most heights ahead a transaction's expiry may lie.
@@ -235,6 +247,7 @@ impl Default for MempoolConfig {
             max_txs: 100_000,
             max_bytes: 256 * 1024 * 1024,
             max_per_signer: 1000,
+            max_bytes_per_signer: 8 * 1024 * 1024,
             max_tx_bytes: tracechain_types::tx::DEFAULT_MAX_TX_BYTES,
             max_expiry_window: 100_000,
             verify_batch: 256,
@@ -339,6 +352,7 @@ impl NodeConfig {
         positive("api.burst_per_client", a.burst_per_client as u64)?;
         positive("api.max_tracked_clients", a.max_tracked_clients as u64)?;
         positive("api.request_timeout_ms", a.request_timeout_ms)?;
+        positive("api.max_waiting_requests", a.max_waiting_requests as u64)?;
         if a.max_body_bytes < 4 * self.mempool.max_tx_bytes / 3 + 64 {
             bail!("config key api.max_body_bytes must hold one base64 transaction of mempool.max_tx_bytes");
         }
@@ -358,6 +372,10 @@ impl NodeConfig {
         positive("p2p.max_sync_blocks", p.max_sync_blocks)?;
         positive("p2p.peer_send_queue", p.peer_send_queue as u64)?;
         positive("p2p.peer_inbound_queue", p.peer_inbound_queue as u64)?;
+        if p.peer_inbound_bytes < tracechain_consensus::MAX_MESSAGE_BYTES.max(p.max_tx_batch_bytes)
+        {
+            bail!("config key p2p.peer_inbound_bytes must hold one largest consensus message and one transaction batch");
+        }
         positive("p2p.peer_sync_requests", p.peer_sync_requests as u64)?;
         positive("p2p.redial_interval_ms", p.redial_interval_ms)?;
         positive("p2p.sync_timeout_ms", p.sync_timeout_ms)?;
@@ -403,6 +421,9 @@ impl NodeConfig {
         positive("mempool.max_txs", m.max_txs as u64)?;
         positive("mempool.max_bytes", m.max_bytes as u64)?;
         positive("mempool.max_per_signer", m.max_per_signer)?;
+        if m.max_bytes_per_signer < m.max_tx_bytes || m.max_bytes_per_signer > m.max_bytes {
+            bail!("config key mempool.max_bytes_per_signer must be between mempool.max_tx_bytes and mempool.max_bytes");
+        }
         positive("mempool.max_expiry_window", m.max_expiry_window)?;
         positive("mempool.verify_batch", m.verify_batch as u64)?;
         positive("mempool.admission_queue", m.admission_queue as u64)?;

@@ -135,6 +135,9 @@ enum TxCommand {
         /// Heights the transaction stays valid.
         #[arg(long, default_value_t = 100)]
         expiry_window: u64,
+        /// Sign only if the node is on this chain.
+        #[arg(long)]
+        chain_id: Option<String>,
     },
 }
 
@@ -251,6 +254,7 @@ fn main() -> ExitCode {
                     record,
                     wait,
                     expiry_window,
+                    chain_id,
                 },
         } => cmd::tx::submit(&cmd::tx::SubmitOptions {
             node: &node,
@@ -258,6 +262,7 @@ fn main() -> ExitCode {
             record: &record,
             wait,
             expiry_window,
+            chain_id: chain_id.as_deref(),
         }),
         Command::Keys {
             command: KeysCommand::Generate { out },

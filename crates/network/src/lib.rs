@@ -62,6 +62,8 @@ pub struct NetLimits {
     pub peer_send_queue: usize,
     /// Frames received from one peer waiting for the node before the peer is dropped.
     pub peer_inbound_queue: usize,
+    /// Bytes of those frames before the peer is dropped.
+    pub peer_inbound_bytes: usize,
     /// Sync requests of one peer answered at once; more are refused.
     pub peer_sync_requests: usize,
     /// How often listed peers that are not connected are dialled again (ms).
@@ -83,6 +85,7 @@ impl Default for NetLimits {
             max_sync_response_bytes: 64 * 1024 * 1024,
             peer_send_queue: 4096,
             peer_inbound_queue: 4096,
+            peer_inbound_bytes: 64 * 1024 * 1024,
             peer_sync_requests: 4,
             redial_interval_ms: 1000,
             sync_timeout_ms: 10_000,
@@ -137,14 +140,22 @@ impl Channel {
     }
 }
 
+/// A peer's frames waiting for the node: count and bytes.
+#[derive(Debug, Default)]
+struct Inbound {
+    frames: AtomicUsize,
+    bytes: AtomicUsize,
+}
+
 /// A received frame's place in its peer's inbound queue: released when dropped (once the node
 /// has handled the frame).
 #[derive(Debug)]
-pub struct InboundSlot(Arc<AtomicUsize>);
+pub struct InboundSlot(Arc<Inbound>, usize);
 
 impl Drop for InboundSlot {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
+        self.0.frames.fetch_sub(1, Ordering::AcqRel);
+        self.0.bytes.fetch_sub(self.1, Ordering::AcqRel);
     }
 }
 
@@ -404,9 +415,9 @@ struct Task {
     cmd: mpsc::UnboundedSender<Command>,
     events: mpsc::Sender<NetEvent>,
     writers: HashMap<(PeerId, Channel), mpsc::Sender<Arc<Vec<u8>>>>,
-    inbound_counts: HashMap<PeerId, Arc<AtomicUsize>>,
+    inbound_counts: HashMap<PeerId, Arc<Inbound>>,
     sync_in_flight: HashMap<PeerId, Arc<AtomicUsize>>,
-    penalties: HashMap<PeerId, u32>,
+    penalties: HashMap<PeerId, (u32, Instant)>,
     banned: HashMap<PeerId, Instant>,
     connected: Arc<Mutex<BTreeSet<PublicKey>>>,
     listening: Arc<Mutex<Vec<Multiaddr>>>,
@@ -535,7 +546,14 @@ impl Task {
             }
             Command::Penalise { peer, reason } => {
                 let Ok(pid) = peer_id_of(&peer) else { return };
-                let n = self.penalties.entry(pid).or_default();
+                // Penalties older than a ban's length are forgotten: a peer is banned for
+                // repeated faults, not for three over its lifetime.
+                let now = Instant::now();
+                let window = Duration::from_millis(self.limits.ban_ms);
+                let (n, since) = self.penalties.entry(pid).or_insert((0, now));
+                if now.duration_since(*since) > window {
+                    (*n, *since) = (0, now);
+                }
                 *n += 1;
                 tracing::warn!(%peer, penalties = *n, %reason, "peer penalised");
                 if *n >= self.limits.max_penalties {
@@ -637,7 +655,10 @@ impl Task {
             channel,
             stream,
             channel.limit(&self.limits),
-            self.limits.peer_inbound_queue,
+            (
+                self.limits.peer_inbound_queue,
+                self.limits.peer_inbound_bytes,
+            ),
             counter,
             self.events.clone(),
             self.cmd.clone(),
@@ -734,20 +755,24 @@ async fn reader(
     channel: Channel,
     mut stream: libp2p::Stream,
     limit: usize,
-    queue: usize,
-    counter: Arc<AtomicUsize>,
+    (queue, queue_bytes): (usize, usize),
+    counter: Arc<Inbound>,
     events: mpsc::Sender<NetEvent>,
     cmd: mpsc::UnboundedSender<Command>,
 ) {
     loop {
         match read_frame(&mut stream, limit).await {
             Ok(bytes) => {
-                if counter.fetch_add(1, Ordering::AcqRel) >= queue {
-                    counter.fetch_sub(1, Ordering::AcqRel);
+                let n = bytes.len();
+                let frames = counter.frames.fetch_add(1, Ordering::AcqRel);
+                let held = counter.bytes.fetch_add(n, Ordering::AcqRel);
+                let slot = InboundSlot(counter.clone(), n);
+                if frames >= queue || held + n > queue_bytes {
+                    drop(slot);
                     let _ = cmd.send(Command::Drop {
                         peer,
                         reason: format!(
-                            "it sent more than {queue} frames the node has not handled"
+                            "it sent more than the node has handled ({queue} frames or {queue_bytes} bytes)"
                         ),
                     });
                     return;
@@ -756,7 +781,7 @@ async fn reader(
                     from: key,
                     channel,
                     bytes,
-                    slot: InboundSlot(counter.clone()),
+                    slot,
                 };
                 if events.send(ev).await.is_err() {
                     return;

@@ -31,8 +31,7 @@ use tracechain_consensus::{LastCommitted, PersistedState, VoteRecord};
 use tracechain_contracts::{StateView, WriteSet};
 use tracechain_types::state_map::{Node, NodeKey, NodeReader, TreeUpdate};
 use tracechain_types::{
-    block::DEFAULT_MAX_BLOCK_BYTES, decode, encode, Block, ChainId, CommitCertificate, Hash,
-    PublicKey, ValidatorSet,
+    decode, encode, Block, ChainId, CommitCertificate, Hash, PublicKey, ValidatorSet,
 };
 
 /// The layout version this code writes and reads. A directory of a newer version is refused
@@ -95,6 +94,11 @@ mod meta_key {
 
 const VOTE_RECORD_KEY: &[u8] = b"record";
 const VOTE_BLOCK_PREFIX: &[u8] = b"block/";
+
+/// Largest stored block the store decodes: the largest `consensus.max_block_bytes` a node
+/// accepts in its config, so a block certified by validators with a larger limit than this
+/// node's still reads back.
+pub const MAX_STORED_BLOCK_BYTES: usize = 64 * 1024 * 1024;
 
 /// Largest stored vote record or metadata value the store decodes.
 const MAX_META_BYTES: usize = 16 * 1024 * 1024;
@@ -325,7 +329,7 @@ impl Store {
             db,
             dir,
             identity: identity.clone(),
-            max_block_bytes: DEFAULT_MAX_BLOCK_BYTES,
+            max_block_bytes: MAX_STORED_BLOCK_BYTES,
         };
         store.check_identity()?;
         Ok(store)
@@ -350,7 +354,7 @@ impl Store {
             db,
             dir,
             identity: identity.clone(),
-            max_block_bytes: DEFAULT_MAX_BLOCK_BYTES,
+            max_block_bytes: MAX_STORED_BLOCK_BYTES,
         };
         store.check_identity()?;
         Ok(store)

@@ -3,7 +3,8 @@
 //! The record is a payload in the JSON form of `docs/api.md` (`{"family": …, "kind": …, …}`).
 //! The command asks the node for the chain id, the height and the signer's next sequence
 //! (counting its pending transactions), signs, posts the Borsh bytes, and prints the node's
-//! answer as JSON. Exit 0 when the node accepted (or committed, with `--wait`), 1 when it
+//! answer as JSON. With `--chain-id` it refuses to sign for a node on another chain (the
+//! signature binds the chain id, so a node cannot obtain a signature valid elsewhere). Exit 0 when the node accepted (or committed, with `--wait`), 1 when it
 //! refused, 2 when the command could not run.
 
 use std::path::Path;
@@ -30,6 +31,8 @@ pub struct SubmitOptions<'a> {
     pub wait: bool,
     /// Heights the transaction stays valid.
     pub expiry_window: u64,
+    /// The chain the signer means to sign for; the node must report the same.
+    pub chain_id: Option<&'a str>,
 }
 
 /// Run `tx submit`.
@@ -98,6 +101,14 @@ fn run(opts: &SubmitOptions<'_>) -> anyhow::Result<(bool, Value)> {
             .to_string(),
     )
     .map_err(|e| anyhow::anyhow!("node's chain id: {e}"))?;
+    if let Some(expected) = opts.chain_id {
+        if chain_id.as_str() != expected {
+            bail!(
+                "the node is on chain {}, not {expected}: nothing was signed",
+                chain_id.as_str()
+            );
+        }
+    }
     let height = status["height"].as_u64().context("status without height")?;
     let seq = get_json(
         &client,

@@ -354,7 +354,13 @@ fn admit_one(
             Problem::OutOfRange(detail),
         ),
     };
-    let inserted = shared.mempool().insert(vtx, size, committed_next);
+    let inserted = {
+        // Read the committed next sequence again under the pool's lock: a commit between the
+        // dry run and here must not leave the pool with a stale view of the signer.
+        let mut pool = shared.mempool();
+        let committed_next = stored_next_sequence(&shared.store, &signer);
+        pool.insert(vtx, size, committed_next)
+    };
     match inserted {
         Ok(_) => Admitted::Pending(id),
         Err(InsertError::SequenceUsed { next }) => {
@@ -368,6 +374,24 @@ fn admit_one(
             "transaction {pending} of this signer with sequence {} is pending",
             sequence
         )),
+        Err(InsertError::Gap { expected }) => seq_problem(format!(
+            "{sequence} leaves a gap: submit sequence {expected} first (transactions of a signer are admitted in order)"
+        )),
+        Err(InsertError::FirstPending) => seq_problem(format!(
+            "{sequence}: this key's first transaction is pending; submit the next once it commits"
+        )),
+        Err(InsertError::SignerFull { max_bytes }) => Admitted::Refused {
+            id,
+            status: 429,
+            outcome: refuse(
+                Rule::RD3,
+                ErrorCode::LimitExceeded,
+                "signer",
+                Problem::OutOfRange(format!(
+                    "the signer's pending transactions would exceed {max_bytes} bytes; wait for some to commit"
+                )),
+            ),
+        },
         Err(InsertError::Full) => Admitted::Busy(id),
     }
 }
@@ -412,8 +436,7 @@ fn send_batch(shared: &Shared, me: &PublicKey, batch: Vec<Vec<u8>>) {
         frame.extend_from_slice(&t);
     }
     let validators: Vec<PublicKey> = shared
-        .genesis
-        .validators
+        .validators()
         .validators()
         .iter()
         .map(|v| v.public_key)

@@ -36,6 +36,7 @@ struct Api {
     admission: Admission,
     limiter: Arc<RateLimiter>,
     in_flight: Arc<Semaphore>,
+    waiting: Arc<Semaphore>,
 }
 
 /// An RFC 7807 problem (boxed: handlers return it in `Err`).
@@ -151,12 +152,42 @@ impl IntoResponse for ApiProblem {
 
 type ApiResult = Result<Response, ApiProblem>;
 
-/// Per-client token buckets.
+/// Per-client token buckets and requests in flight.
 struct RateLimiter {
     rate: f64,
     burst: f64,
     max_clients: usize,
+    max_in_flight: usize,
     buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+    in_flight: Mutex<HashMap<IpAddr, usize>>,
+}
+
+/// A client's request in flight; released when dropped.
+struct ClientSlot(Arc<RateLimiter>, IpAddr);
+
+impl Drop for ClientSlot {
+    fn drop(&mut self) {
+        let mut m = self.0.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = m.get_mut(&self.1) {
+            *n -= 1;
+            if *n == 0 {
+                m.remove(&self.1);
+            }
+        }
+    }
+}
+
+impl RateLimiter {
+    /// Take one of the client's `api.max_requests_per_client` slots.
+    fn enter(self: &Arc<Self>, ip: IpAddr) -> Option<ClientSlot> {
+        let mut m = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        let n = m.entry(ip).or_default();
+        if *n >= self.max_in_flight {
+            return None;
+        }
+        *n += 1;
+        Some(ClientSlot(self.clone(), ip))
+    }
 }
 
 impl RateLimiter {
@@ -164,11 +195,14 @@ impl RateLimiter {
         let now = Instant::now();
         let mut b = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         if b.len() >= self.max_clients && !b.contains_key(&ip) {
-            // Forget clients whose bucket has refilled: they lose nothing.
+            // Forget clients whose bucket has refilled (they lose nothing), else the client
+            // seen least recently: a new client is never refused for the table being full.
             let full = Duration::from_secs_f64(self.burst / self.rate);
             b.retain(|_, (_, t)| now.duration_since(*t) < full);
             if b.len() >= self.max_clients {
-                return false;
+                if let Some(oldest) = b.iter().min_by_key(|(_, (_, t))| *t).map(|(k, _)| *k) {
+                    b.remove(&oldest);
+                }
             }
         }
         let (tokens, last) = b.entry(ip).or_insert((self.burst, now));
@@ -189,6 +223,19 @@ async fn limits(
     req: Request,
     next: Next,
 ) -> Response {
+    let Some(_client) = api.limiter.enter(peer.ip()) else {
+        return ApiProblem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "E_BUSY",
+            "Too many requests",
+            format!(
+                "{} requests from {} are in flight",
+                api.shared.cfg.api.max_requests_per_client,
+                peer.ip()
+            ),
+        )
+        .into_response();
+    };
     if !api.limiter.allow(peer.ip()) {
         return ApiProblem::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -201,6 +248,16 @@ async fn limits(
             ),
         )
         .into_response();
+    }
+    // A request waiting for a commit holds a slot of its own (`api.max_waiting_requests`,
+    // taken by the handler), not one of the working slots.
+    let waits = req.uri().path() == "/v1/txs"
+        && req
+            .uri()
+            .query()
+            .is_some_and(|q| q.split('&').any(|kv| kv == "wait=commit"));
+    if waits {
+        return next.run(req).await;
     }
     let Ok(_permit) = api.in_flight.clone().try_acquire_owned() else {
         return ApiProblem::new(
@@ -244,9 +301,12 @@ fn router(shared: Arc<Shared>, admission: Admission) -> Router {
             rate: cfg.rate_per_client as f64,
             burst: cfg.burst_per_client as f64,
             max_clients: cfg.max_tracked_clients,
+            max_in_flight: cfg.max_requests_per_client,
             buckets: Mutex::new(HashMap::new()),
+            in_flight: Mutex::new(HashMap::new()),
         }),
         in_flight: Arc::new(Semaphore::new(cfg.max_concurrent_requests)),
+        waiting: Arc::new(Semaphore::new(cfg.max_waiting_requests)),
         admission,
         shared: shared.clone(),
     };
@@ -270,6 +330,9 @@ fn router(shared: Arc<Shared>, admission: Admission) -> Router {
         })
         .layer(middleware::from_fn_with_state(api.clone(), limits))
         .layer(DefaultBodyLimit::max(cfg.max_body_bytes))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            Duration::from_millis(cfg.request_timeout_ms),
+        ))
         .with_state(api)
 }
 
@@ -280,6 +343,18 @@ async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(f)
         .await
         .map_err(ApiProblem::internal)?
+}
+
+/// Whether reading the body failed on `api.request_timeout_ms` (tower-http's body timeout).
+fn timed_out(e: &axum::extract::rejection::BytesRejection) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if err.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
 }
 
 fn parse_id(s: &str) -> Result<Hash, ApiProblem> {
@@ -307,8 +382,33 @@ async fn submit(
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> ApiResult {
     let Query(query) = query.map_err(|e| ApiProblem::bad_request("E_BAD_QUERY", e.body_text()))?;
+    let _waiting = if query.wait.is_some() {
+        Some(api.waiting.clone().try_acquire_owned().map_err(|_| {
+            ApiProblem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "E_BUSY",
+                "Too many requests",
+                format!(
+                    "{} requests are waiting for a commit; try again or poll GET /v1/txs/{{id}}",
+                    api.shared.cfg.api.max_waiting_requests
+                ),
+            )
+        })?)
+    } else {
+        None
+    };
     let body = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        if timed_out(&e) {
+            ApiProblem::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "E_REQUEST_TIMEOUT",
+                "Request timeout",
+                format!(
+                    "the body did not arrive within {} ms",
+                    api.shared.cfg.api.request_timeout_ms
+                ),
+            )
+        } else if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiProblem::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "E_BODY_TOO_LARGE",
@@ -403,6 +503,12 @@ async fn submit(
                         !pool.contains(&id)
                     };
                     if done {
+                        // Left the pool: committed, or refused when a block was built (then
+                        // the refusal itself, as at admission).
+                        let refused = api.shared.mempool().outcome(&id).cloned();
+                        if let Some(outcome) = refused {
+                            return Err(ApiProblem::from_outcome(422, &id, &outcome));
+                        }
                         return tx_state(&api, id).await;
                     }
                     match tokio::time::timeout_at(deadline, commits.changed()).await {
@@ -591,8 +697,7 @@ async fn block(State(api): State<Api>, Path(height): Path<String>) -> ApiResult 
 async fn ready(State(api): State<Api>) -> Response {
     let shared = &api.shared;
     let peers = shared.net.connected();
-    let validators = &shared.genesis.validators;
-    let me = shared.key.public();
+    let validators = shared.validators();
     let validator_peers = peers.iter().filter(|k| validators.contains(k)).count();
     // A validator needs enough validator peers for a quorum with itself; a full node one.
     let needed = if shared.is_validator {
@@ -600,7 +705,6 @@ async fn ready(State(api): State<Api>) -> Response {
     } else {
         1.min(validators.len())
     };
-    let _ = me;
     let catching_up = shared.catching_up();
     let ok = !catching_up && validator_peers >= needed;
     let body = json!({

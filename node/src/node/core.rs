@@ -73,8 +73,11 @@ pub struct Core {
     local: VecDeque<Input>,
     timers: HashMap<TimerId, (u64, tokio::task::AbortHandle)>,
     timer_generation: u64,
-    /// Executions of blocks at the current height, by block hash.
+    /// Executions of blocks at the current height, by block hash (at most
+    /// `consensus.limits.max_blocks_per_height`, oldest evicted: a block whose execution was
+    /// evicted is executed again if it commits).
     executed: HashMap<Hash, BlockExecution>,
+    executed_order: VecDeque<Hash>,
     /// A view-0 proposal asked for while nothing could be proposed.
     waiting_proposal: Option<ProposalRequest>,
     pending_work: Option<bool>,
@@ -101,6 +104,7 @@ impl Core {
             timers: HashMap::new(),
             timer_generation: 0,
             executed: HashMap::new(),
+            executed_order: VecDeque::new(),
             waiting_proposal: None,
             pending_work: None,
             sync_peer_cursor: 0,
@@ -177,6 +181,24 @@ impl Core {
         self.shared.set_view(view);
     }
 
+    fn keep_execution(&mut self, hash: Hash, exec: BlockExecution) {
+        if self.executed.insert(hash, exec).is_none() {
+            self.executed_order.push_back(hash);
+        }
+        let max = self
+            .shared
+            .cfg
+            .consensus
+            .limits
+            .max_blocks_per_height
+            .max(1);
+        while self.executed_order.len() > max {
+            if let Some(old) = self.executed_order.pop_front() {
+                self.executed.remove(&old);
+            }
+        }
+    }
+
     fn refresh_pending_work(&mut self) {
         let has = self.shared.mempool().has_ready();
         if self.pending_work != Some(has) {
@@ -215,7 +237,7 @@ impl Core {
             return Ok(());
         }
         let set_change = tracechain_contracts::validators::set_change_of(&block);
-        self.executed.insert(block.hash(), exec);
+        self.keep_execution(block.hash(), exec);
         self.local.push_back(Input::ProposalReady {
             height: req.height,
             view: req.view,
@@ -306,10 +328,12 @@ impl Core {
         Ok((Block { header, txs }, exec))
     }
 
-    /// Verify and execute a block against the committed state.
-    fn execute(&self, block: &Block) -> Result<BlockExecution, String> {
+    /// Verify and execute a block against the committed state. `vote` applies this node's
+    /// own limits (block size) too: they decide its vote on a proposal, never whether a
+    /// certified block commits.
+    fn execute(&self, block: &Block, vote: bool) -> Result<BlockExecution, String> {
         let size = encode(block).len();
-        if size > self.shared.cfg.consensus.max_block_bytes {
+        if vote && size > self.shared.cfg.consensus.max_block_bytes {
             return Err(format!("block of {size} bytes is over the limit"));
         }
         if !block.tx_root_matches() {
@@ -430,7 +454,7 @@ impl VoteStore for Core {
             // Committed without a local verdict (sync, a decided certificate): execute now.
             // A certified block that does not execute means this node's state or software is
             // broken: stop rather than diverge.
-            None => self.execute(&block).map_err(|e| {
+            None => self.execute(&block, false).map_err(|e| {
                 halt(format!(
                     "certified block {} at height {} does not execute here: {e}",
                     hash, block.header.height
@@ -451,13 +475,25 @@ impl VoteStore for Core {
             })
             .map_err(halt)?;
         self.executed.clear();
+        self.executed_order.clear();
         self.waiting_proposal = None;
-        let store = self.shared.store.clone();
+        // The block's signers' committed next sequences, read before taking the pool's lock
+        // (HTTP handlers take it too).
+        let nexts: HashMap<PublicKey, u64> = block
+            .txs
+            .iter()
+            .map(|t| t.body.signer)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .map(|k| (k, stored_next_sequence(&self.shared.store, &k)))
+            .collect();
         let admitted = self
             .shared
             .mempool()
-            .committed(&block, tip.height + 1, |k| stored_next_sequence(&store, k));
-        self.shared.on_commit(&block, tip, &admitted, started);
+            .committed(&block, tip.height + 1, &nexts);
+        let next_set = self.set_at(tip.height + 1)?;
+        self.shared
+            .on_commit(&block, tip, next_set, &admitted, started);
         tracing::info!(
             height = tip.height,
             view = block.header.view,
@@ -523,12 +559,12 @@ impl Application for Core {
                 block.header.timestamp_ms
             ))
         } else {
-            self.execute(&block)
+            self.execute(&block, true)
         };
         match verdict {
             Ok(exec) => {
                 let set_change = tracechain_contracts::validators::set_change_of(&block);
-                self.executed.insert(hash, exec);
+                self.keep_execution(hash, exec);
                 self.local.push_back(Input::ProposalValidated {
                     height,
                     block_hash: hash,

@@ -30,6 +30,8 @@ pub struct PoolLimits {
     pub max_bytes: usize,
     /// Most transactions of one signer, counted from its committed next sequence.
     pub max_per_signer: u64,
+    /// Most pending bytes of one signer.
+    pub max_bytes_per_signer: usize,
     /// Outcomes remembered.
     pub max_outcomes: usize,
 }
@@ -99,6 +101,19 @@ pub enum InsertError {
         /// The window.
         window: u64,
     },
+    /// Its sequence leaves a gap after the signer's pending ones (submit in order).
+    Gap {
+        /// The sequence that must come first.
+        expected: u64,
+    },
+    /// A signer with nothing committed yet has its first transaction pending: the next waits
+    /// until it commits (an unknown key cannot queue more than one transaction).
+    FirstPending,
+    /// The signer's pending bytes would exceed its share.
+    SignerFull {
+        /// The per-signer bound.
+        max_bytes: usize,
+    },
     /// Another transaction of the signer with this sequence is pending.
     SequenceTaken {
         /// The pending transaction.
@@ -121,6 +136,8 @@ pub struct Mempool {
     by_signer: BTreeMap<PublicKey, BTreeMap<u64, Hash>>,
     /// Each pending signer's committed next sequence, as last seen.
     signer_next: HashMap<PublicKey, u64>,
+    /// Each pending signer's pending bytes.
+    signer_bytes: HashMap<PublicKey, usize>,
     bytes: usize,
     outcomes: HashMap<Hash, Outcome>,
     outcome_order: VecDeque<Hash>,
@@ -145,6 +162,7 @@ impl Mempool {
             txs: HashMap::new(),
             by_signer: BTreeMap::new(),
             signer_next: HashMap::new(),
+            signer_bytes: HashMap::new(),
             bytes: 0,
             outcomes: HashMap::new(),
             outcome_order: VecDeque::new(),
@@ -208,7 +226,13 @@ impl Mempool {
     }
 
     /// Add an admitted transaction of `size` encoded bytes; `committed_next` is its signer's
-    /// committed next sequence. Returns false when it was already pending.
+    /// committed next sequence (read under the pool's lock, so no commit falls between the
+    /// read and the insert). Returns false when it was already pending.
+    ///
+    /// The pool never holds a gap: a transaction must carry the signer's committed next
+    /// sequence or the one after its pending run. A signer with nothing committed
+    /// (`committed_next == 0`: a key that has not registered yet) has at most its first
+    /// transaction pending. Together these keep what a key can queue to what can execute.
     pub fn insert(
         &mut self,
         tx: VerifiedTx,
@@ -220,6 +244,13 @@ impl Mempool {
             return Ok(false);
         }
         let body = &tx.tx().body;
+        // Never behind what a commit already told the pool.
+        let committed_next = committed_next.max(
+            self.signer_next
+                .get(&body.signer)
+                .copied()
+                .unwrap_or(committed_next),
+        );
         if body.sequence < committed_next {
             return Err(InsertError::SequenceUsed {
                 next: committed_next,
@@ -238,6 +269,19 @@ impl Mempool {
         {
             return Err(InsertError::SequenceTaken { pending: *pending });
         }
+        let expected = self.next_sequence(&body.signer, committed_next);
+        if committed_next == 0 && body.sequence > 0 {
+            return Err(InsertError::FirstPending);
+        }
+        if body.sequence != expected {
+            return Err(InsertError::Gap { expected });
+        }
+        let signer_bytes = self.signer_bytes.get(&body.signer).copied().unwrap_or(0);
+        if signer_bytes + size > self.limits.max_bytes_per_signer {
+            return Err(InsertError::SignerFull {
+                max_bytes: self.limits.max_bytes_per_signer,
+            });
+        }
         if self.txs.len() >= self.limits.max_txs || self.bytes + size > self.limits.max_bytes {
             return Err(InsertError::Full);
         }
@@ -245,7 +289,12 @@ impl Mempool {
             .entry(body.signer)
             .or_default()
             .insert(body.sequence, id);
-        self.signer_next.insert(body.signer, committed_next);
+        let seen = self
+            .signer_next
+            .entry(body.signer)
+            .or_insert(committed_next);
+        *seen = (*seen).max(committed_next);
+        *self.signer_bytes.entry(body.signer).or_default() += size;
         self.bytes += size;
         self.outcomes.remove(&id);
         self.txs.insert(
@@ -263,11 +312,15 @@ impl Mempool {
         let e = self.txs.remove(id)?;
         self.bytes -= e.size;
         let body = &e.tx.tx().body;
+        if let Some(b) = self.signer_bytes.get_mut(&body.signer) {
+            *b -= e.size;
+        }
         if let Some(seqs) = self.by_signer.get_mut(&body.signer) {
             seqs.remove(&body.sequence);
             if seqs.is_empty() {
                 self.by_signer.remove(&body.signer);
                 self.signer_next.remove(&body.signer);
+                self.signer_bytes.remove(&body.signer);
             }
         }
         Some(e)
@@ -341,7 +394,7 @@ impl Mempool {
         &mut self,
         block: &Block,
         next_height: u64,
-        committed_next: impl Fn(&PublicKey) -> u64,
+        committed_next: &HashMap<PublicKey, u64>,
     ) -> Vec<Instant> {
         let mut admitted = Vec::new();
         let mut touched = std::collections::BTreeSet::new();
@@ -352,7 +405,7 @@ impl Mempool {
             }
         }
         for signer in touched {
-            let next = committed_next(&signer);
+            let next = committed_next.get(&signer).copied().unwrap_or(0);
             if self.by_signer.contains_key(&signer) {
                 self.signer_next.insert(signer, next);
             }
@@ -402,6 +455,7 @@ mod tests {
             max_txs: 10,
             max_bytes: 10_000,
             max_per_signer: 4,
+            max_bytes_per_signer: 9_995,
             max_outcomes: 3,
         }
     }
@@ -424,98 +478,8 @@ mod tests {
         VerifiedTx::verify(body.sign(&chain, &key), &chain, &Ed25519).unwrap()
     }
 
-    #[test]
-    fn duplicates_are_one_and_a_signers_sequence_is_taken_once() {
-        let mut m = Mempool::new(limits());
-        let a = tx(1, 0, 100);
-        assert_eq!(m.insert(a.clone(), 100, 0), Ok(true));
-        assert_eq!(
-            m.insert(a.clone(), 100, 0),
-            Ok(false),
-            "same id: no second entry"
-        );
-        assert_eq!((m.len(), m.bytes()), (1, 100));
-        let other = tx(1, 0, 101); // same signer and sequence, another id
-        assert_eq!(
-            m.insert(other, 100, 0),
-            Err(InsertError::SequenceTaken { pending: a.id() })
-        );
-    }
-
-    #[test]
-    fn the_sequence_window_and_the_bounds_are_enforced() {
-        let mut m = Mempool::new(limits());
-        assert_eq!(
-            m.insert(tx(1, 2, 100), 10, 3),
-            Err(InsertError::SequenceUsed { next: 3 })
-        );
-        assert_eq!(
-            m.insert(tx(1, 7, 100), 10, 3),
-            Err(InsertError::SequenceTooFar { next: 3, window: 4 })
-        );
-        assert_eq!(
-            m.insert(tx(1, 6, 100), 10, 3),
-            Ok(true),
-            "last in the window"
-        );
-        assert_eq!(
-            m.insert(tx(2, 0, 100), 9_990, 0),
-            Ok(true),
-            "fills the bytes"
-        );
-        assert_eq!(m.insert(tx(3, 0, 100), 1, 0), Err(InsertError::Full));
-        let mut m = Mempool::new(limits());
-        for s in 0..10u8 {
-            m.insert(tx(10 + s, 0, 100), 1, 0).unwrap();
-        }
-        assert_eq!(m.insert(tx(30, 0, 100), 1, 0), Err(InsertError::Full));
-    }
-
-    #[test]
-    fn candidates_go_round_robin_in_sequence_order_and_rotate() {
-        let mut m = Mempool::new(limits());
-        for s in [2u64, 0, 1] {
-            m.insert(tx(1, s, 100), 1, 0).unwrap();
-        }
-        m.insert(tx(2, 0, 100), 1, 0).unwrap();
-        let c = m.candidates(10);
-        let seqs: Vec<(PublicKey, u64)> = c
-            .iter()
-            .map(|t| (t.tx().body.signer, t.tx().body.sequence))
-            .collect();
-        let k1 = SecretKey::from_seed([1; 32]).public();
-        let k2 = SecretKey::from_seed([2; 32]).public();
-        let (first, second) = if k1 < k2 { (k1, k2) } else { (k2, k1) };
-        let expect_first = |k: PublicKey| if k == k1 { vec![0, 1, 2] } else { vec![0] };
-        // Each signer's own order is ascending.
-        for k in [k1, k2] {
-            let own: Vec<u64> = seqs
-                .iter()
-                .filter(|(s, _)| *s == k)
-                .map(|(_, q)| *q)
-                .collect();
-            assert_eq!(own, expect_first(k));
-        }
-        assert_eq!(seqs[0].0, first);
-        assert_eq!(seqs[1].0, second, "round robin: the other signer second");
-        assert_eq!(m.candidates(1)[0].tx().body.signer, second, "rotated");
-        assert_eq!(m.candidates(2).len(), 2, "bounded by max");
-    }
-
-    #[test]
-    fn a_commit_removes_committed_superseded_and_expired_transactions() {
-        let mut m = Mempool::new(limits());
-        let a0 = tx(1, 0, 100);
-        let a1 = tx(1, 1, 100);
-        let b0 = tx(2, 0, 5);
-        m.insert(a0.clone(), 1, 0).unwrap();
-        m.insert(a1.clone(), 1, 0).unwrap();
-        m.insert(b0.clone(), 1, 0).unwrap();
-        assert_eq!(m.next_sequence(&a0.tx().body.signer, 0), 2);
-        // A block carrying another signer-1 tx with sequence 1 (e.g. from another node), and
-        // a0 itself.
-        let other_a1 = tx(1, 1, 200);
-        let block = Block {
+    fn block(txs: Vec<&VerifiedTx>) -> Block {
+        Block {
             header: tracechain_types::BlockHeader {
                 chain_id: ChainId::new("t").unwrap(),
                 height: 6,
@@ -527,9 +491,140 @@ mod tests {
                 proposer: PublicKey([0; 32]),
                 validator_set_hash: Hash::default(),
             },
-            txs: vec![a0.tx().clone(), other_a1.tx().clone()],
-        };
-        let admitted = m.committed(&block, 7, |k| if *k == a0.tx().body.signer { 2 } else { 0 });
+            txs: txs.into_iter().map(|t| t.tx().clone()).collect(),
+        }
+    }
+
+    fn next(k: &VerifiedTx, n: u64) -> HashMap<PublicKey, u64> {
+        [(k.tx().body.signer, n)].into_iter().collect()
+    }
+
+    #[test]
+    fn duplicates_are_one_and_a_signers_sequence_is_taken_once() {
+        let mut m = Mempool::new(limits());
+        let a = tx(1, 3, 100);
+        assert_eq!(m.insert(a.clone(), 100, 3), Ok(true));
+        assert_eq!(
+            m.insert(a.clone(), 100, 3),
+            Ok(false),
+            "same id: no second entry"
+        );
+        assert_eq!((m.len(), m.bytes()), (1, 100));
+        let other = tx(1, 3, 101); // same signer and sequence, another id
+        assert_eq!(
+            m.insert(other, 100, 3),
+            Err(InsertError::SequenceTaken { pending: a.id() })
+        );
+    }
+
+    #[test]
+    fn the_pool_never_holds_a_gap_and_a_new_key_queues_one_transaction() {
+        let mut m = Mempool::new(limits());
+        assert_eq!(
+            m.insert(tx(1, 2, 100), 10, 3),
+            Err(InsertError::SequenceUsed { next: 3 })
+        );
+        assert_eq!(
+            m.insert(tx(1, 5, 100), 10, 3),
+            Err(InsertError::Gap { expected: 3 }),
+            "ahead of the committed next"
+        );
+        m.insert(tx(1, 3, 100), 10, 3).unwrap();
+        m.insert(tx(1, 4, 100), 10, 3).unwrap();
+        assert_eq!(
+            m.insert(tx(1, 6, 100), 10, 3),
+            Err(InsertError::Gap { expected: 5 }),
+            "ahead of the pending run"
+        );
+        m.insert(tx(1, 5, 100), 10, 3).unwrap();
+        m.insert(tx(1, 6, 100), 10, 3).unwrap();
+        assert_eq!(
+            m.insert(tx(1, 7, 100), 10, 3),
+            Err(InsertError::SequenceTooFar { next: 3, window: 4 })
+        );
+        assert_eq!(m.next_sequence(&tx(1, 0, 1).tx().body.signer, 3), 7);
+        // A key with nothing committed: its first transaction, and nothing after it.
+        m.insert(tx(2, 0, 100), 10, 0).unwrap();
+        assert_eq!(
+            m.insert(tx(2, 1, 100), 10, 0),
+            Err(InsertError::FirstPending)
+        );
+        assert_eq!(
+            m.insert(tx(3, 1, 100), 10, 0),
+            Err(InsertError::FirstPending)
+        );
+        assert!(m.has_ready());
+    }
+
+    #[test]
+    fn the_bounds_are_enforced_per_signer_and_in_all() {
+        let mut m = Mempool::new(limits());
+        m.insert(tx(1, 0, 100), 9_990, 0).unwrap();
+        assert_eq!(
+            m.insert(tx(2, 0, 100), 11, 0),
+            Err(InsertError::Full),
+            "bytes"
+        );
+        let mut m = Mempool::new(limits());
+        m.insert(tx(1, 5, 100), 9_000, 5).unwrap();
+        assert_eq!(
+            m.insert(tx(1, 6, 100), 996, 5),
+            Err(InsertError::SignerFull { max_bytes: 9_995 })
+        );
+        m.insert(tx(2, 0, 100), 996, 0).unwrap();
+        let mut m = Mempool::new(limits());
+        for s in 0..10u8 {
+            m.insert(tx(10 + s, 0, 100), 1, 0).unwrap();
+        }
+        assert_eq!(
+            m.insert(tx(30, 0, 100), 1, 0),
+            Err(InsertError::Full),
+            "count"
+        );
+    }
+
+    #[test]
+    fn candidates_go_round_robin_in_sequence_order_and_rotate() {
+        let mut m = Mempool::new(limits());
+        for s in [1u64, 2, 3] {
+            m.insert(tx(1, s, 100), 1, 1).unwrap();
+        }
+        m.insert(tx(2, 0, 100), 1, 0).unwrap();
+        let k1 = SecretKey::from_seed([1; 32]).public();
+        let k2 = SecretKey::from_seed([2; 32]).public();
+        let c = m.candidates(10);
+        let seqs: Vec<(PublicKey, u64)> = c
+            .iter()
+            .map(|t| (t.tx().body.signer, t.tx().body.sequence))
+            .collect();
+        for (k, want) in [(k1, vec![1, 2, 3]), (k2, vec![0])] {
+            let own: Vec<u64> = seqs
+                .iter()
+                .filter(|(s, _)| *s == k)
+                .map(|(_, q)| *q)
+                .collect();
+            assert_eq!(own, want, "each signer's own order is ascending");
+        }
+        let (first, second) = if k1 < k2 { (k1, k2) } else { (k2, k1) };
+        assert_eq!((seqs[0].0, seqs[1].0), (first, second), "round robin");
+        assert_eq!(m.candidates(1)[0].tx().body.signer, second, "rotated");
+        assert_eq!(m.candidates(2).len(), 2, "bounded by max");
+    }
+
+    #[test]
+    fn a_commit_removes_committed_superseded_and_expired_transactions() {
+        let mut m = Mempool::new(limits());
+        let a0 = tx(1, 4, 100);
+        let a1 = tx(1, 5, 100);
+        let b0 = tx(2, 0, 5);
+        m.insert(a0.clone(), 1, 4).unwrap();
+        m.insert(a1.clone(), 1, 4).unwrap();
+        m.insert(b0.clone(), 1, 0).unwrap();
+        assert_eq!(m.next_sequence(&a0.tx().body.signer, 4), 6);
+        // A block carrying a0 and another signer-1 transaction with sequence 5 (from another
+        // node): a1 is superseded; b0 expires at height 7.
+        let other_a1 = tx(1, 5, 200);
+        let admitted = m.committed(&block(vec![&a0, &other_a1]), 7, &next(&a0, 6));
         assert_eq!(admitted.len(), 1, "a0 was pending here");
         assert!(m.is_empty(), "{m:?}");
         assert!(
@@ -543,41 +638,22 @@ mod tests {
     }
 
     #[test]
-    fn a_signer_ahead_of_a_gap_is_pending_but_not_ready() {
+    fn a_signer_whose_next_moved_on_is_ready_from_there() {
+        // The pool saw the signer at 1; its sequence 1 was committed by another node: the
+        // pending 2 is now the next one and ready.
         let mut m = Mempool::new(limits());
-        let ahead = tx(1, 2, 100); // committed next is 0: sequences 0 and 1 are missing
-        m.insert(ahead.clone(), 1, 0).unwrap();
-        assert!(!m.is_empty());
-        assert!(!m.has_ready(), "nothing can execute: the chain stays idle");
-        assert!(m.candidates(10).is_empty());
-        m.insert(tx(1, 1, 100), 1, 0).unwrap();
-        assert!(!m.has_ready(), "still a gap at 0");
-        let first = tx(1, 0, 100);
-        m.insert(first.clone(), 1, 0).unwrap();
+        let s2 = tx(3, 2, 100);
+        m.insert(tx(3, 1, 100), 1, 1).unwrap();
+        m.insert(s2.clone(), 1, 1).unwrap();
+        let other_1 = tx(3, 1, 300);
+        m.committed(&block(vec![&other_1]), 7, &next(&s2, 2));
+        assert!(m.has_ready(), "sequence 2 is now the next one");
+        assert_eq!(m.candidates(10), vec![s2]);
+        // A stale committed next never moves a signer back (insert keeps the larger one).
+        let mut m = Mempool::new(limits());
+        m.insert(tx(4, 5, 100), 1, 5).unwrap();
+        assert_eq!(m.insert(tx(4, 6, 100), 1, 4), Ok(true));
         assert!(m.has_ready());
-        assert_eq!(m.candidates(10).len(), 3, "the whole run");
-        // Another signer's commit moved this signer's next sequence past a gap: after a
-        // commit of sequence 0 (elsewhere), 1 and 2 are ready.
-        let mut m = Mempool::new(limits());
-        m.insert(tx(3, 1, 100), 1, 0).unwrap();
-        assert!(!m.has_ready());
-        let block = Block {
-            header: tracechain_types::BlockHeader {
-                chain_id: ChainId::new("t").unwrap(),
-                height: 1,
-                view: 0,
-                parent: Hash::default(),
-                timestamp_ms: 1,
-                tx_root: Hash::default(),
-                state_root: Hash::default(),
-                proposer: PublicKey([0; 32]),
-                validator_set_hash: Hash::default(),
-            },
-            txs: vec![tx(3, 0, 100).tx().clone()],
-        };
-        m.committed(&block, 2, |_| 1);
-        assert!(m.has_ready(), "sequence 1 is now the next one");
-        assert_eq!(m.candidates(10).len(), 1);
     }
 
     #[test]

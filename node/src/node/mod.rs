@@ -26,7 +26,7 @@ use tracechain_consensus::{
 use tracechain_contracts::genesis::Genesis;
 use tracechain_network::{Channel, NetConfig, NetEvent, NetLimits, NetworkHandle, Peer};
 use tracechain_storage::{ChainIdentity, GenesisBatch, Store, StoreOptions, Tip};
-use tracechain_types::{Block, ChainId, Ed25519, Hash, PublicKey, SecretKey};
+use tracechain_types::{Block, ChainId, Ed25519, Hash, PublicKey, SecretKey, ValidatorSet};
 
 use crate::cmd::keys as keyfile;
 use crate::config::{GenesisFile, NodeConfig};
@@ -58,6 +58,13 @@ pub struct ChainStatus {
     pub view: u64,
 }
 
+/// The highest height reported by at least `f + 1` of `reported` (one per validator): at least
+/// one of them is honest. 0 when fewer than `f + 1` reported.
+pub fn agreed_height(mut reported: Vec<u64>, f: usize) -> u64 {
+    reported.sort_unstable_by(|a, b| b.cmp(a));
+    reported.get(f).copied().unwrap_or(0)
+}
+
 /// State shared by the threads of a node.
 pub struct Shared {
     /// The config.
@@ -80,6 +87,7 @@ pub struct Shared {
     pub metrics: Metrics,
     mempool: Mutex<Mempool>,
     status: RwLock<ChainStatus>,
+    validators: RwLock<ValidatorSet>,
     peer_heights: Mutex<HashMap<PublicKey, u64>>,
     committed: watch::Sender<u64>,
     core: mpsc::Sender<CoreInput>,
@@ -119,16 +127,28 @@ impl Shared {
         lock(&self.peer_heights).insert(peer, height);
     }
 
-    /// The highest height a connected peer reported.
+    /// The highest height that at least f + 1 connected validators report (so at least one
+    /// honest validator reached it): a Byzantine peer's claim alone cannot make this node
+    /// believe it is behind. 0 when fewer than f + 1 validators reported.
     pub fn best_peer_height(&self) -> u64 {
+        let set = self.validators();
         let connected = self.net.connected();
         let heights = lock(&self.peer_heights);
-        connected
+        let reported: Vec<u64> = connected
             .iter()
+            .filter(|p| set.contains(p))
             .filter_map(|p| heights.get(p))
             .copied()
-            .max()
-            .unwrap_or(0)
+            .collect();
+        agreed_height(reported, set.max_faulty())
+    }
+
+    /// The validator set in force at the next height.
+    pub fn validators(&self) -> ValidatorSet {
+        self.validators
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Whether the node is behind its peers by more than one block.
@@ -146,7 +166,15 @@ impl Shared {
         let _ = self.core.try_send(CoreInput::MempoolChanged);
     }
 
-    fn on_commit(&self, block: &Block, tip: Tip, admitted: &[Instant], started: Instant) {
+    fn on_commit(
+        &self,
+        block: &Block,
+        tip: Tip,
+        next_set: ValidatorSet,
+        admitted: &[Instant],
+        started: Instant,
+    ) {
+        *self.validators.write().unwrap_or_else(|p| p.into_inner()) = next_set;
         {
             let mut s = self.status.write().unwrap_or_else(|p| p.into_inner());
             s.height = tip.height;
@@ -248,6 +276,7 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
         max_sync_response_bytes: cfg.p2p.max_sync_response_bytes,
         peer_send_queue: cfg.p2p.peer_send_queue,
         peer_inbound_queue: cfg.p2p.peer_inbound_queue,
+        peer_inbound_bytes: cfg.p2p.peer_inbound_bytes,
         peer_sync_requests: cfg.p2p.peer_sync_requests,
         redial_interval_ms: cfg.p2p.redial_interval_ms,
         sync_timeout_ms: cfg.p2p.sync_timeout_ms,
@@ -270,6 +299,7 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
         max_txs: cfg.mempool.max_txs,
         max_bytes: cfg.mempool.max_bytes,
         max_per_signer: cfg.mempool.max_per_signer,
+        max_bytes_per_signer: cfg.mempool.max_bytes_per_signer,
         max_outcomes: cfg.mempool.max_remembered_outcomes,
     };
     let shared = Arc::new(Shared {
@@ -289,6 +319,15 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
             view: persisted.record.view,
         }),
         peer_heights: Mutex::new(HashMap::new()),
+        validators: RwLock::new(
+            store
+                .current_sets()?
+                .iter()
+                .rev()
+                .find(|(from, _)| *from <= tip.height + 1)
+                .map(|(_, s)| s.clone())
+                .unwrap_or_else(|| genesis.validators.clone()),
+        ),
         committed,
         core: core_tx.clone(),
         genesis: genesis.clone(),
@@ -304,7 +343,9 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
     let admission = admission::start(shared.clone(), gossip_tx)?;
     runtime.spawn(admission::gossip(shared.clone(), gossip_rx));
 
-    // Network events → consensus thread / admission / sync server.
+    // Network events → consensus thread / admission / sync server. Sync answers read the
+    // store on blocking threads, at most `peer_sync_requests` of them at once over all peers.
+    let sync_serving = Arc::new(tokio::sync::Semaphore::new(cfg.p2p.peer_sync_requests));
     {
         let shared = shared.clone();
         let core_tx = core_tx.clone();
@@ -338,7 +379,14 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
                         reply,
                     } => {
                         let shared = shared.clone();
+                        let Ok(permit) = sync_serving.clone().try_acquire_owned() else {
+                            let _ = reply.send(tracechain_types::encode(
+                                &sync_proto::SyncResponse::Error("busy".into()),
+                            ));
+                            continue;
+                        };
                         tokio::task::spawn_blocking(move || {
+                            let _permit = permit;
                             let resp = match sync_proto::decode_request(&bytes) {
                                 Some(req) => sync_proto::serve(
                                     &shared.store,
@@ -478,7 +526,11 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
         }
     });
     let _ = api_stop_tx.send(true);
-    let _ = core_tx.try_send(CoreInput::Shutdown);
+    // The queue may be full: wait for room (the consensus thread keeps draining it).
+    let _ = runtime.block_on(tokio::time::timeout(
+        Duration::from_secs(10),
+        core_tx.send(CoreInput::Shutdown),
+    ));
     admission.shutdown();
     net.shutdown();
     let _ = core_thread.join();
@@ -488,4 +540,23 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
         tracing::error!(error = %e, "node halted");
     }
     outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::agreed_height;
+
+    #[test]
+    fn one_byzantine_claim_does_not_make_a_node_behind() {
+        // n = 4, f = 1: a liar's huge height is ignored; two honest reports count.
+        assert_eq!(agreed_height(vec![1 << 60, 10, 10, 9], 1), 10);
+        assert_eq!(
+            agreed_height(vec![1 << 60], 1),
+            0,
+            "one report is not f + 1"
+        );
+        assert_eq!(agreed_height(vec![1 << 60, 12], 1), 12);
+        assert_eq!(agreed_height(vec![], 0), 0);
+        assert_eq!(agreed_height(vec![7], 0), 7, "n = 1: its own peer report");
+    }
 }
