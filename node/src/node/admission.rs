@@ -251,6 +251,14 @@ fn admit_batch(shared: &Shared, batch: Vec<Job>, gossip: &mpsc::UnboundedSender<
             }
             shared.mempool().remember_rejected(id, (**outcome).clone());
         }
+        match &answer {
+            Admitted::Refused { outcome, .. } => {
+                tracing::debug!(tx = %id, height = next_height - 1, ?outcome, "transaction refused")
+            }
+            a => {
+                tracing::debug!(tx = %id, height = next_height - 1, answer = ?a, "transaction admitted")
+            }
+        }
         let fresh = matches!(answer, Admitted::Pending(_));
         if fresh {
             changed = true;

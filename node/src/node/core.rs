@@ -156,7 +156,7 @@ impl Core {
                             && req.view == driver.replica().view()
                         {
                             self.waiting_proposal = None;
-                            self.propose(req, false)?;
+                            self.propose(req)?;
                         } else {
                             self.waiting_proposal = None;
                         }
@@ -229,7 +229,7 @@ impl Core {
 
     /// Build a block for `req` from the mempool. With nothing to propose at view 0 the request
     /// waits for transactions (ID2); above view 0 an empty block is proposed.
-    fn propose(&mut self, req: ProposalRequest, _first: bool) -> Result<(), Halt> {
+    fn propose(&mut self, req: ProposalRequest) -> Result<(), Halt> {
         let (block, exec) = self.build(&req)?;
         if block.txs.is_empty() && req.view == 0 {
             self.waiting_proposal = Some(req);
@@ -547,7 +547,7 @@ impl Timers for Core {
 
 impl Application for Core {
     fn request_proposal(&mut self, request: ProposalRequest) -> Result<(), Halt> {
-        self.propose(request, true)
+        self.propose(request)
     }
 
     fn validate_proposal(&mut self, height: u64, _view: u64, block: Block) -> Result<(), Halt> {
