@@ -394,7 +394,7 @@ fn check_component_chars(cs: Cset, part: &str) -> Result<(), (usize, char)> {
         // Up to two '=' of padding, only on a length that is a multiple of 3.
         let trimmed = part.trim_end_matches('=');
         let pads = part.len() - trimmed.len();
-        if pads > 0 && (pads > 2 || part.len() % 3 != 0) {
+        if pads > 0 && (pads > 2 || !part.len().is_multiple_of(3)) {
             return Err((trimmed.chars().count(), '='));
         }
         body = trimmed;

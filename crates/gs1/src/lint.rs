@@ -298,7 +298,7 @@ fn date(b: &[u8], d0: bool) -> Result<(), &'static str> {
     if !(1..=12).contains(&month) {
         return Err("month is not 01 to 12");
     }
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
     let max = match month {
         2 if leap => 29,
         2 => 28,
@@ -342,7 +342,7 @@ fn piece_of_total(b: &[u8]) -> Result<(), &'static str> {
     if !b.iter().all(u8::is_ascii_digit) {
         return Err("must be digits");
     }
-    if b.is_empty() || b.len() % 2 != 0 {
+    if b.is_empty() || !b.len().is_multiple_of(2) {
         return Err("piece and total must have the same length");
     }
     let (piece, total) = b.split_at(b.len() / 2);
@@ -417,7 +417,11 @@ fn primes(n: usize) -> Vec<u32> {
     let mut out: Vec<u32> = Vec::with_capacity(n);
     let mut k = 2u32;
     while out.len() < n {
-        if out.iter().take_while(|p| *p * *p <= k).all(|p| k % p != 0) {
+        if out
+            .iter()
+            .take_while(|p| *p * *p <= k)
+            .all(|p| !k.is_multiple_of(*p))
+        {
             out.push(k);
         }
         k += 1;
