@@ -142,6 +142,10 @@ pub struct P2pConfig {
     pub ban_ms: u64,
     /// How long transactions are gathered into one gossip batch (ms).
     pub gossip_batch_ms: u64,
+    /// Incoming connections in their handshake at once.
+    pub max_pending_connections: u32,
+    /// Established connections per peer.
+    pub max_connections_per_peer: u32,
     /// Network events waiting for the node.
     pub events_queue: usize,
 }
@@ -165,6 +169,8 @@ impl Default for P2pConfig {
             max_penalties: l.max_penalties,
             ban_ms: l.ban_ms,
             gossip_batch_ms: 5,
+            max_pending_connections: l.max_pending_connections,
+            max_connections_per_peer: l.max_connections_per_peer,
             events_queue: 65_536,
         }
     }
@@ -382,6 +388,13 @@ impl NodeConfig {
         positive("p2p.status_poll_ms", p.status_poll_ms)?;
         positive("p2p.max_penalties", p.max_penalties as u64)?;
         positive("p2p.gossip_batch_ms", p.gossip_batch_ms)?;
+        positive(
+            "p2p.max_pending_connections",
+            p.max_pending_connections as u64,
+        )?;
+        if p.max_connections_per_peer < 2 {
+            bail!("config key p2p.max_connections_per_peer must be at least 2 (two peers may dial each other at once)");
+        }
         positive("p2p.events_queue", p.events_queue as u64)?;
         if p.max_tx_batch_bytes < self.mempool.max_tx_bytes + 16 {
             bail!("config key p2p.max_tx_batch_bytes must hold one transaction of mempool.max_tx_bytes");

@@ -34,7 +34,7 @@ pub use libp2p::core::Multiaddr;
 use libp2p::identity::{self, PeerId};
 use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
-use libp2p::{allow_block_list, noise, tcp, yamux, StreamProtocol, Swarm};
+use libp2p::{allow_block_list, connection_limits, noise, tcp, yamux, StreamProtocol, Swarm};
 use tokio::sync::{mpsc, oneshot};
 use tracechain_types::PublicKey;
 
@@ -74,6 +74,11 @@ pub struct NetLimits {
     pub max_penalties: u32,
     /// How long a penalised peer is refused (ms).
     pub ban_ms: u64,
+    /// Incoming connections still in their handshake (before Noise names the peer) at once;
+    /// more are refused.
+    pub max_pending_connections: u32,
+    /// Established connections per peer (two: both sides may dial at once).
+    pub max_connections_per_peer: u32,
 }
 
 impl Default for NetLimits {
@@ -91,6 +96,8 @@ impl Default for NetLimits {
             sync_timeout_ms: 10_000,
             max_penalties: 3,
             ban_ms: 60_000,
+            max_pending_connections: 64,
+            max_connections_per_peer: 2,
         }
     }
 }
@@ -319,6 +326,7 @@ pub fn peer_id_of(key: &PublicKey) -> Result<PeerId, NetError> {
 #[behaviour(prelude = "libp2p::swarm::derive_prelude")]
 struct Behaviour {
     allow: allow_block_list::Behaviour<allow_block_list::AllowedPeers>,
+    limits: connection_limits::Behaviour,
     streams: libp2p_stream::Behaviour,
 }
 
@@ -352,6 +360,11 @@ pub fn start(
         .map_err(|e| NetError::Transport(e.to_string()))?
         .with_behaviour(|_| Behaviour {
             allow: allow_block_list::Behaviour::default(),
+            limits: connection_limits::Behaviour::new(
+                connection_limits::ConnectionLimits::default()
+                    .with_max_pending_incoming(Some(cfg.limits.max_pending_connections))
+                    .with_max_established_per_peer(Some(cfg.limits.max_connections_per_peer)),
+            ),
             streams: libp2p_stream::Behaviour::new(),
         })
         .map_err(|e| NetError::Transport(e.to_string()))?

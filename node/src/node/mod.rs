@@ -282,6 +282,8 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
         sync_timeout_ms: cfg.p2p.sync_timeout_ms,
         max_penalties: cfg.p2p.max_penalties,
         ban_ms: cfg.p2p.ban_ms,
+        max_pending_connections: cfg.p2p.max_pending_connections,
+        max_connections_per_peer: cfg.p2p.max_connections_per_peer,
     };
     let (net, mut net_events) = tracechain_network::start(
         key.seed(),
