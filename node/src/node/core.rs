@@ -21,8 +21,8 @@ use tracechain_consensus::{
 };
 use tracechain_contracts::state_keys;
 use tracechain_contracts::{
-    execute_block, execute_transaction, state_tree_update, BlockCache, BlockContext,
-    BlockExecution, ErrorCode, Overlay, ParentTree, StateView, VerifiedTx,
+    execute_transaction, state_tree_update, BlockCache, BlockContext, BlockExecution, ErrorCode,
+    Overlay, ParentTree, StateView,
 };
 use tracechain_network::Channel;
 use tracechain_storage::CommitBatch;
@@ -30,6 +30,7 @@ use tracechain_types::{
     encode, Block, BlockHeader, CommitCertificate, Ed25519, Hash, PublicKey, ValidatorSet,
 };
 
+use super::execute::execute_on_tip;
 use super::mempool::Outcome;
 use super::sync_proto::{self, SyncRequest, SyncResponse};
 use super::{now_ms, Shared};
@@ -208,23 +209,18 @@ impl Core {
     }
 
     fn block_context(&self, height: u64, timestamp_ms: u64) -> Result<BlockContext, Halt> {
-        let validators = self.set_at(height)?;
-        Ok(BlockContext {
-            chain_id: self.shared.chain_id.clone(),
+        super::execute::context(
+            &self.shared.store,
+            &self.shared.chain_id,
+            &self.shared.genesis.params,
             height,
             timestamp_ms,
-            validators,
-            params: self.shared.genesis.params.clone(),
-        })
+        )
+        .map_err(halt)
     }
 
     fn set_at(&self, height: u64) -> Result<ValidatorSet, Halt> {
-        let sets = self.shared.store.current_sets().map_err(halt)?;
-        sets.iter()
-            .rev()
-            .find(|(from, _)| *from <= height)
-            .map(|(_, s)| s.clone())
-            .ok_or_else(|| halt(format!("no validator set known for height {height}")))
+        super::execute::set_at(&self.shared.store, height).map_err(halt)
     }
 
     /// Build a block for `req` from the mempool. With nothing to propose at view 0 the request
@@ -328,36 +324,16 @@ impl Core {
         Ok((Block { header, txs }, exec))
     }
 
-    /// Verify and execute a block against the committed state. `vote` applies this node's
-    /// own limits (block size) too: they decide its vote on a proposal, never whether a
-    /// certified block commits.
+    /// Verify and execute a block against the committed state ([`execute_on_tip`]); with
+    /// `vote`, this node's own size limit applies too.
     fn execute(&self, block: &Block, vote: bool) -> Result<BlockExecution, String> {
-        let size = encode(block).len();
-        if vote && size > self.shared.cfg.consensus.max_block_bytes {
-            return Err(format!("block of {size} bytes is over the limit"));
-        }
-        if !block.tx_root_matches() {
-            return Err("transaction root does not match".into());
-        }
-        let txs = VerifiedTx::verify_all(block.txs.clone(), &self.shared.chain_id, &Ed25519)
-            .map_err(|e| format!("transaction signature: {e}"))?;
-        let store = &*self.shared.store;
-        let tip = store.tip().map_err(|e| e.to_string())?;
-        if block.header.parent != tip.hash || block.header.height != tip.height + 1 {
-            return Err("not the child of the committed tip".into());
-        }
-        let ctx = self
-            .block_context(block.header.height, block.header.timestamp_ms)
-            .map_err(|h| h.0)?;
-        let exec = execute_block(&txs, &ctx, ParentTree::at(store, tip.height), store)
-            .map_err(|e| e.to_string())?;
-        if exec.state_root != block.header.state_root {
-            return Err(format!(
-                "state root {} is not the executed {}",
-                block.header.state_root, exec.state_root
-            ));
-        }
-        Ok(exec)
+        execute_on_tip(
+            &self.shared.store,
+            &self.shared.chain_id,
+            &self.shared.genesis.params,
+            block,
+            vote.then_some(self.shared.cfg.consensus.max_block_bytes),
+        )
     }
 
     fn on_synced(&mut self, from: PublicKey, result: Result<Vec<u8>, String>) {

@@ -9,6 +9,7 @@
 pub mod admission;
 pub mod api;
 pub mod core;
+pub mod execute;
 pub mod mempool;
 pub mod metrics;
 pub mod sync_proto;
