@@ -235,6 +235,9 @@ pub struct MempoolConfig {
     pub max_per_signer: u64,
     /// Most pending bytes of one signer.
     pub max_bytes_per_signer: usize,
+    /// Most pending transactions of keys that have committed nothing yet (new participants'
+    /// registrations), over all such keys.
+    pub max_newcomers: usize,
     /// Largest encoded transaction (bytes).
     pub max_tx_bytes: usize,
     /// Most heights ahead a transaction's expiry may lie.
@@ -254,6 +257,7 @@ impl Default for MempoolConfig {
             max_bytes: 256 * 1024 * 1024,
             max_per_signer: 1000,
             max_bytes_per_signer: 8 * 1024 * 1024,
+            max_newcomers: 10_000,
             max_tx_bytes: tracechain_types::tx::DEFAULT_MAX_TX_BYTES,
             max_expiry_window: 100_000,
             verify_batch: 256,
@@ -354,6 +358,10 @@ impl NodeConfig {
             "api.max_concurrent_requests",
             a.max_concurrent_requests as u64,
         )?;
+        positive(
+            "api.max_requests_per_client",
+            a.max_requests_per_client as u64,
+        )?;
         positive("api.rate_per_client", a.rate_per_client as u64)?;
         positive("api.burst_per_client", a.burst_per_client as u64)?;
         positive("api.max_tracked_clients", a.max_tracked_clients as u64)?;
@@ -380,7 +388,7 @@ impl NodeConfig {
         positive("p2p.peer_inbound_queue", p.peer_inbound_queue as u64)?;
         if p.peer_inbound_bytes < tracechain_consensus::MAX_MESSAGE_BYTES.max(p.max_tx_batch_bytes)
         {
-            bail!("config key p2p.peer_inbound_bytes must hold one largest consensus message and one transaction batch");
+            bail!("config key p2p.peer_inbound_bytes must hold the largest consensus message and the largest transaction batch");
         }
         positive("p2p.peer_sync_requests", p.peer_sync_requests as u64)?;
         positive("p2p.redial_interval_ms", p.redial_interval_ms)?;
@@ -434,6 +442,7 @@ impl NodeConfig {
         positive("mempool.max_txs", m.max_txs as u64)?;
         positive("mempool.max_bytes", m.max_bytes as u64)?;
         positive("mempool.max_per_signer", m.max_per_signer)?;
+        positive("mempool.max_newcomers", m.max_newcomers as u64)?;
         if m.max_bytes_per_signer < m.max_tx_bytes || m.max_bytes_per_signer > m.max_bytes {
             bail!("config key mempool.max_bytes_per_signer must be between mempool.max_tx_bytes and mempool.max_bytes");
         }

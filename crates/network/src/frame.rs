@@ -39,8 +39,16 @@ pub async fn read_frame<R: AsyncRead + Unpin>(
     if len > limit as u64 {
         return Err(FrameError::TooLarge { len, limit });
     }
-    let mut body = vec![0u8; len as usize];
-    io.read_exact(&mut body).await?;
+    // Grow with what arrives instead of allocating the announced length up front: a peer that
+    // announces a large frame and sends little of it holds only what it sent.
+    let mut body = Vec::with_capacity((len as usize).min(64 * 1024));
+    let got = io.take(len).read_to_end(&mut body).await?;
+    if (got as u64) < len {
+        return Err(FrameError::Io(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            format!("stream ended {got} bytes into a frame of {len}"),
+        )));
+    }
     Ok(body)
 }
 

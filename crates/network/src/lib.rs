@@ -96,7 +96,7 @@ impl Default for NetLimits {
             sync_timeout_ms: 10_000,
             max_penalties: 3,
             ban_ms: 60_000,
-            max_pending_connections: 64,
+            max_pending_connections: 256,
             max_connections_per_peer: 2,
         }
     }

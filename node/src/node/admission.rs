@@ -50,7 +50,9 @@ pub enum Admitted {
 
 enum Source {
     Api(oneshot::Sender<Admitted>),
-    Peer(PublicKey),
+    /// A peer's gossip, with the frame's inbound slot (released when the last transaction of
+    /// the frame is handled).
+    Peer(PublicKey, #[allow(dead_code)] Arc<InboundSlot>),
 }
 
 struct Job {
@@ -114,18 +116,24 @@ impl Admission {
                 return;
             }
         };
+        // The frame's place in the peer's inbound queue is held until admission has handled
+        // every transaction of it, so a peer's queued admission work counts against its
+        // inbound bounds (frames and bytes).
+        let slot = Arc::new(slot);
         for tx in txs {
             let size = encode(&tx).len();
             if size > max_tx {
-                self.shared
-                    .net
-                    .penalise(from, "transaction over the size limit");
+                // Over this node's limit, which may be lower than the sender's: not a fault.
                 continue;
+            }
+            let id = tx.id();
+            if self.shared.mempool().contains(&id) {
+                continue; // a replay or a second copy: nothing to do
             }
             let job = Job {
                 tx,
                 size,
-                source: Source::Peer(from),
+                source: Source::Peer(from, slot.clone()),
             };
             // Gossip is best effort: when admission is full the transaction is dropped here
             // (its submitter's node still holds it and it reaches the primary through it).
@@ -133,7 +141,6 @@ impl Admission {
                 break;
             }
         }
-        drop(slot);
     }
 
     /// Stop the thread.
@@ -214,7 +221,7 @@ fn admit_batch(shared: &Shared, batch: Vec<Job>, gossip: &mpsc::UnboundedSender<
     for (v, (size, source)) in verified.into_iter().zip(meta) {
         let (answer, encoded) = match v {
             Err(tx) => {
-                if let Source::Peer(p) = &source {
+                if let Source::Peer(p, _) = &source {
                     bad_peers.insert(*p);
                 }
                 let answer = Admitted::Refused {
@@ -272,7 +279,7 @@ fn admit_batch(shared: &Shared, batch: Vec<Job>, gossip: &mpsc::UnboundedSender<
                 }
                 let _ = reply.send(answer);
             }
-            Source::Peer(_) => {}
+            Source::Peer(..) => {}
         }
     }
     for p in bad_peers {
@@ -400,7 +407,7 @@ fn admit_one(
                 )),
             ),
         },
-        Err(InsertError::Full) => Admitted::Busy(id),
+        Err(InsertError::Full) | Err(InsertError::NewcomersFull) => Admitted::Busy(id),
     }
 }
 

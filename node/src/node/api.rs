@@ -256,8 +256,13 @@ async fn limits(
             .uri()
             .query()
             .is_some_and(|q| q.split('&').any(|kv| kv == "wait=commit"));
+    // A whole request (body included: a client trickling its body one byte at a time does
+    // not restart this clock) has `api.request_timeout_ms`, plus the wait it asked for.
+    let cfg = &api.shared.cfg.api;
+    let budget =
+        Duration::from_millis(cfg.request_timeout_ms + if waits { cfg.max_wait_ms } else { 0 });
     if waits {
-        return next.run(req).await;
+        return deadline(budget, next.run(req), cfg.request_timeout_ms).await;
     }
     let Ok(_permit) = api.in_flight.clone().try_acquire_owned() else {
         return ApiProblem::new(
@@ -271,7 +276,24 @@ async fn limits(
         )
         .into_response();
     };
-    next.run(req).await
+    deadline(budget, next.run(req), cfg.request_timeout_ms).await
+}
+
+async fn deadline(
+    budget: Duration,
+    work: impl std::future::Future<Output = Response>,
+    timeout_ms: u64,
+) -> Response {
+    match tokio::time::timeout(budget, work).await {
+        Ok(r) => r,
+        Err(_) => ApiProblem::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "E_REQUEST_TIMEOUT",
+            "Request timeout",
+            format!("the request did not complete within its time ({timeout_ms} ms to send it)"),
+        )
+        .into_response(),
+    }
 }
 
 /// Serve the API on `listener` until `stop` turns true.
@@ -514,11 +536,13 @@ async fn submit(
                     match tokio::time::timeout_at(deadline, commits.changed()).await {
                         Ok(Ok(())) => continue,
                         _ => {
-                            return Ok((
-                                StatusCode::ACCEPTED,
-                                Json(json!({ "tx_id": id.to_hex(), "status": "pending" })),
-                            )
-                                .into_response())
+                            // The wait ends: answer what is true now (it may have been
+                            // refused while a block was built, with no commit to wake us).
+                            let refused = api.shared.mempool().outcome(&id).cloned();
+                            if let Some(outcome) = refused {
+                                return Err(ApiProblem::from_outcome(422, &id, &outcome));
+                            }
+                            return tx_state(&api, id).await;
                         }
                     }
                 }

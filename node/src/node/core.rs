@@ -299,7 +299,7 @@ impl Core {
                 if let Outcome::Rejected { rule, .. } = &outcome {
                     self.shared.metrics.rejected(rule);
                 }
-                pool.reject(&id, outcome);
+                pool.reject_with_followers(&id, outcome);
             }
         }
         let combined = overlay.into_write_set();

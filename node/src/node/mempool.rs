@@ -32,6 +32,9 @@ pub struct PoolLimits {
     pub max_per_signer: u64,
     /// Most pending bytes of one signer.
     pub max_bytes_per_signer: usize,
+    /// Most pending transactions of keys that have committed nothing yet (registrations of
+    /// new participants), over all such keys.
+    pub max_newcomers: usize,
     /// Outcomes remembered.
     pub max_outcomes: usize,
 }
@@ -109,6 +112,8 @@ pub enum InsertError {
     /// A signer with nothing committed yet has its first transaction pending: the next waits
     /// until it commits (an unknown key cannot queue more than one transaction).
     FirstPending,
+    /// Too many keys that have committed nothing have a transaction pending.
+    NewcomersFull,
     /// The signer's pending bytes would exceed its share.
     SignerFull {
         /// The per-signer bound.
@@ -138,6 +143,8 @@ pub struct Mempool {
     signer_next: HashMap<PublicKey, u64>,
     /// Each pending signer's pending bytes.
     signer_bytes: HashMap<PublicKey, usize>,
+    /// Pending transactions of keys with nothing committed (sequence 0).
+    newcomers: usize,
     bytes: usize,
     outcomes: HashMap<Hash, Outcome>,
     outcome_order: VecDeque<Hash>,
@@ -163,6 +170,7 @@ impl Mempool {
             by_signer: BTreeMap::new(),
             signer_next: HashMap::new(),
             signer_bytes: HashMap::new(),
+            newcomers: 0,
             bytes: 0,
             outcomes: HashMap::new(),
             outcome_order: VecDeque::new(),
@@ -285,6 +293,12 @@ impl Mempool {
         if self.txs.len() >= self.limits.max_txs || self.bytes + size > self.limits.max_bytes {
             return Err(InsertError::Full);
         }
+        if body.sequence == 0 {
+            if self.newcomers >= self.limits.max_newcomers {
+                return Err(InsertError::NewcomersFull);
+            }
+            self.newcomers += 1;
+        }
         self.by_signer
             .entry(body.signer)
             .or_default()
@@ -315,6 +329,9 @@ impl Mempool {
         if let Some(b) = self.signer_bytes.get_mut(&body.signer) {
             *b -= e.size;
         }
+        if body.sequence == 0 {
+            self.newcomers -= 1;
+        }
         if let Some(seqs) = self.by_signer.get_mut(&body.signer) {
             seqs.remove(&body.sequence);
             if seqs.is_empty() {
@@ -334,6 +351,36 @@ impl Mempool {
             if let Some(old) = self.outcome_order.pop_front() {
                 self.outcomes.remove(&old);
             }
+        }
+    }
+
+    /// A signer's transaction was refused when a block was built: it leaves with `outcome`,
+    /// and so do the signer's later ones, which can no longer execute (their sequence follows
+    /// a transaction that will not commit).
+    pub fn reject_with_followers(&mut self, id: &Hash, outcome: Outcome) {
+        let Some(e) = self.txs.get(id) else { return };
+        let (signer, sequence) = (e.tx.tx().body.signer, e.tx.tx().body.sequence);
+        let later: Vec<(u64, Hash)> = self
+            .by_signer
+            .get(&signer)
+            .map(|s| s.range(sequence + 1..).map(|(q, h)| (*q, *h)).collect())
+            .unwrap_or_default();
+        self.reject(id, outcome);
+        for (q, h) in later {
+            self.reject(
+                &h,
+                Outcome::Rejected {
+                    rule: "R-D3".into(),
+                    code: "E_BAD_SEQUENCE".into(),
+                    detail: format!(
+                        "the signer's transaction with sequence {sequence} was refused; {q} can no longer execute"
+                    ),
+                    fields: vec![FieldOut {
+                        field: "sequence".into(),
+                        problem: format!("follows refused sequence {sequence}"),
+                    }],
+                },
+            );
         }
     }
 
@@ -456,6 +503,7 @@ mod tests {
             max_bytes: 10_000,
             max_per_signer: 4,
             max_bytes_per_signer: 9_995,
+            max_newcomers: 8,
             max_outcomes: 3,
         }
     }
@@ -574,10 +622,10 @@ mod tests {
         m.insert(tx(2, 0, 100), 996, 0).unwrap();
         let mut m = Mempool::new(limits());
         for s in 0..10u8 {
-            m.insert(tx(10 + s, 0, 100), 1, 0).unwrap();
+            m.insert(tx(10 + s, 2, 100), 1, 2).unwrap();
         }
         assert_eq!(
-            m.insert(tx(30, 0, 100), 1, 0),
+            m.insert(tx(30, 2, 100), 1, 2),
             Err(InsertError::Full),
             "count"
         );
@@ -654,6 +702,41 @@ mod tests {
         m.insert(tx(4, 5, 100), 1, 5).unwrap();
         assert_eq!(m.insert(tx(4, 6, 100), 1, 4), Ok(true));
         assert!(m.has_ready());
+    }
+
+    #[test]
+    fn a_refused_transaction_takes_its_signers_later_ones_with_it() {
+        let mut m = Mempool::new(limits());
+        let (a3, a4, a5) = (tx(1, 3, 100), tx(1, 4, 100), tx(1, 5, 100));
+        for t in [&a3, &a4, &a5] {
+            m.insert(t.clone(), 3_000, 3).unwrap();
+        }
+        m.reject_with_followers(&a3.id(), Outcome::Expired { expiry_height: 0 });
+        assert!(m.is_empty(), "nothing of the signer can execute any more");
+        assert!(
+            matches!(m.outcome(&a5.id()), Some(Outcome::Rejected { code, .. }) if code == "E_BAD_SEQUENCE")
+        );
+        // A corrected sequence 3 finds room (its share is free again).
+        assert_eq!(m.insert(tx(1, 3, 101), 3_000, 3), Ok(true));
+    }
+
+    #[test]
+    fn newcomers_have_a_bounded_share_of_the_pool() {
+        let mut m = Mempool::new(limits());
+        for s in 0..8u8 {
+            m.insert(tx(20 + s, 0, 100), 1, 0).unwrap();
+        }
+        assert_eq!(
+            m.insert(tx(40, 0, 100), 1, 0),
+            Err(InsertError::NewcomersFull)
+        );
+        assert_eq!(
+            m.insert(tx(41, 7, 100), 1, 7),
+            Ok(true),
+            "a known signer still enters"
+        );
+        m.reject(&tx(20, 0, 100).id(), Outcome::Expired { expiry_height: 0 });
+        assert_eq!(m.insert(tx(40, 0, 100), 1, 0), Ok(true), "room again");
     }
 
     #[test]

@@ -303,6 +303,7 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
         max_bytes: cfg.mempool.max_bytes,
         max_per_signer: cfg.mempool.max_per_signer,
         max_bytes_per_signer: cfg.mempool.max_bytes_per_signer,
+        max_newcomers: cfg.mempool.max_newcomers,
         max_outcomes: cfg.mempool.max_remembered_outcomes,
     };
     let shared = Arc::new(Shared {
