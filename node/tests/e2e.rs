@@ -611,6 +611,32 @@ fn the_transaction_api_answers_hostile_input_with_problems_and_stays_quiet() {
         let _ = s.read_to_string(&mut answer);
         assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     }
+    // A body trickled one byte at a time does not restart the clock: 408 within the budget.
+    {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(api.trim_start_matches("http://")).unwrap();
+        write!(s, "POST /v1/txs HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: 1000\r\n\r\n").unwrap();
+        let start = Instant::now();
+        let mut w = s.try_clone().unwrap();
+        let trickle = std::thread::spawn(move || {
+            for _ in 0..40 {
+                if w.write_all(b"a").is_err() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        });
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut answer = String::new();
+        let _ = s.read_to_string(&mut answer);
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+        assert!(
+            start.elapsed() < Duration::from_millis(4000),
+            "{:?}",
+            start.elapsed()
+        );
+        let _ = trickle.join();
+    }
     // Over its rate, a client gets 429 with Retry-After, not a failure.
     let mut limited = 0;
     for _ in 0..200 {
