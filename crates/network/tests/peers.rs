@@ -238,3 +238,72 @@ async fn an_oversized_frame_drops_its_sender_without_being_read() {
     assert!(gone.is_some(), "the connection is closed");
     assert!(!a.connected().contains(&key(2)));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_penalised_too_often_is_banned_for_a_while_then_let_back() {
+    let limits = NetLimits {
+        max_penalties: 3,
+        ban_ms: 1500,
+        ..limits()
+    };
+    let (a, mut a_ev) = start(
+        [1; 32],
+        NetConfig {
+            listen: "/ip4/127.0.0.1/tcp/0".parse().unwrap(),
+            peers: vec![Peer {
+                key: key(2),
+                addr: None,
+            }],
+            limits,
+        },
+        1024,
+    )
+    .unwrap();
+    let a_addr = loop {
+        if let Some(x) = a.listen_addrs().first() {
+            break x.clone();
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    let (_b, _b_ev, _) = node(
+        2,
+        vec![Peer {
+            key: key(1),
+            addr: Some(a_addr),
+        }],
+    )
+    .await;
+    next_matching(
+        &mut a_ev,
+        10,
+        |e| matches!(e, NetEvent::Connected(k) if *k == key(2)),
+    )
+    .await
+    .expect("connects");
+    a.penalise(key(2), "test fault 1");
+    a.penalise(key(2), "test fault 2");
+    let early = next_matching(&mut a_ev, 1, |e| matches!(e, NetEvent::Dropped { .. })).await;
+    assert!(early.is_none(), "two penalties are not a ban: {early:?}");
+    a.penalise(key(2), "test fault 3");
+    match next_matching(&mut a_ev, 5, |e| matches!(e, NetEvent::Dropped { .. })).await {
+        Some(NetEvent::Dropped { peer, reason }) => {
+            assert_eq!(peer, key(2));
+            assert!(reason.contains("3 penalties"), "{reason}");
+        }
+        other => panic!("not banned: {other:?}"),
+    }
+    // b redials every 100 ms; while banned it is refused, then let back.
+    let banned_at = std::time::Instant::now();
+    next_matching(
+        &mut a_ev,
+        10,
+        |e| matches!(e, NetEvent::Connected(k) if *k == key(2)),
+    )
+    .await
+    .expect("let back after the ban");
+    assert!(
+        banned_at.elapsed() >= Duration::from_millis(1000),
+        "reconnected {:?} after the ban began",
+        banned_at.elapsed()
+    );
+}
