@@ -28,12 +28,20 @@ fn limits() -> NetLimits {
 }
 
 async fn node(seed: u8, peers: Vec<Peer>) -> (NetworkHandle, mpsc::Receiver<NetEvent>, Multiaddr) {
+    node_with(seed, peers, limits()).await
+}
+
+async fn node_with(
+    seed: u8,
+    peers: Vec<Peer>,
+    limits: NetLimits,
+) -> (NetworkHandle, mpsc::Receiver<NetEvent>, Multiaddr) {
     let (h, ev) = start(
         [seed; 32],
         NetConfig {
             listen: "/ip4/127.0.0.1/tcp/0".parse().unwrap(),
             peers,
-            limits: limits(),
+            limits,
         },
         1024,
     )
@@ -246,25 +254,15 @@ async fn a_peer_penalised_too_often_is_banned_for_a_while_then_let_back() {
         ban_ms: 1500,
         ..limits()
     };
-    let (a, mut a_ev) = start(
-        [1; 32],
-        NetConfig {
-            listen: "/ip4/127.0.0.1/tcp/0".parse().unwrap(),
-            peers: vec![Peer {
-                key: key(2),
-                addr: None,
-            }],
-            limits,
-        },
-        1024,
+    let (a, mut a_ev, a_addr) = node_with(
+        1,
+        vec![Peer {
+            key: key(2),
+            addr: None,
+        }],
+        limits,
     )
-    .unwrap();
-    let a_addr = loop {
-        if let Some(x) = a.listen_addrs().first() {
-            break x.clone();
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    };
+    .await;
     let (_b, _b_ev, _) = node(
         2,
         vec![Peer {
