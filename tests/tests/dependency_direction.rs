@@ -14,6 +14,7 @@ const PURE: &[&str] = &[
     "tracechain-epcis",
     "tracechain-consensus",
     "tracechain-contracts",
+    "tracechain-workload",
 ];
 
 const FORBIDDEN: &[&str] = &[
@@ -37,6 +38,10 @@ const PURE_MAY_USE: &[(&str, &[&str])] = &[
     (
         "tracechain-contracts",
         &["tracechain-types", "tracechain-gs1"],
+    ),
+    (
+        "tracechain-workload",
+        &["tracechain-types", "tracechain-gs1", "tracechain-contracts"],
     ),
 ];
 
