@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: test demo prereqs fmt lint unit bench mutants mutants-screen mutants-tool
+.PHONY: test demo demo-stop demo-reset prereqs fmt lint unit bench mutants mutants-screen mutants-tool
 
 prereqs:
 	@scripts/prereqs.sh
@@ -16,9 +16,19 @@ test: prereqs
 	$(CARGO) test --workspace --doc --locked
 	$(CARGO) nextest run --workspace --locked --profile ci
 
-## A local consortium with sample data. Not available yet: see the README.
+## A local consortium with sample data: 4 validators and the platform's full node on
+## 127.0.0.1, the sample export flow loaded through the API (scripts/demo.sh). Run again, it
+## resumes the same chain.
 demo: prereqs
 	@scripts/demo.sh
+
+## Stop the demo's nodes, keeping their data.
+demo-stop:
+	@scripts/demo-stop.sh
+
+## Stop the demo's nodes and delete demo-data/.
+demo-reset:
+	@scripts/demo-stop.sh --reset
 
 ## Benchmarks (release build; results belong in docs/benchmarks.md).
 bench:

@@ -1,23 +1,85 @@
 #!/usr/bin/env bash
-# `make demo`: start a local 4-validator consortium with sample data.
+# `make demo`: a local consortium with sample data, on 127.0.0.1.
 #
-# The node runs (storage, network, consensus, transaction API); the one-command consortium with
-# its sample export flow is the next piece of work. Until it lands this script says so and exits
-# non-zero instead of pretending; it shows how to start a consortium by hand today.
+# Builds the node (release), writes a consortium of 4 validators (customs, tax, forex, market
+# regulation) and 1 full node (the cross-border platform's) under demo-data/network the first
+# time, starts every node in the background (logs in demo-data/logs, pids in demo-data/pids),
+# waits until they are ready, then loads the sample export flow through the API with the
+# participants' own keys (`tracechain demo load`). Running it again resumes the same chain:
+# nodes still running are left alone, stopped ones are started on their data, and the flow
+# loader sends only what is not on the chain yet. `make demo-stop` stops the nodes and keeps
+# the data; `make demo-reset` deletes it.
+#
+# Environment: DEMO_DIR (default ./demo-data), CARGO_TARGET_DIR (the build folder),
+# DEMO_API_PORT / DEMO_P2P_PORT (first ports of a new consortium, default 8101 / 27101),
+# TRACECHAIN_BIN (use this binary instead of building one; the tests do).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cat >&2 <<'TXT'
-make demo: the one-command consortium with sample data is NOT available yet.
+root=$PWD
+demo=${DEMO_DIR:-$root/demo-data}
+net=$demo/network
+api_port=${DEMO_API_PORT:-8101}
+p2p_port=${DEMO_P2P_PORT:-27101}
 
-The node itself runs. A consortium by hand (each node in its own terminal):
-  cargo build --release -p tracechain-node
-  target/release/tracechain genesis init --validators 4 --full-nodes 1 --out /tmp/tc
-  target/release/tracechain node run --config /tmp/tc/customs/config.toml      # and tax, forex,
-  #   market-regulation, platform-node
-  curl http://127.0.0.1:8101/v1/status
-Or a one-validator chain for trying the API alone:
-  target/release/tracechain node run --dev
-  target/release/tracechain tx submit --node http://127.0.0.1:8101 \
-      --key tracechain-dev/participants/producer.key RECORD.json --wait   # records: docs/api.md
+say() { printf 'demo: %s\n' "$*"; }
+
+if [ -n "${TRACECHAIN_BIN:-}" ]; then
+  bin=$TRACECHAIN_BIN
+else
+  bin=${CARGO_TARGET_DIR:-$root/target}/release/tracechain
+  say "building tracechain (release; the first build compiles RocksDB, 10+ minutes on 2 cores)"
+  cargo build --release --locked -q -p tracechain-node
+fi
+start=$(date +%s)
+
+mkdir -p "$demo/logs" "$demo/pids"
+if [ ! -f "$net/network.json" ]; then
+  if [ -e "$net" ] && [ -n "$(ls -A "$net" 2>/dev/null)" ]; then
+    say "$net exists without network.json (an interrupted set-up?): run make demo-reset, then make demo" >&2
+    exit 1
+  fi
+  say "writing a new consortium in $net"
+  "$bin" genesis init --validators 4 --full-nodes 1 --out "$net" \
+    --api-port "$api_port" --p2p-port "$p2p_port" >/dev/null
+else
+  say "resuming the consortium in $net"
+fi
+
+alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+started=()
+for cfg in "$net"/*/config.toml; do
+  name=$(basename "$(dirname "$cfg")")
+  pidfile=$demo/pids/$name.pid
+  if alive "$pidfile"; then
+    say "$name is running already (pid $(cat "$pidfile"))"
+    continue
+  fi
+  nohup "$bin" node run --config "$cfg" >>"$demo/logs/$name.log" 2>&1 &
+  echo $! >"$pidfile"
+  started+=("$name")
+done
+if [ ${#started[@]} -gt 0 ]; then
+  say "started ${started[*]}"
+  sleep 2
+  for name in "${started[@]}"; do
+    if ! alive "$demo/pids/$name.pid"; then
+      say "$name stopped right after starting; the end of demo-data/logs/$name.log:" >&2
+      tail -n 20 "$demo/logs/$name.log" >&2
+      say "(a port in use by another program? make demo-stop, then look at the log)" >&2
+      exit 1
+    fi
+  done
+fi
+
+"$bin" demo load --network "$net/network.json"
+
+cat <<TXT
+
+demo: the consortium is running ($(( $(date +%s) - start )) s after the build).
+  logs:       $demo/logs/<node>.log
+  stop:       make demo-stop      (keeps the chain; make demo resumes it)
+  start over: make demo-reset     (stops the nodes and deletes $demo)
+  submit your own records: $bin tx submit --node http://127.0.0.1:$((api_port + 4)) \\
+                --key $net/participants/producer.key RECORD.json --wait   (record JSON: docs/api.md)
 TXT
-exit 1

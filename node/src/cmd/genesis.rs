@@ -37,13 +37,15 @@ const VALIDATOR_AGENCIES: [(&str, Agency, &str); 4] = [
 
 /// Sample enterprise participants whose keys `genesis init` writes (they register through
 /// the chain like any participant).
-pub const SAMPLE_PARTICIPANTS: [&str; 6] = [
+pub const SAMPLE_PARTICIPANTS: [&str; 8] = [
     "producer",
     "platform",
     "logistics",
     "payment",
     "customs-broker",
     "overseas-warehouse",
+    "consumer-1",
+    "consumer-2",
 ];
 
 /// Options of `genesis init`.

@@ -1,5 +1,7 @@
 //! Operator commands.
 
+pub mod client;
+pub mod demo;
 pub mod epcis;
 pub mod genesis;
 pub mod gs1;

@@ -32,7 +32,7 @@ pub struct Cluster {
 }
 
 /// Ports `base..base + n` free for both API and p2p use (probed by binding).
-fn free_base(n: usize) -> u16 {
+pub fn free_base(n: usize) -> u16 {
     for _ in 0..200 {
         let base = 20_000 + (rand_u32() % 35_000) as u16;
         if (0..2 * n).all(|i| TcpListener::bind(("127.0.0.1", base + i as u16)).is_ok()) {

@@ -1,0 +1,246 @@
+//! What the client commands (`demo load`, `bench load`) share: reading `network.json` and
+//! the participants' keys, and the blocking HTTP calls of the transaction API.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use serde::Deserialize;
+use serde_json::Value;
+use tracechain_types::{encode, ChainId, Hash, PublicKey, SecretKey, Transaction};
+
+/// Largest `network.json` read (bytes).
+const MAX_NETWORK_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// One node of `network.json`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct NetNode {
+    /// Its name.
+    pub name: String,
+    /// `validator` or `full`.
+    pub role: String,
+    /// API base URL.
+    pub api: String,
+}
+
+/// `network.json` as `genesis init` writes it, with the folder it was read from.
+#[derive(Clone, Debug)]
+pub struct Network {
+    /// The folder of `network.json`.
+    pub dir: PathBuf,
+    /// Chain id.
+    pub chain_id: String,
+    /// Genesis hash (hex).
+    pub genesis_hash: String,
+    /// The nodes.
+    pub nodes: Vec<NetNode>,
+    /// Participant name → key file (absolute).
+    pub participants: BTreeMap<String, PathBuf>,
+}
+
+#[derive(Deserialize)]
+struct NetworkJson {
+    chain_id: String,
+    genesis_hash: String,
+    nodes: Vec<NetNode>,
+    participants: Vec<(String, String)>,
+}
+
+impl Network {
+    /// Read `network.json`.
+    pub fn read(path: &Path) -> anyhow::Result<Network> {
+        let meta =
+            std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
+        if meta.len() > MAX_NETWORK_FILE_BYTES {
+            bail!("{} is over {MAX_NETWORK_FILE_BYTES} bytes", path.display());
+        }
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let j: NetworkJson = serde_json::from_str(&text).with_context(|| {
+            format!(
+                "{} is not a network file written by `tracechain genesis init`",
+                path.display()
+            )
+        })?;
+        if j.nodes.is_empty() {
+            bail!("{} lists no node", path.display());
+        }
+        let dir = path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        Ok(Network {
+            participants: j
+                .participants
+                .into_iter()
+                .map(|(n, f)| (n, dir.join(f)))
+                .collect(),
+            dir,
+            chain_id: j.chain_id,
+            genesis_hash: j.genesis_hash,
+            nodes: j.nodes,
+        })
+    }
+
+    /// The chain id.
+    pub fn chain(&self) -> anyhow::Result<ChainId> {
+        ChainId::new(self.chain_id.clone()).map_err(|e| anyhow::anyhow!("chain id: {e}"))
+    }
+
+    /// A participant's key.
+    pub fn key(&self, name: &str) -> anyhow::Result<SecretKey> {
+        let file = self.participants.get(name).with_context(|| {
+            format!("network.json lists no participant {name} (written by a newer `genesis init`?)")
+        })?;
+        super::keys::read(file)
+    }
+}
+
+/// The blocking HTTP client of the transaction API.
+#[derive(Clone, Debug)]
+pub struct Api {
+    http: reqwest::blocking::Client,
+}
+
+/// The node's answer to a submission.
+#[derive(Clone, Debug)]
+pub enum Submitted {
+    /// Accepted into the pool (or committed already).
+    Accepted,
+    /// Refused: the HTTP status and the problem document.
+    Refused(u16, Value),
+}
+
+/// The state of a transaction at a node.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TxState {
+    /// In a block at this height.
+    Committed(u64),
+    /// In the pool.
+    Pending,
+    /// Refused or expired (the problem document).
+    Refused(Value),
+    /// Not known to the node.
+    Unknown,
+}
+
+impl Api {
+    /// A client whose requests time out after `timeout`.
+    pub fn new(timeout: Duration) -> anyhow::Result<Api> {
+        Ok(Api {
+            http: reqwest::blocking::Client::builder()
+                .timeout(timeout)
+                .build()?,
+        })
+    }
+
+    /// GET a JSON document (non-2xx is an error).
+    pub fn get_json(&self, url: &str) -> anyhow::Result<Value> {
+        let resp = self
+            .http
+            .get(url)
+            .send()
+            .with_context(|| format!("GET {url}"))?;
+        let status = resp.status();
+        let body: Value = resp
+            .json()
+            .with_context(|| format!("GET {url}: not JSON"))?;
+        if !status.is_success() {
+            bail!("GET {url}: {status}: {body}");
+        }
+        Ok(body)
+    }
+
+    /// `GET /v1/status`.
+    pub fn status(&self, base: &str) -> anyhow::Result<Value> {
+        self.get_json(&format!("{base}/v1/status"))
+    }
+
+    /// Whether `GET /readyz` answers 200.
+    pub fn ready(&self, base: &str) -> bool {
+        self.http
+            .get(format!("{base}/readyz"))
+            .send()
+            .is_ok_and(|r| r.status().is_success())
+    }
+
+    /// `(next_sequence, committed_next_sequence)` of `key` at the node.
+    pub fn sequences(&self, base: &str, key: &PublicKey) -> anyhow::Result<(u64, u64)> {
+        let v = self.get_json(&format!("{base}/v1/accounts/{}/sequence", key.to_hex()))?;
+        Ok((
+            v["next_sequence"].as_u64().context("no next_sequence")?,
+            v["committed_next_sequence"]
+                .as_u64()
+                .context("no committed_next_sequence")?,
+        ))
+    }
+
+    /// `POST /v1/txs` (Borsh).
+    pub fn submit(&self, base: &str, tx: &Transaction) -> anyhow::Result<Submitted> {
+        let url = format!("{base}/v1/txs");
+        let resp = self
+            .http
+            .post(&url)
+            .header("content-type", "application/octet-stream")
+            .body(encode(tx))
+            .send()
+            .with_context(|| format!("POST {url}"))?;
+        let code = resp.status();
+        let body: Value = resp
+            .json()
+            .with_context(|| format!("POST {url}: not JSON"))?;
+        Ok(if code.is_success() {
+            Submitted::Accepted
+        } else {
+            Submitted::Refused(code.as_u16(), body)
+        })
+    }
+
+    /// `GET /v1/txs/{id}`.
+    pub fn tx_state(&self, base: &str, id: &Hash) -> anyhow::Result<TxState> {
+        let url = format!("{base}/v1/txs/{}", id.to_hex());
+        let resp = self
+            .http
+            .get(&url)
+            .send()
+            .with_context(|| format!("GET {url}"))?;
+        let body: Value = resp
+            .json()
+            .with_context(|| format!("GET {url}: not JSON"))?;
+        Ok(match body["status"].as_str() {
+            Some("committed") => TxState::Committed(body["height"].as_u64().unwrap_or(0)),
+            Some("pending") => TxState::Pending,
+            Some("unknown") => TxState::Unknown,
+            _ => TxState::Refused(body),
+        })
+    }
+
+    /// Wait until every node answers `/readyz` with 200, printing who is still missing.
+    pub fn wait_ready(&self, nodes: &[NetNode], timeout: Duration) -> anyhow::Result<()> {
+        let start = Instant::now();
+        let mut said = Instant::now();
+        loop {
+            let missing: Vec<&str> = nodes
+                .iter()
+                .filter(|n| !self.ready(&n.api))
+                .map(|n| n.name.as_str())
+                .collect();
+            if missing.is_empty() {
+                return Ok(());
+            }
+            if start.elapsed() > timeout {
+                bail!(
+                    "not ready after {} s: {} (see their logs)",
+                    timeout.as_secs(),
+                    missing.join(", ")
+                );
+            }
+            if said.elapsed() > Duration::from_secs(5) {
+                eprintln!("waiting for {} to be ready", missing.join(", "));
+                said = Instant::now();
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
