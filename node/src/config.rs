@@ -77,6 +77,9 @@ pub struct ApiConfig {
     /// Requests waiting for a commit (`?wait=commit`) at once; more are 429. They do not count
     /// against `max_concurrent_requests`.
     pub max_waiting_requests: usize,
+    /// Transactions in one `POST /v1/txs/batch` (the body is bounded by `max_body_bytes`
+    /// too); more are 413.
+    pub max_batch_txs: usize,
 }
 
 impl Default for ApiConfig {
@@ -92,6 +95,7 @@ impl Default for ApiConfig {
             max_wait_ms: 30_000,
             request_timeout_ms: 10_000,
             max_waiting_requests: 1024,
+            max_batch_txs: 1000,
         }
     }
 }
@@ -367,6 +371,7 @@ impl NodeConfig {
         positive("api.max_tracked_clients", a.max_tracked_clients as u64)?;
         positive("api.request_timeout_ms", a.request_timeout_ms)?;
         positive("api.max_waiting_requests", a.max_waiting_requests as u64)?;
+        positive("api.max_batch_txs", a.max_batch_txs as u64)?;
         if a.max_body_bytes < 4 * self.mempool.max_tx_bytes / 3 + 64 {
             bail!("config key api.max_body_bytes must hold one base64 transaction of mempool.max_tx_bytes");
         }

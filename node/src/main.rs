@@ -59,6 +59,11 @@ enum Command {
         #[command(subcommand)]
         command: DemoCommand,
     },
+    /// Benchmarks against a running consortium.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
     /// GS1 EPCIS 2.0 documents: validate, hash events, map events onto tracechain records.
     Epcis {
         #[command(subcommand)]
@@ -221,6 +226,48 @@ enum DemoCommand {
 }
 
 #[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// Open-loop load: set up casts of signers, send pre-signed records of the standard mix at
+    /// --rate to every node, measure commit latency from the intended send time, then account
+    /// for every record in every node's blocks. Exit 0 when the accounting holds, 1 when not.
+    Load {
+        /// The consortium's network.json.
+        #[arg(long, value_name = "FILE")]
+        network: PathBuf,
+        /// Offered records per second.
+        #[arg(long)]
+        rate: f64,
+        /// Seconds the load runs (batches start during this time).
+        #[arg(long, value_parser = cmd::bench::seconds)]
+        duration: std::time::Duration,
+        /// The record mix: `standard` (the contracts benchmark's 18 records per batch).
+        #[arg(long, default_value = "standard")]
+        records: String,
+        /// Casts of signers (six each).
+        #[arg(long, default_value_t = 32)]
+        casts: usize,
+        /// Seed of the casts' keys (the same seed reuses the casts set up before).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Milliseconds between the phases of a batch.
+        #[arg(long, default_value_t = 2000)]
+        phase_gap_ms: u64,
+        /// Seconds to wait for the last commits once nothing more commits.
+        #[arg(long, value_parser = cmd::bench::seconds, default_value = "15")]
+        drain: std::time::Duration,
+        /// Also write the report as JSON to this file.
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
+        /// Most transactions per POST /v1/txs/batch.
+        #[arg(long, default_value_t = 1000)]
+        max_batch: usize,
+        /// Validators the ceiling divides by (default: those of network.json).
+        #[arg(long)]
+        validators: Option<usize>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum Gs1Command {
     /// Print the normalised identifier as JSON (exit 0), or one line saying what is wrong
     /// (exit 2).
@@ -290,6 +337,34 @@ fn main() -> ExitCode {
         } => cmd::demo::load(&cmd::demo::LoadOptions {
             network: &network,
             timeout: std::time::Duration::from_secs(timeout_s),
+        }),
+        Command::Bench {
+            command:
+                BenchCommand::Load {
+                    network,
+                    rate,
+                    duration,
+                    records,
+                    casts,
+                    seed,
+                    phase_gap_ms,
+                    drain,
+                    json,
+                    max_batch,
+                    validators,
+                },
+        } => cmd::bench::load(&cmd::bench::LoadOptions {
+            network,
+            rate,
+            duration,
+            records,
+            casts,
+            seed,
+            phase_gap: std::time::Duration::from_millis(phase_gap_ms),
+            drain,
+            json,
+            max_batch,
+            validators,
         }),
         Command::Keys {
             command: KeysCommand::Generate { out },

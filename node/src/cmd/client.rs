@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use serde::Deserialize;
 use serde_json::Value;
-use tracechain_types::{encode, ChainId, Hash, PublicKey, SecretKey, Transaction};
+use tracechain_types::{encode, ChainId, Hash, PublicKey, SecretKey, Transaction, TxBody};
+use tracechain_workload::{Stage, Step};
 
 /// Largest `network.json` read (bytes).
 const MAX_NETWORK_FILE_BYTES: u64 = 4 * 1024 * 1024;
@@ -241,6 +242,189 @@ impl Api {
                 said = Instant::now();
             }
             std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+/// A record the chain refused (the command's exit status 1, not 2).
+#[derive(Debug)]
+pub struct Refused(pub String);
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for Refused {}
+
+/// Called after each stage with its index, the stage, and each sent record's transaction id
+/// and height.
+pub type StageDone<'a> = dyn FnMut(usize, &Stage, &[(&Step, Hash, u64)]) -> anyhow::Result<()> + 'a;
+
+/// Heights a staged transaction stays valid.
+const EXPIRY_WINDOW: u64 = 100;
+
+/// Submits [`Stage`]s: each signer's records with consecutive sequences, a stage once the one
+/// before it is committed on every node.
+pub struct StageRunner<'a> {
+    /// The HTTP client.
+    pub api: &'a Api,
+    /// The chain signed for.
+    pub chain: &'a ChainId,
+    /// Every signer's key, by participant name.
+    pub keys: &'a BTreeMap<String, SecretKey>,
+    /// The API base URL a participant submits through.
+    pub node_of: &'a dyn Fn(&str) -> String,
+    /// How long to wait for a signer's pending records, and for each record to commit.
+    pub timeout: Duration,
+    /// Every node (each must have applied a stage before the next is sent).
+    pub nodes: &'a [NetNode],
+}
+
+impl StageRunner<'_> {
+    /// Each signer's committed next sequence, after its pending records (of a run that was
+    /// interrupted) committed or expired.
+    pub fn committed(&self) -> anyhow::Result<BTreeMap<String, u64>> {
+        let mut committed = BTreeMap::new();
+        for (name, key) in self.keys {
+            let base = (self.node_of)(name);
+            let start = Instant::now();
+            loop {
+                let (next, done) = self.api.sequences(&base, &key.public())?;
+                if next == done {
+                    committed.insert(name.clone(), done);
+                    break;
+                }
+                if start.elapsed() > self.timeout {
+                    bail!(
+                        "{name} still has pending records at {base} after {} s",
+                        self.timeout.as_secs()
+                    );
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        }
+        Ok(committed)
+    }
+
+    /// Submit the stages, skipping each signer's first `committed[signer]` records (on the
+    /// chain already); after each stage that sent something, `done(index, stage, records)`
+    /// with each sent record's transaction id and height.
+    pub fn run(
+        &self,
+        stages: &[Stage],
+        committed: &BTreeMap<String, u64>,
+        done: &mut StageDone<'_>,
+    ) -> anyhow::Result<()> {
+        let mut index: BTreeMap<String, u64> = BTreeMap::new();
+        for (i, stage) in stages.iter().enumerate() {
+            let mut sent: Vec<(&Step, String, Hash)> = Vec::new();
+            let mut heights: BTreeMap<String, u64> = BTreeMap::new();
+            for step in &stage.steps {
+                let seq = index.entry(step.signer.clone()).or_default();
+                let sequence = *seq;
+                *seq += 1;
+                if sequence < committed.get(&step.signer).copied().unwrap_or(0) {
+                    continue;
+                }
+                let key = self
+                    .keys
+                    .get(&step.signer)
+                    .with_context(|| format!("no key for {}", step.signer))?;
+                let base = (self.node_of)(&step.signer);
+                // A key's first transaction must commit before the node takes its next (the
+                // pool's newcomer rule): wait for it when it was sent in this stage.
+                if sequence == 1 {
+                    if let Some((_, b, id)) = sent.iter().find(|(s, _, _)| s.signer == step.signer)
+                    {
+                        self.wait_committed(b, id, step)?;
+                    }
+                }
+                let height = match heights.get(&base) {
+                    Some(h) => *h,
+                    None => {
+                        let h = self.api.status(&base)?["height"].as_u64().unwrap_or(0);
+                        heights.insert(base.clone(), h);
+                        h
+                    }
+                };
+                let tx = TxBody {
+                    signer: key.public(),
+                    sequence,
+                    expiry_height: height + EXPIRY_WINDOW,
+                    payload: step.payload.clone(),
+                }
+                .sign(self.chain, key);
+                match self.api.submit(&base, &tx)? {
+                    Submitted::Accepted => sent.push((step, base, tx.id())),
+                    Submitted::Refused(code, body) => {
+                        return Err(Refused(format!(
+                            "{} ({}): refused with {code}: {body}",
+                            step.label, step.signer
+                        ))
+                        .into())
+                    }
+                }
+            }
+            if sent.is_empty() {
+                continue;
+            }
+            let mut records = Vec::new();
+            for (step, base, id) in &sent {
+                let h = self.wait_committed(base, id, step)?;
+                records.push((*step, *id, h));
+            }
+            // The next stage's records are checked against the state of the node they are
+            // sent to: every node must have applied this stage first.
+            let top = records.iter().map(|r| r.2).max().unwrap_or(0);
+            for n in self.nodes {
+                self.wait_height(&n.api, top)?;
+            }
+            done(i, stage, &records)?;
+        }
+        Ok(())
+    }
+
+    /// Wait until the node at `base` has applied height `h`.
+    fn wait_height(&self, base: &str, h: u64) -> anyhow::Result<()> {
+        let start = Instant::now();
+        while self.api.status(base)?["height"].as_u64().unwrap_or(0) < h {
+            if start.elapsed() > self.timeout {
+                bail!(
+                    "{base} has not reached height {h} after {} s",
+                    self.timeout.as_secs()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(())
+    }
+
+    /// Wait until `id` is committed (its height), or fail when it is refused or the timeout
+    /// passes.
+    fn wait_committed(&self, base: &str, id: &Hash, step: &Step) -> anyhow::Result<u64> {
+        let start = Instant::now();
+        loop {
+            match self.api.tx_state(base, id)? {
+                TxState::Committed(h) => return Ok(h),
+                TxState::Refused(body) => {
+                    return Err(Refused(format!(
+                        "{} ({}): refused: {body}",
+                        step.label, step.signer
+                    ))
+                    .into())
+                }
+                TxState::Pending | TxState::Unknown => {}
+            }
+            if start.elapsed() > self.timeout {
+                bail!(
+                    "{} ({}) not committed after {} s (transaction {})",
+                    step.label,
+                    step.signer,
+                    self.timeout.as_secs(),
+                    id.to_hex()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(25));
         }
     }
 }

@@ -14,14 +14,14 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
-use tracechain_types::{Hash, PublicKey, SecretKey, TxBody};
-use tracechain_workload::{flow, Step};
+use tracechain_types::{PublicKey, SecretKey};
+use tracechain_workload::flow;
 
-use super::client::{Api, Network, Submitted, TxState};
+use super::client::{Api, Network, Refused, StageRunner};
 
 /// Options of `demo load`.
 #[derive(Debug)]
@@ -42,9 +42,6 @@ struct Loaded {
     height: u64,
 }
 
-/// Heights a demo transaction stays valid.
-const EXPIRY_WINDOW: u64 = 100;
-
 /// Run `demo load`.
 pub fn load(opts: &LoadOptions<'_>) -> ExitCode {
     match run(opts) {
@@ -59,15 +56,6 @@ pub fn load(opts: &LoadOptions<'_>) -> ExitCode {
         }
     }
 }
-
-#[derive(Debug)]
-struct Refused(String);
-impl std::fmt::Display for Refused {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::error::Error for Refused {}
 
 /// The node a participant submits through.
 fn node_of<'a>(net: &'a Network, participant: &str) -> &'a str {
@@ -106,27 +94,15 @@ fn run(opts: &LoadOptions<'_>) -> anyhow::Result<()> {
         flow::tea_export(&publics, crate::node::now_ms()).map_err(|e| anyhow::anyhow!("{e}"))?;
     let total: usize = stages.iter().map(|s| s.steps.len()).sum();
 
-    // Where each signer stands: wait for its pending records (a run that was interrupted)
-    // to commit or expire, then skip what is committed.
-    let mut committed: BTreeMap<String, u64> = BTreeMap::new();
-    for (name, key) in &keys {
-        let base = node_of(&net, name);
-        let start = Instant::now();
-        loop {
-            let (next, done) = api.sequences(base, &key.public())?;
-            if next == done {
-                committed.insert(name.clone(), done);
-                break;
-            }
-            if start.elapsed() > opts.timeout {
-                bail!(
-                    "{name} still has pending records at {base} after {} s",
-                    opts.timeout.as_secs()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
+    let runner = StageRunner {
+        api: &api,
+        chain: &chain,
+        keys: &keys,
+        node_of: &|name: &str| node_of(&net, name).to_string(),
+        timeout: opts.timeout,
+        nodes: &net.nodes,
+    };
+    let committed = runner.committed()?;
     let record_file = net.dir.join("demo-flow.json");
     let mut loaded: Vec<Loaded> = std::fs::read_to_string(&record_file)
         .ok()
@@ -144,57 +120,17 @@ fn run(opts: &LoadOptions<'_>) -> anyhow::Result<()> {
         );
     }
 
-    let mut index: BTreeMap<String, u64> = BTreeMap::new();
-    for (i, stage) in stages.iter().enumerate() {
-        let mut sent: Vec<(&Step, &str, Hash)> = Vec::new();
-        for step in &stage.steps {
-            let seq = index.entry(step.signer.clone()).or_default();
-            let sequence = *seq;
-            *seq += 1;
-            if sequence < committed.get(&step.signer).copied().unwrap_or(0) {
-                continue;
-            }
-            let key = &keys[&step.signer];
-            let base = node_of(&net, &step.signer);
-            // A key's first transaction must commit before the node takes its next (the
-            // pool's newcomer rule): wait for it when it was sent in this stage.
-            if sequence == 1 {
-                if let Some((_, b, id)) = sent.iter().find(|(s, _, _)| s.signer == step.signer) {
-                    wait_committed(&api, b, id, step, opts.timeout)?;
-                }
-            }
-            let height = api.status(base)?["height"].as_u64().unwrap_or(0);
-            let tx = TxBody {
-                signer: key.public(),
-                sequence,
-                expiry_height: height + EXPIRY_WINDOW,
-                payload: step.payload.clone(),
-            }
-            .sign(&chain, key);
-            match api.submit(base, &tx)? {
-                Submitted::Accepted => sent.push((step, base, tx.id())),
-                Submitted::Refused(code, body) => {
-                    return Err(Refused(format!(
-                        "{} ({}): refused with {code}: {body}",
-                        step.label, step.signer
-                    ))
-                    .into())
-                }
-            }
-        }
-        if sent.is_empty() {
-            continue;
-        }
+    let count = stages.len();
+    runner.run(&stages, &committed, &mut |i, stage, done| {
         let mut heights = Vec::new();
-        for (step, base, id) in &sent {
-            let h = wait_committed(&api, base, id, step, opts.timeout)?;
-            heights.push(h);
+        for (step, id, h) in done {
+            heights.push(*h);
             loaded.push(Loaded {
                 stage: stage.title.clone(),
                 label: step.label.clone(),
                 signer: step.signer.clone(),
                 tx_id: id.to_hex(),
-                height: h,
+                height: *h,
             });
         }
         let (lo, hi) = (
@@ -204,72 +140,21 @@ fn run(opts: &LoadOptions<'_>) -> anyhow::Result<()> {
         println!(
             "[{:>2}/{}] {} — {} records committed at height {}",
             i + 1,
-            stages.len(),
+            count,
             stage.title,
-            sent.len(),
+            done.len(),
             if lo == hi {
                 lo.to_string()
             } else {
                 format!("{lo}–{hi}")
             }
         );
-        // The next stage's records are checked against the state of the node they are sent
-        // to: every node must have applied this stage first.
-        for n in &net.nodes {
-            wait_height(&api, &n.api, hi, opts.timeout)?;
-        }
         std::fs::write(&record_file, serde_json::to_string_pretty(&loaded)? + "\n")
             .with_context(|| format!("writing {}", record_file.display()))?;
-    }
+        Ok(())
+    })?;
     where_to_look(&net, &loaded, &record_file);
     Ok(())
-}
-
-/// Wait until the node at `base` has applied height `h`.
-fn wait_height(api: &Api, base: &str, h: u64, timeout: Duration) -> anyhow::Result<()> {
-    let start = Instant::now();
-    while api.status(base)?["height"].as_u64().unwrap_or(0) < h {
-        if start.elapsed() > timeout {
-            bail!(
-                "{base} has not reached height {h} after {} s",
-                timeout.as_secs()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Ok(())
-}
-
-/// Wait until `id` is committed (its height), or fail when it is refused or `timeout` passes.
-fn wait_committed(
-    api: &Api,
-    base: &str,
-    id: &Hash,
-    step: &Step,
-    timeout: Duration,
-) -> anyhow::Result<u64> {
-    let start = Instant::now();
-    loop {
-        match api.tx_state(base, id)? {
-            TxState::Committed(h) => return Ok(h),
-            TxState::Refused(body) => {
-                return Err(
-                    Refused(format!("{} ({}): refused: {body}", step.label, step.signer)).into(),
-                )
-            }
-            TxState::Pending | TxState::Unknown => {}
-        }
-        if start.elapsed() > timeout {
-            bail!(
-                "{} ({}) not committed after {} s (transaction {})",
-                step.label,
-                step.signer,
-                timeout.as_secs(),
-                id.to_hex()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 fn where_to_look(net: &Network, loaded: &[Loaded], record_file: &Path) {

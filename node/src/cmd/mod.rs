@@ -1,5 +1,6 @@
 //! Operator commands.
 
+pub mod bench;
 pub mod client;
 pub mod demo;
 pub mod epcis;

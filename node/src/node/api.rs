@@ -334,6 +334,7 @@ fn router(shared: Arc<Shared>, admission: Admission) -> Router {
     };
     Router::new()
         .route("/v1/txs", post(submit))
+        .route("/v1/txs/batch", post(submit_batch))
         .route("/v1/txs/{id}", get(tx_status))
         .route("/v1/txs/{id}/proof", get(tx_proof))
         .route("/v1/accounts/{key}/sequence", get(sequence))
@@ -379,6 +380,33 @@ fn timed_out(e: &axum::extract::rejection::BytesRejection) -> bool {
     false
 }
 
+/// The problem of a body that could not be read: too slow (408), too large (413), or else.
+fn body_problem(api: &Api, e: &axum::extract::rejection::BytesRejection) -> ApiProblem {
+    if timed_out(e) {
+        ApiProblem::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "E_REQUEST_TIMEOUT",
+            "Request timeout",
+            format!(
+                "the body did not arrive within {} ms",
+                api.shared.cfg.api.request_timeout_ms
+            ),
+        )
+    } else if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiProblem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "E_BODY_TOO_LARGE",
+            "Body too large",
+            format!(
+                "the largest body is {} bytes",
+                api.shared.cfg.api.max_body_bytes
+            ),
+        )
+    } else {
+        ApiProblem::bad_request("E_BAD_BODY", e.body_text())
+    }
+}
+
 fn parse_id(s: &str) -> Result<Hash, ApiProblem> {
     s.parse::<Hash>().map_err(|_| {
         ApiProblem::bad_request("E_BAD_ID", "a transaction id is 64 hexadecimal characters")
@@ -419,31 +447,7 @@ async fn submit(
     } else {
         None
     };
-    let body = body.map_err(|e| {
-        if timed_out(&e) {
-            ApiProblem::new(
-                StatusCode::REQUEST_TIMEOUT,
-                "E_REQUEST_TIMEOUT",
-                "Request timeout",
-                format!(
-                    "the body did not arrive within {} ms",
-                    api.shared.cfg.api.request_timeout_ms
-                ),
-            )
-        } else if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiProblem::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "E_BODY_TOO_LARGE",
-                "Body too large",
-                format!(
-                    "the largest body is {} bytes",
-                    api.shared.cfg.api.max_body_bytes
-                ),
-            )
-        } else {
-            ApiProblem::bad_request("E_BAD_BODY", e.body_text())
-        }
-    })?;
+    let body = body.map_err(|e| body_problem(&api, &e))?;
     let wait = match query.wait.as_deref() {
         None => None,
         Some("commit") => Some(Duration::from_millis(
@@ -549,6 +553,77 @@ async fn submit(
             }
         },
     }
+}
+
+/// `POST /v1/txs/batch`: a Borsh `Vec<Transaction>` of at most `api.max_batch_txs`, each
+/// admitted as if posted alone (the same checks, in the body's order for one signer). The
+/// answer is 200 with one result per transaction, in order: `pending`, `committed`, `busy`
+/// (pool or admission queue full: send it again) or `refused` with the problem's status, code,
+/// rule and fields. A body that is not such a list is refused whole (400 / 413).
+async fn submit_batch(
+    State(api): State<Api>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> ApiResult {
+    let body = body.map_err(|e| body_problem(&api, &e))?;
+    let txs: Vec<Transaction> = decode(&body, api.shared.cfg.api.max_body_bytes).map_err(|e| {
+        ApiProblem::bad_request(
+            "E_MALFORMED_TX",
+            format!("not a canonically encoded list of signed transactions: {e}"),
+        )
+    })?;
+    let max = api.shared.cfg.api.max_batch_txs;
+    if txs.len() > max {
+        return Err(ApiProblem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "E_BATCH_TOO_LARGE",
+            "Batch too large",
+            format!("{} transactions; a batch holds at most {max}", txs.len()),
+        ));
+    }
+    let max_tx = api.shared.cfg.mempool.max_tx_bytes;
+    let mut answers = Vec::with_capacity(txs.len());
+    let mut admitting = Vec::with_capacity(txs.len());
+    for tx in txs {
+        let size = encode(&tx).len();
+        if size > max_tx {
+            answers.push(Some(json!({
+                "tx_id": tx.id().to_hex(),
+                "status": "refused",
+                "http_status": 413,
+                "code": "E_TX_TOO_LARGE",
+                "detail": format!("the transaction is {size} bytes; the largest is {max_tx}"),
+            })));
+        } else {
+            answers.push(None);
+            admitting.push(api.admission.submit(tx, size));
+        }
+    }
+    let mut admitted = futures::future::join_all(admitting).await.into_iter();
+    let results: Vec<Value> = answers
+        .into_iter()
+        .map(|a| {
+            a.unwrap_or_else(|| match admitted.next() {
+                Some(Admitted::Pending(id)) => json!({"tx_id": id.to_hex(), "status": "pending"}),
+                Some(Admitted::Committed(id)) => {
+                    json!({"tx_id": id.to_hex(), "status": "committed"})
+                }
+                Some(Admitted::Busy(id)) => json!({"tx_id": id.to_hex(), "status": "busy"}),
+                Some(Admitted::Refused {
+                    id,
+                    status,
+                    outcome,
+                }) => {
+                    let mut v = serde_json::to_value(&*outcome).unwrap_or_default();
+                    v["tx_id"] = Value::String(id.to_hex());
+                    v["status"] = Value::String("refused".into());
+                    v["http_status"] = json!(status);
+                    v
+                }
+                None => json!({"status": "busy"}),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "results": results })).into_response())
 }
 
 /// The state of `id` as a response: committed (200), pending (202), rejected or expired (the
