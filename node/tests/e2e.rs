@@ -648,3 +648,76 @@ fn the_transaction_api_answers_hostile_input_with_problems_and_stays_quiet() {
     }
     assert!(limited > 0, "the rate limit never answered 429");
 }
+
+#[test]
+fn a_batch_is_admitted_transaction_by_transaction_in_order_and_bounded() {
+    let mut c = Cluster::init(1, 0);
+    let v = c.validators()[0].clone();
+    let cfg = c.node_dir(&v).join("config.toml");
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("[api]\n", "[api]\nmax_batch_txs = 3\n");
+    std::fs::write(&cfg, text).unwrap();
+    c.start(&v);
+    c.wait_up(UP);
+    let url = format!("{}/v1/txs/batch", c.api(&v));
+    let http = reqwest::blocking::Client::new();
+    let post = |txs: &[tracechain_types::Transaction]| {
+        let r = http
+            .post(&url)
+            .header("content-type", "application/octet-stream")
+            .body(tracechain_types::encode(&txs.to_vec()))
+            .send()
+            .unwrap();
+        (r.status().as_u16(), r.json::<serde_json::Value>().unwrap())
+    };
+    let a = registration(&c.chain_id, &key(9, 1), 9_000_001, EXPIRY);
+    let b = registration(&c.chain_id, &key(9, 2), 9_000_002, EXPIRY);
+    let mut forged = registration(&c.chain_id, &key(9, 3), 9_000_003, EXPIRY);
+    forged.signature.0[0] ^= 1;
+
+    // Not a list of transactions; more than max_batch_txs.
+    let r = http.post(&url).body(vec![9u8, 9, 9]).send().unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let body: serde_json::Value = r.json().unwrap();
+    assert_eq!(body["code"], "E_MALFORMED_TX", "{body}");
+    let (code, body) = post(&[a.clone(), b.clone(), forged.clone(), a.clone()]);
+    assert_eq!(code, 413, "{body}");
+    assert_eq!(body["code"], "E_BATCH_TOO_LARGE", "{body}");
+    assert_eq!(
+        c.status(&v).unwrap()["mempool_txs"],
+        0,
+        "nothing of it admitted"
+    );
+
+    // One answer per transaction, in order; the forged one refused alone.
+    let (code, body) = post(&[a.clone(), forged.clone(), b.clone()]);
+    assert_eq!(code, 200, "{body}");
+    let results = body["results"].as_array().unwrap();
+    assert_eq!(results.len(), 3);
+    assert_eq!(results[0]["tx_id"], a.id().to_hex());
+    assert_eq!(results[0]["status"], "pending", "{body}");
+    assert_eq!(results[1]["tx_id"], forged.id().to_hex());
+    assert_eq!(results[1]["status"], "refused", "{body}");
+    assert!(
+        results[1]["code"].as_str().is_some_and(|s| !s.is_empty()),
+        "{body}"
+    );
+    assert_eq!(results[2]["tx_id"], b.id().to_hex());
+    assert_eq!(results[2]["status"], "pending", "{body}");
+
+    // Sent again (a client retrying): nothing twice in the chain.
+    let ids = vec![a.id().to_hex(), b.id().to_hex()];
+    wait_committed(&c, &v, &ids, UP);
+    let (code, body) = post(&[a.clone(), b.clone()]);
+    assert_eq!(code, 200, "{body}");
+    for r in body["results"].as_array().unwrap() {
+        assert_eq!(r["status"], "committed", "{body}");
+    }
+    let h = c.height(&v).unwrap();
+    let chain = c.chain_tx_ids(&v, h);
+    for id in &ids {
+        assert_eq!(chain.iter().filter(|t| *t == id).count(), 1, "{id} once");
+    }
+    assert!(!chain.contains(&forged.id().to_hex()));
+}

@@ -622,6 +622,8 @@ async fn send_node(
     let mut queue: std::collections::VecDeque<(usize, Vec<u8>)> = records.into();
     // (due, schedule index, bytes): sent before the queue's records, in schedule order.
     let mut retry: Vec<(u64, usize, Vec<u8>)> = Vec::new();
+    // Accepted and not yet seen committed: (sent at, schedule index, bytes).
+    let mut unconfirmed: Vec<(u64, usize, Vec<u8>)> = Vec::new();
     loop {
         let now = start.elapsed().as_micros() as u64;
         let next_due = retry
@@ -680,8 +682,11 @@ async fn send_node(
                 "HTTP error".into()
             }),
         };
+        let sent_at = now;
         let later = start.elapsed().as_micros() as u64 + RETRY_US;
         let Ok(mut b) = books.lock() else { return };
+        unconfirmed.retain(|u| b.committed_us[u.1].is_none());
+        let mut gap = false;
         match parsed {
             Ok(v) => {
                 let results = v["results"].as_array().cloned().unwrap_or_default();
@@ -689,7 +694,10 @@ async fn send_node(
                     let r = results.get(k).cloned().unwrap_or(Value::Null);
                     let code = r["code"].as_str().unwrap_or("?");
                     match r["status"].as_str() {
-                        Some("pending") | Some("committed") => b.accepted[i] = true,
+                        Some("pending") | Some("committed") => {
+                            b.accepted[i] = true;
+                            unconfirmed.push((sent_at, i, bytes));
+                        }
                         Some("busy") => {
                             *b.retried.entry("busy".into()).or_default() += 1;
                             retry.push((later, i, bytes));
@@ -697,6 +705,7 @@ async fn send_node(
                         _ if code == "E_BAD_SEQUENCE" && !b.accepted[i] => {
                             *b.retried.entry("R-D3 E_BAD_SEQUENCE".into()).or_default() += 1;
                             retry.push((later, i, bytes));
+                            gap = true;
                         }
                         _ => {
                             let key = format!("{} {code}", r["rule"].as_str().unwrap_or("-"));
@@ -709,6 +718,18 @@ async fn send_node(
                 *b.retried.entry(e).or_default() += batch.len();
                 retry.extend(batch.into_iter().map(|(i, bytes)| (later, i, bytes)));
             }
+        }
+        // A gap: an earlier record accepted by the node may have been lost with it (killed
+        // before it passed the record on). Send again what is unconfirmed after a second.
+        if gap {
+            let (old, young): (Vec<_>, Vec<_>) = unconfirmed
+                .drain(..)
+                .partition(|u| u.0 + 1_000_000 < sent_at);
+            unconfirmed = young;
+            *b.retried
+                .entry("unconfirmed before a gap".into())
+                .or_default() += old.len();
+            retry.extend(old.into_iter().map(|(_, i, bytes)| (sent_at, i, bytes)));
         }
     }
 }
