@@ -467,6 +467,8 @@ struct Books {
     rejected: BTreeMap<String, usize>,
     /// Sends that were answered "try again" (and were sent again), by reason.
     retried: BTreeMap<String, usize>,
+    /// When the last lane finished sending.
+    send_end: Option<Instant>,
 }
 
 async fn open_loop(
@@ -537,6 +539,9 @@ async fn open_loop(
     }
     for s in senders {
         s.await?;
+    }
+    if let Ok(mut b) = books.lock() {
+        b.send_end = Some(Instant::now());
     }
     done_sending.store(true, std::sync::atomic::Ordering::SeqCst);
     let end_height = watcher.await??;
@@ -632,11 +637,16 @@ async fn send_node(
             .chain(queue.front().map(|r| at[r.0]))
             .min();
         let Some(next_due) = next_due else { break };
-        if now > deadline && queue.is_empty() {
+        if now > deadline {
+            // Over time: what still waits here was never taken by a node (the generator's own
+            // backlog when the chain cannot keep up, or records answered "try again" until now).
             if let Ok(mut b) = books.lock() {
                 *b.rejected
                     .entry("given up after retries".into())
                     .or_default() += retry.len();
+                *b.rejected
+                    .entry("never sent: backlog at the deadline".into())
+                    .or_default() += queue.len();
             }
             break;
         }
@@ -791,7 +801,11 @@ async fn watch_commits(
                 .iter()
                 .zip(&b.committed_us)
                 .any(|(a, c)| *a && c.is_none());
-            if !open || last_progress.elapsed() > drain {
+            // Done when all is in, when nothing commits for `drain`, and at the latest
+            // 4 × `drain` after the last send (a run far over capacity would otherwise wait
+            // for its whole backlog).
+            let since_end = b.send_end.map(|t| t.elapsed()).unwrap_or_default();
+            if !open || last_progress.elapsed() > drain || since_end > 4 * drain {
                 return Ok(h);
             }
         }
