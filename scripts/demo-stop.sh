@@ -8,7 +8,8 @@ for pidfile in "$demo"/pids/*.pid; do
   [ -f "$pidfile" ] || continue
   name=$(basename "$pidfile" .pid)
   pid=$(cat "$pidfile")
-  if kill -0 "$pid" 2>/dev/null; then
+  # Only a tracechain node of this demo (a stale pid file may name another process).
+  if kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "node run --config $demo/"; then
     kill -TERM "$pid"
     for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     if kill -0 "$pid" 2>/dev/null; then

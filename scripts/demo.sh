@@ -45,7 +45,13 @@ else
   say "resuming the consortium in $net"
 fi
 
-alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# A pid file names a live node of this demo only if that process is a tracechain node run on
+# this demo's config (a stale pid file after a reboot may name another process).
+alive() {
+  [ -f "$1" ] || return 1
+  local pid; pid=$(cat "$1")
+  kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "node run --config $net/"
+}
 
 started=()
 for cfg in "$net"/*/config.toml; do

@@ -219,6 +219,7 @@ struct Ready {
     at_us: u64,
     node: usize,
     cast: usize,
+    role: usize,
     tx: Transaction,
 }
 
@@ -229,14 +230,22 @@ fn run(opts: &LoadOptions) -> anyhow::Result<Report> {
             opts.records
         );
     }
-    if opts.rate.is_nan()
-        || opts.rate <= 0.0
-        || opts.duration.is_zero()
-        || opts.casts == 0
-        || opts.max_batch == 0
-    {
-        bail!("--rate, --duration, --casts and --max-batch must be positive");
+    if !(opts.rate.is_finite() && opts.rate > 0.0 && opts.rate <= 1_000_000.0) {
+        bail!("--rate must be a number of records per second in (0, 1000000]");
     }
+    if opts.duration.is_zero() || opts.duration > Duration::from_secs(86_400) {
+        bail!("--duration must be positive and at most a day");
+    }
+    if opts.casts == 0 || opts.casts > 10_000 || opts.max_batch == 0 {
+        bail!("--casts must be 1-10000 and --max-batch positive");
+    }
+    if opts.phase_gap > Duration::from_secs(600) || opts.drain > Duration::from_secs(3600) {
+        bail!("--phase-gap-ms must be at most 600000 and --drain at most 3600");
+    }
+    if opts.rate * opts.duration.as_secs_f64() > 20_000_000.0 {
+        bail!("--rate × --duration is over 20,000,000 records: the schedule is signed in memory");
+    }
+
     let net = Network::read(&opts.network)?;
     let chain = net.chain()?;
     let api = Api::new(Duration::from_secs(30))?;
@@ -288,13 +297,32 @@ fn run(opts: &LoadOptions) -> anyhow::Result<Report> {
     };
     let stages =
         mix::setup(&publics, opts.casts, &regulators).map_err(|e| anyhow::anyhow!("{e}"))?;
+    // The casts of this seed are set up on this chain, all or none: a producer that signed
+    // anything has been through the whole set-up (it registered in the first stage, its
+    // material batch is the last).
     let committed = runner.committed()?;
+    let producers: Vec<u64> = (0..opts.casts)
+        .map(|c| committed[&mix::cast_names(c)[0]])
+        .collect();
     let t = Instant::now();
-    runner.run(&stages, &committed, &mut |_, stage, done| {
-        println!("set-up: {} ({} records)", stage.title, done.len());
-        Ok(())
-    })?;
-    println!("set-up of {} casts done in {:.1?}", opts.casts, t.elapsed());
+    if producers.iter().all(|&p| p > 0) {
+        println!(
+            "set-up: the {} casts of seed {} are on this chain already",
+            opts.casts, opts.seed
+        );
+    } else if producers.iter().any(|&p| p > 0) {
+        bail!(
+            "some casts of seed {} are set up on this chain and others not (another --casts earlier?): use another --seed",
+            opts.seed
+        );
+    } else {
+        // The regulators may have signed other records: their set-up records follow them.
+        runner.run_after(&stages, &committed, &mut |_, stage, done| {
+            println!("set-up: {} ({} records)", stage.title, done.len());
+            Ok(())
+        })?;
+        println!("set-up of {} casts done in {:.1?}", opts.casts, t.elapsed());
+    }
 
     // The schedule.
     let per_unit = mix::RECORDS_PER_UNIT as f64;
@@ -407,6 +435,7 @@ fn sign_all(
                             at_us: *at_us,
                             node: *node,
                             cast: *c,
+                            role: *r,
                             tx: body.clone().sign(chain, &keys[*c][*r]),
                         })
                         .collect::<Vec<_>>()
@@ -452,8 +481,9 @@ fn measure_verification(ready: &[Ready], chain: &ChainId, time: Duration) -> f64
     total as f64 / start.elapsed().as_secs_f64()
 }
 
-/// A cast's lane: its node and its records (schedule index, encoded transaction).
-type Lane = (usize, Vec<(usize, Vec<u8>)>);
+/// A cast's lane: its node and its records (schedule index, signer's role, encoded
+/// transaction).
+type Lane = (usize, Vec<(usize, usize, Vec<u8>)>);
 
 /// What the sender and the watcher share.
 #[derive(Default)]
@@ -496,7 +526,7 @@ async fn open_loop(
             .entry(r.cast)
             .or_insert_with(|| (r.node, Vec::new()))
             .1
-            .push((i, encode(&r.tx)));
+            .push((i, r.role, encode(&r.tx)));
     }
     let scheduled = at.len();
     let books = Arc::new(Mutex::new(books));
@@ -615,7 +645,7 @@ async fn open_loop(
 async fn send_node(
     http: reqwest::Client,
     base: String,
-    records: Vec<(usize, Vec<u8>)>,
+    records: Vec<(usize, usize, Vec<u8>)>,
     at: Vec<u64>,
     books: Arc<Mutex<Books>>,
     start: Instant,
@@ -623,13 +653,48 @@ async fn send_node(
     deadline: u64,
 ) {
     const RETRY_US: u64 = 300_000;
+    // A record accepted this long ago and not seen committed may have been lost with its node.
+    const UNCONFIRMED_US: u64 = 5_000_000;
     let url = format!("{base}/v1/txs/batch");
-    let mut queue: std::collections::VecDeque<(usize, Vec<u8>)> = records.into();
+    let role: HashMap<usize, usize> = records.iter().map(|r| (r.0, r.1)).collect();
+    let mut queue: std::collections::VecDeque<(usize, Vec<u8>)> = records
+        .into_iter()
+        .map(|(i, _, bytes)| (i, bytes))
+        .collect();
+    // Signers (roles) with a record refused for good: their later records can only leave a
+    // gap, so they are not sent (counted once each).
+    let mut dead: std::collections::HashSet<usize> = std::collections::HashSet::new();
+    let mut skipped = 0usize;
     // (due, schedule index, bytes): sent before the queue's records, in schedule order.
     let mut retry: Vec<(u64, usize, Vec<u8>)> = Vec::new();
     // Accepted and not yet seen committed: (sent at, schedule index, bytes).
     let mut unconfirmed: Vec<(u64, usize, Vec<u8>)> = Vec::new();
     loop {
+        if queue.is_empty() && retry.is_empty() {
+            // All sent: what a node accepted but did not commit is sent again (a node killed
+            // before it passed a record on loses it) until it commits or the deadline.
+            if let Ok(b) = books.lock() {
+                unconfirmed.retain(|u| b.committed_us[u.1].is_none());
+            }
+            let now = start.elapsed().as_micros() as u64;
+            if unconfirmed.is_empty() || now > deadline {
+                break;
+            }
+            let (old, young): (Vec<_>, Vec<_>) = unconfirmed
+                .drain(..)
+                .partition(|u| u.0 + UNCONFIRMED_US < now);
+            unconfirmed = young;
+            if old.is_empty() {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+            if let Ok(mut b) = books.lock() {
+                *b.retried
+                    .entry("unconfirmed at the end".into())
+                    .or_default() += old.len();
+            }
+            retry.extend(old.into_iter().map(|(_, i, bytes)| (now, i, bytes)));
+        }
         let now = start.elapsed().as_micros() as u64;
         let next_due = retry
             .iter()
@@ -658,7 +723,9 @@ async fn send_node(
         retry.sort_by_key(|r| r.1);
         let mut keep = Vec::new();
         for r in retry.drain(..) {
-            if r.0 <= now && batch.len() < max_batch {
+            if dead.contains(&role[&r.1]) {
+                skipped += 1;
+            } else if r.0 <= now && batch.len() < max_batch {
                 batch.push((r.1, r.2));
             } else {
                 keep.push(r);
@@ -667,8 +734,15 @@ async fn send_node(
         retry = keep;
         while batch.len() < max_batch && queue.front().is_some_and(|r| at[r.0] <= now) {
             if let Some(r) = queue.pop_front() {
-                batch.push(r);
+                if dead.contains(&role[&r.0]) {
+                    skipped += 1;
+                } else {
+                    batch.push(r);
+                }
             }
+        }
+        if batch.is_empty() {
+            continue;
         }
         // Borsh Vec<Transaction>: u32 count, then each transaction.
         let mut body = Vec::with_capacity(4 + batch.iter().map(|r| r.1.len()).sum::<usize>());
@@ -712,6 +786,19 @@ async fn send_node(
                             *b.retried.entry("busy".into()).or_default() += 1;
                             retry.push((later, i, bytes));
                         }
+                        // A later phase sent before the earlier one committed (the chain
+                        // was slow or down): send it again, as a client waiting would.
+                        _ if matches!(
+                            code,
+                            "E_UNKNOWN_TRACE_UNIT" | "E_CUSTOMS_GATE_MISSING_CATEGORIES"
+                        ) && !b.accepted[i] =>
+                        {
+                            *b.retried
+                                .entry(format!("waiting for an earlier phase: {code}"))
+                                .or_default() += 1;
+                            retry.push((later, i, bytes));
+                            gap = true;
+                        }
                         _ if code == "E_BAD_SEQUENCE" && !b.accepted[i] => {
                             *b.retried.entry("R-D3 E_BAD_SEQUENCE".into()).or_default() += 1;
                             retry.push((later, i, bytes));
@@ -720,6 +807,7 @@ async fn send_node(
                         _ => {
                             let key = format!("{} {code}", r["rule"].as_str().unwrap_or("-"));
                             *b.rejected.entry(key).or_default() += 1;
+                            dead.insert(role[&i]);
                         }
                     }
                 }
@@ -734,12 +822,19 @@ async fn send_node(
         if gap {
             let (old, young): (Vec<_>, Vec<_>) = unconfirmed
                 .drain(..)
-                .partition(|u| u.0 + 1_000_000 < sent_at);
+                .partition(|u| u.0 + UNCONFIRMED_US < sent_at);
             unconfirmed = young;
             *b.retried
                 .entry("unconfirmed before a gap".into())
                 .or_default() += old.len();
             retry.extend(old.into_iter().map(|(_, i, bytes)| (sent_at, i, bytes)));
+        }
+    }
+    if skipped > 0 {
+        if let Ok(mut b) = books.lock() {
+            *b.rejected
+                .entry("not sent: an earlier record of its signer was refused".into())
+                .or_default() += skipped;
         }
     }
 }
@@ -765,8 +860,7 @@ async fn watch_commits(
             Ok(v) => v["height"].as_u64().unwrap_or(h),
             Err(_) => {
                 k += 1;
-                tokio::time::sleep(Duration::from_millis(20)).await;
-                continue;
+                h
             }
         };
         while h < top {
@@ -893,7 +987,7 @@ async fn account(
 pub fn seconds(s: &str) -> Result<Duration, String> {
     s.parse::<f64>()
         .ok()
-        .filter(|v| *v > 0.0 && v.is_finite())
+        .filter(|v| *v > 0.0 && *v <= 1e7)
         .map(Duration::from_secs_f64)
         .ok_or_else(|| format!("{s}: expected a positive number of seconds"))
 }

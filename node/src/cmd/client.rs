@@ -206,9 +206,14 @@ impl Api {
             .get(&url)
             .send()
             .with_context(|| format!("GET {url}"))?;
+        let code = resp.status().as_u16();
         let body: Value = resp
             .json()
             .with_context(|| format!("GET {url}: not JSON"))?;
+        if matches!(code, 408 | 429 | 503) {
+            // Busy, rate limited, or the store unreadable for now: ask again.
+            return Ok(TxState::Pending);
+        }
         Ok(match body["status"].as_str() {
             Some("committed") => TxState::Committed(body["height"].as_u64().unwrap_or(0)),
             Some("pending") => TxState::Pending,
@@ -315,12 +320,34 @@ impl StageRunner<'_> {
         committed: &BTreeMap<String, u64>,
         done: &mut StageDone<'_>,
     ) -> anyhow::Result<()> {
+        self.submit_stages(stages, committed, &BTreeMap::new(), done)
+    }
+
+    /// Submit every record of the stages, each signer's first one at its committed next
+    /// sequence `base[signer]` (records it signed before are not the stages').
+    pub fn run_after(
+        &self,
+        stages: &[Stage],
+        base: &BTreeMap<String, u64>,
+        done: &mut StageDone<'_>,
+    ) -> anyhow::Result<()> {
+        self.submit_stages(stages, &BTreeMap::new(), base, done)
+    }
+
+    fn submit_stages(
+        &self,
+        stages: &[Stage],
+        committed: &BTreeMap<String, u64>,
+        base: &BTreeMap<String, u64>,
+        done: &mut StageDone<'_>,
+    ) -> anyhow::Result<()> {
         let mut index: BTreeMap<String, u64> = BTreeMap::new();
         for (i, stage) in stages.iter().enumerate() {
             let mut sent: Vec<(&Step, String, Hash)> = Vec::new();
             let mut heights: BTreeMap<String, u64> = BTreeMap::new();
             for step in &stage.steps {
-                let seq = index.entry(step.signer.clone()).or_default();
+                let first = base.get(&step.signer).copied().unwrap_or(0);
+                let seq = index.entry(step.signer.clone()).or_insert(first);
                 let sequence = *seq;
                 *seq += 1;
                 if sequence < committed.get(&step.signer).copied().unwrap_or(0) {
@@ -333,7 +360,7 @@ impl StageRunner<'_> {
                 let base = (self.node_of)(&step.signer);
                 // A key's first transaction must commit before the node takes its next (the
                 // pool's newcomer rule): wait for it when it was sent in this stage.
-                if sequence == 1 {
+                if first == 0 && sequence == 1 {
                     if let Some((_, b, id)) = sent.iter().find(|(s, _, _)| s.signer == step.signer)
                     {
                         self.wait_committed(b, id, step)?;
@@ -354,7 +381,15 @@ impl StageRunner<'_> {
                     payload: step.payload.clone(),
                 }
                 .sign(self.chain, key);
-                match self.api.submit(&base, &tx)? {
+                let mut answer = self.api.submit(&base, &tx)?;
+                let start = Instant::now();
+                // Busy or rate limited: the node asks to send again later.
+                while matches!(answer, Submitted::Refused(429, _)) && start.elapsed() < self.timeout
+                {
+                    std::thread::sleep(Duration::from_millis(500));
+                    answer = self.api.submit(&base, &tx)?;
+                }
+                match answer {
                     Submitted::Accepted => sent.push((step, base, tx.id())),
                     Submitted::Refused(code, body) => {
                         return Err(Refused(format!(

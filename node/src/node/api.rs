@@ -192,6 +192,11 @@ impl RateLimiter {
 
 impl RateLimiter {
     fn allow(&self, ip: IpAddr) -> bool {
+        self.allow_n(ip, 1.0)
+    }
+
+    /// Take `n` tokens of `ip`'s bucket (a batch pays one per transaction), or none.
+    fn allow_n(&self, ip: IpAddr, n: f64) -> bool {
         let now = Instant::now();
         let mut b = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         if b.len() >= self.max_clients && !b.contains_key(&ip) {
@@ -208,8 +213,8 @@ impl RateLimiter {
         let (tokens, last) = b.entry(ip).or_insert((self.burst, now));
         *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * self.rate).min(self.burst);
         *last = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
+        if *tokens >= n {
+            *tokens -= n;
             true
         } else {
             false
@@ -562,25 +567,48 @@ async fn submit(
 /// rule and fields. A body that is not such a list is refused whole (400 / 413).
 async fn submit_batch(
     State(api): State<Api>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> ApiResult {
     let body = body.map_err(|e| body_problem(&api, &e))?;
+    // The count first (Borsh: u32, little-endian): an oversized batch is refused before
+    // anything of it is decoded.
+    let max = api.shared.cfg.api.max_batch_txs;
+    let count = body
+        .get(..4)
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+        .ok_or_else(|| {
+            ApiProblem::bad_request("E_MALFORMED_TX", "a batch starts with its count")
+        })?;
+    if count > max {
+        return Err(ApiProblem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "E_BATCH_TOO_LARGE",
+            "Batch too large",
+            format!("{count} transactions; a batch holds at most {max}"),
+        ));
+    }
+    // The request paid one token of the client's rate; each further transaction pays one.
+    if count > 1 && !api.limiter.allow_n(peer.ip(), (count - 1) as f64) {
+        return Err(ApiProblem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "E_RATE_LIMITED",
+            "Rate limited",
+            format!(
+                "a batch counts one request per transaction against api.rate_per_client ({}/s, burst {})",
+                api.shared.cfg.api.rate_per_client, api.shared.cfg.api.burst_per_client
+            ),
+        ));
+    }
     let txs: Vec<Transaction> = decode(&body, api.shared.cfg.api.max_body_bytes).map_err(|e| {
         ApiProblem::bad_request(
             "E_MALFORMED_TX",
             format!("not a canonically encoded list of signed transactions: {e}"),
         )
     })?;
-    let max = api.shared.cfg.api.max_batch_txs;
-    if txs.len() > max {
-        return Err(ApiProblem::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "E_BATCH_TOO_LARGE",
-            "Batch too large",
-            format!("{} transactions; a batch holds at most {max}", txs.len()),
-        ));
-    }
     let max_tx = api.shared.cfg.mempool.max_tx_bytes;
+    let signers: std::collections::HashMap<Hash, PublicKey> =
+        txs.iter().map(|t| (t.id(), t.body.signer)).collect();
     let mut answers = Vec::with_capacity(txs.len());
     let mut admitting = Vec::with_capacity(txs.len());
     for tx in txs {
@@ -591,7 +619,9 @@ async fn submit_batch(
                 "status": "refused",
                 "http_status": 413,
                 "code": "E_TX_TOO_LARGE",
+                "rule": null,
                 "detail": format!("the transaction is {size} bytes; the largest is {max_tx}"),
+                "fields": [],
             })));
         } else {
             answers.push(None);
@@ -599,6 +629,9 @@ async fn submit_batch(
         }
     }
     let mut admitted = futures::future::join_all(admitting).await.into_iter();
+    // A signer's transaction answered busy leaves a gap its later ones in the batch were
+    // refused for: those are busy too (send them again after it), not refused.
+    let mut busy_signers = std::collections::BTreeSet::new();
     let results: Vec<Value> = answers
         .into_iter()
         .map(|a| {
@@ -607,7 +640,17 @@ async fn submit_batch(
                 Some(Admitted::Committed(id)) => {
                     json!({"tx_id": id.to_hex(), "status": "committed"})
                 }
-                Some(Admitted::Busy(id)) => json!({"tx_id": id.to_hex(), "status": "busy"}),
+                Some(Admitted::Busy(id)) => {
+                    if let Some(signer) = signers.get(&id) {
+                        busy_signers.insert(*signer);
+                    }
+                    json!({"tx_id": id.to_hex(), "status": "busy"})
+                }
+                Some(Admitted::Refused { id, .. })
+                    if signers.get(&id).is_some_and(|s| busy_signers.contains(s)) =>
+                {
+                    json!({"tx_id": id.to_hex(), "status": "busy"})
+                }
                 Some(Admitted::Refused {
                     id,
                     status,
