@@ -35,18 +35,14 @@ const VALIDATOR_AGENCIES: [(&str, Agency, &str); 4] = [
     ),
 ];
 
-/// Sample enterprise participants whose keys `genesis init` writes (they register through
-/// the chain like any participant).
-pub const SAMPLE_PARTICIPANTS: [&str; 8] = [
-    "producer",
-    "platform",
-    "logistics",
-    "payment",
-    "customs-broker",
-    "overseas-warehouse",
-    "consumer-1",
-    "consumer-2",
-];
+/// Sample participants whose keys `genesis init` writes: those of the demo's export flow other
+/// than the regulators (written per validating agency). They register through the chain like
+/// any participant.
+pub fn sample_participants() -> impl Iterator<Item = &'static str> {
+    tracechain_workload::flow::PARTICIPANTS
+        .into_iter()
+        .filter(|p| !p.ends_with("-regulator"))
+}
 
 /// Options of `genesis init`.
 #[derive(Debug, Clone)]
@@ -186,7 +182,7 @@ pub fn init(out: &Path, opts: &InitOptions) -> anyhow::Result<NetworkFile> {
             country: "CN".into(),
         });
     }
-    for name in SAMPLE_PARTICIPANTS {
+    for name in sample_participants() {
         let key = SecretKey::generate(&mut rand_core::OsRng);
         let file = format!("participants/{name}.key");
         write_key(&out.join(&file), &key)?;

@@ -56,21 +56,6 @@ pub fn submit(opts: &SubmitOptions<'_>) -> ExitCode {
     }
 }
 
-fn get_json(client: &reqwest::blocking::Client, url: &str) -> anyhow::Result<Value> {
-    let resp = client
-        .get(url)
-        .send()
-        .with_context(|| format!("GET {url}"))?;
-    let status = resp.status();
-    let body: Value = resp
-        .json()
-        .with_context(|| format!("GET {url}: not JSON"))?;
-    if !status.is_success() {
-        bail!("GET {url}: {status}: {body}");
-    }
-    Ok(body)
-}
-
 fn run(opts: &SubmitOptions<'_>) -> anyhow::Result<(bool, Value)> {
     let key = super::keys::read(opts.key)?;
     let meta = std::fs::metadata(opts.record)
@@ -93,7 +78,8 @@ fn run(opts: &SubmitOptions<'_>) -> anyhow::Result<(bool, Value)> {
     let client = reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(60))
         .build()?;
-    let status = get_json(&client, &format!("{base}/v1/status"))?;
+    let api = super::client::Api::new(Duration::from_secs(60))?;
+    let status = api.status(base)?;
     let chain_id = ChainId::new(
         status["chain_id"]
             .as_str()
@@ -110,10 +96,10 @@ fn run(opts: &SubmitOptions<'_>) -> anyhow::Result<(bool, Value)> {
         }
     }
     let height = status["height"].as_u64().context("status without height")?;
-    let seq = get_json(
-        &client,
-        &format!("{base}/v1/accounts/{}/sequence", key.public().to_hex()),
-    )?;
+    let seq = api.get_json(&format!(
+        "{base}/v1/accounts/{}/sequence",
+        key.public().to_hex()
+    ))?;
     let sequence = seq["next_sequence"]
         .as_u64()
         .context("sequence answer without next_sequence")?;
