@@ -83,8 +83,8 @@ fn genesis_init_writes_a_consortium_whose_configs_all_check() {
     let participants = net["participants"].as_array().unwrap();
     assert_eq!(
         participants.len(),
-        4 + 6,
-        "a regulator per agency and the sample enterprises"
+        4 + 8,
+        "a regulator per agency, the sample enterprises and two consumers"
     );
     for p in participants {
         assert!(out.join(p[1].as_str().unwrap()).exists());
