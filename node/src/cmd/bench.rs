@@ -791,7 +791,7 @@ async fn send_node(
                         _ if matches!(
                             code,
                             "E_UNKNOWN_TRACE_UNIT" | "E_CUSTOMS_GATE_MISSING_CATEGORIES"
-                        ) =>
+                        ) && !b.accepted[i] =>
                         {
                             *b.retried
                                 .entry(format!("waiting for an earlier phase: {code}"))
@@ -799,7 +799,10 @@ async fn send_node(
                             retry.push((later, i, bytes));
                             gap = true;
                         }
-                        _ if code == "E_BAD_SEQUENCE" => {
+                        // A record a node accepted before and now refuses was left out of
+                        // a block (or is in the chain): sending it again would only repeat
+                        // that, so its signer stops like any refused one.
+                        _ if code == "E_BAD_SEQUENCE" && !b.accepted[i] => {
                             *b.retried.entry("R-D3 E_BAD_SEQUENCE".into()).or_default() += 1;
                             retry.push((later, i, bytes));
                             gap = true;
