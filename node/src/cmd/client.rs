@@ -177,9 +177,14 @@ impl Api {
         ))
     }
 
-    /// `POST /v1/txs` (Borsh).
-    pub fn submit(&self, base: &str, tx: &Transaction) -> anyhow::Result<Submitted> {
-        let url = format!("{base}/v1/txs");
+    /// `POST /v1/txs{query}` with the Borsh bytes: the HTTP status and the JSON answer.
+    pub fn post_tx(
+        &self,
+        base: &str,
+        query: &str,
+        tx: &Transaction,
+    ) -> anyhow::Result<(u16, Value)> {
+        let url = format!("{base}/v1/txs{query}");
         let resp = self
             .http
             .post(&url)
@@ -187,14 +192,20 @@ impl Api {
             .body(encode(tx))
             .send()
             .with_context(|| format!("POST {url}"))?;
-        let code = resp.status();
+        let code = resp.status().as_u16();
         let body: Value = resp
             .json()
             .with_context(|| format!("POST {url}: not JSON"))?;
-        Ok(if code.is_success() {
+        Ok((code, body))
+    }
+
+    /// `POST /v1/txs` (Borsh): accepted, or refused with the status and problem.
+    pub fn submit(&self, base: &str, tx: &Transaction) -> anyhow::Result<Submitted> {
+        let (code, body) = self.post_tx(base, "", tx)?;
+        Ok(if (200..300).contains(&code) {
             Submitted::Accepted
         } else {
-            Submitted::Refused(code.as_u16(), body)
+            Submitted::Refused(code, body)
         })
     }
 

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use serde_json::Value;
-use tracechain_types::{encode, ChainId, Payload, TxBody};
+use tracechain_types::{ChainId, Payload, TxBody};
 
 /// Largest record file read (bytes).
 const MAX_RECORD_FILE_BYTES: u64 = 4 * 1024 * 1024;
@@ -75,9 +75,6 @@ fn run(opts: &SubmitOptions<'_>) -> anyhow::Result<(bool, Value)> {
         )
     })?;
     let base = opts.node.trim_end_matches('/');
-    let client = reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(60))
-        .build()?;
     let api = super::client::Api::new(Duration::from_secs(60))?;
     let status = api.status(base)?;
     let chain_id = ChainId::new(
@@ -110,20 +107,8 @@ fn run(opts: &SubmitOptions<'_>) -> anyhow::Result<(bool, Value)> {
         payload,
     }
     .sign(&chain_id, &key);
-    let mut url = format!("{base}/v1/txs");
-    if opts.wait {
-        url.push_str("?wait=commit");
-    }
-    let resp = client
-        .post(&url)
-        .header("content-type", "application/octet-stream")
-        .body(encode(&tx))
-        .send()
-        .with_context(|| format!("POST {url}"))?;
-    let code = resp.status();
-    let body: Value = resp
-        .json()
-        .with_context(|| format!("POST {url}: not JSON"))?;
-    let accepted = code.is_success() && (!opts.wait || body["status"] == "committed");
+    let query = if opts.wait { "?wait=commit" } else { "" };
+    let (code, body) = api.post_tx(base, query, &tx)?;
+    let accepted = (200..300).contains(&code) && (!opts.wait || body["status"] == "committed");
     Ok((accepted, body))
 }
