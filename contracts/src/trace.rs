@@ -416,6 +416,9 @@ pub struct HistoryPage {
     /// (category tag, envelope): the unit's records, then (for an item under a batch) its
     /// batch's, each in (category, height, tx id) order.
     pub records: Vec<(String, RecordEnvelope)>,
+    /// For each record of `records`, the position in `listings` of the listing it was read
+    /// from (the unit's, or its batch's): a record about both is listed once in each.
+    pub listed_in: Vec<usize>,
     /// Where the next page starts; `None` when every selected record was listed.
     pub next: Option<HistoryCursor>,
     /// How many records there are, and their running digest, for each unit listed (the unit,
@@ -458,6 +461,7 @@ pub fn history(state: &dyn StateView, code: &TraceCode, q: &HistoryQuery) -> Opt
         digital_link: n.digital_link(),
         unit,
         records: Vec::new(),
+        listed_in: Vec::new(),
         next: None,
         listings,
     };
@@ -473,11 +477,12 @@ pub fn history(state: &dyn StateView, code: &TraceCode, q: &HistoryQuery) -> Opt
             let entries = state.scan(prefix, after.as_deref(), room + 1);
             let more = entries.len() > room;
             for (k, _) in entries.into_iter().take(room) {
-                if let Some((cat, id)) = index_entry(&k, &codes) {
+                if let Some((listing, cat, id)) = index_entry(&k, &codes) {
                     let rk = state_keys::record(&id);
                     if let Some(b) = state.get_ref(&rk) {
                         page.records
                             .push((cat, decode_stored::<RecordEnvelope>(&rk, &b)));
+                        page.listed_in.push(listing);
                     }
                 }
                 after = Some(k);
@@ -508,18 +513,23 @@ pub fn history(state: &dyn StateView, code: &TraceCode, q: &HistoryQuery) -> Opt
     Some(page)
 }
 
-/// The (category, tx id) of a `tur/` key under one of `codes`.
-fn index_entry(key: &[u8], codes: &[NormalisedCode]) -> Option<(String, tracechain_types::Hash)> {
-    let base = codes
+/// The (position in `codes`, category, tx id) of a `tur/` key under one of `codes`.
+fn index_entry(
+    key: &[u8],
+    codes: &[NormalisedCode],
+) -> Option<(usize, String, tracechain_types::Hash)> {
+    let (listing, base) = codes
         .iter()
         .map(state_keys::unit_records)
-        .find(|p| key.starts_with(p))?;
+        .enumerate()
+        .find(|(_, p)| key.starts_with(p))?;
     let parts = state_keys::parts_after(key, &base)?;
     let [cat, last] = parts.as_slice() else {
         return None;
     };
     let id = <[u8; 32]>::try_from(last.get(8..40)?).ok()?;
     Some((
+        listing,
         String::from_utf8_lossy(cat).into_owned(),
         tracechain_types::Hash(id),
     ))

@@ -679,6 +679,8 @@ fn r_x4_attack_records_of_one_kind_cannot_hide_the_others_in_a_units_history() {
         // Every page says how many records the whole listing has (the unit's `tud/` count).
         assert_eq!(page.listings.len(), 1);
         assert_eq!(page.listings[0].1.count, 1 + 1 + 1200);
+        // A batch has one listing: every record is listed in it.
+        assert_eq!(page.listed_in, vec![0; page.records.len()]);
         ids.extend(page.records.iter().map(|(_, e)| e.tx_id));
         match page.next {
             Some(c) => q.after = Some(c),

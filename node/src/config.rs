@@ -80,6 +80,28 @@ pub struct ApiConfig {
     /// Transactions in one `POST /v1/txs/batch` (the body is bounded by `max_body_bytes`
     /// too); more are 413.
     pub max_batch_txs: usize,
+    /// How far a signed read's timestamp may be from this node's clock (ms), either side;
+    /// further is 401 `E_READ_STALE` (ADR 0080).
+    pub read_auth_window_ms: u64,
+    /// Signed reads remembered against replay within the window; when full of unexpired
+    /// ones, signed reads are 503 until some expire.
+    pub replay_cache_entries: usize,
+    /// Most records in one page of `GET /v1/trace/{code}`.
+    pub max_page_records: usize,
+    /// Largest file uploaded to `POST /v1/documents/check` (bytes); larger is 413.
+    pub max_document_bytes: usize,
+}
+
+impl ApiConfig {
+    /// The read API's limits.
+    pub fn read_config(&self) -> tracechain_api::ReadConfig {
+        tracechain_api::ReadConfig {
+            read_auth_window_ms: self.read_auth_window_ms,
+            replay_cache_entries: self.replay_cache_entries,
+            max_page_records: self.max_page_records,
+            max_document_bytes: self.max_document_bytes,
+        }
+    }
 }
 
 impl Default for ApiConfig {
@@ -96,6 +118,10 @@ impl Default for ApiConfig {
             request_timeout_ms: 10_000,
             max_waiting_requests: 1024,
             max_batch_txs: 1000,
+            read_auth_window_ms: tracechain_api::DEFAULT_READ_AUTH_WINDOW_MS,
+            replay_cache_entries: tracechain_api::DEFAULT_REPLAY_CACHE_ENTRIES,
+            max_page_records: tracechain_api::DEFAULT_MAX_PAGE_RECORDS,
+            max_document_bytes: tracechain_api::DEFAULT_MAX_DOCUMENT_BYTES,
         }
     }
 }
@@ -372,6 +398,9 @@ impl NodeConfig {
         positive("api.request_timeout_ms", a.request_timeout_ms)?;
         positive("api.max_waiting_requests", a.max_waiting_requests as u64)?;
         positive("api.max_batch_txs", a.max_batch_txs as u64)?;
+        a.read_config()
+            .validate()
+            .map_err(|e| anyhow::anyhow!("config key {e}"))?;
         if a.max_body_bytes < 4 * self.mempool.max_tx_bytes / 3 + 64 {
             bail!("config key api.max_body_bytes must hold one base64 transaction of mempool.max_tx_bytes");
         }

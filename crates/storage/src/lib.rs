@@ -40,6 +40,12 @@ use tracechain_types::{
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// Column family names.
+mod builder;
+mod snapshot;
+
+pub use builder::{BuildError, ChainBuilder};
+pub use snapshot::Snapshot;
+
 pub mod cf {
     /// Metadata: schema version, chain id, genesis hash, tip, current validator sets.
     pub const META: &str = "meta";

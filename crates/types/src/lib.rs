@@ -14,6 +14,7 @@ pub mod hash;
 pub mod listing;
 pub mod merkle;
 pub mod payload;
+pub mod read_auth;
 pub mod records;
 mod serde_str;
 pub mod state_map;

@@ -348,20 +348,21 @@ fn router(shared: Arc<Shared>, admission: Admission) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics))
-        .fallback(|| async {
-            ApiProblem::new(
-                StatusCode::NOT_FOUND,
-                "E_NOT_FOUND",
-                "Not found",
-                "no such endpoint",
-            )
-        })
+        .with_state(api.clone())
+        .merge(tracechain_api::router(Arc::new(
+            tracechain_api::ReadApi::new(
+                shared.store.clone(),
+                shared.chain_id.clone(),
+                cfg.read_config(),
+                tracechain_api::system_clock(),
+            ),
+        )))
+        .fallback(tracechain_api::not_found)
         .layer(middleware::from_fn_with_state(api.clone(), limits))
         .layer(DefaultBodyLimit::max(cfg.max_body_bytes))
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
             Duration::from_millis(cfg.request_timeout_ms),
         ))
-        .with_state(api)
 }
 
 /// Read from the store on a blocking thread.

@@ -32,7 +32,8 @@ pub use proof::{
     MAX_STATE_PROOF_BYTES, STATE_PROOF_VERSION,
 };
 pub use tree::{
-    Node, NodeKey, NodeReader, Slot, StaleNode, TreeError, TreeUpdate, Write, KEY_BITS, PAGE_LEVELS,
+    prove, Node, NodeKey, NodeReader, Slot, StaleNode, TreeError, TreeUpdate, Write, KEY_BITS,
+    PAGE_LEVELS,
 };
 
 use crate::hash::Hash;

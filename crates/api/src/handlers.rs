@@ -1,0 +1,723 @@
+//! The `/v1` read endpoints.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tracechain_contracts::lineage::{self, Direction, Node};
+use tracechain_contracts::query::trajectory::{self, Precision};
+use tracechain_contracts::trace::{self, HistoryCursor, HistoryQuery};
+use tracechain_contracts::trace_codes::{parse_digital_link, NormalisedCode};
+use tracechain_contracts::{
+    completeness, documents, query, recall, registry, scan, sensor, state_keys, IndexTag,
+    RecordEnvelope, RecordSource, StateView,
+};
+use tracechain_types::records::TraceCode;
+use tracechain_types::Hash;
+
+use crate::auth::Role;
+use crate::problem::Problem;
+use crate::proof::{ProofBase, RecordProof};
+use crate::{answer, Ctx, ReadApi};
+
+type Api = State<Arc<ReadApi>>;
+
+/// A path parameter, or the problem of one that does not decode (bad percent-encoding).
+fn path_param(p: Result<Path<String>, PathRejection>) -> Result<String, Problem> {
+    p.map(|Path(v)| v)
+        .map_err(|e| Problem::bad_request("E_BAD_PATH", e.body_text()))
+}
+
+/// The answer to a path no endpoint serves.
+pub async fn not_found() -> Problem {
+    Problem::not_found("E_NOT_FOUND", "no such endpoint")
+}
+
+/// Parse a trace code from a path segment: the normalised element string
+/// (`01{gtin14}10{batch}` or `01{gtin14}21{serial}`) or a GS1 Digital Link URI.
+pub(crate) fn parse_code(s: &str) -> Result<TraceCode, Problem> {
+    let bad = |why: String| {
+        Problem::bad_request("E_BAD_CODE", format!("{s:?} is not a trace code: {why}")).rule("R-I2")
+    };
+    let code = if s.starts_with("http://") || s.starts_with("https://") {
+        parse_digital_link(s).map_err(bad)?
+    } else {
+        let rest = s
+            .strip_prefix("01")
+            .ok_or_else(|| bad("an element string starts with AI 01".into()))?;
+        if rest.len() < 16 || !rest.is_char_boundary(14) {
+            return Err(bad("AI 01 takes 14 digits, then AI 10 or 21".into()));
+        }
+        let (gtin, tail) = rest.split_at(14);
+        if let Some(batch) = tail.strip_prefix("10") {
+            TraceCode::Batch {
+                gtin: gtin.into(),
+                batch: batch.into(),
+            }
+        } else if let Some(serial) = tail.strip_prefix("21") {
+            TraceCode::Item {
+                gtin: gtin.into(),
+                serial: serial.into(),
+            }
+        } else {
+            return Err(bad(
+                "after the GTIN comes AI 10 (batch) or 21 (serial)".into()
+            ));
+        }
+    };
+    NormalisedCode::new("code", &code).map_err(|p| {
+        bad(p
+            .iter()
+            .map(|f| format!("{}: {:?}", f.field, f.problem))
+            .collect::<Vec<_>>()
+            .join("; "))
+    })?;
+    Ok(code)
+}
+
+fn unknown_unit(code: &TraceCode) -> Problem {
+    Problem::not_found(
+        "E_UNKNOWN_UNIT",
+        format!("no trace unit {} is registered", code_text(code)),
+    )
+    .rule("R-I1")
+}
+
+fn code_text(code: &TraceCode) -> String {
+    NormalisedCode::new("code", code)
+        .map(|n| n.as_str().to_string())
+        .unwrap_or_else(|_| format!("{code:?}"))
+}
+
+/// Most records read to decide whether a participant took part in a unit.
+pub const MAX_PARTICIPATION_SCAN: usize = 100_000;
+
+/// Whether `key` took part in the unit `code` (or, for an item, in its batch): it registered
+/// it or signed a record filed under it (R-A5).
+fn took_part(state: &dyn StateView, code: &TraceCode, key: &tracechain_types::PublicKey) -> bool {
+    let Some((n, unit)) = query::unit(state, code) else {
+        return false;
+    };
+    if unit.registrant == *key {
+        return true;
+    }
+    let mut codes = vec![n];
+    if let Some(b) = unit
+        .batch
+        .as_ref()
+        .and_then(|b| NormalisedCode::new("batch", b).ok())
+    {
+        if query::unit(state, b.code()).is_some_and(|(_, u)| u.registrant == *key) {
+            return true;
+        }
+        codes.push(b);
+    }
+    let mut read = 0;
+    for c in &codes {
+        for (_, id) in trace::unit_record_index(state, c, MAX_PARTICIPATION_SCAN) {
+            read += 1;
+            if read > MAX_PARTICIPATION_SCAN {
+                return false;
+            }
+            if query::envelope(state, &id).is_some_and(|e| e.signer == *key) {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// Regulators read every unit, a participant the units it took part in, the public none
+/// (the public reads the consumer story).
+fn may_read_unit(ctx: &Ctx<'_>, code: &TraceCode) -> Result<(), Problem> {
+    match ctx.role {
+        Role::Regulator(_) => Ok(()),
+        Role::Participant(k) if took_part(&ctx.snap, code, &k) => Ok(()),
+        Role::Participant(_) => Err(Problem::forbidden(format!(
+            "this participant took part in no record of {}; its consumer story is at /v1/story/{}",
+            code_text(code),
+            code_text(code)
+        ))),
+        Role::Public => Err(Problem::forbidden(format!(
+            "a unit's records are read by regulators and the participants that took part in it (sign the read); the public story is at /v1/story/{}",
+            code_text(code)
+        ))),
+    }
+}
+
+fn hex_key(k: &tracechain_types::PublicKey) -> String {
+    k.to_hex()
+}
+
+/// The JSON of a record as stored, with its source.
+fn record_json(category: &str, env: &RecordEnvelope) -> Value {
+    let source = match env.source {
+        RecordSource::BulkImport { bulk_tx, index } => {
+            json!({"bulk_import": bulk_tx.to_hex(), "item": index})
+        }
+        _ => json!("transaction"),
+    };
+    json!({
+        "record_id": env.tx_id.to_hex(),
+        "category": category,
+        "signer": hex_key(&env.signer),
+        "height": env.height,
+        "timestamp_ms": env.timestamp_ms,
+        "source": source,
+        "payload": env.payload,
+    })
+}
+
+/// The inclusion proof of a stored record (its transaction, or its bulk import's).
+fn record_proof(
+    ctx: &Ctx<'_>,
+    env: &RecordEnvelope,
+    blocks: &mut BTreeMap<u64, Vec<tracechain_types::Transaction>>,
+    base: &mut ProofBase,
+) -> Result<RecordProof, Problem> {
+    let (tx_id, bulk_item) = match env.source {
+        RecordSource::BulkImport { bulk_tx, index } => (bulk_tx, Some(index)),
+        _ => (env.tx_id, None),
+    };
+    let loc = ctx
+        .snap
+        .tx_location(&tx_id)
+        .map_err(Problem::internal)?
+        .ok_or_else(|| Problem::internal(format!("record {} has no block", env.tx_id)))?;
+    if let std::collections::btree_map::Entry::Vacant(e) = blocks.entry(loc.height) {
+        let block = ctx
+            .snap
+            .block(loc.height)
+            .map_err(Problem::internal)?
+            .ok_or_else(|| Problem::internal(format!("no block at {}", loc.height)))?;
+        e.insert(block.txs);
+    }
+    ctx.add_header(base, loc.height)?;
+    RecordProof::build(
+        env.tx_id,
+        loc.height,
+        loc.index,
+        bulk_item,
+        &blocks[&loc.height],
+    )
+    .ok_or_else(|| Problem::internal("transaction index outside its block"))
+}
+
+fn encode_cursor(c: &HistoryCursor) -> String {
+    let mut b = (c.source as u32).to_be_bytes().to_vec();
+    b.extend_from_slice(&c.after);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+fn decode_cursor(s: &str) -> Result<HistoryCursor, Problem> {
+    let bad = || Problem::bad_request("E_BAD_CURSOR", "the cursor is not one this API gave");
+    let b = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s)
+        .map_err(|_| bad())?;
+    if b.len() < 4 || b.len() > 4 + 1024 {
+        return Err(bad());
+    }
+    let source = u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize;
+    Ok(HistoryCursor {
+        source,
+        after: b[4..].to_vec(),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TraceQuery {
+    cursor: Option<String>,
+    limit: Option<usize>,
+    category: Option<String>,
+}
+
+/// `GET /v1/trace/{code}`: a page of the unit's history (and, for an item, its batch's), each
+/// record with its inclusion proof, and the listing digests proven against the state root.
+pub(crate) async fn trace(
+    State(api): Api,
+    code: Result<Path<String>, PathRejection>,
+    q: Result<Query<TraceQuery>, axum::extract::rejection::QueryRejection>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let q = match q {
+        Ok(Query(q)) => q,
+        Err(e) => return Problem::bad_request("E_BAD_QUERY", e.body_text()).into_response(),
+    };
+    let code = match path_param(code).and_then(|c| parse_code(&c)) {
+        Ok(c) => c,
+        Err(p) => return p.into_response(),
+    };
+    let mut categories = Vec::new();
+    for c in q.category.iter().flat_map(|c| c.split(',')) {
+        match c.parse::<IndexTag>() {
+            Ok(t) => categories.push(t),
+            Err(_) => {
+                return Problem::bad_request(
+                    "E_BAD_QUERY",
+                    format!("unknown category {c:?} (P1 … C2, L, S1 …)"),
+                )
+                .into_response()
+            }
+        }
+    }
+    let after = match q.cursor.as_deref().map(decode_cursor).transpose() {
+        Ok(a) => a,
+        Err(p) => return p.into_response(),
+    };
+    let max = api.cfg.max_page_records;
+    let limit = q.limit.unwrap_or(max);
+    if limit == 0 || limit > max {
+        return Problem::bad_request("E_BAD_QUERY", format!("limit is 1..={max}")).into_response();
+    }
+    let path = uri.path().to_string();
+    let cat_param = q.category.clone();
+    answer(api, method, uri, headers, Bytes::new(), move |ctx| {
+        may_read_unit(ctx, &code)?;
+        let page = trace::history(
+            &ctx.snap,
+            &code,
+            &HistoryQuery {
+                categories,
+                after,
+                limit,
+            },
+        )
+        .ok_or_else(|| unknown_unit(&code))?;
+        let mut base = ctx.base()?;
+        let mut blocks = BTreeMap::new();
+        let mut records = Vec::with_capacity(page.records.len());
+        for ((cat, env), l) in page.records.iter().zip(&page.listed_in) {
+            let mut r = record_json(cat, env);
+            r["listing"] = json!(page.listings.get(*l).map(|(c, _)| c.clone()));
+            r["proof"] = serde_json::to_value(record_proof(ctx, env, &mut blocks, &mut base)?)
+                .map_err(Problem::internal)?;
+            records.push(r);
+        }
+        let mut listings = Vec::new();
+        for (c, d) in &page.listings {
+            let n = NormalisedCode::new("code", &parse_code(c)?)
+                .map_err(|_| Problem::internal("stored code"))?;
+            listings.push(json!({
+                "code": c,
+                "count": d.count,
+                "digest": d.digest.to_hex(),
+                "proof": ctx.fact(&state_keys::unit_digest(&n))?,
+            }));
+        }
+        let next = page.next.as_ref().map(|c| {
+            let mut q = format!("cursor={}&limit={limit}", encode_cursor(c));
+            if let Some(cat) = &cat_param {
+                q.push_str(&format!("&category={cat}"));
+            }
+            format!("{path}?{q}")
+        });
+        Ok(json!({
+            "unit": unit_json(ctx, &page.unit),
+            "digital_link": page.digital_link,
+            "records": records,
+            "listings": listings,
+            "next": next,
+            "proofs": base,
+        }))
+    })
+    .await
+}
+
+fn unit_json(ctx: &Ctx<'_>, u: &trace::TraceUnit) -> Value {
+    let producer = registry::load(&ctx.snap, &u.registrant);
+    json!({
+        "code": code_text(&u.code),
+        "mode": u.mode,
+        "product_name": u.product_name,
+        "registrant": hex_key(&u.registrant),
+        "producer_name": producer.as_ref().and_then(|p| p.registration.identity.public_name().map(str::to_string)),
+        "producer_country": producer.as_ref().map(|p| p.registration.country.clone()),
+        "registered_height": u.height,
+        "batch": u.batch.as_ref().map(code_text),
+    })
+}
+
+fn with_unit<T>(
+    ctx: &Ctx<'_>,
+    code: &TraceCode,
+    f: impl FnOnce(&Ctx<'_>) -> Option<T>,
+) -> Result<T, Problem> {
+    f(ctx).ok_or_else(|| unknown_unit(code))
+}
+
+macro_rules! unit_endpoint {
+    ($name:ident, $public:expr, |$ctx:ident, $code:ident| $body:block) => {
+        pub(crate) async fn $name(
+            State(api): Api,
+            code: Result<Path<String>, PathRejection>,
+            method: Method,
+            uri: Uri,
+            headers: HeaderMap,
+        ) -> Response {
+            let $code = match path_param(code).and_then(|c| parse_code(&c)) {
+                Ok(c) => c,
+                Err(p) => return p.into_response(),
+            };
+            answer(api, method, uri, headers, Bytes::new(), move |$ctx| {
+                if !$public {
+                    may_read_unit($ctx, &$code)?;
+                }
+                $body
+            })
+            .await
+        }
+    };
+}
+
+unit_endpoint!(completeness, false, |ctx, code| {
+    let r = with_unit(ctx, &code, |c| completeness::report(&c.snap, &code))?;
+    Ok(json!({ "report": r }))
+});
+
+unit_endpoint!(trajectory, true, |ctx, code| {
+    // The public reads the coarse trajectory (R-S5, ADR 0046); regulators and participants
+    // that took part read exact positions.
+    let exact = match ctx.role {
+        Role::Regulator(_) => true,
+        Role::Participant(k) => took_part(&ctx.snap, &code, &k),
+        Role::Public => false,
+    };
+    let precision = if exact {
+        Precision::Exact
+    } else {
+        Precision::Public
+    };
+    let t = with_unit(ctx, &code, |c| {
+        trajectory::trajectory_at(&c.snap, &code, precision)
+    })?;
+    Ok(trajectory_json(&t, exact))
+});
+
+fn trajectory_json(t: &trajectory::Trajectory, exact: bool) -> Value {
+    json!({
+        "precision": if exact { "exact" } else { "public" },
+        "points": t.points.iter().map(|p| json!({
+            "time_ms": p.time_ms,
+            "lat_e7": p.position.lat_e7,
+            "lon_e7": p.position.lon_e7,
+            "category": p.category.to_string(),
+            "record_id": p.tx_id.to_hex(),
+            "height": p.height,
+        })).collect::<Vec<_>>(),
+        "truncated": t.truncated,
+    })
+}
+
+unit_endpoint!(alerts, false, |ctx, code| {
+    with_unit(ctx, &code, |c| query::unit(&c.snap, &code))?;
+    let s = sensor::sensor_alerts(&ctx.snap, &code);
+    let v = scan::verdict(&ctx.snap, &code);
+    Ok(json!({
+        "sensor": s.iter().map(|a| format!("{a:?}")).collect::<Vec<_>>(),
+        "scan": v.as_ref().map(scan_json),
+    }))
+});
+
+fn scan_json(v: &scan::ScanVerdict) -> Value {
+    json!({
+        "count": v.count,
+        "scanners": v.scanners,
+        "first_scan_ms": v.first_scan_ms,
+        "destinations": v.destinations,
+        "suspicious": v.suspicious,
+        "why": v.why.iter().map(alert_text).collect::<Vec<_>>(),
+    })
+}
+
+fn alert_text(a: &scan::ScanAlert) -> String {
+    match a {
+        scan::ScanAlert::TooManyScans { count, threshold } => {
+            format!("scanned {count} times (more than {threshold})")
+        }
+        scan::ScanAlert::OutsideDestination {
+            country,
+            destinations,
+        } => format!(
+            "scanned in {country}, outside its destinations {}",
+            destinations.join(", ")
+        ),
+        scan::ScanAlert::FarFromPrevious { km, threshold_km } => {
+            format!("scanned {km} km from the previous scan (more than {threshold_km} km)")
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LineageQuery {
+    direction: Option<String>,
+}
+
+pub(crate) async fn lineage(
+    State(api): Api,
+    code: Result<Path<String>, PathRejection>,
+    q: Result<Query<LineageQuery>, axum::extract::rejection::QueryRejection>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let dir = match q.map(|Query(q)| q.direction) {
+        Ok(None) => Direction::Backward,
+        Ok(Some(d)) if d == "back" => Direction::Backward,
+        Ok(Some(d)) if d == "forward" => Direction::Forward,
+        Ok(Some(d)) => {
+            return Problem::bad_request(
+                "E_BAD_QUERY",
+                format!("direction is back or forward, not {d:?}"),
+            )
+            .into_response()
+        }
+        Err(e) => return Problem::bad_request("E_BAD_QUERY", e.body_text()).into_response(),
+    };
+    let code = match path_param(code).and_then(|c| parse_code(&c)) {
+        Ok(c) => c,
+        Err(p) => return p.into_response(),
+    };
+    answer(api, method, uri, headers, Bytes::new(), move |ctx| {
+        may_read_unit(ctx, &code)?;
+        let (n, _) = with_unit(ctx, &code, |c| query::unit(&c.snap, &code))?;
+        let t = lineage::reach(&ctx.snap, &Node::unit(&n), dir);
+        Ok(json!({
+            "direction": if dir == Direction::Backward { "back" } else { "forward" },
+            "nodes": t.nodes.iter().map(node_text).collect::<Vec<_>>(),
+            "links": t.links.iter().map(|(a, b, k)| json!({"from": node_text(a), "to": node_text(b), "kind": format!("{k:?}")})).collect::<Vec<_>>(),
+            "truncated": t.truncated,
+        }))
+    })
+    .await
+}
+
+fn node_text(n: &Node) -> String {
+    match n {
+        Node::Unit(c) => code_text(c),
+        Node::Sscc(s) => format!("00{s}"),
+        Node::Shipment(h) => format!("shipment:{}", h.to_hex()),
+    }
+}
+
+/// The consumer story (R-S4): what anyone may read about a unit.
+pub(crate) fn story_json(ctx: &Ctx<'_>, code: &TraceCode) -> Result<Value, Problem> {
+    let (n, u) = with_unit(ctx, code, |c| query::unit(&c.snap, code))?;
+    let rs = recall::status(&ctx.snap, code);
+    let at = i64::try_from(ctx.tip.timestamp_ms).unwrap_or(i64::MAX);
+    let mut anchors = Vec::new();
+    for c in query::self_and_batch(&ctx.snap, &n) {
+        for d in documents::documents_of(&ctx.snap, c.code()) {
+            if !anchors.iter().any(|a: &documents::AnchoredDocument| {
+                a.document_hash == d.document_hash && a.issuer == d.issuer
+            }) {
+                anchors.push(d);
+            }
+        }
+    }
+    let docs: Vec<Value> = anchors
+        .into_iter()
+        .map(|d| {
+            let issuer = registry::load(&ctx.snap, &d.issuer)
+                .and_then(|p| p.registration.identity.public_name().map(str::to_string));
+            let revoked = d.revoked.is_some();
+            let expired = d.valid_until_ms.is_some_and(|v| at >= v);
+            json!({
+                "document_hash": d.document_hash.to_hex(),
+                "type": d.document_type,
+                "issuer": hex_key(&d.issuer),
+                "issuer_name": issuer,
+                "competent": d.competent,
+                "anchored_ms": d.timestamp_ms,
+                "anchored_height": d.height,
+                "revoked": revoked,
+                "expired": expired,
+                "valid": !revoked && !expired && at >= d.valid_from_ms,
+            })
+        })
+        .collect();
+    let t = trajectory::trajectory_at(&ctx.snap, code, Precision::Public);
+    let report = completeness::report(&ctx.snap, code);
+    let customs = report.as_ref().and_then(|r| {
+        r.lines
+            .iter()
+            .find(|l| l.category == tracechain_types::Category::C2)
+            .map(|l| l.status)
+    });
+    Ok(json!({
+        "unit": unit_json(ctx, &u),
+        "digital_link": n.digital_link(),
+        "recall": rs.as_ref().map(|s| json!({
+            "recalled": s.recalled(),
+            "truncated": s.truncated,
+            "recalls": s.recalls.iter().map(|r| json!({
+                "issuer": hex_key(&r.issuer),
+                "reference": r.recall_ref,
+                "height": r.height,
+            })).collect::<Vec<_>>(),
+        })),
+        "customs_status_recorded": customs.map(|s| s == completeness::Status::Present),
+        "certificates": docs,
+        "trajectory": t.as_ref().map(|t| trajectory_json(t, false)),
+        "scans": scan::verdict(&ctx.snap, code).as_ref().map(scan_json),
+    }))
+}
+
+unit_endpoint!(story, true, |ctx, code| { story_json(ctx, &code) });
+
+unit_endpoint!(recall_status, true, |ctx, code| {
+    let s = with_unit(ctx, &code, |c| recall::status(&c.snap, &code))?;
+    Ok(json!({
+        "recalled": s.recalled(),
+        "truncated": s.truncated,
+        "recalls": s.recalls.iter().map(|r| json!({
+            "issuer": hex_key(&r.issuer),
+            "reference": r.recall_ref,
+            "height": r.height,
+        })).collect::<Vec<_>>(),
+    }))
+});
+
+unit_endpoint!(recall_impact, false, |ctx, code| {
+    // Simulate (R-S3): nothing is written; a regulator issues the recall as a signed
+    // transaction (`tracechain recall BATCH --issue`).
+    let i = with_unit(ctx, &code, |c| recall::impact(&c.snap, &code))?;
+    Ok(json!({
+        "batch": i.batch.as_ref().map(code_text),
+        "units": i.units,
+        "logistics_units": i.logistics_units,
+        "shipments": i.shipments.iter().map(Hash::to_hex).collect::<Vec<_>>(),
+        "countries": i.countries,
+        "warehouses": i.warehouses,
+        "retailers": i.retailers,
+        "orders": i.orders.iter().map(|o| json!({
+            "signer": hex_key(&o.signer),
+            "order_ref": o.order_ref,
+            "record_id": o.tx_id.to_hex(),
+        })).collect::<Vec<_>>(),
+        "complete": !i.truncated,
+        "not_reached": i.not_reached,
+    }))
+});
+
+fn document_json(ctx: &Ctx<'_>, h: &Hash) -> Result<Value, Problem> {
+    let at = i64::try_from(ctx.tip.timestamp_ms).unwrap_or(i64::MAX);
+    let v = documents::verify(&ctx.snap, h, at);
+    let mut anchors = Vec::new();
+    for a in &v.anchors {
+        let key = documents::document_key(h, &a.anchor.issuer);
+        anchors.push(json!({
+            "issuer": hex_key(&a.anchor.issuer),
+            "issuer_name": a.issuer_name,
+            "type": a.anchor.document_type,
+            "competent": a.competent,
+            "anchored_ms": a.anchor.timestamp_ms,
+            "anchored_height": a.anchor.height,
+            "record_id": a.anchor.tx_id.to_hex(),
+            "valid_from_ms": a.anchor.valid_from_ms,
+            "valid_until_ms": a.anchor.valid_until_ms,
+            "units": a.covered_units,
+            "revoked": a.revoked,
+            "revocation": a.anchor.revoked.as_ref().map(|r| json!({"reason": r.reason, "height": r.height, "timestamp_ms": r.timestamp_ms})),
+            "expired": a.expired,
+            "not_yet_valid": a.not_yet_valid,
+            "valid": a.valid,
+            "proof": ctx.fact(&key)?,
+        }));
+    }
+    Ok(json!({
+        "document_hash": h.to_hex(),
+        "anchored": !v.anchors.is_empty(),
+        "valid": v.valid,
+        "anchors": anchors,
+        "more": v.more,
+        "count": v.count.anchors,
+        "competent_count": v.count.competent,
+        "proofs": ctx.base()?,
+    }))
+}
+
+/// `GET /v1/documents/{hash}` (R-S1): public — a document's hash reveals nothing to one who
+/// does not hold it.
+pub(crate) async fn document(
+    State(api): Api,
+    hash: Result<Path<String>, PathRejection>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let h: Hash = match path_param(hash).and_then(|h| {
+        h.parse()
+            .map_err(|_| Problem::bad_request("E_BAD_HASH", "not a hash"))
+    }) {
+        Ok(h) => h,
+        Err(_) => {
+            return Problem::bad_request(
+                "E_BAD_HASH",
+                "a document hash is 64 hexadecimal characters (SHA-256)",
+            )
+            .into_response()
+        }
+    };
+    answer(api, method, uri, headers, Bytes::new(), move |ctx| {
+        document_json(ctx, &h)
+    })
+    .await
+}
+
+/// `POST /v1/documents/check`: the body is the file; the answer is its hash's check.
+pub(crate) async fn document_check(
+    State(api): Api,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => {
+            return Problem::new(e.status(), "E_BODY", "Body not read", e.body_text())
+                .into_response()
+        }
+    };
+    if body.len() > api.cfg.max_document_bytes {
+        return Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "E_TOO_LARGE",
+            "Document too large",
+            format!(
+                "the document check takes files of at most {} bytes; send its SHA-256 to GET /v1/documents/{{hash}} instead",
+                api.cfg.max_document_bytes
+            ),
+        )
+        .into_response();
+    }
+    let h = Hash::digest(&body);
+    answer(api, method, uri, headers, body, move |ctx| {
+        document_json(ctx, &h)
+    })
+    .await
+}
+
+/// `GET /v1/whoami`: the role a signed read is given.
+pub(crate) async fn whoami(
+    State(api): Api,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    answer(api, method, uri, headers, Bytes::new(), move |ctx| {
+        Ok(json!({ "key": ctx.role.key().map(|k| k.to_hex()) }))
+    })
+    .await
+}

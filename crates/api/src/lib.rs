@@ -1,0 +1,277 @@
+//! The read API of tracechain (ADR 0080): versioned JSON under `/v1` and the GS1 Digital Link
+//! resolver, served by every node from its own committed data.
+//!
+//! * Every answer is read from one RocksDB snapshot and stamped with the height it was read
+//!   at (`read_at` in the body, `Tracechain-Height` in the headers).
+//! * Reads are role-scoped (R-A5, [`auth`]): a participant signs its read; regulators read
+//!   everything, a business partner the units it took part in, the public the consumer story.
+//! * Answers carry proofs ([`proof`]): each record's inclusion in a certified block, and state
+//!   facts (a unit's listing digest, a document's anchor) against the certified state root
+//!   of the height read at. A client checks them offline with [`proof::verify_record`] and
+//!   [`proof::verify_fact`].
+//! * Refusals are RFC 7807 problems with a stable code and rule id ([`problem`]).
+//!
+//! The node wires [`router`] into its HTTP server, whose layers bound body size, time,
+//! concurrency and rate per client.
+
+pub mod auth;
+mod handlers;
+pub mod problem;
+pub mod proof;
+mod resolver;
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, HeaderValue, Method, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde_json::Value;
+use tracechain_storage::{Snapshot, Store, Tip};
+use tracechain_types::state_map;
+use tracechain_types::ChainId;
+
+pub use auth::{ReplayCache, Role};
+pub use handlers::not_found;
+pub use problem::Problem;
+use proof::{FactProof, ProofBase};
+
+/// Default validity window of a signed read (either side of the node's clock).
+pub const DEFAULT_READ_AUTH_WINDOW_MS: u64 = 30_000;
+/// Default number of signed reads remembered against replay.
+pub const DEFAULT_REPLAY_CACHE_ENTRIES: usize = 100_000;
+/// Default most records in one page of a trace.
+pub const DEFAULT_MAX_PAGE_RECORDS: usize = 200;
+/// Default largest document uploaded to the document check.
+pub const DEFAULT_MAX_DOCUMENT_BYTES: usize = 16 * 1024 * 1024;
+/// Header stamping each answer with the height it was read at.
+pub const HEIGHT_HEADER: &str = "tracechain-height";
+
+/// The read API's limits (the node's `[api]` config).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReadConfig {
+    /// How far a signed read's timestamp may be from the node's clock (ms).
+    pub read_auth_window_ms: u64,
+    /// How many signed reads are remembered against replay.
+    pub replay_cache_entries: usize,
+    /// Most records in one page of a trace.
+    pub max_page_records: usize,
+    /// Largest document uploaded to the document check (bytes).
+    pub max_document_bytes: usize,
+}
+
+impl Default for ReadConfig {
+    fn default() -> Self {
+        ReadConfig {
+            read_auth_window_ms: DEFAULT_READ_AUTH_WINDOW_MS,
+            replay_cache_entries: DEFAULT_REPLAY_CACHE_ENTRIES,
+            max_page_records: DEFAULT_MAX_PAGE_RECORDS,
+            max_document_bytes: DEFAULT_MAX_DOCUMENT_BYTES,
+        }
+    }
+}
+
+impl ReadConfig {
+    /// Check the values: every limit is positive and bounded.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(1_000..=600_000).contains(&self.read_auth_window_ms) {
+            return Err("api.read_auth_window_ms must be 1000..=600000".into());
+        }
+        if !(1..=10_000_000).contains(&self.replay_cache_entries) {
+            return Err("api.replay_cache_entries must be 1..=10000000".into());
+        }
+        if !(1..=tracechain_contracts::trace::MAX_LOOKUP_RECORDS).contains(&self.max_page_records) {
+            return Err(format!(
+                "api.max_page_records must be 1..={}",
+                tracechain_contracts::trace::MAX_LOOKUP_RECORDS
+            ));
+        }
+        if !(1..=1024 * 1024 * 1024).contains(&self.max_document_bytes) {
+            return Err("api.max_document_bytes must be 1..=1073741824".into());
+        }
+        Ok(())
+    }
+}
+
+/// The node's clock as the read API sees it (Unix ms); tests give their own.
+pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
+
+/// The system clock.
+pub fn system_clock() -> Clock {
+    Arc::new(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0)
+    })
+}
+
+/// What the read API serves from.
+pub struct ReadApi {
+    store: Arc<Store>,
+    chain_id: ChainId,
+    cfg: ReadConfig,
+    replay: ReplayCache,
+    clock: Clock,
+}
+
+impl std::fmt::Debug for ReadApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadApi")
+            .field("chain_id", &self.chain_id)
+            .field("cfg", &self.cfg)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ReadApi {
+    /// A read API over `store` of chain `chain_id`.
+    pub fn new(store: Arc<Store>, chain_id: ChainId, cfg: ReadConfig, clock: Clock) -> ReadApi {
+        ReadApi {
+            store,
+            chain_id,
+            replay: ReplayCache::new(cfg.replay_cache_entries),
+            cfg,
+            clock,
+        }
+    }
+}
+
+/// The read API's routes.
+pub fn router(api: Arc<ReadApi>) -> Router {
+    Router::new()
+        .route("/v1/whoami", get(handlers::whoami))
+        .route("/v1/trace/{code}", get(handlers::trace))
+        .route("/v1/trace/{code}/completeness", get(handlers::completeness))
+        .route("/v1/trace/{code}/trajectory", get(handlers::trajectory))
+        .route("/v1/trace/{code}/alerts", get(handlers::alerts))
+        .route("/v1/trace/{code}/lineage", get(handlers::lineage))
+        .route("/v1/story/{code}", get(handlers::story))
+        .route("/v1/recalls/{code}/impact", get(handlers::recall_impact))
+        .route("/v1/recalls/{code}/status", get(handlers::recall_status))
+        .route("/v1/documents/{hash}", get(handlers::document))
+        .route(
+            "/v1/documents/check",
+            post(handlers::document_check).layer(axum::extract::DefaultBodyLimit::max(
+                api.cfg.max_document_bytes,
+            )),
+        )
+        .merge(resolver::routes())
+        .with_state(api)
+}
+
+/// One answer being read: the snapshot, its tip and the reader's role.
+pub(crate) struct Ctx<'a> {
+    pub snap: Snapshot<'a>,
+    pub tip: Tip,
+    pub role: Role,
+}
+
+impl Ctx<'_> {
+    /// The certified header of the height read at, as the base of the answer's proofs (empty
+    /// at genesis, which has no certificate: nothing read there is provable).
+    pub fn base(&self) -> Result<ProofBase, Problem> {
+        let mut base = ProofBase::default();
+        self.add_header(&mut base, self.tip.height)?;
+        Ok(base)
+    }
+
+    /// Add the certified header of `height` to `base`.
+    pub fn add_header(&self, base: &mut ProofBase, height: u64) -> Result<(), Problem> {
+        if height == 0 || base.headers.contains_key(&height) {
+            return Ok(());
+        }
+        let block = self
+            .snap
+            .block(height)
+            .map_err(Problem::internal)?
+            .ok_or_else(|| Problem::internal(format!("no block at {height}")))?;
+        let cert = self
+            .snap
+            .cert(height)
+            .map_err(Problem::internal)?
+            .ok_or_else(|| Problem::internal(format!("no certificate at {height}")))?;
+        let set = self
+            .snap
+            .set_at(height)
+            .map_err(Problem::internal)?
+            .ok_or_else(|| Problem::internal(format!("no validator set at {height}")))?;
+        base.add(block.header, cert, set);
+        Ok(())
+    }
+
+    /// A proof of `key`'s value (or absence) at the height read at; `None` at genesis.
+    pub fn fact(&self, key: &[u8]) -> Result<Option<FactProof>, Problem> {
+        if self.tip.height == 0 {
+            return Ok(None);
+        }
+        let p = state_map::prove(&self.snap, self.tip.height, key).map_err(Problem::internal)?;
+        Ok(Some(FactProof::new(key, self.tip.height, &p)))
+    }
+}
+
+/// Authenticate, read one snapshot on a blocking thread, answer JSON stamped with its height.
+pub(crate) async fn answer<F>(
+    api: Arc<ReadApi>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+    f: F,
+) -> Response
+where
+    F: FnOnce(&Ctx<'_>) -> Result<Value, Problem> + Send + 'static,
+{
+    let now = (api.clock)();
+    let reader = match auth::authenticate(
+        &api.chain_id,
+        api.cfg.read_auth_window_ms,
+        &api.replay,
+        now,
+        &method,
+        &uri,
+        &headers,
+        &body,
+    ) {
+        Ok(r) => r,
+        Err(p) => return p.into_response(),
+    };
+    let joined = tokio::task::spawn_blocking(move || {
+        let snap = api.store.snapshot();
+        let tip = snap.tip().map_err(Problem::internal)?;
+        let role = Role::of(&snap, reader);
+        let ctx = Ctx { snap, tip, role };
+        let mut v = f(&ctx)?;
+        if let Value::Object(m) = &mut v {
+            m.insert(
+                "read_at".into(),
+                serde_json::json!({
+                    "height": tip.height,
+                    "block_hash": tip.hash.to_hex(),
+                    "state_root": tip.state_root.to_hex(),
+                    "block_time_ms": tip.timestamp_ms,
+                    "role": role.name(),
+                }),
+            );
+        }
+        Ok::<_, Problem>((tip.height, v))
+    })
+    .await;
+    match joined {
+        Ok(Ok((height, v))) => {
+            let next = v.get("next").and_then(Value::as_str).map(str::to_string);
+            let mut r = axum::Json(v).into_response();
+            if let Some(link) =
+                next.and_then(|n| HeaderValue::from_str(&format!("<{n}>; rel=\"next\"")).ok())
+            {
+                r.headers_mut().insert(axum::http::header::LINK, link);
+            }
+            r.headers_mut()
+                .insert(HEIGHT_HEADER, HeaderValue::from(height));
+            r
+        }
+        Ok(Err(p)) => p.into_response(),
+        Err(e) => Problem::internal(e).into_response(),
+    }
+}

@@ -1,0 +1,258 @@
+//! Proofs in API answers and their offline verification (ADR 0080): everything a client
+//! needs to trust an answer without trusting the node.
+//!
+//! * A **record proof**: the signed transaction bytes, its position in its block and the
+//!   Merkle path to that block's `tx_root` (for an item of a bulk import, the import's
+//!   transaction and the item's index, the record id being derived from both).
+//! * A **fact proof**: a state key with its `StateProof` against the state root of the height
+//!   the answer was read at (present with its value, or absent).
+//! * The **certified headers** those proofs rest on, each with its commit certificate, and
+//!   the validator sets by hash that signed them.
+//!
+//! [`verify_record`] and [`verify_fact`] are pure; `tracechain proof verify` and the tests use
+//! them.
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use tracechain_contracts::closed_loop::bulk_record_id;
+use tracechain_types::block::tx_leaf;
+use tracechain_types::state_map;
+use tracechain_types::{
+    decode, encode, BlockHeader, CommitCertificate, Ed25519, Hash, MerkleProof, StateProof,
+    Transaction, ValidatorSet,
+};
+
+/// Largest signed transaction a record proof carries.
+pub const MAX_PROOF_TX_BYTES: usize = 1024 * 1024;
+
+/// A block header with its commit certificate.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertifiedHeader {
+    /// The header.
+    pub header: BlockHeader,
+    /// Its commit certificate.
+    pub certificate: CommitCertificate,
+}
+
+/// The headers and validator sets the proofs of one answer rest on.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProofBase {
+    /// Certified headers by height.
+    pub headers: BTreeMap<u64, CertifiedHeader>,
+    /// Validator sets by their hash (hex), as the headers name them.
+    pub validator_sets: BTreeMap<String, ValidatorSet>,
+}
+
+/// A record's inclusion in the chain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordProof {
+    /// The record id (the transaction id, or a bulk item's derived id).
+    pub record_id: Hash,
+    /// Height of its block.
+    pub height: u64,
+    /// Position of its transaction in the block.
+    pub index: u32,
+    /// For an item of a bulk import: its position in the import.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bulk_item: Option<u32>,
+    /// The signed transaction, Borsh, base64.
+    pub tx: String,
+    /// Merkle path of the transaction's leaf to the block's `tx_root`.
+    pub inclusion: MerkleProof,
+}
+
+/// A state fact at a height.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FactProof {
+    /// The state key, hex.
+    pub key: String,
+    /// The height whose state root the proof leads to.
+    pub height: u64,
+    /// The `StateProof`, Borsh, base64.
+    pub proof: String,
+}
+
+/// Why a proof does not hold.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProofFailure {
+    /// A field does not decode.
+    #[error("{0} does not decode")]
+    Malformed(&'static str),
+    /// No certified header of that height in the answer.
+    #[error("no certified header of height {0} in the answer")]
+    NoHeader(u64),
+    /// The header's validator set is not in the answer.
+    #[error("the validator set of height {0} is not in the answer")]
+    NoValidatorSet(u64),
+    /// The certificate does not certify the header.
+    #[error("height {height}: {reason}")]
+    Certificate {
+        /// Height.
+        height: u64,
+        /// Why.
+        reason: String,
+    },
+    /// The record id is not the transaction's.
+    #[error("record {0}: the id is not the transaction's")]
+    WrongId(Hash),
+    /// The Merkle path does not lead to the block's transaction root.
+    #[error("record {id}: not included at height {height}, index {index}")]
+    NotIncluded {
+        /// Record.
+        id: Hash,
+        /// Height.
+        height: u64,
+        /// Index.
+        index: u32,
+    },
+    /// The state proof does not lead to the header's state root.
+    #[error("state key {key} at height {height}: {reason}")]
+    State {
+        /// Key (hex).
+        key: String,
+        /// Height.
+        height: u64,
+        /// Why.
+        reason: String,
+    },
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn unb64(s: &str, what: &'static str) -> Result<Vec<u8>, ProofFailure> {
+    base64::engine::general_purpose::STANDARD
+        .decode(s)
+        .map_err(|_| ProofFailure::Malformed(what))
+}
+
+impl ProofBase {
+    /// Add the certified header of `height` and its validator set.
+    pub fn add(&mut self, header: BlockHeader, certificate: CommitCertificate, set: ValidatorSet) {
+        self.validator_sets
+            .entry(set.hash().to_hex())
+            .or_insert(set);
+        self.headers.insert(
+            header.height,
+            CertifiedHeader {
+                header,
+                certificate,
+            },
+        );
+    }
+
+    /// The header of `height`, its certificate checked against the validator set it names.
+    pub fn certified(&self, height: u64) -> Result<&BlockHeader, ProofFailure> {
+        let ch = self
+            .headers
+            .get(&height)
+            .ok_or(ProofFailure::NoHeader(height))?;
+        if ch.header.height != height {
+            return Err(ProofFailure::NoHeader(height));
+        }
+        let set = self
+            .validator_sets
+            .get(&ch.header.validator_set_hash.to_hex())
+            .filter(|s| s.hash() == ch.header.validator_set_hash)
+            .ok_or(ProofFailure::NoValidatorSet(height))?;
+        ch.certificate
+            .verify(
+                &ch.header.chain_id,
+                height,
+                &ch.header.hash(),
+                set,
+                &Ed25519,
+            )
+            .map_err(|e| ProofFailure::Certificate {
+                height,
+                reason: e.to_string(),
+            })?;
+        Ok(&ch.header)
+    }
+}
+
+impl RecordProof {
+    /// The proof of the transaction at `index` of `block_txs` (record `record_id`).
+    pub fn build(
+        record_id: Hash,
+        height: u64,
+        index: u32,
+        bulk_item: Option<u32>,
+        block_txs: &[Transaction],
+    ) -> Option<RecordProof> {
+        let tx = block_txs.get(index as usize)?;
+        let leaves: Vec<Hash> = block_txs.iter().map(tx_leaf).collect();
+        Some(RecordProof {
+            record_id,
+            height,
+            index,
+            bulk_item,
+            tx: b64(&encode(tx)),
+            inclusion: MerkleProof::build(&leaves, index as usize)?,
+        })
+    }
+}
+
+/// Check a record proof against `base`: the header of its height is certified, the
+/// transaction's leaf is at `index` under the header's `tx_root`, and the record id is the
+/// transaction's (or the bulk item's). Returns the transaction.
+///
+/// The transaction's own signature is not checked here: a certified block holds only
+/// transactions its validators verified, and the auditor re-checks them all.
+pub fn verify_record(base: &ProofBase, p: &RecordProof) -> Result<Transaction, ProofFailure> {
+    let header = base.certified(p.height)?;
+    let bytes = unb64(&p.tx, "tx")?;
+    let tx: Transaction =
+        decode(&bytes, MAX_PROOF_TX_BYTES).map_err(|_| ProofFailure::Malformed("tx"))?;
+    let id = match p.bulk_item {
+        None => tx.id(),
+        Some(i) => bulk_record_id(&tx.id(), i),
+    };
+    if id != p.record_id {
+        return Err(ProofFailure::WrongId(p.record_id));
+    }
+    if p.inclusion.index != u64::from(p.index)
+        || !p.inclusion.verify(&header.tx_root, &tx_leaf(&tx))
+    {
+        return Err(ProofFailure::NotIncluded {
+            id: p.record_id,
+            height: p.height,
+            index: p.index,
+        });
+    }
+    Ok(tx)
+}
+
+impl FactProof {
+    /// Wrap a state proof of `key` at `height`.
+    pub fn new(key: &[u8], height: u64, proof: &StateProof) -> FactProof {
+        FactProof {
+            key: hex::encode(key),
+            height,
+            proof: b64(&encode(proof)),
+        }
+    }
+}
+
+/// Check a fact proof against `base`: the header of its height is certified and the proof
+/// leads to its state root. Returns the proven value (`None`: proven absent).
+pub fn verify_fact(base: &ProofBase, p: &FactProof) -> Result<Option<Vec<u8>>, ProofFailure> {
+    let ch = base
+        .headers
+        .get(&p.height)
+        .ok_or(ProofFailure::NoHeader(p.height))?;
+    base.certified(p.height)?;
+    let set = &base.validator_sets[&ch.header.validator_set_hash.to_hex()];
+    let key = hex::decode(&p.key).map_err(|_| ProofFailure::Malformed("key"))?;
+    let proof = unb64(&p.proof, "proof")?;
+    state_map::verify_encoded(&ch.header, &ch.certificate, set, &key, &proof).map_err(|e| {
+        ProofFailure::State {
+            key: p.key.clone(),
+            height: p.height,
+            reason: e.to_string(),
+        }
+    })
+}

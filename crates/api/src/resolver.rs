@@ -1,0 +1,255 @@
+//! The consumer scan as a GS1-Conformant Resolver (ADR 0080): `GET`, `HEAD` and `OPTIONS` on
+//! GS1 Digital Link paths (`/01/{gtin}/10/{batch}`, `/01/{gtin}/21/{serial}`, with key
+//! qualifiers and a query string), `linkType` selection, linksets (RFC 9264) for
+//! `linkType=linkset` or `Accept: application/linkset+json`, the description file at
+//! `/.well-known/gs1resolver`, and CORS. A path that is not a valid Digital Link is a 400
+//! problem, never a 200. The default answer is the public story as JSON.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde_json::{json, Value};
+use tracechain_contracts::trace_codes::NormalisedCode;
+use tracechain_gs1::DigitalLink;
+use tracechain_types::records::TraceCode;
+
+use crate::problem::Problem;
+use crate::{answer, handlers, ReadApi};
+
+/// The primary keys whose Digital Link paths the resolver accepts.
+pub const PRIMARY_KEYS: [&str; 14] = [
+    "01", "00", "253", "255", "401", "402", "414", "417", "8003", "8004", "8006", "8010", "8017",
+    "8018",
+];
+
+/// The link types the resolver offers for a trace unit, with where each leads.
+pub const LINK_TYPES: [(&str, &str); 5] = [
+    ("gs1:pip", "/v1/story/{code}"),
+    ("gs1:traceability", "/v1/trace/{code}"),
+    ("gs1:certificationInfo", "/v1/story/{code}"),
+    ("gs1:recallStatus", "/v1/recalls/{code}/status"),
+    ("gs1:defaultLink", "/v1/story/{code}"),
+];
+
+const LINKSET: &str = "application/linkset+json";
+
+pub(crate) fn routes() -> Router<Arc<ReadApi>> {
+    let mut r = Router::new().route("/.well-known/gs1resolver", get(description));
+    for ai in PRIMARY_KEYS {
+        r = r.route(
+            &format!("/{ai}/{{*rest}}"),
+            get(resolve).head(resolve).options(options),
+        );
+    }
+    r
+}
+
+fn cors(mut r: Response) -> Response {
+    let h = r.headers_mut();
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, HEAD, OPTIONS"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static(
+            "Accept, Accept-Language, Tracechain-Key, Tracechain-Timestamp, Tracechain-Signature",
+        ),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("Link, Location, Tracechain-Height"),
+    );
+    r
+}
+
+/// `/.well-known/gs1resolver`: the resolver description file.
+async fn description(headers: HeaderMap) -> Response {
+    let root = resolver_root(&headers);
+    cors(
+        axum::Json(json!({
+            "name": "tracechain node",
+            "resolverRoot": root,
+            "supportedPrimaryKeys": PRIMARY_KEYS,
+            "supportedLinkType": LINK_TYPES.iter().map(|(t, _)| json!({"namespace": "https://gs1.org/voc/", "prefix": "gs1:", "profile": "https://gs1.org/voc/?show=linktypes", "linkType": t})).collect::<Vec<_>>(),
+            "linkTypeDefaultCanBeLinkset": true,
+            "contact": {"fn": "the consortium operator of this node"},
+        }))
+        .into_response(),
+    )
+}
+
+async fn options() -> Response {
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    r.headers_mut().insert(
+        header::ALLOW,
+        HeaderValue::from_static("GET, HEAD, OPTIONS"),
+    );
+    cors(r)
+}
+
+fn resolver_root(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| h.bytes().all(|b| b.is_ascii_graphic()))
+        .unwrap_or("localhost");
+    format!("http://{host}")
+}
+
+/// The query string without `linkType` (passed on to the link's target).
+fn passed_on(query: &str) -> String {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("linkType="))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn link_type(query: &str) -> Option<String> {
+    query
+        .split('&')
+        .find_map(|p| p.strip_prefix("linkType="))
+        .map(|v| v.replace("%3A", ":").replace("%3a", ":"))
+}
+
+/// Parse the request as a Digital Link; `Ok(None)` for a valid link that is not a trace unit
+/// (a GTIN alone, another primary key).
+fn parse(uri: &Uri, root: &str) -> Result<(DigitalLink, Option<TraceCode>), Problem> {
+    let full = format!("{root}{}", uri.path());
+    let dl = DigitalLink::parse(&full).map_err(|e| {
+        Problem::bad_request(
+            "E_BAD_DIGITAL_LINK",
+            format!("{} is not a GS1 Digital Link: {e}", uri.path()),
+        )
+        .rule("R-I2")
+    })?;
+    let gtin = dl.get("01").map(str::to_string);
+    let code = match (gtin, dl.get("21"), dl.get("10")) {
+        (Some(gtin), Some(serial), _) => Some(TraceCode::Item {
+            gtin,
+            serial: serial.to_string(),
+        }),
+        (Some(gtin), None, Some(batch)) => Some(TraceCode::Batch {
+            gtin,
+            batch: batch.to_string(),
+        }),
+        _ => None,
+    };
+    Ok((dl, code))
+}
+
+fn linkset(anchor: &str, code: &str) -> Value {
+    let mut entry = serde_json::Map::new();
+    entry.insert("anchor".into(), json!(anchor));
+    for (t, target) in LINK_TYPES {
+        let name = t.trim_start_matches("gs1:");
+        entry.insert(
+            format!("https://gs1.org/voc/{name}"),
+            json!([{ "href": target.replace("{code}", code), "title": name, "type": "application/json" }]),
+        );
+    }
+    json!({ "linkset": [Value::Object(entry)] })
+}
+
+async fn resolve(
+    State(api): State<Arc<ReadApi>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let root = resolver_root(&headers);
+    let (dl, code) = match parse(&uri, &root) {
+        Ok(v) => v,
+        Err(p) => return cors(p.into_response()),
+    };
+    let Some(code) = code else {
+        return cors(
+            Problem::not_found(
+                "E_NO_LINKS",
+                format!(
+                    "{} is a valid Digital Link, but this resolver links only trace units: a GTIN with a batch (10) or serial (21)",
+                    dl.element_string()
+                ),
+            )
+            .into_response(),
+        );
+    };
+    let text = match NormalisedCode::new("code", &code) {
+        Ok(n) => n.as_str().to_string(),
+        Err(_) => {
+            return cors(
+                Problem::bad_request("E_BAD_DIGITAL_LINK", "not a valid trace code")
+                    .into_response(),
+            )
+        }
+    };
+    let query = uri.query().unwrap_or("").to_string();
+    let wants_linkset = headers
+        .get(header::ACCEPT)
+        .and_then(|a| a.to_str().ok())
+        .is_some_and(|a| a.contains(LINKSET));
+    let lt = link_type(&query);
+    let anchor = format!("{root}{}", uri.path());
+    if lt.as_deref() == Some("linkset")
+        || lt.as_deref() == Some("all")
+        || (lt.is_none() && wants_linkset)
+    {
+        let mut r = axum::Json(linkset(&anchor, &text)).into_response();
+        r.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(LINKSET));
+        return cors(r);
+    }
+    if let Some(t) = lt {
+        let Some((_, target)) = LINK_TYPES.iter().find(|(name, _)| *name == t) else {
+            return cors(
+                Problem::not_found(
+                    "E_NO_SUCH_LINK_TYPE",
+                    format!(
+                        "no link of type {t:?} for this unit; available: {}, linkset",
+                        LINK_TYPES
+                            .iter()
+                            .map(|(n, _)| *n)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+                .into_response(),
+            );
+        };
+        let rest = passed_on(&query);
+        let mut loc = target.replace("{code}", &text);
+        if !rest.is_empty() {
+            loc.push('?');
+            loc.push_str(&rest);
+        }
+        let mut r = StatusCode::TEMPORARY_REDIRECT.into_response();
+        if let Ok(v) = HeaderValue::from_str(&loc) {
+            r.headers_mut().insert(header::LOCATION, v);
+        }
+        return cors(r);
+    }
+    // The default link: the public story, answered here; the linkset is announced in `Link`.
+    let link = format!("<{anchor}?linkType=linkset>; rel=\"linkset\"; type=\"{LINKSET}\"");
+    let is_head = method == Method::HEAD;
+    let mut r = answer(api, method, uri, headers, Bytes::new(), move |ctx| {
+        handlers::story_json(ctx, &code)
+    })
+    .await;
+    if let Ok(v) = HeaderValue::from_str(&link) {
+        r.headers_mut().insert(header::LINK, v);
+    }
+    if is_head {
+        *r.body_mut() = axum::body::Body::empty();
+    }
+    cors(r)
+}

@@ -1,0 +1,218 @@
+//! A data directory holding the demo's tea export flow, built block by block through the
+//! contracts and certified by four validators (`ChainBuilder`), and the read API over it.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, Response};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+use tracechain_api::{ReadApi, ReadConfig};
+use tracechain_contracts::genesis::{Genesis, GenesisParticipant};
+use tracechain_contracts::ChainParams;
+use tracechain_storage::{ChainBuilder, Store, StoreOptions};
+use tracechain_types::read_auth::sign_read;
+use tracechain_types::records::*;
+use tracechain_types::{ChainId, Hash, PublicKey, SecretKey, TxBody, Validator, ValidatorSet};
+use tracechain_workload::{flow, DAY_MS};
+
+/// 2026-12-01T00:00:00Z.
+pub const NOW_MS: u64 = 1_796_083_200_000;
+
+pub fn key(name: &str) -> SecretKey {
+    SecretKey::from_seed(Hash::digest(name.as_bytes()).0)
+}
+
+pub fn chain() -> ChainId {
+    ChainId::new("tracechain-api-test").unwrap()
+}
+
+const REGULATORS: [(&str, Agency); 4] = [
+    ("customs-regulator", Agency::Customs),
+    ("tax-regulator", Agency::Tax),
+    ("forex-regulator", Agency::Forex),
+    ("market-regulation-regulator", Agency::MarketRegulation),
+];
+
+pub fn genesis() -> Genesis {
+    let validators = ValidatorSet::new(
+        (0..4)
+            .map(|i| Validator {
+                public_key: key(&format!("validator-{i}")).public(),
+                name: format!("validator-{i}"),
+            })
+            .collect(),
+    )
+    .unwrap();
+    let regulators = REGULATORS
+        .iter()
+        .enumerate()
+        .map(|(i, (name, agency))| GenesisParticipant {
+            key: key(name).public(),
+            registration: ParticipantRegistration {
+                category: ParticipantCategory::Regulator(*agency),
+                node_types: vec![],
+                identity: Identity::Organisation {
+                    legal_name: format!("{name} department"),
+                    registration_id: RegistrationId::Uscc(tracechain_workload::uscc(&format!(
+                        "11100000{:09}",
+                        1000 + i
+                    ))),
+                },
+                country: "CN".into(),
+                identity_document: Hash::digest(name.as_bytes()),
+            },
+        })
+        .collect();
+    Genesis {
+        chain_id: chain(),
+        timestamp_ms: NOW_MS - DAY_MS,
+        validators,
+        regulators,
+        params: ChainParams::default(),
+    }
+}
+
+/// The outsider cast's names (`mix::cast_names(0)`).
+pub const OUTSIDERS: [&str; 6] = [
+    "bench-0-producer",
+    "bench-0-trader",
+    "bench-0-payment",
+    "bench-0-logistics",
+    "bench-0-port",
+    "bench-0-consumer",
+];
+
+/// The flow's chain: one block per stage.
+pub struct Fixture {
+    pub dir: tempfile::TempDir,
+    pub store: Arc<Store>,
+    pub now: Arc<AtomicU64>,
+}
+
+pub fn build() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let g = genesis();
+    let mut b = ChainBuilder::open(
+        dir.path(),
+        &g,
+        (0..4).map(|i| key(&format!("validator-{i}"))).collect(),
+        &StoreOptions::default(),
+    )
+    .unwrap();
+    let keys: BTreeMap<String, PublicKey> = flow::PARTICIPANTS
+        .iter()
+        .map(|n| (n.to_string(), key(n).public()))
+        .collect();
+    let mut stages = flow::tea_export(&keys, NOW_MS).unwrap();
+    // Then an outsider cast (the load generator's set-up of cast 0): approved participants
+    // that took part in nothing of the flow.
+    let mut all = keys.clone();
+    for n in OUTSIDERS {
+        all.insert(n.to_string(), key(n).public());
+    }
+    let regs: Vec<String> = REGULATORS.iter().map(|r| r.0.to_string()).collect();
+    stages.extend(tracechain_workload::mix::setup(&all, 1, &regs).unwrap());
+    let mut seqs: BTreeMap<PublicKey, u64> = BTreeMap::new();
+    for (i, st) in stages.iter().enumerate() {
+        let height = i as u64 + 1;
+        let txs = st
+            .steps
+            .iter()
+            .map(|s| {
+                let k = key(&s.signer);
+                let seq = seqs.entry(k.public()).or_default();
+                let tx = TxBody {
+                    signer: k.public(),
+                    sequence: *seq,
+                    expiry_height: height + 100,
+                    payload: s.payload.clone(),
+                }
+                .sign(&chain(), &k);
+                *seq += 1;
+                tx
+            })
+            .collect();
+        b.append(txs, NOW_MS + height * 1000)
+            .unwrap_or_else(|e| panic!("stage {}: {e}", st.title));
+    }
+    Fixture {
+        dir,
+        store: Arc::new(b.into_store()),
+        now: Arc::new(AtomicU64::new(NOW_MS + 60_000)),
+    }
+}
+
+impl Fixture {
+    pub fn router(&self) -> axum::Router {
+        let now = self.now.clone();
+        tracechain_api::router(Arc::new(ReadApi::new(
+            self.store.clone(),
+            chain(),
+            ReadConfig::default(),
+            Arc::new(move || now.load(Ordering::SeqCst)),
+        )))
+        .fallback(tracechain_api::not_found)
+    }
+}
+
+/// An answer: status, headers, body.
+pub struct Answer {
+    pub status: u16,
+    pub headers: axum::http::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "{e}: status {} body {}",
+                self.status,
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+}
+
+pub async fn send(router: &axum::Router, req: Request<Body>) -> Answer {
+    let r: Response<Body> = router.clone().oneshot(req).await.unwrap();
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    let body = r.into_body().collect().await.unwrap().to_bytes().to_vec();
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// A request signed by `signer` (unsigned when `None`) at `ts`.
+pub fn request(
+    method: &str,
+    target: &str,
+    body: Vec<u8>,
+    signer: Option<&SecretKey>,
+    ts: u64,
+) -> Request<Body> {
+    let mut b = Request::builder().method(method).uri(target);
+    if let Some(k) = signer {
+        let sig = sign_read(k, &chain(), method, target, ts, &body);
+        b = b
+            .header("tracechain-key", k.public().to_hex())
+            .header("tracechain-timestamp", ts.to_string())
+            .header("tracechain-signature", hex::encode(sig.0));
+    }
+    b.body(Body::from(body)).unwrap()
+}
+
+pub fn code_path(code: &TraceCode) -> String {
+    tracechain_contracts::trace_codes::NormalisedCode::new("code", code)
+        .unwrap()
+        .as_str()
+        .to_string()
+}

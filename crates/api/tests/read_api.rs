@@ -1,0 +1,659 @@
+//! The read API over a real data directory holding the demo's tea export flow: proofs that
+//! verify offline (and fail when tampered), the role matrix (R-A5), paging, the resolver,
+//! and a hostile sweep of every endpoint.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use tracechain_api::proof::{verify_fact, verify_record, FactProof, ProofBase, RecordProof};
+use tracechain_types::{Hash, ListingDigest};
+use tracechain_workload::flow;
+
+fn featured() -> String {
+    code_path(&flow::featured_unit())
+}
+
+fn batch() -> String {
+    code_path(&flow::batch())
+}
+
+/// Every record of the unit's listing, page by page, as a regulator.
+async fn all_pages(f: &Fixture, code: &str, limit: usize) -> Vec<Value> {
+    let r = f.router();
+    let reg = key("customs-regulator");
+    let mut target = format!("/v1/trace/{code}?limit={limit}");
+    let mut pages = Vec::new();
+    let mut ts = NOW_MS + 60_000;
+    loop {
+        ts += 1;
+        let a = send(&r, request("GET", &target, vec![], Some(&reg), ts)).await;
+        assert_eq!(a.status, 200, "{}", String::from_utf8_lossy(&a.body));
+        let v = a.json();
+        let next = v["next"].as_str().map(str::to_string);
+        if let Some(n) = &next {
+            let link = a.headers.get("link").unwrap().to_str().unwrap();
+            assert_eq!(link, format!("<{n}>; rel=\"next\""));
+        } else {
+            assert!(a.headers.get("link").is_none());
+        }
+        pages.push(v);
+        match next {
+            Some(n) => target = n,
+            None => return pages,
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_trace_proves_every_record_and_the_listing_complete() {
+    let f = build();
+    let pages = all_pages(&f, &featured(), 7).await;
+    assert!(pages.len() > 1, "7 records a page pages the flow's tin");
+    // (listing code, (height, index, bulk item), record id) of every record on every page.
+    let mut seen: Vec<(String, (u64, u32, u32), Hash)> = Vec::new();
+    let mut listings: Vec<(String, u64, Hash, FactProof, ProofBase)> = Vec::new();
+    for v in &pages {
+        let base: ProofBase = serde_json::from_value(v["proofs"].clone()).unwrap();
+        let height = v["read_at"]["height"].as_u64().unwrap();
+        assert!(
+            base.headers.contains_key(&height),
+            "the height read at is certified"
+        );
+        for r in v["records"].as_array().unwrap() {
+            let p: RecordProof = serde_json::from_value(r["proof"].clone()).unwrap();
+            let tx = verify_record(&base, &p).unwrap();
+            assert_eq!(p.record_id.to_hex(), r["record_id"].as_str().unwrap());
+            assert_eq!(tx.body.signer.to_hex(), r["signer"].as_str().unwrap());
+            assert_eq!(p.height, r["height"].as_u64().unwrap());
+            // The listing it was read from: the tin's or the batch's.
+            let listing = r["listing"].as_str().unwrap().to_string();
+            assert!(listing == featured() || listing == batch(), "{listing}");
+            seen.push((
+                listing,
+                (p.height, p.index, p.bulk_item.unwrap_or(0)),
+                p.record_id,
+            ));
+        }
+        for l in v["listings"].as_array().unwrap() {
+            let fp: FactProof = serde_json::from_value(l["proof"].clone()).unwrap();
+            listings.push((
+                l["code"].as_str().unwrap().to_string(),
+                l["count"].as_u64().unwrap(),
+                l["digest"].as_str().unwrap().parse().unwrap(),
+                fp,
+                base.clone(),
+            ));
+        }
+    }
+    for (code, count, digest, fp, base) in &listings {
+        let value = verify_fact(base, fp)
+            .unwrap()
+            .expect("the listing digest is present");
+        let proven: ListingDigest = tracechain_types::decode(&value, 1024).unwrap();
+        assert_eq!((proven.count, proven.digest), (*count, *digest));
+        let mut ids: Vec<_> = seen.iter().filter(|s| &s.0 == code).collect();
+        ids.sort_by_key(|s| s.1);
+        ids.dedup_by_key(|s| s.2);
+        proven
+            .check(ids.iter().map(|s| &s.2))
+            .unwrap_or_else(|e| panic!("listing of {code} is not complete: {e}"));
+        // One record left out is caught.
+        assert!(proven.check(ids.iter().skip(1).map(|s| &s.2)).is_err());
+    }
+    assert_eq!(
+        listings
+            .iter()
+            .map(|l| l.0.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len(),
+        2,
+        "the tin and its batch"
+    );
+}
+
+#[tokio::test]
+async fn a_tampered_proof_fails_offline() {
+    let f = build();
+    let v = &all_pages(&f, &featured(), 50).await[0];
+    let base: ProofBase = serde_json::from_value(v["proofs"].clone()).unwrap();
+    let r0 = &v["records"][0];
+    let p: RecordProof = serde_json::from_value(r0["proof"].clone()).unwrap();
+    verify_record(&base, &p).unwrap();
+
+    // A byte of the signed record flipped.
+    let mut bad = p.clone();
+    let mut tx = base64_decode(&bad.tx);
+    let last = tx.len() - 70;
+    tx[last] ^= 1;
+    bad.tx = base64_encode(&tx);
+    assert!(verify_record(&base, &bad).is_err());
+    // Claimed at another position.
+    let mut bad = p.clone();
+    bad.index += 1;
+    assert!(verify_record(&base, &bad).is_err());
+    // Another record's id.
+    let mut bad = p.clone();
+    bad.record_id = Hash::digest(b"other");
+    assert!(verify_record(&base, &bad).is_err());
+    // A certificate short of a quorum.
+    let mut weak = base.clone();
+    for h in weak.headers.values_mut() {
+        h.certificate.votes.truncate(2);
+    }
+    assert!(verify_record(&weak, &p).is_err());
+    // A header altered (its certificate no longer signs it).
+    let mut forged = base.clone();
+    forged
+        .headers
+        .get_mut(&p.height)
+        .unwrap()
+        .header
+        .timestamp_ms += 1;
+    assert!(verify_record(&forged, &p).is_err());
+
+    // A listing digest proven against another height's root, or with a value changed.
+    let l = &v["listings"][0];
+    let fp: FactProof = serde_json::from_value(l["proof"].clone()).unwrap();
+    verify_fact(&base, &fp).unwrap();
+    let mut moved = fp.clone();
+    moved.height = p.height;
+    let mut with_h = base.clone();
+    with_h.headers.retain(|h, _| *h == p.height);
+    if p.height != fp.height {
+        assert!(verify_fact(&with_h, &moved).is_err());
+    }
+    let mut other_key = fp.clone();
+    other_key.key.replace_range(0..2, "00");
+    assert!(verify_fact(&base, &other_key).is_err());
+}
+
+fn base64_decode(s: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.decode(s).unwrap()
+}
+
+fn base64_encode(b: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(b)
+}
+
+/// Every read endpoint, as (method, target, body, who may read it: public or not).
+fn endpoints() -> Vec<(&'static str, String, Vec<u8>, bool)> {
+    let t = featured();
+    let b = batch();
+    let doc = flow::certificate_of_origin().to_hex();
+    let dl = flow::featured_unit();
+    let (gtin, serial) = match &dl {
+        tracechain_types::records::TraceCode::Item { gtin, serial } => {
+            (format!("{gtin:0>14}"), serial.clone())
+        }
+        _ => unreachable!(),
+    };
+    vec![
+        ("GET", "/v1/whoami".into(), vec![], true),
+        ("GET", format!("/v1/trace/{t}"), vec![], false),
+        ("GET", format!("/v1/trace/{t}/completeness"), vec![], false),
+        ("GET", format!("/v1/trace/{t}/trajectory"), vec![], true),
+        ("GET", format!("/v1/trace/{t}/alerts"), vec![], false),
+        (
+            "GET",
+            format!("/v1/trace/{t}/lineage?direction=back"),
+            vec![],
+            false,
+        ),
+        ("GET", format!("/v1/story/{t}"), vec![], true),
+        ("GET", format!("/v1/recalls/{b}/impact"), vec![], false),
+        ("GET", format!("/v1/recalls/{t}/status"), vec![], true),
+        ("GET", format!("/v1/documents/{doc}"), vec![], true),
+        (
+            "POST",
+            "/v1/documents/check".into(),
+            b"not an anchored file".to_vec(),
+            true,
+        ),
+        ("GET", format!("/01/{gtin}/21/{serial}"), vec![], true),
+    ]
+}
+
+#[tokio::test]
+async fn the_role_matrix_allows_only_its_cells() {
+    let f = build();
+    let r = f.router();
+    // (reader, may it read the non-public endpoints of the flow's tin)
+    let readers: Vec<(Option<&str>, bool, &str)> = vec![
+        (None, false, "public"),
+        (Some("consumer-1"), false, "public"),
+        (Some("bench-0-producer"), false, "participant"),
+        (Some("bench-0-logistics"), false, "participant"),
+        (Some("producer"), true, "participant"),
+        (Some("platform"), true, "participant"),
+        (Some("customs-regulator"), true, "regulator"),
+        (Some("tax-regulator"), true, "regulator"),
+        (Some("stranger-never-registered"), false, "public"),
+    ];
+    let mut ts = NOW_MS + 60_000;
+    for (who, insider, role) in &readers {
+        let k = who.map(key);
+        for (m, target, body, public) in endpoints() {
+            ts += 1;
+            let a = send(&r, request(m, &target, body, k.as_ref(), ts)).await;
+            let allowed = public || *insider;
+            if allowed {
+                assert!(
+                    a.status == 200,
+                    "{who:?} {m} {target}: {} {}",
+                    a.status,
+                    String::from_utf8_lossy(&a.body)
+                );
+                let v = a.json();
+                assert_eq!(v["read_at"]["role"], *role, "{who:?} {target}");
+                assert!(a.headers.contains_key("tracechain-height"));
+            } else {
+                assert_eq!(
+                    a.status,
+                    403,
+                    "{who:?} {m} {target}: {}",
+                    String::from_utf8_lossy(&a.body)
+                );
+                let v = a.json();
+                assert_eq!(v["code"], "E_NOT_ALLOWED");
+                assert_eq!(v["rule"], "R-A5");
+                assert_eq!(a.headers["content-type"], "application/problem+json");
+            }
+        }
+        // Exact positions only for those who took part (and regulators).
+        ts += 1;
+        let a = send(
+            &r,
+            request(
+                "GET",
+                &format!("/v1/trace/{}/trajectory", featured()),
+                vec![],
+                k.as_ref(),
+                ts,
+            ),
+        )
+        .await;
+        let expect = if *insider { "exact" } else { "public" };
+        assert_eq!(a.json()["precision"], expect, "{who:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_story_says_what_a_consumer_may_see() {
+    let f = build();
+    let r = f.router();
+    let a = send(
+        &r,
+        request("GET", &format!("/v1/story/{}", featured()), vec![], None, 0),
+    )
+    .await;
+    assert_eq!(a.status, 200);
+    let v = a.json();
+    assert_eq!(v["unit"]["code"], featured());
+    assert_eq!(v["unit"]["batch"], batch());
+    assert_eq!(v["recall"]["recalled"], false);
+    assert_eq!(v["scans"]["count"], 2);
+    assert_eq!(v["scans"]["suspicious"], false);
+    assert!(v["scans"]["first_scan_ms"].is_u64());
+    assert!(v["certificates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["competent"] == true && c["valid"] == true));
+    assert_eq!(v["trajectory"]["precision"], "public");
+    // Nothing of the records themselves (signed payloads, commitments) is in the story.
+    assert!(v.get("records").is_none());
+    let text = String::from_utf8_lossy(&a.body);
+    assert!(!text.contains("\"payload\""));
+}
+
+#[tokio::test]
+async fn a_document_check_proves_its_anchor() {
+    let f = build();
+    let r = f.router();
+    let h = flow::certificate_of_origin().to_hex();
+    let a = send(
+        &r,
+        request("GET", &format!("/v1/documents/{h}"), vec![], None, 0),
+    )
+    .await;
+    assert_eq!(a.status, 200);
+    let v = a.json();
+    assert_eq!(v["anchored"], true);
+    assert_eq!(v["valid"], true);
+    let base: ProofBase = serde_json::from_value(v["proofs"].clone()).unwrap();
+    for an in v["anchors"].as_array().unwrap() {
+        let fp: FactProof = serde_json::from_value(an["proof"].clone()).unwrap();
+        assert!(
+            verify_fact(&base, &fp).unwrap().is_some(),
+            "the anchor is proven present"
+        );
+    }
+    // An unknown file: not anchored, and nothing to prove present.
+    let a = send(
+        &r,
+        request("POST", "/v1/documents/check", b"hello".to_vec(), None, 0),
+    )
+    .await;
+    assert_eq!(a.status, 200);
+    let v = a.json();
+    assert_eq!(v["anchored"], false);
+    assert_eq!(v["document_hash"], Hash::digest(b"hello").to_hex());
+}
+
+#[tokio::test]
+async fn a_recall_simulation_reaches_the_batchs_units() {
+    let f = build();
+    let r = f.router();
+    let reg = key("market-regulation-regulator");
+    let a = send(
+        &r,
+        request(
+            "GET",
+            &format!("/v1/recalls/{}/impact", batch()),
+            vec![],
+            Some(&reg),
+            NOW_MS + 60_000,
+        ),
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", String::from_utf8_lossy(&a.body));
+    let v = a.json();
+    assert_eq!(v["complete"], true);
+    let units: Vec<&str> = v["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u.as_str().unwrap())
+        .collect();
+    for s in flow::SERIALS {
+        assert!(
+            units.iter().any(|u| u.ends_with(&format!("21{s}"))),
+            "{s} not reached: {units:?}"
+        );
+    }
+    assert!(!v["countries"].as_array().unwrap().is_empty());
+    assert!(!v["logistics_units"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn the_resolver_follows_the_gs1_conformant_resolver_rules() {
+    let f = build();
+    let r = f.router();
+    let (gtin, serial) = match flow::featured_unit() {
+        tracechain_types::records::TraceCode::Item { gtin, serial } => {
+            (format!("{gtin:0>14}"), serial)
+        }
+        _ => unreachable!(),
+    };
+    let path = format!("/01/{gtin}/21/{serial}");
+    // Default: the public story, with the linkset announced.
+    let a = send(&r, request("GET", &path, vec![], None, 0)).await;
+    assert_eq!(a.status, 200);
+    assert_eq!(a.json()["unit"]["code"], featured());
+    assert!(a.headers["link"]
+        .to_str()
+        .unwrap()
+        .contains("rel=\"linkset\""));
+    assert_eq!(a.headers["access-control-allow-origin"], "*");
+    // HEAD: same status and headers, no body.
+    let a = send(&r, request("HEAD", &path, vec![], None, 0)).await;
+    assert_eq!(a.status, 200);
+    assert!(a.body.is_empty());
+    // OPTIONS.
+    let a = send(&r, request("OPTIONS", &path, vec![], None, 0)).await;
+    assert_eq!(a.status, 204);
+    assert!(a.headers["allow"].to_str().unwrap().contains("GET"));
+    // A link type redirects, passing the rest of the query on.
+    let a = send(
+        &r,
+        request(
+            "GET",
+            &format!("{path}?linkType=gs1:traceability&limit=5"),
+            vec![],
+            None,
+            0,
+        ),
+    )
+    .await;
+    assert_eq!(a.status, 307);
+    assert_eq!(
+        a.headers["location"],
+        format!("/v1/trace/{}?limit=5", featured())
+    );
+    let a = send(
+        &r,
+        request(
+            "GET",
+            &format!("{path}?linkType=gs1:recallStatus"),
+            vec![],
+            None,
+            0,
+        ),
+    )
+    .await;
+    assert_eq!(
+        a.headers["location"],
+        format!("/v1/recalls/{}/status", featured())
+    );
+    // The linkset, by query or by Accept.
+    for req in [
+        request("GET", &format!("{path}?linkType=linkset"), vec![], None, 0),
+        {
+            let mut q = request("GET", &path, vec![], None, 0);
+            q.headers_mut()
+                .insert("accept", "application/linkset+json".parse().unwrap());
+            q
+        },
+    ] {
+        let a = send(&r, req).await;
+        assert_eq!(a.status, 200);
+        assert_eq!(a.headers["content-type"], "application/linkset+json");
+        let v = a.json();
+        let set = &v["linkset"][0];
+        assert!(set["anchor"].as_str().unwrap().ends_with(&path));
+        assert!(set["https://gs1.org/voc/traceability"].is_array());
+        assert!(set["https://gs1.org/voc/recallStatus"].is_array());
+    }
+    // An unknown link type is a 404 naming those offered.
+    let a = send(
+        &r,
+        request(
+            "GET",
+            &format!("{path}?linkType=gs1:nonsense"),
+            vec![],
+            None,
+            0,
+        ),
+    )
+    .await;
+    assert_eq!(a.status, 404);
+    assert_eq!(a.json()["code"], "E_NO_SUCH_LINK_TYPE");
+    // The batch's link, with a qualifier order GS1 allows.
+    let a = send(
+        &r,
+        request(
+            "GET",
+            &format!("/01/{gtin}/10/{}", flow::BATCH),
+            vec![],
+            None,
+            0,
+        ),
+    )
+    .await;
+    assert_eq!(a.status, 200);
+    assert_eq!(a.json()["unit"]["code"], batch());
+    // The description file.
+    let a = send(
+        &r,
+        request("GET", "/.well-known/gs1resolver", vec![], None, 0),
+    )
+    .await;
+    assert_eq!(a.status, 200);
+    assert!(a.json()["supportedPrimaryKeys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|k| k == "01"));
+    // Bad Digital Links: 400, never 200.
+    for bad in [
+        format!("/01/{}/21/{serial}", &gtin[..13]),
+        "/01/12345678901234/21/X".to_string(),
+        format!("/01/{gtin}/99/x"),
+        format!("/01/{gtin}/21/"),
+        "/00/123".to_string(),
+    ] {
+        let a = send(&r, request("GET", &bad, vec![], None, 0)).await;
+        assert_eq!(a.status, 400, "{bad}: {}", String::from_utf8_lossy(&a.body));
+        assert_eq!(a.json()["code"], "E_BAD_DIGITAL_LINK", "{bad}");
+    }
+    // A valid link to a unit no one registered.
+    let a = send(
+        &r,
+        request("GET", &format!("/01/{gtin}/21/NOSUCH"), vec![], None, 0),
+    )
+    .await;
+    assert_eq!(a.status, 404);
+}
+
+#[tokio::test]
+async fn replayed_stale_and_forged_reads_are_refused() {
+    let f = build();
+    let r = f.router();
+    let reg = key("customs-regulator");
+    let target = format!("/v1/trace/{}", featured());
+    let ts = NOW_MS + 60_000;
+    let a = send(&r, request("GET", &target, vec![], Some(&reg), ts)).await;
+    assert_eq!(a.status, 200);
+    let a = send(&r, request("GET", &target, vec![], Some(&reg), ts)).await;
+    assert_eq!(
+        (a.status, a.json()["code"].clone()),
+        (401, "E_READ_REPLAYED".into())
+    );
+    let a = send(&r, request("GET", &target, vec![], Some(&reg), ts - 31_000)).await;
+    assert_eq!(
+        (a.status, a.json()["code"].clone()),
+        (401, "E_READ_STALE".into())
+    );
+    // Signed for another target, sent to this one.
+    let mut q = request(
+        "GET",
+        &format!("/v1/story/{}", featured()),
+        vec![],
+        Some(&reg),
+        ts + 1,
+    );
+    *q.uri_mut() = target.parse().unwrap();
+    let a = send(&r, q).await;
+    assert_eq!(
+        (a.status, a.json()["code"].clone()),
+        (401, "E_READ_BAD_SIGNATURE".into())
+    );
+    // A regulator's key with a stranger's signature.
+    let mut q = request("GET", &target, vec![], Some(&key("stranger")), ts + 2);
+    q.headers_mut()
+        .insert("tracechain-key", reg.public().to_hex().parse().unwrap());
+    let a = send(&r, q).await;
+    assert_eq!(a.status, 401);
+}
+
+/// Hostile input to every endpoint: never a 5xx, every refusal a problem.
+#[tokio::test]
+async fn a_hostile_sweep_gets_problems_never_server_errors() {
+    let f = build();
+    let r = f.router();
+    let long = "9".repeat(9000);
+    let mut targets: Vec<(String, String)> = Vec::new();
+    for bad_code in [
+        "",
+        "01",
+        "0112345678901234",
+        "01069712340004121",
+        "01ABCDEFGHIJKLMN10X",
+        "%FF%FE",
+        "01069712340004129910X",
+        &long,
+        "https%3A%2F%2Fid.gs1.org%2F01%2F1",
+        "0106971234000412\u{e9}10X",
+    ] {
+        for suffix in ["", "/completeness", "/trajectory", "/alerts", "/lineage"] {
+            targets.push(("GET".into(), format!("/v1/trace/{bad_code}{suffix}")));
+        }
+        targets.push(("GET".into(), format!("/v1/story/{bad_code}")));
+        targets.push(("GET".into(), format!("/v1/recalls/{bad_code}/impact")));
+        targets.push(("GET".into(), format!("/v1/recalls/{bad_code}/status")));
+    }
+    let t = featured();
+    for q in [
+        "cursor=%%%",
+        "cursor=AAAA",
+        "cursor=AAAAAAAAAA",
+        "limit=0",
+        "limit=99999999999999999999",
+        "limit=-1",
+        "category=ZZ",
+        "unknown=1",
+        "cursor=////",
+    ] {
+        targets.push(("GET".into(), format!("/v1/trace/{t}?{q}")));
+    }
+    targets.push((
+        "GET".into(),
+        format!("/v1/trace/{t}/lineage?direction=sideways"),
+    ));
+    for h in ["", "zz", "00", &"0".repeat(65), &long] {
+        targets.push(("GET".into(), format!("/v1/documents/{h}")));
+    }
+    for dl in [
+        "/01/",
+        "/01/x",
+        "/01/%ZZ",
+        "/00/",
+        "/414/1",
+        "/01/06971234000412/10/",
+        "/8004/abc",
+        &format!("/01/{long}"),
+    ] {
+        targets.push(("GET".into(), dl.to_string()));
+        targets.push(("HEAD".into(), dl.to_string()));
+    }
+    let reg = key("customs-regulator");
+    let mut ts = NOW_MS + 60_000;
+    for (m, target) in &targets {
+        for signed in [false, true] {
+            ts += 1;
+            let Ok(uri) = target.parse::<axum::http::Uri>() else {
+                continue;
+            };
+            let target = uri.to_string();
+            let req = request(m, &target, vec![], signed.then_some(&reg), ts);
+            let a = send(&r, req).await;
+            assert!(a.status < 500, "{m} {target}: {}", a.status);
+            if a.status >= 400 && m != "HEAD" {
+                assert_eq!(
+                    a.headers["content-type"], "application/problem+json",
+                    "{m} {target}"
+                );
+                let v = a.json();
+                assert!(
+                    v["code"].as_str().unwrap().starts_with("E_"),
+                    "{m} {target}"
+                );
+            }
+        }
+    }
+    // Malformed signature headers.
+    for (k, v) in [
+        ("tracechain-key", "zz"),
+        ("tracechain-timestamp", "-5"),
+        ("tracechain-signature", "00"),
+    ] {
+        let mut q = request("GET", &format!("/v1/trace/{t}"), vec![], Some(&reg), ts + 1);
+        ts += 1;
+        q.headers_mut().insert(k, v.parse().unwrap());
+        let a = send(&r, q).await;
+        assert_eq!(a.status, 401, "{k}: {v}");
+    }
+}

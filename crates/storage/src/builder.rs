@@ -1,0 +1,186 @@
+//! Building a data directory without a network: execute blocks of transactions through the
+//! contracts on top of the stored tip and commit each with a certificate signed by the given
+//! validator keys — the same bytes a consortium would have stored. For fixtures (the read
+//! API's tests, `tracechain bench fixture`) and nothing that runs consensus.
+
+use tracechain_consensus::VoteRecord;
+use tracechain_contracts::genesis::Genesis;
+use tracechain_contracts::{execute_block, BlockContext, ParentTree, VerifiedTx};
+use tracechain_types::{
+    commit_signing_bytes, Block, BlockHeader, ChainId, CommitCertificate, CommitVote, Ed25519,
+    Payload, SecretKey, Transaction,
+};
+
+use super::{ChainIdentity, GenesisBatch, Store, StoreOptions, Tip};
+use crate::CommitBatch;
+
+/// Why a block could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// The genesis does not build.
+    #[error("genesis: {0}")]
+    Genesis(String),
+    /// The keys given are not the genesis validators.
+    #[error("the keys given are not the validator set of the genesis")]
+    Keys,
+    /// A transaction the builder does not apply (validator-set changes).
+    #[error("transaction {0}: validator-set changes are not applied by the builder")]
+    SetChange(usize),
+    /// A transaction's signature or execution failed.
+    #[error("{0}")]
+    Refused(String),
+    /// Storage.
+    #[error(transparent)]
+    Storage(#[from] super::StorageError),
+}
+
+/// A store being filled block by block.
+#[derive(Debug)]
+pub struct ChainBuilder {
+    store: Store,
+    genesis: Genesis,
+    keys: Vec<SecretKey>,
+}
+
+impl ChainBuilder {
+    /// Open (or create with the genesis state) the store in `dir`; `keys` are the secret keys
+    /// of the genesis validators, in any order.
+    pub fn open(
+        dir: &std::path::Path,
+        genesis: &Genesis,
+        keys: Vec<SecretKey>,
+        opts: &StoreOptions,
+    ) -> Result<ChainBuilder, BuildError> {
+        let g = genesis
+            .build()
+            .map_err(|e| BuildError::Genesis(e.to_string()))?;
+        let mut publics: Vec<_> = keys.iter().map(SecretKey::public).collect();
+        publics.sort();
+        let mut expected: Vec<_> = genesis
+            .validators
+            .validators()
+            .iter()
+            .map(|v| v.public_key)
+            .collect();
+        expected.sort();
+        if publics != expected {
+            return Err(BuildError::Keys);
+        }
+        let identity = ChainIdentity {
+            chain_id: genesis.chain_id.clone(),
+            genesis_hash: g.block.hash(),
+        };
+        let store = Store::open(dir, &identity, opts)?;
+        if !store.is_initialised()? {
+            store.init_genesis(GenesisBatch {
+                block: &g.block,
+                writes: &g.writes,
+                tree: &g.tree,
+                set: &genesis.validators,
+                record: &VoteRecord {
+                    height: 1,
+                    view: 0,
+                    signed: Default::default(),
+                    prepared: None,
+                },
+            })?;
+        }
+        let mut keys = keys;
+        keys.sort_by_key(SecretKey::public);
+        Ok(ChainBuilder {
+            store,
+            genesis: genesis.clone(),
+            keys,
+        })
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The store, closing the builder.
+    pub fn into_store(self) -> Store {
+        self.store
+    }
+
+    /// The chain id.
+    pub fn chain_id(&self) -> &ChainId {
+        &self.genesis.chain_id
+    }
+
+    /// Execute `txs` as the next block at `timestamp_ms` (later than the tip's) and commit it
+    /// with a certificate of every validator. The whole block is refused if one transaction
+    /// is.
+    pub fn append(&mut self, txs: Vec<Transaction>, timestamp_ms: u64) -> Result<Tip, BuildError> {
+        if let Some(i) = txs
+            .iter()
+            .position(|t| matches!(t.body.payload, Payload::Chain(_)))
+        {
+            return Err(BuildError::SetChange(i));
+        }
+        let tip = self.store.tip()?;
+        let height = tip.height + 1;
+        let set = self.genesis.validators.clone();
+        let verified = VerifiedTx::verify_all(txs.clone(), &self.genesis.chain_id, &Ed25519)
+            .map_err(|e| BuildError::Refused(format!("signature: {e}")))?;
+        let ctx = BlockContext {
+            chain_id: self.genesis.chain_id.clone(),
+            height,
+            timestamp_ms: timestamp_ms.max(tip.timestamp_ms + 1),
+            validators: set.clone(),
+            params: self.genesis.params.clone(),
+        };
+        let exec = execute_block(
+            &verified,
+            &ctx,
+            ParentTree::at(&self.store, tip.height),
+            &self.store,
+        )
+        .map_err(|e| BuildError::Refused(e.to_string()))?;
+        let proposer = self.keys[(height as usize) % self.keys.len()].public();
+        let block = Block {
+            header: BlockHeader {
+                chain_id: self.genesis.chain_id.clone(),
+                height,
+                view: 0,
+                parent: tip.hash,
+                timestamp_ms: ctx.timestamp_ms,
+                tx_root: Block::compute_tx_root(&txs),
+                state_root: exec.state_root,
+                proposer,
+                validator_set_hash: set.hash(),
+            },
+            txs,
+        };
+        let hash = block.hash();
+        let msg = commit_signing_bytes(&self.genesis.chain_id, height, 0, &hash);
+        let cert = CommitCertificate {
+            height,
+            view: 0,
+            block_hash: hash,
+            votes: self
+                .keys
+                .iter()
+                .map(|k| CommitVote {
+                    validator: k.public(),
+                    signature: k.sign(&msg),
+                })
+                .collect(),
+        };
+        let sets = self.store.current_sets()?;
+        Ok(self.store.commit(CommitBatch {
+            block: &block,
+            cert: &cert,
+            writes: &exec.combined,
+            tree: &exec.tree,
+            sets: &sets,
+            record: &VoteRecord {
+                height: height + 1,
+                view: 0,
+                signed: Default::default(),
+                prepared: None,
+            },
+        })?)
+    }
+}

@@ -1,0 +1,179 @@
+//! Consistent reads: a RocksDB snapshot of the store, so that one API answer reads the tip,
+//! the state, the blocks and the map nodes as of one committed height even while the node
+//! commits the next blocks (ADR 0080). A commit is one write batch, so a snapshot sees a block
+//! either whole or not at all.
+
+use std::borrow::Cow;
+
+use borsh::BorshDeserialize;
+use rocksdb::{Direction, IteratorMode, ReadOptions};
+use tracechain_contracts::StateView;
+use tracechain_types::state_map::{Node, NodeKey, NodeReader};
+use tracechain_types::{decode, Block, CommitCertificate, Hash, ValidatorSet};
+
+use super::{
+    cf, height_key, hex_short, meta_key, node_key_bytes, prefix_end_opt, Entries, StorageError,
+    Store, Tip, TxLocation, MAX_META_BYTES,
+};
+
+/// A point-in-time view of a [`Store`].
+pub struct Snapshot<'a> {
+    store: &'a Store,
+    snap: rocksdb::Snapshot<'a>,
+}
+
+impl std::fmt::Debug for Snapshot<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Snapshot")
+            .field("dir", &self.store.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// A consistent view of everything committed so far.
+    pub fn snapshot(&self) -> Snapshot<'_> {
+        Snapshot {
+            store: self,
+            snap: self.db.snapshot(),
+        }
+    }
+}
+
+impl Snapshot<'_> {
+    fn get_cf(&self, family: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        self.snap
+            .get_cf(self.store.cf(family), key)
+            .map_err(|e| self.store.rocks(e))
+    }
+
+    fn decode_cf<T: BorshDeserialize>(
+        &self,
+        family: &str,
+        key: &[u8],
+        limit: usize,
+    ) -> Result<Option<T>, StorageError> {
+        match self.get_cf(family, key)? {
+            None => Ok(None),
+            Some(bytes) => decode(&bytes, limit).map(Some).map_err(|e| {
+                self.store.corrupt(format!(
+                    "column family {family}, key {}: {e}",
+                    hex_short(key)
+                ))
+            }),
+        }
+    }
+
+    /// The last committed block as of the snapshot.
+    pub fn tip(&self) -> Result<Tip, StorageError> {
+        self.decode_cf(cf::META, meta_key::TIP, 256)?
+            .ok_or_else(|| self.store.corrupt("no tip: genesis was never written"))
+    }
+
+    /// The committed block at `height`.
+    pub fn block(&self, height: u64) -> Result<Option<Block>, StorageError> {
+        self.decode_cf(cf::BLOCKS, &height_key(height), self.store.max_block_bytes)
+    }
+
+    /// The certificate of the block at `height` (none for genesis).
+    pub fn cert(&self, height: u64) -> Result<Option<CommitCertificate>, StorageError> {
+        self.decode_cf(cf::CERTS, &height_key(height), MAX_META_BYTES)
+    }
+
+    /// Where a committed transaction is.
+    pub fn tx_location(&self, id: &Hash) -> Result<Option<TxLocation>, StorageError> {
+        self.decode_cf(cf::TX_INDEX, id.as_bytes(), 64)
+    }
+
+    /// The validator set in force at `height`.
+    pub fn set_at(&self, height: u64) -> Result<Option<ValidatorSet>, StorageError> {
+        let mut ro = ReadOptions::default();
+        ro.set_snapshot(&self.snap);
+        let mut it = self.store.db.iterator_cf_opt(
+            self.store.cf(cf::SETS),
+            ro,
+            IteratorMode::From(&height_key(height), Direction::Reverse),
+        );
+        match it.next() {
+            None => Ok(None),
+            Some(Err(e)) => Err(self.store.rocks(e)),
+            Some(Ok((k, v))) => decode(&v, MAX_META_BYTES).map(Some).map_err(|e| {
+                self.store
+                    .corrupt(format!("column family sets, key {}: {e}", hex_short(&k)))
+            }),
+        }
+    }
+
+    /// The stored value of a state key.
+    pub fn state_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        self.get_cf(cf::STATE, key)
+    }
+
+    /// Entries of the state under `prefix` after `after`, at most `limit`.
+    pub fn state_scan(
+        &self,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Entries, StorageError> {
+        let mut out = Vec::new();
+        if limit == 0 {
+            return Ok(out);
+        }
+        let mut ro = ReadOptions::default();
+        ro.set_snapshot(&self.snap);
+        ro.set_iterate_lower_bound(prefix.to_vec());
+        if let Some(end) = prefix_end_opt(prefix) {
+            ro.set_iterate_upper_bound(end);
+        }
+        let start: Vec<u8> = match after {
+            Some(a) if a >= prefix => {
+                let mut s = a.to_vec();
+                s.push(0);
+                s
+            }
+            _ => prefix.to_vec(),
+        };
+        let it = self.store.db.iterator_cf_opt(
+            self.store.cf(cf::STATE),
+            ro,
+            IteratorMode::From(&start, Direction::Forward),
+        );
+        for item in it {
+            let (k, v) = item.map_err(|e| self.store.rocks(e))?;
+            if !k.starts_with(prefix) {
+                break;
+            }
+            out.push((k.into_vec(), v.into_vec()));
+            if out.len() == limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// A stored node of the authenticated map.
+    pub fn map_node(&self, key: &NodeKey) -> Result<Option<Node>, StorageError> {
+        self.decode_cf(cf::STATE_NODES, &node_key_bytes(key), MAX_META_BYTES)
+    }
+}
+
+/// State as of the snapshot. A read error is broken storage; an API handler runs this on a
+/// blocking thread and turns the panic into a 500 (the consensus thread is not involved).
+impl StateView for Snapshot<'_> {
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        self.state_get(key)
+            .unwrap_or_else(|e| panic!("state unreadable: {e}"))
+    }
+
+    fn scan(&self, prefix: &[u8], after: Option<&[u8]>, limit: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
+        self.state_scan(prefix, after, limit)
+            .unwrap_or_else(|e| panic!("state unreadable: {e}"))
+    }
+}
+
+impl NodeReader for Snapshot<'_> {
+    fn node(&self, key: &NodeKey) -> Option<Cow<'_, Node>> {
+        self.map_node(key).ok().flatten().map(Cow::Owned)
+    }
+}
