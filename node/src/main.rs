@@ -64,6 +64,52 @@ enum Command {
         #[command(subcommand)]
         command: BenchCommand,
     },
+    /// A unit's history from a node, every record's proof and the listing's completeness
+    /// checked here (signed with --key: a regulator or a participant that took part).
+    Trace {
+        /// The code: `01{gtin14}10{batch}`, `01{gtin14}21{serial}` or a Digital Link URI.
+        code: String,
+        /// The node's API (http://127.0.0.1:8101).
+        #[arg(long)]
+        node: String,
+        /// The reader's key file (signs each read).
+        #[arg(long, value_name = "KEYFILE")]
+        key: Option<PathBuf>,
+        /// Save every answer, with its proofs, for `proof verify`.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Recall simulation of a batch (R-S3): affected units, logistics units, countries,
+    /// warehouses, retailers and orders; with --issue, the regulator then issues it.
+    Recall {
+        /// The batch: `01{gtin14}10{batch}` or a Digital Link URI.
+        batch: String,
+        /// The node's API.
+        #[arg(long)]
+        node: String,
+        /// The reader's (and, with --issue, the issuing regulator's) key file.
+        #[arg(long, value_name = "KEYFILE")]
+        key: Option<PathBuf>,
+        /// Issue the recall after the simulation.
+        #[arg(long, requires_all = ["reference", "reason", "key"])]
+        issue: bool,
+        /// The recall's reference (unique per issuer).
+        #[arg(long)]
+        reference: Option<String>,
+        /// Why.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Documents: check a file against the chain (R-S1).
+    Doc {
+        #[command(subcommand)]
+        command: DocCommand,
+    },
+    /// Proofs: check saved answers offline.
+    Proof {
+        #[command(subcommand)]
+        command: ProofCommand,
+    },
     /// GS1 EPCIS 2.0 documents: validate, hash events, map events onto tracechain records.
     Epcis {
         #[command(subcommand)]
@@ -148,6 +194,33 @@ enum TxCommand {
         /// Sign only if the node is on this chain.
         #[arg(long)]
         chain_id: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DocCommand {
+    /// Hash FILE here (it is never sent) and check its anchors, with their proofs.
+    Verify {
+        /// The document.
+        file: PathBuf,
+        /// The node's API.
+        #[arg(long)]
+        node: String,
+        /// The reader's key file.
+        #[arg(long, value_name = "KEYFILE")]
+        key: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ProofCommand {
+    /// Check every proof of an answer saved from the read API (or of `trace --out`), offline.
+    Verify {
+        /// The saved answer(s).
+        file: PathBuf,
+        /// The genesis file: the validator set the proofs rest on must be its validators.
+        #[arg(long, value_name = "FILE")]
+        genesis: Option<PathBuf>,
     },
 }
 
@@ -372,6 +445,34 @@ fn main() -> ExitCode {
         Command::Gs1 {
             command: Gs1Command::Check { code },
         } => cmd::gs1::check(&code),
+        Command::Trace {
+            code,
+            node,
+            key,
+            out,
+        } => cmd::read::trace(&node, &code, key.as_deref(), out.as_deref()),
+        Command::Recall {
+            batch,
+            node,
+            key,
+            issue,
+            reference,
+            reason,
+        } => cmd::read::recall(&cmd::read::RecallOptions {
+            node: &node,
+            batch: &batch,
+            key: key.as_deref(),
+            issue: match (issue, reference.as_deref(), reason.as_deref()) {
+                (true, Some(r), Some(why)) => Some((r, why)),
+                _ => None,
+            },
+        }),
+        Command::Doc {
+            command: DocCommand::Verify { file, node, key },
+        } => cmd::read::doc_verify(&node, &file, key.as_deref()),
+        Command::Proof {
+            command: ProofCommand::Verify { file, genesis },
+        } => cmd::read::proof_verify(&file, genesis.as_deref()),
         Command::Epcis { command } => match command {
             EpcisCommand::Validate { file } => cmd::epcis::validate(&file),
             EpcisCommand::Hash { file } => cmd::epcis::hash(&file),

@@ -117,6 +117,8 @@ fn make_demo_loads_the_export_flow_stops_and_resumes_the_same_chain() {
     }
     assert_eq!(hashes.len(), 1, "every node has the same block at {top}");
 
+    read_commands_trust_no_node(&net, &platform);
+
     // Stop keeps the data; a second run resumes the same chain and sends nothing again.
     let stop = demo.script("demo-stop.sh", &[]);
     assert!(stop.status.success(), "{}", text(&stop));
@@ -142,4 +144,127 @@ fn make_demo_loads_the_export_flow_stops_and_resumes_the_same_chain() {
     );
     let genesis = std::fs::read_to_string(net.join("network.json")).unwrap();
     assert!(genesis.contains(status["genesis_hash"].as_str().unwrap()));
+
+    // A regulator issues a recall of the batch after simulating it; the tin then shows
+    // recalled, to anyone, through the resolver.
+    let key = |n: &str| net.join("participants").join(format!("{n}.key"));
+    let o = tracechain(&[
+        "recall",
+        BATCH,
+        "--node",
+        &platform,
+        "--key",
+        key("market-regulation-regulator").to_str().unwrap(),
+        "--issue",
+        "--reference",
+        "RC-2026-001",
+        "--reason",
+        "pesticide residue above the EU limit",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("\"committed\""), "{}", text(&o));
+    let story = get(&format!("{platform}/01/06971234004123/21/T0001"));
+    assert_eq!(story["recall"]["recalled"], true, "{story}");
+}
+
+/// The featured tin and its batch, as element strings.
+const TIN: &str = "010697123400412321T0001";
+const BATCH: &str = "010697123400412310AX2026-0412";
+
+fn tracechain(args: &[&str]) -> Output {
+    Command::new(cluster::bin())
+        .args(args)
+        .output()
+        .expect("run tracechain")
+}
+
+/// `trace`, `proof verify`, `doc verify` and the resolver against the demo's platform node.
+fn read_commands_trust_no_node(net: &Path, platform: &str) {
+    let key = |n: &str| net.join("participants").join(format!("{n}.key"));
+    // The public may not read a unit's records (R-A5).
+    let o = tracechain(&["trace", TIN, "--node", platform]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("E_NOT_ALLOWED"), "{}", text(&o));
+    // A regulator reads them all; every proof holds and both listings are complete.
+    let saved = net.join("trace-T0001.json");
+    let o = tracechain(&[
+        "trace",
+        TIN,
+        "--node",
+        platform,
+        "--key",
+        key("customs-regulator").to_str().unwrap(),
+        "--out",
+        saved.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = text(&o);
+    assert!(out.contains("2 listings proven complete"), "{out}");
+    assert!(!out.contains("FAILED"), "{out}");
+    // Offline, against the genesis validators.
+    let genesis = net.join("genesis.toml");
+    let o = tracechain(&[
+        "proof",
+        "verify",
+        saved.to_str().unwrap(),
+        "--genesis",
+        genesis.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    // A record of the saved answer altered: the offline check fails and says which.
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    let rec = &mut v["answers"][0]["records"][0]["proof"]["tx"];
+    let mut tx = rec.as_str().unwrap().to_string();
+    let flip = if tx.as_bytes()[10] == b'A' { "B" } else { "A" };
+    tx.replace_range(10..11, flip);
+    *rec = Value::String(tx);
+    let tampered = net.join("trace-tampered.json");
+    std::fs::write(&tampered, serde_json::to_vec(&v).unwrap()).unwrap();
+    let o = tracechain(&["proof", "verify", tampered.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("FAILED: record"), "{}", text(&o));
+    // The document check hashes the file locally.
+    let doc = net.join("certificate-of-origin.txt");
+    std::fs::write(
+        &doc,
+        b"Certificate of origin (China-EU), Xiamen Customs, AX2026-0412",
+    )
+    .unwrap();
+    let o = tracechain(&["doc", "verify", doc.to_str().unwrap(), "--node", platform]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("anchored by a competent issuer, valid"),
+        "{}",
+        text(&o)
+    );
+    std::fs::write(&doc, b"a forged certificate").unwrap();
+    let o = tracechain(&["doc", "verify", doc.to_str().unwrap(), "--node", platform]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("NOT anchored"), "{}", text(&o));
+    // The recall simulation, by a regulator: the six tins are reached, completely.
+    let o = tracechain(&[
+        "recall",
+        BATCH,
+        "--node",
+        platform,
+        "--key",
+        key("market-regulation-regulator").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let impact: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(impact["complete"], true, "{impact}");
+    assert_eq!(
+        impact["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|u| u.as_str().unwrap().contains("21T000"))
+            .count(),
+        6,
+        "{impact}"
+    );
+    // The consumer's scan through the resolver: the public story.
+    let story = get(&format!("{platform}/01/06971234004123/21/T0001"));
+    assert_eq!(story["scans"]["count"], 2, "{story}");
+    assert_eq!(story["recall"]["recalled"], false, "{story}");
 }

@@ -8,4 +8,5 @@ pub mod genesis;
 pub mod gs1;
 pub mod keys;
 pub mod node;
+pub mod read;
 pub mod tx;

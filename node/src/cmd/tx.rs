@@ -74,7 +74,27 @@ fn run(opts: &SubmitOptions<'_>) -> anyhow::Result<(bool, Value)> {
             opts.record.display()
         )
     })?;
-    let base = opts.node.trim_end_matches('/');
+    sign_and_submit(
+        opts.node,
+        &key,
+        payload,
+        opts.wait,
+        opts.expiry_window,
+        opts.chain_id,
+    )
+}
+
+/// Sign `payload` with `key` for the node's chain (its next sequence, expiry `height +
+/// expiry_window`), post it, and return (accepted, the node's answer).
+pub fn sign_and_submit(
+    node: &str,
+    key: &tracechain_types::SecretKey,
+    payload: Payload,
+    wait: bool,
+    expiry_window: u64,
+    expected_chain: Option<&str>,
+) -> anyhow::Result<(bool, Value)> {
+    let base = node.trim_end_matches('/');
     let api = super::client::Api::new(Duration::from_secs(60))?;
     let status = api.status(base)?;
     let chain_id = ChainId::new(
@@ -84,7 +104,7 @@ fn run(opts: &SubmitOptions<'_>) -> anyhow::Result<(bool, Value)> {
             .to_string(),
     )
     .map_err(|e| anyhow::anyhow!("node's chain id: {e}"))?;
-    if let Some(expected) = opts.chain_id {
+    if let Some(expected) = expected_chain {
         if chain_id.as_str() != expected {
             bail!(
                 "the node is on chain {}, not {expected}: nothing was signed",
@@ -103,12 +123,12 @@ fn run(opts: &SubmitOptions<'_>) -> anyhow::Result<(bool, Value)> {
     let tx = TxBody {
         signer: key.public(),
         sequence,
-        expiry_height: height + opts.expiry_window,
+        expiry_height: height + expiry_window,
         payload,
     }
-    .sign(&chain_id, &key);
-    let query = if opts.wait { "?wait=commit" } else { "" };
+    .sign(&chain_id, key);
+    let query = if wait { "?wait=commit" } else { "" };
     let (code, body) = api.post_tx(base, query, &tx)?;
-    let accepted = (200..300).contains(&code) && (!opts.wait || body["status"] == "committed");
+    let accepted = (200..300).contains(&code) && (!wait || body["status"] == "committed");
     Ok((accepted, body))
 }

@@ -1,0 +1,459 @@
+//! The read commands: `trace`, `recall`, `doc verify`, `proof verify` (ADR 0080).
+//!
+//! Each read is signed with the participant's key file when one is given (the read API's
+//! roles, R-A5), and every proof in an answer is checked here, offline, with the pure
+//! verifiers of `tracechain_api::proof`: the commands trust no node. Exit 0 when the answer
+//! was read and every proof holds, 1 when the node refused or a proof failed, 2 when the
+//! command could not run.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use serde_json::{json, Value};
+use tracechain_api::proof::{verify_fact, verify_record, FactProof, ProofBase, RecordProof};
+use tracechain_types::read_auth::sign_read;
+use tracechain_types::records::TraceCode;
+use tracechain_types::{ChainId, Hash, ListingDigest, Payload, RecallRecord, SecretKey};
+
+/// Largest answer or proof file read (bytes).
+const MAX_ANSWER_BYTES: u64 = 256 * 1024 * 1024;
+
+/// A client of one node's read API, signing with `key` when given.
+struct Reader {
+    http: reqwest::blocking::Client,
+    base: String,
+    key: Option<SecretKey>,
+    chain_id: ChainId,
+}
+
+impl Reader {
+    fn new(node: &str, key: Option<&Path>) -> anyhow::Result<Reader> {
+        let base = node.trim_end_matches('/').to_string();
+        let http = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()?;
+        let status: Value = http
+            .get(format!("{base}/v1/status"))
+            .send()
+            .with_context(|| format!("GET {base}/v1/status"))?
+            .json()?;
+        let chain_id = ChainId::new(
+            status["chain_id"]
+                .as_str()
+                .context("status without chain_id")?
+                .to_string(),
+        )
+        .map_err(|e| anyhow::anyhow!("node's chain id: {e}"))?;
+        let key = key.map(super::keys::read).transpose()?;
+        Ok(Reader {
+            http,
+            base,
+            key,
+            chain_id,
+        })
+    }
+
+    /// `method target` with `body`; returns (status, JSON body).
+    fn send(&self, method: &str, target: &str, body: Vec<u8>) -> anyhow::Result<(u16, Value)> {
+        let url = format!("{}{target}", self.base);
+        let mut req = match method {
+            "POST" => self.http.post(&url),
+            _ => self.http.get(&url),
+        };
+        if let Some(k) = &self.key {
+            let ts = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)?
+                .as_millis() as u64;
+            let sig = sign_read(k, &self.chain_id, method, target, ts, &body);
+            req = req
+                .header("tracechain-key", k.public().to_hex())
+                .header("tracechain-timestamp", ts.to_string())
+                .header("tracechain-signature", hex::encode(sig.0));
+        }
+        let resp = req
+            .body(body)
+            .send()
+            .with_context(|| format!("{method} {url}"))?;
+        let status = resp.status().as_u16();
+        let v: Value = resp
+            .json()
+            .with_context(|| format!("{method} {url}: not JSON"))?;
+        Ok((status, v))
+    }
+}
+
+fn finish(r: anyhow::Result<bool>) -> ExitCode {
+    match r {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn refused(status: u16, v: &Value) -> bool {
+    if status >= 400 {
+        eprintln!(
+            "refused: {status} {}: {}",
+            v["code"].as_str().unwrap_or("?"),
+            v["detail"].as_str().unwrap_or("")
+        );
+        true
+    } else {
+        false
+    }
+}
+
+/// What checking the proofs of one or more answers found.
+#[derive(Debug, Default)]
+pub struct Checked {
+    /// Record proofs that hold.
+    pub records: usize,
+    /// Fact proofs that hold.
+    pub facts: usize,
+    /// Listings whose records were all present and in order.
+    pub complete_listings: usize,
+    /// What failed, one line each.
+    pub failures: Vec<String>,
+    /// Validator-set hashes the answers rest on.
+    pub sets: std::collections::BTreeSet<String>,
+}
+
+/// A listing as the answers show it: its proven digest, and (height, index, bulk item,
+/// record id) of each record read from it.
+type Listing = (Option<ListingDigest>, Vec<(u64, u32, u32, Hash)>);
+
+/// Check every proof in `pages` (answers of the read API: trace pages, a document check):
+/// each record against its certified header, each fact against its height's state root, and
+/// each listing digest against the records the pages hold.
+pub fn check_answers(pages: &[Value]) -> Checked {
+    let mut c = Checked::default();
+    // (listing code) -> (proven digest, [(height, index, item, id)])
+    let mut listings: std::collections::BTreeMap<String, Listing> = Default::default();
+    for (i, page) in pages.iter().enumerate() {
+        let base: ProofBase = match serde_json::from_value(page["proofs"].clone()) {
+            Ok(b) => b,
+            Err(e) => {
+                c.failures.push(format!("answer {i}: no proof base: {e}"));
+                continue;
+            }
+        };
+        c.sets.extend(base.validator_sets.keys().cloned());
+        for r in page["records"].as_array().into_iter().flatten() {
+            let id = r["record_id"].as_str().unwrap_or("?").to_string();
+            match serde_json::from_value::<RecordProof>(r["proof"].clone()) {
+                Ok(p) => match verify_record(&base, &p) {
+                    Ok(_) if p.record_id.to_hex() == id => {
+                        c.records += 1;
+                        if let Some(l) = r["listing"].as_str() {
+                            listings.entry(l.to_string()).or_default().1.push((
+                                p.height,
+                                p.index,
+                                p.bulk_item.unwrap_or(0),
+                                p.record_id,
+                            ));
+                        }
+                    }
+                    Ok(_) => c
+                        .failures
+                        .push(format!("record {id}: proof of another record")),
+                    Err(e) => c.failures.push(format!("record {id}: {e}")),
+                },
+                Err(e) => c.failures.push(format!("record {id}: no proof: {e}")),
+            }
+        }
+        let facts = page["listings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|l| (l, true))
+            .chain(
+                page["anchors"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|a| (a, false)),
+            );
+        for (f, is_listing) in facts {
+            if f["proof"].is_null() {
+                c.failures
+                    .push("a fact read at genesis has no proof".into());
+                continue;
+            }
+            let p: FactProof = match serde_json::from_value(f["proof"].clone()) {
+                Ok(p) => p,
+                Err(e) => {
+                    c.failures.push(format!("fact: no proof: {e}"));
+                    continue;
+                }
+            };
+            match verify_fact(&base, &p) {
+                Ok(v) => {
+                    c.facts += 1;
+                    if is_listing {
+                        let code = f["code"].as_str().unwrap_or("?").to_string();
+                        let d = v
+                            .and_then(|v| tracechain_types::decode::<ListingDigest>(&v, 1024).ok());
+                        let claimed = (
+                            f["count"].as_u64(),
+                            f["digest"].as_str().map(str::to_string),
+                        );
+                        let proven = d.as_ref().map(|d| (Some(d.count), Some(d.digest.to_hex())));
+                        if proven.as_ref().is_some_and(|p| *p != claimed) {
+                            c.failures.push(format!("listing {code}: the answer's count or digest is not the proven one"));
+                        }
+                        // The digest of the latest page read wins (pages may be read at
+                        // growing heights).
+                        listings.entry(code).or_default().0 = d;
+                    }
+                }
+                Err(e) => c.failures.push(format!("fact {}: {e}", p.key)),
+            }
+        }
+    }
+    for (code, (digest, mut ids)) in listings {
+        let Some(d) = digest else { continue };
+        ids.sort();
+        ids.dedup_by_key(|x| x.3);
+        match d.check(ids.iter().map(|x| &x.3)) {
+            Ok(()) => c.complete_listings += 1,
+            Err(e) => c.failures.push(format!("listing {code}: {e}")),
+        }
+    }
+    c
+}
+
+fn report(c: &Checked) -> bool {
+    println!(
+        "proofs: {} records and {} facts verified against the validators' signatures ({} validator set{}: {}); {} listing{} proven complete",
+        c.records,
+        c.facts,
+        c.sets.len(),
+        if c.sets.len() == 1 { "" } else { "s" },
+        c.sets.iter().cloned().collect::<Vec<_>>().join(", "),
+        c.complete_listings,
+        if c.complete_listings == 1 { "" } else { "s" },
+    );
+    for f in &c.failures {
+        println!("FAILED: {f}");
+    }
+    c.failures.is_empty()
+}
+
+/// `tracechain trace CODE`: every page of a unit's history, every proof checked.
+pub fn trace(node: &str, code: &str, key: Option<&Path>, out: Option<&Path>) -> ExitCode {
+    finish((|| {
+        let r = Reader::new(node, key)?;
+        let code = encode_segment(code);
+        let mut target = format!("/v1/trace/{code}");
+        let mut pages = Vec::new();
+        loop {
+            let (status, v) = r.send("GET", &target, vec![])?;
+            if refused(status, &v) {
+                return Ok(false);
+            }
+            let next = v["next"].as_str().map(str::to_string);
+            pages.push(v);
+            match next {
+                Some(n) => target = n,
+                None => break,
+            }
+        }
+        let first = &pages[0];
+        println!(
+            "{} — {} ({}), read at height {}",
+            first["unit"]["code"].as_str().unwrap_or("?"),
+            first["unit"]["product_name"].as_str().unwrap_or("?"),
+            first["unit"]["producer_name"].as_str().unwrap_or("?"),
+            first["read_at"]["height"]
+        );
+        for p in &pages {
+            for rec in p["records"].as_array().into_iter().flatten() {
+                println!(
+                    "  height {:>6}  {:<4} {:<22} {}",
+                    rec["height"],
+                    rec["category"].as_str().unwrap_or(""),
+                    format!(
+                        "{}/{}",
+                        rec["payload"]["family"].as_str().unwrap_or("?"),
+                        rec["payload"]["kind"].as_str().unwrap_or("?")
+                    ),
+                    rec["record_id"].as_str().unwrap_or("")
+                );
+            }
+        }
+        let c = check_answers(&pages);
+        if let Some(out) = out {
+            std::fs::write(
+                out,
+                serde_json::to_vec_pretty(&json!({ "answers": pages }))?,
+            )
+            .with_context(|| format!("writing {}", out.display()))?;
+        }
+        Ok(report(&c))
+    })())
+}
+
+/// Percent-encode a path segment (a Digital Link URI given as a code).
+fn encode_segment(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Options of `tracechain recall`.
+#[derive(Debug)]
+pub struct RecallOptions<'a> {
+    /// Node API base URL.
+    pub node: &'a str,
+    /// The batch (element string or Digital Link).
+    pub batch: &'a str,
+    /// Key file (a regulator's, or a participant that took part).
+    pub key: Option<&'a Path>,
+    /// Issue the recall with this reference and reason (a regulator's key).
+    pub issue: Option<(&'a str, &'a str)>,
+}
+
+/// `tracechain recall BATCH [--issue]`: simulate (nothing written), then optionally issue.
+pub fn recall(o: &RecallOptions<'_>) -> ExitCode {
+    finish((|| {
+        let r = Reader::new(o.node, o.key)?;
+        let started = std::time::Instant::now();
+        let (status, v) = r.send(
+            "GET",
+            &format!("/v1/recalls/{}/impact", encode_segment(o.batch)),
+            vec![],
+        )?;
+        if refused(status, &v) {
+            return Ok(false);
+        }
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        eprintln!(
+            "simulated in {} ms: {} units, {} logistics units, {} countries, {} orders; {}",
+            started.elapsed().as_millis(),
+            v["units"].as_array().map_or(0, Vec::len),
+            v["logistics_units"].as_array().map_or(0, Vec::len),
+            v["countries"].as_array().map_or(0, Vec::len),
+            v["orders"].as_array().map_or(0, Vec::len),
+            if v["complete"] == true {
+                "complete".to_string()
+            } else {
+                format!("NOT complete: {}", v["not_reached"])
+            }
+        );
+        let Some((recall_ref, reason)) = o.issue else {
+            return Ok(true);
+        };
+        let Some(key) = o.key else {
+            bail!("--issue signs the recall: give the regulator's --key");
+        };
+        let batch: TraceCode = code_of(o.batch)?;
+        let key = super::keys::read(key)?;
+        let payload = Payload::Recall(RecallRecord::Recall(tracechain_types::records::Recall {
+            recall_ref: recall_ref.to_string(),
+            batch,
+            reason: reason.to_string(),
+        }));
+        let (ok, body) = super::tx::sign_and_submit(o.node, &key, payload, true, 100, None)?;
+        println!("{}", serde_json::to_string_pretty(&body)?);
+        Ok(ok)
+    })())
+}
+
+/// A trace code from an element string (`01…10…`, `01…21…`) or a Digital Link URI.
+fn code_of(s: &str) -> anyhow::Result<TraceCode> {
+    if s.starts_with("http") {
+        return tracechain_contracts::trace_codes::parse_digital_link(s)
+            .map_err(anyhow::Error::msg);
+    }
+    let rest = s.strip_prefix("01").context("a code starts with AI 01")?;
+    if rest.len() < 16 || !rest.is_char_boundary(14) {
+        bail!("AI 01 takes 14 digits, then AI 10 or 21");
+    }
+    let (gtin, tail) = rest.split_at(14);
+    if let Some(b) = tail.strip_prefix("10") {
+        Ok(TraceCode::Batch {
+            gtin: gtin.into(),
+            batch: b.into(),
+        })
+    } else if let Some(s) = tail.strip_prefix("21") {
+        Ok(TraceCode::Item {
+            gtin: gtin.into(),
+            serial: s.into(),
+        })
+    } else {
+        bail!("after the GTIN comes AI 10 (batch) or 21 (serial)")
+    }
+}
+
+/// `tracechain doc verify FILE`: the file is hashed here and never sent; the node's answer
+/// about its hash is checked against the validators' signatures.
+pub fn doc_verify(node: &str, file: &Path, key: Option<&Path>) -> ExitCode {
+    finish((|| {
+        let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+        let h = Hash::digest(&bytes);
+        let r = Reader::new(node, key)?;
+        let (status, v) = r.send("GET", &format!("/v1/documents/{}", h.to_hex()), vec![])?;
+        if refused(status, &v) {
+            return Ok(false);
+        }
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        let c = check_answers(std::slice::from_ref(&v));
+        eprintln!(
+            "{}: {}",
+            file.display(),
+            match (v["anchored"] == true, v["valid"] == true) {
+                (false, _) => "NOT anchored".to_string(),
+                (true, true) => "anchored by a competent issuer, valid".to_string(),
+                (true, false) => "anchored, but no competent issuer's anchor is valid (revoked, expired, or issuer not competent)".to_string(),
+            }
+        );
+        Ok(report(&c) && v["valid"] == true)
+    })())
+}
+
+/// `tracechain proof verify FILE [--genesis FILE]`: check every proof of saved answers
+/// offline; with a genesis file, the validator set must be the genesis validators'.
+pub fn proof_verify(file: &Path, genesis: Option<&Path>) -> ExitCode {
+    finish((|| {
+        let meta =
+            std::fs::metadata(file).with_context(|| format!("reading {}", file.display()))?;
+        if meta.len() > MAX_ANSWER_BYTES {
+            bail!("{} is over {MAX_ANSWER_BYTES} bytes", file.display());
+        }
+        let v: Value = serde_json::from_slice(&std::fs::read(file)?)
+            .with_context(|| format!("{} is not JSON", file.display()))?;
+        let pages: Vec<Value> = match v.get("answers").and_then(Value::as_array) {
+            Some(a) => a.clone(),
+            None => vec![v],
+        };
+        let mut c = check_answers(&pages);
+        if let Some(g) = genesis {
+            let loaded = crate::config::GenesisFile::load(g)?;
+            let trusted = loaded.genesis.validators.hash().to_hex();
+            for s in &c.sets {
+                if *s != trusted {
+                    c.failures.push(format!(
+                        "validator set {s} is not the genesis validators' ({trusted}); validator-set changes are not followed yet"
+                    ));
+                }
+            }
+        } else {
+            println!("no --genesis given: the validator set in the file was trusted as it is");
+        }
+        if c.records + c.facts == 0 && c.failures.is_empty() {
+            c.failures.push("the file holds no proof".into());
+        }
+        Ok(report(&c))
+    })())
+}
