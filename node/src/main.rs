@@ -303,6 +303,35 @@ enum BenchCommand {
     /// Open-loop load: set up casts of signers, send pre-signed records of the standard mix at
     /// --rate to every node, measure commit latency from the intended send time, then account
     /// for every record in every node's blocks. Exit 0 when the accounting holds, 1 when not.
+    /// Build a data directory of N realistic records by executing certified blocks through
+    /// the contracts (no network): the load generator's mix, for the read benchmarks.
+    Fixture {
+        /// Records (whole batches of 18).
+        #[arg(long)]
+        records: u64,
+        /// The folder to create (data/ and fixture.json).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Casts of participants (a recall of a cast's material batch reaches its units).
+        #[arg(long, default_value_t = 11)]
+        casts: usize,
+        /// Key seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Transactions per block.
+        #[arg(long, default_value_t = cmd::fixture::DEFAULT_BLOCK_TXS)]
+        block_txs: usize,
+    },
+    /// Measure the read API on a fixture, in process: trace by code (a regulator's signed
+    /// read, proofs included) and the recall of a material batch.
+    Read {
+        /// The fixture folder.
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        /// Trace reads measured.
+        #[arg(long, default_value_t = 2000)]
+        samples: usize,
+    },
     Load {
         /// The consortium's network.json.
         #[arg(long, value_name = "FILE")]
@@ -439,6 +468,25 @@ fn main() -> ExitCode {
             max_batch,
             validators,
         }),
+        Command::Bench {
+            command:
+                BenchCommand::Fixture {
+                    records,
+                    out,
+                    casts,
+                    seed,
+                    block_txs,
+                },
+        } => cmd::fixture::fixture(&cmd::fixture::FixtureOptions {
+            records,
+            out,
+            casts,
+            seed,
+            block_txs,
+        }),
+        Command::Bench {
+            command: BenchCommand::Read { dir, samples },
+        } => cmd::fixture::read(&cmd::fixture::ReadOptions { dir, samples }),
         Command::Keys {
             command: KeysCommand::Generate { out },
         } => cmd::keys::generate(&out),

@@ -4,6 +4,7 @@ pub mod bench;
 pub mod client;
 pub mod demo;
 pub mod epcis;
+pub mod fixture;
 pub mod genesis;
 pub mod gs1;
 pub mod keys;
