@@ -78,6 +78,10 @@ enum Command {
         /// Save every answer, with its proofs, for `proof verify`.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// The genesis file: proofs must rest on its chain and validators (without it, the
+        /// validator set the node presents is trusted).
+        #[arg(long, value_name = "FILE")]
+        genesis: Option<PathBuf>,
     },
     /// Recall simulation of a batch (R-S3): affected units, logistics units, countries,
     /// warehouses, retailers and orders; with --issue, the regulator then issues it.
@@ -209,6 +213,9 @@ enum DocCommand {
         /// The reader's key file.
         #[arg(long, value_name = "KEYFILE")]
         key: Option<PathBuf>,
+        /// The genesis file (see `trace`).
+        #[arg(long, value_name = "FILE")]
+        genesis: Option<PathBuf>,
     },
 }
 
@@ -498,7 +505,14 @@ fn main() -> ExitCode {
             node,
             key,
             out,
-        } => cmd::read::trace(&node, &code, key.as_deref(), out.as_deref()),
+            genesis,
+        } => cmd::read::trace(
+            &node,
+            &code,
+            key.as_deref(),
+            out.as_deref(),
+            genesis.as_deref(),
+        ),
         Command::Recall {
             batch,
             node,
@@ -516,8 +530,14 @@ fn main() -> ExitCode {
             },
         }),
         Command::Doc {
-            command: DocCommand::Verify { file, node, key },
-        } => cmd::read::doc_verify(&node, &file, key.as_deref()),
+            command:
+                DocCommand::Verify {
+                    file,
+                    node,
+                    key,
+                    genesis,
+                },
+        } => cmd::read::doc_verify(&node, &file, key.as_deref(), genesis.as_deref()),
         Command::Proof {
             command: ProofCommand::Verify { file, genesis },
         } => cmd::read::proof_verify(&file, genesis.as_deref()),

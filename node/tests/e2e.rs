@@ -108,11 +108,27 @@ fn four_validators_and_a_full_node_commit_the_same_blocks() {
         })
         .collect();
     assert_eq!(roots.len(), 1);
-    // A proof of inclusion comes with the header and certificate.
-    let (code, proof) = c
-        .get(&all[4], &format!("/v1/txs/{}/proof", ids[0]))
+    // A proof of inclusion comes with the header and certificate, to its signer only (the
+    // signed record is in it, R-A5).
+    let target = format!("/v1/txs/{}/proof", ids[0]);
+    let (code, refused) = c.get(&all[4], &target).unwrap();
+    assert_eq!(code, 403, "{refused}");
+    assert_eq!(refused["code"], "E_NOT_ALLOWED");
+    let signer = key(1, 0);
+    let ts = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let sig = tracechain_types::read_auth::sign_read(&signer, &c.chain_id, "GET", &target, ts, b"");
+    let resp = reqwest::blocking::Client::new()
+        .get(format!("{}{target}", c.api(&all[4])))
+        .header("tracechain-key", signer.public().to_hex())
+        .header("tracechain-timestamp", ts.to_string())
+        .header("tracechain-signature", hex::encode(sig.0))
+        .send()
         .unwrap();
-    assert_eq!(code, 200, "{proof}");
+    assert_eq!(resp.status().as_u16(), 200);
+    let proof: serde_json::Value = resp.json().unwrap();
     assert!(proof["certificate"]["votes"].as_array().unwrap().len() >= 3);
     // Metrics count what committed.
     let metrics = c.http_text(&all[0], "/metrics");

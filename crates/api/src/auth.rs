@@ -97,8 +97,14 @@ impl ReplayCache {
         }
     }
 
-    /// Record `sig`, valid until `expires_ms`; `Err` when it was seen (a replay) or the cache
-    /// is full of signatures still valid.
+    /// Remember a read that is given a participant's or regulator's rights: `Err` when its
+    /// signature was seen (a replay) or the cache is full of signatures still valid. Reads
+    /// with the public's rights are not remembered: replaying one gains nothing, and keys
+    /// anyone can make cannot fill the cache.
+    pub fn remember(&self, read: &SignedRead, now_ms: u64) -> Result<(), Problem> {
+        self.insert(&read.signature, now_ms, read.expires_ms)
+    }
+
     fn insert(&self, sig: &Signature, now_ms: u64, expires_ms: u64) -> Result<(), Problem> {
         let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         while let Some(&(exp, s)) = g.by_expiry.iter().next() {
@@ -154,19 +160,29 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, Pro
     }
 }
 
-/// Check a read's signature headers: `Ok(None)` for an unsigned (public) read, `Ok(Some(key))`
-/// for a valid, fresh, first-seen signature of `key`.
-#[allow(clippy::too_many_arguments)]
+/// A read whose signature verified and whose timestamp is fresh.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SignedRead {
+    /// The reader's key.
+    pub key: PublicKey,
+    /// Its signature (the replay cache's key).
+    pub signature: Signature,
+    /// When the timestamp leaves the window: until then a replay must be refused.
+    pub expires_ms: u64,
+}
+
+/// Check a read's signature headers: `Ok(None)` for an unsigned (public) read, `Ok(Some(read))`
+/// for a valid, fresh signature. Whether it was seen before is [`ReplayCache::remember`]'s
+/// question, asked once the reader's role is known.
 pub fn authenticate(
     chain_id: &ChainId,
     window_ms: u64,
-    replay: &ReplayCache,
     now_ms: u64,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<Option<PublicKey>, Problem> {
+) -> Result<Option<SignedRead>, Problem> {
     let key = header(headers, KEY_HEADER)?;
     let ts = header(headers, TIMESTAMP_HEADER)?;
     let sig = header(headers, SIGNATURE_HEADER)?;
@@ -228,8 +244,11 @@ pub fn authenticate(
         )
     })?;
     // Valid until the timestamp leaves the window: after that the window check refuses it.
-    replay.insert(&signature, now_ms, ts.saturating_add(window_ms))?;
-    Ok(Some(key))
+    Ok(Some(SignedRead {
+        key,
+        signature,
+        expires_ms: ts.saturating_add(window_ms),
+    }))
 }
 
 #[cfg(test)]
@@ -259,7 +278,11 @@ mod tests {
         body: &[u8],
     ) -> Result<Option<PublicKey>, Problem> {
         let uri: Uri = target.parse().unwrap();
-        authenticate(&chain(), 1_000, replay, now, &Method::GET, &uri, h, body)
+        let read = authenticate(&chain(), 1_000, now, &Method::GET, &uri, h, body)?;
+        if let Some(r) = &read {
+            replay.remember(r, now)?;
+        }
+        Ok(read.map(|r| r.key))
     }
 
     #[test]

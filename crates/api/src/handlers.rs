@@ -96,11 +96,10 @@ fn code_text(code: &TraceCode) -> String {
         .unwrap_or_else(|_| format!("{code:?}"))
 }
 
-/// Most records read to decide whether a participant took part in a unit.
-pub const MAX_PARTICIPATION_SCAN: usize = 100_000;
-
 /// Whether `key` took part in the unit `code` (or, for an item, in its batch): it registered
-/// it or signed a record filed under it (R-A5).
+/// it, or it is a trace-service provider of it — it wrote a record of the unit other than
+/// feedback, a scan or a document anchor, which anyone may file about any unit (R-S7,
+/// `prv/`). One index read per code, whatever the number of records.
 fn took_part(state: &dyn StateView, code: &TraceCode, key: &tracechain_types::PublicKey) -> bool {
     let Some((n, unit)) = query::unit(state, code) else {
         return false;
@@ -108,30 +107,33 @@ fn took_part(state: &dyn StateView, code: &TraceCode, key: &tracechain_types::Pu
     if unit.registrant == *key {
         return true;
     }
-    let mut codes = vec![n];
-    if let Some(b) = unit
-        .batch
-        .as_ref()
-        .and_then(|b| NormalisedCode::new("batch", b).ok())
-    {
-        if query::unit(state, b.code()).is_some_and(|(_, u)| u.registrant == *key) {
-            return true;
-        }
-        codes.push(b);
+    query::self_and_batch(state, &n).iter().any(|c| {
+        state.get(&state_keys::unit_provider(c, key)).is_some()
+            || trace::load(state, c).is_some_and(|u| u.registrant == *key)
+    })
+}
+
+/// Whether `key` registered the unit (or, for an item, its batch).
+fn registered(state: &dyn StateView, code: &TraceCode, key: &tracechain_types::PublicKey) -> bool {
+    let Some((n, _)) = query::unit(state, code) else {
+        return false;
+    };
+    query::self_and_batch(state, &n)
+        .iter()
+        .any(|c| trace::load(state, c).is_some_and(|u| u.registrant == *key))
+}
+
+/// What reaches beyond one's own records — every downstream unit, warehouse, retailer and
+/// order of a batch — is read by regulators and the unit's registrant only.
+fn may_read_downstream(ctx: &Ctx<'_>, code: &TraceCode) -> Result<(), Problem> {
+    match ctx.role {
+        Role::Regulator(_) => Ok(()),
+        Role::Participant(k) if registered(&ctx.snap, code, &k) => Ok(()),
+        _ => Err(Problem::forbidden(format!(
+            "the downstream of {} (recall impact, forward lineage) is read by regulators and its registrant",
+            code_text(code)
+        ))),
     }
-    let mut read = 0;
-    for c in &codes {
-        for (_, id) in trace::unit_record_index(state, c, MAX_PARTICIPATION_SCAN) {
-            read += 1;
-            if read > MAX_PARTICIPATION_SCAN {
-                return false;
-            }
-            if query::envelope(state, &id).is_some_and(|e| e.signer == *key) {
-                return true;
-            }
-        }
-    }
-    false
 }
 
 /// Regulators read every unit, a participant the units it took part in, the public none
@@ -179,7 +181,7 @@ fn record_json(category: &str, env: &RecordEnvelope) -> Value {
 fn record_proof(
     ctx: &Ctx<'_>,
     env: &RecordEnvelope,
-    blocks: &mut BTreeMap<u64, Vec<tracechain_types::Transaction>>,
+    blocks: &mut BTreeMap<u64, (Vec<tracechain_types::Transaction>, Vec<Hash>)>,
     base: &mut ProofBase,
 ) -> Result<RecordProof, Problem> {
     let (tx_id, bulk_item) = match env.source {
@@ -197,17 +199,17 @@ fn record_proof(
             .block(loc.height)
             .map_err(Problem::internal)?
             .ok_or_else(|| Problem::internal(format!("no block at {}", loc.height)))?;
-        e.insert(block.txs);
+        let leaves = block
+            .txs
+            .iter()
+            .map(tracechain_types::block::tx_leaf)
+            .collect();
+        e.insert((block.txs, leaves));
     }
     ctx.add_header(base, loc.height)?;
-    RecordProof::build(
-        env.tx_id,
-        loc.height,
-        loc.index,
-        bulk_item,
-        &blocks[&loc.height],
-    )
-    .ok_or_else(|| Problem::internal("transaction index outside its block"))
+    let (txs, leaves) = &blocks[&loc.height];
+    RecordProof::from_leaves(env.tx_id, loc.height, loc.index, bulk_item, txs, leaves)
+        .ok_or_else(|| Problem::internal("transaction index outside its block"))
 }
 
 fn encode_cursor(c: &HistoryCursor) -> String {
@@ -231,8 +233,9 @@ fn decode_cursor(s: &str) -> Result<HistoryCursor, Problem> {
     })
 }
 
+/// Other parameters are ignored: a Digital Link's query string is passed on to the link's
+/// target (GS1-Conformant Resolver).
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct TraceQuery {
     cursor: Option<String>,
     limit: Option<usize>,
@@ -260,6 +263,7 @@ pub(crate) async fn trace(
     let mut categories = Vec::new();
     for c in q.category.iter().flat_map(|c| c.split(',')) {
         match c.parse::<IndexTag>() {
+            Ok(t) if categories.contains(&t) => {}
             Ok(t) => categories.push(t),
             Err(_) => {
                 return Problem::bad_request(
@@ -406,14 +410,20 @@ unit_endpoint!(trajectory, true, |ctx, code| {
 fn trajectory_json(t: &trajectory::Trajectory, exact: bool) -> Value {
     json!({
         "precision": if exact { "exact" } else { "public" },
-        "points": t.points.iter().map(|p| json!({
-            "time_ms": p.time_ms,
-            "lat_e7": p.position.lat_e7,
-            "lon_e7": p.position.lon_e7,
-            "category": p.category.to_string(),
-            "record_id": p.tx_id.to_hex(),
-            "height": p.height,
-        })).collect::<Vec<_>>(),
+        // The public trajectory names no record: a record id would lead to the record.
+        "points": t.points.iter().map(|p| {
+            let mut v = json!({
+                "time_ms": p.time_ms,
+                "lat_e7": p.position.lat_e7,
+                "lon_e7": p.position.lon_e7,
+                "category": p.category.to_string(),
+            });
+            if exact {
+                v["record_id"] = json!(p.tx_id.to_hex());
+                v["height"] = json!(p.height);
+            }
+            v
+        }).collect::<Vec<_>>(),
         "truncated": t.truncated,
     })
 }
@@ -458,7 +468,6 @@ fn alert_text(a: &scan::ScanAlert) -> String {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct LineageQuery {
     direction: Option<String>,
 }
@@ -489,7 +498,11 @@ pub(crate) async fn lineage(
         Err(p) => return p.into_response(),
     };
     answer(api, method, uri, headers, Bytes::new(), move |ctx| {
-        may_read_unit(ctx, &code)?;
+        if dir == Direction::Forward {
+            may_read_downstream(ctx, &code)?;
+        } else {
+            may_read_unit(ctx, &code)?;
+        }
         let (n, _) = with_unit(ctx, &code, |c| query::unit(&c.snap, &code))?;
         let t = lineage::reach(&ctx.snap, &Node::unit(&n), dir);
         Ok(json!({
@@ -532,8 +545,10 @@ pub(crate) fn story_json(ctx: &Ctx<'_>, code: &TraceCode) -> Result<Value, Probl
                 .and_then(|p| p.registration.identity.public_name().map(str::to_string));
             let revoked = d.revoked.is_some();
             let expired = d.valid_until_ms.is_some_and(|v| at >= v);
+            // No document hash: the story is public, and a hash would let anyone ask the
+            // document check about a file it does not hold.
+            let valid = d.competent && !revoked && !expired && at >= d.valid_from_ms;
             json!({
-                "document_hash": d.document_hash.to_hex(),
                 "type": d.document_type,
                 "issuer": hex_key(&d.issuer),
                 "issuer_name": issuer,
@@ -542,7 +557,7 @@ pub(crate) fn story_json(ctx: &Ctx<'_>, code: &TraceCode) -> Result<Value, Probl
                 "anchored_height": d.height,
                 "revoked": revoked,
                 "expired": expired,
-                "valid": !revoked && !expired && at >= d.valid_from_ms,
+                "valid": valid,
             })
         })
         .collect();
@@ -588,9 +603,10 @@ unit_endpoint!(recall_status, true, |ctx, code| {
     }))
 });
 
-unit_endpoint!(recall_impact, false, |ctx, code| {
+unit_endpoint!(recall_impact, true, |ctx, code| {
     // Simulate (R-S3): nothing is written; a regulator issues the recall as a signed
     // transaction (`tracechain recall BATCH --issue`).
+    may_read_downstream(ctx, &code)?;
     let i = with_unit(ctx, &code, |c| recall::impact(&c.snap, &code))?;
     Ok(json!({
         "batch": i.batch.as_ref().map(code_text),

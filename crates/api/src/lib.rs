@@ -32,7 +32,7 @@ use tracechain_storage::{Snapshot, Store, Tip};
 use tracechain_types::state_map;
 use tracechain_types::ChainId;
 
-pub use auth::{ReplayCache, Role};
+pub use auth::{ReplayCache, Role, SignedRead};
 pub use handlers::not_found;
 pub use problem::Problem;
 use proof::{FactProof, ProofBase};
@@ -138,6 +138,36 @@ impl ReadApi {
     }
 }
 
+impl ReadApi {
+    /// Authenticate a read made to an endpoint outside this crate (the node's transaction
+    /// API) and give its role at the current tip: (the verified key, if signed; the role).
+    /// Blocking: it reads the registry.
+    pub fn reader(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<(Option<tracechain_types::PublicKey>, Role), Problem> {
+        let now = (self.clock)();
+        let read = auth::authenticate(
+            &self.chain_id,
+            self.cfg.read_auth_window_ms,
+            now,
+            method,
+            uri,
+            headers,
+            body,
+        )?;
+        let snap = self.store.snapshot();
+        let role = Role::of(&snap, read.map(|r| r.key));
+        if let (Some(r), Role::Participant(_) | Role::Regulator(_)) = (&read, role) {
+            self.replay.remember(r, now)?;
+        }
+        Ok((read.map(|r| r.key), role))
+    }
+}
+
 /// The read API's routes.
 pub fn router(api: Arc<ReadApi>) -> Router {
     Router::new()
@@ -224,10 +254,9 @@ where
     F: FnOnce(&Ctx<'_>) -> Result<Value, Problem> + Send + 'static,
 {
     let now = (api.clock)();
-    let reader = match auth::authenticate(
+    let read = match auth::authenticate(
         &api.chain_id,
         api.cfg.read_auth_window_ms,
-        &api.replay,
         now,
         &method,
         &uri,
@@ -240,7 +269,10 @@ where
     let joined = tokio::task::spawn_blocking(move || {
         let snap = api.store.snapshot();
         let tip = snap.tip().map_err(Problem::internal)?;
-        let role = Role::of(&snap, reader);
+        let role = Role::of(&snap, read.map(|r| r.key));
+        if let (Some(r), Role::Participant(_) | Role::Regulator(_)) = (&read, role) {
+            api.replay.remember(r, now)?;
+        }
         let ctx = Ctx { snap, tip, role };
         let mut v = f(&ctx)?;
         if let Value::Object(m) = &mut v {

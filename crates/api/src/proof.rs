@@ -20,8 +20,8 @@ use tracechain_contracts::closed_loop::bulk_record_id;
 use tracechain_types::block::tx_leaf;
 use tracechain_types::state_map;
 use tracechain_types::{
-    decode, encode, BlockHeader, CommitCertificate, Ed25519, Hash, MerkleProof, StateProof,
-    Transaction, ValidatorSet,
+    decode, encode, BlockHeader, ClosedLoopRecord, CommitCertificate, Ed25519, Hash, MerkleProof,
+    Payload, StateProof, Transaction, ValidatorSet,
 };
 
 /// Largest signed transaction a record proof carries.
@@ -74,6 +74,31 @@ pub struct FactProof {
     pub proof: String,
 }
 
+/// What a verifier trusts: the chain and the validator sets that may certify its blocks
+/// (from the genesis file and the validator-set changes the verifier followed). Nothing an
+/// answer says about itself is trusted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Trust {
+    /// The chain.
+    pub chain_id: tracechain_types::ChainId,
+    /// Validator sets trusted to certify blocks.
+    pub validator_sets: Vec<ValidatorSet>,
+}
+
+impl Trust {
+    /// Trust the genesis validators of `chain_id`.
+    pub fn genesis(chain_id: tracechain_types::ChainId, validators: ValidatorSet) -> Trust {
+        Trust {
+            chain_id,
+            validator_sets: vec![validators],
+        }
+    }
+
+    fn set(&self, hash: &Hash) -> Option<&ValidatorSet> {
+        self.validator_sets.iter().find(|s| s.hash() == *hash)
+    }
+}
+
 /// Why a proof does not hold.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProofFailure {
@@ -83,9 +108,15 @@ pub enum ProofFailure {
     /// No certified header of that height in the answer.
     #[error("no certified header of height {0} in the answer")]
     NoHeader(u64),
-    /// The header's validator set is not in the answer.
-    #[error("the validator set of height {0} is not in the answer")]
-    NoValidatorSet(u64),
+    /// The header names a validator set the verifier does not trust.
+    #[error("height {0}: the header names a validator set that is not trusted")]
+    UntrustedValidatorSet(u64),
+    /// The header is of another chain.
+    #[error("height {0}: the header is of chain {1}")]
+    OtherChain(u64, String),
+    /// The bulk item does not exist in the transaction.
+    #[error("record {0}: the transaction has no such bulk item")]
+    NoBulkItem(Hash),
     /// The certificate does not certify the header.
     #[error("height {height}: {reason}")]
     Certificate {
@@ -144,8 +175,9 @@ impl ProofBase {
         );
     }
 
-    /// The header of `height`, its certificate checked against the validator set it names.
-    pub fn certified(&self, height: u64) -> Result<&BlockHeader, ProofFailure> {
+    /// The header of `height`: of the trusted chain, naming a trusted validator set, and
+    /// certified by a quorum of that set.
+    pub fn certified(&self, trust: &Trust, height: u64) -> Result<&CertifiedHeader, ProofFailure> {
         let ch = self
             .headers
             .get(&height)
@@ -153,24 +185,22 @@ impl ProofBase {
         if ch.header.height != height {
             return Err(ProofFailure::NoHeader(height));
         }
-        let set = self
-            .validator_sets
-            .get(&ch.header.validator_set_hash.to_hex())
-            .filter(|s| s.hash() == ch.header.validator_set_hash)
-            .ok_or(ProofFailure::NoValidatorSet(height))?;
-        ch.certificate
-            .verify(
-                &ch.header.chain_id,
+        if ch.header.chain_id != trust.chain_id {
+            return Err(ProofFailure::OtherChain(
                 height,
-                &ch.header.hash(),
-                set,
-                &Ed25519,
-            )
+                ch.header.chain_id.as_str().to_string(),
+            ));
+        }
+        let set = trust
+            .set(&ch.header.validator_set_hash)
+            .ok_or(ProofFailure::UntrustedValidatorSet(height))?;
+        ch.certificate
+            .verify(&trust.chain_id, height, &ch.header.hash(), set, &Ed25519)
             .map_err(|e| ProofFailure::Certificate {
                 height,
                 reason: e.to_string(),
             })?;
-        Ok(&ch.header)
+        Ok(ch)
     }
 }
 
@@ -183,33 +213,60 @@ impl RecordProof {
         bulk_item: Option<u32>,
         block_txs: &[Transaction],
     ) -> Option<RecordProof> {
-        let tx = block_txs.get(index as usize)?;
         let leaves: Vec<Hash> = block_txs.iter().map(tx_leaf).collect();
+        Self::from_leaves(record_id, height, index, bulk_item, block_txs, &leaves)
+    }
+
+    /// [`RecordProof::build`] with the block's leaves computed once by the caller (an answer
+    /// proves several records of one block).
+    pub fn from_leaves(
+        record_id: Hash,
+        height: u64,
+        index: u32,
+        bulk_item: Option<u32>,
+        block_txs: &[Transaction],
+        leaves: &[Hash],
+    ) -> Option<RecordProof> {
+        let tx = block_txs.get(index as usize)?;
         Some(RecordProof {
             record_id,
             height,
             index,
             bulk_item,
             tx: b64(&encode(tx)),
-            inclusion: MerkleProof::build(&leaves, index as usize)?,
+            inclusion: MerkleProof::build(leaves, index as usize)?,
         })
     }
 }
 
-/// Check a record proof against `base`: the header of its height is certified, the
-/// transaction's leaf is at `index` under the header's `tx_root`, and the record id is the
-/// transaction's (or the bulk item's). Returns the transaction.
+/// Check a record proof against `base` under `trust`: the header of its height is certified,
+/// the transaction's leaf is at `index` under the header's `tx_root`, and the record id is the
+/// transaction's (or, for a bulk import's item that exists, the item's). Returns the
+/// transaction.
 ///
 /// The transaction's own signature is not checked here: a certified block holds only
 /// transactions its validators verified, and the auditor re-checks them all.
-pub fn verify_record(base: &ProofBase, p: &RecordProof) -> Result<Transaction, ProofFailure> {
-    let header = base.certified(p.height)?;
+pub fn verify_record(
+    base: &ProofBase,
+    trust: &Trust,
+    p: &RecordProof,
+) -> Result<Transaction, ProofFailure> {
+    let header = &base.certified(trust, p.height)?.header;
     let bytes = unb64(&p.tx, "tx")?;
     let tx: Transaction =
         decode(&bytes, MAX_PROOF_TX_BYTES).map_err(|_| ProofFailure::Malformed("tx"))?;
     let id = match p.bulk_item {
         None => tx.id(),
-        Some(i) => bulk_record_id(&tx.id(), i),
+        Some(i) => {
+            let items = match &tx.body.payload {
+                Payload::ClosedLoop(ClosedLoopRecord::BulkImport(b)) => b.records.len(),
+                _ => 0,
+            };
+            if i as usize >= items {
+                return Err(ProofFailure::NoBulkItem(p.record_id));
+            }
+            bulk_record_id(&tx.id(), i)
+        }
     };
     if id != p.record_id {
         return Err(ProofFailure::WrongId(p.record_id));
@@ -237,22 +294,29 @@ impl FactProof {
     }
 }
 
-/// Check a fact proof against `base`: the header of its height is certified and the proof
-/// leads to its state root. Returns the proven value (`None`: proven absent).
-pub fn verify_fact(base: &ProofBase, p: &FactProof) -> Result<Option<Vec<u8>>, ProofFailure> {
-    let ch = base
-        .headers
-        .get(&p.height)
-        .ok_or(ProofFailure::NoHeader(p.height))?;
-    base.certified(p.height)?;
-    let set = &base.validator_sets[&ch.header.validator_set_hash.to_hex()];
-    let key = hex::decode(&p.key).map_err(|_| ProofFailure::Malformed("key"))?;
+/// Check a fact proof against `base` under `trust`: the header of its height is certified and
+/// the proof of `key` leads to its state root. The caller says which key it expects (a proof of
+/// another key proves nothing about the one asked). Returns the proven value (`None`: proven
+/// absent).
+pub fn verify_fact(
+    base: &ProofBase,
+    trust: &Trust,
+    key: &[u8],
+    p: &FactProof,
+) -> Result<Option<Vec<u8>>, ProofFailure> {
+    let ch = base.certified(trust, p.height)?;
+    let fail = |reason: String| ProofFailure::State {
+        key: p.key.clone(),
+        height: p.height,
+        reason,
+    };
+    if hex::decode(&p.key).ok().as_deref() != Some(key) {
+        return Err(fail("the proof is of another key".into()));
+    }
+    let set = trust
+        .set(&ch.header.validator_set_hash)
+        .ok_or(ProofFailure::UntrustedValidatorSet(p.height))?;
     let proof = unb64(&p.proof, "proof")?;
-    state_map::verify_encoded(&ch.header, &ch.certificate, set, &key, &proof).map_err(|e| {
-        ProofFailure::State {
-            key: p.key.clone(),
-            height: p.height,
-            reason: e.to_string(),
-        }
-    })
+    state_map::verify_encoded(&ch.header, &ch.certificate, set, key, &proof)
+        .map_err(|e| fail(e.to_string()))
 }

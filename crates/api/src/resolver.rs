@@ -98,12 +98,46 @@ async fn options() -> Response {
 }
 
 fn resolver_root(headers: &HeaderMap) -> String {
+    // Only a plain host[:port] is echoed into links and the linkset: no quote, angle bracket,
+    // comma, semicolon or slash from a client's Host header reaches a header or an anchor.
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
-        .filter(|h| h.bytes().all(|b| b.is_ascii_graphic()))
+        .filter(|h| {
+            !h.is_empty()
+                && h.len() <= 255
+                && h.bytes().all(|b| {
+                    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']')
+                })
+        })
         .unwrap_or("localhost");
     format!("http://{host}")
+}
+
+/// Percent-decode a query value (`+` is a space); `None` when it is not UTF-8.
+fn percent_decode(v: &str) -> Option<String> {
+    let b = v.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' if i + 2 < b.len() => {
+                let h = std::str::from_utf8(&b[i + 1..i + 3]).ok()?;
+                out.push(u8::from_str_radix(h, 16).ok()?);
+                i += 3;
+            }
+            b'%' => return None,
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 /// The query string without `linkType` (passed on to the link's target).
@@ -115,11 +149,22 @@ fn passed_on(query: &str) -> String {
         .join("&")
 }
 
+/// The requested link type as a `gs1:` CURIE: given as a CURIE or as its full URI
+/// (`https://gs1.org/voc/pip`, `https://ref.gs1.org/voc/pip`), percent-encoded or not.
 fn link_type(query: &str) -> Option<String> {
-    query
-        .split('&')
-        .find_map(|p| p.strip_prefix("linkType="))
-        .map(|v| v.replace("%3A", ":").replace("%3a", ":"))
+    let raw = query.split('&').find_map(|p| p.strip_prefix("linkType="))?;
+    let v = percent_decode(raw).unwrap_or_else(|| raw.to_string());
+    for stem in [
+        "https://gs1.org/voc/",
+        "http://gs1.org/voc/",
+        "https://ref.gs1.org/voc/",
+        "http://ref.gs1.org/voc/",
+    ] {
+        if let Some(name) = v.strip_prefix(stem) {
+            return Some(format!("gs1:{name}"));
+        }
+    }
+    Some(v)
 }
 
 /// Parse the request as a Digital Link; `Ok(None)` for a valid link that is not a trace unit
@@ -193,6 +238,69 @@ async fn resolve(
             )
         }
     };
+    // The unit must exist (and, when a link names both, the item must be of that batch)
+    // before any link is offered for it.
+    let given_batch = dl.get("10").map(str::to_string);
+    let exists = {
+        let api = api.clone();
+        let code = code.clone();
+        tokio::task::spawn_blocking(move || {
+            let snap = api.store.snapshot();
+            match tracechain_contracts::query::unit(&snap, &code) {
+                None => false,
+                Some((_, u)) => match (&code, &given_batch, &u.batch) {
+                    (
+                        TraceCode::Item { gtin, .. },
+                        Some(b),
+                        Some(TraceCode::Batch { gtin: g2, batch }),
+                    ) => {
+                        batch == b
+                            && NormalisedCode::new(
+                                "code",
+                                &TraceCode::Batch {
+                                    gtin: gtin.clone(),
+                                    batch: b.clone(),
+                                },
+                            )
+                            .ok()
+                            .zip(
+                                NormalisedCode::new(
+                                    "code",
+                                    &TraceCode::Batch {
+                                        gtin: g2.clone(),
+                                        batch: batch.clone(),
+                                    },
+                                )
+                                .ok(),
+                            )
+                            .is_some_and(|(a, b)| a == b)
+                    }
+                    (TraceCode::Item { .. }, Some(_), _) => false,
+                    _ => true,
+                },
+            }
+        })
+        .await
+        .unwrap_or(false)
+    };
+    if !exists {
+        return cors(
+            Problem::not_found(
+                "E_UNKNOWN_UNIT",
+                format!(
+                    "no trace unit {} is registered{}",
+                    text,
+                    if dl.get("10").is_some() && dl.get("21").is_some() {
+                        " under that batch"
+                    } else {
+                        ""
+                    }
+                ),
+            )
+            .rule("R-I1")
+            .into_response(),
+        );
+    }
     let query = uri.query().unwrap_or("").to_string();
     let wants_linkset = headers
         .get(header::ACCEPT)

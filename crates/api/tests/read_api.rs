@@ -6,7 +6,9 @@ mod common;
 
 use common::*;
 use serde_json::Value;
-use tracechain_api::proof::{verify_fact, verify_record, FactProof, ProofBase, RecordProof};
+use tracechain_api::proof::{verify_fact, verify_record, FactProof, ProofBase, RecordProof, Trust};
+use tracechain_contracts::state_keys;
+use tracechain_contracts::trace_codes::NormalisedCode;
 use tracechain_types::{Hash, ListingDigest};
 use tracechain_workload::flow;
 
@@ -16,6 +18,21 @@ fn featured() -> String {
 
 fn batch() -> String {
     code_path(&flow::batch())
+}
+
+fn trust() -> Trust {
+    Trust::genesis(chain(), genesis().validators)
+}
+
+/// The `tud/` key of the tin's or the batch's listing.
+fn listing_key(code: &str) -> Vec<u8> {
+    assert!(code == featured() || code == batch(), "{code}");
+    let c = if code == featured() {
+        flow::featured_unit()
+    } else {
+        flow::batch()
+    };
+    state_keys::unit_digest(&NormalisedCode::new("code", &c).unwrap())
 }
 
 /// Every record of the unit's listing, page by page, as a regulator.
@@ -62,7 +79,12 @@ async fn a_trace_proves_every_record_and_the_listing_complete() {
         );
         for r in v["records"].as_array().unwrap() {
             let p: RecordProof = serde_json::from_value(r["proof"].clone()).unwrap();
-            let tx = verify_record(&base, &p).unwrap();
+            let tx = verify_record(&base, &trust(), &p).unwrap();
+            assert_eq!(
+                serde_json::to_value(&tx.body.payload).unwrap(),
+                r["payload"],
+                "the record shown is the record proven"
+            );
             assert_eq!(p.record_id.to_hex(), r["record_id"].as_str().unwrap());
             assert_eq!(tx.body.signer.to_hex(), r["signer"].as_str().unwrap());
             assert_eq!(p.height, r["height"].as_u64().unwrap());
@@ -87,7 +109,7 @@ async fn a_trace_proves_every_record_and_the_listing_complete() {
         }
     }
     for (code, count, digest, fp, base) in &listings {
-        let value = verify_fact(base, fp)
+        let value = verify_fact(base, &trust(), &listing_key(code), fp)
             .unwrap()
             .expect("the listing digest is present");
         let proven: ListingDigest = tracechain_types::decode(&value, 1024).unwrap();
@@ -119,7 +141,7 @@ async fn a_tampered_proof_fails_offline() {
     let base: ProofBase = serde_json::from_value(v["proofs"].clone()).unwrap();
     let r0 = &v["records"][0];
     let p: RecordProof = serde_json::from_value(r0["proof"].clone()).unwrap();
-    verify_record(&base, &p).unwrap();
+    verify_record(&base, &trust(), &p).unwrap();
 
     // A byte of the signed record flipped.
     let mut bad = p.clone();
@@ -127,21 +149,21 @@ async fn a_tampered_proof_fails_offline() {
     let last = tx.len() - 70;
     tx[last] ^= 1;
     bad.tx = base64_encode(&tx);
-    assert!(verify_record(&base, &bad).is_err());
+    assert!(verify_record(&base, &trust(), &bad).is_err());
     // Claimed at another position.
     let mut bad = p.clone();
     bad.index += 1;
-    assert!(verify_record(&base, &bad).is_err());
+    assert!(verify_record(&base, &trust(), &bad).is_err());
     // Another record's id.
     let mut bad = p.clone();
     bad.record_id = Hash::digest(b"other");
-    assert!(verify_record(&base, &bad).is_err());
+    assert!(verify_record(&base, &trust(), &bad).is_err());
     // A certificate short of a quorum.
     let mut weak = base.clone();
     for h in weak.headers.values_mut() {
         h.certificate.votes.truncate(2);
     }
-    assert!(verify_record(&weak, &p).is_err());
+    assert!(verify_record(&weak, &trust(), &p).is_err());
     // A header altered (its certificate no longer signs it).
     let mut forged = base.clone();
     forged
@@ -150,22 +172,73 @@ async fn a_tampered_proof_fails_offline() {
         .unwrap()
         .header
         .timestamp_ms += 1;
-    assert!(verify_record(&forged, &p).is_err());
+    assert!(verify_record(&forged, &trust(), &p).is_err());
 
-    // A listing digest proven against another height's root, or with a value changed.
+    // A made-up chain: one validator the verifier never trusted certifies a header of its
+    // own; and the real answer checked against another chain's trust.
+    let fake = tracechain_types::SecretKey::from_seed([9; 32]);
+    let fake_set = tracechain_types::ValidatorSet::new(vec![tracechain_types::Validator {
+        public_key: fake.public(),
+        name: "fake".into(),
+    }])
+    .unwrap();
+    let mut made_up = base.clone();
+    let ch = made_up.headers.get_mut(&p.height).unwrap();
+    ch.header.validator_set_hash = fake_set.hash();
+    let hash = ch.header.hash();
+    let msg =
+        tracechain_types::commit_signing_bytes(&chain(), p.height, ch.certificate.view, &hash);
+    ch.certificate.block_hash = hash;
+    ch.certificate.votes = vec![tracechain_types::CommitVote {
+        validator: fake.public(),
+        signature: fake.sign(&msg),
+    }];
+    made_up
+        .validator_sets
+        .insert(fake_set.hash().to_hex(), fake_set.clone());
+    assert!(matches!(
+        verify_record(&made_up, &trust(), &p),
+        Err(tracechain_api::proof::ProofFailure::UntrustedValidatorSet(
+            _
+        ))
+    ));
+    // Trusting the fake set, the made-up header would pass: the check above is the trust.
+    let mut gullible = trust();
+    gullible.validator_sets = vec![fake_set];
+    assert!(verify_record(&made_up, &gullible, &p).is_ok());
+    let mut other_chain = trust();
+    other_chain.chain_id = tracechain_types::ChainId::new("another-chain").unwrap();
+    assert!(verify_record(&base, &other_chain, &p).is_err());
+    // A transaction that is no bulk import presented as one's item.
+    let mut item = p.clone();
+    item.bulk_item = Some(0);
+    assert!(verify_record(&base, &trust(), &item).is_err());
+
+    // A listing digest: the right key verifies; another key, another height's header, or a
+    // proof byte changed do not.
     let l = &v["listings"][0];
+    let code = l["code"].as_str().unwrap();
     let fp: FactProof = serde_json::from_value(l["proof"].clone()).unwrap();
-    verify_fact(&base, &fp).unwrap();
+    verify_fact(&base, &trust(), &listing_key(code), &fp).unwrap();
+    let other = if code == featured() {
+        batch()
+    } else {
+        featured()
+    };
+    assert!(verify_fact(&base, &trust(), &listing_key(&other), &fp).is_err());
     let mut moved = fp.clone();
     moved.height = p.height;
-    let mut with_h = base.clone();
-    with_h.headers.retain(|h, _| *h == p.height);
-    if p.height != fp.height {
-        assert!(verify_fact(&with_h, &moved).is_err());
-    }
-    let mut other_key = fp.clone();
-    other_key.key.replace_range(0..2, "00");
-    assert!(verify_fact(&base, &other_key).is_err());
+    assert_ne!(
+        p.height, fp.height,
+        "the record is older than the height read at"
+    );
+    assert!(verify_fact(&base, &trust(), &listing_key(code), &moved).is_err());
+    let mut bent = fp.clone();
+    let mut proof = base64_decode(&bent.proof);
+    let n = proof.len() - 1;
+    proof[n] ^= 1;
+    bent.proof = base64_encode(&proof);
+    assert!(verify_fact(&base, &trust(), &listing_key(code), &bent).is_err());
 }
 
 fn base64_decode(s: &str) -> Vec<u8> {
@@ -178,8 +251,20 @@ fn base64_encode(b: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(b)
 }
 
-/// Every read endpoint, as (method, target, body, who may read it: public or not).
-fn endpoints() -> Vec<(&'static str, String, Vec<u8>, bool)> {
+/// Who may read an endpoint (R-A5).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Access {
+    /// Anyone.
+    Public,
+    /// Regulators and the participants that took part in the unit.
+    TookPart,
+    /// Regulators and the unit's registrant (everything downstream of a batch).
+    Downstream,
+}
+
+/// Every read endpoint, as (method, target, body, who may read it).
+fn endpoints() -> Vec<(&'static str, String, Vec<u8>, Access)> {
+    use Access::*;
     let t = featured();
     let b = batch();
     let doc = flow::certificate_of_origin().to_hex();
@@ -191,28 +276,39 @@ fn endpoints() -> Vec<(&'static str, String, Vec<u8>, bool)> {
         _ => unreachable!(),
     };
     vec![
-        ("GET", "/v1/whoami".into(), vec![], true),
-        ("GET", format!("/v1/trace/{t}"), vec![], false),
-        ("GET", format!("/v1/trace/{t}/completeness"), vec![], false),
-        ("GET", format!("/v1/trace/{t}/trajectory"), vec![], true),
-        ("GET", format!("/v1/trace/{t}/alerts"), vec![], false),
+        ("GET", "/v1/whoami".into(), vec![], Public),
+        ("GET", format!("/v1/trace/{t}"), vec![], TookPart),
+        (
+            "GET",
+            format!("/v1/trace/{t}/completeness"),
+            vec![],
+            TookPart,
+        ),
+        ("GET", format!("/v1/trace/{t}/trajectory"), vec![], Public),
+        ("GET", format!("/v1/trace/{t}/alerts"), vec![], TookPart),
         (
             "GET",
             format!("/v1/trace/{t}/lineage?direction=back"),
             vec![],
-            false,
+            TookPart,
         ),
-        ("GET", format!("/v1/story/{t}"), vec![], true),
-        ("GET", format!("/v1/recalls/{b}/impact"), vec![], false),
-        ("GET", format!("/v1/recalls/{t}/status"), vec![], true),
-        ("GET", format!("/v1/documents/{doc}"), vec![], true),
+        (
+            "GET",
+            format!("/v1/trace/{b}/lineage?direction=forward"),
+            vec![],
+            Downstream,
+        ),
+        ("GET", format!("/v1/story/{t}"), vec![], Public),
+        ("GET", format!("/v1/recalls/{b}/impact"), vec![], Downstream),
+        ("GET", format!("/v1/recalls/{t}/status"), vec![], Public),
+        ("GET", format!("/v1/documents/{doc}"), vec![], Public),
         (
             "POST",
             "/v1/documents/check".into(),
             b"not an anchored file".to_vec(),
-            true,
+            Public,
         ),
-        ("GET", format!("/01/{gtin}/21/{serial}"), vec![], true),
+        ("GET", format!("/01/{gtin}/21/{serial}"), vec![], Public),
     ]
 }
 
@@ -220,25 +316,34 @@ fn endpoints() -> Vec<(&'static str, String, Vec<u8>, bool)> {
 async fn the_role_matrix_allows_only_its_cells() {
     let f = build();
     let r = f.router();
-    // (reader, may it read the non-public endpoints of the flow's tin)
-    let readers: Vec<(Option<&str>, bool, &str)> = vec![
-        (None, false, "public"),
-        (Some("consumer-1"), false, "public"),
-        (Some("bench-0-producer"), false, "participant"),
-        (Some("bench-0-logistics"), false, "participant"),
-        (Some("producer"), true, "participant"),
-        (Some("platform"), true, "participant"),
-        (Some("customs-regulator"), true, "regulator"),
-        (Some("tax-regulator"), true, "regulator"),
-        (Some("stranger-never-registered"), false, "public"),
+    // (reader, took part in the tin, registered it, its role)
+    let readers: Vec<(Option<&str>, bool, bool, &str)> = vec![
+        (None, false, false, "public"),
+        (Some("consumer-1"), false, false, "public"),
+        (Some("bench-0-producer"), false, false, "participant"),
+        (Some("bench-0-logistics"), false, false, "participant"),
+        // It anchored a document about the tin: speaking about a unit is not taking part.
+        (Some("bench-0-trader"), false, false, "participant"),
+        (Some("producer"), true, true, "participant"),
+        (Some("platform"), true, false, "participant"),
+        (Some("logistics"), true, false, "participant"),
+        (Some("customs-regulator"), true, true, "regulator"),
+        (Some("tax-regulator"), true, true, "regulator"),
+        (Some("stranger-never-registered"), false, false, "public"),
     ];
     let mut ts = NOW_MS + 60_000;
-    for (who, insider, role) in &readers {
+    let mut cells = 0;
+    for (who, took_part, registrant, role) in &readers {
         let k = who.map(key);
-        for (m, target, body, public) in endpoints() {
+        for (m, target, body, access) in endpoints() {
             ts += 1;
             let a = send(&r, request(m, &target, body, k.as_ref(), ts)).await;
-            let allowed = public || *insider;
+            let allowed = match access {
+                Access::Public => true,
+                Access::TookPart => *took_part,
+                Access::Downstream => *registrant,
+            };
+            cells += 1;
             if allowed {
                 assert!(
                     a.status == 200,
@@ -262,7 +367,8 @@ async fn the_role_matrix_allows_only_its_cells() {
                 assert_eq!(a.headers["content-type"], "application/problem+json");
             }
         }
-        // Exact positions only for those who took part (and regulators).
+        // Exact positions, and the records they come from, only for those who took part;
+        // the public's are on the 0.01° grid and name no record.
         ts += 1;
         let a = send(
             &r,
@@ -275,9 +381,29 @@ async fn the_role_matrix_allows_only_its_cells() {
             ),
         )
         .await;
-        let expect = if *insider { "exact" } else { "public" };
-        assert_eq!(a.json()["precision"], expect, "{who:?}");
+        let v = a.json();
+        let points = v["points"].as_array().unwrap();
+        assert!(!points.is_empty());
+        let on_grid = |p: &Value| {
+            p["lat_e7"].as_i64().unwrap() % 100_000 == 0
+                && p["lon_e7"].as_i64().unwrap() % 100_000 == 0
+        };
+        if *took_part {
+            assert_eq!(v["precision"], "exact", "{who:?}");
+            assert!(
+                points.iter().any(|p| !on_grid(p)),
+                "exact positions are not all on the grid"
+            );
+            assert!(points.iter().all(|p| p["record_id"].is_string()));
+        } else {
+            assert_eq!(v["precision"], "public", "{who:?}");
+            assert!(points.iter().all(on_grid), "{who:?}: {v}");
+            assert!(points
+                .iter()
+                .all(|p| p.get("record_id").is_none() && p.get("height").is_none()));
+        }
     }
+    assert_eq!(cells, readers.len() * endpoints().len());
 }
 
 #[tokio::test]
@@ -303,6 +429,23 @@ async fn the_story_says_what_a_consumer_may_see() {
         .iter()
         .any(|c| c["competent"] == true && c["valid"] == true));
     assert_eq!(v["trajectory"]["precision"], "public");
+    for p in v["trajectory"]["points"].as_array().unwrap() {
+        assert_eq!(p["lat_e7"].as_i64().unwrap() % 100_000, 0, "{p}");
+        assert!(p.get("record_id").is_none());
+    }
+    // Certificates say who and whether to rely on them, not their hashes; the outsider's
+    // leaflet (an issuer not competent for anything) is not valid for a consumer.
+    for c in v["certificates"].as_array().unwrap() {
+        assert!(c.get("document_hash").is_none(), "{c}");
+        if c["competent"] == false {
+            assert_eq!(c["valid"], false, "{c}");
+        }
+    }
+    assert!(v["certificates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["competent"] == false));
     // Nothing of the records themselves (signed payloads, commitments) is in the story.
     assert!(v.get("records").is_none());
     let text = String::from_utf8_lossy(&a.body);
@@ -326,8 +469,11 @@ async fn a_document_check_proves_its_anchor() {
     let base: ProofBase = serde_json::from_value(v["proofs"].clone()).unwrap();
     for an in v["anchors"].as_array().unwrap() {
         let fp: FactProof = serde_json::from_value(an["proof"].clone()).unwrap();
+        let issuer: tracechain_types::PublicKey = an["issuer"].as_str().unwrap().parse().unwrap();
+        let k =
+            tracechain_contracts::documents::document_key(&flow::certificate_of_origin(), &issuer);
         assert!(
-            verify_fact(&base, &fp).unwrap().is_some(),
+            verify_fact(&base, &trust(), &k, &fp).unwrap().is_some(),
             "the anchor is proven present"
         );
     }
@@ -457,6 +603,67 @@ async fn the_resolver_follows_the_gs1_conformant_resolver_rules() {
         assert!(set["https://gs1.org/voc/traceability"].is_array());
         assert!(set["https://gs1.org/voc/recallStatus"].is_array());
     }
+    // The link type as a full URI, percent-encoded, is the same link type.
+    let a = send(
+        &r,
+        request(
+            "GET",
+            &format!("{path}?linkType=https%3A%2F%2Fgs1.org%2Fvoc%2FrecallStatus"),
+            vec![],
+            None,
+            0,
+        ),
+    )
+    .await;
+    assert_eq!(a.status, 307);
+    assert_eq!(
+        a.headers["location"],
+        format!("/v1/recalls/{}/status", featured())
+    );
+    // No link is offered for a unit no one registered, nor for an item under a batch it is
+    // not of.
+    for q in ["?linkType=linkset", "?linkType=gs1:traceability", ""] {
+        let a = send(
+            &r,
+            request("GET", &format!("/01/{gtin}/21/NOSUCH{q}"), vec![], None, 0),
+        )
+        .await;
+        assert_eq!(a.status, 404, "{q}");
+    }
+    let a = send(
+        &r,
+        request(
+            "GET",
+            &format!("/01/{gtin}/10/OTHER/21/{serial}"),
+            vec![],
+            None,
+            0,
+        ),
+    )
+    .await;
+    assert_eq!(a.status, 404, "{}", String::from_utf8_lossy(&a.body));
+    let a = send(
+        &r,
+        request(
+            "GET",
+            &format!("/01/{gtin}/10/{}/21/{serial}", flow::BATCH),
+            vec![],
+            None,
+            0,
+        ),
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", String::from_utf8_lossy(&a.body));
+    // A hostile Host header is not echoed into the links.
+    let mut q = request("GET", &format!("{path}?linkType=linkset"), vec![], None, 0);
+    q.headers_mut()
+        .insert("host", "evil.example>; rel=\"x\"".parse().unwrap());
+    let a = send(&r, q).await;
+    assert!(
+        !String::from_utf8_lossy(&a.body).contains("evil"),
+        "{}",
+        String::from_utf8_lossy(&a.body)
+    );
     // An unknown link type is a 404 naming those offered.
     let a = send(
         &r,

@@ -194,7 +194,15 @@ fn where_to_look(net: &Network, loaded: &[Loaded], record_file: &Path) {
         "  curl -s {node}/v1/txs/{release}          # customs release: committed, height, block"
     );
     println!(
-        "  curl -s {node}/v1/txs/{release}/proof    # its inclusion proof and commit certificate"
+        "  curl -s {node}/01/06971234004123/21/T0001  # a consumer's scan of the tin: its public story"
+    );
+    println!(
+        "  tracechain trace 010697123400412321T0001 --node {node} --key {}/participants/customs-regulator.key --genesis {}/genesis.toml",
+        net.dir.display(),
+        net.dir.display()
+    );
+    println!(
+        "                                           # every record, its proof and the listing's completeness, checked"
     );
     println!("  curl -s {node}/v1/blocks/1               # a block: header, transaction ids, certificate");
     println!("  curl -s {node}/metrics                   # Prometheus metrics");

@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use serde_json::{json, Value};
-use tracechain_api::proof::{verify_fact, verify_record, FactProof, ProofBase, RecordProof};
+use tracechain_api::proof::{verify_fact, verify_record, FactProof, ProofBase, RecordProof, Trust};
+use tracechain_contracts::trace_codes::NormalisedCode;
 use tracechain_types::read_auth::sign_read;
 use tracechain_types::records::TraceCode;
 use tracechain_types::{ChainId, Hash, ListingDigest, Payload, RecallRecord, SecretKey};
@@ -130,7 +131,7 @@ type Listing = (Option<ListingDigest>, Vec<(u64, u32, u32, Hash)>);
 /// Check every proof in `pages` (answers of the read API: trace pages, a document check):
 /// each record against its certified header, each fact against its height's state root, and
 /// each listing digest against the records the pages hold.
-pub fn check_answers(pages: &[Value]) -> Checked {
+pub fn check_answers(pages: &[Value], trust: &Trust) -> Checked {
     let mut c = Checked::default();
     // (listing code) -> (proven digest, [(height, index, item, id)])
     let mut listings: std::collections::BTreeMap<String, Listing> = Default::default();
@@ -146,7 +147,15 @@ pub fn check_answers(pages: &[Value]) -> Checked {
         for r in page["records"].as_array().into_iter().flatten() {
             let id = r["record_id"].as_str().unwrap_or("?").to_string();
             match serde_json::from_value::<RecordProof>(r["proof"].clone()) {
-                Ok(p) => match verify_record(&base, &p) {
+                Ok(p) => match verify_record(&base, trust, &p) {
+                    Ok(tx)
+                        if p.record_id.to_hex() == id
+                            && shown_payload(&tx, p.bulk_item) != r["payload"] =>
+                    {
+                        c.failures.push(format!(
+                            "record {id}: the payload shown is not the one proven"
+                        ))
+                    }
                     Ok(_) if p.record_id.to_hex() == id => {
                         c.records += 1;
                         if let Some(l) = r["listing"].as_str() {
@@ -191,7 +200,26 @@ pub fn check_answers(pages: &[Value]) -> Checked {
                     continue;
                 }
             };
-            match verify_fact(&base, &p) {
+            let expected = if is_listing {
+                f["code"]
+                    .as_str()
+                    .and_then(|t| code_of(t).ok())
+                    .and_then(|t| NormalisedCode::new("code", &t).ok())
+                    .map(|n| tracechain_contracts::state_keys::unit_digest(&n))
+            } else {
+                let h = page["document_hash"]
+                    .as_str()
+                    .and_then(|h| h.parse::<Hash>().ok());
+                let i = f["issuer"].as_str().and_then(|k| k.parse().ok());
+                h.zip(i)
+                    .map(|(h, i)| tracechain_contracts::documents::document_key(&h, &i))
+            };
+            let Some(expected) = expected else {
+                c.failures
+                    .push("fact: the answer does not say what it proves".into());
+                continue;
+            };
+            match verify_fact(&base, trust, &expected, &p) {
                 Ok(v) => {
                     c.facts += 1;
                     if is_listing {
@@ -227,6 +255,50 @@ pub fn check_answers(pages: &[Value]) -> Checked {
     c
 }
 
+/// The payload a record shows: the transaction's, or for a bulk import's item the item as an
+/// information-block record.
+fn shown_payload(tx: &tracechain_types::Transaction, item: Option<u32>) -> Value {
+    let p = match (item, &tx.body.payload) {
+        (Some(i), Payload::ClosedLoop(tracechain_types::ClosedLoopRecord::BulkImport(b))) => b
+            .records
+            .get(i as usize)
+            .map(|r| Payload::InfoBlock(r.clone())),
+        (None, p) => Some(p.clone()),
+        _ => None,
+    };
+    p.and_then(|p| serde_json::to_value(p).ok())
+        .unwrap_or(Value::Null)
+}
+
+/// Trust the genesis file's validators, or, without one, the chain and validator sets the
+/// first answer presents (said aloud: that trusts the node for who the validators are).
+fn trust_of(genesis: Option<&Path>, pages: &[Value]) -> anyhow::Result<Trust> {
+    if let Some(g) = genesis {
+        let loaded = crate::config::GenesisFile::load(g)?;
+        return Ok(Trust::genesis(
+            loaded.genesis.chain_id.clone(),
+            loaded.genesis.validators.clone(),
+        ));
+    }
+    let base: ProofBase = pages
+        .first()
+        .and_then(|p| serde_json::from_value(p["proofs"].clone()).ok())
+        .context("the answer carries no proofs")?;
+    let chain = base
+        .headers
+        .values()
+        .next()
+        .map(|h| h.header.chain_id.clone())
+        .context("the answer carries no certified header")?;
+    println!(
+        "no --genesis given: trusting the validator set the answer presents (give the genesis file to check who the validators are)"
+    );
+    Ok(Trust {
+        chain_id: chain,
+        validator_sets: base.validator_sets.into_values().collect(),
+    })
+}
+
 fn report(c: &Checked) -> bool {
     println!(
         "proofs: {} records and {} facts verified against the validators' signatures ({} validator set{}: {}); {} listing{} proven complete",
@@ -245,7 +317,13 @@ fn report(c: &Checked) -> bool {
 }
 
 /// `tracechain trace CODE`: every page of a unit's history, every proof checked.
-pub fn trace(node: &str, code: &str, key: Option<&Path>, out: Option<&Path>) -> ExitCode {
+pub fn trace(
+    node: &str,
+    code: &str,
+    key: Option<&Path>,
+    out: Option<&Path>,
+    genesis: Option<&Path>,
+) -> ExitCode {
     finish((|| {
         let r = Reader::new(node, key)?;
         let code = encode_segment(code);
@@ -286,7 +364,7 @@ pub fn trace(node: &str, code: &str, key: Option<&Path>, out: Option<&Path>) -> 
                 );
             }
         }
-        let c = check_answers(&pages);
+        let c = check_answers(&pages, &trust_of(genesis, &pages)?);
         if let Some(out) = out {
             std::fs::write(
                 out,
@@ -398,7 +476,7 @@ fn code_of(s: &str) -> anyhow::Result<TraceCode> {
 
 /// `tracechain doc verify FILE`: the file is hashed here and never sent; the node's answer
 /// about its hash is checked against the validators' signatures.
-pub fn doc_verify(node: &str, file: &Path, key: Option<&Path>) -> ExitCode {
+pub fn doc_verify(node: &str, file: &Path, key: Option<&Path>, genesis: Option<&Path>) -> ExitCode {
     finish((|| {
         let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
         let h = Hash::digest(&bytes);
@@ -408,7 +486,8 @@ pub fn doc_verify(node: &str, file: &Path, key: Option<&Path>) -> ExitCode {
             return Ok(false);
         }
         println!("{}", serde_json::to_string_pretty(&v)?);
-        let c = check_answers(std::slice::from_ref(&v));
+        let pages = std::slice::from_ref(&v);
+        let c = check_answers(pages, &trust_of(genesis, pages)?);
         eprintln!(
             "{}: {}",
             file.display(),
@@ -423,7 +502,8 @@ pub fn doc_verify(node: &str, file: &Path, key: Option<&Path>) -> ExitCode {
 }
 
 /// `tracechain proof verify FILE [--genesis FILE]`: check every proof of saved answers
-/// offline; with a genesis file, the validator set must be the genesis validators'.
+/// offline; with a genesis file, against its chain and validators (validator-set changes are
+/// not followed yet), without one against the set the answers present.
 pub fn proof_verify(file: &Path, genesis: Option<&Path>) -> ExitCode {
     finish((|| {
         let meta =
@@ -437,20 +517,7 @@ pub fn proof_verify(file: &Path, genesis: Option<&Path>) -> ExitCode {
             Some(a) => a.clone(),
             None => vec![v],
         };
-        let mut c = check_answers(&pages);
-        if let Some(g) = genesis {
-            let loaded = crate::config::GenesisFile::load(g)?;
-            let trusted = loaded.genesis.validators.hash().to_hex();
-            for s in &c.sets {
-                if *s != trusted {
-                    c.failures.push(format!(
-                        "validator set {s} is not the genesis validators' ({trusted}); validator-set changes are not followed yet"
-                    ));
-                }
-            }
-        } else {
-            println!("no --genesis given: the validator set in the file was trusted as it is");
-        }
+        let mut c = check_answers(&pages, &trust_of(genesis, &pages)?);
         if c.records + c.facts == 0 && c.failures.is_empty() {
             c.failures.push("the file holds no proof".into());
         }

@@ -33,6 +33,7 @@ use super::Shared;
 #[derive(Clone)]
 struct Api {
     shared: Arc<Shared>,
+    read: Arc<tracechain_api::ReadApi>,
     admission: Admission,
     limiter: Arc<RateLimiter>,
     in_flight: Arc<Semaphore>,
@@ -323,7 +324,14 @@ pub async fn serve(
 
 fn router(shared: Arc<Shared>, admission: Admission) -> Router {
     let cfg = &shared.cfg.api;
+    let read = Arc::new(tracechain_api::ReadApi::new(
+        shared.store.clone(),
+        shared.chain_id.clone(),
+        cfg.read_config(),
+        tracechain_api::system_clock(),
+    ));
     let api = Api {
+        read: read.clone(),
         limiter: Arc::new(RateLimiter {
             rate: cfg.rate_per_client as f64,
             burst: cfg.burst_per_client as f64,
@@ -719,10 +727,23 @@ async fn tx_status(State(api): State<Api>, Path(id): Path<String>) -> ApiResult 
     tx_state(&api, id).await
 }
 
-async fn tx_proof(State(api): State<Api>, Path(id): Path<String>) -> ApiResult {
+/// `GET /v1/txs/{id}/proof`: the signed transaction itself, so it is read by its signer and by
+/// regulators only (R-A5, ADR 0080), each signing the read.
+async fn tx_proof(
+    State(api): State<Api>,
+    Path(id): Path<String>,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+) -> ApiResult {
     let id = parse_id(&id)?;
     let shared = api.shared.clone();
+    let read = api.read.clone();
     blocking(move || {
+        let (reader, role) = match read.reader(&method, &uri, &headers, b"") {
+            Ok(r) => r,
+            Err(p) => return Ok(p.into_response()),
+        };
         let store = &shared.store;
         let not_found = || {
             ApiProblem::new(
@@ -746,6 +767,12 @@ async fn tx_proof(State(api): State<Api>, Path(id): Path<String>) -> ApiResult {
             .txs
             .get(loc.index as usize)
             .ok_or_else(|| ApiProblem::internal("transaction index outside its block"))?;
+        if !matches!(role, tracechain_api::Role::Regulator(_)) && reader != Some(tx.body.signer) {
+            return Ok(tracechain_api::Problem::forbidden(
+                "a transaction's proof holds the signed record: it is read by its signer and by regulators (sign the read)",
+            )
+            .into_response());
+        }
         let proof = block
             .tx_proof(loc.index as usize)
             .ok_or_else(|| ApiProblem::internal("no inclusion proof"))?;

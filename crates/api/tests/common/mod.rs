@@ -117,6 +117,24 @@ pub fn build() -> Fixture {
     }
     let regs: Vec<String> = REGULATORS.iter().map(|r| r.0.to_string()).collect();
     stages.extend(tracechain_workload::mix::setup(&all, 1, &regs).unwrap());
+    // An outsider anchors a document about the tin: anyone may say something *about* a unit
+    // (ADR 0044); that makes it no party to the unit's records (R-A5).
+    stages.push(tracechain_workload::Stage {
+        title: "an outsider anchors a document about the tin".into(),
+        steps: vec![tracechain_workload::Step {
+            signer: "bench-0-trader".into(),
+            label: "outsider's anchor".into(),
+            payload: tracechain_types::Payload::Document(
+                tracechain_types::DocumentRecord::DocumentAnchor(DocumentAnchor {
+                    document_hash: Hash::digest(b"an outsider's leaflet about the tin"),
+                    document_type: DocumentType::Other,
+                    valid_from: "2026-01-01".into(),
+                    valid_until: None,
+                    trace_codes: vec![flow::featured_unit()],
+                }),
+            ),
+        }],
+    });
     let mut seqs: BTreeMap<PublicKey, u64> = BTreeMap::new();
     for (i, st) in stages.iter().enumerate() {
         let height = i as u64 + 1;
