@@ -19,6 +19,7 @@ mod handlers;
 pub mod problem;
 pub mod proof;
 mod resolver;
+mod workflows;
 
 use std::sync::Arc;
 
@@ -187,6 +188,25 @@ pub fn router(api: Arc<ReadApi>) -> Router {
                 api.cfg.max_document_bytes,
             )),
         )
+        .route("/v1/participants", get(workflows::participants))
+        .route("/v1/participants/{key}", get(workflows::participant))
+        .route(
+            "/v1/filings/{enterprise}/{reference}",
+            get(workflows::filing),
+        )
+        .route(
+            "/v1/declarations/{enterprise}/{reference}",
+            get(workflows::declaration),
+        )
+        .route(
+            "/v1/orders/{owner}/{reference}/closed-loop",
+            get(workflows::closed_loop_status),
+        )
+        .route(
+            "/v1/feedback/{author}/{reference}",
+            get(workflows::feedback_item),
+        )
+        .route("/v1/queues/{kind}", get(workflows::queue))
         .merge(resolver::routes())
         .with_state(api)
 }

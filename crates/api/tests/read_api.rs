@@ -826,6 +826,28 @@ async fn a_hostile_sweep_gets_problems_never_server_errors() {
         targets.push(("GET".into(), dl.to_string()));
         targets.push(("HEAD".into(), dl.to_string()));
     }
+    let zeros = "0".repeat(64);
+    for w in [
+        "/v1/participants/zz".to_string(),
+        format!("/v1/participants/{zeros}"),
+        "/v1/participants?state=weird".into(),
+        "/v1/participants?after=zz".into(),
+        "/v1/participants?limit=0".into(),
+        "/v1/participants?limit=100000".into(),
+        "/v1/filings/zz/x".into(),
+        format!("/v1/filings/{zeros}/x"),
+        format!("/v1/declarations/{zeros}/{long}"),
+        "/v1/orders/zz/x/closed-loop".into(),
+        format!("/v1/orders/{zeros}/%FF/closed-loop"),
+        "/v1/feedback/zz/x".into(),
+        format!("/v1/feedback/{zeros}/x"),
+        "/v1/queues/filings?after=zz".into(),
+        "/v1/queues/filings?after=00".into(),
+        "/v1/queues/filings?limit=0".into(),
+        "/v1/queues/%00".into(),
+    ] {
+        targets.push(("GET".into(), w));
+    }
     let reg = key("customs-regulator");
     let mut ts = NOW_MS + 60_000;
     for (m, target) in &targets {
@@ -863,4 +885,165 @@ async fn a_hostile_sweep_gets_problems_never_server_errors() {
         let a = send(&r, q).await;
         assert_eq!(a.status, 401, "{k}: {v}");
     }
+}
+
+#[tokio::test]
+async fn regulators_see_the_workflows_and_enterprises_their_own_status() {
+    let f = build();
+    let r = f.router();
+    let mut ts = NOW_MS + 60_000;
+    let mut get = |who: Option<&str>, target: String| {
+        ts += 1;
+        let k = who.map(key);
+        let r = r.clone();
+        async move { send(&r, request("GET", &target, vec![], k.as_ref(), ts)).await }
+    };
+    let producer = key("producer").public().to_hex();
+    let platform = key("platform").public().to_hex();
+
+    // The directory: approved organisations, to anyone; the latecomer awaits a decision,
+    // which only regulators list.
+    let a = get(None, "/v1/participants?limit=200".into()).await;
+    assert_eq!(a.status, 200);
+    let listed = a.json()["participants"].as_array().unwrap().clone();
+    assert!(listed.iter().any(|p| p["key"] == producer));
+    assert!(listed
+        .iter()
+        .all(|p| p.get("state").is_none() && p.get("last_decision").is_none()));
+    assert!(!listed.iter().any(|p| p["name"] == "Latecomer Freight Co."));
+    let a = get(Some("platform"), "/v1/participants?state=pending".into()).await;
+    assert_eq!(a.status, 403);
+    let a = get(
+        Some("customs-regulator"),
+        "/v1/participants?state=pending".into(),
+    )
+    .await;
+    assert_eq!(a.status, 200);
+    let pending = a.json()["participants"].as_array().unwrap().clone();
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    assert_eq!(pending[0]["name"], "Latecomer Freight Co.");
+    assert_eq!(pending[0]["state"], "pending");
+    // Paging walks the whole directory exactly once.
+    let mut seen = Vec::new();
+    let mut target = "/v1/participants?limit=3".to_string();
+    loop {
+        let v = get(None, target.clone()).await.json();
+        seen.extend(
+            v["participants"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["key"].as_str().unwrap().to_string()),
+        );
+        match v["next"].as_str() {
+            Some(n) => target = n.to_string(),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), listed.len());
+    assert_eq!(
+        seen.iter().collect::<std::collections::BTreeSet<_>>().len(),
+        seen.len()
+    );
+
+    // The producer's filing and export declaration: each department's decision (R-B2, R-B3).
+    for (what, r) in [
+        ("filings", flow::FILING_REF),
+        ("declarations", flow::EXPORT_DECLARATION_REF),
+    ] {
+        let target = format!("/v1/{what}/{producer}/{r}");
+        for (who, ok) in [
+            (Some("producer"), true),
+            (Some("customs-regulator"), true),
+            (Some("platform"), false),
+            (Some("bench-0-producer"), false),
+            (None, false),
+        ] {
+            let a = get(who, target.clone()).await;
+            if ok {
+                assert_eq!(
+                    a.status,
+                    200,
+                    "{who:?} {target}: {}",
+                    String::from_utf8_lossy(&a.body)
+                );
+                let v = a.json();
+                assert_eq!(v["status"], "approved", "{v}");
+                assert_eq!(
+                    v["decisions"].as_array().unwrap().len(),
+                    v["departments"].as_array().unwrap().len()
+                );
+                assert!(v["awaiting"].as_array().unwrap().is_empty());
+            } else {
+                assert_eq!(a.status, 403, "{who:?} {target}");
+            }
+        }
+    }
+    assert_eq!(
+        get(Some("producer"), format!("/v1/filings/{producer}/NO-SUCH"))
+            .await
+            .status,
+        404
+    );
+    // The outsider's filing awaits every department; nothing else awaits a decision.
+    let outsider = key("bench-0-producer").public().to_hex();
+    for q in [
+        "filings",
+        "declarations",
+        "prefixes",
+        "filings?department=customs",
+        "filings?department=commerce",
+    ] {
+        let a = get(Some("tax-regulator"), format!("/v1/queues/{q}")).await;
+        assert_eq!(a.status, 200, "{q}");
+        let items = a.json()["items"].as_array().unwrap().clone();
+        if q == "filings" || q == "filings?department=customs" {
+            assert_eq!(items.len(), 1, "{q}: {items:?}");
+            assert_eq!(items[0]["enterprise"], outsider);
+            assert_eq!(items[0]["reference"], "OUTSIDER-FILING-1");
+            assert_eq!(
+                items[0]["awaiting"].as_array().unwrap().len(),
+                4,
+                "{items:?}"
+            );
+        } else {
+            assert!(items.is_empty(), "{q}: {items:?}");
+        }
+        assert_eq!(
+            get(Some("producer"), format!("/v1/queues/{q}"))
+                .await
+                .status,
+            403
+        );
+    }
+    assert_eq!(
+        get(Some("tax-regulator"), "/v1/queues/other".into())
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        get(
+            Some("tax-regulator"),
+            "/v1/queues/filings?department=nobody".into()
+        )
+        .await
+        .status,
+        400
+    );
+
+    // The order's closed loop (R-Q2): its platform and regulators read it.
+    let target = format!("/v1/orders/{platform}/{}/closed-loop", flow::ORDER_REF);
+    let a = get(Some("platform"), target.clone()).await;
+    assert_eq!(a.status, 200, "{}", String::from_utf8_lossy(&a.body));
+    let v = a.json();
+    assert!(v["order"].is_string(), "{v}");
+    assert!(["matched", "incomplete", "mismatched"].contains(&v["verdict"].as_str().unwrap()));
+    assert_eq!(get(Some("producer"), target.clone()).await.status, 403);
+    assert_eq!(
+        get(Some("market-regulation-regulator"), target)
+            .await
+            .status,
+        200
+    );
 }

@@ -117,6 +117,49 @@ pub fn build() -> Fixture {
     }
     let regs: Vec<String> = REGULATORS.iter().map(|r| r.0.to_string()).collect();
     stages.extend(tracechain_workload::mix::setup(&all, 1, &regs).unwrap());
+    // A latecomer registers; no regulator has decided yet.
+    stages.push(tracechain_workload::Stage {
+        title: "a latecomer registers".into(),
+        steps: vec![tracechain_workload::Step {
+            signer: "latecomer".into(),
+            label: "latecomer registers".into(),
+            payload: tracechain_types::Payload::Participant(
+                tracechain_types::ParticipantRecord::RegisterParticipant(ParticipantRegistration {
+                    category: ParticipantCategory::Logistics,
+                    node_types: vec![],
+                    identity: Identity::Organisation {
+                        legal_name: "Latecomer Freight Co.".into(),
+                        registration_id: RegistrationId::Uscc(tracechain_workload::uscc(
+                            "91350100000009999",
+                        )),
+                    },
+                    country: "CN".into(),
+                    identity_document: Hash::digest(b"latecomer licence"),
+                }),
+            ),
+        }],
+    });
+    // An outsider files with customs and tax; neither has decided yet.
+    stages.push(tracechain_workload::Stage {
+        title: "an outsider files".into(),
+        steps: vec![tracechain_workload::Step {
+            signer: "bench-0-producer".into(),
+            label: "outsider's filing".into(),
+            payload: tracechain_types::Payload::Cbeac(tracechain_types::CbeacRecord::Filing(
+                Filing {
+                    filing_ref: "OUTSIDER-FILING-1".into(),
+                    document: Hash::digest(b"outsider filing form"),
+                    departments: vec![
+                        Agency::Customs,
+                        Agency::Tax,
+                        Agency::Forex,
+                        Agency::MarketRegulation,
+                    ],
+                    valid_until: "2027-12-31".into(),
+                },
+            )),
+        }],
+    });
     // An outsider anchors a document about the tin: anyone may say something *about* a unit
     // (ADR 0044); that makes it no party to the unit's records (R-A5).
     stages.push(tracechain_workload::Stage {
