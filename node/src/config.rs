@@ -90,6 +90,10 @@ pub struct ApiConfig {
     pub max_page_records: usize,
     /// Largest file uploaded to `POST /v1/documents/check` (bytes); larger is 413.
     pub max_document_bytes: usize,
+    /// `GET /v1/events` streams open at once; more are 503.
+    pub max_event_streams: usize,
+    /// How often an event stream looks for new blocks (ms).
+    pub events_poll_ms: u64,
 }
 
 impl ApiConfig {
@@ -100,6 +104,8 @@ impl ApiConfig {
             replay_cache_entries: self.replay_cache_entries,
             max_page_records: self.max_page_records,
             max_document_bytes: self.max_document_bytes,
+            max_event_streams: self.max_event_streams,
+            events_poll_ms: self.events_poll_ms,
         }
     }
 }
@@ -122,6 +128,8 @@ impl Default for ApiConfig {
             replay_cache_entries: tracechain_api::DEFAULT_REPLAY_CACHE_ENTRIES,
             max_page_records: tracechain_api::DEFAULT_MAX_PAGE_RECORDS,
             max_document_bytes: tracechain_api::DEFAULT_MAX_DOCUMENT_BYTES,
+            max_event_streams: tracechain_api::DEFAULT_MAX_EVENT_STREAMS,
+            events_poll_ms: tracechain_api::DEFAULT_EVENTS_POLL_MS,
         }
     }
 }

@@ -15,6 +15,7 @@
 //! concurrency and rate per client.
 
 pub mod auth;
+mod events;
 mod handlers;
 pub mod problem;
 pub mod proof;
@@ -46,6 +47,10 @@ pub const DEFAULT_REPLAY_CACHE_ENTRIES: usize = 100_000;
 pub const DEFAULT_MAX_PAGE_RECORDS: usize = 200;
 /// Default largest document uploaded to the document check.
 pub const DEFAULT_MAX_DOCUMENT_BYTES: usize = 16 * 1024 * 1024;
+/// Default most Server-Sent Event streams open at once.
+pub const DEFAULT_MAX_EVENT_STREAMS: usize = 256;
+/// Default interval at which an event stream looks for new blocks (ms).
+pub const DEFAULT_EVENTS_POLL_MS: u64 = 200;
 /// Header stamping each answer with the height it was read at.
 pub const HEIGHT_HEADER: &str = "tracechain-height";
 
@@ -60,6 +65,10 @@ pub struct ReadConfig {
     pub max_page_records: usize,
     /// Largest document uploaded to the document check (bytes).
     pub max_document_bytes: usize,
+    /// Most `GET /v1/events` streams open at once.
+    pub max_event_streams: usize,
+    /// How often an event stream looks for new blocks (ms).
+    pub events_poll_ms: u64,
 }
 
 impl Default for ReadConfig {
@@ -69,6 +78,8 @@ impl Default for ReadConfig {
             replay_cache_entries: DEFAULT_REPLAY_CACHE_ENTRIES,
             max_page_records: DEFAULT_MAX_PAGE_RECORDS,
             max_document_bytes: DEFAULT_MAX_DOCUMENT_BYTES,
+            max_event_streams: DEFAULT_MAX_EVENT_STREAMS,
+            events_poll_ms: DEFAULT_EVENTS_POLL_MS,
         }
     }
 }
@@ -90,6 +101,12 @@ impl ReadConfig {
         }
         if !(1..=1024 * 1024 * 1024).contains(&self.max_document_bytes) {
             return Err("api.max_document_bytes must be 1..=1073741824".into());
+        }
+        if !(1..=100_000).contains(&self.max_event_streams) {
+            return Err("api.max_event_streams must be 1..=100000".into());
+        }
+        if !(10..=60_000).contains(&self.events_poll_ms) {
+            return Err("api.events_poll_ms must be 10..=60000".into());
         }
         Ok(())
     }
@@ -115,6 +132,7 @@ pub struct ReadApi {
     cfg: ReadConfig,
     replay: ReplayCache,
     clock: Clock,
+    streams: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for ReadApi {
@@ -133,6 +151,7 @@ impl ReadApi {
             store,
             chain_id,
             replay: ReplayCache::new(cfg.replay_cache_entries),
+            streams: Arc::new(tokio::sync::Semaphore::new(cfg.max_event_streams)),
             cfg,
             clock,
         }
@@ -173,6 +192,7 @@ impl ReadApi {
 pub fn router(api: Arc<ReadApi>) -> Router {
     Router::new()
         .route("/v1/whoami", get(handlers::whoami))
+        .route("/v1/events", get(events::events))
         .route("/v1/trace/{code}", get(handlers::trace))
         .route("/v1/trace/{code}/completeness", get(handlers::completeness))
         .route("/v1/trace/{code}/trajectory", get(handlers::trajectory))

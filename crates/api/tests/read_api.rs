@@ -1047,3 +1047,154 @@ async fn regulators_see_the_workflows_and_enterprises_their_own_status() {
         200
     );
 }
+
+/// Read SSE frames from an event stream until `until` says stop (or 5 s pass): (event, id,
+/// data) of each event.
+async fn sse_events(
+    r: &axum::Router,
+    req: axum::http::Request<axum::body::Body>,
+    until: impl Fn(&[(String, Option<String>, Value)]) -> bool,
+) -> (u16, Vec<(String, Option<String>, Value)>) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let resp = r.clone().oneshot(req).await.unwrap();
+    let status = resp.status().as_u16();
+    if status != 200 {
+        return (status, vec![]);
+    }
+    assert_eq!(resp.headers()["content-type"], "text/event-stream");
+    let mut body = resp.into_body();
+    let mut text = String::new();
+    let mut events = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !until(&events) && std::time::Instant::now() < deadline {
+        let Ok(Some(Ok(frame))) =
+            tokio::time::timeout(std::time::Duration::from_secs(5), body.frame()).await
+        else {
+            break;
+        };
+        if let Ok(d) = frame.into_data() {
+            text.push_str(&String::from_utf8_lossy(&d));
+        }
+        while let Some(end) = text.find("\n\n") {
+            let chunk: String = text.drain(..end + 2).collect();
+            let (mut ev, mut id, mut data) = (String::new(), None, String::new());
+            for line in chunk.lines() {
+                if let Some(v) = line.strip_prefix("event:") {
+                    ev = v.trim().to_string();
+                } else if let Some(v) = line.strip_prefix("id:") {
+                    id = Some(v.trim().to_string());
+                } else if let Some(v) = line.strip_prefix("data:") {
+                    data.push_str(v.trim());
+                }
+            }
+            if !ev.is_empty() {
+                events.push((ev, id, serde_json::from_str(&data).unwrap_or(Value::Null)));
+            }
+        }
+    }
+    (status, events)
+}
+
+#[tokio::test]
+async fn the_event_stream_resumes_after_the_last_block_seen() {
+    let f = build();
+    let tip = f.store.tip().unwrap().height;
+    let r = f.router();
+    let last_block = move |evs: &[(String, Option<String>, Value)]| {
+        evs.iter()
+            .any(|e| e.0 == "block" && e.1.as_deref() == Some(&tip.to_string()))
+    };
+    // From the start: one block event per height, in order, each the last of its block.
+    let (status, evs) = sse_events(
+        &r,
+        request("GET", "/v1/events?from=0", vec![], None, 0),
+        last_block,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let blocks: Vec<u64> = evs
+        .iter()
+        .filter(|e| e.0 == "block")
+        .map(|e| e.2["height"].as_u64().unwrap())
+        .collect();
+    assert_eq!(blocks, (1..=tip).collect::<Vec<_>>());
+    for e in &evs {
+        if e.0 == "block" {
+            assert_eq!(e.1.as_deref(), Some(e.2["height"].to_string().as_str()));
+        } else {
+            assert!(e.1.is_none(), "only block events carry an id: {e:?}");
+        }
+    }
+    // The public sees no one's transactions.
+    assert!(!evs.iter().any(|e| e.0 == "tx"));
+    // Resuming with Last-Event-ID: the blocks after it, nothing before.
+    let mut q = request("GET", "/v1/events", vec![], None, 0);
+    q.headers_mut()
+        .insert("last-event-id", (tip - 3).to_string().parse().unwrap());
+    let (_, evs) = sse_events(&r, q, last_block).await;
+    let blocks: Vec<u64> = evs
+        .iter()
+        .filter(|e| e.0 == "block")
+        .map(|e| e.2["height"].as_u64().unwrap())
+        .collect();
+    assert_eq!(blocks, vec![tip - 2, tip - 1, tip]);
+    // A participant's signed stream carries its own transactions, each once, and no one
+    // else's.
+    let producer = key("producer");
+    let (_, evs) = sse_events(
+        &r,
+        request(
+            "GET",
+            "/v1/events?from=0",
+            vec![],
+            Some(&producer),
+            NOW_MS + 60_000,
+        ),
+        last_block,
+    )
+    .await;
+    let txs: Vec<&Value> = evs.iter().filter(|e| e.0 == "tx").map(|e| &e.2).collect();
+    let seqs: Vec<u64> = txs
+        .iter()
+        .map(|t| t["sequence"].as_u64().unwrap())
+        .collect();
+    assert!(!seqs.is_empty());
+    assert_eq!(
+        seqs,
+        (0..seqs.len() as u64).collect::<Vec<_>>(),
+        "every transaction of the producer, in order"
+    );
+    // A bad Last-Event-ID is a problem, not a stream.
+    let mut q = request("GET", "/v1/events", vec![], None, 0);
+    q.headers_mut()
+        .insert("last-event-id", "yesterday".parse().unwrap());
+    let (status, _) = sse_events(&r, q, |_| true).await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn event_streams_are_bounded() {
+    let f = build();
+    let r = f.router_with(tracechain_api::ReadConfig {
+        max_event_streams: 1,
+        ..Default::default()
+    });
+    use tower::ServiceExt;
+    let first = r
+        .clone()
+        .oneshot(request("GET", "/v1/events", vec![], None, 0))
+        .await
+        .unwrap();
+    assert_eq!(first.status(), 200);
+    let second = send(&r, request("GET", "/v1/events", vec![], None, 0)).await;
+    assert_eq!(second.status, 503);
+    assert_eq!(second.json()["code"], "E_BUSY");
+    drop(first);
+    let third = r
+        .clone()
+        .oneshot(request("GET", "/v1/events", vec![], None, 0))
+        .await
+        .unwrap();
+    assert_eq!(third.status(), 200, "a closed stream frees its place");
+}

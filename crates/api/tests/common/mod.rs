@@ -210,11 +210,15 @@ pub fn build() -> Fixture {
 
 impl Fixture {
     pub fn router(&self) -> axum::Router {
+        self.router_with(ReadConfig::default())
+    }
+
+    pub fn router_with(&self, cfg: ReadConfig) -> axum::Router {
         let now = self.now.clone();
         tracechain_api::router(Arc::new(ReadApi::new(
             self.store.clone(),
             chain(),
-            ReadConfig::default(),
+            cfg,
             Arc::new(move || now.load(Ordering::SeqCst)),
         )))
         .fallback(tracechain_api::not_found)

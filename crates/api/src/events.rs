@@ -1,0 +1,284 @@
+//! `GET /v1/events`: Server-Sent Events of committed blocks (ADR 0080).
+//!
+//! Each committed block gives, in order: a `recall` event per recall it holds (to anyone), an
+//! `alert` per suspicious scan or sensor excursion it recorded (to regulators and the
+//! participants that took part in the unit), a `tx` event per transaction the reader signed
+//! (to a participant or regulator reading signed), then a `block` event whose SSE id is the
+//! height. A client that reconnects with `Last-Event-ID: H` (or asks `?from=H`) gets every
+//! block after H, then the new ones: nothing of a block is sent after its `block` event, so
+//! resuming from the last id seen loses nothing and repeats nothing. Streams are bounded
+//! (`api.max_event_streams`); a stream reads at most `EVENT_BLOCKS_PER_READ` blocks at once and
+//! checks for new blocks every `api.events_poll_ms`.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+use tokio::sync::OwnedSemaphorePermit;
+use tracechain_contracts::trace_codes::NormalisedCode;
+use tracechain_contracts::{scan, sensor, state_keys, StateView};
+use tracechain_types::{ConsumerRecord, InfoBlockRecord, Payload, PublicKey, RecallRecord};
+
+use crate::auth::{self, Role};
+use crate::problem::Problem;
+use crate::ReadApi;
+
+/// Most blocks one read of a stream turns into events.
+pub const EVENT_BLOCKS_PER_READ: u64 = 64;
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct EventsQuery {
+    from: Option<u64>,
+}
+
+struct Stream {
+    api: Arc<ReadApi>,
+    role: Role,
+    cursor: u64,
+    pending: VecDeque<Event>,
+    _permit: OwnedSemaphorePermit,
+}
+
+/// Whether `key` may see an alert about `code`: it registered or provided records of it.
+fn concerns(
+    state: &dyn StateView,
+    code: &tracechain_types::records::TraceCode,
+    key: &PublicKey,
+) -> bool {
+    let Some((n, u)) = tracechain_contracts::query::unit(state, code) else {
+        return false;
+    };
+    u.registrant == *key
+        || tracechain_contracts::query::self_and_batch(state, &n)
+            .iter()
+            .any(|c| state.get(&state_keys::unit_provider(c, key)).is_some())
+}
+
+fn code_text(c: &tracechain_types::records::TraceCode) -> String {
+    NormalisedCode::new("code", c)
+        .map(|n| n.as_str().to_string())
+        .unwrap_or_default()
+}
+
+/// The events of blocks `from..=to`, as `role` may see them.
+fn block_events(api: &ReadApi, role: Role, from: u64, to: u64) -> Result<Vec<Event>, Problem> {
+    let snap = api.store.snapshot();
+    let mut out = Vec::new();
+    for h in from..=to {
+        let Some(block) = snap.block(h).map_err(Problem::internal)? else {
+            break;
+        };
+        for tx in &block.txs {
+            let id = tx.id().to_hex();
+            match &tx.body.payload {
+                Payload::Recall(RecallRecord::Recall(r)) => out.push(
+                    Event::default().event("recall").data(
+                        json!({
+                            "height": h,
+                            "batch": code_text(&r.batch),
+                            "issuer": tx.body.signer.to_hex(),
+                            "reference": r.recall_ref,
+                            "record_id": id,
+                        })
+                        .to_string(),
+                    ),
+                ),
+                Payload::Consumer(ConsumerRecord::ConsumerScan(s)) => {
+                    let seen = match role {
+                        Role::Regulator(_) => true,
+                        Role::Participant(k) => concerns(&snap, &s.code, &k),
+                        Role::Public => false,
+                    };
+                    if seen {
+                        if let Some(v) = scan::verdict(&snap, &s.code).filter(|v| v.suspicious) {
+                            out.push(
+                                Event::default().event("alert").data(
+                                    json!({
+                                        "height": h,
+                                        "kind": "suspicious_scan",
+                                        "unit": code_text(&s.code),
+                                        "scans": v.count,
+                                        "record_id": id,
+                                    })
+                                    .to_string(),
+                                ),
+                            );
+                        }
+                    }
+                }
+                Payload::InfoBlock(
+                    InfoBlockRecord::Transport(_) | InfoBlockRecord::Warehousing(_),
+                ) => {
+                    for code in tx.body.payload.trace_codes() {
+                        let seen = match role {
+                            Role::Regulator(_) => true,
+                            Role::Participant(k) => concerns(&snap, code, &k),
+                            Role::Public => false,
+                        };
+                        if !seen {
+                            continue;
+                        }
+                        for a in sensor::sensor_alerts(&snap, code)
+                            .into_iter()
+                            .filter(|a| a.height == h && a.tx_id == tx.id())
+                        {
+                            out.push(
+                                Event::default().event("alert").data(
+                                    json!({
+                                        "height": h,
+                                        "kind": "sensor_excursion",
+                                        "unit": code_text(&a.code),
+                                        "category": a.category,
+                                        "excursions": a.excursion_count,
+                                        "record_id": id,
+                                    })
+                                    .to_string(),
+                                ),
+                            );
+                        }
+                    }
+                }
+                _ => {}
+            }
+            if role.key() == Some(tx.body.signer) {
+                out.push(
+                    Event::default().event("tx").data(
+                        json!({
+                            "height": h,
+                            "tx_id": id,
+                            "sequence": tx.body.sequence,
+                            "kind": tx.body.payload.kind(),
+                        })
+                        .to_string(),
+                    ),
+                );
+            }
+        }
+        out.push(
+            Event::default().event("block").id(h.to_string()).data(
+                json!({
+                    "height": h,
+                    "block_hash": block.hash().to_hex(),
+                    "time_ms": block.header.timestamp_ms,
+                    "txs": block.txs.len(),
+                })
+                .to_string(),
+            ),
+        );
+    }
+    Ok(out)
+}
+
+async fn next_event(mut s: Stream) -> Option<(Result<Event, Infallible>, Stream)> {
+    loop {
+        if let Some(e) = s.pending.pop_front() {
+            return Some((Ok(e), s));
+        }
+        let api = s.api.clone();
+        let tip = tokio::task::spawn_blocking(move || api.store.snapshot().tip().map(|t| t.height))
+            .await
+            .ok()?
+            .ok()?;
+        if tip <= s.cursor {
+            tokio::time::sleep(Duration::from_millis(s.api.cfg.events_poll_ms)).await;
+            continue;
+        }
+        let (from, to) = (s.cursor + 1, tip.min(s.cursor + EVENT_BLOCKS_PER_READ));
+        let (api, role) = (s.api.clone(), s.role);
+        let events = tokio::task::spawn_blocking(move || block_events(&api, role, from, to))
+            .await
+            .ok()?
+            .ok()?;
+        s.cursor = to;
+        s.pending.extend(events);
+    }
+}
+
+/// `GET /v1/events[?from=H]`, `Last-Event-ID: H`.
+pub(crate) async fn events(
+    State(api): State<Arc<ReadApi>>,
+    q: Result<Query<EventsQuery>, QueryRejection>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let from = match q {
+        Ok(Query(q)) => q.from,
+        Err(e) => return Problem::bad_request("E_BAD_QUERY", e.body_text()).into_response(),
+    };
+    let last_id = match headers.get("last-event-id").map(|v| {
+        v.to_str()
+            .ok()
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            .ok_or_else(|| {
+                Problem::bad_request("E_BAD_LAST_EVENT_ID", "Last-Event-ID is a block height")
+            })
+    }) {
+        None => None,
+        Some(Ok(h)) => Some(h),
+        Some(Err(p)) => return p.into_response(),
+    };
+    let Ok(permit) = api.streams.clone().try_acquire_owned() else {
+        return Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "E_BUSY",
+            "Busy",
+            format!(
+                "{} event streams are open; retry later",
+                api.cfg.max_event_streams
+            ),
+        )
+        .into_response();
+    };
+    let now = (api.clock)();
+    let read = match auth::authenticate(
+        &api.chain_id,
+        api.cfg.read_auth_window_ms,
+        now,
+        &method,
+        &uri,
+        &headers,
+        b"",
+    ) {
+        Ok(r) => r,
+        Err(p) => return p.into_response(),
+    };
+    let started = {
+        let api = api.clone();
+        tokio::task::spawn_blocking(move || {
+            let snap = api.store.snapshot();
+            let tip = snap.tip().map_err(Problem::internal)?;
+            let role = Role::of(&snap, read.map(|r| r.key));
+            if let (Some(r), Role::Participant(_) | Role::Regulator(_)) = (&read, role) {
+                api.replay.remember(r, now)?;
+            }
+            Ok::<_, Problem>((tip.height, role))
+        })
+        .await
+    };
+    let (tip, role) = match started {
+        Ok(Ok(v)) => v,
+        Ok(Err(p)) => return p.into_response(),
+        Err(e) => return Problem::internal(e).into_response(),
+    };
+    // Resume after the last block the client saw; else start with the next block.
+    let cursor = last_id.or(from).unwrap_or(tip).min(tip);
+    let stream = Stream {
+        api: api.clone(),
+        role,
+        cursor,
+        pending: VecDeque::new(),
+        _permit: permit,
+    };
+    Sse::new(futures::stream::unfold(stream, next_event))
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response()
+}
