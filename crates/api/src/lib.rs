@@ -252,9 +252,9 @@ impl Ctx<'_> {
         if height == 0 || base.headers.contains_key(&height) {
             return Ok(());
         }
-        let block = self
+        let header = self
             .snap
-            .block(height)
+            .header(height)
             .map_err(Problem::internal)?
             .ok_or_else(|| Problem::internal(format!("no block at {height}")))?;
         let cert = self
@@ -267,7 +267,7 @@ impl Ctx<'_> {
             .set_at(height)
             .map_err(Problem::internal)?
             .ok_or_else(|| Problem::internal(format!("no validator set at {height}")))?;
-        base.add(block.header, cert, set);
+        base.add(header, cert, set);
         Ok(())
     }
 

@@ -9,7 +9,7 @@ use borsh::BorshDeserialize;
 use rocksdb::{Direction, IteratorMode, ReadOptions};
 use tracechain_contracts::StateView;
 use tracechain_types::state_map::{Node, NodeKey, NodeReader};
-use tracechain_types::{decode, Block, CommitCertificate, Hash, ValidatorSet};
+use tracechain_types::{decode, Block, BlockHeader, CommitCertificate, Hash, ValidatorSet};
 
 use super::{
     cf, height_key, hex_short, meta_key, node_key_bytes, prefix_end_opt, Entries, StorageError,
@@ -73,6 +73,20 @@ impl Snapshot<'_> {
     /// The committed block at `height`.
     pub fn block(&self, height: u64) -> Result<Option<Block>, StorageError> {
         self.decode_cf(cf::BLOCKS, &height_key(height), self.store.max_block_bytes)
+    }
+
+    /// The header of the committed block at `height`, without decoding its transactions (a
+    /// stored block is its header followed by its transactions).
+    pub fn header(&self, height: u64) -> Result<Option<BlockHeader>, StorageError> {
+        let Some(bytes) = self.get_cf(cf::BLOCKS, &height_key(height))? else {
+            return Ok(None);
+        };
+        let mut rest: &[u8] = &bytes;
+        BlockHeader::deserialize(&mut rest).map(Some).map_err(|e| {
+            self.store.corrupt(format!(
+                "column family blocks, height {height}: header: {e}"
+            ))
+        })
     }
 
     /// The certificate of the block at `height` (none for genesis).

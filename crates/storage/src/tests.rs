@@ -506,3 +506,30 @@ fn after_kill_9_the_store_is_at_its_last_committed_block() {
         commit_next(&store, WriteSet(vec![]));
     }
 }
+
+#[test]
+fn a_snapshot_reads_one_height_while_later_blocks_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = genesis_store(dir.path());
+    let first = commit_next(&store, WriteSet(vec![(b"k".to_vec(), Some(b"1".to_vec()))]));
+    let snap = store.snapshot();
+    let second = commit_next(&store, WriteSet(vec![(b"k".to_vec(), Some(b"2".to_vec()))]));
+    assert_eq!(snap.tip().unwrap(), first);
+    assert_eq!(snap.state_get(b"k").unwrap(), Some(b"1".to_vec()));
+    assert!(snap.block(second.height).unwrap().is_none());
+    assert!(snap.header(second.height).unwrap().is_none());
+    assert_eq!(store.state_get(b"k").unwrap(), Some(b"2".to_vec()));
+    // The header read alone is the stored block's header.
+    let fresh = store.snapshot();
+    for h in 0..=second.height {
+        assert_eq!(
+            fresh.header(h).unwrap(),
+            fresh.block(h).unwrap().map(|b| b.header),
+            "height {h}"
+        );
+    }
+    assert_eq!(
+        fresh.header(second.height).unwrap().unwrap().hash(),
+        second.hash
+    );
+}
