@@ -114,6 +114,9 @@ enum Command {
         #[command(subcommand)]
         command: ProofCommand,
     },
+    /// Print the node's HTTP API as OpenAPI 3.1 JSON (the document served at /openapi.json
+    /// and committed as docs/openapi.json).
+    Openapi,
     /// GS1 EPCIS 2.0 documents: validate, hash events, map events onto tracechain records.
     Epcis {
         #[command(subcommand)]
@@ -541,6 +544,19 @@ fn main() -> ExitCode {
         Command::Proof {
             command: ProofCommand::Verify { file, genesis },
         } => cmd::read::proof_verify(&file, genesis.as_deref()),
+        Command::Openapi => {
+            let doc = node::api::openapi();
+            match serde_json::to_string_pretty(&doc) {
+                Ok(text) => {
+                    println!("{text}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
         Command::Epcis { command } => match command {
             EpcisCommand::Validate { file } => cmd::epcis::validate(&file),
             EpcisCommand::Hash { file } => cmd::epcis::hash(&file),

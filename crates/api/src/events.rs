@@ -203,6 +203,23 @@ async fn next_event(mut s: Stream) -> Option<(Result<Event, Infallible>, Stream)
 }
 
 /// `GET /v1/events[?from=H]`, `Last-Event-ID: H`.
+#[utoipa::path(
+    get,
+    path = "/v1/events",
+    tag = "events",
+    summary = "Server-Sent Events of committed blocks, resumable with Last-Event-ID",
+    params(
+        ("from" = Option<u64>, Query, description = "resume after this height"),
+        ("Last-Event-ID" = Option<u64>, Header, description = "resume after this height")
+    ),
+    security((), ("tracechain_key" = [], "tracechain_timestamp" = [], "tracechain_signature" = [])),
+    responses(
+        (status = 200, description = "an event stream", content_type = "text/event-stream", body = String),
+        (status = 400, description = "a malformed request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 401, description = "a signed read refused: malformed, stale, replayed, bad signature", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 503, description = "busy", body = crate::problem::ProblemBody, content_type = "application/problem+json")
+    )
+)]
 pub(crate) async fn events(
     State(api): State<Arc<ReadApi>>,
     q: Result<Query<EventsQuery>, QueryRejection>,

@@ -244,6 +244,26 @@ pub(crate) struct TraceQuery {
 
 /// `GET /v1/trace/{code}`: a page of the unit's history (and, for an item, its batch's), each
 /// record with its inclusion proof, and the listing digests proven against the state root.
+#[utoipa::path(
+    get,
+    path = "/v1/trace/{code}",
+    tag = "trace",
+    summary = "A page of a unit's records with inclusion proofs and the proven listing digests",
+    params(
+        ("code" = String, Path, description = "a trace code: `01{gtin14}10{batch}`, `01{gtin14}21{serial}` or a percent-encoded Digital Link URI"),
+        ("limit" = Option<usize>, Query, description = "records in the page, 1..=api.max_page_records"),
+        ("cursor" = Option<String>, Query, description = "the `next` cursor of the previous page"),
+        ("category" = Option<String>, Query, description = "comma list of category tags (P1 … C2, L, …)")
+    ),
+    security((), ("tracechain_key" = [], "tracechain_timestamp" = [], "tracechain_signature" = [])),
+    responses(
+        (status = 200, description = "the answer, stamped with `read_at`", body = serde_json::Value),
+        (status = 400, description = "a malformed request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 401, description = "a signed read refused: malformed, stale, replayed, bad signature", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "not for this reader's role (R-A5)", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "not found", body = crate::problem::ProblemBody, content_type = "application/problem+json")
+    )
+)]
 pub(crate) async fn trace(
     State(api): Api,
     code: Result<Path<String>, PathRejection>,
@@ -360,7 +380,8 @@ fn with_unit<T>(
 }
 
 macro_rules! unit_endpoint {
-    ($name:ident, $public:expr, |$ctx:ident, $code:ident| $body:block) => {
+    ($(#[$m:meta])* $name:ident, $public:expr, |$ctx:ident, $code:ident| $body:block) => {
+        $(#[$m])*
         pub(crate) async fn $name(
             State(api): Api,
             code: Result<Path<String>, PathRejection>,
@@ -383,29 +404,71 @@ macro_rules! unit_endpoint {
     };
 }
 
-unit_endpoint!(completeness, false, |ctx, code| {
-    let r = with_unit(ctx, &code, |c| completeness::report(&c.snap, &code))?;
-    Ok(json!({ "report": r }))
-});
+unit_endpoint!(
+    #[utoipa::path(
+        get,
+        path = "/v1/trace/{code}/completeness",
+        tag = "trace",
+        summary = "The completeness report of a unit (R-X2)",
+        params(
+            ("code" = String, Path, description = "a trace code: `01{gtin14}10{batch}`, `01{gtin14}21{serial}` or a percent-encoded Digital Link URI")
+        ),
+        security((), ("tracechain_key" = [], "tracechain_timestamp" = [], "tracechain_signature" = [])),
+        responses(
+            (status = 200, description = "the answer, stamped with `read_at`", body = serde_json::Value),
+            (status = 400, description = "a malformed request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+            (status = 401, description = "a signed read refused: malformed, stale, replayed, bad signature", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+            (status = 403, description = "not for this reader's role (R-A5)", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+            (status = 404, description = "not found", body = crate::problem::ProblemBody, content_type = "application/problem+json")
+        )
+    )]
+    completeness,
+    false,
+    |ctx, code| {
+        let r = with_unit(ctx, &code, |c| completeness::report(&c.snap, &code))?;
+        Ok(json!({ "report": r }))
+    }
+);
 
-unit_endpoint!(trajectory, true, |ctx, code| {
-    // The public reads the coarse trajectory (R-S5, ADR 0046); regulators and participants
-    // that took part read exact positions.
-    let exact = match ctx.role {
-        Role::Regulator(_) => true,
-        Role::Participant(k) => took_part(&ctx.snap, &code, &k),
-        Role::Public => false,
-    };
-    let precision = if exact {
-        Precision::Exact
-    } else {
-        Precision::Public
-    };
-    let t = with_unit(ctx, &code, |c| {
-        trajectory::trajectory_at(&c.snap, &code, precision)
-    })?;
-    Ok(trajectory_json(&t, exact))
-});
+unit_endpoint!(
+    #[utoipa::path(
+        get,
+        path = "/v1/trace/{code}/trajectory",
+        tag = "trace",
+        summary = "A unit's positions (R-S5): exact for those who took part, coarse otherwise",
+        params(
+            ("code" = String, Path, description = "a trace code: `01{gtin14}10{batch}`, `01{gtin14}21{serial}` or a percent-encoded Digital Link URI")
+        ),
+        security((), ("tracechain_key" = [], "tracechain_timestamp" = [], "tracechain_signature" = [])),
+        responses(
+            (status = 200, description = "the answer, stamped with `read_at`", body = serde_json::Value),
+            (status = 400, description = "a malformed request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+            (status = 401, description = "a signed read refused: malformed, stale, replayed, bad signature", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+            (status = 403, description = "not for this reader's role (R-A5)", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+            (status = 404, description = "not found", body = crate::problem::ProblemBody, content_type = "application/problem+json")
+        )
+    )]
+    trajectory,
+    true,
+    |ctx, code| {
+        // The public reads the coarse trajectory (R-S5, ADR 0046); regulators and participants
+        // that took part read exact positions.
+        let exact = match ctx.role {
+            Role::Regulator(_) => true,
+            Role::Participant(k) => took_part(&ctx.snap, &code, &k),
+            Role::Public => false,
+        };
+        let precision = if exact {
+            Precision::Exact
+        } else {
+            Precision::Public
+        };
+        let t = with_unit(ctx, &code, |c| {
+            trajectory::trajectory_at(&c.snap, &code, precision)
+        })?;
+        Ok(trajectory_json(&t, exact))
+    }
+);
 
 fn trajectory_json(t: &trajectory::Trajectory, exact: bool) -> Value {
     json!({
@@ -428,15 +491,36 @@ fn trajectory_json(t: &trajectory::Trajectory, exact: bool) -> Value {
     })
 }
 
-unit_endpoint!(alerts, false, |ctx, code| {
-    with_unit(ctx, &code, |c| query::unit(&c.snap, &code))?;
-    let s = sensor::sensor_alerts(&ctx.snap, &code);
-    let v = scan::verdict(&ctx.snap, &code);
-    Ok(json!({
-        "sensor": s.iter().map(|a| format!("{a:?}")).collect::<Vec<_>>(),
-        "scan": v.as_ref().map(scan_json),
-    }))
-});
+unit_endpoint!(
+    #[utoipa::path(
+        get,
+        path = "/v1/trace/{code}/alerts",
+        tag = "trace",
+        summary = "Sensor excursions (R-S6) and the scan verdict of a unit",
+        params(
+            ("code" = String, Path, description = "a trace code: `01{gtin14}10{batch}`, `01{gtin14}21{serial}` or a percent-encoded Digital Link URI")
+        ),
+        security((), ("tracechain_key" = [], "tracechain_timestamp" = [], "tracechain_signature" = [])),
+        responses(
+            (status = 200, description = "the answer, stamped with `read_at`", body = serde_json::Value),
+            (status = 400, description = "a malformed request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+            (status = 401, description = "a signed read refused: malformed, stale, replayed, bad signature", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+            (status = 403, description = "not for this reader's role (R-A5)", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+            (status = 404, description = "not found", body = crate::problem::ProblemBody, content_type = "application/problem+json")
+        )
+    )]
+    alerts,
+    false,
+    |ctx, code| {
+        with_unit(ctx, &code, |c| query::unit(&c.snap, &code))?;
+        let s = sensor::sensor_alerts(&ctx.snap, &code);
+        let v = scan::verdict(&ctx.snap, &code);
+        Ok(json!({
+            "sensor": s.iter().map(|a| format!("{a:?}")).collect::<Vec<_>>(),
+            "scan": v.as_ref().map(scan_json),
+        }))
+    }
+);
 
 fn scan_json(v: &scan::ScanVerdict) -> Value {
     json!({
@@ -472,6 +556,24 @@ pub(crate) struct LineageQuery {
     direction: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/trace/{code}/lineage",
+    tag = "trace",
+    summary = "Units, logistics units and shipments upstream (back) or downstream (forward)",
+    params(
+        ("code" = String, Path, description = "a trace code: `01{gtin14}10{batch}`, `01{gtin14}21{serial}` or a percent-encoded Digital Link URI"),
+        ("direction" = Option<String>, Query, description = "back (default) or forward")
+    ),
+    security((), ("tracechain_key" = [], "tracechain_timestamp" = [], "tracechain_signature" = [])),
+    responses(
+        (status = 200, description = "the answer, stamped with `read_at`", body = serde_json::Value),
+        (status = 400, description = "a malformed request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 401, description = "a signed read refused: malformed, stale, replayed, bad signature", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "not for this reader's role (R-A5)", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "not found", body = crate::problem::ProblemBody, content_type = "application/problem+json")
+    )
+)]
 pub(crate) async fn lineage(
     State(api): Api,
     code: Result<Path<String>, PathRejection>,
@@ -588,43 +690,109 @@ pub(crate) fn story_json(ctx: &Ctx<'_>, code: &TraceCode) -> Result<Value, Probl
     }))
 }
 
-unit_endpoint!(story, true, |ctx, code| { story_json(ctx, &code) });
+unit_endpoint!(
+    #[utoipa::path(
+        get,
+        path = "/v1/story/{code}",
+        tag = "story",
+        summary = "The consumer story of a unit (R-A5, R-S4)",
+        params(
+            ("code" = String, Path, description = "a trace code: `01{gtin14}10{batch}`, `01{gtin14}21{serial}` or a percent-encoded Digital Link URI")
+        ),
+        security((), ("tracechain_key" = [], "tracechain_timestamp" = [], "tracechain_signature" = [])),
+        responses(
+            (status = 200, description = "the answer, stamped with `read_at`", body = serde_json::Value),
+            (status = 400, description = "a malformed request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+            (status = 401, description = "a signed read refused: malformed, stale, replayed, bad signature", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+            (status = 403, description = "not for this reader's role (R-A5)", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+            (status = 404, description = "not found", body = crate::problem::ProblemBody, content_type = "application/problem+json")
+        )
+    )]
+    story,
+    true,
+    |ctx, code| {
+        let story = story_json(ctx, &code)?;
+        Ok(story)
+    }
+);
 
-unit_endpoint!(recall_status, true, |ctx, code| {
-    let s = with_unit(ctx, &code, |c| recall::status(&c.snap, &code))?;
-    Ok(json!({
-        "recalled": s.recalled(),
-        "truncated": s.truncated,
-        "recalls": s.recalls.iter().map(|r| json!({
-            "issuer": hex_key(&r.issuer),
-            "reference": r.recall_ref,
-            "height": r.height,
-        })).collect::<Vec<_>>(),
-    }))
-});
+unit_endpoint!(
+    #[utoipa::path(
+        get,
+        path = "/v1/recalls/{code}/status",
+        tag = "recall",
+        summary = "Whether a unit is recalled, and by which recalls",
+        params(
+            ("code" = String, Path, description = "a trace code: `01{gtin14}10{batch}`, `01{gtin14}21{serial}` or a percent-encoded Digital Link URI")
+        ),
+        security((), ("tracechain_key" = [], "tracechain_timestamp" = [], "tracechain_signature" = [])),
+        responses(
+            (status = 200, description = "the answer, stamped with `read_at`", body = serde_json::Value),
+            (status = 400, description = "a malformed request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+            (status = 401, description = "a signed read refused: malformed, stale, replayed, bad signature", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+            (status = 403, description = "not for this reader's role (R-A5)", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+            (status = 404, description = "not found", body = crate::problem::ProblemBody, content_type = "application/problem+json")
+        )
+    )]
+    recall_status,
+    true,
+    |ctx, code| {
+        let s = with_unit(ctx, &code, |c| recall::status(&c.snap, &code))?;
+        Ok(json!({
+            "recalled": s.recalled(),
+            "truncated": s.truncated,
+            "recalls": s.recalls.iter().map(|r| json!({
+                "issuer": hex_key(&r.issuer),
+                "reference": r.recall_ref,
+                "height": r.height,
+            })).collect::<Vec<_>>(),
+        }))
+    }
+);
 
-unit_endpoint!(recall_impact, true, |ctx, code| {
-    // Simulate (R-S3): nothing is written; a regulator issues the recall as a signed
-    // transaction (`tracechain recall BATCH --issue`).
-    may_read_downstream(ctx, &code)?;
-    let i = with_unit(ctx, &code, |c| recall::impact(&c.snap, &code))?;
-    Ok(json!({
-        "batch": i.batch.as_ref().map(code_text),
-        "units": i.units,
-        "logistics_units": i.logistics_units,
-        "shipments": i.shipments.iter().map(Hash::to_hex).collect::<Vec<_>>(),
-        "countries": i.countries,
-        "warehouses": i.warehouses,
-        "retailers": i.retailers,
-        "orders": i.orders.iter().map(|o| json!({
-            "signer": hex_key(&o.signer),
-            "order_ref": o.order_ref,
-            "record_id": o.tx_id.to_hex(),
-        })).collect::<Vec<_>>(),
-        "complete": !i.truncated,
-        "not_reached": i.not_reached,
-    }))
-});
+unit_endpoint!(
+    #[utoipa::path(
+        get,
+        path = "/v1/recalls/{code}/impact",
+        tag = "recall",
+        summary = "Recall simulation of a batch (R-S3): nothing is written",
+        params(
+            ("code" = String, Path, description = "a trace code: `01{gtin14}10{batch}`, `01{gtin14}21{serial}` or a percent-encoded Digital Link URI")
+        ),
+        security((), ("tracechain_key" = [], "tracechain_timestamp" = [], "tracechain_signature" = [])),
+        responses(
+            (status = 200, description = "the answer, stamped with `read_at`", body = serde_json::Value),
+            (status = 400, description = "a malformed request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+            (status = 401, description = "a signed read refused: malformed, stale, replayed, bad signature", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+            (status = 403, description = "not for this reader's role (R-A5)", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+            (status = 404, description = "not found", body = crate::problem::ProblemBody, content_type = "application/problem+json")
+        )
+    )]
+    recall_impact,
+    true,
+    |ctx, code| {
+        // Simulate (R-S3): nothing is written; a regulator issues the recall as a signed
+        // transaction (`tracechain recall BATCH --issue`).
+        may_read_downstream(ctx, &code)?;
+        let i = with_unit(ctx, &code, |c| recall::impact(&c.snap, &code))?;
+        Ok(json!({
+            "batch": i.batch.as_ref().map(code_text),
+            "units": i.units,
+            "logistics_units": i.logistics_units,
+            "shipments": i.shipments.iter().map(Hash::to_hex).collect::<Vec<_>>(),
+            "countries": i.countries,
+            "warehouses": i.warehouses,
+            "retailers": i.retailers,
+            "orders": i.orders.iter().map(|o| json!({
+                "signer": hex_key(&o.signer),
+                "order_ref": o.order_ref,
+                "record_id": o.tx_id.to_hex(),
+            })).collect::<Vec<_>>(),
+            "complete": !i.truncated,
+            "not_reached": i.not_reached,
+        }))
+    }
+);
 
 fn document_json(ctx: &Ctx<'_>, h: &Hash) -> Result<Value, Problem> {
     let at = i64::try_from(ctx.tip.timestamp_ms).unwrap_or(i64::MAX);
@@ -665,6 +833,21 @@ fn document_json(ctx: &Ctx<'_>, h: &Hash) -> Result<Value, Problem> {
 
 /// `GET /v1/documents/{hash}` (R-S1): public — a document's hash reveals nothing to one who
 /// does not hold it.
+#[utoipa::path(
+    get,
+    path = "/v1/documents/{hash}",
+    tag = "documents",
+    summary = "Document check by SHA-256 (R-S1), each anchor with its state proof",
+    params(
+        ("hash" = String, Path, description = "SHA-256 of the document, hex")
+    ),
+    security((), ("tracechain_key" = [], "tracechain_timestamp" = [], "tracechain_signature" = [])),
+    responses(
+        (status = 200, description = "the answer, stamped with `read_at`", body = serde_json::Value),
+        (status = 400, description = "a malformed request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 401, description = "a signed read refused: malformed, stale, replayed, bad signature", body = crate::problem::ProblemBody, content_type = "application/problem+json")
+    )
+)]
 pub(crate) async fn document(
     State(api): Api,
     hash: Result<Path<String>, PathRejection>,
@@ -692,6 +875,20 @@ pub(crate) async fn document(
 }
 
 /// `POST /v1/documents/check`: the body is the file; the answer is its hash's check.
+#[utoipa::path(
+    post,
+    path = "/v1/documents/check",
+    tag = "documents",
+    summary = "Document check of an uploaded file (R-S1)",
+    security((), ("tracechain_key" = [], "tracechain_timestamp" = [], "tracechain_signature" = [])),
+    request_body(content = Vec<u8>, description = "the file", content_type = "application/octet-stream"),
+    responses(
+        (status = 200, description = "the answer, stamped with `read_at`", body = serde_json::Value),
+        (status = 400, description = "a malformed request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 401, description = "a signed read refused: malformed, stale, replayed, bad signature", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 413, description = "body too large", body = crate::problem::ProblemBody, content_type = "application/problem+json")
+    )
+)]
 pub(crate) async fn document_check(
     State(api): Api,
     method: Method,
@@ -726,6 +923,17 @@ pub(crate) async fn document_check(
 }
 
 /// `GET /v1/whoami`: the role a signed read is given.
+#[utoipa::path(
+    get,
+    path = "/v1/whoami",
+    tag = "reads",
+    summary = "The role a signed read is given (R-A5)",
+    security((), ("tracechain_key" = [], "tracechain_timestamp" = [], "tracechain_signature" = [])),
+    responses(
+        (status = 200, description = "the answer, stamped with `read_at`", body = serde_json::Value),
+        (status = 401, description = "a signed read refused: malformed, stale, replayed, bad signature", body = crate::problem::ProblemBody, content_type = "application/problem+json")
+    )
+)]
 pub(crate) async fn whoami(
     State(api): Api,
     method: Method,

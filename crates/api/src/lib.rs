@@ -27,7 +27,7 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderValue, Method, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::post;
 use axum::Router;
 use serde_json::Value;
 use tracechain_storage::{Snapshot, Store, Tip};
@@ -188,45 +188,94 @@ impl ReadApi {
     }
 }
 
+/// The documentation of what [`router`] serves outside `utoipa_axum::routes!` (the document
+/// upload, whose body limit is its own, and the resolver's Digital Link paths under every
+/// primary key), the problem schema and the signed-read headers.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "tracechain",
+        description = "The HTTP API of a tracechain node: signed records in, role-scoped reads with proofs out (docs/api.md, docs/read-api.md). A participant signs a read with the headers Tracechain-Key, Tracechain-Timestamp and Tracechain-Signature (ADR 0080)."
+    ),
+    paths(handlers::document_check, resolver::resolve_item, resolver::resolve_batch),
+    components(schemas(problem::ProblemBody)),
+    modifiers(&SignedReads)
+)]
+struct ApiDoc;
+
+/// The three headers of a signed read, as security schemes.
+struct SignedReads;
+
+impl utoipa::Modify for SignedReads {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+        let c = doc.components.get_or_insert_with(Default::default);
+        for (name, header, what) in [
+            (
+                "tracechain_key",
+                auth::KEY_HEADER,
+                "the reader's public key, hex",
+            ),
+            (
+                "tracechain_timestamp",
+                auth::TIMESTAMP_HEADER,
+                "Unix ms, within api.read_auth_window_ms of the node's clock",
+            ),
+            (
+                "tracechain_signature",
+                auth::SIGNATURE_HEADER,
+                "Ed25519 over read_signing_bytes (crates/types/src/read_auth.rs), hex",
+            ),
+        ] {
+            c.add_security_scheme(
+                name,
+                SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(header, what))),
+            );
+        }
+    }
+}
+
+/// The routes documented by their handlers' `#[utoipa::path]`: each is registered and
+/// documented by one `routes!`, so neither can drift from the other.
+fn documented() -> utoipa_axum::router::OpenApiRouter<Arc<ReadApi>> {
+    use utoipa::OpenApi as _;
+    use utoipa_axum::routes;
+    utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(handlers::whoami))
+        .routes(routes!(events::events))
+        .routes(routes!(handlers::trace))
+        .routes(routes!(handlers::completeness))
+        .routes(routes!(handlers::trajectory))
+        .routes(routes!(handlers::alerts))
+        .routes(routes!(handlers::lineage))
+        .routes(routes!(handlers::story))
+        .routes(routes!(handlers::recall_impact))
+        .routes(routes!(handlers::recall_status))
+        .routes(routes!(handlers::document))
+        .routes(routes!(workflows::participants))
+        .routes(routes!(workflows::participant))
+        .routes(routes!(workflows::filing))
+        .routes(routes!(workflows::declaration))
+        .routes(routes!(workflows::closed_loop_status))
+        .routes(routes!(workflows::feedback_item))
+        .routes(routes!(workflows::queue))
+        .routes(routes!(resolver::description))
+}
+
+/// The OpenAPI 3.1 document of the read API (the node merges its transaction API's).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    documented().split_for_parts().1
+}
+
 /// The read API's routes.
 pub fn router(api: Arc<ReadApi>) -> Router {
-    Router::new()
-        .route("/v1/whoami", get(handlers::whoami))
-        .route("/v1/events", get(events::events))
-        .route("/v1/trace/{code}", get(handlers::trace))
-        .route("/v1/trace/{code}/completeness", get(handlers::completeness))
-        .route("/v1/trace/{code}/trajectory", get(handlers::trajectory))
-        .route("/v1/trace/{code}/alerts", get(handlers::alerts))
-        .route("/v1/trace/{code}/lineage", get(handlers::lineage))
-        .route("/v1/story/{code}", get(handlers::story))
-        .route("/v1/recalls/{code}/impact", get(handlers::recall_impact))
-        .route("/v1/recalls/{code}/status", get(handlers::recall_status))
-        .route("/v1/documents/{hash}", get(handlers::document))
+    let limit = api.cfg.max_document_bytes;
+    let (routes, _) = documented().split_for_parts();
+    routes
         .route(
             "/v1/documents/check",
-            post(handlers::document_check).layer(axum::extract::DefaultBodyLimit::max(
-                api.cfg.max_document_bytes,
-            )),
+            post(handlers::document_check).layer(axum::extract::DefaultBodyLimit::max(limit)),
         )
-        .route("/v1/participants", get(workflows::participants))
-        .route("/v1/participants/{key}", get(workflows::participant))
-        .route(
-            "/v1/filings/{enterprise}/{reference}",
-            get(workflows::filing),
-        )
-        .route(
-            "/v1/declarations/{enterprise}/{reference}",
-            get(workflows::declaration),
-        )
-        .route(
-            "/v1/orders/{owner}/{reference}/closed-loop",
-            get(workflows::closed_loop_status),
-        )
-        .route(
-            "/v1/feedback/{author}/{reference}",
-            get(workflows::feedback_item),
-        )
-        .route("/v1/queues/{kind}", get(workflows::queue))
         .merge(resolver::routes())
         .with_state(api)
 }

@@ -18,7 +18,7 @@ impl std::ops::Deref for Problem {
 }
 
 /// The fields of a refusal, as serialised.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ProblemBody {
     /// A URI naming the problem type (`urn:tracechain:problem:{code}`).
     #[serde(rename = "type")]
@@ -36,6 +36,7 @@ pub struct ProblemBody {
     pub rule: Option<String>,
     /// More fields (e.g. `retry_after_ms`).
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub extra: Option<Value>,
 }
 

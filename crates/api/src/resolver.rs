@@ -39,7 +39,7 @@ pub const LINK_TYPES: [(&str, &str); 5] = [
 const LINKSET: &str = "application/linkset+json";
 
 pub(crate) fn routes() -> Router<Arc<ReadApi>> {
-    let mut r = Router::new().route("/.well-known/gs1resolver", get(description));
+    let mut r = Router::new();
     for ai in PRIMARY_KEYS {
         r = r.route(
             &format!("/{ai}/{{*rest}}"),
@@ -73,7 +73,16 @@ fn cors(mut r: Response) -> Response {
 }
 
 /// `/.well-known/gs1resolver`: the resolver description file.
-async fn description(headers: HeaderMap) -> Response {
+#[utoipa::path(
+    get,
+    path = "/.well-known/gs1resolver",
+    tag = "resolver",
+    summary = "The GS1-Conformant Resolver description file",
+    responses(
+        (status = 200, description = "the answer, stamped with `read_at`", body = serde_json::Value)
+    )
+)]
+pub(crate) async fn description(headers: HeaderMap) -> Response {
     let root = resolver_root(&headers);
     cors(
         axum::Json(json!({
@@ -87,6 +96,49 @@ async fn description(headers: HeaderMap) -> Response {
         .into_response(),
     )
 }
+
+/// The resolver at an item's Digital Link (documentation only: the route serves every
+/// primary key's paths).
+#[utoipa::path(
+    get,
+    path = "/01/{gtin}/21/{serial}",
+    tag = "resolver",
+    summary = "A consumer's scan: the public story, a linkset, or a redirect by linkType",
+    params(
+        ("gtin" = String, Path, description = "GTIN-14"),
+        ("serial" = String, Path, description = "serial number (AI 21)"),
+        ("linkType" = Option<String>, Query, description = "gs1:pip, gs1:traceability, gs1:certificationInfo, gs1:recallStatus, gs1:defaultLink, linkset, all (CURIE or gs1.org/voc URI)")
+    ),
+    responses(
+        (status = 200, description = "the public story (or the linkset)", body = serde_json::Value),
+        (status = 307, description = "to the link of the requested type"),
+        (status = 400, description = "not a GS1 Digital Link", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "no such unit or link type", body = crate::problem::ProblemBody, content_type = "application/problem+json")
+    )
+)]
+#[allow(dead_code)]
+pub(crate) async fn resolve_item() {}
+
+/// The resolver at a batch's Digital Link (documentation only).
+#[utoipa::path(
+    get,
+    path = "/01/{gtin}/10/{batch}",
+    tag = "resolver",
+    summary = "A batch's Digital Link: the public story, a linkset, or a redirect by linkType",
+    params(
+        ("gtin" = String, Path, description = "GTIN-14"),
+        ("batch" = String, Path, description = "batch or lot (AI 10)"),
+        ("linkType" = Option<String>, Query, description = "as for an item")
+    ),
+    responses(
+        (status = 200, description = "the public story (or the linkset)", body = serde_json::Value),
+        (status = 307, description = "to the link of the requested type"),
+        (status = 400, description = "not a GS1 Digital Link", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "no such unit or link type", body = crate::problem::ProblemBody, content_type = "application/problem+json")
+    )
+)]
+#[allow(dead_code)]
+pub(crate) async fn resolve_batch() {}
 
 async fn options() -> Response {
     let mut r = StatusCode::NO_CONTENT.into_response();

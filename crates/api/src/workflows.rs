@@ -124,6 +124,26 @@ pub(crate) struct ParticipantsQuery {
 
 /// `GET /v1/participants`: the directory (R-A6); regulators list any state (`?state=pending`:
 /// registrations awaiting a decision).
+#[utoipa::path(
+    get,
+    path = "/v1/participants",
+    tag = "workflows",
+    summary = "The participant directory (R-A6); regulators list any state",
+    params(
+        ("state" = Option<String>, Query, description = "pending, approved (default), suspended, revoked, rejected, all"),
+        ("country" = Option<String>, Query, description = "ISO 3166 country"),
+        ("after" = Option<String>, Query, description = "cursor: the last key of the previous page"),
+        ("limit" = Option<usize>, Query, description = "1..=200")
+    ),
+    security((), ("tracechain_key" = [], "tracechain_timestamp" = [], "tracechain_signature" = [])),
+    responses(
+        (status = 200, description = "the answer, stamped with `read_at`", body = serde_json::Value),
+        (status = 400, description = "a malformed request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 401, description = "a signed read refused: malformed, stale, replayed, bad signature", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "not for this reader's role (R-A5)", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "not found", body = crate::problem::ProblemBody, content_type = "application/problem+json")
+    )
+)]
 pub(crate) async fn participants(
     State(api): Api,
     q: Result<Query<ParticipantsQuery>, QueryRejection>,
@@ -223,6 +243,23 @@ fn out_last(out: &[Value]) -> String {
 }
 
 /// `GET /v1/participants/{key}`.
+#[utoipa::path(
+    get,
+    path = "/v1/participants/{key}",
+    tag = "workflows",
+    summary = "One participant",
+    params(
+        ("key" = String, Path, description = "the participant's key, hex")
+    ),
+    security((), ("tracechain_key" = [], "tracechain_timestamp" = [], "tracechain_signature" = [])),
+    responses(
+        (status = 200, description = "the answer, stamped with `read_at`", body = serde_json::Value),
+        (status = 400, description = "a malformed request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 401, description = "a signed read refused: malformed, stale, replayed, bad signature", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "not for this reader's role (R-A5)", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "not found", body = crate::problem::ProblemBody, content_type = "application/problem+json")
+    )
+)]
 pub(crate) async fn participant(
     State(api): Api,
     key: Result<Path<String>, PathRejection>,
@@ -284,6 +321,24 @@ fn status_name(s: ApprovalStatus) -> &'static str {
 }
 
 /// `GET /v1/filings/{enterprise}/{ref}` (R-B2).
+#[utoipa::path(
+    get,
+    path = "/v1/filings/{enterprise}/{reference}",
+    tag = "workflows",
+    summary = "A filing with each department's decision (R-B2)",
+    params(
+        ("enterprise" = String, Path, description = "the enterprise's key"),
+        ("reference" = String, Path, description = "the filing reference")
+    ),
+    security((), ("tracechain_key" = [], "tracechain_timestamp" = [], "tracechain_signature" = [])),
+    responses(
+        (status = 200, description = "the answer, stamped with `read_at`", body = serde_json::Value),
+        (status = 400, description = "a malformed request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 401, description = "a signed read refused: malformed, stale, replayed, bad signature", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "not for this reader's role (R-A5)", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "not found", body = crate::problem::ProblemBody, content_type = "application/problem+json")
+    )
+)]
 pub(crate) async fn filing(
     State(api): Api,
     p: Result<Path<(String, String)>, PathRejection>,
@@ -314,6 +369,24 @@ pub(crate) async fn filing(
 }
 
 /// `GET /v1/declarations/{enterprise}/{ref}` (R-B3).
+#[utoipa::path(
+    get,
+    path = "/v1/declarations/{enterprise}/{reference}",
+    tag = "workflows",
+    summary = "An export declaration with each department's decision (R-B3)",
+    params(
+        ("enterprise" = String, Path, description = "the enterprise's key"),
+        ("reference" = String, Path, description = "the declaration reference")
+    ),
+    security((), ("tracechain_key" = [], "tracechain_timestamp" = [], "tracechain_signature" = [])),
+    responses(
+        (status = 200, description = "the answer, stamped with `read_at`", body = serde_json::Value),
+        (status = 400, description = "a malformed request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 401, description = "a signed read refused: malformed, stale, replayed, bad signature", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "not for this reader's role (R-A5)", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "not found", body = crate::problem::ProblemBody, content_type = "application/problem+json")
+    )
+)]
 pub(crate) async fn declaration(
     State(api): Api,
     p: Result<Path<(String, String)>, PathRejection>,
@@ -357,6 +430,24 @@ pub(crate) async fn declaration(
 
 /// `GET /v1/orders/{owner}/{ref}/closed-loop` (R-Q2): order, payment, logistics and
 /// declaration agree, or why not.
+#[utoipa::path(
+    get,
+    path = "/v1/orders/{owner}/{reference}/closed-loop",
+    tag = "workflows",
+    summary = "The closed-loop status of an order (R-Q2)",
+    params(
+        ("owner" = String, Path, description = "the key that recorded the order"),
+        ("reference" = String, Path, description = "the order reference")
+    ),
+    security((), ("tracechain_key" = [], "tracechain_timestamp" = [], "tracechain_signature" = [])),
+    responses(
+        (status = 200, description = "the answer, stamped with `read_at`", body = serde_json::Value),
+        (status = 400, description = "a malformed request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 401, description = "a signed read refused: malformed, stale, replayed, bad signature", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "not for this reader's role (R-A5)", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "not found", body = crate::problem::ProblemBody, content_type = "application/problem+json")
+    )
+)]
 pub(crate) async fn closed_loop_status(
     State(api): Api,
     p: Result<Path<(String, String)>, PathRejection>,
@@ -393,6 +484,24 @@ pub(crate) async fn closed_loop_status(
 }
 
 /// `GET /v1/feedback/{author}/{ref}` (R-S7): its author, regulators and the unit's providers.
+#[utoipa::path(
+    get,
+    path = "/v1/feedback/{author}/{reference}",
+    tag = "workflows",
+    summary = "Feedback and its answers (R-S7)",
+    params(
+        ("author" = String, Path, description = "the author's key"),
+        ("reference" = String, Path, description = "the feedback reference")
+    ),
+    security((), ("tracechain_key" = [], "tracechain_timestamp" = [], "tracechain_signature" = [])),
+    responses(
+        (status = 200, description = "the answer, stamped with `read_at`", body = serde_json::Value),
+        (status = 400, description = "a malformed request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 401, description = "a signed read refused: malformed, stale, replayed, bad signature", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "not for this reader's role (R-A5)", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "not found", body = crate::problem::ProblemBody, content_type = "application/problem+json")
+    )
+)]
 pub(crate) async fn feedback_item(
     State(api): Api,
     p: Result<Path<(String, String)>, PathRejection>,
@@ -439,6 +548,26 @@ pub(crate) struct QueueQuery {
 
 /// `GET /v1/queues/{filings|declarations|prefixes}`: what awaits a decision (regulators);
 /// `?department=customs` keeps what awaits that department.
+#[utoipa::path(
+    get,
+    path = "/v1/queues/{kind}",
+    tag = "workflows",
+    summary = "What awaits a regulator's decision: filings, declarations, prefixes",
+    params(
+        ("kind" = String, Path, description = "filings, declarations or prefixes"),
+        ("department" = Option<String>, Query, description = "keep what awaits this department"),
+        ("after" = Option<String>, Query, description = "cursor"),
+        ("limit" = Option<usize>, Query, description = "1..=200")
+    ),
+    security((), ("tracechain_key" = [], "tracechain_timestamp" = [], "tracechain_signature" = [])),
+    responses(
+        (status = 200, description = "the answer, stamped with `read_at`", body = serde_json::Value),
+        (status = 400, description = "a malformed request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 401, description = "a signed read refused: malformed, stale, replayed, bad signature", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "not for this reader's role (R-A5)", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "not found", body = crate::problem::ProblemBody, content_type = "application/problem+json")
+    )
+)]
 pub(crate) async fn queue(
     State(api): Api,
     kind: Result<Path<String>, PathRejection>,

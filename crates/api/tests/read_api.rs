@@ -1198,3 +1198,71 @@ async fn event_streams_are_bounded() {
         .unwrap();
     assert_eq!(third.status(), 200, "a closed stream frees its place");
 }
+
+/// The OpenAPI document and the router agree: every documented operation is served (not the
+/// fallback's 404, not a 405), and the document is OpenAPI 3.1.
+#[tokio::test]
+async fn every_documented_operation_is_served() {
+    let f = build();
+    let r = f.router();
+    let doc = serde_json::to_value(tracechain_api::openapi()).unwrap();
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
+    let t = featured();
+    let (gtin, serial) = match flow::featured_unit() {
+        tracechain_types::records::TraceCode::Item { gtin, serial } => {
+            (format!("{gtin:0>14}"), serial)
+        }
+        _ => unreachable!(),
+    };
+    let producer = key("producer").public().to_hex();
+    let mut operations = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in ["get", "post", "head", "options"] {
+            if item.get(method).is_none() {
+                continue;
+            }
+            operations += 1;
+            let target = path
+                .replace("{code}", &t)
+                .replace("{hash}", &flow::certificate_of_origin().to_hex())
+                .replace("{key}", &producer)
+                .replace("{enterprise}", &producer)
+                .replace("{owner}", &producer)
+                .replace("{author}", &producer)
+                .replace("{reference}", "X")
+                .replace("{kind}", "filings")
+                .replace("{gtin}", &gtin)
+                .replace("{serial}", &serial)
+                .replace("{batch}", flow::BATCH);
+            assert!(
+                !target.contains('{'),
+                "{path}: a parameter the test does not fill"
+            );
+            let req = request(&method.to_uppercase(), &target, vec![], None, 0);
+            let a = if path == "/v1/events" {
+                use tower::ServiceExt;
+                let resp = r.clone().oneshot(req).await.unwrap();
+                Answer {
+                    status: resp.status().as_u16(),
+                    headers: resp.headers().clone(),
+                    body: vec![],
+                }
+            } else {
+                send(&r, req).await
+            };
+            assert_ne!(a.status, 405, "{method} {path}");
+            if a.status == 404 {
+                assert_ne!(
+                    a.json()["code"],
+                    "E_NOT_FOUND",
+                    "{method} {path} is documented but not served"
+                );
+            }
+        }
+    }
+    assert!(operations >= 20, "{operations}");
+}

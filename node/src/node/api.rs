@@ -16,7 +16,6 @@ use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
 use serde::Deserialize;
@@ -345,17 +344,9 @@ fn router(shared: Arc<Shared>, admission: Admission) -> Router {
         admission,
         shared: shared.clone(),
     };
-    Router::new()
-        .route("/v1/txs", post(submit))
-        .route("/v1/txs/batch", post(submit_batch))
-        .route("/v1/txs/{id}", get(tx_status))
-        .route("/v1/txs/{id}/proof", get(tx_proof))
-        .route("/v1/accounts/{key}/sequence", get(sequence))
-        .route("/v1/status", get(status))
-        .route("/v1/blocks/{height}", get(block))
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(ready))
-        .route("/metrics", get(metrics))
+    documented()
+        .split_for_parts()
+        .0
         .with_state(api.clone())
         .merge(tracechain_api::router(Arc::new(
             tracechain_api::ReadApi::new(
@@ -439,6 +430,25 @@ struct JsonTx {
     tx: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/txs",
+    tag = "transactions",
+    summary = "Submit a signed transaction (a Borsh body, or JSON with the base64 transaction)",
+    params(
+        ("wait" = Option<String>, Query, description = "commit: answer when committed"),
+        ("timeout_ms" = Option<u64>, Query, description = "longest wait")
+    ),
+    request_body(content = Vec<u8>, description = "a Borsh Transaction", content_type = "application/octet-stream"),
+    responses(
+        (status = 202, description = "accepted: pending", body = serde_json::Value),
+        (status = 200, description = "the answer", body = serde_json::Value),
+        (status = 400, description = "malformed", body = tracechain_api::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 413, description = "too large", body = tracechain_api::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "a rule refused it", body = tracechain_api::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 429, description = "busy or rate limited", body = tracechain_api::problem::ProblemBody, content_type = "application/problem+json")
+    )
+)]
 async fn submit(
     State(api): State<Api>,
     query: Result<Query<SubmitQuery>, axum::extract::rejection::QueryRejection>,
@@ -574,6 +584,19 @@ async fn submit(
 /// answer is 200 with one result per transaction, in order: `pending`, `committed`, `busy`
 /// (pool or admission queue full: send it again) or `refused` with the problem's status, code,
 /// rule and fields. A body that is not such a list is refused whole (400 / 413).
+#[utoipa::path(
+    post,
+    path = "/v1/txs/batch",
+    tag = "transactions",
+    summary = "Submit a Borsh Vec<Transaction>, each admitted as if posted alone",
+    request_body(content = Vec<u8>, description = "a Borsh Vec<Transaction>", content_type = "application/octet-stream"),
+    responses(
+        (status = 200, description = "the answer", body = serde_json::Value),
+        (status = 400, description = "malformed", body = tracechain_api::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 413, description = "too many or too large", body = tracechain_api::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 429, description = "busy or rate limited", body = tracechain_api::problem::ProblemBody, content_type = "application/problem+json")
+    )
+)]
 async fn submit_batch(
     State(api): State<Api>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -722,6 +745,21 @@ async fn tx_state(api: &Api, id: Hash) -> ApiResult {
         .into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/txs/{id}",
+    tag = "transactions",
+    summary = "A transaction: committed, pending, refused or unknown",
+    params(
+        ("id" = String, Path, description = "transaction id, hex")
+    ),
+    responses(
+        (status = 200, description = "the answer", body = serde_json::Value),
+        (status = 202, description = "pending", body = serde_json::Value),
+        (status = 400, description = "bad id", body = tracechain_api::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "unknown", body = serde_json::Value)
+    )
+)]
 async fn tx_status(State(api): State<Api>, Path(id): Path<String>) -> ApiResult {
     let id = parse_id(&id)?;
     tx_state(&api, id).await
@@ -729,6 +767,22 @@ async fn tx_status(State(api): State<Api>, Path(id): Path<String>) -> ApiResult 
 
 /// `GET /v1/txs/{id}/proof`: the signed transaction itself, so it is read by its signer and by
 /// regulators only (R-A5, ADR 0080), each signing the read.
+#[utoipa::path(
+    get,
+    path = "/v1/txs/{id}/proof",
+    tag = "transactions",
+    summary = "A committed transaction with its inclusion proof, header, certificate and validator set (its signer and regulators, signed read)",
+    params(
+        ("id" = String, Path, description = "transaction id, hex")
+    ),
+    responses(
+        (status = 200, description = "the answer", body = serde_json::Value),
+        (status = 400, description = "bad id", body = tracechain_api::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 401, description = "a signed read refused", body = tracechain_api::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "not its signer nor a regulator", body = tracechain_api::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "not committed", body = tracechain_api::problem::ProblemBody, content_type = "application/problem+json")
+    )
+)]
 async fn tx_proof(
     State(api): State<Api>,
     Path(id): Path<String>,
@@ -792,6 +846,19 @@ async fn tx_proof(
     .await
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/accounts/{key}/sequence",
+    tag = "transactions",
+    summary = "A signer's next sequence (committed and counting its pending transactions)",
+    params(
+        ("key" = String, Path, description = "public key, hex")
+    ),
+    responses(
+        (status = 200, description = "the answer", body = serde_json::Value),
+        (status = 400, description = "bad key", body = tracechain_api::problem::ProblemBody, content_type = "application/problem+json")
+    )
+)]
 async fn sequence(State(api): State<Api>, Path(key): Path<String>) -> ApiResult {
     let key: PublicKey = key
         .parse()
@@ -828,10 +895,33 @@ fn status_json(shared: &Shared) -> Value {
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/status",
+    tag = "transactions",
+    summary = "The node: chain, height, state root, view, peers, pool",
+    responses(
+        (status = 200, description = "the answer", body = serde_json::Value)
+    )
+)]
 async fn status(State(api): State<Api>) -> Json<Value> {
     Json(status_json(&api.shared))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/blocks/{height}",
+    tag = "transactions",
+    summary = "A committed block: header, transaction ids, certificate",
+    params(
+        ("height" = u64, Path, description = "block height")
+    ),
+    responses(
+        (status = 200, description = "the answer", body = serde_json::Value),
+        (status = 400, description = "bad height", body = tracechain_api::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "no such block", body = tracechain_api::problem::ProblemBody, content_type = "application/problem+json")
+    )
+)]
 async fn block(State(api): State<Api>, Path(height): Path<String>) -> ApiResult {
     let height: u64 = height.parse().map_err(|_| {
         ApiProblem::bad_request("E_BAD_HEIGHT", "a height is a non-negative integer")
@@ -864,6 +954,65 @@ async fn block(State(api): State<Api>, Path(height): Path<String>) -> ApiResult 
     .await
 }
 
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "transactions",
+    summary = "Alive",
+    responses((status = 200, description = "ok", body = String, content_type = "text/plain"))
+)]
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    tag = "transactions",
+    summary = "This document (OpenAPI 3.1)",
+    responses((status = 200, description = "the OpenAPI document", body = serde_json::Value))
+)]
+async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(openapi())
+}
+
+/// The node's whole HTTP API as OpenAPI 3.1: the transaction API and the read API. Each route
+/// is registered with its documentation (`utoipa_axum::routes!`), so the two cannot drift;
+/// `docs/openapi.json` is this document, checked by a test.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = documented().split_for_parts().1;
+    doc.merge(tracechain_api::openapi());
+    doc.info = tracechain_api::openapi().info;
+    doc
+}
+
+/// The transaction API's routes with their documentation.
+fn documented() -> utoipa_axum::router::OpenApiRouter<Api> {
+    use utoipa_axum::routes;
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(routes!(submit))
+        .routes(routes!(submit_batch))
+        .routes(routes!(tx_status))
+        .routes(routes!(tx_proof))
+        .routes(routes!(sequence))
+        .routes(routes!(status))
+        .routes(routes!(block))
+        .routes(routes!(healthz))
+        .routes(routes!(ready))
+        .routes(routes!(metrics))
+        .routes(routes!(openapi_json))
+}
+
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "transactions",
+    summary = "Ready: caught up and enough validator peers",
+    responses(
+        (status = 200, description = "the answer", body = serde_json::Value),
+        (status = 503, description = "not ready", body = serde_json::Value)
+    )
+)]
 async fn ready(State(api): State<Api>) -> Response {
     let shared = &api.shared;
     let peers = shared.net.connected();
@@ -891,6 +1040,15 @@ async fn ready(State(api): State<Api>) -> Response {
     (code, Json(body)).into_response()
 }
 
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "transactions",
+    summary = "Prometheus metrics",
+    responses(
+        (status = 200, description = "text exposition format", body = String, content_type = "text/plain")
+    )
+)]
 async fn metrics(State(api): State<Api>) -> Response {
     let body = api.shared.metrics.render(&api.shared.cfg.name);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
