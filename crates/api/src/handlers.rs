@@ -177,11 +177,20 @@ fn record_json(category: &str, env: &RecordEnvelope) -> Value {
     })
 }
 
+/// What an answer has read of a block: its leaves (and, without the index, its transactions).
+pub(crate) enum BlockTxs {
+    /// The commit-time index (leaf, offset, length per transaction) and its leaves;
+    /// transactions are read one by one.
+    Indexed(Vec<tracechain_storage::TxSpan>, Vec<Hash>),
+    /// The decoded block and its leaves.
+    Decoded(Vec<tracechain_types::Transaction>, Vec<Hash>),
+}
+
 /// The inclusion proof of a stored record (its transaction, or its bulk import's).
 fn record_proof(
     ctx: &Ctx<'_>,
     env: &RecordEnvelope,
-    blocks: &mut BTreeMap<u64, (Vec<tracechain_types::Transaction>, Vec<Hash>)>,
+    blocks: &mut BTreeMap<u64, BlockTxs>,
     base: &mut ProofBase,
 ) -> Result<RecordProof, Problem> {
     let (tx_id, bulk_item) = match env.source {
@@ -194,22 +203,47 @@ fn record_proof(
         .map_err(Problem::internal)?
         .ok_or_else(|| Problem::internal(format!("record {} has no block", env.tx_id)))?;
     if let std::collections::btree_map::Entry::Vacant(e) = blocks.entry(loc.height) {
-        let block = ctx
-            .snap
-            .block(loc.height)
-            .map_err(Problem::internal)?
-            .ok_or_else(|| Problem::internal(format!("no block at {}", loc.height)))?;
-        let leaves = block
-            .txs
-            .iter()
-            .map(tracechain_types::block::tx_leaf)
-            .collect();
-        e.insert((block.txs, leaves));
+        // The block's leaves from the index written at commit; the whole block only for a
+        // block stored before the index existed.
+        let entry = match ctx.snap.tx_layout(loc.height).map_err(Problem::internal)? {
+            Some(layout) => {
+                let leaves = layout.iter().map(|(leaf, _, _)| *leaf).collect();
+                BlockTxs::Indexed(layout, leaves)
+            }
+            None => {
+                let block = ctx
+                    .snap
+                    .block(loc.height)
+                    .map_err(Problem::internal)?
+                    .ok_or_else(|| Problem::internal(format!("no block at {}", loc.height)))?;
+                let leaves = block
+                    .txs
+                    .iter()
+                    .map(tracechain_types::block::tx_leaf)
+                    .collect();
+                BlockTxs::Decoded(block.txs, leaves)
+            }
+        };
+        e.insert(entry);
     }
     ctx.add_header(base, loc.height)?;
-    let (txs, leaves) = &blocks[&loc.height];
-    RecordProof::from_leaves(env.tx_id, loc.height, loc.index, bulk_item, txs, leaves)
-        .ok_or_else(|| Problem::internal("transaction index outside its block"))
+    let outside = || Problem::internal("transaction index outside its block");
+    match &blocks[&loc.height] {
+        BlockTxs::Decoded(txs, leaves) => {
+            RecordProof::from_leaves(env.tx_id, loc.height, loc.index, bulk_item, txs, leaves)
+                .ok_or_else(outside)
+        }
+        BlockTxs::Indexed(layout, leaves) => {
+            let &(_, off, len) = layout.get(loc.index as usize).ok_or_else(outside)?;
+            let tx = ctx
+                .snap
+                .tx_in(loc.height, loc.index, off, len)
+                .map_err(Problem::internal)?
+                .ok_or_else(outside)?;
+            RecordProof::of_tx(env.tx_id, loc.height, loc.index, bulk_item, &tx, leaves)
+                .ok_or_else(outside)
+        }
+    }
 }
 
 fn encode_cursor(c: &HistoryCursor) -> String {

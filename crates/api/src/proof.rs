@@ -217,6 +217,25 @@ impl RecordProof {
         Self::from_leaves(record_id, height, index, bulk_item, block_txs, &leaves)
     }
 
+    /// The proof of `tx`, at `index` of a block whose leaves are `leaves`.
+    pub fn of_tx(
+        record_id: Hash,
+        height: u64,
+        index: u32,
+        bulk_item: Option<u32>,
+        tx: &Transaction,
+        leaves: &[Hash],
+    ) -> Option<RecordProof> {
+        Some(RecordProof {
+            record_id,
+            height,
+            index,
+            bulk_item,
+            tx: b64(&encode(tx)),
+            inclusion: MerkleProof::build(leaves, index as usize)?,
+        })
+    }
+
     /// [`RecordProof::build`] with the block's leaves computed once by the caller (an answer
     /// proves several records of one block).
     pub fn from_leaves(

@@ -1266,3 +1266,38 @@ async fn every_documented_operation_is_served() {
     }
     assert!(operations >= 20, "{operations}");
 }
+
+/// The commit-time index of each block's transactions agrees with the block: the same
+/// leaves (so the same root), and each transaction read alone is the block's.
+#[test]
+fn the_block_transaction_index_agrees_with_the_blocks() {
+    let f = build();
+    let snap = f.store.snapshot();
+    let tip = snap.tip().unwrap().height;
+    let mut txs = 0;
+    for h in 1..=tip {
+        let block = snap.block(h).unwrap().unwrap();
+        let layout = snap
+            .tx_layout(h)
+            .unwrap()
+            .expect("blocks committed now are indexed");
+        assert_eq!(layout.len(), block.txs.len());
+        let leaves: Vec<Hash> = layout.iter().map(|l| l.0).collect();
+        assert_eq!(
+            tracechain_types::merkle::root_of_leaves(&leaves),
+            block.header.tx_root,
+            "height {h}"
+        );
+        for (i, tx) in block.txs.iter().enumerate() {
+            assert_eq!(leaves[i], tracechain_types::block::tx_leaf(tx));
+            assert_eq!(
+                snap.tx_at(h, i as u32).unwrap().as_ref(),
+                Some(tx),
+                "height {h} tx {i}"
+            );
+            txs += 1;
+        }
+        assert!(snap.tx_at(h, block.txs.len() as u32).unwrap().is_none());
+    }
+    assert!(txs > 60);
+}

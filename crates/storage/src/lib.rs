@@ -44,7 +44,7 @@ mod builder;
 mod snapshot;
 
 pub use builder::{BuildError, ChainBuilder};
-pub use snapshot::Snapshot;
+pub use snapshot::{Snapshot, TxSpan};
 
 pub mod cf {
     /// Metadata: schema version, chain id, genesis hash, tip, current validator sets.
@@ -72,9 +72,14 @@ pub mod cf {
     pub const PRIVATE: &str = "private";
     /// Validator sets by the first height they are in force (history, for auditors).
     pub const SETS: &str = "sets";
+    /// Height → for each transaction of the block: its Merkle leaf (32 bytes), then the
+    /// offset and length of its bytes in the stored block (u32 big-endian each), so that a
+    /// proof reads the leaves and one transaction instead of decoding the block (a node-local
+    /// index, written with the block; absent for blocks stored before it existed).
+    pub const BLOCK_TXS: &str = "block_txs";
 
     /// Every column family, in creation order.
-    pub const ALL: [&str; 12] = [
+    pub const ALL: [&str; 13] = [
         META,
         BLOCKS,
         CERTS,
@@ -87,8 +92,12 @@ pub mod cf {
         VOTES,
         PRIVATE,
         SETS,
+        BLOCK_TXS,
     ];
 }
+
+/// Bytes per transaction in [`cf::BLOCK_TXS`]: leaf, offset, length.
+const BLOCK_TX_ENTRY: usize = 40;
 
 mod meta_key {
     pub const SCHEMA: &[u8] = b"schema_version";
@@ -278,6 +287,22 @@ impl std::fmt::Debug for Store {
 
 fn height_key(height: u64) -> [u8; 8] {
     height.to_be_bytes()
+}
+
+/// Each transaction's Merkle leaf and where its bytes lie in the block's Borsh encoding (the
+/// header, a u32 count, then the transactions one after the other).
+fn block_tx_layout(block: &Block, encoded_len: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(block.txs.len() * BLOCK_TX_ENTRY);
+    let mut offset = encode(&block.header).len() + 4;
+    for tx in &block.txs {
+        let len = encode(tx).len();
+        out.extend_from_slice(&tracechain_types::block::tx_leaf(tx).0);
+        out.extend_from_slice(&(offset as u32).to_be_bytes());
+        out.extend_from_slice(&(len as u32).to_be_bytes());
+        offset += len;
+    }
+    debug_assert_eq!(offset, encoded_len, "the layout covers the whole block");
+    out
 }
 
 /// The stored form of a node key: version, depth, path, big-endian, so that one version's
@@ -513,7 +538,13 @@ impl Store {
     ) {
         let h = block.header.height;
         let hash = block.hash();
-        b.put_cf(self.cf(cf::BLOCKS), height_key(h), encode(block));
+        let bytes = encode(block);
+        b.put_cf(self.cf(cf::BLOCKS), height_key(h), &bytes);
+        b.put_cf(
+            self.cf(cf::BLOCK_TXS),
+            height_key(h),
+            block_tx_layout(block, bytes.len()),
+        );
         if let Some(cert) = cert {
             b.put_cf(self.cf(cf::CERTS), height_key(h), encode(cert));
         }

@@ -9,12 +9,18 @@ use borsh::BorshDeserialize;
 use rocksdb::{Direction, IteratorMode, ReadOptions};
 use tracechain_contracts::StateView;
 use tracechain_types::state_map::{Node, NodeKey, NodeReader};
-use tracechain_types::{decode, Block, BlockHeader, CommitCertificate, Hash, ValidatorSet};
+use tracechain_types::{
+    decode, Block, BlockHeader, CommitCertificate, Hash, Transaction, ValidatorSet,
+};
 
 use super::{
     cf, height_key, hex_short, meta_key, node_key_bytes, prefix_end_opt, Entries, StorageError,
-    Store, Tip, TxLocation, MAX_META_BYTES,
+    Store, Tip, TxLocation, BLOCK_TX_ENTRY, MAX_META_BYTES,
 };
+
+/// One transaction of a stored block: its Merkle leaf, and the offset and length of its bytes
+/// in the block's encoding.
+pub type TxSpan = (Hash, u32, u32);
 
 /// A point-in-time view of a [`Store`].
 pub struct Snapshot<'a> {
@@ -87,6 +93,73 @@ impl Snapshot<'_> {
                 "column family blocks, height {height}: header: {e}"
             ))
         })
+    }
+
+    /// The Merkle leaves of the block at `height` and where each transaction lies in the
+    /// stored block; `None` for a block stored without the index (or no block).
+    pub fn tx_layout(&self, height: u64) -> Result<Option<Vec<TxSpan>>, StorageError> {
+        let Some(v) = self.get_cf(cf::BLOCK_TXS, &height_key(height))? else {
+            return Ok(None);
+        };
+        if v.len() % BLOCK_TX_ENTRY != 0 {
+            return Err(self.store.corrupt(format!(
+                "column family block_txs, height {height}: length {}",
+                v.len()
+            )));
+        }
+        Ok(Some(
+            v.chunks_exact(BLOCK_TX_ENTRY)
+                .map(|c| {
+                    let mut leaf = [0u8; 32];
+                    leaf.copy_from_slice(&c[..32]);
+                    let off = u32::from_be_bytes([c[32], c[33], c[34], c[35]]);
+                    let len = u32::from_be_bytes([c[36], c[37], c[38], c[39]]);
+                    (Hash(leaf), off, len)
+                })
+                .collect(),
+        ))
+    }
+
+    /// One transaction of the block at `height`, decoded alone from the stored block at the
+    /// place its layout says; `None` when the block or the index is absent.
+    pub fn tx_at(&self, height: u64, index: u32) -> Result<Option<Transaction>, StorageError> {
+        let Some(layout) = self.tx_layout(height)? else {
+            return Ok(None);
+        };
+        match layout.get(index as usize) {
+            Some(&(_, off, len)) => self.tx_in(height, index, off, len),
+            None => Ok(None),
+        }
+    }
+
+    /// The transaction at `index` of the block at `height`, whose bytes are at `off..off+len`
+    /// of the stored block (from [`Snapshot::tx_layout`], read once for several transactions).
+    pub fn tx_in(
+        &self,
+        height: u64,
+        index: u32,
+        off: u32,
+        len: u32,
+    ) -> Result<Option<Transaction>, StorageError> {
+        let Some(bytes) = self
+            .snap
+            .get_pinned_cf(self.store.cf(cf::BLOCKS), height_key(height))
+            .map_err(|e| self.store.rocks(e))?
+        else {
+            return Ok(None);
+        };
+        let (off, len) = (off as usize, len as usize);
+        let slice = bytes.get(off..off.saturating_add(len)).ok_or_else(|| {
+            self.store.corrupt(format!(
+                "column family block_txs, height {height}: outside the block"
+            ))
+        })?;
+        decode(slice, self.store.max_block_bytes)
+            .map(Some)
+            .map_err(|e| {
+                self.store
+                    .corrupt(format!("block {height}, transaction {index}: {e}"))
+            })
     }
 
     /// The certificate of the block at `height` (none for genesis).
