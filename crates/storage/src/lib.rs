@@ -24,8 +24,8 @@ use std::path::{Path, PathBuf};
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use rocksdb::{
-    BlockBasedOptions, ColumnFamilyDescriptor, DBCompressionType, Direction, IteratorMode, Options,
-    ReadOptions, WriteBatch, WriteOptions, DB,
+    BlockBasedOptions, ColumnFamilyDescriptor, DBCompressionType, IteratorMode, Options,
+    WriteBatch, WriteOptions, DB,
 };
 use tracechain_consensus::{LastCommitted, PersistedState, VoteRecord};
 use tracechain_contracts::{StateView, WriteSet};
@@ -668,17 +668,7 @@ impl Store {
 
     /// The validator set in force at `height` (from the history of sets).
     pub fn set_at(&self, height: u64) -> Result<Option<ValidatorSet>, StorageError> {
-        let mut it = self.db.iterator_cf(
-            self.cf(cf::SETS),
-            IteratorMode::From(&height_key(height), Direction::Reverse),
-        );
-        match it.next() {
-            None => Ok(None),
-            Some(Err(e)) => Err(self.rocks(e)),
-            Some(Ok((k, v))) => decode(&v, MAX_META_BYTES).map(Some).map_err(|e| {
-                self.corrupt(format!("column family sets, key {}: {e}", hex_short(&k)))
-            }),
-        }
+        self.snapshot().set_at(height)
     }
 
     /// The committed block at `height`.
@@ -781,46 +771,15 @@ impl Store {
         self.get_cf(cf::STATE, key)
     }
 
-    /// Entries of the state under `prefix` after `after`, at most `limit`.
+    /// Entries of the state under `prefix` after `after`, at most `limit` (read from one
+    /// snapshot, like every read of the API).
     pub fn state_scan(
         &self,
         prefix: &[u8],
         after: Option<&[u8]>,
         limit: usize,
     ) -> Result<Entries, StorageError> {
-        let mut ro = ReadOptions::default();
-        ro.set_iterate_lower_bound(prefix.to_vec());
-        if let Some(end) = prefix_end_opt(prefix) {
-            ro.set_iterate_upper_bound(end);
-        }
-        let start: Vec<u8> = match after {
-            Some(a) if a >= prefix => {
-                let mut s = a.to_vec();
-                s.push(0);
-                s
-            }
-            _ => prefix.to_vec(),
-        };
-        let mut out = Vec::new();
-        if limit == 0 {
-            return Ok(out);
-        }
-        let it = self.db.iterator_cf_opt(
-            self.cf(cf::STATE),
-            ro,
-            IteratorMode::From(&start, Direction::Forward),
-        );
-        for item in it {
-            let (k, v) = item.map_err(|e| self.rocks(e))?;
-            if !k.starts_with(prefix) {
-                break;
-            }
-            out.push((k.into_vec(), v.into_vec()));
-            if out.len() == limit {
-                break;
-            }
-        }
-        Ok(out)
+        self.snapshot().state_scan(prefix, after, limit)
     }
 
     /// A stored node of the authenticated map.

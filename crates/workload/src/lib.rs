@@ -85,3 +85,30 @@ pub fn date(ms: u64) -> String {
 
 /// Milliseconds in a day.
 pub const DAY_MS: u64 = 86_400_000;
+
+/// A regulator of the genesis (the `i`-th, for a distinct credit code): an organisation of
+/// `agency` named after `name`, in China — as `genesis init`, the fixtures and the tests
+/// write them.
+pub fn genesis_regulator(
+    name: &str,
+    agency: tracechain_types::records::Agency,
+    i: usize,
+    key: tracechain_types::PublicKey,
+) -> tracechain_contracts::genesis::GenesisParticipant {
+    use tracechain_types::records::{
+        Identity, ParticipantCategory, ParticipantRegistration, RegistrationId,
+    };
+    tracechain_contracts::genesis::GenesisParticipant {
+        key,
+        registration: ParticipantRegistration {
+            category: ParticipantCategory::Regulator(agency),
+            node_types: vec![],
+            identity: Identity::Organisation {
+                legal_name: format!("{name} department"),
+                registration_id: RegistrationId::Uscc(uscc(&format!("11100000{:09}", 1000 + i))),
+            },
+            country: "CN".into(),
+            identity_document: Hash::digest(name.as_bytes()),
+        },
+    }
+}

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use tracechain_contracts::genesis::{Genesis, GenesisParticipant};
+use tracechain_contracts::genesis::Genesis;
 use tracechain_contracts::{
     execute_transaction, BlockCache, BlockContext, ChainParams, MemoryState, State, VerifiedTx,
 };
@@ -53,21 +53,8 @@ impl Chain {
         let regulators = REGULATORS
             .iter()
             .enumerate()
-            .map(|(i, (name, agency))| GenesisParticipant {
-                key: key(name).public(),
-                registration: ParticipantRegistration {
-                    category: ParticipantCategory::Regulator(*agency),
-                    node_types: vec![],
-                    identity: Identity::Organisation {
-                        legal_name: format!("{name} department"),
-                        registration_id: RegistrationId::Uscc(tracechain_workload::uscc(&format!(
-                            "11100000{:09}",
-                            1000 + i
-                        ))),
-                    },
-                    country: "CN".into(),
-                    identity_document: Hash::digest(name.as_bytes()),
-                },
+            .map(|(i, (name, agency))| {
+                tracechain_workload::genesis_regulator(name, *agency, i, key(name).public())
             })
             .collect();
         let genesis = Genesis {

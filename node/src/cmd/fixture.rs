@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 use serde_json::{json, Value};
-use tracechain_contracts::genesis::{Genesis, GenesisParticipant};
+use tracechain_contracts::genesis::Genesis;
 use tracechain_contracts::ChainParams;
 use tracechain_storage::{ChainBuilder, ChainIdentity, Store, StoreOptions};
 use tracechain_types::records::*;
@@ -67,21 +67,13 @@ fn genesis(seed: u64) -> Genesis {
         regulators: REGULATORS
             .iter()
             .enumerate()
-            .map(|(i, a)| GenesisParticipant {
-                key: seeded(seed, &regulator_name(*a)).public(),
-                registration: ParticipantRegistration {
-                    category: ParticipantCategory::Regulator(*a),
-                    node_types: vec![],
-                    identity: Identity::Organisation {
-                        legal_name: format!("{} department", regulator_name(*a)),
-                        registration_id: RegistrationId::Uscc(tracechain_workload::uscc(&format!(
-                            "11100000{:09}",
-                            1000 + i
-                        ))),
-                    },
-                    country: "CN".into(),
-                    identity_document: Hash::digest(regulator_name(*a).as_bytes()),
-                },
+            .map(|(i, a)| {
+                tracechain_workload::genesis_regulator(
+                    &regulator_name(*a),
+                    *a,
+                    i,
+                    seeded(seed, &regulator_name(*a)).public(),
+                )
             })
             .collect(),
         params: ChainParams::default(),

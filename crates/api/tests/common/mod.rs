@@ -12,7 +12,7 @@ use axum::http::{Request, Response};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 use tracechain_api::{ReadApi, ReadConfig};
-use tracechain_contracts::genesis::{Genesis, GenesisParticipant};
+use tracechain_contracts::genesis::Genesis;
 use tracechain_contracts::ChainParams;
 use tracechain_storage::{ChainBuilder, Store, StoreOptions};
 use tracechain_types::read_auth::sign_read;
@@ -51,21 +51,8 @@ pub fn genesis() -> Genesis {
     let regulators = REGULATORS
         .iter()
         .enumerate()
-        .map(|(i, (name, agency))| GenesisParticipant {
-            key: key(name).public(),
-            registration: ParticipantRegistration {
-                category: ParticipantCategory::Regulator(*agency),
-                node_types: vec![],
-                identity: Identity::Organisation {
-                    legal_name: format!("{name} department"),
-                    registration_id: RegistrationId::Uscc(tracechain_workload::uscc(&format!(
-                        "11100000{:09}",
-                        1000 + i
-                    ))),
-                },
-                country: "CN".into(),
-                identity_document: Hash::digest(name.as_bytes()),
-            },
+        .map(|(i, (name, agency))| {
+            tracechain_workload::genesis_regulator(name, *agency, i, key(name).public())
         })
         .collect();
     Genesis {
