@@ -146,8 +146,31 @@ fn make_demo_loads_the_export_flow_stops_and_resumes_the_same_chain() {
     assert!(genesis.contains(status["genesis_hash"].as_str().unwrap()));
 
     // A regulator issues a recall of the batch after simulating it; the tin then shows
-    // recalled, to anyone, through the resolver.
+    // recalled, to anyone, through the resolver, and the event stream announces it.
     let key = |n: &str| net.join("participants").join(format!("{n}.key"));
+    let events = {
+        let url = format!("{platform}/v1/events");
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            let resp = reqwest::blocking::Client::builder()
+                .timeout(std::time::Duration::from_secs(90))
+                .build()
+                .unwrap()
+                .get(url)
+                .send()
+                .unwrap();
+            let mut seen = Vec::new();
+            for line in std::io::BufReader::new(resp).lines() {
+                let Ok(line) = line else { break };
+                seen.push(line.clone());
+                if line.starts_with("event: block") && seen.iter().any(|l| l == "event: recall") {
+                    break;
+                }
+            }
+            seen
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(500));
     let o = tracechain(&[
         "recall",
         BATCH,
@@ -165,6 +188,15 @@ fn make_demo_loads_the_export_flow_stops_and_resumes_the_same_chain() {
     assert!(text(&o).contains("\"committed\""), "{}", text(&o));
     let story = get(&format!("{platform}/01/06971234004123/21/T0001"));
     assert_eq!(story["recall"]["recalled"], true, "{story}");
+    let seen = events.join().unwrap();
+    let recall = seen
+        .iter()
+        .position(|l| l == "event: recall")
+        .unwrap_or_else(|| panic!("no recall event: {seen:?}"));
+    assert!(
+        seen[recall + 1].contains("RC-2026-001") && seen[recall + 1].contains(BATCH),
+        "{seen:?}"
+    );
 }
 
 /// The featured tin and its batch, as element strings.
