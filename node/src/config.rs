@@ -94,6 +94,10 @@ pub struct ApiConfig {
     pub max_event_streams: usize,
     /// How often an event stream looks for new blocks (ms).
     pub events_poll_ms: u64,
+    /// How long one event stream lasts before it ends and its client resumes (ms).
+    pub max_event_stream_ms: u64,
+    /// How many blocks back an event stream may start.
+    pub max_event_replay_blocks: u64,
 }
 
 impl ApiConfig {
@@ -106,6 +110,8 @@ impl ApiConfig {
             max_document_bytes: self.max_document_bytes,
             max_event_streams: self.max_event_streams,
             events_poll_ms: self.events_poll_ms,
+            max_event_stream_ms: self.max_event_stream_ms,
+            max_event_replay_blocks: self.max_event_replay_blocks,
         }
     }
 }
@@ -130,6 +136,8 @@ impl Default for ApiConfig {
             max_document_bytes: tracechain_api::DEFAULT_MAX_DOCUMENT_BYTES,
             max_event_streams: tracechain_api::DEFAULT_MAX_EVENT_STREAMS,
             events_poll_ms: tracechain_api::DEFAULT_EVENTS_POLL_MS,
+            max_event_stream_ms: tracechain_api::DEFAULT_MAX_EVENT_STREAM_MS,
+            max_event_replay_blocks: tracechain_api::DEFAULT_MAX_EVENT_REPLAY_BLOCKS,
         }
     }
 }

@@ -6,7 +6,8 @@
 //! (to a participant or regulator reading signed), then a `block` event whose SSE id is the
 //! height. A client that reconnects with `Last-Event-ID: H` (or asks `?from=H`) gets every
 //! block after H, then the new ones: nothing of a block is sent after its `block` event, so
-//! resuming from the last id seen loses nothing and repeats nothing. Streams are bounded
+//! resuming from the last id seen loses nothing; a connection cut in the middle of a block
+//! sends that block's events again (at least once: de-duplicate by `record_id`). Streams are bounded
 //! (`api.max_event_streams`); a stream reads at most `EVENT_BLOCKS_PER_READ` blocks at once and
 //! checks for new blocks every `api.events_poll_ms`.
 
@@ -41,9 +42,11 @@ pub(crate) struct EventsQuery {
 
 struct Stream {
     api: Arc<ReadApi>,
+    key: Option<PublicKey>,
     role: Role,
     cursor: u64,
     pending: VecDeque<Event>,
+    started: std::time::Instant,
     _permit: OwnedSemaphorePermit,
 }
 
@@ -66,6 +69,30 @@ fn code_text(c: &tracechain_types::records::TraceCode) -> String {
     NormalisedCode::new("code", c)
         .map(|n| n.as_str().to_string())
         .unwrap_or_default()
+}
+
+/// The scan entry of the scan recorded by `tx_id` at height `h` (a binary search over the
+/// item's scans, which are numbered in block order).
+fn scan_entry(
+    state: &dyn StateView,
+    code: &tracechain_types::records::TraceCode,
+    h: u64,
+    tx_id: &tracechain_types::Hash,
+) -> Option<scan::ScanEntry> {
+    let entry = |i: u32| scan::scans_page(state, code, i, 1).and_then(|(mut v, _)| v.pop());
+    let (_, count) = scan::scans_page(state, code, 1, 1)?;
+    let (mut lo, mut hi) = (1u32, count);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if entry(mid)?.height < h {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    (lo..=count)
+        .map_while(|i| entry(i).filter(|e| e.height == h))
+        .find(|e| e.tx_id == *tx_id)
 }
 
 /// The events of blocks `from..=to`, as `role` may see them.
@@ -97,15 +124,21 @@ fn block_events(api: &ReadApi, role: Role, from: u64, to: u64) -> Result<Vec<Eve
                         Role::Participant(k) => concerns(&snap, &s.code, &k),
                         Role::Public => false,
                     };
-                    if seen {
-                        if let Some(v) = scan::verdict(&snap, &s.code).filter(|v| v.suspicious) {
+                    // This scan's own entry and its own alerts: later scans of a unit once
+                    // flagged are not alerts by themselves.
+                    if let Some(entry) = seen
+                        .then(|| scan_entry(&snap, &s.code, h, &tx.id()))
+                        .flatten()
+                    {
+                        if !entry.alerts.is_empty() {
                             out.push(
                                 Event::default().event("alert").data(
                                     json!({
                                         "height": h,
                                         "kind": "suspicious_scan",
                                         "unit": code_text(&s.code),
-                                        "scans": v.count,
+                                        "scan": entry.number,
+                                        "country": entry.country,
                                         "record_id": id,
                                     })
                                     .to_string(),
@@ -117,6 +150,7 @@ fn block_events(api: &ReadApi, role: Role, from: u64, to: u64) -> Result<Vec<Eve
                 Payload::InfoBlock(
                     InfoBlockRecord::Transport(_) | InfoBlockRecord::Warehousing(_),
                 ) => {
+                    let mut sent = std::collections::BTreeSet::new();
                     for code in tx.body.payload.trace_codes() {
                         let seen = match role {
                             Role::Regulator(_) => true,
@@ -130,6 +164,9 @@ fn block_events(api: &ReadApi, role: Role, from: u64, to: u64) -> Result<Vec<Eve
                             .into_iter()
                             .filter(|a| a.height == h && a.tx_id == tx.id())
                         {
+                            if !sent.insert(code_text(&a.code)) {
+                                continue;
+                            }
                             out.push(
                                 Event::default().event("alert").data(
                                     json!({
@@ -182,6 +219,10 @@ async fn next_event(mut s: Stream) -> Option<(Result<Event, Infallible>, Stream)
         if let Some(e) = s.pending.pop_front() {
             return Some((Ok(e), s));
         }
+        // A stream lives `api.max_event_stream_ms`; its client resumes with Last-Event-ID.
+        if s.started.elapsed() >= Duration::from_millis(s.api.cfg.max_event_stream_ms) {
+            return None;
+        }
         let api = s.api.clone();
         let tip = tokio::task::spawn_blocking(move || api.store.snapshot().tip().map(|t| t.height))
             .await
@@ -191,12 +232,22 @@ async fn next_event(mut s: Stream) -> Option<(Result<Event, Infallible>, Stream)
             tokio::time::sleep(Duration::from_millis(s.api.cfg.events_poll_ms)).await;
             continue;
         }
-        let (from, to) = (s.cursor + 1, tip.min(s.cursor + EVENT_BLOCKS_PER_READ));
-        let (api, role) = (s.api.clone(), s.role);
-        let events = tokio::task::spawn_blocking(move || block_events(&api, role, from, to))
-            .await
-            .ok()?
-            .ok()?;
+        let (from, to) = (
+            s.cursor + 1,
+            tip.min(s.cursor.saturating_add(EVENT_BLOCKS_PER_READ)),
+        );
+        let (api, role, key) = (s.api.clone(), s.role, s.key);
+        let events = tokio::task::spawn_blocking(move || {
+            // A reader suspended, revoked or removed since the stream opened: the stream ends
+            // (it may reconnect with its new rights).
+            if Role::of(&api.store.snapshot(), key) != role {
+                return Ok(None);
+            }
+            block_events(&api, role, from, to).map(Some)
+        })
+        .await
+        .ok()?
+        .ok()??;
         s.cursor = to;
         s.pending.extend(events);
     }
@@ -243,18 +294,6 @@ pub(crate) async fn events(
         Some(Ok(h)) => Some(h),
         Some(Err(p)) => return p.into_response(),
     };
-    let Ok(permit) = api.streams.clone().try_acquire_owned() else {
-        return Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "E_BUSY",
-            "Busy",
-            format!(
-                "{} event streams are open; retry later",
-                api.cfg.max_event_streams
-            ),
-        )
-        .into_response();
-    };
     let now = (api.clock)();
     let read = match auth::authenticate(
         &api.chain_id,
@@ -286,10 +325,33 @@ pub(crate) async fn events(
         Ok(Err(p)) => return p.into_response(),
         Err(e) => return Problem::internal(e).into_response(),
     };
-    // Resume after the last block the client saw; else start with the next block.
-    let cursor = last_id.or(from).unwrap_or(tip).min(tip);
+    let signed = headers.contains_key(auth::KEY_HEADER);
+    let slots = if signed {
+        &api.streams
+    } else {
+        &api.public_streams
+    };
+    let Ok(permit) = slots.clone().try_acquire_owned() else {
+        return Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "E_BUSY",
+            "Busy",
+            format!(
+                "{} event streams are open; retry later",
+                api.cfg.max_event_streams
+            ),
+        )
+        .into_response();
+    };
+    // Resume after the last block the client saw (a node behind it waits until it has the
+    // next one); else start with the next block. No stream starts more than
+    // `api.max_event_replay_blocks` back.
+    let oldest = tip.saturating_sub(api.cfg.max_event_replay_blocks);
+    let cursor = last_id.or(from).unwrap_or(tip).max(oldest);
     let stream = Stream {
         api: api.clone(),
+        key: read.map(|r| r.key),
+        started: std::time::Instant::now(),
         role,
         cursor,
         pending: VecDeque::new(),

@@ -205,11 +205,15 @@ fn record_proof(
     if let std::collections::btree_map::Entry::Vacant(e) = blocks.entry(loc.height) {
         // The block's leaves from the index written at commit; the whole block only for a
         // block stored before the index existed.
-        let entry = match ctx.snap.tx_layout(loc.height).map_err(Problem::internal)? {
+        let indexed = match ctx.snap.tx_layout(loc.height).map_err(Problem::internal)? {
             Some(layout) => {
-                let leaves = layout.iter().map(|(leaf, _, _)| *leaf).collect();
-                BlockTxs::Indexed(layout, leaves)
+                let leaves: Vec<Hash> = layout.iter().map(|(leaf, _, _)| *leaf).collect();
+                Some(BlockTxs::Indexed(layout, leaves))
             }
+            None => None,
+        };
+        let entry = match indexed {
+            Some(e) => e,
             None => {
                 let block = ctx
                     .snap
@@ -239,9 +243,31 @@ fn record_proof(
                 .snap
                 .tx_in(loc.height, loc.index, off, len)
                 .map_err(Problem::internal)?
+                .filter(|t| {
+                    t.id() == tx_id
+                        && tracechain_types::block::tx_leaf(t) == leaves[loc.index as usize]
+                })
+                .ok_or_else(|| {
+                    Problem::internal(format!(
+                        "the block index of height {} disagrees with the block",
+                        loc.height
+                    ))
+                })?;
+            // The index is node-local: the proof it gives must lead to the certified
+            // header's transaction root (a damaged index is an error, never a wrong proof).
+            let p = RecordProof::of_tx(env.tx_id, loc.height, loc.index, bulk_item, &tx, leaves)
                 .ok_or_else(outside)?;
-            RecordProof::of_tx(env.tx_id, loc.height, loc.index, bulk_item, &tx, leaves)
-                .ok_or_else(outside)
+            let root = base.headers.get(&loc.height).map(|h| h.header.tx_root);
+            if !root.is_some_and(|r| {
+                p.inclusion
+                    .verify(&r, &tracechain_types::block::tx_leaf(&tx))
+            }) {
+                return Err(Problem::internal(format!(
+                    "the block index of height {} disagrees with the block",
+                    loc.height
+                )));
+            }
+            Ok(p)
         }
     }
 }

@@ -51,6 +51,10 @@ pub const DEFAULT_MAX_DOCUMENT_BYTES: usize = 16 * 1024 * 1024;
 pub const DEFAULT_MAX_EVENT_STREAMS: usize = 256;
 /// Default interval at which an event stream looks for new blocks (ms).
 pub const DEFAULT_EVENTS_POLL_MS: u64 = 200;
+/// Default life of one event stream (ms).
+pub const DEFAULT_MAX_EVENT_STREAM_MS: u64 = 3_600_000;
+/// Default most blocks an event stream may start back.
+pub const DEFAULT_MAX_EVENT_REPLAY_BLOCKS: u64 = 100_000;
 /// Header stamping each answer with the height it was read at.
 pub const HEIGHT_HEADER: &str = "tracechain-height";
 
@@ -69,6 +73,10 @@ pub struct ReadConfig {
     pub max_event_streams: usize,
     /// How often an event stream looks for new blocks (ms).
     pub events_poll_ms: u64,
+    /// How long one event stream lasts before it ends (the client resumes) (ms).
+    pub max_event_stream_ms: u64,
+    /// How many blocks back a stream may start (`from`, `Last-Event-ID`).
+    pub max_event_replay_blocks: u64,
 }
 
 impl Default for ReadConfig {
@@ -80,6 +88,8 @@ impl Default for ReadConfig {
             max_document_bytes: DEFAULT_MAX_DOCUMENT_BYTES,
             max_event_streams: DEFAULT_MAX_EVENT_STREAMS,
             events_poll_ms: DEFAULT_EVENTS_POLL_MS,
+            max_event_stream_ms: DEFAULT_MAX_EVENT_STREAM_MS,
+            max_event_replay_blocks: DEFAULT_MAX_EVENT_REPLAY_BLOCKS,
         }
     }
 }
@@ -108,6 +118,12 @@ impl ReadConfig {
         if !(10..=60_000).contains(&self.events_poll_ms) {
             return Err("api.events_poll_ms must be 10..=60000".into());
         }
+        if !(1_000..=86_400_000).contains(&self.max_event_stream_ms) {
+            return Err("api.max_event_stream_ms must be 1000..=86400000".into());
+        }
+        if self.max_event_replay_blocks == 0 {
+            return Err("api.max_event_replay_blocks must be positive".into());
+        }
         Ok(())
     }
 }
@@ -133,6 +149,7 @@ pub struct ReadApi {
     replay: ReplayCache,
     clock: Clock,
     streams: Arc<tokio::sync::Semaphore>,
+    public_streams: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for ReadApi {
@@ -152,6 +169,11 @@ impl ReadApi {
             chain_id,
             replay: ReplayCache::new(cfg.replay_cache_entries),
             streams: Arc::new(tokio::sync::Semaphore::new(cfg.max_event_streams)),
+            // Unsigned streams share half of the places, so anonymous clients cannot take
+            // every one from signed readers.
+            public_streams: Arc::new(tokio::sync::Semaphore::new(
+                (cfg.max_event_streams / 2).max(1),
+            )),
             cfg,
             clock,
         }
@@ -285,6 +307,9 @@ pub(crate) struct Ctx<'a> {
     pub snap: Snapshot<'a>,
     pub tip: Tip,
     pub role: Role,
+    /// The key whose signature the read carries, whatever its role: a pending, suspended or
+    /// rejected enterprise, or a consumer, still reads what is its own.
+    pub reader: Option<tracechain_types::PublicKey>,
 }
 
 impl Ctx<'_> {
@@ -359,10 +384,22 @@ where
         let snap = api.store.snapshot();
         let tip = snap.tip().map_err(Problem::internal)?;
         let role = Role::of(&snap, read.map(|r| r.key));
-        if let (Some(r), Role::Participant(_) | Role::Regulator(_)) = (&read, role) {
-            api.replay.remember(r, now)?;
+        // Reads by a registered key are remembered against replay, whatever its role: a
+        // pending, suspended or rejected enterprise and a consumer read their own items.
+        // Keys nobody registered have nothing of their own; they are not remembered, so
+        // keys anyone can make cannot fill the cache.
+        if let Some(r) = &read {
+            if role != Role::Public || tracechain_contracts::registry::load(&snap, &r.key).is_some()
+            {
+                api.replay.remember(r, now)?;
+            }
         }
-        let ctx = Ctx { snap, tip, role };
+        let ctx = Ctx {
+            snap,
+            tip,
+            role,
+            reader: read.map(|r| r.key),
+        };
         let mut v = f(&ctx)?;
         if let Value::Object(m) = &mut v {
             m.insert(

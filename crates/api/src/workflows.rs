@@ -30,6 +30,9 @@ type Api = State<Arc<ReadApi>>;
 
 /// Most entries of one page of a listing here.
 pub const MAX_WORKFLOW_PAGE: usize = 200;
+/// Most stored entries one request examines (filters may skip most of them); past it the page
+/// ends early with `next` at the last entry examined.
+pub const MAX_EXAMINED: usize = 10_000;
 
 fn bad_query(e: QueryRejection) -> Response {
     Problem::bad_request("E_BAD_QUERY", e.body_text()).into_response()
@@ -51,7 +54,7 @@ fn params(
 fn regulator_or(ctx: &Ctx<'_>, party: &PublicKey, what: &str) -> Result<(), Problem> {
     match ctx.role {
         Role::Regulator(_) => Ok(()),
-        Role::Participant(k) if k == *party => Ok(()),
+        _ if ctx.reader == Some(*party) => Ok(()),
         _ => Err(Problem::forbidden(format!(
             "{what} is read by regulators and by its enterprise (sign the read)"
         ))),
@@ -177,6 +180,16 @@ pub(crate) async fn participants(
         Ok(a) => a,
         Err(p) => return p.into_response(),
     };
+    if q.country
+        .as_deref()
+        .is_some_and(|c| c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase()))
+    {
+        return Problem::bad_request(
+            "E_BAD_QUERY",
+            "country is an ISO 3166 alpha-2 code (CN, DE, …)",
+        )
+        .into_response();
+    }
     let path = uri.path().to_string();
     answer(api, method, uri, headers, Bytes::new(), move |ctx| {
         let is_regulator = matches!(ctx.role, Role::Regulator(_));
@@ -188,10 +201,35 @@ pub(crate) async fn participants(
         let mut out = Vec::new();
         let mut cursor = after.map(|k| state_keys::participant(&k));
         let mut next = None;
+        let mut examined = 0usize;
+        let link = |after: &str| {
+            format!(
+                "{path}?after={after}&limit={limit}{}{}",
+                q.state
+                    .as_deref()
+                    .map(|s| format!("&state={s}"))
+                    .unwrap_or_default(),
+                q.country
+                    .as_deref()
+                    .map(|c| format!("&country={c}"))
+                    .unwrap_or_default()
+            )
+        };
         'scan: loop {
             let page = ctx.snap.scan(b"par/", cursor.as_deref(), 256);
             let n = page.len();
             for (k, v) in page {
+                if examined == MAX_EXAMINED {
+                    // Resume after the last entry examined (its key is the participant's).
+                    if let Some(last) = cursor
+                        .as_deref()
+                        .and_then(|c| c.get(c.len().saturating_sub(32)..))
+                    {
+                        next = Some(link(&hex::encode(last)));
+                    }
+                    break 'scan;
+                }
+                examined += 1;
                 cursor = Some(k.clone());
                 let Ok(p) = decode::<Participant>(&v, 1 << 20) else {
                     continue;
@@ -210,18 +248,7 @@ pub(crate) async fn participants(
                     continue;
                 }
                 if out.len() == limit {
-                    next = Some(format!(
-                        "{path}?after={}&limit={limit}{}{}",
-                        out_last(&out),
-                        q.state
-                            .as_deref()
-                            .map(|s| format!("&state={s}"))
-                            .unwrap_or_default(),
-                        q.country
-                            .as_deref()
-                            .map(|c| format!("&country={c}"))
-                            .unwrap_or_default()
-                    ));
+                    next = Some(link(&out_last(&out)));
                     break 'scan;
                 }
                 out.push(participant_json(&p, is_regulator));
@@ -278,7 +305,7 @@ pub(crate) async fn participant(
         let p = registry::load(&ctx.snap, &key).ok_or_else(|| {
             Problem::not_found("E_UNKNOWN_PARTICIPANT", "no participant has this key")
         })?;
-        let full = matches!(ctx.role, Role::Regulator(_)) || ctx.role.key() == Some(key);
+        let full = matches!(ctx.role, Role::Regulator(_)) || ctx.reader == Some(key);
         if !full
             && (p.state != ParticipantState::Approved
                 || p.registration.identity.public_name().is_none())
@@ -514,18 +541,34 @@ pub(crate) async fn feedback_item(
         Err(p) => return p.into_response(),
     };
     answer(api, method, uri, headers, Bytes::new(), move |ctx| {
-        let f = feedback::load(&ctx.snap, &author, &r)
-            .ok_or_else(|| Problem::not_found("E_UNKNOWN_FEEDBACK", "no such feedback"))?;
-        let provider = ctx.role.key().is_some_and(|k| {
-            tracechain_contracts::trace_codes::NormalisedCode::new("code", &f.code)
-                .ok()
-                .is_some_and(|n| ctx.snap.get(&state_keys::unit_provider(&n, &k)).is_some())
+        // Whether it exists is told only to those who may read it: 404 either way.
+        let none = || Problem::not_found("E_UNKNOWN_FEEDBACK", "no such feedback, or not yours to read");
+        let f = feedback::load(&ctx.snap, &author, &r).ok_or_else(none)?;
+        // Its author, regulators, the platform operator and the unit's trace-service
+        // providers (its or its batch's registrant or providers), as the contract decides
+        // who may answer it (R-S7).
+        let provider = ctx.reader.is_some_and(|k| {
+            let operator = registry::load(&ctx.snap, &k).is_some_and(|p| {
+                p.state == ParticipantState::Approved
+                    && matches!(
+                        p.registration.category,
+                        tracechain_types::records::ParticipantCategory::PlatformOperator
+                    )
+            });
+            operator
+                || tracechain_contracts::trace_codes::NormalisedCode::new("code", &f.code)
+                    .ok()
+                    .is_some_and(|n| {
+                        tracechain_contracts::query::self_and_batch(&ctx.snap, &n).iter().any(|c| {
+                            ctx.snap.get(&state_keys::unit_provider(c, &k)).is_some()
+                                || tracechain_contracts::trace::load(&ctx.snap, c)
+                                    .is_some_and(|u| u.registrant == k)
+                        })
+                    })
         });
-        let allowed = matches!(ctx.role, Role::Regulator(_)) || ctx.role.key() == Some(author) || provider;
+        let allowed = matches!(ctx.role, Role::Regulator(_)) || ctx.reader == Some(author) || provider;
         if !allowed {
-            return Err(Problem::forbidden(
-                "feedback is read by its author, regulators and the unit's trace-service providers",
-            ));
+            return Err(none());
         }
         Ok(json!({
             "author": author.to_hex(),
@@ -604,6 +647,13 @@ pub(crate) async fn queue(
             }
         },
     };
+    if kind == "prefixes" && department.is_some() {
+        return Problem::bad_request(
+            "E_BAD_QUERY",
+            "prefix claims are not decided by a department",
+        )
+        .into_response();
+    }
     let after = match q.after.as_deref().map(hex::decode).transpose() {
         Ok(a) => a,
         Err(_) => {
@@ -622,10 +672,26 @@ pub(crate) async fn queue(
         let mut items = Vec::new();
         let mut cursor = after.filter(|a| a.starts_with(prefix));
         let mut next = None;
+        let mut examined = 0usize;
+        let dep = department
+            .and_then(|d| serde_json::to_value(d).ok())
+            .and_then(|v| v.as_str().map(str::to_string));
+        let link = |after: &[u8]| {
+            format!(
+                "{path}?after={}&limit={limit}{}",
+                hex::encode(after),
+                dep.as_deref().map(|d| format!("&department={d}")).unwrap_or_default()
+            )
+        };
         'scan: loop {
             let page = ctx.snap.scan(prefix, cursor.as_deref(), 256);
             let n = page.len();
             for (k, v) in page {
+                if examined == MAX_EXAMINED {
+                    next = cursor.as_deref().map(link);
+                    break 'scan;
+                }
+                examined += 1;
                 cursor = Some(k.clone());
                 let parts = state_keys::parts_after(&k, prefix).unwrap_or_default();
                 let item = match kind.as_str() {
@@ -665,9 +731,7 @@ pub(crate) async fn queue(
                     }
                 };
                 if items.len() == limit {
-                    let prev = last_key(&items);
-                    next = Some(format!("{path}?after={prev}&limit={limit}{}",
-                        q.department.as_deref().map(|d| format!("&department={d}")).unwrap_or_default()));
+                    next = items.last().map(|(k, _): &(Vec<u8>, Value)| link(k));
                     break 'scan;
                 }
                 items.push((k.clone(), item));
@@ -683,12 +747,4 @@ pub(crate) async fn queue(
         }))
     })
     .await
-}
-
-/// The cursor of the last item listed (the next page starts after it).
-fn last_key(items: &[(Vec<u8>, Value)]) -> String {
-    items
-        .last()
-        .map(|(k, _)| hex::encode(k))
-        .unwrap_or_default()
 }

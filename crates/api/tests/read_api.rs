@@ -923,6 +923,55 @@ async fn regulators_see_the_workflows_and_enterprises_their_own_status() {
     assert_eq!(pending.len(), 1, "{pending:?}");
     assert_eq!(pending[0]["name"], "Latecomer Freight Co.");
     assert_eq!(pending[0]["state"], "pending");
+    // One participant: the public sees an approved organisation's directory entry and nothing
+    // of a pending one; regulators and the latecomer itself (pending: the public's role)
+    // see its state.
+    let latecomer = key("latecomer").public().to_hex();
+    assert_eq!(
+        get(None, format!("/v1/participants/{latecomer}"))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        get(Some("platform"), format!("/v1/participants/{latecomer}"))
+            .await
+            .status,
+        404
+    );
+    for who in ["customs-regulator", "latecomer"] {
+        let a = get(Some(who), format!("/v1/participants/{latecomer}")).await;
+        assert_eq!(a.status, 200, "{who}");
+        assert_eq!(a.json()["participant"]["state"], "pending", "{who}");
+    }
+    let a = get(None, format!("/v1/participants/{producer}")).await;
+    assert_eq!(a.status, 200);
+    assert!(
+        a.json()["participant"].get("state").is_none(),
+        "the public sees no state"
+    );
+    // Filters: a country lists its participants only; a country no participant is in lists
+    // none; a malformed one is refused.
+    let de = get(None, "/v1/participants?country=DE".into()).await.json();
+    let de = de["participants"].as_array().unwrap();
+    assert!(!de.is_empty() && de.len() < listed.len());
+    assert!(de.iter().all(|p| p["country"] == "DE"));
+    let a = get(None, "/v1/participants?country=JP".into()).await;
+    assert_eq!(a.status, 200);
+    assert!(a.json()["participants"].as_array().unwrap().is_empty());
+    assert_eq!(
+        get(None, "/v1/participants?country=cn".into()).await.status,
+        400
+    );
+    assert_eq!(
+        get(
+            Some("tax-regulator"),
+            "/v1/queues/prefixes?department=customs".into()
+        )
+        .await
+        .status,
+        400
+    );
     // Paging walks the whole directory exactly once.
     let mut seen = Vec::new();
     let mut target = "/v1/participants?limit=3".to_string();

@@ -291,18 +291,17 @@ fn height_key(height: u64) -> [u8; 8] {
 
 /// Each transaction's Merkle leaf and where its bytes lie in the block's Borsh encoding (the
 /// header, a u32 count, then the transactions one after the other).
-fn block_tx_layout(block: &Block, encoded_len: usize) -> Vec<u8> {
+fn block_tx_layout(block: &Block, encoded_len: usize) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(block.txs.len() * BLOCK_TX_ENTRY);
     let mut offset = encode(&block.header).len() + 4;
     for tx in &block.txs {
         let len = encode(tx).len();
         out.extend_from_slice(&tracechain_types::block::tx_leaf(tx).0);
-        out.extend_from_slice(&(offset as u32).to_be_bytes());
-        out.extend_from_slice(&(len as u32).to_be_bytes());
+        out.extend_from_slice(&u32::try_from(offset).ok()?.to_be_bytes());
+        out.extend_from_slice(&u32::try_from(len).ok()?.to_be_bytes());
         offset += len;
     }
-    debug_assert_eq!(offset, encoded_len, "the layout covers the whole block");
-    out
+    (offset == encoded_len).then_some(out)
 }
 
 /// The stored form of a node key: version, depth, path, big-endian, so that one version's
@@ -375,7 +374,15 @@ impl Store {
     ) -> Result<Store, StorageError> {
         let dir = dir.to_path_buf();
         let db_opts = base_options(opts);
-        let db = DB::open_cf_for_read_only(&db_opts, &dir, cf::ALL, false).map_err(|e| {
+        // Column families added after a directory was written (the block index) are absent
+        // from it until a node opens it read-write; read-only, they are simply not used.
+        let existing = DB::list_cf(&db_opts, &dir).unwrap_or_default();
+        let families: Vec<&str> = cf::ALL
+            .iter()
+            .copied()
+            .filter(|f| *f != cf::BLOCK_TXS || existing.iter().any(|e| e == f))
+            .collect();
+        let db = DB::open_cf_for_read_only(&db_opts, &dir, families, false).map_err(|e| {
             StorageError::Rocks {
                 dir: dir.clone(),
                 msg: e.into_string(),
@@ -415,6 +422,11 @@ impl Store {
         self.db
             .cf_handle(name)
             .unwrap_or_else(|| panic!("column family {name} is opened with the store"))
+    }
+
+    /// A column family that may be absent (see [`Store::open_read_only`]).
+    fn cf_opt(&self, name: &str) -> Option<&rocksdb::ColumnFamily> {
+        self.db.cf_handle(name)
     }
 
     fn get_cf(&self, family: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
@@ -540,11 +552,11 @@ impl Store {
         let hash = block.hash();
         let bytes = encode(block);
         b.put_cf(self.cf(cf::BLOCKS), height_key(h), &bytes);
-        b.put_cf(
-            self.cf(cf::BLOCK_TXS),
-            height_key(h),
-            block_tx_layout(block, bytes.len()),
-        );
+        // A layout that does not cover the encoding exactly is not written: readers then
+        // decode the block (never a wrong offset).
+        if let Some(layout) = block_tx_layout(block, bytes.len()) {
+            b.put_cf(self.cf(cf::BLOCK_TXS), height_key(h), layout);
+        }
         if let Some(cert) = cert {
             b.put_cf(self.cf(cf::CERTS), height_key(h), encode(cert));
         }

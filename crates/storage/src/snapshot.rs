@@ -98,7 +98,14 @@ impl Snapshot<'_> {
     /// The Merkle leaves of the block at `height` and where each transaction lies in the
     /// stored block; `None` for a block stored without the index (or no block).
     pub fn tx_layout(&self, height: u64) -> Result<Option<Vec<TxSpan>>, StorageError> {
-        let Some(v) = self.get_cf(cf::BLOCK_TXS, &height_key(height))? else {
+        let Some(family) = self.store.cf_opt(cf::BLOCK_TXS) else {
+            return Ok(None);
+        };
+        let Some(v) = self
+            .snap
+            .get_cf(family, height_key(height))
+            .map_err(|e| self.store.rocks(e))?
+        else {
             return Ok(None);
         };
         if v.len() % BLOCK_TX_ENTRY != 0 {
