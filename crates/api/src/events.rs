@@ -312,10 +312,7 @@ pub(crate) async fn events(
         tokio::task::spawn_blocking(move || {
             let snap = api.store.snapshot();
             let tip = snap.tip().map_err(Problem::internal)?;
-            let role = Role::of(&snap, read.map(|r| r.key));
-            if let (Some(r), Role::Participant(_) | Role::Regulator(_)) = (&read, role) {
-                api.replay.remember(r, now)?;
-            }
+            let role = api.admit(&snap, read, now)?;
             Ok::<_, Problem>((tip.height, role))
         })
         .await

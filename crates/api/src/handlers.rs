@@ -439,9 +439,28 @@ fn with_unit<T>(
     f(ctx).ok_or_else(|| unknown_unit(code))
 }
 
+/// An endpoint about one unit, `GET {path}` with `{code}`: the code is parsed, the reader's
+/// role checked (unless `$public`), and its OpenAPI entry written with the answers every
+/// such endpoint may give.
 macro_rules! unit_endpoint {
-    ($(#[$m:meta])* $name:ident, $public:expr, |$ctx:ident, $code:ident| $body:block) => {
-        $(#[$m])*
+    ($path:literal, $tag:literal, $summary:literal, $name:ident, $public:expr, |$ctx:ident, $code:ident| $body:block) => {
+        #[utoipa::path(
+            get,
+            path = $path,
+            tag = $tag,
+            summary = $summary,
+            params(
+                ("code" = String, Path, description = "a trace code: `01{gtin14}10{batch}`, `01{gtin14}21{serial}` or a percent-encoded Digital Link URI")
+            ),
+            security((), ("tracechain_key" = [], "tracechain_timestamp" = [], "tracechain_signature" = [])),
+            responses(
+                (status = 200, description = "the answer, stamped with `read_at`", body = serde_json::Value),
+                (status = 400, description = "a malformed request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+                (status = 401, description = "a signed read refused: malformed, stale, replayed, bad signature", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+                (status = 403, description = "not for this reader's role (R-A5)", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+                (status = 404, description = "not found", body = crate::problem::ProblemBody, content_type = "application/problem+json")
+            )
+        )]
         pub(crate) async fn $name(
             State(api): Api,
             code: Result<Path<String>, PathRejection>,
@@ -465,23 +484,9 @@ macro_rules! unit_endpoint {
 }
 
 unit_endpoint!(
-    #[utoipa::path(
-        get,
-        path = "/v1/trace/{code}/completeness",
-        tag = "trace",
-        summary = "The completeness report of a unit (R-X2)",
-        params(
-            ("code" = String, Path, description = "a trace code: `01{gtin14}10{batch}`, `01{gtin14}21{serial}` or a percent-encoded Digital Link URI")
-        ),
-        security((), ("tracechain_key" = [], "tracechain_timestamp" = [], "tracechain_signature" = [])),
-        responses(
-            (status = 200, description = "the answer, stamped with `read_at`", body = serde_json::Value),
-            (status = 400, description = "a malformed request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-            (status = 401, description = "a signed read refused: malformed, stale, replayed, bad signature", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-            (status = 403, description = "not for this reader's role (R-A5)", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-            (status = 404, description = "not found", body = crate::problem::ProblemBody, content_type = "application/problem+json")
-        )
-    )]
+    "/v1/trace/{code}/completeness",
+    "trace",
+    "The completeness report of a unit (R-X2)",
     completeness,
     false,
     |ctx, code| {
@@ -491,23 +496,9 @@ unit_endpoint!(
 );
 
 unit_endpoint!(
-    #[utoipa::path(
-        get,
-        path = "/v1/trace/{code}/trajectory",
-        tag = "trace",
-        summary = "A unit's positions (R-S5): exact for those who took part, coarse otherwise",
-        params(
-            ("code" = String, Path, description = "a trace code: `01{gtin14}10{batch}`, `01{gtin14}21{serial}` or a percent-encoded Digital Link URI")
-        ),
-        security((), ("tracechain_key" = [], "tracechain_timestamp" = [], "tracechain_signature" = [])),
-        responses(
-            (status = 200, description = "the answer, stamped with `read_at`", body = serde_json::Value),
-            (status = 400, description = "a malformed request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-            (status = 401, description = "a signed read refused: malformed, stale, replayed, bad signature", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-            (status = 403, description = "not for this reader's role (R-A5)", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-            (status = 404, description = "not found", body = crate::problem::ProblemBody, content_type = "application/problem+json")
-        )
-    )]
+    "/v1/trace/{code}/trajectory",
+    "trace",
+    "A unit's positions (R-S5): exact for those who took part, coarse otherwise",
     trajectory,
     true,
     |ctx, code| {
@@ -552,23 +543,9 @@ fn trajectory_json(t: &trajectory::Trajectory, exact: bool) -> Value {
 }
 
 unit_endpoint!(
-    #[utoipa::path(
-        get,
-        path = "/v1/trace/{code}/alerts",
-        tag = "trace",
-        summary = "Sensor excursions (R-S6) and the scan verdict of a unit",
-        params(
-            ("code" = String, Path, description = "a trace code: `01{gtin14}10{batch}`, `01{gtin14}21{serial}` or a percent-encoded Digital Link URI")
-        ),
-        security((), ("tracechain_key" = [], "tracechain_timestamp" = [], "tracechain_signature" = [])),
-        responses(
-            (status = 200, description = "the answer, stamped with `read_at`", body = serde_json::Value),
-            (status = 400, description = "a malformed request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-            (status = 401, description = "a signed read refused: malformed, stale, replayed, bad signature", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-            (status = 403, description = "not for this reader's role (R-A5)", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-            (status = 404, description = "not found", body = crate::problem::ProblemBody, content_type = "application/problem+json")
-        )
-    )]
+    "/v1/trace/{code}/alerts",
+    "trace",
+    "Sensor excursions (R-S6) and the scan verdict of a unit",
     alerts,
     false,
     |ctx, code| {
@@ -751,23 +728,9 @@ pub(crate) fn story_json(ctx: &Ctx<'_>, code: &TraceCode) -> Result<Value, Probl
 }
 
 unit_endpoint!(
-    #[utoipa::path(
-        get,
-        path = "/v1/story/{code}",
-        tag = "story",
-        summary = "The consumer story of a unit (R-A5, R-S4)",
-        params(
-            ("code" = String, Path, description = "a trace code: `01{gtin14}10{batch}`, `01{gtin14}21{serial}` or a percent-encoded Digital Link URI")
-        ),
-        security((), ("tracechain_key" = [], "tracechain_timestamp" = [], "tracechain_signature" = [])),
-        responses(
-            (status = 200, description = "the answer, stamped with `read_at`", body = serde_json::Value),
-            (status = 400, description = "a malformed request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-            (status = 401, description = "a signed read refused: malformed, stale, replayed, bad signature", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-            (status = 403, description = "not for this reader's role (R-A5)", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-            (status = 404, description = "not found", body = crate::problem::ProblemBody, content_type = "application/problem+json")
-        )
-    )]
+    "/v1/story/{code}",
+    "story",
+    "The consumer story of a unit (R-A5, R-S4)",
     story,
     true,
     |ctx, code| {
@@ -777,23 +740,9 @@ unit_endpoint!(
 );
 
 unit_endpoint!(
-    #[utoipa::path(
-        get,
-        path = "/v1/recalls/{code}/status",
-        tag = "recall",
-        summary = "Whether a unit is recalled, and by which recalls",
-        params(
-            ("code" = String, Path, description = "a trace code: `01{gtin14}10{batch}`, `01{gtin14}21{serial}` or a percent-encoded Digital Link URI")
-        ),
-        security((), ("tracechain_key" = [], "tracechain_timestamp" = [], "tracechain_signature" = [])),
-        responses(
-            (status = 200, description = "the answer, stamped with `read_at`", body = serde_json::Value),
-            (status = 400, description = "a malformed request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-            (status = 401, description = "a signed read refused: malformed, stale, replayed, bad signature", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-            (status = 403, description = "not for this reader's role (R-A5)", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-            (status = 404, description = "not found", body = crate::problem::ProblemBody, content_type = "application/problem+json")
-        )
-    )]
+    "/v1/recalls/{code}/status",
+    "recall",
+    "Whether a unit is recalled, and by which recalls",
     recall_status,
     true,
     |ctx, code| {
@@ -811,23 +760,9 @@ unit_endpoint!(
 );
 
 unit_endpoint!(
-    #[utoipa::path(
-        get,
-        path = "/v1/recalls/{code}/impact",
-        tag = "recall",
-        summary = "Recall simulation of a batch (R-S3): nothing is written",
-        params(
-            ("code" = String, Path, description = "a trace code: `01{gtin14}10{batch}`, `01{gtin14}21{serial}` or a percent-encoded Digital Link URI")
-        ),
-        security((), ("tracechain_key" = [], "tracechain_timestamp" = [], "tracechain_signature" = [])),
-        responses(
-            (status = 200, description = "the answer, stamped with `read_at`", body = serde_json::Value),
-            (status = 400, description = "a malformed request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-            (status = 401, description = "a signed read refused: malformed, stale, replayed, bad signature", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-            (status = 403, description = "not for this reader's role (R-A5)", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-            (status = 404, description = "not found", body = crate::problem::ProblemBody, content_type = "application/problem+json")
-        )
-    )]
+    "/v1/recalls/{code}/impact",
+    "recall",
+    "Recall simulation of a batch (R-S3): nothing is written",
     recall_impact,
     true,
     |ctx, code| {

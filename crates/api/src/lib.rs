@@ -201,12 +201,28 @@ impl ReadApi {
             headers,
             body,
         )?;
-        let snap = self.store.snapshot();
-        let role = Role::of(&snap, read.map(|r| r.key));
-        if let (Some(r), Role::Participant(_) | Role::Regulator(_)) = (&read, role) {
-            self.replay.remember(r, now)?;
-        }
+        let role = self.admit(&self.store.snapshot(), read, now)?;
         Ok((read.map(|r| r.key), role))
+    }
+
+    /// The role of an authenticated (or unsigned) read in `snap`, remembering the read against
+    /// replay when its key is registered, whatever its role: a pending, suspended or rejected
+    /// enterprise and a consumer read their own items. Keys nobody registered have nothing of
+    /// their own; they are not remembered, so keys anyone can make cannot fill the cache.
+    pub(crate) fn admit(
+        &self,
+        snap: &Snapshot<'_>,
+        read: Option<SignedRead>,
+        now: u64,
+    ) -> Result<Role, Problem> {
+        let role = Role::of(snap, read.map(|r| r.key));
+        if let Some(r) = &read {
+            if role != Role::Public || tracechain_contracts::registry::load(snap, &r.key).is_some()
+            {
+                self.replay.remember(r, now)?;
+            }
+        }
+        Ok(role)
     }
 }
 
@@ -383,17 +399,7 @@ where
     let joined = tokio::task::spawn_blocking(move || {
         let snap = api.store.snapshot();
         let tip = snap.tip().map_err(Problem::internal)?;
-        let role = Role::of(&snap, read.map(|r| r.key));
-        // Reads by a registered key are remembered against replay, whatever its role: a
-        // pending, suspended or rejected enterprise and a consumer read their own items.
-        // Keys nobody registered have nothing of their own; they are not remembered, so
-        // keys anyone can make cannot fill the cache.
-        if let Some(r) = &read {
-            if role != Role::Public || tracechain_contracts::registry::load(&snap, &r.key).is_some()
-            {
-                api.replay.remember(r, now)?;
-            }
-        }
+        let role = api.admit(&snap, read, now)?;
         let ctx = Ctx {
             snap,
             tip,
