@@ -4,6 +4,8 @@
 
 mod common;
 
+use std::sync::Arc;
+
 use common::*;
 use serde_json::Value;
 use tracechain_api::proof::{verify_fact, verify_record, FactProof, ProofBase, RecordProof, Trust};
@@ -1349,4 +1351,131 @@ fn the_block_transaction_index_agrees_with_the_blocks() {
         assert!(snap.tx_at(h, block.txs.len() as u32).unwrap().is_none());
     }
     assert!(txs > 60);
+}
+
+#[tokio::test]
+async fn feedback_is_read_by_its_author_regulators_and_the_units_providers_only() {
+    let f = build();
+    let r = f.router();
+    let author = key("consumer-1").public().to_hex();
+    let target = format!("/v1/feedback/{author}/FB-1");
+    let mut ts = NOW_MS + 60_000;
+    for (who, ok) in [
+        (Some("consumer-1"), true), // its author (a consumer: the public's role)
+        (Some("customs-regulator"), true),
+        (Some("producer"), true),  // the tin's batch registrant
+        (Some("logistics"), true), // a provider of the unit's records
+        (Some("bench-0-producer"), false),
+        (Some("consumer-2"), false),
+        (None, false),
+    ] {
+        ts += 1;
+        let a = send(
+            &r,
+            request("GET", &target, vec![], who.map(key).as_ref(), ts),
+        )
+        .await;
+        if ok {
+            assert_eq!(
+                a.status,
+                200,
+                "{who:?}: {}",
+                String::from_utf8_lossy(&a.body)
+            );
+            assert_eq!(a.json()["text"], "the tin's lid was dented");
+        } else {
+            // Not told whether it exists: the same answer as for feedback that does not.
+            assert_eq!(a.status, 404, "{who:?}");
+            assert_eq!(a.json()["code"], "E_UNKNOWN_FEEDBACK");
+        }
+    }
+    ts += 1;
+    let a = send(
+        &r,
+        request(
+            "GET",
+            &format!("/v1/feedback/{author}/NOPE"),
+            vec![],
+            Some(&key("customs-regulator")),
+            ts,
+        ),
+    )
+    .await;
+    assert_eq!(a.status, 404);
+}
+
+/// A stream that started before a block sees it: a regulator's recall is announced to the
+/// public, the recalling regulator sees its own transaction, and a consumer's scan alert goes
+/// to regulators only.
+#[tokio::test]
+async fn the_event_stream_follows_new_blocks_live() {
+    let f = Arc::new(build());
+    let r = f.router();
+    let tip = f.store.tip().unwrap().height;
+    let appender = {
+        let f = f.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+            tokio::task::spawn_blocking(move || {
+                f.append(&[tracechain_workload::Step {
+                    signer: "market-regulation-regulator".into(),
+                    label: "recall".into(),
+                    payload: tracechain_types::Payload::Recall(
+                        tracechain_types::RecallRecord::Recall(tracechain_types::records::Recall {
+                            recall_ref: "RC-LIVE-1".into(),
+                            batch: flow::batch(),
+                            reason: "residue".into(),
+                        }),
+                    ),
+                }]);
+            })
+            .await
+            .unwrap();
+        })
+    };
+    let next = tip + 1;
+    let until = move |evs: &[(String, Option<String>, Value)]| {
+        evs.iter()
+            .any(|e| e.0 == "block" && e.1.as_deref() == Some(&next.to_string()))
+    };
+    let regulator = key("market-regulation-regulator");
+    let (public, own) = tokio::join!(
+        sse_events(&r, request("GET", "/v1/events", vec![], None, 0), until),
+        sse_events(
+            &r,
+            request(
+                "GET",
+                "/v1/events",
+                vec![],
+                Some(&regulator),
+                NOW_MS + 60_000
+            ),
+            until
+        ),
+    );
+    appender.await.unwrap();
+    for (name, (status, evs)) in [("public", &public), ("regulator", &own)] {
+        assert_eq!(*status, 200);
+        let kinds: Vec<&str> = evs.iter().map(|e| e.0.as_str()).collect();
+        assert_eq!(kinds.last(), Some(&"block"), "{name}: {kinds:?}");
+        assert!(
+            evs.iter().all(|e| e.0 != "block" || e.2["height"] == next),
+            "{name}: only the new block"
+        );
+        let recall = evs
+            .iter()
+            .find(|e| e.0 == "recall")
+            .unwrap_or_else(|| panic!("{name}: {kinds:?}"));
+        assert_eq!(recall.2["reference"], "RC-LIVE-1");
+        assert_eq!(recall.2["batch"], batch());
+    }
+    assert!(
+        !public.1.iter().any(|e| e.0 == "tx"),
+        "the public sees no one's transactions"
+    );
+    assert_eq!(
+        own.1.iter().filter(|e| e.0 == "tx").count(),
+        1,
+        "the regulator sees its own"
+    );
 }

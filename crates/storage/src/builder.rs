@@ -37,7 +37,7 @@ pub enum BuildError {
 /// A store being filled block by block.
 #[derive(Debug)]
 pub struct ChainBuilder {
-    store: Store,
+    store: std::sync::Arc<Store>,
     genesis: Genesis,
     keys: Vec<SecretKey>,
 }
@@ -88,7 +88,7 @@ impl ChainBuilder {
         let mut keys = keys;
         keys.sort_by_key(SecretKey::public);
         Ok(ChainBuilder {
-            store,
+            store: std::sync::Arc::new(store),
             genesis: genesis.clone(),
             keys,
         })
@@ -99,9 +99,15 @@ impl ChainBuilder {
         &self.store
     }
 
-    /// The store, closing the builder.
-    pub fn into_store(self) -> Store {
-        self.store
+    /// The store, shared: readers (an API under test) see each block the builder appends.
+    pub fn shared(&self) -> std::sync::Arc<Store> {
+        self.store.clone()
+    }
+
+    /// The store, closing the builder (when nothing else shares it).
+    pub fn into_store(self) -> Result<Store, BuildError> {
+        std::sync::Arc::try_unwrap(self.store)
+            .map_err(|_| BuildError::Refused("the store is still shared".into()))
     }
 
     /// The chain id.
@@ -134,8 +140,8 @@ impl ChainBuilder {
         let exec = execute_block(
             &verified,
             &ctx,
-            ParentTree::at(&self.store, tip.height),
-            &self.store,
+            ParentTree::at(&*self.store, tip.height),
+            &*self.store,
         )
         .map_err(|e| BuildError::Refused(e.to_string()))?;
         let proposer = self.keys[(height as usize) % self.keys.len()].public();

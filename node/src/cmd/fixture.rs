@@ -221,7 +221,7 @@ fn build(o: &FixtureOptions) -> anyhow::Result<()> {
         }
     }
     f.flush()?;
-    let store = f.builder.into_store();
+    let store = f.builder.into_store()?;
     store.flush()?;
     let tip = store.tip()?;
     let elapsed = started.elapsed().as_secs_f64();

@@ -79,6 +79,10 @@ pub struct Fixture {
     pub dir: tempfile::TempDir,
     pub store: Arc<Store>,
     pub now: Arc<AtomicU64>,
+    /// Appends more blocks while routers read the store.
+    pub builder: std::sync::Mutex<ChainBuilder>,
+    /// Each signer's next sequence.
+    pub seqs: std::sync::Mutex<BTreeMap<PublicKey, u64>>,
 }
 
 pub fn build() -> Fixture {
@@ -147,6 +151,21 @@ pub fn build() -> Fixture {
             )),
         }],
     });
+    // A consumer leaves feedback about the tin.
+    stages.push(tracechain_workload::Stage {
+        title: "a consumer's feedback".into(),
+        steps: vec![tracechain_workload::Step {
+            signer: "consumer-1".into(),
+            label: "feedback".into(),
+            payload: tracechain_types::Payload::Consumer(
+                tracechain_types::ConsumerRecord::Feedback(Feedback {
+                    feedback_ref: "FB-1".into(),
+                    code: flow::featured_unit(),
+                    text: "the tin's lid was dented".into(),
+                }),
+            ),
+        }],
+    });
     // An outsider anchors a document about the tin: anyone may say something *about* a unit
     // (ADR 0044); that makes it no party to the unit's records (R-A5).
     stages.push(tracechain_workload::Stage {
@@ -190,8 +209,36 @@ pub fn build() -> Fixture {
     }
     Fixture {
         dir,
-        store: Arc::new(b.into_store()),
+        store: b.shared(),
         now: Arc::new(AtomicU64::new(NOW_MS + 60_000)),
+        builder: std::sync::Mutex::new(b),
+        seqs: std::sync::Mutex::new(seqs),
+    }
+}
+
+impl Fixture {
+    /// Sign `steps` and append them as the next block.
+    pub fn append(&self, steps: &[tracechain_workload::Step]) {
+        let mut b = self.builder.lock().unwrap();
+        let mut seqs = self.seqs.lock().unwrap();
+        let tip = b.store().tip().unwrap();
+        let txs = steps
+            .iter()
+            .map(|s| {
+                let k = key(&s.signer);
+                let seq = seqs.entry(k.public()).or_default();
+                let tx = TxBody {
+                    signer: k.public(),
+                    sequence: *seq,
+                    expiry_height: tip.height + 100,
+                    payload: s.payload.clone(),
+                }
+                .sign(&chain(), &k);
+                *seq += 1;
+                tx
+            })
+            .collect();
+        b.append(txs, tip.timestamp_ms + 1000).unwrap();
     }
 }
 
