@@ -38,6 +38,7 @@ pub use auth::{ReplayCache, Role, SignedRead};
 pub use handlers::not_found;
 pub use problem::Problem;
 use proof::{FactProof, ProofBase};
+use resolver::OtherPrimaryKeys;
 
 /// Default validity window of a signed read (either side of the node's clock).
 pub const DEFAULT_READ_AUTH_WINDOW_MS: u64 = 30_000;
@@ -237,7 +238,7 @@ impl ReadApi {
     ),
     paths(handlers::document_check, resolver::resolve_item, resolver::resolve_batch),
     components(schemas(problem::ProblemBody)),
-    modifiers(&SignedReads)
+    modifiers(&SignedReads, &OtherPrimaryKeys)
 )]
 struct ApiDoc;
 

@@ -27,6 +27,58 @@ pub const PRIMARY_KEYS: [&str; 14] = [
     "8018",
 ];
 
+/// Document the resolver's paths under the primary keys other than 01: each is a valid
+/// Digital Link the resolver answers (404 `E_NO_LINKS`: it links trace units only) or refuses
+/// (400 `E_BAD_DIGITAL_LINK`).
+pub(crate) struct OtherPrimaryKeys;
+
+impl utoipa::Modify for OtherPrimaryKeys {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::{
+            HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem,
+        };
+        use utoipa::openapi::{ObjectBuilder, Required, ResponseBuilder, Type};
+        for ai in PRIMARY_KEYS.iter().filter(|k| **k != "01") {
+            let operation = OperationBuilder::new()
+                .tag("resolver")
+                .summary(Some(format!("The Digital Link of primary key ({ai})")))
+                .parameter(
+                    ParameterBuilder::new()
+                        .name("key")
+                        .parameter_in(ParameterIn::Path)
+                        .required(Required::True)
+                        .description(Some(format!(
+                            "the value of AI ({ai}), then any key qualifiers and data attributes"
+                        )))
+                        .schema(Some(ObjectBuilder::new().schema_type(Type::String))),
+                )
+                .response(
+                    "204",
+                    ResponseBuilder::new().description("OPTIONS: the methods allowed"),
+                )
+                .response(
+                    "400",
+                    ResponseBuilder::new()
+                        .description("not a GS1 Digital Link (E_BAD_DIGITAL_LINK)"),
+                )
+                .response(
+                    "404",
+                    ResponseBuilder::new().description(
+                        "a valid link, but this resolver links trace units only (E_NO_LINKS)",
+                    ),
+                )
+                .build();
+            doc.paths.paths.insert(
+                format!("/{ai}/{{key}}"),
+                PathItem::from_http_methods(
+                    [HttpMethod::Get, HttpMethod::Head, HttpMethod::Options],
+                    operation,
+                ),
+            );
+        }
+    }
+}
+
 /// The link types the resolver offers for a trace unit, with where each leads.
 pub const LINK_TYPES: [(&str, &str); 5] = [
     ("gs1:pip", "/v1/story/{code}"),
@@ -100,7 +152,7 @@ pub(crate) async fn description(headers: HeaderMap) -> Response {
 /// The resolver at an item's Digital Link (documentation only: the route serves every
 /// primary key's paths).
 #[utoipa::path(
-    get,
+    method(get, head, options),
     path = "/01/{gtin}/21/{serial}",
     tag = "resolver",
     summary = "A consumer's scan: the public story, a linkset, or a redirect by linkType",
@@ -111,6 +163,7 @@ pub(crate) async fn description(headers: HeaderMap) -> Response {
     ),
     responses(
         (status = 200, description = "the public story (or the linkset)", body = serde_json::Value),
+        (status = 204, description = "OPTIONS: the methods allowed, with CORS headers"),
         (status = 307, description = "to the link of the requested type"),
         (status = 400, description = "not a GS1 Digital Link", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "no such unit or link type", body = crate::problem::ProblemBody, content_type = "application/problem+json")
@@ -121,7 +174,7 @@ pub(crate) async fn resolve_item() {}
 
 /// The resolver at a batch's Digital Link (documentation only).
 #[utoipa::path(
-    get,
+    method(get, head, options),
     path = "/01/{gtin}/10/{batch}",
     tag = "resolver",
     summary = "A batch's Digital Link: the public story, a linkset, or a redirect by linkType",
@@ -132,6 +185,7 @@ pub(crate) async fn resolve_item() {}
     ),
     responses(
         (status = 200, description = "the public story (or the linkset)", body = serde_json::Value),
+        (status = 204, description = "OPTIONS: the methods allowed, with CORS headers"),
         (status = 307, description = "to the link of the requested type"),
         (status = 400, description = "not a GS1 Digital Link", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "no such unit or link type", body = crate::problem::ProblemBody, content_type = "application/problem+json")
