@@ -98,6 +98,13 @@ pub struct ApiConfig {
     pub max_event_stream_ms: u64,
     /// How many blocks back an event stream may start.
     pub max_event_replay_blocks: u64,
+    /// Signed reads per second by one participant key (on top of `rate_per_client`); above
+    /// it 429.
+    pub read_rate_per_key: u32,
+    /// Signed reads one key may make at once (bucket size).
+    pub read_burst_per_key: u32,
+    /// Reader keys whose rate is tracked (the least recently seen are forgotten).
+    pub max_tracked_keys: usize,
 }
 
 impl ApiConfig {
@@ -112,6 +119,9 @@ impl ApiConfig {
             events_poll_ms: self.events_poll_ms,
             max_event_stream_ms: self.max_event_stream_ms,
             max_event_replay_blocks: self.max_event_replay_blocks,
+            read_rate_per_key: self.read_rate_per_key,
+            read_burst_per_key: self.read_burst_per_key,
+            max_tracked_keys: self.max_tracked_keys,
         }
     }
 }
@@ -138,6 +148,9 @@ impl Default for ApiConfig {
             events_poll_ms: tracechain_api::DEFAULT_EVENTS_POLL_MS,
             max_event_stream_ms: tracechain_api::DEFAULT_MAX_EVENT_STREAM_MS,
             max_event_replay_blocks: tracechain_api::DEFAULT_MAX_EVENT_REPLAY_BLOCKS,
+            read_rate_per_key: tracechain_api::DEFAULT_READ_RATE_PER_KEY,
+            read_burst_per_key: tracechain_api::DEFAULT_READ_BURST_PER_KEY,
+            max_tracked_keys: tracechain_api::DEFAULT_MAX_TRACKED_KEYS,
         }
     }
 }

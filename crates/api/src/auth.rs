@@ -343,6 +343,27 @@ mod tests {
     }
 
     #[test]
+    fn a_key_reads_at_its_rate_and_others_are_not_slowed() {
+        let r = KeyRates::new(2, 3, 2);
+        let (a, b, c) = (
+            SecretKey::from_seed([1; 32]).public(),
+            SecretKey::from_seed([2; 32]).public(),
+            SecretKey::from_seed([3; 32]).public(),
+        );
+        for _ in 0..3 {
+            assert!(r.take(&a, 1_000).is_ok());
+        }
+        assert_eq!(r.take(&a, 1_000).unwrap_err().code, "E_RATE_LIMITED");
+        assert!(r.take(&b, 1_000).is_ok(), "another key has its own bucket");
+        // Half a second refills one token at 2 per second.
+        assert!(r.take(&a, 1_500).is_ok());
+        assert!(r.take(&a, 1_500).is_err());
+        // A third key when two are tracked: a bucket is forgotten, the new key is served.
+        assert!(r.take(&c, 1_500).is_ok());
+        assert!(r.buckets.lock().unwrap().len() <= 2);
+    }
+
+    #[test]
     fn the_cache_forgets_expired_signatures_and_is_bounded() {
         let r = ReplayCache::new(2);
         let k = SecretKey::from_seed([3; 32]);
@@ -355,5 +376,58 @@ mod tests {
         let d = signed(&k, "/d", 6_001, b"");
         assert!(auth(&r, 6_001, "/d", &d, b"").is_ok());
         assert_eq!(r.len(), 1);
+    }
+}
+
+/// Signed reads per key: a token bucket per reader key (`api.read_rate_per_key` per second,
+/// `api.read_burst_per_key` at once), over the node's per-address limit, so one participant
+/// cannot take a node's reads from many addresses. At most `max_keys` buckets are kept: full
+/// ones are forgotten first (they lose nothing), then the least recently seen.
+#[derive(Debug)]
+pub struct KeyRates {
+    rate: f64,
+    burst: f64,
+    max_keys: usize,
+    buckets: Mutex<HashMap<PublicKey, (f64, u64)>>,
+}
+
+impl KeyRates {
+    /// Buckets of `burst` tokens refilled at `rate` per second.
+    pub fn new(rate: u32, burst: u32, max_keys: usize) -> KeyRates {
+        KeyRates {
+            rate: f64::from(rate),
+            burst: f64::from(burst),
+            max_keys,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Take one token of `key`'s bucket at `now_ms`, or refuse with 429.
+    pub fn take(&self, key: &PublicKey, now_ms: u64) -> Result<(), Problem> {
+        let mut b = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        if b.len() >= self.max_keys && !b.contains_key(key) {
+            let full_ms = (self.burst / self.rate * 1000.0) as u64;
+            b.retain(|_, (_, t)| now_ms.saturating_sub(*t) < full_ms);
+            if b.len() >= self.max_keys {
+                if let Some(oldest) = b.iter().min_by_key(|(_, (_, t))| *t).map(|(k, _)| *k) {
+                    b.remove(&oldest);
+                }
+            }
+        }
+        let (tokens, last) = b.entry(*key).or_insert((self.burst, now_ms));
+        let elapsed = now_ms.saturating_sub(*last) as f64 / 1000.0;
+        *tokens = (*tokens + elapsed * self.rate).min(self.burst);
+        *last = (*last).max(now_ms);
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "E_RATE_LIMITED",
+                "Too many requests",
+                format!("over {} signed reads per second by this key", self.rate),
+            ))
+        }
     }
 }

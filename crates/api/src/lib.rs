@@ -56,6 +56,12 @@ pub const DEFAULT_EVENTS_POLL_MS: u64 = 200;
 pub const DEFAULT_MAX_EVENT_STREAM_MS: u64 = 3_600_000;
 /// Default most blocks an event stream may start back.
 pub const DEFAULT_MAX_EVENT_REPLAY_BLOCKS: u64 = 100_000;
+/// Default signed reads per second by one key.
+pub const DEFAULT_READ_RATE_PER_KEY: u32 = 200;
+/// Default signed reads one key may make at once.
+pub const DEFAULT_READ_BURST_PER_KEY: u32 = 400;
+/// Default reader keys whose rate is tracked.
+pub const DEFAULT_MAX_TRACKED_KEYS: usize = 10_000;
 /// Header stamping each answer with the height it was read at.
 pub const HEIGHT_HEADER: &str = "tracechain-height";
 
@@ -78,6 +84,12 @@ pub struct ReadConfig {
     pub max_event_stream_ms: u64,
     /// How many blocks back a stream may start (`from`, `Last-Event-ID`).
     pub max_event_replay_blocks: u64,
+    /// Signed reads per second by one key (token refill).
+    pub read_rate_per_key: u32,
+    /// Signed reads one key may make at once (bucket size).
+    pub read_burst_per_key: u32,
+    /// Reader keys whose rate is tracked at once.
+    pub max_tracked_keys: usize,
 }
 
 impl Default for ReadConfig {
@@ -91,6 +103,9 @@ impl Default for ReadConfig {
             events_poll_ms: DEFAULT_EVENTS_POLL_MS,
             max_event_stream_ms: DEFAULT_MAX_EVENT_STREAM_MS,
             max_event_replay_blocks: DEFAULT_MAX_EVENT_REPLAY_BLOCKS,
+            read_rate_per_key: DEFAULT_READ_RATE_PER_KEY,
+            read_burst_per_key: DEFAULT_READ_BURST_PER_KEY,
+            max_tracked_keys: DEFAULT_MAX_TRACKED_KEYS,
         }
     }
 }
@@ -125,6 +140,12 @@ impl ReadConfig {
         if self.max_event_replay_blocks == 0 {
             return Err("api.max_event_replay_blocks must be positive".into());
         }
+        if self.read_rate_per_key == 0 || self.read_burst_per_key == 0 {
+            return Err("api.read_rate_per_key and api.read_burst_per_key must be positive".into());
+        }
+        if !(1..=10_000_000).contains(&self.max_tracked_keys) {
+            return Err("api.max_tracked_keys must be 1..=10000000".into());
+        }
         Ok(())
     }
 }
@@ -148,6 +169,7 @@ pub struct ReadApi {
     chain_id: ChainId,
     cfg: ReadConfig,
     replay: ReplayCache,
+    key_rates: auth::KeyRates,
     clock: Clock,
     streams: Arc<tokio::sync::Semaphore>,
     public_streams: Arc<tokio::sync::Semaphore>,
@@ -169,6 +191,11 @@ impl ReadApi {
             store,
             chain_id,
             replay: ReplayCache::new(cfg.replay_cache_entries),
+            key_rates: auth::KeyRates::new(
+                cfg.read_rate_per_key,
+                cfg.read_burst_per_key,
+                cfg.max_tracked_keys,
+            ),
             streams: Arc::new(tokio::sync::Semaphore::new(cfg.max_event_streams)),
             // Unsigned streams share half of the places, so anonymous clients cannot take
             // every one from signed readers.
@@ -220,6 +247,8 @@ impl ReadApi {
         if let Some(r) = &read {
             if role != Role::Public || tracechain_contracts::registry::load(snap, &r.key).is_some()
             {
+                // A registered key pays its own rate, whatever addresses it reads from.
+                self.key_rates.take(&r.key, now)?;
                 self.replay.remember(r, now)?;
             }
         }

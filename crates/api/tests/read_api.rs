@@ -1479,3 +1479,55 @@ async fn the_event_stream_follows_new_blocks_live() {
         "the regulator sees its own"
     );
 }
+
+#[tokio::test]
+async fn a_key_reads_at_its_own_rate() {
+    let f = build();
+    let r = f.router_with(tracechain_api::ReadConfig {
+        read_rate_per_key: 1,
+        read_burst_per_key: 2,
+        ..Default::default()
+    });
+    let reg = key("customs-regulator");
+    let target = format!("/v1/trace/{}", featured());
+    let mut ts = NOW_MS + 60_000;
+    for _ in 0..2 {
+        ts += 1;
+        assert_eq!(
+            send(&r, request("GET", &target, vec![], Some(&reg), ts))
+                .await
+                .status,
+            200
+        );
+    }
+    ts += 1;
+    let a = send(&r, request("GET", &target, vec![], Some(&reg), ts)).await;
+    assert_eq!(a.status, 429);
+    assert_eq!(a.json()["code"], "E_RATE_LIMITED");
+    // Another key, and the public, are not slowed by it.
+    ts += 1;
+    let other = send(
+        &r,
+        request("GET", &target, vec![], Some(&key("tax-regulator")), ts),
+    )
+    .await;
+    assert_eq!(other.status, 200);
+    assert_eq!(
+        send(
+            &r,
+            request("GET", &format!("/v1/story/{}", featured()), vec![], None, 0)
+        )
+        .await
+        .status,
+        200
+    );
+    // A second later (the node's clock), the key has a token again.
+    f.now.fetch_add(1_000, std::sync::atomic::Ordering::SeqCst);
+    ts += 1_000;
+    assert_eq!(
+        send(&r, request("GET", &target, vec![], Some(&reg), ts))
+            .await
+            .status,
+        200
+    );
+}
