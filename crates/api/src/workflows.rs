@@ -347,37 +347,57 @@ fn status_name(s: ApprovalStatus) -> &'static str {
     }
 }
 
-/// `GET /v1/filings/{enterprise}/{ref}` (R-B2).
-#[utoipa::path(
-    get,
-    path = "/v1/filings/{enterprise}/{reference}",
-    tag = "workflows",
-    summary = "A filing with each department's decision (R-B2)",
-    params(
-        ("enterprise" = String, Path, description = "the enterprise's key"),
-        ("reference" = String, Path, description = "the filing reference")
-    ),
-    security((), ("tracechain_key" = [], "tracechain_timestamp" = [], "tracechain_signature" = [])),
-    responses(
-        (status = 200, description = "the answer, stamped with `read_at`", body = serde_json::Value),
-        (status = 400, description = "a malformed request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 401, description = "a signed read refused: malformed, stale, replayed, bad signature", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 403, description = "not for this reader's role (R-A5)", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 404, description = "not found", body = crate::problem::ProblemBody, content_type = "application/problem+json")
-    )
-)]
-pub(crate) async fn filing(
-    State(api): Api,
-    p: Result<Path<(String, String)>, PathRejection>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    let (ent, r) = match params(p) {
-        Ok(v) => v,
-        Err(p) => return p.into_response(),
+/// An endpoint about one party's item, `GET {path}` with `{party}/{reference}`: the path is
+/// parsed (a bad key is a 400) and the OpenAPI entry written with the answers every such
+/// endpoint may give; `$body` decides who may read it.
+macro_rules! keyed_endpoint {
+    (
+        $path:literal, $summary:literal, $party:literal, $party_doc:literal, $ref_doc:literal,
+        $name:ident, |$ctx:ident, $key:ident, $reference:ident| $body:block
+    ) => {
+        #[utoipa::path(
+            get,
+            path = $path,
+            tag = "workflows",
+            summary = $summary,
+            params(
+                ($party = String, Path, description = $party_doc),
+                ("reference" = String, Path, description = $ref_doc)
+            ),
+            security((), ("tracechain_key" = [], "tracechain_timestamp" = [], "tracechain_signature" = [])),
+            responses(
+                (status = 200, description = "the answer, stamped with `read_at`", body = serde_json::Value),
+                (status = 400, description = "a malformed request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+                (status = 401, description = "a signed read refused: malformed, stale, replayed, bad signature", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+                (status = 403, description = "not for this reader's role (R-A5)", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+                (status = 404, description = "not found", body = crate::problem::ProblemBody, content_type = "application/problem+json")
+            )
+        )]
+        pub(crate) async fn $name(
+            State(api): Api,
+            p: Result<Path<(String, String)>, PathRejection>,
+            method: Method,
+            uri: Uri,
+            headers: HeaderMap,
+        ) -> Response {
+            let ($key, $reference) = match params(p) {
+                Ok(v) => v,
+                Err(p) => return p.into_response(),
+            };
+            answer(api, method, uri, headers, Bytes::new(), move |$ctx| $body).await
+        }
     };
-    answer(api, method, uri, headers, Bytes::new(), move |ctx| {
+}
+
+// `GET /v1/filings/{enterprise}/{ref}` (R-B2).
+keyed_endpoint!(
+    "/v1/filings/{enterprise}/{reference}",
+    "A filing with each department's decision (R-B2)",
+    "enterprise",
+    "the enterprise's key",
+    "the filing reference",
+    filing,
+    |ctx, ent, r| {
         regulator_or(ctx, &ent, "a filing")?;
         let f = cbeac::filing_status(&ctx.snap, &ent, &r).ok_or_else(|| {
             Problem::not_found("E_UNKNOWN_FILING", "no such filing of this enterprise")
@@ -391,41 +411,18 @@ pub(crate) async fn filing(
         v["record_id"] = json!(f.tx_id.to_hex());
         v["valid_until_ms"] = json!(f.valid_until_ms);
         Ok(v)
-    })
-    .await
-}
+    }
+);
 
-/// `GET /v1/declarations/{enterprise}/{ref}` (R-B3).
-#[utoipa::path(
-    get,
-    path = "/v1/declarations/{enterprise}/{reference}",
-    tag = "workflows",
-    summary = "An export declaration with each department's decision (R-B3)",
-    params(
-        ("enterprise" = String, Path, description = "the enterprise's key"),
-        ("reference" = String, Path, description = "the declaration reference")
-    ),
-    security((), ("tracechain_key" = [], "tracechain_timestamp" = [], "tracechain_signature" = [])),
-    responses(
-        (status = 200, description = "the answer, stamped with `read_at`", body = serde_json::Value),
-        (status = 400, description = "a malformed request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 401, description = "a signed read refused: malformed, stale, replayed, bad signature", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 403, description = "not for this reader's role (R-A5)", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 404, description = "not found", body = crate::problem::ProblemBody, content_type = "application/problem+json")
-    )
-)]
-pub(crate) async fn declaration(
-    State(api): Api,
-    p: Result<Path<(String, String)>, PathRejection>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    let (ent, r) = match params(p) {
-        Ok(v) => v,
-        Err(p) => return p.into_response(),
-    };
-    answer(api, method, uri, headers, Bytes::new(), move |ctx| {
+// `GET /v1/declarations/{enterprise}/{ref}` (R-B3).
+keyed_endpoint!(
+    "/v1/declarations/{enterprise}/{reference}",
+    "An export declaration with each department's decision (R-B3)",
+    "enterprise",
+    "the enterprise's key",
+    "the declaration reference",
+    declaration,
+    |ctx, ent, r| {
         regulator_or(ctx, &ent, "an export declaration")?;
         let d = cbeac::declaration_status(&ctx.snap, &ent, &r).ok_or_else(|| {
             Problem::not_found(
@@ -451,42 +448,19 @@ pub(crate) async fn declaration(
         v["height"] = json!(d.height);
         v["record_id"] = json!(d.tx_id.to_hex());
         Ok(v)
-    })
-    .await
-}
+    }
+);
 
-/// `GET /v1/orders/{owner}/{ref}/closed-loop` (R-Q2): order, payment, logistics and
-/// declaration agree, or why not.
-#[utoipa::path(
-    get,
-    path = "/v1/orders/{owner}/{reference}/closed-loop",
-    tag = "workflows",
-    summary = "The closed-loop status of an order (R-Q2)",
-    params(
-        ("owner" = String, Path, description = "the key that recorded the order"),
-        ("reference" = String, Path, description = "the order reference")
-    ),
-    security((), ("tracechain_key" = [], "tracechain_timestamp" = [], "tracechain_signature" = [])),
-    responses(
-        (status = 200, description = "the answer, stamped with `read_at`", body = serde_json::Value),
-        (status = 400, description = "a malformed request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 401, description = "a signed read refused: malformed, stale, replayed, bad signature", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 403, description = "not for this reader's role (R-A5)", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 404, description = "not found", body = crate::problem::ProblemBody, content_type = "application/problem+json")
-    )
-)]
-pub(crate) async fn closed_loop_status(
-    State(api): Api,
-    p: Result<Path<(String, String)>, PathRejection>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    let (owner, r) = match params(p) {
-        Ok(v) => v,
-        Err(p) => return p.into_response(),
-    };
-    answer(api, method, uri, headers, Bytes::new(), move |ctx| {
+// `GET /v1/orders/{owner}/{ref}/closed-loop` (R-Q2): order, payment, logistics and
+// declaration agree, or why not.
+keyed_endpoint!(
+    "/v1/orders/{owner}/{reference}/closed-loop",
+    "The closed-loop status of an order (R-Q2)",
+    "owner",
+    "the key that recorded the order",
+    "the order reference",
+    closed_loop_status,
+    |ctx, owner, r| {
         regulator_or(ctx, &owner, "an order's closed-loop status")?;
         let params: ChainParams = ctx
             .snap
@@ -506,43 +480,25 @@ pub(crate) async fn closed_loop_status(
             "declarations": s.declaration_txs.iter().map(|h| h.to_hex()).collect::<Vec<_>>(),
             "truncated": s.truncated,
         }))
-    })
-    .await
-}
+    }
+);
 
-/// `GET /v1/feedback/{author}/{ref}` (R-S7): its author, regulators and the unit's providers.
-#[utoipa::path(
-    get,
-    path = "/v1/feedback/{author}/{reference}",
-    tag = "workflows",
-    summary = "Feedback and its answers (R-S7)",
-    params(
-        ("author" = String, Path, description = "the author's key"),
-        ("reference" = String, Path, description = "the feedback reference")
-    ),
-    security((), ("tracechain_key" = [], "tracechain_timestamp" = [], "tracechain_signature" = [])),
-    responses(
-        (status = 200, description = "the answer, stamped with `read_at`", body = serde_json::Value),
-        (status = 400, description = "a malformed request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 401, description = "a signed read refused: malformed, stale, replayed, bad signature", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 403, description = "not for this reader's role (R-A5)", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 404, description = "not found", body = crate::problem::ProblemBody, content_type = "application/problem+json")
-    )
-)]
-pub(crate) async fn feedback_item(
-    State(api): Api,
-    p: Result<Path<(String, String)>, PathRejection>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    let (author, r) = match params(p) {
-        Ok(v) => v,
-        Err(p) => return p.into_response(),
-    };
-    answer(api, method, uri, headers, Bytes::new(), move |ctx| {
+// `GET /v1/feedback/{author}/{ref}` (R-S7): its author, regulators and the unit's providers.
+keyed_endpoint!(
+    "/v1/feedback/{author}/{reference}",
+    "Feedback and its answers (R-S7)",
+    "author",
+    "the author's key",
+    "the feedback reference",
+    feedback_item,
+    |ctx, author, r| {
         // Whether it exists is told only to those who may read it: 404 either way.
-        let none = || Problem::not_found("E_UNKNOWN_FEEDBACK", "no such feedback, or not yours to read");
+        let none = || {
+            Problem::not_found(
+                "E_UNKNOWN_FEEDBACK",
+                "no such feedback, or not yours to read",
+            )
+        };
         let f = feedback::load(&ctx.snap, &author, &r).ok_or_else(none)?;
         // Its author, regulators, the platform operator and the unit's trace-service
         // providers (its or its batch's registrant or providers), as the contract decides
@@ -559,14 +515,17 @@ pub(crate) async fn feedback_item(
                 || tracechain_contracts::trace_codes::NormalisedCode::new("code", &f.code)
                     .ok()
                     .is_some_and(|n| {
-                        tracechain_contracts::query::self_and_batch(&ctx.snap, &n).iter().any(|c| {
-                            ctx.snap.get(&state_keys::unit_provider(c, &k)).is_some()
-                                || tracechain_contracts::trace::load(&ctx.snap, c)
-                                    .is_some_and(|u| u.registrant == k)
-                        })
+                        tracechain_contracts::query::self_and_batch(&ctx.snap, &n)
+                            .iter()
+                            .any(|c| {
+                                ctx.snap.get(&state_keys::unit_provider(c, &k)).is_some()
+                                    || tracechain_contracts::trace::load(&ctx.snap, c)
+                                        .is_some_and(|u| u.registrant == k)
+                            })
                     })
         });
-        let allowed = matches!(ctx.role, Role::Regulator(_)) || ctx.reader == Some(author) || provider;
+        let allowed =
+            matches!(ctx.role, Role::Regulator(_)) || ctx.reader == Some(author) || provider;
         if !allowed {
             return Err(none());
         }
@@ -578,9 +537,8 @@ pub(crate) async fn feedback_item(
             "height": f.height,
             "answers": f.answers.iter().map(|a| json!({"provider": a.provider.to_hex(), "text": a.text, "height": a.height})).collect::<Vec<_>>(),
         }))
-    })
-    .await
-}
+    }
+);
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct QueueQuery {

@@ -24,8 +24,8 @@ use std::path::{Path, PathBuf};
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use rocksdb::{
-    BlockBasedOptions, ColumnFamilyDescriptor, DBCompressionType, IteratorMode, Options,
-    WriteBatch, WriteOptions, DB,
+    BlockBasedOptions, ColumnFamilyDescriptor, DBCompressionType, Direction, IteratorMode, Options,
+    ReadOptions, WriteBatch, WriteOptions, DB,
 };
 use tracechain_consensus::{LastCommitted, PersistedState, VoteRecord};
 use tracechain_contracts::{StateView, WriteSet};
@@ -791,7 +791,54 @@ impl Store {
         after: Option<&[u8]>,
         limit: usize,
     ) -> Result<Entries, StorageError> {
-        self.snapshot().state_scan(prefix, after, limit)
+        self.scan_state(None, prefix, after, limit)
+    }
+
+    /// The one state scan, of the latest state or of a snapshot (no snapshot is taken for the
+    /// contracts' reads while executing: they are on the commit path).
+    fn scan_state(
+        &self,
+        snap: Option<&rocksdb::Snapshot<'_>>,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Entries, StorageError> {
+        let mut out = Vec::new();
+        if limit == 0 {
+            return Ok(out);
+        }
+        let mut ro = ReadOptions::default();
+        if let Some(snap) = snap {
+            ro.set_snapshot(snap);
+        }
+        ro.set_iterate_lower_bound(prefix.to_vec());
+        if let Some(end) = prefix_end_opt(prefix) {
+            ro.set_iterate_upper_bound(end);
+        }
+        let start: Vec<u8> = match after {
+            Some(a) if a >= prefix => {
+                let mut s = a.to_vec();
+                s.push(0);
+                s
+            }
+            _ => prefix.to_vec(),
+        };
+        let it = self.db.iterator_cf_opt(
+            self.cf(cf::STATE),
+            ro,
+            IteratorMode::From(&start, Direction::Forward),
+        );
+        for item in it {
+            let (k, v) = item.map_err(|e| self.rocks(e))?;
+            if !k.starts_with(prefix) {
+                break;
+            }
+            out.push((k.into_vec(), v.into_vec()));
+            if out.len() == limit {
+                break;
+            }
+        }
+        Ok(out)
     }
 
     /// A stored node of the authenticated map.

@@ -14,8 +14,8 @@ use tracechain_types::{
 };
 
 use super::{
-    cf, height_key, hex_short, meta_key, node_key_bytes, prefix_end_opt, Entries, StorageError,
-    Store, Tip, TxLocation, BLOCK_TX_ENTRY, MAX_META_BYTES,
+    cf, height_key, hex_short, meta_key, node_key_bytes, Entries, StorageError, Store, Tip,
+    TxLocation, BLOCK_TX_ENTRY, MAX_META_BYTES,
 };
 
 /// One transaction of a stored block: its Merkle leaf, and the offset and length of its bytes
@@ -210,40 +210,8 @@ impl Snapshot<'_> {
         after: Option<&[u8]>,
         limit: usize,
     ) -> Result<Entries, StorageError> {
-        let mut out = Vec::new();
-        if limit == 0 {
-            return Ok(out);
-        }
-        let mut ro = ReadOptions::default();
-        ro.set_snapshot(&self.snap);
-        ro.set_iterate_lower_bound(prefix.to_vec());
-        if let Some(end) = prefix_end_opt(prefix) {
-            ro.set_iterate_upper_bound(end);
-        }
-        let start: Vec<u8> = match after {
-            Some(a) if a >= prefix => {
-                let mut s = a.to_vec();
-                s.push(0);
-                s
-            }
-            _ => prefix.to_vec(),
-        };
-        let it = self.store.db.iterator_cf_opt(
-            self.store.cf(cf::STATE),
-            ro,
-            IteratorMode::From(&start, Direction::Forward),
-        );
-        for item in it {
-            let (k, v) = item.map_err(|e| self.store.rocks(e))?;
-            if !k.starts_with(prefix) {
-                break;
-            }
-            out.push((k.into_vec(), v.into_vec()));
-            if out.len() == limit {
-                break;
-            }
-        }
-        Ok(out)
+        self.store
+            .scan_state(Some(&self.snap), prefix, after, limit)
     }
 
     /// A stored node of the authenticated map.

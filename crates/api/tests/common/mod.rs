@@ -88,7 +88,7 @@ pub struct Fixture {
 pub fn build() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let g = genesis();
-    let mut b = ChainBuilder::open(
+    let b = ChainBuilder::open(
         dir.path(),
         &g,
         (0..4).map(|i| key(&format!("validator-{i}"))).collect(),
@@ -184,11 +184,36 @@ pub fn build() -> Fixture {
             ),
         }],
     });
-    let mut seqs: BTreeMap<PublicKey, u64> = BTreeMap::new();
-    for (i, st) in stages.iter().enumerate() {
-        let height = i as u64 + 1;
-        let txs = st
-            .steps
+    let f = Fixture {
+        dir,
+        store: b.shared(),
+        now: Arc::new(AtomicU64::new(NOW_MS + 60_000)),
+        builder: std::sync::Mutex::new(b),
+        seqs: std::sync::Mutex::new(BTreeMap::new()),
+    };
+    for st in &stages {
+        f.try_append(&st.steps)
+            .unwrap_or_else(|e| panic!("stage {}: {e}", st.title));
+    }
+    f
+}
+
+impl Fixture {
+    /// Sign `steps` and append them as the next block (at `NOW_MS` + 1 s per height, the
+    /// times the flow's records are written for).
+    pub fn append(&self, steps: &[tracechain_workload::Step]) {
+        self.try_append(steps).unwrap();
+    }
+
+    /// [`Fixture::append`], saying why a block was refused.
+    pub fn try_append(
+        &self,
+        steps: &[tracechain_workload::Step],
+    ) -> Result<(), tracechain_storage::BuildError> {
+        let mut b = self.builder.lock().unwrap();
+        let mut seqs = self.seqs.lock().unwrap();
+        let height = b.store().tip()?.height + 1;
+        let txs = steps
             .iter()
             .map(|s| {
                 let k = key(&s.signer);
@@ -204,41 +229,7 @@ pub fn build() -> Fixture {
                 tx
             })
             .collect();
-        b.append(txs, NOW_MS + height * 1000)
-            .unwrap_or_else(|e| panic!("stage {}: {e}", st.title));
-    }
-    Fixture {
-        dir,
-        store: b.shared(),
-        now: Arc::new(AtomicU64::new(NOW_MS + 60_000)),
-        builder: std::sync::Mutex::new(b),
-        seqs: std::sync::Mutex::new(seqs),
-    }
-}
-
-impl Fixture {
-    /// Sign `steps` and append them as the next block.
-    pub fn append(&self, steps: &[tracechain_workload::Step]) {
-        let mut b = self.builder.lock().unwrap();
-        let mut seqs = self.seqs.lock().unwrap();
-        let tip = b.store().tip().unwrap();
-        let txs = steps
-            .iter()
-            .map(|s| {
-                let k = key(&s.signer);
-                let seq = seqs.entry(k.public()).or_default();
-                let tx = TxBody {
-                    signer: k.public(),
-                    sequence: *seq,
-                    expiry_height: tip.height + 100,
-                    payload: s.payload.clone(),
-                }
-                .sign(&chain(), &k);
-                *seq += 1;
-                tx
-            })
-            .collect();
-        b.append(txs, tip.timestamp_ms + 1000).unwrap();
+        b.append(txs, NOW_MS + height * 1000).map(|_| ())
     }
 }
 
