@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use borsh::{BorshDeserialize, BorshSerialize};
+use tracechain_types::records::epcis::EpcisEventRecord;
 use tracechain_types::records::Agency;
 use tracechain_types::{
     CbeacRecord, ChainId, Hash, InfoBlockRecord, ListingDigest, Payload, PublicKey, ValidatorSet,
@@ -176,6 +177,48 @@ pub enum RecordSource {
         /// The item's position in it.
         index: u32,
     },
+    /// Event `index` of the EPCIS capture (ADR 0081) of transaction `capture_tx`.
+    EpcisCapture {
+        /// The capture's transaction.
+        capture_tx: Hash,
+        /// The event's position in it.
+        index: u32,
+    },
+}
+
+/// Item `i` of a transaction's payload that carries items (a bulk import's record, an EPCIS
+/// capture's event): its derived record id and the payload it is stored as; `None` when the
+/// payload carries no such item.
+pub fn carried_item(payload: &Payload, tx_id: &Hash, i: u32) -> Option<(Hash, Payload)> {
+    match payload {
+        Payload::ClosedLoop(tracechain_types::ClosedLoopRecord::BulkImport(b)) => {
+            let r = b.records.get(usize::try_from(i).ok()?)?;
+            Some((
+                crate::closed_loop::bulk_record_id(tx_id, i),
+                Payload::InfoBlock(r.clone()),
+            ))
+        }
+        Payload::Epcis(tracechain_types::EpcisRecord::EpcisCapture(c)) => {
+            let e = c.events.get(usize::try_from(i).ok()?)?;
+            Some((
+                crate::epcis_anchor::capture_record_id(tx_id, i),
+                Payload::Epcis(tracechain_types::EpcisRecord::EpcisEvent(e.clone())),
+            ))
+        }
+        _ => None,
+    }
+}
+
+impl RecordSource {
+    /// The transaction that carries the record, and the record's position in it when it is an
+    /// item (of a bulk import or an EPCIS capture); `tx_id` is the envelope's own id.
+    pub fn carrier(&self, tx_id: Hash) -> (Hash, Option<u32>) {
+        match *self {
+            RecordSource::Transaction => (tx_id, None),
+            RecordSource::BulkImport { bulk_tx, index } => (bulk_tx, Some(index)),
+            RecordSource::EpcisCapture { capture_tx, index } => (capture_tx, Some(index)),
+        }
+    }
 }
 
 impl RecordEnvelope {
@@ -199,6 +242,9 @@ impl RecordEnvelope {
 /// The Borsh tag of [`Payload::InfoBlock`] (its position in [`Payload`]), for encoding a bulk
 /// item as a payload without copying it (checked by a test).
 const INFO_BLOCK_TAG: u8 = 3;
+/// The Borsh tags of [`Payload::Epcis`] and of `EpcisRecord::EpcisEvent` in it, for encoding a
+/// capture's event as a payload without copying it (checked by a test).
+const EPCIS_EVENT_TAGS: [u8; 2] = [10, 0];
 
 /// A payload to store, borrowed: the transaction's own, or a bulk item encoded exactly as
 /// `Payload::InfoBlock(item)`.
@@ -206,6 +252,7 @@ const INFO_BLOCK_TAG: u8 = 3;
 enum PayloadRef<'p> {
     Whole(&'p Payload),
     InfoBlock(&'p InfoBlockRecord),
+    EpcisEvent(&'p EpcisEventRecord),
 }
 
 impl BorshSerialize for PayloadRef<'_> {
@@ -214,6 +261,10 @@ impl BorshSerialize for PayloadRef<'_> {
             PayloadRef::Whole(p) => p.serialize(w),
             PayloadRef::InfoBlock(r) => {
                 INFO_BLOCK_TAG.serialize(w)?;
+                r.serialize(w)
+            }
+            PayloadRef::EpcisEvent(r) => {
+                w.write_all(&EPCIS_EVENT_TAGS)?;
                 r.serialize(w)
             }
         }
@@ -413,6 +464,24 @@ impl TxEnv<'_> {
         );
     }
 
+    /// Store event `index` of the EPCIS capture `capture_tx` under `rec/{tx id}` (the event's
+    /// derived id, set by the caller in [`TxEnv::tx_id`]), as it is in the capture, and index it.
+    pub(crate) fn store_capture_item(
+        &mut self,
+        item: &EpcisEventRecord,
+        capture_tx: Hash,
+        index: u32,
+        tag: IndexTag,
+        codes: &[NormalisedCode],
+    ) {
+        self.store(
+            PayloadRef::EpcisEvent(item),
+            RecordSource::EpcisCapture { capture_tx, index },
+            tag,
+            codes,
+        );
+    }
+
     fn store(
         &mut self,
         payload: PayloadRef<'_>,
@@ -468,6 +537,28 @@ impl TxEnv<'_> {
 mod tests {
     use super::*;
     use tracechain_types::records::{DeliveryExceptionRecord, TraceCode};
+
+    /// A capture's event encoded in place is the owned `Payload::Epcis(EpcisEvent(item))`.
+    #[test]
+    fn epcis_event_tags_are_the_borsh_tags_of_the_family_and_kind() {
+        let item = EpcisEventRecord {
+            event_hash: tracechain_types::Hash::digest(b"eventType=ObjectEvent"),
+            event_type: tracechain_types::records::epcis::EpcisEventType::ObjectEvent,
+            event_time_ms: 1,
+            biz_step: Some("https://ref.gs1.org/cbv/BizStep-shipping".into()),
+            trace_codes: vec![],
+            prehash: "eventType=ObjectEvent".into(),
+            error_declaration: None,
+        };
+        let owned = tracechain_types::encode(&Payload::Epcis(
+            tracechain_types::EpcisRecord::EpcisEvent(item.clone()),
+        ));
+        assert_eq!(owned[..2], EPCIS_EVENT_TAGS);
+        assert_eq!(
+            borsh::to_vec(&PayloadRef::EpcisEvent(&item)).ok(),
+            Some(owned)
+        );
+    }
 
     /// A bulk item encoded in place is the owned `Payload::InfoBlock(item)`, byte for byte.
     #[test]

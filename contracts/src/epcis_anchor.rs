@@ -20,8 +20,8 @@
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use tracechain_types::records::epcis::{
-    EpcisEventRecord, MAX_EPCIS_BIZ_STEP_BYTES, MAX_EPCIS_PREHASH_BYTES, MAX_EPCIS_REASON_BYTES,
-    MAX_EPCIS_TRACE_CODES,
+    EpcisCapture, EpcisEventRecord, MAX_EPCIS_BIZ_STEP_BYTES, MAX_EPCIS_CAPTURE_EVENTS,
+    MAX_EPCIS_PREHASH_BYTES, MAX_EPCIS_REASON_BYTES, MAX_EPCIS_TRACE_CODES,
 };
 use tracechain_types::{Hash, PublicKey};
 
@@ -159,9 +159,66 @@ fn check_fields(r: &EpcisEventRecord, latest_ms: i64) -> Result<(), ContractErro
     c.finish(Rule::RX1)
 }
 
+/// Domain of the derived record ids of a capture's events.
+pub const CAPTURE_RECORD_DOMAIN: &[u8] = b"tracechain/epcis-capture-record/v1";
+
+/// The derived record id of event `i` of an EPCIS capture.
+pub fn capture_record_id(tx_id: &Hash, i: u32) -> Hash {
+    Hash::tagged(CAPTURE_RECORD_DOMAIN, &[&tx_id.0, &i.to_be_bytes()])
+}
+
+/// Execute `EpcisRecord::EpcisCapture` (ADR 0081): 1..=[`MAX_EPCIS_CAPTURE_EVENTS`] events,
+/// each executed as an [`anchor`] of its own under its derived id ([`capture_record_id`]), in
+/// document order, so a later event sees the earlier ones (an event captured twice in one
+/// capture is a duplicate; an error declaration may retract an event captured before it).
+/// All or nothing: the first refused event refuses the capture, its problems named
+/// `events[i].field`.
+pub(crate) fn capture(env: &mut TxEnv<'_>, r: &EpcisCapture) -> Result<(), ContractError> {
+    if r.events.len() > MAX_EPCIS_CAPTURE_EVENTS {
+        return Err(ContractError::one(
+            Rule::RX1,
+            ErrorCode::LimitExceeded,
+            "events",
+            Problem::TooLong {
+                max: MAX_EPCIS_CAPTURE_EVENTS,
+            },
+        ));
+    }
+    let mut c = FieldChecker::new();
+    c.list("events", &r.events, 1, MAX_EPCIS_CAPTURE_EVENTS);
+    c.finish(Rule::RX1)?;
+    let capture_tx = env.tx_id;
+    let mut result = Ok(());
+    for (i, event) in r.events.iter().enumerate() {
+        let index = u32::try_from(i).unwrap_or(u32::MAX);
+        env.tx_id = capture_record_id(&capture_tx, index);
+        if let Err(mut e) = anchor_as(env, event, Some((capture_tx, index))) {
+            for p in &mut e.problems {
+                p.field = format!("events[{i}].{}", p.field);
+            }
+            result = Err(e);
+            break;
+        }
+    }
+    env.tx_id = capture_tx;
+    // The capture itself is not stored: the block keeps it, its events are the records, each
+    // naming it (`RecordSource::EpcisCapture`).
+    result
+}
+
 /// Execute `EpcisRecord::EpcisEvent`: check fields (R-X1), trace units (R-X4) and the
 /// anchor-once rule (R-S1), then store and index the record.
 pub(crate) fn anchor(env: &mut TxEnv<'_>, r: &EpcisEventRecord) -> Result<(), ContractError> {
+    anchor_as(env, r, None)
+}
+
+/// [`anchor`], storing the record as the transaction's payload (`item` none) or as event
+/// `index` of the capture `capture_tx`.
+fn anchor_as(
+    env: &mut TxEnv<'_>,
+    r: &EpcisEventRecord,
+    item: Option<(Hash, u32)>,
+) -> Result<(), ContractError> {
     check_fields(r, env.ctx.latest_record_time_ms())?;
     let mut codes_check = FieldChecker::new();
     let units = if r.trace_codes.is_empty() {
@@ -232,6 +289,11 @@ pub(crate) fn anchor(env: &mut TxEnv<'_>, r: &EpcisEventRecord) -> Result<(), Co
     };
     env.state.put_value(key, &anchor);
     let codes: Vec<_> = units.into_iter().map(|(n, _)| n).collect();
-    env.store_record(IndexTag::Epcis, &codes);
+    match item {
+        None => env.store_record(IndexTag::Epcis, &codes),
+        Some((capture_tx, index)) => {
+            env.store_capture_item(r, capture_tx, index, IndexTag::Epcis, &codes)
+        }
+    }
     Ok(())
 }

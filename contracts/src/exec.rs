@@ -181,6 +181,7 @@ fn dispatch(env: &mut TxEnv<'_>, payload: &Payload) -> Result<(), ContractError>
             ConsumerRecord::FeedbackAnswer(r) => feedback::answer(env, r),
         },
         Payload::Epcis(EpcisRecord::EpcisEvent(r)) => epcis_anchor::anchor(env, r),
+        Payload::Epcis(EpcisRecord::EpcisCapture(r)) => epcis_anchor::capture(env, r),
     }
 }
 

@@ -75,8 +75,8 @@ pub mod validators;
 pub(crate) mod verified_tx;
 
 pub use context::{
-    encode_envelope, BlockCache, BlockContext, ChainParams, ChainParamsError, RecordEnvelope,
-    RecordSource, DEFAULT_RECORD_FUTURE_SKEW_MS, MAX_RECORD_FUTURE_SKEW_MS,
+    carried_item, encode_envelope, BlockCache, BlockContext, ChainParams, ChainParamsError,
+    RecordEnvelope, RecordSource, DEFAULT_RECORD_FUTURE_SKEW_MS, MAX_RECORD_FUTURE_SKEW_MS,
 };
 pub use error::{ContractError, ErrorCode, FieldProblem, Problem};
 pub use exec::{execute_block, execute_transaction, BlockError, BlockExecution};

@@ -152,7 +152,7 @@ use PayloadKind as K;
 
 /// The permission table: exactly one row per [`PayloadKind`], in tag order (family by family,
 /// [`PayloadKind::ALL`]).
-pub const PERMISSIONS: [WriteRule; 42] = [
+pub const PERMISSIONS: [WriteRule; 43] = [
     WriteRule {
         kind: K::ValidatorSetChange,
         rule: Rule::RB1,
@@ -217,6 +217,7 @@ pub const PERMISSIONS: [WriteRule; 42] = [
     r(K::FeedbackAnswer, Rule::RS7, NONE_T, SERVICE_PROVIDERS),
     // information providers (Table 5): every access node type, and regulators (ADR 0045)
     r(K::EpcisEvent, Rule::RA4, &NodeType::ALL, REGULATOR),
+    r(K::EpcisCapture, Rule::RA4, &NodeType::ALL, REGULATOR),
 ];
 
 /// The row of a kind.

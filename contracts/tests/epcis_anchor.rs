@@ -301,3 +301,180 @@ fn r_s1_attack_only_the_capturer_retracts_an_epcis_event() {
     )
     .expect("a regulator retracts it");
 }
+
+fn capture(events: Vec<EpcisEventRecord>) -> Payload {
+    Payload::Epcis(EpcisRecord::EpcisCapture(
+        tracechain_types::records::epcis::EpcisCapture { events },
+    ))
+}
+
+/// Register every trace unit the events name (as the cast's producer).
+fn register_units(w: &mut World, cast: &Cast, events: &[EpcisEventRecord]) {
+    let mut units: Vec<TraceCode> = Vec::new();
+    for c in events.iter().flat_map(|r| &r.trace_codes) {
+        if !units.contains(c) {
+            units.push(c.clone());
+        }
+    }
+    for c in &units {
+        w.hold_gtin(&cast.producer, c.gtin());
+        w.unit(cast, c, TraceMode::Trader);
+    }
+}
+
+/// ADR 0081: a capture anchors every event of a document under one signature; each event is
+/// a record of its own, under its derived id, naming the capture and its position; the
+/// unit's story lists it; the same event hash cannot be anchored again, alone or captured.
+#[test]
+fn r_s1_a_capture_anchors_each_event_as_its_own_record() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let events = anchored_events();
+    register_units(&mut w, &cast, &events);
+    let tx = w.tx(&cast.logistics, capture(events.clone()));
+    w.exec(&cast.logistics, capture(events.clone()))
+        .unwrap_or_else(|e| panic!("{e}"));
+    for (i, r) in events.iter().enumerate() {
+        let id = epcis_anchor::capture_record_id(&tx.id(), i as u32);
+        let anchor = epcis_anchor::load(&w.state, &r.event_hash).expect("anchored");
+        assert_eq!((anchor.tx_id, anchor.signer), (id, cast.logistics.public()));
+        let env = tracechain_contracts::query::envelope(&w.state, &id)
+            .expect("stored under its derived id");
+        assert_eq!(
+            env.source,
+            tracechain_contracts::RecordSource::EpcisCapture {
+                capture_tx: tx.id(),
+                index: i as u32
+            }
+        );
+        assert_eq!(
+            env.payload,
+            Payload::Epcis(EpcisRecord::EpcisEvent(r.clone()))
+        );
+        for c in &r.trace_codes {
+            let view = trace::lookup(&w.state, c).expect("registered");
+            assert!(view.records.iter().any(|(_, e)| e.tx_id == id), "{c:?}");
+        }
+    }
+    let no_capture = tracechain_contracts::query::envelope(&w.state, &tx.id());
+    assert!(no_capture.is_none(), "the capture itself is not a record");
+    // Captured once: alone or in another capture, by anyone, the hash is refused.
+    for p in [
+        Payload::Epcis(EpcisRecord::EpcisEvent(events[1].clone())),
+        capture(vec![events[1].clone()]),
+    ] {
+        let before = w.state.clone();
+        let e = w.exec(&cast.port, p).unwrap_err();
+        assert_eq!(
+            (e.rule, e.code),
+            (Rule::RS1, ErrorCode::AlreadyExists),
+            "{e}"
+        );
+        assert_eq!(w.state, before);
+    }
+}
+
+/// A bad-faith or careless capturer cannot get part of a capture anchored: one refused event
+/// refuses the capture, named by its position, and leaves the state as it was.
+#[test]
+fn r_x4_r_s1_attack_a_capture_is_all_or_nothing() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let events = anchored_events();
+    assert!(events.len() >= 3);
+    let last = events.len() - 1;
+    // An unregistered unit in the last event: nothing anchored.
+    let k = events
+        .iter()
+        .position(|r| !r.trace_codes.is_empty())
+        .unwrap();
+    let before = w.state.clone();
+    let e = w
+        .exec(&cast.logistics, capture(events.clone()))
+        .unwrap_err();
+    assert_eq!(
+        (e.rule, e.code),
+        (Rule::RX4, ErrorCode::UnknownTraceUnit),
+        "{e}"
+    );
+    assert!(e.names(&format!("events[{k}].trace_codes[0]")), "{e}");
+    assert_eq!(w.state, before);
+    register_units(&mut w, &cast, &events);
+    // The same event twice in one capture: the second is the duplicate.
+    let mut twice = events.clone();
+    twice.push(events[0].clone());
+    let before = w.state.clone();
+    let e = w.exec(&cast.logistics, capture(twice)).unwrap_err();
+    assert_eq!(
+        (e.rule, e.code),
+        (Rule::RS1, ErrorCode::AlreadyExists),
+        "{e}"
+    );
+    assert!(e.names(&format!("events[{}].event_hash", last + 1)), "{e}");
+    assert_eq!(w.state, before);
+    // A tampered pre-hash in the middle: R-X1, named, nothing anchored.
+    let mut bad = events.clone();
+    bad[1].prehash.push('x');
+    let e = w.exec(&cast.logistics, capture(bad)).unwrap_err();
+    assert_eq!(
+        (e.rule, e.code),
+        (Rule::RX1, ErrorCode::MalformedItem),
+        "{e}"
+    );
+    assert!(e.names("events[1].event_hash"), "{e}");
+    assert_eq!(w.state, before);
+    assert!(epcis_anchor::load(&w.state, &events[0].event_hash).is_none());
+    // Empty and oversized captures are refused before any event runs.
+    let e = w.exec(&cast.logistics, capture(vec![])).unwrap_err();
+    assert!(e.names("events"), "{e}");
+    let max = tracechain_types::records::epcis::MAX_EPCIS_CAPTURE_EVENTS;
+    let e = w
+        .exec(&cast.logistics, capture(vec![events[0].clone(); max + 1]))
+        .unwrap_err();
+    assert_eq!(
+        (e.rule, e.code),
+        (Rule::RX1, ErrorCode::LimitExceeded),
+        "{e}"
+    );
+    assert_eq!(w.state, before);
+    // The good capture then anchors every event.
+    w.exec(&cast.logistics, capture(events.clone())).unwrap();
+    assert!(events
+        .iter()
+        .all(|r| epcis_anchor::load(&w.state, &r.event_hash).is_some()));
+}
+
+/// Inside one capture an event and its error declaration may follow each other (the capturer
+/// retracts what it just captured), but a capture cannot retract another participant's event.
+#[test]
+fn r_s1_attack_a_capture_retracts_only_its_signers_events() {
+    let mut w = World::new();
+    let cast = w.cast();
+    let r = anchored_events()
+        .into_iter()
+        .find(|r| r.trace_codes.is_empty())
+        .expect("an event without trace units");
+    let mut retraction = r.clone();
+    retraction.error_declaration = Some(tracechain_types::records::epcis::EpcisErrorDeclaration {
+        declaration_time_ms: r.event_time_ms + 1000,
+        reason: Some("https://ref.gs1.org/cbv/ER-incorrect_data".into()),
+    });
+    w.exec(&cast.logistics, capture(vec![r.clone()])).unwrap();
+    let before = w.state.clone();
+    let e = w
+        .exec(&cast.port, capture(vec![retraction.clone()]))
+        .unwrap_err();
+    assert_eq!((e.rule, e.code), (Rule::RS1, ErrorCode::NotOwner), "{e}");
+    assert!(e.names("events[0].error_declaration"), "{e}");
+    assert_eq!(w.state, before);
+    let mut w2 = World::new();
+    let cast2 = w2.cast();
+    w2.exec(&cast2.logistics, capture(vec![r.clone(), retraction]))
+        .expect("an event and its retraction in one capture");
+    use tracechain_contracts::StateView;
+    assert!(StateView::get_ref(
+        &w2.state,
+        &epcis_anchor::error_declaration_key(&r.event_hash)
+    )
+    .is_some());
+}

@@ -76,7 +76,7 @@ fn expected(kind: K, cat: CategoryClass, nts: &[NodeType]) -> bool {
         K::ConsumerScan => matches!(cat, C::ConsumerOrOther | C::PlatformOperator),
         K::FeedbackAnswer => cat != C::ConsumerOrOther,
         // information providers: any access node type and regulators (R-A4, Table 5)
-        K::EpcisEvent => !nts.is_empty() || cat == C::Regulator,
+        K::EpcisEvent | K::EpcisCapture => !nts.is_empty() || cat == C::Regulator,
         // brand owners claim and delegate company prefixes; regulators decide (ADR 0042)
         K::CompanyPrefixClaim | K::CompanyPrefixDelegation => {
             has(&[N::Producer, N::DomesticProcurement])
@@ -265,19 +265,24 @@ fn sample(kind: K, code: &TraceCode, other: &tracechain_types::PublicKey) -> Pay
             feedback_ref: "FB1".into(),
             text: "thanks".into(),
         })),
-        K::EpcisEvent => {
+        K::EpcisEvent | K::EpcisCapture => {
             let prehash = "eventType=ObjectEventeventTime=2024-05-01T08:30:00.000Z".to_string();
-            Payload::Epcis(EpcisRecord::EpcisEvent(
-                tracechain_types::records::epcis::EpcisEventRecord {
-                    event_hash: Hash::digest(prehash.as_bytes()),
-                    event_type: tracechain_types::records::epcis::EpcisEventType::ObjectEvent,
-                    event_time_ms: 1_714_552_200_000,
-                    biz_step: Some("https://ref.gs1.org/cbv/BizStep-inspecting".into()),
-                    trace_codes: codes,
-                    prehash,
-                    error_declaration: None,
-                },
-            ))
+            let event = tracechain_types::records::epcis::EpcisEventRecord {
+                event_hash: Hash::digest(prehash.as_bytes()),
+                event_type: tracechain_types::records::epcis::EpcisEventType::ObjectEvent,
+                event_time_ms: 1_714_552_200_000,
+                biz_step: Some("https://ref.gs1.org/cbv/BizStep-inspecting".into()),
+                trace_codes: codes,
+                prehash,
+                error_declaration: None,
+            };
+            Payload::Epcis(if kind == K::EpcisEvent {
+                EpcisRecord::EpcisEvent(event)
+            } else {
+                EpcisRecord::EpcisCapture(tracechain_types::records::epcis::EpcisCapture {
+                    events: vec![event],
+                })
+            })
         }
         K::CompanyPrefixClaim => {
             Payload::Participant(ParticipantRecord::CompanyPrefixClaim(CompanyPrefixClaim {
@@ -313,7 +318,7 @@ fn sample(kind: K, code: &TraceCode, other: &tracechain_types::PublicKey) -> Pay
 /// The encoding of records is permanent once a block is written (ADR 0052): each kind's
 /// Borsh tags (family, then kind within the family) and its JSON names, pinned here. A
 /// change to this table is a fork.
-const PINNED_TAGS: [(K, u8, u8, &str, &str); 42] = [
+const PINNED_TAGS: [(K, u8, u8, &str, &str); 43] = [
     (K::ValidatorSetChange, 0, 0, "chain", "validator_set_change"),
     (
         K::RegisterParticipant,
@@ -446,6 +451,7 @@ const PINNED_TAGS: [(K, u8, u8, &str, &str); 42] = [
     (K::Feedback, 9, 1, "consumer", "feedback"),
     (K::FeedbackAnswer, 9, 2, "consumer", "feedback_answer"),
     (K::EpcisEvent, 10, 0, "epcis", "epcis_event"),
+    (K::EpcisCapture, 10, 1, "epcis", "epcis_capture"),
 ];
 
 #[test]
@@ -593,7 +599,7 @@ fn r_a2_r_a3_r_n_permission_matrix_every_shape_state_and_kind() {
         }
     }
     assert_eq!(cells, 15 * 5 * K::ALL.len());
-    assert_eq!(K::ALL.len(), 42);
+    assert_eq!(K::ALL.len(), 43);
 }
 
 #[test]

@@ -164,7 +164,10 @@ fn record_json(category: &str, env: &RecordEnvelope) -> Value {
         RecordSource::BulkImport { bulk_tx, index } => {
             json!({"bulk_import": bulk_tx.to_hex(), "item": index})
         }
-        _ => json!("transaction"),
+        RecordSource::EpcisCapture { capture_tx, index } => {
+            json!({"epcis_capture": capture_tx.to_hex(), "item": index})
+        }
+        RecordSource::Transaction => json!("transaction"),
     };
     json!({
         "record_id": env.tx_id.to_hex(),
@@ -193,10 +196,7 @@ fn record_proof(
     blocks: &mut BTreeMap<u64, BlockTxs>,
     base: &mut ProofBase,
 ) -> Result<RecordProof, Problem> {
-    let (tx_id, bulk_item) = match env.source {
-        RecordSource::BulkImport { bulk_tx, index } => (bulk_tx, Some(index)),
-        _ => (env.tx_id, None),
-    };
+    let (tx_id, bulk_item) = env.source.carrier(env.tx_id);
     let loc = ctx
         .snap
         .tx_location(&tx_id)

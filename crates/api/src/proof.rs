@@ -16,12 +16,11 @@ use std::collections::BTreeMap;
 
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
-use tracechain_contracts::closed_loop::bulk_record_id;
 use tracechain_types::block::tx_leaf;
 use tracechain_types::state_map;
 use tracechain_types::{
-    decode, encode, BlockHeader, ClosedLoopRecord, CommitCertificate, Ed25519, Hash, MerkleProof,
-    Payload, StateProof, Transaction, ValidatorSet,
+    decode, encode, BlockHeader, CommitCertificate, Ed25519, Hash, MerkleProof, StateProof,
+    Transaction, ValidatorSet,
 };
 
 /// Largest signed transaction a record proof carries.
@@ -48,13 +47,14 @@ pub struct ProofBase {
 /// A record's inclusion in the chain.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordProof {
-    /// The record id (the transaction id, or a bulk item's derived id).
+    /// The record id (the transaction id, or the derived id of an item: a bulk import's record
+    /// or an EPCIS capture's event).
     pub record_id: Hash,
     /// Height of its block.
     pub height: u64,
     /// Position of its transaction in the block.
     pub index: u32,
-    /// For an item of a bulk import: its position in the import.
+    /// For an item (of a bulk import or an EPCIS capture): its position in the transaction.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bulk_item: Option<u32>,
     /// The signed transaction, Borsh, base64.
@@ -276,16 +276,10 @@ pub fn verify_record(
         decode(&bytes, MAX_PROOF_TX_BYTES).map_err(|_| ProofFailure::Malformed("tx"))?;
     let id = match p.bulk_item {
         None => tx.id(),
-        Some(i) => {
-            let items = match &tx.body.payload {
-                Payload::ClosedLoop(ClosedLoopRecord::BulkImport(b)) => b.records.len(),
-                _ => 0,
-            };
-            if i as usize >= items {
-                return Err(ProofFailure::NoBulkItem(p.record_id));
-            }
-            bulk_record_id(&tx.id(), i)
-        }
+        Some(i) => match tracechain_contracts::carried_item(&tx.body.payload, &tx.id(), i) {
+            Some((id, _)) => id,
+            None => return Err(ProofFailure::NoBulkItem(p.record_id)),
+        },
     };
     if id != p.record_id {
         return Err(ProofFailure::WrongId(p.record_id));

@@ -21,7 +21,7 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::{PublicKey, Signature};
-use crate::records::epcis::EpcisEventRecord;
+use crate::records::epcis::{EpcisCapture, EpcisEventRecord};
 use crate::records::*;
 use crate::validator::ValidatorSet;
 
@@ -205,6 +205,8 @@ pub enum RecallRecord {
 pub enum EpcisRecord {
     /// An EPCIS 2.0 event anchored by its CBV 2.0 hash and linked to its trace codes.
     EpcisEvent(EpcisEventRecord),
+    /// The events of one EPCIS capture, all or nothing (ADR 0081).
+    EpcisCapture(EpcisCapture),
 }
 
 /// The family of a payload, without its data.
@@ -273,11 +275,12 @@ pub enum PayloadKind {
     Feedback,
     FeedbackAnswer,
     EpcisEvent,
+    EpcisCapture,
 }
 
 impl PayloadKind {
     /// Every kind, family by family in tag order.
-    pub const ALL: [PayloadKind; 42] = [
+    pub const ALL: [PayloadKind; 43] = [
         PayloadKind::ValidatorSetChange,
         PayloadKind::RegisterParticipant,
         PayloadKind::ParticipantDecision,
@@ -320,6 +323,7 @@ impl PayloadKind {
         PayloadKind::Feedback,
         PayloadKind::FeedbackAnswer,
         PayloadKind::EpcisEvent,
+        PayloadKind::EpcisCapture,
     ];
 
     /// The kind's family.
@@ -365,7 +369,7 @@ impl PayloadKind {
             PayloadKind::ConsumerScan | PayloadKind::Feedback | PayloadKind::FeedbackAnswer => {
                 Family::Consumer
             }
-            PayloadKind::EpcisEvent => Family::Epcis,
+            PayloadKind::EpcisEvent | PayloadKind::EpcisCapture => Family::Epcis,
         }
     }
 }
@@ -407,7 +411,7 @@ impl Payload {
     /// a trace-unit registration, the batch of a recall, the item of a scan or feedback, the
     /// record's of a manual import. Empty for kinds that name units in several fields or none
     /// (transformations: inputs and outputs; aggregations: a logistics unit and its contents;
-    /// item-code registrations: a batch and serials; bulk imports: per item; participants,
+    /// item-code registrations: a batch and serials; bulk imports and EPCIS captures: per item; participants,
     /// decisions, links, answers).
     pub fn trace_codes(&self) -> &[TraceCode] {
         match self {
@@ -615,6 +619,7 @@ impl EpcisRecord {
     pub fn kind(&self) -> PayloadKind {
         match self {
             EpcisRecord::EpcisEvent(_) => PayloadKind::EpcisEvent,
+            EpcisRecord::EpcisCapture(_) => PayloadKind::EpcisCapture,
         }
     }
 }

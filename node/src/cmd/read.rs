@@ -255,16 +255,14 @@ pub fn check_answers(pages: &[Value], trust: &Trust) -> Checked {
     c
 }
 
-/// The payload a record shows: the transaction's, or for a bulk import's item the item as an
-/// information-block record.
+/// The payload a record shows: the transaction's, or for an item (of a bulk import or an EPCIS
+/// capture) the item as the payload it is stored as.
 fn shown_payload(tx: &tracechain_types::Transaction, item: Option<u32>) -> Value {
-    let p = match (item, &tx.body.payload) {
-        (Some(i), Payload::ClosedLoop(tracechain_types::ClosedLoopRecord::BulkImport(b))) => b
-            .records
-            .get(i as usize)
-            .map(|r| Payload::InfoBlock(r.clone())),
-        (None, p) => Some(p.clone()),
-        _ => None,
+    let p = match item {
+        Some(i) => {
+            tracechain_contracts::carried_item(&tx.body.payload, &tx.id(), i).map(|(_, p)| p)
+        }
+        None => Some(tx.body.payload.clone()),
     };
     p.and_then(|p| serde_json::to_value(p).ok())
         .unwrap_or(Value::Null)

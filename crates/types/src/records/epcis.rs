@@ -20,6 +20,10 @@ pub const MAX_EPCIS_PREHASH_BYTES: usize = 64 * 1024;
 /// and says so in its notes (the pre-hash still names every identifier); the contract
 /// refuses more (`E_LIMIT_EXCEEDED`).
 pub const MAX_EPCIS_TRACE_CODES: usize = 64;
+/// Most events in one capture ([`EpcisCapture`]). Policy: the contract refuses more
+/// (`E_LIMIT_EXCEEDED`); a node advertises this as its EPCIS capture limit and answers a larger
+/// capture with 413, so a capture is always one transaction and all-or-nothing (ADR 0081).
+pub const MAX_EPCIS_CAPTURE_EVENTS: usize = 1000;
 /// Longest business-step IRI, in bytes. Policy: refused by the contract when longer.
 pub const MAX_EPCIS_BIZ_STEP_BYTES: usize = 256;
 /// Longest error-declaration reason IRI, in bytes. Policy: refused by the contract when longer.
@@ -148,4 +152,13 @@ mod tests {
             None
         );
     }
+}
+
+/// An EPCIS capture (ADR 0081): the events of one EPCIS document, anchored under one signature,
+/// all or nothing. Event `i` is executed exactly as an [`EpcisEventRecord`] transaction and
+/// stored as a record of its own under a derived id naming the capture and its position.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct EpcisCapture {
+    /// The events, in document order: 1..=[`MAX_EPCIS_CAPTURE_EVENTS`].
+    pub events: Vec<EpcisEventRecord>,
 }
