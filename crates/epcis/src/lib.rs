@@ -26,6 +26,7 @@ pub mod ids;
 pub mod map;
 pub mod model;
 mod problem;
+pub mod query;
 pub mod time;
 pub mod units;
 mod validate;
