@@ -26,6 +26,9 @@ pub struct Document {
     pub kind: DocumentKind,
     /// Namespace prefixes in scope.
     pub context: Context,
+    /// The document's `@context` as written (kept with each captured event, so that the
+    /// event can be read and hashed again on its own, ADR 0081).
+    pub raw_context: Option<Value>,
     /// `schemaVersion` as written.
     pub schema_version: Option<String>,
     /// `creationDate` as written.
@@ -34,6 +37,11 @@ pub struct Document {
     pub events: Vec<Event>,
     /// Problems found while reading (document frame and event shapes).
     pub(crate) problems: Problems,
+}
+
+/// Whether `input` nests arrays/objects deeper than [`MAX_NESTING_DEPTH`].
+pub(crate) fn nesting_exceeds(input: &[u8]) -> bool {
+    nesting_depth_exceeds(input, MAX_NESTING_DEPTH).is_some()
 }
 
 /// Deepest nesting of arrays/objects in `input`, stopping early past `limit`.
@@ -185,6 +193,7 @@ impl Document {
         Ok(Document {
             kind,
             context,
+            raw_context: root.get("@context").cloned(),
             schema_version: root
                 .get("schemaVersion")
                 .and_then(Value::as_str)

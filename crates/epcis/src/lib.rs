@@ -17,6 +17,7 @@
 //! assert!(hashes[0].id.starts_with("ni:///sha-256;"));
 //! ```
 
+pub mod capture;
 pub mod context;
 mod document;
 mod error;

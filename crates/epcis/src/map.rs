@@ -110,7 +110,7 @@ pub struct MappedEvent {
 }
 
 /// Distinct trace codes of `ids`, in order.
-fn trace_codes<'a>(ids: impl IntoIterator<Item = &'a str>) -> Vec<TraceCode> {
+pub(crate) fn trace_codes<'a>(ids: impl IntoIterator<Item = &'a str>) -> Vec<TraceCode> {
     let mut out: Vec<TraceCode> = Vec::new();
     for c in ids.into_iter().filter_map(|id| code_info(id).trace_code) {
         if !out.contains(&c) {
@@ -309,7 +309,7 @@ pub fn map_event_with(doc: &Document, e: &Event, opts: &MapOptions) -> MappedEve
 }
 
 /// The anchored-event payload of `e` (ADR 0033), with its notes.
-fn anchored_event(
+pub(crate) fn anchored_event(
     e: &Event,
     prehash: &str,
     codes: &[TraceCode],

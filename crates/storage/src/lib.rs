@@ -77,9 +77,13 @@ pub mod cf {
     /// proof reads the leaves and one transaction instead of decoding the block (a node-local
     /// index, written with the block; absent for blocks stored before it existed).
     pub const BLOCK_TXS: &str = "block_txs";
+    /// The EPCIS repository of this node (node-local, not consensus state): captured events'
+    /// original JSON by event hash, their places in the chain, and the query indexes
+    /// (ADR 0081). Every entry is rebuilt from the chain and the peers' copies.
+    pub const EPCIS: &str = "epcis";
 
     /// Every column family, in creation order.
-    pub const ALL: [&str; 13] = [
+    pub const ALL: [&str; 14] = [
         META,
         BLOCKS,
         CERTS,
@@ -93,7 +97,12 @@ pub mod cf {
         PRIVATE,
         SETS,
         BLOCK_TXS,
+        EPCIS,
     ];
+
+    /// Families added after directories were first written: a read-only open uses them only
+    /// when present.
+    pub const LATER: [&str; 2] = [BLOCK_TXS, EPCIS];
 }
 
 /// Bytes per transaction in [`cf::BLOCK_TXS`]: leaf, offset, length.
@@ -380,7 +389,7 @@ impl Store {
         let families: Vec<&str> = cf::ALL
             .iter()
             .copied()
-            .filter(|f| *f != cf::BLOCK_TXS || existing.iter().any(|e| e == f))
+            .filter(|f| !cf::LATER.contains(f) || existing.iter().any(|e| e == f))
             .collect();
         let db = DB::open_cf_for_read_only(&db_opts, &dir, families, false).map_err(|e| {
             StorageError::Rocks {
@@ -794,10 +803,56 @@ impl Store {
         self.scan_state(None, prefix, after, limit)
     }
 
-    /// The one state scan, of the latest state or of a snapshot (no snapshot is taken for the
-    /// contracts' reads while executing: they are on the commit path).
+    /// An entry of the node's EPCIS repository ([`cf::EPCIS`]); none when the family is
+    /// absent (a directory opened read-only before it existed).
+    pub fn epcis_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        match self.db.cf_handle(cf::EPCIS) {
+            Some(h) => self.db.get_cf(h, key).map_err(|e| self.rocks(e)),
+            None => Ok(None),
+        }
+    }
+
+    /// Write (`Some`) and delete (`None`) entries of the EPCIS repository in one synced batch.
+    pub fn epcis_write(&self, entries: &[(Vec<u8>, Option<Vec<u8>>)]) -> Result<(), StorageError> {
+        let mut b = WriteBatch::default();
+        let h = self.cf(cf::EPCIS);
+        for (k, v) in entries {
+            match v {
+                Some(v) => b.put_cf(h, k, v),
+                None => b.delete_cf(h, k),
+            }
+        }
+        self.db.write_opt(b, &synced()).map_err(|e| self.rocks(e))
+    }
+
+    /// Entries of the EPCIS repository under `prefix` after `after`, at most `limit`.
+    pub fn epcis_scan(
+        &self,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Entries, StorageError> {
+        if self.db.cf_handle(cf::EPCIS).is_none() {
+            return Ok(Vec::new());
+        }
+        self.scan_cf(cf::EPCIS, None, prefix, after, limit)
+    }
+
     fn scan_state(
         &self,
+        snap: Option<&rocksdb::Snapshot<'_>>,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Entries, StorageError> {
+        self.scan_cf(cf::STATE, snap, prefix, after, limit)
+    }
+
+    /// The one prefix scan of a family, of the latest data or of a snapshot (no snapshot is
+    /// taken for the contracts' reads while executing: they are on the commit path).
+    fn scan_cf(
+        &self,
+        family: &str,
         snap: Option<&rocksdb::Snapshot<'_>>,
         prefix: &[u8],
         after: Option<&[u8]>,
@@ -824,7 +879,7 @@ impl Store {
             _ => prefix.to_vec(),
         };
         let it = self.db.iterator_cf_opt(
-            self.cf(cf::STATE),
+            self.cf(family),
             ro,
             IteratorMode::From(&start, Direction::Forward),
         );
