@@ -40,7 +40,7 @@ pub enum CaptureError {
     /// The document does not validate: every problem, as text.
     #[error("the document is not valid EPCIS 2.0 ({} problems)", .0.len())]
     Invalid(Vec<String>),
-    /// A query document or a document without events.
+    /// A document without events.
     #[error("{0}")]
     NotCapturable(String),
     /// An event cannot be anchored (no valid time, …).
@@ -62,14 +62,10 @@ pub fn stored_bytes(context: Option<&Value>, event: &Map<String, Value>) -> Vec<
 }
 
 /// The records of a capture of `doc`, in document order. The document must validate
-/// ([`Document::validate`]) and be an `EPCISDocument` with at least one event. Trace codes
+/// ([`Document::validate`]) and hold at least one event: an `EPCISDocument`, or the event list
+/// of an `EPCISQueryDocument` (a query result moved from another repository). Trace codes
 /// are linked as by [`crate::map`] (the first `MAX_EPCIS_TRACE_CODES`).
 pub fn capture_events(doc: &Document) -> Result<Vec<CapturedEvent>, CaptureError> {
-    if doc.kind != crate::DocumentKind::EpcisDocument {
-        return Err(CaptureError::NotCapturable(
-            "only an EPCISDocument is captured (this is a query document)".into(),
-        ));
-    }
     if doc.events.is_empty() {
         return Err(CaptureError::NotCapturable(
             "the document has no events".into(),
@@ -242,7 +238,7 @@ mod tests {
     }
 
     #[test]
-    fn invalid_and_query_documents_are_not_captured() {
+    fn invalid_documents_are_not_captured_query_results_are() {
         let base = std::path::PathBuf::from(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../../../shared/testdata/epcis/invalid"
@@ -263,9 +259,6 @@ mod tests {
         }
         assert!(n >= 9);
         let q = doc("examples/EPCISQueryDocument.jsonld");
-        assert!(matches!(
-            capture_events(&q),
-            Err(CaptureError::NotCapturable(_))
-        ));
+        assert_eq!(capture_events(&q).unwrap().len(), q.events.len());
     }
 }
