@@ -41,6 +41,17 @@ if [ ! -f "$net/network.json" ]; then
   say "writing a new consortium in $net"
   "$bin" genesis init --validators 4 --full-nodes 1 --out "$net" \
     --api-port "$api_port" --p2p-port "$p2p_port" >/dev/null
+  # The producer's WMS captures EPCIS documents through the platform's node, which signs
+  # them with the producer's key (ADR 0081): a bearer token, its SHA-256 in the config.
+  (umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$net/epcis-token")
+  cat >>"$net/platform-node/config.toml" <<TOML
+
+[epcis]
+[[epcis.clients]]
+name = "producer-wms"
+token_sha256 = "$(tr -d '\n' <"$net/epcis-token" | sha256sum | cut -d' ' -f1)"
+key_file = "../participants/producer.key"
+TOML
 else
   say "resuming the consortium in $net"
 fi
@@ -88,4 +99,7 @@ demo: the consortium is running ($(( $(date +%s) - start )) s after the build).
   start over: make demo-reset     (stops the nodes and deletes $demo)
   submit your own records: $bin tx submit --node http://127.0.0.1:$((api_port + 4)) \\
                 --key $net/participants/producer.key RECORD.json --wait   (record JSON: docs/api.md)
+  capture EPCIS (the producer's WMS, signed by the platform's node):
+              curl -X POST http://127.0.0.1:$((api_port + 4))/epcis/capture \\
+                -H "authorization: Bearer \$(cat $net/epcis-token)" --data-binary @DOC.jsonld
 TXT

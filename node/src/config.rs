@@ -50,6 +50,58 @@ pub struct NodeConfig {
     /// Logs.
     #[serde(default)]
     pub log: LogConfig,
+    /// The EPCIS 2.0 REST binding (ADR 0081).
+    #[serde(default)]
+    pub epcis: EpcisConfig,
+}
+
+/// `[epcis]`: capture and query (ADR 0081).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EpcisConfig {
+    /// Largest capture body (bytes): 413 above it; advertised as
+    /// `GS1-EPCIS-Capture-File-Size-Limit`. The smaller of this and `api.max_body_bytes`
+    /// applies ([`NodeConfig::capture_bytes`]).
+    pub max_capture_bytes: usize,
+    /// Most events in one capture: 413 above it; advertised as `GS1-EPCIS-Capture-Limit`. At
+    /// most `MAX_EPCIS_CAPTURE_EVENTS` (one capture is one transaction).
+    pub max_capture_events: usize,
+    /// Most stored events a query examines for one page; a page that reaches it ends early
+    /// with a `nextPageToken`.
+    pub max_query_examined: usize,
+    /// Event hashes asked of a peer at once when fetching captured events this node lacks
+    /// (at most `MAX_EPCIS_WANTED`, what one sync request holds).
+    pub replicate_batch: usize,
+    /// How often the repository follows the chain and fetches missing events (ms).
+    pub follow_ms: u64,
+    /// Clients whose captures this node signs with a member key of its key store.
+    pub clients: Vec<EpcisClient>,
+}
+
+/// `[[epcis.clients]]`: an EPCIS client authenticated by a bearer token, whose captures the
+/// node signs with the member key in `key_file` (ADR 0081).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EpcisClient {
+    /// The client's name (logs).
+    pub name: String,
+    /// SHA-256 of the client's bearer token, hex (the token itself is never stored).
+    pub token_sha256: String,
+    /// The member key the node signs the client's captures with (relative to the config file).
+    pub key_file: PathBuf,
+}
+
+impl Default for EpcisConfig {
+    fn default() -> Self {
+        EpcisConfig {
+            max_capture_bytes: 512 * 1024,
+            max_capture_events: 250,
+            max_query_examined: 10_000,
+            replicate_batch: 24,
+            follow_ms: 200,
+            clients: Vec::new(),
+        }
+    }
 }
 
 /// `[api]`.
@@ -391,7 +443,10 @@ impl NodeConfig {
         let text = read_limited(path)?;
         let mut cfg: NodeConfig = toml::from_str(&text).map_err(|e| toml_error(path, e))?;
         let base = path.parent().unwrap_or(Path::new("."));
-        for p in [&mut cfg.genesis, &mut cfg.key_file, &mut cfg.data_dir] {
+        for p in [&mut cfg.genesis, &mut cfg.key_file, &mut cfg.data_dir]
+            .into_iter()
+            .chain(cfg.epcis.clients.iter_mut().map(|c| &mut c.key_file))
+        {
             if p.is_relative() {
                 *p = base.join(&*p);
             }
@@ -527,9 +582,46 @@ impl NodeConfig {
             "storage.block_cache_bytes",
             self.storage.block_cache_bytes as u64,
         )?;
+        let e = &self.epcis;
+        positive("epcis.max_capture_bytes", e.max_capture_bytes as u64)?;
+        if e.max_capture_bytes > tracechain_epcis::MAX_DOCUMENT_BYTES {
+            bail!(
+                "config key epcis.max_capture_bytes must be at most {}",
+                tracechain_epcis::MAX_DOCUMENT_BYTES
+            );
+        }
+        let max_events = tracechain_types::records::epcis::MAX_EPCIS_CAPTURE_EVENTS;
+        if e.max_capture_events == 0 || e.max_capture_events > max_events {
+            bail!("config key epcis.max_capture_events must be 1–{max_events}");
+        }
+        positive("epcis.max_query_examined", e.max_query_examined as u64)?;
+        positive("epcis.follow_ms", e.follow_ms)?;
+        let fits = crate::node::sync_proto::MAX_EPCIS_WANTED;
+        if e.replicate_batch == 0 || e.replicate_batch > fits {
+            bail!("config key epcis.replicate_batch must be 1–{fits}");
+        }
+        let mut names = std::collections::BTreeSet::new();
+        let mut tokens = std::collections::BTreeSet::new();
+        for c in &e.clients {
+            if c.name.is_empty() || c.name.len() > 64 || !names.insert(&c.name) {
+                bail!("config key epcis.clients: names must be 1–64 characters and unique");
+            }
+            let t = c.token_sha256.to_ascii_lowercase();
+            if t.len() != 64 || !t.bytes().all(|b| b.is_ascii_hexdigit()) || !tokens.insert(t) {
+                bail!(
+                    "config key epcis.clients[{}].token_sha256 must be 64 hex digits, unique",
+                    c.name
+                );
+            }
+        }
         tracing_subscriber::EnvFilter::try_new(&self.log.level)
             .map_err(|e| anyhow::anyhow!("config key log.level: {e}"))?;
         Ok(())
+    }
+
+    /// The capture body limit in force: `epcis.max_capture_bytes`, at most `api.max_body_bytes`.
+    pub fn capture_bytes(&self) -> usize {
+        self.epcis.max_capture_bytes.min(self.api.max_body_bytes)
     }
 
     /// The config with every default filled in, as TOML.

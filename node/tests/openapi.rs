@@ -73,7 +73,9 @@ fn a_node_serves_the_document_and_every_operation_in_it() {
                 .replace("{kind}", "filings")
                 .replace("{gtin}", "06971234004123")
                 .replace("{serial}", "T0001")
-                .replace("{batch}", "AX");
+                .replace("{batch}", "AX")
+                .replace("{captureID}", &"0".repeat(64))
+                .replace("{eventID}", "urn:uuid:6f3c8f3e-0000-4000-8000-000000000000");
             assert!(
                 !target.contains('{'),
                 "{path}: a parameter the test does not fill"
@@ -82,6 +84,7 @@ fn a_node_serves_the_document_and_every_operation_in_it() {
             let resp = match method {
                 "post" => http.post(&url).body(Vec::<u8>::new()).send(),
                 "head" => http.head(&url).send(),
+                "options" => http.request(reqwest::Method::OPTIONS, &url).send(),
                 _ => http.get(&url).send(),
             }
             .unwrap();

@@ -238,6 +238,7 @@ pub fn init(out: &Path, opts: &InitOptions) -> anyhow::Result<NetworkFile> {
             mempool: Default::default(),
             storage: Default::default(),
             log: Default::default(),
+            epcis: Default::default(),
         };
         cfg.api.listen = format!("127.0.0.1:{}", opts.api_port as usize + i).parse()?;
         cfg.p2p.listen = n.p2p.clone();

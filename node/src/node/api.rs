@@ -28,10 +28,15 @@ use super::core::stored_next_sequence;
 use super::mempool::Outcome;
 use super::Shared;
 
+#[path = "api_epcis.rs"]
+mod epcis_http;
+
 /// The API's state.
 #[derive(Clone)]
 struct Api {
     shared: Arc<Shared>,
+    /// One capture at a time per member key the node signs with (sequences in order).
+    capture_locks: Arc<Mutex<HashMap<PublicKey, Arc<tokio::sync::Mutex<()>>>>>,
     read: Arc<tracechain_api::ReadApi>,
     admission: Admission,
     limiter: Arc<RateLimiter>,
@@ -53,6 +58,15 @@ pub struct ProblemBody {
     rule: Option<String>,
     fields: Value,
     extra: Option<Value>,
+    www_authenticate: bool,
+}
+
+impl Api {
+    /// The capture lock of a member key.
+    fn capture_lock(&self, key: PublicKey) -> Arc<tokio::sync::Mutex<()>> {
+        let mut m = self.capture_locks.lock().unwrap_or_else(|p| p.into_inner());
+        m.entry(key).or_default().clone()
+    }
 }
 
 impl ApiProblem {
@@ -65,6 +79,7 @@ impl ApiProblem {
             rule: None,
             fields: Value::Array(vec![]),
             extra: None,
+            www_authenticate: false,
         }))
     }
 
@@ -93,6 +108,7 @@ impl ApiProblem {
                 rule: Some(rule.clone()),
                 fields: serde_json::to_value(fields).unwrap_or_default(),
                 extra: Some(json!({ "tx_id": id.to_hex() })),
+                www_authenticate: false,
             })),
             Outcome::Expired { expiry_height } => ApiProblem(Box::new(ProblemBody {
                 status,
@@ -102,6 +118,7 @@ impl ApiProblem {
                 rule: Some("R-D3".into()),
                 fields: json!([{ "field": "expiry_height", "problem": "passed" }]),
                 extra: Some(json!({ "tx_id": id.to_hex() })),
+                www_authenticate: false,
             })),
         }
     }
@@ -117,10 +134,10 @@ impl ApiProblem {
     }
 }
 
-impl IntoResponse for ApiProblem {
-    fn into_response(self) -> Response {
-        let ApiProblem(p) = self;
-        let p = *p;
+impl ApiProblem {
+    /// The problem's JSON body.
+    fn to_json(&self) -> Value {
+        let p = &self.0;
         let mut body = json!({
             "type": format!("urn:tracechain:problem:{}", p.code),
             "title": p.title,
@@ -129,14 +146,23 @@ impl IntoResponse for ApiProblem {
             "detail": p.detail,
             "fields": p.fields,
         });
-        if let Some(rule) = p.rule {
-            body["rule"] = Value::String(rule);
+        if let Some(rule) = &p.rule {
+            body["rule"] = Value::String(rule.clone());
         }
-        if let Some(Value::Object(extra)) = p.extra {
+        if let Some(Value::Object(extra)) = &p.extra {
             for (k, v) in extra {
-                body[k] = v;
+                body[k] = v.clone();
             }
         }
+        body
+    }
+}
+
+impl IntoResponse for ApiProblem {
+    fn into_response(self) -> Response {
+        let body = self.to_json();
+        let ApiProblem(p) = self;
+        let p = *p;
         let mut resp = (p.status, body.to_string()).into_response();
         resp.headers_mut().insert(
             header::CONTENT_TYPE,
@@ -145,6 +171,12 @@ impl IntoResponse for ApiProblem {
         if p.status == StatusCode::TOO_MANY_REQUESTS {
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        if p.www_authenticate {
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"epcis\""),
+            );
         }
         resp
     }
@@ -343,6 +375,7 @@ fn router(shared: Arc<Shared>, admission: Admission) -> Router {
         waiting: Arc::new(Semaphore::new(cfg.max_waiting_requests)),
         admission,
         shared: shared.clone(),
+        capture_locks: Arc::default(),
     };
     documented()
         .split_for_parts()
@@ -1001,6 +1034,10 @@ fn documented() -> utoipa_axum::router::OpenApiRouter<Api> {
         .routes(routes!(ready))
         .routes(routes!(metrics))
         .routes(routes!(openapi_json))
+        .routes(routes!(epcis_http::capture, epcis_http::capture_options))
+        .routes(routes!(epcis_http::capture_job))
+        .routes(routes!(epcis_http::events))
+        .routes(routes!(epcis_http::event_by_id))
 }
 
 #[utoipa::path(

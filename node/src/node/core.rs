@@ -361,6 +361,9 @@ impl Core {
             Some(SyncResponse::Error(e)) => {
                 tracing::debug!(peer = %from, error = %e, "peer could not serve sync");
             }
+            Some(SyncResponse::EpcisEvents(_)) => {
+                // Answers to the EPCIS repository's requests go there (`epcis::SYNC_ID`).
+            }
             None => {
                 tracing::warn!(peer = %from, "undecodable sync response");
                 self.shared.net.penalise(from, "undecodable sync response");

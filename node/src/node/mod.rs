@@ -9,6 +9,7 @@
 pub mod admission;
 pub mod api;
 pub mod core;
+pub mod epcis;
 pub mod execute;
 pub mod mempool;
 pub mod metrics;
@@ -86,6 +87,9 @@ pub struct Shared {
     pub net: NetworkHandle,
     /// Metrics.
     pub metrics: Metrics,
+    /// EPCIS clients whose captures this node signs: name, SHA-256 of the bearer token, the
+    /// member key from the node's key store (ADR 0081).
+    pub epcis_clients: Vec<(String, Hash, SecretKey)>,
     mempool: Mutex<Mempool>,
     status: RwLock<ChainStatus>,
     validators: RwLock<ValidatorSet>,
@@ -306,7 +310,18 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
         max_newcomers: cfg.mempool.max_newcomers,
         max_outcomes: cfg.mempool.max_remembered_outcomes,
     };
+    let mut epcis_clients = Vec::new();
+    for c in &cfg.epcis.clients {
+        let key = crate::cmd::keys::read(&c.key_file)
+            .map_err(|e| anyhow::anyhow!("config key epcis.clients[{}].key_file: {e:#}", c.name))?;
+        let token: Hash =
+            c.token_sha256.to_ascii_lowercase().parse().map_err(|_| {
+                anyhow::anyhow!("config key epcis.clients[{}].token_sha256", c.name)
+            })?;
+        epcis_clients.push((c.name.clone(), token, key));
+    }
     let shared = Arc::new(Shared {
+        epcis_clients,
         chain_id: genesis.chain_id.clone(),
         genesis_hash,
         key: SecretKey::from_seed(key.seed()),
@@ -346,6 +361,9 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
     let (gossip_tx, gossip_rx) = mpsc::unbounded_channel();
     let admission = admission::start(shared.clone(), gossip_tx)?;
     runtime.spawn(admission::gossip(shared.clone(), gossip_rx));
+
+    // The EPCIS repository follows the chain and fetches captured events from the peers.
+    let epcis_answers = epcis::start(shared.clone(), &runtime);
 
     // Network events → consensus thread / admission / sync server. Sync answers read the
     // store on blocking threads, at most `peer_sync_requests` of them at once over all peers.
@@ -404,6 +422,10 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
                             };
                             let _ = reply.send(resp);
                         });
+                    }
+                    NetEvent::SyncResponse { from, id, result } if id == epcis::SYNC_ID => {
+                        // Dropped when the repository is busy: it asks again.
+                        let _ = epcis_answers.try_send((from, result));
                     }
                     NetEvent::SyncResponse { from, result, .. } => {
                         let _ = core_tx.send(CoreInput::Synced { from, result }).await;

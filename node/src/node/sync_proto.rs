@@ -18,6 +18,9 @@ pub enum SyncRequest {
         /// Last height wanted.
         to: u64,
     },
+    /// The original JSON of captured EPCIS events this node lacks (ADR 0081): each by its
+    /// anchored hash and whether it is the error declaration (at most [`MAX_EPCIS_WANTED`]).
+    EpcisEvents(Vec<(Hash, bool)>),
 }
 
 /// A sync response.
@@ -32,12 +35,19 @@ pub enum SyncResponse {
     },
     /// Blocks with certificates, ascending from the asked height.
     Blocks(Vec<(Block, CommitCertificate)>),
+    /// Stored EPCIS events the responder holds of those asked: hash, declaration flag, the
+    /// stored bytes (checked against the anchor by the asker before it keeps them).
+    EpcisEvents(Vec<(Hash, bool, Vec<u8>)>),
     /// The request could not be served.
     Error(String),
 }
 
-/// Largest sync request (bytes).
-pub const MAX_SYNC_REQUEST_BYTES: usize = 64;
+/// Most events asked in one [`SyncRequest::EpcisEvents`].
+pub const MAX_EPCIS_WANTED: usize = 24;
+
+/// Largest sync request (bytes): an [`SyncRequest::EpcisEvents`] of [`MAX_EPCIS_WANTED`]
+/// entries fits.
+pub const MAX_SYNC_REQUEST_BYTES: usize = 1024;
 
 /// Decode a request (frames are already bounded by the network).
 pub fn decode_request(bytes: &[u8]) -> Option<SyncRequest> {
@@ -88,6 +98,15 @@ pub fn serve(store: &Store, request: &SyncRequest, max_blocks: u64, max_bytes: u
             match error {
                 Some(e) if out.is_empty() => SyncResponse::Error(e),
                 _ => SyncResponse::Blocks(out),
+            }
+        }
+        SyncRequest::EpcisEvents(wanted) if wanted.len() > MAX_EPCIS_WANTED => {
+            SyncResponse::Error(format!("at most {MAX_EPCIS_WANTED} events per request"))
+        }
+        SyncRequest::EpcisEvents(wanted) => {
+            match super::epcis::serve_wanted(store, wanted, max_bytes.saturating_sub(16)) {
+                Ok(found) => SyncResponse::EpcisEvents(found),
+                Err(e) => SyncResponse::Error(e.to_string()),
             }
         }
     };
@@ -238,8 +257,10 @@ mod tests {
             Some(SyncRequest::Status)
         );
         assert_eq!(decode_request(&[9]), None, "unknown variant");
+        let full = SyncRequest::EpcisEvents(vec![(Hash::digest(b"e"), true); MAX_EPCIS_WANTED]);
+        assert_eq!(decode_request(&encode(&full)), Some(full));
         let mut long = encode(&SyncRequest::Blocks { from: 1, to: 2 });
-        long.extend([0u8; 64]);
+        long.extend([0u8; MAX_SYNC_REQUEST_BYTES]);
         assert_eq!(
             decode_request(&long),
             None,
