@@ -186,6 +186,16 @@ pub(crate) fn capture(env: &mut TxEnv<'_>, r: &EpcisCapture) -> Result<(), Contr
     }
     let mut c = FieldChecker::new();
     c.list("events", &r.events, 1, MAX_EPCIS_CAPTURE_EVENTS);
+    if r.originals.len() != r.events.len() {
+        c.push(
+            "originals",
+            Problem::Malformed(format!(
+                "one SHA-256 per event: {} for {} events",
+                r.originals.len(),
+                r.events.len()
+            )),
+        );
+    }
     c.finish(Rule::RX1)?;
     let capture_tx = env.tx_id;
     let mut result = Ok(());

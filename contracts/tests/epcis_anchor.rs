@@ -303,8 +303,12 @@ fn r_s1_attack_only_the_capturer_retracts_an_epcis_event() {
 }
 
 fn capture(events: Vec<EpcisEventRecord>) -> Payload {
+    let originals = events
+        .iter()
+        .map(|e| Hash::digest(e.prehash.as_bytes()))
+        .collect();
     Payload::Epcis(EpcisRecord::EpcisCapture(
-        tracechain_types::records::epcis::EpcisCapture { events },
+        tracechain_types::records::epcis::EpcisCapture { events, originals },
     ))
 }
 
@@ -424,6 +428,23 @@ fn r_x4_r_s1_attack_a_capture_is_all_or_nothing() {
     assert!(e.names("events[1].event_hash"), "{e}");
     assert_eq!(w.state, before);
     assert!(epcis_anchor::load(&w.state, &events[0].event_hash).is_none());
+    // One original hash per event, no more, no less.
+    for originals in [vec![], vec![Hash::digest(b"x"); events.len() + 1]] {
+        let p = Payload::Epcis(EpcisRecord::EpcisCapture(
+            tracechain_types::records::epcis::EpcisCapture {
+                events: events.clone(),
+                originals,
+            },
+        ));
+        let e = w.exec(&cast.logistics, p).unwrap_err();
+        assert_eq!(
+            (e.rule, e.code),
+            (Rule::RX1, ErrorCode::MalformedItem),
+            "{e}"
+        );
+        assert!(e.names("originals"), "{e}");
+        assert_eq!(w.state, before);
+    }
     // Empty and oversized captures are refused before any event runs.
     let e = w.exec(&cast.logistics, capture(vec![])).unwrap_err();
     assert!(e.names("events"), "{e}");

@@ -281,6 +281,7 @@ fn sample(kind: K, code: &TraceCode, other: &tracechain_types::PublicKey) -> Pay
             } else {
                 EpcisRecord::EpcisCapture(tracechain_types::records::epcis::EpcisCapture {
                     events: vec![event],
+                    originals: vec![Hash::digest(b"{}")],
                 })
             })
         }

@@ -21,6 +21,11 @@ use crate::Document;
 /// node's capture size, far below it.
 pub const MAX_STORED_EVENT_BYTES: usize = 1024 * 1024;
 
+/// Largest document `@context` a capture keeps with each event, in bytes (16 KiB). Policy:
+/// every event is kept with its document's context, so a larger context is refused
+/// ([`CaptureError::NotCapturable`]) rather than copied into every event.
+pub const MAX_CONTEXT_BYTES: usize = 16 * 1024;
+
 /// One captured event.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CapturedEvent {
@@ -32,6 +37,8 @@ pub struct CapturedEvent {
     pub record: EpcisEventRecord,
     /// The off-chain form of the original event ([`stored_bytes`]).
     pub stored: Vec<u8>,
+    /// SHA-256 of `stored`: the original's digest the capture puts on chain.
+    pub original: Hash,
 }
 
 /// Why a document cannot be captured.
@@ -71,6 +78,15 @@ pub fn capture_events(doc: &Document) -> Result<Vec<CapturedEvent>, CaptureError
             "the document has no events".into(),
         ));
     }
+    let context_bytes = doc
+        .raw_context
+        .as_ref()
+        .map_or(0, |c| serde_json::to_vec(c).map_or(0, |b| b.len()));
+    if context_bytes > MAX_CONTEXT_BYTES {
+        return Err(CaptureError::NotCapturable(format!(
+            "the @context is {context_bytes} bytes; each event is kept with it, so at most {MAX_CONTEXT_BYTES}"
+        )));
+    }
     if let Err(problems) = doc.validate() {
         return Err(CaptureError::Invalid(
             problems.iter().map(ToString::to_string).collect(),
@@ -93,11 +109,13 @@ pub fn capture_events(doc: &Document) -> Result<Vec<CapturedEvent>, CaptureError
                 why: "not an anchored event".into(),
             });
         };
+        let stored = stored_bytes(doc.raw_context.as_ref(), &e.raw);
         out.push(CapturedEvent {
             index: e.index,
             hash_id: hash.id,
             record,
-            stored: stored_bytes(doc.raw_context.as_ref(), &e.raw),
+            original: Hash::digest(&stored),
+            stored,
         });
     }
     Ok(out)

@@ -142,6 +142,7 @@ fn capture_inner(
     // An error declaration of an event anchored nowhere yet is captured after the event
     // itself (as the node does for its clients): ask the node whether it is anchored.
     let mut records: Vec<EpcisEventRecord> = Vec::new();
+    let mut originals: Vec<tracechain_types::Hash> = Vec::new();
     for c in events {
         if c.record.error_declaration.is_some()
             && !records
@@ -149,13 +150,33 @@ fn capture_inner(
                 .any(|r| r.event_hash == c.record.event_hash && r.error_declaration.is_none())
         {
             let id: String = form_urlencoded::byte_serialize(c.hash_id.as_bytes()).collect();
-            if api.get_json(&format!("{base}/epcis/events/{id}")).is_err() {
-                let mut plain = c.record.clone();
-                plain.error_declaration = None;
-                records.push(plain);
+            let http = reqwest::blocking::Client::new();
+            let code = http
+                .get(format!("{base}/epcis/events/{id}"))
+                .send()
+                .map(|r| r.status().as_u16())?;
+            match code {
+                404 => {
+                    let mut plain = c.record.clone();
+                    plain.error_declaration = None;
+                    let mut stored: serde_json::Value = serde_json::from_slice(&c.stored)?;
+                    if let Some(ev) = stored.get_mut("event").and_then(|e| e.as_object_mut()) {
+                        ev.remove("errorDeclaration");
+                    }
+                    originals.push(tracechain_types::Hash::digest(&serde_json::to_vec(
+                        &stored,
+                    )?));
+                    records.push(plain);
+                }
+                200 => {}
+                other => anyhow::bail!(
+                    "asking the node whether {} is captured: HTTP {other}",
+                    c.hash_id
+                ),
             }
         }
         records.push(c.record);
+        originals.push(c.original);
     }
     let status = api.status(base)?;
     let chain_id = ChainId::new(
@@ -177,7 +198,10 @@ fn capture_inner(
         signer: key.public(),
         sequence,
         expiry_height: height + 1000,
-        payload: Payload::Epcis(EpcisRecord::EpcisCapture(EpcisCapture { events: records })),
+        payload: Payload::Epcis(EpcisRecord::EpcisCapture(EpcisCapture {
+            events: records,
+            originals,
+        })),
     }
     .sign(&chain_id, &key);
     let document: serde_json::Value = serde_json::from_slice(&bytes)?;
@@ -221,7 +245,7 @@ fn capture_inner(
 pub fn generated_document(run: u64, doc: usize, events: usize) -> serde_json::Value {
     let list: Vec<serde_json::Value> = (0..events)
         .map(|i| {
-            let serial = (run % 100_000) * 10_000_000 + (doc as u64 % 1000) * 10_000 + i as u64;
+            let serial = (run % 1000) * 10_000_000 + (doc as u64 % 1000) * 10_000 + i as u64 % 10_000;
             serde_json::json!({
                 "type": "ObjectEvent",
                 "eventTime": format!("2026-01-01T{:02}:{:02}:{:02}.{:03}Z", (i / 3600) % 24, (i / 60) % 60, i % 60, doc % 1000),
@@ -293,7 +317,11 @@ pub fn bench_capture(
                         }
                         Ok(r) => {
                             let code = r.status();
-                            eprintln!("capture {i}: {code} {}", r.text().unwrap_or_default());
+                            let text = r.text().unwrap_or_default();
+                            eprintln!(
+                                "capture {i}: {code} {}",
+                                text.chars().take(300).collect::<String>()
+                            );
                             out.push((ms, None));
                         }
                         Err(e) => {

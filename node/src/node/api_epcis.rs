@@ -79,20 +79,25 @@ enum Signer {
     Member(Box<Transaction>),
 }
 
+/// A capture's event: the record, its stored original and the original's SHA-256.
+pub(super) type Captured = (EpcisEventRecord, Vec<u8>, Hash);
+
 /// The records of a capture: each doc event, preceded by the event itself when it is an error
 /// declaration of an event anchored nowhere yet (so the declaration has something to retract,
-/// and its capturer is the event's, ADR 0081), with the off-chain form of each.
+/// and its capturer is the event's, ADR 0081), with the off-chain form of each. An event the
+/// document holds twice (or a declaration before its own event) is refused here, before the
+/// capture is accepted, rather than by the chain after a 202.
 fn with_retracted_events(
     state: &dyn tracechain_contracts::StateView,
     events: Vec<CapturedEvent>,
-) -> Vec<(EpcisEventRecord, Vec<u8>)> {
-    let mut out: Vec<(EpcisEventRecord, Vec<u8>)> = Vec::with_capacity(events.len());
+) -> Result<Vec<Captured>, ApiProblem> {
+    let mut out: Vec<Captured> = Vec::with_capacity(events.len());
+    let mut seen = std::collections::BTreeSet::new();
     for c in events {
-        if c.record.error_declaration.is_some()
+        let decl = c.record.error_declaration.is_some();
+        if decl
             && tracechain_contracts::epcis_anchor::load(state, &c.record.event_hash).is_none()
-            && !out
-                .iter()
-                .any(|(r, _)| r.event_hash == c.record.event_hash && r.error_declaration.is_none())
+            && !seen.contains(&(c.record.event_hash, false))
         {
             let mut plain = c.record.clone();
             plain.error_declaration = None;
@@ -100,11 +105,23 @@ fn with_retracted_events(
             if let Some(ev) = stored.get_mut("event").and_then(Value::as_object_mut) {
                 ev.remove("errorDeclaration");
             }
-            out.push((plain, serde_json::to_vec(&stored).unwrap_or_default()));
+            let bytes = serde_json::to_vec(&stored).unwrap_or_default();
+            seen.insert((plain.event_hash, false));
+            let digest = Hash::digest(&bytes);
+            out.push((plain, bytes, digest));
         }
-        out.push((c.record, c.stored));
+        if !seen.insert((c.record.event_hash, decl)) {
+            return Err(ApiProblem::bad_request(
+                "E_EPCIS_DUPLICATE",
+                format!(
+                    "event {} ({}) is in the document twice, or after its error declaration: capture it once, before its declaration",
+                    c.index, c.hash_id
+                ),
+            ));
+        }
+        out.push((c.record, c.stored, c.original));
     }
-    out
+    Ok(out)
 }
 
 fn capture_problem(e: CaptureError) -> ApiProblem {
@@ -225,7 +242,7 @@ pub(super) async fn capture(
         })?;
         let events = capture_events(&doc).map_err(capture_problem)?;
         let state = shared.store.snapshot();
-        let records = with_retracted_events(&state, events);
+        let records = with_retracted_events(&state, events)?;
         if records.len() > max_events {
             return Err(problem(
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -239,7 +256,7 @@ pub(super) async fn capture(
         }
         let anchored: Vec<String> = records
             .iter()
-            .filter(|(r, _)| {
+            .filter(|(r, _, _)| {
                 let k = match r.error_declaration {
                     None => tracechain_contracts::epcis_anchor::event_key(&r.event_hash),
                     Some(_) => {
@@ -248,7 +265,7 @@ pub(super) async fn capture(
                 };
                 tracechain_contracts::StateView::get_ref(&state, &k).is_some()
             })
-            .map(|(r, _)| r.hash_id())
+            .map(|(r, _, _)| r.hash_id())
             .collect();
         if !anchored.is_empty() {
             return Err(problem(
@@ -268,39 +285,81 @@ pub(super) async fn capture(
     .await?;
     let tx = match signer {
         Signer::Member(tx) => {
-            let want: Vec<&EpcisEventRecord> = records.iter().map(|(r, _)| r).collect();
+            let want = EpcisCapture {
+                events: records.iter().map(|(r, _, _)| r.clone()).collect(),
+                originals: records.iter().map(|(_, _, o)| *o).collect(),
+            };
             let ok = matches!(&tx.body.payload,
-                Payload::Epcis(EpcisRecord::EpcisCapture(c))
-                    if c.events.iter().collect::<Vec<_>>() == want);
+                Payload::Epcis(EpcisRecord::EpcisCapture(c)) if *c == want);
             if !ok {
                 return Err(ApiProblem::bad_request(
                     "E_CAPTURE_MISMATCH",
                     "the signed transaction is not the capture of this document: sign exactly the records `tracechain epcis capture` maps it to",
                 ));
             }
-            *tx
+            // Nothing is kept for a transaction that does not verify or whose signer is not a
+            // participant: the originals are written before admission (to survive a crash)
+            // only for captures a participant signed.
+            let chain = api.shared.chain_id.clone();
+            let s = api.shared.clone();
+            let checked = *tx;
+            let tx = blocking(move || {
+                let v = tracechain_contracts::VerifiedTx::verify(
+                    checked,
+                    &chain,
+                    &tracechain_types::Ed25519,
+                )
+                .map_err(|_| {
+                    ApiProblem::bad_request(
+                        "E_BAD_SIGNATURE",
+                        "the capture's signature does not verify for this chain",
+                    )
+                })?;
+                let snap = s.store.snapshot();
+                if tracechain_contracts::registry::load(&snap, &v.tx().body.signer).is_none() {
+                    return Err(problem(
+                        StatusCode::FORBIDDEN,
+                        "E_NOT_A_PARTICIPANT",
+                        "Not a participant",
+                        "the capture's signer is not a registered participant (R-A2)",
+                    ));
+                }
+                Ok(v.into_transaction())
+            })
+            .await?;
+            tx
         }
         Signer::Node(i) => {
             let (name, _, key) = &api.shared.epcis_clients[i];
             let signer = key.public();
             let lock = api.capture_lock(signer);
             let _held = lock.lock().await;
-            let s = api.shared.clone();
-            let committed = blocking(move || Ok(stored_next_sequence(&s.store, &signer))).await?;
-            let sequence = api.shared.mempool().next_sequence(&signer, committed);
-            let height = api.shared.status().height;
-            let window = api.shared.cfg.mempool.max_expiry_window.min(1000);
             tracing::debug!(client = %name, events = records.len(), "EPCIS capture signed by the node");
-            let tx = TxBody {
-                signer,
-                sequence,
-                expiry_height: height + window,
-                payload: Payload::Epcis(EpcisRecord::EpcisCapture(EpcisCapture {
-                    events: records.iter().map(|(r, _)| r.clone()).collect(),
-                })),
+            // A commit between reading the committed sequence and admission can make the
+            // sequence stale: sign again with the next one.
+            let mut attempt = 0;
+            loop {
+                let s = api.shared.clone();
+                let committed =
+                    blocking(move || Ok(stored_next_sequence(&s.store, &signer))).await?;
+                let sequence = api.shared.mempool().next_sequence(&signer, committed);
+                let height = api.shared.status().height;
+                let window = api.shared.cfg.mempool.max_expiry_window.min(1000);
+                let tx = TxBody {
+                    signer,
+                    sequence,
+                    expiry_height: height + window,
+                    payload: Payload::Epcis(EpcisRecord::EpcisCapture(EpcisCapture {
+                        events: records.iter().map(|(r, _, _)| r.clone()).collect(),
+                        originals: records.iter().map(|(_, _, o)| *o).collect(),
+                    })),
+                }
+                .sign(&api.shared.chain_id, key);
+                match submit_capture(&api, tx, &records).await {
+                    Err(p) if p.0.code == "E_BAD_SEQUENCE" && attempt < 3 => attempt += 1,
+                    other => return other,
+                }
             }
-            .sign(&api.shared.chain_id, key);
-            return submit_capture(&api, tx, &records).await;
         }
     };
     submit_capture(&api, tx, &records).await
@@ -308,11 +367,7 @@ pub(super) async fn capture(
 
 /// Keep the events' JSON (before the transaction can commit, so an admitted capture's events
 /// are on this node even across `kill -9`), then admit the transaction.
-async fn submit_capture(
-    api: &Api,
-    tx: Transaction,
-    records: &[(EpcisEventRecord, Vec<u8>)],
-) -> ApiResult {
+async fn submit_capture(api: &Api, tx: Transaction, records: &[Captured]) -> ApiResult {
     let size = encode(&tx).len();
     if size > api.shared.cfg.mempool.max_tx_bytes {
         return Err(problem(
@@ -327,17 +382,12 @@ async fn submit_capture(
     }
     let entries: Vec<(Vec<u8>, Option<Vec<u8>>)> = records
         .iter()
-        .map(|(r, stored)| {
-            (
-                repo::json_key(&(r.event_hash, r.error_declaration.is_some())),
-                Some(stored.clone()),
-            )
-        })
+        .map(|(_, stored, original)| (repo::json_key(original), Some(stored.clone())))
         .collect();
     let s = api.shared.clone();
     blocking(move || s.store.epcis_write(&entries).map_err(ApiProblem::internal)).await?;
     let id = tx.id();
-    let events: Vec<String> = records.iter().map(|(r, _)| r.hash_id()).collect();
+    let events: Vec<String> = records.iter().map(|(r, _, _)| r.hash_id()).collect();
     match api.admission.submit(tx, size).await {
         Admitted::Pending(_) | Admitted::Committed(_) => {
             let location = format!("/epcis/capture/{}", id.to_hex());
@@ -454,7 +504,7 @@ fn served(
     let Some(place) = repo::place(store, k).map_err(ApiProblem::internal)? else {
         return Ok(None);
     };
-    let Some(bytes) = repo::stored(store, k).map_err(ApiProblem::internal)? else {
+    let Some(bytes) = repo::stored(store, &place).map_err(ApiProblem::internal)? else {
         return Ok(None);
     };
     match open_stored(&bytes, &k.0) {
@@ -467,8 +517,23 @@ fn served(
                         .unwrap_or_default(),
                 ),
             );
+            // The document's context and the event's own, both (the event's own is kept).
             if !s.context.is_null() {
-                ev.insert("@context".into(), s.context);
+                let ctx = match ev.remove("@context") {
+                    Some(own) => {
+                        let mut all = match s.context {
+                            Value::Array(a) => a,
+                            other => vec![other],
+                        };
+                        match own {
+                            Value::Array(a) => all.extend(a),
+                            other => all.push(other),
+                        }
+                        Value::Array(all)
+                    }
+                    None => s.context,
+                };
+                ev.insert("@context".into(), ctx);
             }
             Ok(Some((Value::Object(ev), place)))
         }
@@ -551,21 +616,36 @@ pub(super) async fn events(State(api): State<Api>, RawQuery(raw): RawQuery) -> A
             None => vec![b"s".to_vec()],
         };
         let mut cands: BTreeMap<Vec<u8>, repo::EventKey> = BTreeMap::new();
+        // A scan that reached the limit may have more after its last entry: candidates past
+        // the lowest such entry wait for the next page, so no event is skipped.
+        let mut cutoff: Option<Vec<u8>> = None;
         for p in &prefixes {
             let from = after.as_ref().map(|a| {
                 let mut k = p.clone();
                 k.extend_from_slice(a);
                 k
             });
-            for (k, v) in store
+            let rows = store
                 .epcis_scan(p, from.as_deref(), examined_max)
-                .map_err(ApiProblem::internal)?
-            {
+                .map_err(ApiProblem::internal)?;
+            if rows.len() == examined_max {
+                if let Some((k, _)) = rows.last() {
+                    let seq = k[p.len()..].to_vec();
+                    if cutoff.as_ref().is_none_or(|c| seq < *c) {
+                        cutoff = Some(seq);
+                    }
+                }
+            }
+            for (k, v) in rows {
                 if let Some(r) = repo::parse_ref(&v) {
                     cands.insert(k[p.len()..].to_vec(), r);
                 }
             }
         }
+        if let Some(c) = &cutoff {
+            cands.retain(|seq, _| seq <= c);
+        }
+        let cut = cutoff.is_some();
         let mut out = Vec::new();
         let mut last: Option<Vec<u8>> = None;
         let mut more = false;
@@ -584,6 +664,8 @@ pub(super) async fn events(State(api): State<Api>, RawQuery(raw): RawQuery) -> A
                 }
             }
         }
+        // Every candidate examined, but a scan stopped at its limit: more may follow.
+        let more = more || (cut && last.is_some());
         Ok((out, if more { last } else { None }))
     })
     .await?;

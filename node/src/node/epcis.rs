@@ -9,10 +9,14 @@
 //! copies are kept only when they hash to the anchor. So every node holds every captured
 //! event, and a node restarted or new catches up from the chain and its peers.
 //!
-//! Keys (`cf::EPCIS`): `j{hash}{d}` → stored JSON (`d` = 1 for an error declaration, else 0);
-//! `p{hash}{d}` → [`Place`]; `s{seq}` → `{hash}{d}` (chain order, `seq` = height ‖ tx ‖ item,
-//! big-endian); `i{identifier}\0{seq}` and `e{eventID}\0{seq}` → `{hash}{d}`; `w{hash}{d}` →
-//! [`Place`] (wanted); `m/followed` → last height followed.
+//! Keys (`cf::EPCIS`): `j{original}` → the stored JSON, content-addressed by its SHA-256 (the
+//! digest the capture put on chain: a copy with another eventID or declaration is another
+//! key); `a{original}` → the original is referenced by a committed capture (only those are
+//! served to peers); `p{hash}{d}` → [`Place`] (`d` = 1 for an error declaration, else 0);
+//! `s{seq}` → `{hash}{d}` (chain order, `seq` = height ‖ tx ‖ item, big-endian);
+//! `i{identifier}\0{seq}` and `e{eventID}\0{seq}` → `{hash}{d}`; `w{hash}{d}` → [`Place`]
+//! (wanted) and `r{original}` → `{hash}{d}` (whose original it is); `m/followed` → last
+//! height followed.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,6 +45,8 @@ pub struct Place {
     pub item: u32,
     /// Block time (Unix ms): the event's `recordTime`.
     pub time_ms: u64,
+    /// SHA-256 of the original JSON, as the capture put it on chain.
+    pub original: Hash,
 }
 
 impl Place {
@@ -65,9 +71,16 @@ fn key(tag: u8, k: &EventKey) -> Vec<u8> {
     v
 }
 
-/// `j…`: the stored JSON of an event.
-pub fn json_key(k: &EventKey) -> Vec<u8> {
-    key(b'j', k)
+fn digest_key(tag: u8, h: &Hash) -> Vec<u8> {
+    let mut v = Vec::with_capacity(33);
+    v.push(tag);
+    v.extend_from_slice(&h.0);
+    v
+}
+
+/// `j{original}`: the stored JSON with that SHA-256.
+pub fn json_key(original: &Hash) -> Vec<u8> {
+    digest_key(b'j', original)
 }
 
 fn place_key(k: &EventKey) -> Vec<u8> {
@@ -116,9 +129,11 @@ pub fn place(store: &Store, k: &EventKey) -> Result<Option<Place>, StorageError>
         .and_then(|b| decode::<Place>(&b, 64).ok()))
 }
 
-/// The stored bytes of an event, when held.
-pub fn stored(store: &Store, k: &EventKey) -> Result<Option<Vec<u8>>, StorageError> {
-    store.epcis_get(&json_key(k))
+/// The stored bytes of an event at `place`, when held and equal to the captured original.
+pub fn stored(store: &Store, place: &Place) -> Result<Option<Vec<u8>>, StorageError> {
+    Ok(store
+        .epcis_get(&json_key(&place.original))?
+        .filter(|b| Hash::digest(b) == place.original))
 }
 
 /// The entries that index a held event at `place`.
@@ -129,6 +144,7 @@ fn index_entries(k: &EventKey, place: &Place, bytes: &[u8]) -> Vec<(Vec<u8>, Opt
         (place_key(k), Some(encode(place))),
         (seq_key(&seq), Some(r.clone())),
         (want_key(k), None),
+        (digest_key(b'r', &place.original), None),
     ];
     if let Ok(s) = serde_json::from_slice::<serde_json::Value>(bytes) {
         if let Some(event) = s.get("event").and_then(|e| e.as_object()) {
@@ -160,62 +176,88 @@ pub fn follow(store: &Store) -> Result<u64, StorageError> {
         return Ok(0);
     }
     let mut entries = Vec::new();
+    let mut followed = done;
     for h in done + 1..=last {
         let Some(block) = store.block(h)? else { break };
         for (ti, tx) in block.txs.iter().enumerate() {
             let Payload::Epcis(EpcisRecord::EpcisCapture(c)) = &tx.body.payload else {
                 continue;
             };
-            for (i, ev) in c.events.iter().enumerate() {
+            for (i, (ev, original)) in c.events.iter().zip(&c.originals).enumerate() {
                 let k = (ev.event_hash, ev.error_declaration.is_some());
                 let place = Place {
                     height: h,
                     tx: u32::try_from(ti).unwrap_or(u32::MAX),
                     item: u32::try_from(i).unwrap_or(u32::MAX),
                     time_ms: block.header.timestamp_ms,
+                    original: *original,
                 };
-                match store.epcis_get(&json_key(&k))? {
+                entries.push((digest_key(b'a', original), Some(Vec::new())));
+                match stored(store, &place)? {
                     Some(bytes) => entries.extend(index_entries(&k, &place, &bytes)),
                     None => {
                         entries.push((place_key(&k), Some(encode(&place))));
                         entries.push((want_key(&k), Some(encode(&place))));
+                        entries.push((digest_key(b'r', original), Some(event_ref(&k))));
                     }
                 }
             }
         }
+        followed = h;
     }
-    entries.push((FOLLOWED.to_vec(), Some(encode(&last))));
+    entries.push((FOLLOWED.to_vec(), Some(encode(&followed))));
     store.epcis_write(&entries)?;
-    Ok(last - done)
+    Ok(followed - done)
 }
 
-/// The events this node wants, at most `limit`.
-pub fn wanted(store: &Store, limit: usize) -> Result<Vec<EventKey>, StorageError> {
-    Ok(store
-        .epcis_scan(b"w", None, limit)?
+/// The originals this node wants, at most `limit`, after `after` (a cursor that moves on, so
+/// that originals no peer holds do not stop the others); the cursor for the next round.
+pub fn wanted(
+    store: &Store,
+    after: Option<&[u8]>,
+    limit: usize,
+) -> Result<(Vec<Hash>, Option<Vec<u8>>), StorageError> {
+    let mut rows = store.epcis_scan(b"w", after, limit)?;
+    if rows.is_empty() && after.is_some() {
+        rows = store.epcis_scan(b"w", None, limit)?;
+    }
+    let cursor = rows.last().map(|(k, _)| k.clone());
+    let out = rows
         .into_iter()
-        .filter_map(|(k, _)| parse_ref(&k[1..]))
-        .collect())
+        .filter_map(|(_, v)| decode::<Place>(&v, 64).ok())
+        .map(|p| p.original)
+        .collect();
+    Ok((out, cursor))
 }
 
-/// Keep the copies a peer sent of wanted events: each only when it hashes to its anchor.
-/// Returns how many were kept.
-pub fn keep(store: &Store, found: Vec<(Hash, bool, Vec<u8>)>) -> Result<usize, StorageError> {
+/// Keep the copies a peer sent of wanted originals: each only when its SHA-256 is the
+/// original's and it hashes to its event's anchor. Returns how many were kept.
+pub fn keep(store: &Store, found: Vec<(Hash, Vec<u8>)>) -> Result<usize, StorageError> {
     let mut entries = Vec::new();
     let mut kept = 0;
-    for (h, d, bytes) in found {
-        let k = (h, d);
-        let Some(place) = store
-            .epcis_get(&want_key(&k))?
-            .and_then(|b| decode::<Place>(&b, 64).ok())
+    for (original, bytes) in found {
+        if Hash::digest(&bytes) != original {
+            tracing::warn!(original = %original, "a peer's copy of an EPCIS event is not the captured original");
+            continue;
+        }
+        let Some(k) = store
+            .epcis_get(&digest_key(b'r', &original))?
+            .and_then(|v| parse_ref(&v))
         else {
             continue;
         };
-        if let Err(e) = tracechain_epcis::capture::open_stored(&bytes, &h) {
-            tracing::warn!(event = %h, error = %e, "a peer's copy of an EPCIS event does not hash to its anchor");
+        let Some(place) = store
+            .epcis_get(&want_key(&k))?
+            .and_then(|b| decode::<Place>(&b, 64).ok())
+            .filter(|p| p.original == original)
+        else {
+            continue;
+        };
+        if let Err(e) = tracechain_epcis::capture::open_stored(&bytes, &k.0) {
+            tracing::warn!(event = %k.0, error = %e, "a captured original does not hash to its anchor");
             continue;
         }
-        entries.push((json_key(&k), Some(bytes.clone())));
+        entries.push((json_key(&original), Some(bytes.clone())));
         entries.extend(index_entries(&k, &place, &bytes));
         kept += 1;
     }
@@ -225,25 +267,28 @@ pub fn keep(store: &Store, found: Vec<(Hash, bool, Vec<u8>)>) -> Result<usize, S
     Ok(kept)
 }
 
-/// Serve a peer's [`SyncRequest::EpcisEvents`]: the held copies of followed events, within
-/// `max_bytes`.
+/// Serve a peer's [`SyncRequest::EpcisEvents`]: the held originals that a committed capture
+/// references (never a copy of a capture that did not commit), within `max_bytes`.
 pub fn serve_wanted(
     store: &Store,
-    wanted: &[EventKey],
+    wanted: &[Hash],
     max_bytes: usize,
-) -> Result<Vec<(Hash, bool, Vec<u8>)>, StorageError> {
+) -> Result<Vec<(Hash, Vec<u8>)>, StorageError> {
     let mut out = Vec::new();
     let mut bytes = 0usize;
-    for k in wanted {
-        if place(store, k)?.is_none() {
-            continue; // not anchored here (yet): a copy of an unanchored capture is never served
+    for o in wanted {
+        if store.epcis_get(&digest_key(b'a', o))?.is_none() {
+            continue;
         }
-        if let Some(b) = stored(store, k)? {
+        if let Some(b) = store
+            .epcis_get(&json_key(o))?
+            .filter(|b| Hash::digest(b) == *o)
+        {
             bytes += b.len() + 40;
             if bytes > max_bytes {
                 break;
             }
-            out.push((k.0, k.1, b));
+            out.push((*o, b));
         }
     }
     Ok(out)
@@ -260,18 +305,21 @@ pub fn start(
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut next_peer = 0usize;
+        let mut cursor: Option<Vec<u8>> = None;
         loop {
             tokio::select! {
                 _ = tick.tick() => {
                     let s = shared.clone();
                     let batch = shared.cfg.epcis.replicate_batch;
-                    let want = tokio::task::spawn_blocking(move || -> Result<Vec<EventKey>, StorageError> {
+                    let after = cursor.take();
+                    let want = tokio::task::spawn_blocking(move || -> Result<(Vec<Hash>, Option<Vec<u8>>), StorageError> {
                         while follow(&s.store)? > 0 {}
-                        wanted(&s.store, batch)
+                        wanted(&s.store, after.as_deref(), batch)
                     })
                     .await;
                     match want {
-                        Ok(Ok(w)) if !w.is_empty() => {
+                        Ok(Ok((w, next))) if !w.is_empty() => {
+                            cursor = next;
                             let peers = shared.net.connected();
                             if !peers.is_empty() {
                                 next_peer = (next_peer + 1) % peers.len();
@@ -304,4 +352,122 @@ pub fn start(
         }
     });
     tx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shared_doc(name: &str) -> tracechain_epcis::Document {
+        let base = match std::env::var_os("TRACECHAIN_CONFORMANCE_DIR") {
+            Some(d) => std::path::PathBuf::from(d),
+            None => std::path::PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../shared/testdata"
+            )),
+        };
+        let bytes = std::fs::read(base.join("epcis/examples").join(name)).unwrap();
+        tracechain_epcis::Document::parse(&bytes).unwrap()
+    }
+
+    /// A hostile peer's copy of a wanted event is kept only when it is byte for byte the
+    /// original the capture put on chain: another eventID, an added error declaration or a
+    /// changed field is refused, and a node serves peers only originals a committed capture
+    /// references.
+    #[test]
+    fn only_the_captured_original_is_kept_and_served() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = super::super::sync_proto::tests::store_with_blocks(dir.path(), 0);
+        let doc = shared_doc("Example_9.6.1-ObjectEvent.jsonld");
+        let c = tracechain_epcis::capture::capture_events(&doc)
+            .unwrap()
+            .remove(0);
+        let k = (c.record.event_hash, false);
+        let place = Place {
+            height: 1,
+            tx: 0,
+            item: 0,
+            time_ms: 1,
+            original: c.original,
+        };
+        store
+            .epcis_write(&[
+                (want_key(&k), Some(encode(&place))),
+                (digest_key(b'r', &c.original), Some(event_ref(&k))),
+            ])
+            .unwrap();
+        // Variants: same CBV hash (eventID and errorDeclaration are not hashed), other bytes.
+        let mut v: serde_json::Value = serde_json::from_slice(&c.stored).unwrap();
+        v["event"]["eventID"] = "urn:uuid:forged".into();
+        let forged_id = serde_json::to_vec(&v).unwrap();
+        assert!(tracechain_epcis::capture::open_stored(&forged_id, &k.0).is_ok());
+        v["event"]["errorDeclaration"] =
+            serde_json::json!({"declarationTime": "2024-01-01T00:00:00Z"});
+        let forged_decl = serde_json::to_vec(&v).unwrap();
+        for bytes in [forged_id, forged_decl] {
+            // sent under the original's digest, or under its own: neither is kept
+            let own = Hash::digest(&bytes);
+            assert_eq!(
+                keep(&store, vec![(c.original, bytes.clone()), (own, bytes)]).unwrap(),
+                0
+            );
+        }
+        assert!(stored(&store, &place).unwrap().is_none());
+        // Not served to peers before a committed capture references it.
+        store
+            .epcis_write(&[(json_key(&c.original), Some(c.stored.clone()))])
+            .unwrap();
+        assert!(serve_wanted(&store, &[c.original], 1 << 20)
+            .unwrap()
+            .is_empty());
+        // The original itself is kept, indexed, no longer wanted, and served.
+        assert_eq!(
+            keep(&store, vec![(c.original, c.stored.clone())]).unwrap(),
+            1
+        );
+        assert_eq!(stored(&store, &place).unwrap(), Some(c.stored.clone()));
+        assert!(place_of(&store, &k).is_some());
+        let (w, _) = wanted(&store, None, 10).unwrap();
+        assert!(w.is_empty());
+        store
+            .epcis_write(&[(digest_key(b'a', &c.original), Some(vec![]))])
+            .unwrap();
+        assert_eq!(
+            serve_wanted(&store, &[c.original], 1 << 20).unwrap(),
+            vec![(c.original, c.stored.clone())]
+        );
+    }
+
+    fn place_of(store: &Store, k: &EventKey) -> Option<Place> {
+        place(store, k).unwrap()
+    }
+
+    /// Wanted originals no peer holds do not stop the others: the cursor moves on and wraps.
+    #[test]
+    fn the_wanted_cursor_moves_past_what_no_peer_has() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = super::super::sync_proto::tests::store_with_blocks(dir.path(), 0);
+        let entries: Vec<_> = (0..5u8)
+            .map(|i| {
+                let k = (Hash::digest(&[i]), false);
+                let p = Place {
+                    height: 1,
+                    tx: 0,
+                    item: u32::from(i),
+                    time_ms: 1,
+                    original: Hash::digest(&[i, i]),
+                };
+                (want_key(&k), Some(encode(&p)))
+            })
+            .collect();
+        store.epcis_write(&entries).unwrap();
+        let (a, c1) = wanted(&store, None, 2).unwrap();
+        let (b, c2) = wanted(&store, c1.as_deref(), 2).unwrap();
+        let (d, c3) = wanted(&store, c2.as_deref(), 2).unwrap();
+        let (e, _) = wanted(&store, c3.as_deref(), 2).unwrap();
+        assert_eq!((a.len(), b.len(), d.len()), (2, 2, 1));
+        let all: std::collections::BTreeSet<Hash> = a.iter().chain(&b).chain(&d).copied().collect();
+        assert_eq!(all.len(), 5, "every wanted original asked once per round");
+        assert_eq!(e, a, "then it wraps around");
+    }
 }

@@ -18,9 +18,9 @@ pub enum SyncRequest {
         /// Last height wanted.
         to: u64,
     },
-    /// The original JSON of captured EPCIS events this node lacks (ADR 0081): each by its
-    /// anchored hash and whether it is the error declaration (at most [`MAX_EPCIS_WANTED`]).
-    EpcisEvents(Vec<(Hash, bool)>),
+    /// The original JSON of captured EPCIS events this node lacks (ADR 0081), each by the
+    /// SHA-256 its capture put on chain (at most [`MAX_EPCIS_WANTED`]).
+    EpcisEvents(Vec<Hash>),
 }
 
 /// A sync response.
@@ -35,9 +35,9 @@ pub enum SyncResponse {
     },
     /// Blocks with certificates, ascending from the asked height.
     Blocks(Vec<(Block, CommitCertificate)>),
-    /// Stored EPCIS events the responder holds of those asked: hash, declaration flag, the
-    /// stored bytes (checked against the anchor by the asker before it keeps them).
-    EpcisEvents(Vec<(Hash, bool, Vec<u8>)>),
+    /// The originals the responder holds of those asked: digest and bytes (checked by the
+    /// asker against the digest and the anchor before it keeps them).
+    EpcisEvents(Vec<(Hash, Vec<u8>)>),
     /// The request could not be served.
     Error(String),
 }
@@ -45,8 +45,8 @@ pub enum SyncResponse {
 /// Most events asked in one [`SyncRequest::EpcisEvents`].
 pub const MAX_EPCIS_WANTED: usize = 24;
 
-/// Largest sync request (bytes): an [`SyncRequest::EpcisEvents`] of [`MAX_EPCIS_WANTED`]
-/// entries fits.
+/// Largest sync request (bytes): a [`SyncRequest::EpcisEvents`] of [`MAX_EPCIS_WANTED`]
+/// digests fits.
 pub const MAX_SYNC_REQUEST_BYTES: usize = 1024;
 
 /// Decode a request (frames are already bounded by the network).
@@ -114,7 +114,7 @@ pub fn serve(store: &Store, request: &SyncRequest, max_blocks: u64, max_bytes: u
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use tracechain_consensus::VoteRecord;
     use tracechain_contracts::genesis::{Genesis, GenesisParticipant};
@@ -126,7 +126,7 @@ mod tests {
     use tracechain_types::{BlockHeader, ChainId, SecretKey, Validator, ValidatorSet};
 
     /// A store with `n` empty committed blocks after genesis.
-    fn store_with_blocks(dir: &std::path::Path, n: u64) -> Store {
+    pub(crate) fn store_with_blocks(dir: &std::path::Path, n: u64) -> Store {
         let set = ValidatorSet::new(vec![Validator {
             public_key: SecretKey::from_seed([1; 32]).public(),
             name: "customs".into(),
@@ -257,7 +257,7 @@ mod tests {
             Some(SyncRequest::Status)
         );
         assert_eq!(decode_request(&[9]), None, "unknown variant");
-        let full = SyncRequest::EpcisEvents(vec![(Hash::digest(b"e"), true); MAX_EPCIS_WANTED]);
+        let full = SyncRequest::EpcisEvents(vec![Hash::digest(b"e"); MAX_EPCIS_WANTED]);
         assert_eq!(decode_request(&encode(&full)), Some(full));
         let mut long = encode(&SyncRequest::Blocks { from: 1, to: 2 });
         long.extend([0u8; MAX_SYNC_REQUEST_BYTES]);

@@ -161,4 +161,9 @@ mod tests {
 pub struct EpcisCapture {
     /// The events, in document order: 1..=[`MAX_EPCIS_CAPTURE_EVENTS`].
     pub events: Vec<EpcisEventRecord>,
+    /// For each event, the SHA-256 of its original JSON as every node keeps it off chain
+    /// (`tracechain_epcis::capture::stored_bytes`): what no CBV 2.0 hash covers (eventID,
+    /// recordTime, errorDeclaration, comments) is bound to the chain by it, so a node keeps and
+    /// serves exactly the bytes captured. As many as `events`.
+    pub originals: Vec<Hash>,
 }
