@@ -121,6 +121,26 @@ pub fn capture_events(doc: &Document) -> Result<Vec<CapturedEvent>, CaptureError
     Ok(out)
 }
 
+/// The event an error declaration retracts, as captured on its own: the same record without
+/// the declaration (the same CBV 2.0 hash: `errorDeclaration` is not hashed) and the stored
+/// original without `errorDeclaration`. For an event that is no declaration, itself.
+pub fn retracted_event(c: &CapturedEvent) -> CapturedEvent {
+    let mut record = c.record.clone();
+    record.error_declaration = None;
+    let mut stored: Value = serde_json::from_slice(&c.stored).unwrap_or(Value::Null);
+    if let Some(ev) = stored.get_mut("event").and_then(Value::as_object_mut) {
+        ev.remove("errorDeclaration");
+    }
+    let stored = serde_json::to_vec(&stored).unwrap_or_default();
+    CapturedEvent {
+        index: c.index,
+        hash_id: c.hash_id.clone(),
+        record,
+        original: Hash::digest(&stored),
+        stored,
+    }
+}
+
 /// A stored event, read back and checked.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StoredEvent {
@@ -234,6 +254,23 @@ mod tests {
             open_stored(&bare, &c.record.event_hash).is_err(),
             "the extension's namespace is part of the hash"
         );
+    }
+
+    /// The retracted event of a declaration hashes like it and opens as the plain event.
+    #[test]
+    fn a_declarations_retracted_event_is_the_event_without_it() {
+        let d = doc("examples/ErrorDeclarationAndCorrectiveEvent.jsonld");
+        let events = capture_events(&d).unwrap();
+        let decl = events
+            .iter()
+            .find(|c| c.record.error_declaration.is_some())
+            .unwrap();
+        let plain = retracted_event(decl);
+        assert_eq!(plain.record.event_hash, decl.record.event_hash);
+        assert!(plain.record.error_declaration.is_none());
+        assert_ne!(plain.original, decl.original);
+        let s = open_stored(&plain.stored, &plain.record.event_hash).unwrap();
+        assert!(!s.event.contains_key("errorDeclaration"));
     }
 
     #[test]

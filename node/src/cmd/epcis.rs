@@ -127,7 +127,7 @@ fn capture_inner(
     use anyhow::Context;
     use base64::Engine;
     use tracechain_types::records::epcis::{EpcisCapture, EpcisEventRecord};
-    use tracechain_types::{ChainId, EpcisRecord, Payload, TxBody};
+    use tracechain_types::{EpcisRecord, Payload};
     let base = node.trim_end_matches('/');
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let doc = Document::parse(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
@@ -157,16 +157,9 @@ fn capture_inner(
                 .map(|r| r.status().as_u16())?;
             match code {
                 404 => {
-                    let mut plain = c.record.clone();
-                    plain.error_declaration = None;
-                    let mut stored: serde_json::Value = serde_json::from_slice(&c.stored)?;
-                    if let Some(ev) = stored.get_mut("event").and_then(|e| e.as_object_mut()) {
-                        ev.remove("errorDeclaration");
-                    }
-                    originals.push(tracechain_types::Hash::digest(&serde_json::to_vec(
-                        &stored,
-                    )?));
-                    records.push(plain);
+                    let plain = tracechain_epcis::capture::retracted_event(&c);
+                    originals.push(plain.original);
+                    records.push(plain.record);
                 }
                 200 => {}
                 other => anyhow::bail!(
@@ -178,32 +171,11 @@ fn capture_inner(
         records.push(c.record);
         originals.push(c.original);
     }
-    let status = api.status(base)?;
-    let chain_id = ChainId::new(
-        status["chain_id"]
-            .as_str()
-            .context("status without chain_id")?
-            .to_string(),
-    )
-    .map_err(|e| anyhow::anyhow!("node's chain id: {e}"))?;
-    let height = status["height"].as_u64().context("status without height")?;
-    let seq = api.get_json(&format!(
-        "{base}/v1/accounts/{}/sequence",
-        key.public().to_hex()
-    ))?;
-    let sequence = seq["next_sequence"]
-        .as_u64()
-        .context("sequence answer without next_sequence")?;
-    let tx = TxBody {
-        signer: key.public(),
-        sequence,
-        expiry_height: height + 1000,
-        payload: Payload::Epcis(EpcisRecord::EpcisCapture(EpcisCapture {
-            events: records,
-            originals,
-        })),
-    }
-    .sign(&chain_id, &key);
+    let payload = Payload::Epcis(EpcisRecord::EpcisCapture(EpcisCapture {
+        events: records,
+        originals,
+    }));
+    let tx = super::tx::sign_for_node(&api, base, &key, payload, 1000, None)?;
     let document: serde_json::Value = serde_json::from_slice(&bytes)?;
     let body = serde_json::json!({
         "document": document,

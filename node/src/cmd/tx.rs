@@ -96,6 +96,23 @@ pub fn sign_and_submit(
 ) -> anyhow::Result<(bool, Value)> {
     let base = node.trim_end_matches('/');
     let api = super::client::Api::new(Duration::from_secs(60))?;
+    let tx = sign_for_node(&api, base, key, payload, expiry_window, expected_chain)?;
+    let query = if wait { "?wait=commit" } else { "" };
+    let (code, body) = api.post_tx(base, query, &tx)?;
+    let accepted = (200..300).contains(&code) && (!wait || body["status"] == "committed");
+    Ok((accepted, body))
+}
+
+/// Sign `payload` with `key` for the chain of the node at `base`: its next sequence, expiry
+/// `height + expiry_window`; refused when the node is not on `expected_chain`.
+pub fn sign_for_node(
+    api: &super::client::Api,
+    base: &str,
+    key: &tracechain_types::SecretKey,
+    payload: Payload,
+    expiry_window: u64,
+    expected_chain: Option<&str>,
+) -> anyhow::Result<tracechain_types::Transaction> {
     let status = api.status(base)?;
     let chain_id = ChainId::new(
         status["chain_id"]
@@ -120,15 +137,11 @@ pub fn sign_and_submit(
     let sequence = seq["next_sequence"]
         .as_u64()
         .context("sequence answer without next_sequence")?;
-    let tx = TxBody {
+    Ok(TxBody {
         signer: key.public(),
         sequence,
         expiry_height: height + expiry_window,
         payload,
     }
-    .sign(&chain_id, key);
-    let query = if wait { "?wait=commit" } else { "" };
-    let (code, body) = api.post_tx(base, query, &tx)?;
-    let accepted = (200..300).contains(&code) && (!wait || body["status"] == "committed");
-    Ok((accepted, body))
+    .sign(&chain_id, key))
 }

@@ -99,16 +99,9 @@ fn with_retracted_events(
             && tracechain_contracts::epcis_anchor::load(state, &c.record.event_hash).is_none()
             && !seen.contains(&(c.record.event_hash, false))
         {
-            let mut plain = c.record.clone();
-            plain.error_declaration = None;
-            let mut stored: Value = serde_json::from_slice(&c.stored).unwrap_or(Value::Null);
-            if let Some(ev) = stored.get_mut("event").and_then(Value::as_object_mut) {
-                ev.remove("errorDeclaration");
-            }
-            let bytes = serde_json::to_vec(&stored).unwrap_or_default();
-            seen.insert((plain.event_hash, false));
-            let digest = Hash::digest(&bytes);
-            out.push((plain, bytes, digest));
+            let plain = tracechain_epcis::capture::retracted_event(&c);
+            seen.insert((plain.record.event_hash, false));
+            out.push((plain.record, plain.stored, plain.original));
         }
         if !seen.insert((c.record.event_hash, decl)) {
             return Err(ApiProblem::bad_request(
