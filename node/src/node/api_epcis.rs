@@ -123,7 +123,11 @@ fn capture_problem(e: CaptureError) -> ApiProblem {
             StatusCode::BAD_REQUEST,
             "E_EPCIS_INVALID",
             "Invalid EPCIS document",
-            format!("{} problems; the first: {}", problems.len(), problems[0]),
+            format!(
+                "{} problems; the first: {}",
+                problems.len(),
+                problems.first().map(String::as_str).unwrap_or("")
+            ),
         )
         .with_extra(json!({ "problems": problems })),
         CaptureError::NotCapturable(why) => problem(

@@ -32,6 +32,9 @@ use super::Shared;
 pub const SYNC_ID: u64 = 1;
 /// Blocks followed in one round.
 const FOLLOW_BLOCKS: u64 = 64;
+/// Peers' answers waiting for the repository; more are dropped (the originals stay wanted and
+/// are asked again).
+const ANSWERS_QUEUE: usize = 64;
 const FOLLOWED: &[u8] = b"m/followed";
 
 /// Where a captured event is in the chain.
@@ -299,7 +302,8 @@ pub fn start(
     shared: Arc<Shared>,
     runtime: &tokio::runtime::Runtime,
 ) -> tokio::sync::mpsc::Sender<(PublicKey, Result<Vec<u8>, String>)> {
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<(PublicKey, Result<Vec<u8>, String>)>(64);
+    let (tx, mut rx) =
+        tokio::sync::mpsc::channel::<(PublicKey, Result<Vec<u8>, String>)>(ANSWERS_QUEUE);
     let every = Duration::from_millis(shared.cfg.epcis.follow_ms);
     runtime.spawn(async move {
         let mut tick = tokio::time::interval(every);
