@@ -97,7 +97,7 @@ impl Default for EpcisConfig {
             max_capture_bytes: 512 * 1024,
             max_capture_events: 250,
             max_query_examined: 10_000,
-            replicate_batch: 24,
+            replicate_batch: 512,
             follow_ms: 200,
             clients: Vec::new(),
         }

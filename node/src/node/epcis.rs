@@ -345,6 +345,23 @@ pub fn start(
                             let kept = tokio::task::spawn_blocking(move || keep(&s.store, found)).await;
                             if let Ok(Ok(n)) = kept {
                                 tracing::debug!(peer = %from, kept = n, "EPCIS events from a peer");
+                                if n > 0 {
+                                    // The peer delivers: ask it for the next ones at once.
+                                    let s = shared.clone();
+                                    let batch = shared.cfg.epcis.replicate_batch;
+                                    let after = cursor.clone();
+                                    if let Ok(Ok((w, next))) = tokio::task::spawn_blocking(move || {
+                                        wanted(&s.store, after.as_deref(), batch)
+                                    })
+                                    .await
+                                    {
+                                        if !w.is_empty() {
+                                            cursor = next;
+                                            let req = encode(&SyncRequest::EpcisEvents(w));
+                                            shared.net.sync_request(from, SYNC_ID, req);
+                                        }
+                                    }
+                                }
                             }
                         }
                         Some(_) | None => {

@@ -43,11 +43,11 @@ pub enum SyncResponse {
 }
 
 /// Most events asked in one [`SyncRequest::EpcisEvents`].
-pub const MAX_EPCIS_WANTED: usize = 24;
+pub const MAX_EPCIS_WANTED: usize = 1024;
 
 /// Largest sync request (bytes): a [`SyncRequest::EpcisEvents`] of [`MAX_EPCIS_WANTED`]
 /// digests fits.
-pub const MAX_SYNC_REQUEST_BYTES: usize = 1024;
+pub const MAX_SYNC_REQUEST_BYTES: usize = 40 * 1024;
 
 /// Decode a request (frames are already bounded by the network).
 pub fn decode_request(bytes: &[u8]) -> Option<SyncRequest> {
