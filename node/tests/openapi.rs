@@ -75,6 +75,7 @@ fn a_node_serves_the_document_and_every_operation_in_it() {
                 .replace("{serial}", "T0001")
                 .replace("{batch}", "AX")
                 .replace("{captureID}", &"0".repeat(64))
+                .replace("{record}", &"0".repeat(64))
                 .replace("{eventID}", "urn:uuid:6f3c8f3e-0000-4000-8000-000000000000");
             assert!(
                 !target.contains('{'),

@@ -17,6 +17,7 @@
 pub mod auth;
 mod events;
 mod handlers;
+pub mod private;
 pub mod problem;
 pub mod proof;
 mod resolver;
@@ -310,6 +311,7 @@ fn documented() -> utoipa_axum::router::OpenApiRouter<Arc<ReadApi>> {
     use utoipa_axum::routes;
     utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(handlers::whoami))
+        .routes(routes!(private::put, private::get))
         .routes(routes!(events::events))
         .routes(routes!(handlers::trace))
         .routes(routes!(handlers::completeness))

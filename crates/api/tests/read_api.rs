@@ -1288,7 +1288,8 @@ async fn every_documented_operation_is_served() {
                 .replace("{kind}", "filings")
                 .replace("{gtin}", &gtin)
                 .replace("{serial}", &serial)
-                .replace("{batch}", flow::BATCH);
+                .replace("{batch}", flow::BATCH)
+                .replace("{record}", &"0".repeat(64));
             assert!(
                 !target.contains('{'),
                 "{path}: a parameter the test does not fill"
@@ -1530,4 +1531,181 @@ async fn a_key_reads_at_its_own_rate() {
             .status,
         200
     );
+}
+
+/// Personal data (R-A5, ADR 0082): the order's signer leaves the opening of its shipping
+/// address with the node; only a true opening of the commitment on chain is kept, only the
+/// signer may leave it, and only regulators and the signer read it back: no other participant
+/// (not even one that took part in the unit), no consumer, nobody unsigned.
+#[tokio::test]
+async fn personal_data_is_kept_when_it_opens_and_read_by_regulators_and_its_signer() {
+    let f = build();
+    let r = f.router();
+    // The flow's order (T1) and its signer.
+    let tip = f.store.tip().unwrap().height;
+    let (order_id, signer) = (1..=tip)
+        .flat_map(|h| f.store.block(h).unwrap().unwrap().txs)
+        .find_map(|tx| match &tx.body.payload {
+            tracechain_types::Payload::InfoBlock(tracechain_types::InfoBlockRecord::Order(_)) => {
+                Some((tx.id(), tx.body.signer))
+            }
+            _ => None,
+        })
+        .expect("the flow has an order");
+    let who = flow::PARTICIPANTS
+        .iter()
+        .find(|n| key(n).public() == signer)
+        .copied()
+        .expect("the order's signer is a flow participant");
+    let me = key(who);
+    // The workload's salt for the order's commitments (crates/workload: derived from the label).
+    let salt =
+        tracechain_types::Hash::tagged(b"tracechain/workload-salt/v1", &[b"order".as_slice()]);
+    let value = "Torstrasse 1, 10119 Berlin";
+    let target = format!("/v1/private/{}", order_id.to_hex());
+    let body = |field: &str, salt: &str, value: &str| {
+        serde_json::json!({"field": field, "salt": salt, "value": value})
+            .to_string()
+            .into_bytes()
+    };
+    let mut ts = NOW_MS + 60_000;
+    let mut put = |k: Option<&tracechain_types::SecretKey>, b: Vec<u8>| {
+        ts += 1;
+        request("PUT", &target, b, k, ts)
+    };
+    // Wrong value, wrong salt, a field that is no commitment, another signer, unsigned.
+    for (k, b, status, code) in [
+        (
+            Some(&me),
+            body("/shipping_address", &salt.to_hex(), "Elsewhere 2"),
+            422,
+            "E_DOES_NOT_OPEN",
+        ),
+        (
+            Some(&me),
+            body("/shipping_address", &"00".repeat(32), value),
+            422,
+            "E_DOES_NOT_OPEN",
+        ),
+        (
+            Some(&me),
+            body("/order_ref", &salt.to_hex(), value),
+            422,
+            "E_NOT_COMMITTED",
+        ),
+        (
+            Some(&me),
+            body("shipping_address", &salt.to_hex(), value),
+            400,
+            "E_BAD_FIELD",
+        ),
+        (
+            Some(&me),
+            body("/shipping_address", "zz", value),
+            400,
+            "E_BAD_SALT",
+        ),
+        (Some(&me), b"{not json".to_vec(), 400, "E_BAD_JSON"),
+        (
+            Some(&me),
+            body("/shipping_address", &salt.to_hex(), &"x".repeat(5000)),
+            413,
+            "E_TOO_LARGE",
+        ),
+        (
+            Some(&key("customs-regulator")),
+            body("/shipping_address", &salt.to_hex(), value),
+            403,
+            "E_NOT_ALLOWED",
+        ),
+        (
+            Some(&key("producer")),
+            body("/shipping_address", &salt.to_hex(), value),
+            403,
+            "E_NOT_ALLOWED",
+        ),
+        (
+            None,
+            body("/shipping_address", &salt.to_hex(), value),
+            403,
+            "E_NOT_ALLOWED",
+        ),
+    ] {
+        let a = send(&r, put(k, b)).await;
+        assert_eq!(
+            (a.status, a.json()["code"].as_str().unwrap_or("")),
+            (status, code),
+            "{}",
+            a.json()
+        );
+    }
+    // Nothing was kept by any of those.
+    let mut get_ts = NOW_MS + 61_000;
+    let mut get = |k: Option<&tracechain_types::SecretKey>| {
+        get_ts += 1;
+        request("GET", &target, vec![], k, get_ts)
+    };
+    let a = send(&r, get(Some(&key("customs-regulator")))).await;
+    assert_eq!(a.status, 200);
+    assert_eq!(a.json()["personal_data"], serde_json::json!([]));
+    // The true opening is kept.
+    let a = send(
+        &r,
+        put(Some(&me), body("/shipping_address", &salt.to_hex(), value)),
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", a.json());
+    for (reader, allowed) in [
+        (Some("customs-regulator"), true),
+        (Some("tax-regulator"), true),
+        (Some(who), true),
+        (Some("producer"), false),
+        (Some("logistics"), false),
+        (Some("consumer-1"), false),
+        (None, false),
+    ] {
+        let k = reader.map(key);
+        let a = send(&r, get(k.as_ref())).await;
+        if allowed {
+            assert_eq!(a.status, 200, "{reader:?}");
+            let d = &a.json()["personal_data"][0];
+            assert_eq!(d["value"], value, "{reader:?}");
+            assert_eq!(d["field"], "/shipping_address");
+            // The reader checks it against the commitment itself.
+            let c = tracechain_types::records::Commitment(
+                d["commitment"].as_str().unwrap().parse().unwrap(),
+            );
+            assert!(c.verify(&salt.0, value.as_bytes()));
+        } else {
+            assert_eq!(a.status, 403, "{reader:?}: {}", a.json());
+            assert!(!String::from_utf8_lossy(&a.body).contains("Torstrasse"));
+        }
+    }
+    // Unknown and malformed record ids.
+    ts_check(&r).await;
+}
+
+async fn ts_check(r: &axum::Router) {
+    let k = key("customs-regulator");
+    let a = send(
+        r,
+        request(
+            "GET",
+            &format!("/v1/private/{}", "0".repeat(64)),
+            vec![],
+            Some(&k),
+            NOW_MS + 65_000,
+        ),
+    )
+    .await;
+    assert_eq!(
+        (a.status, a.json()["code"].clone()),
+        (404, serde_json::json!("E_NO_SUCH_RECORD"))
+    );
+    let a = send(
+        r,
+        request("GET", "/v1/private/xyz", vec![], Some(&k), NOW_MS + 65_001),
+    )
+    .await;
+    assert_eq!(a.status, 400);
 }

@@ -786,6 +786,11 @@ impl Store {
         self.get_cf(cf::PRIVATE, key)
     }
 
+    /// Personal data under `prefix`, at most `limit` entries.
+    pub fn private_scan(&self, prefix: &[u8], limit: usize) -> Result<Entries, StorageError> {
+        self.scan_cf(cf::PRIVATE, None, prefix, None, limit)
+    }
+
     /// The stored value of a state key, or the error (the [`StateView`] impl stops the node
     /// on an error instead).
     pub fn state_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
