@@ -157,6 +157,13 @@ pub struct ApiConfig {
     pub read_burst_per_key: u32,
     /// Reader keys whose rate is tracked (the least recently seen are forgotten).
     pub max_tracked_keys: usize,
+    /// The platform operator's scanning-service key: with it the resolver records anonymous
+    /// consumers' item scans through the chain (ADR 0083); without it, none.
+    pub scan_key_file: Option<PathBuf>,
+    /// Scans recorded per client address per minute; more are answered, not recorded.
+    pub scans_per_client_per_minute: u32,
+    /// Client addresses whose scan rate is tracked.
+    pub max_tracked_scan_clients: usize,
 }
 
 impl ApiConfig {
@@ -203,6 +210,9 @@ impl Default for ApiConfig {
             read_rate_per_key: tracechain_api::DEFAULT_READ_RATE_PER_KEY,
             read_burst_per_key: tracechain_api::DEFAULT_READ_BURST_PER_KEY,
             max_tracked_keys: tracechain_api::DEFAULT_MAX_TRACKED_KEYS,
+            scan_key_file: None,
+            scans_per_client_per_minute: 6,
+            max_tracked_scan_clients: 10_000,
         }
     }
 }
@@ -446,6 +456,7 @@ impl NodeConfig {
         for p in [&mut cfg.genesis, &mut cfg.key_file, &mut cfg.data_dir]
             .into_iter()
             .chain(cfg.epcis.clients.iter_mut().map(|c| &mut c.key_file))
+            .chain(cfg.api.scan_key_file.iter_mut())
         {
             if p.is_relative() {
                 *p = base.join(&*p);
@@ -581,6 +592,14 @@ impl NodeConfig {
         positive(
             "storage.block_cache_bytes",
             self.storage.block_cache_bytes as u64,
+        )?;
+        positive(
+            "api.scans_per_client_per_minute",
+            u64::from(self.api.scans_per_client_per_minute),
+        )?;
+        positive(
+            "api.max_tracked_scan_clients",
+            self.api.max_tracked_scan_clients as u64,
         )?;
         let e = &self.epcis;
         positive("epcis.max_capture_bytes", e.max_capture_bytes as u64)?;

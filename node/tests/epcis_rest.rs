@@ -108,8 +108,19 @@ fn epcis_documents_capture_on_one_node_and_are_found_on_another() {
     let (v, full) = (c.validators()[0].clone(), c.full_nodes()[0].clone());
     let producer = key(81, 1);
     write_key(&c.node_dir(&v).join("producer.key"), &producer);
+    // The platform operator's scanning service (ADR 0083) runs on the validator too.
+    let operator = key(82, 1);
+    write_key(&c.node_dir(&v).join("scanner.key"), &operator);
     let cfg = c.node_dir(&v).join("config.toml");
     let mut text = std::fs::read_to_string(&cfg).unwrap();
+    text = text.replace(
+        "[api]\n",
+        "[api]\nscan_key_file = \"scanner.key\"\nscans_per_client_per_minute = 3\n",
+    );
+    assert!(
+        text.contains("scan_key_file"),
+        "the config has an [api] table"
+    );
     text.push_str(&format!(
         "\n[epcis]\nmax_capture_events = 100\n[[epcis.clients]]\nname = \"wms\"\ntoken_sha256 = \"{}\"\nkey_file = \"producer.key\"\n",
         hex::encode(sha2::Sha256::digest(TOKEN.as_bytes()))
@@ -498,6 +509,87 @@ fn epcis_documents_capture_on_one_node_and_are_found_on_another() {
         (captured.len(), duplicate.len(), found, refused),
         (23, 3, 35, 9),
         "captured, 409, events found, invalid refused"
+    );
+    // Anonymous consumers' item scans at the resolver (R-S4, ADR 0083): recorded through the
+    // chain by the platform operator's scanning service, once registered and approved.
+    chain.exec(
+        &operator,
+        Payload::Participant(ParticipantRecord::RegisterParticipant(
+            ParticipantRegistration {
+                category: ParticipantCategory::PlatformOperator,
+                node_types: vec![],
+                identity: Identity::Organisation {
+                    legal_name: "Consortium Platform Operator Co., Ltd.".into(),
+                    registration_id: RegistrationId::Uscc(enterprise_uscc(8201)),
+                },
+                country: "CN".into(),
+                identity_document: tracechain_types::Hash::digest(b"operator licence"),
+            },
+        )),
+    );
+    chain.exec(
+        &regulator,
+        Payload::Participant(ParticipantRecord::ParticipantDecision(
+            ParticipantDecision {
+                participant: operator.public(),
+                action: ParticipantAction::Approve,
+                reason: "operator licence checked".into(),
+            },
+        )),
+    );
+    let (gtin, serial, _) = units
+        .iter()
+        .find(|u| u.2)
+        .expect("an item-level unit")
+        .clone();
+    let dl = format!("/01/{gtin:0>14}/21/{serial}");
+    let item = TraceCode::Item {
+        gtin: gtin.clone(),
+        serial: serial.clone(),
+    };
+    let element = tracechain_contracts::trace_codes::NormalisedCode::new("code", &item)
+        .unwrap()
+        .as_str()
+        .to_string();
+    let scan = |q: &str| {
+        let r = h.get(format!("{api}{dl}{q}")).send().unwrap();
+        assert_eq!(r.status(), 200);
+        r.headers()["tracechain-scan"].to_str().unwrap().to_string()
+    };
+    assert!(
+        scan("").starts_with("not-recorded"),
+        "no country: not recorded"
+    );
+    assert!(scan("?country=D").starts_with("not-recorded"));
+    assert_eq!(scan("?country=DE&lat=52.53&lon=13.40"), "recorded");
+    assert_eq!(scan("?country=DE"), "recorded");
+    assert_eq!(scan("?country=DE"), "recorded");
+    assert!(
+        scan("?country=DE").contains("a minute"),
+        "the per-client rate"
+    );
+    // A HEAD or a batch is no scan.
+    let r = h.head(format!("{api}{dl}?country=DE")).send().unwrap();
+    assert!(!r.headers().contains_key("tracechain-scan"));
+    let until = Instant::now() + Duration::from_secs(30);
+    let story = loop {
+        let st: Value = h
+            .get(format!("{fapi}/v1/story/{element}"))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        if st["scans"]["count"] == 3 {
+            break st;
+        }
+        assert!(Instant::now() < until, "scans never committed: {st}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    // Three scans by one client of one item: one scanner, the first scan's time stamped.
+    assert_eq!(story["scans"]["scanners"], 1, "{story}");
+    assert!(
+        story["scans"]["first_scan_ms"].as_u64().is_some(),
+        "{story}"
     );
     println!(
         "EPCIS conformance: {} documents captured ({} with 409: every event already captured from another document), {} distinct events found on the full node by hash id and query parameters, {} invalid documents refused",

@@ -32,6 +32,7 @@ use axum::routing::post;
 use axum::Router;
 use serde_json::Value;
 use tracechain_storage::{Snapshot, Store, Tip};
+use tracechain_types::records::TraceCode;
 use tracechain_types::state_map;
 use tracechain_types::ChainId;
 
@@ -174,6 +175,28 @@ pub struct ReadApi {
     clock: Clock,
     streams: Arc<tokio::sync::Semaphore>,
     public_streams: Arc<tokio::sync::Semaphore>,
+    scans: Option<Arc<dyn ScanRecorder>>,
+}
+
+/// An anonymous consumer's scan of an item's Digital Link, to be recorded through the chain
+/// (R-S4, ADR 0083).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScanRequest {
+    /// The item scanned.
+    pub code: TraceCode,
+    /// The client's address (the scanner tag is derived from it, never stored).
+    pub client: std::net::IpAddr,
+    /// Country the client says it scans in (ISO 3166-1 alpha-2).
+    pub country: String,
+    /// Coarse position (0.01°), both or neither.
+    pub coarse: Option<(i16, i16)>,
+}
+
+/// Records anonymous consumers' scans through the chain: the node's scanning service
+/// (ADR 0083). `Err` says why a scan is not recorded (rate, queue, no service).
+pub trait ScanRecorder: Send + Sync {
+    /// Queue the scan's record; returns at once.
+    fn record(&self, scan: ScanRequest) -> Result<(), String>;
 }
 
 impl std::fmt::Debug for ReadApi {
@@ -205,7 +228,14 @@ impl ReadApi {
             )),
             cfg,
             clock,
+            scans: None,
         }
+    }
+
+    /// Record item-level scans at the resolver through `recorder` (ADR 0083).
+    pub fn with_scans(mut self, recorder: Arc<dyn ScanRecorder>) -> ReadApi {
+        self.scans = Some(recorder);
+        self
     }
 }
 

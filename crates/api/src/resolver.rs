@@ -19,7 +19,7 @@ use tracechain_gs1::DigitalLink;
 use tracechain_types::records::TraceCode;
 
 use crate::problem::Problem;
-use crate::{answer, handlers, ReadApi};
+use crate::{answer, handlers, ReadApi, ScanRequest};
 
 /// The primary keys whose Digital Link paths the resolver accepts.
 pub const PRIMARY_KEYS: [&str; 14] = [
@@ -317,6 +317,7 @@ async fn resolve(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    extensions: axum::http::Extensions,
 ) -> Response {
     let root = resolver_root(&headers);
     let (dl, code) = match parse(&uri, &root) {
@@ -455,6 +456,13 @@ async fn resolve(
     // The default link: the public story, answered here; the linkset is announced in `Link`.
     let link = format!("<{anchor}?linkType=linkset>; rel=\"linkset\"; type=\"{LINKSET}\"");
     let is_head = method == Method::HEAD;
+    // An item's scan is recorded through the chain (R-S4, ADR 0083) when the client says
+    // where it scans; the answer says whether it was.
+    let scan = if method == Method::GET && matches!(code, TraceCode::Item { .. }) {
+        Some(record_scan(&api, &code, &query, &extensions))
+    } else {
+        None
+    };
     let mut r = answer(api, method, uri, headers, Bytes::new(), move |ctx| {
         handlers::story_json(ctx, &code)
     })
@@ -462,8 +470,66 @@ async fn resolve(
     if let Ok(v) = HeaderValue::from_str(&link) {
         r.headers_mut().insert(header::LINK, v);
     }
+    if let Some(scan) = scan {
+        let v = match scan {
+            Ok(()) => "recorded".to_string(),
+            Err(why) => format!("not-recorded; reason=\"{}\"", why.replace('"', "'")),
+        };
+        if let Ok(v) = HeaderValue::from_str(&v) {
+            r.headers_mut().insert("tracechain-scan", v);
+        }
+    }
     if is_head {
         *r.body_mut() = axum::body::Body::empty();
     }
     cors(r)
+}
+
+/// Queue the record of an item scan: the client's country (`country=`, ISO 3166-1 alpha-2)
+/// and optional coarse position (`lat=`, `lon=`, degrees, rounded to 0.01°) from the query.
+fn record_scan(
+    api: &ReadApi,
+    code: &TraceCode,
+    query: &str,
+    extensions: &axum::http::Extensions,
+) -> Result<(), String> {
+    let Some(recorder) = api.scans.as_ref() else {
+        return Err("this node records no scans".into());
+    };
+    let Some(client) = extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip())
+    else {
+        return Err("no client address".into());
+    };
+    let mut country = None;
+    let (mut lat, mut lon) = (None, None);
+    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+        match k.as_ref() {
+            "country" => country = Some(v.to_ascii_uppercase()),
+            "lat" => lat = v.parse::<f64>().ok().filter(|x| x.is_finite()),
+            "lon" => lon = v.parse::<f64>().ok().filter(|x| x.is_finite()),
+            _ => {}
+        }
+    }
+    let Some(country) =
+        country.filter(|c| c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()))
+    else {
+        return Err("say where you scan: country=XX (ISO 3166-1 alpha-2)".into());
+    };
+    let e2 =
+        |x: f64, max: f64| -> Option<i16> { (x.abs() <= max).then(|| (x * 100.0).round() as i16) };
+    let coarse = match (
+        lat.and_then(|x| e2(x, 90.0)),
+        lon.and_then(|x| e2(x, 180.0)),
+    ) {
+        (Some(a), Some(b)) => Some((a, b)),
+        _ => None,
+    };
+    recorder.record(ScanRequest {
+        code: code.clone(),
+        client,
+        country,
+        coarse,
+    })
 }

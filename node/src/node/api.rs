@@ -381,14 +381,18 @@ fn router(shared: Arc<Shared>, admission: Admission) -> Router {
         .split_for_parts()
         .0
         .with_state(api.clone())
-        .merge(tracechain_api::router(Arc::new(
-            tracechain_api::ReadApi::new(
+        .merge(tracechain_api::router(Arc::new({
+            let read = tracechain_api::ReadApi::new(
                 shared.store.clone(),
                 shared.chain_id.clone(),
                 cfg.read_config(),
                 tracechain_api::system_clock(),
-            ),
-        )))
+            );
+            match super::scans::start(shared.clone(), api.admission.clone()) {
+                Some(scans) => read.with_scans(scans),
+                None => read,
+            }
+        })))
         .fallback(tracechain_api::not_found)
         .layer(middleware::from_fn_with_state(api.clone(), limits))
         .layer(DefaultBodyLimit::max(cfg.max_body_bytes))

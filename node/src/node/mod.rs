@@ -13,6 +13,7 @@ pub mod epcis;
 pub mod execute;
 pub mod mempool;
 pub mod metrics;
+pub mod scans;
 pub mod sync_proto;
 
 use std::collections::HashMap;
@@ -90,6 +91,8 @@ pub struct Shared {
     /// EPCIS clients whose captures this node signs: name, SHA-256 of the bearer token, the
     /// member key from the node's key store (ADR 0081).
     pub epcis_clients: Vec<(String, Hash, SecretKey)>,
+    /// The platform operator's scanning-service key (ADR 0083), when configured.
+    pub scan_key: Option<SecretKey>,
     mempool: Mutex<Mempool>,
     status: RwLock<ChainStatus>,
     validators: RwLock<ValidatorSet>,
@@ -320,8 +323,16 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
             })?;
         epcis_clients.push((c.name.clone(), token, key));
     }
+    let scan_key = match &cfg.api.scan_key_file {
+        Some(f) => Some(
+            crate::cmd::keys::read(f)
+                .map_err(|e| anyhow::anyhow!("config key api.scan_key_file: {e:#}"))?,
+        ),
+        None => None,
+    };
     let shared = Arc::new(Shared {
         epcis_clients,
+        scan_key,
         chain_id: genesis.chain_id.clone(),
         genesis_hash,
         key: SecretKey::from_seed(key.seed()),
