@@ -159,10 +159,13 @@ pub(crate) async fn description(headers: HeaderMap) -> Response {
     params(
         ("gtin" = String, Path, description = "GTIN-14"),
         ("serial" = String, Path, description = "serial number (AI 21)"),
-        ("linkType" = Option<String>, Query, description = "gs1:pip, gs1:traceability, gs1:certificationInfo, gs1:recallStatus, gs1:defaultLink, linkset, all (CURIE or gs1.org/voc URI)")
+        ("linkType" = Option<String>, Query, description = "gs1:pip, gs1:traceability, gs1:certificationInfo, gs1:recallStatus, gs1:defaultLink, linkset, all (CURIE or gs1.org/voc URI)"),
+        ("country" = Option<String>, Query, description = "where the consumer scans (ISO 3166-1 alpha-2): with it a GET is recorded as a scan through the chain by the node's scanning service (R-S4, ADR 0083)"),
+        ("lat" = Option<f64>, Query, description = "coarse latitude of the scan (rounded to 0.01°)"),
+        ("lon" = Option<f64>, Query, description = "coarse longitude of the scan (rounded to 0.01°)")
     ),
     responses(
-        (status = 200, description = "the public story (or the linkset)", body = serde_json::Value),
+        (status = 200, description = "the public story (or the linkset); on a GET, `Tracechain-Scan: recorded` or `not-recorded; reason=…`", body = serde_json::Value),
         (status = 204, description = "OPTIONS: the methods allowed, with CORS headers"),
         (status = 307, description = "to the link of the requested type"),
         (status = 400, description = "not a GS1 Digital Link", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
