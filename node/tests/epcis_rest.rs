@@ -324,6 +324,33 @@ fn epcis_documents_capture_on_one_node_and_are_found_on_another() {
         let b: Value = r.json().unwrap();
         assert_eq!(b["code"], code, "{b}");
     }
+    // doc_a's exact capture, signed by a key that is no participant, or with a broken
+    // signature: refused before the node keeps anything (403, 400).
+    let stranger = key(83, 1);
+    let mut by_stranger = tx.clone();
+    by_stranger.body.signer = stranger.public();
+    let by_stranger = by_stranger.body.sign(&c.chain_id, &stranger);
+    let mut forged = tx.clone();
+    forged.signature.0[0] ^= 1;
+    let doc_a_json: Value = serde_json::from_slice(&doc_a).unwrap();
+    for (t, status, code) in [
+        (by_stranger, 403u16, "E_NOT_A_PARTICIPANT"),
+        (forged, 400, "E_BAD_SIGNATURE"),
+    ] {
+        let b64 = base64::engine::general_purpose::STANDARD.encode(tracechain_types::encode(&t));
+        let r = h
+            .post(format!("{api}/epcis/capture"))
+            .header(
+                "content-type",
+                "application/vnd.tracechain.signed-capture+json",
+            )
+            .body(json!({"document": doc_a_json, "tx": b64}).to_string())
+            .send()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), status);
+        let b: Value = r.json().unwrap();
+        assert_eq!(b["code"], code, "{b}");
+    }
     for (path, want) in [
         (format!("/epcis/capture/{}", "0".repeat(64)), 404u16),
         ("/epcis/capture/xyz".to_string(), 400),
