@@ -175,7 +175,14 @@ fn capture_inner(
         events: records,
         originals,
     }));
-    let tx = super::tx::sign_for_node(&api, base, &key, payload, 1000, None)?;
+    let tx = super::tx::sign_for_node(
+        &api,
+        base,
+        &key,
+        payload,
+        crate::node::epcis::CAPTURE_EXPIRY_BLOCKS,
+        None,
+    )?;
     let document: serde_json::Value = serde_json::from_slice(&bytes)?;
     let body = serde_json::json!({
         "document": document,

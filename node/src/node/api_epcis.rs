@@ -341,7 +341,12 @@ pub(super) async fn capture(
                     blocking(move || Ok(stored_next_sequence(&s.store, &signer))).await?;
                 let sequence = api.shared.mempool().next_sequence(&signer, committed);
                 let height = api.shared.status().height;
-                let window = api.shared.cfg.mempool.max_expiry_window.min(1000);
+                let window = api
+                    .shared
+                    .cfg
+                    .mempool
+                    .max_expiry_window
+                    .min(repo::CAPTURE_EXPIRY_BLOCKS);
                 let tx = TxBody {
                     signer,
                     sequence,
@@ -616,6 +621,9 @@ pub(super) async fn events(State(api): State<Api>, RawQuery(raw): RawQuery) -> A
         // A scan that reached the limit may have more after its last entry: candidates past
         // the lowest such entry wait for the next page, so no event is skipped.
         let mut cutoff: Option<Vec<u8>> = None;
+        // The examined bound is shared by the indexes scanned, so a query naming many
+        // identifiers holds at most `max_query_examined` candidates in memory.
+        let per_scan = (examined_max / prefixes.len().max(1)).max(1);
         for p in &prefixes {
             let from = after.as_ref().map(|a| {
                 let mut k = p.clone();
@@ -623,9 +631,9 @@ pub(super) async fn events(State(api): State<Api>, RawQuery(raw): RawQuery) -> A
                 k
             });
             let rows = store
-                .epcis_scan(p, from.as_deref(), examined_max)
+                .epcis_scan(p, from.as_deref(), per_scan)
                 .map_err(ApiProblem::internal)?;
-            if rows.len() == examined_max {
+            if rows.len() == per_scan {
                 if let Some((k, _)) = rows.last() {
                     let seq = k[p.len()..].to_vec();
                     if cutoff.as_ref().is_none_or(|c| seq < *c) {

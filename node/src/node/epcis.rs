@@ -28,6 +28,10 @@ use tracechain_types::{decode, encode, EpcisRecord, Hash, Payload, PublicKey};
 use super::sync_proto::{SyncRequest, SyncResponse};
 use super::Shared;
 
+/// Blocks a capture may wait for inclusion, for the node's clients (at most
+/// `mempool.max_expiry_window`) and for `tracechain epcis capture` alike.
+pub const CAPTURE_EXPIRY_BLOCKS: u64 = 1000;
+
 /// The sync request id of EPCIS fetches (block sync uses 0).
 pub const SYNC_ID: u64 = 1;
 /// Blocks followed in one round.
