@@ -53,7 +53,8 @@ pub struct IssuedRecall {
     pub tx_id: Hash,
 }
 
-fn recall_key(issuer: &PublicKey, r: &str) -> Vec<u8> {
+/// `rcl/{issuer}/{ref}`: an issued recall.
+pub fn recall_key(issuer: &PublicKey, r: &str) -> Vec<u8> {
     state_keys::key("rcl/", &[&issuer.0, r.as_bytes()])
 }
 

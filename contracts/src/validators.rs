@@ -88,7 +88,8 @@ pub fn change_message(
     )
 }
 
-fn count_key() -> Vec<u8> {
+/// `val/count`: how many validator-set changes were decided (absent: none).
+pub fn count_key() -> Vec<u8> {
     b"val/count".to_vec()
 }
 
@@ -102,11 +103,18 @@ pub fn change_count(state: &dyn StateView) -> u64 {
         .unwrap_or(0)
 }
 
+/// The prefix of every [`history_key`].
+pub fn history_prefix() -> Vec<u8> {
+    state_keys::key("val/h/", &[])
+}
+
 fn pending_key() -> Vec<u8> {
     b"val/pending".to_vec()
 }
 
-fn history_key(h: u64) -> Vec<u8> {
+/// `val/h/{effective height}`: the set decided to take effect at that height, written at the
+/// height it was decided ([`ACTIVATION_DELAY`] earlier) and kept for history.
+pub fn history_key(h: u64) -> Vec<u8> {
     state_keys::key("val/h/", &[&h.to_be_bytes()])
 }
 

@@ -157,6 +157,11 @@ pub struct ApiConfig {
     pub read_burst_per_key: u32,
     /// Reader keys whose rate is tracked (the least recently seen are forgotten).
     pub max_tracked_keys: usize,
+    /// Most units (the batch and those upstream) in one audit package; more are 422
+    /// `E_AUDIT_TOO_LARGE` (R-S2, ADR 0084).
+    pub max_audit_units: usize,
+    /// Most records in one audit package; more are 422 `E_AUDIT_TOO_LARGE`.
+    pub max_audit_records: usize,
     /// The platform operator's scanning-service key: with it the resolver records anonymous
     /// consumers' item scans through the chain (ADR 0083); without it, none.
     pub scan_key_file: Option<PathBuf>,
@@ -181,6 +186,8 @@ impl ApiConfig {
             read_rate_per_key: self.read_rate_per_key,
             read_burst_per_key: self.read_burst_per_key,
             max_tracked_keys: self.max_tracked_keys,
+            max_audit_units: self.max_audit_units,
+            max_audit_records: self.max_audit_records,
         }
     }
 }
@@ -210,6 +217,8 @@ impl Default for ApiConfig {
             read_rate_per_key: tracechain_api::DEFAULT_READ_RATE_PER_KEY,
             read_burst_per_key: tracechain_api::DEFAULT_READ_BURST_PER_KEY,
             max_tracked_keys: tracechain_api::DEFAULT_MAX_TRACKED_KEYS,
+            max_audit_units: tracechain_api::DEFAULT_MAX_AUDIT_UNITS,
+            max_audit_records: tracechain_api::DEFAULT_MAX_AUDIT_RECORDS,
             scan_key_file: None,
             scans_per_client_per_minute: 6,
             max_tracked_scan_clients: 10_000,

@@ -114,6 +114,11 @@ enum Command {
         #[command(subcommand)]
         command: ProofCommand,
     },
+    /// Audit packages (R-S2): fetch a batch's package, verify one offline.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Print the node's HTTP API as OpenAPI 3.1 JSON (the document served at /openapi.json
     /// and committed as docs/openapi.json).
     Openapi,
@@ -229,6 +234,39 @@ enum ProofCommand {
         /// The saved answer(s).
         file: PathBuf,
         /// The genesis file: the validator set the proofs rest on must be its validators.
+        #[arg(long, value_name = "FILE")]
+        genesis: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Verify an audit package offline: every file hash, header certificate (following the
+    /// validator-set changes from genesis), record inclusion, state proof and listing.
+    Package {
+        /// The package (`GET /v1/audit/{code}`, `tracechain audit fetch`).
+        file: PathBuf,
+        /// The consortium's genesis file (without it the package's own is trusted, and said).
+        #[arg(long, value_name = "FILE")]
+        genesis: Option<PathBuf>,
+        /// Print the report (or the failure) as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Fetch a batch's audit package with a signed read, save it, verify it.
+    Fetch {
+        /// The batch: `01{gtin14}10{batch}` or a Digital Link URI.
+        code: String,
+        /// The node's API.
+        #[arg(long, default_value = "http://127.0.0.1:8101")]
+        node: String,
+        /// The reader's key file (a regulator, or a participant of the batch).
+        #[arg(long, value_name = "FILE")]
+        key: Option<PathBuf>,
+        /// Where to save the package.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// The consortium's genesis file.
         #[arg(long, value_name = "FILE")]
         genesis: Option<PathBuf>,
     },
@@ -591,6 +629,24 @@ fn main() -> ExitCode {
         Command::Proof {
             command: ProofCommand::Verify { file, genesis },
         } => cmd::read::proof_verify(&file, genesis.as_deref()),
+        Command::Audit {
+            command:
+                AuditCommand::Package {
+                    file,
+                    genesis,
+                    json,
+                },
+        } => cmd::read::audit_package(&file, genesis.as_deref(), json),
+        Command::Audit {
+            command:
+                AuditCommand::Fetch {
+                    code,
+                    node,
+                    key,
+                    out,
+                    genesis,
+                },
+        } => cmd::read::audit_fetch(&node, &code, key.as_deref(), &out, genesis.as_deref()),
         Command::Openapi => {
             let doc = node::api::openapi();
             match serde_json::to_string_pretty(&doc) {

@@ -618,6 +618,79 @@ fn epcis_documents_capture_on_one_node_and_are_found_on_another() {
         story["scans"]["first_scan_ms"].as_u64().is_some(),
         "{story}"
     );
+    // The audit package (R-S2, ADR 0084) of a batch the captures named, from the full node:
+    // the events' originals are in it, each bound to its capture, and it verifies offline
+    // against the genesis file.
+    let (bg, bb, _) = units.iter().find(|u| !u.2).expect("a batch unit").clone();
+    let batch_code = tracechain_contracts::trace_codes::NormalisedCode::new(
+        "code",
+        &TraceCode::Batch {
+            gtin: bg,
+            batch: bb,
+        },
+    )
+    .unwrap()
+    .as_str()
+    .to_string();
+    let pkg = c.net_dir().join("audit.tar");
+    let out = std::process::Command::new(bin())
+        .args(["audit", "fetch", &batch_code, "--node", &fapi, "--key"])
+        .arg(&regulator_file)
+        .arg("--out")
+        .arg(&pkg)
+        .arg("--genesis")
+        .arg(c.net_dir().join("genesis.toml"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let checked: usize = text
+        .split("EPCIS originals: ")
+        .nth(1)
+        .and_then(|t| t.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        checked > 0,
+        "the batch's captured events are in its package: {text}"
+    );
+    assert!(text.contains(", 0 not held"), "{text}");
+    // Any tar lists it.
+    let tar = std::process::Command::new("tar")
+        .arg("-tf")
+        .arg(&pkg)
+        .output()
+        .unwrap();
+    let listing = String::from_utf8_lossy(&tar.stdout).to_string();
+    assert!(tar.status.success(), "{listing}");
+    assert!(
+        listing.contains("tracechain-audit/manifest-sha256.txt"),
+        "{listing}"
+    );
+    // One flipped byte: refused by `audit package`, exit 1, naming the file.
+    let mut bytes = std::fs::read(&pkg).unwrap();
+    let at = bytes
+        .windows(b"\"payload\"".len())
+        .position(|w| w == b"\"payload\"")
+        .unwrap();
+    bytes[at + 12] ^= 1;
+    std::fs::write(&pkg, &bytes).unwrap();
+    let out = std::process::Command::new(bin())
+        .args(["audit", "package"])
+        .arg(&pkg)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("NOT verified") && text.contains("data/records.json"),
+        "{text}"
+    );
+    println!("audit package of {batch_code}: {checked} EPCIS originals verified");
     println!(
         "EPCIS conformance: {} documents captured ({} with 409: every event already captured from another document), {} distinct events found on the full node by hash id and query parameters, {} invalid documents refused",
         captured.len(),

@@ -27,10 +27,10 @@ use crate::problem::Problem;
 use crate::proof::{ProofBase, RecordProof};
 use crate::{answer, Ctx, ReadApi};
 
-type Api = State<Arc<ReadApi>>;
+pub(crate) type Api = State<Arc<ReadApi>>;
 
 /// A path parameter, or the problem of one that does not decode (bad percent-encoding).
-fn path_param(p: Result<Path<String>, PathRejection>) -> Result<String, Problem> {
+pub(crate) fn path_param(p: Result<Path<String>, PathRejection>) -> Result<String, Problem> {
     p.map(|Path(v)| v)
         .map_err(|e| Problem::bad_request("E_BAD_PATH", e.body_text()))
 }
@@ -82,7 +82,7 @@ pub(crate) fn parse_code(s: &str) -> Result<TraceCode, Problem> {
     Ok(code)
 }
 
-fn unknown_unit(code: &TraceCode) -> Problem {
+pub(crate) fn unknown_unit(code: &TraceCode) -> Problem {
     Problem::not_found(
         "E_UNKNOWN_UNIT",
         format!("no trace unit {} is registered", code_text(code)),
@@ -90,7 +90,7 @@ fn unknown_unit(code: &TraceCode) -> Problem {
     .rule("R-I1")
 }
 
-fn code_text(code: &TraceCode) -> String {
+pub(crate) fn code_text(code: &TraceCode) -> String {
     NormalisedCode::new("code", code)
         .map(|n| n.as_str().to_string())
         .unwrap_or_else(|_| format!("{code:?}"))
@@ -100,7 +100,11 @@ fn code_text(code: &TraceCode) -> String {
 /// it, or it is a trace-service provider of it — it wrote a record of the unit other than
 /// feedback, a scan or a document anchor, which anyone may file about any unit (R-S7,
 /// `prv/`). One index read per code, whatever the number of records.
-fn took_part(state: &dyn StateView, code: &TraceCode, key: &tracechain_types::PublicKey) -> bool {
+pub(crate) fn took_part(
+    state: &dyn StateView,
+    code: &TraceCode,
+    key: &tracechain_types::PublicKey,
+) -> bool {
     let Some((n, unit)) = query::unit(state, code) else {
         return false;
     };
@@ -138,7 +142,7 @@ fn may_read_downstream(ctx: &Ctx<'_>, code: &TraceCode) -> Result<(), Problem> {
 
 /// Regulators read every unit, a participant the units it took part in, the public none
 /// (the public reads the consumer story).
-fn may_read_unit(ctx: &Ctx<'_>, code: &TraceCode) -> Result<(), Problem> {
+pub(crate) fn may_read_unit(ctx: &Ctx<'_>, code: &TraceCode) -> Result<(), Problem> {
     match ctx.role {
         Role::Regulator(_) => Ok(()),
         Role::Participant(k) if took_part(&ctx.snap, code, &k) => Ok(()),
@@ -159,7 +163,7 @@ fn hex_key(k: &tracechain_types::PublicKey) -> String {
 }
 
 /// The JSON of a record as stored, with its source.
-fn record_json(category: &str, env: &RecordEnvelope) -> Value {
+pub(crate) fn record_json(category: &str, env: &RecordEnvelope) -> Value {
     let source = match env.source {
         RecordSource::BulkImport { bulk_tx, index } => {
             json!({"bulk_import": bulk_tx.to_hex(), "item": index})
@@ -190,7 +194,7 @@ pub(crate) enum BlockTxs {
 }
 
 /// The inclusion proof of a stored record (its transaction, or its bulk import's).
-fn record_proof(
+pub(crate) fn record_proof(
     ctx: &Ctx<'_>,
     env: &RecordEnvelope,
     blocks: &mut BTreeMap<u64, BlockTxs>,

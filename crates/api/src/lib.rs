@@ -14,7 +14,9 @@
 //! The node wires [`router`] into its HTTP server, whose layers bound body size, time,
 //! concurrency and rate per client.
 
+pub mod audit;
 pub mod auth;
+pub mod bag;
 mod events;
 mod handlers;
 pub mod private;
@@ -64,6 +66,10 @@ pub const DEFAULT_READ_RATE_PER_KEY: u32 = 200;
 pub const DEFAULT_READ_BURST_PER_KEY: u32 = 400;
 /// Default reader keys whose rate is tracked.
 pub const DEFAULT_MAX_TRACKED_KEYS: usize = 10_000;
+/// Default most units (the batch and those upstream) in one audit package.
+pub const DEFAULT_MAX_AUDIT_UNITS: usize = 1_000;
+/// Default most records in one audit package.
+pub const DEFAULT_MAX_AUDIT_RECORDS: usize = 50_000;
 /// Header stamping each answer with the height it was read at.
 pub const HEIGHT_HEADER: &str = "tracechain-height";
 
@@ -92,6 +98,10 @@ pub struct ReadConfig {
     pub read_burst_per_key: u32,
     /// Reader keys whose rate is tracked at once.
     pub max_tracked_keys: usize,
+    /// Most units (the batch and those upstream) in one audit package (R-S2).
+    pub max_audit_units: usize,
+    /// Most records in one audit package (R-S2).
+    pub max_audit_records: usize,
 }
 
 impl Default for ReadConfig {
@@ -108,6 +118,8 @@ impl Default for ReadConfig {
             read_rate_per_key: DEFAULT_READ_RATE_PER_KEY,
             read_burst_per_key: DEFAULT_READ_BURST_PER_KEY,
             max_tracked_keys: DEFAULT_MAX_TRACKED_KEYS,
+            max_audit_units: DEFAULT_MAX_AUDIT_UNITS,
+            max_audit_records: DEFAULT_MAX_AUDIT_RECORDS,
         }
     }
 }
@@ -148,6 +160,16 @@ impl ReadConfig {
         if !(1..=10_000_000).contains(&self.max_tracked_keys) {
             return Err("api.max_tracked_keys must be 1..=10000000".into());
         }
+        if !(1..=tracechain_contracts::lineage::MAX_TRAVERSAL_NODES).contains(&self.max_audit_units)
+        {
+            return Err(format!(
+                "api.max_audit_units must be 1..={}",
+                tracechain_contracts::lineage::MAX_TRAVERSAL_NODES
+            ));
+        }
+        if !(1..=10_000_000).contains(&self.max_audit_records) {
+            return Err("api.max_audit_records must be 1..=10000000".into());
+        }
         Ok(())
     }
 }
@@ -176,6 +198,7 @@ pub struct ReadApi {
     streams: Arc<tokio::sync::Semaphore>,
     public_streams: Arc<tokio::sync::Semaphore>,
     scans: Option<Arc<dyn ScanRecorder>>,
+    package_sources: audit::Sources,
 }
 
 /// An anonymous consumer's scan of an item's Digital Link, to be recorded through the chain
@@ -229,7 +252,14 @@ impl ReadApi {
             cfg,
             clock,
             scans: None,
+            package_sources: None,
         }
+    }
+
+    /// Give audit packages the node's genesis file and EPCIS originals (ADR 0084).
+    pub fn with_package_sources(mut self, sources: Arc<dyn audit::PackageSources>) -> ReadApi {
+        self.package_sources = Some(sources);
+        self
     }
 
     /// Record item-level scans at the resolver through `recorder` (ADR 0083).
@@ -360,6 +390,7 @@ fn documented() -> utoipa_axum::router::OpenApiRouter<Arc<ReadApi>> {
         .routes(routes!(workflows::feedback_item))
         .routes(routes!(workflows::queue))
         .routes(routes!(resolver::description))
+        .routes(routes!(audit::package))
 }
 
 /// The OpenAPI 3.1 document of the read API (the node merges its transaction API's).
@@ -433,6 +464,46 @@ impl Ctx<'_> {
     }
 }
 
+/// Authenticate, then run `f` on one snapshot on a blocking thread: (the height read at, what
+/// `f` made).
+pub(crate) async fn read<F, T>(
+    api: Arc<ReadApi>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+    f: F,
+) -> Result<(u64, T), Problem>
+where
+    F: FnOnce(&Ctx<'_>) -> Result<T, Problem> + Send + 'static,
+    T: Send + 'static,
+{
+    let now = (api.clock)();
+    let read = auth::authenticate(
+        &api.chain_id,
+        api.cfg.read_auth_window_ms,
+        now,
+        &method,
+        &uri,
+        &headers,
+        &body,
+    )?;
+    tokio::task::spawn_blocking(move || {
+        let snap = api.store.snapshot();
+        let tip = snap.tip().map_err(Problem::internal)?;
+        let role = api.admit(&snap, read, now)?;
+        let ctx = Ctx {
+            snap,
+            tip,
+            role,
+            reader: read.map(|r| r.key),
+        };
+        Ok((tip.height, f(&ctx)?))
+    })
+    .await
+    .map_err(Problem::internal)?
+}
+
 /// Authenticate, read one snapshot on a blocking thread, answer JSON stamped with its height.
 pub(crate) async fn answer<F>(
     api: Arc<ReadApi>,
@@ -445,47 +516,25 @@ pub(crate) async fn answer<F>(
 where
     F: FnOnce(&Ctx<'_>) -> Result<Value, Problem> + Send + 'static,
 {
-    let now = (api.clock)();
-    let read = match auth::authenticate(
-        &api.chain_id,
-        api.cfg.read_auth_window_ms,
-        now,
-        &method,
-        &uri,
-        &headers,
-        &body,
-    ) {
-        Ok(r) => r,
-        Err(p) => return p.into_response(),
-    };
-    let joined = tokio::task::spawn_blocking(move || {
-        let snap = api.store.snapshot();
-        let tip = snap.tip().map_err(Problem::internal)?;
-        let role = api.admit(&snap, read, now)?;
-        let ctx = Ctx {
-            snap,
-            tip,
-            role,
-            reader: read.map(|r| r.key),
-        };
-        let mut v = f(&ctx)?;
+    let joined = read(api, method, uri, headers, body, move |ctx| {
+        let mut v = f(ctx)?;
         if let Value::Object(m) = &mut v {
             m.insert(
                 "read_at".into(),
                 serde_json::json!({
-                    "height": tip.height,
-                    "block_hash": tip.hash.to_hex(),
-                    "state_root": tip.state_root.to_hex(),
-                    "block_time_ms": tip.timestamp_ms,
-                    "role": role.name(),
+                    "height": ctx.tip.height,
+                    "block_hash": ctx.tip.hash.to_hex(),
+                    "state_root": ctx.tip.state_root.to_hex(),
+                    "block_time_ms": ctx.tip.timestamp_ms,
+                    "role": ctx.role.name(),
                 }),
             );
         }
-        Ok::<_, Problem>((tip.height, v))
+        Ok(v)
     })
     .await;
     match joined {
-        Ok(Ok((height, v))) => {
+        Ok((height, v)) => {
             let next = v.get("next").and_then(Value::as_str).map(str::to_string);
             let mut r = axum::Json(v).into_response();
             if let Some(link) =
@@ -497,7 +546,6 @@ where
                 .insert(HEIGHT_HEADER, HeaderValue::from(height));
             r
         }
-        Ok(Err(p)) => p.into_response(),
-        Err(e) => Problem::internal(e).into_response(),
+        Err(p) => p.into_response(),
     }
 }

@@ -271,9 +271,7 @@ pub fn verify_record(
     p: &RecordProof,
 ) -> Result<Transaction, ProofFailure> {
     let header = &base.certified(trust, p.height)?.header;
-    let bytes = unb64(&p.tx, "tx")?;
-    let tx: Transaction =
-        decode(&bytes, MAX_PROOF_TX_BYTES).map_err(|_| ProofFailure::Malformed("tx"))?;
+    let tx = decode_tx(&p.tx)?;
     let id = match p.bulk_item {
         None => tx.id(),
         Some(i) => match tracechain_contracts::carried_item(&tx.body.payload, &tx.id(), i) {
@@ -294,6 +292,12 @@ pub fn verify_record(
         });
     }
     Ok(tx)
+}
+
+/// The signed transaction a record proof carries (base64 of its Borsh bytes).
+pub fn decode_tx(tx: &str) -> Result<Transaction, ProofFailure> {
+    let bytes = unb64(tx, "tx")?;
+    decode(&bytes, MAX_PROOF_TX_BYTES).map_err(|_| ProofFailure::Malformed("tx"))
 }
 
 impl FactProof {

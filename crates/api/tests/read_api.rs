@@ -793,6 +793,7 @@ async fn a_hostile_sweep_gets_problems_never_server_errors() {
         targets.push(("GET".into(), format!("/v1/story/{bad_code}")));
         targets.push(("GET".into(), format!("/v1/recalls/{bad_code}/impact")));
         targets.push(("GET".into(), format!("/v1/recalls/{bad_code}/status")));
+        targets.push(("GET".into(), format!("/v1/audit/{bad_code}")));
     }
     let t = featured();
     for q in [

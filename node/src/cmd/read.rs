@@ -1,4 +1,5 @@
-//! The read commands: `trace`, `recall`, `doc verify`, `proof verify` (ADR 0080).
+//! The read commands: `trace`, `recall`, `doc verify`, `proof verify` (ADR 0080), `audit
+//! fetch` and `audit package` (ADR 0084).
 //!
 //! Each read is signed with the participant's key file when one is given (the read API's
 //! roles, R-A5), and every proof in an answer is checked here, offline, with the pure
@@ -56,24 +57,55 @@ impl Reader {
         })
     }
 
+    /// `req` with the read signature headers, when a key is given.
+    fn signed(
+        &self,
+        req: reqwest::blocking::RequestBuilder,
+        method: &str,
+        target: &str,
+        body: &[u8],
+    ) -> anyhow::Result<reqwest::blocking::RequestBuilder> {
+        let Some(k) = &self.key else {
+            return Ok(req);
+        };
+        let ts = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_millis() as u64;
+        let sig = sign_read(k, &self.chain_id, method, target, ts, body);
+        Ok(req
+            .header("tracechain-key", k.public().to_hex())
+            .header("tracechain-timestamp", ts.to_string())
+            .header("tracechain-signature", hex::encode(sig.0)))
+    }
+
+    /// A signed `GET target`: (status, body bytes, at most the largest package).
+    fn fetch(&self, target: &str) -> anyhow::Result<(u16, Vec<u8>)> {
+        let url = format!("{}{target}", self.base);
+        let req = self.signed(self.http.get(&url), "GET", target, &[])?;
+        let resp = req.send().with_context(|| format!("GET {url}"))?;
+        let status = resp.status().as_u16();
+        if resp
+            .content_length()
+            .is_some_and(|n| n > MAX_PACKAGE_BYTES as u64)
+        {
+            bail!("GET {url}: the answer is over {MAX_PACKAGE_BYTES} bytes");
+        }
+        let bytes = resp.bytes().with_context(|| format!("GET {url}"))?;
+        if bytes.len() > MAX_PACKAGE_BYTES {
+            bail!("GET {url}: the answer is over {MAX_PACKAGE_BYTES} bytes");
+        }
+        Ok((status, bytes.to_vec()))
+    }
+
     /// `method target` with `body`; returns (status, JSON body).
     fn send(&self, method: &str, target: &str, body: Vec<u8>) -> anyhow::Result<(u16, Value)> {
         let url = format!("{}{target}", self.base);
-        let mut req = match method {
+        let req = match method {
             "POST" => self.http.post(&url),
             _ => self.http.get(&url),
         };
-        if let Some(k) = &self.key {
-            let ts = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)?
-                .as_millis() as u64;
-            let sig = sign_read(k, &self.chain_id, method, target, ts, &body);
-            req = req
-                .header("tracechain-key", k.public().to_hex())
-                .header("tracechain-timestamp", ts.to_string())
-                .header("tracechain-signature", hex::encode(sig.0));
-        }
-        let resp = req
+        let resp = self
+            .signed(req, method, target, &body)?
             .body(body)
             .send()
             .with_context(|| format!("{method} {url}"))?;
@@ -520,5 +552,172 @@ pub fn proof_verify(file: &Path, genesis: Option<&Path>) -> ExitCode {
             c.failures.push("the file holds no proof".into());
         }
         Ok(report(&c))
+    })())
+}
+
+/// Largest audit package read or fetched (bytes).
+const MAX_PACKAGE_BYTES: usize = tracechain_api::audit::MAX_PACKAGE_BYTES;
+
+/// The trusted genesis of an audit package: the auditor's genesis file, or, without one, the
+/// package's own `data/genesis.toml` (said aloud: that proves the package consistent, not
+/// that it is of the auditor's chain).
+fn package_trust(
+    genesis: Option<&Path>,
+    package: &[u8],
+) -> anyhow::Result<Result<Trust, tracechain_api::audit::AuditFailure>> {
+    let loaded = match genesis {
+        Some(g) => crate::config::GenesisFile::load(g)?,
+        None => {
+            let bag = match tracechain_api::bag::read(
+                package,
+                MAX_PACKAGE_BYTES,
+                tracechain_api::audit::MAX_PACKAGE_FILES,
+            ) {
+                Ok(b) => b,
+                // The package itself is damaged: that is its verdict, not a failure to run.
+                Err(e) => return Ok(Err(e.into())),
+            };
+            let text = bag
+                .payload
+                .get("genesis.toml")
+                .context("no --genesis given and the package holds no genesis.toml")?;
+            let text = std::str::from_utf8(text).context("the package's genesis.toml")?;
+            let file: crate::config::GenesisFile =
+                toml::from_str(text).context("the package's genesis.toml")?;
+            println!(
+                "no --genesis given: trusting the package's own genesis.toml (give the consortium's genesis file to check who the validators are)"
+            );
+            file.check().context("the package's genesis.toml")?
+        }
+    };
+    Ok(Ok(Trust::genesis(
+        loaded.genesis.chain_id.clone(),
+        loaded.genesis.validators.clone(),
+    )))
+}
+
+/// Verify package bytes and print what they prove (or the JSON report).
+fn check_package(bytes: &[u8], genesis: Option<&Path>, as_json: bool) -> anyhow::Result<bool> {
+    let verdict = package_trust(genesis, bytes)?.and_then(|trust| {
+        tracechain_api::audit::verify(
+            bytes,
+            &trust,
+            MAX_PACKAGE_BYTES,
+            tracechain_api::audit::MAX_PACKAGE_FILES,
+        )
+    });
+    match verdict {
+        Ok(r) => {
+            if as_json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&json!({"verified": true, "report": r}))?
+                );
+            } else {
+                println!(
+                    "audit package of {} read at height {} (block {}, state root {})",
+                    r.batch, r.read_at.height, r.read_at.block_hash, r.read_at.state_root
+                );
+                for (code, relation, n) in &r.units {
+                    println!("  {relation:<8} {code}: {n} records, listing proven complete");
+                }
+                for o in &r.not_included {
+                    println!("  left out  {}: {}", o.code, o.reason);
+                }
+                if r.lineage_truncated {
+                    println!("  the upstream walk stopped at its bound: more units may exist");
+                }
+                let cats: Vec<String> = r
+                    .categories
+                    .iter()
+                    .map(|(c, n)| format!("{c} {n}"))
+                    .collect();
+                println!(
+                    "  {} records ({}), each included in its certified block",
+                    r.records,
+                    cats.join(", ")
+                );
+                println!(
+                    "  {} certified headers; validator sets followed from genesis: {}",
+                    r.headers,
+                    r.validator_sets.len()
+                );
+                for d in &r.documents {
+                    println!(
+                        "  document {} by {}: competent {}, revoked {}",
+                        d["document_hash"].as_str().unwrap_or("?"),
+                        d["issuer"].as_str().unwrap_or("?"),
+                        d["competent"],
+                        if d["revoked"].is_null() {
+                            "no".to_string()
+                        } else {
+                            format!("at height {}", d["revoked"])
+                        }
+                    );
+                }
+                for rc in &r.recalls {
+                    println!(
+                        "  recall {} of {}: {}",
+                        rc["reference"], rc["batch"], rc["reason"]
+                    );
+                }
+                println!(
+                    "  EPCIS originals: {} checked against their captures, {} not held by the node that made the package",
+                    r.epcis_events, r.epcis_missing
+                );
+                println!("verified: every file hash, header, proof and listing holds");
+            }
+            Ok(true)
+        }
+        Err(e) => {
+            if as_json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &json!({"verified": false, "failure": e.to_string()})
+                    )?
+                );
+            } else {
+                println!("NOT verified: {e}");
+            }
+            Ok(false)
+        }
+    }
+}
+
+/// `tracechain audit package FILE [--genesis FILE] [--json]`: verify an audit package
+/// offline (R-S2, ADR 0084).
+pub fn audit_package(file: &Path, genesis: Option<&Path>, as_json: bool) -> ExitCode {
+    finish((|| {
+        let meta =
+            std::fs::metadata(file).with_context(|| format!("reading {}", file.display()))?;
+        if meta.len() > MAX_PACKAGE_BYTES as u64 {
+            bail!("{} is over {MAX_PACKAGE_BYTES} bytes", file.display());
+        }
+        let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+        check_package(&bytes, genesis, as_json)
+    })())
+}
+
+/// `tracechain audit fetch BATCH --node URL --key FILE --out FILE [--genesis FILE]`: fetch a
+/// batch's audit package with a signed read, save it, and verify it.
+pub fn audit_fetch(
+    node: &str,
+    code: &str,
+    key: Option<&Path>,
+    out: &Path,
+    genesis: Option<&Path>,
+) -> ExitCode {
+    finish((|| {
+        let r = Reader::new(node, key)?;
+        let target = format!("/v1/audit/{}", encode_segment(code));
+        let (status, bytes) = r.fetch(&target)?;
+        if status != 200 {
+            let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+            return Ok(!refused(status, &v));
+        }
+        std::fs::write(out, &bytes).with_context(|| format!("writing {}", out.display()))?;
+        println!("saved {} ({} bytes)", out.display(), bytes.len());
+        check_package(&bytes, genesis, false)
     })())
 }

@@ -353,6 +353,26 @@ pub async fn serve(
     }
 }
 
+/// What an audit package takes from the node beyond its state (ADR 0084): the genesis file
+/// it was started with and the EPCIS originals of its repository.
+struct PackageSources {
+    genesis: Option<Vec<u8>>,
+    store: Arc<tracechain_storage::Store>,
+}
+
+impl tracechain_api::audit::PackageSources for PackageSources {
+    fn genesis_file(&self) -> Option<Vec<u8>> {
+        self.genesis.clone()
+    }
+
+    fn epcis_original(&self, original: &tracechain_types::Hash) -> Option<Vec<u8>> {
+        self.store
+            .epcis_get(&super::epcis::json_key(original))
+            .ok()
+            .flatten()
+    }
+}
+
 fn router(shared: Arc<Shared>, admission: Admission) -> Router {
     let cfg = &shared.cfg.api;
     let read = Arc::new(tracechain_api::ReadApi::new(
@@ -388,6 +408,10 @@ fn router(shared: Arc<Shared>, admission: Admission) -> Router {
                 cfg.read_config(),
                 tracechain_api::system_clock(),
             );
+            let read = read.with_package_sources(Arc::new(PackageSources {
+                genesis: std::fs::read(&shared.cfg.genesis).ok(),
+                store: shared.store.clone(),
+            }));
             match super::scans::start(shared.clone(), api.admission.clone()) {
                 Some(scans) => read.with_scans(scans),
                 None => read,
