@@ -499,6 +499,24 @@ impl TxEnv<'_> {
         );
         self.state.put(state_keys::record(&self.tx_id), bytes);
         self.index_record(tag, codes);
+        // What a recall of each unit reaches (countries, warehouses, retailers, orders), one
+        // entry per distinct fact, so that a recall reads no record (ADR 0085).
+        let info = match payload {
+            PayloadRef::Whole(Payload::InfoBlock(r)) => Some(r),
+            PayloadRef::Whole(Payload::Cbeac(CbeacRecord::ManualImport(m))) => Some(&m.record),
+            PayloadRef::InfoBlock(r) => Some(r),
+            _ => None,
+        };
+        if let Some(r) = info {
+            for f in crate::recall::RecallFact::of_record(r, self.signer, self.tx_id) {
+                for c in codes {
+                    let k = f.key(c);
+                    if self.state.get_ref(&k).is_none() {
+                        self.state.put_value(k, &f);
+                    }
+                }
+            }
+        }
     }
 
     /// Index the record `tx id` under each trace unit and the tag (`tur/{code}/{tag}/…`),

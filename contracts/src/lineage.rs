@@ -43,14 +43,18 @@ use crate::validate::FieldChecker;
 /// Most SSCCs one shipment names.
 pub const MAX_SSCCS_PER_SHIPMENT: usize = MAX_TRACE_CODES_PER_RECORD;
 /// Most nodes one traversal visits; beyond it the result is marked truncated (a recall of
-/// that size is split by the operator, e.g. per product batch).
-pub const MAX_TRAVERSAL_NODES: usize = 200_000;
+/// that size is split by the operator, e.g. per product batch). A recall reaching 100,000
+/// units also reaches their logistics units and shipments: about 200,000 nodes in the load
+/// generator's mix (ADR 0085); the bound leaves room for 2.5 times that. Memory: the nodes
+/// only (about 150 bytes each), never the links.
+pub const MAX_TRAVERSAL_NODES: usize = 500_000;
 /// Most neighbours [`neighbours`] and [`stored_links`] return for one node and direction
 /// (the traversal itself pages through all of them, [`for_each_neighbour`]).
 pub const MAX_EDGES_PER_NODE: usize = 100_000;
 /// Keys read per page when a traversal lists a node's neighbours.
 pub const EDGE_PAGE: usize = 4096;
-/// Most links one traversal lists (five per node at [`MAX_TRAVERSAL_NODES`]). Policy: the
+/// Most links one traversal lists or examines (two per node at [`MAX_TRAVERSAL_NODES`]): the
+/// bound of a traversal's work, whatever the graph. Policy: the
 /// traversal stops there and is marked truncated. Without it a dense graph (every
 /// transformation links up to 64 inputs to 64 outputs) would list about nodes × edges links
 /// and exhaust the memory of the node answering the read.
@@ -489,6 +493,11 @@ pub fn for_each_neighbour(
     dir: Direction,
     mut f: impl FnMut(Edge) -> bool,
 ) -> bool {
+    // A shipment is a sink: links only lead to it ([`shipment`] links units and SSCCs to it;
+    // nothing links from it), so there is nothing downstream to read.
+    if dir == Direction::Forward && matches!(node, Node::Shipment(_)) {
+        return true;
+    }
     let p = match dir {
         Direction::Forward => "lin/d/",
         Direction::Backward => "lin/u/",
@@ -565,6 +574,9 @@ pub struct Traversal {
     pub links_examined: usize,
     /// Whether [`MAX_TRAVERSAL_NODES`] or [`MAX_TRAVERSAL_LINKS`] cut the traversal.
     pub truncated: bool,
+    /// Destination countries of the shipment links examined (a recall's countries, read from
+    /// the links rather than from each shipment).
+    pub shipped_to: BTreeSet<String>,
 }
 
 /// Breadth-first traversal from `start` (lineage forward for recall, backward for origin).
@@ -596,6 +608,14 @@ fn walk(state: &dyn StateView, start: &Node, dir: Direction, list_links: bool) -
                 return false;
             }
             t.links_examined += 1;
+            if let LinkKind::Shipped {
+                destination_country,
+            } = &e.kind
+            {
+                if !t.shipped_to.contains(destination_country) {
+                    t.shipped_to.insert(destination_country.clone());
+                }
+            }
             if list_links {
                 t.links.push((n.clone(), e.neighbour.clone(), e.kind));
             }

@@ -10,13 +10,16 @@
 //! a constant number of writes however large the lineage is.
 //!
 //! Key layout: `rcl/{issuer}/{recall ref}` → [`IssuedRecall`]; `rcl/n/{enc(node)}/{issuer}/{ref}`
-//! → `()` (recalls of a node).
+//! → `()` (recalls of a node); `rcf/{code}/{kind}{value}` → [`RecallFact`] (what a recall of
+//! the unit reaches: countries, warehouses, retailers, orders; written with each warehousing,
+//! transport, delivery and order record, so that [`impact`] reads one short listing per
+//! affected unit instead of every record of it).
 
 use std::collections::BTreeSet;
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use tracechain_types::records::{Recall, TraceCode};
-use tracechain_types::{encode, Category, Hash, InfoBlockRecord, PublicKey};
+use tracechain_types::{encode, Hash, InfoBlockRecord, PublicKey};
 
 use crate::context::TxEnv;
 use crate::error::{ContractError, ErrorCode, Problem};
@@ -176,7 +179,7 @@ pub struct RecallImpact {
 }
 
 /// A consumer order of an affected unit.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize)]
 pub struct AffectedOrder {
     /// Who recorded it (its trading platform or procurement node).
     pub signer: PublicKey,
@@ -186,9 +189,71 @@ pub struct AffectedOrder {
     pub tx_id: Hash,
 }
 
-/// Most records a recall answer reads across all affected units (warehousing, transport,
-/// delivery and order records); beyond it the answer says which units' records were not read.
-pub const MAX_RECALL_RECORDS: usize = 2_000_000;
+/// Most recall facts ([`RecallFact`]) a recall answer reads across all affected units; beyond
+/// it the answer says which units' facts were not read.
+pub const MAX_RECALL_FACTS: usize = 2_000_000;
+
+/// Facts read per page of one unit's `rcf/` listing.
+const FACT_PAGE: usize = 1024;
+
+/// What a recall of a unit reaches beyond the lineage, kept per unit (`rcf/{code}/…`) as its
+/// warehousing (L3), transport (L2), delivery (L4) and order (T1) records are written.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub enum RecallFact {
+    /// A destination country (transport, warehouse, delivery).
+    Country(String),
+    /// A warehouse that stored the unit.
+    Warehouse(String),
+    /// A retailer: the trading platform of an order.
+    Retailer(String),
+    /// A consumer order.
+    Order(AffectedOrder),
+}
+
+impl RecallFact {
+    /// The facts a record carries (none for other kinds of record). `tx_id` is the record's id.
+    pub fn of_record(record: &InfoBlockRecord, signer: PublicKey, tx_id: Hash) -> Vec<RecallFact> {
+        let mut out = Vec::new();
+        match record {
+            InfoBlockRecord::Warehousing(w) => {
+                out.extend(w.warehouse_name.clone().map(RecallFact::Warehouse));
+                out.extend(w.country.clone().map(RecallFact::Country));
+            }
+            InfoBlockRecord::Transport(t) => {
+                out.extend(t.destination_country.clone().map(RecallFact::Country));
+            }
+            InfoBlockRecord::Delivery(d) => {
+                out.extend(d.country.clone().map(RecallFact::Country));
+            }
+            InfoBlockRecord::Order(o) => {
+                out.push(RecallFact::Order(AffectedOrder {
+                    signer,
+                    order_ref: o.order_ref.clone(),
+                    tx_id,
+                }));
+                out.extend(o.platform.clone().map(RecallFact::Retailer));
+            }
+            _ => {}
+        }
+        out
+    }
+
+    /// `rcf/{code}/{kind}{value}`: one key per distinct fact of a unit.
+    pub fn key(&self, code: &NormalisedCode) -> Vec<u8> {
+        let value: Vec<u8> = match self {
+            RecallFact::Country(c) => [b"c", c.as_bytes()].concat(),
+            RecallFact::Warehouse(w) => [b"w", w.as_bytes()].concat(),
+            RecallFact::Retailer(r) => [b"r", r.as_bytes()].concat(),
+            RecallFact::Order(o) => [&b"o"[..], &o.signer.0, &o.tx_id.0].concat(),
+        };
+        state_keys::key("rcf/", &[code.as_bytes(), &value])
+    }
+}
+
+/// The prefix of a unit's recall facts.
+fn facts_prefix(code: &NormalisedCode) -> Vec<u8> {
+    state_keys::prefix("rcf/", &[code.as_bytes()])
+}
 
 /// The impact of recalling `batch` (simulate mode: nothing is written). `None` when the code
 /// is not a registered unit.
@@ -210,7 +275,9 @@ pub fn impact(state: &dyn StateView, batch: &TraceCode) -> Option<RecallImpact> 
             lineage::MAX_TRAVERSAL_LINKS
         ));
     }
-    let mut budget = MAX_RECALL_RECORDS;
+    // Every shipment reached was reached through its link, which names its destination.
+    out.countries.extend(t.shipped_to.iter().cloned());
+    let mut budget = MAX_RECALL_FACTS;
     let mut unread = 0usize;
     for node in &t.nodes {
         match node {
@@ -219,7 +286,7 @@ pub fn impact(state: &dyn StateView, batch: &TraceCode) -> Option<RecallImpact> 
                     continue;
                 };
                 out.units.insert(u.as_str().to_string());
-                if !collect_unit_records(state, &u, &mut out, &mut budget) {
+                if !collect_unit_facts(state, &u, &mut out, &mut budget) {
                     unread += 1;
                 }
             }
@@ -228,83 +295,57 @@ pub fn impact(state: &dyn StateView, batch: &TraceCode) -> Option<RecallImpact> 
             }
             Node::Shipment(id) => {
                 out.shipments.insert(*id);
-                if let Some(s) = lineage::load_shipment(state, id) {
-                    out.countries.insert(s.destination_country);
-                }
             }
         }
     }
     if unread > 0 {
         out.truncated = true;
         out.not_reached.push(format!(
-            "the records of {unread} affected units were not (all) read: the answer read \
-             {MAX_RECALL_RECORDS} records; their warehouses, countries, retailers and orders \
+            "the recall facts of {unread} affected units were not (all) read: the answer read \
+             {MAX_RECALL_FACTS} facts; their warehouses, countries, retailers and orders \
              may be missing"
         ));
     }
     Some(out)
 }
 
-/// Read every warehousing, transport, delivery and order record of `u` within `budget`;
-/// returns whether all were read.
-fn collect_unit_records(
+/// Read every recall fact of `u` within `budget`; returns whether all were read.
+fn collect_unit_facts(
     state: &dyn StateView,
     u: &NormalisedCode,
     out: &mut RecallImpact,
     budget: &mut usize,
 ) -> bool {
-    for cat in [
-        IndexTag::Info(Category::L3),
-        IndexTag::Info(Category::L2),
-        IndexTag::Info(Category::L4),
-        IndexTag::Info(Category::T1),
-    ] {
-        let complete = query::for_each_record_id(state, u, cat, |id| {
+    let prefix = facts_prefix(u);
+    let mut after: Option<Vec<u8>> = None;
+    loop {
+        let page = state.scan(&prefix, after.as_deref(), FACT_PAGE);
+        let n = page.len();
+        for (k, v) in page {
             if *budget == 0 {
                 return false;
             }
             *budget -= 1;
-            let Some(env) = query::envelope(state, &id) else {
-                return true;
-            };
-            match env.info_block() {
-                Some(InfoBlockRecord::Warehousing(w)) => {
-                    if let Some(name) = &w.warehouse_name {
-                        out.warehouses.insert(name.clone());
-                    }
-                    if let Some(c) = &w.country {
-                        out.countries.insert(c.clone());
-                    }
+            match decode_stored::<RecallFact>(&k, &v) {
+                RecallFact::Country(c) => {
+                    out.countries.insert(c);
                 }
-                Some(InfoBlockRecord::Transport(t)) => {
-                    if let Some(c) = &t.destination_country {
-                        out.countries.insert(c.clone());
-                    }
+                RecallFact::Warehouse(w) => {
+                    out.warehouses.insert(w);
                 }
-                Some(InfoBlockRecord::Delivery(d)) => {
-                    if let Some(c) = &d.country {
-                        out.countries.insert(c.clone());
-                    }
+                RecallFact::Retailer(r) => {
+                    out.retailers.insert(r);
                 }
-                Some(InfoBlockRecord::Order(o)) => {
-                    out.orders.insert(AffectedOrder {
-                        signer: env.signer,
-                        order_ref: o.order_ref.clone(),
-                        tx_id: env.tx_id,
-                    });
-                    if let Some(p) = &o.platform {
-                        out.retailers.insert(p.clone());
-                    }
+                RecallFact::Order(o) => {
+                    out.orders.insert(o);
                 }
-                _ => {}
             }
-            true
-        });
-        if !complete {
-            return false;
+            after = Some(k);
+        }
+        if n < FACT_PAGE {
+            return true;
         }
     }
-    true
 }
 
 /// Why a unit shows recalled.
@@ -366,4 +407,73 @@ pub fn status(state: &dyn StateView, code: &TraceCode) -> Option<RecallStatus> {
 pub fn load(state: &dyn StateView, issuer: &PublicKey, recall_ref: &str) -> Option<IssuedRecall> {
     let k = recall_key(issuer, recall_ref);
     state.get_ref(&k).map(|b| decode_stored(&k, &b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tracechain_types::records::{TraceCode, WarehousingRecord};
+
+    fn code(batch: &str) -> NormalisedCode {
+        NormalisedCode::new(
+            "code",
+            &TraceCode::Batch {
+                gtin: "06901234567892".into(),
+                batch: batch.into(),
+            },
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn each_fact_has_its_own_key_per_unit_and_kind() {
+        let a = code("A");
+        let b = code("B");
+        let signer = PublicKey([7; 32]);
+        let facts = [
+            RecallFact::Country("DE".into()),
+            RecallFact::Warehouse("DE".into()),
+            RecallFact::Retailer("DE".into()),
+            RecallFact::Order(AffectedOrder {
+                signer,
+                order_ref: Some("DE".into()),
+                tx_id: Hash([1; 32]),
+            }),
+            RecallFact::Order(AffectedOrder {
+                signer,
+                order_ref: Some("DE".into()),
+                tx_id: Hash([2; 32]),
+            }),
+        ];
+        let mut keys: BTreeSet<Vec<u8>> = BTreeSet::new();
+        for f in &facts {
+            assert!(keys.insert(f.key(&a)), "{f:?}");
+            assert!(keys.insert(f.key(&b)), "{f:?}");
+            assert!(f.key(&a).starts_with(&facts_prefix(&a)));
+            assert!(!f.key(&a).starts_with(&facts_prefix(&b)));
+        }
+        // The same fact of the same unit is one key: a warehouse named by many records is
+        // read once.
+        assert_eq!(
+            RecallFact::Warehouse("Rotterdam DC".into()).key(&a),
+            RecallFact::Warehouse("Rotterdam DC".into()).key(&a)
+        );
+    }
+
+    #[test]
+    fn a_warehousing_record_gives_its_warehouse_and_country() {
+        let r = InfoBlockRecord::Warehousing(WarehousingRecord {
+            trace_codes: vec![],
+            warehouse_name: Some("Rotterdam DC".into()),
+            country: Some("NL".into()),
+            ..Default::default()
+        });
+        assert_eq!(
+            RecallFact::of_record(&r, PublicKey([1; 32]), Hash([2; 32])),
+            vec![
+                RecallFact::Warehouse("Rotterdam DC".into()),
+                RecallFact::Country("NL".into())
+            ]
+        );
+    }
 }

@@ -304,13 +304,15 @@ impl tracechain_contracts::StateView for Dense {
     }
 }
 
-/// Every node links forward to the same `k` shipments (a graph of about `k`² links), and
-/// the start node.
+/// Every node links forward to the same `k` logistics units (a graph of about `k`² links),
+/// and the start node.
 fn dense(k: u32) -> (Dense, Node) {
     use tracechain_types::Hash;
     let edges = (0..k)
         .map(|i| {
-            let n = Node::Shipment(Hash::digest(&i.to_be_bytes()));
+            // Logistics units, whose downstream is read (a shipment is a sink: nothing is
+            // read downstream of it).
+            let n = Node::Sscc(format!("{:018}", i + 1));
             let e = lineage::Edge {
                 neighbour: n,
                 kind: lineage::LinkKind::Transformation,
@@ -320,7 +322,7 @@ fn dense(k: u32) -> (Dense, Node) {
             (i.to_be_bytes().to_vec(), tracechain_types::encode(&e))
         })
         .collect();
-    (Dense { edges }, Node::Shipment(Hash::digest(b"start")))
+    (Dense { edges }, Node::Sscc("000000000000000000".into()))
 }
 
 #[test]
