@@ -24,6 +24,10 @@ pub type TxSpan = (Hash, u32, u32);
 
 /// A point-in-time view of a [`Store`].
 pub struct Snapshot<'a> {
+    /// One iterator over the state as of the snapshot, re-seeked by every state scan: a
+    /// recall or a trace makes thousands of small prefix scans, and building an iterator per
+    /// scan cost more than the scan. Declared before `snap`: it is dropped first.
+    state_iter: std::cell::RefCell<Option<rocksdb::DBRawIterator<'a>>>,
     store: &'a Store,
     snap: rocksdb::Snapshot<'a>,
 }
@@ -40,6 +44,7 @@ impl Store {
     /// A consistent view of everything committed so far.
     pub fn snapshot(&self) -> Snapshot<'_> {
         Snapshot {
+            state_iter: std::cell::RefCell::new(None),
             store: self,
             snap: self.db.snapshot(),
         }
@@ -210,8 +215,41 @@ impl Snapshot<'_> {
         after: Option<&[u8]>,
         limit: usize,
     ) -> Result<Entries, StorageError> {
-        self.store
-            .scan_state(Some(&self.snap), prefix, after, limit)
+        let mut out = Vec::new();
+        if limit == 0 {
+            return Ok(out);
+        }
+        let mut slot = self.state_iter.borrow_mut();
+        let it = slot.get_or_insert_with(|| {
+            let mut ro = ReadOptions::default();
+            ro.set_snapshot(&self.snap);
+            self.store
+                .db
+                .raw_iterator_cf_opt(self.store.cf(cf::STATE), ro)
+        });
+        match after {
+            Some(a) if a >= prefix => {
+                let mut s = a.to_vec();
+                s.push(0);
+                it.seek(&s);
+            }
+            _ => it.seek(prefix),
+        }
+        while it.valid() {
+            let (Some(k), Some(v)) = (it.key(), it.value()) else {
+                break;
+            };
+            if !k.starts_with(prefix) {
+                break;
+            }
+            out.push((k.to_vec(), v.to_vec()));
+            if out.len() == limit {
+                break;
+            }
+            it.next();
+        }
+        it.status().map_err(|e| self.store.rocks(e))?;
+        Ok(out)
     }
 
     /// A stored node of the authenticated map.
