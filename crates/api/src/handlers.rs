@@ -184,13 +184,21 @@ pub(crate) fn record_json(category: &str, env: &RecordEnvelope) -> Value {
     })
 }
 
-/// What an answer has read of a block: its leaves (and, without the index, its transactions).
+/// What an answer has read of a block: its transaction tree (and, without the index, its
+/// transactions). The tree is built once per block however many of its records the answer
+/// proves.
 pub(crate) enum BlockTxs {
-    /// The commit-time index (leaf, offset, length per transaction) and its leaves;
-    /// transactions are read one by one.
-    Indexed(Vec<tracechain_storage::TxSpan>, Vec<Hash>),
-    /// The decoded block and its leaves.
-    Decoded(Vec<tracechain_types::Transaction>, Vec<Hash>),
+    /// The commit-time index (leaf, offset, length per transaction) and the tree of its
+    /// leaves; transactions are read one by one.
+    Indexed(
+        Vec<tracechain_storage::TxSpan>,
+        tracechain_types::MerkleTree,
+    ),
+    /// The decoded block and its tree.
+    Decoded(
+        Vec<tracechain_types::Transaction>,
+        tracechain_types::MerkleTree,
+    ),
 }
 
 /// The inclusion proof of a stored record (its transaction, or its bulk import's).
@@ -212,7 +220,10 @@ pub(crate) fn record_proof(
         let indexed = match ctx.snap.tx_layout(loc.height).map_err(Problem::internal)? {
             Some(layout) => {
                 let leaves: Vec<Hash> = layout.iter().map(|(leaf, _, _)| *leaf).collect();
-                Some(BlockTxs::Indexed(layout, leaves))
+                Some(BlockTxs::Indexed(
+                    layout,
+                    tracechain_types::MerkleTree::new(leaves),
+                ))
             }
             None => None,
         };
@@ -229,7 +240,7 @@ pub(crate) fn record_proof(
                     .iter()
                     .map(tracechain_types::block::tx_leaf)
                     .collect();
-                BlockTxs::Decoded(block.txs, leaves)
+                BlockTxs::Decoded(block.txs, tracechain_types::MerkleTree::new(leaves))
             }
         };
         e.insert(entry);
@@ -237,11 +248,11 @@ pub(crate) fn record_proof(
     ctx.add_header(base, loc.height)?;
     let outside = || Problem::internal("transaction index outside its block");
     match &blocks[&loc.height] {
-        BlockTxs::Decoded(txs, leaves) => {
-            RecordProof::from_leaves(env.tx_id, loc.height, loc.index, bulk_item, txs, leaves)
+        BlockTxs::Decoded(txs, tree) => {
+            RecordProof::from_tree(env.tx_id, loc.height, loc.index, bulk_item, txs, tree)
                 .ok_or_else(outside)
         }
-        BlockTxs::Indexed(layout, leaves) => {
+        BlockTxs::Indexed(layout, tree) => {
             let &(_, off, len) = layout.get(loc.index as usize).ok_or_else(outside)?;
             let tx = ctx
                 .snap
@@ -249,7 +260,8 @@ pub(crate) fn record_proof(
                 .map_err(Problem::internal)?
                 .filter(|t| {
                     t.id() == tx_id
-                        && tracechain_types::block::tx_leaf(t) == leaves[loc.index as usize]
+                        && tree.leaves().get(loc.index as usize)
+                            == Some(&tracechain_types::block::tx_leaf(t))
                 })
                 .ok_or_else(|| {
                     Problem::internal(format!(
@@ -259,7 +271,7 @@ pub(crate) fn record_proof(
                 })?;
             // The index is node-local: the proof it gives must lead to the certified
             // header's transaction root (a damaged index is an error, never a wrong proof).
-            let p = RecordProof::of_tx(env.tx_id, loc.height, loc.index, bulk_item, &tx, leaves)
+            let p = RecordProof::of_tx(env.tx_id, loc.height, loc.index, bulk_item, &tx, tree)
                 .ok_or_else(outside)?;
             let root = base.headers.get(&loc.height).map(|h| h.header.tx_root);
             if !root.is_some_and(|r| {

@@ -19,8 +19,8 @@ use serde::{Deserialize, Serialize};
 use tracechain_types::block::tx_leaf;
 use tracechain_types::state_map;
 use tracechain_types::{
-    decode, encode, BlockHeader, CommitCertificate, Ed25519, Hash, MerkleProof, StateProof,
-    Transaction, ValidatorSet,
+    decode, encode, BlockHeader, CommitCertificate, Ed25519, Hash, MerkleProof, MerkleTree,
+    StateProof, Transaction, ValidatorSet,
 };
 
 /// Largest signed transaction a record proof carries.
@@ -213,18 +213,18 @@ impl RecordProof {
         bulk_item: Option<u32>,
         block_txs: &[Transaction],
     ) -> Option<RecordProof> {
-        let leaves: Vec<Hash> = block_txs.iter().map(tx_leaf).collect();
-        Self::from_leaves(record_id, height, index, bulk_item, block_txs, &leaves)
+        let tree = MerkleTree::new(block_txs.iter().map(tx_leaf).collect());
+        Self::from_tree(record_id, height, index, bulk_item, block_txs, &tree)
     }
 
-    /// The proof of `tx`, at `index` of a block whose leaves are `leaves`.
+    /// The proof of `tx`, at `index` of a block whose transaction tree is `tree`.
     pub fn of_tx(
         record_id: Hash,
         height: u64,
         index: u32,
         bulk_item: Option<u32>,
         tx: &Transaction,
-        leaves: &[Hash],
+        tree: &MerkleTree,
     ) -> Option<RecordProof> {
         Some(RecordProof {
             record_id,
@@ -232,29 +232,22 @@ impl RecordProof {
             index,
             bulk_item,
             tx: b64(&encode(tx)),
-            inclusion: MerkleProof::build(leaves, index as usize)?,
+            inclusion: tree.proof(index as usize)?,
         })
     }
 
-    /// [`RecordProof::build`] with the block's leaves computed once by the caller (an answer
-    /// proves several records of one block).
-    pub fn from_leaves(
+    /// [`RecordProof::build`] with the block's tree built once by the caller (an answer proves
+    /// several records of one block: each proof then costs no hashing).
+    pub fn from_tree(
         record_id: Hash,
         height: u64,
         index: u32,
         bulk_item: Option<u32>,
         block_txs: &[Transaction],
-        leaves: &[Hash],
+        tree: &MerkleTree,
     ) -> Option<RecordProof> {
         let tx = block_txs.get(index as usize)?;
-        Some(RecordProof {
-            record_id,
-            height,
-            index,
-            bulk_item,
-            tx: b64(&encode(tx)),
-            inclusion: MerkleProof::build(leaves, index as usize)?,
-        })
+        Self::of_tx(record_id, height, index, bulk_item, tx, tree)
     }
 }
 

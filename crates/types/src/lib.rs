@@ -28,7 +28,7 @@ pub use crypto::{Ed25519, PublicKey, SecretKey, Signature, SignatureVerifier};
 pub use encoding::{decode, encode, Canonical, DecodeError};
 pub use hash::Hash;
 pub use listing::{ListingDigest, ListingError};
-pub use merkle::MerkleProof;
+pub use merkle::{MerkleProof, MerkleTree};
 pub use payload::{
     Category, CbeacRecord, ChainRecord, ClosedLoopRecord, ConsumerRecord, DocumentRecord,
     EpcisRecord, Family, InfoBlock, InfoBlockRecord, LineageRecord, ParticipantRecord, Payload,

@@ -112,6 +112,66 @@ impl MerkleProof {
     }
 }
 
+/// Every level of a block's tree, built once (n − 1 hashes) so that the proofs of several of
+/// its leaves cost no hashing: the RFC 6962 tree is the bottom-up pairing of each level in
+/// which a last, unpaired node is carried up unchanged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MerkleTree {
+    levels: Vec<Vec<Hash>>,
+}
+
+impl MerkleTree {
+    /// The tree over `leaves`.
+    pub fn new(leaves: Vec<Hash>) -> MerkleTree {
+        let mut levels = vec![leaves];
+        while let Some(last) = levels.last().filter(|l| l.len() > 1) {
+            let next = last
+                .chunks(2)
+                .map(|p| match p {
+                    [l, r] => node_hash(l, r),
+                    [one] => *one,
+                    _ => unreachable!("chunks of two"),
+                })
+                .collect();
+            levels.push(next);
+        }
+        MerkleTree { levels }
+    }
+
+    /// The leaves.
+    pub fn leaves(&self) -> &[Hash] {
+        &self.levels[0]
+    }
+
+    /// The root ([`root_of_leaves`] of the leaves).
+    pub fn root(&self) -> Hash {
+        match self.levels.last().and_then(|l| l.first()) {
+            Some(r) if !self.levels[0].is_empty() => *r,
+            _ => Hash::digest(&[]),
+        }
+    }
+
+    /// The proof of leaf `index` (equal to [`MerkleProof::build`]); `None` when out of range.
+    pub fn proof(&self, index: usize) -> Option<MerkleProof> {
+        if index >= self.levels[0].len() {
+            return None;
+        }
+        let mut path = Vec::new();
+        let mut i = index;
+        for level in &self.levels[..self.levels.len() - 1] {
+            if let Some(sibling) = level.get(i ^ 1) {
+                path.push(*sibling);
+            }
+            i >>= 1;
+        }
+        Some(MerkleProof {
+            index: index as u64,
+            leaf_count: self.levels[0].len() as u64,
+            path,
+        })
+    }
+}
+
 fn build_path(leaves: &[Hash], index: usize, path: &mut Vec<Hash>) {
     let n = leaves.len();
     if n <= 1 {
@@ -135,6 +195,25 @@ mod tests {
         (0..n)
             .map(|i| leaf_hash(&(i as u64).to_be_bytes()))
             .collect()
+    }
+
+    #[test]
+    fn the_tree_of_levels_gives_the_proofs_and_root_of_the_recursive_tree() {
+        for n in 0..140 {
+            let ls = leaves(n);
+            let t = MerkleTree::new(ls.clone());
+            assert_eq!(t.root(), root_of_leaves(&ls), "n={n}");
+            assert_eq!(t.leaves(), &ls[..]);
+            for i in 0..n {
+                assert_eq!(t.proof(i), MerkleProof::build(&ls, i), "n={n} i={i}");
+            }
+            assert_eq!(t.proof(n), None);
+        }
+        let ls = leaves(2000);
+        let t = MerkleTree::new(ls.clone());
+        for i in [0, 1, 1023, 1024, 1999] {
+            assert_eq!(t.proof(i), MerkleProof::build(&ls, i), "i={i}");
+        }
     }
 
     #[test]
