@@ -396,6 +396,9 @@ enum BenchCommand {
         /// Trace reads measured.
         #[arg(long, default_value_t = 2000)]
         samples: usize,
+        /// RocksDB block cache (MiB), as a node's `storage.block_cache_bytes`.
+        #[arg(long, default_value_t = 64)]
+        block_cache_mb: usize,
     },
     /// Measure EPCIS capture on a node: post generated EPCIS documents with a client's bearer
     /// token from --clients threads, count the events accepted (202: validated, hashed, mapped,
@@ -570,8 +573,17 @@ fn main() -> ExitCode {
             block_txs,
         }),
         Command::Bench {
-            command: BenchCommand::Read { dir, samples },
-        } => cmd::fixture::read(&cmd::fixture::ReadOptions { dir, samples }),
+            command:
+                BenchCommand::Read {
+                    dir,
+                    samples,
+                    block_cache_mb,
+                },
+        } => cmd::fixture::read(&cmd::fixture::ReadOptions {
+            dir,
+            samples,
+            block_cache_mb,
+        }),
         Command::Bench {
             command:
                 BenchCommand::Capture {

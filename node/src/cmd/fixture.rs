@@ -225,6 +225,10 @@ fn build(o: &FixtureOptions) -> anyhow::Result<()> {
     store.flush()?;
     let tip = store.tip()?;
     let elapsed = started.elapsed().as_secs_f64();
+    // The state as a running node's background compaction leaves it: one sorted run.
+    let compacting = Instant::now();
+    store.compact_state()?;
+    let compact_seconds = compacting.elapsed().as_secs_f64();
     let info = json!({
         "chain_id": g.chain_id.as_str(),
         "genesis_hash": g.build().map_err(|e| anyhow::anyhow!("{e}"))?.block.hash().to_hex(),
@@ -234,6 +238,7 @@ fn build(o: &FixtureOptions) -> anyhow::Result<()> {
         "units_per_cast": units.div_ceil(o.casts as u64),
         "blocks": tip.height,
         "build_seconds": elapsed,
+        "compact_seconds": compact_seconds,
     });
     std::fs::write(
         o.out.join("fixture.json"),
@@ -250,6 +255,8 @@ pub struct ReadOptions {
     pub dir: PathBuf,
     /// Trace reads measured.
     pub samples: usize,
+    /// RocksDB block cache (MiB).
+    pub block_cache_mb: usize,
 }
 
 /// `tracechain bench read`: trace by code (proofs included) and recall on a fixture, in
@@ -292,7 +299,10 @@ fn measure(o: &ReadOptions) -> anyhow::Result<Value> {
     let store = Arc::new(Store::open_read_only(
         &o.dir.join("data"),
         &identity,
-        &StoreOptions::default(),
+        &StoreOptions {
+            block_cache_bytes: o.block_cache_mb.max(1) * 1024 * 1024,
+            ..StoreOptions::default()
+        },
     )?);
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)?
@@ -300,7 +310,13 @@ fn measure(o: &ReadOptions) -> anyhow::Result<Value> {
     let api = Arc::new(tracechain_api::ReadApi::new(
         store,
         g.chain_id.clone(),
-        tracechain_api::ReadConfig::default(),
+        // The reads are measured, not the per-key limiter (the clock is frozen here, so a
+        // bucket would never refill).
+        tracechain_api::ReadConfig {
+            read_rate_per_key: u32::MAX,
+            read_burst_per_key: u32::MAX,
+            ..tracechain_api::ReadConfig::default()
+        },
         Arc::new(move || now),
     ));
     let router = tracechain_api::router(api);
@@ -358,18 +374,25 @@ fn measure(o: &ReadOptions) -> anyhow::Result<Value> {
             .map(|n| n.as_str().to_string())
             .unwrap_or_default();
     let target = format!("/v1/recalls/{material}/impact");
-    let req = signed(&target, now + 5000);
-    let t = Instant::now();
-    let resp = rt.block_on(router.clone().oneshot(req))?;
-    let status = resp.status();
-    let body = rt
-        .block_on(http_body_util::BodyExt::collect(resp.into_body()))?
-        .to_bytes();
-    let recall_ms = t.elapsed().as_secs_f64() * 1000.0;
-    if !status.is_success() {
-        bail!("{target}: {status}: {}", String::from_utf8_lossy(&body));
+    // Three recalls: the first reads what the trace reads left cold; the median is reported.
+    let mut recall_ms = Vec::new();
+    let mut v = Value::Null;
+    for i in 0..3u64 {
+        let req = signed(&target, now + 5000 + i);
+        let t = Instant::now();
+        let resp = rt.block_on(router.clone().oneshot(req))?;
+        let status = resp.status();
+        let body = rt
+            .block_on(http_body_util::BodyExt::collect(resp.into_body()))?
+            .to_bytes();
+        recall_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        if !status.is_success() {
+            bail!("{target}: {status}: {}", String::from_utf8_lossy(&body));
+        }
+        v = serde_json::from_slice(&body)?;
     }
-    let v: Value = serde_json::from_slice(&body)?;
+    let mut sorted = recall_ms.clone();
+    sorted.sort_by(f64::total_cmp);
     Ok(json!({
         "fixture": info,
         "trace": {
@@ -383,7 +406,16 @@ fn measure(o: &ReadOptions) -> anyhow::Result<Value> {
             "batch": material,
             "units": v["units"].as_array().map_or(0, Vec::len),
             "complete": v["complete"],
-            "ms": recall_ms,
+            "not_reached": v["not_reached"],
+            "logistics_units": v["logistics_units"].as_array().map_or(0, Vec::len),
+            "shipments": v["shipments"].as_array().map_or(0, Vec::len),
+            "countries": v["countries"].as_array().map_or(0, Vec::len),
+            "warehouses": v["warehouses"].as_array().map_or(0, Vec::len),
+            "retailers": v["retailers"].as_array().map_or(0, Vec::len),
+            "orders": v["orders"].as_array().map_or(0, Vec::len),
+            "runs_ms": recall_ms,
+            "ms": sorted[1],
         },
+        "block_cache_mb": o.block_cache_mb,
     }))
 }
