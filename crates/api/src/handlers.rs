@@ -724,22 +724,33 @@ pub(crate) fn story_json(ctx: &Ctx<'_>, code: &TraceCode) -> Result<Value, Probl
             .find(|l| l.category == tracechain_types::Category::C2)
             .map(|l| l.status)
     });
+    // Each recall reaching the unit, with the proof of its `rcl/` entry at the height read at.
+    let mut recalls = Vec::new();
+    for r in rs.iter().flat_map(|s| &s.recalls) {
+        recalls.push(json!({
+            "issuer": hex_key(&r.issuer),
+            "reference": r.recall_ref,
+            "height": r.height,
+            "proof": ctx.fact(&recall::recall_key(&r.issuer, &r.recall_ref))?,
+        }));
+    }
     Ok(json!({
         "unit": unit_json(ctx, &u),
         "digital_link": n.digital_link(),
+        // The unit's registration (`tu/`), proven: the product, its registrant and batch.
+        // Certificates carry no proof: the key of an anchor is the document's hash, which the
+        // public story does not give (see the document check).
+        "registration_proof": ctx.fact(&state_keys::trace_unit(&n))?,
         "recall": rs.as_ref().map(|s| json!({
             "recalled": s.recalled(),
             "truncated": s.truncated,
-            "recalls": s.recalls.iter().map(|r| json!({
-                "issuer": hex_key(&r.issuer),
-                "reference": r.recall_ref,
-                "height": r.height,
-            })).collect::<Vec<_>>(),
+            "recalls": recalls,
         })),
         "customs_status_recorded": customs.map(|s| s == completeness::Status::Present),
         "certificates": docs,
         "trajectory": t.as_ref().map(|t| trajectory_json(t, false)),
         "scans": scan::verdict(&ctx.snap, code).as_ref().map(scan_json),
+        "proofs": ctx.base()?,
     }))
 }
 

@@ -262,6 +262,9 @@ enum Access {
     TookPart,
     /// Regulators and the unit's registrant (everything downstream of a batch).
     Downstream,
+    /// Regulators and the participants that took part in the batch itself (the audit
+    /// package, R-S2); the answer is a tar, not JSON.
+    BatchParty,
 }
 
 /// Every read endpoint, as (method, target, body, who may read it).
@@ -311,6 +314,7 @@ fn endpoints() -> Vec<(&'static str, String, Vec<u8>, Access)> {
             Public,
         ),
         ("GET", format!("/01/{gtin}/21/{serial}"), vec![], Public),
+        ("GET", format!("/v1/audit/{b}"), vec![], BatchParty),
     ]
 }
 
@@ -318,24 +322,36 @@ fn endpoints() -> Vec<(&'static str, String, Vec<u8>, Access)> {
 async fn the_role_matrix_allows_only_its_cells() {
     let f = build();
     let r = f.router();
-    // (reader, took part in the tin, registered it, its role)
-    let readers: Vec<(Option<&str>, bool, bool, &str)> = vec![
-        (None, false, false, "public"),
-        (Some("consumer-1"), false, false, "public"),
-        (Some("bench-0-producer"), false, false, "participant"),
-        (Some("bench-0-logistics"), false, false, "participant"),
+    // (reader, took part in the tin, registered it, its role, took part in the batch)
+    let readers: Vec<(Option<&str>, bool, bool, &str, bool)> = vec![
+        (None, false, false, "public", false),
+        (Some("consumer-1"), false, false, "public", false),
+        (Some("bench-0-producer"), false, false, "participant", false),
+        (
+            Some("bench-0-logistics"),
+            false,
+            false,
+            "participant",
+            false,
+        ),
         // It anchored a document about the tin: speaking about a unit is not taking part.
-        (Some("bench-0-trader"), false, false, "participant"),
-        (Some("producer"), true, true, "participant"),
-        (Some("platform"), true, false, "participant"),
-        (Some("logistics"), true, false, "participant"),
-        (Some("customs-regulator"), true, true, "regulator"),
-        (Some("tax-regulator"), true, true, "regulator"),
-        (Some("stranger-never-registered"), false, false, "public"),
+        (Some("bench-0-trader"), false, false, "participant", false),
+        (Some("producer"), true, true, "participant", true),
+        (Some("platform"), true, false, "participant", true),
+        (Some("logistics"), true, false, "participant", true),
+        (Some("customs-regulator"), true, true, "regulator", true),
+        (Some("tax-regulator"), true, true, "regulator", true),
+        (
+            Some("stranger-never-registered"),
+            false,
+            false,
+            "public",
+            false,
+        ),
     ];
     let mut ts = NOW_MS + 60_000;
     let mut cells = 0;
-    for (who, took_part, registrant, role) in &readers {
+    for (who, took_part, registrant, role, batch_party) in &readers {
         let k = who.map(key);
         for (m, target, body, access) in endpoints() {
             ts += 1;
@@ -344,9 +360,14 @@ async fn the_role_matrix_allows_only_its_cells() {
                 Access::Public => true,
                 Access::TookPart => *took_part,
                 Access::Downstream => *registrant,
+                Access::BatchParty => *batch_party,
             };
             cells += 1;
-            if allowed {
+            if allowed && access == Access::BatchParty {
+                assert_eq!(a.status, 200, "{who:?} {m} {target}");
+                assert_eq!(a.headers["content-type"], "application/x-tar");
+                assert!(a.headers.contains_key("tracechain-height"));
+            } else if allowed {
                 assert!(
                     a.status == 200,
                     "{who:?} {m} {target}: {} {}",
@@ -452,6 +473,59 @@ async fn the_story_says_what_a_consumer_may_see() {
     assert!(v.get("records").is_none());
     let text = String::from_utf8_lossy(&a.body);
     assert!(!text.contains("\"payload\""));
+    // The registration is proven against the certified state root of the height read at; a
+    // proof of it does not prove another unit's.
+    let base: ProofBase = serde_json::from_value(v["proofs"].clone()).unwrap();
+    let reg: FactProof = serde_json::from_value(v["registration_proof"].clone()).unwrap();
+    let tin = state_keys::trace_unit(&NormalisedCode::new("code", &flow::featured_unit()).unwrap());
+    assert!(verify_fact(&base, &trust(), &tin, &reg).unwrap().is_some());
+    let other = state_keys::trace_unit(&NormalisedCode::new("code", &flow::batch()).unwrap());
+    assert!(verify_fact(&base, &trust(), &other, &reg).is_err());
+    assert_eq!(v["recall"]["recalls"], serde_json::json!([]));
+}
+
+/// Once the batch is recalled, the tin's story names the recall with the proof of its entry.
+#[tokio::test]
+async fn a_recalled_units_story_proves_the_recall() {
+    let f = build();
+    f.append(&[tracechain_workload::Step {
+        signer: "market-regulation-regulator".into(),
+        label: "recall".into(),
+        payload: tracechain_types::Payload::Recall(tracechain_types::RecallRecord::Recall(
+            tracechain_types::records::Recall {
+                recall_ref: "RC-STORY-1".into(),
+                batch: flow::batch(),
+                reason: "residue".into(),
+            },
+        )),
+    }]);
+    let r = f.router();
+    let a = send(
+        &r,
+        request("GET", &format!("/v1/story/{}", featured()), vec![], None, 0),
+    )
+    .await;
+    assert_eq!(a.status, 200);
+    let v = a.json();
+    assert_eq!(v["recall"]["recalled"], true);
+    let rc = &v["recall"]["recalls"][0];
+    assert_eq!(rc["reference"], "RC-STORY-1");
+    let base: ProofBase = serde_json::from_value(v["proofs"].clone()).unwrap();
+    let p: FactProof = serde_json::from_value(rc["proof"].clone()).unwrap();
+    let issuer = key("market-regulation-regulator").public();
+    let k = tracechain_contracts::recall::recall_key(&issuer, "RC-STORY-1");
+    let proven = verify_fact(&base, &trust(), &k, &p)
+        .unwrap()
+        .expect("present");
+    let ir: tracechain_contracts::recall::IssuedRecall =
+        tracechain_types::decode(&proven, 4096).unwrap();
+    assert_eq!(
+        NormalisedCode::new("code", &ir.batch).unwrap(),
+        NormalisedCode::new("code", &flow::batch()).unwrap()
+    );
+    // The same proof under another reference proves nothing.
+    let wrong = tracechain_contracts::recall::recall_key(&issuer, "RC-STORY-2");
+    assert!(verify_fact(&base, &trust(), &wrong, &p).is_err());
 }
 
 #[tokio::test]

@@ -207,6 +207,43 @@ pub fn check_answers(pages: &[Value], trust: &Trust) -> Checked {
                 Err(e) => c.failures.push(format!("record {id}: no proof: {e}")),
             }
         }
+        // A story's registration and recalls (ADR 0085): each proof of the key the answer
+        // names, present.
+        let mut story: Vec<(Option<Vec<u8>>, &Value, String)> = Vec::new();
+        if !page["registration_proof"].is_null() {
+            let key = page["unit"]["code"]
+                .as_str()
+                .and_then(|t| code_of(t).ok())
+                .and_then(|t| NormalisedCode::new("code", &t).ok())
+                .map(|n| tracechain_contracts::state_keys::trace_unit(&n));
+            story.push((
+                key,
+                &page["registration_proof"],
+                "the unit's registration".into(),
+            ));
+        }
+        for r in page["recall"]["recalls"].as_array().into_iter().flatten() {
+            let key = r["issuer"]
+                .as_str()
+                .and_then(|k| k.parse().ok())
+                .zip(r["reference"].as_str())
+                .map(|(i, rf)| tracechain_contracts::recall::recall_key(&i, rf));
+            story.push((key, &r["proof"], format!("recall {}", r["reference"])));
+        }
+        for (key, p, what) in story {
+            let proven = key
+                .ok_or_else(|| format!("{what}: the answer does not say what it proves"))
+                .and_then(|key| {
+                    let p: FactProof = serde_json::from_value(p.clone())
+                        .map_err(|e| format!("{what}: no proof: {e}"))?;
+                    verify_fact(&base, trust, &key, &p).map_err(|e| format!("{what}: {e}"))
+                });
+            match proven {
+                Ok(Some(_)) => c.facts += 1,
+                Ok(None) => c.failures.push(format!("{what}: proven absent")),
+                Err(e) => c.failures.push(e),
+            }
+        }
         let facts = page["listings"]
             .as_array()
             .into_iter()
