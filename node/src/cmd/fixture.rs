@@ -343,6 +343,20 @@ fn measure(o: &ReadOptions) -> anyhow::Result<Value> {
             .body(Body::empty())
             .expect("request")
     };
+    // A signed GET through the router: (milliseconds, the JSON answer).
+    let timed = |target: &str, ts: u64| -> anyhow::Result<(f64, Value)> {
+        let t = Instant::now();
+        let resp = rt.block_on(router.clone().oneshot(signed(target, ts)))?;
+        let status = resp.status();
+        let body = rt
+            .block_on(http_body_util::BodyExt::collect(resp.into_body()))?
+            .to_bytes();
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        if !status.is_success() {
+            bail!("{target}: {status}: {}", String::from_utf8_lossy(&body));
+        }
+        Ok((ms, serde_json::from_slice(&body)?))
+    };
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     use rand::{Rng, SeedableRng};
     // Trace by code: a random unit of a random cast, a regulator's signed read of its first
@@ -353,18 +367,8 @@ fn measure(o: &ReadOptions) -> anyhow::Result<Value> {
         let c = rng.gen_range(0..casts);
         let n = rng.gen_range(0..per_cast.saturating_sub(1).max(1));
         let target = format!("/v1/trace/{}", code_of(c, n));
-        let req = signed(&target, now + i as u64 % 1000);
-        let t = Instant::now();
-        let resp = rt.block_on(router.clone().oneshot(req))?;
-        let status = resp.status();
-        let body = rt
-            .block_on(http_body_util::BodyExt::collect(resp.into_body()))?
-            .to_bytes();
-        lat.push(t.elapsed().as_secs_f64() * 1000.0);
-        if !status.is_success() {
-            bail!("{target}: {status}: {}", String::from_utf8_lossy(&body));
-        }
-        let v: Value = serde_json::from_slice(&body)?;
+        let (ms, v) = timed(&target, now + i as u64 % 1000)?;
+        lat.push(ms);
         records += v["records"].as_array().map_or(0, Vec::len);
     }
     lat.sort_by(f64::total_cmp);
@@ -378,18 +382,9 @@ fn measure(o: &ReadOptions) -> anyhow::Result<Value> {
     let mut recall_ms = Vec::new();
     let mut v = Value::Null;
     for i in 0..3u64 {
-        let req = signed(&target, now + 5000 + i);
-        let t = Instant::now();
-        let resp = rt.block_on(router.clone().oneshot(req))?;
-        let status = resp.status();
-        let body = rt
-            .block_on(http_body_util::BodyExt::collect(resp.into_body()))?
-            .to_bytes();
-        recall_ms.push(t.elapsed().as_secs_f64() * 1000.0);
-        if !status.is_success() {
-            bail!("{target}: {status}: {}", String::from_utf8_lossy(&body));
-        }
-        v = serde_json::from_slice(&body)?;
+        let (ms, answer) = timed(&target, now + 5000 + i)?;
+        recall_ms.push(ms);
+        v = answer;
     }
     let mut sorted = recall_ms.clone();
     sorted.sort_by(f64::total_cmp);
