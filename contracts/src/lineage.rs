@@ -43,17 +43,20 @@ use crate::validate::FieldChecker;
 /// Most SSCCs one shipment names.
 pub const MAX_SSCCS_PER_SHIPMENT: usize = MAX_TRACE_CODES_PER_RECORD;
 /// Most nodes one traversal visits; beyond it the result is marked truncated (a recall of
-/// that size is split by the operator, e.g. per product batch). A recall reaching 100,000
-/// units also reaches their logistics units and shipments: about 200,000 nodes in the load
-/// generator's mix (ADR 0085); the bound leaves room for 2.5 times that. Memory: the nodes
-/// only (about 150 bytes each), never the links.
-pub const MAX_TRAVERSAL_NODES: usize = 500_000;
+/// that size is split by the operator, e.g. per product batch). Public reads walk upstream
+/// within it (a story's recall status); memory: the nodes only (about 150 bytes each).
+pub const MAX_TRAVERSAL_NODES: usize = 200_000;
+/// Most nodes a recall's forward walk visits ([`reach_within`]): a recall reaching 100,000
+/// units also reaches their logistics units and shipments, about 200,000 nodes in the load
+/// generator's mix (ADR 0085); this leaves room for 2.5 times that. Recall impact is read by
+/// regulators and the batch's registrant only.
+pub const MAX_RECALL_NODES: usize = 500_000;
 /// Most neighbours [`neighbours`] and [`stored_links`] return for one node and direction
 /// (the traversal itself pages through all of them, [`for_each_neighbour`]).
 pub const MAX_EDGES_PER_NODE: usize = 100_000;
 /// Keys read per page when a traversal lists a node's neighbours.
 pub const EDGE_PAGE: usize = 4096;
-/// Most links one traversal lists or examines (two per node at [`MAX_TRAVERSAL_NODES`]): the
+/// Most links one traversal lists or examines (five per node at [`MAX_TRAVERSAL_NODES`]): the
 /// bound of a traversal's work, whatever the graph. Policy: the
 /// traversal stops there and is marked truncated. Without it a dense graph (every
 /// transformation links up to 64 inputs to 64 outputs) would list about nodes × edges links
@@ -583,7 +586,7 @@ pub struct Traversal {
 /// Iterative (no recursion however deep the lineage), at most [`MAX_TRAVERSAL_NODES`] nodes
 /// and [`MAX_TRAVERSAL_LINKS`] links.
 pub fn traverse(state: &dyn StateView, start: &Node, dir: Direction) -> Traversal {
-    walk(state, start, dir, true)
+    walk(state, start, dir, true, MAX_TRAVERSAL_NODES)
 }
 
 /// [`traverse`] without listing the links (`links` stays empty; `links_examined` counts them):
@@ -591,10 +594,27 @@ pub fn traverse(state: &dyn StateView, start: &Node, dir: Direction) -> Traversa
 /// of links, and its work by [`MAX_TRAVERSAL_LINKS`] links examined, however many links
 /// other writers attached to the affected units (ADR 0048).
 pub fn reach(state: &dyn StateView, start: &Node, dir: Direction) -> Traversal {
-    walk(state, start, dir, false)
+    walk(state, start, dir, false, MAX_TRAVERSAL_NODES)
 }
 
-fn walk(state: &dyn StateView, start: &Node, dir: Direction, list_links: bool) -> Traversal {
+/// [`reach`] keeping at most `max_nodes` nodes (a recall's [`MAX_RECALL_NODES`]); the link
+/// bound is the same.
+pub fn reach_within(
+    state: &dyn StateView,
+    start: &Node,
+    dir: Direction,
+    max_nodes: usize,
+) -> Traversal {
+    walk(state, start, dir, false, max_nodes)
+}
+
+fn walk(
+    state: &dyn StateView,
+    start: &Node,
+    dir: Direction,
+    list_links: bool,
+    max_nodes: usize,
+) -> Traversal {
     let mut t = Traversal::default();
     let mut queue = VecDeque::new();
     t.nodes.insert(start.clone());
@@ -620,7 +640,7 @@ fn walk(state: &dyn StateView, start: &Node, dir: Direction, list_links: bool) -
                 t.links.push((n.clone(), e.neighbour.clone(), e.kind));
             }
             if !t.nodes.contains(&e.neighbour) {
-                if t.nodes.len() >= MAX_TRAVERSAL_NODES {
+                if t.nodes.len() >= max_nodes {
                     t.truncated = true;
                 } else {
                     t.nodes.insert(e.neighbour.clone());

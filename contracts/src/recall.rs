@@ -65,7 +65,9 @@ fn node_recall_prefix(node: &Node) -> Vec<u8> {
     state_keys::prefix("rcl/n/", &[&encode(node)])
 }
 
-fn node_recall_key(node: &Node, issuer: &PublicKey, r: &str) -> Vec<u8> {
+/// `rcl/n/{enc(node)}/{issuer}/{ref}`: the recall `ref` of `issuer` names `node` (its value is
+/// empty, so a proof of it tells no more than its key).
+pub fn node_recall_key(node: &Node, issuer: &PublicKey, r: &str) -> Vec<u8> {
     state_keys::key("rcl/n/", &[&encode(node), &issuer.0, r.as_bytes()])
 }
 
@@ -259,7 +261,12 @@ fn facts_prefix(code: &NormalisedCode) -> Vec<u8> {
 /// is not a registered unit.
 pub fn impact(state: &dyn StateView, batch: &TraceCode) -> Option<RecallImpact> {
     let (n, _) = query::unit(state, batch)?;
-    let t = lineage::reach(state, &Node::unit(&n), Direction::Forward);
+    let t = lineage::reach_within(
+        state,
+        &Node::unit(&n),
+        Direction::Forward,
+        lineage::MAX_RECALL_NODES,
+    );
     let mut out = RecallImpact {
         batch: Some(n.code().clone()),
         truncated: t.truncated,
@@ -271,7 +278,7 @@ pub fn impact(state: &dyn StateView, batch: &TraceCode) -> Option<RecallImpact> 
              logistics units and shipments further downstream are not listed",
             t.nodes.len(),
             t.links_examined,
-            lineage::MAX_TRAVERSAL_NODES,
+            lineage::MAX_RECALL_NODES,
             lineage::MAX_TRAVERSAL_LINKS
         ));
     }

@@ -246,9 +246,10 @@ enum AuditCommand {
     Package {
         /// The package (`GET /v1/audit/{code}`, `tracechain audit fetch`).
         file: PathBuf,
-        /// The consortium's genesis file (without it the package's own is trusted, and said).
+        /// The consortium's genesis file: the validators the package must be certified by
+        /// (never the package's own).
         #[arg(long, value_name = "FILE")]
-        genesis: Option<PathBuf>,
+        genesis: PathBuf,
         /// Print the report (or the failure) as JSON.
         #[arg(long)]
         json: bool,
@@ -268,7 +269,7 @@ enum AuditCommand {
         out: PathBuf,
         /// The consortium's genesis file.
         #[arg(long, value_name = "FILE")]
-        genesis: Option<PathBuf>,
+        genesis: PathBuf,
     },
 }
 
@@ -648,7 +649,7 @@ fn main() -> ExitCode {
                     genesis,
                     json,
                 },
-        } => cmd::read::audit_package(&file, genesis.as_deref(), json),
+        } => cmd::read::audit_package(&file, &genesis, json),
         Command::Audit {
             command:
                 AuditCommand::Fetch {
@@ -658,7 +659,7 @@ fn main() -> ExitCode {
                     out,
                     genesis,
                 },
-        } => cmd::read::audit_fetch(&node, &code, key.as_deref(), &out, genesis.as_deref()),
+        } => cmd::read::audit_fetch(&node, &code, key.as_deref(), &out, &genesis),
         Command::Openapi => {
             let doc = node::api::openapi();
             match serde_json::to_string_pretty(&doc) {

@@ -671,6 +671,41 @@ fn epcis_documents_capture_on_one_node_and_are_found_on_another() {
         listing.contains("tracechain-audit/manifest-sha256.txt"),
         "{listing}"
     );
+    // An EPCIS original taken out (the manifests rewritten): refused, the package must hold
+    // every original its captures bind or name it as not held.
+    let good = std::fs::read(&pkg).unwrap();
+    let b = tracechain_api::bag::read(&good, 1 << 30, 1 << 20).unwrap();
+    let mut payload = b.payload.clone();
+    let first = payload
+        .keys()
+        .find(|k| k.starts_with("epcis/"))
+        .unwrap()
+        .clone();
+    payload.remove(&first);
+    let mut info: Value = serde_json::from_slice(&payload["package.json"]).unwrap();
+    info["epcis_events"] = json!(info["epcis_events"].as_u64().unwrap() - 1);
+    payload.insert("package.json".into(), serde_json::to_vec(&info).unwrap());
+    let tags: Vec<(String, String)> = b
+        .info
+        .iter()
+        .filter(|(k, _)| k != "Payload-Oxum")
+        .cloned()
+        .collect();
+    let forged = c.net_dir().join("forged.tar");
+    std::fs::write(&forged, tracechain_api::bag::write(&payload, &tags, 0)).unwrap();
+    let out = std::process::Command::new(bin())
+        .args(["audit", "package"])
+        .arg(&forged)
+        .arg("--genesis")
+        .arg(c.net_dir().join("genesis.toml"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("neither in the package nor named as missing"),
+        "{text}"
+    );
     // One flipped byte: refused by `audit package`, exit 1, naming the file.
     let mut bytes = std::fs::read(&pkg).unwrap();
     let at = bytes
@@ -682,6 +717,8 @@ fn epcis_documents_capture_on_one_node_and_are_found_on_another() {
     let out = std::process::Command::new(bin())
         .args(["audit", "package"])
         .arg(&pkg)
+        .arg("--genesis")
+        .arg(c.net_dir().join("genesis.toml"))
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout).to_string();

@@ -35,7 +35,9 @@ use tracechain_contracts::trace::{self, HistoryQuery, MAX_LOOKUP_RECORDS};
 use tracechain_contracts::trace_codes::NormalisedCode;
 use tracechain_contracts::{state_keys, validators, RecordEnvelope, RecordSource, StateView};
 use tracechain_types::records::TraceCode;
-use tracechain_types::{decode, Hash, ListingDigest, Payload, PublicKey, ValidatorSet};
+use tracechain_types::{
+    decode, Hash, LineageRecord, ListingDigest, Payload, PublicKey, ValidatorSet,
+};
 
 use crate::auth::Role;
 use crate::bag;
@@ -147,6 +149,10 @@ pub struct ChainFile {
 pub struct RecordEntry {
     /// The record id.
     pub record_id: Hash,
+    /// The transaction that carries it (itself, or the bulk import or EPCIS capture it is an
+    /// item of): its signed bytes are in `transactions.json` once, however many items it has;
+    /// `proof.tx` is left empty.
+    pub carrier: Hash,
     /// Its category tag.
     pub category: String,
     /// The package units whose listing holds it.
@@ -249,6 +255,14 @@ pub(crate) fn build(
         .ok_or_else(|| handlers::unknown_unit(code))?;
     // The units: the batch, then those upstream the reader may read.
     let up = lineage::reach(&ctx.snap, &Node::unit(&n), Direction::Backward);
+    if up.truncated {
+        return Err(too_large(
+            "upstream lineage nodes",
+            up.nodes.len(),
+            lineage::MAX_TRAVERSAL_NODES,
+            "lineage walk (lineage::MAX_TRAVERSAL_NODES)",
+        ));
+    }
     let mut units = vec![(n.clone(), "batch")];
     let mut not_included = Vec::new();
     for node in &up.nodes {
@@ -333,25 +347,49 @@ pub(crate) fn build(
             listing: fact(ctx, &state_keys::unit_digest(u))?,
         });
     }
-    // Proofs of the records, in chain order.
+    // Proofs of the records, in chain order, one block's tree held at a time; each carrying
+    // transaction once.
     let mut base = ctx.base()?;
     let mut blocks = BTreeMap::new();
     let mut entries = Vec::with_capacity(records.len());
+    let mut transactions: BTreeMap<String, String> = BTreeMap::new();
     let mut documents_seen = BTreeSet::new();
+    let mut recalls_seen = BTreeSet::new();
     let mut facts = FactsFile::default();
     let mut epcis_files = BTreeMap::new();
     let mut epcis_missing = Vec::new();
-    for (cat, env, listed) in records.into_values() {
-        let p = handlers::record_proof(ctx, &env, &mut blocks, &mut base)?;
-        if let Payload::Document(tracechain_types::DocumentRecord::DocumentAnchor(a)) = &env.payload
-        {
-            if documents_seen.insert((a.document_hash, env.signer)) {
+    let mut ordered: Vec<(String, RecordEnvelope, Vec<String>)> = records.into_values().collect();
+    ordered.sort_by_key(|(_, env, _)| env.height);
+    let mut block_height = None;
+    for (cat, env, listed) in ordered {
+        if block_height != Some(env.height) {
+            blocks.clear();
+            block_height = Some(env.height);
+        }
+        let mut p = handlers::record_proof(ctx, &env, &mut blocks, &mut base)?;
+        let (carrier, _) = env.source.carrier(env.tx_id);
+        match &env.payload {
+            Payload::Document(tracechain_types::DocumentRecord::DocumentAnchor(a))
+                if documents_seen.insert((a.document_hash, env.signer)) =>
+            {
                 facts.documents.push(DocumentFact {
                     document_hash: a.document_hash,
                     issuer: env.signer,
                     proof: fact(ctx, &documents::document_key(&a.document_hash, &env.signer))?,
                 });
             }
+            // Every recall among the records, as it stands (R-S3): those of units left out
+            // of a participant's package are not its to read.
+            Payload::Recall(tracechain_types::RecallRecord::Recall(r))
+                if recalls_seen.insert((env.signer, r.recall_ref.clone())) =>
+            {
+                facts.recalls.push(RecallFact {
+                    issuer: env.signer,
+                    recall_ref: r.recall_ref.clone(),
+                    proof: fact(ctx, &recall::recall_key(&env.signer, &r.recall_ref))?,
+                });
+            }
+            _ => {}
         }
         if let RecordSource::EpcisCapture { index, .. } = env.source {
             let tx = proof::decode_tx(&p.tx).map_err(Problem::internal)?;
@@ -367,9 +405,14 @@ pub(crate) fn build(
                 }
             }
         }
+        transactions
+            .entry(carrier.to_hex())
+            .or_insert_with(|| std::mem::take(&mut p.tx));
+        p.tx = String::new();
         let j = handlers::record_json(&cat, &env);
         entries.push(RecordEntry {
             record_id: env.tx_id,
+            carrier,
             category: cat,
             listed_under: listed,
             signer: env.signer,
@@ -381,16 +424,8 @@ pub(crate) fn build(
         });
     }
     entries.sort_by_key(|e| (e.proof.height, e.proof.index, e.proof.bulk_item));
-    // The recalls reaching the batch.
-    if let Some(s) = recall::status(&ctx.snap, code) {
-        for r in s.recalls {
-            facts.recalls.push(RecallFact {
-                issuer: r.issuer,
-                proof: fact(ctx, &recall::recall_key(&r.issuer, &r.recall_ref))?,
-                recall_ref: r.recall_ref,
-            });
-        }
-    }
+    epcis_missing.sort();
+    epcis_missing.dedup();
     // The validator-set changes, each proven where it was decided.
     let mut changes = Vec::new();
     let prefix = validators::history_prefix();
@@ -453,6 +488,7 @@ pub(crate) fn build(
     payload.insert("package.json".into(), js(&info));
     payload.insert("chain.json".into(), js(&chain));
     payload.insert("records.json".into(), js(&entries));
+    payload.insert("transactions.json".into(), js(&transactions));
     payload.insert("facts.json".into(), js(&facts));
     if let Some(g) = genesis {
         payload.insert("genesis.toml".into(), g);
@@ -711,6 +747,8 @@ pub fn verify(
         serde_json::from_slice(file("records.json")?).map_err(malformed("records.json"))?;
     let facts: FactsFile =
         serde_json::from_slice(file("facts.json")?).map_err(malformed("facts.json"))?;
+    let transactions: BTreeMap<String, String> = serde_json::from_slice(file("transactions.json")?)
+        .map_err(malformed("transactions.json"))?;
     let [genesis_set] = genesis.validator_sets.as_slice() else {
         return Err(inconsistent(
             "genesis",
@@ -822,8 +860,26 @@ pub fn verify(
             "the first unit is not the batch",
         ));
     }
+    if info.lineage_truncated {
+        return Err(inconsistent(
+            "package.json",
+            "the upstream lineage was cut: the package is not complete",
+        ));
+    }
     let mut digests: BTreeMap<&str, ListingDigest> = BTreeMap::new();
-    for u in &info.units {
+    // Each unit's batch, for an item (its registration says).
+    let mut batch_of: BTreeMap<&str, Option<String>> = BTreeMap::new();
+    for (i, u) in info.units.iter().enumerate() {
+        let relation = if i == 0 { "batch" } else { "upstream" };
+        if u.relation != relation {
+            return Err(inconsistent(
+                "package.json",
+                format!(
+                    "unit {} is said to be {:?}, not {relation:?}",
+                    u.code, u.relation
+                ),
+            ));
+        }
         let tc = handlers::parse_code(&u.code).map_err(|_| {
             inconsistent(
                 "package.json",
@@ -839,12 +895,22 @@ pub fn verify(
                     format!("unit {:?} is not normalised", u.code),
                 )
             })?;
-        if at_read("package.json", &state_keys::trace_unit(&n), &u.registration)?.is_none() {
+        if i == 0 && !matches!(tc, TraceCode::Batch { .. }) {
+            return Err(inconsistent(
+                "package.json",
+                format!("{} is not a batch", u.code),
+            ));
+        }
+        let Some(reg) = at_read("package.json", &state_keys::trace_unit(&n), &u.registration)?
+        else {
             return Err(inconsistent(
                 "package.json",
                 format!("unit {} is proven not registered", u.code),
             ));
-        }
+        };
+        let unit: tracechain_contracts::trace::TraceUnit = decode(&reg, MAX_FACT_VALUE_BYTES)
+            .map_err(|e| inconsistent("package.json", format!("unit {}: {e}", u.code)))?;
+        batch_of.insert(&u.code, unit.batch.as_ref().map(handlers::code_text));
         let d = match at_read("package.json", &state_keys::unit_digest(&n), &u.listing)? {
             None => ListingDigest::EMPTY,
             Some(v) => decode(&v, 64)
@@ -873,6 +939,8 @@ pub fn verify(
     let mut categories = BTreeMap::new();
     let mut originals: BTreeSet<Hash> = BTreeSet::new();
     let mut ids = BTreeSet::new();
+    // (inputs, outputs) of every transformation among the records, normalised.
+    let mut transformations: Vec<(Vec<String>, Vec<String>)> = Vec::new();
     for (i, r) in records.iter().enumerate() {
         let bad = |why: String| {
             inconsistent(
@@ -880,17 +948,37 @@ pub fn verify(
                 format!("record {i} ({}): {why}", r.record_id),
             )
         };
-        let tx =
-            proof::verify_record(base, &sets.at(r.proof.height), &r.proof).map_err(|failure| {
-                AuditFailure::Proof {
-                    file: "records.json",
-                    failure,
-                }
-            })?;
-        if r.proof.record_id != r.record_id || !ids.insert(r.record_id) {
+        let mut p = r.proof.clone();
+        p.tx = transactions
+            .get(&r.carrier.to_hex())
+            .cloned()
+            .ok_or_else(|| bad("its transaction is not in transactions.json".into()))?;
+        let tx = proof::verify_record(base, &sets.at(p.height), &p).map_err(|failure| {
+            AuditFailure::Proof {
+                file: "records.json",
+                failure,
+            }
+        })?;
+        if p.record_id != r.record_id || !ids.insert(r.record_id) {
             return Err(bad(
                 "its id is not its proof's, or it is listed twice".into()
             ));
+        }
+        // How it was written: a transaction of its own, or an item of its carrier.
+        let source_ok = tx.id() == r.carrier
+            && match (p.bulk_item, &tx.body.payload) {
+                (None, _) => r.carrier == r.record_id && r.source == json!("transaction"),
+                (
+                    Some(item),
+                    Payload::ClosedLoop(tracechain_types::ClosedLoopRecord::BulkImport(_)),
+                ) => r.source == json!({"bulk_import": r.carrier.to_hex(), "item": item}),
+                (Some(item), Payload::Epcis(tracechain_types::EpcisRecord::EpcisCapture(_))) => {
+                    r.source == json!({"epcis_capture": r.carrier.to_hex(), "item": item})
+                }
+                _ => false,
+            };
+        if !source_ok {
+            return Err(bad("its source is not how the chain holds it".into()));
         }
         let signed = match r.proof.bulk_item {
             None => tx.body.payload.clone(),
@@ -933,7 +1021,20 @@ pub fn verify(
                 r.record_id,
             ));
         }
-        *categories.entry(r.category.clone()).or_insert(0) += 1;
+        if let Payload::Lineage(LineageRecord::Transformation(t)) = &signed {
+            let norm = |codes: &[TraceCode]| -> Vec<String> {
+                codes.iter().map(handlers::code_text).collect()
+            };
+            transformations.push((norm(&t.inputs), norm(&t.outputs)));
+        }
+        // Counted by the kind of the signed payload (the category is the node's label).
+        *categories
+            .entry(format!(
+                "{}/{}",
+                r.payload["family"].as_str().unwrap_or("?"),
+                r.payload["kind"].as_str().unwrap_or("?")
+            ))
+            .or_insert(0) += 1;
     }
     if records.len() != info.records {
         return Err(inconsistent(
@@ -951,6 +1052,58 @@ pub fn verify(
         rs.sort();
         d.check(rs.iter().map(|(_, id)| id))
             .map_err(|e| inconsistent("records.json", format!("unit {code}: {e}")))?;
+    }
+    // The units are the batch and everything upstream of it: whatever a unit of the package
+    // was made from (a transformation among its proven-complete records) and, for an item,
+    // its batch, is a unit of the package or named as left out; nothing else is.
+    let mut reach: BTreeSet<String> = BTreeSet::new();
+    let mut queue = vec![info.batch.clone()];
+    reach.insert(info.batch.clone());
+    let left_out: BTreeSet<&str> = info.not_included.iter().map(|o| o.code.as_str()).collect();
+    while let Some(u) = queue.pop() {
+        if left_out.contains(u.as_str()) {
+            continue;
+        }
+        let mut from: Vec<String> = transformations
+            .iter()
+            .filter(|(_, outs)| outs.contains(&u))
+            .flat_map(|(ins, _)| ins.iter().cloned())
+            .collect();
+        from.extend(batch_of.get(u.as_str()).cloned().flatten());
+        for f in from {
+            if reach.insert(f.clone()) {
+                queue.push(f);
+            }
+        }
+    }
+    for u in &reach {
+        if *u != info.batch && !digests.contains_key(u.as_str()) && !left_out.contains(u.as_str()) {
+            return Err(inconsistent(
+                "package.json",
+                format!("{u} is upstream of the batch, yet neither in the package nor named as left out"),
+            ));
+        }
+    }
+    for code in digests.keys().copied().chain(left_out.iter().copied()) {
+        if !reach.contains(code) {
+            return Err(inconsistent(
+                "package.json",
+                format!("{code} is not upstream of the batch"),
+            ));
+        }
+    }
+    if info.reader_role == "regulator" && !info.not_included.is_empty() {
+        return Err(inconsistent(
+            "package.json",
+            "a regulator's package leaves units out (regulators read every unit, R-A5)",
+        ));
+    }
+    if left_out.len() != info.not_included.len() || left_out.iter().any(|c| digests.contains_key(c))
+    {
+        return Err(inconsistent(
+            "package.json",
+            "a unit is left out twice, or both included and left out",
+        ));
     }
     // Documents and recalls, as they stand at the read height: every anchor and recall among
     // the records has its fact (a revocation cannot be hidden by leaving the fact out).
@@ -1036,7 +1189,9 @@ pub fn verify(
             "height": ir.height,
         }));
     }
-    // EPCIS originals: named by their SHA-256, bound by a capture in the package.
+    // EPCIS originals: named by their SHA-256, bound by a capture in the package; every bound
+    // original is in the package or named as not held by the node, never both.
+    let mut held: BTreeSet<Hash> = BTreeSet::new();
     let mut epcis = 0;
     for (path, bytes) in &b.payload {
         let Some(name) = path.strip_prefix("epcis/") else {
@@ -1044,6 +1199,7 @@ pub fn verify(
                 "package.json",
                 "chain.json",
                 "records.json",
+                "transactions.json",
                 "facts.json",
                 "genesis.toml",
             ]
@@ -1077,7 +1233,34 @@ pub fn verify(
                 format!("data/{path} is the original of no captured event in the package"),
             ));
         }
+        held.insert(h);
         epcis += 1;
+    }
+    let mut missing: BTreeSet<Hash> = BTreeSet::new();
+    for m in &info.epcis_missing {
+        let h: Hash = m.parse().map_err(|_| {
+            inconsistent(
+                "package.json",
+                format!("epcis_missing {m:?} is not a SHA-256"),
+            )
+        })?;
+        if held.contains(&h) || !originals.contains(&h) || !missing.insert(h) {
+            return Err(inconsistent(
+                "package.json",
+                format!(
+                    "epcis_missing names {m}, which is held, bound by no capture, or named twice"
+                ),
+            ));
+        }
+    }
+    if let Some(o) = originals
+        .iter()
+        .find(|o| !held.contains(o) && !missing.contains(o))
+    {
+        return Err(inconsistent(
+            "package.json",
+            format!("the original {o} of a captured event is neither in the package nor named as missing"),
+        ));
     }
     if epcis != info.epcis_events {
         return Err(inconsistent(

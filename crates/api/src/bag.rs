@@ -123,18 +123,22 @@ pub struct Bag {
     pub info: Vec<(String, String)>,
 }
 
+/// A numeric header field exactly as [`write`] makes it: octal digits, then only NUL or space
+/// terminators. Leading spaces and other forms are refused, so no reader of the archive (a
+/// `tar` that skips leading spaces) can see a size other than the one checked here.
 fn parse_octal(f: &[u8]) -> Option<u64> {
-    let s: Vec<u8> = f
+    let end = f
         .iter()
-        .copied()
-        .take_while(|b| *b != 0 && *b != b' ')
-        .collect();
-    let s = std::str::from_utf8(&s).ok()?;
-    let s = s.trim_start_matches(' ');
-    if s.is_empty() {
-        return Some(0);
+        .position(|b| *b == 0 || *b == b' ')
+        .unwrap_or(f.len());
+    let (digits, rest) = f.split_at(end);
+    if digits.is_empty()
+        || !digits.iter().all(|b| (b'0'..=b'7').contains(b))
+        || !rest.iter().all(|b| *b == 0 || *b == b' ')
+    {
+        return None;
     }
-    u64::from_str_radix(s, 8).ok()
+    u64::from_str_radix(std::str::from_utf8(digits).ok()?, 8).ok()
 }
 
 fn manifest_lines(text: &[u8], what: &str) -> Result<BTreeMap<String, String>, BagError> {
@@ -396,6 +400,17 @@ mod tests {
         assert!(
             matches!(read(&t, 1 << 20, 100), Err(BagError::Bag(m)) if m.contains("extra.json"))
         );
+        // A size with a leading space (a `tar` would read another size than a lenient
+        // parser): refused.
+        let mut t = bag.clone();
+        let mut field = [0u8; 12];
+        octal(&mut field, 0);
+        t[124..136].copy_from_slice(&field);
+        t[124] = b' ';
+        t[148..156].copy_from_slice(b"        ");
+        let sum: u32 = t[..BLOCK].iter().map(|b| u32::from(*b)).sum();
+        t[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+        assert!(matches!(read(&t, 1 << 20, 100), Err(BagError::Tar(1, m)) if m.contains("octal")));
         // A size past the end.
         let mut t = bag.clone();
         octal(&mut t[124..136], 1 << 30);

@@ -724,14 +724,30 @@ pub(crate) fn story_json(ctx: &Ctx<'_>, code: &TraceCode) -> Result<Value, Probl
             .find(|l| l.category == tracechain_types::Category::C2)
             .map(|l| l.status)
     });
-    // Each recall reaching the unit, with the proof of its `rcl/` entry at the height read at.
+    // Each recall reaching the unit. A recall of the unit itself or of its batch (both
+    // public here) comes with the proof of its `rcl/n/` entry, whose value is empty: the
+    // recall's reason and a recalled upstream batch are not the public's (as in the recall
+    // status), so a recall of a material upstream has no proof here.
+    let public_units: Vec<NormalisedCode> = query::self_and_batch(&ctx.snap, &n);
     let mut recalls = Vec::new();
     for r in rs.iter().flat_map(|s| &s.recalls) {
+        let recalled = NormalisedCode::new("batch", &r.batch)
+            .ok()
+            .filter(|b| public_units.contains(b));
+        let proof = match &recalled {
+            Some(b) => ctx.fact(&recall::node_recall_key(
+                &Node::unit(b),
+                &r.issuer,
+                &r.recall_ref,
+            ))?,
+            None => None,
+        };
         recalls.push(json!({
             "issuer": hex_key(&r.issuer),
             "reference": r.recall_ref,
             "height": r.height,
-            "proof": ctx.fact(&recall::recall_key(&r.issuer, &r.recall_ref))?,
+            "recalled_unit": recalled.as_ref().map(|b| b.as_str().to_string()),
+            "proof": proof,
         }));
     }
     Ok(json!({

@@ -146,11 +146,20 @@ async fn a_regulators_package_verifies_offline_and_is_complete() {
         listing > 10,
         "the flow writes many records about the batch: {listing}"
     );
-    // Every category of the flow is there: production, trade, logistics, customs, documents.
-    for cat in ["P1", "T1", "L1", "C2", "S1"] {
+    // Every kind of record the R-S2 package is for is there, counted by its signed payload:
+    // materials, production, inspections and documents, shipping and customs.
+    for kind in [
+        "info_block/materials",
+        "info_block/production",
+        "document/document_anchor",
+        "info_block/transport",
+        "info_block/customs_declaration",
+        "info_block/customs_status",
+        "lineage/transformation",
+    ] {
         assert!(
-            r.categories.keys().any(|c| c.starts_with(cat)),
-            "category {cat} in {:?}",
+            r.categories.contains_key(kind),
+            "{kind} in {:?}",
             r.categories
         );
     }
@@ -381,6 +390,85 @@ async fn every_alteration_of_a_package_is_refused_with_its_reason() {
     });
     let e = failure_text(verify(&t));
     assert!(e.contains("not a unit of the package"), "{e}");
+
+    // The upstream unit taken out whole: its records, its place in others' listings, the
+    // counts, the manifests — what it was made into still names it as an input.
+    let material_code = code_path(&material());
+    let t = rebag(&good, |p| {
+        json_edit::<Vec<RecordEntry>>(p, "records.json", |rs| {
+            rs.retain(|r| r.listed_under != vec![material_code.clone()]);
+            for r in rs.iter_mut() {
+                r.listed_under.retain(|u| *u != material_code);
+            }
+        });
+        let n = serde_json::from_slice::<Vec<RecordEntry>>(&p["records.json"])
+            .unwrap()
+            .len();
+        json_edit::<PackageInfo>(p, "package.json", |i| {
+            i.units.retain(|u| u.code != material_code);
+            i.records = n;
+        });
+    });
+    let e = failure_text(verify(&t));
+    assert!(
+        e.contains("upstream of the batch, yet neither in the package nor named as left out"),
+        "{e}"
+    );
+    // ... or named as left out in a regulator's package (regulators read every unit).
+    let t = rebag(&good, |p| {
+        json_edit::<Vec<RecordEntry>>(p, "records.json", |rs| {
+            rs.retain(|r| r.listed_under != vec![material_code.clone()]);
+            for r in rs.iter_mut() {
+                r.listed_under.retain(|u| *u != material_code);
+            }
+        });
+        let n = serde_json::from_slice::<Vec<RecordEntry>>(&p["records.json"])
+            .unwrap()
+            .len();
+        json_edit::<PackageInfo>(p, "package.json", |i| {
+            i.units.retain(|u| u.code != material_code);
+            i.records = n;
+            i.not_included.push(audit::Omitted {
+                code: material_code.clone(),
+                reason: "not the reader's (R-A5)".into(),
+            });
+        });
+    });
+    let e = failure_text(verify(&t));
+    assert!(e.contains("a regulator's package leaves units out"), "{e}");
+    // A unit that is not upstream of the batch, added as if it were.
+    let t = rebag(&good, |p| {
+        json_edit::<PackageInfo>(p, "package.json", |i| {
+            i.not_included.push(audit::Omitted {
+                code: code_path(&flow::featured_unit()),
+                reason: "made up".into(),
+            });
+        })
+    });
+    let e = failure_text(verify(&t));
+    assert!(e.contains("is not upstream of the batch"), "{e}");
+    // A record's source relabelled (a transaction shown as an item of another).
+    let t = rebag(&good, |p| {
+        json_edit::<Vec<RecordEntry>>(p, "records.json", |rs| {
+            rs[2].source = serde_json::json!({"bulk_import": rs[2].carrier.to_hex(), "item": 0});
+        })
+    });
+    let e = failure_text(verify(&t));
+    assert!(
+        e.contains("its source is not how the chain holds it"),
+        "{e}"
+    );
+    // A record's transaction left out of transactions.json.
+    let t = rebag(&good, |p| {
+        let carrier = serde_json::from_slice::<Vec<RecordEntry>>(&p["records.json"]).unwrap()[2]
+            .carrier
+            .to_hex();
+        json_edit::<BTreeMap<String, String>>(p, "transactions.json", |m| {
+            m.remove(&carrier);
+        });
+    });
+    let e = failure_text(verify(&t));
+    assert!(e.contains("not in transactions.json"), "{e}");
 
     // The read height's header replaced by another height's claim.
     let t = rebag(&good, |p| {

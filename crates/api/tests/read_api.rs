@@ -510,21 +510,23 @@ async fn a_recalled_units_story_proves_the_recall() {
     assert_eq!(v["recall"]["recalled"], true);
     let rc = &v["recall"]["recalls"][0];
     assert_eq!(rc["reference"], "RC-STORY-1");
+    // A recall of the tin's own batch: proven by its `rcl/n/` entry, whose value is empty (the
+    // reason is not the public's).
+    assert_eq!(rc["recalled_unit"], batch());
+    assert!(!String::from_utf8_lossy(&a.body).contains("residue"));
     let base: ProofBase = serde_json::from_value(v["proofs"].clone()).unwrap();
     let p: FactProof = serde_json::from_value(rc["proof"].clone()).unwrap();
     let issuer = key("market-regulation-regulator").public();
-    let k = tracechain_contracts::recall::recall_key(&issuer, "RC-STORY-1");
+    let node = tracechain_contracts::lineage::Node::unit(
+        &NormalisedCode::new("code", &flow::batch()).unwrap(),
+    );
+    let k = tracechain_contracts::recall::node_recall_key(&node, &issuer, "RC-STORY-1");
     let proven = verify_fact(&base, &trust(), &k, &p)
         .unwrap()
         .expect("present");
-    let ir: tracechain_contracts::recall::IssuedRecall =
-        tracechain_types::decode(&proven, 4096).unwrap();
-    assert_eq!(
-        NormalisedCode::new("code", &ir.batch).unwrap(),
-        NormalisedCode::new("code", &flow::batch()).unwrap()
-    );
+    assert!(proven.is_empty(), "the entry carries no reason");
     // The same proof under another reference proves nothing.
-    let wrong = tracechain_contracts::recall::recall_key(&issuer, "RC-STORY-2");
+    let wrong = tracechain_contracts::recall::node_recall_key(&node, &issuer, "RC-STORY-2");
     assert!(verify_fact(&base, &trust(), &wrong, &p).is_err());
 }
 

@@ -207,40 +207,92 @@ pub fn check_answers(pages: &[Value], trust: &Trust) -> Checked {
                 Err(e) => c.failures.push(format!("record {id}: no proof: {e}")),
             }
         }
-        // A story's registration and recalls (ADR 0085): each proof of the key the answer
-        // names, present.
-        let mut story: Vec<(Option<Vec<u8>>, &Value, String)> = Vec::new();
-        if !page["registration_proof"].is_null() {
-            let key = page["unit"]["code"]
+        // A story (ADR 0085): its registration, proven, must say what the story shows; each
+        // recall of the unit or its batch, proven by its `rcl/n/` entry.
+        if page.get("certificates").is_some() && page.get("digital_link").is_some() {
+            let unit = &page["unit"];
+            let code = unit["code"]
                 .as_str()
                 .and_then(|t| code_of(t).ok())
-                .and_then(|t| NormalisedCode::new("code", &t).ok())
-                .map(|n| tracechain_contracts::state_keys::trace_unit(&n));
-            story.push((
-                key,
-                &page["registration_proof"],
-                "the unit's registration".into(),
-            ));
-        }
-        for r in page["recall"]["recalls"].as_array().into_iter().flatten() {
-            let key = r["issuer"]
-                .as_str()
-                .and_then(|k| k.parse().ok())
-                .zip(r["reference"].as_str())
-                .map(|(i, rf)| tracechain_contracts::recall::recall_key(&i, rf));
-            story.push((key, &r["proof"], format!("recall {}", r["reference"])));
-        }
-        for (key, p, what) in story {
-            let proven = key
-                .ok_or_else(|| format!("{what}: the answer does not say what it proves"))
-                .and_then(|key| {
-                    let p: FactProof = serde_json::from_value(p.clone())
-                        .map_err(|e| format!("{what}: no proof: {e}"))?;
-                    verify_fact(&base, trust, &key, &p).map_err(|e| format!("{what}: {e}"))
+                .and_then(|t| NormalisedCode::new("code", &t).ok());
+            let proven = code
+                .as_ref()
+                .ok_or_else(|| "a story without its unit's code".to_string())
+                .and_then(|n| {
+                    let p: FactProof =
+                        serde_json::from_value(page["registration_proof"].clone())
+                            .map_err(|e| format!("the story's registration: no proof: {e}"))?;
+                    verify_fact(
+                        &base,
+                        trust,
+                        &tracechain_contracts::state_keys::trace_unit(n),
+                        &p,
+                    )
+                    .map_err(|e| format!("the story's registration: {e}"))?
+                    .ok_or_else(|| "the story's unit is proven not registered".to_string())
+                })
+                .and_then(|v| {
+                    tracechain_types::decode::<tracechain_contracts::trace::TraceUnit>(&v, 1 << 20)
+                        .map_err(|e| format!("the story's registration: {e}"))
                 });
             match proven {
-                Ok(Some(_)) => c.facts += 1,
-                Ok(None) => c.failures.push(format!("{what}: proven absent")),
+                Ok(u) => {
+                    let batch = u.batch.as_ref().and_then(|b| {
+                        NormalisedCode::new("batch", b)
+                            .ok()
+                            .map(|n| n.as_str().to_string())
+                    });
+                    if unit["product_name"] != json!(u.product_name)
+                        || unit["registrant"] != json!(u.registrant.to_hex())
+                        || unit["batch"] != json!(batch)
+                    {
+                        c.failures.push(
+                            "the story's unit (product, registrant, batch) is not the proven registration"
+                                .into(),
+                        );
+                    } else {
+                        c.facts += 1;
+                    }
+                    let public: Vec<String> = code
+                        .iter()
+                        .map(|n| n.as_str().to_string())
+                        .chain(batch)
+                        .collect();
+                    for r in page["recall"]["recalls"].as_array().into_iter().flatten() {
+                        if r["proof"].is_null() {
+                            continue;
+                        }
+                        let what = format!("recall {}", r["reference"]);
+                        let key = r["recalled_unit"]
+                            .as_str()
+                            .filter(|u| public.iter().any(|p| p == u))
+                            .and_then(|u| code_of(u).ok())
+                            .and_then(|t| NormalisedCode::new("code", &t).ok())
+                            .zip(r["issuer"].as_str().and_then(|k| k.parse().ok()))
+                            .zip(r["reference"].as_str())
+                            .map(|((u, i), rf)| {
+                                tracechain_contracts::recall::node_recall_key(
+                                    &tracechain_contracts::lineage::Node::unit(&u),
+                                    &i,
+                                    rf,
+                                )
+                            });
+                        let Some(key) = key else {
+                            c.failures
+                                .push(format!("{what}: the answer does not say what it proves"));
+                            continue;
+                        };
+                        match serde_json::from_value::<FactProof>(r["proof"].clone())
+                            .map_err(|e| e.to_string())
+                            .and_then(|p| {
+                                verify_fact(&base, trust, &key, &p).map_err(|e| e.to_string())
+                            }) {
+                            Ok(Some(_)) => c.facts += 1,
+                            Ok(None) => c.failures.push(format!("{what}: proven absent")),
+                            Err(e) => c.failures.push(format!("{what}: {e}")),
+                        }
+                    }
+                }
                 Err(e) => c.failures.push(e),
             }
         }
@@ -595,54 +647,75 @@ pub fn proof_verify(file: &Path, genesis: Option<&Path>) -> ExitCode {
 /// Largest audit package read or fetched (bytes).
 const MAX_PACKAGE_BYTES: usize = tracechain_api::audit::MAX_PACKAGE_BYTES;
 
-/// The trusted genesis of an audit package: the auditor's genesis file, or, without one, the
-/// package's own `data/genesis.toml` (said aloud: that proves the package consistent, not
-/// that it is of the auditor's chain).
+/// The trusted genesis of an audit package: the auditor's own genesis file, never the
+/// package's (a node could invent validators and sign everything). A `genesis.toml` in the
+/// package must describe the same chain and validators: `Err` says why not.
 fn package_trust(
-    genesis: Option<&Path>,
+    genesis: &Path,
     package: &[u8],
 ) -> anyhow::Result<Result<Trust, tracechain_api::audit::AuditFailure>> {
-    let loaded = match genesis {
-        Some(g) => crate::config::GenesisFile::load(g)?,
-        None => {
-            let bag = match tracechain_api::bag::read(
-                package,
-                MAX_PACKAGE_BYTES,
-                tracechain_api::audit::MAX_PACKAGE_FILES,
-            ) {
-                Ok(b) => b,
-                // The package itself is damaged: that is its verdict, not a failure to run.
-                Err(e) => return Ok(Err(e.into())),
-            };
-            let text = bag
-                .payload
-                .get("genesis.toml")
-                .context("no --genesis given and the package holds no genesis.toml")?;
-            let text = std::str::from_utf8(text).context("the package's genesis.toml")?;
-            let file: crate::config::GenesisFile =
-                toml::from_str(text).context("the package's genesis.toml")?;
-            println!(
-                "no --genesis given: trusting the package's own genesis.toml (give the consortium's genesis file to check who the validators are)"
-            );
-            file.check().context("the package's genesis.toml")?
-        }
-    };
-    Ok(Ok(Trust::genesis(
+    use tracechain_api::audit::AuditFailure;
+    let loaded = crate::config::GenesisFile::load(genesis)?;
+    let trust = Trust::genesis(
         loaded.genesis.chain_id.clone(),
         loaded.genesis.validators.clone(),
-    )))
+    );
+    let bag = match tracechain_api::bag::read(
+        package,
+        MAX_PACKAGE_BYTES,
+        tracechain_api::audit::MAX_PACKAGE_FILES,
+    ) {
+        Ok(b) => b,
+        // The package itself is damaged: that is its verdict, not a failure to run.
+        Err(e) => return Ok(Err(e.into())),
+    };
+    if let Some(text) = bag.payload.get("genesis.toml") {
+        let theirs = std::str::from_utf8(text)
+            .ok()
+            .and_then(|t| toml::from_str::<crate::config::GenesisFile>(t).ok())
+            .and_then(|f| f.check().ok());
+        let same = theirs.is_some_and(|g| {
+            g.genesis.chain_id == loaded.genesis.chain_id
+                && g.genesis.validators == loaded.genesis.validators
+                && g.genesis.timestamp_ms == loaded.genesis.timestamp_ms
+        });
+        if !same {
+            return Ok(Err(AuditFailure::Inconsistent {
+                file: "genesis.toml",
+                reason: format!(
+                    "the package's genesis is not the one given ({})",
+                    genesis.display()
+                ),
+            }));
+        }
+    }
+    Ok(Ok(trust))
 }
 
 /// Verify package bytes and print what they prove (or the JSON report).
-fn check_package(bytes: &[u8], genesis: Option<&Path>, as_json: bool) -> anyhow::Result<bool> {
-    let verdict = package_trust(genesis, bytes)?.and_then(|trust| {
-        tracechain_api::audit::verify(
-            bytes,
-            &trust,
-            MAX_PACKAGE_BYTES,
-            tracechain_api::audit::MAX_PACKAGE_FILES,
-        )
-    });
+fn check_package(
+    bytes: &[u8],
+    genesis: &Path,
+    batch: Option<&str>,
+    as_json: bool,
+) -> anyhow::Result<bool> {
+    let verdict = package_trust(genesis, bytes)?
+        .and_then(|trust| {
+            tracechain_api::audit::verify(
+                bytes,
+                &trust,
+                MAX_PACKAGE_BYTES,
+                tracechain_api::audit::MAX_PACKAGE_FILES,
+            )
+        })
+        .and_then(|r| match batch {
+            // The package of the batch asked for, not of another one.
+            Some(b) if r.batch != b => Err(tracechain_api::audit::AuditFailure::Inconsistent {
+                file: "package.json",
+                reason: format!("the package is of {}, not of {b}", r.batch),
+            }),
+            _ => Ok(r),
+        });
     match verdict {
         Ok(r) => {
             if as_json {
@@ -659,10 +732,10 @@ fn check_package(bytes: &[u8], genesis: Option<&Path>, as_json: bool) -> anyhow:
                     println!("  {relation:<8} {code}: {n} records, listing proven complete");
                 }
                 for o in &r.not_included {
-                    println!("  left out  {}: {}", o.code, o.reason);
-                }
-                if r.lineage_truncated {
-                    println!("  the upstream walk stopped at its bound: more units may exist");
+                    println!(
+                        "  LEFT OUT {} (upstream; the node says: {})",
+                        o.code, o.reason
+                    );
                 }
                 let cats: Vec<String> = r
                     .categories
@@ -670,7 +743,7 @@ fn check_package(bytes: &[u8], genesis: Option<&Path>, as_json: bool) -> anyhow:
                     .map(|(c, n)| format!("{c} {n}"))
                     .collect();
                 println!(
-                    "  {} records ({}), each included in its certified block",
+                    "  {} records by kind ({}), each included in its certified block",
                     r.records,
                     cats.join(", ")
                 );
@@ -702,7 +775,14 @@ fn check_package(bytes: &[u8], genesis: Option<&Path>, as_json: bool) -> anyhow:
                     "  EPCIS originals: {} checked against their captures, {} not held by the node that made the package",
                     r.epcis_events, r.epcis_missing
                 );
-                println!("verified: every file hash, header, proof and listing holds");
+                if r.not_included.is_empty() {
+                    println!("verified: every file hash, header, proof and listing holds; the package is complete");
+                } else {
+                    println!(
+                        "verified: every file hash, header, proof and listing holds; {} upstream units are left out",
+                        r.not_included.len()
+                    );
+                }
             }
             Ok(true)
         }
@@ -722,9 +802,9 @@ fn check_package(bytes: &[u8], genesis: Option<&Path>, as_json: bool) -> anyhow:
     }
 }
 
-/// `tracechain audit package FILE [--genesis FILE] [--json]`: verify an audit package
-/// offline (R-S2, ADR 0084).
-pub fn audit_package(file: &Path, genesis: Option<&Path>, as_json: bool) -> ExitCode {
+/// `tracechain audit package FILE --genesis FILE [--json]`: verify an audit package offline
+/// against the auditor's genesis (R-S2, ADR 0084).
+pub fn audit_package(file: &Path, genesis: &Path, as_json: bool) -> ExitCode {
     finish((|| {
         let meta =
             std::fs::metadata(file).with_context(|| format!("reading {}", file.display()))?;
@@ -732,18 +812,18 @@ pub fn audit_package(file: &Path, genesis: Option<&Path>, as_json: bool) -> Exit
             bail!("{} is over {MAX_PACKAGE_BYTES} bytes", file.display());
         }
         let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-        check_package(&bytes, genesis, as_json)
+        check_package(&bytes, genesis, None, as_json)
     })())
 }
 
-/// `tracechain audit fetch BATCH --node URL --key FILE --out FILE [--genesis FILE]`: fetch a
-/// batch's audit package with a signed read, save it, and verify it.
+/// `tracechain audit fetch BATCH --node URL --key FILE --out FILE --genesis FILE`: fetch a
+/// batch's audit package with a signed read, save it, and verify it is that batch's.
 pub fn audit_fetch(
     node: &str,
     code: &str,
     key: Option<&Path>,
     out: &Path,
-    genesis: Option<&Path>,
+    genesis: &Path,
 ) -> ExitCode {
     finish((|| {
         let r = Reader::new(node, key)?;
@@ -755,6 +835,8 @@ pub fn audit_fetch(
         }
         std::fs::write(out, &bytes).with_context(|| format!("writing {}", out.display()))?;
         println!("saved {} ({} bytes)", out.display(), bytes.len());
-        check_package(&bytes, genesis, false)
+        let wanted = NormalisedCode::new("code", &code_of(code)?)
+            .map_err(|e| anyhow::anyhow!("{code}: {e:?}"))?;
+        check_package(&bytes, genesis, Some(wanted.as_str()), false)
     })())
 }
