@@ -405,6 +405,9 @@ pub struct StorageConfig {
     pub block_cache_bytes: usize,
     /// RocksDB open files (-1 unlimited).
     pub max_open_files: i32,
+    /// Versions of the authenticated state map kept (0: all; else at least 2): older
+    /// versions are pruned and cannot be proven against (ADR 0086).
+    pub state_versions_kept: u64,
 }
 
 impl Default for StorageConfig {
@@ -413,6 +416,7 @@ impl Default for StorageConfig {
         StorageConfig {
             block_cache_bytes: d.block_cache_bytes,
             max_open_files: d.max_open_files,
+            state_versions_kept: d.state_versions_kept,
         }
     }
 }
@@ -602,6 +606,13 @@ impl NodeConfig {
             "storage.block_cache_bytes",
             self.storage.block_cache_bytes as u64,
         )?;
+        let kept = self.storage.state_versions_kept;
+        if kept != 0 && kept < tracechain_storage::MIN_STATE_VERSIONS_KEPT {
+            bail!(
+                "config key storage.state_versions_kept must be 0 (keep every version) or at least {}",
+                tracechain_storage::MIN_STATE_VERSIONS_KEPT
+            );
+        }
         positive(
             "api.scans_per_client_per_minute",
             u64::from(self.api.scans_per_client_per_minute),

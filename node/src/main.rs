@@ -387,6 +387,9 @@ enum BenchCommand {
         /// Transactions per block.
         #[arg(long, default_value_t = cmd::fixture::DEFAULT_BLOCK_TXS)]
         block_txs: usize,
+        /// State versions kept, as a node's `storage.state_versions_kept` (0: all).
+        #[arg(long, default_value_t = 0)]
+        state_versions_kept: u64,
     },
     /// Measure the read API on a fixture, in process: trace by code (a regulator's signed
     /// read, proofs included) and the recall of a material batch.
@@ -565,6 +568,7 @@ fn main() -> ExitCode {
                     casts,
                     seed,
                     block_txs,
+                    state_versions_kept,
                 },
         } => cmd::fixture::fixture(&cmd::fixture::FixtureOptions {
             records,
@@ -572,6 +576,7 @@ fn main() -> ExitCode {
             casts,
             seed,
             block_txs,
+            state_versions_kept,
         }),
         Command::Bench {
             command:

@@ -127,6 +127,10 @@ fn config_check_names_the_bad_key() {
             "consensus.limits",
         ),
         ("\n[log]\nlevel = \"[[[\"\n", "log.level"),
+        (
+            "\n[storage]\nstate_versions_kept = 1\n",
+            "storage.state_versions_kept",
+        ),
     ];
     for (extra, named) in cases {
         std::fs::write(&cfg, format!("{base}{extra}")).unwrap();

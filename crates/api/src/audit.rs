@@ -443,6 +443,18 @@ pub(crate) fn build(
                 .ok_or_else(|| Problem::internal("a validator history key"))?;
             let set: ValidatorSet = decode(v, MAX_FACT_VALUE_BYTES).map_err(Problem::internal)?;
             let at = h.saturating_sub(validators::ACTIVATION_DELAY).max(1);
+            let kept_from = ctx.snap.state_kept_from().map_err(Problem::internal)?;
+            if at < kept_from {
+                return Err(Problem::new(
+                    StatusCode::CONFLICT,
+                    "E_STATE_PRUNED",
+                    "State pruned",
+                    format!(
+                        "the validator-set change taking effect at {h} is proven by the state of height {at}, which this node pruned (it keeps heights from {kept_from}, storage.state_versions_kept); ask a node that keeps every version"
+                    ),
+                )
+                .rule("R-S2"));
+            }
             ctx.add_header(&mut base, at)?;
             let sp =
                 tracechain_types::state_map::prove(&ctx.snap, at, k).map_err(Problem::internal)?;
@@ -563,6 +575,7 @@ fn time_text(ms: u64) -> String {
         (status = 401, description = "a signed read refused: malformed, stale, replayed, bad signature", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
         (status = 403, description = "not for this reader's role (R-A5): regulators and the batch's participants", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "not found", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "a validator-set change is proven by a state this node pruned (`storage.state_versions_kept`)", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "more units or records than `api.max_audit_units` / `api.max_audit_records`", body = crate::problem::ProblemBody, content_type = "application/problem+json")
     )
 )]

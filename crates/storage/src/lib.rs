@@ -114,6 +114,8 @@ mod meta_key {
     pub const GENESIS_HASH: &[u8] = b"genesis_hash";
     pub const TIP: &[u8] = b"tip";
     pub const SETS: &[u8] = b"sets";
+    /// The oldest version of the state map whose nodes are all kept (absent: 0, none pruned).
+    pub const STATE_KEPT_FROM: &[u8] = b"state_kept_from";
 }
 
 const VOTE_RECORD_KEY: &[u8] = b"record";
@@ -234,6 +236,10 @@ pub struct StoreOptions {
     pub block_cache_bytes: usize,
     /// Most open files RocksDB keeps (-1: unlimited).
     pub max_open_files: i32,
+    /// Versions of the authenticated state map kept, the tip's included (0: every version,
+    /// so any height can be proven against). With k, a commit deletes the map nodes only
+    /// versions older than the last k needed (ADR 0086).
+    pub state_versions_kept: u64,
 }
 
 impl Default for StoreOptions {
@@ -241,9 +247,14 @@ impl Default for StoreOptions {
         StoreOptions {
             block_cache_bytes: 64 * 1024 * 1024,
             max_open_files: 512,
+            state_versions_kept: 0,
         }
     }
 }
+
+/// Fewest state versions a pruning store keeps: the tip (the next block executes on it) and
+/// the one before (an answer read while a block commits).
+pub const MIN_STATE_VERSIONS_KEPT: u64 = 2;
 
 /// Everything one committed block changes, written by [`Store::commit`] in one batch.
 #[derive(Debug)]
@@ -283,6 +294,7 @@ pub struct Store {
     dir: PathBuf,
     identity: ChainIdentity,
     max_block_bytes: usize,
+    state_versions_kept: u64,
 }
 
 impl std::fmt::Debug for Store {
@@ -369,6 +381,7 @@ impl Store {
             dir,
             identity: identity.clone(),
             max_block_bytes: MAX_STORED_BLOCK_BYTES,
+            state_versions_kept: opts.state_versions_kept,
         };
         store.check_identity()?;
         Ok(store)
@@ -402,6 +415,7 @@ impl Store {
             dir,
             identity: identity.clone(),
             max_block_bytes: MAX_STORED_BLOCK_BYTES,
+            state_versions_kept: opts.state_versions_kept,
         };
         store.check_identity()?;
         Ok(store)
@@ -640,6 +654,7 @@ impl Store {
         }
         let mut b = WriteBatch::default();
         self.block_writes(&mut b, c.block, Some(c.cert), c.writes, c.tree, c.sets);
+        self.prune_writes(&mut b, h)?;
         // The blocks the previous vote record named are of this height: never needed again.
         let votes = self.cf(cf::VOTES);
         b.delete_range_cf(votes, VOTE_BLOCK_PREFIX, &prefix_end(VOTE_BLOCK_PREFIX));
@@ -651,6 +666,46 @@ impl Store {
             timestamp_ms: c.block.header.timestamp_ms,
             state_root: c.tree.root,
         })
+    }
+
+    /// With `state_versions_kept` = k, the deletes that go with committing version `h`: every
+    /// map node made stale by a version up to `h − k + 1` (only versions before the last k
+    /// needed it) and its stale entry, and the new oldest kept version. Nothing without k.
+    fn prune_writes(&self, b: &mut WriteBatch, h: u64) -> Result<(), StorageError> {
+        let k = self.state_versions_kept;
+        if k == 0 || h < k {
+            return Ok(());
+        }
+        let kept_from = h + 1 - k;
+        let stale = self.cf(cf::STATE_STALE);
+        let nodes = self.cf(cf::STATE_NODES);
+        let end = (kept_from + 1).to_be_bytes();
+        let mut ro = ReadOptions::default();
+        ro.set_iterate_upper_bound(end.to_vec());
+        for item in self.db.iterator_cf_opt(stale, ro, IteratorMode::Start) {
+            let (key, _) = item.map_err(|e| self.rocks(e))?;
+            if key.len() <= 8 {
+                return Err(self.corrupt(format!(
+                    "column family state_stale, key {}: too short",
+                    hex_short(&key)
+                )));
+            }
+            b.delete_cf(nodes, &key[8..]);
+            b.delete_cf(stale, &key);
+        }
+        b.put_cf(
+            self.cf(cf::META),
+            meta_key::STATE_KEPT_FROM,
+            encode(&kept_from),
+        );
+        Ok(())
+    }
+
+    /// The oldest version of the state map that can still be proven against (0: every one).
+    pub fn state_kept_from(&self) -> Result<u64, StorageError> {
+        Ok(self
+            .decode_cf::<u64>(cf::META, meta_key::STATE_KEPT_FROM, 16)?
+            .unwrap_or(0))
     }
 
     /// Replace the vote record (synced before it returns).

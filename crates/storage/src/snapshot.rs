@@ -184,6 +184,14 @@ impl Snapshot<'_> {
         self.decode_cf(cf::TX_INDEX, id.as_bytes(), 64)
     }
 
+    /// The oldest version of the state map that can be proven against, as of the snapshot
+    /// (0: every version is kept).
+    pub fn state_kept_from(&self) -> Result<u64, StorageError> {
+        Ok(self
+            .decode_cf::<u64>(cf::META, meta_key::STATE_KEPT_FROM, 16)?
+            .unwrap_or(0))
+    }
+
     /// The validator set in force at `height`.
     pub fn set_at(&self, height: u64) -> Result<Option<ValidatorSet>, StorageError> {
         let mut ro = ReadOptions::default();

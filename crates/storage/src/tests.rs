@@ -533,3 +533,90 @@ fn a_snapshot_reads_one_height_while_later_blocks_commit() {
         second.hash
     );
 }
+
+/// A store keeping the last `kept` state versions (ADR 0086), with the same genesis as
+/// [`genesis_store`].
+fn pruning_store(dir: &Path, kept: u64) -> Store {
+    let writes = genesis_writes();
+    let tree = state_tree_update(ParentTree::EMPTY, 0, &writes);
+    let block = genesis_block(tree.root);
+    let opts = StoreOptions {
+        state_versions_kept: kept,
+        ..StoreOptions::default()
+    };
+    let store = Store::open(dir, &test_identity(), &opts).unwrap();
+    store
+        .init_genesis(GenesisBatch {
+            block: &block,
+            writes: &writes,
+            tree: &tree,
+            set: &set(),
+            record: &record(1),
+        })
+        .unwrap();
+    store
+}
+
+fn node_count(store: &Store) -> usize {
+    store
+        .db
+        .iterator_cf(store.cf(cf::STATE_NODES), IteratorMode::Start)
+        .count()
+}
+
+#[test]
+fn a_pruning_store_keeps_its_last_versions_provable_and_drops_the_older_ones() {
+    let (kept_dir, pruned_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (all, _) = genesis_store(kept_dir.path());
+    let pruned = pruning_store(pruned_dir.path(), 3);
+    assert_eq!(pruned.state_kept_from().unwrap(), 0);
+    let mut tips = Vec::new();
+    for h in 1..=30u64 {
+        let writes = WriteSet(vec![
+            (b"k".to_vec(), Some(h.to_be_bytes().to_vec())),
+            (format!("u/{}", h % 7).into_bytes(), Some(vec![h as u8])),
+        ]);
+        let a = commit_next(&all, writes.clone());
+        let p = commit_next(&pruned, writes);
+        assert_eq!(a.state_root, p.state_root, "height {h}: the same state");
+        tips.push(p);
+    }
+    // The versions before the last three are gone; the last three prove, against the very
+    // roots a store keeping every version gives.
+    assert_eq!(pruned.state_kept_from().unwrap(), 28);
+    assert!(
+        node_count(&pruned) * 3 < node_count(&all),
+        "{} nodes kept of {}",
+        node_count(&pruned),
+        node_count(&all)
+    );
+    let snap = pruned.snapshot();
+    assert_eq!(snap.state_kept_from().unwrap(), 28);
+    for t in &tips[27..] {
+        let p = tracechain_types::state_map::prove(&snap, t.height, b"k").unwrap();
+        let root = tracechain_types::state_map::root_from_proof(b"k", &p).unwrap();
+        assert_eq!(root, t.state_root, "height {}", t.height);
+        assert_eq!(p.value(), Some(&t.height.to_be_bytes()[..]));
+    }
+    for t in &tips[..27] {
+        let gone = tracechain_types::state_map::prove(&snap, t.height, b"k")
+            .ok()
+            .and_then(|p| tracechain_types::state_map::root_from_proof(b"k", &p).ok());
+        assert_ne!(gone, Some(t.state_root), "height {} is pruned", t.height);
+    }
+    // The next block still executes on the tip, and the setting survives a reopen.
+    drop(snap);
+    drop(pruned);
+    let opts = StoreOptions {
+        state_versions_kept: 3,
+        ..StoreOptions::default()
+    };
+    let pruned = Store::open(pruned_dir.path(), &test_identity(), &opts).unwrap();
+    assert_eq!(pruned.state_kept_from().unwrap(), 28);
+    let w = WriteSet(vec![(b"k".to_vec(), None)]);
+    assert_eq!(
+        commit_next(&all, w.clone()).state_root,
+        commit_next(&pruned, w).state_root
+    );
+    assert_eq!(pruned.state_kept_from().unwrap(), 29);
+}

@@ -145,6 +145,8 @@ pub struct FixtureOptions {
     pub seed: u64,
     /// Transactions per block.
     pub block_txs: usize,
+    /// State versions kept (0: all), as a node's `storage.state_versions_kept`.
+    pub state_versions_kept: u64,
 }
 
 /// `tracechain bench fixture`.
@@ -165,6 +167,14 @@ fn build(o: &FixtureOptions) -> anyhow::Result<()> {
     if o.out.exists() && std::fs::read_dir(&o.out)?.next().is_some() {
         bail!("{} exists and is not empty", o.out.display());
     }
+    if o.state_versions_kept != 0
+        && o.state_versions_kept < tracechain_storage::MIN_STATE_VERSIONS_KEPT
+    {
+        bail!(
+            "--state-versions-kept is 0 (all) or at least {}",
+            tracechain_storage::MIN_STATE_VERSIONS_KEPT
+        );
+    }
     std::fs::create_dir_all(&o.out)?;
     let g = genesis(o.seed);
     let validator_keys: Vec<SecretKey> = REGULATORS
@@ -175,7 +185,10 @@ fn build(o: &FixtureOptions) -> anyhow::Result<()> {
         &o.out.join("data"),
         &g,
         validator_keys,
-        &StoreOptions::default(),
+        &StoreOptions {
+            state_versions_kept: o.state_versions_kept,
+            ..StoreOptions::default()
+        },
     )?;
     let mut keys: BTreeMap<String, SecretKey> = REGULATORS
         .iter()
@@ -238,6 +251,7 @@ fn build(o: &FixtureOptions) -> anyhow::Result<()> {
         "units_per_cast": units.div_ceil(o.casts as u64),
         "blocks": tip.height,
         "build_seconds": elapsed,
+        "state_versions_kept": o.state_versions_kept,
         "compact_seconds": compact_seconds,
     });
     std::fs::write(

@@ -248,6 +248,7 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
     let store_opts = StoreOptions {
         block_cache_bytes: cfg.storage.block_cache_bytes,
         max_open_files: cfg.storage.max_open_files,
+        state_versions_kept: cfg.storage.state_versions_kept,
     };
     let (store, genesis_hash) = open_store(&cfg.data_dir, &genesis, &store_opts)
         .with_context(|| format!("opening the data directory {}", cfg.data_dir.display()))?;
