@@ -394,7 +394,8 @@ async fn every_alteration_of_a_package_is_refused_with_its_reason() {
     // The upstream unit taken out whole: its records, its place in others' listings, the
     // counts, the manifests — what it was made into still names it as an input.
     let material_code = code_path(&material());
-    let t = rebag(&good, |p| {
+    // Take the unit out of records.json and package.json, counts kept consistent.
+    let drop_unit = |p: &mut BTreeMap<String, Vec<u8>>, left_out: Option<audit::Omitted>| {
         json_edit::<Vec<RecordEntry>>(p, "records.json", |rs| {
             rs.retain(|r| r.listed_under != vec![material_code.clone()]);
             for r in rs.iter_mut() {
@@ -407,8 +408,10 @@ async fn every_alteration_of_a_package_is_refused_with_its_reason() {
         json_edit::<PackageInfo>(p, "package.json", |i| {
             i.units.retain(|u| u.code != material_code);
             i.records = n;
+            i.not_included.extend(left_out);
         });
-    });
+    };
+    let t = rebag(&good, |p| drop_unit(p, None));
     let e = failure_text(verify(&t));
     assert!(
         e.contains("upstream of the batch, yet neither in the package nor named as left out"),
@@ -416,23 +419,13 @@ async fn every_alteration_of_a_package_is_refused_with_its_reason() {
     );
     // ... or named as left out in a regulator's package (regulators read every unit).
     let t = rebag(&good, |p| {
-        json_edit::<Vec<RecordEntry>>(p, "records.json", |rs| {
-            rs.retain(|r| r.listed_under != vec![material_code.clone()]);
-            for r in rs.iter_mut() {
-                r.listed_under.retain(|u| *u != material_code);
-            }
-        });
-        let n = serde_json::from_slice::<Vec<RecordEntry>>(&p["records.json"])
-            .unwrap()
-            .len();
-        json_edit::<PackageInfo>(p, "package.json", |i| {
-            i.units.retain(|u| u.code != material_code);
-            i.records = n;
-            i.not_included.push(audit::Omitted {
+        drop_unit(
+            p,
+            Some(audit::Omitted {
                 code: material_code.clone(),
                 reason: "not the reader's (R-A5)".into(),
-            });
-        });
+            }),
+        )
     });
     let e = failure_text(verify(&t));
     assert!(e.contains("a regulator's package leaves units out"), "{e}");
