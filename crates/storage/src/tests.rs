@@ -52,6 +52,11 @@ fn record(height: u64) -> VoteRecord {
 
 /// A store with its genesis written, and the identity it was opened with.
 fn genesis_store(dir: &Path) -> (Store, ChainIdentity) {
+    genesis_store_with(dir, &StoreOptions::default())
+}
+
+/// [`genesis_store`] opened with `opts`.
+fn genesis_store_with(dir: &Path, opts: &StoreOptions) -> (Store, ChainIdentity) {
     let writes = genesis_writes();
     let tree = state_tree_update(ParentTree::EMPTY, 0, &writes);
     let block = genesis_block(tree.root);
@@ -59,7 +64,7 @@ fn genesis_store(dir: &Path) -> (Store, ChainIdentity) {
         chain_id: chain(),
         genesis_hash: block.hash(),
     };
-    let store = Store::open(dir, &identity, &StoreOptions::default()).unwrap();
+    let store = Store::open(dir, &identity, opts).unwrap();
     store
         .init_genesis(GenesisBatch {
             block: &block,
@@ -537,24 +542,11 @@ fn a_snapshot_reads_one_height_while_later_blocks_commit() {
 /// A store keeping the last `kept` state versions (ADR 0086), with the same genesis as
 /// [`genesis_store`].
 fn pruning_store(dir: &Path, kept: u64) -> Store {
-    let writes = genesis_writes();
-    let tree = state_tree_update(ParentTree::EMPTY, 0, &writes);
-    let block = genesis_block(tree.root);
     let opts = StoreOptions {
         state_versions_kept: kept,
         ..StoreOptions::default()
     };
-    let store = Store::open(dir, &test_identity(), &opts).unwrap();
-    store
-        .init_genesis(GenesisBatch {
-            block: &block,
-            writes: &writes,
-            tree: &tree,
-            set: &set(),
-            record: &record(1),
-        })
-        .unwrap();
-    store
+    genesis_store_with(dir, &opts).0
 }
 
 fn node_count(store: &Store) -> usize {
