@@ -35,7 +35,8 @@ pub use messages::{
     Vote, MAX_MESSAGE_BYTES,
 };
 pub use replica::{
-    Action, Checkpoint, Config, ConfigError, Evidence, Input, LastCommitted, PersistedState,
-    Replica, SetChangeOf, SignedProposal, SignedRecord, TimerId, VoteRecord, Weaken,
+    primary_of, Action, Checkpoint, Config, ConfigError, Evidence, Input, LastCommitted,
+    PersistedState, Replica, SetChangeOf, SignedProposal, SignedRecord, TimerId, VoteRecord,
+    Weaken,
 };
 pub use signer::{ConsensusSigner, Ed25519Signer};

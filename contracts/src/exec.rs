@@ -211,6 +211,39 @@ pub struct BlockError {
     pub error: ContractError,
 }
 
+/// A block's writes without its version of the map: what [`execute_block`] computes before
+/// the state root.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlockWrites {
+    /// One write set per transaction, in block order.
+    pub write_sets: Vec<WriteSet>,
+    /// All writes of the block merged (later writes win), sorted.
+    pub combined: WriteSet,
+}
+
+/// Execute a block's transactions exactly as [`execute_block`] does, without computing the
+/// map's new version: for a caller that keeps the root its own way (the auditor's replay,
+/// which keeps only the latest version of the map in memory).
+pub fn execute_block_writes(
+    txs: &[VerifiedTx],
+    ctx: &BlockContext,
+    state: &dyn StateView,
+) -> Result<BlockWrites, BlockError> {
+    let mut block = Overlay::new(state);
+    let mut write_sets = Vec::with_capacity(txs.len());
+    let mut cache = BlockCache::new();
+    for (index, tx) in txs.iter().enumerate() {
+        let ws = execute_transaction(tx, ctx, &block, &mut cache)
+            .map_err(|error| BlockError { index, error })?;
+        block.absorb(&ws);
+        write_sets.push(ws);
+    }
+    Ok(BlockWrites {
+        write_sets,
+        combined: block.into_write_set(),
+    })
+}
+
 /// The block entry point: execute a block's transactions, whose signatures were verified
 /// ([`VerifiedTx`]), in order against `state` (the parent block's state), each seeing the
 /// writes of those before it, and compute the state root: version `ctx.height` of the map, on
@@ -223,16 +256,10 @@ pub fn execute_block(
     parent: ParentTree<'_>,
     state: &dyn StateView,
 ) -> Result<BlockExecution, BlockError> {
-    let mut block = Overlay::new(state);
-    let mut write_sets = Vec::with_capacity(txs.len());
-    let mut cache = BlockCache::new();
-    for (index, tx) in txs.iter().enumerate() {
-        let ws = execute_transaction(tx, ctx, &block, &mut cache)
-            .map_err(|error| BlockError { index, error })?;
-        block.absorb(&ws);
-        write_sets.push(ws);
-    }
-    let combined = block.into_write_set();
+    let BlockWrites {
+        write_sets,
+        combined,
+    } = execute_block_writes(txs, ctx, state)?;
     let tree = state_tree_update(parent, ctx.height, &combined);
     Ok(BlockExecution {
         write_sets,

@@ -79,7 +79,10 @@ pub use context::{
     RecordEnvelope, RecordSource, DEFAULT_RECORD_FUTURE_SKEW_MS, MAX_RECORD_FUTURE_SKEW_MS,
 };
 pub use error::{ContractError, ErrorCode, FieldProblem, Problem};
-pub use exec::{execute_block, execute_transaction, BlockError, BlockExecution};
+pub use exec::{
+    execute_block, execute_block_writes, execute_transaction, BlockError, BlockExecution,
+    BlockWrites,
+};
 pub use index_tags::{IndexTag, UnknownIndexTag};
 pub use ledger::MemoryLedger;
 pub use rules::{Rule, UnknownRule};

@@ -563,17 +563,8 @@ impl<S: ConsensusSigner, V: SignatureVerifier> Replica<S, V> {
     }
 
     /// P1: the primary of (height, view) rotates over the set.
-    fn primary_of(set: &ValidatorSet, height: u64, view: u64) -> PublicKey {
-        let n = set.len() as u64;
-        let idx = (height.wrapping_add(view) % n.max(1)) as usize;
-        match set.get(idx) {
-            Some(v) => v.public_key,
-            None => panic!("invariant: index below set size"),
-        }
-    }
-
     fn primary(&self, view: u64) -> PublicKey {
-        Self::primary_of(self.cur_set(), self.height, view)
+        primary_of(self.cur_set(), self.height, view)
     }
 
     fn timeout(&self, view: u64) -> u64 {
@@ -801,6 +792,18 @@ fn may_sign(prev: Option<(u64, Hash)>, view: u64, digest: Hash) -> bool {
 /// Encoded size of a value kept in memory (B3).
 fn object_bytes<T: BorshSerialize>(value: &T) -> usize {
     borsh::object_length(value).unwrap_or(usize::MAX)
+}
+
+/// The primary of `view` at `height` under `set`: validator `(height + view) mod n` in key
+/// order. Every committed block's header names the primary of its own view (P2f), which an
+/// auditor checks with this function.
+pub fn primary_of(set: &ValidatorSet, height: u64, view: u64) -> PublicKey {
+    let n = set.len() as u64;
+    let idx = (height.wrapping_add(view) % n.max(1)) as usize;
+    match set.get(idx) {
+        Some(v) => v.public_key,
+        None => panic!("invariant: index below set size"),
+    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use tracechain_contracts::genesis::Genesis;
 use tracechain_contracts::{execute_block, BlockContext, ParentTree, VerifiedTx};
 use tracechain_types::{
     commit_signing_bytes, Block, BlockHeader, ChainId, CommitCertificate, CommitVote, Ed25519,
-    Payload, SecretKey, Transaction,
+    SecretKey, Transaction,
 };
 
 use super::{ChainIdentity, GenesisBatch, Store, StoreOptions, Tip};
@@ -44,7 +44,8 @@ pub struct ChainBuilder {
 
 impl ChainBuilder {
     /// Open (or create with the genesis state) the store in `dir`; `keys` are the secret keys
-    /// of the genesis validators, in any order.
+    /// of the genesis validators and of any validator a later set change brings in, in any
+    /// order.
     pub fn open(
         dir: &std::path::Path,
         genesis: &Genesis,
@@ -54,16 +55,13 @@ impl ChainBuilder {
         let g = genesis
             .build()
             .map_err(|e| BuildError::Genesis(e.to_string()))?;
-        let mut publics: Vec<_> = keys.iter().map(SecretKey::public).collect();
-        publics.sort();
-        let mut expected: Vec<_> = genesis
+        let publics: std::collections::BTreeSet<_> = keys.iter().map(SecretKey::public).collect();
+        if !genesis
             .validators
             .validators()
             .iter()
-            .map(|v| v.public_key)
-            .collect();
-        expected.sort();
-        if publics != expected {
+            .all(|v| publics.contains(&v.public_key))
+        {
             return Err(BuildError::Keys);
         }
         let identity = ChainIdentity {
@@ -119,15 +117,21 @@ impl ChainBuilder {
     /// with a certificate of every validator. The whole block is refused if one transaction
     /// is.
     pub fn append(&mut self, txs: Vec<Transaction>, timestamp_ms: u64) -> Result<Tip, BuildError> {
-        if let Some(i) = txs
-            .iter()
-            .position(|t| matches!(t.body.payload, Payload::Chain(_)))
-        {
-            return Err(BuildError::SetChange(i));
-        }
         let tip = self.store.tip()?;
         let height = tip.height + 1;
-        let set = self.genesis.validators.clone();
+        let mut sets = self.store.current_sets()?;
+        let set = sets
+            .iter()
+            .rev()
+            .find(|(from, _)| *from <= height)
+            .map(|(_, s)| s.clone())
+            .ok_or(BuildError::Keys)?;
+        let signers: Vec<&SecretKey> = set
+            .validators()
+            .iter()
+            .map(|v| self.keys.iter().find(|k| k.public() == v.public_key))
+            .collect::<Option<_>>()
+            .ok_or(BuildError::Keys)?;
         let verified = VerifiedTx::verify_all(txs.clone(), &self.genesis.chain_id, &Ed25519)
             .map_err(|e| BuildError::Refused(format!("signature: {e}")))?;
         let ctx = BlockContext {
@@ -144,7 +148,7 @@ impl ChainBuilder {
             &*self.store,
         )
         .map_err(|e| BuildError::Refused(e.to_string()))?;
-        let proposer = self.keys[(height as usize) % self.keys.len()].public();
+        let proposer = tracechain_consensus::primary_of(&set, height, 0);
         let block = Block {
             header: BlockHeader {
                 chain_id: self.genesis.chain_id.clone(),
@@ -165,8 +169,7 @@ impl ChainBuilder {
             height,
             view: 0,
             block_hash: hash,
-            votes: self
-                .keys
+            votes: signers
                 .iter()
                 .map(|k| CommitVote {
                     validator: k.public(),
@@ -174,7 +177,16 @@ impl ChainBuilder {
                 })
                 .collect(),
         };
-        let sets = self.store.current_sets()?;
+        // VS1, as the replica keeps its sets: a change decided here is in force from
+        // height + 2; sets no longer needed after the next height are dropped.
+        if let Some(next) = tracechain_contracts::validators::set_change_of(&block) {
+            let from = height + tracechain_contracts::validators::ACTIVATION_DELAY;
+            sets.retain(|(k, _)| *k < from);
+            sets.push((from, next));
+        }
+        while sets.len() >= 2 && sets[1].0 <= height + 1 {
+            sets.remove(0);
+        }
         Ok(self.store.commit(CommitBatch {
             block: &block,
             cert: &cert,
