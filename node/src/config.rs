@@ -162,6 +162,10 @@ pub struct ApiConfig {
     pub max_audit_units: usize,
     /// Most records in one audit package; more are 422 `E_AUDIT_TOO_LARGE`.
     pub max_audit_records: usize,
+    /// Most chain exports (`GET /v1/export`) streaming at once; more are 503 (ADR 0087).
+    pub max_exports: usize,
+    /// Blocks one export reads ahead of its client (its memory is this many blocks).
+    pub export_buffer_blocks: usize,
     /// The platform operator's scanning-service key: with it the resolver records anonymous
     /// consumers' item scans through the chain (ADR 0083); without it, none.
     pub scan_key_file: Option<PathBuf>,
@@ -188,6 +192,8 @@ impl ApiConfig {
             max_tracked_keys: self.max_tracked_keys,
             max_audit_units: self.max_audit_units,
             max_audit_records: self.max_audit_records,
+            max_exports: self.max_exports,
+            export_buffer_blocks: self.export_buffer_blocks,
         }
     }
 }
@@ -219,6 +225,8 @@ impl Default for ApiConfig {
             max_tracked_keys: tracechain_api::DEFAULT_MAX_TRACKED_KEYS,
             max_audit_units: tracechain_api::DEFAULT_MAX_AUDIT_UNITS,
             max_audit_records: tracechain_api::DEFAULT_MAX_AUDIT_RECORDS,
+            max_exports: tracechain_api::DEFAULT_MAX_EXPORTS,
+            export_buffer_blocks: tracechain_api::DEFAULT_EXPORT_BUFFER_BLOCKS,
             scan_key_file: None,
             scans_per_client_per_minute: 6,
             max_tracked_scan_clients: 10_000,

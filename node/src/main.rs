@@ -114,10 +114,30 @@ enum Command {
         #[command(subcommand)]
         command: ProofCommand,
     },
-    /// Audit packages (R-S2): fetch a batch's package, verify one offline.
+    /// The auditor: replay a whole chain from genesis (`audit chain`); fetch and verify a
+    /// batch's audit package (R-S2).
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// Save a node's chain (blocks, certificates, genesis file) to a file in the export
+    /// format (`GET /v1/export`, ADR 0087), signed with a regulator's key.
+    Export {
+        /// The node's API.
+        #[arg(long, default_value = "http://127.0.0.1:8101")]
+        node: String,
+        /// The reader's key file (a regulator).
+        #[arg(long, value_name = "FILE")]
+        key: Option<PathBuf>,
+        /// Where to save the export.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// First height (default 1).
+        #[arg(long)]
+        from: Option<u64>,
+        /// Last height (default: the node's tip).
+        #[arg(long)]
+        to: Option<u64>,
     },
     /// Print the node's HTTP API as OpenAPI 3.1 JSON (the document served at /openapi.json
     /// and committed as docs/openapi.json).
@@ -241,6 +261,34 @@ enum ProofCommand {
 
 #[derive(Debug, Subcommand)]
 enum AuditCommand {
+    /// Replay a whole chain from genesis and verify every block: links, validator set,
+    /// proposer, commit certificate, every signature, transaction root, execution through
+    /// the contracts, state root. Exit 0 verified, 1 at the first failure (its height,
+    /// transaction and reason), 2 when it could not run.
+    Chain {
+        /// The consortium's genesis file (the auditor's own copy).
+        #[arg(long, value_name = "FILE")]
+        genesis: PathBuf,
+        /// A node's data directory, opened read-only (never modified; a running node is not
+        /// disturbed); its stored state is also compared with the replay.
+        #[arg(long, value_name = "DIR", conflicts_with_all = ["export", "node"], required_unless_present_any = ["export", "node"])]
+        data_dir: Option<PathBuf>,
+        /// An export file (`tracechain export`).
+        #[arg(long, value_name = "FILE", conflicts_with = "node")]
+        export: Option<PathBuf>,
+        /// A node's API: its export is verified as it streams.
+        #[arg(long, value_name = "URL")]
+        node: Option<String>,
+        /// The reader's key file for `--node` (a regulator).
+        #[arg(long, value_name = "FILE", requires = "node")]
+        key: Option<PathBuf>,
+        /// Print the summary as JSON (the chain's facts only; times go to standard error).
+        #[arg(long)]
+        json: bool,
+        /// Threads verifying signatures (default: every core).
+        #[arg(long)]
+        threads: Option<usize>,
+    },
     /// Verify an audit package offline: every file hash, header certificate (following the
     /// validator-set changes from genesis), record inclusion, state proof and listing.
     Package {
@@ -647,6 +695,41 @@ fn main() -> ExitCode {
         Command::Proof {
             command: ProofCommand::Verify { file, genesis },
         } => cmd::read::proof_verify(&file, genesis.as_deref()),
+        Command::Audit {
+            command:
+                AuditCommand::Chain {
+                    genesis,
+                    data_dir,
+                    export,
+                    node,
+                    key,
+                    json,
+                    threads,
+                },
+        } => {
+            let source = match (data_dir, export, node) {
+                (Some(d), _, _) => cmd::chain_audit::ChainSource::DataDir(d),
+                (_, Some(f), _) => cmd::chain_audit::ChainSource::Export(f),
+                (_, _, Some(url)) => cmd::chain_audit::ChainSource::Node { url, key },
+                (None, None, None) => {
+                    eprintln!("error: one of --data-dir, --export or --node is needed");
+                    return ExitCode::from(2);
+                }
+            };
+            cmd::chain_audit::audit_chain(&cmd::chain_audit::ChainAuditOptions {
+                source,
+                genesis,
+                json,
+                threads,
+            })
+        }
+        Command::Export {
+            node,
+            key,
+            out,
+            from,
+            to,
+        } => cmd::chain_audit::export(&node, key.as_deref(), &out, from, to),
         Command::Audit {
             command:
                 AuditCommand::Package {

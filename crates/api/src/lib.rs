@@ -18,6 +18,7 @@ pub mod audit;
 pub mod auth;
 pub mod bag;
 mod events;
+pub mod export;
 mod handlers;
 pub mod private;
 pub mod problem;
@@ -70,6 +71,10 @@ pub const DEFAULT_MAX_TRACKED_KEYS: usize = 10_000;
 pub const DEFAULT_MAX_AUDIT_UNITS: usize = 1_000;
 /// Default most records in one audit package.
 pub const DEFAULT_MAX_AUDIT_RECORDS: usize = 50_000;
+/// Default most chain exports streaming at once.
+pub const DEFAULT_MAX_EXPORTS: usize = 2;
+/// Default blocks an export reads ahead of what the client has taken.
+pub const DEFAULT_EXPORT_BUFFER_BLOCKS: usize = 16;
 /// Header stamping each answer with the height it was read at.
 pub const HEIGHT_HEADER: &str = "tracechain-height";
 
@@ -102,6 +107,10 @@ pub struct ReadConfig {
     pub max_audit_units: usize,
     /// Most records in one audit package (R-S2).
     pub max_audit_records: usize,
+    /// Most `GET /v1/export` streams at once.
+    pub max_exports: usize,
+    /// Blocks one export reads ahead of its client.
+    pub export_buffer_blocks: usize,
 }
 
 impl Default for ReadConfig {
@@ -120,6 +129,8 @@ impl Default for ReadConfig {
             max_tracked_keys: DEFAULT_MAX_TRACKED_KEYS,
             max_audit_units: DEFAULT_MAX_AUDIT_UNITS,
             max_audit_records: DEFAULT_MAX_AUDIT_RECORDS,
+            max_exports: DEFAULT_MAX_EXPORTS,
+            export_buffer_blocks: DEFAULT_EXPORT_BUFFER_BLOCKS,
         }
     }
 }
@@ -170,6 +181,12 @@ impl ReadConfig {
         if !(1..=10_000_000).contains(&self.max_audit_records) {
             return Err("api.max_audit_records must be 1..=10000000".into());
         }
+        if !(1..=64).contains(&self.max_exports) {
+            return Err("api.max_exports must be 1..=64".into());
+        }
+        if !(1..=1024).contains(&self.export_buffer_blocks) {
+            return Err("api.export_buffer_blocks must be 1..=1024".into());
+        }
         Ok(())
     }
 }
@@ -196,6 +213,7 @@ pub struct ReadApi {
     key_rates: auth::KeyRates,
     clock: Clock,
     streams: Arc<tokio::sync::Semaphore>,
+    exports: Arc<tokio::sync::Semaphore>,
     public_streams: Arc<tokio::sync::Semaphore>,
     scans: Option<Arc<dyn ScanRecorder>>,
     package_sources: audit::Sources,
@@ -244,6 +262,7 @@ impl ReadApi {
                 cfg.max_tracked_keys,
             ),
             streams: Arc::new(tokio::sync::Semaphore::new(cfg.max_event_streams)),
+            exports: Arc::new(tokio::sync::Semaphore::new(cfg.max_exports)),
             // Unsigned streams share half of the places, so anonymous clients cannot take
             // every one from signed readers.
             public_streams: Arc::new(tokio::sync::Semaphore::new(
@@ -391,6 +410,7 @@ fn documented() -> utoipa_axum::router::OpenApiRouter<Arc<ReadApi>> {
         .routes(routes!(workflows::queue))
         .routes(routes!(resolver::description))
         .routes(routes!(audit::package))
+        .routes(routes!(export::export))
 }
 
 /// The OpenAPI 3.1 document of the read API (the node merges its transaction API's).

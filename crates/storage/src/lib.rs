@@ -427,6 +427,11 @@ impl Store {
         Ok(store)
     }
 
+    /// The chain this store holds.
+    pub fn identity(&self) -> &ChainIdentity {
+        &self.identity
+    }
+
     /// The directory.
     pub fn dir(&self) -> &Path {
         &self.dir

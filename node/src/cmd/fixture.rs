@@ -19,9 +19,7 @@ use tracechain_contracts::genesis::Genesis;
 use tracechain_contracts::ChainParams;
 use tracechain_storage::{ChainBuilder, ChainIdentity, Store, StoreOptions};
 use tracechain_types::records::*;
-use tracechain_types::{
-    ChainId, Hash, PublicKey, SecretKey, Transaction, TxBody, Validator, ValidatorSet,
-};
+use tracechain_types::{Hash, PublicKey, SecretKey, Transaction, TxBody};
 use tracechain_workload::{mix, Step};
 
 /// Most transactions per fixture block.
@@ -49,35 +47,42 @@ fn regulator_name(a: Agency) -> String {
     format!("{a:?}-regulator").to_lowercase()
 }
 
-fn genesis(seed: u64) -> Genesis {
-    let validators = ValidatorSet::new(
-        REGULATORS
+/// The fixture's genesis file: four validators and four regulators with seeded keys. Written
+/// into the fixture (`genesis.toml`) so that an auditor replays it like any consortium's
+/// chain (`tracechain audit chain --data-dir DIR/data --genesis DIR/genesis.toml`).
+fn genesis_file(seed: u64) -> crate::config::GenesisFile {
+    use crate::config::{GenesisFile, GenesisNode, GenesisRegulator};
+    GenesisFile {
+        chain_id: "tracechain-fixture".into(),
+        timestamp_ms: START_MS - 1000,
+        validators: REGULATORS
             .iter()
-            .map(|a| Validator {
-                public_key: seeded(seed, &format!("validator-{a:?}")).public(),
+            .map(|a| GenesisNode {
                 name: format!("{a:?}").to_lowercase(),
+                public_key: seeded(seed, &format!("validator-{a:?}")).public().to_hex(),
             })
             .collect(),
-    )
-    .expect("four validators");
-    Genesis {
-        chain_id: ChainId::new("tracechain-fixture").expect("literal chain id"),
-        timestamp_ms: START_MS - 1000,
-        validators,
+        full_nodes: Vec::new(),
         regulators: REGULATORS
             .iter()
             .enumerate()
-            .map(|(i, a)| {
-                tracechain_workload::genesis_regulator(
-                    &regulator_name(*a),
-                    *a,
-                    i,
-                    seeded(seed, &regulator_name(*a)).public(),
-                )
+            .map(|(i, a)| GenesisRegulator {
+                public_key: seeded(seed, &regulator_name(*a)).public().to_hex(),
+                agency: *a,
+                legal_name: format!("{} department", regulator_name(*a)),
+                uscc: tracechain_workload::uscc(&format!("11100000{:09}", 1000 + i)),
+                country: "CN".into(),
             })
             .collect(),
         params: ChainParams::default(),
     }
+}
+
+fn genesis(seed: u64) -> Genesis {
+    genesis_file(seed)
+        .check()
+        .expect("the fixture's genesis file is valid")
+        .genesis
 }
 
 /// Signs steps with each signer's next sequence and cuts them into blocks.
@@ -254,6 +259,10 @@ fn build(o: &FixtureOptions) -> anyhow::Result<()> {
         "state_versions_kept": o.state_versions_kept,
         "compact_seconds": compact_seconds,
     });
+    std::fs::write(
+        o.out.join("genesis.toml"),
+        toml::to_string(&genesis_file(o.seed))?,
+    )?;
     std::fs::write(
         o.out.join("fixture.json"),
         serde_json::to_vec_pretty(&info)?,

@@ -1,6 +1,7 @@
 //! Operator commands.
 
 pub mod bench;
+pub mod chain_audit;
 pub mod client;
 pub mod demo;
 pub mod epcis;

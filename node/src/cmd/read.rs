@@ -23,7 +23,7 @@ use tracechain_types::{ChainId, Hash, ListingDigest, Payload, RecallRecord, Secr
 const MAX_ANSWER_BYTES: u64 = 256 * 1024 * 1024;
 
 /// A client of one node's read API, signing with `key` when given.
-struct Reader {
+pub(crate) struct Reader {
     http: reqwest::blocking::Client,
     base: String,
     key: Option<SecretKey>,
@@ -31,7 +31,7 @@ struct Reader {
 }
 
 impl Reader {
-    fn new(node: &str, key: Option<&Path>) -> anyhow::Result<Reader> {
+    pub(crate) fn new(node: &str, key: Option<&Path>) -> anyhow::Result<Reader> {
         let base = node.trim_end_matches('/').to_string();
         let http = reqwest::blocking::Client::builder()
             .timeout(Duration::from_secs(60))
@@ -76,6 +76,14 @@ impl Reader {
             .header("tracechain-key", k.public().to_hex())
             .header("tracechain-timestamp", ts.to_string())
             .header("tracechain-signature", hex::encode(sig.0)))
+    }
+
+    /// A signed `GET target` whose body is read as it arrives (each read waits at most the
+    /// client's timeout, the whole body as long as it flows).
+    pub(crate) fn stream(&self, target: &str) -> anyhow::Result<reqwest::blocking::Response> {
+        let url = format!("{}{target}", self.base);
+        let req = self.signed(self.http.get(&url), "GET", target, &[])?;
+        req.send().with_context(|| format!("GET {url}"))
     }
 
     /// A signed `GET target`: (status, body bytes, at most the largest package).
@@ -128,7 +136,7 @@ fn finish(r: anyhow::Result<bool>) -> ExitCode {
     }
 }
 
-fn refused(status: u16, v: &Value) -> bool {
+pub(crate) fn refused(status: u16, v: &Value) -> bool {
     if status >= 400 {
         eprintln!(
             "refused: {status} {}: {}",
