@@ -136,6 +136,115 @@ fn four_validators_and_a_full_node_commit_the_same_blocks() {
         metrics.contains("tracechain_txs_committed_total{node=\"customs\"} "),
         "{metrics}"
     );
+    the_auditor_replays_every_nodes_chain_to_the_same_state(&mut c, h);
+}
+
+/// `tracechain audit chain --json --genesis GENESIS SOURCE…`: (exit code, summary JSON as
+/// printed, everything printed).
+fn audit(c: &Cluster, source: &[&std::ffi::OsStr]) -> (Option<i32>, String, String) {
+    let out = std::process::Command::new(cluster::bin())
+        .args(["audit", "chain", "--json", "--genesis"])
+        .arg(c.net_dir().join("genesis.toml"))
+        .args(source)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let all = format!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    (out.status.code(), stdout, all)
+}
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+/// The auditor (ADR 0087) on a running consortium: a live validator's data directory
+/// (opened read-only; the node goes on committing), an export saved by a regulator and the
+/// node's export stream verify the same chain; a flipped byte in the export is named by its
+/// height; once the nodes stop, every node's data directory replays to the same summary.
+fn the_auditor_replays_every_nodes_chain_to_the_same_state(c: &mut Cluster, h: u64) {
+    use std::ffi::OsStr;
+    let all = c.names();
+    let data = |c: &Cluster, n: &str| c.node_dir(n).join("data");
+    let (code, live, text) = audit(c, &[OsStr::new("--data-dir"), data(c, &all[0]).as_os_str()]);
+    assert_eq!(code, Some(0), "{text}");
+    let live = json(&live);
+    assert_eq!(live["verified"], true, "{text}");
+    assert!(live["last_height"].as_u64().unwrap() >= h);
+    let more = submit_many(c, &all, 2, 0..10);
+    for n in &all {
+        wait_committed(c, n, &more, UP);
+    }
+
+    let regulator = c.net_dir().join("participants/customs-regulator.key");
+    let file = c.net_dir().join("chain.export");
+    let api = c.api(&all[4]);
+    let out = std::process::Command::new(cluster::bin())
+        .args(["export", "--node", &api, "--key"])
+        .arg(&regulator)
+        .arg("--out")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (code, from_file, text) = audit(c, &[OsStr::new("--export"), file.as_os_str()]);
+    assert_eq!(code, Some(0), "{text}");
+    let (code, streamed, text) = audit(
+        c,
+        &[
+            OsStr::new("--node"),
+            OsStr::new(&api),
+            OsStr::new("--key"),
+            regulator.as_os_str(),
+        ],
+    );
+    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(
+        streamed, from_file,
+        "the stream and the saved export are one chain"
+    );
+    let tip = json(&from_file)["last_height"].as_u64().unwrap();
+    assert!(tip > live["last_height"].as_u64().unwrap());
+
+    // Without a regulator's key the node refuses the export.
+    let out = std::process::Command::new(cluster::bin())
+        .args(["export", "--node", &api, "--out"])
+        .arg(c.net_dir().join("refused.export"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("403"));
+
+    // The last byte of the last block's certificate flipped (before the 45-byte end frame).
+    let mut bytes = std::fs::read(&file).unwrap();
+    let at = bytes.len() - 45 - 1;
+    bytes[at] ^= 1;
+    let tampered = c.net_dir().join("tampered.export");
+    std::fs::write(&tampered, &bytes).unwrap();
+    let (code, failed, text) = audit(c, &[OsStr::new("--export"), tampered.as_os_str()]);
+    assert_eq!(code, Some(1), "{text}");
+    let failed = json(&failed);
+    assert_eq!(failed["failure"]["height"], tip, "{text}");
+    assert_eq!(failed["failure"]["check"], "certificate", "{text}");
+    assert_eq!(failed["last_height"], tip - 1, "{text}");
+
+    // Every node stopped at the same height: each data directory replays to the same bytes.
+    let start = Instant::now();
+    while all.iter().any(|n| c.height(n) != Some(tip)) {
+        assert!(start.elapsed() < UP, "nodes did not reach {tip}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    for n in &all {
+        c.stop(n);
+    }
+    for n in &all {
+        let (code, summary, text) = audit(c, &[OsStr::new("--data-dir"), data(c, n).as_os_str()]);
+        assert_eq!(code, Some(0), "{n}: {text}");
+        assert_eq!(summary, from_file, "{n}'s data replays to another summary");
+    }
 }
 
 #[test]
