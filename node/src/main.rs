@@ -256,6 +256,10 @@ enum ProofCommand {
         /// The genesis file: the validator set the proofs rest on must be its validators.
         #[arg(long, value_name = "FILE")]
         genesis: Option<PathBuf>,
+        /// A verified chain audit of this genesis (`audit chain --json` output): the
+        /// validator sets it found over time certify the heights each was in force.
+        #[arg(long, value_name = "FILE", requires = "genesis")]
+        audit: Option<PathBuf>,
     },
 }
 
@@ -693,8 +697,13 @@ fn main() -> ExitCode {
                 },
         } => cmd::read::doc_verify(&node, &file, key.as_deref(), genesis.as_deref()),
         Command::Proof {
-            command: ProofCommand::Verify { file, genesis },
-        } => cmd::read::proof_verify(&file, genesis.as_deref()),
+            command:
+                ProofCommand::Verify {
+                    file,
+                    genesis,
+                    audit,
+                },
+        } => cmd::read::proof_verify(&file, genesis.as_deref(), audit.as_deref()),
         Command::Audit {
             command:
                 AuditCommand::Chain {

@@ -83,6 +83,51 @@ fn audit_chain_verifies_a_fixture_the_same_way_every_run_and_names_what_stops_it
             > 0
     );
 
+    // `proof verify --audit`: a verified audit of this genesis is trusted for its sets over
+    // time (the file below holds no proof, so the verdict is exit 1 once the trust is built);
+    // an unverified audit, an altered set and another chain's audit are refused (exit 2).
+    std::fs::write(d.join("summary.json"), &a.stdout).unwrap();
+    std::fs::write(d.join("empty.json"), b"{}").unwrap();
+    let verify = |summary: &str| {
+        run(
+            &[
+                "proof",
+                "verify",
+                "empty.json",
+                "--genesis",
+                "fx/genesis.toml",
+                "--audit",
+                summary,
+            ],
+            d,
+        )
+    };
+    let o = verify("summary.json");
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("no proof"), "{}", text(&o));
+    let mut bad = s.clone();
+    bad["verified"] = serde_json::Value::Bool(false);
+    std::fs::write(d.join("unverified.json"), bad.to_string()).unwrap();
+    let o = verify("unverified.json");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("did not verify"), "{}", text(&o));
+    let mut bad = s.clone();
+    bad["validators"][0]["validators"][0]["name"] = "someone else".into();
+    std::fs::write(d.join("altered.json"), bad.to_string()).unwrap();
+    let o = verify("altered.json");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("does not hash to its set_hash"),
+        "{}",
+        text(&o)
+    );
+    let mut bad = s.clone();
+    bad["genesis_hash"] = "00".repeat(32).into();
+    std::fs::write(d.join("other.json"), bad.to_string()).unwrap();
+    let o = verify("other.json");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("another chain"), "{}", text(&o));
+
     // Another consortium's genesis: the directory is refused by name.
     let o = run(
         &[

@@ -724,6 +724,7 @@ impl Sets {
         Trust {
             chain_id: self.chain.clone(),
             validator_sets: set,
+            periods: Vec::new(),
         }
     }
 }

@@ -83,6 +83,11 @@ pub struct Trust {
     pub chain_id: tracechain_types::ChainId,
     /// Validator sets trusted to certify blocks.
     pub validator_sets: Vec<ValidatorSet>,
+    /// When the sets over time are known (a verified chain audit, ADR 0087): the first height
+    /// of each set's hash, ascending; a header must then name the set in force at its height
+    /// (a set replaced earlier certifies nothing after it). Empty: any trusted set certifies
+    /// any height.
+    pub periods: Vec<(u64, Hash)>,
 }
 
 impl Trust {
@@ -91,10 +96,17 @@ impl Trust {
         Trust {
             chain_id,
             validator_sets: vec![validators],
+            periods: Vec::new(),
         }
     }
 
-    fn set(&self, hash: &Hash) -> Option<&ValidatorSet> {
+    /// The trusted set named `hash`, when it may certify `height`.
+    fn set_for(&self, height: u64, hash: &Hash) -> Option<&ValidatorSet> {
+        if let Some((_, in_force)) = self.periods.iter().rev().find(|(from, _)| *from <= height) {
+            if in_force != hash {
+                return None;
+            }
+        }
         self.validator_sets.iter().find(|s| s.hash() == *hash)
     }
 }
@@ -192,7 +204,7 @@ impl ProofBase {
             ));
         }
         let set = trust
-            .set(&ch.header.validator_set_hash)
+            .set_for(height, &ch.header.validator_set_hash)
             .ok_or(ProofFailure::UntrustedValidatorSet(height))?;
         ch.certificate
             .verify(&trust.chain_id, height, &ch.header.hash(), set, &Ed25519)
@@ -324,7 +336,7 @@ pub fn verify_fact(
         return Err(fail("the proof is of another key".into()));
     }
     let set = trust
-        .set(&ch.header.validator_set_hash)
+        .set_for(p.height, &ch.header.validator_set_hash)
         .ok_or(ProofFailure::UntrustedValidatorSet(p.height))?;
     let proof = unb64(&p.proof, "proof")?;
     state_map::verify_encoded(&ch.header, &ch.certificate, set, key, &proof)

@@ -206,8 +206,31 @@ async fn a_tampered_proof_fails_offline() {
     ));
     // Trusting the fake set, the made-up header would pass: the check above is the trust.
     let mut gullible = trust();
-    gullible.validator_sets = vec![fake_set];
+    gullible.validator_sets = vec![fake_set.clone()];
     assert!(verify_record(&made_up, &gullible, &p).is_ok());
+    // Sets over time (a verified chain audit, ADR 0087): a set certifies only the heights it
+    // was in force. Both sets trusted; the made-up one in force only after the record's
+    // height: refused; in force from it: the made-up header passes and the genesis set, now
+    // replaced, certifies nothing at that height.
+    let genesis_set = genesis().validators;
+    let mut over_time = trust();
+    over_time.validator_sets = vec![genesis_set.clone(), fake_set.clone()];
+    over_time.periods = vec![(1, genesis_set.hash()), (p.height + 1, fake_set.hash())];
+    assert!(verify_record(&base, &over_time, &p).is_ok());
+    assert!(matches!(
+        verify_record(&made_up, &over_time, &p),
+        Err(tracechain_api::proof::ProofFailure::UntrustedValidatorSet(
+            _
+        ))
+    ));
+    over_time.periods = vec![(1, genesis_set.hash()), (p.height, fake_set.hash())];
+    assert!(verify_record(&made_up, &over_time, &p).is_ok());
+    assert!(matches!(
+        verify_record(&base, &over_time, &p),
+        Err(tracechain_api::proof::ProofFailure::UntrustedValidatorSet(
+            _
+        ))
+    ));
     let mut other_chain = trust();
     other_chain.chain_id = tracechain_types::ChainId::new("another-chain").unwrap();
     assert!(verify_record(&base, &other_chain, &p).is_err());

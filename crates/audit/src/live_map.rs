@@ -15,25 +15,62 @@ use tracechain_types::Hash;
 /// No node: an empty subtree.
 const NIL: u32 = u32::MAX;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 enum Node {
-    Leaf {
-        key: Hash,
-        hash: Hash,
-    },
-    Inner {
-        left: u32,
-        right: u32,
-        /// Valid unless `dirty`.
-        hash: Hash,
-        dirty: bool,
-    },
+    Leaf { key: Hash, hash: Hash },
+    Inner { left: u32, right: u32, hash: Hash },
 }
 
-/// The map at its latest version: nodes in one arena, freed slots reused.
+/// Nodes per chunk of the arena.
+const CHUNK: usize = 1 << 16;
+
+/// The nodes in fixed chunks: growing never moves (nor copies) the nodes already there.
+#[derive(Clone, Debug, Default)]
+struct Arena {
+    chunks: Vec<Vec<Node>>,
+    len: usize,
+}
+
+impl Arena {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn push(&mut self, node: Node) {
+        if self.len.is_multiple_of(CHUNK) {
+            self.chunks.push(Vec::with_capacity(CHUNK));
+        }
+        self.chunks
+            .last_mut()
+            .expect("a chunk with room")
+            .push(node);
+        self.len += 1;
+    }
+}
+
+impl std::ops::Index<usize> for Arena {
+    type Output = Node;
+    fn index(&self, i: usize) -> &Node {
+        &self.chunks[i / CHUNK][i % CHUNK]
+    }
+}
+
+impl std::ops::IndexMut<usize> for Arena {
+    fn index_mut(&mut self, i: usize) -> &mut Node {
+        &mut self.chunks[i / CHUNK][i % CHUNK]
+    }
+}
+
+/// One write of a batch: the key's path and the new leaf's hash (`None` deletes).
+type Change = (Hash, Option<Hash>);
+
+/// The map at its latest version: nodes in one arena, freed slots reused, every node's hash
+/// kept. A batch of writes (a block's) is applied in one descent: the writes sorted by key
+/// path, each subtree visited once with the writes under it, and its hash recomputed once on
+/// the way up.
 #[derive(Clone, Debug, Default)]
 pub struct LiveMap {
-    nodes: Vec<Node>,
+    nodes: Arena,
     free: Vec<u32>,
     root: Option<u32>,
     leaves: usize,
@@ -55,6 +92,53 @@ impl LiveMap {
         self.leaves == 0
     }
 
+    /// The root.
+    pub fn root(&self) -> Hash {
+        self.root
+            .map(|r| self.hash(r))
+            .unwrap_or(state_map::EMPTY_ROOT)
+    }
+
+    /// Apply a batch of writes (`None` deletes; a key written twice keeps its last write).
+    pub fn apply<'a>(&mut self, writes: impl IntoIterator<Item = (&'a [u8], Option<&'a [u8]>)>) {
+        let mut changes: Vec<Change> = writes
+            .into_iter()
+            .map(|(k, v)| {
+                let kh = state_map::key_hash(k);
+                (
+                    kh,
+                    v.map(|v| state_map::leaf_hash(&kh, &state_map::value_hash(v))),
+                )
+            })
+            .collect();
+        // Sorted by path; of a key written twice, the last write (stable sort, then the last
+        // of each run kept).
+        changes.sort_by_key(|c| c.0);
+        let mut unique: Vec<Change> = Vec::with_capacity(changes.len());
+        for c in changes {
+            match unique.last_mut() {
+                Some(last) if last.0 == c.0 => *last = c,
+                _ => unique.push(c),
+            }
+        }
+        let root = self.root.unwrap_or(NIL);
+        let new_root = self.update(root, 0, &unique);
+        self.root = (new_root != NIL).then_some(new_root);
+    }
+
+    fn hash(&self, at: u32) -> Hash {
+        if at == NIL {
+            return state_map::EMPTY_ROOT;
+        }
+        match self.nodes[at as usize] {
+            Node::Leaf { hash, .. } | Node::Inner { hash, .. } => hash,
+        }
+    }
+
+    fn is_leaf(&self, at: u32) -> bool {
+        at != NIL && matches!(self.nodes[at as usize], Node::Leaf { .. })
+    }
+
     fn alloc(&mut self, node: Node) -> u32 {
         match self.free.pop() {
             Some(i) => {
@@ -70,64 +154,98 @@ impl LiveMap {
         }
     }
 
-    fn release(&mut self, i: u32) {
-        self.free.push(i);
+    fn release(&mut self, at: u32) {
+        self.free.push(at);
     }
 
-    /// Write `value` under `key` (`None` deletes it). The root is recomputed by
-    /// [`LiveMap::root`].
-    pub fn write(&mut self, key: &[u8], value: Option<&[u8]>) {
-        let kh = state_map::key_hash(key);
-        let root = self.root.unwrap_or(NIL);
-        let new_root = match value {
-            Some(v) => {
-                let leaf = state_map::leaf_hash(&kh, &state_map::value_hash(v));
-                self.insert(root, 0, kh, leaf)
-            }
-            None => self.remove(root, 0, &kh),
-        };
-        self.root = (new_root != NIL).then_some(new_root);
-    }
-
-    /// Put the leaf `(kh, leaf)` into the subtree `at` whose path has `depth` bits; returns
-    /// the subtree's new node.
-    fn insert(&mut self, at: u32, depth: usize, kh: Hash, leaf: Hash) -> u32 {
-        if at == NIL {
-            self.leaves += 1;
-            return self.alloc(Node::Leaf {
-                key: kh,
-                hash: leaf,
-            });
+    /// Apply `changes` (sorted by path, unique, every path sharing the subtree's first
+    /// `depth` bits) to the subtree `at`; returns the subtree's node, its hash up to date.
+    fn update(&mut self, at: u32, depth: usize, changes: &[Change]) -> u32 {
+        if changes.is_empty() {
+            return at;
         }
-        match self.nodes[at as usize].clone() {
-            Node::Leaf { key, .. } if key == kh => {
-                self.nodes[at as usize] = Node::Leaf {
-                    key: kh,
-                    hash: leaf,
+        if at == NIL {
+            let leaves: Vec<(Hash, Hash)> = changes
+                .iter()
+                .filter_map(|(k, v)| v.map(|v| (*k, v)))
+                .collect();
+            return self.build(depth, &leaves);
+        }
+        match self.nodes[at as usize] {
+            Node::Leaf { key, hash } => {
+                // The leaf's key unless a change writes it, with every inserted key.
+                let mut leaves: Vec<(Hash, Hash)> = Vec::with_capacity(changes.len() + 1);
+                let mut kept = Some((key, hash));
+                for (k, v) in changes {
+                    if let Some((old, _)) = kept {
+                        if old < *k {
+                            leaves.push((old, kept.take().expect("just seen").1));
+                        } else if old == *k {
+                            kept = None;
+                        }
+                    }
+                    if let Some(v) = v {
+                        leaves.push((*k, *v));
+                    }
+                }
+                if let Some(old) = kept {
+                    leaves.push(old);
+                }
+                self.leaves -= 1;
+                self.release(at);
+                self.build(depth, &leaves)
+            }
+            Node::Inner { left, right, .. } => {
+                let split = changes.partition_point(|(k, _)| !bit(k, depth));
+                let (lc, rc) = changes.split_at(split);
+                let l = self.update(left, depth + 1, lc);
+                let r = self.update(right, depth + 1, rc);
+                // A subtree left with one key is that key's leaf; with none, empty.
+                if l == NIL && (r == NIL || self.is_leaf(r)) {
+                    self.release(at);
+                    return r;
+                }
+                if r == NIL && self.is_leaf(l) {
+                    self.release(at);
+                    return l;
+                }
+                let hash = state_map::node_hash(&self.hash(l), &self.hash(r));
+                self.nodes[at as usize] = Node::Inner {
+                    left: l,
+                    right: r,
+                    hash,
                 };
                 at
             }
-            Node::Leaf { key: other, .. } => {
-                // Split: inner nodes down to the first bit where the two paths differ.
+        }
+    }
+
+    /// The subtree of `leaves` (sorted by path, distinct) under a prefix of `depth` bits.
+    fn build(&mut self, depth: usize, leaves: &[(Hash, Hash)]) -> u32 {
+        match leaves {
+            [] => NIL,
+            [(key, hash)] => {
                 self.leaves += 1;
-                let split = common_prefix_bits(&kh, &other);
-                let new_leaf = self.alloc(Node::Leaf {
-                    key: kh,
-                    hash: leaf,
-                });
-                let (left, right) = if bit(&kh, split) {
-                    (at, new_leaf)
-                } else {
-                    (new_leaf, at)
-                };
+                self.alloc(Node::Leaf {
+                    key: *key,
+                    hash: *hash,
+                })
+            }
+            _ => {
+                debug_assert!(depth < state_map::tree::KEY_BITS);
+                // Below the longest shared prefix every level has one side empty.
+                let shared = common_prefix_bits(&leaves[0].0, &leaves[leaves.len() - 1].0);
+                let split = leaves.partition_point(|(k, _)| !bit(k, shared));
+                let (l, r) = leaves.split_at(split);
+                let l = self.build(shared + 1, l);
+                let r = self.build(shared + 1, r);
                 let mut node = self.alloc(Node::Inner {
-                    left,
-                    right,
-                    hash: Hash::ZERO,
-                    dirty: true,
+                    left: l,
+                    right: r,
+                    hash: state_map::node_hash(&self.hash(l), &self.hash(r)),
                 });
-                for d in (depth..split).rev() {
-                    let (left, right) = if bit(&kh, d) {
+                for d in (depth..shared).rev() {
+                    let (left, right) = if bit(&leaves[0].0, d) {
                         (NIL, node)
                     } else {
                         (node, NIL)
@@ -135,105 +253,10 @@ impl LiveMap {
                     node = self.alloc(Node::Inner {
                         left,
                         right,
-                        hash: Hash::ZERO,
-                        dirty: true,
+                        hash: state_map::node_hash(&self.hash(left), &self.hash(right)),
                     });
                 }
                 node
-            }
-            Node::Inner { left, right, .. } => {
-                let (left, right) = if bit(&kh, depth) {
-                    (left, self.insert(right, depth + 1, kh, leaf))
-                } else {
-                    (self.insert(left, depth + 1, kh, leaf), right)
-                };
-                self.nodes[at as usize] = Node::Inner {
-                    left,
-                    right,
-                    hash: Hash::ZERO,
-                    dirty: true,
-                };
-                at
-            }
-        }
-    }
-
-    /// Take key path `kh` out of the subtree `at`; returns the subtree's new node (a subtree
-    /// left with one key becomes that key's leaf).
-    fn remove(&mut self, at: u32, depth: usize, kh: &Hash) -> u32 {
-        if at == NIL {
-            return NIL;
-        }
-        match self.nodes[at as usize].clone() {
-            Node::Leaf { key, .. } => {
-                if key == *kh {
-                    self.leaves -= 1;
-                    self.release(at);
-                    NIL
-                } else {
-                    at
-                }
-            }
-            Node::Inner { left, right, .. } => {
-                let (left, right) = if bit(kh, depth) {
-                    (left, self.remove(right, depth + 1, kh))
-                } else {
-                    (self.remove(left, depth + 1, kh), right)
-                };
-                let is_leaf =
-                    |i: u32| i != NIL && matches!(self.nodes[i as usize], Node::Leaf { .. });
-                if left == NIL && (right == NIL || is_leaf(right)) {
-                    self.release(at);
-                    return right;
-                }
-                if right == NIL && is_leaf(left) {
-                    self.release(at);
-                    return left;
-                }
-                self.nodes[at as usize] = Node::Inner {
-                    left,
-                    right,
-                    hash: Hash::ZERO,
-                    dirty: true,
-                };
-                at
-            }
-        }
-    }
-
-    /// The root after every write so far (rehashing the nodes written since the last call).
-    pub fn root(&mut self) -> Hash {
-        match self.root {
-            None => state_map::EMPTY_ROOT,
-            Some(r) => self.rehash(r),
-        }
-    }
-
-    fn rehash(&mut self, at: u32) -> Hash {
-        if at == NIL {
-            return state_map::EMPTY_ROOT;
-        }
-        match self.nodes[at as usize] {
-            Node::Leaf { hash, .. } => hash,
-            Node::Inner {
-                hash, dirty: false, ..
-            } => hash,
-            Node::Inner {
-                left,
-                right,
-                dirty: true,
-                ..
-            } => {
-                let l = self.rehash(left);
-                let r = self.rehash(right);
-                let hash = state_map::node_hash(&l, &r);
-                self.nodes[at as usize] = Node::Inner {
-                    left,
-                    right,
-                    hash,
-                    dirty: false,
-                };
-                hash
             }
         }
     }
@@ -274,8 +297,8 @@ mod tests {
                         (!rng.next().is_multiple_of(3)).then(|| rng.next().to_le_bytes().to_vec());
                     writes.insert(k, v);
                 }
+                live.apply(writes.iter().map(|(k, v)| (k.as_slice(), v.as_deref())));
                 for (k, v) in &writes {
-                    live.write(k, v.as_deref());
                     match v {
                         Some(_) => present.insert(k.clone()),
                         None => present.remove(k),
@@ -296,21 +319,26 @@ mod tests {
     fn an_emptied_map_has_the_empty_root_and_reuses_its_slots() {
         let mut m = LiveMap::new();
         assert_eq!(m.root(), state_map::EMPTY_ROOT);
-        for i in 0..100u32 {
-            m.write(&i.to_be_bytes(), Some(b"v"));
-        }
+        let keys: Vec<[u8; 4]> = (0..100u32).map(u32::to_be_bytes).collect();
+        let put = |m: &mut LiveMap| m.apply(keys.iter().map(|k| (&k[..], Some(&b"v"[..]))));
+        put(&mut m);
         let full = m.root();
         assert_ne!(full, state_map::EMPTY_ROOT);
         let slots = m.nodes.len();
-        for i in 0..100u32 {
-            m.write(&i.to_be_bytes(), None);
+        // One at a time, out, then in again in one batch.
+        for k in &keys {
+            m.apply([(&k[..], None)]);
         }
         assert_eq!(m.root(), state_map::EMPTY_ROOT);
         assert!(m.is_empty());
-        for i in 0..100u32 {
-            m.write(&i.to_be_bytes(), Some(b"v"));
-        }
+        put(&mut m);
         assert_eq!(m.root(), full);
+        // A key written twice in one batch keeps its last write.
+        let mut twice = LiveMap::new();
+        twice.apply([(&b"k"[..], Some(&b"1"[..])), (&b"k"[..], Some(&b"2"[..]))]);
+        let mut once = LiveMap::new();
+        once.apply([(&b"k"[..], Some(&b"2"[..]))]);
+        assert_eq!(twice.root(), once.root());
         assert_eq!(m.nodes.len(), slots, "freed nodes are reused");
     }
 }

@@ -24,6 +24,7 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use tracechain_contracts::genesis::Genesis;
@@ -157,11 +158,27 @@ pub struct Summary {
     pub failure: Option<Failure>,
 }
 
+/// Where the replay's time went: each stage's busy time (its work, not its waits on the
+/// stages before and after it), in seconds. Not part of the summary: it varies run to run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct StageTimes {
+    /// Reading and decoding blocks from the source.
+    pub read_s: f64,
+    /// Transaction signatures (summed over the verifier threads) and transaction roots.
+    pub verify_s: f64,
+    /// Header checks, certificates and execution through the contracts.
+    pub execute_s: f64,
+    /// The state root.
+    pub root_s: f64,
+}
+
 /// What [`replay`] returns.
 #[derive(Debug)]
 pub struct Outcome {
     /// The summary.
     pub summary: Summary,
+    /// Where the time went.
+    pub times: StageTimes,
     /// The replayed state after the last block executed (equal to the state at
     /// `summary.last_height` when the audit verified).
     pub state: MemoryState,
@@ -185,13 +202,53 @@ struct Checked {
     tx_root_ok: bool,
 }
 
+/// A block's writes in one buffer for the root stage: the state keeps the written keys and
+/// values themselves, and the root stage frees one buffer per block instead of two
+/// allocations per write made on another thread.
+struct PackedWrites {
+    bytes: Vec<u8>,
+    /// (key end, value end) offsets into `bytes`, each entry starting where the last ended;
+    /// `None`: a delete.
+    entries: Vec<(usize, Option<usize>)>,
+}
+
+impl PackedWrites {
+    fn of(ws: &WriteSet) -> PackedWrites {
+        let size =
+            ws.0.iter()
+                .map(|(k, v)| k.len() + v.as_ref().map_or(0, Vec::len))
+                .sum();
+        let mut bytes = Vec::with_capacity(size);
+        let mut entries = Vec::with_capacity(ws.0.len());
+        for (k, v) in &ws.0 {
+            bytes.extend_from_slice(k);
+            let key_end = bytes.len();
+            let value_end = v.as_ref().map(|v| {
+                bytes.extend_from_slice(v);
+                bytes.len()
+            });
+            entries.push((key_end, value_end));
+        }
+        PackedWrites { bytes, entries }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&[u8], Option<&[u8]>)> {
+        let mut start = 0;
+        self.entries.iter().map(move |(key_end, value_end)| {
+            let key = &self.bytes[start..*key_end];
+            start = value_end.unwrap_or(*key_end);
+            (key, value_end.map(|e| &self.bytes[*key_end..e]))
+        })
+    }
+}
+
 /// A block after execution, for the root stage.
 struct Executed {
     height: u64,
     hash: Hash,
     state_root: Hash,
     view: u64,
-    writes: WriteSet,
+    writes: PackedWrites,
     kinds: Vec<PayloadKind>,
     new_set: Option<(u64, ValidatorSet)>,
 }
@@ -211,9 +268,7 @@ pub fn replay(
     let mut state = MemoryState::new();
     state.apply(&g.writes);
     let mut map = LiveMap::new();
-    for (k, v) in &g.writes.0 {
-        map.write(k, v.as_deref());
-    }
+    map.apply(g.writes.0.iter().map(|(k, v)| (k.as_slice(), v.as_deref())));
     let genesis_root = map.root();
     if genesis_root != g.block.header.state_root {
         return Err(format!(
@@ -244,11 +299,11 @@ pub fn replay(
     let (check_tx, check_rx) = sync_channel::<Result<Checked, String>>(capacity);
     let (exec_tx, exec_rx) = sync_channel::<Executed>(capacity);
     let chain_id = genesis.chain_id.clone();
-    let (exec_failure, final_state, root_failure) = std::thread::scope(|s| {
+    let (exec_failure, final_state, root_failure, times) = std::thread::scope(|s| {
         let stop = &stop;
-        s.spawn(move || read_stage(blocks, read_tx, stop));
+        let reader = s.spawn(move || read_stage(blocks, read_tx, stop));
         let chain = chain_id.clone();
-        s.spawn(move || check_stage(read_rx, check_tx, &chain, threads, stop));
+        let checker = s.spawn(move || check_stage(read_rx, check_tx, &chain, threads, stop));
         let exec = s.spawn(|| {
             execute_stage(
                 genesis,
@@ -259,9 +314,22 @@ pub fn replay(
                 stop,
             )
         });
-        let root_failure = root_stage(exec_rx, &mut map, &mut summary, stop, progress);
-        let (exec_failure, state) = exec.join().expect("the execution stage does not panic");
-        (exec_failure, state, root_failure)
+        let (root_failure, root_s) = root_stage(exec_rx, &mut map, &mut summary, stop, progress);
+        let (exec_failure, state, execute_s) =
+            exec.join().expect("the execution stage does not panic");
+        let times = StageTimes {
+            read_s: reader
+                .join()
+                .expect("the read stage does not panic")
+                .as_secs_f64(),
+            verify_s: checker
+                .join()
+                .expect("the signature stage does not panic")
+                .as_secs_f64(),
+            execute_s: execute_s.as_secs_f64(),
+            root_s: root_s.as_secs_f64(),
+        };
+        (exec_failure, state, root_failure, times)
     });
     let failure = match (exec_failure, root_failure) {
         (Some(a), Some(b)) => Some(if b.height <= a.height { b } else { a }),
@@ -272,19 +340,26 @@ pub fn replay(
     summary.state_keys = map.len() as u64;
     Ok(Outcome {
         summary,
+        times,
         state: final_state,
     })
 }
 
 fn read_stage(
-    blocks: impl Iterator<Item = SourceItem>,
+    mut blocks: impl Iterator<Item = SourceItem>,
     out: SyncSender<SourceItem>,
     stop: &AtomicBool,
-) {
-    for item in blocks {
+) -> Duration {
+    let mut busy = Duration::ZERO;
+    loop {
+        let started = Instant::now();
+        let Some(item) = blocks.next() else {
+            return busy;
+        };
+        busy += started.elapsed();
         let failed = item.is_err();
         if stop.load(Ordering::Relaxed) || out.send(item).is_err() || failed {
-            return;
+            return busy;
         }
     }
 }
@@ -295,15 +370,21 @@ fn check_stage(
     chain_id: &tracechain_types::ChainId,
     threads: usize,
     stop: &AtomicBool,
-) {
+) -> Duration {
+    let mut busy = Duration::ZERO;
     for item in input {
         if stop.load(Ordering::Relaxed) {
-            return;
+            break;
         }
+        let mut spent = Duration::ZERO;
         let checked = item.map(|(mut block, cert)| {
+            let started = Instant::now();
             let tx_root_ok = block.tx_root_matches();
+            spent += started.elapsed();
             let txs = std::mem::take(&mut block.txs);
-            let txs = verify_parallel(txs, chain_id, threads);
+            // The verifier threads' own time (summed), not this thread's wait for them.
+            let (txs, verifying) = verify_parallel(txs, chain_id, threads);
+            spent += verifying;
             Checked {
                 block,
                 cert,
@@ -311,10 +392,12 @@ fn check_stage(
                 tx_root_ok,
             }
         });
+        busy += spent;
         if out.send(checked).is_err() {
-            return;
+            break;
         }
     }
+    busy
 }
 
 /// Verify `txs` as `threads` batches on as many threads: the verified transactions in order,
@@ -323,10 +406,10 @@ fn verify_parallel(
     txs: Vec<Transaction>,
     chain_id: &tracechain_types::ChainId,
     threads: usize,
-) -> Result<Vec<VerifiedTx>, usize> {
+) -> (Result<Vec<VerifiedTx>, usize>, Duration) {
     let n = txs.len();
     if n == 0 {
-        return Ok(Vec::new());
+        return (Ok(Vec::new()), Duration::ZERO);
     }
     let per = n.div_ceil(threads.min(n));
     let mut parts: Vec<Vec<Transaction>> = Vec::new();
@@ -338,12 +421,14 @@ fn verify_parallel(
         }
         parts.push(part);
     }
-    let results: Vec<Result<Vec<VerifiedTx>, usize>> = std::thread::scope(|s| {
+    let results: Vec<(Result<Vec<VerifiedTx>, usize>, Duration)> = std::thread::scope(|s| {
         let handles: Vec<_> = parts
             .into_iter()
             .map(|part| {
                 s.spawn(move || {
-                    VerifiedTx::verify_all(part, chain_id, &Ed25519).map_err(|e| e.index)
+                    let started = Instant::now();
+                    let r = VerifiedTx::verify_all(part, chain_id, &Ed25519).map_err(|e| e.index);
+                    (r, started.elapsed())
                 })
             })
             .collect();
@@ -352,14 +437,15 @@ fn verify_parallel(
             .map(|h| h.join().expect("signature verification does not panic"))
             .collect()
     });
+    let spent = results.iter().map(|(_, d)| *d).sum();
     let mut out = Vec::with_capacity(n);
-    for (i, r) in results.into_iter().enumerate() {
+    for (i, (r, _)) in results.into_iter().enumerate() {
         match r {
             Ok(v) => out.extend(v),
-            Err(index) => return Err(i * per + index),
+            Err(index) => return (Err(i * per + index), spent),
         }
     }
-    Ok(out)
+    (Ok(out), spent)
 }
 
 /// The set in force at `height`.
@@ -379,15 +465,17 @@ fn execute_stage(
     input: Receiver<Result<Checked, String>>,
     out: SyncSender<Executed>,
     stop: &AtomicBool,
-) -> (Option<Failure>, MemoryState) {
+) -> (Option<Failure>, MemoryState, Duration) {
     let mut sets: Vec<(u64, ValidatorSet)> = vec![(0, genesis.validators.clone())];
     let mut last = genesis_header;
     let mut last_hash = last.hash();
     let chain_id = &genesis.chain_id;
+    let mut busy = Duration::ZERO;
     for item in input {
         if stop.load(Ordering::Relaxed) {
             break;
         }
+        let started = Instant::now();
         let expected = last.height + 1;
         let fail = |check: &'static str, transaction: Option<usize>, reason: String| Failure {
             height: expected,
@@ -402,7 +490,13 @@ fn execute_stage(
             tx_root_ok,
         } = match item {
             Ok(c) => c,
-            Err(e) => return (Some(fail("source", None, e)), state),
+            Err(e) => {
+                return (
+                    Some(fail("source", None, e)),
+                    state,
+                    busy + started.elapsed(),
+                )
+            }
         };
         let h = &block.header;
         if h.height != expected {
@@ -421,25 +515,38 @@ fn execute_stage(
                     ),
                 )),
                 state,
+                busy + started.elapsed(),
             );
         }
         if h.chain_id != *chain_id {
             let why = format!("the block is of chain {}", h.chain_id.as_str());
-            return (Some(fail("chain", None, why)), state);
+            return (
+                Some(fail("chain", None, why)),
+                state,
+                busy + started.elapsed(),
+            );
         }
         if h.parent != last_hash {
             let why = format!(
                 "its parent {} is not block {}'s hash {}",
                 h.parent, last.height, last_hash
             );
-            return (Some(fail("parent", None, why)), state);
+            return (
+                Some(fail("parent", None, why)),
+                state,
+                busy + started.elapsed(),
+            );
         }
         if h.timestamp_ms <= last.timestamp_ms {
             let why = format!(
                 "its time {} ms is not after its parent's {} ms",
                 h.timestamp_ms, last.timestamp_ms
             );
-            return (Some(fail("time", None, why)), state);
+            return (
+                Some(fail("time", None, why)),
+                state,
+                busy + started.elapsed(),
+            );
         }
         let set = set_at(&sets, expected).clone();
         if h.validator_set_hash != set.hash() {
@@ -448,7 +555,11 @@ fn execute_stage(
                 h.validator_set_hash,
                 set.hash()
             );
-            return (Some(fail("validator-set", None, why)), state);
+            return (
+                Some(fail("validator-set", None, why)),
+                state,
+                busy + started.elapsed(),
+            );
         }
         let primary = tracechain_consensus::primary_of(&set, expected, h.view);
         if h.proposer != primary {
@@ -456,17 +567,29 @@ fn execute_stage(
                 "proposer {} is not the primary {} of view {}",
                 h.proposer, primary, h.view
             );
-            return (Some(fail("proposer", None, why)), state);
+            return (
+                Some(fail("proposer", None, why)),
+                state,
+                busy + started.elapsed(),
+            );
         }
         let hash = block.hash();
         if let Err(e) = cert.verify(chain_id, expected, &hash, &set, &Ed25519) {
-            return (Some(fail("certificate", None, e.to_string())), state);
+            return (
+                Some(fail("certificate", None, e.to_string())),
+                state,
+                busy + started.elapsed(),
+            );
         }
         let txs = match txs {
             Ok(t) => t,
             Err(i) => {
                 let why = "its signature does not verify under the chain's rule (ZIP-215)".into();
-                return (Some(fail("signature", Some(i), why)), state);
+                return (
+                    Some(fail("signature", Some(i), why)),
+                    state,
+                    busy + started.elapsed(),
+                );
             }
         };
         if !tx_root_ok {
@@ -475,7 +598,11 @@ fn execute_stage(
                  (altered, added, removed or reordered)",
                 h.tx_root
             );
-            return (Some(fail("transaction-root", None, why)), state);
+            return (
+                Some(fail("transaction-root", None, why)),
+                state,
+                busy + started.elapsed(),
+            );
         }
         let ctx = BlockContext {
             chain_id: chain_id.clone(),
@@ -488,10 +615,15 @@ fn execute_stage(
             Ok(w) => w.combined,
             Err(e) => {
                 let why = format!("the contracts refuse it: {}", e.error);
-                return (Some(fail("execution", Some(e.index), why)), state);
+                return (
+                    Some(fail("execution", Some(e.index), why)),
+                    state,
+                    busy + started.elapsed(),
+                );
             }
         };
-        state.apply(&writes);
+        let packed = PackedWrites::of(&writes);
+        state.apply_owned(writes);
         let kinds = txs.iter().map(|t| t.tx().body.payload.kind()).collect();
         let full = Block {
             header: block.header,
@@ -508,17 +640,18 @@ fn execute_stage(
             hash,
             state_root: full.header.state_root,
             view: full.header.view,
-            writes,
+            writes: packed,
             kinds,
             new_set,
         };
         last = full.header;
         last_hash = hash;
+        busy += started.elapsed();
         if out.send(executed).is_err() {
             break;
         }
     }
-    (None, state)
+    (None, state, busy)
 }
 
 fn root_stage(
@@ -527,13 +660,13 @@ fn root_stage(
     summary: &mut Summary,
     stop: &AtomicBool,
     progress: &mut dyn FnMut(Progress),
-) -> Option<Failure> {
+) -> (Option<Failure>, Duration) {
     let mut kinds: BTreeMap<PayloadKind, u64> = BTreeMap::new();
     let mut failure = None;
+    let mut busy = Duration::ZERO;
     for e in input {
-        for (k, v) in &e.writes.0 {
-            map.write(k, v.as_deref());
-        }
+        let started = Instant::now();
+        map.apply(e.writes.iter());
         let root = map.root();
         if root != e.state_root {
             failure = Some(Failure {
@@ -546,6 +679,7 @@ fn root_stage(
                 ),
             });
             stop.store(true, Ordering::Relaxed);
+            busy += started.elapsed();
             break;
         }
         summary.blocks += 1;
@@ -562,13 +696,14 @@ fn root_stage(
         if let Some((from, set)) = e.new_set {
             summary.validators.push(SetPeriod::of(from, &set));
         }
+        busy += started.elapsed();
         progress(Progress {
             height: e.height,
             transactions: summary.transactions,
         });
     }
     summary.records_by_kind = kinds.into_iter().map(|(k, n)| (kind_name(k), n)).collect();
-    failure
+    (failure, busy)
 }
 
 /// The snake_case name of a record kind (as the API and docs spell it).

@@ -261,8 +261,9 @@ fn report(o: &Outcome, stored: Option<bool>, took: Duration, as_json: bool) -> a
         // Times are not the chain's facts: they go to standard error, so the JSON is the
         // same bytes on every run.
         eprintln!(
-            "{} records in {secs:.2} s ({rate:.0} records/s)",
-            s.transactions
+            "{} records in {secs:.2} s ({rate:.0} records/s); {}",
+            s.transactions,
+            stage_times(o)
         );
         return Ok(());
     }
@@ -315,7 +316,18 @@ fn report(o: &Outcome, stored: Option<bool>, took: Duration, as_json: bool) -> a
         "  took {secs:.2} s: {rate:.0} records/s ({:.0} blocks/s)",
         s.blocks as f64 / secs.max(1e-9)
     );
+    println!("  {}", stage_times(o));
     Ok(())
+}
+
+/// Each stage's busy time (the stages run at once, on every core).
+fn stage_times(o: &Outcome) -> String {
+    let t = &o.times;
+    format!(
+        "busy time per stage: read {:.2} s, signatures and roots {:.2} s, headers and \
+         execution {:.2} s, state root {:.2} s",
+        t.read_s, t.verify_s, t.execute_s, t.root_s
+    )
 }
 
 /// `tracechain export`: save a node's chain export to `out` (written to a temporary file

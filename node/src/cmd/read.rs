@@ -423,6 +423,89 @@ fn trust_of(genesis: Option<&Path>, pages: &[Value]) -> anyhow::Result<Trust> {
     Ok(Trust {
         chain_id: chain,
         validator_sets: base.validator_sets.into_values().collect(),
+        periods: Vec::new(),
+    })
+}
+
+/// Trust the validator sets over time that a verified chain audit (`tracechain audit chain
+/// --json`, ADR 0087) found by replaying the chain from this genesis: each set certifies the
+/// heights it was in force only (the last one, every height after it).
+fn audited_trust(genesis: &Path, summary: &Path) -> anyhow::Result<Trust> {
+    let loaded = crate::config::GenesisFile::load(genesis)?;
+    let g = loaded.genesis;
+    let genesis_hash = g
+        .build()
+        .map_err(|e| anyhow::anyhow!("{}: {e}", genesis.display()))?
+        .block
+        .hash();
+    let meta =
+        std::fs::metadata(summary).with_context(|| format!("reading {}", summary.display()))?;
+    if meta.len() > MAX_ANSWER_BYTES {
+        bail!("{} is over {MAX_ANSWER_BYTES} bytes", summary.display());
+    }
+    let s: Value = serde_json::from_slice(&std::fs::read(summary)?)
+        .with_context(|| format!("{} is not JSON", summary.display()))?;
+    if s["format"] != tracechain_audit::replay::SUMMARY_FORMAT {
+        bail!(
+            "{} is not an `audit chain --json` summary",
+            summary.display()
+        );
+    }
+    if s["verified"] != true {
+        bail!("{}: that audit did not verify the chain", summary.display());
+    }
+    if s["chain_id"] != g.chain_id.as_str() || s["genesis_hash"] != genesis_hash.to_hex().as_str() {
+        bail!(
+            "{} is the audit of another chain than {}",
+            summary.display(),
+            genesis.display()
+        );
+    }
+    let mut sets = Vec::new();
+    let mut periods = Vec::new();
+    for (i, p) in s["validators"].as_array().into_iter().flatten().enumerate() {
+        let from = p["from_height"]
+            .as_u64()
+            .context("a period without from_height")?;
+        let members = p["validators"]
+            .as_array()
+            .context("a period without validators")?
+            .iter()
+            .map(|v| {
+                Ok(tracechain_types::Validator {
+                    name: v["name"]
+                        .as_str()
+                        .context("a validator without name")?
+                        .to_string(),
+                    public_key: v["key"]
+                        .as_str()
+                        .context("a validator without key")?
+                        .parse()
+                        .map_err(|e| anyhow::anyhow!("a validator key: {e}"))?,
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let set = tracechain_types::ValidatorSet::new(members)
+            .map_err(|e| anyhow::anyhow!("validator set from height {from}: {e}"))?;
+        if p["set_hash"] != set.hash().to_hex().as_str() {
+            bail!("the validator set from height {from} does not hash to its set_hash");
+        }
+        if i == 0 && set.hash() != g.validators.hash() {
+            bail!("the audit's first validator set is not the genesis set");
+        }
+        if periods.last().is_some_and(|(f, _)| *f >= from) {
+            bail!("the audit's validator sets are not in height order");
+        }
+        periods.push((from, set.hash()));
+        sets.push(set);
+    }
+    if sets.is_empty() {
+        bail!("{} lists no validator set", summary.display());
+    }
+    Ok(Trust {
+        chain_id: g.chain_id,
+        validator_sets: sets,
+        periods,
     })
 }
 
@@ -631,7 +714,7 @@ pub fn doc_verify(node: &str, file: &Path, key: Option<&Path>, genesis: Option<&
 /// `tracechain proof verify FILE [--genesis FILE]`: check every proof of saved answers
 /// offline; with a genesis file, against its chain and validators (validator-set changes are
 /// not followed yet), without one against the set the answers present.
-pub fn proof_verify(file: &Path, genesis: Option<&Path>) -> ExitCode {
+pub fn proof_verify(file: &Path, genesis: Option<&Path>, audit: Option<&Path>) -> ExitCode {
     finish((|| {
         let meta =
             std::fs::metadata(file).with_context(|| format!("reading {}", file.display()))?;
@@ -644,7 +727,12 @@ pub fn proof_verify(file: &Path, genesis: Option<&Path>) -> ExitCode {
             Some(a) => a.clone(),
             None => vec![v],
         };
-        let mut c = check_answers(&pages, &trust_of(genesis, &pages)?);
+        let trust = match (genesis, audit) {
+            (Some(g), Some(a)) => audited_trust(g, a)?,
+            (None, Some(_)) => bail!("--audit needs --genesis"),
+            (g, None) => trust_of(g, &pages)?,
+        };
+        let mut c = check_answers(&pages, &trust);
         if c.records + c.facts == 0 && c.failures.is_empty() {
             c.failures.push("the file holds no proof".into());
         }
