@@ -253,11 +253,25 @@ impl Bar {
 }
 
 fn report(o: &Outcome, stored: Option<bool>, took: Duration, as_json: bool) -> anyhow::Result<()> {
+    // A closed pipe (`| head`) ends the output, not the audit's verdict (its exit code).
+    match write_report(&mut std::io::stdout().lock(), o, stored, took, as_json) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => Ok(r?),
+    }
+}
+
+fn write_report(
+    out: &mut impl Write,
+    o: &Outcome,
+    stored: Option<bool>,
+    took: Duration,
+    as_json: bool,
+) -> std::io::Result<()> {
     let s = &o.summary;
     let secs = took.as_secs_f64();
     let rate = s.transactions as f64 / secs.max(1e-9);
     if as_json {
-        println!("{}", serde_json::to_string_pretty(s)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(s)?)?;
         // Times are not the chain's facts: they go to standard error, so the JSON is the
         // same bytes on every run.
         eprintln!(
@@ -268,11 +282,13 @@ fn report(o: &Outcome, stored: Option<bool>, took: Duration, as_json: bool) -> a
         return Ok(());
     }
     match &s.failure {
-        None => println!(
+        None => writeln!(
+            out,
             "chain {} VERIFIED from genesis {}: {} blocks, {} records",
             s.chain_id, s.genesis_hash, s.blocks, s.transactions
-        ),
-        Some(f) => println!(
+        )?,
+        Some(f) => writeln!(
+            out,
             "chain {} FAILED at height {}{}: {} check failed: {}",
             s.chain_id,
             f.height,
@@ -281,42 +297,49 @@ fn report(o: &Outcome, stored: Option<bool>, took: Duration, as_json: bool) -> a
                 .unwrap_or_default(),
             f.check,
             f.reason
-        ),
+        )?,
     }
-    println!(
+    writeln!(
+        out,
         "  last verified block {} ({}), state root {}",
         s.last_height, s.last_hash, s.state_root
-    );
+    )?;
     if stored == Some(true) {
-        println!("  the data directory's state at its tip equals the replay");
+        writeln!(
+            out,
+            "  the data directory's state at its tip equals the replay"
+        )?;
     }
-    println!("  validators over time:");
+    writeln!(out, "  validators over time:")?;
     for p in &s.validators {
         let names: Vec<&str> = p.validators.iter().map(|v| v.name.as_str()).collect();
-        println!(
+        writeln!(
+            out,
             "    from height {:>8}: {} ({} validators, set {})",
             p.from_height,
             names.join(", "),
             p.validators.len(),
             &p.set_hash[..16]
-        );
+        )?;
     }
     if s.view_change_blocks > 0 {
-        println!(
+        writeln!(
+            out,
             "  blocks committed after a view change: {}",
             s.view_change_blocks
-        );
+        )?;
     }
-    println!("  records by kind:");
+    writeln!(out, "  records by kind:")?;
     for (k, n) in &s.records_by_kind {
-        println!("    {k:<32} {n:>10}");
+        writeln!(out, "    {k:<32} {n:>10}")?;
     }
-    println!("  state keys: {}", s.state_keys);
-    println!(
+    writeln!(out, "  state keys: {}", s.state_keys)?;
+    writeln!(
+        out,
         "  took {secs:.2} s: {rate:.0} records/s ({:.0} blocks/s)",
         s.blocks as f64 / secs.max(1e-9)
-    );
-    println!("  {}", stage_times(o));
+    )?;
+    writeln!(out, "  {}", stage_times(o))?;
     Ok(())
 }
 
