@@ -166,6 +166,9 @@ pub struct ApiConfig {
     pub max_exports: usize,
     /// Blocks one export reads ahead of its client (its memory is this many blocks).
     pub export_buffer_blocks: usize,
+    /// Longest an export waits for its client to take the next block (ms); then it ends
+    /// (without its end frame) and frees its place.
+    pub export_idle_ms: u64,
     /// The platform operator's scanning-service key: with it the resolver records anonymous
     /// consumers' item scans through the chain (ADR 0083); without it, none.
     pub scan_key_file: Option<PathBuf>,
@@ -194,6 +197,7 @@ impl ApiConfig {
             max_audit_records: self.max_audit_records,
             max_exports: self.max_exports,
             export_buffer_blocks: self.export_buffer_blocks,
+            export_idle_ms: self.export_idle_ms,
         }
     }
 }
@@ -227,6 +231,7 @@ impl Default for ApiConfig {
             max_audit_records: tracechain_api::DEFAULT_MAX_AUDIT_RECORDS,
             max_exports: tracechain_api::DEFAULT_MAX_EXPORTS,
             export_buffer_blocks: tracechain_api::DEFAULT_EXPORT_BUFFER_BLOCKS,
+            export_idle_ms: tracechain_api::DEFAULT_EXPORT_IDLE_MS,
             scan_key_file: None,
             scans_per_client_per_minute: 6,
             max_tracked_scan_clients: 10_000,

@@ -100,9 +100,14 @@ pub(crate) async fn export(
     };
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Chunk>(api.cfg.export_buffer_blocks);
     let producer = api.clone();
+    let out = Out {
+        tx,
+        runtime: tokio::runtime::Handle::current(),
+        idle: std::time::Duration::from_millis(api.cfg.export_idle_ms),
+    };
     tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        stream_blocks(&producer, from, to, &tx);
+        stream_blocks(&producer, from, to, &out);
     });
     let body = Body::from_stream(futures::stream::poll_fn(move |cx| rx.poll_recv(cx)));
     let mut r = Response::new(body);
@@ -120,9 +125,37 @@ pub(crate) async fn export(
     r
 }
 
+/// Where an export's producer sends its chunks: the body's channel, waiting at most `idle`
+/// for the client to make room.
+struct Out {
+    tx: tokio::sync::mpsc::Sender<Chunk>,
+    runtime: tokio::runtime::Handle,
+    idle: std::time::Duration,
+}
+
+impl Out {
+    /// Send a chunk; `Err` when the client is gone or took nothing for `idle`.
+    fn blocking_send(&self, chunk: Chunk) -> Result<(), ()> {
+        match self
+            .runtime
+            .block_on(self.tx.send_timeout(chunk, self.idle))
+        {
+            Ok(()) => Ok(()),
+            Err(tokio::sync::mpsc::error::SendTimeoutError::Timeout(_)) => {
+                tracing::info!(
+                    idle_ms = self.idle.as_millis() as u64,
+                    "export: the client took nothing; ending the export"
+                );
+                Err(())
+            }
+            Err(tokio::sync::mpsc::error::SendTimeoutError::Closed(_)) => Err(()),
+        }
+    }
+}
+
 /// Read blocks `from..=to` from one snapshot and send them as frames; stop when the client
-/// is gone. A failed read sends an error, which ends the body without its end frame.
-fn stream_blocks(api: &ReadApi, from: u64, to: u64, out: &tokio::sync::mpsc::Sender<Chunk>) {
+/// is gone or idle. A failed read sends an error, which ends the body without its end frame.
+fn stream_blocks(api: &ReadApi, from: u64, to: u64, out: &Out) {
     let snap = api.store.snapshot();
     let header = ExportHeader {
         chain_id: api.chain_id.clone(),

@@ -75,6 +75,8 @@ pub const DEFAULT_MAX_AUDIT_RECORDS: usize = 50_000;
 pub const DEFAULT_MAX_EXPORTS: usize = 2;
 /// Default blocks an export reads ahead of what the client has taken.
 pub const DEFAULT_EXPORT_BUFFER_BLOCKS: usize = 16;
+/// Default longest an export waits for its client to take the next block (ms).
+pub const DEFAULT_EXPORT_IDLE_MS: u64 = 60_000;
 /// Header stamping each answer with the height it was read at.
 pub const HEIGHT_HEADER: &str = "tracechain-height";
 
@@ -111,6 +113,8 @@ pub struct ReadConfig {
     pub max_exports: usize,
     /// Blocks one export reads ahead of its client.
     pub export_buffer_blocks: usize,
+    /// Longest an export waits for its client to take the next block (ms); then it ends.
+    pub export_idle_ms: u64,
 }
 
 impl Default for ReadConfig {
@@ -131,6 +135,7 @@ impl Default for ReadConfig {
             max_audit_records: DEFAULT_MAX_AUDIT_RECORDS,
             max_exports: DEFAULT_MAX_EXPORTS,
             export_buffer_blocks: DEFAULT_EXPORT_BUFFER_BLOCKS,
+            export_idle_ms: DEFAULT_EXPORT_IDLE_MS,
         }
     }
 }
@@ -186,6 +191,9 @@ impl ReadConfig {
         }
         if !(1..=1024).contains(&self.export_buffer_blocks) {
             return Err("api.export_buffer_blocks must be 1..=1024".into());
+        }
+        if !(1_000..=3_600_000).contains(&self.export_idle_ms) {
+            return Err("api.export_idle_ms must be 1000..=3600000".into());
         }
         Ok(())
     }

@@ -102,7 +102,13 @@ impl Trust {
 
     /// The trusted set named `hash`, when it may certify `height`.
     fn set_for(&self, height: u64, hash: &Hash) -> Option<&ValidatorSet> {
-        if let Some((_, in_force)) = self.periods.iter().rev().find(|(from, _)| *from <= height) {
+        if !self.periods.is_empty() {
+            // Below the first period (the genesis header) no set certifies anything.
+            let (_, in_force) = self
+                .periods
+                .iter()
+                .rev()
+                .find(|(from, _)| *from <= height)?;
             if in_force != hash {
                 return None;
             }

@@ -89,29 +89,52 @@ async fn only_regulators_export_and_only_heights_of_the_chain() {
     }
 }
 
+/// Read an export's body to its end: Ok with its block count, or the reader's error.
+fn read_blocks(body: &[u8]) -> Result<usize, String> {
+    let mut r = ExportReader::new(body, DEFAULT_MAX_FRAME_BYTES).map_err(|e| e.to_string())?;
+    let mut n = 0;
+    while r.next_block().map_err(|e| e.to_string())?.is_some() {
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Retry a one-block export until it is served (its place freed) or 5 s pass.
+async fn served_again(router: &axum::Router, k: &tracechain_types::SecretKey, ts: u64) -> Answer {
+    for i in 0..250 {
+        let a = send(
+            router,
+            request("GET", "/v1/export?to=1", vec![], Some(k), ts + i),
+        )
+        .await;
+        if a.status != 503 {
+            return a;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("the export's place was not freed");
+}
+
 #[tokio::test]
 async fn exports_over_the_limit_are_busy_while_one_streams() {
     let f = build();
-    assert!(f.store.tip().unwrap().height >= 3);
+    let tip = f.store.tip().unwrap().height;
+    assert!(tip >= 3);
     let cfg = ReadConfig {
         max_exports: 1,
         export_buffer_blocks: 1,
+        export_idle_ms: 1_000,
         ..ReadConfig::default()
     };
     let router = f.router_with(cfg);
     let k = key("customs-regulator");
+    let open = |ts: u64| {
+        router
+            .clone()
+            .oneshot(request("GET", "/v1/export", vec![], Some(&k), ts))
+    };
     // The first export's body is not read: its reader waits on its one-block buffer.
-    let first = router
-        .clone()
-        .oneshot(request(
-            "GET",
-            "/v1/export",
-            vec![],
-            Some(&k),
-            NOW_MS + 60_001,
-        ))
-        .await
-        .unwrap();
+    let first = open(NOW_MS + 60_001).await.unwrap();
     assert_eq!(first.status().as_u16(), 200);
     let second = send(
         &router,
@@ -125,27 +148,35 @@ async fn exports_over_the_limit_are_busy_while_one_streams() {
         String::from_utf8_lossy(&second.body)
     );
     assert_eq!(second.json()["code"], "E_BUSY");
-    // Once the first is read to its end, its place is free again.
+    // Read to its end, the first export is whole; its place is free again.
     let body = first.into_body().collect().await.unwrap().to_bytes();
-    assert!(ExportReader::new(body.as_ref(), DEFAULT_MAX_FRAME_BYTES).is_ok());
-    let mut third = None;
-    for i in 0..50 {
-        let a = send(
-            &router,
-            request(
-                "GET",
-                "/v1/export?to=1",
-                vec![],
-                Some(&k),
-                NOW_MS + 60_003 + i,
-            ),
-        )
-        .await;
-        if a.status == 200 {
-            third = Some(a);
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    assert!(third.is_some(), "the export's place was not freed");
+    assert_eq!(read_blocks(&body), Ok(tip as usize));
+    let a = served_again(&router, &k, NOW_MS + 61_000).await;
+    assert_eq!(a.status, 200);
+    assert_eq!(read_blocks(&a.body), Ok(1));
+
+    // A client that goes away: its export stops and frees its place.
+    let gone = open(NOW_MS + 62_000).await.unwrap();
+    assert_eq!(gone.status().as_u16(), 200);
+    drop(gone);
+    assert_eq!(served_again(&router, &k, NOW_MS + 63_000).await.status, 200);
+
+    // A client that stays but reads nothing: after `api.export_idle_ms` its export ends
+    // (without its end frame) and its place is free.
+    let idle = open(NOW_MS + 64_000).await.unwrap();
+    assert_eq!(idle.status().as_u16(), 200);
+    let busy = send(
+        &router,
+        request("GET", "/v1/export?to=1", vec![], Some(&k), NOW_MS + 64_001),
+    )
+    .await;
+    assert_eq!(busy.status, 503);
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    assert_eq!(served_again(&router, &k, NOW_MS + 65_000).await.status, 200);
+    let cut = idle.into_body().collect().await;
+    let verdict = match cut {
+        Ok(b) => read_blocks(&b.to_bytes()),
+        Err(e) => Err(e.to_string()),
+    };
+    assert!(verdict.is_err(), "an idle export ended whole: {verdict:?}");
 }

@@ -231,6 +231,14 @@ async fn a_tampered_proof_fails_offline() {
             _
         ))
     ));
+    // A height below the first period: no set certifies it.
+    over_time.periods = vec![(p.height + 1, genesis_set.hash())];
+    assert!(matches!(
+        verify_record(&base, &over_time, &p),
+        Err(tracechain_api::proof::ProofFailure::UntrustedValidatorSet(
+            _
+        ))
+    ));
     let mut other_chain = trust();
     other_chain.chain_id = tracechain_types::ChainId::new("another-chain").unwrap();
     assert!(verify_record(&base, &other_chain, &p).is_err());

@@ -305,6 +305,15 @@ impl<R: Read> ExportReader<R> {
             Some((TAG_END, payload)) => {
                 let end: ExportEnd = decode(&payload, 64)
                     .map_err(|e| bad(format!("end frame does not decode: {e}")))?;
+                // Every block the header promised: a node cannot end an export early with a
+                // well-formed end frame and present a shorter chain as the whole one.
+                let promised = (self.header.to + 1).saturating_sub(self.header.from);
+                if self.blocks != promised {
+                    return Err(bad(format!(
+                        "the header promises blocks {}..={} ({promised}), the export holds {}",
+                        self.header.from, self.header.to, self.blocks
+                    )));
+                }
                 if end.blocks != self.blocks || end.last_hash != self.last_hash {
                     return Err(bad(format!(
                         "end frame names {} blocks ending with {}, the export holds {} ending with {}",
@@ -431,7 +440,40 @@ mod tests {
         let mut b = full[..header_len].to_vec();
         b.extend_from_slice(&full[header_len + first_len..]);
         let e = read_all(&b, 1 << 20).unwrap_err().to_string();
+        assert!(
+            e.contains("promises blocks 1..=3 (3), the export holds 2"),
+            "{e}"
+        );
+        // An end frame that names another last block.
+        let end_len = 5 + 8 + 32;
+        let mut b = full[..full.len() - end_len].to_vec();
+        b.extend_from_slice(&frame(
+            TAG_END,
+            &encode(&ExportEnd {
+                blocks: 3,
+                last_hash: Hash([1; 32]),
+            }),
+        ));
+        let e = read_all(&b, 1 << 20).unwrap_err().to_string();
         assert!(e.contains("end frame names 3 blocks"), "{e}");
+        // A shorter chain with a well-formed end frame: the header promised three blocks.
+        let header = ExportHeader {
+            chain_id: ChainId::new("t").unwrap(),
+            genesis_hash: Hash([9; 32]),
+            from: 1,
+            to: 3,
+            genesis_file: vec![],
+        };
+        let mut w = ExportWriter::new(Vec::new(), &header).unwrap();
+        let (b1, c1) = block(1);
+        w.block(&b1, &c1).unwrap();
+        let e = read_all(&w.finish().unwrap(), 1 << 20)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("promises blocks 1..=3 (3), the export holds 1"),
+            "{e}"
+        );
         // An unknown tag.
         let mut b = full.clone();
         b[header_len] = 7;

@@ -50,7 +50,16 @@ pub struct ReplayOptions {
     pub verify_threads: usize,
     /// Blocks in flight between two stages.
     pub pipeline_blocks: usize,
+    /// The auditor's clock (Unix ms): a block time later than it by more than
+    /// [`MAX_FUTURE_MS`] is refused (validators refuse to vote for blocks ahead of their clock
+    /// by more than their `consensus.max_block_time_skew_ms`). `None`: not checked (tests).
+    pub now_ms: Option<u64>,
 }
+
+/// How far past the auditor's clock a block time may be: validators refuse blocks more
+/// than `consensus.max_block_time_skew_ms` (default 10 s) ahead of theirs; this allows for
+/// validators configured far more leniently and for the auditor's own clock.
+pub const MAX_FUTURE_MS: u64 = 10 * 60 * 1000;
 
 impl Default for ReplayOptions {
     fn default() -> Self {
@@ -59,6 +68,7 @@ impl Default for ReplayOptions {
                 .map(|n| n.get())
                 .unwrap_or(1),
             pipeline_blocks: 4,
+            now_ms: None,
         }
     }
 }
@@ -148,7 +158,7 @@ pub struct Summary {
     pub transactions: u64,
     /// Transactions per record kind.
     pub records_by_kind: BTreeMap<String, u64>,
-    /// Blocks committed in a view above 0 (after a view change).
+    /// Blocks committed in a view above 0 (after a view change: their certificate's view).
     pub view_change_blocks: u64,
     /// Validator sets over time: the genesis set from height 1, then each decided change.
     pub validators: Vec<SetPeriod>,
@@ -179,6 +189,9 @@ pub struct Outcome {
     pub summary: Summary,
     /// Where the time went.
     pub times: StageTimes,
+    /// The validator sets by first height in force after the last block executed: the
+    /// genesis set from height 1, then each change (as a node stores them).
+    pub sets: Vec<(u64, ValidatorSet)>,
     /// The replayed state after the last block executed (equal to the state at
     /// `summary.last_height` when the audit verified).
     pub state: MemoryState,
@@ -247,7 +260,7 @@ struct Executed {
     height: u64,
     hash: Hash,
     state_root: Hash,
-    view: u64,
+    cert_view: u64,
     writes: PackedWrites,
     kinds: Vec<PayloadKind>,
     new_set: Option<(u64, ValidatorSet)>,
@@ -299,6 +312,7 @@ pub fn replay(
     let (check_tx, check_rx) = sync_channel::<Result<Checked, String>>(capacity);
     let (exec_tx, exec_rx) = sync_channel::<Executed>(capacity);
     let chain_id = genesis.chain_id.clone();
+    let mut final_sets = Vec::new();
     let (exec_failure, final_state, root_failure, times) = std::thread::scope(|s| {
         let stop = &stop;
         let reader = s.spawn(move || read_stage(blocks, read_tx, stop));
@@ -312,6 +326,8 @@ pub fn replay(
                 check_rx,
                 exec_tx,
                 stop,
+                opts.now_ms,
+                &mut final_sets,
             )
         });
         let (root_failure, root_s) = root_stage(exec_rx, &mut map, &mut summary, stop, progress);
@@ -337,10 +353,10 @@ pub fn replay(
     };
     summary.verified = failure.is_none();
     summary.failure = failure;
-    summary.state_keys = map.len() as u64;
     Ok(Outcome {
         summary,
         times,
+        sets: final_sets,
         state: final_state,
     })
 }
@@ -454,7 +470,7 @@ fn set_at(sets: &[(u64, ValidatorSet)], height: u64) -> &ValidatorSet {
         .iter()
         .rev()
         .find(|(from, _)| *from <= height)
-        .expect("the genesis set is in force from height 0")
+        .expect("the genesis set is in force from height 1, and heights start at 1")
         .1
 }
 
@@ -465,8 +481,11 @@ fn execute_stage(
     input: Receiver<Result<Checked, String>>,
     out: SyncSender<Executed>,
     stop: &AtomicBool,
+    now_ms: Option<u64>,
+    sets: &mut Vec<(u64, ValidatorSet)>,
 ) -> (Option<Failure>, MemoryState, Duration) {
-    let mut sets: Vec<(u64, ValidatorSet)> = vec![(0, genesis.validators.clone())];
+    sets.clear();
+    sets.push((1, genesis.validators.clone()));
     let mut last = genesis_header;
     let mut last_hash = last.hash();
     let chain_id = &genesis.chain_id;
@@ -548,7 +567,21 @@ fn execute_stage(
                 busy + started.elapsed(),
             );
         }
-        let set = set_at(&sets, expected).clone();
+        if let Some(now) = now_ms {
+            if h.timestamp_ms > now.saturating_add(MAX_FUTURE_MS) {
+                let why = format!(
+                    "its time {} ms is more than {} ms after the auditor's clock {} ms \
+                     (validators refuse blocks ahead of their clock)",
+                    h.timestamp_ms, MAX_FUTURE_MS, now
+                );
+                return (
+                    Some(fail("time", None, why)),
+                    state,
+                    busy + started.elapsed(),
+                );
+            }
+        }
+        let set = set_at(sets, expected).clone();
         if h.validator_set_hash != set.hash() {
             let why = format!(
                 "the header names validator set {}, the set in force is {}",
@@ -577,6 +610,18 @@ fn execute_stage(
         if let Err(e) = cert.verify(chain_id, expected, &hash, &set, &Ed25519) {
             return (
                 Some(fail("certificate", None, e.to_string())),
+                state,
+                busy + started.elapsed(),
+            );
+        }
+        // A block is committed in the view it was proposed in or a later one (P2f).
+        if cert.view < h.view {
+            let why = format!(
+                "the certificate is of view {}, before the view {} the block was proposed in",
+                cert.view, h.view
+            );
+            return (
+                Some(fail("certificate", None, why)),
                 state,
                 busy + started.elapsed(),
             );
@@ -639,7 +684,7 @@ fn execute_stage(
             height: expected,
             hash,
             state_root: full.header.state_root,
-            view: full.header.view,
+            cert_view: cert.view,
             writes: packed,
             kinds,
             new_set,
@@ -686,8 +731,9 @@ fn root_stage(
         summary.last_height = e.height;
         summary.last_hash = e.hash.to_hex();
         summary.state_root = root.to_hex();
+        summary.state_keys = map.len() as u64;
         summary.transactions += e.kinds.len() as u64;
-        if e.view > 0 {
+        if e.cert_view > 0 {
             summary.view_change_blocks += 1;
         }
         for k in e.kinds {

@@ -4,11 +4,11 @@
 
 use std::io::Read;
 
-use tracechain_contracts::MemoryState;
 use tracechain_storage::Store;
 
 use crate::export::ExportReader;
-use crate::replay::{Failure, SourceItem};
+use crate::replay::{Failure, Outcome, SourceItem};
+use tracechain_types::ValidatorSet;
 
 /// The blocks `1..=tip` of a store opened read-only, each with its certificate.
 #[derive(Debug)]
@@ -43,7 +43,10 @@ impl Iterator for DataDirBlocks<'_> {
             return None;
         }
         let h = self.next;
-        self.next += 1;
+        self.next = self.next.saturating_add(1);
+        if h == u64::MAX {
+            self.tip = 0;
+        }
         let item = match (self.store.block(h), self.store.cert(h)) {
             (Ok(Some(b)), Ok(Some(c))) => Ok((b, c)),
             (Ok(None), _) => Err(format!(
@@ -57,7 +60,7 @@ impl Iterator for DataDirBlocks<'_> {
             (Err(e), _) | (_, Err(e)) => Err(format!("stored block or certificate {h}: {e}")),
         };
         if item.is_err() {
-            self.next = self.tip + 1;
+            self.next = self.tip.saturating_add(1);
         }
         Some(item)
     }
@@ -106,20 +109,63 @@ const MAX_LISTED: usize = 3;
 /// Entries read per page of the stored state.
 const PAGE: usize = 4096;
 
-/// Compare the state a data directory holds at its tip `height` with the replayed `state`,
-/// key by key, and its stored map root with the tip header's: a value altered, added or
-/// removed in the directory is named with its key.
-pub fn compare_stored_state(
-    store: &Store,
-    height: u64,
-    state: &MemoryState,
-) -> Result<(), Failure> {
+/// Compare what a data directory holds at its tip with the replay that verified it: its tip
+/// (height, block hash, state root), its validator sets (the history by first height, and the
+/// sets in force after the tip), its state key by key, and its stored map root with the tip
+/// header's. A value altered, added or removed in the directory is named with its key.
+pub fn compare_stored_state(store: &Store, outcome: &Outcome) -> Result<(), Failure> {
+    let height = outcome.summary.last_height;
+    let state = &outcome.state;
     let fail = |reason: String| Failure {
         height,
         transaction: None,
         check: "stored-state",
         reason,
     };
+    let tip = store
+        .tip()
+        .map_err(|e| fail(format!("the stored tip cannot be read: {e}")))?;
+    if tip.height != height
+        || tip.hash.to_hex() != outcome.summary.last_hash
+        || tip.state_root.to_hex() != outcome.summary.state_root
+    {
+        return Err(fail(format!(
+            "the stored tip (height {}, block {}, state root {}) is not the replay's last block \
+             (height {height}, block {}, state root {})",
+            tip.height,
+            tip.hash,
+            tip.state_root,
+            outcome.summary.last_hash,
+            outcome.summary.state_root
+        )));
+    }
+    let history = store
+        .set_history(MAX_SETS)
+        .map_err(|e| fail(format!("the stored validator sets cannot be read: {e}")))?;
+    if history != outcome.sets {
+        return Err(fail(format!(
+            "the stored validator sets by first height ({}) are not the replay's ({})",
+            show_sets(&history),
+            show_sets(&outcome.sets)
+        )));
+    }
+    let current = store
+        .current_sets()
+        .map_err(|e| fail(format!("the stored current sets cannot be read: {e}")))?;
+    for h in [height.saturating_add(1), height.saturating_add(2)] {
+        let in_force = |sets: &[(u64, ValidatorSet)]| {
+            sets.iter()
+                .rev()
+                .find(|(from, _)| *from <= h)
+                .map(|(_, s)| s.hash())
+        };
+        if in_force(&current) != in_force(&outcome.sets) {
+            return Err(fail(format!(
+                "the stored current validator sets ({}) do not name the replay's set for height {h}",
+                show_sets(&current)
+            )));
+        }
+    }
     let mut problems = Vec::new();
     let mut replayed = state.entries().peekable();
     let mut after: Option<Vec<u8>> = None;
@@ -186,6 +232,16 @@ pub fn compare_stored_state(
             h.map(|h| h.to_hex()).unwrap_or_else(|| "no block".into())
         ))),
     }
+}
+
+/// Most validator-set entries read from a data directory.
+const MAX_SETS: usize = 100_000;
+
+fn show_sets(sets: &[(u64, ValidatorSet)]) -> String {
+    sets.iter()
+        .map(|(from, s)| format!("{from}: {}", &s.hash().to_hex()[..16]))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A state key for a message: its printable prefix and the rest in hex.

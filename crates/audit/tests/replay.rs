@@ -331,6 +331,7 @@ fn an_honest_chain_verifies_from_an_export_and_from_its_data_directory_with_one_
         ReplayOptions {
             verify_threads: 1,
             pipeline_blocks: 1,
+            now_ms: None,
         },
         &mut |p| seen.push(p.height),
     )
@@ -363,7 +364,7 @@ fn an_honest_chain_verifies_from_an_export_and_from_its_data_directory_with_one_
         serde_json::to_vec(&a.summary).unwrap(),
         serde_json::to_vec(&c.summary).unwrap()
     );
-    compare_stored_state(&ro, tip.height, &c.state).unwrap();
+    compare_stored_state(&ro, &c).unwrap();
 }
 
 #[test]
@@ -528,6 +529,70 @@ fn every_tampering_of_an_export_is_caught_at_its_height() {
     v[i].0.header.timestamp_ms = v[i - 1].0.header.timestamp_ms;
     relink(&mut v, h, decided);
     assert_fails(&failure(&export_of(&v)), h, None, "time", "not after");
+    // Committed after a view change: proposed in view 1 by that view's primary and certified
+    // in view 1; or proposed in view 0 and certified in view 1 (re-proposed). Both verify and
+    // count as view-change blocks; a certificate of a view before the proposal's does not.
+    let primary_of = |set: &ValidatorSet, height: u64, view: u64| {
+        set.validators()[((height + view) % set.len() as u64) as usize].public_key
+    };
+    let mut v = blocks.clone();
+    v[i].0.header.view = 1;
+    v[i].0.header.proposer = primary_of(&genesis().validators, h, 1);
+    v[i].1.view = 1;
+    relink(&mut v, h, decided);
+    let o = audit_export(&export_of(&v));
+    assert!(o.summary.verified, "{:?}", o.summary.failure);
+    assert_eq!(o.summary.view_change_blocks, 1);
+    let mut v = blocks.clone();
+    v[i].1.view = 1;
+    relink(&mut v, h, decided);
+    let o = audit_export(&export_of(&v));
+    assert!(o.summary.verified, "{:?}", o.summary.failure);
+    assert_eq!(o.summary.view_change_blocks, 1);
+    let mut v = blocks.clone();
+    v[i].0.header.view = 1;
+    v[i].0.header.proposer = primary_of(&genesis().validators, h, 1);
+    relink(&mut v, h, decided);
+    assert_fails(
+        &failure(&export_of(&v)),
+        h,
+        None,
+        "certificate",
+        "before the view 1",
+    );
+    // A time far ahead of the auditor's clock (validators refuse such blocks).
+    let mut v = blocks.clone();
+    v[i].0.header.timestamp_ms = START_MS + 100 * 365 * 86_400_000;
+    relink(&mut v, h, decided);
+    let future = export_of(&v);
+    let reader = ExportReader::new(future.as_slice(), DEFAULT_MAX_FRAME_BYTES).unwrap();
+    let o = replay(
+        &genesis(),
+        ExportBlocks::new(reader),
+        ReplayOptions {
+            now_ms: Some(START_MS + 86_400_000),
+            ..ReplayOptions::default()
+        },
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_fails(
+        &o.summary.failure.unwrap(),
+        h,
+        None,
+        "time",
+        "auditor's clock",
+    );
+    // After a state-root failure the summary counts the state of the last verified block.
+    let mut v = blocks.clone();
+    v[i].0.header.state_root.0[0] ^= 1;
+    relink(&mut v, h, decided);
+    let failed = audit_export(&export_of(&v)).summary;
+    let before = audit_export(&export_of(&blocks[..i])).summary;
+    assert_eq!(failed.last_height, h - 1);
+    assert_eq!(failed.state_keys, before.state_keys);
+    assert_eq!(failed.state_root, before.state_root);
+
     // The export cut short: the last block is verified, then the source fails.
     let cut = &export[..export.len() - 3];
     let o = audit_export(cut);
@@ -591,7 +656,6 @@ fn audit_dir(dir: &std::path::Path) -> Failure {
         genesis_hash: g.build().unwrap().block.hash(),
     };
     let ro = Store::open_read_only(dir, &identity, &StoreOptions::default()).unwrap();
-    let tip = ro.tip().unwrap().height;
     let o = replay(
         &g,
         DataDirBlocks::new(&ro).unwrap(),
@@ -601,9 +665,7 @@ fn audit_dir(dir: &std::path::Path) -> Failure {
     .unwrap();
     match o.summary.failure {
         Some(f) => f,
-        None => {
-            compare_stored_state(&ro, tip, &o.state).expect_err("the tampered directory is refused")
-        }
+        None => compare_stored_state(&ro, &o).expect_err("the tampered directory is refused"),
     }
 }
 
@@ -680,6 +742,13 @@ fn every_tampering_of_a_data_directory_copy_is_caught_at_its_height() {
     });
     assert_eq!((f.height, f.check), (tip, "stored-state"), "{f}");
     assert!(f.reason.contains("not the replayed value"), "{f}");
+    // The stored current validator sets put back to the genesis set (a node would then
+    // take the removed validator's votes): caught at the tip.
+    let f = case("sets", "meta", b"sets", &|_| {
+        Some(encode(&vec![(1u64, genesis().validators)]))
+    });
+    assert_eq!((f.height, f.check), (tip, "stored-state"), "{f}");
+    assert!(f.reason.contains("validator sets"), "{f}");
     // The untouched original still verifies.
     let g = genesis();
     let identity = ChainIdentity {
@@ -695,5 +764,5 @@ fn every_tampering_of_a_data_directory_copy_is_caught_at_its_height() {
     )
     .unwrap();
     assert!(o.summary.verified);
-    compare_stored_state(&ro, tip, &o.state).unwrap();
+    compare_stored_state(&ro, &o).unwrap();
 }

@@ -401,7 +401,11 @@ impl Store {
         opts: &StoreOptions,
     ) -> Result<Store, StorageError> {
         let dir = dir.to_path_buf();
-        let db_opts = base_options(opts);
+        let mut db_opts = base_options(opts);
+        // Every table file is opened now and kept open: a running node's compaction may
+        // delete files this reader has not read yet, and an open file stays readable. (It
+        // needs a file descriptor per table file.)
+        db_opts.set_max_open_files(-1);
         // Column families added after a directory was written (the block index) are absent
         // from it until a node opens it read-write; read-only, they are simply not used.
         let existing = DB::list_cf(&db_opts, &dir).unwrap_or_default();
@@ -751,6 +755,27 @@ impl Store {
     pub fn current_sets(&self) -> Result<Vec<(u64, ValidatorSet)>, StorageError> {
         self.decode_cf(cf::META, meta_key::SETS, MAX_META_BYTES)?
             .ok_or_else(|| self.corrupt("column family meta: no validator sets"))
+    }
+
+    /// Every validator set by the first height it is in force (the history, [`cf::SETS`]), in
+    /// height order; at most `max` entries (more is a damaged directory).
+    pub fn set_history(&self, max: usize) -> Result<Vec<(u64, ValidatorSet)>, StorageError> {
+        let mut out = Vec::new();
+        for item in self.db.iterator_cf(self.cf(cf::SETS), IteratorMode::Start) {
+            let (k, v) = item.map_err(|e| self.rocks(e))?;
+            let bad = |what: String| {
+                self.corrupt(format!("column family sets, key {}: {what}", hex_short(&k)))
+            };
+            let from = <[u8; 8]>::try_from(&k[..])
+                .map(u64::from_be_bytes)
+                .map_err(|_| bad("not a height".into()))?;
+            let set = decode(&v, MAX_META_BYTES).map_err(|e| bad(e.to_string()))?;
+            if out.len() >= max {
+                return Err(bad(format!("more than {max} validator sets")));
+            }
+            out.push((from, set));
+        }
+        Ok(out)
     }
 
     /// The validator set in force at `height` (from the history of sets).

@@ -72,7 +72,10 @@ fn run(o: &ChainAuditOptions) -> anyhow::Result<bool> {
         chain_id: genesis.chain_id.clone(),
         genesis_hash: built.block.hash(),
     };
-    let mut opts = ReplayOptions::default();
+    let mut opts = ReplayOptions {
+        now_ms: Some(crate::node::now_ms()),
+        ..ReplayOptions::default()
+    };
     if let Some(t) = o.threads {
         if t == 0 {
             bail!("--threads must be positive");
@@ -92,7 +95,7 @@ fn run(o: &ChainAuditOptions) -> anyhow::Result<bool> {
             bar.done();
             // The directory's own state, at its tip, against the replay.
             let stored = if outcome.summary.verified {
-                let r = compare_stored_state(&store, outcome.summary.last_height, &outcome.state);
+                let r = compare_stored_state(&store, &outcome);
                 if let Err(f) = &r {
                     outcome.summary.verified = false;
                     outcome.summary.failure = Some(f.clone());
