@@ -321,8 +321,7 @@ pub fn replay(
         let exec = s.spawn(|| {
             execute_stage(
                 genesis,
-                g.block.header.clone(),
-                state,
+                (g.block.header.clone(), state),
                 check_rx,
                 exec_tx,
                 stop,
@@ -474,16 +473,17 @@ fn set_at(sets: &[(u64, ValidatorSet)], height: u64) -> &ValidatorSet {
         .1
 }
 
+/// Execute in order from `start`: the genesis header and the genesis state.
 fn execute_stage(
     genesis: &Genesis,
-    genesis_header: tracechain_types::BlockHeader,
-    mut state: MemoryState,
+    start: (tracechain_types::BlockHeader, MemoryState),
     input: Receiver<Result<Checked, String>>,
     out: SyncSender<Executed>,
     stop: &AtomicBool,
     now_ms: Option<u64>,
     sets: &mut Vec<(u64, ValidatorSet)>,
 ) -> (Option<Failure>, MemoryState, Duration) {
+    let (genesis_header, mut state) = start;
     sets.clear();
     sets.push((1, genesis.validators.clone()));
     let mut last = genesis_header;

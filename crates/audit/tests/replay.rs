@@ -474,11 +474,10 @@ fn every_tampering_of_an_export_is_caught_at_its_height() {
 
     // A state root that is not the re-executed one, certified by a Byzantine quorum (and the
     // chain after it relinked and re-certified, so only the root is wrong).
-    let mut v = blocks.clone();
-    v[i].0.header.state_root.0[0] ^= 1;
-    relink(&mut v, h, decided);
     assert_fails(
-        &failure(&export_of(&v)),
+        &forged(&blocks, h, decided, |v| {
+            v[i].0.header.state_root.0[0] ^= 1;
+        }),
         h,
         None,
         "state-root",
@@ -501,24 +500,22 @@ fn every_tampering_of_an_export_is_caught_at_its_height() {
     );
 
     // A header that names another validator set, or a proposer that is not the primary.
-    let mut v = blocks.clone();
-    v[i].0.header.validator_set_hash = next_set().hash();
-    relink(&mut v, h, decided);
     assert_fails(
-        &failure(&export_of(&v)),
+        &forged(&blocks, h, decided, |v| {
+            v[i].0.header.validator_set_hash = next_set().hash();
+        }),
         h,
         None,
         "validator-set",
         "set in force",
     );
-    let mut v = blocks.clone();
-    v[i].0.header.proposer = key("validator-tax").public();
-    if v[i].0.header.proposer == blocks[i].0.header.proposer {
-        v[i].0.header.proposer = key("validator-customs").public();
-    }
-    relink(&mut v, h, decided);
     assert_fails(
-        &failure(&export_of(&v)),
+        &forged(&blocks, h, decided, |v| {
+            v[i].0.header.proposer = key("validator-tax").public();
+            if v[i].0.header.proposer == blocks[i].0.header.proposer {
+                v[i].0.header.proposer = key("validator-customs").public();
+            }
+        }),
         h,
         None,
         "proposer",
@@ -604,6 +601,20 @@ fn every_tampering_of_an_export_is_caught_at_its_height() {
     );
     assert!(f.reason.contains("cut short"), "{f}");
     assert_eq!(o.summary.last_height, blocks.len() as u64);
+}
+
+/// The failure of the chain `blocks` with block `h` edited by `edit`, then relinked and
+/// re-certified from `h` on (what a quorum of Byzantine validators could sign).
+fn forged(
+    blocks: &[(Block, CommitCertificate)],
+    h: u64,
+    decided: u64,
+    edit: impl FnOnce(&mut Vec<(Block, CommitCertificate)>),
+) -> Failure {
+    let mut v = blocks.to_vec();
+    edit(&mut v);
+    relink(&mut v, h, decided);
+    failure(&export_of(&v))
 }
 
 /// After blocks before `from` were altered: recompute each block's transaction root from

@@ -20,7 +20,7 @@ use tracechain_audit::{
 use tracechain_contracts::genesis::Genesis;
 use tracechain_storage::{ChainIdentity, Store, StoreOptions};
 
-use super::read::{refused, Reader};
+use super::read::{finish, refused, Reader};
 
 /// Where `audit chain` reads the chain from.
 #[derive(Debug)]
@@ -53,14 +53,7 @@ pub struct ChainAuditOptions {
 
 /// `tracechain audit chain`.
 pub fn audit_chain(o: &ChainAuditOptions) -> ExitCode {
-    match run(o) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::from(1),
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(2)
-        }
-    }
+    finish(run(o))
 }
 
 fn run(o: &ChainAuditOptions) -> anyhow::Result<bool> {
@@ -109,14 +102,7 @@ fn run(o: &ChainAuditOptions) -> anyhow::Result<bool> {
         ChainSource::Export(file) => {
             let f =
                 std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
-            let outcome = audit_export(
-                std::io::BufReader::with_capacity(1 << 20, f),
-                &genesis,
-                &identity,
-                opts,
-                started,
-            )?;
-            (outcome, None)
+            (audit_export(f, &genesis, &identity, opts, started)?, None)
         }
         ChainSource::Node { url, key } => {
             let reader = Reader::new(url, key.as_deref())?;
@@ -127,14 +113,10 @@ fn run(o: &ChainAuditOptions) -> anyhow::Result<bool> {
                 refused(status, &v);
                 return Ok(false);
             }
-            let outcome = audit_export(
-                std::io::BufReader::with_capacity(1 << 20, resp),
-                &genesis,
-                &identity,
-                opts,
-                started,
-            )?;
-            (outcome, None)
+            (
+                audit_export(resp, &genesis, &identity, opts, started)?,
+                None,
+            )
         }
     };
     report(&outcome, stored, started.elapsed(), o.json)?;
@@ -149,6 +131,7 @@ fn audit_export<R: Read + Send>(
     opts: ReplayOptions,
     started: Instant,
 ) -> anyhow::Result<Outcome> {
+    let input = std::io::BufReader::with_capacity(1 << 20, input);
     let reader = ExportReader::new(input, DEFAULT_MAX_FRAME_BYTES)?;
     let h = reader.header().clone();
     if h.chain_id != identity.chain_id || h.genesis_hash != identity.genesis_hash {
@@ -416,12 +399,5 @@ pub fn export(
         );
         Ok(true)
     })();
-    match r {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::from(1),
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(2)
-        }
-    }
+    finish(r)
 }

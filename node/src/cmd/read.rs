@@ -125,7 +125,7 @@ impl Reader {
     }
 }
 
-fn finish(r: anyhow::Result<bool>) -> ExitCode {
+pub(crate) fn finish(r: anyhow::Result<bool>) -> ExitCode {
     match r {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
