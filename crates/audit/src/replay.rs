@@ -346,10 +346,7 @@ pub fn replay(
         };
         (exec_failure, state, root_failure, times)
     });
-    let failure = match (exec_failure, root_failure) {
-        (Some(a), Some(b)) => Some(if b.height <= a.height { b } else { a }),
-        (a, b) => a.or(b),
-    };
+    let failure = earliest(exec_failure, root_failure);
     summary.verified = failure.is_none();
     summary.failure = failure;
     Ok(Outcome {
@@ -358,6 +355,16 @@ pub fn replay(
         sets: final_sets,
         state: final_state,
     })
+}
+
+/// The failure at the lower height of the execution stage's and the root stage's (the root
+/// stage's at a tie: its block came first in the chain when both name the same height, as
+/// the execution stage went on past a block whose root was still being checked).
+fn earliest(exec: Option<Failure>, root: Option<Failure>) -> Option<Failure> {
+    match (exec, root) {
+        (Some(a), Some(b)) => Some(if b.height <= a.height { b } else { a }),
+        (a, b) => a.or(b),
+    }
 }
 
 fn read_stage(
@@ -757,5 +764,39 @@ pub fn kind_name(k: PayloadKind) -> String {
     match serde_json::to_value(k) {
         Ok(serde_json::Value::String(s)) => s,
         _ => format!("{k:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(height: u64, check: &'static str) -> Option<Failure> {
+        Some(Failure {
+            height,
+            transaction: None,
+            check,
+            reason: String::new(),
+        })
+    }
+
+    #[test]
+    fn the_earliest_failure_of_two_stages_is_reported() {
+        let pick = |a, b| earliest(a, b).map(|f: Failure| (f.height, f.check));
+        assert_eq!(
+            pick(at(7, "execution"), at(5, "state-root")),
+            Some((5, "state-root"))
+        );
+        assert_eq!(
+            pick(at(5, "execution"), at(7, "state-root")),
+            Some((5, "execution"))
+        );
+        assert_eq!(
+            pick(at(5, "execution"), at(5, "state-root")),
+            Some((5, "state-root"))
+        );
+        assert_eq!(pick(at(5, "execution"), None), Some((5, "execution")));
+        assert_eq!(pick(None, at(5, "state-root")), Some((5, "state-root")));
+        assert_eq!(pick(None, None), None);
     }
 }

@@ -397,6 +397,32 @@ fn every_tampering_of_an_export_is_caught_at_its_height() {
         at + 5 + header_len + 4 + b5.txs[..3].iter().map(|t| encode(t).len()).sum::<usize>();
     t[tx_end - 1] ^= 0x01;
     assert_fails(&failure(&t), h, Some(2), "signature", "ZIP-215");
+    // The last transaction's signature (in the last of three verifier threads' parts).
+    let mut v = blocks.clone();
+    let last = v[i].0.txs.len() - 1;
+    v[i].0.txs[last].signature.0[0] ^= 1;
+    v[i].0.header.tx_root = Block::compute_tx_root(&v[i].0.txs);
+    let view = v[i].1.view;
+    v[i].1 = certify(&v[i].0, view, &["customs", "tax", "forex", "market"]);
+    let bad = export_of(&v);
+    let reader = ExportReader::new(bad.as_slice(), DEFAULT_MAX_FRAME_BYTES).unwrap();
+    let o = replay(
+        &genesis(),
+        ExportBlocks::new(reader),
+        ReplayOptions {
+            verify_threads: 3,
+            ..ReplayOptions::default()
+        },
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_fails(
+        &o.summary.failure.unwrap(),
+        h,
+        Some(last),
+        "signature",
+        "ZIP-215",
+    );
     // One byte flipped in the certificate's last signature.
     let mut t = export.clone();
     let cert_end = at + 5 + encode(&(b5, c5)).len();
@@ -580,6 +606,22 @@ fn every_tampering_of_an_export_is_caught_at_its_height() {
         "time",
         "auditor's clock",
     );
+    // At the bound exactly, a block is accepted: the honest chain whose last block is
+    // exactly MAX_FUTURE_MS after the auditor's clock.
+    let honest = export_of(&blocks);
+    let reader = ExportReader::new(honest.as_slice(), DEFAULT_MAX_FRAME_BYTES).unwrap();
+    let last_time = blocks.last().unwrap().0.header.timestamp_ms;
+    let o = replay(
+        &genesis(),
+        ExportBlocks::new(reader),
+        ReplayOptions {
+            now_ms: Some(last_time - tracechain_audit::replay::MAX_FUTURE_MS),
+            ..ReplayOptions::default()
+        },
+        &mut |_| {},
+    )
+    .unwrap();
+    assert!(o.summary.verified, "{:?}", o.summary.failure);
     // After a state-root failure the summary counts the state of the last verified block.
     let mut v = blocks.clone();
     v[i].0.header.state_root.0[0] ^= 1;
