@@ -399,6 +399,65 @@ mod tests {
         assert!(none.is_empty());
     }
 
+    /// A reader interrupted by signals (`ErrorKind::Interrupted`) before every read, and
+    /// giving at most 3 bytes at a time: the export still reads whole; a real error is named
+    /// with its offset.
+    #[test]
+    fn interrupted_and_short_reads_are_retried_and_errors_named() {
+        struct Jumpy<'a> {
+            data: &'a [u8],
+            interrupt: bool,
+            fail_at: Option<usize>,
+            at: usize,
+        }
+        impl Read for Jumpy<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                self.interrupt = !self.interrupt;
+                if self.interrupt {
+                    return Err(std::io::ErrorKind::Interrupted.into());
+                }
+                if self.fail_at.is_some_and(|f| self.at >= f) {
+                    return Err(std::io::Error::other("disk on fire"));
+                }
+                let n = buf.len().min(3).min(self.data.len() - self.at);
+                buf[..n].copy_from_slice(&self.data[self.at..self.at + n]);
+                self.at += n;
+                Ok(n)
+            }
+        }
+        let full = export(3);
+        let jumpy = Jumpy {
+            data: &full,
+            interrupt: false,
+            fail_at: None,
+            at: 0,
+        };
+        let mut r = ExportReader::new(jumpy, DEFAULT_MAX_FRAME_BYTES).unwrap();
+        let mut n = 0;
+        while r.next_block().unwrap().is_some() {
+            n += 1;
+        }
+        assert_eq!(n, 3);
+        let failing = Jumpy {
+            data: &full,
+            interrupt: false,
+            fail_at: Some(40),
+            at: 0,
+        };
+        let e = match ExportReader::new(failing, DEFAULT_MAX_FRAME_BYTES) {
+            Err(e) => e,
+            Ok(mut r) => loop {
+                match r.next_block() {
+                    Err(e) => break e,
+                    Ok(Some(_)) => {}
+                    Ok(None) => panic!("a failing reader read whole"),
+                }
+            },
+        };
+        assert!(matches!(e, ExportError::Io { offset: 40.., .. }), "{e}");
+        assert!(e.to_string().contains("disk on fire"));
+    }
+
     #[test]
     fn a_cut_or_altered_export_is_refused_where_it_breaks() {
         let full = export(3);
@@ -427,11 +486,23 @@ mod tests {
         // Bytes after the end frame.
         let mut b = full.clone();
         b.push(0);
-        let e = read_all(&b, 1 << 20).unwrap_err().to_string();
-        assert!(e.contains("after the end frame"), "{e}");
+        let e = read_all(&b, 1 << 20).unwrap_err();
+        assert!(
+            matches!(&e, ExportError::Frame { offset, .. } if *offset == full.len() as u64),
+            "{e}"
+        );
+        assert!(e.to_string().contains("after the end frame"), "{e}");
         // A block frame over the reader's limit is refused before it is read.
         let e = read_all(&full, 100).unwrap_err().to_string();
         assert!(e.contains("over the limit of 100"), "{e}");
+        // A block frame exactly at the limit is read; one byte less refuses it.
+        let largest = (1..=3).map(|h| encode(&block(h)).len()).max().unwrap();
+        assert!(read_all(&full, largest).is_ok());
+        let e = read_all(&full, largest - 1).unwrap_err().to_string();
+        assert!(
+            e.contains(&format!("over the limit of {}", largest - 1)),
+            "{e}"
+        );
         // An end frame that does not count what came before (a block frame dropped).
         let header_len = 12 + 5 + u32::from_le_bytes(full[13..17].try_into().unwrap()) as usize;
         let first_len =

@@ -19,4 +19,4 @@ pub mod source;
 pub use export::{ExportEnd, ExportError, ExportHeader, ExportReader, ExportWriter};
 pub use live_map::LiveMap;
 pub use replay::{replay, Failure, Outcome, Progress, ReplayOptions, SourceItem, Summary};
-pub use source::{compare_stored_state, DataDirBlocks, ExportBlocks};
+pub use source::{compare_stored_state, compare_stored_state_paged, DataDirBlocks, ExportBlocks};

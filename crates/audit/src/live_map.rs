@@ -324,6 +324,8 @@ mod tests {
         put(&mut m);
         let full = m.root();
         assert_ne!(full, state_map::EMPTY_ROOT);
+        assert!(!m.is_empty());
+        assert_eq!(m.len(), 100);
         let slots = m.nodes.len();
         // One at a time, out, then in again in one batch.
         for k in &keys {

@@ -114,6 +114,17 @@ const PAGE: usize = 4096;
 /// sets in force after the tip), its state key by key, and its stored map root with the tip
 /// header's. A value altered, added or removed in the directory is named with its key.
 pub fn compare_stored_state(store: &Store, outcome: &Outcome) -> Result<(), Failure> {
+    compare_stored_state_paged(store, outcome, PAGE)
+}
+
+/// [`compare_stored_state`], reading the stored state `page` entries at a time (tests use
+/// small pages to cross page boundaries).
+pub fn compare_stored_state_paged(
+    store: &Store,
+    outcome: &Outcome,
+    page: usize,
+) -> Result<(), Failure> {
+    let page_size = page.max(1);
     let height = outcome.summary.last_height;
     let state = &outcome.state;
     let fail = |reason: String| Failure {
@@ -171,7 +182,7 @@ pub fn compare_stored_state(store: &Store, outcome: &Outcome) -> Result<(), Fail
     let mut after: Option<Vec<u8>> = None;
     loop {
         let page = store
-            .state_scan(b"", after.as_deref(), PAGE)
+            .state_scan(b"", after.as_deref(), page_size)
             .map_err(|e| fail(format!("the stored state cannot be read: {e}")))?;
         let Some((last, _)) = page.last() else {
             break;
@@ -203,7 +214,7 @@ pub fn compare_stored_state(store: &Store, outcome: &Outcome) -> Result<(), Fail
                 break;
             }
         }
-        if problems.len() >= MAX_LISTED || page.len() < PAGE {
+        if problems.len() >= MAX_LISTED || page.len() < page_size {
             break;
         }
     }

@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 
 use tracechain_audit::export::{ExportHeader, ExportReader, ExportWriter, DEFAULT_MAX_FRAME_BYTES};
 use tracechain_audit::{
-    compare_stored_state, replay, DataDirBlocks, ExportBlocks, Failure, Outcome, ReplayOptions,
+    compare_stored_state, compare_stored_state_paged, replay, DataDirBlocks, ExportBlocks, Failure,
+    Outcome, ReplayOptions,
 };
 use tracechain_contracts::genesis::Genesis;
 use tracechain_contracts::{validators, ChainParams};
@@ -353,6 +354,7 @@ fn an_honest_chain_verifies_from_an_export_and_from_its_data_directory_with_one_
         genesis_hash: genesis().build().unwrap().block.hash(),
     };
     let ro = Store::open_read_only(dir.path(), &identity, &StoreOptions::default()).unwrap();
+    assert_eq!(DataDirBlocks::new(&ro).unwrap().tip(), tip.height);
     let c = replay(
         &genesis(),
         DataDirBlocks::new(&ro).unwrap(),
@@ -703,6 +705,11 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
 }
 
 fn audit_dir(dir: &std::path::Path) -> Failure {
+    audit_dir_paged(dir, 4096)
+}
+
+/// The failure of a data directory, its stored state read `page` entries at a time.
+fn audit_dir_paged(dir: &std::path::Path, page: usize) -> Failure {
     let g = genesis();
     let identity = ChainIdentity {
         chain_id: g.chain_id.clone(),
@@ -718,7 +725,8 @@ fn audit_dir(dir: &std::path::Path) -> Failure {
     .unwrap();
     match o.summary.failure {
         Some(f) => f,
-        None => compare_stored_state(&ro, &o).expect_err("the tampered directory is refused"),
+        None => compare_stored_state_paged(&ro, &o, page)
+            .expect_err("the tampered directory is refused"),
     }
 }
 
@@ -795,6 +803,90 @@ fn every_tampering_of_a_data_directory_copy_is_caught_at_its_height() {
     });
     assert_eq!((f.height, f.check), (tip, "stored-state"), "{f}");
     assert!(f.reason.contains("not the replayed value"), "{f}");
+    // A state key added, one removed, the last one removed, the last stored value altered,
+    // each found across
+    // pages of seven entries (and the first two with the default page).
+    let last_key = {
+        let db = rocksdb::DB::open_cf_for_read_only(
+            &opts,
+            &original,
+            tracechain_storage::cf::ALL,
+            false,
+        )
+        .unwrap();
+        let cf = db.cf_handle("state").unwrap();
+        let k = db
+            .iterator_cf(cf, rocksdb::IteratorMode::End)
+            .next()
+            .unwrap()
+            .unwrap()
+            .0
+            .to_vec();
+        k
+    };
+    let mut between = some_key.clone();
+    between.push(0);
+    for (name, key, edit) in [
+        ("added", b"zzz/forged".to_vec(), None),
+        ("added-between", between, None),
+        ("removed", some_key.clone(), Some(false)),
+        ("removed-last", last_key.clone(), Some(false)),
+        ("last", last_key, Some(true)),
+    ] {
+        let copy = dir.path().join(name);
+        copy_dir(&original, &copy);
+        {
+            let db = rocksdb::DB::open_cf(&opts, &copy, tracechain_storage::cf::ALL).unwrap();
+            let cf = db.cf_handle("state").unwrap();
+            match edit {
+                None => db.put_cf(cf, &key, b"forged").unwrap(),
+                Some(false) => db.delete_cf(cf, &key).unwrap(),
+                Some(true) => {
+                    let mut v = db.get_cf(cf, &key).unwrap().unwrap();
+                    v[0] ^= 1;
+                    db.put_cf(cf, &key, v).unwrap();
+                }
+            }
+            db.flush_cf(cf).unwrap();
+        }
+        let words = match edit {
+            None => "not in the replayed state",
+            Some(false) => "is missing",
+            Some(true) => "not the replayed value",
+        };
+        for page in [7, 4096] {
+            let f = audit_dir_paged(&copy, page);
+            assert_eq!((f.height, f.check), (tip, "stored-state"), "{name}: {f}");
+            assert!(f.reason.contains(words), "{name}, page {page}: {f}");
+        }
+    }
+    // The stored tip naming another state root or block hash; the root hash of the stored
+    // map at the tip altered (the state's values untouched): each caught at the tip.
+    let tip_of =
+        |v: Vec<u8>| tracechain_types::decode::<tracechain_storage::Tip>(&v, 1024).unwrap();
+    let f = case("tip-root", "meta", b"tip", &|v| {
+        let mut t = tip_of(v);
+        t.state_root.0[0] ^= 1;
+        Some(encode(&t))
+    });
+    assert_eq!((f.height, f.check), (tip, "stored-state"), "{f}");
+    assert!(f.reason.contains("stored tip"), "{f}");
+    let f = case("tip-hash", "meta", b"tip", &|v| {
+        let mut t = tip_of(v);
+        t.hash.0[0] ^= 1;
+        Some(encode(&t))
+    });
+    assert_eq!((f.height, f.check), (tip, "stored-state"), "{f}");
+    assert!(f.reason.contains("stored tip"), "{f}");
+    let root_node =
+        tracechain_storage::node_key_bytes(&tracechain_types::state_map::NodeKey::root(tip));
+    // (A page: variant tag, slot count, then slot 1 — heap index, slot tag, its hash.)
+    let f = case("map-root", "state_nodes", &root_node, &|mut v| {
+        v[1 + 4 + 1 + 1] ^= 1;
+        Some(v)
+    });
+    assert_eq!((f.height, f.check), (tip, "stored-state"), "{f}");
+    assert!(f.reason.contains("map root"), "{f}");
     // The stored current validator sets put back to the genesis set (a node would then
     // take the removed validator's votes): caught at the tip.
     let f = case("sets", "meta", b"sets", &|_| {
