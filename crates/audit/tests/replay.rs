@@ -705,7 +705,23 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
 }
 
 fn audit_dir(dir: &std::path::Path) -> Failure {
-    audit_dir_paged(dir, 4096)
+    let g = genesis();
+    let identity = ChainIdentity {
+        chain_id: g.chain_id.clone(),
+        genesis_hash: g.build().unwrap().block.hash(),
+    };
+    let ro = Store::open_read_only(dir, &identity, &StoreOptions::default()).unwrap();
+    let o = replay(
+        &g,
+        DataDirBlocks::new(&ro).unwrap(),
+        ReplayOptions::default(),
+        &mut |_| {},
+    )
+    .unwrap();
+    match o.summary.failure {
+        Some(f) => f,
+        None => compare_stored_state(&ro, &o).expect_err("the tampered directory is refused"),
+    }
 }
 
 /// The failure of a data directory, its stored state read `page` entries at a time.
@@ -860,6 +876,32 @@ fn every_tampering_of_a_data_directory_copy_is_caught_at_its_height() {
             assert!(f.reason.contains(words), "{name}, page {page}: {f}");
         }
     }
+    // One value altered and the last four keys removed: the message lists three problems
+    // (the first, then the missing keys after the stored state ends), no more.
+    let copy = dir.path().join("many");
+    copy_dir(&original, &copy);
+    {
+        let db = rocksdb::DB::open_cf(&opts, &copy, tracechain_storage::cf::ALL).unwrap();
+        let cf = db.cf_handle("state").unwrap();
+        let mut v = db.get_cf(cf, &some_key).unwrap().unwrap();
+        v[0] ^= 1;
+        db.put_cf(cf, &some_key, v).unwrap();
+        let last: Vec<Vec<u8>> = db
+            .iterator_cf(cf, rocksdb::IteratorMode::End)
+            .take(4)
+            .map(|e| e.unwrap().0.to_vec())
+            .collect();
+        for k in last {
+            db.delete_cf(cf, k).unwrap();
+        }
+        db.flush_cf(cf).unwrap();
+    }
+    let f = audit_dir(&copy);
+    assert_eq!(f.reason.matches("; ").count(), 2, "{f}");
+    assert!(
+        f.reason.contains("not the replayed value") && f.reason.contains("is missing"),
+        "{f}"
+    );
     // The stored tip naming another state root or block hash; the root hash of the stored
     // map at the tip altered (the state's values untouched): each caught at the tip.
     let tip_of =
