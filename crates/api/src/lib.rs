@@ -20,6 +20,7 @@ pub mod bag;
 mod events;
 pub mod export;
 mod handlers;
+pub mod page;
 pub mod private;
 pub mod problem;
 pub mod proof;

@@ -19,7 +19,7 @@ use tracechain_gs1::DigitalLink;
 use tracechain_types::records::TraceCode;
 
 use crate::problem::Problem;
-use crate::{answer, handlers, ReadApi, ScanRequest};
+use crate::{answer, handlers, page, ReadApi, ScanRequest};
 
 /// The primary keys whose Digital Link paths the resolver accepts.
 pub const PRIMARY_KEYS: [&str; 14] = [
@@ -91,13 +91,46 @@ pub const LINK_TYPES: [(&str, &str); 5] = [
 const LINKSET: &str = "application/linkset+json";
 
 pub(crate) fn routes() -> Router<Arc<ReadApi>> {
-    let mut r = Router::new();
+    let mut r = Router::new().route(page::WORLD_SVG_PATH, get(world_svg));
     for ai in PRIMARY_KEYS {
         r = r.route(
             &format!("/{ai}/{{*rest}}"),
             get(resolve).head(resolve).options(options),
         );
     }
+    r
+}
+
+/// The map's country outlines (bundled; the consumer page's only other request).
+async fn world_svg() -> Response {
+    let mut r = page::WORLD_SVG.into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("image/svg+xml"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=604800, immutable"),
+    );
+    r
+}
+
+/// An HTML page answer (the consumer page, or a refusal shown to a browser).
+fn html(status: StatusCode, lang: page::Lang, body: String) -> Response {
+    let mut r = (status, body).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(
+        header::CONTENT_LANGUAGE,
+        HeaderValue::from_static(match lang {
+            page::Lang::En => "en",
+            page::Lang::Zh => "zh-CN",
+        }),
+    );
     r
 }
 
@@ -323,29 +356,51 @@ async fn resolve(
     extensions: axum::http::Extensions,
 ) -> Response {
     let root = resolver_root(&headers);
+    // A browser (`Accept: text/html`) gets the consumer page, in its language; everything
+    // else the JSON answers.
+    let page_lang = page::wants_html(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()))
+        .then(|| {
+            page::Lang::of(
+                uri.query().unwrap_or(""),
+                headers
+                    .get(header::ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok()),
+            )
+        });
+    let path = uri.path().to_string();
+    let refuse = |p: Problem| -> Response {
+        let r = match page_lang {
+            Some(lang) => html(
+                StatusCode::from_u16(p.status).unwrap_or(StatusCode::BAD_REQUEST),
+                lang,
+                page::error_page(lang, &path, &p.title, &p.detail),
+            ),
+            None => p.into_response(),
+        };
+        cors(r)
+    };
     let (dl, code) = match parse(&uri, &root) {
         Ok(v) => v,
-        Err(p) => return cors(p.into_response()),
+        Err(p) => return refuse(p),
     };
     let Some(code) = code else {
-        return cors(
+        return refuse(
             Problem::not_found(
                 "E_NO_LINKS",
                 format!(
                     "{} is a valid Digital Link, but this resolver links only trace units: a GTIN with a batch (10) or serial (21)",
                     dl.element_string()
                 ),
-            )
-            .into_response(),
+            ),
         );
     };
     let text = match NormalisedCode::new("code", &code) {
         Ok(n) => n.as_str().to_string(),
         Err(_) => {
-            return cors(
-                Problem::bad_request("E_BAD_DIGITAL_LINK", "not a valid trace code")
-                    .into_response(),
-            )
+            return refuse(Problem::bad_request(
+                "E_BAD_DIGITAL_LINK",
+                "not a valid trace code",
+            ))
         }
     };
     // The unit must exist (and, when a link names both, the item must be of that batch)
@@ -394,7 +449,7 @@ async fn resolve(
         .unwrap_or(false)
     };
     if !exists {
-        return cors(
+        return refuse(
             Problem::not_found(
                 "E_UNKNOWN_UNIT",
                 format!(
@@ -407,8 +462,7 @@ async fn resolve(
                     }
                 ),
             )
-            .rule("R-I1")
-            .into_response(),
+            .rule("R-I1"),
         );
     }
     let query = uri.query().unwrap_or("").to_string();
@@ -466,10 +520,40 @@ async fn resolve(
     } else {
         None
     };
-    let mut r = answer(api, method, uri, headers, Bytes::new(), move |ctx| {
-        handlers::story_json(ctx, &code)
-    })
-    .await;
+    let mut r = match page_lang {
+        None => {
+            answer(api, method, uri, headers, Bytes::new(), move |ctx| {
+                handlers::story_json(ctx, &code)
+            })
+            .await
+        }
+        Some(lang) => {
+            let page_path = path.clone();
+            let read = crate::read(api, method, uri, headers, Bytes::new(), move |ctx| {
+                let mut story = handlers::story_json(ctx, &code)?;
+                story["read_at"] = json!({
+                    "height": ctx.tip.height,
+                    "block_hash": ctx.tip.hash.to_hex(),
+                    "state_root": ctx.tip.state_root.to_hex(),
+                });
+                Ok(page::consumer_page(&story, lang, &page_path))
+            })
+            .await;
+            match read {
+                Ok((height, body)) => {
+                    let mut r = html(StatusCode::OK, lang, body);
+                    r.headers_mut()
+                        .insert(crate::HEIGHT_HEADER, HeaderValue::from(height));
+                    r
+                }
+                Err(p) => return refuse(p),
+            }
+        }
+    };
+    r.headers_mut().insert(
+        header::VARY,
+        HeaderValue::from_static("Accept, Accept-Language"),
+    );
     if let Ok(v) = HeaderValue::from_str(&link) {
         r.headers_mut().insert(header::LINK, v);
     }
