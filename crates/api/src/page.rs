@@ -151,7 +151,9 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:0}d
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.25rem .5rem;border-bottom:1px solid #ddd;vertical-align:top}\
 .map{width:100%;height:auto;border:1px solid #9aa7b0;background:#f4f8fb}\
 nav.lang{float:right}a{color:#0645ad}small,.muted{color:#444}\
-footer{margin-top:2rem;font-size:.85rem;color:#444;overflow-wrap:anywhere}";
+footer{margin-top:2rem;font-size:.85rem;color:#444;overflow-wrap:anywhere}\
+@media (max-width:36rem){#certificates thead{display:none}#certificates tr{display:block;border-bottom:1px solid #ccc;padding:.5rem 0}\
+#certificates td{display:block;border:0;padding:.1rem 0}#certificates td::before{content:attr(data-label) \": \";font-weight:600}}";
 
 /// The page's frame: language, title, switch to the other language at `self_path`.
 fn frame(lang: Lang, title: &str, self_path: &str, body: &str) -> String {
@@ -316,13 +318,17 @@ pub fn consumer_page(story: &Value, lang: Lang, self_path: &str) -> String {
                 lang.t("not valid", "无效")
             };
             b.push_str(&format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td data-label=\"{}\">{}</td><td data-label=\"{}\">{}</td><td data-label=\"{}\">{}</td><td data-label=\"{}\">{}</td></tr>",
+                lang.t("Document", "文件"),
                 esc(&c["type"]
                     .as_str()
                     .map(str::to_string)
                     .unwrap_or_else(|| c["type"].to_string())),
+                lang.t("Issuer", "签发方"),
                 esc(str_of(c, "issuer_name").unwrap_or("—")),
+                lang.t("Anchored", "存证时间"),
                 c["anchored_ms"].as_i64().map(time).unwrap_or_default(),
+                lang.t("Status", "状态"),
                 status
             ));
         }
