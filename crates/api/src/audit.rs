@@ -545,17 +545,7 @@ mod erased {
 
 /// `YYYY-MM-DD` of a Unix time in ms (UTC).
 fn time_text(ms: u64) -> String {
-    let days = (ms / 86_400_000) as i64;
-    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (y, m, d) = crate::civil_date((ms / 86_400_000) as i64);
     format!("{y:04}-{m:02}-{d:02}")
 }
 

@@ -705,27 +705,19 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
 }
 
 fn audit_dir(dir: &std::path::Path) -> Failure {
-    let g = genesis();
-    let identity = ChainIdentity {
-        chain_id: g.chain_id.clone(),
-        genesis_hash: g.build().unwrap().block.hash(),
-    };
-    let ro = Store::open_read_only(dir, &identity, &StoreOptions::default()).unwrap();
-    let o = replay(
-        &g,
-        DataDirBlocks::new(&ro).unwrap(),
-        ReplayOptions::default(),
-        &mut |_| {},
-    )
-    .unwrap();
-    match o.summary.failure {
-        Some(f) => f,
-        None => compare_stored_state(&ro, &o).expect_err("the tampered directory is refused"),
-    }
+    audit_dir_with(dir, compare_stored_state)
 }
 
 /// The failure of a data directory, its stored state read `page` entries at a time.
 fn audit_dir_paged(dir: &std::path::Path, page: usize) -> Failure {
+    audit_dir_with(dir, |ro, o| compare_stored_state_paged(ro, o, page))
+}
+
+/// The failure of a data directory: its replay's, else its stored state's by `compare`.
+fn audit_dir_with(
+    dir: &std::path::Path,
+    compare: impl Fn(&Store, &Outcome) -> Result<(), Failure>,
+) -> Failure {
     let g = genesis();
     let identity = ChainIdentity {
         chain_id: g.chain_id.clone(),
@@ -741,8 +733,7 @@ fn audit_dir_paged(dir: &std::path::Path, page: usize) -> Failure {
     .unwrap();
     match o.summary.failure {
         Some(f) => f,
-        None => compare_stored_state_paged(&ro, &o, page)
-            .expect_err("the tampered directory is refused"),
+        None => compare(&ro, &o).expect_err("the tampered directory is refused"),
     }
 }
 
