@@ -50,6 +50,10 @@ if grep -q 'name = "librocksdb-sys"' Cargo.lock 2>/dev/null; then
   command -v clang >/dev/null || debs+=(clang)
   ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 || debs+=(libclang-dev)
 fi
+# The browser tests of the web pages run headless Chromium, with CJK fonts for the Chinese
+# page's screenshots.
+command -v chromium >/dev/null || debs+=(chromium)
+ls /usr/share/fonts/opentype/noto/NotoSansCJK* >/dev/null 2>&1 || debs+=(fonts-noto-cjk)
 if [ "${#debs[@]}" -gt 0 ]; then
   say "installing Debian packages: ${debs[*]}"
   if ! { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${debs[@]}"; }; then
