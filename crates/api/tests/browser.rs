@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::*;
-use tracechain_types::records::TraceCode;
 use tracechain_workload::{flow, Step};
 
 fn chromium() -> PathBuf {
@@ -76,13 +75,6 @@ async fn serve(f: &Fixture) -> String {
         axum::serve(listener, router).await.unwrap();
     });
     format!("http://{addr}")
-}
-
-fn dl_path(code: &TraceCode) -> String {
-    match code {
-        TraceCode::Item { gtin, serial } => format!("/01/{gtin:0>14}/21/{serial}"),
-        TraceCode::Batch { gtin, batch } => format!("/01/{gtin:0>14}/10/{batch}"),
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -11,14 +11,6 @@ use common::*;
 use tracechain_types::records::TraceCode;
 use tracechain_workload::{flow, Step};
 
-/// The Digital Link path of a unit.
-fn dl_path(code: &TraceCode) -> String {
-    match code {
-        TraceCode::Item { gtin, serial } => format!("/01/{gtin:0>14}/21/{serial}"),
-        TraceCode::Batch { gtin, batch } => format!("/01/{gtin:0>14}/10/{batch}"),
-    }
-}
-
 /// The flow's product (as registered by the producer).
 const TEA: &str = "Anxi Tieguanyin oolong tea, 250 g tin";
 

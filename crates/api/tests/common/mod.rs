@@ -306,3 +306,11 @@ pub fn code_path(code: &TraceCode) -> String {
         .as_str()
         .to_string()
 }
+
+/// The Digital Link path of a unit (the GTIN padded to 14 digits).
+pub fn dl_path(code: &TraceCode) -> String {
+    match code {
+        TraceCode::Item { gtin, serial } => format!("/01/{gtin:0>14}/21/{serial}"),
+        TraceCode::Batch { gtin, batch } => format!("/01/{gtin:0>14}/10/{batch}"),
+    }
+}
