@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::*;
-use tracechain_workload::{flow, Step};
+use tracechain_workload::flow;
 
 fn chromium() -> PathBuf {
     for c in ["chromium", "chromium-browser", "google-chrome"] {
@@ -126,17 +126,7 @@ async fn the_consumer_page_in_chromium_at_phone_and_desktop_size() {
     }
 
     // Recalled: the banner is in the page the browser built, and in the screenshots.
-    f.append(&[Step {
-        signer: "market-regulation-regulator".into(),
-        label: "recall".into(),
-        payload: tracechain_types::Payload::Recall(tracechain_types::RecallRecord::Recall(
-            tracechain_types::records::Recall {
-                recall_ref: "RC-BROWSER-1".into(),
-                batch: flow::batch(),
-                reason: "residue".into(),
-            },
-        )),
-    }]);
+    f.append(&[recall_step("RC-BROWSER-1", "residue")]);
     let recalled = {
         let url = url.clone();
         tokio::task::spawn_blocking(move || dom(&format!("{url}?lang=en")))

@@ -112,17 +112,7 @@ async fn a_recalled_unit_shows_the_banner_and_a_suspicious_scan_the_warning() {
     assert!(html.contains("outside its destinations"), "{html}");
     assert!(!html.contains("id=\"recall\""));
 
-    f.append(&[Step {
-        signer: "market-regulation-regulator".into(),
-        label: "recall".into(),
-        payload: tracechain_types::Payload::Recall(tracechain_types::RecallRecord::Recall(
-            tracechain_types::records::Recall {
-                recall_ref: "RC-PAGE-1".into(),
-                batch: flow::batch(),
-                reason: "pesticide residue".into(),
-            },
-        )),
-    }]);
+    f.append(&[recall_step("RC-PAGE-1", "pesticide residue")]);
     for (lang, words) in [("en", "RECALLED"), ("zh", "已召回")] {
         let html = text(&get(&f, &format!("{path}?lang={lang}"), BROWSER, None).await);
         let banner = html.find("id=\"recall\"").expect("the banner");

@@ -519,17 +519,7 @@ async fn the_story_says_what_a_consumer_may_see() {
 #[tokio::test]
 async fn a_recalled_units_story_proves_the_recall() {
     let f = build();
-    f.append(&[tracechain_workload::Step {
-        signer: "market-regulation-regulator".into(),
-        label: "recall".into(),
-        payload: tracechain_types::Payload::Recall(tracechain_types::RecallRecord::Recall(
-            tracechain_types::records::Recall {
-                recall_ref: "RC-STORY-1".into(),
-                batch: flow::batch(),
-                reason: "residue".into(),
-            },
-        )),
-    }]);
+    f.append(&[recall_step("RC-STORY-1", "residue")]);
     let r = f.router();
     let a = send(
         &r,

@@ -696,6 +696,28 @@ fn tamper(dir: &std::path::Path, cf: &str, key: &[u8], f: impl FnOnce(Vec<u8>) -
     db.flush_cf(cf).unwrap();
 }
 
+/// The first state key of a closed data directory, from `mode`, that `pick` accepts.
+fn stored_state_key(
+    dir: &std::path::Path,
+    mode: rocksdb::IteratorMode<'_>,
+    pick: impl Fn(&[u8]) -> bool,
+) -> Vec<u8> {
+    let db = rocksdb::DB::open_cf_for_read_only(
+        &rocksdb::Options::default(),
+        dir,
+        tracechain_storage::cf::ALL,
+        false,
+    )
+    .unwrap();
+    let cf = db.cf_handle("state").unwrap();
+    let key = db
+        .iterator_cf(cf, mode)
+        .map(|e| e.unwrap().0.to_vec())
+        .find(|k| pick(k))
+        .expect("a stored key");
+    key
+}
+
 fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
@@ -788,22 +810,9 @@ fn every_tampering_of_a_data_directory_copy_is_caught_at_its_height() {
     assert_eq!((f.height, f.check), (h, "height"), "{f}");
     // A state value altered: the replay itself verifies; the stored state is caught at the tip.
     let opts = rocksdb::Options::default();
-    let some_key = {
-        let db = rocksdb::DB::open_cf_for_read_only(
-            &opts,
-            &original,
-            tracechain_storage::cf::ALL,
-            false,
-        )
-        .unwrap();
-        let cf = db.cf_handle("state").unwrap();
-        let k = db
-            .iterator_cf(cf, rocksdb::IteratorMode::Start)
-            .map(|e| e.unwrap().0.to_vec())
-            .find(|k| k.starts_with(b"tu/"))
-            .expect("a trace unit is stored");
-        k
-    };
+    let some_key = stored_state_key(&original, rocksdb::IteratorMode::Start, |k| {
+        k.starts_with(b"tu/")
+    });
     let f = case("state", "state", &some_key, &|mut v| {
         v[0] ^= 1;
         Some(v)
@@ -811,26 +820,8 @@ fn every_tampering_of_a_data_directory_copy_is_caught_at_its_height() {
     assert_eq!((f.height, f.check), (tip, "stored-state"), "{f}");
     assert!(f.reason.contains("not the replayed value"), "{f}");
     // A state key added, one removed, the last one removed, the last stored value altered,
-    // each found across
-    // pages of seven entries (and the first two with the default page).
-    let last_key = {
-        let db = rocksdb::DB::open_cf_for_read_only(
-            &opts,
-            &original,
-            tracechain_storage::cf::ALL,
-            false,
-        )
-        .unwrap();
-        let cf = db.cf_handle("state").unwrap();
-        let k = db
-            .iterator_cf(cf, rocksdb::IteratorMode::End)
-            .next()
-            .unwrap()
-            .unwrap()
-            .0
-            .to_vec();
-        k
-    };
+    // each found across pages of seven entries and with the default page.
+    let last_key = stored_state_key(&original, rocksdb::IteratorMode::End, |_| true);
     let mut between = some_key.clone();
     between.push(0);
     for (name, key, edit) in [

@@ -314,3 +314,18 @@ pub fn dl_path(code: &TraceCode) -> String {
         TraceCode::Batch { gtin, batch } => format!("/01/{gtin:0>14}/10/{batch}"),
     }
 }
+
+/// The market-regulation department's recall of the flow's batch, as a step.
+pub fn recall_step(reference: &str, reason: &str) -> tracechain_workload::Step {
+    tracechain_workload::Step {
+        signer: "market-regulation-regulator".into(),
+        label: "recall".into(),
+        payload: tracechain_types::Payload::Recall(tracechain_types::RecallRecord::Recall(
+            Recall {
+                recall_ref: reference.into(),
+                batch: flow::batch(),
+                reason: reason.into(),
+            },
+        )),
+    }
+}
