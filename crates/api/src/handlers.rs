@@ -724,6 +724,25 @@ pub(crate) fn story_json(ctx: &Ctx<'_>, code: &TraceCode) -> Result<Value, Probl
             .find(|l| l.category == tracechain_types::Category::C2)
             .map(|l| l.status)
     });
+    // The customs status, when recorded, is proven by the first `tur/{code}/C2/` index entry
+    // of the unit or its batch (ADR 0089): its key names the unit, the category and the
+    // record, so a browser re-checks that a customs record is indexed under this unit.
+    let customs_proof = if customs == Some(completeness::Status::Present) {
+        let tag = IndexTag::Info(tracechain_types::Category::C2);
+        let key = query::self_and_batch(&ctx.snap, &n).iter().find_map(|c| {
+            ctx.snap
+                .scan(&state_keys::unit_records_of(c, tag), None, 1)
+                .into_iter()
+                .next()
+                .map(|(k, _)| k)
+        });
+        match key {
+            Some(k) => ctx.fact(&k)?,
+            None => None,
+        }
+    } else {
+        None
+    };
     // Each recall reaching the unit. A recall of the unit itself or of its batch (both
     // public here) comes with the proof of its `rcl/n/` entry, whose value is empty: the
     // recall's reason and a recalled upstream batch are not the public's (as in the recall
@@ -763,6 +782,7 @@ pub(crate) fn story_json(ctx: &Ctx<'_>, code: &TraceCode) -> Result<Value, Probl
             "recalls": recalls,
         })),
         "customs_status_recorded": customs.map(|s| s == completeness::Status::Present),
+        "customs_proof": customs_proof,
         "certificates": docs,
         "trajectory": t.as_ref().map(|t| trajectory_json(t, false)),
         "scans": scan::verdict(&ctx.snap, code).as_ref().map(scan_json),

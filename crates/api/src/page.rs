@@ -173,7 +173,7 @@ pub fn consumer_page(story: &Value, lang: Lang, self_path: &str) -> String {
     let code = str_of(unit, "code").unwrap_or("");
     let mut b = String::new();
     b.push_str(&format!(
-        "<header><p class=\"muted\">{}</p><h1>{}</h1></header>",
+        "<header><p class=\"muted\">{}</p><h1 id=\"product\">{}</h1></header>",
         lang.t("Product trace", "商品溯源"),
         esc(product)
     ));
@@ -184,7 +184,8 @@ pub fn consumer_page(story: &Value, lang: Lang, self_path: &str) -> String {
             .as_array()
             .into_iter()
             .flatten()
-            .filter_map(|r| str_of(r, "reference").map(esc))
+            .filter_map(|r| str_of(r, "reference"))
+            .map(|r| format!("<span class=\"ref\">{}</span>", esc(r)))
             .collect();
         b.push_str(&format!(
             "<div class=\"banner recall\" role=\"alert\" id=\"recall\">{} <span class=\"ref\">{}</span></div>",
@@ -227,6 +228,19 @@ pub fn consumer_page(story: &Value, lang: Lang, self_path: &str) -> String {
             first.unwrap_or_else(|| lang.t("this is the first", "本次为首次").to_string()),
         ));
     }
+    // The browser's own check of what follows (verify.js): without JavaScript the page says
+    // it was not checked; with it, the verdict replaces this text.
+    b.push_str(&format!(
+        "<section aria-labelledby=\"h-verify\" id=\"verify\"><h2 id=\"h-verify\">{}</h2>\
+         <p class=\"banner muted\" id=\"verify-status\" role=\"status\" aria-live=\"polite\">{}</p>\
+         <details><summary>{}</summary><ul id=\"verify-details\"></ul></details></section>",
+        lang.t("Checked in this browser", "本浏览器核验"),
+        lang.t(
+            "Not checked in this browser (JavaScript is off): this page is the node's word. Check the JSON answer offline with `tracechain proof verify`.",
+            "本浏览器未核验（JavaScript 已关闭）：本页内容以节点所述为准。可用 `tracechain proof verify` 离线核验 JSON 应答。"
+        ),
+        lang.t("What was checked", "核验内容"),
+    ));
     // Product and producer.
     let producer = str_of(unit, "producer_name").unwrap_or("—");
     let origin = str_of(unit, "producer_country").unwrap_or("—");
@@ -263,9 +277,10 @@ pub fn consumer_page(story: &Value, lang: Lang, self_path: &str) -> String {
         None => ("muted", lang.t("Not applicable", "不适用")),
     };
     b.push_str(&format!(
-        "<section aria-labelledby=\"h-customs\"><h2 id=\"h-customs\">{}</h2><p class=\"banner {}\" id=\"customs\">{}</p></section>",
+        "<section aria-labelledby=\"h-customs\"><h2 id=\"h-customs\">{}</h2><p class=\"banner {}\" id=\"customs\" data-recorded=\"{}\">{}</p></section>",
         lang.t("Customs", "海关"),
         customs.0,
+        story["customs_status_recorded"].as_bool() == Some(true),
         customs.1
     ));
     // Certificates.
@@ -358,7 +373,7 @@ pub fn consumer_page(story: &Value, lang: Lang, self_path: &str) -> String {
     // Where the answer was read, and how to check it without trusting this node.
     let read_at = &story["read_at"];
     b.push_str(&format!(
-        "<footer><p>{} {} · {} <code>{}</code> · {} <code>{}</code></p><p>{} <a href=\"/v1/story/{}\">/v1/story/{}</a> {}</p></footer>",
+        "<footer><p>{} <span id=\"read-height\">{}</span> · {} <code id=\"read-block\">{}</code> · {} <code id=\"read-root\">{}</code></p><p>{} <a href=\"/v1/story/{}\">/v1/story/{}</a> {}</p></footer>",
         lang.t("Read at block", "读取区块高度"),
         read_at["height"].as_u64().unwrap_or(0),
         lang.t("block", "区块"),
@@ -373,7 +388,47 @@ pub fn consumer_page(story: &Value, lang: Lang, self_path: &str) -> String {
             "（可用 `tracechain proof verify` 离线验证）。"
         ),
     ));
+    b.push_str(&proofs_script(story));
     frame(lang, product, self_path, &b)
+}
+
+/// Where the node serves the page's verifier.
+pub const VERIFY_JS_PATH: &str = "/assets/verify.js";
+/// The page's verifier (ADR 0089).
+pub const VERIFY_JS: &str = include_str!("../assets/verify.js");
+
+/// The proofs the page's verifier checks, as JSON in a data block, and the verifier: the
+/// height read, the unit's registration, the recalls and the customs record, and the
+/// certified header they rest on. `<` is written `\u003c`, so no value can end the block.
+fn proofs_script(story: &Value) -> String {
+    let recalls: Vec<Value> = story["recall"]["recalls"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            serde_json::json!({
+                "recalled_unit": r["recalled_unit"],
+                "issuer": r["issuer"],
+                "reference": r["reference"],
+                "proof": r["proof"],
+            })
+        })
+        .collect();
+    let data = serde_json::json!({
+        "read_at": story["read_at"],
+        "registration_proof": story["registration_proof"],
+        "recalls": recalls,
+        "customs_proof": story["customs_proof"],
+        "proofs": story["proofs"],
+    });
+    let json = data
+        .to_string()
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026");
+    format!(
+        "<script type=\"application/json\" id=\"tc-proofs\">{json}</script><script src=\"{VERIFY_JS_PATH}\" defer></script>"
+    )
 }
 
 /// The trajectory's points on the world outline: equirectangular, x = lon + 180, y = 90 − lat,
@@ -470,9 +525,16 @@ mod tests {
         });
         for lang in [Lang::En, Lang::Zh] {
             let html = consumer_page(&story, lang, "/01/\"><script>");
-            assert!(!html.contains("<script"), "{html}");
+            // The page's own two scripts only: the proofs' data block and the verifier.
+            assert_eq!(html.matches("<script").count(), 2, "{html}");
+            assert!(!html.contains("<script>alert"), "{html}");
             assert!(!html.contains("<img"), "{html}");
             assert!(html.contains("&lt;script&gt;"));
+            let block = html.split("id=\"tc-proofs\">").nth(1).unwrap();
+            let block = block.split("</script>").next().unwrap();
+            assert!(!block.contains('<') && !block.contains('>'), "{block}");
+            let data: Value = serde_json::from_str(block).unwrap();
+            assert_eq!(data["recalls"][0]["reference"], evil);
         }
         let html = error_page(Lang::En, "/x", evil, evil);
         assert!(!html.contains("<script") && !html.contains("<img"));

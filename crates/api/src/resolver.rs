@@ -91,7 +91,9 @@ pub const LINK_TYPES: [(&str, &str); 5] = [
 const LINKSET: &str = "application/linkset+json";
 
 pub(crate) fn routes() -> Router<Arc<ReadApi>> {
-    let mut r = Router::new().route(page::WORLD_SVG_PATH, get(world_svg));
+    let mut r = Router::new()
+        .route(page::WORLD_SVG_PATH, get(world_svg))
+        .route(page::VERIFY_JS_PATH, get(verify_js));
     for ai in PRIMARY_KEYS {
         r = r.route(
             &format!("/{ai}/{{*rest}}"),
@@ -116,10 +118,34 @@ async fn world_svg() -> Response {
     r
 }
 
+/// The consumer page's verifier (bundled; ADR 0089). Cached for an hour, not longer: a
+/// node upgrade may change it.
+async fn verify_js() -> Response {
+    let mut r = page::VERIFY_JS.into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/javascript; charset=utf-8"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    r
+}
+
+/// What a page may load: its own node's script, styles and images, nothing from elsewhere,
+/// no inline script (the proofs are a JSON data block, not run).
+pub(crate) const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
 /// An HTML page answer (the consumer page, or a refusal shown to a browser).
 fn html(status: StatusCode, lang: page::Lang, body: String) -> Response {
     let mut r = (status, body).into_response();
     let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(PAGE_CSP),
+    );
     h.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),

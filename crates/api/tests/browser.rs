@@ -8,8 +8,10 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
 
 use common::*;
+use serde_json::{json, Value};
 use tracechain_workload::flow;
 
 fn chromium() -> PathBuf {
@@ -141,5 +143,665 @@ async fn the_consumer_page_in_chromium_at_phone_and_desktop_size() {
         tokio::task::spawn_blocking(move || screenshot(&url, &file, 390, 844))
             .await
             .unwrap();
+    }
+}
+
+// ---- The page re-checks what it shows (ADR 0089) ----
+
+/// Serve `router` on 127.0.0.1; its base URL.
+async fn serve_router(router: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, router).await.unwrap();
+    });
+    format!("http://{addr}")
+}
+
+type Tamper = Arc<dyn Fn(String) -> String + Send + Sync>;
+
+/// A proxy in front of the fixture's read API: it passes every request on and hands each HTML
+/// answer to `tamper` — a node (or a network) that lies.
+async fn serve_tampered(f: &Fixture, tamper: Tamper) -> String {
+    serve_proxied(f, tamper, None).await
+}
+
+/// [`serve_tampered`], replacing the page's Content-Security-Policy with `csp` when given.
+async fn serve_proxied(f: &Fixture, tamper: Tamper, csp: Option<&'static str>) -> String {
+    use axum::body::Body;
+    use axum::http::{header, Request};
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let inner = f.router();
+    let app = axum::Router::new().fallback(move |req: Request<Body>| {
+        let inner = inner.clone();
+        let tamper = tamper.clone();
+        async move {
+            let r = inner.oneshot(req).await.unwrap();
+            let html = r
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+            if !html {
+                return r;
+            }
+            let (mut parts, body) = r.into_parts();
+            let bytes = body.collect().await.unwrap().to_bytes();
+            let page = tamper(String::from_utf8(bytes.to_vec()).unwrap());
+            parts.headers.remove(header::CONTENT_LENGTH);
+            if let Some(csp) = csp {
+                parts.headers.insert(
+                    header::CONTENT_SECURITY_POLICY,
+                    header::HeaderValue::from_static(csp),
+                );
+            }
+            axum::response::Response::from_parts(parts, Body::from(page))
+        }
+    });
+    serve_router(app).await
+}
+
+/// Change the proofs a page carries (its JSON data block).
+fn tamper_data(page: &str, change: impl Fn(&mut Value)) -> String {
+    let (head, rest) = page
+        .split_once("id=\"tc-proofs\">")
+        .expect("the page carries proofs");
+    let (block, tail) = rest.split_once("</script>").unwrap();
+    let mut v: Value = serde_json::from_str(block).unwrap();
+    change(&mut v);
+    let block = v.to_string().replace('<', "\\u003c");
+    format!("{head}id=\"tc-proofs\">{block}</script>{tail}")
+}
+
+/// The page with the first hex digit of the footer's element `id` changed.
+fn footer_changed(page: &str, id: &str) -> String {
+    let open = format!("id=\"{id}\">");
+    let at = page.find(&open).unwrap() + open.len();
+    let first = if page[at..].starts_with('0') {
+        "1"
+    } else {
+        "0"
+    };
+    format!("{}{first}{}", &page[..at], &page[at + 1..])
+}
+
+/// Flip the first hex digit of a string value.
+fn flip(v: &mut Value) {
+    let s = v.as_str().unwrap().to_string();
+    let first = if s.starts_with('0') { "1" } else { "0" };
+    *v = Value::String(format!("{first}{}", &s[1..]));
+}
+
+/// The verdict the verifier wrote into the page Chromium built: "verified", "failed" or none
+/// (the script did not run).
+fn verdict(dom: &str) -> Option<&'static str> {
+    if dom.contains("data-verdict=\"verified\"") {
+        Some("verified")
+    } else if dom.contains("data-verdict=\"failed\"") {
+        Some("failed")
+    } else {
+        None
+    }
+}
+
+async fn dom_of(url: String) -> String {
+    tokio::task::spawn_blocking(move || dom(&url))
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_verifies_itself_and_reports_a_lying_node() {
+    let f = build();
+    let path = dl_path(&flow::featured_unit());
+    let base = serve(&f).await;
+
+    // Honest: verified, with what was proven listed.
+    let page = dom_of(format!("{base}{path}?lang=en")).await;
+    assert_eq!(verdict(&page), Some("verified"), "{page}");
+    assert!(
+        page.contains("Verified against the validators’ signatures"),
+        "{page}"
+    );
+    assert!(
+        page.contains("certified by 4 of 4 validators (quorum 3)"),
+        "{page}"
+    );
+    assert!(page.contains("registration of this code and its product name proven"));
+    assert!(
+        page.contains("customs record of this unit proven"),
+        "{page}"
+    );
+    let zh = dom_of(format!("{base}{path}?lang=zh")).await;
+    assert_eq!(verdict(&zh), Some("verified"), "{zh}");
+    assert!(zh.contains("已依据验证节点签名核验"));
+
+    // Without JavaScript (here: the page's scripts blocked by its policy) the page says it
+    // was not checked, and shows everything else.
+    let no_script = serve_proxied(&f, Arc::new(|p: String| p), Some("script-src 'none'")).await;
+    let off = dom_of(format!("{no_script}{path}?lang=en")).await;
+    assert_eq!(verdict(&off), None, "{off}");
+    assert!(
+        off.contains("Not checked in this browser (JavaScript is off)"),
+        "{off}"
+    );
+    assert!(off.contains("Anxi Tieguanyin oolong tea"));
+
+    // A lying node, through a proxy: each lie is reported as a failed verification.
+    let lies: Vec<(&str, Tamper)> = vec![
+        (
+            "a vote signature changed",
+            Arc::new(|p: String| {
+                tamper_data(&p, |v| {
+                    let h = v["read_at"]["height"].to_string();
+                    flip(&mut v["proofs"]["headers"][&h]["certificate"]["votes"][0]["signature"]);
+                })
+            }),
+        ),
+        (
+            "two votes left, under the quorum",
+            Arc::new(|p: String| {
+                tamper_data(&p, |v| {
+                    let h = v["read_at"]["height"].to_string();
+                    let votes = v["proofs"]["headers"][&h]["certificate"]["votes"]
+                        .as_array_mut()
+                        .unwrap();
+                    votes.truncate(2);
+                })
+            }),
+        ),
+        (
+            "another state root in the header and the footer",
+            Arc::new(|p: String| {
+                let root = p
+                    .split("id=\"read-root\">")
+                    .nth(1)
+                    .unwrap()
+                    .split('<')
+                    .next()
+                    .unwrap()
+                    .to_string();
+                let other = format!(
+                    "{}{}",
+                    if root.starts_with('0') { "1" } else { "0" },
+                    &root[1..]
+                );
+                tamper_data(&p.replace(&root, &other), |_| {})
+            }),
+        ),
+        (
+            "another state root in the footer only",
+            Arc::new(|p: String| footer_changed(&p, "read-root")),
+        ),
+        (
+            "another block hash in the footer",
+            Arc::new(|p: String| footer_changed(&p, "read-block")),
+        ),
+        (
+            "another height in the footer",
+            Arc::new(|p: String| {
+                p.replace("<span id=\"read-height\">", "<span id=\"read-height\">1")
+            }),
+        ),
+        (
+            "another product name shown",
+            Arc::new(|p: String| {
+                p.replace(
+                    "<h1 id=\"product\">Anxi Tieguanyin oolong tea",
+                    "<h1 id=\"product\">Anxi Tieguanyin oolong tea, organic",
+                )
+            }),
+        ),
+        (
+            "the customs proof left out",
+            Arc::new(|p: String| tamper_data(&p, |v| v["customs_proof"] = Value::Null)),
+        ),
+        (
+            "the customs proof given as the registration's",
+            Arc::new(|p: String| {
+                tamper_data(&p, |v| v["registration_proof"] = v["customs_proof"].clone())
+            }),
+        ),
+        (
+            "a byte of the registration proof changed",
+            Arc::new(|p: String| {
+                tamper_data(&p, |v| {
+                    let b64 = base64::engine::general_purpose::STANDARD;
+                    use base64::Engine as _;
+                    let mut bytes = b64
+                        .decode(v["registration_proof"]["proof"].as_str().unwrap())
+                        .unwrap();
+                    let i = bytes.len() - 3;
+                    bytes[i] ^= 1;
+                    v["registration_proof"]["proof"] = Value::String(b64.encode(bytes));
+                })
+            }),
+        ),
+    ];
+    for (name, tamper) in lies {
+        let proxied = serve_tampered(&f, tamper).await;
+        let page = dom_of(format!("{proxied}{path}?lang=en")).await;
+        assert_eq!(verdict(&page), Some("failed"), "{name}: {page}");
+        assert!(page.contains("Verification FAILED"), "{name}");
+    }
+
+    // Recalled: the recall is proven and in the banner; a node hiding the banner is caught.
+    f.append(&[recall_step("RC-VERIFY-1", "residue")]);
+    let page = dom_of(format!("{base}{path}?lang=en")).await;
+    assert_eq!(verdict(&page), Some("verified"), "{page}");
+    assert!(page.contains("recall RC-VERIFY-1 proven"), "{page}");
+    let hidden: Tamper = Arc::new(|p: String| {
+        let start = p.find("<div class=\"banner recall\"").unwrap();
+        let end = start + p[start..].find("</div>").unwrap() + "</div>".len();
+        format!("{}{}", &p[..start], &p[end..])
+    });
+    let proxied = serve_tampered(&f, hidden).await;
+    let page = dom_of(format!("{proxied}{path}?lang=en")).await;
+    assert_eq!(verdict(&page), Some("failed"), "{page}");
+    assert!(page.contains("is not shown in the banner"), "{page}");
+}
+
+/// The browser's verifier and the Rust one (`tracechain_api::proof::verify_fact`) give the same
+/// verdict, and the same value, on the same vectors: the proofs of a real answer, honest and
+/// tampered in every field a lying node could change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_browser_verifier_agrees_with_the_rust_verifier_on_shared_vectors() {
+    use base64::Engine as _;
+    use tracechain_api::proof::{verify_fact, FactProof, ProofBase, Trust};
+    let b64 = &base64::engine::general_purpose::STANDARD;
+    let f = build();
+    f.append(&[recall_step("RC-VECTORS-1", "residue")]);
+    let story = send(
+        &f.router(),
+        request(
+            "GET",
+            &format!("/v1/story/{}", code_path(&flow::featured_unit())),
+            vec![],
+            None,
+            NOW_MS,
+        ),
+    )
+    .await
+    .json();
+    let height = story["read_at"]["height"].as_u64().unwrap();
+    let h = height.to_string();
+    let base = story["proofs"].clone();
+    let genesis_set = serde_json::to_value(genesis().validators).unwrap();
+    let trust = json!({"chain_id": chain().as_str(), "validators": genesis_set});
+    // An exclusion proof: a key no one wrote.
+    let absent_key = b"tu/01069712340041239921NO-SUCH-UNIT".to_vec();
+    let absent = {
+        let snap = f.store.snapshot();
+        let p = tracechain_types::state_map::prove(&snap, height, &absent_key).unwrap();
+        serde_json::to_value(FactProof::new(&absent_key, height, &p)).unwrap()
+    };
+    let reg = story["registration_proof"].clone();
+    let reg_key = hex::decode(reg["key"].as_str().unwrap()).unwrap();
+    let recall = story["recall"]["recalls"][0]["proof"].clone();
+    let recall_key = hex::decode(recall["key"].as_str().unwrap()).unwrap();
+    let customs = story["customs_proof"].clone();
+
+    struct Vector {
+        name: String,
+        base: Value,
+        trust: Value,
+        key: Vec<u8>,
+        fact: Value,
+    }
+    let mut vs: Vec<Vector> = Vec::new();
+    let mut add = |name: &str,
+                   key: &[u8],
+                   fact: &Value,
+                   change: &dyn Fn(&mut Value, &mut Value, &mut Value)| {
+        let (mut b, mut t, mut fa) = (base.clone(), trust.clone(), fact.clone());
+        change(&mut b, &mut t, &mut fa);
+        vs.push(Vector {
+            name: name.into(),
+            base: b,
+            trust: t,
+            key: key.to_vec(),
+            fact: fa,
+        });
+    };
+    let none = |_: &mut Value, _: &mut Value, _: &mut Value| {};
+    add("registration", &reg_key, &reg, &none);
+    add("recall", &recall_key, &recall, &none);
+    add(
+        "customs",
+        &hex::decode(customs["key"].as_str().unwrap()).unwrap(),
+        &customs,
+        &none,
+    );
+    add("absent key", &absent_key, &absent, &none);
+    let proof_bytes = |fa: &Value| b64.decode(fa["proof"].as_str().unwrap()).unwrap();
+    let tampers: Vec<(&str, Box<dyn Fn(&mut Value, &mut Value, &mut Value) + '_>)> = vec![
+        (
+            "vote signature",
+            Box::new(|b: &mut Value, _: &mut Value, _: &mut Value| {
+                flip(&mut b["headers"][&h]["certificate"]["votes"][1]["signature"])
+            }),
+        ),
+        (
+            "vote signer",
+            Box::new(|b: &mut Value, _: &mut Value, _: &mut Value| {
+                flip(&mut b["headers"][&h]["certificate"]["votes"][0]["validator"])
+            }),
+        ),
+        (
+            "votes under quorum",
+            Box::new(|b: &mut Value, _: &mut Value, _: &mut Value| {
+                b["headers"][&h]["certificate"]["votes"]
+                    .as_array_mut()
+                    .unwrap()
+                    .truncate(2);
+            }),
+        ),
+        (
+            "a vote twice",
+            Box::new(|b: &mut Value, _: &mut Value, _: &mut Value| {
+                let v = b["headers"][&h]["certificate"]["votes"][0].clone();
+                b["headers"][&h]["certificate"]["votes"]
+                    .as_array_mut()
+                    .unwrap()
+                    .insert(0, v);
+            }),
+        ),
+        (
+            "votes unsorted",
+            Box::new(|b: &mut Value, _: &mut Value, _: &mut Value| {
+                b["headers"][&h]["certificate"]["votes"]
+                    .as_array_mut()
+                    .unwrap()
+                    .swap(0, 1);
+            }),
+        ),
+        (
+            "certificate view",
+            Box::new(|b: &mut Value, _: &mut Value, _: &mut Value| {
+                let v = b["headers"][&h]["certificate"]["view"].as_u64().unwrap();
+                b["headers"][&h]["certificate"]["view"] = json!(v + 1);
+            }),
+        ),
+        (
+            "certificate height",
+            Box::new(|b: &mut Value, _: &mut Value, _: &mut Value| {
+                b["headers"][&h]["certificate"]["height"] = json!(height + 1);
+            }),
+        ),
+        (
+            "certificate block hash",
+            Box::new(|b: &mut Value, _: &mut Value, _: &mut Value| {
+                flip(&mut b["headers"][&h]["certificate"]["block_hash"])
+            }),
+        ),
+        (
+            "header state root",
+            Box::new(|b: &mut Value, _: &mut Value, _: &mut Value| {
+                flip(&mut b["headers"][&h]["header"]["state_root"])
+            }),
+        ),
+        (
+            "header tx root",
+            Box::new(|b: &mut Value, _: &mut Value, _: &mut Value| {
+                flip(&mut b["headers"][&h]["header"]["tx_root"])
+            }),
+        ),
+        (
+            "header time",
+            Box::new(|b: &mut Value, _: &mut Value, _: &mut Value| {
+                let t = b["headers"][&h]["header"]["timestamp_ms"].as_u64().unwrap();
+                b["headers"][&h]["header"]["timestamp_ms"] = json!(t + 1);
+            }),
+        ),
+        (
+            "header chain",
+            Box::new(|b: &mut Value, _: &mut Value, _: &mut Value| {
+                b["headers"][&h]["header"]["chain_id"] = json!("tracechain-other");
+            }),
+        ),
+        (
+            "header validator set",
+            Box::new(|b: &mut Value, _: &mut Value, _: &mut Value| {
+                flip(&mut b["headers"][&h]["header"]["validator_set_hash"])
+            }),
+        ),
+        (
+            "header height",
+            Box::new(|b: &mut Value, _: &mut Value, _: &mut Value| {
+                b["headers"][&h]["header"]["height"] = json!(height + 1);
+            }),
+        ),
+        (
+            "no header",
+            Box::new(|b: &mut Value, _: &mut Value, _: &mut Value| {
+                b["headers"] = json!({});
+            }),
+        ),
+        (
+            "fact height",
+            Box::new(|_: &mut Value, _: &mut Value, fa: &mut Value| {
+                fa["height"] = json!(height - 1);
+            }),
+        ),
+        (
+            "trusted: another set",
+            Box::new(|_: &mut Value, t: &mut Value, _: &mut Value| {
+                t["validators"][0]["public_key"] = json!(key("intruder").public().to_hex());
+            }),
+        ),
+        (
+            "trusted: another chain",
+            Box::new(|_: &mut Value, t: &mut Value, _: &mut Value| {
+                t["chain_id"] = json!("tracechain-other");
+            }),
+        ),
+        (
+            "trusted: set with one validator more",
+            Box::new(|_: &mut Value, t: &mut Value, _: &mut Value| {
+                t["validators"].as_array_mut().unwrap().push(
+                    json!({"public_key": key("intruder").public().to_hex(), "name": "intruder"}),
+                );
+            }),
+        ),
+        (
+            "proof of another key",
+            Box::new(|_: &mut Value, _: &mut Value, fa: &mut Value| flip(&mut fa["key"])),
+        ),
+        (
+            "proof: a sibling byte",
+            Box::new(move |_: &mut Value, _: &mut Value, fa: &mut Value| {
+                let mut p = proof_bytes(fa);
+                p[6] ^= 0x80;
+                fa["proof"] = json!(b64.encode(p));
+            }),
+        ),
+        (
+            "proof: last byte",
+            Box::new(move |_: &mut Value, _: &mut Value, fa: &mut Value| {
+                let mut p = proof_bytes(fa);
+                let n = p.len() - 1;
+                p[n] ^= 1;
+                fa["proof"] = json!(b64.encode(p));
+            }),
+        ),
+        (
+            "proof: cut",
+            Box::new(move |_: &mut Value, _: &mut Value, fa: &mut Value| {
+                let mut p = proof_bytes(fa);
+                p.pop();
+                fa["proof"] = json!(b64.encode(p));
+            }),
+        ),
+        (
+            "proof: a byte after its end",
+            Box::new(move |_: &mut Value, _: &mut Value, fa: &mut Value| {
+                let mut p = proof_bytes(fa);
+                p.push(0);
+                fa["proof"] = json!(b64.encode(p));
+            }),
+        ),
+        (
+            "proof: version 2",
+            Box::new(move |_: &mut Value, _: &mut Value, fa: &mut Value| {
+                let mut p = proof_bytes(fa);
+                p[0] = 2;
+                fa["proof"] = json!(b64.encode(p));
+            }),
+        ),
+        (
+            "proof: one sibling fewer",
+            Box::new(move |_: &mut Value, _: &mut Value, fa: &mut Value| {
+                let p: tracechain_types::StateProof = borsh::from_slice(&proof_bytes(fa)).unwrap();
+                let mut q = p.clone();
+                q.siblings.remove(0);
+                fa["proof"] = json!(b64.encode(borsh::to_vec(&q).unwrap()));
+            }),
+        ),
+        (
+            "proof: base64 unpadded",
+            Box::new(|_: &mut Value, _: &mut Value, fa: &mut Value| {
+                let s = fa["proof"]
+                    .as_str()
+                    .unwrap()
+                    .trim_end_matches('=')
+                    .to_string();
+                fa["proof"] = json!(s);
+            }),
+        ),
+    ];
+    for (name, t) in &tampers {
+        for (what, k, fact) in [
+            ("registration", &reg_key, &reg),
+            ("absent key", &absent_key, &absent),
+        ] {
+            add(&format!("{what}, {name}"), k, fact, t.as_ref());
+        }
+    }
+    // An exclusion proof turned into an inclusion, and the value of an inclusion changed.
+    add(
+        "absent key claimed present",
+        &absent_key,
+        &absent,
+        &|_: &mut Value, _: &mut Value, fa: &mut Value| {
+            let mut p: tracechain_types::StateProof =
+                borsh::from_slice(&b64.decode(fa["proof"].as_str().unwrap()).unwrap()).unwrap();
+            p.leaf = tracechain_types::state_map::ProofLeaf::Present { value: vec![1] };
+            fa["proof"] = json!(b64.encode(borsh::to_vec(&p).unwrap()));
+        },
+    );
+    add(
+        "registration claimed absent",
+        &reg_key,
+        &reg,
+        &|_: &mut Value, _: &mut Value, fa: &mut Value| {
+            let mut p: tracechain_types::StateProof =
+                borsh::from_slice(&b64.decode(fa["proof"].as_str().unwrap()).unwrap()).unwrap();
+            p.leaf = tracechain_types::state_map::ProofLeaf::AbsentEmpty;
+            fa["proof"] = json!(b64.encode(borsh::to_vec(&p).unwrap()));
+        },
+    );
+
+    // The Rust verdicts.
+    let rust: Vec<Result<Option<String>, String>> = vs
+        .iter()
+        .map(|v| {
+            let base: ProofBase =
+                serde_json::from_value(v.base.clone()).map_err(|e| e.to_string())?;
+            let set: tracechain_types::ValidatorSet =
+                serde_json::from_value(v.trust["validators"].clone()).map_err(|e| e.to_string())?;
+            let chain = tracechain_types::ChainId::new(v.trust["chain_id"].as_str().unwrap())
+                .map_err(|e| e.to_string())?;
+            let fact: FactProof =
+                serde_json::from_value(v.fact.clone()).map_err(|e| e.to_string())?;
+            verify_fact(&base, &Trust::genesis(chain, set), &v.key, &fact)
+                .map(|o| o.map(hex::encode))
+                .map_err(|e| e.to_string())
+        })
+        .collect();
+    assert!(rust[..4].iter().all(Result::is_ok), "{rust:?}");
+    assert_eq!(rust[3], Ok(None), "the absent key is proven absent");
+    assert!(rust.iter().filter(|r| r.is_err()).count() >= 2 * tampers.len());
+
+    // The browser's verdicts: a harness page runs verify.js on every vector.
+    let vectors: Vec<Value> = vs
+        .iter()
+        .map(|v| json!({"name": v.name, "base": v.base, "trust": v.trust, "key": hex::encode(&v.key), "fact": v.fact}))
+        .collect();
+    let vectors = Arc::new(serde_json::to_string(&vectors).unwrap());
+    let harness = "<!doctype html><html><body><pre id=\"out\">pending</pre>\
+        <script src=\"/assets/verify.js\"></script><script src=\"/harness.js\"></script></body></html>";
+    let harness_js = r#"(async () => {
+      const hex = (h) => Uint8Array.from(h.match(/../g) || [], (x) => parseInt(x, 16));
+      const vs = await (await fetch('/vectors')).json();
+      const out = [];
+      for (const v of vs) {
+        try {
+          const val = await tracechainVerify.verifyFact(v.base, v.trust, hex(v.key), v.fact);
+          out.push({ ok: true, value: val === null ? null : tracechainVerify.toHex(val) });
+        } catch (e) {
+          out.push({ ok: false, error: String(e && e.message) });
+        }
+      }
+      document.getElementById('out').textContent = JSON.stringify(out);
+    })();"#;
+    let app = f
+        .router()
+        .route(
+            "/harness",
+            axum::routing::get(move || async move { axum::response::Html(harness) }),
+        )
+        .route(
+            "/harness.js",
+            axum::routing::get(move || async move {
+                (
+                    [(axum::http::header::CONTENT_TYPE, "text/javascript")],
+                    harness_js,
+                )
+            }),
+        )
+        .route(
+            "/vectors",
+            axum::routing::get(move || {
+                let v = vectors.clone();
+                async move {
+                    (
+                        [(axum::http::header::CONTENT_TYPE, "application/json")],
+                        (*v).clone(),
+                    )
+                }
+            }),
+        );
+    let url = format!("{}/harness", serve_router(app).await);
+    let page = dom_of(url).await;
+    let out = page
+        .split("<pre id=\"out\">")
+        .nth(1)
+        .and_then(|s| s.split("</pre>").next())
+        .unwrap();
+    let out = out
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">");
+    let js: Vec<Value> = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(js.len(), vs.len());
+    for ((v, r), j) in vs.iter().zip(&rust).zip(&js) {
+        match r {
+            Ok(value) => {
+                assert_eq!(
+                    j["ok"],
+                    json!(true),
+                    "{}: Rust accepts, the browser refuses: {j}",
+                    v.name
+                );
+                assert_eq!(j["value"], json!(value), "{}", v.name);
+            }
+            Err(e) => assert_eq!(
+                j["ok"],
+                json!(false),
+                "{}: Rust refuses ({e}), the browser accepts",
+                v.name
+            ),
+        }
     }
 }

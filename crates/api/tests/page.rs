@@ -59,10 +59,28 @@ async fn a_browser_gets_the_story_as_a_small_page_without_scripts() {
     }
     assert!(!html.contains("id=\"recall\""));
     assert!(!html.contains("id=\"scan-warning\""));
-    // Every essential fact without a script, nothing from another server, small.
-    assert!(!html.contains("<script"));
+    // Every essential fact is in the HTML; the only scripts are the proofs (a JSON data
+    // block, never run) and the node's own verifier; nothing from another server; small.
+    let scripts: Vec<&str> = html.split("<script").skip(1).collect();
+    assert_eq!(scripts.len(), 2, "{html}");
+    assert!(scripts[0].starts_with(" type=\"application/json\" id=\"tc-proofs\">"));
+    assert!(scripts[1].starts_with(" src=\"/assets/verify.js\" defer>"));
+    assert!(html.contains("Not checked in this browser (JavaScript is off)"));
     assert!(!html.contains("http://") && !html.contains("https://"));
     assert!(html.len() < 100_000, "{} bytes", html.len());
+    let csp = a.headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("default-src 'none'"),
+        "{csp}"
+    );
+    assert!(!csp.contains("unsafe-eval") && !csp.contains("script-src 'self' 'unsafe-inline'"));
+
+    // The verifier: served by the node, cached for an hour.
+    let js = get(&f, "/assets/verify.js", "*/*", None).await;
+    assert_eq!(js.status, 200);
+    assert_eq!(js.headers["content-type"], "text/javascript; charset=utf-8");
+    assert_eq!(js.headers["cache-control"], "public, max-age=3600");
+    assert!(text(&js).contains("tracechainVerify"));
 
     // Chinese, from Accept-Language or from the switch.
     let zh = text(&get(&f, &path, BROWSER, Some("zh-CN,zh;q=0.9,en;q=0.8")).await);

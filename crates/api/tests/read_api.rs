@@ -9,9 +9,9 @@ use std::sync::Arc;
 use common::*;
 use serde_json::Value;
 use tracechain_api::proof::{verify_fact, verify_record, FactProof, ProofBase, RecordProof, Trust};
-use tracechain_contracts::state_keys;
 use tracechain_contracts::trace_codes::NormalisedCode;
-use tracechain_types::{Hash, ListingDigest};
+use tracechain_contracts::{state_keys, IndexTag};
+use tracechain_types::{Category, Hash, ListingDigest};
 use tracechain_workload::flow;
 
 fn featured() -> String {
@@ -513,6 +513,22 @@ async fn the_story_says_what_a_consumer_may_see() {
     let other = state_keys::trace_unit(&NormalisedCode::new("code", &flow::batch()).unwrap());
     assert!(verify_fact(&base, &trust(), &other, &reg).is_err());
     assert_eq!(v["recall"]["recalls"], serde_json::json!([]));
+    // The customs status, recorded, is proven by a customs (C2) index entry of the tin or
+    // its batch.
+    assert_eq!(v["customs_status_recorded"], true);
+    let customs: FactProof = serde_json::from_value(v["customs_proof"].clone()).unwrap();
+    let key = hex::decode(&customs.key).unwrap();
+    let under = |c: &tracechain_types::records::TraceCode| {
+        let n = NormalisedCode::new("code", c).unwrap();
+        key.starts_with(&state_keys::unit_records_of(
+            &n,
+            IndexTag::Info(Category::C2),
+        ))
+    };
+    assert!(under(&flow::featured_unit()) || under(&flow::batch()));
+    assert!(verify_fact(&base, &trust(), &key, &customs)
+        .unwrap()
+        .is_some());
 }
 
 /// Once the batch is recalled, the tin's story names the recall with the proof of its entry.

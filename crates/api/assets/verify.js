@@ -1,0 +1,453 @@
+// tracechain: the consumer page re-checks what it shows (issue 15, ADR 0089).
+//
+// The page carries, in <script type="application/json" id="tc-proofs">, the certified header
+// of the height it was read at and the state proofs of the facts it shows. This script checks,
+// with the browser's WebCrypto only (SHA-256 and Ed25519), that
+//   * the header's hash is the one a quorum of the trusted validator set signed (the commit
+//     certificate), and the page's footer names that block and state root;
+//   * the unit's registration (`tu/{code}`) is in that state, for the code of this page's
+//     address, with the product name the page shows;
+//   * each recall the answer proves (`rcl/n/…` of the unit or its batch) is in that state, and
+//     the page shows it in its banner;
+//   * a customs status shown as recorded has its customs record indexed under the unit or its
+//     batch (`tur/{code}/C2/…`).
+// It is the same algorithm as `tracechain_api::proof::verify_fact` (Rust), and is tested
+// against it on the same vectors (crates/api/tests/browser.rs).
+//
+// Trust: the validator set is pinned on this device (localStorage) the first time a page of
+// the chain verifies; later pages must be certified by the same set. The set's fingerprint is
+// shown so it can be compared with the one the consortium publishes.
+'use strict';
+(function (root) {
+  const te = new TextEncoder();
+  const td = new TextDecoder('utf-8', { fatal: true });
+
+  const BLOCK_DOMAIN = 'tracechain/block/v1';
+  const COMMIT_DOMAIN = 'tracechain/commit/v1';
+  const SET_DOMAIN = 'tracechain/validator-set/v1';
+  const KEY_DOMAIN = 'tracechain/state-key/v1';
+  const VALUE_DOMAIN = 'tracechain/state-value/v1';
+  const LEAF_DOMAIN = 'tracechain/state-leaf/v1';
+  const NODE_DOMAIN = 'tracechain/state-node/v1';
+  const STATE_PROOF_VERSION = 1;
+  const KEY_BITS = 256;
+  // As the Rust verifier: a value of up to 1 MiB plus 256 siblings and framing.
+  const MAX_STATE_PROOF_BYTES = 1024 * 1024 + 16 * 1024;
+  const MAX_SET = 256;
+
+  class VerifyError extends Error {}
+  const fail = (m) => { throw new VerifyError(m); };
+
+  // ---- bytes ----
+  function hex(h, len, what) {
+    if (typeof h !== 'string' || !/^[0-9a-fA-F]*$/.test(h) || h.length % 2 !== 0 ||
+        (len !== undefined && h.length !== 2 * len)) fail(what + ' is not ' + (len ? len + ' bytes of ' : '') + 'hex');
+    const out = new Uint8Array(h.length / 2);
+    for (let i = 0; i < out.length; i++) out[i] = parseInt(h.substr(2 * i, 2), 16);
+    return out;
+  }
+  function toHex(b) {
+    let s = '';
+    for (const x of b) s += x.toString(16).padStart(2, '0');
+    return s;
+  }
+  function b64(s, what) {
+    if (typeof s !== 'string') fail(what + ' is not base64');
+    // Strict, as the Rust decoder: padded, canonical (atob alone forgives both).
+    if (s.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(s)) fail(what + ' is not base64');
+    let bin;
+    try { bin = atob(s); } catch (e) { fail(what + ' is not base64'); }
+    if (btoa(bin) !== s) fail(what + ' is not base64');
+    const out = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out;
+  }
+  function concat(...parts) {
+    let n = 0;
+    for (const p of parts) n += p.length;
+    const out = new Uint8Array(n);
+    let o = 0;
+    for (const p of parts) { out.set(p, o); o += p.length; }
+    return out;
+  }
+  function eq(a, b) {
+    if (a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+    return true;
+  }
+  function cmp(a, b) {
+    for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i] - b[i];
+    return a.length - b.length;
+  }
+  function u32le(n) { const b = new Uint8Array(4); new DataView(b.buffer).setUint32(0, n, true); return b; }
+  function u32be(n) { const b = new Uint8Array(4); new DataView(b.buffer).setUint32(0, n, false); return b; }
+  function u64(n, what) {
+    if (!Number.isSafeInteger(n) || n < 0) fail(what + ' is not an integer this browser can check');
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigUint64(0, BigInt(n), true);
+    return b;
+  }
+  function str(s, what) {
+    if (typeof s !== 'string') fail(what + ' is not text');
+    const b = te.encode(s);
+    return concat(u32le(b.length), b);
+  }
+
+  // ---- hashing (SHA-256 through WebCrypto) ----
+  function subtle() {
+    if (!root.crypto || !root.crypto.subtle) fail('this browser offers no WebCrypto here (the page must be served over HTTPS or from this device)');
+    return root.crypto.subtle;
+  }
+  async function sha256(bytes) { return new Uint8Array(await subtle().digest('SHA-256', bytes)); }
+  async function tagged(domain, ...parts) {
+    const d = te.encode(domain);
+    return sha256(concat(u32be(d.length), d, ...parts));
+  }
+  async function ed25519Verify(pk, msg, sig) {
+    let key;
+    try {
+      key = await subtle().importKey('raw', pk, { name: 'Ed25519' }, false, ['verify']);
+    } catch (e) {
+      return false; // not a valid public key
+    }
+    try {
+      return await subtle().verify({ name: 'Ed25519' }, key, sig, msg);
+    } catch (e) {
+      return false;
+    }
+  }
+
+  // ---- headers, validator sets, certificates ----
+  function encodeHeader(h) {
+    if (!h || typeof h !== 'object') fail('header does not decode');
+    return concat(
+      str(h.chain_id, 'chain id'), u64(h.height, 'height'), u64(h.view, 'view'),
+      hex(h.parent, 32, 'parent'), u64(h.timestamp_ms, 'timestamp'), hex(h.tx_root, 32, 'tx root'),
+      hex(h.state_root, 32, 'state root'), hex(h.proposer, 32, 'proposer'),
+      hex(h.validator_set_hash, 32, 'validator set hash'));
+  }
+  async function blockHash(h) { return tagged(BLOCK_DOMAIN, encodeHeader(h)); }
+
+  // A validator set as its JSON (a list of {public_key, name}), sorted as the Rust set keeps it.
+  function validatorSet(list) {
+    if (!Array.isArray(list) || list.length === 0 || list.length > MAX_SET) fail('validator set does not decode');
+    const vs = list.map((v) => ({ key: hex(v && v.public_key, 32, 'validator key'), name: v.name }));
+    vs.sort((a, b) => cmp(a.key, b.key));
+    for (let i = 1; i < vs.length; i++) if (eq(vs[i - 1].key, vs[i].key)) fail('validator set names a key twice');
+    return vs;
+  }
+  async function setHash(vs) {
+    const parts = [u32le(vs.length)];
+    for (const v of vs) parts.push(v.key, str(v.name, 'validator name'));
+    return tagged(SET_DOMAIN, concat(...parts));
+  }
+  function quorum(n) { const f = Math.floor((n - 1) / 3); return Math.floor((n + f) / 2) + 1; }
+
+  // The commit certificate `c` certifies header `h` (hash `hh`) by the set `vs`.
+  async function verifyCertificate(h, hh, c, vs) {
+    if (!c || !Array.isArray(c.votes)) fail('certificate does not decode');
+    if (c.height !== h.height || !eq(hex(c.block_hash, 32, 'certified hash'), hh)) fail('the certificate is for another block');
+    const votes = c.votes.map((v) => ({ key: hex(v && v.validator, 32, 'voter'), sig: hex(v && v.signature, 64, 'vote signature') }));
+    for (let i = 1; i < votes.length; i++) if (cmp(votes[i - 1].key, votes[i].key) >= 0) fail('certificate votes are not strictly ascending (duplicate or unsorted)');
+    for (const v of votes) if (!vs.some((x) => eq(x.key, v.key))) fail('certificate vote from ' + toHex(v.key) + ', which is not a trusted validator');
+    const need = quorum(vs.length);
+    if (votes.length < need) fail('certificate has ' + votes.length + ' votes, a quorum is ' + need);
+    const msg = concat(te.encode(COMMIT_DOMAIN), str(h.chain_id, 'chain id'), u64(c.height, 'height'), u64(c.view, 'view'), hh);
+    const ok = await Promise.all(votes.map((v) => ed25519Verify(v.key, msg, v.sig)));
+    ok.forEach((good, i) => { if (!good) fail('certificate signature of ' + toHex(votes[i].key) + ' does not verify'); });
+    return { votes: votes.length, of: vs.length, quorum: need };
+  }
+
+  // The header of `height` in `base`: of the trusted chain, naming the trusted set, certified
+  // by a quorum of it. `trust` = {chain_id, validators: [{public_key, name}]}.
+  async function certified(base, trust, height) {
+    const ch = base && base.headers && base.headers[String(height)];
+    if (!ch || !ch.header || ch.header.height !== height) fail('no certified header of height ' + height + ' in the answer');
+    const h = ch.header;
+    if (h.chain_id !== trust.chain_id) fail('height ' + height + ': the header is of chain ' + h.chain_id);
+    const vs = validatorSet(trust.validators);
+    const vsh = await setHash(vs);
+    if (!eq(vsh, hex(h.validator_set_hash, 32, 'validator set hash'))) fail('height ' + height + ': the header names a validator set that is not trusted');
+    const hh = await blockHash(h);
+    const cert = await verifyCertificate(h, hh, ch.certificate, vs);
+    return { header: h, hash: hh, cert };
+  }
+
+  // ---- the authenticated state map (ADR 0050) ----
+  function reader(bytes) {
+    let o = 0;
+    const take = (n) => { if (o + n > bytes.length) fail('state proof does not decode'); const s = bytes.subarray(o, o + n); o += n; return s; };
+    return {
+      u8: () => take(1)[0],
+      u32: () => new DataView(take(4).slice().buffer).getUint32(0, true),
+      take,
+      done: () => o === bytes.length,
+    };
+  }
+  function decodeStateProof(bytes) {
+    if (bytes.length > MAX_STATE_PROOF_BYTES) fail('state proof does not decode: too large');
+    const r = reader(bytes);
+    const version = r.u8();
+    const n = r.u32();
+    if (n > (bytes.length - 5) / 32) fail('state proof does not decode');
+    const siblings = [];
+    for (let i = 0; i < n; i++) siblings.push(r.take(32));
+    const tag = r.u8();
+    let leaf;
+    if (tag === 0) { const len = r.u32(); leaf = { present: r.take(len) }; }
+    else if (tag === 1) leaf = { empty: true };
+    else if (tag === 2) leaf = { otherKey: r.take(32), otherValue: r.take(32) };
+    else fail('state proof does not decode');
+    if (!r.done()) fail('state proof does not decode: bytes after its end');
+    if (version !== STATE_PROOF_VERSION) fail('state proof version ' + version + ' is not supported');
+    return { siblings, leaf };
+  }
+  const bit = (kh, i) => ((kh[i >> 3] >> (7 - (i & 7))) & 1) === 1;
+  function commonPrefixBits(a, b) {
+    for (let i = 0; i < 32; i++) {
+      const d = a[i] ^ b[i];
+      if (d !== 0) return i * 8 + Math.clz32(d) - 24;
+    }
+    return 256;
+  }
+  async function rootFromProof(key, p) {
+    const depth = p.siblings.length;
+    if (depth > KEY_BITS) fail('state proof has ' + depth + ' siblings, at most 256 are possible');
+    if (depth > 0 && p.siblings[depth - 1].every((x) => x === 0)) fail('state proof is not canonical');
+    const kh = await tagged(KEY_DOMAIN, key);
+    let h;
+    if (p.leaf.present) h = await tagged(LEAF_DOMAIN, kh, await tagged(VALUE_DOMAIN, p.leaf.present));
+    else if (p.leaf.empty) h = new Uint8Array(32);
+    else {
+      const shared = commonPrefixBits(p.leaf.otherKey, kh);
+      if (shared === KEY_BITS) fail("exclusion proof names the requested key's own leaf");
+      if (shared < depth) fail("exclusion proof's other leaf is off the key's path");
+      h = await tagged(LEAF_DOMAIN, p.leaf.otherKey, p.leaf.otherValue);
+    }
+    for (let i = depth - 1; i >= 0; i--) {
+      h = bit(kh, i) ? await tagged(NODE_DOMAIN, p.siblings[i], h) : await tagged(NODE_DOMAIN, h, p.siblings[i]);
+    }
+    return h;
+  }
+
+  // What the state held under `key` at the fact's height: the value (present) or null
+  // (proven absent). Fails unless the header is certified under `trust` and the proof leads to
+  // its state root. The caller names the key it expects.
+  async function verifyFact(base, trust, key, fact) {
+    if (!fact || typeof fact !== 'object') fail('no proof');
+    const ch = await certified(base, trust, fact.height);
+    if (!eq(hex(fact.key, undefined, 'proof key'), key)) fail('the proof is of another key');
+    const p = decodeStateProof(b64(fact.proof, 'proof'));
+    const root = await rootFromProof(key, p);
+    if (!eq(root, hex(ch.header.state_root, 32, 'state root'))) fail('the state proof leads to another root than the certified one');
+    return p.leaf.present ? p.leaf.present : null;
+  }
+
+  // ---- state keys (contracts/src/state_keys.rs) ----
+  function part(bytes) {
+    const out = [];
+    for (const b of bytes) { if (b === 0) out.push(0, 0xff); else out.push(b); }
+    return Uint8Array.from(out);
+  }
+  function stateKey(prefix, parts) {
+    const out = [te.encode(prefix)];
+    parts.forEach((p, i) => { if (i > 0) out.push(Uint8Array.of(0, 1)); out.push(part(p)); });
+    return concat(...out);
+  }
+  // A normalised code: 01 + GTIN-14 + (10 batch | 21 serial).
+  function parseCode(text) {
+    const m = typeof text === 'string' && /^01(\d{14})(10|21)(.+)$/.exec(text);
+    if (!m) fail('not a trace code: ' + text);
+    return { gtin: m[1], kind: m[2] === '10' ? 'batch' : 'item', value: m[3], text };
+  }
+  function codeOfPath(path) {
+    const seg = path.split('/').filter((s) => s.length > 0).map((s) => decodeURIComponent(s));
+    const i = seg.indexOf('01');
+    if (i < 0 || !/^\d{8,14}$/.test(seg[i + 1] || '')) fail('this page is not at a Digital Link of a unit');
+    const gtin = seg[i + 1].padStart(14, '0');
+    let batch = null, serial = null;
+    for (let j = i + 2; j + 1 < seg.length; j += 2) {
+      if (seg[j] === '10') batch = seg[j + 1];
+      if (seg[j] === '21') serial = seg[j + 1];
+    }
+    if (serial !== null) return parseCode('01' + gtin + '21' + serial);
+    if (batch !== null) return parseCode('01' + gtin + '10' + batch);
+    fail('this page is not at a Digital Link of a unit');
+  }
+  function encodeTraceCode(c) {
+    return concat(Uint8Array.of(c.kind === 'batch' ? 0 : 1), str(c.gtin, 'gtin'), str(c.value, 'code'));
+  }
+  function decodeTraceCode(r) {
+    const tag = r.u8();
+    if (tag > 1) fail('registration does not decode');
+    const gtin = td.decode(r.take(r.u32()));
+    const value = td.decode(r.take(r.u32()));
+    return parseCode('01' + gtin + (tag === 0 ? '10' : '21') + value);
+  }
+  // The stored registration (`TraceUnit`, Borsh): code, mode, product name, registrant, height,
+  // batch.
+  function decodeTraceUnit(bytes) {
+    const r = reader(bytes);
+    try {
+      const code = decodeTraceCode(r);
+      if (r.u8() > 2) fail('registration does not decode');
+      const productName = td.decode(r.take(r.u32()));
+      const registrant = toHex(r.take(32));
+      r.take(8);
+      const hasBatch = r.u8();
+      const batch = hasBatch === 1 ? decodeTraceCode(r) : hasBatch === 0 ? null : fail('registration does not decode');
+      if (!r.done()) fail('registration does not decode');
+      return { code, productName, registrant, batch };
+    } catch (e) {
+      if (e instanceof VerifyError) throw e;
+      fail('registration does not decode');
+    }
+  }
+  const keys = {
+    traceUnit: (c) => stateKey('tu/', [te.encode(c.text)]),
+    recall: (c, issuer, ref) => stateKey('rcl/n/', [concat(Uint8Array.of(0), encodeTraceCode(c)), hex(issuer, 32, 'recall issuer'), te.encode(ref)]),
+    customsPrefix: (c) => concat(stateKey('tur/', [te.encode(c.text), te.encode('C2')]), Uint8Array.of(0, 1)),
+  };
+
+  // ---- the page ----
+  const T = {
+    en: {
+      checking: 'Checking this page against the validators’ signatures…',
+      verified: 'Verified against the validators’ signatures',
+      failed: 'Verification FAILED — do not rely on this page',
+      block: (h, c) => 'block ' + h + ' certified by ' + c.votes + ' of ' + c.of + ' validators (quorum ' + c.quorum + ')',
+      set: (fp, first) => 'validator set ' + fp + (first ? ' (pinned on this device now, at the first check)' : ' (as pinned on this device)'),
+      registration: 'registration of this code and its product name proven',
+      recall: (r) => 'recall ' + r + ' proven',
+      customs: 'customs record of this unit proven',
+      noRecallProof: 'a recall through an upstream material is shown by the node; its proof is not public',
+      unprovenRecall: 'the recall banner names no recall this answer proves',
+      notShown: 'not re-checked in the browser: certificates, journey and scans (the node’s word)',
+      noneRecall: 'that no recall exists cannot be proven from one answer (the node’s word)',
+    },
+    zh: {
+      checking: '正在依据验证节点签名核验本页…',
+      verified: '已依据验证节点签名核验',
+      failed: '核验失败——请勿信任本页内容',
+      block: (h, c) => '区块 ' + h + ' 由 ' + c.of + ' 个验证节点中的 ' + c.votes + ' 个签名确认（法定数 ' + c.quorum + '）',
+      set: (fp, first) => '验证节点集合 ' + fp + (first ? '（首次核验，已在本设备记录）' : '（与本设备记录一致）'),
+      registration: '本码登记及品名已证明',
+      recall: (r) => '召回 ' + r + ' 已证明',
+      customs: '本单元海关记录已证明',
+      noRecallProof: '经上游原料的召回由节点显示，其证明不公开',
+      unprovenRecall: '召回横幅中的召回未在本应答中得到证明',
+      notShown: '浏览器未复核：证书、物流轨迹、扫描记录（以节点所述为准）',
+      noneRecall: '“不存在召回”无法由单个应答证明（以节点所述为准）',
+    },
+  };
+
+  const PIN = 'tracechain.validators.';
+
+  // Check the page `doc` at `path` against its embedded proofs. Returns {ok, lines, pin}.
+  async function verifyPage(doc, path, storage) {
+    const lang = (doc.documentElement.lang || 'en').startsWith('zh') ? 'zh' : 'en';
+    const t = T[lang];
+    const lines = [];
+    const el = doc.getElementById('tc-proofs');
+    if (!el) fail('the page carries no proofs');
+    let data;
+    try { data = JSON.parse(el.textContent); } catch (e) { fail('the proofs do not decode'); }
+    const base = data.proofs;
+    const height = data.read_at && data.read_at.height;
+    const ch = base && base.headers && base.headers[String(height)];
+    if (!ch || !ch.header) fail('no certified header of height ' + height + ' in the answer');
+    const chain = ch.header.chain_id;
+    // Trust: the set pinned for this chain, or (first visit) the set the answer names.
+    let pinned = null;
+    try { pinned = JSON.parse(storage.getItem(PIN + chain) || 'null'); } catch (e) { pinned = null; }
+    let validators;
+    if (pinned && Array.isArray(pinned.validators)) {
+      validators = pinned.validators;
+    } else {
+      validators = base.validator_sets && base.validator_sets[ch.header.validator_set_hash];
+      if (!validators) fail('the answer names no validator set');
+    }
+    const trust = { chain_id: chain, validators };
+    const c = await certified(base, trust, height);
+    const fp = toHex(await setHash(validatorSet(validators))).slice(0, 16);
+    lines.push(t.block(height, c.cert));
+    lines.push(t.set(fp, !pinned));
+    // The footer names this block and state root.
+    const text = (id) => { const e = doc.getElementById(id); return e ? e.textContent.trim() : null; };
+    if (text('read-height') !== String(height)) fail('the page names another height than the certified one');
+    if (text('read-block') !== toHex(c.hash)) fail('the page names another block than the certified one');
+    if (text('read-root') !== c.header.state_root) fail('the page names another state root than the certified one');
+    // The unit: the code of this page's address, registered with the product name shown.
+    const code = codeOfPath(path);
+    const reg = await verifyFact(base, trust, keys.traceUnit(code), data.registration_proof);
+    if (!reg) fail('the unit of this address is proven absent');
+    const unit = decodeTraceUnit(reg);
+    if (unit.code.text !== code.text) fail('the registration is of another code');
+    if (text('product') !== unit.productName) fail('the product name shown is not the registered one');
+    lines.push(t.registration);
+    const units = [code.text].concat(unit.batch ? [unit.batch.text] : []);
+    // Recalls: each proven one must be in the banner.
+    const banner = doc.getElementById('recall');
+    const shownRefs = banner ? Array.from(banner.querySelectorAll('.ref')).map((e) => e.textContent) : [];
+    let proven = 0;
+    let upstream = false;
+    for (const r of data.recalls || []) {
+      if (!r.proof) { upstream = true; continue; }
+      if (!units.includes(r.recalled_unit)) fail('a recall proof is of another unit');
+      const v = await verifyFact(base, trust, keys.recall(parseCode(r.recalled_unit), r.issuer, r.reference), r.proof);
+      if (v === null) fail('a recall the answer lists is proven absent');
+      if (!shownRefs.includes(r.reference)) fail('a proven recall (' + r.reference + ') is not shown in the banner');
+      lines.push(t.recall(r.reference));
+      proven += 1;
+    }
+    if (upstream) lines.push(t.noRecallProof);
+    if (banner && proven === 0 && !upstream) lines.push(t.unprovenRecall);
+    if (!banner) lines.push(t.noneRecall);
+    // Customs.
+    const customs = doc.getElementById('customs');
+    if (customs && customs.dataset.recorded === 'true') {
+      const p = data.customs_proof;
+      if (!p) fail('the customs status is shown as recorded without a proof');
+      const k = hex(p.key, undefined, 'proof key');
+      const under = units.some((u) => { const pre = keys.customsPrefix(parseCode(u)); return k.length > pre.length && eq(k.subarray(0, pre.length), pre); });
+      if (!under) fail('the customs proof is of another unit or category');
+      if ((await verifyFact(base, trust, k, p)) === null) fail('the customs record is proven absent');
+      lines.push(t.customs);
+    }
+    lines.push(t.notShown);
+    return { ok: true, lines, pin: pinned ? null : { key: PIN + chain, value: JSON.stringify({ validators, pinned_at: Date.now() }) } };
+  }
+
+  // Run on the page: show the verdict in #verify.
+  async function run() {
+    const doc = root.document;
+    const status = doc.getElementById('verify-status');
+    const list = doc.getElementById('verify-details');
+    if (!status || !list || !doc.getElementById('tc-proofs')) return;
+    const lang = (doc.documentElement.lang || 'en').startsWith('zh') ? 'zh' : 'en';
+    status.textContent = T[lang].checking;
+    status.className = 'banner muted';
+    let storage;
+    try { storage = root.localStorage; storage.getItem('x'); } catch (e) { storage = { getItem: () => null, setItem: () => {} }; }
+    const show = (cls, head, lines) => {
+      status.textContent = head;
+      status.className = 'banner ' + cls;
+      status.dataset.verdict = cls === 'ok' ? 'verified' : 'failed';
+      list.textContent = '';
+      for (const l of lines) { const li = doc.createElement('li'); li.textContent = l; list.appendChild(li); }
+    };
+    try {
+      const r = await verifyPage(doc, root.location.pathname, storage);
+      if (r.pin) { try { storage.setItem(r.pin.key, r.pin.value); } catch (e) { /* private mode: not pinned */ } }
+      show('ok', T[lang].verified, r.lines);
+    } catch (e) {
+      show('recall', T[lang].failed, [e instanceof VerifyError ? e.message : 'error: ' + e]);
+    }
+  }
+
+  root.tracechainVerify = { certified, verifyFact, verifyPage, keys, parseCode, codeOfPath, decodeTraceUnit, VerifyError, toHex };
+  if (root.document && root.document.getElementById('tc-proofs')) {
+    if (root.document.readyState === 'loading') root.document.addEventListener('DOMContentLoaded', run);
+    else run();
+  }
+})(typeof window !== 'undefined' ? window : globalThis);
