@@ -97,6 +97,10 @@ demo: the consortium is running ($(( $(date +%s) - start )) s after the build).
   logs:       $demo/logs/<node>.log
   stop:       make demo-stop      (keeps the chain; make demo resumes it)
   start over: make demo-reset     (stops the nodes and deletes $demo)
+  in a browser: the tin's page (it checks itself against the validators' signatures)
+              http://127.0.0.1:$((api_port + 4))/01/06971234004123/21/T0001
+              the regulator console (sign in with $net/participants/customs-regulator.key)
+              http://127.0.0.1:${api_port}/console
   submit your own records: $bin tx submit --node http://127.0.0.1:$((api_port + 4)) \\
                 --key $net/participants/producer.key RECORD.json --wait   (record JSON: docs/api.md)
   capture EPCIS (the producer's WMS, signed by the platform's node):

@@ -50,9 +50,12 @@ if grep -q 'name = "librocksdb-sys"' Cargo.lock 2>/dev/null; then
   command -v clang >/dev/null || debs+=(clang)
   ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 || debs+=(libclang-dev)
 fi
-# The browser tests of the web pages run headless Chromium, with CJK fonts for the Chinese
-# page's screenshots.
+# The browser tests of the web pages run headless Chromium (driven through chromedriver for
+# the console), with CJK fonts for the Chinese pages' screenshots.
 command -v chromium >/dev/null || debs+=(chromium)
+command -v chromedriver >/dev/null || debs+=(chromium-driver)
+# Their accessibility audit runs axe-core, from npm.
+command -v npm >/dev/null || debs+=(npm)
 ls /usr/share/fonts/opentype/noto/NotoSansCJK* >/dev/null 2>&1 || debs+=(fonts-noto-cjk)
 if [ "${#debs[@]}" -gt 0 ]; then
   say "installing Debian packages: ${debs[*]}"
@@ -60,5 +63,19 @@ if [ "${#debs[@]}" -gt 0 ]; then
     sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo "
     die "missing Debian packages; run: ${sudo}apt-get update && ${sudo}apt-get install -y ${debs[*]}"
   fi
+fi
+
+# axe-core for the browser tests' accessibility audit, kept beside the build cache (the same
+# place .ci/run uses), else in the user's cache.
+AXE_VERSION=4.11.0
+axe_home=/var/cache/tracechain/node
+if ! { mkdir -p "$axe_home" 2>/dev/null && [ -w "$axe_home" ]; }; then
+  axe_home=${XDG_CACHE_HOME:-$HOME/.cache}/tracechain/node
+fi
+if [ ! -f "$axe_home/node_modules/axe-core/axe.min.js" ]; then
+  say "installing axe-core $AXE_VERSION from npm into $axe_home (the accessibility audit)"
+  mkdir -p "$axe_home"
+  npm install --silent --no-audit --no-fund --prefix "$axe_home" "axe-core@$AXE_VERSION" >/dev/null \
+    || die "could not install axe-core; run: npm install --prefix $axe_home axe-core@$AXE_VERSION"
 fi
 exit 0

@@ -2,7 +2,8 @@
 //!
 //! Each committed block gives, in order: a `recall` event per recall it holds (to anyone), an
 //! `alert` per suspicious scan or sensor excursion it recorded (to regulators and the
-//! participants that took part in the unit), a `tx` event per transaction the reader signed
+//! participants that took part in the unit) and per payment link that leaves its order's closed
+//! loop mismatched (to regulators, the enterprise and the linker), a `tx` event per transaction the reader signed
 //! (to a participant or regulator reading signed), then a `block` event whose SSE id is the
 //! height. A client that reconnects with `Last-Event-ID: H` (or asks `?from=H`) gets every
 //! block after H, then the new ones: nothing of a block is sent after its `block` event, so
@@ -25,8 +26,10 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::OwnedSemaphorePermit;
 use tracechain_contracts::trace_codes::NormalisedCode;
-use tracechain_contracts::{scan, sensor, state_keys, StateView};
-use tracechain_types::{ConsumerRecord, InfoBlockRecord, Payload, PublicKey, RecallRecord};
+use tracechain_contracts::{closed_loop, scan, sensor, state_keys, ChainParams, StateView};
+use tracechain_types::{
+    ClosedLoopRecord, ConsumerRecord, InfoBlockRecord, Payload, PublicKey, RecallRecord,
+};
 
 use crate::auth::{self, Role};
 use crate::problem::Problem;
@@ -93,6 +96,31 @@ fn scan_entry(
     (lo..=count)
         .map_while(|i| entry(i).filter(|e| e.height == h))
         .find(|e| e.tx_id == *tx_id)
+}
+
+/// The closed-loop status (R-Q2) of the order a payment link names, when mismatched: the
+/// order is the enterprise's, or the linker's (a platform records orders for the enterprise's
+/// shop), as the contracts find it.
+fn mismatched_loop(
+    snap: &dyn StateView,
+    enterprise: &PublicKey,
+    linker: &PublicKey,
+    order_ref: &str,
+) -> Option<(PublicKey, closed_loop::LoopStatus)> {
+    let params: ChainParams = snap
+        .get(tracechain_contracts::genesis::PARAMS_KEY)
+        .and_then(|b| tracechain_types::decode(&b, 1 << 20).ok())
+        .unwrap_or_default();
+    [*enterprise, *linker]
+        .into_iter()
+        .map(|owner| {
+            (
+                owner,
+                closed_loop::order_status(snap, &params, &owner, order_ref),
+            )
+        })
+        .find(|(_, st)| st.order_tx.is_some())
+        .filter(|(_, st)| st.verdict == closed_loop::LoopVerdict::Mismatched)
 }
 
 /// The events of blocks `from..=to`, as `role` may see them.
@@ -175,6 +203,34 @@ fn block_events(api: &ReadApi, role: Role, from: u64, to: u64) -> Result<Vec<Eve
                                         "unit": code_text(&a.code),
                                         "category": a.category,
                                         "excursions": a.excursion_count,
+                                        "record_id": id,
+                                    })
+                                    .to_string(),
+                                ),
+                            );
+                        }
+                    }
+                }
+                Payload::ClosedLoop(ClosedLoopRecord::PaymentOrderLink(l)) => {
+                    // The loop closes at the link: when the order, its receipt, logistics and
+                    // declaration then disagree (R-Q2), regulators and the enterprise are told.
+                    let seen = match role {
+                        Role::Regulator(_) => true,
+                        Role::Participant(k) => k == l.enterprise || k == tx.body.signer,
+                        Role::Public => false,
+                    };
+                    if seen {
+                        if let Some((owner, st)) =
+                            mismatched_loop(&snap, &l.enterprise, &tx.body.signer, &l.order_ref)
+                        {
+                            out.push(
+                                Event::default().event("alert").data(
+                                    json!({
+                                        "height": h,
+                                        "kind": "closed_loop_mismatch",
+                                        "owner": owner.to_hex(),
+                                        "order_ref": l.order_ref,
+                                        "reasons": st.reasons,
                                         "record_id": id,
                                     })
                                     .to_string(),

@@ -17,6 +17,7 @@
 pub mod audit;
 pub mod auth;
 pub mod bag;
+pub mod console;
 mod events;
 pub mod export;
 mod handlers;

@@ -65,6 +65,11 @@ impl Lang {
             Lang::Zh => zh,
         }
     }
+
+    /// The text of this language.
+    pub fn pick(self, en: &'static str, zh: &'static str) -> &'static str {
+        self.t(en, zh)
+    }
 }
 
 /// Whether a request's `Accept` asks for HTML (a browser), rather than JSON or anything.
@@ -143,11 +148,12 @@ table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.25rem .
 .map{width:100%;height:auto;border:1px solid #9aa7b0;background:#f4f8fb}\
 nav.lang{float:right}a{color:#0645ad}small,.muted{color:#444}\
 footer{margin-top:2rem;font-size:.85rem;color:#444;overflow-wrap:anywhere}\
+label{display:block;font-weight:600;margin-top:.5rem}textarea{width:100%;font:inherit}button{font:inherit;padding:.3rem .8rem}\
 @media (max-width:36rem){#certificates thead{display:none}#certificates tr{display:block;border-bottom:1px solid #ccc;padding:.5rem 0}\
 #certificates td{display:block;border:0;padding:.1rem 0}#certificates td::before{content:attr(data-label) \": \";font-weight:600}}";
 
 /// The page's frame: language, title, switch to the other language at `self_path`.
-fn frame(lang: Lang, title: &str, self_path: &str, body: &str) -> String {
+pub(crate) fn frame(lang: Lang, title: &str, self_path: &str, body: &str) -> String {
     let (other, other_name) = match lang {
         Lang::En => ("zh", "中文"),
         Lang::Zh => ("en", "English"),
@@ -388,6 +394,29 @@ pub fn consumer_page(story: &Value, lang: Lang, self_path: &str) -> String {
             "（可用 `tracechain proof verify` 离线验证）。"
         ),
     ));
+    // Feedback (R-S7): a record signed with the consumer's own key in this browser.
+    b.push_str(&format!(
+        "<section aria-labelledby=\"h-feedback\"><h2 id=\"h-feedback\">{}</h2><form id=\"feedback\">\
+         <p id=\"feedback-nojs\" class=\"muted\">{}</p>\
+         <label for=\"feedback-text\">{}</label><textarea id=\"feedback-text\" maxlength=\"512\" rows=\"3\" required></textarea>\
+         <label for=\"feedback-key\">{}</label><input type=\"file\" id=\"feedback-key\" accept=\".key,.json,application/json\">\
+         <p><button type=\"submit\" id=\"feedback-send\" disabled>{}</button></p>\
+         <p id=\"feedback-out\" role=\"status\" aria-live=\"polite\"></p></form></section>",
+        lang.t("Feedback", "反馈"),
+        lang.t(
+            "Feedback is a record signed with your own participant key, in this browser: it needs JavaScript.",
+            "反馈是在本浏览器中用您自己的参与方密钥签名的记录，需要启用 JavaScript。"
+        ),
+        lang.t(
+            "Your feedback (at most 512 bytes; it is kept on the consortium's ledger, so write no personal data)",
+            "您的反馈（最多 512 字节；将保存在联盟链账本上，请勿填写个人信息）"
+        ),
+        lang.t(
+            "Your participant key file (it stays in this browser)",
+            "您的参与方密钥文件（只留在本浏览器）"
+        ),
+        lang.t("Sign and send", "签名并发送"),
+    ));
     b.push_str(&proofs_script(story));
     frame(lang, product, self_path, &b)
 }
@@ -427,7 +456,8 @@ fn proofs_script(story: &Value) -> String {
         .replace('>', "\\u003e")
         .replace('&', "\\u0026");
     format!(
-        "<script type=\"application/json\" id=\"tc-proofs\">{json}</script><script src=\"{VERIFY_JS_PATH}\" defer></script>"
+        "<script type=\"application/json\" id=\"tc-proofs\">{json}</script><script src=\"{VERIFY_JS_PATH}\" defer></script>\
+         <script src=\"/assets/sign.js\" defer></script><script src=\"/assets/feedback.js\" defer></script>"
     )
 }
 
@@ -525,8 +555,9 @@ mod tests {
         });
         for lang in [Lang::En, Lang::Zh] {
             let html = consumer_page(&story, lang, "/01/\"><script>");
-            // The page's own two scripts only: the proofs' data block and the verifier.
-            assert_eq!(html.matches("<script").count(), 2, "{html}");
+            // The page's own scripts only: the proofs' data block, the verifier, the key
+            // handling and the feedback form.
+            assert_eq!(html.matches("<script").count(), 4, "{html}");
             assert!(!html.contains("<script>alert"), "{html}");
             assert!(!html.contains("<img"), "{html}");
             assert!(html.contains("&lt;script&gt;"));

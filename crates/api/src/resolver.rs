@@ -19,7 +19,7 @@ use tracechain_gs1::DigitalLink;
 use tracechain_types::records::TraceCode;
 
 use crate::problem::Problem;
-use crate::{answer, handlers, page, ReadApi, ScanRequest};
+use crate::{answer, console, handlers, page, ReadApi, ScanRequest};
 
 /// The primary keys whose Digital Link paths the resolver accepts.
 pub const PRIMARY_KEYS: [&str; 14] = [
@@ -93,7 +93,11 @@ const LINKSET: &str = "application/linkset+json";
 pub(crate) fn routes() -> Router<Arc<ReadApi>> {
     let mut r = Router::new()
         .route(page::WORLD_SVG_PATH, get(world_svg))
-        .route(page::VERIFY_JS_PATH, get(verify_js));
+        .route(page::VERIFY_JS_PATH, get(|| script(page::VERIFY_JS)))
+        .route("/assets/sign.js", get(|| script(console::SIGN_JS)))
+        .route("/assets/feedback.js", get(|| script(console::FEEDBACK_JS)))
+        .route("/assets/console.js", get(|| script(console::CONSOLE_JS)))
+        .route(console::CONSOLE_PATH, get(console_page));
     for ai in PRIMARY_KEYS {
         r = r.route(
             &format!("/{ai}/{{*rest}}"),
@@ -118,10 +122,24 @@ async fn world_svg() -> Response {
     r
 }
 
-/// The consumer page's verifier (bundled; ADR 0089). Cached for an hour, not longer: a
-/// node upgrade may change it.
-async fn verify_js() -> Response {
-    let mut r = page::VERIFY_JS.into_response();
+/// The regulator console (ADR 0089), in the language asked for.
+async fn console_page(uri: Uri, headers: HeaderMap) -> Response {
+    let lang = page::Lang::of(
+        uri.query().unwrap_or(""),
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let mut r = html(StatusCode::OK, lang, console::console_page(lang));
+    r.headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("Accept-Language"));
+    r
+}
+
+/// A bundled script of the pages (ADR 0089). Cached for an hour, not longer: a node upgrade
+/// may change it.
+async fn script(body: &'static str) -> Response {
+    let mut r = body.into_response();
     let h = r.headers_mut();
     h.insert(
         header::CONTENT_TYPE,

@@ -12,6 +12,8 @@ use std::sync::Arc;
 
 use common::*;
 use serde_json::{json, Value};
+use tracechain_types::records::*;
+use tracechain_types::{Hash, ParticipantRecord, Payload, RecallRecord, TraceUnitRecord};
 use tracechain_workload::flow;
 
 fn chromium() -> PathBuf {
@@ -253,6 +255,69 @@ async fn dom_of(url: String) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_page_verifies_itself_and_reports_a_lying_node() {
     let f = build();
+    // Another batch of the producer, recalled: a real recall, of another unit.
+    let other = TraceCode::Batch {
+        gtin: flow::gtin(),
+        batch: "AX2026-0999".into(),
+    };
+    f.append(&[tracechain_workload::Step {
+        signer: "producer".into(),
+        label: "register another batch".into(),
+        payload: Payload::TraceUnit(TraceUnitRecord::RegisterTraceUnit(TraceUnitRegistration {
+            code: other.clone(),
+            mode: TraceMode::Full,
+            product_name: "Anxi Tieguanyin oolong tea, 250 g tin".into(),
+        })),
+    }]);
+    f.append(&[tracechain_workload::Step {
+        signer: "market-regulation-regulator".into(),
+        label: "recall the other batch".into(),
+        payload: Payload::Recall(RecallRecord::Recall(Recall {
+            recall_ref: "RC-OTHER-1".into(),
+            batch: other.clone(),
+            reason: "residue".into(),
+        })),
+    }]);
+    let other_story = send(
+        &f.router(),
+        request(
+            "GET",
+            &format!("/v1/story/{}", code_path(&other)),
+            vec![],
+            None,
+            NOW_MS,
+        ),
+    )
+    .await
+    .json();
+    let other_recall = other_story["recall"]["recalls"][0].clone();
+    assert!(other_recall["proof"].is_object(), "{other_story}");
+    // Valid exclusion proofs a lying node can make: a customs entry of the tin and a recall of
+    // its batch that do not exist.
+    let absent = |key: Vec<u8>| {
+        let snap = f.store.snapshot();
+        let height = f.store.tip().unwrap().height;
+        let p = tracechain_types::state_map::prove(&snap, height, &key).unwrap();
+        serde_json::to_value(tracechain_api::proof::FactProof::new(&key, height, &p)).unwrap()
+    };
+    let tin =
+        tracechain_contracts::trace_codes::NormalisedCode::new("code", &flow::featured_unit())
+            .unwrap();
+    let mut no_customs = tracechain_contracts::state_keys::unit_records_of(
+        &tin,
+        tracechain_contracts::IndexTag::Info(tracechain_types::Category::C2),
+    );
+    no_customs.extend_from_slice(&[1u8; 40]);
+    let no_customs = absent(no_customs);
+    let market = key("market-regulation-regulator").public();
+    let batch =
+        tracechain_contracts::trace_codes::NormalisedCode::new("code", &flow::batch()).unwrap();
+    let no_recall = absent(tracechain_contracts::recall::node_recall_key(
+        &tracechain_contracts::lineage::Node::unit(&batch),
+        &market,
+        "RC-FAKE-1",
+    ));
+    let batch_text = batch.as_str().to_string();
     let path = dl_path(&flow::featured_unit());
     let base = serve(&f).await;
 
@@ -355,6 +420,43 @@ async fn the_page_verifies_itself_and_reports_a_lying_node() {
         (
             "the customs proof left out",
             Arc::new(|p: String| tamper_data(&p, |v| v["customs_proof"] = Value::Null)),
+        ),
+        (
+            "the registration proof given as the customs'",
+            Arc::new(|p: String| {
+                tamper_data(&p, |v| v["customs_proof"] = v["registration_proof"].clone())
+            }),
+        ),
+        (
+            "the customs record proven absent",
+            Arc::new(move |p: String| tamper_data(&p, |v| v["customs_proof"] = no_customs.clone())),
+        ),
+        (
+            "another batch's recall shown as this tin's",
+            Arc::new(move |p: String| {
+                let p = p.replace(
+                    "<header>",
+                    "<div class=\"banner recall\" role=\"alert\" id=\"recall\">RECALLED <span class=\"ref\">RC-OTHER-1</span></div><header>",
+                );
+                tamper_data(&p, |v| v["recalls"] = json!([other_recall.clone()]))
+            }),
+        ),
+        (
+            "a recall proven absent shown",
+            Arc::new(move |p: String| {
+                let p = p.replace(
+                    "<header>",
+                    "<div class=\"banner recall\" role=\"alert\" id=\"recall\">RECALLED <span class=\"ref\">RC-FAKE-1</span></div><header>",
+                );
+                tamper_data(&p, |v| {
+                    v["recalls"] = json!([{
+                        "recalled_unit": batch_text.clone(),
+                        "issuer": market.to_hex(),
+                        "reference": "RC-FAKE-1",
+                        "proof": no_recall.clone(),
+                    }])
+                })
+            }),
         ),
         (
             "the customs proof given as the registration's",
@@ -474,7 +576,8 @@ async fn the_browser_verifier_agrees_with_the_rust_verifier_on_shared_vectors() 
     );
     add("absent key", &absent_key, &absent, &none);
     let proof_bytes = |fa: &Value| b64.decode(fa["proof"].as_str().unwrap()).unwrap();
-    let tampers: Vec<(&str, Box<dyn Fn(&mut Value, &mut Value, &mut Value) + '_>)> = vec![
+    type Change<'a> = Box<dyn Fn(&mut Value, &mut Value, &mut Value) + 'a>;
+    let tampers: Vec<(&str, Change)> = vec![
         (
             "vote signature",
             Box::new(|b: &mut Value, _: &mut Value, _: &mut Value| {
@@ -677,6 +780,96 @@ async fn the_browser_verifier_agrees_with_the_rust_verifier_on_shared_vectors() 
             add(&format!("{what}, {name}"), k, fact, t.as_ref());
         }
     }
+    // What only a Byzantine quorum, or a key outside the set, could sign: the verifier must
+    // refuse it on the rules alone.
+    let resign = |b: &mut Value, header: &tracechain_types::BlockHeader, cert_height: u64| {
+        let view = b["headers"][&h]["certificate"]["view"].as_u64().unwrap();
+        let msg =
+            tracechain_types::commit_signing_bytes(&chain(), cert_height, view, &header.hash());
+        let mut votes: Vec<tracechain_types::CommitVote> = (0..4)
+            .map(|i| {
+                let k = key(&format!("validator-{i}"));
+                tracechain_types::CommitVote {
+                    validator: k.public(),
+                    signature: k.sign(&msg),
+                }
+            })
+            .collect();
+        votes.sort_by_key(|v| v.validator);
+        b["headers"][&h]["header"] = serde_json::to_value(header).unwrap();
+        b["headers"][&h]["certificate"]["height"] = json!(cert_height);
+        b["headers"][&h]["certificate"]["block_hash"] = json!(header.hash().to_hex());
+        b["headers"][&h]["certificate"]["votes"] = serde_json::to_value(votes).unwrap();
+    };
+    let header: tracechain_types::BlockHeader =
+        serde_json::from_value(base["headers"][&h]["header"].clone()).unwrap();
+    add(
+        "registration, the certificate re-signed by the set for another height",
+        &reg_key,
+        &reg,
+        &|b: &mut Value, _: &mut Value, _: &mut Value| resign(b, &header, height + 1),
+    );
+    add(
+        "registration, a header of another height, re-signed, filed under this one",
+        &reg_key,
+        &reg,
+        &|b: &mut Value, _: &mut Value, _: &mut Value| {
+            let mut other = header.clone();
+            other.height = height + 1;
+            resign(b, &other, height + 1);
+        },
+    );
+    add(
+        "registration, the honest certificate re-signed (control)",
+        &reg_key,
+        &reg,
+        &|b: &mut Value, _: &mut Value, _: &mut Value| resign(b, &header, height),
+    );
+    add(
+        "registration, a vote by a key outside the set, signed correctly",
+        &reg_key,
+        &reg,
+        &|b: &mut Value, _: &mut Value, _: &mut Value| {
+            let view = b["headers"][&h]["certificate"]["view"].as_u64().unwrap();
+            let msg =
+                tracechain_types::commit_signing_bytes(&chain(), height, view, &header.hash());
+            let intruder = key("intruder");
+            let votes = b["headers"][&h]["certificate"]["votes"]
+                .as_array_mut()
+                .unwrap();
+            votes.truncate(2);
+            votes.push(json!({"validator": intruder.public().to_hex(), "signature": hex::encode(intruder.sign(&msg).0)}));
+            votes.sort_by_key(|v| v["validator"].as_str().unwrap().to_string());
+        },
+    );
+    // Base64 with stray bits in its last character (padded, but not canonical).
+    for (what, k, fact) in [
+        ("registration", &reg_key, &reg),
+        ("absent key", &absent_key, &absent),
+    ] {
+        let s = fact["proof"].as_str().unwrap();
+        let data = s.trim_end_matches('=');
+        if data.len() == s.len() {
+            continue;
+        }
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let last = ALPHABET
+            .iter()
+            .position(|c| *c == *data.as_bytes().last().unwrap())
+            .unwrap();
+        let stray = format!(
+            "{}{}{}",
+            &data[..data.len() - 1],
+            ALPHABET[last ^ 1] as char,
+            &s[data.len()..]
+        );
+        add(
+            &format!("{what}, base64 with stray bits"),
+            k,
+            fact,
+            &|_: &mut Value, _: &mut Value, fa: &mut Value| fa["proof"] = json!(stray.clone()),
+        );
+    }
     // An exclusion proof turned into an inclusion, and the value of an inclusion changed.
     add(
         "absent key claimed present",
@@ -701,6 +894,9 @@ async fn the_browser_verifier_agrees_with_the_rust_verifier_on_shared_vectors() 
         },
     );
 
+    assert!(vs
+        .iter()
+        .any(|v| v.name.ends_with("base64 with stray bits")));
     // The Rust verdicts.
     let rust: Vec<Result<Option<String>, String>> = vs
         .iter()
@@ -804,4 +1000,176 @@ async fn the_browser_verifier_agrees_with_the_rust_verifier_on_shared_vectors() 
             ),
         }
     }
+}
+
+/// `sign.js` in the browser: a key file imported into WebCrypto gives the participant's
+/// public key; its signed reads are accepted by the node (the regulator reads a queue); the
+/// records it builds are the Rust encoding of the same records, and its signed transactions
+/// verify.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_browser_signs_reads_and_records_as_the_node_expects() {
+    use tracechain_types::{decode, encode, Transaction};
+    let f = build();
+    // Signed reads carry the browser's clock: the node's must agree.
+    let wall = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    f.now.store(wall, std::sync::atomic::Ordering::SeqCst);
+    let regulator = key("customs-regulator");
+    let key_file = json!({
+        "type": "ed25519",
+        "public_key": regulator.public().to_hex(),
+        "secret_seed": hex::encode(Hash::digest(b"customs-regulator").0),
+    });
+    let enterprise = key("bench-0-producer").public();
+    let code = flow::featured_unit();
+    let (gtin, kind, value) = match &code {
+        TraceCode::Item { gtin, serial } => (format!("{gtin:0>14}"), "item", serial.clone()),
+        TraceCode::Batch { gtin, batch } => (format!("{gtin:0>14}"), "batch", batch.clone()),
+    };
+    let harness_js = format!(
+        r#"(async () => {{
+      const S = tracechainSign, out = {{}};
+      try {{
+        const k = await S.importKey({key_file});
+        out.public = k.publicHex;
+        try {{ await S.importKey(JSON.stringify(Object.assign({key_file}, {{ public_key: '00'.repeat(32) }}))); out.mismatch = 'accepted'; }}
+        catch (e) {{ out.mismatch = 'refused'; }}
+        const s = new S.Session(k, {chain});
+        const who = await s.readJson('/v1/whoami');
+        out.role = who.read_at.role;
+        const q = await s.readJson('/v1/queues/filings?department=customs');
+        out.queue = q.items.map((i) => i.reference);
+        const again = await s.readJson('/v1/queues/filings?department=customs');
+        out.again = again.items.length;
+        const e = '{enterprise}';
+        const R = S.records;
+        const recs = {{
+          participant: R.participantDecision(e, 'suspend', 'licence lapsed'),
+          prefix: R.prefixDecision(e, '6971234', 'approve', 'licence seen'),
+          filing: R.filingDecision(e, 'OUTSIDER-FILING-1', 'approve', 'form checked'),
+          declaration: R.declarationDecision(e, 'EXD-1', 'reject', '申报不完整'),
+          feedback: R.feedback('FB-JS-1', {{ kind: '{kind}', gtin: '{gtin}', value: '{value}' }}, 'lid dented'),
+        }};
+        out.records = {{}};
+        for (const [n, b] of Object.entries(recs)) out.records[n] = S.toHex(b);
+        out.tx = S.toHex(await s.transaction(recs.filing, 7, 1234));
+      }} catch (e) {{ out.error = String(e && e.message); }}
+      document.getElementById('out').textContent = JSON.stringify(out);
+    }})();"#,
+        key_file = serde_json::to_string(&key_file.to_string()).unwrap(),
+        chain = serde_json::to_string(chain().as_str()).unwrap(),
+        enterprise = enterprise.to_hex(),
+    );
+    let harness = "<!doctype html><html><body><pre id=\"out\">pending</pre>\
+        <script src=\"/assets/sign.js\"></script><script src=\"/harness.js\"></script></body></html>";
+    let app = f
+        .router()
+        .route(
+            "/harness",
+            axum::routing::get(move || async move { axum::response::Html(harness) }),
+        )
+        .route(
+            "/harness.js",
+            axum::routing::get(move || {
+                let js = harness_js.clone();
+                async move { ([(axum::http::header::CONTENT_TYPE, "text/javascript")], js) }
+            }),
+        );
+    let url = format!("{}/harness", serve_router(app).await);
+    let page = dom_of(url).await;
+    let out = page
+        .split("<pre id=\"out\">")
+        .nth(1)
+        .and_then(|s| s.split("</pre>").next())
+        .unwrap()
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&");
+    let js: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert!(js.get("error").is_none(), "{js}");
+    assert_eq!(js["public"], regulator.public().to_hex());
+    assert_eq!(
+        js["mismatch"], "refused",
+        "a key file whose public key is not its secret's"
+    );
+    assert_eq!(js["role"], "regulator");
+    assert_eq!(js["queue"], json!(["OUTSIDER-FILING-1"]));
+    assert_eq!(
+        js["again"], 1,
+        "two signed reads of one target are not replays"
+    );
+    let expected = [
+        (
+            "participant",
+            Payload::Participant(ParticipantRecord::ParticipantDecision(
+                ParticipantDecision {
+                    participant: enterprise,
+                    action: ParticipantAction::Suspend,
+                    reason: "licence lapsed".into(),
+                },
+            )),
+        ),
+        (
+            "prefix",
+            Payload::Participant(ParticipantRecord::CompanyPrefixDecision(
+                CompanyPrefixDecision {
+                    holder: enterprise,
+                    prefix: "6971234".into(),
+                    action: PrefixAction::Approve,
+                    reason: "licence seen".into(),
+                },
+            )),
+        ),
+        (
+            "filing",
+            Payload::Cbeac(tracechain_types::CbeacRecord::FilingDecision(
+                FilingDecision {
+                    enterprise,
+                    filing_ref: "OUTSIDER-FILING-1".into(),
+                    verdict: Verdict::Approve,
+                    reason: "form checked".into(),
+                },
+            )),
+        ),
+        (
+            "declaration",
+            Payload::Cbeac(tracechain_types::CbeacRecord::DeclarationDecision(
+                DeclarationDecision {
+                    enterprise,
+                    declaration_ref: "EXD-1".into(),
+                    verdict: Verdict::Reject,
+                    reason: "申报不完整".into(),
+                },
+            )),
+        ),
+        (
+            "feedback",
+            Payload::Consumer(tracechain_types::ConsumerRecord::Feedback(Feedback {
+                feedback_ref: "FB-JS-1".into(),
+                code: match &code {
+                    TraceCode::Item { serial, .. } => TraceCode::Item {
+                        gtin: gtin.clone(),
+                        serial: serial.clone(),
+                    },
+                    TraceCode::Batch { batch, .. } => TraceCode::Batch {
+                        gtin: gtin.clone(),
+                        batch: batch.clone(),
+                    },
+                },
+                text: "lid dented".into(),
+            })),
+        ),
+    ];
+    for (name, payload) in &expected {
+        assert_eq!(js["records"][name], hex::encode(encode(payload)), "{name}");
+    }
+    // The transaction the browser signed: the same record, and the regulator's signature.
+    let tx: Transaction =
+        decode(&hex::decode(js["tx"].as_str().unwrap()).unwrap(), 1 << 20).unwrap();
+    assert_eq!(tx.body.signer, regulator.public());
+    assert_eq!((tx.body.sequence, tx.body.expiry_height), (7, 1234));
+    assert_eq!(tx.body.payload, expected[2].1);
+    tx.verify(&chain())
+        .expect("the browser's signature verifies");
 }

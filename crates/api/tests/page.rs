@@ -62,9 +62,15 @@ async fn a_browser_gets_the_story_as_a_small_page_without_scripts() {
     // Every essential fact is in the HTML; the only scripts are the proofs (a JSON data
     // block, never run) and the node's own verifier; nothing from another server; small.
     let scripts: Vec<&str> = html.split("<script").skip(1).collect();
-    assert_eq!(scripts.len(), 2, "{html}");
+    assert_eq!(scripts.len(), 4, "{html}");
     assert!(scripts[0].starts_with(" type=\"application/json\" id=\"tc-proofs\">"));
     assert!(scripts[1].starts_with(" src=\"/assets/verify.js\" defer>"));
+    assert!(scripts[2].starts_with(" src=\"/assets/sign.js\" defer>"));
+    assert!(scripts[3].starts_with(" src=\"/assets/feedback.js\" defer>"));
+    // The feedback form: labelled fields, disabled until its script runs.
+    assert!(html.contains("<label for=\"feedback-text\">"));
+    assert!(html.contains("<label for=\"feedback-key\">"));
+    assert!(html.contains("id=\"feedback-send\" disabled>"));
     assert!(html.contains("Not checked in this browser (JavaScript is off)"));
     assert!(!html.contains("http://") && !html.contains("https://"));
     assert!(html.len() < 100_000, "{} bytes", html.len());
@@ -75,12 +81,34 @@ async fn a_browser_gets_the_story_as_a_small_page_without_scripts() {
     );
     assert!(!csp.contains("unsafe-eval") && !csp.contains("script-src 'self' 'unsafe-inline'"));
 
-    // The verifier: served by the node, cached for an hour.
-    let js = get(&f, "/assets/verify.js", "*/*", None).await;
-    assert_eq!(js.status, 200);
-    assert_eq!(js.headers["content-type"], "text/javascript; charset=utf-8");
-    assert_eq!(js.headers["cache-control"], "public, max-age=3600");
-    assert!(text(&js).contains("tracechainVerify"));
+    // The scripts: served by the node, cached for an hour.
+    for (path, marker) in [
+        ("/assets/verify.js", "tracechainVerify"),
+        ("/assets/sign.js", "tracechainSign"),
+        ("/assets/feedback.js", "feedback-out"),
+        ("/assets/console.js", "loaders.approvals"),
+    ] {
+        let js = get(&f, path, "*/*", None).await;
+        assert_eq!(js.status, 200, "{path}");
+        assert_eq!(js.headers["content-type"], "text/javascript; charset=utf-8");
+        assert_eq!(js.headers["cache-control"], "public, max-age=3600");
+        assert!(text(&js).contains(marker), "{path}");
+    }
+
+    // The console: a frame in either language, its scripts the node's own.
+    let console = get(&f, "/console", BROWSER, Some("zh-CN")).await;
+    assert_eq!(console.status, 200);
+    assert_eq!(console.headers["content-language"], "zh-CN");
+    let csp = console.headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("script-src 'self'"), "{csp}");
+    let page = text(&console);
+    assert!(page.contains("监管控制台") && page.contains("<label for=\"key-file\">"));
+    let scripts: Vec<&str> = page.split("<script").skip(1).collect();
+    assert_eq!(scripts.len(), 2);
+    assert!(scripts[0].starts_with(" src=\"/assets/sign.js\" defer>"));
+    assert!(scripts[1].starts_with(" src=\"/assets/console.js\" defer>"));
+    let en = text(&get(&f, "/console?lang=en", BROWSER, Some("zh-CN")).await);
+    assert!(en.contains("Regulator console") && en.contains("id=\"tab-approvals\""));
 
     // Chinese, from Accept-Language or from the switch.
     let zh = text(&get(&f, &path, BROWSER, Some("zh-CN,zh;q=0.9,en;q=0.8")).await);

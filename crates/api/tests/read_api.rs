@@ -1823,3 +1823,89 @@ async fn ts_check(r: &axum::Router) {
     .await;
     assert_eq!(a.status, 400);
 }
+
+/// A payment linked to an order of another amount: the event stream alerts regulators, the
+/// enterprise and the linker to the mismatched closed loop (R-Q2); the public hears nothing
+/// of it, and the flow's own matched loop raised no alert.
+#[tokio::test]
+async fn a_mismatched_closed_loop_is_an_alert() {
+    use tracechain_types::{ClosedLoopRecord, InfoBlockRecord, Payload};
+    let f = build();
+    let keys: std::collections::BTreeMap<String, tracechain_types::PublicKey> = flow::PARTICIPANTS
+        .iter()
+        .map(|n| (n.to_string(), key(n).public()))
+        .collect();
+    let stages = flow::tea_export(&keys, NOW_MS).unwrap();
+    let find = |label: &str| {
+        stages
+            .iter()
+            .flat_map(|s| &s.steps)
+            .find(|s| s.label.starts_with(label))
+            .unwrap()
+            .clone()
+    };
+    let mut order = find("order from a consumer in Germany");
+    let mut receipt = find("payment received and settled");
+    let mut link = find("platform links the payment");
+    let Payload::InfoBlock(InfoBlockRecord::Order(o)) = &mut order.payload else {
+        panic!("{:?}", order.payload)
+    };
+    o.order_ref = Some("ORD-MISMATCH-1".into());
+    let Payload::InfoBlock(InfoBlockRecord::PaymentReceipt(r)) = &mut receipt.payload else {
+        panic!("{:?}", receipt.payload)
+    };
+    r.receipt_ref = Some("RCP-MISMATCH-1".into());
+    r.receipt_amount_minor = Some(9_999);
+    let Payload::ClosedLoop(ClosedLoopRecord::PaymentOrderLink(l)) = &mut link.payload else {
+        panic!("{:?}", link.payload)
+    };
+    l.order_ref = "ORD-MISMATCH-1".into();
+    l.receipt_ref = "RCP-MISMATCH-1".into();
+    f.append(&[order, receipt]);
+    f.append(&[link]);
+    let tip = f.store.tip().unwrap().height;
+    let r = f.router();
+    let to_tip = move |evs: &[(String, Option<String>, Value)]| {
+        evs.iter()
+            .any(|e| e.0 == "block" && e.1.as_deref() == Some(&tip.to_string()))
+    };
+    let mismatches = |evs: &[(String, Option<String>, Value)]| -> Vec<Value> {
+        evs.iter()
+            .filter(|e| e.0 == "alert" && e.2["kind"] == "closed_loop_mismatch")
+            .map(|e| e.2.clone())
+            .collect()
+    };
+    let mut ts = NOW_MS + 60_000;
+    for reader in ["customs-regulator", "producer", "platform"] {
+        ts += 1;
+        let (status, evs) = sse_events(
+            &r,
+            request("GET", "/v1/events?from=0", vec![], Some(&key(reader)), ts),
+            to_tip,
+        )
+        .await;
+        assert_eq!(status, 200);
+        let m = mismatches(&evs);
+        assert_eq!(m.len(), 1, "{reader}: {m:?}");
+        assert_eq!(m[0]["height"], tip);
+        assert_eq!(m[0]["order_ref"], "ORD-MISMATCH-1");
+        assert_eq!(m[0]["owner"], key("producer").public().to_hex());
+        let reasons = m[0]["reasons"].to_string();
+        assert!(
+            reasons.contains("amount: order 27540, receipt 9999"),
+            "{reasons}"
+        );
+    }
+    // The public, and a participant of neither side, hear nothing of it.
+    for reader in [None, Some(key("logistics"))] {
+        ts += 1;
+        let (_, evs) = sse_events(
+            &r,
+            request("GET", "/v1/events?from=0", vec![], reader.as_ref(), ts),
+            to_tip,
+        )
+        .await;
+        assert!(mismatches(&evs).is_empty());
+        assert!(evs.iter().any(|e| e.0 == "block"));
+    }
+}
