@@ -29,9 +29,10 @@
     return e;
   }
   function table(caption, heads, rows, attrs) {
+    const body = rows.length ? rows : [el('tr', { class: 'empty' }, el('td', { colspan: heads.length }, t('None.', '无。')))];
     return el('table', attrs || {}, el('caption', {}, caption),
       el('thead', {}, el('tr', {}, heads.map((h) => el('th', { scope: 'col' }, h)))),
-      el('tbody', {}, rows));
+      el('tbody', {}, body));
   }
   function cell(label, ...kids) { return el('td', { 'data-label': label }, ...kids); }
   function say(id, text, cls) { const e = $(id); e.textContent = text; e.className = 'msg ' + (cls || ''); }
@@ -78,7 +79,7 @@
       text = null;
       const who = await session.readJson('/v1/whoami');
       let me = null;
-      try { me = await session.readJson('/v1/participants/' + session.publicHex); } catch (e) { me = null; }
+      try { me = (await session.readJson('/v1/participants/' + session.publicHex)).participant; } catch (e) { me = null; }
       const cat = me && me.category;
       department = cat && cat.category === 'regulator' ? cat.kind : null;
       const role = who.read_at && who.read_at.role;
@@ -88,6 +89,8 @@
         (role === 'regulator' ? '' : ' — ' + t('this console is for regulators; other views will refuse.', '本控制台供监管部门使用，其他视图将被拒绝。')),
         role === 'regulator' ? 'ok' : 'bad');
       $('who').dataset.role = role;
+      $('key-form').hidden = true;
+      $('console-js').hidden = true;
       $('tabs').hidden = false;
       $('sign-out').hidden = false;
       show('approvals');
@@ -101,6 +104,8 @@
     department = null;
     $('tabs').hidden = true;
     $('sign-out').hidden = true;
+    $('key-form').hidden = false;
+    $('console-js').hidden = false;
     for (const s of doc.querySelectorAll('section.tab')) s.hidden = true;
     say('who', t('Signed out: the key is gone from this page.', '已退出：密钥已从本页清除。'));
     delete $('who').dataset.role;
@@ -173,7 +178,7 @@
           cell(t('Registered at', '登记区块'), p.registered_height),
           decisionCell(t('Decision', '决定'), async (verb, reason) => {
             const a = await session.submit(S.records.participantDecision(p.key, verb, reason));
-            const now = await session.readJson('/v1/participants/' + p.key);
+            const now = (await session.readJson('/v1/participants/' + p.key)).participant;
             return committed(a) + ' · ' + t('state from the chain: ', '链上状态：') + now.state;
           }, approveReject))), { id: 'q-participants' }));
       parts.push(table(t('GS1 company prefix claims (R-I2)', 'GS1 厂商识别代码申请（R-I2）'),
@@ -268,7 +273,7 @@
   function recallGraph(center, groups) {
     const NS = 'http://www.w3.org/2000/svg';
     const svg = doc.createElementNS(NS, 'svg');
-    svg.setAttribute('viewBox', '0 0 400 400');
+    svg.setAttribute('viewBox', '-140 20 680 380');
     svg.setAttribute('class', 'graph');
     svg.setAttribute('role', 'img');
     svg.setAttribute('aria-label', t('Recall graph: the batch and what it reaches', '召回关系图：批次及其影响范围'));
@@ -283,20 +288,30 @@
     groups.forEach(([name, items, color], g) => {
       const shown = items.slice(0, 24);
       shown.forEach((item, i) => {
-        const a = (2 * Math.PI * (i + g * 0.37)) / Math.max(shown.length, 1) + g * 0.5;
-        const rad = 60 + g * 38;
-        nodes.push({ x: 200 + rad * Math.cos(a), y: 200 + rad * Math.sin(a), color, label: name + ': ' + item });
+        const a = (2 * Math.PI * i) / Math.max(shown.length, 1) + 0.35 + g * 1.3;
+        const rad = 60 + g * 34;
+        // A unit is named by what follows its GTIN (21 serial, 10 batch).
+        const short = String(item).replace(/^01\d{14}/, '');
+        nodes.push({ x: 200 + rad * Math.cos(a), y: 200 + rad * Math.sin(a), color, label: short, title: name + ': ' + item });
       });
     });
     for (const n of nodes) add('line', { x1: 200, y1: 200, x2: n.x.toFixed(1), y2: n.y.toFixed(1), stroke: '#bbb', 'stroke-width': 0.6 });
-    for (const n of nodes) add('circle', { cx: n.x.toFixed(1), cy: n.y.toFixed(1), r: 5, fill: n.color }).appendChild(
-      Object.assign(doc.createElementNS(NS, 'title'), { textContent: n.label }));
+    for (const n of nodes) {
+      add('circle', { cx: n.x.toFixed(1), cy: n.y.toFixed(1), r: 5, fill: n.color }).appendChild(
+        Object.assign(doc.createElementNS(NS, 'title'), { textContent: n.title }));
+      // Few nodes: each named beside its dot (the tables name all).
+      if (nodes.length <= 16) {
+        const right = n.x >= 200;
+        add('text', { x: (n.x + (right ? 8 : -8)).toFixed(1), y: (n.y + 3).toFixed(1), 'font-size': 8, 'text-anchor': right ? 'start' : 'end' },
+          n.label.length > 28 ? n.label.slice(0, 27) + '…' : n.label);
+      }
+    }
     add('circle', { cx: 200, cy: 200, r: 10, fill: '#111' });
-    add('text', { x: 200, y: 224, 'text-anchor': 'middle', 'font-size': 10 }, center);
-    let y = 14;
+    add('text', { x: 200, y: 188, 'text-anchor': 'middle', 'font-size': 10, 'font-weight': 'bold' }, center);
+    let y = 330;
     for (const [name, items, color] of groups) {
-      add('circle', { cx: 10, cy: y - 4, r: 5, fill: color });
-      add('text', { x: 20, y, 'font-size': 11 }, name + ' (' + items.length + ')');
+      add('circle', { cx: -120, cy: y - 4, r: 5, fill: color });
+      add('text', { x: -110, y, 'font-size': 11 }, name + ' (' + items.length + ')');
       y += 16;
     }
     return svg;
@@ -404,6 +419,7 @@
           [t('Height', '高度'), t('Time', '时间'), t('View', '视图'), t('Proposer', '提议者'), t('Transactions', '交易数'), t('Certificate', '提交证书'), t('Hash', '哈希')], [], { id: 'blocks-table' }));
         tb = box.querySelector('tbody');
       }
+      for (const e of tb.querySelectorAll('tr.empty')) e.remove();
       for (const r of rows) tb.appendChild(r);
       $('blocks-older').hidden = blocksFrom < 1;
     } catch (e) {

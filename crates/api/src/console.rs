@@ -24,10 +24,10 @@ const CONSOLE_STYLE: &str = "main{max-width:72rem}\
 button{font:inherit;padding:.3rem .7rem;margin:.1rem}input,textarea{font:inherit;max-width:100%}\
 label{display:block;font-weight:600;margin-top:.5rem}.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}\
 caption{text-align:left;font-weight:600;padding:.75rem 0 .25rem}.msg.ok{color:#0b3d1a}.msg.bad{color:#8b0000;font-weight:600}\
-.reason{width:14rem}.graph{width:100%;max-width:30rem;height:auto;border:1px solid #9aa7b0;background:#fafafa}\
+.reason{width:14rem}.graph{width:100%;max-width:40rem;height:auto;border:1px solid #9aa7b0;background:#fafafa}\
 textarea#key-text{width:100%;font-family:monospace}\
 @media (max-width:40rem){table thead{display:none}table tr{display:block;border-bottom:1px solid #ccc;padding:.4rem 0}table td{display:block;border:0;padding:.1rem 0}\
-table td::before{content:attr(data-label) \": \";font-weight:600}.reason{width:100%}}";
+table td[data-label]::before{content:attr(data-label) \": \";font-weight:600}.reason{width:100%}}";
 
 /// The console's page (a frame the script fills).
 pub fn console_page(lang: Lang) -> String {
@@ -44,10 +44,11 @@ pub fn console_page(lang: Lang) -> String {
          <noscript><p class=\"banner warn\">{noscript}</p></noscript>\
          <p id=\"console-js\" class=\"muted\">{loading}</p>\
          <section aria-labelledby=\"h-signin\" id=\"signin\"><h2 id=\"h-signin\">{signin}</h2>\
-         <p>{keynote}</p>\
+         <div id=\"key-form\"><p>{keynote}</p>\
          <label for=\"key-file\">{keyfile}</label><input type=\"file\" id=\"key-file\" accept=\".key,.json,application/json\">\
          <label for=\"key-text\">{keytext}</label><textarea id=\"key-text\" rows=\"4\" autocomplete=\"off\" spellcheck=\"false\"></textarea>\
-         <p><button type=\"button\" id=\"sign-in\">{signin}</button> <button type=\"button\" id=\"sign-out\" hidden>{signout}</button></p>\
+         <p><button type=\"button\" id=\"sign-in\">{signin}</button></p></div>\
+         <p><button type=\"button\" id=\"sign-out\" hidden>{signout}</button></p>\
          <p id=\"who\" role=\"status\" aria-live=\"polite\"></p></section>\
          <nav id=\"tabs\" role=\"tablist\" aria-label=\"{views}\" hidden>{tabs}</nav>\
          <section class=\"tab\" id=\"tab-approvals\" role=\"tabpanel\" aria-labelledby=\"h-approvals\" hidden><h2 id=\"h-approvals\">{approvals}</h2>\
