@@ -14,7 +14,12 @@
 //! `()` the hash anchored as that type by someone;
 //! `dcuc/{code}/{hash}/{issuer}` → `()` the anchors of competent issuers covering a unit,
 //! `dcu/{code}/{hash}/{issuer}` → `()` the other anchors covering it; `dcn/{code}` and
-//! `dhn/{hash}` → [`AnchorCount`], how many anchors cover the unit / anchor the hash.
+//! `dhn/{hash}` → [`AnchorCount`], how many anchors cover the unit / anchor the hash;
+//! `dcp/{code}/{blind}` → [`CertificateFact`], what a consumer may know of an anchor covering
+//! the unit, under a key that does not give the document's hash away
+//! (`blind = H("tracechain/unit-certificate/v1", hash ‖ issuer ‖ code)`, ADR 0089): its state
+//! proof can be in a public page without letting anyone ask the document check which other
+//! units the certificate covers.
 //!
 //! **Listings cannot be censored (issue 9, R-S1).** Anyone may anchor a hash covering a
 //! registered unit, so the anchors of a unit or of a hash are listed competent issuers' first
@@ -140,6 +145,54 @@ fn unit_document_key(code: &NormalisedCode, h: &Hash, issuer: &PublicKey) -> Vec
 
 fn unit_competent_key(code: &NormalisedCode, h: &Hash, issuer: &PublicKey) -> Vec<u8> {
     state_keys::key("dcuc/", &[code.as_bytes(), &h.0, &issuer.0])
+}
+
+/// `dcp/{code}/{blind}`: the [`CertificateFact`] of the anchor of `h` by `issuer` covering the
+/// unit `code`; `blind` hides the hash (ADR 0089).
+pub fn certificate_fact_key(code: &NormalisedCode, h: &Hash, issuer: &PublicKey) -> Vec<u8> {
+    let blind = Hash::tagged(
+        b"tracechain/unit-certificate/v1",
+        &[&h.0, &issuer.0, code.as_bytes()],
+    );
+    state_keys::key("dcp/", &[code.as_bytes(), &blind.0])
+}
+
+/// What the public may know of an anchor covering a unit (`dcp/{code}/{blind}`): enough to
+/// show and judge it — type, issuer, competence, anchoring, validity, revocation — without its
+/// hash. Kept equal to the anchor's own entry (written with it, updated when it is revoked).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct CertificateFact {
+    /// Its type.
+    pub document_type: DocumentType,
+    /// Its issuer.
+    pub issuer: PublicKey,
+    /// Whether the issuer was competent for the type when it anchored it.
+    pub competent: bool,
+    /// Anchoring height.
+    pub height: u64,
+    /// Anchoring block time (Unix ms).
+    pub timestamp_ms: u64,
+    /// Valid from (Unix ms).
+    pub valid_from_ms: i64,
+    /// Valid until (Unix ms), when it expires.
+    pub valid_until_ms: Option<i64>,
+    /// The height of its revocation, once revoked.
+    pub revoked_height: Option<u64>,
+}
+
+impl CertificateFact {
+    fn of(doc: &AnchoredDocument) -> CertificateFact {
+        CertificateFact {
+            document_type: doc.document_type,
+            issuer: doc.issuer,
+            competent: doc.competent,
+            height: doc.height,
+            timestamp_ms: doc.timestamp_ms,
+            valid_from_ms: doc.valid_from_ms,
+            valid_until_ms: doc.valid_until_ms,
+            revoked_height: doc.revoked.as_ref().map(|r| r.height),
+        }
+    }
 }
 
 fn unit_count_key(code: &NormalisedCode) -> Vec<u8> {
@@ -282,6 +335,10 @@ pub(crate) fn anchor(env: &mut TxEnv<'_>, r: &DocumentAnchor) -> Result<(), Cont
         };
         env.state
             .put_value(unit_index(n, &r.document_hash, &env.signer), &());
+        env.state.put_value(
+            certificate_fact_key(n, &r.document_hash, &env.signer),
+            &CertificateFact::of(&doc),
+        );
         count_anchor(env, unit_count_key(n), competent);
     }
     env.store_record(IndexTag::Document, &codes);
@@ -353,8 +410,26 @@ pub(crate) fn revoke(env: &mut TxEnv<'_>, r: &DocumentRevocation) -> Result<(), 
         .collect();
     env.state
         .put_value(document_key(&r.document_hash, &env.signer), &doc);
+    let fact = CertificateFact::of(&doc);
+    for n in &codes {
+        env.state.put_value(
+            certificate_fact_key(n, &r.document_hash, &env.signer),
+            &fact,
+        );
+    }
     env.store_record(IndexTag::Document, &codes);
     Ok(())
+}
+
+/// The [`CertificateFact`] of the anchor of `h` by `issuer` covering `code`.
+pub fn certificate_fact(
+    state: &dyn StateView,
+    code: &NormalisedCode,
+    h: &Hash,
+    issuer: &PublicKey,
+) -> Option<CertificateFact> {
+    let k = certificate_fact_key(code, h, issuer);
+    state.get_ref(&k).map(|b| decode_stored(&k, &b))
 }
 
 // ------------------------------------------------------------------------------ read side

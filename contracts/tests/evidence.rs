@@ -1329,3 +1329,75 @@ fn r_s4_attack_a_dense_lineage_cannot_make_judging_a_scan_costly() {
         view.read.get()
     );
 }
+
+/// Each unit an anchor covers gets a certificate fact (`dcp/`) under a key that names the unit
+/// but not the document's hash — so a public page can prove it (ADR 0089) — equal to the
+/// anchor's own entry, and updated when the anchor is revoked.
+#[test]
+fn r_s1_a_units_certificate_fact_is_proven_without_its_hash() {
+    use tracechain_contracts::trace_codes::NormalisedCode;
+    use tracechain_contracts::StateView;
+    let mut w = World::new();
+    let cast = w.cast();
+    let (a, b) = (batch("FACT-A"), batch("FACT-B"));
+    w.unit(&cast, &a, TraceMode::Full);
+    w.unit(&cast, &b, TraceMode::Full);
+    let doc = b"%PDF sanitary certificate FACT";
+    let h = Hash::digest(doc);
+    w.exec(
+        &cast.regulator,
+        anchor(doc, vec![a.clone(), b.clone()], Some("2024-06-30")),
+    )
+    .unwrap();
+    let issuer = cast.regulator.public();
+    let (na, nb) = (
+        NormalisedCode::new("a", &a).unwrap(),
+        NormalisedCode::new("b", &b).unwrap(),
+    );
+    let anchored = documents::load(&w.state, &h, &issuer).unwrap();
+    for n in [&na, &nb] {
+        let key = documents::certificate_fact_key(n, &h, &issuer);
+        // The key names the unit, not the hash (nor anything of it a reader could look up).
+        assert!(key.starts_with(b"dcp/"));
+        assert!(
+            key.windows(4).all(|w4| !h.0.windows(4).any(|hw| hw == w4)),
+            "the key holds bytes of the hash"
+        );
+        assert!(w.state.get(&key).is_some());
+        let f = documents::certificate_fact(&w.state, n, &h, &issuer).unwrap();
+        assert_eq!(f.document_type, DocumentType::SanitaryCertificate);
+        assert_eq!(f.issuer, issuer);
+        assert!(f.competent);
+        assert_eq!(
+            (f.height, f.timestamp_ms),
+            (anchored.height, anchored.timestamp_ms)
+        );
+        assert_eq!(f.valid_from_ms, anchored.valid_from_ms);
+        assert_eq!(f.valid_until_ms, anchored.valid_until_ms);
+        assert_eq!(f.revoked_height, None);
+    }
+    // The blinds of one document differ per unit: two units' facts cannot be linked.
+    let ka = documents::certificate_fact_key(&na, &h, &issuer);
+    let kb = documents::certificate_fact_key(&nb, &h, &issuer);
+    assert_ne!(ka[ka.len() - 32..], kb[kb.len() - 32..]);
+    // Another issuer's anchor of the same hash has its own fact.
+    assert!(documents::certificate_fact(&w.state, &na, &h, &cast.trader.public()).is_none());
+    // Revoked: every covered unit's fact says so, at the revocation's height.
+    w.exec(
+        &cast.regulator,
+        Payload::Document(DocumentRecord::DocumentRevocation(DocumentRevocation {
+            document_hash: h,
+            reason: "issued in error".into(),
+        })),
+    )
+    .unwrap();
+    let revoked = documents::load(&w.state, &h, &issuer)
+        .unwrap()
+        .revoked
+        .unwrap();
+    for n in [&na, &nb] {
+        let f = documents::certificate_fact(&w.state, n, &h, &issuer).unwrap();
+        assert_eq!(f.revoked_height, Some(revoked.height));
+        assert_eq!(f.timestamp_ms, anchored.timestamp_ms);
+    }
+}

@@ -10,7 +10,10 @@
 //   * each recall the answer proves (`rcl/n/…` of the unit or its batch) is in that state, and
 //     the page shows it in its banner;
 //   * a customs status shown as recorded has its customs record indexed under the unit or its
-//     batch (`tur/{code}/C2/…`).
+//     batch (`tur/{code}/C2/…`);
+//   * every certificate shown is a proven certificate fact of the unit or its batch
+//     (`dcp/{code}/{blind}`, a key that does not give the document's hash away), shown with its
+//     type, issuer, anchoring time and its status at the block's time.
 // It is the same algorithm as `tracechain_api::proof::verify_fact` (Rust), and is tested
 // against it on the same vectors (crates/api/tests/browser.rs).
 //
@@ -303,10 +306,60 @@
       fail('registration does not decode');
     }
   }
+  // A certificate's fact (`CertificateFact`, Borsh): type, issuer, competence, anchoring
+  // height and time, validity, revocation height.
+  const DOCUMENT_TYPES = ['registration', 'sanitary_certificate', 'certificate_of_origin', 'test_report', 'certification', 'other'];
+  function decodeCertificateFact(bytes) {
+    const r = reader(bytes);
+    const i64 = () => Number(new DataView(r.take(8).slice().buffer).getBigInt64(0, true));
+    const u64r = () => Number(new DataView(r.take(8).slice().buffer).getBigUint64(0, true));
+    const option = (read) => { const tag = r.u8(); return tag === 0 ? null : tag === 1 ? read() : fail('certificate does not decode'); };
+    const type = DOCUMENT_TYPES[r.u8()];
+    if (type === undefined) fail('certificate does not decode');
+    const issuer = toHex(r.take(32));
+    const comp = r.u8();
+    if (comp > 1) fail('certificate does not decode');
+    const height = u64r();
+    const timestampMs = u64r();
+    const validFromMs = i64();
+    const validUntilMs = option(i64);
+    const revokedHeight = option(u64r);
+    if (!r.done()) fail('certificate does not decode');
+    return { type, issuer, competent: comp === 1, height, timestampMs, validFromMs, validUntilMs, revokedHeight };
+  }
+  // As the page judges it at the block time `at`.
+  function certificateStatus(f, at) {
+    const expired = f.validUntilMs !== null && at >= f.validUntilMs;
+    if (f.competent && f.revokedHeight === null && !expired && at >= f.validFromMs) return 'valid';
+    if (f.revokedHeight !== null) return 'revoked';
+    if (expired) return 'expired';
+    if (!f.competent) return 'not-competent';
+    return 'not-valid';
+  }
+  const STATUS_TEXT = {
+    en: { valid: 'valid, issued by a competent issuer', revoked: 'revoked', expired: 'expired', 'not-competent': 'issuer not competent for this document', 'not-valid': 'not valid' },
+    zh: { valid: '有效，签发方具备资质', revoked: '已撤销', expired: '已过期', 'not-competent': '签发方不具备该文件资质', 'not-valid': '无效' },
+  };
+  // `2026-12-01 08:00 UTC`, as the page writes times.
+  function utc(ms) { const d = new Date(ms).toISOString(); return d.slice(0, 10) + ' ' + d.slice(11, 16) + ' UTC'; }
+  // The one 32-byte part after `prefix` in `key` (zero bytes escaped as in state keys).
+  function lastPart32(key, prefix) {
+    if (key.length <= prefix.length || !eq(key.subarray(0, prefix.length), prefix)) return null;
+    const out = [];
+    for (let i = prefix.length; i < key.length; i++) {
+      if (key[i] !== 0) { out.push(key[i]); continue; }
+      if (key[i + 1] !== 0xff) return null;
+      out.push(0);
+      i++;
+    }
+    return out.length === 32 ? out : null;
+  }
+
   const keys = {
     traceUnit: (c) => stateKey('tu/', [te.encode(c.text)]),
     recall: (c, issuer, ref) => stateKey('rcl/n/', [concat(Uint8Array.of(0), encodeTraceCode(c)), hex(issuer, 32, 'recall issuer'), te.encode(ref)]),
     customsPrefix: (c) => concat(stateKey('tur/', [te.encode(c.text), te.encode('C2')]), Uint8Array.of(0, 1)),
+    certificatePrefix: (c) => concat(stateKey('dcp/', [te.encode(c.text)]), Uint8Array.of(0, 1)),
   };
 
   // ---- the page ----
@@ -320,9 +373,10 @@
       registration: 'registration of this code and its product name proven',
       recall: (r) => 'recall ' + r + ' proven',
       customs: 'customs record of this unit proven',
+      certificates: (n) => n + ' certificate(s) proven: type, issuer, competence, anchoring time, validity, revocation',
       noRecallProof: 'a recall through an upstream material is shown by the node; its proof is not public',
       unprovenRecall: 'the recall banner names no recall this answer proves',
-      notShown: 'not re-checked in the browser: certificates, journey and scans (the node’s word)',
+      notShown: 'not re-checked in the browser: the issuers’ names, the journey and the scans (the node’s word)',
       noneRecall: 'that no recall exists cannot be proven from one answer (the node’s word)',
     },
     zh: {
@@ -334,9 +388,10 @@
       registration: '本码登记及品名已证明',
       recall: (r) => '召回 ' + r + ' 已证明',
       customs: '本单元海关记录已证明',
+      certificates: (n) => n + ' 份证书已证明：类型、签发方、资质、存证时间、有效期、撤销',
       noRecallProof: '经上游原料的召回由节点显示，其证明不公开',
       unprovenRecall: '召回横幅中的召回未在本应答中得到证明',
-      notShown: '浏览器未复核：证书、物流轨迹、扫描记录（以节点所述为准）',
+      notShown: '浏览器未复核：签发方名称、物流轨迹、扫描记录（以节点所述为准）',
       noneRecall: '“不存在召回”无法由单个应答证明（以节点所述为准）',
     },
   };
@@ -414,6 +469,28 @@
       if ((await verifyFact(base, trust, k, p)) === null) fail('the customs record is proven absent');
       lines.push(t.customs);
     }
+    // Certificates: every row shown is a proven fact of this unit or its batch, shown as it
+    // is (type, issuer, anchoring time, status at the block's time), in the answer's order.
+    const rows = Array.from(doc.querySelectorAll('#certificates tbody tr'));
+    const certs = Array.isArray(data.certificates) ? data.certificates : [];
+    if (rows.length !== certs.length) fail('the certificates shown are not the ones the answer proves');
+    for (let i = 0; i < rows.length; i++) {
+      const cert = certs[i], row = rows[i];
+      if (!cert || !cert.proof) fail('a certificate has no proof');
+      if (!units.includes(cert.unit)) fail('a certificate proof is of another unit');
+      const k = hex(cert.proof.key, undefined, 'proof key');
+      if (!lastPart32(k, keys.certificatePrefix(parseCode(cert.unit)))) fail('a certificate proof is not of a certificate of this unit');
+      const v = await verifyFact(base, trust, k, cert.proof);
+      if (v === null) fail('a certificate shown is proven absent');
+      const f = decodeCertificateFact(v);
+      const status = certificateStatus(f, c.header.timestamp_ms);
+      const cellText = (cls) => { const e = row.querySelector(cls); return e ? e.textContent : null; };
+      if (row.dataset.issuer !== f.issuer) fail('a certificate is shown with another issuer');
+      if (cellText('.c-type') !== f.type) fail('a certificate is shown as another type');
+      if (cellText('.c-anchored') !== utc(f.timestampMs)) fail('a certificate is shown with another anchoring time');
+      if (row.dataset.status !== status || cellText('.c-status') !== STATUS_TEXT[lang][status]) fail('a certificate is shown as ' + row.dataset.status + ', the chain says ' + status);
+    }
+    if (rows.length) lines.push(t.certificates(rows.length));
     lines.push(t.notShown);
     return { ok: true, lines, pin: pinned ? null : { key: PIN + chain, value: JSON.stringify({ validators, pinned_at: Date.now() }) } };
   }
@@ -445,7 +522,7 @@
     }
   }
 
-  root.tracechainVerify = { certified, verifyFact, verifyPage, keys, parseCode, codeOfPath, decodeTraceUnit, VerifyError, toHex };
+  root.tracechainVerify = { certified, verifyFact, verifyPage, keys, parseCode, codeOfPath, decodeTraceUnit, decodeCertificateFact, VerifyError, toHex };
   if (root.document && root.document.getElementById('tc-proofs')) {
     if (root.document.readyState === 'loading') root.document.addEventListener('DOMContentLoaded', run);
     else run();

@@ -683,19 +683,21 @@ pub(crate) fn story_json(ctx: &Ctx<'_>, code: &TraceCode) -> Result<Value, Probl
     let (n, u) = with_unit(ctx, code, |c| query::unit(&c.snap, code))?;
     let rs = recall::status(&ctx.snap, code);
     let at = i64::try_from(ctx.tip.timestamp_ms).unwrap_or(i64::MAX);
-    let mut anchors = Vec::new();
+    // Each anchor with the unit (this one or its batch) it was found under.
+    let mut anchors: Vec<(NormalisedCode, documents::AnchoredDocument)> = Vec::new();
     for c in query::self_and_batch(&ctx.snap, &n) {
         for d in documents::documents_of(&ctx.snap, c.code()) {
-            if !anchors.iter().any(|a: &documents::AnchoredDocument| {
-                a.document_hash == d.document_hash && a.issuer == d.issuer
-            }) {
-                anchors.push(d);
+            if !anchors
+                .iter()
+                .any(|(_, a)| a.document_hash == d.document_hash && a.issuer == d.issuer)
+            {
+                anchors.push((c.clone(), d));
             }
         }
     }
     let docs: Vec<Value> = anchors
         .into_iter()
-        .map(|d| {
+        .map(|(c, d)| {
             let issuer = registry::load(&ctx.snap, &d.issuer)
                 .and_then(|p| p.registration.identity.public_name().map(str::to_string));
             let revoked = d.revoked.is_some();
@@ -703,7 +705,13 @@ pub(crate) fn story_json(ctx: &Ctx<'_>, code: &TraceCode) -> Result<Value, Probl
             // No document hash: the story is public, and a hash would let anyone ask the
             // document check about a file it does not hold.
             let valid = d.competent && !revoked && !expired && at >= d.valid_from_ms;
-            json!({
+            // Proven by the unit's certificate fact, whose key does not give the hash away.
+            let proof = ctx.fact(&documents::certificate_fact_key(
+                &c,
+                &d.document_hash,
+                &d.issuer,
+            ))?;
+            Ok(json!({
                 "type": d.document_type,
                 "issuer": hex_key(&d.issuer),
                 "issuer_name": issuer,
@@ -713,9 +721,13 @@ pub(crate) fn story_json(ctx: &Ctx<'_>, code: &TraceCode) -> Result<Value, Probl
                 "revoked": revoked,
                 "expired": expired,
                 "valid": valid,
-            })
+                "valid_from_ms": d.valid_from_ms,
+                "valid_until_ms": d.valid_until_ms,
+                "unit": c.as_str(),
+                "proof": proof,
+            }))
         })
-        .collect();
+        .collect::<Result<_, Problem>>()?;
     let t = trajectory::trajectory_at(&ctx.snap, code, Precision::Public);
     let report = completeness::report(&ctx.snap, code);
     let customs = report.as_ref().and_then(|r| {
@@ -773,8 +785,8 @@ pub(crate) fn story_json(ctx: &Ctx<'_>, code: &TraceCode) -> Result<Value, Probl
         "unit": unit_json(ctx, &u),
         "digital_link": n.digital_link(),
         // The unit's registration (`tu/`), proven: the product, its registrant and batch.
-        // Certificates carry no proof: the key of an anchor is the document's hash, which the
-        // public story does not give (see the document check).
+        // Certificates are proven by their `dcp/` facts (ADR 0089), not by the anchor's own
+        // entry, whose key is the document's hash (kept out of the public story).
         "registration_proof": ctx.fact(&state_keys::trace_unit(&n))?,
         "recall": rs.as_ref().map(|s| json!({
             "recalled": s.recalled(),

@@ -312,6 +312,17 @@ pub fn consumer_page(story: &Value, lang: Lang, self_path: &str) -> String {
             lang.t("Status", "状态"),
         ));
         for c in &certs {
+            let code = if c["valid"].as_bool() == Some(true) {
+                "valid"
+            } else if c["revoked"].as_bool() == Some(true) {
+                "revoked"
+            } else if c["expired"].as_bool() == Some(true) {
+                "expired"
+            } else if c["competent"].as_bool() == Some(false) {
+                "not-competent"
+            } else {
+                "not-valid"
+            };
             let status = if c["valid"].as_bool() == Some(true) {
                 lang.t(
                     "valid, issued by a competent issuer",
@@ -329,8 +340,10 @@ pub fn consumer_page(story: &Value, lang: Lang, self_path: &str) -> String {
             } else {
                 lang.t("not valid", "无效")
             };
+            // What the verifier compares with the certificate's proven fact (ADR 0089).
             b.push_str(&format!(
-                "<tr><td data-label=\"{}\">{}</td><td data-label=\"{}\">{}</td><td data-label=\"{}\">{}</td><td data-label=\"{}\">{}</td></tr>",
+                "<tr data-issuer=\"{}\" data-status=\"{code}\"><td data-label=\"{}\" class=\"c-type\">{}</td><td data-label=\"{}\">{}</td><td data-label=\"{}\" class=\"c-anchored\">{}</td><td data-label=\"{}\" class=\"c-status\">{}</td></tr>",
+                esc(str_of(c, "issuer").unwrap_or("")),
                 lang.t("Document", "文件"),
                 esc(&c["type"]
                     .as_str()
@@ -443,8 +456,15 @@ fn proofs_script(story: &Value) -> String {
             })
         })
         .collect();
+    let certificates: Vec<Value> = story["certificates"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| serde_json::json!({"unit": c["unit"], "proof": c["proof"]}))
+        .collect();
     let data = serde_json::json!({
         "read_at": story["read_at"],
+        "certificates": certificates,
         "registration_proof": story["registration_proof"],
         "recalls": recalls,
         "customs_proof": story["customs_proof"],

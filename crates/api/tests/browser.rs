@@ -215,6 +215,31 @@ fn tamper_data(page: &str, change: impl Fn(&mut Value)) -> String {
     format!("{head}id=\"tc-proofs\">{block}</script>{tail}")
 }
 
+/// The page with the certificate row of `status` shown as valid (attribute and text).
+fn status_shown_as_valid(page: &str, status: &str) -> String {
+    let attr = format!("data-status=\"{status}\"");
+    let row = page.find(&attr).unwrap();
+    let cell = format!("class=\"c-status\">{status}<");
+    let at = row + page[row..].find(&cell).unwrap();
+    format!(
+        "{}data-status=\"valid\"{}class=\"c-status\">valid, issued by a competent issuer<{}",
+        &page[..row],
+        &page[row + attr.len()..at],
+        &page[at + cell.len()..]
+    )
+}
+
+/// The page with the first hex digit after the first `marker` changed.
+fn flip_after(page: &str, marker: &str) -> String {
+    let at = page.find(marker).unwrap() + marker.len();
+    let first = if page[at..].starts_with('0') {
+        "1"
+    } else {
+        "0"
+    };
+    format!("{}{first}{}", &page[..at], &page[at + 1..])
+}
+
 /// The page with the first hex digit of the footer's element `id` changed.
 fn footer_changed(page: &str, id: &str) -> String {
     let open = format!("id=\"{id}\">");
@@ -278,6 +303,32 @@ async fn the_page_verifies_itself_and_reports_a_lying_node() {
             reason: "residue".into(),
         })),
     }]);
+    // A certificate that expired before the chain's time, and one of the flow's revoked.
+    f.append(&[
+        tracechain_workload::Step {
+            signer: "customs-regulator".into(),
+            label: "an expired certificate".into(),
+            payload: Payload::Document(tracechain_types::DocumentRecord::DocumentAnchor(
+                DocumentAnchor {
+                    document_hash: Hash::digest(b"sanitary certificate of 2025"),
+                    document_type: DocumentType::SanitaryCertificate,
+                    valid_from: "2025-01-01".into(),
+                    valid_until: Some("2026-01-01".into()),
+                    trace_codes: vec![flow::batch()],
+                },
+            )),
+        },
+        tracechain_workload::Step {
+            signer: "customs-regulator".into(),
+            label: "a certificate revoked".into(),
+            payload: Payload::Document(tracechain_types::DocumentRecord::DocumentRevocation(
+                DocumentRevocation {
+                    document_hash: flow::sanitary_certificate(),
+                    reason: "replaced by a new certificate".into(),
+                },
+            )),
+        },
+    ]);
     let other_story = send(
         &f.router(),
         request(
@@ -337,6 +388,8 @@ async fn the_page_verifies_itself_and_reports_a_lying_node() {
         page.contains("customs record of this unit proven"),
         "{page}"
     );
+    assert!(page.contains("5 certificate(s) proven"), "{page}");
+    assert!(page.contains("data-status=\"revoked\"") && page.contains("data-status=\"expired\""));
     let zh = dom_of(format!("{base}{path}?lang=zh")).await;
     assert_eq!(verdict(&zh), Some("verified"), "{zh}");
     assert!(zh.contains("已依据验证节点签名核验"));
@@ -406,6 +459,82 @@ async fn the_page_verifies_itself_and_reports_a_lying_node() {
             "another height in the footer",
             Arc::new(|p: String| {
                 p.replace("<span id=\"read-height\">", "<span id=\"read-height\">1")
+            }),
+        ),
+        (
+            "a certificate of an incompetent issuer shown as valid",
+            Arc::new(|p: String| {
+                p.replace("data-status=\"not-competent\"", "data-status=\"valid\"")
+                    .replace(
+                        "issuer not competent for this document",
+                        "valid, issued by a competent issuer",
+                    )
+            }),
+        ),
+        (
+            "a revoked certificate shown as valid",
+            Arc::new(|p: String| status_shown_as_valid(&p, "revoked")),
+        ),
+        (
+            "an expired certificate shown as valid",
+            Arc::new(|p: String| status_shown_as_valid(&p, "expired")),
+        ),
+        (
+            "a certificate's status text alone changed",
+            Arc::new(|p: String| {
+                p.replace(
+                    "issuer not competent for this document",
+                    "valid, issued by a competent issuer",
+                )
+            }),
+        ),
+        (
+            "a certificate's anchoring time changed",
+            Arc::new(|p: String| {
+                let at = p.find("class=\"c-anchored\">").unwrap() + "class=\"c-anchored\">".len();
+                // The year's last digit.
+                let other = if &p[at + 3..at + 4] == "9" { "8" } else { "9" };
+                format!("{}{other}{}", &p[..at + 3], &p[at + 4..])
+            }),
+        ),
+        (
+            "a certificate's type changed",
+            Arc::new(|p: String| {
+                let t = "class=\"c-type\">";
+                let at = p.find(t).unwrap() + t.len();
+                let end = at + p[at..].find('<').unwrap();
+                let other = if &p[at..end] == "other" {
+                    "registration"
+                } else {
+                    "other"
+                };
+                format!("{}{other}{}", &p[..at], &p[end..])
+            }),
+        ),
+        (
+            "a certificate's issuer changed",
+            Arc::new(|p: String| flip_after(&p, "<tr data-issuer=\"")),
+        ),
+        (
+            "a certificate left out of the page",
+            Arc::new(|p: String| {
+                let start = p.find("<tr data-issuer=").unwrap();
+                let end = start + p[start..].find("</tr>").unwrap() + "</tr>".len();
+                format!("{}{}", &p[..start], &p[end..])
+            }),
+        ),
+        (
+            "two certificates' proofs swapped",
+            Arc::new(|p: String| {
+                tamper_data(&p, |v| v["certificates"].as_array_mut().unwrap().swap(0, 1))
+            }),
+        ),
+        (
+            "a certificate proven by the registration's proof",
+            Arc::new(|p: String| {
+                tamper_data(&p, |v| {
+                    v["certificates"][0]["proof"] = v["registration_proof"].clone()
+                })
             }),
         ),
         (

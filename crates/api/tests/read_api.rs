@@ -529,6 +529,44 @@ async fn the_story_says_what_a_consumer_may_see() {
     assert!(verify_fact(&base, &trust(), &key, &customs)
         .unwrap()
         .is_some());
+    // Each certificate is proven by its unit's certificate fact, which names no hash: the
+    // story holds none of the documents' hashes.
+    for h in [
+        flow::certificate_of_origin(),
+        flow::sanitary_certificate(),
+        flow::organic_certification(),
+    ] {
+        assert!(!text.contains(&h.to_hex()), "{h}");
+    }
+    let certs = v["certificates"].as_array().unwrap();
+    assert_eq!(certs.len(), 4);
+    let units = [
+        NormalisedCode::new("code", &flow::batch()).unwrap(),
+        NormalisedCode::new("code", &flow::featured_unit()).unwrap(),
+    ];
+    for c in certs {
+        let p: FactProof = serde_json::from_value(c["proof"].clone()).unwrap();
+        let key = hex::decode(&p.key).unwrap();
+        assert!(
+            units
+                .iter()
+                .any(|n| key.starts_with(&state_keys::prefix("dcp/", &[n.as_bytes()]))),
+            "{c}"
+        );
+        let value = verify_fact(&base, &trust(), &key, &p)
+            .unwrap()
+            .expect("present");
+        let fact: tracechain_contracts::documents::CertificateFact =
+            borsh::from_slice(&value).unwrap();
+        assert_eq!(fact.issuer.to_hex(), c["issuer"].as_str().unwrap());
+        assert_eq!(serde_json::to_value(fact.document_type).unwrap(), c["type"]);
+        assert_eq!(fact.competent, c["competent"].as_bool().unwrap());
+        assert_eq!(c["anchored_ms"].as_u64().unwrap(), fact.timestamp_ms);
+        assert_eq!(
+            fact.revoked_height.is_some(),
+            c["revoked"].as_bool().unwrap()
+        );
+    }
 }
 
 /// Once the batch is recalled, the tin's story names the recall with the proof of its entry.
