@@ -49,6 +49,13 @@ muts=[
 ("cert revoked first", "if (f.revokedHeight !== null) return 'revoked';", ""),
 ("cert expiry", "const expired = f.validUntilMs !== null && at >= f.validUntilMs;", "const expired = false;"),
 ("cert competence", "if (!f.competent) return 'not-competent';", ""),
+("page height", "if (!fact || fact.height !== height) fail('a proof is of another height than the page');", "if (!fact) fail('x');"),
+("duplicate ids", "if (doc.querySelectorAll('[id=\"' + id + '\"]').length > 1)", "if (false)"),
+("visible", "function visible(e) { return e.getClientRects().length > 0; }", "function visible(e) { return true; }"),
+("code shown", "if (text('code') !== code.text)", "if (false)"),
+("batch shown", "if (text('batch') !== (unit.batch ? unit.batch.text : code.text))", "if (false)"),
+("product dd", " || text('product-name') !== unit.productName)", ")"),
+("rows outside", "if (anyRows.length !== inBody)", "if (false)"),
 ("fact height", "const ch = await certified(base, trust, fact.height);", "const ch = await certified(base, trust, Number(Object.keys(base.headers)[0]));"),
 ]
 only = sys.argv[1:] 

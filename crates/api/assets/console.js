@@ -84,7 +84,7 @@
       department = cat && cat.category === 'regulator' ? cat.kind : null;
       const role = who.read_at && who.read_at.role;
       const name = (me && me.name) || short(session.publicHex);
-      say('who', t('Signed in as ', '已登录：') + name + ' · ' + t('role ', '角色 ') + role +
+      say('who', t('Signed in as ', '已登录：') + name + ' · ' + t('chain ', '链 ') + session.chainId + ' · ' + t('role ', '角色 ') + role +
         (department ? ' · ' + t('department ', '部门 ') + department : '') +
         (role === 'regulator' ? '' : ' — ' + t('this console is for regulators; other views will refuse.', '本控制台供监管部门使用，其他视图将被拒绝。')),
         role === 'regulator' ? 'ok' : 'bad');
@@ -102,6 +102,11 @@
   function signOut() {
     session = null;
     department = null;
+    if (stream) stream.abort();
+    // What the regulator read leaves the page with the key.
+    for (const id of ['approvals', 'unit-out', 'recall-out', 'alerts-list', 'doc-out', 'blocks']) $(id).textContent = '';
+    delete $('approvals').dataset.loaded;
+    blocksFrom = null;
     $('tabs').hidden = true;
     $('sign-out').hidden = true;
     $('key-form').hidden = false;

@@ -148,7 +148,7 @@
   const VERDICT = { approve: 0, reject: 1 };
   const PARTICIPANT_ACTION = { approve: 0, reject: 1, suspend: 2, reinstate: 3, revoke: 4 };
   const PREFIX_ACTION = { approve: 0, reject: 1, revoke: 2 };
-  function pick(table, v, what) { if (!(v in table)) fail('unknown ' + what + ': ' + v); return u8(table[v]); }
+  function pick(table, v, what) { if (!Object.hasOwn(table, v)) fail('unknown ' + what + ': ' + v); return u8(table[v]); }
   // Payload::Participant = 1, Payload::Cbeac = 5, Payload::Consumer = 9.
   const records = {
     participantDecision: (participant, action, reason) =>

@@ -369,40 +369,53 @@
       verified: 'Verified against the validators’ signatures',
       failed: 'Verification FAILED — do not rely on this page',
       block: (h, c) => 'block ' + h + ' certified by ' + c.votes + ' of ' + c.of + ' validators (quorum ' + c.quorum + ')',
-      set: (fp, first) => 'validator set ' + fp + (first ? ' (pinned on this device now, at the first check)' : ' (as pinned on this device)'),
+      set: (chain, fp, first) => 'chain ' + chain + ', validator set ' + fp + (first ? ' (first check of this site on this device: pinned now; compare the fingerprint with the one the consortium publishes)' : ' (as pinned for this site on this device)'),
+      readAt: (t) => 'read at the block of ' + t,
+      nodeWord: 'the node’s word, not proven here: that no other recall or certificate exists, the customs status’s value, the producer’s and issuers’ names, the brand and production date, the journey and the scans',
+      code: 'this check runs the code this node served: it catches wrong data, not a node that changes its code (check the JSON answer with tracechain proof verify, or at another node)',
+      recalled: 'RECALLED: do not use this product. Contact the seller or the regulator.',
       registration: 'registration of this code and its product name proven',
       recall: (r) => 'recall ' + r + ' proven',
       customs: 'customs record of this unit proven',
       certificates: (n) => n + ' certificate(s) proven: type, issuer, competence, anchoring time, validity, revocation',
       noRecallProof: 'a recall through an upstream material is shown by the node; its proof is not public',
       unprovenRecall: 'the recall banner names no recall this answer proves',
-      notShown: 'not re-checked in the browser: the issuers’ names, the journey and the scans (the node’s word)',
-      noneRecall: 'that no recall exists cannot be proven from one answer (the node’s word)',
     },
     zh: {
       checking: '正在依据验证节点签名核验本页…',
       verified: '已依据验证节点签名核验',
       failed: '核验失败——请勿信任本页内容',
       block: (h, c) => '区块 ' + h + ' 由 ' + c.of + ' 个验证节点中的 ' + c.votes + ' 个签名确认（法定数 ' + c.quorum + '）',
-      set: (fp, first) => '验证节点集合 ' + fp + (first ? '（首次核验，已在本设备记录）' : '（与本设备记录一致）'),
+      set: (chain, fp, first) => '链 ' + chain + '，验证节点集合 ' + fp + (first ? '（本设备首次核验此站点：已记录；请与联盟公布的指纹核对）' : '（与本设备为此站点记录的一致）'),
+      readAt: (t) => '读取区块时间 ' + t,
+      nodeWord: '以下以节点所述为准、未在此证明：不存在其他召回或证书、海关状态取值、生产商与签发方名称、品牌与生产日期、物流轨迹与扫描记录',
+      code: '本核验运行的是本节点提供的代码：可发现错误数据，但无法发现节点修改自身代码（可用 tracechain proof verify 或在其他节点核验 JSON 应答）',
+      recalled: '已召回：请勿使用本产品，请联系销售方或监管部门。',
       registration: '本码登记及品名已证明',
       recall: (r) => '召回 ' + r + ' 已证明',
       customs: '本单元海关记录已证明',
       certificates: (n) => n + ' 份证书已证明：类型、签发方、资质、存证时间、有效期、撤销',
       noRecallProof: '经上游原料的召回由节点显示，其证明不公开',
       unprovenRecall: '召回横幅中的召回未在本应答中得到证明',
-      notShown: '浏览器未复核：签发方名称、物流轨迹、扫描记录（以节点所述为准）',
-      noneRecall: '“不存在召回”无法由单个应答证明（以节点所述为准）',
     },
   };
 
   const PIN = 'tracechain.validators.';
 
   // Check the page `doc` at `path` against its embedded proofs. Returns {ok, lines, pin}.
-  async function verifyPage(doc, path, storage) {
+  // The ids the check reads: each must be on the page once.
+  const CHECKED_IDS = ['tc-proofs', 'product', 'product-name', 'code', 'batch', 'recall', 'customs', 'certificates',
+    'read-height', 'read-block', 'read-root', 'verify', 'verify-status', 'verify-details'];
+  // Shown: not hidden by the page (no layout box means hidden, whatever the style said).
+  function visible(e) { return e.getClientRects().length > 0; }
+
+  async function verifyPage(doc, path, storage, origin) {
     const lang = (doc.documentElement.lang || 'en').startsWith('zh') ? 'zh' : 'en';
     const t = T[lang];
     const lines = [];
+    for (const id of CHECKED_IDS) {
+      if (doc.querySelectorAll('[id="' + id + '"]').length > 1) fail('the page has two elements named ' + id);
+    }
     const el = doc.getElementById('tc-proofs');
     if (!el) fail('the page carries no proofs');
     let data;
@@ -413,10 +426,12 @@
     if (!ch || !ch.header) fail('no certified header of height ' + height + ' in the answer');
     const chain = ch.header.chain_id;
     // Trust: the set pinned for this chain, or (first visit) the set the answer names.
+    // Pinned per site (the origin a code's QR leads to), not per the chain the answer names.
     let pinned = null;
-    try { pinned = JSON.parse(storage.getItem(PIN + chain) || 'null'); } catch (e) { pinned = null; }
+    try { pinned = JSON.parse(storage.getItem(PIN + origin) || 'null'); } catch (e) { pinned = null; }
     let validators;
     if (pinned && Array.isArray(pinned.validators)) {
+      if (pinned.chain_id !== chain) fail('the answer is of chain ' + chain + ', this site was pinned to chain ' + pinned.chain_id);
       validators = pinned.validators;
     } else {
       validators = base.validator_sets && base.validator_sets[ch.header.validator_set_hash];
@@ -424,9 +439,13 @@
     }
     const trust = { chain_id: chain, validators };
     const c = await certified(base, trust, height);
-    const fp = toHex(await setHash(validatorSet(validators))).slice(0, 16);
+    const fp = toHex(await setHash(validatorSet(validators))).slice(0, 32);
     lines.push(t.block(height, c.cert));
-    lines.push(t.set(fp, !pinned));
+    lines.push(t.set(chain, fp, !pinned));
+    lines.push(t.readAt(utc(c.header.timestamp_ms)));
+    // Every proof of the page is of the height it was read at: an older, genuine proof (of a
+    // certificate before its revocation, say) is not evidence of now.
+    const at = (fact) => { if (!fact || fact.height !== height) fail('a proof is of another height than the page'); return fact; };
     // The footer names this block and state root.
     const text = (id) => { const e = doc.getElementById(id); return e ? e.textContent.trim() : null; };
     if (text('read-height') !== String(height)) fail('the page names another height than the certified one');
@@ -434,11 +453,16 @@
     if (text('read-root') !== c.header.state_root) fail('the page names another state root than the certified one');
     // The unit: the code of this page's address, registered with the product name shown.
     const code = codeOfPath(path);
-    const reg = await verifyFact(base, trust, keys.traceUnit(code), data.registration_proof);
+    const reg = await verifyFact(base, trust, keys.traceUnit(code), at(data.registration_proof));
     if (!reg) fail('the unit of this address is proven absent');
     const unit = decodeTraceUnit(reg);
     if (unit.code.text !== code.text) fail('the registration is of another code');
-    if (text('product') !== unit.productName) fail('the product name shown is not the registered one');
+    if (text('product') !== unit.productName || text('product-name') !== unit.productName) fail('the product name shown is not the registered one');
+    if (text('code') !== code.text) fail('the code shown is not this page’s');
+    if (text('batch') !== (unit.batch ? unit.batch.text : code.text)) fail('the batch shown is not the registered one');
+    for (const id of ['product', 'product-name', 'code', 'batch', 'verify-status']) {
+      if (!visible(doc.getElementById(id))) fail('a checked part of the page is hidden: ' + id);
+    }
     lines.push(t.registration);
     const units = [code.text].concat(unit.batch ? [unit.batch.text] : []);
     // Recalls: each proven one must be in the banner.
@@ -449,7 +473,7 @@
     for (const r of data.recalls || []) {
       if (!r.proof) { upstream = true; continue; }
       if (!units.includes(r.recalled_unit)) fail('a recall proof is of another unit');
-      const v = await verifyFact(base, trust, keys.recall(parseCode(r.recalled_unit), r.issuer, r.reference), r.proof);
+      const v = await verifyFact(base, trust, keys.recall(parseCode(r.recalled_unit), r.issuer, r.reference), at(r.proof));
       if (v === null) fail('a recall the answer lists is proven absent');
       if (!shownRefs.includes(r.reference)) fail('a proven recall (' + r.reference + ') is not shown in the banner');
       lines.push(t.recall(r.reference));
@@ -457,7 +481,14 @@
     }
     if (upstream) lines.push(t.noRecallProof);
     if (banner && proven === 0 && !upstream) lines.push(t.unprovenRecall);
-    if (!banner) lines.push(t.noneRecall);
+    if (proven > 0) {
+      if (!visible(banner)) fail('the recall banner is hidden');
+      // The banner says what the recall means in the verifier's own words.
+      const refs = Array.from(banner.querySelectorAll('.ref'));
+      banner.className = 'banner recall';
+      banner.textContent = t.recalled + ' ';
+      refs.forEach((r, i) => { if (i > 0) banner.appendChild(doc.createTextNode(', ')); banner.appendChild(r); });
+    }
     // Customs.
     const customs = doc.getElementById('customs');
     if (customs && customs.dataset.recorded === 'true') {
@@ -466,13 +497,18 @@
       const k = hex(p.key, undefined, 'proof key');
       const under = units.some((u) => { const pre = keys.customsPrefix(parseCode(u)); return k.length > pre.length && eq(k.subarray(0, pre.length), pre); });
       if (!under) fail('the customs proof is of another unit or category');
-      if ((await verifyFact(base, trust, k, p)) === null) fail('the customs record is proven absent');
+      if ((await verifyFact(base, trust, k, at(p))) === null) fail('the customs record is proven absent');
+      if (!visible(customs)) fail('the customs status is hidden');
       lines.push(t.customs);
     }
     // Certificates: every row shown is a proven fact of this unit or its batch, shown as it
     // is (type, issuer, anchoring time, status at the block's time), in the answer's order.
     const rows = Array.from(doc.querySelectorAll('#certificates tbody tr'));
     const certs = Array.isArray(data.certificates) ? data.certificates : [];
+    // Every certificate-looking row anywhere is one of these (none in another table, head or foot).
+    const anyRows = doc.querySelectorAll('tr[data-issuer], tr[data-status], #certificates tr, #certificates td');
+    const inBody = doc.querySelectorAll('#certificates tbody tr, #certificates tbody td, #certificates thead tr').length;
+    if (anyRows.length !== inBody) fail('a certificate is shown outside the proven table');
     if (rows.length !== certs.length) fail('the certificates shown are not the ones the answer proves');
     for (let i = 0; i < rows.length; i++) {
       const cert = certs[i], row = rows[i];
@@ -480,8 +516,9 @@
       if (!units.includes(cert.unit)) fail('a certificate proof is of another unit');
       const k = hex(cert.proof.key, undefined, 'proof key');
       if (!lastPart32(k, keys.certificatePrefix(parseCode(cert.unit)))) fail('a certificate proof is not of a certificate of this unit');
-      const v = await verifyFact(base, trust, k, cert.proof);
+      const v = await verifyFact(base, trust, k, at(cert.proof));
       if (v === null) fail('a certificate shown is proven absent');
+      if (!visible(row)) fail('a certificate row is hidden');
       const f = decodeCertificateFact(v);
       const status = certificateStatus(f, c.header.timestamp_ms);
       const cellText = (cls) => { const e = row.querySelector(cls); return e ? e.textContent : null; };
@@ -491,8 +528,9 @@
       if (row.dataset.status !== status || cellText('.c-status') !== STATUS_TEXT[lang][status]) fail('a certificate is shown as ' + row.dataset.status + ', the chain says ' + status);
     }
     if (rows.length) lines.push(t.certificates(rows.length));
-    lines.push(t.notShown);
-    return { ok: true, lines, pin: pinned ? null : { key: PIN + chain, value: JSON.stringify({ validators, pinned_at: Date.now() }) } };
+    lines.push(t.nodeWord);
+    lines.push(t.code);
+    return { ok: true, lines, pin: pinned ? null : { key: PIN + origin, value: JSON.stringify({ chain_id: chain, validators, pinned_at: Date.now() }) } };
   }
 
   // Run on the page: show the verdict in #verify.
@@ -505,7 +543,7 @@
     status.textContent = T[lang].checking;
     status.className = 'banner muted';
     let storage;
-    try { storage = root.localStorage; storage.getItem('x'); } catch (e) { storage = { getItem: () => null, setItem: () => {} }; }
+    try { storage = root.localStorage; storage.getItem('x'); } catch (e) { storage = { getItem: () => null, setItem: () => { throw new Error('no storage'); } }; }
     const show = (cls, head, lines) => {
       status.textContent = head;
       status.className = 'banner ' + cls;
@@ -514,8 +552,12 @@
       for (const l of lines) { const li = doc.createElement('li'); li.textContent = l; list.appendChild(li); }
     };
     try {
-      const r = await verifyPage(doc, root.location.pathname, storage);
-      if (r.pin) { try { storage.setItem(r.pin.key, r.pin.value); } catch (e) { /* private mode: not pinned */ } }
+      const r = await verifyPage(doc, root.location.pathname, storage, root.location.origin);
+      if (r.pin) {
+        try { storage.setItem(r.pin.key, r.pin.value); } catch (e) {
+          r.lines.push(lang === 'zh' ? '本设备无法记录验证节点集合（隐私模式？）：下次仍视为首次' : 'this device could not pin the validator set (private mode?): the next check is a first one again');
+        }
+      }
       show('ok', T[lang].verified, r.lines);
     } catch (e) {
       show('recall', T[lang].failed, [e instanceof VerifyError ? e.message : 'error: ' + e]);

@@ -20,6 +20,7 @@ use tracechain_contracts::{
     RecordEnvelope, RecordSource, StateView,
 };
 use tracechain_types::records::TraceCode;
+use tracechain_types::InfoBlockRecord;
 use tracechain_types::Hash;
 
 use crate::auth::Role;
@@ -730,6 +731,28 @@ pub(crate) fn story_json(ctx: &Ctx<'_>, code: &TraceCode) -> Result<Value, Probl
         .collect::<Result<_, Problem>>()?;
     let t = trajectory::trajectory_at(&ctx.snap, code, Precision::Public);
     let report = completeness::report(&ctx.snap, code);
+    // What the product's own records say for a consumer: the brand (P3), where and when it
+    // was made (P2), and the customs status (C2), each from the latest record of the unit or
+    // its batch. Shown as the node's word: these are records, not state facts, and their
+    // proofs would publish the whole records (ADR 0089).
+    let latest = |cat: tracechain_types::Category| {
+        query::self_and_batch(&ctx.snap, &n).iter().find_map(|c| {
+            let ids = query::record_ids(&ctx.snap, c, IndexTag::Info(cat));
+            ids.last().and_then(|id| query::envelope(&ctx.snap, id))
+        })
+    };
+    let features = latest(tracechain_types::Category::P3).and_then(|e| match e.payload {
+        tracechain_types::Payload::InfoBlock(InfoBlockRecord::ProductFeatures(r)) => Some(r),
+        _ => None,
+    });
+    let production = latest(tracechain_types::Category::P2).and_then(|e| match e.payload {
+        tracechain_types::Payload::InfoBlock(InfoBlockRecord::Production(r)) => Some(r),
+        _ => None,
+    });
+    let customs_record = latest(tracechain_types::Category::C2).and_then(|e| match e.payload {
+        tracechain_types::Payload::InfoBlock(InfoBlockRecord::CustomsStatus(r)) => Some(r),
+        _ => None,
+    });
     let customs = report.as_ref().and_then(|r| {
         r.lines
             .iter()
@@ -794,6 +817,13 @@ pub(crate) fn story_json(ctx: &Ctx<'_>, code: &TraceCode) -> Result<Value, Probl
             "recalls": recalls,
         })),
         "customs_status_recorded": customs.map(|s| s == completeness::Status::Present),
+        "customs": customs_record.as_ref().map(|r| json!({"status": r.status, "time": r.time})),
+        "product": {
+            "brand": features.as_ref().and_then(|f| f.brand.clone()),
+            "model": features.as_ref().and_then(|f| f.model.clone()),
+            "production_time": production.as_ref().and_then(|p| p.production_time.clone()),
+            "production_country": production.as_ref().and_then(|p| p.country.clone()),
+        },
         "customs_proof": customs_proof,
         "certificates": docs,
         "trajectory": t.as_ref().map(|t| trajectory_json(t, false)),

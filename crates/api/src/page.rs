@@ -251,36 +251,78 @@ pub fn consumer_page(story: &Value, lang: Lang, self_path: &str) -> String {
     let producer = str_of(unit, "producer_name").unwrap_or("—");
     let origin = str_of(unit, "producer_country").unwrap_or("—");
     let batch = str_of(unit, "batch").unwrap_or(code);
+    let facts = &story["product"];
+    let brand = str_of(facts, "brand").unwrap_or("—");
+    // The production date (the date of the production record's time) and country.
+    let made = match (str_of(facts, "production_time"), str_of(facts, "production_country")) {
+        (Some(t), Some(c)) => format!("{} ({})", t.get(..10).unwrap_or(t), c),
+        (Some(t), None) => t.get(..10).unwrap_or(t).to_string(),
+        (None, Some(c)) => c.to_string(),
+        (None, None) => "—".to_string(),
+    };
     b.push_str(&format!(
         "<section aria-labelledby=\"h-product\"><h2 id=\"h-product\">{}</h2><dl>\
-         <dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd>\
-         <dt>{}</dt><dd><code>{}</code></dd><dt>{}</dt><dd><code>{}</code></dd></dl></section>",
+         <dt>{}</dt><dd id=\"product-name\">{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd>\
+         <dt>{}</dt><dd>{}</dd>\
+         <dt>{}</dt><dd><code id=\"batch\">{}</code></dd><dt>{}</dt><dd><code id=\"code\">{}</code></dd></dl></section>",
         lang.t("Product", "产品"),
         lang.t("Product", "品名"),
         esc(product),
+        lang.t("Brand", "品牌"),
+        esc(brand),
         lang.t("Producer", "生产商"),
         esc(producer),
         lang.t("Origin", "原产地"),
         esc(origin),
+        lang.t("Produced", "生产日期"),
+        esc(&made),
         lang.t("Batch", "批次"),
         esc(batch),
         lang.t("Code", "编码"),
         esc(code),
     ));
     // Customs.
-    let customs = match story["customs_status_recorded"].as_bool() {
-        Some(true) => (
+    let released_on = story["customs"]["time"]
+        .as_str()
+        .map(|t| t.get(..10).unwrap_or(t).to_string())
+        .unwrap_or_default();
+    let customs = match (
+        story["customs_status_recorded"].as_bool(),
+        str_of(&story["customs"], "status"),
+    ) {
+        (Some(true), Some("released")) => (
             "ok",
+            match lang {
+                Lang::En => format!("Released by customs on {} (R-C2)", esc(&released_on)),
+                Lang::Zh => format!("海关已放行（{}，R-C2）", esc(&released_on)),
+            },
+        ),
+        (Some(true), Some("held")) => ("warn", lang.t("Held by customs (R-C2)", "海关扣留（R-C2）").to_string()),
+        (Some(true), Some("returned")) => (
+            "warn",
+            lang.t("Returned by customs (R-C2)", "海关退运（R-C2）").to_string(),
+        ),
+        (Some(true), Some(_)) => (
+            "muted",
+            lang.t(
+                "Declared to customs, not released yet (R-C2)",
+                "已向海关申报，尚未放行（R-C2）",
+            )
+            .to_string(),
+        ),
+        (Some(true), None) => (
+            "muted",
             lang.t(
                 "Customs status recorded (R-C2)",
                 "海关通关状态已记录（R-C2）",
-            ),
+            )
+            .to_string(),
         ),
-        Some(false) => (
+        (Some(false), _) => (
             "warn",
-            lang.t("No customs status recorded yet", "尚无海关通关状态记录"),
+            lang.t("No customs status recorded yet", "尚无海关通关状态记录").to_string(),
         ),
-        None => ("muted", lang.t("Not applicable", "不适用")),
+        (None, _) => ("muted", lang.t("Not applicable", "不适用").to_string()),
     };
     b.push_str(&format!(
         "<section aria-labelledby=\"h-customs\"><h2 id=\"h-customs\">{}</h2><p class=\"banner {}\" id=\"customs\" data-recorded=\"{}\">{}</p></section>",

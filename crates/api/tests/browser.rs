@@ -32,6 +32,11 @@ fn chromium() -> PathBuf {
 /// Run headless Chromium on `url` with `args` (its own profile, so runs do not share one).
 fn browse(url: &str, args: &[&str]) -> std::process::Output {
     let profile = tempfile::tempdir().unwrap();
+    browse_in(url, args, profile.path())
+}
+
+/// [`browse`] in the profile at `profile` (kept between runs: what the page stored stays).
+fn browse_in(url: &str, args: &[&str], profile: &Path) -> std::process::Output {
     Command::new(chromium())
         .args([
             "--headless",
@@ -42,7 +47,7 @@ fn browse(url: &str, args: &[&str]) -> std::process::Output {
             "--disable-extensions",
             "--disable-background-networking",
         ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("--user-data-dir={}", profile.display()))
         .args(args)
         .arg(url)
         .output()
@@ -97,7 +102,7 @@ async fn the_consumer_page_in_chromium_at_phone_and_desktop_size() {
     };
     assert!(page.contains("Anxi Tieguanyin oolong tea"), "{page}");
     assert!(page.contains("id=\"map\""));
-    assert!(page.contains("Customs status recorded"));
+    assert!(page.contains("Released by customs on"));
     assert!(!page.contains("id=\"recall\""));
     let zh = {
         let url = url.clone();
@@ -279,7 +284,16 @@ async fn dom_of(url: String) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_page_verifies_itself_and_reports_a_lying_node() {
+    use tracechain_contracts::documents::certificate_fact_key;
+    use tracechain_contracts::trace_codes::NormalisedCode;
     let f = build();
+    let story_of = |f: &Fixture, code: &TraceCode| {
+        let r = f.router();
+        let target = format!("/v1/story/{}", code_path(code));
+        async move { send(&r, request("GET", &target, vec![], None, NOW_MS)).await.json() }
+    };
+    // The tin's story before anything below: its proofs are genuine, of an older block.
+    let old_story = story_of(&f, &flow::featured_unit()).await;
     // Another batch of the producer, recalled: a real recall, of another unit.
     let other = TraceCode::Batch {
         gtin: flow::gtin(),
@@ -319,6 +333,19 @@ async fn the_page_verifies_itself_and_reports_a_lying_node() {
             )),
         },
         tracechain_workload::Step {
+            signer: "market-regulation-regulator".into(),
+            label: "one certification covering both batches".into(),
+            payload: Payload::Document(tracechain_types::DocumentRecord::DocumentAnchor(
+                DocumentAnchor {
+                    document_hash: Hash::digest(b"organic certification of both batches"),
+                    document_type: DocumentType::Certification,
+                    valid_from: "2026-01-01".into(),
+                    valid_until: None,
+                    trace_codes: vec![flow::batch(), other.clone()],
+                },
+            )),
+        },
+        tracechain_workload::Step {
             signer: "customs-regulator".into(),
             label: "a certificate revoked".into(),
             payload: Payload::Document(tracechain_types::DocumentRecord::DocumentRevocation(
@@ -342,6 +369,31 @@ async fn the_page_verifies_itself_and_reports_a_lying_node() {
     .await
     .json();
     let other_recall = other_story["recall"]["recalls"][0].clone();
+    let story = story_of(&f, &flow::featured_unit()).await;
+    let batch_n = NormalisedCode::new("code", &flow::batch()).unwrap();
+    let other_n = NormalisedCode::new("code", &other).unwrap();
+    let cert_index = |story: &Value, key: &[u8]| {
+        story["certificates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .position(|c| c["proof"]["key"] == hex::encode(key))
+            .unwrap()
+    };
+    // The shared certification, as the tin proves it and as the other batch does.
+    let shared = Hash::digest(b"organic certification of both batches");
+    let market = key("market-regulation-regulator").public();
+    let shared_here = cert_index(&story, &certificate_fact_key(&batch_n, &shared, &market));
+    let shared_there = other_story["certificates"]
+        [cert_index(&other_story, &certificate_fact_key(&other_n, &shared, &market))]
+        .clone();
+    // The sanitary certificate, revoked now, and its genuine proof from before.
+    let customs = key("customs-regulator").public();
+    let sanitary = certificate_fact_key(&batch_n, &flow::sanitary_certificate(), &customs);
+    let revoked_here = cert_index(&story, &sanitary);
+    let before = old_story["certificates"][cert_index(&old_story, &sanitary)]["proof"].clone();
+    let old_h = before["height"].to_string();
+    let old_header = old_story["proofs"]["headers"][&old_h].clone();
     assert!(other_recall["proof"].is_object(), "{other_story}");
     // Valid exclusion proofs a lying node can make: a customs entry of the tin and a recall of
     // its batch that do not exist.
@@ -388,7 +440,7 @@ async fn the_page_verifies_itself_and_reports_a_lying_node() {
         page.contains("customs record of this unit proven"),
         "{page}"
     );
-    assert!(page.contains("5 certificate(s) proven"), "{page}");
+    assert!(page.contains("6 certificate(s) proven"), "{page}");
     assert!(page.contains("data-status=\"revoked\"") && page.contains("data-status=\"expired\""));
     let zh = dom_of(format!("{base}{path}?lang=zh")).await;
     assert_eq!(verdict(&zh), Some("verified"), "{zh}");
@@ -459,6 +511,72 @@ async fn the_page_verifies_itself_and_reports_a_lying_node() {
             "another height in the footer",
             Arc::new(|p: String| {
                 p.replace("<span id=\"read-height\">", "<span id=\"read-height\">1")
+            }),
+        ),
+        (
+            "two elements named product",
+            Arc::new(|p: String| {
+                p.replace("<header>", "<header><h1 id=\"product\" hidden>Anxi Tieguanyin oolong tea, 250 g tin</h1>")
+            }),
+        ),
+        (
+            "the product name hidden by a style",
+            Arc::new(|p: String| p.replace("<h1 id=\"product\">", "<h1 id=\"product\" style=\"display:none\">")),
+        ),
+        (
+            "another code shown",
+            Arc::new(|p: String| p.replace("<code id=\"code\">", "<code id=\"code\">X")),
+        ),
+        (
+            "another batch shown",
+            Arc::new(|p: String| p.replace("<code id=\"batch\">", "<code id=\"batch\">X")),
+        ),
+        (
+            "a certificate row outside the proven table",
+            Arc::new(|p: String| {
+                p.replace(
+                    "<footer>",
+                    "<table><tr data-issuer=\"00\"><td>certification</td><td>Organic Inc.</td><td>2026-01-01 00:00 UTC</td><td>valid, issued by a competent issuer</td></tr></table><footer>",
+                )
+            }),
+        ),
+        (
+            "the last certificate left out",
+            Arc::new(|p: String| {
+                let start = p.rfind("<tr data-issuer=").unwrap();
+                let end = start + p[start..].find("</tr>").unwrap() + "</tr>".len();
+                format!("{}{}", &p[..start], &p[end..])
+            }),
+        ),
+        (
+            "a certificate's status attribute alone changed",
+            Arc::new(|p: String| p.replacen("data-status=\"valid\"", "data-status=\"expired\"", 1)),
+        ),
+        (
+            "a revoked certificate proven by its proof from before the revocation",
+            Arc::new(move |p: String| {
+                let p = status_shown_as_valid(&p, "revoked");
+                tamper_data(&p, |v| {
+                    v["certificates"][revoked_here]["proof"] = before.clone();
+                    v["proofs"]["headers"][&old_h] = old_header.clone();
+                })
+            }),
+        ),
+        (
+            "a shared certificate proven as the other batch's",
+            Arc::new({
+                let there = shared_there.clone();
+                move |p: String| {
+                    tamper_data(&p, |v| {
+                        v["certificates"][shared_here] = json!({"unit": there["unit"], "proof": there["proof"]});
+                    })
+                }
+            }),
+        ),
+        (
+            "a shared certificate proven by the other batch's fact under this batch's name",
+            Arc::new(move |p: String| {
+                tamper_data(&p, |v| v["certificates"][shared_here]["proof"] = shared_there["proof"].clone())
             }),
         ),
         (
@@ -1301,4 +1419,93 @@ async fn the_browser_signs_reads_and_records_as_the_node_expects() {
     assert_eq!(tx.body.payload, expected[2].1);
     tx.verify(&chain())
         .expect("the browser's signature verifies");
+}
+
+/// Trust on first use, per site: the first check pins the validator set for the page's origin;
+/// an answer certified by another set — however well signed — then fails on that device, and
+/// is marked as a first check on a fresh one (where only the published fingerprint can tell).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_validator_set_is_pinned_per_site_at_the_first_check() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let f = build();
+    let path = dl_path(&flow::featured_unit());
+    let story = send(
+        &f.router(),
+        request("GET", &format!("/v1/story/{}", code_path(&flow::featured_unit())), vec![], None, NOW_MS),
+    )
+    .await
+    .json();
+    let h = story["read_at"]["height"].to_string();
+    let real: tracechain_types::BlockHeader =
+        serde_json::from_value(story["proofs"]["headers"][&h]["header"].clone()).unwrap();
+    // Four keys of the attacker's, signing the same state as a chain of their own set.
+    let intruders: Vec<_> = (0..4).map(|i| key(&format!("intruder-{i}"))).collect();
+    let set = tracechain_types::ValidatorSet::new(
+        intruders
+            .iter()
+            .enumerate()
+            .map(|(i, k)| tracechain_types::Validator { public_key: k.public(), name: format!("validator-{i}") })
+            .collect(),
+    )
+    .unwrap();
+    let mut fake = real.clone();
+    fake.validator_set_hash = set.hash();
+    let view = story["proofs"]["headers"][&h]["certificate"]["view"].as_u64().unwrap();
+    let msg = tracechain_types::commit_signing_bytes(&chain(), fake.height, view, &fake.hash());
+    let mut votes: Vec<tracechain_types::CommitVote> = intruders
+        .iter()
+        .map(|k| tracechain_types::CommitVote { validator: k.public(), signature: k.sign(&msg) })
+        .collect();
+    votes.sort_by_key(|v| v.validator);
+    let cert = json!({"height": fake.height, "view": view, "block_hash": fake.hash().to_hex(), "votes": votes});
+    let (real_hash, fake_hash) = (real.hash().to_hex(), fake.hash().to_hex());
+    let (fake_json, set_json, set_hash) = (
+        serde_json::to_value(&fake).unwrap(),
+        serde_json::to_value(&set).unwrap(),
+        set.hash().to_hex(),
+    );
+    let lie = Arc::new(AtomicBool::new(false));
+    let tamper: Tamper = {
+        let lie = lie.clone();
+        Arc::new(move |p: String| {
+            if !lie.load(Ordering::SeqCst) {
+                return p;
+            }
+            let p = p.replace(&real_hash, &fake_hash);
+            tamper_data(&p, |v| {
+                v["proofs"]["headers"][&h] = json!({"header": fake_json, "certificate": cert});
+                v["proofs"]["validator_sets"] = json!({ set_hash.clone(): set_json });
+            })
+        })
+    };
+    let site = serve_tampered(&f, tamper).await;
+    let url = format!("{site}{path}?lang=en");
+    let device = tempfile::tempdir().unwrap();
+    let on_device = |url: String, profile: std::path::PathBuf| {
+        tokio::task::spawn_blocking(move || {
+            let o = browse_in(&url, &["--dump-dom", "--virtual-time-budget=5000"], &profile);
+            String::from_utf8_lossy(&o.stdout).to_string()
+        })
+    };
+    // First check: verified, pinned now, with the chain and the fingerprint to compare.
+    let first = on_device(url.clone(), device.path().to_path_buf()).await.unwrap();
+    assert_eq!(verdict(&first), Some("verified"), "{first}");
+    assert!(first.contains("first check of this site on this device: pinned now"), "{first}");
+    assert!(first.contains(&format!("chain {}", chain().as_str())), "{first}");
+    // Again: as pinned.
+    let again = on_device(url.clone(), device.path().to_path_buf()).await.unwrap();
+    assert_eq!(verdict(&again), Some("verified"), "{again}");
+    assert!(again.contains("as pinned for this site on this device"), "{again}");
+    // The attacker's set, signing correctly: refused on the device that pinned the real one.
+    lie.store(true, Ordering::SeqCst);
+    let lied = on_device(url.clone(), device.path().to_path_buf()).await.unwrap();
+    assert_eq!(verdict(&lied), Some("failed"), "{lied}");
+    assert!(lied.contains("not trusted"), "{lied}");
+    // On a fresh device it is a first check — which the page says, with the attacker's
+    // fingerprint for the consumer to compare.
+    let fresh = tempfile::tempdir().unwrap();
+    let fooled = on_device(url, fresh.path().to_path_buf()).await.unwrap();
+    assert_eq!(verdict(&fooled), Some("verified"), "{fooled}");
+    assert!(fooled.contains("first check of this site"), "{fooled}");
+    assert!(fooled.contains(&set.hash().to_hex()[..32]), "{fooled}");
 }
