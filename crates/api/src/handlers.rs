@@ -20,8 +20,8 @@ use tracechain_contracts::{
     RecordEnvelope, RecordSource, StateView,
 };
 use tracechain_types::records::TraceCode;
-use tracechain_types::InfoBlockRecord;
 use tracechain_types::Hash;
+use tracechain_types::InfoBlockRecord;
 
 use crate::auth::Role;
 use crate::problem::Problem;

@@ -254,7 +254,10 @@ pub fn consumer_page(story: &Value, lang: Lang, self_path: &str) -> String {
     let facts = &story["product"];
     let brand = str_of(facts, "brand").unwrap_or("—");
     // The production date (the date of the production record's time) and country.
-    let made = match (str_of(facts, "production_time"), str_of(facts, "production_country")) {
+    let made = match (
+        str_of(facts, "production_time"),
+        str_of(facts, "production_country"),
+    ) {
         (Some(t), Some(c)) => format!("{} ({})", t.get(..10).unwrap_or(t), c),
         (Some(t), None) => t.get(..10).unwrap_or(t).to_string(),
         (None, Some(c)) => c.to_string(),
@@ -297,10 +300,15 @@ pub fn consumer_page(story: &Value, lang: Lang, self_path: &str) -> String {
                 Lang::Zh => format!("海关已放行（{}，R-C2）", esc(&released_on)),
             },
         ),
-        (Some(true), Some("held")) => ("warn", lang.t("Held by customs (R-C2)", "海关扣留（R-C2）").to_string()),
+        (Some(true), Some("held")) => (
+            "warn",
+            lang.t("Held by customs (R-C2)", "海关扣留（R-C2）")
+                .to_string(),
+        ),
         (Some(true), Some("returned")) => (
             "warn",
-            lang.t("Returned by customs (R-C2)", "海关退运（R-C2）").to_string(),
+            lang.t("Returned by customs (R-C2)", "海关退运（R-C2）")
+                .to_string(),
         ),
         (Some(true), Some(_)) => (
             "muted",
@@ -320,7 +328,8 @@ pub fn consumer_page(story: &Value, lang: Lang, self_path: &str) -> String {
         ),
         (Some(false), _) => (
             "warn",
-            lang.t("No customs status recorded yet", "尚无海关通关状态记录").to_string(),
+            lang.t("No customs status recorded yet", "尚无海关通关状态记录")
+                .to_string(),
         ),
         (None, _) => ("muted", lang.t("Not applicable", "不适用").to_string()),
     };

@@ -290,7 +290,11 @@ async fn the_page_verifies_itself_and_reports_a_lying_node() {
     let story_of = |f: &Fixture, code: &TraceCode| {
         let r = f.router();
         let target = format!("/v1/story/{}", code_path(code));
-        async move { send(&r, request("GET", &target, vec![], None, NOW_MS)).await.json() }
+        async move {
+            send(&r, request("GET", &target, vec![], None, NOW_MS))
+                .await
+                .json()
+        }
     };
     // The tin's story before anything below: its proofs are genuine, of an older block.
     let old_story = story_of(&f, &flow::featured_unit()).await;
@@ -384,9 +388,11 @@ async fn the_page_verifies_itself_and_reports_a_lying_node() {
     let shared = Hash::digest(b"organic certification of both batches");
     let market = key("market-regulation-regulator").public();
     let shared_here = cert_index(&story, &certificate_fact_key(&batch_n, &shared, &market));
-    let shared_there = other_story["certificates"]
-        [cert_index(&other_story, &certificate_fact_key(&other_n, &shared, &market))]
-        .clone();
+    let shared_there = other_story["certificates"][cert_index(
+        &other_story,
+        &certificate_fact_key(&other_n, &shared, &market),
+    )]
+    .clone();
     // The sanitary certificate, revoked now, and its genuine proof from before.
     let customs = key("customs-regulator").public();
     let sanitary = certificate_fact_key(&batch_n, &flow::sanitary_certificate(), &customs);
@@ -514,14 +520,31 @@ async fn the_page_verifies_itself_and_reports_a_lying_node() {
             }),
         ),
         (
-            "two elements named product",
+            "a small decoy named product before another product name",
             Arc::new(|p: String| {
-                p.replace("<header>", "<header><h1 id=\"product\" hidden>Anxi Tieguanyin oolong tea, 250 g tin</h1>")
+                p.replace(
+                    "<h1 id=\"product\">Anxi Tieguanyin oolong tea, 250 g tin</h1>",
+                    "<small id=\"product\">Anxi Tieguanyin oolong tea, 250 g tin</small><h1 id=\"product\">Organic Da Hong Pao, 250 g tin</h1>",
+                )
+            }),
+        ),
+        (
+            "another product name in the product section",
+            Arc::new(|p: String| {
+                p.replace(
+                    "<dd id=\"product-name\">Anxi Tieguanyin oolong tea, 250 g tin",
+                    "<dd id=\"product-name\">Organic Da Hong Pao, 250 g tin",
+                )
             }),
         ),
         (
             "the product name hidden by a style",
-            Arc::new(|p: String| p.replace("<h1 id=\"product\">", "<h1 id=\"product\" style=\"display:none\">")),
+            Arc::new(|p: String| {
+                p.replace(
+                    "<h1 id=\"product\">",
+                    "<h1 id=\"product\" style=\"display:none\">",
+                )
+            }),
         ),
         (
             "another code shown",
@@ -568,7 +591,8 @@ async fn the_page_verifies_itself_and_reports_a_lying_node() {
                 let there = shared_there.clone();
                 move |p: String| {
                     tamper_data(&p, |v| {
-                        v["certificates"][shared_here] = json!({"unit": there["unit"], "proof": there["proof"]});
+                        v["certificates"][shared_here] =
+                            json!({"unit": there["unit"], "proof": there["proof"]});
                     })
                 }
             }),
@@ -576,7 +600,9 @@ async fn the_page_verifies_itself_and_reports_a_lying_node() {
         (
             "a shared certificate proven by the other batch's fact under this batch's name",
             Arc::new(move |p: String| {
-                tamper_data(&p, |v| v["certificates"][shared_here]["proof"] = shared_there["proof"].clone())
+                tamper_data(&p, |v| {
+                    v["certificates"][shared_here]["proof"] = shared_there["proof"].clone()
+                })
             }),
         ),
         (
@@ -1431,7 +1457,13 @@ async fn the_validator_set_is_pinned_per_site_at_the_first_check() {
     let path = dl_path(&flow::featured_unit());
     let story = send(
         &f.router(),
-        request("GET", &format!("/v1/story/{}", code_path(&flow::featured_unit())), vec![], None, NOW_MS),
+        request(
+            "GET",
+            &format!("/v1/story/{}", code_path(&flow::featured_unit())),
+            vec![],
+            None,
+            NOW_MS,
+        ),
     )
     .await
     .json();
@@ -1444,17 +1476,25 @@ async fn the_validator_set_is_pinned_per_site_at_the_first_check() {
         intruders
             .iter()
             .enumerate()
-            .map(|(i, k)| tracechain_types::Validator { public_key: k.public(), name: format!("validator-{i}") })
+            .map(|(i, k)| tracechain_types::Validator {
+                public_key: k.public(),
+                name: format!("validator-{i}"),
+            })
             .collect(),
     )
     .unwrap();
     let mut fake = real.clone();
     fake.validator_set_hash = set.hash();
-    let view = story["proofs"]["headers"][&h]["certificate"]["view"].as_u64().unwrap();
+    let view = story["proofs"]["headers"][&h]["certificate"]["view"]
+        .as_u64()
+        .unwrap();
     let msg = tracechain_types::commit_signing_bytes(&chain(), fake.height, view, &fake.hash());
     let mut votes: Vec<tracechain_types::CommitVote> = intruders
         .iter()
-        .map(|k| tracechain_types::CommitVote { validator: k.public(), signature: k.sign(&msg) })
+        .map(|k| tracechain_types::CommitVote {
+            validator: k.public(),
+            signature: k.sign(&msg),
+        })
         .collect();
     votes.sort_by_key(|v| v.validator);
     let cert = json!({"height": fake.height, "view": view, "block_hash": fake.hash().to_hex(), "votes": votes});
@@ -1483,22 +1523,41 @@ async fn the_validator_set_is_pinned_per_site_at_the_first_check() {
     let device = tempfile::tempdir().unwrap();
     let on_device = |url: String, profile: std::path::PathBuf| {
         tokio::task::spawn_blocking(move || {
-            let o = browse_in(&url, &["--dump-dom", "--virtual-time-budget=5000"], &profile);
+            let o = browse_in(
+                &url,
+                &["--dump-dom", "--virtual-time-budget=5000"],
+                &profile,
+            );
             String::from_utf8_lossy(&o.stdout).to_string()
         })
     };
     // First check: verified, pinned now, with the chain and the fingerprint to compare.
-    let first = on_device(url.clone(), device.path().to_path_buf()).await.unwrap();
+    let first = on_device(url.clone(), device.path().to_path_buf())
+        .await
+        .unwrap();
     assert_eq!(verdict(&first), Some("verified"), "{first}");
-    assert!(first.contains("first check of this site on this device: pinned now"), "{first}");
-    assert!(first.contains(&format!("chain {}", chain().as_str())), "{first}");
+    assert!(
+        first.contains("first check of this site on this device: pinned now"),
+        "{first}"
+    );
+    assert!(
+        first.contains(&format!("chain {}", chain().as_str())),
+        "{first}"
+    );
     // Again: as pinned.
-    let again = on_device(url.clone(), device.path().to_path_buf()).await.unwrap();
+    let again = on_device(url.clone(), device.path().to_path_buf())
+        .await
+        .unwrap();
     assert_eq!(verdict(&again), Some("verified"), "{again}");
-    assert!(again.contains("as pinned for this site on this device"), "{again}");
+    assert!(
+        again.contains("as pinned for this site on this device"),
+        "{again}"
+    );
     // The attacker's set, signing correctly: refused on the device that pinned the real one.
     lie.store(true, Ordering::SeqCst);
-    let lied = on_device(url.clone(), device.path().to_path_buf()).await.unwrap();
+    let lied = on_device(url.clone(), device.path().to_path_buf())
+        .await
+        .unwrap();
     assert_eq!(verdict(&lied), Some("failed"), "{lied}");
     assert!(lied.contains("not trusted"), "{lied}");
     // On a fresh device it is a first check — which the page says, with the attacker's
