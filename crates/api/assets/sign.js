@@ -8,37 +8,16 @@
   const te = new TextEncoder();
   class SignError extends Error {}
   const fail = (m) => { throw new SignError(m); };
-
-  function hex(h, len, what) {
-    if (typeof h !== 'string' || !/^[0-9a-fA-F]*$/.test(h) || h.length % 2 !== 0 ||
-        (len !== undefined && h.length !== 2 * len)) fail(what + ' is not ' + (len ? len + ' bytes of ' : '') + 'hex');
-    const out = new Uint8Array(h.length / 2);
-    for (let i = 0; i < out.length; i++) out[i] = parseInt(h.substr(2 * i, 2), 16);
-    return out;
-  }
-  function toHex(b) { let s = ''; for (const x of b) s += x.toString(16).padStart(2, '0'); return s; }
-  function concat(...parts) {
-    let n = 0; for (const p of parts) n += p.length;
-    const out = new Uint8Array(n); let o = 0;
-    for (const p of parts) { out.set(p, o); o += p.length; }
-    return out;
-  }
-  function u8(n) { return Uint8Array.of(n); }
-  function u32le(n) { const b = new Uint8Array(4); new DataView(b.buffer).setUint32(0, n, true); return b; }
-  function u64le(n) {
-    if (!Number.isSafeInteger(n) || n < 0) fail('not an unsigned integer: ' + n);
-    const b = new Uint8Array(8); new DataView(b.buffer).setBigUint64(0, BigInt(n), true); return b;
-  }
-  function str(s) { const b = te.encode(s); return concat(u32le(b.length), b); }
+  // The byte helpers of verify.js (loaded first): hex, Borsh integers and strings, WebCrypto.
+  const B = root.tracechainVerify.bytes;
+  const { hex, toHex, concat, u32le, sha256, subtle } = B;
+  const u8 = (n) => Uint8Array.of(n);
+  const u64le = (n) => B.u64(n, 'a number');
+  const str = (s) => B.str(s, 'a text');
   function b64url(s) {
     const b = atob(s.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((s.length + 3) % 4));
     return Uint8Array.from(b, (c) => c.charCodeAt(0));
   }
-  function subtle() {
-    if (!root.crypto || !root.crypto.subtle) fail('this browser offers no WebCrypto here (the page must be served over HTTPS or from this device)');
-    return root.crypto.subtle;
-  }
-  async function sha256(b) { return new Uint8Array(await subtle().digest('SHA-256', b)); }
 
   // PKCS #8 wrapping of a 32-byte Ed25519 seed (RFC 8410).
   const PKCS8_PREFIX = Uint8Array.of(0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20);

@@ -564,7 +564,11 @@
     }
   }
 
-  root.tracechainVerify = { certified, verifyFact, verifyPage, keys, parseCode, codeOfPath, decodeTraceUnit, decodeCertificateFact, VerifyError, toHex };
+  root.tracechainVerify = {
+    certified, verifyFact, verifyPage, keys, parseCode, codeOfPath, decodeTraceUnit, decodeCertificateFact, VerifyError, toHex,
+    // The byte helpers, shared with sign.js.
+    bytes: { hex, toHex, concat, u32le, u64, str, sha256, subtle },
+  };
   if (root.document && root.document.getElementById('tc-proofs')) {
     if (root.document.readyState === 'loading') root.document.addEventListener('DOMContentLoaded', run);
     else run();

@@ -67,7 +67,7 @@ pub fn console_page(lang: Lang) -> String {
          <p>{doc_note}</p><label for=\"doc-file\">{doc_file}</label><input type=\"file\" id=\"doc-file\"><div id=\"doc-out\" aria-live=\"polite\"></div></section>\
          <section class=\"tab\" id=\"tab-blocks\" role=\"tabpanel\" aria-labelledby=\"h-blocks\" hidden><h2 id=\"h-blocks\">{blocks}</h2>\
          <div id=\"blocks\"></div><p><button type=\"button\" id=\"blocks-older\" hidden>{older}</button></p></section>\
-         <script src=\"/assets/sign.js\" defer></script><script src=\"/assets/console.js\" defer></script>",
+         <script src=\"/assets/verify.js\" defer></script><script src=\"/assets/sign.js\" defer></script><script src=\"/assets/console.js\" defer></script>",
         title = t("Regulator console", "监管控制台"),
         noscript = t(
             "The console signs every request with your key in this browser: it needs JavaScript.",

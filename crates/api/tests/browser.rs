@@ -155,6 +155,14 @@ async fn the_consumer_page_in_chromium_at_phone_and_desktop_size() {
 
 // ---- The page re-checks what it shows (ADR 0089) ----
 
+/// The public story of `code` (JSON) as the read API answers it.
+async fn story_of(f: &Fixture, code: &TraceCode) -> Value {
+    let target = format!("/v1/story/{}", code_path(code));
+    send(&f.router(), request("GET", &target, vec![], None, NOW_MS))
+        .await
+        .json()
+}
+
 /// Serve `router` on 127.0.0.1; its base URL.
 async fn serve_router(router: axum::Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -287,15 +295,6 @@ async fn the_page_verifies_itself_and_reports_a_lying_node() {
     use tracechain_contracts::documents::certificate_fact_key;
     use tracechain_contracts::trace_codes::NormalisedCode;
     let f = build();
-    let story_of = |f: &Fixture, code: &TraceCode| {
-        let r = f.router();
-        let target = format!("/v1/story/{}", code_path(code));
-        async move {
-            send(&r, request("GET", &target, vec![], None, NOW_MS))
-                .await
-                .json()
-        }
-    };
     // The tin's story before anything below: its proofs are genuine, of an older block.
     let old_story = story_of(&f, &flow::featured_unit()).await;
     // Another batch of the producer, recalled: a real recall, of another unit.
@@ -360,18 +359,7 @@ async fn the_page_verifies_itself_and_reports_a_lying_node() {
             )),
         },
     ]);
-    let other_story = send(
-        &f.router(),
-        request(
-            "GET",
-            &format!("/v1/story/{}", code_path(&other)),
-            vec![],
-            None,
-            NOW_MS,
-        ),
-    )
-    .await
-    .json();
+    let other_story = story_of(&f, &other).await;
     let other_recall = other_story["recall"]["recalls"][0].clone();
     let story = story_of(&f, &flow::featured_unit()).await;
     let batch_n = NormalisedCode::new("code", &flow::batch()).unwrap();
@@ -786,18 +774,7 @@ async fn the_browser_verifier_agrees_with_the_rust_verifier_on_shared_vectors() 
     let b64 = &base64::engine::general_purpose::STANDARD;
     let f = build();
     f.append(&[recall_step("RC-VECTORS-1", "residue")]);
-    let story = send(
-        &f.router(),
-        request(
-            "GET",
-            &format!("/v1/story/{}", code_path(&flow::featured_unit())),
-            vec![],
-            None,
-            NOW_MS,
-        ),
-    )
-    .await
-    .json();
+    let story = story_of(&f, &flow::featured_unit()).await;
     let height = story["read_at"]["height"].as_u64().unwrap();
     let h = height.to_string();
     let base = story["proofs"].clone();
@@ -1336,7 +1313,7 @@ async fn the_browser_signs_reads_and_records_as_the_node_expects() {
         enterprise = enterprise.to_hex(),
     );
     let harness = "<!doctype html><html><body><pre id=\"out\">pending</pre>\
-        <script src=\"/assets/sign.js\"></script><script src=\"/harness.js\"></script></body></html>";
+        <script src=\"/assets/verify.js\"></script><script src=\"/assets/sign.js\"></script><script src=\"/harness.js\"></script></body></html>";
     let app = f
         .router()
         .route(
@@ -1455,18 +1432,7 @@ async fn the_validator_set_is_pinned_per_site_at_the_first_check() {
     use std::sync::atomic::{AtomicBool, Ordering};
     let f = build();
     let path = dl_path(&flow::featured_unit());
-    let story = send(
-        &f.router(),
-        request(
-            "GET",
-            &format!("/v1/story/{}", code_path(&flow::featured_unit())),
-            vec![],
-            None,
-            NOW_MS,
-        ),
-    )
-    .await
-    .json();
+    let story = story_of(&f, &flow::featured_unit()).await;
     let h = story["read_at"]["height"].to_string();
     let real: tracechain_types::BlockHeader =
         serde_json::from_value(story["proofs"]["headers"][&h]["header"].clone()).unwrap();

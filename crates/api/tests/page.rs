@@ -106,9 +106,10 @@ async fn a_browser_gets_the_story_as_a_small_page_without_scripts() {
     let page = text(&console);
     assert!(page.contains("监管控制台") && page.contains("<label for=\"key-file\">"));
     let scripts: Vec<&str> = page.split("<script").skip(1).collect();
-    assert_eq!(scripts.len(), 2);
-    assert!(scripts[0].starts_with(" src=\"/assets/sign.js\" defer>"));
-    assert!(scripts[1].starts_with(" src=\"/assets/console.js\" defer>"));
+    assert_eq!(scripts.len(), 3);
+    assert!(scripts[0].starts_with(" src=\"/assets/verify.js\" defer>"));
+    assert!(scripts[1].starts_with(" src=\"/assets/sign.js\" defer>"));
+    assert!(scripts[2].starts_with(" src=\"/assets/console.js\" defer>"));
     let en = text(&get(&f, "/console?lang=en", BROWSER, Some("zh-CN")).await);
     assert!(en.contains("Regulator console") && en.contains("id=\"tab-approvals\""));
 
