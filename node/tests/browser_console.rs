@@ -167,6 +167,20 @@ fn a_regulator_decides_in_the_console_and_a_consumer_sends_feedback_in_chromium(
         })),
     );
 
+    // Market regulation approves it first (from its own tooling).
+    let market = key_file(&keys.join("market-regulation-regulator.key"));
+    submit(
+        &c,
+        &node,
+        &market,
+        Payload::Cbeac(CbeacRecord::FilingDecision(FilingDecision {
+            enterprise: producer.public(),
+            filing_ref: FILING.into(),
+            verdict: Verdict::Approve,
+            reason: "licence verified".into(),
+        })),
+    );
+
     // The customs regulator signs in and approves it.
     let b = Browser::start(1280, 900);
     sign_in(&b, &api, "en", &customs);
@@ -190,6 +204,17 @@ fn a_regulator_decides_in_the_console_and_a_consumer_sends_feedback_in_chromium(
     assert!(a11y.is_empty(), "the console in Chinese: {a11y:#?}");
     sign_in(&b, &api, "en", &customs);
     b.wait_text(&row, WAIT);
+    // The market regulator decided first; the customs console shows that decision.
+    let decisions = b.wait_for(
+        "the filing's decisions so far",
+        "const e = document.querySelector(arguments[0]); return e && e.textContent !== '…' ? e.textContent : null;",
+        json!([format!("{row} td.decisions")]),
+        WAIT,
+    );
+    assert_eq!(
+        decisions, "market_regulation: approve (licence verified)",
+        "{decisions}"
+    );
     b.type_into(
         &format!("{row} input.reason"),
         "Filing form and licence checked",
@@ -207,7 +232,9 @@ fn a_regulator_decides_in_the_console_and_a_consumer_sends_feedback_in_chromium(
         .to_string();
     assert!(done.contains("Committed at block"), "{done}");
     assert!(
-        done.contains("status from the chain: pending (customs: approve)"),
+        done.contains(
+            "status from the chain: pending (customs: approve, market_regulation: approve)"
+        ),
         "{done}"
     );
     // The chain says so to the test too, and names the regulator who decided.
@@ -219,13 +246,16 @@ fn a_regulator_decides_in_the_console_and_a_consumer_sends_feedback_in_chromium(
     );
     assert_eq!(status, 200, "{f}");
     assert_eq!(f["status"], "pending");
-    assert_eq!(f["decisions"][0]["department"], "customs");
-    assert_eq!(f["decisions"][0]["verdict"], "approve");
-    assert_eq!(f["decisions"][0]["by"], customs_key.public().to_hex());
-    assert_eq!(
-        f["decisions"][0]["reason"],
-        "Filing form and licence checked"
-    );
+    let by_customs = f["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["department"] == "customs")
+        .unwrap_or_else(|| panic!("{f}"));
+    assert_eq!(by_customs["verdict"], "approve");
+    assert_eq!(by_customs["by"], customs_key.public().to_hex());
+    assert_eq!(by_customs["reason"], "Filing form and licence checked");
+    assert_eq!(f["decisions"].as_array().unwrap().len(), 2);
     // Decided: it left the customs queue.
     b.click("#tabs button[data-tab=approvals]");
     b.wait_for(

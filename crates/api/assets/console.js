@@ -193,11 +193,21 @@
           cell(t('Evidence (SHA-256)', '证明材料（SHA-256）'), el('code', {}, short(c.evidence))),
           decisionCell(t('Decision', '决定'), async (verb, reason) => committed(await session.submit(S.records.prefixDecision(c.claimant, c.prefix, verb, reason))), approveReject))),
         { id: 'q-prefixes' }));
+      // Each department's decision so far, read per row once the table is shown.
+      const decided = (path, f) => {
+        const c = cell(t('Decisions so far', '各部门已作决定'), '…');
+        c.className = 'decisions';
+        session.readJson(path + f.enterprise + '/' + enc(f.reference)).then((v) => {
+          const ds = (v.decisions || []).map((d) => d.department + ': ' + d.verdict + (d.reason ? ' (' + d.reason + ')' : ''));
+          c.textContent = ds.length ? ds.join('; ') : t('none yet', '暂无');
+        }).catch((e) => { c.textContent = e.message; });
+        return c;
+      };
       const queue = (items, kind, caption, record, path) => table(caption,
-        [t('Enterprise', '企业'), t('Reference', '编号'), t('Awaiting', '待审部门'), t('Filed at', '提交区块'), t('Decision', '决定')],
+        [t('Enterprise', '企业'), t('Reference', '编号'), t('Awaiting', '待审部门'), t('Decisions so far', '各部门已作决定'), t('Filed at', '提交区块'), t('Decision', '决定')],
         (items || []).map((f) => el('tr', { 'data-kind': kind, 'data-ref': f.reference },
           cell(t('Enterprise', '企业'), el('code', {}, short(f.enterprise))), cell(t('Reference', '编号'), f.reference),
-          cell(t('Awaiting', '待审部门'), (f.awaiting || []).join(', ')), cell(t('Filed at', '提交区块'), f.height),
+          cell(t('Awaiting', '待审部门'), (f.awaiting || []).join(', ')), decided(path, f), cell(t('Filed at', '提交区块'), f.height),
           decisionCell(t('Decision', '决定'), async (verb, reason) => {
             const a = await session.submit(record(f.enterprise, f.reference, verb, reason));
             return committed(a) + ' · ' + await decisionsText(path + f.enterprise + '/' + enc(f.reference));

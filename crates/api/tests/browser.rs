@@ -134,6 +134,25 @@ async fn the_consumer_page_in_chromium_at_phone_and_desktop_size() {
         take(name, lang).await.unwrap();
     }
 
+    // A suspicious scan: the warning and why, in the page the browser built, still verified.
+    f.append(&[suspicious_scan_step()]);
+    let warned = {
+        let url = url.clone();
+        tokio::task::spawn_blocking(move || dom(&format!("{url}?lang=en")))
+            .await
+            .unwrap()
+    };
+    assert!(warned.contains("id=\"scan-warning\""), "{warned}");
+    assert!(warned.contains("outside its destinations"), "{warned}");
+    assert_eq!(verdict(&warned), Some("verified"), "{warned}");
+    {
+        let url = format!("{url}?lang=en");
+        let file = shots.join("consumer-suspicious-phone-en.png");
+        tokio::task::spawn_blocking(move || screenshot(&url, &file, 390, 844))
+            .await
+            .unwrap();
+    }
+
     // Recalled: the banner is in the page the browser built, and in the screenshots.
     f.append(&[recall_step("RC-BROWSER-1", "residue")]);
     let recalled = {

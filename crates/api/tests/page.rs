@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::http::Request;
 use common::*;
 use tracechain_types::records::TraceCode;
-use tracechain_workload::{flow, Step};
+use tracechain_workload::flow;
 
 /// The flow's product (as registered by the producer).
 const TEA: &str = "Anxi Tieguanyin oolong tea, 250 g tin";
@@ -141,21 +141,7 @@ async fn a_recalled_unit_shows_the_banner_and_a_suspicious_scan_the_warning() {
     let f = build();
     let path = dl_path(&flow::featured_unit());
     // The tin scanned again, far away and outside its destination.
-    f.append(&[Step {
-        signer: "consumer-1".into(),
-        label: "scan in the United States".into(),
-        payload: tracechain_types::Payload::Consumer(
-            tracechain_types::ConsumerRecord::ConsumerScan(
-                tracechain_types::records::ConsumerScan {
-                    code: flow::featured_unit(),
-                    scanner_tag: tracechain_types::Hash::ZERO,
-                    country: "US".into(),
-                    coarse_lat_e2: Some(4071),
-                    coarse_lon_e2: Some(-7400),
-                },
-            ),
-        ),
-    }]);
+    f.append(&[suspicious_scan_step()]);
     let html = text(&get(&f, &path, BROWSER, None).await);
     assert!(html.contains("id=\"scan-warning\""), "{html}");
     assert!(html.contains("outside its destinations"), "{html}");

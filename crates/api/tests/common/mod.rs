@@ -329,3 +329,21 @@ pub fn recall_step(reference: &str, reason: &str) -> tracechain_workload::Step {
         )),
     }
 }
+
+/// A consumer's scan of the tin in the United States, outside its destinations: the tin's
+/// scans become suspicious (R-S4).
+pub fn suspicious_scan_step() -> tracechain_workload::Step {
+    tracechain_workload::Step {
+        signer: "consumer-1".into(),
+        label: "scan in the United States".into(),
+        payload: tracechain_types::Payload::Consumer(
+            tracechain_types::ConsumerRecord::ConsumerScan(ConsumerScan {
+                code: flow::featured_unit(),
+                scanner_tag: Hash::ZERO,
+                country: "US".into(),
+                coarse_lat_e2: Some(4071),
+                coarse_lon_e2: Some(-7400),
+            }),
+        ),
+    }
+}
