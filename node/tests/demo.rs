@@ -10,7 +10,7 @@ mod cluster;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -299,4 +299,39 @@ fn read_commands_trust_no_node(net: &Path, platform: &str) {
     let story = get(&format!("{platform}/01/06971234004123/21/T0001"));
     assert_eq!(story["scans"]["count"], 2, "{story}");
     assert_eq!(story["recall"]["recalled"], false, "{story}");
+    // Saved and checked offline: the registration, the customs record and the three
+    // certificates are facts proven against the validators' signatures.
+    let saved = net.join("story.json");
+    std::fs::write(&saved, serde_json::to_vec(&story).unwrap()).unwrap();
+    let o = tracechain(&[
+        "proof",
+        "verify",
+        saved.to_str().unwrap(),
+        "--genesis",
+        genesis.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("0 records and 5 facts verified"),
+        "{}",
+        text(&o)
+    );
+    // A certificate said to be anchored at another time: refused, and said which.
+    let mut v = story.clone();
+    let t = v["certificates"][0]["anchored_ms"].as_u64().unwrap();
+    v["certificates"][0]["anchored_ms"] = json!(t + 1);
+    std::fs::write(&saved, serde_json::to_vec(&v).unwrap()).unwrap();
+    let o = tracechain(&[
+        "proof",
+        "verify",
+        saved.to_str().unwrap(),
+        "--genesis",
+        genesis.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("the story says other than its proven fact"),
+        "{}",
+        text(&o)
+    );
 }

@@ -300,6 +300,12 @@ pub fn check_answers(pages: &[Value], trust: &Trust) -> Checked {
                             Err(e) => c.failures.push(format!("{what}: {e}")),
                         }
                     }
+                    let public_codes: Vec<NormalisedCode> = public
+                        .iter()
+                        .filter_map(|t| code_of(t).ok())
+                        .filter_map(|t| NormalisedCode::new("code", &t).ok())
+                        .collect();
+                    story_customs_and_certificates(&base, trust, page, &public_codes, &mut c);
                 }
                 Err(e) => c.failures.push(e),
             }
@@ -507,6 +513,70 @@ fn audited_trust(genesis: &Path, summary: &Path) -> anyhow::Result<Trust> {
         validator_sets: sets,
         periods,
     })
+}
+
+/// A story's customs record entry and certificate facts (ADR 0089): each proof is of a key of
+/// the story's unit or batch, and each certificate's proven fact is what the story says.
+fn story_customs_and_certificates(
+    base: &ProofBase,
+    trust: &Trust,
+    page: &Value,
+    public: &[NormalisedCode],
+    c: &mut Checked,
+) {
+    use tracechain_contracts::documents::CertificateFact;
+    use tracechain_contracts::state_keys;
+    let proven = |proof: &Value, under: &dyn Fn(&[u8]) -> bool| -> Result<Vec<u8>, String> {
+        let p: FactProof =
+            serde_json::from_value(proof.clone()).map_err(|e| format!("no proof: {e}"))?;
+        let key = hex::decode(&p.key).map_err(|_| "a key that is not hex".to_string())?;
+        if !under(&key) {
+            return Err("a proof of a key of another unit or kind".into());
+        }
+        verify_fact(base, trust, &key, &p)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| "proven absent".to_string())
+    };
+    if !page["customs_proof"].is_null() {
+        let tag = tracechain_contracts::IndexTag::Info(tracechain_types::Category::C2);
+        let under = |k: &[u8]| {
+            public
+                .iter()
+                .any(|n| k.starts_with(&state_keys::unit_records_of(n, tag)))
+        };
+        match proven(&page["customs_proof"], &under) {
+            Ok(_) => c.facts += 1,
+            Err(e) => c.failures.push(format!("the story's customs record: {e}")),
+        }
+    }
+    for cert in page["certificates"].as_array().into_iter().flatten() {
+        let what = format!("certificate {}", cert["type"]);
+        let unit = public.iter().find(|n| cert["unit"] == json!(n.as_str()));
+        let Some(unit) = unit else {
+            c.failures
+                .push(format!("{what}: not of the story's unit or batch"));
+            continue;
+        };
+        let prefix = state_keys::prefix("dcp/", &[unit.as_bytes()]);
+        match proven(&cert["proof"], &|k: &[u8]| k.starts_with(&prefix)).and_then(|v| {
+            tracechain_types::decode::<CertificateFact>(&v, 1 << 20).map_err(|e| e.to_string())
+        }) {
+            Ok(f) => {
+                if cert["issuer"] != json!(f.issuer.to_hex())
+                    || cert["type"] != json!(f.document_type)
+                    || cert["competent"] != json!(f.competent)
+                    || cert["anchored_ms"] != json!(f.timestamp_ms)
+                    || cert["revoked"] != json!(f.revoked_height.is_some())
+                {
+                    c.failures
+                        .push(format!("{what}: the story says other than its proven fact"));
+                } else {
+                    c.facts += 1;
+                }
+            }
+            Err(e) => c.failures.push(format!("{what}: {e}")),
+        }
+    }
 }
 
 fn report(c: &Checked) -> bool {
