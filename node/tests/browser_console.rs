@@ -271,7 +271,40 @@ fn a_regulator_decides_in_the_console_and_a_consumer_sends_feedback_in_chromium(
     b.type_into("#unit-code", &tin);
     b.click("#unit-form button[type=submit]");
     let verdict = b.wait_text("#unit-verdict", WAIT);
-    assert!(verdict.contains("complete"), "{verdict}");
+    assert!(
+        verdict.ends_with("complete: every mandatory category recorded (R-X2)"),
+        "{verdict}"
+    );
+
+    // The batch's dashboard: every unit it reaches with its completeness.
+    let batch_dl = format!("/01/{:0>14}/10/{}", flow::gtin(), flow::BATCH);
+    b.js(
+        "document.getElementById('unit-code').value = ''; return true;",
+        json!([]),
+    );
+    b.type_into("#unit-code", &batch_dl);
+    b.click("#unit-form button[type=submit]");
+    let dash = b.wait_text("#dashboard-summary", WAIT);
+    let rows = b
+        .js(
+            "return document.querySelectorAll('#dashboard tr[data-unit]').length;",
+            json!([]),
+        )
+        .as_u64()
+        .unwrap();
+    assert!(rows >= flow::SERIALS.len() as u64, "{dash}");
+    assert!(
+        dash.contains(&format!("Units this batch reaches: {rows}")),
+        "{dash}"
+    );
+    let tin_row = b
+        .text(&format!(
+            "#dashboard tr[data-unit=\"01{:0>14}21{}\"]",
+            flow::gtin(),
+            flow::SERIALS[0]
+        ))
+        .unwrap();
+    assert!(tin_row.contains("yes"), "{tin_row}");
 
     // Recall simulation of the batch: the graph, the tables, the elapsed time.
     let batch = format!("/01/{:0>14}/10/{}", flow::gtin(), flow::BATCH);

@@ -242,6 +242,9 @@
         r.lines.map((l) => el('tr', { class: 'st-' + l.status },
           cell(t('Category', '类别'), l.category), cell(t('Rule', '规则'), l.rule), cell(t('Required', '要求'), l.requirement),
           cell(t('Records', '记录数'), l.records), cell(t('Status', '状态'), l.status + (l.missing_items && l.missing_items.length ? ' — ' + l.missing_items.join('; ') : ''))))));
+      // A batch: the dashboard of every unit it reaches (its items first), each unit's
+      // completeness and what it misses.
+      if (/^01\d{14}10/.test(code)) out.appendChild(await batchDashboard(code));
       const scan = a.scan;
       out.appendChild(el('h3', {}, t('Alerts of this unit', '本单元告警')));
       const li = [];
@@ -251,6 +254,35 @@
     } catch (e) {
       out.textContent = e.message;
     }
+  }
+
+  // The completeness of the trace units a batch reaches (at most DASHBOARD_UNITS, read a few
+  // at a time), as a table: complete or not, and the mandatory categories missing.
+  const DASHBOARD_UNITS = 200;
+  async function batchDashboard(batch) {
+    const impact = await session.readJson('/v1/recalls/' + enc(batch) + '/impact');
+    const units = (impact.units || []).filter((u) => u !== batch).slice(0, DASHBOARD_UNITS);
+    const rows = [];
+    let complete = 0;
+    for (let i = 0; i < units.length; i += 8) {
+      const part = await Promise.all(units.slice(i, i + 8).map((u) =>
+        session.readJson('/v1/trace/' + enc(u) + '/completeness').then((c) => c.report, (e) => ({ error: e.message }))));
+      part.forEach((r, j) => {
+        const u = units[i + j];
+        if (r.error) { rows.push(el('tr', {}, cell(t('Unit', '单元'), u), cell(t('Complete', '完整'), '—'), cell(t('Missing', '缺少'), r.error))); return; }
+        if (r.complete) complete += 1;
+        const missing = r.lines.filter((l) => l.status === 'missing' || (l.status === 'partial' && l.requirement === 'mandatory')).map((l) => l.category);
+        rows.push(el('tr', { 'data-unit': u, class: r.complete ? 'st-complete' : 'st-incomplete' },
+          cell(t('Unit', '单元'), u), cell(t('Complete', '完整'), r.complete ? t('yes', '是') : t('no', '否')),
+          cell(t('Missing', '缺少'), missing.length ? missing.join(', ') : '—')));
+      });
+    }
+    const box = el('div', { id: 'dashboard' });
+    box.appendChild(el('p', { id: 'dashboard-summary' }, t('Units this batch reaches: ', '本批次涉及单元：') + units.length + ' · ' +
+      t('complete: ', '完整：') + complete + ' · ' + t('incomplete: ', '不完整：') + (units.length - complete) +
+      ((impact.units || []).length - 1 > units.length ? t(' (the first ', '（仅前 ') + DASHBOARD_UNITS + t(' shown)', ' 个）') : '')));
+    box.appendChild(table(t('Completeness of the batch’s units (R-X2)', '批次各单元完整性（R-X2）'), [t('Unit', '单元'), t('Complete', '完整'), t('Missing', '缺少')], rows));
+    return box;
   }
 
   // ---- recall simulation ----
