@@ -334,4 +334,44 @@ fn read_commands_trust_no_node(net: &Path, platform: &str) {
         "{}",
         text(&o)
     );
+    // Another certificate called invalid, and the customs record's proof left out: refused.
+    let mut v = story.clone();
+    v["certificates"][1]["valid"] = json!(false);
+    v["customs_proof"] = Value::Null;
+    std::fs::write(&saved, serde_json::to_vec(&v).unwrap()).unwrap();
+    let o = tracechain(&[
+        "proof",
+        "verify",
+        saved.to_str().unwrap(),
+        "--genesis",
+        genesis.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("said recorded, without a proof"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(
+        text(&o)
+            .matches("the story says other than its proven fact")
+            .count(),
+        1,
+        "{}",
+        text(&o)
+    );
+    // The story said read at another height than its proofs: refused.
+    let mut v = story.clone();
+    let h = v["read_at"]["height"].as_u64().unwrap();
+    v["read_at"]["height"] = json!(h + 1);
+    std::fs::write(&saved, serde_json::to_vec(&v).unwrap()).unwrap();
+    let o = tracechain(&[
+        "proof",
+        "verify",
+        saved.to_str().unwrap(),
+        "--genesis",
+        genesis.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("the story was read at"), "{}", text(&o));
 }

@@ -163,7 +163,18 @@
 
   // The header of `height` in `base`: of the trusted chain, naming the trusted set, certified
   // by a quorum of it. `trust` = {chain_id, validators: [{public_key, name}]}.
+  // Certified headers already checked, per answer and trust: a page proves many facts at one
+  // height, and each would otherwise check the same certificate again.
+  const checked = new WeakMap();
   async function certified(base, trust, height) {
+    const memo = base && typeof base === 'object' ? (checked.get(base) || new Map()) : null;
+    const id = height + '|' + JSON.stringify(trust);
+    if (memo && memo.has(id)) return memo.get(id);
+    const r = await certifiedOnce(base, trust, height);
+    if (memo) { memo.set(id, r); checked.set(base, memo); }
+    return r;
+  }
+  async function certifiedOnce(base, trust, height) {
     const ch = base && base.headers && base.headers[String(height)];
     if (!ch || !ch.header || ch.header.height !== height) fail('no certified header of height ' + height + ' in the answer');
     const h = ch.header;
@@ -371,13 +382,14 @@
       block: (h, c) => 'block ' + h + ' certified by ' + c.votes + ' of ' + c.of + ' validators (quorum ' + c.quorum + ')',
       set: (chain, fp, first) => 'chain ' + chain + ', validator set ' + fp + (first ? ' (first check of this site on this device: pinned now; compare the fingerprint with the one the consortium publishes)' : ' (as pinned for this site on this device)'),
       readAt: (t) => 'read at the block of ' + t,
-      nodeWord: 'the node’s word, not proven here: that no other recall or certificate exists, the customs status’s value, the producer’s and issuers’ names, the brand and production date, the journey and the scans',
+      nodeWord: 'the node’s word, not proven here: that no other recall or certificate exists, the customs status’s value, the producer’s and issuers’ names, the origin, the brand and production date and place, the journey and the scans',
       code: 'this check runs the code this node served: it catches wrong data, not a node that changes its code (check the JSON answer with tracechain proof verify, or at another node)',
       recalled: 'RECALLED: do not use this product. Contact the seller or the regulator.',
+      customsNone: ['No customs status recorded yet', 'Not applicable'],
       registration: 'registration of this code and its product name proven',
       recall: (r) => 'recall ' + r + ' proven',
       customs: 'customs record of this unit proven',
-      certificates: (n) => n + ' certificate(s) proven: type, issuer, competence, anchoring time, validity, revocation',
+      certificates: (n) => n + ' certificate(s) proven: type, issuer key, competence, anchoring time, validity, revocation',
       noRecallProof: 'a recall through an upstream material is shown by the node; its proof is not public',
       unprovenRecall: 'the recall banner names no recall this answer proves',
     },
@@ -388,13 +400,14 @@
       block: (h, c) => '区块 ' + h + ' 由 ' + c.of + ' 个验证节点中的 ' + c.votes + ' 个签名确认（法定数 ' + c.quorum + '）',
       set: (chain, fp, first) => '链 ' + chain + '，验证节点集合 ' + fp + (first ? '（本设备首次核验此站点：已记录；请与联盟公布的指纹核对）' : '（与本设备为此站点记录的一致）'),
       readAt: (t) => '读取区块时间 ' + t,
-      nodeWord: '以下以节点所述为准、未在此证明：不存在其他召回或证书、海关状态取值、生产商与签发方名称、品牌与生产日期、物流轨迹与扫描记录',
+      nodeWord: '以下以节点所述为准、未在此证明：不存在其他召回或证书、海关状态取值、生产商与签发方名称、原产地、品牌与生产日期和地点、物流轨迹与扫描记录',
       code: '本核验运行的是本节点提供的代码：可发现错误数据，但无法发现节点修改自身代码（可用 tracechain proof verify 或在其他节点核验 JSON 应答）',
       recalled: '已召回：请勿使用本产品，请联系销售方或监管部门。',
+      customsNone: ['尚无海关通关状态记录', '不适用'],
       registration: '本码登记及品名已证明',
       recall: (r) => '召回 ' + r + ' 已证明',
       customs: '本单元海关记录已证明',
-      certificates: (n) => n + ' 份证书已证明：类型、签发方、资质、存证时间、有效期、撤销',
+      certificates: (n) => n + ' 份证书已证明：类型、签发方密钥、资质、存证时间、有效期、撤销',
       noRecallProof: '经上游原料的召回由节点显示，其证明不公开',
       unprovenRecall: '召回横幅中的召回未在本应答中得到证明',
     },
@@ -407,7 +420,11 @@
   const CHECKED_IDS = ['tc-proofs', 'product', 'product-name', 'code', 'batch', 'recall', 'customs', 'certificates',
     'read-height', 'read-block', 'read-root', 'verify', 'verify-status', 'verify-details'];
   // Shown: not hidden by the page (no layout box means hidden, whatever the style said).
-  function visible(e) { return e.getClientRects().length > 0; }
+  function visible(e) {
+    if (e.getClientRects().length === 0) return false;
+    const cs = (e.ownerDocument.defaultView || root).getComputedStyle(e);
+    return cs.visibility !== 'hidden' && parseFloat(cs.opacity) > 0.2 && parseFloat(cs.fontSize) >= 8;
+  }
 
   async function verifyPage(doc, path, storage, origin) {
     const lang = (doc.documentElement.lang || 'en').startsWith('zh') ? 'zh' : 'en';
@@ -491,7 +508,10 @@
     }
     // Customs.
     const customs = doc.getElementById('customs');
-    if (customs && customs.dataset.recorded === 'true') {
+    // Anything but "no status recorded" / "not applicable" claims a customs record: it must be
+    // proven, whatever the element's attributes say.
+    const unclaimed = T[lang].customsNone;
+    if (customs && (customs.dataset.recorded === 'true' || !unclaimed.includes(customs.textContent.trim()))) {
       const p = data.customs_proof;
       if (!p) fail('the customs status is shown as recorded without a proof');
       const k = hex(p.key, undefined, 'proof key');
@@ -510,9 +530,12 @@
     const inBody = doc.querySelectorAll('#certificates tbody tr, #certificates tbody td, #certificates thead tr').length;
     if (anyRows.length !== inBody) fail('a certificate is shown outside the proven table');
     if (rows.length !== certs.length) fail('the certificates shown are not the ones the answer proves');
+    const seen = new Set();
     for (let i = 0; i < rows.length; i++) {
       const cert = certs[i], row = rows[i];
       if (!cert || !cert.proof) fail('a certificate has no proof');
+      if (seen.has(cert.proof.key)) fail('two certificates shown by one proof');
+      seen.add(cert.proof.key);
       if (!units.includes(cert.unit)) fail('a certificate proof is of another unit');
       const k = hex(cert.proof.key, undefined, 'proof key');
       if (!lastPart32(k, keys.certificatePrefix(parseCode(cert.unit)))) fail('a certificate proof is not of a certificate of this unit');

@@ -680,22 +680,29 @@ fn node_text(n: &Node) -> String {
 }
 
 /// The consumer story (R-S4): what anyone may read about a unit.
+/// Most certificates a consumer story lists, each with its proof (competent issuers' first;
+/// `certificates_more` counts the others).
+pub const MAX_STORY_CERTIFICATES: usize = 64;
+
 pub(crate) fn story_json(ctx: &Ctx<'_>, code: &TraceCode) -> Result<Value, Problem> {
     let (n, u) = with_unit(ctx, code, |c| query::unit(&c.snap, code))?;
     let rs = recall::status(&ctx.snap, code);
     let at = i64::try_from(ctx.tip.timestamp_ms).unwrap_or(i64::MAX);
-    // Each anchor with the unit (this one or its batch) it was found under.
+    // Each anchor with the unit (this one or its batch) it was found under, competent
+    // issuers' first, at most `MAX_STORY_CERTIFICATES` (anyone may anchor a document about a
+    // unit: a flood of them must not make every scan's answer, and its proofs, large).
     let mut anchors: Vec<(NormalisedCode, documents::AnchoredDocument)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for c in query::self_and_batch(&ctx.snap, &n) {
         for d in documents::documents_of(&ctx.snap, c.code()) {
-            if !anchors
-                .iter()
-                .any(|(_, a)| a.document_hash == d.document_hash && a.issuer == d.issuer)
-            {
+            if seen.insert((d.document_hash, d.issuer)) {
                 anchors.push((c.clone(), d));
             }
         }
     }
+    anchors.sort_by_key(|(_, d)| !d.competent);
+    let more_certificates = anchors.len().saturating_sub(MAX_STORY_CERTIFICATES);
+    anchors.truncate(MAX_STORY_CERTIFICATES);
     let docs: Vec<Value> = anchors
         .into_iter()
         .map(|(c, d)| {
@@ -826,6 +833,7 @@ pub(crate) fn story_json(ctx: &Ctx<'_>, code: &TraceCode) -> Result<Value, Probl
         },
         "customs_proof": customs_proof,
         "certificates": docs,
+        "certificates_more": more_certificates,
         "trajectory": t.as_ref().map(|t| trajectory_json(t, false)),
         "scans": scan::verdict(&ctx.snap, code).as_ref().map(scan_json),
         "proofs": ctx.base()?,

@@ -42,7 +42,7 @@ use tracechain_types::state_map;
 use tracechain_types::ChainId;
 
 pub use auth::{ReplayCache, Role, SignedRead};
-pub use handlers::not_found;
+pub use handlers::{not_found, MAX_STORY_CERTIFICATES};
 pub use problem::Problem;
 use proof::{FactProof, ProofBase};
 use resolver::OtherPrimaryKeys;

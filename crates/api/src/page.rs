@@ -410,6 +410,15 @@ pub fn consumer_page(story: &Value, lang: Lang, self_path: &str) -> String {
         }
         b.push_str("</tbody></table>");
     }
+    if let Some(more) = story["certificates_more"].as_u64().filter(|m| *m > 0) {
+        b.push_str(&format!(
+            "<p class=\"muted\">{} {more}</p>",
+            lang.t(
+                "Further documents anchored about this product, not listed:",
+                "另有关于本产品的存证文件未列出："
+            )
+        ));
+    }
     b.push_str("</section>");
     // The trajectory: a list, and the same points on the map.
     let points = story["trajectory"]["points"]

@@ -613,6 +613,36 @@ async fn the_page_verifies_itself_and_reports_a_lying_node() {
             }),
         ),
         (
+            "customs shown as released, its record claimed absent by the attribute",
+            Arc::new(|p: String| {
+                let p = p.replace("data-recorded=\"true\"", "data-recorded=\"false\"");
+                tamper_data(&p, |v| v["customs_proof"] = Value::Null)
+            }),
+        ),
+        (
+            "the product name at zero opacity",
+            Arc::new(|p: String| {
+                p.replace(
+                    "<h1 id=\"product\">",
+                    "<h1 id=\"product\" style=\"opacity:0\">",
+                )
+            }),
+        ),
+        (
+            "two certificate rows shown by one proof",
+            Arc::new(|p: String| {
+                let first = p.find("<tr data-issuer=").unwrap();
+                let first_end = first + p[first..].find("</tr>").unwrap() + "</tr>".len();
+                let second_end = first_end + p[first_end..].find("</tr>").unwrap() + "</tr>".len();
+                let row = p[first..first_end].to_string();
+                let p = format!("{}{row}{}", &p[..first_end], &p[second_end..]);
+                tamper_data(&p, |v| {
+                    let c0 = v["certificates"][0].clone();
+                    v["certificates"][1] = c0;
+                })
+            }),
+        ),
+        (
             "a certificate of an incompetent issuer shown as valid",
             Arc::new(|p: String| {
                 p.replace("data-status=\"not-competent\"", "data-status=\"valid\"")

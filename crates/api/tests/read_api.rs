@@ -1947,3 +1947,43 @@ async fn a_mismatched_closed_loop_is_an_alert() {
         assert!(evs.iter().any(|e| e.0 == "block"));
     }
 }
+
+/// Anyone may anchor a document about a unit (ADR 0044): a flood of them cannot make the
+/// public story — read at every scan, each certificate with its proof — grow without bound,
+/// nor push the competent issuers' certificates out of it.
+#[tokio::test]
+async fn a_flood_of_anchors_cannot_grow_the_story() {
+    use tracechain_types::{DocumentRecord, Payload};
+    let f = build();
+    let steps: Vec<_> = (0..70)
+        .map(|i| tracechain_workload::Step {
+            signer: "bench-0-trader".into(),
+            label: format!("leaflet {i}"),
+            payload: Payload::Document(DocumentRecord::DocumentAnchor(
+                tracechain_types::records::DocumentAnchor {
+                    document_hash: Hash::digest(format!("leaflet {i}").as_bytes()),
+                    document_type: tracechain_types::records::DocumentType::Other,
+                    valid_from: "2026-01-01".into(),
+                    valid_until: None,
+                    trace_codes: vec![flow::featured_unit()],
+                },
+            )),
+        })
+        .collect();
+    f.append(&steps);
+    let v = send(
+        &f.router(),
+        request("GET", &format!("/v1/story/{}", featured()), vec![], None, 0),
+    )
+    .await
+    .json();
+    let certs = v["certificates"].as_array().unwrap();
+    assert_eq!(certs.len(), tracechain_api::MAX_STORY_CERTIFICATES);
+    // 3 competent certificates of the flow, its outsider's leaflet and these 70.
+    assert_eq!(v["certificates_more"], 3 + 1 + 70 - certs.len());
+    assert!(
+        certs[..3].iter().all(|c| c["competent"] == true),
+        "{certs:?}"
+    );
+    assert!(certs[3..].iter().all(|c| c["competent"] == false));
+}

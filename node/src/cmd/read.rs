@@ -526,9 +526,21 @@ fn story_customs_and_certificates(
 ) {
     use tracechain_contracts::documents::CertificateFact;
     use tracechain_contracts::state_keys;
+    // Every proof is of the height the story was read at: an older genuine proof (of a
+    // certificate before its revocation, say) is no evidence of what the story says now.
+    let height = page["read_at"]["height"].as_u64();
+    let at_ms = height
+        .and_then(|h| base.headers.get(&h))
+        .map(|ch| i64::try_from(ch.header.timestamp_ms).unwrap_or(i64::MAX));
     let proven = |proof: &Value, under: &dyn Fn(&[u8]) -> bool| -> Result<Vec<u8>, String> {
         let p: FactProof =
             serde_json::from_value(proof.clone()).map_err(|e| format!("no proof: {e}"))?;
+        if Some(p.height) != height {
+            return Err(format!(
+                "a proof of height {}, the story was read at {height:?}",
+                p.height
+            ));
+        }
         let key = hex::decode(&p.key).map_err(|_| "a key that is not hex".to_string())?;
         if !under(&key) {
             return Err("a proof of a key of another unit or kind".into());
@@ -537,6 +549,10 @@ fn story_customs_and_certificates(
             .map_err(|e| e.to_string())?
             .ok_or_else(|| "proven absent".to_string())
     };
+    if page["customs_status_recorded"] == json!(true) && page["customs_proof"].is_null() {
+        c.failures
+            .push("the story's customs record: said recorded, without a proof".into());
+    }
     if !page["customs_proof"].is_null() {
         let tag = tracechain_contracts::IndexTag::Info(tracechain_types::Category::C2);
         let under = |k: &[u8]| {
@@ -562,7 +578,14 @@ fn story_customs_and_certificates(
             tracechain_types::decode::<CertificateFact>(&v, 1 << 20).map_err(|e| e.to_string())
         }) {
             Ok(f) => {
-                if cert["issuer"] != json!(f.issuer.to_hex())
+                // Judged at the story's block time, as the story judges it.
+                let at = at_ms.unwrap_or(i64::MAX);
+                let expired = f.valid_until_ms.is_some_and(|v| at >= v);
+                let valid =
+                    f.competent && f.revoked_height.is_none() && !expired && at >= f.valid_from_ms;
+                if cert["expired"] != json!(expired)
+                    || cert["valid"] != json!(valid)
+                    || cert["issuer"] != json!(f.issuer.to_hex())
                     || cert["type"] != json!(f.document_type)
                     || cert["competent"] != json!(f.competent)
                     || cert["anchored_ms"] != json!(f.timestamp_ms)
