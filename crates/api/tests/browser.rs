@@ -643,6 +643,22 @@ async fn the_page_verifies_itself_and_reports_a_lying_node() {
             }),
         ),
         (
+            "the customs status hidden by a style",
+            Arc::new(|p: String| {
+                p.replace("id=\"customs\"", "id=\"customs\" style=\"display:none\"")
+            }),
+        ),
+        (
+            "a certificate row hidden by a style",
+            Arc::new(|p: String| {
+                p.replacen(
+                    "<tr data-issuer=",
+                    "<tr style=\"display:none\" data-issuer=",
+                    1,
+                )
+            }),
+        ),
+        (
             "a certificate of an incompetent issuer shown as valid",
             Arc::new(|p: String| {
                 p.replace("data-status=\"not-competent\"", "data-status=\"valid\"")
@@ -811,6 +827,17 @@ async fn the_page_verifies_itself_and_reports_a_lying_node() {
     let page = dom_of(format!("{proxied}{path}?lang=en")).await;
     assert_eq!(verdict(&page), Some("failed"), "{page}");
     assert!(page.contains("is not shown in the banner"), "{page}");
+    // Kept, but hidden by a style: caught too.
+    let hidden: Tamper = Arc::new(|p: String| {
+        p.replace(
+            "<div class=\"banner recall\" role=\"alert\" id=\"recall\">",
+            "<div class=\"banner recall\" role=\"alert\" id=\"recall\" style=\"display:none\">",
+        )
+    });
+    let proxied = serve_tampered(&f, hidden).await;
+    let page = dom_of(format!("{proxied}{path}?lang=en")).await;
+    assert_eq!(verdict(&page), Some("failed"), "{page}");
+    assert!(page.contains("the recall banner is hidden"), "{page}");
 }
 
 /// The browser's verifier and the Rust one (`tracechain_api::proof::verify_fact`) give the same
