@@ -302,14 +302,17 @@ fn read_commands_trust_no_node(net: &Path, platform: &str) {
     // Saved and checked offline: the registration, the customs record and the three
     // certificates are facts proven against the validators' signatures.
     let saved = net.join("story.json");
-    std::fs::write(&saved, serde_json::to_vec(&story).unwrap()).unwrap();
-    let o = tracechain(&[
-        "proof",
-        "verify",
-        saved.to_str().unwrap(),
-        "--genesis",
-        genesis.to_str().unwrap(),
-    ]);
+    let verify_story = |v: &Value| {
+        std::fs::write(&saved, serde_json::to_vec(v).unwrap()).unwrap();
+        tracechain(&[
+            "proof",
+            "verify",
+            saved.to_str().unwrap(),
+            "--genesis",
+            genesis.to_str().unwrap(),
+        ])
+    };
+    let o = verify_story(&story);
     assert!(o.status.success(), "{}", text(&o));
     assert!(
         text(&o).contains("0 records and 5 facts verified"),
@@ -320,14 +323,7 @@ fn read_commands_trust_no_node(net: &Path, platform: &str) {
     let mut v = story.clone();
     let t = v["certificates"][0]["anchored_ms"].as_u64().unwrap();
     v["certificates"][0]["anchored_ms"] = json!(t + 1);
-    std::fs::write(&saved, serde_json::to_vec(&v).unwrap()).unwrap();
-    let o = tracechain(&[
-        "proof",
-        "verify",
-        saved.to_str().unwrap(),
-        "--genesis",
-        genesis.to_str().unwrap(),
-    ]);
+    let o = verify_story(&v);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(
         text(&o).contains("the story says other than its proven fact"),
@@ -338,14 +334,7 @@ fn read_commands_trust_no_node(net: &Path, platform: &str) {
     let mut v = story.clone();
     v["certificates"][1]["valid"] = json!(false);
     v["customs_proof"] = Value::Null;
-    std::fs::write(&saved, serde_json::to_vec(&v).unwrap()).unwrap();
-    let o = tracechain(&[
-        "proof",
-        "verify",
-        saved.to_str().unwrap(),
-        "--genesis",
-        genesis.to_str().unwrap(),
-    ]);
+    let o = verify_story(&v);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(
         text(&o).contains("said recorded, without a proof"),
@@ -364,14 +353,7 @@ fn read_commands_trust_no_node(net: &Path, platform: &str) {
     let mut v = story.clone();
     let h = v["read_at"]["height"].as_u64().unwrap();
     v["read_at"]["height"] = json!(h + 1);
-    std::fs::write(&saved, serde_json::to_vec(&v).unwrap()).unwrap();
-    let o = tracechain(&[
-        "proof",
-        "verify",
-        saved.to_str().unwrap(),
-        "--genesis",
-        genesis.to_str().unwrap(),
-    ]);
+    let o = verify_story(&v);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("the story was read at"), "{}", text(&o));
 }
