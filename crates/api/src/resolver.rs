@@ -107,19 +107,22 @@ pub(crate) fn routes() -> Router<Arc<ReadApi>> {
     r
 }
 
-/// The map's country outlines (bundled; the consumer page's only other request).
-async fn world_svg() -> Response {
-    let mut r = page::WORLD_SVG.into_response();
+/// A bundled asset of the pages: its type, and how long browsers may keep it.
+fn asset(body: &'static str, content_type: &'static str, cache: &'static str) -> Response {
+    let mut r = body.into_response();
     let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("image/svg+xml"),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=604800, immutable"),
-    );
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     r
+}
+
+/// The map's country outlines (bundled; the consumer page's only other request), kept a week.
+async fn world_svg() -> Response {
+    asset(
+        page::WORLD_SVG,
+        "image/svg+xml",
+        "public, max-age=604800, immutable",
+    )
 }
 
 /// The regulator console (ADR 0089), in the language asked for.
@@ -139,17 +142,11 @@ async fn console_page(uri: Uri, headers: HeaderMap) -> Response {
 /// A bundled script of the pages (ADR 0089). Cached for an hour, not longer: a node upgrade
 /// may change it.
 async fn script(body: &'static str) -> Response {
-    let mut r = body.into_response();
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/javascript; charset=utf-8"),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=3600"),
-    );
-    r
+    asset(
+        body,
+        "text/javascript; charset=utf-8",
+        "public, max-age=3600",
+    )
 }
 
 /// What a page may load: its own node's script, styles and images, nothing from elsewhere,
